@@ -1,0 +1,12 @@
+from django.apps import AppConfig
+from django.db.models.signals import post_migrate
+
+
+class OmsConfig(AppConfig):
+    name = "oms"
+    verbose_name = "OMS"
+
+    def ready(self) -> None:
+        from . import roles
+
+        post_migrate.connect(roles.sync_roles_after_migrate, sender=self)

@@ -1,0 +1,70 @@
+"""Order status and hold reasons. No database access here."""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class OrderStatus(models.TextChoices):
+    RECEIVED = "received", _("Received")
+    CONFIRMED = "confirmed", _("Confirmed")
+    ALLOCATED = "allocated", _("Allocated")
+    PICKING = "picking", _("Picking")
+    PACKED = "packed", _("Packed")
+    PARTIALLY_SHIPPED = "partially_shipped", _("Partly shipped")
+    SHIPPED = "shipped", _("Shipped")
+    DELIVERED = "delivered", _("Delivered")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+S = OrderStatus
+
+# Allowed transitions: from -> set of to. The one door, orders.services._set_status, checks it.
+ORDER_TRANSITIONS: dict[str, frozenset[str]] = {
+    S.RECEIVED: frozenset({S.CONFIRMED, S.CANCELLED}),
+    S.CONFIRMED: frozenset({S.ALLOCATED, S.CANCELLED}),
+    S.ALLOCATED: frozenset({S.CONFIRMED, S.PICKING, S.PACKED, S.CANCELLED}),
+    S.PICKING: frozenset({S.ALLOCATED, S.PACKED, S.PARTIALLY_SHIPPED, S.SHIPPED, S.CANCELLED}),
+    S.PACKED: frozenset({S.PICKING, S.PARTIALLY_SHIPPED, S.SHIPPED, S.CANCELLED}),
+    S.PARTIALLY_SHIPPED: frozenset({S.SHIPPED, S.DELIVERED}),
+    S.SHIPPED: frozenset({S.DELIVERED}),
+    S.DELIVERED: frozenset(),
+    S.CANCELLED: frozenset(),
+}
+
+# Statuses in which a person may still cancel the order outright.
+CANCELLABLE = frozenset({S.RECEIVED, S.CONFIRMED, S.ALLOCATED, S.PICKING, S.PACKED})
+# Statuses in which a hold stops the order from moving on.
+HOLDABLE = frozenset({S.RECEIVED, S.CONFIRMED, S.ALLOCATED, S.PICKING, S.PACKED})
+OPEN_STATUSES = frozenset(set(S) - {S.DELIVERED, S.CANCELLED})
+
+
+def can_transition(current: str, target: str) -> bool:
+    return target in ORDER_TRANSITIONS.get(current, frozenset())
+
+
+class HoldReason(models.TextChoices):
+    ADDRESS_INVALID = "address_invalid", _("Address invalid")
+    UNKNOWN_SKU = "unknown_sku", _("Unknown SKU")
+    STOCK_SHORT = "stock_short", _("Stock short")
+    PAYMENT = "payment", _("Payment")
+    FRAUD_REVIEW = "fraud_review", _("Fraud review")
+    CREDIT_REVIEW = "credit_review", _("Credit review")
+    DUPLICATE = "duplicate", _("Possible duplicate")
+    MANUAL = "manual", _("Manual")
+
+
+class EventKind(models.TextChoices):
+    CREATED = "created", _("Created")
+    DUPLICATE_IGNORED = "duplicate_ignored", _("Duplicate ignored")
+    STATUS = "status", _("Status changed")
+    HELD = "held", _("Put on hold")
+    RELEASED = "released", _("Hold released")
+    ROUTED = "routed", _("Routed")
+    ROUTING_FAILED = "routing_failed", _("Routing failed")
+    PICKING = "picking", _("On a pick list")
+    PACKED = "packed", _("Packed")
+    SHIPPED = "shipped", _("Shipped")
+    TRACKING = "tracking", _("Tracking update")
+    DELIVERED = "delivered", _("Delivered")
+    CANCELLED = "cancelled", _("Cancelled")
+    NOTE = "note", _("Note")
