@@ -3,6 +3,8 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from orders.status import OrderStatus
+
 
 class ShipmentStatus(models.TextChoices):
     RESERVED = "reserved", _("Reserved")
@@ -41,3 +43,21 @@ def can_transition(current: str, target: str) -> bool:
 class PickListStatus(models.TextChoices):
     OPEN = "open", _("Open")
     DONE = "done", _("Done")
+
+
+def derive_order_status(shipment_statuses: list[str]) -> OrderStatus:
+    """The one function that derives an order's progress from its (non-cancelled) shipments."""
+    statuses = [s for s in shipment_statuses if s != S.CANCELLED]
+    if not statuses:
+        return OrderStatus.CONFIRMED
+    if all(s == S.DELIVERED for s in statuses):
+        return OrderStatus.DELIVERED
+    if all(s in SHIPPED_OR_LATER for s in statuses):
+        return OrderStatus.SHIPPED
+    if any(s in SHIPPED_OR_LATER for s in statuses):
+        return OrderStatus.PARTIALLY_SHIPPED
+    if all(s == S.PACKED for s in statuses):
+        return OrderStatus.PACKED
+    if any(s in (S.PICKING, S.PACKED) for s in statuses):
+        return OrderStatus.PICKING
+    return OrderStatus.ALLOCATED

@@ -54,9 +54,7 @@ class Location(models.Model):
 class Product(models.Model):
     sku = models.CharField(max_length=64, unique=True)
     name = models.CharField(max_length=200)
-    handling_class = models.CharField(
-        max_length=16, choices=HandlingClass.choices, default=HandlingClass.STANDARD
-    )
+    handling_class = models.CharField(max_length=16, choices=HandlingClass.choices, default=HandlingClass.STANDARD)
     weight_g = models.PositiveIntegerField(default=0)
     length_mm = models.PositiveIntegerField(default=0)
     width_mm = models.PositiveIntegerField(default=0)

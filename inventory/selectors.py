@@ -49,8 +49,14 @@ def ledger_mismatches() -> list[dict]:
         seen.add(key)
         expected = sums.get(key, (0, 0))
         if (s["on_hand"], s["reserved"]) != expected:
-            problems.append({"location_id": key[0], "product_id": key[1], "stock": (s["on_hand"], s["reserved"]),
-                             "ledger": expected})
+            problems.append(
+                {
+                    "location_id": key[0],
+                    "product_id": key[1],
+                    "stock": (s["on_hand"], s["reserved"]),
+                    "ledger": expected,
+                }
+            )
     for key, expected in sums.items():
         if key not in seen and expected != (0, 0):
             problems.append({"location_id": key[0], "product_id": key[1], "stock": None, "ledger": expected})
@@ -58,5 +64,7 @@ def ledger_mismatches() -> list[dict]:
 
 
 def stock_totals() -> dict:
-    agg = Stock.objects.aggregate(on_hand=Sum("on_hand"), reserved=Sum("reserved"), available=Sum(F("on_hand") - F("reserved")))
+    agg = Stock.objects.aggregate(
+        on_hand=Sum("on_hand"), reserved=Sum("reserved"), available=Sum(F("on_hand") - F("reserved"))
+    )
     return {k: v or 0 for k, v in agg.items()}

@@ -28,8 +28,16 @@ def _stock_row(location: Location, product: Product) -> Stock:
 
 
 @transaction.atomic
-def stock_receive(*, location: Location, product: Product, quantity: int, user=None, reason: str = "",
-                  reference: str = "", bin: str = "") -> Stock:
+def stock_receive(
+    *,
+    location: Location,
+    product: Product,
+    quantity: int,
+    user=None,
+    reason: str = "",
+    reference: str = "",
+    bin: str = "",
+) -> Stock:
     if quantity <= 0:
         raise DomainError("A receipt needs a positive quantity.")
     stock = _stock_row(location, product)
@@ -38,25 +46,29 @@ def stock_receive(*, location: Location, product: Product, quantity: int, user=N
         updates["bin"] = bin
     Stock.objects.filter(pk=stock.pk).update(**updates)
     StockMovement.objects.create(
-        location=location, product=product, kind=MovementKind.RECEIPT, on_hand_delta=quantity,
-        reason=reason, reference=reference, user=user,
+        location=location,
+        product=product,
+        kind=MovementKind.RECEIPT,
+        on_hand_delta=quantity,
+        reason=reason,
+        reference=reference,
+        user=user,
     )
     stock.refresh_from_db()
     return stock
 
 
 @transaction.atomic
-def stock_adjust(*, location: Location, product: Product, delta: int, user=None, reason: str,
-                 reference: str = "") -> Stock:
+def stock_adjust(
+    *, location: Location, product: Product, delta: int, user=None, reason: str, reference: str = ""
+) -> Stock:
     """Add or take away on-hand stock; never below what is reserved."""
     if delta == 0:
         raise DomainError("An adjustment needs a non-zero quantity.")
     if not reason:
         raise DomainError("An adjustment needs a reason.")
     stock = _stock_row(location, product)
-    changed = Stock.objects.filter(pk=stock.pk, on_hand__gte=F("reserved") - delta).update(
-        on_hand=F("on_hand") + delta
-    )
+    changed = Stock.objects.filter(pk=stock.pk, on_hand__gte=F("reserved") - delta).update(on_hand=F("on_hand") + delta)
     if not changed:
         stock.refresh_from_db()
         raise InsufficientStock(
@@ -64,8 +76,13 @@ def stock_adjust(*, location: Location, product: Product, delta: int, user=None,
             f"cannot adjust by {delta}."
         )
     StockMovement.objects.create(
-        location=location, product=product, kind=MovementKind.ADJUSTMENT, on_hand_delta=delta,
-        reason=reason, reference=reference, user=user,
+        location=location,
+        product=product,
+        kind=MovementKind.ADJUSTMENT,
+        on_hand_delta=delta,
+        reason=reason,
+        reference=reference,
+        user=user,
     )
     stock.refresh_from_db()
     return stock
@@ -101,12 +118,17 @@ def stock_reserve(*, requests: Iterable[StockRequest], reference: str, user=None
             )
         if not changed:
             raise InsufficientStock(
-                f"Not enough stock of product {item.product_id} at location {item.location_id} "
-                f"for {item.quantity}."
+                f"Not enough stock of product {item.product_id} at location {item.location_id} for {item.quantity}."
             )
     StockMovement.objects.bulk_create(
-        StockMovement(location_id=i.location_id, product_id=i.product_id, kind=MovementKind.RESERVE,
-                      reserved_delta=i.quantity, reference=reference, user=user)
+        StockMovement(
+            location_id=i.location_id,
+            product_id=i.product_id,
+            kind=MovementKind.RESERVE,
+            reserved_delta=i.quantity,
+            reference=reference,
+            user=user,
+        )
         for i in items
     )
 
@@ -122,8 +144,15 @@ def stock_release(*, requests: Iterable[StockRequest], reference: str, user=None
         if not changed:
             raise DomainError(f"Cannot release {item.quantity} of product {item.product_id}: not reserved.")
     StockMovement.objects.bulk_create(
-        StockMovement(location_id=i.location_id, product_id=i.product_id, kind=MovementKind.RELEASE,
-                      reserved_delta=-i.quantity, reference=reference, reason=reason, user=user)
+        StockMovement(
+            location_id=i.location_id,
+            product_id=i.product_id,
+            kind=MovementKind.RELEASE,
+            reserved_delta=-i.quantity,
+            reference=reference,
+            reason=reason,
+            user=user,
+        )
         for i in items
     )
 
@@ -134,13 +163,22 @@ def stock_ship(*, requests: Iterable[StockRequest], reference: str, user=None) -
     items = _normalise(requests)
     for item in items:
         changed = Stock.objects.filter(
-            location_id=item.location_id, product_id=item.product_id, reserved__gte=item.quantity,
+            location_id=item.location_id,
+            product_id=item.product_id,
+            reserved__gte=item.quantity,
             on_hand__gte=item.quantity,
         ).update(reserved=F("reserved") - item.quantity, on_hand=F("on_hand") - item.quantity)
         if not changed:
             raise DomainError(f"Cannot ship {item.quantity} of product {item.product_id}: not reserved.")
     StockMovement.objects.bulk_create(
-        StockMovement(location_id=i.location_id, product_id=i.product_id, kind=MovementKind.SHIPMENT,
-                      on_hand_delta=-i.quantity, reserved_delta=-i.quantity, reference=reference, user=user)
+        StockMovement(
+            location_id=i.location_id,
+            product_id=i.product_id,
+            kind=MovementKind.SHIPMENT,
+            on_hand_delta=-i.quantity,
+            reserved_delta=-i.quantity,
+            reference=reference,
+            user=user,
+        )
         for i in items
     )

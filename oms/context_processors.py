@@ -3,26 +3,38 @@
 from django.urls import NoReverseMatch, reverse
 
 NAV = [
-    ("Orders", [
-        ("Dashboard", "dashboard", None),
-        ("Orders", "orders:order_list", "orders.view_order"),
-        ("New order", "orders:order_create", "orders.add_order"),
-        ("Holds", "orders:hold_queue", "orders.view_order"),
-        ("Intake monitor", "orders:inbound_list", "orders.view_inboundmessage"),
-    ]),
-    ("Inventory", [
-        ("Stock", "inventory:stock_list", "inventory.view_stock"),
-        ("Products", "inventory:product_list", "inventory.view_product"),
-        ("Locations", "inventory:location_list", "inventory.view_location"),
-    ]),
-    ("Fulfilment", [
-        ("Shipments", "fulfillment:shipment_list", "fulfillment.view_shipment"),
-        ("Pick lists", "fulfillment:picklist_list", "fulfillment.view_picklist"),
-    ]),
-    ("Logistics", [
-        ("Parcels", "logistics:parcel_list", "logistics.view_parcel"),
-        ("Record tracking", "logistics:tracking_record", "logistics.record_tracking"),
-    ]),
+    (
+        "Orders",
+        [
+            ("Dashboard", "reports:dashboard", None),
+            ("Orders", "orders:order_list", "orders.view_order"),
+            ("New order", "orders:order_create", "orders.add_order"),
+            ("Holds", "orders:hold_queue", "orders.view_order"),
+            ("Intake monitor", "orders:inbound_list", "orders.view_inboundmessage"),
+        ],
+    ),
+    (
+        "Inventory",
+        [
+            ("Stock", "inventory:stock_list", "inventory.view_stock"),
+            ("Products", "inventory:product_list", "inventory.view_product"),
+            ("Locations", "inventory:location_list", "inventory.view_location"),
+        ],
+    ),
+    (
+        "Fulfilment",
+        [
+            ("Shipments", "fulfillment:shipment_list", "fulfillment.view_shipment"),
+            ("Pick lists", "fulfillment:picklist_list", "fulfillment.view_picklist"),
+        ],
+    ),
+    (
+        "Logistics",
+        [
+            ("Parcels", "logistics:parcel_list", "logistics.view_parcel"),
+            ("Record tracking", "logistics:tracking_record", "logistics.record_tracking"),
+        ],
+    ),
 ]
 
 
@@ -43,5 +55,7 @@ def navigation(request):
         if visible:
             groups.append({"title": title, "items": visible})
     if user.is_staff:
-        groups.append({"title": "Settings", "items": [{"label": "Admin", "url": reverse("admin:index"), "active": False}]})
+        groups.append(
+            {"title": "Settings", "items": [{"label": "Admin", "url": reverse("admin:index"), "active": False}]}
+        )
     return {"nav_groups": groups}

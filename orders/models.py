@@ -163,7 +163,9 @@ class OrderHold(models.Model):
         ordering = ["-id"]
         constraints = [
             models.UniqueConstraint(
-                fields=["order", "reason"], condition=Q(released_at__isnull=True), name="orderhold_one_active_per_reason"
+                fields=["order", "reason"],
+                condition=Q(released_at__isnull=True),
+                name="orderhold_one_active_per_reason",
             )
         ]
 

@@ -1,0 +1,80 @@
+"""Place a destination without any outside service: a city table shipped with the project."""
+
+import csv
+import math
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+PLACES_FILE = Path(__file__).resolve().parent / "data" / "places.csv"
+
+
+@dataclass(frozen=True)
+class Place:
+    country: str
+    province: str
+    city: str
+    city_zh: str
+    latitude: float
+    longitude: float
+    postcode_prefix: str
+
+
+def _key(text: str) -> str:
+    text = (text or "").strip().lower()
+    for suffix in ("市", "省", " city", "自治区", "特别行政区"):
+        if text.endswith(suffix):
+            text = text[: -len(suffix)]
+    return text.replace("'", "").replace(" ", "")
+
+
+@cache
+def _places() -> tuple[list[Place], dict[tuple[str, str], Place], dict[tuple[str, str], Place]]:
+    places = []
+    with PLACES_FILE.open(encoding="utf-8") as handle:
+        for row in csv.DictReader(handle):
+            places.append(
+                Place(
+                    row["country"],
+                    row["province"],
+                    row["city"],
+                    row["city_zh"],
+                    float(row["latitude"]),
+                    float(row["longitude"]),
+                    row["postcode_prefix"],
+                )
+            )
+    by_name: dict[tuple[str, str], Place] = {}
+    by_province: dict[tuple[str, str], Place] = {}
+    for p in places:
+        for name in (p.city, p.city_zh):
+            by_name.setdefault((p.country, _key(name)), p)
+        by_province.setdefault((p.country, _key(p.province)), p)
+    return places, by_name, by_province
+
+
+def locate(*, country: str, province: str = "", city: str = "", postcode: str = "") -> Place | None:
+    """The best-known place for an address: the city, else the postcode prefix, else the province."""
+    places, by_name, by_province = _places()
+    country = (country or "").upper()
+    place = by_name.get((country, _key(city)))
+    if place:
+        return place
+    if postcode:
+        best = None
+        for p in places:
+            if p.country == country and p.postcode_prefix and postcode.startswith(p.postcode_prefix):
+                if best is None or len(p.postcode_prefix) > len(best.postcode_prefix):
+                    best = p
+        if best:
+            return best
+    return by_province.get((country, _key(province))) or by_name.get((country, _key(province)))
+
+
+def distance_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    """Great-circle distance (haversine)."""
+    r = 6371.0
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    dp, dl = p2 - p1, math.radians(lon2 - lon1)
+    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 2 * r * math.asin(math.sqrt(a))

@@ -1,0 +1,39 @@
+"""Reads of shipments, pick lists and routing decisions."""
+
+from datetime import timedelta
+
+from django.db.models import Count, QuerySet
+
+from .models import PickList, RoutingDecision, Shipment
+from .status import ShipmentStatus
+
+
+def shipment_list() -> QuerySet[Shipment]:
+    return Shipment.objects.select_related("order", "location")
+
+
+def shipments_for_order(order) -> QuerySet[Shipment]:
+    return order.shipments.select_related("location").prefetch_related("lines__product", "parcels__service__carrier")
+
+
+def latest_decision(order) -> RoutingDecision | None:
+    return order.routing_decisions.select_related("chosen").first()
+
+
+def picklist_list() -> QuerySet[PickList]:
+    return PickList.objects.select_related("location", "created_by").annotate(shipment_count=Count("shipments"))
+
+
+def ready_counts_by_location() -> dict[int, int]:
+    rows = (
+        Shipment.objects.ready_to_pick().values("location_id").annotate(n=Count("id")).values_list("location_id", "n")
+    )
+    return dict(rows)
+
+
+def late_shipments(now) -> QuerySet[Shipment]:
+    """Shipments reserved or picking for more than a day."""
+    return Shipment.objects.filter(
+        status__in=[ShipmentStatus.RESERVED, ShipmentStatus.PICKING, ShipmentStatus.PACKED],
+        created_at__lt=now - timedelta(days=1),
+    ).select_related("order", "location")

@@ -1,0 +1,104 @@
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required, permission_required
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+
+from oms.errors import DomainError
+from oms.pdf import pdf_response
+from oms.views import ObjectListView
+
+from . import selectors, services
+from .documents import picklist_pdf
+from .filtersets import PickListFilterSet, ShipmentFilterSet
+from .forms import PackForm, PickListCreateForm
+from .models import PickList, Shipment
+from .status import ShipmentStatus
+from .tables import PickListTable, ShipmentTable
+
+
+class ShipmentListView(ObjectListView):
+    permission_required = "fulfillment.view_shipment"
+    queryset = selectors.shipment_list()
+    filterset_class = ShipmentFilterSet
+    table_class = ShipmentTable
+    title = "Shipments"
+
+
+class PickListListView(ObjectListView):
+    permission_required = "fulfillment.view_picklist"
+    queryset = selectors.picklist_list()
+    filterset_class = PickListFilterSet
+    table_class = PickListTable
+    title = "Pick lists"
+    actions_template = "fulfillment/_picklist_actions.html"
+
+
+@login_required
+@permission_required("fulfillment.view_shipment", raise_exception=True)
+def shipment_detail(request, number):
+    shipment = get_object_or_404(Shipment.objects.select_related("order", "location", "picklist"), number=number)
+    user = request.user
+    context = {
+        "shipment": shipment,
+        "lines": shipment.lines.select_related("product"),
+        "parcels": shipment.parcels.select_related("service__carrier"),
+        "can_pack": shipment.status in (ShipmentStatus.RESERVED, ShipmentStatus.PICKING)
+        and user.has_perm("fulfillment.pack_shipment"),
+        "can_dispatch": shipment.status == ShipmentStatus.PACKED and user.has_perm("fulfillment.pack_shipment"),
+        "pack_form": PackForm(),
+    }
+    return render(request, "fulfillment/shipment_detail.html", context)
+
+
+@require_POST
+@login_required
+@permission_required("fulfillment.pack_shipment", raise_exception=True)
+def shipment_pack(request, number):
+    shipment = get_object_or_404(Shipment, number=number)
+    form = PackForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Enter the weight in kg, more than 0.")
+        return redirect("fulfillment:shipment_detail", number=number)
+    try:
+        services.shipment_pack(
+            shipment=shipment, weight_g=int(form.cleaned_data["weight_kg"] * 1000), user=request.user
+        )
+    except DomainError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, f"Shipment {number} packed.")
+    return redirect("fulfillment:shipment_detail", number=number)
+
+
+@login_required
+@permission_required("fulfillment.print_picklist", raise_exception=True)
+def picklist_create(request):
+    form = PickListCreateForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            picklist = services.picklist_create(
+                location=form.cleaned_data["location"], limit=form.cleaned_data["limit"], user=request.user
+            )
+        except DomainError as exc:
+            messages.error(request, str(exc))
+        else:
+            messages.success(request, f"Pick list {picklist.number} with {picklist.shipments.count()} shipment(s).")
+            return redirect("fulfillment:picklist_detail", pk=picklist.pk)
+    ready = selectors.ready_counts_by_location()
+    return render(request, "fulfillment/picklist_create.html", {"form": form, "ready": ready})
+
+
+@login_required
+@permission_required("fulfillment.view_picklist", raise_exception=True)
+def picklist_detail(request, pk):
+    picklist = get_object_or_404(PickList.objects.select_related("location", "created_by"), pk=pk)
+    shipments = picklist.shipments.select_related("order").prefetch_related("lines__product")
+    return render(request, "fulfillment/picklist_detail.html", {"picklist": picklist, "shipments": shipments})
+
+
+@login_required
+@permission_required("fulfillment.view_picklist", raise_exception=True)
+def picklist_pdf_view(request, pk):
+    picklist = get_object_or_404(PickList.objects.select_related("location"), pk=pk)
+    PickList.objects.filter(pk=pk).update(printed_count=picklist.printed_count + 1)
+    return pdf_response(picklist_pdf(picklist), f"{picklist.number}.pdf")

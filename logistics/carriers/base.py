@@ -1,0 +1,137 @@
+"""The carrier adapter interface, the values it takes and returns, and the registry of adapters by name.
+
+An adapter is what a `Carrier.adapter` name points at ("local", later e.g. "easypost"). It knows one
+carrier's API (or, for "local", none) and nothing of our models: services read the shipment and service
+levels, call the adapter with plain values, and write the parcel. Adapters raise `CarrierError` for a
+refusal and `TransientCarrierError` for a failure worth retrying (timeouts, 5xx); tasks retry only those.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any, Protocol, runtime_checkable
+
+from django.utils.module_loading import import_string
+
+from logistics.providers.base import NormalizedEvent
+
+DEFAULT_CURRENCY = "CNY"
+
+
+class CarrierError(Exception):
+    """The carrier refused the request (bad address, overweight, unknown service, ...). Do not retry."""
+
+
+class TransientCarrierError(CarrierError):
+    """The carrier could not be reached or failed on its side. Safe to retry with backoff."""
+
+
+class UnknownCarrierAdapter(LookupError):
+    """No adapter is registered under that name."""
+
+
+@dataclass(frozen=True, slots=True)
+class Rate:
+    service_code: str
+    amount: Decimal
+    currency: str
+    transit_days: int
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceRate:
+    """One service level's price list, as the caller read it from `logistics.models.ServiceLevel`."""
+
+    service_code: str
+    base_rate: Decimal
+    per_kg_rate: Decimal
+    transit_days: int
+    max_weight_g: int | None = None
+
+    @classmethod
+    def of(cls, service: Any) -> ServiceRate:
+        """From anything shaped like a `ServiceLevel` (``code``, ``base_rate``, ``per_kg_rate``, ``transit_days``,
+        ``max_weight_g``)."""
+        return cls(
+            service_code=service.code,
+            base_rate=Decimal(service.base_rate),
+            per_kg_rate=Decimal(service.per_kg_rate),
+            transit_days=int(service.transit_days),
+            max_weight_g=service.max_weight_g,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class ShipmentInfo:
+    """What a rate request needs: the parcel's weight and the services to price."""
+
+    weight_g: int
+    services: Sequence[ServiceRate] = ()
+    currency: str = DEFAULT_CURRENCY
+    origin_country: str = ""
+    destination_country: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class LabelRequest:
+    shipment_number: str
+    service_code: str
+    weight_g: int
+    sender: dict = field(default_factory=dict, hash=False)
+    recipient: dict = field(default_factory=dict, hash=False)
+
+
+@dataclass(frozen=True, slots=True)
+class LabelResult:
+    tracking_number: str
+    carrier_reference: str
+
+
+@runtime_checkable
+class CarrierAdapter(Protocol):
+    """What every carrier adapter offers."""
+
+    name: str
+
+    def rates(self, shipment_info: ShipmentInfo) -> list[Rate]:
+        """Prices for the services that can carry this shipment, cheapest first."""
+        ...
+
+    def create_label(self, request: LabelRequest) -> LabelResult:
+        """Buy or issue a label; returns the tracking number and the carrier's own reference."""
+        ...
+
+    def void(self, tracking_number: str) -> None:
+        """Cancel a label that has not been used."""
+        ...
+
+    def track(self, tracking_number: str) -> list[NormalizedEvent]:
+        """Poll the carrier for the parcel's scans (may be [] for carriers that push or have no tracking)."""
+        ...
+
+
+# name -> dotted path of the adapter class (instantiated with no arguments), or the class itself.
+_ADAPTERS: dict[str, Any] = {
+    "local": "logistics.carriers.local.LocalCarrier",
+}
+
+
+def register_adapter(name: str, adapter: Any) -> None:
+    """Register an adapter class (or its dotted path) under ``name``; replaces an earlier one."""
+    _ADAPTERS[name] = adapter
+
+
+def adapter_names() -> list[str]:
+    return sorted(_ADAPTERS)
+
+
+def get_adapter(name: str) -> CarrierAdapter:
+    """A fresh adapter for ``name`` (a `Carrier.adapter` value). Raises `UnknownCarrierAdapter`."""
+    try:
+        target = _ADAPTERS[name]
+    except KeyError:
+        raise UnknownCarrierAdapter(f"no carrier adapter named {name!r}; known: {', '.join(adapter_names())}")
+    cls = import_string(target) if isinstance(target, str) else target
+    return cls()

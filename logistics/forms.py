@@ -1,0 +1,19 @@
+from django import forms
+from django.utils import timezone
+
+from .status import TrackingStatus
+
+
+class TrackingEventForm(forms.Form):
+    tracking_number = forms.CharField(max_length=40)
+    status = forms.ChoiceField(choices=TrackingStatus.choices)
+    occurred_at = forms.DateTimeField(
+        initial=timezone.now, widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
+    )
+    location = forms.CharField(max_length=120, required=False)
+    description = forms.CharField(max_length=255, required=False)
+
+
+class TrackLookupForm(forms.Form):
+    number = forms.CharField(max_length=20, label="Order number")
+    contact = forms.CharField(max_length=120, label="E-mail or last 4 digits of phone")

@@ -1,0 +1,103 @@
+"""What every tracking provider produces: `NormalizedEvent`, and the two ways a push can be refused.
+
+A provider adapter is pure: bytes and headers in, `NormalizedEvent`s out (or an exception).
+The caller stores the raw message first, then records each event on the parcel with
+`TrackingEvent(parcel, dedupe_key)` unique, so a replayed push, a late push or a push that
+repeats the whole history changes nothing the second time.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+
+from logistics.status import TrackingStatus
+
+# Field sizes of `logistics.models.TrackingEvent`; adapters cut their text to fit so a caller can save as is.
+DESCRIPTION_MAX = 255
+LOCATION_MAX = 120
+
+
+class SignatureInvalid(Exception):
+    """The push did not carry a valid signature for the configured secret (missing, malformed or wrong)."""
+
+
+class PayloadInvalid(ValueError):
+    """The body is not a message we can read. The text names the missing or bad field, e.g.
+    ``result.tracking_details[2].datetime: missing``."""
+
+    def __init__(self, field_path: str, problem: str) -> None:
+        self.field = field_path
+        self.problem = problem
+        super().__init__(f"{field_path}: {problem}" if field_path else problem)
+
+
+def make_dedupe_key(tracking_number: str, status: str, occurred_at: datetime, description: str) -> str:
+    """sha256 hex of ``tracking_number|status|occurred_at (UTC, ISO 8601)|description``, cut to 64 characters
+    (the width of `TrackingEvent.dedupe_key`; a sha256 hex digest is exactly 64)."""
+    if occurred_at.tzinfo is None:
+        raise ValueError("occurred_at must be timezone-aware")
+    stamp = occurred_at.astimezone(UTC).isoformat()
+    text = "|".join((tracking_number, str(status), stamp, description))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:64]
+
+
+@dataclass(frozen=True, slots=True)
+class NormalizedEvent:
+    """One tracking scan in our terms.
+
+    - ``status`` is a `TrackingStatus` value (a plain ``str``).
+    - ``occurred_at`` is timezone-aware and in UTC (an aware value in another zone is converted; naive is refused).
+    - ``carrier_status`` keeps the provider's own words (``"failure/delivery_exception"``) for support staff.
+    - ``raw`` is the provider's record of this one scan; it takes no part in equality or hashing.
+    """
+
+    tracking_number: str
+    status: str
+    occurred_at: datetime
+    description: str
+    location: str
+    carrier_status: str
+    dedupe_key: str
+    est_delivery_date: date | None = None
+    raw: dict = field(default_factory=dict, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        if self.status not in TrackingStatus.values:
+            raise ValueError(f"status {self.status!r} is not a TrackingStatus value")
+        if self.occurred_at.tzinfo is None or self.occurred_at.utcoffset() is None:
+            raise ValueError("occurred_at must be timezone-aware")
+        if self.occurred_at.tzinfo is not UTC:  # e.g. a form's Asia/Shanghai time: same instant, in UTC
+            object.__setattr__(self, "occurred_at", self.occurred_at.astimezone(UTC))
+
+    @classmethod
+    def build(
+        cls,
+        *,
+        tracking_number: str,
+        status: str,
+        occurred_at: datetime,
+        description: str = "",
+        location: str = "",
+        carrier_status: str = "",
+        est_delivery_date: date | None = None,
+        raw: dict | None = None,
+    ) -> NormalizedEvent:
+        """Make an event, converting ``occurred_at`` to UTC, fitting the text to the model's columns and
+        computing ``dedupe_key``."""
+        occurred_at = occurred_at.astimezone(UTC)
+        description = (description or "").strip()[:DESCRIPTION_MAX]
+        location = (location or "").strip()[:LOCATION_MAX]
+        status = str(TrackingStatus(status).value)
+        return cls(
+            tracking_number=tracking_number,
+            status=status,
+            occurred_at=occurred_at,
+            description=description,
+            location=location,
+            carrier_status=carrier_status,
+            dedupe_key=make_dedupe_key(tracking_number, status, occurred_at, description),
+            est_delivery_date=est_delivery_date,
+            raw=raw or {},
+        )

@@ -1,0 +1,130 @@
+"""The JSON API's shared parts: token auth, JSON errors, pagination, and the OpenAPI document
+assembled from the paths each app's API module registers."""
+
+import json
+from collections.abc import Callable
+from functools import wraps
+
+from django.http import HttpRequest, JsonResponse
+from django.utils import timezone
+
+from .models import ApiToken
+
+_paths: dict[str, dict] = {}
+_schemas: dict[str, dict] = {}
+
+
+def register_openapi(*, paths: dict, schemas: dict | None = None) -> None:
+    _paths.update(paths)
+    _schemas.update(schemas or {})
+
+
+def openapi_document() -> dict:
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "OMS API",
+            "version": "1.0.0",
+            "description": "Orders, shipments and stock. Authenticate with `Authorization: Token <key>` "
+            "(create a key with `manage.py create_api_token USERNAME`).",
+        },
+        "servers": [{"url": "/api/v1"}],
+        "components": {
+            "securitySchemes": {"token": {"type": "apiKey", "in": "header", "name": "Authorization"}},
+            "schemas": {"Error": ERROR_SCHEMA, **_schemas},
+        },
+        "security": [{"token": []}],
+        "paths": dict(sorted(_paths.items())),
+    }
+
+
+ERROR_SCHEMA = {
+    "type": "object",
+    "properties": {
+        "error": {"type": "string"},
+        "errors": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {"field": {"type": "string"}, "message": {"type": "string"}},
+            },
+        },
+    },
+}
+
+
+def error(message: str, status: int, errors: list[dict] | None = None) -> JsonResponse:
+    body = {"error": message}
+    if errors is not None:
+        body["errors"] = errors
+    return JsonResponse(body, status=status)
+
+
+def _user_for(request: HttpRequest):
+    header = request.headers.get("Authorization", "")
+    scheme, _, key = header.partition(" ")
+    if scheme.lower() not in ("token", "bearer") or not key.strip():
+        return None
+    token = ApiToken.objects.select_related("user").filter(key_hash=ApiToken.hash_key(key.strip())).first()
+    if token is None or not token.user.is_active:
+        return None
+    if token.last_used_at is None or (timezone.now() - token.last_used_at).total_seconds() > 60:
+        ApiToken.objects.filter(pk=token.pk).update(last_used_at=timezone.now())
+    return token.user
+
+
+def api_view(*, methods: dict[str, str]) -> Callable:
+    """Token-authenticated JSON view. ``methods`` maps each allowed method to the permission it needs."""
+
+    def decorate(view):
+        @wraps(view)
+        def wrapper(request, *args, **kwargs):
+            user = _user_for(request)
+            if user is None:
+                return error("Authentication required: send 'Authorization: Token <key>'.", 401)
+            if request.method not in methods:
+                response = error(f"Method {request.method} not allowed.", 405)
+                response["Allow"] = ", ".join(methods)
+                return response
+            if not user.has_perm(methods[request.method]):
+                return error("Your role may not do this.", 403)
+            request.user = user
+            return view(request, *args, **kwargs)
+
+        wrapper.csrf_exempt = True
+        return wrapper
+
+    return decorate
+
+
+def json_body(request) -> dict:
+    """The request's JSON object, or ValueError with a message for the client."""
+    try:
+        data = json.loads(request.body.decode("utf-8-sig") or "null")
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ValueError(f"Body is not valid JSON: {exc}")
+    if not isinstance(data, dict):
+        raise ValueError("Body must be a JSON object.")
+    return data
+
+
+def page(request, queryset, serialize: Callable, *, default_limit: int = 50, max_limit: int = 500) -> dict:
+    """Limit/offset pagination without an exact count (one extra row tells if there is more)."""
+    try:
+        limit = min(max(int(request.GET.get("limit", default_limit)), 1), max_limit)
+        offset = max(int(request.GET.get("offset", 0)), 0)
+    except ValueError:
+        limit, offset = default_limit, 0
+    rows = list(queryset[offset : offset + limit + 1])
+    more = len(rows) > limit
+    query = request.GET.copy()
+    query["offset"] = offset + limit
+    query["limit"] = limit
+    return {
+        "results": [serialize(row) for row in rows[:limit]],
+        "next": f"{request.path}?{query.urlencode()}" if more else None,
+    }
+
+
+def schema_view(request):
+    return JsonResponse(openapi_document(), json_dumps_params={"indent": 2})

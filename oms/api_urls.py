@@ -1,0 +1,9 @@
+from django.urls import include, path
+
+from .api import schema_view
+
+urlpatterns = [
+    path("schema/", schema_view, name="api_schema"),
+    path("v1/", include("orders.api_urls")),
+    path("v1/", include("inventory.api_urls")),
+]

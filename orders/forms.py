@@ -1,0 +1,50 @@
+"""Input shape only: the rules live in services and intake.canonical."""
+
+from django import forms
+from django.forms import formset_factory
+
+from .models import Channel
+from .status import HoldReason
+
+
+class OrderForm(forms.Form):
+    channel = forms.ModelChoiceField(queryset=Channel.objects.filter(active=True))
+    external_id = forms.CharField(max_length=64, required=False, help_text="Leave empty to number it automatically.")
+    ship_name = forms.CharField(label="Recipient", max_length=120)
+    ship_phone = forms.CharField(label="Phone", max_length=32, required=False)
+    ship_email = forms.EmailField(label="E-mail", required=False)
+    ship_country = forms.CharField(label="Country", max_length=40, initial="CN")
+    ship_province = forms.CharField(label="Province / state", max_length=64, required=False)
+    ship_city = forms.CharField(label="City", max_length=64)
+    ship_district = forms.CharField(label="District", max_length=64, required=False)
+    ship_address1 = forms.CharField(label="Address", max_length=255)
+    ship_address2 = forms.CharField(label="Address 2", max_length=255, required=False)
+    ship_postcode = forms.CharField(label="Postcode", max_length=16, required=False)
+    requested_service = forms.ChoiceField(
+        required=False, choices=[("", "Any"), ("express", "Express"), ("standard", "Standard"), ("economy", "Economy")]
+    )
+    promise_date = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    note = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class OrderLineForm(forms.Form):
+    sku = forms.CharField(max_length=64, label="SKU")
+    quantity = forms.IntegerField(min_value=1, max_value=100000, initial=1)
+    unit_price = forms.DecimalField(min_value=0, max_digits=12, decimal_places=2, required=False)
+
+
+OrderLineFormSet = formset_factory(OrderLineForm, extra=3, min_num=1, validate_min=True, max_num=100)
+
+
+class HoldForm(forms.Form):
+    reason = forms.ChoiceField(choices=HoldReason.choices)
+    note = forms.CharField(max_length=255, required=False)
+
+
+class ReleaseForm(forms.Form):
+    reason = forms.ChoiceField(choices=[("", "All holds")] + list(HoldReason.choices), required=False)
+    note = forms.CharField(max_length=255, required=True, label="Why")
+
+
+class CancelForm(forms.Form):
+    reason = forms.CharField(max_length=200, label="Reason")

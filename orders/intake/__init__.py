@@ -1,0 +1,1 @@
+"""Intake: adapters turn each channel format into one canonical order shape."""

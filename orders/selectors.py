@@ -1,0 +1,60 @@
+"""Reads of orders for pages, the API, reports and other apps."""
+
+from datetime import timedelta
+
+from django.db.models import Count, Q, QuerySet
+from django.utils import timezone
+
+from .models import InboundMessage, Order, OrderEvent
+from .status import OrderStatus
+
+
+def order_list() -> QuerySet[Order]:
+    return Order.objects.select_related("channel", "customer")
+
+
+def order_detail(number: str) -> Order:
+    return (
+        Order.objects.select_related("channel", "customer")
+        .prefetch_related("lines__product", "holds")
+        .get(number=number)
+    )
+
+
+def order_timeline(order: Order) -> QuerySet[OrderEvent]:
+    return order.events.select_related("user").order_by("created_at", "id")
+
+
+def order_search(queryset: QuerySet[Order], text: str) -> QuerySet[Order]:
+    """One box over number, external id, customer, phone, e-mail and tracking number."""
+    text = text.strip()
+    if not text:
+        return queryset
+    digits = "".join(ch for ch in text if ch.isdigit())
+    condition = (
+        Q(number__iexact=text)
+        | Q(external_id__iexact=text)
+        | Q(ship_name__icontains=text)
+        | Q(customer__name__icontains=text)
+        | Q(ship_email__iexact=text)
+        | Q(customer__email__iexact=text)
+        | Q(shipments__parcels__tracking_number__iexact=text)
+    )
+    if len(digits) >= 4:
+        condition |= Q(ship_phone__endswith=digits) | Q(customer__phone__endswith=digits)
+    return queryset.filter(condition).distinct()
+
+
+def dashboard_counts() -> dict:
+    by_status = dict(Order.objects.values_list("status").annotate(n=Count("id")).order_by())
+    today = timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)
+    return {
+        "by_status": [(s, s.label, by_status.get(s.value, 0)) for s in OrderStatus],
+        "today": Order.objects.filter(created_at__gte=today).count(),
+        "on_hold": Order.objects.filter(on_hold=True).exclude(status=OrderStatus.CANCELLED).count(),
+        "yesterday": Order.objects.filter(created_at__gte=today - timedelta(days=1), created_at__lt=today).count(),
+    }
+
+
+def inbound_list() -> QuerySet[InboundMessage]:
+    return InboundMessage.objects.select_related("channel")

@@ -1,0 +1,307 @@
+"""Every write to an order: keyword-only, one transaction each, one event row per change.
+
+``_set_status`` is the one place that assigns ``Order.status``.
+"""
+
+from dataclasses import dataclass
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from inventory.selectors import products_by_sku
+from oms.errors import DomainError, TransitionNotAllowed
+
+from .intake.canonical import CanonicalOrder, OrderRejected, check
+from .models import Channel, Customer, InboundMessage, InboundStatus, Order, OrderEvent, OrderHold, OrderLine
+from .signals import order_cancelled, order_ready
+from .status import CANCELLABLE, HOLDABLE, EventKind, HoldReason, OrderStatus, can_transition
+
+
+@dataclass
+class IntakeResult:
+    order: Order
+    created: bool
+
+    @property
+    def held(self) -> bool:
+        return self.created and self.order.on_hold
+
+
+def order_event_record(*, order: Order, kind: str, message: str, data: dict | None = None, user=None) -> OrderEvent:
+    return OrderEvent.objects.create(order=order, kind=kind, message=message[:500], data=data or {}, user=user)
+
+
+def _lock(order: Order) -> Order:
+    return Order.objects.select_for_update().get(pk=order.pk)
+
+
+def _set_status(order: Order, target: str, *, user=None, note: str = "") -> None:
+    """The one door for Order.status. The caller holds the row lock."""
+    current = order.status
+    if current == target:
+        return
+    if not can_transition(current, target):
+        raise TransitionNotAllowed(
+            f"Order {order.number} cannot go from {OrderStatus(current).label} to {OrderStatus(target).label}."
+        )
+    order.status = target
+    order.save(update_fields=["status", "updated_at"])
+    message = f"Status {OrderStatus(current).label} → {OrderStatus(target).label}"
+    if note:
+        message += f": {note}"
+    order_event_record(
+        order=order, kind=EventKind.STATUS, message=message, data={"from": current, "to": target}, user=user
+    )
+
+
+def _announce_ready(order: Order) -> None:
+    order_id = order.pk
+    transaction.on_commit(lambda: order_ready.send(sender=Order, order_id=order_id))
+
+
+def _customer_for(data: CanonicalOrder) -> Customer | None:
+    email = data.customer_email or data.ship_to.email
+    phone = data.customer_phone or data.ship_to.phone
+    name = data.customer_name or data.ship_to.name
+    if not (email or phone or name):
+        return None
+    customer = None
+    if email:
+        customer = Customer.objects.filter(email__iexact=email).order_by("pk").first()
+    if customer is None and phone:
+        customer = Customer.objects.filter(phone=phone).order_by("pk").first()
+    if customer is None:
+        customer = Customer.objects.create(name=name or email or phone, email=email, phone=phone)
+    return customer
+
+
+def inbound_store(
+    *, source: str, body: str, channel: Channel | None = None, headers: dict | None = None, filename: str = ""
+) -> InboundMessage:
+    """Store an inbound message raw, before anything parses it."""
+    return InboundMessage.objects.create(
+        channel=channel, source=source, body=body, headers=headers or {}, filename=filename
+    )
+
+
+def inbound_record_outcome(message: InboundMessage, *, status: str, error: str = "", result: dict | None = None):
+    message.status = status
+    message.error = error
+    message.result = result or {}
+    message.processed_at = timezone.now()
+    message.attempts += 1
+    message.save(update_fields=["status", "error", "result", "processed_at", "attempts"])
+
+
+def order_create(
+    *, channel: Channel, data: CanonicalOrder, source: str, user=None, inbound: InboundMessage | None = None
+) -> IntakeResult:
+    """Create an order from the canonical shape; the same channel + external id twice is a no-op.
+
+    Raises OrderRejected (from the checks) when the order cannot be created at all; with an
+    ``inbound`` message, the outcome is recorded on it either way.
+    """
+    try:
+        result = _order_create(channel=channel, data=data, source=source, user=user)
+    except OrderRejected as exc:
+        if inbound is not None:
+            inbound_record_outcome(
+                inbound,
+                status=InboundStatus.REJECTED,
+                error=str(exc),
+                result={"errors": [e.as_dict() for e in exc.errors]},
+            )
+        raise
+    if inbound is not None:
+        inbound_record_outcome(
+            inbound, status=InboundStatus.PROCESSED, result={"order": result.order.number, "created": result.created}
+        )
+    return result
+
+
+def _order_create(*, channel: Channel, data: CanonicalOrder, source: str, user=None) -> IntakeResult:
+    check(data)
+    existing = Order.objects.filter(channel=channel, external_id=data.external_id).first()
+    if existing is not None:
+        return IntakeResult(order=existing, created=False)
+
+    products = products_by_sku({line.sku for line in data.lines})
+    unknown = sorted({line.sku for line in data.lines if line.sku not in products})
+    holds = list(data.holds)
+    if unknown:
+        holds.append((HoldReason.UNKNOWN_SKU, "Unknown SKU: " + ", ".join(unknown)))
+
+    try:
+        with transaction.atomic():
+            order = _create_rows(channel=channel, data=data, products=products, holds=holds, source=source, user=user)
+    except IntegrityError:
+        # A concurrent delivery of the same order won the race: this one changes nothing.
+        existing = Order.objects.filter(channel=channel, external_id=data.external_id).first()
+        if existing is None:
+            raise
+        return IntakeResult(order=existing, created=False)
+    return IntakeResult(order=order, created=True)
+
+
+def _create_rows(*, channel, data: CanonicalOrder, products, holds, source, user) -> Order:
+    addr = data.ship_to
+    order = Order.objects.create(
+        channel=channel,
+        external_id=data.external_id,
+        customer=_customer_for(data),
+        priority=data.priority or channel.default_priority,
+        ship_name=addr.name,
+        ship_phone=addr.phone,
+        ship_email=addr.email,
+        ship_country=addr.country,
+        ship_province=addr.province,
+        ship_city=addr.city,
+        ship_district=addr.district,
+        ship_address1=addr.address1,
+        ship_address2=addr.address2,
+        ship_postcode=addr.postcode,
+        currency=data.currency,
+        total=data.total,
+        requested_service=data.requested_service,
+        promise_date=data.promise_date,
+        placed_at=data.placed_at or timezone.now(),
+        note=data.note,
+        on_hold=bool(holds),
+    )
+    order.number = f"SO{100000 + order.pk}"
+    order.save(update_fields=["number"])
+    OrderLine.objects.bulk_create(
+        OrderLine(
+            order=order,
+            line_no=i,
+            product=products.get(line.sku),
+            sku=line.sku,
+            name=line.name or getattr(products.get(line.sku), "name", ""),
+            quantity=line.quantity,
+            unit_price=line.unit_price,
+        )
+        for i, line in enumerate(data.lines, start=1)
+    )
+    order_event_record(
+        order=order,
+        kind=EventKind.CREATED,
+        user=user,
+        message=f"Order received from {channel.name} ({source}), {len(data.lines)} line(s).",
+        data={"source": source, "external_id": data.external_id},
+    )
+    for reason, note in holds:
+        OrderHold.objects.create(order=order, reason=reason, note=note[:255], created_by=user)
+        order_event_record(
+            order=order,
+            kind=EventKind.HELD,
+            user=user,
+            message=f"On hold: {HoldReason(reason).label}. {note}",
+            data={"reason": reason},
+        )
+    if not holds:
+        _set_status(order, OrderStatus.CONFIRMED, user=user, note="validated")
+        _announce_ready(order)
+    return order
+
+
+@transaction.atomic
+def order_hold(*, order: Order, reason: str, note: str = "", user=None) -> Order:
+    order = _lock(order)
+    if order.status not in HOLDABLE:
+        raise DomainError(f"Order {order.number} is {order.get_status_display()} and can no longer be held.")
+    if reason not in HoldReason.values:
+        raise DomainError(f"Unknown hold reason '{reason}'.")
+    if order.holds.filter(reason=reason, released_at__isnull=True).exists():
+        return order
+    OrderHold.objects.create(order=order, reason=reason, note=note[:255], created_by=user)
+    if not order.on_hold:
+        order.on_hold = True
+        order.save(update_fields=["on_hold", "updated_at"])
+    order_event_record(
+        order=order,
+        kind=EventKind.HELD,
+        user=user,
+        message=f"On hold: {HoldReason(reason).label}. {note}".strip(),
+        data={"reason": reason},
+    )
+    return order
+
+
+def _remap_unknown_skus(order: Order) -> list[str]:
+    lines = list(order.lines.filter(product__isnull=True))
+    products = products_by_sku({line.sku for line in lines})
+    still_unknown = []
+    for line in lines:
+        product = products.get(line.sku)
+        if product is None:
+            still_unknown.append(line.sku)
+        else:
+            line.product = product
+            line.save(update_fields=["product"])
+    return still_unknown
+
+
+@transaction.atomic
+def order_release(*, order: Order, reason: str | None = None, note: str = "", user=None) -> Order:
+    """Release one hold reason (or all); with none left the order goes on where it stopped."""
+    order = _lock(order)
+    active = order.holds.filter(released_at__isnull=True)
+    if reason:
+        active = active.filter(reason=reason)
+    holds = list(active)
+    if not holds:
+        raise DomainError(f"Order {order.number} has no such hold to release.")
+    if any(h.reason == HoldReason.UNKNOWN_SKU for h in holds):
+        still_unknown = _remap_unknown_skus(order)
+        if still_unknown:
+            raise DomainError("Map these SKUs to products first: " + ", ".join(sorted(set(still_unknown))))
+    now = timezone.now()
+    for hold in holds:
+        hold.released_at = now
+        hold.released_by = user
+        hold.release_note = note[:255]
+        hold.save(update_fields=["released_at", "released_by", "release_note"])
+        order_event_record(
+            order=order,
+            kind=EventKind.RELEASED,
+            user=user,
+            message=f"Released: {hold.get_reason_display()}. {note}".strip(),
+            data={"reason": hold.reason},
+        )
+    if not order.holds.filter(released_at__isnull=True).exists():
+        order.on_hold = False
+        order.save(update_fields=["on_hold", "updated_at"])
+        if order.status == OrderStatus.RECEIVED:
+            _set_status(order, OrderStatus.CONFIRMED, user=user, note="released")
+        if order.status == OrderStatus.CONFIRMED:
+            _announce_ready(order)
+    return order
+
+
+@transaction.atomic
+def order_cancel(*, order: Order, reason: str, user=None) -> Order:
+    order = _lock(order)
+    if order.status not in CANCELLABLE:
+        raise TransitionNotAllowed(f"Order {order.number} is {order.get_status_display()} and cannot be cancelled.")
+    if not reason:
+        raise DomainError("A cancellation needs a reason.")
+    order_cancelled.send(sender=Order, order=order, user=user, reason=reason)
+    _set_status(order, OrderStatus.CANCELLED, user=user, note=reason)
+    if order.on_hold:
+        order.holds.filter(released_at__isnull=True).update(
+            released_at=timezone.now(), released_by=user, release_note="order cancelled"
+        )
+        order.on_hold = False
+        order.save(update_fields=["on_hold", "updated_at"])
+    order_event_record(order=order, kind=EventKind.CANCELLED, user=user, message=f"Cancelled: {reason}")
+    return order
+
+
+def order_set_progress(*, order: Order, target: str, user=None, note: str = "") -> None:
+    """Move an order along as its shipments progress; the caller holds the order's lock."""
+    _set_status(order, target, user=user, note=note)
+
+
+def order_lock(order_id: int) -> Order:
+    """Lock an order row for a service of another app (call inside a transaction)."""
+    return Order.objects.select_for_update().get(pk=order_id)
