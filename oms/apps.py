@@ -9,4 +9,5 @@ class OmsConfig(AppConfig):
     def ready(self) -> None:
         from . import roles
 
-        post_migrate.connect(roles.sync_roles_after_migrate, sender=self)
+        # After every app's migrate: permissions of apps migrated later exist only then.
+        post_migrate.connect(roles.sync_roles_after_migrate, dispatch_uid="oms.sync_roles")

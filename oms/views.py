@@ -13,6 +13,7 @@ from django_tables2.export import ExportMixin
 from django_tables2.paginators import LazyPaginator
 
 from .errors import DomainError
+from .exports import SafeTableExport
 
 
 class StaffPermissionMixin(LoginRequiredMixin, PermissionRequiredMixin):
@@ -32,6 +33,7 @@ class ObjectListView(StaffPermissionMixin, ExportMixin, SingleTableMixin, Filter
     paginator_class = LazyPaginator
     table_pagination = {"per_page": 50}
     export_formats = ("csv", "xlsx")
+    export_class = SafeTableExport
     title = ""
     actions_template = ""
 

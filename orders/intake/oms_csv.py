@@ -1,0 +1,152 @@
+"""The OMS's own CSV template: one row per order line; the order's columns repeat on each
+row of the order (rows of one order are adjacent). See README "Importing orders"."""
+
+import csv
+from collections.abc import Iterator
+
+from .canonical import (
+    CanonicalAddress,
+    CanonicalLine,
+    CanonicalOrder,
+    FieldError,
+    OrderRejected,
+    clean_text,
+    parse_day,
+    parse_money,
+    parse_quantity,
+    parse_when,
+)
+from .files import FileUnusable
+
+COLUMNS = [
+    "external_id",
+    "placed_at",
+    "customer_name",
+    "customer_email",
+    "customer_phone",
+    "ship_name",
+    "ship_phone",
+    "ship_email",
+    "ship_country",
+    "ship_province",
+    "ship_city",
+    "ship_district",
+    "ship_address1",
+    "ship_address2",
+    "ship_postcode",
+    "currency",
+    "requested_service",
+    "promise_date",
+    "note",
+    "sku",
+    "quantity",
+    "unit_price",
+    "line_name",
+]
+REQUIRED = ["external_id", "sku", "quantity"]
+
+
+def _header(reader) -> list[str]:
+    for row in reader:
+        if any(cell.strip() for cell in row):
+            return [clean_text(c).lower().lstrip("\ufeff") for c in row]
+    raise FileUnusable("the file has no header row.")
+
+
+def read_orders(handle) -> Iterator[tuple[int, CanonicalOrder | OrderRejected]]:
+    """Yield (first row number, canonical order or the rejection) per order, streaming."""
+    reader = csv.reader(handle)
+    header = _header(reader)
+    missing = [c for c in REQUIRED if c not in header]
+    if missing:
+        raise FileUnusable(f"missing column(s): {', '.join(missing)}. Expected the OMS template: {', '.join(COLUMNS)}")
+    index = {name: i for i, name in enumerate(header)}
+    seen: set[str] = set()
+    group: list[tuple[int, dict]] = []
+    row_number = 1
+    for raw in reader:
+        row_number = reader.line_num
+        if not any(cell.strip() for cell in raw):
+            continue
+        row = {name: (raw[i] if i < len(raw) else "") for name, i in index.items()}
+        external_id = clean_text(row.get("external_id"))
+        if group and external_id != group[0][1]["external_id_clean"]:
+            yield _build(group, seen)
+            group = []
+        row["external_id_clean"] = external_id
+        group.append((row_number, row))
+    if group:
+        yield _build(group, seen)
+
+
+def _build(group: list[tuple[int, dict]], seen: set[str]) -> tuple[int, CanonicalOrder | OrderRejected]:
+    first_row, first = group[0]
+    external_id = first["external_id_clean"]
+    errors: list[FieldError] = []
+    if not external_id:
+        errors.append(FieldError("external_id", "is required.", first_row))
+    elif external_id in seen:
+        errors.append(
+            FieldError(
+                "external_id",
+                f"'{external_id}' appears again further up; keep the rows of one order together.",
+                first_row,
+            )
+        )
+    seen.add(external_id)
+    lines = []
+    for row_number, row in group:
+        sku = clean_text(row.get("sku"), max_length=64)
+        if not sku:
+            errors.append(FieldError("sku", "is required.", row_number))
+        try:
+            quantity = parse_quantity(row.get("quantity"))
+            price = parse_money(row.get("unit_price"), "unit_price")
+        except OrderRejected as exc:
+            errors.extend(FieldError(e.field, e.message, row_number) for e in exc.errors)
+            continue
+        if sku:
+            lines.append(
+                CanonicalLine(
+                    sku=sku, quantity=quantity, unit_price=price, name=clean_text(row.get("line_name"), max_length=200)
+                )
+            )
+    placed_at = promise_date = None
+    try:
+        placed_at = parse_when(first.get("placed_at"), "placed_at")
+    except OrderRejected as exc:
+        errors.extend(FieldError(e.field, e.message, first_row) for e in exc.errors)
+    try:
+        promise_date = parse_day(first.get("promise_date"), "promise_date")
+    except OrderRejected as exc:
+        errors.extend(FieldError(e.field, e.message, first_row) for e in exc.errors)
+    if errors:
+        return first_row, OrderRejected(errors)
+
+    def col(name, max_length=255):
+        return clean_text(first.get(name), max_length=max_length)
+
+    return first_row, CanonicalOrder(
+        external_id=external_id,
+        ship_to=CanonicalAddress(
+            name=col("ship_name") or col("customer_name"),
+            phone=col("ship_phone") or col("customer_phone"),
+            email=col("ship_email") or col("customer_email"),
+            country=col("ship_country"),
+            province=col("ship_province"),
+            city=col("ship_city"),
+            district=col("ship_district"),
+            address1=col("ship_address1"),
+            address2=col("ship_address2"),
+            postcode=col("ship_postcode"),
+        ),
+        lines=lines,
+        customer_name=col("customer_name"),
+        customer_email=col("customer_email"),
+        customer_phone=col("customer_phone"),
+        currency=col("currency") or "CNY",
+        placed_at=placed_at,
+        promise_date=promise_date,
+        requested_service=col("requested_service", 32),
+        note=col("note", 2000),
+    )
