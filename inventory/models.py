@@ -98,10 +98,6 @@ class Stock(models.Model):
     def __str__(self) -> str:
         return f"{self.product.sku}@{self.location.code}: {self.on_hand}/{self.reserved}"
 
-    @property
-    def available(self) -> int:
-        return self.on_hand - self.reserved
-
 
 class MovementKind(models.TextChoices):
     RECEIPT = "receipt", _("Receipt")

@@ -29,7 +29,7 @@ class OrderForm(forms.Form):
 
 class OrderLineForm(forms.Form):
     sku = forms.CharField(max_length=64, label="SKU")
-    quantity = forms.IntegerField(min_value=1, max_value=100000, initial=1)
+    quantity = forms.IntegerField(min_value=1, max_value=100000)
     unit_price = forms.DecimalField(min_value=0, max_digits=12, decimal_places=2, required=False)
 
 
