@@ -1,0 +1,217 @@
+"""Warehouse documents: pick lists (A4) and packing slips (A5 or A4)."""
+
+import re
+from collections.abc import Iterable
+
+from django.utils import timezone
+
+from inventory.models import Stock
+from oms.codes import code128_svg, qr_svg, svg_data_uri
+from oms.pdf import display_width, render_pdf
+
+from .models import PickList, Shipment
+from .status import ShipmentStatus
+
+PICKLIST_TEMPLATE = "fulfillment/pdf/picklist.html"
+PACKING_SLIP_TEMPLATE = "fulfillment/pdf/packing_slip.html"
+PACKING_SLIP_SIZES = {"A5": "A5 portrait", "A4": "A4 portrait"}
+
+_CHUNKS = re.compile(r"(\d+)")
+
+
+def bin_sort_key(bin_code: str) -> tuple:
+    """Natural order of bin codes (A-2-10 after A-2-9); products without a bin go last."""
+    if not bin_code:
+        return (1,)
+    parts = tuple((0, int(p), "") if p.isdigit() else (1, 0, p.lower()) for p in _CHUNKS.split(bin_code) if p)
+    return (0, parts)
+
+
+def _has_wide(*parts: str) -> bool:
+    return any(display_width(p) != len(p) for p in parts if p)
+
+
+def recipient_lines(order) -> list[str]:
+    """The ship-to address as printed on documents and labels: Chinese addresses from
+    the province down (省 市 区, then street), others street first."""
+    chinese = (order.ship_country or "CN").upper() in {"CN", "HK", "MO", "TW"} or _has_wide(
+        order.ship_province, order.ship_city, order.ship_district, order.ship_address1
+    )
+    if chinese:
+        region = " ".join(p for p in [order.ship_province, order.ship_city, order.ship_district] if p)
+        lines = [region, order.ship_address1, order.ship_address2]
+    else:
+        region = ", ".join(p for p in [order.ship_district, order.ship_city, order.ship_province] if p)
+        lines = [order.ship_address1, order.ship_address2, region]
+    tail = " ".join(p for p in [order.ship_postcode, order.ship_country] if p)
+    return [line for line in [*lines, tail] if line]
+
+
+def location_lines(location) -> list[str]:
+    """A location's address in one or two lines (sender on labels, header on slips)."""
+    street = location.address
+    region = " ".join(p for p in [location.province, location.city] if p)
+    if _has_wide(street, region):
+        first = " ".join(p for p in [region, street] if p)
+    else:
+        first = ", ".join(p for p in [street, location.city, location.province] if p)
+    tail = " ".join(p for p in [location.postcode, location.country] if p)
+    return [line for line in [first, tail] if line]
+
+
+def _local(value):
+    return timezone.localtime(value) if value is not None and timezone.is_aware(value) else value
+
+
+def _picklist_shipments(picklist: PickList) -> list[Shipment]:
+    return list(
+        picklist.shipments.exclude(status=ShipmentStatus.CANCELLED)
+        .select_related("order")
+        .prefetch_related("lines__product", "lines__order_line")
+        .order_by("id")
+    )
+
+
+def picklist_context(picklist: PickList) -> dict:
+    """What a pick list prints.
+
+    Keys: picklist, number, barcode_uri, location, created_at (local), created_by,
+    printed_at, counts {shipments, orders, skus, units}, shipments (the Shipment rows),
+    items: one row per product in walking order
+      [{bin, sku, name, quantity, shipments}],
+    breakdown: per shipment, its lines in walking order
+      [{shipment_number, order_number, recipient, lines: [{bin, sku, name, quantity}]}].
+    """
+    shipments = _picklist_shipments(picklist)
+    totals: dict[int, dict] = {}
+    for shipment in shipments:
+        for line in shipment.lines.all():
+            item = totals.setdefault(
+                line.product_id,
+                {
+                    "product": line.product,
+                    "sku": line.product.sku,
+                    "name": line.product.name,
+                    "quantity": 0,
+                    "shipment_ids": set(),
+                },
+            )
+            item["quantity"] += line.quantity
+            item["shipment_ids"].add(shipment.pk)
+    bins = dict(
+        Stock.objects.filter(location_id=picklist.location_id, product_id__in=list(totals)).values_list(
+            "product_id", "bin"
+        )
+    )
+    items = []
+    for product_id, item in totals.items():
+        items.append(
+            {
+                "bin": (bins.get(product_id) or "").strip(),
+                "sku": item["sku"],
+                "name": item["name"],
+                "quantity": item["quantity"],
+                "shipments": len(item["shipment_ids"]),
+            }
+        )
+    items.sort(key=lambda row: (bin_sort_key(row["bin"]), row["sku"]))
+    walk = {row["sku"]: i for i, row in enumerate(items)}
+
+    breakdown = []
+    for shipment in shipments:
+        lines = sorted(shipment.lines.all(), key=lambda line: walk[line.product.sku])
+        breakdown.append(
+            {
+                "shipment_number": str(shipment),
+                "order_number": str(shipment.order),
+                "recipient": shipment.order.ship_name,
+                "lines": [
+                    {
+                        "bin": (bins.get(line.product_id) or "").strip(),
+                        "sku": line.product.sku,
+                        "name": line.product.name,
+                        "quantity": line.quantity,
+                    }
+                    for line in lines
+                ],
+            }
+        )
+    number = str(picklist)
+    return {
+        "picklist": picklist,
+        "number": number,
+        "barcode_uri": svg_data_uri(code128_svg(number, max_width_mm=60, height_mm=10)),
+        "location": picklist.location,
+        "created_at": _local(picklist.created_at),
+        "created_by": picklist.created_by,
+        "printed_at": timezone.localtime(),
+        "counts": {
+            "shipments": len(shipments),
+            "orders": len({s.order_id for s in shipments}),
+            "skus": len(items),
+            "units": sum(row["quantity"] for row in items),
+        },
+        "shipments": shipments,
+        "items": items,
+        "breakdown": breakdown,
+    }
+
+
+def picklist_pdf(picklist: PickList, *, request=None) -> bytes:
+    """The pick list as an A4 portrait PDF."""
+    return render_pdf(PICKLIST_TEMPLATE, picklist_context(picklist), request=request)
+
+
+def packing_slip_context(shipment: Shipment, *, tracking_url: str) -> dict:
+    """What a packing slip prints.
+
+    Keys: shipment, order, shipment_number, order_number, order_date, ship_date,
+    sender {name, phone, lines}, recipient {name, phone, lines}, lines: [{sku, name,
+    ordered, quantity}], units, other_shipments (count of the order's other live
+    shipments), tracking_url, qr_uri.
+    """
+    order = shipment.order
+    location = shipment.location
+    lines = []
+    for line in shipment.lines.select_related("product", "order_line").order_by("order_line__line_no", "id"):
+        lines.append(
+            {
+                "sku": line.product.sku,
+                "name": line.order_line.name or line.product.name,
+                "ordered": line.order_line.quantity,
+                "quantity": line.quantity,
+            }
+        )
+    other_shipments = order.shipments.exclude(pk=shipment.pk).exclude(status=ShipmentStatus.CANCELLED).count()
+    return {
+        "shipment": shipment,
+        "order": order,
+        "shipment_number": str(shipment),
+        "order_number": str(order),
+        "order_date": _local(order.placed_at or order.created_at),
+        "ship_date": _local(shipment.shipped_at) or timezone.localtime(),
+        "sender": {"name": location.name, "phone": location.phone, "lines": location_lines(location)},
+        "recipient": {"name": order.ship_name, "phone": order.ship_phone, "lines": recipient_lines(order)},
+        "lines": lines,
+        "units": sum(line["quantity"] for line in lines),
+        "other_shipments": other_shipments,
+        "tracking_url": tracking_url,
+        "qr_uri": svg_data_uri(qr_svg(tracking_url)) if tracking_url else "",
+    }
+
+
+def packing_slip_pdf(shipment: Shipment, *, tracking_url: str, size: str = "A5", request=None) -> bytes:
+    """The packing slip of one shipment (A5 portrait by default, or A4)."""
+    return packing_slips_pdf([shipment], tracking_url_for=lambda _s: tracking_url, size=size, request=request)
+
+
+def packing_slips_pdf(shipments: Iterable[Shipment], *, tracking_url_for, size: str = "A5", request=None) -> bytes:
+    """Packing slips of many shipments in one PDF, each starting on a new page."""
+    if size not in PACKING_SLIP_SIZES:
+        raise ValueError(f"unknown packing slip size {size!r}; use one of {', '.join(PACKING_SLIP_SIZES)}")
+    slips = [packing_slip_context(s, tracking_url=tracking_url_for(s)) for s in shipments]
+    if not slips:
+        raise ValueError("no shipments")
+    return render_pdf(
+        PACKING_SLIP_TEMPLATE, {"slips": slips, "page_size": PACKING_SLIP_SIZES[size], "size": size}, request=request
+    )
