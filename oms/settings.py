@@ -115,7 +115,7 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
 ]
 LOGIN_URL = "login"
-LOGIN_REDIRECT_URL = "dashboard"
+LOGIN_REDIRECT_URL = "reports:dashboard"
 LOGOUT_REDIRECT_URL = "login"
 
 LANGUAGE_CODE = "en"
@@ -178,6 +178,7 @@ if not CELERY_BROKER_URL:
         "data_folder_in": str(_queue_dir),
         "data_folder_out": str(_queue_dir),
         "processed_folder": str(VAR_DIR / "celery-processed"),
+        "control_folder": str(VAR_DIR / "celery-control"),
         "store_processed": False,
     }
 CELERY_TASK_EAGER_PROPAGATES = True
@@ -216,3 +217,8 @@ EASYPOST_WEBHOOK_SECRET = os.environ.get("EASYPOST_WEBHOOK_SECRET", "")
 TRACKING_LINK_MAX_AGE_DAYS = int(os.environ.get("TRACKING_LINK_MAX_AGE_DAYS", "120"))
 # Public tracking lookups allowed per client IP per minute.
 TRACKING_LOOKUP_RATE = int(os.environ.get("TRACKING_LOOKUP_RATE", "10"))
+
+# Order intake: the drop folders (<dir>/<channel-slug>/) and how close in time two orders of one
+# customer with the same items on different channels must be to be held as likely duplicates.
+INTAKE_DROP_DIR = Path(os.environ.get("INTAKE_DROP_DIR", VAR_DIR / "dropbox"))
+INTAKE_DUPLICATE_WINDOW_HOURS = int(os.environ.get("INTAKE_DUPLICATE_WINDOW_HOURS", "24"))

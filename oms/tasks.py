@@ -1,0 +1,18 @@
+"""Infrastructure tasks of the base package (no business logic lives here)."""
+
+from celery import shared_task
+from django.contrib.auth.models import Group
+
+
+@shared_task(name="oms.tasks.worker_smoke_test")
+def worker_smoke_test(group_name: str) -> int:
+    """THE WORKER SMOKE TEST TASK, used only by tests/oms/test_celery_worker.py.
+
+    It proves that a real `celery -A oms worker` takes a task off the broker, runs it with
+    Django set up, and writes to the database the test reads. The effect had to be a row in
+    a table that exists anyway, so it creates an auth Group named by its argument (the test
+    uses a unique, obviously synthetic name). Idempotent, so a redelivery changes nothing.
+    Returns the group's id.
+    """
+    group, _created = Group.objects.get_or_create(name=group_name)
+    return group.pk
