@@ -2,7 +2,7 @@ import django_tables2 as tables
 
 from oms.tables import BaseTable, StatusColumn
 
-from .models import InboundMessage, Order
+from .models import Channel, InboundMessage, Order
 
 
 class OrderTable(BaseTable):
@@ -12,23 +12,25 @@ class OrderTable(BaseTable):
     ship_name = tables.Column(verbose_name="Recipient")
     ship_city = tables.Column(verbose_name="City")
     status = StatusColumn()
-    on_hold = tables.BooleanColumn(verbose_name="Hold", yesno="⏸,")
-    total = tables.Column(attrs={"td": {"class": "num"}})
+    on_hold = tables.TemplateColumn(
+        '{% if value %}<span class="badge st-hold">Hold</span>{% endif %}', verbose_name="Hold"
+    )
+    priority = tables.Column(verbose_name="Prio", attrs={"td": {"class": "num"}})
+    total = tables.TemplateColumn("{{ value }} {{ record.currency }}", attrs={"td": {"class": "num"}})
     created_at = tables.DateTimeColumn(format="Y-m-d H:i", verbose_name="Received")
 
     class Meta(BaseTable.Meta):
         model = Order
         fields = [
             "number",
-            "channel",
-            "external_id",
-            "ship_name",
-            "ship_city",
             "status",
             "on_hold",
+            "ship_name",
+            "ship_city",
+            "channel",
+            "external_id",
             "priority",
             "total",
-            "currency",
             "created_at",
         ]
 
@@ -42,3 +44,11 @@ class InboundTable(BaseTable):
     class Meta(BaseTable.Meta):
         model = InboundMessage
         fields = ["id", "received_at", "channel", "source", "filename", "status", "attempts", "error"]
+
+
+class ChannelTable(BaseTable):
+    name = tables.LinkColumn("orders:channel_detail", args=[tables.A("slug")])
+
+    class Meta(BaseTable.Meta):
+        model = Channel
+        fields = ["name", "slug", "kind", "platform", "stock_policy", "default_priority", "active"]
