@@ -5,12 +5,12 @@ from collections.abc import Iterable
 
 from django.utils import timezone
 
-from inventory.models import Stock
 from oms.codes import code128_svg, qr_svg, svg_data_uri
 from oms.pdf import display_width, render_pdf
 
 from .models import PickList, Shipment
 from .status import ShipmentStatus
+from .waves import bin_zones
 
 PICKLIST_TEMPLATE = "fulfillment/pdf/picklist.html"
 PACKING_SLIP_TEMPLATE = "fulfillment/pdf/packing_slip.html"
@@ -78,7 +78,7 @@ def picklist_context(picklist: PickList) -> dict:
     Keys: picklist, number, barcode_uri, location, created_at (local), created_by,
     printed_at, counts {shipments, orders, skus, units}, shipments (the Shipment rows),
     items: one row per product in walking order
-      [{bin, sku, name, quantity, shipments}],
+      [{bin, zone, sequence, sku, name, quantity, shipments}],
     breakdown: per shipment, its lines in walking order
       [{shipment_number, order_number, recipient, lines: [{bin, sku, name, quantity}]}].
     """
@@ -98,23 +98,24 @@ def picklist_context(picklist: PickList) -> dict:
             )
             item["quantity"] += line.quantity
             item["shipment_ids"].add(shipment.pk)
-    bins = dict(
-        Stock.objects.filter(location_id=picklist.location_id, product_id__in=list(totals)).values_list(
-            "product_id", "bin"
-        )
-    )
+    places = bin_zones(picklist.location, totals)  # product -> (bin, zone, pick sequence)
+    bins = {product_id: place[0] for product_id, place in places.items()}
     items = []
     for product_id, item in totals.items():
+        bin_code, zone, sequence = places.get(product_id, ("", "", 0))
         items.append(
             {
-                "bin": (bins.get(product_id) or "").strip(),
+                "bin": (bin_code or "").strip(),
+                "zone": zone,
+                "sequence": sequence,
                 "sku": item["sku"],
                 "name": item["name"],
                 "quantity": item["quantity"],
                 "shipments": len(item["shipment_ids"]),
             }
         )
-    items.sort(key=lambda row: (bin_sort_key(row["bin"]), row["sku"]))
+    # Walking order: the bins' pick sequence (inventory.Bin), then natural bin order; no bin last.
+    items.sort(key=lambda row: (not row["bin"], row["sequence"], bin_sort_key(row["bin"]), row["sku"]))
     walk = {row["sku"]: i for i, row in enumerate(items)}
 
     breakdown = []

@@ -7,7 +7,7 @@ from django.db.models import Q
 from inventory.models import Location, Product
 from orders.models import Order, OrderLine
 
-from .status import PickListStatus, ShipmentStatus
+from .status import PackMismatchKind, PickListKind, PickListStatus, ShipmentStatus
 
 
 class PickList(models.Model):
@@ -17,6 +17,13 @@ class PickList(models.Model):
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
     created_at = models.DateTimeField(auto_now_add=True)
     printed_count = models.PositiveIntegerField(default=0)
+    # Waves (see fulfillment/waves.py): what the wave was cut by, and its size.
+    kind = models.CharField(max_length=8, choices=PickListKind.choices, default=PickListKind.WAVE)
+    carrier_code = models.CharField(max_length=32, blank=True, help_text="Planned carrier of every shipment.")
+    zone = models.CharField(max_length=32, blank=True, help_text="Pick zone of every line, when cut by zone.")
+    criteria = models.JSONField(default=dict, blank=True, help_text="The criteria and limits the wave was cut by.")
+    line_count = models.PositiveIntegerField(default=0)
+    last_printed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-id"]
@@ -38,6 +45,13 @@ class Shipment(models.Model):
     status = models.CharField(max_length=20, choices=ShipmentStatus.choices, default=ShipmentStatus.RESERVED)
     picklist = models.ForeignKey(PickList, null=True, blank=True, on_delete=models.SET_NULL, related_name="shipments")
     weight_g = models.PositiveIntegerField(null=True, blank=True)
+    package_type = models.CharField(max_length=24, blank=True)
+    # "carrier/service" planned at wave time by the registered service planner (logistics.rating);
+    # the final choice is made again at dispatch.
+    planned_service = models.CharField(max_length=70, blank=True)
+    planned_cutoff = models.TimeField(null=True, blank=True)
+    # Pack station progress: {product_id: units scanned}.
+    pack_progress = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     packed_at = models.DateTimeField(null=True, blank=True)
     shipped_at = models.DateTimeField(null=True, blank=True, db_index=True)
@@ -83,3 +97,23 @@ class RoutingDecision(models.Model):
 
     def __str__(self) -> str:
         return f"{self.order_id} -> {self.chosen_id}: {self.reason}"
+
+
+class PackMismatch(models.Model):
+    """A scan at the pack station that did not match the shipment: the raw data of pick accuracy."""
+
+    shipment = models.ForeignKey(Shipment, on_delete=models.CASCADE, related_name="pack_mismatches")
+    kind = models.CharField(max_length=8, choices=PackMismatchKind.choices)
+    scanned_code = models.CharField(max_length=64, blank=True)
+    product = models.ForeignKey(Product, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    expected = models.CharField(max_length=255, blank=True, help_text="What the shipment expected instead.")
+    quantity = models.PositiveIntegerField(default=1)
+    picklist = models.ForeignKey(PickList, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-id"]
+
+    def __str__(self) -> str:
+        return f"{self.shipment_id} {self.kind} {self.scanned_code}"

@@ -11,6 +11,7 @@ from oms.errors import DomainError, InsufficientStock, TransitionNotAllowed
 from orders.models import Order
 from orders.services import order_event_record, order_hold, order_lock, order_set_progress
 from orders.status import EventKind, HoldReason, OrderStatus
+from orders.status import can_transition as can_order_transition
 
 from . import geo
 from .models import PickList, RoutingDecision, Shipment, ShipmentLine
@@ -64,7 +65,9 @@ def _set_shipment_status(shipment: Shipment, target: str, *, user=None, note: st
 def _sync_order(order: Order, *, user=None) -> None:
     statuses = list(order.shipments.values_list("status", flat=True))
     target = derive_order_status(statuses)
-    if order.status != target and order.status != OrderStatus.CANCELLED:
+    # A reship after shipping or delivery does not pull the order back to an earlier stage:
+    # the order keeps its status while the new shipment's own status shows its progress.
+    if order.status != target and can_order_transition(order.status, target):
         order_set_progress(order=order, target=target, user=user)
 
 

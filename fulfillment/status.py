@@ -45,6 +45,17 @@ class PickListStatus(models.TextChoices):
     DONE = "done", _("Done")
 
 
+class PickListKind(models.TextChoices):
+    WAVE = "wave", _("Wave")
+    SINGLE = "single", _("Single order")
+
+
+class PackMismatchKind(models.TextChoices):
+    WRONG = "wrong", _("Wrong item")
+    SURPLUS = "surplus", _("Surplus item")
+    SHORT = "short", _("Short")
+
+
 def derive_order_status(shipment_statuses: list[str]) -> OrderStatus:
     """The one function that derives an order's progress from its (non-cancelled) shipments."""
     statuses = [s for s in shipment_statuses if s != S.CANCELLED]

@@ -7,7 +7,7 @@ from oms.errors import DomainError
 from oms.pdf import pdf_response
 from oms.views import ObjectListView
 
-from . import selectors, services
+from . import extensions, selectors, services, waves
 from .documents import picklist_pdf
 from .filtersets import PickListFilterSet, ShipmentFilterSet
 from .forms import PackForm, PickListCreateForm
@@ -46,6 +46,9 @@ def shipment_detail(request, number):
         and user.has_perm("fulfillment.pack_shipment"),
         "can_dispatch": shipment.status == ShipmentStatus.PACKED and user.has_perm("fulfillment.pack_shipment"),
         "pack_form": PackForm(),
+        "can_single_picklist": shipment.status == ShipmentStatus.RESERVED and not shipment.picklist_id
+        and user.has_perm("fulfillment.print_picklist"),
+        "panels": extensions.shipment_panels(request, shipment),
     }
     return render(request, "fulfillment/shipment_detail.html", context)
 
@@ -92,13 +95,17 @@ def picklist_create(request):
 @permission_required("fulfillment.view_picklist", raise_exception=True)
 def picklist_detail(request, pk):
     picklist = get_object_or_404(PickList.objects.select_related("location", "created_by"), pk=pk)
-    shipments = picklist.shipments.select_related("order").prefetch_related("lines__product")
-    return render(request, "fulfillment/picklist_detail.html", {"picklist": picklist, "shipments": shipments})
+    shipments = picklist.shipments.select_related("order").prefetch_related("lines__product", "parcels")
+    return render(
+        request,
+        "fulfillment/picklist_detail.html",
+        {"picklist": picklist, "shipments": shipments, "summary": waves.wave_summary(picklist)},
+    )
 
 
 @login_required
 @permission_required("fulfillment.view_picklist", raise_exception=True)
 def picklist_pdf_view(request, pk):
     picklist = get_object_or_404(PickList.objects.select_related("location"), pk=pk)
-    PickList.objects.filter(pk=pk).update(printed_count=picklist.printed_count + 1)
+    picklist = waves.picklist_printed(picklist=picklist, user=request.user)  # counts reprints
     return pdf_response(picklist_pdf(picklist), f"{picklist.number}.pdf")

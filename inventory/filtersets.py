@@ -1,6 +1,17 @@
 import django_filters
 
-from .models import HandlingClass, Location, Product, Stock
+from .models import (
+    HandlingClass,
+    Location,
+    MovementKind,
+    Product,
+    ReasonCode,
+    Stock,
+    StockMovement,
+    StockRule,
+    Transfer,
+    TransferStatus,
+)
 
 
 class StockFilterSet(django_filters.FilterSet):
@@ -32,3 +43,37 @@ class LocationFilterSet(django_filters.FilterSet):
     class Meta:
         model = Location
         fields = ["kind", "active", "cold_chain"]
+
+
+class MovementFilterSet(django_filters.FilterSet):
+    sku = django_filters.CharFilter(field_name="product__sku", lookup_expr="iexact", label="SKU")
+    location = django_filters.ModelChoiceFilter(queryset=Location.objects.all())
+    kind = django_filters.ChoiceFilter(choices=MovementKind.choices)
+    reason_code = django_filters.ChoiceFilter(choices=ReasonCode.choices)
+    reference = django_filters.CharFilter(lookup_expr="iexact")
+    since = django_filters.DateFilter(field_name="created_at", lookup_expr="date__gte", label="From date")
+    until = django_filters.DateFilter(field_name="created_at", lookup_expr="date__lte", label="To date")
+
+    class Meta:
+        model = StockMovement
+        fields = ["sku", "location", "kind", "reason_code", "reference", "since", "until"]
+
+
+class TransferFilterSet(django_filters.FilterSet):
+    status = django_filters.ChoiceFilter(choices=TransferStatus.choices)
+    from_location = django_filters.ModelChoiceFilter(queryset=Location.objects.all(), label="From")
+    to_location = django_filters.ModelChoiceFilter(queryset=Location.objects.all(), label="To")
+    sku = django_filters.CharFilter(field_name="lines__product__sku", lookup_expr="iexact", label="SKU", distinct=True)
+
+    class Meta:
+        model = Transfer
+        fields = ["status", "from_location", "to_location", "sku"]
+
+
+class StockRuleFilterSet(django_filters.FilterSet):
+    sku = django_filters.CharFilter(field_name="product__sku", lookup_expr="icontains", label="SKU")
+    location = django_filters.ModelChoiceFilter(queryset=Location.objects.all())
+
+    class Meta:
+        model = StockRule
+        fields = ["sku", "location"]

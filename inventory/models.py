@@ -34,7 +34,14 @@ class Location(models.Model):
     cold_chain = models.BooleanField(default=False, help_text=_("Can store and ship chilled goods."))
     handles_bulky = models.BooleanField(default=False, help_text=_("Can store and ship bulky goods."))
     daily_capacity = models.PositiveIntegerField(null=True, blank=True, help_text=_("Shipments per day."))
-    cutoff_time = models.TimeField(null=True, blank=True)
+    cutoff_time = models.TimeField(
+        null=True, blank=True, help_text=_("Orders routed after this time ship the next working day.")
+    )
+    opening_hours = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text=_('Per weekday, e.g. {"mon": ["09:00", "18:00"], "sun": []}; missing days are closed.'),
+    )
     active = models.BooleanField(default=True)
 
     class Meta:
@@ -50,6 +57,30 @@ class Location(models.Model):
             return self.handles_bulky
         return True
 
+    WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+    def hours_on(self, weekday: int) -> tuple[str, str] | None:
+        """Opening and closing time on a weekday (0 = Monday), or None when closed."""
+        hours = (self.opening_hours or {}).get(self.WEEKDAYS[weekday])
+        return (hours[0], hours[1]) if hours and len(hours) == 2 else None
+
+
+class Bin(models.Model):
+    """A storage place inside a location; pick lists walk bins in pick sequence."""
+
+    location = models.ForeignKey(Location, on_delete=models.CASCADE, related_name="bins")
+    code = models.CharField(max_length=32)
+    zone = models.CharField(max_length=32, blank=True)
+    pick_sequence = models.PositiveIntegerField(default=0)
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["location__code", "pick_sequence", "code"]
+        constraints = [models.UniqueConstraint(fields=["location", "code"], name="bin_location_code_uniq")]
+
+    def __str__(self) -> str:
+        return f"{self.location.code}:{self.code}"
+
 
 class Product(models.Model):
     sku = models.CharField(max_length=64, unique=True)
@@ -61,6 +92,9 @@ class Product(models.Model):
     height_mm = models.PositiveIntegerField(default=0)
     price = models.DecimalField(max_digits=12, decimal_places=2, default=0)
     barcode = models.CharField(max_length=64, blank=True)
+    lead_time_days = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text=_("Days from ordering to receiving; empty: the default.")
+    )
     active = models.BooleanField(default=True)
 
     class Meta:
@@ -112,12 +146,47 @@ class MovementKind(models.TextChoices):
     WRITE_OFF = "write_off", _("Damage write-off")
 
 
+class ReasonCode(models.TextChoices):
+    """Why stock changed; every ledger row has one (the kind says what happened)."""
+
+    PURCHASE = "purchase", _("Purchase receipt")
+    PRODUCTION = "production", _("From production")
+    OPENING = "opening", _("Opening balance")
+    FOUND = "found", _("Found")
+    LOST = "lost", _("Lost")
+    DAMAGED = "damaged", _("Damaged")
+    EXPIRED = "expired", _("Expired")
+    CORRECTION = "correction", _("Correction")
+    COUNT = "count", _("Cycle count difference")
+    TRANSFER = "transfer", _("Transfer between locations")
+    ORDER = "order", _("Customer order")
+    CANCELLATION = "cancellation", _("Cancellation or reroute")
+    CUSTOMER_RETURN = "customer_return", _("Customer return")
+    OTHER = "other", _("Other")
+
+
+# The reason code a movement gets when the caller names none.
+DEFAULT_REASON_CODE = {
+    "receipt": ReasonCode.PURCHASE,
+    "adjustment": ReasonCode.CORRECTION,
+    "count": ReasonCode.COUNT,
+    "transfer_out": ReasonCode.TRANSFER,
+    "transfer_in": ReasonCode.TRANSFER,
+    "reserve": ReasonCode.ORDER,
+    "release": ReasonCode.CANCELLATION,
+    "shipment": ReasonCode.ORDER,
+    "return_restock": ReasonCode.CUSTOMER_RETURN,
+    "write_off": ReasonCode.DAMAGED,
+}
+
+
 class StockMovement(models.Model):
     """Append-only ledger: the sum of the deltas is the stock row."""
 
     location = models.ForeignKey(Location, on_delete=models.PROTECT, related_name="movements")
     product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="movements")
     kind = models.CharField(max_length=16, choices=MovementKind.choices)
+    reason_code = models.CharField(max_length=16, choices=ReasonCode.choices, blank=True)
     on_hand_delta = models.IntegerField(default=0)
     reserved_delta = models.IntegerField(default=0)
     reason = models.CharField(max_length=200, blank=True)
@@ -131,3 +200,80 @@ class StockMovement(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.product_id}@{self.location_id} {self.on_hand_delta:+}/{self.reserved_delta:+}"
+
+    def save(self, *args, **kwargs):
+        if not self.reason_code:
+            self.reason_code = DEFAULT_REASON_CODE.get(self.kind, ReasonCode.OTHER)
+        super().save(*args, **kwargs)
+
+
+class TransferStatus(models.TextChoices):
+    IN_TRANSIT = "in_transit", _("In transit")
+    RECEIVED = "received", _("Received")
+
+
+class Transfer(models.Model):
+    """Stock on its way from one location to another: transfer_out at dispatch, transfer_in at receipt.
+
+    While in transit the goods are in neither location's on hand; ``in_transit()`` shows them."""
+
+    number = models.CharField(max_length=20, unique=True, null=True, blank=True)
+    from_location = models.ForeignKey(Location, on_delete=models.PROTECT, related_name="transfers_out")
+    to_location = models.ForeignKey(Location, on_delete=models.PROTECT, related_name="transfers_in")
+    status = models.CharField(max_length=12, choices=TransferStatus.choices, default=TransferStatus.IN_TRANSIT)
+    note = models.CharField(max_length=200, blank=True)
+    dispatched_at = models.DateTimeField(auto_now_add=True)
+    dispatched_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    received_at = models.DateTimeField(null=True, blank=True)
+    received_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-id"]
+        constraints = [
+            models.CheckConstraint(condition=~Q(from_location=F("to_location")), name="transfer_distinct_locations")
+        ]
+
+    def __str__(self) -> str:
+        return self.number or f"#{self.pk}"
+
+
+class TransferLine(models.Model):
+    transfer = models.ForeignKey(Transfer, on_delete=models.CASCADE, related_name="lines")
+    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="transfer_lines")
+    quantity = models.PositiveIntegerField()
+
+    class Meta:
+        ordering = ["transfer_id", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["transfer", "product"], name="transferline_transfer_product_uniq"),
+            models.CheckConstraint(condition=Q(quantity__gt=0), name="transferline_quantity_gt_0"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.product_id} x{self.quantity}"
+
+
+class StockRule(models.Model):
+    """Per product and location: safety stock (kept back from channels) and when stock is low."""
+
+    location = models.ForeignKey(Location, on_delete=models.CASCADE, related_name="stock_rules")
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="stock_rules")
+    safety_stock = models.PositiveIntegerField(default=0, help_text=_("Never offered to channels."))
+    low_stock_threshold = models.PositiveIntegerField(
+        null=True, blank=True, help_text=_("Alert when available falls to this or below.")
+    )
+    min_days_of_cover = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text=_("Alert when available covers fewer days of forecast demand.")
+    )
+
+    class Meta:
+        ordering = ["location__code", "product__sku"]
+        constraints = [models.UniqueConstraint(fields=["location", "product"], name="stockrule_location_product_uniq")]
+        permissions = [("view_replenishment", "Can see replenishment suggestions and low-stock alerts")]
+
+    def __str__(self) -> str:
+        return f"{self.product_id}@{self.location_id} safety {self.safety_stock}"

@@ -1,18 +1,40 @@
 """Every write to stock: each is one transaction and writes its ledger rows in it.
 
-Reservations use a guarded UPDATE (``reserved + q <= on_hand``) on rows taken in primary key
-order, so nothing oversells whatever runs at once.
+Reservations use a guarded UPDATE (``reserved + q <= on_hand``), so nothing oversells whatever
+runs at once. A writer that touches several stock rows takes them in (location_id, product_id)
+order, the order of the unique index, so concurrent writers never deadlock on each other.
+Anything that takes stock out of on hand outside a shipment (adjustment, write-off, transfer
+out, count) is guarded the same way by ``on_hand - q >= reserved``: stock promised to an order
+is never taken away underneath it.
 """
 
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.mail import send_mail
 from django.db import transaction
 from django.db.models import F
+from django.utils import timezone
 
 from oms.errors import DomainError, InsufficientStock
+from oms.roles import MANAGER
 
-from .models import Location, MovementKind, Product, Stock, StockMovement
+from .models import (
+    DEFAULT_REASON_CODE,
+    Location,
+    MovementKind,
+    Product,
+    ReasonCode,
+    Stock,
+    StockMovement,
+    StockRule,
+    Transfer,
+    TransferLine,
+    TransferStatus,
+)
+from .selectors import low_stock_alerts
 
 
 @dataclass(frozen=True)
@@ -27,6 +49,55 @@ def _stock_row(location: Location, product: Product) -> Stock:
     return stock
 
 
+def _positive(quantity, what: str) -> int:
+    if isinstance(quantity, bool) or not isinstance(quantity, int):
+        raise DomainError(f"{what} must be a whole number, not {quantity!r}.")
+    if quantity <= 0:
+        raise DomainError(f"{what} must be more than zero (got {quantity}).")
+    return quantity
+
+
+def _reason_code(code: str, kind: str) -> str:
+    code = code or DEFAULT_REASON_CODE[kind]
+    if code not in ReasonCode.values:
+        raise DomainError(f"Unknown reason code {code!r}; use one of {', '.join(ReasonCode.values)}.")
+    return code
+
+
+def _movement(location, product, kind, *, on_hand=0, reserved=0, reason_code="", **kw) -> StockMovement:
+    return StockMovement(
+        location_id=getattr(location, "pk", location),
+        product_id=getattr(product, "pk", product),
+        kind=kind,
+        reason_code=_reason_code(reason_code, kind),
+        on_hand_delta=on_hand,
+        reserved_delta=reserved,
+        **kw,
+    )
+
+
+def _names(location_id: int, product_id: int) -> str:
+    sku = Product.objects.filter(pk=product_id).values_list("sku", flat=True).first() or f"product {product_id}"
+    code = Location.objects.filter(pk=location_id).values_list("code", flat=True).first() or f"location {location_id}"
+    return f"{sku} at {code}"
+
+
+def _take_out(stock: Stock, quantity: int, what: str) -> None:
+    """on_hand -= quantity, never below what is reserved (guarded UPDATE)."""
+    changed = Stock.objects.filter(pk=stock.pk, on_hand__gte=F("reserved") + quantity).update(
+        on_hand=F("on_hand") - quantity
+    )
+    if not changed:
+        stock.refresh_from_db()
+        raise InsufficientStock(
+            f"{stock.product.sku} at {stock.location.code}: on hand {stock.on_hand}, reserved {stock.reserved}, "
+            f"available {stock.on_hand - stock.reserved}; cannot {what} {quantity}."
+        )
+
+
+# ---- receipts, adjustments, counts, write-offs, returns ---------------------------------------
+
+
 @transaction.atomic
 def stock_receive(
     *,
@@ -37,55 +108,242 @@ def stock_receive(
     reason: str = "",
     reference: str = "",
     bin: str = "",
+    reason_code: str = "",
 ) -> Stock:
-    if quantity <= 0:
-        raise DomainError("A receipt needs a positive quantity.")
+    _positive(quantity, "A receipt's quantity")
     stock = _stock_row(location, product)
     updates = {"on_hand": F("on_hand") + quantity}
     if bin:
         updates["bin"] = bin
     Stock.objects.filter(pk=stock.pk).update(**updates)
-    StockMovement.objects.create(
-        location=location,
-        product=product,
-        kind=MovementKind.RECEIPT,
-        on_hand_delta=quantity,
+    _movement(
+        location,
+        product,
+        MovementKind.RECEIPT,
+        on_hand=quantity,
+        reason_code=reason_code,
         reason=reason,
         reference=reference,
         user=user,
-    )
+    ).save()
     stock.refresh_from_db()
     return stock
 
 
 @transaction.atomic
 def stock_adjust(
-    *, location: Location, product: Product, delta: int, user=None, reason: str, reference: str = ""
+    *,
+    location: Location,
+    product: Product,
+    delta: int,
+    user=None,
+    reason: str,
+    reference: str = "",
+    reason_code: str = "",
 ) -> Stock:
     """Add or take away on-hand stock; never below what is reserved."""
+    if isinstance(delta, bool) or not isinstance(delta, int):
+        raise DomainError(f"An adjustment must be a whole number, not {delta!r}.")
     if delta == 0:
         raise DomainError("An adjustment needs a non-zero quantity.")
     if not reason:
         raise DomainError("An adjustment needs a reason.")
+    code = _reason_code(reason_code, MovementKind.ADJUSTMENT)
     stock = _stock_row(location, product)
     changed = Stock.objects.filter(pk=stock.pk, on_hand__gte=F("reserved") - delta).update(on_hand=F("on_hand") + delta)
     if not changed:
         stock.refresh_from_db()
         raise InsufficientStock(
             f"{product.sku} at {location.code}: on hand {stock.on_hand}, reserved {stock.reserved}; "
-            f"cannot adjust by {delta}."
+            f"cannot adjust by {delta}: stock would fall below what is reserved for orders."
         )
-    StockMovement.objects.create(
-        location=location,
-        product=product,
-        kind=MovementKind.ADJUSTMENT,
-        on_hand_delta=delta,
+    _movement(
+        location,
+        product,
+        MovementKind.ADJUSTMENT,
+        on_hand=delta,
+        reason_code=code,
         reason=reason,
         reference=reference,
         user=user,
-    )
+    ).save()
     stock.refresh_from_db()
     return stock
+
+
+@transaction.atomic
+def stock_count(
+    *, location: Location, product: Product, counted: int, user=None, reason: str = "", reference: str = ""
+) -> StockMovement:
+    """A cycle count: on hand becomes what was counted; the ledger gets the difference (a COUNT row,
+    also when the count matches, so the ledger shows the product was counted)."""
+    if isinstance(counted, bool) or not isinstance(counted, int):
+        raise DomainError(f"A count must be a whole number, not {counted!r}.")
+    if counted < 0:
+        raise DomainError(f"A count cannot be negative (got {counted}).")
+    stock = _stock_row(location, product)
+    stock = Stock.objects.select_for_update().get(pk=stock.pk)
+    if counted < stock.reserved:
+        raise InsufficientStock(
+            f"{product.sku} at {location.code}: counted {counted} but {stock.reserved} are reserved for orders. "
+            "Recount, or release those orders' stock first."
+        )
+    delta = counted - stock.on_hand
+    Stock.objects.filter(pk=stock.pk).update(on_hand=F("on_hand") + delta)
+    movement = _movement(
+        location,
+        product,
+        MovementKind.COUNT,
+        on_hand=delta,
+        reason=reason or f"counted {counted}, system had {stock.on_hand}",
+        reference=reference,
+        user=user,
+    )
+    movement.save()
+    return movement
+
+
+@transaction.atomic
+def stock_write_off(
+    *,
+    location: Location,
+    product: Product,
+    quantity: int,
+    user=None,
+    reason: str,
+    reason_code: str = ReasonCode.DAMAGED,
+    reference: str = "",
+) -> Stock:
+    """Damaged, expired or lost goods leave on hand; never what is reserved."""
+    _positive(quantity, "A write-off's quantity")
+    if not reason:
+        raise DomainError("A write-off needs a reason.")
+    code = _reason_code(reason_code, MovementKind.WRITE_OFF)
+    stock = _stock_row(location, product)
+    _take_out(stock, quantity, "write off")
+    _movement(
+        location,
+        product,
+        MovementKind.WRITE_OFF,
+        on_hand=-quantity,
+        reason_code=code,
+        reason=reason,
+        reference=reference,
+        user=user,
+    ).save()
+    stock.refresh_from_db()
+    return stock
+
+
+@transaction.atomic
+def stock_return_restock(
+    *, location: Location, product: Product, quantity: int, reference: str, user=None, reason: str = ""
+) -> Stock:
+    """A customer return that is fit to sell goes back on hand."""
+    _positive(quantity, "A restocked quantity")
+    stock = _stock_row(location, product)
+    Stock.objects.filter(pk=stock.pk).update(on_hand=F("on_hand") + quantity)
+    _movement(
+        location,
+        product,
+        MovementKind.RETURN_RESTOCK,
+        on_hand=quantity,
+        reason=reason,
+        reference=reference,
+        user=user,
+    ).save()
+    stock.refresh_from_db()
+    return stock
+
+
+# ---- transfers ------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def transfer_dispatch(
+    *,
+    from_location: Location,
+    to_location: Location,
+    lines: Iterable[tuple[Product, int]],
+    user=None,
+    note: str = "",
+) -> Transfer:
+    """Send stock to another location: on hand leaves the source now (transfer_out) and is in
+    transit until ``transfer_receive``. All lines or none."""
+    if from_location.pk == to_location.pk:
+        raise DomainError(f"A transfer needs two different locations (both are {from_location.code}).")
+    merged: dict[int, list] = {}
+    for product, quantity in lines:
+        _positive(quantity, f"The quantity of {product.sku}")
+        merged.setdefault(product.pk, [product, 0])[1] += quantity
+    if not merged:
+        raise DomainError("A transfer needs at least one line.")
+    transfer = Transfer.objects.create(
+        from_location=from_location, to_location=to_location, dispatched_by=user, note=note
+    )
+    transfer.number = f"TR{100000 + transfer.pk}"
+    transfer.save(update_fields=["number"])
+    rows = {}
+    for product, _qty in merged.values():
+        rows[product.pk] = _stock_row(from_location, product)
+    for product_id in sorted(merged):  # stock rows in (location, product) order, like every writer
+        product, quantity = merged[product_id]
+        _take_out(rows[product_id], quantity, f"transfer to {to_location.code}")
+    TransferLine.objects.bulk_create(
+        TransferLine(transfer=transfer, product=product, quantity=quantity) for product, quantity in merged.values()
+    )
+    StockMovement.objects.bulk_create(
+        _movement(
+            from_location,
+            product,
+            MovementKind.TRANSFER_OUT,
+            on_hand=-quantity,
+            reason=f"to {to_location.code}",
+            reference=transfer.number,
+            user=user,
+        )
+        for product, quantity in merged.values()
+    )
+    return transfer
+
+
+@transaction.atomic
+def transfer_receive(*, transfer: Transfer, user=None) -> Transfer:
+    """The goods arrived: on hand grows at the destination (transfer_in). Twice is an error."""
+    # of=("self",): lock only the transfer. A plain select_for_update with select_related would lock
+    # the two location rows FOR UPDATE too, which blocks every ledger insert's foreign key check on
+    # those locations and deadlocks against concurrent stock writes (the concurrency test found it).
+    transfer = (
+        Transfer.objects.select_for_update(of=("self",))
+        .select_related("to_location", "from_location")
+        .get(pk=transfer.pk)
+    )
+    if transfer.status != TransferStatus.IN_TRANSIT:
+        raise DomainError(f"Transfer {transfer.number} was already received.")
+    lines = list(transfer.lines.select_related("product"))
+    rows = {line.product_id: _stock_row(transfer.to_location, line.product) for line in lines}
+    for line in sorted(lines, key=lambda ln: ln.product_id):  # (location, product) order
+        Stock.objects.filter(pk=rows[line.product_id].pk).update(on_hand=F("on_hand") + line.quantity)
+    StockMovement.objects.bulk_create(
+        _movement(
+            transfer.to_location,
+            line.product,
+            MovementKind.TRANSFER_IN,
+            on_hand=line.quantity,
+            reason=f"from {transfer.from_location.code}",
+            reference=transfer.number,
+            user=user,
+        )
+        for line in lines
+    )
+    transfer.status = TransferStatus.RECEIVED
+    transfer.received_at = timezone.now()
+    transfer.received_by = user
+    transfer.save(update_fields=["status", "received_at", "received_by"])
+    return transfer
+
+
+# ---- reservations ---------------------------------------------------------------------------
 
 
 def _normalise(requests: Iterable[StockRequest]) -> list[StockRequest]:
@@ -100,34 +358,23 @@ def _normalise(requests: Iterable[StockRequest]) -> list[StockRequest]:
 
 @transaction.atomic
 def stock_reserve(*, requests: Iterable[StockRequest], reference: str, user=None) -> None:
-    """Reserve all of the requests or none (raises InsufficientStock)."""
+    """Reserve all of the requests or none (raises InsufficientStock).
+
+    One guarded UPDATE per row, through the (location, product) unique index, in (location_id,
+    product_id) order: the one order every multi-row stock writer here uses, so two writers never
+    wait on each other in a cycle."""
     items = _normalise(requests)
-    rows = {
-        (s.location_id, s.product_id): s.pk
-        for s in Stock.objects.filter(
-            location_id__in={i.location_id for i in items}, product_id__in={i.product_id for i in items}
-        ).only("pk", "location_id", "product_id")
-    }
-    ordered = sorted(items, key=lambda i: rows.get((i.location_id, i.product_id), 0))
-    for item in ordered:
-        pk = rows.get((item.location_id, item.product_id))
-        changed = 0
-        if pk is not None:
-            changed = Stock.objects.filter(pk=pk, on_hand__gte=F("reserved") + item.quantity).update(
-                reserved=F("reserved") + item.quantity
-            )
+    for item in items:
+        changed = Stock.objects.filter(
+            location_id=item.location_id, product_id=item.product_id, on_hand__gte=F("reserved") + item.quantity
+        ).update(reserved=F("reserved") + item.quantity)
         if not changed:
             raise InsufficientStock(
-                f"Not enough stock of product {item.product_id} at location {item.location_id} for {item.quantity}."
+                f"Not enough stock of {_names(item.location_id, item.product_id)} for {item.quantity}."
             )
     StockMovement.objects.bulk_create(
-        StockMovement(
-            location_id=i.location_id,
-            product_id=i.product_id,
-            kind=MovementKind.RESERVE,
-            reserved_delta=i.quantity,
-            reference=reference,
-            user=user,
+        _movement(
+            i.location_id, i.product_id, MovementKind.RESERVE, reserved=i.quantity, reference=reference, user=user
         )
         for i in items
     )
@@ -142,13 +389,15 @@ def stock_release(*, requests: Iterable[StockRequest], reference: str, user=None
             location_id=item.location_id, product_id=item.product_id, reserved__gte=item.quantity
         ).update(reserved=F("reserved") - item.quantity)
         if not changed:
-            raise DomainError(f"Cannot release {item.quantity} of product {item.product_id}: not reserved.")
+            raise DomainError(
+                f"Cannot release {item.quantity} of {_names(item.location_id, item.product_id)}: not reserved."
+            )
     StockMovement.objects.bulk_create(
-        StockMovement(
-            location_id=i.location_id,
-            product_id=i.product_id,
-            kind=MovementKind.RELEASE,
-            reserved_delta=-i.quantity,
+        _movement(
+            i.location_id,
+            i.product_id,
+            MovementKind.RELEASE,
+            reserved=-i.quantity,
             reference=reference,
             reason=reason,
             user=user,
@@ -169,16 +418,78 @@ def stock_ship(*, requests: Iterable[StockRequest], reference: str, user=None) -
             on_hand__gte=item.quantity,
         ).update(reserved=F("reserved") - item.quantity, on_hand=F("on_hand") - item.quantity)
         if not changed:
-            raise DomainError(f"Cannot ship {item.quantity} of product {item.product_id}: not reserved.")
+            raise DomainError(
+                f"Cannot ship {item.quantity} of {_names(item.location_id, item.product_id)}: not reserved."
+            )
     StockMovement.objects.bulk_create(
-        StockMovement(
-            location_id=i.location_id,
-            product_id=i.product_id,
-            kind=MovementKind.SHIPMENT,
-            on_hand_delta=-i.quantity,
-            reserved_delta=-i.quantity,
+        _movement(
+            i.location_id,
+            i.product_id,
+            MovementKind.SHIPMENT,
+            on_hand=-i.quantity,
+            reserved=-i.quantity,
             reference=reference,
             user=user,
         )
         for i in items
     )
+
+
+# ---- rules ------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def stock_rule_set(
+    *,
+    location: Location,
+    product: Product,
+    safety_stock: int = 0,
+    low_stock_threshold: int | None = None,
+    min_days_of_cover: int | None = None,
+) -> StockRule:
+    for name, value in (
+        ("Safety stock", safety_stock),
+        ("The low-stock threshold", low_stock_threshold),
+        ("Days of cover", min_days_of_cover),
+    ):
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 0):
+            raise DomainError(f"{name} must be a whole number of zero or more (got {value!r}).")
+    rule, _ = StockRule.objects.update_or_create(
+        location=location,
+        product=product,
+        defaults={
+            "safety_stock": safety_stock,
+            "low_stock_threshold": low_stock_threshold,
+            "min_days_of_cover": min_days_of_cover,
+        },
+    )
+    return rule
+
+
+# ---- low-stock e-mail -------------------------------------------------------------------------
+
+
+def low_stock_alerts_mail(*, alerts: list[dict] | None = None) -> int:
+    """Mail the current low-stock alerts to the active managers with an e-mail address (one
+    digest). Returns the number of recipients; 0 when nothing is low or nobody can be told."""
+    alerts = low_stock_alerts() if alerts is None else alerts
+    if not alerts:
+        return 0
+    recipients = sorted(
+        set(
+            get_user_model()
+            .objects.filter(groups__name=MANAGER, is_active=True)
+            .exclude(email="")
+            .values_list("email", flat=True)
+        )
+    )
+    if not recipients:
+        return 0
+    lines = [f"{a['location']:<8} {a['sku']:<20} available {a['available']:>6}  {a['reason']}" for a in alerts]
+    body = (
+        f"{len(alerts)} product(s) are low on stock:\n\n"
+        + "\n".join(lines)
+        + f"\n\nSee {settings.SITE_URL.rstrip('/')}/inventory/low-stock/ and /inventory/replenishment/.\n"
+    )
+    send_mail(f"Low stock: {len(alerts)} product(s)", body, None, recipients)
+    return len(recipients)

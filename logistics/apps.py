@@ -4,3 +4,21 @@ from django.apps import AppConfig
 class LogisticsConfig(AppConfig):
     name = "logistics"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from fulfillment.extensions import register_shipment_panel
+        from fulfillment.waves import register_service_planner
+
+        from .floor_views import shipment_rates_panel
+        from .rating import plan_for_wave
+
+        # Waves cut by carrier need the service rating would choose (fulfillment cannot import logistics).
+        register_service_planner(plan_for_wave)
+        register_shipment_panel(shipment_rates_panel, position=20)
+
+        # Exception cases on the order page (logistics/exceptions/views.py).
+        from orders.extensions import register_order_panel
+
+        from .exceptions.views import order_cases_panel
+
+        register_order_panel(order_cases_panel, position=30)

@@ -1,23 +1,26 @@
 """Tracking pushes: stored raw first, then parsed and applied (in a task)."""
 
+import os
+
 from django.conf import settings
 
 from orders.models import InboundMessage, InboundStatus
 from orders.services import inbound_record_outcome, inbound_store
 
-from .models import Carrier
-from .providers import easypost
+from .models import Carrier, Parcel, TrackingEvent
+from .providers import aftership, easypost, kdniao
 from .providers.base import PayloadInvalid, SignatureInvalid
-from .services import parcel_by_tracking_number, tracking_event_record
+from .services import tracking_event_record
 
-PROVIDERS = {"easypost": easypost}
+PROVIDERS = {"easypost": easypost, "aftership": aftership, "kdniao": kdniao}
 
 
 def provider_secret(provider: str) -> str:
     carrier = Carrier.objects.filter(adapter=provider).exclude(webhook_secret="").first()
     if carrier is not None:
         return carrier.webhook_secret
-    return getattr(settings, f"{provider.upper()}_WEBHOOK_SECRET", "")
+    name = f"{provider.upper()}_WEBHOOK_SECRET"  # for kdniao: the AppKey
+    return getattr(settings, name, "") or os.environ.get(name, "")
 
 
 def tracking_push_receive(*, provider: str, body: bytes, headers: dict) -> tuple[InboundMessage, bool]:
@@ -45,10 +48,23 @@ def tracking_push_process(message_id: int) -> InboundMessage:
         return message
     recorded = duplicates = 0
     unknown: list[str] = []
+    parcels: dict[str, object] = {}
+    known: set[tuple[int, str]] = set()
+    numbers = {event.tracking_number for event in events}
+    if numbers:  # providers repeat the whole history in each push: skip what is stored with one query
+        parcels = {p.tracking_number: p for p in Parcel.objects.filter(tracking_number__in=numbers)}
+        known = set(
+            TrackingEvent.objects.filter(
+                parcel__in=parcels.values(), dedupe_key__in={event.dedupe_key for event in events}
+            ).values_list("parcel_id", "dedupe_key")
+        )
     for event in events:
-        parcel = parcel_by_tracking_number(event.tracking_number)
+        parcel = parcels.get(event.tracking_number)
         if parcel is None:
             unknown.append(event.tracking_number)
+            continue
+        if (parcel.pk, event.dedupe_key) in known:
+            duplicates += 1  # tracking_event_record would refuse it too (unique parcel + dedupe_key)
             continue
         if tracking_event_record(parcel=parcel, event=event, source=provider):
             recorded += 1

@@ -2,13 +2,20 @@
 
 from django.urls import path
 
-from . import views
+from . import self_service, views
 
 app_name = "public"
 
 urlpatterns = [
     path("track/", views.track_lookup, name="track_lookup"),
     path("track/<str:token>/", views.track_order, name="track_order"),
+    path("track/<str:token>/address/", self_service.track_change_address, name="track_change_address"),
+    path("track/<str:token>/cancel/", self_service.track_cancel, name="track_cancel"),
+    path("track/<str:token>/return/", self_service.track_return, name="track_return"),
+    path("track/<str:token>/rate/", self_service.track_rate, name="track_rate"),
+    path(
+        "track/<str:token>/returns/<str:number>/label.pdf", self_service.track_return_label, name="track_return_label"
+    ),
     path("webhooks/tracking/<slug:provider>/", views.tracking_webhook, name="tracking_webhook"),
     path("bare/", views.bare_view, name="bare"),
 ]

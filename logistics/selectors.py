@@ -2,8 +2,11 @@
 
 from django.db.models import QuerySet
 
-from orders.models import Order
-from orders.status import EventKind, OrderStatus
+from orders.models import Order, ReturnReason
+from orders.ratings import customer_may_rate
+from orders.returns import customer_may_return, return_window_days, returnable_quantities
+from orders.services import ADDRESS_CHANGEABLE
+from orders.status import CANCELLABLE, EventKind, OrderStatus
 
 from .models import Parcel, TrackingEvent
 from .status import TrackingStatus
@@ -112,4 +115,74 @@ def public_tracking(order: Order) -> dict:
         "scans": scans,
         "expected": expected,
         "problem": problem,
+        "problem_help": PROBLEM_HELP.get(problem.status) if problem else None,
+        "self_service": self_service(order),
+    }
+
+
+# What a problem means for the customer and what happens next, in plain words (en, zh).
+PROBLEM_HELP = {
+    TrackingStatus.FAILED_ATTEMPT: (
+        "The courier tried to deliver but could not. They usually try again on the next working day.",
+        "快递员尝试派送但未能成功，通常会在下一个工作日再次派送。",
+    ),
+    TrackingStatus.EXCEPTION: (
+        "The carrier reported a problem on the way. We are checking with them and will tell you what happens next.",
+        "快递公司报告运输途中出现异常。我们正在核实，会告诉您下一步进展。",
+    ),
+    TrackingStatus.RETURNED_TO_SENDER: (
+        "The parcel is coming back to us. When it arrives we will contact you to send it again or refund you.",
+        "包裹正在退回我们的仓库。收到后我们会联系您重新发货或退款。",
+    ),
+    TrackingStatus.LOST: (
+        "The carrier cannot find the parcel. We will send it again or refund you; you don't need to do anything.",
+        "快递公司找不到您的包裹。我们会为您重新发货或退款，无需您做任何操作。",
+    ),
+}
+
+
+RETURN_REASON_ZH = {
+    "damaged": "商品损坏",
+    "wrong_item": "发错商品",
+    "not_as_described": "与描述不符",
+    "size": "尺寸或款式不合适",
+    "changed_mind": "不想要了",
+    "late": "送达太晚",
+    "other": "其他",
+}
+RETURN_STATUS_ZH = {
+    "requested": "已登记",
+    "received": "已收到",
+    "refunded": "已退款",
+    "exchanged": "已换货",
+    "cancelled": "已取消",
+}
+
+
+def self_service(order: Order) -> dict:
+    """What the customer may do on the tracking page at this stage, and what they did already.
+
+    The same rules as the services that do it (they check again under the order's lock):
+    address before packing, cancel while cancellable, return and rating after delivery.
+    Only item names and quantities are shown; no address is pre-filled.
+    """
+    returns = list(order.returns.order_by("id").prefetch_related("lines__order_line"))
+    can_return = customer_may_return(order)
+    left = returnable_quantities(order) if can_return else {}
+    rating = getattr(order, "rating", None) if order.status == OrderStatus.DELIVERED else None
+    return {
+        "can_change_address": order.status in ADDRESS_CHANGEABLE,
+        "can_cancel": order.status in CANCELLABLE,
+        "can_return": can_return,
+        "can_rate": customer_may_rate(order),
+        "return_lines": [
+            {"id": line.pk, "name": line.name or line.sku, "left": left[line.pk]}
+            for line in order.lines.all()
+            if left.get(line.pk)
+        ],
+        "return_reasons": [(value, label, RETURN_REASON_ZH.get(value, label)) for value, label in ReturnReason.choices],
+        "return_window_days": return_window_days(),
+        "returns": [{"r": r, "status_zh": RETURN_STATUS_ZH.get(r.status, r.status)} for r in returns],
+        "rating": rating,
+        "country": order.ship_country,
     }

@@ -1,7 +1,6 @@
 """Carrier services: choosing a service, labelling and dispatching a shipment, recording
 tracking events. Every change writes an event on the order's timeline."""
 
-from datetime import date, timedelta
 from decimal import Decimal
 
 from django.db import IntegrityError, transaction
@@ -10,12 +9,13 @@ from django.utils import timezone
 from fulfillment.models import Shipment
 from fulfillment.services import shipment_advance, shipment_ship
 from fulfillment.status import ShipmentStatus
-from inventory.models import HandlingClass
 from oms.errors import DomainError
 from orders.services import order_event_record, order_lock
 from orders.status import EventKind
 
+from . import rating
 from .carriers.base import LabelRequest, get_adapter
+from .eta import parcel_eta_refresh
 from .models import Parcel, ServiceLevel, TrackingEvent
 from .providers.base import NormalizedEvent
 from .status import RANK, TrackingStatus
@@ -32,14 +32,8 @@ SHIPMENT_STATUS_FOR = {
 
 
 def shipment_needs(shipment: Shipment) -> dict:
-    classes = {line.product.handling_class for line in shipment.lines.select_related("product")}
-    weight = shipment.weight_g or sum(line.product.weight_g * line.quantity for line in shipment.lines.all())
-    return {
-        "cold_chain": HandlingClass.FRESH in classes,
-        "freight": HandlingClass.BULKY in classes,
-        "weight_g": weight,
-        "requested": shipment.order.requested_service,
-    }
+    """What the shipment asks of a carrier service; see `logistics.rating.shipment_needs`."""
+    return rating.shipment_needs(shipment)
 
 
 def service_cost(service: ServiceLevel, weight_g: int) -> Decimal:
@@ -48,29 +42,25 @@ def service_cost(service: ServiceLevel, weight_g: int) -> Decimal:
 
 
 def service_choose(shipment: Shipment) -> ServiceLevel:
-    """First rule: the cheapest active service that meets the shipment's needs."""
-    needs = shipment_needs(shipment)
-    services = ServiceLevel.objects.filter(active=True, carrier__active=True).select_related("carrier")
-    if needs["cold_chain"]:
-        services = services.filter(cold_chain=True)
-    if needs["freight"]:
-        services = services.filter(freight=True)
-    fitting = [s for s in services if s.max_weight_g is None or s.max_weight_g >= needs["weight_g"]]
-    if needs["requested"]:
-        requested = [s for s in fitting if needs["requested"] in (s.kind, s.code)]
-        fitting = requested or fitting
-    if not fitting:
-        raise DomainError(f"No active carrier service can take shipment {shipment.number}.")
-    return min(fitting, key=lambda s: (service_cost(s, needs["weight_g"]), s.transit_days, s.pk))
+    """The service rating chooses (`logistics.rating.choose_service`): the cheapest that meets the
+    promise date and the shipment's needs, or a person's override."""
+    result = rating.choose_service(shipment)
+    if result.chosen is None:
+        why = "; ".join(f"{q.carrier}/{q.service_code}: {', '.join(q.reasons)}" for q in result.quotes[:4])
+        message = f"No active carrier service can take shipment {shipment.number}."
+        raise DomainError(message + (f" {why}" if why else ""))
+    return ServiceLevel.objects.select_related("carrier").get(pk=result.chosen.service_id)
 
 
-def add_business_days(start: date, days: int) -> date:
-    current = start
-    while days > 0:
-        current += timedelta(days=1)
-        if current.weekday() < 5:
-            days -= 1
-    return current
+add_business_days = rating.add_business_days
+
+
+def carrier_adapter(carrier):
+    """The adapter of a carrier, given the carrier's own API key when it has one."""
+    adapter = get_adapter(carrier.adapter)
+    if getattr(carrier, "api_key", "") and hasattr(adapter, "api_key"):
+        adapter.api_key = carrier.api_key
+    return adapter
 
 
 def _address(**fields) -> dict:
@@ -87,13 +77,19 @@ def shipment_dispatch(*, shipment: Shipment, service: ServiceLevel | None = None
         return existing
     if shipment.status != ShipmentStatus.PACKED:
         raise DomainError(f"Shipment {shipment.number} is {shipment.get_status_display()}; pack it first.")
-    service = service or service_choose(shipment)
-    weight = shipment.weight_g or shipment_needs(shipment)["weight_g"]
+    rated = rating.choose_service(shipment)
+    if service is None:
+        service = service_choose(shipment)
+    quote = next((q for q in rated.quotes if q.service_id == service.pk), None)
+    weight = shipment.weight_g or rated.needs["weight_g"]
     order, location = shipment.order, shipment.location
-    adapter = get_adapter(service.carrier.adapter)
+    adapter = carrier_adapter(service.carrier)
     request = LabelRequest(
         shipment_number=shipment.number,
         service_code=service.code,
+        external_service=service.external_code,
+        declared_value=rated.needs["value"],
+        currency=order.currency or "CNY",
         weight_g=weight,
         sender=_address(
             name=location.name,
@@ -126,7 +122,16 @@ def shipment_dispatch(*, shipment: Shipment, service: ServiceLevel | None = None
                     service=service,
                     tracking_number=label.tracking_number,
                     weight_g=weight,
-                    expected_delivery=add_business_days(timezone.localdate(), service.transit_days),
+                    expected_delivery=quote.delivery_date
+                    if quote and quote.delivery_date
+                    else add_business_days(timezone.localdate(), service.transit_days),
+                    price=label.amount if label.amount is not None else (quote.amount if quote else None),
+                    currency=label.currency or (quote.currency if quote else ""),
+                    zone=rated.zone,
+                    quotes=rated.quotes_json(),
+                    choice_reason=(rated.reason if quote and quote.chosen else "chosen by the caller")[:255],
+                    carrier_reference=label.carrier_reference[:64],
+                    label_url=label.label_url[:500],
                 )
             break
         except IntegrityError:
@@ -176,9 +181,6 @@ def tracking_event_record(*, parcel: Parcel, event: NormalizedEvent, source: str
     except IntegrityError:
         return False
     fields = []
-    if event.est_delivery_date and event.est_delivery_date != parcel.expected_delivery:
-        parcel.expected_delivery = event.est_delivery_date
-        fields.append("expected_delivery")
     moved = _is_newer(parcel, event)
     if moved:
         parcel.status = event.status
@@ -207,6 +209,7 @@ def tracking_event_record(*, parcel: Parcel, event: NormalizedEvent, source: str
     target = SHIPMENT_STATUS_FOR.get(event.status)
     if moved and target:
         shipment_advance(shipment=parcel.shipment, target=target, user=user, note=f"tracking: {event.status}")
+    parcel_eta_refresh(parcel=parcel, carrier_estimate=event.est_delivery_date, user=user)  # logistics/eta.py
     return True
 
 

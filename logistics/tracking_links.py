@@ -1,24 +1,9 @@
-"""Signed public tracking links: /track/<token>/ opens one order without a login."""
+"""Signed public tracking links: /track/<token>/ opens one order without a login.
 
-from django.conf import settings
-from django.core import signing
-from django.urls import reverse
+The implementation lives in orders.tracking_links (customer e-mails need the same link and
+orders cannot import logistics); this module keeps the names logistics code uses.
+"""
 
-SALT = "oms.tracking-link"
+from orders.tracking_links import SALT, order_number_from_token, tracking_token, tracking_url_for_order
 
-
-def tracking_token(order_number: str) -> str:
-    return signing.dumps({"o": order_number}, salt=SALT, compress=True)
-
-
-def order_number_from_token(token: str) -> str | None:
-    max_age = settings.TRACKING_LINK_MAX_AGE_DAYS * 86400
-    try:
-        data = signing.loads(token, salt=SALT, max_age=max_age)
-    except signing.BadSignature:
-        return None
-    return data.get("o") if isinstance(data, dict) else None
-
-
-def tracking_url_for_order(order_number: str) -> str:
-    return settings.SITE_URL + reverse("public:track_order", args=[tracking_token(order_number)])
+__all__ = ["SALT", "order_number_from_token", "tracking_token", "tracking_url_for_order"]

@@ -106,3 +106,84 @@ def is_valid_domestic(number: object) -> bool:
     """True for exactly 12 digits (spaces ignored) whose last digit is the Luhn check digit."""
     compact = compact_number(number)
     return compact is not None and len(compact) == DOMESTIC_LENGTH and is_valid_luhn(compact)
+
+
+# --------------------------------------------------------------------------- carriers' own formats
+#
+# Which carriers have a check digit, and where that is written down:
+# - S10 (China Post / EMS international, our local carrier): above, UPU S10.
+# - USPS Intelligent Mail package barcode (IMpb, 20 or 22 digits, e.g. EasyPost's USPS test label
+#   9400100105442285876350): USPS Publication 199, "Mod 10" check digit: from the digit next to the check
+#   digit leftwards, weights 3, 1, 3, 1, ...; check = (10 - sum mod 10) mod 10.
+# - UPS "1Z" numbers (1Z + 6 shipper + 2 service + 7 package + 1 check): the check digit over the 15
+#   characters after "1Z", letters as (ord - 63) mod 10, odd positions x1, even positions x2, (10 - sum
+#   mod 10) mod 10; UPS's sample 1Z999AA10123456784 checks.
+# - SF Express (12 digits, or "SF" + 13 digits since 2020), ZTO (12 to 14 digits), YTO ("YT" + 13 digits):
+#   these carriers publish no check digit; only the shape is checked.
+# - EasyPost test tracking codes (EZ1000000001 ... EZ7000000007, EasyPost's Trackers guide): shape only.
+
+USPS_RE = re.compile(r"^\d{20}$|^\d{22}$")
+UPS_RE = re.compile(r"^1Z[0-9A-Z]{16}$")
+SF_RE = re.compile(r"^(SF\d{13}|\d{12})$")
+ZTO_RE = re.compile(r"^\d{12,14}$")
+YTO_RE = re.compile(r"^YT\d{13}$")
+EASYPOST_TEST_RE = re.compile(r"^EZ\d{10}$")
+
+
+def usps_check_digit(body: str) -> int:
+    """The IMpb Mod 10 check digit of the digits before it (weights 3, 1, ... from the right)."""
+    if not (isinstance(body, str) and body and body.isascii() and body.isdigit()):
+        raise ValueError(f"expected a non-empty string of digits, got {body!r}")
+    total = sum(int(ch) * (3 if i % 2 == 0 else 1) for i, ch in enumerate(reversed(body)))
+    return (10 - total % 10) % 10
+
+
+def is_valid_usps(number: object) -> bool:
+    compact = compact_number(number)
+    return bool(compact and USPS_RE.match(compact)) and usps_check_digit(compact[:-1]) == int(compact[-1])
+
+
+def ups_check_digit(body15: str) -> int:
+    """The check digit of the 15 characters between "1Z" and the check digit."""
+    if not re.fullmatch(r"[0-9A-Z]{15}", body15 or ""):
+        raise ValueError(f"expected 15 characters 0-9/A-Z, got {body15!r}")
+    total = 0
+    for i, ch in enumerate(body15):
+        value = int(ch) if ch.isdigit() else (ord(ch) - 63) % 10
+        total += value * 2 if i % 2 == 1 else value
+    return (10 - total % 10) % 10
+
+
+def is_valid_ups(number: object) -> bool:
+    compact = compact_number(number)
+    if not compact or not UPS_RE.match(compact) or not compact[-1].isdigit():
+        return False
+    return ups_check_digit(compact[2:-1]) == int(compact[-1])
+
+
+# format name (Carrier.tracking_format) -> (validator, has a check digit, description)
+FORMATS = {
+    "s10": (is_valid_s10, True, "UPU S10: 2 letters, 8 digits, check digit, country"),
+    "domestic": (is_valid_domestic, True, "12 digits with a Luhn check digit"),
+    "usps": (is_valid_usps, True, "USPS IMpb: 20 or 22 digits, Mod 10 check digit"),
+    "ups": (is_valid_ups, True, "UPS: 1Z + 16 characters, last one a check digit"),
+    "sf": (lambda n: bool(SF_RE.match(compact_number(n) or "")), False, "SF Express: 12 digits or SF + 13 digits"),
+    "zto": (lambda n: bool(ZTO_RE.match(compact_number(n) or "")), False, "ZTO: 12 to 14 digits"),
+    "yto": (lambda n: bool(YTO_RE.match(compact_number(n) or "")), False, "YTO: YT + 13 digits"),
+    "easypost": (
+        lambda n: bool(EASYPOST_TEST_RE.match(compact_number(n) or "")) or is_valid_usps(n) or is_valid_ups(n),
+        False,
+        "EasyPost: its test codes EZ + 10 digits, or the underlying carrier's number (USPS, UPS)",
+    ),
+}
+
+
+def is_valid_for(format_name: str, number: object) -> bool:
+    """True when ``number`` has the shape (and check digit, where there is one) of ``format_name``.
+
+    An empty or unknown format accepts any non-empty number of 6 to 40 letters and digits."""
+    entry = FORMATS.get((format_name or "").lower())
+    if entry is None:
+        compact = compact_number(number)
+        return bool(compact and re.fullmatch(r"[0-9A-Z]{6,40}", compact))
+    return entry[0](number)

@@ -1,6 +1,7 @@
 from django.urls import path
 
-from . import views
+from . import floor_views, self_service, views
+from .exceptions import views as case_views
 
 app_name = "logistics"
 
@@ -9,4 +10,33 @@ urlpatterns = [
     path("parcels/<int:pk>/label/", views.parcel_label, name="parcel_label"),
     path("shipments/<str:number>/dispatch/", views.shipment_dispatch, name="shipment_dispatch"),
     path("tracking/record/", views.tracking_record, name="tracking_record"),
+    path("returns/<str:number>/label.pdf", self_service.return_label, name="return_label"),
+    path("parcels/<int:pk>/label.zpl", floor_views.parcel_label_zpl, name="parcel_label_zpl"),
+    path("pack/<str:number>/ship/", floor_views.pack_and_ship, name="pack_and_ship"),
+    path("shipments/<str:number>/service/", floor_views.service_override, name="service_override"),
+    path("picklists/<int:pk>/labels/", floor_views.wave_labels, name="wave_labels"),
+    path("manifests/", floor_views.manifest_list, name="manifest_list"),
+    path("manifests/close/", floor_views.manifest_close, name="manifest_close"),
+    path("manifests/<int:pk>/pdf/", floor_views.manifest_pdf, name="manifest_pdf"),
+    path("manifests/<int:pk>/csv/", floor_views.manifest_csv, name="manifest_csv"),
+    path("rate-cards/import/", floor_views.ratecard_import, name="ratecard_import"),
+    # Exception cases and the knowledge base (logistics/exceptions/)
+    path("cases/", case_views.CaseListView.as_view(), name="case_list"),
+    path("cases/scan/", case_views.case_scan, name="case_scan"),
+    path("cases/open/<str:order_number>/", case_views.case_open, name="case_open"),
+    path("cases/claims/<int:pk>/", case_views.claim_update, name="claim_update"),
+    path("cases/<str:number>/", case_views.case_detail, name="case_detail"),
+    path("cases/<str:number>/assign/", case_views.case_assign, name="case_assign"),
+    path("cases/<str:number>/status/", case_views.case_status, name="case_status"),
+    path("cases/<str:number>/resolve/", case_views.case_resolve, name="case_resolve"),
+    path("cases/<str:number>/reship/", case_views.case_reship, name="case_reship"),
+    path("cases/<str:number>/refund/", case_views.case_refund, name="case_refund"),
+    path("cases/<str:number>/claim/", case_views.case_claim, name="case_claim"),
+    path("cases/<str:number>/compensate/", case_views.case_compensate, name="case_compensate"),
+    path("cases/<str:number>/address/", case_views.case_address, name="case_address"),
+    path("cases/<str:number>/redelivery/", case_views.case_redelivery, name="case_redelivery"),
+    path("cases/<str:number>/contact/", case_views.case_contact, name="case_contact"),
+    path("cases/<str:number>/note/", case_views.case_note, name="case_note"),
+    path("playbooks/", case_views.playbook_list, name="playbook_list"),
+    path("playbooks/<slug:case_type>/", case_views.playbook_detail, name="playbook_detail"),
 ]

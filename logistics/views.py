@@ -1,5 +1,6 @@
 import django_filters
 import django_tables2 as tables
+from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
@@ -11,11 +12,12 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from fulfillment.models import Shipment
+from inventory.models import Location
 from oms.errors import DomainError
 from oms.pdf import pdf_response
 from oms.tables import BaseTable, StatusColumn
 from oms.views import ObjectListView
-from orders.models import Order
+from orders.models import Channel, Order
 
 from . import selectors, services
 from .documents import label_pdf
@@ -29,10 +31,24 @@ from .tracking_links import order_number_from_token, tracking_token, tracking_ur
 
 class ParcelFilterSet(django_filters.FilterSet):
     tracking_number = django_filters.CharFilter(lookup_expr="iexact")
+    # Used by the reports' drill-down links (reports/kpis): the order's received day and channel,
+    # the shipping location.
+    received_after = django_filters.DateFilter(
+        field_name="shipment__order__created_at", lookup_expr="date__gte", label="Order received from",
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+    received_before = django_filters.DateFilter(
+        field_name="shipment__order__created_at", lookup_expr="date__lte", label="Order received to",
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+    channel = django_filters.ModelChoiceFilter(field_name="shipment__order__channel", queryset=Channel.objects.all())
+    location = django_filters.ModelChoiceFilter(field_name="shipment__location", queryset=Location.objects.all())
 
     class Meta:
         model = Parcel
-        fields = ["tracking_number", "status", "service__carrier"]
+        fields = [
+            "tracking_number", "status", "service__carrier", "received_after", "received_before", "channel", "location",
+        ]
 
 
 class ParcelTable(BaseTable):
@@ -138,11 +154,16 @@ def tracking_webhook(request, provider):
         return JsonResponse({"error": f"unknown provider '{provider}'"}, status=404)
     headers = {k: v for k, v in request.headers.items() if k.lower() not in ("cookie", "authorization")}
     message, accepted = tracking_push_receive(provider=provider, body=request.body, headers=headers)
+    if accepted:
+        message_id = message.pk
+        process_tracking_push.delay(message_id)
+    respond = getattr(PROVIDERS[provider], "response_for", None)  # a provider that expects its own answer
+    if respond is not None:
+        body, status = respond(message, accepted)
+        return JsonResponse(body, status=status)
     if not accepted:
         return JsonResponse({"error": "invalid signature", "message": message.pk}, status=401)
-    message_id = message.pk
-    process_tracking_push.delay(message_id)
-    return JsonResponse({"received": message_id}, status=200)
+    return JsonResponse({"received": message.pk}, status=200)
 
 
 # ---- the public tracking page ------------------------------------------------------------------

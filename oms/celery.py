@@ -3,6 +3,7 @@
 import os
 
 from celery import Celery
+from celery.schedules import crontab
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "oms.settings")
 
@@ -12,6 +13,26 @@ app.autodiscover_tasks()
 app.conf.beat_schedule = {}
 # Files partners drop into var/dropbox/<channel>/ (orders.intake.dropbox), once a minute.
 app.conf.beat_schedule["orders.import_drop_folders"] = {"task": "orders.import_drop_folders", "schedule": 60.0}
+# Tracking polls for carriers that must be asked, and exception detection (logistics), every 15 minutes.
+app.conf.beat_schedule["logistics.poll_tracking"] = {"task": "logistics.poll_tracking", "schedule": 900.0}
+app.conf.beat_schedule["logistics.detect_exceptions"] = {"task": "logistics.detect_exceptions", "schedule": 900.0}
+# Scheduled reports (reports.services.send_due_schedules): each is sent once on its day from its hour.
+app.conf.beat_schedule["reports.send_scheduled_reports"] = {
+    "task": "reports.send_scheduled_reports",
+    "schedule": 3600.0,
+}
+
+# The notifications outbox (orders/notifications.py): failed e-mails whose backoff has passed, once a minute.
+app.conf.beat_schedule["orders.retry_notifications"] = {"task": "orders.retry_notifications", "schedule": 60.0}
+# Stock for sale on each channel (orders/atp.py): changed figures pushed every 5 minutes; the task
+# lives in orders/atp_tasks.py, found by the second autodiscovery below.
+app.autodiscover_tasks(related_name="atp_tasks")
+app.conf.beat_schedule["orders.publish_channel_stock"] = {"task": "orders.publish_channel_stock", "schedule": 300.0}
+# Low-stock digest to the managers (inventory.tasks), every day at 07:00.
+app.conf.beat_schedule["inventory.send_low_stock_alerts"] = {
+    "task": "inventory.send_low_stock_alerts",
+    "schedule": crontab(hour=7, minute=0),
+}
 
 
 def ensure_queue_dirs() -> None:

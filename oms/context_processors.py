@@ -11,6 +11,9 @@ NAV = [
             ("New order", "orders:order_create", "orders.add_order"),
             ("Holds", "orders:hold_queue", "orders.view_order"),
             ("Intake monitor", "orders:inbound_list", "orders.view_inboundmessage"),
+            ("Customers", "orders:customer_list", "orders.view_customer"),
+            ("Returns", "orders:return_list", "orders.view_returnrequest"),
+            ("Customer messages", "orders:notification_list", "orders.view_notification"),
         ],
     ),
     (
@@ -19,6 +22,12 @@ NAV = [
             ("Stock", "inventory:stock_list", "inventory.view_stock"),
             ("Products", "inventory:product_list", "inventory.view_product"),
             ("Locations", "inventory:location_list", "inventory.view_location"),
+            ("Stock ledger", "inventory:movement_list", "inventory.view_stockmovement"),
+            ("Transfers", "inventory:transfer_list", "inventory.view_transfer"),
+            ("Low stock", "inventory:low_stock", "inventory.view_stock"),
+            ("Replenishment", "inventory:replenishment", "inventory.view_replenishment"),
+            ("Safety stock", "inventory:rule_list", "inventory.view_stockrule"),
+            ("Channel stock", "orders:channel_stock_index", "orders.view_channel"),
         ],
     ),
     (
@@ -26,6 +35,8 @@ NAV = [
         [
             ("Shipments", "fulfillment:shipment_list", "fulfillment.view_shipment"),
             ("Pick lists", "fulfillment:picklist_list", "fulfillment.view_picklist"),
+            ("New wave", "fulfillment:wave_create", "fulfillment.print_picklist"),
+            ("Pack station", "fulfillment:pack_station", "fulfillment.pack_shipment"),
         ],
     ),
     (
@@ -33,6 +44,18 @@ NAV = [
         [
             ("Parcels", "logistics:parcel_list", "logistics.view_parcel"),
             ("Record tracking", "logistics:tracking_record", "logistics.record_tracking"),
+            ("Exception cases", "logistics:case_list", "logistics.view_exceptioncase"),
+            ("Knowledge base", "logistics:playbook_list", "logistics.view_exceptioncase"),
+            ("Manifests", "logistics:manifest_list", "logistics.view_manifest"),
+            ("Rate cards", "logistics:ratecard_import", "logistics.add_ratecardrow"),
+        ],
+    ),
+    (
+        "Reports",
+        [
+            ("KPI catalogue", "reports:catalogue", "reports.view_reports"),
+            ("Saved reports", "reports:saved_list", "reports.view_reports"),
+            ("Forecast", "reports:forecast", "reports.view_reports"),
         ],
     ),
 ]

@@ -17,6 +17,7 @@ urlpatterns = [
     path("fulfillment/", include("fulfillment.urls")),
     path("logistics/", include("logistics.urls")),
     path("", include("logistics.public_urls")),
+    path("", include("orders.public_urls")),
     path("api/", include("oms.api_urls")),
     path("reports/", include("reports.urls")),
 ]

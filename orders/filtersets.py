@@ -25,16 +25,49 @@ class OrderFilterSet(django_filters.FilterSet):
     created_before = django_filters.DateFilter(
         field_name="created_at", lookup_expr="date__lte", label="To", widget=forms.DateInput(attrs={"type": "date"})
     )
+    # Used by the reports' drill-down links (reports/kpis): province, SKU, carrier and promise date.
+    province = django_filters.CharFilter(field_name="ship_province", label="Province")
+    sku = django_filters.CharFilter(method="by_sku", label="SKU")
+    carrier = django_filters.NumberFilter(method="by_carrier", label="Carrier", widget=forms.HiddenInput)
+    promise_after = django_filters.DateFilter(
+        field_name="promise_date", lookup_expr="gte", label="Promised from",
+        widget=forms.DateInput(attrs={"type": "date"})
+    )
+    promise_before = django_filters.DateFilter(
+        field_name="promise_date", lookup_expr="lte", label="Promised by",
+        widget=forms.DateInput(attrs={"type": "date"})
+    )
 
     class Meta:
         model = Order
-        fields = ["q", "status", "channel", "location", "on_hold", "hold_reason", "created_after", "created_before"]
+        fields = [
+            "q",
+            "status",
+            "channel",
+            "location",
+            "on_hold",
+            "hold_reason",
+            "created_after",
+            "created_before",
+            "province",
+            "sku",
+            "carrier",
+            "promise_after",
+            "promise_before",
+        ]
 
     def search(self, queryset, name, value):
         return order_search(queryset, value)
 
     def by_location(self, queryset, name, value):
         return queryset.filter(shipments__location=value).distinct()
+
+    def by_sku(self, queryset, name, value):
+        return queryset.filter(lines__sku=value.strip()).distinct()
+
+    def by_carrier(self, queryset, name, value):
+        # A query through the reverse relation, not an import: orders sit below logistics.
+        return queryset.filter(shipments__parcels__service__carrier_id=value).distinct()
 
     def by_hold_reason(self, queryset, name, value):
         return queryset.filter(holds__reason=value, holds__released_at__isnull=True).distinct()
@@ -44,3 +77,9 @@ class InboundFilterSet(django_filters.FilterSet):
     class Meta:
         model = InboundMessage
         fields = ["channel", "source", "status"]
+
+
+class ChannelFilterSet(django_filters.FilterSet):
+    class Meta:
+        model = Channel
+        fields = ["kind", "platform", "stock_policy", "active"]

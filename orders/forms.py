@@ -3,6 +3,8 @@
 from django import forms
 from django.forms import formset_factory
 
+from inventory.models import Product
+
 from .models import Channel
 from .status import HoldReason
 
@@ -48,3 +50,30 @@ class ReleaseForm(forms.Form):
 
 class CancelForm(forms.Form):
     reason = forms.CharField(max_length=200, label="Reason")
+
+
+class ChannelForm(forms.ModelForm):
+    """A channel's intake settings. The secret is write-only: left empty, it stays as it is."""
+
+    new_webhook_secret = forms.CharField(
+        required=False, max_length=200, label="New webhook secret", widget=forms.PasswordInput(render_value=False),
+        help_text="Leave empty to keep the current secret.",
+    )
+
+    class Meta:
+        model = Channel
+        fields = ["name", "kind", "platform", "stock_policy", "default_priority", "active"]
+
+    def save(self, commit=True):
+        channel = super().save(commit=False)
+        if self.cleaned_data.get("new_webhook_secret"):
+            channel.webhook_secret = self.cleaned_data["new_webhook_secret"]
+        if commit:
+            channel.save()
+        return channel
+
+
+class ChannelSkuForm(forms.Form):
+    external_sku = forms.CharField(max_length=64, label="Channel's SKU")
+    product = forms.ModelChoiceField(queryset=Product.objects.filter(active=True), to_field_name="sku", label="Our SKU",
+                                     widget=forms.TextInput(attrs={"placeholder": "our SKU"}))

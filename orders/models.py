@@ -5,7 +5,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from inventory.models import Product
+from inventory.models import Location, Product
 
 from .status import CANCELLABLE, EventKind, HoldReason, OrderStatus
 
@@ -25,26 +25,87 @@ class StockPolicy(models.TextChoices):
     FORCE = "force", _("Trust the channel (force)")
 
 
+class StockAdapter(models.TextChoices):
+    FEED = "feed", _("JSON feed (the channel pulls)")
+    CSV = "csv", _("CSV export (the channel pulls)")
+    PUSH = "push", _("Push (POST JSON to the channel)")
+    NONE = "none", _("Not published")
+
+
+class ChannelPlatform(models.TextChoices):
+    """Which adapter reads the channel's webhooks (orders.intake.webhooks.WEBHOOKS)."""
+
+    OMS = "oms", _("OMS JSON / files")
+    SHOPIFY = "shopify", _("Shopify")
+    WOOCOMMERCE = "woocommerce", _("WooCommerce")
+    AMAZON = "amazon", _("Amazon Seller Central")
+
+
 class Channel(models.Model):
     slug = models.SlugField(max_length=40, unique=True)
     name = models.CharField(max_length=100)
     kind = models.CharField(max_length=16, choices=ChannelKind.choices, default=ChannelKind.WEB)
+    platform = models.CharField(max_length=16, choices=ChannelPlatform.choices, default=ChannelPlatform.OMS)
     webhook_secret = models.CharField(max_length=200, blank=True)
     stock_policy = models.CharField(max_length=8, choices=StockPolicy.choices, default=StockPolicy.CHECK)
     default_priority = models.PositiveSmallIntegerField(default=5, help_text=_("1 is most urgent."))
     active = models.BooleanField(default=True)
+    # Stock for sale on the channel (orders/atp.py): the locations that serve it and a buffer kept back.
+    locations = models.ManyToManyField(
+        Location, blank=True, related_name="channels", help_text=_("The locations whose stock this channel sells.")
+    )
+    buffer_percent = models.DecimalField(
+        max_digits=5, decimal_places=2, default=0, help_text=_("Per cent of the available figure kept back.")
+    )
+    buffer_units = models.PositiveIntegerField(default=0, help_text=_("Units kept back per product."))
+    stock_adapter = models.CharField(
+        max_length=8,
+        choices=StockAdapter.choices,
+        default=StockAdapter.FEED,
+        help_text=_("How stock figures reach the channel."),
+    )
+    stock_push_url = models.URLField(blank=True, help_text=_("For the push adapter: where figures are POSTed."))
+    stock_feed_token = models.CharField(
+        max_length=64, blank=True, help_text=_("Token for the JSON feed and CSV export (else the webhook secret).")
+    )
 
     class Meta:
         ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(buffer_percent__gte=0) & Q(buffer_percent__lte=100), name="channel_buffer_percent_range"
+            )
+        ]
+        permissions = [("publish_stock", "Can publish stock figures to channels")]
 
     def __str__(self) -> str:
         return self.name
+
+
+class ChannelSku(models.Model):
+    """The channel's own SKU for one of our products; intake looks here before the product SKU."""
+
+    channel = models.ForeignKey(Channel, on_delete=models.CASCADE, related_name="sku_map")
+    external_sku = models.CharField(max_length=64)
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="channel_skus")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["channel_id", "external_sku"]
+        constraints = [
+            models.UniqueConstraint(fields=["channel", "external_sku"], name="channelsku_channel_external_uniq")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.channel.slug}:{self.external_sku} → {self.product.sku}"
 
 
 class Customer(models.Model):
     name = models.CharField(max_length=120)
     email = models.EmailField(blank=True, db_index=True)
     phone = models.CharField(max_length=32, blank=True, db_index=True)
+    # The language of e-mails and SMS (en, zh-hans); empty: from the ship-to country (orders/notifications.py).
+    language = models.CharField(max_length=8, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -222,3 +283,221 @@ class InboundMessage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.source} #{self.pk} {self.status}"
+
+
+class ChannelStockFigure(models.Model):
+    """The last figure published to a channel for a product (what the feed serves)."""
+
+    channel = models.ForeignKey(Channel, on_delete=models.CASCADE, related_name="stock_figures")
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="channel_figures")
+    quantity = models.PositiveIntegerField()
+    published_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["channel_id", "product_id"]
+        constraints = [
+            models.UniqueConstraint(fields=["channel", "product"], name="channelstockfigure_channel_product_uniq")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.channel_id}/{self.product_id}: {self.quantity}"
+
+
+class PublicationOutcome(models.TextChoices):
+    PUBLISHED = "published", _("Published")
+    UNCHANGED = "unchanged", _("Nothing changed")
+    FAILED = "failed", _("Failed")
+
+
+class ChannelStockPublication(models.Model):
+    """One push (or feed refresh) of stock figures to a channel: what changed and how it went."""
+
+    channel = models.ForeignKey(Channel, on_delete=models.CASCADE, related_name="stock_publications")
+    adapter = models.CharField(max_length=8, choices=StockAdapter.choices)
+    started_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    outcome = models.CharField(max_length=12, choices=PublicationOutcome.choices)
+    rows = models.JSONField(default=list, blank=True, help_text=_("Changed figures: [{sku, old, new}]"))
+    rows_changed = models.PositiveIntegerField(default=0)
+    error = models.TextField(blank=True)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+
+    class Meta:
+        ordering = ["-id"]
+
+    def __str__(self) -> str:
+        return f"{self.channel_id} {self.outcome} ({self.rows_changed})"
+
+
+# ---- the customer promise: notifications outbox, returns, delivery ratings -------------------------------
+# (services in orders/notifications.py, orders/returns.py, orders/ratings.py)
+
+
+class NotificationKind(models.TextChoices):
+    CONFIRMED = "confirmed", _("Order confirmed")
+    SHIPPED = "shipped", _("Shipped")
+    DELAYED = "delayed", _("Delayed")
+    OUT_FOR_DELIVERY = "out_for_delivery", _("Out for delivery")
+    DELIVERED = "delivered", _("Delivered (with survey)")
+    EXCEPTION = "exception", _("Delivery problem")
+    RETURN = "return", _("Return update")
+    MESSAGE = "message", _("Message from staff")
+
+
+class NotificationChannel(models.TextChoices):
+    EMAIL = "email", _("E-mail")
+    SMS = "sms", _("SMS")
+
+
+class NotificationStatus(models.TextChoices):
+    QUEUED = "queued", _("Queued")
+    SENDING = "sending", _("Sending")
+    SENT = "sent", _("Sent")
+    FAILED = "failed", _("Failed")
+    SUPPRESSED = "suppressed", _("Not sent (opted out or no address)")
+
+
+class Notification(models.Model):
+    """One message to a customer in the outbox: rendered when queued, sent by a task with retries."""
+
+    order = models.ForeignKey(Order, null=True, blank=True, on_delete=models.CASCADE, related_name="notifications")
+    customer = models.ForeignKey(
+        Customer, null=True, blank=True, on_delete=models.SET_NULL, related_name="notifications"
+    )
+    kind = models.CharField(max_length=20, choices=NotificationKind.choices)
+    channel = models.CharField(max_length=8, choices=NotificationChannel.choices, default=NotificationChannel.EMAIL)
+    language = models.CharField(max_length=8)
+    to = models.CharField(max_length=254, blank=True)
+    subject = models.CharField(max_length=200, blank=True)
+    body_text = models.TextField(blank=True)
+    body_html = models.TextField(blank=True)
+    status = models.CharField(
+        max_length=12, choices=NotificationStatus.choices, default=NotificationStatus.QUEUED, db_index=True
+    )
+    attempts = models.PositiveSmallIntegerField(default=0)
+    retryable = models.BooleanField(default=True, help_text=_("False after a permanent error: no more retries."))
+    last_error = models.CharField(max_length=500, blank=True)
+    last_attempt_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    dedupe_key = models.CharField(max_length=160, unique=True, help_text=_("The same notice is queued once."))
+    context = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-id"]
+        indexes = [models.Index(fields=["status", "last_attempt_at"])]
+        permissions = [("retry_notification", "Can resend customer notifications")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} → {self.to or '?'} ({self.status})"
+
+
+class NotificationOptOut(models.Model):
+    """An address (e-mail or phone) that asked for no optional messages (delivered, survey)."""
+
+    address = models.CharField(max_length=254, unique=True)
+    source = models.CharField(max_length=40, default="unsubscribe link")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-id"]
+
+    def __str__(self) -> str:
+        return self.address
+
+
+class ReturnReason(models.TextChoices):
+    DAMAGED = "damaged", _("Arrived damaged")
+    WRONG_ITEM = "wrong_item", _("Wrong item")
+    NOT_AS_DESCRIBED = "not_as_described", _("Not as described")
+    SIZE = "size", _("Wrong size or fit")
+    CHANGED_MIND = "changed_mind", _("No longer wanted")
+    LATE = "late", _("Arrived too late")
+    OTHER = "other", _("Other")
+
+
+class ReturnStatus(models.TextChoices):
+    REQUESTED = "requested", _("Requested")
+    RECEIVED = "received", _("Received")
+    REFUNDED = "refunded", _("Refunded")
+    EXCHANGED = "exchanged", _("Exchanged")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+class ReturnResolution(models.TextChoices):
+    REFUND = "refund", _("Refund")
+    EXCHANGE = "exchange", _("Exchange")
+
+
+class ReturnRequest(models.Model):
+    """A return of some lines of a delivered order: label, receipt (restock or write-off), refund or exchange."""
+
+    number = models.CharField(max_length=20, unique=True, null=True, blank=True)
+    order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="returns")
+    status = models.CharField(max_length=12, choices=ReturnStatus.choices, default=ReturnStatus.REQUESTED)
+    reason = models.CharField(max_length=20, choices=ReturnReason.choices)
+    note = models.CharField(max_length=500, blank=True)
+    source = models.CharField(max_length=40, help_text=_("back office, customer via tracking page, ..."))
+    resolution = models.CharField(max_length=10, choices=ReturnResolution.choices, default=ReturnResolution.REFUND)
+    location = models.ForeignKey(
+        Location, on_delete=models.PROTECT, related_name="+", help_text=_("Where the parcel goes back to.")
+    )
+    refund_amount = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
+    exchange_order = models.OneToOneField(
+        Order, null=True, blank=True, on_delete=models.SET_NULL, related_name="exchange_for"
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    received_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(refund_amount__isnull=True) | Q(refund_amount__gte=0), name="return_refund_gte_0"
+            )
+        ]
+        permissions = [("manage_return", "Can create, receive and settle returns")]
+
+    def __str__(self) -> str:
+        return self.number or f"RMA#{self.pk}"
+
+
+class ReturnLine(models.Model):
+    ret = models.ForeignKey(ReturnRequest, on_delete=models.CASCADE, related_name="lines")
+    order_line = models.ForeignKey(OrderLine, on_delete=models.PROTECT, related_name="return_lines")
+    quantity = models.PositiveIntegerField()
+    sellable = models.PositiveIntegerField(default=0, help_text=_("Received fit to sell: back on hand."))
+    damaged = models.PositiveIntegerField(default=0, help_text=_("Received damaged: written off."))
+
+    class Meta:
+        ordering = ["ret_id", "id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(quantity__gt=0), name="returnline_quantity_gt_0"),
+            models.UniqueConstraint(fields=["ret", "order_line"], name="returnline_ret_line_uniq"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.order_line.sku} x{self.quantity}"
+
+
+class DeliveryRating(models.Model):
+    """The customer's rating of the delivery (1-5) with a comment; one per order."""
+
+    order = models.OneToOneField(Order, on_delete=models.CASCADE, related_name="rating")
+    score = models.PositiveSmallIntegerField()
+    comment = models.CharField(max_length=1000, blank=True)
+    source = models.CharField(max_length=40, default="tracking page")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(score__gte=1) & Q(score__lte=5), name="deliveryrating_score_1_5")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.order_id}: {self.score}/5"

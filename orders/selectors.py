@@ -5,7 +5,9 @@ from datetime import timedelta
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
-from .models import InboundMessage, Order, OrderEvent
+from inventory.selectors import products_by_sku
+
+from .models import ChannelSku, InboundMessage, Order, OrderEvent
 from .status import OrderStatus
 
 
@@ -58,3 +60,16 @@ def dashboard_counts() -> dict:
 
 def inbound_list() -> QuerySet[InboundMessage]:
     return InboundMessage.objects.select_related("channel")
+
+
+def products_for_channel(channel, skus: set[str]) -> dict:
+    """The product for each SKU as the channel sends it: the channel's SKU map first, then our SKU."""
+    skus = {s for s in skus if s}
+    found = {
+        m.external_sku: m.product
+        for m in ChannelSku.objects.filter(channel=channel, external_sku__in=skus).select_related("product")
+    }
+    rest = skus - set(found)
+    if rest:
+        found.update(products_by_sku(rest))
+    return found

@@ -3,18 +3,48 @@
 ``_set_status`` is the one place that assigns ``Order.status``.
 """
 
+from collections import Counter
 from dataclasses import dataclass
+from datetime import timedelta
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
-from inventory.selectors import products_by_sku
 from oms.errors import DomainError, TransitionNotAllowed
 
-from .intake.canonical import CanonicalOrder, OrderRejected, check
-from .models import Channel, Customer, InboundMessage, InboundStatus, Order, OrderEvent, OrderHold, OrderLine
-from .signals import order_cancelled, order_ready
+from .intake.canonical import (
+    CanonicalAddress,
+    CanonicalOrder,
+    OrderRejected,
+    address_problems,
+    check,
+    normalize_country,
+    normalize_phone,
+)
+from .models import (
+    Channel,
+    ChannelSku,
+    Customer,
+    InboundMessage,
+    InboundStatus,
+    Order,
+    OrderEvent,
+    OrderHold,
+    OrderLine,
+)
+from .selectors import products_for_channel
+from .signals import order_cancelled, order_event_recorded, order_ready
 from .status import CANCELLABLE, HOLDABLE, EventKind, HoldReason, OrderStatus, can_transition
+
+ADDRESS_FIELDS = (
+    "name", "phone", "email", "country", "province", "city", "district", "address1", "address2", "postcode"
+)
+# A ship-to address may change until the order is packed (the label is made after packing).
+ADDRESS_CHANGEABLE = frozenset(
+    {OrderStatus.RECEIVED, OrderStatus.CONFIRMED, OrderStatus.ALLOCATED, OrderStatus.PICKING}
+)
 
 
 @dataclass
@@ -28,7 +58,16 @@ class IntakeResult:
 
 
 def order_event_record(*, order: Order, kind: str, message: str, data: dict | None = None, user=None) -> OrderEvent:
-    return OrderEvent.objects.create(order=order, kind=kind, message=message[:500], data=data or {}, user=user)
+    """Write one row of the order's timeline; after commit, ``order_event_recorded`` tells the listeners
+    (the customer notifications, orders.notifications.TRIGGERS)."""
+    event = OrderEvent.objects.create(order=order, kind=kind, message=message[:500], data=data or {}, user=user)
+    order_id, event_id, event_data = order.pk, event.pk, dict(event.data)
+    transaction.on_commit(
+        lambda: order_event_recorded.send(
+            sender=OrderEvent, order_id=order_id, event_id=event_id, kind=kind, data=event_data
+        )
+    )
+    return event
 
 
 def _lock(order: Order) -> Order:
@@ -119,17 +158,77 @@ def order_create(
     return result
 
 
+def item_key(pairs) -> frozenset:
+    """What an order asks for, as comparable items: (product id or raw SKU, total quantity)."""
+    counts: Counter = Counter()
+    for product_id, sku, quantity in pairs:
+        counts[product_id or f"sku:{sku}"] += quantity
+    return frozenset(counts.items())
+
+
+def duplicate_window() -> timedelta:
+    return timedelta(hours=getattr(settings, "INTAKE_DUPLICATE_WINDOW_HOURS", 24))
+
+
+def contact_of(data: CanonicalOrder) -> tuple[str, str]:
+    return (data.customer_email or data.ship_to.email).strip().lower(), data.customer_phone or data.ship_to.phone
+
+
+def likely_duplicate_condition(email: str, phone: str) -> Q:
+    condition = Q(pk__in=[])
+    if email:
+        condition |= Q(ship_email__iexact=email) | Q(customer__email__iexact=email)
+    if phone:
+        condition |= Q(ship_phone=phone) | Q(customer__phone=phone)
+    return condition
+
+
+def _likely_duplicate(channel: Channel, data: CanonicalOrder, products: dict) -> Order | None:
+    """An order on another channel from the same customer, with the same items, placed close in time."""
+    email, phone = contact_of(data)
+    if not (email or phone):
+        return None
+    placed = data.placed_at or timezone.now()
+    window = duplicate_window()
+    mine = item_key((getattr(products.get(ln.sku), "pk", None), ln.sku, ln.quantity) for ln in data.lines)
+    candidates = (
+        Order.objects.exclude(channel=channel)
+        .exclude(status=OrderStatus.CANCELLED)
+        .filter(likely_duplicate_condition(email, phone))
+        .filter(placed_at__gte=placed - window, placed_at__lte=placed + window)
+        .prefetch_related("lines")
+        .order_by("pk")[:20]
+    )
+    for candidate in candidates:
+        if item_key((ln.product_id, ln.sku, ln.quantity) for ln in candidate.lines.all()) == mine:
+            return candidate
+    return None
+
+
+def duplicate_hold_note(other: Order) -> str:
+    return (
+        f"Looks like {other.number} from {other.channel.name} (same customer, same items, "
+        f"placed within {int(duplicate_window().total_seconds() // 3600)} h)."
+    )
+
+
 def _order_create(*, channel: Channel, data: CanonicalOrder, source: str, user=None) -> IntakeResult:
     check(data)
     existing = Order.objects.filter(channel=channel, external_id=data.external_id).first()
     if existing is not None:
         return IntakeResult(order=existing, created=False)
 
-    products = products_by_sku({line.sku for line in data.lines})
-    unknown = sorted({line.sku for line in data.lines if line.sku not in products})
-    holds = list(data.holds)
-    if unknown:
-        holds.append((HoldReason.UNKNOWN_SKU, "Unknown SKU: " + ", ".join(unknown)))
+    products = products_for_channel(channel, {line.sku for line in data.lines})
+    if data.cancelled_reason:
+        holds = []  # kept for the record: nothing to stop
+    else:
+        unknown = sorted({line.sku for line in data.lines if line.sku not in products})
+        holds = list(data.holds)
+        if unknown:
+            holds.append((HoldReason.UNKNOWN_SKU, "Unknown SKU: " + ", ".join(unknown)))
+        other = _likely_duplicate(channel, data, products)
+        if other is not None:
+            holds.append((HoldReason.DUPLICATE, duplicate_hold_note(other)))
 
     try:
         with transaction.atomic():
@@ -187,8 +286,20 @@ def _create_rows(*, channel, data: CanonicalOrder, products, holds, source, user
         kind=EventKind.CREATED,
         user=user,
         message=f"Order received from {channel.name} ({source}), {len(data.lines)} line(s).",
-        data={"source": source, "external_id": data.external_id},
+        data={"source": source, "external_id": data.external_id, "stock_policy": channel.stock_policy},
     )
+    if data.cancelled_reason:
+        _set_status(order, OrderStatus.CANCELLED, user=user, note=f"arrived {data.cancelled_reason}")
+        order_event_record(
+            order=order,
+            kind=EventKind.CANCELLED,
+            user=user,
+            message=(
+                f"Arrived already {data.cancelled_reason} at {channel.name}; kept for the record, reserves nothing."
+            ),
+            data={"on_arrival": True, "reason": data.cancelled_reason},
+        )
+        return order
     for reason, note in holds:
         OrderHold.objects.create(order=order, reason=reason, note=note[:255], created_by=user)
         order_event_record(
@@ -229,7 +340,7 @@ def order_hold(*, order: Order, reason: str, note: str = "", user=None) -> Order
 
 def _remap_unknown_skus(order: Order) -> list[str]:
     lines = list(order.lines.filter(product__isnull=True))
-    products = products_by_sku({line.sku for line in lines})
+    products = products_for_channel(order.channel, {line.sku for line in lines})
     still_unknown = []
     for line in lines:
         product = products.get(line.sku)
@@ -305,3 +416,145 @@ def order_set_progress(*, order: Order, target: str, user=None, note: str = "") 
 def order_lock(order_id: int) -> Order:
     """Lock an order row for a service of another app (call inside a transaction)."""
     return Order.objects.select_for_update().get(pk=order_id)
+
+
+# ---- the channel's SKU map ----------------------------------------------------------------------
+
+
+def channel_sku_map(*, channel: Channel, external_sku: str, product, user=None) -> tuple[ChannelSku, list[str]]:
+    """Map a channel's SKU to a product, then release every order held only for unknown SKUs
+    that are now all known. Returns the mapping and the numbers of the released orders."""
+    external_sku = external_sku.strip()
+    if not external_sku:
+        raise DomainError("The channel's SKU is required.")
+    with transaction.atomic():
+        mapping, created = ChannelSku.objects.select_for_update().get_or_create(
+            channel=channel, external_sku=external_sku, defaults={"product": product}
+        )
+        if not created and mapping.product_id != product.pk:
+            mapping.product = product
+            mapping.save(update_fields=["product"])
+    held = (
+        Order.objects.filter(
+            channel=channel,
+            holds__reason=HoldReason.UNKNOWN_SKU,
+            holds__released_at__isnull=True,
+            lines__sku=external_sku,
+            lines__product__isnull=True,
+        )
+        .distinct()
+        .order_by("pk")
+    )
+    released = []
+    for order in held:
+        try:
+            order_release(
+                order=order, reason=HoldReason.UNKNOWN_SKU, note=f"{external_sku} mapped to {product.sku}", user=user
+            )
+        except DomainError:
+            continue  # another SKU of the order is still unknown; it waits for that one
+        released.append(order.number)
+    return mapping, released
+
+
+# ---- changes from a person or from the channel ----------------------------------------------------
+
+
+@transaction.atomic
+def order_change_address(
+    *, order: Order, address: CanonicalAddress, user=None, source: str = "back office", reason: str = ""
+) -> dict:
+    """Change the ship-to address before packing. Returns {field: [old, new]} (empty: no change).
+
+    Records who, when and what changed; re-checks the address (an incomplete one holds the
+    order, a corrected one releases the address hold). Re-routing is not done here.
+    """
+    order = _lock(order)
+    address.country = normalize_country(address.country)
+    address.phone = normalize_phone(address.phone)
+    changes = {}
+    for name in ADDRESS_FIELDS:
+        new = (getattr(address, name) or "").strip()
+        old = getattr(order, f"ship_{name}")
+        if new != old:
+            changes[name] = [old, new]
+    if not changes:
+        return {}
+    if order.status not in ADDRESS_CHANGEABLE:
+        raise TransitionNotAllowed(
+            f"Order {order.number} is {order.get_status_display()}: the address can no longer be changed."
+        )
+    for name, (_old, new) in changes.items():
+        setattr(order, f"ship_{name}", new)
+    order.save(update_fields=[f"ship_{name}" for name in changes] + ["updated_at"])
+    message = f"Address changed ({source}): " + ", ".join(sorted(changes))
+    if reason:
+        message += f". {reason}"
+    if order.status in (OrderStatus.ALLOCATED, OrderStatus.PICKING):
+        message += ". Already allocated to a location: routing was not re-run."
+    order_event_record(
+        order=order,
+        kind=EventKind.ADDRESS_CHANGED,
+        user=user,
+        message=message,
+        data={"changes": changes, "source": source, "reason": reason},
+    )
+    problems = address_problems(address)
+    held = order.holds.filter(reason=HoldReason.ADDRESS_INVALID, released_at__isnull=True).exists()
+    if problems and not held:
+        order_hold(order=order, reason=HoldReason.ADDRESS_INVALID, note="; ".join(problems), user=user)
+    elif not problems and held:
+        order_release(order=order, reason=HoldReason.ADDRESS_INVALID, note="address corrected", user=user)
+    return changes
+
+
+def order_apply_channel_update(*, order: Order, data: CanonicalOrder, source: str) -> dict:
+    """Apply what a channel says changed (cancelled, address) through the same services a
+    person uses, within the rules of the order's stage. Replaying the same update changes nothing.
+
+    Returns {"changed": [...], "attention": "..."}; ``attention`` says what a person must do
+    when the channel's change can no longer be applied here (e.g. cancelled after shipping).
+    """
+    check(data)
+    outcome: dict = {"changed": [], "attention": ""}
+    order.refresh_from_db()
+    if order.status == OrderStatus.CANCELLED:
+        return outcome
+    if data.cancelled_reason:
+        if order.status in CANCELLABLE:
+            order_cancel(order=order, reason=f"{data.cancelled_reason} at {order.channel.name} ({source})")
+            outcome["changed"].append("cancelled")
+        else:
+            outcome["attention"] = _refuse(
+                order,
+                f"{order.channel.name} says the order is {data.cancelled_reason}, but it is already "
+                f"{order.get_status_display()}: not cancelled here. Handle it as a return or refund.",
+                source,
+            )
+        return outcome
+    paid = not any(reason == HoldReason.PAYMENT for reason, _note in data.holds)
+    if paid and order.holds.filter(reason=HoldReason.PAYMENT, released_at__isnull=True).exists():
+        order_release(order=order, reason=HoldReason.PAYMENT, note=f"paid at {order.channel.name}")
+        outcome["changed"].append("paid")
+    try:
+        changes = order_change_address(
+            order=order, address=data.ship_to, source=source, reason="update from the channel"
+        )
+    except TransitionNotAllowed:
+        outcome["attention"] = _refuse(
+            order,
+            f"{order.channel.name} changed the ship-to address, but the order is already "
+            f"{order.get_status_display()}: not changed here. Contact the carrier or the customer.",
+            source,
+        )
+        return outcome
+    if changes:
+        outcome["changed"].append("address")
+    return outcome
+
+
+def _refuse(order: Order, message: str, source: str) -> str:
+    """Record (once) that a channel's change could not be applied."""
+    if not order.events.filter(kind=EventKind.CHANNEL_UPDATE, message=message[:500]).exists():
+        order_event_record(order=order, kind=EventKind.CHANNEL_UPDATE, message=message, data={"source": source})
+    return message

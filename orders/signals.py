@@ -5,9 +5,13 @@
 - ``order_cancelled``: sent inside the cancelling transaction; receivers must release what
   they hold for the order (shipments, reservations) or raise to abort the cancellation.
   kwargs: order, user, reason.
+- ``order_event_recorded``: sent after commit for every row written by
+  ``orders.services.order_event_record``; customer notifications listen here
+  (orders.notifications.TRIGGERS). kwargs: order_id, event_id, kind, data.
 """
 
 from django.dispatch import Signal
 
 order_ready = Signal()
 order_cancelled = Signal()
+order_event_recorded = Signal()

@@ -67,4 +67,8 @@ class EventKind(models.TextChoices):
     TRACKING = "tracking", _("Tracking update")
     DELIVERED = "delivered", _("Delivered")
     CANCELLED = "cancelled", _("Cancelled")
+    ADDRESS_CHANGED = "address_changed", _("Address changed")
+    CHANNEL_UPDATE = "channel_update", _("Update from the channel")
     NOTE = "note", _("Note")
+    RETURN = "return", _("Return")
+    RATING = "rating", _("Delivery rated")

@@ -1,9 +1,254 @@
-from django.contrib.auth.decorators import login_required
-from django.shortcuts import render
+"""Report pages: the dashboard, the KPI catalogue, one KPI with filters and exports, saved
+reports with e-mail schedules, and the 14-day forecast. Thin: parse, call, render."""
 
+from functools import wraps
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.http import content_disposition_header
+from django.utils.text import slugify
+from django.views.decorators.http import require_POST
+
+from oms.db_router import reports_db
+from oms.errors import DomainError
+from oms.pdf import pdf_response
+from orders.models import Channel
+
+from . import charts, exports, services
+from .forecast import HORIZON, location_forecasts
+from .kpis import REGISTRY, Filters, catalogue
+from .kpis.base import FilterForm
+from .models import WEEKDAYS, Frequency, ReportSchedule, SavedReport
 from .selectors import dashboard_figures
+
+PERMISSION = "reports.view_reports"
+
+
+def reports_permission(view):
+    """Every report page needs reports.view_reports (roles manager and admin)."""
+
+    @wraps(view)
+    @login_required
+    def wrapper(request, *args, **kwargs):
+        if not request.user.has_perm(PERMISSION):
+            return render(request, "oms/forbidden.html", status=403)
+        return view(request, *args, **kwargs)
+
+    return wrapper
 
 
 @login_required
 def dashboard(request):
-    return render(request, "reports/dashboard.html", {"f": dashboard_figures()})
+    """The landing page of every role (``/`` redirects here), so it needs only a login."""
+    return render(
+        request,
+        "reports/dashboard.html",
+        {"f": dashboard_figures(), "can_see_reports": request.user.has_perm(PERMISSION)},
+    )
+
+
+def _download(content: bytes, filename: str, content_type: str) -> HttpResponse:
+    response = HttpResponse(content, content_type=content_type)
+    response["Content-Disposition"] = content_disposition_header(True, filename)
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+def _export(request, items, *, name: str):
+    """CSV, XLSX or PDF of the items when ?format= asks for it, else None."""
+    fmt = request.GET.get("format", "")
+    stem = f"{slugify(name) or 'report'}-{timezone.localdate():%Y%m%d}"
+    if fmt == "csv":
+        return _download(exports.to_csv(items), f"{stem}.csv", "text/csv; charset=utf-8")
+    if fmt == "xlsx":
+        return _download(
+            exports.to_xlsx(items),
+            f"{stem}.xlsx",
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        )
+    if fmt == "pdf":
+        return pdf_response(exports.to_pdf(items, title=name), f"{stem}.pdf", inline=False)
+    return None
+
+
+def _section(kpi, result, filters):
+    return {
+        "kpi": kpi,
+        "result": result,
+        "filters": filters,
+        "chart": charts.chart(result.chart, result.series, result.chart_title) if result.available else "",
+    }
+
+
+def _query_without_format(request) -> str:
+    query = request.GET.copy()
+    query.pop("format", None)
+    return query.urlencode()
+
+
+@reports_permission
+def catalogue_view(request):
+    filters, form = Filters.from_data(request.GET)
+    return render(
+        request,
+        "reports/catalogue.html",
+        {"groups": catalogue(), "query": _query_without_format(request), "filters": filters},
+    )
+
+
+@reports_permission
+def kpi_view(request, slug: str):
+    kpi = REGISTRY.get(slug)
+    if kpi is None:
+        raise Http404("No such KPI.")
+    filters, form = Filters.from_data(request.GET)
+    result = kpi.compute(filters)
+    response = _export(request, [(kpi, result, filters)], name=kpi.title)
+    if response is not None:
+        return response
+    return render(
+        request,
+        "reports/kpi.html",
+        {
+            "kpi": kpi,
+            "section": _section(kpi, result, filters),
+            "form": form,
+            "filters": filters,
+            "query": _query_without_format(request),
+            "drilldown": kpi.drilldown(filters) if kpi.status == "live" else "",
+        },
+    )
+
+
+# ---- saved reports and schedules -------------------------------------------------------------
+
+
+@reports_permission
+def saved_list(request):
+    reports = SavedReport.objects.select_related("owner").prefetch_related("schedules")
+    return render(request, "reports/saved_list.html", {"reports": reports, "registry": REGISTRY})
+
+
+@reports_permission
+@require_POST
+def saved_create(request):
+    filters, form = Filters.from_data(request.POST)
+    kpis = request.POST.getlist("kpis")
+    try:
+        report = services.saved_report_create(
+            name=request.POST.get("name", ""), kpis=kpis, filters=filters.to_json(), owner=request.user
+        )
+    except DomainError as exc:
+        messages.error(request, str(exc))
+        if kpis and kpis[0] in REGISTRY:
+            return redirect("reports:kpi", slug=kpis[0])
+        return redirect("reports:saved_list")
+    messages.success(request, f"Saved “{report.name}”.")
+    return redirect("reports:saved_detail", pk=report.pk)
+
+
+@reports_permission
+def saved_detail(request, pk: int):
+    report = get_object_or_404(SavedReport, pk=pk)
+    items = services.run_saved_report(report)
+    response = _export(request, items, name=report.name)
+    if response is not None:
+        return response
+    return render(
+        request,
+        "reports/saved_detail.html",
+        {
+            "report": report,
+            "sections": [_section(*item) for item in items],
+            "filters": items[0][2] if items else Filters.from_data(report.filters)[0],
+            "schedules": report.schedules.all(),
+            "frequencies": Frequency.choices,
+            "weekdays": WEEKDAYS,
+            "can_delete": request.user.is_superuser or report.owner_id == request.user.pk,
+        },
+    )
+
+
+@reports_permission
+@require_POST
+def saved_delete(request, pk: int):
+    report = get_object_or_404(SavedReport, pk=pk)
+    if not (request.user.is_superuser or report.owner_id == request.user.pk):
+        messages.error(request, "Only its owner or an admin can delete a saved report.")
+        return redirect("reports:saved_detail", pk=pk)
+    report.delete()
+    messages.success(request, f"Deleted “{report.name}”.")
+    return redirect("reports:saved_list")
+
+
+@reports_permission
+@require_POST
+def schedule_create(request, pk: int):
+    report = get_object_or_404(SavedReport, pk=pk)
+    try:
+        services.schedule_create(
+            report=report,
+            frequency=request.POST.get("frequency", ""),
+            recipients=request.POST.get("recipients", ""),
+            weekday=int(request.POST.get("weekday") or 0),
+            hour=int(request.POST.get("hour") or 7),
+            user=request.user,
+        )
+    except (DomainError, ValueError) as exc:
+        messages.error(request, str(exc) if isinstance(exc, DomainError) else "The hour and weekday must be numbers.")
+    else:
+        messages.success(request, "Schedule added.")
+    return redirect("reports:saved_detail", pk=pk)
+
+
+@reports_permission
+@require_POST
+def schedule_delete(request, pk: int):
+    schedule = get_object_or_404(ReportSchedule, pk=pk)
+    report_pk = schedule.report_id
+    schedule.delete()
+    messages.success(request, "Schedule removed.")
+    return redirect("reports:saved_detail", pk=report_pk)
+
+
+# ---- forecast --------------------------------------------------------------------------------
+
+
+@reports_permission
+def forecast_view(request):
+    form = FilterForm(request.GET or None)
+    location_id = channel_id = None
+    if request.GET and form.is_valid():
+        location_id = form.cleaned_data["location"].pk if form.cleaned_data.get("location") else None
+        channel_id = form.cleaned_data["channel"].pk if form.cleaned_data.get("channel") else None
+    forecasts = location_forecasts(location_id=location_id, channel_id=channel_id)
+    days = [d for d, _ in forecasts[0].forecast] if forecasts else []
+    rows = []
+    for i, day in enumerate(days):
+        values = [fc.forecast[i][1] for fc in forecasts]
+        cells = [
+            (v, bool(fc.location.daily_capacity and v > fc.location.daily_capacity))
+            for v, fc in zip(values, forecasts, strict=True)
+        ]
+        rows.append({"day": day, "cells": cells, "total": round(sum(values), 1)})
+    for fc in forecasts:
+        fc.chart = charts.bar_chart(
+            [(d.strftime("%a %m-%d"), v) for d, v in fc.forecast], f"{fc.location.code}: forecast per day"
+        )
+        fc.history_chart = charts.line_chart(
+            [(d.strftime("%m-%d"), v) for d, v in fc.history], f"{fc.location.code}: last 8 weeks"
+        )
+    return render(
+        request,
+        "reports/forecast.html",
+        {
+            "form": form,
+            "forecasts": forecasts,
+            "rows": rows,
+            "horizon": HORIZON,
+            "channels": Channel.objects.using(reports_db()).all(),
+        },
+    )

@@ -22,7 +22,7 @@ def main() -> None:
     parser.add_argument("--base", default="http://127.0.0.1:8000")
     parser.add_argument("--user")
     parser.add_argument("--password")
-    parser.add_argument("--out", default="/tmp/shots")
+    parser.add_argument("--out", default="test-artifacts/shots")
     parser.add_argument("--sizes", default="desktop,phone")
     parser.add_argument("--lang", default="en-US")
     args = parser.parse_args()

@@ -72,6 +72,10 @@ class ShipmentInfo:
     currency: str = DEFAULT_CURRENCY
     origin_country: str = ""
     destination_country: str = ""
+    # For carriers that rate by address and size (EasyPost): plain dicts like LabelRequest's.
+    sender: dict = field(default_factory=dict, hash=False)
+    recipient: dict = field(default_factory=dict, hash=False)
+    dimensions_mm: tuple[int, int, int] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,12 +85,22 @@ class LabelRequest:
     weight_g: int
     sender: dict = field(default_factory=dict, hash=False)
     recipient: dict = field(default_factory=dict, hash=False)
+    # The carrier API's own service name (`ServiceLevel.external_code`), e.g. EasyPost "USPS:Priority".
+    external_service: str = ""
+    label_format: str = "PDF"
+    dimensions_mm: tuple[int, int, int] | None = None
+    declared_value: Decimal | None = None
+    currency: str = DEFAULT_CURRENCY
 
 
 @dataclass(frozen=True, slots=True)
 class LabelResult:
     tracking_number: str
     carrier_reference: str
+    label_url: str = ""
+    label_format: str = ""
+    amount: Decimal | None = None
+    currency: str = ""
 
 
 @runtime_checkable
@@ -103,8 +117,8 @@ class CarrierAdapter(Protocol):
         """Buy or issue a label; returns the tracking number and the carrier's own reference."""
         ...
 
-    def void(self, tracking_number: str) -> None:
-        """Cancel a label that has not been used."""
+    def void(self, tracking_number: str, carrier_reference: str = "") -> None:
+        """Cancel a label that has not been used (``carrier_reference``: the carrier's id of it, if any)."""
         ...
 
     def track(self, tracking_number: str) -> list[NormalizedEvent]:
@@ -115,6 +129,7 @@ class CarrierAdapter(Protocol):
 # name -> dotted path of the adapter class (instantiated with no arguments), or the class itself.
 _ADAPTERS: dict[str, Any] = {
     "local": "logistics.carriers.local.LocalCarrier",
+    "easypost": "logistics.carriers.easypost.EasyPostCarrier",
 }
 
 

@@ -67,7 +67,7 @@ class LocalCarrier:
         tracking_number = make_s10(SERVICE_INDICATOR, self._serial_source(), COUNTRY)
         return LabelResult(tracking_number=tracking_number, carrier_reference=request.shipment_number)
 
-    def void(self, tracking_number: str) -> None:
+    def void(self, tracking_number: str, carrier_reference: str = "") -> None:
         """Nothing to cancel at a carrier; only checks that the number is one of ours."""
         if not is_local_number(tracking_number):
             raise CarrierError(f"{tracking_number!r} is not a local carrier tracking number")

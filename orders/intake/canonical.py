@@ -120,6 +120,9 @@ class CanonicalOrder:
     priority: int | None = None
     note: str = ""
     holds: list[tuple[str, str]] = field(default_factory=list)
+    # Non-empty when the channel says the order is already cancelled or refunded: it is kept
+    # for the record and the reports, as cancelled, and reserves nothing.
+    cancelled_reason: str = ""
 
 
 # ---- value parsing, shared by every adapter -------------------------------------------

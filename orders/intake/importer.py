@@ -1,23 +1,32 @@
-"""Import order files: store each file, parse it streaming, create orders one by one so a bad
-order never holds the good ones hostage, and report per file, row and field."""
+"""Import order files: store each file, parse it streaming, create orders in batches (see
+bulk.py) so a bad order never holds the good ones hostage, and report per file, row and field."""
 
 import hashlib
 import shutil
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from django.conf import settings
 from django.utils import timezone
 
-from inventory.selectors import products_by_sku
-
 from .. import services
-from ..models import Channel, InboundStatus
-from . import oms_csv
+from ..models import Channel, InboundMessage, InboundStatus
+from ..selectors import products_for_channel
+from . import amazon_tsv, bulk, oms_csv, oms_xlsx, shopify_csv, shopify_json, woocommerce_json
 from .canonical import OrderRejected, check
 from .files import FileUnusable, open_text
 
-FORMATS = {"oms-csv": oms_csv.read_orders}
+# --format name -> reader(handle) yielding (row, CanonicalOrder | OrderRejected)
+FORMATS = {
+    "oms-csv": oms_csv.read_orders,
+    "oms-xlsx": oms_xlsx.read_orders,
+    "shopify-csv": shopify_csv.read_orders,
+    "amazon-tsv": amazon_tsv.read_orders,
+    "shopify-json": shopify_json.read_orders,
+    "woocommerce-json": woocommerce_json.read_orders,
+}
+BINARY_FORMATS = {"oms-xlsx"}
 
 
 @dataclass
@@ -44,8 +53,13 @@ class ImportReport:
             return 2
         return 1 if self.rejected else 0
 
+    def add(self, other: "ImportReport") -> None:
+        for name in ("created", "duplicates", "held", "rejected", "unusable_files"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        self.errors.extend(other.errors)
 
-def _keep_copy(path: Path) -> tuple[str, dict]:
+
+def keep_copy(path: Path) -> tuple[str, dict]:
     digest = hashlib.sha256()
     with path.open("rb") as handle:
         for chunk in iter(lambda: handle.read(1 << 20), b""):
@@ -58,39 +72,73 @@ def _keep_copy(path: Path) -> tuple[str, dict]:
     return str(target), {"size": path.stat().st_size, "sha256": digest.hexdigest(), "original": str(path)}
 
 
+def default_format(channel: Channel, path: Path) -> str:
+    """The format a channel's files are in: by platform, else by the file's suffix."""
+    suffix = path.suffix.lower()
+    if channel.platform == "shopify":
+        return "shopify-json" if suffix == ".json" else "shopify-csv"
+    if channel.platform == "woocommerce":
+        return "woocommerce-json"
+    if channel.platform == "amazon":
+        return "amazon-tsv"
+    return {".xlsx": "oms-xlsx"}.get(suffix, "oms-csv")
+
+
 def import_file(
-    *, path: Path, fmt: str, channel: Channel, report: ImportReport, dry_run: bool = False, user=None
-) -> None:
+    *,
+    path: Path,
+    fmt: str,
+    channel: Channel,
+    report: ImportReport,
+    dry_run: bool = False,
+    user=None,
+    message: InboundMessage | None = None,
+) -> InboundMessage | None:
+    """Import one file. Unless dry_run, the file is copied and stored as an inbound message first
+    (or ``message``, a stored one, is re-run) and the outcome is recorded on it."""
     reader = FORMATS[fmt]
-    message = None
-    if not dry_run:
-        stored = path
-        headers: dict = {}
+    if not dry_run and message is None:
+        stored, headers = path, {}
         if path.exists():
-            stored_path, headers = _keep_copy(path)
+            stored_path, headers = keep_copy(path)
             stored = Path(stored_path)
         message = services.inbound_store(
             source=f"file:{fmt}", channel=channel, filename=str(stored), headers=headers, body=""
         )
     file_report = ImportReport()
+    source = f"file:{fmt}"
     try:
-        handle, encoding = open_text(path)
+        if not path.exists():
+            raise FileUnusable(f"{path}: no such file.")
+        if path.stat().st_size == 0:
+            raise FileUnusable(f"{path.name}: the file is empty.")
+        if fmt in BINARY_FORMATS:
+            handle = path.open("rb")
+        else:
+            handle, _encoding = open_text(path)
         with handle:
+            batch: list = []
             for row, parsed in reader(handle):
-                _one(
-                    parsed, row=row, path=path, channel=channel, report=file_report, dry_run=dry_run, user=user, fmt=fmt
-                )
+                if isinstance(parsed, OrderRejected):
+                    _reject(file_report, parsed, path, row)
+                elif dry_run:
+                    _dry_run_one(parsed, row=row, path=path, channel=channel, report=file_report)
+                else:
+                    batch.append((row, parsed))
+                    if len(batch) >= bulk.BATCH_SIZE:
+                        _flush(batch, channel=channel, source=source, user=user, report=file_report, path=path)
+                        batch = []
+            if batch:
+                _flush(batch, channel=channel, source=source, user=user, report=file_report, path=path)
     except FileUnusable as exc:
         file_report.unusable_files += 1
         file_report.errors.append({"file": str(path), "row": None, "field": None, "message": str(exc)})
-    except (OSError, UnicodeError, ValueError) as exc:
+    except (OSError, UnicodeError, ValueError, zipfile.BadZipFile) as exc:
         file_report.unusable_files += 1
         file_report.errors.append(
             {"file": str(path), "row": None, "field": None, "message": f"the file cannot be read: {exc}"}
         )
-    for name in ("created", "duplicates", "held", "rejected", "unusable_files"):
-        setattr(report, name, getattr(report, name) + getattr(file_report, name))
-    report.errors.extend(file_report.errors)
+    report.add(file_report)
     if message is not None:
         if file_report.unusable_files:
             status = InboundStatus.FAILED
@@ -102,40 +150,35 @@ def import_file(
             message,
             status=status,
             error="; ".join(e["message"] for e in file_report.errors[:20]),
-            result=file_report.as_dict() | {"errors": file_report.errors[:500]},
+            result=file_report.as_dict() | {"errors": file_report.errors[:500], "format": fmt},
         )
+    return message
 
 
-def _one(parsed, *, row, path, channel, report, dry_run, user, fmt) -> None:
-    if isinstance(parsed, OrderRejected):
-        _reject(report, parsed, path, row)
-        return
-    if dry_run:
-        try:
-            check(parsed)
-        except OrderRejected as exc:
-            _reject(report, exc, path, row)
-            return
-        known = products_by_sku({line.sku for line in parsed.lines})
-        exists = channel.orders.filter(external_id=parsed.external_id).exists()
-        if exists:
+def _flush(batch, *, channel, source, user, report: ImportReport, path: Path) -> None:
+    for outcome in bulk.create_batch(channel=channel, items=batch, source=source, user=user):
+        if outcome.status == "rejected":
+            _reject(report, OrderRejected(outcome.errors), path, outcome.row)
+        elif outcome.status == "duplicate":
             report.duplicates += 1
         else:
             report.created += 1
-            if parsed.holds or any(line.sku not in known for line in parsed.lines):
-                report.held += 1
-        return
+            report.held += int(outcome.held)
+
+
+def _dry_run_one(parsed, *, row, path, channel, report) -> None:
     try:
-        result = services.order_create(channel=channel, data=parsed, source=f"file:{fmt}", user=user)
+        check(parsed)
     except OrderRejected as exc:
         _reject(report, exc, path, row)
         return
-    if not result.created:
+    known = products_for_channel(channel, {line.sku for line in parsed.lines})
+    if channel.orders.filter(external_id=parsed.external_id).exists():
         report.duplicates += 1
-    else:
-        report.created += 1
-        if result.order.on_hold:
-            report.held += 1
+        return
+    report.created += 1
+    if not parsed.cancelled_reason and (parsed.holds or any(line.sku not in known for line in parsed.lines)):
+        report.held += 1
 
 
 def _reject(report: ImportReport, rejection: OrderRejected, path: Path, row: int) -> None:

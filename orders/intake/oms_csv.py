@@ -1,7 +1,6 @@
 """The OMS's own CSV template: one row per order line; the order's columns repeat on each
 row of the order (rows of one order are adjacent). See README "Importing orders"."""
 
-import csv
 from collections.abc import Iterator
 
 from .canonical import (
@@ -16,7 +15,7 @@ from .canonical import (
     parse_quantity,
     parse_when,
 )
-from .files import FileUnusable
+from .rows import Row, csv_rows, grouped, read_header, require
 
 COLUMNS = [
     "external_id",
@@ -46,36 +45,20 @@ COLUMNS = [
 REQUIRED = ["external_id", "sku", "quantity"]
 
 
-def _header(reader) -> list[str]:
-    for row in reader:
-        if any(cell.strip() for cell in row):
-            return [clean_text(c).lower().lstrip("\ufeff") for c in row]
-    raise FileUnusable("the file has no header row.")
-
-
 def read_orders(handle) -> Iterator[tuple[int, CanonicalOrder | OrderRejected]]:
     """Yield (first row number, canonical order or the rejection) per order, streaming."""
-    reader = csv.reader(handle)
-    header = _header(reader)
-    missing = [c for c in REQUIRED if c not in header]
-    if missing:
-        raise FileUnusable(f"missing column(s): {', '.join(missing)}. Expected the OMS template: {', '.join(COLUMNS)}")
-    index = {name: i for i, name in enumerate(header)}
+    yield from read_rows(csv_rows(handle))
+
+
+def read_rows(rows: Iterator[Row]) -> Iterator[tuple[int, CanonicalOrder | OrderRejected]]:
+    """The template's rows from any row source (CSV here, XLSX in oms_xlsx)."""
+    rows = iter(rows)
+    index = read_header(rows)
+    require(index, REQUIRED, "the OMS template: " + ", ".join(COLUMNS))
     seen: set[str] = set()
-    group: list[tuple[int, dict]] = []
-    row_number = 1
-    for raw in reader:
-        row_number = reader.line_num
-        if not any(cell.strip() for cell in raw):
-            continue
-        row = {name: (raw[i] if i < len(raw) else "") for name, i in index.items()}
-        external_id = clean_text(row.get("external_id"))
-        if group and external_id != group[0][1]["external_id_clean"]:
-            yield _build(group, seen)
-            group = []
-        row["external_id_clean"] = external_id
-        group.append((row_number, row))
-    if group:
+    for group in grouped(rows, index, "external_id"):
+        for _number, row in group:
+            row["external_id_clean"] = clean_text(row.get("external_id"))
         yield _build(group, seen)
 
 

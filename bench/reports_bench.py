@@ -1,0 +1,784 @@
+"""Reports (issue #8): the dashboard and every KPI page on 1,000,000 orders, each beside the raw
+SQL aggregate of the same figure, timed in the same run.
+
+Data: a database of its own (``<default name>_reports_bench`` on the same PostgreSQL server),
+migrated in a subprocess and seeded with COPY: N orders over the last 365 days with a weekly
+pattern (1-3 lines each), a shipment per routed order, a parcel per shipped shipment, tracking
+exceptions on ~4 % of parcels, a stock ledger (weekly receipts per product and location, one
+shipment movement per shipped line; reservations are folded into the shipment rows) and stock
+rows equal to the ledger. The pages then read it through the ``reports`` alias, exactly as they
+would read a replica (REPORTS_DATABASE_URL).
+
+Timing: each page is called through Django's real view (RequestFactory, a superuser in
+memory, so no session or permission query) with its default filters (the last 30 days); the
+figure is the median of 5 calls after a warm-up call, beside the median of 5 runs of the raw SQL
+aggregate written by hand. Aim: page ≤ 1.5 × raw and < 0.5 s.
+
+    python bench/run.py --only reports [--quick]       (make bench ARGS="--only reports")
+    python bench/reports_bench.py [N] [--keep]         (standalone, DATABASE_URL=postgres://...)
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import statistics
+import subprocess
+import sys
+import time
+from datetime import datetime, timedelta
+from pathlib import Path
+
+NEEDS = ("postgresql",)
+FULL_N = 1_000_000
+QUICK_N = 100_000
+DAYS = 365
+ROUNDS = 5
+ROOT = Path(__file__).resolve().parent.parent
+
+
+# ---- the database ----------------------------------------------------------------------------
+
+
+def _bench_db_settings():
+    from django.conf import settings
+
+    default = settings.DATABASES["default"]
+    conf = dict(default)
+    conf["NAME"] = f"{default['NAME']}_reports_bench"
+    conf["TEST"] = {}
+    return conf
+
+
+def _seed_dsn(conf) -> str:
+    """Seeding connections skip the foreign-key triggers (session_replication_role=replica, the
+    bench role is a superuser): the rows are consistent by construction and the parallel COPY
+    streams commit one after the other."""
+    return _dsn(conf) + " options='-c session_replication_role=replica'"
+
+
+def _dsn(conf) -> str:
+    return (
+        f"host={conf.get('HOST') or 'localhost'} port={conf.get('PORT') or 5432} dbname={conf['NAME']} "
+        f"user={conf.get('USER') or ''} password={conf.get('PASSWORD') or ''}"
+    )
+
+
+def create_bench_db(report) -> dict:
+    """A fresh database with the project's schema, wired in as the ``reports`` alias."""
+    import psycopg
+    from django.conf import settings
+    from django.db import connections
+
+    conf = _bench_db_settings()
+    admin = dict(conf, NAME="postgres")
+    with psycopg.connect(_dsn(admin), autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{conf["NAME"]}"')
+        conn.execute(f'CREATE DATABASE "{conf["NAME"]}"')
+    url = (
+        f"postgres://{conf.get('USER')}:{conf.get('PASSWORD')}@{conf.get('HOST') or 'localhost'}:"
+        f"{conf.get('PORT') or 5432}/{conf['NAME']}"
+    )
+    env = dict(os.environ, DATABASE_URL=url)
+    env.pop("REPORTS_DATABASE_URL", None)
+    started = time.perf_counter()
+    subprocess.run([sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"], cwd=ROOT, env=env, check=True)
+    report.note(f"bench database {conf['NAME']} migrated in {time.perf_counter() - started:.1f} s")
+    settings.DATABASES["reports"] = conf
+    connections.__dict__.pop("settings", None)  # the handler re-reads DATABASES with the new alias
+    connections.settings  # noqa: B018 - fills in the defaults of the new alias
+    return conf
+
+
+def drop_bench_db(conf) -> None:
+    import psycopg
+    from django.conf import settings
+    from django.db import connections
+
+    if "reports" in connections:
+        connections["reports"].close()
+    settings.DATABASES.pop("reports", None)
+    connections.__dict__.pop("settings", None)
+    with psycopg.connect(_dsn(dict(conf, NAME="postgres")), autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{conf["NAME"]}" WITH (FORCE)')
+
+
+# ---- seeding with COPY -----------------------------------------------------------------------
+
+
+class Copier:
+    """COPY rows of a Django model: the columns come from the model, values not given get the
+    field's default (so fields other apps add later do not break the seed)."""
+
+    def __init__(self, cursor, model, given: list[str]):
+        from psycopg.types.json import Jsonb
+
+        self.model = model
+        self.fields = [f for f in model._meta.concrete_fields]
+        self.given = given
+        self.defaults = []
+        auto = ("AutoField", "BigAutoField", "SmallAutoField")
+        self.fields = [f for f in self.fields if f.attname in given or f.get_internal_type() not in auto]
+        for f in self.fields:
+            if f.attname in given:
+                continue
+            if f.has_default():
+                value = f.get_default()
+                value = Jsonb(value) if f.get_internal_type() == "JSONField" else value
+            elif f.null:
+                value = None
+            elif f.get_internal_type() in ("CharField", "TextField", "SlugField", "EmailField"):
+                value = ""
+            elif f.get_internal_type() in ("DateTimeField",):
+                value = datetime.now().astimezone()
+            else:
+                raise ValueError(f"{model.__name__}.{f.name} needs a value in the bench seed")
+            self.defaults.append(value)
+        cols = given + [f.column for f in self.fields if f.attname not in given]
+        names = ", ".join(f'"{c}"' for c in cols)
+        self.copy = cursor.copy(f'COPY "{model._meta.db_table}" ({names}) FROM STDIN')
+        self.rows = 0
+
+    def __enter__(self):
+        self.cp = self.copy.__enter__()
+        return self
+
+    def write(self, *values):
+        self.cp.write_row((*values, *self.defaults))
+        self.rows += 1
+
+    def __exit__(self, *exc):
+        return self.copy.__exit__(*exc)
+
+
+PROVINCES = ["上海", "北京", "广东", "浙江", "江苏", "四川", "湖北", "山东", "福建", "河南", "湖南", "安徽"]
+WEEKLY = [1.15, 1.0, 1.0, 1.05, 1.2, 0.85, 0.75]  # Monday .. Sunday
+
+
+def seed(report, conf, n: int, seed_value: int = 8) -> dict:
+    import psycopg
+    from django.utils import timezone
+
+    from fulfillment.models import Shipment, ShipmentLine
+    from inventory.models import Location, Product, Stock, StockMovement
+    from logistics.models import Carrier, Parcel, ServiceLevel, TrackingEvent
+    from orders.models import Channel, Order, OrderLine
+
+    rng = random.Random(seed_value)
+    tz = timezone.get_current_timezone()
+    now = timezone.now()
+    today = timezone.localdate()
+    started = time.perf_counter()
+    counts = {}
+    with psycopg.connect(_seed_dsn(conf)) as conn, conn.cursor() as cur:
+        # Reference data.
+        channels = [
+            (i + 1, slug, name)
+            for i, (slug, name) in enumerate(
+                [
+                    ("tmall", "Tmall"),
+                    ("jd", "JD.com"),
+                    ("web", "Web shop"),
+                    ("app", "App"),
+                    ("douyin", "Douyin"),
+                    ("store", "Stores"),
+                ]
+            )
+        ]
+        with Copier(cur, Channel, ["id", "slug", "name"]) as c:
+            for row in channels:
+                c.write(*row)
+        from datetime import time as dtime
+
+        locations = [
+            (1, "sha", "Shanghai DC", dtime(16)),
+            (2, "bjs", "Beijing DC", dtime(16)),
+            (3, "can", "Guangzhou DC", dtime(17)),
+            (4, "ctu", "Chengdu DC", dtime(15)),
+            (5, "wuh", "Wuhan DC", dtime(16, 30)),
+        ]
+        with Copier(cur, Location, ["id", "code", "name", "cutoff_time", "daily_capacity"]) as c:
+            for lid, code, name, cutoff in locations:
+                c.write(lid, code, name, cutoff, 900)
+        n_products = 300
+        prices = [round(rng.uniform(9, 399), 2) for _ in range(n_products)]
+        with Copier(cur, Product, ["id", "sku", "name", "weight_g", "price"]) as c:
+            for p in range(n_products):
+                c.write(p + 1, f"SKU-{p + 1:05d}", f"Product {p + 1}", rng.randint(100, 3000), prices[p])
+        with Copier(cur, Carrier, ["id", "code", "name"]) as c:
+            for cid, code, name in [(1, "sf", "SF Express"), (2, "zto", "ZTO"), (3, "ems", "EMS")]:
+                c.write(cid, code, name)
+        services = [
+            (1, 1, "exp", "Express", 1, 12, 3),
+            (2, 1, "std", "Standard", 2, 9, 2),
+            (3, 2, "std", "Standard", 3, 6, 1.5),
+            (4, 2, "eco", "Economy", 4, 5, 1),
+            (5, 3, "std", "Standard", 3, 8, 2),
+            (6, 3, "eco", "Economy", 5, 6, 1.2),
+        ]
+        with Copier(
+            cur, ServiceLevel, ["id", "carrier_id", "code", "name", "transit_days", "base_rate", "per_kg_rate"]
+        ) as c:
+            for row in services:
+                c.write(*row)
+        conn.commit()
+
+        # Orders, lines, shipments, shipment lines, parcels, exceptions, shipment movements.
+        popularity = [1 / (p + 1) ** 0.8 for p in range(n_products)]
+        product_ids = list(range(1, n_products + 1))
+        weights = [WEEKLY[(today - timedelta(days=d)).weekday()] for d in range(DAYS)]
+        per_day = [int(n * w / sum(weights)) for w in weights]
+        per_day[0] += n - sum(per_day)
+        order_id = line_id = ship_id = sline_id = parcel_id = event_id = 0
+        shipped_by_pair_week = {}
+        # One COPY stream per table, each on its own connection (one COPY at a time per connection).
+        conn1 = psycopg.connect(_seed_dsn(conf))
+        cur1 = conn1.cursor()
+        with (
+            Copier(
+                cur,
+                Order,
+                [
+                    "id",
+                    "number",
+                    "channel_id",
+                    "external_id",
+                    "status",
+                    "on_hold",
+                    "ship_province",
+                    "ship_country",
+                    "total",
+                    "promise_date",
+                    "placed_at",
+                    "created_at",
+                    "updated_at",
+                ],
+            ) as co,
+            Copier(cur1, OrderLine, ["id", "order_id", "line_no", "product_id", "sku", "quantity", "unit_price"]) as cl,
+        ):
+            # Shipment-side rows are written to a second connection's COPYs in parallel streams.
+            with (
+                psycopg.connect(_seed_dsn(conf)) as conn2,
+                conn2.cursor() as cur2,
+                psycopg.connect(_seed_dsn(conf)) as conn3,
+                conn3.cursor() as cur3,
+            ):
+                with (
+                    Copier(
+                        cur2,
+                        Shipment,
+                        [
+                            "id",
+                            "number",
+                            "order_id",
+                            "location_id",
+                            "status",
+                            "weight_g",
+                            "created_at",
+                            "packed_at",
+                            "shipped_at",
+                            "delivered_at",
+                        ],
+                    ) as cs,
+                    Copier(cur3, ShipmentLine, ["id", "shipment_id", "order_line_id", "product_id", "quantity"]) as csl,
+                ):
+                    for age in range(DAYS - 1, -1, -1):
+                        day = today - timedelta(days=age)
+                        base = datetime(day.year, day.month, day.day, tzinfo=tz)
+                        for _ in range(per_day[age]):
+                            order_id += 1
+                            created = base + timedelta(seconds=rng.randint(0, 86399))
+                            if created > now:
+                                created = now - timedelta(seconds=rng.randint(1, 3600))
+                            status, ship = _status(rng, age)
+                            nlines = rng.choice((1, 1, 1, 2, 2, 3))
+                            lines = []
+                            for ln in range(nlines):
+                                pid = rng.choices(product_ids, popularity)[0]
+                                qty = rng.choice((1, 1, 1, 2, 3))
+                                line_id += 1
+                                lines.append((line_id, pid, qty))
+                                cl.write(line_id, order_id, ln + 1, pid, f"SKU-{pid:05d}", qty, prices[pid - 1])
+                            total = round(sum(prices[pid - 1] * q for _, pid, q in lines), 2)
+                            province = rng.choice(PROVINCES)
+                            promise = (created + timedelta(days=rng.choice((2, 3, 4, 5)))).date()
+                            co.write(
+                                order_id,
+                                f"SO{order_id}",
+                                rng.randint(1, 6),
+                                str(order_id),
+                                status,
+                                status in ("received", "confirmed") and rng.random() < 0.2,
+                                province,
+                                "CN",
+                                total,
+                                promise,
+                                created,
+                                created,
+                                created,
+                            )
+                            if ship is None:
+                                continue
+                            ship_id += 1
+                            loc = 1 + (PROVINCES.index(province) % 5 if rng.random() < 0.85 else rng.randint(0, 4))
+                            routed = created + timedelta(seconds=rng.randint(5, 600))
+                            shipped_at = delivered_at = packed_at = None
+                            if ship in ("packed", "shipped", "in_transit", "delivered"):
+                                packed_at = routed + timedelta(hours=rng.uniform(0.5, 20))
+                            if ship in ("shipped", "in_transit", "delivered"):
+                                shipped_at = packed_at + timedelta(hours=rng.uniform(0.2, 10))
+                                if rng.random() < 0.08:
+                                    shipped_at += timedelta(days=1)
+                            if ship == "delivered":
+                                delivered_at = shipped_at + timedelta(hours=rng.uniform(18, 110))
+                            shipped_at = min(shipped_at, now) if shipped_at else None
+                            delivered_at = min(delivered_at, now) if delivered_at else None
+                            weight = sum(q * 500 for _, _, q in lines)
+                            cs.write(
+                                ship_id,
+                                f"SH{ship_id}",
+                                order_id,
+                                loc,
+                                ship,
+                                weight,
+                                routed,
+                                packed_at,
+                                shipped_at,
+                                delivered_at,
+                            )
+                            for lid, pid, qty in lines:
+                                sline_id += 1
+                                csl.write(sline_id, ship_id, lid, pid, qty)
+                                if shipped_at is not None:
+                                    key = (loc, pid, shipped_at)
+                                    shipped_by_pair_week[key] = shipped_by_pair_week.get(key, 0) + qty
+                conn2.commit()
+                conn3.commit()
+        conn.commit()
+        conn1.commit()
+        conn1.close()
+        counts.update(orders=order_id, lines=line_id, shipments=ship_id, shipment_lines=sline_id)
+        report.note(
+            f"seeded {order_id:,} orders, {line_id:,} lines, {ship_id:,} shipments with COPY "
+            f"in {time.perf_counter() - started:.0f} s"
+        )
+
+        # Parcels and tracking exceptions from the shipped shipments (read back in id order).
+        cur.execute(
+            "SELECT s.id, s.shipped_at, s.delivered_at, s.weight_g FROM fulfillment_shipment s "
+            "WHERE s.shipped_at IS NOT NULL ORDER BY s.id"
+        )
+        shipped = cur.fetchall()
+        with (
+            psycopg.connect(_seed_dsn(conf)) as conn2,
+            conn2.cursor() as cur2,
+            psycopg.connect(_seed_dsn(conf)) as conn3,
+            conn3.cursor() as cur3,
+        ):
+            with (
+                Copier(
+                    cur2,
+                    Parcel,
+                    [
+                        "id",
+                        "shipment_id",
+                        "service_id",
+                        "tracking_number",
+                        "status",
+                        "weight_g",
+                        "expected_delivery",
+                        "created_at",
+                        "last_event_at",
+                        "delivered_at",
+                    ],
+                ) as cp,
+                Copier(
+                    cur3,
+                    TrackingEvent,
+                    ["id", "parcel_id", "status", "occurred_at", "source", "dedupe_key", "created_at"],
+                ) as ce,
+            ):
+                for sid, shipped_at, delivered_at, weight in shipped:
+                    parcel_id += 1
+                    svc = rng.choice(services)
+                    expected = shipped_at.astimezone(tz).date() + timedelta(days=svc[4])
+                    status = "delivered" if delivered_at else "in_transit"
+                    cp.write(
+                        parcel_id,
+                        sid,
+                        svc[0],
+                        f"BN{parcel_id:010d}CN",
+                        status,
+                        weight,
+                        expected,
+                        shipped_at,
+                        delivered_at or shipped_at,
+                        delivered_at,
+                    )
+                    if rng.random() < 0.04:
+                        event_id += 1
+                        kind = rng.choice(("exception", "failed_attempt", "failed_attempt", "lost"))
+                        ce.write(
+                            event_id,
+                            parcel_id,
+                            kind,
+                            shipped_at + timedelta(hours=20),
+                            "bench",
+                            f"e{event_id}",
+                            shipped_at + timedelta(hours=20),
+                        )
+            conn2.commit()
+            conn3.commit()
+        counts.update(parcels=parcel_id, tracking_exceptions=event_id)
+
+        # The stock ledger: weekly receipts per pair, one shipment movement per shipped line, stock rows.
+        move_id = 0
+        on_hand = {}
+        weekly_demand = {}
+        for (loc, pid, _ts), qty in shipped_by_pair_week.items():
+            weekly_demand[(loc, pid)] = weekly_demand.get((loc, pid), 0) + qty
+        with Copier(
+            cur,
+            StockMovement,
+            ["id", "location_id", "product_id", "kind", "on_hand_delta", "reserved_delta", "reference", "created_at"],
+        ) as cm:
+            for (loc, pid), total in weekly_demand.items():
+                per_week = total / (DAYS / 7)
+                for week in range(DAYS // 7 + 1):
+                    day = today - timedelta(days=DAYS - week * 7)
+                    qty = max(0, int(per_week * rng.uniform(0.6, 1.5)))
+                    if qty:
+                        move_id += 1
+                        cm.write(
+                            move_id,
+                            loc,
+                            pid,
+                            "receipt",
+                            qty,
+                            0,
+                            f"PO{week}",
+                            datetime(day.year, day.month, day.day, 8, tzinfo=tz),
+                        )
+                        on_hand[(loc, pid)] = on_hand.get((loc, pid), 0) + qty
+            for (loc, pid, ts), qty in shipped_by_pair_week.items():
+                move_id += 1
+                cm.write(move_id, loc, pid, "shipment", -qty, 0, "", ts)
+                on_hand[(loc, pid)] = on_hand.get((loc, pid), 0) - qty
+            last_monday = today - timedelta(days=today.weekday())
+            for key, value in on_hand.items():
+                if value < 0:
+                    move_id += 1
+                    cm.write(
+                        move_id,
+                        key[0],
+                        key[1],
+                        "receipt",
+                        -value,
+                        0,
+                        "PO-final",
+                        datetime(last_monday.year, last_monday.month, last_monday.day, 8, tzinfo=tz),
+                    )
+                    on_hand[key] = 0
+        with Copier(cur, Stock, ["location_id", "product_id", "on_hand", "reserved", "updated_at"]) as cst:
+            for (loc, pid), value in on_hand.items():
+                cst.write(loc, pid, value, 0, now)
+        conn.commit()
+        counts.update(stock_movements=move_id, stock_rows=len(on_hand))
+        for table in (
+            "orders_channel",
+            "inventory_location",
+            "inventory_product",
+            "logistics_carrier",
+            "logistics_servicelevel",
+            "orders_order",
+            "orders_orderline",
+            "fulfillment_shipment",
+            "fulfillment_shipmentline",
+            "logistics_parcel",
+            "logistics_trackingevent",
+            "inventory_stockmovement",
+            "inventory_stock",
+        ):
+            cur.execute(
+                f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT COALESCE(MAX(id), 1) FROM {table}))"
+            )
+        conn.commit()
+    with psycopg.connect(_dsn(conf), autocommit=True) as conn:
+        conn.execute("VACUUM ANALYZE")
+    report.note(
+        f"seed complete in {time.perf_counter() - started:.0f} s: " + ", ".join(f"{k} {v:,}" for k, v in counts.items())
+    )
+    return counts
+
+
+def _status(rng, age: int) -> tuple[str, str | None]:
+    """(order status, shipment status or None) for an order received ``age`` days ago."""
+    r = rng.random()
+    if age >= 10:
+        table = [(0.93, "delivered", "delivered"), (0.96, "cancelled", None), (1.0, "shipped", "in_transit")]
+    elif age >= 3:
+        table = [
+            (0.55, "delivered", "delivered"),
+            (0.88, "shipped", "in_transit"),
+            (0.91, "cancelled", None),
+            (0.95, "packed", "packed"),
+            (1.0, "allocated", "reserved"),
+        ]
+    else:
+        table = [
+            (0.05, "received", None),
+            (0.10, "confirmed", None),
+            (0.40, "allocated", "reserved"),
+            (0.55, "picking", "picking"),
+            (0.65, "packed", "packed"),
+            (0.95, "shipped", "shipped"),
+            (1.0, "cancelled", None),
+        ]
+    for limit, order_status, ship in table:
+        if r < limit:
+            return order_status, ship
+    return table[-1][1], table[-1][2]
+
+
+# ---- the raw SQL baselines -------------------------------------------------------------------
+
+RANGE = "o.created_at >= %(start)s AND o.created_at < %(end)s"
+RAW = {
+    "dashboard": [
+        "SELECT status, COUNT(*) FROM orders_order GROUP BY status",
+        "SELECT COUNT(*) FILTER (WHERE created_at >= %(today)s), COUNT(*) FILTER (WHERE created_at < %(today)s) "
+        "FROM orders_order WHERE created_at >= %(yesterday)s",
+        "SELECT COUNT(*) FROM orders_order WHERE on_hold AND status <> 'cancelled'",
+        "SELECT s.id, s.number, o.number, l.code FROM fulfillment_shipment s JOIN orders_order o ON o.id = s.order_id "
+        "JOIN inventory_location l ON l.id = s.location_id WHERE s.status IN ('reserved','picking','packed') "
+        "AND s.created_at < %(late)s ORDER BY s.created_at LIMIT 20",
+        "SELECT COUNT(*) FROM fulfillment_shipment WHERE status IN ('reserved','picking','packed') "
+        "AND created_at < %(late)s",
+        "SELECT c.name, COUNT(*) FROM orders_order o JOIN orders_channel c ON c.id = o.channel_id "
+        "WHERE o.created_at >= %(today)s GROUP BY c.name",
+    ],
+    "orders-by-day": [
+        f"SELECT (o.created_at AT TIME ZONE %(tz)s)::date, COUNT(*), SUM(o.total) FROM orders_order o "
+        f"WHERE {RANGE} AND o.status <> 'cancelled' GROUP BY 1"
+    ],
+    "orders-by-channel": [
+        f"SELECT c.id, c.name, COUNT(*), SUM(o.total) FROM orders_order o JOIN orders_channel c ON c.id = o.channel_id "
+        f"WHERE {RANGE} AND o.status <> 'cancelled' GROUP BY 1, 2"
+    ],
+    "orders-by-region": [
+        f"SELECT o.ship_province, COUNT(*), SUM(o.total) FROM orders_order o "
+        f"WHERE {RANGE} AND o.status <> 'cancelled' GROUP BY 1"
+    ],
+    "orders-by-product": [
+        f"SELECT l.sku, SUM(l.quantity), COUNT(DISTINCT l.order_id), SUM(l.quantity * l.unit_price) "
+        f"FROM orders_orderline l JOIN orders_order o ON o.id = l.order_id "
+        f"WHERE {RANGE} AND o.status <> 'cancelled' GROUP BY 1"
+    ],
+    "lead-time": [
+        f"SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY EXTRACT(EPOCH FROM s.shipped_at - o.created_at)), "
+        f"percentile_cont(0.9) WITHIN GROUP (ORDER BY EXTRACT(EPOCH FROM s.shipped_at - o.created_at)), COUNT(*) "
+        f"FROM fulfillment_shipment s JOIN orders_order o ON o.id = s.order_id "
+        f"WHERE {RANGE} AND s.status <> 'cancelled' AND s.shipped_at IS NOT NULL",
+        f"SELECT COUNT(*) FROM fulfillment_shipment s JOIN orders_order o ON o.id = s.order_id "
+        f"WHERE {RANGE} AND s.status <> 'cancelled' AND s.shipped_at IS NULL",
+        f"SELECT s.location_id, percentile_cont(0.5) WITHIN GROUP (ORDER BY EXTRACT(EPOCH FROM s.shipped_at - "
+        f"o.created_at)), percentile_cont(0.9) WITHIN GROUP (ORDER BY EXTRACT(EPOCH FROM s.shipped_at - "
+        f"o.created_at)), COUNT(*) FROM fulfillment_shipment s JOIN orders_order o ON o.id = s.order_id "
+        f"WHERE {RANGE} AND s.status <> 'cancelled' AND s.shipped_at IS NOT NULL GROUP BY 1",
+        f"SELECT (o.created_at AT TIME ZONE %(tz)s)::date, percentile_cont(0.5) WITHIN GROUP (ORDER BY "
+        f"EXTRACT(EPOCH FROM s.shipped_at - o.created_at)), percentile_cont(0.9) WITHIN GROUP (ORDER BY "
+        f"EXTRACT(EPOCH FROM s.shipped_at - o.created_at)), COUNT(*) FROM fulfillment_shipment s "
+        f"JOIN orders_order o ON o.id = s.order_id WHERE {RANGE} AND s.status <> 'cancelled' "
+        f"AND s.shipped_at IS NOT NULL GROUP BY 1",
+    ],
+    "on-time-shipping": [
+        f"SELECT s.location_id, (s.created_at AT TIME ZONE %(tz)s)::date, "
+        f"(s.created_at AT TIME ZONE %(tz)s)::time < l.cutoff_time, (s.shipped_at AT TIME ZONE %(tz)s)::date, "
+        f"COUNT(*) FROM fulfillment_shipment s JOIN orders_order o ON o.id = s.order_id "
+        f"JOIN inventory_location l ON l.id = s.location_id WHERE {RANGE} AND s.status <> 'cancelled' "
+        f"GROUP BY 1, 2, 3, 4"
+    ],
+    "fill-rate": [
+        f"WITH f AS (SELECT o.id, (o.created_at AT TIME ZONE %(tz)s)::date AS day, (SELECT s.id FROM "
+        f"fulfillment_shipment s WHERE s.order_id = o.id AND s.shipped_at IS NOT NULL AND s.status <> 'cancelled' "
+        f"ORDER BY s.shipped_at, s.id LIMIT 1) AS first_id FROM orders_order o WHERE {RANGE} "
+        f"AND o.status <> 'cancelled') "
+        f"SELECT f.day, SUM(l.quantity) FROM f JOIN orders_orderline l ON l.order_id = f.id "
+        f"WHERE f.first_id IS NOT NULL GROUP BY 1",
+        "SELECT (o.created_at AT TIME ZONE %(tz)s)::date, SUM(sl.quantity) FROM fulfillment_shipmentline sl "
+        "JOIN fulfillment_shipment s ON s.id = sl.shipment_id JOIN orders_order o ON o.id = s.order_id "
+        "WHERE s.id IN (SELECT (SELECT s2.id FROM fulfillment_shipment s2 WHERE s2.order_id = o2.id "
+        "AND s2.shipped_at IS NOT NULL AND s2.status <> 'cancelled' ORDER BY s2.shipped_at, s2.id LIMIT 1) "
+        "FROM orders_order o2 WHERE o2.created_at >= %(start)s AND o2.created_at < %(end)s "
+        "AND o2.status <> 'cancelled') GROUP BY 1",
+        f"SELECT COUNT(*) FROM orders_order o WHERE {RANGE} AND o.status <> 'cancelled'",
+    ],
+    "backlog-ageing": [
+        "SELECT (created_at AT TIME ZONE %(tz)s)::date, COUNT(*), COUNT(*) FILTER (WHERE on_hold) FROM orders_order "
+        "WHERE status IN ('received','confirmed','allocated','picking','packed','partially_shipped') GROUP BY 1"
+    ],
+    "on-time-delivery": [
+        f"SELECT c.name, o.promise_date, (GREATEST((SELECT MAX(p.delivered_at) FROM logistics_parcel p JOIN "
+        f"fulfillment_shipment s ON s.id = p.shipment_id WHERE s.order_id = o.id)) AT TIME ZONE %(tz)s)::date, "
+        f"COUNT(*) FROM orders_order o JOIN orders_channel c ON c.id = o.channel_id WHERE {RANGE} "
+        f"AND o.status = 'delivered' AND o.promise_date IS NOT NULL GROUP BY 1, 2, 3",
+        f"SELECT c.name, o.promise_date, COUNT(*) FROM orders_order o JOIN orders_channel c ON c.id = o.channel_id "
+        f"WHERE {RANGE} AND o.status NOT IN ('delivered', 'cancelled') AND o.promise_date IS NOT NULL GROUP BY 1, 2",
+        f"SELECT COUNT(*) FROM orders_order o WHERE {RANGE} AND o.status <> 'cancelled' AND o.promise_date IS NULL",
+    ],
+    "logistics-cost": [
+        f"SELECT sv.carrier_id, o.ship_province, SUM(ROUND(sv.base_rate + sv.per_kg_rate * GREATEST(p.weight_g, 1) "
+        f"/ 1000.0, 2)), COUNT(*), COUNT(DISTINCT o.id) FROM logistics_parcel p JOIN logistics_servicelevel sv "
+        f"ON sv.id = p.service_id JOIN fulfillment_shipment s ON s.id = p.shipment_id JOIN orders_order o "
+        f"ON o.id = s.order_id WHERE {RANGE} AND o.status <> 'cancelled' GROUP BY GROUPING SETS ((), (1), (2))"
+    ],
+    "carrier-scorecard": [
+        f"SELECT sv.carrier_id, COUNT(*), SUM(CASE WHEN EXISTS (SELECT 1 FROM logistics_trackingevent e WHERE "
+        f"e.parcel_id = p.id AND e.status IN ('exception','failed_attempt','lost')) THEN 1 ELSE 0 END), "
+        f"SUM(ROUND(sv.base_rate + sv.per_kg_rate * GREATEST(p.weight_g, 1) / 1000.0, 2)), "
+        f"AVG(EXTRACT(EPOCH FROM p.delivered_at - s.shipped_at)) FROM logistics_parcel p "
+        f"JOIN logistics_servicelevel sv ON sv.id = p.service_id JOIN fulfillment_shipment s ON s.id = p.shipment_id "
+        f"JOIN orders_order o ON o.id = s.order_id WHERE {RANGE} AND o.status <> 'cancelled' GROUP BY 1",
+        f"SELECT sv.carrier_id, (p.delivered_at AT TIME ZONE %(tz)s)::date, p.expected_delivery, COUNT(*) "
+        f"FROM logistics_parcel p JOIN logistics_servicelevel sv ON sv.id = p.service_id JOIN fulfillment_shipment s "
+        f"ON s.id = p.shipment_id JOIN orders_order o ON o.id = s.order_id WHERE {RANGE} AND o.status <> 'cancelled' "
+        f"GROUP BY 1, 2, 3",
+    ],
+    "exception-rate": [
+        f"SELECT sv.carrier_id, s.location_id, COUNT(*), SUM(CASE WHEN EXISTS (SELECT 1 FROM logistics_trackingevent e "
+        f"WHERE e.parcel_id = p.id AND e.status IN ('exception','failed_attempt','lost')) THEN 1 ELSE 0 END) "
+        f"FROM logistics_parcel p JOIN logistics_servicelevel sv ON sv.id = p.service_id JOIN fulfillment_shipment s "
+        f"ON s.id = p.shipment_id JOIN orders_order o ON o.id = s.order_id WHERE {RANGE} AND o.status <> 'cancelled' "
+        f"GROUP BY GROUPING SETS ((), (1), (2))",
+        f"SELECT e.status, COUNT(*), COUNT(DISTINCT e.parcel_id) FROM logistics_trackingevent e "
+        f"JOIN logistics_parcel p ON p.id = e.parcel_id JOIN fulfillment_shipment s ON s.id = p.shipment_id "
+        f"JOIN orders_order o ON o.id = s.order_id WHERE {RANGE} AND o.status <> 'cancelled' "
+        f"AND e.status IN ('exception','failed_attempt','lost') GROUP BY 1",
+    ],
+    "stock-out-days": [
+        "SELECT location_id, product_id, (created_at AT TIME ZONE %(tz)s)::date, SUM(on_hand_delta), "
+        "SUM(reserved_delta) FROM inventory_stockmovement WHERE created_at >= %(start)s GROUP BY 1, 2, 3",
+        "SELECT st.location_id, st.product_id, st.on_hand, st.reserved, "
+        "EXISTS (SELECT 1 FROM inventory_stockmovement m "
+        "WHERE m.location_id = st.location_id AND m.product_id = st.product_id AND m.created_at < %(start)s) "
+        "FROM inventory_stock st",
+    ],
+}
+RAW["stock-turnover"] = RAW["stock-out-days"]
+
+
+def time_raw(db: str, sqls: list[str], params: dict) -> float:
+    from django.db import connections
+
+    def once():
+        started = time.perf_counter()
+        with connections[db].cursor() as cursor:
+            for sql in sqls:
+                cursor.execute(sql, params)
+                cursor.fetchall()
+        return time.perf_counter() - started
+
+    once()
+    return statistics.median(once() for _ in range(ROUNDS))
+
+
+def time_view(view, path: str, **kwargs) -> tuple[float, int]:
+    from django.contrib.auth import get_user_model
+    from django.test import RequestFactory
+
+    user = get_user_model()(username="bench", is_superuser=True, is_active=True, is_staff=True)
+    factory = RequestFactory()
+
+    def once():
+        request = factory.get(path)
+        request.user = user
+        request.session = {}
+        request._messages = _NoMessages()
+        started = time.perf_counter()
+        response = view(request, **kwargs)
+        if hasattr(response, "render"):
+            response.render()
+        elapsed = time.perf_counter() - started
+        assert response.status_code == 200, (path, response.status_code)
+        return elapsed, len(response.content)
+
+    _elapsed, size = once()
+    return statistics.median(once()[0] for _ in range(ROUNDS)), size
+
+
+class _NoMessages:
+    def __iter__(self):
+        return iter(())
+
+    def add(self, *args, **kwargs):
+        pass
+
+
+def measure(report) -> list[dict]:
+    from django.conf import settings
+    from django.utils import timezone
+
+    from reports import views
+    from reports.kpis import REGISTRY, Filters
+
+    f = Filters.default()
+    now = timezone.now()
+    today_start = timezone.localtime(now).replace(hour=0, minute=0, second=0, microsecond=0)
+    params = {
+        "start": f.start,
+        "end": f.end,
+        "tz": settings.TIME_ZONE,
+        "today": today_start,
+        "yesterday": today_start - timedelta(days=1),
+        "late": now - timedelta(hours=24),
+    }
+    results = []
+    pages = [("dashboard", views.dashboard, "/reports/dashboard/", {})]
+    pages += [
+        (slug, views.kpi_view, f"/reports/kpi/{slug}/", {"slug": slug})
+        for slug in REGISTRY
+        if not REGISTRY[slug].waiting_for
+    ]
+    for name, view, path, kwargs in pages:
+        page, size = time_view(view, path, **kwargs)
+        raw = time_raw("reports", RAW[name], params)
+        ratio = page / raw if raw else None
+        report.figure(f"{name} page", page * 1000, " ms", baseline=("raw SQL aggregate", raw * 1000), html_bytes=size)
+        results.append({"name": name, "page_ms": page * 1000, "raw_ms": raw * 1000, "ratio": ratio})
+    within = [r for r in results if r["ratio"] is not None and r["ratio"] <= 1.5 and r["page_ms"] < 500]
+    report.note(
+        f"{len(within)} of {len(results)} pages within 1.5 × raw SQL and under 500 ms "
+        f"(period {f.date_from} – {f.date_to})"
+    )
+    return results
+
+
+def run(report, quick: bool, n: int | None = None, keep: bool = False) -> None:
+    from bench.common import require_postgresql
+
+    require_postgresql()
+    n = n or (QUICK_N if quick else FULL_N)
+    conf = create_bench_db(report)
+    try:
+        seed(report, conf, n)
+        measure(report)
+    finally:
+        if keep:
+            report.note(f"kept the bench database {conf['NAME']}")
+        else:
+            drop_bench_db(conf)
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, str(ROOT))
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "oms.settings")
+    import django
+
+    django.setup()
+    from bench.common import Report
+
+    args = [a for a in sys.argv[1:] if not a.startswith("--")]
+    rep = Report()
+    rep.section("reports")
+    run(rep, "--quick" in sys.argv, n=int(args[0]) if args else None, keep="--keep" in sys.argv)
+    rep.write_json()

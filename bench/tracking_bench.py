@@ -1,0 +1,263 @@
+"""Tracking benchmark: tracking pushes processed end to end — webhook body stored raw, signature checked,
+parsed, each scan deduplicated and recorded (parcel, shipment and order moved, timeline events, expected
+date refreshed) — next to a raw batched INSERT of the same number of tracking-event rows, in the same run.
+
+    DATABASE_URL=postgres://... python bench/tracking_bench.py [--quick]
+
+Run by bench/run.py (``make bench``) through ``run(report, quick)``. It writes to the database: use a
+throwaway one. Sizes: P shipped parcels (built untimed with the real services), each receiving S pushes in
+provider order; as providers do, every push carries the parcel's whole history so far, so each push records one
+new scan and skips the earlier ones as duplicates. Measured for AfterShip (JSON, HMAC header) and Kdniao (form,
+DataSign). The pushes go through the same two functions the webhook view and its task call
+(`tracking_push_receive`, `tracking_push_process`), in this process, without HTTP.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import sys
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "oms.settings")
+
+QUICK = {"parcels": 20, "pushes": 5}
+FULL = {"parcels": 100, "pushes": 6}
+SCANS = [  # (AfterShip tag, Kdniao action, message)
+    ("InfoReceived", "10", "Shipment information received"),
+    ("InTransit", "1", "Picked up by courier"),
+    ("InTransit", "204", "Arrived at transit centre"),
+    ("InTransit", "2", "Departed transit centre"),
+    ("OutForDelivery", "202", "Out for delivery"),
+    ("Delivered", "301", "Delivered, signed by recipient"),
+]
+
+
+def _world(run_id: str, parcels: int) -> list:
+    from fulfillment import services as fs
+    from inventory.models import Location, Product
+    from inventory.services import stock_receive
+    from logistics import services as ls
+    from logistics.models import Carrier, ServiceLevel
+    from orders import services as os_
+    from orders.intake.canonical import CanonicalAddress, CanonicalLine, CanonicalOrder
+    from orders.models import Channel
+
+    location = Location.objects.create(
+        code=f"tb{run_id}",
+        name=f"Bench DC {run_id}",
+        city="Shanghai",
+        province="Shanghai",
+        latitude=31.23,
+        longitude=121.47,
+    )
+    product = Product.objects.create(sku=f"TB-{run_id}", name="Bench product", weight_g=300)
+    stock_receive(location=location, product=product, quantity=parcels * 2, reason="bench")
+    carrier, _ = Carrier.objects.get_or_create(code="local", defaults={"name": "Local Express", "adapter": "local"})
+    if not ServiceLevel.objects.filter(active=True).exists():
+        ServiceLevel.objects.create(carrier=carrier, code=f"tb{run_id}", name="Standard", transit_days=3)
+    channel = Channel.objects.create(slug=f"tb-{run_id}", name=f"Bench {run_id}")
+    result = []
+    for n in range(parcels):
+        data = CanonicalOrder(
+            external_id=f"TB-{run_id}-{n}",
+            ship_to=CanonicalAddress(
+                name="Bench Buyer",
+                phone="13800138000",
+                email=f"b{n}@example.com",
+                country="CN",
+                province="Beijing",
+                city="Beijing",
+                district="Chaoyang",
+                address1="1 Bench Rd",
+                postcode="100020",
+            ),
+            lines=[CanonicalLine(sku=product.sku, quantity=1)],
+            customer_email=f"b{n}@example.com",
+        )
+        order = os_.order_create(channel=channel, data=data, source="bench").order
+        fs.order_route(order_id=order.pk)
+        shipment = order.shipments.get()
+        fs.shipment_pack(shipment=shipment, weight_g=400)
+        result.append(ls.shipment_dispatch(shipment=shipment))
+    return result
+
+
+def _aftership_body(tracking_number: str, upto: int, t0: datetime) -> bytes:
+    checkpoints = [
+        {
+            "checkpoint_time": (t0 + timedelta(hours=6 * i)).isoformat(),
+            "tag": tag,
+            "subtag": f"{tag}_001",
+            "message": msg,
+            "location": "Beijing, CHN",
+            "city": "Beijing",
+            "country_iso3": "CHN",
+            "slug": "sf-express",
+        }
+        for i, (tag, _a, msg) in enumerate(SCANS[: upto + 1])
+    ]
+    msg = {
+        "id": secrets.token_hex(8),
+        "tracking_number": tracking_number,
+        "slug": "sf-express",
+        "tag": SCANS[upto][0],
+        "checkpoints": checkpoints,
+    }
+    return json.dumps(
+        {"event": "tracking_update", "event_id": secrets.token_hex(8), "ts": int(t0.timestamp()), "msg": msg}
+    ).encode()
+
+
+def _kdniao_body(tracking_number: str, upto: int, t0: datetime, app_key: str) -> bytes:
+    from logistics.providers.kdniao import BEIJING, build_push_body
+
+    traces = [
+        {
+            "AcceptTime": (t0 + timedelta(hours=6 * i)).astimezone(BEIJING).strftime("%Y-%m-%d %H:%M:%S"),
+            "AcceptStation": msg,
+            "Location": "北京市",
+            "Action": action,
+        }
+        for i, (_t, action, msg) in enumerate(SCANS[: upto + 1])
+    ]
+    data = {
+        "EBusinessID": "1237100",
+        "PushTime": "2026-11-23 10:00:00",
+        "Count": "1",
+        "Data": [
+            {
+                "EBusinessID": "1237100",
+                "ShipperCode": "YTO",
+                "LogisticCode": tracking_number,
+                "Success": True,
+                "State": "2",
+                "StateEx": SCANS[upto][1],
+                "Traces": traces,
+            }
+        ],
+    }
+    return build_push_body(json.dumps(data, ensure_ascii=False), app_key)
+
+
+def _end_to_end(provider: str, parcels: list, pushes: int, secret: str) -> tuple[float, int, int]:
+    from logistics.intake import tracking_push_process, tracking_push_receive
+    from logistics.providers.aftership import compute_signature
+
+    t0 = datetime(2026, 11, 20, 2, 0, tzinfo=UTC)
+    bodies = []
+    for upto in range(pushes):
+        for parcel in parcels:
+            if provider == "aftership":
+                body = _aftership_body(parcel.tracking_number, upto, t0)
+                headers = {"Aftership-Hmac-Sha256": compute_signature(body, secret), "Content-Type": "application/json"}
+            else:
+                body = _kdniao_body(parcel.tracking_number, upto, t0, secret)
+                headers = {"Content-Type": "application/x-www-form-urlencoded;charset=utf-8"}
+            bodies.append((body, headers))
+    recorded = scans = 0
+    start = time.perf_counter()
+    for body, headers in bodies:
+        message, accepted = tracking_push_receive(provider=provider, body=body, headers=headers)
+        assert accepted, message.error
+        message = tracking_push_process(message.pk)
+        recorded += message.result.get("recorded", 0)
+        scans += message.result.get("events", 0)
+    return time.perf_counter() - start, recorded, scans
+
+
+def _raw_insert(parcels: list, rows: int, run_id: str) -> float:
+    from django.db import connection, transaction
+
+    now = datetime.now(UTC)
+    values = [
+        (
+            parcels[i % len(parcels)].pk,
+            "in_transit",
+            "Departed transit centre",
+            "Beijing, CHN",
+            now + timedelta(seconds=i),
+            "raw",
+            f"raw-{run_id}-{i}",
+            json.dumps({"carrier_status": "InTransit"}),
+            now,
+        )
+        for i in range(rows)
+    ]
+    sql = (
+        "INSERT INTO logistics_trackingevent (parcel_id, status, description, location, occurred_at, source, "
+        "dedupe_key, raw, created_at) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)"
+    )
+    start = time.perf_counter()
+    with transaction.atomic(), connection.cursor() as cursor:
+        for offset in range(0, rows, 500):
+            cursor.executemany(sql, values[offset : offset + 500])
+    elapsed = time.perf_counter() - start
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "DELETE FROM logistics_trackingevent WHERE source = 'raw' AND dedupe_key LIKE %s", [f"raw-{run_id}-%"]
+        )
+    return elapsed
+
+
+def run(report, quick: bool) -> None:
+    from django.conf import settings
+    from django.db import connection
+
+    sizes = QUICK if quick else FULL
+    run_id = secrets.token_hex(3)
+    settings.AFTERSHIP_WEBHOOK_SECRET = "bench-aftership-secret"
+    settings.KDNIAO_WEBHOOK_SECRET = "bench-kdniao-appkey"
+    started = time.perf_counter()
+    a_parcels = _world(run_id + "a", sizes["parcels"])
+    k_parcels = _world(run_id + "k", sizes["parcels"])
+    report.note(
+        f"{sizes['parcels']} parcels per provider x {sizes['pushes']} pushes each (full history per push); "
+        f"world built in {time.perf_counter() - started:.1f} s; database {connection.vendor}; run id {run_id}"
+    )
+    for provider, parcels, secret in (
+        ("aftership", a_parcels, settings.AFTERSHIP_WEBHOOK_SECRET),
+        ("kdniao", k_parcels, settings.KDNIAO_WEBHOOK_SECRET),
+    ):
+        seconds, recorded, scans = _end_to_end(provider, parcels, sizes["pushes"], secret)
+        raw_seconds = _raw_insert(parcels, recorded, run_id + provider[0])
+        pushes = len(parcels) * sizes["pushes"]
+        report.figure(
+            f"{provider}: tracking events recorded end to end",
+            recorded / seconds,
+            "/s",
+            baseline=("raw batched INSERT of the same rows", recorded / raw_seconds),
+            recorded=recorded,
+            scans_parsed=scans,
+            pushes=pushes,
+            pushes_per_s=round(pushes / seconds, 1),
+        )
+        report.note(
+            f"{provider}: {pushes} pushes in {seconds:.2f} s ({pushes / seconds:.0f} pushes/s), "
+            f"{scans} scans parsed, {recorded} new, {scans - recorded} duplicates skipped"
+        )
+
+
+if __name__ == "__main__":
+    import argparse
+
+    import django
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true")
+    args = parser.parse_args()
+    django.setup()
+    from bench.common import Report
+    from oms.celery import ensure_queue_dirs
+
+    ensure_queue_dirs()  # the embedded queue when no broker is configured
+
+    rep = Report(quick=args.quick)
+    rep.section("tracking")
+    run(rep, args.quick)

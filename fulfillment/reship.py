@@ -1,0 +1,93 @@
+"""Reship: send (part of) an order again in a new shipment, from the nearest location that has the stock,
+with the stock reserved again. Used by exception cases (lost, damaged, returned) in logistics.
+
+The new shipment starts ``reserved`` and goes through picking, packing and dispatch like any other.
+The order's own status is not moved back here (a shipped or delivered order stays so); the reship is on the
+order's timeline with the reason, the lines and the location chosen.
+"""
+
+from dataclasses import dataclass
+
+from django.db import transaction
+
+from inventory.models import Location
+from inventory.services import StockRequest, stock_reserve
+from oms.errors import DomainError, InsufficientStock
+from orders.models import Order, OrderLine
+from orders.services import order_event_record, order_lock
+from orders.status import EventKind, OrderStatus
+
+from .models import Shipment, ShipmentLine
+from .services import _candidates
+
+
+@dataclass(frozen=True)
+class _Need:
+    """The shape `_candidates` reads from an order line, with the quantity to reship."""
+
+    product_id: int
+    quantity: int
+    product: object
+    sku: str
+
+
+@transaction.atomic
+def shipment_reship(*, order: Order, lines: list[tuple[OrderLine, int]], reason: str, user=None) -> Shipment:
+    """Create a reserved shipment for ``lines`` ([(order line, quantity)]) at the nearest location that can
+    ship all of it. Raises DomainError when nothing can (nothing is reserved then)."""
+    order = order_lock(order.pk)
+    if order.status == OrderStatus.CANCELLED:
+        raise DomainError(f"Order {order.number} is cancelled; nothing can be reshipped.")
+    if not reason.strip():
+        raise DomainError("A reship needs a reason.")
+    wanted = [(line, qty) for line, qty in lines if qty]
+    if not wanted:
+        raise DomainError("Choose at least one line to reship.")
+    for line, qty in wanted:
+        if line.order_id != order.pk:
+            raise DomainError(f"Line {line.line_no} is not a line of order {order.number}.")
+        if line.product_id is None:
+            raise DomainError(f"Line {line.line_no} ({line.sku}) has no product.")
+        if qty < 0 or qty > line.quantity:
+            raise DomainError(f"Line {line.line_no}: reship between 1 and {line.quantity}, not {qty}.")
+    needs = [_Need(line.product_id, qty, line.product, line.sku) for line, qty in wanted]
+    chosen = None
+    for candidate in _candidates(order, needs):
+        if not candidate["eligible"]:
+            continue
+        try:
+            with transaction.atomic():
+                stock_reserve(
+                    requests=[StockRequest(candidate["location_id"], n.product_id, n.quantity) for n in needs],
+                    reference=order.number,
+                    user=user,
+                )
+        except InsufficientStock:
+            continue
+        chosen = candidate
+        break
+    if chosen is None:
+        raise DomainError(f"No location has the stock to reship order {order.number}.")
+    location = Location.objects.get(pk=chosen["location_id"])
+    shipment = Shipment.objects.create(order=order, location=location)
+    shipment.number = f"SH{100000 + shipment.pk}"
+    shipment.save(update_fields=["number"])
+    ShipmentLine.objects.bulk_create(
+        ShipmentLine(shipment=shipment, order_line=line, product_id=line.product_id, quantity=qty)
+        for line, qty in wanted
+    )
+    what = ", ".join(f"{line.sku} x{qty}" for line, qty in wanted)
+    order_event_record(
+        order=order,
+        kind=EventKind.ROUTED,
+        user=user,
+        message=f"Reship {shipment.number} from {location.name}: {what}. Reason: {reason}",
+        data={
+            "shipment": shipment.number,
+            "reship": True,
+            "reason": reason,
+            "location": location.code,
+            "lines": [{"line": line.line_no, "sku": line.sku, "quantity": qty} for line, qty in wanted],
+        },
+    )
+    return shipment

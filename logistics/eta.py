@@ -1,0 +1,171 @@
+"""Expected delivery: from the carrier's own estimate, else the carrier's record on the lane, else the
+service's transit days; refreshed with every tracking event.
+
+The lane is carrier + origin province (the shipping location's) + destination province (the order's). Its
+figure is the 80th percentile of shipped → delivered days (calendar days, rounded up) over the last
+`LANE_LIMIT` deliveries, used once there are at least `LANE_MIN_SAMPLES` of them; the mean and median are
+kept for the knowledge base and pages. Without enough history the service's business transit days apply.
+
+Order of precedence for a parcel (`parcel_estimate`):
+
+1. delivered -> the delivery date;
+2. out for delivery / available for pickup -> the day of that scan;
+3. the carrier's (or tracking provider's) estimate, when an event carried one;
+4. the lane figure from the ship date;
+5. the service's business transit days from the ship date.
+
+An estimate that has already passed while the parcel is still moving rolls forward to tomorrow, so the date
+shown to a customer is never in the past; the first date we gave is kept in `ParcelWatch.promised_delivery`
+for the "late against the promise" rule.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from django.utils import timezone
+
+from orders.services import order_event_record
+from orders.status import EventKind
+
+from .models import Parcel, ParcelWatch
+from .status import TrackingStatus
+
+LANE_MIN_SAMPLES = 5
+LANE_LIMIT = 500
+LANE_PERCENTILE = 80
+
+
+@dataclass(frozen=True)
+class LaneFigure:
+    samples: int
+    p80_days: int | None
+    median_days: float | None
+    mean_days: float | None
+
+
+@dataclass(frozen=True)
+class Estimate:
+    date: date
+    basis: str
+    detail: str
+
+
+def _percentile(sorted_values: list[float], pct: int) -> float:
+    """Nearest-rank percentile of an ascending list."""
+    rank = max(1, math.ceil(pct / 100 * len(sorted_values)))
+    return sorted_values[rank - 1]
+
+
+def lane_figure(*, carrier_id: int, origin_province: str, destination_province: str) -> LaneFigure:
+    rows = list(
+        Parcel.objects.filter(
+            service__carrier_id=carrier_id,
+            delivered_at__isnull=False,
+            shipment__shipped_at__isnull=False,
+            shipment__location__province=origin_province,
+            shipment__order__ship_province=destination_province,
+        )
+        .order_by("-delivered_at")
+        .values_list("shipment__shipped_at", "delivered_at")[:LANE_LIMIT]
+    )
+    days = sorted(max(0.0, (delivered - shipped).total_seconds() / 86400) for shipped, delivered in rows)
+    if not days:
+        return LaneFigure(0, None, None, None)
+    mid = len(days) // 2
+    median = days[mid] if len(days) % 2 else (days[mid - 1] + days[mid]) / 2
+    return LaneFigure(
+        samples=len(days),
+        p80_days=math.ceil(_percentile(days, LANE_PERCENTILE) - 1e-9),
+        median_days=round(median, 2),
+        mean_days=round(sum(days) / len(days), 2),
+    )
+
+
+def add_business_days(start: date, days: int) -> date:
+    current = start
+    while days > 0:
+        current += timedelta(days=1)
+        if current.weekday() < 5:
+            days -= 1
+    return current
+
+
+def _local_date(moment: datetime) -> date:
+    return timezone.localtime(moment).date()
+
+
+def parcel_estimate(parcel: Parcel, *, now: datetime, carrier_estimate: date | None = None) -> Estimate:
+    """The expected delivery date of a parcel now (see the module docstring for the order of precedence)."""
+    if parcel.status == TrackingStatus.DELIVERED and parcel.delivered_at:
+        return Estimate(_local_date(parcel.delivered_at), "delivered", "delivered")
+    if parcel.status in (TrackingStatus.OUT_FOR_DELIVERY, TrackingStatus.AVAILABLE_FOR_PICKUP) and parcel.last_event_at:
+        return Estimate(_local_date(parcel.last_event_at), parcel.status, TrackingStatus(parcel.status).label)
+    today = _local_date(now)
+    if carrier_estimate:
+        return Estimate(carrier_estimate, "carrier", "the carrier's estimate")
+    shipment = parcel.shipment
+    start = _local_date(shipment.shipped_at or parcel.created_at)
+    lane = lane_figure(
+        carrier_id=parcel.service.carrier_id,
+        origin_province=shipment.location.province,
+        destination_province=shipment.order.ship_province,
+    )
+    if lane.samples >= LANE_MIN_SAMPLES and lane.p80_days is not None:
+        expected = start + timedelta(days=lane.p80_days)
+        basis = "lane"
+        detail = (
+            f"{shipment.location.province or '?'} → {shipment.order.ship_province or '?'}: {lane.p80_days} days "
+            f"(80th percentile of {lane.samples} deliveries)"
+        )
+    else:
+        expected = add_business_days(start, parcel.service.transit_days)
+        basis = "service"
+        detail = f"{parcel.service.transit_days} business days ({parcel.service.name})"
+    if expected <= today and parcel.status not in (TrackingStatus.RETURNED_TO_SENDER, TrackingStatus.LOST):
+        expected, detail = today + timedelta(days=1), detail + "; overdue, rolled to tomorrow"
+    return Estimate(expected, basis, detail)
+
+
+def parcel_eta_refresh(
+    *, parcel: Parcel, now: datetime | None = None, carrier_estimate: date | None = None, user=None
+) -> Estimate:
+    """Recompute and store a parcel's expected date; an event on the order's timeline when it changes.
+
+    The caller holds the order's lock (tracking_event_record does). A carrier estimate given once stays the
+    basis until a later scan (out for delivery, delivered) or a newer carrier estimate replaces it.
+    """
+    now = now or timezone.now()
+    watch, _ = ParcelWatch.objects.get_or_create(parcel=parcel)
+    if carrier_estimate is None and watch.eta_basis == "carrier" and parcel.expected_delivery:
+        carrier_estimate = parcel.expected_delivery
+    estimate = parcel_estimate(parcel, now=now, carrier_estimate=carrier_estimate)
+    changed = estimate.date != parcel.expected_delivery
+    before = (watch.promised_delivery, watch.eta_basis, watch.eta_detail)
+    if watch.promised_delivery is None:
+        watch.promised_delivery = parcel.expected_delivery or estimate.date
+    watch.eta_basis, watch.eta_detail = estimate.basis, estimate.detail[:200]
+    if (watch.promised_delivery, watch.eta_basis, watch.eta_detail) != before:
+        watch.save(update_fields=["promised_delivery", "eta_basis", "eta_detail"])
+    if changed:
+        old = parcel.expected_delivery
+        parcel.expected_delivery = estimate.date
+        parcel.save(update_fields=["expected_delivery"])
+        if estimate.basis != "delivered":
+            order_event_record(
+                order=parcel.shipment.order,
+                kind=EventKind.TRACKING,
+                user=user,
+                message=f"{parcel.tracking_number}: expected delivery {estimate.date:%Y-%m-%d}"
+                + (f" (was {old:%Y-%m-%d})" if old else "")
+                + f" — {estimate.detail}.",
+                data={
+                    "tracking_number": parcel.tracking_number,
+                    "expected_delivery": estimate.date.isoformat(),
+                    "previous": old.isoformat() if old else None,
+                    "basis": estimate.basis,
+                },
+            )
+    return estimate

@@ -1,0 +1,255 @@
+"""Warehouse floor pages of logistics: pack & ship from the pack station, the compared rates and the
+service override on the shipment page, wave labels (PDF and ZPL), ZPL labels, end-of-day manifests,
+the rate card upload. One POST view per action; domain and carrier errors become messages."""
+
+from urllib.parse import urlencode
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required, permission_required
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from fulfillment import packing
+from fulfillment.forms import PackCompleteForm
+from fulfillment.models import PickList, Shipment
+from fulfillment.status import NOT_YET_SHIPPED
+from inventory.models import Location
+from oms.errors import DomainError
+from oms.pdf import pdf_response
+
+from . import manifests, rating, services
+from .carriers.base import CarrierError
+from .documents import label_pdf
+from .models import Carrier, Manifest, Parcel, ServiceLevel
+from .tracking_links import tracking_url_for_order
+from .zpl import label_zpl
+
+
+def _tracking_url(parcel: Parcel) -> str:
+    return tracking_url_for_order(parcel.shipment.order.number)
+
+
+def zpl_response(text: str, filename: str) -> HttpResponse:
+    response = HttpResponse(text.encode("utf-8"), content_type="application/zpl; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+# ---- pack & ship -----------------------------------------------------------------------------
+
+
+@require_POST
+@login_required
+@permission_required("fulfillment.pack_shipment", raise_exception=True)
+def pack_and_ship(request, number):
+    """From the pack station: pack the fully scanned shipment, dispatch it, open its label."""
+    shipment = get_object_or_404(Shipment, number=number)
+    form = PackCompleteForm(request.POST)
+    station = reverse("fulfillment:pack_shipment_station", args=[number])
+    if not form.is_valid():
+        messages.error(request, "Enter the weight in kg (more than 0) and the package type.")
+        return redirect(station)
+    data = form.cleaned_data
+    try:
+        if shipment.status in NOT_YET_SHIPPED and shipment.status != "packed":
+            packing.pack_complete(
+                shipment=shipment,
+                weight_g=int(data["weight_kg"] * 1000),
+                package_type=data["package_type"],
+                user=request.user,
+            )
+        parcel = services.shipment_dispatch(shipment=shipment, user=request.user)
+    except (DomainError, CarrierError) as exc:
+        messages.error(request, str(exc))
+        return redirect(station)
+    size = data["label_size"]
+    if size == "zpl":
+        label = reverse("logistics:parcel_label_zpl", args=[parcel.pk])
+    else:
+        label = reverse("logistics:parcel_label", args=[parcel.pk]) + ("?size=a6" if size == "a6" else "")
+    messages.success(request, f"{number} packed and shipped with {parcel.service}: {parcel.tracking_number}.")
+    return redirect(reverse("fulfillment:pack_station") + "?" + urlencode({"done": number, "label": label}))
+
+
+# ---- rates and override on the shipment page ----------------------------------------------
+
+
+class OverrideForm(forms.Form):
+    service = forms.ModelChoiceField(
+        queryset=ServiceLevel.objects.filter(active=True, carrier__active=True).select_related("carrier")
+    )
+    reason = forms.CharField(max_length=255)
+
+
+def shipment_rates_panel(request, shipment) -> str:
+    """Registered with fulfillment.extensions: the compared rates (stored at dispatch, live before)."""
+    parcel = shipment.parcels.first()
+    if parcel is not None:
+        quotes, reason, live = parcel.quotes, parcel.choice_reason, False
+    elif shipment.status in NOT_YET_SHIPPED:
+        try:
+            result = rating.choose_service(shipment)
+        except DomainError:
+            return ""
+        quotes, reason, live = result.quotes_json(), result.reason, True
+    else:
+        return ""
+    can_override = live and request.user.has_perm("logistics.override_service") and shipment.status in NOT_YET_SHIPPED
+    return render_to_string(
+        "logistics/_shipment_rates.html",
+        {
+            "shipment": shipment,
+            "quotes": quotes,
+            "reason": reason,
+            "live": live,
+            "override_form": OverrideForm() if can_override else None,
+        },
+        request=request,
+    )
+
+
+@require_POST
+@login_required
+@permission_required("logistics.override_service", raise_exception=True)
+def service_override(request, number):
+    shipment = get_object_or_404(Shipment, number=number)
+    form = OverrideForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Choose a service and give a reason.")
+    else:
+        try:
+            rating.service_override_set(
+                shipment=shipment,
+                service=form.cleaned_data["service"],
+                reason=form.cleaned_data["reason"],
+                user=request.user,
+            )
+        except DomainError as exc:
+            messages.error(request, str(exc))
+        else:
+            messages.success(request, f"{number} will ship with {form.cleaned_data['service']}.")
+    return redirect("fulfillment:shipment_detail", number=number)
+
+
+# ---- labels ----------------------------------------------------------------------------------
+
+
+@login_required
+@permission_required("logistics.view_parcel", raise_exception=True)
+def parcel_label_zpl(request, pk):
+    parcel = get_object_or_404(Parcel.objects.select_related("shipment__order"), pk=pk)
+    size = "a6" if request.GET.get("size") == "a6" else "4x6"
+    return zpl_response(
+        label_zpl([parcel], tracking_url_for=_tracking_url, size=size), f"label-{parcel.tracking_number}-{size}.zpl"
+    )
+
+
+@login_required
+@permission_required("logistics.view_parcel", raise_exception=True)
+def wave_labels(request, pk):
+    """Every label of a wave in one PDF (or one ZPL file), in the wave's shipment order."""
+    picklist = get_object_or_404(PickList, pk=pk)
+    parcels = list(
+        Parcel.objects.filter(shipment__picklist=picklist, voided_at__isnull=True).order_by("shipment_id", "id")
+    )
+    if not parcels:
+        messages.error(request, f"No labels yet on wave {picklist}: ship its shipments first.")
+        return redirect("fulfillment:picklist_detail", pk=pk)
+    size = "a6" if request.GET.get("size") == "a6" else "4x6"
+    if request.GET.get("format") == "zpl":
+        return zpl_response(label_zpl(parcels, tracking_url_for=_tracking_url, size=size), f"labels-{picklist}.zpl")
+    return pdf_response(label_pdf(parcels, tracking_url_for=_tracking_url, size=size), f"labels-{picklist}-{size}.pdf")
+
+
+# ---- manifests ------------------------------------------------------------------------------
+
+
+@login_required
+@permission_required("logistics.view_manifest", raise_exception=True)
+def manifest_list(request):
+    return render(
+        request,
+        "logistics/manifests.html",
+        {
+            "open": manifests.open_counts(),
+            "today": timezone.localdate(),
+            "manifests": Manifest.objects.select_related("carrier", "location").order_by("-id")[:50],
+            "can_close": request.user.has_perm("logistics.close_manifest"),
+        },
+    )
+
+
+@require_POST
+@login_required
+@permission_required("logistics.close_manifest", raise_exception=True)
+def manifest_close(request):
+    carrier = get_object_or_404(Carrier, pk=request.POST.get("carrier") or 0)
+    location = get_object_or_404(Location, pk=request.POST.get("location") or 0)
+    try:
+        manifest = manifests.manifest_close(carrier=carrier, location=location, user=request.user)
+    except DomainError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, f"Manifest {manifest} closed with {manifest.parcels.count()} parcel(s).")
+    return redirect("logistics:manifest_list")
+
+
+@login_required
+@permission_required("logistics.view_manifest", raise_exception=True)
+def manifest_pdf(request, pk):
+    manifest = get_object_or_404(Manifest.objects.select_related("carrier", "location"), pk=pk)
+    return pdf_response(manifests.manifest_pdf(manifest), f"{manifest}.pdf")
+
+
+@login_required
+@permission_required("logistics.view_manifest", raise_exception=True)
+def manifest_csv(request, pk):
+    manifest = get_object_or_404(Manifest.objects.select_related("carrier", "location"), pk=pk)
+    response = HttpResponse(manifests.manifest_csv(manifest), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{manifest}.csv"'
+    return response
+
+
+# ---- rate cards ------------------------------------------------------------------------------
+
+
+class RateCardUploadForm(forms.Form):
+    file = forms.FileField(help_text="CSV: " + ",".join(rating.RATE_CARD_COLUMNS))
+    dry_run = forms.BooleanField(required=False, initial=True, label="Check only (dry run)")
+
+
+@login_required
+@permission_required("logistics.add_ratecardrow", raise_exception=True)
+def ratecard_import(request):
+    form = RateCardUploadForm(request.POST or None, request.FILES or None)
+    result = None
+    if request.method == "POST" and form.is_valid():
+        raw = form.cleaned_data["file"].read()
+        try:
+            text = raw.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            text = raw.decode("gb18030", errors="replace")
+        result = rating.rate_card_import(text, dry_run=form.cleaned_data["dry_run"])
+        if result.errors:
+            messages.error(request, f"{len(result.errors)} row(s) with errors: nothing was imported.")
+        elif form.cleaned_data["dry_run"]:
+            messages.info(request, f"{result.rows} row(s) are fine. Untick “check only” to import them.")
+        else:
+            messages.success(request, f"Imported {result.created} new and {result.updated} changed row(s).")
+    services_with_cards = ServiceLevel.objects.filter(rate_rows__isnull=False).distinct().select_related("carrier")
+    return render(
+        request,
+        "logistics/ratecard_import.html",
+        {
+            "form": form,
+            "result": result,
+            "services": services_with_cards,
+            "columns": ",".join(rating.RATE_CARD_COLUMNS),
+        },
+    )

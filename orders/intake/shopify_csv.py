@@ -1,0 +1,154 @@
+"""Shopify's orders export (Shopify admin › Orders › Export, "CSV for Excel, Numbers, or other
+spreadsheet programs") to canonical orders.
+
+The layout, as Shopify writes it: one row per line item; the order's columns (Email, Financial
+Status, Paid at, Currency, Total, Created at, Billing*, Shipping*, Notes, Cancelled at, Id, ...)
+are filled on the order's first row only, and every row repeats the order's ``Name`` (``#1001``).
+Header of a current export::
+
+    Name,Email,Financial Status,Paid at,Fulfillment Status,Fulfilled at,Accepts Marketing,Currency,
+    Subtotal,Shipping,Taxes,Total,Discount Code,Discount Amount,Shipping Method,Created at,
+    Lineitem quantity,Lineitem name,Lineitem price,Lineitem compare at price,Lineitem sku,
+    Lineitem requires shipping,Lineitem taxable,Lineitem fulfillment status,Billing Name,
+    Billing Street,Billing Address1,Billing Address2,Billing Company,Billing City,Billing Zip,
+    Billing Province,Billing Country,Billing Phone,Shipping Name,Shipping Street,Shipping Address1,
+    Shipping Address2,Shipping Company,Shipping City,Shipping Zip,Shipping Province,
+    Shipping Country,Shipping Phone,Notes,Note Attributes,Cancelled at,Payment Method,
+    Payment Reference,Refunded Amount,Vendor,Outstanding Balance,Employee,Location,Device ID,Id,
+    Tags,Risk Level,Source,Lineitem discount,Tax 1 Name,Tax 1 Value,...,Tax 5 Value,Phone,
+    Receipt Number,Duties,Billing Province Name,Shipping Province Name,Payment ID,
+    Payment Terms Name,Next Payment Due At,Payment References
+
+Dates look like ``2025-10-07 09:50:26 +0200``; ``Shipping Country`` and ``Shipping Province``
+are codes (``FR``, ``CA``); Shopify prefixes a ZIP with ``'`` to keep its leading zeros.
+
+Sources: Shopify Help Center, "Exporting orders" (help.shopify.com/en/manual/orders/export-orders);
+the column reference of Matrixify's Shopify orders template (matrixify.app/documentation/orders/)
+and xbp's "Shopify order export format" (docs.xbp.app/docs/development/integrations/shopify/
+order-format), which show the one-row-per-line-item layout with order columns on the first row.
+
+The external id is Shopify's order ``Id`` (the same ``id`` the orders/create webhook sends), so a
+webhook and a later export of one order are one order; without an ``Id`` column, the ``Name``.
+"""
+
+from collections.abc import Iterator
+
+from .canonical import (
+    CanonicalAddress,
+    CanonicalLine,
+    CanonicalOrder,
+    FieldError,
+    OrderRejected,
+    clean_text,
+    parse_money,
+    parse_quantity,
+    parse_when,
+)
+from .rows import Row, csv_rows, grouped, read_header, require, row_errors
+
+REQUIRED = ["name", "lineitem quantity", "lineitem sku"]
+CANCELLED_FINANCIAL = {"refunded": "refunded", "voided": "voided"}
+PAYMENT_PENDING = {"pending"}
+
+
+def read_orders(handle) -> Iterator[tuple[int, CanonicalOrder | OrderRejected]]:
+    yield from read_rows(csv_rows(handle))
+
+
+def read_rows(rows: Iterator[Row]) -> Iterator[tuple[int, CanonicalOrder | OrderRejected]]:
+    rows = iter(rows)
+    index = read_header(rows)
+    require(index, REQUIRED, "Shopify's orders export (Name, ..., Lineitem quantity, ..., Lineitem sku, ...)")
+    seen: set[str] = set()
+    for group in grouped(rows, index, "name"):
+        yield build(group, seen)
+
+
+def requested_service(method: str) -> str:
+    text = method.lower()
+    if any(word in text for word in ("express", "expedited", "next day", "overnight", "priority", "加急", "顺丰")):
+        return "express"
+    if "economy" in text:
+        return "economy"
+    return "standard" if text else ""
+
+
+def build(group: list[tuple[int, dict]], seen: set[str]) -> tuple[int, CanonicalOrder | OrderRejected]:
+    first_row, first = group[0]
+
+    def col(name: str, max_length: int = 255) -> str:
+        return clean_text(first.get(name), max_length=max_length)
+
+    errors: list[FieldError] = []
+    name = col("name")
+    external_id = col("id") or name
+    if not name:
+        errors.append(FieldError("Name", "is required (the order's name, e.g. #1001).", first_row))
+    elif external_id in seen:
+        errors.append(
+            FieldError("Name", f"'{name}' appears again further up; keep the rows of one order together.", first_row)
+        )
+    seen.add(external_id)
+
+    lines = []
+    for number, row in group:
+        sku = clean_text(row.get("lineitem sku"), max_length=64)
+        if not sku:
+            errors.append(FieldError("Lineitem sku", "is required: give the product a SKU in Shopify.", number))
+        try:
+            quantity = parse_quantity(row.get("lineitem quantity"), "Lineitem quantity")
+            price = parse_money(row.get("lineitem price"), "Lineitem price")
+        except OrderRejected as exc:
+            row_errors(errors, number, exc)
+            continue
+        if sku:
+            lines.append(
+                CanonicalLine(
+                    sku=sku,
+                    quantity=quantity,
+                    unit_price=price,
+                    name=clean_text(row.get("lineitem name"), max_length=200),
+                )
+            )
+    placed_at = total = None
+    try:
+        placed_at = parse_when(first.get("created at"), "Created at")
+    except OrderRejected as exc:
+        row_errors(errors, first_row, exc)
+    try:
+        total = parse_money(first.get("total"), "Total") if col("total") else None
+    except OrderRejected as exc:
+        row_errors(errors, first_row, exc)
+    if errors:
+        return first_row, OrderRejected(errors)
+
+    financial = col("financial status").lower()
+    cancelled = "cancelled" if col("cancelled at") else CANCELLED_FINANCIAL.get(financial, "")
+    address2 = ", ".join(p for p in (col("shipping address2"), col("shipping company")) if p)
+    order = CanonicalOrder(
+        external_id=external_id,
+        ship_to=CanonicalAddress(
+            name=col("shipping name"),
+            phone=col("shipping phone") or col("phone") or col("billing phone"),
+            email=col("email"),
+            country=col("shipping country"),
+            province=col("shipping province name") or col("shipping province"),
+            city=col("shipping city"),
+            address1=col("shipping address1") or col("shipping street"),
+            address2=address2,
+            postcode=col("shipping zip", 16).lstrip("'"),
+        ),
+        lines=lines,
+        customer_name=col("billing name") or col("shipping name"),
+        customer_email=col("email"),
+        customer_phone=col("phone") or col("billing phone"),
+        currency=col("currency") or "CNY",
+        total=total if total else None,
+        placed_at=placed_at,
+        requested_service=requested_service(col("shipping method")),
+        note=" ".join(p for p in (f"Shopify {name}" if name and name != external_id else "", col("notes", 1900)) if p),
+        cancelled_reason=cancelled,
+    )
+    if financial in PAYMENT_PENDING and not cancelled:
+        order.holds.append(("payment", "Shopify financial status: pending"))
+    return first_row, order

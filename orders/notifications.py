@@ -1,0 +1,479 @@
+"""Customer notifications: an outbox of e-mails (and SMS) in the customer's language.
+
+The API other apps call (keep it stable):
+
+``notify(*, order, kind, context=None, channel="email", dedupe="") -> Notification``
+    Queue one notice of a ``NotificationKind`` for an order. The message is rendered now, in the
+    customer's language (``notification_language``), from ``orders/templates/orders/email/<kind>.html``
+    and stored on the row, so the outbox preview shows exactly what is sent. The same
+    (order, kind, channel, dedupe) is queued once: calling twice returns the first row.
+    Opted-out addresses (optional kinds only) and orders without an address get a row with
+    status ``suppressed``. After commit, the task ``orders.send_notification`` sends it.
+
+``notification_enqueue(*, order, subject, body, reason="", user=None, channel="email") -> Notification``
+    Free text written by staff or a playbook (``logistics.exceptions``): kind ``message``,
+    queued once per (reason, subject, body).
+
+When notices are sent: ``TRIGGERS`` below is the one place. ``orders.services.order_event_record``
+sends ``orders.signals.order_event_recorded`` after commit; ``on_order_event`` turns events into
+notices (order confirmed, label created → shipped, tracking → out for delivery / problem / later
+expected date, order delivered, return steps). Nothing is sent from ``save()``.
+
+Sending: ``notification_send`` claims the row (queued/failed → sending with one UPDATE, so a
+task delivered twice sends once), sends through Django's mail backend (or the SMS adapter),
+and records sent / failed. Transient errors (connection lost, timeouts, SMTP 4xx) raise
+``TransientSendError`` so the task retries with backoff; permanent ones (a refused address)
+fail for good. ``notifications_retry_due`` (beat, every minute) re-queues failed rows whose
+backoff has passed and rows stuck in ``sending``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import smtplib
+import socket
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Protocol
+
+from django.conf import settings
+from django.core import signing
+from django.core.mail import EmailMultiAlternatives, get_connection
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.module_loading import import_string
+
+from oms.errors import DomainError
+
+from .models import (
+    Notification,
+    NotificationChannel,
+    NotificationKind,
+    NotificationOptOut,
+    NotificationStatus,
+    Order,
+)
+from .signals import order_event_recorded
+from .status import EventKind, OrderStatus
+from .tracking_links import tracking_url_for_order
+
+log = logging.getLogger(__name__)
+
+LANGUAGES = ("en", "zh-hans")
+# Ship-to countries whose customers get Chinese when the customer has no language of their own.
+CHINESE_COUNTRIES = frozenset({"CN", "TW", "HK", "MO"})
+# Marketing-like notices a customer may opt out of; transactional ones are always sent.
+OPTIONAL_KINDS = frozenset({NotificationKind.DELIVERED})
+MAX_ATTEMPTS = 6
+UNSUBSCRIBE_SALT = "oms.notifications.unsubscribe"
+STUCK_SENDING = timedelta(minutes=15)
+# Tracking statuses that mean "something went wrong" (logistics.status.TrackingStatus values).
+PROBLEM_STATUSES = frozenset({"exception", "failed_attempt", "returned_to_sender", "lost"})
+
+Q_ = NotificationStatus
+
+
+class TransientSendError(Exception):
+    """Sending failed for a reason that may pass (the task retries with backoff)."""
+
+
+# ---- language and addresses -------------------------------------------------------------------------
+
+
+def notification_language(order: Order) -> str:
+    """The customer's language if set, else Chinese for Chinese-speaking ship-to countries, else English."""
+    language = getattr(order.customer, "language", "") if order.customer_id else ""
+    if language in LANGUAGES:
+        return language
+    return "zh-hans" if (order.ship_country or "").upper() in CHINESE_COUNTRIES else "en"
+
+
+def notification_address(order: Order, channel: str) -> str:
+    customer = order.customer if order.customer_id else None
+    if channel == NotificationChannel.SMS:
+        return order.ship_phone or getattr(customer, "phone", "")
+    return order.ship_email or getattr(customer, "email", "")
+
+
+def unsubscribe_token(address: str) -> str:
+    return signing.dumps({"a": address.strip().lower()}, salt=UNSUBSCRIBE_SALT, compress=True)
+
+
+def address_from_unsubscribe_token(token: str) -> str | None:
+    try:
+        data = signing.loads(token, salt=UNSUBSCRIBE_SALT)
+    except signing.BadSignature:
+        return None
+    return data.get("a") if isinstance(data, dict) else None
+
+
+def unsubscribe_url(address: str) -> str:
+    return settings.SITE_URL + reverse("notification_unsubscribe", args=[unsubscribe_token(address)])
+
+
+@transaction.atomic
+def notification_opt_out(*, address: str, source: str = "unsubscribe link") -> NotificationOptOut:
+    """No more optional notices (delivered, survey) to this address; transactional ones still go."""
+    address = address.strip().lower()
+    if not address:
+        raise DomainError("No address to unsubscribe.")
+    row, _ = NotificationOptOut.objects.get_or_create(address=address, defaults={"source": source[:40]})
+    return row
+
+
+def is_opted_out(address: str) -> bool:
+    return bool(address) and NotificationOptOut.objects.filter(address=address.strip().lower()).exists()
+
+
+# ---- rendering ----------------------------------------------------------------------------------------
+
+
+def base_context(order: Order, *, language: str) -> dict:
+    """What every notice may use; plain JSON values (stored on the row)."""
+    link = tracking_url_for_order(order.number) if order.number else ""
+    parcels = list(
+        order.shipments.filter(parcels__isnull=False)
+        .values("parcels__tracking_number", "parcels__expected_delivery", "parcels__service__carrier__name")
+        .order_by("parcels__id")
+    )
+    expected = max((p["parcels__expected_delivery"] for p in parcels if p["parcels__expected_delivery"]), default=None)
+    return {
+        "number": order.number,
+        "first_name": (order.ship_name or "").split(" ")[0],
+        "shop": order.channel.name,
+        "link": link,
+        "expected": expected.isoformat() if expected else "",
+        "parcels": [
+            {"tracking_number": p["parcels__tracking_number"], "carrier": p["parcels__service__carrier__name"]}
+            for p in parcels
+        ],
+        "items": [{"name": ln.name or ln.sku, "quantity": ln.quantity} for ln in order.lines.all()],
+        "language": language,
+    }
+
+
+def render_notification(kind: str, language: str, context: dict, channel: str = NotificationChannel.EMAIL):
+    """(subject, text, html) of a notice; one template per kind holds both languages."""
+    template = f"orders/email/{kind}.html"
+    ctx = {**context, "zh": language == "zh-hans", "language": language, "kind": kind}
+    with translation.override(language):
+        subject = " ".join(render_to_string(template, {**ctx, "layout": "orders/email/_subject.txt"}).split())
+        text = render_to_string(template, {**ctx, "layout": "orders/email/_layout.txt"}).strip() + "\n"
+        html = render_to_string(template, {**ctx, "layout": "orders/email/_layout.html"})
+    text = "\n".join(line.rstrip() for line in text.splitlines())
+    while "\n\n\n" in text:
+        text = text.replace("\n\n\n", "\n\n")
+    if channel == NotificationChannel.SMS:
+        sms = f"{subject} {context.get('cta_url') or context.get('link', '')}".strip()
+        return subject, sms, ""
+    return subject[:200], text, html
+
+
+def _jsonable(value):
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    return value
+
+
+def notify(
+    *, order: Order, kind: str, context: dict | None = None, channel: str = NotificationChannel.EMAIL, dedupe: str = ""
+) -> Notification:
+    """Queue one notice for an order (see the module docstring). Returns the row, new or existing."""
+    if kind not in NotificationKind.values:
+        raise DomainError(f"Unknown notification kind '{kind}'.")
+    if channel not in NotificationChannel.values:
+        raise DomainError(f"Unknown notification channel '{channel}'.")
+    key = f"{order.pk}:{kind}:{channel}:{dedupe}"
+    if len(key) > 160:
+        key = key[:120] + ":" + hashlib.sha256(key.encode()).hexdigest()[:32]
+    existing = Notification.objects.filter(dedupe_key=key).first()
+    if existing is not None:
+        return existing
+    language = notification_language(order)
+    to = notification_address(order, channel)
+    ctx = {**base_context(order, language=language), **_jsonable(context or {})}
+    optional = kind in OPTIONAL_KINDS
+    if optional and to and channel == NotificationChannel.EMAIL:
+        ctx["unsubscribe_url"] = unsubscribe_url(to)
+    subject, text, html = render_notification(kind, language, ctx, channel)
+    status, error = Q_.QUEUED, ""
+    if not to:
+        status, error = Q_.SUPPRESSED, f"The order has no {NotificationChannel(channel).label.lower()} address."
+    elif optional and is_opted_out(to):
+        status, error = Q_.SUPPRESSED, "The customer opted out of optional messages."
+    try:
+        with transaction.atomic():
+            notification = Notification.objects.create(
+                order=order,
+                customer_id=order.customer_id,
+                kind=kind,
+                channel=channel,
+                language=language,
+                to=to,
+                subject=subject,
+                body_text=text,
+                body_html=html,
+                status=status,
+                last_error=error,
+                dedupe_key=key,
+                context=ctx,
+            )
+    except IntegrityError:  # queued at the same moment by someone else
+        return Notification.objects.get(dedupe_key=key)
+    if status == Q_.QUEUED:
+        _enqueue_send(notification.pk)
+    return notification
+
+
+def notification_enqueue(
+    *, order: Order, subject: str, body: str, reason: str = "", user=None, channel: str = NotificationChannel.EMAIL
+) -> Notification:
+    """Free text to the customer (staff, exception playbooks): kind ``message``, queued once per text."""
+    if not subject.strip() or not body.strip():
+        raise DomainError("A message needs a subject and a text.")
+    digest = hashlib.sha256(f"{reason}\n{subject}\n{body}".encode()).hexdigest()[:16]
+    return notify(
+        order=order,
+        kind=NotificationKind.MESSAGE,
+        channel=channel,
+        context={"subject": subject.strip(), "body": body.strip(), "reason": reason},
+        dedupe=f"{reason[:40]}:{digest}",
+    )
+
+
+def _enqueue_send(notification_id: int) -> None:
+    from celery import current_app  # the task is found by name: orders.notification_tasks
+
+    transaction.on_commit(lambda: current_app.tasks["orders.send_notification"].delay(notification_id))
+
+
+# ---- sending ------------------------------------------------------------------------------------------
+
+
+class SmsAdapter(Protocol):
+    """The SMS interface: send one text, return the provider's message id; raise TransientSendError
+    for a failure worth retrying, any other exception for a permanent one."""
+
+    def send(self, *, to: str, text: str) -> str: ...
+
+
+class LogSmsAdapter:
+    """The default: writes the SMS to the log (configure OMS_SMS_ADAPTER with a real provider)."""
+
+    def send(self, *, to: str, text: str) -> str:
+        log.info("SMS to %s: %s", to, text)
+        return f"log-{timezone.now():%Y%m%d%H%M%S%f}"
+
+
+class MemorySmsAdapter:
+    """For tests: keeps what was sent in ``MemorySmsAdapter.outbox``."""
+
+    outbox: list[dict] = []
+
+    def send(self, *, to: str, text: str) -> str:
+        MemorySmsAdapter.outbox.append({"to": to, "text": text})
+        return f"mem-{len(MemorySmsAdapter.outbox)}"
+
+
+def sms_adapter() -> SmsAdapter:
+    return import_string(getattr(settings, "OMS_SMS_ADAPTER", "orders.notifications.LogSmsAdapter"))()
+
+
+def is_transient(exc: BaseException) -> bool:
+    if isinstance(exc, TransientSendError):
+        return True
+    if isinstance(exc, smtplib.SMTPServerDisconnected | smtplib.SMTPConnectError | ConnectionError | TimeoutError):
+        return True
+    if isinstance(exc, socket.gaierror):
+        return True
+    if isinstance(exc, smtplib.SMTPResponseException) and 400 <= exc.smtp_code < 500:
+        return True
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        codes = [code for code, _msg in exc.recipients.values()]
+        return bool(codes) and all(400 <= code < 500 for code in codes)
+    return False
+
+
+def _deliver(notification: Notification) -> None:
+    if notification.channel == NotificationChannel.SMS:
+        sms_adapter().send(to=notification.to, text=notification.body_text)
+        return
+    headers = {}
+    unsubscribe = notification.context.get("unsubscribe_url")
+    if unsubscribe:
+        headers["List-Unsubscribe"] = f"<{unsubscribe}>"
+    message = EmailMultiAlternatives(
+        subject=notification.subject,
+        body=notification.body_text,
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=[notification.to],
+        headers=headers,
+        connection=get_connection(fail_silently=False),
+    )
+    if notification.body_html:
+        message.attach_alternative(notification.body_html, "text/html")
+    message.send()
+
+
+@dataclass
+class SendOutcome:
+    status: str
+    sent_now: bool
+
+
+def notification_send(notification_id: int) -> SendOutcome:
+    """Send one queued or failed notice; a second delivery of the same task sends nothing.
+
+    Raises TransientSendError after recording a transient failure (the caller retries)."""
+    now = timezone.now()
+    claimed = Notification.objects.filter(pk=notification_id, status__in=[Q_.QUEUED, Q_.FAILED], retryable=True).update(
+        status=Q_.SENDING, attempts=F("attempts") + 1, last_attempt_at=now
+    )
+    notification = Notification.objects.get(pk=notification_id)
+    if not claimed:
+        return SendOutcome(status=notification.status, sent_now=False)
+    try:
+        _deliver(notification)
+    except Exception as exc:
+        transient = is_transient(exc)
+        error = f"{type(exc).__name__}: {exc}"[:500]
+        Notification.objects.filter(pk=notification_id).update(
+            status=Q_.FAILED, last_error=error, retryable=transient and notification.attempts < MAX_ATTEMPTS
+        )
+        log.warning(
+            "notification %s failed (%s): %s", notification_id, "transient" if transient else "permanent", error
+        )
+        if transient:
+            raise TransientSendError(error) from exc
+        return SendOutcome(status=Q_.FAILED, sent_now=False)
+    Notification.objects.filter(pk=notification_id).update(status=Q_.SENT, sent_at=timezone.now(), last_error="")
+    return SendOutcome(status=Q_.SENT, sent_now=True)
+
+
+def retry_delay(attempts: int) -> timedelta:
+    """Backoff before the next try: 1, 2, 4, 8, 16 minutes ... at most an hour."""
+    return timedelta(minutes=min(60, 2 ** max(attempts - 1, 0)))
+
+
+def notifications_retry_due(*, now=None, limit: int = 500) -> list[int]:
+    """Re-queue failed notices whose backoff has passed, and rows stuck in 'sending'. Returns their ids."""
+    now = now or timezone.now()
+    Notification.objects.filter(status=Q_.SENDING, last_attempt_at__lt=now - STUCK_SENDING).update(
+        status=Q_.FAILED, last_error="Interrupted while sending; will retry."
+    )
+    due = []
+    candidates = Notification.objects.filter(status=Q_.FAILED, retryable=True, attempts__lt=MAX_ATTEMPTS).order_by(
+        "last_attempt_at", "id"
+    )[:limit]
+    for n in candidates:
+        if n.last_attempt_at is None or n.last_attempt_at + retry_delay(n.attempts) <= now:
+            due.append(n.pk)
+            _enqueue_send(n.pk)
+    return due
+
+
+@transaction.atomic
+def notification_resend(*, notification: Notification, user=None) -> Notification:
+    """A person asks to send a failed notice again (also after a permanent error, e.g. a fixed address)."""
+    notification = Notification.objects.select_for_update().get(pk=notification.pk)
+    if notification.status != Q_.FAILED:
+        raise DomainError(f"Only a failed message can be sent again; this one is {notification.get_status_display()}.")
+    if notification.order_id:
+        notification.to = notification_address(notification.order, notification.channel) or notification.to
+    notification.retryable = True
+    notification.status = Q_.QUEUED
+    notification.save(update_fields=["to", "retryable", "status"])
+    _enqueue_send(notification.pk)
+    return notification
+
+
+# ---- when notices are sent: the one place -------------------------------------------------------------
+
+
+def triggered_notices(kind: str, data: dict) -> list[tuple[str, str, dict]]:
+    """The notices an order event asks for: [(notification kind, dedupe, extra context)]."""
+    if kind == EventKind.STATUS:
+        if data.get("to") == OrderStatus.CONFIRMED:
+            return [(NotificationKind.CONFIRMED, "", {"show_items": True})]
+        if data.get("to") == OrderStatus.DELIVERED:
+            return [(NotificationKind.DELIVERED, "", {})]
+        return []
+    if kind == EventKind.SHIPPED and data.get("tracking_number"):
+        tn = data["tracking_number"]
+        return [(NotificationKind.SHIPPED, tn, {"tracking_number": tn})]
+    if kind == EventKind.TRACKING:
+        tn = data.get("tracking_number", "")
+        status = data.get("status")
+        if status and not data.get("applied", True):
+            return []  # a late or out-of-order scan moved nothing
+        if status == "out_for_delivery":
+            return [(NotificationKind.OUT_FOR_DELIVERY, tn, {"tracking_number": tn})]
+        if status in PROBLEM_STATUSES:
+            return [(NotificationKind.EXCEPTION, f"{tn}:{status}", {"tracking_number": tn, "problem": status})]
+        new, previous = data.get("expected_delivery"), data.get("previous")
+        if new and previous and new > previous and data.get("basis") not in ("delivered", "out_for_delivery"):
+            return [
+                (
+                    NotificationKind.DELAYED,
+                    f"{tn}:{new}",
+                    {"tracking_number": tn, "expected": new, "previous": previous},
+                )
+            ]
+        return []
+    if kind == EventKind.RETURN and data.get("return") and data.get("step"):
+        return [
+            (
+                NotificationKind.RETURN,
+                f"{data['return']}:{data['step']}",
+                {
+                    "return_number": data["return"],
+                    "step": data["step"],
+                    "exchange_order": data.get("exchange_order", ""),
+                    "refund_amount": data.get("refund_amount", ""),
+                },
+            )
+        ]
+    return []
+
+
+# Kinds of order events that may trigger a notice: everything else is ignored without a query.
+TRIGGERS = frozenset({EventKind.STATUS, EventKind.SHIPPED, EventKind.TRACKING, EventKind.RETURN})
+# At most one "delayed" notice per order within this time, whatever the carrier's estimates do.
+DELAYED_QUIET = timedelta(hours=48)
+
+
+def on_order_event(sender, *, order_id: int, event_id: int, kind: str, data: dict, **kwargs) -> None:
+    if kind not in TRIGGERS:
+        return
+    notices = triggered_notices(kind, data)
+    if not notices:
+        return
+    order = Order.objects.select_related("customer", "channel").filter(pk=order_id).first()
+    if order is None:
+        return
+    for notice_kind, dedupe, extra in notices:
+        if (
+            notice_kind == NotificationKind.DELAYED
+            and order.notifications.filter(
+                kind=NotificationKind.DELAYED, created_at__gte=timezone.now() - DELAYED_QUIET
+            ).exists()
+        ):
+            continue
+        if notice_kind == NotificationKind.DELIVERED and order.status != OrderStatus.DELIVERED:
+            continue
+        try:
+            notify(order=order, kind=notice_kind, context=extra, dedupe=dedupe)
+        except Exception:  # a notice must never break the work that triggered it
+            log.exception("could not queue %s notice for order %s (event %s)", notice_kind, order_id, event_id)
+
+
+def connect() -> None:
+    order_event_recorded.connect(on_order_event, dispatch_uid="orders.notifications.on_order_event")

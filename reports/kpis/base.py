@@ -1,0 +1,431 @@
+"""The shapes every KPI shares: filters, the result, the base class and query helpers.
+
+A KPI reads through the reports alias (``reports_db()``), computes with SQL aggregates and
+returns a small ``KpiResult``: the headline value, a few secondary facts, tables (each row may
+link to the list page of the orders, shipments or parcels behind it) and a series for a chart.
+
+Periods are local calendar days (settings.TIME_ZONE), both ends included: ``date_from`` 00:00
+to ``date_to`` 24:00 local time. Most KPIs are *cohorts*: they look at the orders received
+(``Order.created_at``) in the period and follow them, so the list behind a figure is always
+"the orders received between these days", the same set the orders list shows with
+``created_after``/``created_before``.
+"""
+
+from __future__ import annotations
+
+import functools
+import statistics
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime, time, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+from urllib.parse import quote_plus
+
+from django import forms
+from django.db import connections
+from django.db.models import Aggregate, Exists, FloatField, Func, OuterRef
+from django.urls import reverse
+from django.utils import timezone
+
+from fulfillment.models import Shipment
+from inventory.models import Location
+from logistics.models import Carrier, Parcel
+from oms.db_router import reports_db
+from orders.models import Channel, Order
+from orders.status import OrderStatus
+
+DEFAULT_DAYS = 30
+# Relative periods a saved report can keep: resolved against "today" when it runs.
+PERIODS = {
+    "": "Custom dates",
+    "today": "Today",
+    "yesterday": "Yesterday",
+    "last_7_days": "Last 7 days",
+    "last_30_days": "Last 30 days",
+    "last_90_days": "Last 90 days",
+    "this_month": "This month",
+    "last_month": "Last month",
+}
+
+NOT_CANCELLED = [s.value for s in OrderStatus if s != OrderStatus.CANCELLED]
+
+
+def resolve_period(period: str, today: date) -> tuple[date, date] | None:
+    if period == "today":
+        return today, today
+    if period == "yesterday":
+        return today - timedelta(days=1), today - timedelta(days=1)
+    if period in ("last_7_days", "last_30_days", "last_90_days"):
+        days = int(period.split("_")[1])
+        return today - timedelta(days=days - 1), today
+    if period == "this_month":
+        return today.replace(day=1), today
+    if period == "last_month":
+        last = today.replace(day=1) - timedelta(days=1)
+        return last.replace(day=1), last
+    return None
+
+
+class FilterForm(forms.Form):
+    period = forms.ChoiceField(choices=list(PERIODS.items()), required=False, label="Period")
+    date_from = forms.DateField(required=False, label="From", widget=forms.DateInput(attrs={"type": "date"}))
+    date_to = forms.DateField(required=False, label="To", widget=forms.DateInput(attrs={"type": "date"}))
+    channel = forms.ModelChoiceField(queryset=Channel.objects.all(), required=False)
+    location = forms.ModelChoiceField(queryset=Location.objects.all(), required=False)
+    carrier = forms.ModelChoiceField(queryset=Carrier.objects.all(), required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        db = reports_db()
+        self.fields["channel"].queryset = Channel.objects.using(db).all()
+        self.fields["location"].queryset = Location.objects.using(db).all()
+        self.fields["carrier"].queryset = Carrier.objects.using(db).all()
+
+
+@dataclass(frozen=True)
+class Filters:
+    """What a report looks at. Dates are local days, both included."""
+
+    date_from: date
+    date_to: date
+    channel: int | None = None
+    location: int | None = None
+    carrier: int | None = None
+    period: str = ""
+
+    # ---- building ------------------------------------------------------------------------
+
+    @classmethod
+    def default(cls, today: date | None = None) -> Filters:
+        today = today or timezone.localdate()
+        return cls(date_from=today - timedelta(days=DEFAULT_DAYS - 1), date_to=today)
+
+    @classmethod
+    def from_data(cls, data, today: date | None = None) -> tuple[Filters, FilterForm]:
+        """Filters from a query string or a saved JSON dict; bad input falls back to defaults
+        (the form carries the errors), never an exception."""
+        today = today or timezone.localdate()
+        base = cls.default(today)
+        if not data:
+            return base, FilterForm(initial={"date_from": base.date_from, "date_to": base.date_to})
+        form = FilterForm(data)
+        if not form.is_valid():
+            return base, form
+        c = form.cleaned_data
+        period = c.get("period") or ""
+        resolved = resolve_period(period, today)
+        if resolved:
+            date_from, date_to = resolved
+        else:
+            date_from = c.get("date_from") or base.date_from
+            date_to = c.get("date_to") or (max(date_from, base.date_to) if c.get("date_from") else base.date_to)
+        if date_to < date_from:
+            date_from, date_to = date_to, date_from
+        return (
+            cls(
+                date_from=date_from,
+                date_to=date_to,
+                channel=c["channel"].pk if c.get("channel") else None,
+                location=c["location"].pk if c.get("location") else None,
+                carrier=c["carrier"].pk if c.get("carrier") else None,
+                period=period if resolved else "",
+            ),
+            form,
+        )
+
+    def with_dates(self, date_from: date, date_to: date) -> Filters:
+        return replace(self, date_from=date_from, date_to=date_to, period="")
+
+    # ---- using ---------------------------------------------------------------------------
+
+    @property
+    def start(self) -> datetime:
+        return timezone.make_aware(datetime.combine(self.date_from, time.min))
+
+    @property
+    def end(self) -> datetime:
+        """Exclusive end: the first moment after ``date_to``."""
+        return timezone.make_aware(datetime.combine(self.date_to + timedelta(days=1), time.min))
+
+    @property
+    def days(self) -> list[date]:
+        return [self.date_from + timedelta(days=i) for i in range((self.date_to - self.date_from).days + 1)]
+
+    def query(self) -> dict:
+        """The report page's own query string."""
+        q = {"date_from": self.date_from.isoformat(), "date_to": self.date_to.isoformat()}
+        if self.period:
+            q = {"period": self.period}
+        for key in ("channel", "location", "carrier"):
+            if getattr(self, key):
+                q[key] = getattr(self, key)
+        return q
+
+    def to_json(self) -> dict:
+        data = self.query()
+        if self.period:
+            data.update(date_from=self.date_from.isoformat(), date_to=self.date_to.isoformat())
+        return data
+
+    def describe(self) -> str:
+        parts = [f"{self.date_from:%Y-%m-%d} – {self.date_to:%Y-%m-%d}"]
+        if self.period:
+            parts[0] = f"{PERIODS[self.period]} ({parts[0]})"
+        db = reports_db()
+        if self.channel:
+            parts.append("channel " + str(Channel.objects.using(db).filter(pk=self.channel).first() or self.channel))
+        if self.location:
+            loc = Location.objects.using(db).filter(pk=self.location).first()
+            parts.append("location " + (loc.code if loc else str(self.location)))
+        if self.carrier:
+            parts.append("carrier " + str(Carrier.objects.using(db).filter(pk=self.carrier).first() or self.carrier))
+        return ", ".join(parts)
+
+
+# ---- results ---------------------------------------------------------------------------------
+
+
+@dataclass
+class Column:
+    key: str
+    label: str
+    num: bool = False
+
+
+@dataclass
+class Table:
+    title: str
+    columns: list[Column]
+    rows: list[dict]  # values by column key; "_url" optional: the list behind the row
+
+    def as_lists(self) -> tuple[list[str], list[list]]:
+        return [c.label for c in self.columns], [[row.get(c.key) for c in self.columns] for row in self.rows]
+
+    def cells(self) -> list[tuple[list[tuple[object, bool]], str]]:
+        """Rows ready for a template: ([(value, is_number), ...], url)."""
+        cols = [(c.key, c.num) for c in self.columns]
+        return [([(row.get(k), num) for k, num in cols], row.get("_url", "")) for row in self.rows]
+
+
+@dataclass
+class Fact:
+    label: str
+    value: object
+    url: str = ""
+
+
+@dataclass
+class KpiResult:
+    value: object = None  # the headline figure (None: nothing to show)
+    display: str = "–"  # the headline figure as shown
+    facts: list[Fact] = field(default_factory=list)
+    tables: list[Table] = field(default_factory=list)
+    series: list[tuple[str, float]] = field(default_factory=list)
+    chart: str = "bar"  # bar | line
+    chart_title: str = ""
+    note: str = ""
+    available: bool = True
+
+
+NO_DATA_SOURCE = "no data source yet"
+
+
+class Kpi:
+    """One figure in the catalogue. Subclasses set the attributes and implement compute()."""
+
+    slug = ""
+    title = ""
+    group = ""
+    unit = ""
+    formula = ""  # plain words
+    numerator = ""
+    denominator = ""
+    timestamps = ""
+    statuses = ""
+    waiting_for = ""  # set when the data behind the KPI does not exist yet
+    filters_used = ("dates", "channel", "location", "carrier")
+
+    @property
+    def status(self) -> str:
+        return f"waiting for data: {self.waiting_for}" if self.waiting_for else "live"
+
+    @property
+    def definition(self) -> list[tuple[str, str]]:
+        rows = [
+            ("Numerator", self.numerator),
+            ("Denominator", self.denominator),
+            ("Timestamps", self.timestamps),
+            ("Statuses", self.statuses),
+        ]
+        return [(k, v) for k, v in rows if v]
+
+    def compute(self, filters: Filters) -> KpiResult:
+        if self.waiting_for:
+            return KpiResult(available=False, note=f"{NO_DATA_SOURCE}: {self.waiting_for}")
+        raise NotImplementedError
+
+    def drilldown(self, filters: Filters) -> str:
+        return orders_url(filters)
+
+    @property
+    def db(self) -> str:
+        return reports_db()
+
+
+# ---- query helpers ---------------------------------------------------------------------------
+
+
+def is_postgres(db: str) -> bool:
+    return connections[db].vendor == "postgresql"
+
+
+class PercentileCont(Aggregate):
+    """PostgreSQL's ordered-set aggregate: percentile_cont(p) WITHIN GROUP (ORDER BY expr)."""
+
+    function = "percentile_cont"
+    template = "%(function)s(%(fraction)s) WITHIN GROUP (ORDER BY %(expressions)s)"
+    output_field = FloatField()
+
+    def __init__(self, expression, fraction: float, **extra):
+        super().__init__(expression, fraction=float(fraction), **extra)
+
+
+class EpochSeconds(Func):
+    """Seconds in an interval (PostgreSQL)."""
+
+    template = "EXTRACT(EPOCH FROM %(expressions)s)"
+    output_field = FloatField()
+
+
+def percentile(values: list[float], fraction: float) -> float | None:
+    """percentile_cont in Python (linear interpolation), for SQLite and for tests."""
+    if not values:
+        return None
+    data = sorted(values)
+    if len(data) == 1:
+        return float(data[0])
+    pos = (len(data) - 1) * fraction
+    low = int(pos)
+    high = min(low + 1, len(data) - 1)
+    return float(data[low] + (data[high] - data[low]) * (pos - low))
+
+
+def median(values: list[float]) -> float | None:
+    return float(statistics.median(values)) if values else None
+
+
+def order_scope(qs, filters: Filters, prefix: str = ""):
+    """Restrict a queryset whose rows belong to an order (``prefix`` leads to the order) to the
+    filters' channel, location (a shipment of the order ships from it) and carrier (a parcel
+    of the order goes with it). Location and carrier are EXISTS subqueries: no duplicates."""
+    p = prefix
+    if filters.channel:
+        qs = qs.filter(**{f"{p}channel_id": filters.channel})
+    order_ref = OuterRef(f"{p}pk" if p else "pk")
+    if filters.location:
+        qs = qs.filter(Exists(Shipment.objects.filter(order_id=order_ref, location_id=filters.location)))
+    if filters.carrier:
+        qs = qs.filter(Exists(Parcel.objects.filter(shipment__order_id=order_ref, service__carrier_id=filters.carrier)))
+    return qs
+
+
+def cohort_orders(filters: Filters, db: str, *, include_cancelled: bool = False):
+    """Orders received in the period (``created_at``), cancelled ones left out."""
+    qs = Order.objects.using(db).filter(created_at__gte=filters.start, created_at__lt=filters.end)
+    if not include_cancelled:
+        qs = qs.exclude(status=OrderStatus.CANCELLED)
+    return order_scope(qs, filters)
+
+
+# ---- drill-down URLs -------------------------------------------------------------------------
+
+
+@functools.lru_cache(maxsize=32)
+def _path(name: str) -> str:
+    return reverse(name)
+
+
+def _url(name: str, params: list[tuple[str, object]]) -> str:
+    return _path(name) + "?" + "&".join(f"{k}={quote_plus(str(v))}" for k, v in params if v not in (None, ""))
+
+
+def fetch(qs, db: str) -> list[tuple]:
+    """The rows of a values_list() queryset as plain tuples. On PostgreSQL the compiled SQL runs
+    on a cursor directly: psycopg already returns dates and numbers, and Django's per-row
+    converters cost more than the query on large groupings. SQLite goes through the ORM (its
+    dates come back as text)."""
+    if not is_postgres(db):
+        return list(qs)
+    sql, params = qs.query.sql_with_params()
+    with connections[db].cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
+def orders_url(filters: Filters, *, statuses=NOT_CANCELLED, date_from=None, date_to=None, **extra) -> str:
+    """The orders list (orders:order_list) showing the orders behind a figure."""
+    params = [
+        ("created_after", (date_from or filters.date_from).isoformat()),
+        ("created_before", (date_to or filters.date_to).isoformat()),
+        ("channel", filters.channel),
+        ("location", filters.location),
+        ("carrier", filters.carrier),
+    ]
+    params += [("status", s) for s in statuses or []]
+    params += list(extra.items())
+    return _url("orders:order_list", params)
+
+
+def shipments_url(filters: Filters, *, statuses=(), **extra) -> str:
+    """The shipments list for shipments of the orders received in the period."""
+    params = [
+        ("received_after", filters.date_from.isoformat()),
+        ("received_before", filters.date_to.isoformat()),
+        ("channel", filters.channel),
+        ("location", filters.location),
+        ("carrier", filters.carrier),
+    ]
+    params += [("status", s) for s in statuses]
+    params += list(extra.items())
+    return _url("fulfillment:shipment_list", params)
+
+
+def parcels_url(filters: Filters, **extra) -> str:
+    """The parcels list for parcels of the orders received in the period."""
+    params = [
+        ("received_after", filters.date_from.isoformat()),
+        ("received_before", filters.date_to.isoformat()),
+        ("channel", filters.channel),
+        ("location", filters.location),
+        ("service__carrier", filters.carrier),
+    ]
+    params += list(extra.items())
+    return _url("logistics:parcel_list", params)
+
+
+# ---- formatting ------------------------------------------------------------------------------
+
+
+def money(value) -> Decimal:
+    if isinstance(value, float):  # SQLite sums money as floating point
+        value = repr(round(value, 6))
+    return Decimal(value or 0).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+
+
+def pct(numerator: int, denominator: int) -> float | None:
+    return round(100.0 * numerator / denominator, 1) if denominator else None
+
+
+def fmt_pct(value: float | None) -> str:
+    return "–" if value is None else f"{value:.1f} %"
+
+
+def fmt_num(value, digits: int = 1) -> str:
+    if value is None:
+        return "–"
+    if isinstance(value, int):
+        return f"{value:,}"
+    return f"{value:,.{digits}f}"
+
+
+def hours(seconds: float | None) -> float | None:
+    return None if seconds is None else round(seconds / 3600.0, 1)

@@ -1,0 +1,234 @@
+"""Orders and revenue: by day, channel, region (province) and product."""
+
+from django.db.models import Count, DecimalField, ExpressionWrapper, F, Sum
+from django.db.models.functions import TruncDate
+
+from orders.models import OrderLine
+
+from .base import Column, Fact, Kpi, KpiResult, Table, cohort_orders, fmt_num, money, order_scope, orders_url
+
+COMMON = dict(
+    numerator="",
+    denominator="",
+    timestamps="Order.created_at (when the OMS received the order), local calendar days of TIME_ZONE.",
+    statuses="Every status except cancelled.",
+)
+
+
+class _OrdersKpi(Kpi):
+    group = "Orders and revenue"
+    unit = "orders"
+    numerator = "Number of orders; revenue is the sum of Order.total (order currency, not converted)."
+    timestamps = COMMON["timestamps"]
+    statuses = COMMON["statuses"]
+
+    def _totals(self, f):
+        return cohort_orders(f, self.db).aggregate(n=Count("id"), revenue=Sum("total"))
+
+    def _facts(self, f, totals) -> list[Fact]:
+        return [
+            Fact("Orders", fmt_num(totals["n"] or 0), orders_url(f)),
+            Fact("Revenue", fmt_num(money(totals["revenue"]), 2), orders_url(f)),
+            Fact(
+                "Average order value",
+                fmt_num(money(totals["revenue"]) / totals["n"], 2) if totals["n"] else "–",
+            ),
+        ]
+
+
+class OrdersByDay(_OrdersKpi):
+    slug = "orders-by-day"
+    title = "Orders and revenue by day"
+    formula = "Orders received each day in the period and the sum of their totals; cancelled orders left out."
+
+    def compute(self, f):
+        rows = dict(
+            (r["day"], r)
+            for r in cohort_orders(f, self.db)
+            .annotate(day=TruncDate("created_at"))
+            .values("day")
+            .annotate(n=Count("id"), revenue=Sum("total"))
+            .order_by()
+        )
+        table_rows, series, total_n, total_rev = [], [], 0, 0
+        for day in f.days:  # every day, also the quiet ones
+            r = rows.get(day, {"n": 0, "revenue": 0})
+            total_n += r["n"]
+            total_rev += money(r["revenue"])
+            table_rows.append(
+                {
+                    "day": day.isoformat(),
+                    "orders": r["n"],
+                    "revenue": money(r["revenue"]),
+                    "_url": orders_url(f, date_from=day, date_to=day),
+                }
+            )
+            series.append((day.strftime("%m-%d"), r["n"]))
+        totals = {"n": total_n, "revenue": total_rev}
+        return KpiResult(
+            value=total_n,
+            display=fmt_num(total_n),
+            facts=self._facts(f, totals),
+            tables=[
+                Table(
+                    "By day",
+                    [Column("day", "Day"), Column("orders", "Orders", True), Column("revenue", "Revenue", True)],
+                    table_rows,
+                )
+            ],
+            series=series,
+            chart_title="Orders per day",
+        )
+
+
+class OrdersByChannel(_OrdersKpi):
+    slug = "orders-by-channel"
+    title = "Orders and revenue by channel"
+    formula = "Orders received in the period and their revenue, per sales channel; cancelled orders left out."
+
+    def compute(self, f):
+        rows = list(
+            cohort_orders(f, self.db)
+            .values("channel_id", "channel__name")
+            .annotate(n=Count("id"), revenue=Sum("total"))
+            .order_by("-n", "channel__name")
+        )
+        totals = {"n": sum(r["n"] for r in rows), "revenue": sum(money(r["revenue"]) for r in rows)}
+        table_rows = [
+            {
+                "channel": r["channel__name"],
+                "orders": r["n"],
+                "revenue": money(r["revenue"]),
+                "_url": orders_url(f, channel=r["channel_id"]) if not f.channel else orders_url(f),
+            }
+            for r in rows
+        ]
+        return KpiResult(
+            value=totals["n"],
+            display=fmt_num(totals["n"]),
+            facts=self._facts(f, totals),
+            tables=[
+                Table(
+                    "By channel",
+                    [
+                        Column("channel", "Channel"),
+                        Column("orders", "Orders", True),
+                        Column("revenue", "Revenue", True),
+                    ],
+                    table_rows,
+                )
+            ],
+            series=[(r["channel__name"], r["n"]) for r in rows],
+            chart_title="Orders per channel",
+        )
+
+
+class OrdersByRegion(_OrdersKpi):
+    slug = "orders-by-region"
+    title = "Orders and revenue by region"
+    formula = (
+        "Orders received in the period and their revenue, per ship-to province (Order.ship_province, "
+        "as the channel sent it); cancelled orders left out."
+    )
+
+    def compute(self, f):
+        rows = list(
+            cohort_orders(f, self.db)
+            .values("ship_province")
+            .annotate(n=Count("id"), revenue=Sum("total"))
+            .order_by("-n", "ship_province")
+        )
+        totals = {"n": sum(r["n"] for r in rows), "revenue": sum(money(r["revenue"]) for r in rows)}
+        table_rows = [
+            {
+                "region": r["ship_province"] or "(none)",
+                "orders": r["n"],
+                "revenue": money(r["revenue"]),
+                "_url": orders_url(f, province=r["ship_province"]) if r["ship_province"] else "",
+            }
+            for r in rows
+        ]
+        return KpiResult(
+            value=totals["n"],
+            display=fmt_num(totals["n"]),
+            facts=self._facts(f, totals),
+            tables=[
+                Table(
+                    "By province",
+                    [
+                        Column("region", "Province"),
+                        Column("orders", "Orders", True),
+                        Column("revenue", "Revenue", True),
+                    ],
+                    table_rows,
+                )
+            ],
+            series=[(r["ship_province"] or "(none)", r["n"]) for r in rows[:20]],
+            chart_title="Orders per province (top 20)",
+        )
+
+
+class OrdersByProduct(_OrdersKpi):
+    slug = "orders-by-product"
+    title = "Units and revenue by product"
+    unit = "units"
+    formula = (
+        "Units ordered and line revenue (quantity × unit price) per SKU, over the lines of orders "
+        "received in the period; cancelled orders left out."
+    )
+    numerator = "Sum of OrderLine.quantity; revenue = Σ quantity × OrderLine.unit_price; orders = distinct orders."
+
+    def compute(self, f):
+        lines = order_scope(
+            OrderLine.objects.using(self.db)
+            .filter(order__created_at__gte=f.start, order__created_at__lt=f.end)
+            .exclude(order__status="cancelled"),
+            f,
+            prefix="order__",
+        )
+        line_revenue = ExpressionWrapper(
+            F("quantity") * F("unit_price"), output_field=DecimalField(max_digits=14, decimal_places=2)
+        )
+        rows = list(
+            lines.values("sku")
+            .annotate(units=Sum("quantity"), orders=Count("order_id", distinct=True), revenue=Sum(line_revenue))
+            .order_by("-units", "sku")
+        )
+        units = sum(r["units"] for r in rows)
+        revenue = sum(money(r["revenue"]) for r in rows)
+        table_rows = [
+            {
+                "sku": r["sku"],
+                "units": r["units"],
+                "orders": r["orders"],
+                "revenue": money(r["revenue"]),
+                "_url": orders_url(f, sku=r["sku"]),
+            }
+            for r in rows
+        ]
+        return KpiResult(
+            value=units,
+            display=fmt_num(units),
+            facts=[
+                Fact("Units", fmt_num(units), orders_url(f)),
+                Fact("Line revenue", fmt_num(revenue, 2), orders_url(f)),
+                Fact("SKUs", fmt_num(len(rows))),
+            ],
+            tables=[
+                Table(
+                    "By SKU",
+                    [
+                        Column("sku", "SKU"),
+                        Column("units", "Units", True),
+                        Column("orders", "Orders", True),
+                        Column("revenue", "Revenue", True),
+                    ],
+                    table_rows,
+                )
+            ],
+            series=[(r["sku"], r["units"]) for r in rows[:20]],
+            chart_title="Units per SKU (top 20)",
+        )
+
+
+KPIS = [OrdersByDay(), OrdersByChannel(), OrdersByRegion(), OrdersByProduct()]

@@ -1,0 +1,98 @@
+"""Writes to the reports app's own tables, and sending scheduled reports."""
+
+import logging
+
+from django.conf import settings
+from django.core.mail import EmailMessage
+from django.db import transaction
+from django.utils import timezone
+from django.utils.text import slugify
+
+from oms.errors import DomainError
+
+from . import exports
+from .kpis import REGISTRY, Filters
+from .models import Frequency, ReportSchedule, SavedReport, parse_recipients
+
+logger = logging.getLogger(__name__)
+
+
+def saved_report_create(*, name: str, kpis: list[str], filters: dict, owner=None) -> SavedReport:
+    name = (name or "").strip()
+    if not name:
+        raise DomainError("A saved report needs a name.")
+    unknown = [k for k in kpis if k not in REGISTRY]
+    if unknown or not kpis:
+        raise DomainError(f"Unknown KPI: {', '.join(unknown) or 'none chosen'}.")
+    return SavedReport.objects.create(name=name[:120], kpis=list(kpis), filters=filters, owner=owner)
+
+
+def schedule_create(
+    *, report: SavedReport, frequency: str, recipients: str, weekday: int = 0, hour: int = 7, user=None
+) -> ReportSchedule:
+    if frequency not in Frequency.values:
+        raise DomainError("Choose daily or weekly.")
+    if not 0 <= int(hour) <= 23 or not 0 <= int(weekday) <= 6:
+        raise DomainError("The hour must be 0-23 and the weekday Monday to Sunday.")
+    try:
+        addresses = parse_recipients(recipients)
+    except Exception as exc:  # django ValidationError
+        raise DomainError(f"Not an e-mail address: {exc}") from exc
+    if not addresses:
+        raise DomainError("Add at least one recipient.")
+    return ReportSchedule.objects.create(
+        report=report,
+        frequency=frequency,
+        weekday=int(weekday),
+        hour=int(hour),
+        recipients=", ".join(addresses),
+        created_by=user,
+    )
+
+
+def run_saved_report(report: SavedReport, today=None):
+    """(kpi, result, filters) for each KPI of a saved report, the period resolved against today."""
+    filters, _form = Filters.from_data(report.filters, today=today)
+    return [(REGISTRY[slug], REGISTRY[slug].compute(filters), filters) for slug in report.kpis if slug in REGISTRY]
+
+
+def schedule_send(schedule: ReportSchedule, *, now=None) -> bool:
+    """Render the saved report to PDF and e-mail it. Returns False when it was not due
+    (or another worker sent it meanwhile): sending twice on the same day is a no-op."""
+    now_local = timezone.localtime(now)
+    with transaction.atomic():
+        schedule = ReportSchedule.objects.select_for_update().select_related("report").get(pk=schedule.pk)
+        if not schedule.is_due(now_local):
+            return False
+        report = schedule.report
+        items = run_saved_report(report, today=now_local.date())
+        title = f"{report.name} — {now_local:%Y-%m-%d}"
+        pdf = exports.to_pdf(items, title=title)
+        lines = [f"{report.name}: {items[0][2].describe() if items else ''}", ""]
+        for kpi, result, _f in items:
+            lines.append(f"- {kpi.title}: {result.display if result.available else result.note}")
+        lines += ["", "The full report is attached as a PDF."]
+        message = EmailMessage(
+            subject=f"[OMS] {title}",
+            body="\n".join(lines),
+            from_email=settings.DEFAULT_FROM_EMAIL,
+            to=schedule.recipient_list,
+        )
+        message.attach(f"{slugify(report.name) or 'report'}-{now_local:%Y%m%d}.pdf", pdf, "application/pdf")
+        message.send()
+        schedule.last_sent_on = now_local.date()
+        schedule.save(update_fields=["last_sent_on"])
+    return True
+
+
+def send_due_schedules(*, now=None) -> int:
+    now_local = timezone.localtime(now)
+    sent = 0
+    for schedule in ReportSchedule.objects.filter(active=True).select_related("report"):
+        if not schedule.is_due(now_local):
+            continue
+        try:
+            sent += schedule_send(schedule, now=now)
+        except Exception:  # one broken report must not stop the others; logged for the admin
+            logger.exception("Scheduled report %s could not be sent", schedule.pk)
+    return sent

@@ -1,0 +1,184 @@
+"""Kdniao push signature (DataSign), push and instant-query parsing. Pure: no database.
+
+Fixtures in tests/fixtures/kdniao are RequestData JSON as Kdniao documents it (see that folder's README and
+logistics/providers/kdniao.py for the sources); tests build the form body around them."""
+
+import base64
+import hashlib
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+from urllib.parse import quote, urlencode
+
+import pytest
+
+from logistics.providers.base import PayloadInvalid, SignatureInvalid
+from logistics.providers.kdniao import (
+    build_push_body,
+    data_sign,
+    map_state,
+    parse_event,
+    push_response,
+    query_form,
+    verify_signature,
+)
+from logistics.status import TrackingStatus as T
+
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "kdniao"
+APP_KEY = "56da2cf8-c8a2-44b2-b6fa-476cd7d1ba17"
+
+
+def request_data(name: str) -> str:
+    return (FIXTURES / name).read_text(encoding="utf-8")
+
+
+def utc(*args) -> datetime:
+    return datetime(*args, tzinfo=UTC)
+
+
+def test_data_sign_is_base64_of_the_md5_hex():
+    text = '{"LogisticCode":"1"}'
+    expected = base64.b64encode(hashlib.md5((text + APP_KEY).encode()).hexdigest().encode()).decode()
+    assert data_sign(text, APP_KEY) == expected
+
+
+def test_signature_valid_and_double_encoded():
+    data = request_data("push_in_transit.json")
+    verify_signature(build_push_body(data, APP_KEY), {}, APP_KEY)
+    twice = urlencode({"RequestData": data, "DataSign": quote(data_sign(data, APP_KEY), safe=""), "RequestType": "101"})
+    verify_signature(twice.encode(), {}, APP_KEY)
+
+
+@pytest.mark.parametrize(
+    ("make_body", "secret", "match"),
+    [
+        (lambda d: build_push_body(d, "another-key"), APP_KEY, "does not match"),
+        (lambda d: urlencode({"RequestData": d}).encode(), APP_KEY, "DataSign field is missing"),
+        (lambda d: urlencode({"DataSign": "eA=="}).encode(), APP_KEY, "RequestData field is missing"),
+        (lambda d: build_push_body(d, APP_KEY), "", "no Kdniao AppKey"),
+    ],
+    ids=["wrong-key", "no-sign", "no-data", "no-secret"],
+)
+def test_signature_invalid(make_body, secret, match):
+    with pytest.raises(SignatureInvalid, match=match):
+        verify_signature(make_body(request_data("push_in_transit.json")), {}, secret)
+
+
+def test_tampered_request_data_is_invalid():
+    data = request_data("push_in_transit.json")
+    sign = data_sign(data, APP_KEY)
+    tampered = urlencode({"RequestData": data.replace('"State": "2"', '"State": "3"'), "DataSign": sign})
+    with pytest.raises(SignatureInvalid):
+        verify_signature(tampered.encode(), {}, APP_KEY)
+
+
+def test_parse_push_beijing_times_to_utc():
+    events = parse_event(build_push_body(request_data("push_in_transit.json"), APP_KEY))
+    assert [(e.status, e.occurred_at, e.location, e.carrier_status) for e in events] == [
+        (T.IN_TRANSIT, utc(2026, 11, 21, 9, 0), "上海市", "kdniao/1"),
+        (T.IN_TRANSIT, utc(2026, 11, 21, 14, 10), "上海市", "kdniao/204"),
+        (T.IN_TRANSIT, utc(2026, 11, 22, 1, 20), "杭州市", "kdniao/2"),
+    ]
+    assert events[0].description == "【上海青浦】已揽收"
+    assert {e.tracking_number for e in events} == {"YT1000000001"}
+    assert events[0].raw["shipper_code"] == "YTO"
+
+
+def test_parse_delivered_repeats_history_with_the_same_keys():
+    delivered = parse_event(build_push_body(request_data("push_delivered.json"), APP_KEY))
+    first = parse_event(build_push_body(request_data("push_in_transit.json"), APP_KEY))
+    assert [e.status for e in delivered] == [T.IN_TRANSIT] * 4 + [T.OUT_FOR_DELIVERY, T.DELIVERED]
+    assert [e.dedupe_key for e in delivered[:3]] == [e.dedupe_key for e in first]
+
+
+def test_problem_push_keeps_the_state_code():
+    last = parse_event(build_push_body(request_data("push_problem_address.json"), APP_KEY))[-1]
+    assert (last.status, last.carrier_status) == (T.EXCEPTION, "kdniao/420")
+
+
+def test_basic_push_without_action_uses_state_for_the_latest_trace():
+    events = parse_event(build_push_body(request_data("push_basic_101.json"), APP_KEY))
+    assert [(e.status, e.carrier_status) for e in events] == [
+        (T.IN_TRANSIT, "kdniao/2"),
+        (T.IN_TRANSIT, "kdniao/2"),
+        (T.IN_TRANSIT, "kdniao/2"),
+    ]
+
+
+def test_query_response_parses_like_a_push():
+    events = parse_event(request_data("query_8001_response.json"))
+    assert [e.carrier_status for e in events] == ["kdniao/1", "kdniao/204", "kdniao/2", "kdniao/201"]
+
+
+def test_record_kdniao_could_not_track_gives_no_events():
+    data = json.loads(request_data("push_in_transit.json"))
+    data["Data"][0]["Success"] = False
+    assert parse_event(build_push_body(json.dumps(data), APP_KEY)) == []
+
+
+@pytest.mark.parametrize(
+    ("code", "ours"),
+    [
+        ("0", None),
+        ("1", T.IN_TRANSIT),
+        ("10", T.INFO_RECEIVED),
+        ("201", T.IN_TRANSIT),
+        ("202", T.OUT_FOR_DELIVERY),
+        ("211", T.AVAILABLE_FOR_PICKUP),
+        ("3", T.DELIVERED),
+        ("311", T.DELIVERED),
+        ("4", T.EXCEPTION),
+        ("402", T.EXCEPTION),
+        ("405", T.FAILED_ATTEMPT),
+        ("406", T.RETURNED_TO_SENDER),
+        ("407", T.EXCEPTION),
+        ("412", T.EXCEPTION),
+        ("414", T.EXCEPTION),
+        ("416", T.FAILED_ATTEMPT),
+        ("499", T.EXCEPTION),
+        ("604", T.EXCEPTION),
+        (6, T.IN_TRANSIT),
+    ],
+)
+def test_map_state(code, ours):
+    assert map_state(code) == ours
+
+
+def test_unknown_state_is_payload_invalid():
+    data = json.loads(request_data("push_in_transit.json"))
+    data["Data"][0]["Traces"][1]["Action"] = "999"
+    with pytest.raises(PayloadInvalid, match=r"Traces\[1\].Action: unrecognised Kdniao state '999'"):
+        parse_event(build_push_body(json.dumps(data), APP_KEY))
+
+
+@pytest.mark.parametrize(
+    ("payload", "match"),
+    [
+        (b"Foo=1", "RequestData: missing"),
+        (urlencode({"RequestData": "{x"}).encode(), "RequestData: not JSON"),
+        (urlencode({"RequestData": "{}"}).encode(), "RequestData.Data: missing"),
+        (urlencode({"RequestData": '{"Data":[{"Traces":[]}]}'}).encode(), r"Data\[0\].LogisticCode: missing"),
+    ],
+)
+def test_unreadable_pushes(payload, match):
+    with pytest.raises(PayloadInvalid, match=match):
+        parse_event(payload)
+
+
+def test_push_response_shape():
+    assert push_response(e_business_id="1237100", now=utc(2026, 11, 23, 6, 40)) == {
+        "EBusinessID": "1237100",
+        "UpdateTime": "2026-11-23 14:40:00",
+        "Success": True,
+        "Reason": "",
+    }
+
+
+def test_query_form_is_signed():
+    form = query_form(
+        e_business_id="1237100", app_key=APP_KEY, shipper_code="SF", logistic_code="SF1", customer_name="8000"
+    )
+    assert form["RequestType"] == "8001"
+    assert json.loads(form["RequestData"]) == {"ShipperCode": "SF", "LogisticCode": "SF1", "CustomerName": "8000"}
+    assert form["DataSign"] == data_sign(form["RequestData"], APP_KEY)
+    assert form["DataType"] == "2"
