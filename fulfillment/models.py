@@ -61,7 +61,7 @@ class Shipment(models.Model):
 
     class Meta:
         ordering = ["-id"]
-        indexes = [models.Index(fields=["location", "status"])]
+        indexes = [models.Index(fields=["location", "status"]), models.Index(fields=["status", "created_at"])]
         permissions = [("pack_shipment", "Can pack and ship shipments")]
 
     def __str__(self) -> str:

@@ -106,7 +106,7 @@ def _product_for(code: str) -> Product | None:
 
 def _lock(shipment: Shipment) -> Shipment:
     order_lock(shipment.order_id)
-    return Shipment.objects.select_for_update().select_related("order", "location").get(pk=shipment.pk)
+    return Shipment.objects.select_for_update(of=("self",)).select_related("order", "location").get(pk=shipment.pk)
 
 
 def _record(shipment, kind, *, code="", product=None, expected="", quantity=1, user=None) -> PackMismatch:

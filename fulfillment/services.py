@@ -73,7 +73,7 @@ def _sync_order(order: Order, *, user=None) -> None:
 
 def _lock_shipment(shipment: Shipment) -> Shipment:
     order_lock(shipment.order_id)  # always order first, then shipment: one lock order everywhere
-    return Shipment.objects.select_for_update().select_related("order", "location").get(pk=shipment.pk)
+    return Shipment.objects.select_for_update(of=("self",)).select_related("order", "location").get(pk=shipment.pk)
 
 
 def _requests(shipment: Shipment) -> list[StockRequest]:

@@ -87,7 +87,8 @@ def picklist_create(request):
         else:
             messages.success(request, f"Pick list {picklist.number} with {picklist.shipments.count()} shipment(s).")
             return redirect("fulfillment:picklist_detail", pk=picklist.pk)
-    ready = selectors.ready_counts_by_location()
+    counts = selectors.ready_counts_by_location()
+    ready = [(location, counts.get(location.pk, 0)) for location in form.fields["location"].queryset]
     return render(request, "fulfillment/picklist_create.html", {"form": form, "ready": ready})
 
 

@@ -7,7 +7,7 @@ from django.db.models import Q
 from fulfillment.models import Shipment
 from inventory.models import Location
 
-from .status import ServiceKind, TrackingStatus
+from .status import STATUS_ZH, ServiceKind, TrackingStatus
 
 
 class Carrier(models.Model):
@@ -125,6 +125,10 @@ class TrackingEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.parcel_id} {self.status} @ {self.occurred_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def status_zh(self) -> str:
+        return STATUS_ZH.get(self.status, self.get_status_display())
 
 
 class RateCardRow(models.Model):

@@ -406,7 +406,7 @@ def service_override_set(*, shipment: Shipment, service: ServiceLevel, reason: s
     if not reason:
         raise DomainError("Give a reason for choosing the service by hand.")
     order_lock(shipment.order_id)
-    shipment = Shipment.objects.select_for_update().select_related("order", "location").get(pk=shipment.pk)
+    shipment = Shipment.objects.select_for_update(of=("self",)).select_related("order", "location").get(pk=shipment.pk)
     if shipment.status not in NOT_YET_SHIPPED or shipment.parcels.exists():
         raise DomainError(f"Shipment {shipment.number} has been dispatched; its service can no longer change.")
     rating = choose_service(shipment, use_override=False)

@@ -34,6 +34,19 @@ def find_order_for_customer(number: str, contact: str) -> Order | None:
     return order if any(p.endswith(digits) for p in phones) else None
 
 
+def public_name(name: str) -> str:
+    """Enough of the name to recognise one's own order: the first word, or for a name written
+    without spaces (Chinese) the family name and a star: 李强 -> 李*."""
+    name = (name or "").strip()
+    if not name:
+        return ""
+    if " " in name:
+        return name.split(" ")[0]
+    if any(ord(ch) > 0x2E80 for ch in name):
+        return name[0] + "*"
+    return name
+
+
 MILESTONES = [
     ("received", "Order received", "订单已收到"),
     ("confirmed", "Order confirmed", "订单已确认"),
@@ -106,7 +119,7 @@ def public_tracking(order: Order) -> dict:
     expected = max((p.expected_delivery for p in parcels if p.expected_delivery), default=None)
     return {
         "number": order.number,
-        "first_name": (order.ship_name or "").split(" ")[0],
+        "first_name": public_name(order.ship_name),
         "city": order.ship_city,
         "cancelled": order.status == OrderStatus.CANCELLED,
         "delivered": order.status == OrderStatus.DELIVERED,

@@ -71,7 +71,7 @@ def _address(**fields) -> dict:
 def shipment_dispatch(*, shipment: Shipment, service: ServiceLevel | None = None, user=None) -> Parcel:
     """Label a packed shipment with a carrier service and tracking number, then ship it."""
     order_lock(shipment.order_id)  # lock order, then shipment, then parcel: one order everywhere
-    shipment = Shipment.objects.select_for_update().select_related("order", "location").get(pk=shipment.pk)
+    shipment = Shipment.objects.select_for_update(of=("self",)).select_related("order", "location").get(pk=shipment.pk)
     existing = shipment.parcels.first()
     if existing is not None:
         return existing
@@ -163,7 +163,9 @@ def tracking_event_record(*, parcel: Parcel, event: NormalizedEvent, source: str
     Returns False when the same event was already stored.
     """
     order_lock(parcel.shipment.order_id)
-    parcel = Parcel.objects.select_for_update().select_related("shipment__order", "service").get(pk=parcel.pk)
+    parcel = (
+        Parcel.objects.select_for_update(of=("self",)).select_related("shipment__order", "service").get(pk=parcel.pk)
+    )
     if event.status not in TrackingStatus.values:
         raise DomainError(f"Unknown tracking status '{event.status}'.")
     try:

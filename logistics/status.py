@@ -39,3 +39,17 @@ class ServiceKind(models.TextChoices):
     ECONOMY = "economy", _("Economy")
     COLD_CHAIN = "cold_chain", _("Cold chain")
     FREIGHT = "freight", _("Freight")
+
+
+# The customer-facing Chinese words for each status (the tracking page and e-mails).
+STATUS_ZH = {
+    T.INFO_RECEIVED: "已收到物流信息",
+    T.IN_TRANSIT: "运输中",
+    T.OUT_FOR_DELIVERY: "派送中",
+    T.FAILED_ATTEMPT: "派送未成功",
+    T.AVAILABLE_FOR_PICKUP: "待取件",
+    T.DELIVERED: "已签收",
+    T.EXCEPTION: "运输异常",
+    T.RETURNED_TO_SENDER: "已退回寄件人",
+    T.LOST: "包裹丢失",
+}

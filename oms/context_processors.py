@@ -11,6 +11,7 @@ NAV = [
             ("New order", "orders:order_create", "orders.add_order"),
             ("Holds", "orders:hold_queue", "orders.view_order"),
             ("Intake monitor", "orders:inbound_list", "orders.view_inboundmessage"),
+            ("Channels", "orders:channel_list", "orders.view_channel"),
             ("Customers", "orders:customer_list", "orders.view_customer"),
             ("Returns", "orders:return_list", "orders.view_returnrequest"),
             ("Customer messages", "orders:notification_list", "orders.view_notification"),
@@ -74,9 +75,13 @@ def navigation(request):
                     url = reverse(url_name)
                 except NoReverseMatch:  # a page not wired yet is left out of the menu
                     continue
-                visible.append({"label": label, "url": url, "active": request.path.startswith(url) and url != "/"})
+                visible.append({"label": label, "url": url, "active": False})
         if visible:
             groups.append({"title": title, "items": visible})
+    # The one active entry: the longest menu URL the current path starts with.
+    matches = [item for group in groups for item in group["items"] if request.path.startswith(item["url"])]
+    if matches:
+        max(matches, key=lambda item: len(item["url"]))["active"] = True
     if user.is_staff:
         groups.append(
             {"title": "Settings", "items": [{"label": "Admin", "url": reverse("admin:index"), "active": False}]}

@@ -76,6 +76,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "inventory.change_stockrule",
         "inventory.view_replenishment",
         "orders.publish_stock",
+        "orders.change_channel",
         "fulfillment.print_picklist",
         "fulfillment.pack_shipment",
         "logistics.record_tracking",

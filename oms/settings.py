@@ -213,6 +213,19 @@ LOGGING = {
 
 # Tracking webhooks: shared secrets per provider (also settable per carrier in the back office).
 EASYPOST_WEBHOOK_SECRET = os.environ.get("EASYPOST_WEBHOOK_SECRET", "")
+AFTERSHIP_WEBHOOK_SECRET = os.environ.get("AFTERSHIP_WEBHOOK_SECRET", "")
+# Kdniao: the AppKey signs pushes (DataSign) and queries; the EBusinessID names the account.
+KDNIAO_WEBHOOK_SECRET = os.environ.get("KDNIAO_WEBHOOK_SECRET", "")
+KDNIAO_EBUSINESS_ID = os.environ.get("KDNIAO_EBUSINESS_ID", "")
+# Carrier choice: a signature (and insurance) is required above these declared values.
+SIGNATURE_VALUE_THRESHOLD = int(os.environ.get("SIGNATURE_VALUE_THRESHOLD", "2000"))
+INSURANCE_VALUE_THRESHOLD = int(os.environ.get("INSURANCE_VALUE_THRESHOLD", "1000"))
+# Font name a thermal printer uses for Chinese text in ZPL labels (^A@).
+ZPL_FONT = os.environ.get("ZPL_FONT", "E:SIMSUN.TTF")
+# Customers may start a return this many days after delivery.
+RETURN_WINDOW_DAYS = int(os.environ.get("RETURN_WINDOW_DAYS", "30"))
+# SMS adapter for customer messages: a dotted path to a class (default: write to the log).
+OMS_SMS_ADAPTER = os.environ.get("OMS_SMS_ADAPTER", "orders.notifications.LogSmsAdapter")
 # Signed tracking links stay valid this many days.
 TRACKING_LINK_MAX_AGE_DAYS = int(os.environ.get("TRACKING_LINK_MAX_AGE_DAYS", "120"))
 # Public tracking lookups allowed per client IP per minute.

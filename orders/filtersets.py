@@ -17,7 +17,9 @@ class OrderFilterSet(django_filters.FilterSet):
     status = django_filters.MultipleChoiceFilter(choices=OrderStatus.choices, widget=forms.CheckboxSelectMultiple)
     channel = django_filters.ModelChoiceFilter(queryset=Channel.objects.all())
     location = django_filters.ModelChoiceFilter(queryset=Location.objects.all(), method="by_location", label="Location")
-    on_hold = django_filters.BooleanFilter()
+    on_hold = django_filters.BooleanFilter(
+        widget=forms.Select(choices=[("", "Any"), ("true", "On hold"), ("false", "Not on hold")])
+    )
     hold_reason = django_filters.ChoiceFilter(choices=HoldReason.choices, method="by_hold_reason", label="Hold reason")
     created_after = django_filters.DateFilter(
         field_name="created_at", lookup_expr="date__gte", label="From", widget=forms.DateInput(attrs={"type": "date"})

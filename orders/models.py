@@ -173,7 +173,12 @@ class Order(models.Model):
 
     @property
     def ship_address_lines(self) -> list[str]:
-        parts = [self.ship_address1, self.ship_address2, self.ship_district, self.ship_city, self.ship_province]
+        """The address as people of the destination write it: largest unit first in East Asia."""
+        if self.ship_country in ("CN", "TW", "HK", "MO", "JP", "KR"):
+            region = " ".join(dict.fromkeys(p for p in (self.ship_province, self.ship_city, self.ship_district) if p))
+            parts = [region, self.ship_address1, self.ship_address2]
+        else:
+            parts = [self.ship_address1, self.ship_address2, self.ship_district, self.ship_city, self.ship_province]
         lines = [p for p in parts if p]
         tail = " ".join(p for p in [self.ship_postcode, self.ship_country] if p)
         if tail:

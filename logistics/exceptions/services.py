@@ -146,7 +146,11 @@ def _action(
 
 def _lock_case(case: ExceptionCase) -> ExceptionCase:
     order_lock(case.order_id)
-    return ExceptionCase.objects.select_for_update().select_related("order", "parcel__service__carrier").get(pk=case.pk)
+    return (
+        ExceptionCase.objects.select_for_update(of=("self",))
+        .select_related("order", "parcel__service__carrier")
+        .get(pk=case.pk)
+    )
 
 
 def _require_open(case: ExceptionCase) -> None:

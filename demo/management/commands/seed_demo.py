@@ -94,7 +94,7 @@ class Command(BaseCommand):
             f"tracking events: {result['tracking_events']}, stock rows off their ledger: {result['ledger_mismatches']}"
         )
         if result["ledger_mismatches"]:
-            out(self.style.ERROR("Stock does not match the ledger; run the reconcile report."))
+            out(self.style.ERROR("Stock does not match the ledger: see manage.py reconcile_stock."))
         out("")
         out(self.style.WARNING("DEMO CREDENTIALS: each password is the username. Never use them on a real system."))
         for username, role, _superuser, _first, _last in data.USERS:
