@@ -137,7 +137,7 @@ def _world(labels: int, lines: int):
     return picklist, list(Parcel.objects.filter(pk__in=[p.pk for p in parcels]).order_by("id"))
 
 
-def run(*, labels: int = 500, lines: int = 1000) -> dict:
+def measure(*, labels: int = 500, lines: int = 1000) -> dict:
     import django
 
     django.setup()
@@ -194,6 +194,28 @@ def run(*, labels: int = 500, lines: int = 1000) -> dict:
         connection.creation.destroy_test_db(old_name, verbosity=0)
 
 
+def run(report, quick: bool) -> None:
+    """bench/run.py's contract: a label batch and a pick list, each next to bare WeasyPrint."""
+    labels, lines = (50, 100) if quick else (500, 1000)
+    result = measure(labels=labels, lines=lines)
+    lab, pl = result["labels"], result["picklist"]
+    report.note(f"{lab['count']} labels ({lab['pages']} pages), pick list of {pl['lines']} lines ({pl['pages']} pages)")
+    report.figure(
+        f"{lab['count']}-label batch PDF",
+        lab["seconds"],
+        "s",
+        baseline=("bare WeasyPrint 4x6 pages", lab["bare_seconds"]),
+        ms_per_label=lab["ms_per_label"],
+    )
+    report.figure(
+        f"{pl['lines']}-line pick list PDF",
+        pl["seconds"],
+        "s",
+        baseline=("bare WeasyPrint A4 table", pl["bare_seconds"]),
+        pages=pl["pages"],
+    )
+
+
 def _pages(pdf: bytes) -> int:
     return len(PdfReader(io.BytesIO(pdf)).pages)
 
@@ -204,7 +226,7 @@ def main(argv=None) -> int:
     parser.add_argument("--lines", type=int, default=1000)
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
-    result = run(labels=args.labels, lines=args.lines)
+    result = measure(labels=args.labels, lines=args.lines)
     if args.json:
         print(json.dumps(result))
         return 0
