@@ -83,6 +83,15 @@ def _requests(shipment: Shipment) -> list[StockRequest]:
 # ---- routing ---------------------------------------------------------------------------------
 
 
+# What a location must have for each capability classification can require (orders.models.Capability).
+CAPABILITY_FIELDS = {"cold_chain": "cold_chain", "bulky": "handles_bulky"}
+
+
+def _has_capability(location: Location, capability: str) -> bool:
+    field = CAPABILITY_FIELDS.get(capability)
+    return bool(field and getattr(location, field))
+
+
 def _candidates(order: Order, lines) -> list[dict]:
     need: dict[int, int] = {}
     classes = set()
@@ -100,6 +109,9 @@ def _candidates(order: Order, lines) -> list[dict]:
         missing = sorted(c for c in classes if not location.can_handle(c))
         if missing:
             reasons.append("cannot handle " + ", ".join(missing))
+        lacking = [c for c in order.capability_list if not _has_capability(location, c)]
+        if lacking:
+            reasons.append("lacks " + ", ".join(lacking) + " (required by classification)")
         short = [sku_of[p] for p, q in need.items() if available.get(location.pk, {}).get(p, 0) < q]
         if short:
             reasons.append("short of " + ", ".join(sorted(short)))

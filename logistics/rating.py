@@ -25,6 +25,9 @@ How a shipment is rated (`choose_service`):
    excluded ("late"), unless none arrives in time: then the earliest arrival wins, cheapest among equals.
 6. **Requested service**: when the order asks for a kind or code (``express``) and a matching service
    qualifies, the others are excluded with that reason.
+   The service kind *required* by classification (``Order.required_service_kind``, orders/classification.py)
+   is a hard constraint instead: a service that is not of that kind (for cold chain and freight: nor has
+   that capability) is excluded with the reason "not a ... service (required by classification)".
 7. **Override**: a `ServiceOverride` (a person, with a reason) wins when the service still meets the
    hard constraints; otherwise the rules choose and the quote says why the override was ignored.
 
@@ -121,6 +124,7 @@ def shipment_needs(shipment: Shipment) -> dict:
         "signature": value >= _threshold("SIGNATURE_VALUE_THRESHOLD", "2000"),
         "insurance": value >= _threshold("INSURANCE_VALUE_THRESHOLD", "1000"),
         "requested": order.requested_service,
+        "required_kind": order.required_service_kind,
         "promise_date": order.promise_date,
     }
 
@@ -266,6 +270,13 @@ class Rating:
         return [q.as_json() for q in self.quotes]
 
 
+def _is_kind(service: ServiceLevel, kind: str) -> bool:
+    """A service of that kind; for cold chain and freight also any service with that capability."""
+    return service.kind == kind or (kind == ServiceKind.COLD_CHAIN and service.cold_chain) or (
+        kind == ServiceKind.FREIGHT and service.freight
+    )
+
+
 def _quote(
     service: ServiceLevel, rows: list[RateCardRow], needs: dict, zone: str, remote: bool, location, order, now
 ) -> Quote:
@@ -297,6 +308,13 @@ def _quote(
         reasons.append("no cold chain for fresh goods")
     if needs["freight"] and not service.freight:
         reasons.append("no freight for bulky goods")
+    required = needs.get("required_kind")
+    # Fresh or bulky goods already need cold chain or freight (above): no second reason for the same lack.
+    covered = (required == ServiceKind.COLD_CHAIN and needs["cold_chain"]) or (
+        required == ServiceKind.FREIGHT and needs["freight"]
+    )
+    if required and not covered and not _is_kind(service, required):
+        reasons.append(f"service kind {service.kind}, classification requires {required}")
     if needs["signature"] and not service.signature:
         reasons.append(f"no signature on delivery (value {needs['value']})")
     if needs["insurance"] and not service.insurance:

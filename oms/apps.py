@@ -11,3 +11,7 @@ class OmsConfig(AppConfig):
 
         # After every app's migrate: permissions of apps migrated later exist only then.
         post_migrate.connect(roles.sync_roles_after_migrate, dispatch_uid="oms.sync_roles")
+        # Spreadsheet importers (oms/imports.py): every app's importers.py registers its own.
+        from django.utils.module_loading import autodiscover_modules
+
+        autodiscover_modules("importers")

@@ -59,6 +59,19 @@ NAV = [
             ("Forecast", "reports:forecast", "reports.view_reports"),
         ],
     ),
+    (
+        "Data",
+        [
+            # Any importer's permission (oms/imports.py); a tuple means "any of these".
+            ("Imports", "imports:list", ("orders.add_order", "inventory.change_stock", "inventory.add_product")),
+        ],
+    ),
+    (
+        "Settings",
+        [
+            ("Classification rules", "orders:rule_list", "orders.change_classificationrule"),
+        ],
+    ),
 ]
 
 
@@ -70,7 +83,8 @@ def navigation(request):
     for title, items in NAV:
         visible = []
         for label, url_name, perm in items:
-            if perm is None or user.has_perm(perm):
+            perms = perm if isinstance(perm, tuple) else (perm,)
+            if perm is None or any(user.has_perm(p) for p in perms):
                 try:
                     url = reverse(url_name)
                 except NoReverseMatch:  # a page not wired yet is left out of the menu
@@ -83,7 +97,10 @@ def navigation(request):
     if matches:
         max(matches, key=lambda item: len(item["url"]))["active"] = True
     if user.is_staff:
-        groups.append(
-            {"title": "Settings", "items": [{"label": "Admin", "url": reverse("admin:index"), "active": False}]}
-        )
+        admin = {"label": "Admin", "url": reverse("admin:index"), "active": False}
+        settings_group = next((g for g in groups if g["title"] == "Settings"), None)
+        if settings_group is None:
+            groups.append({"title": "Settings", "items": [admin]})
+        else:
+            settings_group["items"].append(admin)
     return {"nav_groups": groups}

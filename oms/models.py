@@ -28,3 +28,69 @@ class ApiToken(models.Model):
         key = secrets.token_urlsafe(32)
         token = cls.objects.create(user=user, key_hash=cls.hash_key(key), prefix=key[:8])
         return token, key
+
+
+def _import_upload_to(instance, filename: str) -> str:
+    import uuid
+    from pathlib import PurePath
+
+    suffix = PurePath(filename).suffix.lower()[:8]
+    return f"imports/{uuid.uuid4().hex}{suffix}"
+
+
+class ImportStatus(models.TextChoices):
+    UPLOADED = "uploaded", "Uploaded"
+    PREVIEWED = "previewed", "Previewed"
+    QUEUED = "queued", "Queued"
+    RUNNING = "running", "Running"
+    DONE = "done", "Done"
+    FAILED = "failed", "Failed"
+
+
+class ImportJob(models.Model):
+    """One spreadsheet import (oms/imports.py): the stored file, its dry run, then its progress and
+    outcome. ``kind`` names a registered importer; the rows are written by that importer's services."""
+
+    kind = models.CharField(max_length=64)
+    file = models.FileField(upload_to=_import_upload_to, max_length=255)
+    original_filename = models.CharField(max_length=255)
+    options = models.JSONField(default=dict, blank=True)
+    status = models.CharField(max_length=16, choices=ImportStatus.choices, default=ImportStatus.UPLOADED)
+    message = models.TextField(blank=True, help_text="Why the file as a whole failed, or a summary.")
+    preview = models.JSONField(default=dict, blank=True, help_text="The dry run: first rows with their errors.")
+    total = models.PositiveIntegerField(default=0)
+    processed = models.PositiveIntegerField(default=0)
+    created = models.PositiveIntegerField(default=0)
+    updated = models.PositiveIntegerField(default=0)
+    duplicates = models.PositiveIntegerField(default=0)
+    held = models.PositiveIntegerField(default=0)
+    rejected = models.PositiveIntegerField(default=0)
+    errors = models.JSONField(default=list, blank=True, help_text="[{row, field, message}, ...]")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="import_jobs"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    COUNTS = ("created", "updated", "duplicates", "held", "rejected")
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["kind", "-created_at"], name="importjob_kind_created")]
+
+    def __str__(self) -> str:
+        return f"Import #{self.pk} {self.kind} {self.original_filename}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in (ImportStatus.QUEUED, ImportStatus.RUNNING)
+
+    @property
+    def percent(self) -> int:
+        if self.status == ImportStatus.DONE:
+            return 100
+        if not self.total:
+            return 0
+        return min(99, int(100 * self.processed / self.total))

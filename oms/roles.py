@@ -77,6 +77,10 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "inventory.view_replenishment",
         "orders.publish_stock",
         "orders.change_channel",
+        "inventory.add_product",
+        "inventory.change_product",
+        "inventory.add_location",
+        "inventory.change_location",
         "fulfillment.print_picklist",
         "fulfillment.pack_shipment",
         "logistics.record_tracking",
@@ -86,6 +90,12 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "logistics.manage_case",
         "logistics.edit_playbook",
         "reports.view_reports",
+        # Classification rules and review holds (orders/classification.py, orders/review.py).
+        "orders.view_classificationrule",
+        "orders.add_classificationrule",
+        "orders.change_classificationrule",
+        "orders.delete_classificationrule",
+        "orders.override_credit",
     ],
 }
 ROLE_LABELS = {

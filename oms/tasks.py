@@ -16,3 +16,12 @@ def worker_smoke_test(group_name: str) -> int:
     """
     group, _created = Group.objects.get_or_create(name=group_name)
     return group.pk
+
+
+@shared_task(name="oms.run_import_job", acks_late=True)
+def run_import_job(job_id: int) -> None:
+    """Run a confirmed spreadsheet import (oms/imports.py). Only a queued job is claimed, with one
+    UPDATE, so a task delivered twice, or for a job already running or done, does nothing."""
+    from .imports import run_job
+
+    run_job(job_id)

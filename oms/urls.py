@@ -20,4 +20,5 @@ urlpatterns = [
     path("", include("orders.public_urls")),
     path("api/", include("oms.api_urls")),
     path("reports/", include("reports.urls")),
+    path("imports/", include("oms.import_urls")),
 ]

@@ -21,6 +21,9 @@ class OrderFilterSet(django_filters.FilterSet):
         widget=forms.Select(choices=[("", "Any"), ("true", "On hold"), ("false", "Not on hold")])
     )
     hold_reason = django_filters.ChoiceFilter(choices=HoldReason.choices, method="by_hold_reason", label="Hold reason")
+    tag = django_filters.CharFilter(
+        method="by_tag", label="Tag", widget=forms.TextInput(attrs={"placeholder": "fresh"})
+    )
     created_after = django_filters.DateFilter(
         field_name="created_at", lookup_expr="date__gte", label="From", widget=forms.DateInput(attrs={"type": "date"})
     )
@@ -49,6 +52,7 @@ class OrderFilterSet(django_filters.FilterSet):
             "location",
             "on_hold",
             "hold_reason",
+            "tag",
             "created_after",
             "created_before",
             "province",
@@ -70,6 +74,9 @@ class OrderFilterSet(django_filters.FilterSet):
     def by_carrier(self, queryset, name, value):
         # A query through the reverse relation, not an import: orders sit below logistics.
         return queryset.filter(shipments__parcels__service__carrier_id=value).distinct()
+
+    def by_tag(self, queryset, name, value):
+        return queryset.tagged(value) if value.strip() else queryset
 
     def by_hold_reason(self, queryset, name, value):
         return queryset.filter(holds__reason=value, holds__released_at__isnull=True).distinct()

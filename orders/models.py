@@ -1,11 +1,12 @@
 """Channels, customers, orders and their lines, holds, the timeline and raw inbound messages."""
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from inventory.models import Location, Product
+from inventory.models import HandlingClass, Location, Product
 
 from .status import CANCELLABLE, EventKind, HoldReason, OrderStatus
 
@@ -107,12 +108,32 @@ class Customer(models.Model):
     # The language of e-mails and SMS (en, zh-hans); empty: from the ship-to country (orders/notifications.py).
     language = models.CharField(max_length=8, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # Review holds (orders/review.py): a business customer's open orders may not pass its credit limit.
+    is_business = models.BooleanField(default=False)
+    credit_limit = models.DecimalField(
+        max_digits=12, decimal_places=2, null=True, blank=True, help_text=_("Business customers; empty: no limit.")
+    )
 
     class Meta:
         ordering = ["name"]
 
     def __str__(self) -> str:
         return self.name
+
+
+class PaymentMethod(models.TextChoices):
+    PREPAID = "prepaid", _("Prepaid")
+    COD = "cod", _("Cash on delivery")
+
+
+def split_tags(stored: str) -> list[str]:
+    return [t for t in (stored or "").split(",") if t]
+
+
+def join_tags(tags) -> str:
+    """The stored form: sorted, unique, with a comma on both ends (",bulky,fresh,"); empty for none."""
+    unique = sorted({t.strip().lower() for t in tags if t and t.strip()})
+    return f",{','.join(unique)}," if unique else ""
 
 
 class OrderQuerySet(models.QuerySet):
@@ -124,6 +145,9 @@ class OrderQuerySet(models.QuerySet):
 
     def awaiting_allocation(self):
         return self.filter(status=OrderStatus.CONFIRMED, on_hold=False)
+
+    def tagged(self, tag: str):
+        return self.filter(tags__contains=f",{tag.strip().lower()},")
 
 
 class Order(models.Model):
@@ -153,6 +177,14 @@ class Order(models.Model):
     note = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # Classification (orders/classification.py). Tags and capabilities are stored delimited, ",fresh,gift,",
+    # so one ``tags__contains=",fresh,"`` finds a tag on SQLite and PostgreSQL alike (see tag_list).
+    tags = models.CharField(max_length=255, blank=True, db_index=True)
+    required_capabilities = models.CharField(max_length=100, blank=True, help_text=_("cold_chain, bulky"))
+    required_service_kind = models.CharField(max_length=16, blank=True, help_text=_("A hard constraint for rating."))
+    # Review holds (orders/review.py).
+    billing_country = models.CharField(max_length=2, blank=True)
+    payment_method = models.CharField(max_length=8, choices=PaymentMethod.choices, default=PaymentMethod.PREPAID)
 
     objects = OrderQuerySet.as_manager()
 
@@ -187,6 +219,14 @@ class Order(models.Model):
 
     def is_cancellable(self) -> bool:
         return self.status in CANCELLABLE
+
+    @property
+    def tag_list(self) -> list[str]:
+        return split_tags(self.tags)
+
+    @property
+    def capability_list(self) -> list[str]:
+        return split_tags(self.required_capabilities)
 
 
 class OrderLine(models.Model):
@@ -506,3 +546,132 @@ class DeliveryRating(models.Model):
 
     def __str__(self) -> str:
         return f"{self.order_id}: {self.score}/5"
+
+
+# ---- classification rules and review settings (orders/classification.py, orders/review.py) -------------
+
+
+class ServiceKindRequirement(models.TextChoices):
+    """The service kinds a rule may require; the same values as logistics.status.ServiceKind (orders sits
+    below logistics and cannot import it; tests/orders/test_classification.py holds the two together)."""
+
+    EXPRESS = "express", _("Express")
+    STANDARD = "standard", _("Standard")
+    ECONOMY = "economy", _("Economy")
+    COLD_CHAIN = "cold_chain", _("Cold chain")
+    FREIGHT = "freight", _("Freight")
+
+
+class Capability(models.TextChoices):
+    """What a location must be able to do for the order (inventory.Location.cold_chain / handles_bulky)."""
+
+    COLD_CHAIN = "cold_chain", _("Cold chain")
+    BULKY = "bulky", _("Bulky goods")
+
+
+class ClassificationRule(models.Model):
+    """One ordered rule: every filled-in condition must hold (empty = any); then its actions apply.
+
+    Conditions and actions are typed fields, validated by ``clean`` and the back-office form; lists
+    (handling classes, countries, provinces, tags, capabilities) are comma-separated.
+    """
+
+    name = models.CharField(max_length=100)
+    position = models.PositiveIntegerField(default=0, db_index=True, help_text=_("Rules run in this order."))
+    active = models.BooleanField(default=True)
+    # Conditions.
+    handling_classes = models.CharField(
+        max_length=100, blank=True, help_text=_("Any line's product has one of these handling classes.")
+    )
+    min_weight_g = models.PositiveIntegerField(null=True, blank=True)
+    max_weight_g = models.PositiveIntegerField(null=True, blank=True)
+    min_volume_cm3 = models.PositiveIntegerField(null=True, blank=True)
+    max_volume_cm3 = models.PositiveIntegerField(null=True, blank=True)
+    min_value = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
+    max_value = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
+    channels = models.ManyToManyField(Channel, blank=True, related_name="+")
+    countries = models.CharField(max_length=200, blank=True, help_text=_("Ship-to ISO codes, e.g. CN, HK."))
+    provinces = models.CharField(max_length=500, blank=True, help_text=_("Ship-to provinces."))
+    requested_service = models.CharField(max_length=32, blank=True, help_text=_("The channel's requested service."))
+    promise_within_days = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text=_("The promise date is at most this many days from today.")
+    )
+    customer_is_business = models.BooleanField(null=True, blank=True, help_text=_("Empty: any customer."))
+    has_tag = models.CharField(max_length=32, blank=True, help_text=_("Set by an earlier rule."))
+    # Actions.
+    set_priority = models.PositiveSmallIntegerField(null=True, blank=True, help_text=_("1 is most urgent."))
+    add_tags = models.CharField(max_length=100, blank=True, help_text=_("e.g. fresh, fragile, bulky, gift"))
+    require_service_kind = models.CharField(
+        max_length=16, blank=True, choices=ServiceKindRequirement.choices, help_text=_("Carrier choice must use it.")
+    )
+    require_capabilities = models.CharField(
+        max_length=100, blank=True, help_text=_("Locations must have them: cold_chain, bulky.")
+    )
+    packing_note = models.CharField(max_length=200, blank=True)
+    hold_reason = models.CharField(max_length=20, blank=True, choices=HoldReason.choices)
+    hold_note = models.CharField(max_length=200, blank=True)
+    stop_processing = models.BooleanField(default=False, help_text=_("No later rule runs after this one matches."))
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["position", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(set_priority__isnull=True) | (Q(set_priority__gte=1) & Q(set_priority__lte=9)),
+                name="classificationrule_priority_1_9",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self):
+        errors = {}
+        for low, high in (("min_weight_g", "max_weight_g"), ("min_volume_cm3", "max_volume_cm3"),
+                          ("min_value", "max_value")):
+            a, b = getattr(self, low), getattr(self, high)
+            if a is not None and b is not None and a > b:
+                errors[high] = _("must not be less than the minimum")
+        bad = [c for c in split_list(self.handling_classes) if c not in HandlingClass.values]
+        if bad:
+            errors["handling_classes"] = _("unknown handling class: %s") % ", ".join(bad)
+        bad = [c for c in split_list(self.require_capabilities) if c not in Capability.values]
+        if bad:
+            errors["require_capabilities"] = _("unknown capability: %s") % ", ".join(bad)
+        if self.hold_note and not self.hold_reason:
+            errors["hold_reason"] = _("a hold note needs a hold reason")
+        if errors:
+            raise ValidationError(errors)
+
+
+def split_list(text: str) -> list[str]:
+    """A comma-separated setting (also the full-width comma) as a list of trimmed values."""
+    return [p.strip() for p in (text or "").replace("，", ",").split(",") if p.strip()]
+
+
+class RiskSettings(models.Model):
+    """The thresholds of the review holds (orders/review.py); one row (pk 1), edited in the admin."""
+
+    high_value_new_customer = models.DecimalField(
+        max_digits=12, decimal_places=2, null=True, blank=True, default=20000,
+        help_text=_("An order at or above this from a customer with no delivered order: fraud review. Empty: off."),
+    )
+    check_country_mismatch = models.BooleanField(
+        default=True, help_text=_("Billing and shipping countries differ: fraud review.")
+    )
+    cod_limit = models.DecimalField(
+        max_digits=12, decimal_places=2, null=True, blank=True, default=3000,
+        help_text=_("Cash on delivery above this: payment hold. Empty: off."),
+    )
+
+    class Meta:
+        verbose_name_plural = "risk settings"
+        permissions = [("override_credit", "Can override a credit hold (release with a reason)")]
+
+    def __str__(self) -> str:
+        return "Risk settings"
+
+    @classmethod
+    def current(cls) -> "RiskSettings":
+        return cls.objects.filter(pk=1).first() or cls(pk=1)

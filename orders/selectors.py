@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from inventory.selectors import products_by_sku
 
-from .models import ChannelSku, InboundMessage, Order, OrderEvent
+from .models import ChannelSku, InboundMessage, Order, OrderEvent, OrderHold
 from .status import OrderStatus
 
 
@@ -73,3 +73,14 @@ def products_for_channel(channel, skus: set[str]) -> dict:
     if rest:
         found.update(products_by_sku(rest))
     return found
+
+
+def hold_counts() -> dict[str, int]:
+    """Orders with an active hold, per reason (the hold queue's tabs)."""
+    rows = (
+        OrderHold.objects.filter(released_at__isnull=True)
+        .values("reason")
+        .annotate(n=Count("order", distinct=True))
+        .order_by()
+    )
+    return {row["reason"]: row["n"] for row in rows}

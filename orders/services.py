@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from oms.errors import DomainError, TransitionNotAllowed
 
+from .classification import evaluate as classification_evaluate
 from .intake.canonical import (
     CanonicalAddress,
     CanonicalOrder,
@@ -33,7 +34,9 @@ from .models import (
     OrderEvent,
     OrderHold,
     OrderLine,
+    join_tags,
 )
+from .review import review_findings
 from .selectors import products_for_channel
 from .signals import order_cancelled, order_event_recorded, order_ready
 from .status import CANCELLABLE, HOLDABLE, EventKind, HoldReason, OrderStatus, can_transition
@@ -266,6 +269,8 @@ def _create_rows(*, channel, data: CanonicalOrder, products, holds, source, user
         placed_at=data.placed_at or timezone.now(),
         note=data.note,
         on_hold=bool(holds),
+        billing_country=data.billing_country,
+        payment_method=data.payment_method or "prepaid",
     )
     order.number = f"SO{100000 + order.pk}"
     order.save(update_fields=["number"])
@@ -309,10 +314,63 @@ def _create_rows(*, channel, data: CanonicalOrder, products, holds, source, user
             message=f"On hold: {HoldReason(reason).label}. {note}",
             data={"reason": reason},
         )
-    if not holds:
+    # Classification and review holds, before confirmation (orders/classification.py, orders/review.py).
+    _classify(order, user=user)
+    for reason, note in review_findings(order, address=False):  # intake's check() already held the address
+        order_hold(order=order, reason=reason, note=note, user=user)
+    order.refresh_from_db(fields=["on_hold"])
+    if not order.on_hold:
         _set_status(order, OrderStatus.CONFIRMED, user=user, note="validated")
         _announce_ready(order)
     return order
+
+
+def _classify(order: Order, *, user=None) -> None:
+    """Apply the classification rules to the order (caller holds its lock): tags, priority, required service
+    kind and capabilities, one event per matching rule, holds through ``order_hold``."""
+    outcome = classification_evaluate(order)
+    order.tags = join_tags(outcome.tags)
+    order.required_capabilities = join_tags(outcome.capabilities)
+    order.required_service_kind = outcome.service_kind
+    fields = ["tags", "required_capabilities", "required_service_kind", "updated_at"]
+    if outcome.priority is not None:
+        order.priority = outcome.priority
+        fields.append("priority")
+    order.save(update_fields=fields)
+    for match in outcome.matches:
+        order_event_record(
+            order=order,
+            kind=EventKind.CLASSIFIED,
+            user=user,
+            message=f"Classified: rule {match.rule} → {match.summary()}",
+            data=match.as_data(),
+        )
+    for reason, note in outcome.holds:
+        order_hold(order=order, reason=reason, note=note, user=user)
+
+
+@transaction.atomic
+def order_reclassify(*, order: Order, user=None) -> Order:
+    """Run the classification rules again (after a rule or the order changed). Tags, capabilities and
+    service kind are replaced by the new result; a rule's hold is placed again only if not active."""
+    order = _lock(order)
+    if order.status not in HOLDABLE:
+        raise DomainError(f"Order {order.number} is {order.get_status_display()}: too late to reclassify.")
+    _classify(order, user=user)
+    order.refresh_from_db()
+    return order
+
+
+@transaction.atomic
+def order_review(*, order: Order, user=None) -> list[tuple[str, str]]:
+    """Run the review checks again (address, credit, risk) and hold for what they find."""
+    order = _lock(order)
+    if order.status not in HOLDABLE:
+        raise DomainError(f"Order {order.number} is {order.get_status_display()}: too late to review.")
+    findings = review_findings(order)
+    for reason, note in findings:
+        order_hold(order=order, reason=reason, note=note, user=user)
+    return findings
 
 
 @transaction.atomic
@@ -362,6 +420,11 @@ def order_release(*, order: Order, reason: str | None = None, note: str = "", us
     holds = list(active)
     if not holds:
         raise DomainError(f"Order {order.number} has no such hold to release.")
+    if any(h.reason == HoldReason.CREDIT_REVIEW for h in holds):
+        if user is not None and not user.has_perm("orders.override_credit"):
+            raise DomainError(f"Order {order.number}: only a manager may override a credit hold.")
+        if not note.strip():
+            raise DomainError(f"Order {order.number}: a credit override needs a reason.")
     if any(h.reason == HoldReason.UNKNOWN_SKU for h in holds):
         still_unknown = _remap_unknown_skus(order)
         if still_unknown:

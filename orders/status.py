@@ -72,3 +72,4 @@ class EventKind(models.TextChoices):
     NOTE = "note", _("Note")
     RETURN = "return", _("Return")
     RATING = "rating", _("Delivery rated")
+    CLASSIFIED = "classified", _("Classified")

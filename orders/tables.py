@@ -1,4 +1,6 @@
 import django_tables2 as tables
+from django.utils.html import format_html_join
+from django.utils.safestring import mark_safe
 
 from oms.tables import BaseTable, StatusColumn
 
@@ -33,6 +35,34 @@ class OrderTable(BaseTable):
             "total",
             "created_at",
         ]
+
+
+class HoldQueueTable(OrderTable):
+    """The order table with a selection column for bulk release and the active holds' reasons and notes."""
+
+    select = tables.CheckBoxColumn(
+        accessor="pk", exclude_from_export=True, orderable=False,
+        attrs={"input": {"name": "orders", "form": "bulk-release"}, "th__input": {"data-select-all": "orders"}},
+    )
+    holds = tables.Column(empty_values=(), orderable=False, verbose_name="Why on hold", attrs={"td": {"class": "wrap"}})
+
+    class Meta(OrderTable.Meta):
+        fields = ["select", "number", "holds", "status", "ship_name", "ship_city", "channel", "priority", "total",
+                  "created_at"]
+        sequence = fields
+        exclude = ["on_hold", "external_id"]
+
+    def render_holds(self, record):
+        holds = getattr(record, "active_holds", None)
+        if holds is None:
+            holds = record.holds.filter(released_at__isnull=True)
+        return format_html_join(
+            mark_safe("<br>"), "<b>{}</b> {}", ((h.get_reason_display(), h.note) for h in holds)
+        )
+
+    def value_holds(self, record):
+        holds = getattr(record, "active_holds", None) or record.holds.filter(released_at__isnull=True)
+        return "; ".join(f"{h.get_reason_display()}: {h.note}" for h in holds)
 
 
 class InboundTable(BaseTable):

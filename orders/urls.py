@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import atp_views, care_views, intake_views, views
+from . import atp_views, care_views, intake_views, review_views, views
 
 app_name = "orders"
 
@@ -8,6 +8,12 @@ urlpatterns = [
     path("", views.OrderListView.as_view(), name="order_list"),
     path("new/", views.order_create, name="order_create"),
     path("holds/", views.HoldQueueView.as_view(), name="hold_queue"),
+    path("holds/release/", review_views.hold_bulk_release, name="hold_bulk_release"),
+    path("rules/", review_views.rule_list, name="rule_list"),
+    path("rules/new/", review_views.rule_edit, name="rule_create"),
+    path("rules/<int:pk>/", review_views.rule_edit, name="rule_edit"),
+    path("rules/<int:pk>/delete/", review_views.rule_delete, name="rule_delete"),
+    path("rules/<int:pk>/move/<str:direction>/", review_views.rule_move, name="rule_move"),
     path("intake/", views.InboundListView.as_view(), name="inbound_list"),
     path("intake/<int:pk>/", views.inbound_detail, name="inbound_detail"),
     path("intake/<int:pk>/retry/", intake_views.inbound_retry, name="inbound_retry"),
@@ -35,5 +41,6 @@ urlpatterns = [
     path("<str:number>/hold/", views.order_hold, name="order_hold"),
     path("<str:number>/release/", views.order_release, name="order_release"),
     path("<str:number>/cancel/", views.order_cancel, name="order_cancel"),
+    path("<str:number>/reclassify/", review_views.order_reclassify, name="order_reclassify"),
     path("<str:number>/return/", care_views.return_create, name="return_create"),
 ]

@@ -4,6 +4,7 @@ import uuid
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
+from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
@@ -15,9 +16,9 @@ from .extensions import order_panels
 from .filtersets import InboundFilterSet, OrderFilterSet
 from .forms import CancelForm, HoldForm, OrderForm, OrderLineFormSet, ReleaseForm
 from .intake.canonical import CanonicalAddress, CanonicalLine, CanonicalOrder, OrderRejected
-from .models import InboundMessage, Order
-from .status import CANCELLABLE, HOLDABLE
-from .tables import InboundTable, OrderTable
+from .models import InboundMessage, Order, OrderHold
+from .status import CANCELLABLE, HOLDABLE, HoldReason
+from .tables import HoldQueueTable, InboundTable, OrderTable
 
 
 class OrderListView(ObjectListView):
@@ -29,8 +30,26 @@ class OrderListView(ObjectListView):
 
 
 class HoldQueueView(OrderListView):
+    """One queue per hold reason (?hold_reason=...) with counts, and bulk release of the chosen reason."""
+
     title = "Orders on hold"
-    queryset = selectors.order_list().filter(on_hold=True)
+    template_name = "orders/hold_queue.html"
+    table_class = HoldQueueTable
+    queryset = selectors.order_list().filter(on_hold=True).prefetch_related(
+        Prefetch("holds", queryset=OrderHold.objects.filter(released_at__isnull=True), to_attr="active_holds")
+    )
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        counts = selectors.hold_counts()
+        reason = self.request.GET.get("hold_reason", "")
+        context["reason"] = reason if reason in HoldReason.values else ""
+        context["reason_label"] = HoldReason(reason).label if context["reason"] else ""
+        context["tabs"] = [{"reason": r, "label": label, "count": counts.get(r, 0)} for r, label in HoldReason.choices]
+        context["total_on_hold"] = sum(counts.values())
+        context["can_release"] = self.request.user.has_perm("orders.hold_order")
+        context["release_reasons"] = HoldReason.choices
+        return context
 
 
 class InboundListView(ObjectListView):

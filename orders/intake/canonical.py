@@ -62,6 +62,15 @@ POSTCODE_PATTERNS = {
     "FR": r"\d{5}",
     "JP": r"\d{3}-?\d{4}",
     "GB": r"[A-Z]{1,2}\d[A-Z\d]? ?\d[A-Z]{2}",
+    "CA": r"[A-Z]\d[A-Z] ?\d[A-Z]\d",
+    "AU": r"\d{4}",
+    "NL": r"\d{4} ?[A-Z]{2}",
+    "IT": r"\d{5}",
+    "ES": r"\d{5}",
+    "KR": r"\d{5}",
+    "SG": r"\d{6}",
+    "TW": r"\d{3}(\d{2,3})?",
+    "IN": r"\d{6}",
 }
 CURRENCIES = frozenset("CNY USD EUR GBP JPY HKD TWD SGD AUD CAD KRW CHF".split())
 
@@ -120,6 +129,9 @@ class CanonicalOrder:
     priority: int | None = None
     note: str = ""
     holds: list[tuple[str, str]] = field(default_factory=list)
+    # Review holds (orders/review.py): optional, from adapters that have them.
+    billing_country: str = ""
+    payment_method: str = ""  # "prepaid" (empty) or "cod"
     # Non-empty when the channel says the order is already cancelled or refunded: it is kept
     # for the record and the reports, as cancelled, and reserves nothing.
     cancelled_reason: str = ""
@@ -235,6 +247,8 @@ def check(order: CanonicalOrder) -> CanonicalOrder:
             errors.append(FieldError(f"lines[{i}].quantity", "must be at least 1."))
     if order.currency and order.currency.upper() not in CURRENCIES:
         errors.append(FieldError("currency", f"'{order.currency}' is not a supported currency."))
+    if (order.payment_method or "").lower() not in ("", "prepaid", "cod"):
+        errors.append(FieldError("payment_method", f"'{order.payment_method}' is not prepaid or cod."))
     if errors:
         raise OrderRejected(errors)
     order.currency = (order.currency or "CNY").upper()
@@ -244,6 +258,9 @@ def check(order: CanonicalOrder) -> CanonicalOrder:
     order.ship_to.country = normalize_country(order.ship_to.country)
     order.ship_to.phone = normalize_phone(order.ship_to.phone)
     order.customer_phone = normalize_phone(order.customer_phone)
+    billing = normalize_country(order.billing_country)
+    order.billing_country = billing if billing in ISO_COUNTRIES else ""
+    order.payment_method = (order.payment_method or "prepaid").lower()
     problems = address_problems(order.ship_to)
     if order.ship_to.country not in ISO_COUNTRIES:
         order.ship_to.country = ""

@@ -93,6 +93,8 @@ def parse(data: dict) -> tuple[str, CanonicalOrder]:
         promise_date=promise_date,
         requested_service=clean_text(data.get("requested_service"), max_length=32),
         priority=priority,
+        billing_country=clean_text(data.get("billing_country"), max_length=60),
+        payment_method=clean_text(data.get("payment_method"), max_length=16),
         note=clean_text(data.get("note"), max_length=2000),
     )
     return channel, order

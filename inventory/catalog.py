@@ -1,0 +1,238 @@
+"""The catalogue's reference data from spreadsheets: products upserted by SKU, locations by code.
+
+``clean_product`` / ``clean_location`` turn a spreadsheet row (lower-case column → text) into
+service arguments and field errors, writing nothing; ``product_upsert`` / ``location_upsert`` are
+the writes. A blank cell leaves an existing record's value alone; a new record needs a name.
+"""
+
+import re
+from decimal import Decimal, InvalidOperation
+
+from django.db import transaction
+
+from oms.errors import DomainError
+
+from .models import HandlingClass, Location, LocationKind, Product
+
+PRODUCT_COLUMNS = (
+    "sku",
+    "name",
+    "handling_class",
+    "weight_g",
+    "length_mm",
+    "width_mm",
+    "height_mm",
+    "dimensions",
+    "price",
+    "barcode",
+    "lead_time_days",
+    "active",
+)
+LOCATION_COLUMNS = (
+    "code",
+    "name",
+    "kind",
+    "country",
+    "province",
+    "city",
+    "address",
+    "postcode",
+    "phone",
+    "latitude",
+    "longitude",
+    "cold_chain",
+    "handles_bulky",
+    "daily_capacity",
+    "active",
+)
+TRUE = {"1", "true", "yes", "y", "是", "x"}
+FALSE = {"0", "false", "no", "n", "否", ""}
+SLUG = re.compile(r"^[-a-zA-Z0-9_]+$")
+
+
+class Errors(list):
+    def add(self, field: str, message: str) -> None:
+        self.append({"field": field, "message": message})
+
+
+def _whole(value: str, column: str, errors: Errors, *, low=0, high=None):
+    try:
+        number = Decimal(value.replace(",", ""))
+    except InvalidOperation:
+        errors.add(column, f"{value!r} is not a number.")
+        return None
+    if number != number.to_integral_value():
+        errors.add(column, f"{value!r} is not a whole number.")
+        return None
+    if number < low or (high is not None and number > high):
+        errors.add(column, f"{value} is out of range." if high else f"{value} must be {low} or more.")
+        return None
+    return int(number)
+
+
+def _flag(value: str, column: str, errors: Errors):
+    text = value.strip().lower()
+    if text in TRUE:
+        return True
+    if text in FALSE:
+        return False
+    errors.add(column, f"{value!r} is not yes or no.")
+    return None
+
+
+def _choice(value: str, column: str, choices, errors: Errors):
+    text = value.strip().lower()
+    by_label = {str(label).lower(): key for key, label in choices.choices}
+    if text in choices.values:
+        return text
+    if text in by_label:
+        return by_label[text]
+    errors.add(column, f"{value!r} is not one of: {', '.join(choices.values)}.")
+    return None
+
+
+def _text(row: dict, column: str, errors: Errors, max_length: int) -> str | None:
+    value = (row.get(column) or "").strip()
+    if not value:
+        return None
+    if len(value) > max_length:
+        errors.add(column, f"longer than {max_length} characters.")
+        return None
+    return value
+
+
+def clean_product(row: dict) -> tuple[str, dict, Errors]:
+    """(sku, the fields the row sets, errors)."""
+    errors = Errors()
+    sku = (row.get("sku") or "").strip()
+    if not sku:
+        errors.add("sku", "is required.")
+    elif len(sku) > 64:
+        errors.add("sku", "longer than 64 characters.")
+    fields: dict = {}
+    for column, length in (("name", 200), ("barcode", 64)):
+        value = _text(row, column, errors, length)
+        if value is not None:
+            fields[column] = value
+    if (row.get("handling_class") or "").strip():
+        value = _choice(row["handling_class"], "handling_class", HandlingClass, errors)
+        if value:
+            fields["handling_class"] = value
+    for column in ("weight_g", "length_mm", "width_mm", "height_mm", "lead_time_days"):
+        if (row.get(column) or "").strip():
+            value = _whole(row[column].strip(), column, errors, high=32767 if column == "lead_time_days" else None)
+            if value is not None:
+                fields[column] = value
+    dims = (row.get("dimensions") or "").strip()
+    if dims:
+        parts = re.split(r"\s*[x×*X]\s*", dims.lower().removesuffix("mm").strip())
+        if len(parts) != 3:
+            errors.add("dimensions", f"{dims!r}: write length x width x height in mm, e.g. 300x200x100.")
+        else:
+            for column, part in zip(("length_mm", "width_mm", "height_mm"), parts, strict=True):
+                value = _whole(part, "dimensions", errors)
+                if value is not None:
+                    fields.setdefault(column, value)
+    price = (row.get("price") or "").strip()
+    if price:
+        try:
+            amount = Decimal(price.replace(",", "").lstrip("¥$€£"))
+        except InvalidOperation:
+            errors.add("price", f"{price!r} is not an amount.")
+        else:
+            if amount < 0 or amount >= Decimal("1e10") or amount != amount.quantize(Decimal("0.01")):
+                errors.add("price", f"{price} is not an amount with at most 2 decimals.")
+            else:
+                fields["price"] = amount
+    if "active" in row and (row.get("active") or "").strip():
+        value = _flag(row["active"], "active", errors)
+        if value is not None:
+            fields["active"] = value
+    return sku, fields, errors
+
+
+def clean_location(row: dict) -> tuple[str, dict, Errors]:
+    errors = Errors()
+    code = (row.get("code") or "").strip()
+    if not code:
+        errors.add("code", "is required.")
+    elif len(code) > 32 or not SLUG.match(code):
+        errors.add("code", f"{code!r}: letters, digits, - and _ only, at most 32.")
+    fields: dict = {}
+    for column, length in (
+        ("name", 120),
+        ("province", 64),
+        ("city", 64),
+        ("address", 255),
+        ("postcode", 16),
+        ("phone", 32),
+    ):
+        value = _text(row, column, errors, length)
+        if value is not None:
+            fields[column] = value
+    country = (row.get("country") or "").strip().upper()
+    if country:
+        if len(country) != 2 or not country.isalpha():
+            errors.add("country", f"{country!r} is not a two-letter country code.")
+        else:
+            fields["country"] = country
+    if (row.get("kind") or "").strip():
+        value = _choice(row["kind"], "kind", LocationKind, errors)
+        if value:
+            fields["kind"] = value
+    for column, low, high in (("latitude", -90, 90), ("longitude", -180, 180)):
+        text = (row.get(column) or "").strip()
+        if text:
+            try:
+                number = float(text)
+            except ValueError:
+                errors.add(column, f"{text!r} is not a number.")
+                continue
+            if not low <= number <= high:
+                errors.add(column, f"{text} is out of range.")
+            else:
+                fields[column] = number
+    if (row.get("daily_capacity") or "").strip():
+        value = _whole(row["daily_capacity"].strip(), "daily_capacity", errors)
+        if value is not None:
+            fields["daily_capacity"] = value
+    for column in ("cold_chain", "handles_bulky", "active"):
+        if (row.get(column) or "").strip():
+            value = _flag(row[column], column, errors)
+            if value is not None:
+                fields[column] = value
+    return code, fields, errors
+
+
+@transaction.atomic
+def product_upsert(*, sku: str, fields: dict) -> tuple[Product, str]:
+    """Create the product with this SKU or update the fields given.
+    Returns (product, "created" | "updated" | "unchanged")."""
+    product = Product.objects.select_for_update(of=("self",)).filter(sku=sku).first()
+    if product is None:
+        if not fields.get("name"):
+            raise DomainError("name: a new product needs a name.")
+        return Product.objects.create(sku=sku, **fields), "created"
+    changed = [k for k, v in fields.items() if getattr(product, k) != v]
+    for key in changed:
+        setattr(product, key, fields[key])
+    if changed:
+        product.save(update_fields=changed)
+    return product, "updated" if changed else "unchanged"
+
+
+@transaction.atomic
+def location_upsert(*, code: str, fields: dict) -> tuple[Location, str]:
+    """Create the location with this code or update the fields given.
+    Returns (location, "created" | "updated" | "unchanged")."""
+    location = Location.objects.select_for_update(of=("self",)).filter(code=code).first()
+    if location is None:
+        if not fields.get("name"):
+            raise DomainError("name: a new location needs a name.")
+        return Location.objects.create(code=code, **fields), "created"
+    changed = [k for k, v in fields.items() if getattr(location, k) != v]
+    for key in changed:
+        setattr(location, key, fields[key])
+    if changed:
+        location.save(update_fields=changed)
+    return location, "updated" if changed else "unchanged"

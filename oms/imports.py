@@ -1,0 +1,424 @@
+"""Spreadsheet imports for every app: upload → dry run (each row's errors, nothing written) →
+confirm → a background job that writes through the app's services in batches and records its
+progress on an ``ImportJob`` row, which the job page polls → the rejected rows as a CSV with
+their reasons.
+
+The base package knows no app: each app registers its importers, in ``<app>/importers.py``
+(found by ``autodiscover_modules("importers")`` from ``OmsConfig.ready``) or in its AppConfig::
+
+    register_importer("products", ProductImporter())
+
+An importer has ``label``, ``permission`` (``app.codename``), ``formats`` (``csv``, ``tsv``,
+``xlsx``), optionally an ``options_form`` (a Django form class shown on the upload page; its
+cleaned data is stored on the job as JSON-able ``options``), and two methods:
+
+- ``preview(path, options) -> PreviewResult``: parse and validate, write nothing;
+- ``run(path, job, progress) -> dict``: write in batches, calling ``progress(processed, counts)``
+  as it goes; returns the final counts. ``Importer.rows`` (the file's raw rows) lets the page
+  build the rejected-rows file; ``group_column`` keeps all rows of one rejected order together.
+"""
+
+import codecs
+import csv
+import io
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from django.db import transaction
+from django.utils import timezone
+
+from .exports import escape_formula
+
+PREVIEW_ROWS = 50  # rows shown on the preview page
+PREVIEW_CHECK = 2000  # units (rows, orders) validated by a preview; the rest are checked when run
+MAX_STORED_ERRORS = 10000
+PROGRESS_ROWS = 100
+PROGRESS_SECONDS = 1.0
+SAMPLE_BYTES = 256 * 1024
+
+
+class FileUnusable(Exception):
+    """The file as a whole cannot be used: empty, unreadable, wrong columns."""
+
+
+@dataclass
+class PreviewRow:
+    number: int  # the file's row (the header is row 1)
+    values: dict
+    errors: list[dict] = field(default_factory=list)  # [{field, message}]
+    outcome: str = ""  # what a real import would do: create, update, duplicate, hold...
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+@dataclass
+class PreviewResult:
+    columns: list[str] = field(default_factory=list)
+    rows: list[PreviewRow] = field(default_factory=list)  # the first PREVIEW_ROWS
+    checked: int = 0  # units validated
+    good: int = 0
+    bad: int = 0
+    total: int = 0  # data rows in the file (for the progress bar)
+    complete: bool = True  # False: only the first PREVIEW_CHECK units were validated
+    unit: str = "row"
+    file_error: str = ""
+    outcomes: dict = field(default_factory=dict)  # outcome -> count among good units
+
+    def add(self, row: PreviewRow) -> None:
+        self.checked += 1
+        if row.ok:
+            self.good += 1
+            if row.outcome:
+                self.outcomes[row.outcome] = self.outcomes.get(row.outcome, 0) + 1
+        else:
+            self.bad += 1
+        if len(self.rows) < PREVIEW_ROWS:
+            self.rows.append(row)
+
+    def as_dict(self) -> dict:
+        data = asdict(self)
+        return data
+
+
+def preview_from_dict(data: dict) -> PreviewResult:
+    data = dict(data or {})
+    rows = [PreviewRow(**r) for r in data.pop("rows", [])]
+    known = set(PreviewResult.__dataclass_fields__)
+    return PreviewResult(rows=rows, **{k: v for k, v in data.items() if k in known})
+
+
+class Importer:
+    """A base with the shared parts; subclasses set the attributes and write preview/run."""
+
+    label = ""
+    permission = ""
+    formats: tuple[str, ...] = ("csv", "xlsx")
+    columns: tuple[str, ...] = ()  # for the template download and the help text
+    required: tuple[str, ...] = ()
+    help = ""
+    options_form = None
+    group_column = ""  # rows with the same value here (adjacent) are one unit: rejected together
+    delimiter = ","
+    position = 100  # order on the upload form
+
+    def preview(self, path: Path, options: dict) -> PreviewResult:
+        raise NotImplementedError
+
+    def run(self, path: Path, job, progress: Callable[[int, dict], None]) -> dict:
+        raise NotImplementedError
+
+    def rows(self, path: Path) -> tuple[list[str], Iterator[tuple[int, list[str]]]]:
+        return read_rows(path, delimiter=self.delimiter)
+
+    def template_csv(self) -> str:
+        return ",".join(self.columns) + "\n"
+
+
+_REGISTRY: dict[str, Importer] = {}
+
+
+def register_importer(name: str, importer: Importer) -> None:
+    if name in _REGISTRY and _REGISTRY[name] is not importer:
+        raise ValueError(f"An importer named {name!r} is already registered.")
+    _REGISTRY[name] = importer
+
+
+def importers() -> dict[str, Importer]:
+    return dict(_REGISTRY)
+
+
+def get_importer(name: str) -> Importer | None:
+    return _REGISTRY.get(name)
+
+
+def importers_for(user) -> dict[str, Importer]:
+    allowed = [(name, imp) for name, imp in _REGISTRY.items() if user.has_perm(imp.permission)]
+    return dict(sorted(allowed, key=lambda item: item[1].position))
+
+
+# ---- reading files ----------------------------------------------------------------------------
+
+
+def detect_encoding(sample: bytes) -> str:
+    """UTF-8 (with or without BOM), else GB18030 — what Chinese Excel writes."""
+    if sample.startswith(codecs.BOM_UTF8):
+        return "utf-8-sig"
+    if sample.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16"
+    try:
+        sample.decode("utf-8")
+        return "utf-8"
+    except UnicodeDecodeError as exc:
+        if exc.start >= len(sample) - 4:
+            return "utf-8"
+    try:
+        sample.decode("gb18030")
+        return "gb18030"
+    except UnicodeDecodeError:
+        return "utf-8"
+
+
+def file_format(path: Path) -> str:
+    suffix = Path(path).suffix.lower().lstrip(".")
+    return {"txt": "tsv"}.get(suffix, suffix)
+
+
+def check_not_empty(path: Path) -> None:
+    if not path.exists():
+        raise FileUnusable("The uploaded file is gone; upload it again.")
+    with path.open("rb") as handle:
+        sample = handle.read(4096)
+    if not sample.strip(b" \r\n\t\xef\xbb\xbf"):
+        raise FileUnusable("The file is empty.")
+
+
+def open_text(path: Path):
+    with path.open("rb") as handle:
+        sample = handle.read(SAMPLE_BYTES)
+    return open(path, encoding=detect_encoding(sample), errors="replace", newline="")  # noqa: SIM115
+
+
+def _cell(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
+        return str(int(value))
+    if hasattr(value, "isoformat"):
+        return value.isoformat(sep=" ") if hasattr(value, "hour") else value.isoformat()
+    return str(value)
+
+
+def _raw_rows(path: Path, delimiter: str) -> Iterator[tuple[int, list[str]]]:
+    check_not_empty(path)
+    if file_format(path) == "xlsx":
+        from openpyxl import load_workbook
+
+        try:
+            workbook = load_workbook(path, read_only=True, data_only=True)
+        except Exception as exc:  # noqa: BLE001 - BadZipFile, KeyError, InvalidFileException...
+            raise FileUnusable(f"Not an XLSX workbook ({exc.__class__.__name__}).") from exc
+        try:
+            for number, values in enumerate(workbook.worksheets[0].iter_rows(values_only=True), start=1):
+                yield number, [_cell(v) for v in values]
+        finally:
+            workbook.close()
+        return
+    with open_text(path) as handle:
+        if delimiter == "\t":
+            reader = csv.reader(handle, delimiter="\t", quoting=csv.QUOTE_NONE)
+        else:
+            reader = csv.reader(handle, delimiter=delimiter)
+        try:
+            for cells in reader:
+                yield reader.line_num, cells
+        except csv.Error as exc:
+            raise FileUnusable(f"The file cannot be read as CSV: {exc}") from exc
+
+
+def normalize_header(cell: str) -> str:
+    return " ".join(str(cell).replace("\ufeff", "").split()).lower()
+
+
+def read_rows(path: Path, *, delimiter: str = ",") -> tuple[list[str], Iterator[tuple[int, list[str]]]]:
+    """The header (as written) and an iterator over the non-blank data rows, streaming."""
+    rows = _raw_rows(Path(path), delimiter)
+    for _number, cells in rows:
+        if any(str(c).strip() for c in cells):
+            header = list(cells)
+            break
+    else:
+        raise FileUnusable("The file has no header row.")
+
+    def data():
+        for number, cells in rows:
+            if any(c.strip() for c in cells):
+                yield number, cells
+
+    return header, data()
+
+
+def read_dicts(path: Path, *, required=(), columns=(), delimiter=",") -> Iterator[tuple[int, dict]]:
+    """(row number, {lowercased column: value}) per data row; missing required columns are a file error."""
+    header, rows = read_rows(path, delimiter=delimiter)
+    names = [normalize_header(h) for h in header]
+    missing = [c for c in required if c not in names]
+    if missing:
+        raise FileUnusable(
+            f"Missing column(s): {', '.join(missing)}. Expected the columns: {', '.join(columns or required)}."
+        )
+    for number, cells in rows:
+        yield number, {name: (cells[i].strip() if i < len(cells) else "") for i, name in enumerate(names) if name}
+
+
+def count_data_rows(path: Path) -> int:
+    """Data rows in a file, cheaply: physical lines minus the header (CSV), the sheet size (XLSX)."""
+    path = Path(path)
+    if file_format(path) == "xlsx":
+        from openpyxl import load_workbook
+
+        try:
+            workbook = load_workbook(path, read_only=True)
+            sheet = workbook.worksheets[0]
+            size = sheet.max_row or 0
+            workbook.close()
+        except Exception:  # noqa: BLE001
+            return 0
+        return max(size - 1, 0)
+    lines, last = 0, b"\n"
+    with path.open("rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            lines += chunk.count(b"\n")
+            last = chunk[-1:]
+    if last != b"\n":
+        lines += 1
+    return max(lines - 1, 0)
+
+
+# ---- running a job ----------------------------------------------------------------------------
+
+
+class Progress:
+    """``progress(processed, counts)``: writes the job row every PROGRESS_ROWS rows or second."""
+
+    def __init__(self, job):
+        self.job = job
+        self.last_rows = 0
+        self.last_time = time.monotonic()
+
+    def __call__(self, processed: int, counts: dict, *, force: bool = False) -> None:
+        now = time.monotonic()
+        if not force and processed - self.last_rows < PROGRESS_ROWS and now - self.last_time < PROGRESS_SECONDS:
+            return
+        self.last_rows, self.last_time = processed, now
+        from .models import ImportJob
+
+        values = {k: int(counts.get(k, 0)) for k in ImportJob.COUNTS}
+        values["processed"] = processed
+        if self.job.total and processed > self.job.total:
+            values["total"] = processed
+            self.job.total = processed
+        ImportJob.objects.filter(pk=self.job.pk).update(updated_at=timezone.now(), **values)
+        for key, value in values.items():
+            setattr(self.job, key, value)
+
+
+def add_error(job, row: int | None, field_name: str | None, message: str) -> None:
+    """Record one row error on the job (in memory; saved with the progress and at the end)."""
+    if len(job.errors) < MAX_STORED_ERRORS:
+        job.errors.append({"row": row, "field": field_name or "", "message": str(message)})
+
+
+def claim(job_id: int) -> bool:
+    """Queued → running, once: a task delivered twice, or for a running or finished job, does nothing."""
+    from .models import ImportJob, ImportStatus
+
+    return bool(
+        ImportJob.objects.filter(pk=job_id, status=ImportStatus.QUEUED).update(
+            status=ImportStatus.RUNNING, started_at=timezone.now(), updated_at=timezone.now()
+        )
+    )
+
+
+def run_job(job_id: int) -> None:
+    from .models import ImportJob, ImportStatus
+
+    if not claim(job_id):
+        return
+    job = ImportJob.objects.get(pk=job_id)
+    importer = get_importer(job.kind)
+    job.errors = []
+    progress = Progress(job)
+    try:
+        if importer is None:
+            raise FileUnusable(f"No importer named {job.kind!r} is installed.")
+        counts = importer.run(Path(job.file.path), job, progress) or {}
+    except FileUnusable as exc:
+        job.status, job.message = ImportStatus.FAILED, str(exc)
+    except Exception as exc:  # noqa: BLE001 - recorded on the job for the page; the worker logs it
+        job.status, job.message = ImportStatus.FAILED, f"The import stopped: {exc.__class__.__name__}: {exc}"
+        job.finished_at = timezone.now()
+        job.save(update_fields=["status", "message", "errors", "finished_at", "updated_at"])
+        raise
+    else:
+        for key in ImportJob.COUNTS:
+            setattr(job, key, int(counts.get(key, getattr(job, key))))
+        job.processed = int(counts.get("processed", job.processed))
+        job.total = max(job.total, job.processed)
+        job.status = ImportStatus.DONE
+        parts = [f"{getattr(job, k)} {k}" for k in ImportJob.COUNTS if getattr(job, k)]
+        job.message = "Imported: " + (", ".join(parts) or "nothing to do") + "."
+    job.finished_at = timezone.now()
+    job.save()
+
+
+def enqueue(job) -> None:
+    """Previewed → queued; the task starts after commit."""
+    from .models import ImportJob, ImportStatus
+
+    updated = ImportJob.objects.filter(pk=job.pk, status=ImportStatus.PREVIEWED).update(
+        status=ImportStatus.QUEUED, updated_at=timezone.now()
+    )
+    if not updated:
+        return
+    from .tasks import run_import_job
+
+    transaction.on_commit(lambda: run_import_job.delay(job.pk))
+
+
+# ---- the rejected rows ------------------------------------------------------------------------
+
+
+def rejected_rows_csv(job, importer: Importer) -> Iterator[str]:
+    """The file's rejected rows, as written, plus a ``reason`` column; every cell escaped."""
+    reasons: dict[int, list[str]] = {}
+    for error in job.errors:
+        if error.get("row") is None:
+            continue
+        text = f"{error['field']}: {error['message']}" if error.get("field") else error["message"]
+        reasons.setdefault(int(error["row"]), []).append(text)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+
+    def flush() -> str:
+        value = buffer.getvalue()
+        buffer.seek(0)
+        buffer.truncate(0)
+        return value
+
+    yield "\ufeff"  # Excel opens UTF-8 with a BOM correctly
+    header, rows = importer.rows(Path(job.file.path))
+    writer.writerow([escape_formula(h) for h in header] + ["reason"])
+    yield flush()
+    key_index = None
+    if importer.group_column:
+        names = [normalize_header(h) for h in header]
+        if importer.group_column in names:
+            key_index = names.index(importer.group_column)
+
+    def emit(group):
+        bad = [n for n, _ in group if n in reasons]
+        if not bad:
+            return
+        for number, cells in group:
+            reason = "; ".join(reasons.get(number, [])) or f"rejected with row {bad[0]}: " + "; ".join(reasons[bad[0]])
+            padded = cells + [""] * (len(header) - len(cells))
+            writer.writerow([escape_formula(c) for c in padded] + [escape_formula(reason)])
+
+    group: list = []
+    current = object()
+    for number, cells in rows:
+        key = cells[key_index].strip() if key_index is not None and key_index < len(cells) else number
+        if group and key != current:
+            emit(group)
+            group = []
+        current = key
+        group.append((number, cells))
+        if buffer.tell() > 1 << 16:
+            yield flush()
+    if group:
+        emit(group)
+    yield flush()

@@ -1,0 +1,250 @@
+"""Classification: ordered rules with conditions and actions, evaluated against one order.
+
+Pure evaluation: ``evaluate(order)`` reads the order, its lines and the active rules and returns what
+the matching rules decided. ``orders.services`` applies it (fields, one timeline event per matching rule,
+holds through the normal hold path) during intake before confirmation, and again on demand
+(``order_reclassify``). Keeping the writes there keeps imports one way (services -> classification).
+
+How rules combine:
+
+- rules run by ``position`` (then id); every filled-in condition must hold, an empty one matches anything;
+- tags and required capabilities add up; a later rule's priority or service kind replaces an earlier one's;
+- ``has_tag`` sees the tags added by earlier rules in the same run;
+- ``stop_processing`` on a matching rule ends the run;
+- a hold action holds the order with the rule's reason and note (several rules: one hold per reason).
+
+Out of the box (``classification_install_defaults``, run by the migration that creates the rules):
+fresh goods get the tag ``fresh``, priority 1, a cold-chain service and a cold-chain location; fragile
+goods the tag ``fragile`` and a packing note; bulky goods the tag ``bulky``, a freight service and a
+bulky-capable location. They mirror the hard constraints routing and rating already apply to handling
+classes, so the defaults make them visible (tags, timeline) rather than change where orders go.
+"""
+
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+
+from django.utils import timezone
+
+from .models import ClassificationRule, Order, split_list
+
+
+@dataclass
+class Facts:
+    """What the conditions look at, computed once per order."""
+
+    handling_classes: set[str]
+    weight_g: int
+    volume_cm3: int
+    value: Decimal
+    channel_id: int
+    country: str
+    province: str
+    requested_service: str
+    promise_date: date | None
+    is_business: bool
+
+
+@dataclass
+class Match:
+    rule_id: int
+    rule: str
+    tags: list[str] = field(default_factory=list)
+    priority: int | None = None
+    service_kind: str = ""
+    capabilities: list[str] = field(default_factory=list)
+    packing_note: str = ""
+    hold: tuple[str, str] | None = None
+    stopped: bool = False
+
+    def summary(self) -> str:
+        parts = []
+        if self.tags:
+            parts.append("tags " + ", ".join(self.tags))
+        if self.priority is not None:
+            parts.append(f"priority {self.priority}")
+        if self.service_kind:
+            parts.append(f"service {self.service_kind}")
+        if self.capabilities:
+            parts.append("location needs " + ", ".join(self.capabilities))
+        if self.packing_note:
+            parts.append(f"packing: {self.packing_note}")
+        if self.hold:
+            parts.append(f"hold {self.hold[0]}")
+        if self.stopped:
+            parts.append("stop")
+        return "; ".join(parts) or "no action"
+
+    def as_data(self) -> dict:
+        return {
+            "rule_id": self.rule_id,
+            "rule": self.rule,
+            "tags": self.tags,
+            "priority": self.priority,
+            "service_kind": self.service_kind,
+            "capabilities": self.capabilities,
+            "packing_note": self.packing_note,
+            "hold": list(self.hold) if self.hold else None,
+            "stop": self.stopped,
+        }
+
+
+@dataclass
+class Outcome:
+    matches: list[Match]
+    tags: list[str]
+    priority: int | None
+    service_kind: str
+    capabilities: list[str]
+    holds: list[tuple[str, str]]
+
+
+def order_facts(order: Order) -> Facts:
+    classes, weight, volume_mm3 = set(), 0, 0
+    for line in order.lines.select_related("product"):
+        product = line.product
+        if product is None:
+            continue
+        classes.add(product.handling_class)
+        weight += product.weight_g * line.quantity
+        volume_mm3 += product.length_mm * product.width_mm * product.height_mm * line.quantity
+    customer = order.customer
+    return Facts(
+        handling_classes=classes,
+        weight_g=weight,
+        volume_cm3=volume_mm3 // 1000,
+        value=order.total,
+        channel_id=order.channel_id,
+        country=(order.ship_country or "").upper(),
+        province=(order.ship_province or "").strip().lower(),
+        requested_service=(order.requested_service or "").strip().lower(),
+        promise_date=order.promise_date,
+        is_business=bool(customer and customer.is_business),
+    )
+
+
+def _between(value, low, high) -> bool:
+    return (low is None or value >= low) and (high is None or value <= high)
+
+
+def rule_matches(rule: ClassificationRule, facts: Facts, tags: set[str], today: date) -> bool:
+    classes = set(split_list(rule.handling_classes))
+    if classes and not classes & facts.handling_classes:
+        return False
+    if not _between(facts.weight_g, rule.min_weight_g, rule.max_weight_g):
+        return False
+    if not _between(facts.volume_cm3, rule.min_volume_cm3, rule.max_volume_cm3):
+        return False
+    if not _between(facts.value, rule.min_value, rule.max_value):
+        return False
+    channel_ids = {c.pk for c in rule.channels.all()}
+    if channel_ids and facts.channel_id not in channel_ids:
+        return False
+    countries = {c.upper() for c in split_list(rule.countries)}
+    if countries and facts.country not in countries:
+        return False
+    provinces = {p.lower() for p in split_list(rule.provinces)}
+    if provinces and facts.province not in provinces:
+        return False
+    if rule.requested_service and facts.requested_service != rule.requested_service.strip().lower():
+        return False
+    if rule.promise_within_days is not None:
+        if facts.promise_date is None or (facts.promise_date - today).days > rule.promise_within_days:
+            return False
+    if rule.customer_is_business is not None and facts.is_business != rule.customer_is_business:
+        return False
+    if rule.has_tag and rule.has_tag.strip().lower() not in tags:
+        return False
+    return True
+
+
+def active_rules() -> list[ClassificationRule]:
+    return list(ClassificationRule.objects.filter(active=True).prefetch_related("channels").order_by("position", "pk"))
+
+
+def evaluate(order: Order, *, rules: list[ClassificationRule] | None = None, today: date | None = None) -> Outcome:
+    """Run the active rules in order against the order (see the module docstring); writes nothing."""
+    rules = active_rules() if rules is None else rules
+    today = today or timezone.localdate()
+    facts = order_facts(order)
+    tags: list[str] = []
+    capabilities: list[str] = []
+    priority, service_kind = None, ""
+    holds: dict[str, list[str]] = {}
+    matches = []
+    for rule in rules:
+        if not rule_matches(rule, facts, set(tags), today):
+            continue
+        match = Match(rule_id=rule.pk, rule=rule.name)
+        for tag in split_list(rule.add_tags):
+            tag = tag.lower()
+            match.tags.append(tag)
+            if tag not in tags:
+                tags.append(tag)
+        if rule.set_priority is not None:
+            match.priority = priority = rule.set_priority
+        if rule.require_service_kind:
+            match.service_kind = service_kind = rule.require_service_kind
+        for capability in split_list(rule.require_capabilities):
+            match.capabilities.append(capability)
+            if capability not in capabilities:
+                capabilities.append(capability)
+        match.packing_note = rule.packing_note
+        if rule.hold_reason:
+            note = rule.hold_note or f"rule {rule.name}"
+            match.hold = (rule.hold_reason, note)
+            holds.setdefault(rule.hold_reason, []).append(note)
+        match.stopped = rule.stop_processing
+        matches.append(match)
+        if rule.stop_processing:
+            break
+    return Outcome(
+        matches=matches,
+        tags=tags,
+        priority=priority,
+        service_kind=service_kind,
+        capabilities=capabilities,
+        holds=[(reason, "; ".join(notes)) for reason, notes in holds.items()],
+    )
+
+
+# ---- the defaults ------------------------------------------------------------------------------
+
+DEFAULT_RULES = [
+    {
+        "name": "Fresh goods: expedited, cold chain",
+        "position": 10,
+        "handling_classes": "fresh",
+        "add_tags": "fresh",
+        "set_priority": 1,
+        "require_service_kind": "cold_chain",
+        "require_capabilities": "cold_chain",
+    },
+    {
+        "name": "Fragile goods: fragile packing",
+        "position": 20,
+        "handling_classes": "fragile",
+        "add_tags": "fragile",
+        "packing_note": "Fragile packing: wrap each item, fill voids, FRAGILE label on top.",
+    },
+    {
+        "name": "Bulky goods: freight",
+        "position": 30,
+        "handling_classes": "bulky",
+        "add_tags": "bulky",
+        "require_service_kind": "freight",
+        "require_capabilities": "bulky",
+    },
+]
+
+
+def classification_install_defaults(rule_model=ClassificationRule) -> int:
+    """Create the default rules that are missing (by name); returns how many were created.
+
+    Safe to run again; takes the model so a data migration can pass its historical one."""
+    created = 0
+    for spec in DEFAULT_RULES:
+        fields = dict(spec)
+        _, was_created = rule_model.objects.get_or_create(name=fields.pop("name"), defaults=fields)
+        created += was_created
+    return created
