@@ -180,35 +180,16 @@ def _write(channel, fresh, source, user) -> list[Outcome]:
             status = OrderStatus.RECEIVED
         else:
             status = OrderStatus.CONFIRMED
-        addr = data.ship_to
         orders.append(
             Order(
                 pk=pk,
                 number=f"SO{100000 + pk}" if pk else None,
-                channel=channel,
-                external_id=data.external_id,
                 customer=customer,
                 status=status,
                 on_hold=bool(holds),
-                priority=data.priority or channel.default_priority,
-                ship_name=addr.name,
-                ship_phone=addr.phone,
-                ship_email=addr.email,
-                ship_country=addr.country,
-                ship_province=addr.province,
-                ship_city=addr.city,
-                ship_district=addr.district,
-                ship_address1=addr.address1,
-                ship_address2=addr.address2,
-                ship_postcode=addr.postcode,
-                currency=data.currency,
-                total=data.total,
-                requested_service=data.requested_service,
-                promise_date=data.promise_date,
-                placed_at=data.placed_at or now,
-                note=data.note,
                 created_at=now,
                 updated_at=now,
+                **services.order_fields(channel=channel, data=data, now=now),
             )
         )
         plans.append((row, data, holds, status))

@@ -1,0 +1,41 @@
+"""Every write to an order: keyword-only, one transaction each, one event row per change.
+
+Split by sub-domain: ``core`` (status door, events, holds, cancellation, classification),
+``intake`` (inbound messages, order creation, duplicates), ``changes`` (SKU map, address
+changes, channel updates). Import from ``orders.services``.
+"""
+
+from .changes import _refuse, channel_sku_map, order_apply_channel_update, order_change_address  # noqa: F401
+from .core import (  # noqa: F401
+    ADDRESS_CHANGEABLE,
+    ADDRESS_FIELDS,
+    _announce_ready,
+    _classify,
+    _lock,
+    _remap_unknown_skus,
+    _set_status,
+    order_cancel,
+    order_event_record,
+    order_hold,
+    order_lock,
+    order_reclassify,
+    order_release,
+    order_review,
+    order_set_progress,
+)
+from .intake import (  # noqa: F401
+    IntakeResult,
+    _create_rows,
+    _customer_for,
+    _likely_duplicate,
+    _order_create,
+    contact_of,
+    duplicate_hold_note,
+    duplicate_window,
+    inbound_record_outcome,
+    inbound_store,
+    item_key,
+    likely_duplicate_condition,
+    order_create,
+    order_fields,
+)

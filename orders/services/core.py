@@ -1,0 +1,235 @@
+"""Order state: the one status door, events, holds, releases, cancellation, classification.
+
+``_set_status`` is the one place that assigns ``Order.status``.
+"""
+
+from django.db import transaction
+from django.utils import timezone
+
+from oms.errors import DomainError, TransitionNotAllowed
+
+from ..classification import evaluate as classification_evaluate
+from ..models import (
+    Order,
+    OrderEvent,
+    OrderHold,
+    join_tags,
+)
+from ..review import review_findings
+from ..selectors import products_for_channel
+from ..signals import order_cancelled, order_event_recorded, order_ready
+from ..status import CANCELLABLE, HOLDABLE, EventKind, HoldReason, OrderStatus, can_transition
+
+ADDRESS_FIELDS = (
+    "name",
+    "phone",
+    "email",
+    "country",
+    "province",
+    "city",
+    "district",
+    "address1",
+    "address2",
+    "postcode",
+)
+# A ship-to address may change until the order is packed (the label is made after packing).
+ADDRESS_CHANGEABLE = frozenset(
+    {OrderStatus.RECEIVED, OrderStatus.CONFIRMED, OrderStatus.ALLOCATED, OrderStatus.PICKING}
+)
+
+
+def order_event_record(*, order: Order, kind: str, message: str, data: dict | None = None, user=None) -> OrderEvent:
+    """Write one row of the order's timeline; after commit, ``order_event_recorded`` tells the listeners
+    (the customer notifications, orders.notifications.TRIGGERS)."""
+    event = OrderEvent.objects.create(order=order, kind=kind, message=message[:500], data=data or {}, user=user)
+    order_id, event_id, event_data = order.pk, event.pk, dict(event.data)
+    transaction.on_commit(
+        lambda: order_event_recorded.send(
+            sender=OrderEvent, order_id=order_id, event_id=event_id, kind=kind, data=event_data
+        )
+    )
+    return event
+
+
+def _lock(order: Order) -> Order:
+    return Order.objects.select_for_update().get(pk=order.pk)
+
+
+def _set_status(order: Order, target: str, *, user=None, note: str = "") -> None:
+    """The one door for Order.status. The caller holds the row lock."""
+    current = order.status
+    if current == target:
+        return
+    if not can_transition(current, target):
+        raise TransitionNotAllowed(
+            f"Order {order.number} cannot go from {OrderStatus(current).label} to {OrderStatus(target).label}."
+        )
+    order.status = target
+    order.save(update_fields=["status", "updated_at"])
+    message = f"Status {OrderStatus(current).label} → {OrderStatus(target).label}"
+    if note:
+        message += f": {note}"
+    order_event_record(
+        order=order, kind=EventKind.STATUS, message=message, data={"from": current, "to": target}, user=user
+    )
+
+
+def _announce_ready(order: Order) -> None:
+    order_id = order.pk
+    transaction.on_commit(lambda: order_ready.send(sender=Order, order_id=order_id))
+
+
+def _classify(order: Order, *, user=None) -> None:
+    """Apply the classification rules to the order (caller holds its lock): tags, priority, required service
+    kind and capabilities, one event per matching rule, holds through ``order_hold``."""
+    outcome = classification_evaluate(order)
+    order.tags = join_tags(outcome.tags)
+    order.required_capabilities = join_tags(outcome.capabilities)
+    order.required_service_kind = outcome.service_kind
+    fields = ["tags", "required_capabilities", "required_service_kind", "updated_at"]
+    if outcome.priority is not None:
+        order.priority = outcome.priority
+        fields.append("priority")
+    order.save(update_fields=fields)
+    for match in outcome.matches:
+        order_event_record(
+            order=order,
+            kind=EventKind.CLASSIFIED,
+            user=user,
+            message=f"Classified: rule {match.rule} → {match.summary()}",
+            data=match.as_data(),
+        )
+    for reason, note in outcome.holds:
+        order_hold(order=order, reason=reason, note=note, user=user)
+
+
+@transaction.atomic
+def order_reclassify(*, order: Order, user=None) -> Order:
+    """Run the classification rules again (after a rule or the order changed). Tags, capabilities and
+    service kind are replaced by the new result; a rule's hold is placed again only if not active."""
+    order = _lock(order)
+    if order.status not in HOLDABLE:
+        raise DomainError(f"Order {order.number} is {order.get_status_display()}: too late to reclassify.")
+    _classify(order, user=user)
+    order.refresh_from_db()
+    return order
+
+
+@transaction.atomic
+def order_review(*, order: Order, user=None) -> list[tuple[str, str]]:
+    """Run the review checks again (address, credit, risk) and hold for what they find."""
+    order = _lock(order)
+    if order.status not in HOLDABLE:
+        raise DomainError(f"Order {order.number} is {order.get_status_display()}: too late to review.")
+    findings = review_findings(order)
+    for reason, note in findings:
+        order_hold(order=order, reason=reason, note=note, user=user)
+    return findings
+
+
+@transaction.atomic
+def order_hold(*, order: Order, reason: str, note: str = "", user=None) -> Order:
+    order = _lock(order)
+    if order.status not in HOLDABLE:
+        raise DomainError(f"Order {order.number} is {order.get_status_display()} and can no longer be held.")
+    if reason not in HoldReason.values:
+        raise DomainError(f"Unknown hold reason '{reason}'.")
+    if order.holds.filter(reason=reason, released_at__isnull=True).exists():
+        return order
+    OrderHold.objects.create(order=order, reason=reason, note=note[:255], created_by=user)
+    if not order.on_hold:
+        order.on_hold = True
+        order.save(update_fields=["on_hold", "updated_at"])
+    order_event_record(
+        order=order,
+        kind=EventKind.HELD,
+        user=user,
+        message=f"On hold: {HoldReason(reason).label}. {note}".strip(),
+        data={"reason": reason},
+    )
+    return order
+
+
+def _remap_unknown_skus(order: Order) -> list[str]:
+    lines = list(order.lines.filter(product__isnull=True))
+    products = products_for_channel(order.channel, {line.sku for line in lines})
+    still_unknown = []
+    for line in lines:
+        product = products.get(line.sku)
+        if product is None:
+            still_unknown.append(line.sku)
+        else:
+            line.product = product
+            line.save(update_fields=["product"])
+    return still_unknown
+
+
+@transaction.atomic
+def order_release(*, order: Order, reason: str | None = None, note: str = "", user=None) -> Order:
+    """Release one hold reason (or all); with none left the order goes on where it stopped."""
+    order = _lock(order)
+    active = order.holds.filter(released_at__isnull=True)
+    if reason:
+        active = active.filter(reason=reason)
+    holds = list(active)
+    if not holds:
+        raise DomainError(f"Order {order.number} has no such hold to release.")
+    if any(h.reason == HoldReason.CREDIT_REVIEW for h in holds):
+        if user is not None and not user.has_perm("orders.override_credit"):
+            raise DomainError(f"Order {order.number}: only a manager may override a credit hold.")
+        if not note.strip():
+            raise DomainError(f"Order {order.number}: a credit override needs a reason.")
+    if any(h.reason == HoldReason.UNKNOWN_SKU for h in holds):
+        still_unknown = _remap_unknown_skus(order)
+        if still_unknown:
+            raise DomainError("Map these SKUs to products first: " + ", ".join(sorted(set(still_unknown))))
+    now = timezone.now()
+    for hold in holds:
+        hold.released_at = now
+        hold.released_by = user
+        hold.release_note = note[:255]
+        hold.save(update_fields=["released_at", "released_by", "release_note"])
+        order_event_record(
+            order=order,
+            kind=EventKind.RELEASED,
+            user=user,
+            message=f"Released: {hold.get_reason_display()}. {note}".strip(),
+            data={"reason": hold.reason},
+        )
+    if not order.holds.filter(released_at__isnull=True).exists():
+        order.on_hold = False
+        order.save(update_fields=["on_hold", "updated_at"])
+        if order.status == OrderStatus.RECEIVED:
+            _set_status(order, OrderStatus.CONFIRMED, user=user, note="released")
+        if order.status == OrderStatus.CONFIRMED:
+            _announce_ready(order)
+    return order
+
+
+@transaction.atomic
+def order_cancel(*, order: Order, reason: str, user=None) -> Order:
+    order = _lock(order)
+    if order.status not in CANCELLABLE:
+        raise TransitionNotAllowed(f"Order {order.number} is {order.get_status_display()} and cannot be cancelled.")
+    if not reason:
+        raise DomainError("A cancellation needs a reason.")
+    order_cancelled.send(sender=Order, order=order, user=user, reason=reason)
+    _set_status(order, OrderStatus.CANCELLED, user=user, note=reason)
+    if order.on_hold:
+        order.holds.filter(released_at__isnull=True).update(
+            released_at=timezone.now(), released_by=user, release_note="order cancelled"
+        )
+        order.on_hold = False
+        order.save(update_fields=["on_hold", "updated_at"])
+    order_event_record(order=order, kind=EventKind.CANCELLED, user=user, message=f"Cancelled: {reason}")
+    return order
+
+
+def order_set_progress(*, order: Order, target: str, user=None, note: str = "") -> None:
+    """Move an order along as its shipments progress; the caller holds the order's lock."""
+    _set_status(order, target, user=user, note=note)
+
+
+def order_lock(order_id: int) -> Order:
+    """Lock an order row for a service of another app (call inside a transaction)."""
+    return Order.objects.select_for_update().get(pk=order_id)

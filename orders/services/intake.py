@@ -1,0 +1,277 @@
+"""Order intake: storing inbound messages, creating orders from the canonical shape, likely
+duplicates across channels."""
+
+from collections import Counter
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from ..intake.canonical import (
+    CanonicalOrder,
+    OrderRejected,
+    check,
+)
+from ..models import (
+    Channel,
+    Customer,
+    InboundMessage,
+    InboundStatus,
+    Order,
+    OrderHold,
+    OrderLine,
+)
+from ..review import review_findings
+from ..selectors import products_for_channel
+from ..status import EventKind, HoldReason, OrderStatus
+from .core import (
+    _announce_ready,
+    _classify,
+    _set_status,
+    order_event_record,
+    order_hold,
+)
+
+
+@dataclass
+class IntakeResult:
+    order: Order
+    created: bool
+
+    @property
+    def held(self) -> bool:
+        return self.created and self.order.on_hold
+
+
+def _customer_for(data: CanonicalOrder) -> Customer | None:
+    email = data.customer_email or data.ship_to.email
+    phone = data.customer_phone or data.ship_to.phone
+    name = data.customer_name or data.ship_to.name
+    if not (email or phone or name):
+        return None
+    customer = None
+    if email:
+        customer = Customer.objects.filter(email__iexact=email).order_by("pk").first()
+    if customer is None and phone:
+        customer = Customer.objects.filter(phone=phone).order_by("pk").first()
+    if customer is None:
+        customer = Customer.objects.create(name=name or email or phone, email=email, phone=phone)
+    return customer
+
+
+def inbound_store(
+    *, source: str, body: str, channel: Channel | None = None, headers: dict | None = None, filename: str = ""
+) -> InboundMessage:
+    """Store an inbound message raw, before anything parses it."""
+    return InboundMessage.objects.create(
+        channel=channel, source=source, body=body, headers=headers or {}, filename=filename
+    )
+
+
+def inbound_record_outcome(message: InboundMessage, *, status: str, error: str = "", result: dict | None = None):
+    message.status = status
+    message.error = error
+    message.result = result or {}
+    message.processed_at = timezone.now()
+    message.attempts += 1
+    message.save(update_fields=["status", "error", "result", "processed_at", "attempts"])
+
+
+def order_create(
+    *, channel: Channel, data: CanonicalOrder, source: str, user=None, inbound: InboundMessage | None = None
+) -> IntakeResult:
+    """Create an order from the canonical shape; the same channel + external id twice is a no-op.
+
+    Raises OrderRejected (from the checks) when the order cannot be created at all; with an
+    ``inbound`` message, the outcome is recorded on it either way.
+    """
+    try:
+        result = _order_create(channel=channel, data=data, source=source, user=user)
+    except OrderRejected as exc:
+        if inbound is not None:
+            inbound_record_outcome(
+                inbound,
+                status=InboundStatus.REJECTED,
+                error=str(exc),
+                result={"errors": [e.as_dict() for e in exc.errors]},
+            )
+        raise
+    if inbound is not None:
+        inbound_record_outcome(
+            inbound, status=InboundStatus.PROCESSED, result={"order": result.order.number, "created": result.created}
+        )
+    return result
+
+
+def item_key(pairs) -> frozenset:
+    """What an order asks for, as comparable items: (product id or raw SKU, total quantity)."""
+    counts: Counter = Counter()
+    for product_id, sku, quantity in pairs:
+        counts[product_id or f"sku:{sku}"] += quantity
+    return frozenset(counts.items())
+
+
+def duplicate_window() -> timedelta:
+    return timedelta(hours=getattr(settings, "INTAKE_DUPLICATE_WINDOW_HOURS", 24))
+
+
+def contact_of(data: CanonicalOrder) -> tuple[str, str]:
+    return (data.customer_email or data.ship_to.email).strip().lower(), data.customer_phone or data.ship_to.phone
+
+
+def likely_duplicate_condition(email: str, phone: str) -> Q:
+    condition = Q(pk__in=[])
+    if email:
+        condition |= Q(ship_email__iexact=email) | Q(customer__email__iexact=email)
+    if phone:
+        condition |= Q(ship_phone=phone) | Q(customer__phone=phone)
+    return condition
+
+
+def _likely_duplicate(channel: Channel, data: CanonicalOrder, products: dict) -> Order | None:
+    """An order on another channel from the same customer, with the same items, placed close in time."""
+    email, phone = contact_of(data)
+    if not (email or phone):
+        return None
+    placed = data.placed_at or timezone.now()
+    window = duplicate_window()
+    mine = item_key((getattr(products.get(ln.sku), "pk", None), ln.sku, ln.quantity) for ln in data.lines)
+    candidates = (
+        Order.objects.exclude(channel=channel)
+        .exclude(status=OrderStatus.CANCELLED)
+        .filter(likely_duplicate_condition(email, phone))
+        .filter(placed_at__gte=placed - window, placed_at__lte=placed + window)
+        .prefetch_related("lines")
+        .order_by("pk")[:20]
+    )
+    for candidate in candidates:
+        if item_key((ln.product_id, ln.sku, ln.quantity) for ln in candidate.lines.all()) == mine:
+            return candidate
+    return None
+
+
+def duplicate_hold_note(other: Order) -> str:
+    return (
+        f"Looks like {other.number} from {other.channel.name} (same customer, same items, "
+        f"placed within {int(duplicate_window().total_seconds() // 3600)} h)."
+    )
+
+
+def _order_create(*, channel: Channel, data: CanonicalOrder, source: str, user=None) -> IntakeResult:
+    check(data)
+    existing = Order.objects.filter(channel=channel, external_id=data.external_id).first()
+    if existing is not None:
+        return IntakeResult(order=existing, created=False)
+
+    products = products_for_channel(channel, {line.sku for line in data.lines})
+    if data.cancelled_reason:
+        holds = []  # kept for the record: nothing to stop
+    else:
+        unknown = sorted({line.sku for line in data.lines if line.sku not in products})
+        holds = list(data.holds)
+        if unknown:
+            holds.append((HoldReason.UNKNOWN_SKU, "Unknown SKU: " + ", ".join(unknown)))
+        other = _likely_duplicate(channel, data, products)
+        if other is not None:
+            holds.append((HoldReason.DUPLICATE, duplicate_hold_note(other)))
+
+    try:
+        with transaction.atomic():
+            order = _create_rows(channel=channel, data=data, products=products, holds=holds, source=source, user=user)
+    except IntegrityError:
+        # A concurrent delivery of the same order won the race: this one changes nothing.
+        existing = Order.objects.filter(channel=channel, external_id=data.external_id).first()
+        if existing is None:
+            raise
+        return IntakeResult(order=existing, created=False)
+    return IntakeResult(order=order, created=True)
+
+
+def order_fields(*, channel: Channel, data: CanonicalOrder, now) -> dict:
+    """The Order columns a canonical order fills: one mapping for one-by-one and bulk creation."""
+    addr = data.ship_to
+    return {
+        "channel": channel,
+        "external_id": data.external_id,
+        "priority": data.priority or channel.default_priority,
+        "ship_name": addr.name,
+        "ship_phone": addr.phone,
+        "ship_email": addr.email,
+        "ship_country": addr.country,
+        "ship_province": addr.province,
+        "ship_city": addr.city,
+        "ship_district": addr.district,
+        "ship_address1": addr.address1,
+        "ship_address2": addr.address2,
+        "ship_postcode": addr.postcode,
+        "currency": data.currency,
+        "total": data.total,
+        "requested_service": data.requested_service,
+        "promise_date": data.promise_date,
+        "placed_at": data.placed_at or now,
+        "note": data.note,
+        "billing_country": data.billing_country,
+        "payment_method": data.payment_method or "prepaid",
+    }
+
+
+def _create_rows(*, channel, data: CanonicalOrder, products, holds, source, user) -> Order:
+    order = Order.objects.create(
+        **order_fields(channel=channel, data=data, now=timezone.now()),
+        customer=_customer_for(data),
+        on_hold=bool(holds),
+    )
+    order.number = f"SO{100000 + order.pk}"
+    order.save(update_fields=["number"])
+    OrderLine.objects.bulk_create(
+        OrderLine(
+            order=order,
+            line_no=i,
+            product=products.get(line.sku),
+            sku=line.sku,
+            name=line.name or getattr(products.get(line.sku), "name", ""),
+            quantity=line.quantity,
+            unit_price=line.unit_price,
+        )
+        for i, line in enumerate(data.lines, start=1)
+    )
+    order_event_record(
+        order=order,
+        kind=EventKind.CREATED,
+        user=user,
+        message=f"Order received from {channel.name} ({source}), {len(data.lines)} line(s).",
+        data={"source": source, "external_id": data.external_id, "stock_policy": channel.stock_policy},
+    )
+    if data.cancelled_reason:
+        _set_status(order, OrderStatus.CANCELLED, user=user, note=f"arrived {data.cancelled_reason}")
+        order_event_record(
+            order=order,
+            kind=EventKind.CANCELLED,
+            user=user,
+            message=(
+                f"Arrived already {data.cancelled_reason} at {channel.name}; kept for the record, reserves nothing."
+            ),
+            data={"on_arrival": True, "reason": data.cancelled_reason},
+        )
+        return order
+    for reason, note in holds:
+        OrderHold.objects.create(order=order, reason=reason, note=note[:255], created_by=user)
+        order_event_record(
+            order=order,
+            kind=EventKind.HELD,
+            user=user,
+            message=f"On hold: {HoldReason(reason).label}. {note}",
+            data={"reason": reason},
+        )
+    # Classification and review holds, before confirmation (orders/classification.py, orders/review.py).
+    _classify(order, user=user)
+    for reason, note in review_findings(order, address=False):  # intake's check() already held the address
+        order_hold(order=order, reason=reason, note=note, user=user)
+    order.refresh_from_db(fields=["on_hold"])
+    if not order.on_hold:
+        _set_status(order, OrderStatus.CONFIRMED, user=user, note="validated")
+        _announce_ready(order)
+    return order
