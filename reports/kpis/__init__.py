@@ -3,12 +3,12 @@
 ``REGISTRY`` maps slug -> KPI object; ``catalogue()`` lists them in catalogue order, grouped.
 """
 
-from . import delivery, fulfilment, sales, stock, waiting
+from . import delivery, fulfilment, quality, sales, stock, waiting
 from .base import NO_DATA_SOURCE, Filters, Kpi, KpiResult
 
 __all__ = ["NO_DATA_SOURCE", "REGISTRY", "Filters", "Kpi", "KpiResult", "catalogue", "get"]
 
-_ORDER = [*sales.KPIS, *fulfilment.KPIS, *delivery.KPIS, *stock.KPIS, *waiting.KPIS]
+_ORDER = [*sales.KPIS, *fulfilment.KPIS, *delivery.KPIS, *stock.KPIS, *quality.KPIS, *waiting.KPIS]
 GROUPS = ["Orders and revenue", "Fulfilment", "Delivery", "Inventory", "Returns and service"]
 
 REGISTRY: dict[str, Kpi] = {}

@@ -66,10 +66,13 @@ def test_kpi_page_shows_the_figure_chart_formula_and_drilldown(manager_client, w
     assert "Numerator" in body and "Order.created_at" in body
 
 
-def test_waiting_kpi_page_shows_no_number(manager_client):
-    body = manager_client.get("/reports/kpi/return-rate/").content.decode()
-    assert "waiting for data: returns" in body
-    assert "No data source yet: returns" in body
+def test_waiting_kpi_page_shows_no_number(manager_client, monkeypatch):
+    from .test_kpis import _Waiting
+
+    monkeypatch.setitem(REGISTRY, "waiting-example", _Waiting())
+    body = manager_client.get("/reports/kpi/waiting-example/").content.decode()
+    assert "waiting for data: survey answers" in body
+    assert "No data source yet: survey answers" in body
     assert 'class="big"' not in body
 
 

@@ -1,0 +1,461 @@
+"""Quality: pick accuracy (pack-scan mismatches), return rate (returns) and customer satisfaction
+(delivery ratings). They were listed as "waiting for data" until the pack station, returns and
+ratings started to record their rows (fulfillment.PackMismatch, orders.ReturnRequest/ReturnLine,
+orders.DeliveryRating)."""
+
+from collections import defaultdict
+
+from django.db.models import Avg, Count, DateTimeField, Exists, Max, OuterRef, Q, Subquery, Sum
+from django.db.models.functions import Coalesce, TruncDate
+
+from fulfillment.models import PackMismatch, Shipment
+from fulfillment.status import PackMismatchKind, ShipmentStatus
+from inventory.models import Location
+from logistics.models import Carrier, Parcel
+from orders.models import DeliveryRating, Order, OrderLine, ReturnLine, ReturnReason, ReturnStatus
+from orders.status import OrderStatus
+
+from .base import (
+    Column,
+    Fact,
+    Kpi,
+    KpiResult,
+    Table,
+    _url,
+    cohort_orders,
+    fetch,
+    fmt_num,
+    fmt_pct,
+    order_scope,
+    orders_url,
+    pct,
+)
+
+PACKED_OR_LATER = [
+    ShipmentStatus.PACKED,
+    ShipmentStatus.SHIPPED,
+    ShipmentStatus.IN_TRANSIT,
+    ShipmentStatus.OUT_FOR_DELIVERY,
+    ShipmentStatus.DELIVERED,
+]
+
+
+def _shipments_list(f, **extra) -> str:
+    """The shipments list, packed or later, within the channel/location/carrier filters. It has no
+    packed-day filter: the list shows those shipments whatever day they were packed."""
+    params = [("channel", f.channel), ("location", f.location), ("carrier", f.carrier)]
+    params += [("status", s) for s in PACKED_OR_LATER]
+    params += list(extra.items())
+    return _url("fulfillment:shipment_list", params)
+
+
+def _returns_list(**extra) -> str:
+    """The returns list (orders:return_list); it filters by status and reason only, not by day."""
+    params = [("status", s) for s in ReturnStatus.values if s != ReturnStatus.CANCELLED]
+    params += list(extra.items())
+    return _url("orders:return_list", params)
+
+
+def _delivered_orders_list(f, **extra) -> str:
+    """Delivered orders within the channel/location/carrier filters; the orders list has no
+    delivery-day filter, so no dates."""
+    params = [("channel", f.channel), ("location", f.location), ("carrier", f.carrier), ("status", "delivered")]
+    params += list(extra.items())
+    return _url("orders:order_list", params)
+
+
+# ---- pick accuracy ---------------------------------------------------------------------------
+
+
+class PickAccuracy(Kpi):
+    slug = "pick-accuracy"
+    title = "Pick accuracy"
+    group = "Fulfilment"
+    unit = "%"
+    formula = (
+        "Share of the shipments packed in the period that were packed without any pack-scan mismatch "
+        "(wrong item, surplus item or short)."
+    )
+    numerator = "Shipments packed in the period with no PackMismatch row (any kind, recorded at any time)."
+    denominator = "Shipments packed in the period (Shipment.packed_at set)."
+    timestamps = (
+        "Shipment.packed_at, local day. A mismatch counts for its shipment whenever it was scanned; mismatches "
+        "of shipments not packed yet (e.g. reported short) are counted apart."
+    )
+    statuses = (
+        "Every shipment with packed_at in the period, whatever its status now. Mismatch kinds: "
+        + ", ".join(str(k.label).lower() for k in PackMismatchKind)
+        + ". Picker: the OMS records who created the pick list (PickList.created_by), not who picked; "
+        "shipments without a pick list are 'no pick list'."
+    )
+
+    def _packed(self, f):
+        qs = Shipment.objects.using(self.db).filter(packed_at__gte=f.start, packed_at__lt=f.end)
+        if f.channel:
+            qs = qs.filter(order__channel_id=f.channel)
+        if f.location:
+            qs = qs.filter(location_id=f.location)
+        if f.carrier:
+            qs = qs.filter(Exists(Parcel.objects.filter(shipment_id=OuterRef("pk"), service__carrier_id=f.carrier)))
+        return qs
+
+    def compute(self, f):
+        packed = self._packed(f)
+        groups = (
+            packed.annotate(
+                bad=Exists(PackMismatch.objects.filter(shipment_id=OuterRef("pk"))), day=TruncDate("packed_at")
+            )
+            .values_list("location_id", "picklist__created_by__username", "day", "bad")
+            .annotate(n=Count("id"))
+            .order_by()
+        )
+        per_loc = defaultdict(lambda: [0, 0])  # packed, with mismatch
+        per_user = defaultdict(lambda: [0, 0])
+        per_day = defaultdict(lambda: [0, 0])
+        for loc, user, day, bad, n in fetch(groups, self.db):
+            for bucket in (per_loc[loc], per_user[user or ""], per_day[day]):
+                bucket[0] += n
+                bucket[1] += n if bad else 0
+        total = sum(v[0] for v in per_loc.values())
+        wrong = sum(v[1] for v in per_loc.values())
+        rate = pct(total - wrong, total)
+        kinds = {
+            r["kind"]: r
+            for r in PackMismatch.objects.using(self.db)
+            .filter(shipment__in=packed.values("pk"))
+            .values("kind")
+            .annotate(n=Count("id"), units=Sum("quantity"), shipments=Count("shipment_id", distinct=True))
+            .order_by()
+        }
+        unpacked = (
+            PackMismatch.objects.using(self.db)
+            .filter(created_at__gte=f.start, created_at__lt=f.end, shipment__packed_at__isnull=True)
+            .exclude(shipment__status=ShipmentStatus.CANCELLED)
+        )
+        if f.channel:
+            unpacked = unpacked.filter(shipment__order__channel_id=f.channel)
+        if f.location:
+            unpacked = unpacked.filter(shipment__location_id=f.location)
+        codes = dict(Location.objects.using(self.db).values_list("pk", "code"))
+        loc_rows = [
+            {
+                "location": codes.get(pk, pk),
+                "packed": v[0],
+                "accurate": v[0] - v[1],
+                "mismatched": v[1],
+                "rate": fmt_pct(pct(v[0] - v[1], v[0])),
+                "_url": _shipments_list(f, location=pk) if not f.location else _shipments_list(f),
+            }
+            for pk, v in sorted(per_loc.items(), key=lambda kv: str(codes.get(kv[0], kv[0])))
+        ]
+        user_rows = [
+            {
+                "user": user or "no pick list",
+                "packed": v[0],
+                "accurate": v[0] - v[1],
+                "mismatched": v[1],
+                "rate": fmt_pct(pct(v[0] - v[1], v[0])),
+            }
+            for user, v in sorted(per_user.items(), key=lambda kv: (kv[0] == "", kv[0]))
+        ]
+        kind_rows = [
+            {
+                "kind": str(kind.label),
+                "mismatches": kinds[kind]["n"] if kind in kinds else 0,
+                "units": kinds[kind]["units"] if kind in kinds else 0,
+                "shipments": kinds[kind]["shipments"] if kind in kinds else 0,
+            }
+            for kind in PackMismatchKind
+            if kind in kinds
+        ]
+        series = [(d.strftime("%m-%d"), pct(per_day[d][0] - per_day[d][1], per_day[d][0]) or 0) for d in f.days]
+        nums = [Column("packed", "Packed", True), Column("accurate", "No mismatch", True)]
+        nums += [Column("mismatched", "With mismatch", True), Column("rate", "Accuracy", True)]
+        return KpiResult(
+            value=rate,
+            display=fmt_pct(rate),
+            facts=[
+                Fact("Shipments packed", fmt_num(total), _shipments_list(f)),
+                Fact("Packed with no mismatch", fmt_num(total - wrong)),
+                Fact("Packed with a mismatch", fmt_num(wrong)),
+                Fact("Mismatches on them", fmt_num(sum(r["mismatches"] for r in kind_rows))),
+                Fact("Mismatches on shipments not packed yet", fmt_num(unpacked.count())),
+            ],
+            tables=[
+                Table("By location", [Column("location", "Location"), *nums], loc_rows),
+                Table("By pick list creator (picker not recorded)", [Column("user", "User"), *nums], user_rows),
+                Table(
+                    "Mismatches by kind",
+                    [
+                        Column("kind", "Kind"),
+                        Column("mismatches", "Scans", True),
+                        Column("units", "Units", True),
+                        Column("shipments", "Shipments", True),
+                    ],
+                    kind_rows,
+                ),
+            ],
+            series=series,
+            chart="line",
+            chart_title="Pick accuracy % by day packed",
+            note="The shipments list has no packed-day filter: its links show the packed shipments of any day.",
+        )
+
+    def drilldown(self, f):
+        return _shipments_list(f)
+
+
+# ---- return rate -----------------------------------------------------------------------------
+
+
+def delivered_orders(f, db):
+    """Orders delivered in the period (status delivered; delivery = the latest Parcel.delivered_at of
+    the order, else the latest Shipment.delivered_at), within the filters."""
+    parcel_last = Subquery(
+        Parcel.objects.filter(shipment__order_id=OuterRef("pk"))
+        .values("shipment__order_id")
+        .annotate(m=Max("delivered_at"))
+        .values("m")[:1],
+        output_field=DateTimeField(),
+    )
+    shipment_last = Subquery(
+        Shipment.objects.filter(order_id=OuterRef("pk"))
+        .exclude(status=ShipmentStatus.CANCELLED)
+        .values("order_id")
+        .annotate(m=Max("delivered_at"))
+        .values("m")[:1],
+        output_field=DateTimeField(),
+    )
+    qs = (
+        Order.objects.using(db)
+        .filter(status=OrderStatus.DELIVERED)
+        .annotate(delivered=Coalesce(parcel_last, shipment_last))
+        .filter(delivered__gte=f.start, delivered__lt=f.end)
+    )
+    return order_scope(qs, f)
+
+
+class ReturnRate(Kpi):
+    slug = "return-rate"
+    title = "Return rate by product and reason"
+    group = "Returns and service"
+    unit = "%"
+    formula = (
+        "Units returned divided by units delivered, over the orders delivered in the period, counting the "
+        "returns opened within the period; per product and per return reason."
+    )
+    numerator = (
+        "Σ ReturnLine.quantity of the returns opened in the period (ReturnRequest.created_at) of the orders "
+        "delivered in the period; cancelled returns left out. A return opened after the period does not count "
+        "(shown apart as 'returned after the period')."
+    )
+    denominator = "Σ OrderLine.quantity of the orders delivered in the period (units delivered)."
+    timestamps = (
+        "Delivery = the latest Parcel.delivered_at of the order (Shipment.delivered_at when no parcel has one), "
+        "local day; ReturnRequest.created_at, local day."
+    )
+    statuses = "Orders: status delivered. Returns: requested, received, refunded or exchanged (not cancelled)."
+
+    def compute(self, f):
+        orders = delivered_orders(f, self.db)
+        order_ids = orders.values("pk")
+        delivered = {
+            sku: units
+            for sku, units in OrderLine.objects.using(self.db)
+            .filter(order_id__in=order_ids)
+            .values_list("sku")
+            .annotate(units=Sum("quantity"))
+            .order_by()
+        }
+        lines = (
+            ReturnLine.objects.using(self.db)
+            .filter(order_line__order_id__in=order_ids)
+            .exclude(ret__status=ReturnStatus.CANCELLED)
+        )
+        in_period = lines.filter(ret__created_at__gte=f.start, ret__created_at__lt=f.end)
+        later = lines.filter(ret__created_at__gte=f.end).aggregate(u=Sum("quantity"))["u"] or 0
+        by_sku = defaultdict(int)
+        by_reason = defaultdict(lambda: [0, set()])
+        for sku, reason, ret_id, units in (
+            in_period.values_list("order_line__sku", "ret__reason", "ret_id").annotate(u=Sum("quantity")).order_by()
+        ):
+            by_sku[sku] += units
+            by_reason[reason][0] += units
+            by_reason[reason][1].add(ret_id)
+        units_delivered = sum(delivered.values())
+        units_returned = sum(by_sku.values())
+        rate = pct(units_returned, units_delivered)
+        n_returns = len(set().union(*(v[1] for v in by_reason.values()))) if by_reason else 0
+        product_rows = [
+            {
+                "sku": sku,
+                "delivered": delivered[sku],
+                "returned": by_sku.get(sku, 0),
+                "rate": fmt_pct(pct(by_sku.get(sku, 0), delivered[sku])),
+                "_url": _delivered_orders_list(f, sku=sku),
+            }
+            for sku in sorted(delivered, key=lambda s: (-by_sku.get(s, 0), -delivered[s], s))
+        ]
+        labels = dict(ReturnReason.choices)
+        reason_rows = [
+            {
+                "reason": str(labels.get(reason, reason)),
+                "returns": len(v[1]),
+                "units": v[0],
+                "share": fmt_pct(pct(v[0], units_delivered)),
+                "_url": _returns_list(reason=reason),
+            }
+            for reason, v in sorted(by_reason.items(), key=lambda kv: (-kv[1][0], kv[0]))
+        ]
+        return KpiResult(
+            value=rate,
+            display=fmt_pct(rate),
+            facts=[
+                Fact("Orders delivered", fmt_num(orders.count()), _delivered_orders_list(f)),
+                Fact("Units delivered", fmt_num(units_delivered)),
+                Fact("Units returned", fmt_num(units_returned), _returns_list()),
+                Fact("Returns", fmt_num(n_returns), _returns_list()),
+                Fact("Returned after the period (not counted)", fmt_num(later)),
+            ],
+            tables=[
+                Table(
+                    "By product",
+                    [
+                        Column("sku", "SKU"),
+                        Column("delivered", "Units delivered", True),
+                        Column("returned", "Units returned", True),
+                        Column("rate", "Return rate", True),
+                    ],
+                    product_rows,
+                ),
+                Table(
+                    "By reason",
+                    [
+                        Column("reason", "Reason"),
+                        Column("returns", "Returns", True),
+                        Column("units", "Units", True),
+                        Column("share", "% of units delivered", True),
+                    ],
+                    reason_rows,
+                ),
+            ],
+            series=[(r["reason"], r["units"]) for r in reason_rows],
+            chart_title="Returned units by reason",
+            note=(
+                "Neither the orders list nor the returns list filters by delivery or return day: the product "
+                "links show delivered orders with that SKU and the reason links show the returns with that "
+                "reason, of any day."
+            ),
+        )
+
+    def drilldown(self, f):
+        return _returns_list()
+
+
+# ---- customer satisfaction -------------------------------------------------------------------
+
+
+class CustomerSatisfaction(Kpi):
+    slug = "customer-satisfaction"
+    title = "Customer satisfaction"
+    group = "Returns and service"
+    unit = "score"
+    formula = (
+        "Mean delivery rating (1–5) and the share of 4 and 5 ratings, over the ratings of the orders "
+        "received in the period; per carrier and per location."
+    )
+    numerator = "Σ DeliveryRating.score (mean); ratings of 4 or 5 (share)."
+    denominator = "Number of delivery ratings of the orders received in the period (one rating per order at most)."
+    timestamps = (
+        "Order.created_at for the cohort; the rating's own date does not matter. Carrier: of a parcel of the "
+        "order; location: of a shipment of the order (an order split over two counts for both)."
+    )
+    statuses = "Orders in every status but cancelled (only delivered orders can be rated)."
+
+    def compute(self, f):
+        cohort = cohort_orders(f, self.db)
+        ratings = DeliveryRating.objects.using(self.db).filter(order_id__in=cohort.values("pk"))
+        agg = ratings.aggregate(n=Count("id"), mean=Avg("score"), good=Count("id", filter=Q(score__gte=4)))
+        n = agg["n"]
+        mean = round(agg["mean"], 2) if n else None
+        share = pct(agg["good"], n)
+        dist = dict(ratings.values_list("score").annotate(c=Count("id")).order_by())
+        delivered = cohort.filter(status=OrderStatus.DELIVERED).count()
+
+        def grouped(pairs):
+            out = defaultdict(dict)
+            for key, rating_id, score in pairs:
+                out[key][rating_id] = score
+            return out
+
+        by_carrier = grouped(
+            Parcel.objects.using(self.db)
+            .filter(shipment__order__rating__in=ratings.values("pk"))
+            .values_list("service__carrier_id", "shipment__order__rating__id", "shipment__order__rating__score")
+            .distinct()
+        )
+        by_location = grouped(
+            Shipment.objects.using(self.db)
+            .filter(order__rating__in=ratings.values("pk"))
+            .exclude(status=ShipmentStatus.CANCELLED)
+            .values_list("location_id", "order__rating__id", "order__rating__score")
+            .distinct()
+        )
+        carriers = dict(Carrier.objects.using(self.db).values_list("pk", "name"))
+        codes = dict(Location.objects.using(self.db).values_list("pk", "code"))
+
+        def row(name, scores, url):
+            values = list(scores.values())
+            return {
+                "name": name,
+                "ratings": len(values),
+                "mean": round(sum(values) / len(values), 2),
+                "share": fmt_pct(pct(sum(1 for s in values if s >= 4), len(values))),
+                "_url": url,
+            }
+
+        carrier_rows = [
+            row(
+                carriers.get(c, c),
+                s,
+                orders_url(f, statuses=[OrderStatus.DELIVERED], carrier=c)
+                if not f.carrier
+                else orders_url(f, statuses=[OrderStatus.DELIVERED]),
+            )
+            for c, s in sorted(by_carrier.items(), key=lambda kv: str(carriers.get(kv[0], kv[0])))
+        ]
+        location_rows = [
+            row(
+                codes.get(loc, loc),
+                s,
+                orders_url(f, statuses=[OrderStatus.DELIVERED], location=loc)
+                if not f.location
+                else orders_url(f, statuses=[OrderStatus.DELIVERED]),
+            )
+            for loc, s in sorted(by_location.items(), key=lambda kv: str(codes.get(kv[0], kv[0])))
+        ]
+        cols = [Column("ratings", "Ratings", True), Column("mean", "Mean score", True), Column("share", "4–5", True)]
+        return KpiResult(
+            value=mean,
+            display=f"{mean:.2f} / 5" if mean is not None else "–",
+            facts=[
+                Fact("Mean score", f"{mean:.2f}" if mean is not None else "–"),
+                Fact("Share of 4 and 5", fmt_pct(share)),
+                Fact("Ratings", fmt_num(n), orders_url(f, statuses=[OrderStatus.DELIVERED])),
+                Fact("Delivered orders", fmt_num(delivered), orders_url(f, statuses=[OrderStatus.DELIVERED])),
+                Fact("Response rate", fmt_pct(pct(n, delivered))),
+            ],
+            tables=[
+                Table("By carrier", [Column("name", "Carrier"), *cols], carrier_rows),
+                Table("By location", [Column("name", "Location"), *cols], location_rows),
+            ],
+            series=[(f"{s} ★", dist.get(s, 0)) for s in range(1, 6)],
+            chart_title="Ratings by score",
+            note="The orders list has no rating filter: its links show the delivered orders, rated or not.",
+        )
+
+    def drilldown(self, f):
+        return orders_url(f, statuses=[OrderStatus.DELIVERED])
+
+
+KPIS = [PickAccuracy(), ReturnRate(), CustomerSatisfaction()]
