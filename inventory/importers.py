@@ -8,6 +8,7 @@ import would refuse — including rules only the services know ("below what is r
 writes nothing.
 """
 
+from abc import abstractmethod
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -46,11 +47,13 @@ class RowImporter(Importer):
 
     counts_as = {"created": "created", "updated": "updated", "unchanged": "duplicates"}
 
+    @abstractmethod
     def parse(self, rows: list[tuple[int, dict]]) -> list[Item]:
-        raise NotImplementedError
+        """Each concrete subclass implements this."""
 
+    @abstractmethod
     def apply(self, args: dict, *, user) -> str:
-        raise NotImplementedError
+        """Each concrete subclass implements this."""
 
     def _items(self, path: Path):
         return read_dicts(path, required=self.required, columns=self.columns)

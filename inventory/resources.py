@@ -10,6 +10,7 @@ services know, such as "below what is reserved"), and nothing is written.
 
 import csv
 import io
+from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 
 import tablib
@@ -98,17 +99,19 @@ def _text(row: dict, column: str) -> str:
     return "" if value is None else str(value).strip()
 
 
-class Resource:
+class Resource(ABC):
     kind = ""
     label = ""
     columns: tuple[str, ...] = ()
     required: tuple[str, ...] = ()
 
+    @abstractmethod
     def parse(self, row: dict, lookups: _Lookups) -> dict:
-        raise NotImplementedError
+        """Each concrete subclass implements this."""
 
     def apply(self, args: dict, *, user) -> str:
-        raise NotImplementedError
+        """One parsed row through its service. Resources applied in groups (transfers) don't use it."""
+        raise TypeError(f"{type(self).__name__} is applied in groups, not row by row.")
 
 
 class ReceiptResource(Resource):

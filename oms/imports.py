@@ -22,6 +22,7 @@ import codecs
 import csv
 import io
 import time
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -91,7 +92,7 @@ def preview_from_dict(data: dict) -> PreviewResult:
     return PreviewResult(rows=rows, **{k: v for k, v in data.items() if k in known})
 
 
-class Importer:
+class Importer(ABC):
     """A base with the shared parts; subclasses set the attributes and write preview/run."""
 
     label = ""
@@ -105,11 +106,13 @@ class Importer:
     delimiter = ","
     position = 100  # order on the upload form
 
+    @abstractmethod
     def preview(self, path: Path, options: dict) -> PreviewResult:
-        raise NotImplementedError
+        """Each concrete subclass implements this."""
 
+    @abstractmethod
     def run(self, path: Path, job, progress: Callable[[int, dict], None]) -> dict:
-        raise NotImplementedError
+        """Each concrete subclass implements this."""
 
     def rows(self, path: Path) -> tuple[list[str], Iterator[tuple[int, list[str]]]]:
         return read_rows(path, delimiter=self.delimiter)

@@ -287,3 +287,35 @@ def address_problems(address: CanonicalAddress) -> list[str]:
     if pattern and address.postcode and not re.fullmatch(pattern, address.postcode.upper()):
         problems.append(f"postcode '{address.postcode}' is not valid for {address.country}")
     return problems
+
+
+def parse_line_items(raw_lines, *, platform: str, name_keys: tuple[str, ...] = ("name",)):
+    """The ``line_items`` list that Shopify and WooCommerce orders share: (lines, errors).
+
+    Each item needs a SKU, a whole positive ``quantity`` and a ``price``; every problem is a
+    FieldError naming ``line_items[i].field``.
+    """
+    errors: list[FieldError] = []
+    lines: list[CanonicalLine] = []
+    if not isinstance(raw_lines, list) or not raw_lines:
+        return lines, [FieldError("line_items", "must be a non-empty list.")]
+    for i, item in enumerate(raw_lines, start=1):
+        if not isinstance(item, dict):
+            errors.append(FieldError(f"line_items[{i}]", "must be an object."))
+            continue
+        sku = clean_text(item.get("sku"), max_length=64)
+        if not sku:
+            errors.append(FieldError(f"line_items[{i}].sku", f"is required: give the product a SKU in {platform}."))
+        price_value = item.get("price")
+        try:
+            quantity = parse_quantity(item.get("quantity"), f"line_items[{i}].quantity")
+            price = parse_money(str(price_value) if price_value is not None else "0", f"line_items[{i}].price")
+        except OrderRejected as exc:
+            errors.extend(exc.errors)
+            continue
+        if sku:
+            name = next((item.get(key) for key in name_keys if item.get(key)), "")
+            lines.append(
+                CanonicalLine(sku=sku, quantity=quantity, unit_price=price, name=clean_text(name, max_length=200))
+            )
+    return lines, errors

@@ -24,13 +24,12 @@ import json
 
 from .canonical import (
     CanonicalAddress,
-    CanonicalLine,
     CanonicalOrder,
     FieldError,
     OrderRejected,
     clean_text,
+    parse_line_items,
     parse_money,
-    parse_quantity,
     parse_when,
 )
 from .files import FileUnusable
@@ -95,29 +94,7 @@ def _name(part: dict) -> str:
 def parse_order(data) -> CanonicalOrder:
     if not isinstance(data, dict):
         raise OrderRejected([FieldError("order", "must be a JSON object.")])
-    errors: list[FieldError] = []
-    lines = []
-    raw_lines = data.get("line_items")
-    if not isinstance(raw_lines, list) or not raw_lines:
-        errors.append(FieldError("line_items", "must be a non-empty list."))
-        raw_lines = []
-    for i, item in enumerate(raw_lines, start=1):
-        if not isinstance(item, dict):
-            errors.append(FieldError(f"line_items[{i}]", "must be an object."))
-            continue
-        sku = _s(item.get("sku"), 64)
-        if not sku:
-            errors.append(FieldError(f"line_items[{i}].sku", "is required: give the product a SKU in WooCommerce."))
-        try:
-            quantity = parse_quantity(item.get("quantity"), f"line_items[{i}].quantity")
-            price = parse_money(
-                str(item.get("price") if item.get("price") is not None else 0), f"line_items[{i}].price"
-            )
-        except OrderRejected as exc:
-            errors.extend(exc.errors)
-            continue
-        if sku:
-            lines.append(CanonicalLine(sku=sku, quantity=quantity, unit_price=price, name=_s(item.get("name"), 200)))
+    lines, errors = parse_line_items(data.get("line_items"), platform="WooCommerce", name_keys=("name",))
     placed_at = total = None
     try:
         gmt = _s(data.get("date_created_gmt"))

@@ -261,7 +261,7 @@ class Kpi:
     def compute(self, filters: Filters) -> KpiResult:
         if self.waiting_for:
             return KpiResult(available=False, note=f"{NO_DATA_SOURCE}: {self.waiting_for}")
-        raise NotImplementedError
+        raise TypeError(f"{type(self).__name__} must define compute() or say what it is waiting_for.")
 
     def drilldown(self, filters: Filters) -> str:
         return orders_url(filters)
