@@ -5,7 +5,7 @@ from django.db import models
 from django.db.models import Q
 
 from inventory.models import Location, Product
-from orders.models import Order, OrderLine
+from orders.models import Channel, Order, OrderLine
 
 from .status import PackMismatchKind, PickListKind, PickListStatus, ShipmentStatus
 
@@ -56,6 +56,12 @@ class Shipment(models.Model):
     packed_at = models.DateTimeField(null=True, blank=True)
     shipped_at = models.DateTimeField(null=True, blank=True, db_index=True)
     delivered_at = models.DateTimeField(null=True, blank=True)
+    # Merge (fulfillment/merge.py): shipments of other orders of the same customer to the same address
+    # at the same location travel as one parcel with this "lead" shipment; undone before picking.
+    merged_into = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="merged_members"
+    )
+    merged_at = models.DateTimeField(null=True, blank=True)
 
     objects = ShipmentQuerySet.as_manager()
 
@@ -82,14 +88,71 @@ class ShipmentLine(models.Model):
         return f"{self.product_id} x{self.quantity}"
 
 
+class RoutingPolicyStatus(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    LIVE = "live", "Live"
+    RETIRED = "retired", "Retired"
+
+
+class RoutingPolicy(models.Model):
+    """How routing weighs its candidates. Live policies route; drafts can only be dry-run and replayed.
+
+    An order uses the live policy of lowest ``rank`` that names its channel or one of its tags, else the
+    live default policy, else the built-in weights (fulfillment/routing.py).
+    """
+
+    code = models.SlugField(max_length=40, unique=True)
+    name = models.CharField(max_length=120)
+    status = models.CharField(max_length=8, choices=RoutingPolicyStatus.choices, default=RoutingPolicyStatus.DRAFT)
+    is_default = models.BooleanField(default=False, help_text="Used by orders no other live policy claims.")
+    rank = models.PositiveSmallIntegerField(default=100, help_text="Lower wins when several policies match.")
+    channels = models.ManyToManyField(Channel, blank=True, related_name="+")
+    tags = models.CharField(max_length=255, blank=True, help_text="Comma-separated order tags, e.g. fresh, vip.")
+    weight_distance = models.DecimalField(
+        max_digits=8, decimal_places=3, default=1, help_text="Score points per 100 km to the destination."
+    )
+    weight_cost = models.DecimalField(
+        max_digits=8, decimal_places=3, default=1, help_text="Score points per currency unit of shipping cost."
+    )
+    weight_split = models.DecimalField(
+        max_digits=8, decimal_places=3, default=10, help_text="Score points per extra shipment when split."
+    )
+    weight_load = models.DecimalField(
+        max_digits=8, decimal_places=3, default=0.1, help_text="Score points per percent of today's capacity used."
+    )
+    ship_complete = models.BooleanField(
+        default=False, help_text="Wait until the whole order can ship; else ship what is available, backorder the rest."
+    )
+    allow_split = models.BooleanField(default=True)
+    max_locations = models.PositiveSmallIntegerField(default=3, help_text="Most locations one order may split over.")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["rank", "code"]
+        permissions = [("route_orders", "Can reroute orders and replay routing policies")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
 class RoutingDecision(models.Model):
     """Why an order went where it went: every candidate with its score and verdict."""
 
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="routing_decisions")
     policy = models.CharField(max_length=40, default="nearest")
+    policy_ref = models.ForeignKey(RoutingPolicy, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    kind = models.CharField(max_length=12, default="auto", help_text="auto, reroute, split, backorder")
     chosen = models.ForeignKey(Location, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     candidates = models.JSONField(default=list)
+    # The winning plan: [{location_id, location, lines: [{order_line, product, quantity}], cost, distance_km}]
+    plan = models.JSONField(default=list, blank=True)
+    score = models.DecimalField(max_digits=14, decimal_places=3, null=True, blank=True)
+    totals = models.JSONField(default=dict, blank=True, help_text="cost, distance_km, shipments, backordered, late_risk")
     reason = models.CharField(max_length=255)
+    note = models.CharField(max_length=255, blank=True, help_text="Why staff rerouted.")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -97,6 +160,51 @@ class RoutingDecision(models.Model):
 
     def __str__(self) -> str:
         return f"{self.order_id} -> {self.chosen_id}: {self.reason}"
+
+
+class Backorder(models.Model):
+    """Units of an order line no location could ship when the policy ships what is available."""
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="backorders")
+    order_line = models.ForeignKey(OrderLine, on_delete=models.CASCADE, related_name="backorders")
+    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="+")
+    quantity = models.PositiveIntegerField()
+    created_at = models.DateTimeField(auto_now_add=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    shipment = models.ForeignKey(
+        Shipment, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", help_text="Where it went."
+    )
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [models.Index(fields=["resolved_at", "product"])]
+
+    def __str__(self) -> str:
+        return f"{self.order_id}/{self.product_id} x{self.quantity}"
+
+
+class RoutingReplay(models.Model):
+    """A draft policy replayed over a past period next to the live policy. Reserves nothing."""
+
+    policy = models.ForeignKey(RoutingPolicy, on_delete=models.CASCADE, related_name="replays")
+    baseline = models.ForeignKey(
+        RoutingPolicy, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", help_text="None: live."
+    )
+    period_start = models.DateField()
+    period_end = models.DateField()
+    status = models.CharField(max_length=8, default="queued", help_text="queued, running, done, failed")
+    orders = models.PositiveIntegerField(default=0)
+    results = models.JSONField(default=dict, blank=True)
+    error = models.TextField(blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+
+    def __str__(self) -> str:
+        return f"{self.policy} {self.period_start}..{self.period_end}"
 
 
 class PackMismatch(models.Model):
