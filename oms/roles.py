@@ -96,6 +96,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "orders.change_classificationrule",
         "orders.delete_classificationrule",
         "orders.override_credit",
+        "orders.change_customer",
     ],
 }
 ROLE_LABELS = {

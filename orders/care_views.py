@@ -18,7 +18,7 @@ from oms.errors import DomainError
 from oms.tables import BaseTable
 from oms.views import ObjectListView
 
-from . import notifications, returns
+from . import notifications, returns, services
 from .models import (
     Customer,
     DeliveryRating,
@@ -336,6 +336,41 @@ def _cases_of(orders):
     return model.objects.filter(order__in=orders).select_related("order").order_by("-id")
 
 
+class CreditForm(forms.Form):
+    is_business = forms.BooleanField(required=False, label="Business customer")
+    credit_limit = forms.DecimalField(
+        required=False, min_value=0, max_digits=12, decimal_places=2, label="Credit limit",
+        help_text="Open orders plus a new one above this go to credit review. Empty: no limit.",
+    )
+    reason = forms.CharField(max_length=200, label="Reason", widget=forms.TextInput(attrs={"placeholder": "why"}))
+
+
+@login_required
+@require_POST
+@permission_required("orders.change_customer", raise_exception=True)
+def customer_credit(request, pk):
+    customer = get_object_or_404(Customer, pk=pk)
+    form = CreditForm(request.POST)
+    if not form.is_valid():
+        errors = "; ".join(f"{form.fields[f].label if f in form.fields else f}: {' '.join(e)}"
+                           for f, e in form.errors.items())
+        messages.error(request, f"Credit terms not changed. {errors}")
+        return redirect("orders:customer_detail", pk=customer.pk)
+    try:
+        services.customer_credit_set(
+            customer=customer,
+            is_business=form.cleaned_data["is_business"],
+            credit_limit=form.cleaned_data["credit_limit"],
+            reason=form.cleaned_data["reason"],
+            user=request.user,
+        )
+    except DomainError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, "Credit terms saved.")
+    return redirect("orders:customer_detail", pk=customer.pk)
+
+
 @login_required
 @permission_required("orders.view_customer", raise_exception=True)
 def customer_detail(request, pk):
@@ -357,5 +392,10 @@ def customer_detail(request, pk):
             .order_by("-id")[:100],
             "ratings": DeliveryRating.objects.filter(order__customer=customer).select_related("order"),
             "opted_out": notifications.is_opted_out(customer.email) if customer.email else False,
+            "credit_form": CreditForm(
+                initial={"is_business": customer.is_business, "credit_limit": customer.credit_limit}
+            ),
+            "can_change_credit": request.user.has_perm("orders.change_customer"),
+            "credit_history": services.customer_credit_history(customer),
         },
     )

@@ -37,6 +37,7 @@ urlpatterns = [
     path("returns/<str:number>/exchange/", care_views.return_exchange, name="return_exchange"),
     path("customers/", care_views.CustomerListView.as_view(), name="customer_list"),
     path("customers/<int:pk>/", care_views.customer_detail, name="customer_detail"),
+    path("customers/<int:pk>/credit/", care_views.customer_credit, name="customer_credit"),
     path("<str:number>/", views.order_detail, name="order_detail"),
     path("<str:number>/hold/", views.order_hold, name="order_hold"),
     path("<str:number>/release/", views.order_release, name="order_release"),

@@ -23,6 +23,7 @@ from .core import (  # noqa: F401
     order_review,
     order_set_progress,
 )
+from .customers import customer_credit_history, customer_credit_set  # noqa: F401
 from .intake import (  # noqa: F401
     IntakeResult,
     _create_rows,

@@ -94,3 +94,37 @@ def test_unsubscribe_page_speaks_the_browser_language(client):
         f"/notifications/unsubscribe/{unsubscribe_token('li.lei@example.com')}/", HTTP_ACCEPT_LANGUAGE="zh-CN"
     ).content.decode()
     assert "退订邮件" in body and "li…@example.com" in body
+
+
+def test_a_manager_sets_credit_terms_with_a_reason_and_new_orders_are_reviewed_against_them(client, delivered):
+    from decimal import Decimal
+
+    from orders.review import credit_findings
+
+    users = journey.users()
+    customer = delivered.customer
+    url = f"/orders/customers/{customer.pk}/credit/"
+
+    client.force_login(users["customer_service"])  # may look, may not change terms
+    assert client.post(url, {"is_business": "on", "credit_limit": "100", "reason": "x"}).status_code == 403
+    assert "Save credit terms" not in client.get(f"/orders/customers/{customer.pk}/").content.decode()
+
+    client.force_login(users["manager"])
+    response = client.post(url, {"is_business": "on", "credit_limit": "-5", "reason": "x"}, follow=True)
+    assert "Credit terms not changed" in response.content.decode()
+    response = client.post(url, {"is_business": "on", "credit_limit": "100.00", "reason": ""}, follow=True)
+    assert "Credit terms not changed" in response.content.decode()
+    customer.refresh_from_db()
+    assert (customer.is_business, customer.credit_limit) == (False, None)
+
+    response = client.post(url, {"is_business": "on", "credit_limit": "100.00", "reason": "signed B2B contract"},
+                           follow=True)
+    body = response.content.decode()
+    customer.refresh_from_db()
+    assert (customer.is_business, customer.credit_limit) == (True, Decimal("100.00"))
+    assert "Credit terms saved." in body and "signed B2B contract" in body and "manager" in body
+    delivered.total = Decimal("150.00")
+    assert credit_findings(delivered)  # the new limit is what review reads
+
+    response = client.post(url, {"credit_limit": "50", "reason": "x"}, follow=True)  # a limit needs business
+    assert "Only business customers" in response.content.decode()

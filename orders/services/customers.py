@@ -1,0 +1,59 @@
+"""Changes to a customer: the business account and its credit limit (read by orders/review.py)."""
+
+from decimal import Decimal
+
+from django.contrib.admin.models import CHANGE, LogEntry
+from django.contrib.contenttypes.models import ContentType
+from django.db import transaction
+
+from oms.errors import DomainError
+
+from ..models import Customer
+
+
+def _money(value: Decimal | None) -> str:
+    return "no limit" if value is None else f"{value:,.2f}"
+
+
+@transaction.atomic
+def customer_credit_set(
+    *, customer: Customer, is_business: bool, credit_limit: Decimal | None, reason: str, user=None
+) -> Customer:
+    """Set whether a customer is a business account and its credit limit; who, what and why go to the
+    change log shown on the customer page. New orders are reviewed against the new limit."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise DomainError("A change of credit terms needs a reason.")
+    if credit_limit is not None and credit_limit < 0:
+        raise DomainError("A credit limit cannot be negative.")
+    if credit_limit is not None and not is_business:
+        raise DomainError("Only business customers have a credit limit; tick 'business customer' or leave it empty.")
+    customer = Customer.objects.select_for_update().get(pk=customer.pk)
+    before = (customer.is_business, customer.credit_limit)
+    if before == (is_business, credit_limit):
+        raise DomainError("Nothing changed.")
+    customer.is_business = is_business
+    customer.credit_limit = credit_limit
+    customer.save(update_fields=["is_business", "credit_limit"])
+    message = (
+        f"Credit terms: business {'yes' if before[0] else 'no'} → {'yes' if is_business else 'no'}, "
+        f"limit {_money(before[1])} → {_money(credit_limit)}. Reason: {reason}"
+    )
+    if user is not None and user.pk:
+        LogEntry.objects.create(
+            user_id=user.pk,
+            content_type_id=ContentType.objects.get_for_model(Customer).pk,
+            object_id=str(customer.pk),
+            object_repr=str(customer)[:200],
+            action_flag=CHANGE,
+            change_message=message[:2000],
+        )
+    return customer
+
+
+def customer_credit_history(customer: Customer) -> list[LogEntry]:
+    return list(
+        LogEntry.objects.filter(
+            content_type=ContentType.objects.get_for_model(Customer), object_id=str(customer.pk)
+        ).select_related("user")[:20]
+    )
