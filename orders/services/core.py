@@ -99,14 +99,21 @@ def _classify(order: Order, *, user=None) -> None:
             message=f"Classified: rule {match.rule} → {match.summary()}",
             data=match.as_data(),
         )
+    released = set()
+    if outcome.holds and order.pk:
+        # A person already looked at this very finding and released it: do not ask again.
+        released = set(order.holds.filter(released_at__isnull=False).values_list("reason", "note"))
     for reason, note in outcome.holds:
+        if (reason, note[:255]) in released:
+            continue
         order_hold(order=order, reason=reason, note=note, user=user)
 
 
 @transaction.atomic
 def order_reclassify(*, order: Order, user=None) -> Order:
     """Run the classification rules again (after a rule or the order changed). Tags, capabilities and
-    service kind are replaced by the new result; a rule's hold is placed again only if not active."""
+    service kind are replaced by the new result; a rule's hold is placed again only if not active and
+    not already released by a person for the same finding (same reason and note)."""
     order = _lock(order)
     if order.status not in HOLDABLE:
         raise DomainError(f"Order {order.number} is {order.get_status_display()}: too late to reclassify.")

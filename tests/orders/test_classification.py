@@ -179,6 +179,23 @@ def test_reclassify_replaces_the_result_and_records_it(channel, std):
     assert order.events.filter(kind=EventKind.CLASSIFIED).count() == 2
 
 
+def test_reclassify_does_not_hold_again_for_a_finding_a_person_released(channel, std):
+    rule(name="Check", add_tags="check", hold_reason=HoldReason.MANUAL, hold_note="look at it")
+    order = create(channel)
+    assert order.holds.filter(reason=HoldReason.MANUAL, released_at__isnull=True).count() == 1
+    services.order_release(order=order, reason=HoldReason.MANUAL, note="looked: fine")
+
+    order = services.order_reclassify(order=order)
+    assert not order.on_hold
+    assert order.holds.filter(reason=HoldReason.MANUAL).count() == 1  # the released one only
+
+    # A different finding for the same reason is a new question: held again.
+    ClassificationRule.objects.filter(name="Check").update(hold_note="look again, the rule changed")
+    order = services.order_reclassify(order=order)
+    assert order.on_hold
+    assert order.holds.filter(reason=HoldReason.MANUAL, released_at__isnull=True).count() == 1
+
+
 def test_reclassify_after_shipping_is_refused_and_changes_nothing(channel, std):
     rule(name="Gift", add_tags="gift")
     order = create(channel)
