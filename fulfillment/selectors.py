@@ -2,7 +2,7 @@
 
 from datetime import timedelta
 
-from django.db.models import Count, QuerySet
+from django.db.models import Count, F, QuerySet
 
 from .models import PickList, RoutingDecision, Shipment
 from .status import ShipmentStatus
@@ -29,6 +29,15 @@ def ready_counts_by_location() -> dict[int, int]:
         Shipment.objects.ready_to_pick().values("location_id").annotate(n=Count("id")).values_list("location_id", "n")
     )
     return dict(rows)
+
+
+# The one order of the ready-to-pick queue (pick lists, waves, the queue page): priority (1 first), then
+# the promise date (none last), then the oldest.
+PICK_ORDER = ("order__priority", F("order__promise_date").asc(nulls_last=True), "created_at", "pk")
+
+
+def ready_queue(location) -> QuerySet[Shipment]:
+    return Shipment.objects.ready_to_pick().filter(location=location).select_related("order").order_by(*PICK_ORDER)
 
 
 def late_shipments(now) -> QuerySet[Shipment]:

@@ -21,7 +21,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import time
+from datetime import date, time
 
 from django.db import transaction
 from django.utils import timezone
@@ -112,12 +112,23 @@ class WaveGroup:
 
 
 def _sort_key(c: Candidate):
-    return (c.priority, c.cutoff is None, c.cutoff or time(0), c.shipment.created_at, c.shipment.pk)
+    # selectors.PICK_ORDER (priority, promise date with none last, oldest) with the carrier cut-off
+    # after the promise date: the same queue order as pick lists and the queue page.
+    promise = c.shipment.order.promise_date
+    return (
+        c.priority,
+        promise is None,
+        promise or date.min,
+        c.cutoff is None,
+        c.cutoff or time(0),
+        c.shipment.created_at,
+        c.shipment.pk,
+    )
 
 
 def candidates(location: Location, *, shipment_ids=None) -> list[Candidate]:
     """The shipments ready to pick at a location with their planned carrier, cut-off and zone,
-    in wave order: priority (1 first), earliest cut-off, oldest."""
+    in wave order: priority (1 first), earliest promise date, earliest cut-off, oldest."""
     queryset = (
         Shipment.objects.ready_to_pick()
         .filter(location=location)

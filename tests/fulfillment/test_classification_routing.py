@@ -54,7 +54,7 @@ def test_fresh_order_goes_to_the_cold_chain_location_and_the_decision_says_why(
     assert (order.status, order.tags, order.priority) == (OrderStatus.ALLOCATED, ",fresh,", 1)
     assert order.shipments.get().location == world["can"]
     assert verdicts(order) == {
-        "can": "chosen: nearest location that can ship all of it",
+        "can": "chosen: the only location that can ship all of it",
         "sha": "cannot handle fresh; lacks cold_chain (required by classification)",
         "ctu": "cannot handle fresh; lacks cold_chain (required by classification)",
     }
@@ -79,7 +79,7 @@ def test_a_rule_can_require_a_capability_the_goods_alone_do_not(world, django_ca
 
     assert order.shipments.get().location == world["can"]
     assert verdicts(order) == {
-        "can": "chosen: nearest location that can ship all of it",
+        "can": "chosen: the only location that can ship all of it",
         "sha": "lacks cold_chain (required by classification)",
         "ctu": "lacks cold_chain (required by classification)",
     }

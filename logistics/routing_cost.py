@@ -1,0 +1,94 @@
+"""Shipping cost for routing's score (registered with ``fulfillment.routing.register_cost_estimator``).
+
+``estimate(location, order, weight_g)`` is the price of the cheapest active service that can carry
+``weight_g`` from the location to the order's destination, priced like ``logistics.rating`` does (zone by
+``zone_for``, the rate card row by ``rate_from_card`` or base + per started kg, fuel and remote-area
+surcharges). Hard constraints checked here: coverage (countries, provinces), maximum weight, cold chain
+and freight when the order's classification requires them (``Order.capability_list`` /
+``required_service_kind``). Size, signature and insurance are left to rating at dispatch. None when no
+service can carry it. Services and rate cards are read once and kept with routing's cache.
+"""
+
+from __future__ import annotations
+
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.db.models.signals import post_delete, post_save
+
+from fulfillment import routing
+
+from .models import Carrier, RateCardRow, ServiceLevel
+from .rating import CENT, _norm, _started_kg, is_remote, rate_from_card, zone_for
+from .status import ServiceKind
+
+
+def _load() -> list[tuple[ServiceLevel, dict[str, list[RateCardRow]], list[str], set[str]]]:
+    services = list(ServiceLevel.objects.filter(active=True, carrier__active=True).order_by("pk"))
+    rows: dict[int, dict[str, list[RateCardRow]]] = {}
+    for row in RateCardRow.objects.filter(service__in=services).order_by("max_weight_g"):
+        rows.setdefault(row.service_id, {}).setdefault(row.zone, []).append(row)
+    result = []
+    for service in services:
+        countries = [c.strip().upper() for c in service.coverage_countries.split(",") if c.strip()]
+        provinces = {_norm(p) for p in service.coverage_provinces.replace("，", ",").split(",") if p.strip()}
+        result.append((service, rows.get(service.pk, {}), countries, provinces))
+    return result
+
+
+def _cards():
+    return routing.cached("logistics_rate_cards", _load)
+
+
+def _price(service: ServiceLevel, zone_rows: dict, zone: str, weight_g: int, remote: bool) -> Decimal | None:
+    if zone_rows:
+        rows = zone_rows.get(zone)
+        if not rows:
+            return None
+        priced = rate_from_card(rows, weight_g)
+        if priced is None:
+            return None
+        freight = priced[0]
+    else:
+        freight = service.base_rate + service.per_kg_rate * _started_kg(weight_g)
+    fuel = (freight * service.fuel_surcharge_pct / 100).quantize(CENT, rounding=ROUND_HALF_UP)
+    remote_fee = service.remote_surcharge if remote else Decimal("0")
+    return (freight + fuel + remote_fee).quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def estimate(location, order, weight_g: int) -> Decimal | None:
+    """The cheapest price from ``location`` to ``order``'s destination for ``weight_g`` (None: no service)."""
+    cards = _cards()
+    if not cards:
+        return None
+    zone = zone_for(location, order)
+    remote = is_remote(order.ship_province)
+    country = (order.ship_country or "CN").upper()
+    province = _norm(order.ship_province)
+    capabilities = set(order.capability_list)
+    kind = order.required_service_kind
+    cold = "cold_chain" in capabilities or kind == ServiceKind.COLD_CHAIN
+    freight = "bulky" in capabilities or kind == ServiceKind.FREIGHT
+    best = None
+    for service, zone_rows, countries, provinces in cards:
+        if countries and country not in countries:
+            continue
+        if provinces and province not in provinces:
+            continue
+        if service.max_weight_g is not None and weight_g > service.max_weight_g:
+            continue
+        if cold and not service.cold_chain:
+            continue
+        if freight and not service.freight:
+            continue
+        price = _price(service, zone_rows, zone, weight_g, remote)
+        if price is not None and (best is None or price < best):
+            best = price
+    return best
+
+
+def connect() -> None:
+    """Register with routing and forget the cached cards when services or rate cards change."""
+    routing.register_cost_estimator(estimate)
+    for model in (Carrier, ServiceLevel, RateCardRow):
+        post_save.connect(routing.routing_cache_clear, sender=model, dispatch_uid=f"routing_cost_{model.__name__}_s")
+        post_delete.connect(routing.routing_cache_clear, sender=model, dispatch_uid=f"routing_cost_{model.__name__}_d")
