@@ -11,5 +11,11 @@ class FulfillmentConfig(AppConfig):
         from . import api, panels, receivers
 
         receivers.connect()
+        from . import changes, merge_views
+
+        changes.connect()  # re-route before picking releases shipments (orders/stage_rules.py)
+        from .extensions import register_shipment_panel
+
+        register_shipment_panel(merge_views.shipment_merge_panel, position=5)
         register_order_panel(panels.order_shipments_panel, position=10)
         register_order_api_extra(api.order_shipments_extra)

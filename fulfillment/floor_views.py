@@ -14,6 +14,7 @@ from oms.errors import DomainError
 
 from . import packing, waves
 from .forms import PackCompleteForm, PackScanForm, WaveForm
+from .merge import merged_weight_g
 from .models import PackMismatch, Shipment
 
 # ---- waves -----------------------------------------------------------------------------------
@@ -78,6 +79,7 @@ def shipment_picklist(request, number):
 
 def _station_context(request, shipment, *, result=None, error=""):
     items = packing.expected_items(shipment) if shipment else []
+    parcel = packing.parcel_shipments(shipment) if shipment else []
     complete = bool(items) and all(r["done"] for r in items)
     form = (
         PackCompleteForm(initial={"weight_kg": _weight_kg(shipment), "package_type": shipment.package_type or "box-m"})
@@ -93,7 +95,12 @@ def _station_context(request, shipment, *, result=None, error=""):
         "complete_form": form,
         "scanned": sum(r["scanned"] for r in items),
         "expected": sum(r["quantity"] for r in items),
-        "mismatches": PackMismatch.objects.filter(shipment=shipment).select_related("product")[:5] if shipment else [],
+        "mismatches": PackMismatch.objects.filter(shipment__in=parcel).select_related("product", "shipment")[:5]
+        if shipment
+        else [],
+        # A merged parcel: the members packed with the lead, and every order's packing notes (classification).
+        "members": parcel[1:],
+        "packing_notes": [(s.order.number, s.order.packing_notes) for s in parcel if s.order.packing_notes],
         "label_url": request.GET.get("label", ""),
         "done": request.GET.get("done", ""),
     }
@@ -102,9 +109,8 @@ def _station_context(request, shipment, *, result=None, error=""):
 def _weight_kg(shipment):
     if shipment is None:
         return None
-    grams = shipment.weight_g or sum(
-        ln.product.weight_g * ln.quantity for ln in shipment.lines.select_related("product")
-    )
+    grams = shipment.weight_g or merged_weight_g(shipment)  # the lead's goods plus any members'
+
     return round(grams / 1000, 3) if grams else None
 
 
@@ -141,6 +147,8 @@ def pack_shipment_station(request, number):
         packing.pack_find(shipment.number)
     except DomainError as exc:
         error = str(exc)
+        if shipment.merged_into_id:  # a member is packed in its lead's parcel: no scanning here
+            return _render_station(request, _station_context(request, None, error=error))
     return _render_station(request, _station_context(request, shipment, error=error))
 
 
@@ -153,6 +161,18 @@ def pack_scan(request, number):
     code = form.data.get("code", "").strip()
     # Scanning another shipment's number switches to it.
     other = Shipment.objects.filter(number__iexact=code).exclude(pk=shipment.pk).first() if code else None
+    if other is not None and other.merged_into_id:
+        # A member of a merged parcel: its items are scanned under the lead.
+        lead = Shipment.objects.values_list("number", flat=True).get(pk=other.merged_into_id)
+        error = (
+            f"Shipment {other.number} is packed in this parcel: scan its items."
+            if other.merged_into_id == shipment.pk
+            else f"Shipment {other.number} travels with {lead}: scan {lead} instead."
+        )
+        if not getattr(request, "htmx", False):
+            messages.error(request, error)
+            return redirect("fulfillment:pack_shipment_station", number=number)
+        return _render_station(request, _station_context(request, shipment, error=error))
     if other is not None:
         if getattr(request, "htmx", False):
             response = render(request, "fulfillment/_pack_station.html", _station_context(request, other))

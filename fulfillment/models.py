@@ -35,7 +35,10 @@ class PickList(models.Model):
 
 class ShipmentQuerySet(models.QuerySet):
     def ready_to_pick(self):
-        return self.filter(status=ShipmentStatus.RESERVED, picklist__isnull=True, order__on_hold=False)
+        # A merged member is picked with its lead (fulfillment/merge.py), never on its own.
+        return self.filter(
+            status=ShipmentStatus.RESERVED, picklist__isnull=True, order__on_hold=False, merged_into__isnull=True
+        )
 
 
 class Shipment(models.Model):
@@ -62,13 +65,22 @@ class Shipment(models.Model):
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="merged_members"
     )
     merged_at = models.DateTimeField(null=True, blank=True)
+    # Cancelled while on a pick list (fulfillment/changes.py): the list it was taken off, shown there as removed.
+    removed_from_picklist = models.ForeignKey(
+        PickList, null=True, blank=True, on_delete=models.SET_NULL, related_name="removed_shipments"
+    )
+    # Cancelled after shipping: an intercept was asked of the carrier (logistics/voids.py opens the case).
+    intercept_requested_at = models.DateTimeField(null=True, blank=True)
 
     objects = ShipmentQuerySet.as_manager()
 
     class Meta:
         ordering = ["-id"]
         indexes = [models.Index(fields=["location", "status"]), models.Index(fields=["status", "created_at"])]
-        permissions = [("pack_shipment", "Can pack and ship shipments")]
+        permissions = [
+            ("pack_shipment", "Can pack and ship shipments"),
+            ("merge_shipment", "Can split, merge and unmerge shipments"),
+        ]
 
     def __str__(self) -> str:
         return self.number or f"SH#{self.pk}"
@@ -149,7 +161,9 @@ class RoutingDecision(models.Model):
     # The winning plan: [{location_id, location, lines: [{order_line, product, quantity}], cost, distance_km}]
     plan = models.JSONField(default=list, blank=True)
     score = models.DecimalField(max_digits=14, decimal_places=3, null=True, blank=True)
-    totals = models.JSONField(default=dict, blank=True, help_text="cost, distance_km, shipments, backordered, late_risk")
+    totals = models.JSONField(
+        default=dict, blank=True, help_text="cost, distance_km, shipments, backordered, late_risk"
+    )
     reason = models.CharField(max_length=255)
     note = models.CharField(max_length=255, blank=True, help_text="Why staff rerouted.")
     user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)

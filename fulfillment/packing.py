@@ -10,6 +10,10 @@ barcode, else its SKU (case and surrounding spaces ignored). Progress is kept on
 - A packer who cannot find an item reports the shipment *short*: one `PackMismatch` per missing product
   and an event on the order's timeline; the shipment stays unpacked for a supervisor.
 - `pack_complete` packs (through `services.shipment_pack`, the one door) only when every unit was scanned.
+- A merged shipment (fulfillment/merge.py) is one parcel: scanning the lead expects the lead's lines plus
+  every member's, progress is kept on the lead, a short is recorded on the shipment (and order) it is
+  missing from, and packing the lead packs the members (services cascade). A member's number is refused:
+  the packer is told to scan the lead.
 """
 
 from __future__ import annotations
@@ -24,7 +28,7 @@ from orders.services import order_event_record, order_lock
 from orders.status import EventKind
 
 from . import services
-from .models import PackMismatch, Shipment
+from .models import PackMismatch, Shipment, ShipmentLine
 from .status import PackMismatchKind, ShipmentStatus
 
 PACKABLE = frozenset({ShipmentStatus.RESERVED, ShipmentStatus.PICKING})
@@ -63,18 +67,46 @@ def pack_find(code: str) -> Shipment:
     shipment = Shipment.objects.select_related("order", "location").filter(number__iexact=number).first()
     if shipment is None:
         raise DomainError(f"No shipment {number}.")
+    _refuse_member(shipment)
     if shipment.status not in PACKABLE:
         raise DomainError(f"Shipment {shipment.number} is {shipment.get_status_display()}: nothing to pack.")
     if shipment.order.on_hold:
         raise DomainError(f"Order {shipment.order.number} is on hold; do not pack shipment {shipment.number}.")
+    for member in parcel_shipments(shipment)[1:]:
+        if member.order.on_hold:
+            raise DomainError(
+                f"Order {member.order.number} (shipment {member.number}, merged into {shipment.number}) is on "
+                f"hold; do not pack {shipment.number}."
+            )
     return shipment
 
 
+def _refuse_member(shipment: Shipment) -> None:
+    if shipment.merged_into_id:
+        lead = Shipment.objects.values_list("number", flat=True).get(pk=shipment.merged_into_id)
+        raise DomainError(f"Shipment {shipment.number} travels with {lead}: scan {lead} instead.")
+
+
+def parcel_shipments(shipment: Shipment) -> list[Shipment]:
+    """The shipments packed into this shipment's parcel: itself first, then (for a merge lead) its members."""
+    members = (
+        Shipment.objects.filter(merged_into=shipment)
+        .exclude(status=ShipmentStatus.CANCELLED)
+        .select_related("order")
+        .order_by("order_id", "pk")
+    )
+    return [shipment, *members]
+
+
 def expected_items(shipment: Shipment) -> list[dict]:
-    """One row per product: sku, name, barcode, quantity, scanned, done."""
+    """One row per product: sku, name, barcode, quantity, scanned, done, and ``parts`` (which shipment and
+    order needs how many: more than one part only in a merged parcel)."""
     progress = shipment.pack_progress or {}
+    shipments = {s.pk: s for s in parcel_shipments(shipment)}
     rows: dict[int, dict] = {}
-    for line in shipment.lines.select_related("product").order_by("id"):
+    lines = ShipmentLine.objects.filter(shipment_id__in=shipments).select_related("product")
+    position = {pk: i for i, pk in enumerate(shipments)}
+    for line in sorted(lines, key=lambda ln: (position[ln.shipment_id], ln.pk)):
         row = rows.setdefault(
             line.product_id,
             {
@@ -84,12 +116,28 @@ def expected_items(shipment: Shipment) -> list[dict]:
                 "barcode": line.product.barcode,
                 "quantity": 0,
                 "scanned": 0,
+                "parts": {},
             },
         )
         row["quantity"] += line.quantity
+        part = row["parts"].setdefault(
+            line.shipment_id,
+            {
+                "shipment": shipments[line.shipment_id].number,
+                "order": shipments[line.shipment_id].order.number,
+                "quantity": 0,
+            },
+        )
+        part["quantity"] += line.quantity
     for row in rows.values():
         row["scanned"] = int(progress.get(str(row["product_id"]), 0))
         row["done"] = row["scanned"] >= row["quantity"]
+        row["parts"] = list(row["parts"].values())
+        # The units scanned so far count for the lead first, then the members in order.
+        left = row["scanned"]
+        for part in row["parts"]:
+            part["scanned"] = min(left, part["quantity"])
+            left -= part["scanned"]
     return list(rows.values())
 
 
@@ -106,7 +154,15 @@ def _product_for(code: str) -> Product | None:
 
 def _lock(shipment: Shipment) -> Shipment:
     order_lock(shipment.order_id)
-    return Shipment.objects.select_for_update(of=("self",)).select_related("order", "location").get(pk=shipment.pk)
+    shipment = Shipment.objects.select_for_update(of=("self",)).select_related("order", "location").get(pk=shipment.pk)
+    _refuse_member(shipment)
+    return shipment
+
+
+def _where(shipment: Shipment, items: list[dict]) -> str:
+    """The shipment's name in messages: a merged parcel names its members too."""
+    members = sorted({p["shipment"] for r in items for p in r["parts"]} - {shipment.number})
+    return shipment.number + (f" (merged with {', '.join(members)})" if members else "")
 
 
 def _record(shipment, kind, *, code="", product=None, expected="", quantity=1, user=None) -> PackMismatch:
@@ -144,7 +200,7 @@ def pack_scan(*, shipment: Shipment, code: str, user=None) -> ScanResult:
         what = f"{product.sku} {product.name}" if product else f"unknown code {code}"
         return ScanResult(
             "wrong",
-            f"WRONG ITEM: {what} is not in shipment {shipment.number}. Put it aside.",
+            f"WRONG ITEM: {what} is not in shipment {_where(shipment, items)}. Put it aside.",
             product.sku if product else "",
         )
     if row["done"]:
@@ -191,25 +247,43 @@ def pack_report_short(*, shipment: Shipment, user=None, note: str = "") -> list[
     missing = [r for r in items if not r["done"]]
     if not missing:
         raise DomainError(f"Every item of shipment {shipment.number} was scanned: nothing is short.")
-    rows = [
-        _record(
-            shipment,
-            PackMismatchKind.SHORT,
-            code=r["sku"],
-            product=Product(pk=r["product_id"]),
-            expected=f"{r['sku']} ×{r['quantity']}",
-            quantity=r["quantity"] - r["scanned"],
+    # Each missing unit is recorded on the shipment (and the order) it belongs to: in a merged parcel the
+    # scanned units count for the lead first, so what is short is the members' (see expected_items).
+    by_number = {s.number: s for s in parcel_shipments(shipment)}
+    short: dict[str, dict[str, int]] = {}
+    rows = []
+    for r in missing:
+        for part in r["parts"]:
+            lacking = part["quantity"] - part["scanned"]
+            if lacking <= 0:
+                continue
+            short.setdefault(part["shipment"], {})[r["sku"]] = lacking
+            rows.append(
+                _record(
+                    by_number[part["shipment"]],
+                    PackMismatchKind.SHORT,
+                    code=r["sku"],
+                    product=Product(pk=r["product_id"]),
+                    expected=f"{r['sku']} ×{part['quantity']}",
+                    quantity=lacking,
+                    user=user,
+                )
+            )
+    for number, skus in short.items():
+        target = by_number[number]
+        text = ", ".join(f"{sku} ×{q}" for sku, q in skus.items())
+        where = f"Shipment {number}" + (f" (in the parcel of {shipment.number})" if target.pk != shipment.pk else "")
+        order_event_record(
+            order=target.order,
+            kind=EventKind.NOTE,
             user=user,
+            message=f"{where} short at packing: {text}" + (f" ({note})" if note else ""),
+            data={
+                "shipment": number,
+                "short": skus,
+                **({"parcel_of": shipment.number} if target.pk != shipment.pk else {}),
+            },
         )
-        for r in missing
-    ]
-    order_event_record(
-        order=shipment.order,
-        kind=EventKind.NOTE,
-        user=user,
-        message=f"Shipment {shipment.number} short at packing: {_still_needed(items)}" + (f" ({note})" if note else ""),
-        data={"shipment": shipment.number, "short": {r["sku"]: r["quantity"] - r["scanned"] for r in missing}},
-    )
     return rows
 
 

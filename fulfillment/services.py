@@ -5,20 +5,17 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from inventory.models import Location
-from inventory.selectors import active_locations, available_by_location
-from inventory.services import StockRequest, stock_release, stock_reserve, stock_ship
-from oms.errors import DomainError, InsufficientStock, TransitionNotAllowed
+from inventory.services import StockRequest, stock_release, stock_ship
+from oms.errors import DomainError, TransitionNotAllowed
 from orders.models import Order
-from orders.services import order_event_record, order_hold, order_lock, order_set_progress
-from orders.status import EventKind, HoldReason, OrderStatus
+from orders.services import order_event_record, order_lock, order_set_progress
+from orders.status import EventKind
 from orders.status import can_transition as can_order_transition
 
-from . import geo
-from .models import PickList, RoutingDecision, Shipment, ShipmentLine
+from .models import PickList, Shipment
+from .selectors import PICK_ORDER
+from .signals import shipment_cancelled
 from .status import NOT_YET_SHIPPED, PROGRESS, ShipmentStatus, can_transition, derive_order_status
-
-POLICY_NEAREST = "nearest"
-
 
 # ---- status door and order progress --------------------------------------------------------
 
@@ -80,153 +77,40 @@ def _requests(shipment: Shipment) -> list[StockRequest]:
     return [StockRequest(shipment.location_id, line.product_id, line.quantity) for line in shipment.lines.all()]
 
 
-# ---- routing ---------------------------------------------------------------------------------
+# ---- routing: fulfillment/routing.py (re-exported here for existing callers) ---------------------
 
-
-# What a location must have for each capability classification can require (orders.models.Capability).
-CAPABILITY_FIELDS = {"cold_chain": "cold_chain", "bulky": "handles_bulky"}
-
-
-def _has_capability(location: Location, capability: str) -> bool:
-    field = CAPABILITY_FIELDS.get(capability)
-    return bool(field and getattr(location, field))
-
-
-def _candidates(order: Order, lines) -> list[dict]:
-    need: dict[int, int] = {}
-    classes = set()
-    for line in lines:
-        need[line.product_id] = need.get(line.product_id, 0) + line.quantity
-        classes.add(line.product.handling_class)
-    available = available_by_location(product_ids=set(need))
-    sku_of = {line.product_id: line.sku for line in lines}
-    place = geo.locate(
-        country=order.ship_country, province=order.ship_province, city=order.ship_city, postcode=order.ship_postcode
-    )
-    result = []
-    for location in active_locations():
-        reasons = []
-        missing = sorted(c for c in classes if not location.can_handle(c))
-        if missing:
-            reasons.append("cannot handle " + ", ".join(missing))
-        lacking = [c for c in order.capability_list if not _has_capability(location, c)]
-        if lacking:
-            reasons.append("lacks " + ", ".join(lacking) + " (required by classification)")
-        short = [sku_of[p] for p, q in need.items() if available.get(location.pk, {}).get(p, 0) < q]
-        if short:
-            reasons.append("short of " + ", ".join(sorted(short)))
-        distance = None
-        if place and location.latitude is not None and location.longitude is not None:
-            distance = round(geo.distance_km(location.latitude, location.longitude, place.latitude, place.longitude), 1)
-        result.append(
-            {
-                "location_id": location.pk,
-                "location": location.code,
-                "eligible": not reasons,
-                "distance_km": distance,
-                "score": distance,
-                "reasons": reasons,
-            }
-        )
-    result.sort(key=lambda c: (not c["eligible"], c["distance_km"] is None, c["distance_km"] or 0, c["location"]))
-    return result
-
-
-@transaction.atomic
-def order_route(*, order_id: int, user=None) -> RoutingDecision | None:
-    """Route a confirmed order to the nearest location that can ship all of it and reserve stock.
-
-    A no-op (returns None) when the order is not waiting for routing: safe to deliver twice.
-    """
-    order = order_lock(order_id)
-    if order.status != OrderStatus.CONFIRMED or order.on_hold:
-        return None
-    if order.shipments.exclude(status=ShipmentStatus.CANCELLED).exists():
-        return None
-    lines = list(order.lines.select_related("product"))
-    if any(line.product_id is None for line in lines):
-        order_hold(order=order, reason=HoldReason.UNKNOWN_SKU, note="a line has no product", user=user)
-        return None
-    candidates = _candidates(order, lines)
-    chosen = None
-    for candidate in candidates:
-        if not candidate["eligible"]:
-            continue
-        try:
-            with transaction.atomic():
-                stock_reserve(
-                    requests=[StockRequest(candidate["location_id"], ln.product_id, ln.quantity) for ln in lines],
-                    reference=order.number,
-                    user=user,
-                )
-        except InsufficientStock:
-            candidate["eligible"] = False
-            candidate["reasons"].append("stock taken meanwhile")
-            continue
-        chosen = candidate
-        break
-    for candidate in candidates:
-        if candidate is chosen:
-            candidate["verdict"] = "chosen: nearest location that can ship all of it"
-        elif candidate["eligible"]:
-            candidate["verdict"] = "farther away"
-        else:
-            candidate["verdict"] = "; ".join(candidate["reasons"])
-    if chosen is None:
-        decision = RoutingDecision.objects.create(
-            order=order,
-            policy=POLICY_NEAREST,
-            chosen=None,
-            candidates=candidates,
-            reason="No location can ship the whole order.",
-        )
-        order_event_record(
-            order=order,
-            kind=EventKind.ROUTING_FAILED,
-            user=user,
-            message="No location can ship the whole order.",
-            data={"decision": decision.pk},
-        )
-        order_hold(order=order, reason=HoldReason.STOCK_SHORT, note=_short_note(candidates), user=user)
-        return decision
-    location = Location.objects.get(pk=chosen["location_id"])
-    shipment = Shipment.objects.create(order=order, location=location)
-    shipment.number = f"SH{100000 + shipment.pk}"
-    shipment.save(update_fields=["number"])
-    ShipmentLine.objects.bulk_create(
-        ShipmentLine(shipment=shipment, order_line=ln, product_id=ln.product_id, quantity=ln.quantity) for ln in lines
-    )
-    distance = f", {chosen['distance_km']} km" if chosen["distance_km"] is not None else ""
-    reason = f"{location.code} is the nearest location that can ship all of it{distance}."
-    decision = RoutingDecision.objects.create(
-        order=order, policy=POLICY_NEAREST, chosen=location, candidates=candidates, reason=reason
-    )
-    order_event_record(
-        order=order,
-        kind=EventKind.ROUTED,
-        user=user,
-        message=f"Routed to {location.name}. {reason}",
-        data={"decision": decision.pk, "shipment": shipment.number},
-    )
-    _sync_order(order, user=user)
-    return decision
-
-
-def _short_note(candidates: list[dict]) -> str:
-    parts = [f"{c['location']}: {'; '.join(c['reasons'])}" for c in candidates if c["reasons"]]
-    return (" | ".join(parts) or "no active location")[:255]
+from .routing import (  # noqa: E402, F401
+    CAPABILITY_FIELDS,
+    POLICY_NEAREST,
+    _candidates,
+    _has_capability,
+    _short_note,
+    lock_stock_rows,
+    order_route,
+)
 
 
 def _release_shipment(shipment: Shipment, *, user=None, reason: str) -> None:
     stock_release(requests=_requests(shipment), reference=shipment.order.number, user=user, reason=reason)
+    note = reason
+    fields = ["picklist"]
+    if shipment.picklist_id and shipment.status == ShipmentStatus.PICKING:
+        # Taken off the pick list: the list shows it as removed, a reprint leaves it out.
+        shipment.removed_from_picklist_id = shipment.picklist_id
+        fields.append("removed_from_picklist")
+        note = f"{reason}; taken off pick list {shipment.picklist}"
     shipment.picklist = None
-    shipment.save(update_fields=["picklist"])
-    _set_shipment_status(shipment, ShipmentStatus.CANCELLED, user=user, note=reason)
+    shipment.save(update_fields=fields)
+    _merge_detach(shipment, user=user, why=f"{shipment.number} cancelled")
+    _set_shipment_status(shipment, ShipmentStatus.CANCELLED, user=user, note=note)
+    shipment_cancelled.send(sender=Shipment, shipment=shipment, user=user, reason=reason)
 
 
 def cancel_open_shipments(*, order: Order, user=None, reason: str) -> int:
     """Cancel the shipments of an order that have not shipped and give their stock back."""
     shipments = list(order.shipments.select_for_update().filter(status__in=NOT_YET_SHIPPED))
+    if len({s.location_id for s in shipments}) > 1:  # a split order: its stock rows first, in lock order
+        lock_stock_rows({s.location_id for s in shipments}, {ln.product_id for s in shipments for ln in s.lines.all()})
     for shipment in shipments:
         shipment.order = order
         _release_shipment(shipment, user=user, reason=reason)
@@ -240,11 +124,11 @@ def cancel_open_shipments(*, order: Order, user=None, reason: str) -> int:
 def picklist_create(
     *, location: Location, user=None, shipment_ids: list[int] | None = None, limit: int = 50
 ) -> PickList:
-    """Put shipments that are ready at a location on one pick list (priority first, oldest first)."""
+    """Put shipments that are ready at a location on one pick list (selectors.PICK_ORDER)."""
     queryset = Shipment.objects.ready_to_pick().filter(location=location)
     if shipment_ids:
         queryset = queryset.filter(pk__in=shipment_ids)
-    queryset = queryset.order_by("order__priority", "created_at", "pk")
+    queryset = queryset.order_by(*PICK_ORDER)  # priority, promise date (none last), oldest
     if connection.features.has_select_for_update_skip_locked:
         queryset = queryset.select_for_update(skip_locked=True, of=("self",))
     shipments = list(queryset[:limit])
@@ -261,12 +145,80 @@ def picklist_create(
         shipment.save(update_fields=["picklist"])
         _set_shipment_status(shipment, ShipmentStatus.PICKING, user=user, note=f"pick list {picklist.number}")
         _sync_order(order, user=user)
+        _members_follow(shipment, ShipmentStatus.PICKING, user=user, note=f"pick list {picklist.number}",
+                        picklist=picklist)
     return picklist
+
+
+# ---- merged shipments follow their lead (fulfillment/merge.py) ------------------------------------
+
+
+def _merge_detach(shipment: Shipment, *, user=None, why: str) -> None:
+    """A cancelled shipment leaves its merge: as a member it is unlinked, as a lead its members are."""
+    now_single = []
+    if shipment.merged_into_id:
+        now_single.append(shipment)
+    now_single += list(Shipment.objects.filter(merged_into=shipment).select_related("order"))
+    for member in now_single:
+        lead_number = member.merged_into.number if member.merged_into_id else ""
+        Shipment.objects.filter(pk=member.pk).update(merged_into=None, merged_at=None)
+        member.merged_into, member.merged_at = None, None
+        order_event_record(
+            order=member.order,
+            kind=EventKind.UNMERGED,
+            user=user,
+            message=f"Shipment {member.number} no longer travels with {lead_number}: {why}.",
+            data={"shipment": member.number, "lead": lead_number, "reason_code": "other"},
+        )
+
+
+def _members_follow(lead: Shipment, target: str, *, user=None, note: str = "", picklist=None) -> None:
+    """Members merged into ``lead`` take the lead's step through the one door; each member's order gets
+    its event and its progress synced. On a pick list, a member whose order is on hold stays behind."""
+    members = list(Shipment.objects.filter(merged_into=lead).exclude(status=ShipmentStatus.CANCELLED)
+                   .order_by("order_id", "pk").values_list("pk", flat=True))
+    tracking = ""
+    if target == ShipmentStatus.SHIPPED and members:
+        # The parcel is the lead's (a query through the reverse relation, not an import of logistics).
+        tracking = lead.parcels.filter(voided_at__isnull=True).values_list("tracking_number", flat=True).first() or ""
+    for pk in members:
+        order = order_lock(Shipment.objects.values_list("order_id", flat=True).get(pk=pk))
+        member = Shipment.objects.select_for_update(of=("self",)).select_related("location").get(pk=pk)
+        member.order = order
+        if member.status == target or not can_transition(member.status, target):
+            continue
+        if order.on_hold:
+            if target == ShipmentStatus.PICKING:
+                _merge_detach(member, user=user, why=f"order {order.number} is on hold")
+                continue
+            raise DomainError(f"Order {order.number} (merged into {lead.number}) is on hold; release it first.")
+        if target == ShipmentStatus.SHIPPED:
+            stock_ship(requests=_requests(member), reference=member.number, user=user)
+        if picklist is not None:
+            member.picklist = picklist
+            member.save(update_fields=["picklist"])
+        _set_shipment_status(member, target, user=user, note=f"with {lead.number}" + (f", {note}" if note else ""))
+        if tracking:
+            order_event_record(
+                order=order,
+                kind=EventKind.SHIPPED,
+                user=user,
+                message=f"Travels in parcel {tracking} with shipment {lead.number}.",
+                data={"shipment": member.number, "tracking_number": tracking, "merged_into": lead.number},
+            )
+        _sync_order(order, user=user)
+
+
+def _refuse_member(shipment: Shipment) -> None:
+    if shipment.merged_into_id:
+        lead = Shipment.objects.values_list("number", flat=True).get(pk=shipment.merged_into_id)
+        raise DomainError(f"Shipment {shipment.number} travels with {lead}: pack and ship {lead}.")
 
 
 @transaction.atomic
 def shipment_pack(*, shipment: Shipment, weight_g: int | None = None, user=None) -> Shipment:
     shipment = _lock_shipment(shipment)
+    _refuse_member(shipment)
     if shipment.order.on_hold:
         raise DomainError(f"Order {shipment.order.number} is on hold; release it before packing.")
     if weight_g is not None:
@@ -274,8 +226,15 @@ def shipment_pack(*, shipment: Shipment, weight_g: int | None = None, user=None)
             raise DomainError("Weight must be more than 0 g.")
         shipment.weight_g = weight_g
         shipment.save(update_fields=["weight_g"])
+    elif shipment.weight_g is None and shipment.merged_members.exists():
+        # One parcel: the lead's weight is the weight of everything in it (the label is the lead's).
+        from .merge import merged_weight_g  # merge imports this module
+
+        shipment.weight_g = merged_weight_g(shipment)
+        shipment.save(update_fields=["weight_g"])
     _set_shipment_status(shipment, ShipmentStatus.PACKED, user=user)
     _sync_order(shipment.order, user=user)
+    _members_follow(shipment, ShipmentStatus.PACKED, user=user)
     return shipment
 
 
@@ -285,11 +244,13 @@ def shipment_ship(*, shipment: Shipment, user=None, note: str = "") -> Shipment:
     shipment = _lock_shipment(shipment)
     if shipment.status != ShipmentStatus.PACKED:
         raise TransitionNotAllowed(f"Shipment {shipment.number} is {shipment.get_status_display()}, not packed.")
+    _refuse_member(shipment)
     if shipment.order.on_hold:
         raise DomainError(f"Order {shipment.order.number} is on hold; release it before shipping.")
     stock_ship(requests=_requests(shipment), reference=shipment.number, user=user)
     _set_shipment_status(shipment, ShipmentStatus.SHIPPED, user=user, note=note)
     _sync_order(shipment.order, user=user)
+    _members_follow(shipment, ShipmentStatus.SHIPPED, user=user, note=note)
     return shipment
 
 
@@ -305,4 +266,5 @@ def shipment_advance(*, shipment: Shipment, target: str, user=None, note: str = 
         return False
     _set_shipment_status(shipment, target, user=user, note=note)
     _sync_order(shipment.order, user=user)
+    _members_follow(shipment, target, user=user, note=note)
     return True

@@ -1,12 +1,16 @@
 from django.urls import path
 
-from . import floor_views, views
+from . import floor_views, merge_views, routing_views, views
 
 app_name = "fulfillment"
 
 urlpatterns = [
     path("shipments/", views.ShipmentListView.as_view(), name="shipment_list"),
+    path("shipments/merge/", merge_views.merge_suggestions, name="merge_suggestions"),
+    path("shipments/merge/new/", merge_views.merge_create, name="merge_create"),
     path("shipments/<str:number>/", views.shipment_detail, name="shipment_detail"),
+    path("shipments/<str:number>/unmerge/", merge_views.merge_undo, name="merge_undo"),
+    path("shipments/<str:number>/split/", merge_views.shipment_split, name="shipment_split"),
     path("shipments/<str:number>/pack/", views.shipment_pack, name="shipment_pack"),
     path("picklists/", views.PickListListView.as_view(), name="picklist_list"),
     path("picklists/new/", views.picklist_create, name="picklist_create"),
@@ -19,4 +23,14 @@ urlpatterns = [
     path("pack/<str:number>/scan/", floor_views.pack_scan, name="pack_scan"),
     path("pack/<str:number>/reset/", floor_views.pack_reset, name="pack_reset"),
     path("pack/<str:number>/short/", floor_views.pack_short, name="pack_short"),
+    # Routing (fulfillment/routing.py, routing_views.py).
+    path("routing/", routing_views.policy_list, name="routing_policy_list"),
+    path("routing/policies/new/", routing_views.policy_edit, name="routing_policy_create"),
+    path("routing/policies/<int:pk>/", routing_views.policy_edit, name="routing_policy_edit"),
+    path("routing/dry-run/", routing_views.dry_run, name="routing_dry_run"),
+    path("routing/replays/new/", routing_views.replay_create, name="routing_replay_create"),
+    path("routing/replays/<int:pk>/", routing_views.replay_detail, name="routing_replay"),
+    path("routing/backorders/retry/", routing_views.backorders_retry, name="routing_backorders_retry"),
+    path("routing/orders/<str:number>/reroute/", routing_views.order_reroute, name="routing_reroute"),
+    path("queue/", routing_views.pick_queue, name="pick_queue"),
 ]

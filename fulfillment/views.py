@@ -97,10 +97,19 @@ def picklist_create(request):
 def picklist_detail(request, pk):
     picklist = get_object_or_404(PickList.objects.select_related("location", "created_by"), pk=pk)
     shipments = picklist.shipments.select_related("order").prefetch_related("lines__product", "parcels")
+    packing_notes: dict[str, list] = {}  # note -> the shipments whose order carries it
+    for shipment in shipments:
+        if shipment.order.packing_notes:
+            packing_notes.setdefault(shipment.order.packing_notes, []).append(shipment)
     return render(
         request,
         "fulfillment/picklist_detail.html",
-        {"picklist": picklist, "shipments": shipments, "summary": waves.wave_summary(picklist)},
+        {
+            "picklist": picklist,
+            "shipments": shipments,
+            "summary": waves.wave_summary(picklist),
+            "packing_notes": list(packing_notes.items()),
+        },
     )
 
 

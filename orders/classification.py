@@ -98,16 +98,25 @@ class Outcome:
     capabilities: list[str]
     holds: list[tuple[str, str]]
 
+    @property
+    def packing_notes(self) -> str:
+        """The matching rules' packing notes, in rule order, each once, one per line (Order.packing_notes)."""
+        notes = [m.packing_note.strip() for m in self.matches if m.packing_note and m.packing_note.strip()]
+        return "\n".join(dict.fromkeys(notes))
 
-def order_facts(order: Order) -> Facts:
+
+def order_facts(order: Order, lines: list[tuple] | None = None) -> Facts:
+    """``lines``: (product or None, quantity) pairs when the caller has them (bulk intake, before
+    the rows are written); else the order's lines are read."""
+    if lines is None:
+        lines = [(line.product, line.quantity) for line in order.lines.select_related("product")]
     classes, weight, volume_mm3 = set(), 0, 0
-    for line in order.lines.select_related("product"):
-        product = line.product
+    for product, quantity in lines:
         if product is None:
             continue
         classes.add(product.handling_class)
-        weight += product.weight_g * line.quantity
-        volume_mm3 += product.length_mm * product.width_mm * product.height_mm * line.quantity
+        weight += product.weight_g * quantity
+        volume_mm3 += product.length_mm * product.width_mm * product.height_mm * quantity
     customer = order.customer
     return Facts(
         handling_classes=classes,
@@ -162,11 +171,18 @@ def active_rules() -> list[ClassificationRule]:
     return list(ClassificationRule.objects.filter(active=True).prefetch_related("channels").order_by("position", "pk"))
 
 
-def evaluate(order: Order, *, rules: list[ClassificationRule] | None = None, today: date | None = None) -> Outcome:
-    """Run the active rules in order against the order (see the module docstring); writes nothing."""
+def evaluate(
+    order: Order,
+    *,
+    rules: list[ClassificationRule] | None = None,
+    today: date | None = None,
+    lines: list[tuple] | None = None,
+) -> Outcome:
+    """Run the active rules in order against the order (see the module docstring); writes nothing.
+    ``lines``: see ``order_facts``."""
     rules = active_rules() if rules is None else rules
     today = today or timezone.localdate()
-    facts = order_facts(order)
+    facts = order_facts(order, lines)
     tags: list[str] = []
     capabilities: list[str] = []
     priority, service_kind = None, ""

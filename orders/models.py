@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from inventory.models import HandlingClass, Location, Product
 
-from .status import CANCELLABLE, EventKind, HoldReason, OrderStatus
+from .status import CANCELLABLE, ChangeAction, ChangeKind, EventKind, HoldReason, OrderStatus, Stage
 
 
 class ChannelKind(models.TextChoices):
@@ -182,6 +182,8 @@ class Order(models.Model):
     tags = models.CharField(max_length=255, blank=True, db_index=True)
     required_capabilities = models.CharField(max_length=100, blank=True, help_text=_("cold_chain, bulky"))
     required_service_kind = models.CharField(max_length=16, blank=True, help_text=_("A hard constraint for rating."))
+    # What the packer must do (the matching rules' packing notes, joined); shown at the pack station.
+    packing_notes = models.TextField(blank=True)
     # Review holds (orders/review.py).
     billing_country = models.CharField(max_length=2, blank=True)
     payment_method = models.CharField(max_length=8, choices=PaymentMethod.choices, default=PaymentMethod.PREPAID)
@@ -387,6 +389,8 @@ class NotificationKind(models.TextChoices):
     EXCEPTION = "exception", _("Delivery problem")
     RETURN = "return", _("Return update")
     MESSAGE = "message", _("Message from staff")
+    CANCELLED = "cancelled", _("Order cancelled")
+    CHANGED = "changed", _("Order changed")
 
 
 class NotificationChannel(models.TextChoices):
@@ -675,3 +679,25 @@ class RiskSettings(models.Model):
     @classmethod
     def current(cls) -> "RiskSettings":
         return cls.objects.filter(pk=1).first() or cls(pk=1)
+
+
+# ---- what may change at each stage (orders/stage_rules.py holds the defaults) -------------------------
+
+
+class StageRule(models.Model):
+    """A back-office override of one cell of the stage rule table; cells without a row use the default."""
+
+    stage = models.CharField(max_length=16, choices=Stage.choices)
+    change = models.CharField(max_length=16, choices=ChangeKind.choices)
+    action = models.CharField(max_length=16, choices=ChangeAction.choices)
+    note = models.CharField(max_length=200, blank=True, help_text=_("Why the rule differs from the default."))
+    updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["stage", "change"]
+        constraints = [models.UniqueConstraint(fields=["stage", "change"], name="stagerule_stage_change_uniq")]
+        permissions = [("approve_change", "Can approve order changes that need approval")]
+
+    def __str__(self) -> str:
+        return f"{self.stage}/{self.change}: {self.action}"

@@ -61,6 +61,7 @@ class EventKind(models.TextChoices):
     RELEASED = "released", _("Hold released")
     ROUTED = "routed", _("Routed")
     ROUTING_FAILED = "routing_failed", _("Routing failed")
+    BACKORDERED = "backordered", _("Backordered")
     PICKING = "picking", _("On a pick list")
     PACKED = "packed", _("Packed")
     SHIPPED = "shipped", _("Shipped")
@@ -73,3 +74,55 @@ class EventKind(models.TextChoices):
     RETURN = "return", _("Return")
     RATING = "rating", _("Delivery rated")
     CLASSIFIED = "classified", _("Classified")
+    SPLIT = "split", _("Shipment split")
+    MERGED = "merged", _("Shipments merged")
+    UNMERGED = "unmerged", _("Shipments unmerged")
+    CHANGED = "changed", _("Order changed")
+    INTERCEPT = "intercept", _("Intercept requested")
+
+
+# ---- changes by stage (orders/stage_rules.py) -------------------------------------------------------
+
+
+class Stage(models.TextChoices):
+    """Where an order is, as far as changing it is concerned (orders.stage_rules.stage_of)."""
+
+    RECEIVED = "received", _("Received")
+    CONFIRMED = "confirmed", _("Confirmed")
+    ALLOCATED = "allocated", _("Allocated (before picking)")
+    PICKING = "picking", _("Picking")
+    PACKED = "packed", _("Packed")
+    SHIPPED = "shipped", _("Shipped")
+    DELIVERED = "delivered", _("Delivered")
+
+
+class ChangeKind(models.TextChoices):
+    ADDRESS = "address", _("Address")
+    LINES = "lines", _("Lines (quantity, add, remove)")
+    SERVICE = "service", _("Service level")
+    CANCEL = "cancel", _("Cancellation")
+
+
+class ChangeAction(models.TextChoices):
+    ALLOWED = "allowed", _("Allowed")
+    REROUTE = "reroute", _("Allowed with re-route")
+    APPROVAL = "approval", _("Needs approval")
+    INTERCEPT = "intercept", _("Intercept request")
+    RETURN = "return", _("Return request")
+    REFUSED = "refused", _("Refused")
+
+
+class ChangeReason(models.TextChoices):
+    """Why an order was changed, split, merged or cancelled; every such event carries one.
+    (Stock movements keep inventory.ReasonCode: a release is ``cancellation``.)"""
+
+    CUSTOMER_REQUEST = "customer_request", _("Customer request")
+    CHANNEL_UPDATE = "channel_update", _("Update from the channel")
+    ADDRESS_CORRECTION = "address_correction", _("Address correction")
+    OUT_OF_STOCK = "out_of_stock", _("Out of stock")
+    FRAUD = "fraud", _("Fraud or payment problem")
+    DUPLICATE = "duplicate", _("Duplicate order")
+    STAFF_ERROR = "staff_error", _("Entered wrongly")
+    CONSOLIDATION = "consolidation", _("Consolidation (one parcel)")
+    CAPACITY = "capacity", _("Capacity or stock at a location")
+    OTHER = "other", _("Other")

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import atp_views, care_views, intake_views, review_views, views
+from . import atp_views, care_views, intake_views, review_views, stage_rule_views, views
 
 app_name = "orders"
 
@@ -14,6 +14,7 @@ urlpatterns = [
     path("rules/<int:pk>/", review_views.rule_edit, name="rule_edit"),
     path("rules/<int:pk>/delete/", review_views.rule_delete, name="rule_delete"),
     path("rules/<int:pk>/move/<str:direction>/", review_views.rule_move, name="rule_move"),
+    path("change-rules/", stage_rule_views.stage_rule_list, name="stage_rule_list"),
     path("intake/", views.InboundListView.as_view(), name="inbound_list"),
     path("intake/<int:pk>/", views.inbound_detail, name="inbound_detail"),
     path("intake/<int:pk>/retry/", intake_views.inbound_retry, name="inbound_retry"),
@@ -43,5 +44,7 @@ urlpatterns = [
     path("<str:number>/release/", views.order_release, name="order_release"),
     path("<str:number>/cancel/", views.order_cancel, name="order_cancel"),
     path("<str:number>/reclassify/", review_views.order_reclassify, name="order_reclassify"),
+    path("<str:number>/change/", stage_rule_views.order_change, name="order_change"),
+    path("<str:number>/change/<str:change>/", stage_rule_views.order_change_apply, name="order_change_apply"),
     path("<str:number>/return/", care_views.return_create, name="return_create"),
 ]

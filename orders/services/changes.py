@@ -4,6 +4,7 @@ from django.db import transaction
 
 from oms.errors import DomainError, TransitionNotAllowed
 
+from .. import stage_rules
 from ..intake.canonical import (
     CanonicalAddress,
     CanonicalOrder,
@@ -17,8 +18,9 @@ from ..models import (
     ChannelSku,
     Order,
 )
-from ..status import CANCELLABLE, EventKind, HoldReason, OrderStatus
-from .core import ADDRESS_CHANGEABLE, ADDRESS_FIELDS, _lock, order_cancel, order_event_record, order_hold, order_release
+from ..status import CANCELLABLE, ChangeAction, ChangeKind, ChangeReason, EventKind, HoldReason, OrderStatus
+from .core import ADDRESS_FIELDS, _lock, order_cancel, order_event_record, order_hold, order_release
+from .stage_changes import intercept_request, reroute
 
 # ---- the channel's SKU map ----------------------------------------------------------------------
 
@@ -64,12 +66,20 @@ def channel_sku_map(*, channel: Channel, external_sku: str, product, user=None) 
 
 @transaction.atomic
 def order_change_address(
-    *, order: Order, address: CanonicalAddress, user=None, source: str = "back office", reason: str = ""
+    *,
+    order: Order,
+    address: CanonicalAddress,
+    user=None,
+    source: str = "back office",
+    reason: str = "",
+    reason_code: str = "",
 ) -> dict:
-    """Change the ship-to address before packing. Returns {field: [old, new]} (empty: no change).
+    """Change the ship-to address as the stage rule table allows (orders/stage_rules.py). Returns
+    {field: [old, new]} (empty: no change).
 
     Records who, when and what changed; re-checks the address (an incomplete one holds the
-    order, a corrected one releases the address hold). Re-routing is not done here.
+    order, a corrected one releases the address hold). Before picking the order is re-routed; after
+    shipping a person (not a customer or channel) can turn it into an intercept request.
     """
     order = _lock(order)
     address.country = normalize_country(address.country)
@@ -82,24 +92,42 @@ def order_change_address(
             changes[name] = [old, new]
     if not changes:
         return {}
-    if order.status not in ADDRESS_CHANGEABLE:
-        raise TransitionNotAllowed(
-            f"Order {order.number} is {order.get_status_display()}: the address can no longer be changed."
+    reason_code = reason_code or (
+        ChangeReason.CUSTOMER_REQUEST if source.startswith("customer") else
+        ChangeReason.ADDRESS_CORRECTION if source == "back office" or source.startswith("case") else
+        ChangeReason.CHANNEL_UPDATE
+    )
+    try:
+        action = stage_rules.decide(order, ChangeKind.ADDRESS, user)
+    except stage_rules.ChangeRefused as exc:
+        raise TransitionNotAllowed(str(exc)) from None
+    if action == ChangeAction.INTERCEPT:
+        if user is None or not getattr(user, "is_authenticated", False):
+            raise TransitionNotAllowed(
+                f"Order {order.number} is {order.get_status_display()}: the address can no longer be changed."
+            )
+        new_address = {name: new for name, (_old, new) in changes.items()}
+        intercept_request(
+            order, change=ChangeKind.ADDRESS, reason_code=reason_code, note=reason, user=user,
+            data={"address": new_address},
         )
+        return {}
     for name, (_old, new) in changes.items():
         setattr(order, f"ship_{name}", new)
     order.save(update_fields=[f"ship_{name}" for name in changes] + ["updated_at"])
     message = f"Address changed ({source}): " + ", ".join(sorted(changes))
     if reason:
         message += f". {reason}"
-    if order.status in (OrderStatus.ALLOCATED, OrderStatus.PICKING):
-        message += ". Already allocated to a location: routing was not re-run."
+    if action == ChangeAction.REROUTE:
+        message += ". Re-routed."
+    elif order.status == OrderStatus.PICKING:
+        message += ". Already on a pick list: routing was not re-run."
     order_event_record(
         order=order,
         kind=EventKind.ADDRESS_CHANGED,
         user=user,
         message=message,
-        data={"changes": changes, "source": source, "reason": reason},
+        data={"changes": changes, "source": source, "reason": reason, "reason_code": reason_code, "action": action},
     )
     problems = address_problems(address)
     held = order.holds.filter(reason=HoldReason.ADDRESS_INVALID, released_at__isnull=True).exists()
@@ -107,6 +135,9 @@ def order_change_address(
         order_hold(order=order, reason=HoldReason.ADDRESS_INVALID, note="; ".join(problems), user=user)
     elif not problems and held:
         order_release(order=order, reason=HoldReason.ADDRESS_INVALID, note="address corrected", user=user)
+    if action == ChangeAction.REROUTE:
+        order.refresh_from_db()
+        reroute(order, user=user, reason=f"address changed ({reason_code})")
     return changes
 
 

@@ -51,6 +51,29 @@ def order_event_record(*, order: Order, kind: str, message: str, data: dict | No
     return event
 
 
+def order_events_record(rows: list[dict], *, user=None) -> list[OrderEvent]:
+    """Many timeline rows in one INSERT (e.g. a tracking push): each row is ``{"order", "kind", "message",
+    "data"}``; after commit ``order_event_recorded`` is sent for every row, as `order_event_record` does."""
+    if not rows:
+        return []
+    events = OrderEvent.objects.bulk_create(
+        [
+            OrderEvent(
+                order=r["order"], kind=r["kind"], message=r["message"][:500], data=r.get("data") or {}, user=user
+            )
+            for r in rows
+        ]
+    )
+    sent = [(e.order_id, e.pk, e.kind, dict(e.data)) for e in events]
+
+    def announce():
+        for order_id, event_id, kind, data in sent:
+            order_event_recorded.send(sender=OrderEvent, order_id=order_id, event_id=event_id, kind=kind, data=data)
+
+    transaction.on_commit(announce)
+    return events
+
+
 def _lock(order: Order) -> Order:
     return Order.objects.select_for_update().get(pk=order.pk)
 
@@ -86,7 +109,8 @@ def _classify(order: Order, *, user=None) -> None:
     order.tags = join_tags(outcome.tags)
     order.required_capabilities = join_tags(outcome.capabilities)
     order.required_service_kind = outcome.service_kind
-    fields = ["tags", "required_capabilities", "required_service_kind", "updated_at"]
+    order.packing_notes = outcome.packing_notes
+    fields = ["tags", "required_capabilities", "required_service_kind", "packing_notes", "updated_at"]
     if outcome.priority is not None:
         order.priority = outcome.priority
         fields.append("priority")
@@ -214,7 +238,7 @@ def order_release(*, order: Order, reason: str | None = None, note: str = "", us
 
 
 @transaction.atomic
-def order_cancel(*, order: Order, reason: str, user=None) -> Order:
+def order_cancel(*, order: Order, reason: str, user=None, reason_code: str = "") -> Order:
     order = _lock(order)
     if order.status not in CANCELLABLE:
         raise TransitionNotAllowed(f"Order {order.number} is {order.get_status_display()} and cannot be cancelled.")
@@ -228,7 +252,13 @@ def order_cancel(*, order: Order, reason: str, user=None) -> Order:
         )
         order.on_hold = False
         order.save(update_fields=["on_hold", "updated_at"])
-    order_event_record(order=order, kind=EventKind.CANCELLED, user=user, message=f"Cancelled: {reason}")
+    order_event_record(
+        order=order,
+        kind=EventKind.CANCELLED,
+        user=user,
+        message=f"Cancelled: {reason}",
+        data={"reason_code": reason_code} if reason_code else None,
+    )
     return order
 
 
@@ -240,3 +270,8 @@ def order_set_progress(*, order: Order, target: str, user=None, note: str = "") 
 def order_lock(order_id: int) -> Order:
     """Lock an order row for a service of another app (call inside a transaction)."""
     return Order.objects.select_for_update().get(pk=order_id)
+
+
+def orders_lock(order_ids) -> dict[int, Order]:
+    """Lock several order rows in one query, in primary-key order (call inside a transaction)."""
+    return {o.pk: o for o in Order.objects.select_for_update().filter(pk__in=set(order_ids)).order_by("pk")}

@@ -1,0 +1,129 @@
+"""Logistics' side of changes by stage and merges (registered in logistics.apps ready()):
+
+- a cancelled shipment voids its labels: parcels not on a manifest yet (not handed over) get the carrier
+  adapter's ``void()`` and ``voided_at`` (fulfillment.signals.shipment_cancelled);
+- a cancellation or address change after shipping becomes an intercept request
+  (orders.signals.order_intercept_requested): the shipments are flagged (``intercept_requested_at``),
+  labels of parcels still at the dock are voided, and what was done is returned for the order's event;
+- the cost of one parcel for merge suggestions (fulfillment.merge.register_parcel_cost_estimator), from
+  the service rating would choose.
+"""
+
+from __future__ import annotations
+
+import logging
+from decimal import Decimal
+
+from django.utils import timezone
+
+from fulfillment.models import Shipment
+from fulfillment.status import SHIPPED_OR_LATER, ShipmentStatus
+from oms.errors import DomainError
+from orders.services import order_event_record
+from orders.status import EventKind
+
+from . import rating
+from .carriers.base import CarrierError, UnknownCarrierAdapter
+from .models import Parcel
+from .services import carrier_adapter
+
+log = logging.getLogger(__name__)
+
+
+def parcel_void(parcel: Parcel, *, user=None, why: str) -> str:
+    """Void one label that has not been handed over. Returns what happened (for the timeline)."""
+    if parcel.voided_at is not None:
+        return f"label {parcel.tracking_number} was already voided"
+    if parcel.manifest_id is not None:
+        return f"label {parcel.tracking_number} is on manifest {parcel.manifest}: handed over, not voided"
+    try:
+        carrier_adapter(parcel.service.carrier).void(parcel.tracking_number, parcel.carrier_reference)
+    except (CarrierError, UnknownCarrierAdapter) as exc:
+        text = f"label {parcel.tracking_number} could not be voided ({exc}): void it with the carrier by hand"
+        outcome = "failed"
+    else:
+        parcel.voided_at = timezone.now()
+        parcel.save(update_fields=["voided_at"])
+        text = f"label {parcel.tracking_number} voided"
+        outcome = "voided"
+    order_event_record(
+        order=parcel.shipment.order,
+        kind=EventKind.NOTE,
+        user=user,
+        message=f"{text[0].upper()}{text[1:]} ({why}).",
+        data={"shipment": parcel.shipment.number, "tracking_number": parcel.tracking_number, "void": outcome},
+    )
+    return text
+
+
+def on_shipment_cancelled(sender, shipment, user=None, reason: str = "", **kwargs) -> None:
+    for parcel in Parcel.objects.filter(shipment=shipment, voided_at__isnull=True).select_related(
+        "service__carrier", "shipment__order", "manifest"
+    ):
+        parcel_void(parcel, user=user, why=f"shipment {shipment.number} cancelled")
+
+
+def on_intercept_requested(sender, order, user=None, reason: str = "", change: str = "", **kwargs) -> str:
+    shipments = list(
+        Shipment.objects.select_for_update(of=("self",))
+        .filter(order=order, status__in=SHIPPED_OR_LATER)
+        .exclude(status=ShipmentStatus.DELIVERED)
+    )
+    if not shipments:
+        return ""
+    done, to_ask = [], []
+    now = timezone.now()
+    for shipment in shipments:
+        if shipment.intercept_requested_at is None:
+            shipment.intercept_requested_at = now
+            shipment.save(update_fields=["intercept_requested_at"])
+        for parcel in shipment.parcels.filter(voided_at__isnull=True).select_related("service__carrier", "manifest"):
+            if parcel.manifest_id is None and change == "cancel":
+                done.append(parcel_void(parcel, user=user, why="intercept: not handed over yet, take it back"))
+            else:
+                done.append(f"ask {parcel.service.carrier.name} to intercept {parcel.tracking_number}")
+                to_ask.append(parcel)
+    if to_ask:
+        # A person has to talk to the carrier: a case with its playbook, on the queue and the order.
+        from .exceptions.services import case_open
+        from .exceptions.types import CaseType
+
+        numbers = ", ".join(p.tracking_number for p in to_ask)
+        what = "cancelled" if change == "cancel" else f"{change or 'changed'} after shipping"
+        case, created = case_open(
+            order=order,
+            case_type=CaseType.INTERCEPT,
+            summary=f"Order {what}: intercept {numbers}" + (f" ({reason})" if reason else ""),
+            parcel=to_ask[0],
+            facts={"change": change, "tracking_numbers": [p.tracking_number for p in to_ask], "reason": reason},
+            detected_by="intercept",
+            user=user,
+        )
+        done.append(f"case {case.number} {'opened' if created else 'already open'}")
+    return "; ".join(done)
+
+
+def parcel_cost_estimate(shipment: Shipment, weight_g: int) -> Decimal | None:
+    """What rating would charge for one parcel of ``weight_g`` from the shipment's location to its order."""
+    probe = Shipment(
+        pk=shipment.pk,
+        order=shipment.order,
+        location=shipment.location,
+        weight_g=weight_g,
+        package_type=shipment.package_type,
+    )
+    try:
+        chosen = rating.choose_service(probe, use_override=False).chosen
+    except DomainError:
+        return None
+    return chosen.amount if chosen is not None else None
+
+
+def connect() -> None:
+    from fulfillment.merge import register_parcel_cost_estimator
+    from fulfillment.signals import shipment_cancelled
+    from orders.signals import order_intercept_requested
+
+    shipment_cancelled.connect(on_shipment_cancelled, dispatch_uid="logistics.void_on_cancel")
+    order_intercept_requested.connect(on_intercept_requested, dispatch_uid="logistics.intercept")
+    register_parcel_cost_estimator(parcel_cost_estimate)

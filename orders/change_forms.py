@@ -1,0 +1,61 @@
+"""Forms of the order's "Change…" page (orders/stage_rule_views.py)."""
+
+from django import forms
+
+from .intake.canonical import CanonicalAddress, address_problems, normalize_country, normalize_phone
+from .models import Order
+from .services import ADDRESS_FIELDS
+from .status import ChangeReason
+
+LABELS = {
+    "name": "Recipient",
+    "phone": "Phone",
+    "email": "E-mail",
+    "country": "Country (ISO code)",
+    "province": "Province / state",
+    "city": "City",
+    "district": "District",
+    "address1": "Address line 1",
+    "address2": "Address line 2",
+    "postcode": "Postcode",
+}
+MAX_LENGTH = {"country": 64, "email": 254}
+
+
+class AddressChangeForm(forms.Form):
+    """The ship-to address as the back office corrects it. A person typing an address gets every problem
+    (a postcode that does not fit the country, a missing city...) as a message, and nothing changes."""
+
+    reason_code = forms.ChoiceField(
+        choices=[("", "— choose —"), *ChangeReason.choices], initial=ChangeReason.ADDRESS_CORRECTION
+    )
+    note = forms.CharField(required=False, max_length=200)
+
+    def __init__(self, *args, order: Order | None = None, **kwargs):
+        if order is not None and "initial" not in kwargs:
+            kwargs["initial"] = {name: getattr(order, f"ship_{name}") for name in ADDRESS_FIELDS}
+        super().__init__(*args, **kwargs)
+        for name in ADDRESS_FIELDS:
+            self.fields[name] = forms.CharField(
+                label=LABELS[name], required=False, max_length=MAX_LENGTH.get(name, 255), strip=True
+            )
+        # The address first, then the reason.
+        self.order_fields([*ADDRESS_FIELDS, "reason_code", "note"])
+
+    def clean(self):
+        data = super().clean()
+        if self.errors:
+            return data
+        address = self.address()
+        problems = address_problems(address)
+        if problems:
+            raise forms.ValidationError("Address not changed: " + "; ".join(problems) + ".")
+        return data
+
+    def address(self) -> CanonicalAddress:
+        data = self.cleaned_data
+        address = CanonicalAddress(**{name: (data.get(name) or "").strip() for name in ADDRESS_FIELDS})
+        address.country = normalize_country(address.country)
+        address.phone = normalize_phone(address.phone)
+        address.postcode = address.postcode.upper()
+        return address
