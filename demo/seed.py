@@ -43,7 +43,6 @@ from orders import notifications
 from orders.intake.canonical import CanonicalAddress, CanonicalLine, CanonicalOrder
 from orders.models import Customer, InboundMessage, Order, OrderEvent, OrderHold
 from orders.services import inbound_store, order_cancel, order_create, order_hold, order_release
-from orders.signals import order_event_recorded
 from orders.status import EventKind, HoldReason, OrderStatus
 
 from . import data
@@ -391,7 +390,7 @@ class DemoSeeder:
                     carrier_status=f"demo:{action}",
                     raw={"demo": True},
                 )
-                tracking_event_record(parcel=parcel, event=event, source="demo")
+                tracking_event_record(parcel=parcel, event=event, source="demo", now=at)
                 TrackingEvent.objects.filter(parcel=parcel, created_at__gte=self.started).update(
                     created_at=min(at + timedelta(minutes=2), self.latest)
                 )
@@ -427,17 +426,12 @@ class DemoSeeder:
 
 @contextmanager
 def customer_notifications_off():
-    """No customer notices for the demo's history while it is written (the receiver of
-    ``order_event_recorded`` in orders.notifications is disconnected, then connected again).
+    """No customer notices for the demo's history while it is written (``orders.notifications.suppressed``).
 
     Notices would carry today's date for events of last month, and rendering them would take
     most of the seeding time."""
-    removed = order_event_recorded.disconnect(dispatch_uid=NOTIFICATIONS_RECEIVER)
-    try:
+    with notifications.suppressed():
         yield
-    finally:
-        if removed:
-            notifications.connect()
 
 
 @transaction.atomic

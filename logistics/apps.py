@@ -16,6 +16,15 @@ class LogisticsConfig(AppConfig):
         register_service_planner(plan_for_wave)
         register_shipment_panel(shipment_rates_panel, position=20)
 
+        # Labels voided on cancel, intercepts after shipping, merge cost estimates (logistics/voids.py).
+        from . import voids
+
+        voids.connect()
+        # Routing's score counts the shipping cost from the rate cards (fulfillment/routing.py).
+        from . import routing_cost
+
+        routing_cost.connect()
+
         # Exception cases on the order page (logistics/exceptions/views.py).
         from orders.extensions import register_order_panel
 

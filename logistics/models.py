@@ -351,6 +351,34 @@ class CarrierClaim(models.Model):
         return f"claim {self.pk} {self.status}"
 
 
+def _claim_evidence_upload_to(instance, filename: str) -> str:
+    import uuid
+    from pathlib import PurePath
+
+    return f"claims/{instance.claim_id}/{uuid.uuid4().hex}{PurePath(filename).suffix.lower()[:8]}"
+
+
+class ClaimEvidence(models.Model):
+    """A file (photo or PDF) backing a carrier claim; stored under MEDIA_ROOT/claims/, served to staff only
+    (logistics.exceptions.evidence checks type and size)."""
+
+    claim = models.ForeignKey(CarrierClaim, on_delete=models.CASCADE, related_name="files")
+    file = models.FileField(upload_to=_claim_evidence_upload_to, max_length=255)
+    original_name = models.CharField(max_length=255)
+    content_type = models.CharField(max_length=100)
+    size = models.PositiveIntegerField()
+    uploaded_by = models.ForeignKey(
+        _settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    uploaded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return self.original_name
+
+
 class Playbook(models.Model):
     """The knowledge base entry of an exception type, edited by staff (defaults in exceptions/types.py)."""
 
@@ -364,6 +392,8 @@ class Playbook(models.Model):
     notify_customer = models.BooleanField(default=False)
     customer_subject = models.CharField(max_length=200, blank=True)
     customer_body = models.TextField(blank=True)
+    customer_subject_zh = models.CharField(max_length=200, blank=True, help_text="The subject in Chinese.")
+    customer_body_zh = models.TextField(blank=True, help_text="The message in Chinese.")
     updated_by = models.ForeignKey(
         _settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )

@@ -10,9 +10,19 @@ The API other apps call (keep it stable):
     Opted-out addresses (optional kinds only) and orders without an address get a row with
     status ``suppressed``. After commit, the task ``orders.send_notification`` sends it.
 
-``notification_enqueue(*, order, subject, body, reason="", user=None, channel="email") -> Notification``
+``notification_enqueue(*, order, subject, body, reason="", user=None, channel="email", problem="") -> Notification``
     Free text written by staff or a playbook (``logistics.exceptions``): kind ``message``,
     queued once per (reason, subject, body).
+
+One problem, one message: a notice about a problem carries a ``problem`` key (``problem_key(tracking
+number, what)``: the tracking status of a problem scan, or ``late:<date>`` for a later expected date).
+Notices with the same problem key share one dedupe key whatever their kind, so the automatic notice of a
+problem scan and the exception playbook's proactive message about the same problem are queued once:
+whichever comes first is the message, the second call returns it.
+
+Suppressing: ``with suppressed():`` (or the setting ``OMS_NOTIFICATIONS_SUPPRESSED = True``) stops
+order events from queuing notices and turns direct ``notify`` calls into ``suppressed`` rows (nothing
+is sent). The demo seed writes its history inside it.
 
 When notices are sent: ``TRIGGERS`` below is the one place. ``orders.services.order_event_record``
 sends ``orders.signals.order_event_recorded`` after commit; ``on_order_event`` turns events into
@@ -33,6 +43,8 @@ import hashlib
 import logging
 import smtplib
 import socket
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Protocol
@@ -41,7 +53,7 @@ from django.conf import settings
 from django.core import signing
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -79,6 +91,33 @@ Q_ = NotificationStatus
 
 class TransientSendError(Exception):
     """Sending failed for a reason that may pass (the task retries with backoff)."""
+
+
+# ---- the suppress switch ------------------------------------------------------------------------------
+
+_suppressed: ContextVar[int] = ContextVar("oms_notifications_suppressed", default=0)
+SUPPRESSED_ERROR = "Notifications were suppressed when this was queued (no message sent)."
+
+
+def is_suppressed() -> bool:
+    """True inside ``suppressed()`` or when the setting OMS_NOTIFICATIONS_SUPPRESSED is on."""
+    return bool(_suppressed.get()) or bool(getattr(settings, "OMS_NOTIFICATIONS_SUPPRESSED", False))
+
+
+@contextmanager
+def suppressed():
+    """No customer notices while the block runs (demo seeds, bulk back-fills, data repairs): order events
+    queue nothing and ``notify`` records a ``suppressed`` row. Nests; other threads are not affected."""
+    token = _suppressed.set(_suppressed.get() + 1)
+    try:
+        yield
+    finally:
+        _suppressed.reset(token)
+
+
+def problem_key(tracking_number: str, problem: str) -> str:
+    """The key of one problem of one parcel: 'TN:failed_attempt', 'TN:lost', 'TN:late:2026-11-25'."""
+    return f"{tracking_number}:{problem}"
 
 
 # ---- language and addresses -------------------------------------------------------------------------
@@ -184,14 +223,23 @@ def _jsonable(value):
 
 
 def notify(
-    *, order: Order, kind: str, context: dict | None = None, channel: str = NotificationChannel.EMAIL, dedupe: str = ""
+    *,
+    order: Order,
+    kind: str,
+    context: dict | None = None,
+    channel: str = NotificationChannel.EMAIL,
+    dedupe: str = "",
+    problem: str = "",
 ) -> Notification:
-    """Queue one notice for an order (see the module docstring). Returns the row, new or existing."""
+    """Queue one notice for an order (see the module docstring). Returns the row, new or existing.
+
+    With ``problem`` (a ``problem_key``) the notice is deduplicated against every notice of that problem,
+    whatever its kind."""
     if kind not in NotificationKind.values:
         raise DomainError(f"Unknown notification kind '{kind}'.")
     if channel not in NotificationChannel.values:
         raise DomainError(f"Unknown notification channel '{channel}'.")
-    key = f"{order.pk}:{kind}:{channel}:{dedupe}"
+    key = f"{order.pk}:problem:{channel}:{problem}" if problem else f"{order.pk}:{kind}:{channel}:{dedupe}"
     if len(key) > 160:
         key = key[:120] + ":" + hashlib.sha256(key.encode()).hexdigest()[:32]
     existing = Notification.objects.filter(dedupe_key=key).first()
@@ -200,12 +248,16 @@ def notify(
     language = notification_language(order)
     to = notification_address(order, channel)
     ctx = {**base_context(order, language=language), **_jsonable(context or {})}
+    if problem:
+        ctx["problem_key"] = problem
     optional = kind in OPTIONAL_KINDS
     if optional and to and channel == NotificationChannel.EMAIL:
         ctx["unsubscribe_url"] = unsubscribe_url(to)
     subject, text, html = render_notification(kind, language, ctx, channel)
     status, error = Q_.QUEUED, ""
-    if not to:
+    if is_suppressed():
+        status, error = Q_.SUPPRESSED, SUPPRESSED_ERROR
+    elif not to:
         status, error = Q_.SUPPRESSED, f"The order has no {NotificationChannel(channel).label.lower()} address."
     elif optional and is_opted_out(to):
         status, error = Q_.SUPPRESSED, "The customer opted out of optional messages."
@@ -234,9 +286,17 @@ def notify(
 
 
 def notification_enqueue(
-    *, order: Order, subject: str, body: str, reason: str = "", user=None, channel: str = NotificationChannel.EMAIL
+    *,
+    order: Order,
+    subject: str,
+    body: str,
+    reason: str = "",
+    user=None,
+    channel: str = NotificationChannel.EMAIL,
+    problem: str = "",
 ) -> Notification:
-    """Free text to the customer (staff, exception playbooks): kind ``message``, queued once per text."""
+    """Free text to the customer (staff, exception playbooks): kind ``message``, queued once per text, or
+    once per ``problem`` (then the customer already told of that problem gets nothing more)."""
     if not subject.strip() or not body.strip():
         raise DomainError("A message needs a subject and a text.")
     digest = hashlib.sha256(f"{reason}\n{subject}\n{body}".encode()).hexdigest()[:16]
@@ -246,7 +306,13 @@ def notification_enqueue(
         channel=channel,
         context={"subject": subject.strip(), "body": body.strip(), "reason": reason},
         dedupe=f"{reason[:40]}:{digest}",
+        problem=problem,
     )
+
+
+def problem_notice(order: Order, problem: str, channel: str = NotificationChannel.EMAIL) -> Notification | None:
+    """The notice already queued (or suppressed) about this problem of the order, if any."""
+    return Notification.objects.filter(dedupe_key=f"{order.pk}:problem:{channel}:{problem}").first()
 
 
 def _enqueue_send(notification_id: int) -> None:
@@ -417,14 +483,25 @@ def triggered_notices(kind: str, data: dict) -> list[tuple[str, str, dict]]:
         if status == "out_for_delivery":
             return [(NotificationKind.OUT_FOR_DELIVERY, tn, {"tracking_number": tn})]
         if status in PROBLEM_STATUSES:
-            return [(NotificationKind.EXCEPTION, f"{tn}:{status}", {"tracking_number": tn, "problem": status})]
+            return [
+                (
+                    NotificationKind.EXCEPTION,
+                    f"{tn}:{status}",
+                    {"tracking_number": tn, "problem": status, "problem_key": problem_key(tn, status)},
+                )
+            ]
         new, previous = data.get("expected_delivery"), data.get("previous")
         if new and previous and new > previous and data.get("basis") not in ("delivered", "out_for_delivery"):
             return [
                 (
                     NotificationKind.DELAYED,
                     f"{tn}:{new}",
-                    {"tracking_number": tn, "expected": new, "previous": previous},
+                    {
+                        "tracking_number": tn,
+                        "expected": new,
+                        "previous": previous,
+                        "problem_key": problem_key(tn, f"late:{new}"),
+                    },
                 )
             ]
         return []
@@ -441,17 +518,38 @@ def triggered_notices(kind: str, data: dict) -> list[tuple[str, str, dict]]:
                 },
             )
         ]
+    # Changes and cancellation by stage (orders/stage_rules.py): the customer is told what changed.
+    if kind == EventKind.CANCELLED:
+        return [(NotificationKind.CANCELLED, "", {"reason_code": data.get("reason_code", "")})]
+    if kind in (EventKind.CHANGED, EventKind.ADDRESS_CHANGED, EventKind.INTERCEPT):
+        change = data.get("change") or "address"
+        if kind == EventKind.INTERCEPT:
+            change = f"intercept_{change}"
+        digest = hashlib.sha256(repr(sorted((data.get("changes") or {}).items())).encode()).hexdigest()[:12]
+        extra = {"change": change, "changes": data.get("changes", {})}
+        return [(NotificationKind.CHANGED, f"{change}:{digest}", extra)]
     return []
 
 
 # Kinds of order events that may trigger a notice: everything else is ignored without a query.
-TRIGGERS = frozenset({EventKind.STATUS, EventKind.SHIPPED, EventKind.TRACKING, EventKind.RETURN})
+TRIGGERS = frozenset(
+    {
+        EventKind.STATUS,
+        EventKind.SHIPPED,
+        EventKind.TRACKING,
+        EventKind.RETURN,
+        EventKind.CANCELLED,
+        EventKind.CHANGED,
+        EventKind.ADDRESS_CHANGED,
+        EventKind.INTERCEPT,
+    }
+)
 # At most one "delayed" notice per order within this time, whatever the carrier's estimates do.
 DELAYED_QUIET = timedelta(hours=48)
 
 
 def on_order_event(sender, *, order_id: int, event_id: int, kind: str, data: dict, **kwargs) -> None:
-    if kind not in TRIGGERS:
+    if kind not in TRIGGERS or is_suppressed():
         return
     notices = triggered_notices(kind, data)
     if not notices:
@@ -463,14 +561,16 @@ def on_order_event(sender, *, order_id: int, event_id: int, kind: str, data: dic
         if (
             notice_kind == NotificationKind.DELAYED
             and order.notifications.filter(
-                kind=NotificationKind.DELAYED, created_at__gte=timezone.now() - DELAYED_QUIET
+                Q(kind=NotificationKind.DELAYED)
+                | Q(dedupe_key__startswith=f"{order.pk}:problem:", dedupe_key__contains=":late:"),
+                created_at__gte=timezone.now() - DELAYED_QUIET,
             ).exists()
         ):
             continue
         if notice_kind == NotificationKind.DELIVERED and order.status != OrderStatus.DELIVERED:
             continue
         try:
-            notify(order=order, kind=notice_kind, context=extra, dedupe=dedupe)
+            notify(order=order, kind=notice_kind, context=extra, dedupe=dedupe, problem=extra.get("problem_key", ""))
         except Exception:  # a notice must never break the work that triggered it
             log.exception("could not queue %s notice for order %s (event %s)", notice_kind, order_id, event_id)
 

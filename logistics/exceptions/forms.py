@@ -36,10 +36,39 @@ class AmountForm(forms.Form):
     reason = forms.CharField(max_length=255, required=False, label="Note")
 
 
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    """Several files in one input; cleans to a list (empty when nothing was chosen and it is optional)."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("widget", MultipleFileInput(attrs={"accept": EVIDENCE_ACCEPT}))
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data, initial=None):
+        files = [f for f in (data if isinstance(data, list | tuple) else [data]) if f]
+        if not files:
+            if self.required:
+                raise forms.ValidationError("Choose a file.")
+            return []
+        return [super(MultipleFileField, self).clean(f, initial) for f in files]
+
+
+EVIDENCE_ACCEPT = ".jpg,.jpeg,.png,.webp,.pdf,image/jpeg,image/png,image/webp,application/pdf"
+EVIDENCE_HELP = "Photos (JPG, PNG, WebP) or PDF, 10 MB each at most."
+
+
 class ClaimForm(forms.Form):
     amount = forms.DecimalField(max_digits=12, decimal_places=2, min_value=0)
     evidence = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}))
     carrier_reference = forms.CharField(max_length=64, required=False)
+    files = MultipleFileField(required=False, label="Evidence files", help_text=EVIDENCE_HELP)
+
+
+class EvidenceForm(forms.Form):
+    files = MultipleFileField(label="Add evidence", help_text=EVIDENCE_HELP)
 
 
 class ClaimUpdateForm(forms.Form):
@@ -97,4 +126,11 @@ class PlaybookForm(forms.Form):
         required=False,
         help_text="Placeholders: {first_name} {order_number} {tracking_url} "
         "{expected_date} {tracking_number} {case_number}",
+    )
+    customer_subject_zh = forms.CharField(max_length=200, required=False, label="Customer subject (Chinese)")
+    customer_body_zh = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 6}),
+        required=False,
+        label="Customer body (Chinese)",
+        help_text="Sent to customers who read Chinese; empty: the built-in Chinese text.",
     )

@@ -12,8 +12,16 @@ Rules:
   exception is typed by its carrier code or words (`classify_exception`): address problem, damaged, lost,
   returned, or a plain carrier exception.
 - stuck stages: an order confirmed and not routed (4 h), a shipment reserved and not on a pick list (24 h),
-  a shipment picking or packed and not shipped (48 h), measured from the order's or shipment's creation.
-- ``backorder``: an active "stock short" hold older than the threshold (72 h).
+  a shipment picking or packed and not shipped (48 h), measured from when it entered the stage: the time of
+  the status event (`OrderEvent`) that moved it there (for an order also the release of its last hold,
+  since a held order cannot be routed), else its creation.
+- ``backorder``: an open `fulfillment.Backorder` (``resolved_at`` empty) or an active "stock short" hold
+  older than the threshold (72 h), one finding per order.
+
+Auto-close: after the rules ran, every open case of a type in ``CLEARS_BY_ITSELF`` that a rule opened and
+that no rule found this time is closed by `case_autoclose` (root cause "cleared by itself", resolved at
+``now``): a scan arrived, the parcel was delivered, the shipment was picked, the backorder was resolved.
+Cases opened by a person and cases waiting on a carrier claim stay open.
 """
 
 from __future__ import annotations
@@ -25,15 +33,15 @@ from django.db.models import Max
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from fulfillment.models import Shipment
+from fulfillment.models import Backorder, Shipment
 from fulfillment.status import ShipmentStatus
-from orders.models import Order, OrderHold
+from orders.models import Order, OrderEvent, OrderHold
 from orders.status import HoldReason, OrderStatus
 
-from ..models import Parcel, TrackingEvent
+from ..models import ExceptionCase, Parcel, TrackingEvent
 from ..status import TERMINAL, TrackingStatus
-from .services import case_open, playbook_for
-from .types import CaseType
+from .services import case_autoclose, case_open, playbook_for
+from .types import CLEARS_BY_ITSELF, OPEN_CASE_STATUSES, CaseType
 
 
 @dataclass
@@ -200,35 +208,92 @@ def detect_carrier_status(now: datetime) -> list[Finding]:
     return findings
 
 
+def _status_events(order_ids) -> list[tuple[int, dict, datetime]]:
+    """(order id, data, time) of the orders' status changes (order and shipment), oldest first."""
+    if not order_ids:
+        return []
+    return list(
+        OrderEvent.objects.filter(order_id__in=order_ids, data__has_key="to")
+        .order_by("created_at", "id")
+        .values_list("order_id", "data", "created_at")
+    )
+
+
+def order_confirmed_since(orders: list[Order]) -> dict[int, datetime]:
+    """When each order became routable: the last event that moved it to confirmed, or the release of its last
+    hold if later; its creation when neither is recorded."""
+    since = {o.pk: o.created_at for o in orders}
+    for order_id, data, at in _status_events(list(since)):
+        if "shipment" not in data and data.get("to") == OrderStatus.CONFIRMED and data.get("from") != data.get("to"):
+            since[order_id] = at
+    released = (
+        OrderHold.objects.filter(order_id__in=list(since), released_at__isnull=False)
+        .values("order_id")
+        .annotate(last=Max("released_at"))
+    )
+    for row in released:
+        since[row["order_id"]] = max(since[row["order_id"]], row["last"])
+    return since
+
+
+def shipment_stage_since(shipments: list[Shipment], stage: frozenset[str]) -> dict[int, datetime]:
+    """When each shipment entered the stage (a set of statuses): the last event that moved it into the set
+    from outside it; its creation when none is recorded (a shipment is born reserved)."""
+    by_number = {s.number: s for s in shipments}
+    since = {s.pk: s.created_at for s in shipments}
+    for _order_id, data, at in _status_events({s.order_id for s in shipments}):
+        shipment = by_number.get(data.get("shipment"))
+        if shipment is not None and data.get("to") in stage and data.get("from") not in stage:
+            since[shipment.pk] = at
+    return since
+
+
+STAGES = (
+    (CaseType.NOT_PICKED, frozenset({ShipmentStatus.RESERVED})),
+    (CaseType.NOT_SHIPPED, frozenset({ShipmentStatus.PICKING, ShipmentStatus.PACKED})),
+)
+
+
 def detect_stuck(now: datetime) -> list[Finding]:
     findings = []
     cutoff = now - _threshold(CaseType.NOT_ROUTED)
-    unrouted = Order.objects.filter(status=OrderStatus.CONFIRMED, on_hold=False, created_at__lt=cutoff).exclude(
-        shipments__status__in=[s for s in ShipmentStatus if s != ShipmentStatus.CANCELLED]
+    # The stage starts after creation, so creation before the cutoff is a cheap first filter.
+    unrouted = list(
+        Order.objects.filter(status=OrderStatus.CONFIRMED, on_hold=False, created_at__lt=cutoff).exclude(
+            shipments__status__in=[s for s in ShipmentStatus if s != ShipmentStatus.CANCELLED]
+        )
     )
+    since = order_confirmed_since(unrouted)
     for order in unrouted:
+        if since[order.pk] >= cutoff:
+            continue
+        hours = _hours(now - since[order.pk])
         findings.append(
             Finding(
                 order,
                 CaseType.NOT_ROUTED,
-                f"confirmed {_hours(now - order.created_at)} h ago, not routed",
-                {"hours": _hours(now - order.created_at)},
+                f"confirmed {hours} h ago, not routed",
+                {"hours": hours, "since": since[order.pk].isoformat()},
             )
         )
-    for case_type, statuses in (
-        (CaseType.NOT_PICKED, [ShipmentStatus.RESERVED]),
-        (CaseType.NOT_SHIPPED, [ShipmentStatus.PICKING, ShipmentStatus.PACKED]),
-    ):
+    for case_type, stage in STAGES:
         cutoff = now - _threshold(case_type)
-        shipments = Shipment.objects.filter(status__in=statuses, created_at__lt=cutoff, order__on_hold=False)
-        for s in shipments.select_related("order", "location"):
+        shipments = list(
+            Shipment.objects.filter(
+                status__in=sorted(stage), created_at__lt=cutoff, order__on_hold=False
+            ).select_related("order", "location")
+        )
+        since = shipment_stage_since(shipments, stage)
+        for s in shipments:
+            if since[s.pk] >= cutoff:
+                continue
+            hours = _hours(now - since[s.pk])
             findings.append(
                 Finding(
                     s.order,
                     case_type,
-                    f"{s.number} at {s.location.code}: {s.get_status_display().lower()} "
-                    f"for {_hours(now - s.created_at)} h",
-                    {"shipment": s.number, "status": s.status, "hours": _hours(now - s.created_at)},
+                    f"{s.number} at {s.location.code}: {s.get_status_display().lower()} for {hours} h",
+                    {"shipment": s.number, "status": s.status, "hours": hours, "since": since[s.pk].isoformat()},
                     shipment=s,
                 )
             )
@@ -236,30 +301,78 @@ def detect_stuck(now: datetime) -> list[Finding]:
 
 
 def detect_backorders(now: datetime) -> list[Finding]:
+    """Open backorders (and active stock-short holds) older than the threshold: one finding per order."""
     cutoff = now - _threshold(CaseType.BACKORDER)
+    findings: dict[int, Finding] = {}
+    backorders = (
+        Backorder.objects.filter(resolved_at__isnull=True, created_at__lt=cutoff)
+        .exclude(order__status=OrderStatus.CANCELLED)
+        .select_related("order", "product")
+        .order_by("created_at", "id")
+    )
+    for b in backorders:
+        finding = findings.get(b.order_id)
+        if finding is None:
+            hours = _hours(now - b.created_at)  # the oldest comes first
+            finding = findings[b.order_id] = Finding(
+                b.order, CaseType.BACKORDER, "", {"backorders": [], "skus": [], "hours": hours}
+            )
+        finding.facts["backorders"].append(b.pk)
+        finding.facts["skus"].append(f"{b.product.sku} x{b.quantity}")
+    for finding in findings.values():
+        finding.summary = f"backordered for {finding.facts['hours']} h: {', '.join(finding.facts['skus'])}"[:255]
     holds = OrderHold.objects.filter(reason=HoldReason.STOCK_SHORT, released_at__isnull=True, created_at__lt=cutoff)
-    return [
-        Finding(
+    for h in holds.select_related("order").exclude(order__status=OrderStatus.CANCELLED).order_by("created_at", "id"):
+        if h.order_id in findings:
+            continue
+        findings[h.order_id] = Finding(
             h.order,
             CaseType.BACKORDER,
             f"waiting for stock for {_hours(now - h.created_at)} h: {h.note}"[:255],
             {"hold": h.pk, "hours": _hours(now - h.created_at)},
         )
-        for h in holds.select_related("order").exclude(order__status=OrderStatus.CANCELLED)
-    ]
+    return list(findings.values())
 
 
 RULES = (detect_no_scan, detect_late, detect_carrier_status, detect_stuck, detect_backorders)
 
 
+def cleared_detail(case: ExceptionCase) -> str:
+    """What the world looks like now that the rule no longer finds the case's problem (for the resolution)."""
+    order = case.order
+    if order.status == OrderStatus.CANCELLED:
+        return "the order was cancelled"
+    if case.type == CaseType.BACKORDER:
+        return "no open backorder or stock-short hold is left on the order"
+    if case.type == CaseType.NOT_ROUTED:
+        return f"the order is {OrderStatus(order.status).label.lower()}" + (
+            " and routed" if order.shipments.exclude(status=ShipmentStatus.CANCELLED).exists() else ""
+        )
+    if case.parcel_id is not None:
+        parcel = case.parcel
+        text = f"parcel {parcel.tracking_number} is {TrackingStatus(parcel.status).label.lower()}"
+        if parcel.last_event_at:
+            text += f", last scan {timezone.localtime(parcel.last_event_at):%Y-%m-%d %H:%M}"
+        return text
+    if case.shipment_id is not None:
+        shipment = case.shipment
+        return f"shipment {shipment.number} is {ShipmentStatus(shipment.status).label.lower()}"
+    return "the detection no longer finds the problem"
+
+
 def exceptions_scan(*, now: datetime | None = None) -> dict:
-    """Run every rule and open a case per finding. Returns {"found": n, "opened": {type: n}}."""
+    """Run every rule, open a case per finding and close the cases whose problem cleared.
+
+    Returns {"found": n, "opened": {type: n}, "closed": {type: n}}."""
     now = now or timezone.now()
     opened: dict[str, int] = {}
+    closed: dict[str, int] = {}
     found = 0
+    seen: set[tuple[int, str]] = set()
     for rule in RULES:
         for finding in rule(now):
             found += 1
+            seen.add((finding.order.pk, finding.case_type))
             _case, created = case_open(
                 order=finding.order,
                 case_type=finding.case_type,
@@ -271,7 +384,18 @@ def exceptions_scan(*, now: datetime | None = None) -> dict:
             )
             if created:
                 opened[finding.case_type] = opened.get(finding.case_type, 0) + 1
-    return {"found": found, "opened": opened}
+    candidates = ExceptionCase.objects.filter(
+        status__in=sorted(OPEN_CASE_STATUSES),
+        type__in=sorted(CLEARS_BY_ITSELF),
+        detected_by="rule",
+        opened_at__lte=now,
+    ).select_related("order", "parcel", "shipment")
+    for case in candidates:
+        if (case.order_id, case.type) in seen:
+            continue
+        if case_autoclose(case=case, detail=cleared_detail(case), now=now) is not None:
+            closed[case.type] = closed.get(case.type, 0) + 1
+    return {"found": found, "opened": opened, "closed": closed}
 
 
 __all__ = ["Finding", "classify_exception", "exceptions_scan"]

@@ -22,7 +22,7 @@ def case_actions(case: ExceptionCase) -> list[CaseAction]:
 
 
 def case_claims(case: ExceptionCase) -> list[CarrierClaim]:
-    return list(case.claims.select_related("carrier"))
+    return list(case.claims.select_related("carrier").prefetch_related("files"))
 
 
 def type_figures(case_type: str | None = None, *, worst: int = 3) -> list[dict]:

@@ -2,8 +2,13 @@
 
 Every write is keyword-only, one transaction, locks the order first (the project's one lock order), writes a
 `CaseAction` row and an event on the order's timeline. Money amounts (refund, compensation, claim) are records;
-no payment gateway is called. Customer messages go to the notifications outbox when `orders.notifications`
-offers ``notification_enqueue``; otherwise the message is recorded on the case and the order's timeline.
+no payment gateway is called. Customer messages go to the notifications outbox (``notification_enqueue``),
+written in the customer's language (``orders.notifications.notification_language``: English or Chinese); a
+proactive message carries the problem's key (``orders.notifications.problem_key``) so a customer already told
+of that problem by the automatic tracking notice gets nothing more — one problem, one message.
+
+A case of a type in ``CLEARS_BY_ITSELF`` is closed by ``case_autoclose`` when the detection no longer finds
+its problem (root cause "cleared by itself", the time it took, an event on the order's timeline).
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ from django.utils import timezone
 from fulfillment.models import Shipment
 from fulfillment.reship import shipment_reship
 from oms.errors import DomainError, TransitionNotAllowed
+from orders import notifications as _outbox
 from orders.intake.canonical import CanonicalAddress
 from orders.models import Order
 from orders.services import ADDRESS_CHANGEABLE, order_change_address, order_event_record, order_lock
@@ -29,8 +35,10 @@ from orders.status import EventKind
 
 from ..models import CarrierClaim, CaseAction, ExceptionCase, Parcel, Playbook
 from ..tracking_links import tracking_url_for_order
+from .evidence import evidence_check_all, evidence_store
 from .types import (
     CLAIM_TRANSITIONS,
+    CLEARS_BY_ITSELF,
     OPEN_CASE_STATUSES,
     PLAYBOOK_DEFAULTS,
     ActionKind,
@@ -40,11 +48,6 @@ from .types import (
     CompensationForm,
     RootCause,
 )
-
-try:  # the notifications outbox, when the notifications work has landed
-    from orders import notifications as _outbox
-except ImportError:  # pragma: no cover - depends on the tree
-    _outbox = None
 
 log = logging.getLogger(__name__)
 
@@ -63,6 +66,8 @@ class PlaybookView:
     customer_subject: str
     customer_body: str
     edited: bool
+    customer_subject_zh: str = ""
+    customer_body_zh: str = ""
 
 
 def playbook_for(case_type: str) -> PlaybookView:
@@ -80,6 +85,8 @@ def playbook_for(case_type: str) -> PlaybookView:
             default.customer_subject,
             default.customer_body,
             False,
+            default.customer_subject_zh,
+            default.customer_body_zh,
         )
     return PlaybookView(
         case_type,
@@ -92,6 +99,8 @@ def playbook_for(case_type: str) -> PlaybookView:
         row.customer_subject,
         row.customer_body,
         True,
+        row.customer_subject_zh,
+        row.customer_body_zh,
     )
 
 
@@ -106,6 +115,8 @@ def playbook_save(
     notify_customer: bool,
     customer_subject: str,
     customer_body: str,
+    customer_subject_zh: str = "",
+    customer_body_zh: str = "",
     user=None,
 ) -> Playbook:
     if case_type not in CaseType.values:
@@ -118,6 +129,7 @@ def playbook_save(
     )
     row.severity, row.due_hours, row.threshold_hours, row.steps = severity, due_hours, threshold_hours, steps
     row.notify_customer, row.customer_subject, row.customer_body = notify_customer, customer_subject, customer_body
+    row.customer_subject_zh, row.customer_body_zh = customer_subject_zh, customer_body_zh
     row.updated_by = user
     row.save()
     return row
@@ -203,7 +215,17 @@ def case_open(
     case.save(update_fields=["number"])
     _event(case, f"opened — {case.get_type_display()}: {summary}", user=user, severity=case.severity)
     if book.notify_customer and book.customer_subject:
-        _contact(case, subject=book.customer_subject, body=book.customer_body, user=user, now=now, proactive=True)
+        subject, body, language = playbook_message(case, book)
+        _contact(
+            case,
+            subject=subject,
+            body=body,
+            user=user,
+            now=now,
+            proactive=True,
+            language=language,
+            problem=case_problem_key(case),
+        )
     return case, True
 
 
@@ -261,6 +283,30 @@ def case_resolve(
         f"resolved in {case.resolution_hours} h — root cause {RootCause(root_cause).label}: {resolution}",
         user=user,
     )
+    return case
+
+
+@transaction.atomic
+def case_autoclose(*, case: ExceptionCase, detail: str, now: datetime | None = None) -> ExceptionCase | None:
+    """Close a case whose problem the detection no longer finds: root cause "cleared by itself", the
+    resolution time, a RESOLVE action and an event. Returns None (and changes nothing) when the case is not
+    open any more, is not of a type that clears by itself, or waits on a carrier claim still in progress."""
+    now = now or timezone.now()
+    case = _lock_case(case)
+    if case.status not in OPEN_CASE_STATUSES or case.type not in CLEARS_BY_ITSELF:
+        return None
+    if case.claims.filter(status__in=[ClaimStatus.FILED, ClaimStatus.ACCEPTED]).exists():
+        return None
+    resolution = f"Cleared by itself: {detail}"[:500]
+    case.status, case.root_cause, case.resolution, case.resolved_at = (
+        CaseStatus.RESOLVED,
+        RootCause.CLEARED,
+        resolution,
+        now,
+    )
+    case.save(update_fields=["status", "root_cause", "resolution", "resolved_at"])
+    _action(case, ActionKind.RESOLVE, resolution, root_cause=RootCause.CLEARED, hours=case.resolution_hours, auto=True)
+    _event(case, f"closed by itself after {case.resolution_hours} h — {detail}", auto=True)
     return case
 
 
@@ -339,8 +385,17 @@ def case_refund(*, case: ExceptionCase, amount, reason: str, user=None) -> CaseA
 
 @transaction.atomic
 def case_claim_file(
-    *, case: ExceptionCase, amount, evidence: str, carrier_reference: str = "", user=None, now: datetime | None = None
+    *,
+    case: ExceptionCase,
+    amount,
+    evidence: str,
+    carrier_reference: str = "",
+    files=(),
+    user=None,
+    now: datetime | None = None,
 ) -> CarrierClaim:
+    """File a claim; ``files`` (uploaded photos or PDF) are checked first and stored with it, all or none."""
+    checked = evidence_check_all(files)
     case = _lock_case(case)
     _require_open(case)
     if case.carrier_id is None:
@@ -358,6 +413,7 @@ def case_claim_file(
         carrier_reference=carrier_reference[:64],
         filed_at=now or timezone.now(),
     )
+    stored = evidence_store(claim, checked, user)
     _action(
         case,
         ActionKind.CLAIM,
@@ -367,6 +423,7 @@ def case_claim_file(
         currency=claim.currency,
         claim=claim.pk,
         status=claim.status,
+        files=[row.pk for row in stored],
     )
     _event(case, f"claim of {amount} {claim.currency} filed with {case.carrier}", user=user, claim=claim.pk)
     if case.status == CaseStatus.OPEN or case.status == CaseStatus.IN_PROGRESS:
@@ -486,43 +543,110 @@ def case_redelivery_request(*, case: ExceptionCase, note: str = "", date=None, u
 # ---- talking to the customer -----------------------------------------------------------------------------
 
 
-def message_context(case: ExceptionCase) -> dict:
+def message_context(case: ExceptionCase, language: str = "en") -> dict:
     order = case.order
+    zh = language == "zh-hans"
     expected = case.parcel.expected_delivery if case.parcel_id and case.parcel.expected_delivery else None
     return defaultdict(
         str,
-        first_name=(order.ship_name or "").split(" ")[0] or "customer",
+        first_name=(order.ship_name or "").split(" ")[0] or ("顾客" if zh else "customer"),
         order_number=order.number,
         tracking_url=tracking_url_for_order(order.number),
-        expected_date=f"{expected:%Y-%m-%d}" if expected else "soon",
+        expected_date=f"{expected:%Y-%m-%d}" if expected else ("近期" if zh else "soon"),
         tracking_number=case.parcel.tracking_number if case.parcel_id else "",
         case_number=case.number,
     )
 
 
-def render_message(case: ExceptionCase, text: str) -> str:
+def render_message(case: ExceptionCase, text: str, language: str = "en") -> str:
     try:
-        return text.format_map(message_context(case))
-    except (ValueError, IndexError, AttributeError):  # a stray brace in a staff-edited template
+        return text.format_map(message_context(case, language))
+    except (ValueError, IndexError, AttributeError, KeyError):  # a stray brace in a staff-edited template
         return text
 
 
-def _contact(case: ExceptionCase, *, subject: str, body: str, user, now: datetime, proactive: bool) -> CaseAction:
+def playbook_message(case: ExceptionCase, book: PlaybookView | None = None) -> tuple[str, str, str]:
+    """(subject, body, language) of the type's customer message, rendered in the customer's language: the
+    Chinese text for a Chinese-speaking customer (the edited one, else the default), else the English one."""
+    book = book or playbook_for(case.type)
+    language = _outbox.notification_language(case.order)
+    subject, body = book.customer_subject, book.customer_body
+    if language == "zh-hans":
+        default = PLAYBOOK_DEFAULTS[case.type]
+        subject = book.customer_subject_zh or default.customer_subject_zh or subject
+        body = book.customer_body_zh or default.customer_body_zh or body
+    return render_message(case, subject, language), render_message(case, body, language), language
+
+
+def case_problem_key(case: ExceptionCase) -> str:
+    """The key of the case's problem shared with the automatic tracking notices (``orders.notifications``):
+    a problem scan of the parcel ('TN:failed_attempt') or its later expected date ('TN:late:2026-11-25').
+    Empty for problems no automatic notice tells (no scan, stuck stages, backorders)."""
+    parcel = case.parcel if case.parcel_id else None
+    tracking_number = case.facts.get("tracking_number") or (parcel.tracking_number if parcel else "")
+    if not tracking_number:
+        return ""
+    if case.type == CaseType.LATE:
+        expected = parcel.expected_delivery.isoformat() if parcel and parcel.expected_delivery else ""
+        expected = expected or case.facts.get("expected") or ""
+        return _outbox.problem_key(tracking_number, f"late:{expected}") if expected else ""
+    status = case.facts.get("status") or (parcel.status if parcel else "")
+    return _outbox.problem_key(tracking_number, status) if status in _outbox.PROBLEM_STATUSES else ""
+
+
+def _contact(
+    case: ExceptionCase,
+    *,
+    subject: str,
+    body: str,
+    user,
+    now: datetime,
+    proactive: bool,
+    language: str = "",
+    problem: str = "",
+) -> CaseAction:
+    """Queue one message to the customer; ``subject`` and ``body`` are placeholders filled here. With a
+    ``problem`` key a customer already told of that problem is not told again (the action says by which
+    notice)."""
     order = case.order
-    subject, body = render_message(case, subject), render_message(case, body)
+    language = language or _outbox.notification_language(order)
+    subject, body = render_message(case, subject, language), render_message(case, body, language)
     to = order.ship_email or getattr(order.customer, "email", "") or order.ship_phone
     if not to:
-        raise DomainError(f"Order {order.number} has no e-mail or phone to contact.")
+        if not proactive:
+            raise DomainError(f"Order {order.number} has no e-mail or phone to contact.")
+        # A detection run must not stop on an order nobody can be told about: the case says so.
+        return _action(case, ActionKind.CONTACT, "not told: no e-mail or phone", proactive=True, queued=False)
+    told = _outbox.problem_notice(order, problem) if problem else None
+    if told is not None:
+        action = _action(
+            case,
+            ActionKind.CONTACT,
+            f"already told: {told.subject}",
+            user=user,
+            to=told.to or to,
+            subject=told.subject,
+            body=told.body_text,
+            proactive=proactive,
+            queued=told.pk,
+            already_told=told.pk,
+            language=told.language,
+            problem=problem,
+        )
+        _event(case, f"customer already told of this problem by notice {told.pk}: {told.subject}", user=user)
+        case.customer_notified_at = told.created_at
+        case.save(update_fields=["customer_notified_at"])
+        return action
     queued, error = False, ""
-    enqueue = getattr(_outbox, "notification_enqueue", None) if _outbox else None
-    if enqueue is not None:
-        try:
-            with transaction.atomic():
-                notification = enqueue(order=order, subject=subject, body=body, reason=f"case {case.number}", user=user)
-            queued = getattr(notification, "pk", None) or True
-        except Exception as exc:  # the outbox must never stop the case work; the message stays on the case
-            log.exception("could not queue the message of case %s", case.number)
-            error = f"{type(exc).__name__}: {exc}"[:200]
+    try:
+        with transaction.atomic():
+            notification = _outbox.notification_enqueue(
+                order=order, subject=subject, body=body, reason=f"case {case.number}", user=user, problem=problem
+            )
+        queued = notification.pk
+    except Exception as exc:  # the outbox must never stop the case work; the message stays on the case
+        log.exception("could not queue the message of case %s", case.number)
+        error = f"{type(exc).__name__}: {exc}"[:200]
     action = _action(
         case,
         ActionKind.CONTACT,
@@ -534,6 +658,8 @@ def _contact(case: ExceptionCase, *, subject: str, body: str, user, now: datetim
         proactive=proactive,
         queued=queued,
         error=error,
+        language=language,
+        problem=problem,
     )
     _event(
         case,
@@ -569,6 +695,7 @@ def reshipped_shipments(case: ExceptionCase) -> list[str]:
 __all__ = [
     "case_address_correct",
     "case_assign",
+    "case_autoclose",
     "case_claim_file",
     "case_claim_update",
     "case_compensate",

@@ -4,7 +4,7 @@ No database access here. Staff edit the playbook text in the knowledge base (`lo
 what is written here is the starting point a type falls back on until somebody edits it.
 """
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -23,6 +23,7 @@ class CaseType(models.TextChoices):
     NOT_PICKED = "not_picked", _("Not picked in time")
     NOT_SHIPPED = "not_shipped", _("Not shipped in time")
     BACKORDER = "backorder", _("Backorder ageing")
+    INTERCEPT = "intercept", _("Intercept requested")
 
 
 class Severity(models.TextChoices):
@@ -57,6 +58,26 @@ class RootCause(models.TextChoices):
     SYSTEM = "system", _("System or integration")
     WEATHER = "weather", _("Weather or force majeure")
     NONE = "none", _("No fault found")
+    CLEARED = "cleared", _("Cleared by itself")
+
+
+# Types a detection run closes by itself when the rule no longer finds the problem (a scan arrived, the
+# parcel was delivered, the shipment was picked, the backorder was resolved). Damaged goods and a parcel on
+# its way back stay open until a person settles them: a later scan does not mend a broken item.
+CLEARS_BY_ITSELF = frozenset(
+    {
+        CaseType.NO_SCAN,
+        CaseType.LATE,
+        CaseType.FAILED_ATTEMPT,
+        CaseType.ADDRESS_PROBLEM,
+        CaseType.CARRIER_EXCEPTION,
+        CaseType.LOST,
+        CaseType.NOT_ROUTED,
+        CaseType.NOT_PICKED,
+        CaseType.NOT_SHIPPED,
+        CaseType.BACKORDER,
+    }
+)
 
 
 class ActionKind(models.TextChoices):
@@ -103,12 +124,16 @@ class PlaybookDefault:
     customer_subject: str = ""
     customer_body: str = ""
     threshold_hours: int = 0  # for time-based rules: how long before it is a case
+    customer_subject_zh: str = ""
+    customer_body_zh: str = ""
     extra: dict = field(default_factory=dict)
 
 
 A = ActionKind
 _SORRY = "Dear {first_name},\n\n"
 _SIGN = "\n\nOrder {order_number} · track it at {tracking_url}\n"
+_SORRY_ZH = "{first_name}，您好：\n\n"
+_SIGN_ZH = "\n\n订单 {order_number} · 查看物流：{tracking_url}\n"
 
 PLAYBOOK_DEFAULTS: dict[str, PlaybookDefault] = {
     CaseType.NO_SCAN: PlaybookDefault(
@@ -227,4 +252,59 @@ PLAYBOOK_DEFAULTS: dict[str, PlaybookDefault] = {
         "you prefer: just reply to this message." + _SIGN,
         threshold_hours=72,
     ),
+    # Opened by logistics/voids.py when a shipped order is cancelled or its address changed (stage rule
+    # "intercept"); the customer was already told by the "cancelled"/"changed" notice.
+    CaseType.INTERCEPT: PlaybookDefault(
+        Severity.HIGH,
+        4,
+        "1. Ask the carrier to stop the parcel and send it back (or deliver to the new address).\n"
+        "2. Record the carrier's answer; file a claim if the carrier delivers anyway.\n"
+        "3. When the parcel is back, receive it as a return and refund the customer.",
+        (A.NOTE, A.CONTACT, A.REDELIVERY, A.ADDRESS_CORRECTION, A.REFUND, A.CLAIM),
+        False,
+    ),
+}
+
+# The customer messages in Chinese (zh-hans); a customer gets the language `orders.notifications` picks for
+# the order (their own, else Chinese for a Chinese-speaking ship-to country, else English).
+PLAYBOOK_TEXT_ZH: dict[str, tuple[str, str]] = {
+    CaseType.LATE: (
+        "您的订单 {order_number} 将晚些送达",
+        _SORRY_ZH + "您的包裹正在途中，但会比我们承诺的时间晚到：现在预计 {expected_date} 送达。"
+        "让您久等了，非常抱歉。" + _SIGN_ZH,
+    ),
+    CaseType.FAILED_ATTEMPT: (
+        "订单 {order_number} 未能成功派送",
+        _SORRY_ZH + "快递员尝试派送您的包裹，但未能成功。请回复此消息或致电我们，重新约定派送时间。" + _SIGN_ZH,
+    ),
+    CaseType.ADDRESS_PROBLEM: (
+        "请核对订单 {order_number} 的收货地址",
+        _SORRY_ZH
+        + "收货地址似乎不完整，快递公司无法派送您的包裹。请回复完整的地址，我们会尽快安排再次派送。"
+        + _SIGN_ZH,
+    ),
+    CaseType.DAMAGED: (
+        "关于订单 {order_number} 的破损包裹",
+        _SORRY_ZH + "很抱歉您的包裹在运输途中破损。我们正在为您补发，您无需退回任何物品。" + _SIGN_ZH,
+    ),
+    CaseType.LOST: (
+        "您的订单 {order_number}：我们将重新发货",
+        _SORRY_ZH + "快递公司丢失了您的包裹。我们今天会为您重新发货，并告诉您新的运单号。" + _SIGN_ZH,
+    ),
+    CaseType.RETURNED: (
+        "您的订单 {order_number} 已退回",
+        _SORRY_ZH + "快递公司已将您的包裹退回给我们。请告诉我们您希望重新发货还是退款。" + _SIGN_ZH,
+    ),
+    CaseType.BACKORDER: (
+        "您的订单 {order_number} 正在等待到货",
+        _SORRY_ZH + "您订单中的部分商品暂时缺货。到货后我们会立即发出；如果您希望退款，请直接回复此消息。" + _SIGN_ZH,
+    ),
+}
+PLAYBOOK_DEFAULTS = {
+    case_type: replace(
+        default, customer_subject_zh=PLAYBOOK_TEXT_ZH[case_type][0], customer_body_zh=PLAYBOOK_TEXT_ZH[case_type][1]
+    )
+    if case_type in PLAYBOOK_TEXT_ZH
+    else default
+    for case_type, default in PLAYBOOK_DEFAULTS.items()
 }

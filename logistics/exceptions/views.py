@@ -7,6 +7,7 @@ import django_tables2 as tables
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.db.models import Q
+from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.utils import timezone
@@ -19,13 +20,15 @@ from oms.views import ObjectListView
 from orders.intake.canonical import CanonicalAddress
 from orders.models import Order
 
-from ..models import CarrierClaim, ExceptionCase
-from . import forms, rules, selectors, services
+from ..models import CarrierClaim, ClaimEvidence, ExceptionCase
+from . import evidence, forms, rules, selectors, services
 from .types import OPEN_CASE_STATUSES, ActionKind, CaseStatus, CaseType, Severity
 
 VIEW = "logistics.view_exceptioncase"
 MANAGE = "logistics.manage_case"
 EDIT_PLAYBOOK = "logistics.edit_playbook"
+CONTACT_SUBJECT = {"en": "About your order {order_number}", "zh-hans": "关于您的订单 {order_number}"}
+CONTACT_BODY = {"en": "Dear {first_name},\n\n", "zh-hans": "{first_name}，您好：\n\n"}
 
 
 # ---- the queue -----------------------------------------------------------------------------------------------
@@ -121,8 +124,10 @@ class CaseListView(ObjectListView):
 @permission_required(MANAGE, raise_exception=True)
 def case_scan(request):
     result = rules.exceptions_scan()
-    opened = sum(result["opened"].values())
-    messages.success(request, f"Detection ran: {result['found']} findings, {opened} new case(s).")
+    opened, closed = sum(result["opened"].values()), sum(result["closed"].values())
+    messages.success(
+        request, f"Detection ran: {result['found']} findings, {opened} new case(s), {closed} cleared by itself."
+    )
     return redirect("logistics:case_list")
 
 
@@ -144,7 +149,8 @@ def case_detail(request, number):
     case = _case(number)
     book = services.playbook_for(case.type)
     order = case.order
-    context_ = services.message_context(case)
+    subject, body, language = services.playbook_message(case, book)
+    context_ = services.message_context(case, language)
     can_manage = request.user.has_perm(MANAGE) and case.is_open
     return render(
         request,
@@ -156,6 +162,7 @@ def case_detail(request, number):
             "steps": [s for s in book.steps.splitlines() if s.strip()],
             "actions": selectors.case_actions(case),
             "claims": selectors.case_claims(case),
+            "language": language,
             "can_manage": can_manage,
             "offers": set(book.actions) if can_manage else set(),
             "A": ActionKind,
@@ -178,12 +185,11 @@ def case_detail(request, number):
                 "redelivery": forms.RedeliveryForm(),
                 "contact": forms.ContactForm(
                     initial={
-                        "subject": services.render_message(
-                            case, book.customer_subject or "About your order {order_number}"
-                        ),
-                        "body": services.render_message(case, book.customer_body or "Dear {first_name},\n\n"),
+                        "subject": subject or services.render_message(case, CONTACT_SUBJECT[language], language),
+                        "body": body or services.render_message(case, CONTACT_BODY[language], language),
                     }
                 ),
+                "evidence": forms.EvidenceForm(),
                 "note": forms.NoteForm(),
             },
             "ctx": context_,
@@ -194,7 +200,7 @@ def case_detail(request, number):
 def _post(request, number, form_class, action, success):
     """Run one case action from a POST: form errors and domain errors become messages."""
     case = _case(number)
-    form = form_class(request.POST) if form_class else None
+    form = form_class(request.POST, request.FILES) if form_class else None
     if form is not None and not form.is_valid():
         errors = "; ".join(f"{k}: {' '.join(v)}" for k, v in form.errors.items())
         messages.error(request, f"Not done — {errors}")
@@ -244,9 +250,14 @@ case_refund = case_post_view(
 case_claim = case_post_view(
     forms.ClaimForm,
     lambda r, c, d: services.case_claim_file(
-        case=c, amount=d["amount"], evidence=d["evidence"], carrier_reference=d["carrier_reference"], user=r.user
+        case=c,
+        amount=d["amount"],
+        evidence=d["evidence"],
+        carrier_reference=d["carrier_reference"],
+        files=d["files"],
+        user=r.user,
     ),
-    "Claim filed.",
+    lambda claim: "Claim filed" + (f" with {claim.files.count()} file(s)." if claim.files.exists() else "."),
 )
 case_compensate = case_post_view(
     forms.CompensationForm_,
@@ -296,6 +307,36 @@ def claim_update(request, pk):
         else:
             messages.success(request, "Claim updated.")
     return redirect("logistics:case_detail", number=claim.case.number)
+
+
+@require_POST
+@login_required
+@permission_required(MANAGE, raise_exception=True)
+def claim_evidence_upload(request, pk):
+    claim = get_object_or_404(CarrierClaim.objects.select_related("case"), pk=pk)
+    form = forms.EvidenceForm(request.POST, request.FILES)
+    if not form.is_valid():
+        messages.error(request, "Not done — " + "; ".join(" ".join(v) for v in form.errors.values()))
+    else:
+        try:
+            rows = evidence.claim_evidence_add(claim=claim, uploads=form.cleaned_data["files"], user=request.user)
+        except DomainError as exc:
+            messages.error(request, f"Not uploaded — {exc}")
+        else:
+            messages.success(request, f"{len(rows)} file(s) added to claim {claim.pk}.")
+    return redirect("logistics:case_detail", number=claim.case.number)
+
+
+@login_required
+@permission_required(VIEW, raise_exception=True)
+def claim_evidence_download(request, pk):
+    """Staff only: the file as an attachment with its original name (never served from a public URL)."""
+    row = get_object_or_404(ClaimEvidence, pk=pk)
+    try:
+        handle = row.file.open("rb")
+    except FileNotFoundError:
+        raise Http404("The file is missing from storage.")
+    return FileResponse(handle, as_attachment=True, filename=row.original_name, content_type=row.content_type)
 
 
 @require_POST
@@ -369,6 +410,8 @@ def playbook_detail(request, case_type):
             "notify_customer": book.notify_customer,
             "customer_subject": book.customer_subject,
             "customer_body": book.customer_body,
+            "customer_subject_zh": book.customer_subject_zh,
+            "customer_body_zh": book.customer_body_zh,
         },
     )
     if request.method == "POST":
@@ -386,6 +429,8 @@ def playbook_detail(request, case_type):
                     notify_customer=d["notify_customer"],
                     customer_subject=d["customer_subject"],
                     customer_body=d["customer_body"],
+                    customer_subject_zh=d["customer_subject_zh"],
+                    customer_body_zh=d["customer_body_zh"],
                     user=request.user,
                 )
             except DomainError as exc:

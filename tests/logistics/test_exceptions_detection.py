@@ -48,8 +48,8 @@ def test_scan_is_idempotent_one_open_case_per_order_and_type(w, django_capture_o
     first = rules.exceptions_scan(now=T0 + hours(49))
     again = rules.exceptions_scan(now=T0 + hours(60))
 
-    assert first == {"found": 1, "opened": {CaseType.NO_SCAN: 1}}
-    assert again == {"found": 1, "opened": {}}
+    assert first == {"found": 1, "opened": {CaseType.NO_SCAN: 1}, "closed": {}}
+    assert again == {"found": 1, "opened": {}, "closed": {}}
     assert cases() == [(order.number, CaseType.NO_SCAN)]
     case = ExceptionCase.objects.get()
     assert (case.opened_at, case.due_at, case.severity) == (T0 + hours(49), T0 + hours(49 + 24), "medium")
@@ -88,8 +88,9 @@ def test_late_case_tells_the_customer_proactively(w, django_capture_on_commit_ca
     contact = CaseAction.objects.get(case=case, kind=ActionKind.CONTACT)
     assert contact.data["proactive"] is True
     assert contact.data["to"] == "li.lei@example.com"
-    assert contact.data["subject"] == f"Your order {order.number} is running late"
-    assert "Dear Li," in contact.data["body"]
+    # Ship-to China, no language of the customer's own: Chinese (both languages: test_case_messages.py).
+    assert (contact.data["language"], contact.data["subject"]) == ("zh-hans", f"您的订单 {order.number} 将晚些送达")
+    assert contact.data["body"].startswith("Li，您好：")
     assert case.customer_notified_at == T0
 
 
@@ -122,13 +123,23 @@ def test_carrier_exception_statuses(
     assert (finding.case_type, finding.parcel, finding.facts["carrier_status"]) == (case_type, parcel, carrier_status)
 
 
+def entered(order, status, at):
+    """Move the status event that took the order (or its shipment) into ``status`` to ``at`` (precondition)."""
+    assert OrderEvent.objects.filter(order=order, data__to=status).update(created_at=at) >= 1
+
+
 def test_order_not_routed_in_time(w):
     order = order_create(channel=ChannelFactory(slug="web"), data=canonical("R1"), source="t").order  # routing not run
     backdate(order, created=T0)
+    entered(order, "confirmed", T0)
 
     assert rules.detect_stuck(T0 + hours(3)) == []
     [finding] = rules.detect_stuck(T0 + hours(5))
-    assert (finding.order, finding.case_type, finding.facts) == (order, CaseType.NOT_ROUTED, {"hours": 5.0})
+    assert (finding.order, finding.case_type, finding.facts) == (
+        order,
+        CaseType.NOT_ROUTED,
+        {"hours": 5.0, "since": T0.isoformat()},
+    )
 
 
 @pytest.mark.parametrize(
@@ -142,6 +153,8 @@ def test_order_not_routed_in_time(w):
 def test_shipment_stuck_in_a_stage(w, django_capture_on_commit_callbacks, stage, case_type, below, above):
     order = order_at(django_capture_on_commit_callbacks, stage, "S1")
     backdate(order, created=T0)
+    if stage != "allocated":  # a shipment is born reserved; picking starts with an event
+        entered(order, "picking", T0)
 
     assert rules.detect_stuck(T0 + hours(below)) == []
     [finding] = rules.detect_stuck(T0 + hours(above))
@@ -194,5 +207,5 @@ def test_resolved_case_lets_a_new_one_open(w, django_capture_on_commit_callbacks
         case=ExceptionCase.objects.get(), root_cause="carrier", resolution="carrier scanned it", now=T0 + hours(50)
     )
 
-    assert rules.exceptions_scan(now=T0 + hours(51)) == {"found": 1, "opened": {CaseType.NO_SCAN: 1}}
+    assert rules.exceptions_scan(now=T0 + hours(51)) == {"found": 1, "opened": {CaseType.NO_SCAN: 1}, "closed": {}}
     assert list(ExceptionCase.objects.order_by("pk").values_list("status", flat=True)) == ["resolved", "open"]
