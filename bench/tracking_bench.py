@@ -9,7 +9,9 @@ throwaway one. Sizes: P shipped parcels (built untimed with the real services), 
 provider order; as providers do, every push carries the parcel's whole history so far, so each push records one
 new scan and skips the earlier ones as duplicates. Measured for AfterShip (JSON, HMAC header) and Kdniao (form,
 DataSign). The pushes go through the same two functions the webhook view and its task call
-(`tracking_push_receive`, `tracking_push_process`), in this process, without HTTP.
+(`tracking_push_receive`, `tracking_push_process`), in this process, without HTTP. A third figure receives
+AfterShip pushes one by one and applies the stored ones 100 at a time (`tracking_pushes_process`, what the task
+does when a backlog waits). SQL statements per push are counted with a connection execute wrapper.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "oms.settings")
 
 QUICK = {"parcels": 20, "pushes": 5}
 FULL = {"parcels": 100, "pushes": 6}
+BATCH = 100  # stored pushes applied together by the worker (logistics.intake.BATCH_SIZE)
 SCANS = [  # (AfterShip tag, Kdniao action, message)
     ("InfoReceived", "10", "Shipment information received"),
     ("InTransit", "1", "Picked up by courier"),
@@ -146,8 +149,7 @@ def _kdniao_body(tracking_number: str, upto: int, t0: datetime, app_key: str) ->
     return build_push_body(json.dumps(data, ensure_ascii=False), app_key)
 
 
-def _end_to_end(provider: str, parcels: list, pushes: int, secret: str) -> tuple[float, int, int]:
-    from logistics.intake import tracking_push_process, tracking_push_receive
+def _bodies(provider: str, parcels: list, pushes: int, secret: str) -> list[tuple[bytes, dict]]:
     from logistics.providers.aftership import compute_signature
 
     t0 = datetime(2026, 11, 20, 2, 0, tzinfo=UTC)
@@ -161,15 +163,65 @@ def _end_to_end(provider: str, parcels: list, pushes: int, secret: str) -> tuple
                 body = _kdniao_body(parcel.tracking_number, upto, t0, secret)
                 headers = {"Content-Type": "application/x-www-form-urlencoded;charset=utf-8"}
             bodies.append((body, headers))
+    return bodies
+
+
+class _Counter:
+    """Counts the SQL statements Django sends (BEGIN/COMMIT are not among them)."""
+
+    def __init__(self) -> None:
+        self.n = 0
+
+    def __call__(self, execute, sql, params, many, context):
+        self.n += 1
+        return execute(sql, params, many, context)
+
+
+def _end_to_end(provider: str, parcels: list, pushes: int, secret: str) -> tuple[float, int, int, float]:
+    """One push at a time, as the webhook view and its task do: receive (store, check), then apply.
+    Returns (seconds, recorded, scans parsed, SQL statements per push counted over the run)."""
+    from django.db import connection
+
+    from logistics.intake import tracking_push_process, tracking_push_receive
+
+    bodies = _bodies(provider, parcels, pushes, secret)
     recorded = scans = 0
-    start = time.perf_counter()
-    for body, headers in bodies:
-        message, accepted = tracking_push_receive(provider=provider, body=body, headers=headers)
-        assert accepted, message.error
-        message = tracking_push_process(message.pk)
-        recorded += message.result.get("recorded", 0)
-        scans += message.result.get("events", 0)
-    return time.perf_counter() - start, recorded, scans
+    counter = _Counter()
+    with connection.execute_wrapper(counter):
+        start = time.perf_counter()
+        for body, headers in bodies:
+            message, accepted = tracking_push_receive(provider=provider, body=body, headers=headers)
+            assert accepted, message.error
+            message = tracking_push_process(message.pk)
+            recorded += message.result.get("recorded", 0)
+            scans += message.result.get("events", 0)
+        seconds = time.perf_counter() - start
+    return seconds, recorded, scans, counter.n / max(1, len(bodies))
+
+
+def _batched(provider: str, parcels: list, pushes: int, secret: str, batch: int) -> tuple[float, int, int, float]:
+    """Every push received as it arrives (stored and checked one by one, as the webhook view does); the worker
+    applies the stored ones ``batch`` at a time (`tracking_pushes_process`, what the task does with a backlog)."""
+    from django.db import connection
+
+    from logistics.intake import tracking_push_receive, tracking_pushes_process
+
+    bodies = _bodies(provider, parcels, pushes, secret)
+    recorded = scans = 0
+    counter = _Counter()
+    with connection.execute_wrapper(counter):
+        start = time.perf_counter()
+        ids = []
+        for body, headers in bodies:
+            message, accepted = tracking_push_receive(provider=provider, body=body, headers=headers)
+            assert accepted, message.error
+            ids.append(message.pk)
+        for offset in range(0, len(ids), batch):
+            for message in tracking_pushes_process(ids[offset : offset + batch]):
+                recorded += message.result.get("recorded", 0)
+                scans += message.result.get("events", 0)
+        seconds = time.perf_counter() - start
+    return seconds, recorded, scans, counter.n / max(1, len(bodies))
 
 
 def _raw_insert(parcels: list, rows: int, run_id: str) -> float:
@@ -217,6 +269,7 @@ def run(report, quick: bool) -> None:
     started = time.perf_counter()
     a_parcels = _world(run_id + "a", sizes["parcels"])
     k_parcels = _world(run_id + "k", sizes["parcels"])
+    b_parcels = _world(run_id + "b", sizes["parcels"])
     report.note(
         f"{sizes['parcels']} parcels per provider x {sizes['pushes']} pushes each (full history per push); "
         f"world built in {time.perf_counter() - started:.1f} s; database {connection.vendor}; run id {run_id}"
@@ -225,7 +278,7 @@ def run(report, quick: bool) -> None:
         ("aftership", a_parcels, settings.AFTERSHIP_WEBHOOK_SECRET),
         ("kdniao", k_parcels, settings.KDNIAO_WEBHOOK_SECRET),
     ):
-        seconds, recorded, scans = _end_to_end(provider, parcels, sizes["pushes"], secret)
+        seconds, recorded, scans, per_push = _end_to_end(provider, parcels, sizes["pushes"], secret)
         raw_seconds = _raw_insert(parcels, recorded, run_id + provider[0])
         pushes = len(parcels) * sizes["pushes"]
         report.figure(
@@ -237,11 +290,34 @@ def run(report, quick: bool) -> None:
             scans_parsed=scans,
             pushes=pushes,
             pushes_per_s=round(pushes / seconds, 1),
+            queries_per_push=round(per_push, 1),
         )
         report.note(
             f"{provider}: {pushes} pushes in {seconds:.2f} s ({pushes / seconds:.0f} pushes/s), "
-            f"{scans} scans parsed, {recorded} new, {scans - recorded} duplicates skipped"
+            f"{scans} scans parsed, {recorded} new, {scans - recorded} duplicates skipped; "
+            f"{per_push:.1f} SQL statements per push (receive + apply, transaction statements not counted)"
         )
+    batch = BATCH
+    seconds, recorded, scans, per_push = _batched(
+        "aftership", b_parcels, sizes["pushes"], settings.AFTERSHIP_WEBHOOK_SECRET, batch
+    )
+    raw_seconds = _raw_insert(b_parcels, recorded, run_id + "b")
+    pushes = len(b_parcels) * sizes["pushes"]
+    report.figure(
+        f"aftership, applied {batch} stored pushes at a time: tracking events recorded",
+        recorded / seconds,
+        "/s",
+        baseline=("raw batched INSERT of the same rows", recorded / raw_seconds),
+        recorded=recorded,
+        scans_parsed=scans,
+        pushes=pushes,
+        pushes_per_s=round(pushes / seconds, 1),
+        queries_per_push=round(per_push, 1),
+    )
+    report.note(
+        f"aftership batched: {pushes} pushes received one by one, applied {batch} at a time, in {seconds:.2f} s "
+        f"({pushes / seconds:.0f} pushes/s), {recorded} new; {per_push:.1f} SQL statements per push"
+    )
 
 
 if __name__ == "__main__":

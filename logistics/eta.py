@@ -17,6 +17,12 @@ Order of precedence for a parcel (`parcel_estimate`):
 An estimate that has already passed while the parcel is still moving rolls forward to tomorrow, so the date
 shown to a customer is never in the past; the first date we gave is kept in `ParcelWatch.promised_delivery`
 for the "late against the promise" rule.
+
+Lane figures are cached per (carrier, origin, destination) for `LANE_CACHE_SECONDS` (`lane_figure_cached`), and
+the entry is dropped when a parcel on that lane is delivered (`lane_cache_forget`, called by
+`logistics.services` when a tracking event delivers a parcel), so a push does not read 500 deliveries each time.
+Every function takes ``now`` (default: the clock) so seeded history and tests on a controlled clock get the date
+they would have had then.
 """
 
 from __future__ import annotations
@@ -25,6 +31,8 @@ import math
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
+from django.core.cache import cache
+from django.db import transaction
 from django.utils import timezone
 
 from orders.services import order_event_record
@@ -36,6 +44,7 @@ from .status import TrackingStatus
 LANE_MIN_SAMPLES = 5
 LANE_LIMIT = 500
 LANE_PERCENTILE = 80
+LANE_CACHE_SECONDS = 600
 
 
 @dataclass(frozen=True)
@@ -84,6 +93,31 @@ def lane_figure(*, carrier_id: int, origin_province: str, destination_province: 
     )
 
 
+def _lane_key(carrier_id: int, origin_province: str, destination_province: str) -> str:
+    return f"logistics:lane:v1:{carrier_id}:{origin_province}:{destination_province}".replace(" ", "_")
+
+
+def lane_figure_cached(*, carrier_id: int, origin_province: str, destination_province: str) -> LaneFigure:
+    """`lane_figure`, cached for LANE_CACHE_SECONDS per lane (dropped early by `lane_cache_forget`)."""
+    key = _lane_key(carrier_id, origin_province, destination_province)
+    cached = cache.get(key)
+    if cached is not None:
+        return LaneFigure(*cached)
+    figure = lane_figure(
+        carrier_id=carrier_id, origin_province=origin_province, destination_province=destination_province
+    )
+    cache.set(key, (figure.samples, figure.p80_days, figure.median_days, figure.mean_days), LANE_CACHE_SECONDS)
+    return figure
+
+
+def lane_cache_forget(*, carrier_id: int, origin_province: str, destination_province: str) -> None:
+    """A delivery on the lane changes its figure: drop the cached one now and again after commit (so a reader
+    between the two does not keep the figure without this delivery)."""
+    key = _lane_key(carrier_id, origin_province, destination_province)
+    cache.delete(key)
+    transaction.on_commit(lambda: cache.delete(key))
+
+
 def add_business_days(start: date, days: int) -> date:
     current = start
     while days > 0:
@@ -108,7 +142,7 @@ def parcel_estimate(parcel: Parcel, *, now: datetime, carrier_estimate: date | N
         return Estimate(carrier_estimate, "carrier", "the carrier's estimate")
     shipment = parcel.shipment
     start = _local_date(shipment.shipped_at or parcel.created_at)
-    lane = lane_figure(
+    lane = lane_figure_cached(
         carrier_id=parcel.service.carrier_id,
         origin_province=shipment.location.province,
         destination_province=shipment.order.ship_province,
@@ -129,43 +163,84 @@ def parcel_estimate(parcel: Parcel, *, now: datetime, carrier_estimate: date | N
     return Estimate(expected, basis, detail)
 
 
-def parcel_eta_refresh(
-    *, parcel: Parcel, now: datetime | None = None, carrier_estimate: date | None = None, user=None
-) -> Estimate:
-    """Recompute and store a parcel's expected date; an event on the order's timeline when it changes.
+@dataclass
+class EtaChange:
+    """What `eta_apply` changed in memory: the caller saves the parcel (`parcel_fields`), the watch
+    (`watch_created` / `watch_fields`) and records `event` (an `order_events_record` row) if any."""
 
-    The caller holds the order's lock (tracking_event_record does). A carrier estimate given once stays the
-    basis until a later scan (out for delivery, delivered) or a newer carrier estimate replaces it.
-    """
-    now = now or timezone.now()
-    watch, _ = ParcelWatch.objects.get_or_create(parcel=parcel)
+    estimate: Estimate
+    watch: ParcelWatch
+    watch_created: bool
+    watch_fields: list[str]
+    parcel_fields: list[str]
+    event: dict | None
+
+
+def _watch_of(parcel: Parcel) -> ParcelWatch | None:
+    try:
+        return parcel.watch  # select_related by the caller, or one query
+    except ParcelWatch.DoesNotExist:
+        return None
+
+
+def eta_apply(*, parcel: Parcel, now: datetime, carrier_estimate: date | None = None) -> EtaChange:
+    """Compute the parcel's expected date and apply it to the parcel and its watch in memory, without saving."""
+    watch = _watch_of(parcel)
+    created = watch is None
+    if created:
+        watch = ParcelWatch(parcel=parcel)
     if carrier_estimate is None and watch.eta_basis == "carrier" and parcel.expected_delivery:
         carrier_estimate = parcel.expected_delivery
     estimate = parcel_estimate(parcel, now=now, carrier_estimate=carrier_estimate)
-    changed = estimate.date != parcel.expected_delivery
     before = (watch.promised_delivery, watch.eta_basis, watch.eta_detail)
     if watch.promised_delivery is None:
         watch.promised_delivery = parcel.expected_delivery or estimate.date
     watch.eta_basis, watch.eta_detail = estimate.basis, estimate.detail[:200]
-    if (watch.promised_delivery, watch.eta_basis, watch.eta_detail) != before:
-        watch.save(update_fields=["promised_delivery", "eta_basis", "eta_detail"])
-    if changed:
+    watch_fields = (
+        ["promised_delivery", "eta_basis", "eta_detail"]
+        if (watch.promised_delivery, watch.eta_basis, watch.eta_detail) != before
+        else []
+    )
+    event = None
+    parcel_fields = []
+    if estimate.date != parcel.expected_delivery:
         old = parcel.expected_delivery
         parcel.expected_delivery = estimate.date
-        parcel.save(update_fields=["expected_delivery"])
+        parcel_fields.append("expected_delivery")
         if estimate.basis != "delivered":
-            order_event_record(
-                order=parcel.shipment.order,
-                kind=EventKind.TRACKING,
-                user=user,
-                message=f"{parcel.tracking_number}: expected delivery {estimate.date:%Y-%m-%d}"
+            event = {
+                "order": parcel.shipment.order,
+                "kind": EventKind.TRACKING,
+                "message": f"{parcel.tracking_number}: expected delivery {estimate.date:%Y-%m-%d}"
                 + (f" (was {old:%Y-%m-%d})" if old else "")
                 + f" — {estimate.detail}.",
-                data={
+                "data": {
                     "tracking_number": parcel.tracking_number,
                     "expected_delivery": estimate.date.isoformat(),
                     "previous": old.isoformat() if old else None,
                     "basis": estimate.basis,
                 },
-            )
-    return estimate
+            }
+    return EtaChange(estimate, watch, created, watch_fields, parcel_fields, event)
+
+
+def parcel_eta_refresh(
+    *, parcel: Parcel, now: datetime | None = None, carrier_estimate: date | None = None, user=None
+) -> Estimate:
+    """Recompute and store a parcel's expected date; an event on the order's timeline when it changes.
+
+    The caller holds the order's lock. A carrier estimate given once stays the basis until a later scan (out
+    for delivery, delivered) or a newer carrier estimate replaces it. (A tracking push does the same in bulk in
+    `logistics.services`, with `eta_apply`.)
+    """
+    change = eta_apply(parcel=parcel, now=now or timezone.now(), carrier_estimate=carrier_estimate)
+    if change.watch_created:
+        change.watch.save()
+        parcel.watch = change.watch
+    elif change.watch_fields:
+        change.watch.save(update_fields=change.watch_fields)
+    if change.parcel_fields:
+        parcel.save(update_fields=change.parcel_fields)
+    if change.event:
+        order_event_record(user=user, **change.event)
+    return change.estimate

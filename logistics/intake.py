@@ -1,18 +1,22 @@
 """Tracking pushes: stored raw first, then parsed and applied (in a task)."""
 
 import os
+from datetime import datetime
 
 from django.conf import settings
+from django.utils import timezone
 
 from orders.models import InboundMessage, InboundStatus
 from orders.services import inbound_record_outcome, inbound_store
 
-from .models import Carrier, Parcel, TrackingEvent
+from .models import Carrier
 from .providers import aftership, easypost, kdniao
 from .providers.base import PayloadInvalid, SignatureInvalid
-from .services import tracking_event_record
+from .services import rows_update, tracking_events_record
 
 PROVIDERS = {"easypost": easypost, "aftership": aftership, "kdniao": kdniao}
+# Answers of polls whose shape differs from the provider's push (logistics/polling.py stores them raw first).
+POLL_PARSERS = {"poll:aftership": aftership.parse_get_tracking}
 
 
 def provider_secret(provider: str) -> str:
@@ -35,54 +39,97 @@ def tracking_push_receive(*, provider: str, body: bytes, headers: dict) -> tuple
     return message, True
 
 
-def tracking_push_process(message_id: int) -> InboundMessage:
-    """Parse a stored push and record each event; the outcome is written on the message."""
-    message = InboundMessage.objects.get(pk=message_id)
-    if message.status in (InboundStatus.PROCESSED, InboundStatus.REJECTED):
-        return message
-    provider = message.source.split(":", 1)[1]
-    try:
-        events = PROVIDERS[provider].parse_event(message.body.encode("utf-8"))
-    except PayloadInvalid as exc:
-        inbound_record_outcome(message, status=InboundStatus.FAILED, error=f"Unreadable payload: {exc}")
-        return message
-    recorded = duplicates = 0
-    unknown: list[str] = []
-    parcels: dict[str, object] = {}
-    known: set[tuple[int, str]] = set()
-    numbers = {event.tracking_number for event in events}
-    if numbers:  # providers repeat the whole history in each push: skip what is stored with one query
-        parcels = {p.tracking_number: p for p in Parcel.objects.filter(tracking_number__in=numbers)}
-        known = set(
-            TrackingEvent.objects.filter(
-                parcel__in=parcels.values(), dedupe_key__in={event.dedupe_key for event in events}
-            ).values_list("parcel_id", "dedupe_key")
-        )
-    for event in events:
-        parcel = parcels.get(event.tracking_number)
-        if parcel is None:
-            unknown.append(event.tracking_number)
-            continue
-        if (parcel.pk, event.dedupe_key) in known:
-            duplicates += 1  # tracking_event_record would refuse it too (unique parcel + dedupe_key)
-            continue
-        if tracking_event_record(parcel=parcel, event=event, source=provider):
-            recorded += 1
-        else:
-            duplicates += 1
-    result = {
-        "events": len(events),
-        "recorded": recorded,
-        "duplicates": duplicates,
-        "unknown_tracking_numbers": sorted(set(unknown)),
-    }
-    if unknown and not recorded and not duplicates:
-        inbound_record_outcome(
-            message,
-            status=InboundStatus.FAILED,
-            result=result,
-            error="No parcel with tracking number " + ", ".join(sorted(set(unknown))),
-        )
-    else:
-        inbound_record_outcome(message, status=InboundStatus.PROCESSED, result=result)
-    return message
+def tracking_push_process(message_id: int, *, now: datetime | None = None) -> InboundMessage:
+    """Parse a stored push and record its events; the outcome is written on the message."""
+    return tracking_pushes_process([message_id], now=now)[0]
+
+
+# The webhook sources whose stored messages a worker may apply together (`tracking_pushes_pending`).
+PUSH_SOURCES = tuple(f"webhook:{name}" for name in PROVIDERS)
+BATCH_SIZE = 100
+
+
+def tracking_pushes_pending(*, before_id: int | None = None, limit: int = BATCH_SIZE) -> list[int]:
+    """Stored pushes not applied yet (a backlog after a burst or an outage), oldest first."""
+    pending = InboundMessage.objects.filter(status=InboundStatus.RECEIVED, source__in=PUSH_SOURCES)
+    if before_id is not None:
+        pending = pending.filter(pk__lt=before_id)
+    return list(pending.order_by("pk").values_list("pk", flat=True)[:limit])
+
+
+def tracking_pushes_process(message_ids: list[int], *, now: datetime | None = None) -> list[InboundMessage]:
+    """Parse stored pushes (webhook or poll answers) and apply all their events in one batch
+    (`logistics.services.tracking_events_record`); each message gets its own outcome, written in the same
+    transaction as the events. Messages already processed or rejected are returned as they are.
+
+    Returns the messages in the order of ``message_ids``.
+    """
+    by_id = InboundMessage.objects.in_bulk(list(message_ids))
+    messages = [by_id[pk] for pk in message_ids if pk in by_id]
+    todo = [m for m in messages if m.status not in (InboundStatus.PROCESSED, InboundStatus.REJECTED)]
+    parsed: list[tuple[InboundMessage, list]] = []
+    failed: list[InboundMessage] = []
+    for message in todo:
+        provider = message.source.split(":", 1)[1]
+        parse = POLL_PARSERS.get(message.source) or PROVIDERS[provider].parse_event
+        try:
+            parsed.append((message, parse(message.body.encode("utf-8"))))
+        except PayloadInvalid as exc:
+            _outcome(message, status=InboundStatus.FAILED, error=f"Unreadable payload: {exc}")
+            failed.append(message)
+        except aftership.Refused as exc:
+            _outcome(message, status=InboundStatus.FAILED, error=str(exc))
+            failed.append(message)
+    if failed:
+        _outcomes_save(failed)
+    if not parsed:
+        return messages
+    entries = [(event, m.source.split(":", 1)[1]) for m, events in parsed for event in events]
+
+    def finish(batch) -> None:
+        counted: set[tuple[int, str]] = set()  # an event new in this batch is "recorded" in its first message
+        for message, events in parsed:
+            recorded = duplicates = 0
+            unknown: set[str] = set()
+            for event in events:
+                pk = batch.parcels.get(event.tracking_number)
+                if pk is None:
+                    unknown.add(event.tracking_number)
+                elif (pk, event.dedupe_key) in batch.stored and (pk, event.dedupe_key) not in counted:
+                    counted.add((pk, event.dedupe_key))
+                    recorded += 1
+                else:
+                    duplicates += 1
+            result = {
+                "events": len(events),
+                "recorded": recorded,
+                "duplicates": duplicates,
+                "unknown_tracking_numbers": sorted(unknown),
+            }
+            if unknown and not recorded and not duplicates:
+                _outcome(
+                    message,
+                    status=InboundStatus.FAILED,
+                    result=result,
+                    error="No parcel with tracking number " + ", ".join(sorted(unknown)),
+                )
+            else:
+                _outcome(message, status=InboundStatus.PROCESSED, result=result)
+        _outcomes_save([m for m, _ in parsed])
+
+    tracking_events_record(entries=entries, now=now, finish=finish)
+    return messages
+
+
+def _outcome(message: InboundMessage, *, status: str, error: str = "", result: dict | None = None) -> None:
+    """`orders.services.inbound_record_outcome`, in memory: saved for many messages at once by `_outcomes_save`."""
+    message.status, message.error, message.result = status, error, result or {}
+    message.processed_at = timezone.now()
+    message.attempts += 1
+
+
+def _outcomes_save(messages: list[InboundMessage]) -> None:
+    now = timezone.now()
+    for message in messages:
+        message.processed_at = now  # one moment for the batch, so equal outcomes share one UPDATE
+    rows_update(InboundMessage, messages, ["status", "error", "result", "processed_at", "attempts"])

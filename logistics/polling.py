@@ -1,5 +1,6 @@
 """Polling carriers that must be asked: Kdniao's instant query (RequestType 8001/1002), AfterShip's
-``GET /trackings`` is left to its push, and any carrier adapter's own ``track()``.
+``GET /trackings/{slug}/{tracking_number}`` (header ``aftership-api-key``, key in ``AFTERSHIP_API_KEY``; the slug
+is the source's ``carrier_code``), and any carrier adapter's own ``track()``.
 
 Which parcels are polled: parcels not yet delivered, returned or lost, whose carrier has an active
 `TrackingSource` in ``poll`` mode, and whose `ParcelWatch.next_poll_at` has come (or who were never polled).
@@ -9,8 +10,12 @@ exactly as for webhooks. A failure is recorded on the parcel's watch and the nex
 (``poll_every_minutes`` x 2^failures, at most a day); a transport error raises `TransientPollError` only to
 the caller that asked for it.
 
-The HTTP transport is a plain function ``fetch(url, form: dict) -> str`` (default: urllib with a timeout),
-passed in by tests and the benchmark.
+An AfterShip answer is stored the same way (source ``poll:aftership``, the URL in the headers, never the key)
+and parsed by `logistics.providers.aftership.parse_get_tracking`; an error answer (``meta.code`` not 200, e.g.
+4004 "tracking does not exist") is kept as a failed message and the poll backs off.
+
+The HTTP transports are plain functions, passed in by tests and the benchmark: ``fetch(url, form: dict) -> str``
+(a form POST, Kdniao) and ``get(url, headers: dict) -> str`` (AfterShip); the defaults use urllib with a timeout.
 """
 
 from __future__ import annotations
@@ -33,11 +38,12 @@ from orders.services import inbound_record_outcome, inbound_store
 from .carriers.base import CarrierError, get_adapter
 from .intake import tracking_push_process
 from .models import Parcel, ParcelWatch, TrackingMode, TrackingProvider, TrackingSource
-from .providers import kdniao
+from .providers import aftership, kdniao
 from .services import tracking_event_record
 from .status import TERMINAL
 
 Fetch = Callable[[str, dict], str]
+Get = Callable[[str, dict], str]
 MAX_BACKOFF = timedelta(days=1)
 
 
@@ -59,6 +65,23 @@ def http_fetch(url: str, form: dict, timeout: float = 10.0) -> str:
     try:
         with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310 (fixed https URL)
             return response.read().decode("utf-8", errors="replace")
+    except (urllib.error.URLError, TimeoutError, OSError) as exc:
+        raise TransientPollError(str(exc)) from exc
+
+
+def http_get(url: str, headers: dict, timeout: float = 10.0) -> str:
+    """GET over https. A 4xx answer (other than 429) is returned as is, for the caller to store and read; 429,
+    5xx and network errors are `TransientPollError`."""
+    if not url.startswith("https://"):
+        raise TransientPollError(f"refusing to poll a non-https URL: {url}")
+    request = urllib.request.Request(url, headers=headers, method="GET")  # noqa: S310 (https only, checked above)
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310 (fixed https URL)
+            return response.read().decode("utf-8", errors="replace")
+    except urllib.error.HTTPError as exc:
+        if exc.code == 429 or exc.code >= 500:
+            raise TransientPollError(f"HTTP {exc.code}") from exc
+        return exc.read().decode("utf-8", errors="replace")
     except (urllib.error.URLError, TimeoutError, OSError) as exc:
         raise TransientPollError(str(exc)) from exc
 
@@ -99,15 +122,28 @@ def _kdniao_poll(parcel: Parcel, source: TrackingSource, fetch: Fetch) -> Inboun
     return tracking_push_process(message.pk)
 
 
+def _aftership_poll(parcel: Parcel, source: TrackingSource, get: Get) -> InboundMessage:
+    key = _setting("AFTERSHIP_API_KEY")
+    if not key:
+        raise TransientPollError("AFTERSHIP_API_KEY is not set")
+    url = aftership.tracking_url(source.carrier_code, parcel.tracking_number)
+    body = get(url, {aftership.API_KEY_HEADER: key, "Content-Type": "application/json"})
+    message = inbound_store(source="poll:aftership", body=body, headers={"url": url})
+    return tracking_push_process(message.pk)
+
+
 def _adapter_poll(parcel: Parcel) -> int:
     events = get_adapter(parcel.service.carrier.adapter).track(parcel.tracking_number)
     return sum(1 for event in events if tracking_event_record(parcel=parcel, event=event, source="poll"))
 
 
-def parcel_poll(*, parcel: Parcel, now: datetime | None = None, fetch: Fetch | None = None) -> dict:
+def parcel_poll(
+    *, parcel: Parcel, now: datetime | None = None, fetch: Fetch | None = None, get: Get | None = None
+) -> dict:
     """Poll one parcel and record what came back. Returns a small report for the task's log."""
     now = now or timezone.now()
     fetch = fetch or http_fetch
+    get = get or http_get
     source = (
         TrackingSource.objects.filter(carrier=parcel.service.carrier, active=True, mode=TrackingMode.POLL)
         .order_by("pk")
@@ -120,6 +156,10 @@ def parcel_poll(*, parcel: Parcel, now: datetime | None = None, fetch: Fetch | N
     try:
         if source.provider == TrackingProvider.KDNIAO:
             message = _kdniao_poll(parcel, source, fetch)
+            report.update(status=message.status, result=message.result, error=message.error)
+            ok = message.status == InboundStatus.PROCESSED
+        elif source.provider == TrackingProvider.AFTERSHIP:
+            message = _aftership_poll(parcel, source, get)
             report.update(status=message.status, result=message.result, error=message.error)
             ok = message.status == InboundStatus.PROCESSED
         elif source.provider == TrackingProvider.ADAPTER:
@@ -144,7 +184,9 @@ def parcel_poll(*, parcel: Parcel, now: datetime | None = None, fetch: Fetch | N
     return report
 
 
-def tracking_poll_due(*, now: datetime | None = None, fetch: Fetch | None = None, limit: int = 500) -> list[dict]:
+def tracking_poll_due(
+    *, now: datetime | None = None, fetch: Fetch | None = None, get: Get | None = None, limit: int = 500
+) -> list[dict]:
     """Poll every parcel that is due (the periodic task)."""
     now = now or timezone.now()
-    return [parcel_poll(parcel=parcel, now=now, fetch=fetch) for parcel in parcels_due(now=now, limit=limit)]
+    return [parcel_poll(parcel=parcel, now=now, fetch=fetch, get=get) for parcel in parcels_due(now=now, limit=limit)]

@@ -84,7 +84,10 @@ def public_tracking(order: Order) -> dict:
         Parcel.objects.filter(shipment__order=order).select_related("service__carrier").order_by("created_at")
     )
     scans = list(
-        TrackingEvent.objects.filter(parcel__in=parcels).select_related("parcel").order_by("-occurred_at", "-id")
+        TrackingEvent.objects.filter(parcel__in=parcels)
+        .select_related("parcel")
+        .defer("raw")  # not shown; keeps the cached page data small (logistics/tracking_page.py)
+        .order_by("-occurred_at", "-id")
     )
     for scan in sorted(scans, key=lambda s: s.occurred_at):
         key = {

@@ -1,6 +1,9 @@
 """Carrier services: choosing a service, labelling and dispatching a shipment, recording
 tracking events. Every change writes an event on the order's timeline."""
 
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
 from decimal import Decimal
 
 from django.db import IntegrityError, transaction
@@ -8,15 +11,15 @@ from django.utils import timezone
 
 from fulfillment.models import Shipment
 from fulfillment.services import shipment_advance, shipment_ship
-from fulfillment.status import ShipmentStatus
+from fulfillment.status import PROGRESS, ShipmentStatus
 from oms.errors import DomainError
-from orders.services import order_event_record, order_lock
+from orders.services import order_event_record, order_events_record, order_lock, orders_lock
 from orders.status import EventKind
 
 from . import rating
 from .carriers.base import LabelRequest, get_adapter
-from .eta import parcel_eta_refresh
-from .models import Parcel, ServiceLevel, TrackingEvent
+from .eta import eta_apply, lane_cache_forget
+from .models import Parcel, ParcelWatch, ServiceLevel, TrackingEvent
 from .providers.base import NormalizedEvent
 from .status import RANK, TrackingStatus
 
@@ -156,63 +159,220 @@ def _is_newer(parcel: Parcel, event: NormalizedEvent) -> bool:
     return parcel.last_event_at is None or event.occurred_at >= parcel.last_event_at
 
 
-@transaction.atomic
-def tracking_event_record(*, parcel: Parcel, event: NormalizedEvent, source: str, user=None) -> bool:
-    """Store a tracking event once; move the parcel and shipment forward, never back.
+@dataclass
+class TrackingBatch:
+    """What `tracking_events_record` did: the parcels found (tracking number -> parcel id), the events stored
+    now and those already stored, both as (parcel id, dedupe key)."""
 
-    Returns False when the same event was already stored.
-    """
-    order_lock(parcel.shipment.order_id)
-    parcel = (
-        Parcel.objects.select_for_update(of=("self",)).select_related("shipment__order", "service").get(pk=parcel.pk)
-    )
+    parcels: dict[str, int] = field(default_factory=dict)
+    stored: set[tuple[int, str]] = field(default_factory=set)
+    known: set[tuple[int, str]] = field(default_factory=set)
+
+
+def rows_update(model, objs: list, fields: list[str], *, max_groups: int = 8) -> None:
+    """Save ``fields`` of many rows: one ``UPDATE ... WHERE pk IN`` per distinct set of values (rows of one push
+    batch often share them), or Django's ``bulk_update`` (one CASE per field, slow to build) when they differ."""
+    if len(objs) == 1:
+        objs[0].save(update_fields=fields)
+        return
+    groups: dict[str, list] = {}
+    for obj in objs:
+        key = repr([getattr(obj, f) for f in fields])
+        groups.setdefault(key, []).append(obj)
+    if len(groups) > max_groups:
+        model.objects.bulk_update(objs, fields)
+        return
+    for members in groups.values():
+        first = members[0]
+        model.objects.filter(pk__in=[m.pk for m in members]).update(**{f: getattr(first, f) for f in fields})
+
+
+def tracking_event_record(
+    *, parcel: Parcel, event: NormalizedEvent, source: str, user=None, now: datetime | None = None
+) -> bool:
+    """Store a tracking event once; move the parcel and shipment forward, never back; refresh the expected
+    date as of ``now`` (default: the clock). Returns False when the same event was already stored."""
     if event.status not in TrackingStatus.values:
         raise DomainError(f"Unknown tracking status '{event.status}'.")
-    try:
-        with transaction.atomic():
-            TrackingEvent.objects.create(
-                parcel=parcel,
-                status=event.status,
-                description=event.description[:255],
-                location=event.location[:120],
-                occurred_at=event.occurred_at,
-                source=source,
-                dedupe_key=event.dedupe_key,
-                raw=event.raw,
-            )
-    except IntegrityError:
-        return False
-    fields = []
-    moved = _is_newer(parcel, event)
-    if moved:
-        parcel.status = event.status
-        parcel.last_event_at = event.occurred_at
-        fields += ["status", "last_event_at"]
-        if event.status == TrackingStatus.DELIVERED:
-            parcel.delivered_at = event.occurred_at
-            fields.append("delivered_at")
-    if fields:
-        parcel.save(update_fields=fields)
-    order = parcel.shipment.order
-    where = f" at {event.location}" if event.location else ""
-    order_event_record(
-        order=order,
-        kind=EventKind.TRACKING,
-        user=user,
-        message=f"{parcel.tracking_number}: {TrackingStatus(event.status).label}{where}. {event.description}".strip(),
-        data={
-            "tracking_number": parcel.tracking_number,
-            "status": event.status,
-            "source": source,
-            "occurred_at": event.occurred_at.isoformat(),
-            "applied": moved,
-        },
+    order_of = {parcel.pk: parcel.shipment.order_id}
+    stored = _record_with_retry({parcel.pk: [(event, source)]}, order_of, user=user, now=now)
+    return bool(stored)
+
+
+def tracking_events_record(
+    *,
+    entries: list[tuple[NormalizedEvent, str]],
+    user=None,
+    now: datetime | None = None,
+    finish: Callable[[TrackingBatch], None] | None = None,
+) -> TrackingBatch:
+    """Record many (event, source) pairs of any parcels in one batch: one lookup of the parcels by tracking
+    number, one check for events already stored, then one transaction that locks the orders and parcels,
+    inserts the new events in one statement and moves each parcel, shipment and order once. Events whose
+    tracking number matches no parcel are skipped (``batch.parcels`` tells which were found). ``finish(batch)``
+    runs inside that transaction once the events are stored (the intake writes the messages' outcome there, so
+    a push costs one commit), or on its own when nothing was new."""
+    batch = TrackingBatch()
+    numbers = {event.tracking_number for event, _ in entries}
+    if not numbers:
+        if finish:
+            finish(batch)
+        return batch
+    order_of: dict[int, int] = {}
+    for pk, number, order_id in Parcel.objects.filter(tracking_number__in=numbers).values_list(
+        "pk", "tracking_number", "shipment__order_id"
+    ):
+        batch.parcels[number] = pk
+        order_of[pk] = order_id
+    if not batch.parcels:
+        if finish:
+            finish(batch)
+        return batch
+    batch.known = set(
+        TrackingEvent.objects.filter(
+            parcel_id__in=order_of, dedupe_key__in={event.dedupe_key for event, _ in entries}
+        ).values_list("parcel_id", "dedupe_key")
     )
-    target = SHIPMENT_STATUS_FOR.get(event.status)
-    if moved and target:
-        shipment_advance(shipment=parcel.shipment, target=target, user=user, note=f"tracking: {event.status}")
-    parcel_eta_refresh(parcel=parcel, carrier_estimate=event.est_delivery_date, user=user)  # logistics/eta.py
-    return True
+    todo: dict[int, list[tuple[NormalizedEvent, str]]] = {}
+    seen = set(batch.known)
+    for event, source in entries:
+        pk = batch.parcels.get(event.tracking_number)
+        if pk is None or (pk, event.dedupe_key) in seen:
+            continue
+        seen.add((pk, event.dedupe_key))
+        todo.setdefault(pk, []).append((event, source))
+    if not todo:
+        if finish:
+            finish(batch)
+        return batch
+
+    def done(stored):
+        batch.stored = stored
+        if finish:
+            finish(batch)
+
+    _record_with_retry(todo, order_of, user=user, now=now, recheck=False, finish=done)
+    return batch
+
+
+def _record_with_retry(todo, order_of, *, user, now, recheck: bool = True, finish=None) -> set[tuple[int, str]]:
+    """Apply in one transaction. Checked outside the lock (recheck=False), a concurrent writer may have stored
+    the same event meanwhile: the unique (parcel, dedupe_key) refuses it and we try again checking under the
+    locks."""
+    try:
+        return _record(todo, order_of, user=user, now=now, recheck=recheck, finish=finish)
+    except IntegrityError:
+        if recheck:
+            raise
+        return _record(todo, order_of, user=user, now=now, recheck=True, finish=finish)
+
+
+@transaction.atomic
+def _record(todo, order_of, *, user, now, recheck: bool, finish=None) -> set[tuple[int, str]]:
+    now = now or timezone.now()
+    orders = orders_lock(order_of[pk] for pk in todo)  # lock order: orders (by id), then parcels
+    parcels = list(
+        Parcel.objects.select_for_update(of=("self",))
+        .select_related("shipment__location", "service", "watch")
+        .filter(pk__in=todo)
+        .order_by("pk")
+    )
+    if recheck:
+        stored_already = set(
+            TrackingEvent.objects.filter(
+                parcel_id__in=todo, dedupe_key__in={e.dedupe_key for items in todo.values() for e, _ in items}
+            ).values_list("parcel_id", "dedupe_key")
+        )
+        todo = {
+            pk: [(e, s) for e, s in items if (pk, e.dedupe_key) not in stored_already] for pk, items in todo.items()
+        }
+    rows: list[TrackingEvent] = []
+    timeline: list[dict] = []
+    plans = []
+    for parcel in parcels:
+        items = todo.get(parcel.pk)
+        if not items:
+            continue
+        order = orders[parcel.shipment.order_id]
+        parcel.shipment.order = order
+        fields: list[str] = []
+        targets: list[str] = []
+        carrier_estimate = None
+        for event, source in items:
+            moved = _is_newer(parcel, event)
+            if moved:
+                parcel.status, parcel.last_event_at = event.status, event.occurred_at
+                fields += ["status", "last_event_at"]
+                if event.status == TrackingStatus.DELIVERED:
+                    parcel.delivered_at = event.occurred_at
+                    fields.append("delivered_at")
+                if event.status in SHIPMENT_STATUS_FOR:
+                    targets.append(SHIPMENT_STATUS_FOR[event.status])
+            if event.est_delivery_date:
+                carrier_estimate = event.est_delivery_date
+            rows.append(
+                TrackingEvent(
+                    parcel=parcel,
+                    status=event.status,
+                    description=event.description[:255],
+                    location=event.location[:120],
+                    occurred_at=event.occurred_at,
+                    source=source,
+                    dedupe_key=event.dedupe_key,
+                    raw=event.raw,
+                )
+            )
+            where = f" at {event.location}" if event.location else ""
+            timeline.append(
+                {
+                    "order": order,
+                    "kind": EventKind.TRACKING,
+                    "message": f"{parcel.tracking_number}: {TrackingStatus(event.status).label}{where}. "
+                    f"{event.description}".strip(),
+                    "data": {
+                        "tracking_number": parcel.tracking_number,
+                        "status": event.status,
+                        "source": source,
+                        "occurred_at": event.occurred_at.isoformat(),
+                        "applied": moved,
+                    },
+                }
+            )
+        eta = eta_apply(parcel=parcel, now=now, carrier_estimate=carrier_estimate)  # once per parcel per push
+        plans.append((parcel, list(dict.fromkeys(fields + eta.parcel_fields)), targets, eta))
+    if not rows:
+        if finish:
+            finish(set())
+        return set()
+    TrackingEvent.objects.bulk_create(rows)
+    order_events_record(timeline, user=user)
+    changed = [(parcel, fields) for parcel, fields, _, _ in plans if fields]
+    if changed:
+        rows_update(Parcel, [p for p, _ in changed], sorted({f for _, fs in changed for f in fs}))
+    for parcel, fields, targets, _eta in plans:
+        shipment = parcel.shipment
+        for target in targets:  # only when the shipment really moves: no lock, no query otherwise
+            if shipment.status in PROGRESS and PROGRESS.index(target) <= PROGRESS.index(shipment.status):
+                continue
+            if shipment_advance(shipment=shipment, target=target, user=user, note=f"tracking: {target}"):
+                shipment.status = target
+        if parcel.status == TrackingStatus.DELIVERED and "delivered_at" in fields:
+            lane_cache_forget(
+                carrier_id=parcel.service.carrier_id,
+                origin_province=shipment.location.province,
+                destination_province=parcel.shipment.order.ship_province,
+            )
+    new_watches = [eta.watch for *_, eta in plans if eta.watch_created]
+    if new_watches:
+        ParcelWatch.objects.bulk_create(new_watches)
+    changed_watches = [eta.watch for *_, eta in plans if not eta.watch_created and eta.watch_fields]
+    if changed_watches:
+        rows_update(ParcelWatch, changed_watches, ["promised_delivery", "eta_basis", "eta_detail"])
+    order_events_record([eta.event for *_, eta in plans if eta.event], user=user)
+    stored = {(row.parcel_id, row.dedupe_key) for row in rows}
+    if finish:
+        finish(stored)
+    return stored
 
 
 def parcel_by_tracking_number(tracking_number: str) -> Parcel | None:

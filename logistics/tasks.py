@@ -6,7 +6,10 @@ from .exceptions import rules
 
 @shared_task(name="logistics.process_tracking_push", acks_late=True)
 def process_tracking_push(message_id: int) -> None:
-    intake.tracking_push_process(message_id)
+    """Apply a stored push, together with older pushes still waiting (a backlog), in one batch. A message
+    whose own task comes later finds it processed and returns at once."""
+    backlog = intake.tracking_pushes_pending(before_id=message_id, limit=intake.BATCH_SIZE - 1)
+    intake.tracking_pushes_process([*backlog, message_id])
 
 
 @shared_task(name="logistics.poll_tracking", acks_late=True)

@@ -17,9 +17,9 @@ from oms.errors import DomainError
 from oms.pdf import pdf_response
 from oms.tables import BaseTable, StatusColumn
 from oms.views import ObjectListView
-from orders.models import Channel, Order
+from orders.models import Channel
 
-from . import selectors, services
+from . import selectors, services, tracking_page
 from .documents import label_pdf
 from .forms import TrackingEventForm, TrackLookupForm
 from .intake import PROVIDERS, tracking_push_receive
@@ -205,10 +205,10 @@ def track_order(request, token):
     number = order_number_from_token(token)
     order = None
     if number:
-        order = Order.objects.filter(number=number).first()
+        order = tracking_page.order_for_page(number)
     if order is None:
         return render(request, "logistics/track_lookup.html", {"form": TrackLookupForm(), "bad_link": True}, status=404)
-    response = render(request, "logistics/track_order.html", {"t": selectors.public_tracking(order)})
+    response = render(request, "logistics/track_order.html", {"t": tracking_page.public_tracking_cached(order)})
     response["Cache-Control"] = "private, no-store"
     response["X-Robots-Tag"] = "noindex"
     return response

@@ -126,6 +126,50 @@ def parse_event(body: bytes | str) -> list[NormalizedEvent]:
     return parse_tracking(msg, path="msg", context=context)
 
 
+# Polling: "Get a tracking by slug and tracking number", API v4 (https://www.aftership.com/docs/api/4/trackings/
+# get-trackings-slug-tracking_number): ``GET https://api.aftership.com/v4/trackings/{slug}/{tracking_number}``
+# with the header ``aftership-api-key``; the answer is ``{"meta": {"code": 200, ...}, "data": {"tracking":
+# {...}}}`` where the Tracking object is the same as a webhook's ``msg`` (``checkpoints[]`` ...). An error
+# answers another ``meta.code`` (4004 tracking does not exist, 401 invalid key, 429 too many requests) with
+# ``meta.message``.
+API_BASE = "https://api.aftership.com/v4"
+API_KEY_HEADER = "aftership-api-key"
+
+
+class Refused(Exception):
+    """AfterShip answered the poll with an error (``meta.code`` other than 200); the text is its message."""
+
+    def __init__(self, code, message: str) -> None:
+        self.code = code
+        super().__init__(f"AfterShip {code}: {message or 'no message'}")
+
+
+def tracking_url(slug: str, tracking_number: str) -> str:
+    from urllib.parse import quote
+
+    return f"{API_BASE}/trackings/{quote(slug, safe='')}/{quote(tracking_number, safe='')}"
+
+
+def parse_get_tracking(body: bytes | str) -> list[NormalizedEvent]:
+    """Parse the answer of ``GET /trackings/{slug}/{tracking_number}`` into events, oldest first. Raises `Refused`
+    for an error answer, `PayloadInvalid` for a body we cannot read."""
+    try:
+        data = json.loads(body)
+    except ValueError as exc:
+        raise PayloadInvalid("body", f"not JSON ({exc})")
+    if not isinstance(data, dict):
+        raise PayloadInvalid("body", f"expected a JSON object, got {type(data).__name__}")
+    meta = data.get("meta") if isinstance(data.get("meta"), Mapping) else {}
+    code = meta.get("code")
+    if code is not None and code != 200:
+        raise Refused(code, str(meta.get("message") or meta.get("type") or ""))
+    payload = data.get("data")
+    tracking = payload.get("tracking") if isinstance(payload, Mapping) else None
+    if not isinstance(tracking, Mapping):
+        raise PayloadInvalid("data.tracking", "missing")
+    return parse_tracking(tracking, path="data.tracking", context={"event": "get_tracking"})
+
+
 def parse_tracking(
     msg: Mapping[str, Any], *, path: str = "msg", context: Mapping | None = None
 ) -> list[NormalizedEvent]:
