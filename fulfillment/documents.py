@@ -3,12 +3,13 @@
 import re
 from collections.abc import Iterable
 
+from django.db.models import Prefetch
 from django.utils import timezone
 
 from oms.codes import code128_svg, qr_svg, svg_data_uri
 from oms.pdf import display_width, render_pdf
 
-from .models import PickList, Shipment
+from .models import PickList, Shipment, ShipmentLine
 from .status import ShipmentStatus
 from .waves import bin_zones
 
@@ -64,10 +65,17 @@ def _local(value):
 
 
 def _picklist_shipments(picklist: PickList) -> list[Shipment]:
+    """The pick list's live shipments with their lines and products, in three queries whatever the size.
+
+    Forward foreign keys are joined (select_related), never prefetched: Django 5.2 prefetches them with
+    a tuple lookup that SQLite spells as one `id = ? OR id = ? ...` chain, which fails beyond about
+    1,000 rows ("Expression tree is too large"). The lines come through the reverse key (one
+    `shipment_id IN (...)`), each joined to its product."""
+    lines = ShipmentLine.objects.select_related("product").order_by("id")
     return list(
         picklist.shipments.exclude(status=ShipmentStatus.CANCELLED)
         .select_related("order")
-        .prefetch_related("lines__product", "lines__order_line")
+        .prefetch_related(Prefetch("lines", queryset=lines))
         .order_by("id")
     )
 
@@ -163,37 +171,85 @@ def picklist_pdf(picklist: PickList, *, request=None) -> bytes:
     return render_pdf(PICKLIST_TEMPLATE, picklist_context(picklist), request=request)
 
 
+def shipment_contents(shipment: Shipment) -> list[dict]:
+    """The lines that travel in this shipment's parcel: its own, then, for a merge lead, the lines of each
+    live member (``Shipment.merged_into``; members' goods go in the lead's parcel), members in id order,
+    each shipment's lines in order-line order. One query for the members, one for all the lines.
+
+    Each: {shipment_number, order_number, sku, name, ordered, quantity}."""
+    shipments = [shipment]
+    if shipment.pk is not None:
+        shipments += list(
+            Shipment.objects.filter(merged_into=shipment)
+            .exclude(status=ShipmentStatus.CANCELLED)
+            .select_related("order")
+            .order_by("id")
+        )
+    position = {s.pk: i for i, s in enumerate(shipments)}
+    rows = (
+        ShipmentLine.objects.filter(shipment_id__in=list(position))
+        .select_related("product", "order_line")
+        .order_by("order_line__line_no", "id")
+    )
+    by_id = {s.pk: s for s in shipments}
+    lines = sorted(rows, key=lambda line: position[line.shipment_id])  # stable: keeps line order within one
+    return [
+        {
+            "shipment_number": str(by_id[line.shipment_id]),
+            "order_number": str(by_id[line.shipment_id].order),
+            "sku": line.product.sku,
+            "name": line.order_line.name or line.product.name,
+            "ordered": line.order_line.quantity,
+            "quantity": line.quantity,
+        }
+        for line in lines
+    ]
+
+
 def packing_slip_context(shipment: Shipment, *, tracking_url: str) -> dict:
     """What a packing slip prints.
 
     Keys: shipment, order, shipment_number, order_number, order_date, ship_date,
-    sender {name, phone, lines}, recipient {name, phone, lines}, lines: [{sku, name,
-    ordered, quantity}], units, other_shipments (count of the order's other live
-    shipments), tracking_url, qr_uri.
+    sender {name, phone, lines}, recipient {name, phone, lines}, lines: `shipment_contents`
+    (for a merge lead also its members' lines), groups: the lines per order
+    [{order_number, shipment_number, lines}], merged_orders (the members' order numbers),
+    packing_notes (classification's packing instructions of every order in the box, each once),
+    units, other_shipments (count of the order's other live shipments), tracking_url, qr_uri.
     """
     order = shipment.order
     location = shipment.location
-    lines = []
-    for line in shipment.lines.select_related("product", "order_line").order_by("order_line__line_no", "id"):
-        lines.append(
-            {
-                "sku": line.product.sku,
-                "name": line.order_line.name or line.product.name,
-                "ordered": line.order_line.quantity,
-                "quantity": line.quantity,
-            }
-        )
+    lines = shipment_contents(shipment)
+    groups: list[dict] = []
+    for line in lines:
+        if not groups or groups[-1]["shipment_number"] != line["shipment_number"]:
+            groups.append(
+                {"order_number": line["order_number"], "shipment_number": line["shipment_number"], "lines": []}
+            )
+        groups[-1]["lines"].append(line)
+    own = str(shipment)
+    merged_orders = list(dict.fromkeys(g["order_number"] for g in groups if g["shipment_number"] != own))
     other_shipments = order.shipments.exclude(pk=shipment.pk).exclude(status=ShipmentStatus.CANCELLED).count()
+    # Packing notes of classification (e.g. fragile packing) of every order in the box, each once.
+    notes = [order.packing_notes] + list(
+        Shipment.objects.filter(merged_into=shipment)
+        .exclude(status=ShipmentStatus.CANCELLED)
+        .order_by("id")
+        .values_list("order__packing_notes", flat=True)
+    ) if shipment.pk is not None else [order.packing_notes]
+    packing_notes = list(dict.fromkeys(n.strip() for text in notes for n in (text or "").splitlines() if n.strip()))
     return {
         "shipment": shipment,
         "order": order,
-        "shipment_number": str(shipment),
+        "shipment_number": own,
         "order_number": str(order),
         "order_date": _local(order.placed_at or order.created_at),
         "ship_date": _local(shipment.shipped_at) or timezone.localtime(),
         "sender": {"name": location.name, "phone": location.phone, "lines": location_lines(location)},
         "recipient": {"name": order.ship_name, "phone": order.ship_phone, "lines": recipient_lines(order)},
         "lines": lines,
+        "groups": groups,
+        "merged_orders": merged_orders,
+        "packing_notes": packing_notes,
         "units": sum(line["quantity"] for line in lines),
         "other_shipments": other_shipments,
         "tracking_url": tracking_url,

@@ -27,9 +27,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 
 from django.conf import settings
-from django.db.models import prefetch_related_objects
 
-from .documents import PAGE_SIZES, PARCEL_PREFETCH, PARCEL_RELATED, label_context
+from .documents import PAGE_SIZES, label_context, load_parcels
 from .models import Parcel
 
 # label size -> (width, height) in inches
@@ -145,7 +144,7 @@ def label_zpl(
     parcels = list(parcels)
     if not parcels:
         raise ValueError("no parcels to label")
-    prefetch_related_objects(parcels, *PARCEL_RELATED, *PARCEL_PREFETCH)
+    parcels = load_parcels(parcels)
     return "".join(
         label_zpl_one(label_context(p, tracking_url=tracking_url_for(p), size=size), size=size, dpi=dpi)
         for p in parcels

@@ -13,6 +13,7 @@ from fulfillment.documents import (
     packing_slip_pdf,
     picklist_context,
     picklist_pdf,
+    shipment_contents,
 )
 from fulfillment.models import PickList, Shipment, ShipmentLine
 from fulfillment.status import ShipmentStatus
@@ -199,6 +200,65 @@ def test_long_picklist_spans_pages_with_page_x_of_y_and_repeated_header(db):
     assert skus == [f"SKU-{i:03d}" for i in range(150)]
 
 
+def _bulk_picklist(location, *, shipments: int, lines_each: int, skus: int) -> PickList:
+    """A pick list of shipments x lines_each lines over `skus` products, written in bulk."""
+    picklist = make_picklist(location)
+    channel, _ = Channel.objects.get_or_create(slug="web", defaults={"name": "Web"})
+    products = Product.objects.bulk_create(
+        Product(sku=f"BULK-{i:04d}", name=f"云南咖啡豆 {i} 号 Coffee", weight_g=500) for i in range(skus)
+    )
+    Stock.objects.bulk_create(
+        Stock(location=location, product=p, bin=f"{'ABCD'[i % 4]}-{i // 40:02d}-{i % 40:02d}", on_hand=100)
+        for i, p in enumerate(products)
+    )
+    orders = Order.objects.bulk_create(
+        Order(
+            number=f"SO-B{i:05d}", channel=channel, external_id=f"bulk-{i}", ship_name=f"收件人{i}", ship_country="CN"
+        )
+        for i in range(shipments)
+    )
+    rows = Shipment.objects.bulk_create(
+        Shipment(number=f"SH-B{i:05d}", order=o, location=location, picklist=picklist, status=ShipmentStatus.PICKING)
+        for i, o in enumerate(orders)
+    )
+    order_lines = OrderLine.objects.bulk_create(
+        OrderLine(order=o, line_no=j + 1, product=products[(i * lines_each + j) % skus], sku="", quantity=1)
+        for i, o in enumerate(orders)
+        for j in range(lines_each)
+    )
+    by_order = {s.order_id: s for s in rows}
+    ShipmentLine.objects.bulk_create(
+        ShipmentLine(shipment=by_order[ol.order_id], order_line=ol, product_id=ol.product_id, quantity=1)
+        for ol in order_lines
+    )
+    return picklist
+
+
+def test_picklist_of_1000_lines_renders(db):
+    """A 1,050-line pick list (210 shipments x 5 lines over 350 SKUs): the queries stay valid on SQLite
+    (no expression too large) and the PDF reads back with every SKU once in the pick section and every
+    shipment in the sort section, on A4 pages numbered x of y."""
+    location = make_location()
+    picklist = _bulk_picklist(location, shipments=210, lines_each=5, skus=350)
+
+    context = picklist_context(picklist)
+    assert context["counts"] == {"shipments": 210, "orders": 210, "skus": 350, "units": 1050}
+    assert sum(len(group["lines"]) for group in context["breakdown"]) == 1050
+
+    pdf = picklist_pdf(picklist)
+
+    texts = pages_text(pdf)
+    n = len(texts)
+    assert n >= 20
+    assert set(page_sizes(pdf)) == {A4}
+    for i, text in enumerate(texts, start=1):
+        assert f"Page {i} of {n}" in text
+    all_text = "\n".join(texts)
+    pick, sort = all_text.split("Sort 分拣", 1)
+    assert sorted(set(re.findall(r"BULK-\d{4}", pick))) == [f"BULK-{i:04d}" for i in range(350)]
+    assert set(re.findall(r"SH-B\d{5}", sort)) == {f"SH-B{i:05d}" for i in range(210)}
+
+
 def test_packing_slip_a5(db):
     location = make_location()
     p1 = make_product("SKU-TEA", name="西湖龙井 West Lake Longjing tea 250 g", location=location)
@@ -230,6 +290,65 @@ def test_packing_slip_a4_and_split_note(db):
 
     assert page_sizes(pdf) == [A4]
     assert "ships in 2 parcels" in pages_text(pdf)[0]
+
+
+def test_packing_slip_of_a_merge_lead_lists_the_members_lines(db):
+    location = make_location()
+    tea = make_product("SKU-TEA", name="西湖龙井 250 g", location=location)
+    cup = make_product("SKU-CUP", name="Celadon cup 青瓷杯", location=location)
+    pot = make_product("SKU-POT", name="Teapot 茶壶", location=location)
+    lead = make_shipment(location, [(tea, 2)], ship_name="李娜")
+    member = make_shipment(location, [(cup, 1), (pot, 3)], ship_name="李娜")
+    gone = make_shipment(location, [(pot, 9)], ship_name="李娜", status=ShipmentStatus.CANCELLED)
+    Shipment.objects.filter(pk__in=[member.pk, gone.pk]).update(merged_into=lead)
+
+    contents = shipment_contents(lead)
+
+    assert [(c["order_number"], c["sku"], c["quantity"]) for c in contents] == [
+        (lead.order.number, "SKU-TEA", 2),
+        (member.order.number, "SKU-CUP", 1),
+        (member.order.number, "SKU-POT", 3),
+    ]
+    assert [(c["sku"], c["quantity"]) for c in shipment_contents(member)] == [("SKU-CUP", 1), ("SKU-POT", 3)]
+
+    pdf = packing_slip_pdf(lead, tracking_url="https://oms.example.com/track/m/")
+
+    text = pages_text(pdf)[0]
+    assert "SKU-TEA" in text and "SKU-CUP" in text and "SKU-POT" in text
+    assert gone.order.number not in text
+    assert f"Also in this parcel 同箱订单 {member.order.number}" in text
+    assert member.number in text
+    assert re.search(r"本箱件数\s*6", text)
+
+
+def test_packing_slip_prints_the_packing_notes_of_every_order_in_the_box_once(db):
+    from orders.models import Order
+
+    location = make_location()
+    glass = make_product("SKU-GLASS", location=location)
+    lead = make_shipment(location, [(glass, 1)])
+    member = make_shipment(location, [(glass, 2)])
+    Order.objects.filter(pk=lead.order_id).update(packing_notes="Fragile packing: wrap each item.")
+    Order.objects.filter(pk=member.order_id).update(packing_notes="Fragile packing: wrap each item.\nGift wrap.")
+    Shipment.objects.filter(pk=member.pk).update(merged_into=lead)
+    lead.order.refresh_from_db()
+
+    text = pages_text(packing_slip_pdf(lead, tracking_url=""))[0]
+
+    assert "包装要求" in text
+    assert text.count("Fragile packing: wrap each item.") == 1 and "Gift wrap." in text
+    plain = make_shipment(location, [(glass, 1)])
+    assert "包装要求" not in pages_text(packing_slip_pdf(plain, tracking_url=""))[0]
+
+
+def test_packing_slip_without_members_has_no_merge_note(db):
+    location = make_location()
+    shipment = make_shipment(location, [(make_product("SKU-ONE", location=location), 1)])
+
+    text = pages_text(packing_slip_pdf(shipment, tracking_url=""))[0]
+
+    assert "Also in this parcel" not in text
+    assert re.search(r"本箱件数\s*1", text)
 
 
 @pytest.mark.skipif(not os.environ.get("OMS_DOCS_OUT"), reason="set OMS_DOCS_OUT=/tmp/docs to write sample PDFs")
