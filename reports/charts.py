@@ -2,6 +2,10 @@
 
 Plain SVG with no script and no external resource, so the same markup works in the browser,
 in WeasyPrint PDFs (inline SVG) and in the PDF attached to a scheduled e-mail.
+
+A value of ``None`` means "undefined" (a rate or a median on a day with nothing to measure): the
+line chart leaves a gap there and the bar chart draws no bar, never a 0. A count of 0 is a real
+zero and is drawn as one.
 """
 
 import math
@@ -38,8 +42,9 @@ def _fmt(value: float) -> str:
 
 
 def _frame(series, title: str):
-    values = [float(v or 0) for _, v in series]
-    ticks = nice_ticks(max(values) if values else 0)
+    values = [None if v is None else float(v) for _, v in series]
+    defined = [v for v in values if v is not None]
+    ticks = nice_ticks(max(defined) if defined else 0)
     top = ticks[-1] or 1
     plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
     parts = [
@@ -83,8 +88,10 @@ def bar_chart(series: list[tuple[str, float]], title: str = "") -> str:
     xs = []
     for i, value in enumerate(values):
         x = LEFT + slot * i + (slot - width) / 2
-        h = plot_h * value / top
         xs.append(x + width / 2)
+        if value is None:  # undefined: no bar (a gap), unlike a real 0
+            continue
+        h = plot_h * value / top
         parts.append(
             f'<rect x="{x:.1f}" y="{TOP + plot_h - h:.1f}" width="{width:.1f}" height="{h:.1f}" fill="{BAR}">'
             f"<title>{escape(str(series[i][0]))}: {value:g}</title></rect>"
@@ -105,9 +112,12 @@ def line_chart(series: list[tuple[str, float]], title: str = "") -> str:
     parts, values, top, plot_w, plot_h = _frame(series, title)
     step = plot_w / max(1, len(series) - 1) if len(series) > 1 else 0
     xs = [LEFT + (step * i if len(series) > 1 else plot_w / 2) for i in range(len(series))]
-    points = " ".join(f"{x:.1f},{TOP + plot_h - plot_h * v / top:.1f}" for x, v in zip(xs, values, strict=True))
-    parts.append(f'<polyline points="{points}" fill="none" stroke="{BAR}" stroke-width="2"/>')
+    for segment in line_segments(values):  # one polyline per run of defined values: gaps stay gaps
+        points = " ".join(f"{xs[i]:.1f},{TOP + plot_h - plot_h * values[i] / top:.1f}" for i in segment)
+        parts.append(f'<polyline points="{points}" fill="none" stroke="{BAR}" stroke-width="2"/>')
     for (label, _), x, v in zip(series, xs, values, strict=True):
+        if v is None:
+            continue
         parts.append(
             f'<circle cx="{x:.1f}" cy="{TOP + plot_h - plot_h * v / top:.1f}" r="2.5" fill="{BAR}">'
             f"<title>{escape(str(label))}: {v:g}</title></circle>"
@@ -115,6 +125,21 @@ def line_chart(series: list[tuple[str, float]], title: str = "") -> str:
     _x_labels(parts, series, xs, plot_h)
     parts.append("</svg>")
     return mark_safe("".join(parts))
+
+
+def line_segments(values: list) -> list[list[int]]:
+    """Indexes of the runs of defined (not None) values, in order."""
+    runs, current = [], []
+    for i, v in enumerate(values):
+        if v is None:
+            if current:
+                runs.append(current)
+            current = []
+        else:
+            current.append(i)
+    if current:
+        runs.append(current)
+    return runs
 
 
 def empty_chart(title: str = "") -> str:

@@ -37,11 +37,19 @@ def dashboard_figures(now=None) -> dict:
     intake = orders.filter(created_at__gte=today - timedelta(days=1)).aggregate(
         today=Count("id", filter=Q(created_at__gte=today)), yesterday=Count("id", filter=Q(created_at__lt=today))
     )
-    late = Shipment.objects.using(db).filter(
-        status__in=[ShipmentStatus.RESERVED, ShipmentStatus.PICKING, ShipmentStatus.PACKED],
-        created_at__lt=now - LATE_AFTER,
-    )
-    late_list = list(late.select_related("order", "location").order_by("created_at")[:20])
+    open_statuses = [ShipmentStatus.RESERVED, ShipmentStatus.PICKING, ShipmentStatus.PACKED]
+    late = Shipment.objects.using(db).filter(status__in=open_statuses, created_at__lt=now - LATE_AFTER)
+    # The 20 oldest: the 20 oldest of each status, each an ordered range of the (status, created_at)
+    # index, merged here. One ORDER BY over the IN list walks the created_at index from the oldest
+    # shipment, through every delivered one (0.7 s at 1,000,000 orders).
+    late_list = sorted(
+        (
+            shipment
+            for status in open_statuses
+            for shipment in late.filter(status=status).select_related("order", "location").order_by("created_at")[:20]
+        ),
+        key=lambda shipment: (shipment.created_at, shipment.pk),
+    )[:20]
     return {
         "by_status": [{"status": s.value, "label": s.label, "count": counts.get(s.value, 0)} for s in OrderStatus],
         "intake_today": intake["today"],

@@ -8,6 +8,7 @@ urlpatterns = [
     path("", views.catalogue_view, name="catalogue"),
     path("dashboard/", views.dashboard, name="dashboard"),
     path("kpi/<slug:slug>/", views.kpi_view, name="kpi"),
+    path("kpi/<slug:slug>/list/<slug:part>/", views.drilldown_view, name="drilldown"),
     path("saved/", views.saved_list, name="saved_list"),
     path("saved/new/", views.saved_create, name="saved_create"),
     path("saved/<int:pk>/", views.saved_detail, name="saved_detail"),

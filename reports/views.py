@@ -2,11 +2,13 @@
 reports with e-mail schedules, and the 14-day forecast. Thin: parse, call, render."""
 
 from functools import wraps
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import content_disposition_header
 from django.utils.text import slugify
@@ -17,6 +19,7 @@ from oms.errors import DomainError
 from oms.pdf import pdf_response
 from orders.models import Channel
 
+from . import cache as report_cache
 from . import charts, exports, services
 from .forecast import HORIZON, location_forecasts
 from .kpis import REGISTRY, Filters, catalogue
@@ -43,11 +46,16 @@ def reports_permission(view):
 @login_required
 def dashboard(request):
     """The landing page of every role (``/`` redirects here), so it needs only a login."""
+    figures, computed_at = report_cache.cached("dashboard", {}, dashboard_figures, fresh=_fresh(request))
     return render(
         request,
         "reports/dashboard.html",
-        {"f": dashboard_figures(), "can_see_reports": request.user.has_perm(PERMISSION)},
+        {"f": figures, "computed_at": computed_at, "can_see_reports": request.user.has_perm(PERMISSION)},
     )
+
+
+def _fresh(request) -> bool:
+    return request.GET.get("fresh") == "1"
 
 
 def _download(content: bytes, filename: str, content_type: str) -> HttpResponse:
@@ -86,6 +94,15 @@ def _section(kpi, result, filters):
 def _query_without_format(request) -> str:
     query = request.GET.copy()
     query.pop("format", None)
+    query.pop("fresh", None)
+    return query.urlencode()
+
+
+def _query_fresh(request) -> str:
+    """The page's query string asking to recompute now."""
+    query = request.GET.copy()
+    query.pop("format", None)
+    query["fresh"] = "1"
     return query.urlencode()
 
 
@@ -105,7 +122,7 @@ def kpi_view(request, slug: str):
     if kpi is None:
         raise Http404("No such KPI.")
     filters, form = Filters.from_data(request.GET)
-    result = kpi.compute(filters)
+    result, computed_at = report_cache.kpi_result(kpi, filters, fresh=_fresh(request))
     response = _export(request, [(kpi, result, filters)], name=kpi.title)
     if response is not None:
         return response
@@ -118,9 +135,65 @@ def kpi_view(request, slug: str):
             "form": form,
             "filters": filters,
             "query": _query_without_format(request),
+            "computed_at": computed_at,
+            "fresh_query": _query_fresh(request),
             "drilldown": kpi.drilldown(filters) if kpi.status == "live" else "",
         },
     )
+
+
+DRILL_ORDERING = {
+    "orders": ("created_at", "pk"),
+    "shipments": ("packed_at", "pk"),
+    "returns": ("created_at", "pk"),
+}
+DRILL_RELATED = {"orders": ("channel",), "shipments": ("order", "location"), "returns": ("order",)}
+
+
+@reports_permission
+def drilldown_view(request, slug: str, part: str):
+    """Exactly the rows behind a figure the other apps' lists cannot filter to (see Kpi.drill)."""
+    kpi = REGISTRY.get(slug)
+    if kpi is None:
+        raise Http404("No such KPI.")
+    filters, form = Filters.from_data(request.GET)
+    found = kpi.drill(part, filters, request.GET)
+    if found is None:
+        raise Http404("This figure has no list of its own.")
+    count = found.queryset.count()
+    pages = max(1, -(-count // DRILL_PAGE_SIZE))
+    try:
+        page = min(max(1, int(request.GET.get("page") or 1)), pages)
+    except ValueError:
+        page = 1
+    start = (page - 1) * DRILL_PAGE_SIZE
+    rows = list(
+        found.queryset.select_related(*DRILL_RELATED[found.kind]).order_by(*DRILL_ORDERING[found.kind])[
+            start : start + DRILL_PAGE_SIZE
+        ]
+    )
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "reports/drilldown.html",
+        {
+            "kpi": kpi,
+            "list": found,
+            "rows": rows,
+            "count": count,
+            "page": page,
+            "pages": pages,
+            "first": start + 1 if count else 0,
+            "last": start + len(rows),
+            "filters": filters,
+            "query": query.urlencode(),
+            "back_url": reverse("reports:kpi", kwargs={"slug": kpi.slug}) + "?" + urlencode(filters.query()),
+        },
+    )
+
+
+DRILL_PAGE_SIZE = 100
 
 
 # ---- saved reports and schedules -------------------------------------------------------------

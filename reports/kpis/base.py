@@ -266,6 +266,10 @@ class Kpi:
     def drilldown(self, filters: Filters) -> str:
         return orders_url(filters)
 
+    def drill(self, part: str, filters: Filters, params) -> DrillList | None:
+        """The list behind the figure ``part`` (see drill_url), or None when there is no such part."""
+        return None
+
     @property
     def db(self) -> str:
         return reports_db()
@@ -361,6 +365,34 @@ def fetch(qs, db: str) -> list[tuple]:
         return cursor.fetchall()
 
 
+def grouping_sets(qs, names: list[str], sets: list[tuple[str, ...]], aggregates: dict[str, str], db: str) -> list:
+    """PostgreSQL: several groupings of one queryset in one scan. ``qs`` is a values_list() whose
+    columns are called ``names`` here; ``sets`` lists the groupings (``()`` is the total);
+    ``aggregates`` maps an alias to SQL over those names. Returns, per grouping, a list of dicts
+    (the grouping's names and the aggregates), in the order of ``sets``."""
+    sql, params = qs.query.sql_with_params()
+    columns = ", ".join(names)
+    grouped = [n for n in names if any(n in g for g in sets)]
+    flags = ", ".join(grouped) if grouped else "1"
+    aggs = ", ".join(f"{expr} AS {alias}" for alias, expr in aggregates.items())
+    spec = ", ".join("(" + ", ".join(g) + ")" for g in sets)
+    query = (
+        f"SELECT {', '.join(grouped)}{', ' if grouped else ''}{aggs}, GROUPING({flags}) AS _g "  # noqa: S608
+        f"FROM ({sql}) AS x ({columns}) GROUP BY GROUPING SETS ({spec})"
+    )
+    masks = {}
+    for i, g in enumerate(sets):  # GROUPING() sets a bit per column left out of the grouping
+        masks[sum(1 << (len(grouped) - 1 - j) for j, n in enumerate(grouped) if n not in g)] = i
+    out = [[] for _ in sets]
+    with connections[db].cursor() as cursor:
+        cursor.execute(query, params)
+        keys = [c[0] for c in cursor.description]
+        for row in cursor.fetchall():
+            record = dict(zip(keys, row, strict=True))
+            out[masks[record.pop("_g")]].append(record)
+    return out
+
+
 def orders_url(filters: Filters, *, statuses=NOT_CANCELLED, date_from=None, date_to=None, **extra) -> str:
     """The orders list (orders:order_list) showing the orders behind a figure."""
     params = [
@@ -373,6 +405,34 @@ def orders_url(filters: Filters, *, statuses=NOT_CANCELLED, date_from=None, date
     params += [("status", s) for s in statuses or []]
     params += list(extra.items())
     return _url("orders:order_list", params)
+
+
+def drill_url(slug: str, part: str, filters: Filters, **extra) -> str:
+    """The reports' own list of exactly the rows behind a figure (``reports:drilldown``), for the
+    figures counted on a day the other apps' lists cannot filter by (packed day, delivery day,
+    return day). The KPI's ``drill(part, filters, params)`` gives the list with the same queryset
+    it counts. A relative period is passed as its days, so the list shows what was counted."""
+    params = [("date_from", filters.date_from.isoformat()), ("date_to", filters.date_to.isoformat())]
+    params += [(key, getattr(filters, key)) for key in ("channel", "location", "carrier")]
+    params += list(extra.items())
+    return _url_kwargs("reports:drilldown", {"slug": slug, "part": part}, params)
+
+
+def _url_kwargs(name: str, kwargs: dict, params) -> str:
+    return (
+        reverse(name, kwargs=kwargs)
+        + "?"
+        + "&".join(f"{k}={quote_plus(str(v))}" for k, v in params if v not in (None, ""))
+    )
+
+
+@dataclass
+class DrillList:
+    """A drill-down page: its title, the kind of rows (orders, shipments, returns) and the queryset."""
+
+    title: str
+    kind: str
+    queryset: object
 
 
 def shipments_url(filters: Filters, *, statuses=(), **extra) -> str:

@@ -3,6 +3,7 @@
 from collections import defaultdict
 from datetime import date, timedelta
 
+from django.db import connections
 from django.db.models import BooleanField, Case, Count, Exists, F, OuterRef, Q, Subquery, Sum, Value, When
 from django.db.models.functions import TruncDate, TruncTime
 from django.utils import timezone
@@ -27,6 +28,7 @@ from .base import (
     fetch,
     fmt_num,
     fmt_pct,
+    grouping_sets,
     hours,
     is_postgres,
     median,
@@ -138,13 +140,39 @@ class LeadTime(Kpi):
             groups[k].append((s - c).total_seconds())
         return {k: (median(v), percentile(v, 0.9), len(v)) for k, v in groups.items()}
 
+    def _grouped_sql(self, cohort):
+        """PostgreSQL: the overall, per-location and per-day percentiles and the not-shipped count in
+        one scan (GROUPING SETS; percentile_cont skips the NULL durations of unshipped shipments)."""
+        rows = cohort.annotate(
+            day=TruncDate("order__created_at"), secs=EpochSeconds(F("shipped_at") - F("order__created_at"))
+        ).values_list("location_id", "day", "secs")
+        m, p = "percentile_cont(0.5) WITHIN GROUP (ORDER BY secs)", "percentile_cont(0.9) WITHIN GROUP (ORDER BY secs)"
+        total, by_loc, by_day = grouping_sets(
+            rows,
+            ["location_id", "day", "secs"],
+            [(), ("location_id",), ("day",)],
+            {"m": m, "p": p, "n": "COUNT(secs)", "waiting": "COUNT(*) - COUNT(secs)"},
+            self.db,
+        )
+        t = total[0] if total else {"m": None, "p": None, "n": 0, "waiting": 0}
+        return (
+            (t["m"], t["p"], t["n"]),
+            t["waiting"],
+            {r["location_id"]: (r["m"], r["p"], r["n"]) for r in by_loc if r["n"]},
+            {r["day"]: (r["m"], r["p"], r["n"]) for r in by_day if r["n"]},
+        )
+
     def compute(self, f):
         cohort = shipment_cohort(f, self.db)
-        shipped = cohort.filter(shipped_at__isnull=False)
-        m, p90, n = self._durations(shipped)
-        waiting = cohort.filter(shipped_at__isnull=True).count()
         codes = dict(Location.objects.using(self.db).values_list("pk", "code"))
-        by_loc = self._by(shipped, "location_id")
+        if is_postgres(self.db):
+            (m, p90, n), waiting, by_loc, by_day = self._grouped_sql(cohort)
+        else:
+            shipped = cohort.filter(shipped_at__isnull=False)
+            m, p90, n = self._durations(shipped)
+            waiting = cohort.filter(shipped_at__isnull=True).count()
+            by_loc = self._by(shipped, "location_id")
+            by_day = self._by(shipped.annotate(day=TruncDate("order__created_at")), "day")
         rows = [
             {
                 "location": codes.get(loc, loc),
@@ -155,8 +183,7 @@ class LeadTime(Kpi):
             }
             for loc, v in sorted(by_loc.items(), key=lambda kv: str(codes.get(kv[0], kv[0])))
         ]
-        by_day = self._by(shipped.annotate(day=TruncDate("order__created_at")), "day")
-        series = [(d.strftime("%m-%d"), hours(by_day[d][0]) if d in by_day else 0) for d in f.days]
+        series = [(d.strftime("%m-%d"), hours(by_day[d][0]) if d in by_day else None) for d in f.days]
         return KpiResult(
             value=hours(m),
             display=f"{fmt_num(hours(m))} h" if m is not None else "–",
@@ -272,7 +299,7 @@ class OnTimeShipping(Kpi):
         series = []
         for d in f.days:
             ok, n = per_day.get(d, (0, 0))
-            series.append((d.strftime("%m-%d"), pct(ok, n) or 0))
+            series.append((d.strftime("%m-%d"), pct(ok, n)))  # None on a day with nothing judged: a gap
         return KpiResult(
             value=rate,
             display=fmt_pct(rate),
@@ -327,7 +354,56 @@ class FillRate(Kpi):
     timestamps = "Order.created_at for the cohort; Shipment.shipped_at picks the first shipment."
     statuses = "Orders: every status except cancelled. Shipments: shipped or later (shipped_at set)."
 
+    def _by_day_sql(self, f):
+        """PostgreSQL, one statement: each cohort order's first shipped shipment by DISTINCT ON
+        (instead of a correlated subquery per order), then units ordered and units on that shipment
+        per day received, the orders shipped and the cohort's size."""
+        cohort_sql, params = (
+            cohort_orders(f, self.db)
+            .annotate(day=TruncDate("created_at"))
+            .values_list("id", "day")
+            .query.sql_with_params()
+        )
+        sql = f"""
+            WITH c (id, day) AS MATERIALIZED ({cohort_sql}),
+            first AS MATERIALIZED (
+                SELECT DISTINCT ON (s.order_id) s.order_id, s.id FROM fulfillment_shipment s JOIN c ON c.id = s.order_id
+                WHERE s.shipped_at IS NOT NULL AND s.status <> 'cancelled'
+                ORDER BY s.order_id, s.shipped_at, s.id
+            )
+            SELECT 'ordered', c.day, SUM(l.quantity), COUNT(DISTINCT c.id)
+            FROM c JOIN first ON first.order_id = c.id JOIN orders_orderline l ON l.order_id = c.id GROUP BY c.day
+            UNION ALL
+            SELECT 'first', c.day, SUM(sl.quantity), NULL
+            FROM c JOIN first ON first.order_id = c.id JOIN fulfillment_shipmentline sl ON sl.shipment_id = first.id
+            GROUP BY c.day
+            UNION ALL
+            SELECT 'cohort', NULL, COUNT(*), NULL FROM c
+        """  # noqa: S608 - the cohort is the ORM's own SQL; every value is a parameter
+        ordered_by_day, first_by_day, n_shipped, n_cohort = {}, {}, 0, 0
+        with connections[self.db].cursor() as cursor:
+            cursor.execute(sql, params)
+            for kind, day, units, orders in cursor.fetchall():
+                if kind == "ordered":
+                    ordered_by_day[day] = int(units or 0)
+                    n_shipped += orders
+                elif kind == "first":
+                    first_by_day[day] = int(units or 0)
+                else:
+                    n_cohort = int(units)
+        return ordered_by_day, first_by_day, n_shipped, n_cohort
+
     def compute(self, f):
+        if is_postgres(self.db):
+            ordered_by_day, first_by_day, n_shipped, n_cohort = self._by_day_sql(f)
+        else:
+            ordered_by_day, first_by_day, n_shipped, n_cohort = self._by_day_orm(f)
+        ordered = sum(ordered_by_day.values())
+        filled = sum(first_by_day.values())
+        not_shipped = n_cohort - n_shipped
+        return self._result(f, ordered_by_day, first_by_day, ordered, filled, n_shipped, not_shipped)
+
+    def _by_day_orm(self, f):
         first = Subquery(
             Shipment.objects.filter(order_id=OuterRef("pk"), shipped_at__isnull=False)
             .exclude(status=ShipmentStatus.CANCELLED)
@@ -352,10 +428,9 @@ class FillRate(Kpi):
             .annotate(units=Sum("quantity"))
             .order_by()
         }
-        ordered = sum(ordered_by_day.values())
-        filled = sum(first_by_day.values())
-        n_shipped = shipped_orders.count()
-        not_shipped = cohort.count() - n_shipped
+        return ordered_by_day, first_by_day, shipped_orders.count(), cohort.count()
+
+    def _result(self, f, ordered_by_day, first_by_day, ordered, filled, n_shipped, not_shipped):
         rate = pct(filled, ordered)
         rows = [
             {
@@ -389,7 +464,7 @@ class FillRate(Kpi):
                     rows,
                 )
             ],
-            series=[(d.strftime("%m-%d"), pct(first_by_day.get(d, 0), ordered_by_day.get(d, 0)) or 0) for d in f.days],
+            series=[(d.strftime("%m-%d"), pct(first_by_day.get(d, 0), ordered_by_day.get(d, 0))) for d in f.days],
             chart="line",
             chart_title="Fill rate % by day received",
         )

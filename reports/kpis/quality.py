@@ -4,28 +4,32 @@ ratings started to record their rows (fulfillment.PackMismatch, orders.ReturnReq
 orders.DeliveryRating)."""
 
 from collections import defaultdict
+from dataclasses import replace
 
-from django.db.models import Avg, Count, DateTimeField, Exists, Max, OuterRef, Q, Subquery, Sum
+from django.db import connections
+from django.db.models import Count, DateTimeField, Exists, Max, OuterRef, Subquery, Sum
 from django.db.models.functions import Coalesce, TruncDate
 
 from fulfillment.models import PackMismatch, Shipment
 from fulfillment.status import PackMismatchKind, ShipmentStatus
 from inventory.models import Location
 from logistics.models import Carrier, Parcel
-from orders.models import DeliveryRating, Order, OrderLine, ReturnLine, ReturnReason, ReturnStatus
+from orders.models import DeliveryRating, Order, OrderLine, ReturnLine, ReturnReason, ReturnRequest, ReturnStatus
 from orders.status import OrderStatus
 
 from .base import (
     Column,
+    DrillList,
     Fact,
     Kpi,
     KpiResult,
     Table,
-    _url,
     cohort_orders,
+    drill_url,
     fetch,
     fmt_num,
     fmt_pct,
+    is_postgres,
     order_scope,
     orders_url,
     pct,
@@ -38,30 +42,6 @@ PACKED_OR_LATER = [
     ShipmentStatus.OUT_FOR_DELIVERY,
     ShipmentStatus.DELIVERED,
 ]
-
-
-def _shipments_list(f, **extra) -> str:
-    """The shipments list, packed or later, within the channel/location/carrier filters. It has no
-    packed-day filter: the list shows those shipments whatever day they were packed."""
-    params = [("channel", f.channel), ("location", f.location), ("carrier", f.carrier)]
-    params += [("status", s) for s in PACKED_OR_LATER]
-    params += list(extra.items())
-    return _url("fulfillment:shipment_list", params)
-
-
-def _returns_list(**extra) -> str:
-    """The returns list (orders:return_list); it filters by status and reason only, not by day."""
-    params = [("status", s) for s in ReturnStatus.values if s != ReturnStatus.CANCELLED]
-    params += list(extra.items())
-    return _url("orders:return_list", params)
-
-
-def _delivered_orders_list(f, **extra) -> str:
-    """Delivered orders within the channel/location/carrier filters; the orders list has no
-    delivery-day filter, so no dates."""
-    params = [("channel", f.channel), ("location", f.location), ("carrier", f.carrier), ("status", "delivered")]
-    params += list(extra.items())
-    return _url("orders:order_list", params)
 
 
 # ---- pick accuracy ---------------------------------------------------------------------------
@@ -144,7 +124,7 @@ class PickAccuracy(Kpi):
                 "accurate": v[0] - v[1],
                 "mismatched": v[1],
                 "rate": fmt_pct(pct(v[0] - v[1], v[0])),
-                "_url": _shipments_list(f, location=pk) if not f.location else _shipments_list(f),
+                "_url": drill_url(self.slug, "packed", replace(f, location=pk)),
             }
             for pk, v in sorted(per_loc.items(), key=lambda kv: str(codes.get(kv[0], kv[0])))
         ]
@@ -168,16 +148,16 @@ class PickAccuracy(Kpi):
             for kind in PackMismatchKind
             if kind in kinds
         ]
-        series = [(d.strftime("%m-%d"), pct(per_day[d][0] - per_day[d][1], per_day[d][0]) or 0) for d in f.days]
+        series = [(d.strftime("%m-%d"), pct(per_day[d][0] - per_day[d][1], per_day[d][0])) for d in f.days]
         nums = [Column("packed", "Packed", True), Column("accurate", "No mismatch", True)]
         nums += [Column("mismatched", "With mismatch", True), Column("rate", "Accuracy", True)]
         return KpiResult(
             value=rate,
             display=fmt_pct(rate),
             facts=[
-                Fact("Shipments packed", fmt_num(total), _shipments_list(f)),
-                Fact("Packed with no mismatch", fmt_num(total - wrong)),
-                Fact("Packed with a mismatch", fmt_num(wrong)),
+                Fact("Shipments packed", fmt_num(total), drill_url(self.slug, "packed", f)),
+                Fact("Packed with no mismatch", fmt_num(total - wrong), drill_url(self.slug, "packed", f, mismatch=0)),
+                Fact("Packed with a mismatch", fmt_num(wrong), drill_url(self.slug, "packed", f, mismatch=1)),
                 Fact("Mismatches on them", fmt_num(sum(r["mismatches"] for r in kind_rows))),
                 Fact("Mismatches on shipments not packed yet", fmt_num(unpacked.count())),
             ],
@@ -198,11 +178,21 @@ class PickAccuracy(Kpi):
             series=series,
             chart="line",
             chart_title="Pick accuracy % by day packed",
-            note="The shipments list has no packed-day filter: its links show the packed shipments of any day.",
         )
 
     def drilldown(self, f):
-        return _shipments_list(f)
+        return drill_url(self.slug, "packed", f)
+
+    def drill(self, part, f, params):
+        if part != "packed":
+            return None
+        qs = self._packed(f)
+        title = "Shipments packed"
+        if params.get("mismatch") in ("0", "1"):
+            bad = Exists(PackMismatch.objects.filter(shipment_id=OuterRef("pk")))
+            qs = qs.filter(bad) if params["mismatch"] == "1" else qs.exclude(bad)
+            title += " with a pack-scan mismatch" if params["mismatch"] == "1" else " with no mismatch"
+        return DrillList(title, "shipments", qs)
 
 
 # ---- return rate -----------------------------------------------------------------------------
@@ -226,9 +216,22 @@ def delivered_orders(f, db):
         .values("m")[:1],
         output_field=DateTimeField(),
     )
+    # Only orders with a delivery in the period can have their latest one in it: the candidates come
+    # from the (indexed) delivery days of parcels and shipments, not from every delivered order.
+    candidates = (
+        Parcel.objects.filter(delivered_at__gte=f.start, delivered_at__lt=f.end)
+        .values_list("shipment__order_id")
+        .order_by()
+        .union(
+            Shipment.objects.filter(delivered_at__gte=f.start, delivered_at__lt=f.end)
+            .exclude(status=ShipmentStatus.CANCELLED)
+            .values_list("order_id")
+            .order_by()
+        )
+    )
     qs = (
         Order.objects.using(db)
-        .filter(status=OrderStatus.DELIVERED)
+        .filter(pk__in=candidates, status=OrderStatus.DELIVERED)
         .annotate(delivered=Coalesce(parcel_last, shipment_last))
         .filter(delivered__gte=f.start, delivered__lt=f.end)
     )
@@ -256,7 +259,11 @@ class ReturnRate(Kpi):
     )
     statuses = "Orders: status delivered. Returns: requested, received, refunded or exchanged (not cancelled)."
 
-    def compute(self, f):
+    def _gather(self, f):
+        """(units delivered by SKU, [(sku, reason, return id, units)] of returns in the period,
+        units returned after the period, orders delivered)."""
+        if is_postgres(self.db):
+            return self._gather_sql(f)
         orders = delivered_orders(f, self.db)
         order_ids = orders.values("pk")
         delivered = {
@@ -274,11 +281,79 @@ class ReturnRate(Kpi):
         )
         in_period = lines.filter(ret__created_at__gte=f.start, ret__created_at__lt=f.end)
         later = lines.filter(ret__created_at__gte=f.end).aggregate(u=Sum("quantity"))["u"] or 0
+        returned = list(
+            in_period.values_list("order_line__sku", "ret__reason", "ret_id").annotate(u=Sum("quantity")).order_by()
+        )
+        return delivered, returned, later, orders.count()
+
+    def _gather_sql(self, f):
+        """_gather in one statement on PostgreSQL: the orders delivered in the period are found from
+        the deliveries in the period (indexed delivery days), materialized once, then the delivered
+        lines, the returns and the count are read from them."""
+        scope, params = "", {"start": f.start, "end": f.end}
+        if f.channel:
+            scope += " AND o.channel_id = %(channel)s"
+            params["channel"] = f.channel
+        if f.location:
+            scope += (
+                " AND EXISTS (SELECT 1 FROM fulfillment_shipment s2 WHERE s2.order_id = o.id "
+                "AND s2.location_id = %(location)s)"
+            )
+            params["location"] = f.location
+        if f.carrier:
+            scope += (
+                " AND EXISTS (SELECT 1 FROM logistics_parcel p2 JOIN fulfillment_shipment s2 ON s2.id = p2.shipment_id "
+                "JOIN logistics_servicelevel sv ON sv.id = p2.service_id WHERE s2.order_id = o.id "
+                "AND sv.carrier_id = %(carrier)s)"
+            )
+            params["carrier"] = f.carrier
+        sql = f"""
+            WITH c AS (
+                SELECT s.order_id FROM logistics_parcel p JOIN fulfillment_shipment s ON s.id = p.shipment_id
+                WHERE p.delivered_at >= %(start)s AND p.delivered_at < %(end)s
+                UNION
+                SELECT s.order_id FROM fulfillment_shipment s
+                WHERE s.delivered_at >= %(start)s AND s.delivered_at < %(end)s AND s.status <> 'cancelled'
+            ), d AS MATERIALIZED (
+                SELECT o.id FROM orders_order o JOIN c ON c.order_id = o.id
+                CROSS JOIN LATERAL (SELECT COALESCE(
+                    (SELECT MAX(p.delivered_at) FROM logistics_parcel p
+                     JOIN fulfillment_shipment s ON s.id = p.shipment_id WHERE s.order_id = o.id),
+                    (SELECT MAX(s.delivered_at) FROM fulfillment_shipment s
+                     WHERE s.order_id = o.id AND s.status <> 'cancelled')) AS at) last
+                WHERE o.status = 'delivered' AND last.at >= %(start)s AND last.at < %(end)s{scope}
+            )
+            SELECT 'delivered', l.sku, NULL, NULL, SUM(l.quantity)
+            FROM orders_orderline l JOIN d ON d.id = l.order_id GROUP BY l.sku
+            UNION ALL
+            SELECT CASE WHEN r.created_at < %(end)s THEN 'returned' ELSE 'later' END, l.sku, r.reason, r.id,
+                   SUM(rl.quantity)
+            FROM orders_returnline rl JOIN orders_returnrequest r ON r.id = rl.ret_id
+            JOIN orders_orderline l ON l.id = rl.order_line_id JOIN d ON d.id = l.order_id
+            WHERE r.status <> 'cancelled' AND r.created_at >= %(start)s
+            GROUP BY 1, 2, 3, 4
+            UNION ALL
+            SELECT 'orders', NULL, NULL, NULL, COUNT(*) FROM d
+        """  # noqa: S608 - scope is made of the constant fragments above; every value is a parameter
+        delivered, returned, later, n_orders = {}, [], 0, 0
+        with connections[self.db].cursor() as cursor:
+            cursor.execute(sql, params)
+            for kind, sku, reason, ret_id, units in cursor.fetchall():
+                if kind == "delivered":
+                    delivered[sku] = int(units)
+                elif kind == "returned":
+                    returned.append((sku, reason, ret_id, int(units)))
+                elif kind == "later":
+                    later += int(units)
+                else:
+                    n_orders = int(units)
+        return delivered, returned, later, n_orders
+
+    def compute(self, f):
+        delivered, returned, later, n_orders = self._gather(f)
         by_sku = defaultdict(int)
         by_reason = defaultdict(lambda: [0, set()])
-        for sku, reason, ret_id, units in (
-            in_period.values_list("order_line__sku", "ret__reason", "ret_id").annotate(u=Sum("quantity")).order_by()
-        ):
+        for sku, reason, ret_id, units in returned:
             by_sku[sku] += units
             by_reason[reason][0] += units
             by_reason[reason][1].add(ret_id)
@@ -292,7 +367,7 @@ class ReturnRate(Kpi):
                 "delivered": delivered[sku],
                 "returned": by_sku.get(sku, 0),
                 "rate": fmt_pct(pct(by_sku.get(sku, 0), delivered[sku])),
-                "_url": _delivered_orders_list(f, sku=sku),
+                "_url": drill_url(self.slug, "delivered", f, sku=sku),
             }
             for sku in sorted(delivered, key=lambda s: (-by_sku.get(s, 0), -delivered[s], s))
         ]
@@ -303,7 +378,7 @@ class ReturnRate(Kpi):
                 "returns": len(v[1]),
                 "units": v[0],
                 "share": fmt_pct(pct(v[0], units_delivered)),
-                "_url": _returns_list(reason=reason),
+                "_url": drill_url(self.slug, "returns", f, reason=reason),
             }
             for reason, v in sorted(by_reason.items(), key=lambda kv: (-kv[1][0], kv[0]))
         ]
@@ -311,10 +386,10 @@ class ReturnRate(Kpi):
             value=rate,
             display=fmt_pct(rate),
             facts=[
-                Fact("Orders delivered", fmt_num(orders.count()), _delivered_orders_list(f)),
-                Fact("Units delivered", fmt_num(units_delivered)),
-                Fact("Units returned", fmt_num(units_returned), _returns_list()),
-                Fact("Returns", fmt_num(n_returns), _returns_list()),
+                Fact("Orders delivered", fmt_num(n_orders), drill_url(self.slug, "delivered", f)),
+                Fact("Units delivered", fmt_num(units_delivered), drill_url(self.slug, "delivered", f)),
+                Fact("Units returned", fmt_num(units_returned), drill_url(self.slug, "returns", f)),
+                Fact("Returns", fmt_num(n_returns), drill_url(self.slug, "returns", f)),
                 Fact("Returned after the period (not counted)", fmt_num(later)),
             ],
             tables=[
@@ -341,15 +416,35 @@ class ReturnRate(Kpi):
             ],
             series=[(r["reason"], r["units"]) for r in reason_rows],
             chart_title="Returned units by reason",
-            note=(
-                "Neither the orders list nor the returns list filters by delivery or return day: the product "
-                "links show delivered orders with that SKU and the reason links show the returns with that "
-                "reason, of any day."
-            ),
         )
 
     def drilldown(self, f):
-        return _returns_list()
+        return drill_url(self.slug, "returns", f)
+
+    def drill(self, part, f, params):
+        orders = delivered_orders(f, self.db)
+        if part == "delivered":
+            title = "Orders delivered in the period"
+            if params.get("sku"):
+                orders = orders.filter(pk__in=OrderLine.objects.filter(sku=params["sku"]).values("order_id"))
+                title += f" with {params['sku']}"
+            return DrillList(title, "orders", orders)
+        if part == "returns":
+            returns = (
+                ReturnRequest.objects.using(self.db)
+                .filter(
+                    pk__in=ReturnLine.objects.filter(order_line__order_id__in=orders.values("pk")).values("ret_id"),
+                    created_at__gte=f.start,
+                    created_at__lt=f.end,
+                )
+                .exclude(status=ReturnStatus.CANCELLED)
+            )
+            title = "Returns opened in the period of the orders delivered in it"
+            if params.get("reason"):
+                returns = returns.filter(reason=params["reason"])
+                title += f", reason {params['reason']}"
+            return DrillList(title, "returns", returns)
+        return None
 
 
 # ---- customer satisfaction -------------------------------------------------------------------
@@ -375,11 +470,11 @@ class CustomerSatisfaction(Kpi):
     def compute(self, f):
         cohort = cohort_orders(f, self.db)
         ratings = DeliveryRating.objects.using(self.db).filter(order_id__in=cohort.values("pk"))
-        agg = ratings.aggregate(n=Count("id"), mean=Avg("score"), good=Count("id", filter=Q(score__gte=4)))
-        n = agg["n"]
-        mean = round(agg["mean"], 2) if n else None
-        share = pct(agg["good"], n)
+        # One grouping by score gives the distribution, the count, the mean and the share of 4-5.
         dist = dict(ratings.values_list("score").annotate(c=Count("id")).order_by())
+        n = sum(dist.values())
+        mean = round(sum(score * c for score, c in dist.items()) / n, 2) if n else None
+        share = pct(sum(c for score, c in dist.items() if score >= 4), n)
         delivered = cohort.filter(status=OrderStatus.DELIVERED).count()
 
         def grouped(pairs):
@@ -418,9 +513,7 @@ class CustomerSatisfaction(Kpi):
             row(
                 carriers.get(c, c),
                 s,
-                orders_url(f, statuses=[OrderStatus.DELIVERED], carrier=c)
-                if not f.carrier
-                else orders_url(f, statuses=[OrderStatus.DELIVERED]),
+                drill_url(self.slug, "rated", replace(f, carrier=c)),
             )
             for c, s in sorted(by_carrier.items(), key=lambda kv: str(carriers.get(kv[0], kv[0])))
         ]
@@ -428,9 +521,7 @@ class CustomerSatisfaction(Kpi):
             row(
                 codes.get(loc, loc),
                 s,
-                orders_url(f, statuses=[OrderStatus.DELIVERED], location=loc)
-                if not f.location
-                else orders_url(f, statuses=[OrderStatus.DELIVERED]),
+                drill_url(self.slug, "rated", replace(f, location=loc)),
             )
             for loc, s in sorted(by_location.items(), key=lambda kv: str(codes.get(kv[0], kv[0])))
         ]
@@ -441,7 +532,7 @@ class CustomerSatisfaction(Kpi):
             facts=[
                 Fact("Mean score", f"{mean:.2f}" if mean is not None else "–"),
                 Fact("Share of 4 and 5", fmt_pct(share)),
-                Fact("Ratings", fmt_num(n), orders_url(f, statuses=[OrderStatus.DELIVERED])),
+                Fact("Ratings", fmt_num(n), drill_url(self.slug, "rated", f)),
                 Fact("Delivered orders", fmt_num(delivered), orders_url(f, statuses=[OrderStatus.DELIVERED])),
                 Fact("Response rate", fmt_pct(pct(n, delivered))),
             ],
@@ -451,8 +542,17 @@ class CustomerSatisfaction(Kpi):
             ],
             series=[(f"{s} ★", dist.get(s, 0)) for s in range(1, 6)],
             chart_title="Ratings by score",
-            note="The orders list has no rating filter: its links show the delivered orders, rated or not.",
+            note=(
+                "A carrier's or location's list shows the rated orders of the cohort with a parcel of that "
+                "carrier or a shipment from that location."
+            ),
         )
+
+    def drill(self, part, f, params):
+        if part != "rated":
+            return None
+        cohort = cohort_orders(f, self.db)
+        return DrillList("Rated orders received in the period", "orders", cohort.filter(rating__isnull=False))
 
     def drilldown(self, f):
         return orders_url(f, statuses=[OrderStatus.DELIVERED])

@@ -236,7 +236,7 @@ class StockTurnover(Kpi):
                     rows,
                 )
             ],
-            series=[(r["sku"], r["turns"] or 0) for r in rows[:20]],
+            series=[(r["sku"], r["turns"]) for r in rows[:20]],  # None (nothing on hand): a gap
             chart_title="Turns by product (top 20 by units shipped)",
         )
 

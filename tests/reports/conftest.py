@@ -172,3 +172,13 @@ def world(django_capture_on_commit_callbacks):
     for o in (w.o1, w.o2, w.o3, w.o4, w.o5, w.o6):
         o.refresh_from_db()
     return w
+
+
+@pytest.fixture(autouse=True)
+def _no_cached_figures():
+    """Report pages keep computed figures for a minute (reports.cache): every test starts empty."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()

@@ -88,8 +88,8 @@ def test_pick_accuracy_filters_days_and_drilldown(packed):
     assert k.compute(replace(PERIOD, date_from=date(2026, 3, 6))).value == 0.0  # only O6 packed on/after 03-06
     assert k.compute(replace(PERIOD, date_to=date(2026, 3, 6))).value == 100.0
     path, q = query(rows(k.compute(PERIOD), 0)[1]["_url"])
-    assert path == "/fulfillment/shipments/" and q["location"] == [str(packed.sha.pk)]
-    assert "packed" in q["status"] and "reserved" not in q["status"]
+    assert path == "/reports/kpi/pick-accuracy/list/packed/" and q["location"] == [str(packed.sha.pk)]
+    assert q["date_from"] == ["2026-03-02"] and q["date_to"] == ["2026-03-08"]
 
 
 def test_pick_accuracy_without_packed_shipments(world):
@@ -127,9 +127,9 @@ def test_return_rate_counts_returns_opened_in_the_period_of_orders_delivered_in_
     ]
     assert r.series == [("Arrived damaged", 1)]
     path, q = query(rows(r, 1)[0]["_url"])
-    assert path == "/orders/returns/" and q["reason"] == ["damaged"] and "cancelled" not in q["status"]
+    assert path == "/reports/kpi/return-rate/list/returns/" and q["reason"] == ["damaged"]
     path, q = query(rows(r, 0)[0]["_url"])
-    assert path == "/orders/" and q["sku"] == ["SKU-A"] and q["status"] == ["delivered"]
+    assert path == "/reports/kpi/return-rate/list/delivered/" and q["sku"] == ["SKU-A"]
     # The same return placed inside the period counts; a cancelled return never does.
     ReturnRequest.objects.filter(pk=late.pk).update(created_at=at("2026-03-08", "20:00"))
     r = k.compute(PERIOD)
@@ -178,8 +178,8 @@ def test_customer_satisfaction_mean_share_by_carrier_and_location(world):
     ]
     assert r.series == [("1 ★", 0), ("2 ★", 1), ("3 ★", 0), ("4 ★", 0), ("5 ★", 1)]
     path, q = query(rows(r, 1)[0]["_url"])
-    assert path == "/orders/" and q["location"] == [str(world.can.pk)] and q["status"] == ["delivered"]
-    assert q["created_after"] == ["2026-03-02"]
+    assert path == "/reports/kpi/customer-satisfaction/list/rated/" and q["location"] == [str(world.can.pk)]
+    assert q["date_from"] == ["2026-03-02"]
     assert k.compute(replace(PERIOD, channel=world.app.pk)).value == 2.0
     assert k.compute(replace(PERIOD, location=world.sha.pk)).value == 5.0
     # Ratings belong to the orders received in the period: O1 and O2 were received on Monday.
