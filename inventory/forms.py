@@ -115,3 +115,15 @@ class StockRuleForm(forms.Form):
     safety_stock = forms.IntegerField(initial=0)
     low_stock_threshold = forms.IntegerField(required=False)
     min_days_of_cover = forms.IntegerField(required=False)
+
+
+class BinForm(forms.Form):
+    code = forms.CharField(max_length=32, help_text="e.g. A-01-03 (aisle, rack, level)")
+    zone = forms.CharField(max_length=32, required=False, help_text="Pick lists group bins by zone.")
+    pick_sequence = forms.IntegerField(min_value=0, initial=0, help_text="Pickers walk bins in this order.")
+    active = forms.BooleanField(required=False, initial=True)
+
+
+class BinAssignForm(forms.Form):
+    location = _LocationField()
+    bin = forms.CharField(max_length=32, required=False, help_text="Empty: no pick face.")

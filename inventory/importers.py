@@ -27,8 +27,8 @@ from oms.imports import (
     register_importer,
 )
 
-from . import catalog, resources
-from .models import ReasonCode
+from . import bins, catalog, resources
+from .models import Location, ReasonCode
 
 BATCH = 100
 
@@ -260,3 +260,46 @@ register_importer(
         help="Rows with the same from_location, to_location and reference make one transfer.",
     ),
 )
+
+
+class BinImporter(RowImporter):
+    """Bins per location, created or updated by (location, code): inventory/bins.py."""
+
+    label = "Bins (create or update by location and code)"
+    position = 35
+    permission = "inventory.add_bin"
+    columns = ("location", "code", "zone", "pick_sequence", "active")
+    required = ("location", "code")
+    help = (
+        "One row per bin, matched by location code and bin code: a new code is created, a known one is "
+        "updated. pick_sequence: 0 or more (pickers walk bins in this order); active: yes or no (blank: yes). "
+        "A bin that still holds stock cannot be deactivated."
+    )
+
+    def parse(self, rows):
+        codes = {(row.get("location") or "").strip() for _, row in rows}
+        locations = {loc.code: loc for loc in Location.objects.filter(code__in=codes)}
+        items = []
+        for number, row in rows:
+            values = {c: row.get(c, "") for c in self.columns if c in row}
+            errors = catalog.Errors()
+            location = locations.get((row.get("location") or "").strip())
+            if location is None:
+                errors.add("location", f"unknown location {row.get('location', '')!r}.")
+            code = (row.get("code") or "").strip()
+            try:
+                code = bins.clean_code(code)
+            except DomainError as exc:
+                errors.append(_row_error(exc))
+            sequence = row.get("pick_sequence", "").strip()
+            sequence = catalog._whole(sequence, "pick_sequence", errors) if sequence else 0
+            active = catalog._flag(row.get("active", "") or "yes", "active", errors)
+            data = bins.BinData(code=code, zone=row.get("zone", ""), pick_sequence=sequence or 0, active=bool(active))
+            items.append(Item(number, values, {"location": location, "data": data}, list(errors)))
+        return items
+
+    def apply(self, args, *, user):
+        return bins.bin_upsert(location=args["location"], data=args["data"])[1]
+
+
+register_importer("bins", BinImporter())

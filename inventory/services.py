@@ -21,6 +21,7 @@ from django.utils import timezone
 from oms.errors import DomainError, InsufficientStock
 from oms.roles import MANAGER
 
+from .bins import bin_check
 from .models import (
     DEFAULT_REASON_CODE,
     Location,
@@ -111,6 +112,7 @@ def stock_receive(
     reason_code: str = "",
 ) -> Stock:
     _positive(quantity, "A receipt's quantity")
+    bin = bin_check(location, bin)  # an active bin of the location, when it has bins (inventory/bins.py)
     stock = _stock_row(location, product)
     updates = {"on_hand": F("on_hand") + quantity}
     if bin:

@@ -19,15 +19,32 @@ class StockTable(BaseTable):
 
 
 class ProductTable(BaseTable):
+    sku = tables.LinkColumn("inventory:product_detail", args=[tables.A("sku")], verbose_name="SKU")
+
     class Meta(BaseTable.Meta):
         model = Product
         fields = ["sku", "name", "handling_class", "weight_g", "price", "active"]
 
 
 class LocationTable(BaseTable):
+    bins = tables.LinkColumn(
+        "inventory:location_bins", args=[tables.A("code")], text="Bins", orderable=False, empty_values=()
+    )
+
     class Meta(BaseTable.Meta):
         model = Location
-        fields = ["code", "name", "kind", "city", "province", "cold_chain", "handles_bulky", "daily_capacity", "active"]
+        fields = [
+            "code",
+            "name",
+            "kind",
+            "city",
+            "province",
+            "cold_chain",
+            "handles_bulky",
+            "daily_capacity",
+            "active",
+            "bins",
+        ]
 
 
 class MovementTable(BaseTable):

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import bin_views, views
 
 app_name = "inventory"
 
@@ -23,4 +23,9 @@ urlpatterns = [
     path("low-stock/", views.low_stock_view, name="low_stock"),
     path("products/", views.ProductListView.as_view(), name="product_list"),
     path("locations/", views.LocationListView.as_view(), name="location_list"),
+    path("products/<str:sku>/", bin_views.product_detail, name="product_detail"),
+    path("locations/<slug:code>/bins/", bin_views.location_bins, name="location_bins"),
+    path("locations/<slug:code>/bins/new/", bin_views.bin_create, name="bin_create"),
+    path("locations/<slug:code>/bins/<int:pk>/edit/", bin_views.bin_edit, name="bin_edit"),
+    path("locations/<slug:code>/bins/<int:pk>/active/", bin_views.bin_set_active, name="bin_set_active"),
 ]

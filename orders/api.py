@@ -140,6 +140,11 @@ _ORDER_IN = {
         "promise_date": {"type": "string", "format": "date"},
         "requested_service": {"type": "string", "enum": ["", "express", "standard", "economy"]},
         "priority": {"type": "integer", "minimum": 1, "maximum": 9},
+        "billing_country": {
+            "type": "string",
+            "description": "ISO 3166-1 alpha-2 code or name; differs from ship-to → risk review hold.",
+        },
+        "payment_method": {"type": "string", "enum": ["", "prepaid", "cod"], "description": "cod: cash on delivery."},
         "note": {"type": "string"},
     },
 }

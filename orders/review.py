@@ -39,14 +39,14 @@ def address_findings(order: Order) -> list[tuple[str, str]]:
     return [(HoldReason.ADDRESS_INVALID, "; ".join(problems))] if problems else []
 
 
-def credit_findings(order: Order) -> list[tuple[str, str]]:
+def credit_findings(order: Order, open_total: Decimal | None = None) -> list[tuple[str, str]]:
+    """``open_total``: the customer's other open orders' total when the caller knows it (bulk intake)."""
     customer = order.customer
     if customer is None or not customer.is_business or customer.credit_limit is None:
         return []
-    open_total = (
-        Order.objects.open().filter(customer=customer).exclude(pk=order.pk).aggregate(s=Sum("total"))["s"]
-        or Decimal("0")
-    )
+    if open_total is None:
+        others = Order.objects.open().filter(customer=customer).exclude(pk=order.pk)
+        open_total = others.aggregate(s=Sum("total"))["s"] or Decimal("0")
     open_total = money(open_total)
     exposure = open_total + order.total
     if exposure <= customer.credit_limit:
@@ -60,13 +60,18 @@ def credit_findings(order: Order) -> list[tuple[str, str]]:
     ]
 
 
-def risk_findings(order: Order, settings: RiskSettings | None = None) -> list[tuple[str, str]]:
+def risk_findings(
+    order: Order, settings: RiskSettings | None = None, delivered_before: bool | None = None
+) -> list[tuple[str, str]]:
+    """``delivered_before``: whether the customer has a delivered order, when the caller knows (bulk intake)."""
     settings = settings or RiskSettings.current()
     fraud, found = [], []
     threshold = settings.high_value_new_customer
     if threshold is not None and order.total >= threshold:
-        delivered = Order.objects.filter(customer=order.customer, status=OrderStatus.DELIVERED).exclude(pk=order.pk)
-        if order.customer is None or not delivered.exists():
+        if delivered_before is None and order.customer is not None:
+            delivered = Order.objects.filter(customer=order.customer, status=OrderStatus.DELIVERED)
+            delivered_before = delivered.exclude(pk=order.pk).exists()
+        if order.customer is None or not delivered_before:
             fraud.append(
                 f"high value {order.total} {order.currency} from a new customer (threshold {money(threshold)})"
             )

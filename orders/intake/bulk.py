@@ -16,19 +16,23 @@ order of a known customer (matched by e-mail or phone) on another channel.
 import json
 import logging
 from dataclasses import dataclass, field
+from decimal import Decimal
 
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Q
+from django.db.models import Q, Sum
 from django.utils import timezone
 
 from .. import services
-from ..models import Channel, Customer, Order, OrderEvent, OrderHold, OrderLine
+from ..classification import active_rules
+from ..classification import evaluate as classification_evaluate
+from ..models import Channel, Customer, Order, OrderEvent, OrderHold, OrderLine, RiskSettings, join_tags
+from ..review import credit_findings, risk_findings
 from ..selectors import products_for_channel
-from ..signals import order_ready
+from ..signals import orders_ready
 from ..status import EventKind, HoldReason, OrderStatus
 from .canonical import CanonicalOrder, OrderRejected, check
 
-BATCH_SIZE = 500
+BATCH_SIZE = 1000
 logger = logging.getLogger(__name__)
 
 
@@ -61,7 +65,7 @@ def create_batch(*, channel: Channel, items: list[tuple[int, CanonicalOrder]], s
         seen.add(data.external_id)
         ready.append((row, data))
     existing = set(
-        Order.objects.filter(channel=channel, external_id__in=[d.external_id for _, d in ready]).values_list(
+        _among(Order.objects.filter(channel=channel), "external_id", [d.external_id for _, d in ready]).values_list(
             "external_id", flat=True
         )
     )
@@ -88,14 +92,18 @@ def create_batch(*, channel: Channel, items: list[tuple[int, CanonicalOrder]], s
     return outcomes
 
 
-def _customers(fresh: list[tuple[int, CanonicalOrder]]) -> list[Customer | None]:
+def _customers(fresh: list[tuple[int, CanonicalOrder]], now) -> list[Customer | None]:
     contacts = [services.contact_of(d) for _, d in fresh]
     emails = {e for e, _ in contacts if e}
     phones = {p for _, p in contacts if p}
     by_email: dict[str, Customer] = {}
     by_phone: dict[str, Customer] = {}
     if emails or phones:
-        for c in Customer.objects.filter(Q(email__in=emails) | Q(phone__in=phones)).order_by("-pk"):
+        # Two lookups, not one with OR: each uses its index (with OR, PostgreSQL scans the table).
+        found = {c.pk: c for c in _among(Customer.objects.all(), "email", emails)} if emails else {}
+        if phones:
+            found.update((c.pk, c) for c in _among(Customer.objects.all(), "phone", phones))
+        for c in sorted(found.values(), key=lambda c: -c.pk):
             if c.email:
                 by_email[c.email.lower()] = c
             if c.phone:
@@ -117,7 +125,13 @@ def _customers(fresh: list[tuple[int, CanonicalOrder]]) -> list[Customer | None]
             if phone:
                 by_phone.setdefault(phone, customer)
         result.append(customer)
-    if new:
+    if new and connection.vendor == "postgresql":
+        for customer, pk in zip(new, _reserve_ids(Customer, len(new)), strict=True):
+            customer.pk = customer.id = pk
+            customer.created_at = now
+            customer._state.adding = False
+        _copy(Customer, new)
+    elif new:
         Customer.objects.bulk_create(new)
     return result
 
@@ -130,9 +144,8 @@ def _likely_duplicates(channel, fresh, customers, products) -> dict[int, Order]:
         return {}
     window = services.duplicate_window()
     candidates = (
-        Order.objects.filter(
-            customer_id__in=ids, placed_at__gte=min(placed) - window, placed_at__lte=max(placed) + window
-        )
+        _among(Order.objects.all(), "customer", ids)
+        .filter(placed_at__gte=min(placed) - window, placed_at__lte=max(placed) + window)
         .exclude(channel=channel)
         .exclude(status=OrderStatus.CANCELLED)
         .select_related("channel")
@@ -157,42 +170,136 @@ def _likely_duplicates(channel, fresh, customers, products) -> dict[int, Order]:
     return found
 
 
+class _Review:
+    """What the review checks (orders/review.py) read from the database, fetched once per batch: the
+    risk settings, the open orders' total of business customers with a credit limit (kept up to date
+    as the batch adds orders, as one-by-one creation would see them) and which customers had an order
+    delivered."""
+
+    def __init__(self, customers: list[Customer | None]):
+        self.settings = RiskSettings.current()
+        known = {c.pk for c in customers if c is not None and c.pk and not c._state.adding}
+        limited = {c.pk for c in customers if c is not None and c.pk and c.is_business and c.credit_limit is not None}
+        self.open_total: dict[int, Decimal] = dict.fromkeys(limited, Decimal("0"))
+        if limited:
+            rows = (
+                Order.objects.open()
+                .filter(customer_id__in=limited)
+                .values("customer_id")
+                .annotate(s=Sum("total"))
+                .order_by()
+            )
+            for row in rows:
+                self.open_total[row["customer_id"]] = row["s"] or Decimal("0")
+        self.delivered: set[int] = set()
+        if known and self.settings.high_value_new_customer is not None:
+            self.delivered = set(
+                _among(Order.objects.filter(status=OrderStatus.DELIVERED), "customer", known)
+                .values_list("customer_id", flat=True)
+                .distinct()
+            )
+
+    def findings(self, order: Order) -> list[tuple[str, str]]:
+        customer_id = order.customer.pk if order.customer is not None else None
+        found = credit_findings(order, open_total=self.open_total.get(customer_id))
+        found += risk_findings(order, self.settings, delivered_before=customer_id in self.delivered)
+        if customer_id in self.open_total:
+            self.open_total[customer_id] += order.total or 0  # open now, for the next order of this customer
+        return found
+
+
 def _write(channel, fresh, source, user) -> list[Outcome]:
     now = timezone.now()
+    today = timezone.localdate()
+    user_id = user.pk if user is not None else None
     products = products_for_channel(channel, {ln.sku for _, d in fresh for ln in d.lines})
-    customers = _customers(fresh)
+    customers = _customers(fresh, now)
     duplicates = _likely_duplicates(channel, fresh, customers, products)
+    rules = active_rules()
+    review = _Review(customers)
     postgres = connection.vendor == "postgresql"
-    ids = _reserve_ids(len(fresh)) if postgres else [None] * len(fresh)
+    ids = _reserve_ids(Order, len(fresh)) if postgres else [None] * len(fresh)
+    labels = {reason: str(label) for reason, label in HoldReason.choices}
+    validated = _status_message(OrderStatus.RECEIVED, OrderStatus.CONFIRMED, "validated")
     orders, plans = [], []
+    lines, holds_rows, events, outcomes, confirmed = [], [], [], [], []
     for i, ((row, data), customer, pk) in enumerate(zip(fresh, customers, ids, strict=True)):
-        holds = []
-        if not data.cancelled_reason:
-            holds = list(data.holds)
+        fields = services.order_fields(channel=channel, data=data, now=now)
+        del fields["channel"]  # by id: assigning the instance costs a router check per order
+        order = Order(
+            pk=pk,
+            number=f"SO{100000 + pk}" if pk else None,
+            channel_id=channel.pk,
+            customer_id=customer.pk if customer is not None else None,
+            created_at=now,
+            updated_at=now,
+            **fields,
+        )
+        order._state.fields_cache["customer"] = customer  # what classification and review read
+        pairs = [(products.get(ln.sku), ln.quantity) for ln in data.lines]
+        # (kind, message, data) and (reason, note) in the order one-by-one creation writes them.
+        order_events: list[tuple[str, str, dict]] = [
+            (
+                EventKind.CREATED,
+                f"Order received from {channel.name} ({source}), {len(data.lines)} line(s).",
+                {"source": source, "external_id": data.external_id, "stock_policy": channel.stock_policy},
+            )
+        ]
+        order_holds: list[tuple[str, str]] = []
+        if data.cancelled_reason:
+            order.status = OrderStatus.CANCELLED
+            order_events.append(
+                (
+                    EventKind.STATUS,
+                    _status_message(OrderStatus.RECEIVED, OrderStatus.CANCELLED, f"arrived {data.cancelled_reason}"),
+                    {"from": "received", "to": OrderStatus.CANCELLED},
+                )
+            )
+            order_events.append(
+                (
+                    EventKind.CANCELLED,
+                    f"Arrived already {data.cancelled_reason} at {channel.name}; "
+                    "kept for the record, reserves nothing.",
+                    {"on_arrival": True, "reason": data.cancelled_reason},
+                )
+            )
+        else:
+            # Intake's holds (as services._order_create finds them), each written as it comes.
+            intake = list(data.holds)
             unknown = sorted({ln.sku for ln in data.lines if ln.sku not in products})
             if unknown:
-                holds.append((HoldReason.UNKNOWN_SKU, "Unknown SKU: " + ", ".join(unknown)))
+                intake.append((HoldReason.UNKNOWN_SKU, "Unknown SKU: " + ", ".join(unknown)))
             if i in duplicates:
-                holds.append((HoldReason.DUPLICATE, services.duplicate_hold_note(duplicates[i])))
-        if data.cancelled_reason:
-            status = OrderStatus.CANCELLED
-        elif holds:
-            status = OrderStatus.RECEIVED
-        else:
-            status = OrderStatus.CONFIRMED
-        orders.append(
-            Order(
-                pk=pk,
-                number=f"SO{100000 + pk}" if pk else None,
-                customer=customer,
-                status=status,
-                on_hold=bool(holds),
-                created_at=now,
-                updated_at=now,
-                **services.order_fields(channel=channel, data=data, now=now),
-            )
-        )
-        plans.append((row, data, holds, status))
+                intake.append((HoldReason.DUPLICATE, services.duplicate_hold_note(duplicates[i])))
+            for reason, note in intake:
+                order_holds.append((reason, note))
+                order_events.append((EventKind.HELD, f"On hold: {labels[reason]}. {note}", {"reason": reason}))
+            # Classification, then review, through order_hold's rule: one active hold per reason.
+            outcome = classification_evaluate(order, rules=rules, today=today, lines=pairs)
+            order.tags = join_tags(outcome.tags)
+            order.required_capabilities = join_tags(outcome.capabilities)
+            order.required_service_kind = outcome.service_kind
+            order.packing_notes = outcome.packing_notes
+            if outcome.priority is not None:
+                order.priority = outcome.priority
+            for match in outcome.matches:
+                order_events.append(
+                    (EventKind.CLASSIFIED, f"Classified: rule {match.rule} → {match.summary()}", match.as_data())
+                )
+            active = {reason for reason, _ in order_holds}
+            for reason, note in list(outcome.holds) + review.findings(order):
+                if reason in active:
+                    continue
+                active.add(reason)
+                order_holds.append((reason, note))
+                order_events.append((EventKind.HELD, f"On hold: {labels[reason]}. {note}".strip(), {"reason": reason}))
+            if order_holds:
+                order.status, order.on_hold = OrderStatus.RECEIVED, True
+            else:
+                order.status = OrderStatus.CONFIRMED
+                order_events.append((EventKind.STATUS, validated, {"from": "received", "to": OrderStatus.CONFIRMED}))
+        orders.append(order)
+        plans.append((row, data, pairs, order_holds, order_events))
     if postgres:
         _copy(Order, orders)
     else:
@@ -200,82 +307,103 @@ def _write(channel, fresh, source, user) -> list[Outcome]:
         for order in orders:
             order.number = f"SO{100000 + order.pk}"
         Order.objects.bulk_update(orders, ["number"])
-    lines, holds_rows, events, outcomes, confirmed = [], [], [], [], []
-    for order, (row, data, holds, status) in zip(orders, plans, strict=True):
-        for n, ln in enumerate(data.lines, start=1):
-            product = products.get(ln.sku)
+    for order, (row, data, pairs, order_holds, order_events) in zip(orders, plans, strict=True):
+        pk = order.pk
+        for n, (ln, (product, _quantity)) in enumerate(zip(data.lines, pairs, strict=True), start=1):
             lines.append(
-                OrderLine(
-                    order_id=order.pk,
-                    line_no=n,
-                    product=product,
-                    sku=ln.sku,
-                    name=ln.name or getattr(product, "name", ""),
-                    quantity=ln.quantity,
-                    unit_price=ln.unit_price,
+                (
+                    pk,
+                    n,
+                    product.pk if product is not None else None,
+                    ln.sku,
+                    ln.name or getattr(product, "name", ""),
+                    ln.quantity,
+                    ln.unit_price,
                 )
             )
-
-        def event(kind, message, data_=None, order=order):
-            events.append(
-                OrderEvent(
-                    order_id=order.pk, kind=kind, message=message[:500], data=data_ or {}, user=user, created_at=now
-                )
-            )
-
-        event(
-            EventKind.CREATED,
-            f"Order received from {channel.name} ({source}), {len(data.lines)} line(s).",
-            {"source": source, "external_id": data.external_id, "stock_policy": channel.stock_policy},
-        )
-        if status == OrderStatus.CANCELLED:
-            note = f"arrived {data.cancelled_reason}"
-            event(
-                EventKind.STATUS,
-                _status_message(OrderStatus.RECEIVED, status, note),
-                {"from": "received", "to": status},
-            )
-            event(
-                EventKind.CANCELLED,
-                f"Arrived already {data.cancelled_reason} at {channel.name}; kept for the record, reserves nothing.",
-                {"on_arrival": True, "reason": data.cancelled_reason},
-            )
-        for reason, note in holds:
-            holds_rows.append(
-                OrderHold(order_id=order.pk, reason=reason, note=note[:255], created_by=user, created_at=now)
-            )
-            event(EventKind.HELD, f"On hold: {HoldReason(reason).label}. {note}", {"reason": reason})
-        if status == OrderStatus.CONFIRMED:
-            event(
-                EventKind.STATUS,
-                _status_message(OrderStatus.RECEIVED, status, "validated"),
-                {"from": "received", "to": status},
-            )
-            confirmed.append(order.pk)
-        outcomes.append(Outcome(row, "created", held=bool(holds), number=order.number))
-    if postgres:
-        _copy(OrderLine, lines)
-        _copy(OrderHold, holds_rows)
-        _copy(OrderEvent, events)
-    else:
-        OrderLine.objects.bulk_create(lines)
-        OrderHold.objects.bulk_create(holds_rows)
-        OrderEvent.objects.bulk_create(events)
-    transaction.on_commit(lambda: _announce(confirmed))
+        for reason, note in order_holds:
+            holds_rows.append((pk, reason, note[:255], user_id, now))
+        for kind, message, event_data in order_events:
+            events.append((pk, kind, message[:500], event_data, user_id, now))
+        if order.status == OrderStatus.CONFIRMED:
+            confirmed.append(pk)
+        outcomes.append(Outcome(row, "created", held=order.on_hold, number=order.number))
+    _insert(OrderLine, ("order_id", "line_no", "product_id", "sku", "name", "quantity", "unit_price"), lines)
+    _insert(OrderHold, ("order_id", "reason", "note", "created_by_id", "created_at"), holds_rows)
+    _insert(OrderEvent, ("order_id", "kind", "message", "data", "user_id", "created_at"), events)
+    if confirmed:
+        transaction.on_commit(lambda: _announce(confirmed))
     return outcomes
 
 
 def _announce(order_ids: list[int]) -> None:
-    """order_ready for each confirmed order, after commit. A receiver that fails (the broker is
-    down) is logged and does not stop the import: the orders stay confirmed, waiting for routing."""
-    for pk in order_ids:
-        for _receiver, result in order_ready.send_robust(sender=Order, order_id=pk):
-            if isinstance(result, Exception):
-                logger.error("order_ready for order %s failed: %r", pk, result)
+    """``orders_ready`` once for the batch's confirmed orders, after commit (fulfillment routes them in
+    chunks). A receiver that fails (the broker is down) is logged and does not stop the import: the
+    orders stay confirmed, waiting for routing."""
+    for _receiver, result in orders_ready.send_robust(sender=Order, order_ids=list(order_ids)):
+        if isinstance(result, Exception):
+            logger.error("orders_ready for %d order(s) from %s failed: %r", len(order_ids), order_ids[0], result)
 
 
-def _reserve_ids(n: int) -> list[int]:
-    table = Order._meta.db_table
+def _insert(model, attnames: tuple[str, ...], rows: list[tuple]) -> None:
+    """Insert rows given as tuples of ``attnames``: COPY on PostgreSQL, bulk_create elsewhere."""
+    if not rows:
+        return
+    if connection.vendor != "postgresql":
+        model.objects.bulk_create([model(**dict(zip(attnames, values, strict=True))) for values in rows])
+        return
+    fields = {f.attname: f for f in model._meta.concrete_fields}
+    # Columns the caller leaves out get the model's default, as an ORM insert would (the database
+    # has no defaults of its own: a NOT NULL column left out of the COPY would be NULL).
+    defaults = [
+        (name, f.get_default())
+        for name, f in fields.items()
+        if name not in attnames and not f.primary_key and f.get_default() is not None
+    ]
+    if defaults:
+        attnames = attnames + tuple(name for name, _ in defaults)
+        tail = tuple(value for _, value in defaults)
+        rows = [values + tail for values in rows]
+    columns = ", ".join(connection.ops.quote_name(fields[name].column) for name in attnames)
+    json_at = [i for i, name in enumerate(attnames) if fields[name].get_internal_type() == "JSONField"]
+    sql = f"COPY {connection.ops.quote_name(model._meta.db_table)} ({columns}) FROM STDIN"
+    dumps = json.dumps
+    with connection.cursor() as cursor:
+        with cursor.cursor.copy(sql) as copy:
+            write = copy.write_row
+            if json_at:
+                for values in rows:
+                    values = list(values)
+                    for i in json_at:
+                        values[i] = dumps(values[i], ensure_ascii=False)
+                    write(values)
+            else:
+                for values in rows:
+                    write(values)
+
+
+def _among(queryset, fields, values):
+    """Rows whose ``fields`` is among ``values`` (several fields: any of them among its values).
+    PostgreSQL gets one array parameter per field (``= ANY(%s)``): a batch's thousand values as
+    parameters cost the ORM more than the query."""
+    if isinstance(fields, str):
+        fields, values = (fields,), (values,)
+    model = queryset.model
+    if connection.vendor == "postgresql":
+        table = connection.ops.quote_name(model._meta.db_table)
+        sql = " OR ".join(
+            f"{table}.{connection.ops.quote_name(model._meta.get_field(f).column)} = ANY(%s)" for f in fields
+        )
+        # Column names come from the model, the values go as parameters.
+        return queryset.extra(where=[f"({sql})"], params=[list(v) for v in values])  # noqa: S610
+    condition = Q(pk__in=[])
+    for f, v in zip(fields, values, strict=True):
+        condition |= Q(**{f"{f}__in": list(v)})
+    return queryset.filter(condition)
+
+
+def _reserve_ids(model, n: int) -> list[int]:
+    table = model._meta.db_table
     with connection.cursor() as cursor:
         cursor.execute("SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)", [table, n])
         return [r[0] for r in cursor.fetchall()]

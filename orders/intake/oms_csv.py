@@ -36,6 +36,8 @@ COLUMNS = [
     "currency",
     "requested_service",
     "promise_date",
+    "billing_country",
+    "payment_method",
     "note",
     "sku",
     "quantity",
@@ -131,5 +133,7 @@ def _build(group: list[tuple[int, dict]], seen: set[str]) -> tuple[int, Canonica
         placed_at=placed_at,
         promise_date=promise_date,
         requested_service=col("requested_service", 32),
+        billing_country=col("billing_country", 60),
+        payment_method=col("payment_method", 16),
         note=col("note", 2000),
     )

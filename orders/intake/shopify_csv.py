@@ -47,6 +47,39 @@ from .canonical import (
 from .rows import Row, csv_rows, grouped, read_header, require, row_errors
 
 REQUIRED = ["name", "lineitem quantity", "lineitem sku"]
+# The columns ``build`` reads; the export has about 80, and only these are taken from each row.
+USED = frozenset(
+    {
+        "name",
+        "id",
+        "email",
+        "phone",
+        "financial status",
+        "currency",
+        "total",
+        "created at",
+        "shipping method",
+        "notes",
+        "cancelled at",
+        "lineitem quantity",
+        "lineitem name",
+        "lineitem price",
+        "lineitem sku",
+        "billing name",
+        "billing phone",
+        "shipping name",
+        "shipping street",
+        "shipping address1",
+        "shipping address2",
+        "shipping company",
+        "shipping city",
+        "shipping zip",
+        "shipping province",
+        "shipping province name",
+        "shipping country",
+        "shipping phone",
+    }
+)
 CANCELLED_FINANCIAL = {"refunded": "refunded", "voided": "voided"}
 PAYMENT_PENDING = {"pending"}
 
@@ -59,6 +92,7 @@ def read_rows(rows: Iterator[Row]) -> Iterator[tuple[int, CanonicalOrder | Order
     rows = iter(rows)
     index = read_header(rows)
     require(index, REQUIRED, "Shopify's orders export (Name, ..., Lineitem quantity, ..., Lineitem sku, ...)")
+    index = {column: i for column, i in index.items() if column in USED}
     seen: set[str] = set()
     for group in grouped(rows, index, "name"):
         yield build(group, seen)
@@ -77,7 +111,8 @@ def build(group: list[tuple[int, dict]], seen: set[str]) -> tuple[int, Canonical
     first_row, first = group[0]
 
     def col(name: str, max_length: int = 255) -> str:
-        return clean_text(first.get(name), max_length=max_length)
+        value = first.get(name)  # most cells of an export are empty: skip clean_text for them
+        return clean_text(value, max_length=max_length) if value else ""
 
     errors: list[FieldError] = []
     name = col("name")

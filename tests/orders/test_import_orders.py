@@ -153,3 +153,30 @@ def test_order_list_export_never_exports_a_formula(tmp_path, client, django_user
     body = response.content.decode()
     assert "'=cmd|' /C calc'!A0" in body
     assert ",=cmd" not in body
+
+
+def test_billing_country_and_payment_method_columns_reach_the_order_and_its_review(tmp_path):
+    header = HEADER.replace("promise_date,note", "promise_date,billing_country,payment_method,note")
+
+    def with_billing(ext, billing, payment):
+        parts = row(ext).split(",")
+        parts[18:18] = [billing, payment]  # after promise_date (index 17)
+        return ",".join(parts)
+
+    code, summary = run(tmp_path, "\n".join([header, with_billing("B1", "US", "cod"), with_billing("B2", "", "")]))
+    assert code == 0 and summary["created"] == 2
+    mismatch = Order.objects.get(external_id="B1")
+    assert (mismatch.billing_country, mismatch.payment_method) == ("US", "cod")
+    assert mismatch.holds.filter(reason=HoldReason.FRAUD_REVIEW, released_at__isnull=True).exists()
+    plain = Order.objects.get(external_id="B2")
+    assert (plain.billing_country, plain.payment_method) == ("", "prepaid")
+    assert not plain.holds.filter(reason=HoldReason.FRAUD_REVIEW).exists()
+
+
+def test_a_bad_payment_method_rejects_the_order_with_its_row(tmp_path):
+    header = HEADER.replace("promise_date,note", "promise_date,billing_country,payment_method,note")
+    parts = row("B3").split(",")
+    parts[18:18] = ["CN", "bitcoin"]
+    code, summary = run(tmp_path, "\n".join([header, ",".join(parts)]))
+    assert summary["rejected"] == 1 and summary["created"] == 0
+    assert "payment_method" in json.dumps(summary["errors"])
