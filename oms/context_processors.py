@@ -36,8 +36,11 @@ NAV = [
         [
             ("Shipments", "fulfillment:shipment_list", "fulfillment.view_shipment"),
             ("Pick lists", "fulfillment:picklist_list", "fulfillment.view_picklist"),
+            ("Merge suggestions", "fulfillment:merge_suggestions", "fulfillment.merge_shipment"),
             ("New wave", "fulfillment:wave_create", "fulfillment.print_picklist"),
             ("Pack station", "fulfillment:pack_station", "fulfillment.pack_shipment"),
+            ("Ready to pick", "fulfillment:pick_queue", "fulfillment.view_shipment"),
+            ("Routing", "fulfillment:routing_policy_list", "fulfillment.view_routingpolicy"),
         ],
     ),
     (
@@ -70,6 +73,7 @@ NAV = [
         "Settings",
         [
             ("Classification rules", "orders:rule_list", "orders.change_classificationrule"),
+            ("Change rules", "orders:stage_rule_list", "orders.change_stagerule"),
         ],
     ),
 ]

@@ -14,6 +14,7 @@ _VIEW_ALL = [
     "inventory.view_stock",
     "inventory.view_product",
     "inventory.view_location",
+    "inventory.view_bin",
     "inventory.view_stockmovement",
     "inventory.view_transfer",
     "fulfillment.view_shipment",
@@ -45,6 +46,10 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "inventory.view_product",
         "inventory.view_location",
         "inventory.change_stock",
+        # Bins (inventory/bins.py): the floor keeps its own bins.
+        "inventory.view_bin",
+        "inventory.add_bin",
+        "inventory.change_bin",
         "inventory.view_stockmovement",
         "inventory.view_transfer",
         "inventory.add_transfer",
@@ -53,6 +58,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "fulfillment.view_picklist",
         "fulfillment.print_picklist",
         "fulfillment.pack_shipment",
+        "fulfillment.merge_shipment",
         "logistics.view_parcel",
         "logistics.view_manifest",
         "logistics.close_manifest",
@@ -81,6 +87,8 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "inventory.change_product",
         "inventory.add_location",
         "inventory.change_location",
+        "inventory.add_bin",
+        "inventory.change_bin",
         "fulfillment.print_picklist",
         "fulfillment.pack_shipment",
         "logistics.record_tracking",
@@ -97,6 +105,16 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "orders.delete_classificationrule",
         "orders.override_credit",
         "orders.change_customer",
+        # Routing policies, reroute, dry run, replay (fulfillment/routing.py).
+        "fulfillment.view_routingpolicy",
+        "fulfillment.add_routingpolicy",
+        "fulfillment.change_routingpolicy",
+        "fulfillment.route_orders",
+        # Changes by stage and split/merge (orders/stage_rules.py, fulfillment/merge.py).
+        "orders.view_stagerule",
+        "orders.change_stagerule",
+        "orders.approve_change",
+        "fulfillment.merge_shipment",
     ],
 }
 ROLE_LABELS = {

@@ -230,6 +230,12 @@ OMS_SMS_ADAPTER = os.environ.get("OMS_SMS_ADAPTER", "orders.notifications.LogSms
 TRACKING_LINK_MAX_AGE_DAYS = int(os.environ.get("TRACKING_LINK_MAX_AGE_DAYS", "120"))
 # Public tracking lookups allowed per client IP per minute.
 TRACKING_LOOKUP_RATE = int(os.environ.get("TRACKING_LOOKUP_RATE", "10"))
+# Polling AfterShip's GET tracking API for tracking sources set to poll through AfterShip.
+AFTERSHIP_API_KEY = os.environ.get("AFTERSHIP_API_KEY", "")
+# Customer messages: off switch (nothing is queued from order events), e.g. while loading history.
+OMS_NOTIFICATIONS_SUPPRESSED = env_bool("OMS_NOTIFICATIONS_SUPPRESSED", False)
+# Largest evidence file on a carrier claim.
+OMS_CLAIM_EVIDENCE_MAX_BYTES = int(os.environ.get("OMS_CLAIM_EVIDENCE_MAX_BYTES", str(10 * 1024 * 1024)))
 
 # Order intake: the drop folders (<dir>/<channel-slug>/) and how close in time two orders of one
 # customer with the same items on different channels must be to be held as likely duplicates.
