@@ -155,8 +155,21 @@ class Planner:
                         note=rng.choice(data.ORDER_NOTES) if rng.random() < 0.15 else "",
                     )
                 )
+        self._merge_candidates(plans)
         plans.sort(key=lambda p: p.placed_at)
         return plans
+
+    @staticmethod
+    def _merge_candidates(plans: list[Plan]) -> None:
+        """Two allocated orders of one customer to one address with the same basket (so the same
+        location): Fulfilment › Merge suggestions has something to show."""
+        allocated = [p for p in plans if p.scenario == ALLOCATED and not p.variant]
+        if len(allocated) >= 2:
+            first, second = allocated[0], allocated[1]
+            second.person = first.person
+            second.channel = first.channel  # other items on the same channel: not a likely duplicate
+            # The first order's first item (so routing picks the same location) and a cable: not the same items.
+            second.lines = [*first.lines[:1], ("CBL-USBC-1M", 2)]
 
     def placed_at(self, days_ago: float) -> datetime:
         """That many days ago, moved to a likely hour of that day (unless that is in the future)."""
