@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 
-from inventory.models import Location, Product, StockMovement
+from inventory.models import Bin, Location, Product, StockMovement
 from inventory.services import stock_receive
 from logistics.models import Carrier, ServiceLevel
 from oms.roles import sync_roles
@@ -45,6 +45,7 @@ def ensure_world(*, seed: int, started: datetime) -> World:
     world.users = _users()
     world.locations = _locations()
     world.products = _products()
+    _bins(world)
     _opening_stock(world, seed=seed, started=started)
     _carriers()
     world.channels = _channels()
@@ -98,6 +99,20 @@ def _products() -> dict[str, Product]:
     return products
 
 
+def _bin_code(i: int, product: Product) -> str:
+    return f"{AISLES[product.handling_class]}-{i % 12 + 1:02d}-{i % 4 + 1:02d}"
+
+
+def _bins(world: World) -> None:
+    """Every location's bins (zone = aisle), in pick order, before stock is received into them."""
+    codes = sorted({_bin_code(i, world.products[sku]) for i, (sku, *_rest) in enumerate(data.PRODUCTS)})
+    for location in world.locations.values():
+        for sequence, code in enumerate(codes, start=1):
+            Bin.objects.get_or_create(
+                location=location, code=code, defaults={"zone": code.split("-")[0], "pick_sequence": sequence * 10}
+            )
+
+
 def _opening_stock(world: World, *, seed: int, started: datetime) -> None:
     """Opening stock by receipt (stock_receive, so the ledger has it), where a location has none yet."""
     rng = random.Random(seed + 1)
@@ -119,7 +134,7 @@ def _opening_stock(world: World, *, seed: int, started: datetime) -> None:
                 quantity=quantity,
                 reason="Opening stock 期初库存",
                 reference=f"PO-DEMO-{i + 1:04d}",
-                bin=f"{AISLES[product.handling_class]}-{i % 12 + 1:02d}-{i % 4 + 1:02d}",
+                bin=_bin_code(i, product),
                 user=world.users["warehouse"],
             )
             # Demo only: date the receipt before the first order (see demo/seed.py).
