@@ -20,7 +20,7 @@ from ..models import (
 )
 from ..status import CANCELLABLE, ChangeAction, ChangeKind, ChangeReason, EventKind, HoldReason, OrderStatus
 from .core import ADDRESS_FIELDS, _lock, order_cancel, order_event_record, order_hold, order_release
-from .stage_changes import intercept_request, reroute
+from .stage_changes import intercept_request, order_cancel_request, reroute
 
 # ---- the channel's SKU map ----------------------------------------------------------------------
 
@@ -93,9 +93,11 @@ def order_change_address(
     if not changes:
         return {}
     reason_code = reason_code or (
-        ChangeReason.CUSTOMER_REQUEST if source.startswith("customer") else
-        ChangeReason.ADDRESS_CORRECTION if source == "back office" or source.startswith("case") else
-        ChangeReason.CHANNEL_UPDATE
+        ChangeReason.CUSTOMER_REQUEST
+        if source.startswith("customer")
+        else ChangeReason.ADDRESS_CORRECTION
+        if source == "back office" or source.startswith("case")
+        else ChangeReason.CHANNEL_UPDATE
     )
     try:
         action = stage_rules.decide(order, ChangeKind.ADDRESS, user)
@@ -108,7 +110,11 @@ def order_change_address(
             )
         new_address = {name: new for name, (_old, new) in changes.items()}
         intercept_request(
-            order, change=ChangeKind.ADDRESS, reason_code=reason_code, note=reason, user=user,
+            order,
+            change=ChangeKind.ADDRESS,
+            reason_code=reason_code,
+            note=reason,
+            user=user,
             data={"address": new_address},
         )
         return {}
@@ -157,13 +163,37 @@ def order_apply_channel_update(*, order: Order, data: CanonicalOrder, source: st
         if order.status in CANCELLABLE:
             order_cancel(order=order, reason=f"{data.cancelled_reason} at {order.channel.name} ({source})")
             outcome["changed"].append("cancelled")
-        else:
-            outcome["attention"] = _refuse(
-                order,
-                f"{order.channel.name} says the order is {data.cancelled_reason}, but it is already "
-                f"{order.get_status_display()}: not cancelled here. Handle it as a return or refund.",
-                source,
-            )
+            return outcome
+        # Past the point of a plain cancellation: the stage rules decide, as for a person's cancellation
+        # (an intercept request after shipping, a return request after delivery), once per order.
+        already = order.events.filter(kind=EventKind.INTERCEPT).exists() or order.returns.exists()
+        what = f"{order.channel.name} says the order is {data.cancelled_reason}"
+        if already:  # a retry of the same news: asked for once already, nothing more to do
+            outcome["attention"] = f"{what}: an intercept or return was already requested."
+            return outcome
+        if not already:
+            try:
+                kind, _result = order_cancel_request(
+                    order=order, reason_code=ChangeReason.CHANNEL_UPDATE, note=what, source=source
+                )
+            except (TransitionNotAllowed, DomainError):
+                pass
+            else:
+                outcome["changed"].append(
+                    {"intercept": "intercept requested", "return": "return requested"}.get(kind, kind)
+                )
+                outcome["attention"] = _refuse(
+                    order,
+                    f"{what} after it left: {kind} requested here; follow it up with the carrier or the customer.",
+                    source,
+                )
+                return outcome
+        outcome["attention"] = _refuse(
+            order,
+            f"{what}, but it is already {order.get_status_display()}: not cancelled here. "
+            "Handle it as a return or refund.",
+            source,
+        )
         return outcome
     paid = not any(reason == HoldReason.PAYMENT for reason, _note in data.holds)
     if paid and order.holds.filter(reason=HoldReason.PAYMENT, released_at__isnull=True).exists():

@@ -162,15 +162,36 @@ def test_shopify_cancel_update_goes_through_order_cancel(client, shop):
     assert order.events.filter(kind=EventKind.CANCELLED).count() == 1
 
 
-def test_a_cancel_after_shipping_is_recorded_for_a_person_not_applied(client, shop):
+def test_a_cancel_after_shipping_becomes_an_intercept_request_once_by_the_stage_rules(client, shop):
     shopify_post(client, shopify_body())
     order = Order.objects.get()
     Order.objects.filter(pk=order.pk).update(status=OrderStatus.SHIPPED)  # as fulfilment would have
     body = shopify_body(cancelled_at="2026-11-23T12:00:00+08:00")
+    for _ in range(2):  # a webhook retry changes nothing more
+        shopify_post(client, body, topic="orders/cancelled")
+    order.refresh_from_db()
+    assert order.status == OrderStatus.SHIPPED  # a parcel cannot be un-shipped: the carrier is asked
+    intercept = order.events.get(kind=EventKind.INTERCEPT)
+    assert intercept.data["reason_code"] == "channel_update"
+    assert order.events.filter(kind=EventKind.CHANNEL_UPDATE).count() == 1
+    first, retry = InboundMessage.objects.order_by("-pk")[1], InboundMessage.objects.order_by("-pk")[0]
+    assert first.status == "partial" and "intercept requested here" in first.error
+    assert retry.status == "partial" and "already requested" in retry.error
+
+
+def test_a_cancel_after_a_refused_stage_is_recorded_for_a_person_not_applied(client, shop):
+    from orders.models import StageRule
+    from orders.status import ChangeAction, ChangeKind, Stage
+
+    StageRule.objects.create(stage=Stage.SHIPPED, change=ChangeKind.CANCEL, action=ChangeAction.REFUSED)
+    shopify_post(client, shopify_body())
+    order = Order.objects.get()
+    Order.objects.filter(pk=order.pk).update(status=OrderStatus.SHIPPED)
+    body = shopify_body(cancelled_at="2026-11-23T12:00:00+08:00")
     for _ in range(2):
         shopify_post(client, body, topic="orders/cancelled")
     order.refresh_from_db()
-    assert order.status == OrderStatus.SHIPPED
+    assert order.status == OrderStatus.SHIPPED and not order.events.filter(kind=EventKind.INTERCEPT).exists()
     assert order.events.filter(kind=EventKind.CHANNEL_UPDATE).count() == 1
     message = InboundMessage.objects.order_by("-pk").first()
     assert message.status == "partial" and "Handle it as a return or refund" in message.error
