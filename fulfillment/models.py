@@ -110,7 +110,7 @@ class RoutingPolicy(models.Model):
     """How routing weighs its candidates. Live policies route; drafts can only be dry-run and replayed.
 
     An order uses the live policy of lowest ``rank`` that names its channel or one of its tags, else the
-    live default policy, else the built-in weights (fulfillment/routing.py).
+    live default policy, else the built-in weights (fulfillment/routing/).
     """
 
     code = models.SlugField(max_length=40, unique=True)

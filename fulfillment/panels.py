@@ -8,7 +8,7 @@ from . import selectors
 def order_shipments_panel(request, order) -> str:
     shipments = selectors.shipments_for_order(order)
     context = {"order": order, "shipments": shipments, "decision": selectors.latest_decision(order)}
-    # Routing (fulfillment/routing.py): reroute and dry run for staff who may route, open backorders.
+    # Routing (fulfillment/routing/): reroute and dry run for staff who may route, open backorders.
     context["backorders"] = order.backorders.filter(resolved_at__isnull=True).select_related("product")
     if request is not None and request.user.has_perm("fulfillment.route_orders"):
         from .routing import reroute_blocker

@@ -1,5 +1,5 @@
 """Routing pages: policies, dry run, replay, reroute, backorder retry and the ready-to-pick queue
-(fulfillment/routing.py does the work; these views only read forms and show results)."""
+(fulfillment/routing/ does the work; these views only read forms and show results)."""
 
 from django import forms
 from django.contrib import messages

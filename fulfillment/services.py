@@ -77,7 +77,7 @@ def _requests(shipment: Shipment) -> list[StockRequest]:
     return [StockRequest(shipment.location_id, line.product_id, line.quantity) for line in shipment.lines.all()]
 
 
-# ---- routing: fulfillment/routing.py (re-exported here for existing callers) ---------------------
+# ---- routing: fulfillment/routing/ (re-exported here for existing callers) ---------------------
 
 from .routing import (  # noqa: E402, F401
     CAPABILITY_FIELDS,

@@ -23,7 +23,7 @@ urlpatterns = [
     path("pack/<str:number>/scan/", floor_views.pack_scan, name="pack_scan"),
     path("pack/<str:number>/reset/", floor_views.pack_reset, name="pack_reset"),
     path("pack/<str:number>/short/", floor_views.pack_short, name="pack_short"),
-    # Routing (fulfillment/routing.py, routing_views.py).
+    # Routing (fulfillment/routing/, routing_views.py).
     path("routing/", routing_views.policy_list, name="routing_policy_list"),
     path("routing/policies/new/", routing_views.policy_edit, name="routing_policy_create"),
     path("routing/policies/<int:pk>/", routing_views.policy_edit, name="routing_policy_edit"),

@@ -20,7 +20,7 @@ class LogisticsConfig(AppConfig):
         from . import voids
 
         voids.connect()
-        # Routing's score counts the shipping cost from the rate cards (fulfillment/routing.py).
+        # Routing's score counts the shipping cost from the rate cards (fulfillment/routing/).
         from . import routing_cost
 
         routing_cost.connect()

@@ -28,7 +28,7 @@ app.conf.beat_schedule["orders.retry_notifications"] = {"task": "orders.retry_no
 # lives in orders/atp_tasks.py, found by the second autodiscovery below.
 app.autodiscover_tasks(related_name="atp_tasks")
 app.conf.beat_schedule["orders.publish_channel_stock"] = {"task": "orders.publish_channel_stock", "schedule": 300.0}
-# Open backorders routed again when stock has arrived (fulfillment/routing.py), every 10 minutes.
+# Open backorders routed again when stock has arrived (fulfillment/routing/), every 10 minutes.
 app.conf.beat_schedule["fulfillment.backorders_retry"] = {"task": "fulfillment.backorders_retry", "schedule": 600.0}
 # Low-stock digest to the managers (inventory.tasks), every day at 07:00.
 app.conf.beat_schedule["inventory.send_low_stock_alerts"] = {

@@ -105,7 +105,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "orders.delete_classificationrule",
         "orders.override_credit",
         "orders.change_customer",
-        # Routing policies, reroute, dry run, replay (fulfillment/routing.py).
+        # Routing policies, reroute, dry run, replay (fulfillment/routing/).
         "fulfillment.view_routingpolicy",
         "fulfillment.add_routingpolicy",
         "fulfillment.change_routingpolicy",

@@ -1,4 +1,4 @@
-"""Scored routing (fulfillment/routing.py): hard constraints, each score term, policy choice, splits,
+"""Scored routing (fulfillment/routing/): hard constraints, each score term, policy choice, splits,
 backorders, the channel's "force" stock policy, reroute, dry run and replay, the pick queue."""
 
 from datetime import timedelta

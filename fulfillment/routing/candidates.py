@@ -1,0 +1,172 @@
+"""Hard constraints per location: what can ship the order at all.
+
+A location is capable when it handles every line's handling class and has each classification
+capability the order requires (cold chain, bulky), ships to the order's country (``Location.country``
+must equal the ship-to country) and is under today's capacity (shipments created at the location today,
+not cancelled, against ``Location.daily_capacity``); it is short when it lacks stock. Each location's
+distance to the destination (``geo.locate`` + haversine) is measured here for the score.
+
+Today's loads are read in one query; inside a ``routing_batch()`` they are read once and counted on as
+the batch creates shipments. ``_candidates`` is the unscored check reship uses.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from django.db.models import Count
+from django.utils import timezone
+
+from inventory.models import Location
+from inventory.selectors import available_by_location
+from orders.models import Order
+
+from .. import geo
+from ..models import Shipment
+from ..status import ShipmentStatus
+from .policies import _active_locations, _batch
+
+# What a location must have for each capability classification can require (orders.models.Capability).
+CAPABILITY_FIELDS = {"cold_chain": "cold_chain", "bulky": "handles_bulky"}
+
+
+def _has_capability(location: Location, capability: str) -> bool:
+    field_name = CAPABILITY_FIELDS.get(capability)
+    return bool(field_name and getattr(location, field_name))
+
+
+@dataclass
+class Need:
+    """Units of one order line to route (all of it, or what a backorder or reroute moves)."""
+
+    order_line_id: int
+    product_id: int
+    sku: str
+    quantity: int
+    weight_g: int
+    handling_class: str
+
+
+@dataclass
+class Single:
+    location: Location
+    reasons: list[str] = field(default_factory=list)
+    capable: bool = True  # meets every hard constraint but stock
+    distance_km: float | None = None
+    used_today: int = 0
+    load_pct: float = 0.0
+
+
+def _needs_from_lines(lines) -> list[Need]:
+    return [
+        Need(ln.pk, ln.product_id, ln.sku, ln.quantity, ln.product.weight_g or 0, ln.product.handling_class)
+        for ln in lines
+    ]
+
+
+def _today_start(now: datetime) -> datetime:
+    local = timezone.localtime(now) if timezone.is_aware(now) else now
+    return local.replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+def today_loads(location_ids, *, now: datetime | None = None) -> dict[int, int]:
+    """Shipments created today (not cancelled) per location: one query."""
+    if not location_ids:
+        return {}
+    rows = (
+        Shipment.objects.filter(location_id__in=location_ids, created_at__gte=_today_start(now or timezone.now()))
+        .exclude(status=ShipmentStatus.CANCELLED)
+        .values("location_id")
+        .annotate(n=Count("id"))
+        .values_list("location_id", "n")
+        .order_by()
+    )
+    return dict(rows)
+
+
+def _current_loads(locations) -> dict[int, int]:
+    """Today's loads; inside a ``routing_batch()`` read once and counted on as the batch creates shipments
+    (other processes' shipments of the same minutes are not seen until the next batch)."""
+    ids = [loc.pk for loc in locations if loc.daily_capacity is not None]
+    batch = _batch()
+    if batch is None:
+        return today_loads(ids)
+    counted = batch.setdefault(("loads", timezone.localdate()), {})
+    missing = [i for i in ids if i not in counted]
+    if missing:
+        fresh = today_loads(missing)
+        counted.update({i: fresh.get(i, 0) for i in missing})
+    return counted
+
+
+def _count_shipment(location_id: int) -> None:
+    batch = _batch()
+    counted = batch.get(("loads", timezone.localdate())) if batch is not None else None
+    if counted is not None and location_id in counted:
+        counted[location_id] += 1
+
+
+def _singles(order: Order, needs: list[Need], locations, available, loads) -> list[Single]:
+    classes = {n.handling_class for n in needs}
+    want: dict[int, int] = {}
+    for n in needs:
+        want[n.product_id] = want.get(n.product_id, 0) + n.quantity
+    sku_of = {n.product_id: n.sku for n in needs}
+    place = geo.locate(
+        country=order.ship_country, province=order.ship_province, city=order.ship_city, postcode=order.ship_postcode
+    )
+    result = []
+    for location in locations:
+        s = Single(location)
+        missing = sorted(c for c in classes if not location.can_handle(c))
+        if missing:
+            s.reasons.append("cannot handle " + ", ".join(missing))
+        lacking = [c for c in order.capability_list if not _has_capability(location, c)]
+        if lacking:
+            s.reasons.append("lacks " + ", ".join(lacking) + " (required by classification)")
+        origin = (location.country or "CN").upper()
+        dest = (order.ship_country or origin).upper()
+        if dest != origin:
+            s.reasons.append(f"does not ship to {dest} (ships within {origin})")
+        s.used_today = loads.get(location.pk, 0)
+        if location.daily_capacity is not None:
+            if s.used_today >= location.daily_capacity:
+                s.reasons.append(f"at capacity ({s.used_today}/{location.daily_capacity} today)")
+            if location.daily_capacity:
+                s.load_pct = round(100.0 * s.used_today / location.daily_capacity, 1)
+            else:
+                s.load_pct = 100.0
+        s.capable = not s.reasons
+        stock = available.get(location.pk, {})
+        short = [sku_of[p] for p, q in want.items() if stock.get(p, 0) < q]
+        if short:
+            s.reasons.append("short of " + ", ".join(sorted(short)))
+        if place and location.latitude is not None and location.longitude is not None:
+            s.distance_km = round(
+                geo.distance_km(location.latitude, location.longitude, place.latitude, place.longitude), 1
+            )
+        result.append(s)
+    return result
+
+
+def _candidates(order: Order, lines) -> list[dict]:
+    """Every active location for ``lines`` (anything with product_id, quantity, product, sku), eligible
+    nearest first: the unscored check reship (fulfillment/reship.py) uses."""
+    needs = [Need(0, ln.product_id, ln.sku, ln.quantity, 0, ln.product.handling_class) for ln in lines]
+    locations = _active_locations()
+    loads = today_loads([loc.pk for loc in locations if loc.daily_capacity is not None])
+    available = available_by_location(product_ids={n.product_id for n in needs})
+    result = [
+        {
+            "location_id": s.location.pk,
+            "location": s.location.code,
+            "eligible": not s.reasons,
+            "distance_km": s.distance_km,
+            "score": s.distance_km,
+            "reasons": s.reasons,
+        }
+        for s in _singles(order, needs, locations, available, loads)
+    ]
+    result.sort(key=lambda c: (not c["eligible"], c["distance_km"] is None, c["distance_km"] or 0, c["location"]))
+    return result

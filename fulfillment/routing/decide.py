@@ -1,0 +1,286 @@
+"""Deciding and writing: route an order, reserve its stock, record the decision; backorders.
+
+``order_route`` routes a confirmed order under its policy: the best plan's stock is reserved (read
+again, up to three tries, when other orders took it meanwhile), its shipments created and a
+``RoutingDecision`` stored with every candidate. **Short stock**: ship complete holds STOCK_SHORT;
+otherwise (or when the channel's stock policy is "force") what can ship is reserved and the rest becomes
+``Backorder`` rows, routed again by ``backorders_retry`` when stock arrives.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from decimal import Decimal
+
+from django.db import transaction
+from django.utils import timezone
+
+from inventory.models import Stock
+from inventory.services import StockRequest, stock_reserve
+from oms.errors import InsufficientStock
+from orders.models import Order
+from orders.services import order_event_record, order_hold, order_lock
+from orders.status import EventKind, HoldReason, OrderStatus
+
+from ..models import Backorder, RoutingDecision, Shipment, ShipmentLine
+from ..status import ShipmentStatus
+from .candidates import Need, _count_shipment, _needs_from_lines
+from .policies import _active_locations, policy_for, routing_batch
+from .scoring import Evaluation, Plan, _plan_json, _totals, evaluate
+
+POLICY_NEAREST = "nearest"  # the policy name of decisions made before scored routing
+BACKORDERED = EventKind.BACKORDERED  # units put on backorder (data {"backordered": {sku: units}})
+
+
+# ---- writes ------------------------------------------------------------------------------------
+
+
+def _reserve(order: Order, plan: Plan, user) -> None:
+    stock_reserve(
+        requests=[StockRequest(loc_id, need.product_id, q) for loc_id, part in plan.parts.items() for need, q in part],
+        reference=order.number,
+        user=user,
+    )
+
+
+def _create_shipments(order: Order, plan: Plan) -> list[Shipment]:
+    shipments = []
+    for s in plan.locations:
+        if not plan.parts[s.location.pk]:
+            continue  # "force" with nothing on hand: everything is backordered, no empty shipment
+        shipment = Shipment.objects.create(order=order, location=s.location)
+        shipment.number = f"SH{100000 + shipment.pk}"
+        shipment.save(update_fields=["number"])
+        ShipmentLine.objects.bulk_create(
+            ShipmentLine(shipment=shipment, order_line_id=n.order_line_id, product_id=n.product_id, quantity=q)
+            for n, q in plan.parts[s.location.pk]
+        )
+        shipments.append(shipment)
+        _count_shipment(s.location.pk)
+    return shipments
+
+
+def _decide(
+    order, needs, policy, user, *, exclude: set[int] | None = None, only: int | None = None, allow_partial=None
+) -> tuple[Evaluation, list[Shipment]]:
+    """Evaluate and reserve the best plan; when stock was taken meanwhile, read again (three tries)."""
+    for attempt in range(3):
+        locations = [loc for loc in _active_locations() if loc.pk not in (exclude or set())]
+        if only is not None:
+            locations = [loc for loc in locations if loc.pk == only]
+        policy_used = replace(policy, allow_split=False) if only is not None else policy
+        evaluation = evaluate(order, needs, policy_used, locations=locations, allow_partial=allow_partial)
+        if evaluation.best is None or evaluation.best.shipped_units == 0:
+            return evaluation, []
+        try:
+            _reserve(order, evaluation.best, user)  # atomic itself: a savepoint, rolled back on failure
+        except InsufficientStock:
+            if attempt == 2:
+                evaluation.best = None
+                evaluation.reason = "Stock was taken by other orders while routing; try again."
+                return evaluation, []
+            continue
+        return evaluation, _create_shipments(order, evaluation.best)
+    raise AssertionError("unreachable")
+
+
+def _record(order, evaluation: Evaluation, shipments, user, *, kind=None, note="") -> RoutingDecision:
+    best = evaluation.best
+    return RoutingDecision.objects.create(
+        order=order,
+        policy=evaluation.policy.code,
+        policy_ref_id=evaluation.policy.pk,
+        kind=kind or evaluation.kind,
+        chosen=best.locations[0].location if best else None,
+        candidates=evaluation.candidates,
+        plan=_plan_json(best) if best else [],
+        score=Decimal(str(best.score)) if best else None,
+        totals=_totals(best, order),
+        reason=evaluation.reason[:255],
+        note=note[:255],
+        user=user if getattr(user, "pk", None) else None,
+    )
+
+
+def _backorder(order, evaluation: Evaluation, decision, user) -> list[Backorder]:
+    best = evaluation.best
+    rows = [
+        Backorder(order=order, order_line_id=n.order_line_id, product_id=n.product_id, quantity=q)
+        for n, q in best.missing
+    ]
+    Backorder.objects.bulk_create(rows)
+    summary = ", ".join(f"{n.sku} x{q}" for n, q in best.missing)
+    order_event_record(
+        order=order,
+        kind=BACKORDERED,
+        user=user,
+        message=f"Backordered {summary}: no location has it now; it ships when stock arrives."[:500],
+        data={"decision": decision.pk, "backordered": {n.sku: q for n, q in best.missing}},
+    )
+    return rows
+
+
+def _sync(order, user):
+    from ..services import _sync_order  # the one place that derives the order's status from its shipments
+
+    _sync_order(order, user=user)
+
+
+def _short_note(candidates: list[dict]) -> str:
+    parts = [f"{c['location']}: {'; '.join(c['reasons'])}" for c in candidates if c.get("reasons")]
+    return (" | ".join(parts) or "no active location")[:255]
+
+
+def _routed_message(evaluation: Evaluation, shipments: list[Shipment]) -> str:
+    names = ", ".join(f"{s.location.name} ({s.number})" for s in shipments)
+    head = f"Split over {names}." if len(shipments) > 1 else f"Routed to {shipments[0].location.name}."
+    return f"{head} {evaluation.reason}"[:500]
+
+
+@transaction.atomic
+def order_route(*, order_id: int, user=None) -> RoutingDecision | None:
+    """Route a confirmed order under its policy and reserve stock (see the module docstring).
+
+    A no-op (returns None) when the order is not waiting for routing: safe to deliver twice.
+    """
+    order = order_lock(order_id)
+    if order.status != OrderStatus.CONFIRMED or order.on_hold:
+        return None
+    if order.shipments.exclude(status=ShipmentStatus.CANCELLED).exists():
+        return None
+    if order.backorders.filter(resolved_at__isnull=True).exists():
+        return None  # waiting for stock: backorders_retry routes it
+    lines = list(order.lines.select_related("product").order_by("line_no", "pk"))
+    if any(line.product_id is None for line in lines):
+        order_hold(order=order, reason=HoldReason.UNKNOWN_SKU, note="a line has no product", user=user)
+        return None
+    policy = policy_for(order)
+    needs = _needs_from_lines(lines)
+    evaluation, shipments = _decide(order, needs, policy, user)
+    decision = _record(order, evaluation, shipments, user)
+    if evaluation.best is None:
+        order_event_record(
+            order=order,
+            kind=EventKind.ROUTING_FAILED,
+            user=user,
+            message=evaluation.reason,
+            data={"decision": decision.pk},
+        )
+        order_hold(order=order, reason=HoldReason.STOCK_SHORT, note=_short_note(evaluation.candidates), user=user)
+        return decision
+    if shipments:
+        order_event_record(
+            order=order,
+            kind=EventKind.ROUTED,
+            user=user,
+            message=_routed_message(evaluation, shipments),
+            data={"decision": decision.pk, "shipment": shipments[0].number, "shipments": [s.number for s in shipments]},
+        )
+    if evaluation.best.missing:
+        _backorder(order, evaluation, decision, user)
+    _sync(order, user)
+    return decision
+
+
+# ---- backorders --------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def backorder_route(*, order_id: int, user=None) -> RoutingDecision | None:
+    """Route an order's open backorders: what can ship now goes out in new shipments, the rest waits."""
+    order = order_lock(order_id)
+    if order.on_hold or order.status == OrderStatus.CANCELLED:
+        return None
+    open_rows = list(
+        order.backorders.select_for_update(of=("self",))
+        .filter(resolved_at__isnull=True)
+        .select_related("order_line", "product")
+        .order_by("pk")
+    )
+    if not open_rows:
+        return None
+    needs = [
+        Need(
+            b.order_line_id,
+            b.product_id,
+            b.order_line.sku,
+            b.quantity,
+            b.product.weight_g or 0,
+            b.product.handling_class,
+        )
+        for b in open_rows
+    ]
+    policy = policy_for(order)
+    evaluation, shipments = _decide(order, needs, policy, user, allow_partial=True)
+    if evaluation.best is None or not shipments:
+        return None  # nothing arrived yet: no decision row for every retry
+    decision = _record(order, evaluation, shipments, user, kind="backorder")
+    now = timezone.now()
+    shipped: dict[int, int] = {}
+    shipment_of: dict[int, Shipment] = {}
+    by_location = {s.location_id: s for s in shipments}
+    for loc_id, part in evaluation.best.parts.items():
+        for need, q in part:
+            shipped[need.order_line_id] = shipped.get(need.order_line_id, 0) + q
+            shipment_of.setdefault(need.order_line_id, by_location[loc_id])
+    for row in open_rows:
+        take = min(row.quantity, shipped.get(row.order_line_id, 0))
+        if not take:
+            continue
+        shipped[row.order_line_id] -= take
+        if take < row.quantity:  # part of it ships: the rest stays open as a new row
+            Backorder.objects.create(
+                order=order, order_line_id=row.order_line_id, product_id=row.product_id, quantity=row.quantity - take
+            )
+            row.quantity = take
+        row.resolved_at = now
+        row.shipment = shipment_of[row.order_line_id]
+        row.save(update_fields=["quantity", "resolved_at", "shipment"])
+    order_event_record(
+        order=order,
+        kind=EventKind.ROUTED,
+        user=user,
+        message=f"Backorder: {_routed_message(evaluation, shipments)}"[:500],
+        data={"decision": decision.pk, "shipment": shipments[0].number, "shipments": [s.number for s in shipments]},
+    )
+    _sync(order, user)
+    return decision
+
+
+def backorders_retry(*, user=None, limit: int = 500) -> int:
+    """Route open backorders now that stock may have arrived (beat job, button). Returns decisions made."""
+    order_ids = list(
+        Backorder.objects.filter(resolved_at__isnull=True, order__on_hold=False)
+        .exclude(order__status=OrderStatus.CANCELLED)
+        .order_by("order__priority", "order_id")
+        .values_list("order_id", flat=True)
+        .distinct()[: limit * 4]
+    )
+    seen: list[int] = []
+    for order_id in order_ids:
+        if order_id not in seen:
+            seen.append(order_id)
+    routed = 0
+    with routing_batch():
+        for order_id in seen[:limit]:
+            if backorder_route(order_id=order_id, user=user) is not None:
+                routed += 1
+    return routed
+
+
+def backorders_cancel(*, order: Order) -> int:
+    """An order cancelled: its open backorders are closed (nothing will ship)."""
+    return order.backorders.filter(resolved_at__isnull=True).update(resolved_at=timezone.now())
+
+
+def lock_stock_rows(location_ids, product_ids) -> None:
+    """Lock the stock rows of these locations and products in the one lock order ((location_id,
+    product_id), docs/architecture.md) before a transaction writes several of them in separate passes
+    (a reroute releases at one location and reserves at another): the later guarded UPDATEs then never
+    wait, and two such transactions never wait on each other in a cycle."""
+    list(
+        Stock.objects.select_for_update(of=("self",))
+        .filter(location_id__in=set(location_ids), product_id__in=set(product_ids))
+        .order_by("location_id", "product_id")
+        .values_list("pk", flat=True)
+    )

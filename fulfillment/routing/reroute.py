@@ -1,0 +1,231 @@
+"""Changing and trying routing: reroute, dry run and replay.
+
+``order_reroute`` moves an order's reserved, not yet picked shipments to another location with a
+reason (all or nothing); ``reroute_blocker`` says why it cannot. ``order_dry_run`` shows what routing
+would decide now under a policy (reads only). A ``RoutingReplay`` evaluates a period's orders under a
+policy and a baseline against today's stock on hand and compares the totals (``replay_run``, the
+Celery task's body).
+"""
+
+from __future__ import annotations
+
+from django.db import transaction
+from django.utils import timezone
+
+from inventory.models import Location
+from oms.errors import DomainError
+from orders.models import Order
+from orders.services import order_event_record, order_lock
+from orders.status import EventKind, OrderStatus
+
+from ..models import RoutingDecision, RoutingPolicy
+from ..status import NOT_YET_SHIPPED, ShipmentStatus
+from .candidates import Need, _needs_from_lines
+from .decide import _decide, _record, _sync, lock_stock_rows
+from .policies import PolicyRules, _active_locations, policy_for, routing_batch
+from .scoring import Evaluation, _totals, evaluate
+
+# ---- reroute -----------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def order_reroute(*, order: Order, reason: str, location: Location | None = None, user=None) -> RoutingDecision:
+    """Move an order's reserved, not yet picked shipments to ``location`` (or the best other location)
+    with a reason: the old reservations are released, the new ones made, all or nothing."""
+    from ..services import _release_shipment
+
+    reason = (reason or "").strip()
+    if not reason:
+        raise DomainError("Give a reason for rerouting.")
+    order = order_lock(order.pk)
+    shipments = list(
+        order.shipments.select_for_update(of=("self",))
+        .filter(status__in=NOT_YET_SHIPPED)
+        .select_related("location")
+        .prefetch_related("lines__product", "lines__order_line")
+        .order_by("pk")
+    )
+    if not shipments:
+        raise DomainError(f"Order {order.number} has no open shipment to reroute.")
+    for s in shipments:
+        if s.status != ShipmentStatus.RESERVED or s.picklist_id:
+            raise DomainError(f"Shipment {s.number} is already being picked; it can no longer be rerouted.")
+        if s.merged_into_id or s.merged_members.exists():
+            raise DomainError(f"Shipment {s.number} is merged with another order's; undo the merge first.")
+    old = {s.location_id for s in shipments}
+    if location is not None:
+        if not location.active:
+            raise DomainError(f"{location.code} is not active.")
+        if old == {location.pk}:
+            raise DomainError(f"Order {order.number} already ships from {location.code}.")
+    needs = [
+        Need(
+            ln.order_line_id,
+            ln.product_id,
+            ln.order_line.sku,
+            ln.quantity,
+            ln.product.weight_g or 0,
+            ln.product.handling_class,
+        )
+        for s in shipments
+        for ln in s.lines.all()
+    ]
+    old_codes = ", ".join(sorted({s.location.code for s in shipments}))
+    lock_stock_rows(old | {loc.pk for loc in _active_locations()}, {n.product_id for n in needs})
+    for s in shipments:
+        s.order = order
+        _release_shipment(s, user=user, reason=f"rerouted: {reason}")
+    policy = policy_for(order)
+    evaluation, new_shipments = _decide(
+        order,
+        needs,
+        policy,
+        user,
+        exclude=None if location is not None else old,
+        only=location.pk if location is not None else None,
+        allow_partial=False,
+    )
+    if not new_shipments:
+        where = location.code if location is not None else "any other location"
+        row = next((c for c in evaluation.candidates if location is not None and c["location_id"] == location.pk), None)
+        why = f": {row['verdict']}" if row and row.get("reasons") else ""
+        raise DomainError(f"{where} cannot ship all of it{why}.")
+    decision = _record(order, evaluation, new_shipments, user, kind="reroute", note=reason)
+    new_codes = ", ".join(s.location.code for s in new_shipments)
+    order_event_record(
+        order=order,
+        kind=EventKind.ROUTED,
+        user=user,
+        message=f"Rerouted from {old_codes} to {new_codes}. Reason: {reason}"[:500],
+        data={
+            "decision": decision.pk,
+            "shipment": new_shipments[0].number,
+            "reroute": True,
+            "reason": reason,
+            "from": old_codes,
+            "to": new_codes,
+        },
+    )
+    _sync(order, user)
+    return decision
+
+
+def reroute_blocker(order: Order) -> str | None:
+    """Why the order cannot be rerouted now (None: it can)."""
+    shipments = [s for s in order.shipments.all() if s.status in NOT_YET_SHIPPED]
+    if not shipments:
+        return "no open shipment"
+    if any(s.status != ShipmentStatus.RESERVED or s.picklist_id for s in shipments):
+        return "already being picked"
+    return None
+
+
+# ---- dry run and replay -----------------------------------------------------------------------
+
+
+def order_dry_run(*, order: Order, policy: RoutingPolicy | PolicyRules | None = None) -> Evaluation:
+    """What routing would decide for the whole order now under ``policy`` (default: the order's own).
+    Reads only: no lock, no reservation, no decision row."""
+    lines = list(order.lines.select_related("product").order_by("line_no", "pk"))
+    lines = [ln for ln in lines if ln.product_id is not None]
+    if not lines:
+        raise DomainError(f"Order {order.number} has no line with a known product.")
+    if isinstance(policy, RoutingPolicy):
+        policy = PolicyRules.from_model(policy)
+    return evaluate(order, _needs_from_lines(lines), policy or policy_for(order))
+
+
+REPLAY_KEYS = (
+    "orders",
+    "routed",
+    "unroutable",
+    "cost",
+    "shipments",
+    "split_orders",
+    "distance_km",
+    "late_risk",
+    "backordered",
+)
+
+
+def _replay_sums() -> dict:
+    return {k: 0 for k in REPLAY_KEYS}
+
+
+def replay_orders(replay):
+    return (
+        Order.objects.filter(created_at__date__gte=replay.period_start, created_at__date__lte=replay.period_end)
+        .exclude(status=OrderStatus.RECEIVED)
+        .prefetch_related("lines__product")
+        .order_by("pk")
+    )
+
+
+def replay_compute(*, policy: PolicyRules, baseline: PolicyRules | None, orders, limit: int = 5000) -> dict:
+    """Each order evaluated independently against today's stock on hand (not net of reservations) and
+    no capacity use, under the policy and under the baseline (None: each order's live policy)."""
+    from inventory.models import Stock
+
+    on_hand: dict[int, dict[int, int]] = {}
+    for loc, prod, qty in Stock.objects.filter(location__active=True).values_list(
+        "location_id", "product_id", "on_hand"
+    ):
+        on_hand.setdefault(loc, {})[prod] = qty
+    sums = {"policy": _replay_sums(), "baseline": _replay_sums()}
+    changed = []
+    count = 0
+    for order in orders[:limit]:
+        lines = [ln for ln in order.lines.all() if ln.product_id is not None]
+        if not lines:
+            continue
+        count += 1
+        needs = _needs_from_lines(lines)
+        row = {"order": order.number}
+        for side, rules in (("policy", policy), ("baseline", baseline or policy_for(order))):
+            ev = evaluate(order, needs, rules, available=on_hand, loads={})
+            total = sums[side]
+            total["orders"] += 1
+            if ev.best is None:
+                total["unroutable"] += 1
+                row[side] = "—"
+                continue
+            t = _totals(ev.best, order)
+            total["routed"] += 1
+            total["cost"] += t["cost"] or 0
+            total["shipments"] += t["shipments"]
+            total["split_orders"] += 1 if t["shipments"] > 1 else 0
+            total["distance_km"] += t["distance_km"] or 0
+            total["late_risk"] += 1 if t["late_risk"] else 0
+            total["backordered"] += t["backordered"]
+            row[side] = " + ".join(ev.best.codes)
+            row[side + "_cost"] = t["cost"]
+        if row.get("policy") != row.get("baseline") and len(changed) < 200:
+            changed.append(row)
+    for total in sums.values():
+        total["cost"] = round(total["cost"], 2)
+        total["distance_km"] = round(total["distance_km"], 1)
+    delta = {k: round(sums["policy"][k] - sums["baseline"][k], 2) for k in REPLAY_KEYS}
+    return {"policy": sums["policy"], "baseline": sums["baseline"], "delta": delta, "changed": changed, "orders": count}
+
+
+def replay_run(*, replay_id: int) -> None:
+    """Run a ``RoutingReplay`` (the Celery task's body). Reserves nothing, writes only the replay row."""
+    from ..models import RoutingReplay
+
+    replay = RoutingReplay.objects.select_related("policy", "baseline").get(pk=replay_id)
+    if replay.status not in ("queued", "failed"):
+        return
+    RoutingReplay.objects.filter(pk=replay.pk).update(status="running")
+    try:
+        with routing_batch():
+            policy = PolicyRules.from_model(replay.policy)
+            baseline = PolicyRules.from_model(replay.baseline) if replay.baseline else None
+            results = replay_compute(policy=policy, baseline=baseline, orders=replay_orders(replay))
+    except Exception as exc:  # recorded on the row for the page; the task does not retry
+        RoutingReplay.objects.filter(pk=replay.pk).update(
+            status="failed", error=str(exc)[:2000], finished_at=timezone.now()
+        )
+        raise
+    RoutingReplay.objects.filter(pk=replay.pk).update(
+        status="done", results=results, orders=results["orders"], finished_at=timezone.now(), error=""
+    )

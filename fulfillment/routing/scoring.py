@@ -1,0 +1,420 @@
+"""Scoring: plans (one location, or a split set), their score terms, and the explanation stored.
+
+The score of a plan, lower wins: ``weight_distance`` x km/100 to the destination + ``weight_cost`` x the
+shipping cost from the carriers' rate cards (the estimator logistics registers with
+``register_cost_estimator``) + ``weight_split`` x extra shipments + ``weight_load`` x percent of today's
+capacity used. Unknown distance or cost counts as the worst known one, so a location never wins by
+lacking data. Split sets are enumerated over the best ``MAX_SET_CANDIDATES`` capable locations, up to
+the policy's ``max_locations``.
+
+``evaluate`` is pure reads: every candidate (location or set) with its terms, eligibility and verdict,
+the reason in words, and the totals (cost, distance, shipments, backordered units, late risk).
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+from django.utils import timezone
+
+from inventory.models import Location
+from inventory.selectors import available_by_location
+from orders.models import Order
+
+from .candidates import Need, Single, _current_loads, _singles
+from .policies import PolicyRules, _active_locations, _batch, _channel_force
+
+TERMS = ("distance", "cost", "split", "load")
+MAX_SET_CANDIDATES = 8  # split sets are enumerated over the best 8 capable locations at most
+# Transit days assumed from the distance for the late risk (the bands of logistics.rating.zone_for).
+TRANSIT_BANDS = ((300, 1), (800, 2), (1500, 3))
+FAR_TRANSIT_DAYS = 4
+
+
+# ---- shipping cost: the estimator logistics registers --------------------------------------------
+
+_COST_ESTIMATORS: list[Callable] = []
+
+
+def register_cost_estimator(fn: Callable) -> None:
+    """``fn(location, order, weight_g) -> Decimal | None``: the cheapest shipping cost from a location
+    to the order's destination (None: no service can carry it). The last one registered is used."""
+    if fn not in _COST_ESTIMATORS:
+        _COST_ESTIMATORS.append(fn)
+
+
+def _cost_memo() -> dict:
+    """Estimates kept for one evaluation, or for the whole of a ``routing_batch()``."""
+    batch = _batch()
+    return batch.setdefault("cost_memo", {}) if batch is not None else {}
+
+
+def _estimate_cost(location: Location, order: Order, weight_g: int, memo: dict) -> float | None:
+    if not _COST_ESTIMATORS:
+        return None
+    key = (
+        location.pk,
+        order.ship_country,
+        order.ship_province,
+        order.ship_city,
+        order.ship_postcode,
+        order.required_service_kind,
+        weight_g,
+    )
+    if key in memo:
+        return memo[key]
+    value = _COST_ESTIMATORS[-1](location, order, weight_g)
+    memo[key] = float(value) if value is not None else None
+    return memo[key]
+
+
+@dataclass
+class Plan:
+    """Where the units go: {location_id: [(need, quantity)]}, its terms and score."""
+
+    locations: list[Single]
+    parts: dict[int, list[tuple[Need, int]]]
+    missing: list[tuple[Need, int]]
+    terms: dict[str, float] = field(default_factory=dict)
+    raw: dict[str, float] = field(default_factory=dict)  # km, cost, shipments, load %
+    costs: dict[int, float | None] = field(default_factory=dict)
+    score: float = 0.0
+
+    @property
+    def codes(self) -> list[str]:
+        return [s.location.code for s in self.locations]
+
+    @property
+    def shipped_units(self) -> int:
+        return sum(q for part in self.parts.values() for _, q in part)
+
+    @property
+    def missing_units(self) -> int:
+        return sum(q for _, q in self.missing)
+
+
+@dataclass
+class Evaluation:
+    policy: PolicyRules
+    singles: list[Single]
+    plans: list[Plan]  # every plan scored, full ones first by score
+    best: Plan | None
+    complete: bool  # the best plan ships everything
+    force: bool
+    candidates: list[dict]
+    reason: str
+    kind: str  # auto, split, backorder
+
+    @property
+    def totals(self) -> dict:
+        return _totals(self.best)
+
+
+def transit_days_estimate(distance_km: float | None) -> int:
+    """Working days in transit assumed from the distance (for the late risk; see docs/routing.md)."""
+    if distance_km is None:
+        return TRANSIT_BANDS[-1][1]
+    for limit, days in TRANSIT_BANDS:
+        if distance_km <= limit:
+            return days
+    return FAR_TRANSIT_DAYS
+
+
+def _add_working_days(start: date, days: int) -> date:
+    current = start
+    while days > 0:
+        current += timedelta(days=1)
+        if current.weekday() < 5:
+            days -= 1
+    return current
+
+
+def late_risk(order: Order, distance_km: float | None, *, today: date | None = None) -> bool:
+    """True when a shipment leaving today would arrive after the promise date (transit from distance)."""
+    if not order.promise_date:
+        return False
+    today = today or timezone.localdate()
+    return _add_working_days(today, transit_days_estimate(distance_km)) > order.promise_date
+
+
+def _money(value: float, currency: str) -> str:
+    symbol = "¥" if currency in ("CNY", "RMB", "JPY") else f"{currency} "
+    return f"{symbol}{value:,.2f}"
+
+
+def _allocate(members: list[Single], needs: list[Need], available) -> tuple[dict, list]:
+    """Each line whole at the first member that has all of it, else spread over the members in order."""
+    left = {s.location.pk: dict(available.get(s.location.pk, {})) for s in members}
+    parts: dict[int, list[tuple[Need, int]]] = {s.location.pk: [] for s in members}
+    missing = []
+    for need in needs:
+        quantity = need.quantity
+        whole = next((s for s in members if left[s.location.pk].get(need.product_id, 0) >= quantity), None)
+        targets = [whole] if whole else members
+        for s in targets:
+            have = left[s.location.pk].get(need.product_id, 0)
+            take = min(have, quantity)
+            if take > 0:
+                left[s.location.pk][need.product_id] = have - take
+                parts[s.location.pk].append((need, take))
+                quantity -= take
+            if quantity == 0:
+                break
+        if quantity:
+            missing.append((need, quantity))
+    return parts, missing
+
+
+def _score(plan: Plan, order: Order, policy: PolicyRules, worst_km: float, worst_cost: dict, memo: dict) -> None:
+    km = 0.0
+    cost = 0.0
+    load = 0.0
+    for s in plan.locations:
+        weight = sum(n.weight_g * q for n, q in plan.parts[s.location.pk])
+        estimate = _estimate_cost(s.location, order, weight, memo)
+        plan.costs[s.location.pk] = estimate
+        cost += estimate if estimate is not None else worst_cost.get(weight, worst_cost.get("order", 0.0))
+        km += s.distance_km if s.distance_km is not None else worst_km
+        load += s.load_pct
+    shipments = len(plan.locations)
+    plan.raw = {"distance_km": round(km, 1), "cost": round(cost, 2), "shipments": shipments, "load_pct": round(load, 1)}
+    plan.terms = {
+        "distance": round(policy.weight_distance * km / 100, 3),
+        "cost": round(policy.weight_cost * cost, 3),
+        "split": round(policy.weight_split * (shipments - 1), 3),
+        "load": round(policy.weight_load * load, 3),
+    }
+    plan.score = round(sum(plan.terms.values()), 3)
+
+
+def evaluate(
+    order: Order,
+    needs: list[Need],
+    policy: PolicyRules,
+    *,
+    available: dict | None = None,
+    loads: dict | None = None,
+    locations: list[Location] | None = None,
+    force: bool | None = None,
+    allow_partial: bool | None = None,
+) -> Evaluation:
+    """Score every location and split set for the units in ``needs`` (pure reads, no writes)."""
+    locations = _active_locations() if locations is None else locations
+    if available is None:
+        available = available_by_location(product_ids={n.product_id for n in needs})
+    if loads is None:
+        loads = _current_loads(locations)
+    force = _channel_force(order.channel_id) if force is None else force
+    partial = (not policy.ship_complete or force) if allow_partial is None else allow_partial
+    singles = _singles(order, needs, locations, available, loads)
+    capable = [s for s in singles if s.capable]
+    known_km = [s.distance_km for s in capable if s.distance_km is not None]
+    worst_km = max(known_km) if known_km else 0.0
+    total_weight = sum(n.weight_g * n.quantity for n in needs)
+    memo = _cost_memo()
+    known_cost = [c for c in (_estimate_cost(s.location, order, total_weight, memo) for s in capable) if c is not None]
+    worst_cost = {"order": max(known_cost) if known_cost else 0.0}
+
+    # Singles first (ranked by their own score for the whole order), then sets of the best capable ones.
+    plans: list[Plan] = []
+    for s in capable:
+        parts, missing = _allocate([s], needs, available)
+        plan = Plan([s], parts, missing)
+        _score(plan, order, policy, worst_km, worst_cost, memo)
+        plans.append(plan)
+    ranked = [p.locations[0] for p in sorted(plans, key=lambda p: (p.score, p.codes))]
+    best_single = min((p.score for p in plans if not p.missing), default=None)
+    weights = (policy.weight_distance, policy.weight_cost, policy.weight_split, policy.weight_load)
+    # With no negative weight a set scores at least the split penalty: a whole single at or under it wins.
+    hopeless = best_single is not None and min(weights) >= 0 and best_single <= policy.weight_split
+    if policy.allow_split and policy.max_locations > 1 and not hopeless:
+        pool = [s for s in ranked if any(available.get(s.location.pk, {}).get(n.product_id, 0) for n in needs)]
+        pool = pool[:MAX_SET_CANDIDATES]
+        for size in range(2, min(policy.max_locations, len(pool)) + 1):
+            for members in itertools.combinations(pool, size):
+                parts, missing = _allocate(list(members), needs, available)
+                if any(not part for part in parts.values()):
+                    continue  # a member ships nothing: the smaller set is already counted
+                plan = Plan(list(members), parts, missing)
+                _score(plan, order, policy, worst_km, worst_cost, memo)
+                plans.append(plan)
+    total = sum(n.quantity for n in needs)
+    full = sorted((p for p in plans if not p.missing), key=lambda p: (p.score, len(p.locations), p.codes))
+    best, complete, kind = None, False, "auto"
+    if full:
+        best, complete = full[0], True
+        kind = "split" if len(best.locations) > 1 else "auto"
+    elif force and partial:
+        # Trust the channel: the best capable single location anyway, what it has now, the rest waits.
+        singles_plans = [p for p in plans if len(p.locations) == 1]
+        if singles_plans:
+            best = min(singles_plans, key=lambda p: (-p.shipped_units, p.score, p.codes))
+            kind = "backorder"
+    elif partial:
+        shipping = [p for p in plans if p.shipped_units > 0]
+        if shipping:
+            best = min(shipping, key=lambda p: (-p.shipped_units, p.score, len(p.locations), p.codes))
+            kind = "backorder"
+    others = [p for p in plans if p is not best]
+    others.sort(key=lambda p: (bool(p.missing), p.score, len(p.locations), p.codes))
+    ordered = ([best] if best else []) + others
+    candidates = _explain(order, singles, ordered, best, complete, total)
+    reason = _reason(order, policy, best, complete, ordered, force)
+    return Evaluation(policy, singles, ordered, best, complete, force, candidates, reason, kind)
+
+
+def _compare(plan: Plan, other: Plan, currency: str, *, winner: bool) -> str:
+    """The term that separates two plans most, in words ("cheaper by ¥3.20", "farther by 120 km")."""
+    diffs = {t: other.terms[t] - plan.terms[t] for t in TERMS}  # plan is the better one
+    term = max(TERMS, key=lambda t: diffs[t])
+    if diffs[term] <= 0:
+        return "same score" if winner else "same score, later in order"
+    a, b = plan, other
+    if term == "cost":
+        money = _money(b.raw["cost"] - a.raw["cost"], currency)
+        return f"cheaper by {money}" if winner else f"dearer by {money}"
+    if term == "distance":
+        km = f"{b.raw['distance_km'] - a.raw['distance_km']:,.0f} km"
+        return f"nearer by {km}" if winner else f"farther by {km}"
+    if term == "split":
+        return (
+            f"{a.raw['shipments']} shipment(s) instead of {b.raw['shipments']}"
+            if winner
+            else (f"splits into {b.raw['shipments']} shipments")
+        )
+    return (
+        f"less busy ({a.raw['load_pct']:.0f}% vs {b.raw['load_pct']:.0f}% of today's capacity)"
+        if winner
+        else (f"busier ({b.raw['load_pct']:.0f}% vs {a.raw['load_pct']:.0f}% of today's capacity)")
+    )
+
+
+def _plan_row(plan: Plan) -> dict:
+    return {
+        "kind": "set" if len(plan.locations) > 1 else "location",
+        "location_id": plan.locations[0].location.pk if len(plan.locations) == 1 else None,
+        "location": " + ".join(plan.codes),
+        "locations": plan.codes,
+        "eligible": not plan.missing,
+        "distance_km": plan.raw["distance_km"] if len(plan.locations) > 1 else plan.locations[0].distance_km,
+        "cost": plan.raw["cost"],
+        "shipments": plan.raw["shipments"],
+        "load_pct": plan.raw["load_pct"],
+        "terms": plan.terms,
+        "score": plan.score,
+        "units": plan.shipped_units,
+        "missing_units": plan.missing_units,
+    }
+
+
+def _explain(order, singles, ordered: list[Plan], best: Plan | None, complete: bool, total: int) -> list[dict]:
+    rows = []
+    by_location = {p.locations[0].location.pk: p for p in ordered if len(p.locations) == 1}
+    runner_up = next((p for p in ordered if p is not best and not p.missing), None)
+    for s in singles:  # every location, eligible or not
+        plan = by_location.get(s.location.pk)
+        if plan is not None:
+            row = _plan_row(plan)
+        else:
+            row = {
+                "kind": "location",
+                "location_id": s.location.pk,
+                "location": s.location.code,
+                "locations": [s.location.code],
+                "eligible": False,
+                "distance_km": s.distance_km,
+                "cost": None,
+                "shipments": 1,
+                "load_pct": s.load_pct,
+                "terms": {},
+                "score": None,
+                "units": 0,
+                "missing_units": total,
+            }
+        row["eligible"] = not s.reasons
+        row["reasons"] = list(s.reasons)
+        rows.append((plan, row))
+    # Sets: the full ones (and the chosen partial one), best first, ten at most.
+    sets = [p for p in ordered if len(p.locations) > 1 and (not p.missing or p is best)][:10]
+    for plan in sets:
+        row = _plan_row(plan)
+        row["reasons"] = [] if not plan.missing else [f"short of {plan.missing_units} unit(s)"]
+        rows.append((plan, row))
+    result = []
+    for plan, row in rows:
+        row["chosen"] = plan is not None and plan is best
+        if row["chosen"]:
+            if not complete:
+                row["verdict"] = f"chosen: ships {plan.shipped_units} of {total} unit(s) now, the rest is backordered"
+            elif runner_up is None:
+                row["verdict"] = (
+                    f"chosen: the only {'set' if len(plan.locations) > 1 else 'location'} that can ship all of it"
+                )
+            else:
+                row["verdict"] = (
+                    f"chosen: lowest score {plan.score:g}; {_compare(plan, runner_up, order.currency, winner=True)}"
+                    f" than {' + '.join(runner_up.codes)}"
+                )
+        elif row["reasons"]:
+            row["verdict"] = "; ".join(row["reasons"])
+        elif plan is not None and best is not None:
+            row["verdict"] = f"score {plan.score:g}: {_compare(best, plan, order.currency, winner=False)}"
+        else:
+            row["verdict"] = "not chosen"
+        result.append(row)
+    result.sort(key=lambda r: (not r["chosen"], not r["eligible"], r["score"] is None, r["score"] or 0, r["location"]))
+    return result
+
+
+def _reason(order, policy: PolicyRules, best: Plan | None, complete: bool, ordered, force: bool) -> str:
+    if best is None:
+        return (
+            "No location can ship the whole order."
+            if policy.ship_complete and not force
+            else ("No location can ship any of the order.")
+        )
+    terms = ", ".join(f"{t} {best.terms[t]:g}" for t in TERMS)
+    where = " + ".join(best.codes)
+    if not complete:
+        why = "channel trusts its stock (force)" if force else "policy ships what is available"
+        return (
+            f"{where} ships {best.shipped_units} unit(s) now, {best.missing_units} backordered ({why}); "
+            f"score {best.score:g} ({terms}), policy {policy.code}."
+        )[:255]
+    what = f"split over {where}" if len(best.locations) > 1 else where
+    return f"{what}: lowest score {best.score:g} ({terms}), policy {policy.code}."[:255]
+
+
+def _totals(plan: Plan | None, order: Order | None = None) -> dict:
+    if plan is None:
+        return {"cost": None, "distance_km": None, "shipments": 0, "backordered": 0, "late_risk": 0, "score": None}
+    risk = 0
+    if order is not None:
+        risk = sum(1 for s in plan.locations if late_risk(order, s.distance_km))
+    return {
+        "cost": plan.raw["cost"],
+        "distance_km": plan.raw["distance_km"],
+        "shipments": plan.raw["shipments"],
+        "backordered": plan.missing_units,
+        "late_risk": risk,
+        "score": plan.score,
+    }
+
+
+def _plan_json(plan: Plan) -> list[dict]:
+    return [
+        {
+            "location_id": s.location.pk,
+            "location": s.location.code,
+            "lines": [
+                {"order_line": n.order_line_id, "product": n.product_id, "sku": n.sku, "quantity": q}
+                for n, q in plan.parts[s.location.pk]
+            ],
+            "cost": plan.costs.get(s.location.pk),
+            "distance_km": s.distance_km,
+        }
+        for s in plan.locations
+    ]
