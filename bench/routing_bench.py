@@ -27,6 +27,7 @@ own locations are left inactive, so later modules never route to them. ``--quick
 from __future__ import annotations
 
 import math
+import os
 import random
 import secrets
 import sys
@@ -114,6 +115,7 @@ def _setup(run_id: str, sizes: dict, rnd: random.Random) -> dict:
         policy = RoutingPolicy.objects.create(
             code=f"rb-{run_id}", name="Bench cost only", status="live", rank=1, weight_distance=0, weight_cost=1,
             weight_split=10, weight_load=0, ship_complete=True, allow_split=False, max_locations=1,
+            weight_balance=float(os.environ.get("ROUTING_BENCH_BALANCE", "0.5")),
         )  # fmt: skip
         policy.channels.set([channel])
         products = Product.objects.bulk_create(

@@ -132,6 +132,13 @@ class RoutingPolicy(models.Model):
     weight_load = models.DecimalField(
         max_digits=8, decimal_places=3, default=0.1, help_text="Score points per percent of today's capacity used."
     )
+    weight_balance = models.DecimalField(
+        max_digits=8,
+        decimal_places=3,
+        default=0,
+        help_text="Score points per percent of a location's available stock the order takes (keeps scarce stock "
+        "for orders only that location can serve). 0: off.",
+    )
     ship_complete = models.BooleanField(
         default=False, help_text="Wait until the whole order can ship; else ship what is available, backorder the rest."
     )

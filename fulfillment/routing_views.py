@@ -26,7 +26,7 @@ class RoutingPolicyForm(forms.ModelForm):
         model = RoutingPolicy
         fields = [
             "code", "name", "status", "is_default", "rank", "channels", "tags", "weight_distance", "weight_cost",
-            "weight_split", "weight_load", "ship_complete", "allow_split", "max_locations",
+            "weight_split", "weight_load", "weight_balance", "ship_complete", "allow_split", "max_locations",
         ]  # fmt: skip
         widgets = {"channels": forms.CheckboxSelectMultiple}
 
@@ -47,7 +47,7 @@ class RoutingPolicyForm(forms.ModelForm):
 
     def clean(self):
         data = super().clean()
-        for name in ("weight_distance", "weight_cost", "weight_split", "weight_load"):
+        for name in ("weight_distance", "weight_cost", "weight_split", "weight_load", "weight_balance"):
             value = data.get(name)
             if value is not None and value < 0:
                 self.add_error(name, "Weights cannot be negative.")

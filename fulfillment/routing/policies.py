@@ -41,6 +41,7 @@ class PolicyRules:
     weight_cost: float = 1.0
     weight_split: float = 10.0
     weight_load: float = 0.1
+    weight_balance: float = 0.0
     ship_complete: bool = True
     allow_split: bool = True
     max_locations: int = 3
@@ -61,6 +62,7 @@ class PolicyRules:
             weight_cost=float(policy.weight_cost),
             weight_split=float(policy.weight_split),
             weight_load=float(policy.weight_load),
+            weight_balance=float(policy.weight_balance),
             ship_complete=policy.ship_complete,
             allow_split=policy.allow_split,
             max_locations=max(1, policy.max_locations or 1),

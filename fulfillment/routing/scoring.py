@@ -3,9 +3,11 @@
 The score of a plan, lower wins: ``weight_distance`` x km/100 to the destination + ``weight_cost`` x the
 shipping cost from the carriers' rate cards (the estimator logistics registers with
 ``register_cost_estimator``) + ``weight_split`` x extra shipments + ``weight_load`` x percent of today's
-capacity used. Unknown distance or cost counts as the worst known one, so a location never wins by
-lacking data. Split sets are enumerated over the best ``MAX_SET_CANDIDATES`` capable locations, up to
-the policy's ``max_locations``.
+capacity used + ``weight_balance`` x percent of the location's available stock the order takes
+(averaged over its lines; 0 by default: it keeps scarce stock for orders only that location can serve).
+Unknown distance or cost counts as the worst known one, so a location never wins by lacking data.
+Split sets are enumerated over the best ``MAX_SET_CANDIDATES`` capable locations, up to the policy's
+``max_locations``.
 
 ``evaluate`` is pure reads: every candidate (location or set) with its terms, eligibility and verdict,
 the reason in words, and the totals (cost, distance, shipments, backordered units, late risk).
@@ -27,7 +29,7 @@ from orders.models import Order
 from .candidates import Need, Single, _current_loads, _singles
 from .policies import PolicyRules, _active_locations, _batch, _channel_force
 
-TERMS = ("distance", "cost", "split", "load")
+TERMS = ("distance", "cost", "split", "load", "balance")
 MAX_SET_CANDIDATES = 8  # split sets are enumerated over the best 8 capable locations at most
 # Transit days assumed from the distance for the late risk (the bands of logistics.rating.zone_for).
 TRANSIT_BANDS = ((300, 1), (800, 2), (1500, 3))
@@ -168,10 +170,23 @@ def _allocate(members: list[Single], needs: list[Need], available) -> tuple[dict
     return parts, missing
 
 
-def _score(plan: Plan, order: Order, policy: PolicyRules, worst_km: float, worst_cost: dict, memo: dict) -> None:
+def _stock_taken_pct(plan: Plan, available) -> float:
+    """How much of the locations' available stock the plan takes, in percent, averaged over its lines:
+    the balance term prefers a location that keeps stock for the orders only it can serve."""
+    shares = []
+    for pk, part in plan.parts.items():
+        on_hand = available.get(pk, {})
+        shares += [take / max(on_hand.get(need.product_id, 0), take) for need, take in part if take]
+    return 100.0 * sum(shares) / len(shares) if shares else 0.0
+
+
+def _score(
+    plan: Plan, order: Order, policy: PolicyRules, worst_km: float, worst_cost: dict, memo: dict, available=None
+) -> None:
     km = 0.0
     cost = 0.0
     load = 0.0
+    taken = _stock_taken_pct(plan, available) if available is not None and policy.weight_balance else 0.0
     for s in plan.locations:
         weight = sum(n.weight_g * q for n, q in plan.parts[s.location.pk])
         estimate = _estimate_cost(s.location, order, weight, memo)
@@ -180,12 +195,19 @@ def _score(plan: Plan, order: Order, policy: PolicyRules, worst_km: float, worst
         km += s.distance_km if s.distance_km is not None else worst_km
         load += s.load_pct
     shipments = len(plan.locations)
-    plan.raw = {"distance_km": round(km, 1), "cost": round(cost, 2), "shipments": shipments, "load_pct": round(load, 1)}
+    plan.raw = {
+        "distance_km": round(km, 1),
+        "cost": round(cost, 2),
+        "shipments": shipments,
+        "load_pct": round(load, 1),
+        "stock_taken_pct": round(taken, 1),
+    }
     plan.terms = {
         "distance": round(policy.weight_distance * km / 100, 3),
         "cost": round(policy.weight_cost * cost, 3),
         "split": round(policy.weight_split * (shipments - 1), 3),
         "load": round(policy.weight_load * load, 3),
+        "balance": round(policy.weight_balance * taken, 3),
     }
     plan.score = round(sum(plan.terms.values()), 3)
 
@@ -223,11 +245,17 @@ def evaluate(
     for s in capable:
         parts, missing = _allocate([s], needs, available)
         plan = Plan([s], parts, missing)
-        _score(plan, order, policy, worst_km, worst_cost, memo)
+        _score(plan, order, policy, worst_km, worst_cost, memo, available)
         plans.append(plan)
     ranked = [p.locations[0] for p in sorted(plans, key=lambda p: (p.score, p.codes))]
     best_single = min((p.score for p in plans if not p.missing), default=None)
-    weights = (policy.weight_distance, policy.weight_cost, policy.weight_split, policy.weight_load)
+    weights = (
+        policy.weight_distance,
+        policy.weight_cost,
+        policy.weight_split,
+        policy.weight_load,
+        policy.weight_balance,
+    )
     # With no negative weight a set scores at least the split penalty: a whole single at or under it wins.
     hopeless = best_single is not None and min(weights) >= 0 and best_single <= policy.weight_split
     if policy.allow_split and policy.max_locations > 1 and not hopeless:
@@ -239,7 +267,7 @@ def evaluate(
                 if any(not part for part in parts.values()):
                     continue  # a member ships nothing: the smaller set is already counted
                 plan = Plan(list(members), parts, missing)
-                _score(plan, order, policy, worst_km, worst_cost, memo)
+                _score(plan, order, policy, worst_km, worst_cost, memo, available)
                 plans.append(plan)
     total = sum(n.quantity for n in needs)
     full = sorted((p for p in plans if not p.missing), key=lambda p: (p.score, len(p.locations), p.codes))
@@ -285,6 +313,13 @@ def _compare(plan: Plan, other: Plan, currency: str, *, winner: bool) -> str:
             if winner
             else (f"splits into {b.raw['shipments']} shipments")
         )
+    if term == "balance":
+        return (
+            f"keeps more stock (takes {a.raw['stock_taken_pct']:.0f}% vs {b.raw['stock_taken_pct']:.0f}% of what "
+            "is there)"
+            if winner
+            else f"takes more of its stock ({b.raw['stock_taken_pct']:.0f}% vs {a.raw['stock_taken_pct']:.0f}%)"
+        )
     return (
         f"less busy ({a.raw['load_pct']:.0f}% vs {b.raw['load_pct']:.0f}% of today's capacity)"
         if winner
@@ -303,6 +338,7 @@ def _plan_row(plan: Plan) -> dict:
         "cost": plan.raw["cost"],
         "shipments": plan.raw["shipments"],
         "load_pct": plan.raw["load_pct"],
+        "stock_taken_pct": plan.raw["stock_taken_pct"],
         "terms": plan.terms,
         "score": plan.score,
         "units": plan.shipped_units,

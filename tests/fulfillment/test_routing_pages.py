@@ -2,6 +2,7 @@
 queue page and the order page's "why this location" panel, with their permissions."""
 
 from datetime import timedelta
+from decimal import Decimal
 
 import pytest
 from django.urls import reverse
@@ -84,6 +85,7 @@ def test_policy_pages_create_edit_and_validate(client, world):
         "weight_cost": "2",
         "weight_split": "10",
         "weight_load": "0",
+        "weight_balance": "0.5",
         "allow_split": "on",
         "max_locations": 3,
     }
@@ -91,6 +93,7 @@ def test_policy_pages_create_edit_and_validate(client, world):
     assert response.status_code == 302
     policy = RoutingPolicy.objects.get(code="eco")
     assert policy.tags == "gift, vip" and list(policy.channels.all()) == [world["channel"]]
+    assert policy.weight_balance == Decimal("0.5")
     # A second live default is refused; negative weights too.
     bad = dict(data, code="eco2", weight_cost="-1")
     response = client.post(reverse("fulfillment:routing_policy_create"), bad)

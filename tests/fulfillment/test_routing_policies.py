@@ -139,7 +139,7 @@ def test_distance_nearest_wins_with_the_terms_recorded(world, django_capture_on_
     decision = order.routing_decisions.get()
     assert decision.chosen == world["can"] and decision.policy == "builtin" and decision.policy_ref is None
     can, sha = rows(order)["can"], rows(order)["sha"]
-    assert set(can["terms"]) == {"distance", "cost", "split", "load"}
+    assert set(can["terms"]) == {"distance", "cost", "split", "load", "balance"}
     assert can["score"] < sha["score"]
     assert sha["verdict"].startswith("score ") and "farther by" in sha["verdict"]
     assert can["verdict"].startswith("chosen: lowest score") and "nearer by" in can["verdict"]
@@ -173,6 +173,27 @@ def test_load_breaks_a_tie_between_equal_locations(world, django_capture_on_comm
     assert second.shipments.get().location == twin
     assert rows(second)["sha"]["load_pct"] == 10.0
     assert "busier" in rows(second)["sha"]["verdict"]
+
+
+def test_stock_balance_keeps_a_location_s_last_units_for_orders_only_it_can_serve(
+    world, django_capture_on_commit_callbacks
+):
+    Stock.objects.filter(location=world["sha"], product=world["a"]).update(on_hand=2)
+    Stock.objects.filter(location=world["can"], product=world["a"]).update(on_hand=100)
+    nearest = create(world, django_capture_on_commit_callbacks, lines=(("A", 2),))  # to Shanghai
+    assert nearest.shipments.get().location == world["sha"]  # balance off by default: nearest wins
+    assert rows(nearest)["sha"]["terms"]["balance"] == 0
+    nearest.shipments.update(status=ShipmentStatus.CANCELLED)
+    Stock.objects.filter(location=world["sha"], product=world["a"]).update(reserved=0)
+
+    policy("balanced", weight_balance=1, is_default=True)
+    balanced = create(world, django_capture_on_commit_callbacks, "E2", lines=(("A", 2),))
+    assert balanced.shipments.get().location == world["can"]  # takes 2 % there instead of 100 % at sha
+    sha, can = rows(balanced)["sha"], rows(balanced)["can"]
+    assert (sha["stock_taken_pct"], can["stock_taken_pct"]) == (100.0, 2.0)
+    assert (sha["terms"]["balance"], can["terms"]["balance"]) == (100.0, 2.0)
+    assert "takes more of its stock (100% vs 2%)" in sha["verdict"]
+    assert "keeps more stock" in can["verdict"]
 
 
 def test_split_penalty_decides_between_one_far_location_and_two_near_ones(world, django_capture_on_commit_callbacks):
