@@ -171,20 +171,17 @@ def picklist_pdf(picklist: PickList, *, request=None) -> bytes:
     return render_pdf(PICKLIST_TEMPLATE, picklist_context(picklist), request=request)
 
 
-def shipment_contents(shipment: Shipment) -> list[dict]:
+def _parcel_members(shipment: Shipment) -> list[Shipment]:
+    return list(Shipment.objects.members_of(shipment).select_related("order")) if shipment.pk is not None else []
+
+
+def shipment_contents(shipment: Shipment, members: list[Shipment] | None = None) -> list[dict]:
     """The lines that travel in this shipment's parcel: its own, then, for a merge lead, the lines of each
     live member (``Shipment.merged_into``; members' goods go in the lead's parcel), members in id order,
     each shipment's lines in order-line order. One query for the members, one for all the lines.
 
     Each: {shipment_number, order_number, sku, name, ordered, quantity}."""
-    shipments = [shipment]
-    if shipment.pk is not None:
-        shipments += list(
-            Shipment.objects.filter(merged_into=shipment)
-            .exclude(status=ShipmentStatus.CANCELLED)
-            .select_related("order")
-            .order_by("id")
-        )
+    shipments = [shipment, *(_parcel_members(shipment) if members is None else members)]
     position = {s.pk: i for i, s in enumerate(shipments)}
     rows = (
         ShipmentLine.objects.filter(shipment_id__in=list(position))
@@ -218,7 +215,8 @@ def packing_slip_context(shipment: Shipment, *, tracking_url: str) -> dict:
     """
     order = shipment.order
     location = shipment.location
-    lines = shipment_contents(shipment)
+    members = _parcel_members(shipment)
+    lines = shipment_contents(shipment, members)
     groups: list[dict] = []
     for line in lines:
         if not groups or groups[-1]["shipment_number"] != line["shipment_number"]:
@@ -230,12 +228,7 @@ def packing_slip_context(shipment: Shipment, *, tracking_url: str) -> dict:
     merged_orders = list(dict.fromkeys(g["order_number"] for g in groups if g["shipment_number"] != own))
     other_shipments = order.shipments.exclude(pk=shipment.pk).exclude(status=ShipmentStatus.CANCELLED).count()
     # Packing notes of classification (e.g. fragile packing) of every order in the box, each once.
-    notes = [order.packing_notes] + list(
-        Shipment.objects.filter(merged_into=shipment)
-        .exclude(status=ShipmentStatus.CANCELLED)
-        .order_by("id")
-        .values_list("order__packing_notes", flat=True)
-    ) if shipment.pk is not None else [order.packing_notes]
+    notes = [order.packing_notes, *(m.order.packing_notes for m in members)]
     packing_notes = list(dict.fromkeys(n.strip() for text in notes for n in (text or "").splitlines() if n.strip()))
     return {
         "shipment": shipment,

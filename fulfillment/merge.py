@@ -70,8 +70,8 @@ def shipment_weight_g(shipment: Shipment) -> int:
 
 def merged_weight_g(lead: Shipment) -> int:
     """The lead's goods plus every member's: the weight of the one parcel."""
-    members = Shipment.objects.filter(merged_into=lead).exclude(status=ShipmentStatus.CANCELLED)
-    return shipment_weight_g(lead) + sum(shipment_weight_g(m) for m in members.prefetch_related("lines__product"))
+    members = Shipment.objects.members_of(lead).prefetch_related("lines__product")
+    return shipment_weight_g(lead) + sum(shipment_weight_g(m) for m in members)
 
 
 # ---- who may travel together -----------------------------------------------------------------------
@@ -195,12 +195,7 @@ def _groups(shipments: list[Shipment]) -> list[list[Shipment]]:
 
 
 def _unit(shipment: Shipment) -> Unit:
-    members = list(
-        Shipment.objects.filter(merged_into=shipment)
-        .exclude(status=ShipmentStatus.CANCELLED)
-        .select_related("order")
-        .prefetch_related("lines__product")
-    )
+    members = list(Shipment.objects.members_of(shipment).select_related("order").prefetch_related("lines__product"))
     weight = shipment_weight_g(shipment) + sum(shipment_weight_g(m) for m in members)
     return Unit(shipment=shipment, members=members, weight_g=weight, cost=parcel_cost(shipment, weight)[0])
 

@@ -34,6 +34,10 @@ class PickList(models.Model):
 
 
 class ShipmentQuerySet(models.QuerySet):
+    def members_of(self, lead):
+        """The live shipments merged into ``lead`` (they travel in its parcel), in a stable order."""
+        return self.filter(merged_into=lead).exclude(status=ShipmentStatus.CANCELLED).order_by("order_id", "pk")
+
     def ready_to_pick(self):
         # A merged member is picked with its lead (fulfillment/merge.py), never on its own.
         return self.filter(

@@ -89,13 +89,7 @@ def _refuse_member(shipment: Shipment) -> None:
 
 def parcel_shipments(shipment: Shipment) -> list[Shipment]:
     """The shipments packed into this shipment's parcel: itself first, then (for a merge lead) its members."""
-    members = (
-        Shipment.objects.filter(merged_into=shipment)
-        .exclude(status=ShipmentStatus.CANCELLED)
-        .select_related("order")
-        .order_by("order_id", "pk")
-    )
-    return [shipment, *members]
+    return [shipment, *Shipment.objects.members_of(shipment).select_related("order")]
 
 
 def expected_items(shipment: Shipment) -> list[dict]:

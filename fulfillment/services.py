@@ -145,8 +145,9 @@ def picklist_create(
         shipment.save(update_fields=["picklist"])
         _set_shipment_status(shipment, ShipmentStatus.PICKING, user=user, note=f"pick list {picklist.number}")
         _sync_order(order, user=user)
-        _members_follow(shipment, ShipmentStatus.PICKING, user=user, note=f"pick list {picklist.number}",
-                        picklist=picklist)
+        _members_follow(
+            shipment, ShipmentStatus.PICKING, user=user, note=f"pick list {picklist.number}", picklist=picklist
+        )
     return picklist
 
 
@@ -175,8 +176,7 @@ def _merge_detach(shipment: Shipment, *, user=None, why: str) -> None:
 def _members_follow(lead: Shipment, target: str, *, user=None, note: str = "", picklist=None) -> None:
     """Members merged into ``lead`` take the lead's step through the one door; each member's order gets
     its event and its progress synced. On a pick list, a member whose order is on hold stays behind."""
-    members = list(Shipment.objects.filter(merged_into=lead).exclude(status=ShipmentStatus.CANCELLED)
-                   .order_by("order_id", "pk").values_list("pk", flat=True))
+    members = list(Shipment.objects.members_of(lead).values_list("pk", flat=True))
     tracking = ""
     if target == ShipmentStatus.SHIPPED and members:
         # The parcel is the lead's (a query through the reverse relation, not an import of logistics).

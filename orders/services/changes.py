@@ -171,23 +171,22 @@ def order_apply_channel_update(*, order: Order, data: CanonicalOrder, source: st
         if already:  # a retry of the same news: asked for once already, nothing more to do
             outcome["attention"] = f"{what}: an intercept or return was already requested."
             return outcome
-        if not already:
-            try:
-                kind, _result = order_cancel_request(
-                    order=order, reason_code=ChangeReason.CHANNEL_UPDATE, note=what, source=source
-                )
-            except (TransitionNotAllowed, DomainError):
-                pass
-            else:
-                outcome["changed"].append(
-                    {"intercept": "intercept requested", "return": "return requested"}.get(kind, kind)
-                )
-                outcome["attention"] = _refuse(
-                    order,
-                    f"{what} after it left: {kind} requested here; follow it up with the carrier or the customer.",
-                    source,
-                )
-                return outcome
+        try:
+            kind, _result = order_cancel_request(
+                order=order, reason_code=ChangeReason.CHANNEL_UPDATE, note=what, source=source
+            )
+        except (TransitionNotAllowed, DomainError):
+            pass
+        else:
+            outcome["changed"].append(
+                {"intercept": "intercept requested", "return": "return requested"}.get(kind, kind)
+            )
+            outcome["attention"] = _refuse(
+                order,
+                f"{what} after it left: {kind} requested here; follow it up with the carrier or the customer.",
+                source,
+            )
+            return outcome
         outcome["attention"] = _refuse(
             order,
             f"{what}, but it is already {order.get_status_display()}: not cancelled here. "
