@@ -21,6 +21,8 @@ app.conf.beat_schedule["reports.send_scheduled_reports"] = {
     "task": "reports.send_scheduled_reports",
     "schedule": 3600.0,
 }
+# Report facts (reports/facts.py): the orders changed since the last run, every minute.
+app.conf.beat_schedule["reports.refresh_facts"] = {"task": "reports.refresh_facts", "schedule": 60.0}
 
 # The notifications outbox (orders/notifications.py): failed e-mails whose backoff has passed, once a minute.
 app.conf.beat_schedule["orders.retry_notifications"] = {"task": "orders.retry_notifications", "schedule": 60.0}

@@ -102,3 +102,110 @@ def parse_recipients(text: str) -> list[str]:
             if address not in result:
                 result.append(address)
     return result
+
+
+# ---- facts: per-order and per-parcel rows the heavy KPIs read (reports/facts.py keeps them) ----------
+
+
+def _ref(model: str, **kwargs):
+    """A reference to another app's row without a database constraint: facts are rebuilt from
+    the source rows, never the other way round, and must not hold up a write to them."""
+    return models.ForeignKey(model, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+", **kwargs)
+
+
+class OrderFact(models.Model):
+    """One row per order that is not cancelled: what the on-time delivery, fill rate and return
+    rate figures need, joined and computed once (reports.facts.refresh_orders)."""
+
+    order = models.OneToOneField(
+        "orders.Order", primary_key=True, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
+    )
+    day = models.DateField(help_text=_("Local day the order was received (Order.created_at)."))
+    channel = _ref("orders.Channel")
+    province = models.CharField(max_length=64, blank=True)
+    promise_date = models.DateField(null=True, blank=True)
+    delivered = models.BooleanField(default=False, help_text=_("Order status is delivered."))
+    delivered_at = models.DateTimeField(
+        null=True, blank=True, help_text=_("Latest Parcel.delivered_at, else latest Shipment.delivered_at.")
+    )
+    delivered_day = models.DateField(null=True, blank=True)
+    units = models.PositiveIntegerField(default=0, help_text=_("Units ordered."))
+    first_units = models.PositiveIntegerField(
+        null=True, blank=True, help_text=_("Units on the first shipped shipment; empty: not shipped yet.")
+    )
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["day", "channel"], name="reports_orderfact_day"),
+            models.Index(
+                fields=["delivered_at"], name="reports_orderfact_delivered", condition=models.Q(delivered=True)
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"facts of order {self.order_id}"
+
+
+class LineFact(models.Model):
+    """One row per line of a delivered order, stamped with the order's delivery: units delivered
+    by product over a period are one index range (return rate)."""
+
+    order_line = models.OneToOneField(
+        "orders.OrderLine", primary_key=True, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
+    )
+    order = _ref("orders.Order")
+    channel = _ref("orders.Channel")
+    sku = models.CharField(max_length=64)
+    quantity = models.PositiveIntegerField()
+    delivered_at = models.DateTimeField()
+
+    class Meta:
+        indexes = [models.Index(fields=["delivered_at"], name="reports_linefact_delivered")]
+
+    def __str__(self) -> str:
+        return f"facts of order line {self.order_line_id}"
+
+
+class ParcelFact(models.Model):
+    """One row per parcel of an order that is not cancelled: the order's day, channel and
+    province, the shipment's location, the service's carrier, timings and exception counts
+    (logistics cost, carrier scorecard, exception rate)."""
+
+    parcel = models.OneToOneField(
+        "logistics.Parcel", primary_key=True, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
+    )
+    order = _ref("orders.Order")
+    day = models.DateField(help_text=_("Local day the order was received."))
+    channel = _ref("orders.Channel")
+    province = models.CharField(max_length=64, blank=True)
+    location = _ref("inventory.Location")
+    carrier = _ref("logistics.Carrier")
+    service = _ref("logistics.ServiceLevel")
+    weight_g = models.PositiveIntegerField(default=0)
+    delivered_day = models.DateField(null=True, blank=True)
+    expected_delivery = models.DateField(null=True, blank=True)
+    transit_seconds = models.FloatField(null=True, blank=True, help_text=_("Delivered − shipment shipped."))
+    exceptions = models.PositiveIntegerField(default=0, help_text=_("Tracking events 'exception'."))
+    failed_attempts = models.PositiveIntegerField(default=0)
+    lost = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["day", "channel"], name="reports_parcelfact_day"),
+            models.Index(fields=["order"], name="reports_parcelfact_order"),
+        ]
+
+    def __str__(self) -> str:
+        return f"facts of parcel {self.parcel_id}"
+
+
+class FactsState(models.Model):
+    """The one row saying up to when the facts are kept (reports.facts.catch_up)."""
+
+    refreshed_at = models.DateTimeField(help_text=_("Changes up to this moment are in the facts."))
+    rebuilt_at = models.DateTimeField()
+    time_zone = models.CharField(max_length=64, help_text=_("The days in the facts are local days of this zone."))
+    orders_refreshed = models.PositiveIntegerField(default=0, help_text=_("Orders refreshed by the last run."))
+
+    def __str__(self) -> str:
+        return f"report facts as of {self.refreshed_at:%Y-%m-%d %H:%M:%S}"

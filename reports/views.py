@@ -20,7 +20,7 @@ from oms.pdf import pdf_response
 from orders.models import Channel
 
 from . import cache as report_cache
-from . import charts, exports, services
+from . import charts, exports, facts, services
 from .forecast import HORIZON, location_forecasts
 from .kpis import REGISTRY, Filters, catalogue
 from .kpis.base import FilterForm
@@ -122,6 +122,8 @@ def kpi_view(request, slug: str):
     if kpi is None:
         raise Http404("No such KPI.")
     filters, form = Filters.from_data(request.GET)
+    if kpi.uses_facts and _fresh(request):
+        facts.ensure_fresh(kpi.db, force=True)  # "recompute now": the facts too, up to this moment
     result, computed_at = report_cache.kpi_result(kpi, filters, fresh=_fresh(request))
     response = _export(request, [(kpi, result, filters)], name=kpi.title)
     if response is not None:
@@ -136,6 +138,7 @@ def kpi_view(request, slug: str):
             "filters": filters,
             "query": _query_without_format(request),
             "computed_at": computed_at,
+            "facts_at": facts.refreshed_at(kpi.db) if kpi.uses_facts else None,
             "fresh_query": _query_fresh(request),
             "drilldown": kpi.drilldown(filters) if kpi.status == "live" else "",
         },

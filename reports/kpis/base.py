@@ -32,6 +32,8 @@ from logistics.models import Carrier, Parcel
 from oms.db_router import reports_db
 from orders.models import Channel, Order
 from orders.status import OrderStatus
+from reports import facts
+from reports.models import OrderFact, ParcelFact
 
 DEFAULT_DAYS = 30
 # Relative periods a saved report can keep: resolved against "today" when it runs.
@@ -243,6 +245,7 @@ class Kpi:
     statuses = ""
     waiting_for = ""  # set when the data behind the KPI does not exist yet
     filters_used = ("dates", "channel", "location", "carrier")
+    uses_facts = False  # reads the report facts (reports/facts.py) instead of the source tables
 
     @property
     def status(self) -> str:
@@ -338,6 +341,41 @@ def cohort_orders(filters: Filters, db: str, *, include_cancelled: bool = False)
     if not include_cancelled:
         qs = qs.exclude(status=OrderStatus.CANCELLED)
     return order_scope(qs, filters)
+
+
+def fact_scope(qs, filters: Filters, *, order_ref: str = "order_id"):
+    """Restrict fact rows that belong to an order to the filters' location and carrier (same
+    meaning as order_scope: a shipment of the order ships from it, a parcel of the order goes
+    with it). The channel is a column of every fact table."""
+    if filters.channel:
+        qs = qs.filter(channel_id=filters.channel)
+    if filters.location:
+        qs = qs.filter(Exists(Shipment.objects.filter(order_id=OuterRef(order_ref), location_id=filters.location)))
+    if filters.carrier:
+        qs = qs.filter(Exists(ParcelFact.objects.filter(order_id=OuterRef(order_ref), carrier_id=filters.carrier)))
+    return qs
+
+
+def order_facts(filters: Filters, db: str):
+    """The facts of the orders received in the period (reports.facts; cancelled orders have none),
+    brought up to date first."""
+    facts.ensure_fresh(db)
+    qs = OrderFact.objects.using(db).filter(day__gte=filters.date_from, day__lte=filters.date_to)
+    return fact_scope(qs, filters)
+
+
+def parcel_facts(filters: Filters, db: str):
+    """The facts of the parcels of the orders received in the period, within the filters
+    (location: the shipment's; carrier: the parcel's service's), brought up to date first."""
+    facts.ensure_fresh(db)
+    qs = ParcelFact.objects.using(db).filter(day__gte=filters.date_from, day__lte=filters.date_to)
+    if filters.channel:
+        qs = qs.filter(channel_id=filters.channel)
+    if filters.location:
+        qs = qs.filter(location_id=filters.location)
+    if filters.carrier:
+        qs = qs.filter(carrier_id=filters.carrier)
+    return qs
 
 
 # ---- drill-down URLs -------------------------------------------------------------------------

@@ -6,46 +6,44 @@ from datetime import date
 from decimal import Decimal
 
 from django.db.models import (
+    Avg,
     Case,
     Count,
-    DateTimeField,
     DecimalField,
-    Exists,
     ExpressionWrapper,
     F,
     FloatField,
     IntegerField,
-    Max,
-    OuterRef,
-    Subquery,
+    Q,
     Sum,
     Value,
     When,
 )
-from django.db.models.functions import Cast, Coalesce, Greatest, Round, TruncDate
+from django.db.models.functions import Cast, Greatest, Round
 from django.utils import timezone
 
-from fulfillment.models import Shipment
-from fulfillment.status import ShipmentStatus
-from logistics.models import Parcel, TrackingEvent
+from logistics.models import CaseType, ExceptionCase
 from logistics.status import TrackingStatus
+from orders.models import Order
 from orders.status import OrderStatus
+from reports.facts import EXCEPTION_FIELDS
 
 from .base import (
     Column,
-    EpochSeconds,
+    DrillList,
     Fact,
     Kpi,
     KpiResult,
     Table,
-    cohort_orders,
+    drill_url,
     fetch,
     fmt_num,
     fmt_pct,
-    grouping_sets,
     is_postgres,
     money,
+    order_facts,
     orders_url,
+    parcel_facts,
     parcels_url,
     pct,
 )
@@ -54,21 +52,13 @@ EXCEPTION_STATUSES = [TrackingStatus.EXCEPTION, TrackingStatus.FAILED_ATTEMPT, T
 NOT_DELIVERED = [s.value for s in OrderStatus if s not in (OrderStatus.CANCELLED, OrderStatus.DELIVERED)]
 
 
-def parcel_cohort(f, db):
-    """Parcels of the orders received in the period, within the filters (location: the
-    shipment's location; carrier: the parcel's service's carrier)."""
-    qs = (
-        Parcel.objects.using(db)
-        .filter(shipment__order__created_at__gte=f.start, shipment__order__created_at__lt=f.end)
-        .exclude(shipment__order__status=OrderStatus.CANCELLED)
+def has_exception():
+    """1 when a parcel fact counts at least one exception, failed attempt or loss, else 0."""
+    return Case(
+        When(Q(exceptions__gt=0) | Q(failed_attempts__gt=0) | Q(lost__gt=0), then=Value(1)),
+        default=Value(0),
+        output_field=IntegerField(),
     )
-    if f.channel:
-        qs = qs.filter(shipment__order__channel_id=f.channel)
-    if f.location:
-        qs = qs.filter(shipment__location_id=f.location)
-    if f.carrier:
-        qs = qs.filter(service__carrier_id=f.carrier)
-    return qs
 
 
 def parcel_cost_expression(db: str):
@@ -102,6 +92,7 @@ COST_NOTE = (
 
 class OnTimeDelivery(Kpi):
     slug = "on-time-delivery"
+    uses_facts = True
     title = "On-time delivery (against the promise)"
     group = "Delivery"
     unit = "%"
@@ -123,42 +114,21 @@ class OnTimeDelivery(Kpi):
 
     def compute(self, f, today: date | None = None):
         today = today or timezone.localdate()
-        parcel_last = Subquery(
-            Parcel.objects.filter(shipment__order_id=OuterRef("pk"))
-            .values("shipment__order_id")
-            .annotate(m=Max("delivered_at"))
-            .values("m")[:1],
-            output_field=DateTimeField(),
-        )
-        shipment_last = Subquery(
-            Shipment.objects.filter(order_id=OuterRef("pk"))
-            .exclude(status=ShipmentStatus.CANCELLED)
-            .values("order_id")
-            .annotate(m=Max("delivered_at"))
-            .values("m")[:1],
-            output_field=DateTimeField(),
-        )
-        cohort = cohort_orders(f, self.db)
-        no_promise = cohort.filter(promise_date__isnull=True).count()
-        delivered = (
-            cohort.filter(promise_date__isnull=False, status=OrderStatus.DELIVERED)
-            .annotate(day=TruncDate(Coalesce(parcel_last, shipment_last)))
-            .values_list("channel__name", "promise_date", "day")
-            .annotate(n=Count("id"))
-            .order_by()
-        )
-        open_ = (
-            cohort.filter(promise_date__isnull=False)
-            .exclude(status=OrderStatus.DELIVERED)
-            .values_list("channel__name", "promise_date")
-            .annotate(n=Count("id"))
+        rows = (
+            order_facts(f, self.db)
+            .values_list("channel__name", "promise_date", "delivered", "delivered_day")
+            .annotate(n=Count("pk"))
             .order_by()
         )
         per = defaultdict(lambda: {"on_time": 0, "late": 0, "late_open": 0, "not_yet": 0})
-        for channel, promise, day, n in fetch(delivered, self.db):
-            per[channel]["on_time" if day and day <= promise else "late"] += n
-        for channel, promise, n in fetch(open_, self.db):
-            per[channel]["late_open" if today > promise else "not_yet"] += n
+        no_promise = 0
+        for channel, promise, delivered, day, n in fetch(rows, self.db):
+            if promise is None:
+                no_promise += n
+            elif delivered:
+                per[channel]["on_time" if day and day <= promise else "late"] += n
+            else:
+                per[channel]["late_open" if today > promise else "not_yet"] += n
         t = {k: sum(v[k] for v in per.values()) for k in ("on_time", "late", "late_open", "not_yet")}
         rate = pct(t["on_time"], t["on_time"] + t["late"] + t["late_open"])
         yesterday = date.fromordinal(today.toordinal() - 1)
@@ -224,6 +194,7 @@ class OnTimeDelivery(Kpi):
 
 class LogisticsCost(Kpi):
     slug = "logistics-cost"
+    uses_facts = True
     title = "Logistics cost per order, carrier and region"
     group = "Delivery"
     unit = "CNY per order"
@@ -240,11 +211,11 @@ class LogisticsCost(Kpi):
     statuses = "Orders: every status but cancelled; every parcel."
 
     def compute(self, f):
-        parcels = parcel_cohort(f, self.db).annotate(cost=parcel_cost_expression(self.db))
-        if is_postgres(self.db):
-            totals, by_carrier, by_region = self._grouped_sql(parcels)
-        else:
-            totals, by_carrier, by_region = self._grouped_orm(parcels)
+        parcels = parcel_facts(f, self.db).annotate(cost=parcel_cost_expression(self.db))
+        measures = {"cost": Sum("cost"), "n": Count("pk"), "orders": Count("order_id", distinct=True)}
+        totals = parcels.aggregate(total_cost=measures["cost"], n=measures["n"], orders=measures["orders"])
+        by_carrier = parcels.values("carrier_id", "carrier__name").annotate(**measures).order_by("carrier__name")
+        by_region = parcels.values("province").annotate(**measures).order_by("-cost", "province")
         total = money(totals["total_cost"])
         per_order = money(total / totals["orders"]) if totals["orders"] else None
 
@@ -267,19 +238,17 @@ class LogisticsCost(Kpi):
         ]
         carrier_rows = [
             row(
-                r["service__carrier__name"],
+                r["carrier__name"],
                 r,
-                parcels_url(f, service__carrier=r["service__carrier_id"]) if not f.carrier else parcels_url(f),
+                parcels_url(f, service__carrier=r["carrier_id"]) if not f.carrier else parcels_url(f),
             )
             for r in by_carrier
         ]
         region_rows = [
             row(
-                r["shipment__order__ship_province"] or "(none)",
+                r["province"] or "(none)",
                 r,
-                orders_url(f, province=r["shipment__order__ship_province"])
-                if r["shipment__order__ship_province"]
-                else "",
+                orders_url(f, province=r["province"]) if r["province"] else "",
             )
             for r in by_region
         ]
@@ -301,58 +270,6 @@ class LogisticsCost(Kpi):
             note=COST_NOTE,
         )
 
-    @staticmethod
-    def _grouped_orm(parcels):
-        totals = parcels.aggregate(
-            total_cost=Sum("cost"), n=Count("id"), orders=Count("shipment__order_id", distinct=True)
-        )
-        by_carrier = list(
-            parcels.values("service__carrier_id", "service__carrier__name")
-            .annotate(cost=Sum("cost"), n=Count("id"), orders=Count("shipment__order_id", distinct=True))
-            .order_by("service__carrier__name")
-        )
-        by_region = list(
-            parcels.values("shipment__order__ship_province")
-            .annotate(cost=Sum("cost"), n=Count("id"), orders=Count("shipment__order_id", distinct=True))
-            .order_by("-cost")
-        )
-        return totals, by_carrier, by_region
-
-    @staticmethod
-    def _grouped_sql(parcels):
-        """The total, per carrier and per province in one scan (GROUPING SETS)."""
-        rows = parcels.values_list(
-            "service__carrier_id",
-            "service__carrier__name",
-            "shipment__order__ship_province",
-            "shipment__order_id",
-            "cost",
-        )
-        total, carriers, regions = grouping_sets(
-            rows,
-            ["carrier_id", "carrier_name", "province", "order_id", "cost"],
-            [(), ("carrier_id", "carrier_name"), ("province",)],
-            {"cost_sum": "SUM(cost)", "n": "COUNT(*)", "orders": "COUNT(DISTINCT order_id)"},
-            parcels.db,
-        )
-        t = total[0] if total else {"cost_sum": None, "n": 0, "orders": 0}
-        totals = {"total_cost": t["cost_sum"], "n": t["n"], "orders": t["orders"]}
-        by_carrier = [
-            {
-                "service__carrier_id": r["carrier_id"],
-                "service__carrier__name": r["carrier_name"],
-                "cost": r["cost_sum"],
-                "n": r["n"],
-                "orders": r["orders"],
-            }
-            for r in sorted(carriers, key=lambda r: r["carrier_name"])
-        ]
-        by_region = [
-            {"shipment__order__ship_province": r["province"], "cost": r["cost_sum"], "n": r["n"], "orders": r["orders"]}
-            for r in sorted(regions, key=lambda r: -(r["cost_sum"] or 0))
-        ]
-        return totals, by_carrier, by_region
-
     def drilldown(self, f):
         return parcels_url(f)
 
@@ -362,6 +279,7 @@ class LogisticsCost(Kpi):
 
 class CarrierScorecard(Kpi):
     slug = "carrier-scorecard"
+    uses_facts = True
     title = "Carrier scorecard"
     group = "Delivery"
     unit = "% on time"
@@ -386,27 +304,18 @@ class CarrierScorecard(Kpi):
 
     def compute(self, f, today: date | None = None):
         today = today or timezone.localdate()
-        has_exc = Exists(TrackingEvent.objects.filter(parcel_id=OuterRef("pk"), status__in=EXCEPTION_STATUSES))
-        parcels = parcel_cohort(f, self.db).annotate(
-            cost=parcel_cost_expression(self.db),
-            exc=Case(When(has_exc, then=Value(1)), default=Value(0), output_field=IntegerField()),
+        parcels = parcel_facts(f, self.db)
+        base = list(
+            parcels.annotate(cost=parcel_cost_expression(self.db), has_exc=has_exception())
+            .values("carrier_id", "carrier__name")
+            .annotate(n=Count("pk"), exc=Sum("has_exc"), cost=Sum("cost"), transit=Avg("transit_seconds"))
+            .order_by("carrier__name")
         )
-        if is_postgres(self.db):
-            base, timing_rows, transit = self._grouped_sql(parcels)
-        else:
-            base = list(
-                parcels.values("service__carrier_id", "service__carrier__name")
-                .annotate(n=Count("id"), exc=Sum("exc"), cost=Sum("cost"))
-                .order_by("service__carrier__name")
-            )
-            timing = (
-                parcels.annotate(day=TruncDate("delivered_at"))
-                .values_list("service__carrier_id", "day", "expected_delivery")
-                .annotate(n=Count("id"))
-                .order_by()
-            )
-            timing_rows = fetch(timing, self.db)
-            transit = self._transit(parcels)
+        timing_rows = fetch(
+            parcels.values_list("carrier_id", "delivered_day", "expected_delivery").annotate(n=Count("pk")).order_by(),
+            self.db,
+        )
+        transit = {r["carrier_id"]: r["transit"] / 86400.0 for r in base if r["transit"] is not None}
         per = defaultdict(lambda: {"on_time": 0, "late": 0})
         for carrier_id, day, exp, n in timing_rows:
             if exp is None:
@@ -418,7 +327,7 @@ class CarrierScorecard(Kpi):
         rows, series = [], []
         all_on = all_judged = all_n = all_exc = 0
         for r in base:
-            c = r["service__carrier_id"]
+            c = r["carrier_id"]
             judged = per[c]["on_time"] + per[c]["late"]
             rate = pct(per[c]["on_time"], judged)
             all_on += per[c]["on_time"]
@@ -428,7 +337,7 @@ class CarrierScorecard(Kpi):
             mean_days = transit.get(c)
             rows.append(
                 {
-                    "carrier": r["service__carrier__name"],
+                    "carrier": r["carrier__name"],
                     "parcels": r["n"],
                     "on_time": per[c]["on_time"],
                     "late": per[c]["late"],
@@ -441,7 +350,7 @@ class CarrierScorecard(Kpi):
                     "_url": parcels_url(f, service__carrier=c) if not f.carrier else parcels_url(f),
                 }
             )
-            series.append((r["service__carrier__name"], rate))  # None (no parcel judged yet): a gap
+            series.append((r["carrier__name"], rate))  # None (no parcel judged yet): a gap
         rate = pct(all_on, all_judged)
         return KpiResult(
             value=rate,
@@ -474,51 +383,6 @@ class CarrierScorecard(Kpi):
             note=COST_NOTE,
         )
 
-    def _grouped_sql(self, parcels):
-        """PostgreSQL, one scan: per carrier (parcels, exceptions, cost, mean transit) and per carrier,
-        delivery day and expected day (for the on-time rate), as GROUPING SETS."""
-        rows = parcels.annotate(
-            day=TruncDate("delivered_at"), transit=EpochSeconds(F("delivered_at") - F("shipment__shipped_at"))
-        ).values_list(
-            "service__carrier_id", "service__carrier__name", "day", "expected_delivery", "exc", "cost", "transit"
-        )
-        carriers, timing = grouping_sets(
-            rows,
-            ["carrier_id", "carrier_name", "day", "expected", "exc", "cost", "transit"],
-            [("carrier_id", "carrier_name"), ("carrier_id", "day", "expected")],
-            {"n": "COUNT(*)", "exc_sum": "SUM(exc)", "cost_sum": "SUM(cost)", "transit_avg": "AVG(transit)"},
-            self.db,
-        )
-        base = [
-            {
-                "service__carrier_id": r["carrier_id"],
-                "service__carrier__name": r["carrier_name"],
-                "n": r["n"],
-                "exc": r["exc_sum"],
-                "cost": r["cost_sum"],
-            }
-            for r in sorted(carriers, key=lambda r: r["carrier_name"])
-        ]
-        transit = {r["carrier_id"]: float(r["transit_avg"]) / 86400.0 for r in carriers if r["transit_avg"] is not None}
-        return base, [(r["carrier_id"], r["day"], r["expected"], r["n"]) for r in timing], transit
-
-    def _transit(self, parcels) -> dict:
-        delivered = parcels.filter(delivered_at__isnull=False, shipment__shipped_at__isnull=False)
-        if is_postgres(self.db):
-            from django.db.models import Avg
-
-            return {
-                r["service__carrier_id"]: r["s"] / 86400.0
-                for r in delivered.values("service__carrier_id")
-                .annotate(s=Avg(EpochSeconds(F("delivered_at") - F("shipment__shipped_at"))))
-                .order_by()
-                if r["s"] is not None
-            }
-        sums = defaultdict(list)
-        for c, d, s in delivered.values_list("service__carrier_id", "delivered_at", "shipment__shipped_at"):
-            sums[c].append((d - s).total_seconds() / 86400.0)
-        return {c: sum(v) / len(v) for c, v in sums.items()}
-
     def drilldown(self, f):
         return parcels_url(f)
 
@@ -528,6 +392,7 @@ class CarrierScorecard(Kpi):
 
 class ExceptionRate(Kpi):
     slug = "exception-rate"
+    uses_facts = True
     title = "Exception rate by type, carrier and location"
     group = "Delivery"
     unit = "%"
@@ -538,28 +403,27 @@ class ExceptionRate(Kpi):
     numerator = "Parcels with at least one TrackingEvent whose status is exception, failed_attempt or lost."
     denominator = "Parcels of the orders received in the period (not cancelled)."
     timestamps = (
-        "Order.created_at for the cohort; the events may come later. Exception cases with owners and "
-        "playbooks do not exist yet in the OMS: this counts carrier tracking exceptions only."
+        "Order.created_at for the cohort; the events and cases may come later. Exception cases "
+        "(logistics.ExceptionCase, opened by the detection rules or by staff) are counted apart, by case "
+        "type, per 100 orders of the cohort; open = not resolved yet."
     )
-    statuses = "Tracking statuses exception, failed_attempt, lost."
+    statuses = "Tracking statuses exception, failed_attempt, lost. Cases in every status."
 
     def compute(self, f):
-        has_exc = Exists(TrackingEvent.objects.filter(parcel_id=OuterRef("pk"), status__in=EXCEPTION_STATUSES))
-        parcels = parcel_cohort(f, self.db).annotate(
-            exc=Case(When(has_exc, then=Value(1)), default=Value(0), output_field=IntegerField())
-        )
-        if is_postgres(self.db):
-            totals, by_carrier, by_location = self._grouped_sql(parcels)
-        else:
-            totals, by_carrier, by_location = self._grouped_orm(parcels)
-        n, exc = totals["n"], totals["n_exc"] or 0
-        by_type = list(
-            TrackingEvent.objects.using(self.db)
-            .filter(parcel__in=parcel_cohort(f, self.db).values("pk"), status__in=EXCEPTION_STATUSES)
-            .values("status")
-            .annotate(events=Count("id"), parcels=Count("parcel_id", distinct=True))
-            .order_by("status")
-        )
+        parcels = parcel_facts(f, self.db).annotate(has_exc=has_exception())
+        measures = {"n": Count("pk"), "exc": Sum("has_exc")}
+        for field in EXCEPTION_FIELDS.values():
+            measures[f"{field}_events"] = Sum(field)
+            measures[f"{field}_parcels"] = Count("pk", filter=Q(**{f"{field}__gt": 0}))
+        totals = parcels.aggregate(**measures)
+        by_carrier = parcels.values("carrier_id", "carrier__name").annotate(**measures).order_by("carrier__name")
+        by_location = parcels.values("location_id", "location__code").annotate(**measures).order_by("location__code")
+        n, exc = totals["n"], totals["exc"] or 0
+        by_type = [
+            {"status": status, "events": totals[f"{field}_events"], "parcels": totals[f"{field}_parcels"]}
+            for status, field in sorted(EXCEPTION_FIELDS.items())
+            if totals[f"{field}_events"]
+        ]
         labels = dict(TrackingStatus.choices)
         rate = pct(exc, n)
         cols = [
@@ -594,11 +458,11 @@ class ExceptionRate(Kpi):
                     [Column("name", "Carrier"), *cols[1:]],
                     [
                         {
-                            "name": r["service__carrier__name"],
+                            "name": r["carrier__name"],
                             "parcels": r["n"],
                             "exc": r["exc"] or 0,
                             "rate": fmt_pct(pct(r["exc"] or 0, r["n"])),
-                            "_url": parcels_url(f, service__carrier=r["service__carrier_id"])
+                            "_url": parcels_url(f, service__carrier=r["carrier_id"])
                             if not f.carrier
                             else parcels_url(f),
                         }
@@ -610,77 +474,70 @@ class ExceptionRate(Kpi):
                     [Column("name", "Location"), *cols[1:]],
                     [
                         {
-                            "name": r["shipment__location__code"],
+                            "name": r["location__code"],
                             "parcels": r["n"],
                             "exc": r["exc"] or 0,
                             "rate": fmt_pct(pct(r["exc"] or 0, r["n"])),
-                            "_url": parcels_url(f, location=r["shipment__location_id"])
-                            if not f.location
-                            else parcels_url(f),
+                            "_url": parcels_url(f, location=r["location_id"]) if not f.location else parcels_url(f),
                         }
                         for r in by_location
                     ],
                 ),
+                self._cases_table(f),
             ],
             series=[(labels.get(r["status"], r["status"]), r["parcels"]) for r in by_type],
             chart_title="Parcels with an exception, by type",
             note=(
-                "Exception cases (owner, playbook, resolution) are waiting for data: the OMS has no exception-case "
-                "records yet."
+                "Tracking exceptions are the carriers' scans; exception cases are what the OMS opened for these "
+                "orders (a case may have no tracking exception, e.g. a delay or an address problem)."
             ),
         )
 
-    @staticmethod
-    def _grouped_orm(parcels):
-        totals = parcels.aggregate(n=Count("id"), n_exc=Sum("exc"))
-        by_carrier = list(
-            parcels.values("service__carrier_id", "service__carrier__name")
-            .annotate(n=Count("id"), exc=Sum("exc"))
-            .order_by("service__carrier__name")
-        )
-        by_location = list(
-            parcels.values("shipment__location_id", "shipment__location__code")
-            .annotate(n=Count("id"), exc=Sum("exc"))
-            .order_by("shipment__location__code")
-        )
-        return totals, by_carrier, by_location
+    def _cases(self, f):
+        return ExceptionCase.objects.using(self.db).filter(order_id__in=order_facts(f, self.db).values("order_id"))
 
-    @staticmethod
-    def _grouped_sql(parcels):
-        """The total, per carrier and per location in one scan (GROUPING SETS)."""
-        total, carriers, locations = grouping_sets(
-            parcels.values_list(
-                "service__carrier_id",
-                "service__carrier__name",
-                "shipment__location_id",
-                "shipment__location__code",
-                "exc",
-            ),
-            ["carrier_id", "carrier_name", "location_id", "location_code", "exc"],
-            [(), ("carrier_id", "carrier_name"), ("location_id", "location_code")],
-            {"n": "COUNT(*)", "n_exc": "SUM(exc)"},
-            parcels.db,
+    def _cases_table(self, f) -> Table:
+        n_orders = order_facts(f, self.db).count()
+        labels = dict(CaseType.choices)
+        rows = [
+            {
+                "type": str(labels.get(r["type"], r["type"])),
+                "cases": r["n"],
+                "open": r["still_open"],
+                "orders": r["orders"],
+                "per_100": fmt_num(round(100.0 * r["orders"] / n_orders, 1)) if n_orders else "–",
+                "_url": drill_url(self.slug, "cases", f, type=r["type"]),
+            }
+            for r in self._cases(f)
+            .values("type")
+            .annotate(
+                n=Count("pk"),
+                still_open=Count("pk", filter=Q(resolved_at__isnull=True)),
+                orders=Count("order_id", distinct=True),
+            )
+            .order_by("-n", "type")
+        ]
+        return Table(
+            "Exception cases by type",
+            [
+                Column("type", "Case type"),
+                Column("cases", "Cases", True),
+                Column("open", "Still open", True),
+                Column("orders", "Orders", True),
+                Column("per_100", "Orders with one per 100", True),
+            ],
+            rows,
         )
-        totals = total[0] if total else {"n": 0, "n_exc": 0}
-        by_carrier = [
-            {
-                "service__carrier_id": r["carrier_id"],
-                "service__carrier__name": r["carrier_name"],
-                "n": r["n"],
-                "exc": r["n_exc"],
-            }
-            for r in sorted(carriers, key=lambda r: r["carrier_name"])
-        ]
-        by_location = [
-            {
-                "shipment__location_id": r["location_id"],
-                "shipment__location__code": r["location_code"],
-                "n": r["n"],
-                "exc": r["n_exc"],
-            }
-            for r in sorted(locations, key=lambda r: r["location_code"])
-        ]
-        return totals, by_carrier, by_location
+
+    def drill(self, part, f, params):
+        if part != "cases":
+            return None
+        cases = self._cases(f)
+        title = "Orders received in the period with an exception case"
+        if params.get("type"):
+            cases = cases.filter(type=params["type"])
+            title += f" of type {params['type']}"
+        return DrillList(title, "orders", Order.objects.using(self.db).filter(pk__in=cases.values("order_id")))
 
     def drilldown(self, f):
         return parcels_url(f)

@@ -3,12 +3,11 @@
 from collections import defaultdict
 from datetime import date, timedelta
 
-from django.db import connections
-from django.db.models import BooleanField, Case, Count, Exists, F, OuterRef, Q, Subquery, Sum, Value, When
+from django.db.models import BooleanField, Case, Count, Exists, F, OuterRef, Q, Sum, Value, When
 from django.db.models.functions import TruncDate, TruncTime
 from django.utils import timezone
 
-from fulfillment.models import Shipment, ShipmentLine
+from fulfillment.models import Shipment
 from fulfillment.status import ShipmentStatus
 from inventory.models import Location
 from logistics.models import Parcel
@@ -24,7 +23,6 @@ from .base import (
     PercentileCont,
     Table,
     _url,
-    cohort_orders,
     fetch,
     fmt_num,
     fmt_pct,
@@ -32,6 +30,7 @@ from .base import (
     hours,
     is_postgres,
     median,
+    order_facts,
     order_scope,
     orders_url,
     pct,
@@ -339,6 +338,7 @@ class OnTimeShipping(Kpi):
 
 class FillRate(Kpi):
     slug = "fill-rate"
+    uses_facts = True
     title = "Fill rate (first shipment)"
     group = "Fulfilment"
     unit = "%"
@@ -354,81 +354,30 @@ class FillRate(Kpi):
     timestamps = "Order.created_at for the cohort; Shipment.shipped_at picks the first shipment."
     statuses = "Orders: every status except cancelled. Shipments: shipped or later (shipped_at set)."
 
-    def _by_day_sql(self, f):
-        """PostgreSQL, one statement: each cohort order's first shipped shipment by DISTINCT ON
-        (instead of a correlated subquery per order), then units ordered and units on that shipment
-        per day received, the orders shipped and the cohort's size."""
-        cohort_sql, params = (
-            cohort_orders(f, self.db)
-            .annotate(day=TruncDate("created_at"))
-            .values_list("id", "day")
-            .query.sql_with_params()
-        )
-        sql = f"""
-            WITH c (id, day) AS MATERIALIZED ({cohort_sql}),
-            first AS MATERIALIZED (
-                SELECT DISTINCT ON (s.order_id) s.order_id, s.id FROM fulfillment_shipment s JOIN c ON c.id = s.order_id
-                WHERE s.shipped_at IS NOT NULL AND s.status <> 'cancelled'
-                ORDER BY s.order_id, s.shipped_at, s.id
-            )
-            SELECT 'ordered', c.day, SUM(l.quantity), COUNT(DISTINCT c.id)
-            FROM c JOIN first ON first.order_id = c.id JOIN orders_orderline l ON l.order_id = c.id GROUP BY c.day
-            UNION ALL
-            SELECT 'first', c.day, SUM(sl.quantity), NULL
-            FROM c JOIN first ON first.order_id = c.id JOIN fulfillment_shipmentline sl ON sl.shipment_id = first.id
-            GROUP BY c.day
-            UNION ALL
-            SELECT 'cohort', NULL, COUNT(*), NULL FROM c
-        """  # noqa: S608 - the cohort is the ORM's own SQL; every value is a parameter
-        ordered_by_day, first_by_day, n_shipped, n_cohort = {}, {}, 0, 0
-        with connections[self.db].cursor() as cursor:
-            cursor.execute(sql, params)
-            for kind, day, units, orders in cursor.fetchall():
-                if kind == "ordered":
-                    ordered_by_day[day] = int(units or 0)
-                    n_shipped += orders
-                elif kind == "first":
-                    first_by_day[day] = int(units or 0)
-                else:
-                    n_cohort = int(units)
-        return ordered_by_day, first_by_day, n_shipped, n_cohort
-
     def compute(self, f):
-        if is_postgres(self.db):
-            ordered_by_day, first_by_day, n_shipped, n_cohort = self._by_day_sql(f)
-        else:
-            ordered_by_day, first_by_day, n_shipped, n_cohort = self._by_day_orm(f)
+        rows = (
+            order_facts(f, self.db)
+            .values_list("day")
+            .annotate(
+                n=Count("pk"),
+                shipped=Count("pk", filter=Q(first_units__isnull=False)),
+                ordered=Sum("units", filter=Q(first_units__isnull=False)),
+                first=Sum("first_units"),
+            )
+            .order_by()
+        )
+        ordered_by_day, first_by_day, n_shipped, n_cohort = {}, {}, 0, 0
+        for day, n, shipped, ordered, first in fetch(rows, self.db):
+            if isinstance(day, str):  # SQLite
+                day = date.fromisoformat(day)
+            n_cohort += n
+            n_shipped += shipped
+            if shipped:
+                ordered_by_day[day] = int(ordered or 0)
+                first_by_day[day] = int(first or 0)
         ordered = sum(ordered_by_day.values())
         filled = sum(first_by_day.values())
-        not_shipped = n_cohort - n_shipped
-        return self._result(f, ordered_by_day, first_by_day, ordered, filled, n_shipped, not_shipped)
-
-    def _by_day_orm(self, f):
-        first = Subquery(
-            Shipment.objects.filter(order_id=OuterRef("pk"), shipped_at__isnull=False)
-            .exclude(status=ShipmentStatus.CANCELLED)
-            .order_by("shipped_at", "pk")
-            .values("pk")[:1]
-        )
-        cohort = cohort_orders(f, self.db)
-        shipped_orders = cohort.annotate(first_id=first).filter(first_id__isnull=False)
-        ordered_by_day = {
-            r["day"]: r["units"]
-            for r in shipped_orders.annotate(day=TruncDate("created_at"))
-            .values("day")
-            .annotate(units=Sum("lines__quantity"))
-            .order_by()
-        }
-        first_by_day = {
-            r["day"]: r["units"]
-            for r in ShipmentLine.objects.using(self.db)
-            .filter(shipment_id__in=shipped_orders.values("first_id"))
-            .annotate(day=TruncDate("shipment__order__created_at"))
-            .values("day")
-            .annotate(units=Sum("quantity"))
-            .order_by()
-        }
-        return ordered_by_day, first_by_day, shipped_orders.count(), cohort.count()
+        return self._result(f, ordered_by_day, first_by_day, ordered, filled, n_shipped, n_cohort - n_shipped)
 
     def _result(self, f, ordered_by_day, first_by_day, ordered, filled, n_shipped, not_shipped):
         rate = pct(filled, ordered)

@@ -6,9 +6,8 @@ orders.DeliveryRating)."""
 from collections import defaultdict
 from dataclasses import replace
 
-from django.db import connections
-from django.db.models import Count, DateTimeField, Exists, Max, OuterRef, Subquery, Sum
-from django.db.models.functions import Coalesce, TruncDate
+from django.db.models import Count, Exists, OuterRef, Sum
+from django.db.models.functions import TruncDate
 
 from fulfillment.models import PackMismatch, Shipment
 from fulfillment.status import PackMismatchKind, ShipmentStatus
@@ -16,6 +15,8 @@ from inventory.models import Location
 from logistics.models import Carrier, Parcel
 from orders.models import DeliveryRating, Order, OrderLine, ReturnLine, ReturnReason, ReturnRequest, ReturnStatus
 from orders.status import OrderStatus
+from reports import facts
+from reports.models import LineFact, OrderFact
 
 from .base import (
     Column,
@@ -26,11 +27,10 @@ from .base import (
     Table,
     cohort_orders,
     drill_url,
+    fact_scope,
     fetch,
     fmt_num,
     fmt_pct,
-    is_postgres,
-    order_scope,
     orders_url,
     pct,
 )
@@ -198,48 +198,22 @@ class PickAccuracy(Kpi):
 # ---- return rate -----------------------------------------------------------------------------
 
 
+def delivered_facts(f, db):
+    """The facts of the orders delivered in the period (status delivered; delivery = the latest
+    Parcel.delivered_at of the order, else the latest Shipment.delivered_at), within the filters."""
+    facts.ensure_fresh(db)
+    qs = OrderFact.objects.using(db).filter(delivered=True, delivered_at__gte=f.start, delivered_at__lt=f.end)
+    return fact_scope(qs, f)
+
+
 def delivered_orders(f, db):
-    """Orders delivered in the period (status delivered; delivery = the latest Parcel.delivered_at of
-    the order, else the latest Shipment.delivered_at), within the filters."""
-    parcel_last = Subquery(
-        Parcel.objects.filter(shipment__order_id=OuterRef("pk"))
-        .values("shipment__order_id")
-        .annotate(m=Max("delivered_at"))
-        .values("m")[:1],
-        output_field=DateTimeField(),
-    )
-    shipment_last = Subquery(
-        Shipment.objects.filter(order_id=OuterRef("pk"))
-        .exclude(status=ShipmentStatus.CANCELLED)
-        .values("order_id")
-        .annotate(m=Max("delivered_at"))
-        .values("m")[:1],
-        output_field=DateTimeField(),
-    )
-    # Only orders with a delivery in the period can have their latest one in it: the candidates come
-    # from the (indexed) delivery days of parcels and shipments, not from every delivered order.
-    candidates = (
-        Parcel.objects.filter(delivered_at__gte=f.start, delivered_at__lt=f.end)
-        .values_list("shipment__order_id")
-        .order_by()
-        .union(
-            Shipment.objects.filter(delivered_at__gte=f.start, delivered_at__lt=f.end)
-            .exclude(status=ShipmentStatus.CANCELLED)
-            .values_list("order_id")
-            .order_by()
-        )
-    )
-    qs = (
-        Order.objects.using(db)
-        .filter(pk__in=candidates, status=OrderStatus.DELIVERED)
-        .annotate(delivered=Coalesce(parcel_last, shipment_last))
-        .filter(delivered__gte=f.start, delivered__lt=f.end)
-    )
-    return order_scope(qs, f)
+    """The orders behind delivered_facts, for the lists behind the figures."""
+    return Order.objects.using(db).filter(pk__in=delivered_facts(f, db).values("order_id"))
 
 
 class ReturnRate(Kpi):
     slug = "return-rate"
+    uses_facts = True
     title = "Return rate by product and reason"
     group = "Returns and service"
     unit = "%"
@@ -261,93 +235,28 @@ class ReturnRate(Kpi):
 
     def _gather(self, f):
         """(units delivered by SKU, [(sku, reason, return id, units)] of returns in the period,
-        units returned after the period, orders delivered)."""
-        if is_postgres(self.db):
-            return self._gather_sql(f)
-        orders = delivered_orders(f, self.db)
-        order_ids = orders.values("pk")
-        delivered = {
-            sku: units
-            for sku, units in OrderLine.objects.using(self.db)
-            .filter(order_id__in=order_ids)
-            .values_list("sku")
-            .annotate(units=Sum("quantity"))
-            .order_by()
-        }
-        lines = (
+        units returned after the period, orders delivered), from the facts: the delivered lines
+        are one index range on their delivery time."""
+        orders = delivered_facts(f, self.db)
+        lines = LineFact.objects.using(self.db).filter(delivered_at__gte=f.start, delivered_at__lt=f.end)
+        lines = fact_scope(lines, f)
+        delivered = dict(fetch(lines.values_list("sku").annotate(units=Sum("quantity")).order_by(), self.db))
+        returns = (
             ReturnLine.objects.using(self.db)
-            .filter(order_line__order_id__in=order_ids)
+            .filter(order_line_id__in=lines.values("order_line_id"), ret__created_at__gte=f.start)
             .exclude(ret__status=ReturnStatus.CANCELLED)
         )
-        in_period = lines.filter(ret__created_at__gte=f.start, ret__created_at__lt=f.end)
-        later = lines.filter(ret__created_at__gte=f.end).aggregate(u=Sum("quantity"))["u"] or 0
-        returned = list(
-            in_period.values_list("order_line__sku", "ret__reason", "ret_id").annotate(u=Sum("quantity")).order_by()
-        )
+        returned, later = [], 0
+        for sku, reason, ret_id, created_at, units in (
+            returns.values_list("order_line__sku", "ret__reason", "ret_id", "ret__created_at")
+            .annotate(u=Sum("quantity"))
+            .order_by()
+        ):
+            if created_at < f.end:
+                returned.append((sku, reason, ret_id, units))
+            else:
+                later += units
         return delivered, returned, later, orders.count()
-
-    def _gather_sql(self, f):
-        """_gather in one statement on PostgreSQL: the orders delivered in the period are found from
-        the deliveries in the period (indexed delivery days), materialized once, then the delivered
-        lines, the returns and the count are read from them."""
-        scope, params = "", {"start": f.start, "end": f.end}
-        if f.channel:
-            scope += " AND o.channel_id = %(channel)s"
-            params["channel"] = f.channel
-        if f.location:
-            scope += (
-                " AND EXISTS (SELECT 1 FROM fulfillment_shipment s2 WHERE s2.order_id = o.id "
-                "AND s2.location_id = %(location)s)"
-            )
-            params["location"] = f.location
-        if f.carrier:
-            scope += (
-                " AND EXISTS (SELECT 1 FROM logistics_parcel p2 JOIN fulfillment_shipment s2 ON s2.id = p2.shipment_id "
-                "JOIN logistics_servicelevel sv ON sv.id = p2.service_id WHERE s2.order_id = o.id "
-                "AND sv.carrier_id = %(carrier)s)"
-            )
-            params["carrier"] = f.carrier
-        sql = f"""
-            WITH c AS (
-                SELECT s.order_id FROM logistics_parcel p JOIN fulfillment_shipment s ON s.id = p.shipment_id
-                WHERE p.delivered_at >= %(start)s AND p.delivered_at < %(end)s
-                UNION
-                SELECT s.order_id FROM fulfillment_shipment s
-                WHERE s.delivered_at >= %(start)s AND s.delivered_at < %(end)s AND s.status <> 'cancelled'
-            ), d AS MATERIALIZED (
-                SELECT o.id FROM orders_order o JOIN c ON c.order_id = o.id
-                CROSS JOIN LATERAL (SELECT COALESCE(
-                    (SELECT MAX(p.delivered_at) FROM logistics_parcel p
-                     JOIN fulfillment_shipment s ON s.id = p.shipment_id WHERE s.order_id = o.id),
-                    (SELECT MAX(s.delivered_at) FROM fulfillment_shipment s
-                     WHERE s.order_id = o.id AND s.status <> 'cancelled')) AS at) last
-                WHERE o.status = 'delivered' AND last.at >= %(start)s AND last.at < %(end)s{scope}
-            )
-            SELECT 'delivered', l.sku, NULL, NULL, SUM(l.quantity)
-            FROM orders_orderline l JOIN d ON d.id = l.order_id GROUP BY l.sku
-            UNION ALL
-            SELECT CASE WHEN r.created_at < %(end)s THEN 'returned' ELSE 'later' END, l.sku, r.reason, r.id,
-                   SUM(rl.quantity)
-            FROM orders_returnline rl JOIN orders_returnrequest r ON r.id = rl.ret_id
-            JOIN orders_orderline l ON l.id = rl.order_line_id JOIN d ON d.id = l.order_id
-            WHERE r.status <> 'cancelled' AND r.created_at >= %(start)s
-            GROUP BY 1, 2, 3, 4
-            UNION ALL
-            SELECT 'orders', NULL, NULL, NULL, COUNT(*) FROM d
-        """  # noqa: S608 - scope is made of the constant fragments above; every value is a parameter
-        delivered, returned, later, n_orders = {}, [], 0, 0
-        with connections[self.db].cursor() as cursor:
-            cursor.execute(sql, params)
-            for kind, sku, reason, ret_id, units in cursor.fetchall():
-                if kind == "delivered":
-                    delivered[sku] = int(units)
-                elif kind == "returned":
-                    returned.append((sku, reason, ret_id, int(units)))
-                elif kind == "later":
-                    later += int(units)
-                else:
-                    n_orders = int(units)
-        return delivered, returned, later, n_orders
 
     def compute(self, f):
         delivered, returned, later, n_orders = self._gather(f)

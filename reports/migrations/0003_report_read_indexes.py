@@ -45,18 +45,24 @@ INDEXES = [
 ]
 
 
-def create(apps, schema_editor):
-    if schema_editor.connection.vendor != "postgresql":
-        return
-    for name, target in INDEXES:
-        schema_editor.execute(f"CREATE INDEX CONCURRENTLY IF NOT EXISTS {name} ON {target}")
+def creator(indexes):
+    def create(apps, schema_editor):
+        if schema_editor.connection.vendor != "postgresql":
+            return
+        for name, target in indexes:
+            schema_editor.execute(f"CREATE INDEX CONCURRENTLY IF NOT EXISTS {name} ON {target}")
+
+    return create
 
 
-def drop(apps, schema_editor):
-    if schema_editor.connection.vendor != "postgresql":
-        return
-    for name, _target in INDEXES:
-        schema_editor.execute(f"DROP INDEX CONCURRENTLY IF EXISTS {name}")
+def dropper(indexes):
+    def drop(apps, schema_editor):
+        if schema_editor.connection.vendor != "postgresql":
+            return
+        for name, _target in indexes:
+            schema_editor.execute(f"DROP INDEX CONCURRENTLY IF EXISTS {name}")
+
+    return drop
 
 
 class Migration(migrations.Migration):
@@ -69,4 +75,4 @@ class Migration(migrations.Migration):
         ("logistics", "0004_case_autoclose_claim_evidence_zh_playbooks"),
     ]
 
-    operations = [migrations.RunPython(create, drop, elidable=False)]
+    operations = [migrations.RunPython(creator(INDEXES), dropper(INDEXES), elidable=False)]

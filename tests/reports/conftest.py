@@ -182,3 +182,10 @@ def _no_cached_figures():
     cache.clear()
     yield
     cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def _facts_catch_up_every_time(settings):
+    """Pages bring the report facts up to date at most every REPORTS_FACTS_MIN_INTERVAL seconds;
+    the KPI tests change data between two computations, so they catch up every time."""
+    settings.REPORTS_FACTS_MIN_INTERVAL = 0

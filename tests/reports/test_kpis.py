@@ -310,3 +310,29 @@ def test_every_live_kpi_documents_its_definition():
     for k in REGISTRY.values():
         assert k.title and k.formula and k.unit and k.timestamps, k.slug
         assert k.numerator, k.slug
+
+
+def test_exception_rate_counts_the_cases_opened_for_the_cohort(world, client):
+    from logistics.exceptions import services as case_services
+    from logistics.models import ExceptionCase
+    from tests import journey
+
+    client.force_login(journey.users()["manager"])
+
+    ExceptionCase.objects.all().delete()  # whatever detection opened while the world was built
+    case_services.case_open(order=world.o3, case_type="damaged", summary="box crushed", detected_by="staff")
+    lost, _ = case_services.case_open(order=world.o2, case_type="lost", summary="no scan", detected_by="staff")
+    case_services.case_open(order=world.o1, case_type="lost", summary="no scan", detected_by="staff")
+    case_services.case_resolve(case=lost, root_cause="carrier", resolution="found at the depot")
+    case_services.case_open(order=world.o5, case_type="lost", summary="after the period", detected_by="staff")
+    r = kpi("exception-rate").compute(PERIOD)
+    cases = {x["type"]: x for x in rows(r, 3)}
+    assert {t: (x["cases"], x["open"], x["orders"], x["per_100"]) for t, x in cases.items()} == {
+        "Lost": (2, 1, 2, "50.0"),  # o1 and o2 of the four orders received (o4 cancelled, o5 later)
+        "Damaged": (1, 1, 1, "25.0"),
+    }
+    listed = client.get(cases["Lost"]["_url"])
+    assert listed.status_code == 200
+    assert {o.number for o in listed.context["rows"]} == {world.o1.number, world.o2.number}
+    r_app = kpi("exception-rate").compute(replace(PERIOD, channel=world.app.pk))
+    assert [(x["type"], x["cases"]) for x in rows(r_app, 3)] == [("Lost", 1)]
