@@ -1,0 +1,258 @@
+"""The playbook actions on a case: reship, refund, carrier claim, compensation, address correction, redelivery.
+
+Each is keyword-only, one transaction, locks the order first, writes a CaseAction row and an event on the
+order's timeline. Money amounts are records; no payment gateway is called."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+
+from django.db import transaction
+from django.db.models import Sum
+from django.utils import timezone
+
+from fulfillment.models import Shipment
+from fulfillment.reship import shipment_reship
+from oms.errors import DomainError, TransitionNotAllowed
+from orders.intake.canonical import CanonicalAddress
+from orders.models import Order
+from orders.services import ADDRESS_CHANGEABLE, order_change_address
+
+from ..models import CarrierClaim, CaseAction, ExceptionCase
+from ._core import _action, _event, _lock_case, _require_open
+from .evidence import evidence_check_all, evidence_store
+from .types import (
+    CLAIM_TRANSITIONS,
+    ActionKind,
+    CaseStatus,
+    ClaimStatus,
+    CompensationForm,
+)
+
+
+def _amount(value, what: str) -> Decimal:
+    try:
+        amount = Decimal(str(value)).quantize(Decimal("0.01"))
+    except (InvalidOperation, ValueError):
+        raise DomainError(f"{what} must be an amount, not {value!r}.")
+    if amount <= 0:
+        raise DomainError(f"{what} must be more than 0.")
+    return amount
+
+
+@transaction.atomic
+def case_reship(*, case: ExceptionCase, reason: str, lines: list[tuple[int, int]] | None = None, user=None) -> Shipment:
+    """Reship the case's shipment (all its lines) or the given [(order line id, quantity)]."""
+    case = _lock_case(case)
+    _require_open(case)
+    order = case.order
+    by_id = {line.pk: line for line in order.lines.select_related("product")}
+    if lines is None:
+        if case.shipment_id is None:
+            chosen = [(line, line.quantity) for line in by_id.values()]
+        else:
+            chosen = [(by_id[sl.order_line_id], sl.quantity) for sl in case.shipment.lines.all()]
+    else:
+        try:
+            chosen = [(by_id[line_id], qty) for line_id, qty in lines]
+        except KeyError:
+            raise DomainError("A chosen line is not on this order.")
+    shipment = shipment_reship(order=order, lines=chosen, reason=f"case {case.number}: {reason}", user=user)
+    _action(
+        case,
+        ActionKind.RESHIP,
+        reason,
+        user=user,
+        shipment=shipment.number,
+        lines=[{"line": line.line_no, "quantity": qty} for line, qty in chosen],
+    )
+    return shipment
+
+
+def refunded_total(order: Order) -> Decimal:
+    return CaseAction.objects.filter(case__order=order, kind=ActionKind.REFUND).aggregate(t=Sum("amount"))[
+        "t"
+    ] or Decimal(0)
+
+
+@transaction.atomic
+def case_refund(*, case: ExceptionCase, amount, reason: str, user=None) -> CaseAction:
+    """Record a refund (no payment gateway). The refunds of an order never exceed its total."""
+    case = _lock_case(case)
+    _require_open(case)
+    amount = _amount(amount, "The refund")
+    already = refunded_total(case.order)
+    if already + amount > case.order.total:
+        raise DomainError(
+            f"Refunds would reach {already + amount} {case.order.currency}, more than the order's total "
+            f"{case.order.total}."
+        )
+    action = _action(case, ActionKind.REFUND, reason, user=user, amount=amount, currency=case.order.currency)
+    _event(case, f"refund of {amount} {case.order.currency} recorded. {reason}".strip(), user=user, amount=str(amount))
+    return action
+
+
+@transaction.atomic
+def case_claim_file(
+    *,
+    case: ExceptionCase,
+    amount,
+    evidence: str,
+    carrier_reference: str = "",
+    files=(),
+    user=None,
+    now: datetime | None = None,
+) -> CarrierClaim:
+    """File a claim; ``files`` (uploaded photos or PDF) are checked first and stored with it, all or none."""
+    checked = evidence_check_all(files)
+    case = _lock_case(case)
+    _require_open(case)
+    if case.carrier_id is None:
+        raise DomainError("This case has no carrier to claim from.")
+    if not evidence.strip():
+        raise DomainError("A claim needs evidence (photos, the carrier's scans, what was lost or damaged).")
+    amount = _amount(amount, "The claim")
+    claim = CarrierClaim.objects.create(
+        case=case,
+        carrier_id=case.carrier_id,
+        parcel=case.parcel,
+        amount=amount,
+        currency=case.order.currency,
+        evidence=evidence,
+        carrier_reference=carrier_reference[:64],
+        filed_at=now or timezone.now(),
+    )
+    stored = evidence_store(claim, checked, user)
+    _action(
+        case,
+        ActionKind.CLAIM,
+        evidence[:200],
+        user=user,
+        amount=amount,
+        currency=claim.currency,
+        claim=claim.pk,
+        status=claim.status,
+        files=[row.pk for row in stored],
+    )
+    _event(case, f"claim of {amount} {claim.currency} filed with {case.carrier}", user=user, claim=claim.pk)
+    if case.status == CaseStatus.OPEN or case.status == CaseStatus.IN_PROGRESS:
+        case.status = CaseStatus.WAITING_CARRIER
+        case.save(update_fields=["status"])
+    return claim
+
+
+@transaction.atomic
+def case_claim_update(
+    *, claim: CarrierClaim, status: str, settled_amount=None, note: str = "", user=None
+) -> CarrierClaim:
+    case = _lock_case(claim.case)
+    claim = CarrierClaim.objects.select_for_update().get(pk=claim.pk)
+    if status not in CLAIM_TRANSITIONS.get(claim.status, frozenset()):
+        raise TransitionNotAllowed(
+            f"A claim that is {ClaimStatus(claim.status).label} cannot become {ClaimStatus(status).label}."
+        )
+    if status == ClaimStatus.PAID:
+        claim.settled_amount = _amount(settled_amount, "The settled amount")
+    old = claim.status
+    claim.status = status
+    claim.save(update_fields=["status", "settled_amount", "updated_at"])
+    _action(
+        case,
+        ActionKind.CLAIM,
+        note,
+        user=user,
+        amount=claim.settled_amount,
+        currency=claim.currency,
+        claim=claim.pk,
+        status=status,
+        **{"from": old},
+    )
+    _event(case, f"claim {claim.pk}: {ClaimStatus(old).label} → {ClaimStatus(status).label}. {note}".strip(), user=user)
+    return claim
+
+
+@transaction.atomic
+def case_compensate(*, case: ExceptionCase, amount, form: str, note: str = "", user=None) -> CaseAction:
+    case = _lock_case(case)
+    _require_open(case)
+    if form not in CompensationForm.values:
+        raise DomainError("Choose credit or voucher.")
+    amount = _amount(amount, "The compensation")
+    code = f"VC-{secrets.token_hex(4).upper()}" if form == CompensationForm.VOUCHER else ""
+    action = _action(
+        case,
+        ActionKind.COMPENSATION,
+        note,
+        user=user,
+        amount=amount,
+        currency=case.order.currency,
+        form=form,
+        code=code,
+    )
+    label = CompensationForm(form).label.lower()
+    _event(
+        case,
+        f"{label} of {amount} {case.order.currency}" + (f" ({code})" if code else "") + " given.",
+        user=user,
+        amount=str(amount),
+        form=form,
+        code=code,
+    )
+    return action
+
+
+@transaction.atomic
+def case_address_correct(*, case: ExceptionCase, address: CanonicalAddress, note: str = "", user=None) -> CaseAction:
+    """Correct the address: on the order while it can still change, else as the address for the carrier's
+    redelivery (recorded on the case and the timeline)."""
+    case = _lock_case(case)
+    _require_open(case)
+    order = case.order
+    # Blank fields keep the order's value: a correction names what changes.
+    merged = CanonicalAddress(
+        **{k: (getattr(address, k) or "").strip() or getattr(order, f"ship_{k}", "") for k in vars(address)}
+    )
+    if order.status in ADDRESS_CHANGEABLE:
+        changes = order_change_address(
+            order=order, address=merged, user=user, source=f"case {case.number}", reason=note
+        )
+        applied = "order"
+    else:
+        changes = {
+            k: [getattr(order, f"ship_{k}", ""), v]
+            for k, v in vars(merged).items()
+            if v != getattr(order, f"ship_{k}", "")
+        }
+        applied = "carrier"
+        if changes:
+            _event(
+                case,
+                "corrected address for the carrier's redelivery: "
+                + ", ".join(v for v in (merged.address1, merged.district, merged.city, merged.province) if v),
+                user=user,
+                changes=changes,
+            )
+    if not changes:
+        raise DomainError("The address is the same as before.")
+    return _action(case, ActionKind.ADDRESS_CORRECTION, note, user=user, applied_to=applied, changes=changes)
+
+
+@transaction.atomic
+def case_redelivery_request(*, case: ExceptionCase, note: str = "", date=None, user=None) -> CaseAction:
+    case = _lock_case(case)
+    _require_open(case)
+    action = _action(case, ActionKind.REDELIVERY, note, user=user, date=date.isoformat() if date else None)
+    when = f" for {date:%Y-%m-%d}" if date else ""
+    _event(case, f"redelivery requested{when}" + (f": {note}" if note else ""), user=user)
+    case.status = CaseStatus.WAITING_CARRIER
+    case.save(update_fields=["status"])
+    return action
+
+
+# ---- talking to the customer -----------------------------------------------------------------------------
+
+
+def reshipped_shipments(case: ExceptionCase) -> list[str]:
+    return [a.data.get("shipment") for a in case.actions.filter(kind=ActionKind.RESHIP)]
