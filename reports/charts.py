@@ -61,14 +61,24 @@ def _frame(series, title: str):
     return parts, values, top, plot_w, plot_h
 
 
+CHAR_W = 6.5  # an 11 px label character, about
+
+
+def _fit(label: str, limit: int) -> str:
+    """The label as it fits under its bar: cut with an ellipsis when longer than ``limit``."""
+    limit = max(limit, 4)
+    return label if len(label) <= limit else label[: limit - 1] + "…"
+
+
 def _x_labels(parts, series, xs, plot_h):
     n = len(series)
     every = max(1, math.ceil(n / 16))
     rotate = n > 8
+    slot = (WIDTH - LEFT - RIGHT) / n * every
     for i, ((label, _), x) in enumerate(zip(series, xs, strict=True)):
         if i % every:
             continue
-        text = escape(str(label)[:14])
+        text = escape(_fit(str(label), 18 if rotate else int(slot / CHAR_W)))
         y = TOP + plot_h + 14
         if rotate:
             parts.append(

@@ -216,3 +216,10 @@ def test_each_rewritten_kpi_shows_the_same_page_on_both_paths(world, monkeypatch
         assert [(x.label, x.value, x.url) for x in a.facts] == [(x.label, x.value, x.url) for x in b.facts]
         assert [t.rows for t in a.tables] == [t.rows for t in b.tables]
         assert a.series == b.series
+
+
+def test_bar_labels_fit_their_slot_and_say_when_they_are_cut():
+    few = charts.bar_chart([("Delivery attempt failed", 2), ("Exception", 1)], "t")
+    assert ">Delivery attempt failed<" in few  # two bars: room for the whole label
+    many = charts.bar_chart([(f"Carrier number {i} long name", i) for i in range(12)], "t")
+    assert ">Carrier number 0 …<" in many and "long name<" not in many  # rotated: 18 characters at most
