@@ -6,7 +6,7 @@ page and a manager opens the same KPI with the same filters several times a minu
 0 turns it off) under a key made of the KPI, the filters and today's date, so a relative period
 rolls over at midnight. The page shows when its figures were computed and offers "recompute now"
 (``?fresh=1``), which computes and refreshes the cached copy. Scheduled e-mails and exports of a
-fresh page never read a stale copy: services call ``kpi.compute`` directly.
+fresh page never read a stale copy: services call ``kpi.result`` directly.
 """
 
 from __future__ import annotations
@@ -42,7 +42,7 @@ def cached(name: str, params: dict, compute, *, fresh: bool = False):
         if hit is not None:
             return hit
     value = (compute(), timezone.now())
-    if seconds > 0:
+    if seconds > 0 and getattr(value[0], "available", True):  # "not available yet" is not kept
         try:
             cache.set(key, value, seconds)
         except Exception:  # noqa: BLE001 - a figure that cannot be cached is still shown
@@ -52,4 +52,4 @@ def cached(name: str, params: dict, compute, *, fresh: bool = False):
 
 def kpi_result(kpi, filters, *, fresh: bool = False):
     """A KPI's result for these filters, through the cache: (KpiResult, computed_at)."""
-    return cached(f"kpi:{kpi.slug}", filters.to_json(), lambda: kpi.compute(filters), fresh=fresh)
+    return cached(f"kpi:{kpi.slug}", filters.to_json(), lambda: kpi.result(filters), fresh=fresh)

@@ -286,11 +286,34 @@ def catch_up(*, force: bool = False, using: str = "default", now: datetime | Non
         return n
 
 
-def ensure_fresh(db: str, *, force: bool = False) -> None:
+class FactsNotReady(Exception):
+    """The facts have never been built here, and building them takes longer than a page may wait."""
+
+
+def inline_rebuild_max() -> int:
+    return int(getattr(settings, "REPORTS_FACTS_INLINE_REBUILD_MAX", 20000))
+
+
+def ensure_fresh(db: str, *, force: bool = False, writable: bool | None = None) -> None:
     """Before a page computes from facts: catch up when the pages read the primary database
-    (with a replica the Celery task keeps the facts; a replica cannot be written)."""
-    if db != "default":
+    (with a replica the Celery task keeps the facts; a replica cannot be written). Facts never
+    built and more orders than a page may rebuild (REPORTS_FACTS_INLINE_REBUILD_MAX): the task is
+    queued and FactsNotReady raised, so the page says so instead of running for minutes.
+    ``writable``: whether ``db`` is the primary (default: it is when it is "default")."""
+    if writable is None:
+        writable = db == "default"
+    if not writable:
+        if not FactsState.objects.using(db).filter(pk=1).exists():
+            raise FactsNotReady("The report facts have not been built yet (the Celery task builds them).")
         return
+    if not FactsState.objects.filter(pk=1).exists() and Order.objects.count() > inline_rebuild_max():
+        from .tasks import refresh_facts  # the task module imports this one
+
+        transaction.on_commit(refresh_facts.delay)
+        raise FactsNotReady(
+            "The report facts are being built for every order (a few minutes on a large database); "
+            "these figures appear once they are."
+        )
     catch_up(force=force, using="default")
 
 

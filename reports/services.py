@@ -53,7 +53,7 @@ def schedule_create(
 def run_saved_report(report: SavedReport, today=None):
     """(kpi, result, filters) for each KPI of a saved report, the period resolved against today."""
     filters, _form = Filters.from_data(report.filters, today=today)
-    return [(REGISTRY[slug], REGISTRY[slug].compute(filters), filters) for slug in report.kpis if slug in REGISTRY]
+    return [(REGISTRY[slug], REGISTRY[slug].result(filters), filters) for slug in report.kpis if slug in REGISTRY]
 
 
 def schedule_send(schedule: ReportSchedule, *, now=None) -> bool:

@@ -266,6 +266,13 @@ class Kpi:
             return KpiResult(available=False, note=f"{NO_DATA_SOURCE}: {self.waiting_for}")
         raise TypeError(f"{type(self).__name__} must define compute() or say what it is waiting_for.")
 
+    def result(self, filters: Filters) -> KpiResult:
+        """compute(), or a result saying why there is none yet (the report facts being built)."""
+        try:
+            return self.compute(filters)
+        except facts.FactsNotReady as exc:
+            return KpiResult(available=False, note=str(exc))
+
     def drilldown(self, filters: Filters) -> str:
         return orders_url(filters)
 

@@ -136,13 +136,6 @@ def test_the_task_and_the_command_keep_the_facts(world):
     assert OrderFact.objects.count() == 5
 
 
-def test_facts_are_not_written_through_a_replica(world):
-    facts.ensure_fresh("reports")
-    assert not FactsState.objects.exists()
-    facts.ensure_fresh("default")
-    assert FactsState.objects.exists()
-
-
 def test_the_kpi_page_says_how_fresh_its_facts_are_and_recomputes_them(manager_client, world, settings):  # noqa: F811
     facts.catch_up()
     age_everything()
@@ -196,3 +189,35 @@ def test_one_catch_up_at_a_time_on_postgresql():
     assert done.is_set()
     assert facts.catch_up(force=True) == 0  # no orders: an empty rebuild
     assert FactsState.objects.exists()
+
+
+def test_a_large_database_without_facts_queues_the_build_instead_of_making_the_page_wait(
+    manager_client,  # noqa: F811
+    world,
+    settings,
+    django_capture_on_commit_callbacks,
+):
+    settings.REPORTS_FACTS_INLINE_REBUILD_MAX = 3  # the world's six orders count as "large" here
+    url = "/reports/kpi/on-time-delivery/?date_from=2026-03-02&date_to=2026-03-08"
+    with django_capture_on_commit_callbacks(execute=True) as queued:
+        page = manager_client.get(url)
+    assert page.status_code == 200
+    assert "being built" in page.content.decode()
+    assert len(queued) == 1  # the task, queued after the request's transaction
+    assert FactsState.objects.exists()  # eager Celery in this lane: the task ran and built them
+    page = manager_client.get(url)
+    assert "being built" not in page.content.decode()
+    assert page.context["section"]["result"].value == 33.3  # as test_kpis computes it without this detour
+
+
+def test_pages_on_a_replica_read_the_facts_and_never_write_them(world):
+    """Through a replica nothing is written: without facts the figure says they are not built;
+    once the task built them on the primary the replica's pages read them."""
+    with pytest.raises(facts.FactsNotReady):
+        facts.ensure_fresh("default", writable=False)
+    assert not FactsState.objects.exists()  # nothing written
+    assert tasks.refresh_facts.delay().get() == 5  # the task builds them on the primary
+    facts.ensure_fresh("default", writable=False)  # readable now: no error
+    Order.objects.filter(pk=world.o6.pk).update(status="cancelled", updated_at=timezone.now())
+    facts.ensure_fresh("default", writable=False)
+    assert OrderFact.objects.filter(pk=world.o6.pk).exists()  # a replica page never catches up itself
