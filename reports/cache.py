@@ -52,4 +52,4 @@ def cached(name: str, params: dict, compute, *, fresh: bool = False):
 
 def kpi_result(kpi, filters, *, fresh: bool = False):
     """A KPI's result for these filters, through the cache: (KpiResult, computed_at)."""
-    return cached(f"kpi:{kpi.slug}", filters.to_json(), lambda: kpi.result(filters), fresh=fresh)
+    return cached(f"kpi:{kpi.slug}", filters.to_json(), lambda: kpi.result(filters, fresh=fresh), fresh=fresh)

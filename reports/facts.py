@@ -45,6 +45,8 @@ from .models import FactsState, LineFact, OrderFact, ParcelFact
 
 logger = logging.getLogger(__name__)
 
+FACT_MODELS = (OrderFact, LineFact, ParcelFact)  # the order _rows_for returns their rows in
+
 OVERLAP = timedelta(minutes=5)
 CHUNK = 2000
 LOCK_KEY = 0x0E5F_AC75  # pg advisory lock: one catch-up at a time
@@ -182,13 +184,17 @@ def _rows_for(order_filter: Q, using: str):
 
 def _replace(order_filter: Q, fact_filter: Q, using: str) -> int:
     """Delete the facts of some orders and write them again from the source tables."""
-    order_rows, line_rows, parcel_rows = _rows_for(order_filter, using)
-    for model in (OrderFact, LineFact, ParcelFact):
+    rows = _rows_for(order_filter, using)
+    for model in FACT_MODELS:
         model.objects.using(using).filter(fact_filter).delete()
-    OrderFact.objects.using(using).bulk_create(order_rows, batch_size=CHUNK)
-    LineFact.objects.using(using).bulk_create(line_rows, batch_size=CHUNK)
-    ParcelFact.objects.using(using).bulk_create(parcel_rows, batch_size=CHUNK)
-    return len(order_rows)
+    return _write(rows, using)
+
+
+def _write(rows, using: str) -> int:
+    """Insert the (orders, lines, parcels) rows of _rows_for; returns the number of orders."""
+    for model, objs in zip(FACT_MODELS, rows, strict=True):
+        model.objects.using(using).bulk_create(objs, batch_size=CHUNK)
+    return len(rows[0])
 
 
 def refresh_orders(order_ids, *, using: str = "default") -> int:
@@ -207,18 +213,14 @@ def rebuild(*, using: str = "default") -> int:
     """Every fact row again, in ranges of order ids (no IN lists over the whole table)."""
     done = 0
     with transaction.atomic(using=using):
-        for model in (OrderFact, LineFact, ParcelFact):
+        for model in FACT_MODELS:
             model.objects.using(using).all().delete()
         pks = Order.objects.using(using).order_by("pk").values_list("pk", flat=True)
         low = pks.first()
         top = pks.last()
         while low is not None and low <= top:
             high = low + CHUNK * 4
-            order_rows, line_rows, parcel_rows = _rows_for(Q(pk__gte=low, pk__lt=high), using)
-            OrderFact.objects.using(using).bulk_create(order_rows, batch_size=CHUNK)
-            LineFact.objects.using(using).bulk_create(line_rows, batch_size=CHUNK)
-            ParcelFact.objects.using(using).bulk_create(parcel_rows, batch_size=CHUNK)
-            done += len(order_rows)
+            done += _write(_rows_for(Q(pk__gte=low, pk__lt=high), using), using)
             low = high
     return done
 

@@ -122,8 +122,6 @@ def kpi_view(request, slug: str):
     if kpi is None:
         raise Http404("No such KPI.")
     filters, form = Filters.from_data(request.GET)
-    if kpi.uses_facts and _fresh(request):
-        facts.ensure_fresh(kpi.db, force=True)  # "recompute now": the facts too, up to this moment
     result, computed_at = report_cache.kpi_result(kpi, filters, fresh=_fresh(request))
     response = _export(request, [(kpi, result, filters)], name=kpi.title)
     if response is not None:

@@ -266,10 +266,14 @@ class Kpi:
             return KpiResult(available=False, note=f"{NO_DATA_SOURCE}: {self.waiting_for}")
         raise TypeError(f"{type(self).__name__} must define compute() or say what it is waiting_for.")
 
-    def result(self, filters: Filters) -> KpiResult:
-        """compute(), or a result saying why there is none yet (the report facts being built)."""
+    def result(self, filters: Filters, *, fresh: bool = False, **kwargs) -> KpiResult:
+        """The one way pages, exports and e-mails get a figure: the report facts brought up to date
+        first for a KPI that reads them (``fresh``: now, whatever the minimum interval), then
+        compute(); or a result saying why there is none yet (the facts being built)."""
         try:
-            return self.compute(filters)
+            if self.uses_facts:
+                facts.ensure_fresh(self.db, force=fresh)
+            return self.compute(filters, **kwargs)
         except facts.FactsNotReady as exc:
             return KpiResult(available=False, note=str(exc))
 
@@ -364,17 +368,14 @@ def fact_scope(qs, filters: Filters, *, order_ref: str = "order_id"):
 
 
 def order_facts(filters: Filters, db: str):
-    """The facts of the orders received in the period (reports.facts; cancelled orders have none),
-    brought up to date first."""
-    facts.ensure_fresh(db)
+    """The facts of the orders received in the period (reports.facts; cancelled orders have none)."""
     qs = OrderFact.objects.using(db).filter(day__gte=filters.date_from, day__lte=filters.date_to)
     return fact_scope(qs, filters)
 
 
 def parcel_facts(filters: Filters, db: str):
     """The facts of the parcels of the orders received in the period, within the filters
-    (location: the shipment's; carrier: the parcel's service's), brought up to date first."""
-    facts.ensure_fresh(db)
+    (location: the shipment's; carrier: the parcel's service's)."""
     qs = ParcelFact.objects.using(db).filter(day__gte=filters.date_from, day__lte=filters.date_to)
     if filters.channel:
         qs = qs.filter(channel_id=filters.channel)

@@ -48,7 +48,6 @@ from .base import (
     pct,
 )
 
-EXCEPTION_STATUSES = [TrackingStatus.EXCEPTION, TrackingStatus.FAILED_ATTEMPT, TrackingStatus.LOST]
 NOT_DELIVERED = [s.value for s in OrderStatus if s not in (OrderStatus.CANCELLED, OrderStatus.DELIVERED)]
 
 

@@ -368,8 +368,6 @@ class FillRate(Kpi):
         )
         ordered_by_day, first_by_day, n_shipped, n_cohort = {}, {}, 0, 0
         for day, n, shipped, ordered, first in fetch(rows, self.db):
-            if isinstance(day, str):  # SQLite
-                day = date.fromisoformat(day)
             n_cohort += n
             n_shipped += shipped
             if shipped:

@@ -15,7 +15,6 @@ from inventory.models import Location
 from logistics.models import Carrier, Parcel
 from orders.models import DeliveryRating, Order, OrderLine, ReturnLine, ReturnReason, ReturnRequest, ReturnStatus
 from orders.status import OrderStatus
-from reports import facts
 from reports.models import LineFact, OrderFact
 
 from .base import (
@@ -201,7 +200,6 @@ class PickAccuracy(Kpi):
 def delivered_facts(f, db):
     """The facts of the orders delivered in the period (status delivered; delivery = the latest
     Parcel.delivered_at of the order, else the latest Shipment.delivered_at), within the filters."""
-    facts.ensure_fresh(db)
     qs = OrderFact.objects.using(db).filter(delivered=True, delivered_at__gte=f.start, delivered_at__lt=f.end)
     return fact_scope(qs, f)
 

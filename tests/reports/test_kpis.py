@@ -42,7 +42,7 @@ def query(url):
 
 
 def test_orders_by_day_counts_received_orders_without_cancelled_and_later_ones(world):
-    r = kpi("orders-by-day").compute(PERIOD)
+    r = kpi("orders-by-day").result(PERIOD)
     assert r.value == 4  # O1, O2, O3, O6; O4 is cancelled, O5 came after the period
     by_day = {row["day"]: (row["orders"], row["revenue"]) for row in rows(r)}
     assert len(by_day) == 7
@@ -55,7 +55,7 @@ def test_orders_by_day_counts_received_orders_without_cancelled_and_later_ones(w
 
 
 def test_orders_by_day_drills_down_to_the_orders_list_with_the_same_filters(world):
-    r = kpi("orders-by-day").compute(replace(PERIOD, channel=world.web.pk))
+    r = kpi("orders-by-day").result(replace(PERIOD, channel=world.web.pk))
     assert r.value == 3
     path, q = query(rows(r)[0]["_url"])
     assert path == "/orders/"
@@ -65,18 +65,18 @@ def test_orders_by_day_drills_down_to_the_orders_list_with_the_same_filters(worl
 
 
 def test_orders_by_channel_region_and_product(world):
-    r = kpi("orders-by-channel").compute(PERIOD)
+    r = kpi("orders-by-channel").result(PERIOD)
     assert [strip(x) for x in rows(r)] == [
         {"channel": "Web shop", "orders": 3, "revenue": Decimal("60.00")},
         {"channel": "App", "orders": 1, "revenue": Decimal("10.00")},
     ]
-    r = kpi("orders-by-region").compute(PERIOD)
+    r = kpi("orders-by-region").result(PERIOD)
     assert [(x["region"], x["orders"], x["revenue"]) for x in rows(r)] == [
         ("Shanghai", 3, Decimal("60.00")),
         ("Guangdong", 1, Decimal("10.00")),
     ]
     assert query(rows(r)[1]["_url"])[1]["province"] == ["Guangdong"]
-    r = kpi("orders-by-product").compute(PERIOD)
+    r = kpi("orders-by-product").result(PERIOD)
     assert [strip(x) for x in rows(r)] == [
         {"sku": "SKU-A", "units": 4, "orders": 3, "revenue": Decimal("40.00")},
         {"sku": "SKU-B", "units": 3, "orders": 1, "revenue": Decimal("30.00")},
@@ -85,16 +85,16 @@ def test_orders_by_channel_region_and_product(world):
 
 
 def test_location_and_carrier_filters(world):
-    assert kpi("orders-by-day").compute(replace(PERIOD, location=world.can.pk)).value == 1
-    assert kpi("orders-by-day").compute(replace(PERIOD, carrier=world.sf.carrier_id)).value == 1
+    assert kpi("orders-by-day").result(replace(PERIOD, location=world.can.pk)).value == 1
+    assert kpi("orders-by-day").result(replace(PERIOD, carrier=world.sf.carrier_id)).value == 1
 
 
 def test_the_drilldown_list_shows_exactly_the_orders_behind_the_figure(world, admin_client):
-    r = kpi("orders-by-region").compute(PERIOD)
+    r = kpi("orders-by-region").result(PERIOD)
     body = admin_client.get(rows(r)[0]["_url"]).content.decode()
     assert world.o1.number in body and world.o3.number in body and world.o6.number in body
     assert world.o2.number not in body and world.o4.number not in body and world.o5.number not in body
-    body = admin_client.get(kpi("orders-by-day").compute(replace(PERIOD, carrier=world.sf.carrier_id)).facts[0].url)
+    body = admin_client.get(kpi("orders-by-day").result(replace(PERIOD, carrier=world.sf.carrier_id)).facts[0].url)
     body = body.content.decode()
     assert world.o3.number in body and world.o1.number not in body
 
@@ -103,7 +103,7 @@ def test_the_drilldown_list_shows_exactly_the_orders_behind_the_figure(world, ad
 
 
 def test_lead_time_median_and_p90_received_to_shipped(world):
-    r = kpi("lead-time").compute(PERIOD)
+    r = kpi("lead-time").result(PERIOD)
     # O1 4 h, O2 20 h, O3 16 h; O6 not shipped.
     assert r.value == 16.0
     facts = {f.label: f.value for f in r.facts}
@@ -134,7 +134,7 @@ def test_ship_due_day_against_the_cut_off_and_working_days():
 def test_on_time_shipping_against_the_cut_off(world):
     # O1 Mon 10:00 < 16:00, shipped Mon: on time. O2 Mon 15:00 < 17:00 (can), shipped Tue: late.
     # O3 Wed 17:00 > 16:00, due Thu, shipped Thu: on time. O6 Fri 18:00, due Mon 03-09, not shipped.
-    r = kpi("on-time-shipping").compute(PERIOD, today=date(2026, 3, 8))
+    r = kpi("on-time-shipping").result(PERIOD, today=date(2026, 3, 8))
     assert r.value == 66.7
     facts = {f.label: f.value for f in r.facts}
     assert (facts["On time"], facts["Shipped late"], facts["Not shipped, past due"], facts["Not due yet"]) == (
@@ -143,16 +143,16 @@ def test_on_time_shipping_against_the_cut_off(world):
         "0",
         "1",
     )
-    r = kpi("on-time-shipping").compute(PERIOD, today=date(2026, 3, 10))
+    r = kpi("on-time-shipping").result(PERIOD, today=date(2026, 3, 10))
     assert r.value == 50.0  # O6 is now past due and not shipped: late
     Location.objects.filter(pk=world.can.pk).update(cutoff_time=None)
-    r = kpi("on-time-shipping").compute(PERIOD, today=date(2026, 3, 8))
+    r = kpi("on-time-shipping").result(PERIOD, today=date(2026, 3, 8))
     assert r.value == 100.0
     assert {f.label: f.value for f in r.facts}["No cut-off set"] == "1"
 
 
 def test_fill_rate_first_shipment(world):
-    r = kpi("fill-rate").compute(PERIOD)
+    r = kpi("fill-rate").result(PERIOD)
     assert r.value == 100.0
     facts = {f.label: f.value for f in r.facts}
     assert facts["Units ordered"] == "6" and facts["Units on first shipment"] == "6"
@@ -160,7 +160,7 @@ def test_fill_rate_first_shipment(world):
 
 
 def test_backlog_ageing_buckets_open_orders_by_age(world):
-    r = kpi("backlog-ageing").compute(PERIOD, today=date(2026, 3, 10))
+    r = kpi("backlog-ageing").result(PERIOD, today=date(2026, 3, 10))
     by_age = {x["age"]: x["orders"] for x in rows(r)}
     assert by_age == {"Today": 0, "1 day": 1, "2 days": 0, "3–6 days": 1, "7–13 days": 0, "14 days or more": 0}
     assert r.value == 2
@@ -174,19 +174,19 @@ def test_backlog_ageing_buckets_open_orders_by_age(world):
 def test_on_time_delivery_against_the_promise(world):
     # O1 delivered 03-04, promised 03-05: on time. O2 delivered 03-06, promised 03-04: late.
     # O3 not delivered, promised 03-06: late once today is past it. O6: no promise date.
-    r = kpi("on-time-delivery").compute(PERIOD, today=date(2026, 3, 8))
+    r = kpi("on-time-delivery").result(PERIOD, today=date(2026, 3, 8))
     assert r.value == 33.3
     facts = {f.label: f.value for f in r.facts}
     assert facts["Delivered on time"] == "1" and facts["Delivered late"] == "1"
     assert facts["Not delivered, past promise"] == "1" and facts["Not yet delivered"] == "0"
     assert facts["No promise date"] == "1"
-    r = kpi("on-time-delivery").compute(PERIOD, today=date(2026, 3, 5))
+    r = kpi("on-time-delivery").result(PERIOD, today=date(2026, 3, 5))
     assert r.value == 50.0  # O3 not yet due: counted apart as not yet delivered
     assert {f.label: f.value for f in r.facts}["Not yet delivered"] == "1"
 
 
 def test_logistics_cost_per_order_carrier_and_region(world):
-    r = kpi("logistics-cost").compute(PERIOD)
+    r = kpi("logistics-cost").result(PERIOD)
     assert r.value == Decimal("11.90")  # (9.60 + 9.60 + 16.50) / 3
     assert {x["name"]: (x["parcels"], x["cost"]) for x in rows(r, 0)} == {
         "Local Express": (2, Decimal("19.20")),
@@ -196,7 +196,7 @@ def test_logistics_cost_per_order_carrier_and_region(world):
 
 
 def test_carrier_scorecard(world):
-    r = kpi("carrier-scorecard").compute(PERIOD, today=date(2026, 3, 8))
+    r = kpi("carrier-scorecard").result(PERIOD, today=date(2026, 3, 8))
     card = {x["carrier"]: strip(x) for x in rows(r)}
     assert card["Local Express"] == {
         "carrier": "Local Express",
@@ -216,7 +216,7 @@ def test_carrier_scorecard(world):
 
 
 def test_exception_rate_by_type_carrier_and_location(world):
-    r = kpi("exception-rate").compute(PERIOD)
+    r = kpi("exception-rate").result(PERIOD)
     assert r.value == 66.7
     assert [(x["type"], x["events"], x["parcels"]) for x in rows(r, 0)] == [
         ("Exception", 1, 1),
@@ -248,16 +248,16 @@ def test_stock_out_days_and_turnover_from_the_ledger():
     stock_receive(location=loc, product=q, quantity=10, reason="t")  # first seen mid-period
     _place_last_movement(at("2026-03-06", "12:00"))
     f = replace(PERIOD, location=loc.pk)
-    r = REGISTRY["stock-out-days"].compute(f, today=date(2026, 3, 10))
+    r = REGISTRY["stock-out-days"].result(f, today=date(2026, 3, 10))
     assert r.value == 2  # P ends 03-03 and 03-04 with nothing available
     assert [strip(x) for x in rows(r)] == [{"sku": "P-1", "location": "ledger", "days": 2, "of": 7}]
     assert {x.label: x.value for x in r.facts}["Share of pair-days"] == "20.0 %"  # 2 of 7 + 3
-    r = REGISTRY["stock-turnover"].compute(f, today=date(2026, 3, 10))
+    r = REGISTRY["stock-turnover"].result(f, today=date(2026, 3, 10))
     # P: on hand 5,0,0,4,2,2,2 -> mean 15/7; shipped 2. Q: 10,10,10 -> mean 10.
     assert r.value == 0.16
     assert {x["sku"]: x["turns"] for x in rows(r)} == {"P-1": 0.93, "Q-1": 0.0}
     # Days after today are not counted.
-    r = REGISTRY["stock-out-days"].compute(f, today=date(2026, 3, 3))
+    r = REGISTRY["stock-out-days"].result(f, today=date(2026, 3, 3))
     assert rows(r)[0]["of"] == 2
 
 
@@ -266,7 +266,7 @@ def test_stock_out_days_and_turnover_from_the_ledger():
 
 @pytest.mark.parametrize("slug", sorted(REGISTRY))
 def test_every_kpi_on_a_period_without_orders(world, slug):
-    r = REGISTRY[slug].compute(EMPTY)
+    r = REGISTRY[slug].result(EMPTY)
     if not r.available:
         assert r.value is None and NO_DATA_SOURCE in r.note
         return
@@ -278,7 +278,7 @@ def test_every_kpi_on_a_period_without_orders(world, slug):
 
 def test_on_an_empty_database_every_kpi_answers():
     for k in REGISTRY.values():
-        r = k.compute(PERIOD)
+        r = k.result(PERIOD)
         assert r.value in (0, None), k.slug
 
 
@@ -295,7 +295,7 @@ class _Waiting(Kpi):
 def test_a_waiting_kpi_is_listed_with_its_formula_and_never_shows_a_number():
     k = _Waiting()
     assert k.status == "waiting for data: survey answers"
-    r = k.compute(PERIOD)
+    r = k.result(PERIOD)
     assert r.available is False and r.value is None and r.note.startswith(NO_DATA_SOURCE)
 
 
@@ -325,7 +325,7 @@ def test_exception_rate_counts_the_cases_opened_for_the_cohort(world, client):
     case_services.case_open(order=world.o1, case_type="lost", summary="no scan", detected_by="staff")
     case_services.case_resolve(case=lost, root_cause="carrier", resolution="found at the depot")
     case_services.case_open(order=world.o5, case_type="lost", summary="after the period", detected_by="staff")
-    r = kpi("exception-rate").compute(PERIOD)
+    r = kpi("exception-rate").result(PERIOD)
     cases = {x["type"]: x for x in rows(r, 3)}
     assert {t: (x["cases"], x["open"], x["orders"], x["per_100"]) for t, x in cases.items()} == {
         "Lost": (2, 1, 2, "50.0"),  # o1 and o2 of the four orders received (o4 cancelled, o5 later)
@@ -334,5 +334,5 @@ def test_exception_rate_counts_the_cases_opened_for_the_cohort(world, client):
     listed = client.get(cases["Lost"]["_url"])
     assert listed.status_code == 200
     assert {o.number for o in listed.context["rows"]} == {world.o1.number, world.o2.number}
-    r_app = kpi("exception-rate").compute(replace(PERIOD, channel=world.app.pk))
+    r_app = kpi("exception-rate").result(replace(PERIOD, channel=world.app.pk))
     assert [(x["type"], x["cases"]) for x in rows(r_app, 3)] == [("Lost", 1)]

@@ -55,7 +55,7 @@ def packed(world):
 
 
 def test_pick_accuracy_shipments_packed_without_mismatch(packed):
-    r = REGISTRY["pick-accuracy"].compute(PERIOD)
+    r = REGISTRY["pick-accuracy"].result(PERIOD)
     assert r.available and r.value == 75.0  # 3 of 4 packed shipments without a mismatch (O6 had two)
     fx = facts(r)
     assert (fx["Shipments packed"], fx["Packed with no mismatch"], fx["Packed with a mismatch"]) == ("4", "3", "1")
@@ -79,25 +79,25 @@ def test_pick_accuracy_agrees_with_the_pack_station_helper(packed):
     packed_ids = Shipment.objects.filter(packed_at__gte=PERIOD.start, packed_at__lt=PERIOD.end).values("pk")
     helper = packing.pick_accuracy(PackMismatch.objects.filter(shipment__in=packed_ids), 4)
     assert helper["accuracy"] == 0.75 and helper["by_kind"] == {"wrong": 1, "surplus": 1, "short": 0}
-    assert REGISTRY["pick-accuracy"].compute(PERIOD).value == round(100 * helper["accuracy"], 1)
+    assert REGISTRY["pick-accuracy"].result(PERIOD).value == round(100 * helper["accuracy"], 1)
 
 
 def test_pick_accuracy_filters_days_and_drilldown(packed):
     k = REGISTRY["pick-accuracy"]
-    assert k.compute(replace(PERIOD, location=packed.can.pk)).value == 100.0
-    assert k.compute(replace(PERIOD, date_from=date(2026, 3, 6))).value == 0.0  # only O6 packed on/after 03-06
-    assert k.compute(replace(PERIOD, date_to=date(2026, 3, 6))).value == 100.0
-    path, q = query(rows(k.compute(PERIOD), 0)[1]["_url"])
+    assert k.result(replace(PERIOD, location=packed.can.pk)).value == 100.0
+    assert k.result(replace(PERIOD, date_from=date(2026, 3, 6))).value == 0.0  # only O6 packed on/after 03-06
+    assert k.result(replace(PERIOD, date_to=date(2026, 3, 6))).value == 100.0
+    path, q = query(rows(k.result(PERIOD), 0)[1]["_url"])
     assert path == "/reports/kpi/pick-accuracy/list/packed/" and q["location"] == [str(packed.sha.pk)]
     assert q["date_from"] == ["2026-03-02"] and q["date_to"] == ["2026-03-08"]
 
 
 def test_pick_accuracy_without_packed_shipments(world):
-    r = REGISTRY["pick-accuracy"].compute(EMPTY)
+    r = REGISTRY["pick-accuracy"].result(EMPTY)
     assert r.value is None and r.display == "–"
     assert all(not t.rows for t in r.tables)
     # The world packs with "now" as packed_at: nothing was packed in March 2026.
-    assert REGISTRY["pick-accuracy"].compute(PERIOD).value is None
+    assert REGISTRY["pick-accuracy"].result(PERIOD).value is None
 
 
 # ---- return rate -----------------------------------------------------------------------------
@@ -116,7 +116,7 @@ def test_return_rate_counts_returns_opened_in_the_period_of_orders_delivered_in_
     _return(world.o1, 1, "damaged", at("2026-03-05", "09:00"))
     late = _return(world.o2, 1, "size", at("2026-03-10", "09:00"))
     k = REGISTRY["return-rate"]
-    r = k.compute(PERIOD)
+    r = k.result(PERIOD)
     assert r.available and r.value == 33.3
     fx = facts(r)
     assert (fx["Orders delivered"], fx["Units delivered"], fx["Units returned"], fx["Returns"]) == ("2", "3", "1", "1")
@@ -132,26 +132,26 @@ def test_return_rate_counts_returns_opened_in_the_period_of_orders_delivered_in_
     assert path == "/reports/kpi/return-rate/list/delivered/" and q["sku"] == ["SKU-A"]
     # The same return placed inside the period counts; a cancelled return never does.
     ReturnRequest.objects.filter(pk=late.pk).update(created_at=at("2026-03-08", "20:00"))
-    r = k.compute(PERIOD)
+    r = k.result(PERIOD)
     assert r.value == 66.7
     assert {x["reason"]: x["units"] for x in rows(r, 1)} == {"Arrived damaged": 1, "Wrong size or fit": 1}
     ReturnRequest.objects.filter(pk=late.pk).update(status="cancelled")
-    assert k.compute(PERIOD).value == 33.3
+    assert k.result(PERIOD).value == 33.3
 
 
 def test_return_rate_by_delivery_day_and_channel(world):
     _return(world.o2, 1, "size", at("2026-03-07", "09:00"))
     k = REGISTRY["return-rate"]
-    assert k.compute(replace(PERIOD, channel=world.app.pk)).value == 100.0  # O2 only
+    assert k.result(replace(PERIOD, channel=world.app.pk)).value == 100.0  # O2 only
     # Delivered up to 03-05: O1 only (O2 was delivered 03-06); O2's return is not of that cohort.
-    r = k.compute(replace(PERIOD, date_to=date(2026, 3, 5)))
+    r = k.result(replace(PERIOD, date_to=date(2026, 3, 5)))
     assert (r.value, facts(r)["Units delivered"]) == (0.0, "2")
 
 
 def test_return_rate_without_deliveries_or_returns(world):
-    r = REGISTRY["return-rate"].compute(EMPTY)
+    r = REGISTRY["return-rate"].result(EMPTY)
     assert r.value is None and all(not t.rows for t in r.tables)
-    r = REGISTRY["return-rate"].compute(PERIOD)
+    r = REGISTRY["return-rate"].result(PERIOD)
     assert r.value == 0.0 and rows(r, 1) == [] and facts(r)["Units delivered"] == "3"
 
 
@@ -162,7 +162,7 @@ def test_customer_satisfaction_mean_share_by_carrier_and_location(world):
     ratings.delivery_rate(order=world.o1, score=5)
     ratings.delivery_rate(order=world.o2, score=2, comment="late")
     k = REGISTRY["customer-satisfaction"]
-    r = k.compute(PERIOD)
+    r = k.result(PERIOD)
     assert r.available and r.value == 3.5 and r.display == "3.50 / 5"
     fx = facts(r)
     assert (fx["Share of 4 and 5"], fx["Ratings"], fx["Delivered orders"], fx["Response rate"]) == (
@@ -180,15 +180,15 @@ def test_customer_satisfaction_mean_share_by_carrier_and_location(world):
     path, q = query(rows(r, 1)[0]["_url"])
     assert path == "/reports/kpi/customer-satisfaction/list/rated/" and q["location"] == [str(world.can.pk)]
     assert q["date_from"] == ["2026-03-02"]
-    assert k.compute(replace(PERIOD, channel=world.app.pk)).value == 2.0
-    assert k.compute(replace(PERIOD, location=world.sha.pk)).value == 5.0
+    assert k.result(replace(PERIOD, channel=world.app.pk)).value == 2.0
+    assert k.result(replace(PERIOD, location=world.sha.pk)).value == 5.0
     # Ratings belong to the orders received in the period: O1 and O2 were received on Monday.
-    assert k.compute(replace(PERIOD, date_from=date(2026, 3, 3))).value is None
+    assert k.result(replace(PERIOD, date_from=date(2026, 3, 3))).value is None
 
 
 def test_customer_satisfaction_without_ratings(world):
     k = REGISTRY["customer-satisfaction"]
     for f in (EMPTY, PERIOD):
-        r = k.compute(f)
+        r = k.result(f)
         assert r.value is None and r.display == "–" and all(not t.rows for t in r.tables)
-    assert facts(k.compute(PERIOD))["Response rate"] == "0.0 %"
+    assert facts(k.result(PERIOD))["Response rate"] == "0.0 %"

@@ -58,14 +58,14 @@ def test_bar_chart_draws_no_bar_for_undefined_but_a_zero_bar_for_zero():
 
 def test_rate_and_median_series_are_undefined_on_days_without_data(world):
     # Nothing was shipped from the orders received on Tue 03-03: lead time and fill rate are undefined.
-    lead = dict(REGISTRY["lead-time"].compute(PERIOD).series)
+    lead = dict(REGISTRY["lead-time"].result(PERIOD).series)
     assert lead["03-03"] is None and lead["03-02"] is not None
-    fill = dict(REGISTRY["fill-rate"].compute(PERIOD).series)
+    fill = dict(REGISTRY["fill-rate"].result(PERIOD).series)
     assert fill["03-03"] is None and fill["03-02"] == 100.0
-    on_time = dict(REGISTRY["on-time-shipping"].compute(PERIOD, today=date(2026, 3, 20)).series)
+    on_time = dict(REGISTRY["on-time-shipping"].result(PERIOD, today=date(2026, 3, 20)).series)
     assert on_time["03-07"] is None  # a Saturday: nothing routed
     # Counts keep their real zeros.
-    orders = dict(REGISTRY["orders-by-day"].compute(PERIOD).series)
+    orders = dict(REGISTRY["orders-by-day"].result(PERIOD).series)
     assert orders["03-03"] == 0 and orders["03-02"] == 2
 
 
@@ -79,14 +79,14 @@ def test_the_kpi_page_chart_has_a_gap_not_a_zero(manager_client, world):  # noqa
 
 
 def test_pick_accuracy_lists_hold_the_packed_shipments_counted(manager_client, packed):  # noqa: F811
-    r = REGISTRY["pick-accuracy"].compute(PERIOD)
+    r = REGISTRY["pick-accuracy"].result(PERIOD)
     fx = {f.label: f for f in r.facts}
     for label in ("Shipments packed", "Packed with no mismatch", "Packed with a mismatch"):
         assert _list_count(manager_client, fx[label].url) == _num(fx[label].value), label
     for row in rows(r, 0):  # per location
         assert _list_count(manager_client, row["_url"]) == row["packed"], row
     # A narrower period: the list follows the packed day, not the received day.
-    r = REGISTRY["pick-accuracy"].compute(replace(PERIOD, date_from=date(2026, 3, 6)))
+    r = REGISTRY["pick-accuracy"].result(replace(PERIOD, date_from=date(2026, 3, 6)))
     fx = {f.label: f for f in r.facts}
     assert _num(fx["Shipments packed"].value) == 1
     assert _list_count(manager_client, fx["Shipments packed"].url) == 1
@@ -97,7 +97,7 @@ def test_pick_accuracy_lists_hold_the_packed_shipments_counted(manager_client, p
 def test_return_rate_lists_hold_the_delivered_orders_and_returns_counted(manager_client, world):  # noqa: F811
     _return(world.o1, 1, "damaged", at("2026-03-05", "09:00"))
     _return(world.o2, 1, "size", at("2026-03-10", "09:00"))  # after the period: not counted
-    r = REGISTRY["return-rate"].compute(PERIOD)
+    r = REGISTRY["return-rate"].result(PERIOD)
     fx = {f.label: f for f in r.facts}
     assert _list_count(manager_client, fx["Orders delivered"].url) == _num(fx["Orders delivered"].value) == 2
     assert _list_count(manager_client, fx["Returns"].url) == _num(fx["Returns"].value) == 1
@@ -106,13 +106,13 @@ def test_return_rate_lists_hold_the_delivered_orders_and_returns_counted(manager
     sku_row = rows(r, 0)[0]
     assert _list_count(manager_client, sku_row["_url"]) == 2  # the orders delivered with SKU-A
     # An order delivered after the period is not in the list (delivery day, not received day).
-    r = REGISTRY["return-rate"].compute(replace(PERIOD, date_to=date(2026, 3, 5)))
+    r = REGISTRY["return-rate"].result(replace(PERIOD, date_to=date(2026, 3, 5)))
     fx = {f.label: f for f in r.facts}
     assert _list_count(manager_client, fx["Orders delivered"].url) == _num(fx["Orders delivered"].value) == 1
 
 
 def test_return_rate_without_deliveries_has_empty_lists(manager_client, world):  # noqa: F811
-    r = REGISTRY["return-rate"].compute(replace(PERIOD, date_from=date(2025, 1, 1), date_to=date(2025, 1, 7)))
+    r = REGISTRY["return-rate"].result(replace(PERIOD, date_from=date(2025, 1, 1), date_to=date(2025, 1, 7)))
     fx = {f.label: f for f in r.facts}
     assert _list_count(manager_client, fx["Orders delivered"].url) == 0
     assert "Nothing behind this figure" in manager_client.get(fx["Returns"].url).content.decode()
@@ -121,7 +121,7 @@ def test_return_rate_without_deliveries_has_empty_lists(manager_client, world): 
 def test_rated_orders_list_matches_the_ratings_figure(manager_client, world):  # noqa: F811
     ratings.delivery_rate(order=world.o1, score=5)
     ratings.delivery_rate(order=world.o2, score=2)
-    r = REGISTRY["customer-satisfaction"].compute(PERIOD)
+    r = REGISTRY["customer-satisfaction"].result(PERIOD)
     fx = {f.label: f for f in r.facts}
     assert _list_count(manager_client, fx["Ratings"].url) == _num(fx["Ratings"].value) == 2
     for row in rows(r, 0) + rows(r, 1):
@@ -208,9 +208,9 @@ def test_each_rewritten_kpi_shows_the_same_page_on_both_paths(world, monkeypatch
     _return(world.o1, 1, "damaged", at("2026-03-05", "09:00"))
     kpi = REGISTRY[slug]
     filters = [PERIOD, replace(PERIOD, location=world.sha.pk), replace(PERIOD, channel=world.app.pk)]
-    fast = [kpi.compute(f) for f in filters]
+    fast = [kpi.result(f) for f in filters]
     monkeypatch.setattr(fulfilment, "is_postgres", lambda db: False)
-    portable = [kpi.compute(f) for f in filters]
+    portable = [kpi.result(f) for f in filters]
     for a, b in zip(fast, portable, strict=True):
         assert (a.value, a.display) == (b.value, b.display)
         assert [(x.label, x.value, x.url) for x in a.facts] == [(x.label, x.value, x.url) for x in b.facts]

@@ -113,10 +113,10 @@ def test_the_replay_worked_out_by_hand(ledger):
     assert got[("east", "P-1")] == (6, 3, 5 + 3 + 3 + 7 + 7 + 7, 2)
     assert set(got) == {("east", "P-1"), ("east", "Q-1"), ("east", "R-1"), ("east", "S-1")}
 
-    r = StockOutDays().compute(replace(PERIOD, location=ledger.east.pk), today=TODAY)
+    r = StockOutDays().result(replace(PERIOD, location=ledger.east.pk), today=TODAY)
     assert r.value == 11
     assert [(x["sku"], x["days"], x["of"]) for x in r.tables[0].rows] == [("S-1", 7, 7), ("P-1", 4, 7)]
-    r = StockTurnover().compute(replace(PERIOD, location=ledger.east.pk), today=TODAY)
+    r = StockTurnover().result(replace(PERIOD, location=ledger.east.pk), today=TODAY)
     # Shipped 5; average on hand 39/7 + 31/4 + 7 + 0.
     assert r.value == round(5 / (39 / 7 + 31 / 4 + 7), 2)
 
@@ -151,7 +151,7 @@ def test_the_sql_replay_gives_the_python_figures(ledger, f, where, today):
     for kpi in (StockOutDays, StockTurnover):
         python = kpi()
         python.in_python = True
-        assert kpi().compute(f, today=today) == python.compute(f, today=today)
+        assert kpi().result(f, today=today) == python.result(f, today=today)
 
 
 @pytest.mark.postgres
