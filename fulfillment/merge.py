@@ -251,6 +251,13 @@ def _event(on: Shipment, kind: str, message: str, *, user, **data) -> None:
     order_event_record(order=on.order, kind=kind, user=user, message=message, data=data)
 
 
+def _record_on_all(head: Shipment, others: list[Shipment], kind: str, head_message: str, other_message, *, user, data):
+    """One event on the lead's (``head``) order and one on each member's (``other_message(member)``)."""
+    _event(head, kind, head_message, user=user, shipment=head.number, **data)
+    for m in others:
+        _event(m, kind, other_message(m), user=user, shipment=m.number, **data)
+
+
 @transaction.atomic
 def shipments_merge(
     *, shipment_ids: list[int], user=None, reason_code: str = ChangeReason.CONSOLIDATION, note: str = ""
@@ -282,30 +289,19 @@ def shipments_merge(
     now = timezone.now()
     members = []
     for s in units[1:]:
-        moved = list(Shipment.objects.filter(merged_into=s).select_related("order"))
-        for m in [s, *moved]:
-            Shipment.objects.filter(pk=m.pk).update(merged_into=lead, merged_at=now)
-            members.append(m)
+        members += [s, *Shipment.objects.filter(merged_into=s).select_related("order")]
+    Shipment.objects.filter(pk__in=[m.pk for m in members]).update(merged_into=lead, merged_at=now)
     numbers = [m.number for m in members]
-    text = f"{ChangeReason(reason_code).label}" + (f": {note}" if note else "")
-    data = dict(lead=lead.number, members=numbers, reason_code=reason_code, saved=str(estimate.saved))
-    _event(
+    text = ChangeReason.describe(reason_code, note)
+    _record_on_all(
         lead,
+        members,
         EventKind.MERGED,
         f"Shipment {lead.number} leads a parcel with {', '.join(numbers)} (saves about {estimate.saved}). {text}",
+        lambda m: f"Shipment {m.number} travels with {lead.number} in one parcel. {text}",
         user=user,
-        shipment=lead.number,
-        **data,
+        data=dict(lead=lead.number, members=numbers, reason_code=reason_code, saved=str(estimate.saved)),
     )
-    for m in members:
-        _event(
-            m,
-            EventKind.MERGED,
-            f"Shipment {m.number} travels with {lead.number} in one parcel. {text}",
-            user=user,
-            shipment=m.number,
-            **data,
-        )
     lead.refresh_from_db()
     return lead
 
@@ -337,23 +333,15 @@ def shipment_unmerge(
             )
     members = [locked[pk] for pk in member_ids if locked[pk].merged_into_id == lead.pk]
     Shipment.objects.filter(pk__in=[m.pk for m in members]).update(merged_into=None, merged_at=None)
-    text = f"{ChangeReason(reason_code).label}" + (f": {note}" if note else "")
-    data = dict(lead=lead.number, members=[m.number for m in members], reason_code=reason_code)
-    _event(
+    text = ChangeReason.describe(reason_code, note)
+    numbers = [m.number for m in members]
+    _record_on_all(
         lead,
+        members,
         EventKind.UNMERGED,
-        f"Shipment {lead.number} no longer carries {', '.join(m.number for m in members)}. {text}",
+        f"Shipment {lead.number} no longer carries {', '.join(numbers)}. {text}",
+        lambda m: f"Shipment {m.number} no longer travels with {lead.number}. {text}",
         user=user,
-        shipment=lead.number,
-        **data,
+        data=dict(lead=lead.number, members=numbers, reason_code=reason_code),
     )
-    for m in members:
-        _event(
-            m,
-            EventKind.UNMERGED,
-            f"Shipment {m.number} no longer travels with {lead.number}. {text}",
-            user=user,
-            shipment=m.number,
-            **data,
-        )
     return members

@@ -101,7 +101,7 @@ def shipment_split(
         kind=EventKind.SPLIT,
         user=user,
         message=f"Shipment {shipment.number} split: {moved} moved to {new.number}{where}. "
-        f"{ChangeReason(reason_code).label}" + (f": {note}" if note else ""),
+        + ChangeReason.describe(reason_code, note),
         data={
             "shipment": shipment.number,
             "new_shipment": new.number,

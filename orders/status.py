@@ -126,3 +126,8 @@ class ChangeReason(models.TextChoices):
     CONSOLIDATION = "consolidation", _("Consolidation (one parcel)")
     CAPACITY = "capacity", _("Capacity or stock at a location")
     OTHER = "other", _("Other")
+
+    @classmethod
+    def describe(cls, code: str, note: str = "") -> str:
+        """The reason as a timeline writes it: the label, then the note when there is one."""
+        return str(cls(code).label) + (f": {note}" if note else "")

@@ -55,7 +55,7 @@ def _record(order: Order, *, change: str, action: str, reason_code: str, note: s
         order=order,
         kind=EventKind.CHANGED,
         user=user,
-        message=f"{message} — {ChangeReason(reason_code).label}" + (f": {note}" if note else ""),
+        message=f"{message} — {ChangeReason.describe(reason_code, note)}",
         data={
             "change": change,
             "action": action,
@@ -209,8 +209,7 @@ def intercept_request(order: Order, *, change: str, reason_code: str, note: str,
         order=order,
         kind=EventKind.INTERCEPT,
         user=user,
-        message=f"Intercept requested ({what}) — {ChangeReason(reason_code).label}"
-        + (f": {note}" if note else "")
+        message=f"Intercept requested ({what}) — {ChangeReason.describe(reason_code, note)}"
         + (". " + "; ".join(done) if done else ". Ask the carrier by hand."),
         data={"change": change, "reason_code": reason_code, "note": note, "handled": done, **(data or {})},
     )
@@ -226,7 +225,7 @@ def order_cancel_request(*, order: Order, reason_code: str, note: str = "", user
     if order.status == OrderStatus.PARTIALLY_SHIPPED:
         return _cancel_partly_shipped(order, reason_code=reason_code, note=note, user=user, source=source)
     action = _decide(order, ChangeKind.CANCEL, user, reason_code)
-    text = f"{ChangeReason(reason_code).label}" + (f": {note}" if note else "") + f" ({source})"
+    text = f"{ChangeReason.describe(reason_code, note)} ({source})"
     if action in (ChangeAction.ALLOWED, ChangeAction.APPROVAL, ChangeAction.REROUTE):
         if action == ChangeAction.APPROVAL:
             text += f", approved by {user}"
@@ -309,7 +308,7 @@ def _cancel_partly_shipped(order: Order, *, reason_code: str, note: str, user, s
         )
     except ChangeRefused as exc:
         raise TransitionNotAllowed(str(exc)) from None
-    text = f"{ChangeReason(reason_code).label}" + (f": {note}" if note else "") + f" ({source})"
+    text = f"{ChangeReason.describe(reason_code, note)} ({source})"
     cancelled: list[str] = []
     if open_rows:
         replies = order_open_shipments_cancel.send(sender=Order, order=order, user=user, reason=f"cancelled: {text}")
