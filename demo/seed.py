@@ -37,8 +37,9 @@ from inventory.selectors import ledger_mismatches
 from logistics import rating
 from logistics.models import Parcel, ServiceLevel, TrackingEvent
 from logistics.providers.base import NormalizedEvent
-from logistics.services import add_business_days, shipment_dispatch, tracking_event_record
+from logistics.services import shipment_dispatch, tracking_event_record
 from logistics.status import TrackingStatus
+from oms.dates import add_business_days
 from orders import notifications
 from orders.intake.canonical import CanonicalAddress, CanonicalLine, CanonicalOrder
 from orders.models import Customer, InboundMessage, Order, OrderEvent, OrderHold

@@ -35,6 +35,7 @@ from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
 
+from oms.dates import add_business_days
 from orders.services import order_event_record
 from orders.status import EventKind
 
@@ -116,15 +117,6 @@ def lane_cache_forget(*, carrier_id: int, origin_province: str, destination_prov
     key = _lane_key(carrier_id, origin_province, destination_province)
     cache.delete(key)
     transaction.on_commit(lambda: cache.delete(key))
-
-
-def add_business_days(start: date, days: int) -> date:
-    current = start
-    while days > 0:
-        current += timedelta(days=1)
-        if current.weekday() < 5:
-            days -= 1
-    return current
 
 
 def _local_date(moment: datetime) -> date:

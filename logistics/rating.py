@@ -40,7 +40,7 @@ import csv
 import io
 import math
 from dataclasses import asdict, dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from functools import cache
 from pathlib import Path
@@ -54,6 +54,7 @@ from fulfillment.models import Shipment
 from fulfillment.packing import PACKAGE_TYPES
 from fulfillment.status import NOT_YET_SHIPPED
 from inventory.models import HandlingClass
+from oms.dates import add_business_days, next_working_day
 from oms.errors import DomainError
 from orders.services import order_event_record, order_lock
 from orders.status import EventKind
@@ -175,22 +176,6 @@ def zone_for(location, order) -> str:
 # ---- dates -----------------------------------------------------------------------------------
 
 
-def add_business_days(start: date, days: int) -> date:
-    current = start
-    while days > 0:
-        current += timedelta(days=1)
-        if current.weekday() < 5:
-            days -= 1
-    return current
-
-
-def next_working_day(day: date) -> date:
-    day += timedelta(days=1)
-    while day.weekday() >= 5:
-        day += timedelta(days=1)
-    return day
-
-
 def cutoff_for(service: ServiceLevel, location) -> time | None:
     return service.cutoff_time or service.carrier.pickup_cutoff or getattr(location, "cutoff_time", None)
 
@@ -272,8 +257,10 @@ class Rating:
 
 def _is_kind(service: ServiceLevel, kind: str) -> bool:
     """A service of that kind; for cold chain and freight also any service with that capability."""
-    return service.kind == kind or (kind == ServiceKind.COLD_CHAIN and service.cold_chain) or (
-        kind == ServiceKind.FREIGHT and service.freight
+    return (
+        service.kind == kind
+        or (kind == ServiceKind.COLD_CHAIN and service.cold_chain)
+        or (kind == ServiceKind.FREIGHT and service.freight)
     )
 
 

@@ -12,6 +12,7 @@ from django.utils import timezone
 from fulfillment.models import Shipment
 from fulfillment.services import shipment_advance, shipment_ship
 from fulfillment.status import PROGRESS, ShipmentStatus
+from oms.dates import add_business_days
 from oms.errors import DomainError
 from orders.services import order_event_record, order_events_record, order_lock, orders_lock
 from orders.status import EventKind
@@ -53,9 +54,6 @@ def service_choose(shipment: Shipment) -> ServiceLevel:
         message = f"No active carrier service can take shipment {shipment.number}."
         raise DomainError(message + (f" {why}" if why else ""))
     return ServiceLevel.objects.select_related("carrier").get(pk=result.chosen.service_id)
-
-
-add_business_days = rating.add_business_days
 
 
 def carrier_adapter(carrier):

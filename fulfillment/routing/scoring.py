@@ -18,12 +18,13 @@ from __future__ import annotations
 import itertools
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date
 
 from django.utils import timezone
 
 from inventory.models import Location
 from inventory.selectors import available_by_location
+from oms.dates import add_business_days
 from orders.models import Order
 
 from .candidates import Need, Single, _current_loads, _singles
@@ -125,21 +126,12 @@ def transit_days_estimate(distance_km: float | None) -> int:
     return FAR_TRANSIT_DAYS
 
 
-def _add_working_days(start: date, days: int) -> date:
-    current = start
-    while days > 0:
-        current += timedelta(days=1)
-        if current.weekday() < 5:
-            days -= 1
-    return current
-
-
 def late_risk(order: Order, distance_km: float | None, *, today: date | None = None) -> bool:
     """True when a shipment leaving today would arrive after the promise date (transit from distance)."""
     if not order.promise_date:
         return False
     today = today or timezone.localdate()
-    return _add_working_days(today, transit_days_estimate(distance_km)) > order.promise_date
+    return add_business_days(today, transit_days_estimate(distance_km)) > order.promise_date
 
 
 def _money(value: float, currency: str) -> str:
