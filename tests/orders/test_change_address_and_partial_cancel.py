@@ -9,53 +9,22 @@ from fulfillment import services as fulfillment_services
 from fulfillment import split
 from fulfillment.models import Shipment
 from fulfillment.status import ShipmentStatus
-from inventory.models import Stock
 from inventory.selectors import ledger_mismatches
 from logistics.models import Parcel, ServiceLevel
 from logistics.services import shipment_dispatch
 from oms.errors import TransitionNotAllowed
-from oms.roles import CUSTOMER_SERVICE, MANAGER
 from orders import services, stage_rules
 from orders.models import Notification, Order, ReturnRequest
 from orders.status import ChangeAction, ChangeKind, EventKind, OrderStatus, Stage
-from tests.factories import ChannelFactory, LocationFactory, ProductFactory, ServiceLevelFactory, canonical, make_user
-from tests.factories import stock as receive
+from tests.factories import make_user
+
+from .stage_world import place_order, reserved
 
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def world():
-    sha = LocationFactory(code="sha", latitude=31.23, longitude=121.47)
-    can = LocationFactory(code="can", city="Guangzhou", latitude=23.13, longitude=113.26)
-    a = ProductFactory(sku="SKU-A")
-    b = ProductFactory(sku="SKU-B")
-    for loc in (sha, can):
-        receive(loc, a, 10)
-        receive(loc, b, 10)
-    ServiceLevelFactory(code="std")
-    return {"sha": sha, "can": can, "a": a, "b": b, "channel": ChannelFactory(slug="web")}
-
-
-@pytest.fixture
-def cs(db):
-    return make_user("cs", CUSTOMER_SERVICE)
-
-
-@pytest.fixture
-def boss(db):
-    return make_user("boss", MANAGER)
-
-
 def _order(world, cb, ext="E1", lines=(("SKU-A", 2), ("SKU-B", 1))):
-    with cb(execute=True):
-        result = services.order_create(channel=world["channel"], data=canonical(ext, lines=lines), source="test")
-    result.order.refresh_from_db()
-    return result.order
-
-
-def _reserved(loc, product):
-    return Stock.objects.get(location=loc, product=product).reserved
+    return place_order(world, cb, ext, lines)
 
 
 # ---- the address form ------------------------------------------------------------------------------
@@ -103,7 +72,7 @@ def test_address_change_before_picking_reroutes(world, django_capture_on_commit_
     assert (order.ship_city, order.ship_postcode, order.status) == ("Guangzhou", "510000", OrderStatus.ALLOCATED)
     live = order.shipments.exclude(status=ShipmentStatus.CANCELLED).get()
     assert live.location == world["can"]  # routed again, to the nearer location
-    assert _reserved(world["sha"], world["a"]) == 0 and _reserved(world["can"], world["a"]) == 2
+    assert reserved(world["sha"], world["a"]) == 0 and reserved(world["can"], world["a"]) == 2
     event = order.events.get(kind=EventKind.ADDRESS_CHANGED)
     assert event.user == cs and event.data["reason_code"] == "customer_request"
     assert event.data["action"] == ChangeAction.REROUTE and event.data["reason"] == "moved"
@@ -198,7 +167,7 @@ def test_partly_shipped_cancel_cancels_the_rest_and_intercepts_the_shipped(
     first.refresh_from_db()
     assert second.status == ShipmentStatus.CANCELLED
     assert second.picklist is None and second.removed_from_picklist == picklist  # off the pick list
-    assert _reserved(world["sha"], world["b"]) == 0  # stock released
+    assert reserved(world["sha"], world["b"]) == 0  # stock released
     assert first.status == ShipmentStatus.SHIPPED and first.intercept_requested_at is not None
     parcel.refresh_from_db()
     assert parcel.voided_at is not None  # not on a manifest yet: the shipped parcel's label is voided

@@ -5,54 +5,18 @@ import pytest
 from fulfillment import services as fulfillment_services
 from fulfillment.models import Shipment
 from fulfillment.status import ShipmentStatus
-from inventory.models import Stock
 from inventory.selectors import ledger_mismatches
 from logistics.models import Parcel
 from logistics.services import shipment_dispatch
 from oms.errors import TransitionNotAllowed
-from oms.roles import CUSTOMER_SERVICE, MANAGER
 from orders import services, stage_rules
 from orders.intake.canonical import CanonicalAddress
 from orders.models import Notification, ReturnRequest, StageRule
 from orders.status import ChangeAction, ChangeKind, EventKind, OrderStatus, Stage
-from tests.factories import ChannelFactory, LocationFactory, ProductFactory, ServiceLevelFactory, canonical, make_user
-from tests.factories import stock as receive
+
+from .stage_world import place_order, reserved
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def world():
-    sha = LocationFactory(code="sha", latitude=31.23, longitude=121.47)
-    can = LocationFactory(code="can", city="Guangzhou", latitude=23.13, longitude=113.26)
-    a = ProductFactory(sku="SKU-A")
-    b = ProductFactory(sku="SKU-B")
-    for loc in (sha, can):
-        receive(loc, a, 10)
-        receive(loc, b, 10)
-    ServiceLevelFactory(code="std")
-    return {"sha": sha, "can": can, "a": a, "b": b, "channel": ChannelFactory(slug="web")}
-
-
-@pytest.fixture
-def cs(db):
-    return make_user("cs", CUSTOMER_SERVICE)
-
-
-@pytest.fixture
-def boss(db):
-    return make_user("boss", MANAGER)
-
-
-def _order(world, cb, ext="E1", lines=(("SKU-A", 2),)):
-    with cb(execute=True):
-        result = services.order_create(channel=world["channel"], data=canonical(ext, lines=lines), source="test")
-    result.order.refresh_from_db()
-    return result.order
-
-
-def _reserved(loc, product):
-    return Stock.objects.get(location=loc, product=product).reserved
 
 
 def test_defaults_and_back_office_override(world):
@@ -68,37 +32,45 @@ def test_defaults_and_back_office_override(world):
 
 
 def test_address_change_before_picking_reroutes(world, django_capture_on_commit_callbacks, cs):
-    order = _order(world, django_capture_on_commit_callbacks)
+    order = place_order(world, django_capture_on_commit_callbacks)
     assert order.shipments.get().location == world["sha"]
-    new = CanonicalAddress(name="Li Lei", phone="+86 138 0013 8000", email="li.lei@example.com", country="CN",
-                           province="Guangdong", city="Guangzhou", district="Tianhe", address1="1 Tianhe Road",
-                           postcode="510000")
+    new = CanonicalAddress(
+        name="Li Lei",
+        phone="+86 138 0013 8000",
+        email="li.lei@example.com",
+        country="CN",
+        province="Guangdong",
+        city="Guangzhou",
+        district="Tianhe",
+        address1="1 Tianhe Road",
+        postcode="510000",
+    )
     with django_capture_on_commit_callbacks(execute=True):
         services.order_change_address(order=order, address=new, user=cs, reason_code="customer_request")
     order.refresh_from_db()
     assert order.status == OrderStatus.ALLOCATED
     live = order.shipments.exclude(status=ShipmentStatus.CANCELLED).get()
     assert live.location == world["can"]  # routed again, to the nearer location
-    assert _reserved(world["sha"], world["a"]) == 0 and _reserved(world["can"], world["a"]) == 2
+    assert reserved(world["sha"], world["a"]) == 0 and reserved(world["can"], world["a"]) == 2
     event = order.events.get(kind=EventKind.ADDRESS_CHANGED)
     assert event.data["reason_code"] == "customer_request" and event.data["action"] == ChangeAction.REROUTE
     assert Notification.objects.filter(order=order, kind="changed").exists()
     assert ledger_mismatches() == []
 
 
-def test_lines_change_before_picking_reroutes_and_refused_while_picking(world, django_capture_on_commit_callbacks,
-                                                                        cs):
-    order = _order(world, django_capture_on_commit_callbacks, lines=(("SKU-A", 2), ("SKU-B", 1)))
+def test_lines_change_before_picking_reroutes_and_refused_while_picking(world, django_capture_on_commit_callbacks, cs):
+    order = place_order(world, django_capture_on_commit_callbacks, lines=(("SKU-A", 2), ("SKU-B", 1)))
     line_b = order.lines.get(sku="SKU-B")
     with django_capture_on_commit_callbacks(execute=True):
-        changes = services.order_change_lines(order=order, quantities={line_b.pk: 0}, add=[("SKU-A", 1)],
-                                              reason_code="customer_request", user=cs)
+        changes = services.order_change_lines(
+            order=order, quantities={line_b.pk: 0}, add=[("SKU-A", 1)], reason_code="customer_request", user=cs
+        )
     assert changes == {"SKU-B": [1, 0], "SKU-A": [2, 3]}
     order.refresh_from_db()
     assert order.status == OrderStatus.ALLOCATED
     live = order.shipments.exclude(status=ShipmentStatus.CANCELLED).get()
     assert [(ln.product.sku, ln.quantity) for ln in live.lines.all()] == [("SKU-A", 3)]
-    assert _reserved(world["sha"], world["b"]) == 0 and _reserved(world["sha"], world["a"]) == 3
+    assert reserved(world["sha"], world["b"]) == 0 and reserved(world["sha"], world["a"]) == 3
     assert order.events.filter(kind=EventKind.CHANGED, data__reason_code="customer_request").exists()
     fulfillment_services.picklist_create(location=world["sha"])
     with pytest.raises(TransitionNotAllowed, match="can no longer be changed"):
@@ -106,27 +78,29 @@ def test_lines_change_before_picking_reroutes_and_refused_while_picking(world, d
 
 
 def test_service_change_needs_approval_while_picking(world, django_capture_on_commit_callbacks, cs, boss):
-    order = _order(world, django_capture_on_commit_callbacks)
+    order = place_order(world, django_capture_on_commit_callbacks)
     fulfillment_services.picklist_create(location=world["sha"])
     with pytest.raises(TransitionNotAllowed, match="approval"):
-        services.order_change_service(order=order, requested_service="express", reason_code="customer_request",
-                                      user=cs)
-    assert services.order_change_service(
-        order=order, requested_service="express", reason_code="customer_request", user=boss
-    ) == ChangeAction.APPROVAL
+        services.order_change_service(order=order, requested_service="express", reason_code="customer_request", user=cs)
+    assert (
+        services.order_change_service(
+            order=order, requested_service="express", reason_code="customer_request", user=boss
+        )
+        == ChangeAction.APPROVAL
+    )
     order.refresh_from_db()
     assert order.requested_service == "express" and order.status == OrderStatus.PICKING
 
 
 def test_reason_code_is_required(world, django_capture_on_commit_callbacks, cs):
-    order = _order(world, django_capture_on_commit_callbacks)
+    order = place_order(world, django_capture_on_commit_callbacks)
     with pytest.raises(TransitionNotAllowed, match="reason code"):
         services.order_cancel_request(order=order, reason_code="", user=cs)
 
 
 def test_cancel_while_picking_takes_it_off_the_pick_list(world, django_capture_on_commit_callbacks, cs):
-    order = _order(world, django_capture_on_commit_callbacks)
-    other = _order(world, django_capture_on_commit_callbacks, "E2")
+    order = place_order(world, django_capture_on_commit_callbacks)
+    other = place_order(world, django_capture_on_commit_callbacks, "E2")
     picklist = fulfillment_services.picklist_create(location=world["sha"])
     with django_capture_on_commit_callbacks(execute=True):
         outcome, _ = services.order_cancel_request(order=order, reason_code="customer_request", user=cs)
@@ -135,14 +109,14 @@ def test_cancel_while_picking_takes_it_off_the_pick_list(world, django_capture_o
     assert shipment.status == ShipmentStatus.CANCELLED
     assert shipment.picklist is None and shipment.removed_from_picklist == picklist
     assert list(picklist.shipments.all()) == [other.shipments.get()]
-    assert _reserved(world["sha"], world["a"]) == 2  # only the other order's
+    assert reserved(world["sha"], world["a"]) == 2  # only the other order's
     assert order.events.filter(kind=EventKind.CANCELLED, data__reason_code="customer_request").exists()
     notice = Notification.objects.get(order=order, kind="cancelled")
     assert "cancelled" in notice.subject or "已取消" in notice.subject
 
 
 def test_cancel_when_packed_needs_approval(world, django_capture_on_commit_callbacks, cs, boss):
-    order = _order(world, django_capture_on_commit_callbacks)
+    order = place_order(world, django_capture_on_commit_callbacks)
     fulfillment_services.shipment_pack(shipment=order.shipments.get(), weight_g=800)
     with pytest.raises(TransitionNotAllowed, match="approval"):
         services.order_cancel_request(order=order, reason_code="customer_request", user=cs)
@@ -151,14 +125,15 @@ def test_cancel_when_packed_needs_approval(world, django_capture_on_commit_callb
 
 
 def test_cancelled_shipment_voids_its_label(world, django_capture_on_commit_callbacks, boss):
-    order = _order(world, django_capture_on_commit_callbacks)
+    order = place_order(world, django_capture_on_commit_callbacks)
     shipment = order.shipments.get()
     fulfillment_services.shipment_pack(shipment=shipment, weight_g=800)
     # A label bought before the hand-over (as a label-first flow would): LC + valid S10 check digit.
     from logistics.models import ServiceLevel
 
-    parcel = Parcel.objects.create(shipment=shipment, service=ServiceLevel.objects.get(code="std"),
-                                   tracking_number="LC473124829CN", weight_g=800)
+    parcel = Parcel.objects.create(
+        shipment=shipment, service=ServiceLevel.objects.get(code="std"), tracking_number="LC473124829CN", weight_g=800
+    )
     services.order_cancel_request(order=order, reason_code="fraud", user=boss)
     parcel.refresh_from_db()
     assert parcel.voided_at is not None
@@ -166,7 +141,7 @@ def test_cancelled_shipment_voids_its_label(world, django_capture_on_commit_call
 
 
 def test_cancel_after_shipping_is_an_intercept(world, django_capture_on_commit_callbacks, cs):
-    order = _order(world, django_capture_on_commit_callbacks)
+    order = place_order(world, django_capture_on_commit_callbacks)
     shipment = order.shipments.get()
     fulfillment_services.shipment_pack(shipment=shipment, weight_g=800)
     with django_capture_on_commit_callbacks(execute=True):
@@ -191,13 +166,14 @@ def test_cancel_after_handover_opens_an_intercept_case_for_a_person(world, djang
     from logistics.exceptions.types import CaseType
     from logistics.models import ExceptionCase, Manifest
 
-    order = _order(world, django_capture_on_commit_callbacks)
+    order = place_order(world, django_capture_on_commit_callbacks)
     shipment = order.shipments.get()
     fulfillment_services.shipment_pack(shipment=shipment, weight_g=800)
     with django_capture_on_commit_callbacks(execute=True):
         parcel = shipment_dispatch(shipment=shipment)
-    manifest = Manifest.objects.create(carrier=parcel.service.carrier, location=shipment.location,
-                                       date=timezone.localdate())
+    manifest = Manifest.objects.create(
+        carrier=parcel.service.carrier, location=shipment.location, date=timezone.localdate()
+    )
     Parcel.objects.filter(pk=parcel.pk).update(manifest=manifest)  # handed over to the carrier
 
     with django_capture_on_commit_callbacks(execute=True):
@@ -213,7 +189,7 @@ def test_cancel_after_handover_opens_an_intercept_case_for_a_person(world, djang
 
 
 def test_cancel_after_delivery_is_a_return_request(world, django_capture_on_commit_callbacks, cs):
-    order = _order(world, django_capture_on_commit_callbacks)
+    order = place_order(world, django_capture_on_commit_callbacks)
     shipment = order.shipments.get()
     fulfillment_services.shipment_pack(shipment=shipment, weight_g=800)
     shipment_dispatch(shipment=shipment)
@@ -224,7 +200,7 @@ def test_cancel_after_delivery_is_a_return_request(world, django_capture_on_comm
 
 
 def test_address_refused_for_a_customer_after_shipping(world, django_capture_on_commit_callbacks):
-    order = _order(world, django_capture_on_commit_callbacks)
+    order = place_order(world, django_capture_on_commit_callbacks)
     shipment = order.shipments.get()
     fulfillment_services.shipment_pack(shipment=shipment, weight_g=800)
     shipment_dispatch(shipment=shipment)
@@ -236,18 +212,24 @@ def test_address_refused_for_a_customer_after_shipping(world, django_capture_on_
 def test_pages(world, django_capture_on_commit_callbacks, client, cs, boss):
     from django.urls import reverse
 
-    order = _order(world, django_capture_on_commit_callbacks)
-    other = _order(world, django_capture_on_commit_callbacks, "E2")
+    order = place_order(world, django_capture_on_commit_callbacks)
+    other = place_order(world, django_capture_on_commit_callbacks, "E2")
     picklist = fulfillment_services.picklist_create(location=world["sha"])
     client.force_login(cs)
     assert client.get(reverse("orders:stage_rule_list")).status_code == 403
     page = client.get(reverse("orders:order_change", args=[order.number]))
     assert page.status_code == 200 and b"Cancel by stage" in page.content
-    response = client.post(reverse("orders:order_change_apply", args=[order.number, "lines"]),
-                           {"add_sku": "SKU-B", "add_qty": "1", "reason_code": "customer_request"}, follow=True)
+    response = client.post(
+        reverse("orders:order_change_apply", args=[order.number, "lines"]),
+        {"add_sku": "SKU-B", "add_qty": "1", "reason_code": "customer_request"},
+        follow=True,
+    )
     assert b"can no longer be changed" in response.content  # picking: refused, as a message
-    response = client.post(reverse("orders:order_change_apply", args=[order.number, "cancel"]),
-                           {"reason_code": "customer_request", "note": "wrong size"}, follow=True)
+    response = client.post(
+        reverse("orders:order_change_apply", args=[order.number, "cancel"]),
+        {"reason_code": "customer_request", "note": "wrong size"},
+        follow=True,
+    )
     assert b"Order cancelled." in response.content
     detail = client.get(reverse("fulfillment:picklist_detail", args=[picklist.pk]))
     assert b"Removed after printing" in detail.content and other.number.encode() in detail.content
