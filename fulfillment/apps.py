@@ -8,9 +8,10 @@ class FulfillmentConfig(AppConfig):
     def ready(self) -> None:
         from orders.extensions import register_order_api_extra, register_order_panel
 
-        from . import api, panels, receivers
+        from . import api, background, panels, receivers
 
         receivers.connect()
+        background.register()  # confirmed orders never routed: the sweep and the Background work page
         from . import changes, merge_views
 
         changes.connect()  # re-route before picking releases shipments (orders/stage_rules.py)

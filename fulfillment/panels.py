@@ -2,6 +2,9 @@
 
 from django.template.loader import render_to_string
 
+from oms.background import open_failures
+from orders.status import OrderStatus
+
 from . import selectors
 
 
@@ -10,6 +13,12 @@ def order_shipments_panel(request, order) -> str:
     context = {"order": order, "shipments": shipments, "decision": selectors.latest_decision(order)}
     # Routing (fulfillment/routing/): reroute and dry run for staff who may route, open backorders.
     context["backorders"] = order.backorders.filter(resolved_at__isnull=True).select_related("product")
+    # Routing that never happened or failed (a lost or failed task): said here, with "Route now".
+    live = [s for s in shipments if s.status != "cancelled"]
+    if order.status == OrderStatus.CONFIRMED and not order.on_hold and not live and not context["backorders"]:
+        context["unrouted"] = True
+        context["routing_failure"] = open_failures(subject=f"order:{order.pk}").first()
+        context["can_route_now"] = request is not None and request.user.has_perm("orders.change_order")
     if request is not None and request.user.has_perm("fulfillment.route_orders"):
         from .routing import reroute_blocker
         from .routing_views import RerouteForm

@@ -236,6 +236,24 @@ def order_reroute(request, number):
 
 @require_POST
 @login_required
+@permission_required("orders.change_order", raise_exception=True)
+def order_route_now(request, number):
+    """Route a confirmed order that routing never placed (a lost or failed task), in this request."""
+    order = get_object_or_404(Order, number=number)
+    try:
+        decision = routing.order_route_now(order=order, user=request.user)
+    except DomainError as exc:
+        messages.error(request, str(exc))
+    else:
+        if decision is None:
+            messages.info(request, f"Order {number} is not waiting for routing; nothing changed.")
+        else:
+            messages.success(request, f"Order {number} routed: {decision.reason}")
+    return redirect("orders:order_detail", number=number)
+
+
+@require_POST
+@login_required
 @permission_required(ROUTE_PERM, raise_exception=True)
 def backorders_retry(request):
     transaction.on_commit(tasks.backorders_retry.delay)

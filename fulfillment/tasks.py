@@ -2,25 +2,40 @@ import logging
 
 from celery import shared_task
 
+from oms.background import MAX_TRANSIENT_RETRIES, failure_record, failures_resolve, retry_delay
+from oms.transient import is_transient
+
 from . import routing, services
 
 logger = logging.getLogger(__name__)
 
 
-@shared_task(name="fulfillment.route_order", acks_late=True)
+@shared_task(name="fulfillment.route_order", acks_late=True, failure_subject="order")
 def route_order(order_id: int) -> None:
     services.order_route(order_id=order_id)
 
 
-@shared_task(name="fulfillment.route_orders", acks_late=True)
-def route_orders(order_ids: list[int]) -> int:
-    """Route a chunk of orders (a file import's batch), each in its own transaction as ``route_order``
-    does: one order that cannot be routed is logged and the rest go on. Returns how many were tried."""
+@shared_task(name="fulfillment.route_orders", acks_late=True, bind=True)
+def route_orders(self, order_ids: list[int]) -> int:
+    """Route a chunk of orders (a file import's batch, a sweep), each in its own transaction as
+    ``route_order`` does. An order that fails for good is recorded as a failed ``route_order`` of that
+    order (the order page and the Background work page show it) and the rest go on; orders that met a
+    transient error are tried again together, later. Returns how many were tried."""
+    again, done = [], []
     for order_id in order_ids:
         try:
             services.order_route(order_id=order_id)
-        except Exception:  # noqa: BLE001 (one bad order must not stop its chunk; it stays confirmed)
+        except Exception as exc:  # noqa: BLE001 (one bad order must not stop its chunk; it stays confirmed)
+            if is_transient(exc) and not self.request.called_directly:
+                again.append(order_id)
+                continue
             logger.exception("routing order %s failed", order_id)
+            failure_record(task_name=route_order.name, args=[order_id], subject=f"order:{order_id}", exc=exc)
+        else:
+            done.append([order_id])
+    failures_resolve(task_name=route_order.name, args_list=done, resolution="succeeded")
+    if again:
+        raise self.retry(args=[again], countdown=retry_delay(self.request.retries), max_retries=MAX_TRANSIENT_RETRIES)
     return len(order_ids)
 
 

@@ -32,5 +32,6 @@ urlpatterns = [
     path("routing/replays/<int:pk>/", routing_views.replay_detail, name="routing_replay"),
     path("routing/backorders/retry/", routing_views.backorders_retry, name="routing_backorders_retry"),
     path("routing/orders/<str:number>/reroute/", routing_views.order_reroute, name="routing_reroute"),
+    path("routing/orders/<str:number>/route-now/", routing_views.order_route_now, name="routing_route_now"),
     path("queue/", routing_views.pick_queue, name="pick_queue"),
 ]

@@ -31,3 +31,11 @@ class LogisticsConfig(AppConfig):
         from .exceptions.views import order_cases_panel
 
         register_order_panel(order_cases_panel, position=30)
+
+        # Tracking pushes and poll answers are applied by logistics' task: the sweep of messages without an
+        # outcome and the intake monitor's Retry send them there (orders/background.py).
+        from orders.background import register_source_task
+
+        from .intake import POLL_PARSERS, PUSH_SOURCES
+
+        register_source_task([*PUSH_SOURCES, *POLL_PARSERS, "poll:kdniao"], "logistics.process_tracking_push")

@@ -1,11 +1,14 @@
 """Tracking pushes: stored raw first, then parsed and applied (in a task)."""
 
+import logging
 import os
 from datetime import datetime
 
 from django.conf import settings
+from django.db import transaction
 from django.utils import timezone
 
+from oms.transient import is_transient
 from orders.models import InboundMessage, InboundStatus
 from orders.services import inbound_record_outcome, inbound_store
 
@@ -13,6 +16,8 @@ from .models import Carrier
 from .providers import aftership, easypost, kdniao
 from .providers.base import PayloadInvalid, SignatureInvalid
 from .services import rows_update, tracking_events_record
+
+logger = logging.getLogger(__name__)
 
 PROVIDERS = {"easypost": easypost, "aftership": aftership, "kdniao": kdniao}
 # Answers of polls whose shape differs from the provider's push (logistics/polling.py stores them raw first).
@@ -80,10 +85,48 @@ def tracking_pushes_process(message_ids: list[int], *, now: datetime | None = No
         except aftership.Refused as exc:
             _outcome(message, status=InboundStatus.FAILED, error=str(exc))
             failed.append(message)
+        except Exception as exc:  # noqa: BLE001 (a body no parser foresaw, e.g. nested too deep: this message only)
+            if is_transient(exc):
+                raise
+            logger.exception("tracking message %s could not be parsed", message.pk)
+            _outcome(
+                message, status=InboundStatus.FAILED, error=f"Unreadable payload: {type(exc).__name__}: {exc}"[:2000]
+            )
+            failed.append(message)
     if failed:
         _outcomes_save(failed)
-    if not parsed:
-        return messages
+    if parsed:
+        _apply(parsed, now=now)
+    return messages
+
+
+def _apply(parsed: list[tuple[InboundMessage, list]], *, now: datetime | None) -> None:
+    """Apply parsed messages in one batch. If the batch fails for a reason that is not transient, each
+    message is applied alone, so the one that fails is set aside with its error and the rest go in."""
+    try:
+        with transaction.atomic():
+            _apply_batch(parsed, now=now)
+        return
+    except Exception as exc:  # noqa: BLE001 (isolation per message, below)
+        if is_transient(exc):
+            raise
+        logger.warning("tracking batch of %d messages failed (%s): applying them one by one", len(parsed), exc)
+    outcome_fields = ["status", "error", "result", "processed_at", "attempts"]
+    for message, events in parsed:
+        message.refresh_from_db(fields=outcome_fields)  # the failed batch set outcomes in memory only
+        try:
+            with transaction.atomic():
+                _apply_batch([(message, events)], now=now)
+        except Exception as exc:  # noqa: BLE001
+            if is_transient(exc):
+                raise
+            logger.exception("tracking message %s could not be applied", message.pk)
+            message.refresh_from_db(fields=outcome_fields)
+            _outcome(message, status=InboundStatus.FAILED, error=f"Could not apply: {type(exc).__name__}: {exc}"[:2000])
+            _outcomes_save([message])
+
+
+def _apply_batch(parsed: list[tuple[InboundMessage, list]], *, now: datetime | None) -> None:
     entries = [(event, m.source.split(":", 1)[1]) for m, events in parsed for event in events]
 
     def finish(batch) -> None:
@@ -118,7 +161,6 @@ def tracking_pushes_process(message_ids: list[int], *, now: datetime | None = No
         _outcomes_save([m for m, _ in parsed])
 
     tracking_events_record(entries=entries, now=now, finish=finish)
-    return messages
 
 
 def _outcome(message: InboundMessage, *, status: str, error: str = "", result: dict | None = None) -> None:

@@ -7,7 +7,8 @@ from celery.schedules import crontab
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "oms.settings")
 
-app = Celery("oms")
+# Every task retries typed transient database errors and records real failures (oms/background.py).
+app = Celery("oms", task_cls="oms.background:OmsTask")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 app.conf.beat_schedule = {}
@@ -21,6 +22,8 @@ app.conf.beat_schedule["reports.send_scheduled_reports"] = {
     "task": "reports.send_scheduled_reports",
     "schedule": 3600.0,
 }
+# Work a lost or failed task left (oms/background.py probes): sent again once a minute.
+app.conf.beat_schedule["oms.sweep_background_work"] = {"task": "oms.sweep_background_work", "schedule": 60.0}
 # Report facts (reports/facts.py): the orders changed since the last run, every minute.
 app.conf.beat_schedule["reports.refresh_facts"] = {"task": "reports.refresh_facts", "schedule": 60.0}
 

@@ -67,6 +67,7 @@ NAV = [
         [
             # Any importer's permission (oms/imports.py); a tuple means "any of these".
             ("Imports", "imports:list", ("orders.add_order", "inventory.change_stock", "inventory.add_product")),
+            ("Background work", "background", "oms.view_taskfailure"),
         ],
     ),
     (

@@ -94,3 +94,34 @@ class ImportJob(models.Model):
         if not self.total:
             return 0
         return min(99, int(100 * self.processed / self.total))
+
+
+class TaskFailure(models.Model):
+    """A background task that failed for good: an error that is not transient, or a transient one that
+    outlasted its retries (oms/background.py). One row per task and arguments; the Background work page
+    lists the open ones with their error and a retry button, and a page about the subject (``order:42``)
+    can say that its work failed and why. A later success of the same task closes the row."""
+
+    task_name = models.CharField(max_length=100)
+    args = models.JSONField(default=list, blank=True)
+    key = models.CharField(max_length=255, unique=True, help_text="task name and arguments")
+    subject = models.CharField(max_length=64, blank=True, db_index=True, help_text="e.g. order:42")
+    error = models.TextField()
+    traceback = models.TextField(blank=True)
+    attempts = models.PositiveIntegerField(default=1)
+    first_failed_at = models.DateTimeField(auto_now_add=True)
+    last_failed_at = models.DateTimeField()
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolution = models.CharField(max_length=16, blank=True, help_text="succeeded, retried or dismissed")
+
+    class Meta:
+        ordering = ["-last_failed_at", "-pk"]
+        indexes = [models.Index(fields=["resolved_at", "last_failed_at"])]
+        permissions = [("retry_background_work", "Can retry background work")]
+
+    def __str__(self) -> str:
+        return f"{self.task_name}{tuple(self.args)}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.resolved_at is None

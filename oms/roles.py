@@ -39,6 +39,8 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "orders.cancel_order",
         "logistics.record_tracking",
         "logistics.manage_case",
+        "oms.view_taskfailure",
+        "oms.retry_background_work",
     ],
     WAREHOUSE: [
         "orders.view_order",
@@ -115,6 +117,9 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "orders.change_stagerule",
         "orders.approve_change",
         "fulfillment.merge_shipment",
+        # Background work (oms/background.py): failed tasks and unfinished work, retried by a person.
+        "oms.view_taskfailure",
+        "oms.retry_background_work",
     ],
 }
 ROLE_LABELS = {

@@ -99,8 +99,18 @@ DATABASES = {
     )
 }
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+    # The embedded default serves the web, the worker and beat from one file. A deferred
+    # transaction that later writes fails at once with "database is locked" while another
+    # process writes, whatever the timeout; an IMMEDIATE one takes the write lock at BEGIN and
+    # waits up to the busy timeout instead. WAL lets readers go on while one process writes.
     DATABASES["default"]["CONN_MAX_AGE"] = 0
-    DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {
+            "timeout": int(os.environ.get("SQLITE_BUSY_TIMEOUT", "30")),
+            "transaction_mode": "IMMEDIATE",
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        }
+    )
 # Reports read through the "reports" alias; REPORTS_DATABASE_URL points it at a replica.
 if os.environ.get("REPORTS_DATABASE_URL"):
     DATABASES["reports"] = dj_database_url.parse(
@@ -187,6 +197,9 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TIMEZONE = TIME_ZONE
+# Work older than this without its outcome (an order never routed, a message never applied, a notice
+# never sent) is sent again by the sweep and listed on the Background work page.
+OMS_STUCK_AFTER_SECONDS = int(os.environ.get("OMS_STUCK_AFTER_SECONDS", "180"))
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 
 # Production hardening (manage.py check --deploy is clean when DEBUG is off).

@@ -3,6 +3,8 @@
 from celery import shared_task
 from django.contrib.auth.models import Group
 
+from .background import sweep
+
 
 @shared_task(name="oms.tasks.worker_smoke_test")
 def worker_smoke_test(group_name: str) -> int:
@@ -25,3 +27,9 @@ def run_import_job(job_id: int) -> None:
     from .imports import run_job
 
     run_job(job_id)
+
+
+@shared_task(name="oms.sweep_background_work", acks_late=True)
+def sweep_background_work() -> dict:
+    """Send again the work lost or failed tasks left (oms/background.py probes)."""
+    return sweep()

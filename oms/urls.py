@@ -3,13 +3,17 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.views.generic import RedirectView
 
-from . import views
+from . import background_views, views
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="reports:dashboard", permanent=False), name="dashboard"),
     path("login/", auth_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("healthz", views.healthz, name="healthz"),
+    path("background/", background_views.background_work, name="background"),
+    path("background/sweep/", background_views.background_sweep, name="background_sweep"),
+    path("background/failures/<int:pk>/", background_views.background_failure, name="background_failure"),
+    path("background/probes/<slug:key>/", background_views.background_probe, name="background_probe"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("orders/", include("orders.urls")),

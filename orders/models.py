@@ -327,6 +327,12 @@ class InboundMessage(models.Model):
 
     class Meta:
         ordering = ["-id"]
+        # The sweep's question (orders/background.py): messages still without an outcome, oldest first.
+        indexes = [
+            models.Index(
+                fields=["received_at"], condition=models.Q(status="received"), name="inbound_unfinished_idx"
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.source} #{self.pk} {self.status}"

@@ -14,6 +14,12 @@ export DJANGO_SETTINGS_MODULE=oms.settings
 PORT="${PORT:-8000}"
 HOST="${HOST:-127.0.0.1}"
 VAR_DIR="${OMS_VAR_DIR:-$ROOT/var}"
+# Links on labels and in e-mails point at this server unless SITE_URL says otherwise.
+if [[ -z "${SITE_URL:-}" ]]; then
+    url_host="$HOST"
+    [[ "$url_host" == 0.0.0.0 ]] && url_host=127.0.0.1
+    export SITE_URL="http://$url_host:$PORT"
+fi
 mkdir -p "$VAR_DIR"
 
 (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null && die "Port $PORT is in use: stop what runs there or use PORT=<other> make run"

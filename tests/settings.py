@@ -8,3 +8,7 @@ os.environ.setdefault("OMS_TESTING", "1")
 os.environ.setdefault("CELERY_TASK_ALWAYS_EAGER", "1")
 
 from oms.settings import *  # noqa: E402, F403
+
+# Settings the tests depend on are pinned here, whatever the caller's shell exports (scripts/test.sh also
+# unsets the documented variables): e.g. OMS_NOTIFICATIONS_SUPPRESSED=1 would silence every customer message.
+OMS_NOTIFICATIONS_SUPPRESSED = False

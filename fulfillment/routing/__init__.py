@@ -52,6 +52,7 @@ from .decide import (  # noqa: F401
     backorders_retry,
     lock_stock_rows,
     order_route,
+    order_route_now,
 )
 from .policies import (  # noqa: F401
     BUILTIN,

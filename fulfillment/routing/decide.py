@@ -17,7 +17,9 @@ from django.utils import timezone
 
 from inventory.models import Stock
 from inventory.services import StockRequest, stock_reserve
-from oms.errors import InsufficientStock
+from oms.background import failure_record, failure_resolve
+from oms.errors import DomainError, InsufficientStock
+from oms.transient import is_transient
 from orders.models import Order
 from orders.services import order_event_record, order_hold, order_lock
 from orders.status import EventKind, HoldReason, OrderStatus
@@ -27,6 +29,8 @@ from ..status import ShipmentStatus
 from .candidates import Need, _count_shipment, _needs_from_lines
 from .policies import _active_locations, policy_for, routing_batch
 from .scoring import Evaluation, Plan, _plan_json, _totals, evaluate
+
+ROUTE_TASK = "fulfillment.route_order"  # the task's name: a failure here is shown as that task's
 
 POLICY_NEAREST = "nearest"  # the policy name of decisions made before scored routing
 BACKORDERED = EventKind.BACKORDERED  # units put on backorder (data {"backordered": {sku: units}})
@@ -179,6 +183,23 @@ def order_route(*, order_id: int, user=None) -> RoutingDecision | None:
     if evaluation.best.missing:
         _backorder(order, evaluation, decision, user)
     _sync(order, user)
+    return decision
+
+
+def order_route_now(*, order: Order, user=None) -> RoutingDecision | None:
+    """A person routes a confirmed order that routing never placed (its task was lost or failed). A
+    failure is recorded as the task's would be (the order page and Background work show it) and
+    answered as a ``DomainError`` with its reason; success closes an open failure."""
+    try:
+        decision = order_route(order_id=order.pk, user=user)
+    except DomainError:
+        raise
+    except Exception as exc:
+        if is_transient(exc):
+            raise DomainError("The database is busy; try again in a moment.") from exc
+        failure_record(task_name=ROUTE_TASK, args=[order.pk], subject=f"order:{order.pk}", exc=exc)
+        raise DomainError(f"Routing failed: {type(exc).__name__}: {exc}") from exc
+    failure_resolve(task_name=ROUTE_TASK, args=[order.pk], resolution="succeeded")
     return decision
 
 

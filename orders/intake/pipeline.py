@@ -7,7 +7,10 @@ harmless: channel + external id is unique and updates compare before they change
 """
 
 import json
+import logging
 from pathlib import Path
+
+from oms.transient import is_transient
 
 from .. import services
 from ..models import Channel, InboundMessage, InboundStatus, Order
@@ -16,6 +19,8 @@ from .canonical import OrderRejected
 from .importer import FORMATS, ImportReport, import_file
 from .signing import SignatureInvalid
 from .webhooks import WEBHOOKS
+
+logger = logging.getLogger(__name__)
 
 SKIP_HEADERS = {"cookie", "authorization"}
 
@@ -53,18 +58,28 @@ def inbound_process(message_id: int, *, retry: bool = False) -> InboundMessage:
     if message.status == InboundStatus.REJECTED and message.error.startswith("Signature invalid") and not retry:
         return message
     kind, _, name = message.source.partition(":")
-    if kind == "webhook" and name in WEBHOOKS:
-        _process_webhook(message, WEBHOOKS[name])
-    elif kind == "api":
-        _process_api(message)
-    elif kind == "file" and name in FORMATS and message.channel is not None:
-        import_file(
-            path=Path(message.filename), fmt=name, channel=message.channel, report=ImportReport(), message=message
-        )
-    else:
-        services.inbound_record_outcome(
-            message, status=InboundStatus.FAILED, error=f"Nothing can re-run a '{message.source}' message."
-        )
+    try:
+        if kind == "webhook" and name in WEBHOOKS:
+            _process_webhook(message, WEBHOOKS[name])
+        elif kind == "api":
+            _process_api(message)
+        elif kind == "file" and name in FORMATS and message.channel is not None:
+            import_file(
+                path=Path(message.filename), fmt=name, channel=message.channel, report=ImportReport(), message=message
+            )
+        else:
+            services.inbound_record_outcome(
+                message, status=InboundStatus.FAILED, error=f"Nothing can re-run a '{message.source}' message."
+            )
+    except Exception as exc:  # noqa: BLE001 (every message ends with an outcome; a transient error is retried)
+        if is_transient(exc):
+            raise
+        logger.exception("inbound message %s failed", message_id)
+        message.refresh_from_db()
+        if message.status != InboundStatus.PROCESSED:
+            services.inbound_record_outcome(
+                message, status=InboundStatus.FAILED, error=f"Failed while applying: {type(exc).__name__}: {exc}"[:2000]
+            )
     message.refresh_from_db()
     return message
 

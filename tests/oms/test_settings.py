@@ -115,7 +115,10 @@ def test_no_database_url_means_embedded_sqlite_under_the_var_dir(tmp_path):
     assert db["ENGINE"] == "django.db.backends.sqlite3"
     assert db["NAME"] == str(tmp_path / "oms.sqlite3")
     assert db["CONN_MAX_AGE"] == 0
-    assert db["OPTIONS"]["timeout"] == 20
+    # Writers wait for each other instead of failing with "database is locked" (make run: web, worker, beat).
+    assert db["OPTIONS"]["timeout"] == 30
+    assert db["OPTIONS"]["transaction_mode"] == "IMMEDIATE"
+    assert "journal_mode=WAL" in db["OPTIONS"]["init_command"]
 
 
 def test_no_reports_alias_without_a_replica(tmp_path):
