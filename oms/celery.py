@@ -1,11 +1,18 @@
 """The Celery app. Periodic jobs live in the beat schedule here."""
 
 import os
+import warnings
 
 from celery import Celery
 from celery.schedules import crontab
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "oms.settings")
+if os.environ.get("OMS_ROOT_WORKER_OK") == "1":
+    # `make run` as root (a fresh machine, a container): Celery's superuser warning on every start says
+    # nothing the developer can act on there. The serializer is JSON, so Celery's real refusal stays.
+    from celery.exceptions import SecurityWarning
+
+    warnings.filterwarnings("ignore", category=SecurityWarning)
 
 # Every task retries typed transient database errors and records real failures (oms/background.py).
 app = Celery("oms", task_cls="oms.background:OmsTask")

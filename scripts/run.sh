@@ -5,6 +5,7 @@
 #
 #   PORT=8001 make run      another port
 #   HOST=0.0.0.0 make run   listen beyond loopback
+#   OMS_SEED_DEMO=0         do not load the demo data into an empty database
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$ROOT"
@@ -27,7 +28,9 @@ mkdir -p "$VAR_DIR"
 log "Migrating the database"
 "$PY" manage.py migrate --noinput
 
-if "$PY" manage.py help seed_demo >/dev/null 2>&1; then
+if [[ "${OMS_SEED_DEMO:-1}" == 0 ]]; then
+    log "OMS_SEED_DEMO=0: not loading demo data"
+elif "$PY" manage.py help seed_demo >/dev/null 2>&1; then
     has_orders="$("$PY" manage.py shell -c 'from orders.models import Order; print("has-orders:", Order.objects.exists())' |
         sed -n 's/^has-orders: //p' | tail -n 1)" || true
     case "$has_orders" in
@@ -89,17 +92,26 @@ stop_all() {
     wait 2>/dev/null || true
     log "Stopped" || true
 }
-trap 'stop_all; exit 130' INT
-trap 'stop_all; exit 143' TERM
+# Ctrl-C (or a TERM from a supervisor) is the normal way to stop: a clean stop exits 0.
+trap 'stop_all; exit 0' INT
+trap 'stop_all; exit 0' TERM
 trap 'stop_all' EXIT
 
+# A development server is what this is; Django need not say so on every start.
+export DJANGO_RUNSERVER_HIDE_WARNING=true
+# As root (a fresh machine, a container) Celery warns about superuser privileges on every start;
+# here that is the normal case, said once (oms/celery.py reads OMS_ROOT_WORKER_OK).
+if [[ $EUID -eq 0 ]]; then
+    log "Running as root: the Celery worker's superuser warning is silenced"
+    export OMS_ROOT_WORKER_OK=1
+fi
 start worker "$PY" -m celery -A oms worker --loglevel=INFO --concurrency=2 --hostname="oms-dev@%h"
 start beat "$PY" -m celery -A oms beat --loglevel=INFO --pidfile=
 start web "$PY" manage.py runserver "$HOST:$PORT"
 
 cat <<EOF
 
-  OMS is starting on http://$HOST:$PORT/  (DEBUG=1)
+  OMS is starting on http://$HOST:$PORT/  (DEBUG=1; links in labels and e-mails: $SITE_URL)
   with a Celery worker and Celery beat ($( [[ -n "${CELERY_BROKER_URL:-}" ]] && echo "broker from CELERY_BROKER_URL" || echo "embedded file-system broker under ${VAR_DIR#"$ROOT"/}"))
 
   Demo logins (username / password):
