@@ -68,6 +68,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Last, so it sees the views' database errors first: a transient one answers 503 + Retry-After.
+    "oms.db_unavailable.DatabaseUnavailableMiddleware",
 ]
 
 ROOT_URLCONF = "oms.urls"
