@@ -194,6 +194,8 @@ if not CELERY_BROKER_URL:
         "store_processed": False,
     }
 CELERY_TASK_EAGER_PROPAGATES = True
+# The queue tasks go to (a test with a worker of its own uses a queue of its own).
+CELERY_TASK_DEFAULT_QUEUE = os.environ.get("CELERY_TASK_DEFAULT_QUEUE", "celery")
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1

@@ -109,6 +109,8 @@ start_services() {
         -c "CREATE ROLE oms LOGIN SUPERUSER PASSWORD 'oms'" -c "CREATE DATABASE oms OWNER oms" >/dev/null ||
         die "Could not create the oms role and database"
     export DATABASE_URL="postgres://oms:oms@127.0.0.1:$PG_PORT/oms"
+    # The fault tests (tests/oms/test_faults.py) restart this server mid-stream.
+    export OMS_TEST_PG_CTL="$PG_BIN/pg_ctl" OMS_TEST_PG_DATA="$PG_DATA/data"
 
     # Redis
     command -v redis-server >/dev/null || die "redis-server is not installed. Run 'make install' first."

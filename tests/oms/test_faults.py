@@ -1,0 +1,146 @@
+"""Faults mid-stream (issue 13): orders stream in through the API while the Celery worker is killed
+with SIGKILL and PostgreSQL restarts. Every accepted order is applied exactly once, every one is
+routed in the end (the sweep finds what the killed worker held), stock reconciles with the ledger and
+every stored message has its outcome.
+
+Runs in `make test`'s PostgreSQL + Redis lane: scripts/lib.sh exports how to restart its server
+(OMS_TEST_PG_CTL, OMS_TEST_PG_DATA).
+"""
+
+import json
+import os
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.core.management import call_command
+from django.db import connection
+
+from fulfillment.models import Shipment
+from inventory.models import Stock
+from oms import background
+from oms.celery import app
+from oms.models import ApiToken
+from orders.models import InboundMessage, Order
+from tests import journey
+from tests.factories import stock
+from tests.oms.test_celery_worker import _stop, _test_database_url
+
+pytestmark = [pytest.mark.postgres, pytest.mark.redis]
+
+ORDERS = 45
+KILL_AT, RESTART_AT = 15, 30
+SETTLE_SECONDS = 180
+
+
+def _restart_postgres() -> None:
+    pg_ctl, data = os.environ["OMS_TEST_PG_CTL"], os.environ["OMS_TEST_PG_DATA"]
+    command = [pg_ctl, "-w", "-t", "60", "-D", data, "-m", "fast", "restart"]
+    if os.geteuid() == 0:
+        command = ["runuser", "-u", "postgres", "--", *command]
+    subprocess.run(command, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT, timeout=90)
+
+
+def _worker(queue: str, log_path: Path) -> subprocess.Popen:
+    env = {
+        **os.environ,
+        "DATABASE_URL": _test_database_url(),
+        "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
+        "CELERY_TASK_ALWAYS_EAGER": "0",
+        "CELERY_TASK_DEFAULT_QUEUE": queue,
+        "CONN_MAX_AGE": "0",
+        "DJANGO_SETTINGS_MODULE": "oms.settings",
+        "OMS_ROOT_WORKER_OK": "1",
+    }
+    env.pop("REPORTS_DATABASE_URL", None)
+    with open(log_path, "ab") as log:
+        return subprocess.Popen(
+            [sys.executable, "-m", "celery", "-A", "oms", "worker", "--pool=solo", f"--queues={queue}",
+             f"--hostname={queue}-{uuid.uuid4().hex[:6]}@%h", "--without-gossip", "--without-mingle",
+             "--without-heartbeat", "--loglevel=INFO"],
+            cwd=settings.BASE_DIR, env=env, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+
+
+def _body(i: int) -> str:
+    return json.dumps(
+        {
+            "channel": "web",
+            "external_id": f"FAULT-{i}",
+            "ship_to": {"name": "Han Meimei", "phone": "13712345678", "country": "CN", "province": "Shanghai",
+                        "city": "Shanghai", "address1": f"{i} Nanjing Road", "postcode": "200001"},
+            "lines": [{"sku": "SKU-A", "quantity": 1, "unit_price": "19.90"}],
+        }
+    )  # fmt: skip
+
+
+def _post_until_accepted(client, key: str, i: int, unavailable: list) -> int:
+    """A client that honours 503 + Retry-After: tries again until the order is accepted."""
+    for _ in range(120):
+        response = client.post(
+            "/api/v1/orders/", _body(i), content_type="application/json", HTTP_AUTHORIZATION=f"Token {key}"
+        )
+        if response.status_code in (200, 201):
+            return response.status_code
+        assert response.status_code == 503, (response.status_code, response.content[:500])
+        assert response["Retry-After"]
+        unavailable.append(i)
+        connection.close()  # what the next request does in production (close_if_unusable_or_obsolete)
+        time.sleep(0.5)
+    pytest.fail(f"order {i} was never accepted")
+
+
+@pytest.mark.skipif(not os.environ.get("OMS_TEST_PG_CTL"), reason="needs the PostgreSQL that make test starts")
+def test_orders_survive_a_killed_worker_and_a_postgres_restart(transactional_db, client, tmp_path, settings):
+    assert app.conf.task_always_eager is False
+    queue = f"oms-faults-{uuid.uuid4().hex[:10]}"
+    previous_queue = app.conf.task_default_queue
+    app.conf.task_default_queue = queue
+    settings.OMS_STUCK_AFTER_SECONDS = 3
+    world = journey.world()
+    stock(world["location"], world["product"], ORDERS * 2)
+    _, key = ApiToken.issue(journey.users()["manager"])
+    log_path = tmp_path / "worker.log"
+    worker = _worker(queue, log_path)
+    statuses, unavailable = [], []
+    try:
+        for i in range(ORDERS):
+            if i == KILL_AT:
+                worker.kill()  # SIGKILL: whatever it held is never acknowledged
+                worker.wait(10)
+                worker = _worker(queue, log_path)
+            if i == RESTART_AT:
+                _restart_postgres()
+            statuses.append(_post_until_accepted(client, key, i, unavailable))
+            if i == KILL_AT - 1:
+                time.sleep(1)  # let the worker take some work before it dies
+
+        deadline = time.monotonic() + SETTLE_SECONDS
+        while True:
+            connection.close()
+            unrouted = Order.objects.filter(external_id__startswith="FAULT-").exclude(status="allocated").count()
+            if not unrouted:
+                break
+            if time.monotonic() > deadline:
+                pytest.fail(
+                    f"{unrouted} orders never routed; worker log:\n{log_path.read_text(errors='replace')[-5000:]}"
+                )
+            background.sweep()  # beat's job, every minute in production
+            time.sleep(2)
+    finally:
+        _stop(worker)
+        app.conf.task_default_queue = previous_queue
+
+    assert statuses.count(201) + statuses.count(200) == ORDERS
+    assert unavailable and min(unavailable) == RESTART_AT  # the restart was met, and answered 503
+    orders = Order.objects.filter(external_id__startswith="FAULT-")
+    assert orders.count() == ORDERS
+    assert sorted(orders.values_list("external_id", flat=True)) == sorted(f"FAULT-{i}" for i in range(ORDERS))
+    assert Shipment.objects.filter(order__in=orders).exclude(status="cancelled").count() == ORDERS
+    assert Stock.objects.get(location=world["location"], product=world["product"]).reserved == ORDERS
+    assert not InboundMessage.objects.filter(source="api", status="received").exists()
+    call_command("reconcile_stock")  # exits 1 (SystemExit) when stock and ledger disagree
