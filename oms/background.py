@@ -10,6 +10,7 @@
   (``oms.sweep_background_work``, every minute) sends that work again; the page lists it.
 """
 
+import hashlib
 import json
 import logging
 import random
@@ -53,7 +54,11 @@ def send(task_name: str, *, args: list | None = None, kwargs: dict | None = None
 
 
 def failure_key(task_name: str, args: list) -> str:
-    return f"{task_name}:{json.dumps(args, sort_keys=True, default=str)}"[:255]
+    """The task and its arguments, as one short unique key (long argument lists are hashed)."""
+    text = json.dumps(args, sort_keys=True, default=str)
+    if len(task_name) + len(text) > 200:
+        text = "sha1:" + hashlib.sha1(text.encode(), usedforsecurity=False).hexdigest()
+    return f"{task_name}:{text}"
 
 
 def stuck_after() -> timedelta:

@@ -297,3 +297,13 @@ def test_the_sweep_applies_a_stored_message_that_never_got_an_outcome(shop, djan
 def test_settings_pinned_by_the_tests_do_not_depend_on_the_callers_shell(settings):
     """`make test` with OMS_NOTIFICATIONS_SUPPRESSED=1 exported must run like CI: the tests pin it off."""
     assert settings.OMS_NOTIFICATIONS_SUPPRESSED is False
+
+
+def test_failures_of_long_argument_lists_do_not_collide():
+    first, second = list(range(300)), [*range(299), 1000]
+
+    keys = {failure_key("fulfillment.route_orders", first), failure_key("fulfillment.route_orders", second)}
+
+    assert len(keys) == 2
+    assert all(len(key) <= 255 for key in keys)
+    assert failure_key("fulfillment.route_order", [42]) == "fulfillment.route_order:[42]"
