@@ -18,7 +18,6 @@ cleaned data is stored on the job as JSON-able ``options``), and two methods:
   build the rejected-rows file; ``group_column`` keeps all rows of one rejected order together.
 """
 
-import codecs
 import csv
 import io
 import time
@@ -30,6 +29,7 @@ from pathlib import Path
 from django.db import transaction
 from django.utils import timezone
 
+from .encoding import detect_encoding, printable
 from .exports import escape_formula
 
 PREVIEW_ROWS = 50  # rows shown on the preview page
@@ -146,25 +146,6 @@ def importers_for(user) -> dict[str, Importer]:
 # ---- reading files ----------------------------------------------------------------------------
 
 
-def detect_encoding(sample: bytes) -> str:
-    """UTF-8 (with or without BOM), else GB18030 — what Chinese Excel writes."""
-    if sample.startswith(codecs.BOM_UTF8):
-        return "utf-8-sig"
-    if sample.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        return "utf-16"
-    try:
-        sample.decode("utf-8")
-        return "utf-8"
-    except UnicodeDecodeError as exc:
-        if exc.start >= len(sample) - 4:
-            return "utf-8"
-    try:
-        sample.decode("gb18030")
-        return "gb18030"
-    except UnicodeDecodeError:
-        return "utf-8"
-
-
 def file_format(path: Path) -> str:
     suffix = Path(path).suffix.lower().lstrip(".")
     return {"txt": "tsv"}.get(suffix, suffix)
@@ -180,9 +161,9 @@ def check_not_empty(path: Path) -> None:
 
 
 def open_text(path: Path):
-    with path.open("rb") as handle:
-        sample = handle.read(SAMPLE_BYTES)
-    return open(path, encoding=detect_encoding(sample), errors="replace", newline="")  # noqa: SIM115
+    """The file as text in its detected encoding (oms/encoding.py); an undecodable byte is read as a
+    lone surrogate, which ``read_rows`` shows as U+FFFD and ``has_undecodable`` finds."""
+    return open(path, encoding=detect_encoding(path), errors="surrogateescape", newline="")  # noqa: SIM115
 
 
 def _cell(value) -> str:
@@ -217,7 +198,7 @@ def _raw_rows(path: Path, delimiter: str) -> Iterator[tuple[int, list[str]]]:
             reader = csv.reader(handle, delimiter=delimiter)
         try:
             for cells in reader:
-                yield reader.line_num, cells
+                yield reader.line_num, [printable(c) for c in cells]
         except csv.Error as exc:
             raise FileUnusable(f"The file cannot be read as CSV: {exc}") from exc
 

@@ -38,7 +38,7 @@ from .canonical import (
     parse_quantity,
     parse_when,
 )
-from .rows import Row, csv_rows, grouped, read_header, require, row_errors
+from .rows import Row, csv_rows, group_rejection, grouped, read_header, require, row_errors
 
 REQUIRED = ["order-id", "sku", "quantity-purchased"]
 EXPRESS_LEVELS = {"expedited", "nextday", "secondday", "priority", "scheduled"}
@@ -54,7 +54,8 @@ def read_rows(rows: Iterator[Row]) -> Iterator[tuple[int, CanonicalOrder | Order
     require(index, REQUIRED, "Amazon's unshipped-orders report (tab-delimited: order-id, order-item-id, ...)")
     seen: set[str] = set()
     for group in grouped(rows, index, "order-id"):
-        yield build(group, seen)
+        rejected = group_rejection(group)
+        yield (group[0][0], rejected) if rejected is not None else build(group, seen)
 
 
 def service_level(value: str) -> str:
@@ -117,6 +118,8 @@ def build(group: list[tuple[int, dict]], seen: set[str]) -> tuple[int, Canonical
     address2 = ", ".join(p for p in (col("ship-address-2"), col("ship-address-3")) if p)
     return first_row, CanonicalOrder(
         external_id=external_id,
+        channel_order_name=external_id,
+        check_prices=False,  # the total is the lines' own sum
         ship_to=CanonicalAddress(
             name=col("recipient-name") or col("buyer-name"),
             phone=col("ship-phone-number") or col("buyer-phone-number"),

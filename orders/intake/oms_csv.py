@@ -15,7 +15,7 @@ from .canonical import (
     parse_quantity,
     parse_when,
 )
-from .rows import Row, csv_rows, grouped, read_header, require
+from .rows import Row, csv_rows, group_rejection, grouped, read_header, require
 
 COLUMNS = [
     "external_id",
@@ -59,6 +59,10 @@ def read_rows(rows: Iterator[Row]) -> Iterator[tuple[int, CanonicalOrder | Order
     require(index, REQUIRED, "the OMS template: " + ", ".join(COLUMNS))
     seen: set[str] = set()
     for group in grouped(rows, index, "external_id"):
+        rejected = group_rejection(group)
+        if rejected is not None:
+            yield group[0][0], rejected
+            continue
         for _number, row in group:
             row["external_id_clean"] = clean_text(row.get("external_id"))
         yield _build(group, seen)

@@ -44,7 +44,7 @@ from .canonical import (
     parse_quantity,
     parse_when,
 )
-from .rows import Row, csv_rows, grouped, read_header, require, row_errors
+from .rows import Row, csv_rows, group_rejection, grouped, read_header, require, row_errors
 
 REQUIRED = ["name", "lineitem quantity", "lineitem sku"]
 # The columns ``build`` reads; the export has about 80, and only these are taken from each row.
@@ -57,6 +57,9 @@ USED = frozenset(
         "financial status",
         "currency",
         "total",
+        "shipping",
+        "taxes",
+        "discount amount",
         "created at",
         "shipping method",
         "notes",
@@ -95,7 +98,8 @@ def read_rows(rows: Iterator[Row]) -> Iterator[tuple[int, CanonicalOrder | Order
     index = {column: i for column, i in index.items() if column in USED}
     seen: set[str] = set()
     for group in grouped(rows, index, "name"):
-        yield build(group, seen)
+        rejected = group_rejection(group)
+        yield (group[0][0], rejected) if rejected is not None else build(group, seen)
 
 
 def requested_service(method: str) -> str:
@@ -150,10 +154,18 @@ def build(group: list[tuple[int, dict]], seen: set[str]) -> tuple[int, Canonical
         placed_at = parse_when(first.get("created at"), "Created at")
     except OrderRejected as exc:
         row_errors(errors, first_row, exc)
-    try:
-        total = parse_money(first.get("total"), "Total") if col("total") else None
-    except OrderRejected as exc:
-        row_errors(errors, first_row, exc)
+    amounts = {}
+    for column, label in (
+        ("total", "Total"),
+        ("shipping", "Shipping"),
+        ("taxes", "Taxes"),
+        ("discount amount", "Discount Amount"),
+    ):
+        try:
+            amounts[column] = parse_money(first.get(column), label, blank=None)
+        except OrderRejected as exc:
+            row_errors(errors, first_row, exc)
+    total = amounts.get("total")
     if errors:
         return first_row, OrderRejected(errors)
 
@@ -179,6 +191,10 @@ def build(group: list[tuple[int, dict]], seen: set[str]) -> tuple[int, Canonical
         customer_phone=col("phone") or col("billing phone"),
         currency=col("currency") or "CNY",
         total=total if total else None,
+        shipping=amounts.get("shipping"),
+        tax=amounts.get("taxes"),
+        discount=amounts.get("discount amount"),
+        channel_order_name=name,
         placed_at=placed_at,
         requested_service=requested_service(col("shipping method")),
         note=" ".join(p for p in (f"Shopify {name}" if name and name != external_id else "", col("notes", 1900)) if p),

@@ -102,10 +102,15 @@ def parse_order(data) -> CanonicalOrder:
             placed_at = parse_when(gmt if gmt.endswith("Z") or "+" in gmt[10:] else gmt + "+00:00", "date_created_gmt")
         else:
             placed_at = parse_when(data.get("date_created"), "date_created")
-        if data.get("total") not in (None, ""):
-            total = parse_money(str(data.get("total")), "total")
     except OrderRejected as exc:
         errors.extend(exc.errors)
+    amounts = {}
+    for key in ("total", "shipping_total", "total_tax", "discount_total"):
+        try:
+            amounts[key] = parse_money(data.get(key), key, blank=None)
+        except OrderRejected as exc:
+            errors.extend(exc.errors)
+    total = amounts.get("total")
     if data.get("id") in (None, ""):
         errors.append(FieldError("id", "is required."))
     if errors:
@@ -135,6 +140,10 @@ def parse_order(data) -> CanonicalOrder:
         customer_phone=_s(billing.get("phone")),
         currency=_s(data.get("currency")) or "CNY",
         total=total,
+        shipping=amounts.get("shipping_total"),
+        tax=amounts.get("total_tax"),
+        discount=amounts.get("discount_total"),
+        channel_order_name=number,
         placed_at=placed_at,
         requested_service=requested_service(method),
         note=" ".join(
