@@ -26,7 +26,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from django.db import transaction
+from django.db import DatabaseError, transaction
 from django.utils import timezone
 
 from .encoding import detect_encoding, printable
@@ -186,7 +186,9 @@ def _raw_rows(path: Path, delimiter: str) -> Iterator[tuple[int, list[str]]]:
         except Exception as exc:  # noqa: BLE001 - BadZipFile, KeyError, InvalidFileException...
             raise FileUnusable(f"Not an XLSX workbook ({exc.__class__.__name__}).") from exc
         try:
-            for number, values in enumerate(workbook.worksheets[0].iter_rows(values_only=True), start=1):
+            sheet = workbook.worksheets[0]
+            sheet.reset_dimensions()  # a sheet's declared size may be wrong: read every row there is
+            for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
                 yield number, [_cell(v) for v in values]
         finally:
             workbook.close()
@@ -319,11 +321,20 @@ def run_job(job_id: int) -> None:
     try:
         if importer is None:
             raise FileUnusable(f"No importer named {job.kind!r} is installed.")
+        from .import_jobs import check_caps
+
+        job.total = max(job.total, check_caps(Path(job.file.path)))
         counts = importer.run(Path(job.file.path), job, progress) or {}
     except FileUnusable as exc:
         job.status, job.message = ImportStatus.FAILED, str(exc)
     except Exception as exc:  # noqa: BLE001 - recorded on the job for the page; the worker logs it
-        job.status, job.message = ImportStatus.FAILED, f"The import stopped: {exc.__class__.__name__}: {exc}"
+        # The page says what happened without the database's own text (that goes to the log).
+        kind = "a database error" if isinstance(exc, DatabaseError) else f"an error ({exc.__class__.__name__})"
+        job.status, job.message = (
+            ImportStatus.FAILED,
+            f"The import stopped after {job.processed} rows on {kind}, logged for the administrator; "
+            "what was imported before it is kept.",
+        )
         job.finished_at = timezone.now()
         job.save(update_fields=["status", "message", "errors", "finished_at", "updated_at"])
         raise

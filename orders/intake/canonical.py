@@ -13,7 +13,7 @@ from decimal import Decimal, InvalidOperation
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
-from oms.encoding import has_undecodable
+from oms.encoding import has_undecodable, printable
 from oms.money import MAX_AMOUNT, InvalidAmount, parse_amount
 
 from ..status import HoldReason
@@ -83,6 +83,11 @@ class FieldError:
     field: str
     message: str
     row: int | None = None
+
+    def __post_init__(self):
+        # A message may quote the value: never a NUL or an undecodable byte, which no column stores.
+        self.message = printable(str(self.message)).replace("\x00", "\\x00")
+        self.field = printable(str(self.field)).replace("\x00", "\\x00")
 
     def as_dict(self) -> dict:
         return {"row": self.row, "field": self.field, "message": self.message}

@@ -74,6 +74,7 @@ def xlsx_rows(handle) -> Iterator[Row]:
         raise FileUnusable(f"not an XLSX workbook ({exc.__class__.__name__}).") from exc
     try:
         sheet = workbook.worksheets[0]
+        sheet.reset_dimensions()  # a sheet's declared size may be wrong: read every row there is
         for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
             yield number, [_cell_text(v) for v in values]
     finally:
