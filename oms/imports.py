@@ -244,16 +244,7 @@ def count_data_rows(path: Path) -> int:
     """Data rows in a file, cheaply: physical lines minus the header (CSV), the sheet size (XLSX)."""
     path = Path(path)
     if file_format(path) == "xlsx":
-        from openpyxl import load_workbook
-
-        try:
-            workbook = load_workbook(path, read_only=True)
-            sheet = workbook.worksheets[0]
-            size = sheet.max_row or 0
-            workbook.close()
-        except Exception:  # noqa: BLE001
-            return 0
-        return max(size - 1, 0)
+        return max(_xlsx_rows_declared(path) - 1, 0)
     lines, last = 0, b"\n"
     with path.open("rb") as handle:
         for chunk in iter(lambda: handle.read(1 << 20), b""):
@@ -262,6 +253,33 @@ def count_data_rows(path: Path) -> int:
     if last != b"\n":
         lines += 1
     return max(lines - 1, 0)
+
+
+def _xlsx_rows_declared(path: Path) -> int:
+    """The first worksheet's rows, counted as <row> elements in its XML while it is decompressed
+    (flat memory, no cell parsed; a sheet's declared dimension may be wrong or missing)."""
+    import re
+
+    from openpyxl import load_workbook
+
+    pattern = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?row[\s>/]")
+    try:
+        workbook = load_workbook(path, read_only=True)
+        try:
+            sheet = workbook.worksheets[0]
+            count, tail = 0, b""
+            with workbook._archive.open(sheet._worksheet_path) as source:
+                for chunk in iter(lambda: source.read(1 << 20), b""):
+                    data = tail + chunk
+                    count += len(pattern.findall(data))
+                    tail = data[-64:]
+                    count -= len(pattern.findall(tail))  # counted again with the next chunk
+            count += len(pattern.findall(tail))
+        finally:
+            workbook.close()
+    except Exception:  # noqa: BLE001 - an unreadable workbook is reported by the reader
+        return 0
+    return count
 
 
 # ---- running a job ----------------------------------------------------------------------------
