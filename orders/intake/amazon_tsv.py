@@ -68,7 +68,7 @@ def service_level(value: str) -> str:
 def build(group: list[tuple[int, dict]], seen: set[str]) -> tuple[int, CanonicalOrder | OrderRejected]:
     first_row, first = group[0]
 
-    def col(name: str, max_length: int = 255) -> str:
+    def col(name: str, max_length: int | None = None) -> str:
         return clean_text(first.get(name), max_length=max_length)
 
     errors: list[FieldError] = []
@@ -85,7 +85,7 @@ def build(group: list[tuple[int, dict]], seen: set[str]) -> tuple[int, Canonical
     lines = []
     total = Decimal("0")
     for number, row in group:
-        sku = clean_text(row.get("sku"), max_length=64)
+        sku = clean_text(row.get("sku"), max_length=None)
         if not sku:
             errors.append(FieldError("sku", "is required.", number))
         try:
@@ -103,7 +103,7 @@ def build(group: list[tuple[int, dict]], seen: set[str]) -> tuple[int, Canonical
                     sku=sku,
                     quantity=quantity,
                     unit_price=unit,
-                    name=clean_text(row.get("product-name"), max_length=200),
+                    name=clean_text(row.get("product-name"), max_length=None),
                 )
             )
     placed_at = promise = None
@@ -129,7 +129,7 @@ def build(group: list[tuple[int, dict]], seen: set[str]) -> tuple[int, Canonical
             city=col("ship-city"),
             address1=col("ship-address-1"),
             address2=address2,
-            postcode=col("ship-postal-code", 16),
+            postcode=col("ship-postal-code"),
         ),
         lines=lines,
         customer_name=col("buyer-name"),

@@ -75,6 +75,7 @@ POSTCODE_PATTERNS = {
     "TW": r"\d{3}(\d{2,3})?",
     "IN": r"\d{6}",
 }
+SURROGATE = re.compile("[\ud800-\udfff]")  # e.g. a JSON "\\ud800": no database column stores it
 CURRENCIES = frozenset("CNY USD EUR GBP JPY HKD TWD SGD AUD CAD KRW CHF".split())
 
 
@@ -86,8 +87,8 @@ class FieldError:
 
     def __post_init__(self):
         # A message may quote the value: never a NUL or an undecodable byte, which no column stores.
-        self.message = printable(str(self.message)).replace("\x00", "\\x00")
-        self.field = printable(str(self.field)).replace("\x00", "\\x00")
+        self.message = SURROGATE.sub("\ufffd", printable(str(self.message))).replace("\x00", "\\x00")
+        self.field = SURROGATE.sub("\ufffd", printable(str(self.field))).replace("\x00", "\\x00")
 
     def as_dict(self) -> dict:
         return {"row": self.row, "field": self.field, "message": self.message}
@@ -157,10 +158,13 @@ class CanonicalOrder:
 # ---- value parsing, shared by every adapter -------------------------------------------
 
 
-def clean_text(value, *, max_length: int = 255) -> str:
+def clean_text(value, *, max_length: int | None = 255) -> str:
+    """The value with its whitespace collapsed; cut at ``max_length`` unless it is None (the file
+    adapters pass None: a value too long for its column is then an error from ``check``, never cut)."""
     if value is None:
         return ""
-    return " ".join(str(value).split())[:max_length]
+    text = " ".join(str(value).split())
+    return text if max_length is None else text[:max_length]
 
 
 def parse_quantity(value, field_name: str = "quantity") -> int:
@@ -322,7 +326,7 @@ def parse_line_items(raw_lines, *, platform: str, name_keys: tuple[str, ...] = (
         if not isinstance(item, dict):
             errors.append(FieldError(f"line_items[{i}]", "must be an object."))
             continue
-        sku = clean_text(item.get("sku"), max_length=64)
+        sku = clean_text(item.get("sku"), max_length=None)
         if not sku:
             errors.append(FieldError(f"line_items[{i}].sku", f"is required: give the product a SKU in {platform}."))
         try:
@@ -334,7 +338,7 @@ def parse_line_items(raw_lines, *, platform: str, name_keys: tuple[str, ...] = (
         if sku:
             name = next((item.get(key) for key in name_keys if item.get(key)), "")
             lines.append(
-                CanonicalLine(sku=sku, quantity=quantity, unit_price=price, name=clean_text(name, max_length=200))
+                CanonicalLine(sku=sku, quantity=quantity, unit_price=price, name=clean_text(name, max_length=None))
             )
     return lines, errors
 
@@ -370,7 +374,7 @@ def _max_length(model_name: str, field_name: str) -> int:
 def _text_problem(value: str, limit: int | None) -> str:
     if "\x00" in value:
         return "contains a NUL character."
-    if has_undecodable(value):
+    if has_undecodable(value) or SURROGATE.search(value):
         return "contains bytes that are not valid in the file's encoding (save the file as UTF-8)."
     if limit is not None and len(value) > limit:
         return f"is {len(value)} characters long; at most {limit}."

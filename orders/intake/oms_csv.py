@@ -85,7 +85,7 @@ def _build(group: list[tuple[int, dict]], seen: set[str]) -> tuple[int, Canonica
     seen.add(external_id)
     lines = []
     for row_number, row in group:
-        sku = clean_text(row.get("sku"), max_length=64)
+        sku = clean_text(row.get("sku"), max_length=None)
         if not sku:
             errors.append(FieldError("sku", "is required.", row_number))
         try:
@@ -97,7 +97,7 @@ def _build(group: list[tuple[int, dict]], seen: set[str]) -> tuple[int, Canonica
         if sku:
             lines.append(
                 CanonicalLine(
-                    sku=sku, quantity=quantity, unit_price=price, name=clean_text(row.get("line_name"), max_length=200)
+                    sku=sku, quantity=quantity, unit_price=price, name=clean_text(row.get("line_name"), max_length=None)
                 )
             )
     placed_at = promise_date = None
@@ -112,7 +112,7 @@ def _build(group: list[tuple[int, dict]], seen: set[str]) -> tuple[int, Canonica
     if errors:
         return first_row, OrderRejected(errors)
 
-    def col(name, max_length=255):
+    def col(name, max_length=None):
         return clean_text(first.get(name), max_length=max_length)
 
     return first_row, CanonicalOrder(
@@ -136,7 +136,7 @@ def _build(group: list[tuple[int, dict]], seen: set[str]) -> tuple[int, Canonica
         currency=col("currency") or "CNY",
         placed_at=placed_at,
         promise_date=promise_date,
-        requested_service=col("requested_service", 32),
+        requested_service=col("requested_service"),
         billing_country=col("billing_country", 60),
         payment_method=col("payment_method", 16),
         note=col("note", 2000),

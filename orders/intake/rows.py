@@ -39,15 +39,21 @@ def csv_rows(handle, *, delimiter: str = ",") -> Iterator[Row]:
         csv.field_size_limit(CSV_FIELD_LIMIT)
     if delimiter == "\t":
         reader = csv.reader(handle, delimiter="\t", quoting=csv.QUOTE_NONE)
-    else:
-        reader = csv.reader(handle, delimiter=delimiter)
+    else:  # strict: a stray or unclosed quote is this row's error, not a silently merged cell
+        reader = csv.reader(handle, delimiter=delimiter, strict=True)
     while True:
+        start = reader.line_num + 1
         try:
             cells = next(reader)
         except StopIteration:
             return
         except csv.Error as exc:
-            yield reader.line_num, BadRow(f"the row cannot be read: {exc}.")
+            hint = (
+                " (a quote is not closed: the lines after it were read as part of this row)"
+                if ("unexpected end of data" in str(exc))
+                else ""
+            )
+            yield start, BadRow(f"the row cannot be read: {exc}{hint}.")
             continue
         yield reader.line_num, cells
 

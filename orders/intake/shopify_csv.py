@@ -99,7 +99,25 @@ def read_rows(rows: Iterator[Row]) -> Iterator[tuple[int, CanonicalOrder | Order
     seen: set[str] = set()
     for group in grouped(rows, index, "name"):
         rejected = group_rejection(group)
-        yield (group[0][0], rejected) if rejected is not None else build(group, seen)
+        if rejected is not None:
+            yield group[0][0], rejected
+            continue
+        for part in split_by_id(group):
+            yield build(part, seen)
+
+
+def split_by_id(group: list[tuple[int, dict]]) -> list[list[tuple[int, dict]]]:
+    """Rows with one Name are one order, unless a later row carries another order ``Id``: that is
+    a second order with the same name (the bulk path reports it as a duplicate), never extra lines."""
+    parts = [[group[0]]]
+    current = clean_text(group[0][1].get("id"))
+    for number, row in group[1:]:
+        oid = clean_text(row.get("id"))
+        if oid and oid != current:
+            parts.append([])
+            current = oid
+        parts[-1].append((number, row))
+    return parts
 
 
 def requested_service(method: str) -> str:
@@ -114,7 +132,7 @@ def requested_service(method: str) -> str:
 def build(group: list[tuple[int, dict]], seen: set[str]) -> tuple[int, CanonicalOrder | OrderRejected]:
     first_row, first = group[0]
 
-    def col(name: str, max_length: int = 255) -> str:
+    def col(name: str, max_length: int | None = None) -> str:
         value = first.get(name)  # most cells of an export are empty: skip clean_text for them
         return clean_text(value, max_length=max_length) if value else ""
 
@@ -131,7 +149,7 @@ def build(group: list[tuple[int, dict]], seen: set[str]) -> tuple[int, Canonical
 
     lines = []
     for number, row in group:
-        sku = clean_text(row.get("lineitem sku"), max_length=64)
+        sku = clean_text(row.get("lineitem sku"), max_length=None)
         if not sku:
             errors.append(FieldError("Lineitem sku", "is required: give the product a SKU in Shopify.", number))
         try:
@@ -146,7 +164,7 @@ def build(group: list[tuple[int, dict]], seen: set[str]) -> tuple[int, Canonical
                     sku=sku,
                     quantity=quantity,
                     unit_price=price,
-                    name=clean_text(row.get("lineitem name"), max_length=200),
+                    name=clean_text(row.get("lineitem name"), max_length=None),
                 )
             )
     placed_at = total = None
@@ -183,7 +201,7 @@ def build(group: list[tuple[int, dict]], seen: set[str]) -> tuple[int, Canonical
             city=col("shipping city"),
             address1=col("shipping address1") or col("shipping street"),
             address2=address2,
-            postcode=col("shipping zip", 16).lstrip("'"),
+            postcode=col("shipping zip").lstrip("'"),
         ),
         lines=lines,
         customer_name=col("billing name") or col("shipping name"),

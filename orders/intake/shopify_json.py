@@ -79,7 +79,7 @@ def read_orders(handle):
             yield number, exc
 
 
-def _s(value, max_length: int = 255) -> str:
+def _s(value, max_length: int | None = None) -> str:
     return clean_text(value, max_length=max_length)
 
 
@@ -125,7 +125,7 @@ def parse_order(data) -> CanonicalOrder:
     email = _s(data.get("email") or data.get("contact_email") or customer.get("email"))
     name = _s(data.get("name"))
     order = CanonicalOrder(
-        external_id=_s(data.get("id"), 64),
+        external_id=_s(data.get("id")),
         ship_to=CanonicalAddress(
             name=ship_name,
             phone=_s(ship.get("phone")) or _s(data.get("phone")) or _s(customer.get("phone")),
@@ -135,7 +135,7 @@ def parse_order(data) -> CanonicalOrder:
             city=_s(ship.get("city")),
             address1=_s(ship.get("address1")),
             address2=", ".join(p for p in (_s(ship.get("address2")), _s(ship.get("company"))) if p),
-            postcode=_s(ship.get("zip"), 16),
+            postcode=_s(ship.get("zip")),
         ),
         lines=lines,
         customer_name=customer_name or ship_name,

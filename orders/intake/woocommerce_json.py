@@ -83,7 +83,7 @@ def read_orders(handle):
             yield number, exc
 
 
-def _s(value, max_length: int = 255) -> str:
+def _s(value, max_length: int | None = None) -> str:
     return clean_text(value, max_length=max_length)
 
 
@@ -122,7 +122,7 @@ def parse_order(data) -> CanonicalOrder:
     method = _s(shipping_lines[0].get("method_title")) if shipping_lines and isinstance(shipping_lines[0], dict) else ""
     number = _s(data.get("number"))
     order = CanonicalOrder(
-        external_id=_s(data.get("id"), 64),
+        external_id=_s(data.get("id")),
         ship_to=CanonicalAddress(
             name=_name(ship),
             phone=_s(ship.get("phone")) or _s(billing.get("phone")),
@@ -132,7 +132,7 @@ def parse_order(data) -> CanonicalOrder:
             city=_s(ship.get("city")),
             address1=_s(ship.get("address_1")),
             address2=", ".join(p for p in (_s(ship.get("address_2")), _s(ship.get("company"))) if p),
-            postcode=_s(ship.get("postcode"), 16),
+            postcode=_s(ship.get("postcode")),
         ),
         lines=lines,
         customer_name=_name(billing) or _name(ship),
