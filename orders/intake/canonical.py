@@ -9,6 +9,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
+from functools import cache
 
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
@@ -365,6 +366,7 @@ _LIMITS = {
 }
 
 
+@cache
 def _max_length(model_name: str, field_name: str) -> int:
     from django.apps import apps
 

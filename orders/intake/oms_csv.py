@@ -140,4 +140,5 @@ def _build(group: list[tuple[int, dict]], seen: set[str]) -> tuple[int, Canonica
         billing_country=col("billing_country", 60),
         payment_method=col("payment_method", 16),
         note=col("note", 2000),
+        channel_order_name=col("channel_order_name"),  # optional: the channel's own order name
     )

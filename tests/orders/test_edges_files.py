@@ -376,3 +376,10 @@ def test_a_job_whose_worker_died_never_stays_uploaded_or_running(client, world, 
     fresh.refresh_from_db()
     assert fresh.status == ImportStatus.RUNNING
     assert list(Order.objects.values_list("external_id", flat=True)) == ["A1"]
+
+
+def test_the_oms_template_may_carry_the_channel_order_name(tmp_path):
+    text = "\n".join([HEADER + ",channel_order_name", row("T1") + ",#77", row("T2") + ",#77", row("T3") + ","])
+    code, summary = run(tmp_path, text.encode())
+    assert code == 0 and (summary["created"], summary["duplicates"]) == (2, 1)
+    assert sorted(Order.objects.values_list("external_id", "channel_order_name")) == [("T1", "#77"), ("T3", "")]
