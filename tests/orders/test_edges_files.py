@@ -17,6 +17,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.db import DataError
 from django.utils import timezone
+from hypothesis import given
+from hypothesis import strategies as st
 from openpyxl import Workbook
 
 from oms.encoding import detect_encoding
@@ -383,3 +385,22 @@ def test_the_oms_template_may_carry_the_channel_order_name(tmp_path):
     code, summary = run(tmp_path, text.encode())
     assert code == 0 and (summary["created"], summary["duplicates"]) == (2, 1)
     assert sorted(Order.objects.values_list("external_id", "channel_order_name")) == [("T1", "#77"), ("T3", "")]
+
+
+# ---- properties of the money parser ---------------------------------------------------------------
+
+
+@given(st.decimals(min_value=0, max_value=Decimal("9999999999.99"), places=2, allow_nan=False))
+def test_every_plain_amount_reads_back_exactly(amount):
+    assert parse_amount(f"{amount:f}") == amount
+
+
+@given(st.text(alphabet="0123456789,. eE+-_", min_size=1, max_size=14))
+def test_an_amount_is_either_plain_or_rejected_never_reinterpreted(text):
+    plain = text.strip().replace(".", "", 1).isdigit() and not text.strip().startswith(".") and not (
+        text.strip().endswith("."))
+    try:
+        amount = parse_amount(text)
+    except InvalidAmount:
+        return
+    assert plain and "," not in text and amount == Decimal(text.strip())
