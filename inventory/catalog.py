@@ -11,6 +11,7 @@ from decimal import Decimal, InvalidOperation
 from django.db import transaction
 
 from oms.errors import DomainError
+from oms.money import InvalidAmount, parse_amount
 
 from .models import HandlingClass, Location, LocationKind, Product
 
@@ -135,15 +136,10 @@ def clean_product(row: dict) -> tuple[str, dict, Errors]:
                     fields.setdefault(column, value)
     price = (row.get("price") or "").strip()
     if price:
-        try:
-            amount = Decimal(price.replace(",", "").lstrip("¥$€£"))
-        except InvalidOperation:
-            errors.add("price", f"{price!r} is not an amount.")
-        else:
-            if amount < 0 or amount >= Decimal("1e10") or amount != amount.quantize(Decimal("0.01")):
-                errors.add("price", f"{price} is not an amount with at most 2 decimals.")
-            else:
-                fields["price"] = amount
+        try:  # the one strict parser: "14,00" or "1,234" is rejected, never reinterpreted
+            fields["price"] = parse_amount(price)
+        except InvalidAmount as exc:
+            errors.add("price", f"invalid price: {exc}")
     if "active" in row and (row.get("active") or "").strip():
         value = _flag(row["active"], "active", errors)
         if value is not None:

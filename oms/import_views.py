@@ -12,7 +12,7 @@ from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from . import imports
+from . import import_jobs, imports
 from .models import ImportJob, ImportStatus
 
 logger = logging.getLogger(__name__)
@@ -53,6 +53,8 @@ class UploadForm(forms.Form):
             self.add_error("file", f"{importer.label} takes a {allowed} file; this is a .{suffix or '?'} file.")
         elif upload.size == 0:
             self.add_error("file", "The file is empty.")
+        elif import_jobs.size_problem(upload.size):
+            self.add_error("file", import_jobs.size_problem(upload.size))
         return data
 
 
@@ -98,9 +100,9 @@ def import_new(request):
                 options=_json_options(options.cleaned_data) if options else {},
                 user=request.user,
             )
-            preview = _preview(importer, job)
-            if preview.file_error:
-                form.add_error("file", preview.file_error)
+            # A small file is previewed here; a big one by the worker (the job page waits for it).
+            if import_jobs.start_preview(job) and job.status == ImportStatus.FAILED:
+                form.add_error("file", job.message)
             else:
                 return redirect("imports:detail", pk=job.pk)
         status = 400
@@ -120,25 +122,6 @@ def import_new(request):
     if request.htmx and request.htmx.target == "import-options":
         return render(request, "oms/imports/_options.html", context)
     return render(request, "oms/imports/new.html", context, status=status)
-
-
-def _preview(importer, job) -> imports.PreviewResult:
-    """Run the importer's dry run and keep it on the job; an unreadable file is a message."""
-    try:
-        result = importer.preview(Path(job.file.path), job.options)
-    except imports.FileUnusable as exc:
-        result = imports.PreviewResult(file_error=str(exc))
-    except Exception as exc:  # noqa: BLE001 - whatever a broken file does to a parser is the file's fault
-        logger.warning("import %s: preview failed", job.pk, exc_info=True)
-        result = imports.PreviewResult(file_error=f"The file cannot be read ({exc.__class__.__name__}: {exc}).")
-    job.preview = result.as_dict()
-    job.total = result.total
-    if result.file_error:
-        job.status, job.message = ImportStatus.FAILED, result.file_error
-    else:
-        job.status = ImportStatus.PREVIEWED
-    job.save(update_fields=["preview", "total", "status", "message", "updated_at"])
-    return result
 
 
 @login_required

@@ -18,7 +18,6 @@ cleaned data is stored on the job as JSON-able ``options``), and two methods:
   build the rejected-rows file; ``group_column`` keeps all rows of one rejected order together.
 """
 
-import codecs
 import csv
 import io
 import time
@@ -27,9 +26,10 @@ from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from django.db import transaction
+from django.db import DatabaseError, transaction
 from django.utils import timezone
 
+from .encoding import detect_encoding, printable
 from .exports import escape_formula
 
 PREVIEW_ROWS = 50  # rows shown on the preview page
@@ -146,25 +146,6 @@ def importers_for(user) -> dict[str, Importer]:
 # ---- reading files ----------------------------------------------------------------------------
 
 
-def detect_encoding(sample: bytes) -> str:
-    """UTF-8 (with or without BOM), else GB18030 — what Chinese Excel writes."""
-    if sample.startswith(codecs.BOM_UTF8):
-        return "utf-8-sig"
-    if sample.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        return "utf-16"
-    try:
-        sample.decode("utf-8")
-        return "utf-8"
-    except UnicodeDecodeError as exc:
-        if exc.start >= len(sample) - 4:
-            return "utf-8"
-    try:
-        sample.decode("gb18030")
-        return "gb18030"
-    except UnicodeDecodeError:
-        return "utf-8"
-
-
 def file_format(path: Path) -> str:
     suffix = Path(path).suffix.lower().lstrip(".")
     return {"txt": "tsv"}.get(suffix, suffix)
@@ -180,9 +161,9 @@ def check_not_empty(path: Path) -> None:
 
 
 def open_text(path: Path):
-    with path.open("rb") as handle:
-        sample = handle.read(SAMPLE_BYTES)
-    return open(path, encoding=detect_encoding(sample), errors="replace", newline="")  # noqa: SIM115
+    """The file as text in its detected encoding (oms/encoding.py); an undecodable byte is read as a
+    lone surrogate, which ``read_rows`` shows as U+FFFD and ``has_undecodable`` finds."""
+    return open(path, encoding=detect_encoding(path), errors="surrogateescape", newline="")  # noqa: SIM115
 
 
 def _cell(value) -> str:
@@ -205,7 +186,9 @@ def _raw_rows(path: Path, delimiter: str) -> Iterator[tuple[int, list[str]]]:
         except Exception as exc:  # noqa: BLE001 - BadZipFile, KeyError, InvalidFileException...
             raise FileUnusable(f"Not an XLSX workbook ({exc.__class__.__name__}).") from exc
         try:
-            for number, values in enumerate(workbook.worksheets[0].iter_rows(values_only=True), start=1):
+            sheet = workbook.worksheets[0]
+            sheet.reset_dimensions()  # a sheet's declared size may be wrong: read every row there is
+            for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
                 yield number, [_cell(v) for v in values]
         finally:
             workbook.close()
@@ -217,7 +200,7 @@ def _raw_rows(path: Path, delimiter: str) -> Iterator[tuple[int, list[str]]]:
             reader = csv.reader(handle, delimiter=delimiter)
         try:
             for cells in reader:
-                yield reader.line_num, cells
+                yield reader.line_num, [printable(c) for c in cells]
         except csv.Error as exc:
             raise FileUnusable(f"The file cannot be read as CSV: {exc}") from exc
 
@@ -261,16 +244,7 @@ def count_data_rows(path: Path) -> int:
     """Data rows in a file, cheaply: physical lines minus the header (CSV), the sheet size (XLSX)."""
     path = Path(path)
     if file_format(path) == "xlsx":
-        from openpyxl import load_workbook
-
-        try:
-            workbook = load_workbook(path, read_only=True)
-            sheet = workbook.worksheets[0]
-            size = sheet.max_row or 0
-            workbook.close()
-        except Exception:  # noqa: BLE001
-            return 0
-        return max(size - 1, 0)
+        return max(_xlsx_rows_declared(path) - 1, 0)
     lines, last = 0, b"\n"
     with path.open("rb") as handle:
         for chunk in iter(lambda: handle.read(1 << 20), b""):
@@ -279,6 +253,33 @@ def count_data_rows(path: Path) -> int:
     if last != b"\n":
         lines += 1
     return max(lines - 1, 0)
+
+
+def _xlsx_rows_declared(path: Path) -> int:
+    """The first worksheet's rows, counted as <row> elements in its XML while it is decompressed
+    (flat memory, no cell parsed; a sheet's declared dimension may be wrong or missing)."""
+    import re
+
+    from openpyxl import load_workbook
+
+    pattern = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?row[\s>/]")
+    try:
+        workbook = load_workbook(path, read_only=True)
+        try:
+            sheet = workbook.worksheets[0]
+            count, tail = 0, b""
+            with workbook._archive.open(sheet._worksheet_path) as source:
+                for chunk in iter(lambda: source.read(1 << 20), b""):
+                    data = tail + chunk
+                    count += len(pattern.findall(data))
+                    tail = data[-64:]
+                    count -= len(pattern.findall(tail))  # counted again with the next chunk
+            count += len(pattern.findall(tail))
+        finally:
+            workbook.close()
+    except Exception:  # noqa: BLE001 - an unreadable workbook is reported by the reader
+        return 0
+    return count
 
 
 # ---- running a job ----------------------------------------------------------------------------
@@ -338,11 +339,20 @@ def run_job(job_id: int) -> None:
     try:
         if importer is None:
             raise FileUnusable(f"No importer named {job.kind!r} is installed.")
+        from .import_jobs import check_caps
+
+        job.total = max(job.total, check_caps(Path(job.file.path)))
         counts = importer.run(Path(job.file.path), job, progress) or {}
     except FileUnusable as exc:
         job.status, job.message = ImportStatus.FAILED, str(exc)
     except Exception as exc:  # noqa: BLE001 - recorded on the job for the page; the worker logs it
-        job.status, job.message = ImportStatus.FAILED, f"The import stopped: {exc.__class__.__name__}: {exc}"
+        # The page says what happened without the database's own text (that goes to the log).
+        kind = "a database error" if isinstance(exc, DatabaseError) else f"an error ({exc.__class__.__name__})"
+        job.status, job.message = (
+            ImportStatus.FAILED,
+            f"The import stopped after {job.processed} rows on {kind}, logged for the administrator; "
+            "what was imported before it is kept.",
+        )
         job.finished_at = timezone.now()
         job.save(update_fields=["status", "message", "errors", "finished_at", "updated_at"])
         raise

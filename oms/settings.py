@@ -258,3 +258,13 @@ OMS_CLAIM_EVIDENCE_MAX_BYTES = int(os.environ.get("OMS_CLAIM_EVIDENCE_MAX_BYTES"
 # customer with the same items on different channels must be to be held as likely duplicates.
 INTAKE_DROP_DIR = Path(os.environ.get("INTAKE_DROP_DIR", VAR_DIR / "dropbox"))
 INTAKE_DUPLICATE_WINDOW_HOURS = int(os.environ.get("INTAKE_DUPLICATE_WINDOW_HOURS", "24"))
+
+# Spreadsheet imports (web and order files): the largest file the import page takes, the most data
+# rows one import may have, the longest cell (a longer one rejects its row; Excel's own limit),
+# the size up to which the preview is read in the upload request (bigger files are read by the
+# worker), and after how many minutes without progress a job whose worker died is ended.
+IMPORT_MAX_BYTES = int(os.environ.get("IMPORT_MAX_BYTES", str(200 * 1024 * 1024)))
+IMPORT_MAX_ROWS = int(os.environ.get("IMPORT_MAX_ROWS", "1000000"))
+IMPORT_MAX_CELL_CHARS = int(os.environ.get("IMPORT_MAX_CELL_CHARS", "32767"))
+IMPORT_PREVIEW_INLINE_BYTES = int(os.environ.get("IMPORT_PREVIEW_INLINE_BYTES", str(1024 * 1024)))
+IMPORT_STALE_MINUTES = int(os.environ.get("IMPORT_STALE_MINUTES", "30"))

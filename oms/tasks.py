@@ -33,3 +33,19 @@ def run_import_job(job_id: int) -> None:
 def sweep_background_work() -> dict:
     """Send again the work lost or failed tasks left (oms/background.py probes)."""
     return sweep()
+
+
+@shared_task(name="oms.preview_import_job", acks_late=True)
+def preview_import_job(job_id: int) -> None:
+    """Read a big uploaded file's preview in the worker, not the upload request (oms/import_jobs.py)."""
+    from .import_jobs import preview_in_worker
+
+    preview_in_worker(job_id)
+
+
+@shared_task(name="oms.sweep_import_jobs")
+def sweep_import_jobs() -> dict:
+    """End import jobs whose worker died; send again those whose task was lost (oms/import_jobs.py)."""
+    from .import_jobs import sweep_stale_jobs
+
+    return sweep_stale_jobs()

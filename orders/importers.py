@@ -115,15 +115,16 @@ class OrderFileImporter(Importer):
             channel = self._channel(options)
             batch: list = []
             seen: set[str] = set()
+            names: dict[str, str] = {}
             for row, parsed in self._orders(path):
                 batch.append((row, parsed))
                 if len(batch) >= BATCH:
-                    self._preview_batch(batch, channel, seen, result)
+                    self._preview_batch(batch, channel, seen, result, names)
                     batch = []
                 if result.checked + len(batch) >= PREVIEW_CHECK:
                     result.complete = False
                     break
-            self._preview_batch(batch, channel, seen, result)
+            self._preview_batch(batch, channel, seen, result, names)
         except FileUnusable as exc:
             result.file_error = str(exc)
             return result
@@ -132,13 +133,13 @@ class OrderFileImporter(Importer):
         result.total = count_data_rows(path)
         return result
 
-    def _preview_batch(self, batch, channel, seen: set, result: PreviewResult) -> None:
+    def _preview_batch(self, batch, channel, seen: set, result: PreviewResult, names: dict) -> None:
         checked: list[PreviewRow] = []
-        self._check_batch(batch, channel, seen, checked)
+        self._check_batch(batch, channel, seen, checked, names)
         for preview_row in sorted(checked, key=lambda r: r.number):
             result.add(preview_row)
 
-    def _check_batch(self, batch, channel, seen: set, result: list) -> None:
+    def _check_batch(self, batch, channel, seen: set, result: list, names: dict) -> None:
         good = []
         for row, parsed in batch:
             if isinstance(parsed, OrderRejected):
@@ -155,7 +156,23 @@ class OrderFileImporter(Importer):
         ids = [p.external_id for _, p in good]
         existing = set(Order.objects.filter(channel=channel, external_id__in=ids).values_list("external_id", flat=True))
         known = products_for_channel(channel, {ln.sku for _, p in good for ln in p.lines})
+        taken = dict(
+            Order.objects.filter(
+                channel=channel, channel_order_name__in={p.channel_order_name for _, p in good} - {""}
+            ).values_list("channel_order_name", "external_id")
+        )
         for row, parsed in good:
+            clash = None
+            if parsed.external_id not in existing and parsed.external_id not in seen:
+                clash = bulk.name_duplicate(parsed, names)
+                other = taken.get(parsed.channel_order_name)
+                if clash is None and other is not None and other != parsed.external_id:
+                    clash = f"'{parsed.channel_order_name}' is already the name of order {other}."
+            if clash is not None:
+                message = clash if isinstance(clash, str) else clash.message
+                result.append(PreviewRow(row, _summary(parsed), [{"field": "channel_order_name", "message": message}]))
+                seen.add(parsed.external_id)
+                continue
             if parsed.external_id in existing or parsed.external_id in seen:
                 outcome = "duplicate"
             elif not parsed.cancelled_reason and (parsed.holds or any(ln.sku not in known for ln in parsed.lines)):
@@ -179,6 +196,7 @@ class OrderFileImporter(Importer):
         )
         counts = dict.fromkeys(("created", "updated", "duplicates", "held", "rejected"), 0)
         last_row = 1
+        names: dict[str, str] = {}  # channel order name -> external id, across the batches
 
         def reject(row: int, errors: list) -> None:
             counts["rejected"] += 1
@@ -186,11 +204,13 @@ class OrderFileImporter(Importer):
                 add_error(job, e.row or row, e.field, e.message)
 
         def flush(batch) -> None:
-            for outcome in bulk.create_batch(channel=channel, items=batch, source=source, user=job.user):
+            for outcome in bulk.create_batch(channel=channel, items=batch, source=source, user=job.user, names=names):
                 if outcome.status == "rejected":
                     reject(outcome.row, outcome.errors)
                 elif outcome.status == "duplicate":
                     counts["duplicates"] += 1
+                    for e in outcome.errors:  # a name another order has: say so
+                        add_error(job, e.row or outcome.row, e.field, e.message)
                 else:
                     counts["created"] += 1
                     counts["held"] += int(outcome.held)

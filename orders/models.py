@@ -154,6 +154,8 @@ class Order(models.Model):
     number = models.CharField(max_length=20, unique=True, null=True, blank=True)
     channel = models.ForeignKey(Channel, on_delete=models.PROTECT, related_name="orders")
     external_id = models.CharField(max_length=64)
+    # The channel's own name for the order, as its customers quote it (Shopify "#1001").
+    channel_order_name = models.CharField(max_length=64, blank=True, db_index=True)
     customer = models.ForeignKey(Customer, null=True, blank=True, on_delete=models.SET_NULL, related_name="orders")
     status = models.CharField(max_length=20, choices=OrderStatus.choices, default=OrderStatus.RECEIVED)
     on_hold = models.BooleanField(default=False, db_index=True)

@@ -28,7 +28,8 @@ def order_timeline(order: Order) -> QuerySet[OrderEvent]:
 
 
 def order_search(queryset: QuerySet[Order], text: str) -> QuerySet[Order]:
-    """One box over number, external id, customer, phone, e-mail and tracking number."""
+    """One box over number, external id, the channel's order name (``#1001`` or ``1001``), customer,
+    phone, e-mail and tracking number."""
     text = text.strip()
     if not text:
         return queryset
@@ -36,6 +37,8 @@ def order_search(queryset: QuerySet[Order], text: str) -> QuerySet[Order]:
     condition = (
         Q(number__iexact=text)
         | Q(external_id__iexact=text)
+        | Q(channel_order_name__iexact=text)
+        | Q(channel_order_name__iexact=text[1:] if text.startswith("#") else f"#{text}")
         | Q(ship_name__icontains=text)
         | Q(customer__name__icontains=text)
         | Q(ship_email__iexact=text)

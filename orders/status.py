@@ -50,6 +50,7 @@ class HoldReason(models.TextChoices):
     FRAUD_REVIEW = "fraud_review", _("Fraud review")
     CREDIT_REVIEW = "credit_review", _("Credit review")
     DUPLICATE = "duplicate", _("Possible duplicate")
+    PRICE_CHECK = "price_check", _("Price check")
     MANUAL = "manual", _("Manual")
 
 

@@ -11,6 +11,7 @@ class OrderTable(BaseTable):
     number = tables.LinkColumn("orders:order_detail", args=[tables.A("number")], verbose_name="Order")
     channel = tables.Column(accessor="channel__name", verbose_name="Channel", order_by="channel__name")
     external_id = tables.Column(verbose_name="External id")
+    channel_order_name = tables.Column(verbose_name="Channel order")
     ship_name = tables.Column(verbose_name="Recipient")
     ship_city = tables.Column(verbose_name="City")
     status = StatusColumn()
@@ -30,6 +31,7 @@ class OrderTable(BaseTable):
             "ship_name",
             "ship_city",
             "channel",
+            "channel_order_name",
             "external_id",
             "priority",
             "total",
@@ -47,8 +49,8 @@ class HoldQueueTable(OrderTable):
     holds = tables.Column(empty_values=(), orderable=False, verbose_name="Why on hold", attrs={"td": {"class": "wrap"}})
 
     class Meta(OrderTable.Meta):
-        fields = ["select", "number", "holds", "status", "ship_name", "ship_city", "channel", "priority", "total",
-                  "created_at"]
+        fields = ["select", "number", "holds", "status", "ship_name", "ship_city", "channel", "channel_order_name",
+                  "priority", "total", "created_at"]
         sequence = fields
         exclude = ["on_hold", "external_id"]
 

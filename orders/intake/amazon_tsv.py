@@ -38,7 +38,7 @@ from .canonical import (
     parse_quantity,
     parse_when,
 )
-from .rows import Row, csv_rows, grouped, read_header, require, row_errors
+from .rows import Row, csv_rows, group_rejection, grouped, read_header, require, row_errors
 
 REQUIRED = ["order-id", "sku", "quantity-purchased"]
 EXPRESS_LEVELS = {"expedited", "nextday", "secondday", "priority", "scheduled"}
@@ -54,7 +54,8 @@ def read_rows(rows: Iterator[Row]) -> Iterator[tuple[int, CanonicalOrder | Order
     require(index, REQUIRED, "Amazon's unshipped-orders report (tab-delimited: order-id, order-item-id, ...)")
     seen: set[str] = set()
     for group in grouped(rows, index, "order-id"):
-        yield build(group, seen)
+        rejected = group_rejection(group)
+        yield (group[0][0], rejected) if rejected is not None else build(group, seen)
 
 
 def service_level(value: str) -> str:
@@ -67,7 +68,7 @@ def service_level(value: str) -> str:
 def build(group: list[tuple[int, dict]], seen: set[str]) -> tuple[int, CanonicalOrder | OrderRejected]:
     first_row, first = group[0]
 
-    def col(name: str, max_length: int = 255) -> str:
+    def col(name: str, max_length: int | None = None) -> str:
         return clean_text(first.get(name), max_length=max_length)
 
     errors: list[FieldError] = []
@@ -84,7 +85,7 @@ def build(group: list[tuple[int, dict]], seen: set[str]) -> tuple[int, Canonical
     lines = []
     total = Decimal("0")
     for number, row in group:
-        sku = clean_text(row.get("sku"), max_length=64)
+        sku = clean_text(row.get("sku"), max_length=None)
         if not sku:
             errors.append(FieldError("sku", "is required.", number))
         try:
@@ -102,7 +103,7 @@ def build(group: list[tuple[int, dict]], seen: set[str]) -> tuple[int, Canonical
                     sku=sku,
                     quantity=quantity,
                     unit_price=unit,
-                    name=clean_text(row.get("product-name"), max_length=200),
+                    name=clean_text(row.get("product-name"), max_length=None),
                 )
             )
     placed_at = promise = None
@@ -117,6 +118,8 @@ def build(group: list[tuple[int, dict]], seen: set[str]) -> tuple[int, Canonical
     address2 = ", ".join(p for p in (col("ship-address-2"), col("ship-address-3")) if p)
     return first_row, CanonicalOrder(
         external_id=external_id,
+        channel_order_name=external_id,
+        check_prices=False,  # the total is the lines' own sum
         ship_to=CanonicalAddress(
             name=col("recipient-name") or col("buyer-name"),
             phone=col("ship-phone-number") or col("buyer-phone-number"),
@@ -126,7 +129,7 @@ def build(group: list[tuple[int, dict]], seen: set[str]) -> tuple[int, Canonical
             city=col("ship-city"),
             address1=col("ship-address-1"),
             address2=address2,
-            postcode=col("ship-postal-code", 16),
+            postcode=col("ship-postal-code"),
         ),
         lines=lines,
         customer_name=col("buyer-name"),

@@ -18,7 +18,7 @@ import logging
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db import IntegrityError, connection, transaction
+from django.db import DatabaseError, connection, transaction
 from django.db.models import Q, Sum
 from django.utils import timezone
 
@@ -30,7 +30,7 @@ from ..review import credit_findings, risk_findings
 from ..selectors import products_for_channel
 from ..signals import orders_ready
 from ..status import EventKind, HoldReason, OrderStatus
-from .canonical import CanonicalOrder, OrderRejected, check
+from .canonical import CanonicalOrder, FieldError, OrderRejected, check
 
 BATCH_SIZE = 1000
 logger = logging.getLogger(__name__)
@@ -49,10 +49,32 @@ def _status_message(current: str, target: str, note: str) -> str:
     return f"Status {OrderStatus(current).label} → {OrderStatus(target).label}: {note}"
 
 
-def create_batch(*, channel: Channel, items: list[tuple[int, CanonicalOrder]], source: str, user=None) -> list[Outcome]:
+def name_duplicate(data: CanonicalOrder, names: dict[str, str]) -> FieldError | None:
+    """The error for an order whose channel order name (Shopify ``#1001``) an order with another id
+    already has in ``names`` (name -> external id, filled as orders go by), else None."""
+    name = data.channel_order_name
+    if not name:
+        return None
+    other = names.setdefault(name, data.external_id)
+    if other == data.external_id:
+        return None
+    return FieldError("channel_order_name", f"'{name}' is already the name of order {other}; left out as a duplicate.")
+
+
+def create_batch(
+    *,
+    channel: Channel,
+    items: list[tuple[int, CanonicalOrder]],
+    source: str,
+    user=None,
+    names: dict[str, str] | None = None,
+) -> list[Outcome]:
+    """``names`` (channel order name -> external id) is kept by the caller across the batches of one
+    file: a second order with a name already seen, under another id, is a duplicate."""
     outcomes: list[Outcome] = []
     ready: list[tuple[int, CanonicalOrder]] = []
     seen: set[str] = set()
+    names = {} if names is None else names
     for row, data in items:
         try:
             check(data)
@@ -62,6 +84,10 @@ def create_batch(*, channel: Channel, items: list[tuple[int, CanonicalOrder]], s
         if data.external_id in seen:
             outcomes.append(Outcome(row, "duplicate"))
             continue
+        clash = name_duplicate(data, names)
+        if clash is not None:
+            outcomes.append(Outcome(row, "duplicate", errors=[clash]))
+            continue
         seen.add(data.external_id)
         ready.append((row, data))
     existing = set(
@@ -69,10 +95,21 @@ def create_batch(*, channel: Channel, items: list[tuple[int, CanonicalOrder]], s
             "external_id", flat=True
         )
     )
+    named = {d.channel_order_name for _, d in ready if d.channel_order_name and d.external_id not in existing}
+    taken = dict(
+        _among(Order.objects.filter(channel=channel), "channel_order_name", named).values_list(
+            "channel_order_name", "number"
+        )
+        if named
+        else []
+    )
     fresh = []
     for row, data in ready:
         if data.external_id in existing:
             outcomes.append(Outcome(row, "duplicate"))
+        elif data.channel_order_name in taken:
+            message = f"'{data.channel_order_name}' is already the name of order {taken[data.channel_order_name]}."
+            outcomes.append(Outcome(row, "duplicate", errors=[FieldError("channel_order_name", message)]))
         else:
             fresh.append((row, data))
     if not fresh:
@@ -80,16 +117,28 @@ def create_batch(*, channel: Channel, items: list[tuple[int, CanonicalOrder]], s
     try:
         with transaction.atomic():
             outcomes += _write(channel, fresh, source, user)
-    except IntegrityError:
-        for row, data in fresh:  # one by one: the good ones still go in
-            try:
-                result = services.order_create(channel=channel, data=data, source=source, user=user)
-            except OrderRejected as exc:
-                outcomes.append(Outcome(row, "rejected", errors=exc.errors))
-                continue
-            status = "created" if result.created else "duplicate"
-            outcomes.append(Outcome(row, status, held=result.held, number=result.order.number or ""))
+    except Exception:  # noqa: BLE001 - a concurrent import, a value the checks let through: one by one
+        logger.warning("bulk intake of %d order(s) failed; creating them one by one", len(fresh), exc_info=True)
+        outcomes += [_create_one(channel, row, data, source, user) for row, data in fresh]
     return outcomes
+
+
+def _create_one(channel, row: int, data: CanonicalOrder, source: str, user) -> Outcome:
+    """One order through ``order_create``, in its own savepoint: whatever it raises rejects this order
+    alone, with a message for people (the database's own text goes to the log)."""
+    try:
+        with transaction.atomic():
+            result = services.order_create(channel=channel, data=data, source=source, user=user)
+    except OrderRejected as exc:
+        return Outcome(row, "rejected", errors=exc.errors)
+    except Exception as exc:  # noqa: BLE001 - logged; the row is reported and the file goes on
+        logger.exception("order %s (row %s) could not be stored", data.external_id, row)
+        kind = "the database refused it" if isinstance(exc, DatabaseError) else "it could not be processed"
+        message = f"the order was not stored: {kind} ({exc.__class__.__name__}); nothing of it was written."
+        return Outcome(row, "rejected", errors=[FieldError("order", message)])
+    return Outcome(
+        row, "created" if result.created else "duplicate", held=result.held, number=result.order.number or ""
+    )
 
 
 def _customers(fresh: list[tuple[int, CanonicalOrder]], now) -> list[Customer | None]:

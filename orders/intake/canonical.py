@@ -9,9 +9,13 @@ import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
+from functools import cache
 
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
+
+from oms.encoding import has_undecodable, printable
+from oms.money import MAX_AMOUNT, InvalidAmount, parse_amount
 
 from ..status import HoldReason
 
@@ -72,6 +76,7 @@ POSTCODE_PATTERNS = {
     "TW": r"\d{3}(\d{2,3})?",
     "IN": r"\d{6}",
 }
+SURROGATE = re.compile("[\ud800-\udfff]")  # e.g. a JSON "\\ud800": no database column stores it
 CURRENCIES = frozenset("CNY USD EUR GBP JPY HKD TWD SGD AUD CAD KRW CHF".split())
 
 
@@ -80,6 +85,11 @@ class FieldError:
     field: str
     message: str
     row: int | None = None
+
+    def __post_init__(self):
+        # A message may quote the value: never a NUL or an undecodable byte, which no column stores.
+        self.message = SURROGATE.sub("\ufffd", printable(str(self.message))).replace("\x00", "\\x00")
+        self.field = SURROGATE.sub("\ufffd", printable(str(self.field))).replace("\x00", "\\x00")
 
     def as_dict(self) -> dict:
         return {"row": self.row, "field": self.field, "message": self.message}
@@ -135,15 +145,27 @@ class CanonicalOrder:
     # Non-empty when the channel says the order is already cancelled or refunded: it is kept
     # for the record and the reports, as cancelled, and reserves nothing.
     cancelled_reason: str = ""
+    # The channel's own name for the order, as its customers quote it (Shopify ``#1001``,
+    # WooCommerce's number, Amazon's order-id); stored on Order.channel_order_name.
+    channel_order_name: str = ""
+    # What the channel says besides the lines, for the price check (None: not given).
+    shipping: Decimal | None = None
+    tax: Decimal | None = None
+    discount: Decimal | None = None
+    # False when the adapter computed ``total`` from the lines itself (nothing to check).
+    check_prices: bool = True
 
 
 # ---- value parsing, shared by every adapter -------------------------------------------
 
 
-def clean_text(value, *, max_length: int = 255) -> str:
+def clean_text(value, *, max_length: int | None = 255) -> str:
+    """The value with its whitespace collapsed; cut at ``max_length`` unless it is None (the file
+    adapters pass None: a value too long for its column is then an error from ``check``, never cut)."""
     if value is None:
         return ""
-    return " ".join(str(value).split())[:max_length]
+    text = " ".join(str(value).split())
+    return text if max_length is None else text[:max_length]
 
 
 def parse_quantity(value, field_name: str = "quantity") -> int:
@@ -161,20 +183,13 @@ def parse_quantity(value, field_name: str = "quantity") -> int:
     return int(number)
 
 
-def parse_money(value, field_name: str) -> Decimal:
-    text = clean_text(value).replace(",", "")
-    for symbol in ("¥", "￥", "$", "€", "£", "CNY", "USD", "EUR"):
-        text = text.replace(symbol, "")
-    text = text.strip()
-    if not text:
-        return Decimal("0")
+def parse_money(value, field_name: str, *, blank: Decimal | None = Decimal("0")) -> Decimal | None:
+    """An amount, through the one strict parser (oms/money.py): ``14,00`` or ``1,234`` is an
+    "invalid price", never reinterpreted. A JSON number may be passed as it is."""
     try:
-        amount = Decimal(text)
-    except InvalidOperation:
-        raise OrderRejected([FieldError(field_name, f"'{clean_text(value)}' is not an amount of money.")])
-    if not amount.is_finite() or amount < 0:
-        raise OrderRejected([FieldError(field_name, f"'{clean_text(value)}' must be zero or more.")])
-    return amount.quantize(Decimal("0.01"))
+        return parse_amount(value, blank=blank)
+    except InvalidAmount as exc:
+        raise OrderRejected([FieldError(field_name, f"invalid price: {exc}")]) from None
 
 
 def parse_when(value, field_name: str) -> datetime | None:
@@ -249,11 +264,20 @@ def check(order: CanonicalOrder) -> CanonicalOrder:
         errors.append(FieldError("currency", f"'{order.currency}' is not a supported currency."))
     if (order.payment_method or "").lower() not in ("", "prepaid", "cod"):
         errors.append(FieldError("payment_method", f"'{order.payment_method}' is not prepaid or cod."))
+    errors += limit_errors(order)
     if errors:
         raise OrderRejected(errors)
     order.currency = (order.currency or "CNY").upper()
+    given_total = order.total
+    lines_total = sum((line.unit_price * line.quantity for line in order.lines), Decimal("0"))
     if order.total is None:
-        order.total = sum((line.unit_price * line.quantity for line in order.lines), Decimal("0"))
+        order.total = lines_total
+    if order.total > MAX_AMOUNT:
+        raise OrderRejected([FieldError("total", f"invalid price: {order.total} is more than {MAX_AMOUNT}.")])
+    if given_total is not None and order.check_prices and not order.cancelled_reason:
+        note = price_check_note(order, lines_total)
+        if note:
+            order.holds.append((HoldReason.PRICE_CHECK, note))
 
     order.ship_to.country = normalize_country(order.ship_to.country)
     order.ship_to.phone = normalize_phone(order.ship_to.phone)
@@ -303,19 +327,102 @@ def parse_line_items(raw_lines, *, platform: str, name_keys: tuple[str, ...] = (
         if not isinstance(item, dict):
             errors.append(FieldError(f"line_items[{i}]", "must be an object."))
             continue
-        sku = clean_text(item.get("sku"), max_length=64)
+        sku = clean_text(item.get("sku"), max_length=None)
         if not sku:
             errors.append(FieldError(f"line_items[{i}].sku", f"is required: give the product a SKU in {platform}."))
-        price_value = item.get("price")
         try:
             quantity = parse_quantity(item.get("quantity"), f"line_items[{i}].quantity")
-            price = parse_money(str(price_value) if price_value is not None else "0", f"line_items[{i}].price")
+            price = parse_money(item.get("price"), f"line_items[{i}].price")
         except OrderRejected as exc:
             errors.extend(exc.errors)
             continue
         if sku:
             name = next((item.get(key) for key in name_keys if item.get(key)), "")
             lines.append(
-                CanonicalLine(sku=sku, quantity=quantity, unit_price=price, name=clean_text(name, max_length=200))
+                CanonicalLine(sku=sku, quantity=quantity, unit_price=price, name=clean_text(name, max_length=None))
             )
     return lines, errors
+
+
+# ---- limits and the price check ---------------------------------------------------------
+
+MAX_LINES = 32767  # OrderLine.line_no is a small integer
+# canonical attribute -> (model, field) whose max_length bounds it
+_LIMITS = {
+    "channel_order_name": ("Order", "channel_order_name"),
+    "customer_name": ("Customer", "name"),
+    "customer_email": ("Customer", "email"),
+    "customer_phone": ("Customer", "phone"),
+    "requested_service": ("Order", "requested_service"),
+    "ship_to.name": ("Order", "ship_name"),
+    "ship_to.phone": ("Order", "ship_phone"),
+    "ship_to.email": ("Order", "ship_email"),
+    "ship_to.province": ("Order", "ship_province"),
+    "ship_to.city": ("Order", "ship_city"),
+    "ship_to.district": ("Order", "ship_district"),
+    "ship_to.address1": ("Order", "ship_address1"),
+    "ship_to.address2": ("Order", "ship_address2"),
+    "ship_to.postcode": ("Order", "ship_postcode"),
+}
+
+
+@cache
+def _max_length(model_name: str, field_name: str) -> int:
+    from django.apps import apps
+
+    return apps.get_model("orders", model_name)._meta.get_field(field_name).max_length
+
+
+def _text_problem(value: str, limit: int | None) -> str:
+    if "\x00" in value:
+        return "contains a NUL character."
+    if has_undecodable(value) or SURROGATE.search(value):
+        return "contains bytes that are not valid in the file's encoding (save the file as UTF-8)."
+    if limit is not None and len(value) > limit:
+        return f"is {len(value)} characters long; at most {limit}."
+    return ""
+
+
+def limit_errors(order: CanonicalOrder) -> list[FieldError]:
+    """Text that the database cannot store as given (too long, a NUL, undecodable bytes) is an
+    error naming the field, never cut or changed; so is an order with more lines than stored."""
+    errors = []
+    for name, (model, field_name) in _LIMITS.items():
+        owner = order.ship_to if name.startswith("ship_to.") else order
+        value = getattr(owner, name.removeprefix("ship_to."), "") or ""
+        problem = _text_problem(str(value), _max_length(model, field_name))
+        if problem:
+            errors.append(FieldError(name, problem))
+    for name in ("external_id", "note", "currency", "ship_to.country", "billing_country", "payment_method"):
+        owner = order.ship_to if name.startswith("ship_to.") else order
+        problem = _text_problem(str(getattr(owner, name.removeprefix("ship_to."), "") or ""), None)
+        if problem:
+            errors.append(FieldError(name, problem))
+    sku_limit, name_limit = _max_length("OrderLine", "sku"), _max_length("OrderLine", "name")
+    for i, line in enumerate(order.lines, start=1):
+        for attr, limit in (("sku", sku_limit), ("name", name_limit)):
+            problem = _text_problem(getattr(line, attr) or "", limit)
+            if problem:
+                errors.append(FieldError(f"lines[{i}].{attr}", problem))
+        if line.unit_price > MAX_AMOUNT:
+            errors.append(FieldError(f"lines[{i}].unit_price", f"invalid price: more than {MAX_AMOUNT}."))
+    if len(order.lines) > MAX_LINES:
+        errors.append(FieldError("lines", f"an order has at most {MAX_LINES} lines; this one has {len(order.lines)}."))
+    return errors
+
+
+def price_check_note(order: CanonicalOrder, lines_total: Decimal) -> str:
+    """Empty when the lines add up to the order's total (with the shipping, tax and discount the
+    channel gave; tax may be included in the prices, a discount already taken off them), within
+    0.01 per line; otherwise a note with the numbers, for the price-check hold."""
+    shipping, tax, discount = (v or Decimal("0") for v in (order.shipping, order.tax, order.discount))
+    tolerance = Decimal("0.01") * max(len(order.lines), 1)
+    candidates = {lines_total + shipping + t - d for t in (tax, Decimal("0")) for d in (discount, Decimal("0"))}
+    if any(abs(order.total - c) <= tolerance for c in candidates):
+        return ""
+    expected = lines_total + shipping + tax - discount
+    return (
+        f"Lines {lines_total:.2f} + shipping {shipping:.2f} + tax {tax:.2f} - discount {discount:.2f} "
+        f"= {expected:.2f}, but the order total is {order.total:.2f} {order.currency} "
+        f"(difference {order.total - expected:.2f})."
+    )

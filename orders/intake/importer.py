@@ -2,6 +2,7 @@
 bulk.py) so a bad order never holds the good ones hostage, and report per file, row and field."""
 
 import hashlib
+import logging
 import shutil
 import zipfile
 from dataclasses import dataclass, field
@@ -27,6 +28,7 @@ FORMATS = {
     "woocommerce-json": woocommerce_json.read_orders,
 }
 BINARY_FORMATS = {"oms-xlsx"}
+logger = logging.getLogger(__name__)
 
 
 @dataclass
@@ -116,20 +118,23 @@ def import_file(
             handle = path.open("rb")
         else:
             handle, _encoding = open_text(path)
+        names: dict[str, str] = {}  # channel order name -> external id, across the file's batches
         with handle:
             batch: list = []
             for row, parsed in reader(handle):
                 if isinstance(parsed, OrderRejected):
                     _reject(file_report, parsed, path, row)
                 elif dry_run:
-                    _dry_run_one(parsed, row=row, path=path, channel=channel, report=file_report)
+                    _dry_run_one(parsed, row=row, path=path, channel=channel, report=file_report, names=names)
                 else:
                     batch.append((row, parsed))
                     if len(batch) >= bulk.BATCH_SIZE:
-                        _flush(batch, channel=channel, source=source, user=user, report=file_report, path=path)
+                        _flush(
+                            batch, channel=channel, source=source, user=user, report=file_report, path=path, names=names
+                        )
                         batch = []
             if batch:
-                _flush(batch, channel=channel, source=source, user=user, report=file_report, path=path)
+                _flush(batch, channel=channel, source=source, user=user, report=file_report, path=path, names=names)
     except FileUnusable as exc:
         file_report.unusable_files += 1
         file_report.errors.append({"file": str(path), "row": None, "field": None, "message": str(exc)})
@@ -137,6 +142,17 @@ def import_file(
         file_report.unusable_files += 1
         file_report.errors.append(
             {"file": str(path), "row": None, "field": None, "message": f"the file cannot be read: {exc}"}
+        )
+    except Exception as exc:  # noqa: BLE001 - the command never crashes: the file is reported, the rest goes on
+        logger.exception("import of %s stopped", path)
+        file_report.unusable_files += 1
+        file_report.errors.append(
+            {
+                "file": str(path),
+                "row": None,
+                "field": None,
+                "message": f"the import of this file stopped ({exc.__class__.__name__}); orders before it are kept.",
+            }
         )
     report.add(file_report)
     if message is not None:
@@ -155,18 +171,19 @@ def import_file(
     return message
 
 
-def _flush(batch, *, channel, source, user, report: ImportReport, path: Path) -> None:
-    for outcome in bulk.create_batch(channel=channel, items=batch, source=source, user=user):
+def _flush(batch, *, channel, source, user, report: ImportReport, path: Path, names: dict) -> None:
+    for outcome in bulk.create_batch(channel=channel, items=batch, source=source, user=user, names=names):
         if outcome.status == "rejected":
             _reject(report, OrderRejected(outcome.errors), path, outcome.row)
         elif outcome.status == "duplicate":
             report.duplicates += 1
+            _note(report, outcome.errors, path, outcome.row)
         else:
             report.created += 1
             report.held += int(outcome.held)
 
 
-def _dry_run_one(parsed, *, row, path, channel, report) -> None:
+def _dry_run_one(parsed, *, row, path, channel, report, names: dict) -> None:
     try:
         check(parsed)
     except OrderRejected as exc:
@@ -176,9 +193,22 @@ def _dry_run_one(parsed, *, row, path, channel, report) -> None:
     if channel.orders.filter(external_id=parsed.external_id).exists():
         report.duplicates += 1
         return
+    clash = bulk.name_duplicate(parsed, names)
+    if clash is not None:
+        report.duplicates += 1
+        _note(report, [clash], path, row)
+        return
     report.created += 1
     if not parsed.cancelled_reason and (parsed.holds or any(line.sku not in known for line in parsed.lines)):
         report.held += 1
+
+
+def _note(report: ImportReport, errors: list, path: Path, row: int) -> None:
+    """Why an order was left out as a duplicate, when it says more than "already imported"."""
+    for error in errors:
+        report.errors.append(
+            {"file": str(path), "row": error.row or row, "field": error.field, "message": error.message}
+        )
 
 
 def _reject(report: ImportReport, rejection: OrderRejected, path: Path, row: int) -> None:

@@ -15,7 +15,7 @@ from .canonical import (
     parse_quantity,
     parse_when,
 )
-from .rows import Row, csv_rows, grouped, read_header, require
+from .rows import Row, csv_rows, group_rejection, grouped, read_header, require
 
 COLUMNS = [
     "external_id",
@@ -59,6 +59,10 @@ def read_rows(rows: Iterator[Row]) -> Iterator[tuple[int, CanonicalOrder | Order
     require(index, REQUIRED, "the OMS template: " + ", ".join(COLUMNS))
     seen: set[str] = set()
     for group in grouped(rows, index, "external_id"):
+        rejected = group_rejection(group)
+        if rejected is not None:
+            yield group[0][0], rejected
+            continue
         for _number, row in group:
             row["external_id_clean"] = clean_text(row.get("external_id"))
         yield _build(group, seen)
@@ -81,7 +85,7 @@ def _build(group: list[tuple[int, dict]], seen: set[str]) -> tuple[int, Canonica
     seen.add(external_id)
     lines = []
     for row_number, row in group:
-        sku = clean_text(row.get("sku"), max_length=64)
+        sku = clean_text(row.get("sku"), max_length=None)
         if not sku:
             errors.append(FieldError("sku", "is required.", row_number))
         try:
@@ -93,7 +97,7 @@ def _build(group: list[tuple[int, dict]], seen: set[str]) -> tuple[int, Canonica
         if sku:
             lines.append(
                 CanonicalLine(
-                    sku=sku, quantity=quantity, unit_price=price, name=clean_text(row.get("line_name"), max_length=200)
+                    sku=sku, quantity=quantity, unit_price=price, name=clean_text(row.get("line_name"), max_length=None)
                 )
             )
     placed_at = promise_date = None
@@ -108,7 +112,7 @@ def _build(group: list[tuple[int, dict]], seen: set[str]) -> tuple[int, Canonica
     if errors:
         return first_row, OrderRejected(errors)
 
-    def col(name, max_length=255):
+    def col(name, max_length=None):
         return clean_text(first.get(name), max_length=max_length)
 
     return first_row, CanonicalOrder(
@@ -132,8 +136,9 @@ def _build(group: list[tuple[int, dict]], seen: set[str]) -> tuple[int, Canonica
         currency=col("currency") or "CNY",
         placed_at=placed_at,
         promise_date=promise_date,
-        requested_service=col("requested_service", 32),
+        requested_service=col("requested_service"),
         billing_country=col("billing_country", 60),
         payment_method=col("payment_method", 16),
         note=col("note", 2000),
+        channel_order_name=col("channel_order_name"),  # optional: the channel's own order name
     )

@@ -44,7 +44,7 @@ from .canonical import (
     parse_quantity,
     parse_when,
 )
-from .rows import Row, csv_rows, grouped, read_header, require, row_errors
+from .rows import Row, csv_rows, group_rejection, grouped, read_header, require, row_errors
 
 REQUIRED = ["name", "lineitem quantity", "lineitem sku"]
 # The columns ``build`` reads; the export has about 80, and only these are taken from each row.
@@ -57,6 +57,9 @@ USED = frozenset(
         "financial status",
         "currency",
         "total",
+        "shipping",
+        "taxes",
+        "discount amount",
         "created at",
         "shipping method",
         "notes",
@@ -95,7 +98,26 @@ def read_rows(rows: Iterator[Row]) -> Iterator[tuple[int, CanonicalOrder | Order
     index = {column: i for column, i in index.items() if column in USED}
     seen: set[str] = set()
     for group in grouped(rows, index, "name"):
-        yield build(group, seen)
+        rejected = group_rejection(group)
+        if rejected is not None:
+            yield group[0][0], rejected
+            continue
+        for part in split_by_id(group):
+            yield build(part, seen)
+
+
+def split_by_id(group: list[tuple[int, dict]]) -> list[list[tuple[int, dict]]]:
+    """Rows with one Name are one order, unless a later row carries another order ``Id``: that is
+    a second order with the same name (the bulk path reports it as a duplicate), never extra lines."""
+    parts = [[group[0]]]
+    current = clean_text(group[0][1].get("id"))
+    for number, row in group[1:]:
+        oid = clean_text(row.get("id"))
+        if oid and oid != current:
+            parts.append([])
+            current = oid
+        parts[-1].append((number, row))
+    return parts
 
 
 def requested_service(method: str) -> str:
@@ -110,7 +132,7 @@ def requested_service(method: str) -> str:
 def build(group: list[tuple[int, dict]], seen: set[str]) -> tuple[int, CanonicalOrder | OrderRejected]:
     first_row, first = group[0]
 
-    def col(name: str, max_length: int = 255) -> str:
+    def col(name: str, max_length: int | None = None) -> str:
         value = first.get(name)  # most cells of an export are empty: skip clean_text for them
         return clean_text(value, max_length=max_length) if value else ""
 
@@ -127,7 +149,7 @@ def build(group: list[tuple[int, dict]], seen: set[str]) -> tuple[int, Canonical
 
     lines = []
     for number, row in group:
-        sku = clean_text(row.get("lineitem sku"), max_length=64)
+        sku = clean_text(row.get("lineitem sku"), max_length=None)
         if not sku:
             errors.append(FieldError("Lineitem sku", "is required: give the product a SKU in Shopify.", number))
         try:
@@ -142,7 +164,7 @@ def build(group: list[tuple[int, dict]], seen: set[str]) -> tuple[int, Canonical
                     sku=sku,
                     quantity=quantity,
                     unit_price=price,
-                    name=clean_text(row.get("lineitem name"), max_length=200),
+                    name=clean_text(row.get("lineitem name"), max_length=None),
                 )
             )
     placed_at = total = None
@@ -150,10 +172,18 @@ def build(group: list[tuple[int, dict]], seen: set[str]) -> tuple[int, Canonical
         placed_at = parse_when(first.get("created at"), "Created at")
     except OrderRejected as exc:
         row_errors(errors, first_row, exc)
-    try:
-        total = parse_money(first.get("total"), "Total") if col("total") else None
-    except OrderRejected as exc:
-        row_errors(errors, first_row, exc)
+    amounts = {}
+    for column, label in (
+        ("total", "Total"),
+        ("shipping", "Shipping"),
+        ("taxes", "Taxes"),
+        ("discount amount", "Discount Amount"),
+    ):
+        try:
+            amounts[column] = parse_money(first.get(column), label, blank=None)
+        except OrderRejected as exc:
+            row_errors(errors, first_row, exc)
+    total = amounts.get("total")
     if errors:
         return first_row, OrderRejected(errors)
 
@@ -171,7 +201,7 @@ def build(group: list[tuple[int, dict]], seen: set[str]) -> tuple[int, Canonical
             city=col("shipping city"),
             address1=col("shipping address1") or col("shipping street"),
             address2=address2,
-            postcode=col("shipping zip", 16).lstrip("'"),
+            postcode=col("shipping zip").lstrip("'"),
         ),
         lines=lines,
         customer_name=col("billing name") or col("shipping name"),
@@ -179,6 +209,10 @@ def build(group: list[tuple[int, dict]], seen: set[str]) -> tuple[int, Canonical
         customer_phone=col("phone") or col("billing phone"),
         currency=col("currency") or "CNY",
         total=total if total else None,
+        shipping=amounts.get("shipping"),
+        tax=amounts.get("taxes"),
+        discount=amounts.get("discount amount"),
+        channel_order_name=name,
         placed_at=placed_at,
         requested_service=requested_service(col("shipping method")),
         note=" ".join(p for p in (f"Shopify {name}" if name and name != external_id else "", col("notes", 1900)) if p),

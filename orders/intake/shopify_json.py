@@ -79,7 +79,7 @@ def read_orders(handle):
             yield number, exc
 
 
-def _s(value, max_length: int = 255) -> str:
+def _s(value, max_length: int | None = None) -> str:
     return clean_text(value, max_length=max_length)
 
 
@@ -90,10 +90,15 @@ def parse_order(data) -> CanonicalOrder:
     placed_at = total = None
     try:
         placed_at = parse_when(data.get("created_at"), "created_at")
-        if data.get("total_price") not in (None, ""):
-            total = parse_money(data.get("total_price"), "total_price")
     except OrderRejected as exc:
         errors.extend(exc.errors)
+    amounts = {}
+    for key in ("total_price", "total_tax", "total_discounts"):
+        try:
+            amounts[key] = parse_money(data.get(key), key, blank=None)
+        except OrderRejected as exc:
+            errors.extend(exc.errors)
+    total = amounts.get("total_price")
     if data.get("id") in (None, ""):
         errors.append(FieldError("id", "is required."))
     if errors:
@@ -114,10 +119,13 @@ def parse_order(data) -> CanonicalOrder:
     method = (
         _s((shipping_lines[0] or {}).get("title")) if shipping_lines and isinstance(shipping_lines[0], dict) else ""
     )
+    shipping = _shipping(shipping_lines, errors)
+    if errors:
+        raise OrderRejected(errors)
     email = _s(data.get("email") or data.get("contact_email") or customer.get("email"))
     name = _s(data.get("name"))
     order = CanonicalOrder(
-        external_id=_s(data.get("id"), 64),
+        external_id=_s(data.get("id")),
         ship_to=CanonicalAddress(
             name=ship_name,
             phone=_s(ship.get("phone")) or _s(data.get("phone")) or _s(customer.get("phone")),
@@ -127,7 +135,7 @@ def parse_order(data) -> CanonicalOrder:
             city=_s(ship.get("city")),
             address1=_s(ship.get("address1")),
             address2=", ".join(p for p in (_s(ship.get("address2")), _s(ship.get("company"))) if p),
-            postcode=_s(ship.get("zip"), 16),
+            postcode=_s(ship.get("zip")),
         ),
         lines=lines,
         customer_name=customer_name or ship_name,
@@ -135,6 +143,10 @@ def parse_order(data) -> CanonicalOrder:
         customer_phone=_s(data.get("phone")) or _s(customer.get("phone")),
         currency=_s(data.get("currency")) or "CNY",
         total=total,
+        shipping=shipping,
+        tax=amounts.get("total_tax"),
+        discount=amounts.get("total_discounts"),
+        channel_order_name=name,
         placed_at=placed_at,
         requested_service=requested_service(method),
         note=" ".join(p for p in (f"Shopify {name}" if name else "", _s(data.get("note"), 1900)) if p),
@@ -143,3 +155,15 @@ def parse_order(data) -> CanonicalOrder:
     if financial == "pending" and not cancelled:
         order.holds.append(("payment", "Shopify financial status: pending"))
     return order
+
+
+def _shipping(shipping_lines: list, errors: list):
+    """The order's shipping: the sum of its shipping lines' prices (None when none has a price)."""
+    prices = []
+    for i, item in enumerate(shipping_lines, start=1):
+        if isinstance(item, dict) and item.get("price") not in (None, ""):
+            try:
+                prices.append(parse_money(item.get("price"), f"shipping_lines[{i}].price"))
+            except OrderRejected as exc:
+                errors.extend(exc.errors)
+    return sum(prices) if prices else None

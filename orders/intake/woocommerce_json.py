@@ -83,7 +83,7 @@ def read_orders(handle):
             yield number, exc
 
 
-def _s(value, max_length: int = 255) -> str:
+def _s(value, max_length: int | None = None) -> str:
     return clean_text(value, max_length=max_length)
 
 
@@ -102,10 +102,15 @@ def parse_order(data) -> CanonicalOrder:
             placed_at = parse_when(gmt if gmt.endswith("Z") or "+" in gmt[10:] else gmt + "+00:00", "date_created_gmt")
         else:
             placed_at = parse_when(data.get("date_created"), "date_created")
-        if data.get("total") not in (None, ""):
-            total = parse_money(str(data.get("total")), "total")
     except OrderRejected as exc:
         errors.extend(exc.errors)
+    amounts = {}
+    for key in ("total", "shipping_total", "total_tax", "discount_total"):
+        try:
+            amounts[key] = parse_money(data.get(key), key, blank=None)
+        except OrderRejected as exc:
+            errors.extend(exc.errors)
+    total = amounts.get("total")
     if data.get("id") in (None, ""):
         errors.append(FieldError("id", "is required."))
     if errors:
@@ -117,7 +122,7 @@ def parse_order(data) -> CanonicalOrder:
     method = _s(shipping_lines[0].get("method_title")) if shipping_lines and isinstance(shipping_lines[0], dict) else ""
     number = _s(data.get("number"))
     order = CanonicalOrder(
-        external_id=_s(data.get("id"), 64),
+        external_id=_s(data.get("id")),
         ship_to=CanonicalAddress(
             name=_name(ship),
             phone=_s(ship.get("phone")) or _s(billing.get("phone")),
@@ -127,7 +132,7 @@ def parse_order(data) -> CanonicalOrder:
             city=_s(ship.get("city")),
             address1=_s(ship.get("address_1")),
             address2=", ".join(p for p in (_s(ship.get("address_2")), _s(ship.get("company"))) if p),
-            postcode=_s(ship.get("postcode"), 16),
+            postcode=_s(ship.get("postcode")),
         ),
         lines=lines,
         customer_name=_name(billing) or _name(ship),
@@ -135,6 +140,10 @@ def parse_order(data) -> CanonicalOrder:
         customer_phone=_s(billing.get("phone")),
         currency=_s(data.get("currency")) or "CNY",
         total=total,
+        shipping=amounts.get("shipping_total"),
+        tax=amounts.get("total_tax"),
+        discount=amounts.get("discount_total"),
+        channel_order_name=number,
         placed_at=placed_at,
         requested_service=requested_service(method),
         note=" ".join(

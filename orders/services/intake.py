@@ -196,6 +196,7 @@ def order_fields(*, channel: Channel, data: CanonicalOrder, now) -> dict:
     return {
         "channel": channel,
         "external_id": data.external_id,
+        "channel_order_name": data.channel_order_name,
         "priority": data.priority or channel.default_priority,
         "ship_name": addr.name,
         "ship_phone": addr.phone,

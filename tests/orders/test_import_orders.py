@@ -92,13 +92,14 @@ def test_files_as_chinese_excel_writes_them(tmp_path, encoding):
     assert order.ship_name == "王小明" and order.ship_city == "上海"
 
 
-def test_a_stray_byte_does_not_garble_the_file(tmp_path):
-    raw = "\n".join([HEADER, row("S1", name="李四", note="bad")]).encode("utf-8").replace(b"bad", b"b\xffd")
-    code, summary = run(tmp_path, "", raw=raw)
-    assert code == 0
-    order = Order.objects.get(external_id="S1")
-    assert order.ship_name == "李四"
-    assert order.note == "b\ufffdd"
+def test_a_stray_byte_rejects_its_row_and_garbles_nothing(tmp_path):
+    raw = "\n".join([HEADER, row("S1", name="李四", note="bad"), row("S2", name="Zoë")]).encode("utf-8")
+    code, summary = run(tmp_path, "", raw=raw.replace(b"bad", b"b\xffd"))
+    assert code == 1 and summary["created"] == 1 and summary["rejected"] == 1
+    assert [(e["row"], e["field"]) for e in summary["errors"]] == [(2, "note")]
+    assert "not valid UTF-8" in summary["errors"][0]["message"]
+    assert not Order.objects.filter(external_id="S1").exists()
+    assert Order.objects.get(external_id="S2").ship_name == "Zoë"
 
 
 def test_empty_file_and_wrong_columns_cannot_be_used(tmp_path):

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('orders', '0008_event_kind_backordered'),
+        ('orders', '0009_edges_files'),
     ]
 
     operations = [
