@@ -15,3 +15,7 @@ class OmsConfig(AppConfig):
         from django.utils.module_loading import autodiscover_modules
 
         autodiscover_modules("importers")
+        # Import jobs a dead worker left: finished by the background sweep (oms/background.py).
+        from . import import_jobs
+
+        import_jobs.register_probe()

@@ -20,7 +20,6 @@ app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 app.conf.beat_schedule = {}
 # Files partners drop into var/dropbox/<channel>/ (orders.intake.dropbox), once a minute.
-app.conf.beat_schedule["oms.sweep_import_jobs"] = {"task": "oms.sweep_import_jobs", "schedule": 300.0}
 app.conf.beat_schedule["orders.import_drop_folders"] = {"task": "orders.import_drop_folders", "schedule": 60.0}
 # Tracking polls for carriers that must be asked, and exception detection (logistics), every 15 minutes.
 app.conf.beat_schedule["logistics.poll_tracking"] = {"task": "logistics.poll_tracking", "schedule": 900.0}

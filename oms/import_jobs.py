@@ -14,9 +14,14 @@ from pathlib import Path
 
 from django.conf import settings
 from django.db import DatabaseError, transaction
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
+from .background import Probe, StuckItem
+from .background import register_probe as register
 from .imports import FileUnusable, PreviewResult, count_data_rows, file_format, get_importer
+from .models import ImportJob, ImportStatus
 
 logger = logging.getLogger(__name__)
 PREVIEW_BYTES = 1024 * 1024  # the part of a text file a preview reads
@@ -180,3 +185,34 @@ def sweep_stale_jobs(now=None) -> dict:
     for pk in requeued:
         transaction.on_commit(lambda pk=pk: run_import_job.delay(pk))
     return {"failed": failed + stopped, "requeued": len(requeued)}
+
+
+def _stale_cutoff(now=None):
+    return (now or timezone.now()) - timedelta(minutes=int(getattr(settings, "IMPORT_STALE_MINUTES", 30)))
+
+
+def _find_stale(cutoff, limit: int):
+    """The Background work page's list (oms/background.py): jobs without progress for IMPORT_STALE_MINUTES."""
+    jobs = ImportJob.objects.filter(
+        updated_at__lt=min(cutoff, _stale_cutoff()),
+        status__in=[ImportStatus.UPLOADED, ImportStatus.RUNNING, ImportStatus.QUEUED],
+    ).order_by("updated_at")
+    rows = list(jobs.values_list("pk", "original_filename", "status", "updated_at")[:limit])
+    items = [
+        StuckItem(label=f"{name} ({status})", since=at, url=reverse("imports:detail", args=[pk]))
+        for pk, name, status, at in rows
+    ]
+    return (jobs.count() if len(rows) == limit else len(rows)), items
+
+
+def register_probe() -> None:
+    """Stale import jobs are one kind of unfinished work the background sweep finishes (every minute)."""
+    register(
+        Probe(
+            key="import_jobs",
+            label=_("Import jobs without progress"),
+            help=_("A job whose worker stopped ends failed with the reason; one whose task was lost is sent again."),
+            find=_find_stale,
+            resend=lambda cutoff: sum(sweep_stale_jobs().values()),
+        )
+    )

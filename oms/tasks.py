@@ -41,11 +41,3 @@ def preview_import_job(job_id: int) -> None:
     from .import_jobs import preview_in_worker
 
     preview_in_worker(job_id)
-
-
-@shared_task(name="oms.sweep_import_jobs")
-def sweep_import_jobs() -> dict:
-    """End import jobs whose worker died; send again those whose task was lost (oms/import_jobs.py)."""
-    from .import_jobs import sweep_stale_jobs
-
-    return sweep_stale_jobs()

@@ -15,7 +15,7 @@ from fulfillment import services as fulfillment_services
 from fulfillment.models import Shipment
 from oms import background
 from oms.background import failure_key
-from oms.models import TaskFailure
+from oms.models import ImportJob, TaskFailure
 from oms.tasks import sweep_background_work
 from oms.transient import is_transient
 from orders import services as order_services
@@ -307,3 +307,18 @@ def test_failures_of_long_argument_lists_do_not_collide():
     assert len(keys) == 2
     assert all(len(key) <= 255 for key in keys)
     assert failure_key("fulfillment.route_order", [42]) == "fulfillment.route_order:[42]"
+
+
+def test_an_import_job_without_progress_is_listed_and_ended_by_the_sweep(shop, client, settings):
+    job = ImportJob.objects.create(kind="orders", file="imports/x.csv", original_filename="big.csv", status="running")
+    ImportJob.objects.filter(pk=job.pk).update(updated_at=timezone.now() - timedelta(hours=1))
+    client.force_login(shop["cs"])
+
+    page = client.get("/background/").content.decode()
+    assert "Import jobs without progress" in page and "big.csv (running)" in page
+
+    background.sweep()
+
+    job.refresh_from_db()
+    assert job.status == "failed"
+    assert "the worker running it stopped" in job.message
