@@ -191,7 +191,7 @@ def propose(header: list[str], fields: list[Field], samples: list[list[str]] | N
             elif full in names:
                 score = 1
             elif unit and f.unit_kind and UNIT_KIND.get(unit) == f.unit_kind and base in names:
-                score = 2
+                score = 1  # "weight_kg" is as good a "weight" as "weight": the first column wins
             else:
                 continue
             candidates.append((score, index, f, unit if UNIT_KIND.get(unit) == f.unit_kind else ""))

@@ -19,6 +19,7 @@ from oms.imports import (
     PreviewRow,
     add_error,
     count_data_rows,
+    importers,
     job_mapping,
     register_importer,
 )
@@ -27,7 +28,7 @@ from . import services
 from .intake import amazon_tsv, bulk, files, oms_csv, shopify_csv
 from .intake.canonical import CanonicalOrder, OrderRejected, check
 from .intake.importer import BINARY_FORMATS, FORMATS
-from .intake.rows import csv_rows, xlsx_rows
+from .intake.rows import csv_rows, normalize_header, xlsx_rows
 from .models import Channel, ChannelKind, InboundStatus, Order
 from .selectors import products_for_channel
 
@@ -369,3 +370,26 @@ register_importer(
         help="Seller Central › Orders › Order Reports › Unshipped Orders (tab-delimited).",
     ),
 )
+
+
+def unused_columns(path: Path, fmt: str) -> list[str] | None:
+    """The columns of an order file that its format's reader does not take by name (for the
+    ``import_orders`` command, which reads the formats' own names; the web import maps synonyms).
+    None for a format without columns (JSON) or a file that cannot be read."""
+    importer = next((imp for imp in _ORDER_IMPORTERS if imp.fmt == fmt), None)
+    if importer is None:
+        return None
+    try:
+        with importer._open(Path(path)) as handle:
+            header, _rows = importer._source(handle)
+    except (FileUnusable, files.FileUnusable, OSError, UnicodeError, ValueError):
+        return None
+    known = {normalize_header(f.name) for f in importer.fields()}
+    return [
+        str(cell).strip() or f"column {i + 1} (no header)"
+        for i, cell in enumerate(header or [])
+        if normalize_header(str(cell)) not in known
+    ]
+
+
+_ORDER_IMPORTERS = [imp for imp in importers().values() if isinstance(imp, OrderFileImporter)]

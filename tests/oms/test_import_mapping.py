@@ -377,3 +377,68 @@ def test_an_order_file_with_other_names_maps_to_the_template():
     renamed = list(cm.renamed_header(iter([(1, header), (2, ["A1"] * 10)]), mapping))
     assert renamed[0][1][:3] == ["external_id", "sku", "quantity"] and renamed[0][1][-1] == ""
     assert renamed[1] == (2, ["A1"] * 10)
+
+
+# ---- order files: the web page and the command ----------------------------------------------------
+
+
+@pytest.fixture
+def channel():
+    from tests.factories import ChannelFactory
+
+    ProductFactory(sku="SKU-A")
+    return ChannelFactory(slug="web", name="Web shop")
+
+
+def test_an_order_file_with_chinese_headers_through_the_page(
+    client, admin, channel, django_capture_on_commit_callbacks
+):
+    from orders.models import Order
+
+    text = "订单号,商品编码,数量,收件人,手机,省,市,详细地址,单价,店铺\nW1,SKU-A,2,张三,13800138000,上海,上海,世纪大道88号,10.00,旗舰店\n"
+    response = client.post(
+        "/imports/new/",
+        {"kind": "orders-oms-csv", "opt-channel": channel.pk, "file": SimpleUploadedFile("o.csv", text.encode())},
+    )
+    assert response.status_code == 302
+    job = ImportJob.objects.latest("pk")
+    assert job.status == ImportStatus.UPLOADED and "店铺" in client.get(f"/imports/{job.pk}/").content.decode()
+    post_columns(client, job, proposal(job))
+    job = run(client, ImportJob.objects.get(pk=job.pk), django_capture_on_commit_callbacks)
+    assert (job.status, job.created, job.rejected) == ("done", 1, 0), job.errors
+    order = Order.objects.get(external_id="W1")
+    assert (order.ship_name, order.ship_city, list(order.lines.values_list("sku", "quantity"))) == (
+        "张三",
+        "上海",
+        [("SKU-A", 2)],
+    )
+
+
+def test_an_order_file_without_a_quantity_column_stops_at_the_columns(client, admin, channel):
+    from orders.models import InboundMessage, Order
+
+    response = client.post(
+        "/imports/new/",
+        {"kind": "orders-oms-csv", "opt-channel": channel.pk, "file": SimpleUploadedFile("o.csv", b"order,sku\n1,A\n")},
+    )
+    job = ImportJob.objects.latest("pk")
+    assert response.status_code == 302 and job.status == ImportStatus.UPLOADED
+    assert "Missing column(s): quantity" in client.get(f"/imports/{job.pk}/").content.decode()
+    assert post_columns(client, job, proposal(job)).status_code == 400
+    assert not Order.objects.exists() and not InboundMessage.objects.exists()
+
+
+def test_the_import_orders_command_reports_the_columns_it_did_not_use(tmp_path, channel):
+    import json
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    path = tmp_path / "orders.csv"
+    path.write_text("external_id,sku,quantity,gift_wrap,店铺\nC1,SKU-A,1,yes,旗舰店\n", encoding="utf-8")
+    out = StringIO()
+    call_command("import_orders", str(path), "--format", "oms-csv", "--channel", "web", stdout=out, stderr=StringIO())
+    assert f"{path}: 2 column(s) not used: gift_wrap, 店铺" in out.getvalue()
+    out = StringIO()
+    call_command("import_orders", str(path), "--format", "oms-csv", "--channel", "web", "--json", stdout=out)
+    assert json.loads(out.getvalue())["unused_columns"] == {str(path): ["gift_wrap", "店铺"]}
