@@ -395,7 +395,10 @@ def test_an_order_file_with_chinese_headers_through_the_page(
 ):
     from orders.models import Order
 
-    text = "订单号,商品编码,数量,收件人,手机,省,市,详细地址,单价,店铺\nW1,SKU-A,2,张三,13800138000,上海,上海,世纪大道88号,10.00,旗舰店\n"
+    text = (
+        "订单号,商品编码,数量,收件人,手机,省,市,详细地址,单价,店铺\n"
+        "W1,SKU-A,2,张三,13800138000,上海,上海,世纪大道88号,10.00,旗舰店\n"
+    )
     response = client.post(
         "/imports/new/",
         {"kind": "orders-oms-csv", "opt-channel": channel.pk, "file": SimpleUploadedFile("o.csv", text.encode())},
