@@ -445,3 +445,13 @@ def test_the_import_orders_command_reports_the_columns_it_did_not_use(tmp_path, 
     out = StringIO()
     call_command("import_orders", str(path), "--format", "oms-csv", "--channel", "web", "--json", stdout=out)
     assert json.loads(out.getvalue())["unused_columns"] == {str(path): ["gift_wrap", "店铺"]}
+
+
+def test_the_inventory_stock_import_page_reports_columns_it_does_not_read(client, admin):
+    from tests.factories import LocationFactory
+
+    LocationFactory(code="sh")
+    ProductFactory(sku="S-1")
+    upload = SimpleUploadedFile("r.csv", b"location,sku,quantity,batch_no\nsh,S-1,3,B7\n", content_type="text/csv")
+    body = client.post("/inventory/stock/import/", {"kind": "receipts", "file": upload}).content.decode()
+    assert "1 row would be imported" in body and "Columns not used (1):</b> batch_no" in body
