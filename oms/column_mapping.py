@@ -306,7 +306,8 @@ def with_choices(mapping: dict, fields: list[Field], data) -> dict:
                 unit = unit or (column.get("unit") if UNIT_KIND.get(column.get("unit", "")) == f.unit_kind else "")
                 unit = unit or f.stored_unit
             entry["unit"] = unit
-            entry["unit_assumed"] = False
+            # the warning stays while the unit is still the one assumed from a header without a unit
+            entry["unit_assumed"] = bool(column.get("unit_assumed")) and unit == column.get("unit")
         else:
             entry["unit"] = ""
             entry["unit_assumed"] = False

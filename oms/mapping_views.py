@@ -66,7 +66,12 @@ def _rows(mapping: dict, fields: list) -> list[dict]:
             if f is not None and f.kind in ("measure", "measures") and unit:
                 convert = column_mapping.convert if f.kind == "measure" else column_mapping.convert_triple
                 converted, error = convert(value, f, unit)
-                shown = f"→ {converted} {f.stored_unit}" if not error else "→ not a number"
+                if error:
+                    shown = "→ not a number"
+                elif f.kind == "measure" and not converted.lstrip("-").isdigit():
+                    shown = f"→ not a whole {f.stored_unit}"
+                else:
+                    shown = f"→ {converted} {f.stored_unit}"
             elif f is not None and f.values:
                 resolved = column_mapping.resolve_value(value, f)
                 shown = f"→ {resolved}" if resolved != value else ""
