@@ -433,7 +433,10 @@ def rejected_rows_csv(job, importer: Importer) -> Iterator[str]:
     key_index = None
     if importer.group_column:
         names = [normalize_header(h) for h in header]
-        if importer.group_column in names:
+        taken = column_mapping.mapped((job.options or {}).get(column_mapping.OPTION_KEY) or {})
+        if importer.group_column in taken:  # the column the person mapped to it (e.g. 订单号)
+            key_index = taken[importer.group_column]["index"]
+        elif importer.group_column in names:
             key_index = names.index(importer.group_column)
 
     def emit(group):

@@ -398,6 +398,8 @@ def test_an_order_file_with_chinese_headers_through_the_page(
     text = (
         "订单号,商品编码,数量,收件人,手机,省,市,详细地址,单价,店铺\n"
         "W1,SKU-A,2,张三,13800138000,上海,上海,世纪大道88号,10.00,旗舰店\n"
+        "W2,SKU-A,1,李四,13900139000,上海,上海,南京路1号,10.00,旗舰店\n"
+        "W2,SKU-A,0,李四,13900139000,上海,上海,南京路1号,10.00,旗舰店\n"
     )
     response = client.post(
         "/imports/new/",
@@ -408,13 +410,17 @@ def test_an_order_file_with_chinese_headers_through_the_page(
     assert job.status == ImportStatus.UPLOADED and "店铺" in client.get(f"/imports/{job.pk}/").content.decode()
     post_columns(client, job, proposal(job))
     job = run(client, ImportJob.objects.get(pk=job.pk), django_capture_on_commit_callbacks)
-    assert (job.status, job.created, job.rejected) == ("done", 1, 0), job.errors
+    assert (job.status, job.created, job.rejected) == ("done", 1, 1), job.errors
     order = Order.objects.get(external_id="W1")
     assert (order.ship_name, order.ship_city, list(order.lines.values_list("sku", "quantity"))) == (
         "张三",
         "上海",
         [("SKU-A", 2)],
     )
+    # the rejected order comes back whole (both of its rows), grouped by the column mapped to external_id
+    text = b"".join(client.get(f"/imports/{job.pk}/rejected.csv").streaming_content).decode("utf-8-sig")
+    rows = text.strip().splitlines()
+    assert rows[0].startswith("订单号,商品编码") and [r.split(",")[0] for r in rows[1:]] == ["W2", "W2"]
 
 
 def test_an_order_file_without_a_quantity_column_stops_at_the_columns(client, admin, channel):
