@@ -385,13 +385,18 @@ def convert_triple(text: str, f: Field, unit: str) -> tuple[str, str]:
     return "x".join(out), ""
 
 
-def resolve_value(text: str, f: Field) -> str:
-    """A choice's synonym → the canonical value; anything else as written (the importer judges it)."""
-    key = norm(text)
+def value_lookup(f: Field) -> dict[str, str]:
+    """{normalized synonym: canonical value} of a choice field."""
+    lookup = {}
     for canonical, words in f.values.items():
-        if key == norm(canonical) or key in {norm(w) for w in words}:
-            return canonical
-    return text.strip()
+        lookup.update({norm(w): canonical for w in words})
+        lookup[norm(canonical)] = canonical
+    return lookup
+
+
+def resolve_value(text: str, f: Field, lookup: dict | None = None) -> str:
+    """A choice's synonym → the canonical value; anything else as written (the importer judges it)."""
+    return (lookup if lookup is not None else value_lookup(f)).get(norm(text), text.strip())
 
 
 @dataclass
@@ -408,6 +413,7 @@ class MappedRows:
             for c in self.mapping["columns"]
             if c.get("field") in by_name
         ]
+        self.lookups = {f.name: value_lookup(f) for _i, f, _u in self.plan if f.values}
 
     def row(self, cells: list[str]) -> tuple[dict, list[dict]]:
         values: dict = {}
@@ -419,7 +425,7 @@ class MappedRows:
             elif text and f.kind == "measures":
                 text, error = convert_triple(text, f, unit)
             elif text and f.values:
-                text, error = resolve_value(text, f), ""
+                text, error = resolve_value(text, f, self.lookups[f.name]), ""
             else:
                 error = ""
             if error:

@@ -461,3 +461,31 @@ def test_the_inventory_stock_import_page_reports_columns_it_does_not_read(client
     upload = SimpleUploadedFile("r.csv", b"location,sku,quantity,batch_no\nsh,S-1,3,B7\n", content_type="text/csv")
     body = client.post("/inventory/stock/import/", {"kind": "receipts", "file": upload}).content.decode()
     assert "1 row would be imported" in body and "Columns not used (1):</b> batch_no" in body
+
+
+def test_an_xlsx_catalogue_with_numbers_stored_as_floats(client, admin, django_capture_on_commit_callbacks):
+    import io
+
+    from openpyxl import Workbook
+
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.append(["Item Code", "Product Name", "Handling Class", "Weight (kg)", "Length (mm)", "Size (cm)"])
+    sheet.append(["X-1", "Kettle", "Fragile", 4.35, 310, "30 x 20 x 10"])
+    sheet.append(["X-2", "Ice cream", "frozen", 1.005, 120.0, None])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    job = upload(client, buffer.getvalue(), name="catalogue.xlsx")
+    assert [c["field"] for c in job.options["column_mapping"]["columns"]] == [
+        "sku",
+        "name",
+        "handling_class",
+        "weight_g",
+        "length_mm",
+        "dimensions",
+    ]
+    post_columns(client, job, proposal(job))
+    job = run(client, ImportJob.objects.get(pk=job.pk), django_capture_on_commit_callbacks)
+    assert (job.created, job.rejected) == (2, 0), job.errors
+    got = {p.sku: (p.handling_class, p.weight_g, p.length_mm, p.width_mm, p.height_mm) for p in Product.objects.all()}
+    assert got == {"X-1": ("fragile", 4350, 310, 200, 100), "X-2": ("fresh", 1005, 120, 0, 0)}
