@@ -58,14 +58,6 @@ _HEADER_UNIT = re.compile(
 _CELL = re.compile(rf"^(?P<number>[-+]?(?:\d+(?:\.\d*)?|\.\d+))\s*(?P<unit>{_UNIT_ALTERNATION})?$")
 
 
-class MappingError(Exception):
-    """A mapping that cannot be used (a required field without a column, a unit of the wrong kind)."""
-
-    def __init__(self, errors: list[str]):
-        super().__init__("; ".join(errors))
-        self.errors = errors
-
-
 @dataclass(frozen=True)
 class Field:
     """One thing an importer reads. ``kind``: text, number, choice, flag, measure (a number in a
