@@ -489,3 +489,25 @@ def test_an_xlsx_catalogue_with_numbers_stored_as_floats(client, admin, django_c
     assert (job.created, job.rejected) == (2, 0), job.errors
     got = {p.sku: (p.handling_class, p.weight_g, p.length_mm, p.width_mm, p.height_mm) for p in Product.objects.all()}
     assert got == {"X-1": ("fragile", 4350, 310, 200, 100), "X-2": ("fresh", 1005, 120, 0, 0)}
+
+
+def test_the_columns_page_checks_permission_and_state(client, admin, django_capture_on_commit_callbacks):
+    job = upload(client, "sku,title,weight_kg\nP-1,Cup,0.3\n")
+    before = job.options["column_mapping"]
+    other = get_user_model().objects.create(username="cs-user")
+    other.groups.add(Group.objects.get(name="customer_service"))
+    client.force_login(other)
+    assert client.get(f"/imports/{job.pk}/columns/").status_code == 403
+    assert post_columns(client, job, proposal(job) | {"field-1": ""}).status_code == 403
+    job.refresh_from_db()
+    assert job.options["column_mapping"] == before and job.status == ImportStatus.UPLOADED
+
+    client.force_login(admin)
+    post_columns(client, job, proposal(job))
+    job = run(client, ImportJob.objects.get(pk=job.pk), django_capture_on_commit_callbacks)
+    assert job.status == ImportStatus.DONE
+    done = job.options["column_mapping"]
+    response = post_columns(client, job, proposal(job) | {"field-1": ""})
+    assert response.status_code == 302  # a finished job keeps its columns
+    job.refresh_from_db()
+    assert job.options["column_mapping"] == done and Product.objects.get().name == "Cup"
