@@ -124,6 +124,7 @@ def clean_product(row: dict) -> tuple[str, dict, Errors]:
             value = _whole(row[column].strip(), column, errors, high=32767 if column == "lead_time_days" else None)
             if value is not None:
                 fields[column] = value
+    _handling_from_flags(row, fields, errors)
     dims = (row.get("dimensions") or "").strip()
     if dims:
         parts = re.split(r"\s*[x×*X]\s*", dims.lower().removesuffix("mm").strip())
@@ -145,6 +146,34 @@ def clean_product(row: dict) -> tuple[str, dict, Errors]:
         if value is not None:
             fields["active"] = value
     return sku, fields, errors
+
+
+HANDLING_FLAGS = (
+    ("perishable", HandlingClass.FRESH),
+    ("fragile", HandlingClass.FRAGILE),
+    ("bulky", HandlingClass.BULKY),
+)
+
+
+def _handling_from_flags(row: dict, fields: dict, errors: Errors) -> None:
+    """``perishable`` / ``fragile`` / ``bulky`` yes-no columns give the handling class; a product has
+    one class, so two yeses, or a yes that contradicts ``handling_class``, is an error, not a guess."""
+    said = []
+    for column, handling in HANDLING_FLAGS:
+        if (row.get(column) or "").strip() and _flag(row[column], column, errors):
+            said.append((column, handling))
+    if not said:
+        return
+    if len(said) > 1:
+        errors.add(said[1][0], f"a product has one handling class; {said[0][0]} and {said[1][0]} are both yes.")
+        return
+    column, handling = said[0]
+    if fields.get("handling_class", handling) != handling:
+        errors.add(column, f"yes means {handling}, but handling_class says {fields['handling_class']}.")
+        return
+    if "handling_class" not in fields and (row.get("handling_class") or "").strip():
+        return  # handling_class itself was refused; its error says why
+    fields["handling_class"] = str(handling)
 
 
 def clean_location(row: dict) -> tuple[str, dict, Errors]:

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from django.db import transaction
 
+from oms.column_mapping import COMMON_SYNONYMS, Field, fields_from_columns
 from oms.errors import DomainError
 from oms.imports import (
     PREVIEW_CHECK,
@@ -23,14 +24,123 @@ from oms.imports import (
     PreviewRow,
     add_error,
     count_data_rows,
-    read_dicts,
+    read_mapped,
     register_importer,
 )
 
 from . import bins, catalog, resources
-from .models import Location, ReasonCode
+from .models import HandlingClass, Location, LocationKind, ReasonCode
 
 BATCH = 100
+
+HANDLING_VALUES = {
+    HandlingClass.FRESH: (
+        "perishable",
+        "perishables",
+        "fresh",
+        "chilled",
+        "frozen",
+        "cold",
+        "cold chain",
+        "冷鲜",
+        "生鲜",
+        "冷藏",
+        "冷冻",
+        "易腐",
+        "鲜活",
+    ),
+    HandlingClass.FRAGILE: ("fragile", "breakable", "glass", "易碎", "易碎品"),
+    HandlingClass.BULKY: ("bulky", "oversize", "oversized", "large", "大件", "超大件", "大件商品"),
+    HandlingClass.STANDARD: ("standard", "normal", "regular", "general", "none", "普通", "常规", "标准", "普货"),
+}
+PRODUCT_FIELDS = [
+    Field("sku", "SKU", required=True, synonyms=COMMON_SYNONYMS["sku"]),
+    Field("name", "Name", synonyms=COMMON_SYNONYMS["name"]),
+    Field(
+        "handling_class",
+        "Handling class",
+        kind="choice",
+        synonyms=(
+            "handling",
+            "handling type",
+            "type",
+            "product type",
+            "goods type",
+            "类型",
+            "处理类型",
+            "商品属性",
+            "属性",
+            "货物类型",
+            "操作类型",
+        ),
+        values={str(k): v for k, v in HANDLING_VALUES.items()},
+    ),
+    Field(
+        "weight_g",
+        "Weight",
+        kind="measure",
+        unit_kind="weight",
+        stored_unit="g",
+        synonyms=(
+            "weight",
+            "unit weight",
+            "item weight",
+            "gross weight",
+            "net weight",
+            "shipping weight",
+            "wt",
+            "重量",
+            "毛重",
+            "净重",
+            "单重",
+            "单件重量",
+        ),
+    ),
+    Field(
+        "length_mm",
+        "Length",
+        kind="measure",
+        unit_kind="length",
+        stored_unit="mm",
+        synonyms=("length", "len", "l", "长", "长度"),
+    ),
+    Field(
+        "width_mm", "Width", kind="measure", unit_kind="length", stored_unit="mm", synonyms=("width", "w", "宽", "宽度")
+    ),
+    Field(
+        "height_mm",
+        "Height",
+        kind="measure",
+        unit_kind="length",
+        stored_unit="mm",
+        synonyms=("height", "h", "高", "高度"),
+    ),
+    Field(
+        "dimensions",
+        "Dimensions (L x W x H)",
+        kind="measures",
+        unit_kind="length",
+        stored_unit="mm",
+        synonyms=("size", "dims", "dimension", "l x w x h", "lxwxh", "尺寸", "长宽高", "规格尺寸"),
+    ),
+    Field("price", "Price", synonyms=COMMON_SYNONYMS["price"]),
+    Field("barcode", "Barcode", synonyms=COMMON_SYNONYMS["barcode"]),
+    Field("lead_time_days", "Lead time (days)", synonyms=COMMON_SYNONYMS["lead_time_days"]),
+    Field("active", "Active", synonyms=COMMON_SYNONYMS["active"]),
+    Field(
+        "perishable",
+        "Perishable (yes/no → fresh)",
+        kind="flag",
+        synonyms=("is perishable", "fresh", "is fresh", "needs cold chain", "生鲜", "冷鲜", "易腐", "是否生鲜"),
+    ),
+    Field("fragile", "Fragile (yes/no)", kind="flag", synonyms=("is fragile", "易碎", "是否易碎")),
+    Field("bulky", "Bulky (yes/no)", kind="flag", synonyms=("is bulky", "oversize", "oversized", "大件", "是否大件")),
+]
+LOCATION_KIND_VALUES = {
+    LocationKind.WAREHOUSE: ("warehouse", "dc", "distribution centre", "distribution center", "仓库", "仓"),
+    LocationKind.STORE: ("store", "shop", "门店", "店铺"),
+    LocationKind.FACTORY: ("factory", "plant", "工厂"),
+}
 
 
 @dataclass
@@ -55,8 +165,15 @@ class RowImporter(Importer):
     def apply(self, args: dict, *, user) -> str:
         """Each concrete subclass implements this."""
 
-    def _items(self, path: Path):
-        return read_dicts(path, required=self.required, columns=self.columns)
+    def _items(self, path: Path, options: dict):
+        """(row, {field: value}, conversion errors) under the job's confirmed column mapping."""
+        return read_mapped(self, path, options)
+
+    def _parse(self, batch: list[tuple[int, dict, list[dict]]]) -> list[Item]:
+        items = self.parse([(number, row) for number, row, _errors in batch])
+        for item, (_number, _row, errors) in zip(items, batch, strict=True):
+            item.errors[:0] = errors
+        return items
 
     def _process(self, items: list[Item], *, user) -> None:
         for item in items:
@@ -73,21 +190,21 @@ class RowImporter(Importer):
                 else:
                     item.errors.append({"field": "", "message": text})
 
-    def _batches(self, path: Path):
-        batch: list[tuple[int, dict]] = []
-        for number, row in self._items(path):
-            batch.append((number, row))
+    def _batches(self, path: Path, options: dict):
+        batch: list[tuple[int, dict, list[dict]]] = []
+        for entry in self._items(path, options):
+            batch.append(entry)
             if len(batch) >= BATCH:
-                yield self.parse(batch)
+                yield self._parse(batch)
                 batch = []
         if batch:
-            yield self.parse(batch)
+            yield self._parse(batch)
 
     def preview(self, path: Path, options: dict) -> PreviewResult:
         result = PreviewResult(columns=list(self.columns))
         try:
             with transaction.atomic():
-                for items in self._batches(path):
+                for items in self._batches(path, options):
                     self._process(items, user=None)
                     for item in items:
                         if result.checked >= PREVIEW_CHECK:
@@ -110,7 +227,7 @@ class RowImporter(Importer):
     def run(self, path: Path, job, progress) -> dict:
         counts = dict.fromkeys(("created", "updated", "duplicates", "held", "rejected"), 0)
         processed = 0
-        for items in self._batches(path):
+        for items in self._batches(path, job.options):
             self._process(items, user=job.user)
             for item in items:
                 if item.errors:
@@ -137,11 +254,16 @@ class ProductImporter(RowImporter):
         "dimensions: length x width x height in mm (or the three *_mm columns)."
     )
 
+    def fields(self):
+        return PRODUCT_FIELDS
+
     def parse(self, rows):
         items = []
         for number, row in rows:
             sku, fields, errors = catalog.clean_product(row)
             values = {c: row.get(c, "") for c in self.columns if c in row}
+            if fields.get("handling_class") and not values.get("handling_class"):
+                values["handling_class"] = fields["handling_class"]  # from a perishable/fragile/bulky flag
             items.append(Item(number, values, {"sku": sku, "fields": fields}, list(errors)))
         return items
 
@@ -159,6 +281,17 @@ class LocationImporter(RowImporter):
         "One row per location, matched by code: a new code is created (it needs a name), a known one is "
         "updated. kind: warehouse, store, factory; cold_chain, handles_bulky, active: yes or no."
     )
+
+    def fields(self):
+        fields = fields_from_columns(self.columns, self.required)
+        return [
+            Field(
+                f.name, kind="choice", synonyms=f.synonyms, values={str(k): v for k, v in LOCATION_KIND_VALUES.items()}
+            )
+            if f.name == "kind"
+            else f
+            for f in fields
+        ]
 
     def parse(self, rows):
         items = []
@@ -226,10 +359,10 @@ class TransferImporter(ResourceImporter):
     """Rows with the same from, to and reference are one transfer, sent whole or not at all: the
     rows are taken together (transfer files are short), not in batches."""
 
-    def _batches(self, path):
-        rows = list(self._items(path))
+    def _batches(self, path, options):
+        rows = list(self._items(path, options))
         if rows:
-            yield self.parse(rows)
+            yield self._parse(rows)
 
     def _process(self, items, *, user):
         results = [resources.RowResult(i.number, i.values, [e["message"] for e in i.errors]) for i in items]

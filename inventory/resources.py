@@ -44,6 +44,7 @@ class ImportResult:
     dry_run: bool
     rows: list[RowResult]
     file_error: str = ""
+    unused: list[str] = field(default_factory=list)  # the file's columns this kind does not read
 
     @property
     def accepted(self) -> int:
@@ -236,6 +237,9 @@ def run_import(kind: str, dataset: tablib.Dataset, *, user=None, dry_run: bool) 
     rows = _dicts(dataset)
     if not rows:
         return ImportResult(kind, dry_run, [], file_error="The file has no rows.")
+    unused = [
+        str(h or "").strip() for h in dataset.headers or [] if str(h or "").strip().lower() not in resource.columns
+    ]
     lookups = _Lookups(rows)
     results = [RowResult(i + 2, {c: row.get(c, "") for c in resource.columns}) for i, row in enumerate(rows)]
     parsed: list[tuple[RowResult, dict]] = []
@@ -256,7 +260,7 @@ def run_import(kind: str, dataset: tablib.Dataset, *, user=None, dry_run: bool) 
                     result.errors.append(str(exc))
         if dry_run:
             transaction.set_rollback(True)
-    return ImportResult(kind, dry_run, results)
+    return ImportResult(kind, dry_run, results, unused=unused)
 
 
 def _apply_transfers(results: list[RowResult], parsed, *, user) -> None:

@@ -19,6 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from .background import Probe, StuckItem
+from .column_mapping import OPTION_KEY as MAPPING_KEY
 from .background import register_probe as register
 from .imports import FileUnusable, PreviewResult, count_data_rows, file_format, get_importer
 from .models import ImportJob, ImportStatus
@@ -134,12 +135,17 @@ def start_preview(job) -> bool:
     return False
 
 
+def _columns_confirmed(job) -> bool:
+    mapping = (job.options or {}).get(MAPPING_KEY)
+    return mapping is None or bool(mapping.get("confirmed"))
+
+
 def preview_in_worker(job_id: int) -> None:
     """The worker's half of ``start_preview``: only an ``uploaded`` job is previewed."""
     from .models import ImportJob, ImportStatus
 
     job = ImportJob.objects.filter(pk=job_id, status=ImportStatus.UPLOADED).first()
-    if job is None:
+    if job is None or not _columns_confirmed(job):
         return
     importer = get_importer(job.kind)
     if importer is None:
@@ -160,7 +166,8 @@ def sweep_stale_jobs(now=None) -> dict:
     now = now or timezone.now()
     before = now - timedelta(minutes=int(getattr(settings, "IMPORT_STALE_MINUTES", 30)))
     stale = ImportJob.objects.filter(updated_at__lt=before)
-    failed = stale.filter(status=ImportStatus.UPLOADED).update(
+    # An uploaded job whose columns wait for a person (oms/column_mapping.py) is not stuck.
+    failed = stale.filter(status=ImportStatus.UPLOADED).exclude(**{f"options__{MAPPING_KEY}__confirmed": False}).update(
         status=ImportStatus.FAILED,
         message="Reading the file did not finish (the worker stopped); nothing was imported. Upload it again.",
         finished_at=now,

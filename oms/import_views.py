@@ -12,7 +12,7 @@ from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from . import import_jobs, imports
+from . import column_mapping, import_jobs, imports, mapping_views
 from .models import ImportJob, ImportStatus
 
 logger = logging.getLogger(__name__)
@@ -74,9 +74,7 @@ def import_list(request):
     if not allowed:
         return _forbidden(request)
     jobs = ImportJob.objects.filter(kind__in=allowed).select_related("user")[:100]
-    return render(
-        request, "oms/imports/list.html", {"title": "Imports", "jobs": jobs, "importers": allowed}
-    )
+    return render(request, "oms/imports/list.html", {"title": "Imports", "jobs": jobs, "importers": allowed})
 
 
 @login_required
@@ -100,9 +98,17 @@ def import_new(request):
                 options=_json_options(options.cleaned_data) if options else {},
                 user=request.user,
             )
-            # A small file is previewed here; a big one by the worker (the job page waits for it).
-            if import_jobs.start_preview(job) and job.status == ImportStatus.FAILED:
-                form.add_error("file", job.message)
+            # The columns first (a template file is confirmed at once); then a small file is previewed
+            # here, a big one by the worker (the job page waits for it).
+            mapping, error = mapping_views.propose(importer, job)
+            if not error and mapping["confirmed"]:
+                if import_jobs.start_preview(job) and job.status == ImportStatus.FAILED:
+                    error = job.message
+            if error:
+                if job.status != ImportStatus.FAILED:
+                    job.status, job.message = ImportStatus.FAILED, error
+                    job.save(update_fields=["status", "message", "updated_at"])
+                form.add_error("file", error)
             else:
                 return redirect("imports:detail", pk=job.pk)
         status = 400
@@ -129,15 +135,51 @@ def import_detail(request, pk: int):
     job, importer = _job_for(request, pk)
     if importer is None:
         return _forbidden(request)
+    mapping = (job.options or {}).get(column_mapping.OPTION_KEY)
+    if job.status == ImportStatus.UPLOADED and mapping and not mapping.get("confirmed"):
+        return mapping_views.render_mapping(
+            request, job, importer, mapping, column_mapping.check(mapping, importer.fields())
+        )
     preview = imports.preview_from_dict(job.preview)
     context = {
         "title": f"Import #{job.pk}",
         "job": job,
         "importer": importer,
         "preview": preview,
+        "columns": mapping_views.summary(importer, job),
         "can_confirm": job.status == ImportStatus.PREVIEWED and preview.good > 0,
     }
     return render(request, "oms/imports/detail.html", context)
+
+
+@login_required
+def import_mapping(request, pk: int):
+    """The mapping page: each file column → a field or "not used", with units; confirm → the preview."""
+    job, importer = _job_for(request, pk)
+    if importer is None:
+        return _forbidden(request)
+    if job.status not in (ImportStatus.UPLOADED, ImportStatus.PREVIEWED):
+        messages.info(request, f"Import #{job.pk} is already {job.get_status_display().lower()}; its columns stay.")
+        return redirect("imports:detail", pk=job.pk)
+    fields = importer.fields()
+    mapping = (job.options or {}).get(column_mapping.OPTION_KEY)
+    if not mapping:
+        mapping, error = mapping_views.propose(importer, job)
+        if error:
+            messages.error(request, error)
+            return redirect("imports:detail", pk=job.pk)
+    if request.method != "POST":
+        return mapping_views.render_mapping(request, job, importer, mapping, column_mapping.check(mapping, fields))
+    chosen = column_mapping.with_choices(mapping, fields, request.POST)
+    errors = column_mapping.check(chosen, fields)
+    if errors:  # nothing is kept: the page shows the person's choices with the reasons
+        return mapping_views.render_mapping(request, job, importer, chosen, errors, status=400)
+    chosen["confirmed"] = True
+    job.options = {**job.options, column_mapping.OPTION_KEY: chosen}
+    job.save(update_fields=["options", "updated_at"])
+    if import_jobs.start_preview(job) and job.status == ImportStatus.FAILED:
+        messages.error(request, job.message)
+    return redirect("imports:detail", pk=job.pk)
 
 
 @login_required
@@ -189,4 +231,3 @@ def import_template(request, kind: str):
     response = HttpResponse("\ufeff" + content, content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{kind}-template.csv"'
     return response
-

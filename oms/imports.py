@@ -20,6 +20,7 @@ cleaned data is stored on the job as JSON-able ``options``), and two methods:
 
 import csv
 import io
+import itertools
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator
@@ -29,6 +30,7 @@ from pathlib import Path
 from django.db import DatabaseError, transaction
 from django.utils import timezone
 
+from . import column_mapping
 from .encoding import detect_encoding, printable
 from .exports import escape_formula
 
@@ -116,6 +118,17 @@ class Importer(ABC):
 
     def rows(self, path: Path) -> tuple[list[str], Iterator[tuple[int, list[str]]]]:
         return read_rows(path, delimiter=self.delimiter)
+
+    # ---- the column mapping (oms/column_mapping.py) ----
+
+    def fields(self) -> list[column_mapping.Field]:
+        """What the importer reads, for the mapping step; by default its columns with the common synonyms."""
+        return column_mapping.fields_from_columns(self.columns, self.required)
+
+    def propose_mapping(self, path: Path) -> dict:
+        header, rows = self.rows(path)
+        samples = [cells for _number, cells in itertools.islice(rows, column_mapping.SAMPLE_ROWS)]
+        return column_mapping.propose(header, self.fields(), samples)
 
     def template_csv(self) -> str:
         return ",".join(self.columns) + "\n"
@@ -238,6 +251,27 @@ def read_dicts(path: Path, *, required=(), columns=(), delimiter=",") -> Iterato
         )
     for number, cells in rows:
         yield number, {name: (cells[i].strip() if i < len(cells) else "") for i, name in enumerate(names) if name}
+
+
+def job_mapping(importer: Importer, header: list[str], options: dict) -> dict:
+    """The mapping confirmed on the job (``options["column_mapping"]``), else the proposal for this
+    header (a caller that skipped the mapping step); a mapping that cannot be used is a file error."""
+    fields = importer.fields()
+    mapping = (options or {}).get(column_mapping.OPTION_KEY) or column_mapping.propose(header, fields)
+    if not column_mapping.header_matches(mapping, header):
+        raise FileUnusable("The file's columns are not the ones that were mapped; upload the file again.")
+    problems = column_mapping.check(mapping, fields)
+    if problems:
+        raise FileUnusable(" ".join(problems))
+    return mapping
+
+
+def read_mapped(importer: Importer, path: Path, options: dict) -> Iterator[tuple[int, dict, list[dict]]]:
+    """(row number, {field: value}, conversion errors) per data row under the job's column mapping:
+    units converted to the stored ones, choice synonyms resolved (oms/column_mapping.py)."""
+    header, rows = importer.rows(Path(path))
+    mapping = job_mapping(importer, header, options)
+    yield from column_mapping.MappedRows(mapping, importer.fields())(rows)
 
 
 def count_data_rows(path: Path) -> int:
@@ -409,7 +443,10 @@ def rejected_rows_csv(job, importer: Importer) -> Iterator[str]:
     key_index = None
     if importer.group_column:
         names = [normalize_header(h) for h in header]
-        if importer.group_column in names:
+        taken = column_mapping.mapped((job.options or {}).get(column_mapping.OPTION_KEY) or {})
+        if importer.group_column in taken:  # the column the person mapped to it (e.g. 订单号)
+            key_index = taken[importer.group_column]["index"]
+        elif importer.group_column in names:
             key_index = names.index(importer.group_column)
 
     def emit(group):

@@ -5,10 +5,12 @@ the upload form. As every inbound file, the file is recorded as an inbound messa
 outcome, so the intake monitor shows it too.
 """
 
+import itertools
 from pathlib import Path
 
 from django import forms
 
+from oms import column_mapping
 from oms.imports import (
     PREVIEW_CHECK,
     FileUnusable,
@@ -17,17 +19,80 @@ from oms.imports import (
     PreviewRow,
     add_error,
     count_data_rows,
+    importers,
+    job_mapping,
     register_importer,
 )
 
 from . import services
-from .intake import bulk, files
+from .intake import amazon_tsv, bulk, files, oms_csv, shopify_csv
 from .intake.canonical import CanonicalOrder, OrderRejected, check
 from .intake.importer import BINARY_FORMATS, FORMATS
+from .intake.rows import csv_rows, normalize_header, xlsx_rows
 from .models import Channel, ChannelKind, InboundStatus, Order
 from .selectors import products_for_channel
 
 BATCH = 200  # orders per transaction; progress is written after each batch
+
+# The OMS template's columns under the names people give them (the mapping step, oms/column_mapping.py).
+OMS_SYNONYMS = {
+    "external_id": ("order id", "order no", "order number", "order", "订单号", "订单编号", "外部订单号", "平台订单号"),
+    "placed_at": ("order date", "created at", "date", "下单时间", "订单时间", "付款时间"),
+    "customer_name": ("customer", "buyer", "buyer name", "买家", "客户", "客户名称", "买家昵称"),
+    "customer_email": ("email", "buyer email", "邮箱"),
+    "customer_phone": ("buyer phone", "客户电话", "买家电话"),
+    "ship_name": ("recipient", "recipient name", "consignee", "收件人", "收货人", "收件人姓名"),
+    "ship_phone": ("phone", "recipient phone", "mobile", "收件人电话", "收货人电话", "手机", "联系电话"),
+    "ship_email": ("recipient email",),
+    "ship_country": ("country", "国家"),
+    "ship_province": ("province", "state", "省", "省份"),
+    "ship_city": ("city", "市", "城市"),
+    "ship_district": ("district", "区", "区县"),
+    "ship_address1": ("address", "address1", "street", "地址", "详细地址", "收货地址"),
+    "ship_address2": ("address2", "地址2"),
+    "ship_postcode": ("postcode", "zip", "postal code", "邮编"),
+    "currency": ("币种", "货币"),
+    "requested_service": ("service", "shipping service", "配送方式", "快递方式"),
+    "promise_date": ("promise", "deliver by", "承诺日期"),
+    "note": ("notes", "remark", "remarks", "备注", "买家留言"),
+    "sku": ("item code", "product code", "商品编码", "商品编号", "货号", "sku编码"),
+    "quantity": ("qty", "数量", "件数"),
+    "unit_price": ("price", "unit price", "单价", "价格"),
+    "line_name": ("product name", "item name", "title", "品名", "商品名称"),
+}
+# The columns the channel readers take, by their own names (anything else in the file is not used).
+AMAZON_COLUMNS = (
+    "order-id",
+    "purchase-date",
+    "promise-date",
+    "buyer-email",
+    "buyer-name",
+    "buyer-phone-number",
+    "sku",
+    "product-name",
+    "quantity-purchased",
+    "currency",
+    "item-price",
+    "shipping-price",
+    "ship-service-level",
+    "recipient-name",
+    "ship-address-1",
+    "ship-address-2",
+    "ship-address-3",
+    "ship-city",
+    "ship-state",
+    "ship-postal-code",
+    "ship-country",
+    "ship-phone-number",
+    "purchase-order-number",
+)
+# format -> (reader over a row source, delimiter; None: XLSX)
+ROW_READERS = {
+    "oms-csv": (oms_csv.read_rows, ","),
+    "oms-xlsx": (oms_csv.read_rows, None),
+    "shopify-csv": (shopify_csv.read_rows, ","),
+    "amazon-tsv": (amazon_tsv.read_rows, "\t"),
+}
 
 
 class ChannelOptionsForm(forms.Form):
@@ -82,18 +147,59 @@ class OrderFileImporter(Importer):
             return ",".join(COLUMNS) + "\n"
         return ""
 
-    def _orders(self, path: Path):
-        """(first row, canonical order or rejection) per order; a file that cannot be used raises
-        oms's FileUnusable with the reader's reason."""
+    def fields(self) -> list[column_mapping.Field]:
+        if self.fmt in ("oms-csv", "oms-xlsx"):
+            return column_mapping.fields_from_columns(oms_csv.COLUMNS, oms_csv.REQUIRED, extra=OMS_SYNONYMS)
+        if self.fmt == "shopify-csv":
+            return column_mapping.fields_from_columns(sorted(shopify_csv.USED), shopify_csv.REQUIRED)
+        return column_mapping.fields_from_columns(AMAZON_COLUMNS, amazon_tsv.REQUIRED)
+
+    def _open(self, path: Path):
+        if path.stat().st_size == 0:
+            raise FileUnusable("The file is empty.")
+        if self.fmt in BINARY_FORMATS:
+            return path.open("rb")
+        handle, _encoding = files.open_text(path)
+        return handle
+
+    def _source(self, handle):
+        """The file's rows as (number, cells), read as the reader reads them; and its header."""
+        delimiter = ROW_READERS[self.fmt][1]
+        source = iter(xlsx_rows(handle) if delimiter is None else csv_rows(handle, delimiter=delimiter))
+        taken = []
+        for number, cells in source:
+            taken.append((number, cells))
+            if any(str(c).strip() for c in cells):
+                return taken[-1][1], itertools.chain(taken, source)
+        return None, iter(taken)
+
+    def propose_mapping(self, path: Path) -> dict:
         try:
-            if path.stat().st_size == 0:
-                raise FileUnusable("The file is empty.")
-            if self.fmt in BINARY_FORMATS:
-                handle = path.open("rb")
-            else:
-                handle, _encoding = files.open_text(path)
-            with handle:
-                yield from self.reader(handle)
+            with self._open(path) as handle:
+                header, rows = self._source(handle)
+                if header is None:
+                    raise FileUnusable("The file has no header row.")
+                next(rows)
+                samples = [cells for _n, cells in itertools.islice(rows, column_mapping.SAMPLE_ROWS)]
+        except files.FileUnusable as exc:
+            text = str(exc).removeprefix(f"{path.name}: ")
+            raise FileUnusable(text[:1].upper() + text[1:]) from exc
+        except (UnicodeError, ValueError) as exc:
+            raise FileUnusable(f"The file cannot be read: {exc}") from exc
+        return column_mapping.propose(header, self.fields(), samples)
+
+    def _orders(self, path: Path, options: dict | None = None):
+        """(first row, canonical order or rejection) per order, the file's columns taken as the job's
+        column mapping says; a file that cannot be used raises oms's FileUnusable with the reason."""
+        try:
+            with self._open(path) as handle:
+                if self.fmt not in ROW_READERS:
+                    yield from self.reader(handle)
+                    return
+                header, rows = self._source(handle)
+                if header is not None:
+                    rows = column_mapping.renamed_header(rows, job_mapping(self, header, options or {}))
+                yield from ROW_READERS[self.fmt][0](rows)
         except files.FileUnusable as exc:
             text = str(exc).removeprefix(f"{path.name}: ")
             raise FileUnusable(text[:1].upper() + text[1:]) from exc
@@ -116,7 +222,7 @@ class OrderFileImporter(Importer):
             batch: list = []
             seen: set[str] = set()
             names: dict[str, str] = {}
-            for row, parsed in self._orders(path):
+            for row, parsed in self._orders(path, options):
                 batch.append((row, parsed))
                 if len(batch) >= BATCH:
                     self._preview_batch(batch, channel, seen, result, names)
@@ -217,7 +323,7 @@ class OrderFileImporter(Importer):
 
         try:
             batch: list = []
-            for row, parsed in self._orders(path):
+            for row, parsed in self._orders(path, job.options):
                 last_row = row
                 if isinstance(parsed, OrderRejected):
                     reject(row, parsed.errors)
@@ -284,3 +390,26 @@ register_importer(
         help="Seller Central › Orders › Order Reports › Unshipped Orders (tab-delimited).",
     ),
 )
+
+
+def unused_columns(path: Path, fmt: str) -> list[str] | None:
+    """The columns of an order file that its format's reader does not take by name (for the
+    ``import_orders`` command, which reads the formats' own names; the web import maps synonyms).
+    None for a format without columns (JSON) or a file that cannot be read."""
+    importer = next((imp for imp in _ORDER_IMPORTERS if imp.fmt == fmt), None)
+    if importer is None:
+        return None
+    try:
+        with importer._open(Path(path)) as handle:
+            header, _rows = importer._source(handle)
+    except (FileUnusable, files.FileUnusable, OSError, UnicodeError, ValueError):
+        return None
+    known = {normalize_header(f.name) for f in importer.fields()}
+    return [
+        str(cell).strip() or f"column {i + 1} (no header)"
+        for i, cell in enumerate(header or [])
+        if normalize_header(str(cell)) not in known
+    ]
+
+
+_ORDER_IMPORTERS = [imp for imp in importers().values() if isinstance(imp, OrderFileImporter)]

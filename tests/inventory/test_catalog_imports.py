@@ -82,7 +82,7 @@ def test_locations_upsert_by_code(client, django_capture_on_commit_callbacks):
         "code,name,kind,country,city,cold_chain,daily_capacity,latitude\n"
         "sha,,,,,yes,500,\n"
         "bj-1,Beijing DC,warehouse,cn,北京,no,,39.9\n"
-        "bad code,X,shop,CHN,,maybe,-1,100\n"
+        "bad code,X,spaceship,CHN,,maybe,-1,100\n"
     )
     job, confirm = imported(client, "locations", text, django_capture_on_commit_callbacks)
     assert job.preview["good"] == 2 and job.preview["bad"] == 1 and Location.objects.count() == 1

@@ -44,7 +44,9 @@ def run(path, fmt, channel, *args):
 def test_shopify_export_one_order_per_name_with_order_columns_from_the_first_row():
     code, summary = run(FIXTURES / "shopify_orders_export.csv", "shopify-csv", "shop")
     assert code == 0
+    unused = summary.pop("unused_columns")[str(FIXTURES / "shopify_orders_export.csv")]
     assert summary == {"created": 3, "duplicates": 0, "held": 0, "rejected": 0, "errors": []}
+    assert "Accepts Marketing" in unused and "Lineitem sku" not in unused  # the columns the reader skips, named
     order = Order.objects.get(external_id="5550000001")
     assert order.status == OrderStatus.CONFIRMED and order.on_hold is False
     assert list(order.lines.values_list("sku", "quantity", "unit_price", "name")) == [
@@ -128,7 +130,9 @@ def test_shopify_export_without_its_columns_cannot_be_used(tmp_path):
 def test_amazon_unshipped_report_groups_items_by_order_id():
     code, summary = run(FIXTURES / "amazon_unshipped_orders.txt", "amazon-tsv", "amazon")
     assert code == 0
+    unused = summary.pop("unused_columns")[str(FIXTURES / "amazon_unshipped_orders.txt")]
     assert summary == {"created": 2, "duplicates": 0, "held": 1, "rejected": 0, "errors": []}
+    assert "order-item-id" in unused and "sku" not in unused
     us = Order.objects.get(external_id="114-0149180-7966659")
     assert list(us.lines.values_list("sku", "quantity", "name")) == [
         ("AMZ-COF-1KG", 2, "Yunnan Coffee Beans 1kg"),

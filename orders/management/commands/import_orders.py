@@ -3,6 +3,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
+from orders.importers import unused_columns
 from orders.intake.importer import FORMATS, ImportReport, import_file
 from orders.models import Channel, ChannelKind
 
@@ -27,21 +28,28 @@ class Command(BaseCommand):
                 raise CommandError(f"No channel '{channel}'.")
             channel_obj = Channel.objects.create(slug="spreadsheet", name="Spreadsheet", kind=ChannelKind.SPREADSHEET)
         report = ImportReport()
+        unused: dict[str, list[str]] = {}
         for name in files:
             import_file(path=Path(name), fmt=format, channel=channel_obj, report=report, dry_run=dry_run)
-        self._print(report, as_json=options["json"], dry_run=dry_run)
+            columns = unused_columns(Path(name), format)
+            if columns:
+                unused[name] = columns
+        self._print(report, as_json=options["json"], dry_run=dry_run, unused=unused)
         if report.exit_code:
             raise SystemExit(report.exit_code)
 
-    def _print(self, report: ImportReport, *, as_json: bool, dry_run: bool) -> None:
+    def _print(self, report: ImportReport, *, as_json: bool, dry_run: bool, unused: dict) -> None:
         if as_json:
-            self.stdout.write(json.dumps(report.as_dict(), ensure_ascii=False))
+            summary = report.as_dict() | ({"unused_columns": unused} if unused else {})
+            self.stdout.write(json.dumps(summary, ensure_ascii=False))
             return
         prefix = "Dry run: would create" if dry_run else "Created"
         self.stdout.write(
             f"{prefix} {report.created} order(s) ({report.held} on hold), {report.duplicates} duplicate(s), "
             f"{report.rejected} rejected."
         )
+        for name, columns in unused.items():
+            self.stdout.write(f"{name}: {len(columns)} column(s) not used: {', '.join(columns)}")
         for error in report.errors:
             where = f"{error['file']}" + (f" row {error['row']}" if error["row"] else "")
             field = f" {error['field']}:" if error["field"] else ""
