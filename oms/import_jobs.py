@@ -19,8 +19,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from .background import Probe, StuckItem
-from .column_mapping import OPTION_KEY as MAPPING_KEY
 from .background import register_probe as register
+from .column_mapping import OPTION_KEY as MAPPING_KEY
 from .imports import FileUnusable, PreviewResult, count_data_rows, file_format, get_importer
 from .models import ImportJob, ImportStatus
 
