@@ -14,6 +14,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.db import DatabaseError, transaction
+from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -167,11 +168,16 @@ def sweep_stale_jobs(now=None) -> dict:
     before = now - timedelta(minutes=int(getattr(settings, "IMPORT_STALE_MINUTES", 30)))
     stale = ImportJob.objects.filter(updated_at__lt=before)
     # An uploaded job whose columns wait for a person (oms/column_mapping.py) is not stuck.
-    failed = stale.filter(status=ImportStatus.UPLOADED).exclude(**{f"options__{MAPPING_KEY}__confirmed": False}).update(
-        status=ImportStatus.FAILED,
-        message="Reading the file did not finish (the worker stopped); nothing was imported. Upload it again.",
-        finished_at=now,
-        updated_at=now,
+    awaiting_no_person = ~Q(options__has_key=MAPPING_KEY) | Q(**{f"options__{MAPPING_KEY}__confirmed": True})
+    failed = (
+        stale.filter(status=ImportStatus.UPLOADED)
+        .filter(awaiting_no_person)
+        .update(
+            status=ImportStatus.FAILED,
+            message="Reading the file did not finish (the worker stopped); nothing was imported. Upload it again.",
+            finished_at=now,
+            updated_at=now,
+        )
     )
     stopped = 0
     for job in stale.filter(status=ImportStatus.RUNNING):

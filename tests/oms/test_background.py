@@ -322,3 +322,16 @@ def test_an_import_job_without_progress_is_listed_and_ended_by_the_sweep(shop, c
     job.refresh_from_db()
     assert job.status == "failed"
     assert "the worker running it stopped" in job.message
+
+
+def test_an_upload_waiting_for_a_person_to_confirm_its_columns_is_not_stuck(shop):
+    job = ImportJob.objects.create(
+        kind="orders-oms-csv", file="imports/y.csv", original_filename="waiting.csv", status="uploaded",
+        options={"column_mapping": {"confirmed": False, "columns": []}},
+    )  # fmt: skip
+    ImportJob.objects.filter(pk=job.pk).update(updated_at=timezone.now() - timedelta(hours=1))
+
+    background.sweep()
+
+    job.refresh_from_db()
+    assert job.status == "uploaded"
