@@ -230,6 +230,13 @@ OMS_SMS_ADAPTER = os.environ.get("OMS_SMS_ADAPTER", "orders.notifications.LogSms
 TRACKING_LINK_MAX_AGE_DAYS = int(os.environ.get("TRACKING_LINK_MAX_AGE_DAYS", "120"))
 # Public tracking lookups allowed per client IP per minute.
 TRACKING_LOOKUP_RATE = int(os.environ.get("TRACKING_LOOKUP_RATE", "10"))
+# How many reverse proxies in front of the app append to X-Forwarded-For (oms/net.py: client_ip). 0: none,
+# REMOTE_ADDR is the client and X-Forwarded-For is ignored.
+OMS_TRUSTED_PROXY_COUNT = max(int(os.environ.get("OMS_TRUSTED_PROXY_COUNT", "0")), 0)
+# Public tracking page: after this many failed contact checks on one order number within the window, lookups
+# of that number are refused for the lockout time, whatever the IP (logistics/lookup_guard.py).
+TRACKING_LOOKUP_FAILURES = int(os.environ.get("TRACKING_LOOKUP_FAILURES", "5"))
+TRACKING_LOOKUP_LOCK_MINUTES = int(os.environ.get("TRACKING_LOOKUP_LOCK_MINUTES", "15"))
 # Polling AfterShip's GET tracking API for tracking sources set to poll through AfterShip.
 AFTERSHIP_API_KEY = os.environ.get("AFTERSHIP_API_KEY", "")
 # Customer messages: off switch (nothing is queued from order events), e.g. while loading history.
