@@ -6,12 +6,23 @@ from oms.tables import BaseTable, StatusColumn
 
 from .models import Channel, InboundMessage, Order
 
+# Customers' contact details: only for roles that may see customers (orders.view_customer: customer service,
+# managers, admins), never for the warehouse; hidden in the page and in its CSV/XLSX export alike.
+CONTACT_COLUMNS = ("ship_phone", "ship_email")
+CONTACT_PERMISSION = "orders.view_customer"
+
+
+def hidden_columns(user) -> tuple[str, ...]:
+    return () if user.has_perm(CONTACT_PERMISSION) else CONTACT_COLUMNS
+
 
 class OrderTable(BaseTable):
     number = tables.LinkColumn("orders:order_detail", args=[tables.A("number")], verbose_name="Order")
     channel = tables.Column(accessor="channel__name", verbose_name="Channel", order_by="channel__name")
     external_id = tables.Column(verbose_name="External id")
     ship_name = tables.Column(verbose_name="Recipient")
+    ship_phone = tables.Column(verbose_name="Phone")
+    ship_email = tables.Column(verbose_name="E-mail")
     ship_city = tables.Column(verbose_name="City")
     status = StatusColumn()
     on_hold = tables.TemplateColumn(
@@ -28,6 +39,8 @@ class OrderTable(BaseTable):
             "status",
             "on_hold",
             "ship_name",
+            "ship_phone",
+            "ship_email",
             "ship_city",
             "channel",
             "external_id",
@@ -50,7 +63,7 @@ class HoldQueueTable(OrderTable):
         fields = ["select", "number", "holds", "status", "ship_name", "ship_city", "channel", "priority", "total",
                   "created_at"]
         sequence = fields
-        exclude = ["on_hold", "external_id"]
+        exclude = ["on_hold", "external_id", *CONTACT_COLUMNS]
 
     def render_holds(self, record):
         holds = getattr(record, "active_holds", None)
