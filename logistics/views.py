@@ -59,7 +59,11 @@ class ParcelTable(BaseTable):
         "orders:order_detail", args=[tables.A("shipment__order__number")], accessor="shipment__order__number"
     )
     status = StatusColumn()
-    label = tables.TemplateColumn("<a href=\"{% url 'logistics:parcel_label' record.pk %}\">PDF</a>", orderable=False)
+    label = tables.TemplateColumn(
+        "{% if record.external_label %}<span class=\"muted\">made elsewhere</span>{% else %}"
+        "<a href=\"{% url 'logistics:parcel_label' record.pk %}\">PDF</a>{% endif %}",
+        orderable=False,
+    )
 
     class Meta(BaseTable.Meta):
         model = Parcel
@@ -107,6 +111,9 @@ def parcel_label(request, pk):
     parcel = get_object_or_404(
         Parcel.objects.select_related("shipment__order", "shipment__location", "service__carrier"), pk=pk
     )
+    if parcel.external_label:
+        messages.info(request, f"The label of {parcel.tracking_number} was made outside the OMS: there is no PDF.")
+        return redirect("fulfillment:shipment_detail", number=parcel.shipment.number)
     size = "a6" if request.GET.get("size") == "a6" else "4x6"
     return pdf_response(
         label_pdf([parcel], size=size, tracking_url_for=_tracking_url), f"label-{parcel.tracking_number}-{size}.pdf"
