@@ -27,12 +27,12 @@ from .carriers.base import CarrierError
 from .documents import label_pdf
 from .forms import ShipExternalForm
 from .models import Carrier, Manifest, Parcel, ServiceLevel
-from .tracking_links import tracking_url_for_order
+from .tracking_links import tracking_view_url_for_order
 from .zpl import label_zpl
 
 
 def _tracking_url(parcel: Parcel) -> str:
-    return tracking_url_for_order(parcel.shipment.order.number)
+    return tracking_view_url_for_order(parcel.shipment.order.number)  # on the box: viewing only
 
 
 def zpl_response(text: str, filename: str) -> HttpResponse:

@@ -11,6 +11,7 @@ from orders.tracking_links import (
     tracking_token,
     tracking_url_for_order,
     tracking_view_token,
+    tracking_view_url_for_order,
 )
 
 __all__ = [
@@ -20,4 +21,5 @@ __all__ = [
     "tracking_token",
     "tracking_url_for_order",
     "tracking_view_token",
+    "tracking_view_url_for_order",
 ]

@@ -25,7 +25,7 @@ from .intake import PROVIDERS, tracking_push_receive
 from .models import Parcel
 from .providers.base import NormalizedEvent, make_dedupe_key
 from .tasks import process_tracking_push
-from .tracking_links import token_access, tracking_url_for_order, tracking_view_token
+from .tracking_links import token_access, tracking_view_token, tracking_view_url_for_order
 
 
 class ParcelFilterSet(django_filters.FilterSet):
@@ -102,7 +102,7 @@ def shipment_dispatch(request, number):
 
 
 def _tracking_url(parcel: Parcel) -> str:
-    return tracking_url_for_order(parcel.shipment.order.number)
+    return tracking_view_url_for_order(parcel.shipment.order.number)  # on the box: viewing only
 
 
 @login_required

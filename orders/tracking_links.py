@@ -42,4 +42,10 @@ def order_number_from_token(token: str) -> str | None:
 
 
 def tracking_url_for_order(order_number: str) -> str:
+    """The link for the customer's own messages (e-mail, SMS): viewing and the changes the stage allows."""
     return settings.SITE_URL + reverse("public:track_order", args=[tracking_token(order_number)])
+
+
+def tracking_view_url_for_order(order_number: str) -> str:
+    """The link printed on a shipping label, which anyone handling the parcel can read: viewing only."""
+    return settings.SITE_URL + reverse("public:track_order", args=[tracking_view_token(order_number)])

@@ -1,6 +1,7 @@
 """The public tracking page resists abuse: the client address behind trusted proxies, the per-order lockout,
 changes only with the e-mailed link or a one-time code (issue 13, item 9)."""
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -254,3 +255,18 @@ def test_a_delivered_order_viewed_by_lookup_cannot_rate_return_or_get_the_label(
     ret = ReturnRequest.objects.get(order=order)
     assert client.get(f"{full}returns/{ret.number}/label.pdf").status_code == 200
     assert client.get(f"{view}returns/{ret.number}/label.pdf").status_code == 404
+
+
+def test_the_link_printed_on_the_label_is_view_only(client, django_capture_on_commit_callbacks):
+
+    journey.world()
+    order = journey.order_through(django_capture_on_commit_callbacks, "shipped")
+    parcel = order.shipments.get().parcels.get()
+    client.force_login(journey.users()["warehouse"])
+    zpl = client.get(f"/logistics/parcels/{parcel.pk}/label.zpl").content.decode()
+
+    def unescape(t):
+        return re.sub(r"_([0-9A-Fa-f]{2})", lambda m: chr(int(m.group(1), 16)), t)  # ZPL ^FH escapes
+
+    tokens = {unescape(t) for t in re.findall(r"/track/([^/\s^]+)/", zpl)}
+    assert tokens and all(token_access(t) == (order.number, False) for t in tokens)
