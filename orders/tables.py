@@ -5,15 +5,15 @@ from django.utils.safestring import mark_safe
 from oms.tables import BaseTable, StatusColumn
 
 from .models import Channel, InboundMessage, Order
+from .selectors import may_see_contact
 
-# Customers' contact details: only for roles that may see customers (orders.view_customer: customer service,
-# managers, admins), never for the warehouse; hidden in the page and in its CSV/XLSX export alike.
+# Customers' contact details: only for roles that may see customers (selectors.may_see_contact), never for the
+# warehouse; hidden in the page and in its CSV/XLSX export alike.
 CONTACT_COLUMNS = ("ship_phone", "ship_email")
-CONTACT_PERMISSION = "orders.view_customer"
 
 
 def hidden_columns(user) -> tuple[str, ...]:
-    return () if user.has_perm(CONTACT_PERMISSION) else CONTACT_COLUMNS
+    return () if may_see_contact(user) else CONTACT_COLUMNS
 
 
 class OrderTable(BaseTable):
