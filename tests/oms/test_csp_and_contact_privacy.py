@@ -46,9 +46,10 @@ def test_public_pages_carry_a_stricter_policy(client, shipped):
         assert "unsafe" not in response["Content-Security-Policy"]
         assert " style=" not in response.content.decode()
     # Answers that are not pages carry it too.
-    assert "default-src 'self'" in client.post("/webhooks/tracking/easypost/", b"{}", "application/json")[
-        "Content-Security-Policy"
-    ]
+    assert (
+        "default-src 'self'"
+        in client.post("/webhooks/tracking/easypost/", b"{}", "application/json")["Content-Security-Policy"]
+    )
 
 
 def _served_templates():
