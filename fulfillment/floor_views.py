@@ -12,7 +12,7 @@ from django.views.decorators.http import require_POST
 
 from oms.errors import DomainError
 
-from . import packing, waves
+from . import extensions, packing, waves
 from .forms import PackCompleteForm, PackScanForm, WaveForm
 from .merge import merged_weight_g
 from .models import PackMismatch, Shipment
@@ -93,6 +93,7 @@ def _station_context(request, shipment, *, result=None, error=""):
         "result": result,
         "error": error,
         "complete_form": form,
+        "pack_panels": extensions.pack_panels(request, shipment) if complete else [],
         "scanned": sum(r["scanned"] for r in items),
         "expected": sum(r["quantity"] for r in items),
         "mismatches": PackMismatch.objects.filter(shipment__in=parcel).select_related("product", "shipment")[:5]

@@ -6,15 +6,18 @@ class LogisticsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from fulfillment.extensions import register_shipment_panel
+        from fulfillment.extensions import register_pack_panel, register_shipment_panel
         from fulfillment.waves import register_service_planner
 
-        from .floor_views import shipment_rates_panel
+        from .floor_views import pack_external_panel, shipment_external_panel, shipment_rates_panel
         from .rating import plan_for_wave
 
         # Waves cut by carrier need the service rating would choose (fulfillment cannot import logistics).
         register_service_planner(plan_for_wave)
         register_shipment_panel(shipment_rates_panel, position=20)
+        # Ship under a number from a label made elsewhere (logistics/external_labels.py).
+        register_shipment_panel(shipment_external_panel, position=25)
+        register_pack_panel(pack_external_panel, position=20)
 
         # Labels voided on cancel, intercepts after shipping, merge cost estimates (logistics/voids.py).
         from . import voids

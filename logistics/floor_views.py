@@ -17,21 +17,22 @@ from django.views.decorators.http import require_POST
 from fulfillment import packing
 from fulfillment.forms import PackCompleteForm
 from fulfillment.models import PickList, Shipment
-from fulfillment.status import NOT_YET_SHIPPED
+from fulfillment.status import NOT_YET_SHIPPED, ShipmentStatus
 from inventory.models import Location
 from oms.errors import DomainError
 from oms.pdf import pdf_response
 
-from . import manifests, rating, services
+from . import external_labels, manifests, rating, services
 from .carriers.base import CarrierError
 from .documents import label_pdf
+from .forms import ShipExternalForm
 from .models import Carrier, Manifest, Parcel, ServiceLevel
-from .tracking_links import tracking_url_for_order
+from .tracking_links import tracking_view_url_for_order
 from .zpl import label_zpl
 
 
 def _tracking_url(parcel: Parcel) -> str:
-    return tracking_url_for_order(parcel.shipment.order.number)
+    return tracking_view_url_for_order(parcel.shipment.order.number)  # on the box: viewing only
 
 
 def zpl_response(text: str, filename: str) -> HttpResponse:
@@ -75,6 +76,82 @@ def pack_and_ship(request, number):
         label = reverse("logistics:parcel_label", args=[parcel.pk]) + ("?size=a6" if size == "a6" else "")
     messages.success(request, f"{number} packed and shipped with {parcel.service}: {parcel.tracking_number}.")
     return redirect(reverse("fulfillment:pack_station") + "?" + urlencode({"done": number, "label": label}))
+
+
+# ---- ship with a label made elsewhere (logistics/external_labels.py) ---------------------------
+
+
+def _may_ship_external(request, shipment) -> bool:
+    return request.user.has_perm("fulfillment.pack_shipment") and not shipment.parcels.filter(
+        voided_at__isnull=True
+    ).exists()
+
+
+def pack_external_panel(request, shipment) -> str:
+    """Registered with fulfillment.extensions: at the pack station once every item is scanned."""
+    if not _may_ship_external(request, shipment) or shipment.status not in NOT_YET_SHIPPED:
+        return ""
+    pack = shipment.status != ShipmentStatus.PACKED
+    initial = {"weight_kg": round(shipment.weight_g / 1000, 3) if shipment.weight_g else None}
+    initial["package_type"] = shipment.package_type or "box-m"
+    form = ShipExternalForm(pack=pack, initial=initial)
+    return render_to_string(
+        "logistics/_ship_external.html", {"shipment": shipment, "form": form, "pack": True}, request=request
+    )
+
+
+def shipment_external_panel(request, shipment) -> str:
+    """Registered with fulfillment.extensions: on the shipment page of a packed shipment."""
+    if shipment.status != ShipmentStatus.PACKED or not _may_ship_external(request, shipment):
+        return ""
+    return render_to_string(
+        "logistics/_ship_external.html", {"shipment": shipment, "form": ShipExternalForm()}, request=request
+    )
+
+
+@login_required
+@permission_required("fulfillment.pack_shipment", raise_exception=True)
+def ship_external(request, number):
+    """GET: the form; POST: ship under the given number (no label). Bad input: the form again, 400, with the
+    errors and what was typed."""
+    shipment = get_object_or_404(Shipment.objects.select_related("order"), number=number)
+    pack = shipment.status != ShipmentStatus.PACKED
+    from_pack = request.POST.get("from") == "pack" if request.method == "POST" else request.GET.get("from") == "pack"
+    form = ShipExternalForm(request.POST or None, pack=pack)
+    status = 200
+    if request.method == "POST":
+        status = 400
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                parcel = external_labels.shipment_ship_external(
+                    shipment=shipment,
+                    carrier=data["carrier_obj"],
+                    carrier_name=data["carrier_name"],
+                    tracking_number=data["tracking_number"],
+                    weight_g=int(data["weight_kg"] * 1000) if pack else None,
+                    package_type=data.get("package_type", ""),
+                    user=request.user,
+                )
+            except external_labels.ExternalLabelError as exc:
+                form.add_error(exc.field if exc.field in form.fields else None, str(exc))
+            except DomainError as exc:
+                form.add_error(None, str(exc))
+            else:
+                messages.success(
+                    request,
+                    f"{number} shipped with {parcel.carrier_display} under {parcel.tracking_number} "
+                    "(label made elsewhere).",
+                )
+                if from_pack:
+                    return redirect(reverse("fulfillment:pack_station") + "?" + urlencode({"done": number}))
+                return redirect("fulfillment:shipment_detail", number=number)
+    return render(
+        request,
+        "logistics/ship_external.html",
+        {"shipment": shipment, "form": form, "pack": from_pack},
+        status=status,
+    )
 
 
 # ---- rates and override on the shipment page ----------------------------------------------
@@ -144,6 +221,9 @@ def service_override(request, number):
 @permission_required("logistics.view_parcel", raise_exception=True)
 def parcel_label_zpl(request, pk):
     parcel = get_object_or_404(Parcel.objects.select_related("shipment__order"), pk=pk)
+    if parcel.external_label:
+        messages.info(request, f"The label of {parcel.tracking_number} was made outside the OMS: there is no ZPL.")
+        return redirect("fulfillment:shipment_detail", number=parcel.shipment.number)
     size = "a6" if request.GET.get("size") == "a6" else "4x6"
     return zpl_response(
         label_zpl([parcel], tracking_url_for=_tracking_url, size=size), f"label-{parcel.tracking_number}-{size}.zpl"
@@ -156,7 +236,9 @@ def wave_labels(request, pk):
     """Every label of a wave in one PDF (or one ZPL file), in the wave's shipment order."""
     picklist = get_object_or_404(PickList, pk=pk)
     parcels = list(
-        Parcel.objects.filter(shipment__picklist=picklist, voided_at__isnull=True).order_by("shipment_id", "id")
+        Parcel.objects.filter(shipment__picklist=picklist, voided_at__isnull=True, external_label=False).order_by(
+            "shipment_id", "id"
+        )
     )
     if not parcels:
         messages.error(request, f"No labels yet on wave {picklist}: ship its shipments first.")

@@ -1,6 +1,11 @@
+from decimal import Decimal
+
 from django import forms
 from django.utils import timezone
 
+from fulfillment.packing import PACKAGE_TYPES
+
+from .external_labels import ExternalLabelError, carrier_choices, carrier_resolve, tracking_number_clean
 from .status import TrackingStatus
 
 
@@ -17,3 +22,42 @@ class TrackingEventForm(forms.Form):
 class TrackLookupForm(forms.Form):
     number = forms.CharField(max_length=20, label="Order number")
     contact = forms.CharField(max_length=120, label="E-mail or last 4 digits of phone")
+
+
+class ShipExternalForm(forms.Form):
+    """Ship under a tracking number from a label made elsewhere (logistics/external_labels.py). With
+    ``pack=True`` (a shipment not packed yet, at the pack station) it also asks the weight and package."""
+
+    carrier = forms.ChoiceField(choices=[], label="Carrier")
+    carrier_name = forms.CharField(max_length=200, required=False, label="Carrier name (if other)")
+    tracking_number = forms.CharField(max_length=200, label="Tracking number")
+
+    def __init__(self, *args, pack: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["carrier"].choices = [("", "—"), *carrier_choices()]
+        if pack:
+            self.fields["weight_kg"] = forms.DecimalField(
+                min_value=Decimal("0.001"),
+                max_value=Decimal("99999"),
+                max_digits=8,
+                decimal_places=3,
+                label="Weight (kg)",
+            )
+            self.fields["package_type"] = forms.ChoiceField(
+                choices=[(k, v[0]) for k, v in PACKAGE_TYPES.items()], label="Package"
+            )
+
+    def clean_tracking_number(self):
+        try:
+            return tracking_number_clean(self.cleaned_data["tracking_number"])
+        except ExternalLabelError as exc:
+            raise forms.ValidationError(str(exc))
+
+    def clean(self):
+        data = super().clean()
+        if "carrier" in data:
+            try:
+                data["carrier_obj"], data["carrier_name"] = carrier_resolve(data["carrier"], data.get("carrier_name"))
+            except ExternalLabelError as exc:
+                self.add_error(exc.field or None, str(exc))
+        return data

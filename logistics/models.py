@@ -92,12 +92,21 @@ class Parcel(models.Model):
     label_url = models.URLField(max_length=500, blank=True)
     manifest = models.ForeignKey("Manifest", null=True, blank=True, on_delete=models.SET_NULL, related_name="parcels")
     voided_at = models.DateTimeField(null=True, blank=True)
+    # Shipped under a number from a label made elsewhere (a carrier portal, a marketplace): no OMS label.
+    external_label = models.BooleanField(default=False, help_text="The label was made outside the OMS.")
+    carrier_name = models.CharField(
+        max_length=100, blank=True, help_text="The carrier's name when it is not one of ours ('other')."
+    )
 
     class Meta:
         ordering = ["-id"]
 
     def __str__(self) -> str:
         return self.tracking_number
+
+    @property
+    def carrier_display(self) -> str:
+        return self.carrier_name or self.service.carrier.name
 
     @property
     def tracking_url(self) -> str:
@@ -404,3 +413,22 @@ class Playbook(models.Model):
 
     def __str__(self) -> str:
         return self.get_type_display()
+
+
+class TrackingAccessCode(models.Model):
+    """A one-time code sent to an order's e-mail or phone from the public tracking page: entering it proves the
+    visitor may change the order (logistics/access_codes.py). Only a keyed hash of the code is stored."""
+
+    order = models.ForeignKey("orders.Order", on_delete=models.CASCADE, related_name="+")
+    code_hash = models.CharField(max_length=64)
+    channel = models.CharField(max_length=8)
+    created_at = models.DateTimeField(db_index=True)
+    expires_at = models.DateTimeField()
+    attempts = models.PositiveSmallIntegerField(default=0)
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+
+    def __str__(self) -> str:
+        return f"code for order {self.order_id} @ {self.created_at:%Y-%m-%d %H:%M}"

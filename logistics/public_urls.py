@@ -12,6 +12,8 @@ urlpatterns = [
     path("track/<str:token>/address/", self_service.track_change_address, name="track_change_address"),
     path("track/<str:token>/cancel/", self_service.track_cancel, name="track_cancel"),
     path("track/<str:token>/return/", self_service.track_return, name="track_return"),
+    path("track/<str:token>/code/send/", self_service.track_code_send, name="track_code_send"),
+    path("track/<str:token>/code/", self_service.track_code_verify, name="track_code_verify"),
     path("track/<str:token>/rate/", self_service.track_rate, name="track_rate"),
     path(
         "track/<str:token>/returns/<str:number>/label.pdf", self_service.track_return_label, name="track_return_label"

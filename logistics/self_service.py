@@ -3,18 +3,19 @@ delivery, download the return label. The signed token in the URL is the only key
 opens the order from the token and nothing else, calls one orders service (which checks the
 stage again under the order's lock), and answers a refusal with a message, never a 500.
 Who changed it is recorded as "customer via tracking page".
+
+Anything that writes (and the return label, which carries the address) needs change access: the link we
+e-mailed (``tracking_token``) or, after a lookup by number and phone digits (a view-only link), a one-time
+code sent to the order's e-mail or phone and entered here (logistics/access_codes.py).
 """
 
 from functools import wraps
 
 from django import forms
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
-from django.core.cache import cache
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect
-from django.utils import timezone
 from django.utils.translation import get_language
 from django.views.decorators.http import require_POST
 
@@ -26,8 +27,10 @@ from orders.ratings import delivery_rate
 from orders.returns import CUSTOMER_SOURCE, return_create
 from orders.services import order_cancel, order_change_address
 
+from . import access_codes
+from .lookup_guard import rate_limited
 from .returns import return_label_pdf
-from .tracking_links import order_number_from_token
+from .tracking_links import token_access
 
 SOURCE = CUSTOMER_SOURCE  # "customer via tracking page"
 
@@ -41,7 +44,7 @@ def _say(en: str, zh: str) -> str:
 
 
 def _order_from_token(token: str) -> Order:
-    number = order_number_from_token(token)
+    number = token_access(token)[0]
     order = Order.objects.select_related("customer", "channel").filter(number=number).first() if number else None
     if order is None:
         raise Http404("This link is not valid or has expired.")
@@ -55,32 +58,94 @@ def _back(token: str, anchor: str = ""):
     return response
 
 
-def _rate_limited(request) -> bool:
-    """The lookup's per-IP rate (TRACKING_LOOKUP_RATE a minute) also guards the actions."""
-    key = f"track-action:{request.META.get('REMOTE_ADDR', 'unknown')}:{timezone.now():%Y%m%d%H%M}"
-    count = cache.get_or_set(key, 0, 70)
-    if count >= settings.TRACKING_LOOKUP_RATE:
-        return True
-    try:
-        cache.incr(key)
-    except ValueError:
-        cache.set(key, 1, 70)
-    return False
+def may_change(request, token: str, order: Order) -> bool:
+    """The e-mailed link, or this browser session entered a right one-time code for the order."""
+    return token_access(token)[1] or access_codes.session_is_verified(request, order)
 
 
-def _guarded(view):
-    """POST only, and at most TRACKING_LOOKUP_RATE actions a minute per IP, counted before anything else."""
+def _too_many(request, token):
+    _order_from_token(token)
+    messages.error(request, _say("Too many tries. Please wait a minute.", "操作次数过多，请一分钟后再试。"))
+    return _back(token)
+
+
+def _limited(view):
+    """POST only, and at most TRACKING_LOOKUP_RATE actions a minute per client, counted before anything else."""
 
     @require_POST
     @wraps(view)
+    def limited(request, token, *args, **kwargs):
+        if rate_limited(request, "action"):
+            return _too_many(request, token)
+        return view(request, token, *args, **kwargs)
+
+    return limited
+
+
+def _guarded(view):
+    """A change: rate-limited as above, and only with change access (else nothing is written)."""
+
+    @_limited
+    @wraps(view)
     def guarded(request, token, *args, **kwargs):
-        if _rate_limited(request):
-            _order_from_token(token)
-            messages.error(request, _say("Too many tries. Please wait a minute.", "操作次数过多，请一分钟后再试。"))
-            return _back(token)
+        order = _order_from_token(token)
+        if not may_change(request, token, order):
+            messages.error(
+                request,
+                _say(
+                    "To change this order, open the link in the e-mail we sent you, or ask for a code below.",
+                    "如需修改订单，请打开我们邮件中的链接，或在下方获取验证码。",
+                ),
+            )
+            return _back(token, "verify")
         return view(request, token, *args, **kwargs)
 
     return guarded
+
+
+@_limited
+def track_code_send(request, token):
+    """Send a one-time code to the order's e-mail (else phone)."""
+    order = _order_from_token(token)
+    try:
+        access_codes.access_code_issue(order=order)
+    except DomainError:
+        messages.error(
+            request,
+            _say(
+                "We cannot send another code right now. Please wait a few minutes, or use the link in our e-mail.",
+                "暂时无法再发送验证码，请稍等几分钟，或使用我们邮件中的链接。",
+            ),
+        )
+    else:
+        email = access_codes.code_channel(order) == "email"
+        minutes = access_codes.CODE_MINUTES
+        messages.success(
+            request,
+            _say(
+                f"We sent a 6-digit code to the {'e-mail address' if email else 'phone'} on the order. "
+                f"It is valid for {minutes} minutes.",
+                f"验证码已发送到订单上的{'邮箱' if email else '手机'}，{minutes} 分钟内有效。",
+            ),
+        )
+    return _back(token, "verify")
+
+
+@_limited
+def track_code_verify(request, token):
+    order = _order_from_token(token)
+    result = access_codes.access_code_check(order=order, code=request.POST.get("code", "")[:20])
+    if result.ok:
+        access_codes.session_verify(request, order)
+        messages.success(request, _say("Thank you. You can now change this order.", "验证成功，现在可以修改订单。"))
+        return _back(token)
+    text = {
+        "wrong": ("This code is not right. Check it and try again.", "验证码不正确，请检查后重试。"),
+        "too_many": ("Too many wrong codes. Ask for a new code.", "错误次数过多，请重新获取验证码。"),
+        "expired": ("This code has expired or was replaced. Ask for a new code.", "验证码已过期或已失效，请重新获取。"),
+    }[result.reason]
+    messages.error(request, _say(*text))
+    return _back(token, "verify")
 
 
 def _run(request, token, anchor, action, success_en, success_zh):
@@ -207,6 +272,8 @@ def track_rate(request, token):
 
 def track_return_label(request, token, number):
     order = _order_from_token(token)
+    if not may_change(request, token, order):  # the label carries the customer's address
+        raise Http404("Open the link from our e-mail to download the return label.")
     ret = get_object_or_404(ReturnRequest, order=order, number=number)  # only a return of this order
     return pdf_response(return_label_pdf(ret), f"return-{ret.number}.pdf")
 

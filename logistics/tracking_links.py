@@ -4,6 +4,22 @@ The implementation lives in orders.tracking_links (customer e-mails need the sam
 orders cannot import logistics); this module keeps the names logistics code uses.
 """
 
-from orders.tracking_links import SALT, order_number_from_token, tracking_token, tracking_url_for_order
+from orders.tracking_links import (
+    SALT,
+    order_number_from_token,
+    token_access,
+    tracking_token,
+    tracking_url_for_order,
+    tracking_view_token,
+    tracking_view_url_for_order,
+)
 
-__all__ = ["SALT", "order_number_from_token", "tracking_token", "tracking_url_for_order"]
+__all__ = [
+    "SALT",
+    "order_number_from_token",
+    "token_access",
+    "tracking_token",
+    "tracking_url_for_order",
+    "tracking_view_token",
+    "tracking_view_url_for_order",
+]

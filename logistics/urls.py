@@ -13,6 +13,7 @@ urlpatterns = [
     path("returns/<str:number>/label.pdf", self_service.return_label, name="return_label"),
     path("parcels/<int:pk>/label.zpl", floor_views.parcel_label_zpl, name="parcel_label_zpl"),
     path("pack/<str:number>/ship/", floor_views.pack_and_ship, name="pack_and_ship"),
+    path("shipments/<str:number>/ship-external/", floor_views.ship_external, name="ship_external"),
     path("shipments/<str:number>/service/", floor_views.service_override, name="service_override"),
     path("picklists/<int:pk>/labels/", floor_views.wave_labels, name="wave_labels"),
     path("manifests/", floor_views.manifest_list, name="manifest_list"),

@@ -1,13 +1,12 @@
 import django_filters
 import django_tables2 as tables
+from csp.constants import SELF
+from csp.decorators import csp_replace
 from django import forms
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
-from django.core.cache import cache
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
@@ -19,14 +18,14 @@ from oms.tables import BaseTable, StatusColumn
 from oms.views import ObjectListView
 from orders.models import Channel
 
-from . import selectors, services, tracking_page
+from . import access_codes, lookup_guard, selectors, services, tracking_page
 from .documents import label_pdf
 from .forms import TrackingEventForm, TrackLookupForm
 from .intake import PROVIDERS, tracking_push_receive
 from .models import Parcel
 from .providers.base import NormalizedEvent, make_dedupe_key
 from .tasks import process_tracking_push
-from .tracking_links import order_number_from_token, tracking_token, tracking_url_for_order
+from .tracking_links import token_access, tracking_view_token, tracking_view_url_for_order
 
 
 class ParcelFilterSet(django_filters.FilterSet):
@@ -60,7 +59,11 @@ class ParcelTable(BaseTable):
         "orders:order_detail", args=[tables.A("shipment__order__number")], accessor="shipment__order__number"
     )
     status = StatusColumn()
-    label = tables.TemplateColumn("<a href=\"{% url 'logistics:parcel_label' record.pk %}\">PDF</a>", orderable=False)
+    label = tables.TemplateColumn(
+        "{% if record.external_label %}<span class=\"muted\">made elsewhere</span>{% else %}"
+        "<a href=\"{% url 'logistics:parcel_label' record.pk %}\">PDF</a>{% endif %}",
+        orderable=False,
+    )
 
     class Meta(BaseTable.Meta):
         model = Parcel
@@ -99,7 +102,7 @@ def shipment_dispatch(request, number):
 
 
 def _tracking_url(parcel: Parcel) -> str:
-    return tracking_url_for_order(parcel.shipment.order.number)
+    return tracking_view_url_for_order(parcel.shipment.order.number)  # on the box: viewing only
 
 
 @login_required
@@ -108,6 +111,9 @@ def parcel_label(request, pk):
     parcel = get_object_or_404(
         Parcel.objects.select_related("shipment__order", "shipment__location", "service__carrier"), pk=pk
     )
+    if parcel.external_label:
+        messages.info(request, f"The label of {parcel.tracking_number} was made outside the OMS: there is no PDF.")
+        return redirect("fulfillment:shipment_detail", number=parcel.shipment.number)
     size = "a6" if request.GET.get("size") == "a6" else "4x6"
     return pdf_response(
         label_pdf([parcel], size=size, tracking_url_for=_tracking_url), f"label-{parcel.tracking_number}-{size}.pdf"
@@ -169,46 +175,51 @@ def tracking_webhook(request, provider):
 # ---- the public tracking page ------------------------------------------------------------------
 
 
-def _client_ip(request) -> str:
-    return request.META.get("REMOTE_ADDR", "unknown")
+# The public pages use no inline style at all: their policy allows styles from our files only.
+public_csp = csp_replace({"style-src": [SELF]})
 
 
-def _rate_limited(request) -> bool:
-    key = f"track-lookup:{_client_ip(request)}:{timezone.now():%Y%m%d%H%M}"
-    count = cache.get_or_set(key, 0, 70)
-    if count >= settings.TRACKING_LOOKUP_RATE:
-        return True
-    try:
-        cache.incr(key)
-    except ValueError:
-        cache.set(key, 1, 70)
-    return False
-
-
+@public_csp
 def track_lookup(request):
+    """Order number plus e-mail or the phone's last four digits opens the order for viewing (a view-only link);
+    changes need the e-mailed link or a one-time code. Rate-limited per client; a number with repeated failed
+    contact checks is locked for a while, whatever the IP."""
     form = TrackLookupForm(request.POST or None)
     status = 200
     if request.method == "POST":
-        if _rate_limited(request):
+        if lookup_guard.rate_limited(request, "lookup"):
             form.add_error(None, "too_many")
             status = 429
         elif form.is_valid():
-            order = selectors.find_order_for_customer(form.cleaned_data["number"], form.cleaned_data["contact"])
-            if order is not None:
-                return redirect("public:track_order", token=tracking_token(order.number))
-            form.add_error(None, "not_found")
-            status = 404
+            number = form.cleaned_data["number"]
+            if lookup_guard.lookup_locked(number):
+                form.add_error(None, "locked")
+                status = 429
+            else:
+                order = selectors.find_order_for_customer(number, form.cleaned_data["contact"])
+                if order is not None:
+                    lookup_guard.lookup_succeeded(number)
+                    return redirect("public:track_order", token=tracking_view_token(order.number))
+                locked = lookup_guard.lookup_failed(number)
+                form.add_error(None, "locked" if locked else "not_found")
+                status = 429 if locked else 404
     return render(request, "logistics/track_lookup.html", {"form": form}, status=status)
 
 
+@public_csp
 def track_order(request, token):
-    number = order_number_from_token(token)
+    number, full_link = token_access(token)
     order = None
     if number:
         order = tracking_page.order_for_page(number)
     if order is None:
         return render(request, "logistics/track_lookup.html", {"form": TrackLookupForm(), "bad_link": True}, status=404)
-    response = render(request, "logistics/track_order.html", {"t": tracking_page.public_tracking_cached(order)})
+    context = {
+        "t": tracking_page.public_tracking_cached(order),
+        "can_change": full_link or access_codes.session_is_verified(request, order),
+        "code_channel": access_codes.code_channel(order),
+    }
+    response = render(request, "logistics/track_order.html", context)
     response["Cache-Control"] = "private, no-store"
     response["X-Robots-Tag"] = "noindex"
     return response

@@ -30,12 +30,7 @@ from .services import carrier_adapter
 log = logging.getLogger(__name__)
 
 
-def parcel_void(parcel: Parcel, *, user=None, why: str) -> str:
-    """Void one label that has not been handed over. Returns what happened (for the timeline)."""
-    if parcel.voided_at is not None:
-        return f"label {parcel.tracking_number} was already voided"
-    if parcel.manifest_id is not None:
-        return f"label {parcel.tracking_number} is on manifest {parcel.manifest}: handed over, not voided"
+def _void_with_carrier(parcel: Parcel) -> tuple[str, str]:
     try:
         carrier_adapter(parcel.service.carrier).void(parcel.tracking_number, parcel.carrier_reference)
     except (CarrierError, UnknownCarrierAdapter) as exc:
@@ -46,6 +41,20 @@ def parcel_void(parcel: Parcel, *, user=None, why: str) -> str:
         parcel.save(update_fields=["voided_at"])
         text = f"label {parcel.tracking_number} voided"
         outcome = "voided"
+    return text, outcome
+
+
+def parcel_void(parcel: Parcel, *, user=None, why: str) -> str:
+    """Void one label that has not been handed over. Returns what happened (for the timeline)."""
+    if parcel.voided_at is not None:
+        return f"label {parcel.tracking_number} was already voided"
+    if parcel.manifest_id is not None:
+        return f"label {parcel.tracking_number} is on manifest {parcel.manifest}: handed over, not voided"
+    if parcel.external_label:  # we did not buy it, so we cannot void it
+        text = f"label {parcel.tracking_number} was made outside the OMS: cancel it with the carrier by hand"
+        outcome = "manual"
+    else:
+        text, outcome = _void_with_carrier(parcel)
     order_event_record(
         order=parcel.shipment.order,
         kind=EventKind.NOTE,

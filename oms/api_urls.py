@@ -6,4 +6,5 @@ urlpatterns = [
     path("schema/", schema_view, name="api_schema"),
     path("v1/", include("orders.api_urls")),
     path("v1/", include("inventory.api_urls")),
+    path("v1/", include("logistics.api_urls")),
 ]

@@ -4,6 +4,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONCE, NONE, SELF, UNSAFE_INLINE
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -48,6 +49,7 @@ INSTALLED_APPS = [
     "django_tables2",
     "django_htmx",
     "import_export",
+    "csp",
     "oms",
     "inventory",
     "orders",
@@ -67,6 +69,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     # Last, so it sees the views' database errors first: a transient one answers 503 + Retry-After.
     "oms.db_unavailable.DatabaseUnavailableMiddleware",
@@ -86,6 +89,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "csp.context_processors.nonce",
                 "oms.context_processors.navigation",
             ],
         },
@@ -206,6 +210,27 @@ CELERY_TIMEZONE = TIME_ZONE
 OMS_STUCK_AFTER_SECONDS = int(os.environ.get("OMS_STUCK_AFTER_SECONDS", "180"))
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 
+# Content-Security-Policy on every response (django-csp). Every asset is served by the app itself, so 'self'
+# is enough; scripts only from files (or a <script nonce="{{ CSP_NONCE }}">), never inline handlers. Style
+# attributes are still allowed in the back office (templates use many); the public tracking page replaces
+# style-src with 'self' alone (logistics/views.py). frame-ancestors 'self': our own pages may frame ours
+# (the pack station's label preview), no other site may.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, NONCE],
+        "style-src": [SELF, UNSAFE_INLINE],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "frame-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [SELF],
+    }
+}
+
 # Production hardening (manage.py check --deploy is clean when DEBUG is off).
 if not DEBUG:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
@@ -247,6 +272,13 @@ OMS_SMS_ADAPTER = os.environ.get("OMS_SMS_ADAPTER", "orders.notifications.LogSms
 TRACKING_LINK_MAX_AGE_DAYS = int(os.environ.get("TRACKING_LINK_MAX_AGE_DAYS", "120"))
 # Public tracking lookups allowed per client IP per minute.
 TRACKING_LOOKUP_RATE = int(os.environ.get("TRACKING_LOOKUP_RATE", "10"))
+# How many reverse proxies in front of the app append to X-Forwarded-For (oms/net.py: client_ip). 0: none,
+# REMOTE_ADDR is the client and X-Forwarded-For is ignored.
+OMS_TRUSTED_PROXY_COUNT = max(int(os.environ.get("OMS_TRUSTED_PROXY_COUNT", "0")), 0)
+# Public tracking page: after this many failed contact checks on one order number within the window, lookups
+# of that number are refused for the lockout time, whatever the IP (logistics/lookup_guard.py).
+TRACKING_LOOKUP_FAILURES = int(os.environ.get("TRACKING_LOOKUP_FAILURES", "5"))
+TRACKING_LOOKUP_LOCK_MINUTES = int(os.environ.get("TRACKING_LOOKUP_LOCK_MINUTES", "15"))
 # Polling AfterShip's GET tracking API for tracking sources set to poll through AfterShip.
 AFTERSHIP_API_KEY = os.environ.get("AFTERSHIP_API_KEY", "")
 # Customer messages: off switch (nothing is queued from order events), e.g. while loading history.

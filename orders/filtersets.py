@@ -4,7 +4,7 @@ from django import forms
 from inventory.models import Location
 
 from .models import Channel, InboundMessage, Order
-from .selectors import order_search
+from .selectors import may_see_contact, order_search
 from .status import HoldReason, OrderStatus
 
 
@@ -63,7 +63,8 @@ class OrderFilterSet(django_filters.FilterSet):
         ]
 
     def search(self, queryset, name, value):
-        return order_search(queryset, value)
+        user = getattr(self.request, "user", None)
+        return order_search(queryset, value, contact=user is None or may_see_contact(user))
 
     def by_location(self, queryset, name, value):
         return queryset.filter(shipments__location=value).distinct()

@@ -399,6 +399,7 @@ class NotificationKind(models.TextChoices):
     MESSAGE = "message", _("Message from staff")
     CANCELLED = "cancelled", _("Order cancelled")
     CHANGED = "changed", _("Order changed")
+    CODE = "code", _("One-time code (tracking page)")
 
 
 class NotificationChannel(models.TextChoices):

@@ -176,7 +176,12 @@ def base_context(order: Order, *, language: str) -> dict:
     link = tracking_url_for_order(order.number) if order.number else ""
     parcels = list(
         order.shipments.filter(parcels__isnull=False)
-        .values("parcels__tracking_number", "parcels__expected_delivery", "parcels__service__carrier__name")
+        .values(
+            "parcels__tracking_number",
+            "parcels__expected_delivery",
+            "parcels__service__carrier__name",
+            "parcels__carrier_name",  # a carrier named by hand (a label made elsewhere)
+        )
         .order_by("parcels__id")
     )
     expected = max((p["parcels__expected_delivery"] for p in parcels if p["parcels__expected_delivery"]), default=None)
@@ -187,7 +192,10 @@ def base_context(order: Order, *, language: str) -> dict:
         "link": link,
         "expected": expected.isoformat() if expected else "",
         "parcels": [
-            {"tracking_number": p["parcels__tracking_number"], "carrier": p["parcels__service__carrier__name"]}
+            {
+                "tracking_number": p["parcels__tracking_number"],
+                "carrier": p["parcels__carrier_name"] or p["parcels__service__carrier__name"],
+            }
             for p in parcels
         ],
         "items": [{"name": ln.name or ln.sku, "quantity": ln.quantity} for ln in order.lines.all()],

@@ -5,6 +5,15 @@ from django.utils.safestring import mark_safe
 from oms.tables import BaseTable, StatusColumn
 
 from .models import Channel, InboundMessage, Order
+from .selectors import may_see_contact
+
+# Customers' contact details: only for roles that may see customers (selectors.may_see_contact), never for the
+# warehouse; hidden in the page and in its CSV/XLSX export alike.
+CONTACT_COLUMNS = ("ship_phone", "ship_email")
+
+
+def hidden_columns(user) -> tuple[str, ...]:
+    return () if may_see_contact(user) else CONTACT_COLUMNS
 
 
 class OrderTable(BaseTable):
@@ -13,6 +22,8 @@ class OrderTable(BaseTable):
     external_id = tables.Column(verbose_name="External id")
     channel_order_name = tables.Column(verbose_name="Channel order")
     ship_name = tables.Column(verbose_name="Recipient")
+    ship_phone = tables.Column(verbose_name="Phone")
+    ship_email = tables.Column(verbose_name="E-mail")
     ship_city = tables.Column(verbose_name="City")
     status = StatusColumn()
     on_hold = tables.TemplateColumn(
@@ -29,6 +40,8 @@ class OrderTable(BaseTable):
             "status",
             "on_hold",
             "ship_name",
+            "ship_phone",
+            "ship_email",
             "ship_city",
             "channel",
             "channel_order_name",
@@ -52,7 +65,7 @@ class HoldQueueTable(OrderTable):
         fields = ["select", "number", "holds", "status", "ship_name", "ship_city", "channel", "channel_order_name",
                   "priority", "total", "created_at"]
         sequence = fields
-        exclude = ["on_hold", "external_id"]
+        exclude = ["on_hold", "external_id", *CONTACT_COLUMNS]
 
     def render_holds(self, record):
         holds = getattr(record, "active_holds", None)

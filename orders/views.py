@@ -18,7 +18,7 @@ from .forms import CancelForm, HoldForm, OrderForm, OrderLineFormSet, ReleaseFor
 from .intake.canonical import CanonicalAddress, CanonicalLine, CanonicalOrder, OrderRejected
 from .models import InboundMessage, Order, OrderHold
 from .status import CANCELLABLE, HOLDABLE, HoldReason
-from .tables import HoldQueueTable, InboundTable, OrderTable
+from .tables import HoldQueueTable, InboundTable, OrderTable, hidden_columns
 
 
 class OrderListView(ObjectListView):
@@ -27,6 +27,14 @@ class OrderListView(ObjectListView):
     filterset_class = OrderFilterSet
     table_class = OrderTable
     title = "Orders"
+
+    def get_table_kwargs(self):
+        # The warehouse does not see customers' phone and e-mail (the export uses the same table).
+        kwargs = super().get_table_kwargs()
+        hidden = hidden_columns(self.request.user)
+        if hidden:
+            kwargs["exclude"] = (*kwargs.get("exclude", ()), *hidden)
+        return kwargs
 
 
 class HoldQueueView(OrderListView):
