@@ -106,6 +106,9 @@ def tracking_pushes_process(message_ids: list[int], *, now: datetime | None = No
                 "duplicates": duplicates,
                 "unknown_tracking_numbers": sorted(unknown),
             }
+            unmapped = sorted({e.carrier_status or e.status for e in events if not e.code_known})
+            if unmapped:  # codes not in the provider's table: kept on the events, flagged here for staff
+                result["unknown_codes"] = unmapped
             if unknown and not recorded and not duplicates:
                 _outcome(
                     message,

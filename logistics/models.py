@@ -113,6 +113,14 @@ class TrackingEvent(models.Model):
     occurred_at = models.DateTimeField()
     source = models.CharField(max_length=24, help_text="easypost, form, poll, ...")
     dedupe_key = models.CharField(max_length=64)
+    carrier_status = models.CharField(
+        max_length=64,
+        blank=True,
+        help_text="The provider's own code: failure/refused, Exception/Exception_003, kdniao/404.",
+    )
+    code_known = models.BooleanField(
+        default=True, help_text="False: the provider's code is not in our table; kept and flagged, not guessed."
+    )
     raw = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 

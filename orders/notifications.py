@@ -84,7 +84,7 @@ MAX_ATTEMPTS = 6
 UNSUBSCRIBE_SALT = "oms.notifications.unsubscribe"
 STUCK_SENDING = timedelta(minutes=15)
 # Tracking statuses that mean "something went wrong" (logistics.status.TrackingStatus values).
-PROBLEM_STATUSES = frozenset({"exception", "failed_attempt", "returned_to_sender", "lost"})
+PROBLEM_STATUSES = frozenset({"exception", "failed_attempt", "returning_to_sender", "returned_to_sender", "lost"})
 
 Q_ = NotificationStatus
 
