@@ -138,6 +138,11 @@ class TrackingEvent(models.Model):
     def status_zh(self) -> str:
         return STATUS_ZH.get(self.status, self.get_status_display())
 
+    @property
+    def status_en(self) -> str:
+        """The customer's words (an unknown carrier code is just "an update from the carrier" to them)."""
+        return "Update from the carrier" if self.status == TrackingStatus.UNKNOWN else self.get_status_display()
+
 
 class RateCardRow(models.Model):
     """One price of a service's rate card: to a zone, up to a weight; above the last band, extra per kg."""

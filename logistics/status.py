@@ -23,6 +23,10 @@ T = TrackingStatus
 # Statuses that say something went wrong: a case is opened for them (logistics/exceptions) and the public page
 # explains them. They are not "backwards": a problem after out-for-delivery is news, not an old scan.
 PROBLEMS = frozenset({T.FAILED_ATTEMPT, T.EXCEPTION, T.RETURNING_TO_SENDER, T.RETURNED_TO_SENDER, T.LOST})
+# Provider codes saying a parcel waited at a pickup point or locker and was not collected in time.
+NOT_COLLECTED_CODES = frozenset(
+    {"kdniao/412", "available_for_pickup/expired", "return_to_sender/expired", "failure/expired"}
+)
 # No "no scan" or "late" checks for these: the parcel reached an end (or the carrier says it is gone).
 TERMINAL = frozenset({T.DELIVERED, T.RETURNED_TO_SENDER, T.LOST})
 # Final facts: once reached, no later scan moves the parcel (a stray scan after delivery is recorded, not applied).
@@ -90,5 +94,5 @@ STATUS_ZH = {
     T.RETURNING_TO_SENDER: "正在退回寄件人",
     T.RETURNED_TO_SENDER: "已退回寄件人",
     T.LOST: "包裹丢失",
-    T.UNKNOWN: "物流状态待确认",
+    T.UNKNOWN: "物流更新",
 }

@@ -42,7 +42,7 @@ from orders.models import Order, OrderEvent, OrderHold
 from orders.status import HoldReason, OrderStatus
 
 from ..models import ExceptionCase, Parcel, TrackingEvent
-from ..status import PROBLEMS, TERMINAL, TrackingStatus
+from ..status import NOT_COLLECTED_CODES, PROBLEMS, TERMINAL, TrackingStatus
 from .services import case_autoclose, case_open, playbook_for
 from .types import CLEARS_BY_ITSELF, OPEN_CASE_STATUSES, CaseType
 
@@ -77,7 +77,6 @@ ADDRESS_CODES = {
     "failure/address_not_found",
 }
 DAMAGED_CODES = {"Exception/Exception_012", "kdniao/414", "failure/damaged", "in_transit/damaged"}
-NOT_COLLECTED_CODES = {"kdniao/412", "available_for_pickup/expired", "return_to_sender/expired", "failure/expired"}
 LOST_CODES = {"Exception/Exception_013", "failure/lost"}
 RETURNED_CODES = {
     "Exception/Exception_003",

@@ -206,9 +206,9 @@ PLAYBOOK_DEFAULTS: dict[str, PlaybookDefault] = {
         "1. Find out why (refused, address, not collected).\n2. Contact the customer: reship or refund.",
         (A.CONTACT, A.RESHIP, A.REFUND, A.ADDRESS_CORRECTION, A.NOTE),
         True,
-        "Your order {order_number} came back to us",
-        _SORRY + "your parcel was returned to us by the carrier. Please tell us whether you would like it sent "
-        "again or refunded." + _SIGN,
+        "Your order {order_number} is coming back to us",
+        _SORRY + "the carrier could not deliver your parcel and is sending it back to us. Please tell us whether "
+        "you would like it sent again or refunded." + _SIGN,
     ),
     CaseType.NOT_COLLECTED: PlaybookDefault(
         Severity.HIGH,
@@ -304,8 +304,8 @@ PLAYBOOK_TEXT_ZH: dict[str, tuple[str, str]] = {
         _SORRY_ZH + "快递公司丢失了您的包裹。我们今天会为您重新发货，并告诉您新的运单号。" + _SIGN_ZH,
     ),
     CaseType.RETURNED: (
-        "您的订单 {order_number} 已退回",
-        _SORRY_ZH + "快递公司已将您的包裹退回给我们。请告诉我们您希望重新发货还是退款。" + _SIGN_ZH,
+        "您的订单 {order_number} 正在退回",
+        _SORRY_ZH + "快递公司未能派送您的包裹，正在将其退回给我们。请告诉我们您希望重新发货还是退款。" + _SIGN_ZH,
     ),
     CaseType.NOT_COLLECTED: (
         "您的订单 {order_number} 待取件已超时",

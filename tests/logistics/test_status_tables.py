@@ -4,12 +4,14 @@ mapping fails; the documented lists are written here too, so a code missing from
 a decision) fails. Unknown codes are kept and flagged, never dropped or guessed. Pure: no database."""
 
 import json
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from logistics.providers import aftership, easypost, kdniao
 from logistics.providers.base import Mapped
 from logistics.status import TrackingStatus as T
+from logistics.status import parcel_moves
 
 # ---- EasyPost: Tracker.status and TrackingDetail.status_detail (docs.easypost.com/docs/trackers) ---------------
 
@@ -295,3 +297,40 @@ def test_an_unknown_kdniao_action_becomes_a_flagged_event():
     (event,) = kdniao.parse_event(json.dumps(push))
     assert (event.status, event.carrier_status, event.code_known) == (T.UNKNOWN, "kdniao/999", False)
     assert event.raw["trace"]["Action"] == "999"
+
+
+# ---- the ordering rule: the newest carrier event wins; problems and returns are not "backwards" ---------------
+
+H0 = datetime(2026, 11, 20, 2, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("current", "new", "later", "moves"),
+    [
+        (T.OUT_FOR_DELIVERY, T.RETURNING_TO_SENDER, True, True),  # refused at the door
+        (T.OUT_FOR_DELIVERY, T.FAILED_ATTEMPT, True, True),
+        (T.AVAILABLE_FOR_PICKUP, T.EXCEPTION, True, True),  # not collected from the locker
+        (T.EXCEPTION, T.IN_TRANSIT, True, True),  # moving again
+        (T.FAILED_ATTEMPT, T.OUT_FOR_DELIVERY, True, True),
+        (T.LOST, T.IN_TRANSIT, True, True),  # found again
+        (T.OUT_FOR_DELIVERY, T.IN_TRANSIT, False, False),  # an older scan arriving late
+        (T.IN_TRANSIT, T.DELIVERED, False, True),  # a late "delivered" is still the truth
+        (T.DELIVERED, T.IN_TRANSIT, True, False),  # a stray scan after delivery
+        (T.DELIVERED, T.RETURNING_TO_SENDER, True, False),
+        (T.RETURNED_TO_SENDER, T.IN_TRANSIT, True, False),
+        (T.RETURNING_TO_SENDER, T.IN_TRANSIT, True, False),  # the way back is scanned "in transit"
+        (T.RETURNING_TO_SENDER, T.OUT_FOR_DELIVERY, True, False),
+        (T.RETURNING_TO_SENDER, T.RETURNED_TO_SENDER, True, True),
+        (T.RETURNING_TO_SENDER, T.LOST, True, True),
+        (T.IN_TRANSIT, T.UNKNOWN, True, False),  # an unknown code moves nothing
+    ],
+)
+def test_parcel_moves(current, new, later, moves):
+    when = H0 + timedelta(hours=1 if later else -1)
+    assert parcel_moves(current, H0, new, when) is moves
+
+
+def test_parcel_moves_first_event_and_ties():
+    assert parcel_moves(T.INFO_RECEIVED, None, T.IN_TRANSIT, H0) is True
+    assert parcel_moves(T.IN_TRANSIT, H0, T.OUT_FOR_DELIVERY, H0) is True  # same instant: the further one
+    assert parcel_moves(T.OUT_FOR_DELIVERY, H0, T.IN_TRANSIT, H0) is False
