@@ -29,6 +29,9 @@ NOT_COLLECTED_CODES = frozenset(
 )
 # No "no scan" or "late" checks for these: the parcel reached an end (or the carrier says it is gone).
 TERMINAL = frozenset({T.DELIVERED, T.RETURNED_TO_SENDER, T.LOST})
+# Not on its way to the customer: no "late" or "no scan" checks and no new expected date (the case of the return
+# is the one place that follows it).
+NOT_ON_ITS_WAY = TERMINAL | {T.RETURNING_TO_SENDER}
 # Final facts: once reached, no later scan moves the parcel (a stray scan after delivery is recorded, not applied).
 FINAL = frozenset({T.DELIVERED, T.RETURNED_TO_SENDER})
 # A parcel on its way back only moves on to these: the scans of the way back (often tagged "in transit") must not

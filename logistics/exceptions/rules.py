@@ -42,7 +42,7 @@ from orders.models import Order, OrderEvent, OrderHold
 from orders.status import HoldReason, OrderStatus
 
 from ..models import ExceptionCase, Parcel, TrackingEvent
-from ..status import NOT_COLLECTED_CODES, PROBLEMS, TERMINAL, TrackingStatus
+from ..status import NOT_COLLECTED_CODES, NOT_ON_ITS_WAY, PROBLEMS, TrackingStatus
 from .services import case_autoclose, case_open, playbook_for
 from .types import CLEARS_BY_ITSELF, OPEN_CASE_STATUSES, CaseType
 
@@ -127,7 +127,7 @@ def classify_exception(event: TrackingEvent) -> str:
 
 
 def _moving_parcels():
-    return Parcel.objects.exclude(status__in=TERMINAL).select_related(
+    return Parcel.objects.exclude(status__in=sorted(NOT_ON_ITS_WAY)).select_related(
         "shipment__order", "shipment__location", "service__carrier"
     )
 

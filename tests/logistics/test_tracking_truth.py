@@ -4,16 +4,17 @@ that clears and ends delivered, unknown carrier codes, and the timeline in event
 parcel, the shipment, the order, the case and the customer's page."""
 
 import json
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 from django.core.cache import cache
 from django.urls import reverse
+from django.utils import timezone
 
 from fulfillment.status import ShipmentStatus
 from logistics.exceptions import rules
 from logistics.exceptions.types import CaseType
-from logistics.models import ExceptionCase, TrackingEvent
+from logistics.models import ExceptionCase, Parcel, TrackingEvent
 from logistics.providers import aftership, easypost
 from logistics.providers.kdniao import build_push_body
 from logistics.status import TrackingStatus as T
@@ -354,4 +355,16 @@ def test_refused_then_back_at_the_sender_is_one_message_to_the_customer(
     [message] = order.notifications.exclude(kind__in=["confirmed", "shipped", "out_for_delivery"])
     assert message.context["problem_key"] == f"{parcel.tracking_number}:returning_to_sender"
     assert message.subject == f"您的订单 {order.number} 正在退回"  # the case's message, sent at the refusal
+    assert cases_of(parcel) == [(CaseType.RETURNED, "open")]
+
+
+def test_a_parcel_on_its_way_back_is_neither_late_nor_given_a_new_date(client, parcel):
+    Parcel.objects.filter(pk=parcel.pk).update(expected_delivery=date(2026, 11, 22))  # long past
+    easypost_push(client, parcel, EP_OUT + [("failure", "refused", 22, "Refused by recipient")])
+
+    parcel.refresh_from_db()
+    assert (parcel.status, parcel.expected_delivery) == (T.RETURNING_TO_SENDER, date(2026, 11, 22))
+    assert not OrderEvent.objects.filter(order=parcel.shipment.order, data__basis__isnull=False).exists()
+    result = rules.exceptions_scan(now=timezone.now() + timedelta(days=10))  # no "late", no "no scan" case
+    assert result["opened"] == {}
     assert cases_of(parcel) == [(CaseType.RETURNED, "open")]
