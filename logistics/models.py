@@ -129,6 +129,9 @@ class TrackingEvent(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["parcel", "dedupe_key"], name="trackingevent_parcel_dedupe_uniq")
         ]
+        indexes = [  # the few scans with an unknown code, counted on the parcel list
+            models.Index(fields=["parcel"], condition=Q(code_known=False), name="trackingevent_code_unknown_idx")
+        ]
         permissions = [("record_tracking", "Can record tracking events by hand")]
 
     def __str__(self) -> str:
