@@ -73,6 +73,7 @@ CLEARS_BY_ITSELF = frozenset(
         CaseType.ADDRESS_PROBLEM,
         CaseType.CARRIER_EXCEPTION,
         CaseType.LOST,
+        CaseType.NOT_COLLECTED,  # collected late after all; on its way back it stays (the return continues it)
         CaseType.NOT_ROUTED,
         CaseType.NOT_PICKED,
         CaseType.NOT_SHIPPED,

@@ -368,3 +368,13 @@ def test_a_parcel_on_its_way_back_is_neither_late_nor_given_a_new_date(client, p
     result = rules.exceptions_scan(now=timezone.now() + timedelta(days=10))  # no "late", no "no scan" case
     assert result["opened"] == {}
     assert cases_of(parcel) == [(CaseType.RETURNED, "open")]
+
+
+def test_collected_late_after_all_closes_the_not_collected_case(client, parcel):
+    locker = [("1", 0, "已揽收"), ("211", 22, "已放入快递柜"), ("412", 94, "快递柜超时未取")]
+    kdniao_push(client, parcel, locker, state="4")
+    assert cases_of(parcel) == [(CaseType.NOT_COLLECTED, "open")]
+
+    kdniao_push(client, parcel, locker + [("311", 100, "快递柜取件签收")], state="3")
+    assert states(parcel) == (T.DELIVERED, ShipmentStatus.DELIVERED, OrderStatus.DELIVERED)
+    assert rules.exceptions_scan()["closed"] == {CaseType.NOT_COLLECTED: 1}
