@@ -35,7 +35,7 @@ from fulfillment.status import ShipmentStatus
 from inventory.models import Location, Stock, StockMovement
 from inventory.selectors import ledger_mismatches
 from logistics import rating
-from logistics.models import Parcel, ServiceLevel, TrackingEvent
+from logistics.models import CarrierClaim, ExceptionCase, Parcel, ServiceLevel, TrackingEvent
 from logistics.providers.base import NormalizedEvent
 from logistics.services import shipment_dispatch, tracking_event_record
 from logistics.status import TrackingStatus
@@ -441,6 +441,8 @@ def reset_demo_data() -> None:
     ledger (demo only). Users, locations, products, carriers and channels stay; the seed
     updates them in place."""
     try:
+        CarrierClaim.objects.all().delete()  # cases are opened when a problem scan arrives
+        ExceptionCase.objects.all().delete()
         TrackingEvent.objects.all().delete()
         Parcel.objects.all().delete()
         Shipment.objects.all().delete()

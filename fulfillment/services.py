@@ -255,6 +255,25 @@ def shipment_ship(*, shipment: Shipment, user=None, note: str = "") -> Shipment:
 
 
 @transaction.atomic
+def shipment_follow_parcel(*, shipment: Shipment, target: str, user=None, note: str = "") -> bool:
+    """Put a shipped shipment where its parcel is: forward as `shipment_advance` does, and also from out for
+    delivery back to in transit when the delivery did not happen (a failed attempt, a refusal, a problem at the
+    pickup point). Never out of delivered or cancelled. Returns whether it moved."""
+    shipment = _lock_shipment(shipment)
+    if shipment.status == target or shipment.status not in PROGRESS or target not in PROGRESS:
+        return False
+    back = shipment.status == ShipmentStatus.OUT_FOR_DELIVERY and target == ShipmentStatus.IN_TRANSIT
+    if not back and PROGRESS.index(target) <= PROGRESS.index(shipment.status):
+        return False
+    if not can_transition(shipment.status, target):
+        return False
+    _set_shipment_status(shipment, target, user=user, note=note)
+    _sync_order(shipment.order, user=user)
+    _members_follow(shipment, target, user=user, note=note)
+    return True
+
+
+@transaction.atomic
 def shipment_advance(*, shipment: Shipment, target: str, user=None, note: str = "") -> bool:
     """Move a shipped shipment forward (in transit, out for delivery, delivered); never back."""
     shipment = _lock_shipment(shipment)

@@ -127,6 +127,9 @@ def parcel_estimate(parcel: Parcel, *, now: datetime, carrier_estimate: date | N
     """The expected delivery date of a parcel now (see the module docstring for the order of precedence)."""
     if parcel.status == TrackingStatus.DELIVERED and parcel.delivered_at:
         return Estimate(_local_date(parcel.delivered_at), "delivered", "delivered")
+    if parcel.status in (TrackingStatus.RETURNING_TO_SENDER, TrackingStatus.RETURNED_TO_SENDER):
+        # Not coming to the customer: the date stays as it was (no "later than promised" notice about a return).
+        return Estimate(parcel.expected_delivery or _local_date(now), "return", "on its way back to the sender")
     if parcel.status in (TrackingStatus.OUT_FOR_DELIVERY, TrackingStatus.AVAILABLE_FOR_PICKUP) and parcel.last_event_at:
         return Estimate(_local_date(parcel.last_event_at), parcel.status, TrackingStatus(parcel.status).label)
     today = _local_date(now)

@@ -11,7 +11,8 @@ from .status import TrackingStatus
 
 class TrackingEventForm(forms.Form):
     tracking_number = forms.CharField(max_length=40)
-    status = forms.ChoiceField(choices=TrackingStatus.choices)
+    # "unknown" is what an unreadable carrier code becomes; a person records what they know.
+    status = forms.ChoiceField(choices=[c for c in TrackingStatus.choices if c[0] != TrackingStatus.UNKNOWN])
     occurred_at = forms.DateTimeField(
         initial=timezone.now, widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
     )

@@ -149,6 +149,9 @@ def _apply_batch(parsed: list[tuple[InboundMessage, list]], *, now: datetime | N
                 "duplicates": duplicates,
                 "unknown_tracking_numbers": sorted(unknown),
             }
+            unmapped = sorted({e.carrier_status or e.status for e in events if not e.code_known})
+            if unmapped:  # codes not in the provider's table: kept on the events, flagged here for staff
+                result["unknown_codes"] = unmapped
             if unknown and not recorded and not duplicates:
                 _outcome(
                     message,

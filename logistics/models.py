@@ -122,6 +122,14 @@ class TrackingEvent(models.Model):
     occurred_at = models.DateTimeField()
     source = models.CharField(max_length=24, help_text="easypost, form, poll, ...")
     dedupe_key = models.CharField(max_length=64)
+    carrier_status = models.CharField(
+        max_length=64,
+        blank=True,
+        help_text="The provider's own code: failure/refused, Exception/Exception_003, kdniao/404.",
+    )
+    code_known = models.BooleanField(
+        default=True, help_text="False: the provider's code is not in our table; kept and flagged, not guessed."
+    )
     raw = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -129,6 +137,9 @@ class TrackingEvent(models.Model):
         ordering = ["occurred_at", "id"]
         constraints = [
             models.UniqueConstraint(fields=["parcel", "dedupe_key"], name="trackingevent_parcel_dedupe_uniq")
+        ]
+        indexes = [  # the few scans with an unknown code, counted on the parcel list
+            models.Index(fields=["parcel"], condition=Q(code_known=False), name="trackingevent_code_unknown_idx")
         ]
         permissions = [("record_tracking", "Can record tracking events by hand")]
 
@@ -138,6 +149,11 @@ class TrackingEvent(models.Model):
     @property
     def status_zh(self) -> str:
         return STATUS_ZH.get(self.status, self.get_status_display())
+
+    @property
+    def status_en(self) -> str:
+        """The customer's words (an unknown carrier code is just "an update from the carrier" to them)."""
+        return "Update from the carrier" if self.status == TrackingStatus.UNKNOWN else self.get_status_display()
 
 
 class RateCardRow(models.Model):

@@ -9,11 +9,16 @@ from orders.services import ADDRESS_CHANGEABLE
 from orders.status import CANCELLABLE, EventKind, OrderStatus
 
 from .models import Parcel, TrackingEvent
-from .status import TrackingStatus
+from .status import NOT_COLLECTED_CODES, PROBLEMS, TrackingStatus
 
 
 def parcel_list() -> QuerySet[Parcel]:
     return Parcel.objects.select_related("shipment__order", "service__carrier")
+
+
+def unknown_code_count() -> int:
+    """How many stored scans carry a provider code that is not in our tables (kept and flagged, not guessed)."""
+    return TrackingEvent.objects.filter(code_known=False).count()
 
 
 def find_order_for_customer(number: str, contact: str) -> Order | None:
@@ -93,6 +98,7 @@ def public_tracking(order: Order) -> dict:
         key = {
             TrackingStatus.IN_TRANSIT: "in_transit",
             TrackingStatus.OUT_FOR_DELIVERY: "out_for_delivery",
+            TrackingStatus.AVAILABLE_FOR_PICKUP: "out_for_delivery",
             TrackingStatus.DELIVERED: "delivered",
         }.get(scan.status)
         if key and key not in first_at:
@@ -105,20 +111,8 @@ def public_tracking(order: Order) -> dict:
         {"key": key, "en": en, "zh": zh, "at": first_at.get(key), "done": i <= last, "current": i == last}
         for i, (key, en, zh) in enumerate(MILESTONES)
     ]
-    problem = next(
-        (
-            p
-            for p in parcels
-            if p.status
-            in (
-                TrackingStatus.EXCEPTION,
-                TrackingStatus.FAILED_ATTEMPT,
-                TrackingStatus.RETURNED_TO_SENDER,
-                TrackingStatus.LOST,
-            )
-        ),
-        None,
-    )
+    problem = next((p for p in parcels if p.status in PROBLEMS), None)
+    kind = problem_kind(problem, scans) if problem else None
     expected = max((p.expected_delivery for p in parcels if p.expected_delivery), default=None)
     return {
         "number": order.number,
@@ -131,13 +125,42 @@ def public_tracking(order: Order) -> dict:
         "scans": scans,
         "expected": expected,
         "problem": problem,
-        "problem_help": PROBLEM_HELP.get(problem.status) if problem else None,
+        "problem_title": PROBLEM_TITLE.get(kind) if kind else None,
+        "problem_help": PROBLEM_HELP.get(kind) if kind else None,
         "self_service": self_service(order),
     }
 
 
+def problem_kind(parcel: Parcel, scans: list[TrackingEvent]) -> str:
+    """What the customer is told about a parcel in a problem status: its status, or ``not_collected`` when a scan
+    said it was not collected from the pickup point in time."""
+    if any(s.parcel_id == parcel.pk and s.carrier_status in NOT_COLLECTED_CODES for s in scans):
+        return "not_collected"
+    return parcel.status
+
+
+# The headline of the page when a parcel has a problem (en, zh): what happened, not where it was.
+PROBLEM_TITLE = {
+    TrackingStatus.FAILED_ATTEMPT: ("Delivery attempt failed", "派送未成功"),
+    TrackingStatus.EXCEPTION: ("There is a problem with the delivery", "配送遇到问题"),
+    TrackingStatus.RETURNING_TO_SENDER: ("Your parcel is on its way back to us", "包裹正在退回"),
+    TrackingStatus.RETURNED_TO_SENDER: ("Your parcel came back to us", "包裹已退回"),
+    TrackingStatus.LOST: ("Your parcel is lost", "包裹丢失"),
+    "not_collected": ("Not collected from the pickup point", "包裹超时未取"),
+}
+
 # What a problem means for the customer and what happens next, in plain words (en, zh).
 PROBLEM_HELP = {
+    "not_collected": (
+        "Your parcel was not collected from the pickup point in time. Collect it as soon as you can; if the carrier "
+        "sends it back, we will contact you to send it again or refund you.",
+        "您的包裹在自提点或快递柜超时未取。请尽快取件；如果快递公司将包裹退回，我们会联系您重新发货或退款。",
+    ),
+    TrackingStatus.RETURNING_TO_SENDER: (
+        "The parcel could not be delivered and is on its way back to us. When it arrives we will contact you to "
+        "send it again or refund you.",
+        "包裹未能送达，正在退回我们的仓库。收到后我们会联系您重新发货或退款。",
+    ),
     TrackingStatus.FAILED_ATTEMPT: (
         "The courier tried to deliver but could not. They usually try again on the next working day.",
         "快递员尝试派送但未能成功，通常会在下一个工作日再次派送。",
@@ -147,8 +170,8 @@ PROBLEM_HELP = {
         "快递公司报告运输途中出现异常。我们正在核实，会告诉您下一步进展。",
     ),
     TrackingStatus.RETURNED_TO_SENDER: (
-        "The parcel is coming back to us. When it arrives we will contact you to send it again or refund you.",
-        "包裹正在退回我们的仓库。收到后我们会联系您重新发货或退款。",
+        "The parcel came back to us. We will contact you to send it again or refund you.",
+        "包裹已退回我们的仓库。我们会联系您重新发货或退款。",
     ),
     TrackingStatus.LOST: (
         "The carrier cannot find the parcel. We will send it again or refund you; you don't need to do anything.",

@@ -10,8 +10,8 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from fulfillment.models import Shipment
-from fulfillment.services import shipment_advance, shipment_ship
-from fulfillment.status import PROGRESS, ShipmentStatus
+from fulfillment.services import shipment_follow_parcel, shipment_ship
+from fulfillment.status import ShipmentStatus
 from oms.dates import add_business_days
 from oms.errors import DomainError
 from orders.services import order_event_record, order_events_record, order_lock, orders_lock
@@ -22,13 +22,18 @@ from .carriers.base import LabelRequest, get_adapter
 from .eta import eta_apply, lane_cache_forget
 from .models import Parcel, ParcelWatch, ServiceLevel, TrackingEvent
 from .providers.base import NormalizedEvent
-from .status import RANK, TrackingStatus
+from .status import PROBLEMS, TrackingStatus, parcel_moves
 
-# Which shipment status a tracking status moves a shipment to.
+# Which shipment status a tracking status puts a shipment in. A problem (failed attempt, refusal, not collected,
+# returning) after out-for-delivery takes it back to in transit: it is neither delivered nor about to be; what
+# happened is the parcel's status, the open case and the timeline.
 SHIPMENT_STATUS_FOR = {
     TrackingStatus.IN_TRANSIT: ShipmentStatus.IN_TRANSIT,
     TrackingStatus.FAILED_ATTEMPT: ShipmentStatus.IN_TRANSIT,
     TrackingStatus.EXCEPTION: ShipmentStatus.IN_TRANSIT,
+    TrackingStatus.RETURNING_TO_SENDER: ShipmentStatus.IN_TRANSIT,
+    TrackingStatus.RETURNED_TO_SENDER: ShipmentStatus.IN_TRANSIT,
+    TrackingStatus.LOST: ShipmentStatus.IN_TRANSIT,
     TrackingStatus.AVAILABLE_FOR_PICKUP: ShipmentStatus.OUT_FOR_DELIVERY,
     TrackingStatus.OUT_FOR_DELIVERY: ShipmentStatus.OUT_FOR_DELIVERY,
     TrackingStatus.DELIVERED: ShipmentStatus.DELIVERED,
@@ -151,10 +156,8 @@ def shipment_dispatch(*, shipment: Shipment, service: ServiceLevel | None = None
 
 
 def _is_newer(parcel: Parcel, event: NormalizedEvent) -> bool:
-    new_rank, old_rank = RANK[event.status], RANK[parcel.status]
-    if new_rank != old_rank:
-        return new_rank > old_rank
-    return parcel.last_event_at is None or event.occurred_at >= parcel.last_event_at
+    """Whether the event becomes the parcel's status (`logistics.status.parcel_moves`)."""
+    return parcel_moves(parcel.status, parcel.last_event_at, event.status, event.occurred_at)
 
 
 @dataclass
@@ -188,8 +191,10 @@ def rows_update(model, objs: list, fields: list[str], *, max_groups: int = 8) ->
 def tracking_event_record(
     *, parcel: Parcel, event: NormalizedEvent, source: str, user=None, now: datetime | None = None
 ) -> bool:
-    """Store a tracking event once; move the parcel and shipment forward, never back; refresh the expected
-    date as of ``now`` (default: the clock). Returns False when the same event was already stored."""
+    """Store a tracking event once; move the parcel and shipment to what the newest event says
+    (`logistics.status.parcel_moves`: problems and returns are news, late old scans are not); open the case of a
+    problem; refresh the expected date as of ``now`` (default: the clock). Returns False when the same event was
+    already stored."""
     if event.status not in TrackingStatus.values:
         raise DomainError(f"Unknown tracking status '{event.status}'.")
     order_of = {parcel.pk: parcel.shipment.order_id}
@@ -295,9 +300,22 @@ def _record(todo, order_of, *, user, now, recheck: bool, finish=None) -> set[tup
         parcel.shipment.order = order
         fields: list[str] = []
         targets: list[str] = []
+        problem = None  # the applied scan that leaves the parcel in a problem status
         carrier_estimate = None
-        for event, source in items:
+        for event, source in sorted(items, key=lambda item: item[0].occurred_at):
             moved = _is_newer(parcel, event)
+            row = TrackingEvent(
+                parcel=parcel,
+                status=event.status,
+                description=event.description[:255],
+                location=event.location[:120],
+                occurred_at=event.occurred_at,
+                source=source,
+                dedupe_key=event.dedupe_key,
+                carrier_status=(event.carrier_status or "")[:64],
+                code_known=event.code_known,
+                raw=event.raw,
+            )
             if moved:
                 parcel.status, parcel.last_event_at = event.status, event.occurred_at
                 fields += ["status", "last_event_at"]
@@ -306,71 +324,91 @@ def _record(todo, order_of, *, user, now, recheck: bool, finish=None) -> set[tup
                     fields.append("delivered_at")
                 if event.status in SHIPMENT_STATUS_FOR:
                     targets.append(SHIPMENT_STATUS_FOR[event.status])
+                problem = row if event.status in PROBLEMS else None
             if event.est_delivery_date:
                 carrier_estimate = event.est_delivery_date
-            rows.append(
-                TrackingEvent(
-                    parcel=parcel,
-                    status=event.status,
-                    description=event.description[:255],
-                    location=event.location[:120],
-                    occurred_at=event.occurred_at,
-                    source=source,
-                    dedupe_key=event.dedupe_key,
-                    raw=event.raw,
-                )
-            )
-            where = f" at {event.location}" if event.location else ""
-            timeline.append(
-                {
-                    "order": order,
-                    "kind": EventKind.TRACKING,
-                    "message": f"{parcel.tracking_number}: {TrackingStatus(event.status).label}{where}. "
-                    f"{event.description}".strip(),
-                    "data": {
-                        "tracking_number": parcel.tracking_number,
-                        "status": event.status,
-                        "source": source,
-                        "occurred_at": event.occurred_at.isoformat(),
-                        "applied": moved,
-                    },
-                }
-            )
+            rows.append(row)
+            timeline.append(_timeline_row(order, parcel, event, source, moved))
         eta = eta_apply(parcel=parcel, now=now, carrier_estimate=carrier_estimate)  # once per parcel per push
-        plans.append((parcel, list(dict.fromkeys(fields + eta.parcel_fields)), targets, eta))
+        plans.append((parcel, list(dict.fromkeys(fields + eta.parcel_fields)), targets, eta, problem))
     if not rows:
         if finish:
             finish(set())
         return set()
     TrackingEvent.objects.bulk_create(rows)
     order_events_record(timeline, user=user)
-    changed = [(parcel, fields) for parcel, fields, _, _ in plans if fields]
+    changed = [(parcel, fields) for parcel, fields, *_ in plans if fields]
     if changed:
         rows_update(Parcel, [p for p, _ in changed], sorted({f for _, fs in changed for f in fs}))
-    for parcel, fields, targets, _eta in plans:
+    for parcel, fields, targets, _eta, problem in plans:
         shipment = parcel.shipment
-        for target in targets:  # only when the shipment really moves: no lock, no query otherwise
-            if shipment.status in PROGRESS and PROGRESS.index(target) <= PROGRESS.index(shipment.status):
+        for target in targets:  # each step, as when the scans come one by one; no lock, no query otherwise
+            if target == shipment.status or not _shipment_may_follow(shipment.status, target):
                 continue
-            if shipment_advance(shipment=shipment, target=target, user=user, note=f"tracking: {target}"):
+            if shipment_follow_parcel(shipment=shipment, target=target, user=user, note=f"tracking: {target}"):
                 shipment.status = target
+        if problem is not None:
+            from .exceptions.rules import parcel_problem_open  # the case machinery imports these services
+
+            parcel_problem_open(parcel=parcel, event=problem, now=now)
         if parcel.status == TrackingStatus.DELIVERED and "delivered_at" in fields:
             lane_cache_forget(
                 carrier_id=parcel.service.carrier_id,
                 origin_province=shipment.location.province,
                 destination_province=parcel.shipment.order.ship_province,
             )
-    new_watches = [eta.watch for *_, eta in plans if eta.watch_created]
+    new_watches = [plan[3].watch for plan in plans if plan[3].watch_created]
     if new_watches:
         ParcelWatch.objects.bulk_create(new_watches)
-    changed_watches = [eta.watch for *_, eta in plans if not eta.watch_created and eta.watch_fields]
+    changed_watches = [plan[3].watch for plan in plans if not plan[3].watch_created and plan[3].watch_fields]
     if changed_watches:
         rows_update(ParcelWatch, changed_watches, ["promised_delivery", "eta_basis", "eta_detail"])
-    order_events_record([eta.event for *_, eta in plans if eta.event], user=user)
+    order_events_record([plan[3].event for plan in plans if plan[3].event], user=user)
     stored = {(row.parcel_id, row.dedupe_key) for row in rows}
     if finish:
         finish(stored)
     return stored
+
+
+def _shipment_may_follow(current: str, target: str) -> bool:
+    """Cheap check before locking: forward, or out for delivery back to in transit (`shipment_follow_parcel`)."""
+    order = [
+        ShipmentStatus.SHIPPED,
+        ShipmentStatus.IN_TRANSIT,
+        ShipmentStatus.OUT_FOR_DELIVERY,
+        ShipmentStatus.DELIVERED,
+    ]
+    if current not in order:
+        return False
+    if current == ShipmentStatus.OUT_FOR_DELIVERY and target == ShipmentStatus.IN_TRANSIT:
+        return True
+    return order.index(target) > order.index(current)
+
+
+def _timeline_row(order, parcel: Parcel, event: NormalizedEvent, source: str, applied: bool) -> dict:
+    """The order's timeline row of one scan: what the carrier said, when (its own time), whether it was applied;
+    an unknown carrier code is said so, with the code."""
+    where = f" at {event.location}" if event.location else ""
+    label = TrackingStatus(event.status).label
+    if not event.code_known:
+        label = f"{label} (unknown carrier code {event.carrier_status or '?'}, kept and flagged)"
+    data = {
+        "tracking_number": parcel.tracking_number,
+        "status": event.status,
+        "source": source,
+        "occurred_at": event.occurred_at.isoformat(),
+        "applied": applied,
+    }
+    if event.carrier_status:
+        data["carrier_status"] = event.carrier_status
+    if not event.code_known:
+        data["code_known"] = False
+    return {
+        "order": order,
+        "kind": EventKind.TRACKING,
+        "message": f"{parcel.tracking_number}: {label}{where}. {event.description}".strip()[:500],
+        "data": data,
+    }
 
 
 def parcel_by_tracking_number(tracking_number: str) -> Parcel | None:

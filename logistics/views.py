@@ -22,7 +22,7 @@ from . import access_codes, lookup_guard, selectors, services, tracking_page
 from .documents import label_pdf
 from .forms import TrackingEventForm, TrackLookupForm
 from .intake import PROVIDERS, tracking_push_receive
-from .models import Parcel
+from .models import Parcel, TrackingEvent
 from .providers.base import NormalizedEvent, make_dedupe_key
 from .tasks import process_tracking_push
 from .tracking_links import token_access, tracking_view_token, tracking_view_url_for_order
@@ -33,21 +33,41 @@ class ParcelFilterSet(django_filters.FilterSet):
     # Used by the reports' drill-down links (reports/kpis): the order's received day and channel,
     # the shipping location.
     received_after = django_filters.DateFilter(
-        field_name="shipment__order__created_at", lookup_expr="date__gte", label="Order received from",
+        field_name="shipment__order__created_at",
+        lookup_expr="date__gte",
+        label="Order received from",
         widget=forms.DateInput(attrs={"type": "date"}),
     )
     received_before = django_filters.DateFilter(
-        field_name="shipment__order__created_at", lookup_expr="date__lte", label="Order received to",
+        field_name="shipment__order__created_at",
+        lookup_expr="date__lte",
+        label="Order received to",
         widget=forms.DateInput(attrs={"type": "date"}),
     )
     channel = django_filters.ModelChoiceFilter(field_name="shipment__order__channel", queryset=Channel.objects.all())
     location = django_filters.ModelChoiceFilter(field_name="shipment__location", queryset=Location.objects.all())
+    unknown_codes = django_filters.BooleanFilter(
+        method="filter_unknown_codes", label="Unknown carrier codes", widget=forms.CheckboxInput
+    )
 
     class Meta:
         model = Parcel
         fields = [
-            "tracking_number", "status", "service__carrier", "received_after", "received_before", "channel", "location",
+            "tracking_number",
+            "status",
+            "service__carrier",
+            "received_after",
+            "received_before",
+            "channel",
+            "location",
+            "unknown_codes",
         ]
+
+    def filter_unknown_codes(self, queryset, name, value):
+        """Parcels with a scan whose provider code is not in our tables (kept and flagged, not guessed)."""
+        if not value:
+            return queryset
+        return queryset.filter(pk__in=TrackingEvent.objects.filter(code_known=False).values("parcel_id"))
 
 
 class ParcelTable(BaseTable):
@@ -85,6 +105,12 @@ class ParcelListView(ObjectListView):
     filterset_class = ParcelFilterSet
     table_class = ParcelTable
     title = "Parcels"
+    actions_template = "logistics/_unknown_codes.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["unknown_code_count"] = selectors.unknown_code_count()
+        return context
 
 
 @require_POST

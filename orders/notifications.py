@@ -84,7 +84,7 @@ MAX_ATTEMPTS = 6
 UNSUBSCRIBE_SALT = "oms.notifications.unsubscribe"
 STUCK_SENDING = timedelta(minutes=15)
 # Tracking statuses that mean "something went wrong" (logistics.status.TrackingStatus values).
-PROBLEM_STATUSES = frozenset({"exception", "failed_attempt", "returned_to_sender", "lost"})
+PROBLEM_STATUSES = frozenset({"exception", "failed_attempt", "returning_to_sender", "returned_to_sender", "lost"})
 
 Q_ = NotificationStatus
 
@@ -115,9 +115,13 @@ def suppressed():
         _suppressed.reset(token)
 
 
+# Scans that continue one problem: a parcel on its way back that arrives back is the same problem, one message.
+SAME_PROBLEM = {"returned_to_sender": "returning_to_sender"}
+
+
 def problem_key(tracking_number: str, problem: str) -> str:
     """The key of one problem of one parcel: 'TN:failed_attempt', 'TN:lost', 'TN:late:2026-11-25'."""
-    return f"{tracking_number}:{problem}"
+    return f"{tracking_number}:{SAME_PROBLEM.get(problem, problem)}"
 
 
 # ---- language and addresses -------------------------------------------------------------------------

@@ -1,6 +1,6 @@
 """Reads of orders for pages, the API, reports and other apps."""
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
@@ -23,8 +23,28 @@ def order_detail(number: str) -> Order:
     )
 
 
-def order_timeline(order: Order) -> QuerySet[OrderEvent]:
-    return order.events.select_related("user").order_by("created_at", "id")
+def event_time(event: OrderEvent) -> datetime:
+    """When what an event tells happened: a carrier scan's own time (``data["occurred_at"]``, which may be long
+    before its push arrived, or arrive out of order), else when the event was recorded."""
+    stamp = (event.data or {}).get("occurred_at") if isinstance(event.data, dict) else None
+    if isinstance(stamp, str):
+        try:
+            when = datetime.fromisoformat(stamp)
+        except ValueError:
+            when = None
+        if when is not None and when.tzinfo is not None:
+            return when
+    return event.created_at
+
+
+def order_timeline(order: Order) -> list[OrderEvent]:
+    """The order's events in the order things happened (`event_time`), not the order they reached us; each has
+    ``at`` (that time) and ``late`` (True when it was recorded well after it happened, e.g. a delayed scan)."""
+    events = list(order.events.select_related("user").order_by("created_at", "id"))
+    for event in events:
+        event.at = event_time(event)
+        event.late = event.created_at - event.at > timedelta(minutes=5)
+    return sorted(events, key=lambda e: (e.at, e.created_at, e.pk))
 
 
 # Customers' phone and e-mail: only roles that may see customers (customer service, managers, admins).

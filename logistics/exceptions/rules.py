@@ -8,9 +8,12 @@ Rules:
   none) is older than the threshold (48 h by default).
 - ``late``: a parcel still on its way whose expected date is after the promise (the order's promise date,
   else the first date we gave, `ParcelWatch.promised_delivery`), or is already past.
-- carrier statuses: a parcel whose current status is failed attempt, exception, returned or lost; an
-  exception is typed by its carrier code or words (`classify_exception`): address problem, damaged, lost,
-  returned, or a plain carrier exception.
+- carrier statuses: a parcel whose current status is failed attempt, exception, returning or returned to the
+  sender, or lost; an exception is typed by its carrier code or words (`classify_exception`): address problem,
+  damaged, lost, not collected from the pickup point, returned, or a plain carrier exception. The same finding
+  opens the case at once when the scan arrives (`parcel_problem_open`, called by `logistics.services`), so the
+  schedule only catches what that missed. One problem, one case: a parcel not collected that then goes back
+  to the sender stays in its "not collected" case.
 - stuck stages: an order confirmed and not routed (4 h), a shipment reserved and not on a pick list (24 h),
   a shipment picking or packed and not shipped (48 h), measured from when it entered the stage: the time of
   the status event (`OrderEvent`) that moved it there (for an order also the release of its last hold,
@@ -39,7 +42,7 @@ from orders.models import Order, OrderEvent, OrderHold
 from orders.status import HoldReason, OrderStatus
 
 from ..models import ExceptionCase, Parcel, TrackingEvent
-from ..status import TERMINAL, TrackingStatus
+from ..status import NOT_COLLECTED_CODES, NOT_ON_ITS_WAY, PROBLEMS, TrackingStatus
 from .services import case_autoclose, case_open, playbook_for
 from .types import CLEARS_BY_ITSELF, OPEN_CASE_STATUSES, CaseType
 
@@ -69,8 +72,11 @@ ADDRESS_CODES = {
     "kdniao/421",
     "kdniao/423",
     "failure/address_correction",
+    "in_transit/address_correction",
+    "out_for_delivery/address_correction",
+    "failure/address_not_found",
 }
-DAMAGED_CODES = {"Exception/Exception_012", "kdniao/414", "failure/damaged"}
+DAMAGED_CODES = {"Exception/Exception_012", "kdniao/414", "failure/damaged", "in_transit/damaged"}
 LOST_CODES = {"Exception/Exception_013", "failure/lost"}
 RETURNED_CODES = {
     "Exception/Exception_003",
@@ -79,6 +85,8 @@ RETURNED_CODES = {
     "kdniao/407",
     "failure/return",
     "failure/refused",
+    "Exception/Exception_011",
+    "kdniao/406",
 }
 ADDRESS_WORDS = ("address", "地址", "moved")
 DAMAGED_WORDS = ("damage", "破损", "损坏")
@@ -86,6 +94,8 @@ LOST_WORDS = ("lost", "丢失", "遗失")
 
 
 def _carrier_code(event: TrackingEvent) -> str:
+    if event.carrier_status:
+        return event.carrier_status
     raw = event.raw or {}
     code = raw.get("carrier_status") or ""
     detail = raw.get("detail") if isinstance(raw.get("detail"), dict) else None
@@ -96,13 +106,15 @@ def _carrier_code(event: TrackingEvent) -> str:
 
 def classify_exception(event: TrackingEvent) -> str:
     """The case type for a carrier exception scan."""
+    code, words = _carrier_code(event), (event.description or "").lower()
+    if code in NOT_COLLECTED_CODES:
+        return CaseType.NOT_COLLECTED
     if event.status == TrackingStatus.LOST:
         return CaseType.LOST
-    if event.status == TrackingStatus.RETURNED_TO_SENDER:
+    if event.status in (TrackingStatus.RETURNED_TO_SENDER, TrackingStatus.RETURNING_TO_SENDER):
         return CaseType.RETURNED
     if event.status == TrackingStatus.FAILED_ATTEMPT:
         return CaseType.FAILED_ATTEMPT
-    code, words = _carrier_code(event), (event.description or "").lower()
     if code in ADDRESS_CODES or any(w in words for w in ADDRESS_WORDS):
         return CaseType.ADDRESS_PROBLEM
     if code in DAMAGED_CODES or any(w in words for w in DAMAGED_WORDS):
@@ -115,7 +127,7 @@ def classify_exception(event: TrackingEvent) -> str:
 
 
 def _moving_parcels():
-    return Parcel.objects.exclude(status__in=TERMINAL).select_related(
+    return Parcel.objects.exclude(status__in=sorted(NOT_ON_ITS_WAY)).select_related(
         "shipment__order", "shipment__location", "service__carrier"
     )
 
@@ -175,36 +187,62 @@ def detect_late(now: datetime) -> list[Finding]:
     return findings
 
 
-def detect_carrier_status(now: datetime) -> list[Finding]:
-    flagged = (
-        TrackingStatus.FAILED_ATTEMPT,
-        TrackingStatus.EXCEPTION,
-        TrackingStatus.RETURNED_TO_SENDER,
-        TrackingStatus.LOST,
+# A parcel's later problem that continues an open case of another type (one problem, one case).
+CONTINUES = {CaseType.RETURNED: frozenset({CaseType.NOT_COLLECTED})}
+
+
+def parcel_problem_finding(parcel: Parcel, event: TrackingEvent) -> Finding:
+    """The finding for a parcel whose status is a problem (``event``: the scan that set it)."""
+    case_type = classify_exception(event)
+    continued = CONTINUES.get(case_type)
+    if continued:
+        open_type = (
+            ExceptionCase.objects.filter(parcel=parcel, type__in=sorted(continued), status__in=OPEN_CASE_STATUSES)
+            .values_list("type", flat=True)
+            .first()
+        )
+        case_type = open_type or case_type
+    return Finding(
+        parcel.shipment.order,
+        case_type,
+        f"{parcel.tracking_number}: {TrackingStatus(parcel.status).label}"
+        + (f" — {event.description}" if event.description else ""),
+        {
+            "tracking_number": parcel.tracking_number,
+            "status": parcel.status,
+            "carrier_status": _carrier_code(event),
+            "occurred_at": event.occurred_at.isoformat(),
+            "location": event.location,
+        },
+        parcel=parcel,
     )
+
+
+def parcel_problem_open(*, parcel: Parcel, event: TrackingEvent, now: datetime):
+    """Open (or find) the case for a parcel that a scan just put in a problem status; None for a cancelled order.
+    Runs inside the caller's transaction (the order is already locked)."""
+    if parcel.shipment.order.status == OrderStatus.CANCELLED:
+        return None
+    finding = parcel_problem_finding(parcel, event)
+    case, _created = case_open(
+        order=finding.order,
+        case_type=finding.case_type,
+        summary=finding.summary,
+        facts=finding.facts,
+        parcel=parcel,
+        now=now,
+    )
+    return case
+
+
+def detect_carrier_status(now: datetime) -> list[Finding]:
     findings = []
-    parcels = Parcel.objects.filter(status__in=flagged).exclude(shipment__order__status=OrderStatus.CANCELLED)
+    parcels = Parcel.objects.filter(status__in=sorted(PROBLEMS)).exclude(shipment__order__status=OrderStatus.CANCELLED)
     for p in parcels.select_related("shipment__order", "shipment__location", "service__carrier"):
         event = p.events.filter(status=p.status).order_by("-occurred_at", "-id").first()
         if event is None:
             continue
-        case_type = classify_exception(event)
-        findings.append(
-            Finding(
-                p.shipment.order,
-                case_type,
-                f"{p.tracking_number}: {TrackingStatus(p.status).label}"
-                + (f" — {event.description}" if event.description else ""),
-                {
-                    "tracking_number": p.tracking_number,
-                    "status": p.status,
-                    "carrier_status": _carrier_code(event),
-                    "occurred_at": event.occurred_at.isoformat(),
-                    "location": event.location,
-                },
-                parcel=p,
-            )
-        )
+        findings.append(parcel_problem_finding(p, event))
     return findings
 
 
@@ -398,4 +436,4 @@ def exceptions_scan(*, now: datetime | None = None) -> dict:
     return {"found": found, "opened": opened, "closed": closed}
 
 
-__all__ = ["Finding", "classify_exception", "exceptions_scan"]
+__all__ = ["Finding", "classify_exception", "exceptions_scan", "parcel_problem_finding", "parcel_problem_open"]

@@ -18,6 +18,7 @@ class CaseType(models.TextChoices):
     DAMAGED = "damaged", _("Damaged")
     LOST = "lost", _("Lost")
     RETURNED = "returned", _("Returned to sender")
+    NOT_COLLECTED = "not_collected", _("Not collected from the pickup point")
     CARRIER_EXCEPTION = "carrier_exception", _("Carrier exception")
     NOT_ROUTED = "not_routed", _("Not routed in time")
     NOT_PICKED = "not_picked", _("Not picked in time")
@@ -72,6 +73,7 @@ CLEARS_BY_ITSELF = frozenset(
         CaseType.ADDRESS_PROBLEM,
         CaseType.CARRIER_EXCEPTION,
         CaseType.LOST,
+        CaseType.NOT_COLLECTED,  # collected late after all; on its way back it stays (the return continues it)
         CaseType.NOT_ROUTED,
         CaseType.NOT_PICKED,
         CaseType.NOT_SHIPPED,
@@ -205,9 +207,20 @@ PLAYBOOK_DEFAULTS: dict[str, PlaybookDefault] = {
         "1. Find out why (refused, address, not collected).\n2. Contact the customer: reship or refund.",
         (A.CONTACT, A.RESHIP, A.REFUND, A.ADDRESS_CORRECTION, A.NOTE),
         True,
-        "Your order {order_number} came back to us",
-        _SORRY + "your parcel was returned to us by the carrier. Please tell us whether you would like it sent "
-        "again or refunded." + _SIGN,
+        "Your order {order_number} is coming back to us",
+        _SORRY + "the carrier could not deliver your parcel and is sending it back to us. Please tell us whether "
+        "you would like it sent again or refunded." + _SIGN,
+    ),
+    CaseType.NOT_COLLECTED: PlaybookDefault(
+        Severity.HIGH,
+        24,
+        "1. Tell the customer where the parcel waits and until when.\n2. If the carrier sends it back, reship or "
+        "refund once it is here.\n3. Record the root cause (customer, carrier, wrong pickup point).",
+        (A.CONTACT, A.RESHIP, A.REFUND, A.REDELIVERY, A.NOTE),
+        True,
+        "Your order {order_number} is waiting to be collected",
+        _SORRY + "your parcel was not collected from the pickup point in time. Collect it as soon as you can, or "
+        "reply to this message: if the carrier sends it back to us we will send it again or refund you." + _SIGN,
     ),
     CaseType.CARRIER_EXCEPTION: PlaybookDefault(
         Severity.MEDIUM,
@@ -292,8 +305,15 @@ PLAYBOOK_TEXT_ZH: dict[str, tuple[str, str]] = {
         _SORRY_ZH + "快递公司丢失了您的包裹。我们今天会为您重新发货，并告诉您新的运单号。" + _SIGN_ZH,
     ),
     CaseType.RETURNED: (
-        "您的订单 {order_number} 已退回",
-        _SORRY_ZH + "快递公司已将您的包裹退回给我们。请告诉我们您希望重新发货还是退款。" + _SIGN_ZH,
+        "您的订单 {order_number} 正在退回",
+        _SORRY_ZH + "快递公司未能派送您的包裹，正在将其退回给我们。请告诉我们您希望重新发货还是退款。" + _SIGN_ZH,
+    ),
+    CaseType.NOT_COLLECTED: (
+        "您的订单 {order_number} 待取件已超时",
+        _SORRY_ZH
+        + "您的包裹在自提点或快递柜超时未取。请尽快取件，或回复此消息："
+        + "如果快递公司将包裹退回，我们会为您重新发货或退款。"
+        + _SIGN_ZH,
     ),
     CaseType.BACKORDER: (
         "您的订单 {order_number} 正在等待到货",

@@ -21,16 +21,17 @@ Sources followed (stored copies read 2026; re-check them when AfterShip changes 
   Exception_002 customer moved, _003 refused, _007 incorrect address, _010 returning to sender,
   _011 returned to sender, _012 shipment damage, _013 shipment lost, ...
 
-Mapping decisions (`map_tag`):
+Mapping (the tables `TAG_MAP` and `SUBTAG_MAP`; `map_tag` reads them; a test walks every entry):
 
-- ``Pending`` and ``Expired`` produce no event: they say what AfterShip knows (nothing yet; nothing for 30
-  days), not where the parcel is. A parcel with no scans is caught by the "no scan" detection rule.
-- ``Exception`` is ``exception`` unless the subtag says more: ``Exception_011`` (returned to sender) ->
-  ``returned_to_sender``, ``Exception_013`` (lost) -> ``lost``. Every other exception subtag stays an
-  ``exception`` with ``carrier_status`` ``Exception/Exception_0xx`` so the exception rules can tell an address
-  problem (_002, _007) from damage (_012).
-- A tag outside the documented set raises `PayloadInvalid`, so a new value shows up as a failed intake row
-  with a retry button instead of being silently dropped.
+- ``Pending`` and ``Expired`` (and their subtags) produce no event: they say what AfterShip knows (nothing yet;
+  nothing for 30 days), not where the parcel is. A parcel with no scans is caught by the "no scan" rule.
+- Every documented subtag has its own row. Exception subtags: ``Exception_003`` (refused) and ``_010``
+  (returning to sender) -> returning to sender, ``_011`` -> returned to sender, ``_013`` -> lost; the others
+  (customer moved, customs or external delay, held for payment, incorrect address, pick-up missed, rejected by
+  carrier, damage, processing/weather delays, documents) stay ``exception`` with ``carrier_status``
+  ``Exception/Exception_0xx`` so the exception rules can tell an address problem (_002, _007) from damage (_012).
+- Nothing is guessed: an unknown tag gives an ``unknown`` event, an unknown subtag of a known tag keeps the
+  tag's meaning; both are flagged (``code_known=False``), stored raw and shown to staff.
 - ``checkpoint_time`` is documented as ``YYYY-MM-DDTHH:MM:SS+TZ`` but couriers sometimes give no offset, or
   only a date: those are taken as UTC (the instant may be off by the courier's offset; the order of scans
   and the dedupe key stay stable).
@@ -52,7 +53,7 @@ from typing import Any
 
 from logistics.status import TrackingStatus
 
-from .base import NormalizedEvent, PayloadInvalid, SignatureInvalid
+from .base import Mapped, NormalizedEvent, PayloadInvalid, SignatureInvalid
 from .easypost import _header
 
 SOURCE = "aftership"
@@ -61,6 +62,7 @@ TRACKING_EVENTS = frozenset({"tracking_update", "edd_revise"})
 
 T = TrackingStatus
 
+# The documented tags ("Delivery Statuses") -> ours; None: no event.
 TAG_MAP: dict[str, str | None] = {
     "Pending": None,
     "InfoReceived": T.INFO_RECEIVED.value,
@@ -72,9 +74,54 @@ TAG_MAP: dict[str, str | None] = {
     "Exception": T.EXCEPTION.value,
     "Expired": None,
 }
-SUBTAG_MAP: dict[str, str] = {
+# The documented subtags ("Delivery Sub-statuses", 2025-04 and 2026-07 versions; AfterShip's help centre for
+# Exception_016-018, added 2026-03-27) -> ours.
+SUBTAG_MAP: dict[str, str | None] = {
+    "Pending_001": None,  # no information yet
+    "Pending_002": None,
+    "Pending_003": None,
+    "Pending_004": None,
+    "Pending_005": None,
+    "Pending_006": None,
+    "InfoReceived_001": T.INFO_RECEIVED.value,
+    "InTransit_001": T.IN_TRANSIT.value,  # in transit
+    "InTransit_002": T.IN_TRANSIT.value,  # acceptance scan
+    "InTransit_003": T.IN_TRANSIT.value,  # arrival scan
+    "InTransit_004": T.IN_TRANSIT.value,  # arrived at the destination country
+    "InTransit_005": T.IN_TRANSIT.value,  # customs clearance completed
+    "InTransit_006": T.IN_TRANSIT.value,  # customs clearance started
+    "InTransit_007": T.IN_TRANSIT.value,  # departure scan
+    "InTransit_008": T.IN_TRANSIT.value,  # problem resolved: moving again
+    "InTransit_009": T.IN_TRANSIT.value,  # forwarded to a different delivery address
+    "OutForDelivery_001": T.OUT_FOR_DELIVERY.value,
+    "OutForDelivery_003": T.OUT_FOR_DELIVERY.value,  # customer contacted
+    "OutForDelivery_004": T.OUT_FOR_DELIVERY.value,  # delivery appointment scheduled
+    "AttemptFail_001": T.FAILED_ATTEMPT.value,
+    "AttemptFail_002": T.FAILED_ATTEMPT.value,  # addressee not available
+    "AttemptFail_003": T.FAILED_ATTEMPT.value,  # business closed
+    "AvailableForPickup_001": T.AVAILABLE_FOR_PICKUP.value,
+    "Delivered_001": T.DELIVERED.value,
+    "Delivered_002": T.DELIVERED.value,  # picked up by the customer
+    "Delivered_003": T.DELIVERED.value,  # signed by the customer
+    "Delivered_004": T.DELIVERED.value,  # delivered, cash collected
+    "Delivered_005": T.DELIVERED.value,  # delivered to a neighbour
+    "Exception_001": T.EXCEPTION.value,
+    "Exception_002": T.EXCEPTION.value,  # customer moved
+    "Exception_003": T.RETURNING_TO_SENDER.value,  # customer refused delivery
+    "Exception_004": T.EXCEPTION.value,  # delayed (customs clearance)
+    "Exception_005": T.EXCEPTION.value,  # delayed (external factors)
+    "Exception_006": T.EXCEPTION.value,  # held for payment
+    "Exception_007": T.EXCEPTION.value,  # incorrect address
+    "Exception_008": T.EXCEPTION.value,  # pick-up missed
+    "Exception_009": T.EXCEPTION.value,  # rejected by carrier
+    "Exception_010": T.RETURNING_TO_SENDER.value,
     "Exception_011": T.RETURNED_TO_SENDER.value,
+    "Exception_012": T.EXCEPTION.value,  # shipment damage
     "Exception_013": T.LOST.value,
+    "Exception_016": T.EXCEPTION.value,  # delayed (processing issue)
+    "Exception_017": T.EXCEPTION.value,  # delayed (extreme weather)
+    "Exception_018": T.EXCEPTION.value,  # incorrect / missing documents
+    "Expired_001": None,
 }
 
 
@@ -98,12 +145,16 @@ def verify_signature(body: bytes, headers: Mapping[str, str], secret: str) -> No
         raise SignatureInvalid("the signature does not match the body and the webhook secret")
 
 
-def map_tag(tag: str, subtag: str | None = None) -> str | None:
-    """Our status for an AfterShip (tag, subtag), None for "no event". KeyError for an unknown tag."""
-    ours = TAG_MAP[tag]
-    if tag == "Exception" and subtag in SUBTAG_MAP:
-        return SUBTAG_MAP[subtag]
-    return ours
+def map_tag(tag: str, subtag: str | None = None) -> Mapped:
+    """Our status for an AfterShip (tag, subtag) (``status`` None: no event); ``known`` False when the tag or the
+    subtag is not in our tables (an unknown tag is ``unknown``; an unknown subtag keeps its tag's meaning)."""
+    if tag not in TAG_MAP:
+        return Mapped(T.UNKNOWN.value, known=False)
+    if subtag is None:
+        return Mapped(TAG_MAP[tag])
+    if subtag in SUBTAG_MAP and subtag.split("_", 1)[0] == tag:
+        return Mapped(SUBTAG_MAP[subtag])
+    return Mapped(TAG_MAP[tag], known=False)
 
 
 def parse_event(body: bytes | str) -> list[NormalizedEvent]:
@@ -189,14 +240,15 @@ def parse_tracking(
         if not isinstance(cp, Mapping):
             raise PayloadInvalid(cp_path, "expected a Checkpoint object")
         tag, subtag = _tag_pair(cp, cp_path)
-        ours = _map(tag, subtag, cp_path)
-        if ours is None:
+        mapped = map_tag(tag, subtag)
+        if mapped.status is None:
             continue
         carrier_status = f"{tag}/{subtag}" if subtag else tag
         events.append(
             NormalizedEvent.build(
                 tracking_number=tracking_number,
-                status=ours,
+                status=mapped.status,
+                code_known=mapped.known,
                 occurred_at=_parse_time(cp.get("checkpoint_time"), f"{cp_path}.checkpoint_time"),
                 description=_text(cp.get("message")) or _text(cp.get("subtag_message")),
                 location=_location(cp),
@@ -207,14 +259,15 @@ def parse_tracking(
         )
     if not checkpoints:
         tag, subtag = _tag_pair(msg, path)
-        ours = _map(tag, subtag, path)
-        if ours is not None:
+        mapped = map_tag(tag, subtag)
+        if mapped.status is not None:
             when_field = "updated_at" if msg.get("updated_at") else "created_at"
             carrier_status = f"{tag}/{subtag}" if subtag else tag
             events.append(
                 NormalizedEvent.build(
                     tracking_number=tracking_number,
-                    status=ours,
+                    status=mapped.status,
+                    code_known=mapped.known,
                     occurred_at=_parse_time(msg.get(when_field), f"{path}.{when_field}"),
                     description=_text(msg.get("subtag_message")),
                     carrier_status=carrier_status,
@@ -234,13 +287,6 @@ def _tag_pair(obj: Mapping[str, Any], path: str) -> tuple[str, str | None]:
         raise PayloadInvalid(f"{path}.tag", "missing")
     subtag = obj.get("subtag")
     return tag, subtag if isinstance(subtag, str) and subtag else None
-
-
-def _map(tag: str, subtag: str | None, path: str) -> str | None:
-    try:
-        return map_tag(tag, subtag)
-    except KeyError:
-        raise PayloadInvalid(f"{path}.tag", f"unrecognised AfterShip tag {tag!r}")
 
 
 def _parse_time(value: Any, path: str) -> datetime:

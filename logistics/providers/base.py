@@ -50,6 +50,9 @@ class NormalizedEvent:
     - ``status`` is a `TrackingStatus` value (a plain ``str``).
     - ``occurred_at`` is timezone-aware and in UTC (an aware value in another zone is converted; naive is refused).
     - ``carrier_status`` keeps the provider's own words (``"failure/delivery_exception"``) for support staff.
+    - ``code_known`` is False when the provider's code is not in our table for it (a new or undocumented code):
+      the event is kept with its raw record and flagged, and its ``status`` is only what the code's documented
+      parent says (or ``unknown``), never a confident guess.
     - ``raw`` is the provider's record of this one scan; it takes no part in equality or hashing.
     """
 
@@ -61,6 +64,7 @@ class NormalizedEvent:
     carrier_status: str
     dedupe_key: str
     est_delivery_date: date | None = None
+    code_known: bool = True
     raw: dict = field(default_factory=dict, compare=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -82,6 +86,7 @@ class NormalizedEvent:
         location: str = "",
         carrier_status: str = "",
         est_delivery_date: date | None = None,
+        code_known: bool = True,
         raw: dict | None = None,
     ) -> NormalizedEvent:
         """Make an event, converting ``occurred_at`` to UTC, fitting the text to the model's columns and
@@ -99,5 +104,15 @@ class NormalizedEvent:
             carrier_status=carrier_status,
             dedupe_key=make_dedupe_key(tracking_number, status, occurred_at, description),
             est_delivery_date=est_delivery_date,
+            code_known=code_known,
             raw=raw or {},
         )
+
+
+@dataclass(frozen=True, slots=True)
+class Mapped:
+    """What a provider's code pair means in our terms: ``status`` (None: no event), and whether the pair is in
+    the provider's table (``known``); an unknown pair keeps its parent's meaning, flagged."""
+
+    status: str | None
+    known: bool = True

@@ -22,19 +22,26 @@ Sources followed (stored copies read 2025; re-check them when EasyPost changes i
   received_at_origin_facility, refused, return, status_update, transferred_to_destination_carrier,
   transit_exception, unknown, weather_delay``.
 
-Mapping decisions (see `map_status` and `STATUS_MAP`):
+Mapping (the tables `STATUS_MAP`, `DETAIL_MAP`, `PAIR_MAP`; `map_status` reads them; a test walks every entry):
 
-- ``failure`` is an exception unless its status_detail says more. EasyPost documents no
-  "delivery attempted" detail; ``delivery_exception`` (the carrier could not complete the delivery) is the
-  documented value for a failed delivery, so ``failure/delivery_exception`` -> ``failed_attempt``;
-  ``failure/lost`` -> ``lost``. Every other failure detail (address_correction, damaged, refused, held,
-  return, ...) -> ``exception``: a person has to look, and the message says why.
-- ``cancelled`` -> ``exception``: the label or tracker was cancelled at the carrier; if we did not void it
-  ourselves somebody must look. ``carrier_status`` keeps ``cancelled`` so the caller can tell.
-- ``unknown`` and ``error`` produce no event: they say what EasyPost knows about the tracker (nothing yet,
-  or it could not reach the carrier), not where the parcel is. The raw push is stored by the caller anyway.
-- A status outside the documented set raises `PayloadInvalid`, so a new EasyPost value shows up as a
-  failed intake row with a retry button instead of being silently dropped.
+- Every documented ``status`` has a meaning: ``pre_transit`` information received, ``return_to_sender``
+  returning to the sender (EasyPost's word for a parcel on its way back), ``failure`` and ``cancelled`` an
+  exception. ``unknown`` and ``error`` produce no event: they say what EasyPost knows about the tracker
+  (nothing yet, or it could not reach the carrier), not where the parcel is.
+- A ``status_detail`` that names a problem wins over a moving status: ``refused`` and ``return`` ->
+  returning to sender; ``delivery_exception`` -> failed attempt (the carrier could not complete the delivery);
+  ``lost`` -> lost; ``address_correction``, ``damaged``, ``held``, ``delayed``, ``weather_delay``,
+  ``transit_exception``, ``cancelled``, ``expired`` -> exception (the words and the code go to the case).
+  ``arrived_at_pickup_location`` -> available for pickup. Every other documented detail says where a moving
+  parcel is, and the status decides.
+- A delay or exception detail whose carrier message says the courier could not hand it over (FedEx's "Delivery
+  exception / Customer not available or business closed", "Delivery attempted") reads as a failed attempt
+  (`ATTEMPT_WORDS`).
+- Not in EasyPost's documented list but seen in carrier data: ``delivery_failed`` and ``address_not_found``
+  (-> failed attempt), kept in `DETAIL_MAP` with a note.
+- Nothing is guessed: a status outside the documented set gives an ``unknown`` event, and a documented status
+  with an unknown detail keeps the status's meaning; both are flagged (``code_known=False``), stored with their
+  raw record, shown to staff and applied to nothing they cannot mean.
 - Events whose description is not ``tracker.created``/``tracker.updated`` (batch, payment, refund, ...)
   parse to ``[]``.
 - An unreadable optional ``est_delivery_date`` is treated as absent rather than refusing the push.
@@ -57,7 +64,7 @@ from typing import Any
 
 from logistics.status import TrackingStatus
 
-from .base import NormalizedEvent, PayloadInvalid, SignatureInvalid
+from .base import Mapped, NormalizedEvent, PayloadInvalid, SignatureInvalid
 
 SOURCE = "easypost"
 SIGNATURE_HEADER = "X-Hmac-Signature"
@@ -66,25 +73,84 @@ TRACKER_EVENTS = frozenset({"tracker.created", "tracker.updated"})
 
 T = TrackingStatus
 
-# EasyPost status -> ours, before status_detail refines it. None: no event (see the module docstring).
+# Every documented status -> ours. None: no event (see the module docstring).
 STATUS_MAP: dict[str, str | None] = {
+    "unknown": None,
+    "error": None,
     "pre_transit": T.INFO_RECEIVED.value,
     "in_transit": T.IN_TRANSIT.value,
     "out_for_delivery": T.OUT_FOR_DELIVERY.value,
     "delivered": T.DELIVERED.value,
     "available_for_pickup": T.AVAILABLE_FOR_PICKUP.value,
-    "return_to_sender": T.RETURNED_TO_SENDER.value,
+    "return_to_sender": T.RETURNING_TO_SENDER.value,
     "failure": T.EXCEPTION.value,
     "cancelled": T.EXCEPTION.value,
-    "unknown": None,
-    "error": None,
 }
 
-# status_detail values that refine a `failure`.
-FAILURE_DETAIL_MAP: dict[str, str] = {
+# Every documented status_detail: what it says over the status, or None when it only says where a moving parcel
+# is (the status decides).
+DETAIL_MAP: dict[str, str | None] = {
+    "address_correction": T.EXCEPTION.value,
+    "arrived_at_destination": None,
+    "arrived_at_facility": None,
+    "arrived_at_pickup_location": T.AVAILABLE_FOR_PICKUP.value,
+    "awaiting_information": None,
+    "cancelled": T.EXCEPTION.value,
+    "damaged": T.EXCEPTION.value,
+    "delayed": T.EXCEPTION.value,
     "delivery_exception": T.FAILED_ATTEMPT.value,
+    "departed_facility": None,
+    "departed_origin_facility": None,
+    "expired": T.EXCEPTION.value,
+    "failure": None,
+    "held": T.EXCEPTION.value,
+    "in_transit": None,
+    "label_created": None,
     "lost": T.LOST.value,
+    "missorted": None,
+    "out_for_delivery": None,
+    "received_at_destination_facility": None,
+    "received_at_origin_facility": None,
+    "refused": T.RETURNING_TO_SENDER.value,
+    "return": T.RETURNING_TO_SENDER.value,
+    "status_update": None,
+    "transferred_to_destination_carrier": None,
+    "transit_exception": T.EXCEPTION.value,
+    "unknown": None,
+    "weather_delay": T.EXCEPTION.value,
+    # Not in EasyPost's documented list; seen in carrier data (issue 13): a failed delivery, said two ways.
+    "delivery_failed": T.FAILED_ATTEMPT.value,
+    "address_not_found": T.FAILED_ATTEMPT.value,
 }
+
+# Pairs where the status keeps its meaning whatever the detail says.
+STATUS_KEEPS = {
+    # delivered is delivered; a parcel on its way back stays on its way back (unless the carrier lost it)
+    "delivered": frozenset(),
+    "return_to_sender": frozenset({T.LOST.value}),
+    "unknown": frozenset(),
+    "error": frozenset(),
+}
+PAIR_MAP: dict[tuple[str, str], str | None] = {
+    ("available_for_pickup", "held"): T.AVAILABLE_FOR_PICKUP.value,  # held for the customer to collect
+    ("pre_transit", "awaiting_information"): T.INFO_RECEIVED.value,
+}
+# Details that may hide a failed hand-over; the carrier's message decides (FedEx: "Customer not available or
+# business closed").
+ATTEMPT_DETAILS = frozenset({"delayed", "delivery_exception", "transit_exception", "failure", "status_update"})
+ATTEMPT_WORDS = (
+    "not available",
+    "unavailable",
+    "business closed",
+    "no one",
+    "nobody",
+    "not home",
+    "delivery attempt",
+    "attempted",
+    "no access",
+    "unable to deliver",
+    "could not be delivered",
+)
 
 
 # --------------------------------------------------------------------------- signature
@@ -130,15 +196,28 @@ def verify_signature(body: bytes, headers: Mapping[str, str], secret: str) -> No
 # --------------------------------------------------------------------------- status mapping
 
 
-def map_status(status: str, status_detail: str | None = None) -> str | None:
-    """Our `TrackingStatus` value for an EasyPost (status, status_detail), or None for "no event".
-
-    Raises `KeyError` for a status outside EasyPost's documented set.
-    """
+def map_status(status: str, status_detail: str | None = None, message: str = "") -> Mapped:
+    """Our `TrackingStatus` value for an EasyPost (status, status_detail) and the carrier's message
+    (``status`` None: no event); ``known`` False when the status or the detail is not in our tables."""
+    if status not in STATUS_MAP:
+        return Mapped(T.UNKNOWN.value, known=False)
     ours = STATUS_MAP[status]
-    if status == "failure" and status_detail in FAILURE_DETAIL_MAP:
-        return FAILURE_DETAIL_MAP[status_detail]
-    return ours
+    known = status_detail is None or status_detail in DETAIL_MAP
+    if ours is None:
+        return Mapped(None, known)
+    if status_detail is not None and (status, status_detail) in PAIR_MAP:
+        return Mapped(PAIR_MAP[(status, status_detail)])
+    detail = DETAIL_MAP.get(status_detail) if status_detail else None
+    keeps = STATUS_KEEPS.get(status)
+    if detail is not None and (keeps is None or detail in keeps):
+        ours = detail
+    if (
+        ours in (T.EXCEPTION.value, T.IN_TRANSIT.value, T.OUT_FOR_DELIVERY.value)
+        and (status_detail in ATTEMPT_DETAILS or (status == "failure" and status_detail is None))
+        and any(w in message.lower() for w in ATTEMPT_WORDS)
+    ):
+        ours = T.FAILED_ATTEMPT.value
+    return Mapped(ours, known)
 
 
 # --------------------------------------------------------------------------- parsing
@@ -220,14 +299,15 @@ def _detail_event(
     if not isinstance(detail, Mapping):
         raise PayloadInvalid(path, f"expected a TrackingDetail object, got {type(detail).__name__}")
     status, status_detail = _status_pair(detail, path)
-    ours = _map(status, status_detail, path)
-    if ours is None:
+    description = _text(detail.get("message")) or _text(detail.get("description"))
+    mapped = map_status(status, status_detail, description)
+    if mapped.status is None:
         return None
     occurred_at = _parse_datetime(detail.get("datetime"), f"{path}.datetime")
-    description = _text(detail.get("message")) or _text(detail.get("description"))
     return NormalizedEvent.build(
         tracking_number=tracking_number,
-        status=ours,
+        status=mapped.status,
+        code_known=mapped.known,
         occurred_at=occurred_at,
         description=description,
         location=_location(detail.get("tracking_location")),
@@ -241,14 +321,15 @@ def _tracker_event(
     tracker: Mapping[str, Any], path: str, tracking_number: str, est: date | None, base_raw: dict
 ) -> NormalizedEvent | None:
     status, status_detail = _status_pair(tracker, path)
-    ours = _map(status, status_detail, path)
-    if ours is None:
+    mapped = map_status(status, status_detail)
+    if mapped.status is None:
         return None
     field_name = "updated_at" if tracker.get("updated_at") else "created_at"
     occurred_at = _parse_datetime(tracker.get(field_name), f"{path}.{field_name}")
     return NormalizedEvent.build(
         tracking_number=tracking_number,
-        status=ours,
+        status=mapped.status,
+        code_known=mapped.known,
         occurred_at=occurred_at,
         description="",
         location="",
@@ -266,13 +347,6 @@ def _status_pair(obj: Mapping[str, Any], path: str) -> tuple[str, str | None]:
     if status_detail is not None and not isinstance(status_detail, str):
         raise PayloadInvalid(f"{path}.status_detail", f"expected a string, got {type(status_detail).__name__}")
     return status, status_detail or None
-
-
-def _map(status: str, status_detail: str | None, path: str) -> str | None:
-    try:
-        return map_status(status, status_detail)
-    except KeyError:
-        raise PayloadInvalid(f"{path}.status", f"unrecognised EasyPost status {status!r}")
 
 
 def _carrier_status(status: str, status_detail: str | None) -> str:

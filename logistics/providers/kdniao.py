@@ -29,11 +29,16 @@ Sources followed (stored copies read 2026; re-check with Kdniao's own API pages,
   416 cannot contact the recipient, 417 delivery delayed, 418 taken out, 419 redelivery, 420 address not
   detailed, 421 wrong recipient phone, 422 mis-sorted, 423 outside the delivery area, 601-604 customs.
 
-Mapping decisions (`map_state`): 1 collected -> ``in_transit`` (the carrier has the parcel), 10 ->
-``info_received``; 405 delivery exception and 416 cannot contact -> ``failed_attempt``; 406 return signed ->
-``returned_to_sender``; every other 4xx and 604 -> ``exception`` with ``carrier_status`` ``kdniao/4xx`` so the
-exception rules can tell an address problem (420, 421) from damage (414). An unlisted code falls back on its
-hundreds digit (2xx in transit, 3xx delivered, 4xx exception, 6xx in transit). State 0 gives no event.
+Mapping (the table `STATE_MAP`; `map_state` reads it; a test walks every entry): 1 collected -> ``in_transit``
+(the carrier has the parcel), 10 -> ``info_received``; 203/211 in a locker or station -> available for pickup;
+405 delivery exception and 416 cannot contact -> ``failed_attempt``; 404 refused and 407 return not yet signed
+-> ``returning_to_sender``; 406 return signed -> ``returned_to_sender``; 412 not collected from the locker in
+time and every other 4xx and 604 -> ``exception`` with ``carrier_status`` ``kdniao/4xx`` so the exception rules
+can tell an address problem (420, 421) from damage (414) or a parcel not collected (412). State 0 gives no
+event. Nothing is guessed: a code outside the table (e.g. 101-104 and 207, which appear in some lists but in
+no stored copy of Kdniao's documentation we could read) keeps the meaning of its State family (its first digit:
+1 collected, 2 in transit, 3 signed, 4 problem, 5 forwarded, 6 customs) and is flagged (``code_known=False``);
+a code with no family gives an ``unknown`` event, also flagged.
 
 Times: ``AcceptTime`` is Beijing time without an offset (the documented example "2021-01-01 09:00:00");
 it is read as UTC+8. A trace without ``Action`` (the basic 101 push) takes ``StateEx``/``State`` when it is
@@ -56,7 +61,7 @@ from django.conf import settings
 
 from logistics.status import TrackingStatus
 
-from .base import NormalizedEvent, PayloadInvalid, SignatureInvalid
+from .base import Mapped, NormalizedEvent, PayloadInvalid, SignatureInvalid
 
 SOURCE = "kdniao"
 BEIJING = timezone(timedelta(hours=8), "Asia/Shanghai")
@@ -66,34 +71,52 @@ QUERY_REQUEST_TYPE = "8001"  # value-added instant query; "1002" is the basic on
 T = TrackingStatus
 
 STATE_MAP: dict[str, str | None] = {
-    "0": None,
-    "1": T.IN_TRANSIT.value,
-    "10": T.INFO_RECEIVED.value,
-    "2": T.IN_TRANSIT.value,
-    "201": T.IN_TRANSIT.value,
-    "204": T.IN_TRANSIT.value,
-    "205": T.IN_TRANSIT.value,
-    "206": T.IN_TRANSIT.value,
-    "202": T.OUT_FOR_DELIVERY.value,
-    "211": T.AVAILABLE_FOR_PICKUP.value,
-    "3": T.DELIVERED.value,
-    "301": T.DELIVERED.value,
-    "302": T.DELIVERED.value,
-    "304": T.DELIVERED.value,
-    "311": T.DELIVERED.value,
-    "4": T.EXCEPTION.value,
-    "405": T.FAILED_ATTEMPT.value,
-    "416": T.FAILED_ATTEMPT.value,
-    "406": T.RETURNED_TO_SENDER.value,
-    "419": T.IN_TRANSIT.value,
-    "5": T.IN_TRANSIT.value,
-    "6": T.IN_TRANSIT.value,
-    "601": T.IN_TRANSIT.value,
-    "602": T.IN_TRANSIT.value,
-    "603": T.IN_TRANSIT.value,
-    "604": T.EXCEPTION.value,
+    "0": None,  # 暂无轨迹信息: no trace yet
+    "1": T.IN_TRANSIT.value,  # 已揽收 collected
+    "10": T.INFO_RECEIVED.value,  # 待揽件 awaiting collection
+    "2": T.IN_TRANSIT.value,  # 在途中
+    "201": T.IN_TRANSIT.value,  # 到达派件城市 arrived in the delivery city
+    "202": T.OUT_FOR_DELIVERY.value,  # 派件中
+    "203": T.AVAILABLE_FOR_PICKUP.value,  # 已放入快递柜/自提柜/驿站代收
+    "204": T.IN_TRANSIT.value,  # 到达转运中心
+    "205": T.IN_TRANSIT.value,  # 到达派件网点
+    "206": T.IN_TRANSIT.value,  # 寄件网点发件
+    "211": T.AVAILABLE_FOR_PICKUP.value,  # 已放入快递柜或驿站
+    "3": T.DELIVERED.value,  # 签收
+    "301": T.DELIVERED.value,  # 正常签收
+    "302": T.DELIVERED.value,  # 派件异常后最终签收
+    "304": T.DELIVERED.value,  # 代收签收
+    "311": T.DELIVERED.value,  # 快递柜或驿站签收
+    "4": T.EXCEPTION.value,  # 问题件
+    "401": T.EXCEPTION.value,  # 发货无信息
+    "402": T.EXCEPTION.value,  # 超时未签收
+    "403": T.EXCEPTION.value,  # 超时未更新
+    "404": T.RETURNING_TO_SENDER.value,  # 拒收(退件) refused, going back
+    "405": T.FAILED_ATTEMPT.value,  # 派件异常
+    "406": T.RETURNED_TO_SENDER.value,  # 退货签收
+    "407": T.RETURNING_TO_SENDER.value,  # 退货未签收
+    "412": T.EXCEPTION.value,  # 快递柜或驿站超时未取 not collected in time
+    "413": T.EXCEPTION.value,  # 单号已拦截 intercepted
+    "414": T.EXCEPTION.value,  # 破损 damaged
+    "415": T.EXCEPTION.value,  # 客户取消发货
+    "416": T.FAILED_ATTEMPT.value,  # 无法联系 cannot contact the recipient
+    "417": T.EXCEPTION.value,  # 配送延迟
+    "418": T.EXCEPTION.value,  # 快件取出 taken out
+    "419": T.IN_TRANSIT.value,  # 重新派送 redelivery: moving again
+    "420": T.EXCEPTION.value,  # 收货地址不详细
+    "421": T.EXCEPTION.value,  # 收件人电话错误
+    "422": T.EXCEPTION.value,  # 错分件
+    "423": T.EXCEPTION.value,  # 超区件
+    "5": T.IN_TRANSIT.value,  # 转寄 forwarded
+    "6": T.IN_TRANSIT.value,  # 清关
+    "601": T.IN_TRANSIT.value,  # 待清关
+    "602": T.IN_TRANSIT.value,  # 清关中
+    "603": T.IN_TRANSIT.value,  # 已清关
+    "604": T.EXCEPTION.value,  # 清关异常
 }
-PREFIX_MAP = {"2": T.IN_TRANSIT.value, "3": T.DELIVERED.value, "4": T.EXCEPTION.value, "6": T.IN_TRANSIT.value}
+# A code outside the table keeps the meaning of its State family (flagged).
+FAMILY_MAP = {"1": T.IN_TRANSIT.value, "2": T.IN_TRANSIT.value, "3": T.DELIVERED.value, "4": T.EXCEPTION.value}
+FAMILY_MAP |= {"5": T.IN_TRANSIT.value, "6": T.IN_TRANSIT.value}
 
 
 # --------------------------------------------------------------------------- signing
@@ -177,14 +200,15 @@ def query_form(
 # --------------------------------------------------------------------------- parsing
 
 
-def map_state(code: str | int | None) -> str | None:
-    """Our status for a Kdniao State/StateEx/Action code; None for "no event". KeyError when unknown."""
+def map_state(code: str | int | None) -> Mapped:
+    """Our status for a Kdniao State/StateEx/Action code (``status`` None: no event); ``known`` False for a code
+    outside `STATE_MAP` (it keeps its State family's meaning, or is ``unknown``)."""
     code = str(code).strip() if code is not None else ""
     if code in STATE_MAP:
-        return STATE_MAP[code]
-    if len(code) == 3 and code[0] in PREFIX_MAP:
-        return PREFIX_MAP[code[0]]
-    raise KeyError(code)
+        return Mapped(STATE_MAP[code])
+    if code[:1] in FAMILY_MAP and code.isdigit():
+        return Mapped(FAMILY_MAP[code[0]], known=False)
+    return Mapped(T.UNKNOWN.value, known=False)
 
 
 def parse_event(body: bytes | str) -> list[NormalizedEvent]:
@@ -254,20 +278,18 @@ def parse_record(item: Any, *, path: str, context: Mapping | None = None) -> lis
         dated.append((_parse_time(trace.get("AcceptTime"), f"{t_path}.AcceptTime"), i, trace, t_path))
     dated.sort(key=lambda x: (x[0], x[1]))
     events: list[NormalizedEvent] = []
-    for n, (when, _i, trace, t_path) in enumerate(dated):
+    for n, (when, _i, trace, _path) in enumerate(dated):
         action = str(trace.get("Action") or "").strip()
         code_used = action or (overall if n == len(dated) - 1 else "2")
-        try:
-            ours = map_state(code_used)
-        except KeyError:
-            raise PayloadInvalid(f"{t_path}.Action", f"unrecognised Kdniao state {code_used!r}")
-        if ours is None:
+        mapped = map_state(code_used)
+        if mapped.status is None:
             continue
         carrier_status = f"kdniao/{code_used}"
         events.append(
             NormalizedEvent.build(
                 tracking_number=tracking_number,
-                status=ours,
+                status=mapped.status,
+                code_known=mapped.known,
                 occurred_at=when,
                 description=str(trace.get("AcceptStation") or ""),
                 location=str(trace.get("Location") or ""),

@@ -58,15 +58,15 @@ def event(parcel, status, when, description="", carrier_status="", est=None):
         occurred_at=when,
         description=description,
         location="Beijing",
-        carrier_status=carrier_status or status,
+        carrier_status=carrier_status,
         est_delivery_date=est,
         raw={"carrier_status": carrier_status} if carrier_status else {},
     )
 
 
-def record(parcel, status, when, **kw) -> bool:
+def record(parcel, status, when, now=None, **kw) -> bool:
     return logistics_services.tracking_event_record(
-        parcel=parcel, event=event(parcel, status, when, **kw), source="test"
+        parcel=parcel, event=event(parcel, status, when, **kw), source="test", now=now
     )
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from logistics.providers.aftership import compute_signature, map_tag, parse_event, verify_signature
+from logistics.providers.aftership import compute_signature, parse_event, verify_signature
 from logistics.providers.base import PayloadInvalid, SignatureInvalid
 from logistics.status import TrackingStatus as T
 
@@ -96,27 +96,6 @@ def test_out_of_order_checkpoints_are_sorted():
     ]
 
 
-@pytest.mark.parametrize(
-    ("tag", "subtag", "ours"),
-    [
-        ("InfoReceived", None, T.INFO_RECEIVED),
-        ("InTransit", "InTransit_003", T.IN_TRANSIT),
-        ("OutForDelivery", None, T.OUT_FOR_DELIVERY),
-        ("AttemptFail", "AttemptFail_001", T.FAILED_ATTEMPT),
-        ("AvailableForPickup", None, T.AVAILABLE_FOR_PICKUP),
-        ("Delivered", "Delivered_002", T.DELIVERED),
-        ("Exception", "Exception_007", T.EXCEPTION),
-        ("Exception", "Exception_012", T.EXCEPTION),
-        ("Exception", "Exception_011", T.RETURNED_TO_SENDER),
-        ("Exception", "Exception_013", T.LOST),
-        ("Pending", None, None),
-        ("Expired", None, None),
-    ],
-)
-def test_map_tag(tag, subtag, ours):
-    assert map_tag(tag, subtag) == ours
-
-
 def test_exception_address_keeps_the_subtag_for_the_exception_rules():
     events = parse_event(body("tracking_update_exception_address.json"))
     last = events[-1]
@@ -129,13 +108,6 @@ def test_exception_address_keeps_the_subtag_for_the_exception_rules():
 
 def test_other_events_parse_to_nothing():
     assert parse_event(json.dumps({"event": "tracking_pending_time", "msg": {}})) == []
-
-
-def test_unknown_tag_is_payload_invalid():
-    data = json.loads(body("tracking_update_in_transit.json"))
-    data["msg"]["checkpoints"][1]["tag"] = "Teleported"
-    with pytest.raises(PayloadInvalid, match=r"msg.checkpoints\[1\].tag: unrecognised AfterShip tag 'Teleported'"):
-        parse_event(json.dumps(data))
 
 
 @pytest.mark.parametrize(

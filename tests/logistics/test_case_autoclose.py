@@ -81,13 +81,14 @@ def test_late_case_closes_when_delivered(w, django_capture_on_commit_callbacks):
 def test_failed_attempt_case_closes_when_the_parcel_moves_on(w, django_capture_on_commit_callbacks):
     order = order_at(django_capture_on_commit_callbacks, "shipped", "A3")
     parcel = parcel_of(order)
-    record(parcel, TrackingStatus.FAILED_ATTEMPT, T0)
-    rules.exceptions_scan(now=T0 + hours(1))
+    record(parcel, TrackingStatus.FAILED_ATTEMPT, T0, now=T0)  # the scan opens the case at once
     case = the_case(CaseType.FAILED_ATTEMPT)
+    assert case.opened_at == T0
+    assert rules.exceptions_scan(now=T0 + hours(1))["opened"] == {}  # one problem, one case
 
     record(parcel, TrackingStatus.DELIVERED, T0 + hours(20))
     assert rules.exceptions_scan(now=T0 + hours(21))["closed"] == {CaseType.FAILED_ATTEMPT: 1}
-    assert_cleared(case, at=T0 + hours(21), hours_taken=20.0, detail="delivered")
+    assert_cleared(case, at=T0 + hours(21), hours_taken=21.0, detail="delivered")
 
 
 def test_not_picked_case_closes_when_picked(w, django_capture_on_commit_callbacks):

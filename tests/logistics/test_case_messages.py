@@ -118,24 +118,19 @@ def test_case_page_offers_the_contact_text_in_the_customers_language(client, w, 
 # ---- 3. one problem, one message --------------------------------------------------------------------------------
 
 
-def test_notice_first_then_the_case_sends_nothing_more(w, django_capture_on_commit_callbacks):
+def test_the_scan_opens_the_case_and_its_one_message_the_notice_adds_nothing(w, django_capture_on_commit_callbacks):
     order = order_at(django_capture_on_commit_callbacks, "shipped", "D1")
     parcel = parcel_of(order)
-    recorded(django_capture_on_commit_callbacks, parcel, TrackingStatus.FAILED_ATTEMPT, T0)
-    [notice] = order.notifications.filter(kind="exception")
+    recorded(django_capture_on_commit_callbacks, parcel, TrackingStatus.FAILED_ATTEMPT, T0, now=T0)
 
-    with django_capture_on_commit_callbacks(execute=True):
-        rules.exceptions_scan(now=T0 + hours(1))
-
-    case = ExceptionCase.objects.get(type=CaseType.FAILED_ATTEMPT)
+    case = ExceptionCase.objects.get(type=CaseType.FAILED_ATTEMPT)  # opened by the scan itself, not the schedule
     contact = contact_of(case)
-    assert contact.data["already_told"] == notice.pk
     assert contact.data["problem"] == f"{parcel.tracking_number}:failed_attempt"
+    [message] = order.notifications.exclude(kind__in=["confirmed", "shipped"])  # the tracking notice: deduplicated
+    assert (message.pk, message.kind) == (contact.data["queued"], "message")
+    with django_capture_on_commit_callbacks(execute=True):
+        assert rules.exceptions_scan(now=T0 + hours(1))["opened"] == {}
     assert order.notifications.exclude(kind__in=["confirmed", "shipped"]).count() == 1
-    case.refresh_from_db()
-    assert case.customer_notified_at == notice.created_at
-    told = f"already told of this problem by notice {notice.pk}"
-    assert OrderEvent.objects.filter(order=order, message__contains=told).exists()
 
 
 def test_case_first_then_the_tracking_notice_sends_nothing_more(w, django_capture_on_commit_callbacks):
@@ -181,12 +176,12 @@ def test_different_problems_are_different_messages(w, django_capture_on_commit_c
     recorded(django_capture_on_commit_callbacks, parcel, TrackingStatus.LOST, T0 + hours(50))
     with django_capture_on_commit_callbacks(execute=True):
         rules.exceptions_scan(now=T0 + hours(51))
-    # two problem notices (failed attempt, lost); the lost case found its notice, so no third message
-    assert sorted(order.notifications.filter(kind="exception").values_list("context__problem", flat=True)) == [
-        "failed_attempt",
-        "lost",
+    # two problems, two messages (each case's own, sent when its scan arrived); the schedule adds nothing
+    problems = order.notifications.exclude(kind__in=["confirmed", "shipped"]).values_list("context__problem_key")
+    assert sorted(p for (p,) in problems) == [
+        f"{parcel.tracking_number}:failed_attempt",
+        f"{parcel.tracking_number}:lost",
     ]
-    assert not order.notifications.filter(kind="message").exists()
 
 
 def test_staff_contact_is_never_deduplicated_away(w, django_capture_on_commit_callbacks):

@@ -26,9 +26,9 @@ def lost(django_capture_on_commit_callbacks):
     w = world(stock_qty=10)
     order = order_at(django_capture_on_commit_callbacks, "shipped", "C1", qty=2)
     parcel = parcel_of(order)
-    record(parcel, TrackingStatus.LOST, T0, carrier_status="Exception/Exception_013")
+    record(parcel, TrackingStatus.LOST, T0, carrier_status="Exception/Exception_013", now=T0)  # opens the case
     case, created = cases.case_open(order=order, case_type=CaseType.LOST, summary="lost", parcel=parcel, now=T0)
-    assert created
+    assert not created
     return {"case": case, "order": order, "parcel": parcel, **w}
 
 
@@ -52,7 +52,7 @@ def test_open_sets_number_severity_due_and_the_timeline(lost):
     assert (
         OrderEvent.objects.filter(order=lost["order"], data__case=case.number)
         .first()
-        .message.startswith(f"Case {case.number}: opened — Lost: lost")
+        .message.startswith(f"Case {case.number}: opened — Lost: {lost['parcel'].tracking_number}: Lost")
     )
 
 

@@ -12,7 +12,7 @@ import pytest
 from django.http.request import HttpHeaders
 
 from logistics.providers.base import NormalizedEvent, PayloadInvalid, SignatureInvalid, make_dedupe_key
-from logistics.providers.easypost import compute_signature, map_status, parse_event, parse_tracker, verify_signature
+from logistics.providers.easypost import compute_signature, parse_event, parse_tracker, verify_signature
 from logistics.status import TrackingStatus as T
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "easypost"
@@ -345,68 +345,6 @@ def test_events_that_are_not_about_trackers_give_nothing(description):
 
 
 # --------------------------------------------------------------------------- status mapping
-
-
-@pytest.mark.parametrize(
-    ("status", "detail", "expected"),
-    [
-        ("pre_transit", "label_created", T.INFO_RECEIVED),
-        ("pre_transit", None, T.INFO_RECEIVED),
-        ("in_transit", "arrived_at_facility", T.IN_TRANSIT),
-        ("in_transit", "departed_origin_facility", T.IN_TRANSIT),
-        ("in_transit", "weather_delay", T.IN_TRANSIT),
-        ("in_transit", "unknown", T.IN_TRANSIT),
-        ("out_for_delivery", "out_for_delivery", T.OUT_FOR_DELIVERY),
-        ("delivered", "arrived_at_destination", T.DELIVERED),
-        ("available_for_pickup", "arrived_at_pickup_location", T.AVAILABLE_FOR_PICKUP),
-        ("return_to_sender", "return", T.RETURNED_TO_SENDER),
-        ("return_to_sender", None, T.RETURNED_TO_SENDER),
-        ("failure", "delivery_exception", T.FAILED_ATTEMPT),
-        ("failure", "lost", T.LOST),
-        ("failure", "address_correction", T.EXCEPTION),
-        ("failure", "damaged", T.EXCEPTION),
-        ("failure", "refused", T.EXCEPTION),
-        ("failure", "held", T.EXCEPTION),
-        ("failure", "return", T.EXCEPTION),
-        ("failure", "failure", T.EXCEPTION),
-        ("failure", None, T.EXCEPTION),
-        ("cancelled", "cancelled", T.EXCEPTION),
-        ("unknown", "unknown", None),
-        ("unknown", "lost", None),
-        ("error", None, None),
-    ],
-)
-def test_status_mapping(status, detail, expected):
-    assert map_status(status, detail) == expected
-
-
-def test_every_documented_status_is_mapped():
-    documented = [
-        "unknown",
-        "pre_transit",
-        "in_transit",
-        "out_for_delivery",
-        "delivered",
-        "available_for_pickup",
-        "return_to_sender",
-        "failure",
-        "cancelled",
-        "error",
-    ]
-    for status in documented:
-        result = map_status(status, None)
-        assert result is None or result in T.values
-
-
-def test_unrecognised_status_is_payload_invalid():
-    data = fixture_dict("tracker_updated_in_transit.json")
-    data["result"]["tracking_details"][2]["status"] = "teleported"
-
-    with pytest.raises(PayloadInvalid) as exc:
-        parse_event(json.dumps(data).encode())
-
-    assert str(exc.value) == "result.tracking_details[2].status: unrecognised EasyPost status 'teleported'"
-    assert exc.value.field == "result.tracking_details[2].status"
 
 
 # --------------------------------------------------------------------------- invalid payloads

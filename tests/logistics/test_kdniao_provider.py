@@ -16,7 +16,6 @@ from logistics.providers.base import PayloadInvalid, SignatureInvalid
 from logistics.providers.kdniao import (
     build_push_body,
     data_sign,
-    map_state,
     parse_event,
     push_response,
     query_form,
@@ -114,41 +113,6 @@ def test_record_kdniao_could_not_track_gives_no_events():
     data = json.loads(request_data("push_in_transit.json"))
     data["Data"][0]["Success"] = False
     assert parse_event(build_push_body(json.dumps(data), APP_KEY)) == []
-
-
-@pytest.mark.parametrize(
-    ("code", "ours"),
-    [
-        ("0", None),
-        ("1", T.IN_TRANSIT),
-        ("10", T.INFO_RECEIVED),
-        ("201", T.IN_TRANSIT),
-        ("202", T.OUT_FOR_DELIVERY),
-        ("211", T.AVAILABLE_FOR_PICKUP),
-        ("3", T.DELIVERED),
-        ("311", T.DELIVERED),
-        ("4", T.EXCEPTION),
-        ("402", T.EXCEPTION),
-        ("405", T.FAILED_ATTEMPT),
-        ("406", T.RETURNED_TO_SENDER),
-        ("407", T.EXCEPTION),
-        ("412", T.EXCEPTION),
-        ("414", T.EXCEPTION),
-        ("416", T.FAILED_ATTEMPT),
-        ("499", T.EXCEPTION),
-        ("604", T.EXCEPTION),
-        (6, T.IN_TRANSIT),
-    ],
-)
-def test_map_state(code, ours):
-    assert map_state(code) == ours
-
-
-def test_unknown_state_is_payload_invalid():
-    data = json.loads(request_data("push_in_transit.json"))
-    data["Data"][0]["Traces"][1]["Action"] = "999"
-    with pytest.raises(PayloadInvalid, match=r"Traces\[1\].Action: unrecognised Kdniao state '999'"):
-        parse_event(build_push_body(json.dumps(data), APP_KEY))
 
 
 @pytest.mark.parametrize(
