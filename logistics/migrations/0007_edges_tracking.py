@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("logistics", "0005_case_type_intercept"),
+        ("logistics", "0006_edges_public"),
     ]
 
     operations = [
