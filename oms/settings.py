@@ -59,6 +59,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "oms.request_guard.RejectNulMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -241,3 +242,7 @@ OMS_CLAIM_EVIDENCE_MAX_BYTES = int(os.environ.get("OMS_CLAIM_EVIDENCE_MAX_BYTES"
 # customer with the same items on different channels must be to be held as likely duplicates.
 INTAKE_DROP_DIR = Path(os.environ.get("INTAKE_DROP_DIR", VAR_DIR / "dropbox"))
 INTAKE_DUPLICATE_WINDOW_HOURS = int(os.environ.get("INTAKE_DUPLICATE_WINDOW_HOURS", "24"))
+# The largest body the API and the order and tracking webhooks take (413 past it, the refusal recorded).
+INTAKE_MAX_BODY_BYTES = int(os.environ.get("INTAKE_MAX_BODY_BYTES", str(2 * 1024 * 1024)))
+# Django's own cap on a non-file body must not cut in first (it would answer a bare 400).
+DATA_UPLOAD_MAX_MEMORY_SIZE = max(INTAKE_MAX_BODY_BYTES + 1024, 2621440)

@@ -1,6 +1,7 @@
 """Thin views: parse, call one service or selector, render."""
 
 import uuid
+from decimal import Decimal
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
@@ -151,7 +152,9 @@ def canonical_from_form(data: dict, lines: list[dict]) -> CanonicalOrder:
             postcode=data["ship_postcode"],
         ),
         lines=[
-            CanonicalLine(sku=ln["sku"].strip(), quantity=ln["quantity"], unit_price=ln.get("unit_price") or 0)
+            CanonicalLine(
+                sku=ln["sku"].strip(), quantity=ln["quantity"], unit_price=ln.get("unit_price") or Decimal("0")
+            )
             for ln in lines
         ],
         customer_name=data["ship_name"],

@@ -10,9 +10,11 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 
+from django.db.backends.base.operations import BaseDatabaseOperations
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
+from ..models import Customer, Order, OrderLine
 from ..status import HoldReason
 
 # ISO 3166-1 alpha-2 codes the OMS accepts, with common names channels send instead.
@@ -140,41 +142,142 @@ class CanonicalOrder:
 # ---- value parsing, shared by every adapter -------------------------------------------
 
 
-def clean_text(value, *, max_length: int = 255) -> str:
+def clean_text(value, *, max_length: int | None = None) -> str:
+    """The value as one line of text (runs of white space made one space). Nothing is cut unless a
+    caller asks for ``max_length``: `check` rejects what does not fit the order's columns."""
     if value is None:
         return ""
-    return " ".join(str(value).split())[:max_length]
+    text = " ".join(str(value).split())
+    return text[:max_length] if max_length is not None else text
+
+
+def shown(text: str, width: int = 40) -> str:
+    """A value quoted in an error message, cut so the message stays readable (and storable)."""
+    text = storable(str(text))
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def storable(text: str) -> str:
+    """Text every database column takes: a NUL or a lone surrogate is shown as U+FFFD."""
+    if "\x00" in text:
+        text = text.replace("\x00", "\ufffd")
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        text = text.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
+    return text
+
+
+def storable_json(value):
+    """A JSON value (result, headers) with every string made `storable`, keys included."""
+    if isinstance(value, str):
+        return storable(value)
+    if isinstance(value, dict):
+        return {storable(str(k)): storable_json(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [storable_json(v) for v in value]
+    return value
+
+
+def text_problem(value: str) -> str:
+    """Why a text cannot be stored as given ("" when it can): a NUL, or a lone surrogate."""
+    if "\x00" in value:
+        return "contains a NUL character (\\u0000), which cannot be stored."
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return "contains an invalid character (a lone UTF-16 surrogate)."
+    return ""
+
+
+MODELS = {"Order": Order, "OrderLine": OrderLine, "Customer": Customer}
+
+# Quantities a line may ask for; the column (PositiveIntegerField) holds more, no order needs more.
+MAX_QUANTITY = 100000
+# Dates an order may carry (placed at, promised for): outside them a value is a typo or a placeholder
+# such as 0001-01-01 or 9999-12-31, and near the ends a time zone conversion overflows.
+EARLIEST_DAY = date(1970, 1, 1)
+LATEST_DAY = date(2100, 12, 31)
 
 
 def parse_quantity(value, field_name: str = "quantity") -> int:
     text = clean_text(value)
+    if isinstance(value, bool):
+        raise OrderRejected([FieldError(field_name, f"'{text}' is not a number.")])
     try:
         number = Decimal(text)
     except InvalidOperation:
-        raise OrderRejected([FieldError(field_name, f"'{text}' is not a number.")])
-    if number != number.to_integral_value():
-        raise OrderRejected([FieldError(field_name, f"'{text}' is not a whole number.")])
+        raise OrderRejected([FieldError(field_name, f"'{shown(text)}' is not a number.")])
+    if not number.is_finite():
+        raise OrderRejected([FieldError(field_name, f"'{shown(text)}' is not a number.")])
     if number <= 0:
-        raise OrderRejected([FieldError(field_name, f"must be at least 1, got {text}.")])
-    if number > 100000:
-        raise OrderRejected([FieldError(field_name, f"{text} is more than 100000.")])
+        raise OrderRejected([FieldError(field_name, f"must be at least 1, got {shown(text)}.")])
+    if number > MAX_QUANTITY:
+        raise OrderRejected([FieldError(field_name, f"{shown(text)} is more than {MAX_QUANTITY}.")])
+    if number != number.to_integral_value():
+        raise OrderRejected([FieldError(field_name, f"'{shown(text)}' is not a whole number.")])
     return int(number)
 
 
-def parse_money(value, field_name: str) -> Decimal:
+def column_range(model, field: str) -> tuple[int, int]:
+    """An integer column's range in PostgreSQL (the standard ranges; SQLite would hold more)."""
+    internal_type = model._meta.get_field(field).get_internal_type()
+    return BaseDatabaseOperations.integer_field_ranges[internal_type]
+
+
+def money_column(model_name: str = "OrderLine", field: str = "unit_price") -> tuple[int, int]:
+    """(max_digits, decimal_places) of a money column: the limits every amount is checked against."""
+    column = MODELS[model_name]._meta.get_field(field)
+    return column.max_digits, column.decimal_places
+
+
+def parse_money(value, field_name: str, *, exact: bool = True) -> Decimal:
+    """An amount that fits the money columns (12 digits, 2 decimals), zero or more.
+
+    More decimals than a column keeps are rejected (``exact``) or rounded to the cent (``exact=False``,
+    for channels that send a computed float, e.g. WooCommerce's line price)."""
     text = clean_text(value).replace(",", "")
     for symbol in ("¥", "￥", "$", "€", "£", "CNY", "USD", "EUR"):
         text = text.replace(symbol, "")
     text = text.strip()
     if not text:
         return Decimal("0")
+    if isinstance(value, bool):
+        raise OrderRejected([FieldError(field_name, f"'{shown(value)}' is not an amount of money.")])
     try:
         amount = Decimal(text)
     except InvalidOperation:
-        raise OrderRejected([FieldError(field_name, f"'{clean_text(value)}' is not an amount of money.")])
-    if not amount.is_finite() or amount < 0:
-        raise OrderRejected([FieldError(field_name, f"'{clean_text(value)}' must be zero or more.")])
-    return amount.quantize(Decimal("0.01"))
+        raise OrderRejected([FieldError(field_name, f"'{shown(clean_text(value))}' is not an amount of money.")])
+    if not amount.is_finite():
+        raise OrderRejected([FieldError(field_name, f"'{shown(clean_text(value))}' is not an amount of money.")])
+    if amount < 0:
+        raise OrderRejected([FieldError(field_name, f"'{shown(clean_text(value))}' must be zero or more.")])
+    problem = money_problem(amount)
+    if problem:
+        raise OrderRejected([FieldError(field_name, f"'{shown(clean_text(value))}' {problem}")])
+    _digits, places = money_column()
+    cent = Decimal(1).scaleb(-places)
+    rounded = amount.quantize(cent)
+    if exact and rounded != amount:
+        raise OrderRejected(
+            [FieldError(field_name, f"'{shown(clean_text(value))}' has more than {places} decimal places.")]
+        )
+    return rounded.copy_abs() if rounded == 0 else rounded
+
+
+def money_problem(amount: Decimal, model_name: str = "OrderLine", field: str = "unit_price") -> str:
+    """Why an amount does not fit the column ("" when it does)."""
+    digits, places = money_column(model_name, field)
+    largest = Decimal(10) ** (digits - places) - Decimal(1).scaleb(-places)
+    if abs(amount) > largest:
+        return f"is more than the largest amount stored ({largest})."
+    return ""
+
+
+def _day_problem(day: date) -> str:
+    if not EARLIEST_DAY <= day <= LATEST_DAY:
+        return f"must be between {EARLIEST_DAY} and {LATEST_DAY}."
+    return ""
 
 
 def parse_when(value, field_name: str) -> datetime | None:
@@ -188,10 +291,13 @@ def parse_when(value, field_name: str) -> datetime | None:
             day = parse_date(text.replace("/", "-"))
             if day is not None:
                 parsed = datetime(day.year, day.month, day.day)
-    except ValueError:
+    except (ValueError, OverflowError):
         parsed = None
     if parsed is None:
-        raise OrderRejected([FieldError(field_name, f"'{text}' is not a date (use YYYY-MM-DD or ISO 8601).")])
+        raise OrderRejected([FieldError(field_name, f"'{shown(text)}' is not a date (use YYYY-MM-DD or ISO 8601).")])
+    problem = _day_problem(parsed.date())
+    if problem:
+        raise OrderRejected([FieldError(field_name, f"'{shown(text)}' {problem}")])
     if timezone.is_naive(parsed):
         parsed = timezone.make_aware(parsed)
     return parsed
@@ -203,10 +309,13 @@ def parse_day(value, field_name: str) -> date | None:
         return None
     try:
         parsed = parse_date(text.replace("/", "-"))
-    except ValueError:
+    except (ValueError, OverflowError):
         parsed = None
     if parsed is None:
-        raise OrderRejected([FieldError(field_name, f"'{text}' is not a date (use YYYY-MM-DD).")])
+        raise OrderRejected([FieldError(field_name, f"'{shown(text)}' is not a date (use YYYY-MM-DD).")])
+    problem = _day_problem(parsed)
+    if problem:
+        raise OrderRejected([FieldError(field_name, f"'{shown(text)}' {problem}")])
     return parsed
 
 
@@ -220,7 +329,7 @@ def normalize_country(value) -> str:
 
 
 def normalize_phone(value) -> str:
-    text = clean_text(value, max_length=40)
+    text = clean_text(value)
     if not text:
         return ""
     plus = text.startswith("+")
@@ -231,24 +340,145 @@ def normalize_phone(value) -> str:
 # ---- the checks -------------------------------------------------------------------------
 
 
+# Where each text of the canonical order is stored: (error field name, attribute path, model, column).
+# The lengths are the columns' own max_length, read from the models.
+TEXT_COLUMNS = [
+    ("external_id", "external_id", "Order", "external_id"),
+    ("customer.name", "customer_name", "Customer", "name"),
+    ("customer.email", "customer_email", "Customer", "email"),
+    ("customer.phone", "customer_phone", "Customer", "phone"),
+    ("currency", "currency", "Order", "currency"),
+    ("requested_service", "requested_service", "Order", "requested_service"),
+    ("note", "note", "Order", "note"),
+    ("billing_country", "billing_country", None, None),
+    ("payment_method", "payment_method", None, None),
+    *[
+        (f"ship_to.{name}", f"ship_to.{name}", "Order", f"ship_{name}")
+        for name in (
+            "name",
+            "phone",
+            "email",
+            "country",
+            "province",
+            "city",
+            "district",
+            "address1",
+            "address2",
+            "postcode",
+        )
+    ],
+]
+LINE_COLUMNS = [("sku", "OrderLine", "sku"), ("name", "OrderLine", "name")]
+# A country as sent (a code or a name) before it becomes a code; longer is no country.
+COUNTRY_TEXT_MAX = 64
+
+
+def _get(order, path: str):
+    value = order
+    for part in path.split("."):
+        value = getattr(value, part)
+    return value
+
+
+def _max_length(model_name: str | None, column: str | None) -> int | None:
+    if model_name is None:
+        return None
+    return getattr(MODELS[model_name]._meta.get_field(column), "max_length", None)
+
+
+def _texts(order: CanonicalOrder):
+    """(field, value, max_length) of every text of the order, lines included."""
+    for field_name, path, model_name, column in TEXT_COLUMNS:
+        yield field_name, _get(order, path), _max_length(model_name, column)
+    for i, line in enumerate(order.lines, start=1):
+        for attr, model_name, column in LINE_COLUMNS:
+            yield f"lines[{i}].{attr}", getattr(line, attr), _max_length(model_name, column)
+
+
+def _value_errors(order: CanonicalOrder) -> list[FieldError]:
+    """What the database could not store as given: bad characters, amounts past the money columns, too
+    many lines for the line numbers. Texts' lengths are checked after normalization (`_length_errors`)."""
+    errors: list[FieldError] = []
+    for field_name, value, _limit in _texts(order):
+        if not isinstance(value, str):
+            errors.append(FieldError(field_name, "must be text."))
+            continue
+        problem = text_problem(value)
+        if problem:
+            errors.append(FieldError(field_name, problem))
+    for name in ("country",):
+        value = getattr(order.ship_to, name)
+        if isinstance(value, str) and len(value) > COUNTRY_TEXT_MAX:
+            errors.append(FieldError(f"ship_to.{name}", f"is {len(value)} characters long; no country name is."))
+    most = column_range(OrderLine, "line_no")[1]  # lines are numbered 1..n
+    if len(order.lines) > most:
+        errors.append(FieldError("lines", f"{len(order.lines)} lines; an order holds at most {most}."))
+    for i, line in enumerate(order.lines, start=1):
+        if not isinstance(line.quantity, int) or isinstance(line.quantity, bool):
+            errors.append(FieldError(f"lines[{i}].quantity", "must be a whole number."))
+        elif line.quantity > MAX_QUANTITY:
+            errors.append(FieldError(f"lines[{i}].quantity", f"{line.quantity} is more than {MAX_QUANTITY}."))
+        if isinstance(line.unit_price, int) and not isinstance(line.unit_price, bool):
+            line.unit_price = Decimal(line.unit_price)  # a whole amount from code (0 for "no price")
+        price = line.unit_price
+        if not isinstance(price, Decimal) or not price.is_finite() or price < 0:
+            errors.append(FieldError(f"lines[{i}].unit_price", f"'{shown(price)}' is not an amount of zero or more."))
+        elif money_problem(price):
+            errors.append(FieldError(f"lines[{i}].unit_price", f"{price} {money_problem(price)}"))
+    if order.total is not None:
+        if not isinstance(order.total, Decimal) or not order.total.is_finite() or order.total < 0:
+            errors.append(FieldError("total", f"'{shown(order.total)}' is not an amount of zero or more."))
+        elif money_problem(order.total, "Order", "total"):
+            errors.append(FieldError("total", f"{order.total} {money_problem(order.total, 'Order', 'total')}"))
+    for field_name in ("placed_at", "promise_date"):
+        value = getattr(order, field_name)
+        if value is not None:
+            day = value.date() if isinstance(value, datetime) else value
+            problem = _day_problem(day)
+            if problem:
+                errors.append(FieldError(field_name, f"{value} {problem}"))
+    if order.priority is not None and (
+        isinstance(order.priority, bool) or not isinstance(order.priority, int) or not 1 <= order.priority <= 9
+    ):
+        errors.append(FieldError("priority", "must be a whole number from 1 to 9."))
+    return errors
+
+
+def _length_errors(order: CanonicalOrder) -> list[FieldError]:
+    errors = []
+    for field_name, value, limit in _texts(order):
+        if limit is not None and len(value) > limit:
+            errors.append(FieldError(field_name, f"is {len(value)} characters long; at most {limit} fit."))
+    if order.total is not None and money_problem(order.total, "Order", "total"):
+        errors.append(
+            FieldError("total", f"the lines add up to {order.total}, {money_problem(order.total, 'Order', 'total')}")
+        )
+    return errors
+
+
 def check(order: CanonicalOrder) -> CanonicalOrder:
-    """Raise OrderRejected for what cannot be created; record holds for what must stop."""
+    """Raise OrderRejected for what cannot be created; record holds for what must stop.
+
+    This is the one place every order passes (API, form, webhooks, files, channel updates): each value
+    is checked against the column that stores it (lengths, money digits, quantities, dates), so an order
+    is either stored exactly as given or rejected with every field named."""
     errors: list[FieldError] = []
     if not order.external_id:
         errors.append(FieldError("external_id", "is required."))
-    elif len(order.external_id) > 64:
-        errors.append(FieldError("external_id", "is longer than 64 characters."))
     if not order.lines:
         errors.append(FieldError("lines", "an order needs at least one line."))
     for i, line in enumerate(order.lines, start=1):
         if not line.sku:
             errors.append(FieldError(f"lines[{i}].sku", "is required."))
-        if line.quantity <= 0:
+        if isinstance(line.quantity, int) and line.quantity <= 0:
             errors.append(FieldError(f"lines[{i}].quantity", "must be at least 1."))
+    errors += _value_errors(order)
+    if errors:
+        raise OrderRejected(errors)
     if order.currency and order.currency.upper() not in CURRENCIES:
-        errors.append(FieldError("currency", f"'{order.currency}' is not a supported currency."))
+        errors.append(FieldError("currency", f"'{shown(order.currency)}' is not a supported currency."))
     if (order.payment_method or "").lower() not in ("", "prepaid", "cod"):
-        errors.append(FieldError("payment_method", f"'{order.payment_method}' is not prepaid or cod."))
+        errors.append(FieldError("payment_method", f"'{shown(order.payment_method)}' is not prepaid or cod."))
     if errors:
         raise OrderRejected(errors)
     order.currency = (order.currency or "CNY").upper()
@@ -264,6 +494,9 @@ def check(order: CanonicalOrder) -> CanonicalOrder:
     problems = address_problems(order.ship_to)
     if order.ship_to.country not in ISO_COUNTRIES:
         order.ship_to.country = ""
+    errors = _length_errors(order)
+    if errors:
+        raise OrderRejected(errors)
     if problems:
         order.holds.append((HoldReason.ADDRESS_INVALID, "; ".join(problems)))
     return order
@@ -289,11 +522,12 @@ def address_problems(address: CanonicalAddress) -> list[str]:
     return problems
 
 
-def parse_line_items(raw_lines, *, platform: str, name_keys: tuple[str, ...] = ("name",)):
+def parse_line_items(raw_lines, *, platform: str, name_keys: tuple[str, ...] = ("name",), exact_prices: bool = True):
     """The ``line_items`` list that Shopify and WooCommerce orders share: (lines, errors).
 
     Each item needs a SKU, a whole positive ``quantity`` and a ``price``; every problem is a
-    FieldError naming ``line_items[i].field``.
+    FieldError naming ``line_items[i].field``. ``exact_prices=False`` rounds a price to the cent (a
+    channel that sends a computed float).
     """
     errors: list[FieldError] = []
     lines: list[CanonicalLine] = []
@@ -303,19 +537,19 @@ def parse_line_items(raw_lines, *, platform: str, name_keys: tuple[str, ...] = (
         if not isinstance(item, dict):
             errors.append(FieldError(f"line_items[{i}]", "must be an object."))
             continue
-        sku = clean_text(item.get("sku"), max_length=64)
+        sku = clean_text(item.get("sku"))
         if not sku:
             errors.append(FieldError(f"line_items[{i}].sku", f"is required: give the product a SKU in {platform}."))
         price_value = item.get("price")
         try:
             quantity = parse_quantity(item.get("quantity"), f"line_items[{i}].quantity")
-            price = parse_money(str(price_value) if price_value is not None else "0", f"line_items[{i}].price")
+            price = parse_money(
+                str(price_value) if price_value is not None else "0", f"line_items[{i}].price", exact=exact_prices
+            )
         except OrderRejected as exc:
             errors.extend(exc.errors)
             continue
         if sku:
             name = next((item.get(key) for key in name_keys if item.get(key)), "")
-            lines.append(
-                CanonicalLine(sku=sku, quantity=quantity, unit_price=price, name=clean_text(name, max_length=200))
-            )
+            lines.append(CanonicalLine(sku=sku, quantity=quantity, unit_price=price, name=clean_text(name)))
     return lines, errors

@@ -56,9 +56,13 @@ def topic(headers: dict, body: bytes) -> str:
 
 def parse(body: bytes) -> CanonicalOrder:
     try:
-        data = json.loads(body.decode("utf-8", errors="replace"))
+        data = json.loads(body.decode("utf-8-sig"))
+    except UnicodeDecodeError as exc:
+        raise OrderRejected([FieldError("body", f"not UTF-8 text: {exc}")]) from exc
     except ValueError as exc:
         raise OrderRejected([FieldError("body", f"not JSON: {exc}")]) from exc
+    except RecursionError:
+        raise OrderRejected([FieldError("body", "not usable JSON: nested too deeply.")]) from None
     if isinstance(data, dict) and isinstance(data.get("order"), dict):
         data = data["order"]  # the REST API's {"order": {...}} envelope
     return parse_order(data)
@@ -79,8 +83,8 @@ def read_orders(handle):
             yield number, exc
 
 
-def _s(value, max_length: int = 255) -> str:
-    return clean_text(value, max_length=max_length)
+def _s(value) -> str:
+    return clean_text(value)
 
 
 def parse_order(data) -> CanonicalOrder:
@@ -117,7 +121,7 @@ def parse_order(data) -> CanonicalOrder:
     email = _s(data.get("email") or data.get("contact_email") or customer.get("email"))
     name = _s(data.get("name"))
     order = CanonicalOrder(
-        external_id=_s(data.get("id"), 64),
+        external_id=_s(data.get("id")),
         ship_to=CanonicalAddress(
             name=ship_name,
             phone=_s(ship.get("phone")) or _s(data.get("phone")) or _s(customer.get("phone")),
@@ -127,7 +131,7 @@ def parse_order(data) -> CanonicalOrder:
             city=_s(ship.get("city")),
             address1=_s(ship.get("address1")),
             address2=", ".join(p for p in (_s(ship.get("address2")), _s(ship.get("company"))) if p),
-            postcode=_s(ship.get("zip"), 16),
+            postcode=_s(ship.get("zip")),
         ),
         lines=lines,
         customer_name=customer_name or ship_name,
@@ -137,7 +141,7 @@ def parse_order(data) -> CanonicalOrder:
         total=total,
         placed_at=placed_at,
         requested_service=requested_service(method),
-        note=" ".join(p for p in (f"Shopify {name}" if name else "", _s(data.get("note"), 1900)) if p),
+        note=" ".join(p for p in (f"Shopify {name}" if name else "", _s(data.get("note"))) if p),
         cancelled_reason=cancelled,
     )
     if financial == "pending" and not cancelled:

@@ -64,9 +64,13 @@ def topic(headers: dict, body: bytes) -> str:
 
 def parse(body: bytes) -> CanonicalOrder:
     try:
-        data = json.loads(body.decode("utf-8", errors="replace"))
+        data = json.loads(body.decode("utf-8-sig"))
+    except UnicodeDecodeError as exc:
+        raise OrderRejected([FieldError("body", f"not UTF-8 text: {exc}")]) from exc
     except ValueError as exc:
         raise OrderRejected([FieldError("body", f"not JSON: {exc}")]) from exc
+    except RecursionError:
+        raise OrderRejected([FieldError("body", "not usable JSON: nested too deeply.")]) from None
     return parse_order(data)
 
 
@@ -83,8 +87,8 @@ def read_orders(handle):
             yield number, exc
 
 
-def _s(value, max_length: int = 255) -> str:
-    return clean_text(value, max_length=max_length)
+def _s(value) -> str:
+    return clean_text(value)
 
 
 def _name(part: dict) -> str:
@@ -94,7 +98,9 @@ def _name(part: dict) -> str:
 def parse_order(data) -> CanonicalOrder:
     if not isinstance(data, dict):
         raise OrderRejected([FieldError("order", "must be a JSON object.")])
-    lines, errors = parse_line_items(data.get("line_items"), platform="WooCommerce", name_keys=("name",))
+    lines, errors = parse_line_items(
+        data.get("line_items"), platform="WooCommerce", name_keys=("name",), exact_prices=False
+    )
     placed_at = total = None
     try:
         gmt = _s(data.get("date_created_gmt"))
@@ -117,7 +123,7 @@ def parse_order(data) -> CanonicalOrder:
     method = _s(shipping_lines[0].get("method_title")) if shipping_lines and isinstance(shipping_lines[0], dict) else ""
     number = _s(data.get("number"))
     order = CanonicalOrder(
-        external_id=_s(data.get("id"), 64),
+        external_id=_s(data.get("id")),
         ship_to=CanonicalAddress(
             name=_name(ship),
             phone=_s(ship.get("phone")) or _s(billing.get("phone")),
@@ -127,7 +133,7 @@ def parse_order(data) -> CanonicalOrder:
             city=_s(ship.get("city")),
             address1=_s(ship.get("address_1")),
             address2=", ".join(p for p in (_s(ship.get("address_2")), _s(ship.get("company"))) if p),
-            postcode=_s(ship.get("postcode"), 16),
+            postcode=_s(ship.get("postcode")),
         ),
         lines=lines,
         customer_name=_name(billing) or _name(ship),
@@ -137,9 +143,7 @@ def parse_order(data) -> CanonicalOrder:
         total=total,
         placed_at=placed_at,
         requested_service=requested_service(method),
-        note=" ".join(
-            p for p in (f"WooCommerce #{number}" if number else "", _s(data.get("customer_note"), 1900)) if p
-        ),
+        note=" ".join(p for p in (f"WooCommerce #{number}" if number else "", _s(data.get("customer_note"))) if p),
         cancelled_reason=CANCELLED_STATUSES.get(status, ""),
     )
     if status in PAYMENT_HOLD_STATUSES:
