@@ -191,10 +191,12 @@ def order_create(request):
                 else:
                     messages.info(request, f"Order {result.order.number} already exists; nothing changed.")
                 return redirect("orders:order_detail", number=result.order.number)
+        status = 400  # shown again with every problem named; nothing was created
     else:
         form = OrderForm()
         formset = OrderLineFormSet(prefix="lines")
-    return render(request, "orders/order_form.html", {"form": form, "formset": formset})
+        status = 200
+    return render(request, "orders/order_form.html", {"form": form, "formset": formset}, status=status)
 
 
 @login_required
