@@ -204,8 +204,12 @@ register_openapi(
             "get": {
                 "summary": "List orders",
                 "parameters": [
-                    {"name": n, "in": "query", "schema": {"type": "string"}}
-                    for n in ("channel", "status", "external_id", "number", "limit", "offset")
+                    *[
+                        {"name": n, "in": "query", "schema": {"type": "string"}}
+                        for n in ("channel", "status", "external_id", "number")
+                    ],
+                    {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 500}},
+                    {"name": "offset", "in": "query", "schema": {"type": "integer", "minimum": 0}},
                 ],
                 "responses": {
                     "200": {
@@ -222,6 +226,7 @@ register_openapi(
                             }
                         },
                     },
+                    "400": _ERR,
                     "401": _ERR,
                 },
             },
@@ -234,6 +239,7 @@ register_openapi(
                     "400": _ERR,
                     "401": _ERR,
                     "403": _ERR,
+                    "413": _ERR,
                 },
             },
         },
