@@ -1,6 +1,8 @@
 from django import forms
 from django.utils import timezone
 
+from orders.intake.canonical import EARLIEST_DAY, LATEST_DAY
+
 from .status import TrackingStatus
 
 
@@ -12,6 +14,13 @@ class TrackingEventForm(forms.Form):
     )
     location = forms.CharField(max_length=120, required=False)
     description = forms.CharField(max_length=255, required=False)
+
+    def clean_occurred_at(self):
+        # Year 1 or 9999 is a typo, and converting it to UTC would overflow.
+        value = self.cleaned_data["occurred_at"]
+        if not EARLIEST_DAY <= value.date() <= LATEST_DAY:
+            raise forms.ValidationError(f"must be between {EARLIEST_DAY} and {LATEST_DAY}.")
+        return value
 
 
 class TrackLookupForm(forms.Form):

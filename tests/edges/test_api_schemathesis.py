@@ -6,6 +6,8 @@ same application in-process, on the test's database."""
 
 import pytest
 import schemathesis
+from django.core import signals
+from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
 
 import oms.urls  # noqa: F401 - the apps register their paths in the document when their URLs load
@@ -18,8 +20,16 @@ schema = schemathesis.openapi.from_wsgi("/api/schema/", application)
 
 @pytest.fixture
 def token(db, edges_world):
+    """A key, and the application kept on the test's connection: as Django's test client does, the
+    request signals must not close it (on PostgreSQL that would end the test's transaction)."""
     _, key = ApiToken.issue(make_user("schemathesis", "manager"))
-    return key
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    try:
+        yield key
+    finally:
+        signals.request_started.connect(close_old_connections)
+        signals.request_finished.connect(close_old_connections)
 
 
 @schema.parametrize()

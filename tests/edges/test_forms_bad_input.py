@@ -194,3 +194,17 @@ def test_stock_form_bad_number_is_400_naming_the_field_and_moves_nothing(client,
     assert field in response.context["form"].errors
     assert StockMovement.objects.count() == 0 and not Transfer.objects.exists()
     assert Location.objects.count() == 2
+
+
+@pytest.mark.parametrize("when", ["0001-01-01T00:00", "9999-12-31T23:59", "2026-02-30T10:00", "\x00"])
+def test_manual_tracking_event_with_a_date_out_of_range_names_it_and_records_nothing(client, manager, when):
+    client.force_login(manager)
+
+    response = client.post(
+        "/logistics/tracking/record/",
+        {"tracking_number": "SF123", "status": "in_transit", "occurred_at": when, "location": "", "description": ""},
+    )
+
+    assert response.status_code in (200, 400)
+    assert "occurred_at" in response.context["form"].errors
+    assert written() == NOTHING
