@@ -163,6 +163,11 @@ BODY_CASES = [
     ("raw NUL byte", b'{"channel": "web\x00"}', "not valid JSON"),
     ("not UTF-8", b'{"channel": "w\xe9b"}', "not valid JSON"),
     ("JSON NaN literal", json.dumps(api_payload(total=float("nan"))).encode(), "total"),
+    (
+        "a 5000-digit number",
+        json.dumps(api_payload()).encode().replace(b'"quantity": 2', b'"quantity": ' + b"9" * 5000),
+        "digits",
+    ),
 ]
 
 

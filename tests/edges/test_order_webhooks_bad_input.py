@@ -133,6 +133,7 @@ BODY_CASES = [
     ("nested object 40000 deep", b'{"a":' * 40000 + b"1" + b"}" * 40000, "nested too deeply"),
     ("a list", b"[1, 2, 3]", "must be a JSON object"),
     ("raw NUL", b'{"id": 1\x00}', "not JSON"),
+    ("a 5000-digit number", b'{"id": ' + b"7" * 5000 + b"}", "digits"),
     (
         "not UTF-8",
         json.dumps(shopify_data(), ensure_ascii=False).encode().replace("李雷".encode(), b"L\xe9i"),
