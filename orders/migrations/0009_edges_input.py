@@ -18,7 +18,7 @@ class Migration(migrations.Migration):
             model_name="inboundmessage",
             name="body",
             field=models.TextField(
-                blank=True, help_text="The body as text, for people (bytes that are not UTF-8 shown as �)."
+                blank=True, help_text="The body as text, for people (bytes not UTF-8 shown as �)."
             ),
         ),
     ]
