@@ -49,8 +49,9 @@ register_openapi(
             "get": {
                 "summary": "Stock per SKU and location",
                 "parameters": [
-                    {"name": n, "in": "query", "schema": {"type": "string"}}
-                    for n in ("sku", "location", "limit", "offset")
+                    *[{"name": n, "in": "query", "schema": {"type": "string"}} for n in ("sku", "location")],
+                    {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 2000}},
+                    {"name": "offset", "in": "query", "schema": {"type": "integer", "minimum": 0}},
                 ],
                 "responses": {
                     "200": {

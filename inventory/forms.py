@@ -23,12 +23,15 @@ class _SkuField(forms.CharField):
 
 
 REASON_CHOICES = [("", "—")] + list(ReasonCode.choices)
+# The most one movement may move: far below the stock columns' 32-bit range, so sums never overflow.
+# (Zero and negative quantities are the services' to refuse, with their own message.)
+MAX_MOVE = 1_000_000
 
 
 class ReceiveForm(forms.Form):
     location = _LocationField()
     sku = _SkuField(label="SKU", widget=forms.TextInput(attrs={"autofocus": True, "autocomplete": "off"}))
-    quantity = forms.IntegerField()
+    quantity = forms.IntegerField(max_value=MAX_MOVE)
     reference = forms.CharField(required=False, max_length=64, help_text="Purchase order, delivery note …")
     bin = forms.CharField(required=False, max_length=32)
     reason_code = forms.ChoiceField(choices=REASON_CHOICES, required=False, initial=ReasonCode.PURCHASE)
@@ -38,7 +41,9 @@ class ReceiveForm(forms.Form):
 class AdjustForm(forms.Form):
     location = _LocationField()
     sku = _SkuField(label="SKU", widget=forms.TextInput(attrs={"autofocus": True, "autocomplete": "off"}))
-    delta = forms.IntegerField(label="Change (+/−)", help_text="Negative takes stock away.")
+    delta = forms.IntegerField(
+        label="Change (+/−)", min_value=-MAX_MOVE, max_value=MAX_MOVE, help_text="Negative takes stock away."
+    )
     reason_code = forms.ChoiceField(choices=REASON_CHOICES, required=False, initial=ReasonCode.CORRECTION)
     reason = forms.CharField(max_length=200)
     reference = forms.CharField(required=False, max_length=64)
@@ -47,14 +52,14 @@ class AdjustForm(forms.Form):
 class CountForm(forms.Form):
     location = _LocationField()
     sku = _SkuField(label="SKU", widget=forms.TextInput(attrs={"autofocus": True, "autocomplete": "off"}))
-    counted = forms.IntegerField(label="Counted quantity")
+    counted = forms.IntegerField(label="Counted quantity", max_value=MAX_MOVE)
     reference = forms.CharField(required=False, max_length=64, help_text="Count sheet or task")
 
 
 class WriteOffForm(forms.Form):
     location = _LocationField()
     sku = _SkuField(label="SKU", widget=forms.TextInput(attrs={"autofocus": True, "autocomplete": "off"}))
-    quantity = forms.IntegerField()
+    quantity = forms.IntegerField(max_value=MAX_MOVE)
     reason_code = forms.ChoiceField(
         choices=[(c, label) for c, label in ReasonCode.choices if c in ("damaged", "expired", "lost", "other")],
         initial=ReasonCode.DAMAGED,
@@ -87,9 +92,14 @@ class TransferForm(forms.Form):
                 errors.append(f"line {number}: unknown SKU {sku!r}")
                 continue
             try:
-                result.append((product, int(qty)))
+                quantity = int(qty)
             except ValueError:
                 errors.append(f"line {number}: {qty!r} is not a whole number")
+                continue
+            if not 1 <= quantity <= MAX_MOVE:
+                errors.append(f"line {number}: the quantity must be from 1 to {MAX_MOVE}")
+                continue
+            result.append((product, quantity))
         if errors:
             raise forms.ValidationError(errors)
         if not result:
@@ -112,15 +122,17 @@ class ImportForm(forms.Form):
 class StockRuleForm(forms.Form):
     location = _LocationField()
     sku = _SkuField(label="SKU")
-    safety_stock = forms.IntegerField(initial=0)
-    low_stock_threshold = forms.IntegerField(required=False)
-    min_days_of_cover = forms.IntegerField(required=False)
+    safety_stock = forms.IntegerField(initial=0, min_value=0, max_value=MAX_MOVE)
+    low_stock_threshold = forms.IntegerField(required=False, min_value=0, max_value=MAX_MOVE)
+    min_days_of_cover = forms.IntegerField(required=False, min_value=0, max_value=32767)
 
 
 class BinForm(forms.Form):
     code = forms.CharField(max_length=32, help_text="e.g. A-01-03 (aisle, rack, level)")
     zone = forms.CharField(max_length=32, required=False, help_text="Pick lists group bins by zone.")
-    pick_sequence = forms.IntegerField(min_value=0, initial=0, help_text="Pickers walk bins in this order.")
+    pick_sequence = forms.IntegerField(
+        min_value=0, max_value=2_000_000_000, initial=0, help_text="Pickers walk bins in this order."
+    )
     active = forms.BooleanField(required=False, initial=True)
 
 

@@ -4,6 +4,7 @@ from django import forms
 from django.utils import timezone
 
 from fulfillment.packing import PACKAGE_TYPES
+from orders.intake.canonical import EARLIEST_DAY, LATEST_DAY
 
 from .external_labels import ExternalLabelError, carrier_choices, carrier_resolve, tracking_number_clean
 from .status import TrackingStatus
@@ -18,6 +19,13 @@ class TrackingEventForm(forms.Form):
     )
     location = forms.CharField(max_length=120, required=False)
     description = forms.CharField(max_length=255, required=False)
+
+    def clean_occurred_at(self):
+        # Year 1 or 9999 is a typo, and converting it to UTC would overflow.
+        value = self.cleaned_data["occurred_at"]
+        if not EARLIEST_DAY <= value.date() <= LATEST_DAY:
+            raise forms.ValidationError(f"must be between {EARLIEST_DAY} and {LATEST_DAY}.")
+        return value
 
 
 class TrackLookupForm(forms.Form):

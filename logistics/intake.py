@@ -34,7 +34,7 @@ def provider_secret(provider: str) -> str:
 
 def tracking_push_receive(*, provider: str, body: bytes, headers: dict) -> tuple[InboundMessage, bool]:
     """Store the push, then check its signature. Returns (message, accepted)."""
-    message = inbound_store(source=f"webhook:{provider}", body=body.decode("utf-8", errors="replace"), headers=headers)
+    message = inbound_store(source=f"webhook:{provider}", body=body, headers=headers)  # the exact bytes, kept
     adapter = PROVIDERS[provider]
     try:
         adapter.verify_signature(body, headers, provider_secret(provider))
@@ -42,6 +42,13 @@ def tracking_push_receive(*, provider: str, body: bytes, headers: dict) -> tuple
         inbound_record_outcome(message, status=InboundStatus.REJECTED, error=f"Signature invalid: {exc}")
         return message, False
     return message, True
+
+
+def tracking_push_refuse(*, provider: str, headers: dict, reason: str) -> InboundMessage:
+    """Record a push refused before its body was read (too large): kept with its headers and the reason."""
+    return inbound_store(
+        source=f"webhook:{provider}", body=b"", headers=headers, status=InboundStatus.REJECTED, error=reason
+    )
 
 
 def tracking_push_process(message_id: int, *, now: datetime | None = None) -> InboundMessage:
@@ -78,9 +85,12 @@ def tracking_pushes_process(message_ids: list[int], *, now: datetime | None = No
         provider = message.source.split(":", 1)[1]
         parse = POLL_PARSERS.get(message.source) or PROVIDERS[provider].parse_event
         try:
-            parsed.append((message, parse(message.body.encode("utf-8"))))
+            parsed.append((message, parse(message.payload)))
         except PayloadInvalid as exc:
             _outcome(message, status=InboundStatus.FAILED, error=f"Unreadable payload: {exc}")
+            failed.append(message)
+        except RecursionError:
+            _outcome(message, status=InboundStatus.FAILED, error="Unreadable payload: JSON nested too deeply.")
             failed.append(message)
         except aftership.Refused as exc:
             _outcome(message, status=InboundStatus.FAILED, error=str(exc))

@@ -14,6 +14,7 @@ from fulfillment.models import Shipment
 from inventory.models import Location
 from oms.errors import DomainError
 from oms.pdf import pdf_response
+from oms.request_guard import BodyTooLarge, read_body
 from oms.tables import BaseTable, StatusColumn
 from oms.views import ObjectListView
 from orders.models import Channel
@@ -21,7 +22,7 @@ from orders.models import Channel
 from . import access_codes, lookup_guard, selectors, services, tracking_page
 from .documents import label_pdf
 from .forms import TrackingEventForm, TrackLookupForm
-from .intake import PROVIDERS, tracking_push_receive
+from .intake import PROVIDERS, tracking_push_receive, tracking_push_refuse
 from .models import Parcel, TrackingEvent
 from .providers.base import NormalizedEvent, make_dedupe_key
 from .tasks import process_tracking_push
@@ -185,7 +186,12 @@ def tracking_webhook(request, provider):
     if provider not in PROVIDERS:
         return JsonResponse({"error": f"unknown provider '{provider}'"}, status=404)
     headers = {k: v for k, v in request.headers.items() if k.lower() not in ("cookie", "authorization")}
-    message, accepted = tracking_push_receive(provider=provider, body=request.body, headers=headers)
+    try:
+        body = read_body(request)
+    except BodyTooLarge as exc:
+        message = tracking_push_refuse(provider=provider, headers=headers, reason=str(exc))
+        return JsonResponse({"error": str(exc), "message": message.pk}, status=413)
+    message, accepted = tracking_push_receive(provider=provider, body=body, headers=headers)
     if accepted:
         message_id = message.pk
         process_tracking_push.delay(message_id)

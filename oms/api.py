@@ -89,7 +89,10 @@ def api_view(*, methods: dict[str, str]) -> Callable:
             if not user.has_perm(methods[request.method]):
                 return error("Your role may not do this.", 403)
             request.user = user
-            return view(request, *args, **kwargs)
+            try:
+                return view(request, *args, **kwargs)
+            except BadInput as exc:
+                return error(str(exc), 400, exc.errors)
 
         wrapper.csrf_exempt = True
         return wrapper
@@ -97,24 +100,56 @@ def api_view(*, methods: dict[str, str]) -> Callable:
     return decorate
 
 
-def json_body(request) -> dict:
+class BadInput(ValueError):
+    """Input the client must fix: answered 400 with ``errors`` ([{field, message}]) by ``api_view``."""
+
+    def __init__(self, message: str, errors: list[dict] | None = None):
+        self.errors = errors or []
+        super().__init__(message)
+
+
+def json_body(request, body: bytes | None = None) -> dict:
     """The request's JSON object, or ValueError with a message for the client."""
+    raw = request.body if body is None else body
     try:
-        data = json.loads(request.body.decode("utf-8-sig") or "null")
+        data = json.loads(raw.decode("utf-8-sig") or "null")
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise ValueError(f"Body is not valid JSON: {exc}")
+    except RecursionError:
+        raise ValueError("Body is not usable JSON: it is nested too deeply.")
     if not isinstance(data, dict):
         raise ValueError("Body must be a JSON object.")
     return data
 
 
+# LIMIT and OFFSET are 64-bit in PostgreSQL and SQLite: offset + limit must stay below this.
+BIGINT_MAX = 2**63 - 1
+
+
+def _whole_number(request, name: str, default: int, low: int, high: int) -> int:
+    raw = request.GET.get(name)
+    if raw is None or raw == "":
+        return default
+    text = raw.strip()
+    if not (text.isascii() and text.lstrip("-").isdigit()) or len(text) > 20:
+        raise BadInput(
+            f"'{name}' must be a whole number.", [{"field": name, "message": f"must be a whole number, got {raw!r}."}]
+        )
+    value = int(text)
+    if not low <= value <= high:
+        raise BadInput(
+            f"'{name}' is out of range.", [{"field": name, "message": f"must be from {low} to {high}, got {value}."}]
+        )
+    return value
+
+
 def page(request, queryset, serialize: Callable, *, default_limit: int = 50, max_limit: int = 500) -> dict:
-    """Limit/offset pagination without an exact count (one extra row tells if there is more)."""
-    try:
-        limit = min(max(int(request.GET.get("limit", default_limit)), 1), max_limit)
-        offset = max(int(request.GET.get("offset", 0)), 0)
-    except ValueError:
-        limit, offset = default_limit, 0
+    """Limit/offset pagination without an exact count (one extra row tells if there is more).
+
+    A ``limit`` outside 1..max_limit or an ``offset`` that is negative, not a whole number or past
+    what the database counts in (64 bits) is BadInput (400), never clamped silently."""
+    limit = _whole_number(request, "limit", default_limit, 1, max_limit)
+    offset = _whole_number(request, "offset", 0, 0, BIGINT_MAX - max_limit - 1)
     rows = list(queryset[offset : offset + limit + 1])
     more = len(rows) > limit
     query = request.GET.copy()

@@ -3,12 +3,13 @@
 from django.http import JsonResponse
 
 from oms.api import api_view, error, json_body, page, register_openapi
+from oms.request_guard import BodyTooLarge, read_body
 
 from . import selectors, services
 from .extensions import order_api_extras
 from .intake import oms_json
 from .intake.canonical import OrderRejected
-from .models import Channel, Order
+from .models import Channel, InboundStatus, Order
 
 
 def order_json(order: Order, *, detail: bool = False) -> dict:
@@ -67,24 +68,33 @@ def orders_collection(request):
             if request.GET.get(param):
                 queryset = queryset.filter(**{field: request.GET[param]})
         return JsonResponse(page(request, queryset, order_json))
-    message = services.inbound_store(
-        source="api",
-        body=request.body.decode("utf-8", errors="replace"),
-        headers={"Content-Type": request.content_type},
-    )
     try:
-        data = json_body(request)
+        body = read_body(request)
+    except BodyTooLarge as exc:
+        services.inbound_store(
+            source="api",
+            body=b"",
+            headers={"Content-Type": request.content_type, "Content-Length": str(exc.size or "")},
+            status=InboundStatus.REJECTED,
+            error=str(exc),
+        )
+        return error(str(exc), 413)
+    message = services.inbound_store(source="api", body=body, headers={"Content-Type": request.content_type})
+    try:
+        data = json_body(request, body)
         slug, canonical = oms_json.parse(data)
     except ValueError as exc:
-        services.inbound_record_outcome(message, status="rejected", error=str(exc))
+        services.inbound_record_outcome(message, status=InboundStatus.REJECTED, error=str(exc))
         return error(str(exc), 400)
     except OrderRejected as exc:
         errors = [e.as_dict() for e in exc.errors]
-        services.inbound_record_outcome(message, status="rejected", error=str(exc), result={"errors": errors})
+        services.inbound_record_outcome(
+            message, status=InboundStatus.REJECTED, error=str(exc), result={"errors": errors}
+        )
         return error("The order was rejected.", 400, errors)
     channel = Channel.objects.filter(slug=slug, active=True).first()
     if channel is None:
-        services.inbound_record_outcome(message, status="rejected", error=f"Unknown channel '{slug}'.")
+        services.inbound_record_outcome(message, status=InboundStatus.REJECTED, error=f"Unknown channel '{slug}'.")
         return error("The order was rejected.", 400, [{"field": "channel", "message": f"unknown channel '{slug}'."}])
     message.channel = channel
     message.save(update_fields=["channel"])
@@ -194,8 +204,12 @@ register_openapi(
             "get": {
                 "summary": "List orders",
                 "parameters": [
-                    {"name": n, "in": "query", "schema": {"type": "string"}}
-                    for n in ("channel", "status", "external_id", "number", "limit", "offset")
+                    *[
+                        {"name": n, "in": "query", "schema": {"type": "string"}}
+                        for n in ("channel", "status", "external_id", "number")
+                    ],
+                    {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 500}},
+                    {"name": "offset", "in": "query", "schema": {"type": "integer", "minimum": 0}},
                 ],
                 "responses": {
                     "200": {
@@ -212,6 +226,7 @@ register_openapi(
                             }
                         },
                     },
+                    "400": _ERR,
                     "401": _ERR,
                 },
             },
@@ -224,6 +239,7 @@ register_openapi(
                     "400": _ERR,
                     "401": _ERR,
                     "403": _ERR,
+                    "413": _ERR,
                 },
             },
         },

@@ -19,7 +19,12 @@ LABELS = {
     "address2": "Address line 2",
     "postcode": "Postcode",
 }
-MAX_LENGTH = {"country": 64, "email": 254}
+# A country is typed as a code or a name (then made a code); every other field takes what its column holds.
+MAX_LENGTH = {"country": 64}
+
+
+def max_length(name: str) -> int:
+    return MAX_LENGTH.get(name) or Order._meta.get_field(f"ship_{name}").max_length
 
 
 class AddressChangeForm(forms.Form):
@@ -37,7 +42,7 @@ class AddressChangeForm(forms.Form):
         super().__init__(*args, **kwargs)
         for name in ADDRESS_FIELDS:
             self.fields[name] = forms.CharField(
-                label=LABELS[name], required=False, max_length=MAX_LENGTH.get(name, 255), strip=True
+                label=LABELS[name], required=False, max_length=max_length(name), strip=True
             )
         # The address first, then the reason.
         self.order_fields([*ADDRESS_FIELDS, "reason_code", "note"])

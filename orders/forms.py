@@ -5,23 +5,31 @@ from django.forms import formset_factory
 
 from inventory.models import Product
 
-from .models import Channel
+from .intake.canonical import MAX_QUANTITY
+from .models import Channel, Order, OrderLine
 from .status import HoldReason
+
+
+def _max(model, name: str) -> int:
+    """The column's own length: a form takes no more than the database stores."""
+    return model._meta.get_field(name).max_length
 
 
 class OrderForm(forms.Form):
     channel = forms.ModelChoiceField(queryset=Channel.objects.filter(active=True))
-    external_id = forms.CharField(max_length=64, required=False, help_text="Leave empty to number it automatically.")
-    ship_name = forms.CharField(label="Recipient", max_length=120)
-    ship_phone = forms.CharField(label="Phone", max_length=32, required=False)
-    ship_email = forms.EmailField(label="E-mail", required=False)
+    external_id = forms.CharField(
+        max_length=_max(Order, "external_id"), required=False, help_text="Leave empty to number it automatically."
+    )
+    ship_name = forms.CharField(label="Recipient", max_length=_max(Order, "ship_name"))
+    ship_phone = forms.CharField(label="Phone", max_length=_max(Order, "ship_phone"), required=False)
+    ship_email = forms.EmailField(label="E-mail", max_length=_max(Order, "ship_email"), required=False)
     ship_country = forms.CharField(label="Country", max_length=40, initial="CN")
-    ship_province = forms.CharField(label="Province / state", max_length=64, required=False)
-    ship_city = forms.CharField(label="City", max_length=64)
-    ship_district = forms.CharField(label="District", max_length=64, required=False)
-    ship_address1 = forms.CharField(label="Address", max_length=255)
-    ship_address2 = forms.CharField(label="Address 2", max_length=255, required=False)
-    ship_postcode = forms.CharField(label="Postcode", max_length=16, required=False)
+    ship_province = forms.CharField(label="Province / state", max_length=_max(Order, "ship_province"), required=False)
+    ship_city = forms.CharField(label="City", max_length=_max(Order, "ship_city"))
+    ship_district = forms.CharField(label="District", max_length=_max(Order, "ship_district"), required=False)
+    ship_address1 = forms.CharField(label="Address", max_length=_max(Order, "ship_address1"))
+    ship_address2 = forms.CharField(label="Address 2", max_length=_max(Order, "ship_address2"), required=False)
+    ship_postcode = forms.CharField(label="Postcode", max_length=_max(Order, "ship_postcode"), required=False)
     requested_service = forms.ChoiceField(
         required=False, choices=[("", "Any"), ("express", "Express"), ("standard", "Standard"), ("economy", "Economy")]
     )
@@ -30,9 +38,14 @@ class OrderForm(forms.Form):
 
 
 class OrderLineForm(forms.Form):
-    sku = forms.CharField(max_length=64, label="SKU")
-    quantity = forms.IntegerField(min_value=1, max_value=100000)
-    unit_price = forms.DecimalField(min_value=0, max_digits=12, decimal_places=2, required=False)
+    sku = forms.CharField(max_length=_max(OrderLine, "sku"), label="SKU")
+    quantity = forms.IntegerField(min_value=1, max_value=MAX_QUANTITY)
+    unit_price = forms.DecimalField(
+        min_value=0,
+        max_digits=OrderLine._meta.get_field("unit_price").max_digits,
+        decimal_places=OrderLine._meta.get_field("unit_price").decimal_places,
+        required=False,
+    )
 
 
 OrderLineFormSet = formset_factory(OrderLineForm, extra=3, min_num=1, validate_min=True, max_num=100)

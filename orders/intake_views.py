@@ -10,6 +10,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from oms.errors import DomainError
+from oms.request_guard import BodyTooLarge, read_body
 from oms.views import ObjectListView
 
 from . import services
@@ -31,15 +32,21 @@ def order_webhook(request, slug):
     created); 200 once stored, processed by a task after commit."""
     channel = Channel.objects.filter(slug=slug, active=True).first()
     headers = dict(request.headers)
-    if channel is None:
+    kept = {k: v for k, v in headers.items() if k.lower() not in pipeline.SKIP_HEADERS}
+    source = f"webhook:{channel.platform}" if channel is not None else "webhook:unknown"
+    try:
+        body = read_body(request)
+    except BodyTooLarge as exc:
         message = services.inbound_store(
-            source="webhook:unknown",
-            body=request.body.decode("utf-8", errors="replace"),
-            headers={k: v for k, v in headers.items() if k.lower() not in pipeline.SKIP_HEADERS},
+            source=source, channel=channel, body=b"", headers=kept, status=InboundStatus.REJECTED, error=str(exc)
         )
-        services.inbound_record_outcome(message, status=InboundStatus.REJECTED, error=f"No active channel '{slug}'.")
+        return JsonResponse({"error": str(exc), "message": message.pk}, status=413)
+    if channel is None:
+        services.inbound_store(
+            source=source, body=body, headers=kept, status=InboundStatus.REJECTED, error=f"No active channel '{slug}'."
+        )
         return JsonResponse({"error": f"no channel '{slug}'"}, status=404)
-    message, accepted = pipeline.webhook_receive(channel=channel, body=request.body, headers=headers)
+    message, accepted = pipeline.webhook_receive(channel=channel, body=body, headers=headers)
     if not accepted:
         return JsonResponse({"error": "invalid signature", "message": message.pk}, status=401)
     message_id = message.pk

@@ -318,7 +318,10 @@ class InboundMessage(models.Model):
     channel = models.ForeignKey(Channel, null=True, blank=True, on_delete=models.SET_NULL, related_name="inbound")
     source = models.CharField(max_length=40, help_text=_("api, form, file:oms-csv, webhook:easypost, ..."))
     headers = models.JSONField(default=dict, blank=True)
-    body = models.TextField(blank=True)
+    body = models.TextField(blank=True, help_text=_("The body as text, for people (bytes not UTF-8 shown as �)."))
+    # The exact bytes received (webhooks, API): signatures are verified and bodies parsed from these.
+    # Null for messages stored as text only (files, polls, forms) and for messages from before it existed.
+    raw = models.BinaryField(null=True, blank=True, editable=False)
     filename = models.CharField(max_length=255, blank=True)
     received_at = models.DateTimeField(auto_now_add=True, db_index=True)
     status = models.CharField(max_length=12, choices=InboundStatus.choices, default=InboundStatus.RECEIVED)
@@ -338,6 +341,13 @@ class InboundMessage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.source} #{self.pk} {self.status}"
+
+    @property
+    def payload(self) -> bytes:
+        """The body as received: the raw bytes when they were kept, else the text as UTF-8."""
+        if self.raw is not None:
+            return bytes(self.raw)
+        return self.body.encode("utf-8")
 
 
 class ChannelStockFigure(models.Model):

@@ -1,6 +1,7 @@
 """Thin views: parse, call one service or selector, render."""
 
 import uuid
+from decimal import Decimal
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
@@ -159,7 +160,9 @@ def canonical_from_form(data: dict, lines: list[dict]) -> CanonicalOrder:
             postcode=data["ship_postcode"],
         ),
         lines=[
-            CanonicalLine(sku=ln["sku"].strip(), quantity=ln["quantity"], unit_price=ln.get("unit_price") or 0)
+            CanonicalLine(
+                sku=ln["sku"].strip(), quantity=ln["quantity"], unit_price=ln.get("unit_price") or Decimal("0")
+            )
             for ln in lines
         ],
         customer_name=data["ship_name"],
@@ -196,10 +199,12 @@ def order_create(request):
                 else:
                     messages.info(request, f"Order {result.order.number} already exists; nothing changed.")
                 return redirect("orders:order_detail", number=result.order.number)
+        status = 400  # shown again with every problem named; nothing was created
     else:
         form = OrderForm()
         formset = OrderLineFormSet(prefix="lines")
-    return render(request, "orders/order_form.html", {"form": form, "formset": formset})
+        status = 200
+    return render(request, "orders/order_form.html", {"form": form, "formset": formset}, status=status)
 
 
 @login_required

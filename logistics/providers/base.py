@@ -43,6 +43,17 @@ def make_dedupe_key(tracking_number: str, status: str, occurred_at: datetime, de
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:64]
 
 
+def storable(text: str) -> str:
+    """A carrier's text as a database column takes it: a NUL or a lone surrogate becomes U+FFFD (a tracking
+    number with one then matches no parcel, and the message says so)."""
+    text = str(text).replace("\x00", "\ufffd")
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        text = text.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
+    return text
+
+
 @dataclass(frozen=True, slots=True)
 class NormalizedEvent:
     """One tracking scan in our terms.
@@ -92,8 +103,10 @@ class NormalizedEvent:
         """Make an event, converting ``occurred_at`` to UTC, fitting the text to the model's columns and
         computing ``dedupe_key``."""
         occurred_at = occurred_at.astimezone(UTC)
-        description = (description or "").strip()[:DESCRIPTION_MAX]
-        location = (location or "").strip()[:LOCATION_MAX]
+        tracking_number = storable(tracking_number)
+        description = storable((description or "").strip())[:DESCRIPTION_MAX]
+        location = storable((location or "").strip())[:LOCATION_MAX]
+        carrier_status = storable(carrier_status or "")
         status = str(TrackingStatus(status).value)
         return cls(
             tracking_number=tracking_number,

@@ -323,7 +323,7 @@ def response_for(message, accepted: bool, *, e_business_id: str = "") -> tuple[d
         request_e_business = str(
             json.loads(form_fields(message.body).get("RequestData") or "{}").get("EBusinessID") or ""
         )
-    except (ValueError, AttributeError):
+    except (ValueError, AttributeError, RecursionError):
         pass
     ebid = e_business_id or _configured_e_business_id() or request_e_business
     if not accepted:

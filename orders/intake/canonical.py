@@ -8,15 +8,16 @@ stops: an incomplete address, an unknown SKU. Nothing after this module knows th
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from decimal import Decimal, InvalidOperation
-from functools import cache
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
+from django.db.backends.base.operations import BaseDatabaseOperations
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
 from oms.encoding import has_undecodable, printable
 from oms.money import MAX_AMOUNT, InvalidAmount, parse_amount
 
+from ..models import Customer, Order, OrderLine
 from ..status import HoldReason
 
 # ISO 3166-1 alpha-2 codes the OMS accepts, with common names channels send instead.
@@ -159,37 +160,129 @@ class CanonicalOrder:
 # ---- value parsing, shared by every adapter -------------------------------------------
 
 
-def clean_text(value, *, max_length: int | None = 255) -> str:
-    """The value with its whitespace collapsed; cut at ``max_length`` unless it is None (the file
-    adapters pass None: a value too long for its column is then an error from ``check``, never cut)."""
+def clean_text(value, *, max_length: int | None = None) -> str:
+    """The value as one line of text (runs of white space made one space). Nothing is cut unless a
+    caller asks for ``max_length``: `check` rejects what does not fit the order's columns."""
     if value is None:
         return ""
     text = " ".join(str(value).split())
-    return text if max_length is None else text[:max_length]
+    return text[:max_length] if max_length is not None else text
+
+
+def shown(text: str, width: int = 40) -> str:
+    """A value quoted in an error message, cut so the message stays readable (and storable)."""
+    text = storable(str(text))
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def storable(text: str) -> str:
+    """Text every database column takes: a NUL or a lone surrogate is shown as U+FFFD."""
+    if "\x00" in text:
+        text = text.replace("\x00", "\ufffd")
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        text = text.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
+    return text
+
+
+def storable_json(value):
+    """A JSON value (result, headers) with every string made `storable`, keys included."""
+    if isinstance(value, str):
+        return storable(value)
+    if isinstance(value, dict):
+        return {storable(str(k)): storable_json(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [storable_json(v) for v in value]
+    return value
+
+
+def text_problem(value: str) -> str:
+    """Why a text cannot be stored as given ("" when it can): a NUL, or a lone surrogate."""
+    if "\x00" in value:
+        return "contains a NUL character (\\u0000), which cannot be stored."
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return "contains an invalid character (a lone UTF-16 surrogate)."
+    if has_undecodable(value):
+        return "contains bytes that are not valid in the file's encoding (save the file as UTF-8)."
+    return ""
+
+
+MODELS = {"Order": Order, "OrderLine": OrderLine, "Customer": Customer}
+
+# Quantities a line may ask for; the column (PositiveIntegerField) holds more, no order needs more.
+MAX_QUANTITY = 100000
+# Dates an order may carry (placed at, promised for): outside them a value is a typo or a placeholder
+# such as 0001-01-01 or 9999-12-31, and near the ends a time zone conversion overflows.
+EARLIEST_DAY = date(1970, 1, 1)
+LATEST_DAY = date(2100, 12, 31)
 
 
 def parse_quantity(value, field_name: str = "quantity") -> int:
     text = clean_text(value)
+    if isinstance(value, bool):
+        raise OrderRejected([FieldError(field_name, f"'{text}' is not a number.")])
     try:
         number = Decimal(text)
     except InvalidOperation:
-        raise OrderRejected([FieldError(field_name, f"'{text}' is not a number.")])
-    if number != number.to_integral_value():
-        raise OrderRejected([FieldError(field_name, f"'{text}' is not a whole number.")])
+        raise OrderRejected([FieldError(field_name, f"'{shown(text)}' is not a number.")])
+    if not number.is_finite():
+        raise OrderRejected([FieldError(field_name, f"'{shown(text)}' is not a number.")])
     if number <= 0:
-        raise OrderRejected([FieldError(field_name, f"must be at least 1, got {text}.")])
-    if number > 100000:
-        raise OrderRejected([FieldError(field_name, f"{text} is more than 100000.")])
+        raise OrderRejected([FieldError(field_name, f"must be at least 1, got {shown(text)}.")])
+    if number > MAX_QUANTITY:
+        raise OrderRejected([FieldError(field_name, f"{shown(text)} is more than {MAX_QUANTITY}.")])
+    if number != number.to_integral_value():
+        raise OrderRejected([FieldError(field_name, f"'{shown(text)}' is not a whole number.")])
     return int(number)
 
 
-def parse_money(value, field_name: str, *, blank: Decimal | None = Decimal("0")) -> Decimal | None:
+def column_range(model, field: str) -> tuple[int, int]:
+    """An integer column's range in PostgreSQL (the standard ranges; SQLite would hold more)."""
+    internal_type = model._meta.get_field(field).get_internal_type()
+    return BaseDatabaseOperations.integer_field_ranges[internal_type]
+
+
+def money_column(model_name: str = "OrderLine", field: str = "unit_price") -> tuple[int, int]:
+    """(max_digits, decimal_places) of a money column: the limits every amount is checked against."""
+    column = MODELS[model_name]._meta.get_field(field)
+    return column.max_digits, column.decimal_places
+
+
+def parse_money(value, field_name: str, *, blank: Decimal | None = Decimal("0"), exact: bool = True) -> Decimal | None:
     """An amount, through the one strict parser (oms/money.py): ``14,00`` or ``1,234`` is an
-    "invalid price", never reinterpreted. A JSON number may be passed as it is."""
+    "invalid price", never reinterpreted. A JSON number may be passed as it is (rounded to the cent);
+    ``exact=False`` also rounds a plain decimal text with more decimals (a channel that sends a
+    computed float as text)."""
+    if not exact and isinstance(value, str) and PLAIN_LONG_DECIMAL.fullmatch(value.strip()):
+        value = str(Decimal(value.strip()).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))
     try:
-        return parse_amount(value, blank=blank)
+        amount = parse_amount(value, blank=blank)
     except InvalidAmount as exc:
         raise OrderRejected([FieldError(field_name, f"invalid price: {exc}")]) from None
+    if amount is not None and money_problem(amount):
+        raise OrderRejected([FieldError(field_name, f"invalid price: {amount} {money_problem(amount)}")])
+    return amount
+
+
+PLAIN_LONG_DECIMAL = re.compile(r"\d{1,12}\.\d{3,}")
+
+
+def money_problem(amount: Decimal, model_name: str = "OrderLine", field: str = "unit_price") -> str:
+    """Why an amount does not fit the column ("" when it does)."""
+    digits, places = money_column(model_name, field)
+    largest = Decimal(10) ** (digits - places) - Decimal(1).scaleb(-places)
+    if abs(amount) > largest:
+        return f"is more than the largest amount stored ({largest})."
+    return ""
+
+
+def _day_problem(day: date) -> str:
+    if not EARLIEST_DAY <= day <= LATEST_DAY:
+        return f"must be between {EARLIEST_DAY} and {LATEST_DAY}."
+    return ""
 
 
 def parse_when(value, field_name: str) -> datetime | None:
@@ -203,10 +296,13 @@ def parse_when(value, field_name: str) -> datetime | None:
             day = parse_date(text.replace("/", "-"))
             if day is not None:
                 parsed = datetime(day.year, day.month, day.day)
-    except ValueError:
+    except (ValueError, OverflowError):
         parsed = None
     if parsed is None:
-        raise OrderRejected([FieldError(field_name, f"'{text}' is not a date (use YYYY-MM-DD or ISO 8601).")])
+        raise OrderRejected([FieldError(field_name, f"'{shown(text)}' is not a date (use YYYY-MM-DD or ISO 8601).")])
+    problem = _day_problem(parsed.date())
+    if problem:
+        raise OrderRejected([FieldError(field_name, f"'{shown(text)}' {problem}")])
     if timezone.is_naive(parsed):
         parsed = timezone.make_aware(parsed)
     return parsed
@@ -218,10 +314,13 @@ def parse_day(value, field_name: str) -> date | None:
         return None
     try:
         parsed = parse_date(text.replace("/", "-"))
-    except ValueError:
+    except (ValueError, OverflowError):
         parsed = None
     if parsed is None:
-        raise OrderRejected([FieldError(field_name, f"'{text}' is not a date (use YYYY-MM-DD).")])
+        raise OrderRejected([FieldError(field_name, f"'{shown(text)}' is not a date (use YYYY-MM-DD).")])
+    problem = _day_problem(parsed)
+    if problem:
+        raise OrderRejected([FieldError(field_name, f"'{shown(text)}' {problem}")])
     return parsed
 
 
@@ -235,7 +334,7 @@ def normalize_country(value) -> str:
 
 
 def normalize_phone(value) -> str:
-    text = clean_text(value, max_length=40)
+    text = clean_text(value)
     if not text:
         return ""
     plus = text.startswith("+")
@@ -246,25 +345,146 @@ def normalize_phone(value) -> str:
 # ---- the checks -------------------------------------------------------------------------
 
 
+# Where each text of the canonical order is stored: (error field name, attribute path, model, column).
+# The lengths are the columns' own max_length, read from the models.
+TEXT_COLUMNS = [
+    ("external_id", "external_id", "Order", "external_id"),
+    ("channel_order_name", "channel_order_name", "Order", "channel_order_name"),
+    ("customer.name", "customer_name", "Customer", "name"),
+    ("customer.email", "customer_email", "Customer", "email"),
+    ("customer.phone", "customer_phone", "Customer", "phone"),
+    ("currency", "currency", "Order", "currency"),
+    ("requested_service", "requested_service", "Order", "requested_service"),
+    ("note", "note", "Order", "note"),
+    ("billing_country", "billing_country", None, None),
+    ("payment_method", "payment_method", None, None),
+    *[
+        (f"ship_to.{name}", f"ship_to.{name}", "Order", f"ship_{name}")
+        for name in (
+            "name",
+            "phone",
+            "email",
+            "country",
+            "province",
+            "city",
+            "district",
+            "address1",
+            "address2",
+            "postcode",
+        )
+    ],
+]
+LINE_COLUMNS = [("sku", "OrderLine", "sku"), ("name", "OrderLine", "name")]
+# A country as sent (a code or a name) before it becomes a code; longer is no country.
+COUNTRY_TEXT_MAX = 64
+
+
+def _get(order, path: str):
+    value = order
+    for part in path.split("."):
+        value = getattr(value, part)
+    return value
+
+
+def _max_length(model_name: str | None, column: str | None) -> int | None:
+    if model_name is None:
+        return None
+    return getattr(MODELS[model_name]._meta.get_field(column), "max_length", None)
+
+
+def _texts(order: CanonicalOrder):
+    """(field, value, max_length) of every text of the order, lines included."""
+    for field_name, path, model_name, column in TEXT_COLUMNS:
+        yield field_name, _get(order, path), _max_length(model_name, column)
+    for i, line in enumerate(order.lines, start=1):
+        for attr, model_name, column in LINE_COLUMNS:
+            yield f"lines[{i}].{attr}", getattr(line, attr), _max_length(model_name, column)
+
+
+def _value_errors(order: CanonicalOrder) -> list[FieldError]:
+    """What the database could not store as given: bad characters, amounts past the money columns, too
+    many lines for the line numbers. Texts' lengths are checked after normalization (`_length_errors`)."""
+    errors: list[FieldError] = []
+    for field_name, value, _limit in _texts(order):
+        if not isinstance(value, str):
+            errors.append(FieldError(field_name, "must be text."))
+            continue
+        problem = text_problem(value)
+        if problem:
+            errors.append(FieldError(field_name, problem))
+    for name in ("country",):
+        value = getattr(order.ship_to, name)
+        if isinstance(value, str) and len(value) > COUNTRY_TEXT_MAX:
+            errors.append(FieldError(f"ship_to.{name}", f"is {len(value)} characters long; no country name is."))
+    most = column_range(OrderLine, "line_no")[1]  # lines are numbered 1..n
+    if len(order.lines) > most:
+        errors.append(FieldError("lines", f"{len(order.lines)} lines; an order holds at most {most}."))
+    for i, line in enumerate(order.lines, start=1):
+        if not isinstance(line.quantity, int) or isinstance(line.quantity, bool):
+            errors.append(FieldError(f"lines[{i}].quantity", "must be a whole number."))
+        elif line.quantity > MAX_QUANTITY:
+            errors.append(FieldError(f"lines[{i}].quantity", f"{line.quantity} is more than {MAX_QUANTITY}."))
+        if isinstance(line.unit_price, int) and not isinstance(line.unit_price, bool):
+            line.unit_price = Decimal(line.unit_price)  # a whole amount from code (0 for "no price")
+        price = line.unit_price
+        if not isinstance(price, Decimal) or not price.is_finite() or price < 0:
+            errors.append(FieldError(f"lines[{i}].unit_price", f"'{shown(price)}' is not an amount of zero or more."))
+        elif money_problem(price):
+            errors.append(FieldError(f"lines[{i}].unit_price", f"{price} {money_problem(price)}"))
+    if order.total is not None:
+        if not isinstance(order.total, Decimal) or not order.total.is_finite() or order.total < 0:
+            errors.append(FieldError("total", f"'{shown(order.total)}' is not an amount of zero or more."))
+        elif money_problem(order.total, "Order", "total"):
+            errors.append(FieldError("total", f"{order.total} {money_problem(order.total, 'Order', 'total')}"))
+    for field_name in ("placed_at", "promise_date"):
+        value = getattr(order, field_name)
+        if value is not None:
+            day = value.date() if isinstance(value, datetime) else value
+            problem = _day_problem(day)
+            if problem:
+                errors.append(FieldError(field_name, f"{value} {problem}"))
+    if order.priority is not None and (
+        isinstance(order.priority, bool) or not isinstance(order.priority, int) or not 1 <= order.priority <= 9
+    ):
+        errors.append(FieldError("priority", "must be a whole number from 1 to 9."))
+    return errors
+
+
+def _length_errors(order: CanonicalOrder) -> list[FieldError]:
+    errors = []
+    for field_name, value, limit in _texts(order):
+        if limit is not None and len(value) > limit:
+            errors.append(FieldError(field_name, f"is {len(value)} characters long; at most {limit} fit."))
+    if order.total is not None and money_problem(order.total, "Order", "total"):
+        errors.append(
+            FieldError("total", f"the lines add up to {order.total}, {money_problem(order.total, 'Order', 'total')}")
+        )
+    return errors
+
+
 def check(order: CanonicalOrder) -> CanonicalOrder:
-    """Raise OrderRejected for what cannot be created; record holds for what must stop."""
+    """Raise OrderRejected for what cannot be created; record holds for what must stop.
+
+    This is the one place every order passes (API, form, webhooks, files, channel updates): each value
+    is checked against the column that stores it (lengths, money digits, quantities, dates), so an order
+    is either stored exactly as given or rejected with every field named."""
     errors: list[FieldError] = []
     if not order.external_id:
         errors.append(FieldError("external_id", "is required."))
-    elif len(order.external_id) > 64:
-        errors.append(FieldError("external_id", "is longer than 64 characters."))
     if not order.lines:
         errors.append(FieldError("lines", "an order needs at least one line."))
     for i, line in enumerate(order.lines, start=1):
         if not line.sku:
             errors.append(FieldError(f"lines[{i}].sku", "is required."))
-        if line.quantity <= 0:
+        if isinstance(line.quantity, int) and line.quantity <= 0:
             errors.append(FieldError(f"lines[{i}].quantity", "must be at least 1."))
+    errors += _value_errors(order)
+    if errors:
+        raise OrderRejected(errors)
     if order.currency and order.currency.upper() not in CURRENCIES:
-        errors.append(FieldError("currency", f"'{order.currency}' is not a supported currency."))
+        errors.append(FieldError("currency", f"'{shown(order.currency)}' is not a supported currency."))
     if (order.payment_method or "").lower() not in ("", "prepaid", "cod"):
-        errors.append(FieldError("payment_method", f"'{order.payment_method}' is not prepaid or cod."))
-    errors += limit_errors(order)
+        errors.append(FieldError("payment_method", f"'{shown(order.payment_method)}' is not prepaid or cod."))
     if errors:
         raise OrderRejected(errors)
     order.currency = (order.currency or "CNY").upper()
@@ -288,6 +508,9 @@ def check(order: CanonicalOrder) -> CanonicalOrder:
     problems = address_problems(order.ship_to)
     if order.ship_to.country not in ISO_COUNTRIES:
         order.ship_to.country = ""
+    errors = _length_errors(order)
+    if errors:
+        raise OrderRejected(errors)
     if problems:
         order.holds.append((HoldReason.ADDRESS_INVALID, "; ".join(problems)))
     return order
@@ -313,11 +536,12 @@ def address_problems(address: CanonicalAddress) -> list[str]:
     return problems
 
 
-def parse_line_items(raw_lines, *, platform: str, name_keys: tuple[str, ...] = ("name",)):
+def parse_line_items(raw_lines, *, platform: str, name_keys: tuple[str, ...] = ("name",), exact_prices: bool = True):
     """The ``line_items`` list that Shopify and WooCommerce orders share: (lines, errors).
 
     Each item needs a SKU, a whole positive ``quantity`` and a ``price``; every problem is a
-    FieldError naming ``line_items[i].field``.
+    FieldError naming ``line_items[i].field``. ``exact_prices=False`` rounds a price to the cent (a
+    channel that sends a computed float).
     """
     errors: list[FieldError] = []
     lines: list[CanonicalLine] = []
@@ -327,89 +551,22 @@ def parse_line_items(raw_lines, *, platform: str, name_keys: tuple[str, ...] = (
         if not isinstance(item, dict):
             errors.append(FieldError(f"line_items[{i}]", "must be an object."))
             continue
-        sku = clean_text(item.get("sku"), max_length=None)
+        sku = clean_text(item.get("sku"))
         if not sku:
             errors.append(FieldError(f"line_items[{i}].sku", f"is required: give the product a SKU in {platform}."))
         try:
             quantity = parse_quantity(item.get("quantity"), f"line_items[{i}].quantity")
-            price = parse_money(item.get("price"), f"line_items[{i}].price")
+            price = parse_money(item.get("price"), f"line_items[{i}].price", exact=exact_prices)
         except OrderRejected as exc:
             errors.extend(exc.errors)
             continue
         if sku:
             name = next((item.get(key) for key in name_keys if item.get(key)), "")
-            lines.append(
-                CanonicalLine(sku=sku, quantity=quantity, unit_price=price, name=clean_text(name, max_length=None))
-            )
+            lines.append(CanonicalLine(sku=sku, quantity=quantity, unit_price=price, name=clean_text(name)))
     return lines, errors
 
 
-# ---- limits and the price check ---------------------------------------------------------
-
-MAX_LINES = 32767  # OrderLine.line_no is a small integer
-# canonical attribute -> (model, field) whose max_length bounds it
-_LIMITS = {
-    "channel_order_name": ("Order", "channel_order_name"),
-    "customer_name": ("Customer", "name"),
-    "customer_email": ("Customer", "email"),
-    "customer_phone": ("Customer", "phone"),
-    "requested_service": ("Order", "requested_service"),
-    "ship_to.name": ("Order", "ship_name"),
-    "ship_to.phone": ("Order", "ship_phone"),
-    "ship_to.email": ("Order", "ship_email"),
-    "ship_to.province": ("Order", "ship_province"),
-    "ship_to.city": ("Order", "ship_city"),
-    "ship_to.district": ("Order", "ship_district"),
-    "ship_to.address1": ("Order", "ship_address1"),
-    "ship_to.address2": ("Order", "ship_address2"),
-    "ship_to.postcode": ("Order", "ship_postcode"),
-}
-
-
-@cache
-def _max_length(model_name: str, field_name: str) -> int:
-    from django.apps import apps
-
-    return apps.get_model("orders", model_name)._meta.get_field(field_name).max_length
-
-
-def _text_problem(value: str, limit: int | None) -> str:
-    if "\x00" in value:
-        return "contains a NUL character."
-    if has_undecodable(value) or SURROGATE.search(value):
-        return "contains bytes that are not valid in the file's encoding (save the file as UTF-8)."
-    if limit is not None and len(value) > limit:
-        return f"is {len(value)} characters long; at most {limit}."
-    return ""
-
-
-def limit_errors(order: CanonicalOrder) -> list[FieldError]:
-    """Text that the database cannot store as given (too long, a NUL, undecodable bytes) is an
-    error naming the field, never cut or changed; so is an order with more lines than stored."""
-    errors = []
-    for name, (model, field_name) in _LIMITS.items():
-        owner = order.ship_to if name.startswith("ship_to.") else order
-        value = getattr(owner, name.removeprefix("ship_to."), "") or ""
-        problem = _text_problem(str(value), _max_length(model, field_name))
-        if problem:
-            errors.append(FieldError(name, problem))
-    for name in ("external_id", "note", "currency", "ship_to.country", "billing_country", "payment_method"):
-        owner = order.ship_to if name.startswith("ship_to.") else order
-        problem = _text_problem(str(getattr(owner, name.removeprefix("ship_to."), "") or ""), None)
-        if problem:
-            errors.append(FieldError(name, problem))
-    sku_limit, name_limit = _max_length("OrderLine", "sku"), _max_length("OrderLine", "name")
-    for i, line in enumerate(order.lines, start=1):
-        for attr, limit in (("sku", sku_limit), ("name", name_limit)):
-            problem = _text_problem(getattr(line, attr) or "", limit)
-            if problem:
-                errors.append(FieldError(f"lines[{i}].{attr}", problem))
-        if line.unit_price > MAX_AMOUNT:
-            errors.append(FieldError(f"lines[{i}].unit_price", f"invalid price: more than {MAX_AMOUNT}."))
-    if len(order.lines) > MAX_LINES:
-        errors.append(FieldError("lines", f"an order has at most {MAX_LINES} lines; this one has {len(order.lines)}."))
-    return errors
-
+# ---- the price check ---------------------------------------------------------
 
 def price_check_note(order: CanonicalOrder, lines_total: Decimal) -> str:
     """Empty when the lines add up to the order's total (with the shipping, tax and discount the

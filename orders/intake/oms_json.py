@@ -11,6 +11,7 @@ from .canonical import (
     parse_money,
     parse_quantity,
     parse_when,
+    text_problem,
 )
 
 ADDRESS_FIELDS = [
@@ -35,20 +36,40 @@ def _collect(errors: list[FieldError], func, *args):
         return None
 
 
+def _text(errors: list[FieldError], value, field_name: str) -> str:
+    """A text field: a string (or a number, e.g. an id); anything else (an object, a list, true/false)
+    is an error, never its Python spelling stored as text."""
+    if value is None:
+        return ""
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        errors.append(FieldError(field_name, f"must be text, got {type(value).__name__.replace('dict', 'object')}."))
+        return ""
+    return clean_text(value)
+
+
+def _object(errors: list[FieldError], value, field_name: str) -> dict:
+    if value is None or value == "":
+        return {}
+    if not isinstance(value, dict):
+        errors.append(FieldError(field_name, "must be an object."))
+        return {}
+    return value
+
+
 def parse(data: dict) -> tuple[str, CanonicalOrder]:
-    """Returns (channel slug, canonical order); raises OrderRejected with every field error found."""
+    """Returns (channel slug, canonical order); raises OrderRejected with every field error found.
+
+    Nothing is cut or guessed here: `canonical.check` (run by order_create) checks every value
+    against the column that stores it."""
     errors: list[FieldError] = []
-    channel = clean_text(data.get("channel"), max_length=40)
-    if not channel:
+    channel = _text(errors, data.get("channel"), "channel")
+    if not channel and not errors:
         errors.append(FieldError("channel", "is required (the channel's slug)."))
-    ship = data.get("ship_to") or {}
-    if not isinstance(ship, dict):
-        errors.append(FieldError("ship_to", "must be an object."))
-        ship = {}
-    customer = data.get("customer") or {}
-    if not isinstance(customer, dict):
-        errors.append(FieldError("customer", "must be an object."))
-        customer = {}
+    elif text_problem(channel):
+        errors.append(FieldError("channel", text_problem(channel)))
+        channel = ""
+    ship = _object(errors, data.get("ship_to"), "ship_to")
+    customer = _object(errors, data.get("customer"), "customer")
     raw_lines = data.get("lines")
     lines: list[CanonicalLine] = []
     if not isinstance(raw_lines, list) or not raw_lines:
@@ -58,43 +79,46 @@ def parse(data: dict) -> tuple[str, CanonicalOrder]:
         if not isinstance(raw, dict):
             errors.append(FieldError(f"lines[{i}]", "must be an object."))
             continue
-        sku = clean_text(raw.get("sku"), max_length=64)
+        sku = _text(errors, raw.get("sku"), f"lines[{i}].sku")
         if not sku:
             errors.append(FieldError(f"lines[{i}].sku", "is required."))
         quantity = _collect(errors, parse_quantity, raw.get("quantity"), f"lines[{i}].quantity")
         price = _collect(errors, parse_money, raw.get("unit_price", 0), f"lines[{i}].unit_price")
+        name = _text(errors, raw.get("name"), f"lines[{i}].name")
         if sku and quantity is not None and price is not None:
-            lines.append(
-                CanonicalLine(
-                    sku=sku, quantity=quantity, unit_price=price, name=clean_text(raw.get("name"), max_length=200)
-                )
-            )
+            lines.append(CanonicalLine(sku=sku, quantity=quantity, unit_price=price, name=name))
     total = None
     if data.get("total") not in (None, ""):
         total = _collect(errors, parse_money, data.get("total"), "total")
-    placed_at = _collect(errors, parse_when, data.get("placed_at"), "placed_at")
-    promise_date = _collect(errors, parse_day, data.get("promise_date"), "promise_date")
+    placed_at = _collect(errors, parse_when, _text(errors, data.get("placed_at"), "placed_at"), "placed_at")
+    promise_date = _collect(errors, parse_day, _text(errors, data.get("promise_date"), "promise_date"), "promise_date")
     priority = data.get("priority")
-    if priority is not None and (not isinstance(priority, int) or not 1 <= priority <= 9):
+    if priority is not None and (isinstance(priority, bool) or not isinstance(priority, int) or not 1 <= priority <= 9):
         errors.append(FieldError("priority", "must be a whole number from 1 to 9."))
         priority = None
+    texts = {
+        name: _text(errors, data.get(name), name)
+        for name in ("external_id", "currency", "requested_service", "billing_country", "payment_method", "note")
+    }
+    address = {f: _text(errors, ship.get(f), f"ship_to.{f}") for f in ADDRESS_FIELDS}
+    who = {f: _text(errors, customer.get(f), f"customer.{f}") for f in ("name", "email", "phone")}
     if errors:
         raise OrderRejected(errors)
     order = CanonicalOrder(
-        external_id=clean_text(data.get("external_id"), max_length=200),
-        ship_to=CanonicalAddress(**{f: clean_text(ship.get(f)) for f in ADDRESS_FIELDS}),
+        external_id=texts["external_id"],
+        ship_to=CanonicalAddress(**address),
         lines=lines,
-        customer_name=clean_text(customer.get("name")),
-        customer_email=clean_text(customer.get("email")),
-        customer_phone=clean_text(customer.get("phone")),
-        currency=clean_text(data.get("currency")) or "CNY",
+        customer_name=who["name"],
+        customer_email=who["email"],
+        customer_phone=who["phone"],
+        currency=texts["currency"] or "CNY",
         total=total,
         placed_at=placed_at,
         promise_date=promise_date,
-        requested_service=clean_text(data.get("requested_service"), max_length=32),
+        requested_service=texts["requested_service"],
         priority=priority,
-        billing_country=clean_text(data.get("billing_country"), max_length=60),
-        payment_method=clean_text(data.get("payment_method"), max_length=16),
-        note=clean_text(data.get("note"), max_length=2000),
+        billing_country=texts["billing_country"],
+        payment_method=texts["payment_method"],
+        note=texts["note"],
     )
     return channel, order

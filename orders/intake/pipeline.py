@@ -28,12 +28,7 @@ SKIP_HEADERS = {"cookie", "authorization"}
 def webhook_receive(*, channel: Channel, body: bytes, headers: dict) -> tuple[InboundMessage, bool]:
     """Store the webhook, then check its signature. Returns (message, accepted)."""
     headers = {k: v for k, v in headers.items() if k.lower() not in SKIP_HEADERS}
-    message = services.inbound_store(
-        source=f"webhook:{channel.platform}",
-        channel=channel,
-        body=body.decode("utf-8", errors="replace"),
-        headers=headers,
-    )
+    message = services.inbound_store(source=f"webhook:{channel.platform}", channel=channel, body=body, headers=headers)
     adapter = WEBHOOKS.get(channel.platform)
     if adapter is None:
         services.inbound_record_outcome(
@@ -85,7 +80,7 @@ def inbound_process(message_id: int, *, retry: bool = False) -> InboundMessage:
 
 
 def _process_webhook(message: InboundMessage, adapter) -> None:
-    body = message.body.encode("utf-8")
+    body = message.payload  # the exact bytes received: the signature covers them, not the text shown
     channel = message.channel
     if channel is None:
         services.inbound_record_outcome(message, status=InboundStatus.FAILED, error="The message has no channel.")
@@ -137,9 +132,13 @@ def _process_webhook(message: InboundMessage, adapter) -> None:
 
 def _process_api(message: InboundMessage) -> None:
     try:
-        slug, data = oms_json.parse(json.loads(message.body))
-    except ValueError as exc:
-        services.inbound_record_outcome(message, status=InboundStatus.REJECTED, error=f"not JSON: {exc}")
+        data = json.loads(message.payload.decode("utf-8-sig"))
+        if not isinstance(data, dict):
+            raise ValueError("the body must be a JSON object")
+        slug, data = oms_json.parse(data)
+    except (ValueError, RecursionError) as exc:
+        reason = "nested too deeply" if isinstance(exc, RecursionError) else str(exc)
+        services.inbound_record_outcome(message, status=InboundStatus.REJECTED, error=f"not JSON: {reason}")
         return
     except OrderRejected as exc:
         services.inbound_record_outcome(

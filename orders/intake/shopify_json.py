@@ -56,9 +56,13 @@ def topic(headers: dict, body: bytes) -> str:
 
 def parse(body: bytes) -> CanonicalOrder:
     try:
-        data = json.loads(body.decode("utf-8", errors="replace"))
+        data = json.loads(body.decode("utf-8-sig"))
+    except UnicodeDecodeError as exc:
+        raise OrderRejected([FieldError("body", f"not UTF-8 text: {exc}")]) from exc
     except ValueError as exc:
         raise OrderRejected([FieldError("body", f"not JSON: {exc}")]) from exc
+    except RecursionError:
+        raise OrderRejected([FieldError("body", "not usable JSON: nested too deeply.")]) from None
     if isinstance(data, dict) and isinstance(data.get("order"), dict):
         data = data["order"]  # the REST API's {"order": {...}} envelope
     return parse_order(data)
@@ -149,7 +153,7 @@ def parse_order(data) -> CanonicalOrder:
         channel_order_name=name,
         placed_at=placed_at,
         requested_service=requested_service(method),
-        note=" ".join(p for p in (f"Shopify {name}" if name else "", _s(data.get("note"), 1900)) if p),
+        note=" ".join(p for p in (f"Shopify {name}" if name else "", _s(data.get("note"))) if p),
         cancelled_reason=cancelled,
     )
     if financial == "pending" and not cancelled:

@@ -28,5 +28,6 @@ def verify_base64_hmac(body: bytes, headers: dict, secret: str, header_name: str
     given = header(headers, header_name).strip()
     if not given:
         raise SignatureInvalid(f"no {header_name} header.")
-    if not hmac.compare_digest(sign(body, secret), given):
+    # Bytes, not str: compare_digest refuses a non-ASCII str, and a header may hold anything.
+    if not hmac.compare_digest(sign(body, secret).encode("ascii"), given.encode("utf-8", "replace")):
         raise SignatureInvalid(f"{header_name} does not match the body signed with the channel's secret.")

@@ -64,9 +64,13 @@ def topic(headers: dict, body: bytes) -> str:
 
 def parse(body: bytes) -> CanonicalOrder:
     try:
-        data = json.loads(body.decode("utf-8", errors="replace"))
+        data = json.loads(body.decode("utf-8-sig"))
+    except UnicodeDecodeError as exc:
+        raise OrderRejected([FieldError("body", f"not UTF-8 text: {exc}")]) from exc
     except ValueError as exc:
         raise OrderRejected([FieldError("body", f"not JSON: {exc}")]) from exc
+    except RecursionError:
+        raise OrderRejected([FieldError("body", "not usable JSON: nested too deeply.")]) from None
     return parse_order(data)
 
 
@@ -94,7 +98,9 @@ def _name(part: dict) -> str:
 def parse_order(data) -> CanonicalOrder:
     if not isinstance(data, dict):
         raise OrderRejected([FieldError("order", "must be a JSON object.")])
-    lines, errors = parse_line_items(data.get("line_items"), platform="WooCommerce", name_keys=("name",))
+    lines, errors = parse_line_items(
+        data.get("line_items"), platform="WooCommerce", name_keys=("name",), exact_prices=False
+    )
     placed_at = total = None
     try:
         gmt = _s(data.get("date_created_gmt"))
@@ -146,9 +152,7 @@ def parse_order(data) -> CanonicalOrder:
         channel_order_name=number,
         placed_at=placed_at,
         requested_service=requested_service(method),
-        note=" ".join(
-            p for p in (f"WooCommerce #{number}" if number else "", _s(data.get("customer_note"), 1900)) if p
-        ),
+        note=" ".join(p for p in (f"WooCommerce #{number}" if number else "", _s(data.get("customer_note"))) if p),
         cancelled_reason=CANCELLED_STATUSES.get(status, ""),
     )
     if status in PAYMENT_HOLD_STATUSES:

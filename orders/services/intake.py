@@ -14,6 +14,8 @@ from ..intake.canonical import (
     CanonicalOrder,
     OrderRejected,
     check,
+    storable,
+    storable_json,
 )
 from ..models import (
     Channel,
@@ -58,23 +60,58 @@ def _customer_for(data: CanonicalOrder) -> Customer | None:
     if customer is None and phone:
         customer = Customer.objects.filter(phone=phone).order_by("pk").first()
     if customer is None:
-        customer = Customer.objects.create(name=name or email or phone, email=email, phone=phone)
+        # A missing name falls back to the e-mail or phone, cut to the column (a label, not the address).
+        label = name or email or phone
+        customer = Customer.objects.create(
+            name=label[: Customer._meta.get_field("name").max_length], email=email, phone=phone
+        )
     return customer
 
 
 def inbound_store(
-    *, source: str, body: str, channel: Channel | None = None, headers: dict | None = None, filename: str = ""
+    *,
+    source: str,
+    body: str | bytes,
+    channel: Channel | None = None,
+    headers: dict | None = None,
+    filename: str = "",
+    status: str = InboundStatus.RECEIVED,
+    error: str = "",
 ) -> InboundMessage:
-    """Store an inbound message raw, before anything parses it."""
-    return InboundMessage.objects.create(
-        channel=channel, source=source, body=body, headers=headers or {}, filename=filename
+    """Store an inbound message raw, before anything parses it.
+
+    Bytes (a webhook's or the API's body) are kept exactly in ``raw`` — signatures are verified and
+    bodies parsed from them — and shown as text in ``body``; text is stored as text. Whatever a
+    column cannot hold (a NUL, a lone surrogate) is shown as U+FFFD in the text columns only.
+    ``status``/``error`` record an outcome at once (a body refused before anything read it).
+    """
+    raw = None
+    if isinstance(body, bytes | bytearray | memoryview):
+        raw = bytes(body)
+        text = raw.decode("utf-8", errors="replace")
+    else:
+        text = body
+    message = InboundMessage(
+        channel=channel,
+        source=source,
+        body=storable(text),
+        raw=raw,
+        headers=storable_json(headers or {}),
+        filename=storable(filename),
+        status=status,
+        error=storable(error),
     )
+    if status != InboundStatus.RECEIVED:
+        message.processed_at = timezone.now()
+        message.attempts = 1
+    message.save()
+    return message
 
 
 def inbound_record_outcome(message: InboundMessage, *, status: str, error: str = "", result: dict | None = None):
     message.status = status
-    message.error = error
-    message.result = result or {}
+    message.error = storable(error)
+    message.result = storable_json(result or {})
     message.processed_at = timezone.now()
     message.attempts += 1
     message.save(update_fields=["status", "error", "result", "processed_at", "attempts"])

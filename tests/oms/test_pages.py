@@ -141,7 +141,7 @@ def test_new_order_form_creates_an_order_and_shows_errors(client, django_capture
     assert order.status == "allocated"
     bad = dict(data, **{"lines-0-quantity": "0"})
     response = client.post("/orders/new/", bad)
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert Order.objects.count() == 1
 
 
