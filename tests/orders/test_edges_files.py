@@ -99,7 +99,7 @@ def test_command_imports_the_good_rows_whatever_the_bad_ones_do(tmp_path):
     by_row = {e["row"]: (e["field"], e["message"]) for e in summary["errors"]}
     assert by_row[3] == ("note", "the cell is 131072 characters long; at most 32767.")
     assert by_row[4] == ("note", "the cell contains a NUL character.")
-    assert by_row[5] == ("ship_to.name", "is 121 characters long; at most 120.")
+    assert by_row[5] == ("ship_to.name", "is 121 characters long; at most 120 fit.")
     assert by_row[7][0] == "unit_price" and by_row[7][1].startswith("invalid price:")
 
 
@@ -132,7 +132,7 @@ def test_web_import_job_imports_the_good_rows_and_reports_each_bad_one(
     assert {(e["row"], e["field"]) for e in job.errors} == {
         (3, "note"),
         (4, "note"),
-        (5, "customer_name"),
+        (5, "customer.name"),
         (5, "ship_to.name"),
         (7, "unit_price"),
     }
