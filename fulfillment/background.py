@@ -1,13 +1,14 @@
 """Confirmed orders that were never routed (a lost or failed ``route_order``): found, listed on the
 Background work page and routed again by the sweep (oms/background.py). Registered in apps.py."""
 
+from dataclasses import replace
 from datetime import datetime
 
 from django.db.models import Exists, OuterRef
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from oms.background import Probe, StuckItem, open_failures, paused_subjects, register_probe
+from oms.background import Probe, StuckItem, open_failures, paused_subjects, register_probe, stuck_items
 from orders.models import Order
 
 from .models import Backorder, Shipment, ShipmentStatus
@@ -31,21 +32,15 @@ def orders_unrouted(*, older_than: datetime):
 
 
 def _find(cutoff: datetime, limit: int) -> tuple[int, list[StuckItem]]:
-    orders = orders_unrouted(older_than=cutoff)
-    rows = list(orders.values_list("pk", "number", "updated_at")[:limit])
-    errors = dict(
-        open_failures().filter(subject__in=[f"order:{pk}" for pk, _n, _u in rows]).values_list("subject", "error")
+    count, items = stuck_items(
+        orders_unrouted(older_than=cutoff),
+        limit,
+        ("pk", "number", "updated_at"),
+        lambda pk, number, at: StuckItem(number, at, reverse("orders:order_detail", args=[number]), f"order:{pk}"),
     )
-    items = [
-        StuckItem(
-            label=number,
-            since=updated_at,
-            url=reverse("orders:order_detail", args=[number]),
-            detail=errors.get(f"order:{pk}", ""),
-        )
-        for pk, number, updated_at in rows
-    ]
-    return orders.count() if len(rows) == limit else len(rows), items
+    subjects = [item.detail for item in items]  # the failure's subject, replaced by its error below
+    errors = dict(open_failures().filter(subject__in=subjects).values_list("subject", "error"))
+    return count, [replace(item, detail=errors.get(item.detail, "")) for item in items]
 
 
 def _resend(cutoff: datetime) -> int:

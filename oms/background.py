@@ -224,6 +224,13 @@ class Probe:
     extra: dict = field(default_factory=dict)
 
 
+def stuck_items(queryset, limit: int, fields: tuple[str, ...], item: Callable[..., StuckItem]):
+    """A probe's ``find``: (how many rows, the first ``limit`` as StuckItems made by ``item(*values)``);
+    counting only when the list is full."""
+    rows = list(queryset.values_list(*fields)[:limit])
+    return (queryset.count() if len(rows) == limit else len(rows)), [item(*row) for row in rows]
+
+
 _probes: dict[str, Probe] = {}
 _subjects: dict[str, Callable[[str], tuple[str, str]]] = {}
 

@@ -19,7 +19,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from .background import Probe, StuckItem
+from .background import Probe, StuckItem, stuck_items
 from .background import register_probe as register
 from .column_mapping import OPTION_KEY as MAPPING_KEY
 from .imports import FileUnusable, PreviewResult, count_data_rows, file_format, get_importer
@@ -210,12 +210,12 @@ def _find_stale(cutoff, limit: int):
         updated_at__lt=min(cutoff, _stale_cutoff()),
         status__in=[ImportStatus.UPLOADED, ImportStatus.RUNNING, ImportStatus.QUEUED],
     ).order_by("updated_at")
-    rows = list(jobs.values_list("pk", "original_filename", "status", "updated_at")[:limit])
-    items = [
-        StuckItem(label=f"{name} ({status})", since=at, url=reverse("imports:detail", args=[pk]))
-        for pk, name, status, at in rows
-    ]
-    return (jobs.count() if len(rows) == limit else len(rows)), items
+    return stuck_items(
+        jobs,
+        limit,
+        ("pk", "original_filename", "status", "updated_at"),
+        lambda pk, name, status, at: StuckItem(f"{name} ({status})", at, reverse("imports:detail", args=[pk])),
+    )
 
 
 def register_probe() -> None:

@@ -11,7 +11,7 @@ from datetime import datetime
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from oms.background import Probe, StuckItem, register_probe, register_subject, send
+from oms.background import Probe, StuckItem, register_probe, register_subject, send, stuck_items
 
 from .models import InboundMessage, InboundStatus, Notification, NotificationStatus, Order
 
@@ -39,13 +39,12 @@ def _unfinished(cutoff: datetime):
 
 
 def _find_inbound(cutoff: datetime, limit: int) -> tuple[int, list[StuckItem]]:
-    messages = _unfinished(cutoff)
-    rows = list(messages.values_list("pk", "source", "received_at")[:limit])
-    items = [
-        StuckItem(label=f"#{pk} {source}", since=at, url=reverse("orders:inbound_detail", args=[pk]))
-        for pk, source, at in rows
-    ]
-    return messages.count() if len(rows) == limit else len(rows), items
+    return stuck_items(
+        _unfinished(cutoff),
+        limit,
+        ("pk", "source", "received_at"),
+        lambda pk, source, at: StuckItem(f"#{pk} {source}", at, reverse("orders:inbound_detail", args=[pk])),
+    )
 
 
 def _resend_inbound(cutoff: datetime) -> int:
@@ -60,13 +59,12 @@ def _queued(cutoff: datetime):
 
 
 def _find_notices(cutoff: datetime, limit: int) -> tuple[int, list[StuckItem]]:
-    notices = _queued(cutoff)
-    rows = list(notices.values_list("pk", "kind", "created_at")[:limit])
-    items = [
-        StuckItem(label=f"#{pk} {kind}", since=at, url=reverse("orders:notification_detail", args=[pk]))
-        for pk, kind, at in rows
-    ]
-    return notices.count() if len(rows) == limit else len(rows), items
+    return stuck_items(
+        _queued(cutoff),
+        limit,
+        ("pk", "kind", "created_at"),
+        lambda pk, kind, at: StuckItem(f"#{pk} {kind}", at, reverse("orders:notification_detail", args=[pk])),
+    )
 
 
 def _resend_notices(cutoff: datetime) -> int:
