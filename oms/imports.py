@@ -27,11 +27,12 @@ from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from django.conf import settings
 from django.db import DatabaseError, transaction
 from django.utils import timezone
 
 from . import column_mapping
-from .encoding import detect_encoding, printable
+from .encoding import detect_encoding, has_undecodable, printable
 from .exports import escape_formula
 
 PREVIEW_ROWS = 50  # rows shown on the preview page
@@ -202,10 +203,12 @@ def _raw_rows(path: Path, delimiter: str) -> Iterator[tuple[int, list[str]]]:
             sheet = workbook.worksheets[0]
             sheet.reset_dimensions()  # a sheet's declared size may be wrong: read every row there is
             for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
-                yield number, [_cell(v) for v in values]
+                yield number, Cells.checked([_cell(v) for v in values])
         finally:
             workbook.close()
         return
+    if csv.field_size_limit() < CSV_FIELD_LIMIT:
+        csv.field_size_limit(CSV_FIELD_LIMIT)  # a long cell is its row's error (Cells.problem), not the file's
     with open_text(path) as handle:
         if delimiter == "\t":
             reader = csv.reader(handle, delimiter="\t", quoting=csv.QUOTE_NONE)
@@ -213,9 +216,37 @@ def _raw_rows(path: Path, delimiter: str) -> Iterator[tuple[int, list[str]]]:
             reader = csv.reader(handle, delimiter=delimiter)
         try:
             for cells in reader:
-                yield reader.line_num, [printable(c) for c in cells]
+                yield reader.line_num, Cells.checked(cells)
         except csv.Error as exc:
             raise FileUnusable(f"The file cannot be read as CSV: {exc}") from exc
+
+
+# The CSV reader reads cells up to this size; IMPORT_MAX_CELL_CHARS decides which of them a row may have.
+CSV_FIELD_LIMIT = 64 * 1024 * 1024
+
+
+class Cells(list):
+    """A row's cells made safe to show and store, with ``problem``: why the row cannot be imported as
+    it is (a cell past IMPORT_MAX_CELL_CHARS, a NUL, bytes the file's encoding could not read), or ""."""
+
+    problem = ""
+
+    @classmethod
+    def checked(cls, cells) -> "Cells":
+        limit = int(getattr(settings, "IMPORT_MAX_CELL_CHARS", 32767))
+        problems = []
+        for i, cell in enumerate(cells, start=1):
+            if len(cell) > limit:
+                problems.append(f"column {i}: the cell is {len(cell)} characters long; at most {limit}.")
+            elif "\x00" in cell:
+                problems.append(f"column {i}: the cell contains a NUL character.")
+            elif has_undecodable(cell):
+                problems.append(
+                    f"column {i}: bytes that are not valid in the file's encoding (save the file as UTF-8)."
+                )
+        row = cls(printable(c[:limit]).replace("\x00", "") for c in cells)
+        row.problem = " ".join(problems)
+        return row
 
 
 def normalize_header(cell: str) -> str:
@@ -271,7 +302,17 @@ def read_mapped(importer: Importer, path: Path, options: dict) -> Iterator[tuple
     units converted to the stored ones, choice synonyms resolved (oms/column_mapping.py)."""
     header, rows = importer.rows(Path(path))
     mapping = job_mapping(importer, header, options)
-    yield from column_mapping.MappedRows(mapping, importer.fields())(rows)
+    problems: dict[int, str] = {}
+
+    def noted():
+        for number, cells in rows:
+            if getattr(cells, "problem", ""):
+                problems[number] = cells.problem
+            yield number, cells
+
+    for number, values, errors in column_mapping.MappedRows(mapping, importer.fields())(noted()):
+        problem = problems.pop(number, "")
+        yield number, values, [*errors, {"field": "", "message": problem}] if problem else errors
 
 
 def count_data_rows(path: Path) -> int:
