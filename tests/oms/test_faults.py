@@ -1,12 +1,14 @@
-"""Faults mid-stream (issue 13): orders stream in through the API while the Celery worker is killed
-with SIGKILL and PostgreSQL restarts. Every accepted order is applied exactly once, every one is
-routed in the end (the sweep finds what the killed worker held), stock reconciles with the ledger and
-every stored message has its outcome.
+"""Faults mid-stream (issue 13): orders through the API and tracking pushes through the webhook
+stream in while the Celery worker is killed with SIGKILL and PostgreSQL restarts. Every accepted
+order is applied exactly once and routed in the end (the sweep finds what the killed worker held),
+every push is applied with each scan stored once, stock reconciles with the ledger and every stored
+message has its outcome.
 
 Runs in `make test`'s PostgreSQL + Redis lane: scripts/lib.sh exports how to restart its server
 (OMS_TEST_PG_CTL, OMS_TEST_PG_DATA).
 """
 
+import contextlib
 import json
 import os
 import subprocess
@@ -22,12 +24,15 @@ from django.db import connection
 
 from fulfillment.models import Shipment
 from inventory.models import Stock
+from logistics.models import Parcel, TrackingEvent
+from logistics.providers.aftership import compute_signature
 from oms import background
 from oms.celery import app
 from oms.models import ApiToken
 from orders.models import InboundMessage, Order
 from tests import journey
 from tests.factories import stock
+from tests.logistics.test_tracking_batch import SCANS, body
 from tests.oms.test_celery_worker import _stop, _test_database_url
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis]
@@ -35,6 +40,8 @@ pytestmark = [pytest.mark.postgres, pytest.mark.redis]
 ORDERS = 45
 KILL_AT, RESTART_AT = 15, 30
 SETTLE_SECONDS = 180
+PARCELS = 5
+PUSH_SECRET = "faults-secret"
 
 
 def _restart_postgres() -> None:
@@ -55,6 +62,7 @@ def _worker(queue: str, log_path: Path) -> subprocess.Popen:
         "CONN_MAX_AGE": "0",
         "DJANGO_SETTINGS_MODULE": "oms.settings",
         "OMS_ROOT_WORKER_OK": "1",
+        "AFTERSHIP_WEBHOOK_SECRET": PUSH_SECRET,
     }
     env.pop("REPORTS_DATABASE_URL", None)
     with open(log_path, "ab") as log:
@@ -80,10 +88,30 @@ def _body(i: int) -> str:
 
 def _post_until_accepted(client, key: str, i: int, unavailable: list) -> int:
     """A client that honours 503 + Retry-After: tries again until the order is accepted."""
-    for _ in range(120):
-        response = client.post(
+    return _until_accepted(
+        lambda: client.post(
             "/api/v1/orders/", _body(i), content_type="application/json", HTTP_AUTHORIZATION=f"Token {key}"
-        )
+        ),
+        i,
+        unavailable,
+    )
+
+
+def _push_until_accepted(client, data: bytes, i: int, unavailable: list) -> int:
+    """A carrier that retries a push answered 503 (AfterShip and EasyPost retry non-2xx answers)."""
+    signature = compute_signature(data, PUSH_SECRET)
+    return _until_accepted(
+        lambda: client.post(
+            "/webhooks/tracking/aftership/", data, content_type="application/json", HTTP_AFTERSHIP_HMAC_SHA256=signature
+        ),
+        i,
+        unavailable,
+    )
+
+
+def _until_accepted(send, i: int, unavailable: list) -> int:
+    for _ in range(120):
+        response = send()
         if response.status_code in (200, 201):
             return response.status_code
         assert response.status_code == 503, (response.status_code, response.content[:500])
@@ -91,7 +119,7 @@ def _post_until_accepted(client, key: str, i: int, unavailable: list) -> int:
         unavailable.append(i)
         connection.close()  # what the next request does in production (close_if_unusable_or_obsolete)
         time.sleep(0.5)
-    pytest.fail(f"order {i} was never accepted")
+    pytest.fail(f"message {i} was never accepted")
 
 
 @pytest.mark.skipif(not os.environ.get("OMS_TEST_PG_CTL"), reason="needs the PostgreSQL that make test starts")
@@ -101,12 +129,22 @@ def test_orders_survive_a_killed_worker_and_a_postgres_restart(transactional_db,
     previous_queue = app.conf.task_default_queue
     app.conf.task_default_queue = queue
     settings.OMS_STUCK_AFTER_SECONDS = 3
+    settings.AFTERSHIP_WEBHOOK_SECRET = PUSH_SECRET
     world = journey.world()
     stock(world["location"], world["product"], ORDERS * 2)
+    app.conf.task_always_eager = True  # the parcels to track are made before the stream, inline
+    try:
+        shipped = [
+            journey.order_through(lambda execute: contextlib.nullcontext(), "shipped", f"TRK-{n}")
+            for n in range(PARCELS)
+        ]
+    finally:
+        app.conf.task_always_eager = False
+    parcels = [Parcel.objects.get(shipment__order=order) for order in shipped]
     _, key = ApiToken.issue(journey.users()["manager"])
     log_path = tmp_path / "worker.log"
     worker = _worker(queue, log_path)
-    statuses, unavailable = [], []
+    statuses, pushes, unavailable = [], [], []
     try:
         for i in range(ORDERS):
             if i == KILL_AT:
@@ -116,6 +154,9 @@ def test_orders_survive_a_killed_worker_and_a_postgres_restart(transactional_db,
             if i == RESTART_AT:
                 _restart_postgres()
             statuses.append(_post_until_accepted(client, key, i, unavailable))
+            parcel = parcels[i % PARCELS]  # each parcel's history grows by one scan per round
+            scans = list(range(min(i // PARCELS + 1, len(SCANS))))
+            pushes.append(_push_until_accepted(client, body(parcel.tracking_number, scans), i, unavailable))
             if i == KILL_AT - 1:
                 time.sleep(1)  # let the worker take some work before it dies
 
@@ -123,7 +164,8 @@ def test_orders_survive_a_killed_worker_and_a_postgres_restart(transactional_db,
         while True:
             connection.close()
             unrouted = Order.objects.filter(external_id__startswith="FAULT-").exclude(status="allocated").count()
-            if not unrouted:
+            unapplied = InboundMessage.objects.filter(source="webhook:aftership", status="received").count()
+            if not unrouted and not unapplied:
                 break
             if time.monotonic() > deadline:
                 pytest.fail(
@@ -143,4 +185,11 @@ def test_orders_survive_a_killed_worker_and_a_postgres_restart(transactional_db,
     assert Shipment.objects.filter(order__in=orders).exclude(status="cancelled").count() == ORDERS
     assert Stock.objects.get(location=world["location"], product=world["product"]).reserved == ORDERS
     assert not InboundMessage.objects.filter(source="api", status="received").exists()
+    assert pushes == [200] * ORDERS
+    pushed = InboundMessage.objects.filter(source="webhook:aftership")
+    assert pushed.count() == ORDERS
+    assert set(pushed.values_list("status", flat=True)) == {"processed"}
+    rounds = -(-ORDERS // PARCELS)
+    for parcel in parcels:  # every scan stored once, whatever was redelivered or retried
+        assert TrackingEvent.objects.filter(parcel=parcel).count() == min(rounds, len(SCANS))
     call_command("reconcile_stock")  # exits 1 (SystemExit) when stock and ledger disagree
