@@ -19,6 +19,7 @@ from fulfillment.forms import PackCompleteForm
 from fulfillment.models import PickList, Shipment
 from fulfillment.status import NOT_YET_SHIPPED, ShipmentStatus
 from inventory.models import Location
+from oms.encoding import detect_encoding
 from oms.errors import DomainError
 from oms.pdf import pdf_response
 
@@ -82,9 +83,10 @@ def pack_and_ship(request, number):
 
 
 def _may_ship_external(request, shipment) -> bool:
-    return request.user.has_perm("fulfillment.pack_shipment") and not shipment.parcels.filter(
-        voided_at__isnull=True
-    ).exists()
+    return (
+        request.user.has_perm("fulfillment.pack_shipment")
+        and not shipment.parcels.filter(voided_at__isnull=True).exists()
+    )
 
 
 def pack_external_panel(request, shipment) -> str:
@@ -313,17 +315,19 @@ def ratecard_import(request):
     result = None
     if request.method == "POST" and form.is_valid():
         raw = form.cleaned_data["file"].read()
-        try:
-            text = raw.decode("utf-8-sig")
+        try:  # the one encoding detector (oms/encoding.py): never a guess that garbles the names
+            result = rating.rate_card_import(raw.decode(detect_encoding(raw)), dry_run=form.cleaned_data["dry_run"])
         except UnicodeDecodeError:
-            text = raw.decode("gb18030", errors="replace")
-        result = rating.rate_card_import(text, dry_run=form.cleaned_data["dry_run"])
-        if result.errors:
-            messages.error(request, f"{len(result.errors)} row(s) with errors: nothing was imported.")
-        elif form.cleaned_data["dry_run"]:
-            messages.info(request, f"{result.rows} row(s) are fine. Untick “check only” to import them.")
+            messages.error(
+                request, "The file has bytes that are not valid UTF-8: save it as UTF-8 and upload it again."
+            )
         else:
-            messages.success(request, f"Imported {result.created} new and {result.updated} changed row(s).")
+            if result.errors:
+                messages.error(request, f"{len(result.errors)} row(s) with errors: nothing was imported.")
+            elif form.cleaned_data["dry_run"]:
+                messages.info(request, f"{result.rows} row(s) are fine. Untick “check only” to import them.")
+            else:
+                messages.success(request, f"Imported {result.created} new and {result.updated} changed row(s).")
     services_with_cards = ServiceLevel.objects.filter(rate_rows__isnull=False).distinct().select_related("carrier")
     return render(
         request,
