@@ -94,3 +94,25 @@ def has_undecodable(text: str) -> bool:
 def printable(text: str) -> str:
     """``text`` with each undecodable byte shown as U+FFFD, for messages and previews."""
     return UNDECODABLE.sub("\ufffd", text)
+
+
+def storable(text: str) -> str:
+    """Text every database column takes: a NUL or a lone surrogate is shown as U+FFFD."""
+    if "\x00" in text:
+        text = text.replace("\x00", "\ufffd")
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        text = text.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
+    return text
+
+
+def storable_json(value):
+    """A JSON value (result, headers) with every string made `storable`, keys included."""
+    if isinstance(value, str):
+        return storable(value)
+    if isinstance(value, dict):
+        return {storable(str(k)): storable_json(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [storable_json(v) for v in value]
+    return value

@@ -13,6 +13,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from . import column_mapping, import_jobs, imports, mapping_views
+from .encoding import storable_json
 from .models import ImportJob, ImportStatus
 
 logger = logging.getLogger(__name__)
@@ -175,7 +176,7 @@ def import_mapping(request, pk: int):
     if errors:  # nothing is kept: the page shows the person's choices with the reasons
         return mapping_views.render_mapping(request, job, importer, chosen, errors, status=400)
     chosen["confirmed"] = True
-    job.options = {**job.options, column_mapping.OPTION_KEY: chosen}
+    job.options = {**job.options, column_mapping.OPTION_KEY: storable_json(chosen)}
     job.save(update_fields=["options", "updated_at"])
     if import_jobs.start_preview(job) and job.status == ImportStatus.FAILED:
         messages.error(request, job.message)

@@ -9,6 +9,7 @@ from pathlib import Path
 from django.shortcuts import render
 
 from . import column_mapping, imports
+from .encoding import storable_json
 from .models import ImportStatus
 
 logger = logging.getLogger(__name__)
@@ -29,7 +30,8 @@ def propose(importer, job) -> tuple[dict | None, str]:
     if not any(c["header"].strip() for c in mapping["columns"]):
         return None, "The file has no header row."
     mapping["confirmed"] = column_mapping.is_exact(mapping, fields) and not column_mapping.check(mapping, fields)
-    job.options = {**job.options, column_mapping.OPTION_KEY: mapping}
+    # Sample cells may hold a NUL or undecodable bytes: a JSON column takes neither (PostgreSQL refuses).
+    job.options = {**job.options, column_mapping.OPTION_KEY: storable_json(mapping)}
     job.status = ImportStatus.UPLOADED
     job.save(update_fields=["options", "status", "updated_at"])
     return mapping, ""

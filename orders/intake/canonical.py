@@ -14,7 +14,7 @@ from django.db.backends.base.operations import BaseDatabaseOperations
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
-from oms.encoding import has_undecodable, printable
+from oms.encoding import has_undecodable, printable, storable
 from oms.money import MAX_AMOUNT, InvalidAmount, parse_amount
 
 from ..models import Customer, Order, OrderLine
@@ -173,28 +173,6 @@ def shown(text: str, width: int = 40) -> str:
     """A value quoted in an error message, cut so the message stays readable (and storable)."""
     text = storable(str(text))
     return text if len(text) <= width else text[: width - 1] + "…"
-
-
-def storable(text: str) -> str:
-    """Text every database column takes: a NUL or a lone surrogate is shown as U+FFFD."""
-    if "\x00" in text:
-        text = text.replace("\x00", "\ufffd")
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        text = text.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
-    return text
-
-
-def storable_json(value):
-    """A JSON value (result, headers) with every string made `storable`, keys included."""
-    if isinstance(value, str):
-        return storable(value)
-    if isinstance(value, dict):
-        return {storable(str(k)): storable_json(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [storable_json(v) for v in value]
-    return value
 
 
 def text_problem(value: str) -> str:

@@ -10,12 +10,12 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from oms.encoding import storable, storable_json
+
 from ..intake.canonical import (
     CanonicalOrder,
     OrderRejected,
     check,
-    storable,
-    storable_json,
 )
 from ..models import (
     Channel,

@@ -180,7 +180,8 @@ def test_api_refuses_a_number_already_used_and_other_states(api, packed, django_
     again = api(other.number, {"carrier": "sf", "tracking_number": "SF0000000001"})
     assert again.status_code == 409 and "already has parcel SF1234567890" in again.json()["error"]
     assert api("SH999999", {"carrier": "sf", "tracking_number": "SF0000000001"}).status_code == 404
-    assert api("SH%00", {"carrier": "sf", "tracking_number": "SF0000000001"}).status_code == 404
+    # a NUL in a URL is bad input (oms/request_guard.py), whatever the view
+    assert api("SH%00", {"carrier": "sf", "tracking_number": "SF0000000001"}).status_code == 400
     cs = api(packed.number, {"carrier": "sf", "tracking_number": "SF0000000001"}, role="customer_service")
     assert cs.status_code == 403
     assert _state(packed) == before
