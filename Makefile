@@ -21,8 +21,10 @@ help:
 install:
 	@bash scripts/install.sh
 
+# On a terminal the script runs as a job of its own (bash -m), so Ctrl-C reaches it and not make:
+# the web server, worker and beat stop cleanly and `make run` exits 0 instead of "Interrupt".
 run: install
-	@bash scripts/run.sh
+	@if [ -t 0 ]; then bash -mc 'bash scripts/run.sh; exit $$?'; else bash scripts/run.sh; fi
 
 test: install
 	@bash scripts/test.sh
