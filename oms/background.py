@@ -53,6 +53,41 @@ def send(task_name: str, *, args: list | None = None, kwargs: dict | None = None
         transaction.on_commit(lambda: current_app.send_task(task_name, args=args, kwargs=kwargs))
 
 
+NUDGE_WINDOW = 0.2  # seconds: at most one drain task per task name, per process, per window
+_nudged: dict[str, float] = {}
+
+
+def nudge(task_name: str, *, window: float = NUDGE_WINDOW) -> None:
+    """Ask for a drain task (one that takes every waiting row, e.g. ``orders.apply_inbox``) after the
+    current transaction commits, without publishing one task per row.
+
+    A process sends at most one per ``window``: the task is sent with ``countdown=window`` and a
+    nudge that comes before it starts sends nothing, because that task will find this row too (the
+    row is committed before the nudge looks). Eager mode (tests) runs the task at once, every time.
+    """
+
+    def go() -> None:
+        task = current_app.tasks.get(task_name)
+        if current_app.conf.task_always_eager and task is not None:
+            task.apply()
+            return
+        now = time.monotonic()
+        due = _nudged.get(task_name)
+        if due is not None and now < due - 0.02:
+            return
+        _nudged[task_name] = now + window
+        try:
+            if task is not None:
+                task.apply_async(countdown=window)
+            else:
+                current_app.send_task(task_name, countdown=window)
+        except Exception:  # noqa: BLE001 (the broker is away: the sweep sends the work later)
+            _nudged.pop(task_name, None)
+            logger.warning("could not send %s; the background sweep will", task_name, exc_info=True)
+
+    transaction.on_commit(go)
+
+
 def failure_key(task_name: str, args: list) -> str:
     """The task and its arguments, as one short unique key (long argument lists are hashed)."""
     text = json.dumps(args, sort_keys=True, default=str)

@@ -11,4 +11,12 @@ class OrdersConfig(AppConfig):
 
         notifications.connect()
         register_panels()
+        from django.db.models.signals import post_delete, post_save
+
+        from .intake.inbox import channels_forget
+        from .models import Channel
+
+        # The inbox caches channels per process: a change made in this process is seen at once.
+        post_save.connect(channels_forget, sender=Channel, dispatch_uid="orders.inbox.channels_forget")
+        post_delete.connect(channels_forget, sender=Channel, dispatch_uid="orders.inbox.channels_forget_delete")
         background.register()  # messages without an outcome, notices never sent: the sweep and its page

@@ -112,7 +112,7 @@ def _push_until_accepted(client, data: bytes, i: int, unavailable: list) -> int:
 def _until_accepted(send, i: int, unavailable: list) -> int:
     for _ in range(120):
         response = send()
-        if response.status_code in (200, 201):
+        if response.status_code in (200, 201, 202):
             return response.status_code
         assert response.status_code == 503, (response.status_code, response.content[:500])
         assert response["Retry-After"]
