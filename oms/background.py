@@ -132,7 +132,7 @@ class OmsTask(Task):
                     raise self.retry(exc=exc, countdown=retry_delay(tries), max_retries=MAX_TRANSIENT_RETRIES) from exc
                 failure_record(task_name=self.name, args=_arguments(args, kwargs), subject=self._subject(args), exc=exc)
                 raise
-        if not self.request.called_directly:
+        if not self.request.called_directly and _may_have_open_failures(self.name):
             failure_resolve(task_name=self.name, args=_arguments(args, kwargs), resolution="succeeded")
         return result
 
@@ -142,12 +142,31 @@ class OmsTask(Task):
         return ""
 
 
+OPEN_FAILURES_RECHECK = 5.0  # seconds a process trusts "this task has no open failure"
+_open_failures: dict[str, float] = {}  # task name -> until when "none open" holds
+
+
+def _may_have_open_failures(task_name: str) -> bool:
+    """Whether a success of ``task_name`` must look for a failure to close: a task with no open failure
+    skips that UPDATE. Checked at most every ``OPEN_FAILURES_RECHECK`` seconds per task and process;
+    a failure recorded in this process is seen at once (others' within that time)."""
+    now = time.monotonic()
+    if _open_failures.get(task_name, 0.0) > now:
+        return False
+    if TaskFailure.objects.filter(task_name=task_name, resolved_at__isnull=True).exists():
+        _open_failures.pop(task_name, None)
+        return True
+    _open_failures[task_name] = now + OPEN_FAILURES_RECHECK
+    return False
+
+
 def _arguments(args, kwargs) -> list:
     return [*args, kwargs] if kwargs else list(args)
 
 
 def failure_record(*, task_name: str, args: list, subject: str = "", exc: BaseException) -> TaskFailure | None:
     """Record (or reopen) the failure of ``task_name(*args)``; never raises (the task's error is what counts)."""
+    _open_failures.pop(task_name, None)
     now = timezone.now()
     text = f"{type(exc).__name__}: {exc}"[:2000]
     trace = "".join(traceback.format_exception(exc))[-8000:]
