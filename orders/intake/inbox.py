@@ -27,6 +27,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from oms.background import nudge
+from oms.bulk_sql import update_from_values
 from oms.encoding import storable, storable_json
 from oms.transient import is_transient
 
@@ -309,13 +310,19 @@ def _apply(messages: list[InboundMessage]) -> int:
         for pk in plan.one_by_one:
             with transaction.atomic():
                 inbound_process(pk)
-    now = timezone.now()
-    done = [m for m in taken if m.pk in plan.outcomes]
-    for message in done:
-        status, error, result = plan.outcomes[message.pk]
-        message.status, message.error, message.result = status, storable(error), storable_json(result)
-        message.processed_at, message.attempts = now, message.attempts + 1
-    InboundMessage.objects.bulk_update(done, ["status", "error", "result", "processed_at", "attempts"])
+    rows = [
+        (m.pk, status, storable(error), storable_json(result))
+        for m in taken
+        if m.pk in plan.outcomes
+        for status, error, result in [plan.outcomes[m.pk]]
+    ]
+    update_from_values(
+        InboundMessage,
+        ("status", "error", "result"),
+        rows,
+        same={"processed_at": timezone.now()},
+        increment=("attempts",),
+    )
     return len(taken)
 
 
