@@ -107,8 +107,9 @@ def _release_shipment(shipment: Shipment, *, user=None, reason: str) -> None:
 
 
 def cancel_open_shipments(*, order: Order, user=None, reason: str) -> int:
-    """Cancel the shipments of an order that have not shipped and give their stock back."""
-    shipments = list(order.shipments.select_for_update().filter(status__in=NOT_YET_SHIPPED))
+    """Cancel the shipments of an order that have not shipped and give their stock back. The caller holds the
+    order's lock; shipments are locked by id, then stock rows by (location, product)."""
+    shipments = list(order.shipments.select_for_update().filter(status__in=NOT_YET_SHIPPED).order_by("pk"))
     if len({s.location_id for s in shipments}) > 1:  # a split order: its stock rows first, in lock order
         lock_stock_rows({s.location_id for s in shipments}, {ln.product_id for s in shipments for ln in s.lines.all()})
     for shipment in shipments:
