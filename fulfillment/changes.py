@@ -14,7 +14,7 @@ from .status import NOT_YET_SHIPPED
 
 def open_shipments_cancel(*, order: Order, user=None, reason: str) -> list[str]:
     """The part of a partly shipped order that has not left: cancelled (stock released, off the pick list,
-    labels voided through shipment_cancelled), open backorders closed and the order's progress synced; what
+    labels are the caller's: workflows.release), open backorders closed and the order's progress synced; what
     has left is the caller's (intercept or return). The caller holds the order's lock. Returns the numbers of
     the cancelled shipments."""
     numbers = list(order.shipments.filter(status__in=NOT_YET_SHIPPED).order_by("pk").values_list("number", flat=True))

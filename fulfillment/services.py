@@ -14,7 +14,6 @@ from orders.status import can_transition as can_order_transition
 
 from .models import PickList, Shipment
 from .selectors import PICK_ORDER
-from .signals import shipment_cancelled
 from .status import NOT_YET_SHIPPED, PROGRESS, ShipmentStatus, can_transition, derive_order_status
 
 # ---- status door and order progress --------------------------------------------------------
@@ -103,7 +102,6 @@ def _release_shipment(shipment: Shipment, *, user=None, reason: str) -> None:
     shipment.save(update_fields=fields)
     _merge_detach(shipment, user=user, why=f"{shipment.number} cancelled")
     _set_shipment_status(shipment, ShipmentStatus.CANCELLED, user=user, note=note)
-    shipment_cancelled.send(sender=Shipment, shipment=shipment, user=user, reason=reason)
 
 
 def cancel_open_shipments(*, order: Order, user=None, reason: str) -> int:

@@ -7,7 +7,7 @@ services directly inside ONE transaction and returns a result object; nothing is
 The lock order, the same in every action (and in the apps' own services):
 
 1. the order row (``orders.services.order_lock``), before anything else of the order;
-2. the order's shipments, by id (``fulfillment.services.cancel_open_shipments``, ``logistics.voids``);
+2. the order's shipments, by id (``workflows.release``: fulfillment cancels them, logistics voids labels);
 3. the stock rows, by (location id, product id) (``fulfillment.routing.lock_stock_rows`` and the guarded
    UPDATEs of ``inventory.services``);
 4. then rows hanging off those (parcels, exception cases, return requests), which nothing else locks first.

@@ -1,13 +1,13 @@
 """Cancel an order: by itself (``order_cancel``) or by the stage rules (``order_cancel_request``).
 
-Lock order: the order row (orders.services.order_lock) → the order's open shipments by id
-(fulfillment.services.cancel_open_shipments) → the stock rows of a split order by (location, product)
+Lock order: the order row (orders.services.order_lock) → the order's open shipments by id (workflows.release:
+fulfillment.services.cancel_open_shipments) → the stock rows of a split order by (location, product)
 (fulfillment.routing.lock_stock_rows), then the guarded stock UPDATEs → parcels (their labels voided by
-logistics through fulfillment's ``shipment_cancelled``).
+logistics.voids.shipments_labels_void).
 
-One transaction, in this order: orders checks the cancellation (status, reason) before anything changes;
-fulfillment cancels the shipments that have not shipped (stock released, off the pick list, merges undone,
-labels voided) and closes open backorders; orders sets the status, releases open holds and writes the
+One transaction, in this order: orders checks the cancellation (status, reason) before anything changes; fulfillment
+cancels the shipments that have not shipped (stock released, off the pick list, merges undone); logistics voids
+their labels; fulfillment closes open backorders; orders sets the status, releases open holds and writes the
 CANCELLED event (the customer notice follows that event). A failure in any step rolls back every step.
 
 ``order_cancel_request`` asks the stage rules (orders/stage_rules.py): before shipping a cancellation, after
@@ -18,8 +18,6 @@ shipped order goes to workflows.partial_cancel.
 from django.db import transaction
 
 from fulfillment.routing import backorders_cancel
-from fulfillment.services import cancel_open_shipments
-from fulfillment.status import NOT_YET_SHIPPED
 from oms.errors import TransitionNotAllowed
 from orders.models import Order
 from orders.services import cancel_text, change_decide, order_cancel_check, order_lock, order_mark_cancelled
@@ -27,6 +25,7 @@ from orders.status import ChangeAction, ChangeKind, OrderStatus
 
 from .intercept import intercept_request
 from .partial_cancel import cancel_partly_shipped
+from .release import shipments_release
 from .results import CancelResult
 from .returns import return_for_cancel
 
@@ -37,8 +36,7 @@ def order_cancel(*, order: Order, reason: str, user=None, reason_code: str = "")
     closed, holds released, one CANCELLED event. Raises (and changes nothing) when it cannot."""
     order = order_lock(order.pk)
     order_cancel_check(order, reason=reason)
-    numbers = list(order.shipments.filter(status__in=NOT_YET_SHIPPED).order_by("pk").values_list("number", flat=True))
-    cancel_open_shipments(order=order, user=user, reason=reason)
+    numbers = shipments_release(order=order, user=user, reason=reason)
     closed = backorders_cancel(order=order)
     order = order_mark_cancelled(order=order, reason=reason, user=user, reason_code=reason_code)
     return CancelResult(outcome="cancelled", order=order, shipments_cancelled=numbers, backorders_closed=closed)

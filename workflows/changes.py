@@ -2,8 +2,8 @@
 before picking (orders/stage_rules.py says what each change may do at each stage).
 
 Lock order: the order row (orders.services.order_lock) → the order's open shipments by id
-(fulfillment.services.cancel_open_shipments) → stock rows by (location, product) → for an intercept the
-shipped shipments by id and their parcels (workflows.intercept).
+(workflows.release: fulfillment cancels them, logistics voids labels) → stock rows by (location, product) →
+for an intercept the shipped shipments by id and their parcels (workflows.intercept).
 
 One transaction per action: orders checks the change against the stage rules and the order (nothing changes
 when refused); before picking fulfillment releases the order's shipments and stock; orders applies the
@@ -14,7 +14,6 @@ becomes an intercept (logistics flags the parcels, opens a case; orders writes t
 
 from django.db import transaction
 
-from fulfillment.services import cancel_open_shipments
 from orders.intake.canonical import CanonicalAddress
 from orders.models import Order
 from orders.services import (
@@ -31,13 +30,14 @@ from orders.stage_rules import REROUTE_STAGES, stage_of
 from orders.status import ChangeAction, ChangeKind
 
 from .intercept import intercept_request
+from .release import shipments_release
 
 
 def reroute(*, order: Order, user=None, reason: str) -> bool:
     """Before picking: release the order's shipments and stock, classify again, route again after commit.
     The caller holds the order's lock inside its transaction. Returns True when routing was asked to run."""
     reroute_check(order)
-    cancel_open_shipments(order=order, user=user, reason=f"re-route: {reason}")
+    shipments_release(order=order, user=user, reason=f"re-route: {reason}")
     return order_requeue(order, user=user, reason=reason)
 
 
@@ -90,7 +90,7 @@ def order_change_lines(
     plan = lines_change_check(order=order, quantities=quantities, add=add, reason_code=reason_code, user=user)
     if plan.releases:
         # Release first: the cancelled shipments' lines must not hold on to the lines that go.
-        cancel_open_shipments(order=order, user=user, reason=f"re-route: lines changed ({reason_code})")
+        shipments_release(order=order, user=user, reason=f"re-route: lines changed ({reason_code})")
     changes = lines_change_apply(order=order, plan=plan, reason_code=reason_code, note=note, user=user)
     if plan.stage in REROUTE_STAGES:
         reroute(order=order, user=user, reason=f"lines changed ({reason_code})")
