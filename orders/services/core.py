@@ -249,14 +249,18 @@ def order_cancel_check(order: Order, *, reason: str) -> None:
 def order_mark_cancelled(*, order: Order, reason: str, user=None, reason_code: str = "") -> Order:
     """The order-local step of a cancellation: status, open holds, the event. Shipments and stock belong to
     fulfillment: the cross-app verb is ``workflows.cancel.order_cancel``, which releases them first. An
-    order that still has a shipment that has not shipped is refused here (nothing would release its stock)."""
+    order that still has a shipment that has not shipped or an open backorder is refused here (nothing would
+    release its stock or close the backorder)."""
     order = _lock(order)
     order_cancel_check(order, reason=reason)
-    # A query through the reverse relation (fulfillment sits above orders): not an import.
-    if order.shipments.filter(status__in=("reserved", "picking", "packed")).exists():
+    # Queries through the reverse relations (fulfillment sits above orders): not imports.
+    if (
+        order.shipments.filter(status__in=("reserved", "picking", "packed")).exists()
+        or order.backorders.filter(resolved_at__isnull=True).exists()
+    ):
         raise DomainError(
-            f"Order {order.number} still has shipments: cancel it with workflows.cancel.order_cancel, "
-            "which releases them first."
+            f"Order {order.number} still has shipments or backorders: cancel it with "
+            "workflows.cancel.order_cancel, which releases them first."
         )
     _set_status(order, OrderStatus.CANCELLED, user=user, note=reason)
     if order.on_hold:

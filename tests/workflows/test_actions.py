@@ -98,7 +98,7 @@ def test_the_order_local_step_refuses_an_order_whose_shipments_are_still_open(
 ):
     """orders cannot release fulfillment's shipments: its own step refuses instead of leaving stock reserved."""
     order = place_order(world, django_capture_on_commit_callbacks, "W2")
-    with pytest.raises(DomainError, match="still has shipments: cancel it with workflows.cancel.order_cancel"):
+    with pytest.raises(DomainError, match="still has shipments or backorders: cancel it with workflows.cancel"):
         order_services.order_mark_cancelled(order=order, reason="customer asked", user=cs)
     assert Order.objects.get(pk=order.pk).status == OrderStatus.ALLOCATED
     assert _stock(world)[("sha", "SKU-A")] == (10, 2)
