@@ -56,15 +56,15 @@ def test_concurrent_cancels_and_changes_of_the_same_split_orders_never_deadlock(
     lock = threading.Lock()
     barrier = threading.Barrier(WORKERS)
 
+    verbs = ["cancel", "lines", "cancel_request", "service"]
+
     def worker(seed: int) -> None:
         rng = random.Random(seed)
-        mine = list(numbers)
-        rng.shuffle(mine)  # each worker walks the orders in its own order
         try:
-            barrier.wait()
-            for number in mine * 2:
+            for round_no, number in enumerate(numbers):
+                barrier.wait(timeout=60)  # every worker on the same order at the same time
                 order = Order.objects.get(number=number)
-                verb = rng.choice(["cancel", "cancel_request", "lines", "service"])
+                verb = verbs[(seed + round_no) % len(verbs)]
                 try:
                     if verb == "cancel":
                         order_cancel(order=order, reason="test")
@@ -73,7 +73,7 @@ def test_concurrent_cancels_and_changes_of_the_same_split_orders_never_deadlock(
                     elif verb == "lines":
                         line = order.lines.get(sku="SKU-A")
                         order_change_lines(
-                            order=order, quantities={line.pk: rng.randint(1, 3)}, reason_code="customer_request"
+                            order=order, quantities={line.pk: rng.randint(3, 5)}, reason_code="customer_request"
                         )
                     else:
                         order_change_service(
@@ -84,8 +84,11 @@ def test_concurrent_cancels_and_changes_of_the_same_split_orders_never_deadlock(
                 except DomainError:  # refused by the stage rules or the order's state: expected
                     with lock:
                         outcomes[f"{verb} refused"] += 1
+        except threading.BrokenBarrierError:
+            errors.append(f"worker {seed}: another worker stopped")
         except Exception as exc:  # noqa: BLE001 - a deadlock or any other error fails the test
             errors.append(f"worker {seed}: {type(exc).__name__}: {exc}")
+            barrier.abort()
         finally:
             connections.close_all()
 
@@ -96,7 +99,7 @@ def test_concurrent_cancels_and_changes_of_the_same_split_orders_never_deadlock(
         t.join(timeout=300)
     assert not any(t.is_alive() for t in threads), "a worker hung"
     assert errors == []
-    assert outcomes["cancel"] + outcomes["cancel_request"] >= 1
+    assert outcomes["cancel"] + outcomes["cancel_request"] == ORDERS  # one of the two cancels each order
 
     for order in Order.objects.all():
         assert order.events.filter(kind=EventKind.CANCELLED).count() <= 1, order
