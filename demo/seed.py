@@ -43,8 +43,9 @@ from oms.dates import add_business_days
 from orders import notifications
 from orders.intake.canonical import CanonicalAddress, CanonicalLine, CanonicalOrder
 from orders.models import Customer, InboundMessage, Order, OrderEvent, OrderHold
-from orders.services import inbound_store, order_cancel, order_create, order_hold, order_release
+from orders.services import inbound_store, order_create, order_hold, order_release
 from orders.status import EventKind, HoldReason, OrderStatus
+from workflows.cancel import order_cancel
 
 from . import data
 from .plan import (

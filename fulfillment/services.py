@@ -14,7 +14,6 @@ from orders.status import can_transition as can_order_transition
 
 from .models import PickList, Shipment
 from .selectors import PICK_ORDER
-from .signals import shipment_cancelled
 from .status import NOT_YET_SHIPPED, PROGRESS, ShipmentStatus, can_transition, derive_order_status
 
 # ---- status door and order progress --------------------------------------------------------
@@ -103,12 +102,12 @@ def _release_shipment(shipment: Shipment, *, user=None, reason: str) -> None:
     shipment.save(update_fields=fields)
     _merge_detach(shipment, user=user, why=f"{shipment.number} cancelled")
     _set_shipment_status(shipment, ShipmentStatus.CANCELLED, user=user, note=note)
-    shipment_cancelled.send(sender=Shipment, shipment=shipment, user=user, reason=reason)
 
 
 def cancel_open_shipments(*, order: Order, user=None, reason: str) -> int:
-    """Cancel the shipments of an order that have not shipped and give their stock back."""
-    shipments = list(order.shipments.select_for_update().filter(status__in=NOT_YET_SHIPPED))
+    """Cancel the shipments of an order that have not shipped and give their stock back. The caller holds the
+    order's lock; shipments are locked by id, then stock rows by (location, product)."""
+    shipments = list(order.shipments.select_for_update().filter(status__in=NOT_YET_SHIPPED).order_by("pk"))
     if len({s.location_id for s in shipments}) > 1:  # a split order: its stock rows first, in lock order
         lock_stock_rows({s.location_id for s in shipments}, {ln.product_id for s in shipments for ln in s.lines.all()})
     for shipment in shipments:

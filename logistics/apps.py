@@ -29,11 +29,12 @@ class LogisticsConfig(AppConfig):
         routing_cost.connect()
 
         # Exception cases on the order page (logistics/exceptions/views.py).
-        from orders.extensions import register_order_panel
+        from orders.extensions import register_customer_panel, register_order_panel
 
-        from .exceptions.views import order_cases_panel
+        from .exceptions.views import customer_cases_panel, order_cases_panel
 
         register_order_panel(order_cases_panel, position=30)
+        register_customer_panel(customer_cases_panel, position=30)
 
         # Tracking pushes and poll answers are applied by logistics' task: the sweep of messages without an
         # outcome and the intake monitor's Retry send them there (orders/background.py).

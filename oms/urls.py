@@ -16,11 +16,11 @@ urlpatterns = [
     path("background/probes/<slug:key>/", background_views.background_probe, name="background_probe"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
-    path("orders/", include("orders.urls")),
+    path("orders/", include("workflows.urls.orders")),  # orders.urls + the workflow verbs
     path("inventory/", include("inventory.urls")),
     path("fulfillment/", include("fulfillment.urls")),
-    path("logistics/", include("logistics.urls")),
-    path("", include("logistics.public_urls")),
+    path("logistics/", include("workflows.urls.logistics")),  # logistics.urls + the workflow verbs
+    path("", include("workflows.urls.public")),  # logistics.public_urls + the workflow verbs
     path("", include("orders.public_urls")),
     path("api/", include("oms.api_urls")),
     path("reports/", include("reports.urls")),

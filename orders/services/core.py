@@ -17,7 +17,7 @@ from ..models import (
 )
 from ..review import review_findings
 from ..selectors import products_for_channel
-from ..signals import order_cancelled, order_event_recorded, order_ready
+from ..signals import order_event_recorded, order_ready
 from ..status import CANCELLABLE, HOLDABLE, EventKind, HoldReason, OrderStatus, can_transition
 
 ADDRESS_FIELDS = (
@@ -237,14 +237,31 @@ def order_release(*, order: Order, reason: str | None = None, note: str = "", us
     return order
 
 
-@transaction.atomic
-def order_cancel(*, order: Order, reason: str, user=None, reason_code: str = "") -> Order:
-    order = _lock(order)
+def order_cancel_check(order: Order, *, reason: str) -> None:
+    """Raise when ``order`` cannot be cancelled now or ``reason`` is empty; changes nothing."""
     if order.status not in CANCELLABLE:
         raise TransitionNotAllowed(f"Order {order.number} is {order.get_status_display()} and cannot be cancelled.")
     if not reason:
         raise DomainError("A cancellation needs a reason.")
-    order_cancelled.send(sender=Order, order=order, user=user, reason=reason)
+
+
+@transaction.atomic
+def order_mark_cancelled(*, order: Order, reason: str, user=None, reason_code: str = "") -> Order:
+    """The order-local step of a cancellation: status, open holds, the event. Shipments and stock belong to
+    fulfillment: the cross-app verb is ``workflows.cancel.order_cancel``, which releases them first. An
+    order that still has a shipment that has not shipped or an open backorder is refused here (nothing would
+    release its stock or close the backorder)."""
+    order = _lock(order)
+    order_cancel_check(order, reason=reason)
+    # Queries through the reverse relations (fulfillment sits above orders): not imports.
+    if (
+        order.shipments.filter(status__in=("reserved", "picking", "packed")).exists()
+        or order.backorders.filter(resolved_at__isnull=True).exists()
+    ):
+        raise DomainError(
+            f"Order {order.number} still has shipments or backorders: cancel it with "
+            "workflows.cancel.order_cancel, which releases them first."
+        )
     _set_status(order, OrderStatus.CANCELLED, user=user, note=reason)
     if order.on_hold:
         order.holds.filter(released_at__isnull=True).update(
