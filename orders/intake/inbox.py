@@ -24,6 +24,7 @@ import time
 from dataclasses import dataclass, field
 
 from django.db import connection, transaction
+from django.db.models import F
 from django.utils import timezone
 
 from oms.background import nudge
@@ -276,7 +277,7 @@ def apply_pending(*, limit: int = BATCH_LIMIT, ids: list[int] | None = None) -> 
 
 
 def _waiting(limit: int, ids: list[int] | None):
-    queryset = InboundMessage.objects.filter(status=InboundStatus.RECEIVED, source__in=order_sources())
+    queryset = InboundMessage.objects.filter(status=InboundStatus.RECEIVED, attempts=0, source__in=order_sources())
     if ids is not None:
         queryset = queryset.filter(pk__in=ids)
     return queryset.order_by("pk")[:limit]
@@ -310,6 +311,12 @@ def _apply(messages: list[InboundMessage]) -> int:
         for pk in plan.one_by_one:
             with transaction.atomic():
                 inbound_process(pk)
+        # A channel's update of an existing order is handed to workflows.apply_channel_update (by name), which
+        # records the outcome; until then it stays "received" with a try counted, so no batch takes it again
+        # (the background sweep sends it again if that task is lost).
+        InboundMessage.objects.filter(pk__in=plan.one_by_one, status=InboundStatus.RECEIVED).update(
+            attempts=F("attempts") + 1
+        )
     rows = [
         (m.pk, status, storable(error), storable_json(result))
         for m in taken
