@@ -19,3 +19,7 @@ class OmsConfig(AppConfig):
         from . import import_jobs
 
         import_jobs.register_probe()
+        # Outbox rows past their retry time: sent by the sweep too (oms/outbox.py).
+        from . import outbox
+
+        outbox.register_probe()
