@@ -6,9 +6,10 @@ class OrdersConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from . import background, notification_tasks, notifications  # noqa: F401  (registers the outbox's tasks)
+        from . import atp, background, notification_outbox
         from .customer_panels import register_panels
 
-        notifications.connect()
+        notification_outbox.register()  # customer notices: the outbox handler of kind "notification"
+        atp.register()  # stock pushes to channels: the outbox handler of kind "stock_push"
         register_panels()
-        background.register()  # messages without an outcome, notices never sent: the sweep and its page
+        background.register()  # messages without an outcome: the sweep and its page

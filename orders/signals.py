@@ -8,9 +8,6 @@
 - ``order_cancelled``: sent inside the cancelling transaction; receivers must release what
   they hold for the order (shipments, reservations) or raise to abort the cancellation.
   kwargs: order, user, reason.
-- ``order_event_recorded``: sent after commit for every row written by
-  ``orders.services.order_event_record``; customer notifications listen here
-  (orders.notifications.TRIGGERS). kwargs: order_id, event_id, kind, data.
 - ``order_reroute``: sent inside the transaction when a change before picking re-routes the order
   (orders.services.stage_changes); receivers release the order's shipments and stock (fulfillment) or
   raise to abort the change. kwargs: order, user, reason.
@@ -30,7 +27,6 @@ from django.dispatch import Signal
 order_ready = Signal()
 orders_ready = Signal()
 order_cancelled = Signal()
-order_event_recorded = Signal()
 order_reroute = Signal()
 order_intercept_requested = Signal()
 order_open_shipments_cancel = Signal()
