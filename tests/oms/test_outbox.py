@@ -1,6 +1,7 @@
 """The outbox (issue 14, "Outbox"): rows written in the business transaction, sent by one consumer in
 batches with retries, backoff, rate limits and a dead letter on the Background work page."""
 
+import smtplib
 import threading
 from datetime import timedelta
 
@@ -14,7 +15,7 @@ from django.utils import timezone
 from oms import background, outbox
 from oms.models import OutboxMessage
 from orders import notifications
-from orders.models import Notification
+from orders.models import Notification, Order
 from orders.services import order_event_record, order_events_record
 from tests.factories import make_user
 from tests.orders import care
@@ -160,6 +161,37 @@ def test_the_consumer_sends_a_batch_of_notices_over_one_connection(django_captur
         list(Notification.objects.filter(pk__in=[n.pk for n in notices]).values_list("status", flat=True))
         == ["sent"] * 3
     )
+
+
+class PickyBackend(CountingBackend):
+    """Refuses one address for good, sends the rest."""
+
+    def send_messages(self, messages):
+        for message in messages:
+            if "refused@example.com" in message.to:
+                raise smtplib.SMTPRecipientsRefused({"refused@example.com": (550, b"No such user")})
+        return super().send_messages(messages)
+
+
+def test_one_refused_address_in_a_batch_is_dead_alone(django_capture_on_commit_callbacks, settings):
+    order = care.shipped(django_capture_on_commit_callbacks)
+    settings.EMAIL_BACKEND = "tests.oms.test_outbox.PickyBackend"
+    CountingBackend.opened = 0
+    mail.outbox.clear()
+    first = notifications.notification_enqueue(order=order, subject="One", body="Text", reason="t")
+    Order.objects.filter(pk=order.pk).update(ship_email="refused@example.com")
+    order.refresh_from_db()
+    refused = notifications.notification_enqueue(order=order, subject="Two", body="Text", reason="t")
+    Order.objects.filter(pk=order.pk).update(ship_email="li.lei@example.com")
+    order.refresh_from_db()
+    third = notifications.notification_enqueue(order=order, subject="Three", body="Text", reason="t")
+    assert outbox.outbox_dispatch() == {"sent": 2, "dead": 1}
+    assert CountingBackend.opened == 1
+    assert [m.subject for m in mail.outbox] == ["One", "Three"]
+    statuses = dict(Notification.objects.filter(pk__in=[first.pk, refused.pk, third.pk]).values_list("pk", "status"))
+    assert statuses == {first.pk: "sent", refused.pk: "failed", third.pk: "sent"}
+    row = OutboxMessage.objects.get(key=refused.dedupe_key)
+    assert (row.status, row.destination) == ("dead", "email:refused@example.com")
 
 
 def test_a_failing_destination_retries_with_backoff_then_goes_dead(handlers, settings):
