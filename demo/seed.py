@@ -66,7 +66,6 @@ SEED = 42
 PICK_WAVE = timedelta(hours=10)  # orders whose pick is due within this go on one pick list
 PICK_WAVE_SIZE = 12
 WORKDAY = (8, 22)  # the warehouses pick from 08:00 to 22:00 local time
-NOTIFICATIONS_RECEIVER = "orders.notifications.on_order_event"  # its dispatch_uid
 
 
 class SeedError(Exception):

@@ -20,6 +20,10 @@ class OmsConfig(AppConfig):
         from . import import_jobs
 
         import_jobs.register_probe()
+        # Outbox rows past their retry time: sent by the sweep too (oms/outbox.py).
+        from . import outbox
+
+        outbox.register_probe()
 
     @staticmethod
     def _forget_tokens_on_change() -> None:

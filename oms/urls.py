@@ -14,6 +14,7 @@ urlpatterns = [
     path("background/sweep/", background_views.background_sweep, name="background_sweep"),
     path("background/failures/<int:pk>/", background_views.background_failure, name="background_failure"),
     path("background/probes/<slug:key>/", background_views.background_probe, name="background_probe"),
+    path("background/outbox/<int:pk>/", background_views.background_outbox, name="background_outbox"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("orders/", include("workflows.urls.orders")),  # orders.urls + the workflow verbs

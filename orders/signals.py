@@ -5,9 +5,6 @@
 - ``orders_ready``: the batch form of ``order_ready``, sent once after commit for every batch of
   a file import (orders/intake/bulk.py) instead of one ``order_ready`` per order; a listener of
   ``order_ready`` listens here too. kwargs: order_ids (a list).
-- ``order_event_recorded``: sent after commit for every row written by
-  ``orders.services.order_event_record``; customer notifications listen here
-  (orders.notifications.TRIGGERS). kwargs: order_id, event_id, kind, data.
 
 The cross-app verbs (cancel, change by stage, intercept, partial cancel) are not signals: they are the
 workflow actions in ``workflows/``, which call each app's services directly in one transaction.
@@ -17,4 +14,3 @@ from django.dispatch import Signal
 
 order_ready = Signal()
 orders_ready = Signal()
-order_event_recorded = Signal()

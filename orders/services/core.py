@@ -7,6 +7,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from oms.errors import DomainError, TransitionNotAllowed
+from oms.outbox import outbox_put_many
 
 from ..classification import evaluate as classification_evaluate
 from ..models import (
@@ -15,9 +16,10 @@ from ..models import (
     OrderHold,
     join_tags,
 )
+from ..notification_outbox import notice_messages
 from ..review import review_findings
 from ..selectors import products_for_channel
-from ..signals import order_event_recorded, order_ready
+from ..signals import order_ready
 from ..status import CANCELLABLE, HOLDABLE, EventKind, HoldReason, OrderStatus, can_transition
 
 ADDRESS_FIELDS = (
@@ -39,39 +41,36 @@ ADDRESS_CHANGEABLE = frozenset(
 
 
 def order_event_record(*, order: Order, kind: str, message: str, data: dict | None = None, user=None) -> OrderEvent:
-    """Write one row of the order's timeline; after commit, ``order_event_recorded`` tells the listeners
-    (the customer notifications, orders.notifications.TRIGGERS)."""
-    event = OrderEvent.objects.create(order=order, kind=kind, message=message[:500], data=data or {}, user=user)
-    order_id, event_id, event_data = order.pk, event.pk, dict(event.data)
-    transaction.on_commit(
-        lambda: order_event_recorded.send(
-            sender=OrderEvent, order_id=order_id, event_id=event_id, kind=kind, data=event_data
-        )
-    )
+    """Write one row of the order's timeline, and in the same transaction the outbox rows of the customer
+    notices it asks for (orders.notifications.TRIGGERS); they are rendered and sent after commit."""
+    with transaction.atomic(savepoint=False):  # the caller's transaction, or one of its own
+        event = OrderEvent.objects.create(order=order, kind=kind, message=message[:500], data=data or {}, user=user)
+        _notices_put([event])
     return event
 
 
 def order_events_record(rows: list[dict], *, user=None) -> list[OrderEvent]:
     """Many timeline rows in one INSERT (e.g. a tracking push): each row is ``{"order", "kind", "message",
-    "data"}``; after commit ``order_event_recorded`` is sent for every row, as `order_event_record` does."""
+    "data"}``; the notices they ask for are written in one more INSERT, as `order_event_record` does."""
     if not rows:
         return []
-    events = OrderEvent.objects.bulk_create(
-        [
-            OrderEvent(
-                order=r["order"], kind=r["kind"], message=r["message"][:500], data=r.get("data") or {}, user=user
-            )
-            for r in rows
-        ]
-    )
-    sent = [(e.order_id, e.pk, e.kind, dict(e.data)) for e in events]
-
-    def announce():
-        for order_id, event_id, kind, data in sent:
-            order_event_recorded.send(sender=OrderEvent, order_id=order_id, event_id=event_id, kind=kind, data=data)
-
-    transaction.on_commit(announce)
+    with transaction.atomic(savepoint=False):  # the caller's transaction, or one of its own
+        events = OrderEvent.objects.bulk_create(
+            [
+                OrderEvent(
+                    order=r["order"], kind=r["kind"], message=r["message"][:500], data=r.get("data") or {}, user=user
+                )
+                for r in rows
+            ]
+        )
+        _notices_put(events)
     return events
+
+
+def _notices_put(events: list[OrderEvent]) -> None:
+    messages = notice_messages(events)
+    if messages:
+        outbox_put_many(messages)
 
 
 def _lock(order: Order) -> Order:
