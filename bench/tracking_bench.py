@@ -237,6 +237,8 @@ def _raw_insert(parcels: list, rows: int, run_id: str) -> float:
             now + timedelta(seconds=i),
             "raw",
             f"raw-{run_id}-{i}",
+            "InTransit",
+            True,
             json.dumps({"carrier_status": "InTransit"}),
             now,
         )
@@ -244,7 +246,7 @@ def _raw_insert(parcels: list, rows: int, run_id: str) -> float:
     ]
     sql = (
         "INSERT INTO logistics_trackingevent (parcel_id, status, description, location, occurred_at, source, "
-        "dedupe_key, raw, created_at) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)"
+        "dedupe_key, carrier_status, code_known, raw, created_at) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
     )
     start = time.perf_counter()
     with transaction.atomic(), connection.cursor() as cursor:
