@@ -160,9 +160,7 @@ WHITENOISE_USE_FINDERS = DEBUG or env_bool("OMS_TESTING")
 # E-mail
 EMAIL_BACKEND = os.environ.get(
     "EMAIL_BACKEND",
-    "django.core.mail.backends.console.EmailBackend"
-    if DEBUG
-    else "django.core.mail.backends.smtp.EmailBackend",
+    "django.core.mail.backends.console.EmailBackend" if DEBUG else "django.core.mail.backends.smtp.EmailBackend",
 )
 EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
 EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
@@ -209,6 +207,9 @@ CELERY_TIMEZONE = TIME_ZONE
 # Work older than this without its outcome (an order never routed, a message never applied, a notice
 # never sent) is sent again by the sweep and listed on the Background work page.
 OMS_STUCK_AFTER_SECONDS = int(os.environ.get("OMS_STUCK_AFTER_SECONDS", "180"))
+# A tracking push wakes the batch consumer at most once per this many seconds per process; the task it sends
+# waits that long, so it applies every push stored meanwhile in one batch (logistics/intake.py).
+OMS_TRACKING_NUDGE_SECONDS = float(os.environ.get("OMS_TRACKING_NUDGE_SECONDS", "0.5"))
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 
 # Content-Security-Policy on every response (django-csp). Every asset is served by the app itself, so 'self'
