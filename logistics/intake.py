@@ -157,13 +157,13 @@ def _claim(queryset) -> list[InboundMessage]:
     return list(queryset)
 
 
-def tracking_pushes_apply_pending(*, limit: int = BATCH_SIZE, now: datetime | None = None) -> list[InboundMessage]:
+def tracking_pushes_apply_pending(*, limit: int | None = None, now: datetime | None = None) -> list[InboundMessage]:
     """The consumer: claim up to ``limit`` pushes still without an outcome (oldest first; on PostgreSQL with
     ``FOR UPDATE SKIP LOCKED``, so several workers share a backlog) and apply them in one transaction. Returns the
     claimed messages with their outcomes; fewer than ``limit`` means the backlog is empty (for this worker)."""
     with transaction.atomic(savepoint=False):  # the batch's own transaction (joins the caller's, if any)
         pending = InboundMessage.objects.filter(status=InboundStatus.RECEIVED, source__in=PUSH_SOURCES)
-        messages = _claim(pending.order_by("pk")[:limit])
+        messages = _claim(pending.order_by("pk")[: limit or BATCH_SIZE])
         _process(messages, now=now)
     return messages
 
