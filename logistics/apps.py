@@ -46,6 +46,7 @@ class LogisticsConfig(AppConfig):
         # Provider secrets are cached per process (logistics/intake.py): a carrier saved or deleted drops them.
         from django.db.models.signals import post_delete, post_save
 
+        from . import tasks  # noqa: F401 (registers the consumer task, so the webhook's nudge finds it in this process)
         from .intake import provider_secrets_forget
         from .models import Carrier
 

@@ -257,3 +257,36 @@ def test_two_consumers_never_take_the_same_push(transactional_db):
     assert [m.pk for m in claimed] == ids[2:]
     statuses = dict(InboundMessage.objects.values_list("pk", "status"))
     assert [statuses[pk] for pk in ids] == ["received", "received", "failed", "failed"]
+
+
+def test_a_merged_shipment_and_its_members_follow_their_parcel_in_a_batch(django_capture_on_commit_callbacks, settings):
+    from fulfillment import merge
+    from fulfillment import services as fulfillment_services
+    from logistics.services import shipment_dispatch
+    from tests.fulfillment.test_merge_split import _pair
+    from tests.fulfillment.test_merge_split import world as merge_world
+
+    settings.AFTERSHIP_WEBHOOK_SECRET = SECRET
+    world = merge_world.__wrapped__()
+    lead, member, _other = _pair(world, django_capture_on_commit_callbacks)
+    with django_capture_on_commit_callbacks(execute=True):
+        merge.shipments_merge(shipment_ids=[lead.pk, member.pk], reason_code="consolidation")
+    fulfillment_services.picklist_create(location=world["sha"], shipment_ids=[lead.pk])
+    fulfillment_services.shipment_pack(shipment=lead)
+    with django_capture_on_commit_callbacks(execute=True):
+        parcel = shipment_dispatch(shipment=lead)
+    alone = receive(body(parcel.tracking_number, [0, 1, 2, 3, 4, 5]))
+
+    [message] = intake.tracking_pushes_process([alone.pk])
+
+    assert message.status == "processed"
+    for shipment in (lead, member):
+        shipment.refresh_from_db()
+        assert shipment.status == ShipmentStatus.DELIVERED
+        assert shipment.order.__class__.objects.get(pk=shipment.order_id).status == OrderStatus.DELIVERED
+    member_steps = list(
+        OrderEvent.objects.filter(order_id=member.order_id, data__shipment=member.number, data__to__isnull=False)
+        .order_by("pk")
+        .values_list("data__to", flat=True)
+    )
+    assert member_steps[-3:] == [ShipmentStatus.IN_TRANSIT, ShipmentStatus.OUT_FOR_DELIVERY, ShipmentStatus.DELIVERED]
