@@ -20,7 +20,7 @@ from orders.status import EventKind
 
 from . import rating
 from .carriers.base import LabelRequest, get_adapter
-from .eta import eta_apply, lane_cache_forget
+from .eta import eta_apply, lane_caches_forget, lane_figures_cached
 from .models import Parcel, ParcelWatch, ServiceLevel, TrackingEvent
 from .providers.base import NormalizedEvent
 from .status import PROBLEMS, TrackingStatus, parcel_moves
@@ -274,11 +274,15 @@ def _record_locked(todo, order_of, *, user, now, finish) -> set[tuple[int, str]]
     timeline: list[dict] = []
     plans = []
     for parcel in parcels:
+        parcel.shipment.order = orders[parcel.shipment.order_id]
+    lanes = lane_figures_cached(  # for the expected dates below: one cache call for the batch
+        {(p.service.carrier_id, p.shipment.location.province, p.shipment.order.ship_province) for p in parcels}
+    )
+    for parcel in parcels:
         items = [(e, s) for e, s in todo.get(parcel.pk, ()) if (parcel.pk, e.dedupe_key) not in stored_already]
         if not items:
             continue
-        order = orders[parcel.shipment.order_id]
-        parcel.shipment.order = order
+        order = parcel.shipment.order
         fields: list[str] = []
         targets: list[str] = []
         problem = None  # the applied scan that leaves the parcel in a problem status
@@ -310,7 +314,7 @@ def _record_locked(todo, order_of, *, user, now, finish) -> set[tuple[int, str]]
                 carrier_estimate = event.est_delivery_date
             rows.append(row)
             timeline.append(_timeline_row(order, parcel, event, source, moved))
-        eta = eta_apply(parcel=parcel, now=now, carrier_estimate=carrier_estimate)  # once per parcel per push
+        eta = eta_apply(parcel=parcel, now=now, carrier_estimate=carrier_estimate, lanes=lanes)  # once per parcel
         plans.append((parcel, list(dict.fromkeys(fields + eta.parcel_fields)), _steps(parcel, targets), eta, problem))
     if not rows:
         if finish:
@@ -322,6 +326,7 @@ def _record_locked(todo, order_of, *, user, now, finish) -> set[tuple[int, str]]
         rows_update(Parcel, [p for p, _ in changed], sorted({f for _, fs in changed for f in fs}))
     moves = [(parcel.shipment, steps) for parcel, _fields, steps, *_ in plans if steps]
     _moved, follow_rows = shipments_follow_parcels(moves=moves, orders=orders, user=user)
+    delivered_lanes = set()
     for parcel, fields, *_, problem in plans:
         shipment = parcel.shipment
         if problem is not None:
@@ -329,11 +334,8 @@ def _record_locked(todo, order_of, *, user, now, finish) -> set[tuple[int, str]]
 
             parcel_problem_open(parcel=parcel, event=problem, now=now)
         if parcel.status == TrackingStatus.DELIVERED and "delivered_at" in fields:
-            lane_cache_forget(
-                carrier_id=parcel.service.carrier_id,
-                origin_province=shipment.location.province,
-                destination_province=shipment.order.ship_province,
-            )
+            delivered_lanes.add((parcel.service.carrier_id, shipment.location.province, shipment.order.ship_province))
+    lane_caches_forget(delivered_lanes)
     new_watches = [plan[3].watch for plan in plans if plan[3].watch_created]
     if new_watches:
         ParcelWatch.objects.bulk_create(new_watches)
