@@ -244,8 +244,10 @@ def _nudge() -> None:
         return
     window = float(getattr(settings, "OMS_TRACKING_NUDGE_SECONDS", 0.5))
     now = time.monotonic()
-    if now - _nudged_at["at"] < window:
-        return  # the task sent earlier in this window has not started yet: it will find this push
+    if now - _nudged_at["at"] < window * 0.8:
+        # The task sent earlier in this window has not started yet: it will find this push. (Its last fifth sends
+        # another, in case the worker's clock runs a little ahead of ours.)
+        return
     _nudged_at["at"] = now
     try:
         current_app.send_task(APPLY_TASK, countdown=window or None)
