@@ -6,9 +6,10 @@ from django.utils import timezone
 
 from inventory.models import Location
 from inventory.services import StockRequest, stock_release, stock_ship
+from oms.bulk import rows_update
 from oms.errors import DomainError, TransitionNotAllowed
 from orders.models import Order
-from orders.services import order_event_record, order_lock, order_set_progress
+from orders.services import order_event_record, order_lock, order_set_progress, orders_set_progress
 from orders.status import EventKind
 from orders.status import can_transition as can_order_transition
 
@@ -270,6 +271,88 @@ def shipment_follow_parcel(*, shipment: Shipment, target: str, user=None, note: 
     _sync_order(shipment.order, user=user)
     _members_follow(shipment, target, user=user, note=note)
     return True
+
+
+# Timeline kinds of the steps a parcel's scans take a shipment through (as `_set_shipment_status` writes them).
+_FOLLOW_KIND = {ShipmentStatus.DELIVERED: EventKind.DELIVERED}
+
+
+def shipments_follow_parcels(
+    *, moves: list[tuple[Shipment, list[str]]], orders: dict[int, Order], user=None
+) -> tuple[set[int], list[dict]]:
+    """`shipment_follow_parcel` for a batch of tracking scans, set-based. ``moves`` holds each shipment with the
+    statuses its parcel's applied scans ask for, oldest first; ``orders`` their orders, locked by the caller
+    (one lock order everywhere: orders, then shipments). The shipments are locked in one query and taken
+    through each step in memory by the rules of `shipment_follow_parcel`; those that moved are saved with ONE
+    statement and their orders' progress with one more (`orders.services.orders_set_progress`).
+
+    Returns (ids of the shipments that moved, timeline rows of every step and order change) — the caller
+    writes the rows with its own in one INSERT (`orders.services.order_events_record`). A shipment with merged
+    members goes through `shipment_follow_parcel` (its members follow it one by one, writing their own rows).
+    """
+    wanted: dict[int, list[str]] = {}
+    for shipment, targets in moves:
+        wanted.setdefault(shipment.pk, []).extend(targets)
+    if not wanted:
+        return set(), []
+    locked = {
+        s.pk: s
+        for s in Shipment.objects.select_for_update(of=("self",))
+        .only("pk", "number", "status", "delivered_at", "order_id")
+        .filter(pk__in=wanted)
+        .order_by("pk")
+    }
+    leads = set(
+        Shipment.objects.filter(merged_into_id__in=locked)
+        .exclude(status=ShipmentStatus.CANCELLED)
+        .values_list("merged_into_id", flat=True)
+    )
+    now = timezone.now()
+    moved: set[int] = set()
+    rows: list[dict] = []
+    for pk, shipment in locked.items():
+        shipment.order = orders[shipment.order_id]
+        for target in wanted[pk]:
+            if pk in leads:  # rare: members travel with it, each through the door
+                if shipment_follow_parcel(shipment=shipment, target=target, user=user, note=f"tracking: {target}"):
+                    shipment.status = target
+                    moved.add(pk)
+                continue
+            current = shipment.status
+            if current == target or current not in PROGRESS or target not in PROGRESS:
+                continue
+            back = current == ShipmentStatus.OUT_FOR_DELIVERY and target == ShipmentStatus.IN_TRANSIT
+            if not back and PROGRESS.index(target) <= PROGRESS.index(current):
+                continue
+            if not can_transition(current, target):
+                continue
+            shipment.status = target
+            if target == ShipmentStatus.DELIVERED and shipment.delivered_at is None:
+                shipment.delivered_at = now
+            moved.add(pk)
+            rows.append(
+                {
+                    "order": shipment.order,
+                    "kind": _FOLLOW_KIND.get(target, EventKind.STATUS),
+                    "message": f"Shipment {shipment.number}: {ShipmentStatus(current).label} → "
+                    f"{ShipmentStatus(target).label} (tracking: {target})",
+                    "data": {"shipment": shipment.number, "from": current, "to": target},
+                }
+            )
+    rows_update(Shipment, [locked[pk] for pk in moved - leads], ["status", "delivered_at"])
+    order_ids = {locked[pk].order_id for pk in moved - leads}
+    if order_ids:
+        statuses: dict[int, list[str]] = {}
+        for order_id, status in Shipment.objects.filter(order_id__in=order_ids).values_list("order_id", "status"):
+            statuses.setdefault(order_id, []).append(status)
+        targets = []
+        for order_id in sorted(order_ids):
+            order, target = orders[order_id], derive_order_status(statuses.get(order_id, []))
+            # as `_sync_order`: a reship does not pull the order back to an earlier stage
+            if order.status != target and can_order_transition(order.status, target):
+                targets.append((order, target))
+        rows += orders_set_progress(targets=targets)
+    return moved, rows
 
 
 @transaction.atomic

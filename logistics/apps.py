@@ -43,3 +43,13 @@ class LogisticsConfig(AppConfig):
         from .intake import POLL_PARSERS, PUSH_SOURCES
 
         register_source_task([*PUSH_SOURCES, *POLL_PARSERS, "poll:kdniao"], "logistics.process_tracking_push")
+
+        # Provider secrets are cached per process (logistics/intake.py): a carrier saved or deleted drops them.
+        from django.db.models.signals import post_delete, post_save
+
+        from . import tasks  # noqa: F401 (registers the consumer task, so the webhook's nudge finds it in this process)
+        from .intake import provider_secrets_forget
+        from .models import Carrier
+
+        post_save.connect(provider_secrets_forget, sender=Carrier, dispatch_uid="logistics_secrets_save")
+        post_delete.connect(provider_secrets_forget, sender=Carrier, dispatch_uid="logistics_secrets_delete")

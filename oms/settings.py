@@ -214,6 +214,9 @@ OMS_OUTBOX_MAX_ATTEMPTS = int(os.environ.get("OMS_OUTBOX_MAX_ATTEMPTS", "8"))
 OMS_OUTBOX_BACKOFF_MAX_SECONDS = int(os.environ.get("OMS_OUTBOX_BACKOFF_MAX_SECONDS", "3600"))
 # A consumer holds the rows it took this long; if it dies meanwhile (SIGKILL), they are taken again after it.
 OMS_OUTBOX_LEASE_SECONDS = int(os.environ.get("OMS_OUTBOX_LEASE_SECONDS", "300"))
+# A tracking push wakes the batch consumer at most once per this many seconds per process; the task it sends
+# waits that long, so it applies every push stored meanwhile in one batch (logistics/intake.py).
+OMS_TRACKING_NUDGE_SECONDS = float(os.environ.get("OMS_TRACKING_NUDGE_SECONDS", "0.5"))
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 
 # Content-Security-Policy on every response (django-csp). Every asset is served by the app itself, so 'self'

@@ -26,7 +26,7 @@ from oms import outbox
 from oms.models import OutboxMessage
 
 from . import notifications
-from .models import Notification, NotificationChannel, NotificationKind, NotificationStatus, Order, OrderEvent
+from .models import Customer, Notification, NotificationChannel, NotificationKind, NotificationStatus, Order, OrderEvent
 from .status import OrderStatus
 
 log = logging.getLogger(__name__)
@@ -38,34 +38,46 @@ Q_ = NotificationStatus
 # ---- writing: order events ask for notices ------------------------------------------------------------
 
 
+def _customers_loaded(orders: list[Order]) -> None:
+    """Load the customers (their e-mail is the fallback address) of a batch's orders in one query."""
+    missing = [o for o in orders if o.customer_id and not Order.customer.is_cached(o)]
+    if not missing:
+        return
+    customers = Customer.objects.in_bulk({o.customer_id for o in missing})
+    for order in missing:
+        order.customer = customers.get(order.customer_id)
+
+
 def notice_messages(events: list[OrderEvent]) -> list[OutboxMessage]:
     """The unsaved outbox rows of the notices ``events`` ask for (none inside ``suppressed()``)."""
     wanted = [e for e in events if e.kind in notifications.TRIGGERS]
     if not wanted or notifications.is_suppressed():
         return []
-    rows = []
+    notices = [(e, n) for e in wanted for n in notifications.triggered_notices(e.kind, e.data or {})]
     channel = NotificationChannel.EMAIL
-    for event in wanted:
-        for notice_kind, dedupe, extra in notifications.triggered_notices(event.kind, event.data or {}):
-            order = event.order
-            problem = extra.get("problem_key", "")
-            address = notifications.notification_address(order, channel)
-            rows.append(
-                outbox.outbox_message(
-                    kind=KIND,
-                    destination=notifications.notice_destination(channel, address),
-                    key=notifications.notice_key(order.pk, notice_kind, channel, dedupe, problem),
-                    payload={
-                        "order": order.pk,
-                        "event": event.pk,
-                        "notice": notice_kind,
-                        "dedupe": dedupe,
-                        "extra": notifications.jsonable(extra),
-                        "channel": channel,
-                    },
-                    subject=f"order:{order.pk}",
-                )
+    # The customer's e-mail is the fallback address: load the ones needed in one query.
+    _customers_loaded([e.order for e, _ in notices if not e.order.ship_email])
+    rows = []
+    for event, (notice_kind, dedupe, extra) in notices:
+        order = event.order
+        problem = extra.get("problem_key", "")
+        address = notifications.notification_address(order, channel)
+        rows.append(
+            outbox.outbox_message(
+                kind=KIND,
+                destination=notifications.notice_destination(channel, address),
+                key=notifications.notice_key(order.pk, notice_kind, channel, dedupe, problem),
+                payload={
+                    "order": order.pk,
+                    "event": event.pk,
+                    "notice": notice_kind,
+                    "dedupe": dedupe,
+                    "extra": notifications.jsonable(extra),
+                    "channel": channel,
+                },
+                subject=f"order:{order.pk}",
             )
+        )
     return rows
 
 

@@ -134,10 +134,11 @@ def notification_language(order: Order) -> str:
 
 
 def notification_address(order: Order, channel: str) -> str:
-    customer = order.customer if order.customer_id else None
-    if channel == NotificationChannel.SMS:
-        return order.ship_phone or getattr(customer, "phone", "")
-    return order.ship_email or getattr(customer, "email", "")
+    """The order's own contact first; the customer's (a query, unless loaded) only when it has none."""
+    own = order.ship_phone if channel == NotificationChannel.SMS else order.ship_email
+    if own or not order.customer_id:
+        return own
+    return getattr(order.customer, "phone" if channel == NotificationChannel.SMS else "email", "") or ""
 
 
 def unsubscribe_token(address: str) -> str:

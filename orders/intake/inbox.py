@@ -28,7 +28,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from oms.background import nudge
-from oms.bulk_sql import update_from_values
+from oms.bulk import update_from_values
 from oms.encoding import storable, storable_json
 from oms.transient import is_transient
 

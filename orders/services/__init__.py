@@ -33,6 +33,7 @@ from .core import (  # noqa: F401
     order_review,
     order_set_progress,
     orders_lock,
+    orders_set_progress,
 )
 from .customers import customer_credit_history, customer_credit_set  # noqa: F401
 from .intake import (  # noqa: F401

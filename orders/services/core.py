@@ -6,6 +6,7 @@
 from django.db import transaction
 from django.utils import timezone
 
+from oms.bulk import rows_update
 from oms.errors import DomainError, TransitionNotAllowed
 from oms.outbox import outbox_put_many
 
@@ -281,6 +282,32 @@ def order_mark_cancelled(*, order: Order, reason: str, user=None, reason_code: s
 def order_set_progress(*, order: Order, target: str, user=None, note: str = "") -> None:
     """Move an order along as its shipments progress; the caller holds the order's lock."""
     _set_status(order, target, user=user, note=note)
+
+
+def orders_set_progress(*, targets: list[tuple[Order, str]], note: str = "") -> list[dict]:
+    """`order_set_progress` for many orders at once (a batch of tracking scans): the caller holds their locks.
+    Each order that may go to its target is moved in memory; all of them are saved with ONE statement
+    (`oms.bulk.rows_update`). Returns their timeline rows, for the caller to write with its own in one INSERT
+    (`order_events_record`): the same rows `_set_status` writes. An order that may not go there stays."""
+    moved, rows = [], []
+    now = timezone.now()
+    for order, target in targets:
+        current = order.status
+        if current == target or not can_transition(current, target):
+            continue
+        order.status, order.updated_at = target, now
+        moved.append(order)
+        message = f"Status {OrderStatus(current).label} → {OrderStatus(target).label}"
+        rows.append(
+            {
+                "order": order,
+                "kind": EventKind.STATUS,
+                "message": message + (f": {note}" if note else ""),
+                "data": {"from": current, "to": target},
+            }
+        )
+    rows_update(Order, moved, ["status", "updated_at"])
+    return rows
 
 
 def order_lock(order_id: int) -> Order:

@@ -1,11 +1,11 @@
-"""oms.bulk_sql.update_from_values: one UPDATE … FROM (VALUES …) per chunk, on both databases."""
+"""oms.bulk.update_from_values: one UPDATE … FROM (VALUES …) per chunk, on both databases."""
 
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from oms.bulk_sql import update_from_values
+from oms.bulk import update_from_values
 from orders.models import InboundMessage
 
 pytestmark = pytest.mark.django_db

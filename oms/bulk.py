@@ -1,12 +1,29 @@
-"""Set-based writes the ORM has no cheap form for (ARCHITECTURE.md, "The spine": one statement per
-batch). ``bulk_update`` builds a ``CASE WHEN`` per field and row and costs seconds of Python for a
-few hundred rows; ``update_from_values`` sends one ``UPDATE … FROM (VALUES …)``, on PostgreSQL
-and on SQLite (3.33+) alike."""
+"""Set-based writes for batch consumers (ARCHITECTURE.md, "The spine": batch apply).
+
+One ``UPDATE … FROM (VALUES …)`` per chunk of rows, on PostgreSQL and on SQLite (3.33+) alike:
+Django's ``bulk_update`` builds a ``CASE WHEN`` per field and row and costs seconds of Python for a
+few hundred rows. ``rows_update(model, objs, fields)`` saves fields of model instances;
+``update_from_values(model, fields, rows)`` takes plain tuples. The values are prepared by each
+field as Django would save them; the caller holds the rows' locks and has checked every rule (this
+is a writer, not a door).
+"""
 
 from collections.abc import Sequence
 
 from django.db import connection
 from django.db.models import Model
+
+# Rows per statement (PostgreSQL allows 65535 parameters per statement).
+CHUNK = 1000
+
+
+def rows_update(model, objs: list, fields: list[str]) -> int:
+    """Save ``fields`` of ``objs`` (model instances with primary keys). Returns the number of rows sent."""
+    if not objs or not fields:
+        return 0
+    attnames = [model._meta.get_field(name).attname for name in fields]
+    update_from_values(model, fields, [(obj.pk, *(getattr(obj, a) for a in attnames)) for obj in objs])
+    return len(objs)
 
 
 def update_from_values(
@@ -16,7 +33,7 @@ def update_from_values(
     *,
     same: dict | None = None,
     increment: Sequence[str] = (),
-    chunk: int = 1000,
+    chunk: int = CHUNK,
 ) -> int:
     """``UPDATE table SET f = v.f, ... FROM (VALUES (pk, f...), ...) WHERE table.pk = v.pk``.
 
@@ -32,7 +49,8 @@ def update_from_values(
     pk = meta.pk
     model_fields = [meta.get_field(name) for name in fields]
     postgres = connection.vendor == "postgresql"
-    casts = [_cast(f) if postgres else "" for f in [pk, *model_fields]]
+    # PostgreSQL types VALUES columns from their parameters: each column says its type.
+    casts = [f"::{f.cast_db_type(connection)}" if postgres else "" for f in [pk, *model_fields]]
     names = ["k", *(f"v{i}" for i in range(len(model_fields)))]
     assignments = [f"{quote(f.column)} = v.{n}" for f, n in zip(model_fields, names[1:], strict=True)]
     tail_params = []
@@ -56,18 +74,11 @@ def update_from_values(
             f"UPDATE {table} SET {', '.join(assignments)} FROM v WHERE {table}.{quote(pk.column)} = v.k"
         )
         with connection.cursor() as cursor:
-            cursor.execute(sql, params + tail_params)
             if postgres:
+                cursor.execute(sql, params + tail_params)
                 updated += cursor.rowcount
-            else:  # sqlite3 reports no rowcount for a statement that starts with WITH
-                cursor.execute("SELECT changes()")
-                updated += cursor.fetchone()[0]
+            else:  # sqlite3 reports no rowcount for a statement that starts with WITH: count the changes
+                before = connection.connection.total_changes
+                cursor.execute(sql, params + tail_params)
+                updated += connection.connection.total_changes - before
     return updated
-
-
-def _cast(field) -> str:
-    """PostgreSQL types VALUES columns from their first row's parameters: say the column's type."""
-    db_type = field.db_type(connection) or field.rel_db_type(connection)
-    if field.get_internal_type() in ("AutoField", "BigAutoField"):
-        db_type = field.rel_db_type(connection)
-    return f"::{db_type}"
