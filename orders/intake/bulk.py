@@ -2,8 +2,11 @@
 outcome per order as ``services.order_create`` — the same rows (order, lines, holds, events),
 the same holds (address, unknown SKU via the channel's SKU map, likely duplicate across channels,
 payment), the same de-duplication by channel + external id, the same ``order_ready`` signal after
-commit — but a handful of queries per batch instead of a dozen per order. On PostgreSQL the rows
-are written with COPY.
+commit — but a handful of queries per batch instead of a dozen per order. On PostgreSQL every
+table's rows (customers, orders, lines, holds, events) are written with COPY, as tuples: no model
+instance per order (customers are read as plain values, orders classified and reviewed from a
+draft of their columns) and the classification rules compiled once per process
+(``classification.current_rules``).
 
 If the batch cannot be written (a concurrent import of the same order, a constraint), it is
 retried order by order through ``order_create``, so one bad order never spoils its batch.
