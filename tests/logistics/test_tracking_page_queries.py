@@ -4,6 +4,7 @@ The page's content and protections are held by test_tracking_page.py, test_publi
 test_self_service.py and test_public_abuse.py; this file holds its price."""
 
 import re
+import time
 from datetime import timedelta
 
 import pytest
@@ -17,7 +18,7 @@ from django.utils import timezone, translation
 
 from fulfillment import services as fulfillment_services
 from fulfillment import split
-from logistics import selectors
+from logistics import selectors, tracking_page
 from logistics import services as logistics_services
 from logistics.models import Parcel
 from logistics.status import TrackingStatus
@@ -73,14 +74,15 @@ def same_but_token(page: str) -> str:
     return CSRF.sub('name="csrfmiddlewaretoken" value="-"', page)
 
 
-def test_first_view_costs_five_queries_and_every_later_view_one(client, shipped):
+def test_first_view_costs_six_queries_and_every_later_view_one(client, shipped):
     path = f"/track/{tracking_token(shipped.number)}/"
     page, cold = get(client, path)
     assert page.count('<p class="parcel">') == 2 and page.count("<small>Hub ") == 6
-    # The order with its customer and latest timeline row; its timeline, parcels (service, carrier), scans, returns.
-    assert cold == 5
+    # The order's key (its latest timeline row and updated_at, with where a code would go); the whole order with its
+    # customer; its timeline, parcels (with service and carrier), scans, returns.
+    assert cold == 6
     again, warm = get(client, path)
-    assert warm == 1  # the order and its latest timeline row: nothing else while nothing changed
+    assert warm == 1  # the order's key: nothing else while nothing changed
     assert same_but_token(again) == same_but_token(page)
 
 
@@ -94,7 +96,7 @@ def test_more_scans_cost_no_more_queries_and_show_at_once(client, shipped):
             )
             logistics_services.tracking_event_record(parcel=parcel, event=scan, source="test")
     page, cold = get(client, path)
-    assert page.count("<small>Hub ") == 14 and cold == 5
+    assert page.count("<small>Hub ") == 14 and cold == 6
     assert get(client, path)[1] == 1
 
 
@@ -120,8 +122,8 @@ def test_a_delivered_order_with_a_return_costs_a_fixed_number_too(client, shippe
     page, cold = get(client, path)
     assert 'id="returns"' in page and 'id="rate"' in page and 'id="return"' in page
     assert 'max="1"' in page  # one of the two units is left to return
-    # The five above, and once delivered: its lines, what was returned of them, its rating.
-    assert cold == 8
+    # The six above, and once delivered: its lines, what was returned of them, its rating.
+    assert cold == 9
     assert get(client, path)[1] == 1
 
 
@@ -178,4 +180,47 @@ def test_an_order_saved_without_a_timeline_row_is_shown_fresh(client, shipped):
     assert "For Li" in get(client, path)[0]
     Order.objects.filter(pk=shipped.pk).update(ship_name="Wang Fang", updated_at=timezone.now())
     page, queries = get(client, path)
-    assert "For Wang" in page and queries == 5
+    assert "For Wang" in page and queries == 6
+
+
+# ---- the process's own copies (in front of Redis in production) ---------------------------------------------
+
+
+@pytest.fixture
+def recent(monkeypatch):
+    """The process's copies switched on (they are off when the shared cache is local memory, as here)."""
+    pages = tracking_page.RecentPages(size=2)
+    monkeypatch.setattr(tracking_page, "recent_pages", lambda: pages)
+    reads = []
+    real_get = tracking_page.cache.get
+    monkeypatch.setattr(tracking_page.cache, "get", lambda key, *a, **kw: reads.append(key) or real_get(key, *a, **kw))
+    return pages, reads
+
+
+def test_a_repeat_view_is_served_from_the_process_and_a_change_is_not(client, shipped, recent):
+    pages, reads = recent
+    path = f"/track/{tracking_token(shipped.number)}/"
+    first, _ = get(client, path)
+    shared = len(reads)  # the page, then its data: both missed
+    again, queries = get(client, path)
+    assert queries == 1 and len(reads) == shared  # not even the shared cache was asked
+    assert same_but_token(again) == same_but_token(first)
+    parcel = Parcel.objects.filter(shipment__order=shipped).select_related("shipment__order", "service__carrier")[0]
+    scan = event(parcel, TrackingStatus.OUT_FOR_DELIVERY, T0 + timedelta(hours=30), description="With the courier")
+    logistics_services.tracking_event_record(parcel=parcel, event=scan, source="test")
+    page, _ = get(client, path)
+    assert "With the courier" in page and len(reads) > shared
+
+
+def test_the_process_keeps_a_few_pages_and_none_past_its_time(client, shipped, recent):
+    pages, reads = recent
+    full, view = f"/track/{tracking_token(shipped.number)}/", f"/track/{tracking_view_token(shipped.number)}/"
+    get(client, full)
+    get(client, view)
+    get(client, full, HTTP_ACCEPT_LANGUAGE="zh-CN")
+    assert len(pages.entries) == 2  # the oldest (the full link in English) made room
+    before = len(reads)
+    get(client, full)
+    assert len(reads) == before + 1  # asked the shared cache again, which had it
+    later = time.time() + tracking_page.PAGE_CACHE_SECONDS + 1
+    assert all(pages.get(key, later) is None for key in list(pages.entries)) and not pages.entries
