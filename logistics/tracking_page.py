@@ -158,7 +158,7 @@ class RecentPages:
     a repeat view costs no round trip to it: a small LRU. An entry never changes under its key (a change of the
     order is a new key) and expires with the shared entry it copies (rendered at + PAGE_CACHE_SECONDS)."""
 
-    def __init__(self, size: int = 512):
+    def __init__(self, size: int = 256):
         self.size = size
         self.entries: OrderedDict[str, tuple[float, tuple]] = OrderedDict()
         self.lock = threading.Lock()  # gunicorn's threaded workers share it
