@@ -56,11 +56,11 @@ TEMPLATE = "logistics/track_order.html"
 _HOLES = ("path", "full", "csrf")
 
 
-# What every view reads: enough to key the caches and to say where a one-time code would go.
 def _in_model_order(model, names: set[str]) -> tuple[str, ...]:
     return tuple(f.attname for f in model._meta.concrete_fields if f.attname in names)  # as `from_db` takes them
 
 
+# What every view reads: enough to key the caches and to say where a one-time code would go.
 _ORDER_FIELDS = _in_model_order(Order, {"id", "number", "ship_email", "ship_phone", "customer_id"})
 _CUSTOMER_FIELDS = _in_model_order(Customer, {"id", "email", "phone"})
 _PROBE = "\x00number"
