@@ -245,12 +245,8 @@ def track_order(request, token):
         order = tracking_page.order_for_page(number)
     if order is None:
         return render(request, "logistics/track_lookup.html", {"form": TrackLookupForm(), "bad_link": True}, status=404)
-    context = {
-        "t": tracking_page.public_tracking_cached(order),
-        "can_change": full_link or access_codes.session_is_verified(request, order),
-        "code_channel": access_codes.code_channel(order),
-    }
-    response = render(request, "logistics/track_order.html", context)
+    can_change = full_link or access_codes.session_is_verified(request, order)
+    response = HttpResponse(tracking_page.page_html(request, order, can_change=can_change))
     response["Cache-Control"] = "private, no-store"
     response["X-Robots-Tag"] = "noindex"
     return response
