@@ -25,10 +25,13 @@ from django.db import DatabaseError, connection, transaction
 from django.db.models import Q, Sum
 from django.utils import timezone
 
+from oms.outbox import outbox_put_many
+
 from .. import services
 from ..classification import current_rules
 from ..classification import evaluate as classification_evaluate
 from ..models import Channel, Customer, Order, OrderEvent, OrderHold, OrderLine, RiskSettings, join_tags
+from ..notification_outbox import notice_messages
 from ..review import credit_findings, risk_findings
 from ..selectors import products_for_channel
 from ..signals import orders_ready
@@ -71,9 +74,12 @@ def create_batch(
     source: str,
     user=None,
     names: dict[str, str] | None = None,
+    notify: bool = False,
 ) -> list[Outcome]:
     """``names`` (channel order name -> external id) is kept by the caller across the batches of one
-    file: a second order with a name already seen, under another id, is a duplicate."""
+    file: a second order with a name already seen, under another id, is a duplicate. ``notify``: the
+    customer notices the orders' events ask for (an order confirmed) are written to the outbox in the
+    same transaction, as one-by-one intake does; a file import notifies nobody."""
     outcomes: list[Outcome] = []
     ready: list[tuple[int, CanonicalOrder]] = []
     seen: set[str] = set()
@@ -119,7 +125,7 @@ def create_batch(
         return outcomes
     try:
         with transaction.atomic():
-            outcomes += _write(channel, fresh, source, user)
+            outcomes += _write(channel, fresh, source, user, notify=notify)
     except Exception:  # noqa: BLE001 - a concurrent import, a value the checks let through: one by one
         logger.warning("bulk intake of %d order(s) failed; creating them one by one", len(fresh), exc_info=True)
         outcomes += [_create_one(channel, row, data, source, user) for row, data in fresh]
@@ -320,7 +326,7 @@ _ORDER_OWN = (
 )
 
 
-def _write(channel, fresh, source, user) -> list[Outcome]:
+def _write(channel, fresh, source, user, *, notify: bool = False) -> list[Outcome]:
     now = timezone.now()
     today = timezone.localdate()
     user_id = user.pk if user is not None else None
@@ -440,10 +446,34 @@ def _write(channel, fresh, source, user) -> list[Outcome]:
         outcomes.append(Outcome(row, "created", held=on_hold, number=number))
     _insert(OrderLine, ("order_id", "line_no", "product_id", "sku", "name", "quantity", "unit_price"), lines)
     _insert(OrderHold, ("order_id", "reason", "note", "created_by_id", "created_at"), holds_rows)
-    _insert(OrderEvent, ("order_id", "kind", "message", "data", "user_id", "created_at"), events)
+    if notify:
+        _events_with_notices(events, rows, columns)
+    else:
+        _insert(OrderEvent, ("order_id", "kind", "message", "data", "user_id", "created_at"), events)
     if confirmed:
         transaction.on_commit(lambda: _announce(confirmed))
     return outcomes
+
+
+def _events_with_notices(events: list[tuple], rows: list[tuple], columns: tuple[str, ...]) -> None:
+    """The batch's timeline rows with ids (one INSERT), then the customer notices they ask for in the
+    outbox (one INSERT): what ``order_event_record`` does one by one."""
+    contact = [columns.index(name) for name in ("id", "customer_id", "ship_email", "ship_phone", "number")]
+    orders = {}
+    for values in rows:
+        pk, customer_id, email, phone, number = (values[i] for i in contact)
+        if pk is not None:
+            orders[pk] = Order(pk=pk, customer_id=customer_id, ship_email=email, ship_phone=phone, number=number)
+    missing = {e[0] for e in events} - set(orders)  # SQLite: ids were given by the INSERT
+    if missing:
+        orders.update(Order.objects.only("pk", "customer_id", "ship_email", "ship_phone", "number").in_bulk(missing))
+    stored = OrderEvent.objects.bulk_create(
+        [
+            OrderEvent(order=orders[pk], kind=kind, message=message, data=data, user_id=user_id, created_at=at)
+            for pk, kind, message, data, user_id, at in events
+        ]
+    )
+    outbox_put_many(notice_messages(stored))
 
 
 def _announce(order_ids: list[int]) -> None:

@@ -300,7 +300,7 @@ def _apply(messages: list[InboundMessage]) -> int:
     for (channel_id, source, user_id), items in plan.creates.items():
         channel = next(m.channel for m in taken if m.channel_id == channel_id)
         user = next((m.user for m in taken if m.user_id == user_id), None) if user_id else None
-        results = bulk.create_batch(channel=channel, items=items, source=source, user=user)
+        results = bulk.create_batch(channel=channel, items=items, source=source, user=user, notify=True)
         data_by_id = dict(items)
         numbers = _numbers(channel, results, data_by_id)
         for outcome in results:

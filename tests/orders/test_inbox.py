@@ -8,7 +8,7 @@ import pytest
 from django.test import TestCase
 
 from oms import background
-from oms.models import ApiToken
+from oms.models import ApiToken, OutboxMessage
 from orders.intake import inbox
 from orders.intake.signing import sign
 from orders.models import Channel, InboundMessage, Order
@@ -52,6 +52,15 @@ def test_accepting_stores_one_received_message_and_nothing_else(client, key):
     assert (message.status, message.result) == ("processed", {"order": order.number, "created": True})
     created = order.events.get(kind=EventKind.CREATED)
     assert created.user.username == "manager" and created.data["source"] == "api"
+    # The confirmation notice, as one-by-one intake wrote it: an outbox row in the batch's transaction.
+    confirmed = order.events.get(kind=EventKind.STATUS, data__to="confirmed")
+    notice = OutboxMessage.objects.get(subject=f"order:{order.pk}")
+    assert (notice.kind, notice.payload["notice"], notice.payload["event"]) == (
+        "notification",
+        "confirmed",
+        confirmed.pk,
+    )
+    assert notice.destination.endswith("han@example.com")
 
 
 def test_the_batch_endpoint_judges_each_order_alone(client, key):
