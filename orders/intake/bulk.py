@@ -25,6 +25,7 @@ from django.db import DatabaseError, connection, transaction
 from django.db.models import Q, Sum
 from django.utils import timezone
 
+from oms.bulk import update_from_values
 from oms.outbox import outbox_put_many
 
 from .. import services
@@ -421,7 +422,7 @@ def _write(channel, fresh, source, user, *, notify: bool = False) -> list[Outcom
         stored = Order.objects.bulk_create([Order(**dict(zip(columns, values, strict=True))) for values in rows])
         for order in stored:
             order.number = f"SO{100000 + order.pk}"
-        Order.objects.bulk_update(stored, ["number"])
+        update_from_values(Order, ("number",), [(order.pk, order.number) for order in stored])
         numbers = [(order.pk, order.number) for order in stored]
     for (pk, number), values, (row, data, pairs, order_holds, order_events) in zip(numbers, rows, plans, strict=True):
         for n, (ln, (product, _quantity)) in enumerate(zip(data.lines, pairs, strict=True), start=1):
