@@ -1,12 +1,13 @@
 """Fulfillment's side of changes by stage (orders/stage_rules.py): a re-route before picking releases the
 order's shipments and stock, so routing can run again after commit. Cancelling takes shipments off their
-pick list (services._release_shipment records it, the pick list shows it as removed). Cancelling a partly
+pick list (services.shipment_release records it, the pick list shows it as removed). Cancelling a partly
 shipped order cancels only the shipments not shipped yet and moves the order on (shipped or delivered)."""
 
 from orders.signals import order_open_shipments_cancel, order_reroute
 
 from .routing import backorders_cancel
-from .services import _sync_order, cancel_open_shipments
+from .services import cancel_open_shipments
+from .shipments import order_sync_progress
 from .status import NOT_YET_SHIPPED
 
 
@@ -20,7 +21,7 @@ def on_open_shipments_cancel(sender, order, user=None, reason: str = "", **kwarg
     numbers = list(order.shipments.filter(status__in=NOT_YET_SHIPPED).order_by("pk").values_list("number", flat=True))
     cancel_open_shipments(order=order, user=user, reason=reason)
     backorders_cancel(order=order)
-    _sync_order(order, user=user)  # only shipped shipments are left: the order is shipped (or delivered)
+    order_sync_progress(order, user=user)  # only shipped shipments are left: the order is shipped (or delivered)
     return numbers
 
 

@@ -1,0 +1,216 @@
+"""The shipment's status door and what moves with it: the order's progress, merged members, the pick list.
+
+``shipment_set_status`` is the one door for ``Shipment.status`` and ``_set_picklist_status`` the one door for
+``PickList.status`` (open → picking → done, driven by its shipments through ``picklist_follow``). Every other
+fulfillment module (services, routing, split, changes) calls these; this module imports none of them.
+"""
+
+from django.db import transaction
+from django.utils import timezone
+
+from inventory.models import Stock
+from inventory.services import StockRequest, stock_release, stock_ship
+from oms.errors import DomainError, TransitionNotAllowed
+from orders.models import Order
+from orders.services import order_event_record, order_lock, order_set_progress
+from orders.status import EventKind
+from orders.status import can_transition as can_order_transition
+
+from .models import PickList, Shipment
+from .signals import shipment_cancelled
+from .status import (
+    PickListStatus,
+    ShipmentStatus,
+    can_picklist_transition,
+    can_transition,
+    derive_order_status,
+    derive_picklist_status,
+)
+
+# ---- status door and order progress --------------------------------------------------------
+
+
+def shipment_set_status(shipment: Shipment, target: str, *, user=None, note: str = "") -> None:
+    """The one door for ``Shipment.status`` (``SHIPMENT_TRANSITIONS``): sets the packed/shipped/delivered time,
+    writes the event on the order's timeline and moves the shipment's pick list along. The caller holds the
+    order and shipment locks (``shipment_lock``)."""
+    current = shipment.status
+    if current == target:
+        return
+    if not can_transition(current, target):
+        raise TransitionNotAllowed(
+            f"Shipment {shipment.number} cannot go from {ShipmentStatus(current).label} "
+            f"to {ShipmentStatus(target).label}."
+        )
+    shipment.status = target
+    now = timezone.now()
+    fields = ["status"]
+    for status, attr in (
+        (ShipmentStatus.PACKED, "packed_at"),
+        (ShipmentStatus.SHIPPED, "shipped_at"),
+        (ShipmentStatus.DELIVERED, "delivered_at"),
+    ):
+        if target == status and getattr(shipment, attr) is None:
+            setattr(shipment, attr, now)
+            fields.append(attr)
+    shipment.save(update_fields=fields)
+    kind = {
+        ShipmentStatus.PICKING: EventKind.PICKING,
+        ShipmentStatus.PACKED: EventKind.PACKED,
+        ShipmentStatus.SHIPPED: EventKind.SHIPPED,
+        ShipmentStatus.DELIVERED: EventKind.DELIVERED,
+    }.get(target, EventKind.STATUS)
+    message = f"Shipment {shipment.number}: {ShipmentStatus(current).label} → {ShipmentStatus(target).label}"
+    if note:
+        message += f" ({note})"
+    order_event_record(
+        order=shipment.order,
+        kind=kind,
+        message=message,
+        user=user,
+        data={"shipment": shipment.number, "from": current, "to": target},
+    )
+    if shipment.picklist_id:
+        picklist_follow(shipment.picklist_id)
+
+
+def order_sync_progress(order: Order, *, user=None) -> None:
+    """Set the order's progress from its shipments (``derive_order_status``, the one function for it)."""
+    statuses = list(order.shipments.values_list("status", flat=True))
+    target = derive_order_status(statuses)
+    # A reship after shipping or delivery does not pull the order back to an earlier stage:
+    # the order keeps its status while the new shipment's own status shows its progress.
+    if order.status != target and can_order_transition(order.status, target):
+        order_set_progress(order=order, target=target, user=user)
+
+
+def shipment_lock(shipment: Shipment) -> Shipment:
+    """Lock the order, then the shipment (the one lock order); returns the fresh, locked shipment."""
+    order_lock(shipment.order_id)  # always order first, then shipment: one lock order everywhere
+    return Shipment.objects.select_for_update(of=("self",)).select_related("order", "location").get(pk=shipment.pk)
+
+
+def shipment_stock_requests(shipment: Shipment) -> list[StockRequest]:
+    """The stock the shipment holds, as inventory requests (release, ship)."""
+    return [StockRequest(shipment.location_id, line.product_id, line.quantity) for line in shipment.lines.all()]
+
+
+def shipment_release(shipment: Shipment, *, user=None, reason: str) -> None:
+    """Cancel a not yet shipped shipment: its stock back, off its pick list and merge, the event. The caller
+    holds the locks."""
+    stock_release(requests=shipment_stock_requests(shipment), reference=shipment.order.number, user=user, reason=reason)
+    note = reason
+    fields = ["picklist"]
+    if shipment.picklist_id and shipment.status == ShipmentStatus.PICKING:
+        # Taken off the pick list: the list shows it as removed, a reprint leaves it out.
+        shipment.removed_from_picklist_id = shipment.picklist_id
+        fields.append("removed_from_picklist")
+        note = f"{reason}; taken off pick list {shipment.picklist}"
+    old_picklist = shipment.picklist_id
+    shipment.picklist = None
+    shipment.save(update_fields=fields)
+    merge_detach(shipment, user=user, why=f"{shipment.number} cancelled")
+    shipment_set_status(shipment, ShipmentStatus.CANCELLED, user=user, note=note)
+    if old_picklist:
+        picklist_follow(old_picklist)
+    shipment_cancelled.send(sender=Shipment, shipment=shipment, user=user, reason=reason)
+
+
+# ---- merged shipments follow their lead (fulfillment/merge.py) ------------------------------------
+
+
+def merge_detach(shipment: Shipment, *, user=None, why: str) -> None:
+    """A cancelled shipment leaves its merge: as a member it is unlinked, as a lead its members are."""
+    now_single = []
+    if shipment.merged_into_id:
+        now_single.append(shipment)
+    now_single += list(Shipment.objects.filter(merged_into=shipment).select_related("order"))
+    for member in now_single:
+        lead_number = member.merged_into.number if member.merged_into_id else ""
+        Shipment.objects.filter(pk=member.pk).update(merged_into=None, merged_at=None)
+        member.merged_into, member.merged_at = None, None
+        order_event_record(
+            order=member.order,
+            kind=EventKind.UNMERGED,
+            user=user,
+            message=f"Shipment {member.number} no longer travels with {lead_number}: {why}.",
+            data={"shipment": member.number, "lead": lead_number, "reason_code": "other"},
+        )
+
+
+def members_follow(lead: Shipment, target: str, *, user=None, note: str = "", picklist=None) -> None:
+    """Members merged into ``lead`` take the lead's step through the one door; each member's order gets
+    its event and its progress synced. On a pick list, a member whose order is on hold stays behind."""
+    members = list(Shipment.objects.members_of(lead).values_list("pk", flat=True))
+    tracking = ""
+    if target == ShipmentStatus.SHIPPED and members:
+        # The parcel is the lead's (a query through the reverse relation, not an import of logistics).
+        tracking = lead.parcels.filter(voided_at__isnull=True).values_list("tracking_number", flat=True).first() or ""
+    for pk in members:
+        order = order_lock(Shipment.objects.values_list("order_id", flat=True).get(pk=pk))
+        member = Shipment.objects.select_for_update(of=("self",)).select_related("location").get(pk=pk)
+        member.order = order
+        if member.status == target or not can_transition(member.status, target):
+            continue
+        if order.on_hold:
+            if target == ShipmentStatus.PICKING:
+                merge_detach(member, user=user, why=f"order {order.number} is on hold")
+                continue
+            raise DomainError(f"Order {order.number} (merged into {lead.number}) is on hold; release it first.")
+        if target == ShipmentStatus.SHIPPED:
+            stock_ship(requests=shipment_stock_requests(member), reference=member.number, user=user)
+        if picklist is not None:
+            member.picklist = picklist
+            member.save(update_fields=["picklist"])
+        shipment_set_status(member, target, user=user, note=f"with {lead.number}" + (f", {note}" if note else ""))
+        if tracking:
+            order_event_record(
+                order=order,
+                kind=EventKind.SHIPPED,
+                user=user,
+                message=f"Travels in parcel {tracking} with shipment {lead.number}.",
+                data={"shipment": member.number, "tracking_number": tracking, "merged_into": lead.number},
+            )
+        order_sync_progress(order, user=user)
+
+
+# ---- pick lists: open → picking → done, following their shipments ---------------------------------
+
+
+def _set_picklist_status(picklist: PickList, target: str) -> None:
+    """The one door for ``PickList.status`` (``PICKLIST_TRANSITIONS``). A pick list has no event table: its
+    shipments' events on each order's timeline say what happened."""
+    current = picklist.status
+    if current == target:
+        return
+    if not can_picklist_transition(current, target):
+        raise TransitionNotAllowed(
+            f"Pick list {picklist.number} cannot go from {PickListStatus(current).label} "
+            f"to {PickListStatus(target).label}."
+        )
+    picklist.status = target
+    picklist.save(update_fields=["status"])
+
+
+def picklist_follow(picklist_id: int) -> None:
+    """Put the pick list where its shipments are (``derive_picklist_status``), in the caller's transaction."""
+    with transaction.atomic():
+        picklist = PickList.objects.select_for_update().get(pk=picklist_id)
+        statuses = list(picklist.shipments.values_list("status", flat=True))
+        _set_picklist_status(picklist, derive_picklist_status(picklist.status, statuses))
+
+
+# ---- stock rows ------------------------------------------------------------------------------------
+
+
+def lock_stock_rows(location_ids, product_ids) -> None:
+    """Lock the stock rows of these locations and products in the one lock order ((location_id,
+    product_id), docs/architecture.md) before a transaction writes several of them in separate passes
+    (a reroute releases at one location and reserves at another): the later guarded UPDATEs then never
+    wait, and two such transactions never wait on each other in a cycle."""
+    list(
+        Stock.objects.select_for_update(of=("self",))
+        .filter(location_id__in=set(location_ids), product_id__in=set(product_ids))
+        .order_by("location_id", "product_id")
+        .values_list("pk", flat=True)
+    )
