@@ -47,6 +47,11 @@ def register_parcel_cost_estimator(estimator: Estimator | None) -> None:
     _estimator = estimator
 
 
+def has_parcel_cost_estimator() -> bool:
+    """Whether logistics registered a parcel cost estimator (the merge page says how merges are rated)."""
+    return _estimator is not None
+
+
 def weight_only_cost(weight_g: int) -> Decimal:
     kilos = -(-max(weight_g, 1) // 1000)  # started kilos
     return FALLBACK_BASE + FALLBACK_PER_KG * kilos

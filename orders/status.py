@@ -18,7 +18,7 @@ class OrderStatus(models.TextChoices):
 
 S = OrderStatus
 
-# Allowed transitions: from -> set of to. The one door, orders.services._set_status, checks it.
+# Allowed transitions: from -> set of to. The one door, orders.services.order_status_set, checks it.
 ORDER_TRANSITIONS: dict[str, frozenset[str]] = {
     S.RECEIVED: frozenset({S.CONFIRMED, S.CANCELLED}),
     S.CONFIRMED: frozenset({S.ALLOCATED, S.CANCELLED}),

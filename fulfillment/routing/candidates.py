@@ -32,6 +32,7 @@ CAPABILITY_FIELDS = {"cold_chain": "cold_chain", "bulky": "handles_bulky"}
 
 
 def has_capability(location: Location, capability: str) -> bool:
+    """Whether the location has a handling capability (cold chain, hazmat ...) by its flag."""
     field_name = CAPABILITY_FIELDS.get(capability)
     return bool(field_name and getattr(location, field_name))
 
@@ -59,6 +60,7 @@ class Single:
 
 
 def needs_from_lines(lines) -> list[Need]:
+    """What routing needs from order lines (or anything shaped like them), one ``Need`` per line."""
     return [
         Need(ln.pk, ln.product_id, ln.sku, ln.quantity, ln.product.weight_g or 0, ln.product.handling_class)
         for ln in lines
@@ -101,6 +103,7 @@ def current_loads(locations) -> dict[int, int]:
 
 
 def count_shipment(location_id: int) -> None:
+    """Count a shipment just created at a location in the batch's loads of today."""
     batch = active_batch()
     counted = batch.get(("loads", timezone.localdate())) if batch is not None else None
     if counted is not None and location_id in counted:
@@ -108,6 +111,8 @@ def count_shipment(location_id: int) -> None:
 
 
 def single_options(order: Order, needs: list[Need], locations, available, loads) -> list[Single]:
+    """Each location on its own for the order: the hard constraints it fails (its reasons), its load today, what it
+    has of each need."""
     classes = {n.handling_class for n in needs}
     want: dict[int, int] = {}
     for n in needs:

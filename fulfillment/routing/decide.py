@@ -89,6 +89,7 @@ def route_decide(
 
 
 def decision_record(order, evaluation: Evaluation, shipments, user, *, kind=None, note="") -> RoutingDecision:
+    """Store the decision with every candidate's score and the reason it won or lost."""
     best = evaluation.best
     return RoutingDecision.objects.create(
         order=order,
@@ -125,6 +126,7 @@ def _backorder(order, evaluation: Evaluation, decision, user) -> list[Backorder]
 
 
 def short_note(candidates: list[dict]) -> str:
+    """Why no location could take the order, in one line for the stock-short hold."""
     parts = [f"{c['location']}: {'; '.join(c['reasons'])}" for c in candidates if c.get("reasons")]
     return (" | ".join(parts) or "no active location")[:255]
 

@@ -89,6 +89,7 @@ def _cache_seconds() -> float:
 
 
 def active_batch() -> dict | None:
+    """The cache of the ``routing_batch()`` this thread is in, or None."""
     return getattr(_local, "batch", None)
 
 
@@ -139,6 +140,7 @@ def cached(key: str, load: Callable):
 
 
 def routing_locations() -> list[Location]:
+    """The active locations by code (read once per routing batch)."""
     return _cached("locations", lambda: list(Location.objects.filter(active=True).order_by("code")))
 
 
@@ -155,6 +157,7 @@ def _live_policies() -> list[PolicyRules]:
 
 
 def channel_force(channel_id: int) -> bool:
+    """Whether the channel's stock policy is "force" (trust the channel, not the stock check)."""
     policies = _cached("channels", lambda: dict(Channel.objects.values_list("pk", "stock_policy")))
     return policies.get(channel_id) == StockPolicy.FORCE
 

@@ -418,6 +418,7 @@ def _reason(order, policy: PolicyRules, best: Plan | None, complete: bool, order
 
 
 def plan_totals(plan: Plan | None, order: Order | None = None) -> dict:
+    """A plan's cost, distance, shipments, backordered units, late risk and score (empty for no plan)."""
     if plan is None:
         return {"cost": None, "distance_km": None, "shipments": 0, "backordered": 0, "late_risk": 0, "score": None}
     risk = 0
@@ -434,6 +435,7 @@ def plan_totals(plan: Plan | None, order: Order | None = None) -> dict:
 
 
 def plan_json(plan: Plan) -> list[dict]:
+    """A plan as JSON rows for the decision record and the dry-run page."""
     return [
         {
             "location_id": s.location.pk,

@@ -6,15 +6,10 @@ changes, channel updates), ``stage_changes`` (lines, service level and cancellat
 re-routing; see orders/stage_rules.py). Import from ``orders.services``.
 """
 
-from .changes import _refuse, channel_sku_map, order_apply_channel_update, order_change_address  # noqa: F401
+from .changes import channel_sku_map, order_apply_channel_update, order_change_address  # noqa: F401
 from .core import (  # noqa: F401
     ADDRESS_CHANGEABLE,
     ADDRESS_FIELDS,
-    _announce_ready,
-    _classify,
-    _lock,
-    _remap_unknown_skus,
-    _set_status,
     order_cancel,
     order_event_record,
     order_events_record,
@@ -29,10 +24,6 @@ from .core import (  # noqa: F401
 from .customers import customer_credit_history, customer_credit_set  # noqa: F401
 from .intake import (  # noqa: F401
     IntakeResult,
-    _create_rows,
-    _customer_for,
-    _likely_duplicate,
-    _order_create,
     contact_of,
     duplicate_hold_note,
     duplicate_window,

@@ -19,7 +19,7 @@ from ..models import (
     Order,
 )
 from ..status import CANCELLABLE, ChangeAction, ChangeKind, ChangeReason, EventKind, HoldReason, OrderStatus
-from .core import ADDRESS_FIELDS, _lock, order_cancel, order_event_record, order_hold, order_release
+from .core import ADDRESS_FIELDS, order_cancel, order_event_record, order_hold, order_release, order_row_lock
 from .stage_changes import intercept_request, order_cancel_request, reroute
 
 # ---- the channel's SKU map ----------------------------------------------------------------------
@@ -81,7 +81,7 @@ def order_change_address(
     order, a corrected one releases the address hold). Before picking the order is re-routed; after
     shipping a person (not a customer or channel) can turn it into an intercept request.
     """
-    order = _lock(order)
+    order = order_row_lock(order)
     address.country = normalize_country(address.country)
     address.phone = normalize_phone(address.phone)
     changes = {}
