@@ -1,5 +1,8 @@
 """Carriers, service levels, parcels (a shipment's label and tracking number) and tracking events."""
 
+import uuid
+from pathlib import PurePath
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -377,9 +380,6 @@ class CarrierClaim(models.Model):
 
 
 def _claim_evidence_upload_to(instance, filename: str) -> str:
-    import uuid
-    from pathlib import PurePath
-
     return f"claims/{instance.claim_id}/{uuid.uuid4().hex}{PurePath(filename).suffix.lower()[:8]}"
 
 

@@ -20,6 +20,7 @@ from orders.status import EventKind
 from . import rating
 from .carriers.base import LabelRequest, get_adapter
 from .eta import eta_apply, lane_cache_forget
+from .exceptions.rules import parcel_problem_open
 from .models import Parcel, ParcelWatch, ServiceLevel, TrackingEvent
 from .providers.base import NormalizedEvent
 from .status import PROBLEMS, TrackingStatus, parcel_moves
@@ -348,8 +349,6 @@ def _record(todo, order_of, *, user, now, recheck: bool, finish=None) -> set[tup
             if shipment_follow_parcel(shipment=shipment, target=target, user=user, note=f"tracking: {target}"):
                 shipment.status = target
         if problem is not None:
-            from .exceptions.rules import parcel_problem_open  # the case machinery imports these services
-
             parcel_problem_open(parcel=parcel, event=problem, now=now)
         if parcel.status == TrackingStatus.DELIVERED and "delivered_at" in fields:
             lane_cache_forget(

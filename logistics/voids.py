@@ -24,6 +24,8 @@ from orders.status import EventKind
 
 from . import rating
 from .carriers.base import CarrierError, UnknownCarrierAdapter
+from .exceptions.services import case_open
+from .exceptions.types import CaseType
 from .models import Parcel
 from .services import carrier_adapter
 
@@ -94,9 +96,6 @@ def on_intercept_requested(sender, order, user=None, reason: str = "", change: s
                 to_ask.append(parcel)
     if to_ask:
         # A person has to talk to the carrier: a case with its playbook, on the queue and the order.
-        from .exceptions.services import case_open
-        from .exceptions.types import CaseType
-
         numbers = ", ".join(p.tracking_number for p in to_ask)
         what = "cancelled" if change == "cancel" else f"{change or 'changed'} after shipping"
         case, created = case_open(
