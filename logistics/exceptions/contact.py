@@ -12,9 +12,9 @@ from django.utils import timezone
 
 from oms.errors import DomainError
 from orders import notifications as _outbox
+from orders.tracking_links import tracking_url_for_order
 
 from ..models import CaseAction, ExceptionCase
-from ..tracking_links import tracking_url_for_order
 from .core import case_action, case_event, case_lock, case_require_open, case_status_set
 from .playbooks import PlaybookView, playbook_for
 from .types import (

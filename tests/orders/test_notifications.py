@@ -6,10 +6,10 @@ import pytest
 from django.core import mail
 from django.utils import timezone
 
-from logistics.tracking_links import order_number_from_token
 from orders import notifications
 from orders.models import Customer, Notification, NotificationOptOut, Order
 from orders.notification_tasks import send_notification
+from orders.tracking_links import order_number_from_token
 from tests import journey
 from tests.orders import care
 
