@@ -30,7 +30,7 @@ from orders.tracking_links import token_access
 
 from . import access_codes
 from .lookup_guard import rate_limited
-from .returns import return_label_pdf
+from .return_labels import return_label_pdf
 
 SOURCE = CUSTOMER_SOURCE  # "customer via tracking page"
 

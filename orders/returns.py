@@ -5,7 +5,7 @@ refunded or exchanged (a new linked order through orders.services.order_create).
 Every step locks the order first (the project's lock order), checks the return's status,
 and writes an order event of kind ``return`` with data {"return", "step", ...}; the
 notifications outbox turns those events into e-mails (orders.notifications.TRIGGERS).
-The return label is a document of logistics (logistics.returns.return_label_pdf).
+The return label is a document of logistics (logistics.return_labels.return_label_pdf).
 """
 
 from __future__ import annotations
