@@ -9,7 +9,7 @@ class LogisticsConfig(AppConfig):
         from fulfillment.extensions import register_pack_panel, register_shipment_panel
         from fulfillment.waves import register_service_planner
 
-        from .floor_views import pack_external_panel, shipment_external_panel, shipment_rates_panel
+        from .dispatch_views import pack_external_panel, shipment_external_panel, shipment_rates_panel
         from .rating import plan_for_wave
 
         # Waves cut by carrier need the service rating would choose (fulfillment cannot import logistics).
