@@ -28,10 +28,10 @@ class LogisticsConfig(AppConfig):
 
         routing_cost.connect()
 
-        # Exception cases on the order page (logistics/exceptions/views.py).
+        # Exception cases on the order page (logistics/cases/views.py).
         from orders.extensions import register_order_panel
 
-        from .exceptions.views import order_cases_panel
+        from .cases.views import order_cases_panel
 
         register_order_panel(order_cases_panel, position=30)
 

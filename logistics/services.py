@@ -19,8 +19,8 @@ from orders.status import EventKind
 
 from . import rating
 from .carriers.base import LabelRequest, get_adapter
+from .cases.rules import parcel_problem_open
 from .eta import eta_apply, lane_cache_forget
-from .exceptions.rules import parcel_problem_open
 from .models import Parcel, ParcelWatch, ServiceLevel, TrackingEvent
 from .providers.base import NormalizedEvent
 from .status import PROBLEMS, TrackingStatus, parcel_moves

@@ -1,7 +1,7 @@
 from celery import shared_task
 
 from . import intake, polling
-from .exceptions import rules
+from .cases import rules
 
 
 @shared_task(name="logistics.process_tracking_push", acks_late=True)
@@ -20,5 +20,5 @@ def poll_tracking() -> int:
 
 @shared_task(name="logistics.detect_exceptions", acks_late=True)
 def detect_exceptions() -> dict:
-    """Scheduled exception detection (logistics/exceptions/rules.py)."""
+    """Scheduled exception detection (logistics/cases/rules.py)."""
     return rules.exceptions_scan()

@@ -1,7 +1,7 @@
 from django.urls import path
 
 from . import dispatch_views, self_service, views
-from .exceptions import views as case_views
+from .cases import views as case_views
 
 app_name = "logistics"
 
@@ -21,7 +21,7 @@ urlpatterns = [
     path("manifests/<int:pk>/pdf/", dispatch_views.manifest_pdf, name="manifest_pdf"),
     path("manifests/<int:pk>/csv/", dispatch_views.manifest_csv, name="manifest_csv"),
     path("rate-cards/import/", dispatch_views.ratecard_import, name="ratecard_import"),
-    # Exception cases and the knowledge base (logistics/exceptions/)
+    # Exception cases and the knowledge base (logistics/cases/)
     path("cases/", case_views.CaseListView.as_view(), name="case_list"),
     path("cases/scan/", case_views.case_scan, name="case_scan"),
     path("cases/open/<str:order_number>/", case_views.case_open, name="case_open"),

@@ -24,8 +24,8 @@ from orders.status import EventKind
 
 from . import rating
 from .carriers.base import CarrierError, UnknownCarrierAdapter
-from .exceptions.services import case_open
-from .exceptions.types import CaseType
+from .cases.services import case_open
+from .cases.types import CaseType
 from .models import Parcel
 from .services import carrier_adapter
 

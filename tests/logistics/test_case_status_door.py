@@ -1,12 +1,12 @@
-"""ExceptionCase.status has one door (``logistics.exceptions.core.case_status_set``): every pair of statuses is
+"""ExceptionCase.status has one door (``logistics.cases.core.case_status_set``): every pair of statuses is
 walked through it on a real case, allowed moves land with their history row, refused ones change nothing."""
 
 import pytest
 from django.db import transaction
 
-from logistics.exceptions import services as cases
-from logistics.exceptions.core import case_lock, case_status_set
-from logistics.exceptions.types import CASE_TRANSITIONS, ActionKind, CaseStatus, CaseType
+from logistics.cases import services as cases
+from logistics.cases.core import case_lock, case_status_set
+from logistics.cases.types import CASE_TRANSITIONS, ActionKind, CaseStatus, CaseType
 from logistics.models import CaseAction, ExceptionCase
 from logistics.status import TrackingStatus
 from oms.errors import TransitionNotAllowed

@@ -158,7 +158,7 @@ TRANSITION_TABLES = [
     ("fulfillment.status", "ShipmentStatus", "SHIPMENT_TRANSITIONS", "can_transition"),
     ("fulfillment.status", "PickListStatus", "PICKLIST_TRANSITIONS", "can_picklist_transition"),
     ("fulfillment.status", "ReplayStatus", "REPLAY_TRANSITIONS", "can_replay_transition"),
-    ("logistics.exceptions.types", "CaseStatus", "CASE_TRANSITIONS", "can_transition"),
+    ("logistics.cases.types", "CaseStatus", "CASE_TRANSITIONS", "can_transition"),
     ("oms.status", "ImportStatus", "IMPORT_TRANSITIONS", "can_transition"),
 ]
 TABLE_IDS = [table for _, _, table, _ in TRANSITION_TABLES]
@@ -215,7 +215,7 @@ def test_every_status_is_reachable_from_the_first(module_path, choices_name, tab
         ("fulfillment.status", "fulfillment.models.Shipment", "ShipmentStatus"),
         ("fulfillment.status", "fulfillment.models.PickList", "PickListStatus"),
         ("fulfillment.status", "fulfillment.models.RoutingReplay", "ReplayStatus"),
-        ("logistics.exceptions.types", "logistics.models.ExceptionCase", "CaseStatus"),
+        ("logistics.cases.types", "logistics.models.ExceptionCase", "CaseStatus"),
         ("oms.status", "oms.models.ImportJob", "ImportStatus"),
     ],
 )
@@ -394,8 +394,8 @@ STATUS_WRITERS = {
     "inventory/services.py": "Transfer.status: transfer_receive",
     "fulfillment/shipments.py": "Shipment.status and PickList.status: the doors",
     "fulfillment/routing/reroute.py": "RoutingReplay.status: the door (_set_replay_status)",
-    "logistics/exceptions/core.py": "ExceptionCase.status: the door (case_status_set)",
-    "logistics/exceptions/actions.py": "CarrierClaim.status: case_claim_update (CLAIM_TRANSITIONS)",
+    "logistics/cases/core.py": "ExceptionCase.status: the door (case_status_set)",
+    "logistics/cases/actions.py": "CarrierClaim.status: case_claim_update (CLAIM_TRANSITIONS)",
     "logistics/intake.py": "InboundMessage.status: a tracking batch's outcomes in one bulk UPDATE",
     "logistics/services.py": "Parcel.status (parcel_moves), and the in-memory copy of a shipment the door moved",
     "logistics/polling.py": "not a model: the poll report's dict.update(status=...)",
