@@ -19,6 +19,7 @@ from orders.status import can_transition as can_order_transition
 from .models import PickList, Shipment
 from .signals import shipment_cancelled
 from .status import (
+    PICKLIST_WAITING,
     PickListStatus,
     ShipmentStatus,
     can_picklist_transition,
@@ -70,8 +71,8 @@ def shipment_set_status(shipment: Shipment, target: str, *, user=None, note: str
         user=user,
         data={"shipment": shipment.number, "from": current, "to": target},
     )
-    if shipment.picklist_id:
-        picklist_follow(shipment.picklist_id)
+    if shipment.picklist_id and (current in PICKLIST_WAITING) != (target in PICKLIST_WAITING):
+        picklist_follow(shipment.picklist_id)  # only a step into or out of "still to pick" can move the list
 
 
 def order_sync_progress(order: Order, *, user=None) -> None:

@@ -62,10 +62,14 @@ def can_picklist_transition(current: str, target: str) -> bool:
     return target in PICKLIST_TRANSITIONS.get(current, frozenset())
 
 
+# A shipment on a pick list still to pick; every other status (packed, shipped ..., cancelled) is done with.
+PICKLIST_WAITING = frozenset({S.RESERVED, S.PICKING})
+
+
 def derive_picklist_status(current: str, shipment_statuses: list[str]) -> PickListStatus:
     """Where a pick list is, from the statuses of the shipments on it (``current``: where it is now)."""
     live = [s for s in shipment_statuses if s != S.CANCELLED]
-    waiting = [s for s in live if s in (S.RESERVED, S.PICKING)]
+    waiting = [s for s in live if s in PICKLIST_WAITING]
     if not waiting:
         return P.DONE
     if len(waiting) < len(live) or current != P.OPEN:
