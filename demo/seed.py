@@ -43,8 +43,9 @@ from oms.dates import add_business_days
 from orders import notifications
 from orders.intake.canonical import CanonicalAddress, CanonicalLine, CanonicalOrder
 from orders.models import Customer, InboundMessage, Order, OrderEvent, OrderHold
-from orders.services import inbound_store, order_cancel, order_create, order_hold, order_release
+from orders.services import inbound_store, order_create, order_hold, order_release
 from orders.status import EventKind, HoldReason, OrderStatus
+from workflows.cancel import order_cancel
 
 from . import data
 from .plan import (
@@ -65,7 +66,6 @@ SEED = 42
 PICK_WAVE = timedelta(hours=10)  # orders whose pick is due within this go on one pick list
 PICK_WAVE_SIZE = 12
 WORKDAY = (8, 22)  # the warehouses pick from 08:00 to 22:00 local time
-NOTIFICATIONS_RECEIVER = "orders.notifications.on_order_event"  # its dispatch_uid
 
 
 class SeedError(Exception):

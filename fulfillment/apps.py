@@ -12,9 +12,7 @@ class FulfillmentConfig(AppConfig):
 
         receivers.connect()
         background.register()  # confirmed orders never routed: the sweep and the Background work page
-        from . import changes, merge_views
-
-        changes.connect()  # re-route before picking releases shipments (orders/stage_rules.py)
+        from . import merge_views
         from .extensions import register_shipment_panel
 
         register_shipment_panel(merge_views.shipment_merge_panel, position=5)

@@ -1,6 +1,6 @@
-"""Shipments' business verbs: cancel the open ones, pick lists, pack, ship, follow the parcel. The status doors
-(``Shipment.status``, ``PickList.status``) live in fulfillment/shipments.py; routing (fulfillment/routing/) is
-re-exported here for existing callers."""
+"""Shipments' business verbs: cancel the open ones, pick lists, pack, ship, advance. The status doors
+(``Shipment.status``, ``PickList.status``) and following a parcel's scans (one shipment or a tracking batch) live
+in fulfillment/shipments.py; routing (fulfillment/routing/) is re-exported here for existing callers."""
 
 from django.db import connection, transaction
 
@@ -33,8 +33,9 @@ from .status import NOT_YET_SHIPPED, PROGRESS, ShipmentStatus, can_transition
 
 
 def cancel_open_shipments(*, order: Order, user=None, reason: str) -> int:
-    """Cancel the shipments of an order that have not shipped and give their stock back."""
-    shipments = list(order.shipments.select_for_update().filter(status__in=NOT_YET_SHIPPED))
+    """Cancel the shipments of an order that have not shipped and give their stock back. The caller holds the
+    order's lock; shipments are locked by id, then stock rows by (location, product)."""
+    shipments = list(order.shipments.select_for_update().filter(status__in=NOT_YET_SHIPPED).order_by("pk"))
     if len({s.location_id for s in shipments}) > 1:  # a split order: its stock rows first, in lock order
         lock_stock_rows({s.location_id for s in shipments}, {ln.product_id for s in shipments for ln in s.lines.all()})
     for shipment in shipments:
@@ -118,25 +119,6 @@ def shipment_ship(*, shipment: Shipment, user=None, note: str = "") -> Shipment:
     order_sync_progress(shipment.order, user=user)
     members_follow(shipment, ShipmentStatus.SHIPPED, user=user, note=note)
     return shipment
-
-
-@transaction.atomic
-def shipment_follow_parcel(*, shipment: Shipment, target: str, user=None, note: str = "") -> bool:
-    """Put a shipped shipment where its parcel is: forward as `shipment_advance` does, and also from out for
-    delivery back to in transit when the delivery did not happen (a failed attempt, a refusal, a problem at the
-    pickup point). Never out of delivered or cancelled. Returns whether it moved."""
-    shipment = shipment_lock(shipment)
-    if shipment.status == target or shipment.status not in PROGRESS or target not in PROGRESS:
-        return False
-    back = shipment.status == ShipmentStatus.OUT_FOR_DELIVERY and target == ShipmentStatus.IN_TRANSIT
-    if not back and PROGRESS.index(target) <= PROGRESS.index(shipment.status):
-        return False
-    if not can_transition(shipment.status, target):
-        return False
-    shipment_set_status(shipment, target, user=user, note=note)
-    order_sync_progress(shipment.order, user=user)
-    members_follow(shipment, target, user=user, note=note)
-    return True
 
 
 @transaction.atomic

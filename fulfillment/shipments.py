@@ -1,8 +1,10 @@
 """The shipment's status door and what moves with it: the order's progress, merged members, the pick list.
 
 ``shipment_set_status`` is the one door for ``Shipment.status`` and ``_set_picklist_status`` the one door for
-``PickList.status`` (open → picking → done, driven by its shipments through ``picklist_follow``). Every other
-fulfillment module (services, routing, split, changes) calls these; this module imports none of them.
+``PickList.status`` (open → picking → done, driven by its shipments through ``picklist_follow``). A parcel's
+scans move shipments here too: one at a time (``shipment_follow_parcel``) or a tracking batch set-based
+(``shipments_follow_parcels``, by the door's rules). Every other fulfillment module (services, routing, split,
+changes) calls these; this module imports none of them.
 """
 
 from django.db import transaction
@@ -10,16 +12,17 @@ from django.utils import timezone
 
 from inventory.models import Stock
 from inventory.services import StockRequest, stock_release, stock_ship
+from oms.bulk import rows_update
 from oms.errors import DomainError, TransitionNotAllowed
 from orders.models import Order
-from orders.services import order_event_record, order_lock, order_set_progress
+from orders.services import order_event_record, order_lock, order_set_progress, orders_set_progress
 from orders.status import EventKind
 from orders.status import can_transition as can_order_transition
 
 from .models import PickList, Shipment
-from .signals import shipment_cancelled
 from .status import (
     PICKLIST_WAITING,
+    PROGRESS,
     PickListStatus,
     ShipmentStatus,
     can_picklist_transition,
@@ -98,7 +101,7 @@ def shipment_stock_requests(shipment: Shipment) -> list[StockRequest]:
 
 def shipment_release(shipment: Shipment, *, user=None, reason: str) -> None:
     """Cancel a not yet shipped shipment: its stock back, off its pick list and merge, the event. The caller
-    holds the locks."""
+    holds the locks; its labels are the caller's (workflows.release voids them)."""
     stock_release(requests=shipment_stock_requests(shipment), reference=shipment.order.number, user=user, reason=reason)
     note = reason
     fields = ["picklist"]
@@ -114,7 +117,113 @@ def shipment_release(shipment: Shipment, *, user=None, reason: str) -> None:
     shipment_set_status(shipment, ShipmentStatus.CANCELLED, user=user, note=note)
     if old_picklist:
         picklist_follow(old_picklist)
-    shipment_cancelled.send(sender=Shipment, shipment=shipment, user=user, reason=reason)
+
+
+# ---- following the parcel: one shipment, or a tracking batch set-based ------------------------------
+
+
+@transaction.atomic
+def shipment_follow_parcel(*, shipment: Shipment, target: str, user=None, note: str = "") -> bool:
+    """Put a shipped shipment where its parcel is: forward as `shipment_advance` does, and also from out for
+    delivery back to in transit when the delivery did not happen (a failed attempt, a refusal, a problem at the
+    pickup point). Never out of delivered or cancelled. Returns whether it moved."""
+    shipment = shipment_lock(shipment)
+    if not parcel_step_allowed(shipment.status, target):
+        return False
+    shipment_set_status(shipment, target, user=user, note=note)
+    order_sync_progress(shipment.order, user=user)
+    members_follow(shipment, target, user=user, note=note)
+    return True
+
+
+def parcel_step_allowed(current: str, target: str) -> bool:
+    """Whether a parcel's scan may take a shipment from ``current`` to ``target``: forward along PROGRESS, or
+    out for delivery back to in transit; never out of delivered or cancelled."""
+    if current == target or current not in PROGRESS or target not in PROGRESS:
+        return False
+    back = current == ShipmentStatus.OUT_FOR_DELIVERY and target == ShipmentStatus.IN_TRANSIT
+    if not back and PROGRESS.index(target) <= PROGRESS.index(current):
+        return False
+    return can_transition(current, target)
+
+
+# Timeline kinds of the steps a parcel's scans take a shipment through (as `shipment_set_status` writes them).
+_FOLLOW_KIND = {ShipmentStatus.DELIVERED: EventKind.DELIVERED}
+
+
+def shipments_follow_parcels(
+    *, moves: list[tuple[Shipment, list[str]]], orders: dict[int, Order], user=None
+) -> tuple[set[int], list[dict]]:
+    """`shipment_follow_parcel` for a batch of tracking scans, set-based. ``moves`` holds each shipment with the
+    statuses its parcel's applied scans ask for, oldest first; ``orders`` their orders, locked by the caller
+    (one lock order everywhere: orders, then shipments). The shipments are locked in one query and taken
+    through each step in memory by the door's rules (`parcel_step_allowed`, the transition table); those that
+    moved are saved with ONE statement and their orders' progress with one more
+    (`orders.services.orders_set_progress`). No step here moves a pick list: a shipment that follows its parcel
+    has left the pick list's "still to pick" statuses.
+
+    Returns (ids of the shipments that moved, timeline rows of every step and order change) — the caller
+    writes the rows with its own in one INSERT (`orders.services.order_events_record`). A shipment with merged
+    members goes through `shipment_follow_parcel` (its members follow it one by one, writing their own rows).
+    """
+    wanted: dict[int, list[str]] = {}
+    for shipment, targets in moves:
+        wanted.setdefault(shipment.pk, []).extend(targets)
+    if not wanted:
+        return set(), []
+    locked = {
+        s.pk: s
+        for s in Shipment.objects.select_for_update(of=("self",))
+        .only("pk", "number", "status", "delivered_at", "order_id")
+        .filter(pk__in=wanted)
+        .order_by("pk")
+    }
+    leads = set(
+        Shipment.objects.filter(merged_into_id__in=locked)
+        .exclude(status=ShipmentStatus.CANCELLED)
+        .values_list("merged_into_id", flat=True)
+    )
+    now = timezone.now()
+    moved: set[int] = set()
+    rows: list[dict] = []
+    for pk, shipment in locked.items():
+        shipment.order = orders[shipment.order_id]
+        for target in wanted[pk]:
+            if pk in leads:  # rare: members travel with it, each through the door
+                if shipment_follow_parcel(shipment=shipment, target=target, user=user, note=f"tracking: {target}"):
+                    shipment.status = target
+                    moved.add(pk)
+                continue
+            current = shipment.status
+            if not parcel_step_allowed(current, target):
+                continue
+            shipment.status = target
+            if target == ShipmentStatus.DELIVERED and shipment.delivered_at is None:
+                shipment.delivered_at = now
+            moved.add(pk)
+            rows.append(
+                {
+                    "order": shipment.order,
+                    "kind": _FOLLOW_KIND.get(target, EventKind.STATUS),
+                    "message": f"Shipment {shipment.number}: {ShipmentStatus(current).label} → "
+                    f"{ShipmentStatus(target).label} (tracking: {target})",
+                    "data": {"shipment": shipment.number, "from": current, "to": target},
+                }
+            )
+    rows_update(Shipment, [locked[pk] for pk in moved - leads], ["status", "delivered_at"])
+    order_ids = {locked[pk].order_id for pk in moved - leads}
+    if order_ids:
+        statuses: dict[int, list[str]] = {}
+        for order_id, status in Shipment.objects.filter(order_id__in=order_ids).values_list("order_id", "status"):
+            statuses.setdefault(order_id, []).append(status)
+        targets = []
+        for order_id in sorted(order_ids):
+            order, target = orders[order_id], derive_order_status(statuses.get(order_id, []))
+            # as `order_sync_progress`: a reship does not pull the order back to an earlier stage
+            if order.status != target and can_order_transition(order.status, target):
+                targets.append((order, target))
+        rows += orders_set_progress(targets=targets)
+    return moved, rows
 
 
 # ---- merged shipments follow their lead (fulfillment/merge.py) ------------------------------------

@@ -29,11 +29,12 @@ class LogisticsConfig(AppConfig):
         routing_cost.connect()
 
         # Exception cases on the order page (logistics/cases/views.py).
-        from orders.extensions import register_order_panel
+        from orders.extensions import register_customer_panel, register_order_panel
 
-        from .cases.views import order_cases_panel
+        from .cases.views import customer_cases_panel, order_cases_panel
 
         register_order_panel(order_cases_panel, position=30)
+        register_customer_panel(customer_cases_panel, position=30)
 
         # Tracking pushes and poll answers are applied by logistics' task: the sweep of messages without an
         # outcome and the intake monitor's Retry send them there (orders/background.py).
@@ -42,3 +43,13 @@ class LogisticsConfig(AppConfig):
         from .intake import POLL_PARSERS, PUSH_SOURCES
 
         register_source_task([*PUSH_SOURCES, *POLL_PARSERS, "poll:kdniao"], "logistics.process_tracking_push")
+
+        # Provider secrets are cached per process (logistics/intake.py): a carrier saved or deleted drops them.
+        from django.db.models.signals import post_delete, post_save
+
+        from . import tasks  # noqa: F401 (registers the consumer task, so the webhook's nudge finds it in this process)
+        from .intake import provider_secrets_forget
+        from .models import Carrier
+
+        post_save.connect(provider_secrets_forget, sender=Carrier, dispatch_uid="logistics_secrets_save")
+        post_delete.connect(provider_secrets_forget, sender=Carrier, dispatch_uid="logistics_secrets_delete")

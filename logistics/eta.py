@@ -111,20 +111,43 @@ def lane_figure_cached(*, carrier_id: int, origin_province: str, destination_pro
     return figure
 
 
+def lane_figures_cached(lanes) -> dict[tuple, LaneFigure]:
+    """`lane_figure_cached` for many lanes (carrier id, origin province, destination province): one cache call
+    for all of them, then the figure of each lane the cache did not hold (a batch of tracking pushes)."""
+    lanes = set(lanes)
+    keys = {_lane_key(*lane): lane for lane in lanes}
+    found = cache.get_many(list(keys)) if keys else {}
+    figures = {keys[key]: LaneFigure(*value) for key, value in found.items()}
+    for lane in lanes - set(figures):
+        figures[lane] = lane_figure_cached(carrier_id=lane[0], origin_province=lane[1], destination_province=lane[2])
+    return figures
+
+
 def lane_cache_forget(*, carrier_id: int, origin_province: str, destination_province: str) -> None:
     """A delivery on the lane changes its figure: drop the cached one now and again after commit (so a reader
     between the two does not keep the figure without this delivery)."""
-    key = _lane_key(carrier_id, origin_province, destination_province)
-    cache.delete(key)
-    transaction.on_commit(lambda: cache.delete(key))
+    lane_caches_forget([(carrier_id, origin_province, destination_province)])
+
+
+def lane_caches_forget(lanes) -> None:
+    """`lane_cache_forget` for many lanes (carrier id, origin province, destination province) at once: one cache
+    call now and one after commit, whatever their number (a batch of tracking pushes)."""
+    keys = sorted({_lane_key(*lane) for lane in lanes})
+    if not keys:
+        return
+    cache.delete_many(keys)
+    transaction.on_commit(lambda: cache.delete_many(keys))
 
 
 def _local_date(moment: datetime) -> date:
     return timezone.localtime(moment).date()
 
 
-def parcel_estimate(parcel: Parcel, *, now: datetime, carrier_estimate: date | None = None) -> Estimate:
-    """The expected delivery date of a parcel now (see the module docstring for the order of precedence)."""
+def parcel_estimate(
+    parcel: Parcel, *, now: datetime, carrier_estimate: date | None = None, lanes: dict | None = None
+) -> Estimate:
+    """The expected delivery date of a parcel now (see the module docstring for the order of precedence).
+    ``lanes``: lane figures fetched already for a batch (`lane_figures_cached`)."""
     if parcel.status == TrackingStatus.DELIVERED and parcel.delivered_at:
         return Estimate(_local_date(parcel.delivered_at), "delivered", "delivered")
     if parcel.status in (TrackingStatus.RETURNING_TO_SENDER, TrackingStatus.RETURNED_TO_SENDER):
@@ -137,10 +160,9 @@ def parcel_estimate(parcel: Parcel, *, now: datetime, carrier_estimate: date | N
         return Estimate(carrier_estimate, "carrier", "the carrier's estimate")
     shipment = parcel.shipment
     start = _local_date(shipment.shipped_at or parcel.created_at)
-    lane = lane_figure_cached(
-        carrier_id=parcel.service.carrier_id,
-        origin_province=shipment.location.province,
-        destination_province=shipment.order.ship_province,
+    lane_id = (parcel.service.carrier_id, shipment.location.province, shipment.order.ship_province)
+    lane = (lanes or {}).get(lane_id) or lane_figure_cached(
+        carrier_id=lane_id[0], origin_province=lane_id[1], destination_province=lane_id[2]
     )
     if lane.samples >= LANE_MIN_SAMPLES and lane.p80_days is not None:
         expected = start + timedelta(days=lane.p80_days)
@@ -178,15 +200,18 @@ def _watch_of(parcel: Parcel) -> ParcelWatch | None:
         return None
 
 
-def eta_apply(*, parcel: Parcel, now: datetime, carrier_estimate: date | None = None) -> EtaChange:
-    """Compute the parcel's expected date and apply it to the parcel and its watch in memory, without saving."""
+def eta_apply(
+    *, parcel: Parcel, now: datetime, carrier_estimate: date | None = None, lanes: dict | None = None
+) -> EtaChange:
+    """Compute the parcel's expected date and apply it to the parcel and its watch in memory, without saving.
+    ``lanes``: lane figures fetched already for a batch (`lane_figures_cached`)."""
     watch = _watch_of(parcel)
     created = watch is None
     if created:
         watch = ParcelWatch(parcel=parcel)
     if carrier_estimate is None and watch.eta_basis == "carrier" and parcel.expected_delivery:
         carrier_estimate = parcel.expected_delivery
-    estimate = parcel_estimate(parcel, now=now, carrier_estimate=carrier_estimate)
+    estimate = parcel_estimate(parcel, now=now, carrier_estimate=carrier_estimate, lanes=lanes)
     before = (watch.promised_delivery, watch.eta_basis, watch.eta_detail)
     if watch.promised_delivery is None:
         watch.promised_delivery = parcel.expected_delivery or estimate.date

@@ -1,16 +1,28 @@
-"""Tracking pushes: stored raw first, then parsed and applied (in a task)."""
+"""Tracking pushes: accepted with one INSERT, applied later in batches by a consumer.
+
+Accepting a push (`tracking_push_receive`) checks its signature in memory against the provider's secret (cached
+per process, see `provider_secret`) and stores the raw message in one INSERT, with its outcome already written
+when the signature is wrong. Nothing else happens in the request: after commit the view nudges the consumer
+(`tracking_apply_nudge`, at most once per short window per process), which claims pending pushes in batches
+(`tracking_pushes_apply_pending`, ``FOR UPDATE SKIP LOCKED`` on PostgreSQL) and applies them set-based
+(`logistics.services.tracking_events_record`). The sweep of messages without an outcome (orders/background.py)
+is the safety net.
+"""
 
 import logging
 import os
+import time
 from datetime import datetime
 
+from celery import current_app
 from django.conf import settings
-from django.db import transaction
+from django.core.cache import cache
+from django.db import connection, transaction
 from django.utils import timezone
 
 from oms.transient import is_transient
 from orders.models import InboundMessage, InboundStatus
-from orders.services import inbound_record_outcome, inbound_store
+from orders.services import inbound_store
 
 from .models import Carrier
 from .providers import aftership, easypost, kdniao
@@ -23,25 +35,93 @@ PROVIDERS = {"easypost": easypost, "aftership": aftership, "kdniao": kdniao}
 # Answers of polls whose shape differs from the provider's push (logistics/polling.py stores them raw first).
 POLL_PARSERS = {"poll:aftership": aftership.parse_get_tracking}
 
+# ---- provider secrets, cached per process ---------------------------------------------------------------------
 
-def provider_secret(provider: str) -> str:
-    carrier = Carrier.objects.filter(adapter=provider).exclude(webhook_secret="").first()
-    if carrier is not None:
-        return carrier.webhook_secret
-    name = f"{provider.upper()}_WEBHOOK_SECRET"  # for kdniao: the AppKey
+# A Carrier row saved or deleted clears this process's cache at once (`provider_secrets_forget`, connected in
+# apps.py) and bumps a version in the shared cache; other processes look at that version at most every
+# SECRET_RECHECK_SECONDS and drop their copies when it moved. A signature that fails with a cached secret is
+# checked once more against the database (a secret rotated a moment ago is not refused).
+SECRET_RECHECK_SECONDS = 5.0
+SECRET_VERSION_KEY = "logistics:webhook-secrets:version"  # noqa: S105 (a cache key, not a secret)
+_secrets: dict[str, str] = {}
+_secrets_state: dict = {"version": None, "checked_at": float("-inf")}
+
+
+def provider_secrets_forget(**_kwargs) -> None:
+    """Drop the cached provider secrets here, and (through the shared cache) in every other process."""
+    _secrets.clear()
+    try:
+        try:
+            cache.incr(SECRET_VERSION_KEY)
+        except ValueError:  # not there yet
+            cache.set(SECRET_VERSION_KEY, 1, None)
+    except Exception:  # noqa: BLE001 (a cache outage must not fail the admin's save; the local copy is gone)
+        logger.warning("could not bump %s: other processes keep their secrets until they expire", SECRET_VERSION_KEY)
+
+
+def _carrier_secret(provider: str, *, fresh: bool) -> str:
+    now = time.monotonic()
+    if now - _secrets_state["checked_at"] >= SECRET_RECHECK_SECONDS:
+        try:
+            version = cache.get(SECRET_VERSION_KEY)
+        except Exception:  # noqa: BLE001 (no shared cache: read the database again rather than trust old copies)
+            version = object()
+        if version != _secrets_state["version"] or not isinstance(version, int | None):
+            _secrets.clear()
+        _secrets_state.update(version=version, checked_at=now)
+    if fresh or provider not in _secrets:
+        carrier = Carrier.objects.filter(adapter=provider).exclude(webhook_secret="").only("webhook_secret").first()
+        _secrets[provider] = carrier.webhook_secret if carrier is not None else ""
+    return _secrets[provider]
+
+
+def provider_secret(provider: str, *, fresh: bool = False) -> str:
+    """The secret a provider signs its pushes with: a carrier's ``webhook_secret`` (cached, see above), else the
+    ``<PROVIDER>_WEBHOOK_SECRET`` setting or environment variable (for Kdniao: the AppKey)."""
+    secret = _carrier_secret(provider, fresh=fresh)
+    if secret:
+        return secret
+    name = f"{provider.upper()}_WEBHOOK_SECRET"
     return getattr(settings, name, "") or os.environ.get(name, "")
 
 
-def tracking_push_receive(*, provider: str, body: bytes, headers: dict) -> tuple[InboundMessage, bool]:
-    """Store the push, then check its signature. Returns (message, accepted)."""
-    message = inbound_store(source=f"webhook:{provider}", body=body, headers=headers)  # the exact bytes, kept
+def _signature_error(provider: str, body: bytes, headers: dict) -> str:
+    """Why the push's signature is not valid ("" when it is), checked in memory."""
     adapter = PROVIDERS[provider]
+    secret = provider_secret(provider)
     try:
-        adapter.verify_signature(body, headers, provider_secret(provider))
+        adapter.verify_signature(body, headers, secret)
+        return ""
     except SignatureInvalid as exc:
-        inbound_record_outcome(message, status=InboundStatus.REJECTED, error=f"Signature invalid: {exc}")
+        error = str(exc)
+    except Exception as exc:  # noqa: BLE001 (a body no check foresaw: refused and kept, never a 500)
+        return f"could not be checked: {type(exc).__name__}: {exc}"[:500]
+    if provider_secret(provider, fresh=True) == secret:
+        return error
+    try:  # the secret changed since it was cached
+        adapter.verify_signature(body, headers, provider_secret(provider))
+        return ""
+    except SignatureInvalid as exc:
+        return str(exc)
+    except Exception as exc:  # noqa: BLE001
+        return f"could not be checked: {type(exc).__name__}: {exc}"[:500]
+
+
+def tracking_push_receive(*, provider: str, body: bytes, headers: dict) -> tuple[InboundMessage, bool]:
+    """Check the push's signature in memory, then store it in one INSERT: the exact bytes, kept either way (a
+    refused one with its outcome already written). Returns (message, accepted). Nothing is applied here: the
+    caller nudges the consumer after commit (`tracking_apply_nudge`)."""
+    error = _signature_error(provider, body, headers)
+    if error:
+        message = inbound_store(
+            source=f"webhook:{provider}",
+            body=body,
+            headers=headers,
+            status=InboundStatus.REJECTED,
+            error=f"Signature invalid: {error}",
+        )
         return message, False
-    return message, True
+    return inbound_store(source=f"webhook:{provider}", body=body, headers=headers), True
 
 
 def tracking_push_refuse(*, provider: str, headers: dict, reason: str) -> InboundMessage:
@@ -56,9 +136,10 @@ def tracking_push_process(message_id: int, *, now: datetime | None = None) -> In
     return tracking_pushes_process([message_id], now=now)[0]
 
 
-# The webhook sources whose stored messages a worker may apply together (`tracking_pushes_pending`).
+# The webhook sources whose stored messages the consumer applies together (`tracking_pushes_apply_pending`).
 PUSH_SOURCES = tuple(f"webhook:{name}" for name in PROVIDERS)
-BATCH_SIZE = 100
+BATCH_SIZE = 500  # pushes claimed and applied in one transaction
+FINAL = (InboundStatus.PROCESSED, InboundStatus.REJECTED)
 
 
 def tracking_pushes_pending(*, before_id: int | None = None, limit: int = BATCH_SIZE) -> list[int]:
@@ -69,16 +150,46 @@ def tracking_pushes_pending(*, before_id: int | None = None, limit: int = BATCH_
     return list(pending.order_by("pk").values_list("pk", flat=True)[:limit])
 
 
+def _claim(queryset) -> list[InboundMessage]:
+    """The messages, locked for this transaction; on PostgreSQL those another worker holds are skipped."""
+    if connection.features.has_select_for_update_skip_locked:
+        queryset = queryset.select_for_update(skip_locked=True)
+    return list(queryset)
+
+
+def tracking_pushes_apply_pending(*, limit: int | None = None, now: datetime | None = None) -> list[InboundMessage]:
+    """The consumer: claim up to ``limit`` pushes still without an outcome (oldest first; on PostgreSQL with
+    ``FOR UPDATE SKIP LOCKED``, so several workers share a backlog) and apply them in one transaction. Returns the
+    claimed messages with their outcomes; fewer than ``limit`` means the backlog is empty (for this worker)."""
+    with transaction.atomic(savepoint=False):  # the batch's own transaction (joins the caller's, if any)
+        pending = InboundMessage.objects.filter(status=InboundStatus.RECEIVED, source__in=PUSH_SOURCES)
+        messages = _claim(pending.order_by("pk")[: limit or BATCH_SIZE])
+        _process(messages, now=now)
+    return messages
+
+
 def tracking_pushes_process(message_ids: list[int], *, now: datetime | None = None) -> list[InboundMessage]:
-    """Parse stored pushes (webhook or poll answers) and apply all their events in one batch
-    (`logistics.services.tracking_events_record`); each message gets its own outcome, written in the same
-    transaction as the events. Messages already processed or rejected are returned as they are.
+    """Parse the named stored messages (webhook pushes or poll answers, also failed ones: a retry) and apply all
+    their events in one batch (`logistics.services.tracking_events_record`); each message gets its own outcome,
+    written in the same transaction as the events. Messages already processed or rejected, or being applied by
+    another worker at this moment, are returned as they are.
 
     Returns the messages in the order of ``message_ids``.
     """
-    by_id = InboundMessage.objects.in_bulk(list(message_ids))
-    messages = [by_id[pk] for pk in message_ids if pk in by_id]
-    todo = [m for m in messages if m.status not in (InboundStatus.PROCESSED, InboundStatus.REJECTED)]
+    ids = list(message_ids)
+    with transaction.atomic(savepoint=False):
+        claimed = _claim(InboundMessage.objects.filter(pk__in=ids).order_by("pk"))
+        _process([m for m in claimed if m.status not in FINAL], now=now)
+    by_id = {m.pk: m for m in claimed}
+    missing = [pk for pk in ids if pk not in by_id]
+    if missing:
+        by_id.update(InboundMessage.objects.in_bulk(missing))
+    return [by_id[pk] for pk in ids if pk in by_id]
+
+
+def _process(todo: list[InboundMessage], *, now: datetime | None) -> None:
+    """Parse each message (one that fails is set aside with its error, never the batch), then apply the rest
+    together. Runs inside the caller's transaction."""
     parsed: list[tuple[InboundMessage, list]] = []
     failed: list[InboundMessage] = []
     for message in todo:
@@ -107,7 +218,42 @@ def tracking_pushes_process(message_ids: list[int], *, now: datetime | None = No
         _outcomes_save(failed)
     if parsed:
         _apply(parsed, now=now)
-    return messages
+
+
+# ---- waking the consumer --------------------------------------------------------------------------------------
+
+APPLY_TASK = "logistics.apply_tracking_pushes"
+_nudged_at = {"at": float("-inf")}
+
+
+def tracking_apply_nudge() -> None:
+    """After the current transaction commits, wake the consumer: at most once per ``OMS_TRACKING_NUDGE_SECONDS``
+    per process, with a task that waits that long, so it finds every push stored meanwhile. In eager mode (tests)
+    the pushes are applied at once. No push waits for its own task: a nudge lost (a broker outage) is made good
+    by the next one or by the sweep of messages without an outcome."""
+    if current_app.conf.task_always_eager:
+        _nudge()  # as a task sent at once would run (the webhook stores in autocommit: the push is committed)
+        return
+    transaction.on_commit(_nudge)
+
+
+def _nudge() -> None:
+    task = current_app.tasks.get(APPLY_TASK)
+    if current_app.conf.task_always_eager and task is not None:
+        task.apply_async()
+        return
+    window = float(getattr(settings, "OMS_TRACKING_NUDGE_SECONDS", 0.5))
+    now = time.monotonic()
+    if now - _nudged_at["at"] < window * 0.8:
+        # The task sent earlier in this window has not started yet: it will find this push. (Its last fifth sends
+        # another, in case the worker's clock runs a little ahead of ours.)
+        return
+    _nudged_at["at"] = now
+    try:
+        current_app.send_task(APPLY_TASK, countdown=window or None)
+    except Exception:  # noqa: BLE001 (the push is stored and answered; the sweep applies it)
+        _nudged_at["at"] = float("-inf")
+        logger.warning("could not wake the tracking consumer; the sweep will apply the push", exc_info=True)
 
 
 def _apply(parsed: list[tuple[InboundMessage, list]], *, now: datetime | None) -> None:

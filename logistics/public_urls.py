@@ -6,11 +6,11 @@ from . import self_service, views
 
 app_name = "public"
 
+# The customer's address change and cancellation are routed by workflows/urls/public.py (same namespace).
+
 urlpatterns = [
     path("track/", views.track_lookup, name="track_lookup"),
     path("track/<str:token>/", views.track_order, name="track_order"),
-    path("track/<str:token>/address/", self_service.track_change_address, name="track_change_address"),
-    path("track/<str:token>/cancel/", self_service.track_cancel, name="track_cancel"),
     path("track/<str:token>/return/", self_service.track_return, name="track_return"),
     path("track/<str:token>/code/send/", self_service.track_code_send, name="track_code_send"),
     path("track/<str:token>/code/", self_service.track_code_verify, name="track_code_verify"),

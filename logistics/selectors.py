@@ -1,10 +1,13 @@
 """Reads for logistics pages and the public tracking page."""
 
-from django.db.models import QuerySet
+from datetime import timedelta
 
-from orders.models import Order, ReturnReason
-from orders.ratings import customer_may_rate
-from orders.returns import customer_may_return, return_window_days, returnable_quantities
+from django.db.models import QuerySet, prefetch_related_objects
+from django.utils import timezone
+
+from orders.models import DeliveryRating, Order, ReturnReason
+from orders.ratings import RATEABLE_STATUSES
+from orders.returns import RETURNABLE_STATUSES, return_window_days, returnable_quantities
 from orders.services import ADDRESS_CHANGEABLE
 from orders.status import CANCELLABLE, EventKind, OrderStatus
 
@@ -68,6 +71,10 @@ def public_tracking(order: Order) -> dict:
     """What a customer sees: milestones merged over all shipments, scans, expected date.
 
     Only the least personal data: first name, city, no phone, no e-mail, no street.
+
+    A fixed number of queries, whatever the number of parcels and scans: the order's timeline, its parcels
+    (with service and carrier), their scans, its returns; for a delivered order also its lines, what was
+    returned of them, and its rating (tests/logistics/test_tracking_page_queries.py counts them).
     """
     events = list(order.events.values("kind", "created_at", "data"))
     first_at = {}
@@ -90,10 +97,12 @@ def public_tracking(order: Order) -> dict:
     )
     scans = list(
         TrackingEvent.objects.filter(parcel__in=parcels)
-        .select_related("parcel")
         .defer("raw")  # not shown; keeps the cached page data small (logistics/tracking_page.py)
         .order_by("-occurred_at", "-id")
     )
+    by_id = {p.pk: p for p in parcels}
+    for scan in scans:  # the parcels read above, not one copy per scan
+        scan.parcel = by_id[scan.parcel_id]
     for scan in sorted(scans, key=lambda s: s.occurred_at):
         key = {
             TrackingStatus.IN_TRANSIT: "in_transit",
@@ -127,7 +136,7 @@ def public_tracking(order: Order) -> dict:
         "problem": problem,
         "problem_title": PROBLEM_TITLE.get(kind) if kind else None,
         "problem_help": PROBLEM_HELP.get(kind) if kind else None,
-        "self_service": self_service(order),
+        "self_service": self_service(order, events=events),
     }
 
 
@@ -198,30 +207,59 @@ RETURN_STATUS_ZH = {
 }
 
 
-def self_service(order: Order) -> dict:
+# Reference data: the same for every order (and kept out of the cached page data, logistics/tracking_page.py).
+RETURN_REASONS = [(value, label, RETURN_REASON_ZH.get(value, label)) for value, label in ReturnReason.choices]
+
+
+def _delivered_at(events: list[dict]):
+    """When the order became delivered (its first such status row), as `orders.returns.delivered_at` says, from
+    the timeline rows already read."""
+    at = [
+        e["created_at"]
+        for e in events
+        if e["kind"] == EventKind.STATUS
+        and isinstance(e["data"], dict)
+        and e["data"].get("to") == OrderStatus.DELIVERED
+    ]
+    return min(at, default=None)
+
+
+def self_service(order: Order, *, events: list[dict] | None = None, now=None) -> dict:
     """What the customer may do on the tracking page at this stage, and what they did already.
 
     The same rules as the services that do it (they check again under the order's lock):
-    address before packing, cancel while cancellable, return and rating after delivery.
-    Only item names and quantities are shown; no address is pre-filled.
+    address before packing, cancel while cancellable, return and rating after delivery
+    (`orders.returns.customer_may_return`, `orders.ratings.customer_may_rate`, here from rows read once).
+    Only item names and quantities are shown; no address is pre-filled. ``events``: the order's timeline rows
+    (kind, created_at, data) when the caller has them.
     """
-    returns = list(order.returns.order_by("id").prefetch_related("lines__order_line"))
-    can_return = customer_may_return(order)
-    left = returnable_quantities(order) if can_return else {}
-    rating = getattr(order, "rating", None) if order.status == OrderStatus.DELIVERED else None
+    returns = list(order.returns.order_by("id"))
+    can_return, left, lines, rating = False, {}, [], None
+    if order.status in RETURNABLE_STATUSES:
+        if events is None:
+            events = list(order.events.values("kind", "created_at", "data"))
+        delivered = _delivered_at(events)
+        window = timedelta(days=return_window_days())
+        if delivered is None or (now or timezone.now()) - delivered <= window:
+            prefetch_related_objects([order], "lines")  # one read of the lines for both uses below
+            lines = list(order.lines.all())
+            left = returnable_quantities(order)
+            can_return = any(q > 0 for q in left.values())
+    if order.status in RATEABLE_STATUSES or order.status == OrderStatus.DELIVERED:
+        rating = DeliveryRating.objects.filter(order=order).first()
     return {
         "can_change_address": order.status in ADDRESS_CHANGEABLE,
         "can_cancel": order.status in CANCELLABLE,
         "can_return": can_return,
-        "can_rate": customer_may_rate(order),
+        "can_rate": order.status in RATEABLE_STATUSES and rating is None,
         "return_lines": [
             {"id": line.pk, "name": line.name or line.sku, "left": left[line.pk]}
-            for line in order.lines.all()
-            if left.get(line.pk)
+            for line in lines
+            if can_return and left.get(line.pk)
         ],
-        "return_reasons": [(value, label, RETURN_REASON_ZH.get(value, label)) for value, label in ReturnReason.choices],
+        "return_reasons": RETURN_REASONS,
         "return_window_days": return_window_days(),
         "returns": [{"r": r, "status_zh": RETURN_STATUS_ZH.get(r.status, r.status)} for r in returns],
-        "rating": rating,
+        "rating": rating if order.status == OrderStatus.DELIVERED else None,
         "country": order.ship_country,
     }

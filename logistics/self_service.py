@@ -1,7 +1,8 @@
 """Self-service on the public tracking page: correct the address, cancel, start a return, rate the
 delivery, download the return label. The signed token in the URL is the only key: every view
-opens the order from the token and nothing else, calls one orders service (which checks the
-stage again under the order's lock), and answers a refusal with a message, never a 500.
+opens the order from the token and nothing else, calls one orders service or workflow action (which
+checks the stage again under the order's lock; the workflow actions are given by the URLs,
+workflows/urls/public.py), and answers a refusal with a message, never a 500.
 Who changed it is recorded as "customer via tracking page".
 
 Anything that writes (and the return label, which carries the address) needs change access: the link we
@@ -25,7 +26,6 @@ from orders.intake.canonical import CanonicalAddress
 from orders.models import Order, ReturnRequest
 from orders.ratings import delivery_rate
 from orders.returns import CUSTOMER_SOURCE, return_create
-from orders.services import order_cancel, order_change_address
 from orders.tracking_links import token_access
 
 from . import access_codes
@@ -170,7 +170,8 @@ class AddressForm(forms.Form):
 
 
 @_guarded
-def track_change_address(request, token):
+def track_change_address(request, token, *, change_address):
+    """``change_address`` is workflows.changes.order_change_address, given by the URL (workflows/urls/public.py)."""
     order = _order_from_token(token)
     form = AddressForm(request.POST)
     if not form.is_valid():
@@ -193,7 +194,7 @@ def track_change_address(request, token):
         request,
         token,
         "address",
-        lambda: order_change_address(order=order, address=address, source=SOURCE, reason="corrected by the customer"),
+        lambda: change_address(order=order, address=address, source=SOURCE, reason="corrected by the customer"),
         "Thank you: we will deliver to the new address.",
         "谢谢，我们会按新地址配送。",
     )
@@ -208,7 +209,8 @@ CANCEL_REASONS = {
 
 
 @_guarded
-def track_cancel(request, token):
+def track_cancel(request, token, *, cancel):
+    """``cancel`` is workflows.cancel.order_cancel, given by the URL (workflows/urls/public.py)."""
     order = _order_from_token(token)
     if request.POST.get("confirm") != "yes":
         messages.error(request, _say("Tick the box to confirm the cancellation.", "请勾选确认取消。"))
@@ -218,7 +220,7 @@ def track_cancel(request, token):
         request,
         token,
         "",
-        lambda: order_cancel(order=order, reason=f"{SOURCE}: {why}"),
+        lambda: cancel(order=order, reason=f"{SOURCE}: {why}"),
         "Your order is cancelled.",
         "您的订单已取消。",
     )

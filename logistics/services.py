@@ -10,8 +10,10 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from fulfillment.models import Shipment
-from fulfillment.services import shipment_follow_parcel, shipment_ship
+from fulfillment.services import shipment_ship
+from fulfillment.shipments import shipments_follow_parcels
 from fulfillment.status import ShipmentStatus
+from oms import bulk
 from oms.dates import add_business_days
 from oms.errors import DomainError
 from orders.services import order_event_record, order_events_record, order_lock, orders_lock
@@ -20,7 +22,7 @@ from orders.status import EventKind
 from . import rating
 from .carriers.base import LabelRequest, get_adapter
 from .cases.rules import parcel_problem_open
-from .eta import eta_apply, lane_cache_forget
+from .eta import eta_apply, lane_caches_forget, lane_figures_cached
 from .models import Parcel, ParcelWatch, ServiceLevel, TrackingEvent
 from .providers.base import NormalizedEvent
 from .status import PROBLEMS, TrackingStatus, parcel_moves
@@ -171,22 +173,9 @@ class TrackingBatch:
     known: set[tuple[int, str]] = field(default_factory=set)
 
 
-def rows_update(model, objs: list, fields: list[str], *, max_groups: int = 8) -> None:
-    """Save ``fields`` of many rows: one ``UPDATE ... WHERE pk IN`` per distinct set of values (rows of one push
-    batch often share them), or Django's ``bulk_update`` (one CASE per field, slow to build) when they differ."""
-    if len(objs) == 1:
-        objs[0].save(update_fields=fields)
-        return
-    groups: dict[str, list] = {}
-    for obj in objs:
-        key = repr([getattr(obj, f) for f in fields])
-        groups.setdefault(key, []).append(obj)
-    if len(groups) > max_groups:
-        model.objects.bulk_update(objs, fields)
-        return
-    for members in groups.values():
-        first = members[0]
-        model.objects.filter(pk__in=[m.pk for m in members]).update(**{f: getattr(first, f) for f in fields})
+def rows_update(model, objs: list, fields: list[str]) -> None:
+    """Save ``fields`` of many rows in one statement (`oms.bulk.rows_update`)."""
+    bulk.rows_update(model, objs, fields)
 
 
 def tracking_event_record(
@@ -199,7 +188,7 @@ def tracking_event_record(
     if event.status not in TrackingStatus.values:
         raise DomainError(f"Unknown tracking status '{event.status}'.")
     order_of = {parcel.pk: parcel.shipment.order_id}
-    stored = _record_with_retry({parcel.pk: [(event, source)]}, order_of, user=user, now=now)
+    stored = _record({parcel.pk: [(event, source)]}, order_of, user=user, now=now)
     return bool(stored)
 
 
@@ -255,25 +244,22 @@ def tracking_events_record(
         if finish:
             finish(batch)
 
-    _record_with_retry(todo, order_of, user=user, now=now, recheck=False, finish=done)
+    _record(todo, order_of, user=user, now=now, finish=done)
     return batch
 
 
-def _record_with_retry(todo, order_of, *, user, now, recheck: bool = True, finish=None) -> set[tuple[int, str]]:
-    """Apply in one transaction. Checked outside the lock (recheck=False), a concurrent writer may have stored
-    the same event meanwhile: the unique (parcel, dedupe_key) refuses it and we try again checking under the
-    locks."""
-    try:
-        return _record(todo, order_of, user=user, now=now, recheck=recheck, finish=finish)
-    except IntegrityError:
-        if recheck:
-            raise
-        return _record(todo, order_of, user=user, now=now, recheck=True, finish=finish)
+def _record(todo, order_of, *, user, now, finish=None) -> set[tuple[int, str]]:
+    """Apply a batch of new scans, set-based, in one transaction (joined when the caller has one: the batch
+    consumer): lock the orders, then the parcels (one query each); check under those locks which scans are
+    stored already (one query); insert the rest with ``ON CONFLICT DO NOTHING`` on (parcel, dedupe key) (one
+    statement); move the parcels (one statement), the shipments and their orders
+    (`fulfillment.shipments.shipments_follow_parcels`, one statement each) and write every timeline row in one
+    INSERT (`orders.services.order_events_record`). Each parcel moves by `logistics.status.parcel_moves`."""
+    with transaction.atomic(savepoint=False):
+        return _record_locked(todo, order_of, user=user, now=now or timezone.now(), finish=finish)
 
 
-@transaction.atomic
-def _record(todo, order_of, *, user, now, recheck: bool, finish=None) -> set[tuple[int, str]]:
-    now = now or timezone.now()
+def _record_locked(todo, order_of, *, user, now, finish) -> set[tuple[int, str]]:
     orders = orders_lock(order_of[pk] for pk in todo)  # lock order: orders (by id), then parcels
     parcels = list(
         Parcel.objects.select_for_update(of=("self",))
@@ -281,24 +267,24 @@ def _record(todo, order_of, *, user, now, recheck: bool, finish=None) -> set[tup
         .filter(pk__in=todo)
         .order_by("pk")
     )
-    if recheck:
-        stored_already = set(
-            TrackingEvent.objects.filter(
-                parcel_id__in=todo, dedupe_key__in={e.dedupe_key for items in todo.values() for e, _ in items}
-            ).values_list("parcel_id", "dedupe_key")
-        )
-        todo = {
-            pk: [(e, s) for e, s in items if (pk, e.dedupe_key) not in stored_already] for pk, items in todo.items()
-        }
+    stored_already = set(  # exact now: nobody else records scans of these parcels until we commit
+        TrackingEvent.objects.filter(
+            parcel_id__in=todo, dedupe_key__in={e.dedupe_key for items in todo.values() for e, _ in items}
+        ).values_list("parcel_id", "dedupe_key")
+    )
     rows: list[TrackingEvent] = []
     timeline: list[dict] = []
     plans = []
     for parcel in parcels:
-        items = todo.get(parcel.pk)
+        parcel.shipment.order = orders[parcel.shipment.order_id]
+    lanes = lane_figures_cached(  # for the expected dates below: one cache call for the batch
+        {(p.service.carrier_id, p.shipment.location.province, p.shipment.order.ship_province) for p in parcels}
+    )
+    for parcel in parcels:
+        items = [(e, s) for e, s in todo.get(parcel.pk, ()) if (parcel.pk, e.dedupe_key) not in stored_already]
         if not items:
             continue
-        order = orders[parcel.shipment.order_id]
-        parcel.shipment.order = order
+        order = parcel.shipment.order
         fields: list[str] = []
         targets: list[str] = []
         problem = None  # the applied scan that leaves the parcel in a problem status
@@ -330,43 +316,47 @@ def _record(todo, order_of, *, user, now, recheck: bool, finish=None) -> set[tup
                 carrier_estimate = event.est_delivery_date
             rows.append(row)
             timeline.append(_timeline_row(order, parcel, event, source, moved))
-        eta = eta_apply(parcel=parcel, now=now, carrier_estimate=carrier_estimate)  # once per parcel per push
-        plans.append((parcel, list(dict.fromkeys(fields + eta.parcel_fields)), targets, eta, problem))
+        eta = eta_apply(parcel=parcel, now=now, carrier_estimate=carrier_estimate, lanes=lanes)  # once per parcel
+        plans.append((parcel, list(dict.fromkeys(fields + eta.parcel_fields)), _steps(parcel, targets), eta, problem))
     if not rows:
         if finish:
             finish(set())
         return set()
-    TrackingEvent.objects.bulk_create(rows)
-    order_events_record(timeline, user=user)
+    TrackingEvent.objects.bulk_create(rows, ignore_conflicts=True)  # ON CONFLICT DO NOTHING (parcel, dedupe_key)
     changed = [(parcel, fields) for parcel, fields, *_ in plans if fields]
     if changed:
         rows_update(Parcel, [p for p, _ in changed], sorted({f for _, fs in changed for f in fs}))
-    for parcel, fields, targets, _eta, problem in plans:
+    moves = [(parcel.shipment, steps) for parcel, _fields, steps, *_ in plans if steps]
+    _moved, follow_rows = shipments_follow_parcels(moves=moves, orders=orders, user=user)
+    delivered_lanes = set()
+    for parcel, fields, *_, problem in plans:
         shipment = parcel.shipment
-        for target in targets:  # each step, as when the scans come one by one; no lock, no query otherwise
-            if target == shipment.status or not _shipment_may_follow(shipment.status, target):
-                continue
-            if shipment_follow_parcel(shipment=shipment, target=target, user=user, note=f"tracking: {target}"):
-                shipment.status = target
         if problem is not None:
             parcel_problem_open(parcel=parcel, event=problem, now=now)
         if parcel.status == TrackingStatus.DELIVERED and "delivered_at" in fields:
-            lane_cache_forget(
-                carrier_id=parcel.service.carrier_id,
-                origin_province=shipment.location.province,
-                destination_province=parcel.shipment.order.ship_province,
-            )
+            delivered_lanes.add((parcel.service.carrier_id, shipment.location.province, shipment.order.ship_province))
+    lane_caches_forget(delivered_lanes)
     new_watches = [plan[3].watch for plan in plans if plan[3].watch_created]
     if new_watches:
         ParcelWatch.objects.bulk_create(new_watches)
     changed_watches = [plan[3].watch for plan in plans if not plan[3].watch_created and plan[3].watch_fields]
     if changed_watches:
         rows_update(ParcelWatch, changed_watches, ["promised_delivery", "eta_basis", "eta_detail"])
-    order_events_record([plan[3].event for plan in plans if plan[3].event], user=user)
+    order_events_record(timeline + follow_rows + [plan[3].event for plan in plans if plan[3].event], user=user)
     stored = {(row.parcel_id, row.dedupe_key) for row in rows}
     if finish:
         finish(stored)
     return stored
+
+
+def _steps(parcel: Parcel, targets: list[str]) -> list[str]:
+    """The shipment statuses the parcel's applied scans ask for that could move it (the door checks again)."""
+    status, steps = parcel.shipment.status, []
+    for target in targets:
+        if target != status and _shipment_may_follow(status, target):
+            steps.append(target)
+            status = target
+    return steps
 
 
 def _shipment_may_follow(current: str, target: str) -> bool:

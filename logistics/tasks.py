@@ -3,13 +3,29 @@ from celery import shared_task
 from . import intake, polling
 from .cases import rules
 
+MAX_ROUNDS = 20  # batches one task applies before it hands the rest of a backlog to a fresh task
+
+
+@shared_task(name=intake.APPLY_TASK, acks_late=True)
+def apply_tracking_pushes() -> int:
+    """The tracking consumer (woken by `intake.tracking_apply_nudge`): apply pending pushes in batches until none
+    is left. Returns how many messages it took."""
+    total = 0
+    for _round in range(MAX_ROUNDS):
+        taken = len(intake.tracking_pushes_apply_pending())
+        total += taken
+        if taken < intake.BATCH_SIZE:
+            return total
+    apply_tracking_pushes.apply_async()  # a long backlog: let other work in between
+    return total
+
 
 @shared_task(name="logistics.process_tracking_push", acks_late=True)
 def process_tracking_push(message_id: int) -> None:
-    """Apply a stored push, together with older pushes still waiting (a backlog), in one batch. A message
-    whose own task comes later finds it processed and returns at once."""
-    backlog = intake.tracking_pushes_pending(before_id=message_id, limit=intake.BATCH_SIZE - 1)
-    intake.tracking_pushes_process([*backlog, message_id])
+    """Apply one stored message (the sweep and the intake monitor's Retry send its id), after the pushes still
+    waiting before it. A message applied meanwhile by the consumer is left as it is."""
+    apply_tracking_pushes()
+    intake.tracking_pushes_process([message_id])
 
 
 @shared_task(name="logistics.poll_tracking", acks_late=True)

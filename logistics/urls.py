@@ -5,6 +5,8 @@ from .cases import views as case_views
 
 app_name = "logistics"
 
+# A case's address correction (it may re-route the order) is routed by workflows/urls/logistics.py.
+
 urlpatterns = [
     path("parcels/", views.ParcelListView.as_view(), name="parcel_list"),
     path("parcels/<int:pk>/label/", views.parcel_label, name="parcel_label"),
@@ -36,7 +38,6 @@ urlpatterns = [
     path("cases/<str:number>/refund/", case_views.case_refund, name="case_refund"),
     path("cases/<str:number>/claim/", case_views.case_claim, name="case_claim"),
     path("cases/<str:number>/compensate/", case_views.case_compensate, name="case_compensate"),
-    path("cases/<str:number>/address/", case_views.case_address, name="case_address"),
     path("cases/<str:number>/redelivery/", case_views.case_redelivery, name="case_redelivery"),
     path("cases/<str:number>/contact/", case_views.case_contact, name="case_contact"),
     path("cases/<str:number>/note/", case_views.case_note, name="case_note"),

@@ -23,10 +23,9 @@ from orders.tracking_links import token_access, tracking_view_token, tracking_vi
 from . import access_codes, lookup_guard, selectors, services, tracking_page
 from .documents import label_pdf
 from .forms import TrackingEventForm, TrackLookupForm
-from .intake import PROVIDERS, tracking_push_receive, tracking_push_refuse
+from .intake import PROVIDERS, tracking_apply_nudge, tracking_push_receive, tracking_push_refuse
 from .models import Parcel, TrackingEvent
 from .providers.base import NormalizedEvent, make_dedupe_key
-from .tasks import process_tracking_push
 
 
 class ParcelFilterSet(django_filters.FilterSet):
@@ -81,7 +80,7 @@ class ParcelTable(BaseTable):
     )
     status = StatusColumn()
     label = tables.TemplateColumn(
-        "{% if record.external_label %}<span class=\"muted\">made elsewhere</span>{% else %}"
+        '{% if record.external_label %}<span class="muted">made elsewhere</span>{% else %}'
         "<a href=\"{% url 'logistics:parcel_label' record.pk %}\">PDF</a>{% endif %}",
         orderable=False,
     )
@@ -182,7 +181,8 @@ def tracking_record(request):
 @csrf_exempt
 @require_POST
 def tracking_webhook(request, provider):
-    """Store the push before anything else; a bad signature is 401 and creates nothing."""
+    """Check the signature in memory, store the push in one INSERT (refused ones too, with their outcome) and
+    answer; a bad signature is 401 and applies nothing. The batch consumer applies accepted pushes."""
     if provider not in PROVIDERS:
         return JsonResponse({"error": f"unknown provider '{provider}'"}, status=404)
     headers = {k: v for k, v in request.headers.items() if k.lower() not in ("cookie", "authorization")}
@@ -193,8 +193,7 @@ def tracking_webhook(request, provider):
         return JsonResponse({"error": str(exc), "message": message.pk}, status=413)
     message, accepted = tracking_push_receive(provider=provider, body=body, headers=headers)
     if accepted:
-        message_id = message.pk
-        process_tracking_push.delay(message_id)
+        tracking_apply_nudge()
     respond = getattr(PROVIDERS[provider], "response_for", None)  # a provider that expects its own answer
     if respond is not None:
         body, status = respond(message, accepted)
@@ -246,12 +245,8 @@ def track_order(request, token):
         order = tracking_page.order_for_page(number)
     if order is None:
         return render(request, "logistics/track_lookup.html", {"form": TrackLookupForm(), "bad_link": True}, status=404)
-    context = {
-        "t": tracking_page.public_tracking_cached(order),
-        "can_change": full_link or access_codes.session_is_verified(request, order),
-        "code_channel": access_codes.code_channel(order),
-    }
-    response = render(request, "logistics/track_order.html", context)
+    can_change = full_link or access_codes.session_is_verified(request, order)
+    response = HttpResponse(tracking_page.page_html(request, order, can_change=can_change))
     response["Cache-Control"] = "private, no-store"
     response["X-Robots-Tag"] = "noindex"
     return response

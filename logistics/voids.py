@@ -1,10 +1,12 @@
 """Logistics' side of changes by stage and merges (registered in logistics.apps ready()):
 
 - a cancelled shipment voids its labels: parcels not on a manifest yet (not handed over) get the carrier
-  adapter's ``void()`` and ``voided_at`` (fulfillment.signals.shipment_cancelled);
-- a cancellation or address change after shipping becomes an intercept request
-  (orders.signals.order_intercept_requested): the shipments are flagged (``intercept_requested_at``),
-  labels of parcels still at the dock are voided, and what was done is returned for the order's event;
+  adapter's ``void()`` and ``voided_at`` (``shipments_labels_void``, called by the workflow actions right
+  after fulfillment cancelled the shipments, in the same transaction);
+- a cancellation or address change after shipping becomes an intercept request (``shipments_intercept``,
+  called by the workflow action workflows.intercept.intercept_request): the shipments are flagged
+  (``intercept_requested_at``), labels of parcels still at the dock are voided, a case is opened for what a
+  person must ask the carrier, and what was done is returned for the order's event;
 - the cost of one parcel for merge suggestions (fulfillment.merge.register_parcel_cost_estimator), from
   the service rating would choose.
 """
@@ -67,18 +69,28 @@ def parcel_void(parcel: Parcel, *, user=None, why: str) -> str:
     return text
 
 
-def on_shipment_cancelled(sender, shipment, user=None, reason: str = "", **kwargs) -> None:
-    for parcel in Parcel.objects.filter(shipment=shipment, voided_at__isnull=True).select_related(
-        "service__carrier", "shipment__order", "manifest"
+def shipments_labels_void(*, shipment_ids, user=None) -> list[str]:
+    """Void the labels of cancelled shipments that are not voided yet, shipment by shipment (by id), parcel by
+    parcel (by id). The caller holds the order's lock. Returns what happened to each label."""
+    done = []
+    for parcel in (
+        Parcel.objects.filter(shipment_id__in=list(shipment_ids), voided_at__isnull=True)
+        .select_related("service__carrier", "shipment__order", "manifest")
+        .order_by("shipment_id", "pk")
     ):
-        parcel_void(parcel, user=user, why=f"shipment {shipment.number} cancelled")
+        done.append(parcel_void(parcel, user=user, why=f"shipment {parcel.shipment.number} cancelled"))
+    return done
 
 
-def on_intercept_requested(sender, order, user=None, reason: str = "", change: str = "", **kwargs) -> str:
+def shipments_intercept(*, order, user=None, reason: str = "", change: str = "") -> str:
+    """Flag the order's shipped (not delivered) shipments for interception: void what is still at the dock
+    (a cancellation), open an intercept case for what the carrier must be asked. The caller holds the
+    order's lock; the shipments are locked here by id. Returns what was done ("" when nothing shipped)."""
     shipments = list(
         Shipment.objects.select_for_update(of=("self",))
         .filter(order=order, status__in=SHIPPED_OR_LATER)
         .exclude(status=ShipmentStatus.DELIVERED)
+        .order_by("pk")
     )
     if not shipments:
         return ""
@@ -129,9 +141,5 @@ def parcel_cost_estimate(shipment: Shipment, weight_g: int) -> Decimal | None:
 
 def connect() -> None:
     from fulfillment.merge import register_parcel_cost_estimator
-    from fulfillment.signals import shipment_cancelled
-    from orders.signals import order_intercept_requested
 
-    shipment_cancelled.connect(on_shipment_cancelled, dispatch_uid="logistics.void_on_cancel")
-    order_intercept_requested.connect(on_intercept_requested, dispatch_uid="logistics.intercept")
     register_parcel_cost_estimator(parcel_cost_estimate)

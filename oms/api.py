@@ -2,6 +2,7 @@
 assembled from the paths each app's API module registers."""
 
 import json
+import time
 from collections.abc import Callable
 from functools import wraps
 
@@ -60,17 +61,39 @@ def error(message: str, status: int, errors: list[dict] | None = None) -> JsonRe
     return JsonResponse(body, status=status)
 
 
+TOKEN_CACHE_SECONDS = 10.0
+_tokens: dict[str, tuple[float, object]] = {}
+
+
+def tokens_forget(**kwargs) -> None:
+    """Forget the cached token users (a token or user changed in this process)."""
+    _tokens.clear()
+
+
 def _user_for(request: HttpRequest):
+    """The active user of the request's API token. A token's user and permissions are kept in this
+    process for ``TOKEN_CACHE_SECONDS`` (a revoked token or a changed role takes at most that long to
+    be seen by other processes; at once in this one)."""
     header = request.headers.get("Authorization", "")
     scheme, _, key = header.partition(" ")
     if scheme.lower() not in ("token", "bearer") or not key.strip():
         return None
-    token = ApiToken.objects.select_related("user").filter(key_hash=ApiToken.hash_key(key.strip())).first()
+    key_hash = ApiToken.hash_key(key.strip())
+    now = time.monotonic()
+    hit = _tokens.get(key_hash)
+    if hit is not None and hit[0] > now:
+        return hit[1]
+    token = ApiToken.objects.select_related("user").filter(key_hash=key_hash).first()
     if token is None or not token.user.is_active:
         return None
     if token.last_used_at is None or (timezone.now() - token.last_used_at).total_seconds() > 60:
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=timezone.now())
-    return token.user
+    user = token.user
+    user.get_all_permissions()  # fills the user's permission cache once, for every has_perm after
+    if len(_tokens) > 1000:
+        _tokens.clear()
+    _tokens[key_hash] = (now + TOKEN_CACHE_SECONDS, user)
+    return user
 
 
 def api_view(*, methods: dict[str, str]) -> Callable:

@@ -53,6 +53,41 @@ def send(task_name: str, *, args: list | None = None, kwargs: dict | None = None
         transaction.on_commit(lambda: current_app.send_task(task_name, args=args, kwargs=kwargs))
 
 
+NUDGE_WINDOW = 0.2  # seconds: at most one drain task per task name, per process, per window
+_nudged: dict[str, float] = {}
+
+
+def nudge(task_name: str, *, window: float = NUDGE_WINDOW) -> None:
+    """Ask for a drain task (one that takes every waiting row, e.g. ``orders.apply_inbox``) after the
+    current transaction commits, without publishing one task per row.
+
+    A process sends at most one per ``window``: the task is sent with ``countdown=window`` and a
+    nudge that comes before it starts sends nothing, because that task will find this row too (the
+    row is committed before the nudge looks). Eager mode (tests) runs the task at once, every time.
+    """
+
+    def go() -> None:
+        task = current_app.tasks.get(task_name)
+        if current_app.conf.task_always_eager and task is not None:
+            task.apply()
+            return
+        now = time.monotonic()
+        due = _nudged.get(task_name)
+        if due is not None and now < due - 0.02:
+            return
+        _nudged[task_name] = now + window
+        try:
+            if task is not None:
+                task.apply_async(countdown=window)
+            else:
+                current_app.send_task(task_name, countdown=window)
+        except Exception:  # noqa: BLE001 (the broker is away: the sweep sends the work later)
+            _nudged.pop(task_name, None)
+            logger.warning("could not send %s; the background sweep will", task_name, exc_info=True)
+
+    transaction.on_commit(go)
+
+
 def failure_key(task_name: str, args: list) -> str:
     """The task and its arguments, as one short unique key (long argument lists are hashed)."""
     text = json.dumps(args, sort_keys=True, default=str)
@@ -97,7 +132,7 @@ class OmsTask(Task):
                     raise self.retry(exc=exc, countdown=retry_delay(tries), max_retries=MAX_TRANSIENT_RETRIES) from exc
                 failure_record(task_name=self.name, args=_arguments(args, kwargs), subject=self._subject(args), exc=exc)
                 raise
-        if not self.request.called_directly:
+        if not self.request.called_directly and _may_have_open_failures(self.name):
             failure_resolve(task_name=self.name, args=_arguments(args, kwargs), resolution="succeeded")
         return result
 
@@ -107,12 +142,31 @@ class OmsTask(Task):
         return ""
 
 
+OPEN_FAILURES_RECHECK = 5.0  # seconds a process trusts "this task has no open failure"
+_open_failures: dict[str, float] = {}  # task name -> until when "none open" holds
+
+
+def _may_have_open_failures(task_name: str) -> bool:
+    """Whether a success of ``task_name`` must look for a failure to close: a task with no open failure
+    skips that UPDATE. Checked at most every ``OPEN_FAILURES_RECHECK`` seconds per task and process;
+    a failure recorded in this process is seen at once (others' within that time)."""
+    now = time.monotonic()
+    if _open_failures.get(task_name, 0.0) > now:
+        return False
+    if TaskFailure.objects.filter(task_name=task_name, resolved_at__isnull=True).exists():
+        _open_failures.pop(task_name, None)
+        return True
+    _open_failures[task_name] = now + OPEN_FAILURES_RECHECK
+    return False
+
+
 def _arguments(args, kwargs) -> list:
     return [*args, kwargs] if kwargs else list(args)
 
 
 def failure_record(*, task_name: str, args: list, subject: str = "", exc: BaseException) -> TaskFailure | None:
     """Record (or reopen) the failure of ``task_name(*args)``; never raises (the task's error is what counts)."""
+    _open_failures.pop(task_name, None)
     now = timezone.now()
     text = f"{type(exc).__name__}: {exc}"[:2000]
     trace = "".join(traceback.format_exception(exc))[-8000:]

@@ -8,11 +8,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from . import background
-from .models import TaskFailure
+from . import background, outbox
+from .models import OutboxMessage, TaskFailure
 
 SHOWN = 200
 ITEMS_PER_PROBE = 20
+OUTBOX_SHOWN = 100
 
 
 def _subject(failure: TaskFailure) -> tuple[str, str]:
@@ -45,8 +46,18 @@ def background_work(request):
             "probes": probes,
             "stuck_minutes": int(background.stuck_after().total_seconds() // 60),
             "can_retry": request.user.has_perm("oms.retry_background_work"),
+            "outbox_counts": outbox.outbox_counts(),
+            "outbox_problems": _with_subjects(outbox.outbox_problems(OUTBOX_SHOWN)),
         },
     )
+
+
+def _with_subjects(rows: list[OutboxMessage]) -> list[OutboxMessage]:
+    for row in rows:
+        kind, _sep, ident = row.subject.partition(":")
+        resolve = background.subject_resolver(kind)
+        row.subject_label, row.subject_url = resolve(ident) if resolve and ident else (row.subject, "")
+    return rows
 
 
 @require_POST
@@ -88,4 +99,25 @@ def background_sweep(request):
     messages.success(
         request, _("Sweep done: %(count)d sent again.") % {"count": sum(v for v in sent.values() if v > 0)}
     )
+    return redirect("background")
+
+
+@require_POST
+@login_required
+@permission_required("oms.retry_background_work", raise_exception=True)
+def background_outbox(request, pk: int):
+    """Retry or dismiss one dead (or retrying) outbox row."""
+    row = get_object_or_404(OutboxMessage, pk=pk)
+    if request.POST.get("action") == "dismiss":
+        done = outbox.outbox_dismiss(ids=[row.pk])
+        messages.info(request, _("Dismissed.") if done else _("Nothing to dismiss: it was sent or dismissed already."))
+    else:
+        done = outbox.outbox_retry(ids=[row.pk])
+        row.refresh_from_db()
+        if not done:
+            messages.info(request, _("Nothing to retry: it was sent already."))
+        elif row.status == "dead":
+            messages.error(request, _("Tried again and it failed again: %(error)s") % {"error": row.last_error[:300]})
+        else:
+            messages.success(request, _("Queued to be sent again."))
     return redirect("background")

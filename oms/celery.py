@@ -29,13 +29,12 @@ app.conf.beat_schedule["reports.send_scheduled_reports"] = {
     "task": "reports.send_scheduled_reports",
     "schedule": 3600.0,
 }
-# Work a lost or failed task left (oms/background.py probes): sent again once a minute.
+# Work a lost or failed task left (oms/background.py probes): sent again once a minute; this includes outbox
+# rows past their retry time (oms/outbox.py: e-mails, stock pushes), so no beat entry of their own.
 app.conf.beat_schedule["oms.sweep_background_work"] = {"task": "oms.sweep_background_work", "schedule": 60.0}
 # Report facts (reports/facts.py): the orders changed since the last run, every minute.
 app.conf.beat_schedule["reports.refresh_facts"] = {"task": "reports.refresh_facts", "schedule": 60.0}
 
-# The notifications outbox (orders/notifications.py): failed e-mails whose backoff has passed, once a minute.
-app.conf.beat_schedule["orders.retry_notifications"] = {"task": "orders.retry_notifications", "schedule": 60.0}
 # Stock for sale on each channel (orders/atp.py): changed figures pushed every 5 minutes; the task
 # lives in orders/atp_tasks.py, found by the second autodiscovery below.
 app.autodiscover_tasks(related_name="atp_tasks")

@@ -119,3 +119,42 @@ class TaskFailure(models.Model):
     @property
     def is_open(self) -> bool:
         return self.resolved_at is None
+
+
+class OutboxStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    SENT = "sent", "Sent"
+    SKIPPED = "skipped", "Nothing to send"
+    DEAD = "dead", "Dead"
+    DISMISSED = "dismissed", "Dismissed"
+
+
+class OutboxMessage(models.Model):
+    """One effect on the outside world (a customer e-mail, a stock push to a channel), written in the same
+    transaction as the change that causes it and sent by the outbox consumer (oms/outbox.py).
+
+    ``key`` is unique per ``kind``: writing the same key again writes nothing (one problem, one message).
+    ``next_attempt_at`` is when the consumer may take the row: a pending row past it is due; a row being sent
+    is leased (pushed a few minutes ahead) so a lost consumer's rows come back by themselves."""
+
+    kind = models.CharField(max_length=40)
+    destination = models.CharField(max_length=200, blank=True, help_text="email:<address>, channel:<slug>")
+    key = models.CharField(max_length=200, help_text="unique per kind: the same key is written once")
+    payload = models.JSONField(default=dict, blank=True)
+    subject = models.CharField(max_length=64, blank=True, help_text="e.g. order:42")
+    status = models.CharField(max_length=10, choices=OutboxStatus.choices, default=OutboxStatus.PENDING)
+    attempts = models.PositiveIntegerField(default=0)
+    next_attempt_at = models.DateTimeField()
+    last_error = models.TextField(blank=True)
+    created_at = models.DateTimeField()
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["kind", "key"], name="oms_outbox_kind_key")]
+        indexes = [
+            models.Index(fields=["status", "next_attempt_at"], name="oms_outbox_due"),
+            models.Index(fields=["kind", "destination", "sent_at"], name="oms_outbox_rate"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.key} ({self.status})"

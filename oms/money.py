@@ -50,7 +50,8 @@ def parse_amount(value, *, blank: Decimal | None = Decimal("0")) -> Decimal | No
     raw = " ".join(str(value).split())
     if not raw:
         return blank
-    match = PLAIN.fullmatch(_strip_symbol(raw))
+    # Plain digits first: nothing to strip from them (every symbol starts and ends with a non-digit).
+    match = PLAIN.fullmatch(raw) or PLAIN.fullmatch(_strip_symbol(raw))
     if match is None:
         raise InvalidAmount(f"'{raw[:40]}' is not an amount ({HINT}).")
     amount = Decimal(match["number"])

@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "orders",
     "fulfillment",
     "logistics",
+    "workflows",
     "reports",
     "demo",
 ]
@@ -207,6 +208,15 @@ CELERY_TIMEZONE = TIME_ZONE
 # Work older than this without its outcome (an order never routed, a message never applied, a notice
 # never sent) is sent again by the sweep and listed on the Background work page.
 OMS_STUCK_AFTER_SECONDS = int(os.environ.get("OMS_STUCK_AFTER_SECONDS", "180"))
+# The outbox (oms/outbox.py): a row that keeps failing is tried this many times (backoff 1, 2, 4 ... minutes,
+# at most OMS_OUTBOX_BACKOFF_MAX_SECONDS apart), then it is dead: listed on the Background work page with Retry.
+OMS_OUTBOX_MAX_ATTEMPTS = int(os.environ.get("OMS_OUTBOX_MAX_ATTEMPTS", "8"))
+OMS_OUTBOX_BACKOFF_MAX_SECONDS = int(os.environ.get("OMS_OUTBOX_BACKOFF_MAX_SECONDS", "3600"))
+# A consumer holds the rows it took this long; if it dies meanwhile (SIGKILL), they are taken again after it.
+OMS_OUTBOX_LEASE_SECONDS = int(os.environ.get("OMS_OUTBOX_LEASE_SECONDS", "300"))
+# A tracking push wakes the batch consumer at most once per this many seconds per process; the task it sends
+# waits that long, so it applies every push stored meanwhile in one batch (logistics/intake.py).
+OMS_TRACKING_NUDGE_SECONDS = float(os.environ.get("OMS_TRACKING_NUDGE_SECONDS", "0.5"))
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 
 # Content-Security-Policy on every response (django-csp). Every asset is served by the app itself, so 'self'
@@ -267,6 +277,8 @@ ZPL_FONT = os.environ.get("ZPL_FONT", "E:SIMSUN.TTF")
 RETURN_WINDOW_DAYS = int(os.environ.get("RETURN_WINDOW_DAYS", "30"))
 # SMS adapter for customer messages: a dotted path to a class (default: write to the log).
 OMS_SMS_ADAPTER = os.environ.get("OMS_SMS_ADAPTER", "orders.notifications.LogSmsAdapter")
+# Stock pushes to channels (orders/atp.py): a dotted path to a function(url, payload) that POSTs or raises.
+OMS_STOCK_PUSH_TRANSPORT = os.environ.get("OMS_STOCK_PUSH_TRANSPORT", "orders.atp.http_post_json")
 # Signed tracking links stay valid this many days.
 TRACKING_LINK_MAX_AGE_DAYS = int(os.environ.get("TRACKING_LINK_MAX_AGE_DAYS", "120"))
 # Public tracking lookups allowed per client IP per minute.

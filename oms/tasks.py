@@ -5,6 +5,7 @@ from django.contrib.auth.models import Group
 
 from .background import sweep
 from .import_jobs import preview_in_worker, run_job
+from .outbox import outbox_dispatch_all
 
 
 @shared_task(name="oms.tasks.worker_smoke_test")
@@ -38,3 +39,10 @@ def sweep_background_work() -> dict:
 def preview_import_job(job_id: int) -> None:
     """Read a big uploaded file's preview in the worker, not the upload request (oms/import_jobs.py)."""
     preview_in_worker(job_id)
+
+
+@shared_task(name="oms.outbox_dispatch", acks_late=True)
+def outbox_dispatch() -> dict:
+    """Send the due outbox rows in batches until none is left (oms/outbox.py). Nudged after the commits that
+    write rows, and by the sweep for rows past their retry time; two at once take different rows."""
+    return outbox_dispatch_all()

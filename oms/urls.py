@@ -14,13 +14,14 @@ urlpatterns = [
     path("background/sweep/", background_views.background_sweep, name="background_sweep"),
     path("background/failures/<int:pk>/", background_views.background_failure, name="background_failure"),
     path("background/probes/<slug:key>/", background_views.background_probe, name="background_probe"),
+    path("background/outbox/<int:pk>/", background_views.background_outbox, name="background_outbox"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
-    path("orders/", include("orders.urls")),
+    path("orders/", include("workflows.urls.orders")),  # orders.urls + the workflow verbs
     path("inventory/", include("inventory.urls")),
     path("fulfillment/", include("fulfillment.urls")),
-    path("logistics/", include("logistics.urls")),
-    path("", include("logistics.public_urls")),
+    path("logistics/", include("workflows.urls.logistics")),  # logistics.urls + the workflow verbs
+    path("", include("workflows.urls.public")),  # logistics.public_urls + the workflow verbs
     path("", include("orders.public_urls")),
     path("api/", include("oms.api_urls")),
     path("reports/", include("reports.urls")),

@@ -6,9 +6,18 @@ class OrdersConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from . import background, notification_tasks, notifications  # noqa: F401  (registers the outbox's tasks)
+        from . import atp, background, notification_outbox
         from .customer_panels import register_panels
 
-        notifications.connect()
+        notification_outbox.register()  # customer notices: the outbox handler of kind "notification"
+        atp.register()  # stock pushes to channels: the outbox handler of kind "stock_push"
         register_panels()
-        background.register()  # messages without an outcome, notices never sent: the sweep and its page
+        from django.db.models.signals import post_delete, post_save
+
+        from .intake.inbox import channels_forget
+        from .models import Channel
+
+        # The inbox caches channels per process: a change made in this process is seen at once.
+        post_save.connect(channels_forget, sender=Channel, dispatch_uid="orders.inbox.channels_forget")
+        post_delete.connect(channels_forget, sender=Channel, dispatch_uid="orders.inbox.channels_forget_delete")
+        background.register()  # messages without an outcome: the sweep and its page

@@ -10,7 +10,9 @@ that bring figures to the channel:
 - ``push``: we POST the changed figures as JSON to ``Channel.stock_push_url``.
 
 Publishing sends only the figures that changed since the last successful publication and
-records each attempt (changed rows, outcome, error) as a ``ChannelStockPublication``.
+records each one (changed rows, outcome, error) as a ``ChannelStockPublication``. A push is an outbox
+row (kind ``stock_push``, oms/outbox.py) written with the publication and sent by the outbox consumer
+with retries and backoff; nothing is sent inside the publishing transaction.
 """
 
 import hmac
@@ -19,28 +21,38 @@ import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django.utils.module_loading import import_string
 
 from inventory.models import Product
 from inventory.selectors import AtpFigure, atp_for_locations
+from oms import outbox
 from oms.errors import DomainError
+from oms.models import OutboxMessage
+from oms.outbox import outbox_put
 
 from .models import Channel, ChannelStockFigure, ChannelStockPublication, PublicationOutcome, StockAdapter
 
 # transport(url, payload) -> None; raises on failure. Tests inject their own.
 Transport = Callable[[str, dict], None]
 PUSH_TIMEOUT_SECONDS = 10
+STOCK_PUSH = "stock_push"  # the outbox kind of a push to a channel
 
 
 class PushFailed(DomainError):
     pass
 
 
+class PushMisconfigured(PushFailed):
+    """No push URL, or not http(s): trying again changes nothing until a person fixes the channel."""
+
+
 def http_post_json(url: str, payload: dict) -> None:
     """The default push transport: POST JSON, any status but 2xx is a failure."""
     if not url.startswith(("http://", "https://")):
-        raise PushFailed(f"The push URL must be http(s), not {url!r}.")
+        raise PushMisconfigured(f"The push URL must be http(s), not {url!r}.")
     body = json.dumps(payload, ensure_ascii=False).encode()
     request = urllib.request.Request(  # noqa: S310 (scheme checked above)
         url, data=body, method="POST", headers={"Content-Type": "application/json"}
@@ -127,16 +139,20 @@ def last_publication(channel: Channel) -> ChannelStockPublication | None:
 
 
 @transaction.atomic
-def channel_stock_publish(
-    *, channel: Channel, transport: Transport | None = None, user=None, full: bool = False
-) -> ChannelStockPublication | None:
+def channel_stock_publish(*, channel: Channel, user=None, full: bool = False) -> ChannelStockPublication | None:
     """Publish the figures that changed since the last successful publication (all of them with
     ``full``). Returns the publication record, or None when nothing changed or the channel is not
-    published. A failed push records the error and leaves the published figures as they were, so
-    the next run sends the same changes again."""
+    published. Feed and CSV channels are published at once (they pull). A push channel gets a publication
+    ``queued`` and its outbox row in this transaction; the outbox consumer POSTs it after commit
+    (``push_stock``), retrying with backoff, and only a successful push counts the figures as published.
+    While a push is queued the channel's next run waits for it (returns it) instead of queuing the same
+    changes twice."""
     channel = Channel.objects.select_for_update().get(pk=channel.pk)  # one publisher per channel at a time
     if channel.stock_adapter == StockAdapter.NONE or not channel.active:
         return None
+    queued = channel.stock_publications.filter(outcome=PublicationOutcome.QUEUED).first()
+    if queued is not None:
+        return queued
     figures = channel_figures(channel)
     previous = {f.product_id: f for f in ChannelStockFigure.objects.filter(channel=channel)}
     new = {pid: f.quantity for pid, f in figures.items()}
@@ -153,40 +169,91 @@ def channel_stock_publish(
         ),
         key=lambda r: r["sku"],
     )
-    now = timezone.now()
     publication = ChannelStockPublication(
         channel=channel, adapter=channel.stock_adapter, rows=rows, rows_changed=len(rows), user=user
     )
     if channel.stock_adapter == StockAdapter.PUSH:
-        payload = {
-            "channel": channel.slug,
-            "published_at": now.isoformat(),
-            "figures": [{"sku": r["sku"], "quantity": r["new"]} for r in rows],
-        }
-        try:
-            if not channel.stock_push_url:
-                raise PushFailed("The channel has no push URL.")
-            (transport or http_post_json)(channel.stock_push_url, payload)
-        except Exception as exc:  # noqa: BLE001 (any failure of the outside server is recorded, not raised)
-            publication.outcome = PublicationOutcome.FAILED
-            publication.error = f"{type(exc).__name__}: {exc}"[:2000]
-            publication.finished_at = timezone.now()
-            publication.save()
-            return publication
-    for pid, qty in changed.items():
-        ChannelStockFigure.objects.update_or_create(
-            channel=channel, product_id=pid, defaults={"quantity": qty, "published_at": now}
+        publication.outcome = PublicationOutcome.QUEUED
+        publication.save()
+        outbox_put(
+            kind=STOCK_PUSH,
+            destination=f"channel:{channel.slug}",
+            key=f"{channel.pk}:{publication.pk}",
+            payload={"publication": publication.pk},
         )
+        return publication
+    _figures_published(channel, {r["sku"]: r["new"] for r in rows}, timezone.now())
     publication.outcome = PublicationOutcome.PUBLISHED
     publication.finished_at = timezone.now()
     publication.save()
     return publication
 
 
-def publish_all_channels(*, transport: Transport | None = None) -> dict[str, str]:
+def _figures_published(channel: Channel, figures: dict[str, int], now) -> None:
+    products = dict(Product.objects.filter(sku__in=list(figures)).values_list("sku", "pk"))
+    for sku, qty in figures.items():
+        if sku in products:
+            ChannelStockFigure.objects.update_or_create(
+                channel=channel, product_id=products[sku], defaults={"quantity": qty, "published_at": now}
+            )
+
+
+def publish_all_channels() -> dict[str, str]:
     """The scheduled job: each active, published channel in its own transaction."""
     result = {}
     for channel in Channel.objects.filter(active=True).exclude(stock_adapter=StockAdapter.NONE).order_by("slug"):
-        publication = channel_stock_publish(channel=channel, transport=transport)
+        publication = channel_stock_publish(channel=channel)
         result[channel.slug] = publication.outcome if publication else PublicationOutcome.UNCHANGED
     return result
+
+
+# ---- pushing: the outbox handler --------------------------------------------------------------------
+
+
+def push_transport() -> Transport:
+    """How pushes travel: ``OMS_STOCK_PUSH_TRANSPORT`` (a dotted path; tests use a loopback server)."""
+    return import_string(settings.OMS_STOCK_PUSH_TRANSPORT)
+
+
+def _push_one(row: OutboxMessage, transport: Transport) -> outbox.Outcome:
+    publication = (
+        ChannelStockPublication.objects.select_related("channel").filter(pk=row.payload.get("publication")).first()
+    )
+    if publication is None:
+        return outbox.skipped("The publication no longer exists.")
+    if publication.outcome != PublicationOutcome.QUEUED:
+        return outbox.skipped(f"The publication is {publication.outcome} already.")
+    channel = publication.channel
+    payload = {
+        "channel": channel.slug,
+        "published_at": publication.started_at.isoformat(),
+        "figures": [{"sku": r["sku"], "quantity": r["new"]} for r in publication.rows],
+    }
+    try:
+        if not channel.stock_push_url:
+            raise PushMisconfigured("The channel has no push URL.")
+        transport(channel.stock_push_url, payload)
+    except Exception as exc:  # noqa: BLE001 (any failure of the outside server is recorded, not raised)
+        error = f"{type(exc).__name__}: {exc}"[:2000]
+        final = isinstance(exc, PushMisconfigured) or row.attempts >= outbox.max_attempts()
+        ChannelStockPublication.objects.filter(pk=publication.pk).update(
+            error=error, **({"outcome": PublicationOutcome.FAILED, "finished_at": timezone.now()} if final else {})
+        )
+        return outbox.dead(error) if final else outbox.retry(error)
+    with transaction.atomic():
+        Channel.objects.select_for_update().filter(pk=channel.pk).first()
+        _figures_published(channel, {r["sku"]: r["new"] for r in publication.rows}, timezone.now())
+        ChannelStockPublication.objects.filter(pk=publication.pk).update(
+            outcome=PublicationOutcome.PUBLISHED, finished_at=timezone.now(), error=""
+        )
+    return outbox.sent()
+
+
+def push_stock(rows: list[OutboxMessage]) -> dict[int, outbox.Outcome]:
+    """The outbox handler of stock pushes: each queued publication POSTed to its channel."""
+    transport = push_transport()
+    return {row.pk: _push_one(row, transport) for row in rows}
+
+
+def register() -> None:
+    outbox.register_outbox_handler(STOCK_PUSH, push_stock)

@@ -7,6 +7,6 @@ from .atp import publish_all_channels
 
 @shared_task(name="orders.publish_channel_stock", acks_late=True)
 def publish_channel_stock() -> dict:
-    """Push changed figures to every channel. A failed push is recorded on its publication row and
-    retried by the next run (only changes since the last success are sent), so no Celery retry."""
+    """Publish changed figures of every channel: a push channel gets an outbox row, sent (and retried with
+    backoff) by the outbox consumer; a push that went dead is queued afresh by a later run."""
     return publish_all_channels()

@@ -1,5 +1,5 @@
-"""Intake and notices that a lost task left unfinished (oms/background.py probes, registered in apps.py):
-inbound messages still without an outcome, and customer notices queued but never sent.
+"""Intake that a lost task left unfinished (oms/background.py probes, registered in apps.py): inbound
+messages still without an outcome. (Customer notices are outbox rows: oms/outbox.py has their probe.)
 
 Which task applies a stored message depends on its source: orders' own sources go to
 ``orders.process_inbound``; an app above registers its sources' task by name (logistics: tracking
@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from oms.background import Probe, StuckItem, register_probe, register_subject, send, stuck_items
 
-from .models import InboundMessage, InboundStatus, Notification, NotificationStatus, Order
+from .models import InboundMessage, InboundStatus, Order
 
 RESEND_LIMIT = 2000
 _source_tasks: dict[str, str] = {}
@@ -54,26 +54,6 @@ def _resend_inbound(cutoff: datetime) -> int:
     return len(rows)
 
 
-def _queued(cutoff: datetime):
-    return Notification.objects.filter(status=NotificationStatus.QUEUED, created_at__lt=cutoff).order_by("created_at")
-
-
-def _find_notices(cutoff: datetime, limit: int) -> tuple[int, list[StuckItem]]:
-    return stuck_items(
-        _queued(cutoff),
-        limit,
-        ("pk", "kind", "created_at"),
-        lambda pk, kind, at: StuckItem(f"#{pk} {kind}", at, reverse("orders:notification_detail", args=[pk])),
-    )
-
-
-def _resend_notices(cutoff: datetime) -> int:
-    ids = list(_queued(cutoff).values_list("pk", flat=True)[:RESEND_LIMIT])
-    for pk in ids:
-        send("orders.send_notification", args=[pk])
-    return len(ids)
-
-
 def _order_subject(ident: str) -> tuple[str, str]:
     number = Order.objects.filter(pk=ident).values_list("number", flat=True).first() if ident.isdigit() else None
     if number is None:
@@ -90,14 +70,5 @@ def register() -> None:
             help=_("Stored orders, webhooks and tracking pushes that were never applied. The sweep applies them."),
             find=_find_inbound,
             resend=_resend_inbound,
-        )
-    )
-    register_probe(
-        Probe(
-            key="notices_never_sent",
-            label=_("Customer messages queued but never sent"),
-            help=_("The sweep sends them."),
-            find=_find_notices,
-            resend=_resend_notices,
         )
     )

@@ -6,7 +6,6 @@ from decimal import Decimal, InvalidOperation
 import django_filters
 import django_tables2 as tables
 from django import forms
-from django.apps import apps
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.db.models import Count, Max, Q
@@ -19,6 +18,7 @@ from oms.tables import BaseTable
 from oms.views import ObjectListView
 
 from . import notifications, returns, services
+from .extensions import customer_panels
 from .models import (
     Customer,
     DeliveryRating,
@@ -327,19 +327,14 @@ class CustomerListView(ObjectListView):
     title = "Customers"
 
 
-def _cases_of(orders):
-    """The exception cases of these orders, when the logistics app has them (a query, not an import)."""
-    try:
-        model = apps.get_model("logistics", "ExceptionCase")
-    except LookupError:
-        return None
-    return model.objects.filter(order__in=orders).select_related("order").order_by("-id")
-
-
 class CreditForm(forms.Form):
     is_business = forms.BooleanField(required=False, label="Business customer")
     credit_limit = forms.DecimalField(
-        required=False, min_value=0, max_digits=12, decimal_places=2, label="Credit limit",
+        required=False,
+        min_value=0,
+        max_digits=12,
+        decimal_places=2,
+        label="Credit limit",
         help_text="Open orders plus a new one above this go to credit review. Empty: no limit.",
     )
     reason = forms.CharField(max_length=200, label="Reason", widget=forms.TextInput(attrs={"placeholder": "why"}))
@@ -352,8 +347,9 @@ def customer_credit(request, pk):
     customer = get_object_or_404(Customer, pk=pk)
     form = CreditForm(request.POST)
     if not form.is_valid():
-        errors = "; ".join(f"{form.fields[f].label if f in form.fields else f}: {' '.join(e)}"
-                           for f, e in form.errors.items())
+        errors = "; ".join(
+            f"{form.fields[f].label if f in form.fields else f}: {' '.join(e)}" for f, e in form.errors.items()
+        )
         messages.error(request, f"Credit terms not changed. {errors}")
         return redirect("orders:customer_detail", pk=customer.pk)
     try:
@@ -385,7 +381,7 @@ def customer_detail(request, pk):
             "returns": ReturnRequest.objects.filter(order__customer=customer)
             .select_related("order")
             .prefetch_related("lines__order_line"),
-            "cases": _cases_of(orders),
+            "panels": customer_panels(request, customer, orders),
             "notifications": Notification.objects.filter(Q(customer=customer) | Q(order__customer=customer))
             .select_related("order")
             .defer("body_html", "body_text")

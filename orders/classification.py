@@ -136,51 +136,136 @@ def _between(value, low, high) -> bool:
     return (low is None or value >= low) and (high is None or value <= high)
 
 
-def rule_matches(rule: ClassificationRule, facts: Facts, tags: set[str], today: date) -> bool:
-    classes = set(split_list(rule.handling_classes))
-    if classes and not classes & facts.handling_classes:
-        return False
-    if not _between(facts.weight_g, rule.min_weight_g, rule.max_weight_g):
-        return False
-    if not _between(facts.volume_cm3, rule.min_volume_cm3, rule.max_volume_cm3):
-        return False
-    if not _between(facts.value, rule.min_value, rule.max_value):
-        return False
-    channel_ids = {c.pk for c in rule.channels.all()}
-    if channel_ids and facts.channel_id not in channel_ids:
-        return False
-    countries = {c.upper() for c in split_list(rule.countries)}
-    if countries and facts.country not in countries:
-        return False
-    provinces = {p.lower() for p in split_list(rule.provinces)}
-    if provinces and facts.province not in provinces:
-        return False
-    if rule.requested_service and facts.requested_service != rule.requested_service.strip().lower():
-        return False
-    if rule.promise_within_days is not None:
-        if facts.promise_date is None or (facts.promise_date - today).days > rule.promise_within_days:
+class CompiledRule:
+    """A rule with its settings parsed once (lists split, case folded, channel ids read): what
+    ``evaluate`` runs per order. Built by ``compile_rules`` from the rows."""
+
+    __slots__ = (
+        "pk",
+        "name",
+        "classes",
+        "min_weight_g",
+        "max_weight_g",
+        "min_volume_cm3",
+        "max_volume_cm3",
+        "min_value",
+        "max_value",
+        "channel_ids",
+        "countries",
+        "provinces",
+        "requested_service",
+        "promise_within_days",
+        "customer_is_business",
+        "has_tag",
+        "add_tags",
+        "set_priority",
+        "require_service_kind",
+        "capabilities",
+        "packing_note",
+        "hold_reason",
+        "hold_note",
+        "stop_processing",
+    )
+
+    def __init__(self, rule: ClassificationRule):
+        self.pk, self.name = rule.pk, rule.name
+        self.classes = frozenset(split_list(rule.handling_classes))
+        self.min_weight_g, self.max_weight_g = rule.min_weight_g, rule.max_weight_g
+        self.min_volume_cm3, self.max_volume_cm3 = rule.min_volume_cm3, rule.max_volume_cm3
+        self.min_value, self.max_value = rule.min_value, rule.max_value
+        self.channel_ids = frozenset(c.pk for c in rule.channels.all())
+        self.countries = frozenset(c.upper() for c in split_list(rule.countries))
+        self.provinces = frozenset(p.lower() for p in split_list(rule.provinces))
+        # None: no condition. A setting of only spaces is still one, compared as "" (as the row reads).
+        self.requested_service = rule.requested_service.strip().lower() if rule.requested_service else None
+        self.promise_within_days = rule.promise_within_days
+        self.customer_is_business = rule.customer_is_business
+        self.has_tag = rule.has_tag.strip().lower() if rule.has_tag else None
+        self.add_tags = tuple(tag.lower() for tag in split_list(rule.add_tags))
+        self.set_priority = rule.set_priority
+        self.require_service_kind = rule.require_service_kind
+        self.capabilities = tuple(split_list(rule.require_capabilities))
+        self.packing_note = rule.packing_note
+        self.hold_reason, self.hold_note = rule.hold_reason, rule.hold_note
+        self.stop_processing = rule.stop_processing
+
+    def matches(self, facts: Facts, tags, today: date) -> bool:
+        if self.classes and not self.classes & facts.handling_classes:
             return False
-    if rule.customer_is_business is not None and facts.is_business != rule.customer_is_business:
-        return False
-    if rule.has_tag and rule.has_tag.strip().lower() not in tags:
-        return False
-    return True
+        if not _between(facts.weight_g, self.min_weight_g, self.max_weight_g):
+            return False
+        if not _between(facts.volume_cm3, self.min_volume_cm3, self.max_volume_cm3):
+            return False
+        if not _between(facts.value, self.min_value, self.max_value):
+            return False
+        if self.channel_ids and facts.channel_id not in self.channel_ids:
+            return False
+        if self.countries and facts.country not in self.countries:
+            return False
+        if self.provinces and facts.province not in self.provinces:
+            return False
+        if self.requested_service is not None and facts.requested_service != self.requested_service:
+            return False
+        if self.promise_within_days is not None:
+            if facts.promise_date is None or (facts.promise_date - today).days > self.promise_within_days:
+                return False
+        if self.customer_is_business is not None and facts.is_business != self.customer_is_business:
+            return False
+        if self.has_tag is not None and self.has_tag not in tags:
+            return False
+        return True
+
+
+def compile_rules(rules) -> tuple[CompiledRule, ...]:
+    """Rules (rows, with their channels prefetched, or already compiled) ready for ``evaluate``."""
+    return tuple(rule if isinstance(rule, CompiledRule) else CompiledRule(rule) for rule in rules)
+
+
+def rule_matches(rule: ClassificationRule, facts: Facts, tags: set[str], today: date) -> bool:
+    return CompiledRule(rule).matches(facts, tags, today)
 
 
 def active_rules() -> list[ClassificationRule]:
     return list(ClassificationRule.objects.filter(active=True).prefetch_related("channels").order_by("position", "pk"))
 
 
+# The active rules, compiled, kept per process: (fingerprint, rules). See ``current_rules``.
+_cached: tuple[tuple, tuple[CompiledRule, ...]] | None = None
+
+
+def rules_fingerprint() -> tuple:
+    """The active rules' settings and channels as plain values, one query (no model instances): it
+    changes with any change that matters, however it was made (a form, the admin, ``update()``)."""
+    fields = [f.attname for f in ClassificationRule._meta.concrete_fields]
+    rows = ClassificationRule.objects.filter(active=True).order_by("position", "pk", "channels")
+    return tuple(rows.values_list(*fields, "channels"))
+
+
+def current_rules() -> tuple[CompiledRule, ...]:
+    """The active rules, compiled once per process and compiled again when ``rules_fingerprint``
+    differs from the one they were compiled for (checked on every call: one query of plain values
+    instead of rule instances, their channels and the compiling). Every intake path classifies with
+    these."""
+    global _cached
+    fingerprint = rules_fingerprint()
+    cached = _cached
+    if cached is not None and cached[0] == fingerprint:
+        return cached[1]
+    compiled = compile_rules(active_rules())
+    _cached = (fingerprint, compiled)
+    return compiled
+
+
 def evaluate(
     order: Order,
     *,
-    rules: list[ClassificationRule] | None = None,
+    rules=None,
     today: date | None = None,
     lines: list[tuple] | None = None,
 ) -> Outcome:
     """Run the active rules in order against the order (see the module docstring); writes nothing.
-    ``lines``: see ``order_facts``."""
-    rules = active_rules() if rules is None else rules
+    ``rules``: rows or compiled rules (default: ``current_rules()``). ``lines``: see ``order_facts``."""
+    rules = current_rules() if rules is None else compile_rules(rules)
     today = today or timezone.localdate()
     facts = order_facts(order, lines)
     tags: list[str] = []
@@ -189,11 +274,10 @@ def evaluate(
     holds: dict[str, list[str]] = {}
     matches = []
     for rule in rules:
-        if not rule_matches(rule, facts, set(tags), today):
+        if not rule.matches(facts, tags, today):
             continue
         match = Match(rule_id=rule.pk, rule=rule.name)
-        for tag in split_list(rule.add_tags):
-            tag = tag.lower()
+        for tag in rule.add_tags:
             match.tags.append(tag)
             if tag not in tags:
                 tags.append(tag)
@@ -201,7 +285,7 @@ def evaluate(
             match.priority = priority = rule.set_priority
         if rule.require_service_kind:
             match.service_kind = service_kind = rule.require_service_kind
-        for capability in split_list(rule.require_capabilities):
+        for capability in rule.capabilities:
             match.capabilities.append(capability)
             if capability not in capabilities:
                 capabilities.append(capability)

@@ -3,12 +3,12 @@ channel pages (settings, secrets shown masked, SKU map)."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
-from django.db import transaction
 from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
+from oms.background import nudge
 from oms.errors import DomainError
 from oms.request_guard import BodyTooLarge, read_body
 from oms.views import ObjectListView
@@ -17,7 +17,7 @@ from . import services
 from .background import inbound_send, task_for_source
 from .filtersets import ChannelFilterSet
 from .forms import ChannelForm, ChannelSkuForm
-from .intake import pipeline
+from .intake import inbox, pipeline
 from .models import Channel, InboundMessage, InboundStatus
 from .tables import ChannelTable
 from .tasks import process_inbound
@@ -29,7 +29,7 @@ RETRYABLE = {InboundStatus.FAILED, InboundStatus.REJECTED, InboundStatus.PARTIAL
 @require_POST
 def order_webhook(request, slug):
     """POST /webhooks/orders/<channel-slug>/: stored first; 401 on a bad signature (nothing
-    created); 200 once stored, processed by a task after commit."""
+    created); 200 once stored, applied by the inbox's batch consumer after commit."""
     channel = Channel.objects.filter(slug=slug, active=True).first()
     headers = dict(request.headers)
     kept = {k: v for k, v in headers.items() if k.lower() not in pipeline.SKIP_HEADERS}
@@ -49,9 +49,8 @@ def order_webhook(request, slug):
     message, accepted = pipeline.webhook_receive(channel=channel, body=body, headers=headers)
     if not accepted:
         return JsonResponse({"error": "invalid signature", "message": message.pk}, status=401)
-    message_id = message.pk
-    transaction.on_commit(lambda: process_inbound.delay(message_id))
-    return JsonResponse({"received": message_id}, status=200)
+    nudge(inbox.APPLY_TASK)  # applied in a batch with the other waiting order messages, after commit
+    return JsonResponse({"received": message.pk}, status=200)
 
 
 @require_POST

@@ -329,14 +329,16 @@ class InboundMessage(models.Model):
     result = models.JSONField(default=dict, blank=True)
     processed_at = models.DateTimeField(null=True, blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
+    # Who sent it (an API token's user): the order's first event names them when the inbox applies it.
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     class Meta:
         ordering = ["-id"]
         # The sweep's question (orders/background.py): messages still without an outcome, oldest first.
         indexes = [
-            models.Index(
-                fields=["received_at"], condition=models.Q(status="received"), name="inbound_unfinished_idx"
-            )
+            models.Index(fields=["received_at"], condition=models.Q(status="received"), name="inbound_unfinished_idx")
         ]
 
     def __str__(self) -> str:
@@ -369,6 +371,7 @@ class ChannelStockFigure(models.Model):
 
 
 class PublicationOutcome(models.TextChoices):
+    QUEUED = "queued", _("Queued to push")  # an outbox row pushes it (orders/atp.py)
     PUBLISHED = "published", _("Published")
     UNCHANGED = "unchanged", _("Nothing changed")
     FAILED = "failed", _("Failed")
@@ -426,7 +429,7 @@ class NotificationStatus(models.TextChoices):
 
 
 class Notification(models.Model):
-    """One message to a customer in the outbox: rendered when queued, sent by a task with retries."""
+    """One message to a customer: rendered when queued, sent by the outbox consumer (orders/notification_outbox.py)."""
 
     order = models.ForeignKey(Order, null=True, blank=True, on_delete=models.CASCADE, related_name="notifications")
     customer = models.ForeignKey(
@@ -643,8 +646,11 @@ class ClassificationRule(models.Model):
 
     def clean(self):
         errors = {}
-        for low, high in (("min_weight_g", "max_weight_g"), ("min_volume_cm3", "max_volume_cm3"),
-                          ("min_value", "max_value")):
+        for low, high in (
+            ("min_weight_g", "max_weight_g"),
+            ("min_volume_cm3", "max_volume_cm3"),
+            ("min_value", "max_value"),
+        ):
             a, b = getattr(self, low), getattr(self, high)
             if a is not None and b is not None and a > b:
                 errors[high] = _("must not be less than the minimum")
@@ -669,14 +675,22 @@ class RiskSettings(models.Model):
     """The thresholds of the review holds (orders/review.py); one row (pk 1), edited in the admin."""
 
     high_value_new_customer = models.DecimalField(
-        max_digits=12, decimal_places=2, null=True, blank=True, default=20000,
+        max_digits=12,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        default=20000,
         help_text=_("An order at or above this from a customer with no delivered order: fraud review. Empty: off."),
     )
     check_country_mismatch = models.BooleanField(
         default=True, help_text=_("Billing and shipping countries differ: fraud review.")
     )
     cod_limit = models.DecimalField(
-        max_digits=12, decimal_places=2, null=True, blank=True, default=3000,
+        max_digits=12,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        default=3000,
         help_text=_("Cash on delivery above this: payment hold. Empty: off."),
     )
 

@@ -8,10 +8,11 @@ The API other apps call (keep it stable):
     and stored on the row, so the outbox preview shows exactly what is sent. The same
     (order, kind, channel, dedupe) is queued once: calling twice returns the first row.
     Opted-out addresses (optional kinds only) and orders without an address get a row with
-    status ``suppressed``. After commit, the task ``orders.send_notification`` sends it.
+    status ``suppressed``. A queued one gets its outbox row (kind ``notification``, oms/outbox.py) in the
+    same transaction; the outbox consumer sends it after commit.
 
 ``notification_enqueue(*, order, subject, body, reason="", user=None, channel="email", problem="") -> Notification``
-    Free text written by staff or a playbook (``logistics.exceptions``): kind ``message``,
+    Free text written by staff or a playbook (``logistics.cases``): kind ``message``,
     queued once per (reason, subject, body).
 
 One problem, one message: a notice about a problem carries a ``problem`` key (``problem_key(tracking
@@ -24,17 +25,18 @@ Suppressing: ``with suppressed():`` (or the setting ``OMS_NOTIFICATIONS_SUPPRESS
 order events from queuing notices and turns direct ``notify`` calls into ``suppressed`` rows (nothing
 is sent). The demo seed writes its history inside it.
 
-When notices are sent: ``TRIGGERS`` below is the one place. ``orders.services.order_event_record``
-sends ``orders.signals.order_event_recorded`` after commit; ``on_order_event`` turns events into
-notices (order confirmed, label created → shipped, tracking → out for delivery / problem / later
-expected date, order delivered, return steps). Nothing is sent from ``save()``.
+When notices are sent: ``TRIGGERS`` below is the one place. ``orders.services.order_event_record`` (and
+``order_events_record``) write, in the event's own transaction, one outbox row per notice the event asks
+for (orders/notification_outbox.py): order confirmed, label created → shipped, tracking → out for
+delivery / problem / later expected date, order delivered, return steps, changes. Nothing is rendered or
+sent inside the business transaction, and nothing from ``save()``.
 
-Sending: ``notification_send`` claims the row (queued/failed → sending with one UPDATE, so a
-task delivered twice sends once), sends through Django's mail backend (or the SMS adapter),
-and records sent / failed. Transient errors (connection lost, timeouts, SMTP 4xx) raise
-``TransientSendError`` so the task retries with backoff; permanent ones (a refused address)
-fail for good. ``notifications_retry_due`` (beat, every minute) re-queues failed rows whose
-backoff has passed and rows stuck in ``sending``.
+Sending (orders/notification_outbox.py ``send_notices``, the outbox handler): a batch of rows is
+rendered into ``Notification`` rows and sent over one mail connection (or the SMS adapter); sent /
+failed is recorded on each notice. Transient errors (connection lost, timeouts, SMTP 4xx) retry the
+outbox row with backoff; permanent ones (a refused address) make it dead at once. Dead rows are on the
+Background work page with Retry; ``notification_resend`` (a person, after fixing the address) sends a
+failed notice again.
 """
 
 from __future__ import annotations
@@ -45,21 +47,20 @@ import smtplib
 import socket
 from contextlib import contextmanager
 from contextvars import ContextVar
-from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Protocol
 
 from django.conf import settings
 from django.core import signing
-from django.core.mail import EmailMultiAlternatives, get_connection
+from django.core.mail import EmailMultiAlternatives
 from django.db import IntegrityError, transaction
-from django.db.models import F, Q
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.module_loading import import_string
 
 from oms.errors import DomainError
+from oms.outbox import outbox_put, outbox_rearm
 
 from .models import (
     Notification,
@@ -69,7 +70,6 @@ from .models import (
     NotificationStatus,
     Order,
 )
-from .signals import order_event_recorded
 from .status import EventKind, OrderStatus
 from .tracking_links import tracking_url_for_order
 
@@ -80,9 +80,7 @@ LANGUAGES = ("en", "zh-hans")
 CHINESE_COUNTRIES = frozenset({"CN", "TW", "HK", "MO"})
 # Marketing-like notices a customer may opt out of; transactional ones are always sent.
 OPTIONAL_KINDS = frozenset({NotificationKind.DELIVERED})
-MAX_ATTEMPTS = 6
 UNSUBSCRIBE_SALT = "oms.notifications.unsubscribe"
-STUCK_SENDING = timedelta(minutes=15)
 # Tracking statuses that mean "something went wrong" (logistics.status.TrackingStatus values).
 PROBLEM_STATUSES = frozenset({"exception", "failed_attempt", "returning_to_sender", "returned_to_sender", "lost"})
 
@@ -136,10 +134,11 @@ def notification_language(order: Order) -> str:
 
 
 def notification_address(order: Order, channel: str) -> str:
-    customer = order.customer if order.customer_id else None
-    if channel == NotificationChannel.SMS:
-        return order.ship_phone or getattr(customer, "phone", "")
-    return order.ship_email or getattr(customer, "email", "")
+    """The order's own contact first; the customer's (a query, unless loaded) only when it has none."""
+    own = order.ship_phone if channel == NotificationChannel.SMS else order.ship_email
+    if own or not order.customer_id:
+        return own
+    return getattr(order.customer, "phone" if channel == NotificationChannel.SMS else "email", "") or ""
 
 
 def unsubscribe_token(address: str) -> str:
@@ -224,13 +223,13 @@ def render_notification(kind: str, language: str, context: dict, channel: str = 
     return subject[:200], text, html
 
 
-def _jsonable(value):
+def jsonable(value):
     if isinstance(value, date):
         return value.isoformat()
     if isinstance(value, dict):
-        return {k: _jsonable(v) for k, v in value.items()}
+        return {k: jsonable(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
-        return [_jsonable(v) for v in value]
+        return [jsonable(v) for v in value]
     return value
 
 
@@ -247,19 +246,33 @@ def notify(
 
     With ``problem`` (a ``problem_key``) the notice is deduplicated against every notice of that problem,
     whatever its kind."""
+    return notice_build(order=order, kind=kind, context=context, channel=channel, dedupe=dedupe, problem=problem)
+
+
+def notice_key(order_id: int, kind: str, channel: str, dedupe: str = "", problem: str = "") -> str:
+    """The dedupe key of a notice (the Notification's and its outbox row's): every notice of one problem
+    shares one key whatever its kind."""
+    key = f"{order_id}:problem:{channel}:{problem}" if problem else f"{order_id}:{kind}:{channel}:{dedupe}"
+    if len(key) > 160:
+        key = key[:120] + ":" + hashlib.sha256(key.encode()).hexdigest()[:32]
+    return key
+
+
+def notice_build(
+    *, order: Order, kind: str, context: dict | None, channel: str, dedupe: str, problem: str, enqueue: bool = True
+) -> Notification:
+    """``notify``; with ``enqueue=False`` (the outbox handler, which sends it itself) no outbox row is written."""
     if kind not in NotificationKind.values:
         raise DomainError(f"Unknown notification kind '{kind}'.")
     if channel not in NotificationChannel.values:
         raise DomainError(f"Unknown notification channel '{channel}'.")
-    key = f"{order.pk}:problem:{channel}:{problem}" if problem else f"{order.pk}:{kind}:{channel}:{dedupe}"
-    if len(key) > 160:
-        key = key[:120] + ":" + hashlib.sha256(key.encode()).hexdigest()[:32]
+    key = notice_key(order.pk, kind, channel, dedupe, problem)
     existing = Notification.objects.filter(dedupe_key=key).first()
     if existing is not None:
         return existing
     language = notification_language(order)
     to = notification_address(order, channel)
-    ctx = {**base_context(order, language=language), **_jsonable(context or {})}
+    ctx = {**base_context(order, language=language), **jsonable(context or {})}
     if problem:
         ctx["problem_key"] = problem
     optional = kind in OPTIONAL_KINDS
@@ -290,10 +303,10 @@ def notify(
                 dedupe_key=key,
                 context=ctx,
             )
+            if status == Q_.QUEUED and enqueue:
+                _enqueue_send(notification)
     except IntegrityError:  # queued at the same moment by someone else
         return Notification.objects.get(dedupe_key=key)
-    if status == Q_.QUEUED:
-        _enqueue_send(notification.pk)
     return notification
 
 
@@ -327,10 +340,22 @@ def problem_notice(order: Order, problem: str, channel: str = NotificationChanne
     return Notification.objects.filter(dedupe_key=f"{order.pk}:problem:{channel}:{problem}").first()
 
 
-def _enqueue_send(notification_id: int) -> None:
-    from celery import current_app  # the task is found by name: orders.notification_tasks
+OUTBOX_KIND = "notification"
 
-    transaction.on_commit(lambda: current_app.tasks["orders.send_notification"].delay(notification_id))
+
+def notice_destination(channel: str, address: str) -> str:
+    return f"{channel}:{address.strip().lower()}"
+
+
+def _enqueue_send(notification: Notification) -> None:
+    """The notice's outbox row, in the current transaction (the consumer sends it after commit)."""
+    outbox_put(
+        kind=OUTBOX_KIND,
+        destination=notice_destination(notification.channel, notification.to),
+        key=notification.dedupe_key,
+        payload={"notification": notification.pk},
+        subject=f"order:{notification.order_id}" if notification.order_id else "",
+    )
 
 
 # ---- sending ------------------------------------------------------------------------------------------
@@ -380,10 +405,8 @@ def is_transient(exc: BaseException) -> bool:
     return False
 
 
-def _deliver(notification: Notification) -> None:
-    if notification.channel == NotificationChannel.SMS:
-        sms_adapter().send(to=notification.to, text=notification.body_text)
-        return
+def email_message(notification: Notification, connection=None) -> EmailMultiAlternatives:
+    """The e-mail of a notice, as rendered when it was queued."""
     headers = {}
     unsubscribe = notification.context.get("unsubscribe_url")
     if unsubscribe:
@@ -394,68 +417,11 @@ def _deliver(notification: Notification) -> None:
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=[notification.to],
         headers=headers,
-        connection=get_connection(fail_silently=False),
+        connection=connection,
     )
     if notification.body_html:
         message.attach_alternative(notification.body_html, "text/html")
-    message.send()
-
-
-@dataclass
-class SendOutcome:
-    status: str
-    sent_now: bool
-
-
-def notification_send(notification_id: int) -> SendOutcome:
-    """Send one queued or failed notice; a second delivery of the same task sends nothing.
-
-    Raises TransientSendError after recording a transient failure (the caller retries)."""
-    now = timezone.now()
-    claimed = Notification.objects.filter(pk=notification_id, status__in=[Q_.QUEUED, Q_.FAILED], retryable=True).update(
-        status=Q_.SENDING, attempts=F("attempts") + 1, last_attempt_at=now
-    )
-    notification = Notification.objects.get(pk=notification_id)
-    if not claimed:
-        return SendOutcome(status=notification.status, sent_now=False)
-    try:
-        _deliver(notification)
-    except Exception as exc:
-        transient = is_transient(exc)
-        error = f"{type(exc).__name__}: {exc}"[:500]
-        Notification.objects.filter(pk=notification_id).update(
-            status=Q_.FAILED, last_error=error, retryable=transient and notification.attempts < MAX_ATTEMPTS
-        )
-        log.warning(
-            "notification %s failed (%s): %s", notification_id, "transient" if transient else "permanent", error
-        )
-        if transient:
-            raise TransientSendError(error) from exc
-        return SendOutcome(status=Q_.FAILED, sent_now=False)
-    Notification.objects.filter(pk=notification_id).update(status=Q_.SENT, sent_at=timezone.now(), last_error="")
-    return SendOutcome(status=Q_.SENT, sent_now=True)
-
-
-def retry_delay(attempts: int) -> timedelta:
-    """Backoff before the next try: 1, 2, 4, 8, 16 minutes ... at most an hour."""
-    return timedelta(minutes=min(60, 2 ** max(attempts - 1, 0)))
-
-
-def notifications_retry_due(*, now=None, limit: int = 500) -> list[int]:
-    """Re-queue failed notices whose backoff has passed, and rows stuck in 'sending'. Returns their ids."""
-    now = now or timezone.now()
-    Notification.objects.filter(status=Q_.SENDING, last_attempt_at__lt=now - STUCK_SENDING).update(
-        status=Q_.FAILED, last_error="Interrupted while sending; will retry."
-    )
-    due = []
-    candidates = Notification.objects.filter(status=Q_.FAILED, retryable=True, attempts__lt=MAX_ATTEMPTS).order_by(
-        "last_attempt_at", "id"
-    )[:limit]
-    for n in candidates:
-        if n.last_attempt_at is None or n.last_attempt_at + retry_delay(n.attempts) <= now:
-            due.append(n.pk)
-            _enqueue_send(n.pk)
-    return due
+    return message
 
 
 @transaction.atomic
@@ -469,7 +435,8 @@ def notification_resend(*, notification: Notification, user=None) -> Notificatio
     notification.retryable = True
     notification.status = Q_.QUEUED
     notification.save(update_fields=["to", "retryable", "status"])
-    _enqueue_send(notification.pk)
+    if not outbox_rearm(kind=OUTBOX_KIND, key=notification.dedupe_key):
+        _enqueue_send(notification)
     return notification
 
 
@@ -558,34 +525,3 @@ TRIGGERS = frozenset(
 )
 # At most one "delayed" notice per order within this time, whatever the carrier's estimates do.
 DELAYED_QUIET = timedelta(hours=48)
-
-
-def on_order_event(sender, *, order_id: int, event_id: int, kind: str, data: dict, **kwargs) -> None:
-    if kind not in TRIGGERS or is_suppressed():
-        return
-    notices = triggered_notices(kind, data)
-    if not notices:
-        return
-    order = Order.objects.select_related("customer", "channel").filter(pk=order_id).first()
-    if order is None:
-        return
-    for notice_kind, dedupe, extra in notices:
-        if (
-            notice_kind == NotificationKind.DELAYED
-            and order.notifications.filter(
-                Q(kind=NotificationKind.DELAYED)
-                | Q(dedupe_key__startswith=f"{order.pk}:problem:", dedupe_key__contains=":late:"),
-                created_at__gte=timezone.now() - DELAYED_QUIET,
-            ).exists()
-        ):
-            continue
-        if notice_kind == NotificationKind.DELIVERED and order.status != OrderStatus.DELIVERED:
-            continue
-        try:
-            notify(order=order, kind=notice_kind, context=extra, dedupe=dedupe, problem=extra.get("problem_key", ""))
-        except Exception:  # a notice must never break the work that triggered it
-            log.exception("could not queue %s notice for order %s (event %s)", notice_kind, order_id, event_id)
-
-
-def connect() -> None:
-    order_event_recorded.connect(on_order_event, dispatch_uid="orders.notifications.on_order_event")

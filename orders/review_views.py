@@ -6,6 +6,7 @@ from django.contrib.auth.decorators import login_required, permission_required
 from django.db import transaction
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from inventory.models import HandlingClass
@@ -176,7 +177,9 @@ def rule_move(request, pk, direction):
             rules[index], rules[other] = rules[other], rules[index]
         for position, rule in enumerate(rules, start=1):
             if rule.position != position * 10:
-                ClassificationRule.objects.filter(pk=rule.pk).update(position=position * 10)
+                # updated_at too: the rule changed (intake's cached rules notice it by this).
+                moved = ClassificationRule.objects.filter(pk=rule.pk)
+                moved.update(position=position * 10, updated_at=timezone.now())
     return redirect("orders:rule_list")
 
 

@@ -75,14 +75,14 @@ def _change_page(request, order, *, address_form=None, status=200):
     )
 
 
-def _change_address(request, order):
+def _change_address(request, order, change_address):
     """The address form: a bad address is shown again with its problems; a refused stage is a message."""
     form = AddressChangeForm(request.POST, order=order)
     if not form.is_valid():
         return _change_page(request, order, address_form=form, status=200)
     intercepts = order.events.filter(kind=EventKind.INTERCEPT).count()
     try:
-        changes = services.order_change_address(
+        changes = change_address(
             order=order,
             address=form.address(),
             user=request.user,
@@ -105,16 +105,19 @@ def _change_address(request, order):
 @require_POST
 @login_required
 @permission_required("orders.change_order", raise_exception=True)
-def order_change_apply(request, number, change):
+def order_change_apply(request, number, change, *, actions):
+    """``actions`` holds the workflow actions (workflows.changes, workflows.cancel: ``order_change_address``,
+    ``order_cancel_request``, ``order_change_service``, ``order_change_lines``), given by the URL
+    (workflows/urls/): orders cannot import the layer above it."""
     order = get_object_or_404(Order, number=number)
     if change == ChangeKind.ADDRESS:
-        return _change_address(request, order)
+        return _change_address(request, order, actions.order_change_address)
     reason_code, note = request.POST.get("reason_code", ""), request.POST.get("note", "").strip()[:200]
     try:
         if change == ChangeKind.CANCEL:
             if not request.user.has_perm("orders.cancel_order"):
                 raise DomainError("You may not cancel orders.")
-            outcome, result = services.order_cancel_request(
+            outcome, result = actions.order_cancel_request(
                 order=order, reason_code=reason_code, note=note, user=request.user
             )
             if outcome == "partial":  # partly shipped: the rest cancelled, the shipped part intercepted/returned
@@ -130,7 +133,7 @@ def order_change_apply(request, number, change):
                     "return": "Return request opened.",
                 }[outcome]
         elif change == ChangeKind.SERVICE:
-            services.order_change_service(
+            actions.order_change_service(
                 order=order,
                 requested_service=request.POST.get("requested_service", ""),
                 reason_code=reason_code,
@@ -146,7 +149,7 @@ def order_change_apply(request, number, change):
                     quantities[line.pk] = int(raw)
             if request.POST.get("add_sku", "").strip():
                 add.append((request.POST["add_sku"].strip(), int(request.POST.get("add_qty") or 0)))
-            services.order_change_lines(
+            actions.order_change_lines(
                 order=order, quantities=quantities, add=add, reason_code=reason_code, note=note, user=request.user
             )
             text = "Lines changed."

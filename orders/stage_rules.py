@@ -2,8 +2,9 @@
 
 A cell is (stage, change kind) -> action. ``DEFAULTS`` below are the shipped rules; staff override single
 cells in the back office (``orders.StageRule`` rows, the "Change rules" page); a cell without a row uses
-the default. The services that change an order (orders.services.stage_changes, order_change_address) ask
-``decide`` first, under the order's lock, so every page and the channel updates obey the same table.
+the default. The steps that change an order (orders.services.stage_changes and changes, used by the
+workflow actions in workflows/) ask ``decide`` first, under the order's lock, so every page and the
+channel updates obey the same table.
 
 Actions:
 - ``allowed``: applied as asked;

@@ -4,6 +4,9 @@ from . import atp_views, care_views, intake_views, review_views, stage_rule_view
 
 app_name = "orders"
 
+# The cross-app verbs of the order page (cancel, change by stage) are routed by workflows/urls/orders.py,
+# which serves these patterns plus those under the same namespace and paths.
+
 urlpatterns = [
     path("", views.OrderListView.as_view(), name="order_list"),
     path("new/", views.order_create, name="order_create"),
@@ -42,9 +45,7 @@ urlpatterns = [
     path("<str:number>/", views.order_detail, name="order_detail"),
     path("<str:number>/hold/", views.order_hold, name="order_hold"),
     path("<str:number>/release/", views.order_release, name="order_release"),
-    path("<str:number>/cancel/", views.order_cancel, name="order_cancel"),
     path("<str:number>/reclassify/", review_views.order_reclassify, name="order_reclassify"),
     path("<str:number>/change/", stage_rule_views.order_change, name="order_change"),
-    path("<str:number>/change/<str:change>/", stage_rule_views.order_change_apply, name="order_change_apply"),
     path("<str:number>/return/", care_views.return_create, name="return_create"),
 ]

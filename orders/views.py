@@ -44,8 +44,12 @@ class HoldQueueView(OrderListView):
     title = "Orders on hold"
     template_name = "orders/hold_queue.html"
     table_class = HoldQueueTable
-    queryset = selectors.order_list().filter(on_hold=True).prefetch_related(
-        Prefetch("holds", queryset=OrderHold.objects.filter(released_at__isnull=True), to_attr="active_holds")
+    queryset = (
+        selectors.order_list()
+        .filter(on_hold=True)
+        .prefetch_related(
+            Prefetch("holds", queryset=OrderHold.objects.filter(released_at__isnull=True), to_attr="active_holds")
+        )
     )
 
     def get_context_data(self, **kwargs):
@@ -134,12 +138,14 @@ def order_release(request, number):
 @require_POST
 @login_required
 @permission_required("orders.cancel_order", raise_exception=True)
-def order_cancel(request, number):
+def order_cancel(request, number, *, cancel):
+    """``cancel`` is the workflow action (workflows.cancel.order_cancel), given by its URL (workflows/urls/):
+    orders cannot import the layer above it."""
     return _order_action(
         request,
         number,
         CancelForm,
-        lambda o, d: services.order_cancel(order=o, reason=d["reason"], user=request.user),
+        lambda o, d: cancel(order=o, reason=d["reason"], user=request.user),
         "Order cancelled.",
     )
 

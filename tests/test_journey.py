@@ -42,8 +42,8 @@ def test_one_order_from_api_to_delivered(client, settings, django_capture_on_com
     }
     with django_capture_on_commit_callbacks(execute=True):
         created = client.post("/api/v1/orders/", json.dumps(body), content_type="application/json", **auth)
-    assert created.status_code == 201
-    number = created.json()["number"]
+    assert created.status_code == 202  # accepted into the inbox; applied in a batch after commit
+    number = client.get(created.json()["status_url"], **auth).json()["order"]
     assert client.get(f"/api/v1/orders/{number}/", **auth).json()["status"] == "allocated"
 
     # 2. The warehouse prints a pick list at the location, sorted by bin.

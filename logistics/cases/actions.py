@@ -18,7 +18,7 @@ from fulfillment.reship import shipment_reship
 from oms.errors import DomainError, TransitionNotAllowed
 from orders.intake.canonical import CanonicalAddress
 from orders.models import Order
-from orders.services import ADDRESS_CHANGEABLE, order_change_address
+from orders.services import ADDRESS_CHANGEABLE
 
 from ..models import CarrierClaim, CaseAction, ExceptionCase
 from .core import case_action, case_event, case_lock, case_require_open, case_status_set
@@ -207,9 +207,13 @@ def case_compensate(*, case: ExceptionCase, amount, form: str, note: str = "", u
 
 
 @transaction.atomic
-def case_address_correct(*, case: ExceptionCase, address: CanonicalAddress, note: str = "", user=None) -> CaseAction:
-    """Correct the address: on the order while it can still change, else as the address for the carrier's
-    redelivery (recorded on the case and the timeline)."""
+def case_address_correct(
+    *, case: ExceptionCase, address: CanonicalAddress, change_address, note: str = "", user=None
+) -> CaseAction:
+    """Correct the address: on the order while it can still change (through ``change_address``, the workflow
+    action workflows.changes.order_change_address, which may route the order again: use
+    workflows.cases.case_address_correct), else as the address for the carrier's redelivery (recorded on the
+    case and the timeline)."""
     case = case_lock(case)
     case_require_open(case)
     order = case.order
@@ -218,9 +222,7 @@ def case_address_correct(*, case: ExceptionCase, address: CanonicalAddress, note
         **{k: (getattr(address, k) or "").strip() or getattr(order, f"ship_{k}", "") for k in vars(address)}
     )
     if order.status in ADDRESS_CHANGEABLE:
-        changes = order_change_address(
-            order=order, address=merged, user=user, source=f"case {case.number}", reason=note
-        )
+        changes = change_address(order=order, address=merged, user=user, source=f"case {case.number}", reason=note)
         applied = "order"
     else:
         changes = {

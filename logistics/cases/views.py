@@ -215,11 +215,14 @@ def _post(request, number, form_class, action, success):
 
 
 def case_post_view(form_class, action, success):
+    """A POST view for one case action; extra URL kwargs (a workflow action given by workflows/urls/) are
+    passed on to ``action``."""
+
     @require_POST
     @login_required
     @permission_required(MANAGE, raise_exception=True)
-    def view(request, number):
-        return _post(request, number, form_class, lambda case, data: action(request, case, data), success)
+    def view(request, number, **given):
+        return _post(request, number, form_class, lambda case, data: action(request, case, data, **given), success)
 
     return view
 
@@ -266,7 +269,7 @@ case_compensate = case_post_view(
 )
 case_address = case_post_view(
     forms.AddressForm,
-    lambda r, c, d: services.case_address_correct(
+    lambda r, c, d, case_address_correct: case_address_correct(
         case=c, note=d.pop("note", ""), user=r.user, address=CanonicalAddress(**{k: v or "" for k, v in d.items()})
     ),
     lambda action: (
@@ -361,6 +364,12 @@ def case_open(request, order_number):
         return redirect("orders:order_detail", number=order_number)
     messages.success(request, f"Case {case.number} opened." if created else f"Case {case.number} is already open.")
     return redirect("logistics:case_detail", number=case.number)
+
+
+def customer_cases_panel(request, customer, orders) -> str:
+    """The cases of a customer's orders on the customer page (registered in LogisticsConfig.ready)."""
+    cases = ExceptionCase.objects.filter(order__in=orders).select_related("order").order_by("-id")
+    return render_to_string("logistics/cases/_customer_cases_panel.html", {"cases": cases}, request=request)
 
 
 def order_cases_panel(request, order) -> str:

@@ -79,7 +79,7 @@ class NormalizedEvent:
     raw: dict = field(default_factory=dict, compare=False, repr=False)
 
     def __post_init__(self) -> None:
-        if self.status not in TrackingStatus.values:
+        if self.status not in _STATUS_VALUES:
             raise ValueError(f"status {self.status!r} is not a TrackingStatus value")
         if self.occurred_at.tzinfo is None or self.occurred_at.utcoffset() is None:
             raise ValueError("occurred_at must be timezone-aware")
@@ -107,7 +107,7 @@ class NormalizedEvent:
         description = storable((description or "").strip())[:DESCRIPTION_MAX]
         location = storable((location or "").strip())[:LOCATION_MAX]
         carrier_status = storable(carrier_status or "")
-        status = str(TrackingStatus(status).value)
+        status = status if status in _STATUS_VALUES else str(TrackingStatus(status).value)  # raises if unknown
         return cls(
             tracking_number=tracking_number,
             status=status,
@@ -120,6 +120,9 @@ class NormalizedEvent:
             code_known=code_known,
             raw=raw or {},
         )
+
+
+_STATUS_VALUES = frozenset(TrackingStatus.values)  # (``TrackingStatus.values`` builds a new list at each call)
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,8 +2,11 @@
 outcome per order as ``services.order_create`` — the same rows (order, lines, holds, events),
 the same holds (address, unknown SKU via the channel's SKU map, likely duplicate across channels,
 payment), the same de-duplication by channel + external id, the same ``order_ready`` signal after
-commit — but a handful of queries per batch instead of a dozen per order. On PostgreSQL the rows
-are written with COPY.
+commit — but a handful of queries per batch instead of a dozen per order. On PostgreSQL every
+table's rows (customers, orders, lines, holds, events) are written with COPY, as tuples: no model
+instance per order (customers are read as plain values, orders classified and reviewed from a
+draft of their columns) and the classification rules compiled once per process
+(``classification.current_rules``).
 
 If the batch cannot be written (a concurrent import of the same order, a constraint), it is
 retried order by order through ``order_create``, so one bad order never spoils its batch.
@@ -23,7 +26,7 @@ from django.db.models import Q, Sum
 from django.utils import timezone
 
 from .. import services
-from ..classification import active_rules
+from ..classification import current_rules
 from ..classification import evaluate as classification_evaluate
 from ..models import Channel, Customer, Order, OrderEvent, OrderHold, OrderLine, RiskSettings, join_tags
 from ..review import credit_findings, risk_findings
@@ -141,33 +144,49 @@ def _create_one(channel, row: int, data: CanonicalOrder, source: str, user) -> O
     )
 
 
-def _customers(fresh: list[tuple[int, CanonicalOrder]], now) -> list[Customer | None]:
+class _Customer:
+    """A customer as the batch reads it: found (by e-mail or phone) or new (its row written from these
+    values). Classification and review read ``is_business`` and ``credit_limit``; no model instance."""
+
+    __slots__ = ("pk", "name", "email", "phone", "is_business", "credit_limit", "new")
+
+    def __init__(self, pk, name: str, email: str, phone: str, is_business=False, credit_limit=None, new=False):
+        self.pk, self.name, self.email, self.phone = pk, name, email, phone
+        self.is_business, self.credit_limit, self.new = is_business, credit_limit, new
+
+
+_CUSTOMER_VALUES = ("pk", "name", "email", "phone", "is_business", "credit_limit")
+
+
+def _customers(fresh: list[tuple[int, CanonicalOrder]], now) -> list[_Customer | None]:
+    """Each order's customer, matched set-based: two lookups for the batch (plain values), and the new
+    customers written in one statement."""
     contacts = [services.contact_of(d) for _, d in fresh]
     emails = {e for e, _ in contacts if e}
     phones = {p for _, p in contacts if p}
-    by_email: dict[str, Customer] = {}
-    by_phone: dict[str, Customer] = {}
+    by_email: dict[str, _Customer] = {}
+    by_phone: dict[str, _Customer] = {}
     if emails or phones:
         # Two lookups, not one with OR: each uses its index (with OR, PostgreSQL scans the table).
-        found = {c.pk: c for c in _among(Customer.objects.all(), "email", emails)} if emails else {}
-        if phones:
-            found.update((c.pk, c) for c in _among(Customer.objects.all(), "phone", phones))
-        for c in sorted(found.values(), key=lambda c: -c.pk):
+        found = {}
+        for column, values in (("email", emails), ("phone", phones)):
+            if values:
+                rows = _among(Customer.objects.all(), column, values).values_list(*_CUSTOMER_VALUES)
+                found.update((v[0], v) for v in rows)
+        for values in sorted(found.values(), key=lambda v: -v[0]):
+            c = _Customer(*values)
             if c.email:
                 by_email[c.email.lower()] = c
             if c.phone:
                 by_phone[c.phone] = c
-    result: list[Customer | None] = []
-    new: list[Customer] = []
+    result: list[_Customer | None] = []
+    new: list[_Customer] = []
     for (_, data), (email, phone) in zip(fresh, contacts, strict=True):
         name = data.customer_name or data.ship_to.name
         customer = (by_email.get(email) if email else None) or (by_phone.get(phone) if phone else None)
         if customer is None and (email or phone or name):
-            customer = Customer(
-                name=(name or email or phone)[:120],
-                email=data.customer_email or data.ship_to.email,
-                phone=phone,
-            )
+            label = (name or email or phone)[:120]
+            customer = _Customer(None, label, data.customer_email or data.ship_to.email, phone, new=True)
             new.append(customer)
             if email:
                 by_email[email] = customer
@@ -176,18 +195,19 @@ def _customers(fresh: list[tuple[int, CanonicalOrder]], now) -> list[Customer | 
         result.append(customer)
     if new and connection.vendor == "postgresql":
         for customer, pk in zip(new, _reserve_ids(Customer, len(new)), strict=True):
-            customer.pk = customer.id = pk
-            customer.created_at = now
-            customer._state.adding = False
-        _copy(Customer, new)
+            customer.pk = pk
+        rows = [(c.pk, c.name, c.email, c.phone, now) for c in new]
+        _insert(Customer, ("id", "name", "email", "phone", "created_at"), rows)
     elif new:
-        Customer.objects.bulk_create(new)
+        rows = Customer.objects.bulk_create([Customer(name=c.name, email=c.email, phone=c.phone) for c in new])
+        for customer, stored in zip(new, rows, strict=True):
+            customer.pk = stored.pk
     return result
 
 
 def _likely_duplicates(channel, fresh, customers, products) -> dict[int, Order]:
     """index in fresh -> the order on another channel it resembles."""
-    ids = {c.pk for c in customers if c is not None and c.pk}
+    ids = {c.pk for c in customers if c is not None and not c.new}  # a new customer has no orders yet
     placed = [d.placed_at for _, d in fresh if d.placed_at]
     if not ids or not placed:
         return {}
@@ -225,9 +245,9 @@ class _Review:
     as the batch adds orders, as one-by-one creation would see them) and which customers had an order
     delivered."""
 
-    def __init__(self, customers: list[Customer | None]):
+    def __init__(self, customers: list[_Customer | None]):
         self.settings = RiskSettings.current()
-        known = {c.pk for c in customers if c is not None and c.pk and not c._state.adding}
+        known = {c.pk for c in customers if c is not None and not c.new}  # a new customer has no orders yet
         limited = {c.pk for c in customers if c is not None and c.pk and c.is_business and c.credit_limit is not None}
         self.open_total: dict[int, Decimal] = dict.fromkeys(limited, Decimal("0"))
         if limited:
@@ -248,13 +268,56 @@ class _Review:
                 .distinct()
             )
 
-    def findings(self, order: Order) -> list[tuple[str, str]]:
+    def findings(self, order) -> list[tuple[str, str]]:
         customer_id = order.customer.pk if order.customer is not None else None
         found = credit_findings(order, open_total=self.open_total.get(customer_id))
         found += risk_findings(order, self.settings, delivered_before=customer_id in self.delivered)
         if customer_id in self.open_total:
             self.open_total[customer_id] += order.total or 0  # open now, for the next order of this customer
         return found
+
+
+class _Draft:
+    """A new order as classification and review read it (orders/classification.py ``order_facts``,
+    orders/review.py), before its row exists: the canonical order's columns, no model instance."""
+
+    __slots__ = (
+        "pk",
+        "channel_id",
+        "customer",
+        "total",
+        "currency",
+        "ship_country",
+        "ship_province",
+        "requested_service",
+        "promise_date",
+        "billing_country",
+        "payment_method",
+    )
+
+    def __init__(self, fields: dict, channel_id: int, customer):
+        self.pk, self.channel_id, self.customer = None, channel_id, customer
+        self.total, self.currency = fields["total"], fields["currency"]
+        self.ship_country, self.ship_province = fields["ship_country"], fields["ship_province"]
+        self.requested_service, self.promise_date = fields["requested_service"], fields["promise_date"]
+        self.billing_country, self.payment_method = fields["billing_country"], fields["payment_method"]
+
+
+# The Order columns _write sets itself; the others come from services.order_fields.
+_ORDER_OWN = (
+    "id",
+    "number",
+    "channel_id",
+    "customer_id",
+    "status",
+    "on_hold",
+    "created_at",
+    "updated_at",
+    "tags",
+    "required_capabilities",
+    "required_service_kind",
+    "packing_notes",
+)
 
 
 def _write(channel, fresh, source, user) -> list[Outcome]:
@@ -264,39 +327,34 @@ def _write(channel, fresh, source, user) -> list[Outcome]:
     products = products_for_channel(channel, {ln.sku for _, d in fresh for ln in d.lines})
     customers = _customers(fresh, now)
     duplicates = _likely_duplicates(channel, fresh, customers, products)
-    rules = active_rules()
+    rules = current_rules()
     review = _Review(customers)
     postgres = connection.vendor == "postgresql"
     ids = _reserve_ids(Order, len(fresh)) if postgres else [None] * len(fresh)
     labels = {reason: str(label) for reason, label in HoldReason.choices}
     validated = _status_message(OrderStatus.RECEIVED, OrderStatus.CONFIRMED, "validated")
-    orders, plans = [], []
+    created_note = f"Order received from {channel.name} ({source}), "
+    keys: tuple[str, ...] = ()
+    rows, plans = [], []
     lines, holds_rows, events, outcomes, confirmed = [], [], [], [], []
     for i, ((row, data), customer, pk) in enumerate(zip(fresh, customers, ids, strict=True)):
         fields = services.order_fields(channel=channel, data=data, now=now)
-        del fields["channel"]  # by id: assigning the instance costs a router check per order
-        order = Order(
-            pk=pk,
-            number=f"SO{100000 + pk}" if pk else None,
-            channel_id=channel.pk,
-            customer_id=customer.pk if customer is not None else None,
-            created_at=now,
-            updated_at=now,
-            **fields,
-        )
-        order._state.fields_cache["customer"] = customer  # what classification and review read
+        if not keys:
+            keys = tuple(k for k in fields if k != "channel")  # by id: channel_id is one of _ORDER_OWN
+        draft = _Draft(fields, channel.pk, customer)
         pairs = [(products.get(ln.sku), ln.quantity) for ln in data.lines]
         # (kind, message, data) and (reason, note) in the order one-by-one creation writes them.
         order_events: list[tuple[str, str, dict]] = [
             (
                 EventKind.CREATED,
-                f"Order received from {channel.name} ({source}), {len(data.lines)} line(s).",
+                f"{created_note}{len(data.lines)} line(s).",
                 {"source": source, "external_id": data.external_id, "stock_policy": channel.stock_policy},
             )
         ]
         order_holds: list[tuple[str, str]] = []
+        tags = capabilities = service_kind = packing_notes = ""
         if data.cancelled_reason:
-            order.status = OrderStatus.CANCELLED
+            status, on_hold = OrderStatus.CANCELLED, False
             order_events.append(
                 (
                     EventKind.STATUS,
@@ -324,40 +382,42 @@ def _write(channel, fresh, source, user) -> list[Outcome]:
                 order_holds.append((reason, note))
                 order_events.append((EventKind.HELD, f"On hold: {labels[reason]}. {note}", {"reason": reason}))
             # Classification, then review, through order_hold's rule: one active hold per reason.
-            outcome = classification_evaluate(order, rules=rules, today=today, lines=pairs)
-            order.tags = join_tags(outcome.tags)
-            order.required_capabilities = join_tags(outcome.capabilities)
-            order.required_service_kind = outcome.service_kind
-            order.packing_notes = outcome.packing_notes
+            outcome = classification_evaluate(draft, rules=rules, today=today, lines=pairs)
+            tags, capabilities = join_tags(outcome.tags), join_tags(outcome.capabilities)
+            service_kind, packing_notes = outcome.service_kind, outcome.packing_notes
             if outcome.priority is not None:
-                order.priority = outcome.priority
+                fields["priority"] = outcome.priority
             for match in outcome.matches:
                 order_events.append(
                     (EventKind.CLASSIFIED, f"Classified: rule {match.rule} → {match.summary()}", match.as_data())
                 )
             active = {reason for reason, _ in order_holds}
-            for reason, note in list(outcome.holds) + review.findings(order):
+            for reason, note in list(outcome.holds) + review.findings(draft):
                 if reason in active:
                     continue
                 active.add(reason)
                 order_holds.append((reason, note))
                 order_events.append((EventKind.HELD, f"On hold: {labels[reason]}. {note}".strip(), {"reason": reason}))
             if order_holds:
-                order.status, order.on_hold = OrderStatus.RECEIVED, True
+                status, on_hold = OrderStatus.RECEIVED, True
             else:
-                order.status = OrderStatus.CONFIRMED
+                status, on_hold = OrderStatus.CONFIRMED, False
                 order_events.append((EventKind.STATUS, validated, {"from": "received", "to": OrderStatus.CONFIRMED}))
-        orders.append(order)
+        own = (pk, f"SO{100000 + pk}" if pk else None, channel.pk, customer.pk if customer is not None else None)
+        own += (status, on_hold, now, now, tags, capabilities, service_kind, packing_notes)
+        rows.append(own + tuple(fields[k] for k in keys))
         plans.append((row, data, pairs, order_holds, order_events))
+    columns = _ORDER_OWN + keys
     if postgres:
-        _copy(Order, orders)
+        _insert(Order, columns, rows)
+        numbers = [(pk, values[1]) for pk, values in zip(ids, rows, strict=True)]
     else:
-        Order.objects.bulk_create(orders)
-        for order in orders:
+        stored = Order.objects.bulk_create([Order(**dict(zip(columns, values, strict=True))) for values in rows])
+        for order in stored:
             order.number = f"SO{100000 + order.pk}"
-        Order.objects.bulk_update(orders, ["number"])
-    for order, (row, data, pairs, order_holds, order_events) in zip(orders, plans, strict=True):
-        pk = order.pk
+        Order.objects.bulk_update(stored, ["number"])
+        numbers = [(order.pk, order.number) for order in stored]
+    for (pk, number), values, (row, data, pairs, order_holds, order_events) in zip(numbers, rows, plans, strict=True):
         for n, (ln, (product, _quantity)) in enumerate(zip(data.lines, pairs, strict=True), start=1):
             lines.append(
                 (
@@ -374,9 +434,10 @@ def _write(channel, fresh, source, user) -> list[Outcome]:
             holds_rows.append((pk, reason, note[:255], user_id, now))
         for kind, message, event_data in order_events:
             events.append((pk, kind, message[:500], event_data, user_id, now))
-        if order.status == OrderStatus.CONFIRMED:
+        status, on_hold = values[4], values[5]
+        if status == OrderStatus.CONFIRMED:
             confirmed.append(pk)
-        outcomes.append(Outcome(row, "created", held=order.on_hold, number=order.number))
+        outcomes.append(Outcome(row, "created", held=on_hold, number=number))
     _insert(OrderLine, ("order_id", "line_no", "product_id", "sku", "name", "quantity", "unit_price"), lines)
     _insert(OrderHold, ("order_id", "reason", "note", "created_by_id", "created_at"), holds_rows)
     _insert(OrderEvent, ("order_id", "kind", "message", "data", "user_id", "created_at"), events)
@@ -456,24 +517,3 @@ def _reserve_ids(model, n: int) -> list[int]:
     with connection.cursor() as cursor:
         cursor.execute("SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)", [table, n])
         return [r[0] for r in cursor.fetchall()]
-
-
-def _copy(model, objects: list) -> None:
-    """COPY model instances into their table; the id column is left to the database unless set."""
-    if not objects:
-        return
-    fields = [f for f in model._meta.concrete_fields if not (f.primary_key and objects[0].pk is None)]
-    columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
-    sql = f"COPY {connection.ops.quote_name(model._meta.db_table)} ({columns}) FROM STDIN"
-    json_fields = {f.attname for f in fields if f.get_internal_type() == "JSONField"}
-    attnames = [f.attname for f in fields]
-    with connection.cursor() as cursor:
-        with cursor.cursor.copy(sql) as copy:
-            for obj in objects:
-                values = []
-                for name in attnames:
-                    value = getattr(obj, name)
-                    if name in json_fields:
-                        value = json.dumps(value, ensure_ascii=False)
-                    values.append(value)
-                copy.write_row(values)

@@ -6,9 +6,12 @@ stops: an incomplete address, an unknown SKU. Nothing after this module knows th
 """
 
 import re
+import sys
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from functools import cache
+from operator import attrgetter, gt
 
 from django.db.backends.base.operations import BaseDatabaseOperations
 from django.utils import timezone
@@ -179,6 +182,8 @@ def text_problem(value: str) -> str:
     """Why a text cannot be stored as given ("" when it can): a NUL, or a lone surrogate."""
     if "\x00" in value:
         return "contains a NUL character (\\u0000), which cannot be stored."
+    if value.isascii():
+        return ""  # neither a surrogate nor an undecodable byte: the common case, decided at once
     try:
         value.encode("utf-8")
     except UnicodeEncodeError:
@@ -202,6 +207,8 @@ def parse_quantity(value, field_name: str = "quantity") -> int:
     text = clean_text(value)
     if isinstance(value, bool):
         raise OrderRejected([FieldError(field_name, f"'{text}' is not a number.")])
+    if text.isascii() and text.isdigit() and 0 < int(text) <= MAX_QUANTITY:
+        return int(text)  # plain digits in range: what the checks below would accept, at once
     try:
         number = Decimal(text)
     except InvalidOperation:
@@ -217,16 +224,25 @@ def parse_quantity(value, field_name: str = "quantity") -> int:
     return int(number)
 
 
+@cache
 def column_range(model, field: str) -> tuple[int, int]:
     """An integer column's range in PostgreSQL (the standard ranges; SQLite would hold more)."""
     internal_type = model._meta.get_field(field).get_internal_type()
     return BaseDatabaseOperations.integer_field_ranges[internal_type]
 
 
+@cache
 def money_column(model_name: str = "OrderLine", field: str = "unit_price") -> tuple[int, int]:
     """(max_digits, decimal_places) of a money column: the limits every amount is checked against."""
     column = MODELS[model_name]._meta.get_field(field)
     return column.max_digits, column.decimal_places
+
+
+@cache
+def _largest(model_name: str, field: str) -> Decimal:
+    """The largest amount a money column stores (columns are fixed while the process runs)."""
+    digits, places = money_column(model_name, field)
+    return Decimal(10) ** (digits - places) - Decimal(1).scaleb(-places)
 
 
 def parse_money(value, field_name: str, *, blank: Decimal | None = Decimal("0"), exact: bool = True) -> Decimal | None:
@@ -250,8 +266,7 @@ PLAIN_LONG_DECIMAL = re.compile(r"\d{1,12}\.\d{3,}")
 
 def money_problem(amount: Decimal, model_name: str = "OrderLine", field: str = "unit_price") -> str:
     """Why an amount does not fit the column ("" when it does)."""
-    digits, places = money_column(model_name, field)
-    largest = Decimal(10) ** (digits - places) - Decimal(1).scaleb(-places)
+    largest = _largest(model_name, field)
     if abs(amount) > largest:
         return f"is more than the largest amount stored ({largest})."
     return ""
@@ -357,33 +372,79 @@ LINE_COLUMNS = [("sku", "OrderLine", "sku"), ("name", "OrderLine", "name")]
 COUNTRY_TEXT_MAX = 64
 
 
-def _get(order, path: str):
-    value = order
-    for part in path.split("."):
-        value = getattr(value, part)
-    return value
-
-
 def _max_length(model_name: str | None, column: str | None) -> int | None:
     if model_name is None:
         return None
     return getattr(MODELS[model_name]._meta.get_field(column), "max_length", None)
 
 
+@cache
+def _text_columns() -> tuple[tuple, tuple]:
+    """TEXT_COLUMNS and LINE_COLUMNS as (field, getter, max_length), read from the models once."""
+    order = tuple((name, attrgetter(path), _max_length(m, c)) for name, path, m, c in TEXT_COLUMNS)
+    line = tuple((attr, attrgetter(attr), _max_length(m, c)) for attr, m, c in LINE_COLUMNS)
+    return order, line
+
+
+@cache
+def _text_getters() -> tuple:
+    """One getter for all the order's texts, one for a line's (each returns a tuple, in TEXT_COLUMNS
+    and LINE_COLUMNS order), and their max lengths (no limit: a length nothing reaches)."""
+    order_columns, line_columns = _text_columns()
+    return (
+        attrgetter(*(path for _name, path, _m, _c in TEXT_COLUMNS)),
+        attrgetter(*(attr for attr, _m, _c in LINE_COLUMNS)),
+        tuple(sys.maxsize if limit is None else limit for _n, _g, limit in order_columns),
+        tuple(sys.maxsize if limit is None else limit for _n, _g, limit in line_columns),
+    )
+
+
+def _all_texts_storable(order: CanonicalOrder) -> bool:
+    """True when every text of the order is a str a column stores as given (no NUL, no surrogate):
+    one look at all of them together, the case of nearly every order (``_value_errors`` then skips
+    the field-by-field checks)."""
+    get_order, get_line, _, _ = _text_getters()
+    try:
+        joined = "".join(get_order(order)) + "".join(["".join(get_line(line)) for line in order.lines])
+    except TypeError:  # a value that is not text: the field-by-field checks name it
+        return False
+    if "\x00" in joined:
+        return False
+    if joined.isascii():
+        return True
+    try:
+        joined.encode("utf-8")  # fails on any lone surrogate, undecodable bytes included
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _too_long(order: CanonicalOrder) -> bool:
+    """Whether any text of the order is longer than its column (``_length_errors`` then names it)."""
+    get_order, get_line, order_limits, line_limits = _text_getters()
+    if any(map(gt, map(len, get_order(order)), order_limits)):
+        return True
+    for line in order.lines:
+        if any(map(gt, map(len, get_line(line)), line_limits)):
+            return True
+    return False
+
+
 def _texts(order: CanonicalOrder):
     """(field, value, max_length) of every text of the order, lines included."""
-    for field_name, path, model_name, column in TEXT_COLUMNS:
-        yield field_name, _get(order, path), _max_length(model_name, column)
+    order_columns, line_columns = _text_columns()
+    for field_name, get, limit in order_columns:
+        yield field_name, get(order), limit
     for i, line in enumerate(order.lines, start=1):
-        for attr, model_name, column in LINE_COLUMNS:
-            yield f"lines[{i}].{attr}", getattr(line, attr), _max_length(model_name, column)
+        for attr, get, limit in line_columns:
+            yield f"lines[{i}].{attr}", get(line), limit
 
 
 def _value_errors(order: CanonicalOrder) -> list[FieldError]:
     """What the database could not store as given: bad characters, amounts past the money columns, too
     many lines for the line numbers. Texts' lengths are checked after normalization (`_length_errors`)."""
     errors: list[FieldError] = []
-    for field_name, value, _limit in _texts(order):
+    for field_name, value, _limit in () if _all_texts_storable(order) else _texts(order):
         if not isinstance(value, str):
             errors.append(FieldError(field_name, "must be text."))
             continue
@@ -430,7 +491,7 @@ def _value_errors(order: CanonicalOrder) -> list[FieldError]:
 
 def _length_errors(order: CanonicalOrder) -> list[FieldError]:
     errors = []
-    for field_name, value, limit in _texts(order):
+    for field_name, value, limit in _texts(order) if _too_long(order) else ():
         if limit is not None and len(value) > limit:
             errors.append(FieldError(field_name, f"is {len(value)} characters long; at most {limit} fit."))
     if order.total is not None and money_problem(order.total, "Order", "total"):
@@ -545,6 +606,7 @@ def parse_line_items(raw_lines, *, platform: str, name_keys: tuple[str, ...] = (
 
 
 # ---- the price check ---------------------------------------------------------
+
 
 def price_check_note(order: CanonicalOrder, lines_total: Decimal) -> str:
     """Empty when the lines add up to the order's total (with the shipping, tax and discount the

@@ -10,6 +10,7 @@ import json
 import logging
 from pathlib import Path
 
+from oms.background import send
 from oms.transient import is_transient
 
 from .. import services
@@ -45,8 +46,12 @@ def webhook_receive(*, channel: Channel, body: bytes, headers: dict) -> tuple[In
     return message, True
 
 
-def inbound_process(message_id: int, *, retry: bool = False) -> InboundMessage:
-    """Process a stored message; a processed one is left alone unless it is a retry."""
+def inbound_process(message_id: int, *, retry: bool = False, apply_update=None) -> InboundMessage:
+    """Process a stored message; a processed one is left alone unless it is a retry.
+
+    A channel's update of an order we already have may cancel or re-route it, which is cross-app work:
+    without ``apply_update`` the message is handed to the task ``workflows.apply_channel_update`` (by name),
+    which calls this again with ``apply_update=workflows.channel.order_apply_channel_update``."""
     message = InboundMessage.objects.select_related("channel").get(pk=message_id)
     if message.status == InboundStatus.PROCESSED and not retry:
         return message
@@ -55,7 +60,7 @@ def inbound_process(message_id: int, *, retry: bool = False) -> InboundMessage:
     kind, _, name = message.source.partition(":")
     try:
         if kind == "webhook" and name in WEBHOOKS:
-            _process_webhook(message, WEBHOOKS[name])
+            _process_webhook(message, WEBHOOKS[name], apply_update=apply_update, retry=retry)
         elif kind == "api":
             _process_api(message)
         elif kind == "file" and name in FORMATS and message.channel is not None:
@@ -79,7 +84,7 @@ def inbound_process(message_id: int, *, retry: bool = False) -> InboundMessage:
     return message
 
 
-def _process_webhook(message: InboundMessage, adapter) -> None:
+def _process_webhook(message: InboundMessage, adapter, *, apply_update=None, retry: bool = False) -> None:
     body = message.payload  # the exact bytes received: the signature covers them, not the text shown
     channel = message.channel
     if channel is None:
@@ -106,8 +111,11 @@ def _process_webhook(message: InboundMessage, adapter) -> None:
         return
     existing = Order.objects.filter(channel=channel, external_id=data.external_id).first()
     if existing is not None and topic == "update":
+        if apply_update is None:  # the outcome is recorded by the workflow's task (the message stays received)
+            send("workflows.apply_channel_update", args=[message.pk], kwargs={"retry": retry})
+            return
         try:
-            outcome = services.order_apply_channel_update(order=existing, data=data, source=message.source)
+            outcome = apply_update(order=existing, data=data, source=message.source)
         except OrderRejected as exc:
             services.inbound_record_outcome(
                 message,

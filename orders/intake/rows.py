@@ -4,6 +4,7 @@ streaming (memory stays flat as the file grows), and grouping of adjacent rows i
 import csv
 from collections.abc import Iterable, Iterator
 from datetime import date, datetime
+from operator import itemgetter
 
 from django.conf import settings
 
@@ -131,6 +132,10 @@ def grouped(rows: Iterator[Row], index: dict[str, int], key: str) -> Iterator[li
     group: list[tuple[int, dict]] = []
     current = None
     limit = max_cell()
+    names, positions = tuple(index), tuple(index.values())
+    # The used cells of a row in one C call (itemgetter of one position returns the cell, not a tuple).
+    take = itemgetter(*positions) if len(positions) > 1 else (lambda cells: tuple(cells[i] for i in positions))
+    width = max(positions, default=-1) + 1
     for number, cells in rows:
         if isinstance(cells, BadRow):
             if group:
@@ -138,14 +143,18 @@ def grouped(rows: Iterator[Row], index: dict[str, int], key: str) -> Iterator[li
                 group, current = [], None
             yield [(number, {ERRORS: [FieldError("row", cells.message, number)]})]
             continue
-        if not any(c.strip() for c in cells):
+        if not "".join(cells).strip():  # every cell blank (or white space)
             continue
-        row = {name: (cells[i] if i < len(cells) else "") for name, i in index.items()}
-        for name, value in list(row.items()):
-            problem = cell_problem(value, limit) if value else ""
-            if problem:
-                row.setdefault(ERRORS, []).append(FieldError(name, problem, number))
-                row[name] = ""
+        values = take(cells) if len(cells) >= width else tuple(cells[i] if i < len(cells) else "" for i in positions)
+        row = dict(zip(names, values, strict=True))
+        joined = "".join(values)
+        if len(joined) > limit or "\x00" in joined or (not joined.isascii() and has_undecodable(joined)):
+            # Some cell cannot be used as given (nearly never): find which, cell by cell.
+            for name, value in list(row.items()):
+                problem = cell_problem(value, limit) if value else ""
+                if problem:
+                    row.setdefault(ERRORS, []).append(FieldError(name, problem, number))
+                    row[name] = ""
         value = " ".join(row.get(key, "").split())
         if group and value != current:
             yield group

@@ -1,4 +1,8 @@
-"""Changes after intake: the channel's SKU map, address changes, updates sent by a channel."""
+"""Changes after intake: the channel's SKU map, the order's part of an address change, the record of a
+channel update that could not be applied. The cross-app verbs (an address change that routes again or
+becomes an intercept, a channel's update) are workflow actions (workflows.changes, workflows.channel)."""
+
+from dataclasses import dataclass
 
 from django.db import transaction
 
@@ -7,9 +11,7 @@ from oms.errors import DomainError, TransitionNotAllowed
 from .. import stage_rules
 from ..intake.canonical import (
     CanonicalAddress,
-    CanonicalOrder,
     address_problems,
-    check,
     normalize_country,
     normalize_phone,
 )
@@ -18,9 +20,8 @@ from ..models import (
     ChannelSku,
     Order,
 )
-from ..status import CANCELLABLE, ChangeAction, ChangeKind, ChangeReason, EventKind, HoldReason, OrderStatus
-from .core import ADDRESS_FIELDS, order_cancel, order_event_record, order_hold, order_release, order_row_lock
-from .stage_changes import intercept_request, order_cancel_request, reroute
+from ..status import ChangeAction, ChangeKind, ChangeReason, EventKind, HoldReason, OrderStatus
+from .core import ADDRESS_FIELDS, order_event_record, order_hold, order_release
 
 # ---- the channel's SKU map ----------------------------------------------------------------------
 
@@ -64,24 +65,26 @@ def channel_sku_map(*, channel: Channel, external_sku: str, product, user=None) 
 # ---- changes from a person or from the channel ----------------------------------------------------
 
 
-@transaction.atomic
-def order_change_address(
-    *,
-    order: Order,
-    address: CanonicalAddress,
-    user=None,
-    source: str = "back office",
-    reason: str = "",
-    reason_code: str = "",
-) -> dict:
-    """Change the ship-to address as the stage rule table allows (orders/stage_rules.py). Returns
-    {field: [old, new]} (empty: no change).
+@dataclass
+class AddressPlan:
+    """A checked address change (``address_change_plan``): what changes and what the stage rule says."""
 
-    Records who, when and what changed; re-checks the address (an incomplete one holds the
-    order, a corrected one releases the address hold). Before picking the order is re-routed; after
-    shipping a person (not a customer or channel) can turn it into an intercept request.
-    """
-    order = order_row_lock(order)
+    changes: dict[str, list[str]]
+    action: str
+    reason_code: str
+
+    @property
+    def new_address(self) -> dict[str, str]:
+        return {name: new for name, (_old, new) in self.changes.items()}
+
+
+def address_change_plan(
+    *, order: Order, address: CanonicalAddress, user=None, source: str = "back office", reason_code: str = ""
+) -> AddressPlan:
+    """Check a change of the ship-to address against the stage rule table (orders/stage_rules.py); changes
+    nothing (``address`` is normalized in place). ``changes`` is empty when nothing differs. After shipping
+    only a person (not a customer or channel) may turn it into an intercept request. The caller holds the
+    order's lock."""
     address.country = normalize_country(address.country)
     address.phone = normalize_phone(address.phone)
     changes = {}
@@ -90,8 +93,6 @@ def order_change_address(
         old = getattr(order, f"ship_{name}")
         if new != old:
             changes[name] = [old, new]
-    if not changes:
-        return {}
     reason_code = reason_code or (
         ChangeReason.CUSTOMER_REQUEST
         if source.startswith("customer")
@@ -99,25 +100,26 @@ def order_change_address(
         if source == "back office" or source.startswith("case")
         else ChangeReason.CHANNEL_UPDATE
     )
+    if not changes:
+        return AddressPlan(changes={}, action="", reason_code=reason_code)
     try:
         action = stage_rules.decide(order, ChangeKind.ADDRESS, user)
     except stage_rules.ChangeRefused as exc:
         raise TransitionNotAllowed(str(exc)) from None
-    if action == ChangeAction.INTERCEPT:
-        if user is None or not getattr(user, "is_authenticated", False):
-            raise TransitionNotAllowed(
-                f"Order {order.number} is {order.get_status_display()}: the address can no longer be changed."
-            )
-        new_address = {name: new for name, (_old, new) in changes.items()}
-        intercept_request(
-            order,
-            change=ChangeKind.ADDRESS,
-            reason_code=reason_code,
-            note=reason,
-            user=user,
-            data={"address": new_address},
+    if action == ChangeAction.INTERCEPT and (user is None or not getattr(user, "is_authenticated", False)):
+        raise TransitionNotAllowed(
+            f"Order {order.number} is {order.get_status_display()}: the address can no longer be changed."
         )
-        return {}
+    return AddressPlan(changes=changes, action=action, reason_code=reason_code)
+
+
+def address_change_apply(
+    *, order: Order, address: CanonicalAddress, plan: AddressPlan, user=None, source: str = "back office", reason=""
+) -> dict:
+    """Write a checked address change on the order (not for an intercept): records who, when and what
+    changed; re-checks the address (an incomplete one holds the order, a corrected one releases the
+    address hold). Routing again (``plan.action == REROUTE``) is the workflow's. Returns {field: [old, new]}."""
+    changes, action, reason_code = plan.changes, plan.action, plan.reason_code
     for name, (_old, new) in changes.items():
         setattr(order, f"ship_{name}", new)
     order.save(update_fields=[f"ship_{name}" for name in changes] + ["updated_at"])
@@ -141,82 +143,11 @@ def order_change_address(
         order_hold(order=order, reason=HoldReason.ADDRESS_INVALID, note="; ".join(problems), user=user)
     elif not problems and held:
         order_release(order=order, reason=HoldReason.ADDRESS_INVALID, note="address corrected", user=user)
-    if action == ChangeAction.REROUTE:
-        order.refresh_from_db()
-        reroute(order, user=user, reason=f"address changed ({reason_code})")
     return changes
 
 
-def order_apply_channel_update(*, order: Order, data: CanonicalOrder, source: str) -> dict:
-    """Apply what a channel says changed (cancelled, address) through the same services a
-    person uses, within the rules of the order's stage. Replaying the same update changes nothing.
-
-    Returns {"changed": [...], "attention": "..."}; ``attention`` says what a person must do
-    when the channel's change can no longer be applied here (e.g. cancelled after shipping).
-    """
-    check(data)
-    outcome: dict = {"changed": [], "attention": ""}
-    order.refresh_from_db()
-    if order.status == OrderStatus.CANCELLED:
-        return outcome
-    if data.cancelled_reason:
-        if order.status in CANCELLABLE:
-            order_cancel(order=order, reason=f"{data.cancelled_reason} at {order.channel.name} ({source})")
-            outcome["changed"].append("cancelled")
-            return outcome
-        # Past the point of a plain cancellation: the stage rules decide, as for a person's cancellation
-        # (an intercept request after shipping, a return request after delivery), once per order.
-        already = order.events.filter(kind=EventKind.INTERCEPT).exists() or order.returns.exists()
-        what = f"{order.channel.name} says the order is {data.cancelled_reason}"
-        if already:  # a retry of the same news: asked for once already, nothing more to do
-            outcome["attention"] = f"{what}: an intercept or return was already requested."
-            return outcome
-        try:
-            kind, _result = order_cancel_request(
-                order=order, reason_code=ChangeReason.CHANNEL_UPDATE, note=what, source=source
-            )
-        except (TransitionNotAllowed, DomainError):
-            pass
-        else:
-            outcome["changed"].append(
-                {"intercept": "intercept requested", "return": "return requested"}.get(kind, kind)
-            )
-            outcome["attention"] = _refuse(
-                order,
-                f"{what} after it left: {kind} requested here; follow it up with the carrier or the customer.",
-                source,
-            )
-            return outcome
-        outcome["attention"] = _refuse(
-            order,
-            f"{what}, but it is already {order.get_status_display()}: not cancelled here. "
-            "Handle it as a return or refund.",
-            source,
-        )
-        return outcome
-    paid = not any(reason == HoldReason.PAYMENT for reason, _note in data.holds)
-    if paid and order.holds.filter(reason=HoldReason.PAYMENT, released_at__isnull=True).exists():
-        order_release(order=order, reason=HoldReason.PAYMENT, note=f"paid at {order.channel.name}")
-        outcome["changed"].append("paid")
-    try:
-        changes = order_change_address(
-            order=order, address=data.ship_to, source=source, reason="update from the channel"
-        )
-    except TransitionNotAllowed:
-        outcome["attention"] = _refuse(
-            order,
-            f"{order.channel.name} changed the ship-to address, but the order is already "
-            f"{order.get_status_display()}: not changed here. Contact the carrier or the customer.",
-            source,
-        )
-        return outcome
-    if changes:
-        outcome["changed"].append("address")
-    return outcome
-
-
-def _refuse(order: Order, message: str, source: str) -> str:
-    """Record (once) that a channel's change could not be applied."""
+def channel_update_refused(order: Order, message: str, source: str) -> str:
+    """Record (once) that a channel's change could not be applied. Returns the message."""
     if not order.events.filter(kind=EventKind.CHANNEL_UPDATE, message=message[:500]).exists():
         order_event_record(order=order, kind=EventKind.CHANNEL_UPDATE, message=message, data={"source": source})
     return message

@@ -6,7 +6,9 @@
 from django.db import transaction
 from django.utils import timezone
 
+from oms.bulk import rows_update
 from oms.errors import DomainError, TransitionNotAllowed
+from oms.outbox import outbox_put_many
 
 from ..classification import evaluate as classification_evaluate
 from ..models import (
@@ -15,9 +17,10 @@ from ..models import (
     OrderHold,
     join_tags,
 )
+from ..notification_outbox import notice_messages
 from ..review import review_findings
 from ..selectors import products_for_channel
-from ..signals import order_cancelled, order_event_recorded, order_ready
+from ..signals import order_ready
 from ..status import CANCELLABLE, HOLDABLE, EventKind, HoldReason, OrderStatus, can_transition
 
 ADDRESS_FIELDS = (
@@ -39,39 +42,36 @@ ADDRESS_CHANGEABLE = frozenset(
 
 
 def order_event_record(*, order: Order, kind: str, message: str, data: dict | None = None, user=None) -> OrderEvent:
-    """Write one row of the order's timeline; after commit, ``order_event_recorded`` tells the listeners
-    (the customer notifications, orders.notifications.TRIGGERS)."""
-    event = OrderEvent.objects.create(order=order, kind=kind, message=message[:500], data=data or {}, user=user)
-    order_id, event_id, event_data = order.pk, event.pk, dict(event.data)
-    transaction.on_commit(
-        lambda: order_event_recorded.send(
-            sender=OrderEvent, order_id=order_id, event_id=event_id, kind=kind, data=event_data
-        )
-    )
+    """Write one row of the order's timeline, and in the same transaction the outbox rows of the customer
+    notices it asks for (orders.notifications.TRIGGERS); they are rendered and sent after commit."""
+    with transaction.atomic(savepoint=False):  # the caller's transaction, or one of its own
+        event = OrderEvent.objects.create(order=order, kind=kind, message=message[:500], data=data or {}, user=user)
+        _notices_put([event])
     return event
 
 
 def order_events_record(rows: list[dict], *, user=None) -> list[OrderEvent]:
     """Many timeline rows in one INSERT (e.g. a tracking push): each row is ``{"order", "kind", "message",
-    "data"}``; after commit ``order_event_recorded`` is sent for every row, as `order_event_record` does."""
+    "data"}``; the notices they ask for are written in one more INSERT, as `order_event_record` does."""
     if not rows:
         return []
-    events = OrderEvent.objects.bulk_create(
-        [
-            OrderEvent(
-                order=r["order"], kind=r["kind"], message=r["message"][:500], data=r.get("data") or {}, user=user
-            )
-            for r in rows
-        ]
-    )
-    sent = [(e.order_id, e.pk, e.kind, dict(e.data)) for e in events]
-
-    def announce():
-        for order_id, event_id, kind, data in sent:
-            order_event_recorded.send(sender=OrderEvent, order_id=order_id, event_id=event_id, kind=kind, data=data)
-
-    transaction.on_commit(announce)
+    with transaction.atomic(savepoint=False):  # the caller's transaction, or one of its own
+        events = OrderEvent.objects.bulk_create(
+            [
+                OrderEvent(
+                    order=r["order"], kind=r["kind"], message=r["message"][:500], data=r.get("data") or {}, user=user
+                )
+                for r in rows
+            ]
+        )
+        _notices_put(events)
     return events
+
+
+def _notices_put(events: list[OrderEvent]) -> None:
+    messages = notice_messages(events)
+    if messages:
+        outbox_put_many(messages)
 
 
 def order_row_lock(order: Order) -> Order:
@@ -240,14 +240,31 @@ def order_release(*, order: Order, reason: str | None = None, note: str = "", us
     return order
 
 
-@transaction.atomic
-def order_cancel(*, order: Order, reason: str, user=None, reason_code: str = "") -> Order:
-    order = order_row_lock(order)
+def order_cancel_check(order: Order, *, reason: str) -> None:
+    """Raise when ``order`` cannot be cancelled now or ``reason`` is empty; changes nothing."""
     if order.status not in CANCELLABLE:
         raise TransitionNotAllowed(f"Order {order.number} is {order.get_status_display()} and cannot be cancelled.")
     if not reason:
         raise DomainError("A cancellation needs a reason.")
-    order_cancelled.send(sender=Order, order=order, user=user, reason=reason)
+
+
+@transaction.atomic
+def order_mark_cancelled(*, order: Order, reason: str, user=None, reason_code: str = "") -> Order:
+    """The order-local step of a cancellation: status, open holds, the event. Shipments and stock belong to
+    fulfillment: the cross-app verb is ``workflows.cancel.order_cancel``, which releases them first. An
+    order that still has a shipment that has not shipped or an open backorder is refused here (nothing would
+    release its stock or close the backorder)."""
+    order = order_row_lock(order)
+    order_cancel_check(order, reason=reason)
+    # Queries through the reverse relations (fulfillment sits above orders): not imports.
+    if (
+        order.shipments.filter(status__in=("reserved", "picking", "packed")).exists()
+        or order.backorders.filter(resolved_at__isnull=True).exists()
+    ):
+        raise DomainError(
+            f"Order {order.number} still has shipments or backorders: cancel it with "
+            "workflows.cancel.order_cancel, which releases them first."
+        )
     order_status_set(order, OrderStatus.CANCELLED, user=user, note=reason)
     if order.on_hold:
         order.holds.filter(released_at__isnull=True).update(
@@ -270,6 +287,32 @@ def order_set_progress(*, order: Order, target: str, user=None, note: str = "") 
     order_status_set(order, target, user=user, note=note)
 
 
+def orders_set_progress(*, targets: list[tuple[Order, str]], note: str = "") -> list[dict]:
+    """`order_set_progress` for many orders at once (a batch of tracking scans): the caller holds their locks.
+    Each order that may go to its target is moved in memory; all of them are saved with ONE statement
+    (`oms.bulk.rows_update`). Returns their timeline rows, for the caller to write with its own in one INSERT
+    (`order_events_record`): the same rows `order_status_set` writes. An order that may not go there stays."""
+    moved, rows = [], []
+    now = timezone.now()
+    for order, target in targets:
+        current = order.status
+        if current == target or not can_transition(current, target):
+            continue
+        order.status, order.updated_at = target, now
+        moved.append(order)
+        message = f"Status {OrderStatus(current).label} → {OrderStatus(target).label}"
+        rows.append(
+            {
+                "order": order,
+                "kind": EventKind.STATUS,
+                "message": message + (f": {note}" if note else ""),
+                "data": {"from": current, "to": target},
+            }
+        )
+    rows_update(Order, moved, ["status", "updated_at"])
+    return rows
+
+
 def order_lock(order_id: int) -> Order:
     """Lock an order row for a service of another app (call inside a transaction)."""
     return Order.objects.select_for_update().get(pk=order_id)
@@ -278,8 +321,3 @@ def order_lock(order_id: int) -> Order:
 def orders_lock(order_ids) -> dict[int, Order]:
     """Lock several order rows in one query, in primary-key order (call inside a transaction)."""
     return {o.pk: o for o in Order.objects.select_for_update().filter(pk__in=set(order_ids)).order_by("pk")}
-
-
-# The old private names, for orders/services/stage_changes.py only: it is being moved into workflows/ and will
-# import the public names then (tests/oms/test_architecture.py allow-lists it until then).
-_announce_ready, _classify, _lock, _set_status = order_announce_ready, order_classify, order_row_lock, order_status_set

@@ -1,27 +1,29 @@
-"""Changes and cancellation by stage: each service locks the order, asks the stage rule table
-(orders.stage_rules.decide) what this change may do now, applies it, and writes one event with the
-reason code. Address changes go through ``changes.order_change_address`` (which asks the same table).
+"""Changes and cancellation by stage, the order-local steps: each asks the stage rule table
+(orders.stage_rules.decide) what this change may do now, applies the order's own part, and writes one
+event with the reason code. The caller holds the order's lock.
 
-Before picking a change re-routes: ``order_reroute`` (fulfillment releases shipments and stock), the order
-goes back to confirmed, is classified again and announced ready, so routing runs again after commit.
+The cross-app verbs that use these steps (release shipments and stock, void labels, open intercept cases,
+route again) are the workflow actions in ``workflows/`` (workflows.changes, workflows.cancel,
+workflows.partial_cancel, workflows.intercept): orders does not reach upward.
 """
 
-from django.db import transaction
+from dataclasses import dataclass, field
 
 from oms.errors import DomainError, TransitionNotAllowed
 
 from .. import stage_rules
 from ..models import Order, OrderLine
 from ..selectors import products_for_channel
-from ..signals import order_intercept_requested, order_open_shipments_cancel, order_reroute
 from ..stage_rules import ChangeRefused
 from ..status import ChangeAction, ChangeKind, ChangeReason, EventKind, OrderStatus, Stage
-from .core import _announce_ready, _classify, _lock, _set_status, order_cancel, order_event_record
+from .core import order_announce_ready, order_classify, order_event_record, order_status_set
 
 SERVICE_LEVELS = ("", "express", "standard", "economy")
 
 
-def _decide(order: Order, change: str, user, reason_code: str) -> str:
+def change_decide(order: Order, change: str, user, reason_code: str) -> str:
+    """What the stage rule table lets ``change`` do to ``order`` now (a ChangeAction); raises
+    TransitionNotAllowed when refused or the reason code is unknown."""
     try:
         stage_rules.check_reason_code(reason_code)
         return stage_rules.decide(order, change, user)
@@ -29,23 +31,27 @@ def _decide(order: Order, change: str, user, reason_code: str) -> str:
         raise TransitionNotAllowed(str(exc)) from None
 
 
-def _has_active_shipments(order: Order) -> bool:
+def has_active_shipments(order: Order) -> bool:
     # A query through the reverse relation (fulfillment sits above orders): not an import.
     return order.shipments.exclude(status="cancelled").exists()
 
 
-def reroute(order: Order, *, user=None, reason: str) -> bool:
-    """Before picking: release shipments and stock, classify again, route again after commit.
-    The caller holds the order's lock. Returns True when routing was asked to run again."""
+def reroute_check(order: Order) -> None:
+    """Raise when the order is past the stages in which a change routes it again."""
     if stage_rules.stage_of(order) not in stage_rules.REROUTE_STAGES:
         raise TransitionNotAllowed(f"Order {order.number} is {order.get_status_display()}: too late to re-route.")
-    order_reroute.send(sender=Order, order=order, user=user, reason=reason)
+
+
+def order_requeue(order: Order, *, user=None, reason: str) -> bool:
+    """The order's part of a re-route, after fulfillment released its shipments and stock: back to
+    confirmed, classified again and announced ready (routing runs again after commit). The caller holds the
+    lock. Returns True when routing was asked to run again."""
     if order.status == OrderStatus.ALLOCATED:
-        _set_status(order, OrderStatus.CONFIRMED, user=user, note=f"re-route: {reason}")
-    _classify(order, user=user)
+        order_status_set(order, OrderStatus.CONFIRMED, user=user, note=f"re-route: {reason}")
+    order_classify(order, user=user)
     order.refresh_from_db()
     if order.status == OrderStatus.CONFIRMED and not order.on_hold:
-        _announce_ready(order)
+        order_announce_ready(order)
         return True
     return False
 
@@ -67,22 +73,39 @@ def _record(order: Order, *, change: str, action: str, reason_code: str, note: s
     )
 
 
-@transaction.atomic
-def order_change_lines(
+@dataclass
+class LinesPlan:
+    """A checked change of an order's lines (``lines_change_check``), applied by ``lines_change_apply``."""
+
+    action: str
+    stage: str
+    quantities: dict[int, int]
+    add: list[tuple[str, int]]
+    lines: dict
+    products: dict
+    changes: dict[str, list[int]] = field(default_factory=dict)
+    active: bool = False  # the order has shipments that are not cancelled
+
+    @property
+    def releases(self) -> bool:
+        """True when the order's shipments must be released first (a re-route, or shipments still open)."""
+        return self.action == ChangeAction.REROUTE or self.active
+
+
+def lines_change_check(
     *,
     order: Order,
     quantities: dict[int, int] | None = None,
     add: list[tuple[str, int]] | None = None,
     reason_code: str,
-    note: str = "",
     user=None,
-) -> dict:
-    """Change line quantities ({order line id: new quantity}, 0 removes the line) and add lines
-    ([(sku, quantity)]). Returns {sku: [old, new]}. Before picking the order is re-routed."""
-    order = _lock(order)
-    action = _decide(order, ChangeKind.LINES, user, reason_code)
+) -> LinesPlan:
+    """Check a change of line quantities ({order line id: new quantity}, 0 removes the line) and added
+    lines ([(sku, quantity)]) against the stage rules and the order; changes nothing."""
+    action = change_decide(order, ChangeKind.LINES, user, reason_code)
     stage = stage_rules.stage_of(order)
-    if _has_active_shipments(order) and stage not in stage_rules.REROUTE_STAGES:
+    active = has_active_shipments(order)
+    if active and stage not in stage_rules.REROUTE_STAGES:
         raise TransitionNotAllowed(f"Order {order.number}: picked goods cannot change; cancel the order instead.")
     lines = {line.pk: line for line in order.lines.select_related("product")}
     quantities = quantities or {}
@@ -109,9 +132,22 @@ def order_change_lines(
         raise DomainError("Nothing to change.")
     if remaining <= 0:
         raise DomainError(f"Order {order.number} would have no lines left: cancel it instead.")
-    if action == ChangeAction.REROUTE or _has_active_shipments(order):
-        # Release first: the cancelled shipments' lines must not hold on to the lines that go.
-        order_reroute.send(sender=Order, order=order, user=user, reason=f"lines changed ({reason_code})")
+    return LinesPlan(
+        action=action,
+        stage=stage,
+        quantities=quantities,
+        add=add,
+        lines=lines,
+        products=products,
+        changes=changes,
+        active=active,
+    )
+
+
+def lines_change_apply(*, order: Order, plan: LinesPlan, reason_code: str, note: str = "", user=None) -> dict:
+    """Apply a checked line change (after fulfillment released the shipments when ``plan.releases``) and
+    write its event. Returns {sku: [old, new]}."""
+    quantities, lines, changes = plan.quantities, plan.lines, dict(plan.changes)
     delta_total = 0
     for line_id, qty in quantities.items():
         line = lines[int(line_id)]
@@ -129,8 +165,8 @@ def order_change_lines(
             line.save(update_fields=["quantity"])
     next_no = max((line.line_no for line in lines.values()), default=0)
     by_sku = {line.sku: line for line in order.lines.all()}
-    for sku, qty in add:
-        product = products[sku]
+    for sku, qty in plan.add:
+        product = plan.products[sku]
         existing = by_sku.get(sku)
         if existing is not None:
             changes[sku] = [existing.quantity, existing.quantity + qty]
@@ -156,29 +192,25 @@ def order_change_lines(
     _record(
         order,
         change=ChangeKind.LINES,
-        action=action,
+        action=plan.action,
         reason_code=reason_code,
         note=note,
         user=user,
         message="Lines changed: " + ", ".join(f"{sku} {old}→{new}" for sku, (old, new) in sorted(changes.items())),
         changes=changes,
     )
-    if stage in stage_rules.REROUTE_STAGES:
-        reroute(order, user=user, reason=f"lines changed ({reason_code})")
     return changes
 
 
-@transaction.atomic
-def order_change_service(*, order: Order, requested_service: str, reason_code: str, note: str = "", user=None) -> str:
-    """Change the requested service level; before picking the order is classified and routed again,
-    later (with approval) the carrier is chosen again at dispatch. Returns the action taken."""
-    order = _lock(order)
+def order_service_set(*, order: Order, requested_service: str, reason_code: str, note: str = "", user=None) -> str:
+    """The order's part of a service level change (the caller holds the lock; before picking
+    workflows.changes.order_change_service routes the order again). Returns the action taken."""
     requested_service = (requested_service or "").strip()
     if requested_service not in SERVICE_LEVELS:
         raise DomainError(f"Unknown service level {requested_service!r}; use express, standard or economy.")
     if requested_service == order.requested_service:
         raise DomainError("The order already asks for that service level.")
-    action = _decide(order, ChangeKind.SERVICE, user, reason_code)
+    action = change_decide(order, ChangeKind.SERVICE, user, reason_code)
     old = order.requested_service
     order.requested_service = requested_service
     order.save(update_fields=["requested_service", "updated_at"])
@@ -192,18 +224,14 @@ def order_change_service(*, order: Order, requested_service: str, reason_code: s
         message=f"Service level {old or 'any'} → {requested_service or 'any'}",
         changes={"requested_service": [old, requested_service]},
     )
-    if stage_rules.stage_of(order) in stage_rules.REROUTE_STAGES:
-        reroute(order, user=user, reason=f"service level changed ({reason_code})")
     return action
 
 
-def intercept_request(order: Order, *, change: str, reason_code: str, note: str, user=None, data=None) -> list[str]:
-    """Ask the carrier to stop (cancel) or redirect (address) shipped parcels. The caller holds the lock.
-    logistics listens (logistics/voids.py); without a listener a person asks the carrier by hand."""
-    replies = order_intercept_requested.send(
-        sender=Order, order=order, user=user, reason=note, reason_code=reason_code, change=change, data=data or {}
-    )
-    done = [str(reply) for _receiver, reply in replies if reply]
+def intercept_record(
+    order: Order, *, change: str, reason_code: str, note: str, done: list[str], user=None, data=None
+) -> None:
+    """The order's event for an intercept request; ``done`` is what logistics did (empty: nobody could, a
+    person asks the carrier by hand). workflows.intercept.intercept_request is the verb."""
     what = "stop the parcel" if change == ChangeKind.CANCEL else "redirect the parcel"
     order_event_record(
         order=order,
@@ -213,69 +241,43 @@ def intercept_request(order: Order, *, change: str, reason_code: str, note: str,
         + (". " + "; ".join(done) if done else ". Ask the carrier by hand."),
         data={"change": change, "reason_code": reason_code, "note": note, "handled": done, **(data or {})},
     )
-    return done
 
 
-@transaction.atomic
-def order_cancel_request(*, order: Order, reason_code: str, note: str = "", user=None, source: str = "back office"):
-    """Cancel by stage: before shipping the order is cancelled (off the pick list, stock released, labels
-    voided); after shipping it becomes an intercept request; after delivery a return request.
-    Returns ("cancelled" | "intercept" | "return", the order or the return request)."""
-    order = _lock(order)
-    if order.status == OrderStatus.PARTIALLY_SHIPPED:
-        return _cancel_partly_shipped(order, reason_code=reason_code, note=note, user=user, source=source)
-    action = _decide(order, ChangeKind.CANCEL, user, reason_code)
-    text = f"{ChangeReason.describe(reason_code, note)} ({source})"
-    if action in (ChangeAction.ALLOWED, ChangeAction.APPROVAL, ChangeAction.REROUTE):
-        if action == ChangeAction.APPROVAL:
-            text += f", approved by {user}"
-        return "cancelled", order_cancel(order=order, reason=text, user=user, reason_code=reason_code)
-    if action == ChangeAction.INTERCEPT:
-        intercept_request(order, change=ChangeKind.CANCEL, reason_code=reason_code, note=note, user=user)
-        return "intercept", order
-    if action == ChangeAction.RETURN:
-        return "return", _return_request(order, reason_code=reason_code, text=text, source=source, user=user)
-    raise TransitionNotAllowed(f"Order {order.number}: cannot be cancelled now.")
-
-
-def _return_request(order: Order, *, reason_code: str, text: str, source: str, user, only=None):
-    """A return request for what is left to return (``only``: {order line id: quantity} caps it)."""
-    from ..models import ReturnReason
-    from ..returns import return_create, returnable_quantities  # returns imports this package
-
-    lines = {pk: q for pk, q in returnable_quantities(order).items() if q > 0}
-    if only is not None:
-        lines = {pk: min(q, only.get(pk, 0)) for pk, q in lines.items() if only.get(pk, 0) > 0}
-    if not lines:
-        raise DomainError(f"Order {order.number}: everything is already being returned.")
-    reason = ReturnReason.CHANGED_MIND if reason_code == ChangeReason.CUSTOMER_REQUEST else ReturnReason.OTHER
-    return return_create(
-        order=order,
-        lines=lines,
-        reason=reason,
-        note=f"Cancellation after delivery: {text}"[:500],
-        source=source,
-        user=user,
-    )
+def cancel_text(*, reason_code: str, note: str, source: str) -> str:
+    return f"{ChangeReason.describe(reason_code, note)} ({source})"
 
 
 # Shipment statuses, read through the reverse relation (fulfillment sits above orders: no import).
 _OPEN_SHIPMENT = {"packed": Stage.PACKED, "picking": Stage.PICKING, "reserved": Stage.ALLOCATED}
 
 
-def _cancel_partly_shipped(order: Order, *, reason_code: str, note: str, user, source: str):
+@dataclass
+class PartialCancelPlan:
+    """How a partly shipped order's cancellation goes (``partial_cancel_plan``): every part decided first."""
+
+    open_rows: list[tuple[str, str]]  # (shipment number, status) not shipped yet
+    sent_rows: list[tuple[str, str]]  # shipped or delivered
+    open_action: str
+    sent_action: str
+    delivered: bool
+    text: str
+
+    @property
+    def shipped(self) -> list[str]:
+        return [n for n, _ in self.sent_rows]
+
+
+def partial_cancel_plan(order: Order, *, reason_code: str, note: str, user, source: str) -> PartialCancelPlan:
     """Some shipments have left, others not. Each part follows the stage rule of its own stage, all or
-    nothing (every part is decided before anything changes):
+    nothing (every part is decided here, before anything changes):
 
     - the shipments not shipped yet: the rule of the furthest of them (packed, picking or allocated); when
-      it allows the cancellation they are cancelled (stock released, off the pick list, labels voided,
-      fulfillment through ``order_open_shipments_cancel``) and the order moves on to shipped/delivered;
+      it allows the cancellation they are cancelled and the order moves on to shipped/delivered;
     - the shipped ones: the rule of the shipped stage (intercept request; "allowed" or "approval" there
       also mean an intercept, a parcel cannot be un-shipped) or, when all of them are delivered, of the
       delivered stage (a return request for their lines).
 
-    Returns ("partial", {"cancelled": [numbers], "shipped": [numbers], "outcome": "intercept"|"return",
-    "return": the return request or None})."""
+    Raises TransitionNotAllowed when a part is refused; changes nothing."""
     try:
         stage_rules.check_reason_code(reason_code)
     except ChangeRefused as exc:
@@ -308,43 +310,45 @@ def _cancel_partly_shipped(order: Order, *, reason_code: str, note: str, user, s
         )
     except ChangeRefused as exc:
         raise TransitionNotAllowed(str(exc)) from None
-    text = f"{ChangeReason.describe(reason_code, note)} ({source})"
-    cancelled: list[str] = []
-    if open_rows:
-        replies = order_open_shipments_cancel.send(sender=Order, order=order, user=user, reason=f"cancelled: {text}")
-        cancelled = [number for _receiver, numbers in replies for number in (numbers or [])]
-        order.refresh_from_db()
-        _record(
-            order,
-            change=ChangeKind.CANCEL,
-            action=open_action,
-            reason_code=reason_code,
-            note=note,
-            user=user,
-            message="Partly shipped: cancelled what had not shipped yet ("
-            + (", ".join(cancelled) or "nothing")
-            + f"); shipped: {', '.join(n for n, _ in sent_rows)}",
-            changes={"cancelled": cancelled, "shipped": [n for n, _ in sent_rows]},
-        )
-    summary = {"cancelled": cancelled, "shipped": [n for n, _ in sent_rows], "return": None}
-    if sent_action == ChangeAction.RETURN and delivered:
-        # The shipped lines only: what was cancelled never left.
-        shipped_lines: dict[int, int] = {}
-        for line_id, qty in order.shipments.filter(status="delivered").values_list(
-            "lines__order_line_id", "lines__quantity"
-        ):
-            if line_id:
-                shipped_lines[line_id] = shipped_lines.get(line_id, 0) + qty
-        summary["return"] = _return_request(
-            order, reason_code=reason_code, text=text, source=source, user=user, only=shipped_lines
-        )
-        summary["outcome"] = "return"
-    elif sent_action == ChangeAction.REFUSED:  # pragma: no cover - decide() raised already
+    if sent_action == ChangeAction.REFUSED:  # pragma: no cover - decide() raised already
         raise TransitionNotAllowed(f"Order {order.number}: cannot be cancelled now.")
-    else:
-        intercept_request(order, change=ChangeKind.CANCEL, reason_code=reason_code, note=note, user=user)
-        summary["outcome"] = "intercept"
-    return "partial", summary
+    return PartialCancelPlan(
+        open_rows=open_rows,
+        sent_rows=sent_rows,
+        open_action=open_action,
+        sent_action=sent_action,
+        delivered=delivered,
+        text=cancel_text(reason_code=reason_code, note=note, source=source),
+    )
+
+
+def partial_cancel_record(
+    order: Order, *, plan: PartialCancelPlan, cancelled: list[str], reason_code: str, note: str, user
+) -> None:
+    """The order's event for the cancelled part of a partly shipped order."""
+    _record(
+        order,
+        change=ChangeKind.CANCEL,
+        action=plan.open_action,
+        reason_code=reason_code,
+        note=note,
+        user=user,
+        message="Partly shipped: cancelled what had not shipped yet ("
+        + (", ".join(cancelled) or "nothing")
+        + f"); shipped: {', '.join(plan.shipped)}",
+        changes={"cancelled": cancelled, "shipped": plan.shipped},
+    )
+
+
+def delivered_lines(order: Order) -> dict[int, int]:
+    """{order line id: quantity} on the order's delivered shipments (what a return may cover)."""
+    shipped_lines: dict[int, int] = {}
+    for line_id, qty in order.shipments.filter(status="delivered").values_list(
+        "lines__order_line_id", "lines__quantity"
+    ):
+        if line_id:
+            shipped_lines[line_id] = shipped_lines.get(line_id, 0) + qty
+    return shipped_lines
 
 
 def stage_summary(order: Order) -> list[dict]:
@@ -361,11 +365,20 @@ def stage_summary(order: Order) -> list[dict]:
 
 
 __all__ = [
+    "LinesPlan",
+    "PartialCancelPlan",
     "Stage",
-    "intercept_request",
-    "order_cancel_request",
-    "order_change_lines",
-    "order_change_service",
-    "reroute",
+    "cancel_text",
+    "change_decide",
+    "delivered_lines",
+    "has_active_shipments",
+    "intercept_record",
+    "lines_change_apply",
+    "lines_change_check",
+    "order_requeue",
+    "order_service_set",
+    "partial_cancel_plan",
+    "partial_cancel_record",
+    "reroute_check",
     "stage_summary",
 ]

@@ -141,8 +141,13 @@ def post_and_check(client, token, data):
     already = Order.objects.filter(external_id=body["external_id"]).exists()
     before = written()
 
+    # Prefer: return=representation applies the message in the request, through the inbox's batch path.
     response = client.post(
-        URL, data=json.dumps(body), content_type="application/json", HTTP_AUTHORIZATION=f"Token {token}"
+        URL,
+        data=json.dumps(body),
+        content_type="application/json",
+        HTTP_AUTHORIZATION=f"Token {token}",
+        HTTP_PREFER="return=representation",
     )
 
     assert response.status_code < 500

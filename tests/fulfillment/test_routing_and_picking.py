@@ -9,6 +9,7 @@ from oms.errors import DomainError
 from orders import services as order_services
 from orders.status import HoldReason, OrderStatus
 from tests.factories import ChannelFactory, LocationFactory, ProductFactory, canonical, stock
+from workflows.cancel import order_cancel
 
 pytestmark = pytest.mark.django_db
 
@@ -16,8 +17,9 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def world():
     shanghai = LocationFactory(code="sha", name="Shanghai DC", city="Shanghai", latitude=31.23, longitude=121.47)
-    guangzhou = LocationFactory(code="can", name="Guangzhou DC", city="Guangzhou", latitude=23.13, longitude=113.26,
-                                cold_chain=True)
+    guangzhou = LocationFactory(
+        code="can", name="Guangzhou DC", city="Guangzhou", latitude=23.13, longitude=113.26, cold_chain=True
+    )
     a = ProductFactory(sku="SKU-A")
     fresh = ProductFactory(sku="FRESH-1", handling_class=HandlingClass.FRESH)
     for loc in (shanghai, guangzhou):
@@ -36,8 +38,11 @@ def _create(world, django_capture_on_commit_callbacks, external_id="E1", lines=(
 
 
 def test_confirmed_order_is_routed_to_the_nearest_location_and_reserved(world, django_capture_on_commit_callbacks):
-    order = _create(world, django_capture_on_commit_callbacks, ship_to={"city": "Guangzhou", "province": "Guangdong",
-                                                                         "postcode": "510000"})
+    order = _create(
+        world,
+        django_capture_on_commit_callbacks,
+        ship_to={"city": "Guangzhou", "province": "Guangdong", "postcode": "510000"},
+    )
     assert order.status == OrderStatus.ALLOCATED
     shipment = order.shipments.get()
     assert shipment.location == world["can"]
@@ -82,7 +87,7 @@ def test_routing_twice_is_a_no_op(world, django_capture_on_commit_callbacks):
 
 def test_cancel_releases_the_reservation(world, django_capture_on_commit_callbacks):
     order = _create(world, django_capture_on_commit_callbacks)
-    order_services.order_cancel(order=order, reason="changed mind")
+    order_cancel(order=order, reason="changed mind")
     order.refresh_from_db()
     assert order.status == OrderStatus.CANCELLED
     assert order.shipments.get().status == ShipmentStatus.CANCELLED

@@ -18,6 +18,7 @@ from orders import services as order_services
 from orders.models import ClassificationRule, Order, StockPolicy
 from orders.status import EventKind, HoldReason, OrderStatus
 from tests.factories import ChannelFactory, LocationFactory, ProductFactory, ServiceLevelFactory, canonical, stock
+from workflows.cancel import order_cancel
 
 pytestmark = pytest.mark.django_db
 
@@ -309,7 +310,7 @@ def test_force_with_nothing_on_hand_backorders_everything_without_an_empty_shipm
 def test_cancelling_closes_open_backorders(world, django_capture_on_commit_callbacks):
     policy("partial", is_default=True, ship_complete=False, allow_split=False)
     order = create(world, django_capture_on_commit_callbacks, lines=(("A", 12),))
-    order_services.order_cancel(order=order, reason="customer")
+    order_cancel(order=order, reason="customer")
     assert not Backorder.objects.filter(resolved_at__isnull=True).exists()
     assert Stock.objects.filter(reserved__gt=0).count() == 0
 

@@ -22,6 +22,7 @@ from fulfillment.status import (
 from oms.errors import TransitionNotAllowed
 from orders import services as order_services
 from tests.factories import ChannelFactory, LocationFactory, ProductFactory, canonical, stock
+from workflows.cancel import order_cancel
 
 pytestmark = pytest.mark.django_db
 
@@ -99,7 +100,7 @@ def test_picklist_is_done_when_its_last_open_shipment_is_cancelled(world, django
     services.shipment_pack(shipment=first.shipments.get(), weight_g=500)
 
     with django_capture_on_commit_callbacks(execute=True):
-        order_services.order_cancel(order=second, reason="customer asked")
+        order_cancel(order=second, reason="customer asked")
 
     shipment = second.shipments.get()
     assert (shipment.status, shipment.picklist_id, shipment.removed_from_picklist_id) == (

@@ -10,6 +10,8 @@ import pytest
 from inventory import services
 from inventory.selectors import AtpPart, atp_arithmetic, atp_for_locations
 from inventory.services import StockRequest
+from oms import outbox
+from oms.models import OutboxMessage
 from orders import atp
 from orders.models import ChannelStockFigure, ChannelStockPublication, StockAdapter
 from tests.factories import ChannelFactory, LocationFactory, ProductFactory, stock
@@ -134,7 +136,9 @@ def receiver():
     server.server_close()
 
 
-def test_push_posts_changed_figures_and_a_failure_is_recorded_and_retried(w, receiver):
+def test_push_is_an_outbox_row_sent_after_commit_and_a_failure_is_recorded_and_retried(
+    w, receiver, django_capture_on_commit_callbacks
+):
     server, handler = receiver
     channel = w["channel"]
     channel.stock_adapter = StockAdapter.PUSH
@@ -142,23 +146,69 @@ def test_push_posts_changed_figures_and_a_failure_is_recorded_and_retried(w, rec
     channel.save()
 
     handler.status = 500
-    failed = atp.channel_stock_publish(channel=channel)
-    assert failed.outcome == "failed" and "500" in failed.error
+    with django_capture_on_commit_callbacks(execute=True):
+        queued = atp.channel_stock_publish(channel=channel)
+        assert queued.outcome == "queued" and handler.received == []  # nothing sent inside the transaction
+        [row] = OutboxMessage.objects.filter(kind="stock_push")
+        assert (row.destination, row.payload, row.status) == ("channel:tmall", {"publication": queued.pk}, "pending")
+    queued.refresh_from_db()
+    row.refresh_from_db()
+    assert queued.outcome == "queued" and "500" in queued.error  # the try failed: recorded, tried again later
+    assert (row.status, row.attempts) == ("pending", 1) and "500" in row.last_error
     assert not ChannelStockFigure.objects.exists()  # nothing counts as published
+    assert atp.channel_stock_publish(channel=channel) == queued  # the next run waits for the queued push
+    assert OutboxMessage.objects.filter(kind="stock_push").count() == 1
 
     handler.status = 200
-    ok = atp.channel_stock_publish(channel=channel)
-    assert ok.outcome == "published" and ok.rows_changed == 2
+    assert outbox.outbox_dispatch(now=row.next_attempt_at) == {"sent": 1}
+    queued.refresh_from_db()
+    assert (queued.outcome, queued.rows_changed, queued.error) == ("published", 2, "")
     assert handler.received[-1]["figures"] == [{"sku": "SKU-A", "quantity": 8}, {"sku": "SKU-B", "quantity": 2}]
     assert handler.received[-1]["channel"] == "tmall"
     assert len(handler.received) == 2
+    assert dict(ChannelStockFigure.objects.values_list("product__sku", "quantity")) == {"SKU-A": 8, "SKU-B": 2}
+    assert atp.channel_stock_publish(channel=channel) is None
+
+
+def test_a_push_that_keeps_failing_goes_dead_and_the_next_run_queues_it_again(
+    w, receiver, settings, django_capture_on_commit_callbacks
+):
+    settings.OMS_OUTBOX_MAX_ATTEMPTS = 1
+    server, handler = receiver
+    channel = w["channel"]
+    channel.stock_adapter = StockAdapter.PUSH
+    channel.stock_push_url = f"http://127.0.0.1:{server.server_port}/stock"
+    channel.save()
+    handler.status = 503
+    with django_capture_on_commit_callbacks(execute=True):
+        first = atp.channel_stock_publish(channel=channel)
+    first.refresh_from_db()
+    assert first.outcome == "failed" and "503" in first.error
+    assert OutboxMessage.objects.get(kind="stock_push").status == "dead"
+    handler.status = 200
+    with django_capture_on_commit_callbacks(execute=True):
+        second = atp.channel_stock_publish(channel=channel)
+    second.refresh_from_db()
+    assert second.pk != first.pk and second.outcome == "published" and second.rows_changed == 2
+    assert [r.status for r in OutboxMessage.objects.filter(kind="stock_push").order_by("pk")] == ["dead", "sent"]
+
+
+def test_a_channel_without_a_push_url_is_dead_at_once(w, django_capture_on_commit_callbacks):
+    channel = w["channel"]
+    channel.stock_adapter = StockAdapter.PUSH
+    channel.stock_push_url = ""
+    channel.save()
+    with django_capture_on_commit_callbacks(execute=True):
+        publication = atp.channel_stock_publish(channel=channel)
+    publication.refresh_from_db()
+    row = OutboxMessage.objects.get(kind="stock_push")
+    assert (publication.outcome, publication.error) == ("failed", "PushMisconfigured: The channel has no push URL.")
+    assert (row.status, row.attempts, row.last_error) == ("dead", 1, publication.error)
 
 
 def test_publish_all_channels_runs_each_published_channel(w):
     ChannelFactory(slug="quiet", stock_adapter=StockAdapter.NONE)
-    sent = []
-    result = atp.publish_all_channels(transport=lambda url, payload: sent.append(payload))
-    assert result == {"tmall": "published"}
+    assert atp.publish_all_channels() == {"tmall": "published"}
     assert atp.publish_all_channels() == {"tmall": "unchanged"}
 
 

@@ -23,6 +23,7 @@ from inventory.services import StockRequest
 from oms.errors import DomainError
 from orders import services as order_services
 from tests.factories import ChannelFactory, LocationFactory, ProductFactory, canonical, stock
+from workflows.cancel import order_cancel
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -129,7 +130,7 @@ def test_concurrent_stock_writes_never_oversell_and_the_ledger_holds():
                 if rng.random() < 0.4:
                     order.refresh_from_db()
                     try:
-                        order_services.order_cancel(order=order, reason="changed mind")
+                        order_cancel(order=order, reason="changed mind")
                         with lock:
                             outcomes["order cancelled"] += 1
                     except DomainError:

@@ -15,6 +15,7 @@ from inventory.services import StockRequest
 from orders import services as order_services
 from orders.status import HoldReason
 from tests.factories import ChannelFactory, LocationFactory, ProductFactory, canonical, stock
+from workflows.cancel import order_cancel
 
 PATTERN = [10, 12, 8, 9, 15, 30, 20]  # Monday first
 
@@ -100,9 +101,9 @@ def test_demand_counts_what_was_asked_for_where_it_shipped_or_would_have(w, djan
     _order(w, django_capture_on_commit_callbacks, "E3", [("SKU-B", 2)], d2)  # no stock anywhere: held too
     fake = _order(w, django_capture_on_commit_callbacks, "E4", [("SKU-B", 7)], d2)
     order_services.order_hold(order=fake, reason=HoldReason.DUPLICATE, note="same as E3")
-    order_services.order_cancel(order=fake, reason="duplicate")  # never real: not demand
+    order_cancel(order=fake, reason="duplicate")  # never real: not demand
     gone = _order(w, django_capture_on_commit_callbacks, "E5", [("SKU-A", 1)], d2)
-    order_services.order_cancel(order=gone, reason="changed mind")  # asked for, then cancelled: demand
+    order_cancel(order=gone, reason="changed mind")  # asked for, then cancelled: demand
     _order(w, django_capture_on_commit_callbacks, "E6", [("SKU-A", 4)], d2 + timedelta(days=1))  # outside
 
     demand = demand_by_day(start=d1, end=d2)

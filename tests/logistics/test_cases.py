@@ -16,6 +16,7 @@ from orders.intake.canonical import CanonicalAddress
 from orders.models import OrderEvent
 from tests.factories import make_user
 from tests.logistics.casework import T0, hours, order_at, parcel_of, record, world
+from workflows.cases import case_address_correct
 
 pytestmark = pytest.mark.django_db
 
@@ -134,7 +135,7 @@ def test_compensation_voucher_gets_a_code(lost):
 
 
 def test_address_correction_after_shipping_goes_to_the_carrier_not_the_order(lost):
-    action = cases.case_address_correct(case=lost["case"], address=CanonicalAddress(address1="89 Century Avenue"))
+    action = case_address_correct(case=lost["case"], address=CanonicalAddress(address1="89 Century Avenue"))
     lost["order"].refresh_from_db()
     assert lost["order"].ship_address1 == "88 Century Avenue"
     assert action.data == {"applied_to": "carrier", "changes": {"address1": ["88 Century Avenue", "89 Century Avenue"]}}
@@ -145,7 +146,7 @@ def test_address_correction_before_packing_changes_the_order(django_capture_on_c
     order = order_at(django_capture_on_commit_callbacks, "allocated", "A1")
     case, _ = cases.case_open(order=order, case_type=CaseType.ADDRESS_PROBLEM, summary="address", now=T0)
 
-    action = cases.case_address_correct(
+    action = case_address_correct(
         case=case, address=CanonicalAddress(address1="89 Century Avenue"), note="customer called"
     )
 
@@ -153,7 +154,7 @@ def test_address_correction_before_packing_changes_the_order(django_capture_on_c
     assert order.ship_address1 == "89 Century Avenue"
     assert action.data["applied_to"] == "order"
     with pytest.raises(DomainError, match="same as before"):
-        cases.case_address_correct(case=case, address=CanonicalAddress(address1="89 Century Avenue"))
+        case_address_correct(case=case, address=CanonicalAddress(address1="89 Century Avenue"))
 
 
 def test_redelivery_and_contact_move_the_case_status(lost):

@@ -86,10 +86,15 @@ def test_a_steady_push_costs_a_dozen_statements(parcels):
 
     assert message.result == {"events": 3, "recorded": 1, "duplicates": 2, "unknown_tracking_numbers": []}
     statements = [q["sql"] for q in queries.captured_queries if not q["sql"].startswith(("SAVEPOINT", "RELEASE"))]
-    # store, secret, message, parcels, known scans, lock orders, lock parcels, insert scans, insert timeline,
-    # update parcel, outcome (it was ~23 plus savepoints before the batch rewrite)
+    # store (the secret is cached), claim the message, parcels, known scans, lock orders, lock parcels, known
+    # scans under the locks, insert scans, update parcel, insert timeline, outcome (it was ~23 plus savepoints
+    # before the batch rewrite)
     assert len(statements) <= 11, "\n".join(statements)
-    assert sum(s.startswith('INSERT INTO "logistics_trackingevent"') for s in statements) == 1
+    inserts = [s for s in statements if s.startswith("INSERT") and '"logistics_trackingevent"' in s.split("(", 1)[0]]
+    assert len(inserts) == 1
+    # set aside, never an error, if a concurrent writer stored the same scan: ON CONFLICT DO NOTHING (PostgreSQL),
+    # INSERT OR IGNORE (SQLite)
+    assert "ON CONFLICT DO NOTHING" in inserts[0] or inserts[0].startswith("INSERT OR IGNORE")
 
 
 def test_many_pushes_applied_together_cost_a_constant_number_of_statements(parcels):

@@ -10,6 +10,7 @@ from django.db import OperationalError
 from oms.models import ApiToken
 from orders import api as orders_api
 from orders import views as orders_views
+from orders.intake import inbox as orders_inbox
 from orders.models import InboundMessage, Order
 from tests import journey
 
@@ -51,7 +52,7 @@ def _post(client, key, external_id="DB-1"):
 
 def test_the_api_answers_json_503_with_retry_after_when_the_database_is_away(world, client, monkeypatch):
     _, key = ApiToken.issue(world["manager"])
-    monkeypatch.setattr(orders_api.services, "order_create", _connection_lost)
+    monkeypatch.setattr(orders_inbox, "_existing", _connection_lost)  # the replay check, before the INSERT
 
     response = _post(client, key)
 
@@ -60,22 +61,26 @@ def test_the_api_answers_json_503_with_retry_after_when_the_database_is_away(wor
     assert response["Retry-After"] == "5"
     assert "try again" in response.json()["error"]
     assert not Order.objects.exists()
+    assert not InboundMessage.objects.exists()
 
 
-def test_a_retry_after_503_finds_the_order_that_was_committed(world, client, monkeypatch):
+def test_a_retry_after_503_finds_the_order_that_was_committed(
+    world, client, monkeypatch, django_capture_on_commit_callbacks
+):
     _, key = ApiToken.issue(world["manager"])
-    assert _post(client, key).status_code == 201
-    real = orders_api.order_json
+    assert _post(client, key).status_code == 202
+    real = orders_api._accepted_answer
     calls = []
 
-    def lost_after_commit(order, **kwargs):  # the commit went through; the answer could not be built
-        calls.append(order.pk)
+    def lost_after_commit(verdict):  # the message was stored; the answer could not be built
+        calls.append(verdict.message.pk)
         if len(calls) == 1:
             _connection_lost()
-        return real(order, **kwargs)
+        return real(verdict)
 
-    monkeypatch.setattr(orders_api, "order_json", lost_after_commit)
-    assert _post(client, key, "DB-2").status_code == 503
+    monkeypatch.setattr(orders_api, "_accepted_answer", lost_after_commit)
+    with django_capture_on_commit_callbacks(execute=True):  # the inbox applies it after the commit
+        assert _post(client, key, "DB-2").status_code == 503
     again = _post(client, key, "DB-2")
 
     assert again.status_code == 200

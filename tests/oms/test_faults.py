@@ -1,8 +1,8 @@
 """Faults mid-stream (issue 13): orders through the API and tracking pushes through the webhook
 stream in while the Celery worker is killed with SIGKILL and PostgreSQL restarts. Every accepted
 order is applied exactly once and routed in the end (the sweep finds what the killed worker held),
-every push is applied with each scan stored once, stock reconciles with the ledger and every stored
-message has its outcome.
+every push is applied with each scan stored once, stock reconciles with the ledger, every stored
+message has its outcome, and every outbox row (the customers' e-mails) is sent once.
 
 Runs in `make test`'s PostgreSQL + Redis lane: scripts/lib.sh exports how to restart its server
 (OMS_TEST_PG_CTL, OMS_TEST_PG_DATA).
@@ -15,6 +15,7 @@ import subprocess
 import sys
 import time
 import uuid
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -28,8 +29,8 @@ from logistics.models import Parcel, TrackingEvent
 from logistics.providers.aftership import compute_signature
 from oms import background
 from oms.celery import app
-from oms.models import ApiToken
-from orders.models import InboundMessage, Order
+from oms.models import ApiToken, OutboxMessage
+from orders.models import InboundMessage, Notification, Order
 from tests import journey
 from tests.factories import stock
 from tests.logistics.test_tracking_batch import SCANS, body
@@ -52,7 +53,7 @@ def _restart_postgres() -> None:
     subprocess.run(command, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT, timeout=90)
 
 
-def _worker(queue: str, log_path: Path) -> subprocess.Popen:
+def _worker(queue: str, log_path: Path, spool: Path) -> subprocess.Popen:
     env = {
         **os.environ,
         "DATABASE_URL": _test_database_url(),
@@ -63,6 +64,9 @@ def _worker(queue: str, log_path: Path) -> subprocess.Popen:
         "DJANGO_SETTINGS_MODULE": "oms.settings",
         "OMS_ROOT_WORKER_OK": "1",
         "AFTERSHIP_WEBHOOK_SECRET": PUSH_SECRET,
+        "EMAIL_BACKEND": "tests.oms.mail_spool.SpoolBackend",
+        "OMS_TEST_MAIL_SPOOL": str(spool),
+        "OMS_OUTBOX_LEASE_SECONDS": "5",  # the rows the killed worker held come back within the test
     }
     env.pop("REPORTS_DATABASE_URL", None)
     with open(log_path, "ab") as log:
@@ -79,7 +83,8 @@ def _body(i: int) -> str:
         {
             "channel": "web",
             "external_id": f"FAULT-{i}",
-            "ship_to": {"name": "Han Meimei", "phone": "13712345678", "country": "CN", "province": "Shanghai",
+            "ship_to": {"name": "Han Meimei", "phone": "13712345678", "email": f"fault{i}@example.com",
+                        "country": "CN", "province": "Shanghai",
                         "city": "Shanghai", "address1": f"{i} Nanjing Road", "postcode": "200001"},
             "lines": [{"sku": "SKU-A", "quantity": 1, "unit_price": "19.90"}],
         }
@@ -112,7 +117,7 @@ def _push_until_accepted(client, data: bytes, i: int, unavailable: list) -> int:
 def _until_accepted(send, i: int, unavailable: list) -> int:
     for _ in range(120):
         response = send()
-        if response.status_code in (200, 201):
+        if response.status_code in (200, 201, 202):
             return response.status_code
         assert response.status_code == 503, (response.status_code, response.content[:500])
         assert response["Retry-After"]
@@ -142,15 +147,16 @@ def test_orders_survive_a_killed_worker_and_a_postgres_restart(transactional_db,
         app.conf.task_always_eager = False
     parcels = [Parcel.objects.get(shipment__order=order) for order in shipped]
     _, key = ApiToken.issue(journey.users()["manager"])
-    log_path = tmp_path / "worker.log"
-    worker = _worker(queue, log_path)
+    log_path, spool = tmp_path / "worker.log", tmp_path / "mail.spool"
+    spool.touch()
+    worker = _worker(queue, log_path, spool)
     statuses, pushes, unavailable = [], [], []
     try:
         for i in range(ORDERS):
             if i == KILL_AT:
                 worker.kill()  # SIGKILL: whatever it held is never acknowledged
                 worker.wait(10)
-                worker = _worker(queue, log_path)
+                worker = _worker(queue, log_path, spool)
             if i == RESTART_AT:
                 _restart_postgres()
             statuses.append(_post_until_accepted(client, key, i, unavailable))
@@ -165,11 +171,13 @@ def test_orders_survive_a_killed_worker_and_a_postgres_restart(transactional_db,
             connection.close()
             unrouted = Order.objects.filter(external_id__startswith="FAULT-").exclude(status="allocated").count()
             unapplied = InboundMessage.objects.filter(source="webhook:aftership", status="received").count()
-            if not unrouted and not unapplied:
+            unsent = OutboxMessage.objects.filter(status="pending").count()
+            if not unrouted and not unapplied and not unsent:
                 break
             if time.monotonic() > deadline:
                 pytest.fail(
-                    f"{unrouted} orders never routed; worker log:\n{log_path.read_text(errors='replace')[-5000:]}"
+                    f"{unrouted} orders never routed, {unapplied} pushes never applied, {unsent} outbox rows unsent; "
+                    f"worker log:\n{log_path.read_text(errors='replace')[-5000:]}"
                 )
             background.sweep()  # beat's job, every minute in production
             time.sleep(2)
@@ -177,7 +185,7 @@ def test_orders_survive_a_killed_worker_and_a_postgres_restart(transactional_db,
         _stop(worker)
         app.conf.task_default_queue = previous_queue
 
-    assert statuses.count(201) + statuses.count(200) == ORDERS
+    assert statuses.count(202) == ORDERS  # accepted into the inbox; applied by the worker in batches
     assert unavailable and min(unavailable) == RESTART_AT  # the restart was met, and answered 503
     orders = Order.objects.filter(external_id__startswith="FAULT-")
     assert orders.count() == ORDERS
@@ -193,3 +201,14 @@ def test_orders_survive_a_killed_worker_and_a_postgres_restart(transactional_db,
     for parcel in parcels:  # every scan stored once, whatever was redelivered or retried
         assert TrackingEvent.objects.filter(parcel=parcel).count() == min(rounds, len(SCANS))
     call_command("reconcile_stock")  # exits 1 (SystemExit) when stock and ledger disagree
+    # Every outbox row sent once: each order's confirmation left exactly once, whatever was killed or restarted.
+    assert set(OutboxMessage.objects.values_list("status", flat=True)) <= {"sent", "skipped"}
+    confirmations = OutboxMessage.objects.filter(kind="notification", payload__notice="confirmed", subject__in=[
+        f"order:{pk}" for pk in orders.values_list("pk", flat=True)
+    ])  # fmt: skip
+    assert confirmations.count() == ORDERS and set(confirmations.values_list("status", flat=True)) == {"sent"}
+    lines = Counter(spool.read_text(encoding="utf-8").splitlines())  # what the worker sent: (to, subject)
+    assert [line for line, n in lines.items() if n > 1] == []  # nothing sent twice
+    fault_lines = sorted(line.split("\t")[0] for line in lines if line.startswith("fault"))
+    assert fault_lines == sorted(f"fault{i}@example.com" for i in range(ORDERS))
+    assert Notification.objects.filter(to__startswith="fault", status="sent").count() == ORDERS

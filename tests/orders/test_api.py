@@ -10,7 +10,9 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def api(client):
+def api(client, django_capture_on_commit_callbacks):
+    """Calls the API as production does: what a request leaves for after commit (the inbox's drain
+    task, eager in tests) runs when the request ends."""
     journey.world()
     users = journey.users()
     _, key = ApiToken.issue(users["manager"])
@@ -21,9 +23,21 @@ def api(client):
         if body is not None:
             kwargs["data"] = body if isinstance(body, (str, bytes)) else json.dumps(body)
             kwargs["content_type"] = "application/json"
-        return getattr(client, method)(url, **kwargs)
+        with django_capture_on_commit_callbacks(execute=True):
+            return getattr(client, method)(url, **kwargs)
+
+    def prefer(method, url, body=None):
+        return client.generic(
+            method.upper(),
+            url,
+            json.dumps(body),
+            content_type="application/json",
+            HTTP_AUTHORIZATION=f"Token {key}",
+            HTTP_PREFER="return=representation",
+        )
 
     call.warehouse_key = wh_key
+    call.prefer = prefer
     return call
 
 
@@ -50,8 +64,21 @@ def payload(external_id="API-1", **overrides):
 def test_post_creates_routes_and_get_shows_shipments(api, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
         response = api("post", "/api/v1/orders/", payload())
-    assert response.status_code == 201
-    number = response.json()["number"]
+    assert response.status_code == 202
+    accepted = response.json()
+    message = InboundMessage.objects.get(source="api")
+    assert accepted == {
+        "status": "accepted",
+        "message": message.pk,
+        "channel": "web",
+        "external_id": "API-1",
+        "status_url": f"/api/v1/inbound/{message.pk}/",
+    }
+    assert response["Location"] == accepted["status_url"]
+    outcome = api("get", accepted["status_url"]).json()
+    number = Order.objects.get(external_id="API-1").number
+    assert outcome["status"] == "processed" and outcome["created"] is True
+    assert (outcome["order"], outcome["order_url"]) == (number, f"/api/v1/orders/{number}/")
     detail = api("get", f"/api/v1/orders/{number}/").json()
     assert detail["status"] == "allocated"
     assert detail["lines"][0] == {
@@ -67,8 +94,18 @@ def test_post_creates_routes_and_get_shows_shipments(api, django_capture_on_comm
     assert detail["hold_reasons"] == []
 
 
+def test_prefer_return_representation_keeps_the_synchronous_answer(api):
+    response = api.prefer("post", "/api/v1/orders/", payload())
+    assert response.status_code == 201 and response["Preference-Applied"] == "return=representation"
+    body = response.json()
+    order = Order.objects.get(external_id="API-1")
+    assert (body["number"], body["status"], body["created"]) == (order.number, "confirmed", True)
+    again = api.prefer("post", "/api/v1/orders/", payload())
+    assert again.status_code == 200 and again.json()["created"] is False
+
+
 def test_replay_returns_200_and_changes_nothing(api):
-    assert api("post", "/api/v1/orders/", payload()).status_code == 201
+    assert api("post", "/api/v1/orders/", payload()).status_code == 202
     again = api("post", "/api/v1/orders/", payload())
     assert again.status_code == 200 and again.json()["created"] is False
     assert Order.objects.count() == 1
@@ -123,8 +160,8 @@ def test_list_filters_and_stock(api):
             "sku": "SKU-A",
             "location": "sha",
             "on_hand": 20,
-            "reserved": 0,
-            "available": 20,
+            "reserved": 4,  # the two orders above, routed after their requests (2 each)
+            "available": 16,
             "bin": "A-01-01",
             "updated_at": stock[0]["updated_at"],
         }

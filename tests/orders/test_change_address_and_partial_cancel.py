@@ -13,10 +13,11 @@ from inventory.selectors import ledger_mismatches
 from logistics.models import Parcel, ServiceLevel
 from logistics.services import shipment_dispatch
 from oms.errors import TransitionNotAllowed
-from orders import services, stage_rules
+from orders import stage_rules
 from orders.models import Notification, Order, ReturnRequest
 from orders.status import ChangeAction, ChangeKind, EventKind, OrderStatus, Stage
 from tests.factories import make_user
+from workflows.cancel import order_cancel_request
 
 from .stage_world import place_order, reserved
 
@@ -158,9 +159,7 @@ def test_partly_shipped_cancel_cancels_the_rest_and_intercepts_the_shipped(
 ):
     order, first, second, parcel, picklist = _partly_shipped(world, django_capture_on_commit_callbacks)
     with django_capture_on_commit_callbacks(execute=True):
-        outcome, summary = services.order_cancel_request(
-            order=order, reason_code="customer_request", user=cs, note="too late"
-        )
+        outcome, summary = order_cancel_request(order=order, reason_code="customer_request", user=cs, note="too late")
     assert outcome == "partial"
     assert summary == {"cancelled": [second.number], "shipped": [first.number], "return": None, "outcome": "intercept"}
     second.refresh_from_db()
@@ -192,13 +191,13 @@ def test_partly_shipped_with_a_packed_rest_needs_approval_and_voids_its_label(
         shipment=second, service=ServiceLevel.objects.get(code="std"), tracking_number="LC473124829CN", weight_g=300
     )
     with pytest.raises(TransitionNotAllowed, match=f"partly shipped and {second.number} is packed: .*approval"):
-        services.order_cancel_request(order=order, reason_code="customer_request", user=cs)
+        order_cancel_request(order=order, reason_code="customer_request", user=cs)
     second.refresh_from_db()
     first.refresh_from_db()
     assert second.status == ShipmentStatus.PACKED and first.intercept_requested_at is None  # all or nothing
     assert not order.events.filter(kind__in=[EventKind.CHANGED, EventKind.INTERCEPT]).exists()
 
-    outcome, summary = services.order_cancel_request(order=order, reason_code="customer_request", user=boss)
+    outcome, summary = order_cancel_request(order=order, reason_code="customer_request", user=boss)
     assert outcome == "partial" and summary["cancelled"] == [second.number]
     label.refresh_from_db()
     assert label.voided_at is not None
@@ -209,19 +208,19 @@ def test_partly_shipped_refused_when_the_rule_for_the_rest_refuses(world, django
     order, first, second, _parcel, _ = _partly_shipped(world, django_capture_on_commit_callbacks)
     stage_rules.rule_set(stage=Stage.PICKING, change=ChangeKind.CANCEL, action=ChangeAction.REFUSED, note="x")
     with pytest.raises(TransitionNotAllowed, match="can no longer be cancelled"):
-        services.order_cancel_request(order=order, reason_code="customer_request", user=cs)
+        order_cancel_request(order=order, reason_code="customer_request", user=cs)
     assert Shipment.objects.get(pk=second.pk).status == ShipmentStatus.PICKING
     stage_rules.rule_set(stage=Stage.PICKING, change=ChangeKind.CANCEL, action=ChangeAction.ALLOWED)
     stage_rules.rule_set(stage=Stage.SHIPPED, change=ChangeKind.CANCEL, action=ChangeAction.REFUSED, note="x")
     with pytest.raises(TransitionNotAllowed, match="can no longer be cancelled"):
-        services.order_cancel_request(order=order, reason_code="customer_request", user=cs)
+        order_cancel_request(order=order, reason_code="customer_request", user=cs)
     assert Shipment.objects.get(pk=second.pk).status == ShipmentStatus.PICKING
 
 
 def test_delivered_part_becomes_a_return_of_its_lines_only(world, django_capture_on_commit_callbacks, cs):
     order, first, second, _parcel, _ = _partly_shipped(world, django_capture_on_commit_callbacks)
     fulfillment_services.shipment_advance(shipment=first, target=ShipmentStatus.DELIVERED)
-    outcome, summary = services.order_cancel_request(order=order, reason_code="customer_request", user=cs)
+    outcome, summary = order_cancel_request(order=order, reason_code="customer_request", user=cs)
     assert outcome == "partial" and summary["outcome"] == "return"
     ret = ReturnRequest.objects.get(order=order)
     assert summary["return"] == ret

@@ -149,3 +149,48 @@ def test_route_orders_goes_on_past_an_order_that_fails(world):
     assert route_orders.apply(args=[[987654321, order.pk]]).get() == 2
     order.refresh_from_db()
     assert order.status == OrderStatus.ALLOCATED
+
+
+def test_the_next_batch_sees_a_changed_rule_or_risk_setting_however_it_was_changed(world):
+    """Classification rules are compiled once per process and reused while they stay the same; any
+    change (a save, an update() that skips save, a new channel condition, a deletion, a risk
+    setting) is seen by the very next batch."""
+    from orders.classification import current_rules
+
+    shop = world["bulk"]
+    ClassificationRule.objects.all().delete()
+    rule = ClassificationRule.objects.create(name="Express", position=10, requested_service="express", add_tags="fast")
+    n = iter(range(100))
+
+    def one(lines=(("STD", 1),), **kw) -> Order:
+        number = next(n)
+        data = canonical(f"C{number}", lines=lines, ship_to={"email": f"c{number}@example.com"}, **kw)
+        [outcome] = create_batch(channel=shop, items=[(1, data)], source="file:test")
+        return Order.objects.get(number=outcome.number)
+
+    assert one(requested_service="express").tags == ",fast,"
+    assert current_rules() is current_rules()  # unchanged: the compiled rules are reused
+
+    rule.add_tags = "rush"
+    rule.save()
+    assert one(requested_service="express").tags == ",rush,"
+
+    ClassificationRule.objects.filter(pk=rule.pk).update(add_tags="urgent")  # no save(), no updated_at
+    assert one(requested_service="express").tags == ",urgent,"
+
+    rule.channels.add(world["one"])  # now only for the other channel
+    assert one(requested_service="express").tags == ""
+    rule.channels.clear()
+    ClassificationRule.objects.filter(pk=rule.pk).update(active=False)
+    assert one(requested_service="express").tags == ""
+    ClassificationRule.objects.filter(pk=rule.pk).update(active=True)
+    assert one(requested_service="express").tags == ",urgent,"
+    rule.delete()
+    assert one(requested_service="express").tags == ""
+
+    # The review settings: cash on delivery over the limit (50 in the world) is held, then not.
+    cod = one(payment_method="cod", lines=(("STD", 6),))
+    assert [h.reason for h in cod.holds.all()] == [HoldReason.PAYMENT]
+    RiskSettings.objects.filter(pk=1).update(cod_limit=Decimal("100"))
+    cod = one(payment_method="cod", lines=(("STD", 6),))
+    assert (cod.on_hold, cod.status, cod.holds.count()) == (False, OrderStatus.CONFIRMED, 0)

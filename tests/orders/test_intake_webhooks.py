@@ -15,6 +15,7 @@ from orders.intake.signing import sign
 from orders.models import InboundMessage, Order, OrderEvent, OrderLine
 from orders.status import EventKind, HoldReason, OrderStatus
 from tests.factories import ChannelFactory, ProductFactory, make_user
+from workflows.changes import order_change_address
 
 pytestmark = pytest.mark.django_db
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -283,7 +284,7 @@ def test_address_change_service_rules(shop):
         address1="",
         postcode="200120",
     )
-    changes = services.order_change_address(order=order, address=new, source="back office")
+    changes = order_change_address(order=order, address=new, source="back office")
     assert changes == {"address1": ["88 Century Avenue", ""]}
     order.refresh_from_db()
     assert order.on_hold and order.holds.get().reason == HoldReason.ADDRESS_INVALID
@@ -292,6 +293,6 @@ def test_address_change_service_rules(shop):
     from oms.errors import TransitionNotAllowed
 
     with pytest.raises(TransitionNotAllowed):
-        services.order_change_address(order=order, address=new)
+        order_change_address(order=order, address=new)
     order.refresh_from_db()
     assert order.ship_address1 == ""

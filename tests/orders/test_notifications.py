@@ -6,9 +6,10 @@ import pytest
 from django.core import mail
 from django.utils import timezone
 
+from oms import outbox
+from oms.models import OutboxMessage
 from orders import notifications
 from orders.models import Customer, Notification, NotificationOptOut, Order
-from orders.notification_tasks import send_notification
 from orders.tracking_links import order_number_from_token
 from tests import journey
 from tests.orders import care
@@ -180,7 +181,11 @@ def flaky(settings):
     return FlakyBackend
 
 
-def test_transient_smtp_errors_leave_the_notice_failed_for_the_retry_job(django_capture_on_commit_callbacks, flaky):
+def outbox_row(notice):
+    return OutboxMessage.objects.get(kind="notification", key=notice.dedupe_key)
+
+
+def test_transient_smtp_errors_retry_the_outbox_row_with_backoff(django_capture_on_commit_callbacks, flaky):
     order = care.shipped(django_capture_on_commit_callbacks)
     flaky.sent = []
     flaky.failures = 2
@@ -188,39 +193,48 @@ def test_transient_smtp_errors_leave_the_notice_failed_for_the_retry_job(django_
         notice = notifications.notification_enqueue(order=order, subject="Hello", body="A word from us.", reason="t")
     notice.refresh_from_db()
     assert (notice.status, notice.attempts, notice.retryable) == ("failed", 1, True)
-    first = notice.last_attempt_at
-    with django_capture_on_commit_callbacks(execute=True):
-        assert notifications.notifications_retry_due(now=first + timedelta(minutes=1, seconds=1)) == [notice.pk]
+    assert notice.last_error == "SMTPServerDisconnected: Connection unexpectedly closed"
+    row = outbox_row(notice)
+    assert (row.status, row.attempts, row.last_error) == ("pending", 1, notice.last_error)
+    first_retry = row.next_attempt_at
+    assert outbox.outbox_dispatch(now=first_retry - timedelta(seconds=1)) == {}  # not before its backoff
+    assert outbox.outbox_dispatch(now=first_retry) == {"retry": 1}
+    row.refresh_from_db()
+    assert (row.status, row.attempts, row.next_attempt_at) == ("pending", 2, first_retry + timedelta(minutes=2))
+    assert outbox.outbox_dispatch(now=row.next_attempt_at) == {"sent": 1}
     notice.refresh_from_db()
-    assert (notice.status, notice.attempts) == ("failed", 2)
-    # The second backoff is two minutes.
-    assert notifications.notifications_retry_due(now=notice.last_attempt_at + timedelta(minutes=1, seconds=30)) == []
-    with django_capture_on_commit_callbacks(execute=True):
-        notifications.notifications_retry_due(now=notice.last_attempt_at + timedelta(minutes=2, seconds=1))
-    notice.refresh_from_db()
+    row.refresh_from_db()
     assert (notice.status, notice.attempts, notice.last_error) == ("sent", 3, "")
+    assert (row.status, row.attempts, row.last_error) == ("sent", 3, "")
     assert [m.subject for m in flaky.sent] == ["Hello"]
-    # Delivered twice, the task sends nothing more.
-    assert send_notification.apply(args=[notice.pk]).get() == "sent"
+    # The row taken again (a consumer that died before recording the outcome): the notice is not sent twice.
+    outbox.outbox_rearm(kind="notification", key=notice.dedupe_key)
+    assert outbox.outbox_dispatch() == {"sent": 1}
     assert len(flaky.sent) == 1
 
 
-def test_failed_notices_are_retried_after_their_backoff(django_capture_on_commit_callbacks, flaky, settings):
+def test_a_notice_that_keeps_failing_goes_dead_and_a_person_sends_it_again(
+    django_capture_on_commit_callbacks, flaky, settings
+):
+    settings.OMS_OUTBOX_MAX_ATTEMPTS = 2
     order = care.shipped(django_capture_on_commit_callbacks)
-    flaky.failures = 1
-    notice = notifications.notification_enqueue(order=order, subject="Hi", body="Text", reason="t")  # not yet sent
-    with pytest.raises(notifications.TransientSendError):
-        notifications.notification_send(notice.pk)
-    notice.refresh_from_db()
-    assert (notice.status, notice.attempts, notice.retryable) == ("failed", 1, True)
-    assert notice.last_error == "SMTPServerDisconnected: Connection unexpectedly closed"
-
-    assert notifications.notifications_retry_due(now=notice.last_attempt_at + timedelta(seconds=30)) == []
+    flaky.sent = []
+    flaky.failures = 2
     with django_capture_on_commit_callbacks(execute=True):
-        due = notifications.notifications_retry_due(now=notice.last_attempt_at + timedelta(minutes=1, seconds=1))
-    assert due == [notice.pk]
+        notice = notifications.notification_enqueue(order=order, subject="Hi", body="Text", reason="t")
+    row = outbox_row(notice)
+    assert outbox.outbox_dispatch(now=row.next_attempt_at) == {"dead": 1}
+    row.refresh_from_db()
     notice.refresh_from_db()
-    assert (notice.status, notice.attempts) == ("sent", 2)
+    assert (row.status, row.attempts) == ("dead", 2)
+    assert (notice.status, notice.attempts, notice.retryable) == ("failed", 2, False)
+    assert outbox.outbox_dispatch(now=timezone.now() + timedelta(days=1)) == {}  # dead rows are not taken
+    with django_capture_on_commit_callbacks(execute=True):
+        notifications.notification_resend(notification=notice)
+    notice.refresh_from_db()
+    row.refresh_from_db()
+    assert (notice.status, notice.attempts, row.status) == ("sent", 3, "sent")
+    assert [m.subject for m in flaky.sent] == ["Hi"]
 
 
 def test_a_refused_address_fails_for_good(django_capture_on_commit_callbacks, settings):
@@ -230,7 +244,10 @@ def test_a_refused_address_fails_for_good(django_capture_on_commit_callbacks, se
         notice = notifications.notification_enqueue(order=order, subject="Hi", body="Text", reason="t")
     notice.refresh_from_db()
     assert (notice.status, notice.attempts, notice.retryable) == ("failed", 1, False)
-    assert notifications.notifications_retry_due(now=timezone.now() + timedelta(days=1)) == []
+    row = outbox_row(notice)
+    assert (row.status, row.attempts) == ("dead", 1)
+    assert row.last_error == notice.last_error == "SMTPRecipientsRefused: {'x@example.com': (550, b'No such user')}"
+    assert outbox.outbox_dispatch(now=timezone.now() + timedelta(days=1)) == {}
 
 
 def test_sms_goes_through_the_adapter(django_capture_on_commit_callbacks, settings):

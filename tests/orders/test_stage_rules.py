@@ -9,10 +9,12 @@ from inventory.selectors import ledger_mismatches
 from logistics.models import Parcel
 from logistics.services import shipment_dispatch
 from oms.errors import TransitionNotAllowed
-from orders import services, stage_rules
+from orders import stage_rules
 from orders.intake.canonical import CanonicalAddress
 from orders.models import Notification, ReturnRequest, StageRule
 from orders.status import ChangeAction, ChangeKind, EventKind, OrderStatus, Stage
+from workflows.cancel import order_cancel_request
+from workflows.changes import order_change_address, order_change_lines, order_change_service
 
 from .stage_world import place_order, reserved
 
@@ -46,7 +48,7 @@ def test_address_change_before_picking_reroutes(world, django_capture_on_commit_
         postcode="510000",
     )
     with django_capture_on_commit_callbacks(execute=True):
-        services.order_change_address(order=order, address=new, user=cs, reason_code="customer_request")
+        order_change_address(order=order, address=new, user=cs, reason_code="customer_request")
     order.refresh_from_db()
     assert order.status == OrderStatus.ALLOCATED
     live = order.shipments.exclude(status=ShipmentStatus.CANCELLED).get()
@@ -62,7 +64,7 @@ def test_lines_change_before_picking_reroutes_and_refused_while_picking(world, d
     order = place_order(world, django_capture_on_commit_callbacks, lines=(("SKU-A", 2), ("SKU-B", 1)))
     line_b = order.lines.get(sku="SKU-B")
     with django_capture_on_commit_callbacks(execute=True):
-        changes = services.order_change_lines(
+        changes = order_change_lines(
             order=order, quantities={line_b.pk: 0}, add=[("SKU-A", 1)], reason_code="customer_request", user=cs
         )
     assert changes == {"SKU-B": [1, 0], "SKU-A": [2, 3]}
@@ -74,18 +76,16 @@ def test_lines_change_before_picking_reroutes_and_refused_while_picking(world, d
     assert order.events.filter(kind=EventKind.CHANGED, data__reason_code="customer_request").exists()
     fulfillment_services.picklist_create(location=world["sha"])
     with pytest.raises(TransitionNotAllowed, match="can no longer be changed"):
-        services.order_change_lines(order=order, add=[("SKU-B", 1)], reason_code="customer_request", user=cs)
+        order_change_lines(order=order, add=[("SKU-B", 1)], reason_code="customer_request", user=cs)
 
 
 def test_service_change_needs_approval_while_picking(world, django_capture_on_commit_callbacks, cs, boss):
     order = place_order(world, django_capture_on_commit_callbacks)
     fulfillment_services.picklist_create(location=world["sha"])
     with pytest.raises(TransitionNotAllowed, match="approval"):
-        services.order_change_service(order=order, requested_service="express", reason_code="customer_request", user=cs)
+        order_change_service(order=order, requested_service="express", reason_code="customer_request", user=cs)
     assert (
-        services.order_change_service(
-            order=order, requested_service="express", reason_code="customer_request", user=boss
-        )
+        order_change_service(order=order, requested_service="express", reason_code="customer_request", user=boss)
         == ChangeAction.APPROVAL
     )
     order.refresh_from_db()
@@ -95,7 +95,7 @@ def test_service_change_needs_approval_while_picking(world, django_capture_on_co
 def test_reason_code_is_required(world, django_capture_on_commit_callbacks, cs):
     order = place_order(world, django_capture_on_commit_callbacks)
     with pytest.raises(TransitionNotAllowed, match="reason code"):
-        services.order_cancel_request(order=order, reason_code="", user=cs)
+        order_cancel_request(order=order, reason_code="", user=cs)
 
 
 def test_cancel_while_picking_takes_it_off_the_pick_list(world, django_capture_on_commit_callbacks, cs):
@@ -103,7 +103,7 @@ def test_cancel_while_picking_takes_it_off_the_pick_list(world, django_capture_o
     other = place_order(world, django_capture_on_commit_callbacks, "E2")
     picklist = fulfillment_services.picklist_create(location=world["sha"])
     with django_capture_on_commit_callbacks(execute=True):
-        outcome, _ = services.order_cancel_request(order=order, reason_code="customer_request", user=cs)
+        outcome, _ = order_cancel_request(order=order, reason_code="customer_request", user=cs)
     assert outcome == "cancelled"
     shipment = Shipment.objects.get(order=order)
     assert shipment.status == ShipmentStatus.CANCELLED
@@ -119,8 +119,8 @@ def test_cancel_when_packed_needs_approval(world, django_capture_on_commit_callb
     order = place_order(world, django_capture_on_commit_callbacks)
     fulfillment_services.shipment_pack(shipment=order.shipments.get(), weight_g=800)
     with pytest.raises(TransitionNotAllowed, match="approval"):
-        services.order_cancel_request(order=order, reason_code="customer_request", user=cs)
-    outcome, _ = services.order_cancel_request(order=order, reason_code="customer_request", user=boss)
+        order_cancel_request(order=order, reason_code="customer_request", user=cs)
+    outcome, _ = order_cancel_request(order=order, reason_code="customer_request", user=boss)
     assert outcome == "cancelled"
 
 
@@ -134,7 +134,7 @@ def test_cancelled_shipment_voids_its_label(world, django_capture_on_commit_call
     parcel = Parcel.objects.create(
         shipment=shipment, service=ServiceLevel.objects.get(code="std"), tracking_number="LC473124829CN", weight_g=800
     )
-    services.order_cancel_request(order=order, reason_code="fraud", user=boss)
+    order_cancel_request(order=order, reason_code="fraud", user=boss)
     parcel.refresh_from_db()
     assert parcel.voided_at is not None
     assert order.events.filter(data__void="voided", data__tracking_number="LC473124829CN").exists()
@@ -147,7 +147,7 @@ def test_cancel_after_shipping_is_an_intercept(world, django_capture_on_commit_c
     with django_capture_on_commit_callbacks(execute=True):
         parcel = shipment_dispatch(shipment=shipment)
     with django_capture_on_commit_callbacks(execute=True):
-        outcome, _ = services.order_cancel_request(order=order, reason_code="customer_request", user=cs)
+        outcome, _ = order_cancel_request(order=order, reason_code="customer_request", user=cs)
     assert outcome == "intercept"
     order.refresh_from_db()
     assert order.status == OrderStatus.SHIPPED  # not cancelled: the carrier is asked to stop it
@@ -177,7 +177,7 @@ def test_cancel_after_handover_opens_an_intercept_case_for_a_person(world, djang
     Parcel.objects.filter(pk=parcel.pk).update(manifest=manifest)  # handed over to the carrier
 
     with django_capture_on_commit_callbacks(execute=True):
-        outcome, _ = services.order_cancel_request(order=order, reason_code="customer_request", user=cs)
+        outcome, _ = order_cancel_request(order=order, reason_code="customer_request", user=cs)
 
     assert outcome == "intercept"
     parcel.refresh_from_db()
@@ -194,7 +194,7 @@ def test_cancel_after_delivery_is_a_return_request(world, django_capture_on_comm
     fulfillment_services.shipment_pack(shipment=shipment, weight_g=800)
     shipment_dispatch(shipment=shipment)
     fulfillment_services.shipment_advance(shipment=shipment, target=ShipmentStatus.DELIVERED)
-    outcome, ret = services.order_cancel_request(order=order, reason_code="customer_request", user=cs)
+    outcome, ret = order_cancel_request(order=order, reason_code="customer_request", user=cs)
     assert outcome == "return"
     assert ReturnRequest.objects.get(order=order) == ret and ret.lines.get().quantity == 2
 
@@ -206,7 +206,7 @@ def test_address_refused_for_a_customer_after_shipping(world, django_capture_on_
     shipment_dispatch(shipment=shipment)
     new = CanonicalAddress(name="Li Lei", country="CN", province="Beijing", city="Beijing", address1="1 Road")
     with pytest.raises(TransitionNotAllowed, match="can no longer be changed"):
-        services.order_change_address(order=order, address=new, source="customer via tracking page")
+        order_change_address(order=order, address=new, source="customer via tracking page")
 
 
 def test_pages(world, django_capture_on_commit_callbacks, client, cs, boss):

@@ -42,6 +42,7 @@ from tests.factories import (
     canonical,
     stock,
 )
+from workflows.cancel import order_cancel
 
 MON = date(2026, 3, 2)
 PERIOD = Filters(date_from=date(2026, 3, 2), date_to=date(2026, 3, 8))
@@ -160,7 +161,7 @@ def world(django_capture_on_commit_callbacks):
     )
     w.o4 = w.order("O4", w.web, [("SKU-A", 1)], received=at("2026-03-04", "11:00"))
     with django_capture_on_commit_callbacks(execute=True):
-        order_services.order_cancel(order=w.o4, reason="customer asked")
+        order_cancel(order=w.o4, reason="customer asked")
     w.o6 = w.order("O6", w.web, [("SKU-A", 1)], received=at("2026-03-06", "18:00"))
     w.o5 = w.order("O5", w.web, [("SKU-A", 1)], received=at("2026-03-09", "09:00"), promise=date(2026, 3, 12))
     w.track(w.o1, "delivered", at("2026-03-04", "12:00"))

@@ -10,11 +10,11 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from logistics.models import Parcel, TrackingEvent
-from orders import services as order_services
 from orders.models import Order, OrderEvent
 from reports import facts, tasks
 from reports.kpis import REGISTRY
 from reports.models import FactsState, LineFact, OrderFact, ParcelFact
+from workflows.cancel import order_cancel
 
 from .conftest import PERIOD, at
 from .test_pages import manager_client, users  # noqa: F401 - fixtures
@@ -72,7 +72,7 @@ def test_catch_up_follows_changes_and_equals_a_full_rebuild(world, django_captur
     # Changes through the services, each stamping "now": a cancellation, a delivery after an
     # exception, a lost parcel.
     with django_capture_on_commit_callbacks(execute=True):
-        order_services.order_cancel(order=world.o6, reason="customer asked")
+        order_cancel(order=world.o6, reason="customer asked")
     world.track(world.o3, "delivered", at("2026-03-07", "15:00"))
     world.track(world.o1, "lost", at("2026-03-04", "13:00"))
 

@@ -1,0 +1,44 @@
+"""Cancel a partly shipped order: the part that has not left is cancelled, the shipped part becomes an
+intercept (or, all delivered, a return request). Every part is decided by the stage rules before anything
+changes (orders.services.partial_cancel_plan): all or nothing.
+
+Lock order: the order row → its open shipments by id (workflows.release.open_part_release: fulfillment cancels them,
+logistics voids labels) → stock rows by (location, product) → the shipped shipments by id and their parcels
+(workflows.intercept) → the return request. One transaction: fulfillment cancels the open part, closes backorders
+and moves the order on (shipped or delivered); orders records the partial cancellation; logistics intercepts or
+orders opens the return. A failure anywhere rolls everything back."""
+
+from django.db import transaction
+
+from orders.models import Order
+from orders.services import delivered_lines, order_lock, partial_cancel_plan, partial_cancel_record
+from orders.status import ChangeAction, ChangeKind
+
+from .intercept import intercept_request
+from .release import open_part_release
+from .results import CancelResult
+from .returns import return_for_cancel
+
+
+@transaction.atomic
+def cancel_partly_shipped(*, order: Order, reason_code: str, note: str = "", user=None, source: str = "back office"):
+    """Returns a CancelResult with outcome "partial"."""
+    order = order_lock(order.pk)
+    plan = partial_cancel_plan(order, reason_code=reason_code, note=note, user=user, source=source)
+    cancelled: list[str] = []
+    if plan.open_rows:
+        cancelled = open_part_release(order=order, user=user, reason=f"cancelled: {plan.text}")
+        order.refresh_from_db()
+        partial_cancel_record(order, plan=plan, cancelled=cancelled, reason_code=reason_code, note=note, user=user)
+    result = CancelResult(outcome="partial", order=order, shipments_cancelled=cancelled, shipped=plan.shipped)
+    if plan.sent_action == ChangeAction.RETURN and plan.delivered:
+        # The shipped lines only: what was cancelled never left.
+        result.return_request = return_for_cancel(
+            order, reason_code=reason_code, text=plan.text, source=source, user=user, only=delivered_lines(order)
+        )
+        result.shipped_outcome = "return"
+    else:
+        done = intercept_request(order=order, change=ChangeKind.CANCEL, reason_code=reason_code, note=note, user=user)
+        result.intercept = done.handled
+        result.shipped_outcome = "intercept"
+    return result

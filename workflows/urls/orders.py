@@ -1,0 +1,31 @@
+"""``orders:`` — the order page's cancel and change-by-stage verbs, then orders' own patterns."""
+
+from types import SimpleNamespace
+
+from django.urls import path
+
+from orders import stage_rule_views, views
+from orders.urls import urlpatterns as orders_urlpatterns
+
+from ..cancel import order_cancel, order_cancel_request
+from ..changes import order_change_address, order_change_lines, order_change_service
+
+app_name = "orders"
+
+CHANGE_ACTIONS = SimpleNamespace(
+    order_cancel_request=order_cancel_request,
+    order_change_address=order_change_address,
+    order_change_lines=order_change_lines,
+    order_change_service=order_change_service,
+)
+
+urlpatterns = [
+    path("<str:number>/cancel/", views.order_cancel, {"cancel": order_cancel}, name="order_cancel"),
+    path(
+        "<str:number>/change/<str:change>/",
+        stage_rule_views.order_change_apply,
+        {"actions": CHANGE_ACTIONS},
+        name="order_change_apply",
+    ),
+    *orders_urlpatterns,
+]
