@@ -9,7 +9,7 @@ shipments by id → stock rows by (location, product). One transaction.
 
 from django.db import transaction
 
-from logistics.cases.services import case_address_correct as _logistics_case_address_correct
+from logistics.cases import services as case_services
 from logistics.models import ExceptionCase
 from orders.intake.canonical import CanonicalAddress
 
@@ -20,6 +20,6 @@ from .changes import order_change_address
 def case_address_correct(*, case: ExceptionCase, address: CanonicalAddress, note: str = "", user=None):
     """Correct the address from a case: on the order while it can change (re-routed before picking), else
     for the carrier's redelivery. Returns the CaseAction."""
-    return _logistics_case_address_correct(
+    return case_services.case_address_correct(
         case=case, address=address, note=note, user=user, change_address=order_change_address
     )
