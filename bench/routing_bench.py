@@ -262,11 +262,11 @@ def _cost_gap(report: Report, world: dict) -> None:
     n, m = len(orders), len(locations)
     cost = np.zeros((n, m))
     with routing.routing_batch():
-        memo = routing._cost_memo()
+        memo = routing.cost_memo()
         for i, order in enumerate(orders):
             weight = sum(ln.product.weight_g * ln.quantity for ln in order.lines.all())
             for j, location in enumerate(locations):
-                value = routing._estimate_cost(location, order, weight, memo)
+                value = routing.estimate_cost(location, order, weight, memo)
                 cost[i, j] = value if value is not None else 1e4
     # Variables: x[i, j] at i * m + j, then u[i] at n * m + i.
     nx = n * m

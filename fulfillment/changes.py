@@ -1,14 +1,15 @@
 """Fulfillment's side of changes by stage (orders/stage_rules.py), called by the workflow actions
 (workflows/): a re-route before picking releases the order's shipments and stock
 (``services.cancel_open_shipments``), so routing can run again after commit. Cancelling takes shipments off
-their pick list (services._release_shipment records it, the pick list shows it as removed). Cancelling a
+their pick list (shipments.shipment_release records it, the pick list shows it as removed). Cancelling a
 partly shipped order cancels only the shipments not shipped yet and moves the order on (shipped or
 delivered): ``open_shipments_cancel``."""
 
 from orders.models import Order
 
 from .routing import backorders_cancel
-from .services import _sync_order, cancel_open_shipments
+from .services import cancel_open_shipments
+from .shipments import order_sync_progress
 from .status import NOT_YET_SHIPPED
 
 
@@ -20,7 +21,7 @@ def open_shipments_cancel(*, order: Order, user=None, reason: str) -> list[str]:
     numbers = list(order.shipments.filter(status__in=NOT_YET_SHIPPED).order_by("pk").values_list("number", flat=True))
     cancel_open_shipments(order=order, user=user, reason=reason)
     backorders_cancel(order=order)
-    _sync_order(order, user=user)  # only shipped shipments are left: the order is shipped (or delivered)
+    order_sync_progress(order, user=user)  # only shipped shipments are left: the order is shipped (or delivered)
     return numbers
 
 

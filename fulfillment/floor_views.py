@@ -1,7 +1,7 @@
 """Warehouse floor pages: waves and the pack station (keyboard-wedge scanner: typed code + Enter).
 
 One POST view per action; domain errors become messages (or the red banner at the pack station).
-The final "pack & print label" POST lives in logistics (it dispatches), see logistics.floor_views.
+The final "pack & print label" POST lives in logistics (it dispatches), see logistics.dispatch_views.
 """
 
 from django.contrib import messages

@@ -5,7 +5,7 @@ Who may merge: shipments that are RESERVED, on no pick list, whose orders are no
 location, whose orders ship to the same address (normalized ship fields) and belong to the same customer
 (the same ``Customer`` row, or the same normalized name and phone). A merge points the members at a
 *lead* (``Shipment.merged_into`` / ``merged_at``); from then on the members follow the lead through the
-one status door (``services._members_follow``): onto the lead's pick list, packed, shipped and tracked
+one status door (``shipments.members_follow``): onto the lead's pick list, packed, shipped and tracked
 with it, each member's order getting its own events. The label is the lead's and weighs everything.
 Unmerging is possible only before picking.
 
@@ -45,6 +45,11 @@ def register_parcel_cost_estimator(estimator: Estimator | None) -> None:
     location to its order's address`` (None when no service can take it)."""
     global _estimator
     _estimator = estimator
+
+
+def has_parcel_cost_estimator() -> bool:
+    """Whether logistics registered a parcel cost estimator (the merge page says how merges are rated)."""
+    return _estimator is not None
 
 
 def weight_only_cost(weight_g: int) -> Decimal:

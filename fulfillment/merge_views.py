@@ -68,7 +68,7 @@ def merge_suggestions(request):
             "location": location,
             "locations": Location.objects.filter(active=True).order_by("code"),
             "reason_form": ReasonForm(initial={"reason_code": ChangeReason.CONSOLIDATION}),
-            "estimator": "rated by logistics" if merge._estimator else "weight only",
+            "estimator": "rated by logistics" if merge.has_parcel_cost_estimator() else "weight only",
         },
     )
 

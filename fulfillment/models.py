@@ -7,7 +7,7 @@ from django.db.models import Q
 from inventory.models import Location, Product
 from orders.models import Channel, Order, OrderLine
 
-from .status import PackMismatchKind, PickListKind, PickListStatus, ShipmentStatus
+from .status import PackMismatchKind, PickListKind, PickListStatus, ReplayStatus, ShipmentStatus
 
 
 class PickList(models.Model):
@@ -217,7 +217,7 @@ class RoutingReplay(models.Model):
     )
     period_start = models.DateField()
     period_end = models.DateField()
-    status = models.CharField(max_length=8, default="queued", help_text="queued, running, done, failed")
+    status = models.CharField(max_length=8, choices=ReplayStatus.choices, default=ReplayStatus.QUEUED)
     orders = models.PositiveIntegerField(default=0)
     results = models.JSONField(default=dict, blank=True)
     error = models.TextField(blank=True)

@@ -6,6 +6,8 @@ from oms.background import open_failures
 from orders.status import OrderStatus
 
 from . import selectors
+from .routing import reroute_blocker
+from .routing_views import RerouteForm
 
 
 def order_shipments_panel(request, order) -> str:
@@ -20,9 +22,6 @@ def order_shipments_panel(request, order) -> str:
         context["routing_failure"] = open_failures(subject=f"order:{order.pk}").first()
         context["can_route_now"] = request is not None and request.user.has_perm("orders.change_order")
     if request is not None and request.user.has_perm("fulfillment.route_orders"):
-        from .routing import reroute_blocker
-        from .routing_views import RerouteForm
-
         context["can_route"] = True
         context["reroute_blocker"] = reroute_blocker(order)
         context["reroute_form"] = RerouteForm() if context["reroute_blocker"] is None else None

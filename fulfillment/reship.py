@@ -18,12 +18,12 @@ from orders.services import order_event_record, order_lock
 from orders.status import EventKind, OrderStatus
 
 from .models import Shipment, ShipmentLine
-from .services import _candidates
+from .routing import unscored_candidates
 
 
 @dataclass(frozen=True)
 class _Need:
-    """The shape `_candidates` reads from an order line, with the quantity to reship."""
+    """The shape `unscored_candidates` reads from an order line, with the quantity to reship."""
 
     product_id: int
     quantity: int
@@ -52,7 +52,7 @@ def shipment_reship(*, order: Order, lines: list[tuple[OrderLine, int]], reason:
             raise DomainError(f"Line {line.line_no}: reship between 1 and {line.quantity}, not {qty}.")
     needs = [_Need(line.product_id, qty, line.product, line.sku) for line, qty in wanted]
     chosen = None
-    for candidate in _candidates(order, needs):
+    for candidate in unscored_candidates(order, needs):
         if not candidate["eligible"]:
             continue
         try:

@@ -163,7 +163,7 @@ def dry_run(request):
         except DomainError as exc:
             messages.error(request, str(exc))
     order = form.cleaned_data.get("order") if form.is_bound and form.is_valid() else None
-    plan = routing._plan_json(evaluation.best) if evaluation and evaluation.best else []
+    plan = routing.plan_json(evaluation.best) if evaluation and evaluation.best else []
     context = {"form": form, "evaluation": evaluation, "order": order, "plan": plan}
     return render(request, "fulfillment/routing_dry_run.html", context)
 

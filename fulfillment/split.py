@@ -17,7 +17,7 @@ from orders.services import order_event_record
 from orders.status import ChangeReason, EventKind
 
 from .models import Shipment, ShipmentLine
-from .services import _lock_shipment
+from .shipments import shipment_lock
 from .status import ShipmentStatus
 
 
@@ -42,7 +42,7 @@ def shipment_split(
     Returns the new shipment."""
     if reason_code not in ChangeReason.values:
         raise DomainError("Choose a reason code for the split.")
-    shipment = _lock_shipment(shipment)
+    shipment = shipment_lock(shipment)
     if shipment.status != ShipmentStatus.RESERVED or shipment.picklist_id:
         raise DomainError(f"Shipment {shipment.number} is already being picked: it can no longer be split.")
     if shipment.merged_into_id or shipment.merged_members.exists():

@@ -1,4 +1,4 @@
-"""Shipment status and its transition table. No database access here."""
+"""Shipment, pick list and routing replay statuses and their transition tables. No database access here."""
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -42,7 +42,59 @@ def can_transition(current: str, target: str) -> bool:
 
 class PickListStatus(models.TextChoices):
     OPEN = "open", _("Open")
+    PICKING = "picking", _("Picking")
     DONE = "done", _("Done")
+
+
+P = PickListStatus
+
+# A pick list follows its shipments (``derive_picklist_status``): open while none is packed, picking once the
+# first is, done when every shipment left on it is packed, shipped or cancelled. A packed shipment unpacked again
+# takes a done list back to picking; a list never goes back to open.
+PICKLIST_TRANSITIONS: dict[str, frozenset[str]] = {
+    P.OPEN: frozenset({P.PICKING, P.DONE}),
+    P.PICKING: frozenset({P.DONE}),
+    P.DONE: frozenset({P.PICKING}),
+}
+
+
+def can_picklist_transition(current: str, target: str) -> bool:
+    return target in PICKLIST_TRANSITIONS.get(current, frozenset())
+
+
+# A shipment on a pick list still to pick; every other status (packed, shipped ..., cancelled) is done with.
+PICKLIST_WAITING = frozenset({S.RESERVED, S.PICKING})
+
+
+def derive_picklist_status(current: str, shipment_statuses: list[str]) -> PickListStatus:
+    """Where a pick list is, from the statuses of the shipments on it (``current``: where it is now)."""
+    live = [s for s in shipment_statuses if s != S.CANCELLED]
+    waiting = [s for s in live if s in PICKLIST_WAITING]
+    if not waiting:
+        return P.DONE
+    if len(waiting) < len(live) or current != P.OPEN:
+        return P.PICKING
+    return P.OPEN
+
+
+class ReplayStatus(models.TextChoices):
+    QUEUED = "queued", _("Queued")
+    RUNNING = "running", _("Running")
+    DONE = "done", _("Done")
+    FAILED = "failed", _("Failed")
+
+
+# A replay is queued, claimed by one worker (running) and ends done or failed; a failed one may run again.
+REPLAY_TRANSITIONS: dict[str, frozenset[str]] = {
+    ReplayStatus.QUEUED: frozenset({ReplayStatus.RUNNING}),
+    ReplayStatus.RUNNING: frozenset({ReplayStatus.DONE, ReplayStatus.FAILED}),
+    ReplayStatus.DONE: frozenset(),
+    ReplayStatus.FAILED: frozenset({ReplayStatus.RUNNING}),
+}
+
+
+def can_replay_transition(current: str, target: str) -> bool:
+    return target in REPLAY_TRANSITIONS.get(current, frozenset())
 
 
 class PickListKind(models.TextChoices):

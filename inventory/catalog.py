@@ -56,7 +56,8 @@ class Errors(list):
         self.append({"field": field, "message": message})
 
 
-def _whole(value: str, column: str, errors: Errors, *, low=0, high=None):
+def whole_number(value: str, column: str, errors: Errors, *, low=0, high=None):
+    """A whole number between ``low`` and ``high`` from a cell (thousands commas allowed); an error otherwise."""
     try:
         number = Decimal(value.replace(",", ""))
     except InvalidOperation:
@@ -71,7 +72,8 @@ def _whole(value: str, column: str, errors: Errors, *, low=0, high=None):
     return int(number)
 
 
-def _flag(value: str, column: str, errors: Errors):
+def flag_value(value: str, column: str, errors: Errors):
+    """A yes/no cell (1/0, true/false, yes/no, 是/否, x or empty); an error for anything else."""
     text = value.strip().lower()
     if text in TRUE:
         return True
@@ -121,7 +123,8 @@ def clean_product(row: dict) -> tuple[str, dict, Errors]:
             fields["handling_class"] = value
     for column in ("weight_g", "length_mm", "width_mm", "height_mm", "lead_time_days"):
         if (row.get(column) or "").strip():
-            value = _whole(row[column].strip(), column, errors, high=32767 if column == "lead_time_days" else None)
+            high = 32767 if column == "lead_time_days" else None
+            value = whole_number(row[column].strip(), column, errors, high=high)
             if value is not None:
                 fields[column] = value
     _handling_from_flags(row, fields, errors)
@@ -132,7 +135,7 @@ def clean_product(row: dict) -> tuple[str, dict, Errors]:
             errors.add("dimensions", f"{dims!r}: write length x width x height in mm, e.g. 300x200x100.")
         else:
             for column, part in zip(("length_mm", "width_mm", "height_mm"), parts, strict=True):
-                value = _whole(part, "dimensions", errors)
+                value = whole_number(part, "dimensions", errors)
                 if value is not None:
                     fields.setdefault(column, value)
     price = (row.get("price") or "").strip()
@@ -142,7 +145,7 @@ def clean_product(row: dict) -> tuple[str, dict, Errors]:
         except InvalidAmount as exc:
             errors.add("price", f"invalid price: {exc}")
     if "active" in row and (row.get("active") or "").strip():
-        value = _flag(row["active"], "active", errors)
+        value = flag_value(row["active"], "active", errors)
         if value is not None:
             fields["active"] = value
     return sku, fields, errors
@@ -160,7 +163,7 @@ def _handling_from_flags(row: dict, fields: dict, errors: Errors) -> None:
     one class, so two yeses, or a yes that contradicts ``handling_class``, is an error, not a guess."""
     said = []
     for column, handling in HANDLING_FLAGS:
-        if (row.get(column) or "").strip() and _flag(row[column], column, errors):
+        if (row.get(column) or "").strip() and flag_value(row[column], column, errors):
             said.append((column, handling))
     if not said:
         return
@@ -218,12 +221,12 @@ def clean_location(row: dict) -> tuple[str, dict, Errors]:
             else:
                 fields[column] = number
     if (row.get("daily_capacity") or "").strip():
-        value = _whole(row["daily_capacity"].strip(), "daily_capacity", errors)
+        value = whole_number(row["daily_capacity"].strip(), "daily_capacity", errors)
         if value is not None:
             fields["daily_capacity"] = value
     for column in ("cold_chain", "handles_bulky", "active"):
         if (row.get(column) or "").strip():
-            value = _flag(row[column], column, errors)
+            value = flag_value(row[column], column, errors)
             if value is not None:
                 fields[column] = value
     return code, fields, errors

@@ -327,7 +327,7 @@ class ResourceImporter(RowImporter):
         self.help = help
 
     def parse(self, rows):
-        lookups = resources._Lookups([row for _, row in rows])
+        lookups = resources.Lookups([row for _, row in rows])
         items = []
         for number, row in rows:
             item = Item(number, {c: row.get(c, "") for c in self.columns})
@@ -367,7 +367,7 @@ class TransferImporter(ResourceImporter):
     def _process(self, items, *, user):
         results = [resources.RowResult(i.number, i.values, [e["message"] for e in i.errors]) for i in items]
         parsed = [(r, i.args) for r, i in zip(results, items, strict=True) if i.args is not None and not i.errors]
-        resources._apply_transfers(results, parsed, user=user)
+        resources.apply_transfers(results, parsed, user=user)
         for item, result in zip(items, results, strict=True):
             item.outcome = result.outcome and "created"
             known = {e["message"] for e in item.errors}
@@ -425,8 +425,8 @@ class BinImporter(RowImporter):
             except DomainError as exc:
                 errors.append(_row_error(exc))
             sequence = row.get("pick_sequence", "").strip()
-            sequence = catalog._whole(sequence, "pick_sequence", errors) if sequence else 0
-            active = catalog._flag(row.get("active", "") or "yes", "active", errors)
+            sequence = catalog.whole_number(sequence, "pick_sequence", errors) if sequence else 0
+            active = catalog.flag_value(row.get("active", "") or "yes", "active", errors)
             data = bins.BinData(code=code, zone=row.get("zone", ""), pick_sequence=sequence or 0, active=bool(active))
             items.append(Item(number, values, {"location": location, "data": data}, list(errors)))
         return items

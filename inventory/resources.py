@@ -55,7 +55,9 @@ class ImportResult:
         return sum(1 for r in self.rows if not r.ok)
 
 
-class _Lookups:
+class Lookups:
+    """The products, locations and bins a batch of rows names, read once (one query each)."""
+
     def __init__(self, rows: list[dict]):
         skus = {str(r.get("sku", "")).strip() for r in rows}
         codes = set()
@@ -107,7 +109,7 @@ class Resource(ABC):
     required: tuple[str, ...] = ()
 
     @abstractmethod
-    def parse(self, row: dict, lookups: _Lookups) -> dict:
+    def parse(self, row: dict, lookups: Lookups) -> dict:
         """Each concrete subclass implements this."""
 
     def apply(self, args: dict, *, user) -> str:
@@ -240,7 +242,7 @@ def run_import(kind: str, dataset: tablib.Dataset, *, user=None, dry_run: bool) 
     unused = [
         str(h or "").strip() for h in dataset.headers or [] if str(h or "").strip().lower() not in resource.columns
     ]
-    lookups = _Lookups(rows)
+    lookups = Lookups(rows)
     results = [RowResult(i + 2, {c: row.get(c, "") for c in resource.columns}) for i, row in enumerate(rows)]
     parsed: list[tuple[RowResult, dict]] = []
     for result, row in zip(results, rows, strict=True):
@@ -250,7 +252,7 @@ def run_import(kind: str, dataset: tablib.Dataset, *, user=None, dry_run: bool) 
             result.errors.append(str(exc))
     with transaction.atomic():
         if kind == TransferResource.kind:
-            _apply_transfers(results, parsed, user=user)
+            apply_transfers(results, parsed, user=user)
         else:
             for result, args in parsed:
                 try:
@@ -263,7 +265,7 @@ def run_import(kind: str, dataset: tablib.Dataset, *, user=None, dry_run: bool) 
     return ImportResult(kind, dry_run, results, unused=unused)
 
 
-def _apply_transfers(results: list[RowResult], parsed, *, user) -> None:
+def apply_transfers(results: list[RowResult], parsed, *, user) -> None:
     """Rows with the same from, to and reference are one transfer: all of its lines or none."""
 
     def key(result: RowResult) -> tuple:

@@ -9,7 +9,7 @@ class LogisticsConfig(AppConfig):
         from fulfillment.extensions import register_pack_panel, register_shipment_panel
         from fulfillment.waves import register_service_planner
 
-        from .floor_views import pack_external_panel, shipment_external_panel, shipment_rates_panel
+        from .dispatch_views import pack_external_panel, shipment_external_panel, shipment_rates_panel
         from .rating import plan_for_wave
 
         # Waves cut by carrier need the service rating would choose (fulfillment cannot import logistics).
@@ -28,10 +28,10 @@ class LogisticsConfig(AppConfig):
 
         routing_cost.connect()
 
-        # Exception cases on the order page (logistics/exceptions/views.py).
+        # Exception cases on the order page (logistics/cases/views.py).
         from orders.extensions import register_customer_panel, register_order_panel
 
-        from .exceptions.views import customer_cases_panel, order_cases_panel
+        from .cases.views import customer_cases_panel, order_cases_panel
 
         register_order_panel(order_cases_panel, position=30)
         register_customer_panel(customer_cases_panel, position=30)

@@ -1,5 +1,8 @@
 """Carriers, service levels, parcels (a shipment's label and tracking number) and tracking events."""
 
+import uuid
+from pathlib import PurePath
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -264,12 +267,12 @@ class ParcelWatch(models.Model):
         return f"watch {self.parcel_id}"
 
 
-# ---- exception cases, their actions and the knowledge base (logistics/exceptions/) -------------------------
+# ---- exception cases, their actions and the knowledge base (logistics/cases/) -------------------------
 
 from django.conf import settings as _settings  # noqa: E402
 from django.db.models import Q as _Q  # noqa: E402
 
-from .exceptions.types import (  # noqa: E402
+from .cases.types import (  # noqa: E402
     OPEN_CASE_STATUSES,
     ActionKind,
     CaseStatus,
@@ -377,15 +380,12 @@ class CarrierClaim(models.Model):
 
 
 def _claim_evidence_upload_to(instance, filename: str) -> str:
-    import uuid
-    from pathlib import PurePath
-
     return f"claims/{instance.claim_id}/{uuid.uuid4().hex}{PurePath(filename).suffix.lower()[:8]}"
 
 
 class ClaimEvidence(models.Model):
     """A file (photo or PDF) backing a carrier claim; stored under MEDIA_ROOT/claims/, served to staff only
-    (logistics.exceptions.evidence checks type and size)."""
+    (logistics.cases.evidence checks type and size)."""
 
     claim = models.ForeignKey(CarrierClaim, on_delete=models.CASCADE, related_name="files")
     file = models.FileField(upload_to=_claim_evidence_upload_to, max_length=255)
@@ -405,7 +405,7 @@ class ClaimEvidence(models.Model):
 
 
 class Playbook(models.Model):
-    """The knowledge base entry of an exception type, edited by staff (defaults in exceptions/types.py)."""
+    """The knowledge base entry of an exception type, edited by staff (defaults in cases/types.py)."""
 
     type = models.CharField(max_length=24, choices=CaseType.choices, unique=True)
     severity = models.CharField(max_length=12, choices=Severity.choices)

@@ -90,7 +90,8 @@ def _threshold(name: str, default: str) -> Decimal:
     return Decimal(str(getattr(settings, name, default)))
 
 
-def _norm(text: str) -> str:
+def province_key(text: str) -> str:
+    """A province name as rate cards compare it: lower case, without 省, 市, 自治区 and the like."""
     text = (text or "").strip().lower()
     for suffix in ("省", "市", "自治区", "特别行政区", "壮族", "回族", "维吾尔"):
         text = text.replace(suffix, "")
@@ -138,13 +139,13 @@ def _zone_table() -> dict[tuple[str, str], str]:
     table = {}
     with ZONES_FILE.open(encoding="utf-8") as handle:
         for row in csv.DictReader(handle):
-            a, b = _norm(row["origin_province"]), _norm(row["destination_province"])
+            a, b = province_key(row["origin_province"]), province_key(row["destination_province"])
             table[(a, b)] = table[(b, a)] = row["zone"].strip()
     return table
 
 
 def is_remote(province: str) -> bool:
-    return _norm(province) in REMOTE_PROVINCES
+    return province_key(province) in REMOTE_PROVINCES
 
 
 def zone_for(location, order) -> str:
@@ -155,15 +156,15 @@ def zone_for(location, order) -> str:
         return "INTL"
     dest = geo.locate(country=country, province=order.ship_province, city=order.ship_city, postcode=order.ship_postcode)
     dest_province = dest.province if dest else order.ship_province
-    origin_city = _norm(location.city)
-    dest_cities = {_norm(dest.city), _norm(dest.city_zh)} if dest else {_norm(order.ship_city)}
+    origin_city = province_key(location.city)
+    dest_cities = {province_key(dest.city), province_key(dest.city_zh)} if dest else {province_key(order.ship_city)}
     if origin_city and origin_city in dest_cities:
         return "Z0"
-    origin_province = _norm(location.province)
-    pair = _zone_table().get((origin_province, _norm(dest_province)))
+    origin_province = province_key(location.province)
+    pair = _zone_table().get((origin_province, province_key(dest_province)))
     if pair:
         return pair
-    if origin_province and origin_province == _norm(dest_province):
+    if origin_province and origin_province == province_key(dest_province):
         return "Z1"
     if dest and location.latitude is not None and location.longitude is not None:
         km = geo.distance_km(location.latitude, location.longitude, dest.latitude, dest.longitude)
@@ -192,7 +193,8 @@ def ship_date_for(cutoff: time | None, now: datetime) -> date:
 # ---- prices ----------------------------------------------------------------------------------
 
 
-def _started_kg(grams: int) -> int:
+def started_kg(grams: int) -> int:
+    """Every started kilogram counts (rate cards price by the started kilogram)."""
     return max(0, math.ceil(grams / 1000))
 
 
@@ -204,7 +206,7 @@ def rate_from_card(rows: list[RateCardRow], weight_g: int) -> tuple[Decimal, int
     last = rows[-1]
     if last.extra_per_kg <= 0:
         return None
-    extra = last.extra_per_kg * _started_kg(weight_g - last.max_weight_g)
+    extra = last.extra_per_kg * started_kg(weight_g - last.max_weight_g)
     return last.price + extra, last.transit_days
 
 
@@ -281,8 +283,8 @@ def _quote(
     country = (order.ship_country or "CN").upper()
     if countries and country not in countries:
         reasons.append(f"does not serve {country}")
-    provinces = {_norm(p) for p in service.coverage_provinces.replace("，", ",").split(",") if p.strip()}
-    if provinces and _norm(order.ship_province) not in provinces:
+    provinces = {province_key(p) for p in service.coverage_provinces.replace("，", ",").split(",") if p.strip()}
+    if provinces and province_key(order.ship_province) not in provinces:
         reasons.append(f"does not serve {order.ship_province or 'this province'}")
     weight = needs["weight_g"]
     if service.max_weight_g is not None and weight > service.max_weight_g:
@@ -316,7 +318,7 @@ def _quote(
             reasons.append(f"heavier than the rate card to {zone}")
         freight, transit = priced if priced else (None, service.transit_days)
     else:
-        freight = service.base_rate + service.per_kg_rate * _started_kg(weight)
+        freight = service.base_rate + service.per_kg_rate * started_kg(weight)
         transit = service.transit_days
     q.transit_days = transit
     if freight is not None:

@@ -18,7 +18,7 @@ from django.db.models.signals import post_delete, post_save
 from fulfillment import routing
 
 from .models import Carrier, RateCardRow, ServiceLevel
-from .rating import CENT, _norm, _started_kg, is_remote, rate_from_card, zone_for
+from .rating import CENT, is_remote, province_key, rate_from_card, started_kg, zone_for
 from .status import ServiceKind
 
 
@@ -30,7 +30,7 @@ def _load() -> list[tuple[ServiceLevel, dict[str, list[RateCardRow]], list[str],
     result = []
     for service in services:
         countries = [c.strip().upper() for c in service.coverage_countries.split(",") if c.strip()]
-        provinces = {_norm(p) for p in service.coverage_provinces.replace("，", ",").split(",") if p.strip()}
+        provinces = {province_key(p) for p in service.coverage_provinces.replace("，", ",").split(",") if p.strip()}
         result.append((service, rows.get(service.pk, {}), countries, provinces))
     return result
 
@@ -49,7 +49,7 @@ def _price(service: ServiceLevel, zone_rows: dict, zone: str, weight_g: int, rem
             return None
         freight = priced[0]
     else:
-        freight = service.base_rate + service.per_kg_rate * _started_kg(weight_g)
+        freight = service.base_rate + service.per_kg_rate * started_kg(weight_g)
     fuel = (freight * service.fuel_surcharge_pct / 100).quantize(CENT, rounding=ROUND_HALF_UP)
     remote_fee = service.remote_surcharge if remote else Decimal("0")
     return (freight + fuel + remote_fee).quantize(CENT, rounding=ROUND_HALF_UP)
@@ -63,7 +63,7 @@ def estimate(location, order, weight_g: int) -> Decimal | None:
     zone = zone_for(location, order)
     remote = is_remote(order.ship_province)
     country = (order.ship_country or "CN").upper()
-    province = _norm(order.ship_province)
+    province = province_key(order.ship_province)
     capabilities = set(order.capability_list)
     kind = order.required_service_kind
     cold = "cold_chain" in capabilities or kind == ServiceKind.COLD_CHAIN

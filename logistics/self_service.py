@@ -26,11 +26,11 @@ from orders.intake.canonical import CanonicalAddress
 from orders.models import Order, ReturnRequest
 from orders.ratings import delivery_rate
 from orders.returns import CUSTOMER_SOURCE, return_create
+from orders.tracking_links import token_access
 
 from . import access_codes
 from .lookup_guard import rate_limited
-from .returns import return_label_pdf
-from .tracking_links import token_access
+from .return_labels import return_label_pdf
 
 SOURCE = CUSTOMER_SOURCE  # "customer via tracking page"
 

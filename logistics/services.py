@@ -10,7 +10,8 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from fulfillment.models import Shipment
-from fulfillment.services import shipment_ship, shipments_follow_parcels
+from fulfillment.services import shipment_ship
+from fulfillment.shipments import shipments_follow_parcels
 from fulfillment.status import ShipmentStatus
 from oms import bulk
 from oms.dates import add_business_days
@@ -20,6 +21,7 @@ from orders.status import EventKind
 
 from . import rating
 from .carriers.base import LabelRequest, get_adapter
+from .cases.rules import parcel_problem_open
 from .eta import eta_apply, lane_caches_forget, lane_figures_cached
 from .models import Parcel, ParcelWatch, ServiceLevel, TrackingEvent
 from .providers.base import NormalizedEvent
@@ -251,7 +253,7 @@ def _record(todo, order_of, *, user, now, finish=None) -> set[tuple[int, str]]:
     consumer): lock the orders, then the parcels (one query each); check under those locks which scans are
     stored already (one query); insert the rest with ``ON CONFLICT DO NOTHING`` on (parcel, dedupe key) (one
     statement); move the parcels (one statement), the shipments and their orders
-    (`fulfillment.services.shipments_follow_parcels`, one statement each) and write every timeline row in one
+    (`fulfillment.shipments.shipments_follow_parcels`, one statement each) and write every timeline row in one
     INSERT (`orders.services.order_events_record`). Each parcel moves by `logistics.status.parcel_moves`."""
     with transaction.atomic(savepoint=False):
         return _record_locked(todo, order_of, user=user, now=now or timezone.now(), finish=finish)
@@ -330,8 +332,6 @@ def _record_locked(todo, order_of, *, user, now, finish) -> set[tuple[int, str]]
     for parcel, fields, *_, problem in plans:
         shipment = parcel.shipment
         if problem is not None:
-            from .exceptions.rules import parcel_problem_open  # the case machinery imports these services
-
             parcel_problem_open(parcel=parcel, event=problem, now=now)
         if parcel.status == TrackingStatus.DELIVERED and "delivered_at" in fields:
             delivered_lanes.add((parcel.service.carrier_id, shipment.location.province, shipment.order.ship_province))

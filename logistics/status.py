@@ -20,7 +20,7 @@ class TrackingStatus(models.TextChoices):
 
 T = TrackingStatus
 
-# Statuses that say something went wrong: a case is opened for them (logistics/exceptions) and the public page
+# Statuses that say something went wrong: a case is opened for them (logistics/cases) and the public page
 # explains them. They are not "backwards": a problem after out-for-delivery is news, not an old scan.
 PROBLEMS = frozenset({T.FAILED_ATTEMPT, T.EXCEPTION, T.RETURNING_TO_SENDER, T.RETURNED_TO_SENDER, T.LOST})
 # Provider codes saying a parcel waited at a pickup point or locker and was not collected in time.

@@ -1,7 +1,7 @@
 from celery import shared_task
 
 from . import intake, polling
-from .exceptions import rules
+from .cases import rules
 
 MAX_ROUNDS = 20  # batches one task applies before it hands the rest of a backlog to a fresh task
 
@@ -36,5 +36,5 @@ def poll_tracking() -> int:
 
 @shared_task(name="logistics.detect_exceptions", acks_late=True)
 def detect_exceptions() -> dict:
-    """Scheduled exception detection (logistics/exceptions/rules.py)."""
+    """Scheduled exception detection (logistics/cases/rules.py)."""
     return rules.exceptions_scan()

@@ -1,7 +1,7 @@
 from django.urls import path
 
-from . import floor_views, self_service, views
-from .exceptions import views as case_views
+from . import dispatch_views, self_service, views
+from .cases import views as case_views
 
 app_name = "logistics"
 
@@ -13,17 +13,17 @@ urlpatterns = [
     path("shipments/<str:number>/dispatch/", views.shipment_dispatch, name="shipment_dispatch"),
     path("tracking/record/", views.tracking_record, name="tracking_record"),
     path("returns/<str:number>/label.pdf", self_service.return_label, name="return_label"),
-    path("parcels/<int:pk>/label.zpl", floor_views.parcel_label_zpl, name="parcel_label_zpl"),
-    path("pack/<str:number>/ship/", floor_views.pack_and_ship, name="pack_and_ship"),
-    path("shipments/<str:number>/ship-external/", floor_views.ship_external, name="ship_external"),
-    path("shipments/<str:number>/service/", floor_views.service_override, name="service_override"),
-    path("picklists/<int:pk>/labels/", floor_views.wave_labels, name="wave_labels"),
-    path("manifests/", floor_views.manifest_list, name="manifest_list"),
-    path("manifests/close/", floor_views.manifest_close, name="manifest_close"),
-    path("manifests/<int:pk>/pdf/", floor_views.manifest_pdf, name="manifest_pdf"),
-    path("manifests/<int:pk>/csv/", floor_views.manifest_csv, name="manifest_csv"),
-    path("rate-cards/import/", floor_views.ratecard_import, name="ratecard_import"),
-    # Exception cases and the knowledge base (logistics/exceptions/)
+    path("parcels/<int:pk>/label.zpl", dispatch_views.parcel_label_zpl, name="parcel_label_zpl"),
+    path("pack/<str:number>/ship/", dispatch_views.pack_and_ship, name="pack_and_ship"),
+    path("shipments/<str:number>/ship-external/", dispatch_views.ship_external, name="ship_external"),
+    path("shipments/<str:number>/service/", dispatch_views.service_override, name="service_override"),
+    path("picklists/<int:pk>/labels/", dispatch_views.wave_labels, name="wave_labels"),
+    path("manifests/", dispatch_views.manifest_list, name="manifest_list"),
+    path("manifests/close/", dispatch_views.manifest_close, name="manifest_close"),
+    path("manifests/<int:pk>/pdf/", dispatch_views.manifest_pdf, name="manifest_pdf"),
+    path("manifests/<int:pk>/csv/", dispatch_views.manifest_csv, name="manifest_csv"),
+    path("rate-cards/import/", dispatch_views.ratecard_import, name="ratecard_import"),
+    # Exception cases and the knowledge base (logistics/cases/)
     path("cases/", case_views.CaseListView.as_view(), name="case_list"),
     path("cases/scan/", case_views.case_scan, name="case_scan"),
     path("cases/open/<str:order_number>/", case_views.case_open, name="case_open"),

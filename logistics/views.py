@@ -18,6 +18,7 @@ from oms.request_guard import BodyTooLarge, read_body
 from oms.tables import BaseTable, StatusColumn
 from oms.views import ObjectListView
 from orders.models import Channel
+from orders.tracking_links import token_access, tracking_view_token, tracking_view_url_for_order
 
 from . import access_codes, lookup_guard, selectors, services, tracking_page
 from .documents import label_pdf
@@ -25,7 +26,6 @@ from .forms import TrackingEventForm, TrackLookupForm
 from .intake import PROVIDERS, tracking_apply_nudge, tracking_push_receive, tracking_push_refuse
 from .models import Parcel, TrackingEvent
 from .providers.base import NormalizedEvent, make_dedupe_key
-from .tracking_links import token_access, tracking_view_token, tracking_view_url_for_order
 
 
 class ParcelFilterSet(django_filters.FilterSet):

@@ -26,6 +26,8 @@ from orders.status import EventKind
 
 from . import rating
 from .carriers.base import CarrierError, UnknownCarrierAdapter
+from .cases.services import case_open
+from .cases.types import CaseType
 from .models import Parcel
 from .services import carrier_adapter
 
@@ -106,9 +108,6 @@ def shipments_intercept(*, order, user=None, reason: str = "", change: str = "")
                 to_ask.append(parcel)
     if to_ask:
         # A person has to talk to the carrier: a case with its playbook, on the queue and the order.
-        from .exceptions.services import case_open
-        from .exceptions.types import CaseType
-
         numbers = ", ".join(p.tracking_number for p in to_ask)
         what = "cancelled" if change == "cancel" else f"{change or 'changed'} after shipping"
         case, created = case_open(

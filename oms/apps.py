@@ -17,7 +17,8 @@ class OmsConfig(AppConfig):
 
         autodiscover_modules("importers")
         # Import jobs a dead worker left: finished by the background sweep (oms/background.py).
-        from . import import_jobs
+        # The import tasks are queued by name (oms.background.send): registered here so eager mode finds them.
+        from . import import_jobs, tasks  # noqa: F401
 
         import_jobs.register_probe()
         # Outbox rows past their retry time: sent by the sweep too (oms/outbox.py).

@@ -1,6 +1,7 @@
-"""The parts of an import job (oms/imports.py) that keep big files out of the web request and no
-job stuck: the size caps, the preview (read in the upload request only for a small file, else by
-the worker, and always from a bounded sample), and the sweep that ends a job whose worker died.
+"""An import job's life (the importers and file readers are in oms/imports.py): the size caps, the preview
+(read in the upload request only for a small file, else by the worker, and always from a bounded sample),
+the one door for its status (``import_jobs_move``), queueing and running it, and the sweep that ends a job
+whose worker died. Tasks are queued by name (``oms.background.send``): oms/tasks.py imports this module.
 
 Settings: IMPORT_MAX_BYTES, IMPORT_MAX_ROWS, IMPORT_MAX_CELL_CHARS (enforced by the row readers),
 IMPORT_PREVIEW_INLINE_BYTES, IMPORT_STALE_MINUTES (README "Importing orders").
@@ -8,25 +9,30 @@ IMPORT_PREVIEW_INLINE_BYTES, IMPORT_STALE_MINUTES (README "Importing orders").
 
 import logging
 import tempfile
+import time
 from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
 
 from django.conf import settings
-from django.db import DatabaseError, transaction
+from django.db import DatabaseError
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from .background import Probe, StuckItem, stuck_items
+from .background import Probe, StuckItem, send, stuck_items
 from .background import register_probe as register
 from .column_mapping import OPTION_KEY as MAPPING_KEY
+from .errors import TransitionNotAllowed
 from .imports import FileUnusable, PreviewResult, count_data_rows, file_format, get_importer
 from .models import ImportJob, ImportStatus
+from .status import sources_of
 
 logger = logging.getLogger(__name__)
 PREVIEW_BYTES = 1024 * 1024  # the part of a text file a preview reads
+PROGRESS_ROWS = 100
+PROGRESS_SECONDS = 1.0
 
 
 def max_bytes() -> int:
@@ -94,8 +100,6 @@ def preview_sample(path: Path):
 def preview(importer, job) -> PreviewResult:
     """Run the importer's dry run on a bounded sample and keep it on the job; an unusable file (or one
     beyond the caps) is a message. Never raises."""
-    from .models import ImportStatus
-
     path = Path(job.file.path)
     try:
         total = check_caps(path)
@@ -113,13 +117,8 @@ def preview(importer, job) -> PreviewResult:
     except Exception as exc:  # noqa: BLE001 - whatever a broken file does to a parser is the file's fault
         logger.warning("import %s: preview failed", job.pk, exc_info=True)
         result = PreviewResult(file_error=f"The file cannot be read ({exc.__class__.__name__}: {exc}).")
-    job.preview = result.as_dict()
-    job.total = result.total
-    if result.file_error:
-        job.status, job.message = ImportStatus.FAILED, result.file_error
-    else:
-        job.status, job.message = ImportStatus.PREVIEWED, ""
-    job.save(update_fields=["preview", "total", "status", "message", "updated_at"])
+    target = ImportStatus.FAILED if result.file_error else ImportStatus.PREVIEWED
+    import_job_move(job, target, preview=result.as_dict(), total=result.total, message=result.file_error or "")
     return result
 
 
@@ -130,9 +129,7 @@ def start_preview(job) -> bool:
     if importer is not None and Path(job.file.path).stat().st_size <= inline_bytes():
         preview(importer, job)
         return True
-    from .tasks import preview_import_job
-
-    transaction.on_commit(lambda: preview_import_job.delay(job.pk))
+    send("oms.preview_import_job", args=[job.pk])
     return False
 
 
@@ -143,16 +140,13 @@ def _columns_confirmed(job) -> bool:
 
 def preview_in_worker(job_id: int) -> None:
     """The worker's half of ``start_preview``: only an ``uploaded`` job is previewed."""
-    from .models import ImportJob, ImportStatus
-
     job = ImportJob.objects.filter(pk=job_id, status=ImportStatus.UPLOADED).first()
     if job is None or not _columns_confirmed(job):
         return
     importer = get_importer(job.kind)
     if importer is None:
-        ImportJob.objects.filter(pk=job_id).update(
-            status=ImportStatus.FAILED, message=f"No importer named {job.kind!r} is installed."
-        )
+        message = f"No importer named {job.kind!r} is installed."
+        import_job_move(job, ImportStatus.FAILED, only_from=[ImportStatus.UPLOADED], message=message)
         return
     preview(importer, job)
 
@@ -161,28 +155,25 @@ def sweep_stale_jobs(now=None) -> dict:
     """End what a dead worker left (no progress for IMPORT_STALE_MINUTES): an ``uploaded`` job whose
     preview never finished and a ``running`` job end failed with the reason; a ``queued`` job whose
     task was lost is sent again. Returns the counts."""
-    from .models import ImportJob, ImportStatus
-    from .tasks import run_import_job
-
     now = now or timezone.now()
     before = now - timedelta(minutes=int(getattr(settings, "IMPORT_STALE_MINUTES", 30)))
     stale = ImportJob.objects.filter(updated_at__lt=before)
     # An uploaded job whose columns wait for a person (oms/column_mapping.py) is not stuck.
     awaiting_no_person = ~Q(options__has_key=MAPPING_KEY) | Q(**{f"options__{MAPPING_KEY}__confirmed": True})
-    failed = (
-        stale.filter(status=ImportStatus.UPLOADED)
-        .filter(awaiting_no_person)
-        .update(
-            status=ImportStatus.FAILED,
-            message="Reading the file did not finish (the worker stopped); nothing was imported. Upload it again.",
-            finished_at=now,
-            updated_at=now,
-        )
+    failed = import_jobs_move(
+        stale.filter(awaiting_no_person),
+        ImportStatus.FAILED,
+        only_from=[ImportStatus.UPLOADED],
+        message="Reading the file did not finish (the worker stopped); nothing was imported. Upload it again.",
+        finished_at=now,
+        updated_at=now,
     )
     stopped = 0
     for job in stale.filter(status=ImportStatus.RUNNING):
-        stopped += ImportJob.objects.filter(pk=job.pk, status=ImportStatus.RUNNING, updated_at__lt=before).update(
-            status=ImportStatus.FAILED,
+        stopped += import_jobs_move(
+            ImportJob.objects.filter(pk=job.pk, updated_at__lt=before),
+            ImportStatus.FAILED,
+            only_from=[ImportStatus.RUNNING],
             message=(
                 f"The import stopped after {job.processed} of {job.total} rows: the worker running it stopped "
                 f"(last heard of at {timezone.localtime(job.updated_at):%Y-%m-%d %H:%M}). What was imported is "
@@ -196,7 +187,7 @@ def sweep_stale_jobs(now=None) -> dict:
         if ImportJob.objects.filter(pk=pk, status=ImportStatus.QUEUED).update(updated_at=now):
             requeued.append(pk)
     for pk in requeued:
-        transaction.on_commit(lambda pk=pk: run_import_job.delay(pk))
+        send("oms.run_import_job", args=[pk])
     return {"failed": failed + stopped, "requeued": len(requeued)}
 
 
@@ -229,3 +220,122 @@ def register_probe() -> None:
             resend=lambda cutoff: sum(sweep_stale_jobs().values()),
         )
     )
+
+
+# ---- the one door for ImportJob.status -----------------------------------------------------------
+
+
+def import_jobs_move(jobs, target: str, *, only_from=None, **values) -> int:
+    """The one door for ``ImportJob.status``, set-based: the jobs of the queryset ``jobs`` that may reach
+    ``target`` (``oms.status.IMPORT_TRANSITIONS``, or stay in it; narrowed to ``only_from`` when given) move
+    with one guarded ``UPDATE ... WHERE status IN (...)`` that also writes ``values`` and ``updated_at``.
+    Returns how many moved; a job in any other status is left exactly as it was (a task delivered twice, a
+    job the sweep ended meanwhile). ImportJob has no event table: its row is its history."""
+    if target not in ImportStatus.values:
+        raise ValueError(f"Unknown import status {target!r}.")
+    allowed = sources_of(target) | {target}
+    if only_from is not None:
+        wrong = set(only_from) - allowed
+        if wrong:
+            raise TransitionNotAllowed(f"An import job cannot go from {sorted(wrong)} to {target}.")
+        allowed = frozenset(only_from)
+    values.setdefault("updated_at", timezone.now())
+    return jobs.filter(status__in=sorted(allowed)).update(status=target, **values)
+
+
+def import_job_move(job: ImportJob, target: str, *, only_from=None, **values) -> bool:
+    """``import_jobs_move`` for one job; when it moved, the job in hand carries the new status and values."""
+    values.setdefault("updated_at", timezone.now())
+    moved = bool(import_jobs_move(ImportJob.objects.filter(pk=job.pk), target, only_from=only_from, **values))
+    if moved:
+        job.status = target
+        for key, value in values.items():
+            setattr(job, key, value)
+    return moved
+
+
+# ---- running a job ----------------------------------------------------------------------------
+
+
+class Progress:
+    """``progress(processed, counts)``: writes the job row every PROGRESS_ROWS rows or second."""
+
+    def __init__(self, job):
+        self.job = job
+        self.last_rows = 0
+        self.last_time = time.monotonic()
+
+    def __call__(self, processed: int, counts: dict, *, force: bool = False) -> None:
+        now = time.monotonic()
+        if not force and processed - self.last_rows < PROGRESS_ROWS and now - self.last_time < PROGRESS_SECONDS:
+            return
+        self.last_rows, self.last_time = processed, now
+        values = {k: int(counts.get(k, 0)) for k in ImportJob.COUNTS}
+        values["processed"] = processed
+        if self.job.total and processed > self.job.total:
+            values["total"] = processed
+            self.job.total = processed
+        ImportJob.objects.filter(pk=self.job.pk).update(updated_at=timezone.now(), **values)
+        for key, value in values.items():
+            setattr(self.job, key, value)
+
+
+def claim(job_id: int) -> bool:
+    """Queued → running, once: a task delivered twice, or for a running or finished job, does nothing."""
+    now = timezone.now()
+    return bool(
+        import_jobs_move(
+            ImportJob.objects.filter(pk=job_id),
+            ImportStatus.RUNNING,
+            only_from=[ImportStatus.QUEUED],
+            started_at=now,
+            updated_at=now,
+        )
+    )
+
+
+# What the end of a run writes with the status (besides the counts).
+RUN_FIELDS = ("message", "errors", "processed", "total", "finished_at")
+
+
+def run_job(job_id: int) -> None:
+    """Run a queued job (the task's body): claim it, let its importer write the rows, record the outcome."""
+    if not claim(job_id):
+        return
+    job = ImportJob.objects.get(pk=job_id)
+    importer = get_importer(job.kind)
+    job.errors = []
+    progress = Progress(job)
+    try:
+        if importer is None:
+            raise FileUnusable(f"No importer named {job.kind!r} is installed.")
+        job.total = max(job.total, check_caps(Path(job.file.path)))
+        counts = importer.run(Path(job.file.path), job, progress) or {}
+    except FileUnusable as exc:
+        target, job.message = ImportStatus.FAILED, str(exc)
+    except Exception as exc:  # noqa: BLE001 - recorded on the job for the page; the worker logs it
+        # The page says what happened without the database's own text (that goes to the log).
+        kind = "a database error" if isinstance(exc, DatabaseError) else f"an error ({exc.__class__.__name__})"
+        message = (
+            f"The import stopped after {job.processed} rows on {kind}, logged for the administrator; "
+            "what was imported before it is kept."
+        )
+        import_job_move(job, ImportStatus.FAILED, message=message, errors=job.errors, finished_at=timezone.now())
+        raise
+    else:
+        for key in ImportJob.COUNTS:
+            setattr(job, key, int(counts.get(key, getattr(job, key))))
+        job.processed = int(counts.get("processed", job.processed))
+        job.total = max(job.total, job.processed)
+        target = ImportStatus.DONE
+        parts = [f"{getattr(job, k)} {k}" for k in ImportJob.COUNTS if getattr(job, k)]
+        job.message = "Imported: " + (", ".join(parts) or "nothing to do") + "."
+    job.finished_at = timezone.now()
+    values = {key: getattr(job, key) for key in (*ImportJob.COUNTS, *RUN_FIELDS)}
+    import_job_move(job, target, only_from=[ImportStatus.RUNNING], **values)
+
+
+def enqueue(job) -> None:
+    """Previewed → queued; the task (``oms.run_import_job``) starts after commit."""
+    if import_job_move(job, ImportStatus.QUEUED, only_from=[ImportStatus.PREVIEWED]):
+        send("oms.run_import_job", args=[job.pk])

@@ -107,8 +107,7 @@ def import_new(request):
                     error = job.message
             if error:
                 if job.status != ImportStatus.FAILED:
-                    job.status, job.message = ImportStatus.FAILED, error
-                    job.save(update_fields=["status", "message", "updated_at"])
+                    import_jobs.import_job_move(job, ImportStatus.FAILED, message=error)
                 form.add_error("file", error)
             else:
                 return redirect("imports:detail", pk=job.pk)
@@ -200,7 +199,7 @@ def import_confirm(request, pk: int):
     if job.status != ImportStatus.PREVIEWED:
         messages.info(request, f"Import #{job.pk} is already {job.get_status_display().lower()}.")
     else:
-        imports.enqueue(job)
+        import_jobs.enqueue(job)
         messages.success(request, f"Import #{job.pk} started; this page shows its progress.")
     return redirect("imports:detail", pk=job.pk)
 

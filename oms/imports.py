@@ -21,15 +21,13 @@ cleaned data is stored on the job as JSON-able ``options``), and two methods:
 import csv
 import io
 import itertools
-import time
+import re
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from django.conf import settings
-from django.db import DatabaseError, transaction
-from django.utils import timezone
 
 from . import column_mapping
 from .encoding import detect_encoding, has_undecodable, printable
@@ -38,8 +36,6 @@ from .exports import escape_formula
 PREVIEW_ROWS = 50  # rows shown on the preview page
 PREVIEW_CHECK = 2000  # units (rows, orders) validated by a preview; the rest are checked when run
 MAX_STORED_ERRORS = 10000
-PROGRESS_ROWS = 100
-PROGRESS_SECONDS = 1.0
 SAMPLE_BYTES = 256 * 1024
 
 
@@ -333,7 +329,6 @@ def count_data_rows(path: Path) -> int:
 def _xlsx_rows_declared(path: Path) -> int:
     """The first worksheet's rows, counted as <row> elements in its XML while it is decompressed
     (flat memory, no cell parsed; a sheet's declared dimension may be wrong or missing)."""
-    import re
 
     from openpyxl import load_workbook
 
@@ -357,104 +352,13 @@ def _xlsx_rows_declared(path: Path) -> int:
     return count
 
 
-# ---- running a job ----------------------------------------------------------------------------
-
-
-class Progress:
-    """``progress(processed, counts)``: writes the job row every PROGRESS_ROWS rows or second."""
-
-    def __init__(self, job):
-        self.job = job
-        self.last_rows = 0
-        self.last_time = time.monotonic()
-
-    def __call__(self, processed: int, counts: dict, *, force: bool = False) -> None:
-        now = time.monotonic()
-        if not force and processed - self.last_rows < PROGRESS_ROWS and now - self.last_time < PROGRESS_SECONDS:
-            return
-        self.last_rows, self.last_time = processed, now
-        from .models import ImportJob
-
-        values = {k: int(counts.get(k, 0)) for k in ImportJob.COUNTS}
-        values["processed"] = processed
-        if self.job.total and processed > self.job.total:
-            values["total"] = processed
-            self.job.total = processed
-        ImportJob.objects.filter(pk=self.job.pk).update(updated_at=timezone.now(), **values)
-        for key, value in values.items():
-            setattr(self.job, key, value)
+# ---- row errors -------------------------------------------------------------------------------
 
 
 def add_error(job, row: int | None, field_name: str | None, message: str) -> None:
     """Record one row error on the job (in memory; saved with the progress and at the end)."""
     if len(job.errors) < MAX_STORED_ERRORS:
         job.errors.append({"row": row, "field": field_name or "", "message": str(message)})
-
-
-def claim(job_id: int) -> bool:
-    """Queued → running, once: a task delivered twice, or for a running or finished job, does nothing."""
-    from .models import ImportJob, ImportStatus
-
-    return bool(
-        ImportJob.objects.filter(pk=job_id, status=ImportStatus.QUEUED).update(
-            status=ImportStatus.RUNNING, started_at=timezone.now(), updated_at=timezone.now()
-        )
-    )
-
-
-def run_job(job_id: int) -> None:
-    from .models import ImportJob, ImportStatus
-
-    if not claim(job_id):
-        return
-    job = ImportJob.objects.get(pk=job_id)
-    importer = get_importer(job.kind)
-    job.errors = []
-    progress = Progress(job)
-    try:
-        if importer is None:
-            raise FileUnusable(f"No importer named {job.kind!r} is installed.")
-        from .import_jobs import check_caps
-
-        job.total = max(job.total, check_caps(Path(job.file.path)))
-        counts = importer.run(Path(job.file.path), job, progress) or {}
-    except FileUnusable as exc:
-        job.status, job.message = ImportStatus.FAILED, str(exc)
-    except Exception as exc:  # noqa: BLE001 - recorded on the job for the page; the worker logs it
-        # The page says what happened without the database's own text (that goes to the log).
-        kind = "a database error" if isinstance(exc, DatabaseError) else f"an error ({exc.__class__.__name__})"
-        job.status, job.message = (
-            ImportStatus.FAILED,
-            f"The import stopped after {job.processed} rows on {kind}, logged for the administrator; "
-            "what was imported before it is kept.",
-        )
-        job.finished_at = timezone.now()
-        job.save(update_fields=["status", "message", "errors", "finished_at", "updated_at"])
-        raise
-    else:
-        for key in ImportJob.COUNTS:
-            setattr(job, key, int(counts.get(key, getattr(job, key))))
-        job.processed = int(counts.get("processed", job.processed))
-        job.total = max(job.total, job.processed)
-        job.status = ImportStatus.DONE
-        parts = [f"{getattr(job, k)} {k}" for k in ImportJob.COUNTS if getattr(job, k)]
-        job.message = "Imported: " + (", ".join(parts) or "nothing to do") + "."
-    job.finished_at = timezone.now()
-    job.save()
-
-
-def enqueue(job) -> None:
-    """Previewed → queued; the task starts after commit."""
-    from .models import ImportJob, ImportStatus
-
-    updated = ImportJob.objects.filter(pk=job.pk, status=ImportStatus.PREVIEWED).update(
-        status=ImportStatus.QUEUED, updated_at=timezone.now()
-    )
-    if not updated:
-        return
-    from .tasks import run_import_job
-
-    transaction.on_commit(lambda: run_import_job.delay(job.pk))
 
 
 # ---- the rejected rows ------------------------------------------------------------------------

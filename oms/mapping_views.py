@@ -8,7 +8,7 @@ from pathlib import Path
 
 from django.shortcuts import render
 
-from . import column_mapping, imports
+from . import column_mapping, import_jobs, imports
 from .encoding import storable_json
 from .models import ImportStatus
 
@@ -32,8 +32,8 @@ def propose(importer, job) -> tuple[dict | None, str]:
     mapping["confirmed"] = column_mapping.is_exact(mapping, fields) and not column_mapping.check(mapping, fields)
     # Sample cells may hold a NUL or undecodable bytes: a JSON column takes neither (PostgreSQL refuses).
     job.options = {**job.options, column_mapping.OPTION_KEY: storable_json(mapping)}
-    job.status = ImportStatus.UPLOADED
-    job.save(update_fields=["options", "status", "updated_at"])
+    job.save(update_fields=["options", "updated_at"])
+    import_jobs.import_job_move(job, ImportStatus.UPLOADED, only_from=[ImportStatus.UPLOADED, ImportStatus.PREVIEWED])
     return mapping, ""
 
 

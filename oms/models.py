@@ -2,9 +2,15 @@
 
 import hashlib
 import secrets
+import uuid
+from pathlib import PurePath
 
 from django.conf import settings
 from django.db import models
+
+from .status import ImportStatus
+
+__all__ = ["ApiToken", "ImportJob", "ImportStatus", "TaskFailure"]
 
 
 class ApiToken(models.Model):
@@ -31,20 +37,8 @@ class ApiToken(models.Model):
 
 
 def _import_upload_to(instance, filename: str) -> str:
-    import uuid
-    from pathlib import PurePath
-
     suffix = PurePath(filename).suffix.lower()[:8]
     return f"imports/{uuid.uuid4().hex}{suffix}"
-
-
-class ImportStatus(models.TextChoices):
-    UPLOADED = "uploaded", "Uploaded"
-    PREVIEWED = "previewed", "Previewed"
-    QUEUED = "queued", "Queued"
-    RUNNING = "running", "Running"
-    DONE = "done", "Done"
-    FAILED = "failed", "Failed"
 
 
 class ImportJob(models.Model):

@@ -142,9 +142,7 @@ class OrderFileImporter(Importer):
 
     def template_csv(self) -> str:
         if self.fmt in ("oms-csv", "oms-xlsx"):
-            from .intake.oms_csv import COLUMNS
-
-            return ",".join(COLUMNS) + "\n"
+            return ",".join(oms_csv.COLUMNS) + "\n"
         return ""
 
     def fields(self) -> list[column_mapping.Field]:

@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from inventory.models import HandlingClass, Location, Product
 
-from .status import CANCELLABLE, ChangeAction, ChangeKind, EventKind, HoldReason, OrderStatus, Stage
+from .status import CANCELLABLE, ChangeAction, ChangeKind, EventKind, HoldReason, OrderStatus, ReturnStatus, Stage
 
 
 class ChannelKind(models.TextChoices):
@@ -485,14 +485,6 @@ class ReturnReason(models.TextChoices):
     CHANGED_MIND = "changed_mind", _("No longer wanted")
     LATE = "late", _("Arrived too late")
     OTHER = "other", _("Other")
-
-
-class ReturnStatus(models.TextChoices):
-    REQUESTED = "requested", _("Requested")
-    RECEIVED = "received", _("Received")
-    REFUNDED = "refunded", _("Refunded")
-    EXCHANGED = "exchanged", _("Exchanged")
-    CANCELLED = "cancelled", _("Cancelled")
 
 
 class ReturnResolution(models.TextChoices):

@@ -12,7 +12,7 @@ The API other apps call (keep it stable):
     same transaction; the outbox consumer sends it after commit.
 
 ``notification_enqueue(*, order, subject, body, reason="", user=None, channel="email", problem="") -> Notification``
-    Free text written by staff or a playbook (``logistics.exceptions``): kind ``message``,
+    Free text written by staff or a playbook (``logistics.cases``): kind ``message``,
     queued once per (reason, subject, body).
 
 One problem, one message: a notice about a problem carries a ``problem`` key (``problem_key(tracking

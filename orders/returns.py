@@ -5,7 +5,7 @@ refunded or exchanged (a new linked order through orders.services.order_create).
 Every step locks the order first (the project's lock order), checks the return's status,
 and writes an order event of kind ``return`` with data {"return", "step", ...}; the
 notifications outbox turns those events into e-mails (orders.notifications.TRIGGERS).
-The return label is a document of logistics (logistics.returns.return_label_pdf).
+The return label is a document of logistics (logistics.return_labels.return_label_pdf).
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ from .models import (
     ReturnStatus,
 )
 from .services import order_create, order_event_record, order_lock
-from .status import EventKind, OrderStatus
+from .status import EventKind, OrderStatus, can_return_transition
 
 RETURNABLE_STATUSES = frozenset({OrderStatus.DELIVERED})
 CUSTOMER_SOURCE = "customer via tracking page"
@@ -91,6 +91,22 @@ def _event(order: Order, ret: ReturnRequest, step: str, message: str, *, user=No
         message=f"Return {ret.number}: {message}",
         data={"return": ret.number, "step": step, **data},
     )
+
+
+def _set_return_status(
+    order: Order, ret: ReturnRequest, target: str, message: str, *, fields=(), user=None, **data
+) -> None:
+    """The one door for ``ReturnRequest.status`` (``RETURN_TRANSITIONS``): checks the move, saves the status with
+    ``fields`` (what the caller changed with it) and writes the step's event on the order's timeline. The caller
+    holds the locks (``_lock_return``)."""
+    current = ret.status
+    if not can_return_transition(current, target):
+        raise TransitionNotAllowed(
+            f"Return {ret.number} is {ReturnStatus(current).label}; it cannot become {ReturnStatus(target).label}."
+        )
+    ret.status = target
+    ret.save(update_fields=["status", *fields])
+    _event(order, ret, target, message, user=user, **data)
 
 
 def _lock_return(ret: ReturnRequest) -> tuple[Order, ReturnRequest]:
@@ -215,10 +231,9 @@ def return_receive(*, ret: ReturnRequest, received: dict[int, tuple[int, int]], 
         line.sellable, line.damaged = sellable, damaged
         line.save(update_fields=["sellable", "damaged"])
         summary.append(f"{line.order_line.sku} {sellable} sellable, {damaged} damaged")
-    ret.status = ReturnStatus.RECEIVED
     ret.received_at = timezone.now()
-    ret.save(update_fields=["status", "received_at"])
-    _event(order, ret, "received", f"received at {ret.location.code}: " + "; ".join(summary) + ".", user=user)
+    message = f"received at {ret.location.code}: " + "; ".join(summary) + "."
+    _set_return_status(order, ret, ReturnStatus.RECEIVED, message, fields=["received_at"], user=user)
     return ret
 
 
@@ -231,13 +246,19 @@ def return_refund(*, ret: ReturnRequest, amount: Decimal, user=None) -> ReturnRe
     amount = Decimal(amount)
     if amount < 0 or amount > order.total:
         raise DomainError(f"A refund is between 0 and the order's total {order.total} {order.currency}.")
-    ret.status = ReturnStatus.REFUNDED
     ret.resolution = ReturnResolution.REFUND
     ret.refund_amount = amount
     ret.closed_at = timezone.now()
-    ret.save(update_fields=["status", "resolution", "refund_amount", "closed_at"])
     money = f"{amount:.2f} {order.currency}"
-    _event(order, ret, "refunded", f"refund of {money} recorded.", user=user, refund_amount=money)
+    _set_return_status(
+        order,
+        ret,
+        ReturnStatus.REFUNDED,
+        f"refund of {money} recorded.",
+        fields=["resolution", "refund_amount", "closed_at"],
+        user=user,
+        refund_amount=money,
+    )
     return ret
 
 
@@ -281,12 +302,18 @@ def return_exchange(*, ret: ReturnRequest, user=None) -> Order:
         raise TransitionNotAllowed(f"Return {ret.number} is {ret.get_status_display()}; it is settled already.")
     result = order_create(channel=order.channel, data=_exchange_data(order, ret), source="exchange", user=user)
     new = result.order
-    ret.status = ReturnStatus.EXCHANGED
     ret.resolution = ReturnResolution.EXCHANGE
     ret.exchange_order = new
     ret.closed_at = timezone.now()
-    ret.save(update_fields=["status", "resolution", "exchange_order", "closed_at"])
-    _event(order, ret, "exchanged", f"exchanged: new order {new.number}.", user=user, exchange_order=new.number)
+    _set_return_status(
+        order,
+        ret,
+        ReturnStatus.EXCHANGED,
+        f"exchanged: new order {new.number}.",
+        fields=["resolution", "exchange_order", "closed_at"],
+        user=user,
+        exchange_order=new.number,
+    )
     order_event_record(
         order=new,
         kind=EventKind.NOTE,

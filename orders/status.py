@@ -18,7 +18,7 @@ class OrderStatus(models.TextChoices):
 
 S = OrderStatus
 
-# Allowed transitions: from -> set of to. The one door, orders.services._set_status, checks it.
+# Allowed transitions: from -> set of to. The one door, orders.services.order_status_set, checks it.
 ORDER_TRANSITIONS: dict[str, frozenset[str]] = {
     S.RECEIVED: frozenset({S.CONFIRMED, S.CANCELLED}),
     S.CONFIRMED: frozenset({S.ALLOCATED, S.CANCELLED}),
@@ -132,3 +132,29 @@ class ChangeReason(models.TextChoices):
     def describe(cls, code: str, note: str = "") -> str:
         """The reason as a timeline writes it: the label, then the note when there is one."""
         return str(cls(code).label) + (f": {note}" if note else "")
+
+
+class ReturnStatus(models.TextChoices):
+    REQUESTED = "requested", _("Requested")
+    RECEIVED = "received", _("Received")
+    REFUNDED = "refunded", _("Refunded")
+    EXCHANGED = "exchanged", _("Exchanged")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+# A return is requested, received (restocked or written off) and settled by a refund or an exchange; an open
+# return (requested or received) may be settled before the parcel arrives. Settled and cancelled are final.
+# ``orders.returns._set_return_status`` is the one door.
+RETURN_TRANSITIONS: dict[str, frozenset[str]] = {
+    ReturnStatus.REQUESTED: frozenset(
+        {ReturnStatus.RECEIVED, ReturnStatus.REFUNDED, ReturnStatus.EXCHANGED, ReturnStatus.CANCELLED}
+    ),
+    ReturnStatus.RECEIVED: frozenset({ReturnStatus.REFUNDED, ReturnStatus.EXCHANGED}),
+    ReturnStatus.REFUNDED: frozenset(),
+    ReturnStatus.EXCHANGED: frozenset(),
+    ReturnStatus.CANCELLED: frozenset(),
+}
+
+
+def can_return_transition(current: str, target: str) -> bool:
+    return target in RETURN_TRANSITIONS.get(current, frozenset())

@@ -1,8 +1,7 @@
 """Signed public tracking links: /track/<token>/ opens one order without a login.
 
-The one implementation: labels (logistics.documents via logistics.tracking_links, which re-exports
-these) and customer e-mails (orders.notifications) carry the same link. The page itself is
-logistics' (URL name ``public:track_order``); this module only names it.
+The one module: labels (logistics) and customer e-mails (orders.notifications) carry the same link. The
+page itself is logistics' (URL name ``public:track_order``); this module only names it.
 """
 
 from django.conf import settings

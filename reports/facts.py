@@ -38,6 +38,7 @@ from fulfillment.models import Shipment, ShipmentLine
 from fulfillment.status import ShipmentStatus
 from logistics.models import Parcel, TrackingEvent
 from logistics.status import TrackingStatus
+from oms.background import send
 from orders.models import Order, OrderEvent, OrderLine
 from orders.status import OrderStatus
 
@@ -309,9 +310,7 @@ def ensure_fresh(db: str, *, force: bool = False, writable: bool | None = None) 
             raise FactsNotReady("The report facts have not been built yet (the Celery task builds them).")
         return
     if not FactsState.objects.filter(pk=1).exists() and Order.objects.count() > inline_rebuild_max():
-        from .tasks import refresh_facts  # the task module imports this one
-
-        transaction.on_commit(refresh_facts.delay)
+        send("reports.refresh_facts")  # by name: the task module imports this one
         raise FactsNotReady(
             "The report facts are being built for every order (a few minutes on a large database); "
             "these figures appear once they are."

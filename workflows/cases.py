@@ -1,6 +1,6 @@
 """Exception-case playbook actions that change the order across apps: the address correction (it may route
 the order again, workflows.changes.order_change_address). A case's reship stays logistics' own
-(logistics.exceptions.actions.case_reship → fulfillment.reship.shipment_reship): it only calls apps below
+(logistics.cases.actions.case_reship → fulfillment.reship.shipment_reship): it only calls apps below
 logistics.
 
 Lock order: the order row → the case (logistics' case lock takes the order first) → the order's open
@@ -9,7 +9,7 @@ shipments by id → stock rows by (location, product). One transaction.
 
 from django.db import transaction
 
-from logistics.exceptions.services import case_address_correct as _logistics_case_address_correct
+from logistics.cases import services as case_services
 from logistics.models import ExceptionCase
 from orders.intake.canonical import CanonicalAddress
 
@@ -20,6 +20,6 @@ from .changes import order_change_address
 def case_address_correct(*, case: ExceptionCase, address: CanonicalAddress, note: str = "", user=None):
     """Correct the address from a case: on the order while it can change (re-routed before picking), else
     for the carrier's redelivery. Returns the CaseAction."""
-    return _logistics_case_address_correct(
+    return case_services.case_address_correct(
         case=case, address=address, note=note, user=user, change_address=order_change_address
     )

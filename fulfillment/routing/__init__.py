@@ -24,7 +24,7 @@ The package, by part (each module's docstring says more):
 
 - ``policies``: ``PolicyRules``, ``BUILTIN``, ``policy_for``; the caches (``routing_batch``,
   ``routing_cache_clear``, ``cached``).
-- ``candidates``: hard constraints per location (``_candidates`` for reship), today's loads.
+- ``candidates``: hard constraints per location (``unscored_candidates`` for reship), today's loads.
 - ``scoring``: plans, score terms, split sets, the shipping-cost estimator (``register_cost_estimator``),
   ``evaluate`` and its explanation; late risk.
 - ``decide``: ``order_route``, writes (reservations, shipments, decisions), backorders and their retry.
@@ -35,24 +35,24 @@ Import from ``fulfillment.routing``: every name callers use is re-exported here.
 rebinding names on this package.
 """
 
+from ..shipments import lock_stock_rows  # noqa: F401  (its home is the shipments module)
 from .candidates import (  # noqa: F401
     CAPABILITY_FIELDS,
     Need,
     Single,
-    _candidates,
-    _has_capability,
+    has_capability,
     today_loads,
+    unscored_candidates,
 )
 from .decide import (  # noqa: F401
     BACKORDERED,
     POLICY_NEAREST,
-    _short_note,
     backorder_route,
     backorders_cancel,
     backorders_retry,
-    lock_stock_rows,
     order_route,
     order_route_now,
+    short_note,
 )
 from .policies import (  # noqa: F401
     BUILTIN,
@@ -78,11 +78,11 @@ from .scoring import (  # noqa: F401
     TRANSIT_BANDS,
     Evaluation,
     Plan,
-    _cost_memo,
-    _estimate_cost,
-    _plan_json,
+    cost_memo,
+    estimate_cost,
     evaluate,
     late_risk,
+    plan_json,
     register_cost_estimator,
     transit_days_estimate,
 )

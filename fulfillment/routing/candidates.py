@@ -7,7 +7,7 @@ not cancelled, against ``Location.daily_capacity``); it is short when it lacks s
 distance to the destination (``geo.locate`` + haversine) is measured here for the score.
 
 Today's loads are read in one query; inside a ``routing_batch()`` they are read once and counted on as
-the batch creates shipments. ``_candidates`` is the unscored check reship uses.
+the batch creates shipments. ``unscored_candidates`` is the unscored check reship uses.
 """
 
 from __future__ import annotations
@@ -25,13 +25,14 @@ from orders.models import Order
 from .. import geo
 from ..models import Shipment
 from ..status import ShipmentStatus
-from .policies import _active_locations, _batch
+from .policies import active_batch, routing_locations
 
 # What a location must have for each capability classification can require (orders.models.Capability).
 CAPABILITY_FIELDS = {"cold_chain": "cold_chain", "bulky": "handles_bulky"}
 
 
-def _has_capability(location: Location, capability: str) -> bool:
+def has_capability(location: Location, capability: str) -> bool:
+    """Whether the location has a handling capability (cold chain, hazmat ...) by its flag."""
     field_name = CAPABILITY_FIELDS.get(capability)
     return bool(field_name and getattr(location, field_name))
 
@@ -58,7 +59,8 @@ class Single:
     load_pct: float = 0.0
 
 
-def _needs_from_lines(lines) -> list[Need]:
+def needs_from_lines(lines) -> list[Need]:
+    """What routing needs from order lines (or anything shaped like them), one ``Need`` per line."""
     return [
         Need(ln.pk, ln.product_id, ln.sku, ln.quantity, ln.product.weight_g or 0, ln.product.handling_class)
         for ln in lines
@@ -85,11 +87,11 @@ def today_loads(location_ids, *, now: datetime | None = None) -> dict[int, int]:
     return dict(rows)
 
 
-def _current_loads(locations) -> dict[int, int]:
+def current_loads(locations) -> dict[int, int]:
     """Today's loads; inside a ``routing_batch()`` read once and counted on as the batch creates shipments
     (other processes' shipments of the same minutes are not seen until the next batch)."""
     ids = [loc.pk for loc in locations if loc.daily_capacity is not None]
-    batch = _batch()
+    batch = active_batch()
     if batch is None:
         return today_loads(ids)
     counted = batch.setdefault(("loads", timezone.localdate()), {})
@@ -100,14 +102,17 @@ def _current_loads(locations) -> dict[int, int]:
     return counted
 
 
-def _count_shipment(location_id: int) -> None:
-    batch = _batch()
+def count_shipment(location_id: int) -> None:
+    """Count a shipment just created at a location in the batch's loads of today."""
+    batch = active_batch()
     counted = batch.get(("loads", timezone.localdate())) if batch is not None else None
     if counted is not None and location_id in counted:
         counted[location_id] += 1
 
 
-def _singles(order: Order, needs: list[Need], locations, available, loads) -> list[Single]:
+def single_options(order: Order, needs: list[Need], locations, available, loads) -> list[Single]:
+    """Each location on its own for the order: the hard constraints it fails (its reasons), its load today, what it
+    has of each need."""
     classes = {n.handling_class for n in needs}
     want: dict[int, int] = {}
     for n in needs:
@@ -122,7 +127,7 @@ def _singles(order: Order, needs: list[Need], locations, available, loads) -> li
         missing = sorted(c for c in classes if not location.can_handle(c))
         if missing:
             s.reasons.append("cannot handle " + ", ".join(missing))
-        lacking = [c for c in order.capability_list if not _has_capability(location, c)]
+        lacking = [c for c in order.capability_list if not has_capability(location, c)]
         if lacking:
             s.reasons.append("lacks " + ", ".join(lacking) + " (required by classification)")
         origin = (location.country or "CN").upper()
@@ -150,11 +155,11 @@ def _singles(order: Order, needs: list[Need], locations, available, loads) -> li
     return result
 
 
-def _candidates(order: Order, lines) -> list[dict]:
+def unscored_candidates(order: Order, lines) -> list[dict]:
     """Every active location for ``lines`` (anything with product_id, quantity, product, sku), eligible
     nearest first: the unscored check reship (fulfillment/reship.py) uses."""
     needs = [Need(0, ln.product_id, ln.sku, ln.quantity, 0, ln.product.handling_class) for ln in lines]
-    locations = _active_locations()
+    locations = routing_locations()
     loads = today_loads([loc.pk for loc in locations if loc.daily_capacity is not None])
     available = available_by_location(product_ids={n.product_id for n in needs})
     result = [
@@ -166,7 +171,7 @@ def _candidates(order: Order, lines) -> list[dict]:
             "score": s.distance_km,
             "reasons": s.reasons,
         }
-        for s in _singles(order, needs, locations, available, loads)
+        for s in single_options(order, needs, locations, available, loads)
     ]
     result.sort(key=lambda c: (not c["eligible"], c["distance_km"] is None, c["distance_km"] or 0, c["location"]))
     return result

@@ -15,7 +15,6 @@ from decimal import Decimal
 from django.db import transaction
 from django.utils import timezone
 
-from inventory.models import Stock
 from inventory.services import StockRequest, stock_reserve
 from oms.background import failure_record, failure_resolve
 from oms.errors import DomainError, InsufficientStock
@@ -25,10 +24,11 @@ from orders.services import order_event_record, order_hold, order_lock
 from orders.status import EventKind, HoldReason, OrderStatus
 
 from ..models import Backorder, RoutingDecision, Shipment, ShipmentLine
+from ..shipments import order_sync_progress
 from ..status import ShipmentStatus
-from .candidates import Need, _count_shipment, _needs_from_lines
-from .policies import _active_locations, policy_for, routing_batch
-from .scoring import Evaluation, Plan, _plan_json, _totals, evaluate
+from .candidates import Need, count_shipment, needs_from_lines
+from .policies import policy_for, routing_batch, routing_locations
+from .scoring import Evaluation, Plan, evaluate, plan_json, plan_totals
 
 ROUTE_TASK = "fulfillment.route_order"  # the task's name: a failure here is shown as that task's
 
@@ -60,16 +60,16 @@ def _create_shipments(order: Order, plan: Plan) -> list[Shipment]:
             for n, q in plan.parts[s.location.pk]
         )
         shipments.append(shipment)
-        _count_shipment(s.location.pk)
+        count_shipment(s.location.pk)
     return shipments
 
 
-def _decide(
+def route_decide(
     order, needs, policy, user, *, exclude: set[int] | None = None, only: int | None = None, allow_partial=None
 ) -> tuple[Evaluation, list[Shipment]]:
     """Evaluate and reserve the best plan; when stock was taken meanwhile, read again (three tries)."""
     for attempt in range(3):
-        locations = [loc for loc in _active_locations() if loc.pk not in (exclude or set())]
+        locations = [loc for loc in routing_locations() if loc.pk not in (exclude or set())]
         if only is not None:
             locations = [loc for loc in locations if loc.pk == only]
         policy_used = replace(policy, allow_split=False) if only is not None else policy
@@ -88,7 +88,8 @@ def _decide(
     raise AssertionError("unreachable")
 
 
-def _record(order, evaluation: Evaluation, shipments, user, *, kind=None, note="") -> RoutingDecision:
+def decision_record(order, evaluation: Evaluation, shipments, user, *, kind=None, note="") -> RoutingDecision:
+    """Store the decision with every candidate's score and the reason it won or lost."""
     best = evaluation.best
     return RoutingDecision.objects.create(
         order=order,
@@ -97,9 +98,9 @@ def _record(order, evaluation: Evaluation, shipments, user, *, kind=None, note="
         kind=kind or evaluation.kind,
         chosen=best.locations[0].location if best else None,
         candidates=evaluation.candidates,
-        plan=_plan_json(best) if best else [],
+        plan=plan_json(best) if best else [],
         score=Decimal(str(best.score)) if best else None,
-        totals=_totals(best, order),
+        totals=plan_totals(best, order),
         reason=evaluation.reason[:255],
         note=note[:255],
         user=user if getattr(user, "pk", None) else None,
@@ -124,13 +125,8 @@ def _backorder(order, evaluation: Evaluation, decision, user) -> list[Backorder]
     return rows
 
 
-def _sync(order, user):
-    from ..services import _sync_order  # the one place that derives the order's status from its shipments
-
-    _sync_order(order, user=user)
-
-
-def _short_note(candidates: list[dict]) -> str:
+def short_note(candidates: list[dict]) -> str:
+    """Why no location could take the order, in one line for the stock-short hold."""
     parts = [f"{c['location']}: {'; '.join(c['reasons'])}" for c in candidates if c.get("reasons")]
     return (" | ".join(parts) or "no active location")[:255]
 
@@ -159,9 +155,9 @@ def order_route(*, order_id: int, user=None) -> RoutingDecision | None:
         order_hold(order=order, reason=HoldReason.UNKNOWN_SKU, note="a line has no product", user=user)
         return None
     policy = policy_for(order)
-    needs = _needs_from_lines(lines)
-    evaluation, shipments = _decide(order, needs, policy, user)
-    decision = _record(order, evaluation, shipments, user)
+    needs = needs_from_lines(lines)
+    evaluation, shipments = route_decide(order, needs, policy, user)
+    decision = decision_record(order, evaluation, shipments, user)
     if evaluation.best is None:
         order_event_record(
             order=order,
@@ -170,7 +166,7 @@ def order_route(*, order_id: int, user=None) -> RoutingDecision | None:
             message=evaluation.reason,
             data={"decision": decision.pk},
         )
-        order_hold(order=order, reason=HoldReason.STOCK_SHORT, note=_short_note(evaluation.candidates), user=user)
+        order_hold(order=order, reason=HoldReason.STOCK_SHORT, note=short_note(evaluation.candidates), user=user)
         return decision
     if shipments:
         order_event_record(
@@ -182,7 +178,7 @@ def order_route(*, order_id: int, user=None) -> RoutingDecision | None:
         )
     if evaluation.best.missing:
         _backorder(order, evaluation, decision, user)
-    _sync(order, user)
+    order_sync_progress(order, user=user)
     return decision
 
 
@@ -232,10 +228,10 @@ def backorder_route(*, order_id: int, user=None) -> RoutingDecision | None:
         for b in open_rows
     ]
     policy = policy_for(order)
-    evaluation, shipments = _decide(order, needs, policy, user, allow_partial=True)
+    evaluation, shipments = route_decide(order, needs, policy, user, allow_partial=True)
     if evaluation.best is None or not shipments:
         return None  # nothing arrived yet: no decision row for every retry
-    decision = _record(order, evaluation, shipments, user, kind="backorder")
+    decision = decision_record(order, evaluation, shipments, user, kind="backorder")
     now = timezone.now()
     shipped: dict[int, int] = {}
     shipment_of: dict[int, Shipment] = {}
@@ -264,7 +260,7 @@ def backorder_route(*, order_id: int, user=None) -> RoutingDecision | None:
         message=f"Backorder: {_routed_message(evaluation, shipments)}"[:500],
         data={"decision": decision.pk, "shipment": shipments[0].number, "shipments": [s.number for s in shipments]},
     )
-    _sync(order, user)
+    order_sync_progress(order, user=user)
     return decision
 
 
@@ -292,16 +288,3 @@ def backorders_retry(*, user=None, limit: int = 500) -> int:
 def backorders_cancel(*, order: Order) -> int:
     """An order cancelled: its open backorders are closed (nothing will ship)."""
     return order.backorders.filter(resolved_at__isnull=True).update(resolved_at=timezone.now())
-
-
-def lock_stock_rows(location_ids, product_ids) -> None:
-    """Lock the stock rows of these locations and products in the one lock order ((location_id,
-    product_id), docs/architecture.md) before a transaction writes several of them in separate passes
-    (a reroute releases at one location and reserves at another): the later guarded UPDATEs then never
-    wait, and two such transactions never wait on each other in a cycle."""
-    list(
-        Stock.objects.select_for_update(of=("self",))
-        .filter(location_id__in=set(location_ids), product_id__in=set(product_ids))
-        .order_by("location_id", "product_id")
-        .values_list("pk", flat=True)
-    )

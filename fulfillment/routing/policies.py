@@ -88,14 +88,15 @@ def _cache_seconds() -> float:
     return float(getattr(settings, "ROUTING_CACHE_SECONDS", default))
 
 
-def _batch() -> dict | None:
+def active_batch() -> dict | None:
+    """The cache of the ``routing_batch()`` this thread is in, or None."""
     return getattr(_local, "batch", None)
 
 
 def routing_cache_clear(**kwargs) -> None:
     """Forget cached locations, policies and channels (connected to their post_save / post_delete)."""
     _cache.clear()
-    batch = _batch()
+    batch = active_batch()
     if batch is not None:
         batch.clear()
 
@@ -105,7 +106,7 @@ def routing_batch() -> Iterator[None]:
     """Keep locations, policies, channels and shipping-cost estimates for the whole block (bench,
     replays, backorder retries): routing many orders then costs no per-order reference reads.
     Per thread: another thread's routing is not affected."""
-    if _batch() is not None:
+    if active_batch() is not None:
         yield
         return
     _local.batch = {}
@@ -116,7 +117,7 @@ def routing_batch() -> Iterator[None]:
 
 
 def _cached(key: str, load: Callable):
-    batch = _batch()
+    batch = active_batch()
     if batch is not None:
         if key not in batch:
             batch[key] = load()
@@ -138,7 +139,8 @@ def cached(key: str, load: Callable):
     return _cached(key, load)
 
 
-def _active_locations() -> list[Location]:
+def routing_locations() -> list[Location]:
+    """The active locations by code (read once per routing batch)."""
     return _cached("locations", lambda: list(Location.objects.filter(active=True).order_by("code")))
 
 
@@ -154,7 +156,8 @@ def _live_policies() -> list[PolicyRules]:
     return _cached("policies", load)
 
 
-def _channel_force(channel_id: int) -> bool:
+def channel_force(channel_id: int) -> bool:
+    """Whether the channel's stock policy is "force" (trust the channel, not the stock check)."""
     policies = _cached("channels", lambda: dict(Channel.objects.values_list("pk", "stock_policy")))
     return policies.get(channel_id) == StockPolicy.FORCE
 

@@ -12,18 +12,19 @@ from __future__ import annotations
 from django.db import transaction
 from django.utils import timezone
 
-from inventory.models import Location
+from inventory.models import Location, Stock
 from oms.errors import DomainError
 from orders.models import Order
 from orders.services import order_event_record, order_lock
 from orders.status import EventKind, OrderStatus
 
-from ..models import RoutingDecision, RoutingPolicy
-from ..status import NOT_YET_SHIPPED, ShipmentStatus
-from .candidates import Need, _needs_from_lines
-from .decide import _decide, _record, _sync, lock_stock_rows
-from .policies import PolicyRules, _active_locations, policy_for, routing_batch
-from .scoring import Evaluation, _totals, evaluate
+from ..models import RoutingDecision, RoutingPolicy, RoutingReplay
+from ..shipments import lock_stock_rows, order_sync_progress, shipment_release
+from ..status import NOT_YET_SHIPPED, ReplayStatus, ShipmentStatus, can_replay_transition
+from .candidates import Need, needs_from_lines
+from .decide import decision_record, route_decide
+from .policies import PolicyRules, policy_for, routing_batch, routing_locations
+from .scoring import Evaluation, evaluate, plan_totals
 
 # ---- reroute -----------------------------------------------------------------------------------
 
@@ -32,8 +33,6 @@ from .scoring import Evaluation, _totals, evaluate
 def order_reroute(*, order: Order, reason: str, location: Location | None = None, user=None) -> RoutingDecision:
     """Move an order's reserved, not yet picked shipments to ``location`` (or the best other location)
     with a reason: the old reservations are released, the new ones made, all or nothing."""
-    from ..services import _release_shipment
-
     reason = (reason or "").strip()
     if not reason:
         raise DomainError("Give a reason for rerouting.")
@@ -71,12 +70,12 @@ def order_reroute(*, order: Order, reason: str, location: Location | None = None
         for ln in s.lines.all()
     ]
     old_codes = ", ".join(sorted({s.location.code for s in shipments}))
-    lock_stock_rows(old | {loc.pk for loc in _active_locations()}, {n.product_id for n in needs})
+    lock_stock_rows(old | {loc.pk for loc in routing_locations()}, {n.product_id for n in needs})
     for s in shipments:
         s.order = order
-        _release_shipment(s, user=user, reason=f"rerouted: {reason}")
+        shipment_release(s, user=user, reason=f"rerouted: {reason}")
     policy = policy_for(order)
-    evaluation, new_shipments = _decide(
+    evaluation, new_shipments = route_decide(
         order,
         needs,
         policy,
@@ -90,7 +89,7 @@ def order_reroute(*, order: Order, reason: str, location: Location | None = None
         row = next((c for c in evaluation.candidates if location is not None and c["location_id"] == location.pk), None)
         why = f": {row['verdict']}" if row and row.get("reasons") else ""
         raise DomainError(f"{where} cannot ship all of it{why}.")
-    decision = _record(order, evaluation, new_shipments, user, kind="reroute", note=reason)
+    decision = decision_record(order, evaluation, new_shipments, user, kind="reroute", note=reason)
     new_codes = ", ".join(s.location.code for s in new_shipments)
     order_event_record(
         order=order,
@@ -106,7 +105,7 @@ def order_reroute(*, order: Order, reason: str, location: Location | None = None
             "to": new_codes,
         },
     )
-    _sync(order, user)
+    order_sync_progress(order, user=user)
     return decision
 
 
@@ -132,7 +131,7 @@ def order_dry_run(*, order: Order, policy: RoutingPolicy | PolicyRules | None = 
         raise DomainError(f"Order {order.number} has no line with a known product.")
     if isinstance(policy, RoutingPolicy):
         policy = PolicyRules.from_model(policy)
-    return evaluate(order, _needs_from_lines(lines), policy or policy_for(order))
+    return evaluate(order, needs_from_lines(lines), policy or policy_for(order))
 
 
 REPLAY_KEYS = (
@@ -164,8 +163,6 @@ def replay_orders(replay):
 def replay_compute(*, policy: PolicyRules, baseline: PolicyRules | None, orders, limit: int = 5000) -> dict:
     """Each order evaluated independently against today's stock on hand (not net of reservations) and
     no capacity use, under the policy and under the baseline (None: each order's live policy)."""
-    from inventory.models import Stock
-
     on_hand: dict[int, dict[int, int]] = {}
     for loc, prod, qty in Stock.objects.filter(location__active=True).values_list(
         "location_id", "product_id", "on_hand"
@@ -179,7 +176,7 @@ def replay_compute(*, policy: PolicyRules, baseline: PolicyRules | None, orders,
         if not lines:
             continue
         count += 1
-        needs = _needs_from_lines(lines)
+        needs = needs_from_lines(lines)
         row = {"order": order.number}
         for side, rules in (("policy", policy), ("baseline", baseline or policy_for(order))):
             ev = evaluate(order, needs, rules, available=on_hand, loads={})
@@ -189,7 +186,7 @@ def replay_compute(*, policy: PolicyRules, baseline: PolicyRules | None, orders,
                 total["unroutable"] += 1
                 row[side] = "—"
                 continue
-            t = _totals(ev.best, order)
+            t = plan_totals(ev.best, order)
             total["routed"] += 1
             total["cost"] += t["cost"] or 0
             total["shipments"] += t["shipments"]
@@ -208,24 +205,32 @@ def replay_compute(*, policy: PolicyRules, baseline: PolicyRules | None, orders,
     return {"policy": sums["policy"], "baseline": sums["baseline"], "delta": delta, "changed": changed, "orders": count}
 
 
+def _set_replay_status(replay_id: int, target: str, **values) -> bool:
+    """The one door for ``RoutingReplay.status`` (``REPLAY_TRANSITIONS``): one guarded UPDATE that moves the
+    replay only from a status allowed to reach ``target`` and writes ``values`` with it. Returns whether it
+    moved (a replay claimed by another worker, or finished, stays as it is). A replay has no event table."""
+    sources = [s for s in ReplayStatus.values if can_replay_transition(s, target)]
+    return bool(RoutingReplay.objects.filter(pk=replay_id, status__in=sources).update(status=target, **values))
+
+
 def replay_run(*, replay_id: int) -> None:
     """Run a ``RoutingReplay`` (the Celery task's body). Reserves nothing, writes only the replay row."""
-    from ..models import RoutingReplay
-
     replay = RoutingReplay.objects.select_related("policy", "baseline").get(pk=replay_id)
-    if replay.status not in ("queued", "failed"):
+    if not _set_replay_status(replay.pk, ReplayStatus.RUNNING):  # queued or failed: claimed by this run only
         return
-    RoutingReplay.objects.filter(pk=replay.pk).update(status="running")
     try:
         with routing_batch():
             policy = PolicyRules.from_model(replay.policy)
             baseline = PolicyRules.from_model(replay.baseline) if replay.baseline else None
             results = replay_compute(policy=policy, baseline=baseline, orders=replay_orders(replay))
     except Exception as exc:  # recorded on the row for the page; the task does not retry
-        RoutingReplay.objects.filter(pk=replay.pk).update(
-            status="failed", error=str(exc)[:2000], finished_at=timezone.now()
-        )
+        _set_replay_status(replay.pk, ReplayStatus.FAILED, error=str(exc)[:2000], finished_at=timezone.now())
         raise
-    RoutingReplay.objects.filter(pk=replay.pk).update(
-        status="done", results=results, orders=results["orders"], finished_at=timezone.now(), error=""
+    _set_replay_status(
+        replay.pk,
+        ReplayStatus.DONE,
+        results=results,
+        orders=results["orders"],
+        finished_at=timezone.now(),
+        error="",
     )

@@ -27,8 +27,8 @@ from inventory.selectors import available_by_location
 from oms.dates import add_business_days
 from orders.models import Order
 
-from .candidates import Need, Single, _current_loads, _singles
-from .policies import PolicyRules, _active_locations, _batch, _channel_force
+from .candidates import Need, Single, current_loads, single_options
+from .policies import PolicyRules, active_batch, channel_force, routing_locations
 
 TERMS = ("distance", "cost", "split", "load", "balance")
 MAX_SET_CANDIDATES = 8  # split sets are enumerated over the best 8 capable locations at most
@@ -49,13 +49,14 @@ def register_cost_estimator(fn: Callable) -> None:
         _COST_ESTIMATORS.append(fn)
 
 
-def _cost_memo() -> dict:
+def cost_memo() -> dict:
     """Estimates kept for one evaluation, or for the whole of a ``routing_batch()``."""
-    batch = _batch()
+    batch = active_batch()
     return batch.setdefault("cost_memo", {}) if batch is not None else {}
 
 
-def _estimate_cost(location: Location, order: Order, weight_g: int, memo: dict) -> float | None:
+def estimate_cost(location: Location, order: Order, weight_g: int, memo: dict) -> float | None:
+    """The registered estimators' shipping cost for the order from ``location`` (memoized in ``memo``)."""
     if not _COST_ESTIMATORS:
         return None
     key = (
@@ -113,7 +114,7 @@ class Evaluation:
 
     @property
     def totals(self) -> dict:
-        return _totals(self.best)
+        return plan_totals(self.best)
 
 
 def transit_days_estimate(distance_km: float | None) -> int:
@@ -181,7 +182,7 @@ def _score(
     taken = _stock_taken_pct(plan, available) if available is not None and policy.weight_balance else 0.0
     for s in plan.locations:
         weight = sum(n.weight_g * q for n, q in plan.parts[s.location.pk])
-        estimate = _estimate_cost(s.location, order, weight, memo)
+        estimate = estimate_cost(s.location, order, weight, memo)
         plan.costs[s.location.pk] = estimate
         cost += estimate if estimate is not None else worst_cost.get(weight, worst_cost.get("order", 0.0))
         km += s.distance_km if s.distance_km is not None else worst_km
@@ -216,20 +217,20 @@ def evaluate(
     allow_partial: bool | None = None,
 ) -> Evaluation:
     """Score every location and split set for the units in ``needs`` (pure reads, no writes)."""
-    locations = _active_locations() if locations is None else locations
+    locations = routing_locations() if locations is None else locations
     if available is None:
         available = available_by_location(product_ids={n.product_id for n in needs})
     if loads is None:
-        loads = _current_loads(locations)
-    force = _channel_force(order.channel_id) if force is None else force
+        loads = current_loads(locations)
+    force = channel_force(order.channel_id) if force is None else force
     partial = (not policy.ship_complete or force) if allow_partial is None else allow_partial
-    singles = _singles(order, needs, locations, available, loads)
+    singles = single_options(order, needs, locations, available, loads)
     capable = [s for s in singles if s.capable]
     known_km = [s.distance_km for s in capable if s.distance_km is not None]
     worst_km = max(known_km) if known_km else 0.0
     total_weight = sum(n.weight_g * n.quantity for n in needs)
-    memo = _cost_memo()
-    known_cost = [c for c in (_estimate_cost(s.location, order, total_weight, memo) for s in capable) if c is not None]
+    memo = cost_memo()
+    known_cost = [c for c in (estimate_cost(s.location, order, total_weight, memo) for s in capable) if c is not None]
     worst_cost = {"order": max(known_cost) if known_cost else 0.0}
 
     # Singles first (ranked by their own score for the whole order), then sets of the best capable ones.
@@ -416,7 +417,8 @@ def _reason(order, policy: PolicyRules, best: Plan | None, complete: bool, order
     return f"{what}: lowest score {best.score:g} ({terms}), policy {policy.code}."[:255]
 
 
-def _totals(plan: Plan | None, order: Order | None = None) -> dict:
+def plan_totals(plan: Plan | None, order: Order | None = None) -> dict:
+    """A plan's cost, distance, shipments, backordered units, late risk and score (empty for no plan)."""
     if plan is None:
         return {"cost": None, "distance_km": None, "shipments": 0, "backordered": 0, "late_risk": 0, "score": None}
     risk = 0
@@ -432,7 +434,8 @@ def _totals(plan: Plan | None, order: Order | None = None) -> dict:
     }
 
 
-def _plan_json(plan: Plan) -> list[dict]:
+def plan_json(plan: Plan) -> list[dict]:
+    """A plan as JSON rows for the decision record and the dry-run page."""
     return [
         {
             "location_id": s.location.pk,

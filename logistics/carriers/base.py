@@ -129,7 +129,7 @@ class CarrierAdapter(Protocol):
 # name -> dotted path of the adapter class (instantiated with no arguments), or the class itself.
 _ADAPTERS: dict[str, Any] = {
     "local": "logistics.carriers.local.LocalCarrier",
-    "easypost": "logistics.carriers.easypost.EasyPostCarrier",
+    "easypost": "logistics.carriers.easypost_labels.EasyPostCarrier",
 }
 
 

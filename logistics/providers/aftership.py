@@ -54,7 +54,7 @@ from typing import Any
 from logistics.status import TrackingStatus
 
 from .base import Mapped, NormalizedEvent, PayloadInvalid, SignatureInvalid
-from .easypost import _header
+from .easypost import header_value
 
 SOURCE = "aftership"
 SIGNATURE_HEADER = "aftership-hmac-sha256"
@@ -135,7 +135,7 @@ def verify_signature(body: bytes, headers: Mapping[str, str], secret: str) -> No
     """Raise `SignatureInvalid` unless the header holds AfterShip's HMAC of the raw ``body``."""
     if not secret:
         raise SignatureInvalid("no webhook secret is configured for AfterShip")
-    received = _header(headers, SIGNATURE_HEADER)
+    received = header_value(headers, SIGNATURE_HEADER)
     if not received:
         raise SignatureInvalid(f"the {SIGNATURE_HEADER} header is missing")
     if isinstance(body, str):

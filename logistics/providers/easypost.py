@@ -162,7 +162,7 @@ def compute_signature(body: bytes, secret: str) -> str:
     return SIGNATURE_PREFIX + hmac.new(key, body, hashlib.sha256).hexdigest()
 
 
-def _header(headers: Mapping[str, str], name: str) -> str | None:
+def header_value(headers: Mapping[str, str], name: str) -> str | None:
     """Case-insensitive header lookup; also finds the WSGI/`request.META` spelling ``HTTP_X_HMAC_SIGNATURE``."""
     wanted = name.lower().replace("_", "-")
     for key, value in headers.items():
@@ -182,7 +182,7 @@ def verify_signature(body: bytes, headers: Mapping[str, str], secret: str) -> No
     """
     if not secret:
         raise SignatureInvalid("no webhook secret is configured for this carrier")
-    received = _header(headers, SIGNATURE_HEADER)
+    received = header_value(headers, SIGNATURE_HEADER)
     if not received:
         raise SignatureInvalid(f"the {SIGNATURE_HEADER} header is missing")
     if isinstance(body, str):

@@ -17,11 +17,6 @@ from .changes import (  # noqa: F401
 from .core import (  # noqa: F401
     ADDRESS_CHANGEABLE,
     ADDRESS_FIELDS,
-    _announce_ready,
-    _classify,
-    _lock,
-    _remap_unknown_skus,
-    _set_status,
     order_cancel_check,
     order_event_record,
     order_events_record,
@@ -38,10 +33,6 @@ from .core import (  # noqa: F401
 from .customers import customer_credit_history, customer_credit_set  # noqa: F401
 from .intake import (  # noqa: F401
     IntakeResult,
-    _create_rows,
-    _customer_for,
-    _likely_duplicate,
-    _order_create,
     contact_of,
     duplicate_hold_note,
     duplicate_window,

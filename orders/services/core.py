@@ -1,6 +1,6 @@
 """Order state: the one status door, events, holds, releases, cancellation, classification.
 
-``_set_status`` is the one place that assigns ``Order.status``.
+``order_status_set`` is the one place that assigns ``Order.status``.
 """
 
 from django.db import transaction
@@ -74,12 +74,14 @@ def _notices_put(events: list[OrderEvent]) -> None:
         outbox_put_many(messages)
 
 
-def _lock(order: Order) -> Order:
+def order_row_lock(order: Order) -> Order:
+    """The order's row, locked (``order_lock`` takes an id)."""
     return Order.objects.select_for_update().get(pk=order.pk)
 
 
-def _set_status(order: Order, target: str, *, user=None, note: str = "") -> None:
-    """The one door for Order.status. The caller holds the row lock."""
+def order_status_set(order: Order, target: str, *, user=None, note: str = "") -> None:
+    """The one door for Order.status (``ORDER_TRANSITIONS``): the status and its event. The caller holds the row
+    lock. Only this package's services call it; other apps go through ``order_set_progress`` and the verbs."""
     current = order.status
     if current == target:
         return
@@ -97,12 +99,13 @@ def _set_status(order: Order, target: str, *, user=None, note: str = "") -> None
     )
 
 
-def _announce_ready(order: Order) -> None:
+def order_announce_ready(order: Order) -> None:
+    """After commit, tell the listeners (routing) that the order is ready to fulfil."""
     order_id = order.pk
     transaction.on_commit(lambda: order_ready.send(sender=Order, order_id=order_id))
 
 
-def _classify(order: Order, *, user=None) -> None:
+def order_classify(order: Order, *, user=None) -> None:
     """Apply the classification rules to the order (caller holds its lock): tags, priority, required service
     kind and capabilities, one event per matching rule, holds through ``order_hold``."""
     outcome = classification_evaluate(order)
@@ -138,10 +141,10 @@ def order_reclassify(*, order: Order, user=None) -> Order:
     """Run the classification rules again (after a rule or the order changed). Tags, capabilities and
     service kind are replaced by the new result; a rule's hold is placed again only if not active and
     not already released by a person for the same finding (same reason and note)."""
-    order = _lock(order)
+    order = order_row_lock(order)
     if order.status not in HOLDABLE:
         raise DomainError(f"Order {order.number} is {order.get_status_display()}: too late to reclassify.")
-    _classify(order, user=user)
+    order_classify(order, user=user)
     order.refresh_from_db()
     return order
 
@@ -149,7 +152,7 @@ def order_reclassify(*, order: Order, user=None) -> Order:
 @transaction.atomic
 def order_review(*, order: Order, user=None) -> list[tuple[str, str]]:
     """Run the review checks again (address, credit, risk) and hold for what they find."""
-    order = _lock(order)
+    order = order_row_lock(order)
     if order.status not in HOLDABLE:
         raise DomainError(f"Order {order.number} is {order.get_status_display()}: too late to review.")
     findings = review_findings(order)
@@ -160,7 +163,7 @@ def order_review(*, order: Order, user=None) -> list[tuple[str, str]]:
 
 @transaction.atomic
 def order_hold(*, order: Order, reason: str, note: str = "", user=None) -> Order:
-    order = _lock(order)
+    order = order_row_lock(order)
     if order.status not in HOLDABLE:
         raise DomainError(f"Order {order.number} is {order.get_status_display()} and can no longer be held.")
     if reason not in HoldReason.values:
@@ -198,7 +201,7 @@ def _remap_unknown_skus(order: Order) -> list[str]:
 @transaction.atomic
 def order_release(*, order: Order, reason: str | None = None, note: str = "", user=None) -> Order:
     """Release one hold reason (or all); with none left the order goes on where it stopped."""
-    order = _lock(order)
+    order = order_row_lock(order)
     active = order.holds.filter(released_at__isnull=True)
     if reason:
         active = active.filter(reason=reason)
@@ -231,9 +234,9 @@ def order_release(*, order: Order, reason: str | None = None, note: str = "", us
         order.on_hold = False
         order.save(update_fields=["on_hold", "updated_at"])
         if order.status == OrderStatus.RECEIVED:
-            _set_status(order, OrderStatus.CONFIRMED, user=user, note="released")
+            order_status_set(order, OrderStatus.CONFIRMED, user=user, note="released")
         if order.status == OrderStatus.CONFIRMED:
-            _announce_ready(order)
+            order_announce_ready(order)
     return order
 
 
@@ -251,7 +254,7 @@ def order_mark_cancelled(*, order: Order, reason: str, user=None, reason_code: s
     fulfillment: the cross-app verb is ``workflows.cancel.order_cancel``, which releases them first. An
     order that still has a shipment that has not shipped or an open backorder is refused here (nothing would
     release its stock or close the backorder)."""
-    order = _lock(order)
+    order = order_row_lock(order)
     order_cancel_check(order, reason=reason)
     # Queries through the reverse relations (fulfillment sits above orders): not imports.
     if (
@@ -262,7 +265,7 @@ def order_mark_cancelled(*, order: Order, reason: str, user=None, reason_code: s
             f"Order {order.number} still has shipments or backorders: cancel it with "
             "workflows.cancel.order_cancel, which releases them first."
         )
-    _set_status(order, OrderStatus.CANCELLED, user=user, note=reason)
+    order_status_set(order, OrderStatus.CANCELLED, user=user, note=reason)
     if order.on_hold:
         order.holds.filter(released_at__isnull=True).update(
             released_at=timezone.now(), released_by=user, release_note="order cancelled"
@@ -281,14 +284,14 @@ def order_mark_cancelled(*, order: Order, reason: str, user=None, reason_code: s
 
 def order_set_progress(*, order: Order, target: str, user=None, note: str = "") -> None:
     """Move an order along as its shipments progress; the caller holds the order's lock."""
-    _set_status(order, target, user=user, note=note)
+    order_status_set(order, target, user=user, note=note)
 
 
 def orders_set_progress(*, targets: list[tuple[Order, str]], note: str = "") -> list[dict]:
     """`order_set_progress` for many orders at once (a batch of tracking scans): the caller holds their locks.
     Each order that may go to its target is moved in memory; all of them are saved with ONE statement
     (`oms.bulk.rows_update`). Returns their timeline rows, for the caller to write with its own in one INSERT
-    (`order_events_record`): the same rows `_set_status` writes. An order that may not go there stays."""
+    (`order_events_record`): the same rows `order_status_set` writes. An order that may not go there stays."""
     moved, rows = [], []
     now = timezone.now()
     for order, target in targets:

@@ -30,11 +30,11 @@ from ..review import review_findings
 from ..selectors import products_for_channel
 from ..status import EventKind, HoldReason, OrderStatus
 from .core import (
-    _announce_ready,
-    _classify,
-    _set_status,
+    order_announce_ready,
+    order_classify,
     order_event_record,
     order_hold,
+    order_status_set,
 )
 
 
@@ -284,7 +284,7 @@ def _create_rows(*, channel, data: CanonicalOrder, products, holds, source, user
         data={"source": source, "external_id": data.external_id, "stock_policy": channel.stock_policy},
     )
     if data.cancelled_reason:
-        _set_status(order, OrderStatus.CANCELLED, user=user, note=f"arrived {data.cancelled_reason}")
+        order_status_set(order, OrderStatus.CANCELLED, user=user, note=f"arrived {data.cancelled_reason}")
         order_event_record(
             order=order,
             kind=EventKind.CANCELLED,
@@ -305,11 +305,11 @@ def _create_rows(*, channel, data: CanonicalOrder, products, holds, source, user
             data={"reason": reason},
         )
     # Classification and review holds, before confirmation (orders/classification.py, orders/review.py).
-    _classify(order, user=user)
+    order_classify(order, user=user)
     for reason, note in review_findings(order, address=False):  # intake's check() already held the address
         order_hold(order=order, reason=reason, note=note, user=user)
     order.refresh_from_db(fields=["on_hold"])
     if not order.on_hold:
-        _set_status(order, OrderStatus.CONFIRMED, user=user, note="validated")
-        _announce_ready(order)
+        order_status_set(order, OrderStatus.CONFIRMED, user=user, note="validated")
+        order_announce_ready(order)
     return order

@@ -16,7 +16,7 @@ from ..models import Order, OrderLine
 from ..selectors import products_for_channel
 from ..stage_rules import ChangeRefused
 from ..status import ChangeAction, ChangeKind, ChangeReason, EventKind, OrderStatus, Stage
-from .core import _announce_ready, _classify, _set_status, order_event_record
+from .core import order_announce_ready, order_classify, order_event_record, order_status_set
 
 SERVICE_LEVELS = ("", "express", "standard", "economy")
 
@@ -47,11 +47,11 @@ def order_requeue(order: Order, *, user=None, reason: str) -> bool:
     confirmed, classified again and announced ready (routing runs again after commit). The caller holds the
     lock. Returns True when routing was asked to run again."""
     if order.status == OrderStatus.ALLOCATED:
-        _set_status(order, OrderStatus.CONFIRMED, user=user, note=f"re-route: {reason}")
-    _classify(order, user=user)
+        order_status_set(order, OrderStatus.CONFIRMED, user=user, note=f"re-route: {reason}")
+    order_classify(order, user=user)
     order.refresh_from_db()
     if order.status == OrderStatus.CONFIRMED and not order.on_hold:
-        _announce_ready(order)
+        order_announce_ready(order)
         return True
     return False
 

@@ -394,7 +394,8 @@ def _path(name: str) -> str:
     return reverse(name)
 
 
-def _url(name: str, params: list[tuple[str, object]]) -> str:
+def list_url(name: str, params: list[tuple[str, object]]) -> str:
+    """The URL of a list page (``name``) filtered by ``params`` (empty values left out)."""
     return _path(name) + "?" + "&".join(f"{k}={quote_plus(str(v))}" for k, v in params if v not in (None, ""))
 
 
@@ -450,7 +451,7 @@ def orders_url(filters: Filters, *, statuses=NOT_CANCELLED, date_from=None, date
     ]
     params += [("status", s) for s in statuses or []]
     params += list(extra.items())
-    return _url("orders:order_list", params)
+    return list_url("orders:order_list", params)
 
 
 def drill_url(slug: str, part: str, filters: Filters, **extra) -> str:
@@ -492,7 +493,7 @@ def shipments_url(filters: Filters, *, statuses=(), **extra) -> str:
     ]
     params += [("status", s) for s in statuses]
     params += list(extra.items())
-    return _url("fulfillment:shipment_list", params)
+    return list_url("fulfillment:shipment_list", params)
 
 
 def parcels_url(filters: Filters, **extra) -> str:
@@ -505,7 +506,7 @@ def parcels_url(filters: Filters, **extra) -> str:
         ("service__carrier", filters.carrier),
     ]
     params += list(extra.items())
-    return _url("logistics:parcel_list", params)
+    return list_url("logistics:parcel_list", params)
 
 
 # ---- formatting ------------------------------------------------------------------------------

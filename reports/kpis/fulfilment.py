@@ -22,13 +22,13 @@ from .base import (
     KpiResult,
     PercentileCont,
     Table,
-    _url,
     fetch,
     fmt_num,
     fmt_pct,
     grouping_sets,
     hours,
     is_postgres,
+    list_url,
     median,
     order_facts,
     order_scope,
@@ -481,7 +481,7 @@ class BacklogAgeing(Kpi):
             params = [("created_after", oldest.isoformat() if oldest else ""), ("created_before", newest.isoformat())]
             params += [("channel", f.channel), ("location", f.location), ("carrier", f.carrier)]
             params += [("status", s) for s in BACKLOG_STATUSES]
-            rows.append({"age": label, "orders": n, "on_hold": h, "_url": _url("orders:order_list", params)})
+            rows.append({"age": label, "orders": n, "on_hold": h, "_url": list_url("orders:order_list", params)})
         oldest_day = min((r["day"] for r in by_day), default=None)
         return KpiResult(
             value=total,
@@ -505,7 +505,7 @@ class BacklogAgeing(Kpi):
     def drilldown(self, f):
         params = [("channel", f.channel), ("location", f.location), ("carrier", f.carrier)]
         params += [("status", s) for s in BACKLOG_STATUSES]
-        return _url("orders:order_list", params)
+        return list_url("orders:order_list", params)
 
 
 KPIS = [LeadTime(), OnTimeShipping(), FillRate(), BacklogAgeing()]

@@ -32,7 +32,7 @@ from django.utils import timezone
 
 from inventory.models import Location, MovementKind, Product, Stock, StockMovement
 
-from .base import Column, Fact, Kpi, KpiResult, Table, _url, fetch, fmt_num, fmt_pct, is_postgres, pct
+from .base import Column, Fact, Kpi, KpiResult, Table, fetch, fmt_num, fmt_pct, is_postgres, list_url, pct
 
 
 @dataclass
@@ -288,7 +288,7 @@ def _names(db):
 
 
 def _stock_url(location_id, sku=None):
-    return _url("inventory:stock_list", [("location", location_id), ("sku", sku)])
+    return list_url("inventory:stock_list", [("location", location_id), ("sku", sku)])
 
 
 class StockOutDays(Kpi):

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from logistics.carriers.base import CarrierError, LabelRequest, ShipmentInfo, TransientCarrierError, get_adapter
-from logistics.carriers.easypost import EasyPostCarrier, easypost_address, inches, ounces
+from logistics.carriers.easypost_labels import EasyPostCarrier, easypost_address, inches, ounces
 from logistics.tracking_numbers import (
     FORMATS,
     is_valid_for,

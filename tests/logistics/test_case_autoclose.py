@@ -8,9 +8,9 @@ import pytest
 
 from fulfillment import services as fulfillment_services
 from fulfillment.models import Backorder
-from logistics.exceptions import rules
-from logistics.exceptions import services as cases
-from logistics.exceptions.types import ActionKind, CaseStatus, CaseType, RootCause
+from logistics.cases import rules
+from logistics.cases import services as cases
+from logistics.cases.types import ActionKind, CaseStatus, CaseType, RootCause
 from logistics.models import CaseAction, ExceptionCase
 from logistics.status import TrackingStatus
 from orders.models import OrderEvent, OrderHold

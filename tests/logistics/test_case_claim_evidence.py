@@ -6,9 +6,9 @@ import re
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from logistics.exceptions import evidence
-from logistics.exceptions import services as cases
-from logistics.exceptions.types import CaseType
+from logistics.cases import evidence
+from logistics.cases import services as cases
+from logistics.cases.types import CaseType
 from logistics.models import CarrierClaim, ClaimEvidence
 from logistics.status import TrackingStatus
 from oms.errors import DomainError

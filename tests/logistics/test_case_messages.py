@@ -5,9 +5,9 @@ from datetime import date
 
 import pytest
 
-from logistics.exceptions import rules
-from logistics.exceptions import services as cases
-from logistics.exceptions.types import ActionKind, CaseType
+from logistics.cases import rules
+from logistics.cases import services as cases
+from logistics.cases.types import ActionKind, CaseType
 from logistics.models import CaseAction, ExceptionCase
 from logistics.status import TrackingStatus
 from oms import outbox

@@ -7,8 +7,8 @@ import pytest
 from fulfillment.models import Shipment
 from fulfillment.status import ShipmentStatus
 from inventory.models import Stock
-from logistics.exceptions import services as cases
-from logistics.exceptions.types import ActionKind, CaseStatus, CaseType, ClaimStatus
+from logistics.cases import services as cases
+from logistics.cases.types import ActionKind, CaseStatus, CaseType, ClaimStatus
 from logistics.models import CarrierClaim, CaseAction, ExceptionCase
 from logistics.status import TrackingStatus
 from oms.errors import DomainError, TransitionNotAllowed

@@ -4,8 +4,8 @@ from decimal import Decimal
 
 import pytest
 
-from logistics.exceptions import services as cases
-from logistics.exceptions.types import ActionKind, CaseType
+from logistics.cases import services as cases
+from logistics.cases.types import ActionKind, CaseType
 from logistics.models import CaseAction, ExceptionCase, Playbook
 from logistics.status import TrackingStatus
 from tests.factories import make_user

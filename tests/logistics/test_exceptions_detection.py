@@ -6,9 +6,9 @@ from datetime import date, timedelta
 import pytest
 from django.utils import timezone
 
-from logistics.exceptions import rules
-from logistics.exceptions.services import case_resolve, playbook_save
-from logistics.exceptions.types import ActionKind, CaseType
+from logistics.cases import rules
+from logistics.cases.services import case_resolve, playbook_save
+from logistics.cases.types import ActionKind, CaseType
 from logistics.models import CaseAction, ExceptionCase
 from logistics.status import TrackingStatus
 from orders.models import OrderEvent, OrderHold

@@ -12,9 +12,9 @@ from logistics import services as logistics_services
 from logistics.external_labels import tracking_number_clean
 from logistics.models import Parcel
 from logistics.providers.base import NormalizedEvent, make_dedupe_key
-from logistics.tracking_links import tracking_token
 from oms.models import ApiToken
 from orders.models import Notification, OrderEvent
+from orders.tracking_links import tracking_token
 from tests import journey
 from tests.factories import CarrierFactory, ServiceLevelFactory
 

@@ -1,7 +1,7 @@
 import pytest
 from django.core.cache import cache
 
-from logistics.tracking_links import tracking_token
+from orders.tracking_links import tracking_token
 from tests import journey
 
 pytestmark = pytest.mark.django_db

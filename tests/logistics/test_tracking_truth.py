@@ -12,8 +12,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from fulfillment.status import ShipmentStatus
-from logistics.exceptions import rules
-from logistics.exceptions.types import CaseType
+from logistics.cases import rules
+from logistics.cases.types import CaseType
 from logistics.models import ExceptionCase, Parcel, TrackingEvent
 from logistics.providers import aftership, easypost
 from logistics.providers.kdniao import build_push_body

@@ -12,7 +12,8 @@ from django.contrib.auth.models import Group
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from inventory.models import Product
-from oms.imports import Progress, claim, importers_for
+from oms.import_jobs import Progress, claim
+from oms.imports import importers_for
 from oms.models import ImportJob, ImportStatus
 from oms.tasks import run_import_job
 from tests.factories import ProductFactory

@@ -6,11 +6,11 @@ import pytest
 from django.core import mail
 from django.utils import timezone
 
-from logistics.tracking_links import order_number_from_token
 from oms import outbox
 from oms.models import OutboxMessage
 from orders import notifications
 from orders.models import Customer, Notification, NotificationOptOut, Order
+from orders.tracking_links import order_number_from_token
 from tests import journey
 from tests.orders import care
 

@@ -163,7 +163,7 @@ def test_cancel_after_shipping_is_an_intercept(world, django_capture_on_commit_c
 def test_cancel_after_handover_opens_an_intercept_case_for_a_person(world, django_capture_on_commit_callbacks, cs):
     from django.utils import timezone
 
-    from logistics.exceptions.types import CaseType
+    from logistics.cases.types import CaseType
     from logistics.models import ExceptionCase, Manifest
 
     order = place_order(world, django_capture_on_commit_callbacks)

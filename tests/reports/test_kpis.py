@@ -313,7 +313,7 @@ def test_every_live_kpi_documents_its_definition():
 
 
 def test_exception_rate_counts_the_cases_opened_for_the_cohort(world, client):
-    from logistics.exceptions import services as case_services
+    from logistics.cases import services as case_services
     from logistics.models import ExceptionCase
     from tests import journey
 

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from logistics.exceptions import views as case_views
+from logistics.cases import views as case_views
 from logistics.urls import urlpatterns as logistics_urlpatterns
 
 from ..cases import case_address_correct

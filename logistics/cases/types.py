@@ -49,6 +49,17 @@ OPEN_CASE_STATUSES = frozenset(
     {CaseStatus.OPEN, CaseStatus.IN_PROGRESS, CaseStatus.WAITING_CARRIER, CaseStatus.WAITING_CUSTOMER}
 )
 
+# An open case moves freely between the open statuses and ends resolved; a resolved case stays resolved (the
+# detection opens a new case if the problem comes back). ``core.case_status_set`` is the one door.
+CASE_TRANSITIONS: dict[str, frozenset[str]] = {
+    **{status: (OPEN_CASE_STATUSES - {status}) | {CaseStatus.RESOLVED} for status in OPEN_CASE_STATUSES},
+    CaseStatus.RESOLVED: frozenset(),
+}
+
+
+def can_transition(current: str, target: str) -> bool:
+    return target in CASE_TRANSITIONS.get(current, frozenset())
+
 
 class RootCause(models.TextChoices):
     CARRIER = "carrier", _("Carrier")

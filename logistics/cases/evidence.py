@@ -18,6 +18,7 @@ from django.db import transaction
 from oms.errors import DomainError
 
 from ..models import CarrierClaim, ClaimEvidence
+from .core import case_action, case_event, case_lock
 from .types import ActionKind
 
 DEFAULT_MAX_BYTES = 10 * 1024 * 1024
@@ -109,17 +110,17 @@ def evidence_store(claim: CarrierClaim, checked, user) -> list[ClaimEvidence]:
 @transaction.atomic
 def claim_evidence_add(*, claim: CarrierClaim, uploads, user=None) -> list[ClaimEvidence]:
     """Attach files to a claim (all or none); an action and an event on the case say which."""
-    from .services import _action, _event, _lock_case
-
     checked = evidence_check_all(uploads)
     if not checked:
         raise DomainError("Choose a file to upload.")
-    case = _lock_case(claim.case)
+    case = case_lock(claim.case)
     claim = CarrierClaim.objects.select_for_update().get(pk=claim.pk)
     rows = evidence_store(claim, checked, user)
     names = ", ".join(r.original_name for r in rows)
-    _action(case, ActionKind.CLAIM, f"evidence added: {names}", user=user, claim=claim.pk, files=[r.pk for r in rows])
-    _event(case, f"claim {claim.pk}: evidence added ({names})", user=user, claim=claim.pk)
+    case_action(
+        case, ActionKind.CLAIM, f"evidence added: {names}", user=user, claim=claim.pk, files=[r.pk for r in rows]
+    )
+    case_event(case, f"claim {claim.pk}: evidence added ({names})", user=user, claim=claim.pk)
     return rows
 
 

@@ -21,7 +21,7 @@ from orders.models import Order
 from orders.services import ADDRESS_CHANGEABLE
 
 from ..models import CarrierClaim, CaseAction, ExceptionCase
-from ._core import _action, _event, _lock_case, _require_open
+from .core import case_action, case_event, case_lock, case_require_open, case_status_set
 from .evidence import evidence_check_all, evidence_store
 from .types import (
     CLAIM_TRANSITIONS,
@@ -45,8 +45,8 @@ def _amount(value, what: str) -> Decimal:
 @transaction.atomic
 def case_reship(*, case: ExceptionCase, reason: str, lines: list[tuple[int, int]] | None = None, user=None) -> Shipment:
     """Reship the case's shipment (all its lines) or the given [(order line id, quantity)]."""
-    case = _lock_case(case)
-    _require_open(case)
+    case = case_lock(case)
+    case_require_open(case)
     order = case.order
     by_id = {line.pk: line for line in order.lines.select_related("product")}
     if lines is None:
@@ -60,7 +60,7 @@ def case_reship(*, case: ExceptionCase, reason: str, lines: list[tuple[int, int]
         except KeyError:
             raise DomainError("A chosen line is not on this order.")
     shipment = shipment_reship(order=order, lines=chosen, reason=f"case {case.number}: {reason}", user=user)
-    _action(
+    case_action(
         case,
         ActionKind.RESHIP,
         reason,
@@ -80,8 +80,8 @@ def refunded_total(order: Order) -> Decimal:
 @transaction.atomic
 def case_refund(*, case: ExceptionCase, amount, reason: str, user=None) -> CaseAction:
     """Record a refund (no payment gateway). The refunds of an order never exceed its total."""
-    case = _lock_case(case)
-    _require_open(case)
+    case = case_lock(case)
+    case_require_open(case)
     amount = _amount(amount, "The refund")
     already = refunded_total(case.order)
     if already + amount > case.order.total:
@@ -89,8 +89,10 @@ def case_refund(*, case: ExceptionCase, amount, reason: str, user=None) -> CaseA
             f"Refunds would reach {already + amount} {case.order.currency}, more than the order's total "
             f"{case.order.total}."
         )
-    action = _action(case, ActionKind.REFUND, reason, user=user, amount=amount, currency=case.order.currency)
-    _event(case, f"refund of {amount} {case.order.currency} recorded. {reason}".strip(), user=user, amount=str(amount))
+    action = case_action(case, ActionKind.REFUND, reason, user=user, amount=amount, currency=case.order.currency)
+    case_event(
+        case, f"refund of {amount} {case.order.currency} recorded. {reason}".strip(), user=user, amount=str(amount)
+    )
     return action
 
 
@@ -107,8 +109,8 @@ def case_claim_file(
 ) -> CarrierClaim:
     """File a claim; ``files`` (uploaded photos or PDF) are checked first and stored with it, all or none."""
     checked = evidence_check_all(files)
-    case = _lock_case(case)
-    _require_open(case)
+    case = case_lock(case)
+    case_require_open(case)
     if case.carrier_id is None:
         raise DomainError("This case has no carrier to claim from.")
     if not evidence.strip():
@@ -125,7 +127,7 @@ def case_claim_file(
         filed_at=now or timezone.now(),
     )
     stored = evidence_store(claim, checked, user)
-    _action(
+    case_action(
         case,
         ActionKind.CLAIM,
         evidence[:200],
@@ -136,10 +138,9 @@ def case_claim_file(
         status=claim.status,
         files=[row.pk for row in stored],
     )
-    _event(case, f"claim of {amount} {claim.currency} filed with {case.carrier}", user=user, claim=claim.pk)
+    case_event(case, f"claim of {amount} {claim.currency} filed with {case.carrier}", user=user, claim=claim.pk)
     if case.status == CaseStatus.OPEN or case.status == CaseStatus.IN_PROGRESS:
-        case.status = CaseStatus.WAITING_CARRIER
-        case.save(update_fields=["status"])
+        case_status_set(case, CaseStatus.WAITING_CARRIER, record=False)
     return claim
 
 
@@ -147,7 +148,7 @@ def case_claim_file(
 def case_claim_update(
     *, claim: CarrierClaim, status: str, settled_amount=None, note: str = "", user=None
 ) -> CarrierClaim:
-    case = _lock_case(claim.case)
+    case = case_lock(claim.case)
     claim = CarrierClaim.objects.select_for_update().get(pk=claim.pk)
     if status not in CLAIM_TRANSITIONS.get(claim.status, frozenset()):
         raise TransitionNotAllowed(
@@ -158,7 +159,7 @@ def case_claim_update(
     old = claim.status
     claim.status = status
     claim.save(update_fields=["status", "settled_amount", "updated_at"])
-    _action(
+    case_action(
         case,
         ActionKind.CLAIM,
         note,
@@ -169,19 +170,21 @@ def case_claim_update(
         status=status,
         **{"from": old},
     )
-    _event(case, f"claim {claim.pk}: {ClaimStatus(old).label} → {ClaimStatus(status).label}. {note}".strip(), user=user)
+    case_event(
+        case, f"claim {claim.pk}: {ClaimStatus(old).label} → {ClaimStatus(status).label}. {note}".strip(), user=user
+    )
     return claim
 
 
 @transaction.atomic
 def case_compensate(*, case: ExceptionCase, amount, form: str, note: str = "", user=None) -> CaseAction:
-    case = _lock_case(case)
-    _require_open(case)
+    case = case_lock(case)
+    case_require_open(case)
     if form not in CompensationForm.values:
         raise DomainError("Choose credit or voucher.")
     amount = _amount(amount, "The compensation")
     code = f"VC-{secrets.token_hex(4).upper()}" if form == CompensationForm.VOUCHER else ""
-    action = _action(
+    action = case_action(
         case,
         ActionKind.COMPENSATION,
         note,
@@ -192,7 +195,7 @@ def case_compensate(*, case: ExceptionCase, amount, form: str, note: str = "", u
         code=code,
     )
     label = CompensationForm(form).label.lower()
-    _event(
+    case_event(
         case,
         f"{label} of {amount} {case.order.currency}" + (f" ({code})" if code else "") + " given.",
         user=user,
@@ -211,8 +214,8 @@ def case_address_correct(
     action workflows.changes.order_change_address, which may route the order again: use
     workflows.cases.case_address_correct), else as the address for the carrier's redelivery (recorded on the
     case and the timeline)."""
-    case = _lock_case(case)
-    _require_open(case)
+    case = case_lock(case)
+    case_require_open(case)
     order = case.order
     # Blank fields keep the order's value: a correction names what changes.
     merged = CanonicalAddress(
@@ -229,7 +232,7 @@ def case_address_correct(
         }
         applied = "carrier"
         if changes:
-            _event(
+            case_event(
                 case,
                 "corrected address for the carrier's redelivery: "
                 + ", ".join(v for v in (merged.address1, merged.district, merged.city, merged.province) if v),
@@ -238,18 +241,17 @@ def case_address_correct(
             )
     if not changes:
         raise DomainError("The address is the same as before.")
-    return _action(case, ActionKind.ADDRESS_CORRECTION, note, user=user, applied_to=applied, changes=changes)
+    return case_action(case, ActionKind.ADDRESS_CORRECTION, note, user=user, applied_to=applied, changes=changes)
 
 
 @transaction.atomic
 def case_redelivery_request(*, case: ExceptionCase, note: str = "", date=None, user=None) -> CaseAction:
-    case = _lock_case(case)
-    _require_open(case)
-    action = _action(case, ActionKind.REDELIVERY, note, user=user, date=date.isoformat() if date else None)
+    case = case_lock(case)
+    case_require_open(case)
+    action = case_action(case, ActionKind.REDELIVERY, note, user=user, date=date.isoformat() if date else None)
     when = f" for {date:%Y-%m-%d}" if date else ""
-    _event(case, f"redelivery requested{when}" + (f": {note}" if note else ""), user=user)
-    case.status = CaseStatus.WAITING_CARRIER
-    case.save(update_fields=["status"])
+    case_event(case, f"redelivery requested{when}" + (f": {note}" if note else ""), user=user)
+    case_status_set(case, CaseStatus.WAITING_CARRIER, record=False)
     return action
 
 

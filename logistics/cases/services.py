@@ -1,6 +1,6 @@
 """Exception cases: opening (once per order and type), working and resolving them; the one door to every case
 service (the playbook actions live in actions.py, customer contact in contact.py, playbooks in playbooks.py,
-the shared lock/event/action helpers in _core.py; all are imported from here).
+the shared lock/event/action helpers and the status door in core.py; all are imported from here).
 
 Every write is keyword-only, one transaction, locks the order first (the project's one lock order), writes a
 `CaseAction` row and an event on the order's timeline. Money amounts (refund, compensation, claim) are records;
@@ -26,7 +26,6 @@ from orders.models import Order
 from orders.services import order_lock
 
 from ..models import CaseAction, ExceptionCase, Parcel
-from ._core import _action, _event, _lock_case, _require_open
 from .actions import (
     case_address_correct,
     case_claim_file,
@@ -39,13 +38,14 @@ from .actions import (
     reshipped_shipments,
 )
 from .contact import (
-    _contact,
     case_contact_customer,
     case_problem_key,
+    contact_record,
     message_context,
     playbook_message,
     render_message,
 )
+from .core import case_action, case_event, case_lock, case_require_open, case_status_set
 from .playbooks import PlaybookView, playbook_for, playbook_save
 from .types import (
     CLEARS_BY_ITSELF,
@@ -101,10 +101,10 @@ def case_open(
         return ExceptionCase.objects.get(order=order, type=case_type, status__in=OPEN_CASE_STATUSES), False
     case.number = f"EC{100000 + case.pk}"
     case.save(update_fields=["number"])
-    _event(case, f"opened — {case.get_type_display()}: {summary}", user=user, severity=case.severity)
+    case_event(case, f"opened — {case.get_type_display()}: {summary}", user=user, severity=case.severity)
     if book.notify_customer and book.customer_subject:
         subject, body, language = playbook_message(case, book)
-        _contact(
+        contact_record(
             case,
             subject=subject,
             body=body,
@@ -119,31 +119,23 @@ def case_open(
 
 @transaction.atomic
 def case_assign(*, case: ExceptionCase, owner, user=None) -> ExceptionCase:
-    case = _lock_case(case)
-    _require_open(case)
+    case = case_lock(case)
+    case_require_open(case)
     case.owner = owner
-    fields = ["owner"]
-    if case.status == CaseStatus.OPEN:
-        case.status = CaseStatus.IN_PROGRESS
-        fields.append("status")
-    case.save(update_fields=fields)
-    _action(case, ActionKind.ASSIGN, f"to {owner}", user=user, owner=getattr(owner, "pk", None))
-    _event(case, f"assigned to {owner}", user=user)
+    target = CaseStatus.IN_PROGRESS if case.status == CaseStatus.OPEN else case.status
+    case_status_set(case, target, fields=["owner"], record=False)
+    case_action(case, ActionKind.ASSIGN, f"to {owner}", user=user, owner=getattr(owner, "pk", None))
+    case_event(case, f"assigned to {owner}", user=user)
     return case
 
 
 @transaction.atomic
 def case_set_status(*, case: ExceptionCase, status: str, note: str = "", user=None) -> ExceptionCase:
-    case = _lock_case(case)
-    _require_open(case)
+    case = case_lock(case)
+    case_require_open(case)
     if status not in OPEN_CASE_STATUSES:
         raise DomainError("Use resolve to close a case.")
-    if status != case.status:
-        old = case.status
-        case.status = status
-        case.save(update_fields=["status"])
-        _action(case, ActionKind.STATUS, note, user=user, **{"from": old, "to": status})
-        _event(case, f"{CaseStatus(old).label} → {CaseStatus(status).label}. {note}".strip(), user=user)
+    case_status_set(case, status, user=user, note=note)
     return case
 
 
@@ -152,21 +144,16 @@ def case_resolve(
     *, case: ExceptionCase, root_cause: str, resolution: str, user=None, now: datetime | None = None
 ) -> ExceptionCase:
     now = now or timezone.now()
-    case = _lock_case(case)
-    _require_open(case)
+    case = case_lock(case)
+    case_require_open(case)
     if root_cause not in RootCause.values:
         raise DomainError("Choose a root cause.")
     if not resolution.strip():
         raise DomainError("Say how the case was resolved.")
-    case.status, case.root_cause, case.resolution, case.resolved_at = (
-        CaseStatus.RESOLVED,
-        root_cause,
-        resolution[:500],
-        now,
-    )
-    case.save(update_fields=["status", "root_cause", "resolution", "resolved_at"])
-    _action(case, ActionKind.RESOLVE, resolution, user=user, root_cause=root_cause, hours=case.resolution_hours)
-    _event(
+    case.root_cause, case.resolution, case.resolved_at = root_cause, resolution[:500], now
+    case_status_set(case, CaseStatus.RESOLVED, fields=["root_cause", "resolution", "resolved_at"], record=False)
+    case_action(case, ActionKind.RESOLVE, resolution, user=user, root_cause=root_cause, hours=case.resolution_hours)
+    case_event(
         case,
         f"resolved in {case.resolution_hours} h — root cause {RootCause(root_cause).label}: {resolution}",
         user=user,
@@ -180,30 +167,27 @@ def case_autoclose(*, case: ExceptionCase, detail: str, now: datetime | None = N
     resolution time, a RESOLVE action and an event. Returns None (and changes nothing) when the case is not
     open any more, is not of a type that clears by itself, or waits on a carrier claim still in progress."""
     now = now or timezone.now()
-    case = _lock_case(case)
+    case = case_lock(case)
     if case.status not in OPEN_CASE_STATUSES or case.type not in CLEARS_BY_ITSELF:
         return None
     if case.claims.filter(status__in=[ClaimStatus.FILED, ClaimStatus.ACCEPTED]).exists():
         return None
     resolution = f"Cleared by itself: {detail}"[:500]
-    case.status, case.root_cause, case.resolution, case.resolved_at = (
-        CaseStatus.RESOLVED,
-        RootCause.CLEARED,
-        resolution,
-        now,
+    case.root_cause, case.resolution, case.resolved_at = RootCause.CLEARED, resolution, now
+    case_status_set(case, CaseStatus.RESOLVED, fields=["root_cause", "resolution", "resolved_at"], record=False)
+    case_action(
+        case, ActionKind.RESOLVE, resolution, root_cause=RootCause.CLEARED, hours=case.resolution_hours, auto=True
     )
-    case.save(update_fields=["status", "root_cause", "resolution", "resolved_at"])
-    _action(case, ActionKind.RESOLVE, resolution, root_cause=RootCause.CLEARED, hours=case.resolution_hours, auto=True)
-    _event(case, f"closed by itself after {case.resolution_hours} h — {detail}", auto=True)
+    case_event(case, f"closed by itself after {case.resolution_hours} h — {detail}", auto=True)
     return case
 
 
 @transaction.atomic
 def case_note(*, case: ExceptionCase, note: str, user=None) -> CaseAction:
-    case = _lock_case(case)
+    case = case_lock(case)
     if not note.strip():
         raise DomainError("Write a note.")
-    return _action(case, ActionKind.NOTE, note, user=user)
+    return case_action(case, ActionKind.NOTE, note, user=user)
 
 
 # ---- playbook actions ------------------------------------------------------------------------------------

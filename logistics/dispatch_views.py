@@ -22,13 +22,13 @@ from inventory.models import Location
 from oms.encoding import detect_encoding
 from oms.errors import DomainError
 from oms.pdf import pdf_response
+from orders.tracking_links import tracking_view_url_for_order
 
 from . import external_labels, manifests, rating, services
 from .carriers.base import CarrierError
 from .documents import label_pdf
 from .forms import ShipExternalForm
 from .models import Carrier, Manifest, Parcel, ServiceLevel
-from .tracking_links import tracking_view_url_for_order
 from .zpl import label_zpl
 
 

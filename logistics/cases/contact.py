@@ -12,10 +12,10 @@ from django.utils import timezone
 
 from oms.errors import DomainError
 from orders import notifications as _outbox
+from orders.tracking_links import tracking_url_for_order
 
 from ..models import CaseAction, ExceptionCase
-from ..tracking_links import tracking_url_for_order
-from ._core import _action, _event, _lock_case, _require_open
+from .core import case_action, case_event, case_lock, case_require_open, case_status_set
 from .playbooks import PlaybookView, playbook_for
 from .types import (
     PLAYBOOK_DEFAULTS,
@@ -78,7 +78,7 @@ def case_problem_key(case: ExceptionCase) -> str:
     return _outbox.problem_key(tracking_number, status) if status in _outbox.PROBLEM_STATUSES else ""
 
 
-def _contact(
+def contact_record(
     case: ExceptionCase,
     *,
     subject: str,
@@ -100,10 +100,10 @@ def _contact(
         if not proactive:
             raise DomainError(f"Order {order.number} has no e-mail or phone to contact.")
         # A detection run must not stop on an order nobody can be told about: the case says so.
-        return _action(case, ActionKind.CONTACT, "not told: no e-mail or phone", proactive=True, queued=False)
+        return case_action(case, ActionKind.CONTACT, "not told: no e-mail or phone", proactive=True, queued=False)
     told = _outbox.problem_notice(order, problem) if problem else None
     if told is not None:
-        action = _action(
+        action = case_action(
             case,
             ActionKind.CONTACT,
             f"already told: {told.subject}",
@@ -117,7 +117,7 @@ def _contact(
             language=told.language,
             problem=problem,
         )
-        _event(case, f"customer already told of this problem by notice {told.pk}: {told.subject}", user=user)
+        case_event(case, f"customer already told of this problem by notice {told.pk}: {told.subject}", user=user)
         case.customer_notified_at = told.created_at
         case.save(update_fields=["customer_notified_at"])
         return action
@@ -131,7 +131,7 @@ def _contact(
     except Exception as exc:  # the outbox must never stop the case work; the message stays on the case
         log.exception("could not queue the message of case %s", case.number)
         error = f"{type(exc).__name__}: {exc}"[:200]
-    action = _action(
+    action = case_action(
         case,
         ActionKind.CONTACT,
         subject,
@@ -145,7 +145,7 @@ def _contact(
         language=language,
         problem=problem,
     )
-    _event(
+    case_event(
         case,
         ("customer told" if proactive else "customer contacted") + f" ({to}): {subject}",
         user=user,
@@ -161,12 +161,11 @@ def _contact(
 def case_contact_customer(
     *, case: ExceptionCase, subject: str, body: str, user=None, now: datetime | None = None
 ) -> CaseAction:
-    case = _lock_case(case)
-    _require_open(case)
+    case = case_lock(case)
+    case_require_open(case)
     if not subject.strip() or not body.strip():
         raise DomainError("Write a subject and a message.")
-    action = _contact(case, subject=subject, body=body, user=user, now=now or timezone.now(), proactive=False)
+    action = contact_record(case, subject=subject, body=body, user=user, now=now or timezone.now(), proactive=False)
     if case.status in (CaseStatus.OPEN, CaseStatus.IN_PROGRESS):
-        case.status = CaseStatus.WAITING_CUSTOMER
-        case.save(update_fields=["status"])
+        case_status_set(case, CaseStatus.WAITING_CUSTOMER, record=False)
     return action
