@@ -35,6 +35,7 @@ from oms.transient import is_transient
 from ..models import Channel, InboundMessage, InboundStatus, Order
 from . import bulk, oms_json
 from .canonical import CanonicalOrder, OrderRejected, check
+from .pipeline import inbound_process
 from .webhooks import WEBHOOKS
 
 logger = logging.getLogger(__name__)
@@ -267,8 +268,6 @@ def apply_pending(*, limit: int = BATCH_LIMIT, ids: list[int] | None = None) -> 
         if is_transient(exc):
             raise
         logger.exception("order inbox batch failed; applying its messages one by one")
-    from .pipeline import inbound_process  # noqa: PLC0415 (pipeline imports services; inbox is imported by api)
-
     taken = 0
     for pk in _waiting(limit, ids).values_list("pk", flat=True):
         inbound_process(pk)
@@ -306,8 +305,6 @@ def _apply(messages: list[InboundMessage]) -> int:
         for outcome in results:
             plan.outcomes[outcome.row] = _outcome_of(outcome, numbers.get(data_by_id[outcome.row].external_id, ""))
     if plan.one_by_one:
-        from .pipeline import inbound_process  # noqa: PLC0415 (see apply_pending)
-
         for pk in plan.one_by_one:
             with transaction.atomic():
                 inbound_process(pk)
