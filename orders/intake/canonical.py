@@ -338,6 +338,20 @@ def normalize_phone(value) -> str:
 # ---- the checks -------------------------------------------------------------------------
 
 
+# The parts of an address, in the order of the form and of the Order's ship_* columns.
+ADDRESS_FIELDS = (
+    "name",
+    "phone",
+    "email",
+    "country",
+    "province",
+    "city",
+    "district",
+    "address1",
+    "address2",
+    "postcode",
+)
+
 # Where each text of the canonical order is stored: (error field name, attribute path, model, column).
 # The lengths are the columns' own max_length, read from the models.
 TEXT_COLUMNS = [
@@ -351,21 +365,7 @@ TEXT_COLUMNS = [
     ("note", "note", "Order", "note"),
     ("billing_country", "billing_country", None, None),
     ("payment_method", "payment_method", None, None),
-    *[
-        (f"ship_to.{name}", f"ship_to.{name}", "Order", f"ship_{name}")
-        for name in (
-            "name",
-            "phone",
-            "email",
-            "country",
-            "province",
-            "city",
-            "district",
-            "address1",
-            "address2",
-            "postcode",
-        )
-    ],
+    *[(f"ship_to.{name}", f"ship_to.{name}", "Order", f"ship_{name}") for name in ADDRESS_FIELDS],
 ]
 LINE_COLUMNS = [("sku", "OrderLine", "sku"), ("name", "OrderLine", "name")]
 # A country as sent (a code or a name) before it becomes a code; longer is no country.

@@ -1,6 +1,7 @@
 """The OMS's own JSON order format (the API's POST body) to the canonical order."""
 
-from .canonical import (
+from .canonical import (  # noqa: F401 (ADDRESS_FIELDS: the API's schema reads it here)
+    ADDRESS_FIELDS,
     CanonicalAddress,
     CanonicalLine,
     CanonicalOrder,
@@ -13,19 +14,6 @@ from .canonical import (
     parse_when,
     text_problem,
 )
-
-ADDRESS_FIELDS = [
-    "name",
-    "phone",
-    "email",
-    "country",
-    "province",
-    "city",
-    "district",
-    "address1",
-    "address2",
-    "postcode",
-]
 
 
 def _collect(errors: list[FieldError], func, *args):

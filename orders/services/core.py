@@ -11,6 +11,7 @@ from oms.errors import DomainError, TransitionNotAllowed
 from oms.outbox import outbox_put_many
 
 from ..classification import evaluate as classification_evaluate
+from ..intake.canonical import ADDRESS_FIELDS  # noqa: F401 (services re-export it)
 from ..models import (
     Order,
     OrderEvent,
@@ -23,18 +24,6 @@ from ..selectors import products_for_channel
 from ..signals import order_ready
 from ..status import CANCELLABLE, HOLDABLE, EventKind, HoldReason, OrderStatus, can_transition
 
-ADDRESS_FIELDS = (
-    "name",
-    "phone",
-    "email",
-    "country",
-    "province",
-    "city",
-    "district",
-    "address1",
-    "address2",
-    "postcode",
-)
 # A ship-to address may change until the order is packed (the label is made after packing).
 ADDRESS_CHANGEABLE = frozenset(
     {OrderStatus.RECEIVED, OrderStatus.CONFIRMED, OrderStatus.ALLOCATED, OrderStatus.PICKING}
