@@ -43,6 +43,10 @@ ERROR_SCHEMA = {
     "type": "object",
     "properties": {
         "error": {"type": "string"},
+        "message": {
+            "type": "integer",
+            "description": "Order intake only: the stored inbound message (GET /api/v1/inbound/<id>/).",
+        },
         "errors": {
             "type": "array",
             "items": {

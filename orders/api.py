@@ -73,17 +73,11 @@ def orders_collection(request):
     try:
         body = read_body(request)
     except BodyTooLarge as exc:
-        services.inbound_store(
-            source="api",
-            body=b"",
-            headers={"Content-Type": request.content_type, "Content-Length": str(exc.size or "")},
-            status=InboundStatus.REJECTED,
-            error=str(exc),
-        )
+        _store_too_large(request, exc)
         return error(str(exc), 413)
     verdict = inbox.accept_api_order(body=body, user=request.user)
     if verdict.status == "rejected":
-        return error(verdict.error, 400, verdict.errors or None)
+        return _rejected_answer(verdict)
     if verdict.status == "exists":
         return _order_answer(verdict.order, created=False)
     if _wants_representation(request):
@@ -94,6 +88,29 @@ def orders_collection(request):
         if answer is not None:
             return answer  # else: not applied yet or failed; the status URL tells what became of it
     return _accepted_answer(verdict)
+
+
+def _store_too_large(request, exc: BodyTooLarge) -> None:
+    """A body too large to read is not kept, but the request is: a rejected message with its size."""
+    services.inbound_store(
+        source="api",
+        body=b"",
+        headers={"Content-Type": request.content_type, "Content-Length": str(exc.size or "")},
+        status=InboundStatus.REJECTED,
+        error=str(exc),
+    )
+
+
+def _rejected_answer(verdict) -> JsonResponse:
+    """400 with the errors and the id of the stored message (``GET /api/v1/inbound/<id>/`` shows it)."""
+    body = {"error": verdict.error, "message": verdict.message.pk}
+    if verdict.errors:
+        body["errors"] = verdict.errors
+    return JsonResponse(body, status=400)
+
+
+def _refused(request, body: bytes, message: str, errors: list[dict] | None = None) -> JsonResponse:
+    return _rejected_answer(inbox.refuse_api_body(body=body, user=request.user, error=message, errors=errors))
 
 
 def _wants_representation(request) -> bool:
@@ -150,22 +167,25 @@ def orders_batch(request):
     try:
         body = read_body(request)
     except BodyTooLarge as exc:
+        _store_too_large(request, exc)
         return error(str(exc), 413)
     try:
         data = json_body(request, body)
     except ValueError as exc:
-        return error(str(exc), 400)
+        return _refused(request, body, str(exc))
     items = data.get("orders")
     if not isinstance(items, list) or not items:
-        return error(
+        return _refused(
+            request,
+            body,
             "'orders' must be a non-empty list of orders.",
-            400,
             [{"field": "orders", "message": "a non-empty list is required."}],
         )
     if len(items) > inbox.API_BATCH_MAX:
-        return error(
+        return _refused(
+            request,
+            body,
             f"At most {inbox.API_BATCH_MAX} orders per request, got {len(items)}.",
-            400,
             [{"field": "orders", "message": f"at most {inbox.API_BATCH_MAX} orders, got {len(items)}."}],
         )
     bodies = [json.dumps(item, ensure_ascii=False).encode() for item in items]

@@ -177,6 +177,14 @@ def accept_api_order(*, body: bytes, user) -> Accepted:
     return _store([verdict])[0]
 
 
+def refuse_api_body(*, body: bytes, user, error: str, errors: list[dict] | None = None) -> Accepted:
+    """A request body refused as a whole (a batch that is not a list of orders, too many orders): stored as
+    one rejected message with its error, so even a refused request has a row and an outcome."""
+    result = {"errors": errors} if errors else None
+    message = _message(body=body, user=user, status=InboundStatus.REJECTED, error=error, result=result)
+    return _store([Accepted("rejected", message, error=error, errors=errors or [])])[0]
+
+
 def accept_api_orders(*, items: list, bodies: list[bytes], user) -> list[Accepted]:
     """Up to API_BATCH_MAX order objects from one request: each judged alone, all stored in one INSERT."""
     return _store([_judge(data, body=raw, user=user) for data, raw in zip(items, bodies, strict=True)])

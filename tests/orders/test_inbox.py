@@ -95,11 +95,33 @@ def test_the_batch_endpoint_judges_each_order_alone(client, key):
         ([1, 2], "Body must be a JSON object."),
     ],
 )
-def test_a_batch_that_cannot_be_read_is_400_and_stores_nothing(client, key, body, error):
+def test_a_batch_that_cannot_be_read_is_400_and_kept_as_one_rejected_message(client, key, body, error):
     response = post(client, "/api/v1/orders/batch/", body, key)
     assert response.status_code == 400
-    assert response.json()["error"] == error
-    assert not InboundMessage.objects.exists() and not Order.objects.exists()
+    answer = response.json()
+    assert answer["error"] == error
+    # Nothing applied, but the request has its row and its outcome, like a single order's bad body.
+    assert not Order.objects.exists()
+    message = InboundMessage.objects.get()
+    assert (message.pk, message.source, message.status, message.error) == (answer["message"], "api", "rejected", error)
+    sent = body if isinstance(body, bytes) else json.dumps(body).encode()
+    assert bytes(message.raw) == sent
+    status = client.get(f"/api/v1/inbound/{message.pk}/", HTTP_AUTHORIZATION=f"Token {key}")
+    assert status.status_code == 200 and status.json()["status"] == "rejected"
+
+
+def test_a_batch_body_that_is_not_json_is_kept_as_it_came(client, key):
+    response = post(client, "/api/v1/orders/batch/", b'{"orders": [\xff', key)
+    assert response.status_code == 400 and response.json()["error"].startswith("Body is not valid JSON")
+    message = InboundMessage.objects.get(pk=response.json()["message"])
+    assert bytes(message.raw) == b'{"orders": [\xff' and message.status == "rejected"
+
+
+def test_a_rejected_single_order_answer_names_its_stored_message(client, key):
+    response = post(client, "/api/v1/orders/", b"not json", key)
+    assert response.status_code == 400
+    message = InboundMessage.objects.get(pk=response.json()["message"])
+    assert message.status == "rejected" and bytes(message.raw) == b"not json"
 
 
 def test_a_bad_message_in_a_batch_is_set_aside_and_the_batch_goes_on(key):
