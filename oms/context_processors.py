@@ -1,80 +1,83 @@
 """The left navigation, grouped by work, showing each role only what it may use."""
 
 from django.urls import NoReverseMatch, reverse
+from django.utils.translation import gettext_lazy as _
+
+SETTINGS = _("Settings")
 
 NAV = [
     (
-        "Orders",
+        _("Orders"),
         [
-            ("Dashboard", "reports:dashboard", None),
-            ("Orders", "orders:order_list", "orders.view_order"),
-            ("New order", "orders:order_create", "orders.add_order"),
-            ("Holds", "orders:hold_queue", "orders.view_order"),
-            ("Intake monitor", "orders:inbound_list", "orders.view_inboundmessage"),
-            ("Channels", "orders:channel_list", "orders.view_channel"),
-            ("Customers", "orders:customer_list", "orders.view_customer"),
-            ("Returns", "orders:return_list", "orders.view_returnrequest"),
-            ("Customer messages", "orders:notification_list", "orders.view_notification"),
+            (_("Dashboard"), "reports:dashboard", None),
+            (_("Orders"), "orders:order_list", "orders.view_order"),
+            (_("New order"), "orders:order_create", "orders.add_order"),
+            (_("Holds"), "orders:hold_queue", "orders.view_order"),
+            (_("Intake monitor"), "orders:inbound_list", "orders.view_inboundmessage"),
+            (_("Channels"), "orders:channel_list", "orders.view_channel"),
+            (_("Customers"), "orders:customer_list", "orders.view_customer"),
+            (_("Returns"), "orders:return_list", "orders.view_returnrequest"),
+            (_("Customer messages"), "orders:notification_list", "orders.view_notification"),
         ],
     ),
     (
-        "Inventory",
+        _("Inventory"),
         [
-            ("Stock", "inventory:stock_list", "inventory.view_stock"),
-            ("Products", "inventory:product_list", "inventory.view_product"),
-            ("Locations", "inventory:location_list", "inventory.view_location"),
-            ("Stock ledger", "inventory:movement_list", "inventory.view_stockmovement"),
-            ("Transfers", "inventory:transfer_list", "inventory.view_transfer"),
-            ("Low stock", "inventory:low_stock", "inventory.view_stock"),
-            ("Replenishment", "inventory:replenishment", "inventory.view_replenishment"),
-            ("Safety stock", "inventory:rule_list", "inventory.view_stockrule"),
-            ("Channel stock", "orders:channel_stock_index", "orders.view_channel"),
+            (_("Stock"), "inventory:stock_list", "inventory.view_stock"),
+            (_("Products"), "inventory:product_list", "inventory.view_product"),
+            (_("Locations"), "inventory:location_list", "inventory.view_location"),
+            (_("Stock ledger"), "inventory:movement_list", "inventory.view_stockmovement"),
+            (_("Transfers"), "inventory:transfer_list", "inventory.view_transfer"),
+            (_("Low stock"), "inventory:low_stock", "inventory.view_stock"),
+            (_("Replenishment"), "inventory:replenishment", "inventory.view_replenishment"),
+            (_("Safety stock"), "inventory:rule_list", "inventory.view_stockrule"),
+            (_("Channel stock"), "orders:channel_stock_index", "orders.view_channel"),
         ],
     ),
     (
-        "Fulfilment",
+        _("Fulfilment"),
         [
-            ("Shipments", "fulfillment:shipment_list", "fulfillment.view_shipment"),
-            ("Pick lists", "fulfillment:picklist_list", "fulfillment.view_picklist"),
-            ("Merge suggestions", "fulfillment:merge_suggestions", "fulfillment.merge_shipment"),
-            ("New wave", "fulfillment:wave_create", "fulfillment.print_picklist"),
-            ("Pack station", "fulfillment:pack_station", "fulfillment.pack_shipment"),
-            ("Ready to pick", "fulfillment:pick_queue", "fulfillment.view_shipment"),
-            ("Routing", "fulfillment:routing_policy_list", "fulfillment.view_routingpolicy"),
+            (_("Shipments"), "fulfillment:shipment_list", "fulfillment.view_shipment"),
+            (_("Pick lists"), "fulfillment:picklist_list", "fulfillment.view_picklist"),
+            (_("Merge suggestions"), "fulfillment:merge_suggestions", "fulfillment.merge_shipment"),
+            (_("New wave"), "fulfillment:wave_create", "fulfillment.print_picklist"),
+            (_("Pack station"), "fulfillment:pack_station", "fulfillment.pack_shipment"),
+            (_("Ready to pick"), "fulfillment:pick_queue", "fulfillment.view_shipment"),
+            (_("Routing"), "fulfillment:routing_policy_list", "fulfillment.view_routingpolicy"),
         ],
     ),
     (
-        "Logistics",
+        _("Logistics"),
         [
-            ("Parcels", "logistics:parcel_list", "logistics.view_parcel"),
-            ("Record tracking", "logistics:tracking_record", "logistics.record_tracking"),
-            ("Exception cases", "logistics:case_list", "logistics.view_exceptioncase"),
-            ("Knowledge base", "logistics:playbook_list", "logistics.view_exceptioncase"),
-            ("Manifests", "logistics:manifest_list", "logistics.view_manifest"),
-            ("Rate cards", "logistics:ratecard_import", "logistics.add_ratecardrow"),
+            (_("Parcels"), "logistics:parcel_list", "logistics.view_parcel"),
+            (_("Record tracking"), "logistics:tracking_record", "logistics.record_tracking"),
+            (_("Exception cases"), "logistics:case_list", "logistics.view_exceptioncase"),
+            (_("Knowledge base"), "logistics:playbook_list", "logistics.view_exceptioncase"),
+            (_("Manifests"), "logistics:manifest_list", "logistics.view_manifest"),
+            (_("Rate cards"), "logistics:ratecard_import", "logistics.add_ratecardrow"),
         ],
     ),
     (
-        "Reports",
+        _("Reports"),
         [
-            ("KPI catalogue", "reports:catalogue", "reports.view_reports"),
-            ("Saved reports", "reports:saved_list", "reports.view_reports"),
-            ("Forecast", "reports:forecast", "reports.view_reports"),
+            (_("KPI catalogue"), "reports:catalogue", "reports.view_reports"),
+            (_("Saved reports"), "reports:saved_list", "reports.view_reports"),
+            (_("Forecast"), "reports:forecast", "reports.view_reports"),
         ],
     ),
     (
-        "Data",
+        _("Data"),
         [
             # Any importer's permission (oms/imports.py); a tuple means "any of these".
-            ("Imports", "imports:list", ("orders.add_order", "inventory.change_stock", "inventory.add_product")),
-            ("Background work", "background", "oms.view_taskfailure"),
+            (_("Imports"), "imports:list", ("orders.add_order", "inventory.change_stock", "inventory.add_product")),
+            (_("Background work"), "background", "oms.view_taskfailure"),
         ],
     ),
     (
-        "Settings",
+        SETTINGS,
         [
-            ("Classification rules", "orders:rule_list", "orders.change_classificationrule"),
-            ("Change rules", "orders:stage_rule_list", "orders.change_stagerule"),
+            (_("Classification rules"), "orders:rule_list", "orders.change_classificationrule"),
+            (_("Change rules"), "orders:stage_rule_list", "orders.change_stagerule"),
         ],
     ),
 ]
@@ -102,10 +105,10 @@ def navigation(request):
     if matches:
         max(matches, key=lambda item: len(item["url"]))["active"] = True
     if user.is_staff:
-        admin = {"label": "Admin", "url": reverse("admin:index"), "active": False}
-        settings_group = next((g for g in groups if g["title"] == "Settings"), None)
+        admin = {"label": _("Admin"), "url": reverse("admin:index"), "active": False}
+        settings_group = next((g for g in groups if str(g["title"]) == str(SETTINGS)), None)
         if settings_group is None:
-            groups.append({"title": "Settings", "items": [admin]})
+            groups.append({"title": SETTINGS, "items": [admin]})
         else:
             settings_group["items"].append(admin)
     return {"nav_groups": groups}

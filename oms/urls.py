@@ -3,7 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.views.generic import RedirectView
 
-from . import background_views, views
+from . import background_views, language, views
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="reports:dashboard", permanent=False), name="dashboard"),
@@ -16,6 +16,7 @@ urlpatterns = [
     path("background/probes/<slug:key>/", background_views.background_probe, name="background_probe"),
     path("background/outbox/<int:pk>/", background_views.background_outbox, name="background_outbox"),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("language/", language.language_set, name="language_set"),
     path("admin/", admin.site.urls),
     path("orders/", include("workflows.urls.orders")),  # orders.urls + the workflow verbs
     path("inventory/", include("inventory.urls")),

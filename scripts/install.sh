@@ -16,7 +16,8 @@ cd "$ROOT"
 # libharfbuzz-subset0 WeasyPrint's font subsetting (4x slower labels without it)
 # chromium            browser tests (Playwright drives Debian's chromium)
 # libpango-*          WeasyPrint
-APT_PACKAGES=(redis-server poppler-utils fonts-noto-cjk libharfbuzz-subset0 chromium libpango-1.0-0 libpangoft2-1.0-0)
+# gettext             msgfmt: the translation catalogues (locale/, <app>/locale/) compiled at install
+APT_PACKAGES=(redis-server poppler-utils fonts-noto-cjk libharfbuzz-subset0 chromium libpango-1.0-0 libpangoft2-1.0-0 gettext)
 
 is_installed() {
     # dpkg -s exits 0 for packages that are merely known (e.g. removed, config files left):
@@ -93,6 +94,21 @@ install_venv() {
     touch "$stamp"
 }
 
+# --- Translations -----------------------------------------------------------------------
+# The .po catalogues are the source (in git); the .mo files Django reads are built here, every
+# time (a second or two), so a changed catalogue is never served stale.
+compile_translations() {
+    if ! command -v msgfmt >/dev/null; then
+        warn "msgfmt (gettext) is missing: pages stay in English until it is installed"
+        return
+    fi
+    log "Compiling translations"
+    (cd "$ROOT" && DJANGO_SETTINGS_MODULE=oms.settings DEBUG=1 "$VENV/bin/python" -m django compilemessages \
+        --ignore '.venv' --ignore 'var' --ignore 'node_modules' --verbosity 0) ||
+        die "compilemessages failed: a catalogue (.po) does not compile"
+}
+
 install_system_packages
 install_venv
+compile_translations
 mkdir -p "$ROOT/var"
