@@ -30,8 +30,8 @@ from .models import (
     ReturnReason,
     ReturnRequest,
     ReturnResolution,
-    ReturnStatus,
 )
+from .status import ReturnStatus
 
 # ---- the outbox ---------------------------------------------------------------------------------------
 

@@ -30,10 +30,9 @@ from .models import (
     ReturnReason,
     ReturnRequest,
     ReturnResolution,
-    ReturnStatus,
 )
 from .services import order_create, order_event_record, order_lock
-from .status import EventKind, OrderStatus, can_return_transition
+from .status import EventKind, OrderStatus, ReturnStatus, can_return_transition
 
 RETURNABLE_STATUSES = frozenset({OrderStatus.DELIVERED})
 CUSTOMER_SOURCE = "customer via tracking page"
