@@ -39,7 +39,7 @@ class InboundMessage(models.Model):
 
     class Meta:
         ordering = ["-id"]
-        # The sweep's question (orders/background.py): messages still without an outcome, oldest first.
+        # The sweep's question (orders/intake/background.py): messages still without an outcome, oldest first.
         indexes = [
             models.Index(fields=["received_at"], condition=models.Q(status="received"), name="inbound_unfinished_idx")
         ]

@@ -35,7 +35,8 @@ class NotificationStatus(models.TextChoices):
 
 
 class Notification(models.Model):
-    """One message to a customer: rendered when queued, sent by the outbox consumer (orders/notification_outbox.py)."""
+    """One message to a customer: rendered when queued, sent by the outbox consumer
+    (orders/care/notification_outbox.py)."""
 
     order = models.ForeignKey(Order, null=True, blank=True, on_delete=models.CASCADE, related_name="notifications")
     customer = models.ForeignKey(

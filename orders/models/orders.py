@@ -70,14 +70,14 @@ class Order(models.Model):
     note = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
-    # Classification (orders/classification.py). Tags and capabilities are stored delimited, ",fresh,gift,",
+    # Classification (orders/rules/classification.py). Tags and capabilities are stored delimited, ",fresh,gift,",
     # so one ``tags__contains=",fresh,"`` finds a tag on SQLite and PostgreSQL alike (see tag_list).
     tags = models.CharField(max_length=255, blank=True, db_index=True)
     required_capabilities = models.CharField(max_length=100, blank=True, help_text=_("cold_chain, bulky"))
     required_service_kind = models.CharField(max_length=16, blank=True, help_text=_("A hard constraint for rating."))
     # What the packer must do (the matching rules' packing notes, joined); shown at the pack station.
     packing_notes = models.TextField(blank=True)
-    # Review holds (orders/review.py).
+    # Review holds (orders/rules/review.py).
     billing_country = models.CharField(max_length=2, blank=True)
     payment_method = models.CharField(max_length=8, choices=PaymentMethod.choices, default=PaymentMethod.PREPAID)
 

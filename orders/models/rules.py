@@ -115,7 +115,7 @@ def split_list(text: str) -> list[str]:
 
 
 class RiskSettings(models.Model):
-    """The thresholds of the review holds (orders/review.py); one row (pk 1), edited in the admin."""
+    """The thresholds of the review holds (orders/rules/review.py); one row (pk 1), edited in the admin."""
 
     high_value_new_customer = models.DecimalField(
         max_digits=12,

@@ -372,7 +372,7 @@ def test_presentation_checker_complains(tmp_path):
     source = tmp_path / "logistics" / "mod.py"
     source.write_text(
         "from fulfillment.forms import PackForm\n"
-        "import orders.views\n"
+        "import orders.views.orders\n"
         "from orders import tables\n"
         "from fulfillment import floor_views\n"
         "from orders.services import order_lock\n"
@@ -387,7 +387,7 @@ def test_presentation_checker_complains(tmp_path):
 
     assert presentation_violations([source, top], root=tmp_path) == [
         "logistics/mod.py:1: imports fulfillment.forms",
-        "logistics/mod.py:2: imports orders.views",
+        "logistics/mod.py:2: imports orders.views.orders",
         "logistics/mod.py:3: imports orders.tables",
         "logistics/mod.py:4: imports fulfillment.floor_views",
     ]
@@ -398,9 +398,9 @@ def test_presentation_checker_complains(tmp_path):
 # module -> the status it writes. Everything else reaches a status through these modules' services.
 STATUS_WRITERS = {
     "orders/services/core.py": "Order.status: the door (order status setter)",
-    "orders/returns.py": "ReturnRequest.status: the door (_set_return_status)",
+    "orders/care/returns.py": "ReturnRequest.status: the door (_set_return_status)",
     "orders/services/intake.py": "InboundMessage.status: inbound_record_outcome",
-    "orders/notifications.py": "Notification.status: the outbox's send, retry and requeue",
+    "orders/care/notifications.py": "Notification.status: the outbox's send, retry and requeue",
     "inventory/services.py": "Transfer.status: transfer_receive",
     "fulfillment/shipments.py": "Shipment.status and PickList.status: the doors (and a tracking batch by their rules)",
     "fulfillment/routing/reroute.py": "RoutingReplay.status: the door (_set_replay_status)",
@@ -411,7 +411,8 @@ STATUS_WRITERS = {
     "logistics/polling.py": "not a model: the poll report's dict.update(status=...)",
     "oms/import_jobs.py": "ImportJob.status: the door (import_jobs_move)",
     "oms/outbox.py": "OutboxMessage.status: the consumer's outcomes per batch, and retry, rearm and dismiss",
-    "orders/notification_outbox.py": "Notification.status: the outbox handler's sending, sent and failed, per batch",
+    "orders/care/notification_outbox.py": "Notification.status: the outbox handler's sending, sent and failed, "
+    "per batch",
     "orders/intake/inbox.py": "InboundMessage.status of an API message built in memory before its one INSERT (a "
     "replay answered at once); verdict.status is the request's own answer, not a model",
 }

@@ -19,9 +19,9 @@ from decimal import Decimal
 
 from django.db.models import Sum
 
-from .intake.canonical import CanonicalAddress, address_problems
-from .models import Order, PaymentMethod, RiskSettings
-from .status import HoldReason, OrderStatus
+from ..intake.canonical import CanonicalAddress, address_problems
+from ..models import Order, PaymentMethod, RiskSettings
+from ..status import HoldReason, OrderStatus
 
 CENT = Decimal("0.01")
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import api
+from ..views import api
 
 urlpatterns = [
     path("orders/", api.orders_collection, name="api_orders"),

@@ -13,14 +13,14 @@ Actions:
 - ``approval``: applied only by a user with ``orders.approve_change``; refused for everybody else
   (customers on the tracking page, channel updates);
 - ``intercept``: the parcel has left: a cancellation becomes an intercept request to the carrier;
-- ``return``: delivered: a cancellation becomes a return request (orders.returns);
+- ``return``: delivered: a cancellation becomes a return request (orders.care.returns);
 - ``refused``: not possible at this stage; the message says so.
 """
 
 from __future__ import annotations
 
-from .models import Order, StageRule
-from .status import ChangeAction, ChangeKind, ChangeReason, OrderStatus, Stage
+from ..models import Order, StageRule
+from ..status import ChangeAction, ChangeKind, ChangeReason, OrderStatus, Stage
 
 A, C, S = ChangeAction, ChangeKind, Stage
 

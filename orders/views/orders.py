@@ -12,14 +12,14 @@ from django.views.decorators.http import require_POST
 from oms.errors import DomainError
 from oms.views import ObjectListView
 
-from . import selectors, services
-from .extensions import order_panels
-from .filtersets import InboundFilterSet, OrderFilterSet
-from .forms import CancelForm, HoldForm, OrderForm, OrderLineFormSet, ReleaseForm
-from .intake.canonical import CanonicalAddress, CanonicalLine, CanonicalOrder, OrderRejected
-from .models import InboundMessage, Order, OrderHold
-from .status import CANCELLABLE, HOLDABLE, HoldReason
-from .tables import HoldQueueTable, InboundTable, OrderTable, hidden_columns
+from .. import selectors, services
+from ..extensions import order_panels
+from ..filtersets import InboundFilterSet, OrderFilterSet
+from ..forms import CancelForm, HoldForm, OrderForm, OrderLineFormSet, ReleaseForm
+from ..intake.canonical import CanonicalAddress, CanonicalLine, CanonicalOrder, OrderRejected
+from ..models import InboundMessage, Order, OrderHold
+from ..status import CANCELLABLE, HOLDABLE, HoldReason
+from ..tables import HoldQueueTable, InboundTable, OrderTable, hidden_columns
 
 
 class OrderListView(ObjectListView):

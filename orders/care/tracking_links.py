@@ -1,6 +1,6 @@
 """Signed public tracking links: /track/<token>/ opens one order without a login.
 
-The one module: labels (logistics) and customer e-mails (orders.notifications) carry the same link. The
+The one module: labels (logistics) and customer e-mails (orders.care.notifications) carry the same link. The
 page itself is logistics' (URL name ``public:track_order``); this module only names it.
 """
 

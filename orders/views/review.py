@@ -1,4 +1,4 @@
-"""The hold queue's bulk release and the classification rules pages (orders/classification.py)."""
+"""The hold queue's bulk release and the classification rules pages (orders/rules/classification.py)."""
 
 from django import forms
 from django.contrib import messages
@@ -12,9 +12,9 @@ from django.views.decorators.http import require_POST
 from inventory.models import HandlingClass
 from oms.errors import DomainError
 
-from . import services
-from .models import Capability, ClassificationRule, Order, RiskSettings, join_tags, split_list
-from .status import HoldReason
+from .. import services
+from ..models import Capability, ClassificationRule, Order, RiskSettings, join_tags, split_list
+from ..status import HoldReason
 
 RULES_PERM = "orders.change_classificationrule"
 

@@ -11,8 +11,8 @@ from django.views.decorators.http import require_GET, require_POST
 from oms.exports import escape_formula
 from oms.views import run_action
 
-from . import atp
-from .models import Channel, StockAdapter
+from .. import atp
+from ..models import Channel, StockAdapter
 
 
 @login_required

@@ -8,10 +8,10 @@ from django.urls import reverse
 from oms.api import api_view, error, json_body, page, register_openapi
 from oms.request_guard import BodyTooLarge, read_body
 
-from . import selectors, services
-from .extensions import order_api_extras
-from .intake import inbox, oms_json
-from .models import InboundMessage, InboundStatus, Order
+from .. import selectors, services
+from ..extensions import order_api_extras
+from ..intake import inbox, oms_json
+from ..models import InboundMessage, InboundStatus, Order
 
 
 def order_json(order: Order, *, detail: bool = False) -> dict:

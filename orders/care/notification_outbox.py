@@ -25,9 +25,17 @@ from django.utils import timezone
 from oms import outbox
 from oms.models import OutboxMessage
 
+from ..models import (
+    Customer,
+    Notification,
+    NotificationChannel,
+    NotificationKind,
+    NotificationStatus,
+    Order,
+    OrderEvent,
+)
+from ..status import OrderStatus
 from . import notifications
-from .models import Customer, Notification, NotificationChannel, NotificationKind, NotificationStatus, Order, OrderEvent
-from .status import OrderStatus
 
 log = logging.getLogger(__name__)
 

@@ -4,9 +4,9 @@ from django.db import IntegrityError, transaction
 
 from oms.errors import DomainError
 
-from .models import DeliveryRating, Order
-from .services import order_event_record, order_lock
-from .status import EventKind, OrderStatus
+from ..models import DeliveryRating, Order
+from ..services import order_event_record, order_lock
+from ..status import EventKind, OrderStatus
 
 RATEABLE_STATUSES = frozenset({OrderStatus.DELIVERED})
 

@@ -13,14 +13,14 @@ from oms.errors import DomainError
 from oms.request_guard import BodyTooLarge, read_body
 from oms.views import ObjectListView
 
-from . import services
-from .background import inbound_send, task_for_source
-from .filtersets import ChannelFilterSet
-from .forms import ChannelForm, ChannelSkuForm
-from .intake import inbox, pipeline
-from .models import Channel, InboundMessage, InboundStatus
-from .tables import ChannelTable
-from .tasks import process_inbound
+from .. import services
+from ..filtersets import ChannelFilterSet
+from ..forms import ChannelForm, ChannelSkuForm
+from ..intake import inbox, pipeline
+from ..intake.background import inbound_send, task_for_source
+from ..models import Channel, InboundMessage, InboundStatus
+from ..tables import ChannelTable
+from ..tasks import process_inbound
 
 RETRYABLE = {InboundStatus.FAILED, InboundStatus.REJECTED, InboundStatus.PARTIAL, InboundStatus.RECEIVED}
 

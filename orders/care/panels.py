@@ -2,7 +2,7 @@
 
 from django.template.loader import render_to_string
 
-from .extensions import register_order_panel
+from ..extensions import register_order_panel
 
 
 def order_care_panel(request, order) -> str:

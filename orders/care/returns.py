@@ -4,7 +4,7 @@ refunded or exchanged (a new linked order through orders.services.order_create).
 
 Every step locks the order first (the project's lock order), checks the return's status,
 and writes an order event of kind ``return`` with data {"return", "step", ...}; the
-notifications outbox turns those events into e-mails (orders.notifications.TRIGGERS).
+notifications outbox turns those events into e-mails (orders.care.notifications.TRIGGERS).
 The return label is a document of logistics (logistics.return_labels.return_label_pdf).
 """
 
@@ -22,17 +22,10 @@ from inventory.models import Location
 from inventory.services import stock_return_restock, stock_write_off
 from oms.errors import DomainError, TransitionNotAllowed
 
-from .intake.canonical import CanonicalAddress, CanonicalLine, CanonicalOrder
-from .models import (
-    Order,
-    OrderLine,
-    ReturnLine,
-    ReturnReason,
-    ReturnRequest,
-    ReturnResolution,
-)
-from .services import order_create, order_event_record, order_lock
-from .status import EventKind, OrderStatus, ReturnStatus, can_return_transition
+from ..intake.canonical import CanonicalAddress, CanonicalLine, CanonicalOrder
+from ..models import Order, OrderLine, ReturnLine, ReturnReason, ReturnRequest, ReturnResolution
+from ..services import order_create, order_event_record, order_lock
+from ..status import EventKind, OrderStatus, ReturnStatus, can_return_transition
 
 RETURNABLE_STATUSES = frozenset({OrderStatus.DELIVERED})
 CUSTOMER_SOURCE = "customer via tracking page"

@@ -27,11 +27,11 @@ is sent). The demo seed writes its history inside it.
 
 When notices are sent: ``TRIGGERS`` below is the one place. ``orders.services.order_event_record`` (and
 ``order_events_record``) write, in the event's own transaction, one outbox row per notice the event asks
-for (orders/notification_outbox.py): order confirmed, label created → shipped, tracking → out for
+for (orders/care/notification_outbox.py): order confirmed, label created → shipped, tracking → out for
 delivery / problem / later expected date, order delivered, return steps, changes. Nothing is rendered or
 sent inside the business transaction, and nothing from ``save()``.
 
-Sending (orders/notification_outbox.py ``send_notices``, the outbox handler): a batch of rows is
+Sending (orders/care/notification_outbox.py ``send_notices``, the outbox handler): a batch of rows is
 rendered into ``Notification`` rows and sent over one mail connection (or the SMS adapter); sent /
 failed is recorded on each notice. Transient errors (connection lost, timeouts, SMTP 4xx) retry the
 outbox row with backoff; permanent ones (a refused address) make it dead at once. Dead rows are on the
@@ -62,15 +62,8 @@ from django.utils.module_loading import import_string
 from oms.errors import DomainError
 from oms.outbox import outbox_put, outbox_rearm
 
-from .models import (
-    Notification,
-    NotificationChannel,
-    NotificationKind,
-    NotificationOptOut,
-    NotificationStatus,
-    Order,
-)
-from .status import EventKind, OrderStatus
+from ..models import Notification, NotificationChannel, NotificationKind, NotificationOptOut, NotificationStatus, Order
+from ..status import EventKind, OrderStatus
 from .tracking_links import tracking_url_for_order
 
 log = logging.getLogger(__name__)
@@ -387,7 +380,7 @@ class MemorySmsAdapter:
 
 
 def sms_adapter() -> SmsAdapter:
-    return import_string(getattr(settings, "OMS_SMS_ADAPTER", "orders.notifications.LogSmsAdapter"))()
+    return import_string(getattr(settings, "OMS_SMS_ADAPTER", "orders.care.notifications.LogSmsAdapter"))()
 
 
 def is_transient(exc: BaseException) -> bool:
@@ -497,7 +490,7 @@ def triggered_notices(kind: str, data: dict) -> list[tuple[str, str, dict]]:
                 },
             )
         ]
-    # Changes and cancellation by stage (orders/stage_rules.py): the customer is told what changed.
+    # Changes and cancellation by stage (orders/rules/stages.py): the customer is told what changed.
     if kind == EventKind.CANCELLED:
         return [(NotificationKind.CANCELLED, "", {"reason_code": data.get("reason_code", "")})]
     if kind in (EventKind.CHANGED, EventKind.ADDRESS_CHANGED, EventKind.INTERCEPT):

@@ -2,7 +2,8 @@
 
 from django.urls import path
 
-from . import care_views, intake_views
+from ..views import care as care_views
+from ..views import intake as intake_views
 
 urlpatterns = [
     path("webhooks/orders/<slug:slug>/", intake_views.order_webhook, name="order_webhook"),

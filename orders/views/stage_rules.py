@@ -1,4 +1,4 @@
-"""The back-office page of the stage rule table (orders/stage_rules.py) and the order's "change by stage"
+"""The back-office page of the stage rule table (orders/rules/stages.py) and the order's "change by stage"
 page (address, lines, service level, cancel; each with a reason code)."""
 
 from django.contrib import messages
@@ -9,10 +9,11 @@ from django.views.decorators.http import require_POST
 
 from oms.errors import DomainError
 
-from . import services, stage_rules
-from .change_forms import AddressChangeForm
-from .models import Order
-from .status import ChangeAction, ChangeKind, ChangeReason, EventKind, Stage
+from .. import services
+from ..change_forms import AddressChangeForm
+from ..models import Order
+from ..rules import stages as stage_rules
+from ..status import ChangeAction, ChangeKind, ChangeReason, EventKind, Stage
 
 PERM = "orders.change_stagerule"
 

@@ -26,7 +26,7 @@ from decimal import Decimal
 
 from django.utils import timezone
 
-from .models import ClassificationRule, Order, split_list
+from ..models import ClassificationRule, Order, split_list
 
 
 @dataclass

@@ -1,6 +1,11 @@
 from django.urls import path
 
-from . import atp_views, care_views, intake_views, review_views, stage_rule_views, views
+from ..views import atp as atp_views
+from ..views import care as care_views
+from ..views import intake as intake_views
+from ..views import orders as views
+from ..views import review as review_views
+from ..views import stage_rules as stage_rule_views
 
 app_name = "orders"
 
@@ -30,7 +35,7 @@ urlpatterns = [
     path("channels/<slug:slug>/", intake_views.channel_detail, name="channel_detail"),
     path("channels/<slug:slug>/update/", intake_views.channel_update, name="channel_update"),
     path("channels/<slug:slug>/sku-map/", intake_views.channel_sku_map, name="channel_sku_map"),
-    # The customer promise (orders/care_views.py): messages outbox, returns, customers.
+    # The customer promise (orders/views/care.py): messages outbox, returns, customers.
     path("messages/", care_views.NotificationListView.as_view(), name="notification_list"),
     path("messages/<int:pk>/", care_views.notification_detail, name="notification_detail"),
     path("messages/<int:pk>/resend/", care_views.notification_resend, name="notification_resend"),

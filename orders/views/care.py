@@ -17,9 +17,10 @@ from oms.errors import DomainError
 from oms.tables import BaseTable
 from oms.views import ObjectListView
 
-from . import notifications, returns, services
-from .extensions import customer_panels
-from .models import (
+from .. import services
+from ..care import notifications, returns
+from ..extensions import customer_panels
+from ..models import (
     Customer,
     DeliveryRating,
     Notification,
@@ -31,7 +32,7 @@ from .models import (
     ReturnRequest,
     ReturnResolution,
 )
-from .status import ReturnStatus
+from ..status import ReturnStatus
 
 # ---- the outbox ---------------------------------------------------------------------------------------
 

@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from oms.background import Probe, StuckItem, register_probe, register_subject, send, stuck_items
 
-from .models import InboundMessage, InboundStatus, Order
+from ..models import InboundMessage, InboundStatus, Order
 
 RESEND_LIMIT = 2000
 _source_tasks: dict[str, str] = {}
