@@ -65,7 +65,7 @@ NAV = [
     (
         "Data",
         [
-            # Any importer's permission (oms/imports.py); a tuple means "any of these".
+            # Any importer's permission (oms/imports/); a tuple means "any of these".
             ("Imports", "imports:list", ("orders.add_order", "inventory.change_stock", "inventory.add_product")),
             ("Background work", "background", "oms.view_taskfailure"),
         ],

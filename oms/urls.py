@@ -25,5 +25,5 @@ urlpatterns = [
     path("", include("orders.urls.public")),
     path("api/", include("oms.api_urls")),
     path("reports/", include("reports.urls")),
-    path("imports/", include("oms.import_urls")),
+    path("imports/", include("oms.imports.urls")),
 ]

@@ -409,7 +409,7 @@ STATUS_WRITERS = {
     "logistics/intake.py": "InboundMessage.status: a tracking batch's outcomes in one bulk UPDATE",
     "logistics/services.py": "Parcel.status (parcel_moves), a tracking batch's parcels saved in one statement",
     "logistics/polling.py": "not a model: the poll report's dict.update(status=...)",
-    "oms/import_jobs.py": "ImportJob.status: the door (import_jobs_move)",
+    "oms/imports/jobs.py": "ImportJob.status: the door (import_jobs_move)",
     "oms/outbox.py": "OutboxMessage.status: the consumer's outcomes per batch, and retry, rearm and dismiss",
     "orders/care/notification_outbox.py": "Notification.status: the outbox handler's sending, sent and failed, "
     "per batch",

@@ -29,9 +29,9 @@ from pathlib import Path
 
 from django.conf import settings
 
+from ..encoding import detect_encoding, has_undecodable, printable
+from ..exports import escape_formula
 from . import column_mapping
-from .encoding import detect_encoding, has_undecodable, printable
-from .exports import escape_formula
 
 PREVIEW_ROWS = 50  # rows shown on the preview page
 PREVIEW_CHECK = 2000  # units (rows, orders) validated by a preview; the rest are checked when run
@@ -116,7 +116,7 @@ class Importer(ABC):
     def rows(self, path: Path) -> tuple[list[str], Iterator[tuple[int, list[str]]]]:
         return read_rows(path, delimiter=self.delimiter)
 
-    # ---- the column mapping (oms/column_mapping.py) ----
+    # ---- the column mapping (oms/imports/column_mapping.py) ----
 
     def fields(self) -> list[column_mapping.Field]:
         """What the importer reads, for the mapping step; by default its columns with the common synonyms."""
@@ -295,7 +295,7 @@ def job_mapping(importer: Importer, header: list[str], options: dict) -> dict:
 
 def read_mapped(importer: Importer, path: Path, options: dict) -> Iterator[tuple[int, dict, list[dict]]]:
     """(row number, {field: value}, conversion errors) per data row under the job's column mapping:
-    units converted to the stored ones, choice synonyms resolved (oms/column_mapping.py)."""
+    units converted to the stored ones, choice synonyms resolved (oms/imports/column_mapping.py)."""
     header, rows = importer.rows(Path(path))
     mapping = job_mapping(importer, header, options)
     problems: dict[int, str] = {}

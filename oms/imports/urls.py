@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import import_views
+from . import views as import_views
 
 app_name = "imports"
 

@@ -1,4 +1,4 @@
-"""The import pages (oms/imports.py): jobs list → new import (kind, options, file) → preview with
+"""The import pages (oms/imports/): jobs list → new import (kind, options, file) → preview with
 each row's errors → confirm (a background task) → the job's progress, polled with htmx → the
 rejected rows as CSV. Every page checks the importer's permission; a bad file is a message."""
 
@@ -12,9 +12,11 @@ from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from . import column_mapping, import_jobs, imports, mapping_views
-from .encoding import storable_json
-from .models import ImportJob, ImportStatus
+from .. import imports
+from ..encoding import storable_json
+from ..models import ImportJob, ImportStatus
+from . import column_mapping, mapping_views
+from . import jobs as import_jobs
 
 logger = logging.getLogger(__name__)
 FORMAT_NAMES = {"csv": "CSV", "tsv": "TSV", "txt": "TXT", "xlsx": "XLSX"}

@@ -1,4 +1,4 @@
-"""An import job's life (the importers and file readers are in oms/imports.py): the size caps, the preview
+"""An import job's life (the importers and file readers are in oms/imports/): the size caps, the preview
 (read in the upload request only for a small file, else by the worker, and always from a bounded sample),
 the one door for its status (``import_jobs_move``), queueing and running it, and the sweep that ends a job
 whose worker died. Tasks are queued by name (``oms.background.send``): oms/tasks.py imports this module.
@@ -21,13 +21,13 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from .background import Probe, StuckItem, send, stuck_items
-from .background import register_probe as register
+from ..background import Probe, StuckItem, send, stuck_items
+from ..background import register_probe as register
+from ..errors import TransitionNotAllowed
+from ..models import ImportJob, ImportStatus
+from ..status import sources_of
+from . import FileUnusable, PreviewResult, count_data_rows, file_format, get_importer
 from .column_mapping import OPTION_KEY as MAPPING_KEY
-from .errors import TransitionNotAllowed
-from .imports import FileUnusable, PreviewResult, count_data_rows, file_format, get_importer
-from .models import ImportJob, ImportStatus
-from .status import sources_of
 
 logger = logging.getLogger(__name__)
 PREVIEW_BYTES = 1024 * 1024  # the part of a text file a preview reads
@@ -158,7 +158,7 @@ def sweep_stale_jobs(now=None) -> dict:
     now = now or timezone.now()
     before = now - timedelta(minutes=int(getattr(settings, "IMPORT_STALE_MINUTES", 30)))
     stale = ImportJob.objects.filter(updated_at__lt=before)
-    # An uploaded job whose columns wait for a person (oms/column_mapping.py) is not stuck.
+    # An uploaded job whose columns wait for a person (oms/imports/column_mapping.py) is not stuck.
     awaiting_no_person = ~Q(options__has_key=MAPPING_KEY) | Q(**{f"options__{MAPPING_KEY}__confirmed": True})
     failed = import_jobs_move(
         stale.filter(awaiting_no_person),

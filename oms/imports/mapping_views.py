@@ -1,4 +1,4 @@
-"""Helpers of the column-mapping step of the import pages (oms/column_mapping.py): after the upload, the page
+"""Helpers of the column-mapping step of the import pages (oms/imports/column_mapping.py): after the upload, the page
 shows each file column with sample values and the field it is proposed for (or "not used"), each
 measured field's unit and how it is converted; the person changes what is wrong and confirms; then
 the dry run (the preview) and the job read the file through the confirmed mapping."""
@@ -8,9 +8,11 @@ from pathlib import Path
 
 from django.shortcuts import render
 
-from . import column_mapping, import_jobs, imports
-from .encoding import storable_json
-from .models import ImportStatus
+from .. import imports
+from ..encoding import storable_json
+from ..models import ImportStatus
+from . import column_mapping
+from . import jobs as import_jobs
 
 logger = logging.getLogger(__name__)
 

@@ -1,4 +1,4 @@
-"""The column-mapping step of every import (oms/imports.py): which file column feeds which field of
+"""The column-mapping step of every import (oms/imports/): which file column feeds which field of
 the importer, in which unit, and which columns are not used.
 
 An importer declares its fields (``Importer.fields()``): a name, a type, synonyms (English and
