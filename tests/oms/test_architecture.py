@@ -527,6 +527,38 @@ def test_size_checker_complains(tmp_path):
     assert size_violations([big, small], root=tmp_path) == ["orders/big.py: 701 lines (at most 700)"]
 
 
+# --- a package by sub-domain stays one ------------------------------------------------------------
+
+# A folder that has a package for a kind of module (views/, urls/, models/) keeps every module of that kind in
+# it: no orders/foo_views.py beside orders/views/, no orders/api_urls.py beside orders/urls/ (issue 14).
+GROUPED_KINDS = ("views", "urls", "models", "forms", "tables")
+
+
+def scattered_modules(folders, root: Path = ROOT) -> list[str]:
+    found = []
+    for folder in folders:
+        for kind in GROUPED_KINDS:
+            if (folder / kind / "__init__.py").is_file():
+                found += [relative(path, root) for path in sorted(folder.glob(f"*_{kind}.py"))]
+                found += [relative(folder / f"{kind}.py", root)] if (folder / f"{kind}.py").is_file() else []
+    return found
+
+
+def test_grouped_modules_stay_in_their_package():
+    folders = [path.parent for path in project_files() if path.name == "__init__.py"]
+    found = scattered_modules(folders)
+    assert not found, "move these into the package of their kind (views/, urls/, ...):\n  " + "\n  ".join(found)
+
+
+def test_scattered_module_checker_complains(tmp_path):
+    (tmp_path / "orders" / "views").mkdir(parents=True)
+    (tmp_path / "orders" / "views" / "__init__.py").write_text("", encoding="utf-8")
+    for name in ("care_views.py", "care_forms.py", "urls.py"):
+        (tmp_path / "orders" / name).write_text("", encoding="utf-8")
+
+    assert scattered_modules([tmp_path / "orders"], root=tmp_path) == ["orders/care_views.py"]
+
+
 # --- private names across modules ----------------------------------------------------------------
 
 PRIVATE_ALLOWED: set[str] = set()  # empty: stage_changes.py imports core's public names since workflows/ came
