@@ -129,8 +129,8 @@ def order_payload(channel_slug: str, external_id: str, i: int, skus: list[str]) 
 
 
 def pages(report: Report, server: Gunicorn, world: dict, sizes: dict) -> None:
+    from orders.care.tracking_links import tracking_token
     from orders.models import Order
-    from orders.tracking_links import tracking_token
 
     numbers = list(
         Order.objects.filter(shipments__isnull=False).order_by("pk").values_list("number", flat=True).distinct()[:200]

@@ -40,7 +40,7 @@ from logistics.providers.base import NormalizedEvent
 from logistics.services import shipment_dispatch, tracking_event_record
 from logistics.status import TrackingStatus
 from oms.dates import add_business_days
-from orders import notifications
+from orders.care import notifications
 from orders.intake.canonical import CanonicalAddress, CanonicalLine, CanonicalOrder
 from orders.models import Customer, InboundMessage, Order, OrderEvent, OrderHold
 from orders.services import inbound_store, order_create, order_hold, order_release
@@ -427,7 +427,7 @@ class DemoSeeder:
 
 @contextmanager
 def customer_notifications_off():
-    """No customer notices for the demo's history while it is written (``orders.notifications.suppressed``).
+    """No customer notices for the demo's history while it is written (``orders.care.notifications.suppressed``).
 
     Notices would carry today's date for events of last month, and rendering them would take
     most of the seeding time."""

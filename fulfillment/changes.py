@@ -1,4 +1,4 @@
-"""Fulfillment's side of changes by stage (orders/stage_rules.py), called by the workflow actions
+"""Fulfillment's side of changes by stage (orders/rules/stages.py), called by the workflow actions
 (workflows/): a re-route before picking releases the order's shipments and stock
 (``services.cancel_open_shipments``), so routing can run again after commit. Cancelling takes shipments off
 their pick list (shipments.shipment_release records it, the pick list shows it as removed). Cancelling a

@@ -1,4 +1,4 @@
-"""Inventory's spreadsheet importers for the generic import pages (oms/imports.py): products and
+"""Inventory's spreadsheet importers for the generic import pages (oms/imports/): products and
 locations (upserts, inventory/catalog.py), opening stock (receipts), and the stock movements of
 inventory/resources.py (receipts, adjustments, cycle counts, transfers).
 
@@ -14,7 +14,6 @@ from pathlib import Path
 
 from django.db import transaction
 
-from oms.column_mapping import COMMON_SYNONYMS, Field, fields_from_columns
 from oms.errors import DomainError
 from oms.imports import (
     PREVIEW_CHECK,
@@ -27,6 +26,7 @@ from oms.imports import (
     read_mapped,
     register_importer,
 )
+from oms.imports.column_mapping import COMMON_SYNONYMS, Field, fields_from_columns
 
 from . import bins, catalog, resources
 from .models import HandlingClass, Location, LocationKind, ReasonCode

@@ -4,7 +4,7 @@ signed link we e-mailed, or a code we send now to the order's e-mail (else its p
 
 A code is 6 digits, valid ``CODE_MINUTES``, ``MAX_TRIES`` wrong entries kill it, at most ``MAX_CODES`` are
 sent per order in ``CODE_WINDOW``; a new code replaces the previous one. Only a keyed hash (HMAC with the
-SECRET_KEY) is stored. The message goes through orders.notifications as a transactional notice, so it is
+SECRET_KEY) is stored. The message goes through orders.care.notifications as a transactional notice, so it is
 sent even to an address that opted out of optional messages. A correct code lets this browser session
 change the order for ``VERIFIED_MINUTES``.
 """
@@ -20,8 +20,8 @@ from django.utils import timezone
 from django.utils.crypto import constant_time_compare, salted_hmac
 
 from oms.errors import DomainError
+from orders.care.notifications import notification_address, notify
 from orders.models import NotificationChannel, NotificationKind, Order
-from orders.notifications import notification_address, notify
 from orders.services import order_lock
 
 from .models import TrackingAccessCode

@@ -37,8 +37,8 @@ class LogisticsConfig(AppConfig):
         register_customer_panel(customer_cases_panel, position=30)
 
         # Tracking pushes and poll answers are applied by logistics' task: the sweep of messages without an
-        # outcome and the intake monitor's Retry send them there (orders/background.py).
-        from orders.background import register_source_task
+        # outcome and the intake monitor's Retry send them there (orders/intake/background.py).
+        from orders.intake.background import register_source_task
 
         from .intake import POLL_PARSERS, PUSH_SOURCES
 

@@ -22,7 +22,7 @@ from inventory.models import Location
 from oms.encoding import detect_encoding
 from oms.errors import DomainError
 from oms.pdf import pdf_response
-from orders.tracking_links import tracking_view_url_for_order
+from orders.care.tracking_links import tracking_view_url_for_order
 
 from . import external_labels, manifests, rating, services
 from .carriers.base import CarrierError

@@ -1,4 +1,4 @@
-"""Carrier rate cards on the Imports page (oms/imports.py): the column-mapping step, one row per
+"""Carrier rate cards on the Imports page (oms/imports/): the column-mapping step, one row per
 price band, checked by the same rules as `manage.py import_rate_cards` (logistics.rating), saved row
 by row (a bad row rejects itself; the rest go in). The Rate cards page keeps the all-or-nothing
 replace of one service's card."""

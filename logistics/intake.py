@@ -5,7 +5,7 @@ per process, see `provider_secret`) and stores the raw message in one INSERT, wi
 when the signature is wrong. Nothing else happens in the request: after commit the view nudges the consumer
 (`tracking_apply_nudge`, at most once per short window per process), which claims pending pushes in batches
 (`tracking_pushes_apply_pending`, ``FOR UPDATE SKIP LOCKED`` on PostgreSQL) and applies them set-based
-(`logistics.services.tracking_events_record`). The sweep of messages without an outcome (orders/background.py)
+(`logistics.services.tracking_events_record`). The sweep of messages without an outcome (orders/intake/background.py)
 is the safety net.
 """
 

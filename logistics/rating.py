@@ -25,7 +25,7 @@ How a shipment is rated (`choose_service`):
    excluded ("late"), unless none arrives in time: then the earliest arrival wins, cheapest among equals.
 6. **Requested service**: when the order asks for a kind or code (``express``) and a matching service
    qualifies, the others are excluded with that reason.
-   The service kind *required* by classification (``Order.required_service_kind``, orders/classification.py)
+   The service kind *required* by classification (``Order.required_service_kind``, orders/rules/classification.py)
    is a hard constraint instead: a service that is not of that kind (for cold chain and freight: nor has
    that capability) is excluded with the reason "not a ... service (required by classification)".
 7. **Override**: a `ServiceOverride` (a person, with a reason) wins when the service still meets the

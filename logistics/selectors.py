@@ -5,9 +5,9 @@ from datetime import timedelta
 from django.db.models import QuerySet, prefetch_related_objects
 from django.utils import timezone
 
+from orders.care.ratings import RATEABLE_STATUSES
+from orders.care.returns import RETURNABLE_STATUSES, return_window_days, returnable_quantities
 from orders.models import DeliveryRating, Order, ReturnReason
-from orders.ratings import RATEABLE_STATUSES
-from orders.returns import RETURNABLE_STATUSES, return_window_days, returnable_quantities
 from orders.services import ADDRESS_CHANGEABLE
 from orders.status import CANCELLABLE, EventKind, OrderStatus
 
@@ -212,7 +212,7 @@ RETURN_REASONS = [(value, label, RETURN_REASON_ZH.get(value, label)) for value, 
 
 
 def _delivered_at(events: list[dict]):
-    """When the order became delivered (its first such status row), as `orders.returns.delivered_at` says, from
+    """When the order became delivered (its first such status row), as `orders.care.returns.delivered_at` says, from
     the timeline rows already read."""
     at = [
         e["created_at"]
@@ -229,7 +229,7 @@ def self_service(order: Order, *, events: list[dict] | None = None, now=None) ->
 
     The same rules as the services that do it (they check again under the order's lock):
     address before packing, cancel while cancellable, return and rating after delivery
-    (`orders.returns.customer_may_return`, `orders.ratings.customer_may_rate`, here from rows read once).
+    (`orders.care.returns.customer_may_return`, `orders.care.ratings.customer_may_rate`, here from rows read once).
     Only item names and quantities are shown; no address is pre-filled. ``events``: the order's timeline rows
     (kind, created_at, data) when the caller has them.
     """

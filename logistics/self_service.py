@@ -22,11 +22,11 @@ from django.views.decorators.http import require_POST
 
 from oms.errors import DomainError
 from oms.pdf import pdf_response
+from orders.care.ratings import delivery_rate
+from orders.care.returns import CUSTOMER_SOURCE, return_create
+from orders.care.tracking_links import token_access
 from orders.intake.canonical import CanonicalAddress
 from orders.models import Order, ReturnRequest
-from orders.ratings import delivery_rate
-from orders.returns import CUSTOMER_SOURCE, return_create
-from orders.tracking_links import token_access
 
 from . import access_codes
 from .lookup_guard import rate_limited

@@ -17,8 +17,8 @@ from oms.pdf import pdf_response
 from oms.request_guard import BodyTooLarge, read_body
 from oms.tables import BaseTable, StatusColumn
 from oms.views import ObjectListView
+from orders.care.tracking_links import token_access, tracking_view_token, tracking_view_url_for_order
 from orders.models import Channel
-from orders.tracking_links import token_access, tracking_view_token, tracking_view_url_for_order
 
 from . import access_codes, lookup_guard, selectors, services, tracking_page
 from .documents import label_pdf

@@ -12,13 +12,14 @@ class OmsConfig(AppConfig):
         # After every app's migrate: permissions of apps migrated later exist only then.
         post_migrate.connect(roles.sync_roles_after_migrate, dispatch_uid="oms.sync_roles")
         self._forget_tokens_on_change()
-        # Spreadsheet importers (oms/imports.py): every app's importers.py registers its own.
+        # Spreadsheet importers (oms/imports/): every app's importers.py registers its own.
         from django.utils.module_loading import autodiscover_modules
 
         autodiscover_modules("importers")
         # Import jobs a dead worker left: finished by the background sweep (oms/background.py).
         # The import tasks are queued by name (oms.background.send): registered here so eager mode finds them.
-        from . import import_jobs, tasks  # noqa: F401
+        from . import tasks  # noqa: F401
+        from .imports import jobs as import_jobs
 
         import_jobs.register_probe()
         # Outbox rows past their retry time: sent by the sweep too (oms/outbox.py).

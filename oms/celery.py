@@ -35,9 +35,7 @@ app.conf.beat_schedule["oms.sweep_background_work"] = {"task": "oms.sweep_backgr
 # Report facts (reports/facts.py): the orders changed since the last run, every minute.
 app.conf.beat_schedule["reports.refresh_facts"] = {"task": "reports.refresh_facts", "schedule": 60.0}
 
-# Stock for sale on each channel (orders/atp.py): changed figures pushed every 5 minutes; the task
-# lives in orders/atp_tasks.py, found by the second autodiscovery below.
-app.autodiscover_tasks(related_name="atp_tasks")
+# Stock for sale on each channel (orders/atp.py): changed figures pushed every 5 minutes (orders/tasks.py).
 app.conf.beat_schedule["orders.publish_channel_stock"] = {"task": "orders.publish_channel_stock", "schedule": 300.0}
 # Open backorders routed again when stock has arrived (fulfillment/routing/), every 10 minutes.
 app.conf.beat_schedule["fulfillment.backorders_retry"] = {"task": "fulfillment.backorders_retry", "schedule": 600.0}

@@ -68,7 +68,7 @@ NAV = [
     (
         _("Data"),
         [
-            # Any importer's permission (oms/imports.py); a tuple means "any of these".
+            # Any importer's permission (oms/imports/); a tuple means "any of these".
             (_("Imports"), "imports:list", ("orders.add_order", "inventory.change_stock", "inventory.add_product")),
             (_("Background work"), "background", "oms.view_taskfailure"),
         ],

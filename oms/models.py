@@ -42,7 +42,7 @@ def _import_upload_to(instance, filename: str) -> str:
 
 
 class ImportJob(models.Model):
-    """One spreadsheet import (oms/imports.py): the stored file, its dry run, then its progress and
+    """One spreadsheet import (oms/imports/): the stored file, its dry run, then its progress and
     outcome. ``kind`` names a registered importer; the rows are written by that importer's services."""
 
     kind = models.CharField(max_length=64)

@@ -27,7 +27,7 @@ _VIEW_ALL = [
 ROLE_PERMISSIONS: dict[str, list[str]] = {
     CUSTOMER_SERVICE: _VIEW_ALL
     + [
-        # The customer promise (orders/care_views.py): customers, returns, the messages outbox.
+        # The customer promise (orders/views/care.py): customers, returns, the messages outbox.
         "orders.view_customer",
         "orders.view_notification",
         "orders.retry_notification",
@@ -67,7 +67,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     ],
     MANAGER: _VIEW_ALL
     + [
-        # The customer promise (orders/care_views.py): customers, returns, the messages outbox.
+        # The customer promise (orders/views/care.py): customers, returns, the messages outbox.
         "orders.view_customer",
         "orders.view_notification",
         "orders.retry_notification",
@@ -100,7 +100,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "logistics.manage_case",
         "logistics.edit_playbook",
         "reports.view_reports",
-        # Classification rules and review holds (orders/classification.py, orders/review.py).
+        # Classification rules and review holds (orders/rules/classification.py, orders/rules/review.py).
         "orders.view_classificationrule",
         "orders.add_classificationrule",
         "orders.change_classificationrule",
@@ -112,7 +112,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "fulfillment.add_routingpolicy",
         "fulfillment.change_routingpolicy",
         "fulfillment.route_orders",
-        # Changes by stage and split/merge (orders/stage_rules.py, fulfillment/merge.py).
+        # Changes by stage and split/merge (orders/rules/stages.py, fulfillment/merge.py).
         "orders.view_stagerule",
         "orders.change_stagerule",
         "orders.approve_change",

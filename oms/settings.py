@@ -277,7 +277,7 @@ ZPL_FONT = os.environ.get("ZPL_FONT", "E:SIMSUN.TTF")
 # Customers may start a return this many days after delivery.
 RETURN_WINDOW_DAYS = int(os.environ.get("RETURN_WINDOW_DAYS", "30"))
 # SMS adapter for customer messages: a dotted path to a class (default: write to the log).
-OMS_SMS_ADAPTER = os.environ.get("OMS_SMS_ADAPTER", "orders.notifications.LogSmsAdapter")
+OMS_SMS_ADAPTER = os.environ.get("OMS_SMS_ADAPTER", "orders.care.notifications.LogSmsAdapter")
 # Stock pushes to channels (orders/atp.py): a dotted path to a function(url, payload) that POSTs or raises.
 OMS_STOCK_PUSH_TRANSPORT = os.environ.get("OMS_STOCK_PUSH_TRANSPORT", "orders.atp.http_post_json")
 # Signed tracking links stay valid this many days.

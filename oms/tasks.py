@@ -4,7 +4,7 @@ from celery import shared_task
 from django.contrib.auth.models import Group
 
 from .background import sweep
-from .import_jobs import preview_in_worker, run_job
+from .imports.jobs import preview_in_worker, run_job
 from .outbox import outbox_dispatch_all
 
 
@@ -24,7 +24,7 @@ def worker_smoke_test(group_name: str) -> int:
 
 @shared_task(name="oms.run_import_job", acks_late=True)
 def run_import_job(job_id: int) -> None:
-    """Run a confirmed spreadsheet import (oms/import_jobs.py). Only a queued job is claimed, with one
+    """Run a confirmed spreadsheet import (oms/imports/jobs.py). Only a queued job is claimed, with one
     UPDATE, so a task delivered twice, or for a job already running or done, does nothing."""
     run_job(job_id)
 
@@ -37,7 +37,7 @@ def sweep_background_work() -> dict:
 
 @shared_task(name="oms.preview_import_job", acks_late=True)
 def preview_import_job(job_id: int) -> None:
-    """Read a big uploaded file's preview in the worker, not the upload request (oms/import_jobs.py)."""
+    """Read a big uploaded file's preview in the worker, not the upload request (oms/imports/jobs.py)."""
     preview_in_worker(job_id)
 
 

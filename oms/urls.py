@@ -23,8 +23,8 @@ urlpatterns = [
     path("fulfillment/", include("fulfillment.urls")),
     path("logistics/", include("workflows.urls.logistics")),  # logistics.urls + the workflow verbs
     path("", include("workflows.urls.public")),  # logistics.public_urls + the workflow verbs
-    path("", include("orders.public_urls")),
+    path("", include("orders.urls.public")),
     path("api/", include("oms.api_urls")),
     path("reports/", include("reports.urls")),
-    path("imports/", include("oms.import_urls")),
+    path("imports/", include("oms.imports.urls")),
 ]

@@ -6,8 +6,10 @@ class OrdersConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from . import atp, background, notification_outbox
-        from .customer_panels import register_panels
+        from . import atp
+        from .care import notification_outbox
+        from .care.panels import register_panels
+        from .intake import background
 
         notification_outbox.register()  # customer notices: the outbox handler of kind "notification"
         atp.register()  # stock pushes to channels: the outbox handler of kind "stock_push"

@@ -1,4 +1,4 @@
-"""Forms of the order's "Change…" page (orders/stage_rule_views.py)."""
+"""Forms of the order's "Change…" page (orders/views/stage_rules.py)."""
 
 from django import forms
 

@@ -1,4 +1,4 @@
-"""Order files on the generic import pages (oms/imports.py), one importer per file format: the
+"""Order files on the generic import pages (oms/imports/), one importer per file format: the
 readers of orders.intake (streaming, one canonical order per group of rows) and its bulk path
 (orders.intake.bulk, the same outcome per order as ``order_create``). The channel is chosen on
 the upload form. As every inbound file, the file is recorded as an inbound message with its
@@ -10,7 +10,6 @@ from pathlib import Path
 
 from django import forms
 
-from oms import column_mapping
 from oms.imports import (
     PREVIEW_CHECK,
     FileUnusable,
@@ -18,6 +17,7 @@ from oms.imports import (
     PreviewResult,
     PreviewRow,
     add_error,
+    column_mapping,
     count_data_rows,
     importers,
     job_mapping,
@@ -34,7 +34,7 @@ from .selectors import products_for_channel
 
 BATCH = 200  # orders per transaction; progress is written after each batch
 
-# The OMS template's columns under the names people give them (the mapping step, oms/column_mapping.py).
+# The OMS template's columns under the names people give them (the mapping step, oms/imports/column_mapping.py).
 OMS_SYNONYMS = {
     "external_id": ("order id", "order no", "order number", "order", "订单号", "订单编号", "外部订单号", "平台订单号"),
     "placed_at": ("order date", "created at", "date", "下单时间", "订单时间", "付款时间"),

@@ -82,11 +82,11 @@ class EventKind(models.TextChoices):
     INTERCEPT = "intercept", _("Intercept requested")
 
 
-# ---- changes by stage (orders/stage_rules.py) -------------------------------------------------------
+# ---- changes by stage (orders/rules/stages.py) -------------------------------------------------------
 
 
 class Stage(models.TextChoices):
-    """Where an order is, as far as changing it is concerned (orders.stage_rules.stage_of)."""
+    """Where an order is, as far as changing it is concerned (orders.rules.stages.stage_of)."""
 
     RECEIVED = "received", _("Received")
     CONFIRMED = "confirmed", _("Confirmed")
@@ -144,7 +144,7 @@ class ReturnStatus(models.TextChoices):
 
 # A return is requested, received (restocked or written off) and settled by a refund or an exchange; an open
 # return (requested or received) may be settled before the parcel arrives. Settled and cancelled are final.
-# ``orders.returns._set_return_status`` is the one door.
+# ``orders.care.returns._set_return_status`` is the one door.
 RETURN_TRANSITIONS: dict[str, frozenset[str]] = {
     ReturnStatus.REQUESTED: frozenset(
         {ReturnStatus.RECEIVED, ReturnStatus.REFUNDED, ReturnStatus.EXCHANGED, ReturnStatus.CANCELLED}

@@ -1,7 +1,9 @@
-"""Celery tasks for intake: ids in, one service call each; safe to deliver twice."""
+"""Celery tasks of orders (intake, and the scheduled stock publishing): ids in, one service call each; safe to
+deliver twice."""
 
 from celery import shared_task
 
+from .atp import publish_all_channels
 from .intake import dropbox, inbox, pipeline
 
 
@@ -19,3 +21,10 @@ def import_drop_folders() -> int:
 def apply_inbox() -> int:
     """Apply every waiting API order and order webhook in batches (orders/intake/inbox.py)."""
     return inbox.apply_all()
+
+
+@shared_task(name="orders.publish_channel_stock", acks_late=True)
+def publish_channel_stock() -> dict:
+    """Publish changed figures of every channel: a push channel gets an outbox row, sent (and retried with
+    backoff) by the outbox consumer; a push that went dead is queued afresh by a later run."""
+    return publish_all_channels()

@@ -10,7 +10,7 @@ cancels the shipments that have not shipped (stock released, off the pick list, 
 their labels; fulfillment closes open backorders; orders sets the status, releases open holds and writes the
 CANCELLED event (the customer notice follows that event). A failure in any step rolls back every step.
 
-``order_cancel_request`` asks the stage rules (orders/stage_rules.py): before shipping a cancellation, after
+``order_cancel_request`` asks the stage rules (orders/rules/stages.py): before shipping a cancellation, after
 shipping an intercept (workflows.intercept), after delivery a return request (workflows.returns); a partly
 shipped order goes to workflows.partial_cancel.
 """

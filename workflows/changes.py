@@ -1,5 +1,5 @@
 """Change an order by stage: the address, the lines, the service level; and the re-route those changes need
-before picking (orders/stage_rules.py says what each change may do at each stage).
+before picking (orders/rules/stages.py says what each change may do at each stage).
 
 Lock order: the order row (orders.services.order_lock) → the order's open shipments by id
 (workflows.release: fulfillment cancels them, logistics voids labels) → stock rows by (location, product) →
@@ -16,6 +16,7 @@ from django.db import transaction
 
 from orders.intake.canonical import CanonicalAddress
 from orders.models import Order
+from orders.rules.stages import REROUTE_STAGES, stage_of
 from orders.services import (
     address_change_apply,
     address_change_plan,
@@ -26,7 +27,6 @@ from orders.services import (
     order_service_set,
     reroute_check,
 )
-from orders.stage_rules import REROUTE_STAGES, stage_of
 from orders.status import ChangeAction, ChangeKind
 
 from .intercept import intercept_request

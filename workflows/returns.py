@@ -1,13 +1,13 @@
 """Returns started by a workflow (a cancellation after delivery): a return request for what is left to return.
 
-The return request itself is orders' (orders.returns.return_create, which locks the order and writes the
+The return request itself is orders' (orders.care.returns.return_create, which locks the order and writes the
 event); a customer or staff return without a cancellation goes straight there. Lock order: the order row
 (held by the caller) → the return request.
 """
 
 from oms.errors import DomainError
+from orders.care.returns import return_create, returnable_quantities
 from orders.models import Order, ReturnReason
-from orders.returns import return_create, returnable_quantities
 from orders.status import ChangeReason
 
 

@@ -1,5 +1,5 @@
 """Customer contact on a case: the playbook's message in the customer's language, sent once per problem
-(``orders.notifications.problem_key``) through the notifications outbox."""
+(``orders.care.notifications.problem_key``) through the notifications outbox."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from oms.errors import DomainError
-from orders import notifications as _outbox
-from orders.tracking_links import tracking_url_for_order
+from orders.care import notifications as _outbox
+from orders.care.tracking_links import tracking_url_for_order
 
 from ..models import CaseAction, ExceptionCase
 from .core import case_action, case_event, case_lock, case_require_open, case_status_set
@@ -63,7 +63,7 @@ def playbook_message(case: ExceptionCase, book: PlaybookView | None = None) -> t
 
 
 def case_problem_key(case: ExceptionCase) -> str:
-    """The key of the case's problem shared with the automatic tracking notices (``orders.notifications``):
+    """The key of the case's problem shared with the automatic tracking notices (``orders.care.notifications``):
     a problem scan of the parcel ('TN:failed_attempt') or its later expected date ('TN:late:2026-11-25').
     Empty for problems no automatic notice tells (no scan, stuck stages, backorders)."""
     parcel = case.parcel if case.parcel_id else None

@@ -5,8 +5,8 @@ the shared lock/event/action helpers and the status door in core.py; all are imp
 Every write is keyword-only, one transaction, locks the order first (the project's one lock order), writes a
 `CaseAction` row and an event on the order's timeline. Money amounts (refund, compensation, claim) are records;
 no payment gateway is called. Customer messages go to the notifications outbox (``notification_enqueue``),
-written in the customer's language (``orders.notifications.notification_language``: English or Chinese); a
-proactive message carries the problem's key (``orders.notifications.problem_key``) so a customer already told
+written in the customer's language (``orders.care.notifications.notification_language``: English or Chinese); a
+proactive message carries the problem's key (``orders.care.notifications.problem_key``) so a customer already told
 of that problem by the automatic tracking notice gets nothing more — one problem, one message.
 
 A case of a type in ``CLEARS_BY_ITSELF`` is closed by ``case_autoclose`` when the detection no longer finds

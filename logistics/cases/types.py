@@ -289,7 +289,7 @@ PLAYBOOK_DEFAULTS: dict[str, PlaybookDefault] = {
     ),
 }
 
-# The customer messages in Chinese (zh-hans); a customer gets the language `orders.notifications` picks for
+# The customer messages in Chinese (zh-hans); a customer gets the language `orders.care.notifications` picks for
 # the order (their own, else Chinese for a Chinese-speaking ship-to country, else English).
 PLAYBOOK_TEXT_ZH: dict[str, tuple[str, str]] = {
     CaseType.LATE: (

@@ -29,11 +29,11 @@ from oms.bulk import update_from_values
 from oms.outbox import outbox_put_many
 
 from .. import services
-from ..classification import current_rules
-from ..classification import evaluate as classification_evaluate
+from ..care.notification_outbox import notice_messages
 from ..models import Channel, Customer, Order, OrderEvent, OrderHold, OrderLine, RiskSettings, join_tags
-from ..notification_outbox import notice_messages
-from ..review import credit_findings, risk_findings
+from ..rules.classification import current_rules
+from ..rules.classification import evaluate as classification_evaluate
+from ..rules.review import credit_findings, risk_findings
 from ..selectors import products_for_channel
 from ..signals import orders_ready
 from ..status import EventKind, HoldReason, OrderStatus
@@ -247,7 +247,7 @@ def _likely_duplicates(channel, fresh, customers, products) -> dict[int, Order]:
 
 
 class _Review:
-    """What the review checks (orders/review.py) read from the database, fetched once per batch: the
+    """What the review checks (orders/rules/review.py) read from the database, fetched once per batch: the
     risk settings, the open orders' total of business customers with a credit limit (kept up to date
     as the batch adds orders, as one-by-one creation would see them) and which customers had an order
     delivered."""
@@ -285,8 +285,8 @@ class _Review:
 
 
 class _Draft:
-    """A new order as classification and review read it (orders/classification.py ``order_facts``,
-    orders/review.py), before its row exists: the canonical order's columns, no model instance."""
+    """A new order as classification and review read it (orders/rules/classification.py ``order_facts``,
+    orders/rules/review.py), before its row exists: the canonical order's columns, no model instance."""
 
     __slots__ = (
         "pk",

@@ -143,7 +143,7 @@ class CanonicalOrder:
     priority: int | None = None
     note: str = ""
     holds: list[tuple[str, str]] = field(default_factory=list)
-    # Review holds (orders/review.py): optional, from adapters that have them.
+    # Review holds (orders/rules/review.py): optional, from adapters that have them.
     billing_country: str = ""
     payment_method: str = ""  # "prepaid" (empty) or "cod"
     # Non-empty when the channel says the order is already cancelled or refunded: it is kept

@@ -3,7 +3,7 @@
 Split by sub-domain: ``core`` (status door, events, holds, cancellation, classification),
 ``intake`` (inbound messages, order creation, duplicates), ``changes`` (SKU map, the order's part
 of address changes), ``stage_changes`` (the order's steps of changes and cancellation by stage; see
-orders/stage_rules.py). Import from ``orders.services``. The cross-app verbs built from these steps
+orders/rules/stages.py). Import from ``orders.services``. The cross-app verbs built from these steps
 (cancel, change by stage, intercept, partial cancel, channel updates) are in ``workflows/``.
 """
 

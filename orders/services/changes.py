@@ -8,7 +8,6 @@ from django.db import transaction
 
 from oms.errors import DomainError, TransitionNotAllowed
 
-from .. import stage_rules
 from ..intake.canonical import (
     CanonicalAddress,
     address_problems,
@@ -20,6 +19,7 @@ from ..models import (
     ChannelSku,
     Order,
 )
+from ..rules import stages as stage_rules
 from ..status import ChangeAction, ChangeKind, ChangeReason, EventKind, HoldReason, OrderStatus
 from .core import ADDRESS_FIELDS, order_event_record, order_hold, order_release
 
@@ -81,7 +81,7 @@ class AddressPlan:
 def address_change_plan(
     *, order: Order, address: CanonicalAddress, user=None, source: str = "back office", reason_code: str = ""
 ) -> AddressPlan:
-    """Check a change of the ship-to address against the stage rule table (orders/stage_rules.py); changes
+    """Check a change of the ship-to address against the stage rule table (orders/rules/stages.py); changes
     nothing (``address`` is normalized in place). ``changes`` is empty when nothing differs. After shipping
     only a person (not a customer or channel) may turn it into an intercept request. The caller holds the
     order's lock."""

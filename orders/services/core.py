@@ -10,7 +10,7 @@ from oms.bulk import rows_update
 from oms.errors import DomainError, TransitionNotAllowed
 from oms.outbox import outbox_put_many
 
-from ..classification import evaluate as classification_evaluate
+from ..care.notification_outbox import notice_messages
 from ..intake.canonical import ADDRESS_FIELDS  # noqa: F401 (services re-export it)
 from ..models import (
     Order,
@@ -18,8 +18,8 @@ from ..models import (
     OrderHold,
     join_tags,
 )
-from ..notification_outbox import notice_messages
-from ..review import review_findings
+from ..rules.classification import evaluate as classification_evaluate
+from ..rules.review import review_findings
 from ..selectors import products_for_channel
 from ..signals import order_ready
 from ..status import CANCELLABLE, HOLDABLE, EventKind, HoldReason, OrderStatus, can_transition
@@ -32,7 +32,7 @@ ADDRESS_CHANGEABLE = frozenset(
 
 def order_event_record(*, order: Order, kind: str, message: str, data: dict | None = None, user=None) -> OrderEvent:
     """Write one row of the order's timeline, and in the same transaction the outbox rows of the customer
-    notices it asks for (orders.notifications.TRIGGERS); they are rendered and sent after commit."""
+    notices it asks for (orders.care.notifications.TRIGGERS); they are rendered and sent after commit."""
     with transaction.atomic(savepoint=False):  # the caller's transaction, or one of its own
         event = OrderEvent.objects.create(order=order, kind=kind, message=message[:500], data=data or {}, user=user)
         _notices_put([event])

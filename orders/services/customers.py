@@ -1,4 +1,4 @@
-"""Changes to a customer: the business account and its credit limit (read by orders/review.py)."""
+"""Changes to a customer: the business account and its credit limit (read by orders/rules/review.py)."""
 
 from decimal import Decimal
 

@@ -26,7 +26,7 @@ from ..models import (
     OrderHold,
     OrderLine,
 )
-from ..review import review_findings
+from ..rules.review import review_findings
 from ..selectors import products_for_channel
 from ..status import EventKind, HoldReason, OrderStatus
 from .core import (
@@ -304,7 +304,7 @@ def _create_rows(*, channel, data: CanonicalOrder, products, holds, source, user
             message=f"On hold: {HoldReason(reason).label}. {note}",
             data={"reason": reason},
         )
-    # Classification and review holds, before confirmation (orders/classification.py, orders/review.py).
+    # Classification and review holds, before confirmation (orders/rules/classification.py, orders/rules/review.py).
     order_classify(order, user=user)
     for reason, note in review_findings(order, address=False):  # intake's check() already held the address
         order_hold(order=order, reason=reason, note=note, user=user)

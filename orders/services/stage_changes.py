@@ -1,5 +1,5 @@
 """Changes and cancellation by stage, the order-local steps: each asks the stage rule table
-(orders.stage_rules.decide) what this change may do now, applies the order's own part, and writes one
+(orders.rules.stages.decide) what this change may do now, applies the order's own part, and writes one
 event with the reason code. The caller holds the order's lock.
 
 The cross-app verbs that use these steps (release shipments and stock, void labels, open intercept cases,
@@ -11,10 +11,10 @@ from dataclasses import dataclass, field
 
 from oms.errors import DomainError, TransitionNotAllowed
 
-from .. import stage_rules
 from ..models import Order, OrderLine
+from ..rules import stages as stage_rules
+from ..rules.stages import ChangeRefused
 from ..selectors import products_for_channel
-from ..stage_rules import ChangeRefused
 from ..status import ChangeAction, ChangeKind, ChangeReason, EventKind, OrderStatus, Stage
 from .core import order_announce_ready, order_classify, order_event_record, order_status_set
 

@@ -13,8 +13,8 @@ from fulfillment.models import PackMismatch, Shipment
 from fulfillment.status import PackMismatchKind, ShipmentStatus
 from inventory.models import Location
 from logistics.models import Carrier, Parcel
-from orders.models import DeliveryRating, Order, OrderLine, ReturnLine, ReturnReason, ReturnRequest, ReturnStatus
-from orders.status import OrderStatus
+from orders.models import DeliveryRating, Order, OrderLine, ReturnLine, ReturnReason, ReturnRequest
+from orders.status import OrderStatus, ReturnStatus
 from reports.models import LineFact, OrderFact
 
 from .base import (

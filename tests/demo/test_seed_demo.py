@@ -11,7 +11,7 @@ from inventory.models import HandlingClass, Location, Product, StockMovement
 from inventory.selectors import ledger_mismatches
 from logistics.models import Carrier, Parcel, ServiceLevel, TrackingEvent
 from oms.celery import app as celery_app
-from orders import notifications
+from orders.care import notifications
 from orders.models import Channel, Order, OrderEvent
 from orders.status import EventKind, HoldReason, OrderStatus
 

@@ -12,7 +12,7 @@ from logistics.models import CaseAction, ExceptionCase
 from logistics.status import TrackingStatus
 from oms import outbox
 from oms.models import OutboxMessage
-from orders import notifications
+from orders.care import notifications
 from orders.models import Customer, Notification
 from tests.factories import make_user
 from tests.logistics.casework import T0, hours, order_at, parcel_of, record, world

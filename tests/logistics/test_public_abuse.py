@@ -12,8 +12,8 @@ from django.utils import timezone
 from logistics.access_codes import MAX_CODES, MAX_TRIES
 from logistics.models import TrackingAccessCode
 from oms.net import client_ip
+from orders.care.tracking_links import token_access, tracking_token, tracking_view_token
 from orders.models import DeliveryRating, Notification, NotificationOptOut, Order, ReturnRequest
-from orders.tracking_links import token_access, tracking_token, tracking_view_token
 from tests import journey
 from tests.orders import care
 

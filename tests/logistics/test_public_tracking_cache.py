@@ -9,7 +9,7 @@ from django.test.utils import CaptureQueriesContext
 
 from logistics.services import tracking_event_record
 from logistics.status import TrackingStatus
-from orders.tracking_links import tracking_token
+from orders.care.tracking_links import tracking_token
 from tests.logistics.casework import T0, event, order_at, parcel_of, world
 
 pytestmark = pytest.mark.django_db

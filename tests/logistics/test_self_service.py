@@ -3,8 +3,8 @@
 import pytest
 from django.core.cache import cache
 
+from orders.care.tracking_links import tracking_token
 from orders.models import DeliveryRating, Order, OrderEvent, ReturnRequest
-from orders.tracking_links import tracking_token
 from tests import journey
 from tests.orders import care
 

@@ -13,8 +13,8 @@ from logistics.external_labels import tracking_number_clean
 from logistics.models import Parcel
 from logistics.providers.base import NormalizedEvent, make_dedupe_key
 from oms.models import ApiToken
+from orders.care.tracking_links import tracking_token
 from orders.models import Notification, OrderEvent
-from orders.tracking_links import tracking_token
 from tests import journey
 from tests.factories import CarrierFactory, ServiceLevelFactory
 

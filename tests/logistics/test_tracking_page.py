@@ -1,7 +1,7 @@
 import pytest
 from django.core.cache import cache
 
-from orders.tracking_links import tracking_token
+from orders.care.tracking_links import tracking_token
 from tests import journey
 
 pytestmark = pytest.mark.django_db

@@ -23,9 +23,9 @@ from logistics import services as logistics_services
 from logistics.models import Parcel
 from logistics.status import TrackingStatus
 from orders import services as order_services
+from orders.care.returns import return_create
+from orders.care.tracking_links import tracking_token, tracking_view_token
 from orders.models import Order
-from orders.returns import return_create
-from orders.tracking_links import tracking_token, tracking_view_token
 from tests.factories import ChannelFactory, canonical
 from tests.logistics.casework import T0, event, order_at, world
 

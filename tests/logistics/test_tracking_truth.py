@@ -18,9 +18,9 @@ from logistics.models import ExceptionCase, Parcel, TrackingEvent
 from logistics.providers import aftership, easypost
 from logistics.providers.kdniao import build_push_body
 from logistics.status import TrackingStatus as T
+from orders.care.tracking_links import tracking_token
 from orders.models import InboundMessage, OrderEvent
 from orders.status import OrderStatus
-from orders.tracking_links import tracking_token
 from tests.factories import make_user
 from tests.logistics.casework import T0, order_at, parcel_of, world
 

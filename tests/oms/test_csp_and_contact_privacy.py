@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
-from orders.tracking_links import tracking_token
+from orders.care.tracking_links import tracking_token
 from tests import journey
 
 pytestmark = pytest.mark.django_db

@@ -8,10 +8,10 @@ import pytest
 from django.db import OperationalError
 
 from oms.models import ApiToken
-from orders import api as orders_api
-from orders import views as orders_views
 from orders.intake import inbox as orders_inbox
 from orders.models import InboundMessage, Order
+from orders.views import api as orders_api
+from orders.views import orders as orders_views
 from tests import journey
 
 pytestmark = pytest.mark.django_db

@@ -1,4 +1,4 @@
-"""The column-mapping step of the import pages (oms/column_mapping.py, issue 13 item 7): a file's
+"""The column-mapping step of the import pages (oms/imports/column_mapping.py, issue 13 item 7): a file's
 columns are matched to the importer's fields by name and synonyms (English and Chinese), units are
 converted exactly, choice synonyms resolved, the person's changes are honoured, a required field
 without a column stops before anything is written, and every column not used is reported.
@@ -12,7 +12,7 @@ from django.contrib.auth.models import Group
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from inventory.models import Product
-from oms import column_mapping as cm
+from oms.imports import column_mapping as cm
 from oms.imports import get_importer
 from oms.models import ImportJob, ImportStatus
 from tests.factories import ProductFactory

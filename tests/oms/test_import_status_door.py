@@ -1,10 +1,10 @@
-"""ImportJob.status has one door (``oms.import_jobs.import_jobs_move``): every pair of statuses is walked through
+"""ImportJob.status has one door (``oms.imports.jobs.import_jobs_move``): every pair of statuses is walked through
 it on a real row; an allowed move writes the status with its values, a refused one changes nothing."""
 
 import pytest
 
 from oms.errors import TransitionNotAllowed
-from oms.import_jobs import import_job_move, import_jobs_move
+from oms.imports.jobs import import_job_move, import_jobs_move
 from oms.models import ImportJob
 from oms.status import IMPORT_TRANSITIONS, ImportStatus
 

@@ -1,4 +1,4 @@
-"""The generic import pages (oms/imports.py) through the products importer: preview writes
+"""The generic import pages (oms/imports/) through the products importer: preview writes
 nothing, confirm runs the job (eager Celery) with exact counts, the rejected rows download carries
 the reasons and escapes formulas, every page checks the importer's permission, a bad file is a
 message, and the task is idempotent."""
@@ -12,8 +12,8 @@ from django.contrib.auth.models import Group
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from inventory.models import Product
-from oms.import_jobs import Progress, claim
 from oms.imports import importers_for
+from oms.imports.jobs import Progress, claim
 from oms.models import ImportJob, ImportStatus
 from oms.tasks import run_import_job
 from tests.factories import ProductFactory

@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from oms import background, outbox
 from oms.models import OutboxMessage
-from orders import notifications
+from orders.care import notifications
 from orders.models import Notification, Order
 from orders.services import order_event_record, order_events_record
 from tests.factories import make_user

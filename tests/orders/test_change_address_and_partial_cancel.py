@@ -13,8 +13,8 @@ from inventory.selectors import ledger_mismatches
 from logistics.models import Parcel, ServiceLevel
 from logistics.services import shipment_dispatch
 from oms.errors import TransitionNotAllowed
-from orders import stage_rules
 from orders.models import Notification, Order, ReturnRequest
+from orders.rules import stages as stage_rules
 from orders.status import ChangeAction, ChangeKind, EventKind, OrderStatus, Stage
 from tests.factories import make_user
 from workflows.cancel import order_cancel_request

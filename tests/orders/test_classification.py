@@ -9,9 +9,9 @@ from inventory.models import HandlingClass
 from logistics.status import ServiceKind
 from oms.errors import DomainError
 from orders import services
-from orders.classification import DEFAULT_RULES, classification_install_defaults
 from orders.filtersets import OrderFilterSet
 from orders.models import ClassificationRule, Customer, Order, ServiceKindRequirement
+from orders.rules.classification import DEFAULT_RULES, classification_install_defaults
 from orders.status import EventKind, HoldReason, OrderStatus
 from tests.factories import ChannelFactory, ProductFactory, canonical
 

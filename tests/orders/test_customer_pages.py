@@ -4,7 +4,7 @@ import pytest
 from django.core.cache import cache
 
 from inventory.models import StockMovement
-from orders import ratings, returns
+from orders.care import ratings, returns
 from orders.models import Notification, ReturnRequest
 from tests import journey
 from tests.orders import care
@@ -88,7 +88,7 @@ def test_warehouse_cannot_see_customers_or_messages(client, delivered):
 
 
 def test_unsubscribe_page_speaks_the_browser_language(client):
-    from orders.notifications import unsubscribe_token
+    from orders.care.notifications import unsubscribe_token
 
     body = client.get(
         f"/notifications/unsubscribe/{unsubscribe_token('li.lei@example.com')}/", HTTP_ACCEPT_LANGUAGE="zh-CN"
@@ -99,7 +99,7 @@ def test_unsubscribe_page_speaks_the_browser_language(client):
 def test_a_manager_sets_credit_terms_with_a_reason_and_new_orders_are_reviewed_against_them(client, delivered):
     from decimal import Decimal
 
-    from orders.review import credit_findings
+    from orders.rules.review import credit_findings
 
     users = journey.users()
     customer = delivered.customer

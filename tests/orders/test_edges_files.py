@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 from openpyxl import Workbook
 
 from oms.encoding import detect_encoding
-from oms.import_jobs import sweep_stale_jobs
+from oms.imports.jobs import sweep_stale_jobs
 from oms.models import ImportJob, ImportStatus
 from oms.money import InvalidAmount, parse_amount
 from orders.intake import bulk

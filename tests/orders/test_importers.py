@@ -15,7 +15,7 @@ from django.contrib.auth.models import Group
 from django.core.files.base import File
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from oms.import_jobs import run_job
+from oms.imports.jobs import run_job
 from oms.models import ImportJob, ImportStatus
 from orders.models import InboundMessage, Order, OrderLine
 from tests.factories import ChannelFactory, ProductFactory

@@ -155,7 +155,7 @@ def test_the_next_batch_sees_a_changed_rule_or_risk_setting_however_it_was_chang
     """Classification rules are compiled once per process and reused while they stay the same; any
     change (a save, an update() that skips save, a new channel condition, a deletion, a risk
     setting) is seen by the very next batch."""
-    from orders.classification import current_rules
+    from orders.rules.classification import current_rules
 
     shop = world["bulk"]
     ClassificationRule.objects.all().delete()

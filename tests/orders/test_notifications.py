@@ -8,9 +8,9 @@ from django.utils import timezone
 
 from oms import outbox
 from oms.models import OutboxMessage
-from orders import notifications
+from orders.care import notifications
+from orders.care.tracking_links import order_number_from_token
 from orders.models import Customer, Notification, NotificationOptOut, Order
-from orders.tracking_links import order_number_from_token
 from tests import journey
 from tests.orders import care
 
@@ -251,7 +251,7 @@ def test_a_refused_address_fails_for_good(django_capture_on_commit_callbacks, se
 
 
 def test_sms_goes_through_the_adapter(django_capture_on_commit_callbacks, settings):
-    settings.OMS_SMS_ADAPTER = "orders.notifications.MemorySmsAdapter"
+    settings.OMS_SMS_ADAPTER = "orders.care.notifications.MemorySmsAdapter"
     notifications.MemorySmsAdapter.outbox = []
     order = care.shipped(django_capture_on_commit_callbacks)
     with django_capture_on_commit_callbacks(execute=True):

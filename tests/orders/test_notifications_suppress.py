@@ -1,11 +1,11 @@
-"""The official suppress switch of customer notifications: ``orders.notifications.suppressed()`` and the
+"""The official suppress switch of customer notifications: ``orders.care.notifications.suppressed()`` and the
 setting ``OMS_NOTIFICATIONS_SUPPRESSED``; the demo seed uses it."""
 
 import pytest
 from django.core import mail
 
 from demo.seed import customer_notifications_off
-from orders import notifications
+from orders.care import notifications
 from orders.models import Notification
 from tests.orders import care
 

@@ -7,9 +7,9 @@ from django.urls import reverse
 from fulfillment import services as fulfillment_services
 from oms.roles import MANAGER, WAREHOUSE
 from orders import services
-from orders.classification import DEFAULT_RULES
 from orders.intake.bulk import create_batch
 from orders.models import ClassificationRule, Order
+from orders.rules.classification import DEFAULT_RULES
 from orders.status import EventKind
 from tests.factories import ChannelFactory, LocationFactory, ProductFactory, canonical, make_user, stock
 

@@ -1,11 +1,11 @@
-"""ReturnRequest.status has one door (``orders.returns._set_return_status``): every pair of statuses is walked
+"""ReturnRequest.status has one door (``orders.care.returns._set_return_status``): every pair of statuses is walked
 through it on a real return; an allowed move lands with its event, a refused one changes nothing."""
 
 import pytest
 from django.db import transaction
 
 from oms.errors import TransitionNotAllowed
-from orders import returns
+from orders.care import returns
 from orders.models import OrderEvent, ReturnRequest
 from orders.status import RETURN_TRANSITIONS, EventKind, ReturnStatus
 from tests.orders import care

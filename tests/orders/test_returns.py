@@ -7,7 +7,7 @@ from django.core import mail
 
 from inventory.models import Stock, StockMovement
 from oms.errors import DomainError, TransitionNotAllowed
-from orders import returns
+from orders.care import returns
 from orders.models import ReturnRequest
 from tests import journey
 from tests.orders import care

@@ -1,4 +1,4 @@
-"""Changes and cancellation by stage (orders/stage_rules.py, orders/services/stage_changes.py)."""
+"""Changes and cancellation by stage (orders/rules/stages.py, orders/services/stage_changes.py)."""
 
 import pytest
 
@@ -9,9 +9,9 @@ from inventory.selectors import ledger_mismatches
 from logistics.models import Parcel
 from logistics.services import shipment_dispatch
 from oms.errors import TransitionNotAllowed
-from orders import stage_rules
 from orders.intake.canonical import CanonicalAddress
 from orders.models import Notification, ReturnRequest, StageRule
+from orders.rules import stages as stage_rules
 from orders.status import ChangeAction, ChangeKind, EventKind, OrderStatus, Stage
 from workflows.cancel import order_cancel_request
 from workflows.changes import order_change_address, order_change_lines, order_change_service

@@ -10,7 +10,7 @@ from django.contrib.auth import get_user_model
 from fulfillment import packing
 from fulfillment import services as fulfillment_services
 from fulfillment.models import PackMismatch, Shipment
-from orders import ratings, returns
+from orders.care import ratings, returns
 from orders.models import ReturnRequest
 from reports.kpis import REGISTRY, Filters
 

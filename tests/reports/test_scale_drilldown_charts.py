@@ -11,7 +11,7 @@ from django.core.cache import cache
 from django.db.models.functions import TruncDate
 
 from fulfillment.models import Shipment
-from orders import ratings
+from orders.care import ratings
 from orders.models import Order
 from reports import charts
 from reports.kpis import REGISTRY

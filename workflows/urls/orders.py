@@ -4,8 +4,9 @@ from types import SimpleNamespace
 
 from django.urls import path
 
-from orders import stage_rule_views, views
 from orders.urls import urlpatterns as orders_urlpatterns
+from orders.views import orders as views
+from orders.views import stage_rules as stage_rule_views
 
 from ..cancel import order_cancel, order_cancel_request
 from ..changes import order_change_address, order_change_lines, order_change_service

@@ -1,0 +1,58 @@
+"""The models of orders, one module per sub-domain; every model is importable from ``orders.models``."""
+
+from .channels import (
+    Channel,
+    ChannelKind,
+    ChannelPlatform,
+    ChannelSku,
+    ChannelStockFigure,
+    ChannelStockPublication,
+    PublicationOutcome,
+    StockAdapter,
+    StockPolicy,
+)
+from .customers import Customer
+from .inbox import InboundMessage, InboundStatus
+from .notifications import Notification, NotificationChannel, NotificationKind, NotificationOptOut, NotificationStatus
+from .orders import Order, OrderEvent, OrderHold, OrderLine, OrderQuerySet, PaymentMethod, join_tags, split_tags
+from .returns import DeliveryRating, ReturnLine, ReturnReason, ReturnRequest, ReturnResolution
+from .rules import Capability, ClassificationRule, RiskSettings, ServiceKindRequirement, StageRule, split_list
+
+__all__ = [
+    "ChannelKind",
+    "StockPolicy",
+    "StockAdapter",
+    "ChannelPlatform",
+    "Channel",
+    "ChannelSku",
+    "ChannelStockFigure",
+    "PublicationOutcome",
+    "ChannelStockPublication",
+    "Customer",
+    "PaymentMethod",
+    "split_tags",
+    "join_tags",
+    "OrderQuerySet",
+    "Order",
+    "OrderLine",
+    "OrderHold",
+    "OrderEvent",
+    "InboundStatus",
+    "InboundMessage",
+    "NotificationKind",
+    "NotificationChannel",
+    "NotificationStatus",
+    "Notification",
+    "NotificationOptOut",
+    "ReturnReason",
+    "ReturnResolution",
+    "ReturnRequest",
+    "ReturnLine",
+    "DeliveryRating",
+    "ServiceKindRequirement",
+    "Capability",
+    "ClassificationRule",
+    "split_list",
+    "RiskSettings",
+    "StageRule",
+]

@@ -1,0 +1,1 @@
+"""Rules evaluated against orders: classification, review holds and what may change at each stage."""

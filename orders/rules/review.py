@@ -1,0 +1,94 @@
+"""Review holds: the checks that stop a new order for a person to look at before it is confirmed.
+
+Pure reads: ``review_findings(order)`` returns ``[(hold reason, note)]``; ``orders.services`` places the
+holds through the normal hold path (during intake, and on demand with ``order_review``).
+
+- **Address** (``address_findings``): required fields and the postcode format per country
+  (``intake.canonical.address_problems``; intake already holds these, so the intake run skips it).
+- **Credit** (business customers with a credit limit): the customer's open orders plus this one above
+  the limit -> ``credit_review``. A manager releases it with a reason (permission ``orders.override_credit``,
+  checked by ``orders.services.order_release``).
+- **Risk** (``RiskSettings``): a high-value order from a customer with no delivered order before ->
+  ``fraud_review``; billing and shipping countries differ -> ``fraud_review``; cash on delivery above
+  the limit -> ``payment``.
+
+Stock short (routing), unknown SKU and possible duplicate (intake) are held where they are found.
+"""
+
+from decimal import Decimal
+
+from django.db.models import Sum
+
+from ..intake.canonical import CanonicalAddress, address_problems
+from ..models import Order, PaymentMethod, RiskSettings
+from ..status import HoldReason, OrderStatus
+
+CENT = Decimal("0.01")
+
+
+def money(value) -> Decimal:
+    """Amounts in notes always with cents (a SQLite sum or an unsaved default may have none)."""
+    return Decimal(value).quantize(CENT)
+
+
+def address_findings(order: Order) -> list[tuple[str, str]]:
+    address = CanonicalAddress(
+        **{name: getattr(order, f"ship_{name}") for name in CanonicalAddress.__dataclass_fields__}
+    )
+    problems = address_problems(address)
+    return [(HoldReason.ADDRESS_INVALID, "; ".join(problems))] if problems else []
+
+
+def credit_findings(order: Order, open_total: Decimal | None = None) -> list[tuple[str, str]]:
+    """``open_total``: the customer's other open orders' total when the caller knows it (bulk intake)."""
+    customer = order.customer
+    if customer is None or not customer.is_business or customer.credit_limit is None:
+        return []
+    if open_total is None:
+        others = Order.objects.open().filter(customer=customer).exclude(pk=order.pk)
+        open_total = others.aggregate(s=Sum("total"))["s"] or Decimal("0")
+    open_total = money(open_total)
+    exposure = open_total + order.total
+    if exposure <= customer.credit_limit:
+        return []
+    return [
+        (
+            HoldReason.CREDIT_REVIEW,
+            f"Credit limit {money(customer.credit_limit)} {order.currency} exceeded: open orders {open_total} "
+            f"+ this order {order.total} = {exposure}.",
+        )
+    ]
+
+
+def risk_findings(
+    order: Order, settings: RiskSettings | None = None, delivered_before: bool | None = None
+) -> list[tuple[str, str]]:
+    """``delivered_before``: whether the customer has a delivered order, when the caller knows (bulk intake)."""
+    settings = settings or RiskSettings.current()
+    fraud, found = [], []
+    threshold = settings.high_value_new_customer
+    if threshold is not None and order.total >= threshold:
+        if delivered_before is None and order.customer is not None:
+            delivered = Order.objects.filter(customer=order.customer, status=OrderStatus.DELIVERED)
+            delivered_before = delivered.exclude(pk=order.pk).exists()
+        if order.customer is None or not delivered_before:
+            fraud.append(
+                f"high value {order.total} {order.currency} from a new customer (threshold {money(threshold)})"
+            )
+    billing, shipping = (order.billing_country or "").upper(), (order.ship_country or "").upper()
+    if settings.check_country_mismatch and billing and shipping and billing != shipping:
+        fraud.append(f"billing country {billing} differs from shipping country {shipping}")
+    if fraud:
+        found.append((HoldReason.FRAUD_REVIEW, "Risk: " + "; ".join(fraud) + "."))
+    limit = settings.cod_limit
+    if order.payment_method == PaymentMethod.COD and limit is not None and order.total > limit:
+        found.append(
+            (HoldReason.PAYMENT, f"Cash on delivery {order.total} {order.currency} is over the limit {money(limit)}.")
+        )
+    return found
+
+
+def review_findings(order: Order, *, address: bool = True) -> list[tuple[str, str]]:
+    """Every review hold the order needs now, in a fixed order (address, credit, risk)."""
+    findings = address_findings(order) if address else []
+    return findings + credit_findings(order) + risk_findings(order)

@@ -1,0 +1,481 @@
+"""JSON API for orders: GET/POST /api/v1/orders/, GET /api/v1/orders/<number>/."""
+
+import json
+
+from django.http import JsonResponse
+from django.urls import reverse
+
+from oms.api import api_view, error, json_body, page, register_openapi
+from oms.request_guard import BodyTooLarge, read_body
+
+from .. import selectors, services
+from ..extensions import order_api_extras
+from ..intake import inbox, oms_json
+from ..models import InboundMessage, InboundStatus, Order
+
+
+def order_json(order: Order, *, detail: bool = False) -> dict:
+    data = {
+        "number": order.number,
+        "channel": order.channel.slug,
+        "external_id": order.external_id,
+        "status": order.status,
+        "on_hold": order.on_hold,
+        "priority": order.priority,
+        "currency": order.currency,
+        "total": str(order.total),
+        "created_at": order.created_at.isoformat(),
+    }
+    if detail:
+        data["hold_reasons"] = [
+            {"reason": h.reason, "note": h.note} for h in order.holds.all() if h.released_at is None
+        ]
+        data["ship_to"] = {
+            "name": order.ship_name,
+            "phone": order.ship_phone,
+            "email": order.ship_email,
+            "country": order.ship_country,
+            "province": order.ship_province,
+            "city": order.ship_city,
+            "district": order.ship_district,
+            "address1": order.ship_address1,
+            "address2": order.ship_address2,
+            "postcode": order.ship_postcode,
+        }
+        data["lines"] = [
+            {
+                "line_no": ln.line_no,
+                "sku": ln.sku,
+                "name": ln.name,
+                "quantity": ln.quantity,
+                "unit_price": str(ln.unit_price),
+                "known_product": ln.product_id is not None,
+            }
+            for ln in order.lines.all()
+        ]
+        data.update(order_api_extras(order))
+    return data
+
+
+@api_view(methods={"GET": "orders.view_order", "POST": "orders.add_order"})
+def orders_collection(request):
+    if request.method == "GET":
+        queryset = selectors.order_list().order_by("-id")
+        for param, field in (
+            ("channel", "channel__slug"),
+            ("status", "status"),
+            ("external_id", "external_id"),
+            ("number", "number"),
+        ):
+            if request.GET.get(param):
+                queryset = queryset.filter(**{field: request.GET[param]})
+        return JsonResponse(page(request, queryset, order_json))
+    try:
+        body = read_body(request)
+    except BodyTooLarge as exc:
+        _store_too_large(request, exc)
+        return error(str(exc), 413)
+    verdict = inbox.accept_api_order(body=body, user=request.user)
+    if verdict.status == "rejected":
+        return _rejected_answer(verdict)
+    if verdict.status == "exists":
+        return _order_answer(verdict.order, created=False)
+    if _wants_representation(request):
+        # The old synchronous contract, on request: apply this message now, through the same batch path.
+        inbox.apply_pending(ids=[verdict.message.pk], limit=1)
+        verdict.message.refresh_from_db()
+        answer = _applied_answer(verdict.message)
+        if answer is not None:
+            return answer  # else: not applied yet or failed; the status URL tells what became of it
+    return _accepted_answer(verdict)
+
+
+def _store_too_large(request, exc: BodyTooLarge) -> None:
+    """A body too large to read is not kept, but the request is: a rejected message with its size."""
+    services.inbound_store(
+        source="api",
+        body=b"",
+        headers={"Content-Type": request.content_type, "Content-Length": str(exc.size or "")},
+        status=InboundStatus.REJECTED,
+        error=str(exc),
+    )
+
+
+def _rejected_answer(verdict) -> JsonResponse:
+    """400 with the errors and the id of the stored message (``GET /api/v1/inbound/<id>/`` shows it)."""
+    body = {"error": verdict.error, "message": verdict.message.pk}
+    if verdict.errors:
+        body["errors"] = verdict.errors
+    return JsonResponse(body, status=400)
+
+
+def _refused(request, body: bytes, message: str, errors: list[dict] | None = None) -> JsonResponse:
+    return _rejected_answer(inbox.refuse_api_body(body=body, user=request.user, error=message, errors=errors))
+
+
+def _wants_representation(request) -> bool:
+    """RFC 7240 ``Prefer: return=representation``: answer with the order itself (201), not 202."""
+    prefer = request.headers.get("Prefer", "")
+    return any(p.strip().lower() == "return=representation" for p in prefer.split(","))
+
+
+def _order_answer(order: Order, *, created: bool, status: int | None = None) -> JsonResponse:
+    order = Order.objects.select_related("channel").get(pk=order.pk)
+    body = order_json(order, detail=True)
+    body["created"] = created
+    return JsonResponse(body, status=status or (201 if created else 200))
+
+
+def _applied_answer(message: InboundMessage) -> JsonResponse | None:
+    if message.status == InboundStatus.PROCESSED and message.result.get("order"):
+        order = Order.objects.get(number=message.result["order"])
+        response = _order_answer(order, created=bool(message.result.get("created")))
+        response["Preference-Applied"] = "return=representation"
+        return response
+    if message.status == InboundStatus.REJECTED:
+        return error(
+            "The order was rejected.",
+            400,
+            message.result.get("errors") or [{"field": "order", "message": message.error}],
+        )
+    return None
+
+
+def _status_url(message_id: int) -> str:
+    return reverse("api_inbound", args=[message_id])
+
+
+def _accepted_answer(verdict) -> JsonResponse:
+    url = _status_url(verdict.message.pk)
+    response = JsonResponse(
+        {
+            "status": "accepted",
+            "message": verdict.message.pk,
+            "channel": verdict.channel.slug,
+            "external_id": verdict.data.external_id,
+            "status_url": url,
+        },
+        status=202,
+    )
+    response["Location"] = url
+    return response
+
+
+@api_view(methods={"POST": "orders.add_order"})
+def orders_batch(request):
+    """POST /api/v1/orders/batch/: ``{"orders": [...]}``, up to 500 orders, each judged alone."""
+    try:
+        body = read_body(request)
+    except BodyTooLarge as exc:
+        _store_too_large(request, exc)
+        return error(str(exc), 413)
+    try:
+        data = json_body(request, body)
+    except ValueError as exc:
+        return _refused(request, body, str(exc))
+    items = data.get("orders")
+    if not isinstance(items, list) or not items:
+        return _refused(
+            request,
+            body,
+            "'orders' must be a non-empty list of orders.",
+            [{"field": "orders", "message": "a non-empty list is required."}],
+        )
+    if len(items) > inbox.API_BATCH_MAX:
+        return _refused(
+            request,
+            body,
+            f"At most {inbox.API_BATCH_MAX} orders per request, got {len(items)}.",
+            [{"field": "orders", "message": f"at most {inbox.API_BATCH_MAX} orders, got {len(items)}."}],
+        )
+    bodies = [json.dumps(item, ensure_ascii=False).encode() for item in items]
+    verdicts = inbox.accept_api_orders(items=items, bodies=bodies, user=request.user)
+    results = []
+    for index, verdict in enumerate(verdicts):
+        entry = {"index": index, "status": verdict.status, "message": verdict.message.pk}
+        if verdict.status == "accepted":
+            entry.update(external_id=verdict.data.external_id, status_url=_status_url(verdict.message.pk))
+        elif verdict.status == "exists":
+            entry.update(external_id=verdict.order.external_id, order=verdict.order.number)
+        else:
+            entry.update(error=verdict.error, errors=verdict.errors)
+        results.append(entry)
+    counts = {k: sum(1 for v in verdicts if v.status == k) for k in ("accepted", "exists", "rejected")}
+    return JsonResponse({**counts, "results": results}, status=202 if counts["accepted"] else 200)
+
+
+@api_view(methods={"GET": "orders.view_order"})
+def inbound_resource(request, pk: int):
+    """GET /api/v1/inbound/<id>/: what became of an order message sent through the API."""
+    message = InboundMessage.objects.filter(pk=pk, source="api").first()
+    if message is None or (
+        message.user_id != request.user.pk and not request.user.has_perm("orders.view_inboundmessage")
+    ):
+        return error(f"No message {pk}.", 404)
+    number = message.result.get("order") if isinstance(message.result, dict) else None
+    body = {
+        "message": message.pk,
+        "status": message.status,
+        "received_at": message.received_at.isoformat(),
+        "processed_at": message.processed_at.isoformat() if message.processed_at else None,
+        "order": number,
+        "order_url": reverse("api_order", args=[number]) if number else None,
+        "created": message.result.get("created") if number else None,
+        "error": message.error,
+        "errors": message.result.get("errors", []) if isinstance(message.result, dict) else [],
+    }
+    return JsonResponse(body)
+
+
+@api_view(methods={"GET": "orders.view_order"})
+def order_resource(request, number):
+    order = Order.objects.select_related("channel").filter(number=number).first()
+    if order is None:
+        return error(f"No order {number}.", 404)
+    return JsonResponse(order_json(order, detail=True))
+
+
+_ORDER_IN = {
+    "type": "object",
+    "required": ["channel", "external_id", "ship_to", "lines"],
+    "properties": {
+        "channel": {"type": "string", "description": "The channel's slug."},
+        "external_id": {"type": "string", "maxLength": 64, "description": "Unique per channel; a replay is a no-op."},
+        "customer": {"type": "object", "properties": {k: {"type": "string"} for k in ("name", "email", "phone")}},
+        "ship_to": {
+            "type": "object",
+            "properties": {k: {"type": "string"} for k in oms_json.ADDRESS_FIELDS},
+            "description": "country is an ISO 3166-1 alpha-2 code or a country name.",
+        },
+        "lines": {
+            "type": "array",
+            "minItems": 1,
+            "items": {
+                "type": "object",
+                "required": ["sku", "quantity"],
+                "properties": {
+                    "sku": {"type": "string"},
+                    "quantity": {"type": "integer", "minimum": 1},
+                    "unit_price": {"type": "string", "example": "19.90"},
+                    "name": {"type": "string"},
+                },
+            },
+        },
+        "currency": {"type": "string", "example": "CNY"},
+        "total": {"type": "string"},
+        "placed_at": {"type": "string", "format": "date-time"},
+        "promise_date": {"type": "string", "format": "date"},
+        "requested_service": {"type": "string", "enum": ["", "express", "standard", "economy"]},
+        "priority": {"type": "integer", "minimum": 1, "maximum": 9},
+        "billing_country": {
+            "type": "string",
+            "description": "ISO 3166-1 alpha-2 code or name; differs from ship-to → risk review hold.",
+        },
+        "payment_method": {"type": "string", "enum": ["", "prepaid", "cod"], "description": "cod: cash on delivery."},
+        "note": {"type": "string"},
+    },
+}
+_ORDER_OUT = {
+    "type": "object",
+    "properties": {
+        "number": {"type": "string"},
+        "channel": {"type": "string"},
+        "external_id": {"type": "string"},
+        "status": {"type": "string"},
+        "on_hold": {"type": "boolean"},
+        "hold_reasons": {"type": "array", "items": {"type": "object"}},
+        "lines": {"type": "array", "items": {"type": "object"}},
+        "shipments": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {
+                    k: {"type": ["string", "null"]}
+                    for k in (
+                        "number",
+                        "status",
+                        "location",
+                        "carrier",
+                        "service",
+                        "tracking_number",
+                        "tracking_status",
+                        "expected_delivery",
+                    )
+                },
+            },
+        },
+        "created": {"type": "boolean", "description": "POST only: false when the order already existed."},
+    },
+}
+_ACCEPTED = {
+    "type": "object",
+    "properties": {
+        "status": {"type": "string", "enum": ["accepted"]},
+        "message": {"type": "integer"},
+        "channel": {"type": "string"},
+        "external_id": {"type": "string"},
+        "status_url": {"type": "string"},
+    },
+}
+_BATCH_ANSWER = {
+    "type": "object",
+    "properties": {
+        "accepted": {"type": "integer"},
+        "exists": {"type": "integer"},
+        "rejected": {"type": "integer"},
+        "results": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {
+                    "index": {"type": "integer"},
+                    "status": {"type": "string", "enum": ["accepted", "exists", "rejected"]},
+                    "message": {"type": "integer"},
+                    "external_id": {"type": "string"},
+                    "status_url": {"type": "string"},
+                    "order": {"type": "string"},
+                    "error": {"type": "string"},
+                    "errors": {"type": "array", "items": {"type": "object"}},
+                },
+            },
+        },
+    },
+}
+_INBOUND_OUTCOME = {
+    "type": "object",
+    "properties": {
+        "message": {"type": "integer"},
+        "status": {"type": "string", "enum": ["received", "processed", "partial", "rejected", "failed"]},
+        "received_at": {"type": "string", "format": "date-time"},
+        "processed_at": {"type": ["string", "null"], "format": "date-time"},
+        "order": {"type": ["string", "null"]},
+        "order_url": {"type": ["string", "null"]},
+        "created": {"type": ["boolean", "null"]},
+        "error": {"type": "string"},
+        "errors": {"type": "array", "items": {"type": "object"}},
+    },
+}
+_ERR = {"description": "Error", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+
+
+def _ref(name):
+    return {"content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{name}"}}}}
+
+
+register_openapi(
+    schemas={
+        "OrderIn": _ORDER_IN,
+        "Order": _ORDER_OUT,
+        "Accepted": _ACCEPTED,
+        "BatchAnswer": _BATCH_ANSWER,
+        "InboundOutcome": _INBOUND_OUTCOME,
+    },
+    paths={
+        "/orders/": {
+            "get": {
+                "summary": "List orders",
+                "parameters": [
+                    *[
+                        {"name": n, "in": "query", "schema": {"type": "string"}}
+                        for n in ("channel", "status", "external_id", "number")
+                    ],
+                    {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 500}},
+                    {"name": "offset", "in": "query", "schema": {"type": "integer", "minimum": 0}},
+                ],
+                "responses": {
+                    "200": {
+                        "description": "A page of orders",
+                        "content": {
+                            "application/json": {
+                                "schema": {
+                                    "type": "object",
+                                    "properties": {
+                                        "results": {"type": "array", "items": {"$ref": "#/components/schemas/Order"}},
+                                        "next": {"type": ["string", "null"]},
+                                    },
+                                }
+                            }
+                        },
+                    },
+                    "400": _ERR,
+                    "401": _ERR,
+                },
+            },
+            "post": {
+                "summary": "Send an order (idempotent per channel and external_id)",
+                "description": "The order is checked at once (400 with field errors) and stored; it is applied "
+                "in a batch moments later. 202 answers with a status URL that tells what became of it. "
+                "With `Prefer: return=representation` the order is applied in the request and answered "
+                "as before: 201 with the order (200 when it already existed).",
+                "parameters": [
+                    {
+                        "name": "Prefer",
+                        "in": "header",
+                        "required": False,
+                        "schema": {"type": "string", "enum": ["return=representation"]},
+                    }
+                ],
+                "requestBody": {"required": True, **_ref("OrderIn")},
+                "responses": {
+                    "202": {"description": "Accepted; applied in a batch", **_ref("Accepted")},
+                    "201": {"description": "Created (Prefer: return=representation)", **_ref("Order")},
+                    "200": {"description": "Already existed; nothing changed", **_ref("Order")},
+                    "400": _ERR,
+                    "401": _ERR,
+                    "403": _ERR,
+                    "413": _ERR,
+                },
+            },
+        },
+        "/orders/batch/": {
+            "post": {
+                "summary": "Send up to 500 orders at once, each checked and stored alone",
+                "requestBody": {
+                    "required": True,
+                    "content": {
+                        "application/json": {
+                            "schema": {
+                                "type": "object",
+                                "required": ["orders"],
+                                "properties": {
+                                    "orders": {
+                                        "type": "array",
+                                        "minItems": 1,
+                                        "maxItems": 500,
+                                        "items": {"$ref": "#/components/schemas/OrderIn"},
+                                    }
+                                },
+                            }
+                        }
+                    },
+                },
+                "responses": {
+                    "202": {"description": "At least one order accepted", **_ref("BatchAnswer")},
+                    "200": {"description": "None to apply (all existed or were rejected)", **_ref("BatchAnswer")},
+                    "400": _ERR,
+                    "401": _ERR,
+                    "403": _ERR,
+                    "413": _ERR,
+                },
+            }
+        },
+        "/inbound/{id}/": {
+            "get": {
+                "summary": "What became of an order sent through the API",
+                "parameters": [{"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}}],
+                "responses": {
+                    "200": {"description": "The message's outcome", **_ref("InboundOutcome")},
+                    "404": _ERR,
+                    "401": _ERR,
+                },
+            }
+        },
+        "/orders/{number}/": {
+            "get": {
+                "summary": "One order with lines, hold reasons and shipments",
+                "parameters": [{"name": "number", "in": "path", "required": True, "schema": {"type": "string"}}],
+                "responses": {"200": {"description": "The order", **_ref("Order")}, "404": _ERR, "401": _ERR},
+            }
+        },
+    },
+)
