@@ -1,4 +1,4 @@
-"""Filters for the import pages (templates/oms/imports/)."""
+"""Filters for the import pages (oms/templates/oms/imports/)."""
 
 from django import template
 

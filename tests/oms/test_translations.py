@@ -45,8 +45,7 @@ PENDING_CATALOGUES = {
     "reports/locale",
 }
 PENDING_TEMPLATES_UNDER = {
-    "templates/oms/imports",
-    "templates/orders",
+    "oms/templates/oms/imports",
     "templates/pdf",
     "orders/templates",
     "inventory/templates",
