@@ -2,15 +2,16 @@
 is ``oms.imports.import_jobs_move`` (and ``import_job_move`` for one job)."""
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class ImportStatus(models.TextChoices):
-    UPLOADED = "uploaded", "Uploaded"
-    PREVIEWED = "previewed", "Previewed"
-    QUEUED = "queued", "Queued"
-    RUNNING = "running", "Running"
-    DONE = "done", "Done"
-    FAILED = "failed", "Failed"
+    UPLOADED = "uploaded", _("Uploaded")
+    PREVIEWED = "previewed", _("Previewed")
+    QUEUED = "queued", _("Queued")
+    RUNNING = "running", _("Running")
+    DONE = "done", _("Done")
+    FAILED = "failed", _("Failed")
 
 
 S = ImportStatus

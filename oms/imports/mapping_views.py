@@ -7,6 +7,7 @@ import logging
 from pathlib import Path
 
 from django.shortcuts import render
+from django.utils.translation import gettext as _
 
 from .. import imports
 from ..encoding import storable_json
@@ -27,10 +28,10 @@ def propose(importer, job) -> tuple[dict | None, str]:
         return None, str(exc)
     except Exception as exc:  # noqa: BLE001 - whatever a broken file does to a parser is the file's fault
         logger.warning("import %s: reading the header failed", job.pk, exc_info=True)
-        return None, f"The file cannot be read ({exc.__class__.__name__}: {exc})."
+        return None, _("The file cannot be read (%(error)s).") % {"error": f"{exc.__class__.__name__}: {exc}"}
     fields = importer.fields()
     if not any(c["header"].strip() for c in mapping["columns"]):
-        return None, "The file has no header row."
+        return None, _("The file has no header row.")
     mapping["confirmed"] = column_mapping.is_exact(mapping, fields) and not column_mapping.check(mapping, fields)
     # Sample cells may hold a NUL or undecodable bytes: a JSON column takes neither (PostgreSQL refuses).
     job.options = {**job.options, column_mapping.OPTION_KEY: storable_json(mapping)}
@@ -98,7 +99,7 @@ def render_mapping(request, job, importer, mapping: dict, errors: list[str], *, 
     fields = importer.fields()
     taken = column_mapping.mapped(mapping)
     context = {
-        "title": f"Import #{job.pk}",
+        "title": _("Import #%(number)s") % {"number": job.pk},
         "job": job,
         "importer": importer,
         "rows": _rows(mapping, fields),

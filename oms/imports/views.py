@@ -10,6 +10,8 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from .. import imports
@@ -36,8 +38,8 @@ def _job_for(request, pk: int):
 
 
 class UploadForm(forms.Form):
-    kind = forms.ChoiceField(label="What to import")
-    file = forms.FileField(label="File")
+    kind = forms.ChoiceField(label=gettext_lazy("What to import"))
+    file = forms.FileField(label=gettext_lazy("File"))
 
     def __init__(self, *args, importers: dict, **kwargs):
         super().__init__(*args, **kwargs)
@@ -55,7 +57,7 @@ class UploadForm(forms.Form):
             allowed = " or ".join(FORMAT_NAMES.get(f, f) for f in importer.formats)
             self.add_error("file", f"{importer.label} takes a {allowed} file; this is a .{suffix or '?'} file.")
         elif upload.size == 0:
-            self.add_error("file", "The file is empty.")
+            self.add_error("file", _("The file is empty."))
         elif import_jobs.size_problem(upload.size):
             self.add_error("file", import_jobs.size_problem(upload.size))
         return data
@@ -77,7 +79,7 @@ def import_list(request):
     if not allowed:
         return _forbidden(request)
     jobs = ImportJob.objects.filter(kind__in=allowed).select_related("user")[:100]
-    return render(request, "oms/imports/list.html", {"title": "Imports", "jobs": jobs, "importers": allowed})
+    return render(request, "oms/imports/list.html", {"title": _("Imports"), "jobs": jobs, "importers": allowed})
 
 
 @login_required
@@ -119,7 +121,7 @@ def import_new(request):
         options = _options_form(importer)
         status = 200
     context = {
-        "title": "New import",
+        "title": _("New import"),
         "form": form,
         "options": options,
         "importer": importer,
@@ -144,7 +146,7 @@ def import_detail(request, pk: int):
         )
     preview = imports.preview_from_dict(job.preview)
     context = {
-        "title": f"Import #{job.pk}",
+        "title": _("Import #%(number)s") % {"number": job.pk},
         "job": job,
         "importer": importer,
         "preview": preview,
@@ -212,7 +214,7 @@ def import_rejected(request, pk: int):
     if importer is None:
         return _forbidden(request)
     if not job.errors or not Path(job.file.path).exists():
-        messages.info(request, "This import has no rejected rows to download.")
+        messages.info(request, _("This import has no rejected rows to download."))
         return redirect("imports:detail", pk=job.pk)
     response = StreamingHttpResponse(imports.rejected_rows_csv(job, importer), content_type="text/csv; charset=utf-8")
     stem = Path(job.original_filename).stem or "import"

@@ -26,8 +26,8 @@ def main(po_path: str, json_path: str) -> int:
             value = wanted[key]
             message.string = tuple(value) if isinstance(message.id, tuple | list) else value
             message.flags.discard("fuzzy")
-        elif not (message.string if isinstance(message.string, str) else all(message.string)):
-            missing.append(key)
+        elif message.fuzzy or not (message.string if isinstance(message.string, str) else all(message.string)):
+            missing.append(key)  # no Chinese yet, or a guess by msgmerge (fuzzy) that a person must check
     with open(po_path, "wb") as handle:
         write_po(handle, catalog, width=0)
     for key in missing:

@@ -28,7 +28,6 @@ PENDING_PAGES = {
     "/fulfillment/",
     "/logistics/",
     "/reports/",
-    "/imports/",
     "/admin/",
     "/background/",  # the sweeps' names and descriptions come from each app (probes)
 }

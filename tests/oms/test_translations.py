@@ -45,7 +45,6 @@ PENDING_CATALOGUES = {
     "reports/locale",
 }
 PENDING_TEMPLATES_UNDER = {
-    "oms/templates/oms/imports",
     "templates/pdf",
     "orders/templates",
     "inventory/templates",
