@@ -158,3 +158,30 @@ RETURN_TRANSITIONS: dict[str, frozenset[str]] = {
 
 def can_return_transition(current: str, target: str) -> bool:
     return target in RETURN_TRANSITIONS.get(current, frozenset())
+
+
+class NotificationStatus(models.TextChoices):
+    QUEUED = "queued", _("Queued")
+    SENDING = "sending", _("Sending")
+    SENT = "sent", _("Sent")
+    FAILED = "failed", _("Failed")
+    SUPPRESSED = "suppressed", _("Not sent (opted out or no address)")
+
+
+N = NotificationStatus
+
+# A notice is created queued or suppressed; the outbox consumer sends it (sending -> sent or failed; a
+# sending one met again was cut off by a crash and is sent again); a person sends a failed one again.
+# The one door, orders.care.notifications.notifications_move, checks it.
+NOTIFICATION_TRANSITIONS: dict[str, frozenset[str]] = {
+    N.QUEUED: frozenset({N.SENDING}),
+    N.SENDING: frozenset({N.SENDING, N.SENT, N.FAILED}),
+    N.FAILED: frozenset({N.SENDING, N.QUEUED}),
+    N.SENT: frozenset(),
+    N.SUPPRESSED: frozenset(),
+}
+
+
+def notification_sources(target: str) -> frozenset[str]:
+    """The statuses a notice may move to ``target`` from."""
+    return frozenset(source for source, targets in NOTIFICATION_TRANSITIONS.items() if target in targets)

@@ -191,13 +191,13 @@ def send_notices(rows: list[OutboxMessage]) -> dict[int, outbox.Outcome]:
     if not pending:
         return outcomes
     now = timezone.now()
-    Notification.objects.filter(pk__in=[n.pk for _r, n in pending]).update(
-        status=Q_.SENDING, attempts=F("attempts") + 1, last_attempt_at=now
+    notifications.notifications_move(
+        [n.pk for _r, n in pending], Q_.SENDING, attempts=F("attempts") + 1, last_attempt_at=now
     )
     results = _deliver(pending)
     sent_ids = [n.pk for _r, n in pending if results.get(n.pk) is None]
     if sent_ids:
-        Notification.objects.filter(pk__in=sent_ids).update(status=Q_.SENT, sent_at=timezone.now(), last_error="")
+        notifications.notifications_move(sent_ids, Q_.SENT, sent_at=timezone.now(), last_error="")
     last_try = outbox.max_attempts()
     for row, n in pending:
         exc = results.get(n.pk)
@@ -206,8 +206,8 @@ def send_notices(rows: list[OutboxMessage]) -> dict[int, outbox.Outcome]:
             continue
         transient = notifications.is_transient(exc)
         error = _error(exc)
-        Notification.objects.filter(pk=n.pk).update(
-            status=Q_.FAILED, last_error=error, retryable=transient and row.attempts < last_try
+        notifications.notifications_move(
+            [n.pk], Q_.FAILED, last_error=error, retryable=transient and row.attempts < last_try
         )
         log.warning("notice %s failed (%s): %s", n.pk, "transient" if transient else "permanent", error)
         outcomes[row.pk] = outbox.retry(error) if transient else outbox.dead(error)

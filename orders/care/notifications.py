@@ -63,7 +63,7 @@ from oms.errors import DomainError
 from oms.outbox import outbox_put, outbox_rearm
 
 from ..models import Notification, NotificationChannel, NotificationKind, NotificationOptOut, NotificationStatus, Order
-from ..status import EventKind, OrderStatus
+from ..status import NOTIFICATION_TRANSITIONS, EventKind, OrderStatus, notification_sources
 from .tracking_links import tracking_url_for_order
 
 log = logging.getLogger(__name__)
@@ -417,6 +417,17 @@ def email_message(notification: Notification, connection=None) -> EmailMultiAlte
     return message
 
 
+def notifications_move(ids, target: str, **fields) -> int:
+    """The one door of ``Notification.status``: move the notices among ``ids`` that may go to ``target``
+    (orders.status.NOTIFICATION_TRANSITIONS) in one UPDATE, with ``fields`` beside; returns how many moved.
+    A notice in a status that may not go there is left as it is."""
+    if target not in NOTIFICATION_TRANSITIONS:
+        raise ValueError(f"Unknown notification status {target!r}.")
+    return Notification.objects.filter(pk__in=list(ids), status__in=notification_sources(target)).update(
+        status=target, **fields
+    )
+
+
 @transaction.atomic
 def notification_resend(*, notification: Notification, user=None) -> Notification:
     """A person asks to send a failed notice again (also after a permanent error, e.g. a fixed address)."""
@@ -425,9 +436,8 @@ def notification_resend(*, notification: Notification, user=None) -> Notificatio
         raise DomainError(f"Only a failed message can be sent again; this one is {notification.get_status_display()}.")
     if notification.order_id:
         notification.to = notification_address(notification.order, notification.channel) or notification.to
-    notification.retryable = True
-    notification.status = Q_.QUEUED
-    notification.save(update_fields=["to", "retryable", "status"])
+    notifications_move([notification.pk], Q_.QUEUED, to=notification.to, retryable=True)
+    notification.refresh_from_db()
     if not outbox_rearm(kind=OUTBOX_KIND, key=notification.dedupe_key):
         _enqueue_send(notification)
     return notification

@@ -3,6 +3,7 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from ..status import NotificationStatus
 from .customers import Customer
 from .orders import Order
 
@@ -24,14 +25,6 @@ class NotificationKind(models.TextChoices):
 class NotificationChannel(models.TextChoices):
     EMAIL = "email", _("E-mail")
     SMS = "sms", _("SMS")
-
-
-class NotificationStatus(models.TextChoices):
-    QUEUED = "queued", _("Queued")
-    SENDING = "sending", _("Sending")
-    SENT = "sent", _("Sent")
-    FAILED = "failed", _("Failed")
-    SUPPRESSED = "suppressed", _("Not sent (opted out or no address)")
 
 
 class Notification(models.Model):

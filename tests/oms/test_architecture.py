@@ -400,7 +400,7 @@ STATUS_WRITERS = {
     "orders/services/core.py": "Order.status: the door (order status setter)",
     "orders/care/returns.py": "ReturnRequest.status: the door (_set_return_status)",
     "orders/services/intake.py": "InboundMessage.status: inbound_record_outcome",
-    "orders/care/notifications.py": "Notification.status: the outbox's send, retry and requeue",
+    "orders/care/notifications.py": "Notification.status: the door (notifications_move, NOTIFICATION_TRANSITIONS)",
     "inventory/services.py": "Transfer.status: transfer_receive",
     "fulfillment/shipments.py": "Shipment.status and PickList.status: the doors (and a tracking batch by their rules)",
     "fulfillment/routing/reroute.py": "RoutingReplay.status: the door (_set_replay_status)",
@@ -411,8 +411,6 @@ STATUS_WRITERS = {
     "logistics/polling.py": "not a model: the poll report's dict.update(status=...)",
     "oms/imports/jobs.py": "ImportJob.status: the door (import_jobs_move)",
     "oms/outbox.py": "OutboxMessage.status: the consumer's outcomes per batch, and retry, rearm and dismiss",
-    "orders/care/notification_outbox.py": "Notification.status: the outbox handler's sending, sent and failed, "
-    "per batch",
     "orders/intake/inbox.py": "InboundMessage.status of an API message built in memory before its one INSERT (a "
     "replay answered at once); verdict.status is the request's own answer, not a model",
 }

@@ -271,3 +271,36 @@ def test_order_without_address_is_recorded_not_sent(django_capture_on_commit_cal
     order.refresh_from_db()
     notice = notifications.notify(order=order, kind="message", context={"subject": "s", "body": "b"}, dedupe="n")
     assert (notice.status, notice.to, notice.last_error) == ("suppressed", "", "The order has no e-mail address.")
+
+
+def test_the_notification_door_moves_only_what_its_table_allows():
+    """Notification.status has one door (orders.care.notifications.notifications_move): a sent or
+    suppressed notice never moves again; a failed one may be queued again; the rest stay as they are."""
+    from orders.care.notifications import notifications_move
+    from orders.status import NotificationStatus as N
+
+    made = {
+        status: Notification.objects.create(
+            kind="message",
+            channel="email",
+            language="en",
+            to="a@example.com",
+            status=status,
+            dedupe_key=f"door-{status}",
+        )
+        for status in (N.QUEUED, N.SENDING, N.SENT, N.FAILED, N.SUPPRESSED)
+    }
+    assert notifications_move([n.pk for n in made.values()], N.QUEUED) == 1  # only the failed one
+    assert {s: Notification.objects.get(pk=n.pk).status for s, n in made.items()} == {
+        N.QUEUED: N.QUEUED,
+        N.SENDING: N.SENDING,
+        N.SENT: N.SENT,
+        N.FAILED: N.QUEUED,
+        N.SUPPRESSED: N.SUPPRESSED,
+    }
+    assert notifications_move([n.pk for n in made.values()], N.SENDING) == 3  # queued (twice) and sending
+    assert notifications_move([n.pk for n in made.values()], N.SENT, last_error="") == 3
+    assert Notification.objects.filter(status=N.SENT).count() == 4
+    assert Notification.objects.get(pk=made[N.SUPPRESSED].pk).status == N.SUPPRESSED
+    with pytest.raises(ValueError):
+        notifications_move([made[N.SENT].pk], "lost")
