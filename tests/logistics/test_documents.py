@@ -220,10 +220,10 @@ def test_label_context_values(db):
 
     assert context["tracking_number"] == parcel.tracking_number
     assert context["tracking_url"] == "https://oms.example.com/track/abc/"
-    assert context["barcode_uri"].startswith("data:image/png;base64,")
     assert context["barcode"]["modules"].strip("0") == code128_modules(parcel.tracking_number)
+    assert context["barcode"]["module_mm"] == pytest.approx(4 * 25.4 / 203)  # 4 dots at 203 dpi
+    assert context["barcode"]["width_mm"] == pytest.approx(len(context["barcode"]["modules"]) * 4 * 25.4 / 203)
     assert 20 < context["barcode"]["width_mm"] <= 90
-    assert context["qr_uri"].startswith("data:image/png;base64,")
     assert context["carrier_name"] == "SF Express 顺丰速运"
     assert context["service_name"] == "Standard 标快"
     assert context["recipient"]["name"] == "张伟"
