@@ -49,10 +49,6 @@ class Recipient:
     address: Block
     whole: bool
 
-    @property
-    def name_height(self) -> float:
-        return self.name.height + (self.name.leading if self.phone_own_line else 0)
-
 
 def _name_lines(name: str, phone: str, size: float, width: float) -> tuple[Block, Style, bool]:
     style = Style(size, bold=True)

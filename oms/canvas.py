@@ -1,5 +1,5 @@
 """Fixed-layout PDF pages drawn with reportlab: text in boxes (wrapped or shrunk to fit, never
-spilling), rules, filled boxes and 1-bit bitmaps (barcodes, QR codes) placed without interpolation.
+spilling), frames, filled boxes and 1-bit bitmaps (barcodes, QR codes) placed without interpolation.
 
 A `Sheet` records what each page draws, in millimetres from the page's top-left corner; `pdf()` then
 builds the CJK fonts the recorded text needs (`oms.canvas_fonts.cjk_font`, one per weight per document)
@@ -155,15 +155,6 @@ class _Rect:
 
 
 @dataclass(frozen=True)
-class _Line:
-    x1: float
-    y1: float
-    x2: float
-    y2: float
-    line_pt: float
-
-
-@dataclass(frozen=True)
 class _Image:
     bitmap: Bitmap
     x: float
@@ -212,9 +203,6 @@ class Sheet:
     def rect(self, x: float, y: float, w: float, h: float, *, fill: bool = True, line_pt: float = 0.0) -> None:
         self._ops.append(_Rect(x, y, w, h, fill, line_pt))
 
-    def line(self, x1: float, y1: float, x2: float, y2: float, *, line_pt: float) -> None:
-        self._ops.append(_Line(x1, y1, x2, y2, line_pt))
-
     def image(self, bitmap: Bitmap, x: float, y: float, w: float, h: float) -> None:
         """A 1-bit bitmap stretched to w x h mm, pixels kept sharp; x and y snap to 203-dpi dots
         so each module prints as a whole number of dots."""
@@ -231,7 +219,12 @@ class Sheet:
                     for cjk, part in op.runs:
                         if cjk:
                             cjk_chars[op.style.bold].update(part)
-        fonts = {bold: cjk_font(chars, bold=bold) for bold, chars in cjk_chars.items() if chars}
+        # The font objects themselves, held for the whole document (another thread may push a
+        # document's CJK font out of reportlab's registry meanwhile).
+        fonts = {
+            (True, bold): pdfmetrics.getFont(cjk_font(chars, bold=bold)) for bold, chars in cjk_chars.items() if chars
+        }
+        fonts |= {(False, key): pdfmetrics.getFont(latin_font(key)) for key in ("sans", "sans-bold", "mono-bold")}
         buffer = io.BytesIO()
         canvas = Canvas(
             buffer,
@@ -249,7 +242,7 @@ class Sheet:
         canvas.save()
         return buffer.getvalue()
 
-    def _draw(self, canvas: Canvas, op, fonts: dict[bool, str]) -> None:
+    def _draw(self, canvas: Canvas, op, fonts: dict) -> None:
         """Content-stream operators written directly: reportlab's text objects format every number
         and measure every string in Python, several times the cost of the drawing itself."""
         code = canvas._code
@@ -257,9 +250,8 @@ class Sheet:
             doc = canvas._doc
             parts = [f"BT 1 0 0 1 {op.x * mm:.2f} {(self.height - op.baseline) * mm:.2f} Tm {1 if op.white else 0} g"]
             size = f"{op.style.size:.2f}"
-            latin = latin_font(op.style.latin)
             for cjk, part in op.runs:
-                font = pdfmetrics.getFont(fonts[op.style.bold] if cjk else latin)
+                font = fonts[True, op.style.bold] if cjk else fonts[False, op.style.latin]
                 for subset, chunk in font.splitString(part, doc):
                     parts.append(f"{font.getSubsetInternalName(subset, doc)} {size} Tf <{chunk.hex()}> Tj")
             parts.append("ET")
@@ -270,9 +262,6 @@ class Sheet:
                 code.append(f"0 G {op.line_pt:.2f} w {box} {'B' if op.fill else 'S'}")
             else:
                 code.append(f"0 g {box} f")
-        elif isinstance(op, _Line):
-            y1, y2 = (self.height - op.y1) * mm, (self.height - op.y2) * mm
-            code.append(f"0 G {op.line_pt:.2f} w {op.x1 * mm:.2f} {y1:.2f} m {op.x2 * mm:.2f} {y2:.2f} l S")
         elif isinstance(op, _Image):
             y = (self.height - op.y - op.h) * mm
             draw_bitmap(canvas, op.bitmap, op.x * mm, y, op.w * mm, op.h * mm)
