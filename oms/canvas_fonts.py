@@ -166,7 +166,14 @@ def cjk_font(chars: set[str] | frozenset[str], *, bold: bool) -> str:
 
 def _build_ttf(source: CjkSource, chars: list[str], *, name: str, bold: bool) -> bytes:
     order = [".notdef"] + [f"uni{ord(ch):04X}" if ord(ch) <= 0xFFFF else f"u{ord(ch):05X}" for ch in chars]
-    notdef = TTGlyphPen(None).glyph()
+    pen = TTGlyphPen(None)  # .notdef: a hollow box, so a character no font has shows as missing
+    for x0, y0, x1, y1, clockwise in ((100, -50, 900, 750, True), (180, 30, 820, 670, False)):
+        points = [(x0, y0), (x0, y1), (x1, y1), (x1, y0)]
+        pen.moveTo(points[0])
+        for point in points[1:] if clockwise else points[:0:-1]:
+            pen.lineTo(point)
+        pen.closePath()
+    notdef = pen.glyph()
     glyphs = {".notdef": notdef}
     advances = {".notdef": source.upem}
     for ch, glyph_name in zip(chars, order[1:], strict=True):

@@ -167,3 +167,13 @@ def test_qr_bitmap_is_cached_per_value():
     assert again is first and other is not first
     info = qr_bitmap.cache_info()
     assert (info.hits, info.misses) == (1, 2)
+
+
+def test_a_character_no_font_has_is_drawn_as_a_box_not_an_error():
+    sheet = Sheet(100, 40)
+    sheet.text(5, 20, "张伟😀 Zhāng", Style(12, bold=True))
+
+    pdf = sheet.pdf()
+
+    text = pdftotext(pdf)
+    assert "张伟" in text and "Zhāng" in text
