@@ -1,4 +1,5 @@
-"""Barcodes and QR codes as small SVG documents, for inline <img> tags in PDF templates.
+"""Barcodes and QR codes: small SVG documents for inline <img> tags in PDF templates, and 1-bit
+bitmaps (cached per value) for documents drawn on a canvas (shipping labels, oms.canvas).
 
 Code 128 comes from python-barcode (its encoder; the SVG is drawn here with one rect per
 bar and a viewBox, so it scales cleanly and stays small), QR codes from segno. The human
@@ -10,10 +11,17 @@ widest that fits the width available, with a quiet zone of 10 modules on each si
 """
 
 import base64
+import functools
+import hashlib
 import io
+import zlib
+from dataclasses import dataclass
 
+import numpy as np
 import segno
 from barcode import Code128
+
+from .qr import qr_rows
 
 DOT_MM = 25.4 / 203
 MODULE_CHOICES_MM = (4 * DOT_MM, 3 * DOT_MM, 2 * DOT_MM)
@@ -24,7 +32,14 @@ def code128_modules(value: str) -> str:
     """The Code 128 symbol of `value` as a string of '1' (bar) and '0' (space) modules."""
     if not value:
         raise ValueError("Code 128 needs a non-empty value")
-    return "".join(Code128(str(value)).build())
+    return "".join(Code128(str(value), writer=_NO_WRITER).build())
+
+
+class _NoWriter:
+    """Code128's default SVG writer costs over a millisecond to set up; `build()` needs no writer."""
+
+
+_NO_WRITER = _NoWriter()
 
 
 def code128_svg(
@@ -40,7 +55,7 @@ def code128_svg(
     modules = code128_modules(value)
     total = len(modules) + 2 * QUIET_MODULES
     if module_mm is None:
-        module_mm = next((m for m in MODULE_CHOICES_MM if total * m <= max_width_mm), MODULE_CHOICES_MM[-1])
+        module_mm = code128_module_mm(total, max_width_mm)
     rects = []
     x = 0
     while x < len(modules):
@@ -77,38 +92,42 @@ def svg_data_uri(svg: str) -> str:
     return "data:image/svg+xml;base64," + base64.b64encode(svg.encode("utf-8")).decode("ascii")
 
 
-# ---- raster variants for long batches ----------------------------------------------------------
-# WeasyPrint draws an SVG node by node in Python (about 10 ms for a QR path and a barcode's rects,
-# per label); a 1-bit PNG with one pixel per module is decoded by Pillow and placed as one image.
-# Templates size it in mm and set `image-rendering: pixelated`, so the PDF says /Interpolate false
-# and every module stays a sharp rectangle at any zoom or printer resolution.
+# ---- bitmaps for canvas-drawn documents (labels) -------------------------------------------------
+# One bit per module, rows packed MSB first and padded to a byte, 1 = white: the layout of a PDF
+# image with /ColorSpace /DeviceGray and /BitsPerComponent 1, compressed once. Cached per value, so
+# a reprint, or a QR code on many labels, is encoded once per process (oms.canvas draws it once per PDF).
 
 
-def _png_data_uri(image) -> str:
-    buffer = io.BytesIO()
-    image.save(buffer, format="PNG")
-    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
+@dataclass(frozen=True)
+class Bitmap:
+    width: int
+    height: int
+    flate: bytes  # zlib-compressed packed rows
+    key: str  # digest of the content: names the image inside one PDF
+
+    @classmethod
+    def from_array(cls, modules: np.ndarray) -> "Bitmap":
+        """From a 2-D array of 1 (dark) and 0 (light) modules."""
+        height, width = modules.shape
+        packed = np.packbits(1 - modules.astype(np.uint8), axis=1).tobytes()  # rows padded with 0 bits
+        digest = hashlib.sha256(packed + width.to_bytes(4, "big")).hexdigest()
+        return cls(width, height, zlib.compress(packed), digest)
 
 
-def code128_png(
-    value: str, *, max_width_mm: float = 88.0, height_mm: float = 18.0, module_mm: float | None = None
-) -> dict:
-    """A Code 128 barcode of `value` as a 1-pixel-high PNG, one pixel per module with the quiet
-    zones, and the size to print it at (same module choice as `code128_svg`).
+def code128_module_mm(modules: int, max_width_mm: float) -> float:
+    """The widest module of 0.5/0.375/0.25 mm (4/3/2 dots at 203 dpi) whose symbol fits."""
+    return next((m for m in MODULE_CHOICES_MM if modules * m <= max_width_mm), MODULE_CHOICES_MM[-1])
 
-    Returns {uri, width_mm, height_mm, modules (the module string with quiet zones)}."""
-    from PIL import Image
 
+@functools.lru_cache(maxsize=4096)
+def code128_bitmap(value: str) -> Bitmap:
+    """A Code 128 symbol of `value` with its quiet zones, one pixel per module, one pixel high."""
     symbol = "0" * QUIET_MODULES + code128_modules(value) + "0" * QUIET_MODULES
-    if module_mm is None:
-        module_mm = next((m for m in MODULE_CHOICES_MM if len(symbol) * m <= max_width_mm), MODULE_CHOICES_MM[-1])
-    image = Image.new("1", (len(symbol), 1), 1)
-    image.putdata([0 if bit == "1" else 1 for bit in symbol])
-    return {"uri": _png_data_uri(image), "width_mm": len(symbol) * module_mm, "height_mm": height_mm, "modules": symbol}
+    return Bitmap.from_array(np.frombuffer(symbol.encode("ascii"), dtype=np.uint8)[None, :] - ord("0"))
 
 
-def qr_png_uri(value: str, *, error: str = "m", border: int = 2) -> str:
-    """A QR code of `value` as a PNG data URI, one pixel per module; the template sizes it."""
-    buffer = io.BytesIO()
-    segno.make(value, error=error, micro=False).save(buffer, kind="png", scale=1, border=border)
-    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
+@functools.lru_cache(maxsize=4096)
+def qr_bitmap(value: str, *, error: str = "m", border: int = 2) -> Bitmap:
+    """A QR code of `value` (model 2, error correction `error`, not micro) with `border` modules of
+    quiet zone, one pixel per module (oms.qr: segno's symbol, the mask chosen faster)."""
+    return Bitmap.from_array(qr_rows(value, error=error, border=border))

@@ -7,14 +7,20 @@ import re
 import shutil
 import subprocess
 
+import numpy as np
 import pytest
+import segno
 from pypdf import PdfReader
+from reportlab.lib.units import mm
 
 from fulfillment.models import Shipment, ShipmentLine
 from inventory.models import HandlingClass, Location, Product
 from logistics.documents import handling_marks, label_context, label_pdf
+from logistics.label_canvas import FRAME_MM, FROM_MM, HEAD_MM, MARGIN_MM, MARK_ROW_MM, SIZES_MM, draw_label
 from logistics.models import Carrier, Parcel, ServiceLevel
-from oms.codes import code128_modules
+from oms.canvas import Sheet
+from oms.canvas_fonts import text_width
+from oms.codes import code128_modules, qr_bitmap
 from orders.models import Channel, Order, OrderLine
 
 LONG_CN_ADDRESS = "广东省深圳市南山区粤海街道科技园南区深南大道10000号腾讯大厦B座18楼1803室"
@@ -220,10 +226,10 @@ def test_label_context_values(db):
 
     assert context["tracking_number"] == parcel.tracking_number
     assert context["tracking_url"] == "https://oms.example.com/track/abc/"
-    assert context["barcode_uri"].startswith("data:image/png;base64,")
     assert context["barcode"]["modules"].strip("0") == code128_modules(parcel.tracking_number)
+    assert context["barcode"]["module_mm"] == pytest.approx(4 * 25.4 / 203)  # 4 dots at 203 dpi
+    assert context["barcode"]["width_mm"] == pytest.approx(len(context["barcode"]["modules"]) * 4 * 25.4 / 203)
     assert 20 < context["barcode"]["width_mm"] <= 90
-    assert context["qr_uri"].startswith("data:image/png;base64,")
     assert context["carrier_name"] == "SF Express 顺丰速运"
     assert context["service_name"] == "Standard 标快"
     assert context["recipient"]["name"] == "张伟"
@@ -289,3 +295,148 @@ def test_write_sample_labels(db):
     for size in ("4x6", "a6"):
         with open(os.path.join(out, f"labels-{size}.pdf"), "wb") as fh:
             fh.write(label_pdf(parcels, tracking_url_for=track_url, size=size))
+
+
+# ---- the canvas layout ---------------------------------------------------------------------------
+
+
+def _label_ops(parcel, size="4x6"):
+    """The text a label draws, as (x, baseline, right edge) in mm with the text, and the frame."""
+    sheet = Sheet(*SIZES_MM[size][:2])
+    draw_label(sheet, label_context(parcel, tracking_url=track_url(parcel), size=size), size=size)
+    texts = []
+    for op in sheet.pages[0]:
+        if hasattr(op, "runs"):
+            text = "".join(part for _, part in op.runs)
+            texts.append((op.x, op.baseline, op.x + text_width(text, op.style) / mm, text, op.style))
+    return texts
+
+
+@pytest.mark.parametrize("size", ["4x6", "a6"])
+def test_very_long_recipient_wraps_inside_its_zone(db, size):
+    name = "欧阳娜娜" * 12 + " Bartholomew-Featherstonehaugh"
+    parcel = make_parcel(
+        handling=[HandlingClass.FRESH, HandlingClass.FRAGILE, HandlingClass.BULKY],
+        address1=LONG_CN_ADDRESS * 3,
+        ship_address2="Building 7, Unit 3, Room 1803, Science and Technology Park South " * 2,
+        ship_name=name,
+    )
+    frame_left = MARGIN_MM + FRAME_MM
+    frame_right = MARGIN_MM + SIZES_MM[size][2] - FRAME_MM
+    _, _, _, frame_h = SIZES_MM[size]
+    zone_top = MARGIN_MM + FRAME_MM + HEAD_MM + FROM_MM
+    marks_top = MARGIN_MM + FRAME_MM + (frame_h - 2 * FRAME_MM) - 29.0 - 29.5 - 2 * MARK_ROW_MM
+
+    texts = _label_ops(parcel, size)
+
+    # Nothing on the label runs past the frame.
+    assert all(frame_left <= x and right <= frame_right for x, _, right, _, _ in texts)
+    recipient = [t for t in texts if zone_top < t[1] < marks_top]
+    # The name wraps over lines and the address follows, all of it between the sender's zone and
+    # the marks, the last line's descent included.
+    assert len(recipient) >= 8
+    assert all(baseline + 0.25 * style.size * 25.4 / 72 < marks_top for _, baseline, _, _, style in recipient)
+    drawn = "".join(text for _, _, _, text, _ in recipient)
+    assert drawn.replace(" ", "").startswith("Shipto收件人" + "欧阳娜娜" * 12)
+    assert "13800138000" in drawn
+    # Lines are apart: each baseline at least one type size below the one above it.
+    baselines = sorted({round(b, 3) for _, b, _, _, _ in recipient})
+    sizes = {round(b, 3): s.size for _, b, _, _, s in recipient}
+    assert all(
+        (lower - upper) * 72 / 25.4 >= 0.95 * sizes[lower]
+        for upper, lower in zip(baselines, baselines[1:], strict=False)
+    )
+    pdf = label_pdf([parcel], tracking_url_for=track_url, size=size)
+    assert len(page_sizes(pdf)) == 1
+    assert ("欧阳娜娜" * 3) in "".join(pdftotext(pdf).split())
+
+
+def test_recipient_that_cannot_fit_is_cut_with_an_ellipsis_not_spilled(db):
+    parcel = make_parcel(
+        handling=[HandlingClass.FRESH, HandlingClass.FRAGILE, HandlingClass.BULKY],
+        address1=LONG_CN_ADDRESS * 12,
+        ship_address2=LONG_CN_ADDRESS * 12,
+    )
+    _, _, _, frame_h = SIZES_MM["4x6"]
+    zone_top = MARGIN_MM + FRAME_MM + HEAD_MM + FROM_MM
+    marks_top = MARGIN_MM + FRAME_MM + (frame_h - 2 * FRAME_MM) - 29.0 - 29.5 - 2 * MARK_ROW_MM
+
+    texts = _label_ops(parcel)
+
+    recipient = [t for t in texts if zone_top < t[1] < marks_top]
+    assert recipient[-1][3].endswith("…")  # the last line that fits, cut
+    assert LONG_CN_ADDRESS[:10] in "".join(t[3] for t in recipient)
+    assert all(baseline + 0.25 * style.size * 25.4 / 72 < marks_top for _, baseline, _, _, style in recipient)
+    marks = [t for t in texts if marks_top < t[1] < marks_top + 2 * MARK_ROW_MM]
+    assert [t[3] for t in marks] == ["KEEP COLD 冷藏", "FRAGILE 易碎", "THIS SIDE UP ↑", "HEAVY/BULKY 大件"]
+
+
+def test_label_fonts_are_embedded_subsets_with_chinese_text(db):
+    parcel = make_parcel(ship_name="欧阳娜娜")
+
+    pdf = label_pdf([parcel], tracking_url_for=track_url)
+
+    reader = PdfReader(io.BytesIO(pdf))
+    fonts = {
+        str(font["/BaseFont"]): font
+        for font in (f.get_object() for f in reader.pages[0]["/Resources"]["/Font"].values())
+    }
+    cjk = [name.lstrip("/") for name in fonts if "+OmsCJK-" in name]
+    assert len(cjk) == 2  # regular and bold, each a subset (a six-letter tag before the +)
+    assert all(name.split("+")[0].isalpha() and len(name.split("+")[0]) == 6 for name in cjk)
+    assert all("/FontFile2" in fonts[name]["/FontDescriptor"].get_object() for name in fonts)
+    assert "欧阳娜娜" in pdf_text(pdf)
+    assert "收件人" in pdftotext(pdf)
+
+
+def _qr_images(pdf: bytes) -> dict:
+    """Every square image XObject (the QR codes) once, by object id, as 0/1 rows (1 = dark)."""
+    found = {}
+    for page in PdfReader(io.BytesIO(pdf)).pages:
+        xobjects = page["/Resources"].get("/XObject", {})
+        for ref in xobjects.values():
+            obj = ref.get_object()
+            if obj["/Width"] == obj["/Height"] and obj["/Width"] > 1:
+                found[ref.idnum] = obj
+    return found
+
+
+def test_qr_code_is_drawn_once_per_value_and_reads_back_as_segnos_symbol(db):
+    parcels = [make_parcel() for _ in range(3)]
+    same_url = "https://oms.example.com/track/shared-token/"
+    qr_bitmap.cache_clear()
+
+    pdf = label_pdf(parcels, tracking_url_for=lambda parcel: same_url)
+
+    assert qr_bitmap.cache_info().misses == 1  # encoded once
+    images = _qr_images(pdf)
+    assert len(images) == 1  # stored once, shown on three pages
+    [image] = images.values()
+    assert image["/BitsPerComponent"] == 1 and image["/Interpolate"].value is False
+    size = int(image["/Width"])
+    packed = np.frombuffer(image.get_data(), dtype=np.uint8).reshape(size, -1)
+    dark = 1 - np.unpackbits(packed, axis=1)[:, :size]
+    reference = segno.make(same_url, error="m", micro=False, boost_error=False)
+    assert dark.tolist() == [[int(v) for v in row] for row in reference.matrix_iter(border=2)]
+
+
+def test_distinct_tracking_links_get_distinct_qr_codes(db):
+    parcels = [make_parcel() for _ in range(3)]
+
+    pdf = label_pdf(parcels, tracking_url_for=track_url)
+
+    assert len(_qr_images(pdf)) == 3
+
+
+def test_batch_of_labels_one_page_each_in_order(db):
+    parcels = [make_parcel(ship_name=f"收件人{i:02d}") for i in range(24)]
+
+    pdf = label_pdf(parcels, tracking_url_for=track_url, size="a6")
+
+    reader = PdfReader(io.BytesIO(pdf))
+    assert len(reader.pages) == 24
+    for parcel, page in zip(parcels, reader.pages, strict=True):
+        text = page.extract_text()
+        assert parcel.tracking_number in text
+        assert parcel.shipment.order.ship_name in text
+        assert round(float(page.mediabox.width), 2) == pytest.approx(297.64, abs=0.05)
