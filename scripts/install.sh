@@ -16,8 +16,9 @@ cd "$ROOT"
 # libharfbuzz-subset0 WeasyPrint's font subsetting (4x slower labels without it)
 # chromium            browser tests (Playwright drives Debian's chromium)
 # libpango-*          WeasyPrint
+# fonts-dejavu-core   the Latin font of labels drawn on the canvas (oms/canvas_fonts.py)
 # gettext             msgfmt: the translation catalogues (locale/, <app>/locale/) compiled at install
-APT_PACKAGES=(redis-server poppler-utils fonts-noto-cjk libharfbuzz-subset0 chromium libpango-1.0-0 libpangoft2-1.0-0 gettext)
+APT_PACKAGES=(redis-server poppler-utils fonts-noto-cjk libharfbuzz-subset0 chromium libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core gettext)
 
 is_installed() {
     # dpkg -s exits 0 for packages that are merely known (e.g. removed, config files left):
