@@ -12,6 +12,7 @@ from logistics import services as logistics_services
 from oms import outbox
 from oms.models import OutboxMessage
 from orders import services as order_services
+from orders import tasks as _orders_tasks  # noqa: F401 (orders.apply_inbox, run eagerly when a pull nudges it)
 from tests.factories import ChannelFactory, LocationFactory, ProductFactory, ServiceLevelFactory, canonical, stock
 
 from .fake_shopify import TOKEN, FakeShopify
