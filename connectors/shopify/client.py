@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import math
+import threading
 
 import requests
 
@@ -28,11 +29,28 @@ TIMEOUT_SECONDS = 20
 DEFAULT_RETRY_AFTER = 2.0
 
 
+_sessions: dict[tuple[int, str], requests.Session] = {}
+_sessions_lock = threading.Lock()
+
+
+def session_for(base_url: str) -> requests.Session:
+    """One keep-alive session per shop and thread in this process: a batch of confirmations reuses its
+    connection instead of opening one per call."""
+    key = (threading.get_ident(), base_url)
+    with _sessions_lock:
+        session = _sessions.get(key)
+        if session is None:
+            if len(_sessions) > 200:
+                _sessions.clear()
+            session = _sessions[key] = requests.Session()
+    return session
+
+
 class ShopifyClient:
     def __init__(self, *, base_url: str, token: str, version: str = "", session: requests.Session | None = None):
         self.url = f"{base_url.rstrip('/')}/admin/api/{version or DEFAULT_VERSION}/graphql.json"
         self._token = token
-        self.session = session or requests.Session()
+        self.session = session or session_for(base_url.rstrip("/"))
 
     def __repr__(self) -> str:  # never the token
         return f"ShopifyClient({self.url!r})"
