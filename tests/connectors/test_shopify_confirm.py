@@ -2,6 +2,8 @@
 with its tracking number, through the outbox; relabels update it, voids take it back; Shopify's failures
 become retries or a dead letter a person can retry."""
 
+from pathlib import Path
+
 import pytest
 from django.db import transaction
 
@@ -14,11 +16,14 @@ from logistics.tracking_numbers import make_s10
 from logistics.voids import parcel_void
 from oms import outbox
 from oms.models import OutboxMessage
+from orders.intake.signing import sign
+from orders.models import Order
 
 from .conftest import dispatch, make_order, ship, shipment_rows
 
 pytestmark = pytest.mark.django_db
 
+FIXTURES = Path(__file__).parent.parent / "orders" / "fixtures"
 NEW = make_s10("LC", 12345678, "CN")  # a relabel's number from the local carrier
 
 
@@ -249,3 +254,30 @@ def test_a_channel_without_a_connection_or_the_oms_platform_sends_nothing(
     order = make_order(django_capture_on_commit_callbacks, world, external_id="5002")
     ship(django_capture_on_commit_callbacks, order.shipments.get(), run_outbox=True)
     assert OutboxMessage.objects.filter(kind="channel.shipment").count() == 1  # none for the OMS's own channel
+
+
+def test_an_order_from_a_shopify_webhook_is_confirmed_back_once_with_its_tracking_number(
+    client, fake, world, django_capture_on_commit_callbacks
+):
+    """Issue 16's "done": webhook in, routed, packed, shipped; Shopify gets the fulfillment with that number."""
+    body = (FIXTURES / "shopify_orders_create.json").read_bytes()
+    world["channel"].webhook_secret = "shpss_0123456789abcdef"
+    world["channel"].save()
+    gid = fake.shop.add_fulfillable_order(820982911946154508, [("SKU-A", 2), ("SKU-B", 1)])
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            f"/webhooks/orders/{world['channel'].slug}/",
+            data=body,
+            content_type="application/json",
+            HTTP_X_SHOPIFY_TOPIC="orders/create",
+            HTTP_X_SHOPIFY_HMAC_SHA256=sign(body, "shpss_0123456789abcdef"),
+        )
+    assert response.status_code == 200
+    order = Order.objects.get(external_id="820982911946154508")
+
+    parcel = ship(django_capture_on_commit_callbacks, order.shipments.get(), run_outbox=True)
+    dispatch(later_seconds=3600)  # a second consumer run finds nothing to do
+
+    assert _fulfillments(fake) == [(gid, "SUCCESS", [parcel.tracking_number], [1, 2])]
+    assert fake.shop.operations("OrderFulfillment")[0][1] == {"id": gid}
+    assert shipment_rows() == [("sent", 1, "")]
