@@ -9,6 +9,7 @@ from django.db import transaction
 
 from connectors.models import RemoteShipment
 from connectors.services import sync_retry
+from fulfillment.merge import shipments_merge
 from fulfillment.split import shipment_split
 from logistics.channel_notices import shipments_channel_notice
 from logistics.models import Parcel
@@ -281,3 +282,18 @@ def test_an_order_from_a_shopify_webhook_is_confirmed_back_once_with_its_trackin
     assert _fulfillments(fake) == [(gid, "SUCCESS", [parcel.tracking_number], [1, 2])]
     assert fake.shop.operations("OrderFulfillment")[0][1] == {"id": gid}
     assert shipment_rows() == [("sent", 1, "")]
+
+
+def test_merged_shipments_confirm_each_order_with_the_parcels_number(fake, world, django_capture_on_commit_callbacks):
+    gid_1 = fake.shop.add_fulfillable_order(5001, [("SKU-A", 2), ("SKU-B", 1)])
+    gid_2 = fake.shop.add_fulfillable_order(5002, [("SKU-A", 1)])
+    first = make_order(django_capture_on_commit_callbacks, world).shipments.get()
+    second = make_order(django_capture_on_commit_callbacks, world, external_id="5002", lines=(("SKU-A", 1),))
+    lead = shipments_merge(shipment_ids=[first.pk, second.shipments.get().pk])
+
+    parcel = ship(django_capture_on_commit_callbacks, lead, run_outbox=True)
+
+    assert sorted(_fulfillments(fake)) == sorted(
+        [(gid_1, "SUCCESS", [parcel.tracking_number], [1, 2]), (gid_2, "SUCCESS", [parcel.tracking_number], [1])]
+    )
+    assert shipment_rows() == [("sent", 1, ""), ("sent", 1, "")]
