@@ -11,7 +11,7 @@ Retry).
 from __future__ import annotations
 
 import json
-import logging
+from dataclasses import dataclass, field
 
 from django.db import transaction
 from django.utils import timezone
@@ -21,14 +21,13 @@ from oms import outbox
 from oms.background import nudge
 from oms.errors import DomainError
 from oms.models import OutboxMessage, OutboxStatus
+from oms.transient import is_transient
 from orders import atp
 from orders.intake.inbox import APPLY_TASK, insert_messages
 from orders.models import Channel, ChannelSku, InboundMessage, InboundStatus
 
 from .base import ConnectorError, NotSupported, Refused, Rejected, RetryLater, adapter_for
 from .models import ChannelConnection, RemoteShipment
-
-log = logging.getLogger(__name__)
 
 MAX_PULL_PAGES = 20
 SYNC_KINDS = (CHANNEL_SHIPMENT, atp.STOCK_PUSH)
@@ -61,11 +60,12 @@ def connection_of(channel_id) -> ChannelConnection | None:
     return ChannelConnection.objects.select_related("channel").filter(channel_id=channel_id).first()
 
 
-def _note(connection: ChannelConnection, verb: str, error: str = "") -> None:
-    """Record a verb's last try (and last success) on the connection; a plain UPDATE, no lock."""
+def _note(connection: ChannelConnection, verb: str, error: str = "", *, ok: bool | None = None) -> None:
+    """Record a verb's last try (and last success) on the connection; a plain UPDATE, no lock. ``ok`` (default:
+    no error) says whether something succeeded in this try."""
     now = timezone.now()
     fields = {f"last_{verb}_at": now, f"last_{verb}_error": error[:2000]}
-    if not error:
+    if (not error) if ok is None else ok:
         fields[f"last_{verb}_ok_at"] = now
     ChannelConnection.objects.filter(pk=connection.pk).update(**fields)
 
@@ -82,9 +82,36 @@ def _outcome(exc: ConnectorError) -> outbox.Outcome:
 # ---- confirm shipment: the handler of channel.shipment rows --------------------------------------------------
 
 
-def _confirm_one(row: OutboxMessage) -> outbox.Outcome:
+@dataclass
+class _Batch:
+    """What one batch of notices reads once and writes once: the connections, what the platforms hold."""
+
+    connections: dict[int, ChannelConnection]
+    remotes: dict[tuple[int, int], RemoteShipment]
+    changed: dict[tuple[int, int], RemoteShipment] = field(default_factory=dict)
+    errors: dict[int, str] = field(default_factory=dict)  # connection id -> the batch's last error
+    sent: set[int] = field(default_factory=set)  # connection ids with a success in this batch
+
+    @classmethod
+    def load(cls, rows: list[OutboxMessage]) -> _Batch:
+        channel_ids = {r.payload.get("channel") for r in rows if isinstance(r.payload, dict)}
+        connections = {
+            c.channel_id: c
+            for c in ChannelConnection.objects.select_related("channel").filter(channel_id__in=channel_ids)
+        }
+        shipment_ids = {r.payload.get("shipment") for r in rows if isinstance(r.payload, dict)}
+        remotes = {
+            (r.connection_id, r.shipment_id): r
+            for r in RemoteShipment.objects.filter(
+                connection_id__in=[c.pk for c in connections.values()], shipment_id__in=shipment_ids
+            )
+        }
+        return cls(connections, remotes)
+
+
+def _confirm_one(row: OutboxMessage, batch: _Batch) -> outbox.Outcome:
     notice = row.payload or {}
-    connection = connection_of(notice.get("channel"))
+    connection = batch.connections.get(notice.get("channel"))
     if connection is None:
         return outbox.skipped("The channel has no connection: nothing is sent back.")
     if not (connection.active and connection.confirm_shipments):
@@ -92,8 +119,9 @@ def _confirm_one(row: OutboxMessage) -> outbox.Outcome:
     adapter = adapter_for(connection.platform)
     if adapter is None or not adapter.supports("confirm_shipment"):
         return outbox.skipped(f"No connector confirms shipments to {connection.channel.get_platform_display()}.")
-    shipment_id, version = notice.get("shipment"), int(notice.get("version") or 0)
-    remote = RemoteShipment.objects.filter(connection=connection, shipment_id=shipment_id).first()
+    key = (connection.pk, notice.get("shipment"))
+    version = int(notice.get("version") or 0)
+    remote = batch.remotes.get(key)
     if remote is not None and remote.version >= version:
         return outbox.skipped("A later notice of this shipment was sent already.")
     try:
@@ -101,30 +129,54 @@ def _confirm_one(row: OutboxMessage) -> outbox.Outcome:
             connection, notice=notice, remote=remote if remote and remote.remote_id else None
         )
     except ConnectorError as exc:
-        _note(connection, "confirm", f"{notice.get('shipment_number')}: {exc}")
+        batch.errors[connection.pk] = f"{notice.get('shipment_number')}: {exc}"
         return _outcome(exc)
-    remember_confirmation(connection=connection, notice=notice, remote_id=result.remote_id, action=result.action)
-    _note(connection, "confirm")
+    record = RemoteShipment(
+        connection=connection,
+        shipment_id=notice.get("shipment"),
+        remote_id=result.remote_id,
+        tracking_numbers=list(notice.get("tracking_numbers") or []),
+        version=version,
+        cancelled=result.action == "cancelled",
+    )
+    batch.remotes[key] = batch.changed[key] = record
+    batch.sent.add(connection.pk)
     return outbox.sent()
 
 
-def remember_confirmation(*, connection: ChannelConnection, notice: dict, remote_id: str, action: str) -> None:
-    """What the platform now holds for the shipment (its id, the numbers, the notice's version)."""
-    RemoteShipment.objects.update_or_create(
-        connection=connection,
-        shipment_id=notice.get("shipment"),
-        defaults={
-            "remote_id": remote_id,
-            "tracking_numbers": list(notice.get("tracking_numbers") or []),
-            "version": int(notice.get("version") or 0),
-            "cancelled": action == "cancelled",
-        },
-    )
+def remember_confirmations(records: list[RemoteShipment]) -> None:
+    """What the platforms now hold for the shipments (their ids, the numbers, the notices' versions): one
+    INSERT ... ON CONFLICT DO UPDATE for the batch. Lost (a worker killed before this), the next try finds the
+    platform's record by its tracking numbers (the adapters' confirm_shipment)."""
+    if records:
+        RemoteShipment.objects.bulk_create(
+            records,
+            update_conflicts=True,
+            unique_fields=["connection", "shipment"],
+            update_fields=["remote_id", "tracking_numbers", "version", "cancelled", "updated_at"],
+        )
 
 
 def send_shipment_notices(rows: list[OutboxMessage]) -> dict[int, outbox.Outcome]:
-    """The outbox handler of ``channel.shipment`` rows, in the order they were written."""
-    return {row.pk: _confirm_one(row) for row in sorted(rows, key=lambda r: (r.payload.get("version") or 0, r.pk))}
+    """The outbox handler of ``channel.shipment`` rows, in the order they were written: one read of the
+    connections and of what the platforms hold, the calls, one write of what they now hold."""
+    rows = sorted(rows, key=lambda r: (r.payload.get("version") or 0, r.pk))
+    batch = _Batch.load(rows)
+    outcomes: dict[int, outbox.Outcome] = {}
+    try:
+        for row in rows:
+            try:
+                outcomes[row.pk] = _confirm_one(row, batch)
+            except Exception as exc:  # noqa: BLE001 (one broken row is retried alone; the batch goes on)
+                if is_transient(exc):
+                    raise
+                outcomes[row.pk] = outbox.retry(f"{type(exc).__name__}: {exc}")
+    finally:
+        remember_confirmations(list(batch.changed.values()))
+        for connection in batch.connections.values():
+            if connection.pk in batch.errors or connection.pk in batch.sent:
+                _note(connection, "confirm", batch.errors.get(connection.pk, ""), ok=connection.pk in batch.sent)
+    return outcomes
 
 
 # ---- push stock: the pusher orders/atp.py calls for connected channels -------------------------------------

@@ -180,7 +180,7 @@ class ShopifyAdapter(Adapter):
             {
                 "fulfillment": {
                     "lineItemsByFulfillmentOrder": groups,
-                    "notifyCustomer": bool((connection.credentials or {}).get("notify_customer", False)),
+                    "notifyCustomer": False,  # the OMS tells the customer itself
                     "trackingInfo": tracking,
                 }
             },

@@ -62,7 +62,7 @@ class ShopifyClient:
         try:
             response = self.session.post(
                 self.url,
-                data=json.dumps({"query": query, "variables": variables or {}}),
+                data=json.dumps({"query": query, "variables": variables or {}}).encode(),
                 headers={
                     "Content-Type": "application/json",
                     "Accept": "application/json",

@@ -71,10 +71,10 @@ def test_a_worker_that_dies_after_shopify_answered_does_not_fulfil_twice(
     class WorkerKilled(BaseException):  # like SIGKILL: nothing after the send runs, no outcome is written
         pass
 
-    def die(**kwargs):
+    def die(records):
         raise WorkerKilled
 
-    monkeypatch.setattr("connectors.services.remember_confirmation", die)
+    monkeypatch.setattr("connectors.services.remember_confirmations", die)
     with pytest.raises(WorkerKilled):
         dispatch()
     assert len(fake.shop.fulfillments) == 1  # Shopify did it
@@ -297,3 +297,21 @@ def test_merged_shipments_confirm_each_order_with_the_parcels_number(fake, world
         [(gid_1, "SUCCESS", [parcel.tracking_number], [1, 2]), (gid_2, "SUCCESS", [parcel.tracking_number], [1])]
     )
     assert shipment_rows() == [("sent", 1, ""), ("sent", 1, "")]
+
+
+def test_one_refused_shipment_does_not_hold_back_the_rest_of_its_batch(fake, world, django_capture_on_commit_callbacks):
+    gid = fake.shop.add_fulfillable_order(5002, [("SKU-A", 1)])  # Shopify does not know order 5001
+    first = make_order(django_capture_on_commit_callbacks, world, lines=(("SKU-A", 1),)).shipments.get()
+    second = make_order(django_capture_on_commit_callbacks, world, external_id="5002", lines=(("SKU-A", 1),))
+    ship(django_capture_on_commit_callbacks, first)
+    parcel = ship(django_capture_on_commit_callbacks, second.shipments.get())
+
+    assert dispatch() == {"dead": 1, "sent": 1}
+
+    assert shipment_rows() == [("dead", 1, "Rejected: Shopify has no order 5001."), ("sent", 1, "")]
+    assert _fulfillments(fake) == [(gid, "SUCCESS", [parcel.tracking_number], [1])]
+    connection = world["connection"]
+    connection.refresh_from_db()
+    assert connection.last_confirm_error == f"{first.number}: Shopify has no order 5001."
+    assert connection.last_confirm_ok_at is not None
+    assert list(RemoteShipment.objects.values_list("shipment_id", flat=True)) == [second.shipments.get().pk]
