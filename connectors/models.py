@@ -1,5 +1,9 @@
 """A sales channel's connection to its platform's API, and what the connector remembers of the platform."""
 
+from urllib.parse import urlsplit
+
+from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Q
 
@@ -17,7 +21,12 @@ class ChannelConnection(models.Model):
     base_url = models.URLField(
         max_length=300, help_text="The platform's API root, e.g. https://my-shop.myshopify.com (http on loopback)"
     )
-    api_version = models.CharField(max_length=20, blank=True, help_text="e.g. 2025-01 for Shopify")
+    api_version = models.CharField(
+        max_length=20,
+        blank=True,
+        validators=[RegexValidator(r"^([0-9]{4}-[0-9]{2}|unstable)$", "A dated version like 2025-01, or unstable.")],
+        help_text="e.g. 2025-01 for Shopify",
+    )
     credentials = models.JSONField(default=dict, blank=True, help_text="write-only: never shown back")
     location_ref = models.CharField(
         max_length=120,
@@ -55,6 +64,16 @@ class ChannelConnection(models.Model):
     @property
     def platform(self) -> str:
         return self.channel.platform
+
+    def clean(self) -> None:
+        parts = urlsplit(self.base_url or "")
+        if parts.scheme == "http" and parts.hostname not in LOOPBACK:
+            raise ValidationError({"base_url": "Use https: plain http only reaches a server on this machine."})
+        if parts.query or parts.fragment:
+            raise ValidationError({"base_url": "The API root takes no query or fragment."})
+
+
+LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 
 
 class RemoteShipment(models.Model):

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
@@ -51,7 +52,10 @@ def connection_save(*, channel: Channel, data: dict, secret: str = "") -> Channe
     if secret:
         credentials["access_token"] = secret
     connection.credentials = credentials
-    connection.full_clean()
+    try:
+        connection.full_clean()
+    except ValidationError as exc:
+        raise DomainError("; ".join(f"{k}: {' '.join(v)}" for k, v in exc.message_dict.items())) from None
     connection.save()
     return connection
 

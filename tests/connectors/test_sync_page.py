@@ -5,6 +5,8 @@ import pytest
 from django.urls import reverse
 
 from connectors.models import ChannelConnection
+from connectors.services import connection_save
+from oms.errors import DomainError
 from oms.models import OutboxMessage
 from orders.models import Order
 from tests.factories import make_user
@@ -101,6 +103,33 @@ def test_a_dead_confirmation_is_listed_with_its_error_and_retried_from_the_page(
     html = client.get(_url(world)).content.decode()
     assert "No failures." in html
     assert next(iter(fake.shop.fulfillments)) in html
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "error"),
+    [
+        (
+            "base_url",
+            "http://shop-cn.myshopify.com",
+            "base_url: Use https: plain http only reaches a server on this machine.",
+        ),
+        ("base_url", "https://shop-cn.myshopify.com/?x=1", "base_url: The API root takes no query or fragment."),
+        ("api_version", "2025-01/../../x", "api_version: A dated version like 2025-01, or unstable."),
+    ],
+)
+def test_a_connection_the_client_could_not_use_is_refused(client, fake, world, field, value, error):
+    client.force_login(make_user("manager1", "manager"))
+    before = ChannelConnection.objects.values().get()
+    form = {"base_url": "https://shop-cn.myshopify.com", "api_version": "2025-01", field: value}
+    response = client.post(_url(world, "connection_update"), form, follow=True)
+    assert error in response.content.decode()
+    assert ChannelConnection.objects.values().get() == before
+
+
+def test_saving_a_bad_connection_through_the_service_is_a_domain_error(fake, world):
+    with pytest.raises(DomainError, match="api_version: A dated version"):
+        connection_save(channel=world["channel"], data={"api_version": "v1"})
+    assert ChannelConnection.objects.get().api_version == "2025-01"
 
 
 def test_a_garbled_retry_id_is_refused_and_changes_nothing(client, fake, world):
