@@ -27,6 +27,7 @@ from oms.errors import DomainError
 from orders.services import order_event_record, order_lock
 from orders.status import EventKind
 
+from .channel_notices import shipments_channel_notice
 from .models import Carrier, Parcel, ServiceLevel
 
 OTHER = "other"  # the carrier choice for a carrier we do not have
@@ -172,4 +173,5 @@ def shipment_ship_external(
         },
     )
     shipment_ship(shipment=shipment, user=user, note=f"{shown} {number} (label made elsewhere)")
+    shipments_channel_notice(shipment_ids=[shipment.pk])  # the channel learns it shipped (outbox, this transaction)
     return parcel

@@ -22,6 +22,7 @@ from orders.status import EventKind
 from . import rating
 from .carriers.base import LabelRequest, get_adapter
 from .cases.rules import parcel_problem_open
+from .channel_notices import shipments_channel_notice
 from .eta import eta_apply, lane_caches_forget, lane_figures_cached
 from .models import Parcel, ParcelWatch, ServiceLevel, TrackingEvent
 from .providers.base import NormalizedEvent
@@ -155,6 +156,7 @@ def shipment_dispatch(*, shipment: Shipment, service: ServiceLevel | None = None
         data={"shipment": shipment.number, "tracking_number": parcel.tracking_number, "service": service.code},
     )
     shipment_ship(shipment=shipment, user=user, note=f"{service} {parcel.tracking_number}")
+    shipments_channel_notice(shipment_ids=[shipment.pk])  # the channel learns it shipped (outbox, this transaction)
     return parcel
 
 

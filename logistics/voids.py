@@ -28,6 +28,7 @@ from . import rating
 from .carriers.base import CarrierError, UnknownCarrierAdapter
 from .cases.services import case_open
 from .cases.types import CaseType
+from .channel_notices import shipments_channel_notice
 from .models import Parcel
 from .services import carrier_adapter
 
@@ -59,6 +60,8 @@ def parcel_void(parcel: Parcel, *, user=None, why: str) -> str:
         outcome = "manual"
     else:
         text, outcome = _void_with_carrier(parcel)
+        if outcome == "voided":
+            shipments_channel_notice(shipment_ids=[parcel.shipment_id])  # a shipped one: the channel is told
     order_event_record(
         order=parcel.shipment.order,
         kind=EventKind.NOTE,

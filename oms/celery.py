@@ -37,6 +37,9 @@ app.conf.beat_schedule["reports.refresh_facts"] = {"task": "reports.refresh_fact
 
 # Stock for sale on each channel (orders/atp.py): changed figures pushed every 5 minutes (orders/tasks.py).
 app.conf.beat_schedule["orders.publish_channel_stock"] = {"task": "orders.publish_channel_stock", "schedule": 300.0}
+# Channel connectors (connectors/): orders updated on the platforms pulled since each cursor, every 5 minutes
+# (for missed webhooks and platforms without them).
+app.conf.beat_schedule["connectors.pull_all"] = {"task": "connectors.pull_all", "schedule": 300.0}
 # Open backorders routed again when stock has arrived (fulfillment/routing/), every 10 minutes.
 app.conf.beat_schedule["fulfillment.backorders_retry"] = {"task": "fulfillment.backorders_retry", "schedule": 600.0}
 # Low-stock digest to the managers (inventory.tasks), every day at 07:00.

@@ -59,6 +59,7 @@ KEY_MAX = 200
 class Outcome:
     status: str  # "sent", "skipped", "retry" or "dead"
     error: str = ""
+    after_seconds: float | None = None  # retry: the other side said when (Retry-After); None: the backoff
 
 
 _SENT = Outcome("sent")
@@ -73,8 +74,10 @@ def skipped(reason: str) -> Outcome:
     return Outcome("skipped", reason)
 
 
-def retry(error: str) -> Outcome:
-    return Outcome("retry", error)
+def retry(error: str, *, after_seconds: float | None = None) -> Outcome:
+    """Try again later: after ``after_seconds`` when the other side said when (a 429's Retry-After, a
+    throttle's restore time), else after the backoff (1, 2, 4 ... minutes)."""
+    return Outcome("retry", error, None if after_seconds is None else max(0.0, float(after_seconds)))
 
 
 def dead(error: str) -> Outcome:
@@ -306,7 +309,9 @@ def _record(rows: list[OutboxMessage], outcomes: dict[int, Outcome], now: dateti
             dead_errors[row.pk] = error
         else:
             retry_errors[row.pk] = error
-            retry_at[row.pk] = now + retry_delay(row.attempts)
+            retry_at[row.pk] = now + (
+                retry_delay(row.attempts) if outcome.after_seconds is None else timedelta(seconds=outcome.after_seconds)
+            )
         done[outcome.status] += 1
     with transaction.atomic():
         if sent_ids:

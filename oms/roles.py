@@ -120,6 +120,11 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         # Background work (oms/background.py): failed tasks and unfinished work, retried by a person.
         "oms.view_taskfailure",
         "oms.retry_background_work",
+        # Channel connectors (connectors/): the connection, the sync page, pull now and retry.
+        "connectors.view_channelconnection",
+        "connectors.add_channelconnection",
+        "connectors.change_channelconnection",
+        "connectors.sync_channel",
     ],
 }
 ROLE_LABELS = {

@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "orders",
     "fulfillment",
     "logistics",
+    "connectors",
     "workflows",
     "reports",
     "demo",

@@ -25,6 +25,7 @@ urlpatterns = [
     path("", include("workflows.urls.public")),  # logistics.public_urls + the workflow verbs
     path("", include("orders.urls.public")),
     path("api/", include("oms.api_urls")),
+    path("connectors/", include("connectors.urls")),
     path("reports/", include("reports.urls")),
     path("imports/", include("oms.imports.urls")),
 ]

@@ -49,6 +49,29 @@ class PushMisconfigured(PushFailed):
     """No push URL, or not http(s): trying again changes nothing until a person fixes the channel."""
 
 
+class PushRefused(PushFailed):
+    """The channel refused the push for good (bad credentials, its validation): dead until a person acts."""
+
+
+class PushRetryAfter(PushFailed):
+    """The channel asked us to wait (a 429's Retry-After, a throttle): try again after ``after_seconds``."""
+
+    def __init__(self, message: str, after_seconds: float):
+        super().__init__(message)
+        self.after_seconds = after_seconds
+
+
+# A platform's own stock API, registered by the app that speaks it (connectors/): ``pusher(channel, figures)``
+# sets ``[{"sku", "quantity"}]`` on the platform and returns True, or returns False when the channel is not
+# connected that way (then the push URL is used); it raises a PushFailed (or any error: retried) on failure.
+StockPusher = Callable[[Channel, list[dict]], bool]
+_pushers: dict[str, StockPusher] = {}
+
+
+def register_stock_pusher(platform: str, pusher: StockPusher) -> None:
+    _pushers[platform] = pusher
+
+
 def http_post_json(url: str, payload: dict) -> None:
     """The default push transport: POST JSON, any status but 2xx is a failure."""
     if not url.startswith(("http://", "https://")):
@@ -230,16 +253,20 @@ def _push_one(row: OutboxMessage, transport: Transport) -> outbox.Outcome:
         "figures": [{"sku": r["sku"], "quantity": r["new"]} for r in publication.rows],
     }
     try:
-        if not channel.stock_push_url:
-            raise PushMisconfigured("The channel has no push URL.")
-        transport(channel.stock_push_url, payload)
+        pusher = _pushers.get(channel.platform)
+        if pusher is None or not pusher(channel, payload["figures"]):
+            if not channel.stock_push_url:
+                raise PushMisconfigured("The channel has no push URL.")
+            transport(channel.stock_push_url, payload)
     except Exception as exc:  # noqa: BLE001 (any failure of the outside server is recorded, not raised)
         error = f"{type(exc).__name__}: {exc}"[:2000]
-        final = isinstance(exc, PushMisconfigured) or row.attempts >= outbox.max_attempts()
+        final = isinstance(exc, PushMisconfigured | PushRefused) or row.attempts >= outbox.max_attempts()
         ChannelStockPublication.objects.filter(pk=publication.pk).update(
             error=error, **({"outcome": PublicationOutcome.FAILED, "finished_at": timezone.now()} if final else {})
         )
-        return outbox.dead(error) if final else outbox.retry(error)
+        if final:
+            return outbox.dead(error)
+        return outbox.retry(error, after_seconds=getattr(exc, "after_seconds", None))
     with transaction.atomic():
         Channel.objects.select_for_update().filter(pk=channel.pk).first()
         _figures_published(channel, {r["sku"]: r["new"] for r in publication.rows}, timezone.now())

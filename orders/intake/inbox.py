@@ -36,7 +36,7 @@ from ..models import Channel, InboundMessage, InboundStatus, Order
 from . import bulk, oms_json
 from .canonical import CanonicalOrder, OrderRejected, check
 from .pipeline import inbound_process
-from .webhooks import WEBHOOKS
+from .webhooks import PULLS, WEBHOOKS, source_adapter
 
 logger = logging.getLogger(__name__)
 
@@ -67,8 +67,8 @@ def channels_forget(**kwargs) -> None:
 
 
 def order_sources() -> list[str]:
-    """The inbound sources this inbox applies: API bodies and order webhooks."""
-    return ["api", *(f"webhook:{platform}" for platform in WEBHOOKS)]
+    """The inbound sources this inbox applies: API bodies, order webhooks and orders pulled by connectors."""
+    return ["api", *(f"webhook:{platform}" for platform in WEBHOOKS), *(f"pull:{platform}" for platform in PULLS)]
 
 
 @dataclass
@@ -375,7 +375,7 @@ def _plan_one(message: InboundMessage, plan: _Plan) -> bool:
         message.channel = channel
         _plan_create(message, data, plan, source="api")
         return True
-    adapter = WEBHOOKS[message.source.partition(":")[2]]
+    adapter = source_adapter(message.source)
     if message.channel is None:
         plan.outcomes[message.pk] = (InboundStatus.FAILED, "The message has no channel.", {})
         return True

@@ -19,7 +19,7 @@ from . import oms_json
 from .canonical import OrderRejected
 from .importer import FORMATS, ImportReport, import_file
 from .signing import SignatureInvalid
-from .webhooks import WEBHOOKS
+from .webhooks import WEBHOOKS, source_adapter
 
 logger = logging.getLogger(__name__)
 
@@ -59,8 +59,8 @@ def inbound_process(message_id: int, *, retry: bool = False, apply_update=None) 
         return message
     kind, _, name = message.source.partition(":")
     try:
-        if kind == "webhook" and name in WEBHOOKS:
-            _process_webhook(message, WEBHOOKS[name], apply_update=apply_update, retry=retry)
+        if kind in ("webhook", "pull") and source_adapter(message.source) is not None:
+            _process_webhook(message, source_adapter(message.source), apply_update=apply_update, retry=retry)
         elif kind == "api":
             _process_api(message)
         elif kind == "file" and name in FORMATS and message.channel is not None:

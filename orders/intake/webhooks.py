@@ -1,7 +1,17 @@
 """Webhook adapters per channel platform (Channel.platform): each has ``verify_signature(body,
 headers, secret)`` (raises signing.SignatureInvalid), ``topic(headers, body)`` ('create',
-'update', 'ping' or '' for a topic we ignore) and ``parse(body) -> CanonicalOrder``."""
+'update', 'ping' or '' for a topic we ignore) and ``parse(body) -> CanonicalOrder``.
 
-from . import shopify_json, woocommerce_json
+Orders a connector pulls from a platform's API (connectors/) are stored as source ``pull:<platform>`` and
+read by the adapter in ``PULLS`` (the same three functions; nothing to verify)."""
+
+from . import shopify_graphql, shopify_json, woocommerce_json
 
 WEBHOOKS = {"shopify": shopify_json, "woocommerce": woocommerce_json}
+PULLS = {"shopify": shopify_graphql}
+
+
+def source_adapter(source: str):
+    """The adapter that reads messages of ``source`` ('webhook:shopify', 'pull:shopify'), or None."""
+    kind, _, name = source.partition(":")
+    return {"webhook": WEBHOOKS, "pull": PULLS}.get(kind, {}).get(name)

@@ -219,6 +219,18 @@ def test_a_failing_destination_retries_with_backoff_then_goes_dead(handlers, set
     assert len(calls) == 3
 
 
+def test_a_retry_at_the_other_sides_time_waits_that_long_not_the_backoff(handlers):
+    register, _calls = handlers
+    register("test.limited", lambda rows: {r.pk: outbox.retry("429, Retry-After: 7", after_seconds=7) for r in rows})
+    row = put("test.limited", "k1")
+    t0 = row.next_attempt_at
+    assert outbox.outbox_dispatch(now=t0) == {"retry": 1}
+    row.refresh_from_db()
+    assert (row.status, row.attempts, row.next_attempt_at) == ("pending", 1, t0 + timedelta(seconds=7))
+    assert outbox.outbox_dispatch(now=t0 + timedelta(seconds=6)) == {}
+    assert outbox.outbox_dispatch(now=t0 + timedelta(seconds=7)) == {"retry": 1}
+
+
 def test_backoff_is_capped(settings):
     settings.OMS_OUTBOX_BACKOFF_MAX_SECONDS = 3600
     assert [outbox.retry_delay(n).total_seconds() for n in (1, 2, 3, 6, 7, 8, 30)] == [

@@ -1,0 +1,22 @@
+from django.apps import AppConfig
+
+
+class ConnectorsConfig(AppConfig):
+    name = "connectors"
+    verbose_name = "Channel connectors"
+    default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from logistics.channel_notices import CHANNEL_SHIPMENT
+        from oms import outbox
+        from orders import atp
+
+        from . import services, tasks  # noqa: F401 (tasks: registered for eager mode and the beat)
+        from .base import register_adapter
+        from .shopify.adapter import ShopifyAdapter
+
+        register_adapter("shopify", ShopifyAdapter())
+        # Shipments confirmed to the platform: the generic rows logistics writes when a shipment ships.
+        outbox.register_outbox_handler(CHANNEL_SHIPMENT, services.send_shipment_notices)
+        # Stock pushes of connected channels go through the platform's API instead of the push URL.
+        atp.register_stock_pusher("shopify", services.push_stock)

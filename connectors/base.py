@@ -1,0 +1,111 @@
+"""The connector framework: one adapter per ``Channel.platform`` with four optional verbs.
+
+- ``pull_orders(connection, cursor, seen)`` -> ``PullPage``: orders updated since the cursor, raw, for the order
+  inbox (orders/intake/inbox.py applies them in batches like webhooks);
+- ``confirm_shipment(connection, notice, remote)`` -> ``Confirmation``: one shipment's carrier, tracking numbers
+  and lines (the ``channel.shipment`` outbox row logistics writes), created once and updated afterwards;
+- ``push_stock(connection, figures)`` -> ``StockPushResult``: the channel's stock figures, batched;
+- ``cancel_notice(connection, notice)``: a cancellation or refund the platform must hear of.
+
+An adapter leaves out what its platform does not need (``supports(verb)``). Every call of the outside world
+raises one of the errors below, which the outbox handlers turn into an outcome: ``RetryLater`` (a 429 with
+Retry-After, a throttle; after that time), ``Transient`` (5xx, a timeout, a refused connection; the backoff),
+``Refused`` (401/403: dead until a person fixes the credentials), ``Rejected`` (the platform's validation
+errors: dead with its message). Adapters register with ``register_adapter(platform, adapter)``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+VERBS = ("pull_orders", "confirm_shipment", "push_stock", "cancel_notice")
+
+
+class ConnectorError(Exception):
+    """The platform did not do what was asked."""
+
+
+class RetryLater(ConnectorError):
+    def __init__(self, message: str, after_seconds: float):
+        super().__init__(message)
+        self.after_seconds = max(0.0, float(after_seconds))
+
+
+class Transient(ConnectorError):
+    """5xx, a timeout, a refused connection: try again after the backoff."""
+
+
+class Refused(ConnectorError):
+    """401/403: the credentials are wrong or lack a scope; nothing changes until a person fixes them."""
+
+
+class Rejected(ConnectorError):
+    """The platform refused the content (validation errors): sending it again changes nothing."""
+
+
+class NotSupported(ConnectorError):
+    pass
+
+
+@dataclass
+class PullPage:
+    orders: list[dict]  # raw order objects, as the platform sent them
+    cursor: str  # the newest "updated at" among them (or the cursor asked with)
+    has_next: bool = False
+    next_page: str = ""
+
+
+@dataclass
+class Confirmation:
+    remote_id: str
+    action: str  # created, updated, adopted (found on the platform after a lost answer), cancelled, unchanged
+
+
+@dataclass
+class StockPushResult:
+    pushed: int = 0
+    unknown_skus: list[str] = field(default_factory=list)
+
+
+class Adapter:
+    """The interface; a platform overrides the verbs it supports."""
+
+    platform = ""
+
+    def supports(self, verb: str) -> bool:
+        return getattr(type(self), verb, None) is not getattr(Adapter, verb, None)
+
+    def pull_orders(self, connection, *, cursor: str, page: str = "") -> PullPage:
+        raise NotSupported(f"{self.platform} has no order pull.")
+
+    def confirm_shipment(self, connection, *, notice: dict, remote) -> Confirmation:
+        raise NotSupported(f"{self.platform} has no shipment confirmation.")
+
+    def push_stock(self, connection, *, figures: list[dict]) -> StockPushResult:
+        raise NotSupported(f"{self.platform} has no stock push.")
+
+    def cancel_notice(self, connection, *, notice: dict) -> None:
+        raise NotSupported(f"{self.platform} takes no cancellation notices.")
+
+
+_adapters: dict[str, Adapter] = {}
+
+
+def register_adapter(platform: str, adapter: Adapter) -> None:
+    _adapters[platform] = adapter
+
+
+def adapter_for(platform: str) -> Adapter | None:
+    return _adapters.get(platform)
+
+
+def platforms() -> list[str]:
+    return sorted(_adapters)
+
+
+def mask(secret: str) -> str:
+    """A secret as pages and logs show it: never more than its last 4 characters, and those only when long."""
+    secret = str(secret or "")
+    if not secret:
+        return ""
+    return "••••" + secret[-4:] if len(secret) >= 16 else "••••"

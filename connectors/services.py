@@ -1,0 +1,303 @@
+"""The connectors' writes: saving a connection, pulling orders into the inbox, and the outbox handlers that
+confirm shipments and push stock through each platform's adapter (connectors/base.py).
+
+Every call of a platform happens outside a business transaction (in the outbox consumer or the pull task);
+what it changed here is written after it answered. A connector error becomes an outbox outcome:
+``RetryLater`` -> retry after the platform's time, ``Transient`` -> retry after the backoff, ``Refused`` and
+``Rejected`` -> dead with the platform's message (Background work and the channel's sync page list it with
+Retry).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from logistics.channel_notices import CHANNEL_SHIPMENT
+from oms import outbox
+from oms.background import nudge
+from oms.errors import DomainError
+from oms.models import OutboxMessage, OutboxStatus
+from oms.transient import is_transient
+from orders import atp
+from orders.intake.inbox import APPLY_TASK, insert_messages
+from orders.models import Channel, ChannelSku, InboundMessage, InboundStatus
+
+from .base import ConnectorError, NotSupported, Refused, Rejected, RetryLater, adapter_for
+from .models import ChannelConnection, RemoteShipment
+
+MAX_PULL_PAGES = 20
+SYNC_KINDS = (CHANNEL_SHIPMENT, atp.STOCK_PUSH)
+
+
+# ---- the connection ---------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def connection_save(*, channel: Channel, data: dict, secret: str = "") -> ChannelConnection:
+    """Create or change a channel's connection. ``secret`` (the access token) replaces the stored one when
+    given; empty keeps it (the form never shows it back)."""
+    if adapter_for(channel.platform) is None:
+        raise DomainError(f"No connector speaks {channel.get_platform_display()} yet.")
+    connection = ChannelConnection.objects.select_for_update().filter(channel=channel).first()
+    if connection is None:
+        connection = ChannelConnection(channel=channel)
+    for name, value in data.items():
+        setattr(connection, name, value)
+    credentials = dict(connection.credentials or {})
+    if secret:
+        credentials["access_token"] = secret
+    connection.credentials = credentials
+    try:
+        connection.full_clean()
+    except ValidationError as exc:
+        raise DomainError("; ".join(f"{k}: {' '.join(v)}" for k, v in exc.message_dict.items())) from None
+    connection.save()
+    return connection
+
+
+def connection_of(channel_id) -> ChannelConnection | None:
+    return ChannelConnection.objects.select_related("channel").filter(channel_id=channel_id).first()
+
+
+def _note(connection: ChannelConnection, verb: str, error: str = "", *, ok: bool | None = None) -> None:
+    """Record a verb's last try (and last success) on the connection; a plain UPDATE, no lock. ``ok`` (default:
+    no error) says whether something succeeded in this try."""
+    now = timezone.now()
+    fields = {f"last_{verb}_at": now, f"last_{verb}_error": error[:2000]}
+    if (not error) if ok is None else ok:
+        fields[f"last_{verb}_ok_at"] = now
+    ChannelConnection.objects.filter(pk=connection.pk).update(**fields)
+
+
+def _outcome(exc: ConnectorError) -> outbox.Outcome:
+    error = f"{type(exc).__name__}: {exc}"
+    if isinstance(exc, RetryLater):
+        return outbox.retry(error, after_seconds=exc.after_seconds)
+    if isinstance(exc, Refused | Rejected | NotSupported):
+        return outbox.dead(error)
+    return outbox.retry(error)
+
+
+# ---- confirm shipment: the handler of channel.shipment rows --------------------------------------------------
+
+
+@dataclass
+class _Batch:
+    """What one batch of notices reads once and writes once: the connections, what the platforms hold."""
+
+    connections: dict[int, ChannelConnection]
+    remotes: dict[tuple[int, int], RemoteShipment]
+    changed: dict[tuple[int, int], RemoteShipment] = field(default_factory=dict)
+    errors: dict[int, str] = field(default_factory=dict)  # connection id -> the batch's last error
+    sent: set[int] = field(default_factory=set)  # connection ids with a success in this batch
+
+    @classmethod
+    def load(cls, rows: list[OutboxMessage]) -> _Batch:
+        channel_ids = {r.payload.get("channel") for r in rows if isinstance(r.payload, dict)}
+        connections = {
+            c.channel_id: c
+            for c in ChannelConnection.objects.select_related("channel").filter(channel_id__in=channel_ids)
+        }
+        shipment_ids = {r.payload.get("shipment") for r in rows if isinstance(r.payload, dict)}
+        remotes = {
+            (r.connection_id, r.shipment_id): r
+            for r in RemoteShipment.objects.filter(
+                connection_id__in=[c.pk for c in connections.values()], shipment_id__in=shipment_ids
+            )
+        }
+        return cls(connections, remotes)
+
+
+def _confirm_one(row: OutboxMessage, batch: _Batch) -> outbox.Outcome:
+    notice = row.payload or {}
+    connection = batch.connections.get(notice.get("channel"))
+    if connection is None:
+        return outbox.skipped("The channel has no connection: nothing is sent back.")
+    if not (connection.active and connection.confirm_shipments):
+        return outbox.skipped("Shipment confirmations are off for this channel.")
+    adapter = adapter_for(connection.platform)
+    if adapter is None or not adapter.supports("confirm_shipment"):
+        return outbox.skipped(f"No connector confirms shipments to {connection.channel.get_platform_display()}.")
+    key = (connection.pk, notice.get("shipment"))
+    version = int(notice.get("version") or 0)
+    remote = batch.remotes.get(key)
+    if remote is not None and remote.version >= version:
+        return outbox.skipped("A later notice of this shipment was sent already.")
+    try:
+        result = adapter.confirm_shipment(
+            connection, notice=notice, remote=remote if remote and remote.remote_id else None
+        )
+    except ConnectorError as exc:
+        batch.errors[connection.pk] = f"{notice.get('shipment_number')}: {exc}"
+        return _outcome(exc)
+    record = RemoteShipment(
+        connection=connection,
+        shipment_id=notice.get("shipment"),
+        remote_id=result.remote_id,
+        tracking_numbers=list(notice.get("tracking_numbers") or []),
+        version=version,
+        cancelled=result.action == "cancelled",
+    )
+    batch.remotes[key] = batch.changed[key] = record
+    batch.sent.add(connection.pk)
+    return outbox.sent()
+
+
+def remember_confirmations(records: list[RemoteShipment]) -> None:
+    """What the platforms now hold for the shipments (their ids, the numbers, the notices' versions): one
+    INSERT ... ON CONFLICT DO UPDATE for the batch. Lost (a worker killed before this), the next try finds the
+    platform's record by its tracking numbers (the adapters' confirm_shipment)."""
+    if records:
+        RemoteShipment.objects.bulk_create(
+            records,
+            update_conflicts=True,
+            unique_fields=["connection", "shipment"],
+            update_fields=["remote_id", "tracking_numbers", "version", "cancelled", "updated_at"],
+        )
+
+
+def send_shipment_notices(rows: list[OutboxMessage]) -> dict[int, outbox.Outcome]:
+    """The outbox handler of ``channel.shipment`` rows, in the order they were written: one read of the
+    connections and of what the platforms hold, the calls, one write of what they now hold."""
+    rows = sorted(rows, key=lambda r: (r.payload.get("version") or 0, r.pk))
+    batch = _Batch.load(rows)
+    outcomes: dict[int, outbox.Outcome] = {}
+    try:
+        for row in rows:
+            try:
+                outcomes[row.pk] = _confirm_one(row, batch)
+            except Exception as exc:  # noqa: BLE001 (one broken row is retried alone; the batch goes on)
+                if is_transient(exc):
+                    raise
+                outcomes[row.pk] = outbox.retry(f"{type(exc).__name__}: {exc}")
+    finally:
+        remember_confirmations(list(batch.changed.values()))
+        for connection in batch.connections.values():
+            if connection.pk in batch.errors or connection.pk in batch.sent:
+                _note(connection, "confirm", batch.errors.get(connection.pk, ""), ok=connection.pk in batch.sent)
+    return outcomes
+
+
+# ---- push stock: the pusher orders/atp.py calls for connected channels -------------------------------------
+
+
+def push_stock(channel: Channel, figures: list[dict]) -> bool:
+    """Set ``figures`` (our SKUs) on the channel's platform; False when the channel is not connected for stock.
+    The channel's own SKU is used where the SKU map has one."""
+    connection = connection_of(channel.pk)
+    if connection is None or not (connection.active and connection.push_stock):
+        return False
+    adapter = adapter_for(connection.platform)
+    if adapter is None or not adapter.supports("push_stock"):
+        return False
+    theirs = dict(
+        ChannelSku.objects.filter(channel=channel, product__sku__in=[f["sku"] for f in figures])
+        .order_by("external_sku")
+        .values_list("product__sku", "external_sku")
+    )
+    mapped = [{"sku": theirs.get(f["sku"], f["sku"]), "quantity": f["quantity"]} for f in figures]
+    try:
+        result = adapter.push_stock(connection, figures=mapped)
+    except ConnectorError as exc:
+        _note(connection, "push", str(exc))
+        if isinstance(exc, RetryLater):
+            raise atp.PushRetryAfter(str(exc), exc.after_seconds) from None
+        if isinstance(exc, Refused | Rejected | NotSupported):
+            raise atp.PushRefused(str(exc)) from None
+        raise atp.PushFailed(str(exc)) from None
+    unknown = f"not on the platform: {', '.join(result.unknown_skus[:20])}" if result.unknown_skus else ""
+    _note(connection, "push", unknown)
+    return True
+
+
+# ---- pull orders into the order inbox ------------------------------------------------------------------------
+
+
+def connection_pull(*, connection_id: int, max_pages: int = MAX_PULL_PAGES) -> int:
+    """Pull the orders updated since the connection's cursor into the order inbox (source ``pull:<platform>``),
+    page by page; each page's messages and the cursor move in one transaction. Returns how many were stored.
+    An order already stored at the cursor's very time is not stored again; any other replay is harmless (the
+    inbox applies a known order as an update that changes nothing)."""
+    connection = ChannelConnection.objects.select_related("channel").get(pk=connection_id)
+    if not (connection.active and connection.pull_orders and connection.channel.active):
+        return 0
+    adapter = adapter_for(connection.platform)
+    if adapter is None or not adapter.supports("pull_orders"):
+        return 0
+    start, page, stored = connection.pull_cursor, "", 0
+    try:
+        for _page in range(max_pages):
+            result = adapter.pull_orders(connection, cursor=start, page=page)
+            stored += _store_page(connection, result)
+            if not result.has_next or not result.next_page:
+                break
+            page = result.next_page
+    except ConnectorError as exc:
+        _note(connection, "pull", str(exc))
+        ChannelConnection.objects.filter(pk=connection.pk).update(last_pull_count=stored)
+        return stored
+    _note(connection, "pull")
+    ChannelConnection.objects.filter(pk=connection.pk).update(last_pull_count=stored)
+    return stored
+
+
+def _store_page(connection: ChannelConnection, result) -> int:
+    with transaction.atomic():
+        current = ChannelConnection.objects.select_for_update().get(pk=connection.pk)
+        seen = set(current.pull_cursor_ids or []) if current.pull_cursor else set()
+        cursor = current.pull_cursor
+        messages = []
+        for order in result.orders:
+            oid, updated = str(order.get("id") or ""), str(order.get("updatedAt") or "")
+            if updated == cursor and oid in seen:
+                continue
+            body = json.dumps(order, ensure_ascii=False, sort_keys=True).encode()
+            messages.append(
+                InboundMessage(
+                    channel=connection.channel,
+                    source=f"pull:{connection.platform}",
+                    body=body.decode(),
+                    raw=body,
+                    headers={"X-OMS-Pulled-Updated-At": updated},
+                    status=InboundStatus.RECEIVED,
+                )
+            )
+            if updated > cursor:
+                cursor, seen = updated, set()
+            if updated == cursor:
+                seen.add(oid)
+        if messages:
+            insert_messages(messages)
+            nudge(APPLY_TASK)
+        ChannelConnection.objects.filter(pk=connection.pk).update(pull_cursor=cursor, pull_cursor_ids=sorted(seen))
+        connection.pull_cursor, connection.pull_cursor_ids = cursor, sorted(seen)
+    return len(messages)
+
+
+def pull_due_connections() -> list[int]:
+    """The connections the scheduled pull asks."""
+    return list(
+        ChannelConnection.objects.filter(active=True, pull_orders=True, channel__active=True)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+
+
+# ---- the sync page's actions -------------------------------------------------------------------------------
+
+
+def sync_retry(*, channel: Channel, ids=None) -> int:
+    """Send this channel's dead or retrying confirmations and stock pushes again now (all, or ``ids``)."""
+    rows = OutboxMessage.objects.filter(
+        kind__in=SYNC_KINDS,
+        destination=f"channel:{channel.slug}",
+        status__in=[OutboxStatus.DEAD, OutboxStatus.PENDING],
+    )
+    if ids is not None:
+        rows = rows.filter(pk__in=list(ids))
+    return outbox.outbox_retry(ids=list(rows.values_list("pk", flat=True)))

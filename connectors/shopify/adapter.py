@@ -1,0 +1,283 @@
+"""Shopify's verbs over the Admin GraphQL API (shopify.dev/docs/api/admin-graphql).
+
+- pull: the ``orders`` query filtered ``updated_at:>='<cursor>'``, sorted by ``UPDATED_AT``, 50 a page, paged
+  with ``pageInfo { hasNextPage endCursor }``;
+- confirm: the order's ``fulfillmentOrders`` and their open line items; ``fulfillmentCreate`` with
+  ``lineItemsByFulfillmentOrder`` (this shipment's lines and quantities only, so partial shipments fulfil part)
+  and ``trackingInfo {company numbers urls}``. A shipment confirmed before is updated with
+  ``fulfillmentTrackingInfoUpdate`` (a relabel) or cancelled with ``fulfillmentCancel`` (its label voided).
+  When our record of the fulfillment was lost (a worker died after Shopify answered), the order's fulfillments
+  are searched for one of our tracking numbers first and that one is adopted: nothing is fulfilled twice;
+- stock: SKU -> ``inventoryItem`` id by the ``productVariants`` query (kept in ``RemoteItem``), then
+  ``inventorySetQuantities`` (name ``available``, at the connection's location) 250 quantities a call.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.utils import timezone
+
+from ..base import Adapter, Confirmation, PullPage, Rejected, StockPushResult
+from ..models import RemoteItem
+from .client import ShopifyClient
+
+PAGE_SIZE = 50
+SET_BATCH = 250
+LOOKUP_BATCH = 50
+MISSING_RECHECK = timedelta(days=1)
+
+ORDER_FIELDS = """
+  id legacyResourceId name email phone createdAt updatedAt cancelledAt displayFinancialStatus note currencyCode
+  totalPriceSet { shopMoney { amount currencyCode } }
+  totalTaxSet { shopMoney { amount } }
+  totalDiscountsSet { shopMoney { amount } }
+  customer { firstName lastName email phone }
+  shippingAddress { firstName lastName name company address1 address2 city province provinceCode zip country
+                    countryCodeV2 phone }
+  shippingLines(first: 5) { nodes { title code originalPriceSet { shopMoney { amount } } } }
+  lineItems(first: 250) { nodes { sku quantity title originalUnitPriceSet { shopMoney { amount } } } }
+"""
+
+ORDERS_QUERY = (
+    """query PullOrders($first: Int!, $after: String, $query: String) {
+  orders(first: $first, after: $after, query: $query, sortKey: UPDATED_AT) {
+    pageInfo { hasNextPage endCursor }
+    nodes {"""
+    + ORDER_FIELDS
+    + """}
+  }
+}"""
+)
+
+FULFILLMENT_ORDERS_QUERY = """query OrderFulfillment($id: ID!) {
+  order(id: $id) {
+    id
+    fulfillments(first: 50) { id status trackingInfo { number } }
+    fulfillmentOrders(first: 50) {
+      nodes { id status lineItems(first: 250) { nodes { id sku remainingQuantity lineItem { sku } } } }
+    }
+  }
+}"""
+
+FULFILLMENT_CREATE = """mutation FulfillmentCreate($fulfillment: FulfillmentInput!) {
+  fulfillmentCreate(fulfillment: $fulfillment) {
+    fulfillment { id status trackingInfo { company number url } }
+    userErrors { field message }
+  }
+}"""
+
+TRACKING_UPDATE = """mutation FulfillmentTrackingInfoUpdate(
+  $fulfillmentId: ID!, $trackingInfoInput: FulfillmentTrackingInput!
+) {
+  fulfillmentTrackingInfoUpdate(fulfillmentId: $fulfillmentId, trackingInfoInput: $trackingInfoInput) {
+    fulfillment { id status trackingInfo { company number url } }
+    userErrors { field message }
+  }
+}"""
+
+FULFILLMENT_CANCEL = """mutation FulfillmentCancel($id: ID!) {
+  fulfillmentCancel(id: $id) {
+    fulfillment { id status }
+    userErrors { field message }
+  }
+}"""
+
+VARIANTS_QUERY = """query VariantsBySku($first: Int!, $query: String!) {
+  productVariants(first: $first, query: $query) { nodes { sku inventoryItem { id } } }
+}"""
+
+SET_QUANTITIES = """mutation InventorySet($input: InventorySetQuantitiesInput!) {
+  inventorySetQuantities(input: $input) {
+    inventoryAdjustmentGroup { reason changes { name delta } }
+    userErrors { field message code }
+  }
+}"""
+
+OPEN_FULFILLMENT_ORDER = {"OPEN", "IN_PROGRESS", "SCHEDULED"}
+
+
+def client_for(connection) -> ShopifyClient:
+    return ShopifyClient(
+        base_url=connection.base_url,
+        token=str((connection.credentials or {}).get("access_token", "")),
+        version=connection.api_version,
+    )
+
+
+def order_gid(external_id: str) -> str:
+    return external_id if external_id.startswith("gid://") else f"gid://shopify/Order/{external_id}"
+
+
+def _user_errors(payload: dict | None, what: str) -> None:
+    errors = (payload or {}).get("userErrors") or []
+    if errors:
+        text = "; ".join(
+            (".".join(str(f) for f in (e.get("field") or [])) + ": " if e.get("field") else "") + str(e.get("message"))
+            for e in errors
+        )
+        raise Rejected(f"Shopify refused {what}: {text}")
+
+
+def _quote(sku: str) -> str:
+    return "'" + sku.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+class ShopifyAdapter(Adapter):
+    platform = "shopify"
+
+    # ---- pull ---------------------------------------------------------------------------------------
+
+    def pull_orders(self, connection, *, cursor: str, page: str = "") -> PullPage:
+        query = f"updated_at:>='{cursor}'" if cursor else None
+        data = client_for(connection).execute(ORDERS_QUERY, {"first": PAGE_SIZE, "after": page or None, "query": query})
+        orders = data.get("orders") or {}
+        nodes = [n for n in orders.get("nodes") or [] if isinstance(n, dict)]
+        info = orders.get("pageInfo") or {}
+        newest = max([cursor or "", *(str(n.get("updatedAt") or "") for n in nodes)])
+        return PullPage(
+            orders=nodes, cursor=newest, has_next=bool(info.get("hasNextPage")), next_page=info.get("endCursor") or ""
+        )
+
+    # ---- confirm ------------------------------------------------------------------------------------
+
+    def confirm_shipment(self, connection, *, notice: dict, remote) -> Confirmation:
+        client = client_for(connection)
+        numbers = [n for n in notice.get("tracking_numbers") or [] if n]
+        tracking = {
+            "company": notice.get("carrier") or "",
+            "numbers": numbers,
+            "urls": notice.get("tracking_urls") or [],
+        }
+        if remote is not None and not remote.cancelled:
+            if not numbers:  # the label was voided: the fulfillment is taken back
+                payload = client.execute(FULFILLMENT_CANCEL, {"id": remote.remote_id}).get("fulfillmentCancel")
+                _user_errors(payload, "to cancel the fulfillment")
+                return Confirmation(remote.remote_id, "cancelled")
+            if sorted(remote.tracking_numbers or []) == sorted(numbers):
+                return Confirmation(remote.remote_id, "unchanged")
+            payload = client.execute(
+                TRACKING_UPDATE, {"fulfillmentId": remote.remote_id, "trackingInfoInput": tracking}
+            ).get("fulfillmentTrackingInfoUpdate")
+            _user_errors(payload, "the tracking update")
+            return Confirmation(remote.remote_id, "updated")
+        if not numbers:
+            return Confirmation("", "unchanged")  # voided before Shopify heard of it: nothing to take back
+        order = client.execute(FULFILLMENT_ORDERS_QUERY, {"id": order_gid(str(notice.get("order_external_id")))}).get(
+            "order"
+        )
+        if not order:
+            raise Rejected(f"Shopify has no order {notice.get('order_external_id')}.")
+        for fulfillment in order.get("fulfillments") or []:
+            if str(fulfillment.get("status", "")).upper() in ("CANCELLED", "ERROR", "FAILURE"):
+                continue
+            theirs = {t.get("number") for t in fulfillment.get("trackingInfo") or [] if isinstance(t, dict)}
+            if theirs & set(numbers):  # ours, sent before and its answer lost
+                return Confirmation(fulfillment["id"], "adopted")
+        groups = _allocate(order, notice.get("lines") or [])
+        payload = client.execute(
+            FULFILLMENT_CREATE,
+            {
+                "fulfillment": {
+                    "lineItemsByFulfillmentOrder": groups,
+                    "notifyCustomer": False,  # the OMS tells the customer itself
+                    "trackingInfo": tracking,
+                }
+            },
+        ).get("fulfillmentCreate")
+        _user_errors(payload, "the fulfillment")
+        fulfillment = (payload or {}).get("fulfillment") or {}
+        if not fulfillment.get("id"):
+            raise Rejected("Shopify created no fulfillment and gave no reason.")
+        return Confirmation(fulfillment["id"], "created")
+
+    # ---- stock --------------------------------------------------------------------------------------
+
+    def push_stock(self, connection, *, figures: list[dict]) -> StockPushResult:
+        if not connection.location_ref:
+            raise Rejected("Set the Shopify location (gid://shopify/Location/…) on the connection to push stock.")
+        client = client_for(connection)
+        items = self._items(connection, client, [f["sku"] for f in figures])
+        quantities = [
+            {"inventoryItemId": items[f["sku"]], "locationId": connection.location_ref, "quantity": int(f["quantity"])}
+            for f in figures
+            if items.get(f["sku"])
+        ]
+        for start in range(0, len(quantities), SET_BATCH):
+            payload = client.execute(
+                SET_QUANTITIES,
+                {
+                    "input": {
+                        "name": "available",
+                        "reason": "correction",
+                        "ignoreCompareQuantity": True,
+                        "quantities": quantities[start : start + SET_BATCH],
+                    }
+                },
+            ).get("inventorySetQuantities")
+            _user_errors(payload, "the stock figures")
+        return StockPushResult(
+            pushed=len(quantities), unknown_skus=sorted(f["sku"] for f in figures if not items.get(f["sku"]))
+        )
+
+    def _items(self, connection, client: ShopifyClient, skus: list[str]) -> dict[str, str]:
+        """SKU -> inventoryItem id, from the cache, looking up what it lacks (a missing SKU again after a day)."""
+        now = timezone.now()
+        known = {
+            r.sku: r.remote_id
+            for r in RemoteItem.objects.filter(connection=connection, sku__in=skus)
+            if r.remote_id or r.looked_up_at > now - MISSING_RECHECK
+        }
+        wanted = sorted({s for s in skus if s and s not in known})
+        for start in range(0, len(wanted), LOOKUP_BATCH):
+            chunk = wanted[start : start + LOOKUP_BATCH]
+            query = " OR ".join(f"sku:{_quote(s)}" for s in chunk)
+            data = client.execute(VARIANTS_QUERY, {"first": 250, "query": query})
+            found = {}
+            for node in (data.get("productVariants") or {}).get("nodes") or []:
+                sku, item = node.get("sku"), (node.get("inventoryItem") or {}).get("id")
+                if sku in chunk and item and sku not in found:
+                    found[sku] = item
+            for sku in chunk:
+                RemoteItem.objects.update_or_create(
+                    connection=connection, sku=sku, defaults={"remote_id": found.get(sku, ""), "looked_up_at": now}
+                )
+                known[sku] = found.get(sku, "")
+        return known
+
+
+def _allocate(order: dict, lines: list[dict]) -> list[dict]:
+    """This shipment's lines onto the order's open fulfillment order line items, by SKU: a partial shipment
+    fulfils only its quantities. A line Shopify has no open quantity for is refused with what is missing."""
+    open_items = []
+    for fo in (order.get("fulfillmentOrders") or {}).get("nodes") or []:
+        if str(fo.get("status", "")).upper() not in OPEN_FULFILLMENT_ORDER:
+            continue
+        for item in (fo.get("lineItems") or {}).get("nodes") or []:
+            sku = item.get("sku") or (item.get("lineItem") or {}).get("sku") or ""
+            if int(item.get("remainingQuantity") or 0) > 0:
+                open_items.append(
+                    {"fo": fo["id"], "id": item["id"], "sku": sku, "left": int(item["remainingQuantity"])}
+                )
+    taken: dict[str, dict[str, int]] = {}
+    missing = []
+    for line in lines:
+        want = int(line.get("quantity") or 0)
+        names = {line.get("sku"), line.get("product_sku")} - {None, ""}
+        for item in open_items:
+            if want <= 0:
+                break
+            if item["sku"] in names and item["left"] > 0:
+                qty = min(want, item["left"])
+                item["left"] -= qty
+                want -= qty
+                taken.setdefault(item["fo"], {})
+                taken[item["fo"]][item["id"]] = taken[item["fo"]].get(item["id"], 0) + qty
+        if want > 0:
+            missing.append(f"{line.get('sku')} ×{want}")
+    if missing:
+        raise Rejected(f"Shopify has no open quantity to fulfil for: {', '.join(missing)}.")
+    return [
+        {"fulfillmentOrderId": fo, "fulfillmentOrderLineItems": [{"id": i, "quantity": q} for i, q in items.items()]}
+        for fo, items in taken.items()
+    ]

@@ -1,0 +1,149 @@
+"""A small client of Shopify's Admin GraphQL API on ``requests`` (docs/decisions/shopify-client.md says why not
+the ShopifyAPI package).
+
+``POST {base_url}/admin/api/{version}/graphql.json`` with ``X-Shopify-Access-Token`` and a JSON body
+``{"query", "variables"}``. What comes back is sorted into the connector errors (connectors/base.py):
+
+- HTTP 429 -> ``RetryLater`` after ``Retry-After`` seconds (2 when absent);
+- a 200 whose ``errors`` carry ``extensions.code == "THROTTLED"`` -> ``RetryLater`` after the time the bucket
+  needs to refill the query's cost: ``(requestedQueryCost - currentlyAvailable) / restoreRate`` from
+  ``extensions.cost.throttleStatus`` (1 s at least);
+- 401, 403 (or an ``ACCESS_DENIED`` error) -> ``Refused``; 5xx, a timeout, a refused connection -> ``Transient``;
+- other 4xx and other GraphQL errors -> ``Rejected`` with Shopify's message.
+
+The token never appears in an error or a log line.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import threading
+
+import requests
+
+from ..base import Refused, Rejected, RetryLater, Transient
+
+DEFAULT_VERSION = "2025-01"
+TIMEOUT_SECONDS = 20
+DEFAULT_RETRY_AFTER = 2.0
+
+
+_sessions: dict[tuple[int, str], requests.Session] = {}
+_sessions_lock = threading.Lock()
+
+
+def session_for(base_url: str) -> requests.Session:
+    """One keep-alive session per shop and thread in this process: a batch of confirmations reuses its
+    connection instead of opening one per call."""
+    key = (threading.get_ident(), base_url)
+    with _sessions_lock:
+        session = _sessions.get(key)
+        if session is None:
+            if len(_sessions) > 200:
+                _sessions.clear()
+            session = _sessions[key] = requests.Session()
+    return session
+
+
+class ShopifyClient:
+    def __init__(self, *, base_url: str, token: str, version: str = "", session: requests.Session | None = None):
+        self.url = f"{base_url.rstrip('/')}/admin/api/{version or DEFAULT_VERSION}/graphql.json"
+        self._token = token
+        self.session = session or session_for(base_url.rstrip("/"))
+
+    def __repr__(self) -> str:  # never the token
+        return f"ShopifyClient({self.url!r})"
+
+    def execute(self, query: str, variables: dict | None = None) -> dict:
+        """Run one query or mutation; returns ``data`` or raises a connector error."""
+        if not self._token:
+            raise Refused("No access token is set on the connection.")
+        try:
+            response = self.session.post(
+                self.url,
+                data=json.dumps({"query": query, "variables": variables or {}}).encode(),
+                headers={
+                    "Content-Type": "application/json",
+                    "Accept": "application/json",
+                    "X-Shopify-Access-Token": self._token,
+                },
+                timeout=TIMEOUT_SECONDS,
+            )
+        except requests.Timeout as exc:
+            raise Transient(f"Shopify did not answer within {TIMEOUT_SECONDS} s ({type(exc).__name__}).") from None
+        except requests.RequestException as exc:
+            raise Transient(f"Could not reach Shopify at {self.url}: {type(exc).__name__}.") from None
+        status = response.status_code
+        if status == 429:
+            raise RetryLater("Shopify answered 429 (too many requests).", _retry_after(response))
+        if status in (401, 403):
+            raise Refused(f"Shopify answered {status}: {_text(response)} Check the access token and its scopes.")
+        if status >= 500:
+            raise Transient(f"Shopify answered {status}: {_text(response)}")
+        if status >= 400:
+            raise Rejected(f"Shopify answered {status}: {_text(response)}")
+        try:
+            body = response.json()
+        except ValueError:
+            raise Transient(f"Shopify answered {status} with a body that is not JSON.") from None
+        if not isinstance(body, dict):
+            raise Transient("Shopify answered with JSON that is not an object.")
+        errors = body.get("errors")
+        if errors:
+            _raise_errors(errors, body.get("extensions") or {})
+        data = body.get("data")
+        if not isinstance(data, dict):
+            raise Transient("Shopify answered without data.")
+        return data
+
+
+def _text(response) -> str:
+    try:
+        body = response.json()
+    except ValueError:
+        return (response.text or "").strip()[:300]
+    if isinstance(body, dict) and body.get("errors"):
+        errors = body["errors"]
+        if isinstance(errors, list):
+            return "; ".join(str(e.get("message", e)) if isinstance(e, dict) else str(e) for e in errors)[:300]
+        return str(errors)[:300]
+    return json.dumps(body)[:300]
+
+
+def _retry_after(response) -> float:
+    value = response.headers.get("Retry-After", "")
+    try:
+        seconds = float(value)
+    except ValueError:
+        return DEFAULT_RETRY_AFTER
+    return seconds if math.isfinite(seconds) and seconds >= 0 else DEFAULT_RETRY_AFTER
+
+
+def _throttle_wait(extensions: dict) -> float:
+    cost = extensions.get("cost") if isinstance(extensions, dict) else None
+    if not isinstance(cost, dict):
+        return DEFAULT_RETRY_AFTER
+    status = cost.get("throttleStatus") or {}
+    try:
+        needed = float(cost.get("requestedQueryCost") or 0) - float(status.get("currentlyAvailable") or 0)
+        rate = float(status.get("restoreRate") or 0)
+    except (TypeError, ValueError):
+        return DEFAULT_RETRY_AFTER
+    if rate <= 0:
+        return DEFAULT_RETRY_AFTER
+    return max(1.0, math.ceil(needed / rate))
+
+
+def _raise_errors(errors, extensions: dict) -> None:
+    if not isinstance(errors, list):
+        raise Rejected(f"Shopify: {str(errors)[:300]}")
+    codes = {str((e.get("extensions") or {}).get("code", "")).upper() for e in errors if isinstance(e, dict)} - {""}
+    message = "; ".join(str(e.get("message", e)) if isinstance(e, dict) else str(e) for e in errors)[:500]
+    if "THROTTLED" in codes:
+        raise RetryLater(f"Shopify throttled the request: {message}", _throttle_wait(extensions))
+    if "ACCESS_DENIED" in codes:
+        raise Refused(f"Shopify refused access: {message}")
+    if "INTERNAL_SERVER_ERROR" in codes:
+        raise Transient(f"Shopify failed: {message}")
+    raise Rejected(f"Shopify: {message}")

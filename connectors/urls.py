@@ -1,0 +1,12 @@
+from django.urls import path
+
+from . import views
+
+app_name = "connectors"
+
+urlpatterns = [
+    path("channels/<slug:slug>/", views.channel_sync, name="channel_sync"),
+    path("channels/<slug:slug>/connection/", views.connection_update, name="connection_update"),
+    path("channels/<slug:slug>/pull/", views.channel_pull, name="channel_pull"),
+    path("channels/<slug:slug>/retry/", views.channel_retry, name="channel_retry"),
+]

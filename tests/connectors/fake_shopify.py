@@ -1,0 +1,475 @@
+"""A small Shopify on loopback: the Admin GraphQL operations the connector uses, with Shopify's documented
+request and response shapes (shopify.dev/docs/api/admin-graphql), and the ways Shopify fails.
+
+``POST /admin/api/<version>/graphql.json`` with ``X-Shopify-Access-Token``; the operation is recognised by its
+name (``query PullOrders``, ``mutation FulfillmentCreate`` ...), its variables are read as Shopify reads them.
+
+- ``orders(first, after, query: "updated_at:>='…'", sortKey: UPDATED_AT)`` with ``pageInfo {hasNextPage
+  endCursor}`` over ``shop.orders``;
+- ``order(id) { fulfillments, fulfillmentOrders { lineItems { remainingQuantity } } }``;
+- ``fulfillmentCreate(fulfillment: {lineItemsByFulfillmentOrder, trackingInfo})``: checks each quantity against
+  what remains (a ``userErrors`` entry otherwise), lowers it, closes a fully fulfilled fulfillment order;
+- ``fulfillmentTrackingInfoUpdate``, ``fulfillmentCancel`` (gives the quantities back);
+- ``productVariants(query: "sku:'A' OR sku:'B'")`` and ``inventorySetQuantities``.
+
+Failures are scripted: ``shop.fail_next(kind, times=1, **options)`` with kind ``429`` (``retry_after``),
+``throttled`` (a 200 with the THROTTLED error and the cost extension), ``500``, ``401``, ``user_error``
+(``message``) or ``timeout`` (answers after ``seconds``). Every request is recorded in ``shop.requests`` as
+``(operation, variables)``; a wrong token is answered 401 like Shopify does.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import re
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+TOKEN = "shpat_test_token_0123456789abcdef"
+
+
+def order_node(legacy_id: int, *, updated_at: str, lines=(("SKU-A", 2),), name: str | None = None, **extra) -> dict:
+    """An Order as the orders query returns it (the fields the connector asks for)."""
+    node = {
+        "id": f"gid://shopify/Order/{legacy_id}",
+        "legacyResourceId": str(legacy_id),
+        "name": name or f"#{legacy_id}",
+        "email": "chen@example.com",
+        "phone": "+8613912345678",
+        "createdAt": "2026-12-01T08:00:00Z",
+        "updatedAt": updated_at,
+        "cancelledAt": None,
+        "displayFinancialStatus": "PAID",
+        "note": None,
+        "currencyCode": "CNY",
+        "totalPriceSet": {"shopMoney": {"amount": "176.00", "currencyCode": "CNY"}},
+        "totalTaxSet": {"shopMoney": {"amount": "0.00"}},
+        "totalDiscountsSet": {"shopMoney": {"amount": "0.00"}},
+        "customer": {"firstName": "静", "lastName": "陈", "email": "chen@example.com", "phone": "+8613912345678"},
+        "shippingAddress": {
+            "firstName": "静",
+            "lastName": "陈",
+            "name": "陈静",
+            "company": None,
+            "address1": "漕溪北路 18 号",
+            "address2": None,
+            "city": "上海",
+            "province": "上海",
+            "provinceCode": "SH",
+            "zip": "200030",
+            "country": "China",
+            "countryCodeV2": "CN",
+            "phone": "13912345678",
+        },
+        "shippingLines": {
+            "nodes": [{"title": "Standard", "code": "std", "originalPriceSet": {"shopMoney": {"amount": "0.00"}}}]
+        },
+        "lineItems": {
+            "nodes": [
+                {
+                    "sku": sku,
+                    "quantity": qty,
+                    "title": f"Item {sku}",
+                    "originalUnitPriceSet": {"shopMoney": {"amount": "88.00"}},
+                }
+                for sku, qty in lines
+            ]
+        },
+    }
+    node.update(extra)
+    return node
+
+
+class Shop:
+    """The fake shop's state; every method is called under ``lock``."""
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.orders: list[dict] = []  # order nodes for the orders query
+        self.fulfillment_orders: dict[str, list[dict]] = {}  # order gid -> [{id, status, lineItems: [...]}]
+        self.fulfillments: dict[str, dict] = {}  # fulfillment gid -> {id, order, status, trackingInfo, lines}
+        self.variants: dict[str, str] = {}  # sku -> inventoryItem gid
+        self.levels: dict[tuple[str, str], int] = {}  # (item, location) -> available
+        self.requests: list[tuple[str, dict]] = []
+        self.failures: list[dict] = []
+        self._ids = 1000
+
+    def next_id(self) -> int:
+        self._ids += 1
+        return self._ids
+
+    def add_fulfillable_order(self, legacy_id: int, lines, *, fulfillment_orders: int = 1) -> str:
+        """An order Shopify can fulfil: ``lines`` [(sku, qty)] spread over ``fulfillment_orders`` orders."""
+        gid = f"gid://shopify/Order/{legacy_id}"
+        fos = []
+        for n in range(fulfillment_orders):
+            items = [
+                {
+                    "id": f"gid://shopify/FulfillmentOrderLineItem/{self.next_id()}",
+                    "sku": sku,
+                    "remainingQuantity": qty,
+                    "totalQuantity": qty,
+                }
+                for i, (sku, qty) in enumerate(lines)
+                if i % fulfillment_orders == n
+            ]
+            fos.append({"id": f"gid://shopify/FulfillmentOrder/{self.next_id()}", "status": "OPEN", "lineItems": items})
+        self.fulfillment_orders[gid] = fos
+        return gid
+
+    def fail_next(self, kind: str, times: int = 1, **options) -> None:
+        for _ in range(times):
+            self.failures.append({"kind": kind, **options})
+
+    def operations(self, name: str | None = None) -> list[tuple[str, dict]]:
+        return [r for r in self.requests if name is None or r[0] == name]
+
+    def open_quantities(self, order_gid: str) -> dict[str, int]:
+        result: dict[str, int] = {}
+        for fo in self.fulfillment_orders.get(order_gid, []):
+            for item in fo["lineItems"]:
+                result[item["sku"]] = result.get(item["sku"], 0) + item["remainingQuantity"]
+        return result
+
+    # ---- operations -----------------------------------------------------------------------------------
+
+    def pull_orders(self, v: dict) -> dict:
+        match = re.search(r"updated_at:>='([^']*)'", v.get("query") or "")
+        since = match.group(1) if match else ""
+        nodes = sorted((o for o in self.orders if o["updatedAt"] >= since), key=lambda o: (o["updatedAt"], o["id"]))
+        start = int(v["after"]) if v.get("after") else 0
+        page = nodes[start : start + int(v["first"])]
+        end = start + len(page)
+        return {
+            "orders": {
+                "pageInfo": {"hasNextPage": end < len(nodes), "endCursor": str(end) if page else None},
+                "nodes": copy.deepcopy(page),
+            }
+        }
+
+    def order_fulfillment(self, v: dict) -> dict:
+        gid = v["id"]
+        if gid not in self.fulfillment_orders:
+            return {"order": None}
+        fulfillments = [
+            {
+                "id": f["id"],
+                "status": f["status"],
+                "trackingInfo": [{"number": n} for n in f["trackingInfo"]["numbers"]],
+            }
+            for f in self.fulfillments.values()
+            if f["order"] == gid
+        ]
+        fos = [
+            {
+                "id": fo["id"],
+                "status": fo["status"],
+                "lineItems": {
+                    "nodes": [
+                        {
+                            "id": i["id"],
+                            "sku": i["sku"],
+                            "remainingQuantity": i["remainingQuantity"],
+                            "lineItem": {"sku": i["sku"]},
+                        }
+                        for i in fo["lineItems"]
+                    ]
+                },
+            }
+            for fo in self.fulfillment_orders[gid]
+        ]
+        return {"order": {"id": gid, "fulfillments": fulfillments, "fulfillmentOrders": {"nodes": fos}}}
+
+    def _item(self, item_id: str):
+        for gid, fos in self.fulfillment_orders.items():
+            for fo in fos:
+                for item in fo["lineItems"]:
+                    if item["id"] == item_id:
+                        return gid, fo, item
+        return None, None, None
+
+    def fulfillment_create(self, v: dict) -> dict:
+        data = v["fulfillment"]
+        errors, plan, order = [], [], None
+        for group in data["lineItemsByFulfillmentOrder"]:
+            for line in group.get("fulfillmentOrderLineItems") or []:
+                gid, fo, item = self._item(line["id"])
+                if item is None or fo["id"] != group["fulfillmentOrderId"]:
+                    errors.append(
+                        {"field": ["fulfillment"], "message": f"Invalid fulfillment order line item id {line['id']}."}
+                    )
+                    continue
+                if line["quantity"] > item["remainingQuantity"]:
+                    errors.append(
+                        {"field": ["fulfillment"], "message": "Invalid fulfillment order line item quantity requested."}
+                    )
+                    continue
+                order = gid
+                plan.append((fo, item, line["quantity"]))
+        if errors or not plan:
+            return {
+                "fulfillmentCreate": {
+                    "fulfillment": None,
+                    "userErrors": errors or [{"field": ["fulfillment"], "message": "No line items."}],
+                }
+            }
+        for fo, item, qty in plan:
+            item["remainingQuantity"] -= qty
+            if all(i["remainingQuantity"] == 0 for i in fo["lineItems"]):
+                fo["status"] = "CLOSED"
+            else:
+                fo["status"] = "IN_PROGRESS"
+        tracking = data.get("trackingInfo") or {}
+        numbers = tracking.get("numbers") or ([tracking["number"]] if tracking.get("number") else [])
+        fid = f"gid://shopify/Fulfillment/{self.next_id()}"
+        self.fulfillments[fid] = {
+            "id": fid,
+            "order": order,
+            "status": "SUCCESS",
+            "trackingInfo": {
+                "company": tracking.get("company"),
+                "numbers": numbers,
+                "urls": tracking.get("urls") or [],
+            },
+            "lines": [(item["id"], qty) for _fo, item, qty in plan],
+        }
+        return {"fulfillmentCreate": {"fulfillment": self._shown(fid), "userErrors": []}}
+
+    def _shown(self, fid: str) -> dict:
+        f = self.fulfillments[fid]
+        urls = f["trackingInfo"]["urls"]
+        return {
+            "id": fid,
+            "status": f["status"],
+            "trackingInfo": [
+                {"company": f["trackingInfo"]["company"], "number": n, "url": urls[i] if i < len(urls) else None}
+                for i, n in enumerate(f["trackingInfo"]["numbers"])
+            ],
+        }
+
+    def tracking_update(self, v: dict) -> dict:
+        fid = v["fulfillmentId"]
+        if fid not in self.fulfillments:
+            return {
+                "fulfillmentTrackingInfoUpdate": {
+                    "fulfillment": None,
+                    "userErrors": [{"field": ["fulfillmentId"], "message": "Fulfillment does not exist."}],
+                }
+            }
+        info = v["trackingInfoInput"]
+        numbers = info.get("numbers") or ([info["number"]] if info.get("number") else [])
+        self.fulfillments[fid]["trackingInfo"] = {
+            "company": info.get("company"),
+            "numbers": numbers,
+            "urls": info.get("urls") or [],
+        }
+        return {"fulfillmentTrackingInfoUpdate": {"fulfillment": self._shown(fid), "userErrors": []}}
+
+    def fulfillment_cancel(self, v: dict) -> dict:
+        f = self.fulfillments.get(v["id"])
+        if f is None or f["status"] == "CANCELLED":
+            return {
+                "fulfillmentCancel": {
+                    "fulfillment": None,
+                    "userErrors": [{"field": ["id"], "message": "Fulfillment cannot be cancelled."}],
+                }
+            }
+        f["status"] = "CANCELLED"
+        for item_id, qty in f["lines"]:
+            _gid, fo, item = self._item(item_id)
+            item["remainingQuantity"] += qty
+            fo["status"] = "OPEN"
+        return {"fulfillmentCancel": {"fulfillment": {"id": f["id"], "status": "CANCELLED"}, "userErrors": []}}
+
+    def variants_by_sku(self, v: dict) -> dict:
+        skus = re.findall(r"sku:'((?:[^'\\]|\\.)*)'", v["query"])
+        return {
+            "productVariants": {
+                "nodes": [{"sku": s, "inventoryItem": {"id": self.variants[s]}} for s in skus if s in self.variants][
+                    : v["first"]
+                ]
+            }
+        }
+
+    def set_quantities(self, v: dict) -> dict:
+        data = v["input"]
+        errors = []
+        if data.get("name") not in ("available", "on_hand"):
+            errors.append({"field": ["input", "name"], "message": "Name is invalid.", "code": "INVALID_NAME"})
+        known = set(self.variants.values())
+        for i, q in enumerate(data["quantities"]):
+            if q["inventoryItemId"] not in known:
+                errors.append(
+                    {
+                        "field": ["input", "quantities", str(i), "inventoryItemId"],
+                        "message": "The specified inventory item could not be found.",
+                        "code": "INVALID_INVENTORY_ITEM",
+                    }
+                )
+        if errors:
+            return {"inventorySetQuantities": {"inventoryAdjustmentGroup": None, "userErrors": errors}}
+        changes = []
+        for q in data["quantities"]:
+            key = (q["inventoryItemId"], q["locationId"])
+            changes.append({"name": data["name"], "delta": q["quantity"] - self.levels.get(key, 0)})
+            self.levels[key] = q["quantity"]
+        return {
+            "inventorySetQuantities": {
+                "inventoryAdjustmentGroup": {"reason": data.get("reason"), "changes": changes},
+                "userErrors": [],
+            }
+        }
+
+
+OPERATIONS = {
+    "PullOrders": Shop.pull_orders,
+    "OrderFulfillment": Shop.order_fulfillment,
+    "FulfillmentCreate": Shop.fulfillment_create,
+    "FulfillmentTrackingInfoUpdate": Shop.tracking_update,
+    "FulfillmentCancel": Shop.fulfillment_cancel,
+    "VariantsBySku": Shop.variants_by_sku,
+    "InventorySet": Shop.set_quantities,
+}
+
+COST = {
+    "requestedQueryCost": 752,
+    "actualQueryCost": None,
+    "throttleStatus": {"maximumAvailable": 1000.0, "currentlyAvailable": 652, "restoreRate": 50.0},
+}
+
+
+class _Handler(BaseHTTPRequestHandler):
+    shop: Shop
+    protocol_version = "HTTP/1.1"  # keep-alive, as Shopify does
+    wbufsize = 65536  # the status line, headers and body leave in one write (no delayed-ACK stalls)
+    disable_nagle_algorithm = True
+
+    def log_message(self, *args):  # quiet
+        pass
+
+    def _answer(self, status: int, body: dict | None, headers: dict | None = None) -> None:
+        raw = json.dumps(body).encode() if body is not None else b""
+        try:
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(raw)))
+            for key, value in (headers or {}).items():
+                self.send_header(key, value)
+            self.end_headers()
+            self.wfile.write(raw)
+        except (BrokenPipeError, ConnectionResetError):  # the client gave up (a timeout test)
+            self.close_connection = True
+
+    def do_POST(self):  # noqa: N802 (the stdlib's name)
+        length = int(self.headers.get("Content-Length") or 0)
+        body = json.loads(self.rfile.read(length) or b"{}")
+        if not re.fullmatch(r"/admin/api/[0-9a-z-]+/graphql\.json", self.path):
+            return self._answer(404, {"errors": "Not Found"})
+        query, variables = body.get("query", ""), body.get("variables") or {}
+        match = re.search(r"(?:query|mutation)\s+(\w+)", query)
+        name = match.group(1) if match else ""
+        shop = self.shop
+        with shop.lock:
+            shop.requests.append((name, copy.deepcopy(variables)))
+            failure = shop.failures.pop(0) if shop.failures else None
+        if self.headers.get("X-Shopify-Access-Token") != TOKEN:
+            return self._answer(
+                401, {"errors": "[API] Invalid API key or access token (unrecognized login or wrong password)"}
+            )
+        if failure:
+            kind = failure["kind"]
+            if kind == "429":
+                return self._answer(
+                    429,
+                    {
+                        "errors": "Exceeded 2 calls per second for api client. "
+                        "Reduce request rates to resume uninterrupted service."
+                    },
+                    {"Retry-After": str(failure.get("retry_after", "2.0"))},
+                )
+            if kind == "throttled":
+                return self._answer(
+                    200,
+                    {
+                        "errors": [
+                            {
+                                "message": "Throttled",
+                                "extensions": {
+                                    "code": "THROTTLED",
+                                    "documentation": "https://shopify.dev/api/usage/rate-limits",
+                                },
+                            }
+                        ],
+                        "extensions": {"cost": COST},
+                    },
+                )
+            if kind == "500":
+                return self._answer(500, {"errors": "Internal Server Error"})
+            if kind == "401":
+                return self._answer(
+                    401, {"errors": "[API] Invalid API key or access token (unrecognized login or wrong password)"}
+                )
+            if kind == "timeout":
+                time.sleep(failure.get("seconds", 1.0))
+            if kind == "user_error":
+                field = {"FulfillmentCreate": "fulfillmentCreate", "InventorySet": "inventorySetQuantities"}.get(
+                    name, name
+                )
+                return self._answer(
+                    200,
+                    {
+                        "data": {
+                            field: {
+                                "fulfillment": None,
+                                "userErrors": [
+                                    {"field": ["fulfillment"], "message": failure.get("message", "Invalid.")}
+                                ],
+                            }
+                        }
+                    },
+                )
+        operation = OPERATIONS.get(name)
+        if operation is None:
+            return self._answer(
+                200, {"errors": [{"message": f"Unknown operation {name!r}", "extensions": {"code": "undefinedField"}}]}
+            )
+        with shop.lock:
+            data = operation(shop, variables)
+        self._answer(
+            200,
+            {
+                "data": data,
+                "extensions": {
+                    "cost": {
+                        "requestedQueryCost": 10,
+                        "actualQueryCost": 10,
+                        "throttleStatus": {"maximumAvailable": 1000.0, "currentlyAvailable": 990, "restoreRate": 50.0},
+                    }
+                },
+            },
+        )
+
+
+class FakeShopify:
+    """``with FakeShopify() as fake:`` serves on 127.0.0.1 at ``fake.base_url``; ``fake.shop`` is its state."""
+
+    def __init__(self):
+        self.shop = Shop()
+        handler = type("Handler", (_Handler,), {"shop": self.shop})
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self.server.daemon_threads = True
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    def __enter__(self) -> FakeShopify:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.server.shutdown()
+        self.server.server_close()
