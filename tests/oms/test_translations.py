@@ -26,7 +26,7 @@ from django.template.base import Lexer, TokenType
 from django.utils import translation
 
 ROOT = Path(__file__).resolve().parents[2]
-APPS = ("oms", "inventory", "orders", "fulfillment", "logistics", "reports", "workflows")
+APPS = ("oms", "inventory", "orders", "fulfillment", "logistics", "reports", "workflows", "connectors")
 LANGUAGE_DIR = "zh_Hans"
 
 # Written the same in Chinese pages: codes, units, formats, brands.
