@@ -20,6 +20,8 @@ from django.core.cache import cache
 from django.db import connection, transaction
 from django.utils import timezone
 
+from oms import statements
+from oms.encoding import storable, storable_json
 from oms.transient import is_transient
 from orders.models import InboundMessage, InboundStatus
 from orders.services import inbound_store
@@ -107,10 +109,12 @@ def _signature_error(provider: str, body: bytes, headers: dict) -> str:
         return f"could not be checked: {type(exc).__name__}: {exc}"[:500]
 
 
-def tracking_push_receive(*, provider: str, body: bytes, headers: dict) -> tuple[InboundMessage, bool]:
-    """Check the push's signature in memory, then store it in one INSERT: the exact bytes, kept either way (a
-    refused one with its outcome already written). Returns (message, accepted). Nothing is applied here: the
-    caller nudges the consumer after commit (`tracking_apply_nudge`)."""
+def tracking_push_accept(*, provider: str, body: bytes, headers: dict) -> tuple[int, bool]:
+    """What the webhook view calls: check the push's signature in memory, then store the exact bytes in one
+    prepared INSERT (`oms.statements.insert_one`; no model built, in autocommit that statement is the commit, so
+    an answered push is durable). A refused push is kept too, with its outcome already written. Returns (message
+    id, accepted). Nothing is applied here: the caller nudges the consumer after commit (`tracking_apply_nudge`).
+    A Kdniao push carries many parcels' traces (``Count``, ``Data[]``): it is one message, applied as one."""
     error = _signature_error(provider, body, headers)
     if error:
         message = inbound_store(
@@ -120,8 +124,48 @@ def tracking_push_receive(*, provider: str, body: bytes, headers: dict) -> tuple
             status=InboundStatus.REJECTED,
             error=f"Signature invalid: {error}",
         )
-        return message, False
-    return inbound_store(source=f"webhook:{provider}", body=body, headers=headers), True
+        return message.pk, False
+    return _push_append(provider, body, headers), True
+
+
+def _push_append(provider: str, body: bytes, headers: dict) -> int:
+    """`orders.services.inbound_store` for an accepted push, as one prepared statement: the same columns, the
+    same text made storable (`oms.encoding.storable`), the raw bytes kept."""
+    raw = bytes(body)
+    return statements.insert_one(
+        InboundMessage,
+        {
+            "source": f"webhook:{provider}",
+            "headers": storable_json(headers or {}),
+            "body": storable(raw.decode("utf-8", errors="replace")),
+            "raw": raw,
+            "filename": "",
+            "received_at": timezone.now(),
+            "status": InboundStatus.RECEIVED,
+            "error": "",
+            "result": {},
+            "attempts": 0,
+        },
+    )
+
+
+def tracking_push_receive(*, provider: str, body: bytes, headers: dict) -> tuple[InboundMessage, bool]:
+    """`tracking_push_accept`, returning the stored message (built in memory from what was stored) for callers
+    that want the row rather than its id."""
+    pk, accepted = tracking_push_accept(provider=provider, body=body, headers=headers)
+    if not accepted:
+        return InboundMessage.objects.get(pk=pk), False
+    raw = bytes(body)
+    message = InboundMessage(
+        pk=pk,
+        source=f"webhook:{provider}",
+        headers=storable_json(headers or {}),
+        body=storable(raw.decode("utf-8", errors="replace")),
+        raw=raw,
+        status=InboundStatus.RECEIVED,
+    )
+    message._state.adding = False
+    return message, True
 
 
 def tracking_push_refuse(*, provider: str, headers: dict, reason: str) -> InboundMessage:

@@ -316,13 +316,12 @@ def _parse_time(value: Any, path: str) -> datetime:
     return parsed.astimezone(UTC)
 
 
-def response_for(message, accepted: bool, *, e_business_id: str = "") -> tuple[dict, int]:
-    """The body and status code the webhook answers a push with (see the module docstring)."""
+def response_for(body: bytes | str, accepted: bool, *, e_business_id: str = "") -> tuple[dict, int]:
+    """The body and status code the webhook answers a push (its ``body`` as received) with (see the module
+    docstring)."""
     request_e_business = ""
     try:
-        request_e_business = str(
-            json.loads(form_fields(message.body).get("RequestData") or "{}").get("EBusinessID") or ""
-        )
+        request_e_business = str(json.loads(form_fields(body).get("RequestData") or "{}").get("EBusinessID") or "")
     except (ValueError, AttributeError, RecursionError):
         pass
     ebid = e_business_id or _configured_e_business_id() or request_e_business
