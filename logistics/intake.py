@@ -29,7 +29,7 @@ from orders.services import inbound_store
 from .models import Carrier
 from .providers import aftership, easypost, kdniao
 from .providers.base import PayloadInvalid, SignatureInvalid
-from .services import rows_update, tracking_events_record
+from .services import tracking_events_record
 
 logger = logging.getLogger(__name__)
 
@@ -195,10 +195,11 @@ def tracking_pushes_pending(*, before_id: int | None = None, limit: int = BATCH_
 
 
 def _claim(queryset) -> list[InboundMessage]:
-    """The messages, locked for this transaction; on PostgreSQL those another worker holds are skipped."""
+    """The messages, locked for this transaction; on PostgreSQL those another worker holds are skipped. Their
+    headers stay in the database (nothing here reads them)."""
     if connection.features.has_select_for_update_skip_locked:
         queryset = queryset.select_for_update(skip_locked=True)
-    return list(queryset)
+    return list(queryset.defer("headers"))
 
 
 def tracking_pushes_apply_pending(*, limit: int | None = None, now: datetime | None = None) -> list[InboundMessage]:
@@ -366,6 +367,9 @@ def _apply_batch(parsed: list[tuple[InboundMessage, list]], *, now: datetime | N
     tracking_events_record(entries=entries, now=now, finish=finish)
 
 
+OUTCOME_FIELDS = ("status", "error", "result", "processed_at", "attempts")
+
+
 def _outcome(message: InboundMessage, *, status: str, error: str = "", result: dict | None = None) -> None:
     """`orders.services.inbound_record_outcome`, in memory: saved for many messages at once by `_outcomes_save`."""
     message.status, message.error, message.result = status, error, result or {}
@@ -374,7 +378,11 @@ def _outcome(message: InboundMessage, *, status: str, error: str = "", result: d
 
 
 def _outcomes_save(messages: list[InboundMessage]) -> None:
+    """Every message's outcome in one prepared UPDATE (`oms.statements.update_rows`)."""
     now = timezone.now()
+    rows = []
     for message in messages:
-        message.processed_at = now  # one moment for the batch, so equal outcomes share one UPDATE
-    rows_update(InboundMessage, messages, ["status", "error", "result", "processed_at", "attempts"])
+        message.processed_at = now  # one moment for the batch
+        message.error, message.result = storable(message.error), storable_json(message.result)
+        rows.append((message.pk, message.status, message.error, message.result, now, message.attempts))
+    statements.update_rows(InboundMessage, OUTCOME_FIELDS, rows)
