@@ -237,11 +237,13 @@ def _process(todo: list[InboundMessage], *, now: datetime | None) -> None:
     together. Runs inside the caller's transaction."""
     parsed: list[tuple[InboundMessage, list]] = []
     failed: list[InboundMessage] = []
+    set_aside: dict[int, list[str]] = {}  # message -> the parcels of it set aside (a Kdniao push holds many)
     for message in todo:
-        provider = message.source.split(":", 1)[1]
-        parse = POLL_PARSERS.get(message.source) or PROVIDERS[provider].parse_event
         try:
-            parsed.append((message, parse(message.payload)))
+            events, bad_parts = _parse(message)
+            parsed.append((message, events))
+            if bad_parts:
+                set_aside[message.pk] = bad_parts
         except PayloadInvalid as exc:
             _outcome(message, status=InboundStatus.FAILED, error=f"Unreadable payload: {exc}")
             failed.append(message)
@@ -262,7 +264,20 @@ def _process(todo: list[InboundMessage], *, now: datetime | None) -> None:
     if failed:
         _outcomes_save(failed)
     if parsed:
-        _apply(parsed, now=now)
+        _apply(parsed, now=now, set_aside=set_aside)
+
+
+def _parse(message: InboundMessage) -> tuple[list, list[str]]:
+    """The message's events, and the parts of it set aside: a provider whose push carries many parcels
+    (``parse_parts``, Kdniao) parses each on its own, so a bad parcel costs the others nothing."""
+    poll_parser = POLL_PARSERS.get(message.source)
+    if poll_parser is not None:
+        return poll_parser(message.payload), []
+    adapter = PROVIDERS[message.source.split(":", 1)[1]]
+    parse_parts = getattr(adapter, "parse_parts", None)
+    if parse_parts is not None:
+        return parse_parts(message.payload)
+    return adapter.parse_event(message.payload), []
 
 
 # ---- waking the consumer --------------------------------------------------------------------------------------
@@ -301,12 +316,12 @@ def _nudge() -> None:
         logger.warning("could not wake the tracking consumer; the sweep will apply the push", exc_info=True)
 
 
-def _apply(parsed: list[tuple[InboundMessage, list]], *, now: datetime | None) -> None:
+def _apply(parsed: list[tuple[InboundMessage, list]], *, now: datetime | None, set_aside: dict) -> None:
     """Apply parsed messages in one batch. If the batch fails for a reason that is not transient, each
     message is applied alone, so the one that fails is set aside with its error and the rest go in."""
     try:
         with transaction.atomic():
-            _apply_batch(parsed, now=now)
+            _apply_batch(parsed, now=now, set_aside=set_aside)
         return
     except Exception as exc:  # noqa: BLE001 (isolation per message, below)
         if is_transient(exc):
@@ -317,7 +332,7 @@ def _apply(parsed: list[tuple[InboundMessage, list]], *, now: datetime | None) -
         message.refresh_from_db(fields=outcome_fields)  # the failed batch set outcomes in memory only
         try:
             with transaction.atomic():
-                _apply_batch([(message, events)], now=now)
+                _apply_batch([(message, events)], now=now, set_aside=set_aside)
         except Exception as exc:  # noqa: BLE001
             if is_transient(exc):
                 raise
@@ -327,7 +342,7 @@ def _apply(parsed: list[tuple[InboundMessage, list]], *, now: datetime | None) -
             _outcomes_save([message])
 
 
-def _apply_batch(parsed: list[tuple[InboundMessage, list]], *, now: datetime | None) -> None:
+def _apply_batch(parsed: list[tuple[InboundMessage, list]], *, now: datetime | None, set_aside: dict) -> None:
     entries = [(event, m.source.split(":", 1)[1]) for m, events in parsed for event in events]
 
     def finish(batch) -> None:
@@ -353,13 +368,15 @@ def _apply_batch(parsed: list[tuple[InboundMessage, list]], *, now: datetime | N
             unmapped = sorted({e.carrier_status or e.status for e in events if not e.code_known})
             if unmapped:  # codes not in the provider's table: kept on the events, flagged here for staff
                 result["unknown_codes"] = unmapped
+            bad_parts = set_aside.get(message.pk, [])
+            errors = ["Parcels set aside: " + "; ".join(bad_parts)] if bad_parts else []
+            if bad_parts:
+                result["set_aside"] = bad_parts
             if unknown and not recorded and not duplicates:
-                _outcome(
-                    message,
-                    status=InboundStatus.FAILED,
-                    result=result,
-                    error="No parcel with tracking number " + ", ".join(sorted(unknown)),
-                )
+                errors.insert(0, "No parcel with tracking number " + ", ".join(sorted(unknown)))
+                _outcome(message, status=InboundStatus.FAILED, result=result, error=". ".join(errors))
+            elif bad_parts:  # the readable parcels applied; the bad ones kept in the message with the reason
+                _outcome(message, status=InboundStatus.PARTIAL, result=result, error=errors[0])
             else:
                 _outcome(message, status=InboundStatus.PROCESSED, result=result)
         _outcomes_save([m for m, _ in parsed])

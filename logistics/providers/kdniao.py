@@ -228,6 +228,42 @@ def parse_event(body: bytes | str) -> list[NormalizedEvent]:
     return _parse_push(_json(request_data, "RequestData"))
 
 
+def parse_parts(body: bytes | str) -> tuple[list[NormalizedEvent], list[str]]:
+    """A push carries many parcels (``Count``, ``Data[]``): parse each on its own. Returns the events of the
+    readable parcels (oldest first) and one line per parcel set aside (``RequestData.Data[3].Traces[0].AcceptTime:
+    missing (parcel YT123)``), so one bad parcel never costs the others their scans. Raises `PayloadInvalid`
+    when the body itself is unreadable or no parcel in it is."""
+    if isinstance(body, bytes):
+        body = body.decode("utf-8", errors="replace")
+    text = body.strip()
+    if text.startswith("{"):
+        data = _json(text, "body")
+        if "Data" not in data:  # a query response: one parcel
+            return parse_record(data, path="body"), []
+    else:
+        request_data = form_fields(text).get("RequestData")
+        if not request_data:
+            raise PayloadInvalid("RequestData", "missing")
+        data = _json(request_data, "RequestData")
+    items = data.get("Data")
+    if not isinstance(items, list):
+        raise PayloadInvalid("RequestData.Data", "missing")
+    context = {"push_time": data.get("PushTime"), "e_business_id": data.get("EBusinessID")}
+    events: list[NormalizedEvent] = []
+    set_aside: list[str] = []
+    for i, item in enumerate(items):
+        path = f"RequestData.Data[{i}]"
+        try:
+            events += parse_record(item, path=path, context=context)
+        except PayloadInvalid as exc:
+            code = item.get("LogisticCode") if isinstance(item, Mapping) else None
+            code = code.strip() if isinstance(code, str) else ""
+            set_aside.append(f"{exc} (parcel {code})" if code else str(exc))
+    if set_aside and len(set_aside) == len(items):
+        raise PayloadInvalid("RequestData.Data", "no readable parcel: " + "; ".join(set_aside))
+    return sorted(events, key=lambda e: e.occurred_at), set_aside
+
+
 def _json(text: str, path: str) -> dict:
     try:
         data = json.loads(text)
