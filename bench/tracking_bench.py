@@ -211,7 +211,7 @@ def _end_to_end(provider: str, parcels: list, pushes: int, secret: str) -> tuple
     from django.conf import settings
     from django.db import connection
 
-    from logistics.intake import tracking_push_accept, tracking_pushes_apply_pending
+    from logistics.intake import BATCH_SIZE, next_batch_size, tracking_push_accept, tracking_pushes_apply_pending
 
     bodies = _bodies(provider, parcels, pushes, secret)
     window = min(0.05, settings.OMS_TRACKING_NUDGE_SECONDS)
@@ -224,10 +224,12 @@ def _end_to_end(provider: str, parcels: list, pushes: int, secret: str) -> tuple
 
     def consumer() -> None:
         try:
+            size = BATCH_SIZE
             with connection.execute_wrapper(counter):
                 while True:
                     finished = done.is_set()  # read before the claim: a push stored after it is seen next round
-                    messages = tracking_pushes_apply_pending()
+                    messages = tracking_pushes_apply_pending(limit=size)
+                    size = next_batch_size(size, len(messages))  # as the worker task does
                     for message in messages:
                         totals["recorded"] += message.result.get("recorded", 0)
                         totals["scans"] += message.result.get("events", 0)

@@ -183,6 +183,7 @@ def tracking_push_process(message_id: int, *, now: datetime | None = None) -> In
 # The webhook sources whose stored messages the consumer applies together (`tracking_pushes_apply_pending`).
 PUSH_SOURCES = tuple(f"webhook:{name}" for name in PROVIDERS)
 BATCH_SIZE = 500  # pushes claimed and applied in one transaction
+MAX_BATCH_SIZE = 2000  # ... and at most, when a backlog keeps filling them (`next_batch_size`)
 FINAL = (InboundStatus.PROCESSED, InboundStatus.REJECTED)
 
 
@@ -192,6 +193,12 @@ def tracking_pushes_pending(*, before_id: int | None = None, limit: int = BATCH_
     if before_id is not None:
         pending = pending.filter(pk__lt=before_id)
     return list(pending.order_by("pk").values_list("pk", flat=True)[:limit])
+
+
+def next_batch_size(size: int, taken: int) -> int:
+    """How many pushes the consumer claims next: twice as many (up to `MAX_BATCH_SIZE`) after a full batch, a
+    backlog (fewer commits and round trips per push), `BATCH_SIZE` again once it is worked off."""
+    return min(size * 2, MAX_BATCH_SIZE) if taken >= size else BATCH_SIZE
 
 
 def _claim(queryset) -> list[InboundMessage]:
