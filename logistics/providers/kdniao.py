@@ -48,10 +48,12 @@ the latest trace and ``in_transit`` otherwise.
 from __future__ import annotations
 
 import base64
+import binascii
 import hashlib
 import hmac
 import json
 import os
+import re
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
@@ -128,10 +130,32 @@ def data_sign(request_data: str, app_key: str) -> str:
     return base64.b64encode(md5_hex.encode("ascii")).decode("ascii")
 
 
+# A form body whose every % starts a valid escape and that holds no line break: decoded in C (below).
+_PLAIN_FORM = re.compile(rb"%(?![0-9A-Fa-f]{2})|[\r\n]")
+
+
 def form_fields(body: bytes | str) -> dict[str, str]:
-    if isinstance(body, bytes):
-        body = body.decode("utf-8", errors="replace")
-    return {k: v[0] for k, v in parse_qs(body, keep_blank_values=True).items()}
+    """The form's fields (the first value of each), as ``parse_qs(..., keep_blank_values=True)`` reads them.
+    A push's ``RequestData`` is JSON with most characters %-escaped (Chinese, quotes, braces): Python's
+    unquoting costs milliseconds per push, so a body that is plainly encoded is decoded by
+    ``binascii.a2b_qp`` (``%XX`` is ``=XX`` there), anything else by ``parse_qs``."""
+    raw = body.encode("utf-8", errors="surrogateescape") if isinstance(body, str) else bytes(body)
+    if _PLAIN_FORM.search(raw):
+        text = raw.decode("utf-8", errors="replace")
+        return {k: v[0] for k, v in parse_qs(text, keep_blank_values=True).items()}
+    fields: dict[str, str] = {}
+    for pair in raw.split(b"&"):
+        if not pair:
+            continue
+        name, _sep, value = pair.partition(b"=")
+        fields.setdefault(_unquote_plus(name), _unquote_plus(value))
+    return fields
+
+
+def _unquote_plus(part: bytes) -> str:
+    return binascii.a2b_qp(part.replace(b"+", b" ").replace(b"=", b"=3D").replace(b"%", b"=")).decode(
+        "utf-8", errors="replace"
+    )
 
 
 def build_push_body(request_data: str, app_key: str, request_type: str = "101") -> bytes:
