@@ -1,12 +1,14 @@
 """Tracking pushes: accepted with one INSERT, applied later in batches by a consumer.
 
-Accepting a push (`tracking_push_receive`) checks its signature in memory against the provider's secret (cached
-per process, see `provider_secret`) and stores the raw message in one INSERT, with its outcome already written
-when the signature is wrong. Nothing else happens in the request: after commit the view nudges the consumer
-(`tracking_apply_nudge`, at most once per short window per process), which claims pending pushes in batches
-(`tracking_pushes_apply_pending`, ``FOR UPDATE SKIP LOCKED`` on PostgreSQL) and applies them set-based
-(`logistics.services.tracking_events_record`). The sweep of messages without an outcome (orders/background.py)
-is the safety net.
+Accepting a push (`tracking_push_accept`) checks its signature in memory against the provider's secret (cached
+per process, see `provider_secret`) and stores the raw message in one prepared INSERT (`oms.statements`), with
+its outcome already written when the signature is wrong. Nothing else happens in the request: after commit the
+view nudges the consumer (`tracking_apply_nudge`, at most once per short window per process), which claims
+pending pushes in batches (`tracking_pushes_apply_pending`, ``FOR UPDATE SKIP LOCKED`` on PostgreSQL; growing
+while a backlog fills them, `next_batch_size`) and applies them set-based (`logistics.services.
+tracking_events_record`). A push carrying many parcels (Kdniao) is one message; a parcel of it that cannot be
+read is set aside with its reason and the others apply (the message ends ``partial``). The sweep of messages
+without an outcome (orders/background.py) is the safety net.
 """
 
 import logging
