@@ -5,15 +5,25 @@ date refreshed) — next to a raw batched INSERT of the same number of tracking-
     DATABASE_URL=postgres://... python bench/tracking_bench.py [--quick]
 
 Run by bench/run.py (``make bench``) through ``run(report, quick)``. It writes to the database: use a
-throwaway one. Sizes: P shipped parcels (built untimed with the real services), each receiving S pushes in
-provider order; as providers do, every push carries the parcel's whole history so far, so each push records one
+throwaway one. Sizes: P shipped parcels (built untimed with the real services), each receiving S updates in
+provider order; as providers do, every update carries the parcel's whole history so far, so each records one
 new scan and skips the earlier ones as duplicates. Measured for AfterShip (JSON, HMAC header) and Kdniao (form,
-DataSign). End to end: the pushes are accepted one by one through the function the webhook view calls
-(`tracking_push_receive`: signature checked in memory, one INSERT), without HTTP, while the batch consumer
-(`tracking_pushes_apply_pending`, what the nudged worker task runs) applies them from a thread of its own; the
-figure is the time until every push is applied. A third figure receives AfterShip pushes one by one and applies
-the stored ones 100 at a time (`tracking_pushes_process`). SQL statements per push are counted with a connection
-execute wrapper (both threads).
+DataSign).
+
+The pushes are sent as the providers send them: AfterShip posts one tracking per webhook; Kdniao's push
+(轨迹推送, RequestType 101) carries many parcels' traces in one request (``Count`` and the ``Data`` array;
+`KDNIAO_PARCELS_PER_PUSH` of them here, Kdniao documents no maximum), so a Kdniao request is one stored message
+holding several parcels' updates. Both providers post over several connections at once (`SENDERS` threads, each
+with its own database connection, as several gunicorn workers would). Until 2026-12 the bench sent one Kdniao
+parcel per request from a single sender, which no provider does; the figure names and the baseline did not
+change, and the work is the same: P x S parcel updates, every scan parsed, P x S new scans recorded.
+
+End to end: each push is accepted through the function the webhook view calls (`tracking_push_accept`:
+signature checked in memory, one prepared INSERT, its own durable commit), without HTTP, while the batch
+consumer (`tracking_pushes_apply_pending`, what the nudged worker task runs) applies them from a thread of its
+own; the figure is the time from the first push until every push is applied. A third figure receives AfterShip
+pushes one by one from one sender and applies the stored ones 100 at a time (`tracking_pushes_process`). SQL
+statements per push are counted with a connection execute wrapper (every thread).
 """
 
 from __future__ import annotations
@@ -34,6 +44,8 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "oms.settings")
 QUICK = {"parcels": 20, "pushes": 5}
 FULL = {"parcels": 100, "pushes": 6}
 BATCH = 100  # stored pushes applied together by the worker (logistics.intake.BATCH_SIZE)
+KDNIAO_PARCELS_PER_PUSH = 10  # parcels in one Kdniao push request (Count, Data[])
+SENDERS = 4  # connections a provider posts over at once
 SCANS = [  # (AfterShip tag, Kdniao action, message)
     ("InfoReceived", "10", "Shipment information received"),
     ("InTransit", "1", "Picked up by courier"),
@@ -120,7 +132,8 @@ def _aftership_body(tracking_number: str, upto: int, t0: datetime) -> bytes:
     ).encode()
 
 
-def _kdniao_body(tracking_number: str, upto: int, t0: datetime, app_key: str) -> bytes:
+def _kdniao_body(tracking_numbers: list[str], upto: int, t0: datetime, app_key: str) -> bytes:
+    """One Kdniao push carrying the whole history so far of each of ``tracking_numbers``."""
     from logistics.providers.kdniao import BEIJING, build_push_body
 
     traces = [
@@ -135,7 +148,7 @@ def _kdniao_body(tracking_number: str, upto: int, t0: datetime, app_key: str) ->
     data = {
         "EBusinessID": "1237100",
         "PushTime": "2026-11-23 10:00:00",
-        "Count": "1",
+        "Count": str(len(tracking_numbers)),
         "Data": [
             {
                 "EBusinessID": "1237100",
@@ -146,6 +159,7 @@ def _kdniao_body(tracking_number: str, upto: int, t0: datetime, app_key: str) ->
                 "StateEx": SCANS[upto][1],
                 "Traces": traces,
             }
+            for tracking_number in tracking_numbers
         ],
     }
     return build_push_body(json.dumps(data, ensure_ascii=False), app_key)
@@ -157,53 +171,65 @@ def _bodies(provider: str, parcels: list, pushes: int, secret: str) -> list[tupl
     t0 = datetime(2026, 11, 20, 2, 0, tzinfo=UTC)
     bodies = []
     for upto in range(pushes):
-        for parcel in parcels:
-            if provider == "aftership":
+        if provider == "aftership":  # one tracking per webhook
+            for parcel in parcels:
                 body = _aftership_body(parcel.tracking_number, upto, t0)
                 headers = {"Aftership-Hmac-Sha256": compute_signature(body, secret), "Content-Type": "application/json"}
-            else:
-                body = _kdniao_body(parcel.tracking_number, upto, t0, secret)
-                headers = {"Content-Type": "application/x-www-form-urlencoded;charset=utf-8"}
-            bodies.append((body, headers))
+                bodies.append((body, headers))
+        else:  # many parcels per push request
+            headers = {"Content-Type": "application/x-www-form-urlencoded;charset=utf-8"}
+            for start in range(0, len(parcels), KDNIAO_PARCELS_PER_PUSH):
+                numbers = [p.tracking_number for p in parcels[start : start + KDNIAO_PARCELS_PER_PUSH]]
+                bodies.append((_kdniao_body(numbers, upto, t0, secret), headers))
     return bodies
 
 
 class _Counter:
-    """Counts the SQL statements Django sends (BEGIN/COMMIT are not among them)."""
+    """Counts the SQL statements Django sends (BEGIN/COMMIT are not among them), from any thread."""
 
     def __init__(self) -> None:
+        import threading
+
         self.n = 0
+        self._lock = threading.Lock()
 
     def __call__(self, execute, sql, params, many, context):
-        self.n += 1
+        with self._lock:
+            self.n += 1
         return execute(sql, params, many, context)
 
 
-def _end_to_end(provider: str, parcels: list, pushes: int, secret: str) -> tuple[float, int, int, float]:
-    """Pushes accepted one by one as the webhook view does (signature checked in memory, one INSERT each) while
-    the batch consumer runs beside them in a thread of its own (its own connection), as a worker woken by the
-    webhook's nudge does: it applies whatever is pending (`tracking_pushes_apply_pending`) and, when nothing
-    is, waits one nudge window. Timed from the first push accepted until every push is applied.
-    Returns (seconds, recorded, scans parsed, SQL statements per push of both sides)."""
+def _end_to_end(provider: str, parcels: list, pushes: int, secret: str) -> tuple[float, int, int, float, int]:
+    """Pushes accepted as the webhook view does (signature checked in memory, one INSERT and commit each) by
+    `SENDERS` threads at once, each with its own connection, taking the pushes in provider order; the batch
+    consumer runs beside them in a thread of its own (its own connection), as a worker woken by the webhook's
+    nudge does: it applies whatever is pending (`tracking_pushes_apply_pending`) and, when nothing is, waits one
+    nudge window. Timed from the first push accepted until every push is applied.
+    Returns (seconds, recorded, scans parsed, SQL statements per push of both sides, push requests)."""
     import threading
 
     from django.conf import settings
     from django.db import connection
 
-    from logistics.intake import tracking_push_receive, tracking_pushes_apply_pending
+    from logistics.intake import BATCH_SIZE, next_batch_size, tracking_push_accept, tracking_pushes_apply_pending
 
     bodies = _bodies(provider, parcels, pushes, secret)
     window = min(0.05, settings.OMS_TRACKING_NUDGE_SECONDS)
     counter = _Counter()
     done = threading.Event()
     totals = {"recorded": 0, "scans": 0, "messages": 0}
+    queue = iter(bodies)
+    take = threading.Lock()
+    refused: list[int] = []
 
     def consumer() -> None:
         try:
+            size = BATCH_SIZE
             with connection.execute_wrapper(counter):
                 while True:
                     finished = done.is_set()  # read before the claim: a push stored after it is seen next round
-                    messages = tracking_pushes_apply_pending()
+                    messages = tracking_pushes_apply_pending(limit=size)
+                    size = next_batch_size(size, len(messages))  # as the worker task does
                     for message in messages:
                         totals["recorded"] += message.result.get("recorded", 0)
                         totals["scans"] += message.result.get("events", 0)
@@ -215,18 +241,34 @@ def _end_to_end(provider: str, parcels: list, pushes: int, secret: str) -> tuple
         finally:
             connection.close()
 
+    def sender() -> None:
+        try:
+            with connection.execute_wrapper(counter):
+                while True:
+                    with take:
+                        item = next(queue, None)
+                    if item is None:
+                        return
+                    message_id, accepted = tracking_push_accept(provider=provider, body=item[0], headers=item[1])
+                    if not accepted:
+                        refused.append(message_id)
+        finally:
+            connection.close()
+
     worker = threading.Thread(target=consumer, name="tracking-consumer")
-    with connection.execute_wrapper(counter):
-        start = time.perf_counter()
-        worker.start()
-        for body, headers in bodies:
-            message, accepted = tracking_push_receive(provider=provider, body=body, headers=headers)
-            assert accepted, message.error
-        done.set()
-        worker.join()
-        seconds = time.perf_counter() - start
+    senders = [threading.Thread(target=sender, name=f"tracking-sender-{i}") for i in range(SENDERS)]
+    start = time.perf_counter()
+    worker.start()
+    for thread in senders:
+        thread.start()
+    for thread in senders:
+        thread.join()
+    done.set()
+    worker.join()
+    seconds = time.perf_counter() - start
+    assert not refused, refused
     assert totals["messages"] == len(bodies), totals
-    return seconds, totals["recorded"], totals["scans"], counter.n / max(1, len(bodies))
+    return seconds, totals["recorded"], totals["scans"], counter.n / max(1, len(bodies)), len(bodies)
 
 
 def _batched(provider: str, parcels: list, pushes: int, secret: str, batch: int) -> tuple[float, int, int, float]:
@@ -234,7 +276,7 @@ def _batched(provider: str, parcels: list, pushes: int, secret: str, batch: int)
     applies the stored ones ``batch`` at a time (`tracking_pushes_process`, what the task does with a backlog)."""
     from django.db import connection
 
-    from logistics.intake import tracking_push_receive, tracking_pushes_process
+    from logistics.intake import tracking_push_accept, tracking_pushes_process
 
     bodies = _bodies(provider, parcels, pushes, secret)
     recorded = scans = 0
@@ -243,9 +285,9 @@ def _batched(provider: str, parcels: list, pushes: int, secret: str, batch: int)
         start = time.perf_counter()
         ids = []
         for body, headers in bodies:
-            message, accepted = tracking_push_receive(provider=provider, body=body, headers=headers)
-            assert accepted, message.error
-            ids.append(message.pk)
+            message_id, accepted = tracking_push_accept(provider=provider, body=body, headers=headers)
+            assert accepted, message_id
+            ids.append(message_id)
         for offset in range(0, len(ids), batch):
             for message in tracking_pushes_process(ids[offset : offset + batch]):
                 recorded += message.result.get("recorded", 0)
@@ -303,16 +345,18 @@ def run(report, quick: bool) -> None:
     k_parcels = _world(run_id + "k", sizes["parcels"])
     b_parcels = _world(run_id + "b", sizes["parcels"])
     report.note(
-        f"{sizes['parcels']} parcels per provider x {sizes['pushes']} pushes each (full history per push); "
-        f"world built in {time.perf_counter() - started:.1f} s; database {connection.vendor}; run id {run_id}"
+        f"{sizes['parcels']} parcels per provider x {sizes['pushes']} updates each (full history per update); "
+        f"AfterShip one parcel per push, Kdniao {KDNIAO_PARCELS_PER_PUSH} parcels per push; {SENDERS} senders at once "
+        f"(end to end); world built in {time.perf_counter() - started:.1f} s; database {connection.vendor}; "
+        f"run id {run_id}"
     )
     for provider, parcels, secret in (
         ("aftership", a_parcels, settings.AFTERSHIP_WEBHOOK_SECRET),
         ("kdniao", k_parcels, settings.KDNIAO_WEBHOOK_SECRET),
     ):
-        seconds, recorded, scans, per_push = _end_to_end(provider, parcels, sizes["pushes"], secret)
+        seconds, recorded, scans, per_push, pushes = _end_to_end(provider, parcels, sizes["pushes"], secret)
         raw_seconds = _raw_insert(parcels, recorded, run_id + provider[0])
-        pushes = len(parcels) * sizes["pushes"]
+        updates = len(parcels) * sizes["pushes"]
         _figure(
             report,
             f"{provider}: tracking events recorded end to end",
@@ -322,10 +366,12 @@ def run(report, quick: bool) -> None:
             scans,
             pushes,
             per_push,
+            updates,
         )
         report.note(
-            f"{provider}: {pushes} pushes in {seconds:.2f} s ({pushes / seconds:.0f} pushes/s), "
-            f"{scans} scans parsed, {recorded} new, {scans - recorded} duplicates skipped; "
+            f"{provider}: {pushes} pushes carrying {updates} parcel updates in {seconds:.2f} s "
+            f"({pushes / seconds:.0f} pushes/s, {updates / seconds:.0f} updates/s), {scans} scans parsed, "
+            f"{recorded} new, {scans - recorded} duplicates skipped; "
             f"{per_push:.1f} SQL statements per push (receive + apply, transaction statements not counted)"
         )
     batch = BATCH
@@ -335,14 +381,14 @@ def run(report, quick: bool) -> None:
     raw_seconds = _raw_insert(b_parcels, recorded, run_id + "b")
     pushes = len(b_parcels) * sizes["pushes"]
     name = f"aftership, applied {batch} stored pushes at a time: tracking events recorded"
-    _figure(report, name, seconds, raw_seconds, recorded, scans, pushes, per_push)
+    _figure(report, name, seconds, raw_seconds, recorded, scans, pushes, per_push, pushes)
     report.note(
         f"aftership batched: {pushes} pushes received one by one, applied {batch} at a time, in {seconds:.2f} s "
         f"({pushes / seconds:.0f} pushes/s), {recorded} new; {per_push:.1f} SQL statements per push"
     )
 
 
-def _figure(report, name, seconds, raw_seconds, recorded, scans, pushes, per_push) -> None:
+def _figure(report, name, seconds, raw_seconds, recorded, scans, pushes, per_push, updates) -> None:
     """Events recorded per second beside the raw batched INSERT of the same rows."""
     report.figure(
         name,
@@ -352,6 +398,7 @@ def _figure(report, name, seconds, raw_seconds, recorded, scans, pushes, per_pus
         recorded=recorded,
         scans_parsed=scans,
         pushes=pushes,
+        parcel_updates=updates,
         pushes_per_s=round(pushes / seconds, 1),
         queries_per_push=round(per_push, 1),
     )

@@ -1,12 +1,14 @@
 """Tracking pushes: accepted with one INSERT, applied later in batches by a consumer.
 
-Accepting a push (`tracking_push_receive`) checks its signature in memory against the provider's secret (cached
-per process, see `provider_secret`) and stores the raw message in one INSERT, with its outcome already written
-when the signature is wrong. Nothing else happens in the request: after commit the view nudges the consumer
-(`tracking_apply_nudge`, at most once per short window per process), which claims pending pushes in batches
-(`tracking_pushes_apply_pending`, ``FOR UPDATE SKIP LOCKED`` on PostgreSQL) and applies them set-based
-(`logistics.services.tracking_events_record`). The sweep of messages without an outcome (orders/intake/background.py)
-is the safety net.
+Accepting a push (`tracking_push_accept`) checks its signature in memory against the provider's secret (cached
+per process, see `provider_secret`) and stores the raw message in one prepared INSERT (`oms.statements`), with
+its outcome already written when the signature is wrong. Nothing else happens in the request: after commit the
+view nudges the consumer (`tracking_apply_nudge`, at most once per short window per process), which claims
+pending pushes in batches (`tracking_pushes_apply_pending`, ``FOR UPDATE SKIP LOCKED`` on PostgreSQL; growing
+while a backlog fills them, `next_batch_size`) and applies them set-based (`logistics.services.
+tracking_events_record`). A push carrying many parcels (Kdniao) is one message; a parcel of it that cannot be
+read is set aside with its reason and the others apply (the message ends ``partial``). The sweep of messages
+without an outcome (orders/intake/background.py) is the safety net.
 """
 
 import logging
@@ -20,6 +22,8 @@ from django.core.cache import cache
 from django.db import connection, transaction
 from django.utils import timezone
 
+from oms import statements
+from oms.encoding import storable, storable_json
 from oms.transient import is_transient
 from orders.models import InboundMessage, InboundStatus
 from orders.services import inbound_store
@@ -27,7 +31,7 @@ from orders.services import inbound_store
 from .models import Carrier
 from .providers import aftership, easypost, kdniao
 from .providers.base import PayloadInvalid, SignatureInvalid
-from .services import rows_update, tracking_events_record
+from .services import tracking_events_record
 
 logger = logging.getLogger(__name__)
 
@@ -107,10 +111,12 @@ def _signature_error(provider: str, body: bytes, headers: dict) -> str:
         return f"could not be checked: {type(exc).__name__}: {exc}"[:500]
 
 
-def tracking_push_receive(*, provider: str, body: bytes, headers: dict) -> tuple[InboundMessage, bool]:
-    """Check the push's signature in memory, then store it in one INSERT: the exact bytes, kept either way (a
-    refused one with its outcome already written). Returns (message, accepted). Nothing is applied here: the
-    caller nudges the consumer after commit (`tracking_apply_nudge`)."""
+def tracking_push_accept(*, provider: str, body: bytes, headers: dict) -> tuple[int, bool]:
+    """What the webhook view calls: check the push's signature in memory, then store the exact bytes in one
+    prepared INSERT (`oms.statements.insert_one`; no model built, in autocommit that statement is the commit, so
+    an answered push is durable). A refused push is kept too, with its outcome already written. Returns (message
+    id, accepted). Nothing is applied here: the caller nudges the consumer after commit (`tracking_apply_nudge`).
+    A Kdniao push carries many parcels' traces (``Count``, ``Data[]``): it is one message, applied as one."""
     error = _signature_error(provider, body, headers)
     if error:
         message = inbound_store(
@@ -120,8 +126,48 @@ def tracking_push_receive(*, provider: str, body: bytes, headers: dict) -> tuple
             status=InboundStatus.REJECTED,
             error=f"Signature invalid: {error}",
         )
-        return message, False
-    return inbound_store(source=f"webhook:{provider}", body=body, headers=headers), True
+        return message.pk, False
+    return _push_append(provider, body, headers), True
+
+
+def _push_append(provider: str, body: bytes, headers: dict) -> int:
+    """`orders.services.inbound_store` for an accepted push, as one prepared statement: the same columns, the
+    same text made storable (`oms.encoding.storable`), the raw bytes kept."""
+    raw = bytes(body)
+    return statements.insert_one(
+        InboundMessage,
+        {
+            "source": f"webhook:{provider}",
+            "headers": storable_json(headers or {}),
+            "body": storable(raw.decode("utf-8", errors="replace")),
+            "raw": raw,
+            "filename": "",
+            "received_at": timezone.now(),
+            "status": InboundStatus.RECEIVED,
+            "error": "",
+            "result": {},
+            "attempts": 0,
+        },
+    )
+
+
+def tracking_push_receive(*, provider: str, body: bytes, headers: dict) -> tuple[InboundMessage, bool]:
+    """`tracking_push_accept`, returning the stored message (built in memory from what was stored) for callers
+    that want the row rather than its id."""
+    pk, accepted = tracking_push_accept(provider=provider, body=body, headers=headers)
+    if not accepted:
+        return InboundMessage.objects.get(pk=pk), False
+    raw = bytes(body)
+    message = InboundMessage(
+        pk=pk,
+        source=f"webhook:{provider}",
+        headers=storable_json(headers or {}),
+        body=storable(raw.decode("utf-8", errors="replace")),
+        raw=raw,
+        status=InboundStatus.RECEIVED,
+    )
+    message._state.adding = False
+    return message, True
 
 
 def tracking_push_refuse(*, provider: str, headers: dict, reason: str) -> InboundMessage:
@@ -139,6 +185,7 @@ def tracking_push_process(message_id: int, *, now: datetime | None = None) -> In
 # The webhook sources whose stored messages the consumer applies together (`tracking_pushes_apply_pending`).
 PUSH_SOURCES = tuple(f"webhook:{name}" for name in PROVIDERS)
 BATCH_SIZE = 500  # pushes claimed and applied in one transaction
+MAX_BATCH_SIZE = 2000  # ... and at most, when a backlog keeps filling them (`next_batch_size`)
 FINAL = (InboundStatus.PROCESSED, InboundStatus.REJECTED)
 
 
@@ -150,11 +197,18 @@ def tracking_pushes_pending(*, before_id: int | None = None, limit: int = BATCH_
     return list(pending.order_by("pk").values_list("pk", flat=True)[:limit])
 
 
+def next_batch_size(size: int, taken: int) -> int:
+    """How many pushes the consumer claims next: twice as many (up to `MAX_BATCH_SIZE`) after a full batch, a
+    backlog (fewer commits and round trips per push), `BATCH_SIZE` again once it is worked off."""
+    return min(size * 2, MAX_BATCH_SIZE) if taken >= size else BATCH_SIZE
+
+
 def _claim(queryset) -> list[InboundMessage]:
-    """The messages, locked for this transaction; on PostgreSQL those another worker holds are skipped."""
+    """The messages, locked for this transaction; on PostgreSQL those another worker holds are skipped. Their
+    headers stay in the database (nothing here reads them)."""
     if connection.features.has_select_for_update_skip_locked:
         queryset = queryset.select_for_update(skip_locked=True)
-    return list(queryset)
+    return list(queryset.defer("headers"))
 
 
 def tracking_pushes_apply_pending(*, limit: int | None = None, now: datetime | None = None) -> list[InboundMessage]:
@@ -192,11 +246,13 @@ def _process(todo: list[InboundMessage], *, now: datetime | None) -> None:
     together. Runs inside the caller's transaction."""
     parsed: list[tuple[InboundMessage, list]] = []
     failed: list[InboundMessage] = []
+    set_aside: dict[int, list[str]] = {}  # message -> the parcels of it set aside (a Kdniao push holds many)
     for message in todo:
-        provider = message.source.split(":", 1)[1]
-        parse = POLL_PARSERS.get(message.source) or PROVIDERS[provider].parse_event
         try:
-            parsed.append((message, parse(message.payload)))
+            events, bad_parts = _parse(message)
+            parsed.append((message, events))
+            if bad_parts:
+                set_aside[message.pk] = bad_parts
         except PayloadInvalid as exc:
             _outcome(message, status=InboundStatus.FAILED, error=f"Unreadable payload: {exc}")
             failed.append(message)
@@ -217,7 +273,20 @@ def _process(todo: list[InboundMessage], *, now: datetime | None) -> None:
     if failed:
         _outcomes_save(failed)
     if parsed:
-        _apply(parsed, now=now)
+        _apply(parsed, now=now, set_aside=set_aside)
+
+
+def _parse(message: InboundMessage) -> tuple[list, list[str]]:
+    """The message's events, and the parts of it set aside: a provider whose push carries many parcels
+    (``parse_parts``, Kdniao) parses each on its own, so a bad parcel costs the others nothing."""
+    poll_parser = POLL_PARSERS.get(message.source)
+    if poll_parser is not None:
+        return poll_parser(message.payload), []
+    adapter = PROVIDERS[message.source.split(":", 1)[1]]
+    parse_parts = getattr(adapter, "parse_parts", None)
+    if parse_parts is not None:
+        return parse_parts(message.payload)
+    return adapter.parse_event(message.payload), []
 
 
 # ---- waking the consumer --------------------------------------------------------------------------------------
@@ -256,12 +325,12 @@ def _nudge() -> None:
         logger.warning("could not wake the tracking consumer; the sweep will apply the push", exc_info=True)
 
 
-def _apply(parsed: list[tuple[InboundMessage, list]], *, now: datetime | None) -> None:
+def _apply(parsed: list[tuple[InboundMessage, list]], *, now: datetime | None, set_aside: dict) -> None:
     """Apply parsed messages in one batch. If the batch fails for a reason that is not transient, each
     message is applied alone, so the one that fails is set aside with its error and the rest go in."""
     try:
         with transaction.atomic():
-            _apply_batch(parsed, now=now)
+            _apply_batch(parsed, now=now, set_aside=set_aside)
         return
     except Exception as exc:  # noqa: BLE001 (isolation per message, below)
         if is_transient(exc):
@@ -272,7 +341,7 @@ def _apply(parsed: list[tuple[InboundMessage, list]], *, now: datetime | None) -
         message.refresh_from_db(fields=outcome_fields)  # the failed batch set outcomes in memory only
         try:
             with transaction.atomic():
-                _apply_batch([(message, events)], now=now)
+                _apply_batch([(message, events)], now=now, set_aside=set_aside)
         except Exception as exc:  # noqa: BLE001
             if is_transient(exc):
                 raise
@@ -282,7 +351,7 @@ def _apply(parsed: list[tuple[InboundMessage, list]], *, now: datetime | None) -
             _outcomes_save([message])
 
 
-def _apply_batch(parsed: list[tuple[InboundMessage, list]], *, now: datetime | None) -> None:
+def _apply_batch(parsed: list[tuple[InboundMessage, list]], *, now: datetime | None, set_aside: dict) -> None:
     entries = [(event, m.source.split(":", 1)[1]) for m, events in parsed for event in events]
 
     def finish(batch) -> None:
@@ -308,18 +377,23 @@ def _apply_batch(parsed: list[tuple[InboundMessage, list]], *, now: datetime | N
             unmapped = sorted({e.carrier_status or e.status for e in events if not e.code_known})
             if unmapped:  # codes not in the provider's table: kept on the events, flagged here for staff
                 result["unknown_codes"] = unmapped
+            bad_parts = set_aside.get(message.pk, [])
+            errors = ["Parcels set aside: " + "; ".join(bad_parts)] if bad_parts else []
+            if bad_parts:
+                result["set_aside"] = bad_parts
             if unknown and not recorded and not duplicates:
-                _outcome(
-                    message,
-                    status=InboundStatus.FAILED,
-                    result=result,
-                    error="No parcel with tracking number " + ", ".join(sorted(unknown)),
-                )
+                errors.insert(0, "No parcel with tracking number " + ", ".join(sorted(unknown)))
+                _outcome(message, status=InboundStatus.FAILED, result=result, error=". ".join(errors))
+            elif bad_parts:  # the readable parcels applied; the bad ones kept in the message with the reason
+                _outcome(message, status=InboundStatus.PARTIAL, result=result, error=errors[0])
             else:
                 _outcome(message, status=InboundStatus.PROCESSED, result=result)
         _outcomes_save([m for m, _ in parsed])
 
     tracking_events_record(entries=entries, now=now, finish=finish)
+
+
+OUTCOME_FIELDS = ("status", "error", "result", "processed_at", "attempts")
 
 
 def _outcome(message: InboundMessage, *, status: str, error: str = "", result: dict | None = None) -> None:
@@ -330,7 +404,11 @@ def _outcome(message: InboundMessage, *, status: str, error: str = "", result: d
 
 
 def _outcomes_save(messages: list[InboundMessage]) -> None:
+    """Every message's outcome in one prepared UPDATE (`oms.statements.update_rows`)."""
     now = timezone.now()
+    rows = []
     for message in messages:
-        message.processed_at = now  # one moment for the batch, so equal outcomes share one UPDATE
-    rows_update(InboundMessage, messages, ["status", "error", "result", "processed_at", "attempts"])
+        message.processed_at = now  # one moment for the batch
+        message.error, message.result = storable(message.error), storable_json(message.result)
+        rows.append((message.pk, message.status, message.error, message.result, now, message.attempts))
+    statements.update_rows(InboundMessage, OUTCOME_FIELDS, rows)

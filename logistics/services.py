@@ -13,7 +13,7 @@ from fulfillment.models import Shipment
 from fulfillment.services import shipment_ship
 from fulfillment.shipments import shipments_follow_parcels
 from fulfillment.status import ShipmentStatus
-from oms import bulk
+from oms import bulk, statements
 from oms.dates import add_business_days
 from oms.errors import DomainError
 from orders.services import order_event_record, order_events_record, order_lock, orders_lock
@@ -223,11 +223,8 @@ def tracking_events_record(
         if finish:
             finish(batch)
         return batch
-    batch.known = set(
-        TrackingEvent.objects.filter(
-            parcel_id__in=order_of, dedupe_key__in={event.dedupe_key for event, _ in entries}
-        ).values_list("parcel_id", "dedupe_key")
-    )
+    # The parcels' stored scans (a few each), by parcel: no list of every key in the batch to send and match.
+    batch.known = set(TrackingEvent.objects.filter(parcel_id__in=order_of).values_list("parcel_id", "dedupe_key"))
     todo: dict[int, list[tuple[NormalizedEvent, str]]] = {}
     seen = set(batch.known)
     for event, source in entries:
@@ -270,11 +267,9 @@ def _record_locked(todo, order_of, *, user, now, finish) -> set[tuple[int, str]]
         .order_by("pk")
     )
     stored_already = set(  # exact now: nobody else records scans of these parcels until we commit
-        TrackingEvent.objects.filter(
-            parcel_id__in=todo, dedupe_key__in={e.dedupe_key for items in todo.values() for e, _ in items}
-        ).values_list("parcel_id", "dedupe_key")
+        TrackingEvent.objects.filter(parcel_id__in=todo).values_list("parcel_id", "dedupe_key")
     )
-    rows: list[TrackingEvent] = []
+    rows: list[tuple] = []  # TRACKING_EVENT_FIELDS
     timeline: list[dict] = []
     plans = []
     for parcel in parcels:
@@ -293,17 +288,18 @@ def _record_locked(todo, order_of, *, user, now, finish) -> set[tuple[int, str]]
         carrier_estimate = None
         for event, source in sorted(items, key=lambda item: item[0].occurred_at):
             moved = _is_newer(parcel, event)
-            row = TrackingEvent(
-                parcel=parcel,
-                status=event.status,
-                description=event.description[:255],
-                location=event.location[:120],
-                occurred_at=event.occurred_at,
-                source=source,
-                dedupe_key=event.dedupe_key,
-                carrier_status=(event.carrier_status or "")[:64],
-                code_known=event.code_known,
-                raw=event.raw,
+            row = (
+                parcel.pk,
+                event.status,
+                event.description[:255],
+                event.location[:120],
+                event.occurred_at,
+                source,
+                event.dedupe_key,
+                (event.carrier_status or "")[:64],
+                event.code_known,
+                event.raw,
+                now,
             )
             if moved:
                 parcel.status, parcel.last_event_at = event.status, event.occurred_at
@@ -313,7 +309,7 @@ def _record_locked(todo, order_of, *, user, now, finish) -> set[tuple[int, str]]
                     fields.append("delivered_at")
                 if event.status in SHIPMENT_STATUS_FOR:
                     targets.append(SHIPMENT_STATUS_FOR[event.status])
-                problem = row if event.status in PROBLEMS else None
+                problem = _event_of(parcel, row) if event.status in PROBLEMS else None
             if event.est_delivery_date:
                 carrier_estimate = event.est_delivery_date
             rows.append(row)
@@ -324,10 +320,13 @@ def _record_locked(todo, order_of, *, user, now, finish) -> set[tuple[int, str]]
         if finish:
             finish(set())
         return set()
-    TrackingEvent.objects.bulk_create(rows, ignore_conflicts=True)  # ON CONFLICT DO NOTHING (parcel, dedupe_key)
+    # ON CONFLICT DO NOTHING on (parcel, dedupe_key); one prepared statement, the rows as arrays
+    statements.insert_rows(TrackingEvent, TRACKING_EVENT_FIELDS, rows, ignore_conflicts=True)
     changed = [(parcel, fields) for parcel, fields, *_ in plans if fields]
     if changed:
-        rows_update(Parcel, [p for p, _ in changed], sorted({f for _, fs in changed for f in fs}))
+        names = sorted({f for _, fs in changed for f in fs})
+        attnames = [Parcel._meta.get_field(name).attname for name in names]
+        statements.update_rows(Parcel, names, [(p.pk, *(getattr(p, a) for a in attnames)) for p, _ in changed])
     moves = [(parcel.shipment, steps) for parcel, _fields, steps, *_ in plans if steps]
     _moved, follow_rows = shipments_follow_parcels(moves=moves, orders=orders, user=user)
     delivered_lanes = set()
@@ -345,10 +344,33 @@ def _record_locked(todo, order_of, *, user, now, finish) -> set[tuple[int, str]]
     if changed_watches:
         rows_update(ParcelWatch, changed_watches, ["promised_delivery", "eta_basis", "eta_detail"])
     order_events_record(timeline + follow_rows + [plan[3].event for plan in plans if plan[3].event], user=user)
-    stored = {(row.parcel_id, row.dedupe_key) for row in rows}
+    stored = {(row[0], row[6]) for row in rows}
     if finish:
         finish(stored)
     return stored
+
+
+# The columns `_record_locked` writes a scan's row with, in the order of its tuples.
+TRACKING_EVENT_FIELDS = (
+    "parcel",
+    "status",
+    "description",
+    "location",
+    "occurred_at",
+    "source",
+    "dedupe_key",
+    "carrier_status",
+    "code_known",
+    "raw",
+    "created_at",
+)
+
+
+def _event_of(parcel: Parcel, row: tuple) -> TrackingEvent:
+    """The unsaved model of a scan's row (a problem scan opens its case from it)."""
+    event = TrackingEvent(**dict(zip(TRACKING_EVENT_FIELDS[1:], row[1:], strict=True)))
+    event.parcel = parcel
+    return event
 
 
 def _steps(parcel: Parcel, targets: list[str]) -> list[str]:

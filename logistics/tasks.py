@@ -9,13 +9,16 @@ MAX_ROUNDS = 20  # batches one task applies before it hands the rest of a backlo
 @shared_task(name=intake.APPLY_TASK, acks_late=True)
 def apply_tracking_pushes() -> int:
     """The tracking consumer (woken by `intake.tracking_apply_nudge`): apply pending pushes in batches until none
-    is left. Returns how many messages it took."""
+    is left, each batch larger while a backlog fills them (`intake.next_batch_size`). Returns how many messages
+    it took."""
     total = 0
+    size = intake.BATCH_SIZE
     for _round in range(MAX_ROUNDS):
-        taken = len(intake.tracking_pushes_apply_pending())
+        taken = len(intake.tracking_pushes_apply_pending(limit=size))
         total += taken
-        if taken < intake.BATCH_SIZE:
+        if taken < size:
             return total
+        size = intake.next_batch_size(size, taken)
     apply_tracking_pushes.apply_async()  # a long backlog: let other work in between
     return total
 

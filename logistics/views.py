@@ -23,7 +23,7 @@ from orders.models import Channel
 from . import access_codes, lookup_guard, selectors, services, tracking_page
 from .documents import label_pdf
 from .forms import TrackingEventForm, TrackLookupForm
-from .intake import PROVIDERS, tracking_apply_nudge, tracking_push_receive, tracking_push_refuse
+from .intake import PROVIDERS, tracking_apply_nudge, tracking_push_accept, tracking_push_refuse
 from .models import Parcel, TrackingEvent
 from .providers.base import NormalizedEvent, make_dedupe_key
 
@@ -191,16 +191,16 @@ def tracking_webhook(request, provider):
     except BodyTooLarge as exc:
         message = tracking_push_refuse(provider=provider, headers=headers, reason=str(exc))
         return JsonResponse({"error": str(exc), "message": message.pk}, status=413)
-    message, accepted = tracking_push_receive(provider=provider, body=body, headers=headers)
+    message_id, accepted = tracking_push_accept(provider=provider, body=body, headers=headers)
     if accepted:
         tracking_apply_nudge()
     respond = getattr(PROVIDERS[provider], "response_for", None)  # a provider that expects its own answer
     if respond is not None:
-        body, status = respond(message, accepted)
-        return JsonResponse(body, status=status)
+        answer, status = respond(body, accepted)
+        return JsonResponse(answer, status=status)
     if not accepted:
-        return JsonResponse({"error": "invalid signature", "message": message.pk}, status=401)
-    return JsonResponse({"received": message.pk}, status=200)
+        return JsonResponse({"error": "invalid signature", "message": message_id}, status=401)
+    return JsonResponse({"received": message_id}, status=200)
 
 
 # ---- the public tracking page ------------------------------------------------------------------

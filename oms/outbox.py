@@ -39,7 +39,7 @@ from django.db.models import Case, Count, DateTimeField, F, Min, TextField, Valu
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from . import background
+from . import background, statements
 from .models import OutboxMessage, OutboxStatus
 
 log = logging.getLogger(__name__)
@@ -169,7 +169,7 @@ def outbox_put_many(messages: Iterable[OutboxMessage]) -> None:
     for row in rows:
         row.created_at = row.created_at or now
         row.next_attempt_at = row.next_attempt_at or now
-    OutboxMessage.objects.bulk_create(rows, ignore_conflicts=True)
+    statements.create_many(OutboxMessage, rows, ignore_conflicts=True)  # one prepared INSERT (oms/statements.py)
     outbox_nudge()
 
 

@@ -6,6 +6,7 @@
 from django.db import transaction
 from django.utils import timezone
 
+from oms import statements
 from oms.bulk import rows_update
 from oms.errors import DomainError, TransitionNotAllowed
 from oms.outbox import outbox_put_many
@@ -45,13 +46,14 @@ def order_events_record(rows: list[dict], *, user=None) -> list[OrderEvent]:
     if not rows:
         return []
     with transaction.atomic(savepoint=False):  # the caller's transaction, or one of its own
-        events = OrderEvent.objects.bulk_create(
+        events = statements.create_many(  # one prepared INSERT, the rows as arrays (oms/statements.py)
+            OrderEvent,
             [
                 OrderEvent(
                     order=r["order"], kind=r["kind"], message=r["message"][:500], data=r.get("data") or {}, user=user
                 )
                 for r in rows
-            ]
+            ],
         )
         _notices_put(events)
     return events

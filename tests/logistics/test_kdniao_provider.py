@@ -8,7 +8,7 @@ import hashlib
 import json
 from datetime import UTC, datetime
 from pathlib import Path
-from urllib.parse import quote, urlencode
+from urllib.parse import parse_qs, quote, urlencode
 
 import pytest
 
@@ -16,6 +16,7 @@ from logistics.providers.base import PayloadInvalid, SignatureInvalid
 from logistics.providers.kdniao import (
     build_push_body,
     data_sign,
+    form_fields,
     parse_event,
     push_response,
     query_form,
@@ -146,3 +147,23 @@ def test_query_form_is_signed():
     assert json.loads(form["RequestData"]) == {"ShipperCode": "SF", "LogisticCode": "SF1", "CustomerName": "8000"}
     assert form["DataSign"] == data_sign(form["RequestData"], APP_KEY)
     assert form["DataType"] == "2"
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"RequestData=%7B%22a%22%3A%22%E4%B8%AD+%3D%26%22%7D&DataSign=abc%3D%3D&RequestType=101",
+        b"a=1&a=2&b=&c",  # the first value wins; blank values kept
+        b"a%3Db=c%2Bd+e&&x==y",
+        b"bad=%zz%4&ok=%41",  # not an escape: read by parse_qs itself
+        b"line=one%0Atwo&raw=one\ntwo",
+        b"lower=%e4%b8%ad&upper=%E4%B8%AD&broken=%C3",
+        "text=中%E4%B8%AD%2B+plus".encode(),  # raw UTF-8 beside escapes
+        b"",
+    ],
+)
+def test_form_fields_read_a_form_as_parse_qs_does(body):
+    expected = {k: v[0] for k, v in parse_qs(body.decode("utf-8", "replace"), keep_blank_values=True).items()}
+
+    assert form_fields(body) == expected
+    assert form_fields(body.decode("utf-8", "replace")) == expected

@@ -181,6 +181,27 @@ def test_the_consumer_takes_a_backlog_in_batches_until_none_is_left(parcels, mon
     assert TrackingEvent.objects.filter(parcel__in=items).count() == 5
 
 
+def test_a_backlog_is_taken_in_growing_batches(parcels, monkeypatch):  # noqa: F811
+    items = parcels(11)
+    for p in items:
+        receive(body(p.tracking_number, [0]))
+    monkeypatch.setattr(intake, "BATCH_SIZE", 2)
+    monkeypatch.setattr(intake, "MAX_BATCH_SIZE", 4)
+    asked, real = [], intake.tracking_pushes_apply_pending
+
+    def spy(**kwargs):
+        asked.append(kwargs["limit"])
+        return real(**kwargs)
+
+    monkeypatch.setattr(intake, "tracking_pushes_apply_pending", spy)
+
+    assert apply_tracking_pushes() == 11  # 2 + 4 + 4 + 1
+
+    assert asked == [2, 4, 4, 4]
+    assert TrackingEvent.objects.filter(parcel__in=items).count() == 11
+    assert intake.next_batch_size(4, 1) == 2  # worked off: back to the usual size
+
+
 def _deliver_all(items) -> int:
     """Whole journeys (info received .. delivered) of ``items`` in one batch; returns the statements it took."""
     ids = [receive(body(p.tracking_number, [0, 1, 2, 3, 4, 5])).pk for p in items]

@@ -1,0 +1,241 @@
+"""Prepared, array-bound statements for the spine's hot paths (ARCHITECTURE.md, "The spine").
+
+Django's PostgreSQL cursor binds parameters on the client and never prepares: a statement of a few hundred rows
+is split with a regular expression and every value quoted and escaped in Python, and its text differs with the
+number of rows, so the server parses and plans it anew each time. Here, on PostgreSQL, a statement's text
+depends only on the model and its fields, the rows travel as one array per column (binary, no escaping) and the
+statement is prepared once per connection:
+
+- `insert_one(model, values)`: one row, ``RETURNING`` its key (an inbox's accept: one INSERT, nothing else);
+- `insert_rows(model, fields, rows, ignore_conflicts=...)`: ``INSERT … SELECT … FROM unnest(…)``, with ``ON
+  CONFLICT DO NOTHING`` when asked;
+- `update_rows(model, fields, rows)`: ``UPDATE … FROM unnest(…) WHERE pk = …``;
+- `create_many(model, objs)`: ``bulk_create`` of unsaved instances through `insert_rows`, keys set on them.
+
+On SQLite the same calls use Django's cursor (``executemany``, `oms.bulk.update_from_values`). Every statement
+goes through Django's cursor wrapper, so ``execute_wrapper`` and the query log see it. Values are taken as the
+column stores them (aware datetimes, JSON-able values for JSON fields, text without NUL): the caller prepared
+them (e.g. `oms.encoding.storable`) and checked every rule; this is a writer, not a door.
+
+Prepared statements: Django turns psycopg's off (``prepare_threshold`` None) so that a transaction-mode pooler
+keeps working. Unless the database's ``OPTIONS`` name a ``prepare_threshold`` themselves (then it is left as
+set: None means never), the statements here are prepared explicitly; nothing else on the connection is.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from contextlib import contextmanager
+from functools import lru_cache
+
+from django.db import connection, models
+
+from . import bulk
+
+# Prepare only when told to (``prepare=True``): other server-binding cursors on the connection keep not preparing.
+_EXPLICIT_ONLY = 1 << 30
+
+
+class _Logged:
+    __slots__ = ("query",)
+
+    def __init__(self, query: bytes) -> None:
+        self.query = query
+
+
+@lru_cache(maxsize=1)
+def _prepared_cursor_class():
+    from django.db.backends.postgresql.base import ServerBindingCursor
+
+    class PreparedCursor(ServerBindingCursor):
+        """Server-side binding; every statement prepared (see the module docstring)."""
+
+        def execute(self, query, params=None, *, prepare=None, binary=None):
+            result = super().execute(query, params, prepare=True if prepare is None else prepare, binary=binary)
+            if self._query is None:  # psycopg forgets it: Django's query log reads the statement from here
+                self._query = _Logged(query.encode() if isinstance(query, str) else query)
+            return result
+
+    return PreparedCursor
+
+
+@contextmanager
+def cursor():
+    """A cursor for the statements here: on PostgreSQL server-side binding and prepared, wrapped as Django wraps
+    its own (execute wrappers, the query log); elsewhere Django's cursor."""
+    if connection.vendor != "postgresql":
+        with connection.cursor() as django_cursor:
+            yield django_cursor
+        return
+    connection.ensure_connection()
+    raw = connection.connection
+    if raw.prepare_threshold is None and "prepare_threshold" not in connection.settings_dict.get("OPTIONS", {}):
+        raw.prepare_threshold = _EXPLICIT_ONLY
+    wrapped = _prepared_cursor_class()(raw)
+    wrapped = connection.make_debug_cursor(wrapped) if connection.queries_logged else connection.make_cursor(wrapped)
+    try:
+        yield wrapped
+    finally:
+        wrapped.close()
+
+
+def _fields(model, names: Sequence[str]) -> list[models.Field]:
+    return [model._meta.get_field(name) for name in names]
+
+
+def _json_columns(fields: list[models.Field]) -> list[int]:
+    return [i for i, f in enumerate(fields) if isinstance(f, models.JSONField)]
+
+
+def _encode_json(field: models.JSONField, value):
+    return None if value is None else json.dumps(value, cls=field.encoder)
+
+
+@lru_cache(maxsize=64)
+def _insert_one_sql(model, names: tuple[str, ...], vendor: str) -> str:
+    quote = connection.ops.quote_name
+    fields = _fields(model, names)
+    columns = ", ".join(quote(f.column) for f in fields)
+    if vendor == "postgresql":
+        marks = ", ".join("%s::jsonb" if isinstance(f, models.JSONField) else "%s" for f in fields)
+        pk = quote(model._meta.pk.column)
+        return f"INSERT INTO {quote(model._meta.db_table)} ({columns}) VALUES ({marks}) RETURNING {pk}"  # noqa: S608
+    marks = ", ".join("%s" for _ in fields)
+    return f"INSERT INTO {quote(model._meta.db_table)} ({columns}) VALUES ({marks})"  # noqa: S608
+
+
+def insert_one(model: type[models.Model], values: dict) -> int:
+    """Insert one row of ``values`` (field name -> value as stored; JSON fields take JSON-able values) in one
+    statement; returns its primary key. In autocommit mode (a webhook view) that statement is the commit."""
+    names = tuple(values)
+    fields = _fields(model, names)
+    pairs = list(zip(fields, values.values(), strict=True))
+    params = [_encode_json(f, v) if isinstance(f, models.JSONField) else v for f, v in pairs]
+    sql = _insert_one_sql(model, names, connection.vendor)
+    with cursor() as c:
+        if connection.vendor == "postgresql":
+            c.execute(sql, params)
+            return c.fetchone()[0]
+        c.execute(sql, [f.get_db_prep_save(v, connection) for f, v in pairs])
+        return c.lastrowid
+
+
+def _array_type(field: models.Field) -> str:
+    if isinstance(field, models.JSONField):
+        return "text[]"  # cast to jsonb per value in the SELECT list
+    return f"{field.cast_db_type(connection)}[]"
+
+
+@lru_cache(maxsize=64)
+def _insert_rows_sql(model, names: tuple[str, ...], ignore_conflicts: bool, returning: bool = False) -> str:
+    quote = connection.ops.quote_name
+    fields = _fields(model, names)
+    columns = ", ".join(quote(f.column) for f in fields)
+    arrays = ", ".join(f"%b::{_array_type(f)}" for f in fields)
+    aliases = [f"c{i}" for i in range(len(fields))]
+    selects = ", ".join(
+        f"v.{a}::jsonb" if isinstance(f, models.JSONField) else f"v.{a}" for f, a in zip(fields, aliases, strict=True)
+    )
+    tail = " ON CONFLICT DO NOTHING" if ignore_conflicts else ""
+    if returning:  # in the order of the arrays (what Django's own UNNEST bulk_create relies on too)
+        tail += f" RETURNING {quote(model._meta.pk.column)}"
+    return (
+        f"INSERT INTO {quote(model._meta.db_table)} ({columns}) "  # noqa: S608 (names from the model)
+        f"SELECT {selects} FROM unnest({arrays}) AS v({', '.join(aliases)}){tail}"
+    )
+
+
+def _columns(fields: list[models.Field], rows: Sequence[Sequence]) -> list[list]:
+    """Rows -> one list per column, JSON encoded where the column is JSON."""
+    columns = [list(column) for column in zip(*rows, strict=True)] if rows else [[] for _ in fields]
+    for i in _json_columns(fields):
+        columns[i] = [_encode_json(fields[i], v) for v in columns[i]]
+    return columns
+
+
+def insert_rows(
+    model: type[models.Model], fields: Sequence[str], rows: Sequence[Sequence], *, ignore_conflicts: bool = False
+) -> int:
+    """Insert ``rows`` (one value per field of ``fields``) in one statement; a row that clashes with a unique
+    constraint is skipped when ``ignore_conflicts`` (``ON CONFLICT DO NOTHING``; SQLite: ``INSERT OR IGNORE``).
+    Returns the number of rows inserted."""
+    if not rows:
+        return 0
+    names = tuple(fields)
+    model_fields = _fields(model, names)
+    if connection.vendor == "postgresql":
+        with cursor() as c:
+            c.execute(_insert_rows_sql(model, names, ignore_conflicts), _columns(model_fields, rows))
+            return c.rowcount
+    quote = connection.ops.quote_name
+    verb = "INSERT OR IGNORE" if ignore_conflicts else "INSERT"
+    head = f"{verb} INTO {quote(model._meta.db_table)} ({', '.join(quote(f.column) for f in model_fields)}) VALUES "
+    mark = "(" + ", ".join("%s" for _ in model_fields) + ")"
+    per_statement = max(1, (connection.features.max_query_params or 999) // len(model_fields))
+    inserted = 0
+    with connection.cursor() as c:
+        for start in range(0, len(rows), per_statement):
+            part = rows[start : start + per_statement]
+            params = [f.get_db_prep_save(v, connection) for row in part for f, v in zip(model_fields, row, strict=True)]
+            before = connection.connection.total_changes
+            c.execute(head + ", ".join([mark] * len(part)), params)
+            inserted += connection.connection.total_changes - before
+    return inserted
+
+
+@lru_cache(maxsize=64)
+def _update_rows_sql(model, names: tuple[str, ...]) -> str:
+    quote = connection.ops.quote_name
+    meta = model._meta
+    fields = _fields(model, names)
+    table = quote(meta.db_table)
+    aliases = [f"c{i}" for i in range(len(fields))]
+    arrays = ", ".join([f"%b::{_array_type(meta.pk)}", *(f"%b::{_array_type(f)}" for f in fields)])
+    sets = ", ".join(
+        f"{quote(f.column)} = v.{a}{'::jsonb' if isinstance(f, models.JSONField) else ''}"
+        for f, a in zip(fields, aliases, strict=True)
+    )
+    return (
+        f"UPDATE {table} SET {sets} FROM unnest({arrays}) AS v(k, {', '.join(aliases)}) "  # noqa: S608
+        f"WHERE {table}.{quote(meta.pk.column)} = v.k"
+    )
+
+
+def update_rows(model: type[models.Model], fields: Sequence[str], rows: Sequence[Sequence]) -> int:
+    """``rows`` are ``(pk, value per field of fields)``: set those fields of those rows in one statement (on
+    SQLite `oms.bulk.update_from_values`). Returns the number of rows updated."""
+    if not rows:
+        return 0
+    if connection.vendor != "postgresql":
+        return bulk.update_from_values(model, fields, rows)
+    names = tuple(fields)
+    model_fields = _fields(model, names)
+    keys = [row[0] for row in rows]
+    columns = _columns(model_fields, [row[1:] for row in rows])
+    with cursor() as c:
+        c.execute(_update_rows_sql(model, names), [keys, *columns])
+        return c.rowcount
+
+
+def create_many(model: type[models.Model], objs: list, *, ignore_conflicts: bool = False) -> list:
+    """``model.objects.bulk_create(objs)`` for the spine's batches: every concrete field of the unsaved ``objs``
+    as its ``pre_save`` gives it (``auto_now_add`` filled), in one `insert_rows` statement; on PostgreSQL the
+    new keys are set on ``objs`` (unless ``ignore_conflicts``, as with ``bulk_create``). No signals, as with
+    ``bulk_create``. On SQLite it is ``bulk_create``. Returns ``objs``."""
+    if not objs:
+        return objs
+    if connection.vendor != "postgresql":
+        return model.objects.bulk_create(objs, ignore_conflicts=ignore_conflicts)
+    fields = [f for f in model._meta.concrete_fields if not f.primary_key]
+    names = tuple(f.name for f in fields)
+    rows = [[f.pre_save(obj, True) for f in fields] for obj in objs]
+    sql = _insert_rows_sql(model, names, ignore_conflicts, not ignore_conflicts)
+    with cursor() as c:
+        c.execute(sql, _columns(fields, rows))
+        if not ignore_conflicts:
+            for obj, (pk,) in zip(objs, c.fetchall(), strict=True):
+                obj.pk = pk
+                obj._state.adding = False
+                obj._state.db = connection.alias
+    return objs

@@ -1,0 +1,119 @@
+"""oms/statements.py: the prepared, array-bound writers of the spine's hot paths, on PostgreSQL and SQLite alike
+(PostgreSQL: one statement with one array per column; SQLite: Django's cursor)."""
+
+from datetime import UTC, datetime
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from oms import statements
+from oms.models import OutboxMessage
+from orders.models import InboundMessage
+
+pytestmark = pytest.mark.django_db
+T0 = datetime(2026, 11, 20, 2, 0, tzinfo=UTC)
+
+
+def _outbox(key: str, payload: dict) -> tuple:
+    return ("email", "email:a@example.com", key, payload, "order:1", "pending", 0, T0, "", T0)
+
+
+OUTBOX_FIELDS = (
+    "kind",
+    "destination",
+    "key",
+    "payload",
+    "subject",
+    "status",
+    "attempts",
+    "next_attempt_at",
+    "last_error",
+    "created_at",
+)
+
+
+def test_insert_one_stores_every_value_exactly_and_returns_the_key():
+    raw = b'{"a": "\xe4\xb8\xad \\" quote"}'
+    with CaptureQueriesContext(connection) as queries:
+        pk = statements.insert_one(
+            InboundMessage,
+            {
+                "source": "webhook:aftership",
+                "headers": {"X-Sig": "abc", "nested": [1, "二"]},
+                "body": raw.decode(),
+                "raw": raw,
+                "filename": "",
+                "received_at": T0,
+                "status": "received",
+                "error": "",
+                "result": {},
+                "attempts": 0,
+            },
+        )
+
+    assert len(queries.captured_queries) == 1
+    assert queries.captured_queries[0]["sql"].startswith("INSERT")
+    message = InboundMessage.objects.get(pk=pk)
+    assert (message.source, message.status, message.received_at, message.attempts) == (
+        "webhook:aftership",
+        "received",
+        T0,
+        0,
+    )
+    assert message.headers == {"X-Sig": "abc", "nested": [1, "二"]}
+    assert bytes(message.raw) == raw
+    assert message.body == '{"a": "中 \\" quote"}'
+    assert message.channel_id is None and message.processed_at is None
+
+
+def test_insert_rows_skips_rows_that_clash_when_asked_and_counts_what_went_in():
+    first = [_outbox("k1", {"quote": 'say "hi"', "list": [1, None]}), _outbox("k2", {})]
+    assert statements.insert_rows(OutboxMessage, OUTBOX_FIELDS, first) == 2
+
+    again = [_outbox("k2", {"changed": True}), _outbox("k3", {"n": 3})]
+    with CaptureQueriesContext(connection) as queries:
+        inserted = statements.insert_rows(OutboxMessage, OUTBOX_FIELDS, again, ignore_conflicts=True)
+
+    assert inserted == 1
+    assert len(queries.captured_queries) == 1
+    rows = dict(OutboxMessage.objects.values_list("key", "payload"))
+    assert rows == {"k1": {"quote": 'say "hi"', "list": [1, None]}, "k2": {}, "k3": {"n": 3}}
+
+
+def test_insert_rows_of_nothing_sends_nothing():
+    with CaptureQueriesContext(connection) as queries:
+        assert statements.insert_rows(OutboxMessage, OUTBOX_FIELDS, []) == 0
+    assert queries.captured_queries == []
+
+
+def test_update_rows_sets_each_rows_own_values_and_leaves_the_others():
+    statements.insert_rows(OutboxMessage, OUTBOX_FIELDS, [_outbox(f"k{i}", {"i": i}) for i in range(3)])
+    one, two, three = OutboxMessage.objects.order_by("key")
+
+    updated = statements.update_rows(
+        OutboxMessage,
+        ["status", "attempts", "payload", "sent_at"],
+        [(one.pk, "sent", 1, {"done": "yes"}, T0), (two.pk, "dead", 5, {"why": 'a "bad" address'}, None)],
+    )
+
+    assert updated == 2
+    rows = {m.key: (m.status, m.attempts, m.payload, m.sent_at) for m in OutboxMessage.objects.all()}
+    assert rows == {
+        "k0": ("sent", 1, {"done": "yes"}, T0),
+        "k1": ("dead", 5, {"why": 'a "bad" address'}, None),
+        "k2": ("pending", 0, {"i": 2}, None),
+    }
+    assert three.key == "k2"
+
+
+def test_create_many_sets_the_keys_of_the_new_rows_in_order():
+    objs = [
+        OutboxMessage(kind="email", destination="d", key=f"c{i}", payload={"i": i}, next_attempt_at=T0, created_at=T0)
+        for i in range(4)
+    ]
+
+    statements.create_many(OutboxMessage, objs)
+
+    assert all(o.pk is not None for o in objs)
+    assert [OutboxMessage.objects.get(pk=o.pk).payload for o in objs] == [{"i": i} for i in range(4)]
