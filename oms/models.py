@@ -8,7 +8,7 @@ from pathlib import PurePath
 from django.conf import settings
 from django.db import models
 
-from .status import ImportStatus
+from .status import ImportStatus, OutboxStatus
 
 __all__ = ["ApiToken", "ImportJob", "ImportStatus", "TaskFailure"]
 
@@ -119,14 +119,6 @@ class TaskFailure(models.Model):
     @property
     def is_open(self) -> bool:
         return self.resolved_at is None
-
-
-class OutboxStatus(models.TextChoices):
-    PENDING = "pending", "Pending"
-    SENT = "sent", "Sent"
-    SKIPPED = "skipped", "Nothing to send"
-    DEAD = "dead", "Dead"
-    DISMISSED = "dismissed", "Dismissed"
 
 
 class OutboxMessage(models.Model):

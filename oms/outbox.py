@@ -41,6 +41,7 @@ from django.utils.translation import gettext_lazy as _
 
 from . import background, statements
 from .models import OutboxMessage, OutboxStatus
+from .status import OUTBOX_TRANSITIONS, outbox_sources
 
 log = logging.getLogger(__name__)
 
@@ -287,6 +288,18 @@ def _call(registration: Registration | None, kind: str, rows: list[OutboxMessage
     return outcomes
 
 
+def outbox_move(ids: Iterable[int], target: str, *, among: Iterable[str] | None = None, **fields) -> int:
+    """The one door of ``OutboxMessage.status``: move the rows among ``ids`` whose status may go to ``target``
+    (oms.status.OUTBOX_TRANSITIONS; ``among`` narrows the statuses further) in one UPDATE with ``fields``
+    beside; returns how many moved. A row in a status that may not go there is left as it is."""
+    if target not in OUTBOX_TRANSITIONS:
+        raise ValueError(f"Unknown outbox status {target!r}.")
+    sources = outbox_sources(target)
+    if among is not None:
+        sources = sources & frozenset(among)
+    return OutboxMessage.objects.filter(pk__in=list(ids), status__in=sources).update(status=target, **fields)
+
+
 def _cases(values: dict[int, object], output_field):
     return Case(*[When(pk=pk, then=Value(v)) for pk, v in values.items()], output_field=output_field)
 
@@ -315,14 +328,14 @@ def _record(rows: list[OutboxMessage], outcomes: dict[int, Outcome], now: dateti
         done[outcome.status] += 1
     with transaction.atomic():
         if sent_ids:
-            OutboxMessage.objects.filter(pk__in=sent_ids).update(status=OutboxStatus.SENT, sent_at=now, last_error="")
+            outbox_move(sent_ids, OutboxStatus.SENT, sent_at=now, last_error="")
         if skipped_errors:
-            OutboxMessage.objects.filter(pk__in=list(skipped_errors)).update(
-                status=OutboxStatus.SKIPPED, sent_at=now, last_error=_cases(skipped_errors, TextField())
+            outbox_move(
+                skipped_errors, OutboxStatus.SKIPPED, sent_at=now, last_error=_cases(skipped_errors, TextField())
             )
         if dead_errors:
-            OutboxMessage.objects.filter(pk__in=list(dead_errors)).update(
-                status=OutboxStatus.DEAD, next_attempt_at=now, last_error=_cases(dead_errors, TextField())
+            outbox_move(
+                dead_errors, OutboxStatus.DEAD, next_attempt_at=now, last_error=_cases(dead_errors, TextField())
             )
         if retry_errors:
             OutboxMessage.objects.filter(pk__in=list(retry_errors)).update(
@@ -367,9 +380,13 @@ def outbox_due(now: datetime | None = None):
 @transaction.atomic
 def outbox_retry(*, ids: Iterable[int]) -> int:
     """Send dead (or retrying, or dismissed) rows again now, with a full set of tries."""
-    count = OutboxMessage.objects.filter(
-        pk__in=list(ids), status__in=[OutboxStatus.DEAD, OutboxStatus.PENDING, OutboxStatus.DISMISSED]
-    ).update(status=OutboxStatus.PENDING, attempts=0, next_attempt_at=timezone.now())
+    count = outbox_move(
+        ids,
+        OutboxStatus.PENDING,
+        among=(OutboxStatus.DEAD, OutboxStatus.PENDING, OutboxStatus.DISMISSED),
+        attempts=0,
+        next_attempt_at=timezone.now(),
+    )
     if count:
         outbox_nudge()
     return count
@@ -378,9 +395,8 @@ def outbox_retry(*, ids: Iterable[int]) -> int:
 @transaction.atomic
 def outbox_rearm(*, kind: str, key: str) -> int:
     """Send the row of (kind, key) again whatever became of it (a person fixed the address and asks again)."""
-    count = OutboxMessage.objects.filter(kind=kind, key=outbox_key(key)).update(
-        status=OutboxStatus.PENDING, attempts=0, next_attempt_at=timezone.now(), sent_at=None
-    )
+    ids = OutboxMessage.objects.filter(kind=kind, key=outbox_key(key)).values_list("pk", flat=True)
+    count = outbox_move(ids, OutboxStatus.PENDING, attempts=0, next_attempt_at=timezone.now(), sent_at=None)
     if count:
         outbox_nudge()
     return count
@@ -389,9 +405,7 @@ def outbox_rearm(*, kind: str, key: str) -> int:
 @transaction.atomic
 def outbox_dismiss(*, ids: Iterable[int]) -> int:
     """A person decides dead or retrying rows will not be sent; they stay as history."""
-    return OutboxMessage.objects.filter(pk__in=list(ids), status__in=[OutboxStatus.DEAD, OutboxStatus.PENDING]).update(
-        status=OutboxStatus.DISMISSED
-    )
+    return outbox_move(ids, OutboxStatus.DISMISSED)
 
 
 def outbox_counts() -> list[dict]:

@@ -36,3 +36,32 @@ def can_transition(current: str, target: str) -> bool:
 def sources_of(target: str) -> frozenset[str]:
     """The statuses a job may reach ``target`` from."""
     return frozenset(source for source, targets in IMPORT_TRANSITIONS.items() if target in targets)
+
+
+class OutboxStatus(models.TextChoices):
+    PENDING = "pending", _("Pending")
+    SENT = "sent", _("Sent")
+    SKIPPED = "skipped", _("Nothing to send")
+    DEAD = "dead", _("Dead")
+    DISMISSED = "dismissed", _("Dismissed")
+
+
+OS = OutboxStatus
+
+# A row is written pending; the consumer records sent, skipped (nothing to send) or dead (no more tries); a
+# retry keeps it pending with a later try. A person retries a dead or dismissed row (pending again), dismisses
+# a dead or retrying one, or re-arms any row (a fixed address: send again). A row a person dismissed while a
+# worker was sending it is recorded as sent when it went out (the truth wins over the decision).
+# The one door, oms.outbox.outbox_move, checks it.
+OUTBOX_TRANSITIONS: dict[str, frozenset[str]] = {
+    OS.PENDING: frozenset({OS.PENDING, OS.SENT, OS.SKIPPED, OS.DEAD, OS.DISMISSED}),
+    OS.DEAD: frozenset({OS.PENDING, OS.DISMISSED}),
+    OS.DISMISSED: frozenset({OS.PENDING, OS.SENT}),
+    OS.SENT: frozenset({OS.PENDING}),
+    OS.SKIPPED: frozenset({OS.PENDING}),
+}
+
+
+def outbox_sources(target: str) -> frozenset[str]:
+    """The statuses an outbox row may move to ``target`` from."""
+    return frozenset(source for source, targets in OUTBOX_TRANSITIONS.items() if target in targets)

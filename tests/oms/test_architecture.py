@@ -421,7 +421,7 @@ STATUS_WRITERS = {
     "logistics/services.py": "Parcel.status (parcel_moves), a tracking batch's parcels saved in one statement",
     "logistics/polling.py": "not a model: the poll report's dict.update(status=...)",
     "oms/imports/jobs.py": "ImportJob.status: the door (import_jobs_move)",
-    "oms/outbox.py": "OutboxMessage.status: the consumer's outcomes per batch, and retry, rearm and dismiss",
+    "oms/outbox.py": "OutboxMessage.status: the door (outbox_move, OUTBOX_TRANSITIONS)",
     "orders/intake/inbox.py": "InboundMessage.status of an API message built in memory before its one INSERT (a "
     "replay answered at once); verdict.status is the request's own answer, not a model",
 }

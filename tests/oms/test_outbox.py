@@ -398,3 +398,41 @@ def test_two_consumers_at_once_send_every_row_once(handlers):
     ids = set(OutboxMessage.objects.filter(kind="test.pg").values_list("pk", flat=True))
     assert len(sent) == 300 and set(sent) == ids  # every row once
     assert set(OutboxMessage.objects.filter(kind="test.pg").values_list("status", "attempts")) == {("sent", 1)}
+
+
+def test_the_outbox_door_moves_only_what_its_table_allows():
+    """OutboxMessage.status has one door (oms.outbox.outbox_move): a dismissed row is not made dead or
+    skipped behind the person's back, but one that went out is recorded sent; anything may be re-armed."""
+    from oms.outbox import outbox_move
+    from oms.status import OutboxStatus as S
+
+    rows = {
+        status: OutboxMessage.objects.create(
+            kind="door",
+            destination="x",
+            key=f"door-{status}",
+            status=status,
+            next_attempt_at=timezone.now(),
+            created_at=timezone.now(),
+        )
+        for status in (S.PENDING, S.SENT, S.SKIPPED, S.DEAD, S.DISMISSED)
+    }
+    ids = [row.pk for row in rows.values()]
+
+    def now_in():
+        return {s: OutboxMessage.objects.get(pk=row.pk).status for s, row in rows.items()}
+
+    assert outbox_move(ids, S.DEAD) == 1  # only the pending one
+    assert now_in() == {
+        S.PENDING: S.DEAD,
+        S.SENT: S.SENT,
+        S.SKIPPED: S.SKIPPED,
+        S.DEAD: S.DEAD,
+        S.DISMISSED: S.DISMISSED,
+    }
+    assert outbox_move(ids, S.SENT) == 1  # the dismissed one that went out anyway
+    assert now_in()[S.DISMISSED] == S.SENT
+    assert outbox_move(ids, S.PENDING, among=(S.DEAD,)) == 2  # retry: only dead rows (two now)
+    assert outbox_move(ids, S.PENDING) == 5  # re-arm: every row
+    with pytest.raises(ValueError):
+        outbox_move(ids, "lost")
