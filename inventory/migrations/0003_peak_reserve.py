@@ -1,0 +1,91 @@
+"""inventory_stock_apply(): a reservation write of several stock rows in one call (PostgreSQL only).
+
+Used by inventory/reservations.py for requests of more than one line (reserve, release, ship), so
+the whole request is one round trip and all or nothing. A single data-modifying CTE cannot do it:
+every part of one statement sees the snapshot taken when the statement began, so an UPDATE after a
+``FOR UPDATE`` in the same statement first tests (and checks constraints on) the row as it was at
+the start and may skip one row or fail on a CHECK while the locked row would pass. A VOLATILE
+PL/pgSQL function takes a new snapshot for each of its statements:
+
+1. lock the request's stock rows in (location_id, product_id) order, the order every stock writer uses;
+2. return the lines the locked rows cannot serve (missing row, or the change would leave
+   0 <= reserved <= on hand): then nothing is written;
+3. otherwise one guarded UPDATE of every row (it must change all of them, else it raises and the
+   statement rolls back), and one ledger row per line with the same fields as the ORM writes.
+
+SQLite has no such functions; there the same rules run through the ORM (see reservations.py).
+"""
+
+from django.db import migrations
+
+CREATE = r"""
+CREATE OR REPLACE FUNCTION inventory_stock_apply(
+    p_kind text, p_reason_code text, p_on_hand_sign integer, p_reserved_sign integer,
+    p_locations bigint[], p_products bigint[], p_quantities integer[],
+    p_reason text, p_reference text, p_user bigint, p_now timestamptz
+) RETURNS TABLE (o_location_id bigint, o_product_id bigint, o_quantity integer)
+LANGUAGE plpgsql VOLATILE AS $fn$
+DECLARE
+    wanted integer := cardinality(p_locations);
+    changed integer;
+BEGIN
+    PERFORM 1 FROM inventory_stock AS s
+        JOIN unnest(p_locations, p_products) AS r(location_id, product_id)
+          ON s.location_id = r.location_id AND s.product_id = r.product_id
+        ORDER BY s.location_id, s.product_id
+        FOR UPDATE OF s;
+
+    RETURN QUERY
+        SELECT r.location_id, r.product_id, r.q
+        FROM unnest(p_locations, p_products, p_quantities) WITH ORDINALITY AS r(location_id, product_id, q, n)
+        LEFT JOIN inventory_stock AS s ON s.location_id = r.location_id AND s.product_id = r.product_id
+        WHERE s.id IS NULL
+           OR s.reserved + p_reserved_sign * r.q < 0
+           OR s.reserved + p_reserved_sign * r.q > s.on_hand + p_on_hand_sign * r.q
+        ORDER BY r.location_id, r.product_id;
+    IF FOUND THEN
+        RETURN;
+    END IF;
+
+    UPDATE inventory_stock AS s
+       SET on_hand = s.on_hand + p_on_hand_sign * r.q, reserved = s.reserved + p_reserved_sign * r.q
+      FROM unnest(p_locations, p_products, p_quantities) AS r(location_id, product_id, q)
+     WHERE s.location_id = r.location_id AND s.product_id = r.product_id
+       AND s.reserved + p_reserved_sign * r.q >= 0
+       AND s.reserved + p_reserved_sign * r.q <= s.on_hand + p_on_hand_sign * r.q;
+    GET DIAGNOSTICS changed = ROW_COUNT;
+    IF changed <> wanted THEN
+        RAISE EXCEPTION 'inventory_stock_apply: % of % stock rows changed under their lock', changed, wanted;
+    END IF;
+
+    INSERT INTO inventory_stockmovement (location_id, product_id, kind, reason_code, on_hand_delta,
+                                         reserved_delta, reason, reference, user_id, created_at)
+    SELECT r.location_id, r.product_id, p_kind, p_reason_code, p_on_hand_sign * r.q, p_reserved_sign * r.q,
+           p_reason, p_reference, p_user, p_now
+      FROM unnest(p_locations, p_products, p_quantities) WITH ORDINALITY AS r(location_id, product_id, q, n)
+     ORDER BY r.n;
+    RETURN;
+END
+$fn$;
+"""
+
+DROP = (
+    "DROP FUNCTION IF EXISTS inventory_stock_apply(text, text, integer, integer, bigint[], bigint[], integer[], "
+    "text, text, bigint, timestamptz)"
+)
+
+
+def create(apps, schema_editor):
+    if schema_editor.connection.vendor == "postgresql":
+        schema_editor.execute(CREATE, params=None)  # no "%" placeholders: RAISE uses "%"
+
+
+def drop(apps, schema_editor):
+    if schema_editor.connection.vendor == "postgresql":
+        schema_editor.execute(DROP, params=None)
+
+
+class Migration(migrations.Migration):
+    dependencies = [("inventory", "0002_locations_bins_transfers_stock_rules_reason_codes")]
+
+    operations = [migrations.RunPython(create, drop, elidable=False)]
