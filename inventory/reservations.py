@@ -7,14 +7,15 @@ met in full writes nothing and raises (InsufficientStock for a reservation, Doma
 release or shipment of stock that is not reserved).
 
 **PostgreSQL: one statement per request**, so a hot stock row is locked for one round trip, not
-while Python runs between statements. A one-line request (the common case) is a data-modifying
-CTE: ``WITH u AS (UPDATE inventory_stock ... WHERE <guard> RETURNING ...) INSERT INTO
-inventory_stockmovement ... SELECT ... FROM u``. A request of several lines is one call of the
-PL/pgSQL function ``inventory_stock_apply`` (migration 0003): it locks the rows in
-(location_id, product_id) order, returns the lines that cannot be served (nothing written) or
-updates them all and writes the ledger. (One CTE cannot do several rows all or nothing: all its
-parts see the snapshot of the statement's start, so its UPDATE may skip or fail on a row that the
-lock taken in the same statement saw differently.) Outside a transaction the statement commits by
+while Python runs between statements: a call of a PL/pgSQL function (migration 0003, where the
+reasons are written down). A one-line request (the common case) is ``inventory_stock_apply_one``:
+the guarded UPDATE, then its ledger row when the row changed (a data-modifying CTE does the same
+but is parsed and planned on every call; the function's plans are cached, about twice as fast).
+A request of several lines is ``inventory_stock_apply``: it locks the rows in (location_id,
+product_id) order, returns the lines that cannot be served (nothing written) or updates them all
+and writes the ledger. (One CTE cannot do several rows all or nothing: all its parts see the
+snapshot of the statement's start, so its UPDATE may skip or fail on a row that the lock taken in
+the same statement saw differently.) Outside a transaction the statement commits by
 itself; inside a caller's transaction it takes part in it. A refusal is not an SQL error, so no
 savepoint is needed and the caller's transaction goes on.
 
@@ -64,21 +65,12 @@ RESERVE = _Op(MovementKind.RESERVE, 0, 1, "Not enough stock of {what} for {q}.",
 RELEASE = _Op(MovementKind.RELEASE, 0, -1, "Cannot release {q} of {what}: not reserved.", DomainError)
 SHIP = _Op(MovementKind.SHIPMENT, -1, -1, "Cannot ship {q} of {what}: not reserved.", DomainError)
 
-# One stock row: the guarded UPDATE and its ledger row in one statement. Returns (ledger rows written: 1
-# or 0, and on a refusal the SKU and location code for the message, so a refusal costs no more queries).
+# One stock row: the guarded UPDATE and its ledger row in one call; no row back when it was written, else
+# (sku, location code) for the message, so a refusal costs no further query.
 _ONE_LINE_SQL = (
-    "WITH u AS (UPDATE inventory_stock AS s "
-    "SET on_hand = s.on_hand + %(on_hand)s, reserved = s.reserved + %(reserved)s "
-    "WHERE s.location_id = %(loc)s AND s.product_id = %(prod)s "
-    "AND s.reserved + %(reserved)s >= 0 AND s.reserved + %(reserved)s <= s.on_hand + %(on_hand)s "
-    "RETURNING s.location_id, s.product_id), "
-    "m AS (INSERT INTO inventory_stockmovement (location_id, product_id, kind, reason_code, on_hand_delta, "
-    "reserved_delta, reason, reference, user_id, created_at) "
-    "SELECT u.location_id, u.product_id, %(kind)s, %(code)s, %(on_hand)s, %(reserved)s, %(reason)s, %(ref)s, "
-    "%(user)s, %(now)s FROM u RETURNING 1) "
-    "SELECT w.n, CASE WHEN w.n = 0 THEN (SELECT sku FROM inventory_product WHERE id = %(prod)s) END, "
-    "CASE WHEN w.n = 0 THEN (SELECT code FROM inventory_location WHERE id = %(loc)s) END "
-    "FROM (SELECT count(*) AS n FROM m) AS w"
+    "SELECT o_sku, o_code FROM inventory_stock_apply_one(%(kind)s::text, %(code)s::text, %(on_hand)s::integer, "
+    "%(reserved)s::integer, %(loc)s::bigint, %(prod)s::bigint, %(reason)s::text, %(ref)s::text, %(user)s::bigint, "
+    "%(now)s::timestamptz)"
 )
 # Several stock rows, all or none: the lines that could not be served (none: done).
 _MANY_LINES_SQL = (
@@ -150,9 +142,9 @@ def _write_pg(op: _Op, items: list[StockRequest], *, reference: str, user, reaso
             params.update(loc=item.location_id, prod=item.product_id, on_hand=op.on_hand_sign * q)
             params["reserved"] = op.reserved_sign * q
             cursor.execute(_ONE_LINE_SQL, params)
-            written, sku, code = cursor.fetchone()
-            if written != 1:
-                raise _refuse(op, item, (sku, code))
+            refused = cursor.fetchone()
+            if refused is not None:
+                raise _refuse(op, item, refused)
             return
         params.update(on_hand=op.on_hand_sign, reserved=op.reserved_sign, locs=[i.location_id for i in items])
         params.update(prods=[i.product_id for i in items], qs=[i.quantity for i in items])

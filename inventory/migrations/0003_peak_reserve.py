@@ -1,7 +1,12 @@
-"""inventory_stock_apply(): a reservation write of several stock rows in one call (PostgreSQL only).
+"""Reservation writes as PL/pgSQL functions, one call per request (PostgreSQL only; inventory/reservations.py).
 
-Used by inventory/reservations.py for requests of more than one line (reserve, release, ship), so
-the whole request is one round trip and all or nothing. A single data-modifying CTE cannot do it:
+``inventory_stock_apply_one()``: one stock row. The guarded UPDATE (the row stays within
+0 <= reserved <= on hand) and, when it changed the row, its ledger row; on a refusal it returns the
+SKU and location code for the message and writes nothing. Its statements' plans are cached for the
+session, so a call costs about half a data-modifying CTE doing the same (which is parsed and planned
+on every call: 1.7 against 3.3 ms a call on the development machine).
+
+``inventory_stock_apply()``: several stock rows, all or nothing. A single data-modifying CTE cannot do it:
 every part of one statement sees the snapshot taken when the statement began, so an UPDATE after a
 ``FOR UPDATE`` in the same statement first tests (and checks constraints on) the row as it was at
 the start and may skip one row or fail on a CHECK while the locked row would pass. A VOLATILE
@@ -19,6 +24,30 @@ SQLite has no such functions; there the same rules run through the ORM (see rese
 from django.db import migrations
 
 CREATE = r"""
+CREATE OR REPLACE FUNCTION inventory_stock_apply_one(
+    p_kind text, p_reason_code text, p_on_hand_delta integer, p_reserved_delta integer,
+    p_location bigint, p_product bigint, p_reason text, p_reference text, p_user bigint, p_now timestamptz
+) RETURNS TABLE (o_sku text, o_code text)
+LANGUAGE plpgsql VOLATILE AS $fn$
+BEGIN
+    UPDATE inventory_stock AS s
+       SET on_hand = s.on_hand + p_on_hand_delta, reserved = s.reserved + p_reserved_delta
+     WHERE s.location_id = p_location AND s.product_id = p_product
+       AND s.reserved + p_reserved_delta >= 0
+       AND s.reserved + p_reserved_delta <= s.on_hand + p_on_hand_delta;
+    IF NOT FOUND THEN
+        RETURN QUERY SELECT (SELECT p.sku::text FROM inventory_product AS p WHERE p.id = p_product),
+                            (SELECT l.code::text FROM inventory_location AS l WHERE l.id = p_location);
+        RETURN;
+    END IF;
+    INSERT INTO inventory_stockmovement (location_id, product_id, kind, reason_code, on_hand_delta,
+                                         reserved_delta, reason, reference, user_id, created_at)
+    VALUES (p_location, p_product, p_kind, p_reason_code, p_on_hand_delta, p_reserved_delta,
+            p_reason, p_reference, p_user, p_now);
+    RETURN;
+END
+$fn$;
+
 CREATE OR REPLACE FUNCTION inventory_stock_apply(
     p_kind text, p_reason_code text, p_on_hand_sign integer, p_reserved_sign integer,
     p_locations bigint[], p_products bigint[], p_quantities integer[],
@@ -71,7 +100,9 @@ $fn$;
 
 DROP = (
     "DROP FUNCTION IF EXISTS inventory_stock_apply(text, text, integer, integer, bigint[], bigint[], integer[], "
-    "text, text, bigint, timestamptz)"
+    "text, text, bigint, timestamptz); "
+    "DROP FUNCTION IF EXISTS inventory_stock_apply_one(text, text, integer, integer, bigint, bigint, text, text, "
+    "bigint, timestamptz)"
 )
 
 
