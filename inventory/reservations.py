@@ -29,6 +29,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass
+from numbers import Integral
 from typing import TypeVar
 
 from django.db import connection, transaction
@@ -85,14 +86,23 @@ _MANY_LINES_SQL = (
 
 def _normalise(requests: Iterable[StockRequest]) -> list[StockRequest]:
     """Whole positive quantities, one line per stock row, in (location_id, product_id) order."""
+    requests = requests if isinstance(requests, list) else list(requests)
+    if len(requests) == 1 and type(requests[0]) is StockRequest:  # the hot path: nothing to merge or sort
+        r = requests[0]
+        if type(r.quantity) is int and r.quantity > 0 and type(r.location_id) is int and type(r.product_id) is int:
+            return requests
     merged: dict[tuple[int, int], int] = {}
     for r in requests:
         q = r.quantity
-        if isinstance(q, bool) or not isinstance(q, int):
+        if isinstance(q, bool) or not isinstance(q, Integral):  # numpy's integers are Integral too
             raise DomainError(f"Reserved quantities must be whole numbers, not {q!r}.")
+        q = int(q)
         if q <= 0:
             raise DomainError("Reserved quantities must be positive.")
-        key = (r.location_id, r.product_id)
+        try:
+            key = (int(r.location_id), int(r.product_id))
+        except (TypeError, ValueError):
+            raise DomainError(f"A stock request needs a location id and a product id, not {r!r}.") from None
         merged[key] = merged.get(key, 0) + q
     return [StockRequest(loc, prod, qty) for (loc, prod), qty in sorted(merged.items())]
 

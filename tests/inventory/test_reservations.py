@@ -257,3 +257,15 @@ def test_batch_bad_input_is_refused_before_anything_is_written(w, requests, mess
     with pytest.raises(DomainError, match=message):
         services.stock_reserve_batch(requests=requests, reference_for=str)
     assert snapshot() == before
+
+
+def test_integers_from_a_solver_are_accepted_and_a_request_without_ids_is_refused(w):
+    np = pytest.importorskip("numpy")
+    services.stock_reserve(
+        requests=[StockRequest(np.int64(w["sha"].pk), np.int64(w["a"].pk), np.int64(2))], reference="SO1"
+    )
+    assert row(w["sha"], w["a"]) == (5, 2)
+    before = snapshot()
+    with pytest.raises(DomainError, match="needs a location id and a product id"):
+        services.stock_reserve(requests=[StockRequest(None, w["a"].pk, 1)], reference="SO2")
+    assert snapshot() == before
