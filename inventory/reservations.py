@@ -12,7 +12,7 @@ reasons are written down). A one-line request (the common case) is ``inventory_s
 the guarded UPDATE, then its ledger row when the row changed (a data-modifying CTE does the same
 but is parsed and planned on every call; the function's plans are cached, about twice as fast).
 A request of several lines is ``inventory_stock_apply``: it locks the rows in (location_id,
-product_id) order, returns the lines that cannot be served (nothing written) or updates them all
+product_id) order, returns the first line that cannot be served (nothing written, locks let go) or updates them all
 and writes the ledger. (One CTE cannot do several rows all or nothing: all its parts see the
 snapshot of the statement's start, so its UPDATE may skip or fail on a row that the lock taken in
 the same statement saw differently.) Outside a transaction the statement commits by

@@ -13,8 +13,11 @@ the start and may skip one row or fail on a CHECK while the locked row would pas
 PL/pgSQL function takes a new snapshot for each of its statements:
 
 1. lock the request's stock rows in (location_id, product_id) order, the order every stock writer uses;
-2. return the lines the locked rows cannot serve (missing row, or the change would leave
-   0 <= reserved <= on hand): then nothing is written;
+2. return the first line the locked rows cannot serve (missing row, or the change would leave
+   0 <= reserved <= on hand): then nothing is written and the locks are let go (the lock and the
+   check run in a subtransaction that is rolled back), so a caller that tries another location in
+   the same transaction holds no rows out of the lock order (the routing concurrency test deadlocked
+   without this);
 3. otherwise one guarded UPDATE of every row (it must change all of them, else it raises and the
    statement rolls back), and one ledger row per line with the same fields as the ORM writes.
 
@@ -57,24 +60,36 @@ LANGUAGE plpgsql VOLATILE AS $fn$
 DECLARE
     wanted integer := cardinality(p_locations);
     changed integer;
+    short_location bigint;
+    short_product bigint;
+    short_quantity integer;
 BEGIN
-    PERFORM 1 FROM inventory_stock AS s
-        JOIN unnest(p_locations, p_products) AS r(location_id, product_id)
-          ON s.location_id = r.location_id AND s.product_id = r.product_id
-        ORDER BY s.location_id, s.product_id
-        FOR UPDATE OF s;
-
-    RETURN QUERY
-        SELECT r.location_id, r.product_id, r.q
-        FROM unnest(p_locations, p_products, p_quantities) WITH ORDINALITY AS r(location_id, product_id, q, n)
-        LEFT JOIN inventory_stock AS s ON s.location_id = r.location_id AND s.product_id = r.product_id
-        WHERE s.id IS NULL
-           OR s.reserved + p_reserved_sign * r.q < 0
-           OR s.reserved + p_reserved_sign * r.q > s.on_hand + p_on_hand_sign * r.q
-        ORDER BY r.location_id, r.product_id;
-    IF FOUND THEN
+    BEGIN  -- a subtransaction: on a refusal it is rolled back, which lets go of the row locks
+        PERFORM 1 FROM inventory_stock AS s
+            JOIN unnest(p_locations, p_products) AS r(location_id, product_id)
+              ON s.location_id = r.location_id AND s.product_id = r.product_id
+            ORDER BY s.location_id, s.product_id
+            FOR UPDATE OF s;
+        SELECT r.location_id, r.product_id, r.q INTO short_location, short_product, short_quantity
+            FROM unnest(p_locations, p_products, p_quantities) AS r(location_id, product_id, q)
+            LEFT JOIN inventory_stock AS s ON s.location_id = r.location_id AND s.product_id = r.product_id
+            WHERE s.id IS NULL
+               OR s.reserved + p_reserved_sign * r.q < 0
+               OR s.reserved + p_reserved_sign * r.q > s.on_hand + p_on_hand_sign * r.q
+            ORDER BY r.location_id, r.product_id
+            LIMIT 1;
+        IF FOUND THEN
+            RAISE EXCEPTION 'inventory_stock_apply: short' USING ERRCODE = 'OMS01';
+        END IF;
+    EXCEPTION WHEN SQLSTATE 'OMS01' THEN
+        -- Refused: nothing written and no lock kept (a caller that goes on to try another location in
+        -- the same transaction must not hold these rows out of the lock order).
+        o_location_id := short_location;
+        o_product_id := short_product;
+        o_quantity := short_quantity;
+        RETURN NEXT;
         RETURN;
-    END IF;
+    END;
 
     UPDATE inventory_stock AS s
        SET on_hand = s.on_hand + p_on_hand_sign * r.q, reserved = s.reserved + p_reserved_sign * r.q

@@ -7,7 +7,7 @@ import threading
 from collections import Counter
 
 import pytest
-from django.db import connections
+from django.db import connection, connections, transaction
 
 from inventory import services
 from inventory.models import Stock, StockMovement
@@ -181,4 +181,30 @@ def test_batches_and_single_reservations_at_once_never_oversell_and_each_key_is_
         row = Stock.objects.get(location=location, product=p)
         assert row.reserved == sum(r.quantity for reqs in served.values() for r in reqs if r.product_id == p.pk)
         assert 0 <= row.reserved <= row.on_hand == 60
+    assert ledger_mismatches() == []
+
+
+def test_a_refused_multi_line_request_keeps_no_lock_in_the_callers_transaction():
+    """Routing tries one location, then another, in one transaction: the refused try must not keep its rows
+    locked (they would be held out of the lock order, and a reroute locking in order deadlocked on them)."""
+    location = LocationFactory(code="sha")
+    a, b = ProductFactory(sku="SKU-A"), ProductFactory(sku="SKU-B")
+    stock(location, a, 5)
+    stock(location, b, 1)
+    outcome: list[str] = []
+
+    def other_writer(n: int) -> None:
+        with connection.cursor() as cursor:
+            cursor.execute("SET lock_timeout = '5s'")  # a lock still held fails the write instead of hanging
+        services.stock_adjust(location=location, product=a, delta=1, reason="found")
+        outcome.append("adjusted")
+
+    with transaction.atomic():
+        with pytest.raises(InsufficientStock, match="SKU-B at sha for 2"):
+            services.stock_reserve(
+                requests=[StockRequest(location.pk, a.pk, 1), StockRequest(location.pk, b.pk, 2)], reference="SO1"
+            )
+        assert run_threads(other_writer, 1) == []
+    assert outcome == ["adjusted"]
+    assert Stock.objects.get(location=location, product=a).on_hand == 6
     assert ledger_mismatches() == []
