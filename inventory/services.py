@@ -9,7 +9,6 @@ is never taken away underneath it.
 """
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -35,14 +34,17 @@ from .models import (
     TransferLine,
     TransferStatus,
 )
+
+# Reservations (reserve, release, ship; one request or a routing window) live in reservations.py: one
+# statement per request on PostgreSQL. Re-exported here, the door other apps use.
+from .reservations import (  # noqa: F401
+    StockRequest,
+    stock_release,
+    stock_reserve,
+    stock_reserve_batch,
+    stock_ship,
+)
 from .selectors import low_stock_alerts
-
-
-@dataclass(frozen=True)
-class StockRequest:
-    location_id: int
-    product_id: int
-    quantity: int
 
 
 def _stock_row(location: Location, product: Product) -> Stock:
@@ -75,12 +77,6 @@ def _movement(location, product, kind, *, on_hand=0, reserved=0, reason_code="",
         reserved_delta=reserved,
         **kw,
     )
-
-
-def _names(location_id: int, product_id: int) -> str:
-    sku = Product.objects.filter(pk=product_id).values_list("sku", flat=True).first() or f"product {product_id}"
-    code = Location.objects.filter(pk=location_id).values_list("code", flat=True).first() or f"location {location_id}"
-    return f"{sku} at {code}"
 
 
 def _take_out(stock: Stock, quantity: int, what: str) -> None:
@@ -343,98 +339,6 @@ def transfer_receive(*, transfer: Transfer, user=None) -> Transfer:
     transfer.received_by = user
     transfer.save(update_fields=["status", "received_at", "received_by"])
     return transfer
-
-
-# ---- reservations ---------------------------------------------------------------------------
-
-
-def _normalise(requests: Iterable[StockRequest]) -> list[StockRequest]:
-    merged: dict[tuple[int, int], int] = {}
-    for r in requests:
-        if r.quantity <= 0:
-            raise DomainError("Reserved quantities must be positive.")
-        key = (r.location_id, r.product_id)
-        merged[key] = merged.get(key, 0) + r.quantity
-    return [StockRequest(loc, prod, qty) for (loc, prod), qty in sorted(merged.items())]
-
-
-@transaction.atomic
-def stock_reserve(*, requests: Iterable[StockRequest], reference: str, user=None) -> None:
-    """Reserve all of the requests or none (raises InsufficientStock).
-
-    One guarded UPDATE per row, through the (location, product) unique index, in (location_id,
-    product_id) order: the one order every multi-row stock writer here uses, so two writers never
-    wait on each other in a cycle."""
-    items = _normalise(requests)
-    for item in items:
-        changed = Stock.objects.filter(
-            location_id=item.location_id, product_id=item.product_id, on_hand__gte=F("reserved") + item.quantity
-        ).update(reserved=F("reserved") + item.quantity)
-        if not changed:
-            raise InsufficientStock(
-                f"Not enough stock of {_names(item.location_id, item.product_id)} for {item.quantity}."
-            )
-    StockMovement.objects.bulk_create(
-        _movement(
-            i.location_id, i.product_id, MovementKind.RESERVE, reserved=i.quantity, reference=reference, user=user
-        )
-        for i in items
-    )
-
-
-@transaction.atomic
-def stock_release(*, requests: Iterable[StockRequest], reference: str, user=None, reason: str = "") -> None:
-    """Give reserved stock back (cancellation, reroute)."""
-    items = _normalise(requests)
-    for item in items:
-        changed = Stock.objects.filter(
-            location_id=item.location_id, product_id=item.product_id, reserved__gte=item.quantity
-        ).update(reserved=F("reserved") - item.quantity)
-        if not changed:
-            raise DomainError(
-                f"Cannot release {item.quantity} of {_names(item.location_id, item.product_id)}: not reserved."
-            )
-    StockMovement.objects.bulk_create(
-        _movement(
-            i.location_id,
-            i.product_id,
-            MovementKind.RELEASE,
-            reserved=-i.quantity,
-            reference=reference,
-            reason=reason,
-            user=user,
-        )
-        for i in items
-    )
-
-
-@transaction.atomic
-def stock_ship(*, requests: Iterable[StockRequest], reference: str, user=None) -> None:
-    """Shipping takes reserved stock out of on hand and out of the reservation."""
-    items = _normalise(requests)
-    for item in items:
-        changed = Stock.objects.filter(
-            location_id=item.location_id,
-            product_id=item.product_id,
-            reserved__gte=item.quantity,
-            on_hand__gte=item.quantity,
-        ).update(reserved=F("reserved") - item.quantity, on_hand=F("on_hand") - item.quantity)
-        if not changed:
-            raise DomainError(
-                f"Cannot ship {item.quantity} of {_names(item.location_id, item.product_id)}: not reserved."
-            )
-    StockMovement.objects.bulk_create(
-        _movement(
-            i.location_id,
-            i.product_id,
-            MovementKind.SHIPMENT,
-            on_hand=-i.quantity,
-            reserved=-i.quantity,
-            reference=reference,
-            user=user,
-        )
-        for i in items
-    )
 
 
 # ---- rules ------------------------------------------------------------------------------------
