@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import atp_views, care_views, intake_views, review_views, stage_rule_views, views
+from . import address_views, atp_views, care_views, intake_views, review_views, stage_rule_views, views
 
 app_name = "orders"
 
@@ -10,6 +10,7 @@ app_name = "orders"
 urlpatterns = [
     path("", views.OrderListView.as_view(), name="order_list"),
     path("new/", views.order_create, name="order_create"),
+    path("new/paste/", address_views.order_paste, name="order_paste"),
     path("holds/", views.HoldQueueView.as_view(), name="hold_queue"),
     path("holds/release/", review_views.hold_bulk_release, name="hold_bulk_release"),
     path("rules/", review_views.rule_list, name="rule_list"),
