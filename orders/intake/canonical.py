@@ -554,8 +554,9 @@ def check(order: CanonicalOrder) -> CanonicalOrder:
     errors = _length_errors(order)
     if errors:
         raise OrderRejected(errors)
-    if problems:
-        order.holds.append((HoldReason.ADDRESS_INVALID, "; ".join(problems)))
+    hold = (HoldReason.ADDRESS_INVALID, "; ".join(problems))
+    if problems and hold not in order.holds:  # checked twice (the API's answer, then its batch): held once
+        order.holds.append(hold)
     return order
 
 

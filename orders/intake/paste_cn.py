@@ -50,15 +50,16 @@ class PastedContact:
     address: ParsedAddress = ParsedAddress()
 
     def fields(self) -> dict[str, str]:
-        """The order's address fields this fills (address1 is the street part)."""
-        a = self.address
+        """The order's address fields this fills: the parts and the street when the address resolves,
+        else the whole line as address1 (a half-understood address fills no part)."""
+        a = self.address if self.address.ok else ParsedAddress(detail=self.line)
         return {
             "name": self.name,
             "phone": self.phone,
             "province": a.province,
             "city": a.city,
             "district": a.district,
-            "address1": a.detail if a.ok else self.line,
+            "address1": a.detail,
             "postcode": self.postcode,
         }
 
@@ -143,3 +144,16 @@ def split_contact(text: str) -> PastedContact:
     return PastedContact(
         name=name, phone=phone, postcode=postcode, line=line, address=parse_address(line) if line else ParsedAddress()
     )
+
+
+def fill_empty(address: dict[str, str], text: str) -> None:
+    """An address given as one text (the API's ``ship_to.full``): its name, phone, province, city,
+    district, street and postcode go into the fields of ``address`` that are empty; a field the
+    sender gave is left as it is. A Chinese text with no country is taken to be in China (intake then
+    checks it against the division list and holds it when it does not resolve)."""
+    pasted = split_contact(text)
+    for name, value in pasted.fields().items():
+        if value and not address.get(name):
+            address[name] = value
+    if not address.get("country") and has_han(text):
+        address["country"] = "CN"
