@@ -152,7 +152,13 @@ def _index() -> Index:
     )
 
 
+_loaded: list[Index] = []
+
+
 def divisions() -> Index:
     """The index, built on first use (about 1-2 s, once per process; thread-safe)."""
-    with _lock:
-        return _index()
+    if not _loaded:
+        with _lock:
+            if not _loaded:
+                _loaded.append(_index())
+    return _loaded[0]
