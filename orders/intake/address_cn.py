@@ -33,6 +33,9 @@ NOT_DISTRICTS = ("高新", "经开", "开发", "园区", "新区", "保税", "�
 DISTRICT_LIKE = re.compile(r"([\u4e00-\u9fff]{1,4}?(?:区|县|旗))")
 CITY_LIKE = re.compile(r"([\u4e00-\u9fff]{1,6}?(?:市|州|盟|地区))")
 HAN = re.compile(r"[\u4e00-\u9fff]")
+# Parses kept per process: more than a batch of intake (1,000 orders) holds, so a batch parses each
+# distinct address once; no more, so a long import's memory stays that of a batch.
+PARSE_CACHE = 1024
 
 
 @dataclass(frozen=True)
@@ -237,7 +240,7 @@ def parse_address(text: str) -> ParsedAddress:
     return _parse_cached(normalize(text))
 
 
-@lru_cache(maxsize=8192)
+@lru_cache(maxsize=PARSE_CACHE)
 def _parse_cached(text: str) -> ParsedAddress:
     return _parse(text)
 
@@ -303,11 +306,11 @@ def complete(*, province: str, city: str, district: str, line: str) -> Completio
     from the address line (or the parts it gave), never a given value replaced. An address whose
     Chinese names do not resolve, or contradict each other (a district not in the given city), comes
     back with problems and suggestions instead (intake holds it). Nothing in Chinese: nothing to check.
-    Cached per distinct address: a batch parses each one once."""
+    Cached per distinct address (``PARSE_CACHE``): a batch parses each one once."""
     return _complete(*(normalize(v) for v in (province, city, district, line)))
 
 
-@lru_cache(maxsize=8192)
+@lru_cache(maxsize=PARSE_CACHE)
 def _complete(province: str, city: str, district: str, line: str) -> Completion:
     given = {"province": province, "city": city, "district": district}
     if not any(has_han(v) for v in (*given.values(), line)):
