@@ -97,7 +97,9 @@ def parse(data: dict) -> tuple[str, CanonicalOrder]:
         errors.append(
             FieldError("ship_to.full", f"is {len(full)} characters long; no address has more than {FULL_MAX}.")
         )
-    elif full and not text_problem(full):  # one line (name, phone, address): fills the fields left empty
+    elif text_problem(full):
+        errors.append(FieldError("ship_to.full", text_problem(full)))
+    elif full:  # one line (name, phone, address): fills the fields left empty
         paste_cn.fill_empty(address, full)
     who = {f: _text(errors, customer.get(f), f"customer.{f}") for f in ("name", "email", "phone")}
     if errors:

@@ -104,3 +104,10 @@ def test_a_full_line_too_long_is_a_field_error(prefer):
         {k: e[k] for k in ("field", "message")} for e in response.json()["errors"]
     ]
     assert not Order.objects.filter(external_id="CN-5").exists()
+
+
+def test_a_full_line_with_a_nul_is_a_field_error(prefer):
+    response = prefer(body("CN-6", {"full": "王五 13600136000 江苏省苏州市\u0000姑苏区"}))
+    assert response.status_code == 400
+    assert "ship_to.full" in [e["field"] for e in response.json()["errors"]]
+    assert not Order.objects.filter(external_id="CN-6").exists()
