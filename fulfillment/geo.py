@@ -1,10 +1,18 @@
-"""Place a destination without any outside service: a city table shipped with the project."""
+"""Place a destination without any outside service: a city table shipped with the project.
+
+``data/places.csv`` holds every prefecture-level city of mainland China (scripts/cn_places.py says
+where the rows come from) and a few cities abroad. A Chinese name that is not a row's (延边州, a
+district such as 岳麓区 or 义乌市) is resolved through China's division list (``oms.cn_divisions``)
+to its city.
+"""
 
 import csv
 import math
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+
+from oms.cn_divisions import CITY, DISTRICT, divisions
 
 PLACES_FILE = Path(__file__).resolve().parent / "data" / "places.csv"
 
@@ -53,13 +61,18 @@ def _places() -> tuple[list[Place], dict[tuple[str, str], Place], dict[tuple[str
     return places, by_name, by_province
 
 
-def locate(*, country: str, province: str = "", city: str = "", postcode: str = "") -> Place | None:
-    """The best-known place for an address: the city, else the postcode prefix, else the province."""
+def locate(*, country: str, province: str = "", city: str = "", postcode: str = "", district: str = "") -> Place | None:
+    """The best-known place for an address: the city (by its English or Chinese name, or the city of a
+    Chinese district), else the postcode prefix, else the province."""
     places, by_name, by_province = _places()
     country = (country or "").upper()
     place = by_name.get((country, _key(city)))
     if place:
         return place
+    if country == "CN":
+        place = _cn_city(by_name, province, city, district)
+        if place:
+            return place
     if postcode:
         best = None
         for p in places:
@@ -69,6 +82,25 @@ def locate(*, country: str, province: str = "", city: str = "", postcode: str = 
         if best:
             return best
     return by_province.get((country, _key(province))) or by_name.get((country, _key(province)))
+
+
+def _cn_city(by_name: dict, province: str, city: str, district: str) -> Place | None:
+    """The row of the city a Chinese city or district name belongs to, through the division list
+    (loaded on first use): 延边州 -> 延边朝鲜族自治州, 岳麓区 -> 长沙, 义乌市 -> 金华 when no row of its own."""
+    names = [n.strip() for n in (city, district) if n and n.strip() and not n.isascii()]
+    if not names:
+        return None
+    index = divisions()
+    for name in names:
+        found = index.named(name)
+        if province and not province.isascii():
+            found = tuple(d for d in found if _key(d.province) == _key(province)) or found
+        cities = {d.name if d.level == CITY else d.city for d in found if d.level in (CITY, DISTRICT)}
+        if len(cities) == 1:
+            place = by_name.get(("CN", _key(cities.pop())))
+            if place:
+                return place
+    return None
 
 
 def distance_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:

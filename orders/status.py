@@ -70,6 +70,7 @@ class EventKind(models.TextChoices):
     DELIVERED = "delivered", _("Delivered")
     CANCELLED = "cancelled", _("Cancelled")
     ADDRESS_CHANGED = "address_changed", _("Address changed")
+    ADDRESS_PARSED = "address_parsed", _("Address completed")
     CHANNEL_UPDATE = "channel_update", _("Update from the channel")
     NOTE = "note", _("Note")
     RETURN = "return", _("Return")

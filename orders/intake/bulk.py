@@ -37,6 +37,7 @@ from ..rules.review import credit_findings, risk_findings
 from ..selectors import products_for_channel
 from ..signals import orders_ready
 from ..status import EventKind, HoldReason, OrderStatus
+from .address_cn import filled_message
 from .canonical import CanonicalOrder, FieldError, OrderRejected, check
 
 BATCH_SIZE = 1000
@@ -358,6 +359,10 @@ def _write(channel, fresh, source, user, *, notify: bool = False) -> list[Outcom
                 {"source": source, "external_id": data.external_id, "stock_policy": channel.stock_policy},
             )
         ]
+        if data.address_filled:
+            order_events.append(
+                (EventKind.ADDRESS_PARSED, filled_message(data.address_filled), {"filled": data.address_filled})
+            )
         order_holds: list[tuple[str, str]] = []
         tags = capabilities = service_kind = packing_notes = ""
         if data.cancelled_reason:

@@ -22,6 +22,7 @@ from oms.money import MAX_AMOUNT, InvalidAmount, parse_amount
 
 from ..models import Customer, Order, OrderLine
 from ..status import HoldReason
+from . import address_cn
 
 # ISO 3166-1 alpha-2 codes the OMS accepts, with common names channels send instead.
 COUNTRY_ALIASES = {
@@ -158,6 +159,8 @@ class CanonicalOrder:
     discount: Decimal | None = None
     # False when the adapter computed ``total`` from the lines itself (nothing to check).
     check_prices: bool = True
+    # The address parts intake filled from a Chinese address line (``fill_cn_address``), for the event.
+    address_filled: dict = field(default_factory=dict)
 
 
 # ---- value parsing, shared by every adapter -------------------------------------------
@@ -544,15 +547,30 @@ def check(order: CanonicalOrder) -> CanonicalOrder:
     billing = normalize_country(order.billing_country)
     order.billing_country = billing if billing in ISO_COUNTRIES else ""
     order.payment_method = (order.payment_method or "prepaid").lower()
-    problems = address_problems(order.ship_to)
+    cn_problem = fill_cn_address(order) if order.ship_to.country == "CN" else ""
+    problems = address_problems(order.ship_to) + ([cn_problem] if cn_problem else [])
     if order.ship_to.country not in ISO_COUNTRIES:
         order.ship_to.country = ""
     errors = _length_errors(order)
     if errors:
         raise OrderRejected(errors)
-    if problems:
-        order.holds.append((HoldReason.ADDRESS_INVALID, "; ".join(problems)))
+    hold = (HoldReason.ADDRESS_INVALID, "; ".join(problems))
+    if problems and hold not in order.holds:  # checked twice (the API's answer, then its batch): held once
+        order.holds.append(hold)
     return order
+
+
+def fill_cn_address(order: CanonicalOrder) -> str:
+    """An order to China: its empty province, city and district filled from the address line (or the
+    parts given), recorded in ``order.address_filled``; a given value is never replaced. Returns the
+    hold note when the address does not resolve in the division list ("" when it does)."""
+    a = order.ship_to
+    line = " ".join(v for v in (a.address1, a.address2) if v)
+    done = address_cn.complete(province=a.province, city=a.city, district=a.district, line=line)
+    for name, value in done.filled.items():
+        setattr(a, name, value)
+    order.address_filled.update(done.filled)
+    return done.hold_note() if done.problems else ""
 
 
 def address_problems(address: CanonicalAddress) -> list[str]:

@@ -1,5 +1,6 @@
 """The OMS's own JSON order format (the API's POST body) to the canonical order."""
 
+from . import paste_cn
 from .canonical import (  # noqa: F401 (ADDRESS_FIELDS: the API's schema reads it here)
     ADDRESS_FIELDS,
     CanonicalAddress,
@@ -14,6 +15,8 @@ from .canonical import (  # noqa: F401 (ADDRESS_FIELDS: the API's schema reads i
     parse_when,
     text_problem,
 )
+
+FULL_MAX = 1000  # characters of ship_to.full
 
 
 def _collect(errors: list[FieldError], func, *args):
@@ -89,6 +92,15 @@ def parse(data: dict) -> tuple[str, CanonicalOrder]:
         for name in ("external_id", "currency", "requested_service", "billing_country", "payment_method", "note")
     }
     address = {f: _text(errors, ship.get(f), f"ship_to.{f}") for f in ADDRESS_FIELDS}
+    full = _text(errors, ship.get("full"), "ship_to.full")
+    if len(full) > FULL_MAX:
+        errors.append(
+            FieldError("ship_to.full", f"is {len(full)} characters long; no address has more than {FULL_MAX}.")
+        )
+    elif text_problem(full):
+        errors.append(FieldError("ship_to.full", text_problem(full)))
+    elif full:  # one line (name, phone, address): fills the fields left empty
+        paste_cn.fill_empty(address, full)
     who = {f: _text(errors, customer.get(f), f"customer.{f}") for f in ("name", "email", "phone")}
     if errors:
         raise OrderRejected(errors)

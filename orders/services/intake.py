@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from oms.encoding import storable, storable_json
 
+from ..intake.address_cn import filled_message
 from ..intake.canonical import (
     CanonicalOrder,
     OrderRejected,
@@ -283,6 +284,14 @@ def _create_rows(*, channel, data: CanonicalOrder, products, holds, source, user
         message=f"Order received from {channel.name} ({source}), {len(data.lines)} line(s).",
         data={"source": source, "external_id": data.external_id, "stock_policy": channel.stock_policy},
     )
+    if data.address_filled:
+        order_event_record(
+            order=order,
+            kind=EventKind.ADDRESS_PARSED,
+            user=user,
+            message=filled_message(data.address_filled),
+            data={"filled": data.address_filled},
+        )
     if data.cancelled_reason:
         order_status_set(order, OrderStatus.CANCELLED, user=user, note=f"arrived {data.cancelled_reason}")
         order_event_record(

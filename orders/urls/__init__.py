@@ -1,5 +1,6 @@
 from django.urls import path
 
+from ..views import address as address_views
 from ..views import atp as atp_views
 from ..views import care as care_views
 from ..views import intake as intake_views
@@ -15,6 +16,7 @@ app_name = "orders"
 urlpatterns = [
     path("", views.OrderListView.as_view(), name="order_list"),
     path("new/", views.order_create, name="order_create"),
+    path("new/paste/", address_views.order_paste, name="order_paste"),
     path("holds/", views.HoldQueueView.as_view(), name="hold_queue"),
     path("holds/release/", review_views.hold_bulk_release, name="hold_bulk_release"),
     path("rules/", review_views.rule_list, name="rule_list"),

@@ -244,8 +244,17 @@ _ORDER_IN = {
         "customer": {"type": "object", "properties": {k: {"type": "string"} for k in ("name", "email", "phone")}},
         "ship_to": {
             "type": "object",
-            "properties": {k: {"type": "string"} for k in oms_json.ADDRESS_FIELDS},
-            "description": "country is an ISO 3166-1 alpha-2 code or a country name.",
+            "properties": {
+                **{k: {"type": "string"} for k in oms_json.ADDRESS_FIELDS},
+                "full": {
+                    "type": "string",
+                    "description": "The address as one line (a Chinese one may hold the name and phone): "
+                    "fills the fields left empty.",
+                    "example": "王五 13600136000 江苏省苏州市姑苏区人民路100号",
+                },
+            },
+            "description": "country is an ISO 3166-1 alpha-2 code or a country name. An order to China "
+            "with empty province/city/district gets them from its address line (full or address1).",
         },
         "lines": {
             "type": "array",
