@@ -32,6 +32,7 @@ the price list of our service levels, as for the local carrier.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from urllib.parse import urlencode
 
@@ -70,12 +71,21 @@ CANCEL_ACCOUNT_FIELDS = ("CustomerName", "CustomerPwd")
 default_transport = make_transport("Kdniao")
 
 
+def china_phone(phone: str) -> str:
+    """+86 138 0013 8000 -> 13800138000 (Chinese carriers want the national number); others unchanged."""
+    compact = re.sub(r"[\s-]", "", phone or "")
+    for prefix in ("+86", "0086"):
+        if compact.startswith(prefix) and len(compact) == len(prefix) + 11:
+            return compact[len(prefix) :]
+    return phone or ""
+
+
 def kdniao_person(address: Mapping[str, str]) -> dict:
     """Our plain address dict as a Kdniao Sender / Receiver."""
     street = " ".join(p for p in (address.get("address1", ""), address.get("address2", "")) if p)
     person = {
         "Name": address.get("name", ""),
-        "Mobile": address.get("phone", ""),
+        "Mobile": china_phone(address.get("phone", "")),
         "ProvinceName": address.get("province", ""),
         "CityName": address.get("city", ""),
         "ExpAreaName": address.get("district", ""),

@@ -33,6 +33,8 @@ def mask_name(name: str) -> str:
 def mask_phone(phone: str) -> str:
     """13800000000 -> 138****0000; other numbers keep their last four digits."""
     digits = re.sub(r"\D", "", phone or "")
+    if len(digits) == 13 and digits.startswith("86"):  # +86 138 0013 8000
+        digits = digits[2:]
     if len(digits) == 11 and digits.startswith("1"):
         return f"{digits[:3]}****{digits[-4:]}"
     if len(digits) > 4:
