@@ -22,7 +22,23 @@ class CarrierForm(forms.ModelForm):
 
     class Meta:
         model = Carrier
-        exclude = ("webhook_secret",)
+        fields = (  # not webhook_secret: never shown
+            "code",
+            "name",
+            "adapter",
+            "active",
+            "tracking_url_template",
+            "tracking_format",
+            "pickup_cutoff",
+            "api_key",
+            "api_base_url",
+            "account_id",
+            "shipper_code",
+            "account_options",
+            "label_format",
+            "live_rates",
+            "privacy_waybill",
+        )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

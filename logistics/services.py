@@ -21,7 +21,7 @@ from orders.status import EventKind
 
 from . import rating
 from .carrier_labels import carrier_adapter, carrier_is_remote, label_buy, unused_purchases_void
-from .carriers.base import LabelRequest
+from .carriers.base import CarrierError, LabelRequest, ShipmentInfo
 from .cases.rules import parcel_problem_open
 from .eta import eta_apply, lane_caches_forget, lane_figures_cached
 from .models import LabelPurchase, Parcel, ParcelWatch, ServiceLevel, TrackingEvent
@@ -57,7 +57,10 @@ def service_cost(service: ServiceLevel, weight_g: int) -> Decimal:
 def service_choose(shipment: Shipment) -> ServiceLevel:
     """The service rating chooses (`logistics.rating.choose_service`): the cheapest that meets the
     promise date and the shipment's needs, or a person's override."""
-    result = rating.choose_service(shipment)
+    return _chosen(shipment, rating.choose_service(shipment))
+
+
+def _chosen(shipment: Shipment, result) -> ServiceLevel:
     if result.chosen is None:
         why = "; ".join(f"{q.carrier}/{q.service_code}: {', '.join(q.reasons)}" for q in result.quotes[:4])
         message = f"No active carrier service can take shipment {shipment.number}."
@@ -89,13 +92,41 @@ def _dispatch_plan(shipment: Shipment, service: ServiceLevel | None) -> _Plan | 
         return existing
     if shipment.status != ShipmentStatus.PACKED:
         raise DomainError(f"Shipment {shipment.number} is {shipment.get_status_display()}; pack it first.")
-    rated = rating.choose_service(shipment)
+    order, location = shipment.order, shipment.location
+    sender = _address(
+        name=location.name,
+        phone=location.phone,
+        country=location.country,
+        province=location.province,
+        city=location.city,
+        address1=location.address,
+        postcode=location.postcode,
+    )
+    recipient = _address(
+        name=order.ship_name,
+        phone=order.ship_phone,
+        country=order.ship_country,
+        province=order.ship_province,
+        city=order.ship_city,
+        district=order.ship_district,
+        address1=order.ship_address1,
+        address2=order.ship_address2,
+        postcode=order.ship_postcode,
+    )
+
+    def live_rates(carrier):  # rate shopping asks carriers with live rates on (no transaction is open)
+        if not carrier_is_remote(carrier):
+            raise CarrierError(f"{carrier.name} has no rates API")
+        weight_g = shipment.weight_g or rating.shipment_needs(shipment)["weight_g"]
+        info = ShipmentInfo(weight_g=weight_g, sender=sender, recipient=recipient)
+        return carrier_adapter(carrier).rates(info)
+
+    rated = rating.choose_service(shipment, live_rates=live_rates)
     if service is None:
-        service = service_choose(shipment)
+        service = _chosen(shipment, rated)
     service = ServiceLevel.objects.select_related("carrier").get(pk=service.pk)
     quote = next((q for q in rated.quotes if q.service_id == service.pk), None)
     weight = shipment.weight_g or rated.needs["weight_g"]
-    order, location = shipment.order, shipment.location
     remote = carrier_is_remote(service.carrier)
     contents = ()
     if remote:
@@ -110,26 +141,8 @@ def _dispatch_plan(shipment: Shipment, service: ServiceLevel | None) -> _Plan | 
         declared_value=rated.needs["value"],
         currency=order.currency or "CNY",
         weight_g=weight,
-        sender=_address(
-            name=location.name,
-            phone=location.phone,
-            country=location.country,
-            province=location.province,
-            city=location.city,
-            address1=location.address,
-            postcode=location.postcode,
-        ),
-        recipient=_address(
-            name=order.ship_name,
-            phone=order.ship_phone,
-            country=order.ship_country,
-            province=order.ship_province,
-            city=order.ship_city,
-            district=order.ship_district,
-            address1=order.ship_address1,
-            address2=order.ship_address2,
-            postcode=order.ship_postcode,
-        ),
+        sender=sender,
+        recipient=recipient,
         contents=contents,
         order_number=order.number,
     )

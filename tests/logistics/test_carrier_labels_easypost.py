@@ -248,3 +248,42 @@ def test_the_wave_pdf_carries_the_carriers_own_pages(fake, shipment, packer, dja
 
     pages = PdfReader(io.BytesIO(wave.content)).pages
     assert len(pages) == 1 and "EASYPOST FAKE LABEL" in pages[0].extract_text()
+
+
+def test_rate_shopping_uses_the_carriers_live_rates_when_configured(
+    fake, carrier, shipment, django_capture_on_commit_callbacks
+):
+    # The price list says Express is cheaper; EasyPost's own rates say Priority (7.58) beats Express (30.30).
+    ServiceLevel.objects.filter(carrier=carrier).update(base_rate="40.00")
+    ServiceLevel.objects.create(
+        carrier=carrier, code="us-express", name="Express", external_code="USPS:Express", base_rate="5.00"
+    )
+    ServiceLevel.objects.create(
+        carrier=carrier, code="us-media", name="Media Mail", external_code="USPS:MediaMail", base_rate="1.00"
+    )
+    packing.pack_complete(shipment=Shipment.objects.get(pk=shipment.pk), weight_g=900, package_type="box-m")
+    assert services.service_choose(shipment).code == "us-media"  # without live rates: the price list
+
+    Carrier.objects.filter(pk=carrier.pk).update(live_rates=True)
+    with django_capture_on_commit_callbacks(execute=True):
+        parcel = services.shipment_dispatch(shipment=Shipment.objects.get(pk=shipment.pk))
+
+    assert parcel.service.code == "us-priority" and str(parcel.price) == "7.58"
+    quotes = {q["service_code"]: q for q in parcel.quotes}
+    assert quotes["us-priority"]["breakdown"] == {"live": "7.58"} and quotes["us-priority"]["chosen"]
+    assert quotes["us-express"]["amount"] == "30.30"
+    assert quotes["us-media"]["reasons"] == ["EasyPost USPS offered no rate USPS:MediaMail"]
+    assert [r.path for r in fake.requests if r.method == "POST"].count("/v2/shipments") == 2  # to rate, to buy
+
+
+def test_live_rates_unavailable_fall_back_to_the_price_list(
+    fake, carrier, shipment, django_capture_on_commit_callbacks
+):
+    Carrier.objects.filter(pk=carrier.pk).update(live_rates=True)
+    packing.pack_complete(shipment=Shipment.objects.get(pk=shipment.pk), weight_g=900, package_type="box-m")
+    fake.fail("POST /v2/shipments", 503)
+    with django_capture_on_commit_callbacks(execute=True):
+        parcel = services.shipment_dispatch(shipment=Shipment.objects.get(pk=shipment.pk))
+    (quote,) = parcel.quotes
+    assert quote["breakdown"]["live"] == "unavailable, price list used: EasyPost answered 503: no error details"
+    assert parcel.service.code == "us-priority" and str(parcel.price) == "7.58"  # the label's own price
