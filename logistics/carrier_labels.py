@@ -158,9 +158,19 @@ def unused_purchases_void(*, shipment_ids) -> list[str]:
     """Labels bought for these shipments but never used by a parcel (a write that failed after the buy):
     void them through the outbox too. The caller holds the order's lock and its transaction."""
     done = []
-    for purchase in LabelPurchase.objects.filter(
+    purchases = LabelPurchase.objects.filter(
         shipment_id__in=list(shipment_ids), parcel__isnull=True, void_requested_at__isnull=True
-    ).select_related("service__carrier", "shipment"):
+    ).select_related("service__carrier", "shipment")
+    # A repeat order can come back with the number already on a parcel (Kdniao answers the same OrderCode
+    # with the same waybill): that label is in use, never cancel it from here.
+    in_use = set(
+        Parcel.objects.filter(
+            tracking_number__in=[p.tracking_number for p in purchases], voided_at__isnull=True
+        ).values_list("tracking_number", flat=True)
+    )
+    for purchase in purchases:
+        if purchase.tracking_number in in_use:
+            continue
         label_void_request(
             carrier=purchase.service.carrier,
             tracking_number=purchase.tracking_number,

@@ -220,3 +220,26 @@ def test_after_hand_over_the_waybill_is_not_cancelled(fake, carrier, shipment, d
     assert fake.cancelled == [] and not OutboxMessage.objects.filter(kind="carrier.void").exists()
     parcel.refresh_from_db()
     assert parcel.voided_at is None  # with the carrier: an intercept case, not a cancel
+
+
+def test_an_unused_purchase_is_voided_but_never_a_number_in_use(
+    fake, carrier, shipment, django_capture_on_commit_callbacks
+):
+    from django.db import transaction
+
+    from logistics.carrier_labels import unused_purchases_void
+
+    parcel = _shipped(shipment, django_capture_on_commit_callbacks)
+    service = parcel.service
+    # A second click raced the first: Kdniao answered its repeat with the same waybill (106), and another
+    # purchase was left over with a number of its own.
+    LabelPurchase.objects.create(shipment=shipment, service=service, tracking_number=parcel.tracking_number)
+    LabelPurchase.objects.create(shipment=shipment, service=service, tracking_number="753199999999")
+
+    with transaction.atomic():
+        done = unused_purchases_void(shipment_ids=[shipment.pk])
+
+    assert done == ["unused label 753199999999: void requested from 中通快递"]
+    row = OutboxMessage.objects.get(kind="carrier.void")
+    assert row.payload["tracking_number"] == "753199999999"
+    assert LabelPurchase.objects.get(parcel=parcel).void_requested_at is None
