@@ -31,12 +31,9 @@ How a shipment is rated (`choose_service`):
 7. **Override**: a `ServiceOverride` (a person, with a reason) wins when the service still meets the
    hard constraints; otherwise the rules choose and the quote says why the override was ignored.
 
-Live rates: a carrier with ``live_rates`` (and a remote adapter, e.g. EasyPost) is priced by its API when the
-caller passes ``live_rates`` (`logistics.services.shipment_dispatch` does, before its transaction; the pages,
-waves and routing do not, so they never wait on a carrier): each service takes the carrier's rate named by its
-``external_code`` (breakdown ``live``); a service the carrier did not offer is excluded; a carrier that cannot
-be reached leaves the price list in place (breakdown ``live`` says why). Amounts are compared as numbers: keep
-services in one currency when live rates are on.
+Live rates (``Carrier.live_rates``, asked only when the caller passes ``live_rates``: dispatch, before its
+transaction): a service takes the carrier's rate named by its ``external_code``, is excluded when not offered,
+keeps the price list when the carrier cannot be reached (breakdown ``live`` says which). Same currency assumed.
 
 Pure reads; the writes (override, rate card import) are the functions at the bottom.
 """
@@ -348,8 +345,7 @@ def _rank(q: Quote):
 
 
 def _apply_live_rates(quotes: list[Quote], services: list[ServiceLevel], live_rates, promise) -> None:
-    """Replace the price-list amounts of live-rated carriers' services by the carrier's own rates (one call per
-    carrier); see the module docstring."""
+    """The carrier's own rates for live-rated carriers' services, one call per carrier (module docstring)."""
     by_id = {s.pk: s for s in services}
     offered: dict[int, dict[str, Rate] | CarrierError] = {}
     for q in quotes:

@@ -120,6 +120,11 @@ def test_a_failed_buy_leaves_the_shipment_packed_with_the_error_shown_and_a_retr
     assert failed.status_code == 302 and failed.url == f"/fulfillment/pack/{shipment.number}/"
     page = packer.get(failed.url).content.decode()
     assert "EasyPost answered 503: INTERNAL_SERVER_ERROR try later" in page
+    assert (  # the station's red banner says why there is no label, not "nothing to pack"
+        f'data-scan="error">Label from EasyPost USPS could not be bought for {shipment.number}: '
+        "EasyPost answered 503: INTERNAL_SERVER_ERROR try later. The shipment stays packed; try again.</div>"
+    ) in page
+    assert "nothing to pack" not in page
     assert "Pack &amp; print label" in page  # the retry is the same button
     shipment.refresh_from_db()
     assert shipment.status == "packed"
