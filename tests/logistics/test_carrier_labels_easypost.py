@@ -292,3 +292,20 @@ def test_live_rates_unavailable_fall_back_to_the_price_list(
     (quote,) = parcel.quotes
     assert quote["breakdown"]["live"] == "unavailable, price list used: EasyPost answered 503: no error details"
     assert parcel.service.code == "us-priority" and str(parcel.price) == "7.58"  # the label's own price
+
+
+def test_a_label_bought_for_a_shipment_cancelled_before_shipping_is_refunded(
+    fake, shipment, packer, django_capture_on_commit_callbacks
+):
+    fake.fail("GET /files/", 500)
+    pack(packer, shipment)  # bought, but its file could not be fetched: the shipment stays packed
+    purchase = LabelPurchase.objects.get()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        order_cancel_request(order=shipment.order, reason_code="customer_request", user=make_user("boss", "manager"))
+
+    assert Shipment.objects.get(pk=shipment.pk).status == "cancelled"
+    assert [r.path for r in fake.calls("/refund")] == [f"/v2/shipments/{purchase.carrier_reference}/refund"]
+    purchase.refresh_from_db()
+    assert purchase.void_requested_at is not None and purchase.parcel is None
+    assert OutboxMessage.objects.get(kind="carrier.void").status == "sent"
