@@ -11,11 +11,13 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from oms.errors import DomainError
+from orders.models import OrderEvent
 
 from . import extensions, packing, waves
 from .forms import PackCompleteForm, PackScanForm, WaveForm
 from .merge import merged_weight_g
 from .models import PackMismatch, Shipment
+from .status import ShipmentStatus
 
 # ---- waves -----------------------------------------------------------------------------------
 
@@ -150,7 +152,19 @@ def pack_shipment_station(request, number):
         error = str(exc)
         if shipment.merged_into_id:  # a member is packed in its lead's parcel: no scanning here
             return _render_station(request, _station_context(request, None, error=error))
+        if shipment.status == ShipmentStatus.PACKED:  # packed, not labelled: why (a carrier refused), and retry
+            error = _label_failure(shipment) or f"{shipment.number} is packed but has no label yet: Pack & print label."
     return _render_station(request, _station_context(request, shipment, error=error))
+
+
+def _label_failure(shipment) -> str:
+    """The last label purchase that failed for this shipment, as written on the order's timeline (logistics)."""
+    event = (
+        OrderEvent.objects.filter(order_id=shipment.order_id, data__label="failed", data__shipment=shipment.number)
+        .order_by("-pk")
+        .first()
+    )
+    return event.message if event else ""
 
 
 @require_POST

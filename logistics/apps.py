@@ -23,6 +23,10 @@ class LogisticsConfig(AppConfig):
         from . import voids
 
         voids.connect()
+        # Voids of labels bought from real carriers go through the outbox (logistics/carrier_labels.py).
+        from . import carrier_labels
+
+        carrier_labels.register()
         # Routing's score counts the shipping cost from the rate cards (fulfillment/routing/).
         from . import routing_cost
 

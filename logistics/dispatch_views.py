@@ -24,7 +24,7 @@ from oms.errors import DomainError
 from oms.pdf import pdf_response
 from orders.care.tracking_links import tracking_view_url_for_order
 
-from . import external_labels, manifests, rating, services
+from . import carrier_labels, external_labels, manifests, rating, services
 from .carriers.base import CarrierError
 from .documents import label_pdf
 from .forms import ShipExternalForm
@@ -39,6 +39,15 @@ def _tracking_url(parcel: Parcel) -> str:
 def zpl_response(text: str, filename: str) -> HttpResponse:
     response = HttpResponse(text.encode("utf-8"), content_type="application/zpl; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+def carrier_label_response(label: carrier_labels.LabelFile) -> HttpResponse:
+    """The carrier's own label file, shown inline (PDF, PNG) or downloaded (ZPL) for the printer."""
+    response = HttpResponse(label.content, content_type=label.content_type)
+    disposition = "inline" if label.format in ("PDF", "PNG") else "attachment"
+    response["Content-Disposition"] = f'{disposition}; filename="{label.filename}"'
     response["X-Content-Type-Options"] = "nosniff"
     return response
 
@@ -71,7 +80,9 @@ def pack_and_ship(request, number):
         messages.error(request, str(exc))
         return redirect(station)
     size = data["label_size"]
-    if size == "zpl":
+    if carrier_labels.parcel_purchase(parcel) is not None:  # a real carrier's label: its own file, as bought
+        label = reverse("logistics:parcel_label", args=[parcel.pk])
+    elif size == "zpl":
         label = reverse("logistics:parcel_label_zpl", args=[parcel.pk])
     else:
         label = reverse("logistics:parcel_label", args=[parcel.pk]) + ("?size=a6" if size == "a6" else "")
@@ -226,6 +237,8 @@ def parcel_label_zpl(request, pk):
     if parcel.external_label:
         messages.info(request, f"The label of {parcel.tracking_number} was made outside the OMS: there is no ZPL.")
         return redirect("fulfillment:shipment_detail", number=parcel.shipment.number)
+    if carrier_labels.parcel_purchase(parcel) is not None:  # the carrier's own file, in the format it was bought
+        return redirect("logistics:parcel_label", pk=parcel.pk)
     size = "a6" if request.GET.get("size") == "a6" else "4x6"
     return zpl_response(
         label_zpl([parcel], tracking_url_for=_tracking_url, size=size), f"label-{parcel.tracking_number}-{size}.zpl"
@@ -246,9 +259,33 @@ def wave_labels(request, pk):
         messages.error(request, f"No labels yet on wave {picklist}: ship its shipments first.")
         return redirect("fulfillment:picklist_detail", pk=pk)
     size = "a6" if request.GET.get("size") == "a6" else "4x6"
-    if request.GET.get("format") == "zpl":
-        return zpl_response(label_zpl(parcels, tracking_url_for=_tracking_url, size=size), f"labels-{picklist}.zpl")
-    return pdf_response(label_pdf(parcels, tracking_url_for=_tracking_url, size=size), f"labels-{picklist}-{size}.pdf")
+    zpl = request.GET.get("format") == "zpl"
+    try:  # real carriers' labels are their own files, in the wave's order
+        files = carrier_labels.carrier_label_files(parcels)
+    except CarrierError as exc:
+        messages.error(request, str(exc))
+        return redirect("fulfillment:picklist_detail", pk=pk)
+    wrong = [p.tracking_number for p in parcels if p.pk in files and files[p.pk].format != ("ZPL" if zpl else "PDF")]
+    if wrong:
+        messages.error(
+            request,
+            f"The carrier's labels of {', '.join(wrong[:5])} are not {'ZPL' if zpl else 'PDF'}: "
+            "print them from their shipments.",
+        )
+        return redirect("fulfillment:picklist_detail", pk=pk)
+    if zpl:
+        parts = [
+            files[p.pk].content.decode("utf-8", "replace")
+            if p.pk in files
+            else label_zpl([p], tracking_url_for=_tracking_url, size=size)
+            for p in parcels
+        ]
+        return zpl_response("\n".join(parts), f"labels-{picklist}.zpl")
+    own = [p for p in parcels if p.pk not in files]
+    own_pdf = label_pdf(own, tracking_url_for=_tracking_url, size=size) if own else b""
+    if not files:
+        return pdf_response(own_pdf, f"labels-{picklist}-{size}.pdf")
+    return pdf_response(carrier_labels.pdf_join(parcels, files, own_pdf), f"labels-{picklist}-{size}.pdf")
 
 
 # ---- manifests ------------------------------------------------------------------------------

@@ -25,6 +25,26 @@ class Carrier(models.Model):
     )
     pickup_cutoff = models.TimeField(null=True, blank=True, help_text="Last pickup of the day at our locations.")
     active = models.BooleanField(default=True)
+    # Connecting a real carrier (logistics/carrier_labels.py; README "Connecting carriers"). Never shown back.
+    api_base_url = models.CharField(
+        max_length=255, blank=True, help_text="The carrier API's base URL; empty: the vendor's production URL."
+    )
+    account_id = models.CharField(max_length=64, blank=True, help_text="Kdniao: the EBusinessID (用户ID).")
+    shipper_code = models.CharField(
+        max_length=16, blank=True, help_text="Kdniao: the express company's code (ShipperCode), e.g. ZTO, YTO, SF."
+    )
+    account_options = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="Kdniao: extra e-order fields of the account, e.g. CustomerName, CustomerPwd, MonthCode, PayType.",
+    )
+    label_format = models.CharField(
+        max_length=8, default="PDF", help_text="The carrier's label file: PDF or ZPL (EasyPost also PNG)."
+    )
+    live_rates = models.BooleanField(default=False, help_text="Rate shopping asks the carrier's API for its rates.")
+    privacy_waybill = models.BooleanField(
+        default=False, help_text="隐私面单: the label shows the recipient's name and phone masked (王*, 138****0000)."
+    )
 
     class Meta:
         ordering = ["name"]
@@ -115,6 +135,34 @@ class Parcel(models.Model):
     def tracking_url(self) -> str:
         template = self.service.carrier.tracking_url_template
         return template.format(tracking_number=self.tracking_number) if template else ""
+
+
+class LabelPurchase(models.Model):
+    """A label bought from (or an e-waybill issued by) a real carrier for a shipment, recorded the moment the
+    carrier answered and before the shipment is written: a failed write or a retry reuses it instead of buying
+    again. ``parcel`` is set when the shipment shipped with it; the carrier's own label file is kept here."""
+
+    shipment = models.ForeignKey(Shipment, on_delete=models.PROTECT, related_name="label_purchases")
+    service = models.ForeignKey(ServiceLevel, on_delete=models.PROTECT, related_name="+")
+    parcel = models.OneToOneField(
+        Parcel, null=True, blank=True, on_delete=models.SET_NULL, related_name="label_purchase"
+    )
+    tracking_number = models.CharField(max_length=40)
+    carrier_reference = models.CharField(max_length=64, blank=True)
+    label_format = models.CharField(max_length=8, blank=True)
+    label_url = models.CharField(max_length=500, blank=True)
+    label_file = models.BinaryField(null=True, blank=True)
+    data = models.JSONField(default=dict, blank=True, help_text="What the carrier said beyond the number (大头笔 ...).")
+    amount = models.DecimalField(max_digits=10, decimal_places=2, null=True, blank=True)
+    currency = models.CharField(max_length=3, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    void_requested_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+
+    def __str__(self) -> str:
+        return f"{self.tracking_number} ({self.shipment_id})"
 
 
 class TrackingEvent(models.Model):

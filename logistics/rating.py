@@ -31,6 +31,10 @@ How a shipment is rated (`choose_service`):
 7. **Override**: a `ServiceOverride` (a person, with a reason) wins when the service still meets the
    hard constraints; otherwise the rules choose and the quote says why the override was ignored.
 
+Live rates (``Carrier.live_rates``, asked only when the caller passes ``live_rates``: dispatch, before its
+transaction): a service takes the carrier's rate named by its ``external_code``, is excluded when not offered,
+keeps the price list when the carrier cannot be reached (breakdown ``live`` says which). Same currency assumed.
+
 Pure reads; the writes (override, rate card import) are the functions at the bottom.
 """
 
@@ -59,6 +63,7 @@ from oms.errors import DomainError
 from orders.services import order_event_record, order_lock
 from orders.status import EventKind
 
+from .carriers.base import CarrierError, Rate
 from .models import Carrier, RateCardRow, ServiceLevel, ServiceOverride
 from .status import ServiceKind
 
@@ -339,8 +344,47 @@ def _rank(q: Quote):
     return (q.amount if q.amount is not None else Decimal("1e12"), q.transit_days or 0, q.service_id)
 
 
-def choose_service(shipment: Shipment, *, now: datetime | None = None, use_override: bool = True) -> Rating:
-    """Rate every active service for a shipment and choose one (see the module docstring)."""
+def _apply_live_rates(quotes: list[Quote], services: list[ServiceLevel], live_rates, promise) -> None:
+    """The carrier's own rates for live-rated carriers' services, one call per carrier (module docstring)."""
+    by_id = {s.pk: s for s in services}
+    offered: dict[int, dict[str, Rate] | CarrierError] = {}
+    for q in quotes:
+        service = by_id[q.service_id]
+        carrier = service.carrier
+        if not carrier.live_rates or not q.hard_ok:
+            continue
+        if carrier.pk not in offered:
+            try:
+                offered[carrier.pk] = {r.service_code.lower(): r for r in live_rates(carrier)}
+            except CarrierError as exc:
+                offered[carrier.pk] = exc
+        rates = offered[carrier.pk]
+        if isinstance(rates, CarrierError):
+            q.breakdown["live"] = f"unavailable, price list used: {rates}"[:200]
+            continue
+        name = service.external_code or service.code
+        rate = rates.get(name.lower())
+        if rate is None:
+            q.reasons.append(f"{carrier.name} offered no rate {name}")
+            q.eligible = False
+            continue
+        q.amount = Decimal(rate.amount).quantize(CENT, rounding=ROUND_HALF_UP)
+        q.currency = rate.currency
+        q.breakdown = {"live": q.amount}
+        if rate.transit_days:
+            q.transit_days = rate.transit_days
+            q.delivery_date = add_business_days(q.ship_date, rate.transit_days)
+            q.reasons[:] = [r for r in q.reasons if not r.startswith(LATE)]
+            if promise and q.delivery_date > promise:
+                q.reasons.append(f"{LATE}: arrives {q.delivery_date:%Y-%m-%d}, promised {promise:%Y-%m-%d}")
+            q.eligible = not q.reasons
+
+
+def choose_service(
+    shipment: Shipment, *, now: datetime | None = None, use_override: bool = True, live_rates=None
+) -> Rating:
+    """Rate every active service for a shipment and choose one (see the module docstring). ``live_rates``:
+    ``live_rates(carrier) -> [Rate]``, asked once per carrier that has live rates on."""
     now = now or timezone.now()
     order, location = shipment.order, shipment.location
     needs = shipment_needs(shipment)
@@ -353,6 +397,8 @@ def choose_service(shipment: Shipment, *, now: datetime | None = None, use_overr
     for row in RateCardRow.objects.filter(service__in=services).order_by("max_weight_g"):
         rows.setdefault(row.service_id, []).append(row)
     quotes = [_quote(s, rows.get(s.pk, []), needs, zone, remote, location, order, now) for s in services]
+    if live_rates is not None:
+        _apply_live_rates(quotes, services, live_rates, needs["promise_date"])
 
     requested = (needs["requested"] or "").strip().lower()
     if requested:

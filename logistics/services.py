@@ -20,11 +20,12 @@ from orders.services import order_event_record, order_events_record, order_lock,
 from orders.status import EventKind
 
 from . import rating
-from .carriers.base import LabelRequest, get_adapter
+from .carrier_labels import carrier_adapter, carrier_is_remote, label_buy, unused_purchases_void
+from .carriers.base import CarrierError, LabelRequest, ShipmentInfo
 from .cases.rules import parcel_problem_open
 from .channel_notices import shipments_channel_notice
 from .eta import eta_apply, lane_caches_forget, lane_figures_cached
-from .models import Parcel, ParcelWatch, ServiceLevel, TrackingEvent
+from .models import LabelPurchase, Parcel, ParcelWatch, ServiceLevel, TrackingEvent
 from .providers.base import NormalizedEvent
 from .status import PROBLEMS, TrackingStatus, parcel_moves
 
@@ -57,7 +58,10 @@ def service_cost(service: ServiceLevel, weight_g: int) -> Decimal:
 def service_choose(shipment: Shipment) -> ServiceLevel:
     """The service rating chooses (`logistics.rating.choose_service`): the cheapest that meets the
     promise date and the shipment's needs, or a person's override."""
-    result = rating.choose_service(shipment)
+    return _chosen(shipment, rating.choose_service(shipment))
+
+
+def _chosen(shipment: Shipment, result) -> ServiceLevel:
     if result.chosen is None:
         why = "; ".join(f"{q.carrier}/{q.service_code}: {', '.join(q.reasons)}" for q in result.quotes[:4])
         message = f"No active carrier service can take shipment {shipment.number}."
@@ -65,35 +69,72 @@ def service_choose(shipment: Shipment) -> ServiceLevel:
     return ServiceLevel.objects.select_related("carrier").get(pk=result.chosen.service_id)
 
 
-def carrier_adapter(carrier):
-    """The adapter of a carrier, given the carrier's own API key when it has one."""
-    adapter = get_adapter(carrier.adapter)
-    if getattr(carrier, "api_key", "") and hasattr(adapter, "api_key"):
-        adapter.api_key = carrier.api_key
-    return adapter
-
-
 def _address(**fields) -> dict:
     return {k: v for k, v in fields.items() if v}
 
 
-@transaction.atomic
-def shipment_dispatch(*, shipment: Shipment, service: ServiceLevel | None = None, user=None) -> Parcel:
-    """Label a packed shipment with a carrier service and tracking number, then ship it."""
-    order_lock(shipment.order_id)  # lock order, then shipment, then parcel: one order everywhere
-    shipment = Shipment.objects.select_for_update(of=("self",)).select_related("order", "location").get(pk=shipment.pk)
+@dataclass
+class _Plan:
+    """What dispatching a shipment will do, worked out before any lock or network call."""
+
+    shipment: Shipment
+    service: ServiceLevel
+    rated: object
+    quote: object
+    weight: int
+    request: LabelRequest
+    remote: bool
+
+
+def _dispatch_plan(shipment: Shipment, service: ServiceLevel | None) -> _Plan | Parcel:
+    shipment = Shipment.objects.select_related("order", "location").get(pk=shipment.pk)
     existing = shipment.parcels.first()
     if existing is not None:
         return existing
     if shipment.status != ShipmentStatus.PACKED:
         raise DomainError(f"Shipment {shipment.number} is {shipment.get_status_display()}; pack it first.")
-    rated = rating.choose_service(shipment)
+    order, location = shipment.order, shipment.location
+    sender = _address(
+        name=location.name,
+        phone=location.phone,
+        country=location.country,
+        province=location.province,
+        city=location.city,
+        address1=location.address,
+        postcode=location.postcode,
+    )
+    recipient = _address(
+        name=order.ship_name,
+        phone=order.ship_phone,
+        country=order.ship_country,
+        province=order.ship_province,
+        city=order.ship_city,
+        district=order.ship_district,
+        address1=order.ship_address1,
+        address2=order.ship_address2,
+        postcode=order.ship_postcode,
+    )
+
+    def live_rates(carrier):  # rate shopping asks carriers with live rates on (no transaction is open)
+        if not carrier_is_remote(carrier):
+            raise CarrierError(f"{carrier.name} has no rates API")
+        weight_g = shipment.weight_g or rating.shipment_needs(shipment)["weight_g"]
+        info = ShipmentInfo(weight_g=weight_g, sender=sender, recipient=recipient)
+        return carrier_adapter(carrier).rates(info)
+
+    rated = rating.choose_service(shipment, live_rates=live_rates)
     if service is None:
-        service = service_choose(shipment)
+        service = _chosen(shipment, rated)
+    service = ServiceLevel.objects.select_related("carrier").get(pk=service.pk)
     quote = next((q for q in rated.quotes if q.service_id == service.pk), None)
     weight = shipment.weight_g or rated.needs["weight_g"]
-    order, location = shipment.order, shipment.location
-    adapter = carrier_adapter(service.carrier)
+    remote = carrier_is_remote(service.carrier)
+    contents = ()
+    if remote:
+        contents = tuple(
+            {"name": line.product.name, "quantity": line.quantity}
+            for line in shipment.lines.select_related("product").order_by("pk")
+        )
     request = LabelRequest(
         shipment_number=shipment.number,
         service_code=service.code,
@@ -101,37 +142,58 @@ def shipment_dispatch(*, shipment: Shipment, service: ServiceLevel | None = None
         declared_value=rated.needs["value"],
         currency=order.currency or "CNY",
         weight_g=weight,
-        sender=_address(
-            name=location.name,
-            phone=location.phone,
-            country=location.country,
-            province=location.province,
-            city=location.city,
-            address1=location.address,
-            postcode=location.postcode,
-        ),
-        recipient=_address(
-            name=order.ship_name,
-            phone=order.ship_phone,
-            country=order.ship_country,
-            province=order.ship_province,
-            city=order.ship_city,
-            district=order.ship_district,
-            address1=order.ship_address1,
-            address2=order.ship_address2,
-            postcode=order.ship_postcode,
-        ),
+        sender=sender,
+        recipient=recipient,
+        contents=contents,
+        order_number=order.number,
     )
+    return _Plan(shipment, service, rated, quote, weight, request, remote)
+
+
+def shipment_dispatch(*, shipment: Shipment, service: ServiceLevel | None = None, user=None) -> Parcel:
+    """Label a packed shipment with a carrier service and tracking number, then ship it.
+
+    The local carrier issues its number inside the transaction. A real carrier (a remote adapter: EasyPost,
+    Kdniao) is asked first, outside any transaction of ours (`logistics.carrier_labels.label_buy`: bought
+    once, reused on a retry); then one transaction writes the parcel and ships. A refused or failed buy
+    raises `CarrierError` and leaves the shipment packed."""
+    plan = _dispatch_plan(shipment, service)
+    if isinstance(plan, Parcel):
+        return plan
+    purchase = None
+    if plan.remote:
+        purchase = label_buy(shipment=plan.shipment, service=plan.service, request=plan.request, user=user)
+    parcel, problem = _dispatch_write(plan, purchase=purchase, user=user)
+    if problem:
+        raise DomainError(problem)
+    return parcel
+
+
+@transaction.atomic
+def _dispatch_write(plan: _Plan, *, purchase: LabelPurchase | None, user) -> tuple[Parcel | None, str]:
+    """The business transaction of a dispatch; returns (parcel, "") or (None, why not)."""
+    shipment = plan.shipment
+    order_lock(shipment.order_id)  # lock order, then shipment, then parcel: one order everywhere
+    shipment = Shipment.objects.select_for_update(of=("self",)).select_related("order", "location").get(pk=shipment.pk)
+    existing = shipment.parcels.first()
+    if existing is not None or shipment.status != ShipmentStatus.PACKED:
+        if purchase is not None:  # bought for nothing (a second click, a cancel meanwhile): give it back
+            unused_purchases_void(shipment_ids=[shipment.pk])
+        if existing is not None:
+            return existing, ""
+        return None, f"Shipment {shipment.number} is {shipment.get_status_display()}; pack it first."
+    service, quote, rated, order = plan.service, plan.quote, plan.rated, shipment.order
+    adapter = None if purchase is not None else carrier_adapter(service.carrier)
     parcel = None
-    for _attempt in range(5):
-        label = adapter.create_label(request)
+    for _attempt in range(1 if purchase is not None else 5):
+        label = purchase if purchase is not None else adapter.create_label(plan.request)
         try:
             with transaction.atomic():
                 parcel = Parcel.objects.create(
                     shipment=shipment,
                     service=service,
                     tracking_number=label.tracking_number,
-                    weight_g=weight,
+                    weight_g=plan.weight,
                     expected_delivery=quote.delivery_date
                     if quote and quote.delivery_date
                     else add_business_days(timezone.localdate(), service.transit_days),
@@ -147,7 +209,11 @@ def shipment_dispatch(*, shipment: Shipment, service: ServiceLevel | None = None
         except IntegrityError:
             continue
     if parcel is None:
+        if purchase is not None:
+            return None, f"Tracking number {purchase.tracking_number} from {service.carrier.name} is already used."
         raise DomainError("Could not get a unique tracking number from the carrier; try again.")
+    if purchase is not None:
+        LabelPurchase.objects.filter(pk=purchase.pk).update(parcel=parcel)
     order_event_record(
         order=order,
         kind=EventKind.SHIPPED,
@@ -157,7 +223,7 @@ def shipment_dispatch(*, shipment: Shipment, service: ServiceLevel | None = None
     )
     shipment_ship(shipment=shipment, user=user, note=f"{service} {parcel.tracking_number}")
     shipments_channel_notice(shipment_ids=[shipment.pk])  # the channel learns it shipped (outbox, this transaction)
-    return parcel
+    return parcel, ""
 
 
 def _is_newer(parcel: Parcel, event: NormalizedEvent) -> bool:

@@ -20,7 +20,9 @@ from oms.views import ObjectListView
 from orders.care.tracking_links import token_access, tracking_view_token, tracking_view_url_for_order
 from orders.models import Channel
 
-from . import access_codes, lookup_guard, selectors, services, tracking_page
+from . import access_codes, carrier_labels, lookup_guard, selectors, services, tracking_page
+from .carriers.base import CarrierError
+from .dispatch_views import carrier_label_response
 from .documents import label_pdf
 from .forms import TrackingEventForm, TrackLookupForm
 from .intake import PROVIDERS, tracking_apply_nudge, tracking_push_accept, tracking_push_refuse
@@ -120,7 +122,7 @@ def shipment_dispatch(request, number):
     shipment = get_object_or_404(Shipment, number=number)
     try:
         parcel = services.shipment_dispatch(shipment=shipment, user=request.user)
-    except DomainError as exc:
+    except (DomainError, CarrierError) as exc:
         messages.error(request, str(exc))
     else:
         messages.success(request, f"Shipped with {parcel.service}: {parcel.tracking_number}.")
@@ -140,6 +142,13 @@ def parcel_label(request, pk):
     if parcel.external_label:
         messages.info(request, f"The label of {parcel.tracking_number} was made outside the OMS: there is no PDF.")
         return redirect("fulfillment:shipment_detail", number=parcel.shipment.number)
+    try:  # a real carrier's label: print the carrier's own file, never ours
+        carrier_file = carrier_labels.carrier_label_file(parcel)
+    except CarrierError as exc:
+        messages.error(request, str(exc))
+        return redirect("fulfillment:shipment_detail", number=parcel.shipment.number)
+    if carrier_file is not None:
+        return carrier_label_response(carrier_file)
     size = "a6" if request.GET.get("size") == "a6" else "4x6"
     return pdf_response(
         label_pdf([parcel], size=size, tracking_url_for=_tracking_url), f"label-{parcel.tracking_number}-{size}.pdf"

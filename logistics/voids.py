@@ -1,8 +1,11 @@
 """Logistics' side of changes by stage and merges (registered in logistics.apps ready()):
 
-- a cancelled shipment voids its labels: parcels not on a manifest yet (not handed over) get the carrier
-  adapter's ``void()`` and ``voided_at`` (``shipments_labels_void``, called by the workflow actions right
-  after fulfillment cancelled the shipments, in the same transaction);
+- a cancelled shipment voids its labels: parcels not on a manifest yet (not handed over) get ``voided_at``
+  and the carrier's void: the local carrier's ``void()`` at once (no network), a real carrier's (EasyPost
+  refund, Kdniao 1147 cancel) as a ``carrier.void`` outbox row written in this transaction and sent after
+  commit with retries (`logistics.carrier_labels`); labels bought but never used are voided the same way
+  (``shipments_labels_void``, called by the workflow actions right after fulfillment cancelled the
+  shipments, in the same transaction);
 - a cancellation or address change after shipping becomes an intercept request (``shipments_intercept``,
   called by the workflow action workflows.intercept.intercept_request): the shipments are flagged
   (``intercept_requested_at``), labels of parcels still at the dock are voided, a case is opened for what a
@@ -25,17 +28,28 @@ from orders.services import order_event_record
 from orders.status import EventKind
 
 from . import rating
+from .carrier_labels import carrier_adapter, carrier_is_remote, label_void_request, unused_purchases_void
 from .carriers.base import CarrierError, UnknownCarrierAdapter
 from .cases.services import case_open
 from .cases.types import CaseType
 from .channel_notices import shipments_channel_notice
 from .models import Parcel
-from .services import carrier_adapter
 
 log = logging.getLogger(__name__)
 
 
 def _void_with_carrier(parcel: Parcel) -> tuple[str, str]:
+    carrier = parcel.service.carrier
+    if carrier_is_remote(carrier):  # a network call: after commit, through the outbox
+        label_void_request(
+            carrier=carrier,
+            tracking_number=parcel.tracking_number,
+            carrier_reference=parcel.carrier_reference,
+            shipment_number=parcel.shipment.number,
+        )
+        parcel.voided_at = timezone.now()
+        parcel.save(update_fields=["voided_at"])
+        return f"label {parcel.tracking_number} voided; {carrier.name} is asked to cancel it (outbox)", "requested"
     try:
         carrier_adapter(parcel.service.carrier).void(parcel.tracking_number, parcel.carrier_reference)
     except (CarrierError, UnknownCarrierAdapter) as exc:
@@ -75,6 +89,7 @@ def parcel_void(parcel: Parcel, *, user=None, why: str) -> str:
 def shipments_labels_void(*, shipment_ids, user=None) -> list[str]:
     """Void the labels of cancelled shipments that are not voided yet, shipment by shipment (by id), parcel by
     parcel (by id). The caller holds the order's lock. Returns what happened to each label."""
+    shipment_ids = list(shipment_ids)
     done = []
     for parcel in (
         Parcel.objects.filter(shipment_id__in=list(shipment_ids), voided_at__isnull=True)
@@ -82,6 +97,7 @@ def shipments_labels_void(*, shipment_ids, user=None) -> list[str]:
         .order_by("shipment_id", "pk")
     ):
         done.append(parcel_void(parcel, user=user, why=f"shipment {parcel.shipment.number} cancelled"))
+    done += unused_purchases_void(shipment_ids=shipment_ids)
     return done
 
 

@@ -5,6 +5,7 @@ return plain values (no models, no database); services do the reads and writes a
 """
 
 from .base import (
+    CarrierAccount,
     CarrierAdapter,
     LabelRequest,
     LabelResult,
@@ -17,6 +18,7 @@ from .base import (
 )
 
 __all__ = [
+    "CarrierAccount",
     "CarrierAdapter",
     "LabelRequest",
     "LabelResult",

@@ -91,6 +91,9 @@ class LabelRequest:
     dimensions_mm: tuple[int, int, int] | None = None
     declared_value: Decimal | None = None
     currency: str = DEFAULT_CURRENCY
+    # What is in the box ({"name", "quantity"} each) and the order's number: e-waybills print them.
+    contents: tuple = ()
+    order_number: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,11 +104,33 @@ class LabelResult:
     label_format: str = ""
     amount: Decimal | None = None
     currency: str = ""
+    # What else the carrier said that the label needs (Kdniao: 大头笔 MarkDestination, 集包地 PackageName ...).
+    data: dict = field(default_factory=dict, hash=False)
+
+
+@dataclass(frozen=True, slots=True)
+class CarrierAccount:
+    """A carrier's connection settings as plain values (from `logistics.models.Carrier`): what a remote adapter
+    needs to reach its API. ``base_url`` empty: the vendor's production URL."""
+
+    api_key: str = ""
+    base_url: str = ""
+    account_id: str = ""
+    shipper_code: str = ""
+    options: dict = field(default_factory=dict, hash=False)
+    label_format: str = "PDF"
+
+    def __repr__(self) -> str:  # never print the secrets (logs, tracebacks)
+        return f"CarrierAccount(base_url={self.base_url!r}, account_id={self.account_id!r}, ...)"
 
 
 @runtime_checkable
 class CarrierAdapter(Protocol):
-    """What every carrier adapter offers."""
+    """What every carrier adapter offers.
+
+    An adapter with ``remote = True`` calls the carrier over the network: its labels are bought before the
+    shipment's transaction (`logistics.carrier_labels`), its voids go through the outbox, and it takes its
+    settings with ``configure(account: CarrierAccount)``."""
 
     name: str
 
@@ -130,12 +155,18 @@ class CarrierAdapter(Protocol):
 _ADAPTERS: dict[str, Any] = {
     "local": "logistics.carriers.local.LocalCarrier",
     "easypost": "logistics.carriers.easypost_labels.EasyPostCarrier",
+    "kdniao": "logistics.carriers.kdniao.KdniaoCarrier",
 }
 
 
 def register_adapter(name: str, adapter: Any) -> None:
     """Register an adapter class (or its dotted path) under ``name``; replaces an earlier one."""
     _ADAPTERS[name] = adapter
+
+
+def is_remote(adapter: Any) -> bool:
+    """Whether the adapter calls a carrier over the network (labels bought outside transactions)."""
+    return bool(getattr(adapter, "remote", False))
 
 
 def adapter_names() -> list[str]:

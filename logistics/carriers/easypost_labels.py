@@ -31,7 +31,9 @@ Our service levels name the EasyPost rate they stand for in ``ServiceLevel.exter
 
 The HTTP transport is injected (``transport(method, url, headers, body) -> (status, body)``), so tests
 drive the adapter with EasyPost-shaped responses and never touch the network; the default transport uses
-``urllib`` with a timeout.
+``urllib`` with a timeout, over https only (plain http only to a loopback address: the test suite's fake
+EasyPost server, tests/logistics/fake_easypost.py). The base URL and API key come from the Carrier
+(``configure``); the label file itself is fetched from the bought label's URL (``fetch_label``).
 """
 
 from __future__ import annotations
@@ -40,38 +42,30 @@ import base64
 import json
 import math
 import os
-import urllib.error
-import urllib.request
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from logistics.providers.base import NormalizedEvent
 from logistics.providers.easypost import parse_tracker
 
-from .base import CarrierError, LabelRequest, LabelResult, Rate, ShipmentInfo, TransientCarrierError
+from .base import (
+    CarrierAccount,
+    CarrierError,
+    LabelRequest,
+    LabelResult,
+    Rate,
+    ShipmentInfo,
+    TransientCarrierError,
+)
+from .http import Transport, make_transport
 
 API_BASE = "https://api.easypost.com/v2"
 GRAMS_PER_OUNCE = 28.349523125
 MM_PER_INCH = 25.4
 LABEL_FORMATS = ("PDF", "ZPL", "PNG", "EPL2")
-TIMEOUT_SECONDS = 20
 
-Transport = Callable[[str, str, Mapping[str, str], bytes | None], tuple[int, bytes]]
-
-
-def urllib_transport(method: str, url: str, headers: Mapping[str, str], body: bytes | None) -> tuple[int, bytes]:
-    """The default transport: one HTTPS request with a timeout."""
-    if not url.startswith("https://"):
-        raise CarrierError(f"EasyPost is only called over https, not {url[:40]!r}")
-    request = urllib.request.Request(url, data=body, method=method, headers=dict(headers))  # noqa: S310
-    try:
-        with urllib.request.urlopen(request, timeout=TIMEOUT_SECONDS) as response:  # noqa: S310 (fixed https URL)
-            return response.status, response.read()
-    except urllib.error.HTTPError as exc:
-        return exc.code, exc.read()
-    except (urllib.error.URLError, TimeoutError, ConnectionError) as exc:
-        raise TransientCarrierError(f"EasyPost could not be reached: {exc}") from exc
+urllib_transport = make_transport("EasyPost")
 
 
 def ounces(grams: int) -> float:
@@ -117,11 +111,31 @@ def _decimal(value: Any) -> Decimal:
 
 class EasyPostCarrier:
     name = "easypost"
+    remote = True
 
     def __init__(self, api_key: str | None = None, transport: Transport | None = None, base_url: str = API_BASE):
         self.api_key = api_key if api_key is not None else os.environ.get("EASYPOST_API_KEY", "")
         self.transport = transport or urllib_transport
         self.base_url = base_url.rstrip("/")
+
+    def __repr__(self) -> str:  # the key never reaches a log
+        return f"EasyPostCarrier(base_url={self.base_url!r})"
+
+    def configure(self, account: CarrierAccount) -> None:
+        """The Carrier's own key and base URL (empty: EASYPOST_API_KEY and the production URL)."""
+        if account.api_key:
+            self.api_key = account.api_key
+        if account.base_url:
+            self.base_url = account.base_url.rstrip("/")
+
+    def fetch_label(self, url: str) -> bytes:
+        """The bought label's file from its URL (EasyPost serves it from its file store, without auth)."""
+        if not url:
+            raise TransientCarrierError("EasyPost sent no label URL")
+        status, body = self.transport("GET", url, {"Accept": "*/*"}, None)
+        if status >= 400 or not body:
+            raise TransientCarrierError(f"the label file could not be fetched from EasyPost ({status})")
+        return body
 
     # ---- HTTP ------------------------------------------------------------------------------
 

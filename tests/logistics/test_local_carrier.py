@@ -54,7 +54,7 @@ def test_get_adapter_local():
 
 
 def test_get_adapter_unknown():
-    with pytest.raises(UnknownCarrierAdapter, match="no carrier adapter named 'nope'; known: easypost, local"):
+    with pytest.raises(UnknownCarrierAdapter, match="no carrier adapter named 'nope'; known: easypost, kdniao, local"):
         get_adapter("nope")
 
 

@@ -32,3 +32,29 @@ def test_secrets_are_not_shown_in_the_admin(admin_client):
     carrier_page = admin_client.get(f"/admin/logistics/carrier/{carrier.pk}/change/").content.decode()
     assert "chan-secret-123" not in channel_page and "carrier-secret-456" not in carrier_page
     assert 'name="name"' in channel_page
+
+
+def test_carrier_api_key_and_account_passwords_are_write_only(admin_client):
+    from logistics.models import Carrier
+
+    carrier = CarrierFactory(
+        code="zto", adapter="kdniao", api_key="kdn-app-key-789", account_options={"CustomerPwd": "zto-pass-321"}
+    )
+    page = admin_client.get(f"/admin/logistics/carrier/{carrier.pk}/change/").content.decode()
+    assert "kdn-app-key-789" not in page and "zto-pass-321" not in page and "********" in page
+
+    form = {
+        "code": "zto",
+        "name": "ZTO",
+        "adapter": "kdniao",
+        "api_key": "",
+        "label_format": "PDF",
+        "account_options": '{"CustomerPwd": "********", "CustomerName": "acct"}',
+        "services-TOTAL_FORMS": "0",
+        "services-INITIAL_FORMS": "0",
+    }
+    saved = admin_client.post(f"/admin/logistics/carrier/{carrier.pk}/change/", form)
+    assert saved.status_code == 302
+    carrier = Carrier.objects.get(pk=carrier.pk)
+    assert carrier.api_key == "kdn-app-key-789"  # kept: empty means unchanged
+    assert carrier.account_options == {"CustomerPwd": "zto-pass-321", "CustomerName": "acct"}

@@ -1,0 +1,87 @@
+"""The e-waybill (电子面单) of a Kdniao parcel, drawn by us as a 100x180 mm PDF (one label per page): the
+express company, 大头笔 (MarkDestination) large, 集包地 (PackageName) and the sort code, the waybill number
+as Code 128, recipient and sender, contents and our order number.
+
+Privacy waybill (隐私面单, ``Carrier.privacy_waybill``): the recipient's name keeps its first character (王*,
+王**) and the phone its first three and last four digits (138****0000); the carrier still got them in full.
+
+Rendered with `oms.pdf.render_pdf` (WeasyPrint, Noto Sans CJK through fontconfig, the text extractable):
+reportlab embeds only TrueType outlines and the machine's Noto Sans CJK is OpenType/CFF. When the labels
+engineer's reportlab canvas (issue 15) is merged, this drawing can move onto it.
+"""
+
+from __future__ import annotations
+
+import re
+
+from django.utils import timezone
+
+from oms.codes import code128_png
+from oms.pdf import render_pdf
+
+TEMPLATE = "logistics/pdf/kdniao_waybill.html"
+SIZE = ("100mm", "180mm")
+BARCODE_WIDTH_MM = 84.0
+
+
+def mask_name(name: str) -> str:
+    """王小明 -> 王**, 王五 -> 王*; a one-character name stays as it is."""
+    name = (name or "").strip()
+    return name[:1] + "*" * (len(name) - 1) if len(name) > 1 else name
+
+
+def mask_phone(phone: str) -> str:
+    """13800000000 -> 138****0000; other numbers keep their last four digits."""
+    digits = re.sub(r"\D", "", phone or "")
+    if len(digits) == 13 and digits.startswith("86"):  # +86 138 0013 8000
+        digits = digits[2:]
+    if len(digits) == 11 and digits.startswith("1"):
+        return f"{digits[:3]}****{digits[-4:]}"
+    if len(digits) > 4:
+        return "*" * (len(digits) - 4) + digits[-4:]
+    return digits
+
+
+def _place(*parts: str) -> str:
+    return " ".join(p for p in parts if p)
+
+
+def waybill_context(parcel, purchase) -> dict:
+    shipment, carrier = parcel.shipment, parcel.service.carrier
+    order, location = shipment.order, shipment.location
+    private = carrier.privacy_waybill
+    data = purchase.data or {}
+    contents = [
+        f"{line.product.name} ×{line.quantity}" for line in shipment.lines.select_related("product").order_by("pk")
+    ]
+    return {
+        "carrier_name": carrier.name,
+        "shipper_code": data.get("ShipperCode") or carrier.shipper_code,
+        "service_name": parcel.service.name,
+        "waybill": parcel.tracking_number,
+        "mark_destination": data.get("MarkDestination", ""),
+        "package_name": data.get("PackageName", ""),
+        "package_code": data.get("PackageCode", ""),
+        "sorting_code": data.get("SortingCode", ""),
+        "barcode": code128_png(parcel.tracking_number, max_width_mm=BARCODE_WIDTH_MM, height_mm=16),
+        "recipient_name": mask_name(order.ship_name) if private else order.ship_name,
+        "recipient_phone": mask_phone(order.ship_phone) if private else order.ship_phone,
+        "recipient_address": _place(
+            order.ship_province, order.ship_city, order.ship_district, order.ship_address1, order.ship_address2
+        ),
+        "sender_name": location.name,
+        "sender_phone": location.phone,
+        "sender_address": _place(location.province, location.city, location.address),
+        "contents": "；".join(contents),
+        "order_number": order.number,
+        "shipment_number": shipment.number,
+        "weight_kg": f"{parcel.weight_g / 1000:.2f}",
+        "date": timezone.localdate(parcel.created_at) if parcel.created_at else timezone.localdate(),
+        "private": private,
+        "page_width": SIZE[0],
+        "page_height": SIZE[1],
+    }
+
+
+def waybill_pdf(parcel, purchase) -> bytes:
+    return render_pdf(TEMPLATE, waybill_context(parcel, purchase))
