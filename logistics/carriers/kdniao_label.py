@@ -16,7 +16,7 @@ import re
 
 from django.utils import timezone
 
-from oms.codes import code128_png
+from oms.codes import QUIET_MODULES, code128_module_mm, code128_modules, code128_svg, svg_data_uri
 from oms.pdf import render_pdf
 
 TEMPLATE = "logistics/pdf/kdniao_waybill.html"
@@ -63,7 +63,7 @@ def waybill_context(parcel, purchase) -> dict:
         "package_name": data.get("PackageName", ""),
         "package_code": data.get("PackageCode", ""),
         "sorting_code": data.get("SortingCode", ""),
-        "barcode": code128_png(parcel.tracking_number, max_width_mm=BARCODE_WIDTH_MM, height_mm=16),
+        "barcode": _barcode(parcel.tracking_number),
         "recipient_name": mask_name(order.ship_name) if private else order.ship_name,
         "recipient_phone": mask_phone(order.ship_phone) if private else order.ship_phone,
         "recipient_address": _place(
@@ -85,3 +85,11 @@ def waybill_context(parcel, purchase) -> dict:
 
 def waybill_pdf(parcel, purchase) -> bytes:
     return render_pdf(TEMPLATE, waybill_context(parcel, purchase))
+
+
+def _barcode(value: str, height_mm: float = 16.0) -> dict:
+    """The waybill's Code 128 as an SVG data URI with its size in mm (crisp at any printer resolution)."""
+    total = len(code128_modules(value)) + 2 * QUIET_MODULES
+    module_mm = code128_module_mm(total, BARCODE_WIDTH_MM)
+    svg = code128_svg(value, max_width_mm=BARCODE_WIDTH_MM, height_mm=height_mm, module_mm=module_mm)
+    return {"uri": svg_data_uri(svg), "width_mm": total * module_mm, "height_mm": height_mm}
