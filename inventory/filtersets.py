@@ -1,5 +1,6 @@
 import django_filters
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from .models import (
     HandlingClass,
@@ -71,8 +72,12 @@ class MovementFilterSet(django_filters.FilterSet):
 
 class TransferFilterSet(django_filters.FilterSet):
     status = django_filters.ChoiceFilter(choices=TransferStatus.choices, label=_("Status"))
-    from_location = django_filters.ModelChoiceFilter(queryset=Location.objects.all(), label=_("From"))
-    to_location = django_filters.ModelChoiceFilter(queryset=Location.objects.all(), label=_("To"))
+    from_location = django_filters.ModelChoiceFilter(
+        queryset=Location.objects.all(), label=pgettext_lazy("transfer", "From")
+    )
+    to_location = django_filters.ModelChoiceFilter(
+        queryset=Location.objects.all(), label=pgettext_lazy("transfer", "To")
+    )
     sku = django_filters.CharFilter(field_name="lines__product__sku", lookup_expr="iexact", label="SKU", distinct=True)
 
     class Meta:

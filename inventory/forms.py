@@ -1,7 +1,7 @@
 """Input shape for the stock pages; the rules live in the services."""
 
 from django import forms
-from django.utils.translation import gettext
+from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from .models import Location, Product, ReasonCode
@@ -78,8 +78,8 @@ class WriteOffForm(forms.Form):
 
 
 class TransferForm(forms.Form):
-    from_location = _LocationField(label=_("From"))
-    to_location = _LocationField(label=_("To"))
+    from_location = _LocationField(label=pgettext_lazy("transfer", "From"))
+    to_location = _LocationField(label=pgettext_lazy("transfer", "To"))
     lines = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 6, "placeholder": "SKU-A 10\nSKU-B 4"}),
         label=_("Lines"),

@@ -1,5 +1,6 @@
 import django_tables2 as tables
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from oms.tables import BaseTable, StatusColumn
 
@@ -103,8 +104,8 @@ class MovementTable(BaseTable):
 
 class TransferTable(BaseTable):
     number = tables.LinkColumn("inventory:transfer_detail", args=[tables.A("number")], verbose_name=_("Transfer"))
-    from_location = tables.Column(accessor="from_location__code", verbose_name=_("From"))
-    to_location = tables.Column(accessor="to_location__code", verbose_name=_("To"))
+    from_location = tables.Column(accessor="from_location__code", verbose_name=pgettext_lazy("transfer", "From"))
+    to_location = tables.Column(accessor="to_location__code", verbose_name=pgettext_lazy("transfer", "To"))
     status = StatusColumn(verbose_name=_("Status"))
     line_count = tables.Column(verbose_name=_("Lines"), attrs=NUM, orderable=False)
     units = tables.Column(attrs=NUM, orderable=False, verbose_name=_("Units"))
