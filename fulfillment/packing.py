@@ -22,6 +22,7 @@ from dataclasses import dataclass
 
 from django.db import transaction
 from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from inventory.models import Product
 from oms.errors import DomainError
@@ -35,13 +36,14 @@ from .status import PackMismatchKind, ShipmentStatus
 PACKABLE = frozenset({ShipmentStatus.RESERVED, ShipmentStatus.PICKING})
 
 # Outside dimensions (mm) of the package types offered at the pack station; logistics rates by them.
+# The English names keep the Chinese beside them (the floor reads both); in Chinese only the Chinese.
 PACKAGE_TYPES: dict[str, tuple[str, tuple[int, int, int]]] = {
-    "envelope": ("Envelope 信封", (330, 250, 20)),
-    "box-s": ("Box S 小箱", (250, 200, 100)),
-    "box-m": ("Box M 中箱", (350, 250, 200)),
-    "box-l": ("Box L 大箱", (500, 400, 300)),
-    "cold-box": ("Cold box 保温箱", (400, 300, 300)),
-    "pallet": ("Pallet 托盘", (1200, 1000, 1200)),
+    "envelope": (_("Envelope 信封"), (330, 250, 20)),
+    "box-s": (_("Box S 小箱"), (250, 200, 100)),
+    "box-m": (_("Box M 中箱"), (350, 250, 200)),
+    "box-l": (_("Box L 大箱"), (500, 400, 300)),
+    "cold-box": (_("Cold box 保温箱"), (400, 300, 300)),
+    "pallet": (_("Pallet 托盘"), (1200, 1000, 1200)),
 }
 
 
