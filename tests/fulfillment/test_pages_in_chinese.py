@@ -22,6 +22,14 @@ from tests.fulfillment.test_documents import (
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture(autouse=True)
+def _language_reset_afterwards():
+    """A request through LocaleMiddleware leaves its language active in this thread: put it back, or the
+    tests that run next in this process would read Chinese."""
+    yield
+    translation.deactivate()
+
+
 @pytest.fixture
 def shipment(django_capture_on_commit_callbacks):
     location = LocationFactory(code="sha")

@@ -4,11 +4,20 @@ template checks are tests/oms/test_translations.py; this drives the pages throug
 
 import pytest
 from django.conf import settings
+from django.utils import translation
 
 from inventory.models import Stock, StockMovement, Transfer
 from tests.factories import LocationFactory, ProductFactory, make_user, stock
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _language_reset_afterwards():
+    """A request through LocaleMiddleware leaves its language active in this thread: put it back, or the
+    tests that run next in this process would read Chinese."""
+    yield
+    translation.deactivate()
 
 
 @pytest.fixture
