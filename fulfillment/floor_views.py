@@ -8,6 +8,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext
 from django.views.decorators.http import require_POST
 
 from oms.errors import DomainError
@@ -45,7 +46,8 @@ def wave_create(request):
         else:
             messages.success(
                 request,
-                f"Wave {picklist.number}: {picklist.shipments.count()} shipment(s), {picklist.line_count} line(s).",
+                gettext("Wave %(number)s: %(shipments)s shipment(s), %(lines)s line(s).")
+                % {"number": picklist.number, "shipments": picklist.shipments.count(), "lines": picklist.line_count},
             )
             return redirect("fulfillment:picklist_detail", pk=picklist.pk)
     location = None
@@ -72,7 +74,9 @@ def shipment_picklist(request, number):
     except DomainError as exc:
         messages.error(request, str(exc))
         return redirect("fulfillment:shipment_detail", number=number)
-    messages.success(request, f"Pick list {picklist.number} for {number}.")
+    messages.success(
+        request, gettext("Pick list %(picklist)s for %(number)s.") % {"picklist": picklist.number, "number": number}
+    )
     return redirect("fulfillment:picklist_detail", pk=picklist.pk)
 
 
@@ -180,9 +184,10 @@ def pack_scan(request, number):
         # A member of a merged parcel: its items are scanned under the lead.
         lead = Shipment.objects.values_list("number", flat=True).get(pk=other.merged_into_id)
         error = (
-            f"Shipment {other.number} is packed in this parcel: scan its items."
+            gettext("Shipment %(number)s is packed in this parcel: scan its items.") % {"number": other.number}
             if other.merged_into_id == shipment.pk
-            else f"Shipment {other.number} travels with {lead}: scan {lead} instead."
+            else gettext("Shipment %(number)s travels with %(lead)s: scan %(lead)s instead.")
+            % {"number": other.number, "lead": lead}
         )
         if not getattr(request, "htmx", False):
             messages.error(request, error)
@@ -215,7 +220,7 @@ def pack_scan(request, number):
 def pack_reset(request, number):
     shipment = get_object_or_404(Shipment, number=number)
     packing.pack_reset(shipment=shipment, user=request.user)
-    messages.info(request, f"Scanning of {number} starts again.")
+    messages.info(request, gettext("Scanning of %(number)s starts again.") % {"number": number})
     return redirect("fulfillment:pack_shipment_station", number=number)
 
 
@@ -229,5 +234,9 @@ def pack_short(request, number):
     except DomainError as exc:
         messages.error(request, str(exc))
         return redirect("fulfillment:pack_shipment_station", number=number)
-    messages.warning(request, f"{number} reported short ({len(rows)} product(s)); it stays unpacked for a supervisor.")
+    messages.warning(
+        request,
+        gettext("%(number)s reported short (%(count)s product(s)); it stays unpacked for a supervisor.")
+        % {"number": number, "count": len(rows)},
+    )
     return redirect("fulfillment:pack_station")

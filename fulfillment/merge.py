@@ -24,6 +24,7 @@ from decimal import Decimal
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from oms.errors import DomainError
 from orders.services import order_event_record, order_lock
@@ -114,13 +115,13 @@ def same_customer(a, b) -> bool:
 
 def _why_not(shipment: Shipment) -> str:
     if shipment.status != ShipmentStatus.RESERVED:
-        return f"is {shipment.get_status_display()}"
+        return gettext("is %(status)s") % {"status": shipment.get_status_display()}
     if shipment.picklist_id:
-        return f"is on pick list {shipment.picklist}"
+        return gettext("is on pick list %(picklist)s") % {"picklist": shipment.picklist}
     if shipment.order.on_hold:
-        return f"belongs to order {shipment.order.number}, which is on hold"
+        return gettext("belongs to order %(order)s, which is on hold") % {"order": shipment.order.number}
     if shipment.order.status == OrderStatus.CANCELLED:
-        return "belongs to a cancelled order"
+        return gettext("belongs to a cancelled order")
     return ""
 
 
@@ -269,27 +270,35 @@ def shipments_merge(
 ) -> Shipment:
     """Merge the shipments (and whatever is already merged into them) into one lead: the oldest."""
     if reason_code not in ChangeReason.values:
-        raise DomainError("Choose a reason code for the merge.")
+        raise DomainError(gettext("Choose a reason code for the merge."))
     ids = sorted({int(pk) for pk in shipment_ids})
     leads = dict(Shipment.objects.filter(pk__in=ids).values_list("pk", "merged_into_id"))
     ids = sorted({lead or pk for pk, lead in leads.items()} | set(ids))
     shipments = _lock_all(ids)
     if len(shipments) != len(ids):
-        raise DomainError("A shipment to merge no longer exists.")
+        raise DomainError(gettext("A shipment to merge no longer exists."))
     units = [s for s in shipments if not s.merged_into_id]
     if len(units) < 2:
-        raise DomainError("Choose at least two shipments to merge.")
+        raise DomainError(gettext("Choose at least two shipments to merge."))
     lead = units[0]
     for s in units:
         why = _why_not(s)
         if why:
-            raise DomainError(f"Shipment {s.number} cannot be merged: it {why}.")
+            raise DomainError(
+                gettext("Shipment %(number)s cannot be merged: it %(why)s.") % {"number": s.number, "why": why}
+            )
         if s.location_id != lead.location_id:
-            raise DomainError(f"Shipment {s.number} is at {s.location.code}, not {lead.location.code}.")
+            raise DomainError(
+                gettext("Shipment %(number)s is at %(location)s, not %(lead_location)s.")
+                % {"number": s.number, "location": s.location.code, "lead_location": lead.location.code}
+            )
         if address_key(s.order) != address_key(lead.order):
-            raise DomainError(f"Shipment {s.number} goes to another address than {lead.number}.")
+            raise DomainError(
+                gettext("Shipment %(number)s goes to another address than %(lead)s.")
+                % {"number": s.number, "lead": lead.number}
+            )
     if len(_groups(units)) != 1 or len(_groups(units)[0]) != len(units):
-        raise DomainError("These shipments are not for the same customer.")
+        raise DomainError(gettext("These shipments are not for the same customer."))
     estimate = suggestion_for([_unit(s) for s in units])
     now = timezone.now()
     members = []
@@ -317,7 +326,7 @@ def shipment_unmerge(
 ) -> list[Shipment]:
     """Undo a merge before picking: a member leaves its lead; a lead lets every member go."""
     if reason_code not in ChangeReason.values:
-        raise DomainError("Choose a reason code for the unmerge.")
+        raise DomainError(gettext("Choose a reason code for the unmerge."))
     shipment = Shipment.objects.select_related("merged_into").get(pk=shipment.pk)
     lead_id = shipment.merged_into_id or shipment.pk
     member_ids = (
@@ -326,15 +335,21 @@ def shipment_unmerge(
         else list(Shipment.objects.filter(merged_into=shipment).values_list("pk", flat=True))
     )
     if not member_ids:
-        raise DomainError(f"Shipment {shipment.number} is not merged.")
+        raise DomainError(gettext("Shipment %(number)s is not merged.") % {"number": shipment.number})
     locked = {s.pk: s for s in _lock_all([lead_id, *member_ids])}
     lead = locked[lead_id]
     for s in locked.values():
         if s.status != ShipmentStatus.RESERVED or s.picklist_id:
             raise DomainError(
-                f"Shipment {s.number} is {s.get_status_display()}"
-                + (f" on pick list {s.picklist}" if s.picklist_id else "")
-                + ": a merge can only be undone before picking."
+                (
+                    gettext(
+                        "Shipment %(number)s is %(status)s on pick list %(picklist)s: "
+                        "a merge can only be undone before picking."
+                    )
+                    if s.picklist_id
+                    else gettext("Shipment %(number)s is %(status)s: a merge can only be undone before picking.")
+                )
+                % {"number": s.number, "status": s.get_status_display(), "picklist": s.picklist}
             )
     members = [locked[pk] for pk in member_ids if locked[pk].merged_into_id == lead.pk]
     Shipment.objects.filter(pk__in=[m.pk for m in members]).update(merged_into=None, merged_at=None)

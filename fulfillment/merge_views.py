@@ -5,6 +5,8 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from inventory.models import Location
@@ -19,22 +21,23 @@ MERGE_PERM = "fulfillment.merge_shipment"
 
 
 class ReasonForm(forms.Form):
-    reason_code = forms.ChoiceField(choices=ChangeReason.choices, label="Reason code")
-    note = forms.CharField(max_length=200, required=False)
+    reason_code = forms.ChoiceField(choices=ChangeReason.choices, label=_("Reason code"))
+    note = forms.CharField(max_length=200, required=False, label=_("Note"))
 
 
 class SplitForm(ReasonForm):
     location = forms.ModelChoiceField(
         queryset=Location.objects.filter(active=True),
         required=False,
-        label="To location",
-        help_text="Empty: the same location.",
+        label=_("To location"),
+        help_text=_("Empty: the same location."),
     )
 
 
 def _errors(request, form) -> None:
     for field, errors in form.errors.items():
-        messages.error(request, f"{field}: {' '.join(errors)}")
+        label = form.fields[field].label if field in form.fields else ""
+        messages.error(request, f"{label}: {' '.join(errors)}" if label else " ".join(errors))
 
 
 def shipment_merge_panel(request, shipment) -> str:
@@ -68,7 +71,7 @@ def merge_suggestions(request):
             "location": location,
             "locations": Location.objects.filter(active=True).order_by("code"),
             "reason_form": ReasonForm(initial={"reason_code": ChangeReason.CONSOLIDATION}),
-            "estimator": "rated by logistics" if merge.has_parcel_cost_estimator() else "weight only",
+            "estimator": gettext("rated by logistics") if merge.has_parcel_cost_estimator() else gettext("weight only"),
         },
     )
 
@@ -91,9 +94,9 @@ def merge_create(request):
             note=form.cleaned_data["note"],
         )
     except (DomainError, ValueError) as exc:
-        messages.error(request, str(exc) if isinstance(exc, DomainError) else "Choose shipments to merge.")
+        messages.error(request, str(exc) if isinstance(exc, DomainError) else gettext("Choose shipments to merge."))
         return redirect(back)
-    messages.success(request, f"Merged: {lead.number} leads the parcel.")
+    messages.success(request, gettext("Merged: %(number)s leads the parcel.") % {"number": lead.number})
     return redirect("fulfillment:shipment_detail", number=lead.number)
 
 
@@ -116,7 +119,7 @@ def merge_undo(request, number):
     except DomainError as exc:
         messages.error(request, str(exc))
     else:
-        messages.success(request, "Unmerged: " + ", ".join(m.number for m in members) + ".")
+        messages.success(request, gettext("Unmerged: %(numbers)s.") % {"numbers": ", ".join(m.number for m in members)})
     return redirect("fulfillment:shipment_detail", number=number)
 
 
@@ -138,7 +141,7 @@ def shipment_split(request, number):
                     except ValueError:
                         bad = True
             if bad:
-                messages.error(request, "Quantities must be whole numbers.")
+                messages.error(request, gettext("Quantities must be whole numbers."))
             else:
                 try:
                     new = split.shipment_split(
@@ -152,7 +155,7 @@ def shipment_split(request, number):
                 except DomainError as exc:
                     messages.error(request, str(exc))
                 else:
-                    messages.success(request, f"Split: {new.number} created.")
+                    messages.success(request, gettext("Split: %(number)s created.") % {"number": new.number})
                     return redirect("fulfillment:shipment_detail", number=new.number)
         else:
             _errors(request, form)

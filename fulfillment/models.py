@@ -3,6 +3,7 @@
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from inventory.models import Location, Product
 from orders.models import Channel, Order, OrderLine
@@ -105,9 +106,9 @@ class ShipmentLine(models.Model):
 
 
 class RoutingPolicyStatus(models.TextChoices):
-    DRAFT = "draft", "Draft"
-    LIVE = "live", "Live"
-    RETIRED = "retired", "Retired"
+    DRAFT = "draft", _("Draft")
+    LIVE = "live", _("Live")
+    RETIRED = "retired", _("Retired")
 
 
 class RoutingPolicy(models.Model):
@@ -120,34 +121,37 @@ class RoutingPolicy(models.Model):
     code = models.SlugField(max_length=40, unique=True)
     name = models.CharField(max_length=120)
     status = models.CharField(max_length=8, choices=RoutingPolicyStatus.choices, default=RoutingPolicyStatus.DRAFT)
-    is_default = models.BooleanField(default=False, help_text="Used by orders no other live policy claims.")
-    rank = models.PositiveSmallIntegerField(default=100, help_text="Lower wins when several policies match.")
+    is_default = models.BooleanField(default=False, help_text=_("Used by orders no other live policy claims."))
+    rank = models.PositiveSmallIntegerField(default=100, help_text=_("Lower wins when several policies match."))
     channels = models.ManyToManyField(Channel, blank=True, related_name="+")
-    tags = models.CharField(max_length=255, blank=True, help_text="Comma-separated order tags, e.g. fresh, vip.")
+    tags = models.CharField(max_length=255, blank=True, help_text=_("Comma-separated order tags, e.g. fresh, vip."))
     weight_distance = models.DecimalField(
-        max_digits=8, decimal_places=3, default=1, help_text="Score points per 100 km to the destination."
+        max_digits=8, decimal_places=3, default=1, help_text=_("Score points per 100 km to the destination.")
     )
     weight_cost = models.DecimalField(
-        max_digits=8, decimal_places=3, default=1, help_text="Score points per currency unit of shipping cost."
+        max_digits=8, decimal_places=3, default=1, help_text=_("Score points per currency unit of shipping cost.")
     )
     weight_split = models.DecimalField(
-        max_digits=8, decimal_places=3, default=10, help_text="Score points per extra shipment when split."
+        max_digits=8, decimal_places=3, default=10, help_text=_("Score points per extra shipment when split.")
     )
     weight_load = models.DecimalField(
-        max_digits=8, decimal_places=3, default=0.1, help_text="Score points per percent of today's capacity used."
+        max_digits=8, decimal_places=3, default=0.1, help_text=_("Score points per percent of today's capacity used.")
     )
     weight_balance = models.DecimalField(
         max_digits=8,
         decimal_places=3,
         default=0,
-        help_text="Score points per percent of a location's available stock the order takes (keeps scarce stock "
-        "for orders only that location can serve). 0: off.",
+        help_text=_(
+            "Score points per percent of a location's available stock the order takes (keeps scarce stock "
+            "for orders only that location can serve). 0: off."
+        ),
     )
     ship_complete = models.BooleanField(
-        default=False, help_text="Wait until the whole order can ship; else ship what is available, backorder the rest."
+        default=False,
+        help_text=_("Wait until the whole order can ship; else ship what is available, backorder the rest."),
     )
     allow_split = models.BooleanField(default=True)
-    max_locations = models.PositiveSmallIntegerField(default=3, help_text="Most locations one order may split over.")
+    max_locations = models.PositiveSmallIntegerField(default=3, help_text=_("Most locations one order may split over."))
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

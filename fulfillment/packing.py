@@ -21,6 +21,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.db import transaction
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from inventory.models import Product
 from oms.errors import DomainError
@@ -34,13 +36,14 @@ from .status import PackMismatchKind, ShipmentStatus
 PACKABLE = frozenset({ShipmentStatus.RESERVED, ShipmentStatus.PICKING})
 
 # Outside dimensions (mm) of the package types offered at the pack station; logistics rates by them.
+# The English names keep the Chinese beside them (the floor reads both); in Chinese only the Chinese.
 PACKAGE_TYPES: dict[str, tuple[str, tuple[int, int, int]]] = {
-    "envelope": ("Envelope 信封", (330, 250, 20)),
-    "box-s": ("Box S 小箱", (250, 200, 100)),
-    "box-m": ("Box M 中箱", (350, 250, 200)),
-    "box-l": ("Box L 大箱", (500, 400, 300)),
-    "cold-box": ("Cold box 保温箱", (400, 300, 300)),
-    "pallet": ("Pallet 托盘", (1200, 1000, 1200)),
+    "envelope": (_("Envelope 信封"), (330, 250, 20)),
+    "box-s": (_("Box S 小箱"), (250, 200, 100)),
+    "box-m": (_("Box M 中箱"), (350, 250, 200)),
+    "box-l": (_("Box L 大箱"), (500, 400, 300)),
+    "cold-box": (_("Cold box 保温箱"), (400, 300, 300)),
+    "pallet": (_("Pallet 托盘"), (1200, 1000, 1200)),
 }
 
 
@@ -63,20 +66,28 @@ def pack_find(code: str) -> Shipment:
     """The shipment a scanned shipment number names, if it can be packed."""
     number = _norm(code)
     if not number:
-        raise DomainError("Scan a shipment number.")
+        raise DomainError(gettext("Scan a shipment number."))
     shipment = Shipment.objects.select_related("order", "location").filter(number__iexact=number).first()
     if shipment is None:
-        raise DomainError(f"No shipment {number}.")
+        raise DomainError(gettext("No shipment %(number)s.") % {"number": number})
     _refuse_member(shipment)
     if shipment.status not in PACKABLE:
-        raise DomainError(f"Shipment {shipment.number} is {shipment.get_status_display()}: nothing to pack.")
+        raise DomainError(
+            gettext("Shipment %(number)s is %(status)s: nothing to pack.")
+            % {"number": shipment.number, "status": shipment.get_status_display()}
+        )
     if shipment.order.on_hold:
-        raise DomainError(f"Order {shipment.order.number} is on hold; do not pack shipment {shipment.number}.")
+        raise DomainError(
+            gettext("Order %(order)s is on hold; do not pack shipment %(number)s.")
+            % {"order": shipment.order.number, "number": shipment.number}
+        )
     for member in parcel_shipments(shipment)[1:]:
         if member.order.on_hold:
             raise DomainError(
-                f"Order {member.order.number} (shipment {member.number}, merged into {shipment.number}) is on "
-                f"hold; do not pack {shipment.number}."
+                gettext(
+                    "Order %(order)s (shipment %(member)s, merged into %(number)s) is on hold; do not pack %(number)s."
+                )
+                % {"order": member.order.number, "member": member.number, "number": shipment.number}
             )
     return shipment
 
@@ -84,7 +95,10 @@ def pack_find(code: str) -> Shipment:
 def _refuse_member(shipment: Shipment) -> None:
     if shipment.merged_into_id:
         lead = Shipment.objects.values_list("number", flat=True).get(pk=shipment.merged_into_id)
-        raise DomainError(f"Shipment {shipment.number} travels with {lead}: scan {lead} instead.")
+        raise DomainError(
+            gettext("Shipment %(number)s travels with %(lead)s: scan %(lead)s instead.")
+            % {"number": shipment.number, "lead": lead}
+        )
 
 
 def parcel_shipments(shipment: Shipment) -> list[Shipment]:
@@ -156,7 +170,9 @@ def _lock(shipment: Shipment) -> Shipment:
 def _where(shipment: Shipment, items: list[dict]) -> str:
     """The shipment's name in messages: a merged parcel names its members too."""
     members = sorted({p["shipment"] for r in items for p in r["parts"]} - {shipment.number})
-    return shipment.number + (f" (merged with {', '.join(members)})" if members else "")
+    if not members:
+        return shipment.number
+    return gettext("%(number)s (merged with %(members)s)") % {"number": shipment.number, "members": ", ".join(members)}
 
 
 def _record(shipment, kind, *, code="", product=None, expected="", quantity=1, user=None) -> PackMismatch:
@@ -181,20 +197,24 @@ def pack_scan(*, shipment: Shipment, code: str, user=None) -> ScanResult:
     """Count one scanned unit, or record a wrong or surplus item and refuse it."""
     shipment = _lock(shipment)
     if shipment.status not in PACKABLE:
-        raise DomainError(f"Shipment {shipment.number} is {shipment.get_status_display()}: nothing to pack.")
+        raise DomainError(
+            gettext("Shipment %(number)s is %(status)s: nothing to pack.")
+            % {"number": shipment.number, "status": shipment.get_status_display()}
+        )
     code = (code or "").strip()
     if not code:
-        raise DomainError("Scan an item.")
+        raise DomainError(gettext("Scan an item."))
     items = expected_items(shipment)
     product = _product_for(code)
     row = next((r for r in items if product is not None and r["product_id"] == product.pk), None)
     if row is None:
         expected = _still_needed(items) or "nothing more"
         _record(shipment, PackMismatchKind.WRONG, code=code, product=product, expected=expected, user=user)
-        what = f"{product.sku} {product.name}" if product else f"unknown code {code}"
+        what = f"{product.sku} {product.name}" if product else gettext("unknown code %(code)s") % {"code": code}
         return ScanResult(
             "wrong",
-            f"WRONG ITEM: {what} is not in shipment {_where(shipment, items)}. Put it aside.",
+            gettext("WRONG ITEM: %(what)s is not in shipment %(where)s. Put it aside.")
+            % {"what": what, "where": _where(shipment, items)},
             product.sku if product else "",
         )
     if row["done"]:
@@ -207,7 +227,10 @@ def pack_scan(*, shipment: Shipment, code: str, user=None) -> ScanResult:
             user=user,
         )
         return ScanResult(
-            "surplus", f"SURPLUS: {row['sku']} — all {row['quantity']} already scanned. Put it aside.", row["sku"]
+            "surplus",
+            gettext("SURPLUS: %(sku)s — all %(quantity)s already scanned. Put it aside.")
+            % {"sku": row["sku"], "quantity": row["quantity"]},
+            row["sku"],
         )
     progress = dict(shipment.pack_progress or {})
     progress[str(product.pk)] = row["scanned"] + 1
@@ -217,7 +240,10 @@ def pack_scan(*, shipment: Shipment, code: str, user=None) -> ScanResult:
     row["done"] = row["scanned"] >= row["quantity"]
     if all(r["done"] for r in items):
         return ScanResult(
-            "complete", f"{row['sku']} {row['scanned']}/{row['quantity']} — all items scanned.", row["sku"]
+            "complete",
+            gettext("%(sku)s %(scanned)s/%(quantity)s — all items scanned.")
+            % {"sku": row["sku"], "scanned": row["scanned"], "quantity": row["quantity"]},
+            row["sku"],
         )
     return ScanResult("ok", f"{row['sku']} {row['scanned']}/{row['quantity']}", row["sku"])
 
@@ -236,11 +262,16 @@ def pack_report_short(*, shipment: Shipment, user=None, note: str = "") -> list[
     """Record the units not found as short; the shipment stays unpacked for a supervisor."""
     shipment = _lock(shipment)
     if shipment.status not in PACKABLE:
-        raise DomainError(f"Shipment {shipment.number} is {shipment.get_status_display()}: nothing to pack.")
+        raise DomainError(
+            gettext("Shipment %(number)s is %(status)s: nothing to pack.")
+            % {"number": shipment.number, "status": shipment.get_status_display()}
+        )
     items = expected_items(shipment)
     missing = [r for r in items if not r["done"]]
     if not missing:
-        raise DomainError(f"Every item of shipment {shipment.number} was scanned: nothing is short.")
+        raise DomainError(
+            gettext("Every item of shipment %(number)s was scanned: nothing is short.") % {"number": shipment.number}
+        )
     # Each missing unit is recorded on the shipment (and the order) it belongs to: in a merged parcel the
     # scanned units count for the lead first, so what is short is the members' (see expected_items).
     by_number = {s.number: s for s in parcel_shipments(shipment)}
@@ -286,10 +317,13 @@ def pack_complete(*, shipment: Shipment, weight_g: int, package_type: str = "", 
     """Pack a fully scanned shipment with its weight and package type."""
     shipment = _lock(shipment)
     if package_type and package_type not in PACKAGE_TYPES:
-        raise DomainError(f"Unknown package type {package_type!r}.")
+        raise DomainError(gettext("Unknown package type %(type)s.") % {"type": repr(package_type)})
     items = expected_items(shipment)
     if not all(r["done"] for r in items):
-        raise DomainError(f"Shipment {shipment.number} is not complete; still to scan: {_still_needed(items)}.")
+        raise DomainError(
+            gettext("Shipment %(number)s is not complete; still to scan: %(items)s.")
+            % {"number": shipment.number, "items": _still_needed(items)}
+        )
     if package_type != shipment.package_type:
         shipment.package_type = package_type
         shipment.save(update_fields=["package_type"])

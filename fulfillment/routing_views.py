@@ -8,6 +8,8 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import Sum
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from inventory.models import Location
@@ -29,6 +31,23 @@ class RoutingPolicyForm(forms.ModelForm):
             "weight_split", "weight_load", "weight_balance", "ship_complete", "allow_split", "max_locations",
         ]  # fmt: skip
         widgets = {"channels": forms.CheckboxSelectMultiple}
+        labels = {
+            "code": _("Code"),
+            "name": _("Name"),
+            "status": _("Status"),
+            "is_default": _("Default"),
+            "rank": _("Rank"),
+            "channels": _("Channels"),
+            "tags": _("Tags"),
+            "weight_distance": _("Distance weight"),
+            "weight_cost": _("Cost weight"),
+            "weight_split": _("Split weight"),
+            "weight_load": _("Load weight"),
+            "weight_balance": _("Balance weight"),
+            "ship_complete": _("Ship complete"),
+            "allow_split": _("Allow split"),
+            "max_locations": _("Max locations"),
+        }
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -42,7 +61,7 @@ class RoutingPolicyForm(forms.ModelForm):
     def clean_max_locations(self):
         value = self.cleaned_data["max_locations"]
         if not 1 <= value <= 5:
-            raise forms.ValidationError("A split may use 1 to 5 locations.")
+            raise forms.ValidationError(gettext("A split may use 1 to 5 locations."))
         return value
 
     def clean(self):
@@ -50,65 +69,72 @@ class RoutingPolicyForm(forms.ModelForm):
         for name in ("weight_distance", "weight_cost", "weight_split", "weight_load", "weight_balance"):
             value = data.get(name)
             if value is not None and value < 0:
-                self.add_error(name, "Weights cannot be negative.")
+                self.add_error(name, gettext("Weights cannot be negative."))
         if data.get("is_default") and data.get("status") == RoutingPolicyStatus.LIVE:
             others = RoutingPolicy.objects.filter(status=RoutingPolicyStatus.LIVE, is_default=True)
             if self.instance.pk:
                 others = others.exclude(pk=self.instance.pk)
             other = others.first()
             if other is not None:
-                self.add_error("is_default", f"“{other.name}” is already the live default; retire it first.")
+                self.add_error(
+                    "is_default",
+                    gettext("“%(name)s” is already the live default; retire it first.") % {"name": other.name},
+                )
         return data
 
 
 class DryRunForm(forms.Form):
-    order = forms.CharField(max_length=20, label="Order number")
+    order = forms.CharField(max_length=20, label=_("Order number"))
     policy = forms.ModelChoiceField(
         queryset=RoutingPolicy.objects.exclude(status=RoutingPolicyStatus.RETIRED),
         required=False,
-        empty_label="The order's own policy",
+        empty_label=_("The order's own policy"),
+        label=_("Policy"),
     )
 
     def clean_order(self):
         number = self.cleaned_data["order"].strip()
         order = Order.objects.filter(number__iexact=number).first()
         if order is None:
-            raise forms.ValidationError(f"No order {number}.")
+            raise forms.ValidationError(gettext("No order %(number)s.") % {"number": number})
         return order
 
 
 class ReplayForm(forms.Form):
-    policy = forms.ModelChoiceField(queryset=RoutingPolicy.objects.all(), label="Replay policy")
+    policy = forms.ModelChoiceField(queryset=RoutingPolicy.objects.all(), label=_("Replay policy"))
     baseline = forms.ModelChoiceField(
-        queryset=RoutingPolicy.objects.all(), required=False, empty_label="Each order's live policy"
+        queryset=RoutingPolicy.objects.all(),
+        required=False,
+        empty_label=_("Each order's live policy"),
+        label=_("Baseline"),
     )
-    period_start = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
-    period_end = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
+    period_start = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}), label=_("Period start"))
+    period_end = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}), label=_("Period end"))
 
     def clean(self):
         data = super().clean()
         start, end = data.get("period_start"), data.get("period_end")
         if start and end and end < start:
-            raise forms.ValidationError("The period ends before it starts.")
+            raise forms.ValidationError(gettext("The period ends before it starts."))
         if start and end and (end - start).days > 92:
-            raise forms.ValidationError("Replay at most 92 days at a time.")
+            raise forms.ValidationError(gettext("Replay at most 92 days at a time."))
         return data
 
 
 class RerouteForm(forms.Form):
-    location = forms.ChoiceField(label="To")
-    reason = forms.CharField(max_length=200, label="Why")
+    location = forms.ChoiceField(label=_("To"))
+    reason = forms.CharField(max_length=200, label=_("Why"))
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["location"].choices = [(BEST_OTHER, "Best other location")] + [
+        self.fields["location"].choices = [(BEST_OTHER, gettext("Best other location"))] + [
             (str(loc.pk), f"{loc.code} {loc.name}") for loc in Location.objects.filter(active=True).order_by("code")
         ]
 
     def clean_reason(self):
         reason = self.cleaned_data["reason"].strip()
         if not reason:
-            raise forms.ValidationError("Give a reason for rerouting.")
+            raise forms.ValidationError(gettext("Give a reason for rerouting."))
         return reason
 
 
@@ -146,7 +172,11 @@ def policy_edit(request, pk=None):
             saved.save()
             form.save_m2m()
         routing.routing_cache_clear()
-        messages.success(request, f"Policy “{saved.name}” saved ({saved.get_status_display()}).")
+        messages.success(
+            request,
+            gettext("Policy “%(name)s” saved (%(status)s).")
+            % {"name": saved.name, "status": saved.get_status_display()},
+        )
         return redirect("fulfillment:routing_policy_list")
     return render(request, "fulfillment/routing_policy_form.html", {"form": form, "policy": policy})
 
@@ -175,7 +205,8 @@ def replay_create(request):
     form = ReplayForm(request.POST)
     if not form.is_valid():
         for field, errors in form.errors.items():
-            messages.error(request, f"{'' if field == '__all__' else field + ': '}{' '.join(errors)}")
+            label = form.fields[field].label if field in form.fields else ""
+            messages.error(request, f"{label}: {' '.join(errors)}" if label else " ".join(errors))
         return redirect("fulfillment:routing_policy_list")
     replay = RoutingReplay.objects.create(
         policy=form.cleaned_data["policy"],
@@ -185,7 +216,7 @@ def replay_create(request):
         created_by=request.user,
     )
     transaction.on_commit(lambda: tasks.routing_replay.delay(replay.pk))
-    messages.success(request, f"Replay of “{replay.policy.name}” queued.")
+    messages.success(request, gettext("Replay of “%(name)s” queued.") % {"name": replay.policy.name})
     return redirect("fulfillment:routing_replay", pk=replay.pk)
 
 
@@ -196,14 +227,14 @@ def replay_detail(request, pk):
     results = replay.results or {}
     rows = []
     labels = {
-        "routed": "Orders routed",
-        "unroutable": "Orders nothing could ship",
-        "cost": "Shipping cost",
-        "shipments": "Shipments",
-        "split_orders": "Orders split",
-        "distance_km": "Distance (km)",
-        "late_risk": "Orders at risk of being late",
-        "backordered": "Units backordered",
+        "routed": gettext("Orders routed"),
+        "unroutable": gettext("Orders nothing could ship"),
+        "cost": gettext("Shipping cost"),
+        "shipments": gettext("Shipments"),
+        "split_orders": gettext("Orders split"),
+        "distance_km": gettext("Distance (km)"),
+        "late_risk": gettext("Orders at risk of being late"),
+        "backordered": gettext("Units backordered"),
     }
     if results:
         for key, label in labels.items():
@@ -230,7 +261,9 @@ def order_reroute(request, number):
     except DomainError as exc:
         messages.error(request, str(exc))
     else:
-        messages.success(request, f"Order {number} rerouted: {decision.reason}")
+        messages.success(
+            request, gettext("Order %(number)s rerouted: %(reason)s") % {"number": number, "reason": decision.reason}
+        )
     return redirect("orders:order_detail", number=number)
 
 
@@ -246,9 +279,13 @@ def order_route_now(request, number):
         messages.error(request, str(exc))
     else:
         if decision is None:
-            messages.info(request, f"Order {number} is not waiting for routing; nothing changed.")
+            messages.info(
+                request, gettext("Order %(number)s is not waiting for routing; nothing changed.") % {"number": number}
+            )
         else:
-            messages.success(request, f"Order {number} routed: {decision.reason}")
+            messages.success(
+                request, gettext("Order %(number)s routed: %(reason)s") % {"number": number, "reason": decision.reason}
+            )
     return redirect("orders:order_detail", number=number)
 
 
@@ -257,7 +294,7 @@ def order_route_now(request, number):
 @permission_required(ROUTE_PERM, raise_exception=True)
 def backorders_retry(request):
     transaction.on_commit(tasks.backorders_retry.delay)
-    messages.success(request, "Open backorders are being routed again; refresh in a moment.")
+    messages.success(request, gettext("Open backorders are being routed again; refresh in a moment."))
     return redirect("fulfillment:routing_policy_list")
 
 

@@ -3,6 +3,7 @@
 in fulfillment/shipments.py; routing (fulfillment/routing/) is re-exported here for existing callers."""
 
 from django.db import connection, transaction
+from django.utils.translation import gettext
 
 from inventory.models import Location
 from inventory.services import stock_ship
@@ -60,7 +61,7 @@ def picklist_create(
         queryset = queryset.select_for_update(skip_locked=True, of=("self",))
     shipments = list(queryset[:limit])
     if not shipments:
-        raise DomainError(f"No shipments are ready to pick at {location.code}.")
+        raise DomainError(gettext("No shipments are ready to pick at %(location)s.") % {"location": location.code})
     picklist = PickList.objects.create(location=location, created_by=user)
     picklist.number = f"PL{100000 + picklist.pk}"
     picklist.save(update_fields=["number"])
@@ -81,7 +82,10 @@ def picklist_create(
 def _refuse_member(shipment: Shipment) -> None:
     if shipment.merged_into_id:
         lead = Shipment.objects.values_list("number", flat=True).get(pk=shipment.merged_into_id)
-        raise DomainError(f"Shipment {shipment.number} travels with {lead}: pack and ship {lead}.")
+        raise DomainError(
+            gettext("Shipment %(number)s travels with %(lead)s: pack and ship %(lead)s.")
+            % {"number": shipment.number, "lead": lead}
+        )
 
 
 @transaction.atomic
@@ -89,10 +93,12 @@ def shipment_pack(*, shipment: Shipment, weight_g: int | None = None, user=None)
     shipment = shipment_lock(shipment)
     _refuse_member(shipment)
     if shipment.order.on_hold:
-        raise DomainError(f"Order {shipment.order.number} is on hold; release it before packing.")
+        raise DomainError(
+            gettext("Order %(order)s is on hold; release it before packing.") % {"order": shipment.order.number}
+        )
     if weight_g is not None:
         if weight_g <= 0:
-            raise DomainError("Weight must be more than 0 g.")
+            raise DomainError(gettext("Weight must be more than 0 g."))
         shipment.weight_g = weight_g
         shipment.save(update_fields=["weight_g"])
     elif shipment.weight_g is None and shipment.merged_members.exists():
@@ -110,10 +116,15 @@ def shipment_ship(*, shipment: Shipment, user=None, note: str = "") -> Shipment:
     """Hand a packed shipment to the carrier: stock leaves on hand and the reservation."""
     shipment = shipment_lock(shipment)
     if shipment.status != ShipmentStatus.PACKED:
-        raise TransitionNotAllowed(f"Shipment {shipment.number} is {shipment.get_status_display()}, not packed.")
+        raise TransitionNotAllowed(
+            gettext("Shipment %(number)s is %(status)s, not packed.")
+            % {"number": shipment.number, "status": shipment.get_status_display()}
+        )
     _refuse_member(shipment)
     if shipment.order.on_hold:
-        raise DomainError(f"Order {shipment.order.number} is on hold; release it before shipping.")
+        raise DomainError(
+            gettext("Order %(order)s is on hold; release it before shipping.") % {"order": shipment.order.number}
+        )
     stock_ship(requests=shipment_stock_requests(shipment), reference=shipment.number, user=user)
     shipment_set_status(shipment, ShipmentStatus.SHIPPED, user=user, note=note)
     order_sync_progress(shipment.order, user=user)

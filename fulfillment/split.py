@@ -9,6 +9,7 @@ One event on the order's timeline, with the reason code.
 from __future__ import annotations
 
 from django.db import transaction
+from django.utils.translation import gettext
 
 from inventory.models import Location
 from inventory.services import StockRequest, stock_release, stock_reserve
@@ -41,15 +42,18 @@ def shipment_split(
     """Move {shipment line id: quantity} to a new shipment (at ``location``, default the same one).
     Returns the new shipment."""
     if reason_code not in ChangeReason.values:
-        raise DomainError("Choose a reason code for the split.")
+        raise DomainError(gettext("Choose a reason code for the split."))
     shipment = shipment_lock(shipment)
     if shipment.status != ShipmentStatus.RESERVED or shipment.picklist_id:
-        raise DomainError(f"Shipment {shipment.number} is already being picked: it can no longer be split.")
+        raise DomainError(
+            gettext("Shipment %(number)s is already being picked: it can no longer be split.")
+            % {"number": shipment.number}
+        )
     if shipment.merged_into_id or shipment.merged_members.exists():
-        raise DomainError(f"Shipment {shipment.number} is merged: unmerge it first.")
+        raise DomainError(gettext("Shipment %(number)s is merged: unmerge it first.") % {"number": shipment.number})
     target = location or shipment.location
     if not target.active:
-        raise DomainError(f"{target.code} is not an active location.")
+        raise DomainError(gettext("%(code)s is not an active location.") % {"code": target.code})
     lines = {line.pk: line for line in shipment.lines.select_related("product")}
     moves: list[tuple[ShipmentLine, int]] = []
     for line_id, qty in quantities.items():
@@ -57,17 +61,24 @@ def shipment_split(
             continue
         line = lines.get(int(line_id))
         if line is None:
-            raise DomainError(f"Shipment {shipment.number} has no line {line_id}.")
+            raise DomainError(
+                gettext("Shipment %(number)s has no line %(line)s.") % {"number": shipment.number, "line": line_id}
+            )
         if isinstance(qty, bool) or not isinstance(qty, int) or qty < 0 or qty > line.quantity:
-            raise DomainError(f"{line.product.sku}: move between 1 and {line.quantity}.")
+            raise DomainError(
+                gettext("%(sku)s: move between 1 and %(quantity)s.")
+                % {"sku": line.product.sku, "quantity": line.quantity}
+            )
         moves.append((line, qty))
     if not moves:
-        raise DomainError("Choose what to move to the new shipment.")
+        raise DomainError(gettext("Choose what to move to the new shipment."))
     if sum(q for _, q in moves) == sum(line.quantity for line in lines.values()):
-        raise DomainError("Nothing would stay on the shipment: move less, or re-route the order.")
+        raise DomainError(gettext("Nothing would stay on the shipment: move less, or re-route the order."))
     cannot = sorted({line.product.sku for line, _ in moves if not target.can_handle(line.product.handling_class)})
     if cannot:
-        raise DomainError(f"{target.code} cannot handle {', '.join(cannot)}.")
+        raise DomainError(
+            gettext("%(code)s cannot handle %(skus)s.") % {"code": target.code, "skus": ", ".join(cannot)}
+        )
     order = shipment.order
     if target.pk != shipment.location_id:
         stock_release(
@@ -83,7 +94,9 @@ def shipment_split(
                 user=user,
             )
         except InsufficientStock as exc:
-            raise DomainError(f"{target.code} cannot take it: {exc}") from None
+            raise DomainError(
+                gettext("%(code)s cannot take it: %(error)s") % {"code": target.code, "error": exc}
+            ) from None
     new = _new_shipment(order, target)
     for line, q in moves:
         ShipmentLine.objects.create(

@@ -1,6 +1,8 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from oms.errors import DomainError
@@ -21,7 +23,7 @@ class ShipmentListView(ObjectListView):
     queryset = selectors.shipment_list()
     filterset_class = ShipmentFilterSet
     table_class = ShipmentTable
-    title = "Shipments"
+    title = _("Shipments")
 
 
 class PickListListView(ObjectListView):
@@ -29,7 +31,7 @@ class PickListListView(ObjectListView):
     queryset = selectors.picklist_list()
     filterset_class = PickListFilterSet
     table_class = PickListTable
-    title = "Pick lists"
+    title = _("Pick lists")
     actions_template = "fulfillment/_picklist_actions.html"
 
 
@@ -46,7 +48,8 @@ def shipment_detail(request, number):
         and user.has_perm("fulfillment.pack_shipment"),
         "can_dispatch": shipment.status == ShipmentStatus.PACKED and user.has_perm("fulfillment.pack_shipment"),
         "pack_form": PackForm(),
-        "can_single_picklist": shipment.status == ShipmentStatus.RESERVED and not shipment.picklist_id
+        "can_single_picklist": shipment.status == ShipmentStatus.RESERVED
+        and not shipment.picklist_id
         and user.has_perm("fulfillment.print_picklist"),
         "panels": extensions.shipment_panels(request, shipment),
     }
@@ -60,7 +63,7 @@ def shipment_pack(request, number):
     shipment = get_object_or_404(Shipment, number=number)
     form = PackForm(request.POST)
     if not form.is_valid():
-        messages.error(request, "Enter the weight in kg, more than 0.")
+        messages.error(request, gettext("Enter the weight in kg, more than 0."))
         return redirect("fulfillment:shipment_detail", number=number)
     try:
         services.shipment_pack(
@@ -69,7 +72,7 @@ def shipment_pack(request, number):
     except DomainError as exc:
         messages.error(request, str(exc))
     else:
-        messages.success(request, f"Shipment {number} packed.")
+        messages.success(request, gettext("Shipment %(number)s packed.") % {"number": number})
     return redirect("fulfillment:shipment_detail", number=number)
 
 
@@ -85,7 +88,11 @@ def picklist_create(request):
         except DomainError as exc:
             messages.error(request, str(exc))
         else:
-            messages.success(request, f"Pick list {picklist.number} with {picklist.shipments.count()} shipment(s).")
+            messages.success(
+                request,
+                gettext("Pick list %(number)s with %(count)s shipment(s).")
+                % {"number": picklist.number, "count": picklist.shipments.count()},
+            )
             return redirect("fulfillment:picklist_detail", pk=picklist.pk)
     counts = selectors.ready_counts_by_location()
     ready = [(location, counts.get(location.pk, 0)) for location in form.fields["location"].queryset]

@@ -25,6 +25,7 @@ from datetime import date, time
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from inventory.models import Bin, Location, Stock
 from oms.errors import DomainError
@@ -226,7 +227,7 @@ def wave_create(
     """Cut one wave: the ready shipments that match every criterion given, in wave order, within the
     limits. Raises DomainError when none matches."""
     if max_orders < 1 or max_lines < 1:
-        raise DomainError("A wave needs room for at least one order and one line.")
+        raise DomainError(gettext("A wave needs room for at least one order and one line."))
     pool = [
         c
         for c in candidates(location, shipment_ids=shipment_ids)
@@ -237,14 +238,21 @@ def wave_create(
         wanted = ", ".join(
             part
             for part in [
-                f"carrier {carrier}" if carrier else "",
-                f"zone {zone}" if zone else "",
-                f"cut-off by {cutoff_by:%H:%M}" if cutoff_by else "",
-                f"priority {priority_max} or more urgent" if priority_max is not None else "",
+                gettext("carrier %(carrier)s") % {"carrier": carrier} if carrier else "",
+                gettext("zone %(zone)s") % {"zone": zone} if zone else "",
+                gettext("cut-off by %(cutoff)s") % {"cutoff": f"{cutoff_by:%H:%M}"} if cutoff_by else "",
+                gettext("priority %(priority)s or more urgent") % {"priority": priority_max}
+                if priority_max is not None
+                else "",
             ]
             if part
         )
-        raise DomainError(f"No shipments are ready to pick at {location.code}" + (f" for {wanted}." if wanted else "."))
+        if wanted:
+            raise DomainError(
+                gettext("No shipments are ready to pick at %(location)s for %(wanted)s.")
+                % {"location": location.code, "wanted": wanted}
+            )
+        raise DomainError(gettext("No shipments are ready to pick at %(location)s.") % {"location": location.code})
     for c in chosen:
         planned = f"{c.carrier}/{c.service}" if c.carrier else ""
         if c.shipment.planned_service != planned or c.shipment.planned_cutoff != c.cutoff:
@@ -273,7 +281,10 @@ def picklist_for_shipment(*, shipment: Shipment, user=None) -> PickList:
     """A pick list of one shipment (a rush order, a re-pick). A shipment already on an open pick list
     keeps it: reprint that one instead."""
     if shipment.picklist_id and shipment.status == ShipmentStatus.PICKING:
-        raise DomainError(f"Shipment {shipment.number} is on pick list {shipment.picklist}; reprint that one.")
+        raise DomainError(
+            gettext("Shipment %(number)s is on pick list %(picklist)s; reprint that one.")
+            % {"number": shipment.number, "picklist": shipment.picklist}
+        )
     return wave_create(
         location=shipment.location,
         user=user,

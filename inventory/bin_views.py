@@ -7,6 +7,8 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from oms.errors import DomainError
@@ -15,6 +17,12 @@ from oms.views import run_action
 from . import bins
 from .forms import BinAssignForm, BinForm
 from .models import Bin, Location, Product, Stock
+
+SAVED = {
+    "created": _("Bin %(code)s at %(location)s created."),
+    "updated": _("Bin %(code)s at %(location)s updated."),
+    "unchanged": _("Bin %(code)s at %(location)s unchanged."),
+}
 
 
 def _bin_error(form, exc: DomainError) -> None:
@@ -31,7 +39,7 @@ def location_bins(request, code):
     location = get_object_or_404(Location, code=code)
     rows, loose = bins.location_bins(location)
     context = {
-        "title": f"Bins at {location.code}",
+        "title": gettext("Bins at %(location)s") % {"location": location.code},
         "location": location,
         "rows": rows,
         "loose": sorted(loose.items()),
@@ -54,9 +62,12 @@ def _bin_form_page(request, location: Location, bin: Bin | None):  # noqa: A002
         except DomainError as exc:
             _bin_error(form, exc)
         else:
-            messages.success(request, f"Bin {saved.code} at {location.code} {outcome}.")
+            messages.success(request, SAVED[outcome] % {"code": saved.code, "location": location.code})
             return redirect("inventory:location_bins", code=location.code)
-    title = f"Edit bin {bin.code} at {location.code}" if bin else f"New bin at {location.code}"
+    if bin:
+        title = gettext("Edit bin %(code)s at %(location)s") % {"code": bin.code, "location": location.code}
+    else:
+        title = gettext("New bin at %(location)s") % {"location": location.code}
     context = {"form": form, "title": title, "location": location}
     return render(request, "inventory/bin_form.html", context, status=400 if request.method == "POST" else 200)
 
@@ -81,10 +92,11 @@ def bin_set_active(request, code, pk):
     location = get_object_or_404(Location, code=code)
     bin = get_object_or_404(Bin, pk=pk, location=location)  # noqa: A001
     active = request.POST.get("active") == "1"
-    response, _ = run_action(
+    done = _("Bin %(code)s at %(location)s reactivated.") if active else _("Bin %(code)s at %(location)s deactivated.")
+    response, _result = run_action(
         request,
         lambda: bins.bin_set_active(bin=bin, active=active),
-        success=f"Bin {bin.code} at {location.code} {'reactivated' if active else 'deactivated'}.",
+        success=done % {"code": bin.code, "location": location.code},
         redirect_to=reverse("inventory:location_bins", args=[location.code]),
     )
     return response
@@ -110,8 +122,11 @@ def product_detail(request, sku):
             except DomainError as exc:
                 _bin_error(form, exc)
             else:
-                where = f"bin {row.bin}" if row.bin else "no bin"
-                messages.success(request, f"{product.sku} at {row.location.code}: {where}.")
+                values = {"sku": product.sku, "location": row.location.code, "bin": row.bin}
+                if row.bin:
+                    messages.success(request, gettext("%(sku)s at %(location)s: bin %(bin)s.") % values)
+                else:
+                    messages.success(request, gettext("%(sku)s at %(location)s: no bin.") % values)
                 return redirect("inventory:product_detail", sku=product.sku)
         status = 400
     # Suggestions for the bin field: the active bins of the locations (the service checks the pair).

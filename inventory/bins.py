@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
 from django.db.models import Count, Q
+from django.utils.translation import gettext
 
 from oms.errors import DomainError
 
@@ -25,11 +26,14 @@ CODE = re.compile(r"^[A-Za-z0-9][-A-Za-z0-9_.:/]*$")
 def clean_code(value: str, *, column: str = "code") -> str:
     code = " ".join((value or "").split())
     if not code:
-        raise DomainError(f"{column}: a bin needs a code.")
+        raise DomainError(f"{column}: " + gettext("a bin needs a code."))
     if len(code) > 32:
-        raise DomainError(f"{column}: '{code}' is longer than 32 characters.")
+        raise DomainError(f"{column}: " + gettext("'%(code)s' is longer than 32 characters.") % {"code": code})
     if not CODE.match(code):
-        raise DomainError(f"{column}: '{code}' may hold only letters, digits and - _ . : / (e.g. A-01-03).")
+        raise DomainError(
+            f"{column}: "
+            + gettext("'%(code)s' may hold only letters, digits and - _ . : / (e.g. A-01-03).") % {"code": code}
+        )
     return code
 
 
@@ -49,11 +53,19 @@ def bin_check(location: Location, code: str) -> str:
             return code  # a location without bins takes any pick face
         some = Bin.objects.filter(location=location, active=True).order_by("code").values_list("code", flat=True)
         raise DomainError(
-            f"bin: {location.code} has no bin '{code}'. Create it on the location's bins page first, "
-            f"or use one of: {', '.join(some[:10]) or 'none active'}."
+            "bin: "
+            + gettext(
+                "%(location)s has no bin '%(code)s'. Create it on the location's bins page first, "
+                "or use one of: %(bins)s."
+            )
+            % {"location": location.code, "code": code, "bins": ", ".join(some[:10]) or gettext("none active")}
         )
     if not found.active:
-        raise DomainError(f"bin: bin '{found.code}' at {location.code} is deactivated.")
+        raise DomainError(
+            "bin: "
+            + gettext("bin '%(code)s' at %(location)s is deactivated.")
+            % {"code": found.code, "location": location.code}
+        )
     return found.code
 
 
@@ -87,22 +99,28 @@ def bin_save(*, location: Location, data: BinData, bin: Bin | None = None) -> tu
     code = clean_code(data.code)
     zone = " ".join((data.zone or "").split())
     if len(zone) > 32:
-        raise DomainError(f"zone: '{zone}' is longer than 32 characters.")
+        raise DomainError("zone: " + gettext("'%(code)s' is longer than 32 characters.") % {"code": zone})
     if data.pick_sequence is None or data.pick_sequence < 0:
-        raise DomainError("pick_sequence: must be 0 or more.")
+        raise DomainError("pick_sequence: " + gettext("must be 0 or more."))
     with transaction.atomic():
         other = Bin.objects.filter(location=location, code__iexact=code)
         if bin is not None:
             other = other.exclude(pk=bin.pk)
         if other.exists():
-            raise DomainError(f"code: {location.code} already has a bin '{code}'.")
+            raise DomainError(
+                "code: "
+                + gettext("%(location)s already has a bin '%(code)s'.") % {"location": location.code, "code": code}
+            )
         if bin is None:
             try:
                 created = Bin.objects.create(
                     location=location, code=code, zone=zone, pick_sequence=data.pick_sequence, active=data.active
                 )
             except IntegrityError:
-                raise DomainError(f"code: {location.code} already has a bin '{code}'.") from None
+                raise DomainError(
+                    "code: "
+                    + gettext("%(location)s already has a bin '%(code)s'.") % {"location": location.code, "code": code}
+                ) from None
             return created, "created"
         bin = Bin.objects.select_for_update().get(pk=bin.pk)
         before = (bin.code, bin.zone, bin.pick_sequence, bin.active)
@@ -128,7 +146,8 @@ def _refuse_deactivate_if_stocked(bin: Bin) -> None:  # noqa: A002
     skus = [s.product.sku for s in stocked[:5]]
     if skus:
         raise DomainError(
-            f"Bin {bin.code} still holds stock ({', '.join(skus)}): move it to another bin before deactivating."
+            gettext("Bin %(code)s still holds stock (%(skus)s): move it to another bin before deactivating.")
+            % {"code": bin.code, "skus": ", ".join(skus)}
         )
 
 

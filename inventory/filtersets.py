@@ -1,8 +1,11 @@
 import django_filters
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from .models import (
     HandlingClass,
     Location,
+    LocationKind,
     MovementKind,
     Product,
     ReasonCode,
@@ -16,9 +19,11 @@ from .models import (
 
 class StockFilterSet(django_filters.FilterSet):
     sku = django_filters.CharFilter(field_name="product__sku", lookup_expr="icontains", label="SKU")
-    location = django_filters.ModelChoiceFilter(queryset=Location.objects.all())
-    handling_class = django_filters.ChoiceFilter(field_name="product__handling_class", choices=HandlingClass.choices)
-    low = django_filters.NumberFilter(method="available_below", label="Available below")
+    location = django_filters.ModelChoiceFilter(queryset=Location.objects.all(), label=_("Location"))
+    handling_class = django_filters.ChoiceFilter(
+        field_name="product__handling_class", choices=HandlingClass.choices, label=_("Handling")
+    )
+    low = django_filters.NumberFilter(method="available_below", label=_("Available below"))
 
     class Meta:
         model = Stock
@@ -29,7 +34,9 @@ class StockFilterSet(django_filters.FilterSet):
 
 
 class ProductFilterSet(django_filters.FilterSet):
-    q = django_filters.CharFilter(method="search", label="Search")
+    q = django_filters.CharFilter(method="search", label=_("Search"))
+    handling_class = django_filters.ChoiceFilter(choices=HandlingClass.choices, label=_("Handling"))
+    active = django_filters.BooleanFilter(label=_("Active"))
 
     class Meta:
         model = Product
@@ -40,6 +47,10 @@ class ProductFilterSet(django_filters.FilterSet):
 
 
 class LocationFilterSet(django_filters.FilterSet):
+    kind = django_filters.ChoiceFilter(choices=LocationKind.choices, label=_("Kind"))
+    active = django_filters.BooleanFilter(label=_("Active"))
+    cold_chain = django_filters.BooleanFilter(label=_("Cold chain"))
+
     class Meta:
         model = Location
         fields = ["kind", "active", "cold_chain"]
@@ -47,12 +58,12 @@ class LocationFilterSet(django_filters.FilterSet):
 
 class MovementFilterSet(django_filters.FilterSet):
     sku = django_filters.CharFilter(field_name="product__sku", lookup_expr="iexact", label="SKU")
-    location = django_filters.ModelChoiceFilter(queryset=Location.objects.all())
-    kind = django_filters.ChoiceFilter(choices=MovementKind.choices)
-    reason_code = django_filters.ChoiceFilter(choices=ReasonCode.choices)
-    reference = django_filters.CharFilter(lookup_expr="iexact")
-    since = django_filters.DateFilter(field_name="created_at", lookup_expr="date__gte", label="From date")
-    until = django_filters.DateFilter(field_name="created_at", lookup_expr="date__lte", label="To date")
+    location = django_filters.ModelChoiceFilter(queryset=Location.objects.all(), label=_("Location"))
+    kind = django_filters.ChoiceFilter(choices=MovementKind.choices, label=_("Kind"))
+    reason_code = django_filters.ChoiceFilter(choices=ReasonCode.choices, label=_("Reason code"))
+    reference = django_filters.CharFilter(lookup_expr="iexact", label=_("Reference"))
+    since = django_filters.DateFilter(field_name="created_at", lookup_expr="date__gte", label=_("From date"))
+    until = django_filters.DateFilter(field_name="created_at", lookup_expr="date__lte", label=_("To date"))
 
     class Meta:
         model = StockMovement
@@ -60,9 +71,13 @@ class MovementFilterSet(django_filters.FilterSet):
 
 
 class TransferFilterSet(django_filters.FilterSet):
-    status = django_filters.ChoiceFilter(choices=TransferStatus.choices)
-    from_location = django_filters.ModelChoiceFilter(queryset=Location.objects.all(), label="From")
-    to_location = django_filters.ModelChoiceFilter(queryset=Location.objects.all(), label="To")
+    status = django_filters.ChoiceFilter(choices=TransferStatus.choices, label=_("Status"))
+    from_location = django_filters.ModelChoiceFilter(
+        queryset=Location.objects.all(), label=pgettext_lazy("transfer", "From")
+    )
+    to_location = django_filters.ModelChoiceFilter(
+        queryset=Location.objects.all(), label=pgettext_lazy("transfer", "To")
+    )
     sku = django_filters.CharFilter(field_name="lines__product__sku", lookup_expr="iexact", label="SKU", distinct=True)
 
     class Meta:
@@ -72,7 +87,7 @@ class TransferFilterSet(django_filters.FilterSet):
 
 class StockRuleFilterSet(django_filters.FilterSet):
     sku = django_filters.CharFilter(field_name="product__sku", lookup_expr="icontains", label="SKU")
-    location = django_filters.ModelChoiceFilter(queryset=Location.objects.all())
+    location = django_filters.ModelChoiceFilter(queryset=Location.objects.all(), label=_("Location"))
 
     class Meta:
         model = StockRule

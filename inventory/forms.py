@@ -1,6 +1,8 @@
 """Input shape for the stock pages; the rules live in the services."""
 
 from django import forms
+from django.utils.translation import gettext, pgettext_lazy
+from django.utils.translation import gettext_lazy as _
 
 from .models import Location, Product, ReasonCode
 
@@ -18,7 +20,7 @@ class _SkuField(forms.CharField):
         sku = super().clean(value).strip()
         product = Product.objects.filter(sku=sku).first()
         if product is None:
-            raise forms.ValidationError(f"Unknown SKU {sku!r}.")
+            raise forms.ValidationError(gettext("Unknown SKU %(sku)s.") % {"sku": repr(sku)})
         return product
 
 
@@ -29,53 +31,61 @@ MAX_MOVE = 1_000_000
 
 
 class ReceiveForm(forms.Form):
-    location = _LocationField()
+    location = _LocationField(label=_("Location"))
     sku = _SkuField(label="SKU", widget=forms.TextInput(attrs={"autofocus": True, "autocomplete": "off"}))
-    quantity = forms.IntegerField(max_value=MAX_MOVE)
-    reference = forms.CharField(required=False, max_length=64, help_text="Purchase order, delivery note …")
-    bin = forms.CharField(required=False, max_length=32)
-    reason_code = forms.ChoiceField(choices=REASON_CHOICES, required=False, initial=ReasonCode.PURCHASE)
-    reason = forms.CharField(required=False, max_length=200)
+    quantity = forms.IntegerField(max_value=MAX_MOVE, label=_("Quantity"))
+    reference = forms.CharField(
+        required=False, max_length=64, label=_("Reference"), help_text=_("Purchase order, delivery note …")
+    )
+    bin = forms.CharField(required=False, max_length=32, label=_("Bin"))
+    reason_code = forms.ChoiceField(
+        choices=REASON_CHOICES, required=False, initial=ReasonCode.PURCHASE, label=_("Reason code")
+    )
+    reason = forms.CharField(required=False, max_length=200, label=_("Reason"))
 
 
 class AdjustForm(forms.Form):
-    location = _LocationField()
+    location = _LocationField(label=_("Location"))
     sku = _SkuField(label="SKU", widget=forms.TextInput(attrs={"autofocus": True, "autocomplete": "off"}))
     delta = forms.IntegerField(
-        label="Change (+/−)", min_value=-MAX_MOVE, max_value=MAX_MOVE, help_text="Negative takes stock away."
+        label=_("Change (+/−)"), min_value=-MAX_MOVE, max_value=MAX_MOVE, help_text=_("Negative takes stock away.")
     )
-    reason_code = forms.ChoiceField(choices=REASON_CHOICES, required=False, initial=ReasonCode.CORRECTION)
-    reason = forms.CharField(max_length=200)
-    reference = forms.CharField(required=False, max_length=64)
+    reason_code = forms.ChoiceField(
+        choices=REASON_CHOICES, required=False, initial=ReasonCode.CORRECTION, label=_("Reason code")
+    )
+    reason = forms.CharField(max_length=200, label=_("Reason"))
+    reference = forms.CharField(required=False, max_length=64, label=_("Reference"))
 
 
 class CountForm(forms.Form):
-    location = _LocationField()
+    location = _LocationField(label=_("Location"))
     sku = _SkuField(label="SKU", widget=forms.TextInput(attrs={"autofocus": True, "autocomplete": "off"}))
-    counted = forms.IntegerField(label="Counted quantity", max_value=MAX_MOVE)
-    reference = forms.CharField(required=False, max_length=64, help_text="Count sheet or task")
+    counted = forms.IntegerField(label=_("Counted quantity"), max_value=MAX_MOVE)
+    reference = forms.CharField(required=False, max_length=64, label=_("Reference"), help_text=_("Count sheet or task"))
 
 
 class WriteOffForm(forms.Form):
-    location = _LocationField()
+    location = _LocationField(label=_("Location"))
     sku = _SkuField(label="SKU", widget=forms.TextInput(attrs={"autofocus": True, "autocomplete": "off"}))
-    quantity = forms.IntegerField(max_value=MAX_MOVE)
+    quantity = forms.IntegerField(max_value=MAX_MOVE, label=_("Quantity"))
     reason_code = forms.ChoiceField(
         choices=[(c, label) for c, label in ReasonCode.choices if c in ("damaged", "expired", "lost", "other")],
         initial=ReasonCode.DAMAGED,
+        label=_("Reason code"),
     )
-    reason = forms.CharField(max_length=200)
-    reference = forms.CharField(required=False, max_length=64)
+    reason = forms.CharField(max_length=200, label=_("Reason"))
+    reference = forms.CharField(required=False, max_length=64, label=_("Reference"))
 
 
 class TransferForm(forms.Form):
-    from_location = _LocationField(label="From")
-    to_location = _LocationField(label="To")
+    from_location = _LocationField(label=pgettext_lazy("transfer", "From"))
+    to_location = _LocationField(label=pgettext_lazy("transfer", "To"))
     lines = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 6, "placeholder": "SKU-A 10\nSKU-B 4"}),
-        help_text="One line per product: SKU and quantity.",
+        label=_("Lines"),
+        help_text=_("One line per product: SKU and quantity."),
     )
-    note = forms.CharField(required=False, max_length=200)
+    note = forms.CharField(required=False, max_length=200, label=_("Note"))
 
     def clean_lines(self):
         result, errors = [], []
@@ -84,58 +94,72 @@ class TransferForm(forms.Form):
             if not parts:
                 continue
             if len(parts) != 2:
-                errors.append(f"line {number}: write the SKU and the quantity")
+                errors.append(gettext("line %(number)s: write the SKU and the quantity") % {"number": number})
                 continue
             sku, qty = parts
             product = Product.objects.filter(sku=sku).first()
             if product is None:
-                errors.append(f"line {number}: unknown SKU {sku!r}")
+                errors.append(gettext("line %(number)s: unknown SKU %(sku)s") % {"number": number, "sku": repr(sku)})
                 continue
             try:
                 quantity = int(qty)
             except ValueError:
-                errors.append(f"line {number}: {qty!r} is not a whole number")
+                errors.append(
+                    gettext("line %(number)s: %(qty)s is not a whole number") % {"number": number, "qty": repr(qty)}
+                )
                 continue
             if not 1 <= quantity <= MAX_MOVE:
-                errors.append(f"line {number}: the quantity must be from 1 to {MAX_MOVE}")
+                errors.append(
+                    gettext("line %(number)s: the quantity must be from 1 to %(max)s")
+                    % {"number": number, "max": MAX_MOVE}
+                )
                 continue
             result.append((product, quantity))
         if errors:
             raise forms.ValidationError(errors)
         if not result:
-            raise forms.ValidationError("Add at least one line.")
+            raise forms.ValidationError(gettext("Add at least one line."))
         return result
 
 
 class ImportForm(forms.Form):
     kind = forms.ChoiceField(
         choices=[
-            ("receipts", "Receipts"),
-            ("adjustments", "Adjustments"),
-            ("counts", "Cycle counts"),
-            ("transfers", "Transfers"),
-        ]
+            ("receipts", _("Receipts")),
+            ("adjustments", _("Adjustments")),
+            ("counts", _("Cycle counts")),
+            ("transfers", _("Transfers")),
+        ],
+        label=_("Kind"),
     )
-    file = forms.FileField(help_text="CSV (UTF-8 or GBK) or XLSX with a header row.")
+    file = forms.FileField(label=_("File"), help_text=_("CSV (UTF-8 or GBK) or XLSX with a header row."))
 
 
 class StockRuleForm(forms.Form):
-    location = _LocationField()
+    location = _LocationField(label=_("Location"))
     sku = _SkuField(label="SKU")
-    safety_stock = forms.IntegerField(initial=0, min_value=0, max_value=MAX_MOVE)
-    low_stock_threshold = forms.IntegerField(required=False, min_value=0, max_value=MAX_MOVE)
-    min_days_of_cover = forms.IntegerField(required=False, min_value=0, max_value=32767)
+    safety_stock = forms.IntegerField(initial=0, min_value=0, max_value=MAX_MOVE, label=_("Safety stock"))
+    low_stock_threshold = forms.IntegerField(
+        required=False, min_value=0, max_value=MAX_MOVE, label=_("Low stock threshold")
+    )
+    min_days_of_cover = forms.IntegerField(required=False, min_value=0, max_value=32767, label=_("Min days of cover"))
 
 
 class BinForm(forms.Form):
-    code = forms.CharField(max_length=32, help_text="e.g. A-01-03 (aisle, rack, level)")
-    zone = forms.CharField(max_length=32, required=False, help_text="Pick lists group bins by zone.")
-    pick_sequence = forms.IntegerField(
-        min_value=0, max_value=2_000_000_000, initial=0, help_text="Pickers walk bins in this order."
+    code = forms.CharField(max_length=32, label=_("Code"), help_text=_("e.g. A-01-03 (aisle, rack, level)"))
+    zone = forms.CharField(
+        max_length=32, required=False, label=_("Zone"), help_text=_("Pick lists group bins by zone.")
     )
-    active = forms.BooleanField(required=False, initial=True)
+    pick_sequence = forms.IntegerField(
+        min_value=0,
+        max_value=2_000_000_000,
+        initial=0,
+        label=_("Pick sequence"),
+        help_text=_("Pickers walk bins in this order."),
+    )
+    active = forms.BooleanField(required=False, initial=True, label=_("Active"))
 
 
 class BinAssignForm(forms.Form):
-    location = _LocationField()
-    bin = forms.CharField(max_length=32, required=False, help_text="Empty: no pick face.")
+    location = _LocationField(label=_("Location"))
+    bin = forms.CharField(max_length=32, required=False, label=_("Bin"), help_text=_("Empty: no pick face."))

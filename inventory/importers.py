@@ -13,6 +13,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from django.db import transaction
+from django.utils.functional import lazy
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
 
 from oms.errors import DomainError
 from oms.imports import (
@@ -30,6 +33,8 @@ from oms.imports.column_mapping import COMMON_SYNONYMS, Field, fields_from_colum
 
 from . import bins, catalog, resources
 from .models import HandlingClass, Location, LocationKind, ReasonCode
+
+lazy_lower = lazy(lambda text: str(text).lower(), str)  # "Stock: receipts", in the reader's language
 
 BATCH = 100
 
@@ -243,12 +248,12 @@ class RowImporter(Importer):
 
 
 class ProductImporter(RowImporter):
-    label = "Products (create or update by SKU)"
+    label = _("Products (create or update by SKU)")
     position = 20
     permission = "inventory.add_product"
     columns = catalog.PRODUCT_COLUMNS
     required = ("sku",)
-    help = (
+    help = _(
         "One row per product, matched by SKU: a new SKU is created (it needs a name), a known one is "
         "updated. A blank cell leaves the value alone. handling_class: standard, fresh, fragile, bulky; "
         "dimensions: length x width x height in mm (or the three *_mm columns)."
@@ -272,12 +277,12 @@ class ProductImporter(RowImporter):
 
 
 class LocationImporter(RowImporter):
-    label = "Locations (create or update by code)"
+    label = _("Locations (create or update by code)")
     position = 30
     permission = "inventory.add_location"
     columns = catalog.LOCATION_COLUMNS
     required = ("code",)
-    help = (
+    help = _(
         "One row per location, matched by code: a new code is created (it needs a name), a known one is "
         "updated. kind: warehouse, store, factory; cold_chain, handles_bulky, active: yes or no."
     )
@@ -321,7 +326,7 @@ class ResourceImporter(RowImporter):
 
     def __init__(self, resource: resources.Resource, *, label: str = "", help: str = ""):  # noqa: A002
         self.resource = resource
-        self.label = label or f"Stock: {resource.label.lower()}"
+        self.label = label or format_lazy(_("Stock: {kind}"), kind=lazy_lower(resource.label))
         self.columns = resource.columns
         self.required = resource.required
         self.help = help
@@ -380,8 +385,8 @@ register_importer(
     "stock",
     ResourceImporter(
         OpeningStockResource(),
-        label="Stock on hand (opening balances)",
-        help="Received into stock with reason 'opening balance'; quantities add to what is on hand.",
+        label=_("Stock on hand (opening balances)"),
+        help=_("Received into stock with reason 'opening balance'; quantities add to what is on hand."),
     ),
 )
 for _kind in ("receipts", "adjustments", "counts"):
@@ -390,7 +395,7 @@ register_importer(
     "stock-transfers",
     TransferImporter(
         resources.RESOURCES["transfers"],
-        help="Rows with the same from_location, to_location and reference make one transfer.",
+        help=_("Rows with the same from_location, to_location and reference make one transfer."),
     ),
 )
 
@@ -398,12 +403,12 @@ register_importer(
 class BinImporter(RowImporter):
     """Bins per location, created or updated by (location, code): inventory/bins.py."""
 
-    label = "Bins (create or update by location and code)"
+    label = _("Bins (create or update by location and code)")
     position = 35
     permission = "inventory.add_bin"
     columns = ("location", "code", "zone", "pick_sequence", "active")
     required = ("location", "code")
-    help = (
+    help = _(
         "One row per bin, matched by location code and bin code: a new code is created, a known one is "
         "updated. pick_sequence: 0 or more (pickers walk bins in this order); active: yes or no (blank: yes). "
         "A bin that still holds stock cannot be deactivated."

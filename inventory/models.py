@@ -4,6 +4,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class HandlingClass(models.TextChoices):
@@ -209,7 +210,7 @@ class StockMovement(models.Model):
 
 class TransferStatus(models.TextChoices):
     IN_TRANSIT = "in_transit", _("In transit")
-    RECEIVED = "received", _("Received")
+    RECEIVED = "received", pgettext_lazy("transfer", "Received")
 
 
 class Transfer(models.Model):

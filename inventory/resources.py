@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 
 import tablib
 from django.db import transaction
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from oms.errors import DomainError
 
@@ -70,30 +72,30 @@ class Lookups:
     def product(self, value) -> Product:
         sku = str(value or "").strip()
         if not sku:
-            raise RowError("sku: required")
+            raise RowError("sku: " + gettext("required"))
         if sku not in self.products:
-            raise RowError(f"sku: unknown SKU {sku!r}")
+            raise RowError("sku: " + gettext("unknown SKU %(sku)s") % {"sku": repr(sku)})
         return self.products[sku]
 
     def location(self, value, column="location") -> Location:
         code = str(value or "").strip()
         if not code:
-            raise RowError(f"{column}: required")
+            raise RowError(f"{column}: " + gettext("required"))
         if code not in self.locations:
-            raise RowError(f"{column}: unknown location {code!r}")
+            raise RowError(f"{column}: " + gettext("unknown location %(code)s") % {"code": repr(code)})
         return self.locations[code]
 
 
 def _int(value, column: str) -> int:
     text = str(value if value is not None else "").strip()
     if not text:
-        raise RowError(f"{column}: required")
+        raise RowError(f"{column}: " + gettext("required"))
     try:
         number = float(text)
     except ValueError:
-        raise RowError(f"{column}: {text!r} is not a number")
+        raise RowError(f"{column}: " + gettext("%(value)s is not a number") % {"value": repr(text)})
     if number != int(number):
-        raise RowError(f"{column}: {text!r} is not a whole number")
+        raise RowError(f"{column}: " + gettext("%(value)s is not a whole number") % {"value": repr(text)})
     return int(number)
 
 
@@ -118,7 +120,7 @@ class Resource(ABC):
 
 
 class ReceiptResource(Resource):
-    kind, label = "receipts", "Receipts"
+    kind, label = "receipts", _("Receipts")
     columns = ("location", "sku", "quantity", "reference", "reason_code", "reason", "bin")
     required = ("location", "sku", "quantity")
 
@@ -135,11 +137,11 @@ class ReceiptResource(Resource):
 
     def apply(self, args, *, user):
         stock = services.stock_receive(user=user, **args)
-        return f"on hand {stock.on_hand}"
+        return gettext("on hand %(n)s") % {"n": stock.on_hand}
 
 
 class AdjustmentResource(Resource):
-    kind, label = "adjustments", "Adjustments"
+    kind, label = "adjustments", _("Adjustments")
     columns = ("location", "sku", "delta", "reason_code", "reason", "reference")
     required = ("location", "sku", "delta", "reason")
 
@@ -155,11 +157,11 @@ class AdjustmentResource(Resource):
 
     def apply(self, args, *, user):
         stock = services.stock_adjust(user=user, **args)
-        return f"on hand {stock.on_hand}"
+        return gettext("on hand %(n)s") % {"n": stock.on_hand}
 
 
 class CountResource(Resource):
-    kind, label = "counts", "Cycle counts"
+    kind, label = "counts", _("Cycle counts")
     columns = ("location", "sku", "counted", "reference")
     required = ("location", "sku", "counted")
 
@@ -173,13 +175,13 @@ class CountResource(Resource):
 
     def apply(self, args, *, user):
         movement = services.stock_count(user=user, **args)
-        return f"difference {movement.on_hand_delta:+d}"
+        return gettext("difference %(delta)s") % {"delta": f"{movement.on_hand_delta:+d}"}
 
 
 class TransferResource(Resource):
     """One row per line; rows with the same from, to and reference make one transfer."""
 
-    kind, label = "transfers", "Transfers"
+    kind, label = "transfers", _("Transfers")
     columns = ("from_location", "to_location", "sku", "quantity", "reference")
     required = ("from_location", "to_location", "sku", "quantity")
 
@@ -226,7 +228,9 @@ def _dicts(dataset: tablib.Dataset) -> list[dict]:
 def run_import(kind: str, dataset: tablib.Dataset, *, user=None, dry_run: bool) -> ImportResult:
     resource = RESOURCES.get(kind)
     if resource is None:
-        return ImportResult(kind, dry_run, [], file_error=f"Unknown import kind {kind!r}.")
+        return ImportResult(
+            kind, dry_run, [], file_error=gettext("Unknown import kind %(kind)s.") % {"kind": repr(kind)}
+        )
     headers = {str(h or "").strip().lower() for h in (dataset.headers or [])}
     missing = [c for c in resource.required if c not in headers]
     if missing:
@@ -234,11 +238,12 @@ def run_import(kind: str, dataset: tablib.Dataset, *, user=None, dry_run: bool) 
             kind,
             dry_run,
             [],
-            file_error=f"Missing columns: {', '.join(missing)} (expected {', '.join(resource.columns)}).",
+            file_error=gettext("Missing columns: %(missing)s (expected %(expected)s).")
+            % {"missing": ", ".join(missing), "expected": ", ".join(resource.columns)},
         )
     rows = _dicts(dataset)
     if not rows:
-        return ImportResult(kind, dry_run, [], file_error="The file has no rows.")
+        return ImportResult(kind, dry_run, [], file_error=gettext("The file has no rows."))
     unused = [
         str(h or "").strip() for h in dataset.headers or [] if str(h or "").strip().lower() not in resource.columns
     ]
@@ -280,7 +285,7 @@ def apply_transfers(results: list[RowResult], parsed, *, user) -> None:
         if any(not m.ok for m in members):
             for m in members:
                 if m.ok:
-                    m.errors.append("not sent: another line of this transfer has errors")
+                    m.errors.append(gettext("not sent: another line of this transfer has errors"))
             continue
         first = args_of[id(members[0])]
         try:
@@ -297,7 +302,7 @@ def apply_transfers(results: list[RowResult], parsed, *, user) -> None:
                 m.errors.append(str(exc))
         else:
             for m in members:
-                m.outcome = f"transfer {transfer.number}"
+                m.outcome = gettext("transfer %(number)s") % {"number": transfer.number}
 
 
 def template_csv(kind: str) -> str:

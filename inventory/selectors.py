@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from decimal import ROUND_CEILING, Decimal
 
 from django.db.models import Count, F, Q, QuerySet, Sum
+from django.utils.translation import gettext
 
 from .models import (
     Location,
@@ -229,9 +230,14 @@ def low_stock_alerts(*, daily_demand: dict[tuple[int, int], float] | None = None
         cover = round(available / rate, 1) if rate > 0 else None
         reasons = []
         if rule.low_stock_threshold is not None and available <= rule.low_stock_threshold:
-            reasons.append(f"available {available} ≤ threshold {rule.low_stock_threshold}")
+            reasons.append(
+                gettext("available %(available)s ≤ threshold %(threshold)s")
+                % {"available": available, "threshold": rule.low_stock_threshold}
+            )
         if rule.min_days_of_cover is not None and cover is not None and cover < rule.min_days_of_cover:
-            reasons.append(f"{cover} days of cover < {rule.min_days_of_cover}")
+            reasons.append(
+                gettext("%(cover)s days of cover < %(minimum)s") % {"cover": cover, "minimum": rule.min_days_of_cover}
+            )
         if reasons:
             alerts.append(
                 {

@@ -16,6 +16,7 @@ from django.core.mail import send_mail
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from oms.errors import DomainError, InsufficientStock
 from oms.roles import MANAGER
@@ -54,16 +55,23 @@ def _stock_row(location: Location, product: Product) -> Stock:
 
 def _positive(quantity, what: str) -> int:
     if isinstance(quantity, bool) or not isinstance(quantity, int):
-        raise DomainError(f"{what} must be a whole number, not {quantity!r}.")
+        raise DomainError(
+            gettext("%(what)s must be a whole number, not %(value)s.") % {"what": what, "value": repr(quantity)}
+        )
     if quantity <= 0:
-        raise DomainError(f"{what} must be more than zero (got {quantity}).")
+        raise DomainError(
+            gettext("%(what)s must be more than zero (got %(value)s).") % {"what": what, "value": quantity}
+        )
     return quantity
 
 
 def _reason_code(code: str, kind: str) -> str:
     code = code or DEFAULT_REASON_CODE[kind]
     if code not in ReasonCode.values:
-        raise DomainError(f"Unknown reason code {code!r}; use one of {', '.join(ReasonCode.values)}.")
+        raise DomainError(
+            gettext("Unknown reason code %(code)s; use one of %(codes)s.")
+            % {"code": repr(code), "codes": ", ".join(ReasonCode.values)}
+        )
     return code
 
 
@@ -87,8 +95,19 @@ def _take_out(stock: Stock, quantity: int, what: str) -> None:
     if not changed:
         stock.refresh_from_db()
         raise InsufficientStock(
-            f"{stock.product.sku} at {stock.location.code}: on hand {stock.on_hand}, reserved {stock.reserved}, "
-            f"available {stock.on_hand - stock.reserved}; cannot {what} {quantity}."
+            gettext(
+                "%(sku)s at %(location)s: on hand %(on_hand)s, reserved %(reserved)s, available %(available)s; "
+                "cannot %(what)s %(quantity)s."
+            )
+            % {
+                "sku": stock.product.sku,
+                "location": stock.location.code,
+                "on_hand": stock.on_hand,
+                "reserved": stock.reserved,
+                "available": stock.on_hand - stock.reserved,
+                "what": what,
+                "quantity": quantity,
+            }
         )
 
 
@@ -107,7 +126,7 @@ def stock_receive(
     bin: str = "",
     reason_code: str = "",
 ) -> Stock:
-    _positive(quantity, "A receipt's quantity")
+    _positive(quantity, gettext("A receipt's quantity"))
     bin = bin_check(location, bin)  # an active bin of the location, when it has bins (inventory/bins.py)
     stock = _stock_row(location, product)
     updates = {"on_hand": F("on_hand") + quantity}
@@ -141,19 +160,28 @@ def stock_adjust(
 ) -> Stock:
     """Add or take away on-hand stock; never below what is reserved."""
     if isinstance(delta, bool) or not isinstance(delta, int):
-        raise DomainError(f"An adjustment must be a whole number, not {delta!r}.")
+        raise DomainError(gettext("An adjustment must be a whole number, not %(value)s.") % {"value": repr(delta)})
     if delta == 0:
-        raise DomainError("An adjustment needs a non-zero quantity.")
+        raise DomainError(gettext("An adjustment needs a non-zero quantity."))
     if not reason:
-        raise DomainError("An adjustment needs a reason.")
+        raise DomainError(gettext("An adjustment needs a reason."))
     code = _reason_code(reason_code, MovementKind.ADJUSTMENT)
     stock = _stock_row(location, product)
     changed = Stock.objects.filter(pk=stock.pk, on_hand__gte=F("reserved") - delta).update(on_hand=F("on_hand") + delta)
     if not changed:
         stock.refresh_from_db()
         raise InsufficientStock(
-            f"{product.sku} at {location.code}: on hand {stock.on_hand}, reserved {stock.reserved}; "
-            f"cannot adjust by {delta}: stock would fall below what is reserved for orders."
+            gettext(
+                "%(sku)s at %(location)s: on hand %(on_hand)s, reserved %(reserved)s; "
+                "cannot adjust by %(delta)s: stock would fall below what is reserved for orders."
+            )
+            % {
+                "sku": product.sku,
+                "location": location.code,
+                "on_hand": stock.on_hand,
+                "reserved": stock.reserved,
+                "delta": delta,
+            }
         )
     _movement(
         location,
@@ -176,15 +204,18 @@ def stock_count(
     """A cycle count: on hand becomes what was counted; the ledger gets the difference (a COUNT row,
     also when the count matches, so the ledger shows the product was counted)."""
     if isinstance(counted, bool) or not isinstance(counted, int):
-        raise DomainError(f"A count must be a whole number, not {counted!r}.")
+        raise DomainError(gettext("A count must be a whole number, not %(value)s.") % {"value": repr(counted)})
     if counted < 0:
-        raise DomainError(f"A count cannot be negative (got {counted}).")
+        raise DomainError(gettext("A count cannot be negative (got %(value)s).") % {"value": counted})
     stock = _stock_row(location, product)
     stock = Stock.objects.select_for_update().get(pk=stock.pk)
     if counted < stock.reserved:
         raise InsufficientStock(
-            f"{product.sku} at {location.code}: counted {counted} but {stock.reserved} are reserved for orders. "
-            "Recount, or release those orders' stock first."
+            gettext(
+                "%(sku)s at %(location)s: counted %(counted)s but %(reserved)s are reserved for orders. "
+                "Recount, or release those orders' stock first."
+            )
+            % {"sku": product.sku, "location": location.code, "counted": counted, "reserved": stock.reserved}
         )
     delta = counted - stock.on_hand
     Stock.objects.filter(pk=stock.pk).update(on_hand=F("on_hand") + delta)
@@ -213,12 +244,12 @@ def stock_write_off(
     reference: str = "",
 ) -> Stock:
     """Damaged, expired or lost goods leave on hand; never what is reserved."""
-    _positive(quantity, "A write-off's quantity")
+    _positive(quantity, gettext("A write-off's quantity"))
     if not reason:
-        raise DomainError("A write-off needs a reason.")
+        raise DomainError(gettext("A write-off needs a reason."))
     code = _reason_code(reason_code, MovementKind.WRITE_OFF)
     stock = _stock_row(location, product)
-    _take_out(stock, quantity, "write off")
+    _take_out(stock, quantity, gettext("write off"))
     _movement(
         location,
         product,
@@ -269,13 +300,15 @@ def transfer_dispatch(
     """Send stock to another location: on hand leaves the source now (transfer_out) and is in
     transit until ``transfer_receive``. All lines or none."""
     if from_location.pk == to_location.pk:
-        raise DomainError(f"A transfer needs two different locations (both are {from_location.code}).")
+        raise DomainError(
+            gettext("A transfer needs two different locations (both are %(code)s).") % {"code": from_location.code}
+        )
     merged: dict[int, list] = {}
     for product, quantity in lines:
-        _positive(quantity, f"The quantity of {product.sku}")
+        _positive(quantity, gettext("The quantity of %(sku)s") % {"sku": product.sku})
         merged.setdefault(product.pk, [product, 0])[1] += quantity
     if not merged:
-        raise DomainError("A transfer needs at least one line.")
+        raise DomainError(gettext("A transfer needs at least one line."))
     transfer = Transfer.objects.create(
         from_location=from_location, to_location=to_location, dispatched_by=user, note=note
     )
@@ -286,7 +319,7 @@ def transfer_dispatch(
         rows[product.pk] = _stock_row(from_location, product)
     for product_id in sorted(merged):  # stock rows in (location, product) order, like every writer
         product, quantity = merged[product_id]
-        _take_out(rows[product_id], quantity, f"transfer to {to_location.code}")
+        _take_out(rows[product_id], quantity, gettext("transfer to %(code)s") % {"code": to_location.code})
     TransferLine.objects.bulk_create(
         TransferLine(transfer=transfer, product=product, quantity=quantity) for product, quantity in merged.values()
     )
@@ -317,7 +350,7 @@ def transfer_receive(*, transfer: Transfer, user=None) -> Transfer:
         .get(pk=transfer.pk)
     )
     if transfer.status != TransferStatus.IN_TRANSIT:
-        raise DomainError(f"Transfer {transfer.number} was already received.")
+        raise DomainError(gettext("Transfer %(number)s was already received.") % {"number": transfer.number})
     lines = list(transfer.lines.select_related("product"))
     rows = {line.product_id: _stock_row(transfer.to_location, line.product) for line in lines}
     for line in sorted(lines, key=lambda ln: ln.product_id):  # (location, product) order
@@ -354,12 +387,15 @@ def stock_rule_set(
     min_days_of_cover: int | None = None,
 ) -> StockRule:
     for name, value in (
-        ("Safety stock", safety_stock),
-        ("The low-stock threshold", low_stock_threshold),
-        ("Days of cover", min_days_of_cover),
+        (gettext("Safety stock"), safety_stock),
+        (gettext("The low-stock threshold"), low_stock_threshold),
+        (gettext("Days of cover"), min_days_of_cover),
     ):
         if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 0):
-            raise DomainError(f"{name} must be a whole number of zero or more (got {value!r}).")
+            raise DomainError(
+                gettext("%(name)s must be a whole number of zero or more (got %(value)s).")
+                % {"name": name, "value": repr(value)}
+            )
     rule, _ = StockRule.objects.update_or_create(
         location=location,
         product=product,

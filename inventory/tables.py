@@ -1,17 +1,25 @@
 import django_tables2 as tables
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from oms.tables import BaseTable, StatusColumn
 
 from .models import Location, Product, Stock, StockMovement, StockRule, Transfer
 
+# Column headers are named here (not taken from the model fields) so that they go through gettext
+# without giving the models verbose names, which would mean migrations.
+NUM = {"td": {"class": "num"}}
+
 
 class StockTable(BaseTable):
-    location = tables.Column(accessor="location__code", order_by="location__code")
+    location = tables.Column(accessor="location__code", order_by="location__code", verbose_name=_("Location"))
     sku = tables.Column(accessor="product__sku", order_by="product__sku", verbose_name="SKU")
-    product = tables.Column(accessor="product__name", order_by="product__name")
-    on_hand = tables.Column(attrs={"td": {"class": "num"}})
-    reserved = tables.Column(attrs={"td": {"class": "num"}})
-    available = tables.Column(attrs={"td": {"class": "num"}})
+    product = tables.Column(accessor="product__name", order_by="product__name", verbose_name=_("Product"))
+    bin = tables.Column(verbose_name=_("Bin"))
+    on_hand = tables.Column(attrs=NUM, verbose_name=_("On hand"))
+    reserved = tables.Column(attrs=NUM, verbose_name=_("Reserved"))
+    available = tables.Column(attrs=NUM, verbose_name=_("Available"))
+    updated_at = tables.DateTimeColumn(verbose_name=_("Updated at"))
 
     class Meta(BaseTable.Meta):
         model = Stock
@@ -20,6 +28,11 @@ class StockTable(BaseTable):
 
 class ProductTable(BaseTable):
     sku = tables.LinkColumn("inventory:product_detail", args=[tables.A("sku")], verbose_name="SKU")
+    name = tables.Column(verbose_name=_("Name"))
+    handling_class = tables.Column(verbose_name=_("Handling"))
+    weight_g = tables.Column(verbose_name=_("Weight (g)"))
+    price = tables.Column(verbose_name=_("Price"))
+    active = tables.BooleanColumn(verbose_name=_("Active"))
 
     class Meta(BaseTable.Meta):
         model = Product
@@ -27,8 +40,22 @@ class ProductTable(BaseTable):
 
 
 class LocationTable(BaseTable):
+    code = tables.Column(verbose_name=_("Code"))
+    name = tables.Column(verbose_name=_("Name"))
+    kind = tables.Column(verbose_name=_("Kind"))
+    city = tables.Column(verbose_name=_("City"))
+    province = tables.Column(verbose_name=_("Province"))
+    cold_chain = tables.BooleanColumn(verbose_name=_("Cold chain"))
+    handles_bulky = tables.BooleanColumn(verbose_name=_("Handles bulky"))
+    daily_capacity = tables.Column(verbose_name=_("Daily capacity"))
+    active = tables.BooleanColumn(verbose_name=_("Active"))
     bins = tables.LinkColumn(
-        "inventory:location_bins", args=[tables.A("code")], text="Bins", orderable=False, empty_values=()
+        "inventory:location_bins",
+        args=[tables.A("code")],
+        text=_("Bins"),
+        orderable=False,
+        empty_values=(),
+        verbose_name=_("Bins"),
     )
 
     class Meta(BaseTable.Meta):
@@ -48,15 +75,16 @@ class LocationTable(BaseTable):
 
 
 class MovementTable(BaseTable):
-    created_at = tables.DateTimeColumn(format="Y-m-d H:i:s", verbose_name="When")
-    location = tables.Column(accessor="location__code", order_by="location__code")
+    created_at = tables.DateTimeColumn(format="Y-m-d H:i:s", verbose_name=_("When"))
+    location = tables.Column(accessor="location__code", order_by="location__code", verbose_name=_("Location"))
     sku = tables.Column(accessor="product__sku", order_by="product__sku", verbose_name="SKU")
-    kind = tables.Column()
-    reason_code = tables.Column(verbose_name="Reason code")
-    on_hand_delta = tables.Column(verbose_name="On hand ±", attrs={"td": {"class": "num"}})
-    reserved_delta = tables.Column(verbose_name="Reserved ±", attrs={"td": {"class": "num"}})
-    reason = tables.Column(attrs={"td": {"class": "wrap"}})
-    user = tables.Column(default="system")
+    kind = tables.Column(verbose_name=_("Kind"))
+    reason_code = tables.Column(verbose_name=_("Reason code"))
+    on_hand_delta = tables.Column(verbose_name=_("On hand ±"), attrs=NUM)
+    reserved_delta = tables.Column(verbose_name=_("Reserved ±"), attrs=NUM)
+    reference = tables.Column(verbose_name=_("Reference"))
+    reason = tables.Column(attrs={"td": {"class": "wrap"}}, verbose_name=_("Reason"))
+    user = tables.Column(default=_("system"), verbose_name=_("User"))
 
     class Meta(BaseTable.Meta):
         model = StockMovement
@@ -75,14 +103,15 @@ class MovementTable(BaseTable):
 
 
 class TransferTable(BaseTable):
-    number = tables.LinkColumn("inventory:transfer_detail", args=[tables.A("number")], verbose_name="Transfer")
-    from_location = tables.Column(accessor="from_location__code", verbose_name="From")
-    to_location = tables.Column(accessor="to_location__code", verbose_name="To")
-    status = StatusColumn()
-    line_count = tables.Column(verbose_name="Lines", attrs={"td": {"class": "num"}}, orderable=False)
-    units = tables.Column(attrs={"td": {"class": "num"}}, orderable=False)
-    dispatched_at = tables.DateTimeColumn(format="Y-m-d H:i")
-    received_at = tables.DateTimeColumn(format="Y-m-d H:i")
+    number = tables.LinkColumn("inventory:transfer_detail", args=[tables.A("number")], verbose_name=_("Transfer"))
+    from_location = tables.Column(accessor="from_location__code", verbose_name=pgettext_lazy("transfer", "From"))
+    to_location = tables.Column(accessor="to_location__code", verbose_name=pgettext_lazy("transfer", "To"))
+    status = StatusColumn(verbose_name=_("Status"))
+    line_count = tables.Column(verbose_name=_("Lines"), attrs=NUM, orderable=False)
+    units = tables.Column(attrs=NUM, orderable=False, verbose_name=_("Units"))
+    dispatched_at = tables.DateTimeColumn(format="Y-m-d H:i", verbose_name=_("Dispatched at"))
+    received_at = tables.DateTimeColumn(format="Y-m-d H:i", verbose_name=_("Received at"))
+    note = tables.Column(verbose_name=_("Note"))
 
     class Meta(BaseTable.Meta):
         model = Transfer
@@ -100,11 +129,11 @@ class TransferTable(BaseTable):
 
 
 class StockRuleTable(BaseTable):
-    location = tables.Column(accessor="location__code", order_by="location__code")
+    location = tables.Column(accessor="location__code", order_by="location__code", verbose_name=_("Location"))
     sku = tables.Column(accessor="product__sku", order_by="product__sku", verbose_name="SKU")
-    safety_stock = tables.Column(attrs={"td": {"class": "num"}})
-    low_stock_threshold = tables.Column(verbose_name="Low at", attrs={"td": {"class": "num"}})
-    min_days_of_cover = tables.Column(verbose_name="Min days of cover", attrs={"td": {"class": "num"}})
+    safety_stock = tables.Column(attrs=NUM, verbose_name=_("Safety stock"))
+    low_stock_threshold = tables.Column(verbose_name=_("Low at"), attrs=NUM)
+    min_days_of_cover = tables.Column(verbose_name=_("Min days of cover"), attrs=NUM)
 
     class Meta(BaseTable.Meta):
         model = StockRule

@@ -13,6 +13,8 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from oms.errors import DomainError
@@ -38,7 +40,7 @@ class StockListView(ObjectListView):
     queryset = selectors.stock_list()
     filterset_class = StockFilterSet
     table_class = StockTable
-    title = "Stock"
+    title = _("Stock")
     actions_template = "inventory/_stock_actions.html"
 
 
@@ -47,7 +49,7 @@ class ProductListView(ObjectListView):
     queryset = Product.objects.all()
     filterset_class = ProductFilterSet
     table_class = ProductTable
-    title = "Products"
+    title = _("Products")
 
 
 class LocationListView(ObjectListView):
@@ -55,7 +57,7 @@ class LocationListView(ObjectListView):
     queryset = Location.objects.all()
     filterset_class = LocationFilterSet
     table_class = LocationTable
-    title = "Locations"
+    title = _("Locations")
 
 
 class MovementListView(ObjectListView):
@@ -63,7 +65,7 @@ class MovementListView(ObjectListView):
     queryset = selectors.movement_list()
     filterset_class = MovementFilterSet
     table_class = MovementTable
-    title = "Stock ledger"
+    title = _("Stock ledger")
 
 
 class TransferListView(ObjectListView):
@@ -71,7 +73,7 @@ class TransferListView(ObjectListView):
     queryset = selectors.transfer_list()
     filterset_class = TransferFilterSet
     table_class = TransferTable
-    title = "Transfers"
+    title = _("Transfers")
     actions_template = "inventory/_transfer_actions.html"
 
 
@@ -80,7 +82,7 @@ class StockRuleListView(ObjectListView):
     queryset = StockRule.objects.select_related("location", "product")
     filterset_class = StockRuleFilterSet
     table_class = StockRuleTable
-    title = "Safety stock and alerts"
+    title = _("Safety stock and alerts")
     actions_template = "inventory/_rule_actions.html"
 
 
@@ -88,7 +90,7 @@ class StockRuleListView(ObjectListView):
 
 ACTIONS = {
     "receive": (
-        "Receive stock",
+        _("Receive stock"),
         ReceiveForm,
         lambda d, user: services.stock_receive(
             location=d["location"],
@@ -100,10 +102,10 @@ ACTIONS = {
             reason=d["reason"],
             user=user,
         ),
-        "Received {quantity} × {sku.sku} at {location.code}.",
+        _("Received %(quantity)s × %(sku)s at %(location)s."),
     ),
     "adjust": (
-        "Adjust stock",
+        _("Adjust stock"),
         AdjustForm,
         lambda d, user: services.stock_adjust(
             location=d["location"],
@@ -114,18 +116,18 @@ ACTIONS = {
             reference=d["reference"],
             user=user,
         ),
-        "Adjusted {sku.sku} at {location.code} by {delta:+d}.",
+        _("Adjusted %(sku)s at %(location)s by %(delta)s."),
     ),
     "count": (
-        "Cycle count",
+        _("Cycle count"),
         CountForm,
         lambda d, user: services.stock_count(
             location=d["location"], product=d["sku"], counted=d["counted"], reference=d["reference"], user=user
         ),
-        "Counted {counted} × {sku.sku} at {location.code}.",
+        _("Counted %(counted)s × %(sku)s at %(location)s."),
     ),
     "write_off": (
-        "Write off damaged stock",
+        _("Write off damaged stock"),
         WriteOffForm,
         lambda d, user: services.stock_write_off(
             location=d["location"],
@@ -136,7 +138,7 @@ ACTIONS = {
             reference=d["reference"],
             user=user,
         ),
-        "Wrote off {quantity} × {sku.sku} at {location.code}.",
+        _("Wrote off %(quantity)s × %(sku)s at %(location)s."),
     ),
 }
 
@@ -150,7 +152,15 @@ def _stock_action(request, action):
         except DomainError as exc:
             form.add_error(None, str(exc))
         else:
-            messages.success(request, success.format(**form.cleaned_data))
+            d = form.cleaned_data
+            values = {
+                "quantity": d.get("quantity"),
+                "counted": d.get("counted"),
+                "delta": f"{d['delta']:+d}" if "delta" in d else "",
+                "sku": d["sku"].sku,
+                "location": d["location"].code,
+            }
+            messages.success(request, success % values)
             return redirect(request.path)
     status = 400 if request.method == "POST" else 200
     return render(request, "inventory/action_form.html", {"form": form, "title": title}, status=status)
@@ -192,10 +202,15 @@ def transfer_create(request):
         except DomainError as exc:
             form.add_error(None, str(exc))
         else:
-            messages.success(request, f"Transfer {transfer.number} dispatched: the goods are in transit.")
+            messages.success(
+                request,
+                gettext("Transfer %(number)s dispatched: the goods are in transit.") % {"number": transfer.number},
+            )
             return redirect("inventory:transfer_detail", number=transfer.number)
     status = 400 if request.method == "POST" else 200
-    return render(request, "inventory/action_form.html", {"form": form, "title": "New transfer"}, status=status)
+    return render(
+        request, "inventory/action_form.html", {"form": form, "title": gettext("New transfer")}, status=status
+    )
 
 
 @login_required
@@ -218,10 +233,10 @@ def transfer_detail(request, number):
 @permission_required("inventory.change_transfer", raise_exception=True)
 def transfer_receive(request, number):
     transfer = get_object_or_404(Transfer, number=number)
-    response, _ = run_action(
+    response, _result = run_action(
         request,
         lambda: services.transfer_receive(transfer=transfer, user=request.user),
-        success=f"Transfer {number} received.",
+        success=gettext("Transfer %(number)s received.") % {"number": number},
         redirect_to=reverse("inventory:transfer_detail", args=[number]),
     )
     return response
@@ -247,10 +262,14 @@ def stock_rule_edit(request):
         except DomainError as exc:
             form.add_error(None, str(exc))
         else:
-            messages.success(request, f"Saved the rule for {d['sku'].sku} at {d['location'].code}.")
+            messages.success(
+                request,
+                gettext("Saved the rule for %(sku)s at %(location)s.")
+                % {"sku": d["sku"].sku, "location": d["location"].code},
+            )
             return redirect("inventory:rule_list")
     status = 400 if request.method == "POST" else 200
-    context = {"form": form, "title": "Safety stock and alert"}
+    context = {"form": form, "title": gettext("Safety stock and alert")}
     return render(request, "inventory/action_form.html", context, status=status)
 
 
@@ -272,7 +291,7 @@ def _stored(token: str) -> Path:
         raise Http404("No such upload.")
     path = _upload_dir() / token
     if not path.exists():
-        raise Http404("The upload has expired; upload the file again.")
+        raise Http404(gettext("The upload has expired; upload the file again."))
     return path
 
 
@@ -280,7 +299,7 @@ def _stored(token: str) -> Path:
 @permission_required("inventory.change_stock", raise_exception=True)
 def stock_import(request):
     """Upload → dry run with each row's errors → confirm (rows without errors go through services)."""
-    context = {"title": "Import stock", "kinds": resources.RESOURCES}
+    context = {"title": gettext("Import stock"), "kinds": resources.RESOURCES}
     if request.method == "POST" and request.POST.get("token"):
         kind = request.POST.get("kind", "")
         path = _stored(request.POST["token"])
@@ -290,7 +309,11 @@ def stock_import(request):
         if result.file_error:
             messages.error(request, result.file_error)
         else:
-            messages.success(request, f"Imported {result.accepted} row(s); {result.rejected} rejected.")
+            messages.success(
+                request,
+                gettext("Imported %(accepted)s row(s); %(rejected)s rejected.")
+                % {"accepted": result.accepted, "rejected": result.rejected},
+            )
         context.update(form=ImportForm(initial={"kind": kind}), result=result)
         return render(request, "inventory/import.html", context)
     form = ImportForm(request.POST or None, request.FILES or None)
@@ -302,7 +325,7 @@ def stock_import(request):
         try:
             dataset = resources.read_table(content, token)
         except Exception as exc:  # noqa: BLE001 (an unreadable file is the user's error, not a 500)
-            form.add_error("file", f"Cannot read the file: {exc}")
+            form.add_error("file", gettext("Cannot read the file: %(error)s") % {"error": exc})
         else:
             (_upload_dir() / token).write_bytes(content)
             result = resources.run_import(form.cleaned_data["kind"], dataset, user=request.user, dry_run=True)
@@ -324,18 +347,18 @@ def import_template(request, kind):
 # ---- replenishment and low stock ---------------------------------------------------------------
 
 SUGGESTION_COLUMNS = [
-    ("location", "Location"),
+    ("location", _("Location")),
     ("sku", "SKU"),
-    ("name", "Product"),
-    ("available", "Available"),
-    ("in_transit", "In transit"),
-    ("mean_daily", "Forecast/day"),
-    ("sigma_daily", "σ/day"),
-    ("lead_time_days", "Lead time"),
-    ("reorder_point", "Reorder point"),
-    ("quantity", "Suggested qty"),
-    ("action", "Action"),
-    ("transfer_from", "Transfer from"),
+    ("name", _("Product")),
+    ("available", _("Available")),
+    ("in_transit", _("In transit")),
+    ("mean_daily", _("Forecast/day")),
+    ("sigma_daily", _("σ/day")),
+    ("lead_time_days", _("Lead time")),
+    ("reorder_point", _("Reorder point")),
+    ("quantity", _("Suggested qty")),
+    ("action", _("Action")),
+    ("transfer_from", _("Transfer from")),
 ]
 
 
@@ -356,9 +379,9 @@ def replenishment_view(request):
     rows = replenishment.suggestions(service_level=service_level, cover_days=cover_days, only_needed=only_needed)
     export = request.GET.get("_export")
     if export in ("csv", "xlsx"):
-        data = tablib.Dataset(headers=[label for _, label in SUGGESTION_COLUMNS])
+        data = tablib.Dataset(headers=[str(label) for _key, label in SUGGESTION_COLUMNS])
         for r in rows:
-            data.append([escape_formula(getattr(r, key)) for key, _ in SUGGESTION_COLUMNS])
+            data.append([escape_formula(getattr(r, key)) for key, _label in SUGGESTION_COLUMNS])
         content_type = (
             "text/csv; charset=utf-8"
             if export == "csv"
@@ -368,7 +391,7 @@ def replenishment_view(request):
         response["Content-Disposition"] = f'attachment; filename="replenishment-{timezone.localdate():%Y%m%d}.{export}"'
         return response
     context = {
-        "title": "Replenishment",
+        "title": gettext("Replenishment"),
         "rows": rows,
         "service_level": service_level,
         "cover_days": cover_days,
@@ -381,4 +404,6 @@ def replenishment_view(request):
 @login_required
 @permission_required("inventory.view_stock", raise_exception=True)
 def low_stock_view(request):
-    return render(request, "inventory/low_stock.html", {"title": "Low stock", "alerts": selectors.low_stock_alerts()})
+    return render(
+        request, "inventory/low_stock.html", {"title": gettext("Low stock"), "alerts": selectors.low_stock_alerts()}
+    )
