@@ -1,0 +1,198 @@
+"""The joint choice of a routing window: which option (a whole-order plan) each order takes.
+
+A small assignment MILP solved by HiGHS (``highspy``): a binary ``x[k]`` per option ``k`` of an order,
+``u[i]`` per order (left unrouted, at ``penalty[i]``), ``sum_k x[k] + u[i] = 1`` per order, and each
+resource (stock of a SKU at a location, today's capacity left at a location) used at most up to what
+there is. The objective is the sum of the chosen options' scores plus the penalties of unrouted orders.
+
+``greedy`` is the one-order-at-a-time answer (orders in the window's order: priority, promise, age;
+each takes its lowest-score option that still fits): the warm start handed to HiGHS (``setSolution``)
+and the fallback when HiGHS raises, finds nothing, or returns something that does not fit. Every
+answer is checked against the resources here before it is used.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class Problem:
+    """``options[k] = (order index, cost, [(resource index, amount), ...])``, grouped by order, each order's
+    options best first; ``limits[r]`` what resource ``r`` holds; ``penalty[i]`` an unrouted order's cost."""
+
+    penalty: list[float]
+    options: list[tuple[int, float, list[tuple[int, float]]]]
+    limits: list[float]
+    by_order: list[list[int]] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        if not self.by_order:
+            self.by_order = [[] for _ in self.penalty]
+            for k, (i, _, _) in enumerate(self.options):
+                self.by_order[i].append(k)
+
+
+@dataclass
+class Solution:
+    choice: list[int | None]  # the option index each order takes, None: unrouted
+    objective: float
+    method: str  # "highs" (proven optimal), "highs-limit" (time limit, best found), "greedy"
+    bound: float | None = None  # HiGHS's proven lower bound on the objective, when it ran
+    greedy_objective: float = 0.0
+    seconds: float = 0.0
+    note: str = ""
+
+    @property
+    def gap_percent(self) -> float | None:
+        """How far this answer is at most from the optimum (against the proven bound), in percent."""
+        if self.bound is None:
+            return None
+        return 100.0 * (self.objective - self.bound) / abs(self.objective) if self.objective else 0.0
+
+
+def objective(problem: Problem, choice: list[int | None]) -> float:
+    return sum(problem.penalty[i] if k is None else problem.options[k][1] for i, k in enumerate(choice))
+
+
+def fits(problem: Problem, choice: list[int | None]) -> bool:
+    """Whether the choice uses no resource beyond its limit and gives each order at most its own option."""
+    used = [0.0] * len(problem.limits)
+    for i, k in enumerate(choice):
+        if k is None:
+            continue
+        if problem.options[k][0] != i:
+            return False
+        for r, amount in problem.options[k][2]:
+            used[r] += amount
+    return all(u <= limit + 1e-6 for u, limit in zip(used, problem.limits, strict=True))
+
+
+def greedy(problem: Problem) -> list[int | None]:
+    """Order by order (the window's order), each takes its first option that still fits."""
+    left = list(problem.limits)
+    choice: list[int | None] = []
+    for ks in problem.by_order:
+        taken = None
+        for k in ks:
+            uses = problem.options[k][2]
+            if all(left[r] >= amount - 1e-9 for r, amount in uses):
+                for r, amount in uses:
+                    left[r] -= amount
+                taken = k
+                break
+        choice.append(taken)
+    return choice
+
+
+def solve(problem: Problem, *, time_limit: float, gap: float = 1e-4) -> Solution:
+    """HiGHS's answer under ``time_limit`` seconds, warm-started with the greedy one; the greedy answer
+    when HiGHS fails or does not beat it."""
+    started = time.perf_counter()
+    warm = greedy(problem)
+    warm_objective = objective(problem, warm)
+    fallback = Solution(warm, warm_objective, "greedy", greedy_objective=warm_objective)
+    if not problem.options or all(len(ks) <= 1 for ks in problem.by_order) and _uncontended(problem, warm):
+        fallback.seconds = time.perf_counter() - started
+        fallback.bound = warm_objective  # every order got its best option: nothing can do better
+        fallback.note = "no contention"
+        return fallback
+    try:
+        solution = _highs(problem, warm, time_limit=time_limit, gap=gap)
+    except Exception as exc:  # noqa: BLE001 (any solver failure: the greedy answer routes the window)
+        logger.warning("routing window: HiGHS failed, greedy answer used: %s", exc, exc_info=True)
+        fallback.note = f"solver failed: {type(exc).__name__}: {exc}"[:200]
+        fallback.seconds = time.perf_counter() - started
+        return fallback
+    solution.greedy_objective = warm_objective
+    solution.seconds = time.perf_counter() - started
+    if solution.choice is None or not fits(problem, solution.choice) or solution.objective > warm_objective + 1e-6:
+        fallback.bound = solution.bound
+        fallback.note = solution.note or "solver answer not better than greedy"
+        fallback.seconds = solution.seconds
+        return fallback
+    return solution
+
+
+def _uncontended(problem: Problem, warm: list[int | None]) -> bool:
+    """Every order took its own first (best) option: the greedy answer is the optimum."""
+    return all(ks and warm[i] == ks[0] for i, ks in enumerate(problem.by_order))
+
+
+def _highs(problem: Problem, warm: list[int | None], *, time_limit: float, gap: float) -> Solution:
+    import highspy
+    import numpy as np
+
+    n, nk, nr = len(problem.penalty), len(problem.options), len(problem.limits)
+    # Columns: x[k] for each option, then u[i] for each order. Rows: one per order (== 1), one per resource.
+    starts, index, value = [0], [], []
+    for i, _, uses in problem.options:
+        index.append(i)
+        value.append(1.0)
+        for r, amount in uses:
+            index.append(n + r)
+            value.append(float(amount))
+        starts.append(len(index))
+    for i in range(n):
+        index.append(i)
+        value.append(1.0)
+        starts.append(len(index))
+    lp = highspy.HighsLp()
+    lp.num_col_ = nk + n
+    lp.num_row_ = n + nr
+    lp.col_cost_ = np.array([c for _, c, _ in problem.options] + list(problem.penalty), dtype=np.double)
+    lp.col_lower_ = np.zeros(nk + n, dtype=np.double)
+    lp.col_upper_ = np.ones(nk + n, dtype=np.double)
+    lp.row_lower_ = np.array([1.0] * n + [-highspy.kHighsInf] * nr, dtype=np.double)
+    lp.row_upper_ = np.array([1.0] * n + [float(x) for x in problem.limits], dtype=np.double)
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+    lp.a_matrix_.start_ = np.array(starts, dtype=np.int32)
+    lp.a_matrix_.index_ = np.array(index, dtype=np.int32)
+    lp.a_matrix_.value_ = np.array(value, dtype=np.double)
+    lp.integrality_ = [highspy.HighsVarType.kInteger] * nk + [highspy.HighsVarType.kContinuous] * n
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    h.setOptionValue("time_limit", float(time_limit))
+    h.setOptionValue("mip_rel_gap", float(gap))
+    h.setOptionValue("threads", 1)
+    h.passModel(lp)
+    start = highspy.HighsSolution()
+    values = [0.0] * (nk + n)
+    for i, k in enumerate(warm):
+        if k is None:
+            values[nk + i] = 1.0
+        else:
+            values[k] = 1.0
+    start.col_value = values
+    start.value_valid = True
+    h.setSolution(start)
+    h.run()
+    status = h.getModelStatus()
+    info = h.getInfo()
+    bound = float(info.mip_dual_bound) if info.mip_dual_bound not in (None,) else None
+    if bound is not None and not (abs(bound) < 1e300):
+        bound = None
+    if status not in (highspy.HighsModelStatus.kOptimal, highspy.HighsModelStatus.kTimeLimit):
+        return Solution(None, 0.0, "highs", bound=bound, note=f"HiGHS: {h.modelStatusToString(status)}")
+    col = h.getSolution().col_value
+    if len(col) != nk + n:
+        return Solution(None, 0.0, "highs", bound=bound, note="HiGHS returned no solution")
+    choice: list[int | None] = [None] * n
+    for k in range(nk):
+        if col[k] > 0.5:
+            i = problem.options[k][0]
+            if choice[i] is not None:
+                return Solution(None, 0.0, "highs", bound=bound, note="HiGHS gave an order two options")
+            choice[i] = k
+    optimal = status == highspy.HighsModelStatus.kOptimal
+    return Solution(
+        choice,
+        objective(problem, choice),
+        "highs" if optimal else "highs-limit",
+        bound=bound,
+        note="" if optimal else "time limit",
+    )
