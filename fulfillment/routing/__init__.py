@@ -95,4 +95,6 @@ from .window import (  # noqa: F401
     route_waiting,
     route_window,
     waiting_orders,
+    window_failed_ids,
+    window_size,
 )

@@ -9,7 +9,7 @@ capacity left today. Each such candidate row also lists those orders in ``taken_
 
 from __future__ import annotations
 
-from .scoring import _explain, _reason
+from .scoring import decision_reason, explain_candidates
 
 NAMED = 5  # orders named in a verdict; the rest are counted
 
@@ -65,7 +65,7 @@ def _rewrite(e, size, available, capacity_left, stock_users, site_users, code_of
     ev = e.evaluation
     chosen = e.chosen
     ordered = [chosen] + [p for p in ev.plans if p is not chosen]
-    candidates = _explain(e.order, ev.singles, ordered, chosen, True, chosen.shipped_units)
+    candidates = explain_candidates(e.order, ev.singles, ordered, chosen, True, chosen.shipped_units)
     by_codes = {tuple(p.codes): p for p in e.options}
     first_reason = ""
     first_codes = ""
@@ -89,7 +89,7 @@ def _rewrite(e, size, available, capacity_left, stock_users, site_users, code_of
     ev.candidates = candidates
     ev.best = chosen
     ev.kind = "split" if len(chosen.locations) > 1 else "auto"
-    reason = _reason(e.order, ev.policy, chosen, True, ordered, ev.force)
+    reason = decision_reason(e.order, ev.policy, chosen, True, ordered, ev.force)
     if first_reason:
         reason = f"{reason.rstrip('.')}; {first_codes} not used: {first_reason}."
     ev.reason = reason[:255]

@@ -39,6 +39,7 @@ from django.db.models import CharField, Exists, F, OuterRef, Value
 from django.db.models.functions import Cast, Concat
 
 from inventory.selectors import available_by_location
+from oms.background import open_failures
 from oms.errors import InsufficientStock
 from orders.models import Order, OrderLine
 from orders.services import order_events_record, orders_set_progress
@@ -46,12 +47,12 @@ from orders.status import EventKind, OrderStatus
 
 from ..models import Backorder, RoutingDecision, Shipment, ShipmentLine
 from ..status import ShipmentStatus, derive_order_status
-from . import solver
 from .candidates import needs_from_lines, today_loads
-from .decide import _reserve, order_route
+from .decide import ROUTE_TASK, order_route, plan_reserve
 from .explain import explain_window
 from .policies import channel_force, policy_for, routing_batch, routing_locations
 from .scoring import Evaluation, Plan, evaluate, plan_json, plan_totals
+from .solver import Problem, solve
 
 logger = logging.getLogger(__name__)
 
@@ -115,9 +116,22 @@ def waiting_orders():
     )
 
 
+def window_failed_ids() -> list[int]:
+    """Orders whose routing failed for good and is not resolved (``TaskFailure`` of ``route_order``): windows
+    leave them out; the sweep tries them again on its own schedule (oms/background.py), a person with
+    "Route now"."""
+    subjects = (
+        open_failures().filter(task_name=ROUTE_TASK, subject__startswith="order:").values_list("subject", flat=True)
+    )
+    return [int(s.split(":", 1)[1]) for s in subjects if s.split(":", 1)[1].isdigit()]
+
+
 def _claim(limit: int, order_ids=None) -> list[Order]:
     """Lock up to ``limit`` waiting orders; on PostgreSQL rows another worker holds are skipped."""
     queryset = waiting_orders()
+    failed = window_failed_ids()
+    if failed:
+        queryset = queryset.exclude(pk__in=failed)
     if order_ids is not None:
         queryset = queryset.filter(pk__in=list(order_ids))
     if connection.features.has_select_for_update_skip_locked:
@@ -145,7 +159,7 @@ def reserve_orders(plans: list[tuple[Order, Plan]], user) -> set[int]:
     done = set()
     for order, plan in plans:
         try:
-            _reserve(order, plan, user)  # stock_reserve is atomic: a savepoint, rolled back on failure
+            plan_reserve(order, plan, user)  # stock_reserve is atomic: a savepoint, rolled back on failure
         except InsufficientStock:
             continue
         done.add(order.pk)
@@ -157,7 +171,7 @@ def _snapshot(product_ids: set[int]) -> dict[int, dict[int, int]]:
     return available_by_location(product_ids=product_ids)
 
 
-def _problem(entries: list[Entry], available, locations, loads) -> tuple[solver.Problem, list[tuple[int, Plan]]]:
+def _problem(entries: list[Entry], available, locations, loads) -> tuple[Problem, list[tuple[int, Plan]]]:
     resources: dict[tuple, int] = {}
     limits: list[float] = []
 
@@ -189,7 +203,7 @@ def _problem(entries: list[Entry], available, locations, loads) -> tuple[solver.
                     uses[r] = uses.get(r, 0) + 1
             options.append((i, plan.score, sorted(uses.items())))
             plans.append((i, plan))
-    return solver.Problem(penalty=penalty, options=options, limits=limits), plans
+    return Problem(penalty=penalty, options=options, limits=limits), plans
 
 
 def route_window(*, limit: int | None = None, user=None, order_ids=None, time_limit: float | None = None):
@@ -237,7 +251,7 @@ def _evaluate(orders: list[Order]) -> tuple[list[Entry], list[Order], tuple]:
 def _decide_and_write(entries: list[Entry], snapshot: tuple, user, result: WindowResult, time_limit) -> None:
     available, loads, locations = snapshot
     problem, plans = _problem(entries, available, locations, loads)
-    solution = solver.solve(problem, time_limit=window_time_limit() if time_limit is None else time_limit)
+    solution = solve(problem, time_limit=window_time_limit() if time_limit is None else time_limit)
     result.method, result.note = solution.method, solution.note
     result.objective, result.bound = solution.objective, solution.bound
     result.greedy_objective, result.solver_seconds = solution.greedy_objective, solution.seconds

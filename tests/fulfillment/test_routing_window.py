@@ -270,3 +270,54 @@ def test_route_waiting_routes_every_window(world, django_capture_on_commit_callb
     assert sum(r.routed for r in results) == 2
     assert OrderEvent.objects.filter(order__in=orders, kind=EventKind.ROUTED).count() == 2
     assert Order.objects.filter(pk__in=[o.pk for o in orders], on_hold=True).count() == 1
+
+
+# ---- wiring: the task, the nudge after intake ----------------------------------------------------------
+
+
+def test_a_new_order_is_routed_by_the_window_task(world, django_capture_on_commit_callbacks, monkeypatch):
+    windows = []
+    real = window.route_window
+
+    def counted(**kwargs):
+        result = real(**kwargs)
+        windows.append(result.claimed)
+        return result
+
+    monkeypatch.setattr(window, "route_window", counted)
+    with django_capture_on_commit_callbacks(execute=True):
+        order = order_services.order_create(
+            channel=world["web"], data=canonical("N1", lines=(("B", 1),)), source="test"
+        ).order
+    order.refresh_from_db()
+    assert windows == [1]
+    assert order.status == OrderStatus.ALLOCATED
+    assert where(order) == [("sha", "B", 1)]
+
+
+def test_one_bad_order_fails_alone_and_is_left_out_of_later_windows(
+    world, django_capture_on_commit_callbacks, monkeypatch
+):
+    from fulfillment import tasks
+    from fulfillment.routing import scoring
+    from oms.models import TaskFailure
+
+    good = waiting(world, django_capture_on_commit_callbacks, "E1", (("A", 1),))
+    bad = waiting(world, django_capture_on_commit_callbacks, "E2", (("B", 1),))
+    real = scoring.estimate_cost
+
+    def flaky(location, order, weight_g, memo):
+        if order.pk == bad.pk:
+            raise RuntimeError("no rate for this address")
+        return real(location, order, weight_g, memo)
+
+    monkeypatch.setattr(scoring, "estimate_cost", flaky)
+    assert tasks.route_window.apply().get() == 2  # the window failed; both orders were tried one by one
+    good.refresh_from_db()
+    bad.refresh_from_db()
+    assert good.status == OrderStatus.ALLOCATED
+    assert bad.status == OrderStatus.CONFIRMED and not bad.shipments.exists()
+    failure = TaskFailure.objects.get(subject=f"order:{bad.pk}")
+    assert (failure.task_name, failure.error) == ("fulfillment.route_order", "RuntimeError: no rate for this address")
+    assert routing.window_failed_ids() == [bad.pk]
+    assert routing.route_window().claimed == 0  # left to the sweep and the Route now button
