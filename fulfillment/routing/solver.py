@@ -55,6 +55,40 @@ class Solution:
         return 100.0 * (self.objective - self.bound) / abs(self.objective) if self.objective else 0.0
 
 
+def problem_from_plans(
+    option_lists: list[list], available: dict, capacity_left: dict, penalty: list[float]
+) -> tuple[Problem, list]:
+    """The problem of orders whose options are routing plans (``scoring.Plan``: ``parts`` {location_id:
+    [(need, quantity)]} and ``score``), each order's list best first: stock per (location, product) from
+    ``available`` {location_id: {product_id: units}}, one shipment of capacity per location a plan ships
+    from, for the locations in ``capacity_left`` {location_id: shipments left}. Returns the problem and the
+    plan of each option."""
+    resources: dict[tuple, int] = {}
+    limits: list[float] = []
+
+    def resource(key: tuple, limit: float) -> int:
+        r = resources.get(key)
+        if r is None:
+            r = resources[key] = len(limits)
+            limits.append(limit)
+        return r
+
+    options, plans = [], []
+    for i, plan_list in enumerate(option_lists):
+        for plan in plan_list:
+            uses: dict[int, float] = {}
+            for loc_id, part in plan.parts.items():
+                for need, q in part:
+                    r = resource(("stock", loc_id, need.product_id), available.get(loc_id, {}).get(need.product_id, 0))
+                    uses[r] = uses.get(r, 0) + q
+                if part and loc_id in capacity_left:
+                    r = resource(("capacity", loc_id), capacity_left[loc_id])
+                    uses[r] = uses.get(r, 0) + 1
+            options.append((i, plan.score, sorted(uses.items())))
+            plans.append(plan)
+    return Problem(penalty=list(penalty), options=options, limits=limits), plans
+
+
 def objective(problem: Problem, choice: list[int | None]) -> float:
     return sum(problem.penalty[i] if k is None else problem.options[k][1] for i, k in enumerate(choice))
 

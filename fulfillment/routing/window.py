@@ -52,7 +52,7 @@ from .decide import ROUTE_TASK, order_route, plan_reserve
 from .explain import explain_window
 from .policies import channel_force, policy_for, routing_batch, routing_locations
 from .scoring import Evaluation, Plan, evaluate, plan_json, plan_totals
-from .solver import Problem, solve
+from .solver import Problem, problem_from_plans, solve
 
 logger = logging.getLogger(__name__)
 
@@ -171,39 +171,16 @@ def _snapshot(product_ids: set[int]) -> dict[int, dict[int, int]]:
     return available_by_location(product_ids=product_ids)
 
 
-def _problem(entries: list[Entry], available, locations, loads) -> tuple[Problem, list[tuple[int, Plan]]]:
-    resources: dict[tuple, int] = {}
-    limits: list[float] = []
-
-    def resource(key: tuple, limit: float) -> int:
-        r = resources.get(key)
-        if r is None:
-            r = resources[key] = len(limits)
-            limits.append(limit)
-        return r
-
+def _problem(entries: list[Entry], available, locations, loads) -> tuple[Problem, list[Plan]]:
     capacity_left = {
         loc.pk: max(0, loc.daily_capacity - loads.get(loc.pk, 0)) for loc in locations if loc.daily_capacity is not None
     }
     base, extra, n = unrouted_penalty(), urgency(), len(entries)
-    options: list[tuple[int, float, list]] = []
-    plans: list[tuple[int, Plan]] = []
     penalty = []
     for i, entry in enumerate(entries):
         worst = max((p.score for p in entry.options), default=0.0)
         penalty.append(max(base, worst + 1.0) * (1.0 + extra * (n - i) / n))
-        for plan in entry.options:
-            uses: dict[int, float] = {}
-            for loc_id, part in plan.parts.items():
-                for need, q in part:
-                    r = resource(("stock", loc_id, need.product_id), available.get(loc_id, {}).get(need.product_id, 0))
-                    uses[r] = uses.get(r, 0) + q
-                if part and loc_id in capacity_left:
-                    r = resource(("capacity", loc_id), capacity_left[loc_id])
-                    uses[r] = uses.get(r, 0) + 1
-            options.append((i, plan.score, sorted(uses.items())))
-            plans.append((i, plan))
-    return Problem(penalty=penalty, options=options, limits=limits), plans
+    return problem_from_plans([e.options for e in entries], available, capacity_left, penalty)
 
 
 def route_window(*, limit: int | None = None, user=None, order_ids=None, time_limit: float | None = None):
@@ -256,7 +233,7 @@ def _decide_and_write(entries: list[Entry], snapshot: tuple, user, result: Windo
     result.objective, result.bound = solution.objective, solution.bound
     result.greedy_objective, result.solver_seconds = solution.greedy_objective, solution.seconds
     for i, k in enumerate(solution.choice):
-        entries[i].chosen = plans[k][1] if k is not None else None
+        entries[i].chosen = plans[k] if k is not None else None
     chosen = [e for e in entries if e.chosen is not None]
     reserved = reserve_orders([(e.order, e.chosen) for e in chosen], user)
     for e in chosen:

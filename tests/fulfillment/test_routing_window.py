@@ -321,3 +321,42 @@ def test_one_bad_order_fails_alone_and_is_left_out_of_later_windows(
     assert (failure.task_name, failure.error) == ("fulfillment.route_order", "RuntimeError: no rate for this address")
     assert routing.window_failed_ids() == [bad.pk]
     assert routing.route_window().claimed == 0  # left to the sweep and the Route now button
+
+
+# ---- replay: the gap to the optimum of the period ------------------------------------------------------
+
+
+def test_a_replay_shows_the_gap_to_the_optimum_of_its_period(world, django_capture_on_commit_callbacks, admin_client):
+    from datetime import timedelta
+
+    from django.urls import reverse
+    from django.utils import timezone
+
+    from fulfillment.models import RoutingReplay
+
+    first = waiting(world, django_capture_on_commit_callbacks, "E1", (("A", 1),), priority=1)
+    second = waiting(world, django_capture_on_commit_callbacks, "E2", (("A", 1), ("B", 1)), priority=5)
+    score = {
+        (o.pk, p.codes[0]): p.score
+        for o in (first, second)
+        for p in routing.order_dry_run(order=o).plans
+        if not p.missing
+    }
+    policy = RoutingPolicy.objects.get(code="whole")
+    today = timezone.localdate()
+    replay = RoutingReplay.objects.create(policy=policy, period_start=today - timedelta(days=1), period_end=today)
+    routing.replay_run(replay_id=replay.pk)
+    replay.refresh_from_db()
+    gap = replay.results["optimum"]
+
+    one_by_one = score[(first.pk, "sha")] + 100.0  # the first takes Shanghai's A, the second is left unrouted
+    best = score[(first.pk, "can")] + score[(second.pk, "sha")]
+    assert gap["one_by_one"]["score"] == round(one_by_one, 2)
+    assert gap["optimum"]["score"] == round(best, 2)
+    assert (gap["one_by_one"]["unrouted"], gap["optimum"]["unrouted"]) == (1, 0)
+    assert gap["proven"] is True and gap["method"] == "highs"
+    assert gap["gap_percent"] == round(100.0 * (one_by_one - best) / best, 2)
+
+    page = admin_client.get(reverse("fulfillment:routing_replay", args=[replay.pk])).content.decode()
+    assert "Gap to the optimum of the period" in page
+    assert f"Gap: {gap['gap_percent']} %" in page
