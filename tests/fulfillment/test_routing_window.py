@@ -169,7 +169,7 @@ def test_when_highs_raises_the_greedy_answer_routes_the_window(world, django_cap
     def broken(*args, **kwargs):
         raise RuntimeError("solver exploded")
 
-    monkeypatch.setattr(solver, "_highs", broken)
+    monkeypatch.setattr(solver, "_model", broken)  # every use of HiGHS (LP and MILP) builds its model here
     first = waiting(world, django_capture_on_commit_callbacks, "E1", (("A", 1),), priority=1)
     second = waiting(world, django_capture_on_commit_callbacks, "E2", (("A", 1), ("B", 1)), priority=5)
     result = routing.route_window()
@@ -182,18 +182,30 @@ def test_when_highs_raises_the_greedy_answer_routes_the_window(world, django_cap
     assert ledger_mismatches() == []
 
 
-def test_when_highs_runs_out_of_time_its_answer_is_checked_or_greedy_is_used(
+def test_when_highs_runs_out_of_time_the_best_answer_so_far_is_used(
     world, django_capture_on_commit_callbacks, monkeypatch
 ):
-    def timed_out(problem, warm, **kwargs):  # what HiGHS returns at its time limit with nothing better
-        return solver.Solution(None, 0.0, "highs", bound=None, note="HiGHS: Time limit reached")
+    def no_lp(problem, **kwargs):  # the LP relaxation ran out of time too
+        return None, None
 
+    def timed_out(problem, warm, **kwargs):  # what the MILP returns at its time limit with nothing better
+        return solver.Solution(None, 0.0, "highs-limit", bound=None, note="time limit")
+
+    monkeypatch.setattr(solver, "_lp_round", no_lp)
     monkeypatch.setattr(solver, "_highs", timed_out)
     waiting(world, django_capture_on_commit_callbacks, "E1", (("A", 1),), priority=1)
     waiting(world, django_capture_on_commit_callbacks, "E2", (("A", 1), ("B", 1)), priority=5)
     result = routing.route_window()
-    assert (result.method, result.note) == ("greedy", "HiGHS: Time limit reached")
+    assert (result.method, result.note, result.bound) == ("greedy", "time limit", None)
     assert result.routed == 1
+
+
+def test_the_lp_relaxation_alone_proves_an_integral_answer():
+    problem = solver.Problem(
+        penalty=[100, 100], options=[(0, 1.0, [(0, 1)]), (0, 2.0, [(1, 1)]), (1, 1.0, [(0, 1)])], limits=[1, 1]
+    )
+    bound, choice = solver._lp_round(problem, time_limit=10)
+    assert (bound, choice) == (3.0, [1, 2])
 
 
 def test_a_solver_answer_that_oversells_is_refused():
