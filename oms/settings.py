@@ -226,7 +226,9 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 # runs a window every ROUTING_WINDOW_BEAT_SECONDS (oms/celery.py). ROUTING_IN_WINDOWS=0: one task per order.
 ROUTING_IN_WINDOWS = env_bool("ROUTING_IN_WINDOWS", True)
 ROUTING_WINDOW_SIZE = int(os.environ.get("ROUTING_WINDOW_SIZE", "500"))
-ROUTING_WINDOW_TIME_LIMIT = float(os.environ.get("ROUTING_WINDOW_TIME_LIMIT", "2"))
+ROUTING_WINDOW_TIME_LIMIT = float(os.environ.get("ROUTING_WINDOW_TIME_LIMIT", "5"))
+# A replay's "gap to the optimum of the period" gives the solver this many seconds (fulfillment/routing/reroute.py).
+ROUTING_REPLAY_TIME_LIMIT = float(os.environ.get("ROUTING_REPLAY_TIME_LIMIT", "30"))
 ROUTING_WINDOW_UNROUTED_PENALTY = float(os.environ.get("ROUTING_WINDOW_UNROUTED_PENALTY", "100"))
 ROUTING_WINDOW_URGENCY = float(os.environ.get("ROUTING_WINDOW_URGENCY", "0.05"))
 

@@ -127,8 +127,8 @@ def solve(problem: Problem, *, time_limit: float, gap: float = 1e-4) -> Solution
     """The best answer found within ``time_limit`` seconds, and HiGHS's proven bound on the optimum.
 
     1. The greedy answer (warm start and fallback).
-    2. The LP relaxation (fast even for thousands of orders): its value is a proven lower bound; its answer,
-       rounded (options by LP value, then greedy for the rest), usually within a fraction of a percent.
+    2. The LP relaxation (fast even for thousands of orders): its value is a proven lower bound; its answer
+       rounded (options by LP value, then greedy for the rest) and improved by local search (``improve``).
     3. When that is not within ``gap`` of the bound, the MILP (branch and bound) for the time left, warm
        started with the best answer so far.
 
@@ -150,6 +150,8 @@ def solve(problem: Problem, *, time_limit: float, gap: float = 1e-4) -> Solution
         lp_bound, rounded = _lp_round(problem, time_limit=time_limit)
         if lp_bound is not None:
             best.bound = lp_bound
+        if rounded is not None:
+            rounded = improve(problem, rounded, deadline=started + time_limit / 4)
         if rounded is not None and fits(problem, rounded) and objective(problem, rounded) < best.objective - 1e-9:
             best.choice, best.objective, best.method = rounded, objective(problem, rounded), "highs-lp"
         if _within(best, gap):
@@ -228,7 +230,8 @@ def _model(problem: Problem, *, integer: bool):
 
 
 def _lp_round(problem: Problem, *, time_limit: float) -> tuple[float | None, list[int | None] | None]:
-    """The LP relaxation's value (a proven lower bound) and its answer rounded to a whole assignment."""
+    """The LP relaxation's value (a proven lower bound) and its answer rounded to a whole assignment:
+    options by their LP value, then greedy for the orders still open."""
     import highspy
 
     h = _model(problem, integer=False)
@@ -260,6 +263,83 @@ def _lp_round(problem: Problem, *, time_limit: float) -> tuple[float | None, lis
                 if take(k):
                     break
     return bound, choice
+
+
+def improve(problem: Problem, choice: list[int | None], *, deadline: float) -> list[int | None]:
+    """Local search on a whole assignment (until nothing improves or ``deadline``, a ``time.perf_counter()``):
+    an order moves to a cheaper option that fits; an unrouted order takes an option that fits, or one whose
+    single short resource another order frees by moving to its own other option, when that costs less
+    than leaving the order unrouted. Every step keeps the assignment within the resources."""
+    choice = list(choice)
+    opts = problem.options
+    left = list(problem.limits)
+    users: dict[int, set[int]] = {}
+    for i, k in enumerate(choice):
+        if k is not None:
+            for r, amount in opts[k][2]:
+                left[r] -= amount
+                users.setdefault(r, set()).add(i)
+
+    def usage(k: int | None) -> dict[int, float]:
+        return dict(opts[k][2]) if k is not None else {}
+
+    def cost(i: int, k: int | None) -> float:
+        return problem.penalty[i] if k is None else opts[k][1]
+
+    def move(i: int, k: int | None) -> None:
+        old = choice[i]
+        for r, amount in usage(old).items():
+            left[r] += amount
+            users[r].discard(i)
+        for r, amount in usage(k).items():
+            left[r] -= amount
+            users.setdefault(r, set()).add(i)
+        choice[i] = k
+
+    def fits_after(i: int, k: int, extra: dict[int, float] | None = None) -> bool:
+        freed = usage(choice[i])
+        return all(left[r] + freed.get(r, 0) + (extra or {}).get(r, 0) >= a - 1e-9 for r, a in opts[k][2])
+
+    changed = True
+    while changed and time.perf_counter() < deadline:
+        changed = False
+        for i, ks in enumerate(problem.by_order):
+            current = cost(i, choice[i])
+            for k in ks:  # best first: the first that fits and costs less
+                if opts[k][1] >= current - 1e-9:
+                    break
+                if fits_after(i, k):
+                    move(i, k)
+                    changed = True
+                    break
+            if choice[i] is not None or time.perf_counter() >= deadline:
+                continue
+            best = None  # (saving, j, k2, k)
+            for k in ks:
+                short = [(r, a - left[r]) for r, a in opts[k][2] if left[r] < a - 1e-9]
+                if len(short) != 1:
+                    continue
+                r, missing = short[0]
+                for j in users.get(r, ()):
+                    kj = choice[j]
+                    for k2 in problem.by_order[j]:
+                        if k2 == kj or dict(opts[k2][2]).get(r, 0) > usage(kj).get(r, 0) - missing + 1e-9:
+                            continue
+                        if not fits_after(j, k2):
+                            continue
+                        # after j moves: does k fit (on every resource it uses)?
+                        freed, taken = usage(kj), dict(opts[k2][2])
+                        if any(left[r2] + freed.get(r2, 0) - taken.get(r2, 0) < a2 - 1e-9 for r2, a2 in opts[k][2]):
+                            continue
+                        saving = problem.penalty[i] - opts[k][1] - (opts[k2][1] - opts[kj][1])
+                        if saving > 1e-9 and (best is None or saving > best[0]):
+                            best = (saving, j, k2, k)
+            if best is not None:
+                _, j, k2, k = best
+                move(j, k2)
+                move(i, k)
+                changed = True
+    return choice
 
 
 def _highs(problem: Problem, warm: list[int | None], *, time_limit: float, gap: float) -> Solution:

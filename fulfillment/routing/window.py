@@ -64,7 +64,7 @@ def window_size() -> int:
 
 
 def window_time_limit() -> float:
-    return float(getattr(settings, "ROUTING_WINDOW_TIME_LIMIT", 2.0))
+    return float(getattr(settings, "ROUTING_WINDOW_TIME_LIMIT", 5.0))
 
 
 def unrouted_penalty() -> float:
@@ -98,6 +98,7 @@ class WindowResult:
     bound: float | None = None
     greedy_objective: float | None = None
     solver_seconds: float = 0.0
+    reserve_seconds: float = 0.0
     seconds: float = 0.0
     note: str = ""
     left_ids: list[int] = field(default_factory=list)
@@ -235,7 +236,9 @@ def _decide_and_write(entries: list[Entry], snapshot: tuple, user, result: Windo
     for i, k in enumerate(solution.choice):
         entries[i].chosen = plans[k] if k is not None else None
     chosen = [e for e in entries if e.chosen is not None]
+    started = time.perf_counter()
     reserved = reserve_orders([(e.order, e.chosen) for e in chosen], user)
+    result.reserve_seconds = time.perf_counter() - started
     for e in chosen:
         if e.order.pk not in reserved:
             result.left_ids.append(e.order.pk)

@@ -372,3 +372,11 @@ def test_a_replay_shows_the_gap_to_the_optimum_of_its_period(world, django_captu
     page = admin_client.get(reverse("fulfillment:routing_replay", args=[replay.pk])).content.decode()
     assert "Gap to the optimum of the period" in page
     assert f"Gap: {gap['gap_percent']} %" in page
+
+
+def test_local_search_lets_an_unrouted_order_in_when_another_can_move_aside():
+    problem = solver.Problem(
+        penalty=[100, 100], options=[(0, 1.0, [(0, 1)]), (0, 2.0, [(1, 1)]), (1, 1.0, [(0, 1)])], limits=[1, 1]
+    )
+    assert solver.improve(problem, [0, None], deadline=float("inf")) == [1, 2]
+    assert solver.improve(problem, [1, 2], deadline=float("inf")) == [1, 2]  # nothing better: unchanged
