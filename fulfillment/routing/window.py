@@ -46,6 +46,7 @@ from orders.services import order_events_record, orders_set_progress
 from orders.status import EventKind, OrderStatus
 
 from ..models import Backorder, RoutingDecision, Shipment, ShipmentLine
+from ..shipments import lock_stock_rows
 from ..status import ShipmentStatus, derive_order_status
 from .candidates import needs_from_lines, today_loads
 from .decide import ROUTE_TASK, order_route, plan_reserve
@@ -84,6 +85,7 @@ class Entry:
     order: Order
     evaluation: Evaluation
     options: list[Plan]
+    products: set[int] = field(default_factory=set)
     chosen: Plan | None = None
 
 
@@ -153,7 +155,8 @@ def _claim(limit: int, order_ids=None) -> list[Order]:
 def reserve_orders(plans: list[tuple[Order, Plan]], user) -> set[int]:
     """Reserve each order's plan, all of an order or none of it; returns the ids of the orders reserved.
 
-    Today: ``stock_reserve`` per order inside a savepoint (the guarded UPDATE per stock row, its ledger
+    The caller has locked the stock rows (``route_window``: in (location, product) order). Today:
+    ``stock_reserve`` per order inside a savepoint (the guarded UPDATE per stock row, its ledger
     rows). To be switched to ``inventory.services.stock_reserve_batch`` (set-based, per-order all or
     nothing) when it lands: this function is the one place that reserves for a window.
     """
@@ -222,7 +225,7 @@ def _evaluate(orders: list[Order]) -> tuple[list[Entry], list[Order], tuple]:
         evaluation = evaluate(order, needs, policy, available=available, loads=loads, locations=locations, force=force)
         full = [p for p in evaluation.plans if not p.missing and p.shipped_units]
         full.sort(key=lambda p: (p.score, len(p.locations), p.codes))
-        entries.append(Entry(order, evaluation, full))
+        entries.append(Entry(order, evaluation, full, {n.product_id for n in needs}))
     return entries, single, (available, loads, locations)
 
 
@@ -237,6 +240,10 @@ def _decide_and_write(entries: list[Entry], snapshot: tuple, user, result: Windo
         entries[i].chosen = plans[k] if k is not None else None
     chosen = [e for e in entries if e.chosen is not None]
     started = time.perf_counter()
+    # Every stock row the window may write (its products at every routing location, also for the orders
+    # single-order routing takes afterwards), locked first in the one lock order ((location, product)): the
+    # reservations go order by order and must never wait on another writer in a cycle.
+    lock_stock_rows([loc.pk for loc in locations], {p for e in entries for p in e.products})
     reserved = reserve_orders([(e.order, e.chosen) for e in chosen], user)
     result.reserve_seconds = time.perf_counter() - started
     for e in chosen:
