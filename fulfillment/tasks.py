@@ -39,6 +39,26 @@ def route_orders(self, order_ids: list[int]) -> int:
     return len(order_ids)
 
 
+@shared_task(name="fulfillment.route_window", acks_late=True)
+def route_window() -> int:
+    """Route every order waiting for routing, window by window (fulfillment/routing/window.py): nudged after
+    an order is ready, and on the beat every ``ROUTING_WINDOW_BEAT_SECONDS``. A window that fails for a
+    reason other than a transient database error is rolled back and its orders are routed one by one
+    (``route_orders``): one bad order is recorded as its own failed ``route_order`` and left out of later
+    windows, the others go on. Returns how many orders were routed or handed to single-order routing."""
+    try:
+        results = routing.route_waiting()
+    except Exception as exc:
+        if is_transient(exc):
+            raise  # OmsTask retries it with backoff
+        logger.exception("a routing window failed; its orders are routed one by one")
+        waiting = routing.waiting_orders().exclude(pk__in=routing.window_failed_ids())
+        ids = list(waiting.values_list("pk", flat=True)[: routing.window_size()])
+        route_orders(ids)
+        return len(ids)
+    return sum(r.routed + r.single for r in results)
+
+
 @shared_task(name="fulfillment.backorders_retry", acks_late=True)
 def backorders_retry() -> int:
     """Route open backorders whose stock may have arrived (beat, the button on the routing page)."""

@@ -42,6 +42,11 @@ app.conf.beat_schedule["orders.publish_channel_stock"] = {"task": "orders.publis
 app.conf.beat_schedule["connectors.pull_all"] = {"task": "connectors.pull_all", "schedule": 300.0}
 # Open backorders routed again when stock has arrived (fulfillment/routing/), every 10 minutes.
 app.conf.beat_schedule["fulfillment.backorders_retry"] = {"task": "fulfillment.backorders_retry", "schedule": 600.0}
+# Orders waiting for routing, routed in windows (fulfillment/routing/window.py); also nudged after intake.
+app.conf.beat_schedule["fulfillment.route_window"] = {
+    "task": "fulfillment.route_window",
+    "schedule": float(os.environ.get("ROUTING_WINDOW_BEAT_SECONDS", "5")),
+}
 # Low-stock digest to the managers (inventory.tasks), every day at 07:00.
 app.conf.beat_schedule["inventory.send_low_stock_alerts"] = {
     "task": "inventory.send_low_stock_alerts",

@@ -221,6 +221,19 @@ OMS_OUTBOX_LEASE_SECONDS = int(os.environ.get("OMS_OUTBOX_LEASE_SECONDS", "300")
 OMS_TRACKING_NUDGE_SECONDS = float(os.environ.get("OMS_TRACKING_NUDGE_SECONDS", "0.5"))
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 
+# Routing in windows (fulfillment/routing/window.py): orders waiting for routing are routed together, up to
+# ROUTING_WINDOW_SIZE at a time, their assignment chosen jointly by HiGHS within ROUTING_WINDOW_TIME_LIMIT
+# seconds (the greedy answer otherwise). An order left unrouted costs ROUTING_WINDOW_UNROUTED_PENALTY score
+# points in that choice (more for the window's most urgent orders, by up to ROUTING_WINDOW_URGENCY). The beat
+# runs a window every ROUTING_WINDOW_BEAT_SECONDS (oms/celery.py). ROUTING_IN_WINDOWS=0: one task per order.
+ROUTING_IN_WINDOWS = env_bool("ROUTING_IN_WINDOWS", True)
+ROUTING_WINDOW_SIZE = int(os.environ.get("ROUTING_WINDOW_SIZE", "500"))
+ROUTING_WINDOW_TIME_LIMIT = float(os.environ.get("ROUTING_WINDOW_TIME_LIMIT", "5"))
+# A replay's "gap to the optimum of the period" gives the solver this many seconds (fulfillment/routing/reroute.py).
+ROUTING_REPLAY_TIME_LIMIT = float(os.environ.get("ROUTING_REPLAY_TIME_LIMIT", "30"))
+ROUTING_WINDOW_UNROUTED_PENALTY = float(os.environ.get("ROUTING_WINDOW_UNROUTED_PENALTY", "100"))
+ROUTING_WINDOW_URGENCY = float(os.environ.get("ROUTING_WINDOW_URGENCY", "0.05"))
+
 # Content-Security-Policy on every response (django-csp). Every asset is served by the app itself, so 'self'
 # is enough; scripts only from files (or a <script nonce="{{ CSP_NONCE }}">), never inline handlers. Style
 # attributes are still allowed in the back office (templates use many); the public tracking page replaces

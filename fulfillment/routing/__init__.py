@@ -29,6 +29,8 @@ The package, by part (each module's docstring says more):
   ``evaluate`` and its explanation; late risk.
 - ``decide``: ``order_route``, writes (reservations, shipments, decisions), backorders and their retry.
 - ``reroute``: ``order_reroute``, ``order_dry_run``, replays.
+- ``window``: ``route_window`` / ``route_waiting``: the waiting orders routed in windows, jointly (``solver``:
+  HiGHS, greedy fallback), written set-based; ``explain``: why a window did not give an order its cheapest plan.
 
 Import from ``fulfillment.routing``: every name callers use is re-exported here. Module state
 (``_cache``, ``_COST_ESTIMATORS``, the batch) lives in the submodules; mutate it there, not by
@@ -85,4 +87,14 @@ from .scoring import (  # noqa: F401
     plan_json,
     register_cost_estimator,
     transit_days_estimate,
+)
+from .window import (  # noqa: F401
+    WINDOW_TASK,
+    WindowResult,
+    reserve_orders,
+    route_waiting,
+    route_window,
+    waiting_orders,
+    window_failed_ids,
+    window_size,
 )

@@ -39,7 +39,8 @@ BACKORDERED = EventKind.BACKORDERED  # units put on backorder (data {"backordere
 # ---- writes ------------------------------------------------------------------------------------
 
 
-def _reserve(order: Order, plan: Plan, user) -> None:
+def plan_reserve(order: Order, plan: Plan, user) -> None:
+    """Reserve the plan's stock for the order, all or nothing (raises InsufficientStock)."""
     stock_reserve(
         requests=[StockRequest(loc_id, need.product_id, q) for loc_id, part in plan.parts.items() for need, q in part],
         reference=order.number,
@@ -77,7 +78,7 @@ def route_decide(
         if evaluation.best is None or evaluation.best.shipped_units == 0:
             return evaluation, []
         try:
-            _reserve(order, evaluation.best, user)  # atomic itself: a savepoint, rolled back on failure
+            plan_reserve(order, evaluation.best, user)  # atomic itself: a savepoint, rolled back on failure
         except InsufficientStock:
             if attempt == 2:
                 evaluation.best = None

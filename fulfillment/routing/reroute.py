@@ -9,6 +9,7 @@ Celery task's body).
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
@@ -25,6 +26,8 @@ from .candidates import Need, needs_from_lines
 from .decide import decision_record, route_decide
 from .policies import PolicyRules, policy_for, routing_batch, routing_locations
 from .scoring import Evaluation, evaluate, plan_totals
+from .solver import greedy, objective, problem_from_plans, solve
+from .window import unrouted_penalty
 
 # ---- reroute -----------------------------------------------------------------------------------
 
@@ -169,6 +172,7 @@ def replay_compute(*, policy: PolicyRules, baseline: PolicyRules | None, orders,
     ):
         on_hand.setdefault(loc, {})[prod] = qty
     sums = {"policy": _replay_sums(), "baseline": _replay_sums()}
+    options: list[list] = []  # the policy's plans that ship each order whole, best first: the period's optimum
     changed = []
     count = 0
     for order in orders[:limit]:
@@ -180,6 +184,8 @@ def replay_compute(*, policy: PolicyRules, baseline: PolicyRules | None, orders,
         row = {"order": order.number}
         for side, rules in (("policy", policy), ("baseline", baseline or policy_for(order))):
             ev = evaluate(order, needs, rules, available=on_hand, loads={})
+            if side == "policy":
+                options.append(sorted((p for p in ev.plans if not p.missing), key=lambda p: (p.score, p.codes)))
             total = sums[side]
             total["orders"] += 1
             if ev.best is None:
@@ -202,7 +208,50 @@ def replay_compute(*, policy: PolicyRules, baseline: PolicyRules | None, orders,
         total["cost"] = round(total["cost"], 2)
         total["distance_km"] = round(total["distance_km"], 1)
     delta = {k: round(sums["policy"][k] - sums["baseline"][k], 2) for k in REPLAY_KEYS}
-    return {"policy": sums["policy"], "baseline": sums["baseline"], "delta": delta, "changed": changed, "orders": count}
+    return {
+        "policy": sums["policy"],
+        "baseline": sums["baseline"],
+        "delta": delta,
+        "changed": changed,
+        "orders": count,
+        "optimum": period_gap(options, on_hand),
+    }
+
+
+def period_gap(options: list[list], on_hand: dict, *, time_limit: float | None = None) -> dict:
+    """The period's orders under the policy sharing today's stock on hand: routed one by one in order (each
+    takes its best plan that still has stock: what routing an order at a time does) against the optimum of
+    the whole period chosen jointly (HiGHS, as a routing window does; ``ROUTING_REPLAY_TIME_LIMIT``). Score
+    points, plus ``ROUTING_WINDOW_UNROUTED_PENALTY`` per order left unrouted; ``proven``: solved to
+    optimality, else the gap is measured against HiGHS's proven bound (an upper bound of the true gap)."""
+    limit = float(getattr(settings, "ROUTING_REPLAY_TIME_LIMIT", 30.0)) if time_limit is None else time_limit
+    base = unrouted_penalty()
+    penalty = [max(base, max((p.score for p in plans), default=0.0) + 1.0) for plans in options]
+    problem, plans = problem_from_plans(options, on_hand, {}, penalty)
+    one_by_one = greedy(problem)
+    solution = solve(problem, time_limit=limit)
+    first = objective(problem, one_by_one)
+    bound = solution.bound if solution.bound is not None else solution.objective
+    proven = solution.method == "highs" or (solution.bound is not None and solution.bound >= solution.objective - 1e-6)
+
+    def totals(choice) -> dict:
+        chosen = [plans[k] for k in choice if k is not None]
+        return {
+            "score": round(objective(problem, choice), 2),
+            "cost": round(sum(p.raw["cost"] for p in chosen), 2),
+            "unrouted": sum(1 for k in choice if k is None),
+        }
+
+    return {
+        "one_by_one": totals(one_by_one),
+        "optimum": totals(solution.choice),
+        "bound": round(bound, 2),
+        "gap_percent": round(100.0 * (first - bound) / bound, 2) if bound else 0.0,
+        "proven": proven,
+        "method": solution.method,
+        "seconds": round(solution.seconds, 2),
+        "penalty": base,
+    }
 
 
 def _set_replay_status(replay_id: int, target: str, **values) -> bool:

@@ -282,8 +282,8 @@ def evaluate(
     others = [p for p in plans if p is not best]
     others.sort(key=lambda p: (bool(p.missing), p.score, len(p.locations), p.codes))
     ordered = ([best] if best else []) + others
-    candidates = _explain(order, singles, ordered, best, complete, total)
-    reason = _reason(order, policy, best, complete, ordered, force)
+    candidates = explain_candidates(order, singles, ordered, best, complete, total)
+    reason = decision_reason(order, policy, best, complete, ordered, force)
     return Evaluation(policy, singles, ordered, best, complete, force, candidates, reason, kind)
 
 
@@ -339,7 +339,11 @@ def _plan_row(plan: Plan) -> dict:
     }
 
 
-def _explain(order, singles, ordered: list[Plan], best: Plan | None, complete: bool, total: int) -> list[dict]:
+def explain_candidates(
+    order, singles, ordered: list[Plan], best: Plan | None, complete: bool, total: int
+) -> list[dict]:
+    """Every candidate as a row of the decision record: its terms, eligibility and verdict against ``best``
+    (the window router calls it again when it gives an order another plan than its own best)."""
     rows = []
     by_location = {p.locations[0].location.pk: p for p in ordered if len(p.locations) == 1}
     runner_up = next((p for p in ordered if p is not best and not p.missing), None)
@@ -398,7 +402,8 @@ def _explain(order, singles, ordered: list[Plan], best: Plan | None, complete: b
     return result
 
 
-def _reason(order, policy: PolicyRules, best: Plan | None, complete: bool, ordered, force: bool) -> str:
+def decision_reason(order, policy: PolicyRules, best: Plan | None, complete: bool, ordered, force: bool) -> str:
+    """The decision's reason in one line: where, the score and its terms, the policy."""
     if best is None:
         return (
             "No location can ship the whole order."

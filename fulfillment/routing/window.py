@@ -1,0 +1,335 @@
+"""Routing in windows: the orders waiting for routing, routed together (issue 15, docs/routing.md).
+
+``route_window`` takes up to ``ROUTING_WINDOW_SIZE`` confirmed orders waiting for routing (on PostgreSQL
+claimed with ``SELECT ... FOR UPDATE SKIP LOCKED``, so two workers never take the same order), most urgent
+first (priority, promise date, age), and in one transaction:
+
+1. reads the window once, set-based: its lines and products, the stock snapshot of those products, today's
+   loads; the policies, locations and channels come from routing's caches;
+2. scores every order's candidates with the same code and policy as single-order routing (``evaluate``:
+   hard constraints, weights, split sets where the policy allows, force channels), which gives each order
+   its options: the plans that ship all of it;
+3. chooses the assignment for the whole window jointly (``solver``: HiGHS under
+   ``ROUTING_WINDOW_TIME_LIMIT`` seconds, the greedy answer as warm start and fallback): stock per
+   (location, SKU) and capacity per location hold, an unrouted order costs ``ROUTING_WINDOW_UNROUTED_PENALTY``
+   score points (at least one more than its dearest option, so an order that can ship alone is never left
+   for nothing), up to ``ROUTING_WINDOW_URGENCY`` (5 %) more for the window's most urgent orders: on a tie,
+   scarce stock goes to the order first in line;
+4. writes set-based: reservations (``reserve_orders``: the guarded stock UPDATE stays the last word; an
+   order whose reservation fails is left waiting for the next window, with nothing written), shipments,
+   shipment lines, decisions and events with one statement per table, the orders' status in one UPDATE;
+5. an order the window leaves unrouted goes through single-order routing (``order_route``) in the same
+   transaction, against the stock the window left: it is held stock short, or backordered, by exactly the
+   rules of its policy and channel. So are orders routing cannot take as a set (a line with no product).
+
+Each decision keeps every candidate's terms; when a lower-scored candidate was not used, its verdict says
+why: whose orders its stock or capacity went to in the window (``explain``).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import CharField, Exists, F, OuterRef, Value
+from django.db.models.functions import Cast, Concat
+
+from inventory.selectors import available_by_location
+from oms.background import open_failures
+from oms.errors import InsufficientStock
+from orders.models import Order, OrderLine
+from orders.services import order_events_record, orders_set_progress
+from orders.status import EventKind, OrderStatus
+
+from ..models import Backorder, RoutingDecision, Shipment, ShipmentLine
+from ..shipments import lock_stock_rows
+from ..status import ShipmentStatus, derive_order_status
+from .candidates import needs_from_lines, today_loads
+from .decide import ROUTE_TASK, order_route, plan_reserve
+from .explain import explain_window
+from .policies import channel_force, policy_for, routing_batch, routing_locations
+from .scoring import Evaluation, Plan, evaluate, plan_json, plan_totals
+from .solver import Problem, problem_from_plans, solve
+
+logger = logging.getLogger(__name__)
+
+WINDOW_TASK = "fulfillment.route_window"
+
+
+def window_size() -> int:
+    return int(getattr(settings, "ROUTING_WINDOW_SIZE", 500))
+
+
+def window_time_limit() -> float:
+    return float(getattr(settings, "ROUTING_WINDOW_TIME_LIMIT", 5.0))
+
+
+def unrouted_penalty() -> float:
+    return float(getattr(settings, "ROUTING_WINDOW_UNROUTED_PENALTY", 100.0))
+
+
+def urgency() -> float:
+    """How much more (a fraction) leaving the window's most urgent order unrouted costs than its least
+    urgent one: the window's order (priority, promise, age) decides who gets scarce stock on a tie."""
+    return float(getattr(settings, "ROUTING_WINDOW_URGENCY", 0.05))
+
+
+@dataclass
+class Entry:
+    """One order of the window: its evaluation against the snapshot and its options (full plans)."""
+
+    order: Order
+    evaluation: Evaluation
+    options: list[Plan]
+    products: set[int] = field(default_factory=set)
+    chosen: Plan | None = None
+
+
+@dataclass
+class WindowResult:
+    claimed: int = 0
+    routed: int = 0  # routed by the window's joint choice
+    single: int = 0  # sent to single-order routing (held, backordered, or routed from what was left)
+    left: int = 0  # reservation failed at write time: left waiting for the next window
+    method: str = ""
+    objective: float | None = None
+    bound: float | None = None
+    greedy_objective: float | None = None
+    solver_seconds: float = 0.0
+    reserve_seconds: float = 0.0
+    seconds: float = 0.0
+    note: str = ""
+    left_ids: list[int] = field(default_factory=list)
+
+
+def waiting_orders():
+    """Confirmed orders, not on hold, with no live shipment and no open backorder: waiting for routing,
+    most urgent first (priority 1 first, earliest promise, oldest)."""
+    live = Shipment.objects.filter(order=OuterRef("pk")).exclude(status=ShipmentStatus.CANCELLED)
+    waiting = Backorder.objects.filter(order=OuterRef("pk"), resolved_at__isnull=True)
+    return (
+        Order.objects.awaiting_allocation()
+        .exclude(Exists(live))
+        .exclude(Exists(waiting))
+        .order_by("priority", F("promise_date").asc(nulls_last=True), "pk")
+    )
+
+
+def window_failed_ids() -> list[int]:
+    """Orders whose routing failed for good and is not resolved (``TaskFailure`` of ``route_order``): windows
+    leave them out; the sweep tries them again on its own schedule (oms/background.py), a person with
+    "Route now"."""
+    subjects = (
+        open_failures().filter(task_name=ROUTE_TASK, subject__startswith="order:").values_list("subject", flat=True)
+    )
+    return [int(s.split(":", 1)[1]) for s in subjects if s.split(":", 1)[1].isdigit()]
+
+
+def _claim(limit: int, order_ids=None) -> list[Order]:
+    """Lock up to ``limit`` waiting orders; on PostgreSQL rows another worker holds are skipped."""
+    queryset = waiting_orders()
+    failed = window_failed_ids()
+    if failed:
+        queryset = queryset.exclude(pk__in=failed)
+    if order_ids is not None:
+        queryset = queryset.filter(pk__in=list(order_ids))
+    if connection.features.has_select_for_update_skip_locked:
+        queryset = queryset.select_for_update(skip_locked=True, of=("self",))
+    else:
+        queryset = queryset.select_for_update()
+    orders = list(queryset[:limit])
+    if not orders:
+        return []
+    # Locked now: look again at what another transaction may have committed meanwhile (a single-order route).
+    ids = [o.pk for o in orders]
+    live = Shipment.objects.filter(order_id__in=ids).exclude(status=ShipmentStatus.CANCELLED)
+    open_backorders = Backorder.objects.filter(order_id__in=ids, resolved_at__isnull=True)
+    taken = set(live.values_list("order_id", flat=True)) | set(open_backorders.values_list("order_id", flat=True))
+    return [o for o in orders if o.pk not in taken]
+
+
+def reserve_orders(plans: list[tuple[Order, Plan]], user) -> set[int]:
+    """Reserve each order's plan, all of an order or none of it; returns the ids of the orders reserved.
+
+    The caller has locked the stock rows (``route_window``: in (location, product) order). Today:
+    ``stock_reserve`` per order inside a savepoint (the guarded UPDATE per stock row, its ledger
+    rows). To be switched to ``inventory.services.stock_reserve_batch`` (set-based, per-order all or
+    nothing) when it lands: this function is the one place that reserves for a window.
+    """
+    done = set()
+    for order, plan in plans:
+        try:
+            plan_reserve(order, plan, user)  # stock_reserve is atomic: a savepoint, rolled back on failure
+        except InsufficientStock:
+            continue
+        done.add(order.pk)
+    return done
+
+
+def _snapshot(product_ids: set[int]) -> dict[int, dict[int, int]]:
+    """Available stock per location of the window's products, read once."""
+    return available_by_location(product_ids=product_ids)
+
+
+def _problem(entries: list[Entry], available, locations, loads) -> tuple[Problem, list[Plan]]:
+    capacity_left = {
+        loc.pk: max(0, loc.daily_capacity - loads.get(loc.pk, 0)) for loc in locations if loc.daily_capacity is not None
+    }
+    base, extra, n = unrouted_penalty(), urgency(), len(entries)
+    penalty = []
+    for i, entry in enumerate(entries):
+        worst = max((p.score for p in entry.options), default=0.0)
+        penalty.append(max(base, worst + 1.0) * (1.0 + extra * (n - i) / n))
+    return problem_from_plans([e.options for e in entries], available, capacity_left, penalty)
+
+
+def route_window(*, limit: int | None = None, user=None, order_ids=None, time_limit: float | None = None):
+    """Route one window of waiting orders (see the module docstring). Returns what happened."""
+    started = time.perf_counter()
+    limit = limit or window_size()
+    result = WindowResult()
+    with transaction.atomic(), routing_batch():
+        orders = _claim(limit, order_ids)
+        result.claimed = len(orders)
+        if not orders:
+            return result
+        entries, single, snapshot = _evaluate(orders)
+        if entries:
+            _decide_and_write(entries, snapshot, user, result, time_limit)
+        for order in single + [e.order for e in entries if e.chosen is None and e.order.pk not in result.left_ids]:
+            order_route(order_id=order.pk, user=user)  # a savepoint: held, backordered or routed by its rules
+            result.single += 1
+    result.seconds = time.perf_counter() - started
+    return result
+
+
+def _evaluate(orders: list[Order]) -> tuple[list[Entry], list[Order], tuple]:
+    by_order: dict[int, list[OrderLine]] = {o.pk: [] for o in orders}
+    lines = OrderLine.objects.filter(order_id__in=list(by_order)).select_related("product")
+    for line in lines.order_by("order_id", "line_no", "pk"):
+        by_order[line.order_id].append(line)
+    single = [o for o in orders if not by_order[o.pk] or any(ln.product_id is None for ln in by_order[o.pk])]
+    batch = [o for o in orders if o not in single]
+    locations = routing_locations()
+    available = _snapshot({ln.product_id for o in batch for ln in by_order[o.pk]})
+    loads = today_loads([loc.pk for loc in locations if loc.daily_capacity is not None])
+    entries = []
+    for order in batch:
+        policy = policy_for(order)
+        force = channel_force(order.channel_id)
+        needs = needs_from_lines(by_order[order.pk])
+        evaluation = evaluate(order, needs, policy, available=available, loads=loads, locations=locations, force=force)
+        full = [p for p in evaluation.plans if not p.missing and p.shipped_units]
+        full.sort(key=lambda p: (p.score, len(p.locations), p.codes))
+        entries.append(Entry(order, evaluation, full, {n.product_id for n in needs}))
+    return entries, single, (available, loads, locations)
+
+
+def _decide_and_write(entries: list[Entry], snapshot: tuple, user, result: WindowResult, time_limit) -> None:
+    available, loads, locations = snapshot
+    problem, plans = _problem(entries, available, locations, loads)
+    solution = solve(problem, time_limit=window_time_limit() if time_limit is None else time_limit)
+    result.method, result.note = solution.method, solution.note
+    result.objective, result.bound = solution.objective, solution.bound
+    result.greedy_objective, result.solver_seconds = solution.greedy_objective, solution.seconds
+    for i, k in enumerate(solution.choice):
+        entries[i].chosen = plans[k] if k is not None else None
+    chosen = [e for e in entries if e.chosen is not None]
+    started = time.perf_counter()
+    # Every stock row the window may write (its products at every routing location, also for the orders
+    # single-order routing takes afterwards), locked first in the one lock order ((location, product)): the
+    # reservations go order by order and must never wait on another writer in a cycle.
+    lock_stock_rows([loc.pk for loc in locations], {p for e in entries for p in e.products})
+    reserved = reserve_orders([(e.order, e.chosen) for e in chosen], user)
+    result.reserve_seconds = time.perf_counter() - started
+    for e in chosen:
+        if e.order.pk not in reserved:
+            result.left_ids.append(e.order.pk)
+            e.chosen = None  # nothing written for it: it waits for the next window
+    result.left = len(result.left_ids)
+    written = [e for e in chosen if e.chosen is not None]
+    if written:
+        explain_window(entries, available, loads, locations)
+        _write(written, user)
+    result.routed = len(written)
+
+
+def _write(entries: list[Entry], user) -> None:
+    """Shipments, their lines, decisions, events and the orders' status: one statement per table."""
+    user = user if getattr(user, "pk", None) else None
+    shipments: list[Shipment] = []
+    owners: list[tuple[Entry, int]] = []
+    for e in entries:
+        for s in e.chosen.locations:
+            if e.chosen.parts[s.location.pk]:
+                shipments.append(Shipment(order=e.order, location=s.location))
+                owners.append((e, s.location.pk))
+    Shipment.objects.bulk_create(shipments)
+    if any(s.pk is None for s in shipments):  # a database that does not return ids from a bulk insert
+        raise RuntimeError("bulk_create returned no primary keys")
+    Shipment.objects.filter(pk__in=[s.pk for s in shipments]).update(
+        number=Concat(Value("SH"), Cast(F("id") + 100000, output_field=CharField()))
+    )
+    lines = []
+    made: dict[int, list[Shipment]] = {}
+    for shipment, (e, loc_id) in zip(shipments, owners, strict=True):
+        shipment.number = f"SH{100000 + shipment.pk}"
+        made.setdefault(e.order.pk, []).append(shipment)
+        lines += [
+            ShipmentLine(shipment=shipment, order_line_id=n.order_line_id, product_id=n.product_id, quantity=q)
+            for n, q in e.chosen.parts[loc_id]
+        ]
+    ShipmentLine.objects.bulk_create(lines)
+    decisions = RoutingDecision.objects.bulk_create(
+        [
+            RoutingDecision(
+                order=e.order,
+                policy=e.evaluation.policy.code,
+                policy_ref_id=e.evaluation.policy.pk,
+                kind="split" if len(e.chosen.locations) > 1 else "auto",
+                chosen=e.chosen.locations[0].location,
+                candidates=e.evaluation.candidates,
+                plan=plan_json(e.chosen),
+                score=Decimal(str(e.chosen.score)),
+                totals=plan_totals(e.chosen, e.order),
+                reason=e.evaluation.reason[:255],
+                user=user,
+            )
+            for e in entries
+        ]
+    )
+    events = []
+    for e, decision in zip(entries, decisions, strict=True):
+        mine = made[e.order.pk]
+        names = ", ".join(f"{s.location.name} ({s.number})" for s in mine)
+        head = f"Split over {names}." if len(mine) > 1 else f"Routed to {mine[0].location.name}."
+        events.append(
+            {
+                "order": e.order,
+                "kind": EventKind.ROUTED,
+                "message": f"{head} {e.evaluation.reason}"[:500],
+                "data": {"decision": decision.pk, "shipment": mine[0].number, "shipments": [s.number for s in mine]},
+            }
+        )
+    target = derive_order_status([ShipmentStatus.RESERVED])
+    events += orders_set_progress(
+        targets=[(e.order, target) for e in entries if e.order.status == OrderStatus.CONFIRMED]
+    )
+    # The ROUTED row of each order, then its status row: the order single-order routing writes them in.
+    events.sort(key=lambda row: (row["order"].pk, row["kind"] != EventKind.ROUTED))
+    order_events_record(events, user=user)
+
+
+def route_waiting(*, user=None, max_windows: int = 1000) -> list[WindowResult]:
+    """Route every waiting order, window by window, until a window finds nothing more to route (the task)."""
+    results = []
+    for _ in range(max_windows):
+        result = route_window(user=user)
+        results.append(result)
+        if result.claimed < window_size() or result.routed + result.single == 0:
+            break
+    return results
