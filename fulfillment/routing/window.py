@@ -39,8 +39,8 @@ from django.db.models import CharField, Exists, F, OuterRef, Value
 from django.db.models.functions import Cast, Concat
 
 from inventory.selectors import available_by_location
+from inventory.services import StockRequest, stock_reserve_batch
 from oms.background import open_failures
-from oms.errors import InsufficientStock
 from orders.models import Order, OrderLine
 from orders.services import order_events_record, orders_set_progress
 from orders.status import EventKind, OrderStatus
@@ -49,7 +49,7 @@ from ..models import Backorder, RoutingDecision, Shipment, ShipmentLine
 from ..shipments import lock_stock_rows
 from ..status import ShipmentStatus, derive_order_status
 from .candidates import needs_from_lines, today_loads
-from .decide import ROUTE_TASK, order_route, plan_reserve
+from .decide import ROUTE_TASK, order_route
 from .explain import explain_window
 from .policies import channel_force, policy_for, routing_batch, routing_locations
 from .scoring import Evaluation, Plan, evaluate, plan_json, plan_totals
@@ -155,19 +155,21 @@ def _claim(limit: int, order_ids=None) -> list[Order]:
 def reserve_orders(plans: list[tuple[Order, Plan]], user) -> set[int]:
     """Reserve each order's plan, all of an order or none of it; returns the ids of the orders reserved.
 
-    The caller has locked the stock rows (``route_window``: in (location, product) order). Today:
-    ``stock_reserve`` per order inside a savepoint (the guarded UPDATE per stock row, its ledger
-    rows). To be switched to ``inventory.services.stock_reserve_batch`` (set-based, per-order all or
-    nothing) when it lands: this function is the one place that reserves for a window.
+    The caller has locked the stock rows (``route_window``: in (location, product) order). One call to
+    ``inventory.services.stock_reserve_batch``: the window's stock rows read once, the orders served in
+    the window's order, then one guarded UPDATE and the ledger rows for all of them (the guard stays the
+    last word against oversell). This function is the one place that reserves for a window.
     """
-    done = set()
-    for order, plan in plans:
-        try:
-            plan_reserve(order, plan, user)  # stock_reserve is atomic: a savepoint, rolled back on failure
-        except InsufficientStock:
-            continue
-        done.add(order.pk)
-    return done
+    numbers = {order.pk: order.number for order, _plan in plans}
+    requests = [
+        (
+            order.pk,
+            [StockRequest(loc_id, need.product_id, q) for loc_id, part in plan.parts.items() for need, q in part],
+        )
+        for order, plan in plans
+    ]
+    reserved = stock_reserve_batch(requests=requests, reference_for=numbers.__getitem__, user=user)
+    return {pk for pk, ok in reserved.items() if ok}
 
 
 def _snapshot(product_ids: set[int]) -> dict[int, dict[int, int]]:
