@@ -25,7 +25,7 @@ from django.db import connections
 from django.db.models import Aggregate, Exists, FloatField, Func, OuterRef
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import gettext, gettext_noop
+from django.utils.translation import gettext, gettext_noop, pgettext
 from django.utils.translation import gettext_lazy as _
 
 from fulfillment.models import Shipment
@@ -500,7 +500,11 @@ class DrillList:
 
     @property
     def kind_label(self) -> str:
-        labels = {"orders": gettext("orders"), "shipments": gettext("shipments"), "returns": gettext("returns")}
+        labels = {
+            "orders": pgettext("rows of a list", "orders"),
+            "shipments": pgettext("rows of a list", "shipments"),
+            "returns": pgettext("rows of a list", "returns"),
+        }
         return labels.get(self.kind, self.kind)
 
 

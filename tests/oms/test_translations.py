@@ -42,7 +42,6 @@ PENDING_CATALOGUES = {
     "orders/locale",
     "fulfillment/locale",
     "logistics/locale",
-    "reports/locale",
 }
 PENDING_TEMPLATES_UNDER = {
     "templates/pdf",
@@ -50,7 +49,6 @@ PENDING_TEMPLATES_UNDER = {
     "inventory/templates",
     "fulfillment/templates",
     "logistics/templates",
-    "reports/templates",
 }
 PENDING_TEMPLATES = {"templates/public_base.html"}  # single files, while they wait
 
