@@ -204,7 +204,9 @@ DRILL_PAGE_SIZE = 100
 
 @reports_permission
 def saved_list(request):
-    reports = SavedReport.objects.select_related("owner").prefetch_related("schedules")
+    reports = list(SavedReport.objects.select_related("owner").prefetch_related("schedules"))
+    for report in reports:  # the filters as the page says them (a relative period with today's days)
+        report.filters_described = Filters.from_data(report.filters)[0].describe()
     return render(request, "reports/saved_list.html", {"reports": reports, "registry": REGISTRY})
 
 
