@@ -72,7 +72,7 @@ def schedule_send(schedule: ReportSchedule, *, now=None) -> bool:
         lines = [f"{report.name}: {items[0][2].describe() if items else ''}", ""]
         for kpi, result, _f in items:
             lines.append(f"- {kpi.title}: {result.display if result.available else result.note}")
-        lines += ["", "The full report is attached as a PDF."]
+        lines += ["", gettext("The full report is attached as a PDF.")]
         message = EmailMessage(
             subject=f"[OMS] {title}",
             body="\n".join(lines),
