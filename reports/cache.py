@@ -18,6 +18,7 @@ import logging
 from django.conf import settings
 from django.core.cache import cache
 from django.utils import timezone
+from django.utils.translation import get_language
 
 PREFIX = "reports:v1:"
 logger = logging.getLogger(__name__)
@@ -36,7 +37,8 @@ def cached(name: str, params: dict, compute, *, fresh: bool = False):
     """(value, computed_at): the cached value of ``compute()`` for ``name`` and ``params`` unless
     ``fresh`` or missing, else computed now and kept for ttl() seconds."""
     seconds = ttl()
-    key = _key(name, json.dumps(params, sort_keys=True, default=str), timezone.localdate())
+    # The language is part of the key: a result holds labels and notes in the language it was computed in.
+    key = _key(name, json.dumps(params, sort_keys=True, default=str), timezone.localdate(), get_language())
     if seconds > 0 and not fresh:
         hit = cache.get(key)
         if hit is not None:

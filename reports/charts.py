@@ -12,6 +12,7 @@ import math
 
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
+from django.utils.translation import gettext
 
 WIDTH, HEIGHT = 720, 260
 LEFT, RIGHT, TOP, BOTTOM = 52, 12, 14, 58
@@ -153,10 +154,11 @@ def line_segments(values: list) -> list[list[int]]:
 
 
 def empty_chart(title: str = "") -> str:
+    text = gettext("%(title)s: no data") % {"title": title} if title else gettext("no data")
     return mark_safe(
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} 60" width="100%" class="chart" '
         f'font-family="{FONT}" font-size="12"><text x="{WIDTH / 2}" y="34" text-anchor="middle" fill="{TEXT}">'
-        f"{escape(title + ': ' if title else '')}no data</text></svg>"
+        f"{escape(text)}</text></svg>"
     )
 
 

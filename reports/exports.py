@@ -6,6 +6,8 @@ from decimal import Decimal
 
 import tablib
 from django.utils import timezone
+from django.utils.functional import Promise
+from django.utils.translation import gettext
 
 from oms.exports import escape_formula
 from oms.pdf import render_pdf
@@ -16,6 +18,8 @@ from . import charts
 def _cell(value):
     if isinstance(value, Decimal):
         return value
+    if isinstance(value, Promise):  # a lazy translation: the text in the current language
+        value = str(value)
     return escape_formula(value if value is not None else "")
 
 
@@ -25,9 +29,9 @@ def to_csv(items) -> bytes:
     writer = csv.writer(out)
     for kpi, result, filters in items:
         writer.writerow([_cell(kpi.title)])
-        writer.writerow(["Filters", _cell(filters.describe())])
-        writer.writerow(["Formula", _cell(kpi.formula)])
-        writer.writerow(["Value", _cell(result.display if result.available else result.note)])
+        writer.writerow([gettext("Filters"), _cell(filters.describe())])
+        writer.writerow([gettext("Formula"), _cell(kpi.formula)])
+        writer.writerow([gettext("Value"), _cell(result.display if result.available else result.note)])
         for fact in result.facts:
             writer.writerow([_cell(fact.label), _cell(fact.value)])
         for table in result.tables:
@@ -47,7 +51,7 @@ def to_xlsx(items) -> bytes:
     used = set()
 
     def title(text):
-        base = "".join(ch for ch in text if ch not in "[]:*?/\\")[:28] or "Sheet"
+        base = "".join(ch for ch in str(text) if ch not in "[]:*?/\\")[:28] or "Sheet"
         name, i = base, 2
         while name in used:
             name = f"{base[:25]} {i}"
@@ -58,15 +62,15 @@ def to_xlsx(items) -> bytes:
     for kpi, result, filters in items:
         summary = tablib.Dataset(headers=["", ""], title=title(kpi.title))
         summary.append(["KPI", _cell(kpi.title)])
-        summary.append(["Filters", _cell(filters.describe())])
-        summary.append(["Formula", _cell(kpi.formula)])
-        summary.append(["Value", _cell(result.display if result.available else result.note)])
+        summary.append([gettext("Filters"), _cell(filters.describe())])
+        summary.append([gettext("Formula"), _cell(kpi.formula)])
+        summary.append([gettext("Value"), _cell(result.display if result.available else result.note)])
         for fact in result.facts:
             summary.append([_cell(fact.label), _cell(fact.value)])
         book.add_sheet(summary)
         for table in result.tables:
             headers, rows = table.as_lists()
-            sheet = tablib.Dataset(headers=headers, title=title(f"{kpi.slug} {table.title}"))
+            sheet = tablib.Dataset(headers=[str(h) for h in headers], title=title(f"{kpi.slug} {table.title}"))
             for row in rows:
                 sheet.append([_cell(v) for v in row])
             book.add_sheet(sheet)

@@ -33,6 +33,7 @@ from django.conf import settings
 from django.db import connections, transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from fulfillment.models import Shipment, ShipmentLine
 from fulfillment.status import ShipmentStatus
@@ -307,13 +308,15 @@ def ensure_fresh(db: str, *, force: bool = False, writable: bool | None = None) 
         writable = db == "default"
     if not writable:
         if not FactsState.objects.using(db).filter(pk=1).exists():
-            raise FactsNotReady("The report facts have not been built yet (the Celery task builds them).")
+            raise FactsNotReady(gettext("The report facts have not been built yet (the Celery task builds them)."))
         return
     if not FactsState.objects.filter(pk=1).exists() and Order.objects.count() > inline_rebuild_max():
         send("reports.refresh_facts")  # by name: the task module imports this one
         raise FactsNotReady(
-            "The report facts are being built for every order (a few minutes on a large database); "
-            "these figures appear once they are."
+            gettext(
+                "The report facts are being built for every order (a few minutes on a large database); "
+                "these figures appear once they are."
+            )
         )
     catch_up(force=force, using="default")
 

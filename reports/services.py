@@ -7,6 +7,7 @@ from django.core.mail import EmailMessage
 from django.db import transaction
 from django.utils import timezone
 from django.utils.text import slugify
+from django.utils.translation import gettext
 
 from oms.errors import DomainError
 
@@ -20,10 +21,10 @@ logger = logging.getLogger(__name__)
 def saved_report_create(*, name: str, kpis: list[str], filters: dict, owner=None) -> SavedReport:
     name = (name or "").strip()
     if not name:
-        raise DomainError("A saved report needs a name.")
+        raise DomainError(gettext("A saved report needs a name."))
     unknown = [k for k in kpis if k not in REGISTRY]
     if unknown or not kpis:
-        raise DomainError(f"Unknown KPI: {', '.join(unknown) or 'none chosen'}.")
+        raise DomainError(gettext("Unknown KPI: %(kpis)s.") % {"kpis": ", ".join(unknown) or gettext("none chosen")})
     return SavedReport.objects.create(name=name[:120], kpis=list(kpis), filters=filters, owner=owner)
 
 
@@ -31,15 +32,15 @@ def schedule_create(
     *, report: SavedReport, frequency: str, recipients: str, weekday: int = 0, hour: int = 7, user=None
 ) -> ReportSchedule:
     if frequency not in Frequency.values:
-        raise DomainError("Choose daily or weekly.")
+        raise DomainError(gettext("Choose daily or weekly."))
     if not 0 <= int(hour) <= 23 or not 0 <= int(weekday) <= 6:
-        raise DomainError("The hour must be 0-23 and the weekday Monday to Sunday.")
+        raise DomainError(gettext("The hour must be 0-23 and the weekday Monday to Sunday."))
     try:
         addresses = parse_recipients(recipients)
     except Exception as exc:  # django ValidationError
-        raise DomainError(f"Not an e-mail address: {exc}") from exc
+        raise DomainError(gettext("Not an e-mail address: %(error)s") % {"error": exc}) from exc
     if not addresses:
-        raise DomainError("Add at least one recipient.")
+        raise DomainError(gettext("Add at least one recipient."))
     return ReportSchedule.objects.create(
         report=report,
         frequency=frequency,
@@ -71,7 +72,7 @@ def schedule_send(schedule: ReportSchedule, *, now=None) -> bool:
         lines = [f"{report.name}: {items[0][2].describe() if items else ''}", ""]
         for kpi, result, _f in items:
             lines.append(f"- {kpi.title}: {result.display if result.available else result.note}")
-        lines += ["", "The full report is attached as a PDF."]
+        lines += ["", gettext("The full report is attached as a PDF.")]
         message = EmailMessage(
             subject=f"[OMS] {title}",
             body="\n".join(lines),

@@ -10,8 +10,10 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.dateformat import format as date_format
 from django.utils.http import content_disposition_header
 from django.utils.text import slugify
+from django.utils.translation import gettext
 from django.views.decorators.http import require_POST
 
 from oms.db_router import reports_db
@@ -138,7 +140,7 @@ def kpi_view(request, slug: str):
             "computed_at": computed_at,
             "facts_at": facts.refreshed_at(kpi.db) if kpi.uses_facts else None,
             "fresh_query": _query_fresh(request),
-            "drilldown": kpi.drilldown(filters) if kpi.status == "live" else "",
+            "drilldown": kpi.drilldown(filters) if not kpi.waiting_for else "",
         },
     )
 
@@ -202,7 +204,9 @@ DRILL_PAGE_SIZE = 100
 
 @reports_permission
 def saved_list(request):
-    reports = SavedReport.objects.select_related("owner").prefetch_related("schedules")
+    reports = list(SavedReport.objects.select_related("owner").prefetch_related("schedules"))
+    for report in reports:  # the filters as the page says them (a relative period with today's days)
+        report.filters_described = Filters.from_data(report.filters)[0].describe()
     return render(request, "reports/saved_list.html", {"reports": reports, "registry": REGISTRY})
 
 
@@ -220,7 +224,7 @@ def saved_create(request):
         if kpis and kpis[0] in REGISTRY:
             return redirect("reports:kpi", slug=kpis[0])
         return redirect("reports:saved_list")
-    messages.success(request, f"Saved “{report.name}”.")
+    messages.success(request, gettext("Saved “%(name)s”.") % {"name": report.name})
     return redirect("reports:saved_detail", pk=report.pk)
 
 
@@ -251,10 +255,10 @@ def saved_detail(request, pk: int):
 def saved_delete(request, pk: int):
     report = get_object_or_404(SavedReport, pk=pk)
     if not (request.user.is_superuser or report.owner_id == request.user.pk):
-        messages.error(request, "Only its owner or an admin can delete a saved report.")
+        messages.error(request, gettext("Only its owner or an admin can delete a saved report."))
         return redirect("reports:saved_detail", pk=pk)
     report.delete()
-    messages.success(request, f"Deleted “{report.name}”.")
+    messages.success(request, gettext("Deleted “%(name)s”.") % {"name": report.name})
     return redirect("reports:saved_list")
 
 
@@ -272,9 +276,11 @@ def schedule_create(request, pk: int):
             user=request.user,
         )
     except (DomainError, ValueError) as exc:
-        messages.error(request, str(exc) if isinstance(exc, DomainError) else "The hour and weekday must be numbers.")
+        messages.error(
+            request, str(exc) if isinstance(exc, DomainError) else gettext("The hour and weekday must be numbers.")
+        )
     else:
-        messages.success(request, "Schedule added.")
+        messages.success(request, gettext("Schedule added."))
     return redirect("reports:saved_detail", pk=pk)
 
 
@@ -284,7 +290,7 @@ def schedule_delete(request, pk: int):
     schedule = get_object_or_404(ReportSchedule, pk=pk)
     report_pk = schedule.report_id
     schedule.delete()
-    messages.success(request, "Schedule removed.")
+    messages.success(request, gettext("Schedule removed."))
     return redirect("reports:saved_detail", pk=report_pk)
 
 
@@ -310,10 +316,12 @@ def forecast_view(request):
         rows.append({"day": day, "cells": cells, "total": round(sum(values), 1)})
     for fc in forecasts:
         fc.chart = charts.bar_chart(
-            [(d.strftime("%a %m-%d"), v) for d, v in fc.forecast], f"{fc.location.code}: forecast per day"
+            [(date_format(d, "D m-d"), v) for d, v in fc.forecast],
+            gettext("%(location)s: forecast per day") % {"location": fc.location.code},
         )
         fc.history_chart = charts.line_chart(
-            [(d.strftime("%m-%d"), v) for d, v in fc.history], f"{fc.location.code}: last 8 weeks"
+            [(d.strftime("%m-%d"), v) for d, v in fc.history],
+            gettext("%(location)s: last 8 weeks") % {"location": fc.location.code},
         )
     return render(
         request,

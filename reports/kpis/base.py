@@ -25,6 +25,8 @@ from django.db import connections
 from django.db.models import Aggregate, Exists, FloatField, Func, OuterRef
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_noop, pgettext
+from django.utils.translation import gettext_lazy as _
 
 from fulfillment.models import Shipment
 from inventory.models import Location
@@ -38,15 +40,17 @@ from reports.models import OrderFact, ParcelFact
 DEFAULT_DAYS = 30
 # Relative periods a saved report can keep: resolved against "today" when it runs.
 PERIODS = {
-    "": "Custom dates",
-    "today": "Today",
-    "yesterday": "Yesterday",
-    "last_7_days": "Last 7 days",
-    "last_30_days": "Last 30 days",
-    "last_90_days": "Last 90 days",
-    "this_month": "This month",
-    "last_month": "Last month",
+    "": _("Custom dates"),
+    "today": _("Today"),
+    "yesterday": _("Yesterday"),
+    "last_7_days": _("Last 7 days"),
+    "last_30_days": _("Last 30 days"),
+    "last_90_days": _("Last 90 days"),
+    "this_month": _("This month"),
+    "last_month": _("Last month"),
 }
+# The filters a KPI can use (Kpi.filters_used), as the page names them.
+FILTER_LABELS = {"dates": _("dates"), "channel": _("channel"), "location": _("location"), "carrier": _("carrier")}
 
 NOT_CANCELLED = [s.value for s in OrderStatus if s != OrderStatus.CANCELLED]
 
@@ -68,12 +72,12 @@ def resolve_period(period: str, today: date) -> tuple[date, date] | None:
 
 
 class FilterForm(forms.Form):
-    period = forms.ChoiceField(choices=list(PERIODS.items()), required=False, label="Period")
-    date_from = forms.DateField(required=False, label="From", widget=forms.DateInput(attrs={"type": "date"}))
-    date_to = forms.DateField(required=False, label="To", widget=forms.DateInput(attrs={"type": "date"}))
-    channel = forms.ModelChoiceField(queryset=Channel.objects.all(), required=False)
-    location = forms.ModelChoiceField(queryset=Location.objects.all(), required=False)
-    carrier = forms.ModelChoiceField(queryset=Carrier.objects.all(), required=False)
+    period = forms.ChoiceField(choices=list(PERIODS.items()), required=False, label=_("Period"))
+    date_from = forms.DateField(required=False, label=_("From"), widget=forms.DateInput(attrs={"type": "date"}))
+    date_to = forms.DateField(required=False, label=_("To"), widget=forms.DateInput(attrs={"type": "date"}))
+    channel = forms.ModelChoiceField(queryset=Channel.objects.all(), required=False, label=_("Channel"))
+    location = forms.ModelChoiceField(queryset=Location.objects.all(), required=False, label=_("Location"))
+    carrier = forms.ModelChoiceField(queryset=Carrier.objects.all(), required=False, label=_("Carrier"))
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -168,19 +172,25 @@ class Filters:
             data.update(date_from=self.date_from.isoformat(), date_to=self.date_to.isoformat())
         return data
 
+    @property
+    def period_label(self) -> str:
+        return str(PERIODS.get(self.period, self.period))
+
     def describe(self) -> str:
         parts = [f"{self.date_from:%Y-%m-%d} – {self.date_to:%Y-%m-%d}"]
         if self.period:
-            parts[0] = f"{PERIODS[self.period]} ({parts[0]})"
+            parts[0] = f"{self.period_label} ({parts[0]})"
         db = reports_db()
         if self.channel:
-            parts.append("channel " + str(Channel.objects.using(db).filter(pk=self.channel).first() or self.channel))
+            name = str(Channel.objects.using(db).filter(pk=self.channel).first() or self.channel)
+            parts.append(gettext("channel %(name)s") % {"name": name})
         if self.location:
             loc = Location.objects.using(db).filter(pk=self.location).first()
-            parts.append("location " + (loc.code if loc else str(self.location)))
+            parts.append(gettext("location %(code)s") % {"code": loc.code if loc else self.location})
         if self.carrier:
-            parts.append("carrier " + str(Carrier.objects.using(db).filter(pk=self.carrier).first() or self.carrier))
-        return ", ".join(parts)
+            name = str(Carrier.objects.using(db).filter(pk=self.carrier).first() or self.carrier)
+            parts.append(gettext("carrier %(name)s") % {"name": name})
+        return gettext(", ").join(parts)
 
 
 # ---- results ---------------------------------------------------------------------------------
@@ -228,7 +238,7 @@ class KpiResult:
     available: bool = True
 
 
-NO_DATA_SOURCE = "no data source yet"
+NO_DATA_SOURCE = gettext_noop("no data source yet")  # English here (tests compare); gettext() where shown
 
 
 class Kpi:
@@ -249,21 +259,28 @@ class Kpi:
 
     @property
     def status(self) -> str:
-        return f"waiting for data: {self.waiting_for}" if self.waiting_for else "live"
+        """As the page shows it (in the current language); ``waiting_for`` says whether it is live."""
+        if self.waiting_for:
+            return gettext("waiting for data: %(what)s") % {"what": self.waiting_for}
+        return gettext("live")
+
+    @property
+    def filters_used_display(self) -> str:
+        return gettext(", ").join(str(FILTER_LABELS.get(name, name)) for name in self.filters_used)
 
     @property
     def definition(self) -> list[tuple[str, str]]:
         rows = [
-            ("Numerator", self.numerator),
-            ("Denominator", self.denominator),
-            ("Timestamps", self.timestamps),
-            ("Statuses", self.statuses),
+            (gettext("Numerator"), self.numerator),
+            (gettext("Denominator"), self.denominator),
+            (gettext("Timestamps"), self.timestamps),
+            (gettext("Statuses"), self.statuses),
         ]
         return [(k, v) for k, v in rows if v]
 
     def compute(self, filters: Filters) -> KpiResult:
         if self.waiting_for:
-            return KpiResult(available=False, note=f"{NO_DATA_SOURCE}: {self.waiting_for}")
+            return KpiResult(available=False, note=f"{gettext(NO_DATA_SOURCE)}: {self.waiting_for}")
         raise TypeError(f"{type(self).__name__} must define compute() or say what it is waiting_for.")
 
     def result(self, filters: Filters, *, fresh: bool = False, **kwargs) -> KpiResult:
@@ -480,6 +497,15 @@ class DrillList:
     title: str
     kind: str
     queryset: object
+
+    @property
+    def kind_label(self) -> str:
+        labels = {
+            "orders": pgettext("rows of a list", "orders"),
+            "shipments": pgettext("rows of a list", "shipments"),
+            "returns": pgettext("rows of a list", "returns"),
+        }
+        return labels.get(self.kind, self.kind)
 
 
 def shipments_url(filters: Filters, *, statuses=(), **extra) -> str:

@@ -21,6 +21,9 @@ from django.db.models import (
 )
 from django.db.models.functions import Cast, Greatest, Round
 from django.utils import timezone
+from django.utils.text import format_lazy
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from logistics.models import CaseType, ExceptionCase
 from logistics.status import TrackingStatus
@@ -79,7 +82,7 @@ def parcel_cost_expression(db: str):
     return Round(raw, 2, output_field=FloatField())
 
 
-COST_NOTE = (
+COST_NOTE = _(
     "Estimated with each parcel's service rate card as it stands today (ServiceLevel.base_rate + "
     "per_kg_rate × Parcel.weight_g, at least 1 g), rounded to the cent per parcel; the OMS does not "
     "store carrier invoices yet."
@@ -92,24 +95,24 @@ COST_NOTE = (
 class OnTimeDelivery(Kpi):
     slug = "on-time-delivery"
     uses_facts = True
-    title = "On-time delivery (against the promise)"
-    group = "Delivery"
+    title = _("On-time delivery (against the promise)")
+    group = _("Delivery")
     unit = "%"
-    formula = (
+    formula = _(
         "Share of orders delivered on or before the promise date, over the orders received in the period "
         "that have a promise date and are either delivered or already past their promise."
     )
-    numerator = "Delivered orders whose local delivery day is on or before Order.promise_date."
-    denominator = (
+    numerator = _("Delivered orders whose local delivery day is on or before Order.promise_date.")
+    denominator = _(
         "Numerator + late orders: delivered after the promise date, or not delivered yet and today is past "
         "the promise date. Orders not delivered yet and not past the promise are left out ('not yet "
         "delivered'); orders without a promise date are left out ('no promise date')."
     )
-    timestamps = (
+    timestamps = _(
         "Order.created_at for the cohort; delivery = the latest Parcel.delivered_at of the order "
         "(the carrier's delivery scan; Shipment.delivered_at when no parcel has one)."
     )
-    statuses = "Orders in every status but cancelled; delivered = order status delivered."
+    statuses = _("Orders in every status but cancelled; delivered = order status delivered.")
 
     def compute(self, f, today: date | None = None):
         today = today or timezone.localdate()
@@ -146,30 +149,30 @@ class OnTimeDelivery(Kpi):
             value=rate,
             display=fmt_pct(rate),
             facts=[
-                Fact("Delivered on time", fmt_num(t["on_time"]), orders_url(f, statuses=[OrderStatus.DELIVERED])),
-                Fact("Delivered late", fmt_num(t["late"]), orders_url(f, statuses=[OrderStatus.DELIVERED])),
+                Fact(_("Delivered on time"), fmt_num(t["on_time"]), orders_url(f, statuses=[OrderStatus.DELIVERED])),
+                Fact(_("Delivered late"), fmt_num(t["late"]), orders_url(f, statuses=[OrderStatus.DELIVERED])),
                 Fact(
-                    "Not delivered, past promise",
+                    _("Not delivered, past promise"),
                     fmt_num(t["late_open"]),
                     orders_url(f, statuses=NOT_DELIVERED, promise_before=yesterday.isoformat()),
                 ),
                 Fact(
-                    "Not yet delivered",
+                    _("Not yet delivered"),
                     fmt_num(t["not_yet"]),
                     orders_url(f, statuses=NOT_DELIVERED, promise_after=today.isoformat()),
                 ),
-                Fact("No promise date", fmt_num(no_promise)),
+                Fact(_("No promise date"), fmt_num(no_promise)),
             ],
             tables=[
                 Table(
-                    "By channel",
+                    _("By channel"),
                     [
-                        Column("channel", "Channel"),
-                        Column("on_time", "On time", True),
-                        Column("late", "Delivered late", True),
-                        Column("late_open", "Past promise, open", True),
-                        Column("not_yet", "Not yet delivered", True),
-                        Column("rate", "On-time rate", True),
+                        Column("channel", _("Channel")),
+                        Column("on_time", _("On time"), True),
+                        Column("late", _("Delivered late"), True),
+                        Column("late_open", _("Past promise, open"), True),
+                        Column("not_yet", _("Not yet delivered"), True),
+                        Column("rate", _("On-time rate"), True),
                     ],
                     rows,
                 )
@@ -184,7 +187,7 @@ class OnTimeDelivery(Kpi):
                 )
                 for r in rows
             ],
-            chart_title="On-time delivery % by channel",
+            chart_title=_("On-time delivery % by channel"),
         )
 
 
@@ -194,20 +197,20 @@ class OnTimeDelivery(Kpi):
 class LogisticsCost(Kpi):
     slug = "logistics-cost"
     uses_facts = True
-    title = "Logistics cost per order, carrier and region"
-    group = "Delivery"
-    unit = "CNY per order"
-    formula = (
+    title = _("Logistics cost per order, carrier and region")
+    group = _("Delivery")
+    unit = _("CNY per order")
+    formula = _(
         "Estimated carrier cost of the parcels of the orders received in the period, divided by the number of those "
         "orders that have a parcel."
     )
-    numerator = (
+    numerator = _(
         "Σ per parcel: ServiceLevel.base_rate + ServiceLevel.per_kg_rate × max(Parcel.weight_g, 1) / 1000, rounded "
         "to the cent (logistics.services.service_cost)."
     )
-    denominator = "Orders received in the period with at least one parcel."
-    timestamps = "Order.created_at. " + COST_NOTE
-    statuses = "Orders: every status but cancelled; every parcel."
+    denominator = _("Orders received in the period with at least one parcel.")
+    timestamps = format_lazy("{} {}", "Order.created_at.", COST_NOTE)
+    statuses = _("Orders: every status but cancelled; every parcel.")
 
     def compute(self, f):
         parcels = parcel_facts(f, self.db).annotate(cost=parcel_cost_expression(self.db))
@@ -230,10 +233,10 @@ class LogisticsCost(Kpi):
 
         cols = [
             Column("name", ""),
-            Column("parcels", "Parcels", True),
-            Column("orders", "Orders", True),
-            Column("cost", "Cost", True),
-            Column("per_order", "Per order", True),
+            Column("parcels", _("Parcels"), True),
+            Column("orders", _("Orders"), True),
+            Column("cost", _("Cost"), True),
+            Column("per_order", _("Per order"), True),
         ]
         carrier_rows = [
             row(
@@ -245,7 +248,7 @@ class LogisticsCost(Kpi):
         ]
         region_rows = [
             row(
-                r["province"] or "(none)",
+                r["province"] or gettext("(none)"),
                 r,
                 orders_url(f, province=r["province"]) if r["province"] else "",
             )
@@ -255,17 +258,17 @@ class LogisticsCost(Kpi):
             value=per_order,
             display=fmt_num(per_order, 2) if per_order is not None else "–",
             facts=[
-                Fact("Cost per order", fmt_num(per_order, 2) if per_order is not None else "–"),
-                Fact("Total cost", fmt_num(total, 2), parcels_url(f)),
-                Fact("Parcels", fmt_num(totals["n"]), parcels_url(f)),
-                Fact("Orders with a parcel", fmt_num(totals["orders"])),
+                Fact(_("Cost per order"), fmt_num(per_order, 2) if per_order is not None else "–"),
+                Fact(_("Total cost"), fmt_num(total, 2), parcels_url(f)),
+                Fact(_("Parcels"), fmt_num(totals["n"]), parcels_url(f)),
+                Fact(_("Orders with a parcel"), fmt_num(totals["orders"])),
             ],
             tables=[
-                Table("By carrier", [Column("name", "Carrier"), *cols[1:]], carrier_rows),
-                Table("By province", [Column("name", "Province"), *cols[1:]], region_rows),
+                Table(_("By carrier"), [Column("name", _("Carrier")), *cols[1:]], carrier_rows),
+                Table(_("By province"), [Column("name", _("Province")), *cols[1:]], region_rows),
             ],
             series=[(r["name"], None if r["per_order"] is None else float(r["per_order"])) for r in carrier_rows],
-            chart_title="Cost per order by carrier",
+            chart_title=_("Cost per order by carrier"),
             note=COST_NOTE,
         )
 
@@ -279,27 +282,32 @@ class LogisticsCost(Kpi):
 class CarrierScorecard(Kpi):
     slug = "carrier-scorecard"
     uses_facts = True
-    title = "Carrier scorecard"
-    group = "Delivery"
-    unit = "% on time"
-    formula = (
+    title = _("Carrier scorecard")
+    group = _("Delivery")
+    # xgettext:no-python-format
+    unit = _("% on time")
+    formula = _(
         "Per carrier, over the parcels of the orders received in the period: on-time delivery rate against "
         "the parcel's expected delivery date, mean transit days, parcels with an exception, estimated cost."
     )
-    numerator = (
+    numerator = _(
         "On time: parcels delivered (Parcel.delivered_at, local day) on or before Parcel.expected_delivery. "
         "Exceptions: parcels with at least one tracking event exception, failed_attempt or lost."
     )
-    denominator = (
+    denominator = _(
         "On-time rate: on time + late (delivered after the expected day, or not delivered and past it). "
         "Parcels without an expected date, or not delivered and not yet due, are left out."
     )
-    timestamps = (
-        "Transit days = Parcel.delivered_at − Shipment.shipped_at, in days, mean over delivered parcels. "
-        "Parcel.expected_delivery is set at dispatch (shipped + service transit days, working days) and "
-        "replaced by a carrier's estimate when one arrives. " + COST_NOTE
+    timestamps = format_lazy(
+        "{} {}",
+        _(
+            "Transit days = Parcel.delivered_at − Shipment.shipped_at, in days, mean over delivered parcels. "
+            "Parcel.expected_delivery is set at dispatch (shipped + service transit days, working days) and "
+            "replaced by a carrier's estimate when one arrives."
+        ),
+        COST_NOTE,
     )
-    statuses = "Every parcel of orders that are not cancelled."
+    statuses = _("Every parcel of orders that are not cancelled.")
 
     def compute(self, f, today: date | None = None):
         today = today or timezone.localdate()
@@ -355,30 +363,30 @@ class CarrierScorecard(Kpi):
             value=rate,
             display=fmt_pct(rate),
             facts=[
-                Fact("On-time rate, all carriers", fmt_pct(rate)),
-                Fact("Parcels", fmt_num(all_n), parcels_url(f)),
-                Fact("Parcels with an exception", fmt_num(all_exc)),
+                Fact(_("On-time rate, all carriers"), fmt_pct(rate)),
+                Fact(_("Parcels"), fmt_num(all_n), parcels_url(f)),
+                Fact(_("Parcels with an exception"), fmt_num(all_exc)),
             ],
             tables=[
                 Table(
-                    "Scorecard",
+                    _("Scorecard"),
                     [
-                        Column("carrier", "Carrier"),
-                        Column("parcels", "Parcels", True),
-                        Column("on_time", "On time", True),
-                        Column("late", "Late", True),
-                        Column("rate", "On-time rate", True),
-                        Column("transit", "Mean transit days", True),
-                        Column("exceptions", "Exceptions", True),
-                        Column("exception_rate", "Exception rate", True),
-                        Column("cost", "Cost", True),
-                        Column("per_parcel", "Cost per parcel", True),
+                        Column("carrier", _("Carrier")),
+                        Column("parcels", _("Parcels"), True),
+                        Column("on_time", _("On time"), True),
+                        Column("late", _("Late"), True),
+                        Column("rate", _("On-time rate"), True),
+                        Column("transit", _("Mean transit days"), True),
+                        Column("exceptions", _("Exceptions"), True),
+                        Column("exception_rate", _("Exception rate"), True),
+                        Column("cost", _("Cost"), True),
+                        Column("per_parcel", _("Cost per parcel"), True),
                     ],
                     rows,
                 )
             ],
             series=series,
-            chart_title="On-time delivery % by carrier",
+            chart_title=_("On-time delivery % by carrier"),
             note=COST_NOTE,
         )
 
@@ -392,21 +400,21 @@ class CarrierScorecard(Kpi):
 class ExceptionRate(Kpi):
     slug = "exception-rate"
     uses_facts = True
-    title = "Exception rate by type, carrier and location"
-    group = "Delivery"
+    title = _("Exception rate by type, carrier and location")
+    group = _("Delivery")
     unit = "%"
-    formula = (
+    formula = _(
         "Share of parcels of the orders received in the period that had at least one tracking exception "
         "(exception, failed delivery attempt, lost), by type, carrier and shipping location."
     )
-    numerator = "Parcels with at least one TrackingEvent whose status is exception, failed_attempt or lost."
-    denominator = "Parcels of the orders received in the period (not cancelled)."
-    timestamps = (
+    numerator = _("Parcels with at least one TrackingEvent whose status is exception, failed_attempt or lost.")
+    denominator = _("Parcels of the orders received in the period (not cancelled).")
+    timestamps = _(
         "Order.created_at for the cohort; the events and cases may come later. Exception cases "
         "(logistics.ExceptionCase, opened by the detection rules or by staff) are counted apart, by case "
         "type, per 100 orders of the cohort; open = not resolved yet."
     )
-    statuses = "Tracking statuses exception, failed_attempt, lost. Cases in every status."
+    statuses = _("Tracking statuses exception, failed_attempt, lost. Cases in every status.")
 
     def compute(self, f):
         parcels = parcel_facts(f, self.db).annotate(has_exc=has_exception())
@@ -427,21 +435,25 @@ class ExceptionRate(Kpi):
         rate = pct(exc, n)
         cols = [
             Column("name", ""),
-            Column("parcels", "Parcels", True),
-            Column("exc", "With exception", True),
-            Column("rate", "Rate", True),
+            Column("parcels", _("Parcels"), True),
+            Column("exc", _("With exception"), True),
+            Column("rate", _("Rate"), True),
         ]
         return KpiResult(
             value=rate,
             display=fmt_pct(rate),
             facts=[
-                Fact("Parcels", fmt_num(n), parcels_url(f)),
-                Fact("With an exception", fmt_num(exc)),
+                Fact(_("Parcels"), fmt_num(n), parcels_url(f)),
+                Fact(_("With an exception"), fmt_num(exc)),
             ],
             tables=[
                 Table(
-                    "By type",
-                    [Column("type", "Type"), Column("events", "Events", True), Column("parcels", "Parcels", True)],
+                    _("By type"),
+                    [
+                        Column("type", _("Type")),
+                        Column("events", _("Events"), True),
+                        Column("parcels", _("Parcels"), True),
+                    ],
                     [
                         {
                             "type": labels.get(r["status"], r["status"]),
@@ -453,8 +465,8 @@ class ExceptionRate(Kpi):
                     ],
                 ),
                 Table(
-                    "By carrier",
-                    [Column("name", "Carrier"), *cols[1:]],
+                    _("By carrier"),
+                    [Column("name", _("Carrier")), *cols[1:]],
                     [
                         {
                             "name": r["carrier__name"],
@@ -469,8 +481,8 @@ class ExceptionRate(Kpi):
                     ],
                 ),
                 Table(
-                    "By location",
-                    [Column("name", "Location"), *cols[1:]],
+                    _("By location"),
+                    [Column("name", _("Location")), *cols[1:]],
                     [
                         {
                             "name": r["location__code"],
@@ -485,10 +497,12 @@ class ExceptionRate(Kpi):
                 self._cases_table(f),
             ],
             series=[(labels.get(r["status"], r["status"]), r["parcels"]) for r in by_type],
-            chart_title="Parcels with an exception, by type",
+            chart_title=_("Parcels with an exception, by type"),
             note=(
-                "Tracking exceptions are the carriers' scans; exception cases are what the OMS opened for these "
-                "orders (a case may have no tracking exception, e.g. a delay or an address problem)."
+                _(
+                    "Tracking exceptions are the carriers' scans; exception cases are what the OMS opened for these "
+                    "orders (a case may have no tracking exception, e.g. a delay or an address problem)."
+                )
             ),
         )
 
@@ -517,13 +531,13 @@ class ExceptionRate(Kpi):
             .order_by("-n", "type")
         ]
         return Table(
-            "Exception cases by type",
+            _("Exception cases by type"),
             [
-                Column("type", "Case type"),
-                Column("cases", "Cases", True),
-                Column("open", "Still open", True),
-                Column("orders", "Orders", True),
-                Column("per_100", "Orders with one per 100", True),
+                Column("type", _("Case type")),
+                Column("cases", _("Cases"), True),
+                Column("open", _("Still open"), True),
+                Column("orders", _("Orders"), True),
+                Column("per_100", _("Orders with one per 100"), True),
             ],
             rows,
         )
@@ -532,10 +546,12 @@ class ExceptionRate(Kpi):
         if part != "cases":
             return None
         cases = self._cases(f)
-        title = "Orders received in the period with an exception case"
+        title = _("Orders received in the period with an exception case")
         if params.get("type"):
             cases = cases.filter(type=params["type"])
-            title += f" of type {params['type']}"
+            title = gettext("Orders received in the period with an exception case of type %(type)s") % {
+                "type": params["type"]
+            }
         return DrillList(title, "orders", Order.objects.using(self.db).filter(pk__in=cases.values("order_id")))
 
     def drilldown(self, f):

@@ -6,6 +6,8 @@ from datetime import date, timedelta
 from django.db.models import BooleanField, Case, Count, Exists, F, OuterRef, Q, Sum, Value, When
 from django.db.models.functions import TruncDate, TruncTime
 from django.utils import timezone
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from fulfillment.models import Shipment
 from fulfillment.status import ShipmentStatus
@@ -78,7 +80,7 @@ def is_working_day(location: Location, day: date) -> bool:
 
 def next_working_day(location: Location, day: date) -> date:
     current = day
-    for _ in range(14):
+    for _attempt in range(14):
         current += timedelta(days=1)
         if is_working_day(location, current):
             return current
@@ -98,23 +100,23 @@ def ship_due(location: Location, routed_day: date, before_cutoff: bool) -> date:
 
 class LeadTime(Kpi):
     slug = "lead-time"
-    title = "Fulfilment lead time"
-    group = "Fulfilment"
-    unit = "hours"
-    formula = (
+    title = _("Fulfilment lead time")
+    group = _("Fulfilment")
+    unit = _("hours")
+    formula = _(
         "Hours from receiving an order to shipping it, per shipment: the median and the 90th percentile "
         "over the shipped shipments of the orders received in the period."
     )
-    numerator = (
+    numerator = _(
         "Shipment.shipped_at − Order.created_at, in hours, per shipped shipment (a split order counts once per "
         "shipment)."
     )
-    denominator = "Shipped shipments of orders received in the period; shipments not shipped yet are counted apart."
-    timestamps = (
+    denominator = _("Shipped shipments of orders received in the period; shipments not shipped yet are counted apart.")
+    timestamps = _(
         "Order.created_at (received by the OMS, not Order.placed_at) and Shipment.shipped_at (label created, handed "
         "over)."
     )
-    statuses = "Shipments shipped, in transit, out for delivery or delivered; cancelled shipments left out."
+    statuses = _("Shipments shipped, in transit, out for delivery or delivered; cancelled shipments left out.")
 
     def _durations(self, qs):
         """(median, p90, count) in seconds, over a shipped-shipment queryset."""
@@ -187,18 +189,18 @@ class LeadTime(Kpi):
             value=hours(m),
             display=f"{fmt_num(hours(m))} h" if m is not None else "–",
             facts=[
-                Fact("Median", f"{fmt_num(hours(m))} h" if m is not None else "–"),
-                Fact("90th percentile", f"{fmt_num(hours(p90))} h" if p90 is not None else "–"),
-                Fact("Shipped shipments", fmt_num(n), shipments_url(f, statuses=SHIPPED_STATUSES)),
-                Fact("Not shipped yet", fmt_num(waiting), shipments_url(f, statuses=UNSHIPPED_STATUSES)),
+                Fact(_("Median"), f"{fmt_num(hours(m))} h" if m is not None else "–"),
+                Fact(_("90th percentile"), f"{fmt_num(hours(p90))} h" if p90 is not None else "–"),
+                Fact(_("Shipped shipments"), fmt_num(n), shipments_url(f, statuses=SHIPPED_STATUSES)),
+                Fact(_("Not shipped yet"), fmt_num(waiting), shipments_url(f, statuses=UNSHIPPED_STATUSES)),
             ],
             tables=[
                 Table(
-                    "By location",
+                    _("By location"),
                     [
-                        Column("location", "Location"),
-                        Column("shipments", "Shipped", True),
-                        Column("median", "Median h", True),
+                        Column("location", _("Location")),
+                        Column("shipments", _("Shipped"), True),
+                        Column("median", _("Median h"), True),
                         Column("p90", "P90 h", True),
                     ],
                     rows,
@@ -206,7 +208,7 @@ class LeadTime(Kpi):
             ],
             series=series,
             chart="line",
-            chart_title="Median lead time (h) by day received",
+            chart_title=_("Median lead time (h) by day received"),
         )
 
     def drilldown(self, f):
@@ -218,26 +220,26 @@ class LeadTime(Kpi):
 
 class OnTimeShipping(Kpi):
     slug = "on-time-shipping"
-    title = "On-time shipping (against the cut-off)"
-    group = "Fulfilment"
+    title = _("On-time shipping (against the cut-off)")
+    group = _("Fulfilment")
     unit = "%"
-    formula = (
+    formula = _(
         "Share of shipments that left on the day they were due. A shipment is due the day it was "
         "routed to its location if that is a working day and it was routed before the location's "
         "cut-off time, otherwise the next working day."
     )
-    numerator = "Shipments whose local shipping day (Shipment.shipped_at) is on or before the due day."
-    denominator = (
+    numerator = _("Shipments whose local shipping day (Shipment.shipped_at) is on or before the due day.")
+    denominator = _(
         "Numerator + late shipments: shipped after the due day, or not shipped and the due day has passed. "
         "Shipments not shipped whose due day is today or later are left out (counted as 'not due yet'); "
         "shipments from a location without a cut-off time are left out (counted as 'no cut-off set')."
     )
-    timestamps = (
+    timestamps = _(
         "Shipment.created_at (routed to the location) against Location.cutoff_time, local time; "
         "Shipment.shipped_at. Working days: the location's opening hours, else Monday to Friday; no holidays. "
         "Cohort: shipments of orders received (Order.created_at) in the period."
     )
-    statuses = "Every shipment status except cancelled."
+    statuses = _("Every shipment status except cancelled.")
 
     def compute(self, f, today: date | None = None):
         today = today or timezone.localdate()
@@ -286,7 +288,9 @@ class OnTimeShipping(Kpi):
             rows.append(
                 {
                     "location": locations[pk].code,
-                    "cutoff": locations[pk].cutoff_time.strftime("%H:%M") if locations[pk].cutoff_time else "not set",
+                    "cutoff": locations[pk].cutoff_time.strftime("%H:%M")
+                    if locations[pk].cutoff_time
+                    else gettext("not set"),
                     "on_time": b["on_time"],
                     "late": b["late"],
                     "overdue": b["overdue"],
@@ -303,30 +307,32 @@ class OnTimeShipping(Kpi):
             value=rate,
             display=fmt_pct(rate),
             facts=[
-                Fact("On time", fmt_num(total["on_time"]), shipments_url(f, statuses=SHIPPED_STATUSES)),
-                Fact("Shipped late", fmt_num(total["late"]), shipments_url(f, statuses=SHIPPED_STATUSES)),
-                Fact("Not shipped, past due", fmt_num(total["overdue"]), shipments_url(f, statuses=UNSHIPPED_STATUSES)),
-                Fact("Not due yet", fmt_num(total["not_due"]), shipments_url(f, statuses=UNSHIPPED_STATUSES)),
-                Fact("No cut-off set", fmt_num(total["no_cutoff"])),
+                Fact(_("On time"), fmt_num(total["on_time"]), shipments_url(f, statuses=SHIPPED_STATUSES)),
+                Fact(_("Shipped late"), fmt_num(total["late"]), shipments_url(f, statuses=SHIPPED_STATUSES)),
+                Fact(
+                    _("Not shipped, past due"), fmt_num(total["overdue"]), shipments_url(f, statuses=UNSHIPPED_STATUSES)
+                ),
+                Fact(_("Not due yet"), fmt_num(total["not_due"]), shipments_url(f, statuses=UNSHIPPED_STATUSES)),
+                Fact(_("No cut-off set"), fmt_num(total["no_cutoff"])),
             ],
             tables=[
                 Table(
-                    "By location",
+                    _("By location"),
                     [
-                        Column("location", "Location"),
-                        Column("cutoff", "Cut-off"),
-                        Column("on_time", "On time", True),
-                        Column("late", "Shipped late", True),
-                        Column("overdue", "Past due, not shipped", True),
-                        Column("not_due", "Not due yet", True),
-                        Column("rate", "On-time rate", True),
+                        Column("location", _("Location")),
+                        Column("cutoff", _("Cut-off")),
+                        Column("on_time", _("On time"), True),
+                        Column("late", _("Shipped late"), True),
+                        Column("overdue", _("Past due, not shipped"), True),
+                        Column("not_due", _("Not due yet"), True),
+                        Column("rate", _("On-time rate"), True),
                     ],
                     rows,
                 )
             ],
             series=series,
             chart="line",
-            chart_title="On-time shipping % by day routed",
+            chart_title=_("On-time shipping % by day routed"),
         )
 
     def drilldown(self, f):
@@ -339,20 +345,22 @@ class OnTimeShipping(Kpi):
 class FillRate(Kpi):
     slug = "fill-rate"
     uses_facts = True
-    title = "Fill rate (first shipment)"
-    group = "Fulfilment"
+    title = _("Fill rate (first shipment)")
+    group = _("Fulfilment")
     unit = "%"
-    formula = (
+    formula = _(
         "Share of the ordered units that left in the order's first shipment, over the orders received in "
         "the period that have shipped."
     )
-    numerator = "Units (ShipmentLine.quantity) on each order's first shipped shipment (earliest Shipment.shipped_at)."
-    denominator = (
+    numerator = _(
+        "Units (ShipmentLine.quantity) on each order's first shipped shipment (earliest Shipment.shipped_at)."
+    )
+    denominator = _(
         "Units ordered (OrderLine.quantity) on the orders received in the period with at least one shipped "
         "shipment. Orders not shipped yet are left out and counted apart."
     )
-    timestamps = "Order.created_at for the cohort; Shipment.shipped_at picks the first shipment."
-    statuses = "Orders: every status except cancelled. Shipments: shipped or later (shipped_at set)."
+    timestamps = _("Order.created_at for the cohort; Shipment.shipped_at picks the first shipment.")
+    statuses = _("Orders: every status except cancelled. Shipments: shipped or later (shipped_at set).")
 
     def compute(self, f):
         rows = (
@@ -394,26 +402,26 @@ class FillRate(Kpi):
             value=rate,
             display=fmt_pct(rate),
             facts=[
-                Fact("Orders shipped", fmt_num(n_shipped), orders_url(f, statuses=SHIPPED_ORDER_STATUSES)),
-                Fact("Units ordered", fmt_num(ordered)),
-                Fact("Units on first shipment", fmt_num(filled)),
-                Fact("Orders not shipped yet", fmt_num(not_shipped), orders_url(f, statuses=BACKLOG_STATUSES)),
+                Fact(_("Orders shipped"), fmt_num(n_shipped), orders_url(f, statuses=SHIPPED_ORDER_STATUSES)),
+                Fact(_("Units ordered"), fmt_num(ordered)),
+                Fact(_("Units on first shipment"), fmt_num(filled)),
+                Fact(_("Orders not shipped yet"), fmt_num(not_shipped), orders_url(f, statuses=BACKLOG_STATUSES)),
             ],
             tables=[
                 Table(
-                    "By day received",
+                    _("By day received"),
                     [
-                        Column("day", "Day"),
-                        Column("ordered", "Units ordered", True),
-                        Column("first", "On first shipment", True),
-                        Column("rate", "Fill rate", True),
+                        Column("day", _("Day")),
+                        Column("ordered", _("Units ordered"), True),
+                        Column("first", _("On first shipment"), True),
+                        Column("rate", _("Fill rate"), True),
                     ],
                     rows,
                 )
             ],
             series=[(d.strftime("%m-%d"), pct(first_by_day.get(d, 0), ordered_by_day.get(d, 0))) for d in f.days],
             chart="line",
-            chart_title="Fill rate % by day received",
+            chart_title=_("Fill rate % by day received"),
         )
 
     def drilldown(self, f):
@@ -433,28 +441,30 @@ BACKLOG_STATUSES = [
 # ---- backlog ageing --------------------------------------------------------------------------
 
 AGE_BUCKETS = [
-    (0, 0, "Today"),
-    (1, 1, "1 day"),
-    (2, 2, "2 days"),
-    (3, 6, "3–6 days"),
-    (7, 13, "7–13 days"),
-    (14, None, "14 days or more"),
+    (0, 0, _("Today")),
+    (1, 1, _("1 day")),
+    (2, 2, _("2 days")),
+    (3, 6, _("3–6 days")),
+    (7, 13, _("7–13 days")),
+    (14, None, _("14 days or more")),
 ]
 
 
 class BacklogAgeing(Kpi):
     slug = "backlog-ageing"
-    title = "Backlog ageing"
-    group = "Fulfilment"
-    unit = "orders"
+    title = _("Backlog ageing")
+    group = _("Fulfilment")
+    unit = _("orders")
     filters_used = ("channel", "location", "carrier")
-    formula = (
+    formula = _(
         "Orders not fully shipped yet, as of now, by age: whole local days since the OMS received them. "
         "The date filters do not apply: the backlog is always today's."
     )
-    numerator = "Orders in status received, confirmed, allocated, picking, packed or partly shipped (on hold or not)."
-    timestamps = "Order.created_at; age = today − the local day received."
-    statuses = "received, confirmed, allocated, picking, packed, partially_shipped."
+    numerator = _(
+        "Orders in status received, confirmed, allocated, picking, packed or partly shipped (on hold or not)."
+    )
+    timestamps = _("Order.created_at; age = today − the local day received.")
+    statuses = _("received, confirmed, allocated, picking, packed, partially_shipped.")
 
     def compute(self, f, today: date | None = None):
         today = today or timezone.localdate()
@@ -487,19 +497,23 @@ class BacklogAgeing(Kpi):
             value=total,
             display=fmt_num(total),
             facts=[
-                Fact("Open orders", fmt_num(total), self.drilldown(f)),
-                Fact("of which on hold", fmt_num(held)),
-                Fact("Oldest received", oldest_day.isoformat() if oldest_day else "–"),
+                Fact(_("Open orders"), fmt_num(total), self.drilldown(f)),
+                Fact(_("of which on hold"), fmt_num(held)),
+                Fact(_("Oldest received"), oldest_day.isoformat() if oldest_day else "–"),
             ],
             tables=[
                 Table(
-                    "By age",
-                    [Column("age", "Age"), Column("orders", "Orders", True), Column("on_hold", "On hold", True)],
+                    _("By age"),
+                    [
+                        Column("age", _("Age")),
+                        Column("orders", _("Orders"), True),
+                        Column("on_hold", _("On hold"), True),
+                    ],
                     rows,
                 )
             ],
             series=[(r["age"], r["orders"]) for r in rows],
-            chart_title="Open orders by age",
+            chart_title=_("Open orders by age"),
         )
 
     def drilldown(self, f):

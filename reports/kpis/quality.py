@@ -8,6 +8,8 @@ from dataclasses import replace
 
 from django.db.models import Count, Exists, OuterRef, Sum
 from django.db.models.functions import TruncDate
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from fulfillment.models import PackMismatch, Shipment
 from fulfillment.status import PackMismatchKind, ShipmentStatus
@@ -48,25 +50,27 @@ PACKED_OR_LATER = [
 
 class PickAccuracy(Kpi):
     slug = "pick-accuracy"
-    title = "Pick accuracy"
-    group = "Fulfilment"
+    title = _("Pick accuracy")
+    group = _("Fulfilment")
     unit = "%"
-    formula = (
+    formula = _(
         "Share of the shipments packed in the period that were packed without any pack-scan mismatch "
         "(wrong item, surplus item or short)."
     )
-    numerator = "Shipments packed in the period with no PackMismatch row (any kind, recorded at any time)."
-    denominator = "Shipments packed in the period (Shipment.packed_at set)."
-    timestamps = (
+    numerator = _("Shipments packed in the period with no PackMismatch row (any kind, recorded at any time).")
+    denominator = _("Shipments packed in the period (Shipment.packed_at set).")
+    timestamps = _(
         "Shipment.packed_at, local day. A mismatch counts for its shipment whenever it was scanned; mismatches "
         "of shipments not packed yet (e.g. reported short) are counted apart."
     )
-    statuses = (
-        "Every shipment with packed_at in the period, whatever its status now. Mismatch kinds: "
-        + ", ".join(str(k.label).lower() for k in PackMismatchKind)
-        + ". Picker: the OMS records who created the pick list (PickList.created_by), not who picked; "
-        "shipments without a pick list are 'no pick list'."
-    )
+
+    @property
+    def statuses(self):
+        return gettext(
+            "Every shipment with packed_at in the period, whatever its status now. Mismatch kinds: %(kinds)s. "
+            "Picker: the OMS records who created the pick list (PickList.created_by), not who picked; "
+            "shipments without a pick list are 'no pick list'."
+        ) % {"kinds": gettext(", ").join(str(k.label).lower() for k in PackMismatchKind)}
 
     def _packed(self, f):
         qs = Shipment.objects.using(self.db).filter(packed_at__gte=f.start, packed_at__lt=f.end)
@@ -129,7 +133,7 @@ class PickAccuracy(Kpi):
         ]
         user_rows = [
             {
-                "user": user or "no pick list",
+                "user": user or gettext("no pick list"),
                 "packed": v[0],
                 "accurate": v[0] - v[1],
                 "mismatched": v[1],
@@ -148,35 +152,37 @@ class PickAccuracy(Kpi):
             if kind in kinds
         ]
         series = [(d.strftime("%m-%d"), pct(per_day[d][0] - per_day[d][1], per_day[d][0])) for d in f.days]
-        nums = [Column("packed", "Packed", True), Column("accurate", "No mismatch", True)]
-        nums += [Column("mismatched", "With mismatch", True), Column("rate", "Accuracy", True)]
+        nums = [Column("packed", _("Packed"), True), Column("accurate", _("No mismatch"), True)]
+        nums += [Column("mismatched", _("With mismatch"), True), Column("rate", _("Accuracy"), True)]
         return KpiResult(
             value=rate,
             display=fmt_pct(rate),
             facts=[
-                Fact("Shipments packed", fmt_num(total), drill_url(self.slug, "packed", f)),
-                Fact("Packed with no mismatch", fmt_num(total - wrong), drill_url(self.slug, "packed", f, mismatch=0)),
-                Fact("Packed with a mismatch", fmt_num(wrong), drill_url(self.slug, "packed", f, mismatch=1)),
-                Fact("Mismatches on them", fmt_num(sum(r["mismatches"] for r in kind_rows))),
-                Fact("Mismatches on shipments not packed yet", fmt_num(unpacked.count())),
+                Fact(_("Shipments packed"), fmt_num(total), drill_url(self.slug, "packed", f)),
+                Fact(
+                    _("Packed with no mismatch"), fmt_num(total - wrong), drill_url(self.slug, "packed", f, mismatch=0)
+                ),
+                Fact(_("Packed with a mismatch"), fmt_num(wrong), drill_url(self.slug, "packed", f, mismatch=1)),
+                Fact(_("Mismatches on them"), fmt_num(sum(r["mismatches"] for r in kind_rows))),
+                Fact(_("Mismatches on shipments not packed yet"), fmt_num(unpacked.count())),
             ],
             tables=[
-                Table("By location", [Column("location", "Location"), *nums], loc_rows),
-                Table("By pick list creator (picker not recorded)", [Column("user", "User"), *nums], user_rows),
+                Table(_("By location"), [Column("location", _("Location")), *nums], loc_rows),
+                Table(_("By pick list creator (picker not recorded)"), [Column("user", _("User")), *nums], user_rows),
                 Table(
-                    "Mismatches by kind",
+                    _("Mismatches by kind"),
                     [
-                        Column("kind", "Kind"),
-                        Column("mismatches", "Scans", True),
-                        Column("units", "Units", True),
-                        Column("shipments", "Shipments", True),
+                        Column("kind", _("Kind")),
+                        Column("mismatches", _("Scans"), True),
+                        Column("units", _("Units"), True),
+                        Column("shipments", _("Shipments"), True),
                     ],
                     kind_rows,
                 ),
             ],
             series=series,
             chart="line",
-            chart_title="Pick accuracy % by day packed",
+            chart_title=_("Pick accuracy % by day packed"),
         )
 
     def drilldown(self, f):
@@ -186,11 +192,14 @@ class PickAccuracy(Kpi):
         if part != "packed":
             return None
         qs = self._packed(f)
-        title = "Shipments packed"
+        title = _("Shipments packed")
         if params.get("mismatch") in ("0", "1"):
             bad = Exists(PackMismatch.objects.filter(shipment_id=OuterRef("pk")))
             qs = qs.filter(bad) if params["mismatch"] == "1" else qs.exclude(bad)
-            title += " with a pack-scan mismatch" if params["mismatch"] == "1" else " with no mismatch"
+            if params["mismatch"] == "1":
+                title = _("Shipments packed with a pack-scan mismatch")
+            else:
+                title = _("Shipments packed with no mismatch")
         return DrillList(title, "shipments", qs)
 
 
@@ -212,24 +221,24 @@ def delivered_orders(f, db):
 class ReturnRate(Kpi):
     slug = "return-rate"
     uses_facts = True
-    title = "Return rate by product and reason"
-    group = "Returns and service"
+    title = _("Return rate by product and reason")
+    group = _("Returns and service")
     unit = "%"
-    formula = (
+    formula = _(
         "Units returned divided by units delivered, over the orders delivered in the period, counting the "
         "returns opened within the period; per product and per return reason."
     )
-    numerator = (
+    numerator = _(
         "Σ ReturnLine.quantity of the returns opened in the period (ReturnRequest.created_at) of the orders "
         "delivered in the period; cancelled returns left out. A return opened after the period does not count "
         "(shown apart as 'returned after the period')."
     )
-    denominator = "Σ OrderLine.quantity of the orders delivered in the period (units delivered)."
-    timestamps = (
+    denominator = _("Σ OrderLine.quantity of the orders delivered in the period (units delivered).")
+    timestamps = _(
         "Delivery = the latest Parcel.delivered_at of the order (Shipment.delivered_at when no parcel has one), "
         "local day; ReturnRequest.created_at, local day."
     )
-    statuses = "Orders: status delivered. Returns: requested, received, refunded or exchanged (not cancelled)."
+    statuses = _("Orders: status delivered. Returns: requested, received, refunded or exchanged (not cancelled).")
 
     def _gather(self, f):
         """(units delivered by SKU, [(sku, reason, return id, units)] of returns in the period,
@@ -293,36 +302,37 @@ class ReturnRate(Kpi):
             value=rate,
             display=fmt_pct(rate),
             facts=[
-                Fact("Orders delivered", fmt_num(n_orders), drill_url(self.slug, "delivered", f)),
-                Fact("Units delivered", fmt_num(units_delivered), drill_url(self.slug, "delivered", f)),
-                Fact("Units returned", fmt_num(units_returned), drill_url(self.slug, "returns", f)),
-                Fact("Returns", fmt_num(n_returns), drill_url(self.slug, "returns", f)),
-                Fact("Returned after the period (not counted)", fmt_num(later)),
+                Fact(_("Orders delivered"), fmt_num(n_orders), drill_url(self.slug, "delivered", f)),
+                Fact(_("Units delivered"), fmt_num(units_delivered), drill_url(self.slug, "delivered", f)),
+                Fact(_("Units returned"), fmt_num(units_returned), drill_url(self.slug, "returns", f)),
+                Fact(_("Returns"), fmt_num(n_returns), drill_url(self.slug, "returns", f)),
+                Fact(_("Returned after the period (not counted)"), fmt_num(later)),
             ],
             tables=[
                 Table(
-                    "By product",
+                    _("By product"),
                     [
-                        Column("sku", "SKU"),
-                        Column("delivered", "Units delivered", True),
-                        Column("returned", "Units returned", True),
-                        Column("rate", "Return rate", True),
+                        Column("sku", _("SKU")),
+                        Column("delivered", _("Units delivered"), True),
+                        Column("returned", _("Units returned"), True),
+                        Column("rate", _("Return rate"), True),
                     ],
                     product_rows,
                 ),
                 Table(
-                    "By reason",
+                    _("By reason"),
                     [
-                        Column("reason", "Reason"),
-                        Column("returns", "Returns", True),
-                        Column("units", "Units", True),
-                        Column("share", "% of units delivered", True),
+                        Column("reason", _("Reason")),
+                        Column("returns", _("Returns"), True),
+                        Column("units", _("Units"), True),
+                        # xgettext:no-python-format
+                        Column("share", _("% of units delivered"), True),
                     ],
                     reason_rows,
                 ),
             ],
             series=[(r["reason"], r["units"]) for r in reason_rows],
-            chart_title="Returned units by reason",
+            chart_title=_("Returned units by reason"),
         )
 
     def drilldown(self, f):
@@ -331,10 +341,10 @@ class ReturnRate(Kpi):
     def drill(self, part, f, params):
         orders = delivered_orders(f, self.db)
         if part == "delivered":
-            title = "Orders delivered in the period"
+            title = _("Orders delivered in the period")
             if params.get("sku"):
                 orders = orders.filter(pk__in=OrderLine.objects.filter(sku=params["sku"]).values("order_id"))
-                title += f" with {params['sku']}"
+                title = gettext("Orders delivered in the period with %(sku)s") % {"sku": params["sku"]}
             return DrillList(title, "orders", orders)
         if part == "returns":
             returns = (
@@ -346,10 +356,12 @@ class ReturnRate(Kpi):
                 )
                 .exclude(status=ReturnStatus.CANCELLED)
             )
-            title = "Returns opened in the period of the orders delivered in it"
+            title = _("Returns opened in the period of the orders delivered in it")
             if params.get("reason"):
                 returns = returns.filter(reason=params["reason"])
-                title += f", reason {params['reason']}"
+                title = gettext("Returns opened in the period of the orders delivered in it, reason %(reason)s") % {
+                    "reason": params["reason"]
+                }
             return DrillList(title, "returns", returns)
         return None
 
@@ -359,20 +371,20 @@ class ReturnRate(Kpi):
 
 class CustomerSatisfaction(Kpi):
     slug = "customer-satisfaction"
-    title = "Customer satisfaction"
-    group = "Returns and service"
-    unit = "score"
-    formula = (
+    title = _("Customer satisfaction")
+    group = _("Returns and service")
+    unit = _("score")
+    formula = _(
         "Mean delivery rating (1–5) and the share of 4 and 5 ratings, over the ratings of the orders "
         "received in the period; per carrier and per location."
     )
-    numerator = "Σ DeliveryRating.score (mean); ratings of 4 or 5 (share)."
-    denominator = "Number of delivery ratings of the orders received in the period (one rating per order at most)."
-    timestamps = (
+    numerator = _("Σ DeliveryRating.score (mean); ratings of 4 or 5 (share).")
+    denominator = _("Number of delivery ratings of the orders received in the period (one rating per order at most).")
+    timestamps = _(
         "Order.created_at for the cohort; the rating's own date does not matter. Carrier: of a parcel of the "
         "order; location: of a shipment of the order (an order split over two counts for both)."
     )
-    statuses = "Orders in every status but cancelled (only delivered orders can be rated)."
+    statuses = _("Orders in every status but cancelled (only delivered orders can be rated).")
 
     def compute(self, f):
         cohort = cohort_orders(f, self.db)
@@ -432,26 +444,32 @@ class CustomerSatisfaction(Kpi):
             )
             for loc, s in sorted(by_location.items(), key=lambda kv: str(codes.get(kv[0], kv[0])))
         ]
-        cols = [Column("ratings", "Ratings", True), Column("mean", "Mean score", True), Column("share", "4–5", True)]
+        cols = [
+            Column("ratings", _("Ratings"), True),
+            Column("mean", _("Mean score"), True),
+            Column("share", "4–5", True),
+        ]
         return KpiResult(
             value=mean,
             display=f"{mean:.2f} / 5" if mean is not None else "–",
             facts=[
-                Fact("Mean score", f"{mean:.2f}" if mean is not None else "–"),
-                Fact("Share of 4 and 5", fmt_pct(share)),
-                Fact("Ratings", fmt_num(n), drill_url(self.slug, "rated", f)),
-                Fact("Delivered orders", fmt_num(delivered), orders_url(f, statuses=[OrderStatus.DELIVERED])),
-                Fact("Response rate", fmt_pct(pct(n, delivered))),
+                Fact(_("Mean score"), f"{mean:.2f}" if mean is not None else "–"),
+                Fact(_("Share of 4 and 5"), fmt_pct(share)),
+                Fact(_("Ratings"), fmt_num(n), drill_url(self.slug, "rated", f)),
+                Fact(_("Delivered orders"), fmt_num(delivered), orders_url(f, statuses=[OrderStatus.DELIVERED])),
+                Fact(_("Response rate"), fmt_pct(pct(n, delivered))),
             ],
             tables=[
-                Table("By carrier", [Column("name", "Carrier"), *cols], carrier_rows),
-                Table("By location", [Column("name", "Location"), *cols], location_rows),
+                Table(_("By carrier"), [Column("name", _("Carrier")), *cols], carrier_rows),
+                Table(_("By location"), [Column("name", _("Location")), *cols], location_rows),
             ],
             series=[(f"{s} ★", dist.get(s, 0)) for s in range(1, 6)],
-            chart_title="Ratings by score",
+            chart_title=_("Ratings by score"),
             note=(
-                "A carrier's or location's list shows the rated orders of the cohort with a parcel of that "
-                "carrier or a shipment from that location."
+                _(
+                    "A carrier's or location's list shows the rated orders of the cohort with a parcel of that "
+                    "carrier or a shipment from that location."
+                )
             ),
         )
 
@@ -459,7 +477,7 @@ class CustomerSatisfaction(Kpi):
         if part != "rated":
             return None
         cohort = cohort_orders(f, self.db)
-        return DrillList("Rated orders received in the period", "orders", cohort.filter(rating__isnull=False))
+        return DrillList(_("Rated orders received in the period"), "orders", cohort.filter(rating__isnull=False))
 
     def drilldown(self, f):
         return orders_url(f, statuses=[OrderStatus.DELIVERED])

@@ -2,6 +2,8 @@
 
 from django.db.models import Count, DecimalField, ExpressionWrapper, F, Sum
 from django.db.models.functions import TruncDate
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from orders.models import OrderLine
 
@@ -10,15 +12,15 @@ from .base import Column, Fact, Kpi, KpiResult, Table, cohort_orders, fmt_num, m
 COMMON = dict(
     numerator="",
     denominator="",
-    timestamps="Order.created_at (when the OMS received the order), local calendar days of TIME_ZONE.",
-    statuses="Every status except cancelled.",
+    timestamps=_("Order.created_at (when the OMS received the order), local calendar days of TIME_ZONE."),
+    statuses=_("Every status except cancelled."),
 )
 
 
 class _OrdersKpi(Kpi):
-    group = "Orders and revenue"
-    unit = "orders"
-    numerator = "Number of orders; revenue is the sum of Order.total (order currency, not converted)."
+    group = _("Orders and revenue")
+    unit = _("orders")
+    numerator = _("Number of orders; revenue is the sum of Order.total (order currency, not converted).")
     timestamps = COMMON["timestamps"]
     statuses = COMMON["statuses"]
 
@@ -27,10 +29,10 @@ class _OrdersKpi(Kpi):
 
     def _facts(self, f, totals) -> list[Fact]:
         return [
-            Fact("Orders", fmt_num(totals["n"] or 0), orders_url(f)),
-            Fact("Revenue", fmt_num(money(totals["revenue"]), 2), orders_url(f)),
+            Fact(_("Orders"), fmt_num(totals["n"] or 0), orders_url(f)),
+            Fact(_("Revenue"), fmt_num(money(totals["revenue"]), 2), orders_url(f)),
             Fact(
-                "Average order value",
+                _("Average order value"),
                 fmt_num(money(totals["revenue"]) / totals["n"], 2) if totals["n"] else "–",
             ),
         ]
@@ -38,8 +40,8 @@ class _OrdersKpi(Kpi):
 
 class OrdersByDay(_OrdersKpi):
     slug = "orders-by-day"
-    title = "Orders and revenue by day"
-    formula = "Orders received each day in the period and the sum of their totals; cancelled orders left out."
+    title = _("Orders and revenue by day")
+    formula = _("Orders received each day in the period and the sum of their totals; cancelled orders left out.")
 
     def compute(self, f):
         rows = dict(
@@ -71,20 +73,24 @@ class OrdersByDay(_OrdersKpi):
             facts=self._facts(f, totals),
             tables=[
                 Table(
-                    "By day",
-                    [Column("day", "Day"), Column("orders", "Orders", True), Column("revenue", "Revenue", True)],
+                    _("By day"),
+                    [
+                        Column("day", _("Day")),
+                        Column("orders", _("Orders"), True),
+                        Column("revenue", _("Revenue"), True),
+                    ],
                     table_rows,
                 )
             ],
             series=series,
-            chart_title="Orders per day",
+            chart_title=_("Orders per day"),
         )
 
 
 class OrdersByChannel(_OrdersKpi):
     slug = "orders-by-channel"
-    title = "Orders and revenue by channel"
-    formula = "Orders received in the period and their revenue, per sales channel; cancelled orders left out."
+    title = _("Orders and revenue by channel")
+    formula = _("Orders received in the period and their revenue, per sales channel; cancelled orders left out.")
 
     def compute(self, f):
         rows = list(
@@ -109,24 +115,24 @@ class OrdersByChannel(_OrdersKpi):
             facts=self._facts(f, totals),
             tables=[
                 Table(
-                    "By channel",
+                    _("By channel"),
                     [
-                        Column("channel", "Channel"),
-                        Column("orders", "Orders", True),
-                        Column("revenue", "Revenue", True),
+                        Column("channel", _("Channel")),
+                        Column("orders", _("Orders"), True),
+                        Column("revenue", _("Revenue"), True),
                     ],
                     table_rows,
                 )
             ],
             series=[(r["channel__name"], r["n"]) for r in rows],
-            chart_title="Orders per channel",
+            chart_title=_("Orders per channel"),
         )
 
 
 class OrdersByRegion(_OrdersKpi):
     slug = "orders-by-region"
-    title = "Orders and revenue by region"
-    formula = (
+    title = _("Orders and revenue by region")
+    formula = _(
         "Orders received in the period and their revenue, per ship-to province (Order.ship_province, "
         "as the channel sent it); cancelled orders left out."
     )
@@ -141,7 +147,7 @@ class OrdersByRegion(_OrdersKpi):
         totals = {"n": sum(r["n"] for r in rows), "revenue": sum(money(r["revenue"]) for r in rows)}
         table_rows = [
             {
-                "region": r["ship_province"] or "(none)",
+                "region": r["ship_province"] or gettext("(none)"),
                 "orders": r["n"],
                 "revenue": money(r["revenue"]),
                 "_url": orders_url(f, province=r["ship_province"]) if r["ship_province"] else "",
@@ -154,29 +160,29 @@ class OrdersByRegion(_OrdersKpi):
             facts=self._facts(f, totals),
             tables=[
                 Table(
-                    "By province",
+                    _("By province"),
                     [
-                        Column("region", "Province"),
-                        Column("orders", "Orders", True),
-                        Column("revenue", "Revenue", True),
+                        Column("region", _("Province")),
+                        Column("orders", _("Orders"), True),
+                        Column("revenue", _("Revenue"), True),
                     ],
                     table_rows,
                 )
             ],
-            series=[(r["ship_province"] or "(none)", r["n"]) for r in rows[:20]],
-            chart_title="Orders per province (top 20)",
+            series=[(r["ship_province"] or gettext("(none)"), r["n"]) for r in rows[:20]],
+            chart_title=_("Orders per province (top 20)"),
         )
 
 
 class OrdersByProduct(_OrdersKpi):
     slug = "orders-by-product"
-    title = "Units and revenue by product"
-    unit = "units"
-    formula = (
+    title = _("Units and revenue by product")
+    unit = _("units")
+    formula = _(
         "Units ordered and line revenue (quantity × unit price) per SKU, over the lines of orders "
         "received in the period; cancelled orders left out."
     )
-    numerator = "Sum of OrderLine.quantity; revenue = Σ quantity × OrderLine.unit_price; orders = distinct orders."
+    numerator = _("Sum of OrderLine.quantity; revenue = Σ quantity × OrderLine.unit_price; orders = distinct orders.")
 
     def compute(self, f):
         lines = order_scope(
@@ -210,24 +216,24 @@ class OrdersByProduct(_OrdersKpi):
             value=units,
             display=fmt_num(units),
             facts=[
-                Fact("Units", fmt_num(units), orders_url(f)),
-                Fact("Line revenue", fmt_num(revenue, 2), orders_url(f)),
-                Fact("SKUs", fmt_num(len(rows))),
+                Fact(_("Units"), fmt_num(units), orders_url(f)),
+                Fact(_("Line revenue"), fmt_num(revenue, 2), orders_url(f)),
+                Fact(_("SKUs"), fmt_num(len(rows))),
             ],
             tables=[
                 Table(
-                    "By SKU",
+                    _("By SKU"),
                     [
-                        Column("sku", "SKU"),
-                        Column("units", "Units", True),
-                        Column("orders", "Orders", True),
-                        Column("revenue", "Revenue", True),
+                        Column("sku", _("SKU")),
+                        Column("units", _("Units"), True),
+                        Column("orders", _("Orders"), True),
+                        Column("revenue", _("Revenue"), True),
                     ],
                     table_rows,
                 )
             ],
             series=[(r["sku"], r["units"]) for r in rows[:20]],
-            chart_title="Units per SKU (top 20)",
+            chart_title=_("Units per SKU (top 20)"),
         )
 
 

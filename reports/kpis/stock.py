@@ -29,6 +29,7 @@ from django.db import connections
 from django.db.models import Exists, OuterRef, Q, Sum
 from django.db.models.functions import TruncDate
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from inventory.models import Location, MovementKind, Product, Stock, StockMovement
 
@@ -293,20 +294,20 @@ def _stock_url(location_id, sku=None):
 
 class StockOutDays(Kpi):
     slug = "stock-out-days"
-    title = "Stock-out days"
-    group = "Inventory"
-    unit = "days"
+    title = _("Stock-out days")
+    group = _("Inventory")
+    unit = _("days")
     filters_used = ("dates", "location")
-    formula = (
+    formula = _(
         "For each product at each location, the days in the period on which it ended the day with nothing "
         "available (on hand − reserved ≤ 0), replayed from the stock movement ledger; summed over all pairs."
     )
-    numerator = "Pair-days whose end-of-day available (on hand − reserved from the ledger) is 0 or less."
-    denominator = (
+    numerator = _("Pair-days whose end-of-day available (on hand − reserved from the ledger) is 0 or less.")
+    denominator = _(
         "Pair-days counted: days in the period up to today, from the pair's first ledger row on (shown as the rate)."
     )
-    timestamps = "StockMovement.created_at, local day; the state at the end of each day."
-    statuses = "Every movement kind (receipts, adjustments, reservations, releases, shipments, ...)."
+    timestamps = _("StockMovement.created_at, local day; the state at the end of each day.")
+    statuses = _("Every movement kind (receipts, adjustments, reservations, releases, shipments, ...).")
 
     in_python = False  # True: the Python replay on PostgreSQL too (tests compare the two)
 
@@ -335,25 +336,25 @@ class StockOutDays(Kpi):
             value=total,
             display=fmt_num(total),
             facts=[
-                Fact("Stock-out days", fmt_num(total)),
-                Fact("Share of pair-days", fmt_pct(pct(total, counted))),
-                Fact("Products × locations with a stock-out", fmt_num(len(out)), _stock_url(f.location)),
-                Fact("Products × locations followed", fmt_num(len(pairs))),
+                Fact(_("Stock-out days"), fmt_num(total)),
+                Fact(_("Share of pair-days"), fmt_pct(pct(total, counted))),
+                Fact(_("Products × locations with a stock-out"), fmt_num(len(out)), _stock_url(f.location)),
+                Fact(_("Products × locations followed"), fmt_num(len(pairs))),
             ],
             tables=[
                 Table(
-                    "Worst products (top 200)",
+                    _("Worst products (top 200)"),
                     [
-                        Column("sku", "SKU"),
-                        Column("location", "Location"),
-                        Column("days", "Stock-out days", True),
-                        Column("of", "Days counted", True),
+                        Column("sku", _("SKU")),
+                        Column("location", _("Location")),
+                        Column("days", _("Stock-out days"), True),
+                        Column("of", _("Days counted"), True),
                     ],
                     rows,
                 )
             ],
             series=sorted(per_loc.items()),
-            chart_title="Stock-out days by location",
+            chart_title=_("Stock-out days by location"),
         )
 
     def drilldown(self, f):
@@ -362,18 +363,18 @@ class StockOutDays(Kpi):
 
 class StockTurnover(Kpi):
     slug = "stock-turnover"
-    title = "Stock turnover"
-    group = "Inventory"
-    unit = "turns"
+    title = _("Stock turnover")
+    group = _("Inventory")
+    unit = _("turns")
     filters_used = ("dates", "location")
-    formula = "Units shipped in the period divided by the average units on hand over the period."
-    numerator = "Units shipped: −Σ StockMovement.on_hand_delta of kind shipment in the period."
-    denominator = (
+    formula = _("Units shipped in the period divided by the average units on hand over the period.")
+    numerator = _("Units shipped: −Σ StockMovement.on_hand_delta of kind shipment in the period.")
+    denominator = _(
         "Average on hand: per product and location, the mean of the end-of-day on hand over the days counted "
         "(from the pair's first ledger row, up to today), summed over the pairs."
     )
-    timestamps = "StockMovement.created_at, local day. Turns per period, not annualised."
-    statuses = "Movement kind shipment for the numerator; every kind for the on-hand replay."
+    timestamps = _("StockMovement.created_at, local day. Turns per period, not annualised.")
+    statuses = _("Movement kind shipment for the numerator; every kind for the on-hand replay.")
 
     in_python = False  # True: the Python replay on PostgreSQL too (tests compare the two)
 
@@ -402,24 +403,24 @@ class StockTurnover(Kpi):
             value=turns,
             display=fmt_num(turns, 2) if turns is not None else "–",
             facts=[
-                Fact("Units shipped", fmt_num(shipped)),
-                Fact("Average on hand", fmt_num(round(avg, 1))),
-                Fact("Products followed", fmt_num(len(per_product)), _stock_url(f.location)),
+                Fact(_("Units shipped"), fmt_num(shipped)),
+                Fact(_("Average on hand"), fmt_num(round(avg, 1))),
+                Fact(_("Products followed"), fmt_num(len(per_product)), _stock_url(f.location)),
             ],
             tables=[
                 Table(
-                    "By product (top 200 by units shipped)",
+                    _("By product (top 200 by units shipped)"),
                     [
-                        Column("sku", "SKU"),
-                        Column("shipped", "Units shipped", True),
-                        Column("avg", "Average on hand", True),
-                        Column("turns", "Turns", True),
+                        Column("sku", _("SKU")),
+                        Column("shipped", _("Units shipped"), True),
+                        Column("avg", _("Average on hand"), True),
+                        Column("turns", _("Turns"), True),
                     ],
                     rows,
                 )
             ],
             series=[(r["sku"], r["turns"]) for r in rows[:20]],  # None (nothing on hand): a gap
-            chart_title="Turns by product (top 20 by units shipped)",
+            chart_title=_("Turns by product (top 20 by units shipped)"),
         )
 
     def drilldown(self, f):

@@ -40,13 +40,11 @@ SAME_IN_EVERY_LANGUAGE = {
 PENDING_CATALOGUES = {
     "orders/locale",
     "logistics/locale",
-    "reports/locale",
 }
 PENDING_TEMPLATES_UNDER = {
     "templates/pdf",
     "orders/templates",
     "logistics/templates",
-    "reports/templates",
 }
 PENDING_TEMPLATES = {"templates/public_base.html"}  # single files, while they wait
 
