@@ -13,6 +13,7 @@ from ..models import Playbook
 from .types import (
     PLAYBOOK_DEFAULTS,
     CaseType,
+    Severity,
 )
 
 
@@ -32,6 +33,11 @@ class PlaybookView:
     edited: bool
     customer_subject_zh: str = ""
     customer_body_zh: str = ""
+
+    @property
+    def severity_label(self) -> str:
+        """The severity as a person reads it (in the page's language)."""
+        return Severity(self.severity).label
 
 
 def playbook_for(case_type: str) -> PlaybookView:
