@@ -49,7 +49,7 @@ def playbook_for(case_type: str) -> PlaybookView:
             default.severity,
             default.due_hours,
             default.threshold_hours,
-            default.steps,
+            str(default.steps),  # the built-in steps in the reader's language
             default.actions,
             default.notify_customer,
             default.customer_subject,
