@@ -52,8 +52,6 @@ PENDING_TEMPLATES_UNDER = {
 }
 PENDING_TEMPLATES = {  # single files, while they wait
     "templates/public_base.html",
-    "logistics/templates/logistics/track_order.html",  # customer pages: inline {% if zh %} texts for now
-    "logistics/templates/logistics/track_lookup.html",
     "logistics/templates/logistics/pdf/manifest.html",  # printed bilingual (English 中文) on purpose
     "logistics/templates/logistics/pdf/return_label.html",
 }
