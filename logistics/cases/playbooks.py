@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.db import transaction
+from django.utils.translation import gettext
 
 from oms.errors import DomainError
 
@@ -92,7 +93,7 @@ def playbook_save(
     if case_type not in CaseType.values:
         raise DomainError(f"Unknown case type {case_type!r}.")
     if due_hours <= 0:
-        raise DomainError("Due hours must be more than 0.")
+        raise DomainError(gettext("Due hours must be more than 0."))
     row, _ = Playbook.objects.select_for_update().get_or_create(
         type=case_type,
         defaults={"severity": severity, "due_hours": due_hours, "steps": steps},
