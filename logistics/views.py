@@ -7,7 +7,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils.translation import gettext
+from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
@@ -96,7 +96,7 @@ class ParcelTable(BaseTable):
     service = tables.Column(verbose_name=_("Service"))
     status = StatusColumn(verbose_name=_("Status"))
     expected_delivery = tables.DateColumn(verbose_name=_("Expected delivery"))
-    created_at = tables.DateTimeColumn(verbose_name=_("Created"))
+    created_at = tables.DateTimeColumn(verbose_name=pgettext_lazy("column: when it was created", "Created"))
     label = tables.TemplateColumn(
         '{% if record.external_label %}<span class="muted">{{ elsewhere }}</span>{% else %}'
         "<a href=\"{% url 'logistics:parcel_label' record.pk %}\">PDF</a>{% endif %}",

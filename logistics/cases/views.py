@@ -12,7 +12,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.html import format_html
-from django.utils.translation import gettext
+from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
@@ -41,7 +41,7 @@ class CaseFilterSet(django_filters.FilterSet):
         choices=[("open", _("Open (any)")), ("overdue", _("Overdue")), ("resolved", _("Resolved"))],
         method="filter_state",
         empty_label=_("All"),
-        label=_("State"),
+        label=pgettext_lazy("case filter: open, overdue or resolved", "State"),
     )
     type = django_filters.ChoiceFilter(choices=CaseType.choices, label=_("Type"))
     severity = django_filters.ChoiceFilter(choices=Severity.choices, label=_("Severity"))
