@@ -12,6 +12,9 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from fulfillment import packing
@@ -64,7 +67,7 @@ def pack_and_ship(request, number):
     form = PackCompleteForm(request.POST)
     station = reverse("fulfillment:pack_shipment_station", args=[number])
     if not form.is_valid():
-        messages.error(request, "Enter the weight in kg (more than 0) and the package type.")
+        messages.error(request, gettext("Enter the weight in kg (more than 0) and the package type."))
         return redirect(station)
     data = form.cleaned_data
     try:
@@ -86,7 +89,11 @@ def pack_and_ship(request, number):
         label = reverse("logistics:parcel_label_zpl", args=[parcel.pk])
     else:
         label = reverse("logistics:parcel_label", args=[parcel.pk]) + ("?size=a6" if size == "a6" else "")
-    messages.success(request, f"{number} packed and shipped with {parcel.service}: {parcel.tracking_number}.")
+    messages.success(
+        request,
+        gettext("%(number)s packed and shipped with %(service)s: %(tracking)s.")
+        % {"number": number, "service": parcel.service, "tracking": parcel.tracking_number},
+    )
     return redirect(reverse("fulfillment:pack_station") + "?" + urlencode({"done": number, "label": label}))
 
 
@@ -153,8 +160,8 @@ def ship_external(request, number):
             else:
                 messages.success(
                     request,
-                    f"{number} shipped with {parcel.carrier_display} under {parcel.tracking_number} "
-                    "(label made elsewhere).",
+                    gettext("%(number)s shipped with %(carrier)s under %(tracking)s (label made elsewhere).")
+                    % {"number": number, "carrier": parcel.carrier_display, "tracking": parcel.tracking_number},
                 )
                 if from_pack:
                     return redirect(reverse("fulfillment:pack_station") + "?" + urlencode({"done": number}))
@@ -172,9 +179,10 @@ def ship_external(request, number):
 
 class OverrideForm(forms.Form):
     service = forms.ModelChoiceField(
-        queryset=ServiceLevel.objects.filter(active=True, carrier__active=True).select_related("carrier")
+        queryset=ServiceLevel.objects.filter(active=True, carrier__active=True).select_related("carrier"),
+        label=_("Service"),
     )
-    reason = forms.CharField(max_length=255)
+    reason = forms.CharField(max_length=255, label=_("Reason"))
 
 
 def shipment_rates_panel(request, shipment) -> str:
@@ -211,7 +219,7 @@ def service_override(request, number):
     shipment = get_object_or_404(Shipment, number=number)
     form = OverrideForm(request.POST)
     if not form.is_valid():
-        messages.error(request, "Choose a service and give a reason.")
+        messages.error(request, gettext("Choose a service and give a reason."))
     else:
         try:
             rating.service_override_set(
@@ -223,7 +231,11 @@ def service_override(request, number):
         except DomainError as exc:
             messages.error(request, str(exc))
         else:
-            messages.success(request, f"{number} will ship with {form.cleaned_data['service']}.")
+            messages.success(
+                request,
+                gettext("%(number)s will ship with %(service)s.")
+                % {"number": number, "service": form.cleaned_data["service"]},
+            )
     return redirect("fulfillment:shipment_detail", number=number)
 
 
@@ -235,7 +247,11 @@ def service_override(request, number):
 def parcel_label_zpl(request, pk):
     parcel = get_object_or_404(Parcel.objects.select_related("shipment__order"), pk=pk)
     if parcel.external_label:
-        messages.info(request, f"The label of {parcel.tracking_number} was made outside the OMS: there is no ZPL.")
+        messages.info(
+            request,
+            gettext("The label of %(tracking)s was made outside the OMS: there is no ZPL.")
+            % {"tracking": parcel.tracking_number},
+        )
         return redirect("fulfillment:shipment_detail", number=parcel.shipment.number)
     if carrier_labels.parcel_purchase(parcel) is not None:  # the carrier's own file, in the format it was bought
         return redirect("logistics:parcel_label", pk=parcel.pk)
@@ -256,7 +272,9 @@ def wave_labels(request, pk):
         )
     )
     if not parcels:
-        messages.error(request, f"No labels yet on wave {picklist}: ship its shipments first.")
+        messages.error(
+            request, gettext("No labels yet on wave %(wave)s: ship its shipments first.") % {"wave": picklist}
+        )
         return redirect("fulfillment:picklist_detail", pk=pk)
     size = "a6" if request.GET.get("size") == "a6" else "4x6"
     zpl = request.GET.get("format") == "zpl"
@@ -317,7 +335,11 @@ def manifest_close(request):
     except DomainError as exc:
         messages.error(request, str(exc))
     else:
-        messages.success(request, f"Manifest {manifest} closed with {manifest.parcels.count()} parcel(s).")
+        messages.success(
+            request,
+            gettext("Manifest %(manifest)s closed with %(count)s parcel(s).")
+            % {"manifest": manifest, "count": manifest.parcels.count()},
+        )
     return redirect("logistics:manifest_list")
 
 
@@ -341,8 +363,10 @@ def manifest_csv(request, pk):
 
 
 class RateCardUploadForm(forms.Form):
-    file = forms.FileField(help_text="CSV: " + ",".join(rating.RATE_CARD_COLUMNS))
-    dry_run = forms.BooleanField(required=False, initial=True, label="Check only (dry run)")
+    file = forms.FileField(
+        label=_("File"), help_text=format_html("CSV: <code>{}</code>", ",".join(rating.RATE_CARD_COLUMNS))
+    )
+    dry_run = forms.BooleanField(required=False, initial=True, label=_("Check only (dry run)"))
 
 
 @login_required
@@ -356,15 +380,25 @@ def ratecard_import(request):
             result = rating.rate_card_import(raw.decode(detect_encoding(raw)), dry_run=form.cleaned_data["dry_run"])
         except UnicodeDecodeError:
             messages.error(
-                request, "The file has bytes that are not valid UTF-8: save it as UTF-8 and upload it again."
+                request, gettext("The file has bytes that are not valid UTF-8: save it as UTF-8 and upload it again.")
             )
         else:
             if result.errors:
-                messages.error(request, f"{len(result.errors)} row(s) with errors: nothing was imported.")
+                messages.error(
+                    request,
+                    gettext("%(count)s row(s) with errors: nothing was imported.") % {"count": len(result.errors)},
+                )
             elif form.cleaned_data["dry_run"]:
-                messages.info(request, f"{result.rows} row(s) are fine. Untick “check only” to import them.")
+                messages.info(
+                    request,
+                    gettext("%(count)s row(s) are fine. Untick “check only” to import them.") % {"count": result.rows},
+                )
             else:
-                messages.success(request, f"Imported {result.created} new and {result.updated} changed row(s).")
+                messages.success(
+                    request,
+                    gettext("Imported %(created)s new and %(updated)s changed row(s).")
+                    % {"created": result.created, "updated": result.updated},
+                )
     services_with_cards = ServiceLevel.objects.filter(rate_rows__isnull=False).distinct().select_related("carrier")
     return render(
         request,

@@ -17,6 +17,7 @@ import re
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from fulfillment import packing
 from fulfillment.models import Shipment
@@ -63,7 +64,10 @@ def tracking_number_clean(raw: object) -> str:
 
 def carrier_choices() -> list[tuple[str, str]]:
     """(code, name) of the carriers a person may pick, then ("other", "Other carrier")."""
-    return [*Carrier.objects.filter(active=True).values_list("code", "name"), (OTHER, "Other carrier (name it)")]
+    return [
+        *Carrier.objects.filter(active=True).values_list("code", "name"),
+        (OTHER, gettext("Other carrier (name it)")),
+    ]
 
 
 def carrier_resolve(code: object, name: object = "") -> tuple[Carrier, str]:

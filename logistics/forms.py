@@ -2,6 +2,8 @@ from decimal import Decimal
 
 from django import forms
 from django.utils import timezone
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from fulfillment.packing import PACKAGE_TYPES
 from orders.intake.canonical import EARLIEST_DAY, LATEST_DAY
@@ -11,20 +13,24 @@ from .status import TrackingStatus
 
 
 class TrackingEventForm(forms.Form):
-    tracking_number = forms.CharField(max_length=40)
+    tracking_number = forms.CharField(max_length=40, label=_("Tracking number"))
     # "unknown" is what an unreadable carrier code becomes; a person records what they know.
-    status = forms.ChoiceField(choices=[c for c in TrackingStatus.choices if c[0] != TrackingStatus.UNKNOWN])
-    occurred_at = forms.DateTimeField(
-        initial=timezone.now, widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
+    status = forms.ChoiceField(
+        choices=[c for c in TrackingStatus.choices if c[0] != TrackingStatus.UNKNOWN], label=_("Status")
     )
-    location = forms.CharField(max_length=120, required=False)
-    description = forms.CharField(max_length=255, required=False)
+    occurred_at = forms.DateTimeField(
+        initial=timezone.now, widget=forms.DateTimeInput(attrs={"type": "datetime-local"}), label=_("Occurred at")
+    )
+    location = forms.CharField(max_length=120, required=False, label=_("Location"))
+    description = forms.CharField(max_length=255, required=False, label=_("Description"))
 
     def clean_occurred_at(self):
         # Year 1 or 9999 is a typo, and converting it to UTC would overflow.
         value = self.cleaned_data["occurred_at"]
         if not EARLIEST_DAY <= value.date() <= LATEST_DAY:
-            raise forms.ValidationError(f"must be between {EARLIEST_DAY} and {LATEST_DAY}.")
+            raise forms.ValidationError(
+                gettext("must be between %(first)s and %(last)s.") % {"first": EARLIEST_DAY, "last": LATEST_DAY}
+            )
         return value
 
 
@@ -37,9 +43,9 @@ class ShipExternalForm(forms.Form):
     """Ship under a tracking number from a label made elsewhere (logistics/external_labels.py). With
     ``pack=True`` (a shipment not packed yet, at the pack station) it also asks the weight and package."""
 
-    carrier = forms.ChoiceField(choices=[], label="Carrier")
-    carrier_name = forms.CharField(max_length=200, required=False, label="Carrier name (if other)")
-    tracking_number = forms.CharField(max_length=200, label="Tracking number")
+    carrier = forms.ChoiceField(choices=[], label=_("Carrier"))
+    carrier_name = forms.CharField(max_length=200, required=False, label=_("Carrier name (if other)"))
+    tracking_number = forms.CharField(max_length=200, label=_("Tracking number"))
 
     def __init__(self, *args, pack: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
@@ -50,10 +56,10 @@ class ShipExternalForm(forms.Form):
                 max_value=Decimal("99999"),
                 max_digits=8,
                 decimal_places=3,
-                label="Weight (kg)",
+                label=_("Weight (kg)"),
             )
             self.fields["package_type"] = forms.ChoiceField(
-                choices=[(k, v[0]) for k, v in PACKAGE_TYPES.items()], label="Package"
+                choices=[(k, v[0]) for k, v in PACKAGE_TYPES.items()], label=_("Package")
             )
 
     def clean_tracking_number(self):

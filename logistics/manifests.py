@@ -14,6 +14,7 @@ from datetime import date, datetime, time
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from inventory.models import Location
 from oms.errors import DomainError
@@ -94,7 +95,10 @@ def manifest_close(*, carrier: Carrier, location: Location, day: date | None = N
         .values_list("pk", flat=True)
     )
     if not parcel_ids:
-        raise DomainError(f"No {carrier.name} parcels from {location.code} on {day:%Y-%m-%d} wait for a manifest.")
+        raise DomainError(
+            gettext("No %(carrier)s parcels from %(location)s on %(day)s wait for a manifest.")
+            % {"carrier": carrier.name, "location": location.code, "day": f"{day:%Y-%m-%d}"}
+        )
     manifest = Manifest.objects.create(carrier=carrier, location=location, date=day, created_by=user)
     manifest.number = f"MF{day:%Y%m%d}{manifest.pk:04d}"
     manifest.save(update_fields=["number"])

@@ -7,6 +7,8 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext, pgettext_lazy
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
@@ -26,30 +28,37 @@ from .dispatch_views import carrier_label_response
 from .documents import label_pdf
 from .forms import TrackingEventForm, TrackLookupForm
 from .intake import PROVIDERS, tracking_apply_nudge, tracking_push_accept, tracking_push_refuse
-from .models import Parcel, TrackingEvent
+from .models import Carrier, Parcel, TrackingEvent
 from .providers.base import NormalizedEvent, make_dedupe_key
+from .status import TrackingStatus
 
 
 class ParcelFilterSet(django_filters.FilterSet):
-    tracking_number = django_filters.CharFilter(lookup_expr="iexact")
+    tracking_number = django_filters.CharFilter(lookup_expr="iexact", label=_("Tracking number"))
+    status = django_filters.ChoiceFilter(choices=TrackingStatus.choices, label=_("Status"))
+    service__carrier = django_filters.ModelChoiceFilter(queryset=Carrier.objects.all(), label=_("Carrier"))
     # Used by the reports' drill-down links (reports/kpis): the order's received day and channel,
     # the shipping location.
     received_after = django_filters.DateFilter(
         field_name="shipment__order__created_at",
         lookup_expr="date__gte",
-        label="Order received from",
+        label=_("Order received from"),
         widget=forms.DateInput(attrs={"type": "date"}),
     )
     received_before = django_filters.DateFilter(
         field_name="shipment__order__created_at",
         lookup_expr="date__lte",
-        label="Order received to",
+        label=_("Order received to"),
         widget=forms.DateInput(attrs={"type": "date"}),
     )
-    channel = django_filters.ModelChoiceFilter(field_name="shipment__order__channel", queryset=Channel.objects.all())
-    location = django_filters.ModelChoiceFilter(field_name="shipment__location", queryset=Location.objects.all())
+    channel = django_filters.ModelChoiceFilter(
+        field_name="shipment__order__channel", queryset=Channel.objects.all(), label=_("Channel")
+    )
+    location = django_filters.ModelChoiceFilter(
+        field_name="shipment__location", queryset=Location.objects.all(), label=_("Location")
+    )
     unknown_codes = django_filters.BooleanFilter(
-        method="filter_unknown_codes", label="Unknown carrier codes", widget=forms.CheckboxInput
+        method="filter_unknown_codes", label=_("Unknown carrier codes"), widget=forms.CheckboxInput
     )
 
     class Meta:
@@ -73,18 +82,29 @@ class ParcelFilterSet(django_filters.FilterSet):
 
 
 class ParcelTable(BaseTable):
-    tracking_number = tables.Column()
+    tracking_number = tables.Column(verbose_name=_("Tracking number"))
     shipment = tables.LinkColumn(
-        "fulfillment:shipment_detail", args=[tables.A("shipment__number")], accessor="shipment__number"
+        "fulfillment:shipment_detail",
+        args=[tables.A("shipment__number")],
+        accessor="shipment__number",
+        verbose_name=_("Shipment"),
     )
     order = tables.LinkColumn(
-        "orders:order_detail", args=[tables.A("shipment__order__number")], accessor="shipment__order__number"
+        "orders:order_detail",
+        args=[tables.A("shipment__order__number")],
+        accessor="shipment__order__number",
+        verbose_name=_("Order"),
     )
-    status = StatusColumn()
+    service = tables.Column(verbose_name=_("Service"))
+    status = StatusColumn(verbose_name=_("Status"))
+    expected_delivery = tables.DateColumn(verbose_name=_("Expected delivery"))
+    created_at = tables.DateTimeColumn(verbose_name=pgettext_lazy("column: when it was created", "Created"))
     label = tables.TemplateColumn(
-        '{% if record.external_label %}<span class="muted">made elsewhere</span>{% else %}'
+        '{% if record.external_label %}<span class="muted">{{ elsewhere }}</span>{% else %}'
         "<a href=\"{% url 'logistics:parcel_label' record.pk %}\">PDF</a>{% endif %}",
+        extra_context={"elsewhere": _("made elsewhere")},
         orderable=False,
+        verbose_name=_("Label"),
     )
 
     class Meta(BaseTable.Meta):
@@ -106,7 +126,7 @@ class ParcelListView(ObjectListView):
     queryset = selectors.parcel_list()
     filterset_class = ParcelFilterSet
     table_class = ParcelTable
-    title = "Parcels"
+    title = _("Parcels")
     actions_template = "logistics/_unknown_codes.html"
 
     def get_context_data(self, **kwargs):
@@ -125,7 +145,11 @@ def shipment_dispatch(request, number):
     except (DomainError, CarrierError) as exc:
         messages.error(request, str(exc))
     else:
-        messages.success(request, f"Shipped with {parcel.service}: {parcel.tracking_number}.")
+        messages.success(
+            request,
+            gettext("Shipped with %(service)s: %(tracking)s.")
+            % {"service": parcel.service, "tracking": parcel.tracking_number},
+        )
     return redirect("fulfillment:shipment_detail", number=number)
 
 
@@ -140,7 +164,11 @@ def parcel_label(request, pk):
         Parcel.objects.select_related("shipment__order", "shipment__location", "service__carrier"), pk=pk
     )
     if parcel.external_label:
-        messages.info(request, f"The label of {parcel.tracking_number} was made outside the OMS: there is no PDF.")
+        messages.info(
+            request,
+            gettext("The label of %(tracking)s was made outside the OMS: there is no PDF.")
+            % {"tracking": parcel.tracking_number},
+        )
         return redirect("fulfillment:shipment_detail", number=parcel.shipment.number)
     try:  # a real carrier's label: print the carrier's own file, never ours
         carrier_file = carrier_labels.carrier_label_file(parcel)
@@ -163,7 +191,7 @@ def tracking_record(request):
         data = form.cleaned_data
         parcel = services.parcel_by_tracking_number(data["tracking_number"])
         if parcel is None:
-            form.add_error("tracking_number", "No parcel has this tracking number.")
+            form.add_error("tracking_number", gettext("No parcel has this tracking number."))
         else:
             occurred = data["occurred_at"]
             event = NormalizedEvent(
@@ -182,7 +210,9 @@ def tracking_record(request):
             except DomainError as exc:
                 messages.error(request, str(exc))
             else:
-                messages.success(request, "Event recorded." if created else "Same event was already recorded.")
+                messages.success(
+                    request, gettext("Event recorded.") if created else gettext("Same event was already recorded.")
+                )
                 return redirect("logistics:tracking_record")
     return render(request, "logistics/tracking_record.html", {"form": form})
 

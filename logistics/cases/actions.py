@@ -12,6 +12,7 @@ from decimal import Decimal, InvalidOperation
 from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from fulfillment.models import Shipment
 from fulfillment.reship import shipment_reship
@@ -36,9 +37,9 @@ def _amount(value, what: str) -> Decimal:
     try:
         amount = Decimal(str(value)).quantize(Decimal("0.01"))
     except (InvalidOperation, ValueError):
-        raise DomainError(f"{what} must be an amount, not {value!r}.")
+        raise DomainError(gettext("%(what)s must be an amount, not %(value)r.") % {"what": what, "value": value})
     if amount <= 0:
-        raise DomainError(f"{what} must be more than 0.")
+        raise DomainError(gettext("%(what)s must be more than 0.") % {"what": what})
     return amount
 
 
@@ -58,7 +59,7 @@ def case_reship(*, case: ExceptionCase, reason: str, lines: list[tuple[int, int]
         try:
             chosen = [(by_id[line_id], qty) for line_id, qty in lines]
         except KeyError:
-            raise DomainError("A chosen line is not on this order.")
+            raise DomainError(gettext("A chosen line is not on this order."))
     shipment = shipment_reship(order=order, lines=chosen, reason=f"case {case.number}: {reason}", user=user)
     case_action(
         case,
@@ -82,12 +83,12 @@ def case_refund(*, case: ExceptionCase, amount, reason: str, user=None) -> CaseA
     """Record a refund (no payment gateway). The refunds of an order never exceed its total."""
     case = case_lock(case)
     case_require_open(case)
-    amount = _amount(amount, "The refund")
+    amount = _amount(amount, gettext("The refund"))
     already = refunded_total(case.order)
     if already + amount > case.order.total:
         raise DomainError(
-            f"Refunds would reach {already + amount} {case.order.currency}, more than the order's total "
-            f"{case.order.total}."
+            gettext("Refunds would reach %(sum)s %(currency)s, more than the order's total %(total)s.")
+            % {"sum": already + amount, "currency": case.order.currency, "total": case.order.total}
         )
     action = case_action(case, ActionKind.REFUND, reason, user=user, amount=amount, currency=case.order.currency)
     case_event(
@@ -112,10 +113,10 @@ def case_claim_file(
     case = case_lock(case)
     case_require_open(case)
     if case.carrier_id is None:
-        raise DomainError("This case has no carrier to claim from.")
+        raise DomainError(gettext("This case has no carrier to claim from."))
     if not evidence.strip():
-        raise DomainError("A claim needs evidence (photos, the carrier's scans, what was lost or damaged).")
-    amount = _amount(amount, "The claim")
+        raise DomainError(gettext("A claim needs evidence (photos, the carrier's scans, what was lost or damaged)."))
+    amount = _amount(amount, gettext("The claim"))
     claim = CarrierClaim.objects.create(
         case=case,
         carrier_id=case.carrier_id,
@@ -155,7 +156,7 @@ def case_claim_update(
             f"A claim that is {ClaimStatus(claim.status).label} cannot become {ClaimStatus(status).label}."
         )
     if status == ClaimStatus.PAID:
-        claim.settled_amount = _amount(settled_amount, "The settled amount")
+        claim.settled_amount = _amount(settled_amount, gettext("The settled amount"))
     old = claim.status
     claim.status = status
     claim.save(update_fields=["status", "settled_amount", "updated_at"])
@@ -181,8 +182,8 @@ def case_compensate(*, case: ExceptionCase, amount, form: str, note: str = "", u
     case = case_lock(case)
     case_require_open(case)
     if form not in CompensationForm.values:
-        raise DomainError("Choose credit or voucher.")
-    amount = _amount(amount, "The compensation")
+        raise DomainError(gettext("Choose credit or voucher."))
+    amount = _amount(amount, gettext("The compensation"))
     code = f"VC-{secrets.token_hex(4).upper()}" if form == CompensationForm.VOUCHER else ""
     action = case_action(
         case,
@@ -240,7 +241,7 @@ def case_address_correct(
                 changes=changes,
             )
     if not changes:
-        raise DomainError("The address is the same as before.")
+        raise DomainError(gettext("The address is the same as before."))
     return case_action(case, ActionKind.ADDRESS_CORRECTION, note, user=user, applied_to=applied, changes=changes)
 
 

@@ -9,6 +9,7 @@ from datetime import datetime
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from oms.errors import DomainError
 from orders.care import notifications as _outbox
@@ -98,7 +99,7 @@ def contact_record(
     to = order.ship_email or getattr(order.customer, "email", "") or order.ship_phone
     if not to:
         if not proactive:
-            raise DomainError(f"Order {order.number} has no e-mail or phone to contact.")
+            raise DomainError(gettext("Order %(number)s has no e-mail or phone to contact.") % {"number": order.number})
         # A detection run must not stop on an order nobody can be told about: the case says so.
         return case_action(case, ActionKind.CONTACT, "not told: no e-mail or phone", proactive=True, queued=False)
     told = _outbox.problem_notice(order, problem) if problem else None
@@ -164,7 +165,7 @@ def case_contact_customer(
     case = case_lock(case)
     case_require_open(case)
     if not subject.strip() or not body.strip():
-        raise DomainError("Write a subject and a message.")
+        raise DomainError(gettext("Write a subject and a message."))
     action = contact_record(case, subject=subject, body=body, user=user, now=now or timezone.now(), proactive=False)
     if case.status in (CaseStatus.OPEN, CaseStatus.IN_PROGRESS):
         case_status_set(case, CaseStatus.WAITING_CUSTOMER, record=False)

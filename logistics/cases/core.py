@@ -7,6 +7,8 @@ to run inside the service's transaction.
 
 from __future__ import annotations
 
+from django.utils.translation import gettext
+
 from oms.errors import DomainError, TransitionNotAllowed
 from orders.services import order_event_record, order_lock
 from orders.status import EventKind
@@ -48,7 +50,10 @@ def case_lock(case: ExceptionCase) -> ExceptionCase:
 def case_require_open(case: ExceptionCase) -> None:
     """Refuse to work on a resolved case."""
     if case.status not in OPEN_CASE_STATUSES:
-        raise DomainError(f"Case {case.number} is resolved; reopen it by detecting again or open a new one.")
+        raise DomainError(
+            gettext("Case %(number)s is resolved; reopen it by detecting again or open a new one.")
+            % {"number": case.number}
+        )
 
 
 def case_status_set(

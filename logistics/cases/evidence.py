@@ -14,6 +14,7 @@ from pathlib import PurePath
 
 from django.conf import settings
 from django.db import transaction
+from django.utils.translation import gettext, gettext_lazy
 
 from oms.errors import DomainError
 
@@ -42,12 +43,12 @@ class _Kind:
         return False
 
 
-_JPEG = _Kind("image/jpeg", "JPEG photo")
+_JPEG = _Kind("image/jpeg", gettext_lazy("JPEG photo"))
 ALLOWED: dict[str, _Kind] = {
     ".jpg": _JPEG,
     ".jpeg": _JPEG,
-    ".png": _Kind("image/png", "PNG image"),
-    ".webp": _Kind("image/webp", "WebP image"),
+    ".png": _Kind("image/png", gettext_lazy("PNG image")),
+    ".webp": _Kind("image/webp", gettext_lazy("WebP image")),
     ".pdf": _Kind("application/pdf", "PDF"),
 }
 
@@ -65,24 +66,33 @@ def evidence_check(upload) -> _Kind:
     name = getattr(upload, "name", "") or ""
     kind = ALLOWED.get(PurePath(name).suffix.lower())
     if kind is None:
-        raise DomainError(f"{name or 'The file'}: only photos (JPG, PNG, WebP) and PDF files can be evidence.")
+        raise DomainError(
+            gettext("%(name)s: only photos (JPG, PNG, WebP) and PDF files can be evidence.")
+            % {"name": name or gettext("The file")}
+        )
     size = upload.size or 0
     if size == 0:
-        raise DomainError(f"{name}: the file is empty.")
+        raise DomainError(gettext("%(name)s: the file is empty.") % {"name": name})
     if size > max_bytes():
-        raise DomainError(f"{name}: {_size_text(size)} is too large; the limit is {_size_text(max_bytes())}.")
+        raise DomainError(
+            gettext("%(name)s: %(size)s is too large; the limit is %(limit)s.")
+            % {"name": name, "size": _size_text(size), "limit": _size_text(max_bytes())}
+        )
     upload.seek(0)
     head = upload.read(16)
     upload.seek(0)
     if not kind.matches(head):
-        raise DomainError(f"{name}: the content is not a {kind.label} (the name says it is).")
+        raise DomainError(
+            gettext("%(name)s: the content is not a %(kind)s (the name says it is).")
+            % {"name": name, "kind": kind.label}
+        )
     return kind
 
 
 def evidence_check_all(uploads) -> list[tuple[object, _Kind]]:
     uploads = [u for u in (uploads or []) if u]
     if len(uploads) > MAX_FILES:
-        raise DomainError(f"At most {MAX_FILES} files at a time.")
+        raise DomainError(gettext("At most %(count)s files at a time.") % {"count": MAX_FILES})
     return [(u, evidence_check(u)) for u in uploads]
 
 
@@ -112,7 +122,7 @@ def claim_evidence_add(*, claim: CarrierClaim, uploads, user=None) -> list[Claim
     """Attach files to a claim (all or none); an action and an event on the case say which."""
     checked = evidence_check_all(uploads)
     if not checked:
-        raise DomainError("Choose a file to upload.")
+        raise DomainError(gettext("Choose a file to upload."))
     case = case_lock(claim.case)
     claim = CarrierClaim.objects.select_for_update().get(pk=claim.pk)
     rows = evidence_store(claim, checked, user)

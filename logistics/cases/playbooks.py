@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.db import transaction
+from django.utils.translation import gettext
 
 from oms.errors import DomainError
 
@@ -13,6 +14,7 @@ from ..models import Playbook
 from .types import (
     PLAYBOOK_DEFAULTS,
     CaseType,
+    Severity,
 )
 
 
@@ -33,6 +35,11 @@ class PlaybookView:
     customer_subject_zh: str = ""
     customer_body_zh: str = ""
 
+    @property
+    def severity_label(self) -> str:
+        """The severity as a person reads it (in the page's language)."""
+        return Severity(self.severity).label
+
 
 def playbook_for(case_type: str) -> PlaybookView:
     default = PLAYBOOK_DEFAULTS[case_type]
@@ -43,7 +50,7 @@ def playbook_for(case_type: str) -> PlaybookView:
             default.severity,
             default.due_hours,
             default.threshold_hours,
-            default.steps,
+            str(default.steps),  # the built-in steps in the reader's language
             default.actions,
             default.notify_customer,
             default.customer_subject,
@@ -86,7 +93,7 @@ def playbook_save(
     if case_type not in CaseType.values:
         raise DomainError(f"Unknown case type {case_type!r}.")
     if due_hours <= 0:
-        raise DomainError("Due hours must be more than 0.")
+        raise DomainError(gettext("Due hours must be more than 0."))
     row, _ = Playbook.objects.select_for_update().get_or_create(
         type=case_type,
         defaults={"severity": severity, "due_hours": due_hours, "steps": steps},

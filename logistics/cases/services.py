@@ -19,6 +19,7 @@ from datetime import datetime, timedelta
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from fulfillment.models import Shipment
 from oms.errors import DomainError
@@ -134,7 +135,7 @@ def case_set_status(*, case: ExceptionCase, status: str, note: str = "", user=No
     case = case_lock(case)
     case_require_open(case)
     if status not in OPEN_CASE_STATUSES:
-        raise DomainError("Use resolve to close a case.")
+        raise DomainError(gettext("Use resolve to close a case."))
     case_status_set(case, status, user=user, note=note)
     return case
 
@@ -147,9 +148,9 @@ def case_resolve(
     case = case_lock(case)
     case_require_open(case)
     if root_cause not in RootCause.values:
-        raise DomainError("Choose a root cause.")
+        raise DomainError(gettext("Choose a root cause."))
     if not resolution.strip():
-        raise DomainError("Say how the case was resolved.")
+        raise DomainError(gettext("Say how the case was resolved."))
     case.root_cause, case.resolution, case.resolved_at = root_cause, resolution[:500], now
     case_status_set(case, CaseStatus.RESOLVED, fields=["root_cause", "resolution", "resolved_at"], record=False)
     case_action(case, ActionKind.RESOLVE, resolution, user=user, root_cause=root_cause, hours=case.resolution_hours)
@@ -186,7 +187,7 @@ def case_autoclose(*, case: ExceptionCase, detail: str, now: datetime | None = N
 def case_note(*, case: ExceptionCase, note: str, user=None) -> CaseAction:
     case = case_lock(case)
     if not note.strip():
-        raise DomainError("Write a note.")
+        raise DomainError(gettext("Write a note."))
     return case_action(case, ActionKind.NOTE, note, user=user)
 
 

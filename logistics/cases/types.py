@@ -152,8 +152,10 @@ PLAYBOOK_DEFAULTS: dict[str, PlaybookDefault] = {
     CaseType.NO_SCAN: PlaybookDefault(
         Severity.MEDIUM,
         24,
-        "1. Check the carrier's own tracking page.\n2. Ask the carrier whether the parcel was collected.\n"
-        "3. If the carrier has no record after 5 days, treat it as lost: reship and file a claim.",
+        _(
+            "1. Check the carrier's own tracking page.\n2. Ask the carrier whether the parcel was collected.\n"
+            "3. If the carrier has no record after 5 days, treat it as lost: reship and file a claim."
+        ),
         (A.CONTACT, A.RESHIP, A.CLAIM, A.NOTE),
         False,
         threshold_hours=48,
@@ -161,8 +163,10 @@ PLAYBOOK_DEFAULTS: dict[str, PlaybookDefault] = {
     CaseType.LATE: PlaybookDefault(
         Severity.MEDIUM,
         24,
-        "1. Tell the customer the new expected date.\n2. Offer compensation if the delay is more than 2 days.\n"
-        "3. Record the root cause (carrier, warehouse, weather).",
+        _(
+            "1. Tell the customer the new expected date.\n2. Offer compensation if the delay is more than 2 days.\n"
+            "3. Record the root cause (carrier, warehouse, weather)."
+        ),
         (A.CONTACT, A.COMPENSATION, A.NOTE),
         True,
         "Your order {order_number} is running late",
@@ -172,8 +176,10 @@ PLAYBOOK_DEFAULTS: dict[str, PlaybookDefault] = {
     CaseType.FAILED_ATTEMPT: PlaybookDefault(
         Severity.MEDIUM,
         12,
-        "1. Contact the customer to agree a delivery time or a pickup point.\n2. Request redelivery with the carrier.\n"
-        "3. Correct the address if it was wrong.",
+        _(
+            "1. Contact the customer to agree a delivery time or a pickup point.\n"
+            "2. Request redelivery with the carrier.\n3. Correct the address if it was wrong."
+        ),
         (A.CONTACT, A.REDELIVERY, A.ADDRESS_CORRECTION, A.NOTE),
         True,
         "We could not deliver your order {order_number}",
@@ -183,8 +189,10 @@ PLAYBOOK_DEFAULTS: dict[str, PlaybookDefault] = {
     CaseType.ADDRESS_PROBLEM: PlaybookDefault(
         Severity.HIGH,
         8,
-        "1. Call the customer and confirm the full address.\n2. Record the corrected address.\n"
-        "3. Request redelivery with the carrier.",
+        _(
+            "1. Call the customer and confirm the full address.\n2. Record the corrected address.\n"
+            "3. Request redelivery with the carrier."
+        ),
         (A.CONTACT, A.ADDRESS_CORRECTION, A.REDELIVERY, A.NOTE),
         True,
         "Please check the address for order {order_number}",
@@ -194,8 +202,10 @@ PLAYBOOK_DEFAULTS: dict[str, PlaybookDefault] = {
     CaseType.DAMAGED: PlaybookDefault(
         Severity.HIGH,
         24,
-        "1. Ask the customer for photos.\n2. Reship the damaged items.\n3. File a claim with the carrier with the "
-        "photos as evidence.",
+        _(
+            "1. Ask the customer for photos.\n2. Reship the damaged items.\n3. File a claim with the carrier with the "
+            "photos as evidence."
+        ),
         (A.CONTACT, A.RESHIP, A.REFUND, A.CLAIM, A.COMPENSATION, A.NOTE),
         True,
         "About the damaged parcel for order {order_number}",
@@ -205,7 +215,7 @@ PLAYBOOK_DEFAULTS: dict[str, PlaybookDefault] = {
     CaseType.LOST: PlaybookDefault(
         Severity.CRITICAL,
         24,
-        "1. Reship the order at once.\n2. File a claim with the carrier.\n3. Tell the customer.",
+        _("1. Reship the order at once.\n2. File a claim with the carrier.\n3. Tell the customer."),
         (A.RESHIP, A.REFUND, A.CLAIM, A.COMPENSATION, A.CONTACT, A.NOTE),
         True,
         "Your order {order_number}: we are sending it again",
@@ -215,7 +225,7 @@ PLAYBOOK_DEFAULTS: dict[str, PlaybookDefault] = {
     CaseType.RETURNED: PlaybookDefault(
         Severity.HIGH,
         24,
-        "1. Find out why (refused, address, not collected).\n2. Contact the customer: reship or refund.",
+        _("1. Find out why (refused, address, not collected).\n2. Contact the customer: reship or refund."),
         (A.CONTACT, A.RESHIP, A.REFUND, A.ADDRESS_CORRECTION, A.NOTE),
         True,
         "Your order {order_number} is coming back to us",
@@ -225,8 +235,10 @@ PLAYBOOK_DEFAULTS: dict[str, PlaybookDefault] = {
     CaseType.NOT_COLLECTED: PlaybookDefault(
         Severity.HIGH,
         24,
-        "1. Tell the customer where the parcel waits and until when.\n2. If the carrier sends it back, reship or "
-        "refund once it is here.\n3. Record the root cause (customer, carrier, wrong pickup point).",
+        _(
+            "1. Tell the customer where the parcel waits and until when.\n2. If the carrier sends it back, reship or "
+            "refund once it is here.\n3. Record the root cause (customer, carrier, wrong pickup point)."
+        ),
         (A.CONTACT, A.RESHIP, A.REFUND, A.REDELIVERY, A.NOTE),
         True,
         "Your order {order_number} is waiting to be collected",
@@ -236,15 +248,17 @@ PLAYBOOK_DEFAULTS: dict[str, PlaybookDefault] = {
     CaseType.CARRIER_EXCEPTION: PlaybookDefault(
         Severity.MEDIUM,
         24,
-        "1. Read the carrier's message.\n2. Ask the carrier what happens next.\n3. Tell the customer if the "
-        "delivery date moves.",
+        _(
+            "1. Read the carrier's message.\n2. Ask the carrier what happens next.\n3. Tell the customer if the "
+            "delivery date moves."
+        ),
         (A.CONTACT, A.REDELIVERY, A.CLAIM, A.NOTE),
         False,
     ),
     CaseType.NOT_ROUTED: PlaybookDefault(
         Severity.MEDIUM,
         8,
-        "1. Look at the routing decision on the order.\n2. Route it by hand or fix the stock or location data.",
+        _("1. Look at the routing decision on the order.\n2. Route it by hand or fix the stock or location data."),
         (A.NOTE, A.CONTACT),
         False,
         threshold_hours=4,
@@ -252,7 +266,7 @@ PLAYBOOK_DEFAULTS: dict[str, PlaybookDefault] = {
     CaseType.NOT_PICKED: PlaybookDefault(
         Severity.MEDIUM,
         8,
-        "1. Ask the warehouse why the shipment is not on a pick list.\n2. Put it on the next wave.",
+        _("1. Ask the warehouse why the shipment is not on a pick list.\n2. Put it on the next wave."),
         (A.NOTE,),
         False,
         threshold_hours=24,
@@ -260,7 +274,7 @@ PLAYBOOK_DEFAULTS: dict[str, PlaybookDefault] = {
     CaseType.NOT_SHIPPED: PlaybookDefault(
         Severity.HIGH,
         8,
-        "1. Ask the warehouse why the picked shipment has not left.\n2. Pack and ship it today.",
+        _("1. Ask the warehouse why the picked shipment has not left.\n2. Pack and ship it today."),
         (A.NOTE, A.CONTACT),
         False,
         threshold_hours=48,
@@ -268,7 +282,7 @@ PLAYBOOK_DEFAULTS: dict[str, PlaybookDefault] = {
     CaseType.BACKORDER: PlaybookDefault(
         Severity.MEDIUM,
         24,
-        "1. Check incoming stock and transfers.\n2. Offer the customer a wait, a substitute or a refund.",
+        _("1. Check incoming stock and transfers.\n2. Offer the customer a wait, a substitute or a refund."),
         (A.CONTACT, A.REFUND, A.COMPENSATION, A.NOTE),
         True,
         "Your order {order_number} is waiting for stock",
@@ -281,9 +295,11 @@ PLAYBOOK_DEFAULTS: dict[str, PlaybookDefault] = {
     CaseType.INTERCEPT: PlaybookDefault(
         Severity.HIGH,
         4,
-        "1. Ask the carrier to stop the parcel and send it back (or deliver to the new address).\n"
-        "2. Record the carrier's answer; file a claim if the carrier delivers anyway.\n"
-        "3. When the parcel is back, receive it as a return and refund the customer.",
+        _(
+            "1. Ask the carrier to stop the parcel and send it back (or deliver to the new address).\n"
+            "2. Record the carrier's answer; file a claim if the carrier delivers anyway.\n"
+            "3. When the parcel is back, receive it as a return and refund the customer."
+        ),
         (A.NOTE, A.CONTACT, A.REDELIVERY, A.ADDRESS_CORRECTION, A.REFUND, A.CLAIM),
         False,
     ),

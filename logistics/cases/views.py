@@ -12,6 +12,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.html import format_html
+from django.utils.translation import gettext, pgettext_lazy
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from oms.errors import DomainError
@@ -20,7 +22,7 @@ from oms.views import ObjectListView
 from orders.intake.canonical import CanonicalAddress
 from orders.models import Order
 
-from ..models import CarrierClaim, ClaimEvidence, ExceptionCase
+from ..models import Carrier, CarrierClaim, ClaimEvidence, ExceptionCase
 from . import evidence, forms, rules, selectors, services
 from .types import OPEN_CASE_STATUSES, ActionKind, CaseStatus, CaseType, Severity
 
@@ -36,18 +38,19 @@ CONTACT_BODY = {"en": "Dear {first_name},\n\n", "zh-hans": "{first_name}，您�
 
 class CaseFilterSet(django_filters.FilterSet):
     state = django_filters.ChoiceFilter(
-        choices=[("open", "Open (any)"), ("overdue", "Overdue"), ("resolved", "Resolved")],
+        choices=[("open", _("Open (any)")), ("overdue", _("Overdue")), ("resolved", _("Resolved"))],
         method="filter_state",
-        empty_label="All",
-        label="State",
+        empty_label=_("All"),
+        label=pgettext_lazy("case filter: open, overdue or resolved", "State"),
     )
-    type = django_filters.ChoiceFilter(choices=CaseType.choices)
-    severity = django_filters.ChoiceFilter(choices=Severity.choices)
-    status = django_filters.ChoiceFilter(choices=CaseStatus.choices)
+    type = django_filters.ChoiceFilter(choices=CaseType.choices, label=_("Type"))
+    severity = django_filters.ChoiceFilter(choices=Severity.choices, label=_("Severity"))
+    status = django_filters.ChoiceFilter(choices=CaseStatus.choices, label=_("Status"))
     mine = django_filters.ChoiceFilter(
-        choices=[("1", "Mine only")], method="filter_mine", label="Owner", empty_label="Anyone's"
+        choices=[("1", _("Mine only"))], method="filter_mine", label=_("Owner"), empty_label=_("Anyone's")
     )
-    q = django_filters.CharFilter(method="filter_q", label="Order, case or tracking no.")
+    carrier = django_filters.ModelChoiceFilter(queryset=Carrier.objects.all(), label=_("Carrier"))
+    q = django_filters.CharFilter(method="filter_q", label=_("Order, case or tracking no."))
 
     class Meta:
         model = ExceptionCase
@@ -74,23 +77,23 @@ class DueColumn(tables.DateTimeColumn):
     def render(self, value, record):
         text = timezone.localtime(value).strftime("%m-%d %H:%M")
         if record.is_open and value < timezone.now():
-            return format_html('<span class="badge sev-critical" title="overdue">{}</span>', text)
+            return format_html('<span class="badge sev-critical" title="{}">{}</span>', gettext("overdue"), text)
         return text
 
 
 class CaseTable(BaseTable):
-    number = tables.LinkColumn("logistics:case_detail", args=[tables.A("number")], verbose_name="Case")
+    number = tables.LinkColumn("logistics:case_detail", args=[tables.A("number")], verbose_name=_("Case"))
     order = tables.LinkColumn(
-        "orders:order_detail", args=[tables.A("order__number")], accessor="order__number", verbose_name="Order"
+        "orders:order_detail", args=[tables.A("order__number")], accessor="order__number", verbose_name=_("Order")
     )
-    type = tables.Column()
-    severity = tables.Column()
-    status = StatusColumn()
-    summary = tables.Column(attrs={"td": {"class": "wrap"}})
-    carrier = tables.Column(accessor="carrier__name", verbose_name="Carrier", default="—")
-    owner = tables.Column(default="—")
-    due_at = DueColumn(verbose_name="Due")
-    opened_at = tables.DateTimeColumn(format="m-d H:i", verbose_name="Opened")
+    type = tables.Column(verbose_name=_("Type"))
+    severity = tables.Column(verbose_name=_("Severity"))
+    status = StatusColumn(verbose_name=_("Status"))
+    summary = tables.Column(attrs={"td": {"class": "wrap"}}, verbose_name=_("Summary"))
+    carrier = tables.Column(accessor="carrier__name", verbose_name=_("Carrier"), default="—")
+    owner = tables.Column(default="—", verbose_name=_("Owner"))
+    due_at = DueColumn(verbose_name=_("Due"))
+    opened_at = tables.DateTimeColumn(format="m-d H:i", verbose_name=_("Opened"))
 
     class Meta(BaseTable.Meta):
         model = ExceptionCase
@@ -109,7 +112,7 @@ class CaseListView(ObjectListView):
     queryset = selectors.case_list()
     filterset_class = CaseFilterSet
     table_class = CaseTable
-    title = "Exception cases"
+    title = _("Exception cases")
     actions_template = "logistics/cases/_queue_actions.html"
 
     def get_filterset_kwargs(self, filterset_class):
@@ -126,7 +129,9 @@ def case_scan(request):
     result = rules.exceptions_scan()
     opened, closed = sum(result["opened"].values()), sum(result["closed"].values())
     messages.success(
-        request, f"Detection ran: {result['found']} findings, {opened} new case(s), {closed} cleared by itself."
+        request,
+        gettext("Detection ran: %(found)s findings, %(opened)s new case(s), %(closed)s cleared by itself.")
+        % {"found": result["found"], "opened": opened, "closed": closed},
     )
     return redirect("logistics:case_list")
 
@@ -203,7 +208,7 @@ def _post(request, number, form_class, action, success):
     form = form_class(request.POST, request.FILES) if form_class else None
     if form is not None and not form.is_valid():
         errors = "; ".join(f"{k}: {' '.join(v)}" for k, v in form.errors.items())
-        messages.error(request, f"Not done — {errors}")
+        messages.error(request, gettext("Not done — %(errors)s") % {"errors": errors})
         return redirect("logistics:case_detail", number=number)
     try:
         result = action(case, form.cleaned_data if form else {})
@@ -228,27 +233,30 @@ def case_post_view(form_class, action, success):
 
 
 case_assign = case_post_view(
-    forms.AssignForm, lambda r, c, d: services.case_assign(case=c, owner=d["owner"], user=r.user), "Assigned."
+    forms.AssignForm, lambda r, c, d: services.case_assign(case=c, owner=d["owner"], user=r.user), _("Assigned.")
 )
 case_status = case_post_view(
     forms.StatusForm,
     lambda r, c, d: services.case_set_status(case=c, status=d["status"], note=d["note"], user=r.user),
-    "Status changed.",
+    _("Status changed."),
 )
 case_resolve = case_post_view(
     forms.ResolveForm,
     lambda r, c, d: services.case_resolve(case=c, root_cause=d["root_cause"], resolution=d["resolution"], user=r.user),
-    lambda case: f"Resolved in {case.resolution_hours} h.",
+    lambda case: gettext("Resolved in %(hours)s h.") % {"hours": case.resolution_hours},
 )
 case_reship = case_post_view(
     forms.ReshipForm,
     lambda r, c, d: services.case_reship(case=c, reason=d["reason"], user=r.user),
-    lambda shipment: f"Reship {shipment.number} created at {shipment.location.code}; stock reserved.",
+    lambda shipment: (
+        gettext("Reship %(number)s created at %(location)s; stock reserved.")
+        % {"number": shipment.number, "location": shipment.location.code}
+    ),
 )
 case_refund = case_post_view(
     forms.AmountForm,
     lambda r, c, d: services.case_refund(case=c, amount=d["amount"], reason=d["reason"], user=r.user),
-    "Refund recorded.",
+    _("Refund recorded."),
 )
 case_claim = case_post_view(
     forms.ClaimForm,
@@ -260,12 +268,20 @@ case_claim = case_post_view(
         files=d["files"],
         user=r.user,
     ),
-    lambda claim: "Claim filed" + (f" with {claim.files.count()} file(s)." if claim.files.exists() else "."),
+    lambda claim: (
+        gettext("Claim filed with %(count)s file(s).") % {"count": claim.files.count()}
+        if claim.files.exists()
+        else gettext("Claim filed.")
+    ),
 )
 case_compensate = case_post_view(
     forms.CompensationForm_,
     lambda r, c, d: services.case_compensate(case=c, amount=d["amount"], form=d["form"], note=d["note"], user=r.user),
-    lambda action: "Compensation recorded" + (f": voucher {action.data['code']}." if action.data.get("code") else "."),
+    lambda action: (
+        gettext("Compensation recorded: voucher %(code)s.") % {"code": action.data["code"]}
+        if action.data.get("code")
+        else gettext("Compensation recorded.")
+    ),
 )
 case_address = case_post_view(
     forms.AddressForm,
@@ -273,21 +289,27 @@ case_address = case_post_view(
         case=c, note=d.pop("note", ""), user=r.user, address=CanonicalAddress(**{k: v or "" for k, v in d.items()})
     ),
     lambda action: (
-        f"Address corrected ({'on the order' if action.data['applied_to'] == 'order' else 'for the carrier'})."
+        gettext("Address corrected (on the order).")
+        if action.data["applied_to"] == "order"
+        else gettext("Address corrected (for the carrier).")
     ),
 )
 case_redelivery = case_post_view(
     forms.RedeliveryForm,
     lambda r, c, d: services.case_redelivery_request(case=c, date=d["date"], note=d["note"], user=r.user),
-    "Redelivery requested.",
+    _("Redelivery requested."),
 )
 case_contact = case_post_view(
     forms.ContactForm,
     lambda r, c, d: services.case_contact_customer(case=c, subject=d["subject"], body=d["body"], user=r.user),
-    lambda action: "Message queued to the customer." if action.data.get("queued") else "Message recorded on the case.",
+    lambda action: (
+        gettext("Message queued to the customer.")
+        if action.data.get("queued")
+        else gettext("Message recorded on the case.")
+    ),
 )
 case_note = case_post_view(
-    forms.NoteForm, lambda r, c, d: services.case_note(case=c, note=d["note"], user=r.user), "Note added."
+    forms.NoteForm, lambda r, c, d: services.case_note(case=c, note=d["note"], user=r.user), _("Note added.")
 )
 
 
@@ -298,7 +320,7 @@ def claim_update(request, pk):
     claim = get_object_or_404(CarrierClaim.objects.select_related("case"), pk=pk)
     form = forms.ClaimUpdateForm(request.POST)
     if not form.is_valid():
-        messages.error(request, "Not done — check the claim form.")
+        messages.error(request, gettext("Not done — check the claim form."))
     else:
         d = form.cleaned_data
         try:
@@ -308,7 +330,7 @@ def claim_update(request, pk):
         except DomainError as exc:
             messages.error(request, str(exc))
         else:
-            messages.success(request, "Claim updated.")
+            messages.success(request, gettext("Claim updated."))
     return redirect("logistics:case_detail", number=claim.case.number)
 
 
@@ -319,14 +341,20 @@ def claim_evidence_upload(request, pk):
     claim = get_object_or_404(CarrierClaim.objects.select_related("case"), pk=pk)
     form = forms.EvidenceForm(request.POST, request.FILES)
     if not form.is_valid():
-        messages.error(request, "Not done — " + "; ".join(" ".join(v) for v in form.errors.values()))
+        messages.error(
+            request,
+            gettext("Not done — %(errors)s") % {"errors": "; ".join(" ".join(v) for v in form.errors.values())},
+        )
     else:
         try:
             rows = evidence.claim_evidence_add(claim=claim, uploads=form.cleaned_data["files"], user=request.user)
         except DomainError as exc:
-            messages.error(request, f"Not uploaded — {exc}")
+            messages.error(request, gettext("Not uploaded — %(error)s") % {"error": exc})
         else:
-            messages.success(request, f"{len(rows)} file(s) added to claim {claim.pk}.")
+            messages.success(
+                request,
+                gettext("%(count)s file(s) added to claim %(claim)s.") % {"count": len(rows), "claim": claim.pk},
+            )
     return redirect("logistics:case_detail", number=claim.case.number)
 
 
@@ -349,7 +377,7 @@ def case_open(request, order_number):
     order = get_object_or_404(Order, number=order_number)
     form = forms.CaseOpenForm(request.POST)
     if not form.is_valid():
-        messages.error(request, "Choose a type and write a summary.")
+        messages.error(request, gettext("Choose a type and write a summary."))
         return redirect("orders:order_detail", number=order_number)
     try:
         case, created = services.case_open(
@@ -362,7 +390,8 @@ def case_open(request, order_number):
     except DomainError as exc:
         messages.error(request, str(exc))
         return redirect("orders:order_detail", number=order_number)
-    messages.success(request, f"Case {case.number} opened." if created else f"Case {case.number} is already open.")
+    text = gettext("Case %(number)s opened.") if created else gettext("Case %(number)s is already open.")
+    messages.success(request, text % {"number": case.number})
     return redirect("logistics:case_detail", number=case.number)
 
 
@@ -445,7 +474,7 @@ def playbook_detail(request, case_type):
             except DomainError as exc:
                 messages.error(request, str(exc))
             else:
-                messages.success(request, "Playbook saved.")
+                messages.success(request, gettext("Playbook saved."))
                 return redirect("logistics:playbook_detail", case_type=case_type)
     [figures] = selectors.type_figures(case_type)
     return render(
