@@ -87,13 +87,23 @@ def _text_outside_translation(source: str) -> str:
     minus what gettext already covers."""
     parts: list[str] = []
     depth = 0
+    blocks: list[bool] = []  # the open enclosing tags above: True for an attribute block
     for token in Lexer(source).tokenize():
         if token.token_type == TokenType.BLOCK:
-            name = (token.contents.split() or [""])[0]
-            if name in ("blocktranslate", "blocktrans", "comment", "verbatim"):
+            words = token.contents.split() or [""]
+            name = words[0]
+            # {% block body_class %}…{% endblock %} fills an HTML attribute (a CSS class), not text.
+            attribute_block = name == "block" and len(words) > 1 and words[1].endswith("class")
+            if name in ("blocktranslate", "blocktrans", "comment", "verbatim") or attribute_block:
                 depth += 1
+                blocks.append(attribute_block)
             elif name in ("endblocktranslate", "endblocktrans", "endcomment", "endverbatim"):
                 depth = max(0, depth - 1)
+                if blocks:
+                    blocks.pop()
+            elif name == "endblock" and blocks and blocks[-1]:
+                depth = max(0, depth - 1)
+                blocks.pop()
             parts.append("\u2022")
         elif token.token_type == TokenType.VAR:
             parts.append("\u2022")
@@ -178,6 +188,9 @@ def test_the_checker_finds_unmarked_text_and_accepts_marked_text():
     assert unmarked_text("{% blocktranslate %}Hello {{ name }}{% endblocktranslate %}") == []
     assert unmarked_text("<script>const a = 'text';</script><p>12 · SKU</p>") == []
     assert unmarked_text("{% comment %}Notes{% endcomment %}<td>{{ value }}</td>") == []
+    assert unmarked_text("<body class='{% block body_class %}waybill{% endblock %}'>{% block x %}Hi{% endblock %}") == [
+        "•Hi•"
+    ]
 
 
 def test_the_base_page_speaks_chinese():
