@@ -38,6 +38,10 @@ class ChannelConnection(models.Model):
     confirm_shipments = models.BooleanField(default=True, help_text="Send each shipment's carrier and tracking")
     push_stock = models.BooleanField(default=True, help_text="Set the channel's stock figures on the platform")
     cancel_notices = models.BooleanField(default=False, help_text="Tell the platform of cancellations and refunds")
+    tracking_extension = models.BooleanField(
+        default=False,
+        help_text="WooCommerce: the store has the Shipment Tracking extension (else tracking goes in an order note)",
+    )
     # Pull: orders updated at or after the cursor (the platform's time, ISO 8601); the ids already stored at
     # that very time (the next pull asks again from the cursor and skips them).
     pull_cursor = models.CharField(max_length=40, blank=True)
