@@ -119,3 +119,23 @@ class RemoteItem(models.Model):
 
     def __str__(self) -> str:
         return f"{self.sku} → {self.remote_id or '(none)'}"
+
+
+class Reconciliation(models.Model):
+    """The last reconciliation of one connection (connectors/reconcile.py): shipments shipped here that the
+    platform has not been told of, and orders the platform shows fulfilled that are still open here. Replaced
+    by each run; the lists hold at most ``reconcile.LIST_MAX`` entries, the totals count all."""
+
+    connection = models.OneToOneField(ChannelConnection, on_delete=models.CASCADE, related_name="reconciliation")
+    ran_at = models.DateTimeField()
+    error = models.TextField(blank=True)
+    unconfirmed = models.JSONField(default=list, blank=True)  # [{shipment, number, order, shipped_at, state, error}]
+    unconfirmed_total = models.PositiveIntegerField(default=0)
+    open_here = models.JSONField(default=list, blank=True)  # [{order, number, external_id, status, theirs}]
+    open_here_total = models.PositiveIntegerField(default=0)
+    reverse_checked = models.BooleanField(
+        default=False, help_text="The platform could say which orders it shows fulfilled"
+    )
+
+    def __str__(self) -> str:
+        return f"{self.connection}: {self.unconfirmed_total} unconfirmed, {self.open_here_total} open here"
