@@ -162,8 +162,6 @@ def confirm_again(*, channel: Channel, shipment_ids) -> int:
         return 0
     shipments_channel_notice(shipment_ids=ids)
     latest = _latest_notices(ids)
-    OutboxMessage.objects.filter(pk__in=[row.pk for row in latest.values()]).update(
-        status=OutboxStatus.PENDING, attempts=0, next_attempt_at=timezone.now(), sent_at=None, last_error=""
-    )
-    transaction.on_commit(outbox.outbox_nudge)
+    for row in latest.values():  # the outbox's door: pending now, a full set of tries
+        outbox.outbox_rearm(kind=row.kind, key=row.key)
     return len(latest)

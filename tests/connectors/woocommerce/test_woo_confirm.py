@@ -206,3 +206,19 @@ def test_an_order_woocommerce_does_not_know_is_dead_with_its_message(
         ("dead", 1, "Rejected: WooCommerce answered 404: woocommerce_rest_shop_order_invalid_id: Invalid ID.")
     ]
     assert woo.store.trackings == {} and woo.store.notes == {}
+
+
+def test_a_validation_error_is_dead_with_woocommerces_code_and_message(
+    woo, woo_world, django_capture_on_commit_callbacks
+):
+    _order(woo)
+    order = make_order(django_capture_on_commit_callbacks, woo_world)
+    ship(django_capture_on_commit_callbacks, order.shipments.get())
+    woo.store.fail_next("400", message="Invalid parameter(s): status")
+
+    assert dispatch() == {"dead": 1}
+    assert shipment_rows() == [
+        ("dead", 1, "Rejected: WooCommerce answered 400: rest_invalid_param: Invalid parameter(s): status")
+    ]
+    assert woo.store.orders[5001]["status"] == "processing"
+    assert woo.store.trackings == {}
