@@ -139,7 +139,14 @@ class WooCommerceAdapter(Adapter):
         return Confirmation(remote_id, action)
 
     def _trackings(self, client, path: str) -> dict[str, str]:
-        body = client.get(f"{path}/shipment-trackings", api="wp-json/wc-shipment-tracking/v3").body
+        try:
+            body = client.get(f"{path}/shipment-trackings", api="wp-json/wc-shipment-tracking/v3").body
+        except Rejected as exc:
+            if "rest_no_route" not in str(exc):
+                raise
+            raise Rejected(
+                f"{exc} The store has no Shipment Tracking extension: turn Tracking extension off on the connection."
+            ) from None
         return {
             str(t.get("tracking_number")): str(t.get("tracking_id"))
             for t in (body if isinstance(body, list) else [])

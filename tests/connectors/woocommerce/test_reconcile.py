@@ -145,3 +145,18 @@ def test_the_beat_runs_every_connection_hourly(woo, woo_world, django_capture_on
     with django_capture_on_commit_callbacks(execute=True):
         assert reconcile_all.apply().get() == 1
     assert Reconciliation.objects.get().connection == woo_world["connection"]
+
+
+def test_reconcile_now_runs_it_and_the_page_shows_both_lists(
+    client, woo, woo_world, django_capture_on_commit_callbacks
+):
+    client.force_login(make_user("manager1", "manager"))
+    url = reverse("connectors:channel_sync", args=["woo-cn"])
+    assert "Not run yet (it runs every hour)." in client.get(url).content.decode()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("connectors:channel_reconcile", args=["woo-cn"]))
+    assert response.status_code == 302
+    html = client.get(url).content.decode()
+    assert "None: every shipment is confirmed." in html
+    assert "Fulfilled there, open here" in html
+    assert Reconciliation.objects.get().ran_at is not None

@@ -2,9 +2,13 @@
 note per number, once even across a crash; ``completed`` only when the whole order has shipped; relabels and
 voids; WooCommerce's failures become retries or a dead letter a person can retry."""
 
+import json
+from pathlib import Path
+
 import pytest
 from django.db import transaction
 
+from connectors import services
 from connectors.models import ChannelConnection, RemoteShipment
 from connectors.services import sync_retry
 from fulfillment.split import shipment_split
@@ -14,12 +18,15 @@ from logistics.tracking_numbers import make_s10
 from logistics.voids import parcel_void
 from oms import outbox
 from oms.models import OutboxMessage
+from orders.intake.signing import sign
+from orders.models import Order
 
 from ..conftest import dispatch, make_order, ship, shipment_rows
 from ..fake_woocommerce import woo_order
 
 pytestmark = pytest.mark.django_db
 
+FIXTURES = Path(__file__).parent.parent.parent / "orders" / "fixtures"
 NEW = make_s10("LC", 12345678, "CN")
 
 
@@ -222,3 +229,50 @@ def test_a_validation_error_is_dead_with_woocommerces_code_and_message(
     ]
     assert woo.store.orders[5001]["status"] == "processing"
     assert woo.store.trackings == {}
+
+
+def test_an_order_from_a_woocommerce_webhook_is_confirmed_back_once_and_its_pull_is_the_same_order(
+    client, woo, woo_world, django_capture_on_commit_callbacks
+):
+    """Issue 16's "done" for WooCommerce: webhook in, routed, packed, shipped; the tracking goes back once."""
+    data = json.loads((FIXTURES / "woocommerce_order_created.json").read_bytes())
+    data["shipping"] |= {"country": "CN", "state": "SH", "city": "上海", "postcode": "200030"}  # the DC ships in CN
+    body = json.dumps(data, ensure_ascii=False).encode()
+    channel = woo_world["channel"]
+    channel.webhook_secret = "woo-secret-123456"
+    channel.save()
+    woo.store.add_order(json.loads(body))
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            f"/webhooks/orders/{channel.slug}/",
+            data=body,
+            content_type="application/json",
+            HTTP_X_WC_WEBHOOK_TOPIC="order.created",
+            HTTP_X_WC_WEBHOOK_SIGNATURE=sign(body, "woo-secret-123456"),
+        )
+    assert response.status_code == 200
+    order = Order.objects.get(channel=channel, external_id="727")
+
+    parcel = ship(django_capture_on_commit_callbacks, order.shipments.get(), run_outbox=True)
+    dispatch(later_seconds=3600)
+
+    assert _numbers(woo, 727) == [parcel.tracking_number]
+    assert woo.store.orders[727]["status"] == "completed"
+    assert shipment_rows() == [("sent", 1, "")]
+    with django_capture_on_commit_callbacks(execute=True):
+        assert services.connection_pull(connection_id=woo_world["connection"].pk) == 1
+    assert Order.objects.filter(channel=channel).count() == 1
+
+
+def test_a_store_without_the_extension_says_to_turn_the_setting_off(woo, woo_world, django_capture_on_commit_callbacks):
+    woo.store.tracking_extension = False
+    _order(woo)
+    order = make_order(django_capture_on_commit_callbacks, woo_world)
+    ship(django_capture_on_commit_callbacks, order.shipments.get())
+
+    assert dispatch() == {"dead": 1}
+    ((_status, _attempts, error),) = shipment_rows()
+    assert error.endswith(
+        "The store has no Shipment Tracking extension: turn Tracking extension off on the connection."
+    )
+    assert woo.store.notes == {}
