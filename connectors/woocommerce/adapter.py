@@ -6,8 +6,9 @@
   whose orders all carry that very second goes on with ``page=2, 3 …`` (``X-WP-TotalPages`` says when to stop).
   The order objects are the webhook's, so a pulled order and its webhook are one order;
 - confirm: with the Shipment Tracking extension (the connection's ``tracking_extension``) one tracking item per
-  number (``POST /wc-shipment-tracking/v3/orders/<id>/shipment-trackings`` with ``custom_tracking_provider``,
-  ``custom_tracking_link``, ``tracking_number``, ``date_shipped``), else an order note to the customer
+  number (``POST /wc-shipment-tracking/v3/orders/<id>/shipment-trackings`` with ``tracking_provider`` when the
+  store's provider list names our carrier, else ``custom_tracking_provider`` and ``custom_tracking_link``;
+  ``tracking_number``, ``date_shipped``), else an order note to the customer
   (``POST /orders/<id>/notes``, ``customer_note: true``) with carrier, number and link. Before adding, the
   order's items (or notes) are read and a number already there is not added again: a retry after a lost
   answer adds nothing. When the whole order has shipped here its status is set to ``completed``
@@ -20,13 +21,14 @@
 
 from __future__ import annotations
 
+import time
 from datetime import datetime, timedelta
 
 from django.utils import timezone
 
-from ..base import Adapter, Confirmation, PullPage, Rejected, StockPushResult
+from ..base import Adapter, Confirmation, ConnectorError, PullPage, Rejected, StockPushResult
 from ..models import RemoteItem
-from .client import WooClient
+from .client import TRACKING_API, WooClient
 
 PAGE_SIZE = 100
 BATCH = 100  # WooCommerce's batch endpoints take 100 items at most (woocommerce_rest_batch_items_limit)
@@ -120,12 +122,11 @@ class WooCommerceAdapter(Adapter):
                 client.post(
                     f"{path}/shipment-trackings",
                     {
-                        "custom_tracking_provider": notice.get("carrier") or notice.get("carrier_code") or "Carrier",
-                        "custom_tracking_link": urls[i] if i < len(urls) else "",
+                        **_provider(client, notice, urls[i] if i < len(urls) else ""),
                         "tracking_number": number,
-                        "date_shipped": timezone.localdate().isoformat(),
+                        "date_shipped": _shipped_on(notice),
                     },
-                    api="wp-json/wc-shipment-tracking/v3",
+                    api=TRACKING_API,
                 )
             if remote is not None and remote.tracking_numbers:
                 self._delete_trackings(client, path, set(remote.tracking_numbers) - set(numbers), have=have)
@@ -140,7 +141,7 @@ class WooCommerceAdapter(Adapter):
 
     def _trackings(self, client, path: str) -> dict[str, str]:
         try:
-            body = client.get(f"{path}/shipment-trackings", api="wp-json/wc-shipment-tracking/v3").body
+            body = client.get(f"{path}/shipment-trackings", api=TRACKING_API).body
         except Rejected as exc:
             if "rest_no_route" not in str(exc):
                 raise
@@ -157,7 +158,7 @@ class WooCommerceAdapter(Adapter):
         have = self._trackings(client, path) if have is None else have
         for number in sorted(numbers):
             if number in have:
-                client.delete(f"{path}/shipment-trackings/{have[number]}", api="wp-json/wc-shipment-tracking/v3")
+                client.delete(f"{path}/shipment-trackings/{have[number]}", api=TRACKING_API)
 
     def _note_once(self, client, path: str, text: str, already) -> None:
         notes = client.get(f"{path}/notes").body
@@ -242,6 +243,39 @@ class WooCommerceAdapter(Adapter):
                 if isinstance(order, dict) and str(order.get("status")) in DONE_STATUSES:
                     done[str(order.get("id"))] = str(order.get("status"))
         return done
+
+
+_providers: dict[str, tuple[float, dict[str, str]]] = {}
+PROVIDERS_TTL = 3600.0
+
+
+def _provider(client: WooClient, notice: dict, url: str) -> dict:
+    """The store's own provider when one is named like our carrier (its link then comes from the store),
+    else a custom provider with our tracking link. The store's list is read once an hour per store."""
+    carrier = str(notice.get("carrier") or notice.get("carrier_code") or "Carrier")
+    now = time.monotonic()
+    hit = _providers.get(client.root)
+    if hit is None or hit[0] < now:
+        names: dict[str, str] = {}
+        try:
+            body = client.get("shipment-trackings/providers", api=TRACKING_API).body
+        except ConnectorError:
+            body = {}
+        for group in (body or {}).values() if isinstance(body, dict) else []:
+            for name in group if isinstance(group, dict) else []:
+                names[str(name).casefold()] = str(name)
+        hit = _providers[client.root] = (now + PROVIDERS_TTL, names)
+    known = hit[1].get(carrier.casefold())
+    if known:
+        return {"tracking_provider": known}
+    return {"custom_tracking_provider": carrier, "custom_tracking_link": url}
+
+
+def _shipped_on(notice: dict) -> str:
+    from fulfillment.models import Shipment
+
+    shipped = Shipment.objects.filter(pk=notice.get("shipment")).values_list("shipped_at", flat=True).first()
+    return timezone.localdate(shipped).isoformat() if shipped else timezone.localdate().isoformat()
 
 
 def _order_shipped_here(notice: dict) -> bool:

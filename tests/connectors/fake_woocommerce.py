@@ -81,6 +81,7 @@ class Store:
         self.trackings: dict[int, list[dict]] = {}
         self.products: dict[int, dict] = {}  # id -> {id, sku, type, parent_id, stock_quantity, manage_stock}
         self.tracking_extension = True
+        self.providers = {"China": {"SF Express": "https://www.sf-express.com/track?id=%1$s"}}
         self.requests: list[tuple[str, str, dict, object]] = []
         self.failures: list[dict] = []
         self._ids = 5000
@@ -198,12 +199,20 @@ class Store:
         item = {
             "tracking_id": hashlib.md5(f"{oid}:{number}:{len(items)}".encode()).hexdigest(),  # noqa: S324
             "tracking_provider": body.get("tracking_provider") or body.get("custom_tracking_provider"),
-            "tracking_link": (body.get("custom_tracking_link") or "").replace("%1$s", number),
+            "tracking_link": (
+                body.get("custom_tracking_link") or self._provider_link(body.get("tracking_provider"))
+            ).replace("%1$s", number),
             "tracking_number": number,
             "date_shipped": body.get("date_shipped") or "2026-12-06",
         }
         items.append(item)
         return 201, copy.deepcopy(item), {}
+
+    def _provider_link(self, name) -> str:
+        for group in self.providers.values():
+            if name in group:
+                return group[name]
+        return ""
 
     def products_by_sku(self, q: dict):
         skus = set((q.get("sku") or "").split(",")) - {""}
@@ -237,6 +246,15 @@ def _error(status: int, code: str, message: str, **data):
 
 
 ROUTES = [
+    (
+        "GET",
+        r"/wp-json/wc-shipment-tracking/v3/shipment-trackings/providers",
+        lambda s, m, q, b: (
+            (200, copy.deepcopy(s.providers), {})
+            if s.tracking_extension
+            else _error(404, "rest_no_route", "No route was found matching the URL and request method.")
+        ),
+    ),
     ("GET", r"/wp-json/wc/v3/orders", lambda s, m, q, b: s.list_orders(q)),
     ("GET", r"/wp-json/wc/v3/orders/(\d+)", lambda s, m, q, b: s.order(int(m[1]))),
     ("PUT", r"/wp-json/wc/v3/orders/(\d+)", lambda s, m, q, b: s.update_order(int(m[1]), b)),

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from django.db import transaction
+from django.utils import timezone
 
 from connectors import services
 from connectors.models import ChannelConnection, RemoteShipment
@@ -276,3 +277,24 @@ def test_a_store_without_the_extension_says_to_turn_the_setting_off(woo, woo_wor
         "The store has no Shipment Tracking extension: turn Tracking extension off on the connection."
     )
     assert woo.store.notes == {}
+
+
+def test_a_carrier_the_store_knows_is_sent_as_its_provider(woo, woo_world, django_capture_on_commit_callbacks):
+    _order(woo)
+    order = make_order(django_capture_on_commit_callbacks, woo_world)
+    shipment = order.shipments.get()
+    parcel = ship(django_capture_on_commit_callbacks, shipment)  # the outbox has not run yet
+    woo.store.providers = {
+        "Global": {"Some Other": "https://other.example/%1$s"},
+        "China": {parcel.carrier_display.upper(): "https://store.example/t/%1$s"},  # matched without case
+    }
+    assert dispatch() == {"sent": 1}
+
+    ((_m, _p, _q, posted),) = woo.store.calls("POST", "shipment-trackings")
+    shipment.refresh_from_db()
+    assert posted == {
+        "tracking_provider": parcel.carrier_display.upper(),
+        "tracking_number": parcel.tracking_number,
+        "date_shipped": timezone.localdate(shipment.shipped_at).isoformat(),
+    }
+    assert woo.store.trackings[5001][0]["tracking_link"] == f"https://store.example/t/{parcel.tracking_number}"
