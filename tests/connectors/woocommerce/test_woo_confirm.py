@@ -298,3 +298,25 @@ def test_a_carrier_the_store_knows_is_sent_as_its_provider(woo, woo_world, djang
         "date_shipped": timezone.localdate(shipment.shipped_at).isoformat(),
     }
     assert woo.store.trackings[5001][0]["tracking_link"] == f"https://store.example/t/{parcel.tracking_number}"
+
+
+def test_without_the_extension_a_relabel_adds_a_note_with_the_new_number(
+    woo, woo_world, django_capture_on_commit_callbacks
+):
+    ChannelConnection.objects.update(tracking_extension=False)
+    woo.store.tracking_extension = False
+    _order(woo)
+    order = make_order(django_capture_on_commit_callbacks, woo_world)
+    shipment = order.shipments.get()
+    parcel = ship(django_capture_on_commit_callbacks, shipment, run_outbox=True)
+
+    with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
+        Parcel.objects.filter(pk=parcel.pk).update(voided_at=parcel.created_at)
+        Parcel.objects.create(shipment=shipment, service=parcel.service, tracking_number=NEW)
+        shipments_channel_notice(shipment_ids=[shipment.pk])
+
+    first, second = (n["note"] for n in woo.store.notes[5001])
+    assert parcel.tracking_number in first and NEW not in first
+    assert second.startswith(f"Shipped with {parcel.carrier_display}, tracking number {NEW}")
+    assert RemoteShipment.objects.get().tracking_numbers == [NEW]
+    assert [s for s, _a, _e in shipment_rows()] == ["sent", "sent"]
