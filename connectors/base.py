@@ -53,6 +53,7 @@ class PullPage:
     cursor: str  # the newest "updated at" among them (or the cursor asked with)
     has_next: bool = False
     next_page: str = ""
+    stamps: list[tuple[str, str]] | None = None  # (id, updated at) per order where the order has no id/updatedAt
 
 
 @dataclass
@@ -65,6 +66,7 @@ class Confirmation:
 class StockPushResult:
     pushed: int = 0
     unknown_skus: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)  # items the platform refused, with its message
 
 
 class Adapter:
@@ -86,6 +88,14 @@ class Adapter:
 
     def cancel_notice(self, connection, *, notice: dict) -> None:
         raise NotSupported(f"{self.platform} takes no cancellation notices.")
+
+    def shipped_remotely(self, connection, *, external_ids: list[str]) -> dict[str, str]:
+        """For the reconciliation: which of these orders the platform shows fulfilled ({id: its status})."""
+        raise NotSupported(f"{self.platform} cannot say which orders it shows fulfilled.")
+
+    def check_secret(self, secret: str) -> str:
+        """Why a new secret cannot be used by this platform's client ("" when it can)."""
+        return ""
 
 
 _adapters: dict[str, Adapter] = {}

@@ -30,6 +30,7 @@ class ConnectionForm(forms.ModelForm):
             "confirm_shipments",
             "push_stock",
             "cancel_notices",
+            "tracking_extension",
         ]
 
     def connection_data(self) -> dict:

@@ -38,6 +38,10 @@ class ChannelConnection(models.Model):
     confirm_shipments = models.BooleanField(default=True, help_text="Send each shipment's carrier and tracking")
     push_stock = models.BooleanField(default=True, help_text="Set the channel's stock figures on the platform")
     cancel_notices = models.BooleanField(default=False, help_text="Tell the platform of cancellations and refunds")
+    tracking_extension = models.BooleanField(
+        default=False,
+        help_text="WooCommerce: the store has the Shipment Tracking extension (else tracking goes in an order note)",
+    )
     # Pull: orders updated at or after the cursor (the platform's time, ISO 8601); the ids already stored at
     # that very time (the next pull asks again from the cursor and skips them).
     pull_cursor = models.CharField(max_length=40, blank=True)
@@ -115,3 +119,23 @@ class RemoteItem(models.Model):
 
     def __str__(self) -> str:
         return f"{self.sku} → {self.remote_id or '(none)'}"
+
+
+class Reconciliation(models.Model):
+    """The last reconciliation of one connection (connectors/reconcile.py): shipments shipped here that the
+    platform has not been told of, and orders the platform shows fulfilled that are still open here. Replaced
+    by each run; the lists hold at most ``reconcile.LIST_MAX`` entries, the totals count all."""
+
+    connection = models.OneToOneField(ChannelConnection, on_delete=models.CASCADE, related_name="reconciliation")
+    ran_at = models.DateTimeField()
+    error = models.TextField(blank=True)
+    unconfirmed = models.JSONField(default=list, blank=True)  # [{shipment, number, order, shipped_at, state, error}]
+    unconfirmed_total = models.PositiveIntegerField(default=0)
+    open_here = models.JSONField(default=list, blank=True)  # [{order, number, external_id, status, theirs}]
+    open_here_total = models.PositiveIntegerField(default=0)
+    reverse_checked = models.BooleanField(
+        default=False, help_text="The platform could say which orders it shows fulfilled"
+    )
+
+    def __str__(self) -> str:
+        return f"{self.connection}: {self.unconfirmed_total} unconfirmed, {self.open_here_total} open here"

@@ -50,6 +50,9 @@ def connection_save(*, channel: Channel, data: dict, secret: str = "") -> Channe
         setattr(connection, name, value)
     credentials = dict(connection.credentials or {})
     if secret:
+        problem = adapter_for(channel.platform).check_secret(secret)
+        if problem:
+            raise DomainError(problem)
         credentials["access_token"] = secret
     connection.credentials = credentials
     try:
@@ -211,7 +214,8 @@ def push_stock(channel: Channel, figures: list[dict]) -> bool:
             raise atp.PushRefused(str(exc)) from None
         raise atp.PushFailed(str(exc)) from None
     unknown = f"not on the platform: {', '.join(result.unknown_skus[:20])}" if result.unknown_skus else ""
-    _note(connection, "push", unknown)
+    refused = f"refused: {'; '.join(result.errors[:20])}" if result.errors else ""
+    _note(connection, "push", " · ".join(p for p in (unknown, refused) if p))
     return True
 
 
@@ -252,8 +256,8 @@ def _store_page(connection: ChannelConnection, result) -> int:
         seen = set(current.pull_cursor_ids or []) if current.pull_cursor else set()
         cursor = current.pull_cursor
         messages = []
-        for order in result.orders:
-            oid, updated = str(order.get("id") or ""), str(order.get("updatedAt") or "")
+        stamps = result.stamps or [(str(o.get("id") or ""), str(o.get("updatedAt") or "")) for o in result.orders]
+        for order, (oid, updated) in zip(result.orders, stamps, strict=True):
             if updated == cursor and oid in seen:
                 continue
             body = json.dumps(order, ensure_ascii=False, sort_keys=True).encode()

@@ -4,7 +4,7 @@ from celery import shared_task
 
 from oms.background import send
 
-from . import services
+from . import reconcile, services
 
 
 @shared_task(name="connectors.pull_orders", acks_late=True)
@@ -19,4 +19,19 @@ def pull_all() -> int:
     ids = services.pull_due_connections()
     for pk in ids:
         send("connectors.pull_orders", args=[pk])
+    return len(ids)
+
+
+@shared_task(name="connectors.reconcile", acks_late=True)
+def reconcile_connection(connection_id: int) -> int:
+    """One connection's reconciliation; returns how many shipments it found unconfirmed."""
+    return reconcile.connection_reconcile(connection_id=connection_id).unconfirmed_total
+
+
+@shared_task(name="connectors.reconcile_all", acks_late=True)
+def reconcile_all() -> int:
+    """The hourly schedule: one reconciliation task per active connection."""
+    ids = reconcile.reconcile_due_connections()
+    for pk in ids:
+        send("connectors.reconcile", args=[pk])
     return len(ids)

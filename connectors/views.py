@@ -9,9 +9,10 @@ from oms.background import send
 from oms.errors import DomainError
 from orders.models import Channel
 
-from . import services
+from . import reconcile, services
 from .base import adapter_for
 from .forms import ConnectionForm
+from .models import Reconciliation
 from .selectors import channel_sync_state
 
 
@@ -28,6 +29,7 @@ def channel_sync(request, slug):
         "can_change": request.user.has_perm("connectors.change_channelconnection"),
         "can_sync": request.user.has_perm("connectors.sync_channel"),
         "title": f"Sync with {channel.name}",
+        "reconciliation": Reconciliation.objects.filter(connection__channel=channel).first(),
     }
     return render(request, "connectors/sync.html", context)
 
@@ -78,4 +80,32 @@ def channel_retry(request, slug):
         return redirect("connectors:channel_sync", slug=slug)
     count = services.sync_retry(channel=channel, ids=[int(raw)] if raw else None)
     messages.success(request, f"Sent again: {count}.")
+    return redirect("connectors:channel_sync", slug=slug)
+
+
+@require_POST
+@login_required
+@permission_required("connectors.sync_channel", raise_exception=True)
+def channel_reconcile(request, slug):
+    channel = get_object_or_404(Channel, slug=slug)
+    connection = services.connection_of(channel.pk)
+    if connection is None:
+        messages.error(request, "The channel has no connection.")
+    else:
+        send("connectors.reconcile", args=[connection.pk])
+        messages.success(request, "Reconciliation asked for: the outcome shows here when it has run.")
+    return redirect("connectors:channel_sync", slug=slug)
+
+
+@require_POST
+@login_required
+@permission_required("connectors.sync_channel", raise_exception=True)
+def channel_confirm_again(request, slug):
+    channel = get_object_or_404(Channel, slug=slug)
+    raw = request.POST.getlist("shipment")
+    if not raw or not all(r.strip().isdigit() for r in raw):
+        messages.error(request, "Not a shipment id.")
+        return redirect("connectors:channel_sync", slug=slug)
+    count = reconcile.confirm_again(channel=channel, shipment_ids=[int(r) for r in raw])
+    messages.success(request, f"Confirmations sent again: {count}.")
     return redirect("connectors:channel_sync", slug=slug)

@@ -40,6 +40,8 @@ app.conf.beat_schedule["orders.publish_channel_stock"] = {"task": "orders.publis
 # Channel connectors (connectors/): orders updated on the platforms pulled since each cursor, every 5 minutes
 # (for missed webhooks and platforms without them).
 app.conf.beat_schedule["connectors.pull_all"] = {"task": "connectors.pull_all", "schedule": 300.0}
+# Reconciliation (connectors/reconcile.py): shipped here but not confirmed there, and the reverse, hourly.
+app.conf.beat_schedule["connectors.reconcile_all"] = {"task": "connectors.reconcile_all", "schedule": 3600.0}
 # Open backorders routed again when stock has arrived (fulfillment/routing/), every 10 minutes.
 app.conf.beat_schedule["fulfillment.backorders_retry"] = {"task": "fulfillment.backorders_retry", "schedule": 600.0}
 # Orders waiting for routing, routed in windows (fulfillment/routing/window.py); also nudged after intake.
