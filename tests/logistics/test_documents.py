@@ -354,8 +354,12 @@ def test_very_long_recipient_wraps_inside_its_zone(db, size):
 def test_recipient_that_cannot_fit_is_cut_with_an_ellipsis_not_spilled(db):
     parcel = make_parcel(
         handling=[HandlingClass.FRESH, HandlingClass.FRAGILE, HandlingClass.BULKY],
-        address1=LONG_CN_ADDRESS * 12,
-        ship_address2=LONG_CN_ADDRESS * 12,
+        # Every recipient column as full as the database lets it be (PostgreSQL enforces the lengths).
+        address1=(LONG_CN_ADDRESS * 12)[:255],
+        ship_address2=(LONG_CN_ADDRESS * 12)[:255],
+        ship_name=("欧阳娜" * 40)[:120],
+        ship_district=("南山区科技园" * 11)[:64],
+        ship_city=("深圳市" * 22)[:64],
     )
     _, _, _, frame_h = SIZES_MM["4x6"]
     zone_top = MARGIN_MM + FRAME_MM + HEAD_MM + FROM_MM
