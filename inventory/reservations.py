@@ -99,8 +99,8 @@ def _normalise(requests: Iterable[StockRequest]) -> list[StockRequest]:
         q = int(q)
         if q <= 0:
             raise DomainError("Reserved quantities must be positive.")
-        try:
-            key = (int(r.location_id), int(r.product_id))
+        try:  # ids, or the Location and Product themselves (as the ORM's filters accepted them)
+            key = (int(getattr(r.location_id, "pk", r.location_id)), int(getattr(r.product_id, "pk", r.product_id)))
         except (TypeError, ValueError):
             raise DomainError(f"A stock request needs a location id and a product id, not {r!r}.") from None
         merged[key] = merged.get(key, 0) + q
