@@ -224,6 +224,11 @@ class Fact:
     value: object
     url: str = ""
 
+    def __post_init__(self):
+        # A lazy label (gettext_lazy) is made text in the language of the computation (results are cached
+        # per language), so it compares, hashes and pickles as the string it shows.
+        self.label = str(self.label)
+
 
 @dataclass
 class KpiResult:
