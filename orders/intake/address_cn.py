@@ -319,6 +319,10 @@ def _complete(province: str, city: str, district: str, line: str) -> Completion:
     text = " ".join([v for v in given.values() if has_han(v)] + [line])
     parsed = parse_address(text)
     if not parsed.ok:
+        if any(v and not has_han(v) for v in given.values()):
+            # The channel named the place in Latin letters ("Shanghai") and wrote the street in Chinese:
+            # the line alone need not name a division, and Latin names are not checked. Nothing to say.
+            return NOTHING
         return Completion(filled={}, problems=parsed.problems, suggestions=parsed.suggestions)
     present = {v for v in given.values() if v}
     filled = {

@@ -96,6 +96,23 @@ def test_an_order_outside_china_is_not_parsed(channel):
     assert not order.events.filter(kind=EventKind.ADDRESS_PARSED).exists()
 
 
+def test_a_city_in_latin_letters_with_a_chinese_street_is_neither_held_nor_changed(channel):
+    """Marketplaces and web shops often send the city in pinyin and the street in Chinese: the street line
+    alone names no division, and a Latin name is not checked, so there is nothing to hold or fill."""
+    data = one_line("T7", "世纪大道88号", province="Shanghai", city="Shanghai")
+    order = services.order_create(channel=channel, data=data, source="api").order
+    assert address_of(order) == ("Shanghai", "Shanghai", "", "世纪大道88号")
+    assert not order.holds.filter(reason=HoldReason.ADDRESS_INVALID).exists()
+    assert not order.events.filter(kind=EventKind.ADDRESS_PARSED).exists()
+
+
+def test_a_chinese_district_in_the_line_still_fills_an_empty_district_beside_latin_names(channel):
+    data = one_line("T8", "浦东新区世纪大道88号", province="Shanghai", city="Shanghai")
+    order = services.order_create(channel=channel, data=data, source="api").order
+    assert address_of(order) == ("Shanghai", "Shanghai", "浦东新区", "浦东新区世纪大道88号")
+    assert not order.holds.filter(reason=HoldReason.ADDRESS_INVALID).exists()
+
+
 def test_the_batch_path_fills_holds_and_parses_each_distinct_address_once(channel, monkeypatch):
     calls = []
     real = address_cn._parse
