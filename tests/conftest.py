@@ -82,3 +82,29 @@ def _celery_eager_off_for_redis_tests(request):
 def chromium_path() -> Path:
     """Debian's chromium, for Playwright's `executable_path` (its own browser download fails here)."""
     return Path(CHROMIUM_PATH)
+
+
+def _compile_stale_catalogues() -> None:
+    """Build the .mo of every catalogue whose .mo is missing or older than its .po (``make install`` does
+    this with gettext; a test run started another way, or after a catalogue changed, would otherwise see
+    English). Written with babel to a temporary file and moved into place, so parallel workers agree."""
+    import tempfile
+
+    from babel.messages.mofile import write_mo
+    from babel.messages.pofile import read_po
+
+    root = Path(__file__).resolve().parent.parent
+    for po in [*root.glob("locale/*/LC_MESSAGES/django.po"), *root.glob("*/locale/*/LC_MESSAGES/django.po")]:
+        mo = po.with_suffix(".mo")
+        if mo.exists() and mo.stat().st_mtime >= po.stat().st_mtime:
+            continue
+        with po.open("rb") as handle:
+            catalog = read_po(handle)
+        fd, temporary = tempfile.mkstemp(dir=po.parent, suffix=".mo.tmp")
+        with os.fdopen(fd, "wb") as handle:
+            write_mo(handle, catalog)
+        os.replace(temporary, mo)
+
+
+def pytest_configure(config) -> None:
+    _compile_stale_catalogues()
