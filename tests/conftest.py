@@ -108,3 +108,14 @@ def _compile_stale_catalogues() -> None:
 
 def pytest_configure(config) -> None:
     _compile_stale_catalogues()
+
+
+@pytest.fixture(autouse=True)
+def _english_unless_a_test_asks():
+    """Each test starts in the default language: a request in Chinese leaves Chinese active in the thread
+    (LocaleMiddleware), which would make the next test's texts Chinese."""
+    from django.utils import translation
+
+    translation.deactivate()
+    yield
+    translation.deactivate()
