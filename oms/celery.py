@@ -37,6 +37,12 @@ app.conf.beat_schedule["reports.refresh_facts"] = {"task": "reports.refresh_fact
 
 # Stock for sale on each channel (orders/atp.py): changed figures pushed every 5 minutes (orders/tasks.py).
 app.conf.beat_schedule["orders.publish_channel_stock"] = {"task": "orders.publish_channel_stock", "schedule": 300.0}
+# ... and on change: the products whose stock moved since each channel last looked, every
+# OMS_STOCK_ON_CHANGE_SECONDS (default 30), batched per channel (orders/atp.py publish_changed_stock).
+app.conf.beat_schedule["orders.publish_changed_stock"] = {
+    "task": "orders.publish_changed_stock",
+    "schedule": float(os.environ.get("OMS_STOCK_ON_CHANGE_SECONDS", "30")),
+}
 # Channel connectors (connectors/): orders updated on the platforms pulled since each cursor, every 5 minutes
 # (for missed webhooks and platforms without them).
 app.conf.beat_schedule["connectors.pull_all"] = {"task": "connectors.pull_all", "schedule": 300.0}

@@ -20,13 +20,15 @@ import json
 import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Max, Q
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
-from inventory.models import Product
+from inventory.models import Product, StockMovement
 from inventory.selectors import AtpFigure, atp_for_locations
 from oms import outbox
 from oms.errors import DomainError
@@ -38,6 +40,7 @@ from .models import Channel, ChannelStockFigure, ChannelStockPublication, Public
 # transport(url, payload) -> None; raises on failure. Tests inject their own.
 Transport = Callable[[str, dict], None]
 PUSH_TIMEOUT_SECONDS = 10
+STOCK_CHANGE_OVERLAP = 60  # seconds of ledger rows the on-change publishing looks at again (late commits)
 STOCK_PUSH = "stock_push"  # the outbox kind of a push to a channel
 
 
@@ -162,23 +165,30 @@ def last_publication(channel: Channel) -> ChannelStockPublication | None:
 
 
 @transaction.atomic
-def channel_stock_publish(*, channel: Channel, user=None, full: bool = False) -> ChannelStockPublication | None:
+def channel_stock_publish(
+    *, channel: Channel, user=None, full: bool = False, product_ids=None
+) -> ChannelStockPublication | None:
     """Publish the figures that changed since the last successful publication (all of them with
-    ``full``). Returns the publication record, or None when nothing changed or the channel is not
-    published. Feed and CSV channels are published at once (they pull). A push channel gets a publication
-    ``queued`` and its outbox row in this transaction; the outbox consumer POSTs it after commit
-    (``push_stock``), retrying with backoff, and only a successful push counts the figures as published.
-    While a push is queued the channel's next run waits for it (returns it) instead of queuing the same
-    changes twice."""
+    ``full``; only those of ``product_ids`` when given: the on-change path). Returns the publication record,
+    or None when nothing changed or the channel is not published. Feed and CSV channels are published at once
+    (they pull). A push channel gets a publication ``queued`` and its outbox row in this transaction; the
+    outbox consumer POSTs it after commit (``push_stock``), retrying with backoff, and only a successful push
+    counts the figures as published. While a push is queued the channel's next run waits for it (returns it)
+    instead of queuing the same changes twice."""
     channel = Channel.objects.select_for_update().get(pk=channel.pk)  # one publisher per channel at a time
     if channel.stock_adapter == StockAdapter.NONE or not channel.active:
         return None
     queued = channel.stock_publications.filter(outcome=PublicationOutcome.QUEUED).first()
     if queued is not None:
         return queued
-    figures = channel_figures(channel)
-    previous = {f.product_id: f for f in ChannelStockFigure.objects.filter(channel=channel)}
-    new = {pid: f.quantity for pid, f in figures.items()}
+    published = ChannelStockFigure.objects.filter(channel=channel)
+    if product_ids is not None:
+        product_ids = set(product_ids)
+        published = published.filter(product_id__in=list(product_ids))
+    previous = {f.product_id: f for f in published}
+    figures = channel_figures(channel, product_ids=product_ids)
+    # a product the channel's locations do not stock and the channel never had stays unpublished
+    new = {pid: f.quantity for pid, f in figures.items() if f.parts or pid in previous}
     for pid in previous:  # a product no longer stocked in the channel's locations goes to 0
         new.setdefault(pid, 0)
     changed = {pid: qty for pid, qty in new.items() if full or pid not in previous or previous[pid].quantity != qty}
@@ -219,6 +229,39 @@ def _figures_published(channel: Channel, figures: dict[str, int], now) -> None:
             ChannelStockFigure.objects.update_or_create(
                 channel=channel, product_id=products[sku], defaults={"quantity": qty, "published_at": now}
             )
+
+
+def publish_changed_stock() -> dict[str, str]:
+    """Stock pushed on change (the beat runs it every ``OMS_STOCK_ON_CHANGE_SECONDS``): for each published
+    channel, only the products with stock ledger rows (``inventory.StockMovement``: every reservation, receipt,
+    adjustment and shipment writes one) newer than what the channel has seen, figured and published together
+    (one publication per channel, batched). A channel seen for the first time is compared in full. Ledger rows
+    of transactions that commit late with a lower id are caught by the overlap (rows of the last
+    ``STOCK_CHANGE_OVERLAP`` seconds are looked at again) and, at the latest, by the scheduled full comparison
+    (``publish_all_channels``)."""
+    upto = StockMovement.objects.aggregate(top=Max("pk"))["top"] or 0
+    since = timezone.now() - timedelta(seconds=STOCK_CHANGE_OVERLAP)
+    result = {}
+    published = Channel.objects.filter(active=True).exclude(stock_adapter=StockAdapter.NONE)
+    for slug, pk in published.order_by("slug").values_list("slug", "pk"):
+        with transaction.atomic():
+            channel = Channel.objects.select_for_update().get(pk=pk)  # as the publisher does: one at a time
+            if channel.stock_publications.filter(outcome=PublicationOutcome.QUEUED).exists():
+                result[slug] = PublicationOutcome.QUEUED  # an earlier push is still on its way: look again next run
+                continue
+            if channel.stock_movements_seen == 0:
+                publication = channel_stock_publish(channel=channel)
+            else:
+                moved = set(
+                    StockMovement.objects.filter(Q(pk__gt=channel.stock_movements_seen) | Q(created_at__gte=since))
+                    .filter(location__in=channel.locations.all())
+                    .values_list("product_id", flat=True)
+                    .distinct()
+                )
+                publication = channel_stock_publish(channel=channel, product_ids=moved) if moved else None
+            Channel.objects.filter(pk=pk, stock_movements_seen__lt=upto).update(stock_movements_seen=upto)
+        result[slug] = publication.outcome if publication else PublicationOutcome.UNCHANGED
+    return result
 
 
 def publish_all_channels() -> dict[str, str]:

@@ -3,7 +3,7 @@ deliver twice."""
 
 from celery import shared_task
 
-from .atp import publish_all_channels
+from .atp import publish_all_channels, publish_changed_stock
 from .intake import dropbox, inbox, pipeline
 
 
@@ -28,3 +28,9 @@ def publish_channel_stock() -> dict:
     """Publish changed figures of every channel: a push channel gets an outbox row, sent (and retried with
     backoff) by the outbox consumer; a push that went dead is queued afresh by a later run."""
     return publish_all_channels()
+
+
+@shared_task(name="orders.publish_changed_stock", acks_late=True)
+def publish_stock_on_change() -> dict:
+    """Stock pushed on change: the products moved since each channel last looked, published together."""
+    return publish_changed_stock()

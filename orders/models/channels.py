@@ -63,6 +63,9 @@ class Channel(models.Model):
         help_text=_("How stock figures reach the channel."),
     )
     stock_push_url = models.URLField(blank=True, help_text=_("For the push adapter: where figures are POSTed."))
+    # The newest stock ledger row (inventory.StockMovement id) whose product the on-change publishing has looked
+    # at (orders/atp.py ``publish_changed_stock``): only products moved since are figured again.
+    stock_movements_seen = models.BigIntegerField(default=0, editable=False)
     stock_feed_token = models.CharField(
         max_length=64, blank=True, help_text=_("Token for the JSON feed and CSV export (else the webhook secret).")
     )
