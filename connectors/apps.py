@@ -10,6 +10,7 @@ class ConnectorsConfig(AppConfig):
         from logistics.channel_notices import CHANNEL_SHIPMENT
         from oms import outbox
         from orders import atp
+        from orders.channel_notices import CHANNEL_CANCEL
 
         from . import services, tasks  # noqa: F401 (tasks: registered for eager mode and the beat)
         from .base import register_adapter
@@ -20,6 +21,8 @@ class ConnectorsConfig(AppConfig):
         register_adapter("woocommerce", WooCommerceAdapter())
         # Shipments confirmed to the platform: the generic rows logistics writes when a shipment ships.
         outbox.register_outbox_handler(CHANNEL_SHIPMENT, services.send_shipment_notices)
+        # Orders cancelled here, told to the platform (when the connection's cancellation notices are on).
+        outbox.register_outbox_handler(CHANNEL_CANCEL, services.send_cancel_notices)
         # Stock pushes of connected channels go through the platform's API instead of the push URL.
         atp.register_stock_pusher("shopify", services.push_stock)
         atp.register_stock_pusher("woocommerce", services.push_stock)

@@ -186,6 +186,44 @@ def send_shipment_notices(rows: list[OutboxMessage]) -> dict[int, outbox.Outcome
     return outcomes
 
 
+# ---- cancellation notices: the handler of channel.cancel rows ------------------------------------------------
+
+
+def _cancel_one(row: OutboxMessage, connections: dict[int, ChannelConnection]) -> outbox.Outcome:
+    notice = row.payload or {}
+    connection = connections.get(notice.get("channel"))
+    if connection is None:
+        return outbox.skipped("The channel has no connection: nothing is sent back.")
+    if not (connection.active and connection.cancel_notices):
+        return outbox.skipped("Cancellation notices are off for this channel.")
+    adapter = adapter_for(connection.platform)
+    if adapter is None or not adapter.supports("cancel_notice"):
+        return outbox.skipped(f"No connector sends cancellations to {connection.channel.get_platform_display()}.")
+    try:
+        adapter.cancel_notice(connection, notice=notice)
+    except ConnectorError as exc:
+        return _outcome(exc)
+    return outbox.sent()
+
+
+def send_cancel_notices(rows: list[OutboxMessage]) -> dict[int, outbox.Outcome]:
+    """The outbox handler of ``channel.cancel`` rows (orders/channel_notices.py): each cancelled order told
+    to its platform once (an order the platform shows cancelled already counts as told)."""
+    channel_ids = {r.payload.get("channel") for r in rows if isinstance(r.payload, dict)}
+    connections = {
+        c.channel_id: c for c in ChannelConnection.objects.select_related("channel").filter(channel_id__in=channel_ids)
+    }
+    outcomes: dict[int, outbox.Outcome] = {}
+    for row in rows:
+        try:
+            outcomes[row.pk] = _cancel_one(row, connections)
+        except Exception as exc:  # noqa: BLE001 (one broken row is retried alone; the batch goes on)
+            if is_transient(exc):
+                raise
+            outcomes[row.pk] = outbox.retry(f"{type(exc).__name__}: {exc}")
+    return outcomes
+
+
 # ---- push stock: the pusher orders/atp.py calls for connected channels -------------------------------------
 
 

@@ -19,6 +19,7 @@ from django.db import transaction
 
 from fulfillment.routing import backorders_cancel
 from oms.errors import TransitionNotAllowed
+from orders.channel_notices import order_cancel_notice
 from orders.models import Order
 from orders.services import cancel_text, change_decide, order_cancel_check, order_lock, order_mark_cancelled
 from orders.status import ChangeAction, ChangeKind, OrderStatus
@@ -31,14 +32,19 @@ from .returns import return_for_cancel
 
 
 @transaction.atomic
-def order_cancel(*, order: Order, reason: str, user=None, reason_code: str = "") -> CancelResult:
+def order_cancel(
+    *, order: Order, reason: str, user=None, reason_code: str = "", tell_channel: bool = True
+) -> CancelResult:
     """Cancel an order that has not shipped: its shipments and stock released, labels voided, backorders
-    closed, holds released, one CANCELLED event. Raises (and changes nothing) when it cannot."""
+    closed, holds released, one CANCELLED event, and (``tell_channel``: not when the channel itself cancelled)
+    the channel's cancellation notice as an outbox row. Raises (and changes nothing) when it cannot."""
     order = order_lock(order.pk)
     order_cancel_check(order, reason=reason)
     numbers = shipments_release(order=order, user=user, reason=reason)
     closed = backorders_cancel(order=order)
     order = order_mark_cancelled(order=order, reason=reason, user=user, reason_code=reason_code)
+    if tell_channel:
+        order_cancel_notice(order=order, reason=reason, reason_code=reason_code)
     return CancelResult(outcome="cancelled", order=order, shipments_cancelled=numbers, backorders_closed=closed)
 
 

@@ -33,7 +33,8 @@ def order_apply_channel_update(*, order: Order, data: CanonicalOrder, source: st
         return outcome
     if data.cancelled_reason:
         if order.status in CANCELLABLE:
-            order_cancel(order=order, reason=f"{data.cancelled_reason} at {order.channel.name} ({source})")
+            reason = f"{data.cancelled_reason} at {order.channel.name} ({source})"
+            order_cancel(order=order, reason=reason, tell_channel=False)  # the channel knows: nothing goes back
             outcome["changed"].append("cancelled")
             return outcome
         # Past the point of a plain cancellation: the stage rules decide, as for a person's cancellation

@@ -97,6 +97,30 @@ SET_QUANTITIES = """mutation InventorySet($input: InventorySetQuantitiesInput!) 
 OPEN_FULFILLMENT_ORDER = {"OPEN", "IN_PROGRESS", "SCHEDULED"}
 
 
+ORDER_CANCEL = """mutation OrderCancel(
+  $orderId: ID!, $reason: OrderCancelReason!, $refund: Boolean!, $restock: Boolean!, $notifyCustomer: Boolean,
+  $staffNote: String
+) {
+  orderCancel(
+    orderId: $orderId, reason: $reason, refund: $refund, restock: $restock, notifyCustomer: $notifyCustomer,
+    staffNote: $staffNote
+  ) {
+    job { id done }
+    orderCancelUserErrors { field message code }
+  }
+}"""
+ORDER_CANCELLED_QUERY = """query OrderCancelled($id: ID!) { order(id: $id) { id cancelledAt } }"""
+# Our reason codes (orders.status.ChangeReason) as Shopify's OrderCancelReason.
+CANCEL_REASONS = {
+    "customer_request": "CUSTOMER",
+    "fraud": "FRAUD",
+    "out_of_stock": "INVENTORY",
+    "capacity": "INVENTORY",
+    "staff_error": "STAFF",
+    "duplicate": "OTHER",
+}
+
+
 def client_for(connection) -> ShopifyClient:
     return ShopifyClient(
         base_url=connection.base_url,
@@ -190,6 +214,34 @@ class ShopifyAdapter(Adapter):
         if not fulfillment.get("id"):
             raise Rejected("Shopify created no fulfillment and gave no reason.")
         return Confirmation(fulfillment["id"], "created")
+
+    # ---- cancel -------------------------------------------------------------------------------------
+
+    def cancel_notice(self, connection, *, notice: dict) -> None:
+        """``orderCancel``: refunded to the original payment (an order cancelled before shipping is owed back),
+        not restocked (the OMS publishes stock itself), the customer not notified (the OMS does that). An order
+        Shopify shows cancelled already (a retry whose answer was lost) counts as done."""
+        client = client_for(connection)
+        gid = order_gid(str(notice.get("order_external_id")))
+        payload = client.execute(
+            ORDER_CANCEL,
+            {
+                "orderId": gid,
+                "reason": CANCEL_REASONS.get(notice.get("reason_code") or "", "OTHER"),
+                "refund": True,
+                "restock": False,
+                "notifyCustomer": False,
+                "staffNote": f"Cancelled in the OMS ({notice.get('order')}): {notice.get('reason') or ''}"[:255],
+            },
+        ).get("orderCancel")
+        errors = (payload or {}).get("orderCancelUserErrors") or []
+        if not errors:
+            return
+        order = client.execute(ORDER_CANCELLED_QUERY, {"id": gid}).get("order")
+        if order and order.get("cancelledAt"):
+            return
+        text = "; ".join(f"{e.get('code') or ''} {e.get('message')}".strip() for e in errors)
+        raise Rejected(f"Shopify refused to cancel the order: {text}")
 
     # ---- stock --------------------------------------------------------------------------------------
 

@@ -169,6 +169,11 @@ class WooCommerceAdapter(Adapter):
 
     # ---- stock --------------------------------------------------------------------------------------
 
+    def cancel_notice(self, connection, *, notice: dict) -> None:
+        """The order set to ``cancelled`` (``PUT /orders/<id>``; the same again changes nothing). WooCommerce's
+        payment gateways differ: the refund itself stays a person's decision in WooCommerce."""
+        client_for(connection).put(_order_path(notice), {"status": "cancelled"})
+
     def push_stock(self, connection, *, figures: list[dict]) -> StockPushResult:
         client = client_for(connection)
         items = self._items(connection, client, [f["sku"] for f in figures])

@@ -94,6 +94,7 @@ class Shop:
         self.levels: dict[tuple[str, str], int] = {}  # (item, location) -> available
         self.requests: list[tuple[str, dict]] = []
         self.failures: list[dict] = []
+        self.cancelled: dict[str, dict] = {}  # order gid -> the orderCancel variables that cancelled it
         self._ids = 1000
 
     def next_id(self) -> int:
@@ -322,6 +323,40 @@ class Shop:
             }
         }
 
+    def order_cancel(self, v: dict) -> dict:
+        """``orderCancel`` as documented: an unknown order is NOT_FOUND, a cancelled one INVALID; the reason must
+        be an OrderCancelReason; ``refund`` and ``restock`` are required."""
+        gid = v.get("orderId") or ""
+        known = gid in self.fulfillment_orders or any(o["id"] == gid for o in self.orders)
+        errors = []
+        if v.get("reason") not in ("CUSTOMER", "DECLINED", "FRAUD", "INVENTORY", "OTHER", "STAFF"):
+            errors.append({"field": ["reason"], "message": "Reason is invalid", "code": "INVALID"})
+        elif not isinstance(v.get("refund"), bool) or not isinstance(v.get("restock"), bool):
+            errors.append({"field": ["refund"], "message": "Refund and restock are required", "code": "INVALID"})
+        elif not known:
+            errors.append({"field": ["orderId"], "message": "Order does not exist", "code": "NOT_FOUND"})
+        elif gid in self.cancelled:
+            errors.append({"field": ["orderId"], "message": "Order has already been cancelled", "code": "INVALID"})
+        if errors:
+            return {"orderCancel": {"job": None, "orderCancelUserErrors": errors}}
+        self.cancelled[gid] = dict(v)
+        for o in self.orders:
+            if o["id"] == gid:
+                o["cancelledAt"] = "2026-12-07T10:00:00Z"
+        return {
+            "orderCancel": {
+                "job": {"id": f"gid://shopify/Job/{self.next_id()}", "done": False},
+                "orderCancelUserErrors": [],
+            }
+        }
+
+    def order_cancelled(self, v: dict) -> dict:
+        gid = v.get("id") or ""
+        known = gid in self.fulfillment_orders or any(o["id"] == gid for o in self.orders)
+        if not known:
+            return {"order": None}
+        return {"order": {"id": gid, "cancelledAt": "2026-12-07T10:00:00Z" if gid in self.cancelled else None}}
+
 
 OPERATIONS = {
     "PullOrders": Shop.pull_orders,
@@ -331,6 +366,8 @@ OPERATIONS = {
     "FulfillmentCancel": Shop.fulfillment_cancel,
     "VariantsBySku": Shop.variants_by_sku,
     "InventorySet": Shop.set_quantities,
+    "OrderCancel": Shop.order_cancel,
+    "OrderCancelled": Shop.order_cancelled,
 }
 
 COST = {

@@ -1,0 +1,38 @@
+"""Tell the sales channel an order was cancelled here (issue 16, "cancel / refund notice").
+
+When a person (or a stage rule) cancels an order that came from a platform channel (Shopify, WooCommerce,
+Amazon ...: not the OMS's own), ``order_cancel_notice`` writes one ``channel.cancel`` outbox row in the SAME
+transaction: destination ``channel:<slug>``, key ``<order id>:cancel`` (an order is cancelled once), the
+order's channel ids and the reason. The connectors app registers the handler that tells the platform (when
+the channel's connection has "cancellation notices" on); a cancellation that came FROM the channel is not
+sent back to it (the caller says so)."""
+
+from __future__ import annotations
+
+from oms.outbox import outbox_put
+
+from .models import ChannelPlatform, Order
+
+CHANNEL_CANCEL = "channel.cancel"  # the outbox kind (connectors registers its handler)
+
+
+def order_cancel_notice(*, order: Order, reason: str, reason_code: str = "") -> bool:
+    """Write the ``channel.cancel`` row of a cancelled order; False when its channel is not a platform."""
+    channel = order.channel
+    if channel is None or channel.platform == ChannelPlatform.OMS:
+        return False
+    outbox_put(
+        kind=CHANNEL_CANCEL,
+        destination=f"channel:{channel.slug}",
+        key=f"{order.pk}:cancel",
+        payload={
+            "order": order.number,
+            "order_id": order.pk,
+            "order_external_id": order.external_id,
+            "channel": channel.pk,
+            "reason": reason[:500],
+            "reason_code": reason_code,
+        },
+        subject=f"order:{order.pk}",
+    )
+    return True
