@@ -109,6 +109,10 @@ ORDER_CANCEL = """mutation OrderCancel(
     orderCancelUserErrors { field message code }
   }
 }"""
+ORDERS_STATUS_QUERY = """query OrdersStatus($ids: [ID!]!) {
+  nodes(ids: $ids) { ... on Order { id legacyResourceId displayFulfillmentStatus cancelledAt } }
+}"""
+NODES_PER_CALL = 250  # Shopify's limit on ``nodes(ids:)``
 ORDER_CANCELLED_QUERY = """query OrderCancelled($id: ID!) { order(id: $id) { id cancelledAt } }"""
 # Our reason codes (orders.status.ChangeReason) as Shopify's OrderCancelReason.
 CANCEL_REASONS = {
@@ -242,6 +246,26 @@ class ShopifyAdapter(Adapter):
             return
         text = "; ".join(f"{e.get('code') or ''} {e.get('message')}".strip() for e in errors)
         raise Rejected(f"Shopify refused to cancel the order: {text}")
+
+    # ---- reconciliation -----------------------------------------------------------------------------
+
+    def shipped_remotely(self, connection, *, external_ids: list[str]) -> dict[str, str]:
+        """Of these orders, those Shopify shows fulfilled (``displayFulfillmentStatus`` FULFILLED): {id: status};
+        ``nodes(ids:)``, 250 a call. An id Shopify does not know answers null and is left out."""
+        client = client_for(connection)
+        ids = sorted({str(i) for i in external_ids if i})
+        done: dict[str, str] = {}
+        for start in range(0, len(ids), NODES_PER_CALL):
+            chunk = ids[start : start + NODES_PER_CALL]
+            by_gid = {order_gid(i): i for i in chunk}
+            nodes = client.execute(ORDERS_STATUS_QUERY, {"ids": list(by_gid)}).get("nodes") or []
+            for node in nodes:
+                if not isinstance(node, dict) or node.get("id") not in by_gid:
+                    continue
+                status = str(node.get("displayFulfillmentStatus") or "")
+                if status == "FULFILLED":
+                    done[by_gid[node["id"]]] = status
+        return done
 
     # ---- stock --------------------------------------------------------------------------------------
 

@@ -357,6 +357,39 @@ class Shop:
             return {"order": None}
         return {"order": {"id": gid, "cancelledAt": "2026-12-07T10:00:00Z" if gid in self.cancelled else None}}
 
+    def orders_status(self, v: dict) -> dict:
+        """``nodes(ids:)`` on orders: null for an unknown id; the fulfilment status from the order node when it
+        names one, else from its fulfillment orders' open quantities."""
+        ids = v.get("ids") or []
+        if len(ids) > 250:
+            raise ValueError("nodes(ids:) takes at most 250 ids")
+        nodes = []
+        for gid in ids:
+            node = next((o for o in self.orders if o["id"] == gid), None)
+            if node is None and gid not in self.fulfillment_orders:
+                nodes.append(None)
+                continue
+            status = (node or {}).get("displayFulfillmentStatus")
+            if not status:
+                left = self.open_quantities(gid)
+                total = sum(
+                    item["totalQuantity"] for fo in self.fulfillment_orders.get(gid, []) for item in fo["lineItems"]
+                )
+                status = (
+                    "FULFILLED"
+                    if total and not any(left.values())
+                    else ("PARTIALLY_FULFILLED" if sum(left.values()) < total else "UNFULFILLED")
+                )
+            nodes.append(
+                {
+                    "id": gid,
+                    "legacyResourceId": gid.rsplit("/", 1)[-1],
+                    "displayFulfillmentStatus": status,
+                    "cancelledAt": (node or {}).get("cancelledAt"),
+                }
+            )
+        return {"nodes": nodes}
+
 
 OPERATIONS = {
     "PullOrders": Shop.pull_orders,
@@ -368,6 +401,7 @@ OPERATIONS = {
     "InventorySet": Shop.set_quantities,
     "OrderCancel": Shop.order_cancel,
     "OrderCancelled": Shop.order_cancelled,
+    "OrdersStatus": Shop.orders_status,
 }
 
 COST = {
