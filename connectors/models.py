@@ -8,6 +8,7 @@ from django.db import models
 from django.db.models import Q
 
 from fulfillment.models import Shipment
+from oms.vault import EncryptedJSONField
 from orders.models import Channel
 
 
@@ -27,7 +28,9 @@ class ChannelConnection(models.Model):
         validators=[RegexValidator(r"^([0-9]{4}-[0-9]{2}|unstable)$", "A dated version like 2025-01, or unstable.")],
         help_text="e.g. 2025-01 for Shopify",
     )
-    credentials = models.JSONField(default=dict, blank=True, help_text="write-only: never shown back")
+    credentials = EncryptedJSONField(
+        default=dict, blank=True, help_text="write-only: never shown back, stored encrypted"
+    )
     location_ref = models.CharField(
         max_length=120,
         blank=True,

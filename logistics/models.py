@@ -9,6 +9,7 @@ from django.db.models import Q
 
 from fulfillment.models import Shipment
 from inventory.models import Location
+from oms.vault import EncryptedTextField
 
 from .status import STATUS_ZH, ServiceKind, TrackingStatus
 
@@ -19,7 +20,9 @@ class Carrier(models.Model):
     adapter = models.CharField(max_length=32, default="local", help_text="Carrier adapter: local, easypost, ...")
     tracking_url_template = models.CharField(max_length=255, blank=True, help_text="Use {tracking_number}.")
     webhook_secret = models.CharField(max_length=200, blank=True)
-    api_key = models.CharField(max_length=200, blank=True, help_text="Carrier API key (EasyPost: or EASYPOST_API_KEY).")
+    api_key = EncryptedTextField(
+        blank=True, help_text="Carrier API key (EasyPost: or EASYPOST_API_KEY); stored encrypted."
+    )
     tracking_format = models.CharField(
         max_length=16, blank=True, help_text="Tracking number format: s10, sf, zto, yto, usps, ups, easypost, ..."
     )

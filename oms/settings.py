@@ -213,6 +213,9 @@ OMS_STUCK_AFTER_SECONDS = int(os.environ.get("OMS_STUCK_AFTER_SECONDS", "180"))
 # The outbox (oms/outbox.py): a row that keeps failing is tried this many times (backoff 1, 2, 4 ... minutes,
 # at most OMS_OUTBOX_BACKOFF_MAX_SECONDS apart), then it is dead: listed on the Background work page with Retry.
 OMS_OUTBOX_MAX_ATTEMPTS = int(os.environ.get("OMS_OUTBOX_MAX_ATTEMPTS", "8"))
+# Channel and carrier credentials are stored encrypted (oms/vault.py): Fernet keys, comma-separated, the first
+# encrypts; empty: one key derived from SECRET_KEY.
+OMS_CREDENTIALS_KEYS = os.environ.get("OMS_CREDENTIALS_KEYS", "")
 OMS_OUTBOX_BACKOFF_MAX_SECONDS = int(os.environ.get("OMS_OUTBOX_BACKOFF_MAX_SECONDS", "3600"))
 # A consumer holds the rows it took this long; if it dies meanwhile (SIGKILL), they are taken again after it.
 OMS_OUTBOX_LEASE_SECONDS = int(os.environ.get("OMS_OUTBOX_LEASE_SECONDS", "300"))
