@@ -72,9 +72,10 @@ def test_a_pull_over_pages_creates_each_order_once_and_moves_the_cursor(
         "",
     )
 
-    # The next pull starts OVERLAP_SECONDS before the cursor and skips what it stored at the cursor's second.
+    # The last good pull ran long after the cursor: the next one starts at the cursor and skips what it stored
+    # at the cursor's second.
     assert _pull(django_capture_on_commit_callbacks, dd_world) == 0
-    assert dd.api_calls("order.searchList")[3]["update_time_start"] == t + 300 - dd_adapter.OVERLAP_SECONDS
+    assert dd.api_calls("order.searchList")[3]["update_time_start"] == t + 300
     assert InboundMessage.objects.count() == 4
 
     # An order changed later is applied as the channel's update of the known order.
@@ -187,3 +188,17 @@ def test_a_malformed_order_is_rejected_naming_the_field(extra, field):
     with pytest.raises(OrderRejected) as caught:
         _parse(**extra)
     assert field in {e.field for e in caught.value.errors}
+
+
+def test_a_pull_soon_after_the_cursor_starts_an_overlap_before_it(dd, dd_world, django_capture_on_commit_callbacks):
+    recent = _now() - 5
+    dd.add_order(shop_order("6920000000000000001", updated=recent - 30))
+    dd.add_order(shop_order("6920000000000000002", updated=recent))
+    assert _pull(django_capture_on_commit_callbacks, dd_world) == 2
+
+    # An order 抖店 indexed late (updated before the cursor, seen only now) is still pulled.
+    dd.add_order(shop_order("6920000000000000003", updated=recent - 10))
+    assert _pull(django_capture_on_commit_callbacks, dd_world) == 2  # the late one, and one inside the overlap again
+    assert dd.api_calls("order.searchList")[-1]["update_time_start"] == recent - dd_adapter.OVERLAP_SECONDS
+    assert Order.objects.filter(external_id="6920000000000000003").exists()
+    assert Order.objects.count() == 3
