@@ -6,8 +6,8 @@ Go SDK, doudian-sdk-golang 1.1.0, ``api/<method>/request|response``):
   ``size`` (100 at most); the answer's ``data.shop_order_list`` and ``data.total``. A pull starts
   ``OVERLAP_SECONDS`` before the cursor (an order the platform indexes late is not missed; one already stored
   is applied again as an update that changes nothing) unless the last good pull ran well after the cursor
-  (``_pull_start``), the ids stored at the cursor's very second are skipped, and a full page goes on from its newest second (or with the next page when it did not move). The
-  first pull reaches back ``FIRST_PULL_DAYS``;
+  (``_pull_start``), the ids stored at the cursor's very second are skipped, and a full page goes on from its
+  newest second (or with the next page when it did not move). The first pull reaches back ``FIRST_PULL_DAYS``;
 - confirm (发货): the order's 子订单 and the waybills it already has are read with ``order.orderDetail``
   (``shop_order_id``; ``data.shop_order_detail.sku_order_list`` / ``logistics_info[].tracking_no``). A waybill
   already there is not sent again (a retry after a lost answer adopts it). One parcel covering the whole order
