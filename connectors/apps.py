@@ -14,11 +14,13 @@ class ConnectorsConfig(AppConfig):
 
         from . import services, tasks  # noqa: F401 (tasks: registered for eager mode and the beat)
         from .base import register_adapter
+        from .doudian.adapter import DoudianAdapter
         from .shopify.adapter import ShopifyAdapter
         from .woocommerce.adapter import WooCommerceAdapter
 
         register_adapter("shopify", ShopifyAdapter())
         register_adapter("woocommerce", WooCommerceAdapter())
+        register_adapter("doudian", DoudianAdapter())
         # Shipments confirmed to the platform: the generic rows logistics writes when a shipment ships.
         outbox.register_outbox_handler(CHANNEL_SHIPMENT, services.send_shipment_notices)
         # Orders cancelled here, told to the platform (when the connection's cancellation notices are on).
@@ -26,3 +28,4 @@ class ConnectorsConfig(AppConfig):
         # Stock pushes of connected channels go through the platform's API instead of the push URL.
         atp.register_stock_pusher("shopify", services.push_stock)
         atp.register_stock_pusher("woocommerce", services.push_stock)
+        atp.register_stock_pusher("doudian", services.push_stock)

@@ -37,6 +37,7 @@ class ChannelPlatform(models.TextChoices):
     SHOPIFY = "shopify", _("Shopify")
     WOOCOMMERCE = "woocommerce", _("WooCommerce")
     AMAZON = "amazon", _("Amazon Seller Central")
+    DOUDIAN = "doudian", _("抖店 (Douyin Shop)")
 
 
 class Channel(models.Model):
