@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('orders', '0015_china_address'),
+        ('orders', '0016_stock_on_change'),
     ]
 
     operations = [
