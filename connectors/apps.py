@@ -12,14 +12,17 @@ class ConnectorsConfig(AppConfig):
         from orders import atp
 
         from . import services, tasks  # noqa: F401 (tasks: registered for eager mode and the beat)
+        from .amazon.adapter import AmazonAdapter
         from .base import register_adapter
         from .shopify.adapter import ShopifyAdapter
         from .woocommerce.adapter import WooCommerceAdapter
 
         register_adapter("shopify", ShopifyAdapter())
         register_adapter("woocommerce", WooCommerceAdapter())
+        register_adapter("amazon", AmazonAdapter())
         # Shipments confirmed to the platform: the generic rows logistics writes when a shipment ships.
         outbox.register_outbox_handler(CHANNEL_SHIPMENT, services.send_shipment_notices)
         # Stock pushes of connected channels go through the platform's API instead of the push URL.
         atp.register_stock_pusher("shopify", services.push_stock)
         atp.register_stock_pusher("woocommerce", services.push_stock)
+        atp.register_stock_pusher("amazon", services.push_stock)
