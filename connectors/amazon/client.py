@@ -18,13 +18,14 @@ What the library is given or told (checked against its source, sp_api 2.1):
   ``Transient``; other 4xx -> ``Rejected`` with Amazon's ``errors`` (``code: message (details)``).
 
 The client secret, the refresh token and the access token never appear in an error, a log line or a ``repr``
-(the library logs headers at DEBUG on its own logger only; its level is left at INFO).
+(the library logs each request's headers at DEBUG: a filter on its logger drops those records).
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import math
 import threading
 import time
@@ -43,6 +44,14 @@ TIMEOUT_SECONDS = 20.0
 TOKEN_MARGIN_SECONDS = 60.0
 DEFAULT_RETRY_AFTER = 2.0
 MAX_RETRY_AFTER = 300.0
+
+
+def _no_headers(record: logging.LogRecord) -> bool:
+    """sp_api logs every request's headers (the access token among them) at DEBUG: never let them out."""
+    return "Headers" not in str(record.msg)
+
+
+logging.getLogger("sp_api.base.client").addFilter(_no_headers)
 
 _tokens: dict[str, tuple[float, str]] = {}  # cache key -> (monotonic expiry, access token)
 _tokens_lock = threading.Lock()

@@ -7,6 +7,7 @@ from datetime import UTC
 import pytest
 from django.db import transaction
 
+from connectors import services
 from connectors.amazon.adapter import _packages, carrier_fields
 from connectors.models import RemoteShipment
 from connectors.services import sync_retry
@@ -16,9 +17,10 @@ from logistics.models import Parcel
 from logistics.tracking_numbers import make_s10
 from oms import outbox
 from oms.models import OutboxMessage
+from orders.models import Order
 
 from ..conftest import dispatch, make_order, ship, shipment_rows
-from ..fake_amazon import MARKETPLACE, amazon_item, amazon_order
+from ..fake_amazon import CLIENT_SECRET, MARKETPLACE, REFRESH_TOKEN, amazon_item, amazon_order
 
 pytestmark = pytest.mark.django_db
 
@@ -246,3 +248,31 @@ def test_our_carriers_map_to_amazons_codes_and_others_are_named():
 def test_units_are_spread_over_parcels_and_no_package_is_empty():
     assert _packages([("a", 3)], ["P1", "P2"]) == [("P1", [("a", 1)]), ("P2", [("a", 2)])]
     assert _packages([("a", 1)], ["P1", "P2"]) == [("P1", [("a", 1)])]
+
+
+def test_a_pulled_order_is_shipped_and_confirmed_back_once_without_a_secret_in_the_logs(
+    amazon, amazon_world, django_capture_on_commit_callbacks, caplog
+):
+    """Issue 16's "done" for Amazon: pulled, routed, packed, shipped; the tracking goes back once."""
+    caplog.set_level("DEBUG")
+    caplog.set_level("DEBUG", logger="sp_api.base.client")  # sp_api logs its requests' headers at DEBUG
+    _amazon_order(amazon)
+    amazon.orders[ORDER_ID]["ShippingAddress"] |= {  # the test DC ships in China
+        "City": "上海",
+        "StateOrRegion": "上海",
+        "PostalCode": "200030",
+        "CountryCode": "CN",
+        "AddressLine1": "漕溪北路 18 号",
+    }
+    with django_capture_on_commit_callbacks(execute=True):
+        assert services.connection_pull(connection_id=amazon_world["connection"].pk) == 1
+    order = Order.objects.get(channel=amazon_world["channel"], external_id=ORDER_ID)
+    parcel = ship(django_capture_on_commit_callbacks, order.shipments.get(), run_outbox=True)
+    dispatch(later_seconds=3600)
+
+    ((package,),) = [amazon.packages[ORDER_ID]]
+    assert package["trackingNumber"] == parcel.tracking_number
+    assert shipment_rows() == [("sent", 1, "")]
+    logged = caplog.text
+    for secret in (CLIENT_SECRET, REFRESH_TOKEN, "Atza|"):
+        assert secret not in logged
