@@ -36,7 +36,7 @@ from django.utils import timezone
 
 from ..base import Adapter, Confirmation, ConnectorError, PullPage, Rejected, RetryLater, StockPushResult
 from ..models import ChannelConnection
-from .client import AmazonApi, split_secret
+from .client import AmazonApi, api_of, split_secret
 
 PAGE_SIZE = 20
 FIRST_PULL_DAYS = 30
@@ -77,7 +77,7 @@ CARRIER_CODES = {
 
 
 def api_for(connection) -> AmazonApi:
-    return AmazonApi(
+    return api_of(
         base_url=connection.base_url,
         secret=str((connection.credentials or {}).get("access_token", "")),
         marketplace_ids=connection.marketplaces,
@@ -171,6 +171,9 @@ class AmazonAdapter(Adapter):
             items = _order_items(api, order_id)
             packages = _packages(_allocate(items, notice.get("lines") or []), numbers)
             shipped = _ship_date(notice)
+            marketplace = api.marketplace_ids[0]
+            if len(api.marketplace_ids) > 1:  # the order's own marketplace (getOrder)
+                marketplace = str((api.orders.get_order(order_id).payload or {}).get("MarketplaceId") or marketplace)
             done = 0
             for place, (number, order_items) in enumerate(packages, start=1):
                 detail = {
@@ -181,7 +184,7 @@ class AmazonAdapter(Adapter):
                     "orderItems": [{"orderItemId": i, "quantity": q} for i, q in order_items],
                 }
                 try:
-                    api.orders.confirm_shipment(order_id, marketplaceId=api.marketplace_ids[0], packageDetail=detail)
+                    api.orders.confirm_shipment(order_id, marketplaceId=marketplace, packageDetail=detail)
                 except Rejected as exc:
                     if not _already_done(exc):
                         raise

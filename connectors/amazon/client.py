@@ -339,4 +339,34 @@ class AmazonApi:
         return self
 
     def __exit__(self, *exc):
-        self.close()
+        pass  # kept for the next call of the same connection (``api_of``): one TLS context and keep-alive
+
+
+_apis: dict[str, AmazonApi] = {}
+_apis_lock = threading.Lock()
+APIS_MAX = 32
+
+
+def api_of(*, base_url: str, secret: str, marketplace_ids: list[str], lwa_url: str = "") -> AmazonApi:
+    """The clients of one connection's settings, made once per process and reused (a changed setting or secret
+    is another key; the token cache is separate and keyed by URL, client id and refresh token)."""
+    key = hashlib.sha256(json.dumps([base_url, secret, marketplace_ids, lwa_url]).encode()).hexdigest()
+    with _apis_lock:
+        api = _apis.get(key)
+    if api is not None:
+        return api
+    api = AmazonApi(base_url=base_url, secret=secret, marketplace_ids=marketplace_ids, lwa_url=lwa_url)
+    with _apis_lock:
+        if len(_apis) >= APIS_MAX:
+            for old in _apis.values():
+                old.close()
+            _apis.clear()
+        return _apis.setdefault(key, api)
+
+
+def forget_clients() -> None:
+    with _apis_lock:
+        for api in _apis.values():
+            api.close()
+        _apis.clear()
+    forget_tokens()

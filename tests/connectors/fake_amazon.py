@@ -179,6 +179,11 @@ class FakeAmazon(FakeVendor):
         segments = path.strip("/").split("/")
         if path == "/orders/v0/orders" and request.method == "GET":
             return self._orders(query)
+        if segments[:3] == ["orders", "v0", "orders"] and len(segments) == 4 and request.method == "GET":
+            order = self.orders.get(segments[3])
+            return (
+                (200, {"payload": order}) if order else (404, errors("NotFound", f"Order {segments[3]} was not found."))
+            )
         if segments[:3] == ["orders", "v0", "orders"] and len(segments) == 5:
             order_id, what = segments[3], segments[4]
             if order_id not in self.orders:
@@ -261,6 +266,8 @@ class FakeAmazon(FakeVendor):
         detail = body.get("packageDetail")
         if not body.get("marketplaceId") or not isinstance(detail, dict):
             return 400, errors("InvalidInput", "marketplaceId and packageDetail are required.")
+        if body["marketplaceId"] != self.orders[order_id]["MarketplaceId"]:
+            return 400, errors("InvalidInput", "The order does not belong to this marketplaceId.")
         reference = detail.get("packageReferenceId")
         if not isinstance(reference, str) or not reference.isdigit() or int(reference) <= 0:
             return 400, errors(

@@ -2,7 +2,7 @@
 
 import pytest
 
-from connectors.amazon.client import forget_tokens
+from connectors.amazon.client import forget_clients
 from connectors.services import connection_save
 from tests.factories import ChannelFactory, LocationFactory, ProductFactory, ServiceLevelFactory, stock
 
@@ -11,10 +11,10 @@ from ..fake_amazon import MARKETPLACE, SECRET, SELLER_ID, FakeAmazon
 
 @pytest.fixture
 def amazon():
-    forget_tokens()
+    forget_clients()
     with FakeAmazon() as server:
         yield server
-    forget_tokens()
+    forget_clients()
 
 
 @pytest.fixture

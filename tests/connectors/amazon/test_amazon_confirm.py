@@ -9,7 +9,7 @@ from django.db import transaction
 
 from connectors import services
 from connectors.amazon.adapter import _packages, carrier_fields
-from connectors.models import RemoteShipment
+from connectors.models import ChannelConnection, RemoteShipment
 from connectors.services import sync_retry
 from fulfillment.split import shipment_split
 from logistics.channel_notices import shipments_channel_notice
@@ -276,3 +276,18 @@ def test_a_pulled_order_is_shipped_and_confirmed_back_once_without_a_secret_in_t
     logged = caplog.text
     for secret in (CLIENT_SECRET, REFRESH_TOKEN, "Atza|"):
         assert secret not in logged
+
+
+def test_with_several_marketplaces_the_orders_own_is_confirmed_to(
+    amazon, amazon_world, django_capture_on_commit_callbacks
+):
+    ChannelConnection.objects.update(marketplace_ids=f"A1PA6795UKMFR9,{MARKETPLACE}")
+    _amazon_order(amazon)
+    order = _order(django_capture_on_commit_callbacks, amazon_world)
+    ship(django_capture_on_commit_callbacks, order.shipments.get(), run_outbox=True)
+
+    asked = [r.path.split("?")[0] for r in amazon.calls("GET /orders/v0/orders/")]
+    assert asked.count(f"/orders/v0/orders/{ORDER_ID}") == 1  # getOrder: its MarketplaceId
+    ((request),) = amazon.calls("shipmentConfirmation")
+    assert request.json()["marketplaceId"] == MARKETPLACE
+    assert shipment_rows() == [("sent", 1, "")]
