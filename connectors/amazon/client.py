@@ -304,9 +304,13 @@ class AmazonApi:
             credential_providers=(FromCodeCredentialProvider,),
             auth_token_client_class=lambda **kwargs: self.token,
             timeout=TIMEOUT_SECONDS,
+            # sp_api builds an httpx.Client of its own here; it is replaced at once by the shared, verifying one
+            # below and never sends anything. verify=False only spares loading the CA bundle for it (~100 ms).
+            verify=False,
         )
         client._transport._client.close()
         client._transport._client = self.http
+        client.verify = True
         client._setup(base_url=self.base_url, marketplace_id=self.marketplace_ids[0], token_client=self.token)
         return client
 
