@@ -136,10 +136,14 @@ class AmazonAdapter(Adapter):
             found = [o for o in payload.get("Orders") or [] if isinstance(o, dict)]
             found.sort(key=lambda o: (str(o.get("LastUpdateDate") or ""), str(o.get("AmazonOrderId") or "")))
             orders, throttled = [], False
+            # Stored at the cursor's very time already (the service would skip them): no item calls for them.
+            seen = set(connection.pull_cursor_ids or []) if cursor and cursor == connection.pull_cursor else set()
             for order in found:
                 if order.get("OrderStatus") in SKIPPED_STATUSES or order.get("FulfillmentChannel") == "AFN":
                     continue
                 order_id = str(order.get("AmazonOrderId") or "")
+                if order_id in seen and str(order.get("LastUpdateDate") or "") == cursor:
+                    continue
                 try:
                     items = _order_items(api, order_id)
                 except RetryLater:

@@ -98,6 +98,7 @@ class FakeAmazon(FakeVendor):
         self.tokens: dict[str, bool] = {}  # issued token -> still valid
         self.items_page = 100
         self.rate_limit = "0.5"
+        self.token_lifetime = 3600  # expires_in of the tokens it issues
         self._n = 0
 
     def __enter__(self):
@@ -172,7 +173,13 @@ class FakeAmazon(FakeVendor):
         token = self._next("Atza|IwEBIAccessToken")
         self.tokens[token] = True
         return json_answer(
-            200, {"access_token": token, "refresh_token": REFRESH_TOKEN, "token_type": "bearer", "expires_in": 3600}
+            200,
+            {
+                "access_token": token,
+                "refresh_token": REFRESH_TOKEN,
+                "token_type": "bearer",
+                "expires_in": self.token_lifetime,
+            },
         )
 
     def _route(self, request: Request, path: str, query: dict):

@@ -76,6 +76,7 @@ def test_a_pull_over_two_pages_creates_each_order_once_and_moves_the_cursor(
     # Nothing new: the next pull asks from the cursor (inclusive) and skips what it stored at that time.
     assert _pull(django_capture_on_commit_callbacks, amazon_world) == 0
     assert "LastUpdatedAfter=2026-12-05T10%3A05%3A00Z" in amazon.calls("GET /orders/v0/orders?")[-1].path
+    assert len(amazon.calls("/orderItems")) == 3  # the orders stored at the cursor's time are not read again
     assert InboundMessage.objects.count() == 3
 
     # Cancelled on Amazon later: applied as the channel's update of the known order.
@@ -244,3 +245,33 @@ def test_a_secret_that_is_not_three_parts_is_refused(amazon, amazon_world):
     with pytest.raises(DomainError, match="client id, client secret and refresh token"):
         services.connection_save(channel=amazon_world["channel"], data={}, secret="just-a-token")
     assert ChannelConnection.objects.get().credentials["access_token"].startswith("amzn1.application-oa2-client")
+
+
+def test_a_token_is_kept_only_as_long_as_amazon_says(amazon, amazon_world, django_capture_on_commit_callbacks):
+    amazon.token_lifetime = 30  # less than the minute kept in hand: every call asks for a new one
+    _add(amazon, "111-0000011-0000001", "2026-12-05T10:00:00Z")
+    _pull(django_capture_on_commit_callbacks, amazon_world)
+    _pull(django_capture_on_commit_callbacks, amazon_world)
+    assert len(amazon.calls("GET /orders/v0/orders")) == 3  # the list and the items, then the list only
+    assert len(amazon.calls("POST /auth/o2/token")) == 3
+
+    amazon.token_lifetime = 3600  # an hour: one token for the next two pulls
+    _pull(django_capture_on_commit_callbacks, amazon_world)
+    _pull(django_capture_on_commit_callbacks, amazon_world)
+    assert len(amazon.calls("POST /auth/o2/token")) == 4
+
+
+def test_a_5xx_keeps_the_cursor_and_the_next_pull_goes_on(amazon, amazon_world, django_capture_on_commit_callbacks):
+    _add(amazon, "111-0000012-0000001", "2026-12-05T10:00:00Z")
+    amazon.fail(
+        "GET /orders/v0/orders?", 503, b"<html>Service Unavailable</html>", headers={"Content-Type": "text/html"}
+    )
+
+    assert _pull(django_capture_on_commit_callbacks, amazon_world) == 0
+    connection = ChannelConnection.objects.get()
+    assert (connection.pull_cursor, connection.last_pull_error) == (
+        "",
+        "Amazon answered 503: <html>Service Unavailable</html>",
+    )
+    assert _pull(django_capture_on_commit_callbacks, amazon_world) == 1
+    assert ChannelConnection.objects.get().last_pull_error == ""
