@@ -1,5 +1,5 @@
-"""Connectors benchmark: shipment confirmations delivered to Shopify (the fake Shopify of the test suite, on
-loopback) through the outbox, next to a bare HTTP loop that sends the same requests to the same server.
+"""Connectors benchmark: shipment confirmations delivered to Shopify and to Amazon (the fakes of the test suite,
+on loopback) through the outbox, next to a bare HTTP loop that sends the same requests to the same server.
 
     DATABASE_URL=postgres://... python bench/connectors_bench.py [--quick]
 
@@ -34,9 +34,19 @@ QUICK = {"shipments": 30}
 FULL = {"shipments": 150}
 
 
-def _world(run_id: str, n: int, base_url: str, token: str, *, external_base: int = 9_000_000, dispatch: bool = True):
-    """P orders of a new Shopify channel, routed and packed; shipped too unless ``dispatch`` is False. Returns
-    the shipments' ids."""
+def _world(
+    run_id: str,
+    n: int,
+    base_url: str,
+    token: str,
+    *,
+    platform: str = "shopify",
+    data: dict | None = None,
+    first=9_000_000,
+    dispatch: bool = True,
+) -> list[int]:
+    """P orders of a new channel of ``platform``, routed and packed; shipped too unless ``dispatch`` is False.
+    Returns the shipments' ids."""
     from connectors.services import connection_save
     from fulfillment import services as fs
     from inventory.models import Location, Product
@@ -61,13 +71,13 @@ def _world(run_id: str, n: int, base_url: str, token: str, *, external_base: int
     carrier, _ = Carrier.objects.get_or_create(code="local", defaults={"name": "Local Express", "adapter": "local"})
     if not ServiceLevel.objects.filter(active=True).exists():
         ServiceLevel.objects.create(carrier=carrier, code=f"cb{run_id}", name="Standard", transit_days=3)
-    channel = Channel.objects.create(slug=f"cb-{run_id}", name=f"Bench Shopify {run_id}", platform="shopify")
-    connection_save(channel=channel, data={"base_url": base_url, "api_version": "2025-01"}, secret=token)
+    channel = Channel.objects.create(slug=f"cb-{run_id}", name=f"Bench {platform} {run_id}", platform=platform)
+    connection_save(channel=channel, data=data or {"base_url": base_url, "api_version": "2025-01"}, secret=token)
     ids = []
     with notifications.suppressed():
         for i in range(n):
             data = CanonicalOrder(
-                external_id=str(external_base + i),
+                external_id=str(first + i) if platform != "amazon" else f"113-{first + i:07d}-0000001",
                 ship_to=CanonicalAddress(
                     name="Bench Buyer",
                     phone="13800138000",
@@ -125,7 +135,7 @@ def run(report, quick: bool) -> None:
         arriving_run = run_id + "c"
         for i in range(n):
             fake.shop.add_fulfillable_order(7_000_000 + i, [(f"CB-{arriving_run}", 1)])
-        packed = _world(arriving_run, n, fake.base_url, TOKEN, external_base=7_000_000, dispatch=False)
+        packed = _world(arriving_run, n, fake.base_url, TOKEN, first=7_000_000, dispatch=False)
         arriving = OutboxMessage.objects.filter(kind="channel.shipment", destination=f"channel:cb-{arriving_run}")
         lags, concurrent_s, consumer_s, concurrent_sent = _while_arriving(packed, arriving)
 
@@ -179,6 +189,7 @@ def run(report, quick: bool) -> None:
         f"{consumer_s:.2f} s of it; the figure is confirmations per second of sending); shipped → confirmed p50 "
         f"{_pct(lags, 50) * 1000:.0f} ms, p99 {_pct(lags, 99) * 1000:.0f} ms"
     )
+    run_amazon(report, quick)
 
 
 def _pct(values: list[float], q: float) -> float:
@@ -241,6 +252,75 @@ def _while_arriving(shipment_ids: list[int], rows) -> tuple[list[float], float, 
         for created, sent in rows.filter(status="sent").values_list("created_at", "sent_at")
     ]
     return lags, seconds, busy[0], rows.filter(status="sent").count()
+
+
+def run_amazon(report, quick: bool) -> None:
+    """The same for Amazon: per shipment ``getOrderItems`` and ``shipmentConfirmation`` on the fake SP-API, through
+    the outbox (the LWA token fetched once), beside a bare loop of the same two requests."""
+    import requests
+
+    from oms import outbox
+    from oms.models import OutboxMessage
+    from tests.connectors.fake_amazon import MARKETPLACE, SECRET, FakeAmazon, amazon_item, amazon_order
+
+    n = (QUICK if quick else FULL)["shipments"]
+    run_id = uuid.uuid4().hex[:6]
+    sku = f"CB-{run_id}"
+    with FakeAmazon() as fake:
+        for i in range(n):
+            for first in (9_000_000, 8_000_000):  # the outbox's, the bare loop's
+                oid = f"113-{first + i:07d}-0000001"
+                fake.add_order(
+                    amazon_order(oid, updated="2026-12-05T10:00:00Z"), [amazon_item(f"{oid}-1", sku, 1, "10.00")]
+                )
+        data = {"base_url": fake.url, "auth_url": f"{fake.url}/auth/o2/token", "marketplace_ids": MARKETPLACE}
+        _world(run_id, n, fake.url, SECRET, platform="amazon", data=data)
+        rows = OutboxMessage.objects.filter(kind="channel.shipment", destination=f"channel:cb-{run_id}")
+        assert rows.filter(status="pending").count() == n, "every shipment has its pending row"
+
+        start = time.perf_counter()
+        rounds = 0
+        while rows.filter(status="pending").exists() and rounds < 100:
+            outbox.outbox_dispatch_all(limit=100)
+            rounds += 1
+        mine_s = time.perf_counter() - start
+        sent = rows.filter(status="sent").count()
+
+        session = requests.Session()
+        token = next(iter(fake.tokens))
+        headers = {"x-amz-access-token": token, "Content-Type": "application/json"}
+        start = time.perf_counter()
+        for i in range(n):
+            oid = f"113-{8_000_000 + i:07d}-0000001"
+            items = session.get(f"{fake.url}/orders/v0/orders/{oid}/orderItems", headers=headers, timeout=20).json()
+            item = items["payload"]["OrderItems"][0]
+            detail = {
+                "packageReferenceId": str(i + 1),
+                "carrierCode": "Other",
+                "carrierName": "Local Express",
+                "trackingNumber": f"B{i}",
+                "shipDate": "2026-12-05T10:00:00Z",
+                "orderItems": [{"orderItemId": item["OrderItemId"], "quantity": 1}],
+            }
+            session.post(
+                f"{fake.url}/orders/v0/orders/{oid}/shipmentConfirmation",
+                json={"marketplaceId": MARKETPLACE, "packageDetail": detail},
+                headers=headers,
+                timeout=20,
+            ).raise_for_status()
+        bare_s = time.perf_counter() - start
+        confirmed = sum(len(fake.packages.get(f"113-{9_000_000 + i:07d}-0000001", [])) for i in range(n))
+
+    report.note(f"{n} shipped shipments of an Amazon channel; fake SP-API on loopback; one worker thread")
+    report.figure(
+        "amazon shipment confirmations delivered",
+        sent / mine_s,
+        "/s",
+        baseline=("bare HTTP loop, same 2 requests", n / bare_s),
+        shipments=n,
+        sent=sent,
+        packages_confirmed=confirmed,
+    )
 
 
 if __name__ == "__main__":

@@ -13,6 +13,7 @@ class ConnectorsConfig(AppConfig):
         from orders.channel_notices import CHANNEL_CANCEL
 
         from . import services, tasks  # noqa: F401 (tasks: registered for eager mode and the beat)
+        from .amazon.adapter import AmazonAdapter
         from .base import register_adapter
         from .doudian.adapter import DoudianAdapter
         from .shopify.adapter import ShopifyAdapter
@@ -21,6 +22,7 @@ class ConnectorsConfig(AppConfig):
         register_adapter("shopify", ShopifyAdapter())
         register_adapter("woocommerce", WooCommerceAdapter())
         register_adapter("doudian", DoudianAdapter())
+        register_adapter("amazon", AmazonAdapter())
         # Shipments confirmed to the platform: the generic rows logistics writes when a shipment ships.
         outbox.register_outbox_handler(CHANNEL_SHIPMENT, services.send_shipment_notices)
         # Orders cancelled here, told to the platform (when the connection's cancellation notices are on).
@@ -29,3 +31,4 @@ class ConnectorsConfig(AppConfig):
         atp.register_stock_pusher("shopify", services.push_stock)
         atp.register_stock_pusher("woocommerce", services.push_stock)
         atp.register_stock_pusher("doudian", services.push_stock)
+        atp.register_stock_pusher("amazon", services.push_stock)

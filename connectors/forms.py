@@ -11,12 +11,18 @@ class ConnectionForm(forms.ModelForm):
         assume_scheme="https",
         help_text="The platform's API root, e.g. https://my-shop.myshopify.com (http only on loopback)",
     )
+    auth_url = forms.URLField(
+        max_length=300,
+        required=False,
+        assume_scheme="https",
+        help_text="Amazon: the LWA token URL (empty: https://api.amazon.com/auth/o2/token)",
+    )
     access_token = forms.CharField(
         required=False,
         strip=True,
         max_length=500,
         widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
-        help_text="Write-only. Leave empty to keep the stored token.",
+        help_text="Write-only. Leave empty to keep the stored token. Amazon: client id:client secret:refresh token.",
     )
 
     class Meta:
@@ -25,6 +31,8 @@ class ConnectionForm(forms.ModelForm):
             "base_url",
             "api_version",
             "location_ref",
+            "marketplace_ids",
+            "auth_url",
             "active",
             "pull_orders",
             "confirm_shipments",

@@ -34,8 +34,23 @@ class ChannelConnection(models.Model):
     location_ref = models.CharField(
         max_length=120,
         blank=True,
-        help_text="The platform's location stock is set at (Shopify: gid://shopify/Location/…)",
+        help_text="The platform's location stock is set at (Shopify: gid://shopify/Location/…; Amazon: the seller id)",
     )
+    marketplace_ids = models.CharField(
+        max_length=200,
+        blank=True,
+        validators=[
+            RegexValidator(r"^[A-Z0-9]+( *, *[A-Z0-9]+)*$", "Marketplace ids like ATVPDKIKX0DER, comma-separated.")
+        ],
+        help_text="Amazon: the marketplace id(s) orders are pulled from and stock is set in, e.g. ATVPDKIKX0DER",
+    )
+    auth_url = models.URLField(
+        max_length=300,
+        blank=True,
+        help_text="Amazon: the LWA token URL (empty: https://api.amazon.com/auth/o2/token)",
+    )
+    # Amazon: feeds sent whose processing report has not been read yet ([{"id", "sent_at", "skus"}]).
+    pending_feeds = models.JSONField(default=list, blank=True)
     active = models.BooleanField(default=True)
     pull_orders = models.BooleanField(default=True, help_text="Pull orders updated since the cursor on a schedule")
     confirm_shipments = models.BooleanField(default=True, help_text="Send each shipment's carrier and tracking")
@@ -78,6 +93,13 @@ class ChannelConnection(models.Model):
             raise ValidationError({"base_url": "Use https: plain http only reaches a server on this machine."})
         if parts.query or parts.fragment:
             raise ValidationError({"base_url": "The API root takes no query or fragment."})
+        auth = urlsplit(self.auth_url or "")
+        if auth.scheme == "http" and auth.hostname not in LOOPBACK:
+            raise ValidationError({"auth_url": "Use https: plain http only reaches a server on this machine."})
+
+    @property
+    def marketplaces(self) -> list[str]:
+        return [m.strip() for m in (self.marketplace_ids or "").split(",") if m.strip()]
 
 
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}

@@ -5,10 +5,15 @@ headers, secret)`` (raises signing.SignatureInvalid), ``topic(headers, body)`` (
 Orders a connector pulls from a platform's API (connectors/) are stored as source ``pull:<platform>`` and
 read by the adapter in ``PULLS`` (the same three functions; nothing to verify)."""
 
-from . import doudian_pull, shopify_graphql, shopify_json, woocommerce_json, woocommerce_pull
+from . import amazon_pull, doudian_pull, shopify_graphql, shopify_json, woocommerce_json, woocommerce_pull
 
 WEBHOOKS = {"shopify": shopify_json, "woocommerce": woocommerce_json}
-PULLS = {"shopify": shopify_graphql, "woocommerce": woocommerce_pull, "doudian": doudian_pull}
+PULLS = {
+    "shopify": shopify_graphql,
+    "woocommerce": woocommerce_pull,
+    "doudian": doudian_pull,
+    "amazon": amazon_pull,
+}
 
 
 def source_adapter(source: str):
