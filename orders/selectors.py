@@ -2,12 +2,12 @@
 
 from datetime import datetime, timedelta
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from inventory.selectors import products_by_sku
 
-from .models import ChannelSku, InboundMessage, Order, OrderEvent, OrderHold
+from .models import ChannelSku, InboundMessage, Order, OrderEvent, OrderHold, OrderMergeGroup, OrderMergeMember
 from .status import OrderStatus
 
 
@@ -116,3 +116,38 @@ def hold_counts() -> dict[str, int]:
         .order_by()
     )
     return {row["reason"]: row["n"] for row in rows}
+
+
+# ---- 自动合单: merge groups (orders/services/merge.py) ---------------------------------------------------
+
+
+def merge_group_of(order) -> OrderMergeGroup | None:
+    """The order's live merge group, or None."""
+    return OrderMergeGroup.objects.filter(members__order=order, members__active=True).first()
+
+
+def merge_group_orders(group: OrderMergeGroup) -> list[Order]:
+    """The orders of a group (its live members; for an undone group, those it had), by id."""
+    members = group.members.all() if group.undone_at else group.members.filter(active=True)
+    return list(Order.objects.filter(pk__in=members.values("order_id")).order_by("pk"))
+
+
+def merge_group_ids(order_ids) -> dict[int, int]:
+    """{order id: live group id} for those of the orders in a live group."""
+    rows = OrderMergeMember.objects.filter(order_id__in=list(order_ids), active=True)
+    return dict(rows.values_list("order_id", "group_id"))
+
+
+def merge_groups_waiting() -> list[int]:
+    """One waiting order (confirmed, not on hold) of each live group that has one, by group: routing takes
+    the group through it."""
+    members = OrderMergeMember.objects.filter(active=True, order__status=OrderStatus.CONFIRMED, order__on_hold=False)
+    first: dict[int, int] = {}
+    for group_id, order_id in members.order_by("group_id", "order_id").values_list("group_id", "order_id"):
+        first.setdefault(group_id, order_id)
+    return list(first.values())
+
+
+def in_merge_group():
+    """A condition on orders: in a live merge group (for filters and routing's window)."""
+    return Exists(OrderMergeMember.objects.filter(order=OuterRef("pk"), active=True))
