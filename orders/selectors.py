@@ -126,6 +126,11 @@ def merge_group_of(order) -> OrderMergeGroup | None:
     return OrderMergeGroup.objects.filter(members__order=order, members__active=True).first()
 
 
+def merge_group_latest(order) -> OrderMergeGroup | None:
+    """The order's live merge group, else the last one it was in, or None (the order page, the API)."""
+    return merge_group_of(order) or OrderMergeGroup.objects.filter(members__order=order).order_by("-pk").first()
+
+
 def merge_group_orders(group: OrderMergeGroup) -> list[Order]:
     """The orders of a group (its live members; for an undone group, those it had), by id."""
     members = group.members.all() if group.undone_at else group.members.filter(active=True)

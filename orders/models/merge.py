@@ -17,7 +17,7 @@ from .orders import Order, split_tags
 
 
 class MergeSettings(models.Model):
-    """The automatic merge rule: one row (pk 1), edited in the admin."""
+    """The automatic merge rule: one row (pk 1), edited on the settings page (orders:merge_settings)."""
 
     enabled = models.BooleanField(
         _("automatic merge on"), default=False, help_text=_("Merge orders of one buyer to one address at review.")

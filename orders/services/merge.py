@@ -151,3 +151,17 @@ def merge_group_dissolve(*, group: OrderMergeGroup, user=None, note: str = "") -
             if order.status == OrderStatus.CONFIRMED and not order.on_hold:
                 order_announce_ready(order)
         return orders
+
+
+@transaction.atomic
+def merge_settings_set(*, enabled: bool, window_minutes: int, exclude_tags: str, disabled_channels, user=None):
+    """Save the automatic merge rule (the settings page); returns the settings."""
+    if not 1 <= int(window_minutes) <= 1440:
+        raise DomainError("The merge window must be between 1 and 1440 minutes.")
+    settings, _created = MergeSettings.objects.select_for_update().get_or_create(pk=1)
+    settings.enabled = bool(enabled)
+    settings.window_minutes = int(window_minutes)
+    settings.exclude_tags = ",".join(t for t in (p.strip().lower() for p in exclude_tags.split(",")) if t)
+    settings.save()
+    settings.disabled_channels.set(disabled_channels)
+    return settings
