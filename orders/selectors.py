@@ -7,7 +7,16 @@ from django.utils import timezone
 
 from inventory.selectors import products_by_sku
 
-from .models import ChannelSku, InboundMessage, Order, OrderEvent, OrderHold, OrderMergeGroup, OrderMergeMember
+from .models import (
+    ChannelSku,
+    InboundMessage,
+    MergeSettings,
+    Order,
+    OrderEvent,
+    OrderHold,
+    OrderMergeGroup,
+    OrderMergeMember,
+)
 from .status import OrderStatus
 
 
@@ -151,6 +160,22 @@ def merge_groups_waiting() -> list[int]:
     for group_id, order_id in members.order_by("group_id", "order_id").values_list("group_id", "order_id"):
         first.setdefault(group_id, order_id)
     return list(first.values())
+
+
+def merge_wait_condition(now=None) -> Q | None:
+    """A condition on orders: still waiting for a merge partner (``MergeSettings.wait_minutes``): new, on a
+    channel that merges, not excluded by a tag. None when nothing waits. Window routing and the unrouted sweep
+    leave these orders for later."""
+    settings = MergeSettings.current()
+    if not settings.enabled or not settings.wait_minutes:
+        return None
+    since = (now or timezone.now()) - timedelta(minutes=settings.wait_minutes)
+    condition = Q(created_at__gt=since)
+    if MergeSettings.objects.filter(pk=settings.pk).exists():
+        condition &= ~Q(channel_id__in=list(settings.disabled_channels.values_list("pk", flat=True)))
+    for tag in settings.exclude_tag_list:
+        condition &= ~Q(tags__contains=f",{tag},")
+    return condition
 
 
 def in_merge_group():

@@ -22,6 +22,10 @@ first (priority, promise date, age), and in one transaction:
    transaction, against the stock the window left: it is held stock short, or backordered, by exactly the
    rules of its policy and channel. So are orders routing cannot take as a set (a line with no product).
 
+Orders in a merge group (自动合单, orders/services/merge.py) are not claimed: after the window's transaction
+``route_groups`` routes each waiting group as one demand at one location (``group``), in its own transaction.
+With ``MergeSettings.wait_minutes`` a new order is not claimed until it is that old (a partner may still come).
+
 Each decision keeps every candidate's terms; when a lower-scored candidate was not used, its verdict says
 why: whose orders its stock or capacity went to in the window (``explain``).
 """
@@ -42,7 +46,7 @@ from inventory.selectors import available_by_location
 from inventory.services import StockRequest, stock_reserve_batch
 from oms.background import open_failures
 from orders.models import Order, OrderLine
-from orders.selectors import in_merge_group, merge_group_ids, merge_groups_waiting
+from orders.selectors import in_merge_group, merge_group_ids, merge_groups_waiting, merge_wait_condition
 from orders.services import order_events_record, orders_set_progress
 from orders.status import EventKind, OrderStatus
 
@@ -134,6 +138,9 @@ def window_failed_ids() -> list[int]:
 def _claim(limit: int, order_ids=None) -> list[Order]:
     """Lock up to ``limit`` waiting orders; on PostgreSQL rows another worker holds are skipped."""
     queryset = waiting_orders().exclude(in_merge_group())  # a merge group is routed as one, after the window
+    wait = merge_wait_condition()  # new orders still waiting for a merge partner (MergeSettings.wait_minutes)
+    if wait is not None:
+        queryset = queryset.exclude(wait)
     failed = window_failed_ids()
     if failed:
         queryset = queryset.exclude(pk__in=failed)

@@ -27,6 +27,14 @@ class MergeSettings(models.Model):
         default=30,
         help_text=_("Orders that arrived within this many minutes of each other may merge."),
     )
+    wait_minutes = models.PositiveIntegerField(
+        _("wait for a partner (minutes)"),
+        default=0,
+        help_text=_(
+            "Window routing holds a new order up to this many minutes so that a second order of the buyer can "
+            "still merge with it. 0: route at once (only orders already there at review merge)."
+        ),
+    )
     exclude_tags = models.CharField(
         _("never merge orders tagged"),
         max_length=255,

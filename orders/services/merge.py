@@ -19,7 +19,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from django.db import transaction
-from django.db.models import CharField, Exists, F, OuterRef, Value
+from django.db.models import CharField, F, Value
 from django.db.models.functions import Cast, Concat
 from django.utils import timezone
 
@@ -27,12 +27,9 @@ from oms.errors import DomainError
 
 from ..models import MergeSettings, Order, OrderMergeGroup, OrderMergeMember
 from ..rules.merge import clusters, why_not
+from ..selectors import in_merge_group
 from ..status import EventKind, OrderStatus
 from .core import order_announce_ready, order_event_record, order_events_record, orders_lock
-
-
-def _in_active_group():
-    return Exists(OrderMergeMember.objects.filter(order=OuterRef("pk"), active=True))
 
 
 def disabled_channel_ids(settings: MergeSettings) -> set[int]:
@@ -54,7 +51,7 @@ def orders_auto_merge(*, order_ids, user=None) -> list[OrderMergeGroup]:
             o
             for o in Order.objects.filter(pk__in=ids, status=OrderStatus.CONFIRMED, on_hold=False)
             .exclude(channel_id__in=disabled)
-            .exclude(_in_active_group())
+            .exclude(in_merge_group())
             if not why_not(o, settings)
         ]
         if not fresh:
@@ -68,7 +65,7 @@ def orders_auto_merge(*, order_ids, user=None) -> list[OrderMergeGroup]:
                 created_at__gte=min(o.created_at for o in fresh) - window,
                 created_at__lte=max(o.created_at for o in fresh) + window,
             )
-            .exclude(_in_active_group())
+            .exclude(in_merge_group())
             .order_by("pk")
         )
         candidates = [o for o in pool if not why_not(o, settings)]
@@ -154,13 +151,18 @@ def merge_group_dissolve(*, group: OrderMergeGroup, user=None, note: str = "") -
 
 
 @transaction.atomic
-def merge_settings_set(*, enabled: bool, window_minutes: int, exclude_tags: str, disabled_channels, user=None):
+def merge_settings_set(
+    *, enabled: bool, window_minutes: int, exclude_tags: str, disabled_channels, wait_minutes: int = 0, user=None
+):
     """Save the automatic merge rule (the settings page); returns the settings."""
     if not 1 <= int(window_minutes) <= 1440:
         raise DomainError("The merge window must be between 1 and 1440 minutes.")
+    if not 0 <= int(wait_minutes) <= int(window_minutes):
+        raise DomainError("The wait for a partner must be between 0 minutes and the merge window.")
     settings, _created = MergeSettings.objects.select_for_update().get_or_create(pk=1)
     settings.enabled = bool(enabled)
     settings.window_minutes = int(window_minutes)
+    settings.wait_minutes = int(wait_minutes)
     settings.exclude_tags = ",".join(t for t in (p.strip().lower() for p in exclude_tags.split(",")) if t)
     settings.save()
     settings.disabled_channels.set(disabled_channels)

@@ -101,7 +101,7 @@ def api_order_merge_undo(request, number, *, undo):
 class MergeSettingsForm(forms.ModelForm):
     class Meta:
         model = MergeSettings
-        fields = ["enabled", "window_minutes", "exclude_tags", "disabled_channels"]
+        fields = ["enabled", "window_minutes", "wait_minutes", "exclude_tags", "disabled_channels"]
         widgets = {"disabled_channels": forms.CheckboxSelectMultiple}
 
     def clean_window_minutes(self):
@@ -109,6 +109,13 @@ class MergeSettingsForm(forms.ModelForm):
         if not 1 <= value <= 1440:
             raise forms.ValidationError(_("Between 1 and 1440 minutes."))
         return value
+
+    def clean(self):
+        data = super().clean()
+        window, wait = data.get("window_minutes"), data.get("wait_minutes")
+        if window is not None and wait is not None and wait > window:
+            self.add_error("wait_minutes", _("At most the merge window."))
+        return data
 
 
 @login_required

@@ -208,3 +208,30 @@ def test_two_review_runs_do_not_double_merge(world, django_capture_on_commit_cal
     other = OrderMergeGroup.objects.create(channel=world["web"])
     with pytest.raises(IntegrityError), transaction.atomic():
         OrderMergeMember.objects.create(group=other, order=first)
+
+
+def test_with_a_wait_a_new_order_waits_for_its_partner_and_then_ships_with_it(
+    world, django_capture_on_commit_callbacks
+):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from fulfillment.background import orders_unrouted
+
+    MergeSettings.objects.filter(pk=1).update(wait_minutes=10)
+    first = arrive(world, django_capture_on_commit_callbacks, "T1", (("A", 1),))
+    result = routing.route_window()
+    assert (result.claimed, result.groups) == (0, 0)  # younger than the wait: not routed yet
+    assert not first.shipments.exists()
+    assert list(orders_unrouted(older_than=timezone.now() + timedelta(hours=1))) == []  # not stuck either
+    second = arrive(world, django_capture_on_commit_callbacks, "T2", (("B", 1),))
+    assert group_of(first) == group_of(second) is not None
+    assert routing.route_window().groups == 1  # the group does not wait
+    assert second.shipments.get().merged_into_id == first.shipments.get().pk
+
+    alone = arrive(world, django_capture_on_commit_callbacks, "T3", ship_to={"address1": "5 Fuxing Road"})
+    assert routing.route_window().claimed == 0
+    Order.objects.filter(pk=alone.pk).update(created_at=alone.created_at - timedelta(minutes=11))
+    assert routing.route_window().routed == 1  # waited the whole time: routed alone
+    assert alone.shipments.get().merged_into_id is None

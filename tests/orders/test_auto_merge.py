@@ -171,12 +171,26 @@ def test_settings_page_turns_it_off_and_rejects_bad_input(client, world):
     bad = client.post(url, {"enabled": "on", "window_minutes": "0", "exclude_tags": "no-merge"})
     assert bad.status_code == 200 and "1440" in bad.content.decode()
     assert MergeSettings.objects.get().window_minutes == 30
+    bad = client.post(url, {"enabled": "on", "window_minutes": "10", "wait_minutes": "20", "exclude_tags": ""})
+    assert bad.status_code == 200 and "At most the merge window" in bad.content.decode()
+    assert MergeSettings.objects.get().wait_minutes == 0
     answer = client.post(
-        url, {"window_minutes": "45", "exclude_tags": " No-Merge, presale ,vip", "disabled_channels": [quiet.pk]}
+        url,
+        {
+            "window_minutes": "45",
+            "wait_minutes": "5",
+            "exclude_tags": " No-Merge, presale ,vip",
+            "disabled_channels": [quiet.pk],
+        },
     )
     assert answer.status_code == 302
     saved = MergeSettings.objects.get()
-    assert (saved.enabled, saved.window_minutes, saved.exclude_tags) == (False, 45, "no-merge,presale,vip")
+    assert (saved.enabled, saved.window_minutes, saved.wait_minutes, saved.exclude_tags) == (
+        False,
+        45,
+        5,
+        "no-merge,presale,vip",
+    )
     assert list(saved.disabled_channels.all()) == [quiet]
     client.force_login(world["users"]["customer_service"])
     assert client.get(url).status_code == 403
