@@ -235,3 +235,16 @@ def test_with_a_wait_a_new_order_waits_for_its_partner_and_then_ships_with_it(
     Order.objects.filter(pk=alone.pk).update(created_at=alone.created_at - timedelta(minutes=11))
     assert routing.route_window().routed == 1  # waited the whole time: routed alone
     assert alone.shipments.get().merged_into_id is None
+
+
+def test_a_classification_rule_that_tags_no_merge_keeps_orders_apart(world, django_capture_on_commit_callbacks):
+    from orders.models import ClassificationRule
+
+    ClassificationRule.objects.create(name="Big orders ship alone", position=10, min_value=40, add_tags="no-merge")
+    first = arrive(world, django_capture_on_commit_callbacks, "R1", (("A", 1),))
+    second = arrive(world, django_capture_on_commit_callbacks, "R2", (("B", 5),))
+    second.refresh_from_db()
+    assert second.tag_list == ["no-merge"]
+    assert (group_of(first), group_of(second)) == (None, None)
+    third = arrive(world, django_capture_on_commit_callbacks, "R3", (("A", 2),))
+    assert group_of(first) == group_of(third) is not None
