@@ -248,3 +248,13 @@ def test_a_classification_rule_that_tags_no_merge_keeps_orders_apart(world, djan
     assert (group_of(first), group_of(second)) == (None, None)
     third = arrive(world, django_capture_on_commit_callbacks, "R3", (("A", 2),))
     assert group_of(first) == group_of(third) is not None
+
+
+def test_single_order_routing_of_one_member_routes_its_whole_group(world, django_capture_on_commit_callbacks):
+    first = arrive(world, django_capture_on_commit_callbacks, "O1", (("A", 1),))
+    second = arrive(world, django_capture_on_commit_callbacks, "O2", (("B", 1),))
+    decision = routing.order_route(order_id=second.pk)  # as route_order does with ROUTING_IN_WINDOWS off
+    assert decision == RoutingDecision.objects.get(order=second) and decision.kind == "merge"
+    assert second.shipments.get().merged_into_id == first.shipments.get().pk
+    assert routing.order_route(order_id=first.pk) is None  # delivered twice: nothing more
+    assert Shipment.objects.count() == 2
