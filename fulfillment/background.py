@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from oms.background import Probe, StuckItem, open_failures, paused_subjects, register_probe, stuck_items
 from orders.models import Order
+from orders.selectors import merge_wait_condition
 
 from .models import Backorder, Shipment, ShipmentStatus
 from .tasks import route_orders
@@ -22,13 +23,15 @@ def orders_unrouted(*, older_than: datetime):
     ``older_than``: routing should have placed or held them by now."""
     live = Shipment.objects.filter(order=OuterRef("pk")).exclude(status=ShipmentStatus.CANCELLED)
     waiting = Backorder.objects.filter(order=OuterRef("pk"), resolved_at__isnull=True)
-    return (
+    queryset = (
         Order.objects.awaiting_allocation()
         .filter(updated_at__lt=older_than)
         .exclude(Exists(live))
         .exclude(Exists(waiting))
         .order_by("updated_at", "pk")
     )
+    partner = merge_wait_condition()  # still waiting for a merge partner (自动合单): not stuck
+    return queryset.exclude(partner) if partner is not None else queryset
 
 
 def _find(cutoff: datetime, limit: int) -> tuple[int, list[StuckItem]]:

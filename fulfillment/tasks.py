@@ -56,7 +56,7 @@ def route_window() -> int:
         ids = list(waiting.values_list("pk", flat=True)[: routing.window_size()])
         route_orders(ids)
         return len(ids)
-    return sum(r.routed + r.single for r in results)
+    return sum(r.routed + r.single + r.groups for r in results)
 
 
 @shared_task(name="fulfillment.backorders_retry", acks_late=True)

@@ -37,6 +37,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "orders.change_order",
         "orders.hold_order",
         "orders.cancel_order",
+        "orders.merge_order",  # undo an automatic order merge (自动合单)
         "logistics.record_tracking",
         "logistics.manage_case",
         "oms.view_taskfailure",
@@ -117,6 +118,10 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "orders.change_stagerule",
         "orders.approve_change",
         "fulfillment.merge_shipment",
+        # Automatic order merge (自动合单, orders/services/merge.py): the setting and the undo.
+        "orders.view_mergesettings",
+        "orders.change_mergesettings",
+        "orders.merge_order",
         # Background work (oms/background.py): failed tasks and unfinished work, retried by a person.
         "oms.view_taskfailure",
         "oms.retry_background_work",

@@ -1,10 +1,11 @@
 import django_filters
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from inventory.models import Location
 
 from .models import Channel, InboundMessage, Order
-from .selectors import may_see_contact, order_search
+from .selectors import in_merge_group, may_see_contact, order_search
 from .status import HoldReason, OrderStatus
 
 
@@ -42,6 +43,11 @@ class OrderFilterSet(django_filters.FilterSet):
         field_name="promise_date", lookup_expr="lte", label="Promised by",
         widget=forms.DateInput(attrs={"type": "date"})
     )
+    merged = django_filters.BooleanFilter(  # 自动合单: in a live merge group
+        method="by_merged",
+        label=_("Merged"),
+        widget=forms.Select(choices=[("", _("Any")), ("true", _("Merged")), ("false", _("Not merged"))]),
+    )
 
     class Meta:
         model = Order
@@ -60,6 +66,7 @@ class OrderFilterSet(django_filters.FilterSet):
             "carrier",
             "promise_after",
             "promise_before",
+            "merged",
         ]
 
     def search(self, queryset, name, value):
@@ -78,6 +85,11 @@ class OrderFilterSet(django_filters.FilterSet):
 
     def by_tag(self, queryset, name, value):
         return queryset.tagged(value) if value.strip() else queryset
+
+    def by_merged(self, queryset, name, value):
+        if value is None:
+            return queryset
+        return queryset.filter(in_merge_group()) if value else queryset.exclude(in_merge_group())
 
     def by_hold_reason(self, queryset, name, value):
         return queryset.filter(holds__reason=value, holds__released_at__isnull=True).distinct()

@@ -2,12 +2,21 @@
 
 from datetime import datetime, timedelta
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from inventory.selectors import products_by_sku
 
-from .models import ChannelSku, InboundMessage, Order, OrderEvent, OrderHold
+from .models import (
+    ChannelSku,
+    InboundMessage,
+    MergeSettings,
+    Order,
+    OrderEvent,
+    OrderHold,
+    OrderMergeGroup,
+    OrderMergeMember,
+)
 from .status import OrderStatus
 
 
@@ -116,3 +125,59 @@ def hold_counts() -> dict[str, int]:
         .order_by()
     )
     return {row["reason"]: row["n"] for row in rows}
+
+
+# ---- 自动合单: merge groups (orders/services/merge.py) ---------------------------------------------------
+
+
+def merge_group_of(order) -> OrderMergeGroup | None:
+    """The order's live merge group, or None."""
+    return OrderMergeGroup.objects.filter(members__order=order, members__active=True).first()
+
+
+def merge_group_latest(order) -> OrderMergeGroup | None:
+    """The order's live merge group, else the last one it was in, or None (the order page, the API)."""
+    return merge_group_of(order) or OrderMergeGroup.objects.filter(members__order=order).order_by("-pk").first()
+
+
+def merge_group_orders(group: OrderMergeGroup) -> list[Order]:
+    """The orders of a group (its live members; for an undone group, those it had), by id."""
+    members = group.members.all() if group.undone_at else group.members.filter(active=True)
+    return list(Order.objects.filter(pk__in=members.values("order_id")).order_by("pk"))
+
+
+def merge_group_ids(order_ids) -> dict[int, int]:
+    """{order id: live group id} for those of the orders in a live group."""
+    rows = OrderMergeMember.objects.filter(order_id__in=list(order_ids), active=True)
+    return dict(rows.values_list("order_id", "group_id"))
+
+
+def merge_groups_waiting() -> list[int]:
+    """One waiting order (confirmed, not on hold) of each live group that has one, by group: routing takes
+    the group through it."""
+    members = OrderMergeMember.objects.filter(active=True, order__status=OrderStatus.CONFIRMED, order__on_hold=False)
+    first: dict[int, int] = {}
+    for group_id, order_id in members.order_by("group_id", "order_id").values_list("group_id", "order_id"):
+        first.setdefault(group_id, order_id)
+    return list(first.values())
+
+
+def merge_wait_condition(now=None) -> Q | None:
+    """A condition on orders: still waiting for a merge partner (``MergeSettings.wait_minutes``): new, on a
+    channel that merges, not excluded by a tag. None when nothing waits. Window routing and the unrouted sweep
+    leave these orders for later."""
+    settings = MergeSettings.current()
+    if not settings.enabled or not settings.wait_minutes:
+        return None
+    since = (now or timezone.now()) - timedelta(minutes=settings.wait_minutes)
+    condition = Q(created_at__gt=since)
+    if MergeSettings.objects.filter(pk=settings.pk).exists():
+        condition &= ~Q(channel_id__in=list(settings.disabled_channels.values_list("pk", flat=True)))
+    for tag in settings.exclude_tag_list:
+        condition &= ~Q(tags__contains=f",{tag},")
+    return condition
+
+
+def in_merge_group():
+    """A condition on orders: in a live merge group (for filters and routing's window)."""
+    return Exists(OrderMergeMember.objects.filter(order=OuterRef("pk"), active=True))

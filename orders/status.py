@@ -81,6 +81,8 @@ class EventKind(models.TextChoices):
     UNMERGED = "unmerged", _("Shipments unmerged")
     CHANGED = "changed", _("Order changed")
     INTERCEPT = "intercept", _("Intercept requested")
+    ORDER_MERGED = "order_merged", _("Orders merged")
+    ORDER_UNMERGED = "order_unmerged", _("Order merge undone")
 
 
 # ---- changes by stage (orders/rules/stages.py) -------------------------------------------------------

@@ -20,6 +20,7 @@ from oms.background import failure_record, failure_resolve
 from oms.errors import DomainError, InsufficientStock
 from oms.transient import is_transient
 from orders.models import Order
+from orders.selectors import merge_group_ids
 from orders.services import order_event_record, order_hold, order_lock
 from orders.status import EventKind, HoldReason, OrderStatus
 
@@ -27,6 +28,7 @@ from ..models import Backorder, RoutingDecision, Shipment, ShipmentLine
 from ..shipments import order_sync_progress
 from ..status import ShipmentStatus
 from .candidates import Need, count_shipment, needs_from_lines
+from .group import group_route
 from .policies import policy_for, routing_batch, routing_locations
 from .scoring import Evaluation, Plan, evaluate, plan_json, plan_totals
 
@@ -142,8 +144,16 @@ def _routed_message(evaluation: Evaluation, shipments: list[Shipment]) -> str:
 def order_route(*, order_id: int, user=None) -> RoutingDecision | None:
     """Route a confirmed order under its policy and reserve stock (see the module docstring).
 
-    A no-op (returns None) when the order is not waiting for routing: safe to deliver twice.
+    A no-op (returns None) when the order is not waiting for routing: safe to deliver twice. An order in a
+    merge group is routed with its group (``group.group_route``: one location, one parcel).
     """
+    group_id = merge_group_ids([order_id]).get(order_id)
+    if group_id is not None:
+        outcome = group_route(group_id=group_id, record=decision_record, user=user)
+        for pk in outcome.single:  # the group was undone: each order on its own
+            outcome.decisions[pk] = order_route(order_id=pk, user=user)
+        if order_id in outcome.decisions:
+            return outcome.decisions[order_id]
     order = order_lock(order_id)
     if order.status != OrderStatus.CONFIRMED or order.on_hold:
         return None

@@ -22,6 +22,10 @@ first (priority, promise date, age), and in one transaction:
    transaction, against the stock the window left: it is held stock short, or backordered, by exactly the
    rules of its policy and channel. So are orders routing cannot take as a set (a line with no product).
 
+Orders in a merge group (自动合单, orders/services/merge.py) are not claimed: after the window's transaction
+``route_groups`` routes each waiting group as one demand at one location (``group``), in its own transaction.
+With ``MergeSettings.wait_minutes`` a new order is not claimed until it is that old (a partner may still come).
+
 Each decision keeps every candidate's terms; when a lower-scored candidate was not used, its verdict says
 why: whose orders its stock or capacity went to in the window (``explain``).
 """
@@ -42,6 +46,7 @@ from inventory.selectors import available_by_location
 from inventory.services import StockRequest, stock_reserve_batch
 from oms.background import open_failures
 from orders.models import Order, OrderLine
+from orders.selectors import in_merge_group, merge_group_ids, merge_groups_waiting, merge_wait_condition
 from orders.services import order_events_record, orders_set_progress
 from orders.status import EventKind, OrderStatus
 
@@ -95,6 +100,7 @@ class WindowResult:
     routed: int = 0  # routed by the window's joint choice
     single: int = 0  # sent to single-order routing (held, backordered, or routed from what was left)
     left: int = 0  # reservation failed at write time: left waiting for the next window
+    groups: int = 0  # merge groups routed after the window (自动合单, ``route_groups``)
     method: str = ""
     objective: float | None = None
     bound: float | None = None
@@ -131,7 +137,10 @@ def window_failed_ids() -> list[int]:
 
 def _claim(limit: int, order_ids=None) -> list[Order]:
     """Lock up to ``limit`` waiting orders; on PostgreSQL rows another worker holds are skipped."""
-    queryset = waiting_orders()
+    queryset = waiting_orders().exclude(in_merge_group())  # a merge group is routed as one, after the window
+    wait = merge_wait_condition()  # new orders still waiting for a merge partner (MergeSettings.wait_minutes)
+    if wait is not None:
+        queryset = queryset.exclude(wait)
     failed = window_failed_ids()
     if failed:
         queryset = queryset.exclude(pk__in=failed)
@@ -149,6 +158,7 @@ def _claim(limit: int, order_ids=None) -> list[Order]:
     live = Shipment.objects.filter(order_id__in=ids).exclude(status=ShipmentStatus.CANCELLED)
     open_backorders = Backorder.objects.filter(order_id__in=ids, resolved_at__isnull=True)
     taken = set(live.values_list("order_id", flat=True)) | set(open_backorders.values_list("order_id", flat=True))
+    taken |= set(merge_group_ids(ids))  # merged by a review that committed while the claim waited
     return [o for o in orders if o.pk not in taken]
 
 
@@ -189,8 +199,26 @@ def _problem(entries: list[Entry], available, locations, loads) -> tuple[Problem
     return problem_from_plans([e.options for e in entries], available, capacity_left, penalty)
 
 
+def route_groups(*, user=None) -> int:
+    """Route the waiting merge groups (自动合单, ``group``), each in its own transaction through one of its
+    orders (``order_route`` hands it to its group). Returns how many groups were taken."""
+    waiting = merge_groups_waiting()
+    for order_id in waiting:
+        order_route(order_id=order_id, user=user)
+    return len(waiting)
+
+
 def route_window(*, limit: int | None = None, user=None, order_ids=None, time_limit: float | None = None):
-    """Route one window of waiting orders (see the module docstring). Returns what happened."""
+    """Route one window of waiting orders (see the module docstring), then the waiting merge groups.
+    Returns what happened."""
+    started = time.perf_counter()
+    result = _route_window(limit=limit, user=user, order_ids=order_ids, time_limit=time_limit)
+    result.groups = route_groups(user=user)
+    result.seconds = time.perf_counter() - started
+    return result
+
+
+def _route_window(*, limit, user, order_ids, time_limit) -> WindowResult:
     started = time.perf_counter()
     limit = limit or window_size()
     result = WindowResult()

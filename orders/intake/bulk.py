@@ -457,6 +457,7 @@ def _write(channel, fresh, source, user, *, notify: bool = False) -> list[Outcom
     else:
         _insert(OrderEvent, ("order_id", "kind", "message", "data", "user_id", "created_at"), events)
     if confirmed:
+        services.orders_auto_merge(order_ids=confirmed, user=user)  # 自动合单, before routing (a few queries)
         transaction.on_commit(lambda: _announce(confirmed))
     return outcomes
 

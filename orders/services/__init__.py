@@ -43,6 +43,7 @@ from .intake import (  # noqa: F401
     order_create,
     order_fields,
 )
+from .merge import disabled_channel_ids, merge_group_dissolve, merge_settings_set, orders_auto_merge  # noqa: F401
 from .stage_changes import (  # noqa: F401
     LinesPlan,
     PartialCancelPlan,

@@ -37,6 +37,7 @@ from .core import (
     order_hold,
     order_status_set,
 )
+from .merge import orders_auto_merge
 
 
 @dataclass
@@ -320,5 +321,6 @@ def _create_rows(*, channel, data: CanonicalOrder, products, holds, source, user
     order.refresh_from_db(fields=["on_hold"])
     if not order.on_hold:
         order_status_set(order, OrderStatus.CONFIRMED, user=user, note="validated")
+        orders_auto_merge(order_ids=[order.pk], user=user)  # 自动合单, before routing
         order_announce_ready(order)
     return order

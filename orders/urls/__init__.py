@@ -4,6 +4,7 @@ from ..views import address as address_views
 from ..views import atp as atp_views
 from ..views import care as care_views
 from ..views import intake as intake_views
+from ..views import merge as merge_views
 from ..views import orders as views
 from ..views import review as review_views
 from ..views import stage_rules as stage_rule_views
@@ -25,6 +26,7 @@ urlpatterns = [
     path("rules/<int:pk>/delete/", review_views.rule_delete, name="rule_delete"),
     path("rules/<int:pk>/move/<str:direction>/", review_views.rule_move, name="rule_move"),
     path("change-rules/", stage_rule_views.stage_rule_list, name="stage_rule_list"),
+    path("merge-settings/", merge_views.merge_settings, name="merge_settings"),
     path("intake/", views.InboundListView.as_view(), name="inbound_list"),
     path("intake/<int:pk>/", views.inbound_detail, name="inbound_detail"),
     path("intake/<int:pk>/retry/", intake_views.inbound_retry, name="inbound_retry"),

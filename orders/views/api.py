@@ -12,6 +12,7 @@ from .. import selectors, services
 from ..extensions import order_api_extras
 from ..intake import inbox, oms_json
 from ..models import InboundMessage, InboundStatus, Order
+from .merge import merge_group_json
 
 
 def order_json(order: Order, *, detail: bool = False) -> dict:
@@ -53,6 +54,7 @@ def order_json(order: Order, *, detail: bool = False) -> dict:
             }
             for ln in order.lines.all()
         ]
+        data["merge_group"] = merge_group_json(order)
         data.update(order_api_extras(order))
     return data
 
@@ -314,6 +316,20 @@ _ORDER_OUT = {
             },
         },
         "created": {"type": "boolean", "description": "POST only: false when the order already existed."},
+        "merge_group": {"oneOf": [{"type": "null"}, {"$ref": "#/components/schemas/MergeGroup"}]},
+    },
+}
+_MERGE_GROUP = {
+    "type": "object",
+    "description": "自动合单: the order's merge group (the live one, else the last undone one). Each order keeps "
+    "its number, lines and totals; the group's orders ship as one parcel.",
+    "properties": {
+        "number": {"type": "string"},
+        "active": {"type": "boolean"},
+        "orders": {"type": "array", "items": {"type": "string"}},
+        "created_at": {"type": "string", "format": "date-time"},
+        "undone_at": {"type": ["string", "null"], "format": "date-time"},
+        "undo_note": {"type": "string"},
     },
 }
 _ACCEPTED = {
@@ -378,6 +394,7 @@ register_openapi(
         "Accepted": _ACCEPTED,
         "BatchAnswer": _BATCH_ANSWER,
         "InboundOutcome": _INBOUND_OUTCOME,
+        "MergeGroup": _MERGE_GROUP,
     },
     paths={
         "/orders/": {
@@ -476,6 +493,41 @@ register_openapi(
                     "200": {"description": "The message's outcome", **_ref("InboundOutcome")},
                     "404": _ERR,
                     "401": _ERR,
+                },
+            }
+        },
+        "/orders/{number}/merge/undo/": {
+            "post": {
+                "summary": "Undo the order's automatic merge (before picking): each order ships on its own",
+                "parameters": [{"name": "number", "in": "path", "required": True, "schema": {"type": "string"}}],
+                "requestBody": {
+                    "required": False,
+                    "content": {
+                        "application/json": {
+                            "schema": {"type": "object", "properties": {"note": {"type": "string", "maxLength": 200}}}
+                        }
+                    },
+                },
+                "responses": {
+                    "200": {
+                        "description": "Undone",
+                        "content": {
+                            "application/json": {
+                                "schema": {
+                                    "type": "object",
+                                    "properties": {
+                                        "order": {"type": "string"},
+                                        "merge_group": {"$ref": "#/components/schemas/MergeGroup"},
+                                    },
+                                }
+                            }
+                        },
+                    },
+                    "400": _ERR,
+                    "401": _ERR,
+                    "403": _ERR,
+                    "404": _ERR,
+                    "409": _ERR,
                 },
             }
         },

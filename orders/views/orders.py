@@ -20,6 +20,7 @@ from ..intake.canonical import CanonicalAddress, CanonicalLine, CanonicalOrder, 
 from ..models import InboundMessage, Order, OrderHold
 from ..status import CANCELLABLE, HOLDABLE, HoldReason
 from ..tables import HoldQueueTable, InboundTable, OrderTable, hidden_columns
+from .merge import merge_panel
 
 
 class OrderListView(ObjectListView):
@@ -83,6 +84,7 @@ def order_detail(request, number):
         "holds": order.holds.select_related("created_by", "released_by"),
         "timeline": selectors.order_timeline(order),
         "panels": order_panels(request, order),
+        "merge": merge_panel(order, request.user),
         "can_hold": order.status in HOLDABLE and request.user.has_perm("orders.hold_order"),
         "can_release": order.on_hold and request.user.has_perm("orders.hold_order"),
         "can_cancel": order.status in CANCELLABLE and request.user.has_perm("orders.cancel_order"),

@@ -5,11 +5,13 @@ from types import SimpleNamespace
 from django.urls import path
 
 from orders.urls import urlpatterns as orders_urlpatterns
+from orders.views import merge as merge_views
 from orders.views import orders as views
 from orders.views import stage_rules as stage_rule_views
 
 from ..cancel import order_cancel, order_cancel_request
 from ..changes import order_change_address, order_change_lines, order_change_service
+from ..merge import order_merge_undo
 
 app_name = "orders"
 
@@ -28,5 +30,6 @@ urlpatterns = [
         {"actions": CHANGE_ACTIONS},
         name="order_change_apply",
     ),
+    path("<str:number>/merge/undo/", merge_views.order_merge_undo, {"undo": order_merge_undo}, name="order_merge_undo"),
     *orders_urlpatterns,
 ]
