@@ -7,7 +7,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("orders", "0015_china_address"),
+        ("orders", "0017_connect_china"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
