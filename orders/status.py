@@ -51,6 +51,7 @@ class HoldReason(models.TextChoices):
     CREDIT_REVIEW = "credit_review", _("Credit review")
     DUPLICATE = "duplicate", _("Possible duplicate")
     PRICE_CHECK = "price_check", _("Price check")
+    BUYER_MESSAGE = "buyer_message", _("Buyer message")
     MANUAL = "manual", _("Manual")
 
 
@@ -81,6 +82,8 @@ class EventKind(models.TextChoices):
     UNMERGED = "unmerged", _("Shipments unmerged")
     CHANGED = "changed", _("Order changed")
     INTERCEPT = "intercept", _("Intercept requested")
+    MEMO = "memo", _("Seller memo changed")
+    TAGS = "tags", _("Tags changed")
 
 
 # ---- changes by stage (orders/rules/stages.py) -------------------------------------------------------

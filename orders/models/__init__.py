@@ -13,6 +13,7 @@ from .channels import (
 )
 from .customers import Customer
 from .inbox import InboundMessage, InboundStatus
+from .memo_tags import SellerFlag, effective_tags, normal_tag, parse_flag, tag_problem
 from .notifications import Notification, NotificationChannel, NotificationKind, NotificationOptOut, NotificationStatus
 from .orders import Order, OrderEvent, OrderHold, OrderLine, OrderQuerySet, PaymentMethod, join_tags, split_tags
 from .returns import DeliveryRating, ReturnLine, ReturnReason, ReturnRequest, ReturnResolution
@@ -55,4 +56,9 @@ __all__ = [
     "split_list",
     "RiskSettings",
     "StageRule",
+    "SellerFlag",
+    "effective_tags",
+    "normal_tag",
+    "parse_flag",
+    "tag_problem",
 ]

@@ -4,7 +4,8 @@ Split by sub-domain: ``core`` (status door, events, holds, cancellation, classif
 ``intake`` (inbound messages, order creation, duplicates), ``changes`` (SKU map, the order's part
 of address changes), ``stage_changes`` (the order's steps of changes and cancellation by stage; see
 orders/rules/stages.py). Import from ``orders.services``. The cross-app verbs built from these steps
-(cancel, change by stage, intercept, partial cancel, channel updates) are in ``workflows/``.
+(cancel, change by stage, intercept, partial cancel, channel updates) are in ``workflows/``. ``memo_tags``:
+the seller memo and manual tags.
 """
 
 from .changes import (  # noqa: F401
@@ -42,6 +43,13 @@ from .intake import (  # noqa: F401
     likely_duplicate_condition,
     order_create,
     order_fields,
+)
+from .memo_tags import (  # noqa: F401
+    TagError,
+    clean_tags,
+    order_seller_memo_set,
+    order_tags_change,
+    orders_tags_change,
 )
 from .stage_changes import (  # noqa: F401
     LinesPlan,
