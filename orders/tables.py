@@ -64,7 +64,7 @@ class OrderTable(BaseTable):
         if record.buyer_message:
             parts.append(
                 format_html(
-                    '<span class="memo-icon buyer" title="{}: {}" aria-label="{}">💬</span>',
+                    '<span class="memo-icon buyer" title="{}: {}" aria-label="{}">✉</span>',
                     _("Buyer message"), record.buyer_message, _("Buyer message"),
                 )
             )
@@ -75,7 +75,7 @@ class OrderTable(BaseTable):
                     '<span class="memo-icon seller" title="{}: {}" aria-label="{}"{}>{}</span>',
                     _("Seller memo"), record.seller_memo or record.get_seller_flag_display(), _("Seller memo"),
                     format_html(' style="color:{}"', colour) if colour else "",
-                    "⚑" if record.seller_flag else "📝",
+                    "⚑" if record.seller_flag else "✎",
                 )
             )
         return format_html_join(" ", "{}", ((p,) for p in parts)) if parts else ""
