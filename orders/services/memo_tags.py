@@ -8,6 +8,7 @@ classification does not add it again. ``Order.tags`` is what everything reads.
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from oms.errors import DomainError
 
@@ -27,12 +28,16 @@ class TagError(DomainError):
         super().__init__(message)
 
 
+def _refuse(field: str, message: str):
+    raise TagError(f"{field}: {message}", [{"field": field, "message": message}])
+
+
 def clean_tags(tags, field: str) -> list[str]:
     """Typed tags (a list, or one text with commas) as stored: trimmed, lower case; TagError names bad ones."""
     if isinstance(tags, str):
         tags = tags.replace("，", ",").split(",")
     if not isinstance(tags, list | tuple | set | frozenset) or not all(isinstance(t, str) for t in tags):
-        raise TagError(f"{field}: must be a list of texts.", [{"field": field, "message": "must be a list of texts."}])
+        _refuse(field, gettext("must be a list of texts."))
     cleaned, errors = [], []
     for tag in tags:
         tag = normal_tag(tag)
@@ -68,10 +73,7 @@ def _apply_tags(order: Order, add: list[str], remove: list[str]) -> dict | None:
     values = {"tags": join_tags(tags), "manual_tags": join_tags(manual), "removed_tags": join_tags(removed)}
     too_long = [name for name, value in values.items() if len(value) > TAGS_MAX]
     if too_long:
-        raise TagError(
-            f"Order {order.number}: too many tags (at most {TAGS_MAX} characters together).",
-            [{"field": "add", "message": f"too many tags (at most {TAGS_MAX} characters together)."}],
-        )
+        _refuse("add", gettext("too many tags (at most %(max)d characters together).") % {"max": TAGS_MAX})
     for name, value in values.items():
         setattr(order, name, value)
     return {"added": sorted(added), "removed": sorted(dropped), "tags": split_tags(values["tags"])}
@@ -105,7 +107,7 @@ def orders_tags_change(*, order_ids, add=(), remove=(), user=None) -> int:
     order that changed, all or nothing. Returns how many orders changed."""
     add, remove = clean_tags(add, "add"), clean_tags(remove, "remove")
     if not add and not remove:
-        raise TagError("Name at least one tag.", [{"field": "add", "message": "name at least one tag."}])
+        _refuse("add", gettext("name at least one tag."))
     orders = orders_lock(order_ids)
     changed, events = [], []
     for order in orders.values():
@@ -127,19 +129,23 @@ def order_seller_memo_set(*, order: Order, memo: str, flag=None, user=None) -> O
     """Set the seller memo (卖家备注) and, when given, the flag (旗帜); one event with the old and new values.
     ``flag`` None keeps the flag; "" clears it."""
     if not isinstance(memo, str):
-        raise TagError("seller_memo: must be text.", [{"field": "seller_memo", "message": "must be text."}])
+        _refuse("seller_memo", gettext("must be text."))
     memo = clean_message(memo)
     if len(memo) > MESSAGE_MAX:
-        message = f"is {len(memo)} characters long; at most {MESSAGE_MAX}."
-        raise TagError(f"seller_memo: {message}", [{"field": "seller_memo", "message": message}])
+        _refuse(
+            "seller_memo",
+            gettext("is %(length)d characters long; at most %(max)d.") % {"length": len(memo), "max": MESSAGE_MAX},
+        )
     if "\x00" in memo:
-        message = "contains a NUL character, which cannot be stored."
-        raise TagError(f"seller_memo: {message}", [{"field": "seller_memo", "message": message}])
+        _refuse("seller_memo", gettext("contains a NUL character, which cannot be stored."))
     order = order_row_lock(order)
     new_flag = order.seller_flag if flag is None else parse_flag(flag)
     if new_flag is None:
-        message = f"'{str(flag)[:20]}' is no flag: red, yellow, green, blue, purple (or 1-5, 0 for none)."
-        raise TagError(f"seller_flag: {message}", [{"field": "seller_flag", "message": message}])
+        _refuse(
+            "seller_flag",
+            gettext("'%(flag)s' is no flag: red, yellow, green, blue, purple (or 1-5, 0 for none).")
+            % {"flag": str(flag)[:20]},
+        )
     if memo == order.seller_memo and new_flag == order.seller_flag:
         return order
     data = {"from": order.seller_memo, "to": memo, "flag_from": order.seller_flag, "flag_to": new_flag}

@@ -18,6 +18,7 @@ from ..filtersets import InboundFilterSet, OrderFilterSet
 from ..forms import CancelForm, HoldForm, OrderForm, OrderLineFormSet, ReleaseForm
 from ..intake.canonical import CanonicalAddress, CanonicalLine, CanonicalOrder, OrderRejected
 from ..models import InboundMessage, Order, OrderHold
+from ..models.memo_tags import clean_message
 from ..status import CANCELLABLE, HOLDABLE, HoldReason
 from ..tables import HoldQueueTable, InboundTable, OrderListTable, hidden_columns
 
@@ -180,6 +181,8 @@ def canonical_from_form(data: dict, lines: list[dict]) -> CanonicalOrder:
         requested_service=data["requested_service"],
         promise_date=data["promise_date"],
         note=data["note"],
+        buyer_message=clean_message(data.get("buyer_message")),
+        seller_memo=clean_message(data.get("seller_memo")),
     )
 
 

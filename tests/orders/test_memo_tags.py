@@ -506,3 +506,33 @@ def test_rule_form_and_review_settings_take_the_new_conditions(client, world):
     assert response.status_code == 302
     assert RiskSettings.current().hold_buyer_message is True
     assert OrderHold  # noqa: B018 (imported for readers: the hold model the settings feed)
+
+
+def test_new_order_form_takes_buyer_message_and_seller_memo(client, world):
+    client.force_login(make_user("boss", MANAGER))
+    data = {
+        "channel": world["channel"].pk,
+        "ship_name": "王芳",
+        "ship_phone": "13900001111",
+        "ship_country": "CN",
+        "ship_province": "上海市",
+        "ship_city": "上海市",
+        "ship_district": "静安区",
+        "ship_address1": "南京西路1号",
+        "ship_postcode": "200040",
+        "buyer_message": "电话订单：周六送",
+        "seller_memo": "老客户，加急",
+        "lines-TOTAL_FORMS": "1",
+        "lines-INITIAL_FORMS": "0",
+        "lines-MIN_NUM_FORMS": "1",
+        "lines-MAX_NUM_FORMS": "100",
+        "lines-0-sku": "STD",
+        "lines-0-quantity": "1",
+    }
+    urgent_rule()
+    response = client.post(reverse("orders:order_create"), data)
+    assert response.status_code == 302, response.context["form"].errors
+    order = Order.objects.get(ship_name="王芳")
+    assert (order.buyer_message, order.seller_memo, order.priority) == ("电话订单：周六送", "老客户，加急", 1)
+    response = client.post(reverse("orders:order_create"), dict(data, seller_memo="x" * 2001))
+    assert response.status_code == 400 and Order.objects.count() == 1
