@@ -47,6 +47,7 @@ from .intake import (  # noqa: F401
 from .memo_tags import (  # noqa: F401
     TagError,
     clean_tags,
+    order_memo_from_channel,
     order_seller_memo_set,
     order_tags_change,
     orders_tags_change,

@@ -157,3 +157,39 @@ def order_seller_memo_set(*, order: Order, memo: str, flag=None, user=None) -> O
         message += f" (flag {new_flag or 'none'})"
     order_event_record(order=order, kind=EventKind.MEMO, message=message, data=data, user=user)
     return order
+
+
+@transaction.atomic
+def order_memo_from_channel(*, order: Order, buyer_message: str, seller_memo: str, seller_flag: str, source: str):
+    """A channel's update of an order we have (workflows.channel): the buyer message follows the channel
+    (a full order resource: no message now means none); the seller memo and flag follow it only when the
+    update carries them (a memo typed here is not cleared by a channel that has none). One event when
+    anything changed; returns the names of the fields that changed."""
+    order = order_row_lock(order)
+    values = {"buyer_message": buyer_message}
+    if seller_memo:
+        values["seller_memo"] = seller_memo
+    if seller_flag:
+        values["seller_flag"] = seller_flag
+    changed = {name: value for name, value in values.items() if getattr(order, name) != value}
+    if not changed:
+        return []
+    data = {name: {"from": getattr(order, name), "to": value} for name, value in changed.items()}
+    for name, value in changed.items():
+        setattr(order, name, value)
+    order.save(update_fields=[*changed, "updated_at"])
+    parts = []
+    if "buyer_message" in changed:
+        text = " ".join(buyer_message.split())
+        parts.append(f"buyer message: {text}" if text else "buyer message removed")
+    if "seller_memo" in changed:
+        parts.append("seller memo: " + " ".join(seller_memo.split()))
+    if "seller_flag" in changed:
+        parts.append(f"flag {seller_flag}")
+    order_event_record(
+        order=order,
+        kind=EventKind.MEMO,
+        message=f"Update from {order.channel.name} ({source}): " + "; ".join(parts),
+        data={**data, "source": source},
+    )
+    return sorted(changed)

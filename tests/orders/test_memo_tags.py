@@ -153,6 +153,19 @@ def test_woocommerce_customer_note_is_the_buyer_message(client, world):
     assert order.note.startswith("WooCommerce #") and "Leave" not in order.note
 
 
+def test_a_channel_update_changes_the_buyer_message_once_and_keeps_a_memo_typed_here(client, world):
+    ChannelFactory(slug="woo", name="Woo store", platform="woocommerce", webhook_secret="woo-secret-123456")
+    woo_post(client, woo_body())
+    order = Order.objects.get(channel__slug="woo")
+    services.order_seller_memo_set(order=order, memo="客服已回电")
+    assert woo_post(client, woo_body(customer_note="改为下午送"), topic="order.updated").status_code == 200
+    woo_post(client, woo_body(customer_note="改为下午送"), topic="order.updated")  # replay: nothing more
+    order.refresh_from_db()
+    assert (order.buyer_message, order.seller_memo) == ("改为下午送", "客服已回电")
+    events = list(order.events.filter(kind=EventKind.MEMO).values_list("message", flat=True))
+    assert events == ["Seller memo: 客服已回电", "Update from Woo store (webhook:woocommerce): buyer message: 改为下午送"]
+
+
 def test_oms_csv_columns_reach_the_order_through_the_bulk_path(world):
     RiskSettings.objects.update_or_create(pk=1, defaults={"hold_buyer_message": True})
     urgent_rule()
