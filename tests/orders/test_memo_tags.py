@@ -163,7 +163,10 @@ def test_a_channel_update_changes_the_buyer_message_once_and_keeps_a_memo_typed_
     order.refresh_from_db()
     assert (order.buyer_message, order.seller_memo) == ("改为下午送", "客服已回电")
     events = list(order.events.filter(kind=EventKind.MEMO).values_list("message", flat=True))
-    assert events == ["Seller memo: 客服已回电", "Update from Woo store (webhook:woocommerce): buyer message: 改为下午送"]
+    assert events == [
+        "Seller memo: 客服已回电",
+        "Update from Woo store (webhook:woocommerce): buyer message: 改为下午送",
+    ]
 
 
 def test_oms_csv_columns_reach_the_order_through_the_bulk_path(world):
