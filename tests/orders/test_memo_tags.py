@@ -11,8 +11,10 @@ from django.apps import apps as django_apps
 from django.urls import reverse
 from pypdf import PdfReader
 
+from fulfillment import routing
 from fulfillment import services as fulfillment_services
 from fulfillment.documents import packing_slip_pdf, picklist_pdf
+from fulfillment.models import RoutingPolicy
 from oms.errors import DomainError
 from oms.models import ApiToken
 from oms.roles import MANAGER, WAREHOUSE
@@ -552,3 +554,11 @@ def test_new_order_form_takes_buyer_message_and_seller_memo(client, world):
     assert (order.buyer_message, order.seller_memo, order.priority) == ("电话订单：周六送", "老客户，加急", 1)
     response = client.post(reverse("orders:order_create"), dict(data, seller_memo="x" * 2001))
     assert response.status_code == 400 and Order.objects.count() == 1
+
+
+def test_routing_policies_and_rules_read_manual_tags(world):
+    RoutingPolicy.objects.create(code="gold", name="Gold customers", status="live", rank=5, tags="gold")
+    order = create(world, "G1")
+    assert routing.policy_for(order).code != "gold"
+    order = services.order_tags_change(order=order, add=["gold"])
+    assert routing.policy_for(order).code == "gold"
