@@ -88,7 +88,7 @@ def picklist_context(picklist: PickList) -> dict:
     items: one row per product in walking order
       [{bin, zone, sequence, sku, name, quantity, shipments}],
     breakdown: per shipment, its lines in walking order
-      [{shipment_number, order_number, recipient, lines: [{bin, sku, name, quantity}]}].
+      [{shipment_number, order_number, recipient, buyer_message, seller_memo, lines: [{bin, sku, name, quantity}]}].
     """
     shipments = _picklist_shipments(picklist)
     totals: dict[int, dict] = {}
@@ -134,6 +134,9 @@ def picklist_context(picklist: PickList) -> dict:
                 "shipment_number": str(shipment),
                 "order_number": str(shipment.order),
                 "recipient": shipment.order.ship_name,
+                # For the staff who pick and pack (买家留言 / 卖家备注); never on the customer's packing slip.
+                "buyer_message": shipment.order.buyer_message,
+                "seller_memo": shipment.order.seller_memo,
                 "lines": [
                     {
                         "bin": (bins.get(line.product_id) or "").strip(),

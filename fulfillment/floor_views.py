@@ -108,6 +108,12 @@ def _station_context(request, shipment, *, result=None, error=""):
         # A merged parcel: the members packed with the lead, and every order's packing notes (classification).
         "members": parcel[1:],
         "packing_notes": [(s.order.number, s.order.packing_notes) for s in parcel if s.order.packing_notes],
+        # 买家留言 / 卖家备注 of every order in the parcel, for the packer.
+        "order_memos": [
+            (s.order.number, s.order.buyer_message, s.order.seller_memo)
+            for s in parcel
+            if s.order.buyer_message or s.order.seller_memo
+        ],
         "label_url": request.GET.get("label", ""),
         "done": request.GET.get("done", ""),
     }

@@ -5,7 +5,7 @@ from django.utils.translation import gettext_lazy as _
 from inventory.models import Location
 
 from .models import Channel, InboundMessage, Order
-from .selectors import in_merge_group, may_see_contact, order_search
+from .selectors import in_merge_group, may_see_contact, order_search, orders_tagged, tag_query_values
 from .status import HoldReason, OrderStatus
 
 
@@ -23,7 +23,17 @@ class OrderFilterSet(django_filters.FilterSet):
     )
     hold_reason = django_filters.ChoiceFilter(choices=HoldReason.choices, method="by_hold_reason", label="Hold reason")
     tag = django_filters.CharFilter(
-        method="by_tag", label="Tag", widget=forms.TextInput(attrs={"placeholder": "fresh"})
+        method="by_tag", label="Tag", widget=forms.TextInput(attrs={"placeholder": "fresh, vip"})
+    )
+    memo = django_filters.ChoiceFilter(
+        method="by_memo",
+        label=_("Memo"),
+        choices=[
+            ("buyer", _("With a buyer message")),
+            ("seller", _("With a seller memo")),
+            ("flag", _("Flagged")),
+            ("none", _("Neither message nor memo")),
+        ],
     )
     created_after = django_filters.DateFilter(
         field_name="created_at", lookup_expr="date__gte", label="From", widget=forms.DateInput(attrs={"type": "date"})
@@ -59,6 +69,7 @@ class OrderFilterSet(django_filters.FilterSet):
             "on_hold",
             "hold_reason",
             "tag",
+            "memo",
             "created_after",
             "created_before",
             "province",
@@ -84,7 +95,17 @@ class OrderFilterSet(django_filters.FilterSet):
         return queryset.filter(shipments__parcels__service__carrier_id=value).distinct()
 
     def by_tag(self, queryset, name, value):
-        return queryset.tagged(value) if value.strip() else queryset
+        """Orders with every tag given (comma-separated), rule-made or manual."""
+        return orders_tagged(queryset, tag_query_values([value]))
+
+    def by_memo(self, queryset, name, value):
+        if value == "buyer":
+            return queryset.exclude(buyer_message="")
+        if value == "seller":
+            return queryset.exclude(seller_memo="")
+        if value == "flag":
+            return queryset.exclude(seller_flag="")
+        return queryset.filter(buyer_message="", seller_memo="")
 
     def by_merged(self, queryset, name, value):
         if value is None:

@@ -2,11 +2,13 @@
 
 from django import forms
 from django.forms import formset_factory
+from django.utils.translation import gettext_lazy as _
 
 from inventory.models import Product
 
 from .intake.canonical import MAX_QUANTITY
 from .models import Channel, Order, OrderLine
+from .models.memo_tags import MESSAGE_MAX
 from .status import HoldReason
 
 
@@ -35,6 +37,13 @@ class OrderForm(forms.Form):
     )
     promise_date = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
     note = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    # 买家留言 / 卖家备注 (orders/models/memo_tags.py), e.g. typed from a phone order.
+    buyer_message = forms.CharField(
+        label=_("Buyer message"), required=False, max_length=MESSAGE_MAX, widget=forms.Textarea(attrs={"rows": 2})
+    )
+    seller_memo = forms.CharField(
+        label=_("Seller memo"), required=False, max_length=MESSAGE_MAX, widget=forms.Textarea(attrs={"rows": 2})
+    )
 
 
 class OrderLineForm(forms.Form):

@@ -181,3 +181,44 @@ def merge_wait_condition(now=None) -> Q | None:
 def in_merge_group():
     """A condition on orders: in a live merge group (for filters and routing's window)."""
     return Exists(OrderMergeMember.objects.filter(order=OuterRef("pk"), active=True))
+
+
+def tag_query_values(values) -> list[str]:
+    """Tags asked for in a filter (``?tag=a&tag=b`` or ``a, b``): trimmed, lower case, each once."""
+    tags = []
+    for value in values:
+        for part in str(value).replace("，", ",").split(","):
+            tag = " ".join(part.split()).lower()
+            if tag and tag not in tags:
+                tags.append(tag)
+    return tags
+
+
+def orders_tagged(queryset: QuerySet[Order], tags: list[str]) -> QuerySet[Order]:
+    """Orders that carry every one of the tags (rule-made or manual: ``Order.tags``)."""
+    for tag in tags:
+        queryset = queryset.tagged(tag)
+    return queryset
+
+
+def tag_counts() -> list[dict]:
+    """Every tag in use with its number of orders and of open orders, most used first: one grouped query
+    over the stored tag sets (few distinct sets), counted per tag here."""
+    counts: dict[str, list[int]] = {}
+    open_statuses = {OrderStatus.DELIVERED, OrderStatus.CANCELLED}
+    rows = Order.objects.exclude(tags="").values_list("tags", "status").annotate(n=Count("id")).order_by()
+    manual: dict[str, int] = {}
+    for stored, status, n in rows:
+        for tag in stored.strip(",").split(","):
+            entry = counts.setdefault(tag, [0, 0])
+            entry[0] += n
+            if status not in open_statuses:
+                entry[1] += n
+    manual_rows = Order.objects.exclude(manual_tags="").values_list("manual_tags").annotate(n=Count("id"))
+    for stored, n in manual_rows.order_by():
+        for tag in stored.strip(",").split(","):
+            manual[tag] = manual.get(tag, 0) + n
+    return [
+        {"tag": tag, "orders": total, "open": open_, "manual": manual.get(tag, 0)}
+        for tag, (total, open_) in sorted(counts.items(), key=lambda item: (-item[1][0], item[0]))
+    ]

@@ -51,6 +51,7 @@ class HoldReason(models.TextChoices):
     CREDIT_REVIEW = "credit_review", _("Credit review")
     DUPLICATE = "duplicate", _("Possible duplicate")
     PRICE_CHECK = "price_check", _("Price check")
+    BUYER_MESSAGE = "buyer_message", _("Buyer message")
     MANUAL = "manual", _("Manual")
 
 
@@ -83,6 +84,8 @@ class EventKind(models.TextChoices):
     INTERCEPT = "intercept", _("Intercept requested")
     ORDER_MERGED = "order_merged", _("Orders merged")
     ORDER_UNMERGED = "order_unmerged", _("Order merge undone")
+    MEMO = "memo", _("Seller memo changed")
+    TAGS = "tags", _("Tags changed")
 
 
 # ---- changes by stage (orders/rules/stages.py) -------------------------------------------------------

@@ -1,11 +1,13 @@
 import django_tables2 as tables
-from django.utils.html import format_html_join
+from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
+from django.utils.translation import gettext_lazy as _
 
 from oms.tables import BaseTable, StatusColumn
 
 from .models import Channel, InboundMessage, Order
 from .selectors import may_see_contact
+from .templatetags.order_memo_tags import flag_colour
 
 # Customers' contact details: only for roles that may see customers (selectors.may_see_contact), never for the
 # warehouse; hidden in the page and in its CSV/XLSX export alike.
@@ -32,6 +34,9 @@ class OrderTable(BaseTable):
     priority = tables.Column(verbose_name="Prio", attrs={"td": {"class": "num"}})
     total = tables.TemplateColumn("{{ value }} {{ record.currency }}", attrs={"td": {"class": "num"}})
     created_at = tables.DateTimeColumn(format="Y-m-d H:i", verbose_name="Received")
+    # 买家留言 / 卖家备注: an icon each, the text on hover (and in the export); tags rule-made and manual.
+    memo = tables.Column(empty_values=(), orderable=False, verbose_name=_("Memo"), attrs={"td": {"class": "memo"}})
+    tags = tables.Column(orderable=False, verbose_name=_("Tags"), attrs={"td": {"class": "wrap"}})
 
     class Meta(BaseTable.Meta):
         model = Order
@@ -39,6 +44,8 @@ class OrderTable(BaseTable):
             "number",
             "status",
             "on_hold",
+            "memo",
+            "tags",
             "ship_name",
             "ship_phone",
             "ship_email",
@@ -50,6 +57,55 @@ class OrderTable(BaseTable):
             "total",
             "created_at",
         ]
+
+
+    def render_memo(self, record):
+        parts = []
+        if record.buyer_message:
+            parts.append(
+                format_html(
+                    '<span class="memo-icon buyer" title="{}: {}" aria-label="{}">✉</span>',
+                    _("Buyer message"), record.buyer_message, _("Buyer message"),
+                )
+            )
+        if record.seller_memo or record.seller_flag:
+            colour = flag_colour(record.seller_flag)
+            parts.append(
+                format_html(
+                    '<span class="memo-icon seller" title="{}: {}" aria-label="{}"{}>{}</span>',
+                    _("Seller memo"), record.seller_memo or record.get_seller_flag_display(), _("Seller memo"),
+                    format_html(' style="color:{}"', colour) if colour else "",
+                    "⚑" if record.seller_flag else "✎",
+                )
+            )
+        return format_html_join(" ", "{}", ((p,) for p in parts)) if parts else ""
+
+    def value_memo(self, record):
+        return " | ".join(
+            p for p in (
+                f"{_('Buyer message')}: {record.buyer_message}" if record.buyer_message else "",
+                f"{_('Seller memo')}: {record.seller_memo}" if record.seller_memo else "",
+            ) if p
+        )
+
+    def render_tags(self, record):
+        return format_html_join(" ", '<span class="badge">{}</span>', ((t,) for t in record.tag_list))
+
+    def value_tags(self, record):
+        return ", ".join(record.tag_list)
+
+
+class OrderListTable(OrderTable):
+    """The order list: the order table with a selection column for the bulk tag action."""
+
+    select = tables.CheckBoxColumn(
+        accessor="pk", exclude_from_export=True, orderable=False,
+        attrs={"input": {"name": "orders", "form": "bulk-tags"}, "th__input": {"data-select-all": "orders"}},
+    )
+
+    class Meta(OrderTable.Meta):
+        fields = ["select", *OrderTable.Meta.fields]
+        sequence = fields
 
 
 class HoldQueueTable(OrderTable):
@@ -65,7 +121,7 @@ class HoldQueueTable(OrderTable):
         fields = ["select", "number", "holds", "status", "ship_name", "ship_city", "channel", "channel_order_name",
                   "priority", "total", "created_at"]
         sequence = fields
-        exclude = ["on_hold", "external_id", *CONTACT_COLUMNS]
+        exclude = ["on_hold", "external_id", "memo", "tags", *CONTACT_COLUMNS]
 
     def render_holds(self, record):
         holds = getattr(record, "active_holds", None)

@@ -12,7 +12,7 @@ service with its own transaction and the order row locked first; replaying the s
 from oms.errors import DomainError, TransitionNotAllowed
 from orders.intake.canonical import CanonicalOrder, check
 from orders.models import Order
-from orders.services import channel_update_refused, order_release
+from orders.services import channel_update_refused, order_memo_from_channel, order_release
 from orders.status import CANCELLABLE, ChangeReason, EventKind, HoldReason, OrderStatus
 
 from .cancel import order_cancel, order_cancel_request
@@ -67,6 +67,16 @@ def order_apply_channel_update(*, order: Order, data: CanonicalOrder, source: st
             source,
         )
         return outcome
+    # 买家留言 / 卖家备注 as the channel has them now (an event when they changed).
+    texts = order_memo_from_channel(
+        order=order,
+        buyer_message=data.buyer_message,
+        seller_memo=data.seller_memo,
+        seller_flag=data.seller_flag,
+        source=source,
+    )
+    if texts:
+        outcome["changed"].append("memo")
     paid = not any(reason == HoldReason.PAYMENT for reason, _note in data.holds)
     if paid and order.holds.filter(reason=HoldReason.PAYMENT, released_at__isnull=True).exists():
         order_release(order=order, reason=HoldReason.PAYMENT, note=f"paid at {order.channel.name}")

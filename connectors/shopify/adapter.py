@@ -29,6 +29,7 @@ MISSING_RECHECK = timedelta(days=1)
 
 ORDER_FIELDS = """
   id legacyResourceId name email phone createdAt updatedAt cancelledAt displayFinancialStatus note currencyCode
+  customAttributes { key value }
   totalPriceSet { shopMoney { amount currencyCode } }
   totalTaxSet { shopMoney { amount } }
   totalDiscountsSet { shopMoney { amount } }

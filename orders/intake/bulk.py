@@ -33,7 +33,7 @@ from ..care.notification_outbox import notice_messages
 from ..models import Channel, Customer, Order, OrderEvent, OrderHold, OrderLine, RiskSettings, join_tags
 from ..rules.classification import current_rules
 from ..rules.classification import evaluate as classification_evaluate
-from ..rules.review import credit_findings, risk_findings
+from ..rules.review import credit_findings, message_findings, risk_findings
 from ..selectors import products_for_channel
 from ..signals import orders_ready
 from ..status import EventKind, HoldReason, OrderStatus
@@ -280,6 +280,7 @@ class _Review:
         customer_id = order.customer.pk if order.customer is not None else None
         found = credit_findings(order, open_total=self.open_total.get(customer_id))
         found += risk_findings(order, self.settings, delivered_before=customer_id in self.delivered)
+        found += message_findings(order, self.settings)
         if customer_id in self.open_total:
             self.open_total[customer_id] += order.total or 0  # open now, for the next order of this customer
         return found
@@ -301,6 +302,8 @@ class _Draft:
         "promise_date",
         "billing_country",
         "payment_method",
+        "buyer_message",
+        "seller_memo",
     )
 
     def __init__(self, fields: dict, channel_id: int, customer):
@@ -309,6 +312,7 @@ class _Draft:
         self.ship_country, self.ship_province = fields["ship_country"], fields["ship_province"]
         self.requested_service, self.promise_date = fields["requested_service"], fields["promise_date"]
         self.billing_country, self.payment_method = fields["billing_country"], fields["payment_method"]
+        self.buyer_message, self.seller_memo = fields["buyer_message"], fields["seller_memo"]
 
 
 # The Order columns _write sets itself; the others come from services.order_fields.

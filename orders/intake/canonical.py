@@ -20,7 +20,7 @@ from django.utils.dateparse import parse_date, parse_datetime
 from oms.encoding import has_undecodable, printable, storable
 from oms.money import MAX_AMOUNT, InvalidAmount, parse_amount
 
-from ..models import Customer, Order, OrderLine
+from ..models import Customer, Order, OrderLine, parse_flag
 from ..status import HoldReason
 from . import address_cn
 
@@ -143,6 +143,10 @@ class CanonicalOrder:
     requested_service: str = ""
     priority: int | None = None
     note: str = ""
+    # 买家留言 / 卖家备注 / 旗帜 (orders/models/memo_tags.py): from adapters whose channels have them.
+    buyer_message: str = ""
+    seller_memo: str = ""
+    seller_flag: str = ""
     holds: list[tuple[str, str]] = field(default_factory=list)
     # Review holds (orders/rules/review.py): optional, from adapters that have them.
     billing_country: str = ""
@@ -366,6 +370,9 @@ TEXT_COLUMNS = [
     ("currency", "currency", "Order", "currency"),
     ("requested_service", "requested_service", "Order", "requested_service"),
     ("note", "note", "Order", "note"),
+    ("buyer_message", "buyer_message", "Order", "buyer_message"),
+    ("seller_memo", "seller_memo", "Order", "seller_memo"),
+    ("seller_flag", "seller_flag", "Order", "seller_flag"),
     ("billing_country", "billing_country", None, None),
     ("payment_method", "payment_method", None, None),
     *[(f"ship_to.{name}", f"ship_to.{name}", "Order", f"ship_{name}") for name in ADDRESS_FIELDS],
@@ -520,6 +527,16 @@ def check(order: CanonicalOrder) -> CanonicalOrder:
             errors.append(FieldError(f"lines[{i}].sku", "is required."))
         if isinstance(line.quantity, int) and line.quantity <= 0:
             errors.append(FieldError(f"lines[{i}].quantity", "must be at least 1."))
+    flag = parse_flag(order.seller_flag)
+    if flag is None:
+        errors.append(
+            FieldError(
+                "seller_flag",
+                f"'{shown(str(order.seller_flag))}' is no flag: red, yellow, green, blue, purple (or 1-5, 0 for none).",
+            )
+        )
+    else:
+        order.seller_flag = flag
     errors += _value_errors(order)
     if errors:
         raise OrderRejected(errors)

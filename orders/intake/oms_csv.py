@@ -3,6 +3,7 @@ row of the order (rows of one order are adjacent). See README "Importing orders"
 
 from collections.abc import Iterator
 
+from ..models.memo_tags import clean_message
 from .canonical import (
     CanonicalAddress,
     CanonicalLine,
@@ -39,6 +40,9 @@ COLUMNS = [
     "billing_country",
     "payment_method",
     "note",
+    "buyer_message",
+    "seller_memo",
+    "seller_flag",
     "sku",
     "quantity",
     "unit_price",
@@ -140,5 +144,8 @@ def _build(group: list[tuple[int, dict]], seen: set[str]) -> tuple[int, Canonica
         billing_country=col("billing_country", 60),
         payment_method=col("payment_method", 16),
         note=col("note", 2000),
+        buyer_message=clean_message(first.get("buyer_message")),
+        seller_memo=clean_message(first.get("seller_memo")),
+        seller_flag=col("seller_flag"),
         channel_order_name=col("channel_order_name"),  # optional: the channel's own order name
     )

@@ -1,5 +1,6 @@
 """The OMS's own JSON order format (the API's POST body) to the canonical order."""
 
+from ..models.memo_tags import clean_message
 from . import paste_cn
 from .canonical import (  # noqa: F401 (ADDRESS_FIELDS: the API's schema reads it here)
     ADDRESS_FIELDS,
@@ -17,6 +18,7 @@ from .canonical import (  # noqa: F401 (ADDRESS_FIELDS: the API's schema reads i
 )
 
 FULL_MAX = 1000  # characters of ship_to.full
+MEMO_FIELDS = ("buyer_message", "seller_memo")
 
 
 def _collect(errors: list[FieldError], func, *args):
@@ -102,6 +104,9 @@ def parse(data: dict) -> tuple[str, CanonicalOrder]:
     elif full:  # one line (name, phone, address): fills the fields left empty
         paste_cn.fill_empty(address, full)
     who = {f: _text(errors, customer.get(f), f"customer.{f}") for f in ("name", "email", "phone")}
+    # 买家留言 / 卖家备注 keep their lines; 旗帜 is a colour or Taobao's number (checked by canonical.check).
+    memo = {f: clean_message(data.get(f)) if _text(errors, data.get(f), f) else "" for f in MEMO_FIELDS}
+    flag = _text(errors, data.get("seller_flag"), "seller_flag")
     if errors:
         raise OrderRejected(errors)
     order = CanonicalOrder(
@@ -120,5 +125,8 @@ def parse(data: dict) -> tuple[str, CanonicalOrder]:
         billing_country=texts["billing_country"],
         payment_method=texts["payment_method"],
         note=texts["note"],
+        buyer_message=memo["buyer_message"],
+        seller_memo=memo["seller_memo"],
+        seller_flag=flag,
     )
     return channel, order

@@ -33,6 +33,7 @@ webhook and a later export of one order are one order; without an ``Id`` column,
 
 from collections.abc import Iterator
 
+from ..models.memo_tags import clean_message
 from .canonical import (
     CanonicalAddress,
     CanonicalLine,
@@ -217,7 +218,8 @@ def build(group: list[tuple[int, dict]], seen: set[str]) -> tuple[int, Canonical
         channel_order_name=name,
         placed_at=placed_at,
         requested_service=requested_service(col("shipping method")),
-        note=" ".join(p for p in (f"Shopify {name}" if name and name != external_id else "", col("notes", 1900)) if p),
+        note=f"Shopify {name}" if name and name != external_id else "",
+        buyer_message=clean_message(first.get("notes")),
         cancelled_reason=cancelled,
     )
     if financial in PAYMENT_PENDING and not cancelled:

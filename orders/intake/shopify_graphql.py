@@ -85,6 +85,7 @@ def to_rest(node: dict) -> dict:
         "cancelled_at": node.get("cancelledAt"),
         "financial_status": str(node.get("displayFinancialStatus") or "").lower(),
         "note": node.get("note"),
+        "note_attributes": [a for a in node.get("customAttributes") or [] if isinstance(a, dict)],
         "currency": node.get("currencyCode"),
         "total_price": _money(node.get("totalPriceSet")),
         "total_tax": _money(node.get("totalTaxSet")),

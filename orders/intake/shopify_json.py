@@ -4,8 +4,9 @@
 The body is Shopify's Order resource as JSON: ``id`` (the order id, our external id), ``name``
 (``#1001``), ``email``, ``phone``, ``created_at`` (ISO 8601 with offset), ``currency``,
 ``total_price`` (a string), ``financial_status`` (pending, authorized, partially_paid, paid,
-partially_refunded, refunded, voided), ``cancelled_at``, ``cancel_reason``, ``note``,
-``line_items[]`` (``sku``, ``quantity``, ``price``, ``title``, ``name``), ``shipping_address``
+partially_refunded, refunded, voided), ``cancelled_at``, ``cancel_reason``, ``note`` and
+``note_attributes`` (the buyer message, 买家留言), ``line_items[]`` (``sku``, ``quantity``, ``price``,
+``title``, ``name``), ``shipping_address``
 (``first_name``, ``last_name``, ``name``, ``company``, ``address1``, ``address2``, ``city``,
 ``province``, ``province_code``, ``zip``, ``country``, ``country_code``, ``phone``),
 ``customer`` (``first_name``, ``last_name``, ``email``, ``phone``) and ``shipping_lines[]``
@@ -22,6 +23,7 @@ Sources: Shopify Dev Docs, "Webhooks › Verify webhooks" and "Deliver webhooks 
 
 import json
 
+from ..models.memo_tags import clean_message
 from .canonical import (
     CanonicalAddress,
     CanonicalOrder,
@@ -153,12 +155,26 @@ def parse_order(data) -> CanonicalOrder:
         channel_order_name=name,
         placed_at=placed_at,
         requested_service=requested_service(method),
-        note=" ".join(p for p in (f"Shopify {name}" if name else "", _s(data.get("note"))) if p),
+        # The order's reference stays in the note; the buyer's words are the buyer message (买家留言).
+        note=f"Shopify {name}" if name else "",
+        buyer_message=buyer_message(data.get("note"), data.get("note_attributes")),
         cancelled_reason=cancelled,
     )
     if financial == "pending" and not cancelled:
         order.holds.append(("payment", "Shopify financial status: pending"))
     return order
+
+
+def buyer_message(note, attributes) -> str:
+    """Shopify's ``note`` (what the buyer wrote at checkout) and its ``note_attributes`` (``[{name, value}]``,
+    the cart's extra fields such as a gift message or a delivery time), one ``name: value`` line each."""
+    lines = [clean_message(note)] if clean_message(note) else []
+    for item in attributes if isinstance(attributes, list) else []:
+        if isinstance(item, dict):
+            key, value = _s(item.get("name", item.get("key"))), _s(item.get("value"))
+            if value:
+                lines.append(f"{key}: {value}" if key else value)
+    return "\n".join(lines)
 
 
 def _shipping(shipping_lines: list, errors: list):

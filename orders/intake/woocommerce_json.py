@@ -3,7 +3,7 @@
 The body is the REST API (v3) order object: ``id`` (our external id), ``number``, ``status``
 (pending, processing, on-hold, completed, cancelled, refunded, failed, trash), ``currency``,
 ``total`` (a string), ``date_created_gmt`` (ISO 8601 *without* an offset, in UTC),
-``customer_note``, ``billing`` (``first_name``, ``last_name``, ``company``, ``address_1``,
+``customer_note`` (the buyer message), ``billing`` (``first_name``, ``last_name``, ``company``, ``address_1``,
 ``address_2``, ``city``, ``state``, ``postcode``, ``country``, ``email``, ``phone``), ``shipping``
 (the same without ``email``; ``phone`` since WooCommerce 5.6), ``line_items[]`` (``name``,
 ``sku``, ``quantity``, ``price`` — a number, the unit price — ``total``) and
@@ -22,6 +22,7 @@ WC_Webhook::generate_signature in woocommerce/includes/class-wc-webhook.php
 
 import json
 
+from ..models.memo_tags import clean_message
 from .canonical import (
     CanonicalAddress,
     CanonicalOrder,
@@ -152,7 +153,8 @@ def parse_order(data) -> CanonicalOrder:
         channel_order_name=number,
         placed_at=placed_at,
         requested_service=requested_service(method),
-        note=" ".join(p for p in (f"WooCommerce #{number}" if number else "", _s(data.get("customer_note"))) if p),
+        note=f"WooCommerce #{number}" if number else "",
+        buyer_message=clean_message(data.get("customer_note")),  # 买家留言
         cancelled_reason=CANCELLED_STATUSES.get(status, ""),
     )
     if status in PAYMENT_HOLD_STATUSES:

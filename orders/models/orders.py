@@ -10,6 +10,7 @@ from inventory.models import Product
 from ..status import CANCELLABLE, EventKind, HoldReason, OrderStatus
 from .channels import Channel
 from .customers import Customer
+from .memo_tags import MESSAGE_MAX, SellerFlag
 
 
 class PaymentMethod(models.TextChoices):
@@ -67,12 +68,20 @@ class Order(models.Model):
     requested_service = models.CharField(max_length=32, blank=True)
     promise_date = models.DateField(null=True, blank=True)
     placed_at = models.DateTimeField(null=True, blank=True)
+    # The order note as the API, files and the form send it (for platform orders: the channel's reference,
+    # "Shopify #1001"); the buyer's and the seller's own texts have their fields below (orders/models/memo_tags.py).
     note = models.TextField(blank=True)
+    buyer_message = models.CharField(_("buyer message"), max_length=MESSAGE_MAX, blank=True)
+    seller_memo = models.CharField(_("seller memo"), max_length=MESSAGE_MAX, blank=True)
+    seller_flag = models.CharField(_("flag"), max_length=8, blank=True, choices=SellerFlag.choices)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
     # Classification (orders/rules/classification.py). Tags and capabilities are stored delimited, ",fresh,gift,",
     # so one ``tags__contains=",fresh,"`` finds a tag on SQLite and PostgreSQL alike (see tag_list).
     tags = models.CharField(max_length=255, blank=True, db_index=True)
+    # People's tag choices, kept apart so classification keeps them (orders/models/memo_tags.py).
+    manual_tags = models.CharField(max_length=255, blank=True)
+    removed_tags = models.CharField(max_length=255, blank=True)
     required_capabilities = models.CharField(max_length=100, blank=True, help_text=_("cold_chain, bulky"))
     required_service_kind = models.CharField(max_length=16, blank=True, help_text=_("A hard constraint for rating."))
     # What the packer must do (the matching rules' packing notes, joined); shown at the pack station.
@@ -118,6 +127,14 @@ class Order(models.Model):
     @property
     def tag_list(self) -> list[str]:
         return split_tags(self.tags)
+
+    @property
+    def manual_tag_list(self) -> list[str]:
+        return split_tags(self.manual_tags)
+
+    @property
+    def removed_tag_list(self) -> list[str]:
+        return split_tags(self.removed_tags)
 
     @property
     def capability_list(self) -> list[str]:

@@ -58,7 +58,19 @@ class ClassificationRule(models.Model):
         null=True, blank=True, help_text=_("The promise date is at most this many days from today.")
     )
     customer_is_business = models.BooleanField(null=True, blank=True, help_text=_("Empty: any customer."))
-    has_tag = models.CharField(max_length=32, blank=True, help_text=_("Set by an earlier rule."))
+    has_tag = models.CharField(
+        max_length=32, blank=True, help_text=_("Set by an earlier rule or by a person (manual tag).")
+    )
+    # 买家留言 / 卖家备注 (orders/models/memo_tags.py): case-insensitive "contains"; several words: any of them.
+    seller_memo_contains = models.CharField(
+        _("seller memo contains"), max_length=100, blank=True, help_text=_("Any of these words, e.g. 加急, urgent")
+    )
+    buyer_message_contains = models.CharField(
+        _("buyer message contains"), max_length=100, blank=True, help_text=_("Any of these words, e.g. 发票, 礼物")
+    )
+    buyer_message_present = models.BooleanField(
+        _("buyer message present"), null=True, blank=True, help_text=_("Empty: any order.")
+    )
     # Actions.
     set_priority = models.PositiveSmallIntegerField(null=True, blank=True, help_text=_("1 is most urgent."))
     add_tags = models.CharField(max_length=100, blank=True, help_text=_("e.g. fresh, fragile, bulky, gift"))
@@ -135,6 +147,11 @@ class RiskSettings(models.Model):
         blank=True,
         default=3000,
         help_text=_("Cash on delivery above this: payment hold. Empty: off."),
+    )
+    hold_buyer_message = models.BooleanField(
+        _("hold orders with a buyer message"),
+        default=False,
+        help_text=_("A new order whose buyer left a message waits for a person (the message is in the hold note)."),
     )
 
     class Meta:

@@ -9,7 +9,11 @@ How rules combine:
 
 - rules run by ``position`` (then id); every filled-in condition must hold, an empty one matches anything;
 - tags and required capabilities add up; a later rule's priority or service kind replaces an earlier one's;
-- ``has_tag`` sees the tags added by earlier rules in the same run;
+- ``has_tag`` sees the tags added by earlier rules in the same run and the tags people added (manual tags);
+- people's tag choices survive every run: the tags a person added stay, a rule tag a person removed is not
+  added again (``Order.manual_tags`` / ``Order.removed_tags``, orders/models/memo_tags.py);
+- ``seller_memo_contains`` / ``buyer_message_contains`` hold when the text contains any of the listed words
+  (case-insensitive); ``buyer_message_present`` when the buyer left a message (or, False, left none);
 - ``stop_processing`` on a matching rule ends the run;
 - a hold action holds the order with the rule's reason and note (several rules: one hold per reason).
 
@@ -26,7 +30,7 @@ from decimal import Decimal
 
 from django.utils import timezone
 
-from ..models import ClassificationRule, Order, split_list
+from ..models import ClassificationRule, Order, split_list, split_tags
 
 
 @dataclass
@@ -43,6 +47,10 @@ class Facts:
     requested_service: str
     promise_date: date | None
     is_business: bool
+    buyer_message: str = ""  # lower case
+    seller_memo: str = ""  # lower case
+    manual_tags: tuple[str, ...] = ()
+    removed_tags: frozenset[str] = frozenset()
 
 
 @dataclass
@@ -129,6 +137,10 @@ def order_facts(order: Order, lines: list[tuple] | None = None) -> Facts:
         requested_service=(order.requested_service or "").strip().lower(),
         promise_date=order.promise_date,
         is_business=bool(customer and customer.is_business),
+        buyer_message=(getattr(order, "buyer_message", "") or "").lower(),
+        seller_memo=(getattr(order, "seller_memo", "") or "").lower(),
+        manual_tags=tuple(split_tags(getattr(order, "manual_tags", ""))),
+        removed_tags=frozenset(split_tags(getattr(order, "removed_tags", ""))),
     )
 
 
@@ -157,6 +169,9 @@ class CompiledRule:
         "promise_within_days",
         "customer_is_business",
         "has_tag",
+        "seller_memo_words",
+        "buyer_message_words",
+        "buyer_message_present",
         "add_tags",
         "set_priority",
         "require_service_kind",
@@ -181,6 +196,9 @@ class CompiledRule:
         self.promise_within_days = rule.promise_within_days
         self.customer_is_business = rule.customer_is_business
         self.has_tag = rule.has_tag.strip().lower() if rule.has_tag else None
+        self.seller_memo_words = tuple(w.lower() for w in split_list(rule.seller_memo_contains))
+        self.buyer_message_words = tuple(w.lower() for w in split_list(rule.buyer_message_contains))
+        self.buyer_message_present = rule.buyer_message_present
         self.add_tags = tuple(tag.lower() for tag in split_list(rule.add_tags))
         self.set_priority = rule.set_priority
         self.require_service_kind = rule.require_service_kind
@@ -212,6 +230,12 @@ class CompiledRule:
         if self.customer_is_business is not None and facts.is_business != self.customer_is_business:
             return False
         if self.has_tag is not None and self.has_tag not in tags:
+            return False
+        if self.seller_memo_words and not any(w in facts.seller_memo for w in self.seller_memo_words):
+            return False
+        if self.buyer_message_words and not any(w in facts.buyer_message for w in self.buyer_message_words):
+            return False
+        if self.buyer_message_present is not None and bool(facts.buyer_message) != self.buyer_message_present:
             return False
         return True
 
@@ -268,7 +292,7 @@ def evaluate(
     rules = current_rules() if rules is None else compile_rules(rules)
     today = today or timezone.localdate()
     facts = order_facts(order, lines)
-    tags: list[str] = []
+    tags: list[str] = list(facts.manual_tags)
     capabilities: list[str] = []
     priority, service_kind = None, ""
     holds: dict[str, list[str]] = {}
@@ -278,6 +302,8 @@ def evaluate(
             continue
         match = Match(rule_id=rule.pk, rule=rule.name)
         for tag in rule.add_tags:
+            if tag in facts.removed_tags:
+                continue  # a person removed it from this order
             match.tags.append(tag)
             if tag not in tags:
                 tags.append(tag)

@@ -12,6 +12,10 @@ holds through the normal hold path (during intake, and on demand with ``order_re
   ``fraud_review``; billing and shipping countries differ -> ``fraud_review``; cash on delivery above
   the limit -> ``payment``.
 
+- **Buyer message** (``RiskSettings.hold_buyer_message``, off by default): an order whose buyer left a
+  message (买家留言) -> ``buyer_message``, the message in the hold note, for a person to read and act on.
+  Classification rules can hold on a word of the message too (``buyer_message_contains`` + a hold action).
+
 Stock short (routing), unknown SKU and possible duplicate (intake) are held where they are found.
 """
 
@@ -88,7 +92,20 @@ def risk_findings(
     return found
 
 
+def message_findings(order: Order, settings: RiskSettings | None = None) -> list[tuple[str, str]]:
+    """The buyer left a message and the settings ask a person to read it: the message in the note."""
+    message = (getattr(order, "buyer_message", "") or "").strip()
+    if not message:
+        return []
+    settings = settings or RiskSettings.current()
+    if not settings.hold_buyer_message:
+        return []
+    text = " ".join(message.split())
+    return [(HoldReason.BUYER_MESSAGE, "Buyer message: " + (text if len(text) <= 230 else text[:229] + "…"))]
+
+
 def review_findings(order: Order, *, address: bool = True) -> list[tuple[str, str]]:
-    """Every review hold the order needs now, in a fixed order (address, credit, risk)."""
+    """Every review hold the order needs now, in a fixed order (address, credit, risk, buyer message)."""
     findings = address_findings(order) if address else []
-    return findings + credit_findings(order) + risk_findings(order)
+    settings = RiskSettings.current()
+    return findings + credit_findings(order) + risk_findings(order, settings) + message_findings(order, settings)

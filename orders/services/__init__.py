@@ -4,7 +4,8 @@ Split by sub-domain: ``core`` (status door, events, holds, cancellation, classif
 ``intake`` (inbound messages, order creation, duplicates), ``changes`` (SKU map, the order's part
 of address changes), ``stage_changes`` (the order's steps of changes and cancellation by stage; see
 orders/rules/stages.py). Import from ``orders.services``. The cross-app verbs built from these steps
-(cancel, change by stage, intercept, partial cancel, channel updates) are in ``workflows/``.
+(cancel, change by stage, intercept, partial cancel, channel updates) are in ``workflows/``. ``memo_tags``:
+the seller memo and manual tags.
 """
 
 from .changes import (  # noqa: F401
@@ -44,6 +45,14 @@ from .intake import (  # noqa: F401
     order_fields,
 )
 from .merge import disabled_channel_ids, merge_group_dissolve, merge_settings_set, orders_auto_merge  # noqa: F401
+from .memo_tags import (  # noqa: F401
+    TagError,
+    clean_tags,
+    order_memo_from_channel,
+    order_seller_memo_set,
+    order_tags_change,
+    orders_tags_change,
+)
 from .stage_changes import (  # noqa: F401
     LinesPlan,
     PartialCancelPlan,

@@ -253,6 +253,9 @@ def order_fields(*, channel: Channel, data: CanonicalOrder, now) -> dict:
         "promise_date": data.promise_date,
         "placed_at": data.placed_at or now,
         "note": data.note,
+        "buyer_message": data.buyer_message,
+        "seller_memo": data.seller_memo,
+        "seller_flag": data.seller_flag,
         "billing_country": data.billing_country,
         "payment_method": data.payment_method or "prepaid",
     }

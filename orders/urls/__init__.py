@@ -5,6 +5,7 @@ from ..views import atp as atp_views
 from ..views import care as care_views
 from ..views import intake as intake_views
 from ..views import merge as merge_views
+from ..views import memo_tags as memo_tag_views
 from ..views import orders as views
 from ..views import review as review_views
 from ..views import stage_rules as stage_rule_views
@@ -19,6 +20,8 @@ urlpatterns = [
     path("new/", views.order_create, name="order_create"),
     path("new/paste/", address_views.order_paste, name="order_paste"),
     path("holds/", views.HoldQueueView.as_view(), name="hold_queue"),
+    path("tags/", memo_tag_views.tag_list, name="tag_list"),
+    path("tags/bulk/", memo_tag_views.orders_tags_bulk, name="orders_tags_bulk"),
     path("holds/release/", review_views.hold_bulk_release, name="hold_bulk_release"),
     path("rules/", review_views.rule_list, name="rule_list"),
     path("rules/new/", review_views.rule_edit, name="rule_create"),
@@ -55,6 +58,8 @@ urlpatterns = [
     path("<str:number>/hold/", views.order_hold, name="order_hold"),
     path("<str:number>/release/", views.order_release, name="order_release"),
     path("<str:number>/reclassify/", review_views.order_reclassify, name="order_reclassify"),
+    path("<str:number>/memo/", memo_tag_views.order_memo_edit, name="order_memo_edit"),
+    path("<str:number>/tags/", memo_tag_views.order_tags_edit, name="order_tags_edit"),
     path("<str:number>/change/", stage_rule_views.order_change, name="order_change"),
     path("<str:number>/return/", care_views.return_create, name="return_create"),
 ]

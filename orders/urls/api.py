@@ -1,10 +1,13 @@
 from django.urls import path
 
-from ..views import api
+from ..views import api, api_memo_tags
 
 urlpatterns = [
     path("orders/", api.orders_collection, name="api_orders"),
     path("orders/batch/", api.orders_batch, name="api_orders_batch"),
     path("orders/<str:number>/", api.order_resource, name="api_order"),
+    path("orders/<str:number>/tags/", api_memo_tags.order_tags, name="api_order_tags"),
+    path("orders/<str:number>/memo/", api_memo_tags.order_memo, name="api_order_memo"),
+    path("tags/", api_memo_tags.tag_list, name="api_tags"),
     path("inbound/<int:pk>/", api.inbound_resource, name="api_inbound"),
 ]

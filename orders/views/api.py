@@ -12,6 +12,7 @@ from .. import selectors, services
 from ..extensions import order_api_extras
 from ..intake import inbox, oms_json
 from ..models import InboundMessage, InboundStatus, Order
+from .api_memo_tags import memo_tags_json, tag_filter
 from .merge import merge_group_json
 
 
@@ -26,6 +27,7 @@ def order_json(order: Order, *, detail: bool = False) -> dict:
         "currency": order.currency,
         "total": str(order.total),
         "created_at": order.created_at.isoformat(),
+        **memo_tags_json(order),
     }
     if detail:
         data["hold_reasons"] = [
@@ -71,6 +73,7 @@ def orders_collection(request):
         ):
             if request.GET.get(param):
                 queryset = queryset.filter(**{field: request.GET[param]})
+        queryset = selectors.orders_tagged(queryset, tag_filter(request))
         return JsonResponse(page(request, queryset, order_json))
     try:
         body = read_body(request)
@@ -284,6 +287,12 @@ _ORDER_IN = {
         },
         "payment_method": {"type": "string", "enum": ["", "prepaid", "cod"], "description": "cod: cash on delivery."},
         "note": {"type": "string"},
+        "buyer_message": {"type": "string", "maxLength": 2000, "description": "买家留言: what the buyer wrote."},
+        "seller_memo": {"type": "string", "maxLength": 2000, "description": "卖家备注: the seller's memo."},
+        "seller_flag": {
+            "type": ["string", "integer"],
+            "description": "旗帜: red, yellow, green, blue, purple, or Taobao's 1-5 (0 or empty: none).",
+        },
     },
 }
 _ORDER_OUT = {
@@ -295,6 +304,12 @@ _ORDER_OUT = {
         "status": {"type": "string"},
         "on_hold": {"type": "boolean"},
         "hold_reasons": {"type": "array", "items": {"type": "object"}},
+        "buyer_message": {"type": "string"},
+        "seller_memo": {"type": "string"},
+        "seller_flag": {"type": "string"},
+        "tags": {"type": "array", "items": {"type": "string"}, "description": "Rule-made and manual tags."},
+        "manual_tags": {"type": "array", "items": {"type": "string"}},
+        "removed_tags": {"type": "array", "items": {"type": "string"}, "description": "Rule tags a person removed."},
         "lines": {"type": "array", "items": {"type": "object"}},
         "shipments": {
             "type": "array",
@@ -405,6 +420,12 @@ register_openapi(
                         {"name": n, "in": "query", "schema": {"type": "string"}}
                         for n in ("channel", "status", "external_id", "number")
                     ],
+                    {
+                        "name": "tag",
+                        "in": "query",
+                        "description": "Orders with every tag given (repeat it, or comma-separated).",
+                        "schema": {"type": "string"},
+                    },
                     {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 500}},
                     {"name": "offset", "in": "query", "schema": {"type": "integer", "minimum": 0}},
                 ],

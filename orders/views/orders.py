@@ -18,8 +18,9 @@ from ..filtersets import InboundFilterSet, OrderFilterSet
 from ..forms import CancelForm, HoldForm, OrderForm, OrderLineFormSet, ReleaseForm
 from ..intake.canonical import CanonicalAddress, CanonicalLine, CanonicalOrder, OrderRejected
 from ..models import InboundMessage, Order, OrderHold
+from ..models.memo_tags import clean_message
 from ..status import CANCELLABLE, HOLDABLE, HoldReason
-from ..tables import HoldQueueTable, InboundTable, OrderTable, hidden_columns
+from ..tables import HoldQueueTable, InboundTable, OrderListTable, hidden_columns
 from .merge import merge_panel
 
 
@@ -27,13 +28,16 @@ class OrderListView(ObjectListView):
     permission_required = "orders.view_order"
     queryset = selectors.order_list()
     filterset_class = OrderFilterSet
-    table_class = OrderTable
+    table_class = OrderListTable
     title = "Orders"
+    actions_template = "orders/_bulk_tags.html"  # the bulk tag action (orders/views/memo_tags.py)
 
     def get_table_kwargs(self):
         # The warehouse does not see customers' phone and e-mail (the export uses the same table).
         kwargs = super().get_table_kwargs()
         hidden = hidden_columns(self.request.user)
+        if self.table_class is OrderListTable and not self.request.user.has_perm("orders.change_order"):
+            hidden = (*hidden, "select")
         if hidden:
             kwargs["exclude"] = (*kwargs.get("exclude", ()), *hidden)
         return kwargs
@@ -179,6 +183,8 @@ def canonical_from_form(data: dict, lines: list[dict]) -> CanonicalOrder:
         requested_service=data["requested_service"],
         promise_date=data["promise_date"],
         note=data["note"],
+        buyer_message=clean_message(data.get("buyer_message")),
+        seller_memo=clean_message(data.get("seller_memo")),
     )
 
 

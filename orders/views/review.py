@@ -7,6 +7,7 @@ from django.db import transaction
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from inventory.models import HandlingClass
@@ -74,12 +75,16 @@ class ClassificationRuleForm(forms.ModelForm):
             "name", "active", "handling_classes", "min_weight_g", "max_weight_g", "min_volume_cm3",
             "max_volume_cm3", "min_value", "max_value", "channels", "countries", "provinces",
             "requested_service", "promise_within_days", "customer_is_business", "has_tag",
+            "seller_memo_contains", "buyer_message_contains", "buyer_message_present",
             "set_priority", "add_tags", "require_service_kind", "require_capabilities", "packing_note",
             "hold_reason", "hold_note", "stop_processing",
         ]
         widgets = {
             "channels": forms.CheckboxSelectMultiple,
             "customer_is_business": forms.Select(choices=[("", "Any"), ("true", "Business"), ("false", "Consumer")]),
+            "buyer_message_present": forms.Select(
+                choices=[("", _("Any")), ("true", _("With a buyer message")), ("false", _("Without a buyer message"))]
+            ),
         }
 
     def __init__(self, *args, **kwargs):
@@ -108,7 +113,7 @@ class ClassificationRuleForm(forms.ModelForm):
 class RiskSettingsForm(forms.ModelForm):
     class Meta:
         model = RiskSettings
-        fields = ["high_value_new_customer", "check_country_mismatch", "cod_limit"]
+        fields = ["high_value_new_customer", "check_country_mismatch", "cod_limit", "hold_buyer_message"]
         labels = {
             "high_value_new_customer": "High value from a new customer",
             "check_country_mismatch": "Billing and shipping countries differ",

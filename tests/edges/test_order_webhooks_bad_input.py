@@ -76,7 +76,7 @@ SHOPIFY_CASES = [
     ("shipping_address.phone", "1" * 33, "ship_to.phone"),
     ("shipping_address.province", "\ud800", "ship_to.province"),
     ("email", "e" * 250 + "@x.com", "ship_to.email"),
-    ("note", "door\x00", "note"),
+    ("note", "door\x00", "buyer_message"),  # the buyer message (买家留言) since issue 17
     ("id", "9" * 65, "external_id"),
     ("created_at", "0001-01-01T00:00:00Z", "created_at"),
     ("created_at", "9999-12-31T23:59:59-12:00", "created_at"),
@@ -109,7 +109,7 @@ WOO_CASES = [
     ("shipping.first_name", "Jo\x00hn", "ship_to.name"),
     ("shipping.postcode", "9" * 17, "ship_to.postcode"),
     ("billing.phone", "5" * 40, "customer.phone"),
-    ("customer_note", "\x00", "note"),
+    ("customer_note", "\x00", "buyer_message"),
     ("id", "1" * 65, "external_id"),
     ("date_created_gmt", "0001-01-01T00:00:00", "date_created_gmt"),
     ("date_created_gmt", "not a date", "date_created_gmt"),

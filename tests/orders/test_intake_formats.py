@@ -64,7 +64,8 @@ def test_shopify_export_one_order_per_name_with_order_columns_from_the_first_row
     assert order.total == Decimal("196.00") and order.currency == "CNY"
     assert order.placed_at == datetime(2026, 11, 20, 2, 14, 33, tzinfo=UTC)
     assert order.requested_service == "express"
-    assert order.note == "Shopify #1001 请工作日送货"
+    assert order.note == "Shopify #1001"
+    assert order.buyer_message == "请工作日送货"
 
 
 def test_shopify_orders_that_arrive_cancelled_or_refunded_are_kept_and_reserve_nothing():

@@ -95,7 +95,8 @@ def test_shopify_orders_create_is_stored_then_created(client, shop):
         "2 号楼",
     )
     assert order.ship_phone == "+8613800138000" and order.total == Decimal("206.00")
-    assert order.requested_service == "express" and order.note == "Shopify #1004 门卫代收"
+    assert order.requested_service == "express" and order.note == "Shopify #1004"
+    assert order.buyer_message == "门卫代收"
     assert list(order.lines.values_list("sku", "quantity", "unit_price")) == [
         ("SKU-A", 2, Decimal("88.00")),
         ("SKU-B", 1, Decimal("20.00")),
