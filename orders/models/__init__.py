@@ -13,8 +13,8 @@ from .channels import (
 )
 from .customers import Customer
 from .inbox import InboundMessage, InboundStatus
-from .merge import MergeSettings, OrderMergeGroup, OrderMergeMember
 from .memo_tags import SellerFlag, effective_tags, normal_tag, parse_flag, tag_problem
+from .merge import MergeSettings, OrderMergeGroup, OrderMergeMember
 from .notifications import Notification, NotificationChannel, NotificationKind, NotificationOptOut, NotificationStatus
 from .orders import Order, OrderEvent, OrderHold, OrderLine, OrderQuerySet, PaymentMethod, join_tags, split_tags
 from .returns import DeliveryRating, ReturnLine, ReturnReason, ReturnRequest, ReturnResolution

@@ -44,7 +44,6 @@ from .intake import (  # noqa: F401
     order_create,
     order_fields,
 )
-from .merge import disabled_channel_ids, merge_group_dissolve, merge_settings_set, orders_auto_merge  # noqa: F401
 from .memo_tags import (  # noqa: F401
     TagError,
     clean_tags,
@@ -53,6 +52,7 @@ from .memo_tags import (  # noqa: F401
     order_tags_change,
     orders_tags_change,
 )
+from .merge import disabled_channel_ids, merge_group_dissolve, merge_settings_set, orders_auto_merge  # noqa: F401
 from .stage_changes import (  # noqa: F401
     LinesPlan,
     PartialCancelPlan,

@@ -4,8 +4,8 @@ from ..views import address as address_views
 from ..views import atp as atp_views
 from ..views import care as care_views
 from ..views import intake as intake_views
-from ..views import merge as merge_views
 from ..views import memo_tags as memo_tag_views
+from ..views import merge as merge_views
 from ..views import orders as views
 from ..views import review as review_views
 from ..views import stage_rules as stage_rule_views
