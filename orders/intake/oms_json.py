@@ -15,6 +15,7 @@ from .canonical import (  # noqa: F401 (ADDRESS_FIELDS: the API's schema reads i
     parse_when,
     text_problem,
 )
+from .invoice import parse_invoice
 
 FULL_MAX = 1000  # characters of ship_to.full
 
@@ -102,6 +103,7 @@ def parse(data: dict) -> tuple[str, CanonicalOrder]:
     elif full:  # one line (name, phone, address): fills the fields left empty
         paste_cn.fill_empty(address, full)
     who = {f: _text(errors, customer.get(f), f"customer.{f}") for f in ("name", "email", "phone")}
+    invoice = _collect(errors, parse_invoice, data.get("invoice"))
     if errors:
         raise OrderRejected(errors)
     order = CanonicalOrder(
@@ -120,5 +122,6 @@ def parse(data: dict) -> tuple[str, CanonicalOrder]:
         billing_country=texts["billing_country"],
         payment_method=texts["payment_method"],
         note=texts["note"],
+        invoice=invoice,
     )
     return channel, order

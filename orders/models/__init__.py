@@ -12,6 +12,7 @@ from .channels import (
     StockPolicy,
 )
 from .customers import Customer
+from .finance import FinanceSettings, InvoiceKind, InvoiceRequest, InvoiceTitleType, PriceFloor
 from .inbox import InboundMessage, InboundStatus
 from .notifications import Notification, NotificationChannel, NotificationKind, NotificationOptOut, NotificationStatus
 from .orders import Order, OrderEvent, OrderHold, OrderLine, OrderQuerySet, PaymentMethod, join_tags, split_tags
@@ -55,4 +56,9 @@ __all__ = [
     "split_list",
     "RiskSettings",
     "StageRule",
+    "InvoiceKind",
+    "InvoiceTitleType",
+    "InvoiceRequest",
+    "FinanceSettings",
+    "PriceFloor",
 ]

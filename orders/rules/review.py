@@ -12,6 +12,11 @@ holds through the normal hold path (during intake, and on demand with ``order_re
   ``fraud_review``; billing and shipping countries differ -> ``fraud_review``; cash on delivery above
   the limit -> ``payment``.
 
+- **Finance** (财审, ``finance_findings``): a line priced below its floor (orders/rules/finance.py) ->
+  ``finance_review``, with the numbers. Intake's price check (the lines do not add up to the order's total,
+  ``intake.canonical.price_check_note``) places the same hold. Approved (released) or rejected (the order
+  cancelled) in the finance review queue.
+
 Stock short (routing), unknown SKU and possible duplicate (intake) are held where they are found.
 """
 
@@ -22,6 +27,7 @@ from django.db.models import Sum
 from ..intake.canonical import CanonicalAddress, address_problems
 from ..models import Order, PaymentMethod, RiskSettings
 from ..status import HoldReason, OrderStatus
+from .finance import Floors, current_floors
 
 CENT = Decimal("0.01")
 
@@ -88,7 +94,21 @@ def risk_findings(
     return found
 
 
+def finance_findings(order: Order, lines=None, floors: Floors | None = None) -> list[tuple[str, str]]:
+    """``lines``: (line_no, sku, product or None, unit_price) when the caller has them (bulk intake, before the
+    rows exist); else the order's lines are read. ``floors``: ``current_floors()`` unless given."""
+    floors = floors or current_floors()
+    if not floors.share and not floors.by_product:
+        return []
+    if lines is None:
+        lines = [(ln.line_no, ln.sku, ln.product, ln.unit_price) for ln in order.lines.select_related("product")]
+    below = floors.below(lines)
+    if not below:
+        return []
+    return [(HoldReason.FINANCE_REVIEW, f"Price below floor: {'; '.join(below)}.")]
+
+
 def review_findings(order: Order, *, address: bool = True) -> list[tuple[str, str]]:
-    """Every review hold the order needs now, in a fixed order (address, credit, risk)."""
+    """Every review hold the order needs now, in a fixed order (address, credit, risk, finance)."""
     findings = address_findings(order) if address else []
-    return findings + credit_findings(order) + risk_findings(order)
+    return findings + credit_findings(order) + risk_findings(order) + finance_findings(order)
