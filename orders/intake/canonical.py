@@ -544,8 +544,6 @@ def check(order: CanonicalOrder) -> CanonicalOrder:
         if note and hold not in order.holds:  # the finance review (orders/rules/review.py finance_findings)
             order.holds.append(hold)
     if order.invoice is not None:
-        from .invoice import invoice_amount_check  # noqa: PLC0415 (invoice imports this module)
-
         invoice_amount_check(order.invoice, order.total)
 
     order.ship_to.country = normalize_country(order.ship_to.country)
@@ -565,6 +563,17 @@ def check(order: CanonicalOrder) -> CanonicalOrder:
     if problems and hold not in order.holds:  # checked twice (the API's answer, then its batch): held once
         order.holds.append(hold)
     return order
+
+
+def invoice_amount_check(invoice, total: Decimal, prefix: str = "invoice") -> None:
+    """An invoice request's amount (orders/intake/invoice.py): the order's total when not given; above the
+    total it is an error."""
+    if invoice.amount is None:
+        invoice.amount = total
+    elif invoice.amount > total:
+        raise OrderRejected(
+            [FieldError(f"{prefix}.amount", f"{invoice.amount} is more than the order's total {total}.")]
+        )
 
 
 def fill_cn_address(order: CanonicalOrder) -> str:

@@ -198,13 +198,3 @@ def parse_invoice(raw, prefix: str = "invoice") -> CanonicalInvoice | None:
     if errors:
         raise OrderRejected(errors)
     return invoice
-
-
-def invoice_amount_check(invoice: CanonicalInvoice, total: Decimal, prefix: str = "invoice") -> None:
-    """Fill the amount from the order's total; an amount above the total is an error."""
-    if invoice.amount is None:
-        invoice.amount = total
-    elif invoice.amount > total:
-        raise OrderRejected(
-            [FieldError(f"{prefix}.amount", f"{invoice.amount} is more than the order's total {total}.")]
-        )

@@ -9,8 +9,8 @@ from django.utils import timezone
 
 from oms.errors import DomainError, TransitionNotAllowed
 
-from ..intake.canonical import OrderRejected
-from ..intake.invoice import CanonicalInvoice, invoice_amount_check
+from ..intake.canonical import OrderRejected, invoice_amount_check
+from ..intake.invoice import CanonicalInvoice
 from ..models import InvoiceKind, InvoiceRequest, Order
 from ..status import EventKind, InvoiceState, OrderStatus, can_invoice_transition
 from .core import order_event_record, order_row_lock
