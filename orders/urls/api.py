@@ -1,10 +1,12 @@
 from django.urls import path
 
-from ..views import api
+from ..views import api, api_finance
 
 urlpatterns = [
     path("orders/", api.orders_collection, name="api_orders"),
     path("orders/batch/", api.orders_batch, name="api_orders_batch"),
     path("orders/<str:number>/", api.order_resource, name="api_order"),
+    path("orders/<str:number>/invoice/", api_finance.order_invoice_resource, name="api_order_invoice"),
+    path("invoices/", api_finance.invoices_collection, name="api_invoices"),
     path("inbound/<int:pk>/", api.inbound_resource, name="api_inbound"),
 ]

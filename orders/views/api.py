@@ -12,6 +12,7 @@ from .. import selectors, services
 from ..extensions import order_api_extras
 from ..intake import inbox, oms_json
 from ..models import InboundMessage, InboundStatus, Order
+from .api_finance import order_invoice
 
 
 def order_json(order: Order, *, detail: bool = False) -> dict:
@@ -53,6 +54,7 @@ def order_json(order: Order, *, detail: bool = False) -> dict:
             }
             for ln in order.lines.all()
         ]
+        data["invoice"] = order_invoice(order)
         data.update(order_api_extras(order))
     return data
 
@@ -282,6 +284,7 @@ _ORDER_IN = {
         },
         "payment_method": {"type": "string", "enum": ["", "prepaid", "cod"], "description": "cod: cash on delivery."},
         "note": {"type": "string"},
+        "invoice": {"$ref": "#/components/schemas/InvoiceIn"},
     },
 }
 _ORDER_OUT = {
@@ -294,6 +297,7 @@ _ORDER_OUT = {
         "on_hold": {"type": "boolean"},
         "hold_reasons": {"type": "array", "items": {"type": "object"}},
         "lines": {"type": "array", "items": {"type": "object"}},
+        "invoice": {"oneOf": [{"$ref": "#/components/schemas/Invoice"}, {"type": "null"}]},
         "shipments": {
             "type": "array",
             "items": {

@@ -141,3 +141,73 @@ def test_approve_releases_the_finance_hold_with_an_event_and_the_order_goes_on(w
     assert (order.status, order.on_hold, active(order)) == (OrderStatus.CONFIRMED, False, [])
     released = order.events.get(kind=EventKind.RELEASED)
     assert (released.message, released.user) == ("Released: Finance review. finance approved: clearance sale", boss)
+
+
+# ---- the pages --------------------------------------------------------------------------------------------
+
+
+def test_the_queue_shows_the_offending_lines_and_approve_releases(client, world):
+    services.finance_settings_set(floor_share=Decimal("0.6"))
+    order = create(world, "E1", [("SKU-A", "10.00"), ("SKU-B", "45.00")])
+    other = create(world, "E2", [("SKU-A", "99.00")])
+    client.force_login(make_user("boss", "manager"))
+
+    html = client.get("/orders/finance-review/").content.decode()
+    assert order.number in html and other.number not in html
+    assert "<b>10.00</b>" in html and '60.00 <span class="muted">60% of list price 100.00</span>' in html
+    assert "<b>45.00</b>" not in html  # 45.00 is above SKU-B's floor 30.00
+
+    answer = client.post(f"/orders/{order.number}/finance-approve/", {"note": "VIP price"}, follow=True)
+    assert f"{order.number} approved and released." in answer.content.decode()
+    order.refresh_from_db()
+    assert (order.on_hold, order.status) == (False, OrderStatus.CONFIRMED)
+    assert order.number not in client.get("/orders/finance-review/").content.decode()
+
+
+def test_reject_cancels_with_the_reason_and_needs_one(client, world):
+    order = create(world, "E1", [("SKU-A", "100.00")], total=Decimal("1.00"))
+    client.force_login(make_user("boss", "manager"))
+
+    answer = client.post(f"/orders/{order.number}/finance-reject/", {"reason": " "}, follow=True)
+    assert "A rejection needs a reason." in answer.content.decode()
+    order.refresh_from_db()
+    assert order.status == OrderStatus.RECEIVED
+
+    client.post(f"/orders/{order.number}/finance-reject/", {"reason": "price typo on the channel"})
+    order.refresh_from_db()
+    assert (order.status, order.on_hold) == (OrderStatus.CANCELLED, False)
+    assert order.events.get(kind=EventKind.CANCELLED).message == (
+        "Cancelled: finance review rejected: price typo on the channel"
+    )
+
+
+def test_customer_service_may_not_approve(client, world):
+    services.finance_settings_set(floor_share=Decimal("0.6"))
+    order = create(world, "E1", [("SKU-A", "10.00")])
+    client.force_login(make_user("cs", "customer_service"))
+    assert client.post(f"/orders/{order.number}/finance-approve/", {"note": "x"}).status_code == 403
+    assert client.post(f"/orders/{order.number}/finance-reject/", {"reason": "x"}).status_code == 403
+    order.refresh_from_db()
+    assert order.on_hold is True
+
+
+def test_the_floors_page_sets_and_deletes_floors_and_refuses_bad_input(client, world):
+    client.force_login(make_user("boss", "manager"))
+
+    client.post("/orders/finance-review/floors/", {"action": "global", "floor_share": "55"})
+    client.post("/orders/finance-review/floors/", {"action": "floor", "sku": "SKU-A", "floor_price": "70"})
+    bad = client.post(
+        "/orders/finance-review/floors/", {"action": "floor", "sku": "SKU-B", "floor_share": "150"}, follow=True
+    )
+    assert "Floor: a share is 0 to 100 %." in bad.content.decode()
+    bad = client.post("/orders/finance-review/floors/", {"action": "global", "floor_share": "abc"}, follow=True)
+    assert "Floor: &#x27;abc&#x27; is not a number." in bad.content.decode()
+
+    assert FinanceSettings.current().floor_share == Decimal("0.5500")
+    assert list(PriceFloor.objects.values_list("product__sku", "floor_price", "floor_share")) == [
+        ("SKU-A", Decimal("70.00"), None)
+    ]
+    html = client.get("/orders/finance-review/floors/").content.decode()
+    assert 'value="55"' in html and "70.00" in html
+    client.post("/orders/finance-review/floors/", {"action": "delete", "floor": PriceFloor.objects.get().pk})
+    assert PriceFloor.objects.count() == 0

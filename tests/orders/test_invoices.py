@@ -1,9 +1,11 @@
 """发票: invoice requests from the channel (oms_json), the order page and the API; issued, rejected or cancelled
 with the order; the finance queue with filters, bulk issue and export."""
 
+import json
 from decimal import Decimal
 
 import pytest
+from django.utils.timezone import localtime
 
 from oms.errors import DomainError, TransitionNotAllowed
 from orders import services
@@ -245,3 +247,146 @@ def test_reject_records_the_reason(channel):
     assert (request.state, request.reject_reason) == ("rejected", "抬头与付款人不符")
     again = services.invoice_request(order=order, invoice=parse_invoice({"title": "张三丰"}), source="form")
     assert again.state == "requested"
+
+
+# ---- the pages --------------------------------------------------------------------------------------------
+
+
+def test_order_page_shows_the_invoice_and_the_form_requests_one(client, channel):
+    order = from_json(channel, body())
+    client.force_login(make_user("cs", "customer_service"))
+
+    page = client.get(f"/orders/{order.number}/")
+    assert page.status_code == 200 and "No invoice requested." in page.content.decode()
+
+    form = {"kind": "plain", "title_type": "company", "title": "某某公司", "tax_id": "91350100M000100Y44"}
+    answer = client.post(f"/orders/{order.number}/invoice/", form, follow=True)
+    assert "invoice.tax_id: &#x27;91350100M000100Y44&#x27; has a wrong check character" in answer.content.decode()
+    assert not order.invoice_requests.exists()
+
+    client.post(f"/orders/{order.number}/invoice/", {**form, "tax_id": USCC, "amount": ""})
+    request = order.invoice_requests.get()
+    assert (request.title, request.tax_id, request.amount, request.source) == (
+        "某某公司",
+        USCC,
+        Decimal("200.00"),
+        "form",
+    )
+    html = client.get(f"/orders/{order.number}/").content.decode()
+    assert "某某公司" in html and USCC in html and "Requested" in html
+
+
+def test_finance_issues_and_rejects_from_the_order_page(client, channel):
+    order = from_json(channel, body(invoice={"title": "张三"}))
+    request = order.invoice_requests.get()
+    client.force_login(make_user("cs", "customer_service"))
+    assert client.post(f"/orders/invoices/{request.pk}/issue/", {"number": "1"}).status_code == 403
+    client.force_login(make_user("fin", "manager"))
+
+    client.post(f"/orders/invoices/{request.pk}/issue/", {"number": "04400000999", "issued_on": "2026-12-01"})
+
+    request.refresh_from_db()
+    assert (request.state, request.invoice_number, str(request.issued_on)) == ("issued", "04400000999", "2026-12-01")
+    assert "04400000999" in client.get(f"/orders/{order.number}/").content.decode()
+
+
+def test_the_finance_queue_filters_issues_in_bulk_and_exports(client, channel):
+    a = from_json(channel, body("A", invoice={"kind": "电子发票", "title": "买家甲", "email": "a@example.com"}))
+    b = from_json(channel, body("B", invoice=COMPANY))
+    c = from_json(channel, body("C", invoice={"title": "买家丙"}))
+    services.invoice_reject(request=c.invoice_requests.get(), reason="重复")
+    client.force_login(make_user("fin", "manager"))
+
+    page = client.get("/orders/invoices/?state=requested&kind=special").content.decode()
+    assert b.number in page and a.number not in page and c.number not in page
+
+    ra, rb = a.invoice_requests.get(), b.invoice_requests.get()
+    answer = client.post(
+        "/orders/invoices/issue/",
+        {"requests": [ra.pk, rb.pk], f"number_{ra.pk}": "E-001", f"number_{rb.pk}": "", "issued_on": ""},
+        follow=True,
+    )
+    html = answer.content.decode()
+    assert f"Issued 1 invoice(s): {a.number}." in html and "needs its invoice number" in html
+    ra.refresh_from_db(), rb.refresh_from_db()
+    assert (ra.state, ra.invoice_number, rb.state) == ("issued", "E-001", "requested")
+
+    csv = client.get("/orders/invoices/?state=requested&_export=csv")
+    assert csv.status_code == 200
+    rows = csv.content.decode("utf-8-sig").splitlines()
+    assert rows[0].split(",")[:8] == ["Order", "State", "Kind", "Title type", "Title", "Tax id", "Amount", "Currency"]
+    assert len(rows) == 2
+    assert rows[1].startswith(
+        f"{b.number},Requested,Special VAT invoice,Company,福州某某科技有限公司,{USCC},200.00,CNY,"
+    )
+    assert rows[1].endswith(
+        ",4068 0000 1234,,,Web shop," + localtime(b.invoice_requests.get().created_at).strftime("%Y-%m-%d %H:%M")
+    )
+    xlsx = client.get("/orders/invoices/?_export=xlsx")
+    assert xlsx.status_code == 200 and xlsx.content[:2] == b"PK"
+
+
+# ---- the API ----------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def api(client, channel, django_capture_on_commit_callbacks):
+    from oms.models import ApiToken
+
+    _, key = ApiToken.issue(make_user("apiboss", "manager"))
+    _, cs_key = ApiToken.issue(make_user("apics", "warehouse"))
+
+    def call(method, url, data=None, token=key):
+        kwargs = {"HTTP_AUTHORIZATION": f"Token {token}"}
+        if data is not None:
+            kwargs.update(data=json.dumps(data), content_type="application/json")
+        with django_capture_on_commit_callbacks(execute=True):  # the inbox applies API orders after commit
+            return getattr(client, method)(url, **kwargs)
+
+    call.other_key = cs_key
+    return call
+
+
+def test_api_posts_an_invoice_request_shows_it_in_the_order_and_lists_it(api, channel):
+    order = from_json(channel, body())
+
+    bad = api("post", f"/api/v1/orders/{order.number}/invoice/", {"kind": "electronic", "title": "张三"})
+    assert bad.status_code == 400
+    assert bad.json()["errors"] == [
+        {"row": None, "field": "invoice.email", "message": "is required for an e-invoice (it is sent there)."}
+    ]
+    assert not order.invoice_requests.exists()
+
+    made = api(
+        "post",
+        f"/api/v1/orders/{order.number}/invoice/",
+        {"kind": "electronic", "title": "张三", "email": "zs@example.com", "amount": "99.00"},
+    )
+    assert made.status_code == 201
+    assert {k: made.json()[k] for k in ("order", "state", "kind", "amount", "source")} == {
+        "order": order.number,
+        "state": "requested",
+        "kind": "electronic",
+        "amount": "99.00",
+        "source": "api",
+    }
+    again = api("post", f"/api/v1/orders/{order.number}/invoice/", {"title": "李四"})
+    assert again.status_code == 409
+
+    detail = api("get", f"/api/v1/orders/{order.number}/").json()
+    assert (detail["invoice"]["title"], detail["invoice"]["state"]) == ("张三", "requested")
+    listed = api("get", "/api/v1/invoices/?state=requested").json()
+    assert [r["order"] for r in listed["results"]] == [order.number]
+    assert api("get", "/api/v1/invoices/?state=nope").status_code == 400
+    assert api("get", "/api/v1/invoices/", token=api.other_key).status_code == 403
+    assert api("post", "/api/v1/orders/NOPE/invoice/", {"title": "x"}).status_code == 404
+
+
+def test_api_order_post_carries_the_invoice(api, channel):
+    answer = api("post", "/api/v1/orders/", body("API-9", invoice={"kind": "普票", "title": "王五"}))
+    assert answer.status_code in (201, 202)
+    order = Order.objects.get(external_id="API-9")
+    assert list(order.invoice_requests.values_list("kind", "title", "amount")) == [("plain", "王五", Decimal("200.00"))]
+    rejected = api("post", "/api/v1/orders/", body("API-10", invoice={"kind": "专票", "title": "某公司"}))
+    assert rejected.status_code == 400
+    assert not Order.objects.filter(external_id="API-10").exists()
