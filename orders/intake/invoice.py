@@ -51,6 +51,8 @@ TITLE_ALIASES = {
     "公司": InvoiceTitleType.COMPANY,
 }
 TEXT_FIELDS = ("title", "tax_id", "email", "buyer_address", "buyer_phone", "bank_name", "bank_account")
+# What a request is made of, as the JSON object's keys (and the OMS template's ``invoice_*`` columns).
+INVOICE_INPUTS = ("kind", "title_type", *TEXT_FIELDS, "amount")
 SPECIAL_REQUIRED = ("bank_name", "bank_account", "buyer_address", "buyer_phone")
 
 # The unified social credit code (统一社会信用代码, GB 32100-2015): 18 characters of this alphabet (no I, O, Z,

@@ -196,6 +196,49 @@ def test_the_batch_path_writes_the_same_requests(channel, django_assert_max_num_
     assert not Order.objects.get(external_id="B11").invoice_requests.exists()
 
 
+def import_csv(tmp_path, text: str) -> dict:
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    path = tmp_path / "orders.csv"
+    path.write_text(text, encoding="utf-8")
+    out = StringIO()
+    try:
+        call_command("import_orders", str(path), "--format", "oms-csv", "--channel", "web", "--json", stdout=out)
+    except SystemExit:
+        pass
+    return json.loads(out.getvalue())
+
+
+CSV_HEAD = (
+    "external_id,ship_name,ship_phone,ship_country,ship_province,ship_city,ship_address1,sku,quantity,unit_price,"
+    "invoice_kind,invoice_title,invoice_tax_id,invoice_email\n"
+)
+
+
+def test_the_oms_csv_template_carries_an_invoice_and_a_bad_one_rejects_the_order(channel, tmp_path):
+    text = CSV_HEAD + (
+        "C1,王五,13600136000,CN,江苏省,苏州市,人民路100号,SKU-A,1,100.00,电子发票,王五,,w5@example.com\n"
+        f"C2,王五,13600136000,CN,江苏省,苏州市,人民路100号,SKU-A,1,100.00,普票,某公司,{USCC[:-1]}X,\n"
+        "C3,王五,13600136000,CN,江苏省,苏州市,人民路100号,SKU-A,1,100.00,,,,\n"
+    )
+    summary = import_csv(tmp_path, text)
+
+    assert (summary["created"], summary["rejected"]) == (2, 1)
+    assert [{k: e[k] for k in ("row", "field", "message")} for e in summary["errors"]] == [
+        {
+            "row": 3,
+            "field": "invoice.tax_id",
+            "message": f"'{USCC[:-1]}X' has a wrong check character: the last character should be 3. Check for a typo.",
+        }
+    ]
+    assert list(InvoiceRequest.objects.values_list("order__external_id", "kind", "title", "email", "amount")) == [
+        ("C1", "electronic", "王五", "w5@example.com", Decimal("100.00"))
+    ]
+    assert not Order.objects.filter(external_id="C2").exists()
+
+
 # ---- the states -------------------------------------------------------------------------------------------
 
 
