@@ -211,3 +211,16 @@ def test_the_floors_page_sets_and_deletes_floors_and_refuses_bad_input(client, w
     assert 'value="55"' in html and "70.00" in html
     client.post("/orders/finance-review/floors/", {"action": "delete", "floor": PriceFloor.objects.get().pk})
     assert PriceFloor.objects.count() == 0
+
+
+def test_the_generic_release_of_a_finance_hold_needs_finance(world):
+    order = create(world, "E1", [("SKU-A", "100.00")], total=Decimal("1.00"))
+    with pytest.raises(DomainError, match="only finance may release a finance review hold"):
+        services.order_release(
+            order=order, reason=HoldReason.FINANCE_REVIEW, note="ok", user=make_user("cs", "customer_service")
+        )
+    order.refresh_from_db()
+    assert order.on_hold is True
+    services.order_release(order=order, reason=HoldReason.FINANCE_REVIEW, note="ok", user=make_user("boss", "manager"))
+    order.refresh_from_db()
+    assert order.on_hold is False
