@@ -19,6 +19,8 @@ NAV = [
             (_("Customers"), "orders:customer_list", "orders.view_customer"),
             (_("Returns"), "orders:return_list", "orders.view_returnrequest"),
             (_("Customer messages"), "orders:notification_list", "orders.view_notification"),
+            (_("Invoices"), "orders:invoice_queue", "orders.view_invoicerequest"),
+            (_("Finance review"), "orders:finance_review", "orders.view_order"),
         ],
     ),
     (
@@ -80,6 +82,7 @@ NAV = [
             (_("Classification rules"), "orders:rule_list", "orders.change_classificationrule"),
             (_("Change rules"), "orders:stage_rule_list", "orders.change_stagerule"),
             (_("Automatic merge"), "orders:merge_settings", "orders.change_mergesettings"),
+            (_("Price floors"), "orders:finance_settings", "orders.change_financesettings"),
         ],
     ),
 ]

@@ -38,6 +38,9 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "orders.hold_order",
         "orders.cancel_order",
         "orders.merge_order",  # undo an automatic order merge (自动合单)
+        # Invoices (发票): customer service takes a request, finance issues it.
+        "orders.view_invoicerequest",
+        "orders.add_invoicerequest",
         "logistics.record_tracking",
         "logistics.manage_case",
         "oms.view_taskfailure",
@@ -108,6 +111,12 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "orders.delete_classificationrule",
         "orders.override_credit",
         "orders.change_customer",
+        # Invoices (发票) and the finance review (财审): orders/views/finance.py.
+        "orders.view_invoicerequest",
+        "orders.add_invoicerequest",
+        "orders.change_invoicerequest",
+        "orders.finance_review",
+        "orders.change_financesettings",
         # Routing policies, reroute, dry run, replay (fulfillment/routing/).
         "fulfillment.view_routingpolicy",
         "fulfillment.add_routingpolicy",

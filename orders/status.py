@@ -52,6 +52,7 @@ class HoldReason(models.TextChoices):
     DUPLICATE = "duplicate", _("Possible duplicate")
     PRICE_CHECK = "price_check", _("Price check")
     BUYER_MESSAGE = "buyer_message", _("Buyer message")
+    FINANCE_REVIEW = "finance_review", _("Finance review")
     MANUAL = "manual", _("Manual")
 
 
@@ -86,6 +87,32 @@ class EventKind(models.TextChoices):
     ORDER_UNMERGED = "order_unmerged", _("Order merge undone")
     MEMO = "memo", _("Seller memo changed")
     TAGS = "tags", _("Tags changed")
+    INVOICE = "invoice", _("Invoice")
+
+
+# ---- invoices (发票, orders/services/invoices.py) ------------------------------------------------------
+
+
+class InvoiceState(models.TextChoices):
+    REQUESTED = "requested", _("Requested")
+    ISSUED = "issued", _("Issued")
+    REJECTED = "rejected", _("Rejected")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+# A request is issued by finance (number, date, who), rejected with a reason, or cancelled with its order before
+# issue. Issued, rejected and cancelled are final (a rejected request may be followed by a new one).
+# ``orders.services.invoices._set_invoice_state`` is the one door.
+INVOICE_TRANSITIONS: dict[str, frozenset[str]] = {
+    InvoiceState.REQUESTED: frozenset({InvoiceState.ISSUED, InvoiceState.REJECTED, InvoiceState.CANCELLED}),
+    InvoiceState.ISSUED: frozenset(),
+    InvoiceState.REJECTED: frozenset(),
+    InvoiceState.CANCELLED: frozenset(),
+}
+
+
+def can_invoice_transition(current: str, target: str) -> bool:
+    return target in INVOICE_TRANSITIONS.get(current, frozenset())
 
 
 # ---- changes by stage (orders/rules/stages.py) -------------------------------------------------------

@@ -8,7 +8,8 @@ logistics.voids.shipments_labels_void).
 One transaction, in this order: orders checks the cancellation (status, reason) before anything changes; fulfillment
 cancels the shipments that have not shipped (stock released, off the pick list, merges undone); logistics voids
 their labels; fulfillment closes open backorders; orders sets the status, releases open holds and writes the
-CANCELLED event (the customer notice follows that event). A failure in any step rolls back every step.
+CANCELLED event (the customer notice follows that event); orders cancels the invoice requests not yet
+issued. A failure in any step rolls back every step.
 
 ``order_cancel_request`` asks the stage rules (orders/rules/stages.py): before shipping a cancellation, after
 shipping an intercept (workflows.intercept), after delivery a return request (workflows.returns); a partly
@@ -21,7 +22,14 @@ from fulfillment.routing import backorders_cancel
 from oms.errors import TransitionNotAllowed
 from orders.channel_notices import order_cancel_notice
 from orders.models import Order
-from orders.services import cancel_text, change_decide, order_cancel_check, order_lock, order_mark_cancelled
+from orders.services import (
+    cancel_text,
+    change_decide,
+    invoices_cancel_for_order,
+    order_cancel_check,
+    order_lock,
+    order_mark_cancelled,
+)
 from orders.status import ChangeAction, ChangeKind, OrderStatus
 
 from .intercept import intercept_request
@@ -45,6 +53,7 @@ def order_cancel(
     order = order_mark_cancelled(order=order, reason=reason, user=user, reason_code=reason_code)
     if tell_channel:
         order_cancel_notice(order=order, reason=reason, reason_code=reason_code)
+    invoices_cancel_for_order(order=order, reason=reason, user=user)  # requested, not issued: cancelled too
     return CancelResult(outcome="cancelled", order=order, shipments_cancelled=numbers, backorders_closed=closed)
 
 

@@ -30,13 +30,24 @@ from oms.outbox import outbox_put_many
 
 from .. import services
 from ..care.notification_outbox import notice_messages
-from ..models import Channel, Customer, Order, OrderEvent, OrderHold, OrderLine, RiskSettings, join_tags
+from ..models import (
+    Channel,
+    Customer,
+    InvoiceRequest,
+    Order,
+    OrderEvent,
+    OrderHold,
+    OrderLine,
+    RiskSettings,
+    join_tags,
+)
 from ..rules.classification import current_rules
 from ..rules.classification import evaluate as classification_evaluate
-from ..rules.review import credit_findings, message_findings, risk_findings
+from ..rules.finance import current_floors
+from ..rules.review import credit_findings, finance_findings, message_findings, risk_findings
 from ..selectors import products_for_channel
 from ..signals import orders_ready
-from ..status import EventKind, HoldReason, OrderStatus
+from ..status import EventKind, HoldReason, InvoiceState, OrderStatus
 from .address_cn import filled_message
 from .canonical import CanonicalOrder, FieldError, OrderRejected, check
 
@@ -255,6 +266,7 @@ class _Review:
 
     def __init__(self, customers: list[_Customer | None]):
         self.settings = RiskSettings.current()
+        self.floors = current_floors()
         known = {c.pk for c in customers if c is not None and not c.new}  # a new customer has no orders yet
         limited = {c.pk for c in customers if c is not None and c.pk and c.is_business and c.credit_limit is not None}
         self.open_total: dict[int, Decimal] = dict.fromkeys(limited, Decimal("0"))
@@ -276,11 +288,12 @@ class _Review:
                 .distinct()
             )
 
-    def findings(self, order) -> list[tuple[str, str]]:
+    def findings(self, order, lines) -> list[tuple[str, str]]:
         customer_id = order.customer.pk if order.customer is not None else None
         found = credit_findings(order, open_total=self.open_total.get(customer_id))
         found += risk_findings(order, self.settings, delivered_before=customer_id in self.delivered)
         found += message_findings(order, self.settings)
+        found += finance_findings(order, lines, self.floors)
         if customer_id in self.open_total:
             self.open_total[customer_id] += order.total or 0  # open now, for the next order of this customer
         return found
@@ -349,6 +362,7 @@ def _write(channel, fresh, source, user, *, notify: bool = False) -> list[Outcom
     keys: tuple[str, ...] = ()
     rows, plans = [], []
     lines, holds_rows, events, outcomes, confirmed = [], [], [], [], []
+    invoices: list[dict] = []
     for i, ((row, data), customer, pk) in enumerate(zip(fresh, customers, ids, strict=True)):
         fields = services.order_fields(channel=channel, data=data, now=now)
         if not keys:
@@ -363,6 +377,10 @@ def _write(channel, fresh, source, user, *, notify: bool = False) -> list[Outcom
                 {"source": source, "external_id": data.external_id, "stock_policy": channel.stock_policy},
             )
         ]
+        if data.invoice is not None:
+            state = InvoiceState.CANCELLED if data.cancelled_reason else InvoiceState.REQUESTED
+            message = services.invoice_requested_message(data.invoice)
+            order_events.append((EventKind.INVOICE, message, {"state": state, "source": source}))
         if data.address_filled:
             order_events.append(
                 (EventKind.ADDRESS_PARSED, filled_message(data.address_filled), {"filled": data.address_filled})
@@ -408,7 +426,11 @@ def _write(channel, fresh, source, user, *, notify: bool = False) -> list[Outcom
                     (EventKind.CLASSIFIED, f"Classified: rule {match.rule} → {match.summary()}", match.as_data())
                 )
             active = {reason for reason, _ in order_holds}
-            for reason, note in list(outcome.holds) + review.findings(draft):
+            priced = [
+                (n, ln.sku, product, ln.unit_price)
+                for n, (ln, (product, _q)) in enumerate(zip(data.lines, pairs, strict=True), start=1)
+            ]
+            for reason, note in list(outcome.holds) + review.findings(draft, priced):
                 if reason in active:
                     continue
                 active.add(reason)
@@ -448,6 +470,9 @@ def _write(channel, fresh, source, user, *, notify: bool = False) -> list[Outcom
             )
         for reason, note in order_holds:
             holds_rows.append((pk, reason, note[:255], user_id, now))
+        if data.invoice is not None:
+            state = InvoiceState.CANCELLED if data.cancelled_reason else InvoiceState.REQUESTED
+            invoices.append(services.invoice_row(pk, data.invoice, source=source, state=state))
         for kind, message, event_data in order_events:
             events.append((pk, kind, message[:500], event_data, user_id, now))
         status, on_hold = values[4], values[5]
@@ -456,6 +481,9 @@ def _write(channel, fresh, source, user, *, notify: bool = False) -> list[Outcom
         outcomes.append(Outcome(row, "created", held=on_hold, number=number))
     _insert(OrderLine, ("order_id", "line_no", "product_id", "sku", "name", "quantity", "unit_price"), lines)
     _insert(OrderHold, ("order_id", "reason", "note", "created_by_id", "created_at"), holds_rows)
+    if invoices:
+        names = (*invoices[0], "created_at", "updated_at")
+        _insert(InvoiceRequest, names, [(*row.values(), now, now) for row in invoices])
     if notify:
         _events_with_notices(events, rows, columns)
     else:

@@ -165,6 +165,8 @@ class CanonicalOrder:
     check_prices: bool = True
     # The address parts intake filled from a Chinese address line (``fill_cn_address``), for the event.
     address_filled: dict = field(default_factory=dict)
+    # An invoice request (orders/intake/invoice.py CanonicalInvoice), None when the buyer asked for none.
+    invoice: object = None
 
 
 # ---- value parsing, shared by every adapter -------------------------------------------
@@ -555,8 +557,11 @@ def check(order: CanonicalOrder) -> CanonicalOrder:
         raise OrderRejected([FieldError("total", f"invalid price: {order.total} is more than {MAX_AMOUNT}.")])
     if given_total is not None and order.check_prices and not order.cancelled_reason:
         note = price_check_note(order, lines_total)
-        if note:
-            order.holds.append((HoldReason.PRICE_CHECK, note))
+        hold = (HoldReason.FINANCE_REVIEW, note)
+        if note and hold not in order.holds:  # the finance review (orders/rules/review.py finance_findings)
+            order.holds.append(hold)
+    if order.invoice is not None:
+        invoice_amount_check(order.invoice, order.total)
 
     order.ship_to.country = normalize_country(order.ship_to.country)
     order.ship_to.phone = normalize_phone(order.ship_to.phone)
@@ -575,6 +580,17 @@ def check(order: CanonicalOrder) -> CanonicalOrder:
     if problems and hold not in order.holds:  # checked twice (the API's answer, then its batch): held once
         order.holds.append(hold)
     return order
+
+
+def invoice_amount_check(invoice, total: Decimal, prefix: str = "invoice") -> None:
+    """An invoice request's amount (orders/intake/invoice.py): the order's total when not given; above the
+    total it is an error."""
+    if invoice.amount is None:
+        invoice.amount = total
+    elif invoice.amount > total:
+        raise OrderRejected(
+            [FieldError(f"{prefix}.amount", f"{invoice.amount} is more than the order's total {total}.")]
+        )
 
 
 def fill_cn_address(order: CanonicalOrder) -> str:

@@ -16,6 +16,7 @@ from .canonical import (
     parse_quantity,
     parse_when,
 )
+from .invoice import INVOICE_INPUTS, parse_invoice
 from .rows import Row, csv_rows, group_rejection, grouped, read_header, require
 
 COLUMNS = [
@@ -49,6 +50,9 @@ COLUMNS = [
     "line_name",
 ]
 REQUIRED = ["external_id", "sku", "quantity"]
+# Optional: an invoice request (发票) on the order's first row, ``invoice_kind`` … ``invoice_amount``
+# (orders/intake/invoice.py); any of them filled asks for one.
+INVOICE_COLUMNS = [f"invoice_{name}" for name in INVOICE_INPUTS]
 
 
 def read_orders(handle) -> Iterator[tuple[int, CanonicalOrder | OrderRejected]]:
@@ -113,6 +117,13 @@ def _build(group: list[tuple[int, dict]], seen: set[str]) -> tuple[int, Canonica
         promise_date = parse_day(first.get("promise_date"), "promise_date")
     except OrderRejected as exc:
         errors.extend(FieldError(e.field, e.message, first_row) for e in exc.errors)
+    invoice = None
+    raw_invoice = {name: first.get(f"invoice_{name}") for name in INVOICE_INPUTS}
+    if any(clean_text(v) for v in raw_invoice.values()):
+        try:
+            invoice = parse_invoice(raw_invoice)
+        except OrderRejected as exc:
+            errors.extend(FieldError(e.field, e.message, first_row) for e in exc.errors)
     if errors:
         return first_row, OrderRejected(errors)
 
@@ -148,4 +159,5 @@ def _build(group: list[tuple[int, dict]], seen: set[str]) -> tuple[int, Canonica
         seller_memo=clean_message(first.get("seller_memo")),
         seller_flag=col("seller_flag"),
         channel_order_name=col("channel_order_name"),  # optional: the channel's own order name
+        invoice=invoice,
     )

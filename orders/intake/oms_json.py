@@ -16,6 +16,7 @@ from .canonical import (  # noqa: F401 (ADDRESS_FIELDS: the API's schema reads i
     parse_when,
     text_problem,
 )
+from .invoice import parse_invoice
 
 FULL_MAX = 1000  # characters of ship_to.full
 MEMO_FIELDS = ("buyer_message", "seller_memo")
@@ -107,6 +108,7 @@ def parse(data: dict) -> tuple[str, CanonicalOrder]:
     # 买家留言 / 卖家备注 keep their lines; 旗帜 is a colour or Taobao's number (checked by canonical.check).
     memo = {f: clean_message(data.get(f)) if _text(errors, data.get(f), f) else "" for f in MEMO_FIELDS}
     flag = _text(errors, data.get("seller_flag"), "seller_flag")
+    invoice = _collect(errors, parse_invoice, data.get("invoice"))
     if errors:
         raise OrderRejected(errors)
     order = CanonicalOrder(
@@ -128,5 +130,6 @@ def parse(data: dict) -> tuple[str, CanonicalOrder]:
         buyer_message=memo["buyer_message"],
         seller_memo=memo["seller_memo"],
         seller_flag=flag,
+        invoice=invoice,
     )
     return channel, order

@@ -12,6 +12,7 @@ from .channels import (
     StockPolicy,
 )
 from .customers import Customer
+from .finance import FinanceSettings, InvoiceKind, InvoiceRequest, InvoiceTitleType, PriceFloor
 from .inbox import InboundMessage, InboundStatus
 from .memo_tags import SellerFlag, effective_tags, normal_tag, parse_flag, tag_problem
 from .merge import MergeSettings, OrderMergeGroup, OrderMergeMember
@@ -65,4 +66,9 @@ __all__ = [
     "normal_tag",
     "parse_flag",
     "tag_problem",
+    "InvoiceKind",
+    "InvoiceTitleType",
+    "InvoiceRequest",
+    "FinanceSettings",
+    "PriceFloor",
 ]

@@ -15,6 +15,10 @@ holds through the normal hold path (during intake, and on demand with ``order_re
 - **Buyer message** (``RiskSettings.hold_buyer_message``, off by default): an order whose buyer left a
   message (买家留言) -> ``buyer_message``, the message in the hold note, for a person to read and act on.
   Classification rules can hold on a word of the message too (``buyer_message_contains`` + a hold action).
+- **Finance** (财审, ``finance_findings``): a line priced below its floor (orders/rules/finance.py) ->
+  ``finance_review``, with the numbers. Intake's price check (the lines do not add up to the order's total,
+  ``intake.canonical.price_check_note``) places the same hold. Approved (released) or rejected (the order
+  cancelled) in the finance review queue.
 
 Stock short (routing), unknown SKU and possible duplicate (intake) are held where they are found.
 """
@@ -26,6 +30,7 @@ from django.db.models import Sum
 from ..intake.canonical import CanonicalAddress, address_problems
 from ..models import Order, PaymentMethod, RiskSettings
 from ..status import HoldReason, OrderStatus
+from .finance import Floors, current_floors
 
 CENT = Decimal("0.01")
 
@@ -104,8 +109,28 @@ def message_findings(order: Order, settings: RiskSettings | None = None) -> list
     return [(HoldReason.BUYER_MESSAGE, "Buyer message: " + (text if len(text) <= 230 else text[:229] + "…"))]
 
 
+def finance_findings(order: Order, lines=None, floors: Floors | None = None) -> list[tuple[str, str]]:
+    """``lines``: (line_no, sku, product or None, unit_price) when the caller has them (bulk intake, before the
+    rows exist); else the order's lines are read. ``floors``: ``current_floors()`` unless given."""
+    floors = floors or current_floors()
+    if not floors.share and not floors.by_product:
+        return []
+    if lines is None:
+        lines = [(ln.line_no, ln.sku, ln.product, ln.unit_price) for ln in order.lines.select_related("product")]
+    below = floors.below(lines)
+    if not below:
+        return []
+    return [(HoldReason.FINANCE_REVIEW, f"Price below floor: {'; '.join(below)}.")]
+
+
 def review_findings(order: Order, *, address: bool = True) -> list[tuple[str, str]]:
-    """Every review hold the order needs now, in a fixed order (address, credit, risk, buyer message)."""
+    """Every review hold the order needs now, in a fixed order (address, credit, risk, buyer message, finance)."""
     findings = address_findings(order) if address else []
     settings = RiskSettings.current()
-    return findings + credit_findings(order) + risk_findings(order, settings) + message_findings(order, settings)
+    return (
+        findings
+        + credit_findings(order)
+        + risk_findings(order, settings)
+        + message_findings(order, settings)
+        + finance_findings(order)
+    )

@@ -32,6 +32,13 @@ from .core import (  # noqa: F401
     orders_set_progress,
 )
 from .customers import customer_credit_history, customer_credit_set  # noqa: F401
+from .finance import (  # noqa: F401
+    FINANCE_HOLDS,
+    finance_approve,
+    finance_settings_set,
+    price_floor_delete,
+    price_floor_set,
+)
 from .intake import (  # noqa: F401
     IntakeResult,
     contact_of,
@@ -43,6 +50,15 @@ from .intake import (  # noqa: F401
     likely_duplicate_condition,
     order_create,
     order_fields,
+)
+from .invoices import (  # noqa: F401
+    invoice_issue,
+    invoice_reject,
+    invoice_request,
+    invoice_requested_message,
+    invoice_row,
+    invoices_cancel_for_order,
+    invoices_issue,
 )
 from .memo_tags import (  # noqa: F401
     TagError,

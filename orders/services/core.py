@@ -204,6 +204,9 @@ def order_release(*, order: Order, reason: str | None = None, note: str = "", us
             raise DomainError(f"Order {order.number}: only a manager may override a credit hold.")
         if not note.strip():
             raise DomainError(f"Order {order.number}: a credit override needs a reason.")
+    if any(h.reason == HoldReason.FINANCE_REVIEW for h in holds):
+        if user is not None and not user.has_perm("orders.finance_review"):
+            raise DomainError(f"Order {order.number}: only finance may release a finance review hold.")
     if any(h.reason == HoldReason.UNKNOWN_SKU for h in holds):
         still_unknown = _remap_unknown_skus(order)
         if still_unknown:

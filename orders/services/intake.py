@@ -23,13 +23,14 @@ from ..models import (
     Customer,
     InboundMessage,
     InboundStatus,
+    InvoiceRequest,
     Order,
     OrderHold,
     OrderLine,
 )
 from ..rules.review import review_findings
 from ..selectors import products_for_channel
-from ..status import EventKind, HoldReason, OrderStatus
+from ..status import EventKind, HoldReason, InvoiceState, OrderStatus
 from .core import (
     order_announce_ready,
     order_classify,
@@ -37,6 +38,7 @@ from .core import (
     order_hold,
     order_status_set,
 )
+from .invoices import invoice_requested_message, invoice_row
 from .merge import orders_auto_merge
 
 
@@ -288,6 +290,8 @@ def _create_rows(*, channel, data: CanonicalOrder, products, holds, source, user
         message=f"Order received from {channel.name} ({source}), {len(data.lines)} line(s).",
         data={"source": source, "external_id": data.external_id, "stock_policy": channel.stock_policy},
     )
+    if data.invoice is not None:
+        _invoice_create(order, data, source=source, user=user)
     if data.address_filled:
         order_event_record(
             order=order,
@@ -327,3 +331,17 @@ def _create_rows(*, channel, data: CanonicalOrder, products, holds, source, user
         orders_auto_merge(order_ids=[order.pk], user=user)  # 自动合单, before routing
         order_announce_ready(order)
     return order
+
+
+def _invoice_create(order: Order, data: CanonicalOrder, *, source: str, user) -> None:
+    """The invoice the channel asked for (orders/intake/invoice.py): requested, or cancelled when the order
+    arrives cancelled (kept for the record)."""
+    state = InvoiceState.CANCELLED if data.cancelled_reason else InvoiceState.REQUESTED
+    request = InvoiceRequest.objects.create(**invoice_row(order.pk, data.invoice, source=source, state=state))
+    order_event_record(
+        order=order,
+        kind=EventKind.INVOICE,
+        user=user,
+        message=invoice_requested_message(request),
+        data={"invoice": request.pk, "state": state, "source": source},
+    )

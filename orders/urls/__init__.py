@@ -3,6 +3,7 @@ from django.urls import path
 from ..views import address as address_views
 from ..views import atp as atp_views
 from ..views import care as care_views
+from ..views import finance as finance_views
 from ..views import intake as intake_views
 from ..views import memo_tags as memo_tag_views
 from ..views import merge as merge_views
@@ -54,7 +55,16 @@ urlpatterns = [
     path("customers/", care_views.CustomerListView.as_view(), name="customer_list"),
     path("customers/<int:pk>/", care_views.customer_detail, name="customer_detail"),
     path("customers/<int:pk>/credit/", care_views.customer_credit, name="customer_credit"),
+    # Finance (orders/views/finance.py): invoices (发票) and the finance review (财审).
+    path("invoices/", finance_views.InvoiceQueueView.as_view(), name="invoice_queue"),
+    path("invoices/issue/", finance_views.invoices_bulk_issue, name="invoices_bulk_issue"),
+    path("invoices/<int:pk>/issue/", finance_views.invoice_issue, name="invoice_issue"),
+    path("invoices/<int:pk>/reject/", finance_views.invoice_reject, name="invoice_reject"),
+    path("finance-review/", finance_views.finance_review_queue, name="finance_review"),
+    path("finance-review/floors/", finance_views.finance_settings, name="finance_settings"),
     path("<str:number>/", views.order_detail, name="order_detail"),
+    path("<str:number>/invoice/", finance_views.order_invoice_request, name="order_invoice_request"),
+    path("<str:number>/finance-approve/", finance_views.finance_approve, name="finance_approve"),
     path("<str:number>/hold/", views.order_hold, name="order_hold"),
     path("<str:number>/release/", views.order_release, name="order_release"),
     path("<str:number>/reclassify/", review_views.order_reclassify, name="order_reclassify"),

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from ..views import api, api_memo_tags
+from ..views import api, api_finance, api_memo_tags
 
 urlpatterns = [
     path("orders/", api.orders_collection, name="api_orders"),
@@ -9,5 +9,7 @@ urlpatterns = [
     path("orders/<str:number>/tags/", api_memo_tags.order_tags, name="api_order_tags"),
     path("orders/<str:number>/memo/", api_memo_tags.order_memo, name="api_order_memo"),
     path("tags/", api_memo_tags.tag_list, name="api_tags"),
+    path("orders/<str:number>/invoice/", api_finance.order_invoice_resource, name="api_order_invoice"),
+    path("invoices/", api_finance.invoices_collection, name="api_invoices"),
     path("inbound/<int:pk>/", api.inbound_resource, name="api_inbound"),
 ]

@@ -12,6 +12,7 @@ from .. import selectors, services
 from ..extensions import order_api_extras
 from ..intake import inbox, oms_json
 from ..models import InboundMessage, InboundStatus, Order
+from .api_finance import order_invoice
 from .api_memo_tags import memo_tags_json, tag_filter
 from .merge import merge_group_json
 
@@ -57,6 +58,7 @@ def order_json(order: Order, *, detail: bool = False) -> dict:
             for ln in order.lines.all()
         ]
         data["merge_group"] = merge_group_json(order)
+        data["invoice"] = order_invoice(order)
         data.update(order_api_extras(order))
     return data
 
@@ -293,6 +295,7 @@ _ORDER_IN = {
             "type": ["string", "integer"],
             "description": "旗帜: red, yellow, green, blue, purple, or Taobao's 1-5 (0 or empty: none).",
         },
+        "invoice": {"$ref": "#/components/schemas/InvoiceIn"},
     },
 }
 _ORDER_OUT = {
@@ -311,6 +314,7 @@ _ORDER_OUT = {
         "manual_tags": {"type": "array", "items": {"type": "string"}},
         "removed_tags": {"type": "array", "items": {"type": "string"}, "description": "Rule tags a person removed."},
         "lines": {"type": "array", "items": {"type": "object"}},
+        "invoice": {"oneOf": [{"$ref": "#/components/schemas/Invoice"}, {"type": "null"}]},
         "shipments": {
             "type": "array",
             "items": {

@@ -189,11 +189,11 @@ def test_a_bad_file_never_loses_the_good_orders(tmp_path, case, fmt, data, code,
         assert [line.unit_price for line in order.lines.all()] in ([Decimal("10.00")], [Decimal("12.50")])
 
 
-def test_lines_that_do_not_add_up_are_created_on_a_price_check_hold(tmp_path):
+def test_lines_that_do_not_add_up_are_created_on_a_finance_review_hold(tmp_path):
     path = tmp_path / "s.csv"
     path.write_bytes("\n".join([SHOPIFY, shop("#1", "1", total="1000.00"), shop("#2", "2")]).encode())
     call_command("import_orders", str(path), "--format", "shopify-csv", "--channel", "shop", "--json",
                  stdout=StringIO(), stderr=StringIO())
     assert list(Order.objects.filter(on_hold=True).values_list("external_id", "holds__reason")) == [
-        ("1", HoldReason.PRICE_CHECK)]
+        ("1", HoldReason.FINANCE_REVIEW)]
     assert Order.objects.get(external_id="2").on_hold is False

@@ -207,7 +207,7 @@ def test_a_shopify_decimal_comma_is_an_invalid_price(tmp_path):
 # ---- price check ----------------------------------------------------------------------------------
 
 
-def test_lines_that_do_not_add_up_to_the_total_hold_the_order_for_a_price_check(tmp_path):
+def test_lines_that_do_not_add_up_to_the_total_hold_the_order_for_a_finance_review(tmp_path):
     text = "\n".join(
         [
             SHOPIFY,
@@ -222,7 +222,7 @@ def test_lines_that_do_not_add_up_to_the_total_hold_the_order_for_a_price_check(
     assert code == 0 and summary["created"] == 4 and summary["held"] == 1
     held = Order.objects.get(external_id="1")
     hold = held.holds.get()
-    assert (held.on_hold, hold.reason) == (True, HoldReason.PRICE_CHECK)
+    assert (held.on_hold, hold.reason) == (True, HoldReason.FINANCE_REVIEW)
     assert hold.note == (
         "Lines 28.00 + shipping 5.00 + tax 0.00 - discount 0.00 = 33.00, but the order total "
         "is 1400.00 CNY (difference 1367.00)."
@@ -233,16 +233,16 @@ def test_lines_that_do_not_add_up_to_the_total_hold_the_order_for_a_price_check(
     assert not order4.holds.exists() and order4.total == Decimal("13.00")
 
 
-def test_the_price_check_hold_is_in_the_review_queue(client, tmp_path):
+def test_the_price_check_hold_is_in_the_finance_review_queue(client, tmp_path):
     text = "\n".join([SHOPIFY, shop_row("#1001", "1", qty="2", price="14.00", total="1400.00")])
     run(tmp_path, text.encode(), fmt="shopify-csv", channel="shop")
     user = get_user_model().objects.create(username="mgr")
     user.groups.add(Group.objects.get(name="manager"))
     client.force_login(user)
-    page = client.get("/orders/holds/?hold_reason=price_check")
+    page = client.get("/orders/holds/?hold_reason=finance_review")
     assert page.status_code == 200
     html = page.content.decode()
-    assert Order.objects.get().number in html and "Price check" in html and "1400.00 CNY" in html
+    assert Order.objects.get().number in html and "Finance review" in html and "1400.00 CNY" in html
 
 
 # ---- encoding -------------------------------------------------------------------------------------

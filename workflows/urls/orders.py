@@ -5,6 +5,7 @@ from types import SimpleNamespace
 from django.urls import path
 
 from orders.urls import urlpatterns as orders_urlpatterns
+from orders.views import finance as finance_views
 from orders.views import merge as merge_views
 from orders.views import orders as views
 from orders.views import stage_rules as stage_rule_views
@@ -24,6 +25,7 @@ CHANGE_ACTIONS = SimpleNamespace(
 
 urlpatterns = [
     path("<str:number>/cancel/", views.order_cancel, {"cancel": order_cancel}, name="order_cancel"),
+    path("<str:number>/finance-reject/", finance_views.finance_reject, {"cancel": order_cancel}, name="finance_reject"),
     path(
         "<str:number>/change/<str:change>/",
         stage_rule_views.order_change_apply,
