@@ -12,6 +12,7 @@ from .channels import (
     StockPolicy,
 )
 from .customers import Customer
+from .gifts import GiftOutOfStock, GiftRule
 from .inbox import InboundMessage, InboundStatus
 from .notifications import Notification, NotificationChannel, NotificationKind, NotificationOptOut, NotificationStatus
 from .orders import Order, OrderEvent, OrderHold, OrderLine, OrderQuerySet, PaymentMethod, join_tags, split_tags
@@ -29,6 +30,8 @@ __all__ = [
     "PublicationOutcome",
     "ChannelStockPublication",
     "Customer",
+    "GiftOutOfStock",
+    "GiftRule",
     "PaymentMethod",
     "split_tags",
     "join_tags",

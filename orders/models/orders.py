@@ -132,6 +132,11 @@ class OrderLine(models.Model):
     name = models.CharField(max_length=200, blank=True)
     quantity = models.PositiveIntegerField()
     unit_price = models.DecimalField(max_digits=12, decimal_places=2, default=0)
+    # 赠品: a gift line, added by a gift rule (orders/rules/gifts.py) at zero price or sent by the channel as one.
+    is_gift = models.BooleanField(default=False)
+    gift_rule = models.ForeignKey(
+        "orders.GiftRule", null=True, blank=True, on_delete=models.SET_NULL, related_name="lines"
+    )
 
     class Meta:
         ordering = ["order_id", "line_no"]

@@ -31,6 +31,7 @@ from .core import (  # noqa: F401
     orders_set_progress,
 )
 from .customers import customer_credit_history, customer_credit_set  # noqa: F401
+from .gifts import GIFT_REMOVABLE, order_gift_remove, order_gifts_add  # noqa: F401
 from .intake import (  # noqa: F401
     IntakeResult,
     contact_of,
