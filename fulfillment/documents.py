@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from oms.codes import code128_svg, qr_svg, svg_data_uri
 from oms.pdf import display_width, render_pdf
+from orders.privacy import printed_recipient, recipient_masked
 
 from .models import PickList, Shipment, ShipmentLine
 from .status import ShipmentStatus
@@ -230,6 +231,7 @@ def packing_slip_context(shipment: Shipment, *, tracking_url: str) -> dict:
     # Packing notes of classification (e.g. fragile packing) of every order in the box, each once.
     notes = [order.packing_notes, *(m.order.packing_notes for m in members)]
     packing_notes = list(dict.fromkeys(n.strip() for text in notes for n in (text or "").splitlines() if n.strip()))
+    name, phone = printed_recipient(order)  # 隐私面单: masked when the order's channel says so
     return {
         "shipment": shipment,
         "order": order,
@@ -238,7 +240,7 @@ def packing_slip_context(shipment: Shipment, *, tracking_url: str) -> dict:
         "order_date": _local(order.placed_at or order.created_at),
         "ship_date": _local(shipment.shipped_at) or timezone.localtime(),
         "sender": {"name": location.name, "phone": location.phone, "lines": location_lines(location)},
-        "recipient": {"name": order.ship_name, "phone": order.ship_phone, "lines": recipient_lines(order)},
+        "recipient": {"name": name, "phone": phone, "masked": recipient_masked(order), "lines": recipient_lines(order)},
         "lines": lines,
         "groups": groups,
         "merged_orders": merged_orders,
