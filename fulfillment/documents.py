@@ -72,7 +72,7 @@ def _picklist_shipments(picklist: PickList) -> list[Shipment]:
     a tuple lookup that SQLite spells as one `id = ? OR id = ? ...` chain, which fails beyond about
     1,000 rows ("Expression tree is too large"). The lines come through the reverse key (one
     `shipment_id IN (...)`), each joined to its product."""
-    lines = ShipmentLine.objects.select_related("product").order_by("id")
+    lines = ShipmentLine.objects.select_related("product", "order_line").order_by("id")
     return list(
         picklist.shipments.exclude(status=ShipmentStatus.CANCELLED)
         .select_related("order")
@@ -87,9 +87,9 @@ def picklist_context(picklist: PickList) -> dict:
     Keys: picklist, number, barcode_uri, location, created_at (local), created_by,
     printed_at, counts {shipments, orders, skus, units}, shipments (the Shipment rows),
     items: one row per product in walking order
-      [{bin, zone, sequence, sku, name, quantity, shipments}],
+      [{bin, zone, sequence, sku, name, quantity, gift_units (赠品 among them), shipments}],
     breakdown: per shipment, its lines in walking order
-      [{shipment_number, order_number, recipient, lines: [{bin, sku, name, quantity}]}].
+      [{shipment_number, order_number, recipient, lines: [{bin, sku, name, quantity, gift}]}].
     """
     shipments = _picklist_shipments(picklist)
     totals: dict[int, dict] = {}
@@ -102,10 +102,13 @@ def picklist_context(picklist: PickList) -> dict:
                     "sku": line.product.sku,
                     "name": line.product.name,
                     "quantity": 0,
+                    "gift_units": 0,
                     "shipment_ids": set(),
                 },
             )
             item["quantity"] += line.quantity
+            if line.order_line.is_gift:  # 赠品: picked with the goods of the same SKU, counted apart
+                item["gift_units"] += line.quantity
             item["shipment_ids"].add(shipment.pk)
     places = bin_zones(picklist.location, totals)  # product -> (bin, zone, pick sequence)
     bins = {product_id: place[0] for product_id, place in places.items()}
@@ -120,6 +123,7 @@ def picklist_context(picklist: PickList) -> dict:
                 "sku": item["sku"],
                 "name": item["name"],
                 "quantity": item["quantity"],
+                "gift_units": item["gift_units"],
                 "shipments": len(item["shipment_ids"]),
             }
         )
@@ -141,6 +145,7 @@ def picklist_context(picklist: PickList) -> dict:
                         "sku": line.product.sku,
                         "name": line.product.name,
                         "quantity": line.quantity,
+                        "gift": line.order_line.is_gift,
                     }
                     for line in lines
                 ],
@@ -199,6 +204,7 @@ def shipment_contents(shipment: Shipment, members: list[Shipment] | None = None)
             "name": line.order_line.name or line.product.name,
             "ordered": line.order_line.quantity,
             "quantity": line.quantity,
+            "gift": line.order_line.is_gift,
         }
         for line in lines
     ]

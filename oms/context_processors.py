@@ -78,6 +78,7 @@ NAV = [
         [
             (_("Classification rules"), "orders:rule_list", "orders.change_classificationrule"),
             (_("Change rules"), "orders:stage_rule_list", "orders.change_stagerule"),
+            (_("Gift rules"), "orders:gift_rule_list", "orders.view_giftrule"),
         ],
     ),
 ]

@@ -2,6 +2,7 @@
 see orders/rules/gifts.py for how rules are matched and combined."""
 
 from django.core.exceptions import ValidationError
+from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -43,10 +44,14 @@ class GiftRule(models.Model):
         _("SKUs bought"), max_length=500, blank=True, help_text=_("Comma-separated; empty: any goods.")
     )
     min_quantity = models.PositiveIntegerField(
-        _("minimum quantity"), default=1, help_text=_("Units of those SKUs together in the order.")
+        _("minimum quantity"),
+        default=1,
+        validators=[MinValueValidator(1)],
+        help_text=_("Units of those SKUs together in the order."),
     )
     limit_per_customer = models.PositiveIntegerField(
         _("limit per customer"),
+        validators=[MinValueValidator(1)],
         null=True,
         blank=True,
         help_text=_("At most this many orders of one customer get this gift; empty: no limit."),
@@ -55,7 +60,7 @@ class GiftRule(models.Model):
     gift_product = models.ForeignKey(
         Product, on_delete=models.PROTECT, related_name="+", verbose_name=_("gift product")
     )
-    gift_quantity = models.PositiveIntegerField(_("gift quantity"), default=1)
+    gift_quantity = models.PositiveIntegerField(_("gift quantity"), default=1, validators=[MinValueValidator(1)])
     out_of_stock = models.CharField(
         _("when the gift is out of stock"), max_length=8, choices=GiftOutOfStock.choices, default=GiftOutOfStock.SKIP
     )

@@ -116,6 +116,11 @@ class Order(models.Model):
         return self.status in CANCELLABLE
 
     @property
+    def gift_lines(self):
+        """赠品: the order's gift lines with their rules (the order page's gift panel)."""
+        return self.lines.filter(is_gift=True).select_related("gift_rule", "product").order_by("line_no")
+
+    @property
     def tag_list(self) -> list[str]:
         return split_tags(self.tags)
 

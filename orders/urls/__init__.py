@@ -3,6 +3,7 @@ from django.urls import path
 from ..views import address as address_views
 from ..views import atp as atp_views
 from ..views import care as care_views
+from ..views import gifts as gift_views
 from ..views import intake as intake_views
 from ..views import orders as views
 from ..views import review as review_views
@@ -25,6 +26,10 @@ urlpatterns = [
     path("rules/<int:pk>/delete/", review_views.rule_delete, name="rule_delete"),
     path("rules/<int:pk>/move/<str:direction>/", review_views.rule_move, name="rule_move"),
     path("change-rules/", stage_rule_views.stage_rule_list, name="stage_rule_list"),
+    path("gift-rules/", gift_views.gift_rule_list, name="gift_rule_list"),
+    path("gift-rules/new/", gift_views.gift_rule_edit, name="gift_rule_create"),
+    path("gift-rules/<int:pk>/", gift_views.gift_rule_edit, name="gift_rule_edit"),
+    path("gift-rules/<int:pk>/delete/", gift_views.gift_rule_delete, name="gift_rule_delete"),
     path("intake/", views.InboundListView.as_view(), name="inbound_list"),
     path("intake/<int:pk>/", views.inbound_detail, name="inbound_detail"),
     path("intake/<int:pk>/retry/", intake_views.inbound_retry, name="inbound_retry"),
@@ -53,6 +58,7 @@ urlpatterns = [
     path("<str:number>/hold/", views.order_hold, name="order_hold"),
     path("<str:number>/release/", views.order_release, name="order_release"),
     path("<str:number>/reclassify/", review_views.order_reclassify, name="order_reclassify"),
+    path("<str:number>/gifts/<int:line_id>/remove/", gift_views.order_gift_remove, name="order_gift_remove"),
     path("<str:number>/change/", stage_rule_views.order_change, name="order_change"),
     path("<str:number>/return/", care_views.return_create, name="return_create"),
 ]

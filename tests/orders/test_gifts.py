@@ -263,3 +263,33 @@ def test_a_priced_or_malformed_gift_line_is_rejected_and_nothing_is_written(worl
         oms_json.parse(body)
     assert Order.objects.count() == 0 and OrderLine.objects.count() == 0 and OrderEvent.objects.count() == 0
     assert Customer.objects.count() == 0
+
+
+def test_the_gift_is_marked_on_the_pick_list_and_the_packing_slip(world):
+    import io
+
+    from pypdf import PdfReader
+
+    from fulfillment.documents import packing_slip_pdf, picklist_context, picklist_pdf
+    from fulfillment.models import PickList
+
+    GiftRule.objects.create(name="Cup", gift_product=world["cup"])
+    o = services.order_create(channel=world["tmall"], data=order("D1", lines=(("CUP", 2),)), source="t").order
+    route_orders.delay([o.pk])
+    shipment = o.shipments.get()
+    picklist = PickList.objects.create(location=world["sha"], number="PL1")
+    shipment.__class__.objects.filter(pk=shipment.pk).update(picklist=picklist)
+
+    context = picklist_context(picklist)
+    assert [(i["sku"], i["quantity"], i["gift_units"]) for i in context["items"]] == [("CUP", 3, 1)]
+    assert [(ln["sku"], ln["quantity"], ln["gift"]) for ln in context["breakdown"][0]["lines"]] == [
+        ("CUP", 2, False),
+        ("CUP", 1, True),
+    ]
+
+    def text(pdf):
+        return "".join("".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf)).pages).split())
+
+    assert "Gift赠品×1" in text(picklist_pdf(picklist))
+    slip = text(packing_slip_pdf(shipment, tracking_url=""))
+    assert slip.count("Gift赠品") == 1 and "TeacupGift赠品" in slip
