@@ -170,3 +170,40 @@ def test_the_order_api_shows_gift_lines(client, world):
     shown = [(ln["sku"], ln["is_gift"], ln["unit_price"]) for ln in lines]
     assert shown == [("STD", False, "10.00"), ("CUP", True, "0.00")]
     assert lines[1]["gift_rule"] == GiftRule.objects.get().pk
+
+
+def test_a_shopify_order_gets_its_gift_too(world):
+    from pathlib import Path
+
+    from orders.intake import shopify_json
+
+    ProductFactory(sku="SKU-A")
+    ProductFactory(sku="SKU-B")
+    GiftRule.objects.create(name="Shopify 满200", min_goods_total=Decimal("196"), gift_product=world["cup"])
+    body = (Path(__file__).parent / "fixtures" / "shopify_orders_create.json").read_bytes()
+    data = shopify_json.parse(body)  # lines 2 × 88.00 + 1 × 20.00 = 196.00 of goods
+    o = services.order_create(channel=world["tmall"], data=data, source="webhook").order
+    gifts = list(o.lines.filter(is_gift=True).values_list("sku", "quantity", "unit_price", "gift_rule__name"))
+    assert gifts == [("CUP", 1, Decimal("0.00"), "Shopify 满200")]
+    assert not o.holds.filter(reason="price_check").exists()  # the gift does not upset the price check
+
+
+def test_an_api_order_applied_in_a_batch_gets_its_gift(client, world, django_capture_on_commit_callbacks):
+    GiftRule.objects.create(name="API 送杯", gift_product=world["cup"])
+    _, key = ApiToken.issue(make_user("boss", MANAGER))
+    body = {
+        "channel": "tmall",
+        "external_id": "API-1",
+        "ship_to": {"name": "王五", "phone": "13600136000", "country": "CN", "full": "江苏省苏州市姑苏区人民路100号"},
+        "lines": [{"sku": "STD", "quantity": 1, "unit_price": "10.00"}],
+    }
+    with django_capture_on_commit_callbacks(execute=True):
+        answer = client.post(
+            "/api/v1/orders/", json.dumps(body), content_type="application/json", HTTP_AUTHORIZATION=f"Token {key}"
+        )
+    assert answer.status_code == 202, answer.content
+    from orders.models import Order
+
+    o = Order.objects.get(external_id="API-1")
+    assert list(o.lines.values_list("sku", "is_gift")) == [("STD", False), ("CUP", True)]
+    assert o.events.filter(kind=EventKind.GIFT, data__rule="API 送杯").count() == 1
