@@ -7,7 +7,7 @@ from django.db.models import Max
 from oms.errors import DomainError
 
 from ..models import Order, OrderLine
-from ..rules.gifts import GiftDecision, GiftInput, gift_plan
+from ..rules.gifts import GiftDecision, GiftInput, current_gift_rules, gift_plan
 from ..status import EventKind, HoldReason, OrderStatus
 from .core import order_event_record, order_hold, order_row_lock
 
@@ -28,8 +28,11 @@ def gift_input(order: Order, lines) -> GiftInput:
 def order_gifts_add(order: Order, *, user=None) -> list[GiftDecision]:
     """At intake, before classification and routing: the matching gift rules' lines at zero price, an
     event per gift (added or skipped), a stock-short hold where a rule says so. Caller's transaction."""
+    rules = current_gift_rules()
+    if not rules:
+        return []  # no active rule: the order's lines are not even read
     lines = list(order.lines.select_related("product"))
-    decisions = gift_plan([gift_input(order, lines)])[0]
+    decisions = gift_plan([gift_input(order, lines)], rules=rules)[0]
     if not decisions:
         return decisions
     line_no = max((ln.line_no for ln in lines), default=0)
