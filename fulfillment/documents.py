@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from oms.codes import code128_svg, qr_svg, svg_data_uri
 from oms.pdf import display_width, render_pdf
+from orders.privacy import printed_recipient, recipient_masked
 
 from .models import PickList, Shipment, ShipmentLine
 from .status import ShipmentStatus
@@ -71,7 +72,7 @@ def _picklist_shipments(picklist: PickList) -> list[Shipment]:
     a tuple lookup that SQLite spells as one `id = ? OR id = ? ...` chain, which fails beyond about
     1,000 rows ("Expression tree is too large"). The lines come through the reverse key (one
     `shipment_id IN (...)`), each joined to its product."""
-    lines = ShipmentLine.objects.select_related("product").order_by("id")
+    lines = ShipmentLine.objects.select_related("product", "order_line").order_by("id")
     return list(
         picklist.shipments.exclude(status=ShipmentStatus.CANCELLED)
         .select_related("order")
@@ -86,9 +87,10 @@ def picklist_context(picklist: PickList) -> dict:
     Keys: picklist, number, barcode_uri, location, created_at (local), created_by,
     printed_at, counts {shipments, orders, skus, units}, shipments (the Shipment rows),
     items: one row per product in walking order
-      [{bin, zone, sequence, sku, name, quantity, shipments}],
+      [{bin, zone, sequence, sku, name, quantity, gift_units (赠品 among them), shipments}],
     breakdown: per shipment, its lines in walking order
-      [{shipment_number, order_number, recipient, buyer_message, seller_memo, lines: [{bin, sku, name, quantity}]}].
+      [{shipment_number, order_number, recipient, buyer_message, seller_memo,
+        lines: [{bin, sku, name, quantity, gift}]}].
     """
     shipments = _picklist_shipments(picklist)
     totals: dict[int, dict] = {}
@@ -101,10 +103,13 @@ def picklist_context(picklist: PickList) -> dict:
                     "sku": line.product.sku,
                     "name": line.product.name,
                     "quantity": 0,
+                    "gift_units": 0,
                     "shipment_ids": set(),
                 },
             )
             item["quantity"] += line.quantity
+            if line.order_line.is_gift:  # 赠品: picked with the goods of the same SKU, counted apart
+                item["gift_units"] += line.quantity
             item["shipment_ids"].add(shipment.pk)
     places = bin_zones(picklist.location, totals)  # product -> (bin, zone, pick sequence)
     bins = {product_id: place[0] for product_id, place in places.items()}
@@ -119,6 +124,7 @@ def picklist_context(picklist: PickList) -> dict:
                 "sku": item["sku"],
                 "name": item["name"],
                 "quantity": item["quantity"],
+                "gift_units": item["gift_units"],
                 "shipments": len(item["shipment_ids"]),
             }
         )
@@ -143,6 +149,7 @@ def picklist_context(picklist: PickList) -> dict:
                         "sku": line.product.sku,
                         "name": line.product.name,
                         "quantity": line.quantity,
+                        "gift": line.order_line.is_gift,
                     }
                     for line in lines
                 ],
@@ -201,6 +208,7 @@ def shipment_contents(shipment: Shipment, members: list[Shipment] | None = None)
             "name": line.order_line.name or line.product.name,
             "ordered": line.order_line.quantity,
             "quantity": line.quantity,
+            "gift": line.order_line.is_gift,
         }
         for line in lines
     ]
@@ -233,6 +241,7 @@ def packing_slip_context(shipment: Shipment, *, tracking_url: str) -> dict:
     # Packing notes of classification (e.g. fragile packing) of every order in the box, each once.
     notes = [order.packing_notes, *(m.order.packing_notes for m in members)]
     packing_notes = list(dict.fromkeys(n.strip() for text in notes for n in (text or "").splitlines() if n.strip()))
+    name, phone = printed_recipient(order)  # 隐私面单: masked when the order's channel says so
     return {
         "shipment": shipment,
         "order": order,
@@ -241,7 +250,7 @@ def packing_slip_context(shipment: Shipment, *, tracking_url: str) -> dict:
         "order_date": _local(order.placed_at or order.created_at),
         "ship_date": _local(shipment.shipped_at) or timezone.localtime(),
         "sender": {"name": location.name, "phone": location.phone, "lines": location_lines(location)},
-        "recipient": {"name": order.ship_name, "phone": order.ship_phone, "lines": recipient_lines(order)},
+        "recipient": {"name": name, "phone": phone, "masked": recipient_masked(order), "lines": recipient_lines(order)},
         "lines": lines,
         "groups": groups,
         "merged_orders": merged_orders,

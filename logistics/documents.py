@@ -19,6 +19,7 @@ from fulfillment.documents import location_lines, recipient_lines
 from fulfillment.models import ShipmentLine
 from inventory.models import HandlingClass
 from oms.codes import QUIET_MODULES, code128_module_mm, code128_modules
+from orders.privacy import printed_recipient, recipient_masked
 
 from .label_canvas import BARCODE_HEIGHT_MM, labels_pdf
 from .models import Parcel
@@ -45,7 +46,7 @@ SERVICE_KIND_CODES = {
 
 PARCEL_RELATED = (
     "service__carrier",
-    "shipment__order",
+    "shipment__order__channel",
     "shipment__location",
 )
 PARCEL_PREFETCH = ("shipment__lines__product", "shipment__parcels")
@@ -126,6 +127,7 @@ def label_context(parcel: Parcel, *, tracking_url: str, size: str = "4x6") -> di
     kind_code, kind_label = SERVICE_KIND_CODES.get(service.kind, (service.kind.upper()[:5], ""))
     weight_g = parcel_weight_g(parcel)
     recipient = recipient_lines(order)
+    printed = printed_recipient(order)  # 隐私面单: masked when the order's channel says so
     marks = handling_marks(line.product.handling_class for line in shipment.lines.all())
     sender_lines = location_lines(location)
     modules = "0" * QUIET_MODULES + code128_modules(parcel.tracking_number) + "0" * QUIET_MODULES
@@ -152,8 +154,9 @@ def label_context(parcel: Parcel, *, tracking_url: str, size: str = "4x6") -> di
             "text": "\n".join(sender_lines),
         },
         "recipient": {
-            "name": order.ship_name,
-            "phone": order.ship_phone,
+            "name": printed[0],
+            "phone": printed[1],
+            "masked": recipient_masked(order),
             "lines": recipient,
             "text": "\n".join(recipient),
         },

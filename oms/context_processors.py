@@ -83,6 +83,7 @@ NAV = [
             (_("Change rules"), "orders:stage_rule_list", "orders.change_stagerule"),
             (_("Automatic merge"), "orders:merge_settings", "orders.change_mergesettings"),
             (_("Price floors"), "orders:finance_settings", "orders.change_financesettings"),
+            (_("Gift rules"), "orders:gift_rule_list", "orders.view_giftrule"),
         ],
     ),
 ]

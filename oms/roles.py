@@ -109,6 +109,11 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "orders.add_classificationrule",
         "orders.change_classificationrule",
         "orders.delete_classificationrule",
+        # 赠品 gift rules (orders/rules/gifts.py).
+        "orders.view_giftrule",
+        "orders.add_giftrule",
+        "orders.change_giftrule",
+        "orders.delete_giftrule",
         "orders.override_credit",
         "orders.change_customer",
         # Invoices (发票) and the finance review (财审): orders/views/finance.py.

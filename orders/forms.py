@@ -78,13 +78,16 @@ class ChannelForm(forms.ModelForm):
     """A channel's intake settings. The secret is write-only: left empty, it stays as it is."""
 
     new_webhook_secret = forms.CharField(
-        required=False, max_length=200, label="New webhook secret", widget=forms.PasswordInput(render_value=False),
+        required=False,
+        max_length=200,
+        label="New webhook secret",
+        widget=forms.PasswordInput(render_value=False),
         help_text="Leave empty to keep the current secret.",
     )
 
     class Meta:
         model = Channel
-        fields = ["name", "kind", "platform", "stock_policy", "default_priority", "active"]
+        fields = ["name", "kind", "platform", "stock_policy", "default_priority", "active", "mask_recipient"]
 
     def save(self, commit=True):
         channel = super().save(commit=False)
@@ -97,5 +100,9 @@ class ChannelForm(forms.ModelForm):
 
 class ChannelSkuForm(forms.Form):
     external_sku = forms.CharField(max_length=64, label="Channel's SKU")
-    product = forms.ModelChoiceField(queryset=Product.objects.filter(active=True), to_field_name="sku", label="Our SKU",
-                                     widget=forms.TextInput(attrs={"placeholder": "our SKU"}))
+    product = forms.ModelChoiceField(
+        queryset=Product.objects.filter(active=True),
+        to_field_name="sku",
+        label="Our SKU",
+        widget=forms.TextInput(attrs={"placeholder": "our SKU"}),
+    )

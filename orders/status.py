@@ -89,6 +89,7 @@ class EventKind(models.TextChoices):
     TAGS = "tags", _("Tags changed")
     INVOICE = "invoice", _("Invoice")
 
+    GIFT = "gift", _("Gift")
 
 # ---- invoices (发票, orders/services/invoices.py) ------------------------------------------------------
 

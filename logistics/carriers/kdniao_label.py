@@ -2,8 +2,9 @@
 express company, 大头笔 (MarkDestination) large, 集包地 (PackageName) and the sort code, the waybill number
 as Code 128, recipient and sender, contents and our order number.
 
-Privacy waybill (隐私面单, ``Carrier.privacy_waybill``): the recipient's name keeps its first character (王*,
-王**) and the phone its first three and last four digits (138****0000); the carrier still got them in full.
+Privacy waybill (隐私面单, ``Carrier.privacy_waybill`` or the order's channel's ``mask_recipient``): the
+recipient's name and phone masked as orders/privacy.py does it (王*五, 张*, J*** S.; 138****0000); the
+carrier still got them in full.
 
 Rendered with `oms.pdf.render_pdf` (WeasyPrint, Noto Sans CJK through fontconfig, the text extractable):
 reportlab embeds only TrueType outlines and the machine's Noto Sans CJK is OpenType/CFF. When the labels
@@ -12,34 +13,17 @@ engineer's reportlab canvas (issue 15) is merged, this drawing can move onto it.
 
 from __future__ import annotations
 
-import re
-
 from django.utils import timezone
 
 from oms.codes import QUIET_MODULES, code128_module_mm, code128_modules, code128_svg, svg_data_uri
 from oms.pdf import render_pdf
+from orders.privacy import mask_name, mask_phone, recipient_masked
+
+__all__ = ["mask_name", "mask_phone", "waybill_context", "waybill_pdf"]
 
 TEMPLATE = "logistics/pdf/kdniao_waybill.html"
 SIZE = ("100mm", "180mm")
 BARCODE_WIDTH_MM = 84.0
-
-
-def mask_name(name: str) -> str:
-    """王小明 -> 王**, 王五 -> 王*; a one-character name stays as it is."""
-    name = (name or "").strip()
-    return name[:1] + "*" * (len(name) - 1) if len(name) > 1 else name
-
-
-def mask_phone(phone: str) -> str:
-    """13800000000 -> 138****0000; other numbers keep their last four digits."""
-    digits = re.sub(r"\D", "", phone or "")
-    if len(digits) == 13 and digits.startswith("86"):  # +86 138 0013 8000
-        digits = digits[2:]
-    if len(digits) == 11 and digits.startswith("1"):
-        return f"{digits[:3]}****{digits[-4:]}"
-    if len(digits) > 4:
-        return "*" * (len(digits) - 4) + digits[-4:]
-    return digits
 
 
 def _place(*parts: str) -> str:
@@ -49,7 +33,7 @@ def _place(*parts: str) -> str:
 def waybill_context(parcel, purchase) -> dict:
     shipment, carrier = parcel.shipment, parcel.service.carrier
     order, location = shipment.order, shipment.location
-    private = carrier.privacy_waybill
+    private = carrier.privacy_waybill or recipient_masked(order)  # the carrier's or the channel's setting
     data = purchase.data or {}
     contents = [
         f"{line.product.name} ×{line.quantity}" for line in shipment.lines.select_related("product").order_by("pk")

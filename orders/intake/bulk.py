@@ -44,6 +44,7 @@ from ..models import (
 from ..rules.classification import current_rules
 from ..rules.classification import evaluate as classification_evaluate
 from ..rules.finance import current_floors
+from ..rules.gifts import GiftInput, gift_plan
 from ..rules.review import credit_findings, finance_findings, message_findings, risk_findings
 from ..selectors import products_for_channel
 from ..signals import orders_ready
@@ -354,6 +355,21 @@ def _write(channel, fresh, source, user, *, notify: bool = False) -> list[Outcom
     duplicates = _likely_duplicates(channel, fresh, customers, products)
     rules = current_rules()
     review = _Review(customers)
+    # 赠品 for the whole batch: one rule query, and only when a rule matches the past gifts and the stock.
+    gifts = gift_plan(
+        [
+            GiftInput(
+                channel_id=channel.pk,
+                customer_id=customer.pk if customer is not None else None,
+                placed_at=d.placed_at or now,
+                lines=[(products.get(ln.sku), ln.sku, ln.quantity, ln.unit_price, ln.gift) for ln in d.lines],
+            )
+            if not d.cancelled_reason
+            else GiftInput(channel_id=channel.pk, customer_id=None, placed_at=now, lines=[])
+            for (_, d), customer in zip(fresh, customers, strict=True)
+        ],
+        now=now,
+    )
     postgres = connection.vendor == "postgresql"
     ids = _reserve_ids(Order, len(fresh)) if postgres else [None] * len(fresh)
     labels = {reason: str(label) for reason, label in HoldReason.choices}
@@ -386,6 +402,7 @@ def _write(channel, fresh, source, user, *, notify: bool = False) -> list[Outcom
                 (EventKind.ADDRESS_PARSED, filled_message(data.address_filled), {"filled": data.address_filled})
             )
         order_holds: list[tuple[str, str]] = []
+        order_gifts = []
         tags = capabilities = service_kind = packing_notes = ""
         if data.cancelled_reason:
             status, on_hold = OrderStatus.CANCELLED, False
@@ -415,6 +432,24 @@ def _write(channel, fresh, source, user, *, notify: bool = False) -> list[Outcom
             for reason, note in intake:
                 order_holds.append((reason, note))
                 order_events.append((EventKind.HELD, f"On hold: {labels[reason]}. {note}", {"reason": reason}))
+            # 赠品: gift lines after the order's own, an event each; then classified with the rest.
+            line_no = len(data.lines)
+            gift_holds = []
+            for decision in gifts[i]:
+                number = None
+                if decision.added:
+                    line_no += 1
+                    number = line_no
+                    order_gifts.append((line_no, decision))
+                    pairs.append((decision.product, decision.quantity))
+                message, event_data = decision.event(number)
+                order_events.append((EventKind.GIFT, message, event_data))
+                if decision.hold:
+                    gift_holds.append((HoldReason.STOCK_SHORT, decision.hold_note()))
+            for reason, note in gift_holds[:1]:  # as order_hold: one active hold per reason
+                if reason not in {r for r, _ in order_holds}:
+                    order_holds.append((reason, note))
+                    order_events.append((EventKind.HELD, f"On hold: {labels[reason]}. {note}", {"reason": reason}))
             # Classification, then review, through order_hold's rule: one active hold per reason.
             outcome = classification_evaluate(draft, rules=rules, today=today, lines=pairs)
             tags, capabilities = join_tags(outcome.tags), join_tags(outcome.capabilities)
@@ -444,7 +479,7 @@ def _write(channel, fresh, source, user, *, notify: bool = False) -> list[Outcom
         own = (pk, f"SO{100000 + pk}" if pk else None, channel.pk, customer.pk if customer is not None else None)
         own += (status, on_hold, now, now, tags, capabilities, service_kind, packing_notes)
         rows.append(own + tuple(fields[k] for k in keys))
-        plans.append((row, data, pairs, order_holds, order_events))
+        plans.append((row, data, pairs, order_holds, order_events, order_gifts))
     columns = _ORDER_OWN + keys
     if postgres:
         _insert(Order, columns, rows)
@@ -455,8 +490,9 @@ def _write(channel, fresh, source, user, *, notify: bool = False) -> list[Outcom
             order.number = f"SO{100000 + order.pk}"
         update_from_values(Order, ("number",), [(order.pk, order.number) for order in stored])
         numbers = [(order.pk, order.number) for order in stored]
-    for (pk, number), values, (row, data, pairs, order_holds, order_events) in zip(numbers, rows, plans, strict=True):
-        for n, (ln, (product, _quantity)) in enumerate(zip(data.lines, pairs, strict=True), start=1):
+    plan_rows = zip(numbers, rows, plans, strict=True)
+    for (pk, number), values, (row, data, pairs, order_holds, order_events, order_gifts) in plan_rows:
+        for n, (ln, (product, _quantity)) in enumerate(zip(data.lines, pairs, strict=False), start=1):
             lines.append(
                 (
                     pk,
@@ -466,8 +502,13 @@ def _write(channel, fresh, source, user, *, notify: bool = False) -> list[Outcom
                     ln.name or getattr(product, "name", ""),
                     ln.quantity,
                     ln.unit_price,
+                    ln.gift,
+                    None,
                 )
             )
+        for n, gift in order_gifts:
+            product = gift.product
+            lines.append((pk, n, product.pk, product.sku, product.name, gift.quantity, 0, True, gift.rule_id))
         for reason, note in order_holds:
             holds_rows.append((pk, reason, note[:255], user_id, now))
         if data.invoice is not None:
@@ -479,7 +520,8 @@ def _write(channel, fresh, source, user, *, notify: bool = False) -> list[Outcom
         if status == OrderStatus.CONFIRMED:
             confirmed.append(pk)
         outcomes.append(Outcome(row, "created", held=on_hold, number=number))
-    _insert(OrderLine, ("order_id", "line_no", "product_id", "sku", "name", "quantity", "unit_price"), lines)
+    line_columns = ("order_id", "line_no", "product_id", "sku", "name", "quantity", "unit_price", "is_gift")
+    _insert(OrderLine, (*line_columns, "gift_rule_id"), lines)
     _insert(OrderHold, ("order_id", "reason", "note", "created_by_id", "created_at"), holds_rows)
     if invoices:
         names = (*invoices[0], "created_at", "updated_at")

@@ -126,6 +126,8 @@ class CanonicalLine:
     quantity: int
     unit_price: Decimal = Decimal("0")
     name: str = ""
+    # 赠品 the channel sent as such (oms_json ``"gift": true``): zero price, left out of the price check.
+    gift: bool = False
 
 
 @dataclass
@@ -529,6 +531,8 @@ def check(order: CanonicalOrder) -> CanonicalOrder:
             errors.append(FieldError(f"lines[{i}].sku", "is required."))
         if isinstance(line.quantity, int) and line.quantity <= 0:
             errors.append(FieldError(f"lines[{i}].quantity", "must be at least 1."))
+        if line.gift and isinstance(line.unit_price, Decimal) and line.unit_price != 0:
+            errors.append(FieldError(f"lines[{i}].unit_price", f"a gift line is at zero price, not {line.unit_price}."))
     flag = parse_flag(order.seller_flag)
     if flag is None:
         errors.append(
@@ -664,7 +668,8 @@ def price_check_note(order: CanonicalOrder, lines_total: Decimal) -> str:
     channel gave; tax may be included in the prices, a discount already taken off them), within
     0.01 per line; otherwise a note with the numbers, for the price-check hold."""
     shipping, tax, discount = (v or Decimal("0") for v in (order.shipping, order.tax, order.discount))
-    tolerance = Decimal("0.01") * max(len(order.lines), 1)
+    # Gift lines (zero price) are not goods sold: they neither add to the lines nor widen the tolerance.
+    tolerance = Decimal("0.01") * max(sum(1 for line in order.lines if not line.gift), 1)
     candidates = {lines_total + shipping + t - d for t in (tax, Decimal("0")) for d in (discount, Decimal("0"))}
     if any(abs(order.total - c) <= tolerance for c in candidates):
         return ""

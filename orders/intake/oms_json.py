@@ -79,8 +79,14 @@ def parse(data: dict) -> tuple[str, CanonicalOrder]:
         quantity = _collect(errors, parse_quantity, raw.get("quantity"), f"lines[{i}].quantity")
         price = _collect(errors, parse_money, raw.get("unit_price", 0), f"lines[{i}].unit_price")
         name = _text(errors, raw.get("name"), f"lines[{i}].name")
+        gift = raw.get("gift", False)
+        if gift is None:
+            gift = False
+        if not isinstance(gift, bool):
+            errors.append(FieldError(f"lines[{i}].gift", "must be true or false."))
+            gift = False
         if sku and quantity is not None and price is not None:
-            lines.append(CanonicalLine(sku=sku, quantity=quantity, unit_price=price, name=name))
+            lines.append(CanonicalLine(sku=sku, quantity=quantity, unit_price=price, name=name, gift=gift))
     total = None
     if data.get("total") not in (None, ""):
         total = _collect(errors, parse_money, data.get("total"), "total")

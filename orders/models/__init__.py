@@ -13,6 +13,7 @@ from .channels import (
 )
 from .customers import Customer
 from .finance import FinanceSettings, InvoiceKind, InvoiceRequest, InvoiceTitleType, PriceFloor
+from .gifts import GiftOutOfStock, GiftRule
 from .inbox import InboundMessage, InboundStatus
 from .memo_tags import SellerFlag, effective_tags, normal_tag, parse_flag, tag_problem
 from .merge import MergeSettings, OrderMergeGroup, OrderMergeMember
@@ -32,6 +33,8 @@ __all__ = [
     "PublicationOutcome",
     "ChannelStockPublication",
     "Customer",
+    "GiftOutOfStock",
+    "GiftRule",
     "PaymentMethod",
     "split_tags",
     "join_tags",

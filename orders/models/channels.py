@@ -70,6 +70,12 @@ class Channel(models.Model):
     stock_feed_token = models.CharField(
         max_length=64, blank=True, help_text=_("Token for the JSON feed and CSV export (else the webhook secret).")
     )
+    # 隐私面单: labels and packing slips show the recipient's name and phone masked (orders/privacy.py).
+    mask_recipient = models.BooleanField(
+        _("mask recipient on labels and packing slips"),
+        default=False,
+        help_text=_("Name and phone are printed masked (王*五, 136****6000); the address stays whole."),
+    )
 
     class Meta:
         ordering = ["name"]

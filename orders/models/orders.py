@@ -125,6 +125,11 @@ class Order(models.Model):
         return self.status in CANCELLABLE
 
     @property
+    def gift_lines(self):
+        """赠品: the order's gift lines with their rules (the order page's gift panel)."""
+        return self.lines.filter(is_gift=True).select_related("gift_rule", "product").order_by("line_no")
+
+    @property
     def tag_list(self) -> list[str]:
         return split_tags(self.tags)
 
@@ -149,6 +154,11 @@ class OrderLine(models.Model):
     name = models.CharField(max_length=200, blank=True)
     quantity = models.PositiveIntegerField()
     unit_price = models.DecimalField(max_digits=12, decimal_places=2, default=0)
+    # 赠品: a gift line, added by a gift rule (orders/rules/gifts.py) at zero price or sent by the channel as one.
+    is_gift = models.BooleanField(default=False)
+    gift_rule = models.ForeignKey(
+        "orders.GiftRule", null=True, blank=True, on_delete=models.SET_NULL, related_name="lines"
+    )
 
     class Meta:
         ordering = ["order_id", "line_no"]

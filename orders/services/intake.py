@@ -38,6 +38,7 @@ from .core import (
     order_hold,
     order_status_set,
 )
+from .gifts import order_gifts_add
 from .invoices import invoice_requested_message, invoice_row
 from .merge import orders_auto_merge
 
@@ -280,6 +281,7 @@ def _create_rows(*, channel, data: CanonicalOrder, products, holds, source, user
             name=line.name or getattr(products.get(line.sku), "name", ""),
             quantity=line.quantity,
             unit_price=line.unit_price,
+            is_gift=line.gift,
         )
         for i, line in enumerate(data.lines, start=1)
     )
@@ -321,6 +323,8 @@ def _create_rows(*, channel, data: CanonicalOrder, products, holds, source, user
             message=f"On hold: {HoldReason(reason).label}. {note}",
             data={"reason": reason},
         )
+    # 赠品: the gift rules' lines, before classification (a gift is goods to classify and route).
+    order_gifts_add(order, user=user)
     # Classification and review holds, before confirmation (orders/rules/classification.py, orders/rules/review.py).
     order_classify(order, user=user)
     for reason, note in review_findings(order, address=False):  # intake's check() already held the address

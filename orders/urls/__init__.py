@@ -4,6 +4,7 @@ from ..views import address as address_views
 from ..views import atp as atp_views
 from ..views import care as care_views
 from ..views import finance as finance_views
+from ..views import gifts as gift_views
 from ..views import intake as intake_views
 from ..views import memo_tags as memo_tag_views
 from ..views import merge as merge_views
@@ -31,6 +32,10 @@ urlpatterns = [
     path("rules/<int:pk>/move/<str:direction>/", review_views.rule_move, name="rule_move"),
     path("change-rules/", stage_rule_views.stage_rule_list, name="stage_rule_list"),
     path("merge-settings/", merge_views.merge_settings, name="merge_settings"),
+    path("gift-rules/", gift_views.gift_rule_list, name="gift_rule_list"),
+    path("gift-rules/new/", gift_views.gift_rule_edit, name="gift_rule_create"),
+    path("gift-rules/<int:pk>/", gift_views.gift_rule_edit, name="gift_rule_edit"),
+    path("gift-rules/<int:pk>/delete/", gift_views.gift_rule_delete, name="gift_rule_delete"),
     path("intake/", views.InboundListView.as_view(), name="inbound_list"),
     path("intake/<int:pk>/", views.inbound_detail, name="inbound_detail"),
     path("intake/<int:pk>/retry/", intake_views.inbound_retry, name="inbound_retry"),
@@ -70,6 +75,7 @@ urlpatterns = [
     path("<str:number>/reclassify/", review_views.order_reclassify, name="order_reclassify"),
     path("<str:number>/memo/", memo_tag_views.order_memo_edit, name="order_memo_edit"),
     path("<str:number>/tags/", memo_tag_views.order_tags_edit, name="order_tags_edit"),
+    path("<str:number>/gifts/<int:line_id>/remove/", gift_views.order_gift_remove, name="order_gift_remove"),
     path("<str:number>/change/", stage_rule_views.order_change, name="order_change"),
     path("<str:number>/return/", care_views.return_create, name="return_create"),
 ]

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from ..views import api, api_finance, api_memo_tags
+from ..views import api, api_finance, api_memo_tags, gifts
 
 urlpatterns = [
     path("orders/", api.orders_collection, name="api_orders"),
@@ -12,4 +12,5 @@ urlpatterns = [
     path("orders/<str:number>/invoice/", api_finance.order_invoice_resource, name="api_order_invoice"),
     path("invoices/", api_finance.invoices_collection, name="api_invoices"),
     path("inbound/<int:pk>/", api.inbound_resource, name="api_inbound"),
+    path("gift-rules/", gifts.gift_rules_collection, name="api_gift_rules"),
 ]

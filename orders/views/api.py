@@ -54,6 +54,8 @@ def order_json(order: Order, *, detail: bool = False) -> dict:
                 "quantity": ln.quantity,
                 "unit_price": str(ln.unit_price),
                 "known_product": ln.product_id is not None,
+                "is_gift": ln.is_gift,
+                "gift_rule": ln.gift_rule_id,
             }
             for ln in order.lines.all()
         ]
@@ -274,6 +276,10 @@ _ORDER_IN = {
                     "quantity": {"type": "integer", "minimum": 1},
                     "unit_price": {"type": "string", "example": "19.90"},
                     "name": {"type": "string"},
+                    "gift": {
+                        "type": "boolean",
+                        "description": "赠品 the channel sent: zero price, left out of the price check.",
+                    },
                 },
             },
         },

@@ -5,12 +5,12 @@
 
 from django.utils.translation import gettext_lazy as _
 
-from . import delivery, fulfilment, quality, sales, stock, waiting
+from . import delivery, fulfilment, gifts, quality, sales, stock, waiting
 from .base import NO_DATA_SOURCE, Filters, Kpi, KpiResult
 
 __all__ = ["NO_DATA_SOURCE", "REGISTRY", "Filters", "Kpi", "KpiResult", "catalogue", "get"]
 
-_ORDER = [*sales.KPIS, *fulfilment.KPIS, *delivery.KPIS, *stock.KPIS, *quality.KPIS, *waiting.KPIS]
+_ORDER = [*sales.KPIS, *gifts.KPIS, *fulfilment.KPIS, *delivery.KPIS, *stock.KPIS, *quality.KPIS, *waiting.KPIS]
 GROUPS = [_("Orders and revenue"), _("Fulfilment"), _("Delivery"), _("Inventory"), _("Returns and service")]
 
 REGISTRY: dict[str, Kpi] = {}

@@ -180,14 +180,14 @@ class OrdersByProduct(_OrdersKpi):
     unit = _("units")
     formula = _(
         "Units ordered and line revenue (quantity × unit price) per SKU, over the lines of orders "
-        "received in the period; cancelled orders left out."
+        "received in the period; cancelled orders and gift lines (see Gifts by rule) left out."
     )
     numerator = _("Sum of OrderLine.quantity; revenue = Σ quantity × OrderLine.unit_price; orders = distinct orders.")
 
     def compute(self, f):
         lines = order_scope(
             OrderLine.objects.using(self.db)
-            .filter(order__created_at__gte=f.start, order__created_at__lt=f.end)
+            .filter(order__created_at__gte=f.start, order__created_at__lt=f.end, is_gift=False)
             .exclude(order__status="cancelled"),
             f,
             prefix="order__",

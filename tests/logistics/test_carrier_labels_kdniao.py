@@ -136,13 +136,31 @@ def test_privacy_waybill_masks_the_name_and_phone_on_the_label(
 
     text = pdf_text(client.get(f"/logistics/parcels/{parcel.pk}/label/").content, tmp_path)
 
-    assert "王**" in text and "138****8000" in text
+    assert "王*明" in text and "138****8000" in text
     assert "王小明" not in text and "0013" not in text
     assert fake.data(fake.requests[0])["Receiver"]["Name"] == "王小明"  # the carrier still gets them in full
 
 
+@pytest.mark.skipif(not shutil.which("pdftotext"), reason="needs poppler-utils")
+def test_the_channel_privacy_setting_masks_the_kdniao_waybill_too(
+    fake, carrier, shipment, client, tmp_path, django_capture_on_commit_callbacks
+):
+    assert not Carrier.objects.get(pk=carrier.pk).privacy_waybill
+    shipment.order.channel.__class__.objects.filter(pk=shipment.order.channel_id).update(mask_recipient=True)
+    client.force_login(make_user("packer", "warehouse"))
+    with django_capture_on_commit_callbacks(execute=True):
+        pack(client, shipment)
+
+    text = pdf_text(client.get(f"/logistics/parcels/{Parcel.objects.get().pk}/label/").content, tmp_path)
+
+    assert "王*明" in text and "138****8000" in text
+    assert "王小明" not in text and "0013" not in text
+    assert "世纪大道88号" in text  # the address stays whole
+    assert fake.data(fake.requests[0])["Receiver"]["Name"] == "王小明"
+
+
 def test_masking():
-    assert [mask_name(n) for n in ("王五", "王小明", "李", "")] == ["王*", "王**", "李", ""]
+    assert [mask_name(n) for n in ("王五", "王小明", "李", "")] == ["王*", "王*明", "李", ""]
     assert [mask_phone(p) for p in ("13800000000", "+86 138 0013 8000", "021-5555 0000", "123")] == [
         "138****0000",
         "138****8000",

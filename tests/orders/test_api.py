@@ -88,6 +88,8 @@ def test_post_creates_routes_and_get_shows_shipments(api, django_capture_on_comm
         "quantity": 2,
         "unit_price": "19.90",
         "known_product": True,
+        "is_gift": False,
+        "gift_rule": None,
     }
     assert detail["shipments"][0]["location"] == "sha"
     assert detail["shipments"][0]["status"] == "reserved"
