@@ -81,6 +81,7 @@ class EventKind(models.TextChoices):
     UNMERGED = "unmerged", _("Shipments unmerged")
     CHANGED = "changed", _("Order changed")
     INTERCEPT = "intercept", _("Intercept requested")
+    PRESALE = "presale", _("Presale")
 
 
 # ---- changes by stage (orders/rules/stages.py) -------------------------------------------------------

@@ -35,6 +35,7 @@ from ..rules.classification import current_rules
 from ..rules.classification import evaluate as classification_evaluate
 from ..rules.review import credit_findings, risk_findings
 from ..selectors import products_for_channel
+from ..services.presale import presale_dates, presale_event, presale_plan
 from ..signals import orders_ready
 from ..status import EventKind, HoldReason, OrderStatus
 from .address_cn import filled_message
@@ -333,6 +334,7 @@ def _write(channel, fresh, source, user, *, notify: bool = False) -> list[Outcom
     today = timezone.localdate()
     user_id = user.pk if user is not None else None
     products = products_for_channel(channel, {ln.sku for _, d in fresh for ln in d.lines})
+    presale_days = presale_dates(channel, products)
     customers = _customers(fresh, now)
     duplicates = _likely_duplicates(channel, fresh, customers, products)
     rules = current_rules()
@@ -346,7 +348,8 @@ def _write(channel, fresh, source, user, *, notify: bool = False) -> list[Outcom
     rows, plans = [], []
     lines, holds_rows, events, outcomes, confirmed = [], [], [], [], []
     for i, ((row, data), customer, pk) in enumerate(zip(fresh, customers, ids, strict=True)):
-        fields = services.order_fields(channel=channel, data=data, now=now)
+        presale = (None, {}) if data.cancelled_reason else presale_plan(data, presale_days, today)
+        fields = services.order_fields(channel=channel, data=data, now=now, presale_until=presale[0])
         if not keys:
             keys = tuple(k for k in fields if k != "channel")  # by id: channel_id is one of _ORDER_OWN
         draft = _Draft(fields, channel.pk, customer)
@@ -363,6 +366,8 @@ def _write(channel, fresh, source, user, *, notify: bool = False) -> list[Outcom
             order_events.append(
                 (EventKind.ADDRESS_PARSED, filled_message(data.address_filled), {"filled": data.address_filled})
             )
+        if presale[0] is not None:
+            order_events.append(presale_event(presale[0], presale[1], data.promise_date))
         order_holds: list[tuple[str, str]] = []
         tags = capabilities = service_kind = packing_notes = ""
         if data.cancelled_reason:

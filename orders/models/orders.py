@@ -35,7 +35,13 @@ class OrderQuerySet(models.QuerySet):
         return self.filter(on_hold=True)
 
     def awaiting_allocation(self):
-        return self.filter(status=OrderStatus.CONFIRMED, on_hold=False)
+        return self.filter(status=OrderStatus.CONFIRMED, on_hold=False).exclude(
+            presale_until__isnull=False, presale_released_at__isnull=True
+        )
+
+    def presale_waiting(self):
+        """Presale orders not yet released to routing (orders/presale.py)."""
+        return self.filter(presale_until__isnull=False, presale_released_at__isnull=True)
 
     def tagged(self, tag: str):
         return self.filter(tags__contains=f",{tag.strip().lower()},")
@@ -67,6 +73,10 @@ class Order(models.Model):
     requested_service = models.CharField(max_length=32, blank=True)
     promise_date = models.DateField(null=True, blank=True)
     placed_at = models.DateTimeField(null=True, blank=True)
+    # 预售 (orders/presale.py): promised, not routed, until this day; released to routing (by payment time)
+    # at ``presale_released_at``. Not a hold: nobody releases it, it releases itself.
+    presale_until = models.DateField(null=True, blank=True, db_index=True)
+    presale_released_at = models.DateTimeField(null=True, blank=True)
     note = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -111,6 +121,10 @@ class Order(models.Model):
         if tail:
             lines.append(tail)
         return lines
+
+    @property
+    def presale_waiting(self) -> bool:
+        return self.presale_until is not None and self.presale_released_at is None
 
     def is_cancellable(self) -> bool:
         return self.status in CANCELLABLE

@@ -43,6 +43,7 @@ from .intake import (  # noqa: F401
     order_create,
     order_fields,
 )
+from .presale import listing_presale_set, order_presale_release, presale_release_due  # noqa: F401
 from .stage_changes import (  # noqa: F401
     LinesPlan,
     PartialCancelPlan,

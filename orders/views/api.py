@@ -14,6 +14,18 @@ from ..intake import inbox, oms_json
 from ..models import InboundMessage, InboundStatus, Order
 
 
+def presale_json(order: Order) -> dict | None:
+    """预售: the day the order is promised and routed from, and whether it still waits for it."""
+    if order.presale_until is None:
+        return None
+    released = order.presale_released_at
+    return {
+        "until": order.presale_until.isoformat(),
+        "waiting": released is None,
+        "released_at": released.isoformat() if released else None,
+    }
+
+
 def order_json(order: Order, *, detail: bool = False) -> dict:
     data = {
         "number": order.number,
@@ -25,6 +37,8 @@ def order_json(order: Order, *, detail: bool = False) -> dict:
         "currency": order.currency,
         "total": str(order.total),
         "created_at": order.created_at.isoformat(),
+        "promise_date": order.promise_date.isoformat() if order.promise_date else None,
+        "presale": presale_json(order),
     }
     if detail:
         data["hold_reasons"] = [
@@ -274,6 +288,12 @@ _ORDER_IN = {
         "total": {"type": "string"},
         "placed_at": {"type": "string", "format": "date-time"},
         "promise_date": {"type": "string", "format": "date"},
+        "presale": {
+            "type": "boolean",
+            "description": "预售: the order ships from ship_from (required when true); products or listings "
+            "marked presale make an order presale without it.",
+        },
+        "ship_from": {"type": "string", "format": "date", "description": "预售: the day the order ships from."},
         "requested_service": {"type": "string", "enum": ["", "express", "standard", "economy"]},
         "priority": {"type": "integer", "minimum": 1, "maximum": 9},
         "billing_country": {
@@ -292,6 +312,16 @@ _ORDER_OUT = {
         "external_id": {"type": "string"},
         "status": {"type": "string"},
         "on_hold": {"type": "boolean"},
+        "promise_date": {"type": ["string", "null"], "format": "date"},
+        "presale": {
+            "type": ["object", "null"],
+            "description": "预售: null when the order is not presale.",
+            "properties": {
+                "until": {"type": "string", "format": "date"},
+                "waiting": {"type": "boolean", "description": "Not yet released to routing."},
+                "released_at": {"type": ["string", "null"], "format": "date-time"},
+            },
+        },
         "hold_reasons": {"type": "array", "items": {"type": "object"}},
         "lines": {"type": "array", "items": {"type": "object"}},
         "shipments": {
