@@ -5,6 +5,7 @@ from ..views import atp as atp_views
 from ..views import care as care_views
 from ..views import intake as intake_views
 from ..views import orders as views
+from ..views import presale as presale_views
 from ..views import review as review_views
 from ..views import stage_rules as stage_rule_views
 
@@ -19,6 +20,8 @@ urlpatterns = [
     path("new/paste/", address_views.order_paste, name="order_paste"),
     path("holds/", views.HoldQueueView.as_view(), name="hold_queue"),
     path("holds/release/", review_views.hold_bulk_release, name="hold_bulk_release"),
+    path("presale/", presale_views.presale_queue, name="presale_queue"),
+    path("presale/listing/", presale_views.listing_presale, name="listing_presale"),
     path("rules/", review_views.rule_list, name="rule_list"),
     path("rules/new/", review_views.rule_edit, name="rule_create"),
     path("rules/<int:pk>/", review_views.rule_edit, name="rule_edit"),
@@ -52,6 +55,7 @@ urlpatterns = [
     path("<str:number>/", views.order_detail, name="order_detail"),
     path("<str:number>/hold/", views.order_hold, name="order_hold"),
     path("<str:number>/release/", views.order_release, name="order_release"),
+    path("<str:number>/presale-release/", presale_views.order_presale_release, name="order_presale_release"),
     path("<str:number>/reclassify/", review_views.order_reclassify, name="order_reclassify"),
     path("<str:number>/change/", stage_rule_views.order_change, name="order_change"),
     path("<str:number>/return/", care_views.return_create, name="return_create"),
