@@ -317,10 +317,7 @@ def forecast_view(request):
         rows.append({"day": day, "cells": cells, "total": round(sum(values), 1), "event": event})
     for fc in forecasts:
         fc.chart = charts.bar_chart(
-            [
-                (date_format(d, "D m-d") + (f" {fc.events[d].event.name}" if d in fc.events else ""), v)
-                for d, v in fc.forecast
-            ],
+            [(date_format(d, "D m-d") + (" ★" if d in fc.events else ""), v) for d, v in fc.forecast],
             gettext("%(location)s: forecast per day") % {"location": fc.location.code},
         )
         fc.history_chart = charts.line_chart(

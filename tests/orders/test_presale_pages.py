@@ -119,6 +119,7 @@ def test_the_order_page_shows_the_presale_and_releases_it_early(client, world, d
     assert f"Presale until {day(10).isoformat()}" in html
     assert "Release now" in html
     assert f"Promised to the customer: <strong>{day(10).isoformat()}</strong>" in html  # the care panel
+    assert "Not routed yet" not in html  # the shipments panel does not call it stuck
 
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(f"/orders/{order.number}/presale-release/", {"note": "batch came early"})
