@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from django.utils import timezone
 
+from inventory.models import Product
 from oms.models import ApiToken
 from orders import services
 from orders.intake import bulk, oms_json, shopify_json
@@ -165,3 +166,55 @@ def test_a_ship_from_out_of_range_is_refused_by_the_checks():
     with pytest.raises(OrderRejected) as exc:
         oms_json.parse(payload(ship_from="1900-01-01"))
     assert [e.field for e in exc.value.errors] == ["ship_from"]
+
+
+def test_the_presale_api_marks_a_product_and_a_listing_and_lists_the_queue(api):
+    product = ProductFactory(sku="PRE-9")
+    web = ChannelFactory(slug="web")
+    ChannelSku.objects.create(channel=web, external_sku="TM-9", product=product)
+
+    marked = api("post", "/api/v1/presale/", {"sku": "PRE-9", "ship_from": day(8).isoformat(), "batch_quantity": 40})
+    assert marked.status_code == 200
+    assert marked.json() == {"sku": "PRE-9", "ship_from": day(8).isoformat(), "batch_quantity": 40}
+    listing = api("post", "/api/v1/presale/", {"sku": "TM-9", "channel": "web", "ship_from": day(4).isoformat()})
+    assert listing.json() == {"channel": "web", "external_sku": "TM-9", "sku": "PRE-9", "ship_from": day(4).isoformat()}
+    api("post", "/api/v1/orders/", payload(lines=[{"sku": "PRE-9", "quantity": 3}]))
+
+    state = api("get", "/api/v1/presale/").json()
+
+    assert state == {
+        "days": [{"day": day(8).isoformat(), "orders": 1, "units": 3}],
+        "products": [{"sku": "PRE-9", "ship_from": day(8).isoformat(), "batch_quantity": 40, "waiting_units": 3}],
+        "listings": [{"channel": "web", "external_sku": "TM-9", "sku": "PRE-9", "ship_from": day(4).isoformat()}],
+    }
+    unmarked = api("post", "/api/v1/presale/", {"sku": "PRE-9", "ship_from": None})
+    assert unmarked.json() == {"sku": "PRE-9", "ship_from": None, "batch_quantity": None}
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"ship_from": "2099-01-01"}, "sku"),
+        ({"sku": "SKU-A", "ship_from": "2020-01-01"}, "ship_from"),
+        ({"sku": "SKU-A", "ship_from": "soon"}, "ship_from"),
+        ({"sku": "SKU-A", "batch_quantity": 5}, "batch_quantity"),
+        ({"sku": "SKU-A", "ship_from": "2099-01-01", "batch_quantity": 0}, "batch_quantity"),
+        ({"sku": "SKU-A", "channel": "web", "ship_from": "2099-01-01", "batch_quantity": 5}, "batch_quantity"),
+        ({"sku": "NOPE", "ship_from": "2099-01-01"}, "sku"),
+        ({"sku": "SKU-A", "channel": "nope", "ship_from": "2099-01-01"}, "channel"),
+        ({"sku": ["SKU-A"]}, "sku"),
+    ],
+)
+def test_the_presale_api_refuses_bad_markings_and_changes_nothing(api, body, field):
+    response = api("post", "/api/v1/presale/", body)
+
+    assert response.status_code == 400
+    assert field in [e["field"] for e in response.json()["errors"]]
+    assert not Product.objects.filter(presale_ship_from__isnull=False).exists()
+    assert not ChannelSku.objects.filter(presale_ship_from__isnull=False).exists()
+
+
+def test_a_listing_not_in_the_sku_map_is_a_clear_error(api):
+    response = api("post", "/api/v1/presale/", {"sku": "TM-X", "channel": "web", "ship_from": "2099-01-01"})
+    assert response.status_code == 400
+    assert response.json()["error"].startswith("TM-X is not in the SKU map of Web shop")
