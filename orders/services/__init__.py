@@ -43,7 +43,12 @@ from .intake import (  # noqa: F401
     order_create,
     order_fields,
 )
-from .presale import listing_presale_set, order_presale_release, presale_release_due  # noqa: F401
+from .presale import (  # noqa: F401
+    listing_presale_set,
+    order_presale_release,
+    presale_batch_arrived,
+    presale_release_due,
+)
 from .stage_changes import (  # noqa: F401
     LinesPlan,
     PartialCancelPlan,

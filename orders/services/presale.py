@@ -19,16 +19,20 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from inventory.models import Product
+from inventory.services import product_presale_set
+from oms.background import nudge
 from oms.errors import DomainError
 
 from ..intake.canonical import CanonicalOrder
-from ..models import Channel, ChannelSku, Order, OrderEvent
+from ..models import Channel, ChannelSku, Order, OrderEvent, OrderLine
 from ..status import EventKind, OrderStatus
 from .core import order_announce_ready, order_event_record, order_lock
 
 # Orders a presale release may still send to routing (held ones are released too; routing waits for the hold).
 RELEASABLE = (OrderStatus.RECEIVED, OrderStatus.CONFIRMED)
 RELEASE_CHUNK = 500
+RELEASE_TASK = "fulfillment.presale_release"  # fulfillment/tasks.py: releases due orders and routes them
 
 
 def presale_dates(channel: Channel, products: dict) -> dict[str, tuple[date, str]]:
@@ -148,3 +152,52 @@ def listing_presale_set(*, channel: Channel, external_sku: str, ship_from: date 
     listing.presale_ship_from = ship_from
     listing.save(update_fields=["presale_ship_from"])
     return listing
+
+
+@transaction.atomic
+def presale_batch_arrived(*, product: Product, user=None) -> list[int]:
+    """The product's batch has arrived (before its day, or on it): the product is sold from stock from now on,
+    and its waiting presale orders become due today, unless another of their lines is still presale (then
+    that line's day). After commit the release task (``fulfillment.presale_release``) routes the due ones,
+    first paid first. Returns the ids of the orders brought forward."""
+    today = timezone.localdate()
+    waiting = OrderLine.objects.filter(product=product, order__presale_released_at__isnull=True).values("order_id")
+    orders = list(
+        Order.objects.filter(pk__in=waiting, presale_until__isnull=False, status__in=RELEASABLE)
+        .select_for_update()
+        .order_by("pk")
+    )
+    if product.presale_ship_from is None and not orders:
+        raise DomainError(f"{product.sku} is not presale and no presale order waits for it.")
+    others = {}
+    for line in OrderLine.objects.filter(order__in=orders).exclude(product=product).select_related("product"):
+        day = line.product.presale_ship_from if line.product is not None else None
+        if day is not None and day > today:
+            others[line.order_id] = max(day, others.get(line.order_id, day))
+    now = timezone.now()
+    moved, events = [], []
+    for order in orders:
+        day = others.get(order.pk, today)
+        if day >= order.presale_until:
+            continue
+        events.append(
+            OrderEvent(
+                order=order,
+                kind=EventKind.PRESALE,
+                message=f"The batch of {product.sku} arrived: presale day {order.presale_until.isoformat()} "
+                f"brought forward to {day.isoformat()}.",
+                data={"until": day.isoformat(), "was": order.presale_until.isoformat(), "batch": product.sku},
+                user=user,
+                created_at=now,
+            )
+        )
+        order.presale_until = day
+        moved.append(order)
+    Order.objects.bulk_update(moved, ["presale_until"])
+    Order.objects.filter(pk__in=[o.pk for o in moved]).update(updated_at=now)
+    OrderEvent.objects.bulk_create(events)
+    if product.presale_ship_from is not None:
+        product_presale_set(product=product, ship_from=None, user=user)
+    if moved:
+        nudge(RELEASE_TASK)
+    return [o.pk for o in moved]

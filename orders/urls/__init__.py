@@ -22,6 +22,7 @@ urlpatterns = [
     path("holds/release/", review_views.hold_bulk_release, name="hold_bulk_release"),
     path("presale/", presale_views.presale_queue, name="presale_queue"),
     path("presale/listing/", presale_views.listing_presale, name="listing_presale"),
+    path("presale/batch/<str:sku>/", presale_views.presale_batch_arrived, name="presale_batch_arrived"),
     path("rules/", review_views.rule_list, name="rule_list"),
     path("rules/new/", review_views.rule_edit, name="rule_create"),
     path("rules/<int:pk>/", review_views.rule_edit, name="rule_edit"),

@@ -8,6 +8,7 @@ from django.utils.dateparse import parse_date
 from django.utils.translation import gettext
 from django.views.decorators.http import require_POST
 
+from inventory.models import Product
 from oms.errors import DomainError
 
 from .. import selectors, services
@@ -84,3 +85,21 @@ def order_presale_release(request, number):
     else:
         messages.success(request, gettext("Presale released: the order is routed now."))
     return redirect("orders:order_detail", number=number)
+
+
+@require_POST
+@login_required
+@permission_required("orders.change_channel", raise_exception=True)
+def presale_batch_arrived(request, sku):
+    product = get_object_or_404(Product, sku=sku)
+    try:
+        moved = services.presale_batch_arrived(product=product, user=request.user)
+    except DomainError as exc:
+        messages.error(request, str(exc))
+    else:
+        values = {"sku": product.sku, "count": len(moved)}
+        messages.success(
+            request,
+            gettext("Batch of %(sku)s arrived: %(count)s presale order(s) are routed now, first paid first.") % values,
+        )
+    return redirect("orders:presale_queue")

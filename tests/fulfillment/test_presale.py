@@ -11,6 +11,7 @@ from fulfillment import routing, tasks
 from fulfillment.presale import presale_release_and_route
 from fulfillment.routing.decide import order_route
 from inventory.models import Stock
+from oms.errors import DomainError
 from orders import services as order_services
 from orders.models import Order, OrderEvent
 from orders.status import EventKind, OrderStatus
@@ -117,3 +118,34 @@ def test_a_cancelled_presale_order_is_not_released(world, django_capture_on_comm
     assert presale_release_and_route(today=world["ship_from"]) == []
     order.refresh_from_db()
     assert order.presale_released_at is None
+
+
+def test_a_batch_that_arrives_early_releases_its_orders_first_paid_first(world, django_capture_on_commit_callbacks):
+    capture = django_capture_on_commit_callbacks
+    other = ProductFactory(sku="PRE-2", presale_ship_from=world["ship_from"] + timedelta(days=5))
+    late = _create(world, capture, "LATE", (("PRE-1", 1),), datetime(2026, 12, 1, 10, tzinfo=SHANGHAI))
+    early = _create(world, capture, "EARLY", (("PRE-1", 1),), datetime(2026, 12, 1, 9, tzinfo=SHANGHAI))
+    both = _create(world, capture, "BOTH", (("PRE-1", 1), ("PRE-2", 1)), datetime(2026, 12, 1, 8, tzinfo=SHANGHAI))
+    assert both.presale_until == other.presale_ship_from
+
+    with capture(execute=True):
+        moved = order_services.presale_batch_arrived(product=world["pre"])
+
+    assert sorted(moved) == sorted([late.pk, early.pk])  # BOTH still waits for PRE-2
+    for order in (late, early, both):
+        order.refresh_from_db()
+    assert early.status == OrderStatus.ALLOCATED  # the one unit: the first payer of the two
+    assert late.status != OrderStatus.ALLOCATED and late.presale_released_at is not None
+    assert (both.presale_waiting, both.presale_until) == (True, other.presale_ship_from)
+    world["pre"].refresh_from_db()
+    assert world["pre"].presale_ship_from is None  # sold from stock now
+    event = early.events.filter(kind=EventKind.PRESALE, data__batch="PRE-1").get()
+    assert event.message == (
+        f"The batch of PRE-1 arrived: presale day {world['ship_from'].isoformat()} brought forward to "
+        f"{timezone.localdate().isoformat()}."
+    )
+
+
+def test_a_batch_of_a_product_nobody_waits_for_is_a_clear_error(world):
+    with pytest.raises(DomainError, match="SKU-A is not presale and no presale order waits for it."):
+        order_services.presale_batch_arrived(product=world["plain"])

@@ -199,3 +199,21 @@ def test_the_warehouse_may_not_mark_a_product(client, world):
     client.force_login(make_user("wh", WAREHOUSE))
     assert client.post("/inventory/products/PRE-1/presale/", {"ship_from": ""}).status_code == 403
     assert Product.objects.get(sku="PRE-1").presale_ship_from == day(10)
+
+
+def test_a_manager_says_the_batch_arrived_from_the_queue(client, world, django_capture_on_commit_callbacks):
+    order = _order(world, "A", "PRE-1", 9)
+    client.force_login(make_user("boss", MANAGER))
+    assert "Batch arrived" in client.get("/orders/presale/").content.decode()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post("/orders/presale/batch/PRE-1/", follow=True)
+
+    assert "Batch of PRE-1 arrived: 1 presale order(s) are routed now, first paid first." in response.content.decode()
+    order.refresh_from_db()
+    assert order.status == OrderStatus.ALLOCATED
+    again = client.post("/orders/presale/batch/PRE-1/", follow=True)
+    assert "PRE-1 is not presale and no presale order waits for it." in again.content.decode()
+    client.force_login(make_user("cs", CUSTOMER_SERVICE))
+    assert client.post("/orders/presale/batch/PRE-2/").status_code == 403
+    assert Product.objects.get(sku="PRE-2").presale_ship_from == day(20)
