@@ -4,20 +4,23 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('inventory', '0003_peak_reserve'),
+        ("inventory", "0003_peak_reserve"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='product',
-            name='presale_batch_qty',
-            field=models.PositiveIntegerField(blank=True, help_text='The expected batch that arrives on the ship-from date.', null=True),
+            model_name="product",
+            name="presale_batch_qty",
+            field=models.PositiveIntegerField(
+                blank=True, help_text="The expected batch that arrives on the ship-from date.", null=True
+            ),
         ),
         migrations.AddField(
-            model_name='product',
-            name='presale_ship_from',
-            field=models.DateField(blank=True, help_text='Presale: orders are promised and routed from this day.', null=True),
+            model_name="product",
+            name="presale_ship_from",
+            field=models.DateField(
+                blank=True, help_text="Presale: orders are promised and routed from this day.", null=True
+            ),
         ),
     ]

@@ -4,30 +4,64 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('orders', '0015_china_address'),
+        ("orders", "0015_china_address"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='channelsku',
-            name='presale_ship_from',
-            field=models.DateField(blank=True, help_text='Presale on this channel: orders are promised and routed from this day.', null=True),
+            model_name="channelsku",
+            name="presale_ship_from",
+            field=models.DateField(
+                blank=True,
+                help_text="Presale on this channel: orders are promised and routed from this day.",
+                null=True,
+            ),
         ),
         migrations.AddField(
-            model_name='order',
-            name='presale_released_at',
+            model_name="order",
+            name="presale_released_at",
             field=models.DateTimeField(blank=True, null=True),
         ),
         migrations.AddField(
-            model_name='order',
-            name='presale_until',
+            model_name="order",
+            name="presale_until",
             field=models.DateField(blank=True, db_index=True, null=True),
         ),
         migrations.AlterField(
-            model_name='orderevent',
-            name='kind',
-            field=models.CharField(choices=[('created', 'Created'), ('duplicate_ignored', 'Duplicate ignored'), ('status', 'Status changed'), ('held', 'Put on hold'), ('released', 'Hold released'), ('routed', 'Routed'), ('routing_failed', 'Routing failed'), ('backordered', 'Backordered'), ('picking', 'On a pick list'), ('packed', 'Packed'), ('shipped', 'Shipped'), ('tracking', 'Tracking update'), ('delivered', 'Delivered'), ('cancelled', 'Cancelled'), ('address_changed', 'Address changed'), ('address_parsed', 'Address completed'), ('channel_update', 'Update from the channel'), ('note', 'Note'), ('return', 'Return'), ('rating', 'Delivery rated'), ('classified', 'Classified'), ('split', 'Shipment split'), ('merged', 'Shipments merged'), ('unmerged', 'Shipments unmerged'), ('changed', 'Order changed'), ('intercept', 'Intercept requested'), ('presale', 'Presale')], max_length=24),
+            model_name="orderevent",
+            name="kind",
+            field=models.CharField(
+                choices=[
+                    ("created", "Created"),
+                    ("duplicate_ignored", "Duplicate ignored"),
+                    ("status", "Status changed"),
+                    ("held", "Put on hold"),
+                    ("released", "Hold released"),
+                    ("routed", "Routed"),
+                    ("routing_failed", "Routing failed"),
+                    ("backordered", "Backordered"),
+                    ("picking", "On a pick list"),
+                    ("packed", "Packed"),
+                    ("shipped", "Shipped"),
+                    ("tracking", "Tracking update"),
+                    ("delivered", "Delivered"),
+                    ("cancelled", "Cancelled"),
+                    ("address_changed", "Address changed"),
+                    ("address_parsed", "Address completed"),
+                    ("channel_update", "Update from the channel"),
+                    ("note", "Note"),
+                    ("return", "Return"),
+                    ("rating", "Delivery rated"),
+                    ("classified", "Classified"),
+                    ("split", "Shipment split"),
+                    ("merged", "Shipments merged"),
+                    ("unmerged", "Shipments unmerged"),
+                    ("changed", "Order changed"),
+                    ("intercept", "Intercept requested"),
+                    ("presale", "Presale"),
+                ],
+                max_length=24,
+            ),
         ),
     ]

@@ -4,28 +4,48 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('reports', '0005_facts_change_indexes'),
+        ("reports", "0005_facts_change_indexes"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='PeakEvent',
+            name="PeakEvent",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=80, verbose_name='name')),
-                ('start', models.DateField(verbose_name='first day')),
-                ('end', models.DateField(verbose_name='last day')),
-                ('uplift', models.DecimalField(blank=True, decimal_places=2, help_text='Orders on these days ÷ a usual day (2.5 = two and a half times). Empty: learned, else 1.5.', max_digits=5, null=True, verbose_name='uplift')),
-                ('yearly', models.BooleanField(default=True, help_text='On the same dates.', verbose_name='every year')),
-                ('active', models.BooleanField(default=True, verbose_name='active')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("name", models.CharField(max_length=80, verbose_name="name")),
+                ("start", models.DateField(verbose_name="first day")),
+                ("end", models.DateField(verbose_name="last day")),
+                (
+                    "uplift",
+                    models.DecimalField(
+                        blank=True,
+                        decimal_places=2,
+                        help_text="Orders on these days ÷ a usual day (2.5 = two and a half times). Empty: learned, else 1.5.",
+                        max_digits=5,
+                        null=True,
+                        verbose_name="uplift",
+                    ),
+                ),
+                (
+                    "yearly",
+                    models.BooleanField(default=True, help_text="On the same dates.", verbose_name="every year"),
+                ),
+                ("active", models.BooleanField(default=True, verbose_name="active")),
             ],
             options={
-                'verbose_name': 'peak event',
-                'verbose_name_plural': 'peak events',
-                'ordering': ['start', 'pk'],
-                'constraints': [models.CheckConstraint(condition=models.Q(('end__gte', models.F('start'))), name='peakevent_end_gte_start'), models.CheckConstraint(condition=models.Q(('uplift__isnull', True), ('uplift__gte', 0), _connector='OR'), name='peakevent_uplift_gte_0')],
+                "verbose_name": "peak event",
+                "verbose_name_plural": "peak events",
+                "ordering": ["start", "pk"],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(("end__gte", models.F("start"))), name="peakevent_end_gte_start"
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(("uplift__isnull", True), ("uplift__gte", 0), _connector="OR"),
+                        name="peakevent_uplift_gte_0",
+                    ),
+                ],
             },
         ),
     ]
