@@ -100,13 +100,17 @@ def _build(group: list[tuple[int, dict]], seen: set[str]) -> tuple[int, Canonica
                     sku=sku, quantity=quantity, unit_price=price, name=clean_text(row.get("line_name"), max_length=None)
                 )
             )
-    placed_at = promise_date = None
+    placed_at = promise_date = ship_from = None
     try:
         placed_at = parse_when(first.get("placed_at"), "placed_at")
     except OrderRejected as exc:
         errors.extend(FieldError(e.field, e.message, first_row) for e in exc.errors)
     try:
         promise_date = parse_day(first.get("promise_date"), "promise_date")
+    except OrderRejected as exc:
+        errors.extend(FieldError(e.field, e.message, first_row) for e in exc.errors)
+    try:  # optional: 预售, the day a presale order ships from (orders/services/presale.py)
+        ship_from = parse_day(first.get("ship_from"), "ship_from")
     except OrderRejected as exc:
         errors.extend(FieldError(e.field, e.message, first_row) for e in exc.errors)
     if errors:
@@ -136,6 +140,7 @@ def _build(group: list[tuple[int, dict]], seen: set[str]) -> tuple[int, Canonica
         currency=col("currency") or "CNY",
         placed_at=placed_at,
         promise_date=promise_date,
+        ship_from=ship_from,
         requested_service=col("requested_service"),
         billing_country=col("billing_country", 60),
         payment_method=col("payment_method", 16),

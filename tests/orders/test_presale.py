@@ -1,6 +1,7 @@
 """预售 (presale) at intake and in the API: products, channel listings and the channel's own flag make an order
 presale; it is promised, its state is in the order JSON; bad values are refused and change nothing."""
 
+import io
 import json
 from datetime import timedelta
 from pathlib import Path
@@ -11,7 +12,7 @@ from django.utils import timezone
 from inventory.models import Product
 from oms.models import ApiToken
 from orders import services
-from orders.intake import bulk, oms_json, shopify_json
+from orders.intake import bulk, oms_csv, oms_json, shopify_json
 from orders.intake.canonical import OrderRejected
 from orders.models import ChannelSku, InboundMessage, Order, OrderEvent
 from orders.status import EventKind, OrderStatus
@@ -218,3 +219,22 @@ def test_a_listing_not_in_the_sku_map_is_a_clear_error(api):
     response = api("post", "/api/v1/presale/", {"sku": "TM-X", "channel": "web", "ship_from": "2099-01-01"})
     assert response.status_code == 400
     assert response.json()["error"].startswith("TM-X is not in the SKU map of Web shop")
+
+
+def test_a_csv_import_reads_the_optional_ship_from_column():
+    channel = ChannelFactory(slug="web")
+    ProductFactory(sku="SKU-A")
+    text = (
+        "external_id,sku,quantity,ship_from,ship_country,ship_province,ship_city,ship_district,ship_address1,ship_name\n"
+        f"C1,SKU-A,1,{day(6).isoformat()},CN,上海市,上海市,黄浦区,南京东路1号,韩梅梅\n"
+        "C2,SKU-A,1,someday,CN,上海市,上海市,黄浦区,南京东路1号,韩梅梅\n"
+    )
+    parsed = list(oms_csv.read_orders(io.StringIO(text)))
+    assert isinstance(parsed[1][1], OrderRejected)
+    assert [(e.field, e.message) for e in parsed[1][1].errors] == [
+        ("ship_from", "'someday' is not a date (use YYYY-MM-DD).")
+    ]
+
+    bulk.create_batch(channel=channel, items=[parsed[0]], source="file")
+
+    assert Order.objects.get().presale_until == day(6)
