@@ -17,7 +17,9 @@ def order_shipments_panel(request, order) -> str:
     context["backorders"] = order.backorders.filter(resolved_at__isnull=True).select_related("product")
     # Routing that never happened or failed (a lost or failed task): said here, with "Route now".
     live = [s for s in shipments if s.status != "cancelled"]
-    if order.status == OrderStatus.CONFIRMED and not order.on_hold and not live and not context["backorders"]:
+    # A presale order waiting for its day is not stuck: its own panel says when it is routed.
+    waiting = order.status == OrderStatus.CONFIRMED and not order.on_hold and not order.presale_waiting
+    if waiting and not live and not context["backorders"]:
         context["unrouted"] = True
         context["routing_failure"] = open_failures(subject=f"order:{order.pk}").first()
         context["can_route_now"] = request is not None and request.user.has_perm("orders.change_order")

@@ -5,7 +5,7 @@ from celery import shared_task
 from oms.background import MAX_TRANSIENT_RETRIES, failure_record, failures_resolve, retry_delay
 from oms.transient import is_transient
 
-from . import routing, services
+from . import presale, routing, services
 
 logger = logging.getLogger(__name__)
 
@@ -68,3 +68,15 @@ def backorders_retry() -> int:
 @shared_task(name="fulfillment.routing_replay")
 def routing_replay(replay_id: int) -> None:
     routing.replay_run(replay_id=replay_id)
+
+
+@shared_task(name="fulfillment.presale_release", acks_late=True)
+def presale_release() -> int:
+    """预售: release the presale orders whose ship-from day has come and route them, first paid first
+    (fulfillment/presale.py), chunk by chunk. On the beat (oms/celery.py). Returns how many were released."""
+    total = 0
+    while True:
+        ids = presale.presale_release_and_route()
+        total += len(ids)
+        if len(ids) < presale.RELEASE_CHUNK:
+            return total

@@ -163,3 +163,17 @@ class BinForm(forms.Form):
 class BinAssignForm(forms.Form):
     location = _LocationField(label=_("Location"))
     bin = forms.CharField(max_length=32, required=False, label=_("Bin"), help_text=_("Empty: no pick face."))
+
+
+class PresaleForm(forms.Form):
+    """预售 on a product: empty date unmarks it."""
+
+    ship_from = forms.DateField(
+        required=False,
+        label=_("Ship from"),
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text=_("Orders are promised and routed from this day. Empty: not presale."),
+    )
+    batch_qty = forms.IntegerField(
+        required=False, min_value=1, max_value=MAX_MOVE, label=_("Expected batch"), help_text=_("Units arriving then.")
+    )

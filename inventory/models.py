@@ -97,6 +97,14 @@ class Product(models.Model):
         null=True, blank=True, help_text=_("Days from ordering to receiving; empty: the default.")
     )
     active = models.BooleanField(default=True)
+    # 预售 (presale): orders for the product are promised, not routed, until this day (orders/presale.py); an
+    # expected batch of ``presale_batch_qty`` arrives then. Empty: sold from stock.
+    presale_ship_from = models.DateField(
+        null=True, blank=True, help_text=_("Presale: orders are promised and routed from this day.")
+    )
+    presale_batch_qty = models.PositiveIntegerField(
+        null=True, blank=True, help_text=_("The expected batch that arrives on the ship-from date.")
+    )
 
     class Meta:
         ordering = ["sku"]

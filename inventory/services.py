@@ -435,3 +435,21 @@ def low_stock_alerts_mail(*, alerts: list[dict] | None = None) -> int:
     )
     send_mail(f"Low stock: {len(alerts)} product(s)", body, None, recipients)
     return len(recipients)
+
+
+@transaction.atomic
+def product_presale_set(*, product: Product, ship_from, batch_qty: int | None = None, user=None) -> Product:
+    """预售: mark the product presale from ``ship_from`` (orders for it are promised and routed from that day,
+    orders/services/presale.py), with an expected batch of ``batch_qty``; ``ship_from`` None unmarks it. Orders
+    already waiting keep their day. A day must be after today (a past day would make nothing presale)."""
+    product = Product.objects.select_for_update().get(pk=product.pk)
+    if ship_from is None:
+        if batch_qty:
+            raise DomainError(gettext("An expected batch needs a ship-from date."))
+        product.presale_ship_from, product.presale_batch_qty = None, None
+    else:
+        if ship_from <= timezone.localdate():
+            raise DomainError(gettext("The ship-from date must be after today."))
+        product.presale_ship_from, product.presale_batch_qty = ship_from, batch_qty or None
+    product.save(update_fields=["presale_ship_from", "presale_batch_qty"])
+    return product

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import bin_views, views
+from . import bin_views, presale_views, views
 
 app_name = "inventory"
 
@@ -24,6 +24,7 @@ urlpatterns = [
     path("products/", views.ProductListView.as_view(), name="product_list"),
     path("locations/", views.LocationListView.as_view(), name="location_list"),
     path("products/<str:sku>/", bin_views.product_detail, name="product_detail"),
+    path("products/<str:sku>/presale/", presale_views.product_presale, name="product_presale"),
     path("locations/<slug:code>/bins/", bin_views.location_bins, name="location_bins"),
     path("locations/<slug:code>/bins/new/", bin_views.bin_create, name="bin_create"),
     path("locations/<slug:code>/bins/<int:pk>/edit/", bin_views.bin_edit, name="bin_edit"),

@@ -133,6 +133,9 @@ def public_tracking(order: Order) -> dict:
         "parcels": parcels,
         "scans": scans,
         "expected": expected,
+        # 预售: the promise, and the ship-from day while the order waits for it (orders/services/presale.py).
+        "promise_date": order.promise_date,
+        "presale_until": order.presale_until if order.presale_waiting else None,
         "problem": problem,
         "problem_title": PROBLEM_TITLE.get(kind) if kind else None,
         "problem_help": PROBLEM_HELP.get(kind) if kind else None,

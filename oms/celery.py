@@ -55,6 +55,8 @@ app.conf.beat_schedule["fulfillment.route_window"] = {
     "task": "fulfillment.route_window",
     "schedule": float(os.environ.get("ROUTING_WINDOW_BEAT_SECONDS", "5")),
 }
+# 预售: presale orders whose ship-from day has come, released and routed first paid first (fulfillment/presale.py).
+app.conf.beat_schedule["fulfillment.presale_release"] = {"task": "fulfillment.presale_release", "schedule": 900.0}
 # Low-stock digest to the managers (inventory.tasks), every day at 07:00.
 app.conf.beat_schedule["inventory.send_low_stock_alerts"] = {
     "task": "inventory.send_low_stock_alerts",

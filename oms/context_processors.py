@@ -14,6 +14,7 @@ NAV = [
             (_("New order"), "orders:order_create", "orders.add_order"),
             (_("Holds"), "orders:hold_queue", "orders.view_order"),
             (_("Order tags"), "orders:tag_list", "orders.view_order"),
+            (_("Presale"), "orders:presale_queue", "orders.view_order"),
             (_("Intake monitor"), "orders:inbound_list", "orders.view_inboundmessage"),
             (_("Channels"), "orders:channel_list", "orders.view_channel"),
             (_("Customers"), "orders:customer_list", "orders.view_customer"),

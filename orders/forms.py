@@ -2,6 +2,7 @@
 
 from django import forms
 from django.forms import formset_factory
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from inventory.models import Product
@@ -106,3 +107,26 @@ class ChannelSkuForm(forms.Form):
         label="Our SKU",
         widget=forms.TextInput(attrs={"placeholder": "our SKU"}),
     )
+
+
+class ListingPresaleForm(forms.Form):
+    """预售 on one channel listing (the channel's SKU map): an empty date unmarks it."""
+
+    channel = forms.ModelChoiceField(queryset=Channel.objects.all(), label=_("Channel"))
+    external_sku = forms.CharField(max_length=64, label=_("Channel SKU"))
+    ship_from = forms.DateField(
+        required=False,
+        label=_("Ship from"),
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text=_("Empty: the listing is not presale."),
+    )
+
+    def clean_ship_from(self):
+        day = self.cleaned_data.get("ship_from")
+        if day is not None and day <= timezone.localdate():
+            raise forms.ValidationError(_("The ship-from date must be after today."))
+        return day
+
+
+class PresaleReleaseForm(forms.Form):
+    note = forms.CharField(max_length=200, required=False, label=_("Why"))

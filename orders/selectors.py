@@ -2,9 +2,10 @@
 
 from datetime import datetime, timedelta
 
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Sum
 from django.utils import timezone
 
+from inventory.models import Product
 from inventory.selectors import products_by_sku
 
 from .models import (
@@ -222,3 +223,52 @@ def tag_counts() -> list[dict]:
         {"tag": tag, "orders": total, "open": open_, "manual": manual.get(tag, 0)}
         for tag, (total, open_) in sorted(counts.items(), key=lambda item: (-item[1][0], item[0]))
     ]
+
+
+# ---- 预售 (orders/services/presale.py) ----------------------------------------------------------------
+
+
+def presale_days() -> list[dict]:
+    """The presale queue's days: for each release day, the orders waiting for it and their units."""
+    rows = (
+        Order.objects.presale_waiting()
+        .exclude(status=OrderStatus.CANCELLED)
+        .values("presale_until")
+        .annotate(orders=Count("pk", distinct=True), units=Sum("lines__quantity"))
+        .order_by("presale_until")
+    )
+    return [{"day": r["presale_until"], "orders": r["orders"], "units": r["units"] or 0} for r in rows]
+
+
+def presale_waiting_orders(day=None) -> QuerySet[Order]:
+    """Presale orders waiting for their day, in the order they will be routed: by day, then first paid first."""
+    queryset = Order.objects.presale_waiting().exclude(status=OrderStatus.CANCELLED).select_related("channel")
+    if day is not None:
+        queryset = queryset.filter(presale_until=day)
+    return queryset.order_by("presale_until", F("placed_at").asc(nulls_last=True), "pk")
+
+
+def presale_products() -> list[Product]:
+    """Products marked presale, each with ``waiting``: the units of waiting presale orders that ask for it."""
+    products = list(Product.objects.filter(presale_ship_from__isnull=False).order_by("presale_ship_from", "sku"))
+    waiting = dict(
+        Order.objects.presale_waiting()
+        .exclude(status=OrderStatus.CANCELLED)
+        .filter(lines__product__in=products)
+        .values("lines__product")
+        .annotate(units=Sum("lines__quantity"))
+        .values_list("lines__product", "units")
+        .order_by()
+    )
+    for product in products:
+        product.waiting = waiting.get(product.pk, 0)
+        product.over_batch = bool(product.presale_batch_qty and product.waiting > product.presale_batch_qty)
+    return products
+
+
+def presale_listings() -> QuerySet[ChannelSku]:
+    return (
+        ChannelSku.objects.filter(presale_ship_from__isnull=False)
+        .select_related("channel", "product")
+        .order_by("presale_ship_from", "channel__slug", "external_sku")
+    )

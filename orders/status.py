@@ -88,8 +88,9 @@ class EventKind(models.TextChoices):
     MEMO = "memo", _("Seller memo changed")
     TAGS = "tags", _("Tags changed")
     INVOICE = "invoice", _("Invoice")
-
     GIFT = "gift", _("Gift")
+    PRESALE = "presale", _("Presale")
+
 
 # ---- invoices (发票, orders/services/invoices.py) ------------------------------------------------------
 

@@ -209,3 +209,37 @@ class FactsState(models.Model):
 
     def __str__(self) -> str:
         return f"report facts as of {self.refreshed_at:%Y-%m-%d %H:%M:%S}"
+
+
+class PeakEvent(models.Model):
+    """A shop's own peak (店庆, a livestream, a campaign) for the forecast (reports/peaks.py), beside the Chinese
+    calendar's built-in ones (618, 双11, 双12, the Spring Festival shutdown). Without an uplift it is learned from
+    last year's same days when they have history, else the default."""
+
+    name = models.CharField(max_length=80, verbose_name=_("name"))
+    start = models.DateField(verbose_name=_("first day"))
+    end = models.DateField(verbose_name=_("last day"))
+    uplift = models.DecimalField(
+        max_digits=5,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        verbose_name=_("uplift"),
+        help_text=_("Orders on these days ÷ a usual day (2.5 = two and a half times). Empty: learned, else 1.5."),
+    )
+    yearly = models.BooleanField(default=True, verbose_name=_("every year"), help_text=_("On the same dates."))
+    active = models.BooleanField(default=True, verbose_name=_("active"))
+
+    class Meta:
+        ordering = ["start", "pk"]
+        verbose_name = _("peak event")
+        verbose_name_plural = _("peak events")
+        constraints = [
+            models.CheckConstraint(condition=models.Q(end__gte=models.F("start")), name="peakevent_end_gte_start"),
+            models.CheckConstraint(
+                condition=models.Q(uplift__isnull=True) | models.Q(uplift__gte=0), name="peakevent_uplift_gte_0"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} {self.start:%Y-%m-%d}–{self.end:%Y-%m-%d}"

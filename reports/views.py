@@ -23,7 +23,7 @@ from orders.models import Channel
 
 from . import cache as report_cache
 from . import charts, exports, facts, services
-from .forecast import HORIZON, location_forecasts
+from .forecast import HORIZON, location_forecasts, peak_outlook
 from .kpis import REGISTRY, Filters, catalogue
 from .kpis.base import FilterForm
 from .models import WEEKDAYS, Frequency, ReportSchedule, SavedReport
@@ -313,10 +313,11 @@ def forecast_view(request):
             (v, bool(fc.location.daily_capacity and v > fc.location.daily_capacity))
             for v, fc in zip(values, forecasts, strict=True)
         ]
-        rows.append({"day": day, "cells": cells, "total": round(sum(values), 1)})
+        event = forecasts[0].events.get(day)
+        rows.append({"day": day, "cells": cells, "total": round(sum(values), 1), "event": event})
     for fc in forecasts:
         fc.chart = charts.bar_chart(
-            [(date_format(d, "D m-d"), v) for d, v in fc.forecast],
+            [(date_format(d, "D m-d") + (" ★" if d in fc.events else ""), v) for d, v in fc.forecast],
             gettext("%(location)s: forecast per day") % {"location": fc.location.code},
         )
         fc.history_chart = charts.line_chart(
@@ -331,6 +332,7 @@ def forecast_view(request):
             "forecasts": forecasts,
             "rows": rows,
             "horizon": HORIZON,
+            "outlook": peak_outlook(location_id=location_id, channel_id=channel_id),
             "channels": Channel.objects.using(reports_db()).all(),
         },
     )

@@ -157,6 +157,8 @@ def order_route(*, order_id: int, user=None) -> RoutingDecision | None:
     order = order_lock(order_id)
     if order.status != OrderStatus.CONFIRMED or order.on_hold:
         return None
+    if order.presale_waiting:
+        return None  # 预售: promised, routed when its day comes (orders/services/presale.py)
     if order.shipments.exclude(status=ShipmentStatus.CANCELLED).exists():
         return None
     if order.backorders.filter(resolved_at__isnull=True).exists():

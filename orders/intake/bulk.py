@@ -47,6 +47,7 @@ from ..rules.finance import current_floors
 from ..rules.gifts import GiftInput, gift_plan
 from ..rules.review import credit_findings, finance_findings, message_findings, risk_findings
 from ..selectors import products_for_channel
+from ..services.presale import presale_dates, presale_event, presale_plan
 from ..signals import orders_ready
 from ..status import EventKind, HoldReason, InvoiceState, OrderStatus
 from .address_cn import filled_message
@@ -351,6 +352,7 @@ def _write(channel, fresh, source, user, *, notify: bool = False) -> list[Outcom
     today = timezone.localdate()
     user_id = user.pk if user is not None else None
     products = products_for_channel(channel, {ln.sku for _, d in fresh for ln in d.lines})
+    presale_days = presale_dates(channel, products)
     customers = _customers(fresh, now)
     duplicates = _likely_duplicates(channel, fresh, customers, products)
     rules = current_rules()
@@ -380,7 +382,8 @@ def _write(channel, fresh, source, user, *, notify: bool = False) -> list[Outcom
     lines, holds_rows, events, outcomes, confirmed = [], [], [], [], []
     invoices: list[dict] = []
     for i, ((row, data), customer, pk) in enumerate(zip(fresh, customers, ids, strict=True)):
-        fields = services.order_fields(channel=channel, data=data, now=now)
+        presale = (None, {}) if data.cancelled_reason else presale_plan(data, presale_days, today)
+        fields = services.order_fields(channel=channel, data=data, now=now, presale_until=presale[0])
         if not keys:
             keys = tuple(k for k in fields if k != "channel")  # by id: channel_id is one of _ORDER_OWN
         draft = _Draft(fields, channel.pk, customer)
@@ -401,6 +404,8 @@ def _write(channel, fresh, source, user, *, notify: bool = False) -> list[Outcom
             order_events.append(
                 (EventKind.ADDRESS_PARSED, filled_message(data.address_filled), {"filled": data.address_filled})
             )
+        if presale[0] is not None:
+            order_events.append(presale_event(presale[0], presale[1], data.promise_date))
         order_holds: list[tuple[str, str]] = []
         order_gifts = []
         tags = capabilities = service_kind = packing_notes = ""

@@ -156,6 +156,9 @@ class CanonicalOrder:
     # Non-empty when the channel says the order is already cancelled or refunded: it is kept
     # for the record and the reports, as cancelled, and reserves nothing.
     cancelled_reason: str = ""
+    # 预售 from the channel (orders/services/presale.py): the order ships from ``ship_from`` (oms_json
+    # ``presale``/``ship_from``); lines of products or listings marked presale make it one too.
+    ship_from: date | None = None
     # The channel's own name for the order, as its customers quote it (Shopify ``#1001``,
     # WooCommerce's number, Amazon's order-id); stored on Order.channel_order_name.
     channel_order_name: str = ""
@@ -489,7 +492,7 @@ def _value_errors(order: CanonicalOrder) -> list[FieldError]:
             errors.append(FieldError("total", f"'{shown(order.total)}' is not an amount of zero or more."))
         elif money_problem(order.total, "Order", "total"):
             errors.append(FieldError("total", f"{order.total} {money_problem(order.total, 'Order', 'total')}"))
-    for field_name in ("placed_at", "promise_date"):
+    for field_name in ("placed_at", "promise_date", "ship_from"):
         value = getattr(order, field_name)
         if value is not None:
             day = value.date() if isinstance(value, datetime) else value

@@ -108,7 +108,7 @@ def _build(group: list[tuple[int, dict]], seen: set[str]) -> tuple[int, Canonica
                     sku=sku, quantity=quantity, unit_price=price, name=clean_text(row.get("line_name"), max_length=None)
                 )
             )
-    placed_at = promise_date = None
+    placed_at = promise_date = ship_from = None
     try:
         placed_at = parse_when(first.get("placed_at"), "placed_at")
     except OrderRejected as exc:
@@ -124,6 +124,10 @@ def _build(group: list[tuple[int, dict]], seen: set[str]) -> tuple[int, Canonica
             invoice = parse_invoice(raw_invoice)
         except OrderRejected as exc:
             errors.extend(FieldError(e.field, e.message, first_row) for e in exc.errors)
+    try:  # optional: 预售, the day a presale order ships from (orders/services/presale.py)
+        ship_from = parse_day(first.get("ship_from"), "ship_from")
+    except OrderRejected as exc:
+        errors.extend(FieldError(e.field, e.message, first_row) for e in exc.errors)
     if errors:
         return first_row, OrderRejected(errors)
 
@@ -151,6 +155,7 @@ def _build(group: list[tuple[int, dict]], seen: set[str]) -> tuple[int, Canonica
         currency=col("currency") or "CNY",
         placed_at=placed_at,
         promise_date=promise_date,
+        ship_from=ship_from,
         requested_service=col("requested_service"),
         billing_country=col("billing_country", 60),
         payment_method=col("payment_method", 16),

@@ -50,6 +50,23 @@ def _object(errors: list[FieldError], value, field_name: str) -> dict:
     return value
 
 
+def _presale(errors: list[FieldError], data: dict):
+    """预售: ``presale`` (true/false) and ``ship_from`` (the day the order ships from). A presale order needs its
+    day; a day on an order that says it is not presale is a contradiction, not something to guess about."""
+    flag = data.get("presale")
+    if flag is not None and not isinstance(flag, bool):
+        errors.append(FieldError("presale", "must be true or false."))
+        return None
+    day = _collect(errors, parse_day, _text(errors, data.get("ship_from"), "ship_from"), "ship_from")
+    if flag is True and day is None and data.get("ship_from") in (None, ""):
+        errors.append(FieldError("ship_from", "is required when presale is true (the day the order ships from)."))
+    if flag is False and day is not None:
+        message = "is given but presale is false; send presale true or leave ship_from out."
+        errors.append(FieldError("ship_from", message))
+        return None
+    return day
+
+
 def parse(data: dict) -> tuple[str, CanonicalOrder]:
     """Returns (channel slug, canonical order); raises OrderRejected with every field error found.
 
@@ -92,6 +109,7 @@ def parse(data: dict) -> tuple[str, CanonicalOrder]:
         total = _collect(errors, parse_money, data.get("total"), "total")
     placed_at = _collect(errors, parse_when, _text(errors, data.get("placed_at"), "placed_at"), "placed_at")
     promise_date = _collect(errors, parse_day, _text(errors, data.get("promise_date"), "promise_date"), "promise_date")
+    ship_from = _presale(errors, data)
     priority = data.get("priority")
     if priority is not None and (isinstance(priority, bool) or not isinstance(priority, int) or not 1 <= priority <= 9):
         errors.append(FieldError("priority", "must be a whole number from 1 to 9."))
@@ -128,6 +146,7 @@ def parse(data: dict) -> tuple[str, CanonicalOrder]:
         total=total,
         placed_at=placed_at,
         promise_date=promise_date,
+        ship_from=ship_from,
         requested_service=texts["requested_service"],
         priority=priority,
         billing_country=texts["billing_country"],

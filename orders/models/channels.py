@@ -96,6 +96,10 @@ class ChannelSku(models.Model):
     channel = models.ForeignKey(Channel, on_delete=models.CASCADE, related_name="sku_map")
     external_sku = models.CharField(max_length=64)
     product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="channel_skus")
+    # 预售 on this channel's listing (orders/presale.py): before the product's own ship-from date, if both are set.
+    presale_ship_from = models.DateField(
+        null=True, blank=True, help_text=_("Presale on this channel: orders are promised and routed from this day.")
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -36,7 +36,13 @@ class OrderQuerySet(models.QuerySet):
         return self.filter(on_hold=True)
 
     def awaiting_allocation(self):
-        return self.filter(status=OrderStatus.CONFIRMED, on_hold=False)
+        return self.filter(status=OrderStatus.CONFIRMED, on_hold=False).exclude(
+            presale_until__isnull=False, presale_released_at__isnull=True
+        )
+
+    def presale_waiting(self):
+        """Presale orders not yet released to routing (orders/presale.py)."""
+        return self.filter(presale_until__isnull=False, presale_released_at__isnull=True)
 
     def tagged(self, tag: str):
         return self.filter(tags__contains=f",{tag.strip().lower()},")
@@ -70,6 +76,10 @@ class Order(models.Model):
     placed_at = models.DateTimeField(null=True, blank=True)
     # The order note as the API, files and the form send it (for platform orders: the channel's reference,
     # "Shopify #1001"); the buyer's and the seller's own texts have their fields below (orders/models/memo_tags.py).
+    # 预售 (orders/presale.py): promised, not routed, until this day; released to routing (by payment time)
+    # at ``presale_released_at``. Not a hold: nobody releases it, it releases itself.
+    presale_until = models.DateField(null=True, blank=True, db_index=True)
+    presale_released_at = models.DateTimeField(null=True, blank=True)
     note = models.TextField(blank=True)
     buyer_message = models.CharField(_("buyer message"), max_length=MESSAGE_MAX, blank=True)
     seller_memo = models.CharField(_("seller memo"), max_length=MESSAGE_MAX, blank=True)
@@ -120,6 +130,10 @@ class Order(models.Model):
         if tail:
             lines.append(tail)
         return lines
+
+    @property
+    def presale_waiting(self) -> bool:
+        return self.presale_until is not None and self.presale_released_at is None
 
     def is_cancellable(self) -> bool:
         return self.status in CANCELLABLE

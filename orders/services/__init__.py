@@ -70,6 +70,12 @@ from .memo_tags import (  # noqa: F401
     orders_tags_change,
 )
 from .merge import disabled_channel_ids, merge_group_dissolve, merge_settings_set, orders_auto_merge  # noqa: F401
+from .presale import (  # noqa: F401
+    listing_presale_set,
+    order_presale_release,
+    presale_batch_arrived,
+    presale_release_due,
+)
 from .stage_changes import (  # noqa: F401
     LinesPlan,
     PartialCancelPlan,

@@ -41,6 +41,7 @@ from .core import (
 from .gifts import order_gifts_add
 from .invoices import invoice_requested_message, invoice_row
 from .merge import orders_auto_merge
+from .presale import presale_dates, presale_event, presale_plan, presale_promise
 
 
 @dataclass
@@ -209,6 +210,7 @@ def _order_create(*, channel: Channel, data: CanonicalOrder, source: str, user=N
         return IntakeResult(order=existing, created=False)
 
     products = products_for_channel(channel, {line.sku for line in data.lines})
+    presale = (None, {})
     if data.cancelled_reason:
         holds = []  # kept for the record: nothing to stop
     else:
@@ -219,10 +221,13 @@ def _order_create(*, channel: Channel, data: CanonicalOrder, source: str, user=N
         other = _likely_duplicate(channel, data, products)
         if other is not None:
             holds.append((HoldReason.DUPLICATE, duplicate_hold_note(other)))
+        presale = presale_plan(data, presale_dates(channel, products), timezone.localdate())
 
     try:
         with transaction.atomic():
-            order = _create_rows(channel=channel, data=data, products=products, holds=holds, source=source, user=user)
+            order = _create_rows(
+                channel=channel, data=data, products=products, holds=holds, source=source, user=user, presale=presale
+            )
     except IntegrityError:
         # A concurrent delivery of the same order won the race: this one changes nothing.
         existing = Order.objects.filter(channel=channel, external_id=data.external_id).first()
@@ -232,8 +237,9 @@ def _order_create(*, channel: Channel, data: CanonicalOrder, source: str, user=N
     return IntakeResult(order=order, created=True)
 
 
-def order_fields(*, channel: Channel, data: CanonicalOrder, now) -> dict:
-    """The Order columns a canonical order fills: one mapping for one-by-one and bulk creation."""
+def order_fields(*, channel: Channel, data: CanonicalOrder, now, presale_until=None) -> dict:
+    """The Order columns a canonical order fills: one mapping for one-by-one and bulk creation. A presale
+    order (``presale_until``, services/presale.py) is promised no earlier than its ship-from day."""
     addr = data.ship_to
     return {
         "channel": channel,
@@ -253,7 +259,8 @@ def order_fields(*, channel: Channel, data: CanonicalOrder, now) -> dict:
         "currency": data.currency,
         "total": data.total,
         "requested_service": data.requested_service,
-        "promise_date": data.promise_date,
+        "promise_date": presale_promise(data.promise_date, presale_until),
+        "presale_until": presale_until,
         "placed_at": data.placed_at or now,
         "note": data.note,
         "buyer_message": data.buyer_message,
@@ -264,9 +271,9 @@ def order_fields(*, channel: Channel, data: CanonicalOrder, now) -> dict:
     }
 
 
-def _create_rows(*, channel, data: CanonicalOrder, products, holds, source, user) -> Order:
+def _create_rows(*, channel, data: CanonicalOrder, products, holds, source, user, presale=(None, {})) -> Order:
     order = Order.objects.create(
-        **order_fields(channel=channel, data=data, now=timezone.now()),
+        **order_fields(channel=channel, data=data, now=timezone.now(), presale_until=presale[0]),
         customer=_customer_for(data),
         on_hold=bool(holds),
     )
@@ -302,6 +309,9 @@ def _create_rows(*, channel, data: CanonicalOrder, products, holds, source, user
             message=filled_message(data.address_filled),
             data={"filled": data.address_filled},
         )
+    if presale[0] is not None:
+        kind, message, event_data = presale_event(presale[0], presale[1], data.promise_date)
+        order_event_record(order=order, kind=kind, user=user, message=message, data=event_data)
     if data.cancelled_reason:
         order_status_set(order, OrderStatus.CANCELLED, user=user, note=f"arrived {data.cancelled_reason}")
         order_event_record(

@@ -9,6 +9,7 @@ from ..views import intake as intake_views
 from ..views import memo_tags as memo_tag_views
 from ..views import merge as merge_views
 from ..views import orders as views
+from ..views import presale as presale_views
 from ..views import review as review_views
 from ..views import stage_rules as stage_rule_views
 
@@ -25,6 +26,9 @@ urlpatterns = [
     path("tags/", memo_tag_views.tag_list, name="tag_list"),
     path("tags/bulk/", memo_tag_views.orders_tags_bulk, name="orders_tags_bulk"),
     path("holds/release/", review_views.hold_bulk_release, name="hold_bulk_release"),
+    path("presale/", presale_views.presale_queue, name="presale_queue"),
+    path("presale/listing/", presale_views.listing_presale, name="listing_presale"),
+    path("presale/batch/<str:sku>/", presale_views.presale_batch_arrived, name="presale_batch_arrived"),
     path("rules/", review_views.rule_list, name="rule_list"),
     path("rules/new/", review_views.rule_edit, name="rule_create"),
     path("rules/<int:pk>/", review_views.rule_edit, name="rule_edit"),
@@ -72,6 +76,7 @@ urlpatterns = [
     path("<str:number>/finance-approve/", finance_views.finance_approve, name="finance_approve"),
     path("<str:number>/hold/", views.order_hold, name="order_hold"),
     path("<str:number>/release/", views.order_release, name="order_release"),
+    path("<str:number>/presale-release/", presale_views.order_presale_release, name="order_presale_release"),
     path("<str:number>/reclassify/", review_views.order_reclassify, name="order_reclassify"),
     path("<str:number>/memo/", memo_tag_views.order_memo_edit, name="order_memo_edit"),
     path("<str:number>/tags/", memo_tag_views.order_tags_edit, name="order_tags_edit"),

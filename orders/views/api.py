@@ -17,6 +17,18 @@ from .api_memo_tags import memo_tags_json, tag_filter
 from .merge import merge_group_json
 
 
+def presale_json(order: Order) -> dict | None:
+    """预售: the day the order is promised and routed from, and whether it still waits for it."""
+    if order.presale_until is None:
+        return None
+    released = order.presale_released_at
+    return {
+        "until": order.presale_until.isoformat(),
+        "waiting": released is None,
+        "released_at": released.isoformat() if released else None,
+    }
+
+
 def order_json(order: Order, *, detail: bool = False) -> dict:
     data = {
         "number": order.number,
@@ -29,6 +41,8 @@ def order_json(order: Order, *, detail: bool = False) -> dict:
         "total": str(order.total),
         "created_at": order.created_at.isoformat(),
         **memo_tags_json(order),
+        "promise_date": order.promise_date.isoformat() if order.promise_date else None,
+        "presale": presale_json(order),
     }
     if detail:
         data["hold_reasons"] = [
@@ -287,6 +301,12 @@ _ORDER_IN = {
         "total": {"type": "string"},
         "placed_at": {"type": "string", "format": "date-time"},
         "promise_date": {"type": "string", "format": "date"},
+        "presale": {
+            "type": "boolean",
+            "description": "预售: the order ships from ship_from (required when true); products or listings "
+            "marked presale make an order presale without it.",
+        },
+        "ship_from": {"type": "string", "format": "date", "description": "预售: the day the order ships from."},
         "requested_service": {"type": "string", "enum": ["", "express", "standard", "economy"]},
         "priority": {"type": "integer", "minimum": 1, "maximum": 9},
         "billing_country": {
@@ -312,6 +332,16 @@ _ORDER_OUT = {
         "external_id": {"type": "string"},
         "status": {"type": "string"},
         "on_hold": {"type": "boolean"},
+        "promise_date": {"type": ["string", "null"], "format": "date"},
+        "presale": {
+            "type": ["object", "null"],
+            "description": "预售: null when the order is not presale.",
+            "properties": {
+                "until": {"type": "string", "format": "date"},
+                "waiting": {"type": "boolean", "description": "Not yet released to routing."},
+                "released_at": {"type": ["string", "null"], "format": "date-time"},
+            },
+        },
         "hold_reasons": {"type": "array", "items": {"type": "object"}},
         "buyer_message": {"type": "string"},
         "seller_memo": {"type": "string"},

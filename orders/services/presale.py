@@ -1,0 +1,203 @@
+"""预售 (presale): orders promised, not routed, until their ship-from day, then released to routing in the order
+they were paid.
+
+- A product (``inventory.Product.presale_ship_from``, with an expected batch ``presale_batch_qty``) or one
+  channel's listing (``ChannelSku.presale_ship_from``, before the product's) is marked presale; the channel may
+  also say so itself (``CanonicalOrder.ship_from``: oms_json ``presale``/``ship_from``).
+- At intake an order with such a line gets ``Order.presale_until`` (the latest of its days still to come) and a
+  promise date no earlier than it, with a ``presale`` event. It is confirmed as usual but routing leaves it
+  alone (``OrderQuerySet.awaiting_allocation``, ``fulfillment.routing.order_route``): not a hold, nobody must
+  release it.
+- ``presale_release_due`` (the beat's ``fulfillment.presale_release``) releases the orders whose day has come,
+  first paid (``placed_at``) first; the fulfillment task routes them in that order in the same transaction, so
+  the earliest payers get the batch. A person may release one order earlier (``order_presale_release``).
+"""
+
+from datetime import date
+
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from inventory.models import Product
+from inventory.services import product_presale_set
+from oms.background import nudge
+from oms.errors import DomainError
+
+from ..intake.canonical import CanonicalOrder
+from ..models import Channel, ChannelSku, Order, OrderEvent, OrderLine
+from ..status import EventKind, OrderStatus
+from .core import order_announce_ready, order_event_record, order_lock
+
+# Orders a presale release may still send to routing (held ones are released too; routing waits for the hold).
+RELEASABLE = (OrderStatus.RECEIVED, OrderStatus.CONFIRMED)
+RELEASE_CHUNK = 500
+RELEASE_TASK = "fulfillment.presale_release"  # fulfillment/tasks.py: releases due orders and routes them
+
+
+def presale_dates(channel: Channel, products: dict) -> dict[str, tuple[date, str]]:
+    """The presale day of each SKU as the channel sends it (``products``: SKU -> Product, as
+    ``products_for_channel`` finds them) and where it comes from: the channel's listing first, then the
+    product. One query for the batch."""
+    listed = dict(
+        ChannelSku.objects.filter(
+            channel=channel, external_sku__in=list(products), presale_ship_from__isnull=False
+        ).values_list("external_sku", "presale_ship_from")
+    )
+    dates = {}
+    for sku, product in products.items():
+        if sku in listed:
+            dates[sku] = (listed[sku], "listing")
+        elif product is not None and product.presale_ship_from is not None:
+            dates[sku] = (product.presale_ship_from, "product")
+    return dates
+
+
+def presale_plan(data: CanonicalOrder, dates: dict[str, tuple[date, str]], today: date) -> tuple[date | None, dict]:
+    """(the day the order is promised and routed from, or None; why, for the event). Only days still to come
+    count: a presale whose day has passed ships from stock."""
+    why: dict[str, str] = {}
+    days = []
+    if data.ship_from is not None and data.ship_from > today:
+        days.append(data.ship_from)
+        why["channel"] = data.ship_from.isoformat()
+    for line in data.lines:
+        found = dates.get(line.sku)
+        if found is not None and found[0] > today:
+            days.append(found[0])
+            why[line.sku] = f"{found[1]} {found[0].isoformat()}"
+    return (max(days) if days else None), why
+
+
+def presale_event(until: date, why: dict, promise_before: date | None) -> tuple[str, str, dict]:
+    """The ``presale`` event an order gets at intake: (kind, message, data)."""
+    sources = ", ".join(f"{k}: {v}" for k, v in sorted(why.items()))
+    message = f"Presale: ships from {until.isoformat()} ({sources}); routed from that day."
+    data = {"until": until.isoformat(), "sources": why}
+    if promise_before is None or promise_before < until:
+        message += f" Promise date set to {until.isoformat()}"
+        message += f" (was {promise_before.isoformat()})." if promise_before else "."
+        data["promise_before"] = promise_before.isoformat() if promise_before else None
+    return EventKind.PRESALE, message, data
+
+
+def presale_promise(promise: date | None, until: date | None) -> date | None:
+    """The promise date of a presale order: no earlier than its ship-from day."""
+    if until is None:
+        return promise
+    return until if promise is None or promise < until else promise
+
+
+def presale_release_due(*, today: date | None = None, limit: int = RELEASE_CHUNK) -> list[int]:
+    """Release the presale orders whose day has come (at most ``limit``), in the caller's transaction: their
+    ids, first paid first (``placed_at``, then the order's id). The caller routes them in that order."""
+    today = today or timezone.localdate()
+    with transaction.atomic(savepoint=False):
+        ids = list(
+            Order.objects.presale_waiting()
+            .filter(presale_until__lte=today, status__in=RELEASABLE)
+            .select_for_update()
+            .order_by(F("placed_at").asc(nulls_last=True), "pk")
+            .values_list("pk", flat=True)[:limit]
+        )
+        if not ids:
+            return []
+        now = timezone.now()
+        Order.objects.filter(pk__in=ids).update(presale_released_at=now, updated_at=now)
+        until = dict(Order.objects.filter(pk__in=ids).values_list("pk", "presale_until"))
+        OrderEvent.objects.bulk_create(
+            OrderEvent(
+                order_id=pk,
+                kind=EventKind.PRESALE,
+                message=f"Presale day {until[pk].isoformat()} has come: released to routing (first paid first).",
+                data={"released": True, "until": until[pk].isoformat(), "rank": rank},
+                created_at=now,
+            )
+            for rank, pk in enumerate(ids, start=1)
+        )
+    return ids
+
+
+@transaction.atomic
+def order_presale_release(*, order: Order, note: str = "", user=None) -> Order:
+    """A person releases one presale order before its day (the batch came early): routed as soon as possible."""
+    order = order_lock(order.pk)
+    if not order.presale_waiting:
+        raise DomainError(f"{order.number} is not waiting for a presale day.")
+    if order.status not in RELEASABLE:
+        raise DomainError(f"{order.number} is {order.get_status_display()}: nothing to release.")
+    order.presale_released_at = timezone.now()
+    order.save(update_fields=["presale_released_at", "updated_at"])
+    message = f"Presale released early (was until {order.presale_until.isoformat()})"
+    order_event_record(
+        order=order,
+        kind=EventKind.PRESALE,
+        user=user,
+        message=message + (f": {note}" if note else "."),
+        data={"released": True, "early": True, "until": order.presale_until.isoformat()},
+    )
+    if order.status == OrderStatus.CONFIRMED and not order.on_hold:
+        order_announce_ready(order)
+    return order
+
+
+@transaction.atomic
+def listing_presale_set(*, channel: Channel, external_sku: str, ship_from: date | None, user=None) -> ChannelSku:
+    """Mark (a day) or unmark (None) one channel listing presale. The listing must be in the channel's SKU map."""
+    listing = ChannelSku.objects.select_for_update().filter(channel=channel, external_sku=external_sku).first()
+    if listing is None:
+        raise DomainError(
+            f"{external_sku} is not in the SKU map of {channel.name}: map it first, or mark the product itself."
+        )
+    listing.presale_ship_from = ship_from
+    listing.save(update_fields=["presale_ship_from"])
+    return listing
+
+
+@transaction.atomic
+def presale_batch_arrived(*, product: Product, user=None) -> list[int]:
+    """The product's batch has arrived (before its day, or on it): the product is sold from stock from now on,
+    and its waiting presale orders become due today, unless another of their lines is still presale (then
+    that line's day). After commit the release task (``fulfillment.presale_release``) routes the due ones,
+    first paid first. Returns the ids of the orders brought forward."""
+    today = timezone.localdate()
+    waiting = OrderLine.objects.filter(product=product, order__presale_released_at__isnull=True).values("order_id")
+    orders = list(
+        Order.objects.filter(pk__in=waiting, presale_until__isnull=False, status__in=RELEASABLE)
+        .select_for_update()
+        .order_by("pk")
+    )
+    if product.presale_ship_from is None and not orders:
+        raise DomainError(f"{product.sku} is not presale and no presale order waits for it.")
+    others = {}
+    for line in OrderLine.objects.filter(order__in=orders).exclude(product=product).select_related("product"):
+        day = line.product.presale_ship_from if line.product is not None else None
+        if day is not None and day > today:
+            others[line.order_id] = max(day, others.get(line.order_id, day))
+    now = timezone.now()
+    moved, events = [], []
+    for order in orders:
+        day = others.get(order.pk, today)
+        if day >= order.presale_until:
+            continue
+        events.append(
+            OrderEvent(
+                order=order,
+                kind=EventKind.PRESALE,
+                message=f"The batch of {product.sku} arrived: presale day {order.presale_until.isoformat()} "
+                f"brought forward to {day.isoformat()}.",
+                data={"until": day.isoformat(), "was": order.presale_until.isoformat(), "batch": product.sku},
+                user=user,
+                created_at=now,
+            )
+        )
+        order.presale_until = day
+        moved.append(order)
+    Order.objects.bulk_update(moved, ["presale_until"])
+    Order.objects.filter(pk__in=[o.pk for o in moved]).update(updated_at=now)
+    OrderEvent.objects.bulk_create(events)
+    if product.presale_ship_from is not None:
+        product_presale_set(product=product, ship_from=None, user=user)
+    if moved:
+        nudge(RELEASE_TASK)
+    return [o.pk for o in moved]
