@@ -44,6 +44,8 @@ def why_not(order, settings) -> str:
         return f"it is {order.get_status_display()}"
     if order.on_hold:
         return "it is on hold"
+    if order.presale_waiting:
+        return "it is a presale order still waiting for its ship-from day"
     excluded = sorted(set(order.tag_list) & set(settings.exclude_tag_list))
     if excluded:
         return f"it is tagged {', '.join(excluded)}"

@@ -258,3 +258,18 @@ def test_single_order_routing_of_one_member_routes_its_whole_group(world, django
     assert second.shipments.get().merged_into_id == first.shipments.get().pk
     assert routing.order_route(order_id=first.pk) is None  # delivered twice: nothing more
     assert Shipment.objects.count() == 2
+
+
+def test_a_presale_order_waiting_for_its_day_does_not_merge(world, django_capture_on_commit_callbacks):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    world["b"].presale_ship_from = timezone.localdate() + timedelta(days=10)
+    world["b"].save()
+    first = arrive(world, django_capture_on_commit_callbacks, "P1", (("A", 1),))
+    waiting = arrive(world, django_capture_on_commit_callbacks, "P2", (("B", 1),))
+    assert waiting.presale_waiting
+    assert (group_of(first), group_of(waiting)) == (None, None)
+    third = arrive(world, django_capture_on_commit_callbacks, "P3", (("A", 1),))
+    assert group_of(first) == group_of(third) is not None
