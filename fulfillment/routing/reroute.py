@@ -22,6 +22,7 @@ from orders.status import EventKind, OrderStatus
 from ..models import RoutingDecision, RoutingPolicy, RoutingReplay
 from ..shipments import lock_stock_rows, order_sync_progress, shipment_release
 from ..status import NOT_YET_SHIPPED, ReplayStatus, ShipmentStatus, can_replay_transition
+from . import words
 from .candidates import Need, needs_from_lines
 from .decide import decision_record, route_decide
 from .policies import PolicyRules, policy_for, routing_batch, routing_locations
@@ -116,9 +117,9 @@ def reroute_blocker(order: Order) -> str | None:
     """Why the order cannot be rerouted now (None: it can)."""
     shipments = [s for s in order.shipments.all() if s.status in NOT_YET_SHIPPED]
     if not shipments:
-        return "no open shipment"
+        return words.NO_OPEN_SHIPMENT
     if any(s.status != ShipmentStatus.RESERVED or s.picklist_id for s in shipments):
-        return "already being picked"
+        return words.BEING_PICKED
     return None
 
 
