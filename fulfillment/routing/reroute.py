@@ -22,13 +22,13 @@ from orders.status import EventKind, OrderStatus
 from ..models import RoutingDecision, RoutingPolicy, RoutingReplay
 from ..shipments import lock_stock_rows, order_sync_progress, shipment_release
 from ..status import NOT_YET_SHIPPED, ReplayStatus, ShipmentStatus, can_replay_transition
-from . import words
 from .candidates import Need, needs_from_lines
 from .decide import decision_record, route_decide
 from .policies import PolicyRules, policy_for, routing_batch, routing_locations
 from .scoring import Evaluation, evaluate, plan_totals
 from .solver import greedy, objective, problem_from_plans, solve
 from .window import unrouted_penalty
+from .words import BEING_PICKED, NO_OPEN_SHIPMENT
 
 # ---- reroute -----------------------------------------------------------------------------------
 
@@ -117,9 +117,9 @@ def reroute_blocker(order: Order) -> str | None:
     """Why the order cannot be rerouted now (None: it can)."""
     shipments = [s for s in order.shipments.all() if s.status in NOT_YET_SHIPPED]
     if not shipments:
-        return words.NO_OPEN_SHIPMENT
+        return NO_OPEN_SHIPMENT
     if any(s.status != ShipmentStatus.RESERVED or s.picklist_id for s in shipments):
-        return words.BEING_PICKED
+        return BEING_PICKED
     return None
 
 

@@ -27,9 +27,36 @@ from inventory.selectors import available_by_location
 from oms.dates import add_business_days
 from orders.models import Order
 
-from . import words
 from .candidates import Need, Single, current_loads, single_options
 from .policies import PolicyRules, active_batch, channel_force, routing_locations
+from .words import (
+    BUSIER,
+    CHEAPER,
+    CHOSEN_LOWEST,
+    CHOSEN_ONLY_LOCATION,
+    CHOSEN_ONLY_SET,
+    CHOSEN_PARTIAL,
+    DEARER,
+    FARTHER,
+    FEWER_SHIPMENTS,
+    KEEPS_STOCK,
+    LESS_BUSY,
+    NEARER,
+    NONE_ANY,
+    NONE_WHOLE,
+    NOT_CHOSEN,
+    PARTIAL_REASON,
+    SAME_SCORE,
+    SAME_SCORE_LATER,
+    SCORE_COMPARED,
+    SHORT_OF_UNITS,
+    SINGLE_REASON,
+    SPLIT_REASON,
+    SPLITS_INTO,
+    TAKES_STOCK,
+    WHY_FORCE,
+    WHY_POLICY,
+)
 
 TERMS = ("distance", "cost", "split", "load", "balance")
 MAX_SET_CANDIDATES = 8  # split sets are enumerated over the best 8 capable locations at most
@@ -293,31 +320,31 @@ def _compare(plan: Plan, other: Plan, currency: str, *, winner: bool) -> str:
     diffs = {t: other.terms[t] - plan.terms[t] for t in TERMS}  # plan is the better one
     term = max(TERMS, key=lambda t: diffs[t])
     if diffs[term] <= 0:
-        return words.SAME_SCORE if winner else words.SAME_SCORE_LATER
+        return SAME_SCORE if winner else SAME_SCORE_LATER
     a, b = plan, other
     if term == "cost":
         money = _money(b.raw["cost"] - a.raw["cost"], currency)
-        return (words.CHEAPER if winner else words.DEARER) % {"money": money}
+        return (CHEAPER if winner else DEARER) % {"money": money}
     if term == "distance":
         km = f"{b.raw['distance_km'] - a.raw['distance_km']:,.0f} km"
-        return (words.NEARER if winner else words.FARTHER) % {"km": km}
+        return (NEARER if winner else FARTHER) % {"km": km}
     if term == "split":
         if winner:
-            return words.FEWER_SHIPMENTS % {"shipments": a.raw["shipments"], "other": b.raw["shipments"]}
-        return words.SPLITS_INTO % {"shipments": b.raw["shipments"]}
+            return FEWER_SHIPMENTS % {"shipments": a.raw["shipments"], "other": b.raw["shipments"]}
+        return SPLITS_INTO % {"shipments": b.raw["shipments"]}
     if term == "balance":
         if winner:
-            return words.KEEPS_STOCK % {
+            return KEEPS_STOCK % {
                 "taken": f"{a.raw['stock_taken_pct']:.0f}",
                 "other": f"{b.raw['stock_taken_pct']:.0f}",
             }
-        return words.TAKES_STOCK % {
+        return TAKES_STOCK % {
             "taken": f"{b.raw['stock_taken_pct']:.0f}",
             "other": f"{a.raw['stock_taken_pct']:.0f}",
         }
     if winner:
-        return words.LESS_BUSY % {"load": f"{a.raw['load_pct']:.0f}", "other": f"{b.raw['load_pct']:.0f}"}
-    return words.BUSIER % {"load": f"{b.raw['load_pct']:.0f}", "other": f"{a.raw['load_pct']:.0f}"}
+        return LESS_BUSY % {"load": f"{a.raw['load_pct']:.0f}", "other": f"{b.raw['load_pct']:.0f}"}
+    return BUSIER % {"load": f"{b.raw['load_pct']:.0f}", "other": f"{a.raw['load_pct']:.0f}"}
 
 
 def _plan_row(plan: Plan) -> dict:
@@ -374,18 +401,18 @@ def explain_candidates(
     sets = [p for p in ordered if len(p.locations) > 1 and (not p.missing or p is best)][:10]
     for plan in sets:
         row = _plan_row(plan)
-        row["reasons"] = [] if not plan.missing else [words.SHORT_OF_UNITS % {"units": plan.missing_units}]
+        row["reasons"] = [] if not plan.missing else [SHORT_OF_UNITS % {"units": plan.missing_units}]
         rows.append((plan, row))
     result = []
     for plan, row in rows:
         row["chosen"] = plan is not None and plan is best
         if row["chosen"]:
             if not complete:
-                row["verdict"] = words.CHOSEN_PARTIAL % {"shipped": plan.shipped_units, "total": total}
+                row["verdict"] = CHOSEN_PARTIAL % {"shipped": plan.shipped_units, "total": total}
             elif runner_up is None:
-                row["verdict"] = words.CHOSEN_ONLY_SET if len(plan.locations) > 1 else words.CHOSEN_ONLY_LOCATION
+                row["verdict"] = CHOSEN_ONLY_SET if len(plan.locations) > 1 else CHOSEN_ONLY_LOCATION
             else:
-                row["verdict"] = words.CHOSEN_LOWEST % {
+                row["verdict"] = CHOSEN_LOWEST % {
                     "score": f"{plan.score:g}",
                     "compare": _compare(plan, runner_up, order.currency, winner=True),
                     "other": " + ".join(runner_up.codes),
@@ -393,12 +420,12 @@ def explain_candidates(
         elif row["reasons"]:
             row["verdict"] = "; ".join(row["reasons"])
         elif plan is not None and best is not None:
-            row["verdict"] = words.SCORE_COMPARED % {
+            row["verdict"] = SCORE_COMPARED % {
                 "score": f"{plan.score:g}",
                 "compare": _compare(best, plan, order.currency, winner=False),
             }
         else:
-            row["verdict"] = words.NOT_CHOSEN
+            row["verdict"] = NOT_CHOSEN
         result.append(row)
     result.sort(key=lambda r: (not r["chosen"], not r["eligible"], r["score"] is None, r["score"] or 0, r["location"]))
     return result
@@ -407,13 +434,13 @@ def explain_candidates(
 def decision_reason(order, policy: PolicyRules, best: Plan | None, complete: bool, ordered, force: bool) -> str:
     """The decision's reason in one line: where, the score and its terms, the policy."""
     if best is None:
-        return words.NONE_WHOLE if policy.ship_complete and not force else words.NONE_ANY
+        return NONE_WHOLE if policy.ship_complete and not force else NONE_ANY
     terms = ", ".join(f"{t} {best.terms[t]:g}" for t in TERMS)
     where = " + ".join(best.codes)
     if not complete:
-        why = words.WHY_FORCE if force else words.WHY_POLICY
+        why = WHY_FORCE if force else WHY_POLICY
         return (
-            words.PARTIAL_REASON
+            PARTIAL_REASON
             % {
                 "where": where,
                 "shipped": best.shipped_units,
@@ -424,7 +451,7 @@ def decision_reason(order, policy: PolicyRules, best: Plan | None, complete: boo
                 "policy": policy.code,
             }
         )[:255]
-    template = words.SPLIT_REASON if len(best.locations) > 1 else words.SINGLE_REASON
+    template = SPLIT_REASON if len(best.locations) > 1 else SINGLE_REASON
     return (template % {"where": where, "score": f"{best.score:g}", "terms": terms, "policy": policy.code})[:255]
 
 

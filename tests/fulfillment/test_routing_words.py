@@ -30,7 +30,8 @@ def test_the_windows_reason_nests_the_decisions_reason_and_its_terms():
     assert text == REASON + "; BJS not used: stock of A1 at BJS went to orders SO1."
     with translation.override("zh-hans"):
         assert in_words(text) == (
-            "SHA：得分最低 10（距离 3, 成本 5, 拆单 0, 负荷 2, 均衡 0），策略 default；未用 BJS：BJS 的 A1 库存分给了订单 SO1。"
+            "SHA：得分最低 10（距离 3, 成本 5, 拆单 0, 负荷 2, 均衡 0），策略 default；"
+            "未用 BJS：BJS 的 A1 库存分给了订单 SO1。"
         )
 
 
