@@ -67,6 +67,8 @@ STOCK_TAKEN = gettext_noop("Stock was taken by other orders while routing; try a
 NO_ACTIVE_LOCATION = gettext_noop("no active location")
 NO_OPEN_SHIPMENT = gettext_noop("no open shipment")
 BEING_PICKED = gettext_noop("already being picked")
+# policies.py: the policy used when no routing policy is set up
+BUILTIN_POLICY = gettext_noop("Built-in defaults")
 # solver.py: the window's note
 NO_CONTENTION = gettext_noop("no contention")
 TIME_LIMIT = gettext_noop("time limit")
