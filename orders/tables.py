@@ -66,7 +66,7 @@ class HoldQueueTable(OrderTable):
         attrs={"input": {"name": "orders", "form": "bulk-release"}, "th__input": {"data-select-all": "orders"}},
     )
     holds = tables.Column(
-        empty_values=(), orderable=False, verbose_name=_("Why on hold"), attrs={"td": {"class": "wrap"}}
+        empty_values=(), orderable=False, verbose_name=_("Why on hold"), attrs={"td": {"class": "wrap holdwhy"}}
     )
 
     class Meta(OrderTable.Meta):
