@@ -67,6 +67,10 @@ STOCK_TAKEN = gettext_noop("Stock was taken by other orders while routing; try a
 NO_ACTIVE_LOCATION = gettext_noop("no active location")
 NO_OPEN_SHIPMENT = gettext_noop("no open shipment")
 BEING_PICKED = gettext_noop("already being picked")
+# the decision's kind (RoutingDecision.kind, a code shown beside the policy)
+KIND_REROUTE = gettext_noop("reroute")
+KIND_SPLIT = gettext_noop("split")
+KIND_BACKORDER = gettext_noop("backorder")
 # policies.py: the policy used when no routing policy is set up
 BUILTIN_POLICY = gettext_noop("Built-in defaults")
 # solver.py: the window's note

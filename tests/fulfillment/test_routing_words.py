@@ -46,3 +46,9 @@ def test_every_phrase_has_chinese():
     with translation.override("zh-hans"):
         untranslated = [p for p in words.PHRASES if translation.gettext(p) == p]
     assert untranslated == []
+
+
+def test_a_decisions_kind_and_the_builtin_policy_read_in_chinese():
+    with translation.override("zh-hans"):
+        assert [in_words(k) for k in ("reroute", "split", "backorder")] == ["改派", "拆单", "缺货待发"]
+        assert in_words(words.BUILTIN_POLICY) == "内置默认"
