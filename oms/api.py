@@ -7,7 +7,7 @@ from collections.abc import Callable
 from functools import wraps
 
 from django.http import HttpRequest, JsonResponse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from .models import ApiToken
 
@@ -106,25 +106,33 @@ def api_view(*, methods: dict[str, str]) -> Callable:
     def decorate(view):
         @wraps(view)
         def wrapper(request, *args, **kwargs):
-            user = _user_for(request)
-            if user is None:
-                return error("Authentication required: send 'Authorization: Token <key>'.", 401)
-            if request.method not in methods:
-                response = error(f"Method {request.method} not allowed.", 405)
-                response["Allow"] = ", ".join(methods)
-                return response
-            if not user.has_perm(methods[request.method]):
-                return error("Your role may not do this.", 403)
-            request.user = user
-            try:
-                return view(request, *args, **kwargs)
-            except BadInput as exc:
-                return error(str(exc), 400, exc.errors)
+            # The API speaks English to machines whatever the browser's language (error texts a service
+            # words through gettext included); the staff pages follow the reader.
+            with translation.override("en"):
+                return _answer(view, methods, request, *args, **kwargs)
 
         wrapper.csrf_exempt = True
         return wrapper
 
     return decorate
+
+
+def _answer(view, methods: dict[str, str], request, *args, **kwargs):
+    """One API call as the token's user: 401, 405, 403, or the view's answer (400 for ``BadInput``)."""
+    user = _user_for(request)
+    if user is None:
+        return error("Authentication required: send 'Authorization: Token <key>'.", 401)
+    if request.method not in methods:
+        response = error(f"Method {request.method} not allowed.", 405)
+        response["Allow"] = ", ".join(methods)
+        return response
+    if not user.has_perm(methods[request.method]):
+        return error("Your role may not do this.", 403)
+    request.user = user
+    try:
+        return view(request, *args, **kwargs)
+    except BadInput as exc:
+        return error(str(exc), 400, exc.errors)
 
 
 class BadInput(ValueError):

@@ -37,7 +37,7 @@ CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "oms.admin_site.OmsAdminConfig",  # django.contrib.admin, names in the reader's language
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",

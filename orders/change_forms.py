@@ -1,6 +1,8 @@
 """Forms of the order's "Change…" page (orders/views/stage_rules.py)."""
 
 from django import forms
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from .intake.canonical import CanonicalAddress, address_problems, normalize_country, normalize_phone
 from .models import Order
@@ -8,16 +10,16 @@ from .services import ADDRESS_FIELDS
 from .status import ChangeReason
 
 LABELS = {
-    "name": "Recipient",
-    "phone": "Phone",
-    "email": "E-mail",
-    "country": "Country (ISO code)",
-    "province": "Province / state",
-    "city": "City",
-    "district": "District",
-    "address1": "Address line 1",
-    "address2": "Address line 2",
-    "postcode": "Postcode",
+    "name": _("Recipient"),
+    "phone": _("Phone"),
+    "email": _("E-mail"),
+    "country": _("Country (ISO code)"),
+    "province": _("Province / state"),
+    "city": _("City"),
+    "district": _("District"),
+    "address1": _("Address line 1"),
+    "address2": _("Address line 2"),
+    "postcode": _("Postcode"),
 }
 # A country is typed as a code or a name (then made a code); every other field takes what its column holds.
 MAX_LENGTH = {"country": 64}
@@ -32,9 +34,11 @@ class AddressChangeForm(forms.Form):
     (a postcode that does not fit the country, a missing city...) as a message, and nothing changes."""
 
     reason_code = forms.ChoiceField(
-        choices=[("", "— choose —"), *ChangeReason.choices], initial=ChangeReason.ADDRESS_CORRECTION
+        choices=[("", _("— choose —")), *ChangeReason.choices],
+        initial=ChangeReason.ADDRESS_CORRECTION,
+        label=_("Reason code"),
     )
-    note = forms.CharField(required=False, max_length=200)
+    note = forms.CharField(required=False, max_length=200, label=_("Note"))
 
     def __init__(self, *args, order: Order | None = None, **kwargs):
         if order is not None and "initial" not in kwargs:
@@ -54,7 +58,9 @@ class AddressChangeForm(forms.Form):
         address = self.address()
         problems = address_problems(address)
         if problems:
-            raise forms.ValidationError("Address not changed: " + "; ".join(problems) + ".")
+            raise forms.ValidationError(
+                gettext("Address not changed: %(problems)s.") % {"problems": "; ".join(problems)}
+            )
         return data
 
     def address(self) -> CanonicalAddress:

@@ -12,18 +12,25 @@ from .status import HoldReason, OrderStatus
 class OrderFilterSet(django_filters.FilterSet):
     q = django_filters.CharFilter(
         method="search",
-        label="Search",
-        widget=forms.TextInput(attrs={"placeholder": "Number, name, phone, e-mail, tracking"}),
+        label=_("Search"),
+        widget=forms.TextInput(attrs={"placeholder": _("Number, name, phone, e-mail, tracking")}),
     )
-    status = django_filters.MultipleChoiceFilter(choices=OrderStatus.choices, widget=forms.CheckboxSelectMultiple)
-    channel = django_filters.ModelChoiceFilter(queryset=Channel.objects.all())
-    location = django_filters.ModelChoiceFilter(queryset=Location.objects.all(), method="by_location", label="Location")
+    status = django_filters.MultipleChoiceFilter(
+        choices=OrderStatus.choices, widget=forms.CheckboxSelectMultiple, label=_("Status")
+    )
+    channel = django_filters.ModelChoiceFilter(queryset=Channel.objects.all(), label=_("Channel"))
+    location = django_filters.ModelChoiceFilter(
+        queryset=Location.objects.all(), method="by_location", label=_("Location")
+    )
     on_hold = django_filters.BooleanFilter(
-        widget=forms.Select(choices=[("", "Any"), ("true", "On hold"), ("false", "Not on hold")])
+        widget=forms.Select(choices=[("", _("Any")), ("true", _("On hold")), ("false", _("Not on hold"))]),
+        label=_("On hold"),
     )
-    hold_reason = django_filters.ChoiceFilter(choices=HoldReason.choices, method="by_hold_reason", label="Hold reason")
+    hold_reason = django_filters.ChoiceFilter(
+        choices=HoldReason.choices, method="by_hold_reason", label=_("Hold reason")
+    )
     tag = django_filters.CharFilter(
-        method="by_tag", label="Tag", widget=forms.TextInput(attrs={"placeholder": "fresh, vip"})
+        method="by_tag", label=_("Tag"), widget=forms.TextInput(attrs={"placeholder": "fresh, vip"})
     )
     memo = django_filters.ChoiceFilter(
         method="by_memo",
@@ -36,22 +43,29 @@ class OrderFilterSet(django_filters.FilterSet):
         ],
     )
     created_after = django_filters.DateFilter(
-        field_name="created_at", lookup_expr="date__gte", label="From", widget=forms.DateInput(attrs={"type": "date"})
+        field_name="created_at",
+        lookup_expr="date__gte",
+        label=_("From"),
+        widget=forms.DateInput(attrs={"type": "date"}),
     )
     created_before = django_filters.DateFilter(
-        field_name="created_at", lookup_expr="date__lte", label="To", widget=forms.DateInput(attrs={"type": "date"})
+        field_name="created_at", lookup_expr="date__lte", label=_("To"), widget=forms.DateInput(attrs={"type": "date"})
     )
     # Used by the reports' drill-down links (reports/kpis): province, SKU, carrier and promise date.
-    province = django_filters.CharFilter(field_name="ship_province", label="Province")
+    province = django_filters.CharFilter(field_name="ship_province", label=_("Province"))
     sku = django_filters.CharFilter(method="by_sku", label="SKU")
-    carrier = django_filters.NumberFilter(method="by_carrier", label="Carrier", widget=forms.HiddenInput)
+    carrier = django_filters.NumberFilter(method="by_carrier", label=_("Carrier"), widget=forms.HiddenInput)
     promise_after = django_filters.DateFilter(
-        field_name="promise_date", lookup_expr="gte", label="Promised from",
-        widget=forms.DateInput(attrs={"type": "date"})
+        field_name="promise_date",
+        lookup_expr="gte",
+        label=_("Promised from"),
+        widget=forms.DateInput(attrs={"type": "date"}),
     )
     promise_before = django_filters.DateFilter(
-        field_name="promise_date", lookup_expr="lte", label="Promised by",
-        widget=forms.DateInput(attrs={"type": "date"})
+        field_name="promise_date",
+        lookup_expr="lte",
+        label=_("Promised by"),
+        widget=forms.DateInput(attrs={"type": "date"}),
     )
     merged = django_filters.BooleanFilter(  # 自动合单: in a live merge group
         method="by_merged",
@@ -116,13 +130,30 @@ class OrderFilterSet(django_filters.FilterSet):
         return queryset.filter(holds__reason=value, holds__released_at__isnull=True).distinct()
 
 
+def relabel(filterset, labels: dict) -> None:
+    """Labels of the filters generated from model fields (the fields have no verbose names: no migrations)."""
+    for name, label in labels.items():
+        filterset.filters[name].label = label
+
+
 class InboundFilterSet(django_filters.FilterSet):
     class Meta:
         model = InboundMessage
         fields = ["channel", "source", "status"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        relabel(self, {"channel": _("Channel"), "source": _("Source"), "status": _("Status")})
 
 
 class ChannelFilterSet(django_filters.FilterSet):
     class Meta:
         model = Channel
         fields = ["kind", "platform", "stock_policy", "active"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        relabel(
+            self,
+            {"kind": _("Kind"), "platform": _("Platform"), "stock_policy": _("Stock policy"), "active": _("Active")},
+        )

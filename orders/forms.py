@@ -19,25 +19,34 @@ def _max(model, name: str) -> int:
 
 
 class OrderForm(forms.Form):
-    channel = forms.ModelChoiceField(queryset=Channel.objects.filter(active=True))
+    channel = forms.ModelChoiceField(queryset=Channel.objects.filter(active=True), label=_("Channel"))
     external_id = forms.CharField(
-        max_length=_max(Order, "external_id"), required=False, help_text="Leave empty to number it automatically."
+        max_length=_max(Order, "external_id"),
+        required=False,
+        label=_("External id"),
+        help_text=_("Leave empty to number it automatically."),
     )
-    ship_name = forms.CharField(label="Recipient", max_length=_max(Order, "ship_name"))
-    ship_phone = forms.CharField(label="Phone", max_length=_max(Order, "ship_phone"), required=False)
-    ship_email = forms.EmailField(label="E-mail", max_length=_max(Order, "ship_email"), required=False)
-    ship_country = forms.CharField(label="Country", max_length=40, initial="CN")
-    ship_province = forms.CharField(label="Province / state", max_length=_max(Order, "ship_province"), required=False)
-    ship_city = forms.CharField(label="City", max_length=_max(Order, "ship_city"))
-    ship_district = forms.CharField(label="District", max_length=_max(Order, "ship_district"), required=False)
-    ship_address1 = forms.CharField(label="Address", max_length=_max(Order, "ship_address1"))
-    ship_address2 = forms.CharField(label="Address 2", max_length=_max(Order, "ship_address2"), required=False)
-    ship_postcode = forms.CharField(label="Postcode", max_length=_max(Order, "ship_postcode"), required=False)
+    ship_name = forms.CharField(label=_("Recipient"), max_length=_max(Order, "ship_name"))
+    ship_phone = forms.CharField(label=_("Phone"), max_length=_max(Order, "ship_phone"), required=False)
+    ship_email = forms.EmailField(label=_("E-mail"), max_length=_max(Order, "ship_email"), required=False)
+    ship_country = forms.CharField(label=_("Country"), max_length=40, initial="CN")
+    ship_province = forms.CharField(
+        label=_("Province / state"), max_length=_max(Order, "ship_province"), required=False
+    )
+    ship_city = forms.CharField(label=_("City"), max_length=_max(Order, "ship_city"))
+    ship_district = forms.CharField(label=_("District"), max_length=_max(Order, "ship_district"), required=False)
+    ship_address1 = forms.CharField(label=_("Address"), max_length=_max(Order, "ship_address1"))
+    ship_address2 = forms.CharField(label=_("Address 2"), max_length=_max(Order, "ship_address2"), required=False)
+    ship_postcode = forms.CharField(label=_("Postcode"), max_length=_max(Order, "ship_postcode"), required=False)
     requested_service = forms.ChoiceField(
-        required=False, choices=[("", "Any"), ("express", "Express"), ("standard", "Standard"), ("economy", "Economy")]
+        required=False,
+        label=_("Requested service"),
+        choices=[("", _("Any")), ("express", _("Express")), ("standard", _("Standard")), ("economy", _("Economy"))],
     )
-    promise_date = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    note = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    promise_date = forms.DateField(
+        required=False, label=_("Promise date"), widget=forms.DateInput(attrs={"type": "date"})
+    )
+    note = forms.CharField(required=False, label=_("Note"), widget=forms.Textarea(attrs={"rows": 2}))
     # 买家留言 / 卖家备注 (orders/models/memo_tags.py), e.g. typed from a phone order.
     buyer_message = forms.CharField(
         label=_("Buyer message"), required=False, max_length=MESSAGE_MAX, widget=forms.Textarea(attrs={"rows": 2})
@@ -49,12 +58,13 @@ class OrderForm(forms.Form):
 
 class OrderLineForm(forms.Form):
     sku = forms.CharField(max_length=_max(OrderLine, "sku"), label="SKU")
-    quantity = forms.IntegerField(min_value=1, max_value=MAX_QUANTITY)
+    quantity = forms.IntegerField(min_value=1, max_value=MAX_QUANTITY, label=_("Quantity"))
     unit_price = forms.DecimalField(
         min_value=0,
         max_digits=OrderLine._meta.get_field("unit_price").max_digits,
         decimal_places=OrderLine._meta.get_field("unit_price").decimal_places,
         required=False,
+        label=_("Unit price"),
     )
 
 
@@ -62,17 +72,17 @@ OrderLineFormSet = formset_factory(OrderLineForm, extra=3, min_num=1, validate_m
 
 
 class HoldForm(forms.Form):
-    reason = forms.ChoiceField(choices=HoldReason.choices)
-    note = forms.CharField(max_length=255, required=False)
+    reason = forms.ChoiceField(choices=HoldReason.choices, label=_("Reason"))
+    note = forms.CharField(max_length=255, required=False, label=_("Note"))
 
 
 class ReleaseForm(forms.Form):
-    reason = forms.ChoiceField(choices=[("", "All holds")] + list(HoldReason.choices), required=False)
-    note = forms.CharField(max_length=255, required=True, label="Why")
+    reason = forms.ChoiceField(choices=[("", _("All holds"))] + list(HoldReason.choices), required=False)
+    note = forms.CharField(max_length=255, required=True, label=_("Why"))
 
 
 class CancelForm(forms.Form):
-    reason = forms.CharField(max_length=200, label="Reason")
+    reason = forms.CharField(max_length=200, label=_("Reason"))
 
 
 class ChannelForm(forms.ModelForm):
@@ -81,14 +91,23 @@ class ChannelForm(forms.ModelForm):
     new_webhook_secret = forms.CharField(
         required=False,
         max_length=200,
-        label="New webhook secret",
+        label=_("New webhook secret"),
         widget=forms.PasswordInput(render_value=False),
-        help_text="Leave empty to keep the current secret.",
+        help_text=_("Leave empty to keep the current secret."),
     )
 
     class Meta:
         model = Channel
         fields = ["name", "kind", "platform", "stock_policy", "default_priority", "active", "mask_recipient"]
+        labels = {
+            "name": _("Name"),
+            "kind": _("Kind"),
+            "platform": _("Platform"),
+            "stock_policy": _("Stock policy"),
+            "default_priority": _("Default priority"),
+            "active": _("Active"),
+            "mask_recipient": _("Mask the recipient on labels and packing slips (隐私面单)"),
+        }
 
     def save(self, commit=True):
         channel = super().save(commit=False)
@@ -100,12 +119,12 @@ class ChannelForm(forms.ModelForm):
 
 
 class ChannelSkuForm(forms.Form):
-    external_sku = forms.CharField(max_length=64, label="Channel's SKU")
+    external_sku = forms.CharField(max_length=64, label=_("Channel's SKU"))
     product = forms.ModelChoiceField(
         queryset=Product.objects.filter(active=True),
         to_field_name="sku",
-        label="Our SKU",
-        widget=forms.TextInput(attrs={"placeholder": "our SKU"}),
+        label=_("Our SKU"),
+        widget=forms.TextInput(attrs={"placeholder": _("our SKU")}),
     )
 
 

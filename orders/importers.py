@@ -9,6 +9,7 @@ import itertools
 from pathlib import Path
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from oms.imports import (
     PREVIEW_CHECK,
@@ -101,8 +102,10 @@ ROW_READERS = {
 class ChannelOptionsForm(forms.Form):
     channel = forms.ModelChoiceField(
         queryset=Channel.objects.filter(active=True).order_by("name"),
-        help_text="The orders are created on this channel; channel + order id is unique, so a re-import "
-        "changes nothing.",
+        label=_("Channel"),
+        help_text=_(
+            "The orders are created on this channel; channel + order id is unique, so a re-import changes nothing."
+        ),
     )
 
     def __init__(self, *args, **kwargs):
@@ -354,41 +357,41 @@ register_importer(
     "orders-oms-csv",
     OrderFileImporter(
         "oms-csv",
-        label="Orders: OMS template (CSV)",
+        label=_("Orders: OMS template (CSV)"),
         formats=("csv",),
         group_column="external_id",
-        help="One row per order line; the order's columns repeat on each of its rows, which stay together.",
+        help=_("One row per order line; the order's columns repeat on each of its rows, which stay together."),
     ),
 )
 register_importer(
     "orders-oms-xlsx",
     OrderFileImporter(
         "oms-xlsx",
-        label="Orders: OMS template (XLSX)",
+        label=_("Orders: OMS template (XLSX)"),
         formats=("xlsx",),
         group_column="external_id",
-        help="The OMS template's columns on the first worksheet.",
+        help=_("The OMS template's columns on the first worksheet."),
     ),
 )
 register_importer(
     "orders-shopify-csv",
     OrderFileImporter(
         "shopify-csv",
-        label="Orders: Shopify export (CSV)",
+        label=_("Orders: Shopify export (CSV)"),
         formats=("csv",),
         group_column="name",
-        help="Shopify admin › Orders › Export, 'CSV for Excel'.",
+        help=_("Shopify admin › Orders › Export, 'CSV for Excel'."),
     ),
 )
 register_importer(
     "orders-amazon-tsv",
     OrderFileImporter(
         "amazon-tsv",
-        label="Orders: Amazon unshipped orders (TSV)",
+        label=_("Orders: Amazon unshipped orders (TSV)"),
         formats=("tsv", "txt"),
         group_column="order-id",
         delimiter="\t",
-        help="Seller Central › Orders › Order Reports › Unshipped Orders (tab-delimited).",
+        help=_("Seller Central › Orders › Order Reports › Unshipped Orders (tab-delimited)."),
     ),
 )
 

@@ -19,21 +19,24 @@ def hidden_columns(user) -> tuple[str, ...]:
 
 
 class OrderTable(BaseTable):
-    number = tables.LinkColumn("orders:order_detail", args=[tables.A("number")], verbose_name="Order")
-    channel = tables.Column(accessor="channel__name", verbose_name="Channel", order_by="channel__name")
-    external_id = tables.Column(verbose_name="External id")
-    channel_order_name = tables.Column(verbose_name="Channel order")
-    ship_name = tables.Column(verbose_name="Recipient")
-    ship_phone = tables.Column(verbose_name="Phone")
-    ship_email = tables.Column(verbose_name="E-mail")
-    ship_city = tables.Column(verbose_name="City")
-    status = StatusColumn()
+    number = tables.LinkColumn("orders:order_detail", args=[tables.A("number")], verbose_name=_("Order"))
+    channel = tables.Column(accessor="channel__name", verbose_name=_("Channel"), order_by="channel__name")
+    external_id = tables.Column(verbose_name=_("External id"))
+    channel_order_name = tables.Column(verbose_name=_("Channel order"))
+    ship_name = tables.Column(verbose_name=_("Recipient"))
+    ship_phone = tables.Column(verbose_name=_("Phone"))
+    ship_email = tables.Column(verbose_name=_("E-mail"))
+    ship_city = tables.Column(verbose_name=_("City"))
+    status = StatusColumn(verbose_name=_("Status"))
     on_hold = tables.TemplateColumn(
-        '{% if value %}<span class="badge st-hold">Hold</span>{% endif %}', verbose_name="Hold"
+        '{% if value %}<span class="badge st-hold">{% load i18n %}{% translate "Hold" %}</span>{% endif %}',
+        verbose_name=_("Hold"),
     )
-    priority = tables.Column(verbose_name="Prio", attrs={"td": {"class": "num"}})
-    total = tables.TemplateColumn("{{ value }} {{ record.currency }}", attrs={"td": {"class": "num"}})
-    created_at = tables.DateTimeColumn(format="Y-m-d H:i", verbose_name="Received")
+    priority = tables.Column(verbose_name=_("Prio"), attrs={"td": {"class": "num"}})
+    total = tables.TemplateColumn(
+        "{{ value }} {{ record.currency }}", attrs={"td": {"class": "num"}}, verbose_name=_("Total")
+    )
+    created_at = tables.DateTimeColumn(format="Y-m-d H:i", verbose_name=_("Received"))
     # 买家留言 / 卖家备注: an icon each, the text on hover (and in the export); tags rule-made and manual.
     memo = tables.Column(empty_values=(), orderable=False, verbose_name=_("Memo"), attrs={"td": {"class": "memo"}})
     tags = tables.Column(orderable=False, verbose_name=_("Tags"), attrs={"td": {"class": "wrap"}})
@@ -112,14 +115,29 @@ class HoldQueueTable(OrderTable):
     """The order table with a selection column for bulk release and the active holds' reasons and notes."""
 
     select = tables.CheckBoxColumn(
-        accessor="pk", exclude_from_export=True, orderable=False,
+        accessor="pk",
+        exclude_from_export=True,
+        orderable=False,
         attrs={"input": {"name": "orders", "form": "bulk-release"}, "th__input": {"data-select-all": "orders"}},
     )
-    holds = tables.Column(empty_values=(), orderable=False, verbose_name="Why on hold", attrs={"td": {"class": "wrap"}})
+    holds = tables.Column(
+        empty_values=(), orderable=False, verbose_name=_("Why on hold"), attrs={"td": {"class": "wrap holdwhy"}}
+    )
 
     class Meta(OrderTable.Meta):
-        fields = ["select", "number", "holds", "status", "ship_name", "ship_city", "channel", "channel_order_name",
-                  "priority", "total", "created_at"]
+        fields = [
+            "select",
+            "number",
+            "holds",
+            "status",
+            "ship_name",
+            "ship_city",
+            "channel",
+            "channel_order_name",
+            "priority",
+            "total",
+            "created_at",
+        ]
         sequence = fields
         exclude = ["on_hold", "external_id", "memo", "tags", *CONTACT_COLUMNS]
 
@@ -127,9 +145,7 @@ class HoldQueueTable(OrderTable):
         holds = getattr(record, "active_holds", None)
         if holds is None:
             holds = record.holds.filter(released_at__isnull=True)
-        return format_html_join(
-            mark_safe("<br>"), "<b>{}</b> {}", ((h.get_reason_display(), h.note) for h in holds)
-        )
+        return format_html_join(mark_safe("<br>"), "<b>{}</b> {}", ((h.get_reason_display(), h.note) for h in holds))
 
     def value_holds(self, record):
         holds = getattr(record, "active_holds", None) or record.holds.filter(released_at__isnull=True)
@@ -138,9 +154,13 @@ class HoldQueueTable(OrderTable):
 
 class InboundTable(BaseTable):
     id = tables.LinkColumn("orders:inbound_detail", args=[tables.A("pk")], verbose_name="#")
-    status = StatusColumn()
-    received_at = tables.DateTimeColumn(format="Y-m-d H:i:s")
-    error = tables.Column(attrs={"td": {"class": "wrap"}})
+    status = StatusColumn(verbose_name=_("Status"))
+    received_at = tables.DateTimeColumn(format="Y-m-d H:i:s", verbose_name=_("Received"))
+    channel = tables.Column(verbose_name=_("Channel"))
+    source = tables.Column(verbose_name=_("Source"))
+    filename = tables.Column(verbose_name=_("File"))
+    attempts = tables.Column(verbose_name=_("Attempts"), attrs={"td": {"class": "num"}})
+    error = tables.Column(attrs={"td": {"class": "wrap"}}, verbose_name=_("Error"))
 
     class Meta(BaseTable.Meta):
         model = InboundMessage
@@ -148,7 +168,13 @@ class InboundTable(BaseTable):
 
 
 class ChannelTable(BaseTable):
-    name = tables.LinkColumn("orders:channel_detail", args=[tables.A("slug")])
+    name = tables.LinkColumn("orders:channel_detail", args=[tables.A("slug")], verbose_name=_("Name"))
+    slug = tables.Column(verbose_name=_("Code"))
+    kind = tables.Column(verbose_name=_("Kind"))
+    platform = tables.Column(verbose_name=_("Platform"))
+    stock_policy = tables.Column(verbose_name=_("Stock policy"))
+    default_priority = tables.Column(verbose_name=_("Default priority"), attrs={"td": {"class": "num"}})
+    active = tables.BooleanColumn(verbose_name=_("Active"))
 
     class Meta(BaseTable.Meta):
         model = Channel

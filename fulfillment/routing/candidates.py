@@ -26,6 +26,7 @@ from .. import geo
 from ..models import Shipment
 from ..status import ShipmentStatus
 from .policies import active_batch, routing_locations
+from .words import AT_CAPACITY, CANNOT_HANDLE, LACKS, NOT_TO, SHORT_OF_SKUS
 
 # What a location must have for each capability classification can require (orders.models.Capability).
 CAPABILITY_FIELDS = {"cold_chain": "cold_chain", "bulky": "handles_bulky"}
@@ -126,18 +127,18 @@ def single_options(order: Order, needs: list[Need], locations, available, loads)
         s = Single(location)
         missing = sorted(c for c in classes if not location.can_handle(c))
         if missing:
-            s.reasons.append("cannot handle " + ", ".join(missing))
+            s.reasons.append(CANNOT_HANDLE % {"classes": ", ".join(missing)})
         lacking = [c for c in order.capability_list if not has_capability(location, c)]
         if lacking:
-            s.reasons.append("lacks " + ", ".join(lacking) + " (required by classification)")
+            s.reasons.append(LACKS % {"capabilities": ", ".join(lacking)})
         origin = (location.country or "CN").upper()
         dest = (order.ship_country or origin).upper()
         if dest != origin:
-            s.reasons.append(f"does not ship to {dest} (ships within {origin})")
+            s.reasons.append(NOT_TO % {"dest": dest, "origin": origin})
         s.used_today = loads.get(location.pk, 0)
         if location.daily_capacity is not None:
             if s.used_today >= location.daily_capacity:
-                s.reasons.append(f"at capacity ({s.used_today}/{location.daily_capacity} today)")
+                s.reasons.append(AT_CAPACITY % {"used": s.used_today, "capacity": location.daily_capacity})
             if location.daily_capacity:
                 s.load_pct = round(100.0 * s.used_today / location.daily_capacity, 1)
             else:
@@ -146,7 +147,7 @@ def single_options(order: Order, needs: list[Need], locations, available, loads)
         stock = available.get(location.pk, {})
         short = [sku_of[p] for p, q in want.items() if stock.get(p, 0) < q]
         if short:
-            s.reasons.append("short of " + ", ".join(sorted(short)))
+            s.reasons.append(SHORT_OF_SKUS % {"skus": ", ".join(sorted(short))})
         if place and location.latitude is not None and location.longitude is not None:
             s.distance_km = round(
                 geo.distance_km(location.latitude, location.longitude, place.latitude, place.longitude), 1

@@ -31,6 +31,7 @@ from .candidates import Need, count_shipment, needs_from_lines
 from .group import group_route
 from .policies import policy_for, routing_batch, routing_locations
 from .scoring import Evaluation, Plan, evaluate, plan_json, plan_totals
+from .words import NO_ACTIVE_LOCATION, STOCK_TAKEN
 
 ROUTE_TASK = "fulfillment.route_order"  # the task's name: a failure here is shown as that task's
 
@@ -84,7 +85,7 @@ def route_decide(
         except InsufficientStock:
             if attempt == 2:
                 evaluation.best = None
-                evaluation.reason = "Stock was taken by other orders while routing; try again."
+                evaluation.reason = STOCK_TAKEN
                 return evaluation, []
             continue
         return evaluation, _create_shipments(order, evaluation.best)
@@ -131,7 +132,7 @@ def _backorder(order, evaluation: Evaluation, decision, user) -> list[Backorder]
 def short_note(candidates: list[dict]) -> str:
     """Why no location could take the order, in one line for the stock-short hold."""
     parts = [f"{c['location']}: {'; '.join(c['reasons'])}" for c in candidates if c.get("reasons")]
-    return (" | ".join(parts) or "no active location")[:255]
+    return (" | ".join(parts) or NO_ACTIVE_LOCATION)[:255]
 
 
 def _routed_message(evaluation: Evaluation, shipments: list[Shipment]) -> str:

@@ -10,6 +10,7 @@ capacity left today. Each such candidate row also lists those orders in ``taken_
 from __future__ import annotations
 
 from .scoring import decision_reason, explain_candidates
+from .words import WINDOW_CAPACITY, WINDOW_CHOSEN, WINDOW_JOINT, WINDOW_LOWER, WINDOW_REASON, WINDOW_STOCK
 
 NAMED = 5  # orders named in a verdict; the rest are counted
 
@@ -51,12 +52,14 @@ def _why_not(plan, order_pk, available, capacity_left, stock_users, site_users, 
             others = [(num, used) for pk, num, used in stock_users.get((loc_id, need.product_id), []) if pk != order_pk]
             if available.get(loc_id, {}).get(need.product_id, 0) - sum(u for _, u in others) < q:
                 numbers = [num for num, _ in others]
-                reasons.append(f"stock of {need.sku} at {code_of.get(loc_id, loc_id)} went to orders {_names(numbers)}")
+                reasons.append(
+                    WINDOW_STOCK % {"sku": need.sku, "location": code_of.get(loc_id, loc_id), "orders": _names(numbers)}
+                )
                 taken_by += numbers
         if part and loc_id in capacity_left:
             others = [num for pk, num in site_users.get(loc_id, []) if pk != order_pk]
             if capacity_left[loc_id] - len(others) < 1:
-                reasons.append(f"capacity left today at {code_of.get(loc_id, loc_id)} went to orders {_names(others)}")
+                reasons.append(WINDOW_CAPACITY % {"location": code_of.get(loc_id, loc_id), "orders": _names(others)})
                 taken_by += others
     return reasons, list(dict.fromkeys(taken_by))
 
@@ -75,21 +78,23 @@ def _rewrite(e, size, available, capacity_left, stock_users, site_users, code_of
             continue
         reasons, taken_by = _why_not(plan, e.order.pk, available, capacity_left, stock_users, site_users, code_of)
         if not reasons:
-            reasons = ["the window's joint choice served more orders with it"]
-        row["verdict"] = f"score {plan.score:g}, lower, but " + "; ".join(reasons)
+            reasons = [WINDOW_JOINT]
+        row["verdict"] = WINDOW_LOWER % {"score": f"{plan.score:g}", "reasons": "; ".join(reasons)}
         row["taken_by"] = taken_by
         if not first_reason:
             first_reason, first_codes = reasons[0], " + ".join(plan.codes)
     for row in candidates:
         if row["chosen"] and first_reason:
-            row["verdict"] = (
-                f"chosen in a window of {size} orders: score {chosen.score:g}, the lowest left for this order "
-                f"({first_codes}: {first_reason})"
-            )
+            row["verdict"] = WINDOW_CHOSEN % {
+                "size": size,
+                "score": f"{chosen.score:g}",
+                "codes": first_codes,
+                "reason": first_reason,
+            }
     ev.candidates = candidates
     ev.best = chosen
     ev.kind = "split" if len(chosen.locations) > 1 else "auto"
     reason = decision_reason(e.order, ev.policy, chosen, True, ordered, ev.force)
     if first_reason:
-        reason = f"{reason.rstrip('.')}; {first_codes} not used: {first_reason}."
+        reason = WINDOW_REASON % {"reason": reason.rstrip("."), "codes": first_codes, "why": first_reason}
     ev.reason = reason[:255]

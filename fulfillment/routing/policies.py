@@ -26,6 +26,7 @@ from inventory.models import Location
 from orders.models import Channel, Order, StockPolicy
 
 from ..models import RoutingPolicy, RoutingPolicyStatus
+from .words import BUILTIN_POLICY
 
 # ---- policies ---------------------------------------------------------------------------------------
 
@@ -35,7 +36,7 @@ class PolicyRules:
     """What routing needs of a policy: a ``RoutingPolicy`` row, or the built-in defaults."""
 
     code: str = "builtin"
-    name: str = "Built-in defaults"
+    name: str = BUILTIN_POLICY  # English, read through routing_words
     pk: int | None = None
     weight_distance: float = 1.0
     weight_cost: float = 1.0

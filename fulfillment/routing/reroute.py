@@ -28,6 +28,7 @@ from .policies import PolicyRules, policy_for, routing_batch, routing_locations
 from .scoring import Evaluation, evaluate, plan_totals
 from .solver import greedy, objective, problem_from_plans, solve
 from .window import unrouted_penalty
+from .words import BEING_PICKED, NO_OPEN_SHIPMENT
 
 # ---- reroute -----------------------------------------------------------------------------------
 
@@ -116,9 +117,9 @@ def reroute_blocker(order: Order) -> str | None:
     """Why the order cannot be rerouted now (None: it can)."""
     shipments = [s for s in order.shipments.all() if s.status in NOT_YET_SHIPPED]
     if not shipments:
-        return "no open shipment"
+        return NO_OPEN_SHIPMENT
     if any(s.status != ShipmentStatus.RESERVED or s.picklist_id for s in shipments):
-        return "already being picked"
+        return BEING_PICKED
     return None
 
 

@@ -29,6 +29,34 @@ from orders.models import Order
 
 from .candidates import Need, Single, current_loads, single_options
 from .policies import PolicyRules, active_batch, channel_force, routing_locations
+from .words import (
+    BUSIER,
+    CHEAPER,
+    CHOSEN_LOWEST,
+    CHOSEN_ONLY_LOCATION,
+    CHOSEN_ONLY_SET,
+    CHOSEN_PARTIAL,
+    DEARER,
+    FARTHER,
+    FEWER_SHIPMENTS,
+    KEEPS_STOCK,
+    LESS_BUSY,
+    NEARER,
+    NONE_ANY,
+    NONE_WHOLE,
+    NOT_CHOSEN,
+    PARTIAL_REASON,
+    SAME_SCORE,
+    SAME_SCORE_LATER,
+    SCORE_COMPARED,
+    SHORT_OF_UNITS,
+    SINGLE_REASON,
+    SPLIT_REASON,
+    SPLITS_INTO,
+    TAKES_STOCK,
+    WHY_FORCE,
+    WHY_POLICY,
+)
 
 TERMS = ("distance", "cost", "split", "load", "balance")
 MAX_SET_CANDIDATES = 8  # split sets are enumerated over the best 8 capable locations at most
@@ -292,32 +320,31 @@ def _compare(plan: Plan, other: Plan, currency: str, *, winner: bool) -> str:
     diffs = {t: other.terms[t] - plan.terms[t] for t in TERMS}  # plan is the better one
     term = max(TERMS, key=lambda t: diffs[t])
     if diffs[term] <= 0:
-        return "same score" if winner else "same score, later in order"
+        return SAME_SCORE if winner else SAME_SCORE_LATER
     a, b = plan, other
     if term == "cost":
         money = _money(b.raw["cost"] - a.raw["cost"], currency)
-        return f"cheaper by {money}" if winner else f"dearer by {money}"
+        return (CHEAPER if winner else DEARER) % {"money": money}
     if term == "distance":
         km = f"{b.raw['distance_km'] - a.raw['distance_km']:,.0f} km"
-        return f"nearer by {km}" if winner else f"farther by {km}"
+        return (NEARER if winner else FARTHER) % {"km": km}
     if term == "split":
-        return (
-            f"{a.raw['shipments']} shipment(s) instead of {b.raw['shipments']}"
-            if winner
-            else (f"splits into {b.raw['shipments']} shipments")
-        )
+        if winner:
+            return FEWER_SHIPMENTS % {"shipments": a.raw["shipments"], "other": b.raw["shipments"]}
+        return SPLITS_INTO % {"shipments": b.raw["shipments"]}
     if term == "balance":
-        return (
-            f"keeps more stock (takes {a.raw['stock_taken_pct']:.0f}% vs {b.raw['stock_taken_pct']:.0f}% of what "
-            "is there)"
-            if winner
-            else f"takes more of its stock ({b.raw['stock_taken_pct']:.0f}% vs {a.raw['stock_taken_pct']:.0f}%)"
-        )
-    return (
-        f"less busy ({a.raw['load_pct']:.0f}% vs {b.raw['load_pct']:.0f}% of today's capacity)"
-        if winner
-        else (f"busier ({b.raw['load_pct']:.0f}% vs {a.raw['load_pct']:.0f}% of today's capacity)")
-    )
+        if winner:
+            return KEEPS_STOCK % {
+                "taken": f"{a.raw['stock_taken_pct']:.0f}",
+                "other": f"{b.raw['stock_taken_pct']:.0f}",
+            }
+        return TAKES_STOCK % {
+            "taken": f"{b.raw['stock_taken_pct']:.0f}",
+            "other": f"{a.raw['stock_taken_pct']:.0f}",
+        }
+    if winner:
+        return LESS_BUSY % {"load": f"{a.raw['load_pct']:.0f}", "other": f"{b.raw['load_pct']:.0f}"}
+    return BUSIER % {"load": f"{b.raw['load_pct']:.0f}", "other": f"{a.raw['load_pct']:.0f}"}
 
 
 def _plan_row(plan: Plan) -> dict:
@@ -374,29 +401,31 @@ def explain_candidates(
     sets = [p for p in ordered if len(p.locations) > 1 and (not p.missing or p is best)][:10]
     for plan in sets:
         row = _plan_row(plan)
-        row["reasons"] = [] if not plan.missing else [f"short of {plan.missing_units} unit(s)"]
+        row["reasons"] = [] if not plan.missing else [SHORT_OF_UNITS % {"units": plan.missing_units}]
         rows.append((plan, row))
     result = []
     for plan, row in rows:
         row["chosen"] = plan is not None and plan is best
         if row["chosen"]:
             if not complete:
-                row["verdict"] = f"chosen: ships {plan.shipped_units} of {total} unit(s) now, the rest is backordered"
+                row["verdict"] = CHOSEN_PARTIAL % {"shipped": plan.shipped_units, "total": total}
             elif runner_up is None:
-                row["verdict"] = (
-                    f"chosen: the only {'set' if len(plan.locations) > 1 else 'location'} that can ship all of it"
-                )
+                row["verdict"] = CHOSEN_ONLY_SET if len(plan.locations) > 1 else CHOSEN_ONLY_LOCATION
             else:
-                row["verdict"] = (
-                    f"chosen: lowest score {plan.score:g}; {_compare(plan, runner_up, order.currency, winner=True)}"
-                    f" than {' + '.join(runner_up.codes)}"
-                )
+                row["verdict"] = CHOSEN_LOWEST % {
+                    "score": f"{plan.score:g}",
+                    "compare": _compare(plan, runner_up, order.currency, winner=True),
+                    "other": " + ".join(runner_up.codes),
+                }
         elif row["reasons"]:
             row["verdict"] = "; ".join(row["reasons"])
         elif plan is not None and best is not None:
-            row["verdict"] = f"score {plan.score:g}: {_compare(best, plan, order.currency, winner=False)}"
+            row["verdict"] = SCORE_COMPARED % {
+                "score": f"{plan.score:g}",
+                "compare": _compare(best, plan, order.currency, winner=False),
+            }
         else:
-            row["verdict"] = "not chosen"
+            row["verdict"] = NOT_CHOSEN
         result.append(row)
     result.sort(key=lambda r: (not r["chosen"], not r["eligible"], r["score"] is None, r["score"] or 0, r["location"]))
     return result
@@ -405,21 +434,25 @@ def explain_candidates(
 def decision_reason(order, policy: PolicyRules, best: Plan | None, complete: bool, ordered, force: bool) -> str:
     """The decision's reason in one line: where, the score and its terms, the policy."""
     if best is None:
-        return (
-            "No location can ship the whole order."
-            if policy.ship_complete and not force
-            else ("No location can ship any of the order.")
-        )
+        return NONE_WHOLE if policy.ship_complete and not force else NONE_ANY
     terms = ", ".join(f"{t} {best.terms[t]:g}" for t in TERMS)
     where = " + ".join(best.codes)
     if not complete:
-        why = "channel trusts its stock (force)" if force else "policy ships what is available"
+        why = WHY_FORCE if force else WHY_POLICY
         return (
-            f"{where} ships {best.shipped_units} unit(s) now, {best.missing_units} backordered ({why}); "
-            f"score {best.score:g} ({terms}), policy {policy.code}."
+            PARTIAL_REASON
+            % {
+                "where": where,
+                "shipped": best.shipped_units,
+                "missing": best.missing_units,
+                "why": why,
+                "score": f"{best.score:g}",
+                "terms": terms,
+                "policy": policy.code,
+            }
         )[:255]
-    what = f"split over {where}" if len(best.locations) > 1 else where
-    return f"{what}: lowest score {best.score:g} ({terms}), policy {policy.code}."[:255]
+    template = SPLIT_REASON if len(best.locations) > 1 else SINGLE_REASON
+    return (template % {"where": where, "score": f"{best.score:g}", "terms": terms, "policy": policy.code})[:255]
 
 
 def plan_totals(plan: Plan | None, order: Order | None = None) -> dict:

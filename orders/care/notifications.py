@@ -203,6 +203,9 @@ def render_notification(kind: str, language: str, context: dict, channel: str = 
     """(subject, text, html) of a notice; one template per kind holds both languages."""
     template = f"orders/email/{kind}.html"
     ctx = {**context, "zh": language == "zh-hans", "language": language, "kind": kind}
+    # The parcel the notice is about (its carrier is named in the shipped e-mail).
+    tracking = context.get("tracking_number")
+    ctx["parcel"] = next((p for p in context.get("parcels") or () if p.get("tracking_number") == tracking), None)
     with translation.override(language):
         subject = " ".join(render_to_string(template, {**ctx, "layout": "orders/email/_subject.txt"}).split())
         text = render_to_string(template, {**ctx, "layout": "orders/email/_layout.txt"}).strip() + "\n"

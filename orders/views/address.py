@@ -4,6 +4,8 @@ person checks the fields and creates the order with the form's own button (``vie
 
 from django.contrib.auth.decorators import login_required, permission_required
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from ..forms import OrderForm, OrderLineFormSet
 from ..intake.paste_cn import split_contact
@@ -11,13 +13,13 @@ from ..intake.paste_cn import split_contact
 PASTE_MAX = 1000  # characters: more is no address
 # The form's fields a paste fills, with the labels the "understood" panel shows.
 FILLS = (
-    ("name", "Recipient"),
-    ("phone", "Phone"),
-    ("province", "Province"),
-    ("city", "City"),
-    ("district", "District"),
-    ("address1", "Address"),
-    ("postcode", "Postcode"),
+    ("name", _("Recipient")),
+    ("phone", _("Phone")),
+    ("province", _("Province")),
+    ("city", _("City")),
+    ("district", _("District")),
+    ("address1", _("Address")),
+    ("postcode", _("Postcode")),
 )
 
 
@@ -45,7 +47,11 @@ def order_paste(request):
     values = {name: request.POST.get(name, "") for name in OrderForm.base_fields}
     status, understood, problem = 200, None, ""
     if len(text) > PASTE_MAX:
-        status, problem = 400, f"The pasted text is {len(text)} characters long; an address has at most {PASTE_MAX}."
+        status, problem = (
+            400,
+            gettext("The pasted text is %(length)s characters long; an address has at most %(max)s.")
+            % {"length": len(text), "max": PASTE_MAX},
+        )
     elif text.strip():
         pasted = split_contact(text)
         understood = pasted

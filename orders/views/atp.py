@@ -6,6 +6,7 @@ import io
 from django.contrib.auth.decorators import login_required, permission_required
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, render
+from django.utils.translation import gettext
 from django.views.decorators.http import require_GET, require_POST
 
 from oms.exports import escape_formula
@@ -20,7 +21,7 @@ from ..models import Channel, StockAdapter
 def channel_stock_index(request):
     channels = list(Channel.objects.prefetch_related("locations").order_by("name"))
     rows = [{"channel": c, "last": atp.last_publication(c)} for c in channels]
-    return render(request, "orders/atp/index.html", {"rows": rows, "title": "Channel stock"})
+    return render(request, "orders/atp/index.html", {"rows": rows, "title": gettext("Channel stock")})
 
 
 @login_required
@@ -39,7 +40,7 @@ def channel_stock(request, slug):
         "last": atp.last_publication(channel),
         "sku": sku,
         "can_publish": request.user.has_perm("orders.publish_stock") and channel.stock_adapter != StockAdapter.NONE,
-        "title": f"Stock for sale on {channel.name}",
+        "title": gettext("Stock for sale on %(channel)s") % {"channel": channel.name},
     }
     return render(request, "orders/atp/channel_stock.html", context)
 
@@ -52,7 +53,7 @@ def channel_stock_publish(request, slug):
     response, publication = run_action(
         request,
         lambda: atp.channel_stock_publish(channel=channel, user=request.user),
-        success="Published.",
+        success=gettext("Published."),
         redirect_to=request.path.rsplit("publish/", 1)[0],
     )
     return response

@@ -11,6 +11,8 @@ from django.contrib.auth.decorators import login_required, permission_required
 from django.db.models import Count, Max, Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from oms.errors import DomainError
@@ -20,6 +22,7 @@ from oms.views import ObjectListView
 from .. import services
 from ..care import notifications, returns
 from ..extensions import customer_panels
+from ..filtersets import relabel
 from ..models import (
     Customer,
     DeliveryRating,
@@ -39,14 +42,14 @@ from ..status import ReturnStatus
 
 class NotificationFilterSet(django_filters.FilterSet):
     q = django_filters.CharFilter(
-        method="search", label="Search", widget=forms.TextInput(attrs={"placeholder": "Order, address, subject"})
+        method="search", label=_("Search"), widget=forms.TextInput(attrs={"placeholder": _("Order, address, subject")})
     )
     status = django_filters.MultipleChoiceFilter(
-        choices=NotificationStatus.choices, widget=forms.CheckboxSelectMultiple
+        choices=NotificationStatus.choices, widget=forms.CheckboxSelectMultiple, label=_("Status")
     )
-    kind = django_filters.ChoiceFilter(choices=NotificationKind.choices)
-    channel = django_filters.ChoiceFilter(choices=NotificationChannel.choices)
-    language = django_filters.ChoiceFilter(choices=[("en", "English"), ("zh-hans", "中文")])
+    kind = django_filters.ChoiceFilter(choices=NotificationKind.choices, label=_("Kind"))
+    channel = django_filters.ChoiceFilter(choices=NotificationChannel.choices, label=_("Channel"))
+    language = django_filters.ChoiceFilter(choices=[("en", "English"), ("zh-hans", "中文")], label=_("Language"))
 
     class Meta:
         model = Notification
@@ -59,15 +62,20 @@ class NotificationFilterSet(django_filters.FilterSet):
 
 class NotificationTable(BaseTable):
     id = tables.LinkColumn("orders:notification_detail", args=[tables.A("pk")], verbose_name="#")
-    order = tables.LinkColumn("orders:order_detail", args=[tables.A("order__number")], accessor="order__number")
-    kind = tables.Column()
-    to = tables.Column()
-    language = tables.Column(verbose_name="Lang")
-    subject = tables.Column()
-    status = tables.TemplateColumn('<span class="badge st-n-{{ value }}">{{ record.get_status_display }}</span>')
-    attempts = tables.Column(attrs={"td": {"class": "num"}})
-    created_at = tables.DateTimeColumn(format="Y-m-d H:i", verbose_name="Queued")
-    sent_at = tables.DateTimeColumn(format="Y-m-d H:i", verbose_name="Sent")
+    order = tables.LinkColumn(
+        "orders:order_detail", args=[tables.A("order__number")], accessor="order__number", verbose_name=_("Order")
+    )
+    kind = tables.Column(verbose_name=_("Kind"))
+    channel = tables.Column(verbose_name=_("Channel"))
+    to = tables.Column(verbose_name=_("To"))
+    language = tables.Column(verbose_name=_("Lang"))
+    subject = tables.Column(verbose_name=_("Subject"))
+    status = tables.TemplateColumn(
+        '<span class="badge st-n-{{ value }}">{{ record.get_status_display }}</span>', verbose_name=_("Status")
+    )
+    attempts = tables.Column(attrs={"td": {"class": "num"}}, verbose_name=_("Attempts"))
+    created_at = tables.DateTimeColumn(format="Y-m-d H:i", verbose_name=_("Queued"))
+    sent_at = tables.DateTimeColumn(format="Y-m-d H:i", verbose_name=_("Sent"))
 
     class Meta(BaseTable.Meta):
         model = Notification
@@ -91,7 +99,7 @@ class NotificationListView(ObjectListView):
     queryset = Notification.objects.select_related("order").defer("body_html", "body_text", "context")
     filterset_class = NotificationFilterSet
     table_class = NotificationTable
-    title = "Customer messages"
+    title = _("Customer messages")
 
 
 @login_required
@@ -111,7 +119,7 @@ def notification_resend(request, pk):
     except DomainError as exc:
         messages.error(request, str(exc))
     else:
-        messages.success(request, "Queued to be sent again.")
+        messages.success(request, gettext("Queued to be sent again."))
     return redirect("orders:notification_detail", pk=pk)
 
 
@@ -119,7 +127,7 @@ def notification_unsubscribe(request, token):
     """Public. GET asks (mail scanners follow links); POST opts the address out of optional messages."""
     address = notifications.address_from_unsubscribe_token(token)
     if address is None:
-        raise Http404("This link is not valid.")
+        raise Http404(gettext("This link is not valid."))
     done = False
     if request.method == "POST":
         notifications.notification_opt_out(address=address)
@@ -132,7 +140,7 @@ def notification_unsubscribe(request, token):
 
 
 class ReturnFilterSet(django_filters.FilterSet):
-    q = django_filters.CharFilter(method="search", label="Search")
+    q = django_filters.CharFilter(method="search", label=_("Search"))
     status = django_filters.MultipleChoiceFilter(choices=ReturnStatus.choices, widget=forms.CheckboxSelectMultiple)
     reason = django_filters.ChoiceFilter(choices=ReturnReason.choices)
 
@@ -140,20 +148,28 @@ class ReturnFilterSet(django_filters.FilterSet):
         model = ReturnRequest
         fields = ["q", "status", "reason"]
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        relabel(self, {"status": _("Status"), "reason": _("Reason")})
+
     def search(self, queryset, name, value):
         value = value.strip()
         return queryset.filter(Q(number__iexact=value) | Q(order__number__iexact=value))
 
 
 class ReturnTable(BaseTable):
-    number = tables.LinkColumn("orders:return_detail", args=[tables.A("number")], verbose_name="Return")
-    order = tables.LinkColumn("orders:order_detail", args=[tables.A("order__number")], accessor="order__number")
-    status = tables.TemplateColumn('<span class="badge st-{{ value }}">{{ record.get_status_display }}</span>')
-    reason = tables.Column()
-    resolution = tables.Column()
-    source = tables.Column()
-    location = tables.Column(accessor="location__code")
-    created_at = tables.DateTimeColumn(format="Y-m-d H:i", verbose_name="Created")
+    number = tables.LinkColumn("orders:return_detail", args=[tables.A("number")], verbose_name=_("Return"))
+    order = tables.LinkColumn(
+        "orders:order_detail", args=[tables.A("order__number")], accessor="order__number", verbose_name=_("Order")
+    )
+    status = tables.TemplateColumn(
+        '<span class="badge st-{{ value }}">{{ record.get_status_display }}</span>', verbose_name=_("Status")
+    )
+    reason = tables.Column(verbose_name=_("Reason"))
+    resolution = tables.Column(verbose_name=_("Customer wants"))
+    source = tables.Column(verbose_name=_("Source"))
+    location = tables.Column(accessor="location__code", verbose_name=_("Back to"))
+    created_at = tables.DateTimeColumn(format="Y-m-d H:i", verbose_name=_("Created"))
 
     class Meta(BaseTable.Meta):
         model = ReturnRequest
@@ -165,7 +181,7 @@ class ReturnListView(ObjectListView):
     queryset = ReturnRequest.objects.select_related("order", "location")
     filterset_class = ReturnFilterSet
     table_class = ReturnTable
-    title = "Returns"
+    title = _("Returns")
 
 
 def _quantities(post, prefix: str) -> dict[int, int]:
@@ -175,7 +191,7 @@ def _quantities(post, prefix: str) -> dict[int, int]:
             try:
                 out[int(key[len(prefix) :])] = int(value)
             except ValueError:
-                raise DomainError("Quantities must be whole numbers.") from None
+                raise DomainError(gettext("Quantities must be whole numbers.")) from None
     return out
 
 
@@ -197,7 +213,7 @@ def return_create(request, number):
         except DomainError as exc:
             messages.error(request, str(exc))
         else:
-            messages.success(request, f"Return {ret.number} created.")
+            messages.success(request, gettext("Return %(number)s created.") % {"number": ret.number})
             return redirect("orders:return_detail", number=ret.number)
     return render(
         request,
@@ -254,10 +270,10 @@ def return_receive(request, number):
             try:
                 received[line.pk] = (int(sellable), int(damaged))
             except ValueError:
-                raise DomainError("Counts must be whole numbers.") from None
+                raise DomainError(gettext("Counts must be whole numbers.")) from None
         return returns.return_receive(ret=ret, received=received, user=request.user)
 
-    return _return_action(request, number, receive, "Return received; stock updated.")
+    return _return_action(request, number, receive, gettext("Return received; stock updated."))
 
 
 @require_POST
@@ -268,10 +284,10 @@ def return_refund(request, number):
         try:
             amount = Decimal(request.POST.get("amount", "").strip())
         except InvalidOperation:
-            raise DomainError("Enter the refund amount, e.g. 19.90.") from None
+            raise DomainError(gettext("Enter the refund amount, e.g. 19.90.")) from None
         return returns.return_refund(ret=ret, amount=amount, user=request.user)
 
-    return _return_action(request, number, refund, "Refund recorded.")
+    return _return_action(request, number, refund, gettext("Refund recorded."))
 
 
 @require_POST
@@ -282,7 +298,7 @@ def return_exchange(request, number):
         request,
         number,
         lambda ret: returns.return_exchange(ret=ret, user=request.user),
-        lambda new: f"Exchange order {new.number} created.",
+        lambda new: gettext("Exchange order %(number)s created.") % {"number": new.number},
     )
 
 
@@ -291,7 +307,7 @@ def return_exchange(request, number):
 
 class CustomerFilterSet(django_filters.FilterSet):
     q = django_filters.CharFilter(
-        method="search", label="Search", widget=forms.TextInput(attrs={"placeholder": "Name, e-mail, phone"})
+        method="search", label=_("Search"), widget=forms.TextInput(attrs={"placeholder": _("Name, e-mail, phone")})
     )
 
     class Meta:
@@ -308,12 +324,12 @@ class CustomerFilterSet(django_filters.FilterSet):
 
 
 class CustomerTable(BaseTable):
-    name = tables.LinkColumn("orders:customer_detail", args=[tables.A("pk")])
-    email = tables.Column()
-    phone = tables.Column()
-    language = tables.Column(verbose_name="Lang")
-    order_count = tables.Column(verbose_name="Orders", attrs={"td": {"class": "num"}})
-    last_order = tables.DateTimeColumn(format="Y-m-d", verbose_name="Last order")
+    name = tables.LinkColumn("orders:customer_detail", args=[tables.A("pk")], verbose_name=_("Name"))
+    email = tables.Column(verbose_name=_("E-mail"))
+    phone = tables.Column(verbose_name=_("Phone"))
+    language = tables.Column(verbose_name=_("Lang"))
+    order_count = tables.Column(verbose_name=_("Orders"), attrs={"td": {"class": "num"}})
+    last_order = tables.DateTimeColumn(format="Y-m-d", verbose_name=_("Last order"))
 
     class Meta(BaseTable.Meta):
         model = Customer
@@ -325,20 +341,20 @@ class CustomerListView(ObjectListView):
     queryset = Customer.objects.annotate(order_count=Count("orders"), last_order=Max("orders__created_at"))
     filterset_class = CustomerFilterSet
     table_class = CustomerTable
-    title = "Customers"
+    title = _("Customers")
 
 
 class CreditForm(forms.Form):
-    is_business = forms.BooleanField(required=False, label="Business customer")
+    is_business = forms.BooleanField(required=False, label=_("Business customer"))
     credit_limit = forms.DecimalField(
         required=False,
         min_value=0,
         max_digits=12,
         decimal_places=2,
-        label="Credit limit",
-        help_text="Open orders plus a new one above this go to credit review. Empty: no limit.",
+        label=_("Credit limit"),
+        help_text=_("Open orders plus a new one above this go to credit review. Empty: no limit."),
     )
-    reason = forms.CharField(max_length=200, label="Reason", widget=forms.TextInput(attrs={"placeholder": "why"}))
+    reason = forms.CharField(max_length=200, label=_("Reason"), widget=forms.TextInput(attrs={"placeholder": _("why")}))
 
 
 @login_required
@@ -351,7 +367,7 @@ def customer_credit(request, pk):
         errors = "; ".join(
             f"{form.fields[f].label if f in form.fields else f}: {' '.join(e)}" for f, e in form.errors.items()
         )
-        messages.error(request, f"Credit terms not changed. {errors}")
+        messages.error(request, gettext("Credit terms not changed. %(errors)s") % {"errors": errors})
         return redirect("orders:customer_detail", pk=customer.pk)
     try:
         services.customer_credit_set(
@@ -364,7 +380,7 @@ def customer_credit(request, pk):
     except DomainError as exc:
         messages.error(request, str(exc))
     else:
-        messages.success(request, "Credit terms saved.")
+        messages.success(request, gettext("Credit terms saved."))
     return redirect("orders:customer_detail", pk=customer.pk)
 
 

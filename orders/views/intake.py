@@ -5,6 +5,8 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
@@ -53,13 +55,18 @@ def order_webhook(request, slug):
     return JsonResponse({"received": message.pk}, status=200)
 
 
+def retried(message) -> str:
+    text = gettext("Retried: %(status)s.") % {"status": message.get_status_display()}
+    return f"{text} {message.error}".strip()
+
+
 @require_POST
 @login_required
 @permission_required("orders.add_order", raise_exception=True)
 def inbound_retry(request, pk):
     message = get_object_or_404(InboundMessage, pk=pk)
     if message.status not in RETRYABLE:
-        messages.info(request, f"Message #{pk} was processed; nothing to retry.")
+        messages.info(request, gettext("Message #%(pk)s was processed; nothing to retry.") % {"pk": pk})
         return redirect("orders:inbound_detail", pk=pk)
     if task_for_source(message.source) != process_inbound.name:
         # Applied by another app's task (tracking pushes: logistics): sent to it by name.
@@ -68,9 +75,12 @@ def inbound_retry(request, pk):
         message.refresh_from_db()
         if (message.processed_at, message.attempts) != before:  # applied already (eager mode, a quick worker)
             level = messages.success if message.status == InboundStatus.PROCESSED else messages.warning
-            level(request, f"Retried: {message.get_status_display()}. {message.error}".strip())
+            level(request, retried(message))
         else:
-            messages.info(request, f"Message #{pk} was sent to be applied again; its outcome will show here.")
+            messages.info(
+                request,
+                gettext("Message #%(pk)s was sent to be applied again; its outcome will show here.") % {"pk": pk},
+            )
         return redirect("orders:inbound_detail", pk=pk)
     try:
         message = pipeline.inbound_process(pk, retry=True)
@@ -78,7 +88,7 @@ def inbound_retry(request, pk):
         messages.error(request, str(exc))
     else:
         level = messages.success if message.status == InboundStatus.PROCESSED else messages.warning
-        level(request, f"Retried: {message.get_status_display()}. {message.error}".strip())
+        level(request, retried(message))
     return redirect("orders:inbound_detail", pk=pk)
 
 
@@ -87,7 +97,7 @@ class ChannelListView(ObjectListView):
     queryset = Channel.objects.all()
     filterset_class = ChannelFilterSet
     table_class = ChannelTable
-    title = "Channels"
+    title = _("Channels")
 
 
 def masked(secret: str) -> str:
@@ -121,10 +131,12 @@ def channel_update(request, slug):
     form = ChannelForm(request.POST, instance=channel)
     if form.is_valid():
         form.save()
-        messages.success(request, "Channel saved.")
+        messages.success(request, gettext("Channel saved."))
     else:
         for field, errors in form.errors.items():
-            messages.error(request, f"{field}: {' '.join(errors)}")
+            messages.error(
+                request, f"{form.fields[field].label if field in form.fields else field}: {' '.join(errors)}"
+            )
     return redirect("orders:channel_detail", slug=slug)
 
 
@@ -148,6 +160,11 @@ def channel_sku_map(request, slug):
     except DomainError as exc:
         messages.error(request, str(exc))
     else:
-        note = f" Released {len(released)} order(s): {', '.join(released[:20])}." if released else ""
-        messages.success(request, f"{form.cleaned_data['external_sku']} mapped.{note}")
+        text = gettext("%(sku)s mapped.") % {"sku": form.cleaned_data["external_sku"]}
+        if released:
+            text += " " + gettext("Released %(count)s order(s): %(numbers)s.") % {
+                "count": len(released),
+                "numbers": ", ".join(released[:20]),
+            }
+        messages.success(request, text)
     return redirect("orders:channel_detail", slug=slug)

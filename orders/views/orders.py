@@ -7,6 +7,8 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from oms.errors import DomainError
@@ -29,7 +31,7 @@ class OrderListView(ObjectListView):
     queryset = selectors.order_list()
     filterset_class = OrderFilterSet
     table_class = OrderListTable
-    title = "Orders"
+    title = _("Orders")
     actions_template = "orders/_bulk_tags.html"  # the bulk tag action (orders/views/memo_tags.py)
 
     def get_table_kwargs(self):
@@ -46,7 +48,7 @@ class OrderListView(ObjectListView):
 class HoldQueueView(OrderListView):
     """One queue per hold reason (?hold_reason=...) with counts, and bulk release of the chosen reason."""
 
-    title = "Orders on hold"
+    title = _("Orders on hold")
     template_name = "orders/hold_queue.html"
     table_class = HoldQueueTable
     queryset = (
@@ -75,7 +77,7 @@ class InboundListView(ObjectListView):
     queryset = selectors.inbound_list()
     filterset_class = InboundFilterSet
     table_class = InboundTable
-    title = "Intake monitor"
+    title = _("Intake monitor")
 
 
 @login_required
@@ -104,7 +106,8 @@ def _order_action(request, number, form_class, action, success):
     form = form_class(request.POST)
     if not form.is_valid():
         for field, errors in form.errors.items():
-            messages.error(request, f"{field}: {' '.join(errors)}")
+            label = form.fields[field].label if field in form.fields else field
+            messages.error(request, f"{label}: {' '.join(errors)}")
         return redirect("orders:order_detail", number=number)
     try:
         action(order, form.cleaned_data)
@@ -124,7 +127,7 @@ def order_hold(request, number):
         number,
         HoldForm,
         lambda o, d: services.order_hold(order=o, reason=d["reason"], note=d["note"], user=request.user),
-        "Order put on hold.",
+        gettext("Order put on hold."),
     )
 
 
@@ -137,7 +140,7 @@ def order_release(request, number):
         number,
         ReleaseForm,
         lambda o, d: services.order_release(order=o, reason=d["reason"] or None, note=d["note"], user=request.user),
-        "Hold released.",
+        gettext("Hold released."),
     )
 
 
@@ -152,7 +155,7 @@ def order_cancel(request, number, *, cancel):
         number,
         CancelForm,
         lambda o, d: cancel(order=o, reason=d["reason"], user=request.user),
-        "Order cancelled.",
+        gettext("Order cancelled."),
     )
 
 
@@ -209,9 +212,12 @@ def order_create(request):
                     form.add_error(None, f"{error.field}: {error.message}")
             else:
                 if result.created:
-                    messages.success(request, f"Order {result.order.number} created.")
+                    messages.success(request, gettext("Order %(number)s created.") % {"number": result.order.number})
                 else:
-                    messages.info(request, f"Order {result.order.number} already exists; nothing changed.")
+                    messages.info(
+                        request,
+                        gettext("Order %(number)s already exists; nothing changed.") % {"number": result.order.number},
+                    )
                 return redirect("orders:order_detail", number=result.order.number)
         status = 400  # shown again with every problem named; nothing was created
     else:

@@ -7,6 +7,7 @@ from django.db import transaction
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
@@ -21,10 +22,11 @@ RULES_PERM = "orders.change_classificationrule"
 
 
 class BulkReleaseForm(forms.Form):
-    reason = forms.ChoiceField(choices=HoldReason.choices)
-    note = forms.CharField(max_length=255, label="Why")
-    orders = forms.ModelMultipleChoiceField(queryset=Order.objects.all(), error_messages={
-        "required": "Select at least one order."})
+    reason = forms.ChoiceField(choices=HoldReason.choices, label=_("Hold"))
+    note = forms.CharField(max_length=255, label=_("Why"))
+    orders = forms.ModelMultipleChoiceField(
+        queryset=Order.objects.all(), label=_("Orders"), error_messages={"required": _("Select at least one order.")}
+    )
 
 
 @require_POST
@@ -39,7 +41,8 @@ def hold_bulk_release(request):
         back += f"?hold_reason={request.POST['reason']}"
     if not form.is_valid():
         for field, errors in form.errors.items():
-            messages.error(request, f"{field}: {' '.join(errors)}")
+            label = form.fields[field].label if field in form.fields else field
+            messages.error(request, f"{label}: {' '.join(errors)}")
         return redirect(back)
     reason, note = form.cleaned_data["reason"], form.cleaned_data["note"]
     released = []
@@ -52,7 +55,11 @@ def hold_bulk_release(request):
             released.append(order.number)
     if released:
         label = HoldReason(reason).label
-        messages.success(request, f"Released {label} on {len(released)} order(s): {', '.join(released)}.")
+        messages.success(
+            request,
+            gettext("Released %(hold)s on %(count)s order(s): %(numbers)s.")
+            % {"hold": label, "count": len(released), "numbers": ", ".join(released)},
+        )
     return redirect(back)
 
 
@@ -61,30 +68,83 @@ def hold_bulk_release(request):
 
 class ClassificationRuleForm(forms.ModelForm):
     handling_classes = forms.MultipleChoiceField(
-        choices=HandlingClass.choices, required=False, widget=forms.CheckboxSelectMultiple,
-        help_text="Any line's product has one of these; none ticked: any.",
+        choices=HandlingClass.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        label=_("Handling classes"),
+        help_text=_("Any line's product has one of these; none ticked: any."),
     )
     require_capabilities = forms.MultipleChoiceField(
-        choices=Capability.choices, required=False, widget=forms.CheckboxSelectMultiple,
-        label="Location must have", help_text="Routing skips locations without them.",
+        choices=Capability.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        label=_("Location must have"),
+        help_text=_("Routing skips locations without them."),
     )
 
     class Meta:
         model = ClassificationRule
         fields = [
-            "name", "active", "handling_classes", "min_weight_g", "max_weight_g", "min_volume_cm3",
-            "max_volume_cm3", "min_value", "max_value", "channels", "countries", "provinces",
-            "requested_service", "promise_within_days", "customer_is_business", "has_tag",
-            "seller_memo_contains", "buyer_message_contains", "buyer_message_present",
-            "set_priority", "add_tags", "require_service_kind", "require_capabilities", "packing_note",
-            "hold_reason", "hold_note", "stop_processing",
+            "name",
+            "active",
+            "handling_classes",
+            "min_weight_g",
+            "max_weight_g",
+            "min_volume_cm3",
+            "max_volume_cm3",
+            "min_value",
+            "max_value",
+            "channels",
+            "countries",
+            "provinces",
+            "requested_service",
+            "promise_within_days",
+            "customer_is_business",
+            "has_tag",
+            "seller_memo_contains",
+            "buyer_message_contains",
+            "buyer_message_present",
+            "set_priority",
+            "add_tags",
+            "require_service_kind",
+            "require_capabilities",
+            "packing_note",
+            "hold_reason",
+            "hold_note",
+            "stop_processing",
         ]
         widgets = {
             "channels": forms.CheckboxSelectMultiple,
-            "customer_is_business": forms.Select(choices=[("", "Any"), ("true", "Business"), ("false", "Consumer")]),
+            "customer_is_business": forms.Select(
+                choices=[("", _("Any")), ("true", _("Business")), ("false", _("Consumer"))]
+            ),
             "buyer_message_present": forms.Select(
                 choices=[("", _("Any")), ("true", _("With a buyer message")), ("false", _("Without a buyer message"))]
             ),
+        }
+        labels = {
+            "name": _("Name"),
+            "active": _("Active"),
+            "min_weight_g": _("Min weight (g)"),
+            "max_weight_g": _("Max weight (g)"),
+            "min_volume_cm3": _("Min volume (cm³)"),
+            "max_volume_cm3": _("Max volume (cm³)"),
+            "min_value": _("Min value"),
+            "max_value": _("Max value"),
+            "channels": _("Channels"),
+            "countries": _("Countries"),
+            "provinces": _("Provinces"),
+            "requested_service": _("Requested service"),
+            "promise_within_days": _("Promised within (days)"),
+            "customer_is_business": _("Business customer"),
+            "has_tag": _("Has tag"),
+            "set_priority": _("Set priority"),
+            "add_tags": _("Add tags"),
+            "require_service_kind": _("Service kind"),
+            "packing_note": _("Packing note"),
+            "hold_reason": _("Hold reason"),
+            "hold_note": _("Hold note"),
+            "stop_processing": _("Stop"),
         }
 
     def __init__(self, *args, **kwargs):
@@ -106,7 +166,7 @@ class ClassificationRuleForm(forms.ModelForm):
     def clean_set_priority(self):
         value = self.cleaned_data["set_priority"]
         if value is not None and not 1 <= value <= 9:
-            raise forms.ValidationError("Priority is 1 (most urgent) to 9.")
+            raise forms.ValidationError(_("Priority is 1 (most urgent) to 9."))
         return value
 
 
@@ -115,9 +175,9 @@ class RiskSettingsForm(forms.ModelForm):
         model = RiskSettings
         fields = ["high_value_new_customer", "check_country_mismatch", "cod_limit", "hold_buyer_message"]
         labels = {
-            "high_value_new_customer": "High value from a new customer",
-            "check_country_mismatch": "Billing and shipping countries differ",
-            "cod_limit": "Cash on delivery limit",
+            "high_value_new_customer": _("High value from a new customer"),
+            "check_country_mismatch": _("Billing and shipping countries differ"),
+            "cod_limit": _("Cash on delivery limit"),
         }
 
 
@@ -129,7 +189,7 @@ def rule_list(request):
         risk_form = RiskSettingsForm(request.POST, instance=risk)
         if risk_form.is_valid():
             risk_form.save()
-            messages.success(request, "Review settings saved.")
+            messages.success(request, gettext("Review settings saved."))
             return redirect("orders:rule_list")
     else:
         risk_form = RiskSettingsForm(instance=risk)
@@ -150,7 +210,10 @@ def rule_edit(request, pk=None):
                 saved.position = (last or 0) + 10
             saved.save()
             form.save_m2m()
-        messages.success(request, f"Rule “{saved.name}” saved. It applies to new orders and reclassified ones.")
+        messages.success(
+            request,
+            gettext("Rule “%(name)s” saved. It applies to new orders and reclassified ones.") % {"name": saved.name},
+        )
         return redirect("orders:rule_list")
     return render(request, "orders/rule_form.html", {"form": form, "rule": rule})
 
@@ -162,7 +225,7 @@ def rule_delete(request, pk):
     rule = get_object_or_404(ClassificationRule, pk=pk)
     name = rule.name
     rule.delete()
-    messages.success(request, f"Rule “{name}” deleted.")
+    messages.success(request, gettext("Rule “%(name)s” deleted.") % {"name": name})
     return redirect("orders:rule_list")
 
 
@@ -175,7 +238,7 @@ def rule_move(request, pk, direction):
         rules = list(ClassificationRule.objects.select_for_update().order_by("position", "pk"))
         index = next((i for i, r in enumerate(rules) if r.pk == pk), None)
         if index is None:
-            messages.error(request, "No such rule.")
+            messages.error(request, gettext("No such rule."))
             return redirect("orders:rule_list")
         other = index - 1 if direction == "up" else index + 1
         if 0 <= other < len(rules):
@@ -198,5 +261,7 @@ def order_reclassify(request, number):
     except DomainError as exc:
         messages.error(request, str(exc))
     else:
-        messages.success(request, f"Reclassified: tags {', '.join(order.tag_list) or 'none'}.")
+        messages.success(
+            request, gettext("Reclassified: tags %(tags)s.") % {"tags": ", ".join(order.tag_list) or gettext("none")}
+        )
     return redirect("orders:order_detail", number=number)

@@ -5,6 +5,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.db import transaction
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext
 from django.views.decorators.http import require_POST
 
 from oms.errors import DomainError
@@ -30,9 +31,9 @@ def stage_rule_list(request):
                         if action:
                             stage_rules.rule_set(stage=stage, change=change, action=action, user=request.user)
         except ValueError as exc:
-            messages.error(request, f"Not saved: {exc}")
+            messages.error(request, gettext("Not saved: %(error)s") % {"error": exc})
         else:
-            messages.success(request, "Change rules saved. They apply to the next change of any order.")
+            messages.success(request, gettext("Change rules saved. They apply to the next change of any order."))
             return redirect("orders:stage_rule_list")
     table = stage_rules.rule_table()
     rows = [
@@ -95,11 +96,13 @@ def _change_address(request, order, change_address):
         messages.error(request, str(exc))
         return _change_page(request, order, address_form=form, status=200)
     if changes:
-        messages.success(request, "Address changed: " + ", ".join(sorted(changes)) + ".")
+        messages.success(request, gettext("Address changed: %(fields)s.") % {"fields": ", ".join(sorted(changes))})
     elif order.events.filter(kind=EventKind.INTERCEPT).count() > intercepts:
-        messages.warning(request, "Already shipped: the carrier is asked to redirect the parcel (intercept requested).")
+        messages.warning(
+            request, gettext("Already shipped: the carrier is asked to redirect the parcel (intercept requested).")
+        )
     else:
-        messages.info(request, "The address is the same: nothing changed.")
+        messages.info(request, gettext("The address is the same: nothing changed."))
     return redirect("orders:order_detail", number=order.number)
 
 
@@ -117,21 +120,31 @@ def order_change_apply(request, number, change, *, actions):
     try:
         if change == ChangeKind.CANCEL:
             if not request.user.has_perm("orders.cancel_order"):
-                raise DomainError("You may not cancel orders.")
+                raise DomainError(gettext("You may not cancel orders."))
             outcome, result = actions.order_cancel_request(
                 order=order, reason_code=reason_code, note=note, user=request.user
             )
             if outcome == "partial":  # partly shipped: the rest cancelled, the shipped part intercepted/returned
-                text = (
-                    f"Cancelled what had not shipped yet ({', '.join(result['cancelled']) or 'nothing'}). "
-                    f"Shipped ({', '.join(result['shipped'])}): "
-                    + ("return request opened." if result["outcome"] == "return" else "intercept requested.")
-                )
+                values = {
+                    "cancelled": ", ".join(result["cancelled"]) or gettext("nothing"),
+                    "shipped": ", ".join(result["shipped"]),
+                }
+                if result["outcome"] == "return":
+                    text = gettext(
+                        "Cancelled what had not shipped yet (%(cancelled)s). Shipped (%(shipped)s): "
+                        "return request opened."
+                    )
+                else:
+                    text = gettext(
+                        "Cancelled what had not shipped yet (%(cancelled)s). Shipped (%(shipped)s): "
+                        "intercept requested."
+                    )
+                text %= values
             else:
                 text = {
-                    "cancelled": "Order cancelled.",
-                    "intercept": "Intercept requested.",
-                    "return": "Return request opened.",
+                    "cancelled": gettext("Order cancelled."),
+                    "intercept": gettext("Intercept requested."),
+                    "return": gettext("Return request opened."),
                 }[outcome]
         elif change == ChangeKind.SERVICE:
             actions.order_change_service(
@@ -141,7 +154,7 @@ def order_change_apply(request, number, change, *, actions):
                 note=note,
                 user=request.user,
             )
-            text = "Service level changed."
+            text = gettext("Service level changed.")
         elif change == ChangeKind.LINES:
             quantities, add = {}, []
             for line in order.lines.all():
@@ -153,11 +166,11 @@ def order_change_apply(request, number, change, *, actions):
             actions.order_change_lines(
                 order=order, quantities=quantities, add=add, reason_code=reason_code, note=note, user=request.user
             )
-            text = "Lines changed."
+            text = gettext("Lines changed.")
         else:
-            raise DomainError("Unknown change.")
+            raise DomainError(gettext("Unknown change."))
     except ValueError:
-        messages.error(request, "Quantities must be whole numbers.")
+        messages.error(request, gettext("Quantities must be whole numbers."))
     except DomainError as exc:
         messages.error(request, str(exc))
     else:
