@@ -30,7 +30,7 @@ class OrderFilterSet(django_filters.FilterSet):
         choices=HoldReason.choices, method="by_hold_reason", label=_("Hold reason")
     )
     tag = django_filters.CharFilter(
-        method="by_tag", label=_("Tag"), widget=forms.TextInput(attrs={"placeholder": "fresh, vip"})
+        method="by_tag", label=_("Tag"), widget=forms.TextInput(attrs={"placeholder": "fresh"})
     )
     memo = django_filters.ChoiceFilter(
         method="by_memo",

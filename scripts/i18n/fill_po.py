@@ -28,6 +28,9 @@ def main(po_path: str, json_path: str) -> int:
             message.flags.discard("fuzzy")
         elif message.fuzzy or not (message.string if isinstance(message.string, str) else all(message.string)):
             missing.append(key)  # no Chinese yet, or a guess by msgmerge (fuzzy) that a person must check
+    for message in catalog:  # Babel flags any "%" text python-format; xgettext's "no-python-format" wins
+        if "no-python-format" in message.flags:
+            message.flags.discard("python-format")
     with open(po_path, "wb") as handle:
         write_po(handle, catalog, width=0)
     for key in missing:

@@ -57,6 +57,9 @@ def fill(po: Path, translations: dict) -> list[str]:
             message.flags.discard("fuzzy")
         elif empty or message.fuzzy:
             missing.append(key)
+    for message in catalog:  # Babel flags any "%" text python-format; xgettext's "no-python-format" wins
+        if "no-python-format" in message.flags:
+            message.flags.discard("python-format")
     with po.open("wb") as handle:
         write_po(handle, catalog, width=0)
     return missing

@@ -17,6 +17,7 @@ from django.db import models
 from django.urls import reverse
 
 from oms.context_processors import NAV
+from orders.models import MergeSettings
 from tests import journey
 from tests.oms.test_translations import SAME_IN_EVERY_LANGUAGE, VISIBLE_ATTRIBUTES, WORD
 
@@ -88,6 +89,7 @@ def menu_urls() -> list[str]:
 @pytest.fixture
 def chinese_admin(client, django_capture_on_commit_callbacks):
     order = journey.order_through(django_capture_on_commit_callbacks, "shipped")
+    MergeSettings.current().save()  # its excluded tag codes (no-merge, presale) are then stored data, as in use
     admin = journey.users()["admin"]
     admin.is_staff = admin.is_superuser = True
     admin.save()
