@@ -203,7 +203,7 @@ def test_oms_csv_columns_reach_the_order_through_the_bulk_path(world):
 
 
 def test_the_migration_moves_the_buyers_words_out_of_old_notes(world):
-    migration = importlib.import_module("orders.migrations.0016_china_memo_tags")
+    migration = importlib.import_module("orders.migrations.0019_china_memo_tags")
     old = create(world, "M1", channel_order_name="#1001", note="Shopify #1001 请工作日送货")
     woo = create(world, "M2", channel_order_name="57", note="WooCommerce #57 Leave at the door")
     typed = create(world, "M3", note="Shopify sale, call first")
