@@ -22,11 +22,13 @@ is new here is held (manual): it was shipped elsewhere. Pending and Amazon-fulfi
 stored (connectors/amazon/adapter.py skips them).
 """
 
-import json
 from decimal import Decimal
 
 from ..status import HoldReason
 from .amazon_tsv import service_level
+from .bodies import json_body
+from .bodies import pulled_signature as verify_signature  # noqa: F401 (the adapter's interface)
+from .bodies import pulled_topic as topic  # noqa: F401
 from .canonical import (
     CanonicalAddress,
     CanonicalLine,
@@ -43,23 +45,8 @@ CANCELLED = {"canceled": "cancelled on Amazon", "cancelled": "cancelled on Amazo
 CENT = Decimal("0.01")
 
 
-def verify_signature(body: bytes, headers: dict, secret: str) -> None:
-    """A pulled order was fetched by us over the API: there is no signature to check."""
-
-
-def topic(headers: dict, body: bytes) -> str:
-    return "update"  # create when new, else the channel's update of the order
-
-
 def parse(body: bytes) -> CanonicalOrder:
-    try:
-        data = json.loads(body.decode("utf-8-sig"))
-    except UnicodeDecodeError as exc:
-        raise OrderRejected([FieldError("body", f"not UTF-8 text: {exc}")]) from exc
-    except ValueError as exc:
-        raise OrderRejected([FieldError("body", f"not JSON: {exc}")]) from exc
-    except RecursionError:
-        raise OrderRejected([FieldError("body", "not usable JSON: nested too deeply.")]) from None
+    data = json_body(body)
     return parse_order(data)
 
 

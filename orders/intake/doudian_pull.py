@@ -23,11 +23,13 @@ released for shipping), 101/3/5 (shipped outside the OMS) and a 子订单 with a
 The buyer's message and the seller's memo go into the order's note (CanonicalOrder has no fields for them).
 """
 
-import json
 from datetime import UTC, datetime
 from decimal import Decimal
 
 from ..status import HoldReason
+from .bodies import json_body
+from .bodies import pulled_signature as verify_signature  # noqa: F401 (the adapter's interface)
+from .bodies import pulled_topic as topic  # noqa: F401
 from .canonical import CanonicalAddress, CanonicalLine, CanonicalOrder, FieldError, OrderRejected, clean_text
 
 ROUTED = 2
@@ -38,23 +40,8 @@ REFUND_PENDING = 1
 REFUNDED = 3
 
 
-def verify_signature(body: bytes, headers: dict, secret: str) -> None:
-    """A pulled order was fetched by us over the API: there is no signature to check."""
-
-
-def topic(headers: dict, body: bytes) -> str:
-    return "update"  # create when new, else the channel's update of the order
-
-
 def parse(body: bytes) -> CanonicalOrder:
-    try:
-        data = json.loads(body.decode("utf-8-sig"))
-    except UnicodeDecodeError as exc:
-        raise OrderRejected([FieldError("body", f"not UTF-8 text: {exc}")]) from exc
-    except ValueError as exc:
-        raise OrderRejected([FieldError("body", f"not JSON: {exc}")]) from exc
-    except RecursionError:
-        raise OrderRejected([FieldError("body", "not usable JSON: nested too deeply.")]) from None
+    data = json_body(body)
     return parse_order(data)
 
 

@@ -19,18 +19,11 @@ parser (``shopify_json.parse_order``), so both doors check and map an order the 
 Source: Shopify Dev Docs, GraphQL Admin API "Order" object and "orders" query (shopify.dev/docs/api/admin-graphql).
 """
 
-import json
-
+from .bodies import json_body
+from .bodies import pulled_signature as verify_signature  # noqa: F401 (the adapter's interface)
+from .bodies import pulled_topic as topic  # noqa: F401
 from .canonical import CanonicalOrder, FieldError, OrderRejected
 from .shopify_json import parse_order
-
-
-def verify_signature(body: bytes, headers: dict, secret: str) -> None:
-    """A pulled order was fetched by us over the API: there is no signature to check."""
-
-
-def topic(headers: dict, body: bytes) -> str:
-    return "update"  # create when new, else the channel's update of the order
 
 
 def _money(value) -> object:
@@ -116,14 +109,7 @@ def to_rest(node: dict) -> dict:
 
 
 def parse(body: bytes) -> CanonicalOrder:
-    try:
-        node = json.loads(body.decode("utf-8-sig"))
-    except UnicodeDecodeError as exc:
-        raise OrderRejected([FieldError("body", f"not UTF-8 text: {exc}")]) from exc
-    except ValueError as exc:
-        raise OrderRejected([FieldError("body", f"not JSON: {exc}")]) from exc
-    except RecursionError:
-        raise OrderRejected([FieldError("body", "not usable JSON: nested too deeply.")]) from None
+    node = json_body(body)
     if not isinstance(node, dict):
         raise OrderRejected([FieldError("order", "must be a JSON object.")])
     return parse_order(to_rest(node))

@@ -24,6 +24,7 @@ Sources: Shopify Dev Docs, "Webhooks › Verify webhooks" and "Deliver webhooks 
 import json
 
 from ..models.memo_tags import clean_message
+from .bodies import json_body
 from .canonical import (
     CanonicalAddress,
     CanonicalOrder,
@@ -57,14 +58,7 @@ def topic(headers: dict, body: bytes) -> str:
 
 
 def parse(body: bytes) -> CanonicalOrder:
-    try:
-        data = json.loads(body.decode("utf-8-sig"))
-    except UnicodeDecodeError as exc:
-        raise OrderRejected([FieldError("body", f"not UTF-8 text: {exc}")]) from exc
-    except ValueError as exc:
-        raise OrderRejected([FieldError("body", f"not JSON: {exc}")]) from exc
-    except RecursionError:
-        raise OrderRejected([FieldError("body", "not usable JSON: nested too deeply.")]) from None
+    data = json_body(body)
     if isinstance(data, dict) and isinstance(data.get("order"), dict):
         data = data["order"]  # the REST API's {"order": {...}} envelope
     return parse_order(data)

@@ -23,6 +23,7 @@ WC_Webhook::generate_signature in woocommerce/includes/class-wc-webhook.php
 import json
 
 from ..models.memo_tags import clean_message
+from .bodies import json_body
 from .canonical import (
     CanonicalAddress,
     CanonicalOrder,
@@ -64,14 +65,7 @@ def topic(headers: dict, body: bytes) -> str:
 
 
 def parse(body: bytes) -> CanonicalOrder:
-    try:
-        data = json.loads(body.decode("utf-8-sig"))
-    except UnicodeDecodeError as exc:
-        raise OrderRejected([FieldError("body", f"not UTF-8 text: {exc}")]) from exc
-    except ValueError as exc:
-        raise OrderRejected([FieldError("body", f"not JSON: {exc}")]) from exc
-    except RecursionError:
-        raise OrderRejected([FieldError("body", "not usable JSON: nested too deeply.")]) from None
+    data = json_body(body)
     return parse_order(data)
 
 
