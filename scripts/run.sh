@@ -15,7 +15,7 @@ cd "$ROOT"
 # arrives ignored, the trap below would never run and nothing would stop. Start again with SIGINT restored.
 if [[ "$(trap -p INT)" == "trap -- '' SIGINT" ]]; then
     exec "$PY" -c 'import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_DFL); os.execvp("bash", sys.argv[1:])' \
-        bash "${BASH_SOURCE[0]}" "$@"
+        bash "$ROOT/scripts/run.sh" "$@"
 fi
 
 export DEBUG=1
