@@ -7,7 +7,7 @@ from inventory.importers import Item, RowImporter
 from oms.imports import register_importer
 
 from .models import Carrier
-from .rating import RATE_CARD_COLUMNS, rate_card_row_parse, rate_card_row_save
+from .rate_cards import RATE_CARD_COLUMNS, rate_card_row_parse, rate_card_row_save
 
 
 class RateCardImporter(RowImporter):

@@ -10,6 +10,14 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$ROOT"
 
+# Ctrl-C (SIGINT) is how this stops. A shell ignores a signal that was ignored when it started and cannot
+# trap it: started in the background by a script (`make run &`, a test run in the background, CI) SIGINT
+# arrives ignored, the trap below would never run and nothing would stop. Start again with SIGINT restored.
+if [[ "$(trap -p INT)" == "trap -- '' SIGINT" ]]; then
+    exec "$PY" -c 'import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_DFL); os.execvp("bash", sys.argv[1:])' \
+        bash "$ROOT/scripts/run.sh" "$@"
+fi
+
 export DEBUG=1
 export DJANGO_SETTINGS_MODULE=oms.settings
 PORT="${PORT:-8000}"
@@ -81,7 +89,9 @@ stop_all() {
         fi
     done
     { echo && log "Stopping the web server, the worker and beat"; } || true
-    for i in $(seq 1 150); do
+    # 15 s by the clock (not a count of sleeps, which a busy machine stretches), polled every 0.1 s.
+    local deadline=$((SECONDS + 15))
+    while ((SECONDS < deadline)); do
         alive=0
         for pid in "${PIDS[@]}"; do kill -0 -- "-$pid" 2>/dev/null && alive=1; done
         [[ $alive -eq 0 ]] && break

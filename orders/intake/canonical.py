@@ -22,9 +22,10 @@ from oms.money import MAX_AMOUNT, InvalidAmount, parse_amount
 
 from ..models import Customer, Order, OrderLine, parse_flag
 from ..status import HoldReason
-from . import address_cn
+from .address_check import ISO_COUNTRIES, address_problems, fill_cn_address
+from .price_check import price_check_note
 
-# ISO 3166-1 alpha-2 codes the OMS accepts, with common names channels send instead.
+# Common names channels send instead of an ISO 3166-1 alpha-2 code (address_check.py ISO_COUNTRIES).
 COUNTRY_ALIASES = {
     "CHINA": "CN",
     "中国": "CN",
@@ -53,33 +54,6 @@ COUNTRY_ALIASES = {
     "ITALY": "IT",
     "KOREA": "KR",
     "SOUTH KOREA": "KR",
-}
-ISO_COUNTRIES = frozenset(
-    "AD AE AF AG AI AL AM AO AQ AR AS AT AU AW AX AZ BA BB BD BE BF BG BH BI BJ BL BM BN BO BQ BR BS BT BV "
-    "BW BY BZ CA CC CD CF CG CH CI CK CL CM CN CO CR CU CV CW CX CY CZ DE DJ DK DM DO DZ EC EE EG EH ER ES ET "
-    "FI FJ FK FM FO FR GA GB GD GE GF GG GH GI GL GM GN GP GQ GR GS GT GU GW GY HK HM HN HR HT HU ID IE IL IM "
-    "IN IO IQ IR IS IT JE JM JO JP KE KG KH KI KM KN KP KR KW KY KZ LA LB LC LI LK LR LS LT LU LV LY MA MC MD "
-    "ME MF MG MH MK ML MM MN MO MP MQ MR MS MT MU MV MW MX MY MZ NA NC NE NF NG NI NL NO NP NR NU NZ OM PA PE "
-    "PF PG PH PK PL PM PN PR PS PT PW PY QA RE RO RS RU RW SA SB SC SD SE SG SH SI SJ SK SL SM SN SO SR SS ST "
-    "SV SX SY SZ TC TD TF TG TH TJ TK TL TM TN TO TR TT TV TW TZ UA UG UM US UY UZ VA VC VE VG VI VN VU WF WS "
-    "YE YT ZA ZM ZW".split()
-)
-POSTCODE_PATTERNS = {
-    "CN": r"\d{6}",
-    "US": r"\d{5}(-\d{4})?",
-    "DE": r"\d{5}",
-    "FR": r"\d{5}",
-    "JP": r"\d{3}-?\d{4}",
-    "GB": r"[A-Z]{1,2}\d[A-Z\d]? ?\d[A-Z]{2}",
-    "CA": r"[A-Z]\d[A-Z] ?\d[A-Z]\d",
-    "AU": r"\d{4}",
-    "NL": r"\d{4} ?[A-Z]{2}",
-    "IT": r"\d{5}",
-    "ES": r"\d{5}",
-    "KR": r"\d{5}",
-    "SG": r"\d{6}",
-    "TW": r"\d{3}(\d{2,3})?",
-    "IN": r"\d{6}",
 }
 SURROGATE = re.compile("[\ud800-\udfff]")  # e.g. a JSON "\\ud800": no database column stores it
 CURRENCIES = frozenset("CNY USD EUR GBP JPY HKD TWD SGD AUD CAD KRW CHF".split())
@@ -600,39 +574,6 @@ def invoice_amount_check(invoice, total: Decimal, prefix: str = "invoice") -> No
         )
 
 
-def fill_cn_address(order: CanonicalOrder) -> str:
-    """An order to China: its empty province, city and district filled from the address line (or the
-    parts given), recorded in ``order.address_filled``; a given value is never replaced. Returns the
-    hold note when the address does not resolve in the division list ("" when it does)."""
-    a = order.ship_to
-    line = " ".join(v for v in (a.address1, a.address2) if v)
-    done = address_cn.complete(province=a.province, city=a.city, district=a.district, line=line)
-    for name, value in done.filled.items():
-        setattr(a, name, value)
-    order.address_filled.update(done.filled)
-    return done.hold_note() if done.problems else ""
-
-
-def address_problems(address: CanonicalAddress) -> list[str]:
-    problems = []
-    if not address.name:
-        problems.append("recipient name missing")
-    if not address.address1:
-        problems.append("street address missing")
-    if not address.city:
-        problems.append("city missing")
-    if not address.country:
-        problems.append("country missing")
-    elif address.country not in ISO_COUNTRIES:
-        problems.append(f"unknown country '{address.country}'")
-    if not address.phone and not address.email:
-        problems.append("no phone or e-mail for the carrier")
-    pattern = POSTCODE_PATTERNS.get(address.country)
-    if pattern and address.postcode and not re.fullmatch(pattern, address.postcode.upper()):
-        problems.append(f"postcode '{address.postcode}' is not valid for {address.country}")
-    return problems
-
-
 def parse_line_items(raw_lines, *, platform: str, name_keys: tuple[str, ...] = ("name",), exact_prices: bool = True):
     """The ``line_items`` list that Shopify and WooCommerce orders share: (lines, errors).
 
@@ -661,24 +602,3 @@ def parse_line_items(raw_lines, *, platform: str, name_keys: tuple[str, ...] = (
             name = next((item.get(key) for key in name_keys if item.get(key)), "")
             lines.append(CanonicalLine(sku=sku, quantity=quantity, unit_price=price, name=clean_text(name)))
     return lines, errors
-
-
-# ---- the price check ---------------------------------------------------------
-
-
-def price_check_note(order: CanonicalOrder, lines_total: Decimal) -> str:
-    """Empty when the lines add up to the order's total (with the shipping, tax and discount the
-    channel gave; tax may be included in the prices, a discount already taken off them), within
-    0.01 per line; otherwise a note with the numbers, for the price-check hold."""
-    shipping, tax, discount = (v or Decimal("0") for v in (order.shipping, order.tax, order.discount))
-    # Gift lines (zero price) are not goods sold: they neither add to the lines nor widen the tolerance.
-    tolerance = Decimal("0.01") * max(sum(1 for line in order.lines if not line.gift), 1)
-    candidates = {lines_total + shipping + t - d for t in (tax, Decimal("0")) for d in (discount, Decimal("0"))}
-    if any(abs(order.total - c) <= tolerance for c in candidates):
-        return ""
-    expected = lines_total + shipping + tax - discount
-    return (
-        f"Lines {lines_total:.2f} + shipping {shipping:.2f} + tax {tax:.2f} - discount {discount:.2f} "
-        f"= {expected:.2f}, but the order total is {order.total:.2f} {order.currency} "
-        f"(difference {order.total - expected:.2f})."
-    )

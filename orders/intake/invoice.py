@@ -77,7 +77,7 @@ class CanonicalInvoice:
     amount: Decimal | None = None  # None: the order's total
 
     def fields(self) -> dict:
-        return {name: getattr(self, name) for name in ("kind", "title_type", *TEXT_FIELDS, "amount")}
+        return {name: getattr(self, name) for name in INVOICE_INPUTS}
 
 
 def uscc_check_char(first17: str) -> str:

@@ -4,7 +4,7 @@ Pure reads: ``review_findings(order)`` returns ``[(hold reason, note)]``; ``orde
 holds through the normal hold path (during intake, and on demand with ``order_review``).
 
 - **Address** (``address_findings``): required fields and the postcode format per country
-  (``intake.canonical.address_problems``; intake already holds these, so the intake run skips it).
+  (``intake.address_check.address_problems``; intake already holds these, so the intake run skips it).
 - **Credit** (business customers with a credit limit): the customer's open orders plus this one above
   the limit -> ``credit_review``. A manager releases it with a reason (permission ``orders.override_credit``,
   checked by ``orders.services.order_release``).
@@ -17,7 +17,7 @@ holds through the normal hold path (during intake, and on demand with ``order_re
   Classification rules can hold on a word of the message too (``buyer_message_contains`` + a hold action).
 - **Finance** (财审, ``finance_findings``): a line priced below its floor (orders/rules/finance.py) ->
   ``finance_review``, with the numbers. Intake's price check (the lines do not add up to the order's total,
-  ``intake.canonical.price_check_note``) places the same hold. Approved (released) or rejected (the order
+  ``intake.price_check.price_check_note``) places the same hold. Approved (released) or rejected (the order
   cancelled) in the finance review queue.
 
 Stock short (routing), unknown SKU and possible duplicate (intake) are held where they are found.

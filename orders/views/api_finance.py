@@ -8,7 +8,7 @@ from oms.errors import DomainError
 
 from .. import services
 from ..intake.canonical import FieldError, OrderRejected
-from ..intake.invoice import parse_invoice
+from ..intake.invoice import INVOICE_INPUTS, parse_invoice
 from ..models import InvoiceKind, InvoiceRequest, InvoiceTitleType, Order
 from ..status import InvoiceState
 
@@ -82,23 +82,25 @@ def invoices_collection(request):
 
 
 _TEXT = {"type": "string"}
+# The request's fields that are more than a plain text.
+_INVOICE_DETAIL = {
+    "kind": {"type": "string", "enum": [*InvoiceKind.values, "普票", "专票", "电子发票"], "default": "plain"},
+    "title_type": {"type": "string", "enum": [*InvoiceTitleType.values, "个人", "企业", "单位"]},
+    "title": {"type": "string", "maxLength": 200, "description": "抬头: the buyer's or company's name."},
+    "tax_id": {
+        "type": "string",
+        "description": "税号: 18-character unified social credit code (check character verified) or a 15/20-"
+        "character old number. Required for a company title and a special invoice.",
+        "example": "91350100M000100Y43",
+    },
+    "email": {"type": "string", "description": "Required for an e-invoice."},
+    "amount": {"type": "string", "description": "Default: the order's total; never above it.", "example": "99.00"},
+}
+# Every field of a request, from the one tuple the form and the OMS template's columns read (INVOICE_INPUTS).
 _INVOICE_IN = {
     "type": "object",
     "required": ["title"],
-    "properties": {
-        "kind": {"type": "string", "enum": [*InvoiceKind.values, "普票", "专票", "电子发票"], "default": "plain"},
-        "title_type": {"type": "string", "enum": [*InvoiceTitleType.values, "个人", "企业", "单位"]},
-        "title": {"type": "string", "maxLength": 200, "description": "抬头: the buyer's or company's name."},
-        "tax_id": {
-            "type": "string",
-            "description": "税号: 18-character unified social credit code (check character verified) or a 15/20-"
-            "character old number. Required for a company title and a special invoice.",
-            "example": "91350100M000100Y43",
-        },
-        "email": {"type": "string", "description": "Required for an e-invoice."},
-        **{k: _TEXT for k in ("buyer_address", "buyer_phone", "bank_name", "bank_account")},
-        "amount": {"type": "string", "description": "Default: the order's total; never above it.", "example": "99.00"},
-    },
+    "properties": {name: _INVOICE_DETAIL.get(name, _TEXT) for name in INVOICE_INPUTS},
 }
 _INVOICE_OUT = {
     "type": "object",
@@ -106,25 +108,7 @@ _INVOICE_OUT = {
         "id": {"type": "integer"},
         "order": _TEXT,
         "state": {"type": "string", "enum": InvoiceState.values},
-        **{
-            k: _TEXT
-            for k in (
-                "kind",
-                "title_type",
-                "title",
-                "tax_id",
-                "email",
-                "buyer_address",
-                "buyer_phone",
-                "bank_name",
-                "bank_account",
-                "amount",
-                "source",
-                "invoice_number",
-                "reject_reason",
-                "requested_at",
-            )
-        },
+        **{k: _TEXT for k in (*INVOICE_INPUTS, "source", "invoice_number", "reject_reason", "requested_at")},
         "issued_on": {"type": ["string", "null"], "format": "date"},
     },
 }

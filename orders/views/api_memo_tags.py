@@ -1,6 +1,7 @@
 """JSON API of 买家留言 / 卖家备注 and manual tags: ``POST /api/v1/orders/<number>/tags/`` (add, remove),
 ``PATCH /api/v1/orders/<number>/memo/`` (seller memo and flag), ``GET /api/v1/tags/`` (tags with counts).
-The order's JSON (orders/views/api.py ``order_json``) shows the fields; ``GET /api/v1/orders/?tag=`` filters."""
+The order's JSON (orders/views/api_order_json.py ``order_json``) shows the fields; ``GET /api/v1/orders/?tag=``
+filters."""
 
 from django.http import JsonResponse
 

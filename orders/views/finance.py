@@ -24,24 +24,10 @@ from oms.views import ObjectListView
 
 from .. import services
 from ..intake.canonical import OrderRejected
-from ..intake.invoice import parse_invoice
+from ..intake.invoice import INVOICE_INPUTS, parse_invoice
 from ..models import Channel, FinanceSettings, InvoiceKind, InvoiceRequest, Order, OrderHold, PriceFloor
 from ..rules.finance import current_floors
 from ..status import InvoiceState
-
-INVOICE_FIELDS = (
-    "kind",
-    "title_type",
-    "title",
-    "tax_id",
-    "email",
-    "buyer_address",
-    "buyer_phone",
-    "bank_name",
-    "bank_account",
-    "amount",
-)
-
 
 # ---- the invoice queue ------------------------------------------------------------------------------------
 
@@ -199,7 +185,7 @@ def invoices_bulk_issue(request):
 @permission_required("orders.add_invoicerequest", raise_exception=True)
 def order_invoice_request(request, number):
     order = get_object_or_404(Order, number=number)
-    raw = {name: request.POST.get(name, "") for name in INVOICE_FIELDS}
+    raw = {name: request.POST.get(name, "") for name in INVOICE_INPUTS}
     try:
         invoice = parse_invoice(raw)
         if invoice is None:

@@ -46,24 +46,37 @@ def _form_errors(request, form) -> None:
         messages.error(request, f"{label}: {' '.join(errors)}" if label else " ".join(errors))
 
 
+def _submit(request, form, write, success, *back, **back_kwargs):
+    """Every form here: an invalid form's errors become messages; a valid one calls ``write`` (one service) with
+    the cleaned data, and its TagError becomes the error message, else ``success`` (a text, or made from what
+    ``write`` returned) the success message; then back to ``redirect(*back, **back_kwargs)``."""
+    if not form.is_valid():
+        _form_errors(request, form)
+        return redirect(*back, **back_kwargs)
+    try:
+        result = write(form.cleaned_data)
+    except services.TagError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, success(result) if callable(success) else success)
+    return redirect(*back, **back_kwargs)
+
+
 @require_POST
 @login_required
 @permission_required("orders.change_order", raise_exception=True)
 def order_memo_edit(request, number):
     order = get_object_or_404(Order, number=number)
-    form = SellerMemoForm(request.POST)
-    if not form.is_valid():
-        _form_errors(request, form)
-        return redirect("orders:order_detail", number=number)
-    try:
-        services.order_seller_memo_set(
-            order=order, memo=form.cleaned_data["seller_memo"], flag=form.cleaned_data["seller_flag"], user=request.user
-        )
-    except services.TagError as exc:
-        messages.error(request, str(exc))
-    else:
-        messages.success(request, _t("Seller memo saved."))
-    return redirect("orders:order_detail", number=number)
+    return _submit(
+        request,
+        SellerMemoForm(request.POST),
+        lambda data: services.order_seller_memo_set(
+            order=order, memo=data["seller_memo"], flag=data["seller_flag"], user=request.user
+        ),
+        _t("Seller memo saved."),
+        "orders:order_detail",
+        number=number,
+    )
 
 
 @require_POST
@@ -71,19 +84,14 @@ def order_memo_edit(request, number):
 @permission_required("orders.change_order", raise_exception=True)
 def order_tags_edit(request, number):
     order = get_object_or_404(Order, number=number)
-    form = TagsForm(request.POST)
-    if not form.is_valid():
-        _form_errors(request, form)
-        return redirect("orders:order_detail", number=number)
-    try:
-        services.order_tags_change(
-            order=order, add=form.cleaned_data["add"], remove=form.cleaned_data["remove"], user=request.user
-        )
-    except services.TagError as exc:
-        messages.error(request, str(exc))
-    else:
-        messages.success(request, _t("Tags saved."))
-    return redirect("orders:order_detail", number=number)
+    return _submit(
+        request,
+        TagsForm(request.POST),
+        lambda data: services.order_tags_change(order=order, add=data["add"], remove=data["remove"], user=request.user),
+        _t("Tags saved."),
+        "orders:order_detail",
+        number=number,
+    )
 
 
 @require_POST
@@ -95,25 +103,18 @@ def orders_tags_bulk(request):
     if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}) or not back.startswith("/"):
         back = "orders:order_list"
     form = BulkTagsForm(request.POST)
-    if not form.is_valid():
-        _form_errors(request, form)
-        return redirect(back)
-    try:
-        changed = services.orders_tags_change(
-            order_ids=[o.pk for o in form.cleaned_data["orders"]],
-            add=form.cleaned_data["add"],
-            remove=form.cleaned_data["remove"],
-            user=request.user,
-        )
-    except services.TagError as exc:
-        messages.error(request, str(exc))
-    else:
-        messages.success(
-            request,
+    return _submit(
+        request,
+        form,
+        lambda data: services.orders_tags_change(
+            order_ids=[o.pk for o in data["orders"]], add=data["add"], remove=data["remove"], user=request.user
+        ),
+        lambda changed: (
             _t("Tags changed on %(changed)d of %(selected)d order(s).")
-            % {"changed": changed, "selected": len(form.cleaned_data["orders"])},
-        )
-    return redirect(back)
+            % {"changed": changed, "selected": len(form.cleaned_data["orders"])}
+        ),
+        back,
+    )
 
 
 @login_required

@@ -1,6 +1,6 @@
 """JSON API of 预售: GET /api/v1/presale/ (orders waiting by release day, products and listings marked presale)
 and POST /api/v1/presale/ (mark or unmark a product, or one channel's listing). The order's own presale state
-and promise date are in the order JSON (orders/views/api.py)."""
+and promise date are in the order JSON (orders/views/api_order_json.py)."""
 
 from django.http import JsonResponse
 from django.utils import timezone

@@ -37,6 +37,24 @@ class _OrdersKpi(Kpi):
             ),
         ]
 
+    def _breakdown(self, f, totals, title, key: Column, table_rows, series, chart_title) -> KpiResult:
+        """Orders and revenue per day, channel or province: the facts, one table (the key, orders, revenue) and
+        the chart of orders."""
+        return KpiResult(
+            value=totals["n"],
+            display=fmt_num(totals["n"]),
+            facts=self._facts(f, totals),
+            tables=[
+                Table(
+                    title,
+                    [key, Column("orders", _("Orders"), True), Column("revenue", _("Revenue"), True)],
+                    table_rows,
+                )
+            ],
+            series=series,
+            chart_title=chart_title,
+        )
+
 
 class OrdersByDay(_OrdersKpi):
     slug = "orders-by-day"
@@ -67,24 +85,7 @@ class OrdersByDay(_OrdersKpi):
             )
             series.append((day.strftime("%m-%d"), r["n"]))
         totals = {"n": total_n, "revenue": total_rev}
-        return KpiResult(
-            value=total_n,
-            display=fmt_num(total_n),
-            facts=self._facts(f, totals),
-            tables=[
-                Table(
-                    _("By day"),
-                    [
-                        Column("day", _("Day")),
-                        Column("orders", _("Orders"), True),
-                        Column("revenue", _("Revenue"), True),
-                    ],
-                    table_rows,
-                )
-            ],
-            series=series,
-            chart_title=_("Orders per day"),
-        )
+        return self._breakdown(f, totals, _("By day"), Column("day", _("Day")), table_rows, series, _("Orders per day"))
 
 
 class OrdersByChannel(_OrdersKpi):
@@ -109,23 +110,9 @@ class OrdersByChannel(_OrdersKpi):
             }
             for r in rows
         ]
-        return KpiResult(
-            value=totals["n"],
-            display=fmt_num(totals["n"]),
-            facts=self._facts(f, totals),
-            tables=[
-                Table(
-                    _("By channel"),
-                    [
-                        Column("channel", _("Channel")),
-                        Column("orders", _("Orders"), True),
-                        Column("revenue", _("Revenue"), True),
-                    ],
-                    table_rows,
-                )
-            ],
-            series=[(r["channel__name"], r["n"]) for r in rows],
-            chart_title=_("Orders per channel"),
+        series = [(r["channel__name"], r["n"]) for r in rows]
+        return self._breakdown(
+            f, totals, _("By channel"), Column("channel", _("Channel")), table_rows, series, _("Orders per channel")
         )
 
 
@@ -154,23 +141,15 @@ class OrdersByRegion(_OrdersKpi):
             }
             for r in rows
         ]
-        return KpiResult(
-            value=totals["n"],
-            display=fmt_num(totals["n"]),
-            facts=self._facts(f, totals),
-            tables=[
-                Table(
-                    _("By province"),
-                    [
-                        Column("region", _("Province")),
-                        Column("orders", _("Orders"), True),
-                        Column("revenue", _("Revenue"), True),
-                    ],
-                    table_rows,
-                )
-            ],
-            series=[(r["ship_province"] or gettext("(none)"), r["n"]) for r in rows[:20]],
-            chart_title=_("Orders per province (top 20)"),
+        series = [(r["ship_province"] or gettext("(none)"), r["n"]) for r in rows[:20]]
+        return self._breakdown(
+            f,
+            totals,
+            _("By province"),
+            Column("region", _("Province")),
+            table_rows,
+            series,
+            _("Orders per province (top 20)"),
         )
 
 

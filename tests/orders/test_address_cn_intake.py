@@ -1,4 +1,4 @@
-"""Intake of orders to China whose address came as one line (orders/intake/canonical.py
+"""Intake of orders to China whose address came as one line (orders/intake/address_check.py
 ``fill_cn_address``): the empty parts filled with an event, an explicit value never replaced, an
 address that does not resolve held with suggestions; the batch path parses each address once."""
 

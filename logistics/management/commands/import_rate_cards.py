@@ -5,7 +5,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from logistics.rating import RATE_CARD_COLUMNS, rate_card_import
+from logistics.rate_cards import RATE_CARD_COLUMNS, rate_card_import
 
 
 class Command(BaseCommand):
