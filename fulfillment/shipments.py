@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from inventory.models import Stock
 from inventory.services import StockRequest, stock_release, stock_ship
-from oms.bulk import rows_update
+from oms import statements
 from oms.errors import DomainError, TransitionNotAllowed
 from orders.models import Order
 from orders.services import order_event_record, order_lock, order_set_progress, orders_set_progress
@@ -152,10 +152,10 @@ _FOLLOW_KIND = {ShipmentStatus.DELIVERED: EventKind.DELIVERED}
 
 
 def shipments_follow_parcels(
-    *, moves: list[tuple[Shipment, list[str]]], orders: dict[int, Order], user=None
+    *, moves: list[tuple[Shipment | int, list[str]]], orders: dict[int, Order], user=None
 ) -> tuple[set[int], list[dict]]:
-    """`shipment_follow_parcel` for a batch of tracking scans, set-based. ``moves`` holds each shipment with the
-    statuses its parcel's applied scans ask for, oldest first; ``orders`` their orders, locked by the caller
+    """`shipment_follow_parcel` for a batch of tracking scans, set-based. ``moves`` holds each shipment (or its id)
+    with the statuses its parcel's applied scans ask for, oldest first; ``orders`` their orders, locked by the caller
     (one lock order everywhere: orders, then shipments). The shipments are locked in one query and taken
     through each step in memory by the door's rules (`parcel_step_allowed`, the transition table); those that
     moved are saved with ONE statement and their orders' progress with one more
@@ -168,7 +168,7 @@ def shipments_follow_parcels(
     """
     wanted: dict[int, list[str]] = {}
     for shipment, targets in moves:
-        wanted.setdefault(shipment.pk, []).extend(targets)
+        wanted.setdefault(getattr(shipment, "pk", shipment), []).extend(targets)
     if not wanted:
         return set(), []
     locked = {
@@ -210,7 +210,9 @@ def shipments_follow_parcels(
                     "data": {"shipment": shipment.number, "from": current, "to": target},
                 }
             )
-    rows_update(Shipment, [locked[pk] for pk in moved - leads], ["status", "delivered_at"])
+    statements.update_rows(  # one prepared statement, the rows as arrays
+        Shipment, ("status", "delivered_at"), [(pk, locked[pk].status, locked[pk].delivered_at) for pk in moved - leads]
+    )
     order_ids = {locked[pk].order_id for pk in moved - leads}
     if order_ids:
         statuses: dict[int, list[str]] = {}

@@ -7,7 +7,6 @@ from django.db import transaction
 from django.utils import timezone
 
 from oms import statements
-from oms.bulk import rows_update
 from oms.errors import DomainError, TransitionNotAllowed
 from oms.outbox import outbox_put_many
 
@@ -284,7 +283,7 @@ def order_set_progress(*, order: Order, target: str, user=None, note: str = "") 
 def orders_set_progress(*, targets: list[tuple[Order, str]], note: str = "") -> list[dict]:
     """`order_set_progress` for many orders at once (a batch of tracking scans): the caller holds their locks.
     Each order that may go to its target is moved in memory; all of them are saved with ONE statement
-    (`oms.bulk.rows_update`). Returns their timeline rows, for the caller to write with its own in one INSERT
+    (`oms.statements.update_rows`). Returns their timeline rows, for the caller to write with its own in one INSERT
     (`order_events_record`): the same rows `order_status_set` writes. An order that may not go there stays."""
     moved, rows = [], []
     now = timezone.now()
@@ -303,7 +302,7 @@ def orders_set_progress(*, targets: list[tuple[Order, str]], note: str = "") -> 
                 "data": {"from": current, "to": target},
             }
         )
-    rows_update(Order, moved, ["status", "updated_at"])
+    statements.update_rows(Order, ("status", "updated_at"), [(o.pk, o.status, o.updated_at) for o in moved])
     return rows
 
 
@@ -312,6 +311,8 @@ def order_lock(order_id: int) -> Order:
     return Order.objects.select_for_update().get(pk=order_id)
 
 
-def orders_lock(order_ids) -> dict[int, Order]:
-    """Lock several order rows in one query, in primary-key order (call inside a transaction)."""
-    return {o.pk: o for o in Order.objects.select_for_update().filter(pk__in=set(order_ids)).order_by("pk")}
+def orders_lock(order_ids, *, fields: tuple[str, ...] = ()) -> dict[int, Order]:
+    """Lock several order rows in one query, in primary-key order (call inside a transaction). ``fields``: read
+    only these (a batch that needs a few columns of many orders; another one read later costs a query)."""
+    locked = Order.objects.select_for_update().filter(pk__in=set(order_ids)).order_by("pk")
+    return {o.pk: o for o in (locked.only(*fields) if fields else locked)}
