@@ -16,7 +16,7 @@ from fulfillment.status import ShipmentStatus
 from oms import statements
 from oms.dates import add_business_days
 from oms.errors import DomainError
-from orders.services import order_event_record, order_events_record, order_lock, orders_lock
+from orders.services import order_event_record, order_event_rows_record, order_lock, orders_lock
 from orders.status import EventKind
 
 from . import rating
@@ -305,11 +305,15 @@ def tracking_events_record(
 
 def _record(todo, order_of, *, user, now, finish=None) -> set[tuple[int, str]]:
     """Apply a batch of new scans, set-based, in one transaction (joined when the caller has one: the batch
-    consumer): lock the orders, then the parcels (one query each); check under those locks which scans are
-    stored already (one query); insert the rest with ``ON CONFLICT DO NOTHING`` on (parcel, dedupe key) (one
-    statement); move the parcels (one statement), the shipments and their orders
-    (`fulfillment.shipments.shipments_follow_parcels`, one statement each) and write every timeline row in one
-    INSERT (`orders.services.order_events_record`). Each parcel moves by `logistics.status.parcel_moves`."""
+    consumer): lock the orders (the few columns read), then the parcels, read as tuples with their shipment,
+    lane, service and watch (`PARCEL_STATE`; one query each, no model built); check under those locks which
+    scans are stored already (one query); work out each parcel's status, shipment steps and expected date on
+    those values (`logistics.status.parcel_moves`, `logistics.eta.eta_values`); insert the new scans with ``ON
+    CONFLICT DO NOTHING`` on (parcel, dedupe key), move the parcels, create and update the watches (one prepared
+    statement each), move the shipments and their orders (`fulfillment.shipments.shipments_follow_parcels`, one
+    statement each) and write every timeline row in one INSERT, the customers' notices (one problem, one message:
+    the shared problem key) in one more (`orders.services.order_event_rows_record`). A scan that leaves a parcel
+    in a problem opens its case from the models, read for those parcels only."""
     with transaction.atomic(savepoint=False):
         return _record_locked(todo, order_of, user=user, now=now or timezone.now(), finish=finish)
 
@@ -451,7 +455,7 @@ def _record_locked(todo, order_of, *, user, now, finish) -> set[tuple[int, str]]
     lane_caches_forget(delivered_lanes)
     statements.insert_rows(ParcelWatch, WATCH_NEW, watch_new)
     statements.update_rows(ParcelWatch, WATCH_ETA, watch_rows)
-    order_events_record(timeline + follow_rows + eta_rows, user=user)
+    order_event_rows_record(timeline + follow_rows + eta_rows, user=user)
     stored = {(row[0], row[6]) for row in rows}
     if finish:
         finish(stored)
