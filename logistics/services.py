@@ -342,6 +342,7 @@ PARCEL_STATE = (
 )
 # What it reads of each order (locked first): its progress, its lane's destination, what a notice needs.
 ORDER_STATE = ("status", "updated_at", "ship_province", "ship_email", "ship_phone", "customer")
+# Parcel.status is written here only, by `logistics.status.parcel_moves`, with these columns in one statement.
 PARCEL_MOVED = ("status", "last_event_at", "delivered_at", "expected_delivery")
 WATCH_ETA = ("promised_delivery", "eta_basis", "eta_detail")
 WATCH_NEW = ("parcel", *WATCH_ETA, "poll_failures", "poll_error")
