@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from inventory.models import Stock
 from inventory.services import StockRequest, stock_release, stock_ship
-from oms.bulk import rows_update
+from oms import statements
 from oms.errors import DomainError, TransitionNotAllowed
 from orders.models import Order
 from orders.services import order_event_record, order_lock, order_set_progress, orders_set_progress
@@ -152,10 +152,10 @@ _FOLLOW_KIND = {ShipmentStatus.DELIVERED: EventKind.DELIVERED}
 
 
 def shipments_follow_parcels(
-    *, moves: list[tuple[Shipment, list[str]]], orders: dict[int, Order], user=None
+    *, moves: list[tuple[Shipment | int, list[str]]], orders: dict[int, Order], user=None
 ) -> tuple[set[int], list[dict]]:
-    """`shipment_follow_parcel` for a batch of tracking scans, set-based. ``moves`` holds each shipment with the
-    statuses its parcel's applied scans ask for, oldest first; ``orders`` their orders, locked by the caller
+    """`shipment_follow_parcel` for a batch of tracking scans, set-based. ``moves`` holds each shipment (or its id)
+    with the statuses its parcel's applied scans ask for, oldest first; ``orders`` their orders, locked by the caller
     (one lock order everywhere: orders, then shipments). The shipments are locked in one query and taken
     through each step in memory by the door's rules (`parcel_step_allowed`, the transition table); those that
     moved are saved with ONE statement and their orders' progress with one more
@@ -168,15 +168,15 @@ def shipments_follow_parcels(
     """
     wanted: dict[int, list[str]] = {}
     for shipment, targets in moves:
-        wanted.setdefault(shipment.pk, []).extend(targets)
+        wanted.setdefault(getattr(shipment, "pk", shipment), []).extend(targets)
     if not wanted:
         return set(), []
-    locked = {
-        s.pk: s
-        for s in Shipment.objects.select_for_update(of=("self",))
-        .only("pk", "number", "status", "delivered_at", "order_id")
+    locked = {  # pk -> [number, status, delivered_at, order id]: read as values, no model built
+        row[0]: list(row[1:])
+        for row in Shipment.objects.select_for_update(of=("self",))
         .filter(pk__in=wanted)
         .order_by("pk")
+        .values_list("pk", "number", "status", "delivered_at", "order_id")
     }
     leads = set(
         Shipment.objects.filter(merged_into_id__in=locked)
@@ -186,32 +186,36 @@ def shipments_follow_parcels(
     now = timezone.now()
     moved: set[int] = set()
     rows: list[dict] = []
-    for pk, shipment in locked.items():
-        shipment.order = orders[shipment.order_id]
+    for pk, state in locked.items():
+        number, order = state[0], orders[state[3]]
         for target in wanted[pk]:
             if pk in leads:  # rare: members travel with it, each through the door
+                shipment = Shipment.objects.get(pk=pk)
+                shipment.order = order
                 if shipment_follow_parcel(shipment=shipment, target=target, user=user, note=f"tracking: {target}"):
-                    shipment.status = target
+                    state[1] = target
                     moved.add(pk)
                 continue
-            current = shipment.status
+            current = state[1]
             if not parcel_step_allowed(current, target):
                 continue
-            shipment.status = target
-            if target == ShipmentStatus.DELIVERED and shipment.delivered_at is None:
-                shipment.delivered_at = now
+            state[1] = target
+            if target == ShipmentStatus.DELIVERED and state[2] is None:
+                state[2] = now
             moved.add(pk)
             rows.append(
                 {
-                    "order": shipment.order,
+                    "order": order,
                     "kind": _FOLLOW_KIND.get(target, EventKind.STATUS),
-                    "message": f"Shipment {shipment.number}: {ShipmentStatus(current).label} → "
+                    "message": f"Shipment {number}: {ShipmentStatus(current).label} → "
                     f"{ShipmentStatus(target).label} (tracking: {target})",
-                    "data": {"shipment": shipment.number, "from": current, "to": target},
+                    "data": {"shipment": number, "from": current, "to": target},
                 }
             )
-    rows_update(Shipment, [locked[pk] for pk in moved - leads], ["status", "delivered_at"])
-    order_ids = {locked[pk].order_id for pk in moved - leads}
+    statements.update_rows(  # one prepared statement, the rows as arrays
+        Shipment, ("status", "delivered_at"), [(pk, locked[pk][1], locked[pk][2]) for pk in moved - leads]
+    )
+    order_ids = {locked[pk][3] for pk in moved - leads}
     if order_ids:
         statuses: dict[int, list[str]] = {}
         for order_id, status in Shipment.objects.filter(order_id__in=order_ids).values_list("order_id", "status"):

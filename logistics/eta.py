@@ -148,34 +148,71 @@ def parcel_estimate(
 ) -> Estimate:
     """The expected delivery date of a parcel now (see the module docstring for the order of precedence).
     ``lanes``: lane figures fetched already for a batch (`lane_figures_cached`)."""
-    if parcel.status == TrackingStatus.DELIVERED and parcel.delivered_at:
-        return Estimate(_local_date(parcel.delivered_at), "delivered", "delivered")
-    if parcel.status in (TrackingStatus.RETURNING_TO_SENDER, TrackingStatus.RETURNED_TO_SENDER):
+
+    return estimate_of(
+        status=parcel.status,
+        delivered_at=parcel.delivered_at,
+        last_event_at=parcel.last_event_at,
+        expected_delivery=parcel.expected_delivery,
+        route=lambda: parcel_route(parcel),  # read only when the date depends on it (not for a delivered parcel)
+        now=now,
+        carrier_estimate=carrier_estimate,
+        lanes=lanes,
+    )
+
+
+@dataclass(frozen=True)
+class Route:
+    """What the lane and service estimates of a parcel need: the ship date, the lane (carrier id, origin province,
+    destination province), the service's business transit days and name."""
+
+    start: date
+    lane: tuple
+    transit_days: int
+    service_name: str
+
+
+def estimate_of(
+    *,
+    status: str,
+    delivered_at: datetime | None,
+    last_event_at: datetime | None,
+    expected_delivery: date | None,
+    route,
+    now: datetime,
+    carrier_estimate: date | None = None,
+    lanes: dict | None = None,
+) -> Estimate:
+    """`parcel_estimate` on plain values (a tracking batch reads them as tuples); ``route`` is a `Route` or a
+    function returning one, called only when the date depends on it."""
+    if status == TrackingStatus.DELIVERED and delivered_at:
+        return Estimate(_local_date(delivered_at), "delivered", "delivered")
+    if status in (TrackingStatus.RETURNING_TO_SENDER, TrackingStatus.RETURNED_TO_SENDER):
         # Not coming to the customer: the date stays as it was (no "later than promised" notice about a return).
-        return Estimate(parcel.expected_delivery or _local_date(now), "return", "on its way back to the sender")
-    if parcel.status in (TrackingStatus.OUT_FOR_DELIVERY, TrackingStatus.AVAILABLE_FOR_PICKUP) and parcel.last_event_at:
-        return Estimate(_local_date(parcel.last_event_at), parcel.status, TrackingStatus(parcel.status).label)
+        return Estimate(expected_delivery or _local_date(now), "return", "on its way back to the sender")
+    if status in (TrackingStatus.OUT_FOR_DELIVERY, TrackingStatus.AVAILABLE_FOR_PICKUP) and last_event_at:
+        return Estimate(_local_date(last_event_at), status, TrackingStatus(status).label)
     today = _local_date(now)
     if carrier_estimate:
         return Estimate(carrier_estimate, "carrier", "the carrier's estimate")
-    shipment = parcel.shipment
-    start = _local_date(shipment.shipped_at or parcel.created_at)
-    lane_id = (parcel.service.carrier_id, shipment.location.province, shipment.order.ship_province)
+    if callable(route):
+        route = route()
+    lane_id = route.lane
     lane = (lanes or {}).get(lane_id) or lane_figure_cached(
         carrier_id=lane_id[0], origin_province=lane_id[1], destination_province=lane_id[2]
     )
     if lane.samples >= LANE_MIN_SAMPLES and lane.p80_days is not None:
-        expected = start + timedelta(days=lane.p80_days)
+        expected = route.start + timedelta(days=lane.p80_days)
         basis = "lane"
         detail = (
-            f"{shipment.location.province or '?'} → {shipment.order.ship_province or '?'}: {lane.p80_days} days "
+            f"{lane_id[1] or '?'} → {lane_id[2] or '?'}: {lane.p80_days} days "
             f"(80th percentile of {lane.samples} deliveries)"
         )
     else:
-        expected = add_business_days(start, parcel.service.transit_days)
+        expected = add_business_days(route.start, route.transit_days)
         basis = "service"
-        detail = f"{parcel.service.transit_days} business days ({parcel.service.name})"
-    if expected <= today and parcel.status not in (TrackingStatus.RETURNED_TO_SENDER, TrackingStatus.LOST):
+        detail = f"{route.transit_days} business days ({route.service_name})"
+    if expected <= today and status not in (TrackingStatus.RETURNED_TO_SENDER, TrackingStatus.LOST):
         expected, detail = today + timedelta(days=1), detail + "; overdue, rolled to tomorrow"
     return Estimate(expected, basis, detail)
 
@@ -209,39 +246,97 @@ def eta_apply(
     created = watch is None
     if created:
         watch = ParcelWatch(parcel=parcel)
-    if carrier_estimate is None and watch.eta_basis == "carrier" and parcel.expected_delivery:
-        carrier_estimate = parcel.expected_delivery
-    estimate = parcel_estimate(parcel, now=now, carrier_estimate=carrier_estimate, lanes=lanes)
-    before = (watch.promised_delivery, watch.eta_basis, watch.eta_detail)
-    if watch.promised_delivery is None:
-        watch.promised_delivery = parcel.expected_delivery or estimate.date
-    watch.eta_basis, watch.eta_detail = estimate.basis, estimate.detail[:200]
-    watch_fields = (
-        ["promised_delivery", "eta_basis", "eta_detail"]
-        if (watch.promised_delivery, watch.eta_basis, watch.eta_detail) != before
-        else []
+    change = eta_values(
+        status=parcel.status,
+        delivered_at=parcel.delivered_at,
+        last_event_at=parcel.last_event_at,
+        expected_delivery=parcel.expected_delivery,
+        route=lambda: parcel_route(parcel),
+        watch=None if created else (watch.promised_delivery, watch.eta_basis, watch.eta_detail),
+        now=now,
+        carrier_estimate=carrier_estimate,
+        lanes=lanes,
+        tracking_number=parcel.tracking_number,
+        order=lambda: parcel.shipment.order,
     )
-    event = None
+    watch.promised_delivery, watch.eta_basis, watch.eta_detail = change.watch
     parcel_fields = []
-    if estimate.date != parcel.expected_delivery:
-        old = parcel.expected_delivery
-        parcel.expected_delivery = estimate.date
+    if change.expected_delivery != parcel.expected_delivery:
+        parcel.expected_delivery = change.expected_delivery
         parcel_fields.append("expected_delivery")
-        if estimate.basis != "delivered":
-            event = {
-                "order": parcel.shipment.order,
-                "kind": EventKind.TRACKING,
-                "message": f"{parcel.tracking_number}: expected delivery {estimate.date:%Y-%m-%d}"
-                + (f" (was {old:%Y-%m-%d})" if old else "")
-                + f" — {estimate.detail}.",
-                "data": {
-                    "tracking_number": parcel.tracking_number,
-                    "expected_delivery": estimate.date.isoformat(),
-                    "previous": old.isoformat() if old else None,
-                    "basis": estimate.basis,
-                },
-            }
-    return EtaChange(estimate, watch, created, watch_fields, parcel_fields, event)
+    watch_fields = ["promised_delivery", "eta_basis", "eta_detail"] if change.watch_changed else []
+    return EtaChange(change.estimate, watch, created, watch_fields, parcel_fields, change.event)
+
+
+def parcel_route(parcel: Parcel) -> Route:
+    shipment, service = parcel.shipment, parcel.service
+    return Route(
+        start=_local_date(shipment.shipped_at or parcel.created_at),
+        lane=(service.carrier_id, shipment.location.province, shipment.order.ship_province),
+        transit_days=service.transit_days,
+        service_name=service.name,
+    )
+
+
+@dataclass
+class EtaValues:
+    """What `eta_values` works out: the estimate, the parcel's expected date (changed or not), the watch's
+    (promised date, basis, detail) and whether they differ from what it had (or it had none), the timeline row."""
+
+    estimate: Estimate
+    expected_delivery: date
+    watch: tuple
+    watch_changed: bool
+    event: dict | None
+
+
+def eta_values(
+    *,
+    status: str,
+    delivered_at: datetime | None,
+    last_event_at: datetime | None,
+    expected_delivery: date | None,
+    route,
+    watch: tuple | None,
+    now: datetime,
+    tracking_number: str,
+    order,
+    carrier_estimate: date | None = None,
+    lanes: dict | None = None,
+) -> EtaValues:
+    """`eta_apply` on plain values: ``watch`` is the watch's (promised date, basis, detail), None when the parcel
+    has none yet; ``order`` the order for the timeline row (or a function returning it)."""
+    before = watch if watch is not None else (None, "", "")
+    if carrier_estimate is None and before[1] == "carrier" and expected_delivery:
+        carrier_estimate = expected_delivery
+    estimate = estimate_of(
+        status=status,
+        delivered_at=delivered_at,
+        last_event_at=last_event_at,
+        expected_delivery=expected_delivery,
+        route=route,
+        now=now,
+        carrier_estimate=carrier_estimate,
+        lanes=lanes,
+    )
+    after = (before[0] or expected_delivery or estimate.date, estimate.basis, estimate.detail[:200])
+    event = None
+    if estimate.date != expected_delivery and estimate.basis != "delivered":
+        old = expected_delivery
+        event = {
+            "order": order() if callable(order) else order,
+            "kind": EventKind.TRACKING,
+            "message": f"{tracking_number}: expected delivery {estimate.date:%Y-%m-%d}"
+            + (f" (was {old:%Y-%m-%d})" if old else "")
+            + f" — {estimate.detail}.",
+            "data": {
+                "tracking_number": tracking_number,
+                "expected_delivery": estimate.date.isoformat(),
+                "previous": old.isoformat() if old else None,
+                "basis": estimate.basis,
+            },
+        }
+    return EtaValues(estimate, estimate.date, after, watch is None or after != before, event)
 
 
 def parcel_eta_refresh(

@@ -205,10 +205,11 @@ def next_batch_size(size: int, taken: int) -> int:
 
 def _claim(queryset) -> list[InboundMessage]:
     """The messages, locked for this transaction; on PostgreSQL those another worker holds are skipped. Their
-    headers stay in the database (nothing here reads them)."""
+    headers and their text copy of the body stay in the database (nothing here reads them: a push is parsed from
+    its raw bytes, `InboundMessage.payload`; a message stored without them reads its text when asked)."""
     if connection.features.has_select_for_update_skip_locked:
         queryset = queryset.select_for_update(skip_locked=True)
-    return list(queryset.defer("headers"))
+    return list(queryset.defer("headers", "body"))
 
 
 def tracking_pushes_apply_pending(*, limit: int | None = None, now: datetime | None = None) -> list[InboundMessage]:

@@ -13,10 +13,10 @@ from fulfillment.models import Shipment
 from fulfillment.services import shipment_ship
 from fulfillment.shipments import shipments_follow_parcels
 from fulfillment.status import ShipmentStatus
-from oms import bulk, statements
+from oms import statements
 from oms.dates import add_business_days
 from oms.errors import DomainError
-from orders.services import order_event_record, order_events_record, order_lock, orders_lock
+from orders.services import order_event_record, order_event_rows_record, order_lock, orders_lock
 from orders.status import EventKind
 
 from . import rating
@@ -24,7 +24,7 @@ from .carrier_labels import carrier_adapter, carrier_is_remote, label_buy, unuse
 from .carriers.base import CarrierError, LabelRequest, ShipmentInfo
 from .cases.rules import parcel_problem_open
 from .channel_notices import shipments_channel_notice
-from .eta import eta_apply, lane_caches_forget, lane_figures_cached
+from .eta import Route, eta_values, lane_caches_forget, lane_figures_cached
 from .models import LabelPurchase, Parcel, ParcelWatch, ServiceLevel, TrackingEvent
 from .providers.base import NormalizedEvent
 from .status import PROBLEMS, TrackingStatus, parcel_moves
@@ -226,11 +226,6 @@ def _dispatch_write(plan: _Plan, *, purchase: LabelPurchase | None, user) -> tup
     return parcel, ""
 
 
-def _is_newer(parcel: Parcel, event: NormalizedEvent) -> bool:
-    """Whether the event becomes the parcel's status (`logistics.status.parcel_moves`)."""
-    return parcel_moves(parcel.status, parcel.last_event_at, event.status, event.occurred_at)
-
-
 @dataclass
 class TrackingBatch:
     """What `tracking_events_record` did: the parcels found (tracking number -> parcel id), the events stored
@@ -239,11 +234,6 @@ class TrackingBatch:
     parcels: dict[str, int] = field(default_factory=dict)
     stored: set[tuple[int, str]] = field(default_factory=set)
     known: set[tuple[int, str]] = field(default_factory=set)
-
-
-def rows_update(model, objs: list, fields: list[str]) -> None:
-    """Save ``fields`` of many rows in one statement (`oms.bulk.rows_update`)."""
-    bulk.rows_update(model, objs, fields)
 
 
 def tracking_event_record(
@@ -315,47 +305,87 @@ def tracking_events_record(
 
 def _record(todo, order_of, *, user, now, finish=None) -> set[tuple[int, str]]:
     """Apply a batch of new scans, set-based, in one transaction (joined when the caller has one: the batch
-    consumer): lock the orders, then the parcels (one query each); check under those locks which scans are
-    stored already (one query); insert the rest with ``ON CONFLICT DO NOTHING`` on (parcel, dedupe key) (one
-    statement); move the parcels (one statement), the shipments and their orders
-    (`fulfillment.shipments.shipments_follow_parcels`, one statement each) and write every timeline row in one
-    INSERT (`orders.services.order_events_record`). Each parcel moves by `logistics.status.parcel_moves`."""
+    consumer): lock the orders (the few columns read), then the parcels, read as tuples with their shipment,
+    lane, service and watch (`PARCEL_STATE`; one query each, no model built); check under those locks which
+    scans are stored already (one query); work out each parcel's status, shipment steps and expected date on
+    those values (`logistics.status.parcel_moves`, `logistics.eta.eta_values`); insert the new scans with ``ON
+    CONFLICT DO NOTHING`` on (parcel, dedupe key), move the parcels, create and update the watches (one prepared
+    statement each), move the shipments and their orders (`fulfillment.shipments.shipments_follow_parcels`, one
+    statement each) and write every timeline row in one INSERT, the customers' notices (one problem, one message:
+    the shared problem key) in one more (`orders.services.order_event_rows_record`). A scan that leaves a parcel
+    in a problem opens its case from the models, read for those parcels only."""
     with transaction.atomic(savepoint=False):
         return _record_locked(todo, order_of, user=user, now=now or timezone.now(), finish=finish)
 
 
+# What a tracking batch reads of each parcel, in one query (the parcels locked), as tuples: no model is built.
+PARCEL_STATE = (
+    "pk",
+    "tracking_number",
+    "status",
+    "last_event_at",
+    "delivered_at",
+    "expected_delivery",
+    "created_at",
+    "shipment_id",
+    "shipment__status",
+    "shipment__shipped_at",
+    "shipment__order_id",
+    "shipment__location__province",
+    "service__carrier_id",
+    "service__transit_days",
+    "service__name",
+    "watch__id",
+    "watch__promised_delivery",
+    "watch__eta_basis",
+    "watch__eta_detail",
+)
+# What it reads of each order (locked first): its progress, its lane's destination, what a notice needs.
+ORDER_STATE = ("status", "updated_at", "ship_province", "ship_email", "ship_phone", "customer")
+# Parcel.status is written here only, by `logistics.status.parcel_moves`, with these columns in one statement.
+PARCEL_MOVED = ("status", "last_event_at", "delivered_at", "expected_delivery")
+WATCH_ETA = ("promised_delivery", "eta_basis", "eta_detail")
+WATCH_NEW = ("parcel", *WATCH_ETA, "poll_failures", "poll_error")
+
+
 def _record_locked(todo, order_of, *, user, now, finish) -> set[tuple[int, str]]:
-    orders = orders_lock(order_of[pk] for pk in todo)  # lock order: orders (by id), then parcels
-    parcels = list(
-        Parcel.objects.select_for_update(of=("self",))
-        .select_related("shipment__location", "service", "watch")
-        .filter(pk__in=todo)
-        .order_by("pk")
+    orders = orders_lock((order_of[pk] for pk in todo), fields=ORDER_STATE)  # lock order: orders, then parcels
+    state = list(
+        Parcel.objects.select_for_update(of=("self",)).filter(pk__in=todo).order_by("pk").values_list(*PARCEL_STATE)
     )
     stored_already = set(  # exact now: nobody else records scans of these parcels until we commit
         TrackingEvent.objects.filter(parcel_id__in=todo).values_list("parcel_id", "dedupe_key")
     )
+    lanes = lane_figures_cached(  # for the expected dates below: one cache call for the batch
+        {(row[12], row[11], orders[row[10]].ship_province) for row in state}
+    )
+    labels = {value: str(label) for value, label in TrackingStatus.choices}  # translated once per batch
     rows: list[tuple] = []  # TRACKING_EVENT_FIELDS
     timeline: list[dict] = []
-    plans = []
-    for parcel in parcels:
-        parcel.shipment.order = orders[parcel.shipment.order_id]
-    lanes = lane_figures_cached(  # for the expected dates below: one cache call for the batch
-        {(p.service.carrier_id, p.shipment.location.province, p.shipment.order.ship_province) for p in parcels}
-    )
-    for parcel in parcels:
-        items = [(e, s) for e, s in todo.get(parcel.pk, ()) if (parcel.pk, e.dedupe_key) not in stored_already]
+    eta_rows: list[dict] = []
+    parcel_rows: list[tuple] = []  # (pk, *PARCEL_MOVED)
+    watch_new: list[tuple] = []  # WATCH_NEW
+    watch_rows: list[tuple] = []  # (watch pk, *WATCH_ETA)
+    moves: list[tuple[int, list[str]]] = []
+    problems: list[tuple[int, tuple]] = []  # (parcel pk, the scan's row)
+    delivered_lanes = set()
+    for row in state:
+        (pk, number, status, last_at, delivered_at, expected, created_at, shipment_id, shipment_status, shipped_at) = (
+            row[:10]
+        )
+        order_id, origin, carrier_id, transit_days, service_name, watch_id = row[10:16]
+        items = [(e, s) for e, s in todo.get(pk, ()) if (pk, e.dedupe_key) not in stored_already]
         if not items:
             continue
-        order = parcel.shipment.order
-        fields: list[str] = []
+        order = orders[order_id]
+        moved_any = delivered = False
         targets: list[str] = []
         problem = None  # the applied scan that leaves the parcel in a problem status
         carrier_estimate = None
         for event, source in sorted(items, key=lambda item: item[0].occurred_at):
-            moved = _is_newer(parcel, event)
-            row = (
-                parcel.pk,
+            moved = parcel_moves(status, last_at, event.status, event.occurred_at)
+            scan = (
+                pk,
                 event.status,
                 event.description[:255],
                 event.location[:120],
@@ -368,48 +398,65 @@ def _record_locked(todo, order_of, *, user, now, finish) -> set[tuple[int, str]]
                 now,
             )
             if moved:
-                parcel.status, parcel.last_event_at = event.status, event.occurred_at
-                fields += ["status", "last_event_at"]
+                status, last_at, moved_any = event.status, event.occurred_at, True
                 if event.status == TrackingStatus.DELIVERED:
-                    parcel.delivered_at = event.occurred_at
-                    fields.append("delivered_at")
+                    delivered_at, delivered = event.occurred_at, True
                 if event.status in SHIPMENT_STATUS_FOR:
                     targets.append(SHIPMENT_STATUS_FOR[event.status])
-                problem = _event_of(parcel, row) if event.status in PROBLEMS else None
+                problem = scan if event.status in PROBLEMS else None
             if event.est_delivery_date:
                 carrier_estimate = event.est_delivery_date
-            rows.append(row)
-            timeline.append(_timeline_row(order, parcel, event, source, moved))
-        eta = eta_apply(parcel=parcel, now=now, carrier_estimate=carrier_estimate, lanes=lanes)  # once per parcel
-        plans.append((parcel, list(dict.fromkeys(fields + eta.parcel_fields)), _steps(parcel, targets), eta, problem))
+            rows.append(scan)
+            timeline.append(_timeline_row(order, number, event, source, moved, labels))
+        lane = (carrier_id, origin, order.ship_province)
+        eta = eta_values(  # once per parcel
+            status=status,
+            delivered_at=delivered_at,
+            last_event_at=last_at,
+            expected_delivery=expected,
+            route=lambda c=created_at, s=shipped_at, lane=lane, d=transit_days, n=service_name: Route(
+                start=timezone.localtime(s or c).date(), lane=lane, transit_days=d, service_name=n
+            ),
+            watch=None if watch_id is None else row[16:19],
+            now=now,
+            tracking_number=number,
+            order=order,
+            carrier_estimate=carrier_estimate,
+            lanes=lanes,
+        )
+        if moved_any or eta.expected_delivery != expected:
+            parcel_rows.append((pk, status, last_at, delivered_at, eta.expected_delivery))
+        if watch_id is None:
+            watch_new.append((pk, *eta.watch, 0, ""))
+        elif eta.watch_changed:
+            watch_rows.append((watch_id, *eta.watch))
+        if eta.event:
+            eta_rows.append(eta.event)
+        steps = _steps(shipment_status, targets)
+        if steps:
+            moves.append((shipment_id, steps))
+        if problem is not None:
+            problems.append((pk, problem))
+        if delivered and status == TrackingStatus.DELIVERED:
+            delivered_lanes.add(lane)
     if not rows:
         if finish:
             finish(set())
         return set()
     # ON CONFLICT DO NOTHING on (parcel, dedupe_key); one prepared statement, the rows as arrays
     statements.insert_rows(TrackingEvent, TRACKING_EVENT_FIELDS, rows, ignore_conflicts=True)
-    changed = [(parcel, fields) for parcel, fields, *_ in plans if fields]
-    if changed:
-        names = sorted({f for _, fs in changed for f in fs})
-        attnames = [Parcel._meta.get_field(name).attname for name in names]
-        statements.update_rows(Parcel, names, [(p.pk, *(getattr(p, a) for a in attnames)) for p, _ in changed])
-    moves = [(parcel.shipment, steps) for parcel, _fields, steps, *_ in plans if steps]
+    statements.update_rows(Parcel, PARCEL_MOVED, parcel_rows)
     _moved, follow_rows = shipments_follow_parcels(moves=moves, orders=orders, user=user)
-    delivered_lanes = set()
-    for parcel, fields, *_, problem in plans:
-        shipment = parcel.shipment
-        if problem is not None:
-            parcel_problem_open(parcel=parcel, event=problem, now=now)
-        if parcel.status == TrackingStatus.DELIVERED and "delivered_at" in fields:
-            delivered_lanes.add((parcel.service.carrier_id, shipment.location.province, shipment.order.ship_province))
+    if problems:  # rare: the case is opened from the models, read now (after the moves above)
+        parcels = Parcel.objects.select_related("shipment__order", "shipment__location", "service__carrier").in_bulk(
+            [pk for pk, _ in problems]
+        )
+        for pk, scan in problems:
+            parcel_problem_open(parcel=parcels[pk], event=_event_of(parcels[pk], scan), now=now)
     lane_caches_forget(delivered_lanes)
-    new_watches = [plan[3].watch for plan in plans if plan[3].watch_created]
-    if new_watches:
-        ParcelWatch.objects.bulk_create(new_watches)
-    changed_watches = [plan[3].watch for plan in plans if not plan[3].watch_created and plan[3].watch_fields]
-    if changed_watches:
-        rows_update(ParcelWatch, changed_watches, ["promised_delivery", "eta_basis", "eta_detail"])
-    order_events_record(timeline + follow_rows + [plan[3].event for plan in plans if plan[3].event], user=user)
+    statements.insert_rows(ParcelWatch, WATCH_NEW, watch_new)
+    statements.update_rows(ParcelWatch, WATCH_ETA, watch_rows)
+    order_event_rows_record(timeline + follow_rows + eta_rows, user=user)
     stored = {(row[0], row[6]) for row in rows}
     if finish:
         finish(stored)
@@ -439,9 +486,10 @@ def _event_of(parcel: Parcel, row: tuple) -> TrackingEvent:
     return event
 
 
-def _steps(parcel: Parcel, targets: list[str]) -> list[str]:
-    """The shipment statuses the parcel's applied scans ask for that could move it (the door checks again)."""
-    status, steps = parcel.shipment.status, []
+def _steps(status: str, targets: list[str]) -> list[str]:
+    """The shipment statuses (it is in ``status``) the parcel's applied scans ask for that could move it (the door
+    checks again)."""
+    steps = []
     for target in targets:
         if target != status and _shipment_may_follow(status, target):
             steps.append(target)
@@ -464,15 +512,15 @@ def _shipment_may_follow(current: str, target: str) -> bool:
     return order.index(target) > order.index(current)
 
 
-def _timeline_row(order, parcel: Parcel, event: NormalizedEvent, source: str, applied: bool) -> dict:
+def _timeline_row(order, number: str, event: NormalizedEvent, source: str, applied: bool, labels: dict) -> dict:
     """The order's timeline row of one scan: what the carrier said, when (its own time), whether it was applied;
-    an unknown carrier code is said so, with the code."""
+    an unknown carrier code is said so, with the code. ``labels``: the statuses' labels, translated once."""
     where = f" at {event.location}" if event.location else ""
-    label = TrackingStatus(event.status).label
+    label = labels[event.status]
     if not event.code_known:
         label = f"{label} (unknown carrier code {event.carrier_status or '?'}, kept and flagged)"
     data = {
-        "tracking_number": parcel.tracking_number,
+        "tracking_number": number,
         "status": event.status,
         "source": source,
         "occurred_at": event.occurred_at.isoformat(),
@@ -485,7 +533,7 @@ def _timeline_row(order, parcel: Parcel, event: NormalizedEvent, source: str, ap
     return {
         "order": order,
         "kind": EventKind.TRACKING,
-        "message": f"{parcel.tracking_number}: {label}{where}. {event.description}".strip()[:500],
+        "message": f"{number}: {label}{where}. {event.description}".strip()[:500],
         "data": data,
     }
 

@@ -10,6 +10,7 @@ statement is prepared once per connection:
 - `insert_rows(model, fields, rows, ignore_conflicts=...)`: ``INSERT … SELECT … FROM unnest(…)``, with ``ON
   CONFLICT DO NOTHING`` when asked;
 - `update_rows(model, fields, rows)`: ``UPDATE … FROM unnest(…) WHERE pk = …``;
+- `insert_rows_returning(model, fields, rows)`: `insert_rows` returning the new keys in row order;
 - `create_many(model, objs)`: ``bulk_create`` of unsaved instances through `insert_rows`, keys set on them.
 
 On SQLite the same calls use Django's cursor (``executemany``, `oms.bulk.update_from_values`). Every statement
@@ -182,6 +183,19 @@ def insert_rows(
             c.execute(head + ", ".join([mark] * len(part)), params)
             inserted += connection.connection.total_changes - before
     return inserted
+
+
+def insert_rows_returning(model: type[models.Model], fields: Sequence[str], rows: Sequence[Sequence]) -> list[int]:
+    """`insert_rows` (PostgreSQL only) returning the new rows' keys, in the order of ``rows``: a batch that needs
+    the keys of a few of its rows without building a model for each."""
+    if not rows:
+        return []
+    if connection.vendor != "postgresql":
+        raise NotImplementedError("insert_rows_returning is for PostgreSQL; use create_many elsewhere")
+    names = tuple(fields)
+    with cursor() as c:
+        c.execute(_insert_rows_sql(model, names, False, True), _columns(_fields(model, names), rows))
+        return [pk for (pk,) in c.fetchall()]
 
 
 @lru_cache(maxsize=64)

@@ -20,6 +20,7 @@ from .core import (  # noqa: F401
     ADDRESS_FIELDS,
     order_cancel_check,
     order_event_record,
+    order_event_rows_record,
     order_events_record,
     order_hold,
     order_lock,

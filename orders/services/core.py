@@ -3,15 +3,15 @@
 ``order_status_set`` is the one place that assigns ``Order.status``.
 """
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from oms import statements
-from oms.bulk import rows_update
 from oms.errors import DomainError, TransitionNotAllowed
 from oms.outbox import outbox_put_many
 
 from ..care.notification_outbox import notice_messages
+from ..care.notifications import TRIGGERS, triggered_notices
 from ..intake.canonical import ADDRESS_FIELDS  # noqa: F401 (services re-export it)
 from ..models import (
     Order,
@@ -57,6 +57,30 @@ def order_events_record(rows: list[dict], *, user=None) -> list[OrderEvent]:
         )
         _notices_put(events)
     return events
+
+
+EVENT_ROW_FIELDS = ("order", "kind", "message", "data", "user", "created_at")
+
+
+def order_event_rows_record(rows: list[dict], *, user=None) -> int:
+    """`order_events_record` for a batch that does not need the events back (a tracking batch): the rows go in
+    one prepared INSERT as arrays; an `OrderEvent` is built only for a row that asks for a notice (its outbox row
+    names the event), and those notices in one more INSERT. Returns the number of rows written."""
+    if not rows:
+        return 0
+    if connection.vendor != "postgresql":
+        return len(order_events_record(rows, user=user))
+    now, user_id = timezone.now(), getattr(user, "pk", None)
+    values = [(r["order"].pk, r["kind"], r["message"][:500], r.get("data") or {}, user_id, now) for r in rows]
+    with transaction.atomic(savepoint=False):  # the caller's transaction, or one of its own
+        keys = statements.insert_rows_returning(OrderEvent, EVENT_ROW_FIELDS, values)
+        asking = [
+            OrderEvent(pk=pk, order=r["order"], kind=v[1], message=v[2], data=v[3], user_id=user_id, created_at=now)
+            for pk, r, v in zip(keys, rows, values, strict=True)
+            if v[1] in TRIGGERS and triggered_notices(v[1], v[3])
+        ]
+        _notices_put(asking)
+    return len(values)
 
 
 def _notices_put(events: list[OrderEvent]) -> None:
@@ -284,7 +308,7 @@ def order_set_progress(*, order: Order, target: str, user=None, note: str = "") 
 def orders_set_progress(*, targets: list[tuple[Order, str]], note: str = "") -> list[dict]:
     """`order_set_progress` for many orders at once (a batch of tracking scans): the caller holds their locks.
     Each order that may go to its target is moved in memory; all of them are saved with ONE statement
-    (`oms.bulk.rows_update`). Returns their timeline rows, for the caller to write with its own in one INSERT
+    (`oms.statements.update_rows`). Returns their timeline rows, for the caller to write with its own in one INSERT
     (`order_events_record`): the same rows `order_status_set` writes. An order that may not go there stays."""
     moved, rows = [], []
     now = timezone.now()
@@ -303,7 +327,7 @@ def orders_set_progress(*, targets: list[tuple[Order, str]], note: str = "") -> 
                 "data": {"from": current, "to": target},
             }
         )
-    rows_update(Order, moved, ["status", "updated_at"])
+    statements.update_rows(Order, ("status", "updated_at"), [(o.pk, o.status, o.updated_at) for o in moved])
     return rows
 
 
@@ -312,6 +336,8 @@ def order_lock(order_id: int) -> Order:
     return Order.objects.select_for_update().get(pk=order_id)
 
 
-def orders_lock(order_ids) -> dict[int, Order]:
-    """Lock several order rows in one query, in primary-key order (call inside a transaction)."""
-    return {o.pk: o for o in Order.objects.select_for_update().filter(pk__in=set(order_ids)).order_by("pk")}
+def orders_lock(order_ids, *, fields: tuple[str, ...] = ()) -> dict[int, Order]:
+    """Lock several order rows in one query, in primary-key order (call inside a transaction). ``fields``: read
+    only these (a batch that needs a few columns of many orders; another one read later costs a query)."""
+    locked = Order.objects.select_for_update().filter(pk__in=set(order_ids)).order_by("pk")
+    return {o.pk: o for o in (locked.only(*fields) if fields else locked)}

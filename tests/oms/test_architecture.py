@@ -418,7 +418,6 @@ STATUS_WRITERS = {
     "logistics/cases/core.py": "ExceptionCase.status: the door (case_status_set)",
     "logistics/cases/actions.py": "CarrierClaim.status: case_claim_update (CLAIM_TRANSITIONS)",
     "logistics/intake.py": "InboundMessage.status: a tracking batch's outcomes in one bulk UPDATE",
-    "logistics/services.py": "Parcel.status (parcel_moves), a tracking batch's parcels saved in one statement",
     "logistics/polling.py": "not a model: the poll report's dict.update(status=...)",
     "oms/imports/jobs.py": "ImportJob.status: the door (import_jobs_move)",
     "oms/outbox.py": "OutboxMessage.status: the door (outbox_move, OUTBOX_TRANSITIONS)",
