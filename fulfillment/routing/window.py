@@ -39,11 +39,11 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import CharField, Exists, F, OuterRef, Value
-from django.db.models.functions import Cast, Concat
+from django.db.models import Exists, F, OuterRef
 
 from inventory.selectors import available_by_location
 from inventory.services import StockRequest, stock_reserve_batch
+from oms import statements
 from oms.background import open_failures
 from orders.models import Order, OrderLine
 from orders.selectors import in_merge_group, merge_group_ids, merge_groups_waiting, merge_wait_condition
@@ -289,7 +289,8 @@ def _decide_and_write(entries: list[Entry], snapshot: tuple, user, result: Windo
 
 
 def _write(entries: list[Entry], user) -> None:
-    """Shipments, their lines, decisions, events and the orders' status: one statement per table."""
+    """Shipments, their lines, decisions, events and the orders' status: one statement per table (on PostgreSQL
+    prepared, the rows bound as one array per column: ``oms.statements``)."""
     user = user if getattr(user, "pk", None) else None
     shipments: list[Shipment] = []
     owners: list[tuple[Entry, int]] = []
@@ -298,23 +299,20 @@ def _write(entries: list[Entry], user) -> None:
             if e.chosen.parts[s.location.pk]:
                 shipments.append(Shipment(order=e.order, location=s.location))
                 owners.append((e, s.location.pk))
-    Shipment.objects.bulk_create(shipments)
+    statements.create_many(Shipment, shipments)
     if any(s.pk is None for s in shipments):  # a database that does not return ids from a bulk insert
         raise RuntimeError("bulk_create returned no primary keys")
-    Shipment.objects.filter(pk__in=[s.pk for s in shipments]).update(
-        number=Concat(Value("SH"), Cast(F("id") + 100000, output_field=CharField()))
-    )
+    for shipment in shipments:
+        shipment.number = f"SH{100000 + shipment.pk}"
+    statements.update_rows(Shipment, ["number"], [(s.pk, s.number) for s in shipments])
     lines = []
     made: dict[int, list[Shipment]] = {}
     for shipment, (e, loc_id) in zip(shipments, owners, strict=True):
-        shipment.number = f"SH{100000 + shipment.pk}"
         made.setdefault(e.order.pk, []).append(shipment)
-        lines += [
-            ShipmentLine(shipment=shipment, order_line_id=n.order_line_id, product_id=n.product_id, quantity=q)
-            for n, q in e.chosen.parts[loc_id]
-        ]
-    ShipmentLine.objects.bulk_create(lines)
-    decisions = RoutingDecision.objects.bulk_create(
+        lines += [(shipment.pk, n.order_line_id, n.product_id, q) for n, q in e.chosen.parts[loc_id]]
+    statements.insert_rows(ShipmentLine, ["shipment", "order_line", "product", "quantity"], lines)
+    decisions = statements.create_many(
+        RoutingDecision,
         [
             RoutingDecision(
                 order=e.order,
@@ -330,7 +328,7 @@ def _write(entries: list[Entry], user) -> None:
                 user=user,
             )
             for e in entries
-        ]
+        ],
     )
     events = []
     for e, decision in zip(entries, decisions, strict=True):
