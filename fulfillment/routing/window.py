@@ -18,9 +18,10 @@ first (priority, promise date, age), and in one transaction:
 4. writes set-based: reservations (``reserve_orders``: the guarded stock UPDATE stays the last word; an
    order whose reservation fails is left waiting for the next window, with nothing written), shipments,
    shipment lines, decisions and events with one statement per table, the orders' status in one UPDATE;
-5. an order the window leaves unrouted goes through single-order routing (``order_route``) in the same
-   transaction, against the stock the window left: it is held stock short, or backordered, by exactly the
-   rules of its policy and channel. So are orders routing cannot take as a set (a line with no product).
+5. the orders the window leaves unrouted are scored again against the stock the window left and handled
+   set-based (``leftover``): held stock short, or backordered, by exactly the rules of their policy and
+   channel, one statement per table. Orders routing cannot take as a set (a line with no product) go
+   through single-order routing (``order_route``) in the same transaction.
 
 Orders in a merge group (自动合单, orders/services/merge.py) are not claimed: after the window's transaction
 ``route_groups`` routes each waiting group as one demand at one location (``group``), in its own transaction.
@@ -54,8 +55,9 @@ from ..models import Backorder, RoutingDecision, Shipment, ShipmentLine
 from ..shipments import lock_stock_rows
 from ..status import ShipmentStatus, derive_order_status
 from .candidates import needs_from_lines, today_loads
-from .decide import ROUTE_TASK, order_route
+from .decide import BACKORDERED, ROUTE_TASK, order_route
 from .explain import explain_window
+from .leftover import route_leftovers, stock_left
 from .policies import channel_force, policy_for, routing_batch, routing_locations
 from .scoring import Evaluation, Plan, evaluate, plan_json, plan_totals
 from .solver import Problem, problem_from_plans, solve
@@ -71,6 +73,19 @@ def window_size() -> int:
 
 def window_time_limit() -> float:
     return float(getattr(settings, "ROUTING_WINDOW_TIME_LIMIT", 5.0))
+
+
+def window_gap() -> float:
+    """The relative gap to HiGHS's proven bound at which a window's answer is good enough (0.015: 1.5 %)."""
+    return float(getattr(settings, "ROUTING_WINDOW_GAP", 0.015))
+
+
+def window_seconds(orders: int, cap: float | None = None) -> float:
+    """The solver's time for a window of ``orders`` orders: ``ROUTING_WINDOW_SECONDS_PER_ORDER`` each, at least
+    half a second, at most ``cap`` (``ROUTING_WINDOW_TIME_LIMIT`` unless the caller names one)."""
+    per_order = float(getattr(settings, "ROUTING_WINDOW_SECONDS_PER_ORDER", 0.002))
+    cap = window_time_limit() if cap is None else cap
+    return min(cap, max(0.5, per_order * orders))
 
 
 def unrouted_penalty() -> float:
@@ -92,13 +107,16 @@ class Entry:
     options: list[Plan]
     products: set[int] = field(default_factory=set)
     chosen: Plan | None = None
+    needs: list = field(default_factory=list)
 
 
 @dataclass
 class WindowResult:
     claimed: int = 0
     routed: int = 0  # routed by the window's joint choice
-    single: int = 0  # sent to single-order routing (held, backordered, or routed from what was left)
+    single: int = 0  # unrouted by the joint choice: held, backordered or routed from what was left (``leftover``)
+    held: int = 0  # of those: held stock short
+    backordered: int = 0  # of those: shipped what there was, the rest backordered
     left: int = 0  # reservation failed at write time: left waiting for the next window
     groups: int = 0  # merge groups routed after the window (自动合单, ``route_groups``)
     method: str = ""
@@ -230,8 +248,8 @@ def _route_window(*, limit, user, order_ids, time_limit) -> WindowResult:
         entries, single, snapshot = _evaluate(orders)
         if entries:
             _decide_and_write(entries, snapshot, user, result, time_limit)
-        for order in single + [e.order for e in entries if e.chosen is None and e.order.pk not in result.left_ids]:
-            order_route(order_id=order.pk, user=user)  # a savepoint: held, backordered or routed by its rules
+        for order in single:  # a line without a product, or no lines: single-order routing's rules (a hold)
+            order_route(order_id=order.pk, user=user)
             result.single += 1
     result.seconds = time.perf_counter() - started
     return result
@@ -255,14 +273,14 @@ def _evaluate(orders: list[Order]) -> tuple[list[Entry], list[Order], tuple]:
         evaluation = evaluate(order, needs, policy, available=available, loads=loads, locations=locations, force=force)
         full = [p for p in evaluation.plans if not p.missing and p.shipped_units]
         full.sort(key=lambda p: (p.score, len(p.locations), p.codes))
-        entries.append(Entry(order, evaluation, full, {n.product_id for n in needs}))
+        entries.append(Entry(order, evaluation, full, {n.product_id for n in needs}, needs=needs))
     return entries, single, (available, loads, locations)
 
 
 def _decide_and_write(entries: list[Entry], snapshot: tuple, user, result: WindowResult, time_limit) -> None:
     available, loads, locations = snapshot
     problem, plans = _problem(entries, available, locations, loads)
-    solution = solve(problem, time_limit=window_time_limit() if time_limit is None else time_limit)
+    solution = solve(problem, time_limit=window_seconds(len(entries), time_limit), gap=window_gap())
     result.method, result.note = solution.method, solution.note
     result.objective, result.bound = solution.objective, solution.bound
     result.greedy_objective, result.solver_seconds = solution.greedy_objective, solution.seconds
@@ -286,6 +304,23 @@ def _decide_and_write(entries: list[Entry], snapshot: tuple, user, result: Windo
         explain_window(entries, available, loads, locations)
         _write(written, user)
     result.routed = len(written)
+    rest = [e for e in entries if e.chosen is None and e.order.pk not in result.left_ids]
+    if rest:  # held, backordered or routed from what the window left, set-based (``leftover``)
+        left, loads_left = stock_left(available, loads, written)
+        outcome = route_leftovers(
+            rest,
+            left,
+            loads_left,
+            locations,
+            user,
+            reserve=lambda pairs: reserve_orders(pairs, user),
+            write=lambda done: _write(done, user),
+        )
+        result.single += len(rest) - len(outcome["left_ids"])
+        result.held += outcome["held"]
+        result.backordered += outcome["backordered"]
+        result.left_ids += outcome["left_ids"]
+        result.left = len(result.left_ids)
 
 
 def _write(entries: list[Entry], user) -> None:
@@ -318,7 +353,7 @@ def _write(entries: list[Entry], user) -> None:
                 order=e.order,
                 policy=e.evaluation.policy.code,
                 policy_ref_id=e.evaluation.policy.pk,
-                kind="split" if len(e.chosen.locations) > 1 else "auto",
+                kind="backorder" if e.chosen.missing else "split" if len(e.chosen.locations) > 1 else "auto",
                 chosen=e.chosen.locations[0].location,
                 candidates=e.evaluation.candidates,
                 plan=plan_json(e.chosen),
@@ -343,12 +378,30 @@ def _write(entries: list[Entry], user) -> None:
                 "data": {"decision": decision.pk, "shipment": mine[0].number, "shipments": [s.number for s in mine]},
             }
         )
+    backorders = [
+        Backorder(order=e.order, order_line_id=n.order_line_id, product_id=n.product_id, quantity=q)
+        for e in entries
+        for n, q in e.chosen.missing
+    ]
+    statements.create_many(Backorder, backorders)
+    for e, decision in zip(entries, decisions, strict=True):
+        if e.chosen.missing:  # what order_route writes for a backorder (decide._backorder)
+            summary = ", ".join(f"{n.sku} x{q}" for n, q in e.chosen.missing)
+            events.append(
+                {
+                    "order": e.order,
+                    "kind": BACKORDERED,
+                    "message": f"Backordered {summary}: no location has it now; it ships when stock arrives.",
+                    "data": {"decision": decision.pk, "backordered": {n.sku: q for n, q in e.chosen.missing}},
+                }
+            )
     target = derive_order_status([ShipmentStatus.RESERVED])
     events += orders_set_progress(
         targets=[(e.order, target) for e in entries if e.order.status == OrderStatus.CONFIRMED]
     )
-    # The ROUTED row of each order, then its status row: the order single-order routing writes them in.
-    events.sort(key=lambda row: (row["order"].pk, row["kind"] != EventKind.ROUTED))
+    # The ROUTED row of each order, its BACKORDERED row, then its status row: single-order routing's order.
+    rank = {EventKind.ROUTED: 0, BACKORDERED: 1}
+    events.sort(key=lambda row: (row["order"].pk, rank.get(row["kind"], 2)))
     order_events_record(events, user=user)
 
 
