@@ -8,7 +8,9 @@ Each is scored again, in the window's order, against the stock and capacity the 
   window's writer (shipments, lines, decisions, events, status: one statement per table) plus its
   ``Backorder`` rows in one INSERT and a BACKORDERED event each: what ``order_route`` writes for it;
 - nothing to ship (ship complete and no location has all of it): a decision with every candidate and why,
-  a ROUTING_FAILED event and the stock-short hold (``orders_hold_many``), one statement per table.
+  a ROUTING_FAILED event and the stock-short hold (``orders_hold_many``), one statement per table;
+- a "force" channel's order with nothing on hand anywhere (all of it backordered, no shipment): handed back
+  to the window for ``order_route`` (rare).
 
 An order whose reservation fails here (stock changed since the snapshot) waits for the next window, with
 nothing written, as in the window itself.
@@ -44,14 +46,17 @@ def route_leftovers(entries, available: dict, loads: dict, locations, user, *, r
     """Route ``entries`` (the window's unrouted, in window order) against ``available``/``loads`` (what the
     window left; both are used up as the entries take stock). ``reserve(pairs) -> reserved ids`` and
     ``write(entries) -> {order pk: decision}`` are the window's own. Returns counts and the ids left waiting."""
-    shipping, held = [], []
+    shipping, held, single = [], [], []
     for e in entries:
         force = channel_force(e.order.channel_id)
         ev = evaluate(
             e.order, e.needs, e.evaluation.policy, available=available, loads=loads, locations=locations, force=force
         )
         e.evaluation = ev
-        if ev.best is not None and ev.best.shipped_units:
+        if ev.best is not None and not ev.best.shipped_units:
+            e.chosen = None  # a "force" channel with nothing on hand: all backordered, no shipment (order_route)
+            single.append(e)
+        elif ev.best is not None:
             e.chosen = ev.best
             for loc_id, part in ev.best.parts.items():
                 if part:
@@ -63,7 +68,7 @@ def route_leftovers(entries, available: dict, loads: dict, locations, user, *, r
         else:
             e.chosen = None
             held.append(e)
-    outcome = {"routed": 0, "backordered": 0, "held": 0, "left_ids": []}
+    outcome = {"routed": 0, "backordered": 0, "held": 0, "left_ids": [], "single": [e.order.pk for e in single]}
     if shipping:
         reserved = reserve([(e.order, e.chosen) for e in shipping])
         written = [e for e in shipping if e.order.pk in reserved]

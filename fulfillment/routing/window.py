@@ -316,6 +316,8 @@ def _decide_and_write(entries: list[Entry], snapshot: tuple, user, result: Windo
             reserve=lambda pairs: reserve_orders(pairs, user),
             write=lambda done: _write(done, user),
         )
+        for order_id in outcome["single"]:
+            order_route(order_id=order_id, user=user)
         result.single += len(rest) - len(outcome["left_ids"])
         result.held += outcome["held"]
         result.backordered += outcome["backordered"]
