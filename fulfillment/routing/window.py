@@ -23,6 +23,13 @@ first (priority, promise date, age), and in one transaction:
    channel, one statement per table. Orders routing cannot take as a set (a line with no product) go
    through single-order routing (``order_route``) in the same transaction.
 
+**Look-ahead.** A window smaller than the backlog would spend the cheapest stock on its own orders though
+later orders need it. The next ``ROUTING_WINDOW_LOOKAHEAD`` waiting orders (read, not locked) are scored
+too and join the joint choice after the window's orders (less urgent): the window's orders take what the
+best answer for both gives them; nothing is written for the look-ahead's (the next window routes them).
+An order of the window the joint choice leaves out for a later one is still routed from what is left
+(``leftover``): the look-ahead steers which location serves an order, never whether it is served.
+
 Orders in a merge group (自动合单, orders/services/merge.py) are not claimed: after the window's transaction
 ``route_groups`` routes each waiting group as one demand at one location (``group``), in its own transaction.
 With ``MergeSettings.wait_minutes`` a new order is not claimed until it is that old (a partner may still come).
@@ -119,6 +126,7 @@ class WindowResult:
     backordered: int = 0  # of those: shipped what there was, the rest backordered
     left: int = 0  # reservation failed at write time: left waiting for the next window
     groups: int = 0  # merge groups routed after the window (自动合单, ``route_groups``)
+    ahead: int = 0  # waiting orders after the window's, counted in its choice (``lookahead``), not routed
     method: str = ""
     objective: float | None = None
     bound: float | None = None
@@ -245,14 +253,37 @@ def _route_window(*, limit, user, order_ids, time_limit) -> WindowResult:
         result.claimed = len(orders)
         if not orders:
             return result
-        entries, single, snapshot = _evaluate(orders)
+        ahead = _ahead(orders, order_ids)
+        entries, single, snapshot = _evaluate(orders + ahead)
+        claimed = {o.pk for o in orders}
+        single = [o for o in single if o.pk in claimed]
+        later = [e for e in entries if e.order.pk not in claimed]  # the look-ahead: scored, never written
+        entries = [e for e in entries if e.order.pk in claimed]
+        result.ahead = len(later)
         if entries:
-            _decide_and_write(entries, snapshot, user, result, time_limit)
+            _decide_and_write(entries, snapshot, user, result, time_limit, later)
         for order in single:  # a line without a product, or no lines: single-order routing's rules (a hold)
             order_route(order_id=order.pk, user=user)
             result.single += 1
     result.seconds = time.perf_counter() - started
     return result
+
+
+def lookahead() -> int:
+    """How many waiting orders after the window's a window also scores and counts in its joint choice, without
+    routing them (``ROUTING_WINDOW_LOOKAHEAD``): the window leaves them the stock they are likely to need."""
+    return int(getattr(settings, "ROUTING_WINDOW_LOOKAHEAD", 500))
+
+
+def _ahead(orders: list[Order], order_ids) -> list[Order]:
+    """The next waiting orders in line after the window's (read, not locked: nothing is written for them)."""
+    n = lookahead()
+    if n <= 0:
+        return []
+    queryset = waiting_orders().exclude(in_merge_group()).exclude(pk__in=[o.pk for o in orders])
+    if order_ids is not None:
+        queryset = queryset.filter(pk__in=list(order_ids))
+    return list(queryset[:n])
 
 
 def _evaluate(orders: list[Order]) -> tuple[list[Entry], list[Order], tuple]:
@@ -277,14 +308,18 @@ def _evaluate(orders: list[Order]) -> tuple[list[Entry], list[Order], tuple]:
     return entries, single, (available, loads, locations)
 
 
-def _decide_and_write(entries: list[Entry], snapshot: tuple, user, result: WindowResult, time_limit) -> None:
+def _decide_and_write(
+    entries: list[Entry], snapshot: tuple, user, result: WindowResult, time_limit, later: list[Entry] = ()
+) -> None:
     available, loads, locations = snapshot
-    problem, plans = _problem(entries, available, locations, loads)
-    solution = solve(problem, time_limit=window_seconds(len(entries), time_limit), gap=window_gap())
+    # The look-ahead's orders come after the window's (less urgent); their choices only steer the window's.
+    problem, plans = _problem(entries + list(later), available, locations, loads)
+    seconds = window_seconds(len(entries) + len(later), time_limit)
+    solution = solve(problem, time_limit=seconds, gap=window_gap())
     result.method, result.note = solution.method, solution.note
     result.objective, result.bound = solution.objective, solution.bound
     result.greedy_objective, result.solver_seconds = solution.greedy_objective, solution.seconds
-    for i, k in enumerate(solution.choice):
+    for i, k in enumerate(solution.choice[: len(entries)]):
         entries[i].chosen = plans[k] if k is not None else None
     chosen = [e for e in entries if e.chosen is not None]
     started = time.perf_counter()

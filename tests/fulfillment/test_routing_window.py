@@ -474,3 +474,26 @@ def test_orders_hold_many_holds_each_once_and_leaves_the_others_as_they_are(worl
     with pytest.raises(DomainError):
         order_services.orders_hold_many(holds=[(one, "x")], reason="nonsense")
     assert OrderHold.objects.count() == 2
+
+
+@pytest.mark.parametrize(("ahead", "first_from", "second_held"), [(0, "sha", True), (1, "can", False)])
+def test_a_window_smaller_than_the_backlog_leaves_later_orders_the_stock_they_need(
+    world, django_capture_on_commit_callbacks, settings, ahead, first_from, second_held
+):
+    # Windows of one order. The first wants A (Shanghai nearer, Guangzhou has one too); the second wants A and B
+    # (only Shanghai has B). Seeing the second ahead, the first window takes Guangzhou's A.
+    settings.ROUTING_WINDOW_LOOKAHEAD = ahead
+    first = waiting(world, django_capture_on_commit_callbacks, "E1", (("A", 1),), priority=1)
+    second = waiting(world, django_capture_on_commit_callbacks, "E2", (("A", 1), ("B", 1)), priority=5)
+
+    one = routing.route_window(limit=1)
+    assert (one.claimed, one.routed, one.ahead) == (1, 1, ahead)
+    assert where(first) == [(first_from, "A", 1)]
+    assert not second.shipments.exists()  # the look-ahead's orders get nothing written
+
+    routing.route_window(limit=1)
+    second.refresh_from_db()
+    assert second.on_hold == second_held
+    assert where(second) == ([] if second_held else [("sha", "A", 1), ("sha", "B", 1)])
+    for row in Stock.objects.all():
+        assert 0 <= row.reserved <= row.on_hand
