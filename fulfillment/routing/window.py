@@ -253,7 +253,7 @@ def _route_window(*, limit, user, order_ids, time_limit) -> WindowResult:
         result.claimed = len(orders)
         if not orders:
             return result
-        ahead = _ahead(orders, order_ids)
+        ahead = _ahead(orders, order_ids) if len(orders) == limit else []  # a short claim took all there was
         entries, single, snapshot = _evaluate(orders + ahead)
         claimed = {o.pk for o in orders}
         single = [o for o in single if o.pk in claimed]
@@ -280,9 +280,19 @@ def _ahead(orders: list[Order], order_ids) -> list[Order]:
     n = lookahead()
     if n <= 0:
         return []
-    queryset = waiting_orders().exclude(in_merge_group()).exclude(pk__in=[o.pk for o in orders])
-    if order_ids is not None:
-        queryset = queryset.filter(pk__in=list(order_ids))
+    claimed = [o.pk for o in orders]
+    queryset = waiting_orders().exclude(in_merge_group())
+    if connection.vendor == "postgresql":  # one array parameter each, not thousands of placeholders
+        table = Order._meta.db_table
+        where, params = [f'NOT ("{table}"."id" = ANY(%s))'], [claimed]
+        if order_ids is not None:
+            where.append(f'"{table}"."id" = ANY(%s)')
+            params.append(list(order_ids))
+        queryset = queryset.extra(where=where, params=params)  # noqa: S610 (names from the model, values as parameters)
+    else:
+        queryset = queryset.exclude(pk__in=claimed)
+        if order_ids is not None:
+            queryset = queryset.filter(pk__in=list(order_ids))
     return list(queryset[:n])
 
 
