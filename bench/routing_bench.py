@@ -5,11 +5,13 @@ those decisions against the optimum.
 (a) **Decisions per second**: 10,000 confirmed orders (1-3 lines, 500 SKUs, destinations drawn from
     ``fulfillment/data/places.csv``) over 5 bench locations with daily capacities, routed window after window
     (claim, one read of lines/stock/loads, the policy's scores, the joint choice by HiGHS, reservations,
-    then shipments, decisions and events set-based; orders left unrouted are held through single-order
-    routing). By default one window holds the whole backlog (``ROUTING_BENCH_WINDOW`` to change it) and the
-    solver gets ``ROUTING_BENCH_SOLVER_SECONDS`` (120). Reservations are still ``stock_reserve`` per order
-    (until ``stock_reserve_batch`` lands): the figure's ``reserve_seconds`` says how much of the time they
-    take. Baseline: a raw guarded ``UPDATE stock SET reserved = reserved + q WHERE ... AND on_hand - reserved
+    then shipments, decisions and events set-based; orders left unrouted are held or backordered,
+    set-based). By default one window holds the whole backlog (``ROUTING_BENCH_WINDOW`` to change it;
+    smaller windows look ahead ``ROUTING_WINDOW_LOOKAHEAD`` orders) and the solver gets at most
+    ``ROUTING_BENCH_SOLVER_SECONDS`` (120; the window's own limit, ``ROUTING_WINDOW_SECONDS_PER_ORDER`` per
+    order, and its gap, ``ROUTING_WINDOW_GAP``, usually stop it first). Reservations are one
+    ``stock_reserve_batch`` per window: the figure's ``reserve_seconds`` says how much of the time they take.
+    Baseline: a raw guarded ``UPDATE stock SET reserved = reserved + q WHERE ... AND on_hand - reserved
     >= q`` per line, one transaction per order, on one connection, no decision, shipment, event or ledger row.
 (b) **Shipping cost gap to the optimum**: the total shipping cost of those decisions (the sum of each
     shipment's estimate in ``RoutingDecision.plan``, the same ``logistics.routing_cost`` model routing
@@ -246,11 +248,13 @@ def _decisions_per_second(report: Report, world: dict) -> None:
         orders=len(order_ids), routed=routed, split=split, windows=len(windows), window_size=size,
         solver_seconds=round(solver_seconds, 2), methods=methods, left=sum(w.left for w in windows),
         reserve_seconds=round(sum(w.reserve_seconds for w in windows), 2),
+        held=sum(w.held for w in windows), backordered=sum(w.backordered for w in windows),
+        lookahead=max((w.ahead for w in windows), default=0),
     )  # fmt: skip
     report.note(
         f"{routed} of {len(order_ids)} orders routed ({split} split), the rest held stock short; "
         f"{len(windows)} windows of up to {size} orders, solver {solver_seconds:.1f} s in all ({', '.join(methods)}), "
-        f"reservations (stock_reserve per order) {sum(w.reserve_seconds for w in windows):.1f} s, "
+        f"reservations (stock_reserve_batch per window) {sum(w.reserve_seconds for w in windows):.1f} s, "
         f"largest window gap to HiGHS's bound {max((_window_gap(w) for w in windows), default=0):.3f} %"
     )
 

@@ -232,6 +232,13 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 ROUTING_IN_WINDOWS = env_bool("ROUTING_IN_WINDOWS", True)
 ROUTING_WINDOW_SIZE = int(os.environ.get("ROUTING_WINDOW_SIZE", "500"))
 ROUTING_WINDOW_TIME_LIMIT = float(os.environ.get("ROUTING_WINDOW_TIME_LIMIT", "5"))
+# The solver stops once its answer is within ROUTING_WINDOW_GAP (relative, 1.5 %) of its proven bound, and gets
+# ROUTING_WINDOW_SECONDS_PER_ORDER seconds per order of the window (at least 0.5 s, at most the time limit).
+ROUTING_WINDOW_GAP = float(os.environ.get("ROUTING_WINDOW_GAP", "0.015"))
+ROUTING_WINDOW_SECONDS_PER_ORDER = float(os.environ.get("ROUTING_WINDOW_SECONDS_PER_ORDER", "0.002"))
+# A window also scores the next ROUTING_WINDOW_LOOKAHEAD waiting orders (not routed) and leaves them the stock
+# they are likely to need (0: a window sees only its own orders).
+ROUTING_WINDOW_LOOKAHEAD = int(os.environ.get("ROUTING_WINDOW_LOOKAHEAD", "500"))
 # A replay's "gap to the optimum of the period" gives the solver this many seconds (fulfillment/routing/reroute.py).
 ROUTING_REPLAY_TIME_LIMIT = float(os.environ.get("ROUTING_REPLAY_TIME_LIMIT", "30"))
 ROUTING_WINDOW_UNROUTED_PENALTY = float(os.environ.get("ROUTING_WINDOW_UNROUTED_PENALTY", "100"))

@@ -170,7 +170,11 @@ def _money(value: float, currency: str) -> str:
 
 def _allocate(members: list[Single], needs: list[Need], available) -> tuple[dict, list]:
     """Each line whole at the first member that has all of it, else spread over the members in order."""
-    left = {s.location.pk: dict(available.get(s.location.pk, {})) for s in members}
+    wanted = {n.product_id for n in needs}
+    left = {}
+    for s in members:  # only the needed products (a location's stock of a large window holds hundreds)
+        stock = available.get(s.location.pk, {})
+        left[s.location.pk] = {p: stock[p] for p in wanted if p in stock}
     parts: dict[int, list[tuple[Need, int]]] = {s.location.pk: [] for s in members}
     missing = []
     for need in needs:

@@ -129,8 +129,9 @@ def solve(problem: Problem, *, time_limit: float, gap: float = 1e-4) -> Solution
     1. The greedy answer (warm start and fallback).
     2. The LP relaxation (fast even for thousands of orders): its value is a proven lower bound; its answer
        rounded (options by LP value, then greedy for the rest) and improved by local search (``improve``).
-    3. When that is not within ``gap`` of the bound, the MILP (branch and bound) for the time left, warm
-       started with the best answer so far.
+    3. When that is not within ``gap`` (relative) of the bound, the MILP (branch and bound, ``mip_rel_gap`` =
+       ``gap``) for the time left, warm started with the best answer so far. An answer within ``gap`` stops
+       here: the window's routing needs a good answer proven good, not the last 0.1 %.
 
     Any failure of HiGHS leaves the best answer so far (at worst the greedy one); every answer is checked
     against the resources before it is used."""
@@ -151,7 +152,9 @@ def solve(problem: Problem, *, time_limit: float, gap: float = 1e-4) -> Solution
         if lp_bound is not None:
             best.bound = lp_bound
         if rounded is not None:
-            rounded = improve(problem, rounded, deadline=started + time_limit / 4)
+            # Its own budget (a quarter of the limit, at least a second): the LP of a large window may have
+            # used the first quarter, and this step is what brings the rounded answer near the bound.
+            rounded = improve(problem, rounded, deadline=time.perf_counter() + max(time_limit / 4, 1.0))
         if rounded is not None and fits(problem, rounded) and objective(problem, rounded) < best.objective - 1e-9:
             best.choice, best.objective, best.method = rounded, objective(problem, rounded), "highs-lp"
         if _within(best, gap):

@@ -18,9 +18,17 @@ first (priority, promise date, age), and in one transaction:
 4. writes set-based: reservations (``reserve_orders``: the guarded stock UPDATE stays the last word; an
    order whose reservation fails is left waiting for the next window, with nothing written), shipments,
    shipment lines, decisions and events with one statement per table, the orders' status in one UPDATE;
-5. an order the window leaves unrouted goes through single-order routing (``order_route``) in the same
-   transaction, against the stock the window left: it is held stock short, or backordered, by exactly the
-   rules of its policy and channel. So are orders routing cannot take as a set (a line with no product).
+5. the orders the window leaves unrouted are scored again against the stock the window left and handled
+   set-based (``leftover``): held stock short, or backordered, by exactly the rules of their policy and
+   channel, one statement per table. Orders routing cannot take as a set (a line with no product) go
+   through single-order routing (``order_route``) in the same transaction.
+
+**Look-ahead.** A window smaller than the backlog would spend the cheapest stock on its own orders though
+later orders need it. The next ``ROUTING_WINDOW_LOOKAHEAD`` waiting orders (read, not locked) are scored
+too and join the joint choice after the window's orders (less urgent): the window's orders take what the
+best answer for both gives them; nothing is written for the look-ahead's (the next window routes them).
+An order of the window the joint choice leaves out for a later one is still routed from what is left
+(``leftover``): the look-ahead steers which location serves an order, never whether it is served.
 
 Orders in a merge group (自动合单, orders/services/merge.py) are not claimed: after the window's transaction
 ``route_groups`` routes each waiting group as one demand at one location (``group``), in its own transaction.
@@ -39,11 +47,11 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import CharField, Exists, F, OuterRef, Value
-from django.db.models.functions import Cast, Concat
+from django.db.models import Exists, F, OuterRef
 
 from inventory.selectors import available_by_location
 from inventory.services import StockRequest, stock_reserve_batch
+from oms import statements
 from oms.background import open_failures
 from orders.models import Order, OrderLine
 from orders.selectors import in_merge_group, merge_group_ids, merge_groups_waiting, merge_wait_condition
@@ -54,8 +62,9 @@ from ..models import Backorder, RoutingDecision, Shipment, ShipmentLine
 from ..shipments import lock_stock_rows
 from ..status import ShipmentStatus, derive_order_status
 from .candidates import needs_from_lines, today_loads
-from .decide import ROUTE_TASK, order_route
+from .decide import BACKORDERED, ROUTE_TASK, order_route
 from .explain import explain_window
+from .leftover import route_leftovers, stock_left
 from .policies import channel_force, policy_for, routing_batch, routing_locations
 from .scoring import Evaluation, Plan, evaluate, plan_json, plan_totals
 from .solver import Problem, problem_from_plans, solve
@@ -71,6 +80,19 @@ def window_size() -> int:
 
 def window_time_limit() -> float:
     return float(getattr(settings, "ROUTING_WINDOW_TIME_LIMIT", 5.0))
+
+
+def window_gap() -> float:
+    """The relative gap to HiGHS's proven bound at which a window's answer is good enough (0.015: 1.5 %)."""
+    return float(getattr(settings, "ROUTING_WINDOW_GAP", 0.015))
+
+
+def window_seconds(orders: int, cap: float | None = None) -> float:
+    """The solver's time for a window of ``orders`` orders: ``ROUTING_WINDOW_SECONDS_PER_ORDER`` each, at least
+    half a second, at most ``cap`` (``ROUTING_WINDOW_TIME_LIMIT`` unless the caller names one)."""
+    per_order = float(getattr(settings, "ROUTING_WINDOW_SECONDS_PER_ORDER", 0.002))
+    cap = window_time_limit() if cap is None else cap
+    return min(cap, max(0.5, per_order * orders))
 
 
 def unrouted_penalty() -> float:
@@ -92,15 +114,19 @@ class Entry:
     options: list[Plan]
     products: set[int] = field(default_factory=set)
     chosen: Plan | None = None
+    needs: list = field(default_factory=list)
 
 
 @dataclass
 class WindowResult:
     claimed: int = 0
     routed: int = 0  # routed by the window's joint choice
-    single: int = 0  # sent to single-order routing (held, backordered, or routed from what was left)
+    single: int = 0  # unrouted by the joint choice: held, backordered or routed from what was left (``leftover``)
+    held: int = 0  # of those: held stock short
+    backordered: int = 0  # of those: shipped what there was, the rest backordered
     left: int = 0  # reservation failed at write time: left waiting for the next window
     groups: int = 0  # merge groups routed after the window (自动合单, ``route_groups``)
+    ahead: int = 0  # waiting orders after the window's, counted in its choice (``lookahead``), not routed
     method: str = ""
     objective: float | None = None
     bound: float | None = None
@@ -227,14 +253,47 @@ def _route_window(*, limit, user, order_ids, time_limit) -> WindowResult:
         result.claimed = len(orders)
         if not orders:
             return result
-        entries, single, snapshot = _evaluate(orders)
+        ahead = _ahead(orders, order_ids) if len(orders) == limit else []  # a short claim took all there was
+        entries, single, snapshot = _evaluate(orders + ahead)
+        claimed = {o.pk for o in orders}
+        single = [o for o in single if o.pk in claimed]
+        later = [e for e in entries if e.order.pk not in claimed]  # the look-ahead: scored, never written
+        entries = [e for e in entries if e.order.pk in claimed]
+        result.ahead = len(later)
         if entries:
-            _decide_and_write(entries, snapshot, user, result, time_limit)
-        for order in single + [e.order for e in entries if e.chosen is None and e.order.pk not in result.left_ids]:
-            order_route(order_id=order.pk, user=user)  # a savepoint: held, backordered or routed by its rules
+            _decide_and_write(entries, snapshot, user, result, time_limit, later)
+        for order in single:  # a line without a product, or no lines: single-order routing's rules (a hold)
+            order_route(order_id=order.pk, user=user)
             result.single += 1
     result.seconds = time.perf_counter() - started
     return result
+
+
+def lookahead() -> int:
+    """How many waiting orders after the window's a window also scores and counts in its joint choice, without
+    routing them (``ROUTING_WINDOW_LOOKAHEAD``): the window leaves them the stock they are likely to need."""
+    return int(getattr(settings, "ROUTING_WINDOW_LOOKAHEAD", 500))
+
+
+def _ahead(orders: list[Order], order_ids) -> list[Order]:
+    """The next waiting orders in line after the window's (read, not locked: nothing is written for them)."""
+    n = lookahead()
+    if n <= 0:
+        return []
+    claimed = [o.pk for o in orders]
+    queryset = waiting_orders().exclude(in_merge_group())
+    if connection.vendor == "postgresql":  # one array parameter each, not thousands of placeholders
+        table = Order._meta.db_table
+        where, params = [f'NOT ("{table}"."id" = ANY(%s))'], [claimed]
+        if order_ids is not None:
+            where.append(f'"{table}"."id" = ANY(%s)')
+            params.append(list(order_ids))
+        queryset = queryset.extra(where=where, params=params)  # noqa: S610 (names from the model, values as parameters)
+    else:
+        queryset = queryset.exclude(pk__in=claimed)
+        if order_ids is not None:
+            queryset = queryset.filter(pk__in=list(order_ids))
+    return list(queryset[:n])
 
 
 def _evaluate(orders: list[Order]) -> tuple[list[Entry], list[Order], tuple]:
@@ -255,18 +314,22 @@ def _evaluate(orders: list[Order]) -> tuple[list[Entry], list[Order], tuple]:
         evaluation = evaluate(order, needs, policy, available=available, loads=loads, locations=locations, force=force)
         full = [p for p in evaluation.plans if not p.missing and p.shipped_units]
         full.sort(key=lambda p: (p.score, len(p.locations), p.codes))
-        entries.append(Entry(order, evaluation, full, {n.product_id for n in needs}))
+        entries.append(Entry(order, evaluation, full, {n.product_id for n in needs}, needs=needs))
     return entries, single, (available, loads, locations)
 
 
-def _decide_and_write(entries: list[Entry], snapshot: tuple, user, result: WindowResult, time_limit) -> None:
+def _decide_and_write(
+    entries: list[Entry], snapshot: tuple, user, result: WindowResult, time_limit, later: list[Entry] = ()
+) -> None:
     available, loads, locations = snapshot
-    problem, plans = _problem(entries, available, locations, loads)
-    solution = solve(problem, time_limit=window_time_limit() if time_limit is None else time_limit)
+    # The look-ahead's orders come after the window's (less urgent); their choices only steer the window's.
+    problem, plans = _problem(entries + list(later), available, locations, loads)
+    seconds = window_seconds(len(entries) + len(later), time_limit)
+    solution = solve(problem, time_limit=seconds, gap=window_gap())
     result.method, result.note = solution.method, solution.note
     result.objective, result.bound = solution.objective, solution.bound
     result.greedy_objective, result.solver_seconds = solution.greedy_objective, solution.seconds
-    for i, k in enumerate(solution.choice):
+    for i, k in enumerate(solution.choice[: len(entries)]):
         entries[i].chosen = plans[k] if k is not None else None
     chosen = [e for e in entries if e.chosen is not None]
     started = time.perf_counter()
@@ -286,10 +349,30 @@ def _decide_and_write(entries: list[Entry], snapshot: tuple, user, result: Windo
         explain_window(entries, available, loads, locations)
         _write(written, user)
     result.routed = len(written)
+    rest = [e for e in entries if e.chosen is None and e.order.pk not in result.left_ids]
+    if rest:  # held, backordered or routed from what the window left, set-based (``leftover``)
+        left, loads_left = stock_left(available, loads, written)
+        outcome = route_leftovers(
+            rest,
+            left,
+            loads_left,
+            locations,
+            user,
+            reserve=lambda pairs: reserve_orders(pairs, user),
+            write=lambda done: _write(done, user),
+        )
+        for order_id in outcome["single"]:
+            order_route(order_id=order_id, user=user)
+        result.single += len(rest) - len(outcome["left_ids"])
+        result.held += outcome["held"]
+        result.backordered += outcome["backordered"]
+        result.left_ids += outcome["left_ids"]
+        result.left = len(result.left_ids)
 
 
 def _write(entries: list[Entry], user) -> None:
-    """Shipments, their lines, decisions, events and the orders' status: one statement per table."""
+    """Shipments, their lines, decisions, events and the orders' status: one statement per table (on PostgreSQL
+    prepared, the rows bound as one array per column: ``oms.statements``)."""
     user = user if getattr(user, "pk", None) else None
     shipments: list[Shipment] = []
     owners: list[tuple[Entry, int]] = []
@@ -298,29 +381,26 @@ def _write(entries: list[Entry], user) -> None:
             if e.chosen.parts[s.location.pk]:
                 shipments.append(Shipment(order=e.order, location=s.location))
                 owners.append((e, s.location.pk))
-    Shipment.objects.bulk_create(shipments)
+    statements.create_many(Shipment, shipments)
     if any(s.pk is None for s in shipments):  # a database that does not return ids from a bulk insert
         raise RuntimeError("bulk_create returned no primary keys")
-    Shipment.objects.filter(pk__in=[s.pk for s in shipments]).update(
-        number=Concat(Value("SH"), Cast(F("id") + 100000, output_field=CharField()))
-    )
+    for shipment in shipments:
+        shipment.number = f"SH{100000 + shipment.pk}"
+    statements.update_rows(Shipment, ["number"], [(s.pk, s.number) for s in shipments])
     lines = []
     made: dict[int, list[Shipment]] = {}
     for shipment, (e, loc_id) in zip(shipments, owners, strict=True):
-        shipment.number = f"SH{100000 + shipment.pk}"
         made.setdefault(e.order.pk, []).append(shipment)
-        lines += [
-            ShipmentLine(shipment=shipment, order_line_id=n.order_line_id, product_id=n.product_id, quantity=q)
-            for n, q in e.chosen.parts[loc_id]
-        ]
-    ShipmentLine.objects.bulk_create(lines)
-    decisions = RoutingDecision.objects.bulk_create(
+        lines += [(shipment.pk, n.order_line_id, n.product_id, q) for n, q in e.chosen.parts[loc_id]]
+    statements.insert_rows(ShipmentLine, ["shipment", "order_line", "product", "quantity"], lines)
+    decisions = statements.create_many(
+        RoutingDecision,
         [
             RoutingDecision(
                 order=e.order,
                 policy=e.evaluation.policy.code,
                 policy_ref_id=e.evaluation.policy.pk,
-                kind="split" if len(e.chosen.locations) > 1 else "auto",
+                kind="backorder" if e.chosen.missing else "split" if len(e.chosen.locations) > 1 else "auto",
                 chosen=e.chosen.locations[0].location,
                 candidates=e.evaluation.candidates,
                 plan=plan_json(e.chosen),
@@ -330,7 +410,7 @@ def _write(entries: list[Entry], user) -> None:
                 user=user,
             )
             for e in entries
-        ]
+        ],
     )
     events = []
     for e, decision in zip(entries, decisions, strict=True):
@@ -345,12 +425,30 @@ def _write(entries: list[Entry], user) -> None:
                 "data": {"decision": decision.pk, "shipment": mine[0].number, "shipments": [s.number for s in mine]},
             }
         )
+    backorders = [
+        Backorder(order=e.order, order_line_id=n.order_line_id, product_id=n.product_id, quantity=q)
+        for e in entries
+        for n, q in e.chosen.missing
+    ]
+    statements.create_many(Backorder, backorders)
+    for e, decision in zip(entries, decisions, strict=True):
+        if e.chosen.missing:  # what order_route writes for a backorder (decide._backorder)
+            summary = ", ".join(f"{n.sku} x{q}" for n, q in e.chosen.missing)
+            events.append(
+                {
+                    "order": e.order,
+                    "kind": BACKORDERED,
+                    "message": f"Backordered {summary}: no location has it now; it ships when stock arrives.",
+                    "data": {"decision": decision.pk, "backordered": {n.sku: q for n, q in e.chosen.missing}},
+                }
+            )
     target = derive_order_status([ShipmentStatus.RESERVED])
     events += orders_set_progress(
         targets=[(e.order, target) for e in entries if e.order.status == OrderStatus.CONFIRMED]
     )
-    # The ROUTED row of each order, then its status row: the order single-order routing writes them in.
-    events.sort(key=lambda row: (row["order"].pk, row["kind"] != EventKind.ROUTED))
+    # The ROUTED row of each order, its BACKORDERED row, then its status row: single-order routing's order.
+    rank = {EventKind.ROUTED: 0, BACKORDERED: 1}
+    events.sort(key=lambda row: (row["order"].pk, rank.get(row["kind"], 2)))
     order_events_record(events, user=user)
 
 

@@ -29,6 +29,7 @@ from .core import (  # noqa: F401
     order_release,
     order_review,
     order_set_progress,
+    orders_hold_many,
     orders_lock,
     orders_set_progress,
 )

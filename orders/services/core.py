@@ -199,6 +199,42 @@ def order_hold(*, order: Order, reason: str, note: str = "", user=None) -> Order
     return order
 
 
+def orders_hold_many(*, holds: list[tuple[Order, str]], reason: str, user=None) -> list[dict]:
+    """`order_hold` for many orders at once (a routing window's orders no location can ship): the caller holds
+    their locks. ``holds`` are ``(order, note)``. An order that may not be held, or already has an open hold of
+    this reason, is left as it is. The holds are written in ONE INSERT and ``on_hold`` in ONE UPDATE; returns
+    the HELD timeline rows, for the caller to write with its own in one INSERT (`order_events_record`)."""
+    if reason not in HoldReason.values:
+        raise DomainError(f"Unknown hold reason '{reason}'.")
+    candidates = [(order, note) for order, note in holds if order.status in HOLDABLE]
+    if not candidates:
+        return []
+    already = set(
+        OrderHold.objects.filter(
+            order_id__in=[o.pk for o, _ in candidates], reason=reason, released_at__isnull=True
+        ).values_list("order_id", flat=True)
+    )
+    todo = [(order, note) for order, note in candidates if order.pk not in already]
+    statements.create_many(
+        OrderHold, [OrderHold(order=order, reason=reason, note=note[:255], created_by=user) for order, note in todo]
+    )
+    now = timezone.now()
+    newly = [order for order, _ in todo if not order.on_hold]
+    for order in newly:
+        order.on_hold, order.updated_at = True, now
+    rows_update(Order, newly, ["on_hold", "updated_at"])
+    label = HoldReason(reason).label
+    return [
+        {
+            "order": order,
+            "kind": EventKind.HELD,
+            "message": f"On hold: {label}. {note}".strip(),
+            "data": {"reason": reason},
+        }
+        for order, note in todo
+    ]
+
+
 def _remap_unknown_skus(order: Order) -> list[str]:
     lines = list(order.lines.filter(product__isnull=True))
     products = products_for_channel(order.channel, {line.sku for line in lines})

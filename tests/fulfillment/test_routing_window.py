@@ -380,3 +380,120 @@ def test_local_search_lets_an_unrouted_order_in_when_another_can_move_aside():
     )
     assert solver.improve(problem, [0, None], deadline=float("inf")) == [1, 2]
     assert solver.improve(problem, [1, 2], deadline=float("inf")) == [1, 2]  # nothing better: unchanged
+
+
+# ---- the orders a window leaves unrouted, set-based (routing/leftover.py) ------------------------------
+
+
+def test_an_unrouted_order_under_a_ship_available_policy_is_backordered_in_the_window(
+    world, django_capture_on_commit_callbacks
+):
+    from fulfillment.models import Backorder
+
+    RoutingPolicy.objects.update(ship_complete=False)
+    first = waiting(world, django_capture_on_commit_callbacks, "E1", (("B", 1),), priority=1)
+    second = waiting(world, django_capture_on_commit_callbacks, "E2", (("A", 1), ("B", 1)), priority=5)
+
+    result = routing.route_window()
+
+    assert (result.claimed, result.routed, result.single, result.backordered, result.held) == (2, 1, 1, 1, 0)
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert where(first) == [("sha", "B", 1)]
+    assert [(sku, q) for _, sku, q in where(second)] == [("A", 1)]
+    backorder = Backorder.objects.get(order=second)
+    assert (backorder.product, backorder.quantity, backorder.resolved_at) == (world["b"], 1, None)
+    decision = second.routing_decisions.get()
+    assert decision.kind == "backorder"
+    assert second.status == OrderStatus.ALLOCATED and not second.on_hold
+    kinds = list(second.events.filter(kind__in=[EventKind.ROUTED, EventKind.BACKORDERED]).values_list("kind", "data"))
+    assert [k for k, _ in kinds] == [EventKind.ROUTED, EventKind.BACKORDERED]
+    assert kinds[1][1] == {"decision": decision.pk, "backordered": {"B": 1}}
+    for row in Stock.objects.all():
+        assert 0 <= row.reserved <= row.on_hand
+    assert sum(Stock.objects.values_list("reserved", flat=True)) == 2
+    assert ledger_mismatches() == []
+
+
+def test_a_force_channels_order_with_nothing_left_is_backordered_whole_without_a_shipment(
+    world, django_capture_on_commit_callbacks
+):
+    from fulfillment.models import Backorder
+    from orders.models import StockPolicy
+
+    world["web"].stock_policy = StockPolicy.FORCE
+    world["web"].save()
+    first = waiting(world, django_capture_on_commit_callbacks, "E1", (("B", 1),), priority=1)
+    second = waiting(world, django_capture_on_commit_callbacks, "E2", (("B", 1),), priority=5)
+
+    result = routing.route_window()
+
+    assert (result.claimed, result.routed, result.single, result.held) == (2, 1, 1, 0)
+    second.refresh_from_db()
+    assert where(first) == [("sha", "B", 1)]
+    assert not second.shipments.exists() and not second.on_hold
+    assert Backorder.objects.get(order=second).quantity == 1
+
+
+def test_the_held_orders_of_a_window_get_their_decision_events_and_hold_in_one_go(
+    world, django_capture_on_commit_callbacks
+):
+    orders = [
+        waiting(world, django_capture_on_commit_callbacks, f"E{i}", (("B", 1),), priority=i + 1) for i in range(6)
+    ]
+    result = routing.route_window()
+    assert (result.routed, result.single, result.held) == (1, 5, 5)
+    for order in orders[1:]:
+        order.refresh_from_db()
+        assert order.on_hold and order.holds.get().reason == HoldReason.STOCK_SHORT
+        decision = order.routing_decisions.get()
+        assert decision.chosen is None and decision.candidates
+        failed = order.events.get(kind=EventKind.ROUTING_FAILED)
+        assert failed.data == {"decision": decision.pk}
+        held = order.events.get(kind=EventKind.HELD)
+        assert held.pk > failed.pk and held.message.startswith("On hold: ")
+    assert Shipment.objects.count() == 1
+
+
+def test_orders_hold_many_holds_each_once_and_leaves_the_others_as_they_are(world, django_capture_on_commit_callbacks):
+    from orders.models import OrderHold
+
+    one = waiting(world, django_capture_on_commit_callbacks, "E1", (("A", 1),))
+    two = waiting(world, django_capture_on_commit_callbacks, "E2", (("A", 1),))
+    order_services.order_hold(order=two, reason=HoldReason.STOCK_SHORT, note="earlier")
+    two.refresh_from_db()
+    rows = order_services.orders_hold_many(holds=[(one, "short"), (two, "again")], reason=HoldReason.STOCK_SHORT)
+    assert [(r["order"].pk, r["kind"], r["message"]) for r in rows] == [
+        (one.pk, EventKind.HELD, f"On hold: {HoldReason.STOCK_SHORT.label}. short")
+    ]
+    assert sorted(OrderHold.objects.values_list("order_id", "note")) == sorted([(one.pk, "short"), (two.pk, "earlier")])
+    one.refresh_from_db()
+    assert one.on_hold
+    from oms.errors import DomainError
+
+    with pytest.raises(DomainError):
+        order_services.orders_hold_many(holds=[(one, "x")], reason="nonsense")
+    assert OrderHold.objects.count() == 2
+
+
+@pytest.mark.parametrize(("ahead", "first_from", "second_held"), [(0, "sha", True), (1, "can", False)])
+def test_a_window_smaller_than_the_backlog_leaves_later_orders_the_stock_they_need(
+    world, django_capture_on_commit_callbacks, settings, ahead, first_from, second_held
+):
+    # Windows of one order. The first wants A (Shanghai nearer, Guangzhou has one too); the second wants A and B
+    # (only Shanghai has B). Seeing the second ahead, the first window takes Guangzhou's A.
+    settings.ROUTING_WINDOW_LOOKAHEAD = ahead
+    first = waiting(world, django_capture_on_commit_callbacks, "E1", (("A", 1),), priority=1)
+    second = waiting(world, django_capture_on_commit_callbacks, "E2", (("A", 1), ("B", 1)), priority=5)
+
+    one = routing.route_window(limit=1)
+    assert (one.claimed, one.routed, one.ahead) == (1, 1, ahead)
+    assert where(first) == [(first_from, "A", 1)]
+    assert not second.shipments.exists()  # the look-ahead's orders get nothing written
+
+    routing.route_window(limit=1)
+    second.refresh_from_db()
+    assert second.on_hold == second_held
+    assert where(second) == ([] if second_held else [("sha", "A", 1), ("sha", "B", 1)])
+    for row in Stock.objects.all():
+        assert 0 <= row.reserved <= row.on_hand
