@@ -56,6 +56,11 @@ class ChannelConnection(models.Model):
     confirm_shipments = models.BooleanField(default=True, help_text="Send each shipment's carrier and tracking")
     push_stock = models.BooleanField(default=True, help_text="Set the channel's stock figures on the platform")
     cancel_notices = models.BooleanField(default=False, help_text="Tell the platform of cancellations and refunds")
+    refund_payments = models.BooleanField(
+        default=False,
+        help_text="A partial cancellation refunds the payment through the platform (WooCommerce: api_refund); "
+        "off: the refund only records the cancelled lines",
+    )
     tracking_extension = models.BooleanField(
         default=False,
         help_text="WooCommerce: the store has the Shipment Tracking extension (else tracking goes in an order note)",

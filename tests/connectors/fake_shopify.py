@@ -95,6 +95,8 @@ class Shop:
         self.requests: list[tuple[str, dict]] = []
         self.failures: list[dict] = []
         self.cancelled: dict[str, dict] = {}  # order gid -> the orderCancel variables that cancelled it
+        self.line_items: dict[str, list[dict]] = {}  # order gid -> [{id, sku, quantity, refundableQuantity}]
+        self.refunds: dict[str, list[dict]] = {}  # order gid -> [{id, note, notify, refundLineItems}]
         self._ids = 1000
 
     def next_id(self) -> int:
@@ -118,6 +120,10 @@ class Shop:
             ]
             fos.append({"id": f"gid://shopify/FulfillmentOrder/{self.next_id()}", "status": "OPEN", "lineItems": items})
         self.fulfillment_orders[gid] = fos
+        self.line_items[gid] = [
+            {"id": f"gid://shopify/LineItem/{self.next_id()}", "sku": sku, "quantity": qty, "refundableQuantity": qty}
+            for sku, qty in lines
+        ]
         return gid
 
     def fail_next(self, kind: str, times: int = 1, **options) -> None:
@@ -391,7 +397,55 @@ class Shop:
         return {"nodes": nodes}
 
 
+def _order_refundable(shop, v: dict) -> dict:
+    gid = v.get("id") or ""
+    if gid not in shop.line_items:
+        return {"order": None}
+    return {
+        "order": {
+            "id": gid,
+            "lineItems": {"nodes": [dict(li) for li in shop.line_items[gid]]},
+            "refunds": [{"id": r["id"], "note": r["note"]} for r in shop.refunds.get(gid, [])],
+        }
+    }
+
+
+def _refund_create(shop, v: dict) -> dict:
+    """``refundCreate`` as documented: RefundInput's ``orderId`` and ``refundLineItems`` (``lineItemId``,
+    ``quantity``, ``restockType`` one of NO_RESTOCK, CANCEL, RETURN); an unknown order or line item, or more than
+    is refundable, is a userError."""
+    data = v.get("input") or {}
+    gid = data.get("orderId") or ""
+
+    def refused(field, message):
+        return {"refundCreate": {"refund": None, "userErrors": [{"field": field, "message": message}]}}
+
+    if gid not in shop.line_items:
+        return refused(["orderId"], "Order does not exist")
+    items = {li["id"]: li for li in shop.line_items[gid]}
+    for n, entry in enumerate(data.get("refundLineItems") or []):
+        item = items.get(entry.get("lineItemId"))
+        if item is None:
+            return refused(["refundLineItems", str(n), "lineItemId"], "Line item does not exist")
+        if entry.get("restockType") not in ("NO_RESTOCK", "CANCEL", "RETURN"):
+            return refused(["refundLineItems", str(n), "restockType"], "Restock type is invalid")
+        if not 0 < int(entry.get("quantity") or 0) <= item["refundableQuantity"]:
+            return refused(
+                ["refundLineItems", str(n), "quantity"], "Quantity cannot refund more items than were purchased"
+            )
+    for entry in data.get("refundLineItems") or []:
+        items[entry["lineItemId"]]["refundableQuantity"] -= int(entry["quantity"])
+    refund = {
+        "id": f"gid://shopify/Refund/{shop.next_id()}",
+        **{k: data.get(k) for k in ("note", "notify", "refundLineItems")},
+    }
+    shop.refunds.setdefault(gid, []).append(refund)
+    return {"refundCreate": {"refund": {"id": refund["id"]}, "userErrors": []}}
+
+
 OPERATIONS = {
+    "OrderRefundable": _order_refundable,
+    "RefundCreate": _refund_create,
     "PullOrders": Shop.pull_orders,
     "OrderFulfillment": Shop.order_fulfillment,
     "FulfillmentCreate": Shop.fulfillment_create,
