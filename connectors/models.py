@@ -58,8 +58,8 @@ class ChannelConnection(models.Model):
     cancel_notices = models.BooleanField(default=False, help_text="Tell the platform of cancellations and refunds")
     refund_payments = models.BooleanField(
         default=False,
-        help_text="A partial cancellation refunds the payment through the platform (WooCommerce: api_refund); "
-        "off: the refund only records the cancelled lines",
+        help_text="A partial cancellation refunds the payment through the platform (Shopify: the suggested refund's "
+        "transactions; WooCommerce: api_refund); off: the refund only records the cancelled lines",
     )
     tracking_extension = models.BooleanField(
         default=False,

@@ -122,6 +122,13 @@ ORDER_REFUNDABLE_QUERY = """query OrderRefundable($id: ID!) {
     refunds(first: 100) { id note }
   }
 }"""
+SUGGESTED_REFUND_QUERY = """query SuggestedRefund($id: ID!, $items: [RefundLineItemInput!]) {
+  order(id: $id) {
+    suggestedRefund(refundLineItems: $items) {
+      suggestedTransactions { gateway parentTransaction { id } amountSet { shopMoney { amount } } }
+    }
+  }
+}"""
 REFUND_CREATE = """mutation RefundCreate($input: RefundInput!) {
   refundCreate(input: $input) { refund { id } userErrors { field message } }
 }"""
@@ -263,9 +270,11 @@ class ShopifyAdapter(Adapter):
         quantities cancelled, ``restockType: NO_RESTOCK``: the OMS publishes stock), ``notify: false``. Chosen over
         ``orderEditBegin``/``orderEditSetQuantity``/``orderEditCommit`` because the edit is three calls with a
         session in between (a lost answer mid-way leaves an open edit) and Shopify documents a refund as the record
-        of items that will not be fulfilled. No ``transactions`` are sent: the refund records the lines and moves no
-        money (the payment is refunded in Shopify's admin). The note starts with ``[OMS <row key>]``: a refund with
-        it already there (a retry after a lost answer) counts as done, so the lines are refunded once."""
+        of items that will not be fulfilled. With the connection's ``refund_payments`` the money goes back too: the
+        ``transactions`` are Shopify's own ``suggestedRefund`` for those lines (gateway, parent transaction,
+        amount, kind REFUND); without it the refund records the lines and moves no money. The note starts with
+        ``[OMS <row key>]``: a refund with it already there (a retry after a lost answer) counts as done, so the
+        lines are refunded once."""
         client = client_for(connection)
         gid = order_gid(str(notice.get("order_external_id")))
         marker = f"[OMS {notice.get('key')}]"
@@ -275,11 +284,27 @@ class ShopifyAdapter(Adapter):
         if any(marker in str((r or {}).get("note") or "") for r in order.get("refunds") or []):
             return
         items = _refund_items((order.get("lineItems") or {}).get("nodes") or [], notice.get("lines") or [])
+        transactions = []
+        if connection.refund_payments:
+            suggested = client.execute(SUGGESTED_REFUND_QUERY, {"id": gid, "items": items}).get("order") or {}
+            for t in (suggested.get("suggestedRefund") or {}).get("suggestedTransactions") or []:
+                amount = (((t or {}).get("amountSet") or {}).get("shopMoney") or {}).get("amount")
+                if amount and (t.get("parentTransaction") or {}).get("id"):
+                    transactions.append(
+                        {
+                            "orderId": gid,
+                            "gateway": t.get("gateway") or "",
+                            "kind": "REFUND",
+                            "parentId": t["parentTransaction"]["id"],
+                            "amount": amount,
+                        }
+                    )
         payload = client.execute(
             REFUND_CREATE,
             {
                 "input": {
                     "orderId": gid,
+                    **({"transactions": transactions} if transactions else {}),
                     "note": f"{marker} Cancelled in the OMS ({notice.get('order')}): {notice.get('reason') or ''}"[
                         :255
                     ],

@@ -96,7 +96,8 @@ class Shop:
         self.failures: list[dict] = []
         self.cancelled: dict[str, dict] = {}  # order gid -> the orderCancel variables that cancelled it
         self.line_items: dict[str, list[dict]] = {}  # order gid -> [{id, sku, quantity, refundableQuantity}]
-        self.refunds: dict[str, list[dict]] = {}  # order gid -> [{id, note, notify, refundLineItems}]
+        self.refunds: dict[str, list[dict]] = {}  # order gid -> [{id, note, notify, refundLineItems, transactions}]
+        self.sales: dict[str, dict] = {}  # order gid -> its sale transaction {id, gateway, amount, refunded}
         self._ids = 1000
 
     def next_id(self) -> int:
@@ -124,6 +125,12 @@ class Shop:
             {"id": f"gid://shopify/LineItem/{self.next_id()}", "sku": sku, "quantity": qty, "refundableQuantity": qty}
             for sku, qty in lines
         ]
+        self.sales[gid] = {
+            "id": f"gid://shopify/OrderTransaction/{self.next_id()}",
+            "gateway": "shopify_payments",
+            "amount": 10.0 * sum(qty for _sku, qty in lines),  # every unit at 10.00
+            "refunded": 0.0,
+        }
         return gid
 
     def fail_next(self, kind: str, times: int = 1, **options) -> None:
@@ -410,6 +417,28 @@ def _order_refundable(shop, v: dict) -> dict:
     }
 
 
+def _suggested_refund(shop, v: dict) -> dict:
+    """``order.suggestedRefund(refundLineItems:)``: one suggested transaction on the sale, 10.00 a unit."""
+    gid = v.get("id") or ""
+    if gid not in shop.line_items:
+        return {"order": None}
+    sale = shop.sales[gid]
+    amount = 10.0 * sum(int(i.get("quantity") or 0) for i in v.get("items") or [])
+    return {
+        "order": {
+            "suggestedRefund": {
+                "suggestedTransactions": [
+                    {
+                        "gateway": sale["gateway"],
+                        "parentTransaction": {"id": sale["id"]},
+                        "amountSet": {"shopMoney": {"amount": f"{amount:.2f}"}},
+                    }
+                ]
+            }
+        }
+    }
+
+
 def _refund_create(shop, v: dict) -> dict:
     """``refundCreate`` as documented: RefundInput's ``orderId`` and ``refundLineItems`` (``lineItemId``,
     ``quantity``, ``restockType`` one of NO_RESTOCK, CANCEL, RETURN); an unknown order or line item, or more than
@@ -433,6 +462,15 @@ def _refund_create(shop, v: dict) -> dict:
             return refused(
                 ["refundLineItems", str(n), "quantity"], "Quantity cannot refund more items than were purchased"
             )
+    sale = shop.sales[gid]
+    for n, t in enumerate(data.get("transactions") or []):
+        wrong = t.get("kind") != "REFUND" or t.get("parentId") != sale["id"] or t.get("orderId") != gid
+        if wrong or float(t.get("amount") or 0) > sale["amount"] - sale["refunded"] + 0.001:
+            return refused(
+                ["transactions", str(n)], "Refund amount must be less than or equal to the refundable amount"
+            )
+    for t in data.get("transactions") or []:
+        sale["refunded"] += float(t["amount"])
     for entry in data.get("refundLineItems") or []:
         items[entry["lineItemId"]]["refundableQuantity"] -= int(entry["quantity"])
     refund = {
@@ -446,6 +484,7 @@ def _refund_create(shop, v: dict) -> dict:
 OPERATIONS = {
     "OrderRefundable": _order_refundable,
     "RefundCreate": _refund_create,
+    "SuggestedRefund": _suggested_refund,
     "PullOrders": Shop.pull_orders,
     "OrderFulfillment": Shop.order_fulfillment,
     "FulfillmentCreate": Shop.fulfillment_create,

@@ -57,6 +57,8 @@ def test_the_cancelled_rest_of_a_partly_shipped_order_is_refunded_on_shopify_onc
         {"lineItemId": line_a["id"], "quantity": 1, "restockType": "NO_RESTOCK"}
     ]
     assert variables["input"]["notify"] is False
+    assert "transactions" not in variables["input"]  # refund payments off: no money moves
+    assert fake.shop.sales[gid]["refunded"] == 0
     assert variables["input"]["note"].startswith(f"[OMS {row.key}] Cancelled in the OMS ({order.number})")
     assert line_a["refundableQuantity"] == 1
 
@@ -100,3 +102,23 @@ def test_no_row_when_notices_are_off_it_is_skipped(fake, world, django_capture_o
         order_cancel_request(order=order, reason_code="customer_request")
     assert lines_rows() == [("skipped", 1, "Cancellation notices are off for this channel.")]
     assert fake.shop.operations("RefundCreate") == []
+
+
+def test_with_refund_payments_the_money_goes_back_by_shopifys_suggested_transaction(
+    fake, on, django_capture_on_commit_callbacks
+):
+    ChannelConnection.objects.filter(pk=on["connection"].pk).update(refund_payments=True)
+    gid = fake.shop.add_fulfillable_order(5001, [("SKU-A", 2), ("SKU-B", 1)])
+    order = partly_shipped(django_capture_on_commit_callbacks, on)
+    with django_capture_on_commit_callbacks(execute=True):
+        order_cancel_request(order=order, reason_code="out_of_stock")
+    assert lines_rows() == [("sent", 1, "")]
+    [(_name, suggested)] = fake.shop.operations("SuggestedRefund")
+    line_a = fake.shop.line_items[gid][0]
+    assert suggested["items"] == [{"lineItemId": line_a["id"], "quantity": 1, "restockType": "NO_RESTOCK"}]
+    [(_name, variables)] = fake.shop.operations("RefundCreate")
+    sale = fake.shop.sales[gid]
+    assert variables["input"]["transactions"] == [
+        {"orderId": gid, "gateway": "shopify_payments", "kind": "REFUND", "parentId": sale["id"], "amount": "10.00"}
+    ]
+    assert sale["refunded"] == 10.0
