@@ -143,3 +143,18 @@ def test_the_messages_for_the_person_have_chinese():
     catalogue = json.loads((Path(__file__).parents[3] / "scripts/i18n/zh/connect-notices.json").read_text())
     for msgid in (amazon_notices.NO_EDIT, amazon_notices.NO_LINES_CANCEL):
         assert catalogue.get(msgid)
+
+
+def test_a_partial_cancellation_asks_the_person_to_refund_in_seller_central(
+    amazon, on, django_capture_on_commit_callbacks
+):
+    from workflows.cancel import order_cancel_request
+
+    from ..test_lines_cancel_notices import lines_rows, partly_shipped
+
+    _amazon_order(amazon)
+    order = partly_shipped(django_capture_on_commit_callbacks, on, external_id=ORDER_ID)
+    with django_capture_on_commit_callbacks(execute=True):
+        order_cancel_request(order=order, reason_code="out_of_stock")
+    assert lines_rows() == [("dead", 1, amazon_notices.NO_LINES_CANCEL)]
+    assert _feeds(amazon) == [] and amazon.orders[ORDER_ID]["OrderStatus"] == "PartiallyShipped"

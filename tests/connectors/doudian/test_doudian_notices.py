@@ -165,3 +165,19 @@ def test_the_messages_for_the_person_have_chinese():
     catalogue = json.loads((Path(__file__).parents[3] / "scripts/i18n/zh/connect-notices.json").read_text())
     for msgid in (dd_adapter.NO_CANCEL, dd_adapter.NO_LINES_CANCEL, dd_adapter.NO_VOID, dd_adapter.NO_PARCEL_CHANGE):
         assert catalogue.get(msgid)
+
+
+def test_a_partial_cancellation_asks_the_person_to_refund_in_the_doudian_back_office(
+    dd, dd_world, django_capture_on_commit_callbacks
+):
+    from workflows.cancel import order_cancel_request
+
+    from ..test_lines_cancel_notices import lines_rows, partly_shipped
+
+    ChannelConnection.objects.filter(pk=dd_world["connection"].pk).update(cancel_notices=True)
+    dd.add_order(shop_order(ORDER_ID, updated=1765000000))
+    order = partly_shipped(django_capture_on_commit_callbacks, dd_world, external_id=ORDER_ID)
+    with django_capture_on_commit_callbacks(execute=True):
+        order_cancel_request(order=order, reason_code="out_of_stock")
+    assert lines_rows() == [("dead", 1, dd_adapter.NO_LINES_CANCEL)]
+    assert dd.orders[ORDER_ID]["order_status"] == 101  # 部分发货: nothing else changed there
