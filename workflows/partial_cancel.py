@@ -25,8 +25,11 @@ from .returns import return_for_cancel
 
 
 @transaction.atomic
-def cancel_partly_shipped(*, order: Order, reason_code: str, note: str = "", user=None, source: str = "back office"):
-    """Returns a CancelResult with outcome "partial"."""
+def cancel_partly_shipped(
+    *, order: Order, reason_code: str, note: str = "", user=None, source: str = "back office", tell_channel=True
+):
+    """Returns a CancelResult with outcome "partial". ``tell_channel``: False when the channel itself cancelled
+    (its ``channel.lines_cancel`` row is not written)."""
     order = order_lock(order.pk)
     plan = partial_cancel_plan(order, reason_code=reason_code, note=note, user=user, source=source)
     cancelled: list[str] = []
@@ -34,7 +37,10 @@ def cancel_partly_shipped(*, order: Order, reason_code: str, note: str = "", use
         cancelled = open_part_release(order=order, user=user, reason=f"cancelled: {plan.text}")
         order.refresh_from_db()
         partial_cancel_record(order, plan=plan, cancelled=cancelled, reason_code=reason_code, note=note, user=user)
-        order_lines_cancel_notice(order=order, lines=_unshipped_lines(order), reason=plan.text, reason_code=reason_code)
+        if tell_channel:
+            order_lines_cancel_notice(
+                order=order, lines=_unshipped_lines(order), reason=plan.text, reason_code=reason_code
+            )
     result = CancelResult(outcome="partial", order=order, shipments_cancelled=cancelled, shipped=plan.shipped)
     if plan.sent_action == ChangeAction.RETURN and plan.delivered:
         # The shipped lines only: what was cancelled never left.

@@ -122,3 +122,19 @@ def test_with_refund_payments_the_money_goes_back_by_shopifys_suggested_transact
         {"orderId": gid, "gateway": "shopify_payments", "kind": "REFUND", "parentId": sale["id"], "amount": "10.00"}
     ]
     assert sale["refunded"] == 10.0
+
+
+def test_a_partly_shipped_order_the_channel_itself_cancelled_is_not_told_back(
+    fake, on, django_capture_on_commit_callbacks
+):
+    from tests.factories import canonical
+    from workflows.channel import order_apply_channel_update
+
+    fake.shop.add_fulfillable_order(5001, [("SKU-A", 2), ("SKU-B", 1)])
+    order = partly_shipped(django_capture_on_commit_callbacks, on)
+    update = canonical("5001", lines=(("SKU-A", 2), ("SKU-B", 1)))
+    update.cancelled_reason = "cancelled"
+    with django_capture_on_commit_callbacks(execute=True):
+        result = order_apply_channel_update(order=order, data=update, source="webhook")
+    assert result["changed"] == ["partial"]
+    assert lines_rows() == [] and fake.shop.operations("RefundCreate") == []
