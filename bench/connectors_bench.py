@@ -1,4 +1,4 @@
-"""Connectors benchmark: shipment confirmations delivered to Shopify and to Amazon (the fakes of the test suite,
+"""Connectors benchmark: shipment confirmations delivered to Shopify, Amazon and 抖店 (the fakes of the test suite,
 on loopback) through the outbox, next to a bare HTTP loop that sends the same requests to the same server.
 
     DATABASE_URL=postgres://... python bench/connectors_bench.py [--quick]
@@ -9,7 +9,9 @@ throwaway one. P orders of a Shopify channel are created, routed, packed and shi
 consumer (``outbox_dispatch_all``, what the nudged worker runs) until every row is sent — per shipment the
 order's fulfillment orders are read and ``fulfillmentCreate`` is sent, then the outcome and the fulfillment's
 id are recorded. Baseline: the same two GraphQL requests per shipment from a bare ``requests`` loop (one
-keep-alive session, no database). Goal (issue 16): ratio >= 0.5.
+keep-alive session, no database). Goal (issue 16): ratio >= 0.5. Amazon: ``getOrderItems`` and
+``shipmentConfirmation``; 抖店: the signed ``order.orderDetail`` and ``order.logisticsAdd`` (HMAC-SHA256 over the
+sorted param_json, as the platform checks it). The three parts drain the outbox with one helper (``_drain``).
 
 Second figure, "while orders keep arriving": P more packed shipments are shipped one by one by a sender thread
 (each writes its row in the shipping transaction) while the consumer drains the outbox beside it; the figure is
@@ -106,7 +108,6 @@ def run(report, quick: bool) -> None:
     import requests
 
     from connectors.shopify.adapter import FULFILLMENT_CREATE, FULFILLMENT_ORDERS_QUERY
-    from oms import outbox
     from oms.models import OutboxMessage
     from tests.connectors.fake_shopify import TOKEN, FakeShopify
 
@@ -121,13 +122,7 @@ def run(report, quick: bool) -> None:
         rows = OutboxMessage.objects.filter(kind="channel.shipment", destination=f"channel:cb-{run_id}")
         assert rows.filter(status="pending").count() == n, "every shipment has its pending row"
 
-        start = time.perf_counter()
-        rounds = 0
-        while rows.filter(status="pending").exists() and rounds < 100:
-            outbox.outbox_dispatch_all(limit=100)
-            rounds += 1
-        mine_s = time.perf_counter() - start
-        sent = rows.filter(status="sent").count()
+        mine_s, sent = _drain(rows)
 
         # While orders keep arriving: a sender thread ships packed shipments one after another (each writes its
         # channel.shipment row in the shipping transaction), the consumer drains the outbox beside it, as a
@@ -190,6 +185,20 @@ def run(report, quick: bool) -> None:
         f"{_pct(lags, 50) * 1000:.0f} ms, p99 {_pct(lags, 99) * 1000:.0f} ms"
     )
     run_amazon(report, quick)
+    run_doudian(report, quick)
+
+
+def _drain(rows) -> tuple[float, int]:
+    """Run the outbox consumer (``outbox_dispatch_all``, what the nudged worker runs) until none of ``rows`` is
+    pending (at most 100 rounds). Returns (seconds, rows sent)."""
+    from oms import outbox
+
+    start = time.perf_counter()
+    rounds = 0
+    while rows.filter(status="pending").exists() and rounds < 100:
+        outbox.outbox_dispatch_all(limit=100)
+        rounds += 1
+    return time.perf_counter() - start, rows.filter(status="sent").count()
 
 
 def _pct(values: list[float], q: float) -> float:
@@ -259,7 +268,6 @@ def run_amazon(report, quick: bool) -> None:
     the outbox (the LWA token fetched once), beside a bare loop of the same two requests."""
     import requests
 
-    from oms import outbox
     from oms.models import OutboxMessage
     from tests.connectors.fake_amazon import MARKETPLACE, SECRET, FakeAmazon, amazon_item, amazon_order
 
@@ -278,13 +286,7 @@ def run_amazon(report, quick: bool) -> None:
         rows = OutboxMessage.objects.filter(kind="channel.shipment", destination=f"channel:cb-{run_id}")
         assert rows.filter(status="pending").count() == n, "every shipment has its pending row"
 
-        start = time.perf_counter()
-        rounds = 0
-        while rows.filter(status="pending").exists() and rounds < 100:
-            outbox.outbox_dispatch_all(limit=100)
-            rounds += 1
-        mine_s = time.perf_counter() - start
-        sent = rows.filter(status="sent").count()
+        mine_s, sent = _drain(rows)
 
         session = requests.Session()
         token = next(iter(fake.tokens))
@@ -320,6 +322,92 @@ def run_amazon(report, quick: bool) -> None:
         shipments=n,
         sent=sent,
         packages_confirmed=confirmed,
+    )
+
+
+def run_doudian(report, quick: bool) -> None:
+    """The same for 抖店: per shipment the signed ``order.orderDetail`` and ``order.logisticsAdd`` on the fake open
+    platform, through the outbox (the access token made once), beside a bare loop of the same signed requests."""
+    import json
+
+    import requests
+
+    from connectors.doudian import adapter as dd_adapter
+    from connectors.doudian.client import param_json, sign
+    from logistics.models import Carrier
+    from oms.models import OutboxMessage
+    from tests.connectors.fake_doudian import APP_KEY, APP_SECRET, TOKEN, FakeDoudian, shop_order
+
+    n = (QUICK if quick else FULL)["shipments"]
+    run_id = uuid.uuid4().hex[:6]
+    sku = f"CB-{run_id}"
+    # The bench's carriers are the local one: 抖店 needs a company code for it (as a Kdniao shipper code would give).
+    codes = dict(dd_adapter.COMPANY_CODES)
+    dd_adapter.COMPANY_CODES.update({c.upper(): "zhongtong" for c in Carrier.objects.values_list("code", flat=True)})
+    try:
+        with FakeDoudian() as fake:
+            for i in range(n):
+                for first in (9_000_000, 8_000_000):  # the outbox's, the bare loop's
+                    fake.add_order(shop_order(str(6_900_000_000 + first + i), updated=1765000000, lines=((sku, 1),)))
+            _world(
+                run_id,
+                n,
+                fake.base_url,
+                TOKEN,
+                platform="doudian",
+                data={"base_url": fake.base_url},
+                first=6_909_000_000,
+            )
+            rows = OutboxMessage.objects.filter(kind="channel.shipment", destination=f"channel:cb-{run_id}")
+            assert rows.filter(status="pending").count() == n, "every shipment has its pending row"
+            mine_s, sent = _drain(rows)
+
+            session = requests.Session()
+
+            def call(method: str, params: dict) -> dict:
+                body = param_json(params)
+                stamp = str(int(time.time()))
+                query = {
+                    "app_key": APP_KEY,
+                    "method": method,
+                    "timestamp": stamp,
+                    "v": "2",
+                    "sign_method": "hmac-sha256",
+                    "sign": sign(
+                        app_key=APP_KEY, app_secret=APP_SECRET, method=method, param_json=body, timestamp=stamp
+                    ),
+                    "access_token": fake.access_token,
+                }
+                answer = session.post(
+                    f"{fake.base_url}/{method.replace('.', '/')}",
+                    params=query,
+                    data=body.encode(),
+                    headers={"Content-Type": "application/json"},
+                    timeout=20,
+                ).json()
+                assert answer["code"] == 10000, json.dumps(answer, ensure_ascii=False)
+                return answer["data"]
+
+            start = time.perf_counter()
+            for i in range(n):
+                oid = str(6_908_000_000 + i)
+                call("order.orderDetail", {"shop_order_id": oid})
+                call("order.logisticsAdd", {"order_id": oid, "company_code": "zhongtong", "logistics_code": f"B{i}"})
+            bare_s = time.perf_counter() - start
+            shipped = sum(1 for i in range(n) if fake.orders[str(6_909_000_000 + i)]["order_status"] == 3)
+    finally:
+        dd_adapter.COMPANY_CODES.clear()
+        dd_adapter.COMPANY_CODES.update(codes)
+
+    report.note(f"{n} shipped shipments of a 抖店 channel; fake 抖店 open platform on loopback; one worker thread")
+    report.figure(
+        "doudian shipment confirmations delivered",
+        sent / mine_s,
+        "/s",
+        baseline=("bare HTTP loop, same 2 signed requests", n / bare_s),
+        shipments=n,
+        sent=sent,
+        orders_shipped=shipped,
     )
 
 

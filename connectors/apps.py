@@ -10,7 +10,7 @@ class ConnectorsConfig(AppConfig):
         from logistics.channel_notices import CHANNEL_SHIPMENT
         from oms import outbox
         from orders import atp
-        from orders.channel_notices import CHANNEL_CANCEL
+        from orders.channel_notices import CHANNEL_CANCEL, CHANNEL_LINES_CANCEL
 
         from . import services, tasks  # noqa: F401 (tasks: registered for eager mode and the beat)
         from .amazon.adapter import AmazonAdapter
@@ -27,6 +27,8 @@ class ConnectorsConfig(AppConfig):
         outbox.register_outbox_handler(CHANNEL_SHIPMENT, services.send_shipment_notices)
         # Orders cancelled here, told to the platform (when the connection's cancellation notices are on).
         outbox.register_outbox_handler(CHANNEL_CANCEL, services.send_cancel_notices)
+        # Lines cancelled here (a partial cancellation), told to the platform as a refund of those lines.
+        outbox.register_outbox_handler(CHANNEL_LINES_CANCEL, services.send_cancel_notices)
         # Stock pushes of connected channels go through the platform's API instead of the push URL.
         atp.register_stock_pusher("shopify", services.push_stock)
         atp.register_stock_pusher("woocommerce", services.push_stock)

@@ -5,20 +5,25 @@
 - ``confirm_shipment(connection, notice, remote)`` -> ``Confirmation``: one shipment's carrier, tracking numbers
   and lines (the ``channel.shipment`` outbox row logistics writes), created once and updated afterwards;
 - ``push_stock(connection, figures)`` -> ``StockPushResult``: the channel's stock figures, batched;
-- ``cancel_notice(connection, notice)``: a cancellation or refund the platform must hear of.
+- ``cancel_notice(connection, notice)``: a cancellation the platform must hear of (the ``channel.cancel`` row);
+- ``lines_cancel_notice(connection, notice)``: the lines and quantities of a partial cancellation (the
+  ``channel.lines_cancel`` row: a refund of those lines where the platform takes one).
 
 An adapter leaves out what its platform does not need (``supports(verb)``). Every call of the outside world
 raises one of the errors below, which the outbox handlers turn into an outcome: ``RetryLater`` (a 429 with
 Retry-After, a throttle; after that time), ``Transient`` (5xx, a timeout, a refused connection; the backoff),
 ``Refused`` (401/403: dead until a person fixes the credentials), ``Rejected`` (the platform's validation
-errors: dead with its message). Adapters register with ``register_adapter(platform, adapter)``.
+errors: dead with its message), ``Pending`` (the platform took the request and works on it later, an Amazon
+feed: asked again after the backoff), ``PersonMustAct`` (the platform has no API for it: dead with a message,
+translated on the sync page, telling the person what to do in the platform's back office). Adapters register
+with ``register_adapter(platform, adapter)``.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-VERBS = ("pull_orders", "confirm_shipment", "push_stock", "cancel_notice")
+VERBS = ("pull_orders", "confirm_shipment", "push_stock", "cancel_notice", "lines_cancel_notice")
 
 
 class ConnectorError(Exception):
@@ -45,6 +50,16 @@ class Rejected(ConnectorError):
 
 class NotSupported(ConnectorError):
     pass
+
+
+class Pending(ConnectorError):
+    """The platform accepted the request and processes it later (an Amazon feed): ask again after the backoff."""
+
+
+class PersonMustAct(ConnectorError):
+    """The platform offers no API for this: a person does it in the platform's back office. The message is a
+    msgid without placeholders (marked with ``gettext_noop``): the row keeps the English text, the sync page shows
+    it in the reader's language."""
 
 
 @dataclass
@@ -88,6 +103,9 @@ class Adapter:
 
     def cancel_notice(self, connection, *, notice: dict) -> None:
         raise NotSupported(f"{self.platform} takes no cancellation notices.")
+
+    def lines_cancel_notice(self, connection, *, notice: dict) -> None:
+        raise NotSupported(f"{self.platform} takes no notices of cancelled lines.")
 
     def shipped_remotely(self, connection, *, external_ids: list[str]) -> dict[str, str]:
         """For the reconciliation: which of these orders the platform shows fulfilled ({id: its status})."""

@@ -38,6 +38,7 @@ class ConnectionForm(forms.ModelForm):
             "confirm_shipments",
             "push_stock",
             "cancel_notices",
+            "refund_payments",
             "tracking_extension",
         ]
 

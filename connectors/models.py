@@ -56,6 +56,11 @@ class ChannelConnection(models.Model):
     confirm_shipments = models.BooleanField(default=True, help_text="Send each shipment's carrier and tracking")
     push_stock = models.BooleanField(default=True, help_text="Set the channel's stock figures on the platform")
     cancel_notices = models.BooleanField(default=False, help_text="Tell the platform of cancellations and refunds")
+    refund_payments = models.BooleanField(
+        default=False,
+        help_text="A partial cancellation refunds the payment through the platform (Shopify: the suggested refund's "
+        "transactions; WooCommerce: api_refund); off: the refund only records the cancelled lines",
+    )
     tracking_extension = models.BooleanField(
         default=False,
         help_text="WooCommerce: the store has the Shipment Tracking extension (else tracking goes in an order note)",
@@ -164,3 +169,27 @@ class Reconciliation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.connection}: {self.unconfirmed_total} unconfirmed, {self.open_here_total} open here"
+
+
+class RemoteNotice(models.Model):
+    """What a platform did with one of our notices that it does not answer at once, or that must never be sent
+    twice: an Amazon cancellation feed being processed (``remote_id`` the feed id), a refund of cancelled lines
+    (its id on the platform). ``key`` is the outbox row's key."""
+
+    class State(models.TextChoices):
+        PROCESSING = "processing", "processing"
+        DONE = "done", "done"
+
+    connection = models.ForeignKey(ChannelConnection, on_delete=models.CASCADE, related_name="remote_notices")
+    key = models.CharField(max_length=200)
+    remote_id = models.CharField(max_length=120, blank=True)
+    state = models.CharField(max_length=20, choices=State.choices, default=State.PROCESSING)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-id"]
+        constraints = [models.UniqueConstraint(fields=["connection", "key"], name="remote_notice_uniq")]
+
+    def __str__(self) -> str:
+        return f"{self.key} → {self.remote_id or '?'} ({self.state})"

@@ -7,6 +7,7 @@ from datetime import datetime
 
 from django.db.models import Count, Min
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from oms.models import OutboxMessage, OutboxStatus
 from orders.models import Channel, InboundMessage, InboundStatus
@@ -41,6 +42,8 @@ def channel_sync_state(channel: Channel) -> SyncState:
         .exclude(last_error="")
         .order_by("status", "next_attempt_at", "pk")[:100]
     )
+    for row in problems:  # a message for the person (connectors.base.PersonMustAct) is a msgid: in their language
+        row.error_text = gettext(row.last_error) if row.last_error else ""
     oldest = rows.filter(status=OutboxStatus.PENDING).aggregate(at=Min("created_at"))["at"]
     lag = None
     if connection is not None and connection.last_pull_ok_at is not None:

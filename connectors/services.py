@@ -24,14 +24,15 @@ from oms.errors import DomainError
 from oms.models import OutboxMessage, OutboxStatus
 from oms.transient import is_transient
 from orders import atp
+from orders.channel_notices import CHANNEL_CANCEL, CHANNEL_LINES_CANCEL
 from orders.intake.inbox import APPLY_TASK, insert_messages
 from orders.models import Channel, ChannelSku, InboundMessage, InboundStatus
 
-from .base import ConnectorError, NotSupported, Refused, Rejected, RetryLater, adapter_for
+from .base import ConnectorError, NotSupported, Pending, PersonMustAct, Refused, Rejected, RetryLater, adapter_for
 from .models import ChannelConnection, RemoteShipment
 
 MAX_PULL_PAGES = 20
-SYNC_KINDS = (CHANNEL_SHIPMENT, atp.STOCK_PUSH)
+SYNC_KINDS = (CHANNEL_SHIPMENT, atp.STOCK_PUSH, CHANNEL_CANCEL, CHANNEL_LINES_CANCEL)
 
 
 # ---- the connection ---------------------------------------------------------------------------------------
@@ -78,7 +79,11 @@ def _note(connection: ChannelConnection, verb: str, error: str = "", *, ok: bool
 
 
 def _outcome(exc: ConnectorError) -> outbox.Outcome:
+    if isinstance(exc, PersonMustAct):
+        return outbox.dead(str(exc))  # the msgid itself: the sync page shows it translated
     error = f"{type(exc).__name__}: {exc}"
+    if isinstance(exc, Pending):
+        return outbox.retry(error)
     if isinstance(exc, RetryLater):
         return outbox.retry(error, after_seconds=exc.after_seconds)
     if isinstance(exc, Refused | Rejected | NotSupported):
@@ -186,21 +191,27 @@ def send_shipment_notices(rows: list[OutboxMessage]) -> dict[int, outbox.Outcome
     return outcomes
 
 
-# ---- cancellation notices: the handler of channel.cancel rows ------------------------------------------------
+# ---- cancellation notices: the handlers of channel.cancel and channel.lines_cancel rows ---------------------
+
+_NOTICE_VERBS = {
+    CHANNEL_CANCEL: ("cancel_notice", "cancellations"),
+    CHANNEL_LINES_CANCEL: ("lines_cancel_notice", "cancelled lines"),
+}
 
 
-def _cancel_one(row: OutboxMessage, connections: dict[int, ChannelConnection]) -> outbox.Outcome:
-    notice = row.payload or {}
+def _notice_one(row: OutboxMessage, connections: dict[int, ChannelConnection]) -> outbox.Outcome:
+    notice = {**(row.payload or {}), "key": row.key}
+    verb, what = _NOTICE_VERBS[row.kind]
     connection = connections.get(notice.get("channel"))
     if connection is None:
         return outbox.skipped("The channel has no connection: nothing is sent back.")
     if not (connection.active and connection.cancel_notices):
         return outbox.skipped("Cancellation notices are off for this channel.")
     adapter = adapter_for(connection.platform)
-    if adapter is None or not adapter.supports("cancel_notice"):
-        return outbox.skipped(f"No connector sends cancellations to {connection.channel.get_platform_display()}.")
+    if adapter is None or not adapter.supports(verb):
+        return outbox.skipped(f"No connector sends {what} to {connection.channel.get_platform_display()}.")
     try:
-        adapter.cancel_notice(connection, notice=notice)
+        getattr(adapter, verb)(connection, notice=notice)
     except ConnectorError as exc:
         return _outcome(exc)
     return outbox.sent()
@@ -208,7 +219,8 @@ def _cancel_one(row: OutboxMessage, connections: dict[int, ChannelConnection]) -
 
 def send_cancel_notices(rows: list[OutboxMessage]) -> dict[int, outbox.Outcome]:
     """The outbox handler of ``channel.cancel`` rows (orders/channel_notices.py): each cancelled order told
-    to its platform once (an order the platform shows cancelled already counts as told)."""
+    to its platform once (an order the platform shows cancelled already counts as told), and of
+    ``channel.lines_cancel`` rows (a partial cancellation: the lines and quantities, once)."""
     channel_ids = {r.payload.get("channel") for r in rows if isinstance(r.payload, dict)}
     connections = {
         c.channel_id: c for c in ChannelConnection.objects.select_related("channel").filter(channel_id__in=channel_ids)
@@ -216,7 +228,7 @@ def send_cancel_notices(rows: list[OutboxMessage]) -> dict[int, outbox.Outcome]:
     outcomes: dict[int, outbox.Outcome] = {}
     for row in rows:
         try:
-            outcomes[row.pk] = _cancel_one(row, connections)
+            outcomes[row.pk] = _notice_one(row, connections)
         except Exception as exc:  # noqa: BLE001 (one broken row is retried alone; the batch goes on)
             if is_transient(exc):
                 raise
@@ -334,7 +346,8 @@ def pull_due_connections() -> list[int]:
 
 
 def sync_retry(*, channel: Channel, ids=None) -> int:
-    """Send this channel's dead or retrying confirmations and stock pushes again now (all, or ``ids``)."""
+    """Send this channel's dead or retrying confirmations, stock pushes and cancellation notices again now (all,
+    or ``ids``)."""
     rows = OutboxMessage.objects.filter(
         kind__in=SYNC_KINDS,
         destination=f"channel:{channel.slug}",

@@ -9,11 +9,15 @@ sent back to it (the caller says so)."""
 
 from __future__ import annotations
 
+import hashlib
+import json
+
 from oms.outbox import outbox_put
 
 from .models import ChannelPlatform, Order
 
 CHANNEL_CANCEL = "channel.cancel"  # the outbox kind (connectors registers its handler)
+CHANNEL_LINES_CANCEL = "channel.lines_cancel"  # a partial cancellation: which lines and how many
 
 
 def order_cancel_notice(*, order: Order, reason: str, reason_code: str = "") -> bool:
@@ -30,6 +34,33 @@ def order_cancel_notice(*, order: Order, reason: str, reason_code: str = "") -> 
             "order_id": order.pk,
             "order_external_id": order.external_id,
             "channel": channel.pk,
+            "reason": reason[:500],
+            "reason_code": reason_code,
+        },
+        subject=f"order:{order.pk}",
+    )
+    return True
+
+
+def order_lines_cancel_notice(*, order: Order, lines: list[dict], reason: str, reason_code: str = "") -> bool:
+    """Write the ``channel.lines_cancel`` row of a partial cancellation (``lines``: ``[{line_no, sku, quantity}]``,
+    the quantities cancelled here) in the cancelling transaction; the same lines twice are one row. False when
+    the channel is not a platform or nothing was cancelled."""
+    channel = order.channel
+    lines = [dict(line) for line in lines if int(line.get("quantity") or 0) > 0]
+    if channel is None or channel.platform == ChannelPlatform.OMS or not lines:
+        return False
+    digest = hashlib.sha256(json.dumps(lines, sort_keys=True).encode()).hexdigest()[:16]
+    outbox_put(
+        kind=CHANNEL_LINES_CANCEL,
+        destination=f"channel:{channel.slug}",
+        key=f"{order.pk}:lines:{digest}",
+        payload={
+            "order": order.number,
+            "order_id": order.pk,
+            "order_external_id": order.external_id,
+            "channel": channel.pk,
+            "lines": lines,
             "reason": reason[:500],
             "reason_code": reason_code,
         },

@@ -59,20 +59,29 @@ def order_cancel(
 
 @transaction.atomic
 def order_cancel_request(
-    *, order: Order, reason_code: str, note: str = "", user=None, source: str = "back office"
+    *,
+    order: Order,
+    reason_code: str,
+    note: str = "",
+    user=None,
+    source: str = "back office",
+    tell_channel: bool = True,
 ) -> CancelResult:
     """Cancel by stage: before shipping the order is cancelled (off the pick list, stock released, labels
     voided); after shipping it becomes an intercept request; after delivery a return request; partly shipped,
-    each part by its own stage (workflows.partial_cancel)."""
+    each part by its own stage (workflows.partial_cancel). ``tell_channel``: False when the channel itself
+    cancelled (nothing goes back to it)."""
     order = order_lock(order.pk)
     if order.status == OrderStatus.PARTIALLY_SHIPPED:
-        return cancel_partly_shipped(order=order, reason_code=reason_code, note=note, user=user, source=source)
+        return cancel_partly_shipped(
+            order=order, reason_code=reason_code, note=note, user=user, source=source, tell_channel=tell_channel
+        )
     action = change_decide(order, ChangeKind.CANCEL, user, reason_code)
     text = cancel_text(reason_code=reason_code, note=note, source=source)
     if action in (ChangeAction.ALLOWED, ChangeAction.APPROVAL, ChangeAction.REROUTE):
         if action == ChangeAction.APPROVAL:
             text += f", approved by {user}"
-        return order_cancel(order=order, reason=text, user=user, reason_code=reason_code)
+        return order_cancel(order=order, reason=text, user=user, reason_code=reason_code, tell_channel=tell_channel)
     if action == ChangeAction.INTERCEPT:
         done = intercept_request(order=order, change=ChangeKind.CANCEL, reason_code=reason_code, note=note, user=user)
         return CancelResult(outcome="intercept", order=order, intercept=done.handled)

@@ -46,7 +46,7 @@ def order_apply_channel_update(*, order: Order, data: CanonicalOrder, source: st
             return outcome
         try:
             kind = order_cancel_request(
-                order=order, reason_code=ChangeReason.CHANNEL_UPDATE, note=what, source=source
+                order=order, reason_code=ChangeReason.CHANNEL_UPDATE, note=what, source=source, tell_channel=False
             ).outcome
         except (TransitionNotAllowed, DomainError):
             pass

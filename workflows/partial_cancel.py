@@ -5,11 +5,15 @@ changes (orders.services.partial_cancel_plan): all or nothing.
 Lock order: the order row → its open shipments by id (workflows.release.open_part_release: fulfillment cancels them,
 logistics voids labels) → stock rows by (location, product) → the shipped shipments by id and their parcels
 (workflows.intercept) → the return request. One transaction: fulfillment cancels the open part, closes backorders
-and moves the order on (shipped or delivered); orders records the partial cancellation; logistics intercepts or
-orders opens the return. A failure anywhere rolls everything back."""
+and moves the order on (shipped or delivered); orders records the partial cancellation and writes the channel's
+``channel.lines_cancel`` outbox row (the lines and quantities that will not ship: the platform refunds them);
+logistics intercepts or orders opens the return. A failure anywhere rolls everything back."""
 
 from django.db import transaction
+from django.db.models import Sum
 
+from fulfillment.models import ShipmentLine
+from orders.channel_notices import order_lines_cancel_notice
 from orders.models import Order
 from orders.services import delivered_lines, order_lock, partial_cancel_plan, partial_cancel_record
 from orders.status import ChangeAction, ChangeKind
@@ -21,8 +25,11 @@ from .returns import return_for_cancel
 
 
 @transaction.atomic
-def cancel_partly_shipped(*, order: Order, reason_code: str, note: str = "", user=None, source: str = "back office"):
-    """Returns a CancelResult with outcome "partial"."""
+def cancel_partly_shipped(
+    *, order: Order, reason_code: str, note: str = "", user=None, source: str = "back office", tell_channel=True
+):
+    """Returns a CancelResult with outcome "partial". ``tell_channel``: False when the channel itself cancelled
+    (its ``channel.lines_cancel`` row is not written)."""
     order = order_lock(order.pk)
     plan = partial_cancel_plan(order, reason_code=reason_code, note=note, user=user, source=source)
     cancelled: list[str] = []
@@ -30,6 +37,10 @@ def cancel_partly_shipped(*, order: Order, reason_code: str, note: str = "", use
         cancelled = open_part_release(order=order, user=user, reason=f"cancelled: {plan.text}")
         order.refresh_from_db()
         partial_cancel_record(order, plan=plan, cancelled=cancelled, reason_code=reason_code, note=note, user=user)
+        if tell_channel:
+            order_lines_cancel_notice(
+                order=order, lines=_unshipped_lines(order), reason=plan.text, reason_code=reason_code
+            )
     result = CancelResult(outcome="partial", order=order, shipments_cancelled=cancelled, shipped=plan.shipped)
     if plan.sent_action == ChangeAction.RETURN and plan.delivered:
         # The shipped lines only: what was cancelled never left.
@@ -42,3 +53,20 @@ def cancel_partly_shipped(*, order: Order, reason_code: str, note: str = "", use
         result.intercept = done.handled
         result.shipped_outcome = "intercept"
     return result
+
+
+def _unshipped_lines(order: Order) -> list[dict]:
+    """The order's lines and the quantities that will not ship now that its open part is cancelled: each line's
+    quantity less what its remaining (shipped) shipments carry."""
+    carried = dict(
+        ShipmentLine.objects.filter(shipment__order_id=order.pk)
+        .exclude(shipment__status="cancelled")
+        .values("order_line_id")
+        .annotate(n=Sum("quantity"))
+        .values_list("order_line_id", "n")
+    )
+    return [
+        {"line_no": line.line_no, "sku": line.sku, "quantity": line.quantity - carried.get(line.pk, 0)}
+        for line in order.lines.order_by("line_no")
+        if line.quantity > carried.get(line.pk, 0)
+    ]

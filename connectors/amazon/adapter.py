@@ -15,7 +15,9 @@
   ``orderItemId`` (read by ``getOrderItems``, matched by SellerSKU) and this shipment's quantities, spread over
   its parcels). A 400 saying the package or order is *already* shipped/fulfilled counts as done: a retry after a
   lost answer confirms nothing twice. Amazon's Orders API cannot change a confirmed package: a relabel or void
-  after confirmation is dead with a message (edit it in Seller Central);
+  after confirmation is dead with a message for the person (``notices.NO_EDIT``: edit it in Seller Central);
+- cancel: the order acknowledgement feed with StatusCode Failure (connectors/amazon/notices.py); a partial
+  cancellation is dead with a message for the person (``notices.NO_LINES_CANCEL``);
 - stock: the Feeds API ``JSON_LISTINGS_FEED`` (one feed for all changed SKUs, up to ``FEED_MAX`` messages:
   ``createFeedDocument`` -> PUT the JSON to its pre-signed url -> ``createFeed``), each message a PATCH of
   ``/attributes/fulfillment_availability`` (``fulfillment_channel_code`` DEFAULT, ``quantity``). Feeds, not
@@ -34,8 +36,18 @@ from datetime import UTC, timedelta
 
 from django.utils import timezone
 
-from ..base import Adapter, Confirmation, ConnectorError, PullPage, Rejected, RetryLater, StockPushResult
+from ..base import (
+    Adapter,
+    Confirmation,
+    ConnectorError,
+    PersonMustAct,
+    PullPage,
+    Rejected,
+    RetryLater,
+    StockPushResult,
+)
 from ..models import ChannelConnection
+from . import notices
 from .client import AmazonApi, api_of, split_secret
 
 PAGE_SIZE = 20
@@ -165,10 +177,7 @@ class AmazonAdapter(Adapter):
         if remote is not None and not remote.cancelled:
             if sorted(remote.tracking_numbers or []) == sorted(numbers):
                 return Confirmation(remote.remote_id, "unchanged")
-            raise Rejected(
-                "Amazon's Orders API cannot change a confirmed shipment (a new or voided label): edit the tracking "
-                f"of order {order_id} in Seller Central › Manage Orders."
-            )
+            raise PersonMustAct(notices.NO_EDIT)
         if not numbers:
             return Confirmation("", "unchanged")  # voided before Amazon heard of it: nothing to take back
         with api_for(connection) as api:
@@ -194,6 +203,15 @@ class AmazonAdapter(Adapter):
                         raise
                     done += 1
         return Confirmation(order_id, "adopted" if done == len(packages) else "created")
+
+    # ---- cancel -------------------------------------------------------------------------------------
+
+    def cancel_notice(self, connection, *, notice: dict) -> None:
+        with api_for(connection) as api:
+            notices.cancel_order(api, connection, notice=notice, order_items=_order_items)
+
+    def lines_cancel_notice(self, connection, *, notice: dict) -> None:
+        raise PersonMustAct(notices.NO_LINES_CANCEL)
 
     # ---- stock --------------------------------------------------------------------------------------
 

@@ -16,8 +16,17 @@ Go SDK, doudian-sdk-golang 1.1.0, ``api/<method>/request|response``):
   ``{shipped_order_info: [{shipped_order_id, shipped_num}], logistics_code, company_code}``, and a
   ``request_id`` the platform answers idempotently). The shipment's units are spread over its parcels in line
   order. ``company_code`` comes from ``COMPANY_CODES`` (the carrier's Kdniao shipper code or its own code ->
-  the platform's code from ``order.logisticsCompanyList``). A relabel or void of a waybill the platform already
-  has is not sent (that is ``order.logisticsEdit``, not built): the row is dead with a message saying so;
+  the platform's code from ``order.logisticsCompanyList``);
+- relabel (修改发货物流): a waybill the platform has, replaced here by a new one, is changed with
+  ``order.logisticsEdit`` (``order_id``, ``company_code``, ``logistics_code``: only an order shipped whole with
+  one waybill, status 3) or ``order.logisticsEditByPack`` (``order_id``, ``pack_id`` = the package's
+  ``delivery_id`` in ``logistics_info``, ``company_code``, ``logistics_code``: a 多包裹 or partial shipment). A
+  retry after a lost answer finds the new waybill there and the old one gone: nothing is sent twice. A void
+  (no waybill left) or a changed number of parcels has no API: the row is dead with a message for the person;
+- cancel: the open platform documents no call by which a seller cancels a paid order (the buyer applies for a
+  refund, 售后 仅退款, and the seller agrees in the back office). ``order.orderDetail`` is read: an order 抖店
+  shows 已取消 (status 4) counts as told; any other is dead with a message telling the person to cancel it in
+  the 抖店 back office (then Retry finds it cancelled). Cancelled lines of a partial cancellation likewise;
 - stock: SKU (商家编码) -> ``product_id``/``sku_id`` by ``sku.detail`` (``code``; kept in ``RemoteItem``), then
   ``sku.syncStockBatch`` per product (``product_id``, ``incremental=false``, ``sku_sync_list[]`` of
   ``{sku_id, sku_type: 0, stock_num}``, at most ``BATCH`` a call; the platform applies a call all or nothing);
@@ -31,8 +40,9 @@ from datetime import UTC, datetime, timedelta
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
-from ..base import Adapter, Confirmation, PullPage, Rejected, StockPushResult
+from ..base import Adapter, Confirmation, PersonMustAct, PullPage, Rejected, StockPushResult
 from ..models import ChannelConnection, RemoteItem
 from .client import DoudianClient, split_secret
 
@@ -46,6 +56,25 @@ RECONCILE_MAX = 100
 SHIPPED_STATUSES = {3: "已发货", 5: "已完成"}
 STAMP = "%Y-%m-%dT%H:%M:%SZ"
 NOT_FOUND = {40004, 50002}  # 非法的参数 / 业务处理失败: the SKU code is not in the shop
+CANCELLED = 4  # 已取消
+
+# What the person does where the open platform has no API (connectors.base.PersonMustAct: translated on the page).
+NO_CANCEL = gettext_noop(
+    "抖店 has no API for a seller to cancel a paid order: cancel it in the 抖店 back office (订单管理), or agree to "
+    "the buyer's refund request (售后), then press Retry here."
+)
+NO_LINES_CANCEL = gettext_noop(
+    "抖店 has no API for a seller to refund part of an order: refund the cancelled items in the 抖店 back office "
+    "(售后), then dismiss this row."
+)
+NO_VOID = gettext_noop(
+    "抖店 cannot take a waybill back once the order is shipped: the label was voided here, so change the "
+    "shipment in the 抖店 back office (订单管理 › 修改物流), then dismiss this row."
+)
+NO_PARCEL_CHANGE = gettext_noop(
+    "抖店 can change a package's waybill but not the number of packages: correct the shipment in the 抖店 back "
+    "office (订单管理 › 修改物流), then dismiss this row."
+)
 
 # Our carriers (Carrier.shipper_code, the Kdniao code, else Carrier.code) -> 抖店's company_code
 # (order.logisticsCompanyList).
@@ -214,11 +243,7 @@ class DoudianAdapter(Adapter):
         there = {str(t.get("tracking_no")) for t in detail.get("logistics_info") or [] if isinstance(t, dict)}
         gone = [n for n in sent_before if n not in numbers and n in there]
         if gone:
-            what = "voided" if not numbers else f"replaced by {', '.join(numbers)}"
-            raise Rejected(
-                f"抖店 has the waybill {', '.join(gone)}, now {what}: change it in the 抖店 back office "
-                "(order.logisticsEdit is not sent by the OMS)."
-            )
+            return self._relabel(client, notice, detail, gone, [n for n in numbers if n not in there])
         if not numbers:
             return Confirmation(order_id if remote else "", "unchanged")
         missing = [n for n in numbers if n not in there]
@@ -249,6 +274,51 @@ class DoudianAdapter(Adapter):
                 "order.logisticsAddMultiPack", {"order_id": order_id, "pack_list": pack_list, "request_id": request_id}
             )
         return Confirmation(order_id, "created" if remote is None else "updated")
+
+    def _relabel(self, client: DoudianClient, notice: dict, detail: dict, gone: list[str], new: list[str]):
+        """Each waybill replaced here changed on the platform: ``order.logisticsEdit`` for an order shipped whole
+        with one waybill, else ``order.logisticsEditByPack`` on the package that holds it."""
+        order_id = str(notice.get("order_external_id") or "")
+        if not new:
+            raise PersonMustAct(NO_VOID)
+        if len(new) != len(gone):
+            raise PersonMustAct(NO_PARCEL_CHANGE)
+        company = company_code(notice)
+        packs = [t for t in detail.get("logistics_info") or [] if isinstance(t, dict)]
+        for old, number in zip(gone, new, strict=True):
+            if len(packs) == 1 and detail.get("order_status") == 3:
+                client.call(
+                    "order.logisticsEdit", {"order_id": order_id, "company_code": company, "logistics_code": number}
+                )
+                continue
+            pack = next(t for t in packs if str(t.get("tracking_no")) == old)
+            client.call(
+                "order.logisticsEditByPack",
+                {
+                    "order_id": order_id,
+                    "pack_id": str(pack.get("delivery_id") or ""),
+                    "company_code": company,
+                    "logistics_code": number,
+                },
+            )
+        return Confirmation(order_id, "updated")
+
+    # ---- cancel -------------------------------------------------------------------------------------
+
+    def _cancelled_there(self, connection, notice: dict) -> bool:
+        order_id = str(notice.get("order_external_id") or "")
+        if not order_id:
+            raise Rejected("The order has no 抖店 order id.")
+        detail = client_for(connection).call("order.orderDetail", {"shop_order_id": order_id})
+        return (detail.get("shop_order_detail") or {}).get("order_status") == CANCELLED
+
+    def cancel_notice(self, connection, *, notice: dict) -> None:
+        if not self._cancelled_there(connection, notice):
+            raise PersonMustAct(NO_CANCEL)
+
+    def lines_cancel_notice(self, connection, *, notice: dict) -> None:
+        if not self._cancelled_there(connection, notice):
+            raise PersonMustAct(NO_LINES_CANCEL)
 
     # ---- stock --------------------------------------------------------------------------------------
 

@@ -115,6 +115,23 @@ ORDERS_STATUS_QUERY = """query OrdersStatus($ids: [ID!]!) {
 }"""
 NODES_PER_CALL = 250  # Shopify's limit on ``nodes(ids:)``
 ORDER_CANCELLED_QUERY = """query OrderCancelled($id: ID!) { order(id: $id) { id cancelledAt } }"""
+ORDER_REFUNDABLE_QUERY = """query OrderRefundable($id: ID!) {
+  order(id: $id) {
+    id
+    lineItems(first: 250) { nodes { id sku refundableQuantity } }
+    refunds(first: 100) { id note }
+  }
+}"""
+SUGGESTED_REFUND_QUERY = """query SuggestedRefund($id: ID!, $items: [RefundLineItemInput!]) {
+  order(id: $id) {
+    suggestedRefund(refundLineItems: $items) {
+      suggestedTransactions { gateway parentTransaction { id } amountSet { shopMoney { amount } } }
+    }
+  }
+}"""
+REFUND_CREATE = """mutation RefundCreate($input: RefundInput!) {
+  refundCreate(input: $input) { refund { id } userErrors { field message } }
+}"""
 # Our reason codes (orders.status.ChangeReason) as Shopify's OrderCancelReason.
 CANCEL_REASONS = {
     "customer_request": "CUSTOMER",
@@ -248,6 +265,56 @@ class ShopifyAdapter(Adapter):
         text = "; ".join(f"{e.get('code') or ''} {e.get('message')}".strip() for e in errors)
         raise Rejected(f"Shopify refused to cancel the order: {text}")
 
+    def lines_cancel_notice(self, connection, *, notice: dict) -> None:
+        """A partial cancellation: ``refundCreate`` with ``refundLineItems`` (the order's line items by SKU, the
+        quantities cancelled, ``restockType: NO_RESTOCK``: the OMS publishes stock), ``notify: false``. Chosen over
+        ``orderEditBegin``/``orderEditSetQuantity``/``orderEditCommit`` because the edit is three calls with a
+        session in between (a lost answer mid-way leaves an open edit) and Shopify documents a refund as the record
+        of items that will not be fulfilled. With the connection's ``refund_payments`` the money goes back too: the
+        ``transactions`` are Shopify's own ``suggestedRefund`` for those lines (gateway, parent transaction,
+        amount, kind REFUND); without it the refund records the lines and moves no money. The note starts with
+        ``[OMS <row key>]``: a refund with it already there (a retry after a lost answer) counts as done, so the
+        lines are refunded once."""
+        client = client_for(connection)
+        gid = order_gid(str(notice.get("order_external_id")))
+        marker = f"[OMS {notice.get('key')}]"
+        order = client.execute(ORDER_REFUNDABLE_QUERY, {"id": gid}).get("order")
+        if not order:
+            raise Rejected(f"Shopify has no order {notice.get('order_external_id')}.")
+        if any(marker in str((r or {}).get("note") or "") for r in order.get("refunds") or []):
+            return
+        items = _refund_items((order.get("lineItems") or {}).get("nodes") or [], notice.get("lines") or [])
+        transactions = []
+        if connection.refund_payments:
+            suggested = client.execute(SUGGESTED_REFUND_QUERY, {"id": gid, "items": items}).get("order") or {}
+            for t in (suggested.get("suggestedRefund") or {}).get("suggestedTransactions") or []:
+                amount = (((t or {}).get("amountSet") or {}).get("shopMoney") or {}).get("amount")
+                if amount and (t.get("parentTransaction") or {}).get("id"):
+                    transactions.append(
+                        {
+                            "orderId": gid,
+                            "gateway": t.get("gateway") or "",
+                            "kind": "REFUND",
+                            "parentId": t["parentTransaction"]["id"],
+                            "amount": amount,
+                        }
+                    )
+        payload = client.execute(
+            REFUND_CREATE,
+            {
+                "input": {
+                    "orderId": gid,
+                    **({"transactions": transactions} if transactions else {}),
+                    "note": f"{marker} Cancelled in the OMS ({notice.get('order')}): {notice.get('reason') or ''}"[
+                        :255
+                    ],
+                    "notify": False,
+                    "refundLineItems": items,
+                }
+            },
+        ).get("refundCreate")
+        _user_errors(payload, "the refund of the cancelled lines")
+
     # ---- reconciliation -----------------------------------------------------------------------------
 
     def shipped_remotely(self, connection, *, external_ids: list[str]) -> dict[str, str]:
@@ -358,3 +425,27 @@ def _allocate(order: dict, lines: list[dict]) -> list[dict]:
         {"fulfillmentOrderId": fo, "fulfillmentOrderLineItems": [{"id": i, "quantity": q} for i, q in items.items()]}
         for fo, items in taken.items()
     ]
+
+
+def _refund_items(line_items: list[dict], lines: list[dict]) -> list[dict]:
+    """The cancelled lines onto the order's line items by SKU, at most each one's ``refundableQuantity``."""
+    left = [
+        {"id": li["id"], "sku": str(li.get("sku") or ""), "left": int(li.get("refundableQuantity") or 0)}
+        for li in line_items
+        if isinstance(li, dict) and li.get("id")
+    ]
+    taken: dict[str, int] = {}
+    missing = []
+    for line in lines:
+        want = int(line.get("quantity") or 0)
+        for item in left:
+            if want and item["sku"] == line.get("sku") and item["left"] > 0:
+                qty = min(want, item["left"])
+                item["left"] -= qty
+                want -= qty
+                taken[item["id"]] = taken.get(item["id"], 0) + qty
+        if want:
+            missing.append(f"{line.get('sku')} ×{want}")
+    if missing:
+        raise Rejected(f"Shopify has no refundable quantity for: {', '.join(missing)}.")
+    return [{"lineItemId": i, "quantity": q, "restockType": "NO_RESTOCK"} for i, q in taken.items()]

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import time
 from datetime import datetime, timedelta
+from decimal import Decimal
 
 from django.utils import timezone
 
@@ -167,12 +168,38 @@ class WooCommerceAdapter(Adapter):
                 return
         client.post(f"{path}/notes", {"note": text, "customer_note": True})
 
-    # ---- stock --------------------------------------------------------------------------------------
-
     def cancel_notice(self, connection, *, notice: dict) -> None:
         """The order set to ``cancelled`` (``PUT /orders/<id>``; the same again changes nothing). WooCommerce's
         payment gateways differ: the refund itself stays a person's decision in WooCommerce."""
         client_for(connection).put(_order_path(notice), {"status": "cancelled"})
+
+    def lines_cancel_notice(self, connection, *, notice: dict) -> None:
+        """A partial cancellation: ``POST /orders/<id>/refunds`` with ``line_items`` (``id``, ``quantity``,
+        ``refund_total`` at the line's price), ``amount`` their sum, ``api_refund`` only when the connection
+        refunds payments (else WooCommerce records the refund and moves no money), ``api_restock`` false (the OMS
+        publishes stock). The reason carries ``[OMS <row key>]``: a refund with it already there (a retry after a
+        lost answer) counts as done, so the lines are refunded once."""
+        client = client_for(connection)
+        path = _order_path(notice)
+        marker = f"[OMS {notice.get('key')}]"
+        refunds = client.get(f"{path}/refunds").body
+        if any(isinstance(r, dict) and marker in str(r.get("reason") or "") for r in refunds or []):
+            return
+        order = client.get(path).body or {}
+        items = _refund_items(order.get("line_items") or [], notice.get("lines") or [])
+        amount = sum(Decimal(i["refund_total"]) for i in items)
+        client.post(
+            f"{path}/refunds",
+            {
+                "amount": f"{amount:.2f}",
+                "reason": f"{marker} Cancelled in the OMS ({notice.get('order')}): {notice.get('reason') or ''}"[:500],
+                "line_items": items,
+                "api_refund": bool(connection.refund_payments),
+                "api_restock": False,
+            },
+        )
+
+    # ---- stock --------------------------------------------------------------------------------------
 
     def push_stock(self, connection, *, figures: list[dict]) -> StockPushResult:
         client = client_for(connection)
@@ -293,3 +320,34 @@ def _order_shipped_here(notice: dict) -> bool:
         .first()
     )
     return status in ("shipped", "delivered")
+
+
+def _refund_items(order_lines: list[dict], lines: list[dict]) -> list[dict]:
+    """The cancelled lines onto WooCommerce's line items by SKU: [{id, quantity, refund_total}] at each line's
+    paid unit price (its ``total`` / ``quantity``)."""
+    left = [
+        {"id": li.get("id"), "sku": str(li.get("sku") or ""), "left": int(li.get("quantity") or 0), "line": li}
+        for li in order_lines
+        if isinstance(li, dict) and li.get("id")
+    ]
+    taken: dict[int, int] = {}
+    missing = []
+    for line in lines:
+        want = int(line.get("quantity") or 0)
+        for item in left:
+            if want and item["sku"] == line.get("sku") and item["left"] > 0:
+                qty = min(want, item["left"])
+                item["left"] -= qty
+                want -= qty
+                taken[item["id"]] = taken.get(item["id"], 0) + qty
+        if want:
+            missing.append(f"{line.get('sku')} ×{want}")
+    if missing:
+        raise Rejected(f"WooCommerce's order has no line to refund for: {', '.join(missing)}.")
+    items = []
+    for item in left:
+        qty = taken.get(item["id"])
+        if qty:
+            unit = Decimal(str(item["line"].get("total") or 0)) / max(1, int(item["line"].get("quantity") or 1))
+            items.append({"id": item["id"], "quantity": qty, "refund_total": f"{unit * qty:.2f}"})
+    return items

@@ -13,7 +13,11 @@ documented request and response shapes (developer-docs.amazon.com/sp-api) and th
   orderItemId, more than is left to ship, or a packageReferenceId the order has already);
 - Feeds API 2021-06-30: ``POST /documents`` -> ``{feedDocumentId, url}`` (the url on this fake: ``PUT
   /upload/<doc>``), ``POST /feeds`` -> ``{feedId}`` (IN_QUEUE until ``process_feeds()``), ``GET /feeds/<id>``,
-  ``GET /documents/<id>`` -> ``{url}`` of the processing report (``GET /download/<doc>``).
+  ``GET /documents/<id>`` -> ``{url}`` of the processing report (``GET /download/<doc>``). ``process_feeds()``
+  applies ``JSON_LISTINGS_FEED`` (a JSON report) and ``POST_ORDER_ACKNOWLEDGEMENT_DATA`` (the XML
+  ``OrderAcknowledgement``: StatusCode Failure cancels an order not shipped; an XML ``ProcessingReport`` whose
+  ``Result``s name an order that is unknown, shipped or already cancelled; those descriptions are this fake's
+  wording, Amazon documents the report's shape, not every text).
 
 Every answer carries ``x-amzn-RateLimit-Limit``. Scripted failures (429, 5xx, 400) with FakeVendor's ``fail``.
 """
@@ -31,6 +35,9 @@ REFRESH_TOKEN = "Atzr|IwEBIExampleRefreshToken0123456789"
 SECRET = f"{CLIENT_ID}:{CLIENT_SECRET}:{REFRESH_TOKEN}"
 MARKETPLACE = "ATVPDKIKX0DER"
 SELLER_ID = "A2EXAMPLESELLER"
+
+
+FEED_TYPES = {"JSON_LISTINGS_FEED", "POST_ORDER_ACKNOWLEDGEMENT_DATA"}
 
 
 def errors(code: str, message: str, details: str = "") -> dict:
@@ -95,6 +102,7 @@ class FakeAmazon(FakeVendor):
         self.documents: dict[str, dict] = {}
         self.feeds: dict[str, dict] = {}
         self.listings: dict[str, int | None] = {}  # SKU -> quantity (None: never set)
+        self.cancelled_reasons: dict[str, list[str]] = {}  # order id -> its CancelReasons
         self.tokens: dict[str, bool] = {}  # issued token -> still valid
         self.items_page = 100
         self.rate_limit = "0.5"
@@ -208,7 +216,7 @@ class FakeAmazon(FakeVendor):
             return 201, {"feedDocumentId": doc, "url": f"{self.url}/upload/{doc}"}
         if path == "/feeds/2021-06-30/feeds" and request.method == "POST":
             body = request.json() or {}
-            if body.get("feedType") != "JSON_LISTINGS_FEED" or not body.get("marketplaceIds"):
+            if body.get("feedType") not in FEED_TYPES or not body.get("marketplaceIds"):
                 return 400, errors("InvalidInput", "feedType and marketplaceIds are required.")
             if body.get("inputFeedDocumentId") not in self.documents:
                 return 400, errors("InvalidInput", "Invalid inputFeedDocumentId.")
@@ -309,9 +317,13 @@ class FakeAmazon(FakeVendor):
     # ---- feeds processing --------------------------------------------------------------------------------
 
     def process_feeds(self) -> None:
-        """Amazon processes the queued feeds: known SKUs get their quantity, unknown ones an ERROR issue."""
+        """Amazon processes the queued feeds: known SKUs get their quantity, unknown ones an ERROR issue; an
+        acknowledgement with Failure cancels its order."""
         for feed in self.feeds.values():
             if feed["processingStatus"] != "IN_QUEUE":
+                continue
+            if feed["feedType"] == "POST_ORDER_ACKNOWLEDGEMENT_DATA":
+                self._acknowledge(feed)
                 continue
             document = json.loads(self.documents[feed["doc"]]["content"])
             issues, accepted = [], 0
@@ -353,3 +365,63 @@ class FakeAmazon(FakeVendor):
             }
             feed["processingStatus"] = "DONE"
             feed["resultFeedDocumentId"] = report
+
+    def _acknowledge(self, feed: dict) -> None:
+        from xml.etree import ElementTree as ET  # noqa: S405 (our own test document)
+
+        root = ET.fromstring(self.documents[feed["doc"]]["content"])  # noqa: S314
+        seller = root.findtext("Header/MerchantIdentifier") or ""
+        results = []
+        for message in root.iter("Message"):
+            message_id = message.findtext("MessageID") or ""
+            order_id = message.findtext("OrderAcknowledgement/AmazonOrderID") or ""
+            order = self.orders.get(order_id)
+            items = [i.findtext("AmazonOrderItemCode") for i in message.iter("Item")]
+            reasons = {i.findtext("CancelReason") for i in message.iter("Item")}
+            if order is None:
+                results.append((message_id, "25", f"We are unable to find the order {order_id}."))
+            elif message.findtext("OrderAcknowledgement/StatusCode") != "Failure":
+                continue
+            elif order["OrderStatus"] == "Canceled":
+                results.append((message_id, "18028", f"The order {order_id} has already been cancelled."))
+            elif order["OrderStatus"] in ("Shipped", "PartiallyShipped"):
+                results.append(
+                    (message_id, "18029", f"The order {order_id} has shipped items and cannot be cancelled.")
+                )
+            elif not reasons <= VALID_CANCEL_REASONS or not items:
+                results.append((message_id, "5001", "CancelReason is not valid or no Item was given."))
+            else:
+                order["OrderStatus"] = "Canceled"
+                self.cancelled_reasons[order_id] = sorted(reasons)
+        report = ET.Element("AmazonEnvelope")
+        header = ET.SubElement(report, "Header")
+        ET.SubElement(header, "DocumentVersion").text = "1.02"
+        ET.SubElement(header, "MerchantIdentifier").text = seller
+        ET.SubElement(report, "MessageType").text = "ProcessingReport"
+        processing = ET.SubElement(ET.SubElement(report, "Message"), "ProcessingReport")
+        ET.SubElement(processing, "DocumentTransactionID").text = feed["feedId"]
+        ET.SubElement(processing, "StatusCode").text = "Complete"
+        for message_id, code, text in results:
+            result = ET.SubElement(processing, "Result")
+            ET.SubElement(result, "MessageID").text = message_id
+            ET.SubElement(result, "ResultCode").text = "Error"
+            ET.SubElement(result, "ResultMessageCode").text = code
+            ET.SubElement(result, "ResultDescription").text = text
+        doc = self._next("amzn1.tortuga.report.")
+        self.documents[doc] = {"content": ET.tostring(report, encoding="utf-8"), "content_type": "text/xml"}
+        feed["processingStatus"] = "DONE"
+        feed["resultFeedDocumentId"] = doc
+
+
+VALID_CANCEL_REASONS = {
+    "NoInventory",
+    "ShippingAddressUndeliverable",
+    "CustomerExchange",
+    "BuyerCanceled",
+    "GeneralAdjustment",
+    "CarrierCreditDecision",
+    "RiskAssessmentInformationNotValid",
+    "CarrierCoverageFailure",
+    "CustomerReturn",
+    "MerchandiseNotReceived",
+}

@@ -17,6 +17,10 @@ success), ``msg``, ``sub_code``, ``sub_msg``, ``data``, ``log_id``.
   ``shipped_order_info``; ``request_id`` idempotent): a 子订单 shipped past its ``item_num``, or an order that is
   not awaiting shipment, is 50002 ``isv.business-failed`` (the platform's business-error code; the sub_msg
   here is this fake's wording);
+- ``order.logisticsEdit`` (修改发货物流: ``order_id``, ``company_code``, ``logistics_code``; only an order shipped
+  whole, status 3, with one package: else 50002 ``isv.business-failed:10007`` 此订单状态不允许重新发货 or
+  ``isv.business-failed:70011`` 包裹单号缺失, and 40004 ``isv.parameter-invalid:60083`` without a company code, as
+  the platform's error table lists them), ``order.logisticsEditByPack`` (``pack_id`` = a package's ``delivery_id``);
 - ``sku.detail`` (``code``), ``sku.syncStockBatch`` (``product_id``, ``sku_sync_list``: all or nothing).
 
 ``limit(method)`` answers the next call of ``method`` with 60000 (触发限流); ``fail(...)`` (FakeVendor) any raw
@@ -320,6 +324,50 @@ class FakeDoudian(FakeVendor):
         if request_id:
             self.request_ids[request_id] = data
         return _ok(data)
+
+    def _order_logisticsEdit(self, params):
+        order = self.orders.get(str(params.get("order_id")))
+        if order is None:
+            return json_answer(200, error(50002, "业务处理失败", "isv.business-failed:10002", "订单不存在"))
+        if not params.get("company_code"):
+            return json_answer(
+                200,
+                error(
+                    40004,
+                    "非法的参数",
+                    "isv.parameter-invalid:60083",
+                    "物流公司编码(company_code)字段不能为空。注：物流公司ID(logisitcs_id)字段已废弃",
+                ),
+            )
+        if not params.get("logistics_code"):
+            return json_answer(200, error(40004, "非法的参数", "isv.parameter-invalid:60014", "物流单号不能为空"))
+        if order["order_status"] != 3:
+            return json_answer(
+                200, error(50002, "业务处理失败", "isv.business-failed:10007", "此订单状态不允许重新发货")
+            )
+        if len(order["logistics_info"]) != 1:
+            return json_answer(
+                200, error(50002, "业务处理失败", "isv.business-failed:70011", "70011:包裹单号缺失，请修改后重试")
+            )
+        pack = order["logistics_info"][0]
+        pack.update(tracking_no=params["logistics_code"], company=params["company_code"])
+        order["update_time"] = int(time.time())
+        return _ok({})
+
+    def _order_logisticsEditByPack(self, params):
+        order = self.orders.get(str(params.get("order_id")))
+        if order is None:
+            return json_answer(200, error(50002, "业务处理失败", "isv.business-failed:10002", "订单不存在"))
+        if not params.get("company_code") or not params.get("logistics_code"):
+            return json_answer(
+                200, error(40002, "缺少必选参数", "isv.missing-parameter", "company_code/logistics_code")
+            )
+        pack = next((p for p in order["logistics_info"] if p["delivery_id"] == params.get("pack_id")), None)
+        if pack is None:
+            return json_answer(200, error(50002, "业务处理失败", "isv.business-failed:70011", "包裹不存在"))
+        pack.update(tracking_no=params["logistics_code"], company=params["company_code"])
+        order["update_time"] = int(time.time())
+        return _ok({})
 
     def _sku_detail(self, params):
         sku = self.skus.get(str(params.get("code") or ""))

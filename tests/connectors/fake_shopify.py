@@ -27,6 +27,8 @@ import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+from . import fake_shopify_refunds as refunds
+
 TOKEN = "shpat_test_token_0123456789abcdef"
 
 
@@ -95,6 +97,9 @@ class Shop:
         self.requests: list[tuple[str, dict]] = []
         self.failures: list[dict] = []
         self.cancelled: dict[str, dict] = {}  # order gid -> the orderCancel variables that cancelled it
+        self.line_items: dict[str, list[dict]] = {}  # order gid -> [{id, sku, quantity, refundableQuantity}]
+        self.refunds: dict[str, list[dict]] = {}  # order gid -> [{id, note, notify, refundLineItems, transactions}]
+        self.sales: dict[str, dict] = {}  # order gid -> its sale transaction {id, gateway, amount, refunded}
         self._ids = 1000
 
     def next_id(self) -> int:
@@ -118,6 +123,16 @@ class Shop:
             ]
             fos.append({"id": f"gid://shopify/FulfillmentOrder/{self.next_id()}", "status": "OPEN", "lineItems": items})
         self.fulfillment_orders[gid] = fos
+        self.line_items[gid] = [
+            {"id": f"gid://shopify/LineItem/{self.next_id()}", "sku": sku, "quantity": qty, "refundableQuantity": qty}
+            for sku, qty in lines
+        ]
+        self.sales[gid] = {
+            "id": f"gid://shopify/OrderTransaction/{self.next_id()}",
+            "gateway": "shopify_payments",
+            "amount": 10.0 * sum(qty for _sku, qty in lines),  # every unit at 10.00
+            "refunded": 0.0,
+        }
         return gid
 
     def fail_next(self, kind: str, times: int = 1, **options) -> None:
@@ -392,6 +407,9 @@ class Shop:
 
 
 OPERATIONS = {
+    "OrderRefundable": refunds.order_refundable,
+    "RefundCreate": refunds.refund_create,
+    "SuggestedRefund": refunds.suggested_refund,
     "PullOrders": Shop.pull_orders,
     "OrderFulfillment": Shop.order_fulfillment,
     "FulfillmentCreate": Shop.fulfillment_create,

@@ -4,6 +4,9 @@ request and response shapes (woocommerce.github.io/woocommerce-rest-api-docs) an
 - ``GET /wp-json/wc/v3/orders`` (``modified_after`` strictly after, ``dates_are_gmt``, ``orderby=modified``,
   ``order``, ``page``, ``per_page``, ``include``, ``status``) with ``X-WP-Total`` and ``X-WP-TotalPages``;
 - ``GET``/``PUT /orders/<id>`` (``status``), ``GET``/``POST /orders/<id>/notes``;
+- ``GET``/``POST /orders/<id>/refunds`` (``amount``, ``reason``, ``line_items`` of ``{id, quantity,
+  refund_total}``, ``api_refund``, ``api_restock``): more than a line has left to refund, an unknown line item, or
+  an amount above what is left is 400 ``woocommerce_rest_cannot_create_order_refund`` / ``Invalid refund amount.``;
 - ``GET``/``POST``/``DELETE /wp-json/wc-shipment-tracking/v3/orders/<id>/shipment-trackings[/<tracking_id>]``
   (only when ``store.tracking_extension``; else 404 ``rest_no_route`` as WordPress answers);
 - ``GET /products?sku=A,B``, ``POST /products/batch`` and ``/products/<id>/variations/batch``.
@@ -79,6 +82,7 @@ class Store:
         self.orders: dict[int, dict] = {}
         self.notes: dict[int, list[dict]] = {}
         self.trackings: dict[int, list[dict]] = {}
+        self.refunds: dict[int, list[dict]] = {}
         self.products: dict[int, dict] = {}  # id -> {id, sku, type, parent_id, stock_quantity, manage_stock}
         self.tracking_extension = True
         self.providers = {"China": {"SF Express": "https://www.sf-express.com/track?id=%1$s"}}
@@ -176,6 +180,52 @@ class Store:
         self.notes.setdefault(oid, []).append(note)
         return 201, copy.deepcopy(note), {}
 
+    def refunds_of(self, oid: int, body=None):
+        if oid not in self.orders:
+            return _error(404, "woocommerce_rest_shop_order_invalid_id", "Invalid ID.")
+        done = self.refunds.setdefault(oid, [])
+        if body is None:
+            return 200, copy.deepcopy(list(reversed(done))), {}
+        lines = {li["id"]: li for li in self.orders[oid]["line_items"]}
+        refunded: dict[int, int] = {}
+        for refund in done:
+            for li in refund["line_items"]:
+                refunded[li["id"]] = refunded.get(li["id"], 0) - li["quantity"]  # stored negative, as WooCommerce
+        for item in body.get("line_items") or []:
+            line = lines.get(item.get("id"))
+            if line is None or int(item.get("quantity") or 0) > line["quantity"] - refunded.get(line["id"], 0):
+                return _error(400, "woocommerce_rest_cannot_create_order_refund", "Invalid refund amount.")
+        paid = float(self.orders[oid]["total"]) - sum(float(r["amount"]) for r in done)
+        amount = float(body.get("amount") or 0)
+        if amount < 0 or amount > paid + 0.001:
+            return _error(400, "woocommerce_rest_cannot_create_order_refund", "Invalid refund amount.")
+        refund = {
+            "id": self.next_id(),
+            "date_created_gmt": "2026-12-07T10:00:00",
+            "amount": f"{amount:.2f}",
+            "reason": str(body.get("reason") or ""),
+            "refunded_by": 1,
+            "refunded_payment": bool(body.get("api_refund", True)),
+            "line_items": [
+                {
+                    "id": self.next_id(),
+                    "name": lines[i["id"]]["name"],
+                    "product_id": 0,
+                    "quantity": -int(i["quantity"]),
+                    "total": f"-{float(i.get('refund_total') or 0):.2f}",
+                    "sku": lines[i["id"]]["sku"],
+                    "refunded_item_id": i["id"],
+                }
+                for i in body.get("line_items") or []
+            ],
+            "api_restock": body.get("api_restock", True),
+        }
+        for li in refund["line_items"]:
+            li["id"] = li.pop("refunded_item_id")  # kept as the order line's id in this fake's bookkeeping
+        done.append(refund)
+        self._touch(self.orders[oid])
+        return 201, copy.deepcopy(refund), {}
+
     def trackings_of(self, oid: int, body=None, delete: str = ""):
         if not self.tracking_extension:
             return _error(404, "rest_no_route", "No route was found matching the URL and request method.")
@@ -260,6 +310,8 @@ ROUTES = [
     ("PUT", r"/wp-json/wc/v3/orders/(\d+)", lambda s, m, q, b: s.update_order(int(m[1]), b)),
     ("GET", r"/wp-json/wc/v3/orders/(\d+)/notes", lambda s, m, q, b: s.notes_of(int(m[1]))),
     ("POST", r"/wp-json/wc/v3/orders/(\d+)/notes", lambda s, m, q, b: s.notes_of(int(m[1]), b)),
+    ("GET", r"/wp-json/wc/v3/orders/(\d+)/refunds", lambda s, m, q, b: s.refunds_of(int(m[1]))),
+    ("POST", r"/wp-json/wc/v3/orders/(\d+)/refunds", lambda s, m, q, b: s.refunds_of(int(m[1]), b)),
     (
         "GET",
         r"/wp-json/wc-shipment-tracking/v3/orders/(\d+)/shipment-trackings",

@@ -196,28 +196,3 @@ def test_the_company_codes_of_the_main_couriers():
         "JD": "jd",
         "EMS": "ems",
     }
-
-
-def test_a_relabel_or_void_of_a_waybill_the_platform_has_is_refused_with_the_way_out(dd, dd_world):
-    from types import SimpleNamespace
-
-    order = _order(dd)
-    notice = {
-        "shipment": 7,
-        "order_external_id": ORDER_ID,
-        "carrier_code": "zto",
-        "tracking_numbers": ["ZT1"],
-        "lines": [{"sku": "SKU-A", "quantity": 2}, {"sku": "SKU-B", "quantity": 1}],
-    }
-    adapter = dd_adapter.DoudianAdapter()
-    assert adapter.confirm_shipment(dd_world["connection"], notice=notice, remote=None).action == "created"
-    sent = SimpleNamespace(tracking_numbers=["ZT1"])
-
-    with pytest.raises(Rejected, match=r"抖店 has the waybill ZT1, now replaced by ZT2: change it in the 抖店"):
-        adapter.confirm_shipment(dd_world["connection"], notice=notice | {"tracking_numbers": ["ZT2"]}, remote=sent)
-    with pytest.raises(Rejected, match=r"抖店 has the waybill ZT1, now voided"):
-        adapter.confirm_shipment(dd_world["connection"], notice=notice | {"tracking_numbers": []}, remote=sent)
-    assert [t["tracking_no"] for t in order["logistics_info"]] == ["ZT1"]
-    assert len(dd.api_calls("order.logisticsAdd")) == 1
-    # The same waybill again: nothing to send.
-    assert adapter.confirm_shipment(dd_world["connection"], notice=notice, remote=sent).action == "unchanged"
