@@ -39,7 +39,7 @@ from .finance import (  # noqa: F401
     price_floor_delete,
     price_floor_set,
 )
-from .gifts import GIFT_REMOVABLE, order_gift_remove, order_gifts_add  # noqa: F401
+from .gifts import GIFT_REMOVABLE, order_gift_remove, order_gifts_add, order_gifts_reapply  # noqa: F401
 from .intake import (  # noqa: F401
     IntakeResult,
     contact_of,

@@ -135,6 +135,9 @@ def order_reclassify(*, order: Order, user=None) -> Order:
     order = order_row_lock(order)
     if order.status not in HOLDABLE:
         raise DomainError(f"Order {order.number} is {order.get_status_display()}: too late to reclassify.")
+    from .gifts import order_gifts_reapply  # gifts builds on this module's doors
+
+    order_gifts_reapply(order, user=user, why="reclassified")  # before routing only; gifts first, as at intake
     order_classify(order, user=user)
     order.refresh_from_db()
     return order
