@@ -74,6 +74,7 @@ from .presale import (  # noqa: F401
     listing_presale_set,
     order_presale_release,
     presale_batch_arrived,
+    presale_receipt_release,
     presale_release_due,
 )
 from .stage_changes import (  # noqa: F401
