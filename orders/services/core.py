@@ -128,22 +128,6 @@ def order_classify(order: Order, *, user=None) -> None:
 
 
 @transaction.atomic
-def order_reclassify(*, order: Order, user=None) -> Order:
-    """Run the classification rules again (after a rule or the order changed). Tags, capabilities and
-    service kind are replaced by the new result; a rule's hold is placed again only if not active and
-    not already released by a person for the same finding (same reason and note)."""
-    order = order_row_lock(order)
-    if order.status not in HOLDABLE:
-        raise DomainError(f"Order {order.number} is {order.get_status_display()}: too late to reclassify.")
-    from .gifts import order_gifts_reapply  # gifts builds on this module's doors
-
-    order_gifts_reapply(order, user=user, why="reclassified")  # before routing only; gifts first, as at intake
-    order_classify(order, user=user)
-    order.refresh_from_db()
-    return order
-
-
-@transaction.atomic
 def order_review(*, order: Order, user=None) -> list[tuple[str, str]]:
     """Run the review checks again (address, credit, risk) and hold for what they find."""
     order = order_row_lock(order)
