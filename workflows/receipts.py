@@ -9,12 +9,14 @@ from django.db import transaction
 
 from inventory.models import Location, MovementKind, Product, Stock, StockMovement
 from inventory.services import stock_receive
-from orders.services import presale_receipt_release
+from orders.services import presale_receipt_release, presale_waiting_for
 
 
 @transaction.atomic
 def stock_receipt(*, location: Location, product: Product, quantity: int, user=None, **details) -> Stock:
-    """``inventory.services.stock_receive`` (same arguments), then the presale releases it makes."""
+    """``inventory.services.stock_receive`` (same arguments), then the presale releases it makes. The waiting
+    orders are locked first (order rows before stock rows, as every workflow takes them)."""
+    waiting = presale_waiting_for(product)
     stock = stock_receive(location=location, product=product, quantity=quantity, user=user, **details)
     movement = (
         StockMovement.objects.filter(location=location, product=product, kind=MovementKind.RECEIPT)
@@ -28,5 +30,7 @@ def stock_receipt(*, location: Location, product: Product, quantity: int, user=N
         "quantity": quantity,
         "reference": movement.reference,
     }
-    stock.presale_released = presale_receipt_release(product=product, quantity=quantity, receipt=receipt, user=user)
+    stock.presale_released = presale_receipt_release(
+        orders=waiting, product=product, quantity=quantity, receipt=receipt, user=user
+    )
     return stock

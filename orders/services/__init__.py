@@ -24,7 +24,6 @@ from .core import (  # noqa: F401
     order_hold,
     order_lock,
     order_mark_cancelled,
-    order_reclassify,
     order_release,
     order_review,
     order_set_progress,
@@ -76,7 +75,9 @@ from .presale import (  # noqa: F401
     presale_batch_arrived,
     presale_receipt_release,
     presale_release_due,
+    presale_waiting_for,
 )
+from .reclassify import order_reclassify  # noqa: F401
 from .stage_changes import (  # noqa: F401
     LinesPlan,
     PartialCancelPlan,

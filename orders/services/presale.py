@@ -147,32 +147,38 @@ def order_presale_release(*, order: Order, note: str = "", user=None, receipt: d
     return order
 
 
-def presale_receipt_release(*, product: Product, quantity: int, receipt: dict, user=None) -> list[int]:
-    """A stock receipt of a presale product (workflows/receipts.py, after ``inventory.services.stock_receive``):
-    the orders waiting for it are released through ``order_presale_release`` (one event each, naming the
-    receipt), first paid first (``placed_at``, then id), while their quantity of the product fits in what
-    was received; the first one that does not fit ends the run (a later payer never goes before it). An
-    order with another line still presale waits on and takes nothing of the receipt. A product that is not
-    presale (neither itself nor any channel's listing of it) releases nothing. Caller's transaction.
-    Returns the released orders' ids in release order."""
+def presale_waiting_for(product: Product) -> list[Order]:
+    """The orders a receipt of ``product`` may release, locked, first paid first (``placed_at``, then id): the
+    presale orders waiting with a line of it. None (nothing locked) when the product is not presale, neither
+    itself nor any channel's listing of it. A receipt locks them before the stock row (the lock order of
+    workflows/: order rows, then stock rows)."""
     presale = product.presale_ship_from is not None or (
         ChannelSku.objects.filter(product=product, presale_ship_from__isnull=False).exists()
     )
-    if not presale or quantity <= 0:
+    if not presale:
         return []
-    today = timezone.localdate()
     waiting = OrderLine.objects.filter(product=product, order__presale_released_at__isnull=True).values("order_id")
-    orders = list(
+    return list(
         Order.objects.presale_waiting()
         .filter(pk__in=waiting, status__in=RELEASABLE)
+        .select_for_update()
         .order_by(F("placed_at").asc(nulls_last=True), "pk")
     )
-    if not orders:
+
+
+def presale_receipt_release(*, orders: list[Order], product: Product, quantity: int, receipt: dict, user=None):
+    """A stock receipt of a presale product (workflows/receipts.py, after ``inventory.services.stock_receive``):
+    of ``orders`` (``presale_waiting_for``, locked, first paid first) those whose quantity of the product fits
+    in what was received are released through ``order_presale_release`` (one event each, naming the receipt);
+    the first one that does not fit ends the run (a later payer never goes before it). An order with another
+    line still presale waits on and takes nothing of the receipt. Caller's transaction. Returns the released
+    orders' ids in release order."""
+    if not orders or quantity <= 0:
         return []
+    today = timezone.localdate()
     demand: dict[int, int] = {}
     still_presale = set()
-    lines = OrderLine.objects.filter(order__in=orders).select_related("product")
-    for line in lines:
+    for line in OrderLine.objects.filter(order__in=orders).select_related("product"):
         if line.product_id == product.pk:
             demand[line.order_id] = demand.get(line.order_id, 0) + line.quantity
         elif line.product is not None and line.product.presale_ship_from and line.product.presale_ship_from > today:
