@@ -18,7 +18,8 @@ LIST = Path(__file__).resolve().parents[2] / "scripts" / "i18n" / "zh" / "china-
 def branch_chinese(directory: Path):
     catalog = Catalog(locale="zh_Hans")
     for msgid, msgstr in json.loads(LIST.read_text(encoding="utf-8")).items():
-        catalog.add(msgid, msgstr)
+        if isinstance(msgstr, str):  # a plural entry (a list) needs its plural msgid: the .po has it, not the list
+            catalog.add(msgid, msgstr)
     target = directory / "zh_Hans" / "LC_MESSAGES"
     target.mkdir(parents=True, exist_ok=True)
     with open(target / "django.mo", "wb") as handle:
