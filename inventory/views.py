@@ -13,7 +13,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import gettext
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
@@ -92,7 +92,7 @@ ACTIONS = {
     "receive": (
         _("Receive stock"),
         ReceiveForm,
-        lambda d, user: services.stock_receive(
+        lambda d, user, receive=services.stock_receive: receive(
             location=d["location"],
             product=d["sku"],
             quantity=d["quantity"],
@@ -143,12 +143,14 @@ ACTIONS = {
 }
 
 
-def _stock_action(request, action):
+def _stock_action(request, action, verbs):
+    """``verbs``: the workflow action the URL gives the page (workflows/urls/inventory.py: the receipt that
+    also releases presale orders), else inventory's own service."""
     title, form_class, run, success = ACTIONS[action]
     form = form_class(request.POST or None, initial=request.GET.dict() or None)
     if request.method == "POST" and form.is_valid():
         try:
-            run(form.cleaned_data, request.user)
+            result = run(form.cleaned_data, request.user, **verbs)
         except DomainError as exc:
             form.add_error(None, str(exc))
         else:
@@ -161,6 +163,17 @@ def _stock_action(request, action):
                 "location": d["location"].code,
             }
             messages.success(request, success % values)
+            released = getattr(result, "presale_released", None)  # the receipt action (workflows/receipts.py)
+            if released:
+                messages.info(
+                    request,
+                    ngettext(
+                        "%(count)s presale order waiting for %(sku)s was released to routing, first paid first.",
+                        "%(count)s presale orders waiting for %(sku)s were released to routing, first paid first.",
+                        len(released),
+                    )
+                    % {"count": len(released), "sku": values["sku"]},
+                )
             return redirect(request.path)
     status = 400 if request.method == "POST" else 200
     return render(request, "inventory/action_form.html", {"form": form, "title": title}, status=status)
@@ -169,8 +182,8 @@ def _stock_action(request, action):
 def _action_view(action):
     @login_required
     @permission_required("inventory.change_stock", raise_exception=True)
-    def view(request):
-        return _stock_action(request, action)
+    def view(request, **verbs):
+        return _stock_action(request, action, verbs)
 
     view.__name__ = f"stock_{action}"
     return view

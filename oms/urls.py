@@ -19,7 +19,7 @@ urlpatterns = [
     path("language/", language.language_set, name="language_set"),
     path("admin/", admin.site.urls),
     path("orders/", include("workflows.urls.orders")),  # orders.urls + the workflow verbs
-    path("inventory/", include("inventory.urls")),
+    path("inventory/", include("workflows.urls.inventory")),  # inventory.urls + the receipt action
     path("fulfillment/", include("fulfillment.urls")),
     path("logistics/", include("workflows.urls.logistics")),  # logistics.urls + the workflow verbs
     path("", include("workflows.urls.public")),  # logistics.public_urls + the workflow verbs

@@ -18,7 +18,7 @@ from .models import (
     OrderMergeGroup,
     OrderMergeMember,
 )
-from .status import OrderStatus
+from .status import EventKind, OrderStatus
 
 
 def order_list() -> QuerySet[Order]:
@@ -272,3 +272,21 @@ def presale_listings() -> QuerySet[ChannelSku]:
         .select_related("channel", "product")
         .order_by("presale_ship_from", "channel__slug", "external_sku")
     )
+
+
+def presale_receipt_releases(limit: int = 50) -> list[dict]:
+    """The latest stock receipts that released presale orders (workflows/receipts.py), newest first: for each
+    receipt (its stock movement) the SKU, location, quantity, reference and the orders it released in
+    release order (first paid first). Read from the release events, one query."""
+    events = (
+        OrderEvent.objects.filter(kind=EventKind.PRESALE, data__has_key="receipt")
+        .select_related("order")
+        .order_by("-pk")[: limit * 20]
+    )
+    receipts: dict[int, dict] = {}
+    for event in events:
+        receipt = event.data["receipt"]
+        row = receipts.setdefault(receipt["movement"], dict(receipt, at=event.created_at, orders=[]))
+        row["orders"].insert(0, event.order.number)  # events newest first: the first released ends up first
+        row["at"] = min(row["at"], event.created_at)
+    return list(receipts.values())[:limit]

@@ -4,7 +4,9 @@
   ``modified_after`` is strictly after and its times have whole seconds, so each page asks from one second
   before the newest time seen so far (the ids already stored at that time are skipped by the service); a page
   whose orders all carry that very second goes on with ``page=2, 3 …`` (``X-WP-TotalPages`` says when to stop).
-  The order objects are the webhook's, so a pulled order and its webhook are one order;
+  The order objects are the webhook's, so a pulled order and its webhook are one order; each pulled order's
+  private notes (``GET /orders/<id>/notes?type=internal``, those a person wrote) come with it as its seller memo
+  (orders/intake/woocommerce_pull.py);
 - confirm: with the Shipment Tracking extension (the connection's ``tracking_extension``) one tracking item per
   number (``POST /wc-shipment-tracking/v3/orders/<id>/shipment-trackings`` with ``tracking_provider`` when the
   store's provider list names our carrier, else ``custom_tracking_provider`` and ``custom_tracking_link``;
@@ -26,6 +28,8 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django.utils import timezone
+
+from orders.intake.woocommerce_pull import PRIVATE_NOTES, private_notes
 
 from ..base import Adapter, Confirmation, ConnectorError, PullPage, Rejected, StockPushResult
 from ..models import RemoteItem
@@ -86,8 +90,11 @@ class WooCommerceAdapter(Adapter):
         params = {"orderby": "modified", "order": "asc", "per_page": PAGE_SIZE, "page": number, "dates_are_gmt": "true"}
         if after:
             params["modified_after"] = _before(after)
-        answer = client_for(connection).get("orders", params)
+        client = client_for(connection)
+        answer = client.get("orders", params)
         orders = [o for o in answer.body or [] if isinstance(o, dict)] if isinstance(answer.body, list) else []
+        for order in orders:
+            self._add_private_notes(client, order)
         stamps = [(str(o.get("id") or ""), _stamp(o)) for o in orders]
         newest = max([after or "", *(s for _i, s in stamps)])
         has_next = bool(orders) and answer.total_pages > number
@@ -97,6 +104,20 @@ class WooCommerceAdapter(Adapter):
         else:
             next_page = ""
         return PullPage(orders=orders, cursor=newest, has_next=has_next, next_page=next_page, stamps=stamps)
+
+    @staticmethod
+    def _add_private_notes(client: WooClient, order: dict) -> None:
+        """卖家备注: the order's private notes written by a person (``GET /orders/<id>/notes?type=internal``),
+        added to the stored order under ``woocommerce_pull.PRIVATE_NOTES`` for the parser's seller memo. An
+        order WooCommerce no longer knows (deleted since the list) is stored without them."""
+        oid = str(order.get("id") or "")
+        if not oid.isdigit():
+            return  # the parser names the bad id
+        try:
+            notes = client.get(f"orders/{oid}/notes", {"type": "internal"}).body
+        except Rejected:
+            return
+        order[PRIVATE_NOTES] = private_notes(notes if isinstance(notes, list) else [])
 
     # ---- confirm ------------------------------------------------------------------------------------
 

@@ -20,7 +20,12 @@ import unicodedata
 from dataclasses import dataclass, field
 from functools import lru_cache
 
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import override
+
 from oms.cn_divisions import CITY, DISTRICT, PROVINCE, Division, divisions
+
+from .words import say
 
 # Between the parts: spaces, commas, slashes, dashes (full-width ones are made half-width first).
 SEPARATORS = " \t\r\n,;/-|_.、·"
@@ -36,6 +41,10 @@ HAN = re.compile(r"[\u4e00-\u9fff]")
 # Parses kept per process: more than a batch of intake (1,000 orders) holds, so a batch parses each
 # distinct address once; no more, so a long import's memory stays that of a batch.
 PARSE_CACHE = 1024
+# Why an address does not resolve, in the reader's language when shown (words.say); names stay Chinese.
+NOT_A_PROVINCE_OF = _("'%(name)s' is not a province of %(where)s (it is in %(path)s)")
+NOT_A_CITY_OF_IN = _("'%(name)s' is not a city of %(where)s (it is in %(path)s)")
+NOT_A_DISTRICT_OF_IN = _("'%(name)s' is not a district of %(where)s (it is in %(path)s)")
 
 
 @dataclass(frozen=True)
@@ -163,8 +172,10 @@ def _walk(text: str, pos: int, walk: _Walk) -> int:
         # A division that contradicts the ones before it: 江苏省长沙市, 杭州市鼓楼区.
         others = tuple(dict.fromkeys(d for n, d, _full in matches if n == longest))
         where = walk.found[max(walk.found)]
-        kind = {PROVINCE: "province", CITY: "city", DISTRICT: "district"}[others[0].level]
-        walk.problems.append(f"'{name}' is not a {kind} of {where.name} (it is in {others[0].path})")
+        template = {PROVINCE: NOT_A_PROVINCE_OF, CITY: NOT_A_CITY_OF_IN, DISTRICT: NOT_A_DISTRICT_OF_IN}[
+            others[0].level
+        ]
+        walk.problems.append(say(template, name=name, where=where.name, path=others[0].path))
         walk.suggestions += [d.path for d in others[:3]] + _closest(name, where, others[0].level)
         return pos + longest
     return pos
@@ -191,14 +202,14 @@ def _unknown_part(rest: str, walk: _Walk) -> None:
         match = CITY_LIKE.match(rest)
         if match and not any(w in match.group(1) for w in NOT_DISTRICTS):
             name = match.group(1)
-            walk.problems.append(f"'{name}' is not a city of {province.name}")
+            walk.problems.append(say(_("'%(name)s' is not a city of %(where)s"), name=name, where=province.name))
             walk.suggestions += _closest(name, province, CITY) + _named_later(rest[match.end() :], province)
             return
     if city is not None and DISTRICT not in walk.found and divisions().districts_of(city):
         match = DISTRICT_LIKE.match(rest)
         if match and match.group(1) not in GENERIC and not any(w in match.group(1) for w in NOT_DISTRICTS):
             name = match.group(1)
-            walk.problems.append(f"'{name}' is not a district of {city.name}")
+            walk.problems.append(say(_("'%(name)s' is not a district of %(where)s"), name=name, where=city.name))
             walk.suggestions += _closest(name, city, DISTRICT)
 
 
@@ -254,7 +265,11 @@ def _parse(text: str) -> ParsedAddress:
     if walk.ambiguous:
         name = walk.ambiguous[0].name
         paths = [d.path for d in walk.ambiguous]
-        problem = f"'{name}' is in more than one place: {', '.join(paths)}; write the province and city"
+        problem = say(
+            _("'%(name)s' is in more than one place: %(places)s; write the province and city"),
+            name=name,
+            places=", ".join(paths),
+        )
         return ParsedAddress(detail=rest, problems=(problem,), suggestions=tuple(paths[:5]))
     if not walk.problems:
         _unknown_part(rest, walk)
@@ -262,10 +277,12 @@ def _parse(text: str) -> ParsedAddress:
     if not walk.problems and CITY not in walk.found:
         head = text[:12]
         if PROVINCE in walk.found:
-            walk.problems.append(f"no city of {walk.found[PROVINCE].name} found in '{head}'")
+            walk.problems.append(
+                say(_("no city of %(where)s found in '%(text)s'"), where=walk.found[PROVINCE].name, text=head)
+            )
             walk.suggestions += _named_later(rest, walk.found[PROVINCE])
         else:
-            walk.problems.append(f"no province or city of China found in '{head}'")
+            walk.problems.append(say(_("no province or city of China found in '%(text)s'"), text=head))
             walk.suggestions += _closest(head[:4], None, CITY) + _closest(head[:3], None, PROVINCE)
     found = walk.found
     city = found.get(CITY)
@@ -292,7 +309,8 @@ class Completion:
 
     def hold_note(self) -> str:
         """The review hold's note: what does not resolve, and the closest divisions."""
-        note = "Address not in China's division list: " + "; ".join(self.problems) + "."
+        with override("en"):  # stored with the hold: English, like every hold note
+            note = "Address not in China's division list: " + "; ".join(str(p) for p in self.problems) + "."
         if self.suggestions:
             note += " Did you mean: " + " / ".join(self.suggestions) + "?"
         return note

@@ -16,14 +16,17 @@ from operator import attrgetter, gt
 from django.db.backends.base.operations import BaseDatabaseOperations
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
+from django.utils.functional import Promise
 
 from oms.encoding import has_undecodable, printable, storable
 from oms.money import MAX_AMOUNT, InvalidAmount, parse_amount
 
 from ..models import Customer, Order, OrderLine, parse_flag
 from ..status import HoldReason
+from . import words as w
 from .address_check import ISO_COUNTRIES, address_problems, fill_cn_address
 from .price_check import price_check_note
+from .words import in_english, say
 
 # Common names channels send instead of an ISO 3166-1 alpha-2 code (address_check.py ISO_COUNTRIES).
 COUNTRY_ALIASES = {
@@ -67,17 +70,25 @@ class FieldError:
 
     def __post_init__(self):
         # A message may quote the value: never a NUL or an undecodable byte, which no column stores.
+        # A marked message (words.say) is worded in the active language and kept for the records' English.
+        self.marked = self.message if isinstance(self.message, Promise) else None
         self.message = SURROGATE.sub("\ufffd", printable(str(self.message))).replace("\x00", "\\x00")
         self.field = SURROGATE.sub("\ufffd", printable(str(self.field))).replace("\x00", "\\x00")
 
     def as_dict(self) -> dict:
         return {"row": self.row, "field": self.field, "message": self.message}
 
+    def english(self) -> str:
+        return self.message if self.marked is None else FieldError(self.field, in_english(self.marked)).message
+
 
 class OrderRejected(Exception):
     def __init__(self, errors: list[FieldError]):
         self.errors = errors
         super().__init__("; ".join(f"{e.field}: {e.message}" for e in errors))
+
+    def english(self) -> str:  # as the records keep it
+        return "; ".join(f"{e.field}: {e.english()}" for e in self.errors)
 
 
 @dataclass
@@ -169,15 +180,15 @@ def shown(text: str, width: int = 40) -> str:
 def text_problem(value: str) -> str:
     """Why a text cannot be stored as given ("" when it can): a NUL, or a lone surrogate."""
     if "\x00" in value:
-        return "contains a NUL character (\\u0000), which cannot be stored."
+        return say(w.NUL)
     if value.isascii():
         return ""  # neither a surrogate nor an undecodable byte: the common case, decided at once
     try:
         value.encode("utf-8")
     except UnicodeEncodeError:
-        return "contains an invalid character (a lone UTF-16 surrogate)."
+        return say(w.LONE_SURROGATE)
     if has_undecodable(value):
-        return "contains bytes that are not valid in the file's encoding (save the file as UTF-8)."
+        return say(w.UNDECODABLE)
     return ""
 
 
@@ -194,21 +205,21 @@ LATEST_DAY = date(2100, 12, 31)
 def parse_quantity(value, field_name: str = "quantity") -> int:
     text = clean_text(value)
     if isinstance(value, bool):
-        raise OrderRejected([FieldError(field_name, f"'{text}' is not a number.")])
+        raise OrderRejected([FieldError(field_name, say(w.NOT_A_NUMBER, value=text))])
     if text.isascii() and text.isdigit() and 0 < int(text) <= MAX_QUANTITY:
         return int(text)  # plain digits in range: what the checks below would accept, at once
     try:
         number = Decimal(text)
     except InvalidOperation:
-        raise OrderRejected([FieldError(field_name, f"'{shown(text)}' is not a number.")])
+        raise OrderRejected([FieldError(field_name, say(w.NOT_A_NUMBER, value=shown(text)))])
     if not number.is_finite():
-        raise OrderRejected([FieldError(field_name, f"'{shown(text)}' is not a number.")])
+        raise OrderRejected([FieldError(field_name, say(w.NOT_A_NUMBER, value=shown(text)))])
     if number <= 0:
-        raise OrderRejected([FieldError(field_name, f"must be at least 1, got {shown(text)}.")])
+        raise OrderRejected([FieldError(field_name, say(w.AT_LEAST_ONE_GOT, value=shown(text)))])
     if number > MAX_QUANTITY:
-        raise OrderRejected([FieldError(field_name, f"{shown(text)} is more than {MAX_QUANTITY}.")])
+        raise OrderRejected([FieldError(field_name, say(w.MORE_THAN, value=shown(text), most=MAX_QUANTITY))])
     if number != number.to_integral_value():
-        raise OrderRejected([FieldError(field_name, f"'{shown(text)}' is not a whole number.")])
+        raise OrderRejected([FieldError(field_name, say(w.NOT_WHOLE, value=shown(text)))])
     return int(number)
 
 
@@ -245,7 +256,7 @@ def parse_money(value, field_name: str, *, blank: Decimal | None = Decimal("0"),
     except InvalidAmount as exc:
         raise OrderRejected([FieldError(field_name, f"invalid price: {exc}")]) from None
     if amount is not None and money_problem(amount):
-        raise OrderRejected([FieldError(field_name, f"invalid price: {amount} {money_problem(amount)}")])
+        raise OrderRejected([FieldError(field_name, say(w.INVALID_PRICE, value=amount, problem=money_problem(amount)))])
     return amount
 
 
@@ -256,13 +267,13 @@ def money_problem(amount: Decimal, model_name: str = "OrderLine", field: str = "
     """Why an amount does not fit the column ("" when it does)."""
     largest = _largest(model_name, field)
     if abs(amount) > largest:
-        return f"is more than the largest amount stored ({largest})."
+        return say(w.PAST_LARGEST, largest=largest)
     return ""
 
 
 def _day_problem(day: date) -> str:
     if not EARLIEST_DAY <= day <= LATEST_DAY:
-        return f"must be between {EARLIEST_DAY} and {LATEST_DAY}."
+        return say(w.BETWEEN_DAYS, earliest=EARLIEST_DAY, latest=LATEST_DAY)
     return ""
 
 
@@ -280,10 +291,10 @@ def parse_when(value, field_name: str) -> datetime | None:
     except (ValueError, OverflowError):
         parsed = None
     if parsed is None:
-        raise OrderRejected([FieldError(field_name, f"'{shown(text)}' is not a date (use YYYY-MM-DD or ISO 8601).")])
+        raise OrderRejected([FieldError(field_name, say(w.NOT_A_DATE_OR_TIME, value=shown(text)))])
     problem = _day_problem(parsed.date())
     if problem:
-        raise OrderRejected([FieldError(field_name, f"'{shown(text)}' {problem}")])
+        raise OrderRejected([FieldError(field_name, say(w.QUOTED_PROBLEM, value=shown(text), problem=problem))])
     if timezone.is_naive(parsed):
         parsed = timezone.make_aware(parsed)
     return parsed
@@ -298,10 +309,10 @@ def parse_day(value, field_name: str) -> date | None:
     except (ValueError, OverflowError):
         parsed = None
     if parsed is None:
-        raise OrderRejected([FieldError(field_name, f"'{shown(text)}' is not a date (use YYYY-MM-DD).")])
+        raise OrderRejected([FieldError(field_name, say(w.NOT_A_DATE, value=shown(text)))])
     problem = _day_problem(parsed)
     if problem:
-        raise OrderRejected([FieldError(field_name, f"'{shown(text)}' {problem}")])
+        raise OrderRejected([FieldError(field_name, say(w.QUOTED_PROBLEM, value=shown(text), problem=problem))])
     return parsed
 
 
@@ -437,7 +448,7 @@ def _value_errors(order: CanonicalOrder) -> list[FieldError]:
     errors: list[FieldError] = []
     for field_name, value, _limit in () if _all_texts_storable(order) else _texts(order):
         if not isinstance(value, str):
-            errors.append(FieldError(field_name, "must be text."))
+            errors.append(FieldError(field_name, say(w.MUST_BE_TEXT)))
             continue
         problem = text_problem(value)
         if problem:
@@ -445,38 +456,40 @@ def _value_errors(order: CanonicalOrder) -> list[FieldError]:
     for name in ("country",):
         value = getattr(order.ship_to, name)
         if isinstance(value, str) and len(value) > COUNTRY_TEXT_MAX:
-            errors.append(FieldError(f"ship_to.{name}", f"is {len(value)} characters long; no country name is."))
+            errors.append(FieldError(f"ship_to.{name}", say(w.NO_COUNTRY_NAME, length=len(value))))
     most = column_range(OrderLine, "line_no")[1]  # lines are numbered 1..n
     if len(order.lines) > most:
-        errors.append(FieldError("lines", f"{len(order.lines)} lines; an order holds at most {most}."))
+        errors.append(FieldError("lines", say(w.TOO_MANY_LINES, count=len(order.lines), most=most)))
     for i, line in enumerate(order.lines, start=1):
         if not isinstance(line.quantity, int) or isinstance(line.quantity, bool):
-            errors.append(FieldError(f"lines[{i}].quantity", "must be a whole number."))
+            errors.append(FieldError(f"lines[{i}].quantity", say(w.MUST_BE_WHOLE)))
         elif line.quantity > MAX_QUANTITY:
-            errors.append(FieldError(f"lines[{i}].quantity", f"{line.quantity} is more than {MAX_QUANTITY}."))
+            errors.append(FieldError(f"lines[{i}].quantity", say(w.MORE_THAN, value=line.quantity, most=MAX_QUANTITY)))
         if isinstance(line.unit_price, int) and not isinstance(line.unit_price, bool):
             line.unit_price = Decimal(line.unit_price)  # a whole amount from code (0 for "no price")
         price = line.unit_price
         if not isinstance(price, Decimal) or not price.is_finite() or price < 0:
-            errors.append(FieldError(f"lines[{i}].unit_price", f"'{shown(price)}' is not an amount of zero or more."))
+            errors.append(FieldError(f"lines[{i}].unit_price", say(w.NOT_AN_AMOUNT, value=shown(price))))
         elif money_problem(price):
-            errors.append(FieldError(f"lines[{i}].unit_price", f"{price} {money_problem(price)}"))
+            problem = money_problem(price)
+            errors.append(FieldError(f"lines[{i}].unit_price", say(w.VALUE_PROBLEM, value=price, problem=problem)))
     if order.total is not None:
         if not isinstance(order.total, Decimal) or not order.total.is_finite() or order.total < 0:
-            errors.append(FieldError("total", f"'{shown(order.total)}' is not an amount of zero or more."))
+            errors.append(FieldError("total", say(w.NOT_AN_AMOUNT, value=shown(order.total))))
         elif money_problem(order.total, "Order", "total"):
-            errors.append(FieldError("total", f"{order.total} {money_problem(order.total, 'Order', 'total')}"))
+            problem = money_problem(order.total, "Order", "total")
+            errors.append(FieldError("total", say(w.VALUE_PROBLEM, value=order.total, problem=problem)))
     for field_name in ("placed_at", "promise_date", "ship_from"):
         value = getattr(order, field_name)
         if value is not None:
             day = value.date() if isinstance(value, datetime) else value
             problem = _day_problem(day)
             if problem:
-                errors.append(FieldError(field_name, f"{value} {problem}"))
+                errors.append(FieldError(field_name, say(w.VALUE_PROBLEM, value=value, problem=problem)))
     if order.priority is not None and (
         isinstance(order.priority, bool) or not isinstance(order.priority, int) or not 1 <= order.priority <= 9
     ):
-        errors.append(FieldError("priority", "must be a whole number from 1 to 9."))
+        errors.append(FieldError("priority", say(w.PRIORITY_RANGE)))
     return errors
 
 
@@ -484,11 +497,10 @@ def _length_errors(order: CanonicalOrder) -> list[FieldError]:
     errors = []
     for field_name, value, limit in _texts(order) if _too_long(order) else ():
         if limit is not None and len(value) > limit:
-            errors.append(FieldError(field_name, f"is {len(value)} characters long; at most {limit} fit."))
-    if order.total is not None and money_problem(order.total, "Order", "total"):
-        errors.append(
-            FieldError("total", f"the lines add up to {order.total}, {money_problem(order.total, 'Order', 'total')}")
-        )
+            errors.append(FieldError(field_name, say(w.TOO_LONG, length=len(value), limit=limit)))
+    problem = money_problem(order.total, "Order", "total") if order.total is not None else ""
+    if problem:
+        errors.append(FieldError("total", say(w.LINES_ADD_UP, total=order.total, problem=problem)))
     return errors
 
 
@@ -500,16 +512,16 @@ def check(order: CanonicalOrder) -> CanonicalOrder:
     is either stored exactly as given or rejected with every field named."""
     errors: list[FieldError] = []
     if not order.external_id:
-        errors.append(FieldError("external_id", "is required."))
+        errors.append(FieldError("external_id", say(w.REQUIRED)))
     if not order.lines:
-        errors.append(FieldError("lines", "an order needs at least one line."))
+        errors.append(FieldError("lines", say(w.NEEDS_A_LINE)))
     for i, line in enumerate(order.lines, start=1):
         if not line.sku:
-            errors.append(FieldError(f"lines[{i}].sku", "is required."))
+            errors.append(FieldError(f"lines[{i}].sku", say(w.REQUIRED)))
         if isinstance(line.quantity, int) and line.quantity <= 0:
-            errors.append(FieldError(f"lines[{i}].quantity", "must be at least 1."))
+            errors.append(FieldError(f"lines[{i}].quantity", say(w.AT_LEAST_ONE)))
         if line.gift and isinstance(line.unit_price, Decimal) and line.unit_price != 0:
-            errors.append(FieldError(f"lines[{i}].unit_price", f"a gift line is at zero price, not {line.unit_price}."))
+            errors.append(FieldError(f"lines[{i}].unit_price", say(w.GIFT_AT_ZERO, price=line.unit_price)))
     flag = parse_flag(order.seller_flag)
     if flag is None:
         errors.append(
@@ -524,9 +536,9 @@ def check(order: CanonicalOrder) -> CanonicalOrder:
     if errors:
         raise OrderRejected(errors)
     if order.currency and order.currency.upper() not in CURRENCIES:
-        errors.append(FieldError("currency", f"'{shown(order.currency)}' is not a supported currency."))
+        errors.append(FieldError("currency", say(w.NOT_A_CURRENCY, value=shown(order.currency))))
     if (order.payment_method or "").lower() not in ("", "prepaid", "cod"):
-        errors.append(FieldError("payment_method", f"'{shown(order.payment_method)}' is not prepaid or cod."))
+        errors.append(FieldError("payment_method", say(w.NOT_PREPAID_OR_COD, value=shown(order.payment_method))))
     if errors:
         raise OrderRejected(errors)
     order.currency = (order.currency or "CNY").upper()
@@ -535,7 +547,7 @@ def check(order: CanonicalOrder) -> CanonicalOrder:
     if order.total is None:
         order.total = lines_total
     if order.total > MAX_AMOUNT:
-        raise OrderRejected([FieldError("total", f"invalid price: {order.total} is more than {MAX_AMOUNT}.")])
+        raise OrderRejected([FieldError("total", say(w.INVALID_PRICE_MORE, value=order.total, most=MAX_AMOUNT))])
     if given_total is not None and order.check_prices and not order.cancelled_reason:
         note = price_check_note(order, lines_total)
         hold = (HoldReason.FINANCE_REVIEW, note)
@@ -570,7 +582,7 @@ def invoice_amount_check(invoice, total: Decimal, prefix: str = "invoice") -> No
         invoice.amount = total
     elif invoice.amount > total:
         raise OrderRejected(
-            [FieldError(f"{prefix}.amount", f"{invoice.amount} is more than the order's total {total}.")]
+            [FieldError(f"{prefix}.amount", say(w.MORE_THAN_TOTAL, amount=invoice.amount, total=total))]
         )
 
 

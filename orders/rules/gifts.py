@@ -163,32 +163,40 @@ class GiftDecision:
         return f"Gift {self.product.sku} × {self.quantity} (rule {self.rule}) is out of stock."
 
 
-def gift_plan(orders: list[GiftInput], *, rules=None, now: datetime | None = None) -> list[list[GiftDecision]]:
+def matching_rules(order: GiftInput, rules, now: datetime) -> list[CompiledGiftRule]:
+    """The rules whose conditions the order meets, in rule order, up to the first "stop here" one
+    (the per-customer limit and the gift stock are not conditions: ``gift_plan`` applies them)."""
+    when = order.placed_at or now
+    hits = []
+    for rule in rules:
+        if rule.matches(order, when):
+            hits.append(rule)
+            if rule.stop:
+                break
+    return hits
+
+
+def gift_plan(
+    orders: list[GiftInput], *, rules=None, now: datetime | None = None, exclude_order_id: int | None = None
+) -> list[list[GiftDecision]]:
     """For each order, the gifts its matching rules decide, in rule order (see the module docstring).
     Orders are taken in the given order: an earlier one uses up the customer's limit and the gift
-    stock before a later one."""
+    stock before a later one. ``exclude_order_id``: an existing order planned again (its own gift lines
+    count neither against the customer's limit nor against the gift stock)."""
     rules = current_gift_rules() if rules is None else rules
     result: list[list[GiftDecision]] = [[] for _ in orders]
     if not rules:
         return result
     now = now or timezone.now()
-    matched: list[list[CompiledGiftRule]] = []
-    for order in orders:
-        when = order.placed_at or now
-        hits = []
-        for rule in rules:
-            if rule.matches(order, when):
-                hits.append(rule)
-                if rule.stop:
-                    break
-        matched.append(hits)
+    matched: list[list[CompiledGiftRule]] = [matching_rules(order, rules, now) for order in orders]
     if not any(matched):
         return result
     used = _past_gifts(
         {o.customer_id for o, hits in zip(orders, matched, strict=True) if hits and o.customer_id},
         {r.pk for hits in matched for r in hits if r.limit is not None},
+        exclude_order_id,
     )
-    stock = _available({r.product.pk for hits in matched for r in hits})
+    stock = _available({r.product.pk for hits in matched for r in hits}, exclude_order_id)
     for i, (order, hits) in enumerate(zip(orders, matched, strict=True)):
         for rule in hits:
             if rule.limit is not None:
@@ -209,13 +217,14 @@ def gift_plan(orders: list[GiftInput], *, rules=None, now: datetime | None = Non
     return result
 
 
-def _past_gifts(customer_ids: set[int], rule_ids: set[int]) -> dict[tuple[int, int], int]:
+def _past_gifts(customer_ids: set[int], rule_ids: set[int], exclude_order_id=None) -> dict[tuple[int, int], int]:
     """(customer id, rule id) -> how many of the customer's orders (not cancelled) got the rule's gift."""
     if not customer_ids or not rule_ids:
         return {}
     rows = (
         OrderLine.objects.filter(is_gift=True, gift_rule_id__in=rule_ids, order__customer_id__in=customer_ids)
         .exclude(order__status=OrderStatus.CANCELLED)
+        .exclude(order_id=exclude_order_id)
         .values_list("order__customer_id", "gift_rule_id")
         .annotate(n=Count("order_id", distinct=True))
         .order_by()
@@ -223,7 +232,7 @@ def _past_gifts(customer_ids: set[int], rule_ids: set[int]) -> dict[tuple[int, i
     return {(customer_id, rule_id): n for customer_id, rule_id, n in rows}
 
 
-def _available(product_ids: set[int]) -> dict[int, int]:
+def _available(product_ids: set[int], exclude_order_id=None) -> dict[int, int]:
     """Units per product free for a gift: available over the active locations, less the gift lines of
     orders not routed yet (they reserve nothing until routing, and were promised first)."""
     total: dict[int, int] = dict.fromkeys(product_ids, 0)
@@ -234,6 +243,7 @@ def _available(product_ids: set[int]) -> dict[int, int]:
         OrderLine.objects.filter(
             is_gift=True, product_id__in=product_ids, order__status__in=(OrderStatus.RECEIVED, OrderStatus.CONFIRMED)
         )
+        .exclude(order_id=exclude_order_id)
         .values_list("product_id")
         .annotate(n=Sum("quantity"))
         .order_by()

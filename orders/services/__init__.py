@@ -25,7 +25,6 @@ from .core import (  # noqa: F401
     order_hold,
     order_lock,
     order_mark_cancelled,
-    order_reclassify,
     order_release,
     order_review,
     order_set_progress,
@@ -41,7 +40,7 @@ from .finance import (  # noqa: F401
     price_floor_delete,
     price_floor_set,
 )
-from .gifts import GIFT_REMOVABLE, order_gift_remove, order_gifts_add  # noqa: F401
+from .gifts import GIFT_REMOVABLE, order_gift_remove, order_gifts_add, order_gifts_reapply  # noqa: F401
 from .intake import (  # noqa: F401
     IntakeResult,
     contact_of,
@@ -76,8 +75,11 @@ from .presale import (  # noqa: F401
     listing_presale_set,
     order_presale_release,
     presale_batch_arrived,
+    presale_receipt_release,
     presale_release_due,
+    presale_waiting_for,
 )
+from .reclassify import order_reclassify  # noqa: F401
 from .stage_changes import (  # noqa: F401
     LinesPlan,
     PartialCancelPlan,

@@ -152,19 +152,6 @@ def order_classify(order: Order, *, user=None) -> None:
 
 
 @transaction.atomic
-def order_reclassify(*, order: Order, user=None) -> Order:
-    """Run the classification rules again (after a rule or the order changed). Tags, capabilities and
-    service kind are replaced by the new result; a rule's hold is placed again only if not active and
-    not already released by a person for the same finding (same reason and note)."""
-    order = order_row_lock(order)
-    if order.status not in HOLDABLE:
-        raise DomainError(f"Order {order.number} is {order.get_status_display()}: too late to reclassify.")
-    order_classify(order, user=user)
-    order.refresh_from_db()
-    return order
-
-
-@transaction.atomic
 def order_review(*, order: Order, user=None) -> list[tuple[str, str]]:
     """Run the review checks again (address, credit, risk) and hold for what they find."""
     order = order_row_lock(order)
@@ -222,7 +209,7 @@ def orders_hold_many(*, holds: list[tuple[Order, str]], reason: str, user=None) 
     newly = [order for order, _ in todo if not order.on_hold]
     for order in newly:
         order.on_hold, order.updated_at = True, now
-    rows_update(Order, newly, ["on_hold", "updated_at"])
+    statements.update_rows(Order, ("on_hold", "updated_at"), [(o.pk, o.on_hold, o.updated_at) for o in newly])
     label = HoldReason(reason).label
     return [
         {

@@ -3,11 +3,12 @@ staff before routing. Which gifts an order gets: orders/rules/gifts.py."""
 
 from django.db import transaction
 from django.db.models import Max
+from django.utils import timezone
 
 from oms.errors import DomainError
 
-from ..models import Order, OrderLine
-from ..rules.gifts import GiftDecision, GiftInput, current_gift_rules, gift_plan
+from ..models import Order, OrderEvent, OrderLine
+from ..rules.gifts import GiftDecision, GiftInput, current_gift_rules, gift_plan, matching_rules
 from ..status import EventKind, HoldReason, OrderStatus
 from .core import order_event_record, order_hold, order_row_lock
 
@@ -58,6 +59,78 @@ def order_gifts_add(order: Order, *, user=None) -> list[GiftDecision]:
         if decision.hold:
             order_hold(order=order, reason=HoldReason.STOCK_SHORT, note=decision.hold_note(), user=user)
     return decisions
+
+
+def gifts_reapplicable(order: Order) -> bool:
+    """Gifts are planned again only while nothing was ever routed or reserved for the order: received or
+    confirmed, and no shipment (not even a cancelled one) ever made for it."""
+    return order.status in GIFT_REMOVABLE and not order.shipments.exists()
+
+
+def order_gifts_reapply(order: Order, *, user=None, why: str = "") -> dict | None:
+    """After the order was reclassified or edited before routing: its rule gifts planned again. Gifts now
+    due are added (the per-customer limit and the gift stock as at intake, the order's own gift lines
+    not counted against either), rule gifts whose rule no longer matches are removed; a gift the channel
+    sent or a person changed is never touched, a rule gift a person removed is not added back. One GIFT
+    event for the whole change. Caller's transaction, order locked. Returns {"added", "removed"} or None
+    when nothing changed (or the order is past routing)."""
+    if not gifts_reapplicable(order):
+        return None
+    lines = list(order.lines.select_related("product", "gift_rule"))
+    by_rule = [ln for ln in lines if ln.is_gift and ln.gift_rule_id is not None]
+    rules = current_gift_rules()
+    if not rules and not by_rule:
+        return None
+    goods = gift_input(order, [ln for ln in lines if not ln.is_gift])
+    matching = {r.pk for r in matching_rules(goods, rules, timezone.now())}
+    removed_by_person = set(
+        OrderEvent.objects.filter(order=order, kind=EventKind.GIFT, data__removed=True).values_list(
+            "data__rule_id", flat=True
+        )
+    )
+    have = {ln.gift_rule_id for ln in by_rule}
+    decisions = [
+        d
+        for d in gift_plan([goods], rules=rules, exclude_order_id=order.pk)[0]
+        if d.rule_id not in have and d.rule_id not in removed_by_person
+    ]
+    gone = [ln for ln in by_rule if ln.gift_rule_id not in matching]
+    added_rows, removed_rows = [], []
+    for line in gone:
+        removed_rows.append(_gift_row(line.line_no, line.gift_rule_id, line.sku, line.quantity, line.gift_rule.name))
+        line.delete()
+    line_no = max((ln.line_no for ln in lines), default=0)
+    for decision in decisions:
+        if not decision.added:
+            continue  # out of stock and the rule says skip: as at intake, nothing added
+        line_no += 1
+        OrderLine.objects.create(
+            order=order,
+            line_no=line_no,
+            product=decision.product,
+            sku=decision.product.sku,
+            name=decision.product.name,
+            quantity=decision.quantity,
+            unit_price=0,
+            is_gift=True,
+            gift_rule_id=decision.rule_id,
+        )
+        added_rows.append(_gift_row(line_no, decision.rule_id, decision.product.sku, decision.quantity, decision.rule))
+    if not added_rows and not removed_rows:
+        return None
+    parts = [f"added {r['quantity']} × {r['sku']} (rule {r['rule']})" for r in added_rows]
+    parts += [f"removed {r['quantity']} × {r['sku']} (rule {r['rule']} no longer matches)" for r in removed_rows]
+    message = "Gifts re-evaluated" + (f" ({why})" if why else "") + ": " + "; ".join(parts)
+    data = {"reapplied": True, "added": added_rows, "removed_lines": removed_rows}
+    order_event_record(order=order, kind=EventKind.GIFT, message=message, data=data, user=user)
+    for decision in decisions:
+        if decision.added and decision.hold:
+            order_hold(order=order, reason=HoldReason.STOCK_SHORT, note=decision.hold_note(), user=user)
+    return {"added": added_rows, "removed": removed_rows}
+
+
+def _gift_row(line_no: int, rule_id: int, sku: str, quantity: int, rule: str) -> dict:
+    return {"line_no": line_no, "rule_id": rule_id, "rule": rule, "sku": sku, "quantity": quantity}
 
 
 @transaction.atomic

@@ -135,11 +135,10 @@ def order_create(
         result = _order_create(channel=channel, data=data, source=source, user=user)
     except OrderRejected as exc:
         if inbound is not None:
+            # The record in English; the page shows the reader's language.
+            errors = [dict(e.as_dict(), message=e.english()) for e in exc.errors]
             inbound_record_outcome(
-                inbound,
-                status=InboundStatus.REJECTED,
-                error=str(exc),
-                result={"errors": [e.as_dict() for e in exc.errors]},
+                inbound, status=InboundStatus.REJECTED, error=exc.english(), result={"errors": errors}
             )
         raise
     if inbound is not None:

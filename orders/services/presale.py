@@ -119,8 +119,9 @@ def presale_release_due(*, today: date | None = None, limit: int = RELEASE_CHUNK
 
 
 @transaction.atomic
-def order_presale_release(*, order: Order, note: str = "", user=None) -> Order:
-    """A person releases one presale order before its day (the batch came early): routed as soon as possible."""
+def order_presale_release(*, order: Order, note: str = "", user=None, receipt: dict | None = None) -> Order:
+    """A person releases one presale order before its day (the batch came early), or a stock receipt of its
+    presale product does (``receipt``, see ``presale_receipt_release``): routed as soon as possible."""
     order = order_lock(order.pk)
     if not order.presale_waiting:
         raise DomainError(f"{order.number} is not waiting for a presale day.")
@@ -128,17 +129,70 @@ def order_presale_release(*, order: Order, note: str = "", user=None) -> Order:
         raise DomainError(f"{order.number} is {order.get_status_display()}: nothing to release.")
     order.presale_released_at = timezone.now()
     order.save(update_fields=["presale_released_at", "updated_at"])
-    message = f"Presale released early (was until {order.presale_until.isoformat()})"
+    data = {"released": True, "early": True, "until": order.presale_until.isoformat()}
+    if receipt is None:
+        message = f"Presale released early (was until {order.presale_until.isoformat()})"
+    else:
+        data["receipt"] = receipt
+        message = (
+            f"Presale released by the receipt of {receipt['quantity']} × {receipt['sku']} at {receipt['location']}"
+            + (f" ({receipt['reference']})" if receipt.get("reference") else "")
+            + f", first paid first (was until {order.presale_until.isoformat()})"
+        )
     order_event_record(
-        order=order,
-        kind=EventKind.PRESALE,
-        user=user,
-        message=message + (f": {note}" if note else "."),
-        data={"released": True, "early": True, "until": order.presale_until.isoformat()},
+        order=order, kind=EventKind.PRESALE, user=user, message=message + (f": {note}" if note else "."), data=data
     )
     if order.status == OrderStatus.CONFIRMED and not order.on_hold:
         order_announce_ready(order)
     return order
+
+
+def presale_waiting_for(product: Product) -> list[Order]:
+    """The orders a receipt of ``product`` may release, locked, first paid first (``placed_at``, then id): the
+    presale orders waiting with a line of it. None (nothing locked) when the product is not presale, neither
+    itself nor any channel's listing of it. A receipt locks them before the stock row (the lock order of
+    workflows/: order rows, then stock rows)."""
+    presale = product.presale_ship_from is not None or (
+        ChannelSku.objects.filter(product=product, presale_ship_from__isnull=False).exists()
+    )
+    if not presale:
+        return []
+    waiting = OrderLine.objects.filter(product=product, order__presale_released_at__isnull=True).values("order_id")
+    return list(
+        Order.objects.presale_waiting()
+        .filter(pk__in=waiting, status__in=RELEASABLE)
+        .select_for_update()
+        .order_by(F("placed_at").asc(nulls_last=True), "pk")
+    )
+
+
+def presale_receipt_release(*, orders: list[Order], product: Product, quantity: int, receipt: dict, user=None):
+    """A stock receipt of a presale product (workflows/receipts.py, after ``inventory.services.stock_receive``):
+    of ``orders`` (``presale_waiting_for``, locked, first paid first) those whose quantity of the product fits
+    in what was received are released through ``order_presale_release`` (one event each, naming the receipt);
+    the first one that does not fit ends the run (a later payer never goes before it). An order with another
+    line still presale waits on and takes nothing of the receipt. Caller's transaction. Returns the released
+    orders' ids in release order."""
+    if not orders or quantity <= 0:
+        return []
+    today = timezone.localdate()
+    demand: dict[int, int] = {}
+    still_presale = set()
+    for line in OrderLine.objects.filter(order__in=orders).select_related("product"):
+        if line.product_id == product.pk:
+            demand[line.order_id] = demand.get(line.order_id, 0) + line.quantity
+        elif line.product is not None and line.product.presale_ship_from and line.product.presale_ship_from > today:
+            still_presale.add(line.order_id)
+    left, released = quantity, []
+    for order in orders:
+        if order.pk in still_presale:
+            continue
+        if demand[order.pk] > left:
+            break
+        left -= demand[order.pk]
+        order_presale_release(order=order, user=user, receipt=receipt)
+        released.append(order.pk)
+    return released
 
 
 @transaction.atomic

@@ -17,6 +17,7 @@ from ..rules.stages import ChangeRefused
 from ..selectors import products_for_channel
 from ..status import ChangeAction, ChangeKind, ChangeReason, EventKind, OrderStatus, Stage
 from .core import order_announce_ready, order_classify, order_event_record, order_status_set
+from .gifts import order_gifts_reapply
 
 SERVICE_LEVELS = ("", "express", "standard", "economy")
 
@@ -48,6 +49,7 @@ def order_requeue(order: Order, *, user=None, reason: str) -> bool:
     lock. Returns True when routing was asked to run again."""
     if order.status == OrderStatus.ALLOCATED:
         order_status_set(order, OrderStatus.CONFIRMED, user=user, note=f"re-route: {reason}")
+    order_gifts_reapply(order, user=user, why=reason)  # only for an order never routed (services/gifts.py)
     order_classify(order, user=user)
     order.refresh_from_db()
     if order.status == OrderStatus.CONFIRMED and not order.on_hold:

@@ -18,6 +18,7 @@ from .. import selectors, services
 from ..extensions import order_panels
 from ..filtersets import InboundFilterSet, OrderFilterSet
 from ..forms import CancelForm, HoldForm, OrderForm, OrderLineFormSet, ReleaseForm
+from ..intake import address_cn
 from ..intake.canonical import CanonicalAddress, CanonicalLine, CanonicalOrder, OrderRejected
 from ..models import InboundMessage, Order, OrderHold
 from ..models.memo_tags import clean_message
@@ -191,6 +192,38 @@ def canonical_from_form(data: dict, lines: list[dict]) -> CanonicalOrder:
     )
 
 
+def held_words(order: Order, data: CanonicalOrder) -> list[str]:
+    """Why an order the form created is on hold, in the reader's language: its unknown SKUs and the
+    address that does not resolve, with the closest divisions (the hold notes are stored in English)."""
+    reasons = set(order.holds.filter(released_at__isnull=True).values_list("reason", flat=True))
+    words = []
+    if HoldReason.UNKNOWN_SKU in reasons:
+        skus = sorted({line.sku for line in order.lines.all() if line.product_id is None})
+        words.append(
+            gettext("Order %(number)s is on hold: unknown SKU %(skus)s (map it to a product or correct the line).")
+            % {"number": order.number, "skus": ", ".join(skus)}
+        )
+    if HoldReason.ADDRESS_INVALID in reasons:
+        a = data.ship_to
+        done = address_cn.complete(
+            province=a.province,
+            city=a.city,
+            district=a.district,
+            line=" ".join(v for v in (a.address1, a.address2) if v),
+        )
+        if done.problems:
+            text = gettext(
+                "Order %(number)s is on hold: the address is not in China's division list: %(problems)s."
+            ) % {
+                "number": order.number,
+                "problems": "; ".join(str(p) for p in done.problems),
+            }
+            if done.suggestions:
+                text += " " + gettext("Did you mean: %(suggestions)s?") % {"suggestions": " / ".join(done.suggestions)}
+            words.append(text)
+    return words
+
+
 @login_required
 @permission_required("orders.add_order", raise_exception=True)
 def order_create(request):
@@ -213,6 +246,8 @@ def order_create(request):
             else:
                 if result.created:
                     messages.success(request, gettext("Order %(number)s created.") % {"number": result.order.number})
+                    for warning in held_words(result.order, data):
+                        messages.warning(request, warning)
                 else:
                     messages.info(
                         request,

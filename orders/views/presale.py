@@ -39,6 +39,7 @@ def presale_queue(request, form=None, status=200):
         "more": orders.count() > QUEUE_ROWS,
         "products": selectors.presale_products(),
         "listings": selectors.presale_listings(),
+        "receipts": selectors.presale_receipt_releases(),
         "can_mark": request.user.has_perm("orders.change_channel"),
         "form": form or ListingPresaleForm(),
     }

@@ -3,7 +3,9 @@ request and response shapes (woocommerce.github.io/woocommerce-rest-api-docs) an
 
 - ``GET /wp-json/wc/v3/orders`` (``modified_after`` strictly after, ``dates_are_gmt``, ``orderby=modified``,
   ``order``, ``page``, ``per_page``, ``include``, ``status``) with ``X-WP-Total`` and ``X-WP-TotalPages``;
-- ``GET``/``PUT /orders/<id>`` (``status``), ``GET``/``POST /orders/<id>/notes``;
+- ``GET``/``PUT /orders/<id>`` (``status``), ``GET``/``POST /orders/<id>/notes`` (``GET`` takes ``type``: ``any``,
+  ``customer`` or ``internal``; newest first; a note is ``{id, author ("system" or the user's name),
+  date_created, date_created_gmt, note, customer_note}``; ``store.add_note`` writes one as a shop person);
 - ``GET``/``POST /orders/<id>/refunds`` (``amount``, ``reason``, ``line_items`` of ``{id, quantity,
   refund_total}``, ``api_refund``, ``api_restock``): more than a line has left to refund, an unknown line item, or
   an amount above what is left is 400 ``woocommerce_rest_cannot_create_order_refund`` / ``Invalid refund amount.``;
@@ -162,11 +164,30 @@ class Store:
         self._touch(self.orders[oid])
         return 200, copy.deepcopy(self.orders[oid]), {}
 
-    def notes_of(self, oid: int, body=None):
+    def add_note(self, oid: int, note: str, *, customer_note: bool = False, author: str = "shop_admin", at: str = ""):
+        """A note as a person in the shop's admin writes it (``author`` is their user name)."""
+        self.clock += 1
+        when = at or f"2026-12-05T09:00:{self.clock:02d}"
+        self.notes.setdefault(oid, []).append(
+            {
+                "id": self.next_id(),
+                "author": author,
+                "date_created": when,
+                "date_created_gmt": when,
+                "note": note,
+                "customer_note": customer_note,
+            }
+        )
+
+    def notes_of(self, oid: int, body=None, q: dict | None = None):
         if oid not in self.orders:
             return _error(404, "woocommerce_rest_shop_order_invalid_id", "Invalid ID.")
         if body is None:
-            return 200, copy.deepcopy(list(reversed(self.notes.get(oid, [])))), {}
+            kind = (q or {}).get("type", "any")
+            if kind not in ("any", "customer", "internal"):
+                return _error(400, "rest_invalid_param", "Invalid parameter(s): type", params={"type": "invalid"})
+            notes = [n for n in self.notes.get(oid, []) if kind == "any" or n["customer_note"] == (kind == "customer")]
+            return 200, copy.deepcopy(list(reversed(notes))), {}
         if not str(body.get("note") or "").strip():
             return _error(400, "rest_missing_callback_param", "Missing parameter(s): note", params=["note"])
         note = {
@@ -308,7 +329,7 @@ ROUTES = [
     ("GET", r"/wp-json/wc/v3/orders", lambda s, m, q, b: s.list_orders(q)),
     ("GET", r"/wp-json/wc/v3/orders/(\d+)", lambda s, m, q, b: s.order(int(m[1]))),
     ("PUT", r"/wp-json/wc/v3/orders/(\d+)", lambda s, m, q, b: s.update_order(int(m[1]), b)),
-    ("GET", r"/wp-json/wc/v3/orders/(\d+)/notes", lambda s, m, q, b: s.notes_of(int(m[1]))),
+    ("GET", r"/wp-json/wc/v3/orders/(\d+)/notes", lambda s, m, q, b: s.notes_of(int(m[1]), q=q)),
     ("POST", r"/wp-json/wc/v3/orders/(\d+)/notes", lambda s, m, q, b: s.notes_of(int(m[1]), b)),
     ("GET", r"/wp-json/wc/v3/orders/(\d+)/refunds", lambda s, m, q, b: s.refunds_of(int(m[1]))),
     ("POST", r"/wp-json/wc/v3/orders/(\d+)/refunds", lambda s, m, q, b: s.refunds_of(int(m[1]), b)),
