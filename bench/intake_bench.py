@@ -154,7 +154,8 @@ def child_copy(path: str) -> dict:
             "ship_postcode, currency, total, requested_service, note, placed_at, created_at, updated_at"
         )
         # Columns added to Order since (tags, billing_country, ...): NOT NULL without a database
-        # default, so the baseline fills them with the model's default like an ORM insert would.
+        # default, so the baseline fills them with the model's default like an ORM insert would
+        # (OrderLine's is_gift likewise, below).
         named = {c.strip() for c in order_cols.split(",")}
         extra = [
             (f.column, f.get_default())
@@ -209,11 +210,18 @@ def child_copy(path: str) -> dict:
                         row[index["Lineitem price"]],
                     )
                 )
-        with cursor.cursor.copy(
-            f"COPY {OrderLine._meta.db_table} (order_id, line_no, sku, name, quantity, unit_price) FROM STDIN"
-        ) as copy:
+        line_cols = "order_id, line_no, sku, name, quantity, unit_price"
+        named = {c.strip() for c in line_cols.split(",")}
+        line_extra = [
+            (f.column, f.get_default())
+            for f in OrderLine._meta.concrete_fields
+            if f.column not in named and not f.null and f.get_default() is not None
+        ]
+        line_cols += "".join(f", {column}" for column, _ in line_extra)
+        line_tail = tuple(line_extra_value for _, line_extra_value in line_extra)
+        with cursor.cursor.copy(f"COPY {OrderLine._meta.db_table} ({line_cols}) FROM STDIN") as copy:
             for values in pending_lines:
-                copy.write_row(values)
+                copy.write_row(values + line_tail)
                 lines += 1
     seconds = time.perf_counter() - start
     # The baseline's rows have lines only (no events, holds, shipments): two plain DELETEs, not the

@@ -16,13 +16,12 @@ by an e-mail as written or in lower case (not case-insensitively), and a likely 
 order of a known customer (matched by e-mail or phone) on another channel.
 """
 
-import json
 import logging
 from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.db import DatabaseError, connection, transaction
-from django.db.models import Q, Sum
+from django.db.models import Sum
 from django.utils import timezone
 
 from oms.bulk import update_from_values
@@ -33,7 +32,6 @@ from ..care.notification_outbox import notice_messages
 from ..models import (
     Channel,
     Customer,
-    InvoiceRequest,
     Order,
     OrderEvent,
     OrderHold,
@@ -44,13 +42,16 @@ from ..models import (
 from ..rules.classification import current_rules
 from ..rules.classification import evaluate as classification_evaluate
 from ..rules.finance import current_floors
-from ..rules.gifts import GiftInput, gift_plan
 from ..rules.review import credit_findings, finance_findings, message_findings, risk_findings
 from ..selectors import products_for_channel
-from ..services.presale import presale_dates, presale_event, presale_plan
+from ..services.presale import presale_event, presale_plan
 from ..signals import orders_ready
 from ..status import EventKind, HoldReason, InvoiceState, OrderStatus
+from . import bulk_features as features
 from .address_cn import filled_message
+from .bulk_features import among as _among
+from .bulk_features import insert_rows as _insert
+from .bulk_features import reserve_ids as _reserve_ids
 from .canonical import CanonicalOrder, FieldError, OrderRejected, check
 
 BATCH_SIZE = 1000
@@ -90,21 +91,29 @@ def create_batch(
     user=None,
     names: dict[str, str] | None = None,
     notify: bool = False,
+    checked: bool = False,
 ) -> list[Outcome]:
     """``names`` (channel order name -> external id) is kept by the caller across the batches of one
     file: a second order with a name already seen, under another id, is a duplicate. ``notify``: the
     customer notices the orders' events ask for (an order confirmed) are written to the outbox in the
-    same transaction, as one-by-one intake does; a file import notifies nobody."""
+    same transaction, as one-by-one intake does; a file import notifies nobody. ``checked``: the caller
+    has run ``check`` on every order already (the importer does, ahead, in its reader thread) and an
+    item is ``(row, OrderRejected)`` where it refused the order."""
     outcomes: list[Outcome] = []
     ready: list[tuple[int, CanonicalOrder]] = []
     seen: set[str] = set()
     names = {} if names is None else names
     for row, data in items:
-        try:
-            check(data)
-        except OrderRejected as exc:
-            outcomes.append(Outcome(row, "rejected", errors=exc.errors))
-            continue
+        if checked:
+            if isinstance(data, OrderRejected):
+                outcomes.append(Outcome(row, "rejected", errors=data.errors))
+                continue
+        else:
+            try:
+                check(data)
+            except OrderRejected as exc:
+                outcomes.append(Outcome(row, "rejected", errors=exc.errors))
+                continue
         if data.external_id in seen:
             outcomes.append(Outcome(row, "duplicate"))
             continue
@@ -352,26 +361,12 @@ def _write(channel, fresh, source, user, *, notify: bool = False) -> list[Outcom
     today = timezone.localdate()
     user_id = user.pk if user is not None else None
     products = products_for_channel(channel, {ln.sku for _, d in fresh for ln in d.lines})
-    presale_days = presale_dates(channel, products)
+    presale_days = features.batch_presale_days(channel, products)
     customers = _customers(fresh, now)
     duplicates = _likely_duplicates(channel, fresh, customers, products)
     rules = current_rules()
     review = _Review(customers)
-    # 赠品 for the whole batch: one rule query, and only when a rule matches the past gifts and the stock.
-    gifts = gift_plan(
-        [
-            GiftInput(
-                channel_id=channel.pk,
-                customer_id=customer.pk if customer is not None else None,
-                placed_at=d.placed_at or now,
-                lines=[(products.get(ln.sku), ln.sku, ln.quantity, ln.unit_price, ln.gift) for ln in d.lines],
-            )
-            if not d.cancelled_reason
-            else GiftInput(channel_id=channel.pk, customer_id=None, placed_at=now, lines=[])
-            for (_, d), customer in zip(fresh, customers, strict=True)
-        ],
-        now=now,
-    )
+    gifts = features.batch_gifts(channel, fresh, customers, products, now)  # 赠品
     postgres = connection.vendor == "postgresql"
     ids = _reserve_ids(Order, len(fresh)) if postgres else [None] * len(fresh)
     labels = {reason: str(label) for reason, label in HoldReason.choices}
@@ -517,8 +512,7 @@ def _write(channel, fresh, source, user, *, notify: bool = False) -> list[Outcom
         for reason, note in order_holds:
             holds_rows.append((pk, reason, note[:255], user_id, now))
         if data.invoice is not None:
-            state = InvoiceState.CANCELLED if data.cancelled_reason else InvoiceState.REQUESTED
-            invoices.append(services.invoice_row(pk, data.invoice, source=source, state=state))
+            invoices.append(features.invoice_row(pk, data, source))
         for kind, message, event_data in order_events:
             events.append((pk, kind, message[:500], event_data, user_id, now))
         status, on_hold = values[4], values[5]
@@ -528,15 +522,13 @@ def _write(channel, fresh, source, user, *, notify: bool = False) -> list[Outcom
     line_columns = ("order_id", "line_no", "product_id", "sku", "name", "quantity", "unit_price", "is_gift")
     _insert(OrderLine, (*line_columns, "gift_rule_id"), lines)
     _insert(OrderHold, ("order_id", "reason", "note", "created_by_id", "created_at"), holds_rows)
-    if invoices:
-        names = (*invoices[0], "created_at", "updated_at")
-        _insert(InvoiceRequest, names, [(*row.values(), now, now) for row in invoices])
+    features.write_invoices(invoices, now)
     if notify:
         _events_with_notices(events, rows, columns)
     else:
         _insert(OrderEvent, ("order_id", "kind", "message", "data", "user_id", "created_at"), events)
     if confirmed:
-        services.orders_auto_merge(order_ids=confirmed, user=user)  # 自动合单, before routing (a few queries)
+        features.auto_merge(confirmed, user)  # 自动合单, before routing
         transaction.on_commit(lambda: _announce(confirmed))
     return outcomes
 
@@ -569,67 +561,3 @@ def _announce(order_ids: list[int]) -> None:
     for _receiver, result in orders_ready.send_robust(sender=Order, order_ids=list(order_ids)):
         if isinstance(result, Exception):
             logger.error("orders_ready for %d order(s) from %s failed: %r", len(order_ids), order_ids[0], result)
-
-
-def _insert(model, attnames: tuple[str, ...], rows: list[tuple]) -> None:
-    """Insert rows given as tuples of ``attnames``: COPY on PostgreSQL, bulk_create elsewhere."""
-    if not rows:
-        return
-    if connection.vendor != "postgresql":
-        model.objects.bulk_create([model(**dict(zip(attnames, values, strict=True))) for values in rows])
-        return
-    fields = {f.attname: f for f in model._meta.concrete_fields}
-    # Columns the caller leaves out get the model's default, as an ORM insert would (the database
-    # has no defaults of its own: a NOT NULL column left out of the COPY would be NULL).
-    defaults = [
-        (name, f.get_default())
-        for name, f in fields.items()
-        if name not in attnames and not f.primary_key and f.get_default() is not None
-    ]
-    if defaults:
-        attnames = attnames + tuple(name for name, _ in defaults)
-        tail = tuple(value for _, value in defaults)
-        rows = [values + tail for values in rows]
-    columns = ", ".join(connection.ops.quote_name(fields[name].column) for name in attnames)
-    json_at = [i for i, name in enumerate(attnames) if fields[name].get_internal_type() == "JSONField"]
-    sql = f"COPY {connection.ops.quote_name(model._meta.db_table)} ({columns}) FROM STDIN"
-    dumps = json.dumps
-    with connection.cursor() as cursor:
-        with cursor.cursor.copy(sql) as copy:
-            write = copy.write_row
-            if json_at:
-                for values in rows:
-                    values = list(values)
-                    for i in json_at:
-                        values[i] = dumps(values[i], ensure_ascii=False)
-                    write(values)
-            else:
-                for values in rows:
-                    write(values)
-
-
-def _among(queryset, fields, values):
-    """Rows whose ``fields`` is among ``values`` (several fields: any of them among its values).
-    PostgreSQL gets one array parameter per field (``= ANY(%s)``): a batch's thousand values as
-    parameters cost the ORM more than the query."""
-    if isinstance(fields, str):
-        fields, values = (fields,), (values,)
-    model = queryset.model
-    if connection.vendor == "postgresql":
-        table = connection.ops.quote_name(model._meta.db_table)
-        sql = " OR ".join(
-            f"{table}.{connection.ops.quote_name(model._meta.get_field(f).column)} = ANY(%s)" for f in fields
-        )
-        # Column names come from the model, the values go as parameters.
-        return queryset.extra(where=[f"({sql})"], params=[list(v) for v in values])  # noqa: S610
-    condition = Q(pk__in=[])
-    for f, v in zip(fields, values, strict=True):
-        condition |= Q(**{f"{f}__in": list(v)})
-    return queryset.filter(condition)
-
-
-def _reserve_ids(model, n: int) -> list[int]:
-    table = model._meta.db_table
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)", [table, n])
-        return [r[0] for r in cursor.fetchall()]

@@ -240,15 +240,15 @@ def _import_rows(path: Path, fmt: str, reader, channel, file_report: ImportRepor
         else:
             handle, _encoding = open_text(path)
         names: dict[str, str] = {}  # channel order name -> external id, across the file's batches
-        with handle, closing(read_ahead(lambda: reader(handle))) as items:
+        with handle, closing(read_ahead(lambda: _parsed(reader(handle), check_ahead=not dry_run))) as items:
             batch: list = []
-            for row, parsed in items:
+            for row, parsed, refused in items:
                 if isinstance(parsed, OrderRejected):
                     _reject(file_report, parsed, path, row)
                 elif dry_run:
                     _dry_run_one(parsed, row=row, path=path, channel=channel, report=file_report, names=names)
                 else:
-                    batch.append((row, parsed))
+                    batch.append((row, refused or parsed))
                     if len(batch) >= bulk.BATCH_SIZE:
                         _flush(
                             batch, channel=channel, source=source, user=user, report=file_report, path=path, names=names
@@ -277,8 +277,24 @@ def _import_rows(path: Path, fmt: str, reader, channel, file_report: ImportRepor
         )
 
 
+def _parsed(rows, *, check_ahead: bool):
+    """(row, order or the reader's rejection, the checks' rejection or None): with ``check_ahead`` the
+    checks (``canonical.check``: pure Python, no database) run here, in the read-ahead thread, while the
+    database writes the previous batch; ``bulk.create_batch(checked=True)`` then reports an order they
+    refused at its place in the batch, as if it had checked it itself."""
+    for row, parsed in rows:
+        refused = None
+        if check_ahead and not isinstance(parsed, OrderRejected):
+            try:
+                check(parsed)
+            except OrderRejected as exc:
+                refused = exc
+        yield row, parsed, refused
+
+
 def _flush(batch, *, channel, source, user, report: ImportReport, path: Path, names: dict) -> None:
-    for outcome in bulk.create_batch(channel=channel, items=batch, source=source, user=user, names=names):
+    outcomes = bulk.create_batch(channel=channel, items=batch, source=source, user=user, names=names, checked=True)
+    for outcome in outcomes:
         if outcome.status == "rejected":
             _reject(report, OrderRejected(outcome.errors), path, outcome.row)
         elif outcome.status == "duplicate":
