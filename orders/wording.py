@@ -1,0 +1,244 @@
+"""Stored text in the reader's language (issue 17): a timeline row, a system hold note, a case's title are
+written once, in English, and read by Chinese and English staff alike.
+
+The writer builds the text with ``msg(gettext_noop("Order received from %(channel)s (%(source)s)…"),
+channel=..., ...)``: a ``Msg`` is a ``str`` (the English rendering: what is stored in ``message``, searched,
+logged and given by the API) that remembers its template and parameters. ``order_event_record`` stores
+them with the row (``OrderEvent.data["t"] = {"m": template, "p": params}``); a page renders
+``gettext(template) % params`` with each parameter in the reader's language:
+
+- a plain value (a number, an SKU, a channel's name, a person's note) is shown as it is;
+- ``label(SomeChoices.MEMBER)`` stores the choice's value and its class, and is shown as its translated label;
+- a ``Msg`` inside a ``Msg`` (a reason that is itself a phrase) is translated the same way;
+- ``msg_list([...], ", ")`` joins values (each of the kinds above).
+
+A row without a template (written before this, or by code that passes a plain string) is shown through the
+known phrases (``KNOWN``: the templates of this module and those registered with ``known()``), matched like
+``fulfillment/routing/words.py`` matches routing text; what matches nothing is shown as it was stored.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+
+from django.utils import translation
+from django.utils.module_loading import import_string
+from django.utils.translation import gettext, gettext_noop
+
+PLACEHOLDER = re.compile(r"%\((\w+)\)s")
+
+
+class Msg(str):
+    """English text that remembers how it was made: ``template % params`` (see the module's doc)."""
+
+    template: str
+    params: dict
+
+    def __new__(cls, template: str, params: dict):
+        english = _english(template, params)
+        text = super().__new__(cls, english)
+        text.template, text.params = template, params
+        return text
+
+    def stored(self) -> dict:
+        """The JSON kept with the row: ``{"m": template, "p": {name: param}}``."""
+        out = {"m": self.template}
+        if self.params:
+            out["p"] = {name: _store(value) for name, value in self.params.items()}
+        return out
+
+
+class Label:
+    """A choice (status, hold reason, event kind…) shown through its translated label."""
+
+    def __init__(self, member):
+        self.cls = f"{type(member).__module__}.{type(member).__qualname__}"
+        self.value = member.value
+        with translation.override("en"):
+            self.english = str(member.label)
+
+    def __str__(self) -> str:
+        return self.english
+
+
+class MsgList:
+    """Values joined by ``sep`` (each a plain value, a ``Label`` or a ``Msg``)."""
+
+    def __init__(self, items, sep: str = ", "):
+        self.items, self.sep = list(items), sep
+
+    def __str__(self) -> str:
+        return self.sep.join(str(i) for i in self.items)
+
+
+def msg(template: str, **params) -> Msg:
+    """The English text of ``template`` (marked with ``gettext_noop`` where it is written) and its parameters."""
+    return Msg(template, params)
+
+
+def label(member) -> Label:
+    return Label(member)
+
+
+def msg_list(items, sep: str = ", ") -> MsgList:
+    return MsgList(items, sep)
+
+
+def _english(template: str, params: dict) -> str:
+    values = {name: str(value) for name, value in params.items()}
+    try:
+        return template % values if values or "%%" in template else template
+    except (KeyError, ValueError, TypeError):
+        return template
+
+
+def _store(value):
+    if isinstance(value, Msg):
+        return value.stored()
+    if isinstance(value, Label):
+        return {"e": value.cls, "v": value.value}
+    if isinstance(value, MsgList):
+        return {"l": [_store(i) for i in value.items], "s": value.sep}
+    if isinstance(value, bool) or value is None:
+        return str(value)
+    if isinstance(value, int):
+        return value
+    return str(value)
+
+
+def event_data(message, data: dict | None) -> dict:
+    """A row's ``data`` with the message's template added when it has one (``order_event_record`` uses it;
+    so does a set-based writer such as the bulk intake)."""
+    data = dict(data or {})
+    if isinstance(message, Msg):
+        data["t"] = message.stored()
+    return data
+
+
+# ---- reading ---------------------------------------------------------------------------------------------
+
+
+@cache
+def _choices(path: str):
+    try:
+        return import_string(path)
+    except ImportError:
+        return None
+
+
+def _param(value) -> str:
+    if isinstance(value, dict):
+        if "m" in value:
+            return render(value)
+        if "e" in value:
+            cls = _choices(str(value["e"]))
+            try:
+                return str(cls(value.get("v")).label) if cls is not None else str(value.get("v"))
+            except ValueError:  # a value the class no longer has
+                return str(value.get("v"))
+        if "l" in value:
+            sep = str(value.get("s", ", "))
+            return (gettext(sep) if sep.strip() else sep).join(_param(i) for i in value.get("l") or [])
+    return "" if value is None else str(value)
+
+
+def render(stored: dict) -> str:
+    """A stored template in the active language: its translation with the parameters put in; the English
+    template when the translation does not fit the parameters; the template as it is when even that fails."""
+    template = str(stored.get("m") or "")
+    raw = stored.get("p") or {}
+    params = {name: _param(value) for name, value in raw.items()} if isinstance(raw, dict) else {}
+    for text in (gettext(template), template):
+        try:
+            return text % params if params or "%%" in text else text
+        except (KeyError, ValueError, TypeError):
+            continue
+    return template
+
+
+def event_words(event) -> str:
+    """An order event's text in the reader's language (the stored template, else the known phrases)."""
+    data = getattr(event, "data", None)
+    stored = data.get("t") if isinstance(data, dict) else None
+    if isinstance(stored, dict) and stored.get("m"):
+        return render(stored)
+    return in_words(getattr(event, "message", "") or "")
+
+
+# ---- text stored without its template: the known phrases -------------------------------------------------
+
+# Phrases written before the template was kept with the row (and system hold notes, which have no room for
+# it): matched whole, each value shown as it is (or, when it is itself a known phrase, translated).
+KNOWN: list[str] = []
+
+
+def known(*templates: str) -> None:
+    """Register phrases for text stored without its template (legacy rows, hold notes, case titles)."""
+    for template in templates:
+        if template not in KNOWN:
+            KNOWN.append(template)
+    KNOWN.sort(key=lambda p: -len(PLACEHOLDER.sub("", p)))
+    _pattern.cache_clear()
+
+
+@cache
+def _pattern(phrase: str) -> re.Pattern:
+    parts, at = [], 0
+    for m in PLACEHOLDER.finditer(phrase):
+        parts.append(re.escape(phrase[at : m.start()].replace("%%", "%")))
+        parts.append(f"(?P<{m.group(1)}>.+?)")
+        at = m.end()
+    parts.append(re.escape(phrase[at:].replace("%%", "%")))
+    return re.compile("^" + "".join(parts) + "$", re.S)
+
+
+def in_words(text) -> str:
+    """Text stored without its template, in the active language when it is a known phrase; else as it is."""
+    if not text:
+        return text or ""
+    text = str(text)
+    for phrase in KNOWN:
+        m = _pattern(phrase).match(text)
+        if m:
+            values = {name: _value(value) for name, value in m.groupdict().items()}
+            try:
+                return gettext(phrase) % values if values else gettext(phrase)
+            except (KeyError, ValueError, TypeError):
+                return text
+    return text
+
+
+def _value(text: str) -> str:
+    """A value cut out of a known phrase: a known phrase itself, a label of a status or reason, or as it is."""
+    if text in _labels():
+        return gettext(text)
+    return in_words(text) if any(_pattern(p).match(text) for p in KNOWN) else text
+
+
+@cache
+def _labels() -> frozenset[str]:
+    """English labels a legacy phrase may hold as a value (statuses, hold reasons): translated with gettext."""
+    from .status import HoldReason, OrderStatus
+
+    with translation.override("en"):
+        return frozenset(str(lbl) for cls in (OrderStatus, HoldReason) for _v, lbl in cls.choices)
+
+
+# The phrases orders/ writes most, as older rows hold them.
+LEGACY = [
+    gettext_noop("Order received from %(channel)s (%(source)s), %(lines)s line(s)."),
+    gettext_noop("Status %(from)s → %(to)s"),
+    gettext_noop("Status %(from)s → %(to)s: %(note)s"),
+    gettext_noop("On hold: %(reason)s. %(note)s"),
+    gettext_noop("On hold: %(reason)s."),
+    gettext_noop("Released: %(reason)s. %(note)s"),
+    gettext_noop("Released: %(reason)s."),
+    gettext_noop("Cancelled: %(reason)s"),
+    gettext_noop("Unknown SKU: %(skus)s"),
+    gettext_noop("validated"),
+    gettext_noop("released"),
+    gettext_noop("order cancelled"),
+    gettext_noop("arrived %(reason)s"),
+]
+known(*LEGACY)
