@@ -34,10 +34,12 @@ from datetime import date, datetime, timedelta
 from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
 from oms.dates import add_business_days
 from orders.services import order_event_record
 from orders.status import EventKind
+from orders.wording import msg
 
 from .models import Parcel, ParcelWatch
 from .status import TrackingStatus
@@ -231,9 +233,7 @@ def eta_apply(
             event = {
                 "order": parcel.shipment.order,
                 "kind": EventKind.TRACKING,
-                "message": f"{parcel.tracking_number}: expected delivery {estimate.date:%Y-%m-%d}"
-                + (f" (was {old:%Y-%m-%d})" if old else "")
-                + f" — {estimate.detail}.",
+                "message": eta_message(parcel.tracking_number, estimate, old),
                 "data": {
                     "tracking_number": parcel.tracking_number,
                     "expected_delivery": estimate.date.isoformat(),
@@ -264,3 +264,12 @@ def parcel_eta_refresh(
     if change.event:
         order_event_record(user=user, **change.event)
     return change.estimate
+
+
+def eta_message(tracking: str, estimate, old) -> str:
+    """The timeline's text of a new expected date (a ``Msg``: shown in the reader's language)."""
+    params = {"tracking": tracking, "date": f"{estimate.date:%Y-%m-%d}", "detail": estimate.detail}
+    if old:
+        template = gettext_noop("%(tracking)s: expected delivery %(date)s (was %(old)s) — %(detail)s.")
+        return msg(template, **params, old=f"{old:%Y-%m-%d}")
+    return msg(gettext_noop("%(tracking)s: expected delivery %(date)s — %(detail)s."), **params)

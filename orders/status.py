@@ -2,6 +2,7 @@
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
 
 
 class OrderStatus(models.TextChoices):
@@ -165,8 +166,13 @@ class ChangeReason(models.TextChoices):
 
     @classmethod
     def describe(cls, code: str, note: str = "") -> str:
-        """The reason as a timeline writes it: the label, then the note when there is one."""
-        return str(cls(code).label) + (f": {note}" if note else "")
+        """The reason as a timeline writes it: the label, then the note when there is one (in English, shown in
+        the reader's language: orders/wording.py)."""
+        from .wording import label, msg
+
+        if note:
+            return msg(gettext_noop("%(reason)s: %(note)s"), reason=label(cls(code)), note=note)
+        return msg("%(reason)s", reason=label(cls(code)))
 
 
 class ReturnStatus(models.TextChoices):

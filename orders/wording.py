@@ -10,6 +10,7 @@ them with the row (``OrderEvent.data["t"] = {"m": template, "p": params}``); a p
 - a plain value (a number, an SKU, a channel's name, a person's note) is shown as it is;
 - ``label(SomeChoices.MEMBER)`` stores the choice's value and its class, and is shown as its translated label;
 - a ``Msg`` inside a ``Msg`` (a reason that is itself a phrase) is translated the same way;
+- ``via(text, "app.module.function")`` is shown through that function (routing's ``in_words``);
 - ``msg_list([...], ", ")`` joins values (each of the kinds above).
 
 A row without a template (written before this, or by code that passes a plain string) is shown through the
@@ -62,6 +63,22 @@ class Label:
         return self.english
 
 
+class Via(str):
+    """Text another module knows how to translate (e.g. a routing reason, ``fulfillment.routing.words.in_words``):
+    stored with the dotted path of that function, shown through it."""
+
+    path: str
+
+    def __new__(cls, text, path: str):
+        value = super().__new__(cls, str(text))
+        value.path = path
+        return value
+
+    @property
+    def text(self) -> str:
+        return str.__str__(self)
+
+
 class MsgList:
     """Values joined by ``sep`` (each a plain value, a ``Label`` or a ``Msg``)."""
 
@@ -81,6 +98,10 @@ def label(member) -> Label:
     return Label(member)
 
 
+def via(text, path: str) -> Via:
+    return Via(text, path)
+
+
 def msg_list(items, sep: str = ", ") -> MsgList:
     return MsgList(items, sep)
 
@@ -98,6 +119,8 @@ def _store(value):
         return value.stored()
     if isinstance(value, Label):
         return {"e": value.cls, "v": value.value}
+    if isinstance(value, Via):
+        return {"x": value.path, "v": value.text}
     if isinstance(value, MsgList):
         return {"l": [_store(i) for i in value.items], "s": value.sep}
     if isinstance(value, bool) or value is None:
@@ -113,6 +136,8 @@ def event_data(message, data: dict | None) -> dict:
     data = dict(data or {})
     if isinstance(message, Msg):
         data["t"] = message.stored()
+    elif isinstance(message, Via):  # a text another module translates, as it is
+        data["t"] = {"m": "%(text)s", "p": {"text": _store(message)}}
     return data
 
 
@@ -136,6 +161,12 @@ def _param(value) -> str:
             try:
                 return str(cls(value.get("v")).label) if cls is not None else str(value.get("v"))
             except ValueError:  # a value the class no longer has
+                return str(value.get("v"))
+        if "x" in value:
+            translate = _choices(str(value["x"]))
+            try:
+                return str(translate(value.get("v"))) if translate is not None else str(value.get("v"))
+            except Exception:  # noqa: BLE001 (a translator that fails shows the stored text)
                 return str(value.get("v"))
         if "l" in value:
             sep = str(value.get("s", ", "))
@@ -211,18 +242,36 @@ def in_words(text) -> str:
 
 def _value(text: str) -> str:
     """A value cut out of a known phrase: a known phrase itself, a label of a status or reason, or as it is."""
-    if text in _labels():
-        return gettext(text)
-    return in_words(text) if any(_pattern(p).match(text) for p in KNOWN) else text
+    labels = _labels()
+    if text in labels:
+        return str(labels[text])
+    if "; " in text:  # a list of phrases
+        return gettext("; ").join(_value(part) for part in text.split("; "))
+    return in_words(text)
+
+
+# Choices whose English labels a phrase stored without its template may hold as a value (statuses, reasons).
+KNOWN_CHOICES: list = []
+
+
+def known_choices(*classes) -> None:
+    """Register choices classes whose labels, found as a value of a known phrase, are shown translated."""
+    KNOWN_CHOICES.extend(c for c in classes if c not in KNOWN_CHOICES)
+    _labels.cache_clear()
 
 
 @cache
-def _labels() -> frozenset[str]:
-    """English labels a legacy phrase may hold as a value (statuses, hold reasons): translated with gettext."""
+def _labels() -> dict[str, object]:
+    """English label -> its lazy label (translated when shown), over ``KNOWN_CHOICES`` and orders' own."""
     from .status import HoldReason, OrderStatus
 
+    found = {}
     with translation.override("en"):
-        return frozenset(str(lbl) for cls in (OrderStatus, HoldReason) for _v, lbl in cls.choices)
+        for cls in [OrderStatus, HoldReason, *KNOWN_CHOICES]:
+            for member in cls:
+                found.setdefault(str(member.label), member.label)
+                found.setdefault(str(member.label).lower(), member.label)
+    return found
 
 
 # The phrases orders/ writes most, as older rows hold them.
@@ -240,5 +289,7 @@ LEGACY = [
     gettext_noop("released"),
     gettext_noop("order cancelled"),
     gettext_noop("arrived %(reason)s"),
+    gettext_noop("Gift %(sku)s × %(quantity)s (rule %(rule)s) is out of stock."),
+    gettext_noop("a line has no product"),
 ]
 known(*LEGACY)

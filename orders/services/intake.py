@@ -9,6 +9,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
 from oms.encoding import storable, storable_json
 
@@ -31,6 +32,7 @@ from ..models import (
 from ..rules.review import review_findings
 from ..selectors import products_for_channel
 from ..status import EventKind, HoldReason, InvoiceState, OrderStatus
+from ..wording import known, msg
 from .core import (
     arrived_cancelled_message,
     arrived_note,
@@ -203,10 +205,18 @@ def _likely_duplicate(channel: Channel, data: CanonicalOrder, products: dict) ->
 
 
 def duplicate_hold_note(other: Order) -> str:
-    return (
-        f"Looks like {other.number} from {other.channel.name} (same customer, same items, "
-        f"placed within {int(duplicate_window().total_seconds() // 3600)} h)."
+    return msg(
+        DUPLICATE_NOTE,
+        order=other.number,
+        channel=other.channel.name,
+        hours=int(duplicate_window().total_seconds() // 3600),
     )
+
+
+DUPLICATE_NOTE = gettext_noop(
+    "Looks like %(order)s from %(channel)s (same customer, same items, placed within %(hours)s h)."
+)
+known(DUPLICATE_NOTE)
 
 
 def _order_create(*, channel: Channel, data: CanonicalOrder, source: str, user=None) -> IntakeResult:

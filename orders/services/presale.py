@@ -18,6 +18,7 @@ from datetime import date
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
 from inventory.models import Product
 from inventory.services import product_presale_set
@@ -27,6 +28,7 @@ from oms.errors import DomainError
 from ..intake.canonical import CanonicalOrder
 from ..models import Channel, ChannelSku, Order, OrderEvent, OrderLine
 from ..status import EventKind, OrderStatus
+from ..wording import msg
 from .core import order_announce_ready, order_event_record, order_lock
 
 # Orders a presale release may still send to routing (held ones are released too; routing waits for the hold).
@@ -72,11 +74,21 @@ def presale_plan(data: CanonicalOrder, dates: dict[str, tuple[date, str]], today
 def presale_event(until: date, why: dict, promise_before: date | None) -> tuple[str, str, dict]:
     """The ``presale`` event an order gets at intake: (kind, message, data)."""
     sources = ", ".join(f"{k}: {v}" for k, v in sorted(why.items()))
-    message = f"Presale: ships from {until.isoformat()} ({sources}); routed from that day."
+    params = {"until": until.isoformat(), "sources": sources}
+    message = msg(gettext_noop("Presale: ships from %(until)s (%(sources)s); routed from that day."), **params)
     data = {"until": until.isoformat(), "sources": why}
     if promise_before is None or promise_before < until:
-        message += f" Promise date set to {until.isoformat()}"
-        message += f" (was {promise_before.isoformat()})." if promise_before else "."
+        if promise_before:
+            template = gettext_noop(
+                "Presale: ships from %(until)s (%(sources)s); routed from that day. "
+                "Promise date set to %(until)s (was %(before)s)."
+            )
+            message = msg(template, **params, before=promise_before.isoformat())
+        else:
+            template = gettext_noop(
+                "Presale: ships from %(until)s (%(sources)s); routed from that day. Promise date set to %(until)s."
+            )
+            message = msg(template, **params)
         data["promise_before"] = promise_before.isoformat() if promise_before else None
     return EventKind.PRESALE, message, data
 
@@ -128,12 +140,16 @@ def order_presale_release(*, order: Order, note: str = "", user=None) -> Order:
         raise DomainError(f"{order.number} is {order.get_status_display()}: nothing to release.")
     order.presale_released_at = timezone.now()
     order.save(update_fields=["presale_released_at", "updated_at"])
-    message = f"Presale released early (was until {order.presale_until.isoformat()})"
+    until = order.presale_until.isoformat()
     order_event_record(
         order=order,
         kind=EventKind.PRESALE,
         user=user,
-        message=message + (f": {note}" if note else "."),
+        message=(
+            msg(gettext_noop("Presale released early (was until %(until)s): %(note)s"), until=until, note=note)
+            if note
+            else msg(gettext_noop("Presale released early (was until %(until)s)."), until=until)
+        ),
         data={"released": True, "early": True, "until": order.presale_until.isoformat()},
     )
     if order.status == OrderStatus.CONFIRMED and not order.on_hold:
