@@ -39,7 +39,7 @@ from django.utils.translation import gettext_noop
 from oms.dates import add_business_days
 from orders.services import order_event_record
 from orders.status import EventKind
-from orders.wording import msg
+from orders.wording import label, msg
 
 from .models import Parcel, ParcelWatch
 from .status import TrackingStatus
@@ -151,15 +151,17 @@ def parcel_estimate(
     """The expected delivery date of a parcel now (see the module docstring for the order of precedence).
     ``lanes``: lane figures fetched already for a batch (`lane_figures_cached`)."""
     if parcel.status == TrackingStatus.DELIVERED and parcel.delivered_at:
-        return Estimate(_local_date(parcel.delivered_at), "delivered", "delivered")
+        return Estimate(_local_date(parcel.delivered_at), "delivered", msg(gettext_noop("delivered")))
     if parcel.status in (TrackingStatus.RETURNING_TO_SENDER, TrackingStatus.RETURNED_TO_SENDER):
         # Not coming to the customer: the date stays as it was (no "later than promised" notice about a return).
-        return Estimate(parcel.expected_delivery or _local_date(now), "return", "on its way back to the sender")
+        back = msg(gettext_noop("on its way back to the sender"))
+        return Estimate(parcel.expected_delivery or _local_date(now), "return", back)
     if parcel.status in (TrackingStatus.OUT_FOR_DELIVERY, TrackingStatus.AVAILABLE_FOR_PICKUP) and parcel.last_event_at:
-        return Estimate(_local_date(parcel.last_event_at), parcel.status, TrackingStatus(parcel.status).label)
+        status = msg("%(status)s", status=label(TrackingStatus(parcel.status)))
+        return Estimate(_local_date(parcel.last_event_at), parcel.status, status)
     today = _local_date(now)
     if carrier_estimate:
-        return Estimate(carrier_estimate, "carrier", "the carrier's estimate")
+        return Estimate(carrier_estimate, "carrier", msg(gettext_noop("the carrier's estimate")))
     shipment = parcel.shipment
     start = _local_date(shipment.shipped_at or parcel.created_at)
     lane_id = (parcel.service.carrier_id, shipment.location.province, shipment.order.ship_province)
@@ -169,16 +171,24 @@ def parcel_estimate(
     if lane.samples >= LANE_MIN_SAMPLES and lane.p80_days is not None:
         expected = start + timedelta(days=lane.p80_days)
         basis = "lane"
-        detail = (
-            f"{shipment.location.province or '?'} → {shipment.order.ship_province or '?'}: {lane.p80_days} days "
-            f"(80th percentile of {lane.samples} deliveries)"
+        detail = msg(
+            gettext_noop("%(origin)s → %(destination)s: %(days)s days (80th percentile of %(samples)s deliveries)"),
+            origin=shipment.location.province or "?",
+            destination=shipment.order.ship_province or "?",
+            days=lane.p80_days,
+            samples=lane.samples,
         )
     else:
         expected = add_business_days(start, parcel.service.transit_days)
         basis = "service"
-        detail = f"{parcel.service.transit_days} business days ({parcel.service.name})"
+        detail = msg(
+            gettext_noop("%(days)s business days (%(service)s)"),
+            days=parcel.service.transit_days,
+            service=parcel.service.name,
+        )
     if expected <= today and parcel.status not in (TrackingStatus.RETURNED_TO_SENDER, TrackingStatus.LOST):
-        expected, detail = today + timedelta(days=1), detail + "; overdue, rolled to tomorrow"
+        expected = today + timedelta(days=1)
+        detail = msg(gettext_noop("%(detail)s; overdue, rolled to tomorrow"), detail=detail)
     return Estimate(expected, basis, detail)
 
 

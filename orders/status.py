@@ -4,6 +4,8 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import gettext_noop
 
+from .wording import known_choices, label, msg
+
 
 class OrderStatus(models.TextChoices):
     RECEIVED = "received", _("Received")
@@ -168,8 +170,6 @@ class ChangeReason(models.TextChoices):
     def describe(cls, code: str, note: str = "") -> str:
         """The reason as a timeline writes it: the label, then the note when there is one (in English, shown in
         the reader's language: orders/wording.py)."""
-        from .wording import label, msg
-
         if note:
             return msg(gettext_noop("%(reason)s: %(note)s"), reason=label(cls(code)), note=note)
         return msg("%(reason)s", reason=label(cls(code)))
@@ -226,3 +226,7 @@ NOTIFICATION_TRANSITIONS: dict[str, frozenset[str]] = {
 def notification_sources(target: str) -> frozenset[str]:
     """The statuses a notice may move to ``target`` from."""
     return frozenset(source for source, targets in NOTIFICATION_TRANSITIONS.items() if target in targets)
+
+
+# Labels that text stored without its template may hold (orders/wording.py's known phrases).
+known_choices(OrderStatus, HoldReason)

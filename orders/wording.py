@@ -141,6 +141,11 @@ def event_data(message, data: dict | None) -> dict:
     return data
 
 
+def without_template(data: dict) -> dict:
+    """An event's data without the stored template (what the event itself says)."""
+    return {k: v for k, v in (data or {}).items() if k != "t"}
+
+
 # ---- reading ---------------------------------------------------------------------------------------------
 
 
@@ -262,12 +267,11 @@ def known_choices(*classes) -> None:
 
 @cache
 def _labels() -> dict[str, object]:
-    """English label -> its lazy label (translated when shown), over ``KNOWN_CHOICES`` and orders' own."""
-    from .status import HoldReason, OrderStatus
-
+    """English label -> its lazy label (translated when shown), over ``KNOWN_CHOICES`` (orders/status.py
+    registers its statuses and hold reasons)."""
     found = {}
     with translation.override("en"):
-        for cls in [OrderStatus, HoldReason, *KNOWN_CHOICES]:
+        for cls in KNOWN_CHOICES:
             for member in cls:
                 found.setdefault(str(member.label), member.label)
                 found.setdefault(str(member.label).lower(), member.label)

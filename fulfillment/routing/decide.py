@@ -140,7 +140,7 @@ def short_note(candidates: list[dict]) -> str:
     return (" | ".join(parts) or NO_ACTIVE_LOCATION)[:255]
 
 
-def _routed_message(evaluation: Evaluation, shipments: list[Shipment]) -> str:
+def routed_message(evaluation: Evaluation, shipments: list[Shipment]) -> str:
     names = ", ".join(f"{s.location.name} ({s.number})" for s in shipments)
     reason = routing_reason(evaluation.reason)
     if len(shipments) > 1:
@@ -201,7 +201,7 @@ def order_route(*, order_id: int, user=None) -> RoutingDecision | None:
             order=order,
             kind=EventKind.ROUTED,
             user=user,
-            message=_routed_message(evaluation, shipments),
+            message=routed_message(evaluation, shipments),
             data={"decision": decision.pk, "shipment": shipments[0].number, "shipments": [s.number for s in shipments]},
         )
     if evaluation.best.missing:
@@ -285,7 +285,7 @@ def backorder_route(*, order_id: int, user=None) -> RoutingDecision | None:
         order=order,
         kind=EventKind.ROUTED,
         user=user,
-        message=msg(gettext_noop("Backorder: %(routed)s"), routed=_routed_message(evaluation, shipments)),
+        message=msg(gettext_noop("Backorder: %(routed)s"), routed=routed_message(evaluation, shipments)),
         data={"decision": decision.pk, "shipment": shipments[0].number, "shipments": [s.number for s in shipments]},
     )
     order_sync_progress(order, user=user)

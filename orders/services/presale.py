@@ -28,7 +28,7 @@ from oms.errors import DomainError
 from ..intake.canonical import CanonicalOrder
 from ..models import Channel, ChannelSku, Order, OrderEvent, OrderLine
 from ..status import EventKind, OrderStatus
-from ..wording import msg
+from ..wording import event_data, msg
 from .core import order_announce_ready, order_event_record, order_lock
 
 # Orders a presale release may still send to routing (held ones are released too; routing waits for the hold).
@@ -117,12 +117,14 @@ def presale_release_due(*, today: date | None = None, limit: int = RELEASE_CHUNK
         now = timezone.now()
         Order.objects.filter(pk__in=ids).update(presale_released_at=now, updated_at=now)
         until = dict(Order.objects.filter(pk__in=ids).values_list("pk", "presale_until"))
+        template = gettext_noop("Presale day %(until)s has come: released to routing (first paid first).")
+        messages = {pk: msg(template, until=until[pk].isoformat()) for pk in ids}
         OrderEvent.objects.bulk_create(
             OrderEvent(
                 order_id=pk,
                 kind=EventKind.PRESALE,
-                message=f"Presale day {until[pk].isoformat()} has come: released to routing (first paid first).",
-                data={"released": True, "until": until[pk].isoformat(), "rank": rank},
+                message=messages[pk],
+                data=event_data(messages[pk], {"released": True, "until": until[pk].isoformat(), "rank": rank}),
                 created_at=now,
             )
             for rank, pk in enumerate(ids, start=1)
@@ -196,13 +198,20 @@ def presale_batch_arrived(*, product: Product, user=None) -> list[int]:
         day = others.get(order.pk, today)
         if day >= order.presale_until:
             continue
+        message = msg(
+            gettext_noop("The batch of %(sku)s arrived: presale day %(was)s brought forward to %(day)s."),
+            sku=product.sku,
+            was=order.presale_until.isoformat(),
+            day=day.isoformat(),
+        )
         events.append(
             OrderEvent(
                 order=order,
                 kind=EventKind.PRESALE,
-                message=f"The batch of {product.sku} arrived: presale day {order.presale_until.isoformat()} "
-                f"brought forward to {day.isoformat()}.",
-                data={"until": day.isoformat(), "was": order.presale_until.isoformat(), "batch": product.sku},
+                message=message,
+                data=event_data(
+                    message, {"until": day.isoformat(), "was": order.presale_until.isoformat(), "batch": product.sku}
+                ),
                 user=user,
                 created_at=now,
             )
