@@ -4,7 +4,7 @@ written once, in English, and read by Chinese and English staff alike.
 The writer builds the text with ``msg(gettext_noop("Order received from %(channel)s (%(source)s)…"),
 channel=..., ...)``: a ``Msg`` is a ``str`` (the English rendering: what is stored in ``message``, searched,
 logged and given by the API) that remembers its template and parameters. ``order_event_record`` stores
-them with the row (``OrderEvent.data["t"] = {"m": template, "p": params}``); a page renders
+them with the row (``OrderEvent.words = {"m": template, "p": params}``); a page renders
 ``gettext(template) % params`` with each parameter in the reader's language:
 
 - a plain value (a number, an SKU, a channel's name, a person's note) is shown as it is;
@@ -130,20 +130,14 @@ def _store(value):
     return str(value)
 
 
-def event_data(message, data: dict | None) -> dict:
-    """A row's ``data`` with the message's template added when it has one (``order_event_record`` uses it;
-    so does a set-based writer such as the bulk intake)."""
-    data = dict(data or {})
+def event_words(message) -> dict:
+    """What ``OrderEvent.words`` keeps of a message: its template and parameters, or {} for plain text
+    (``order_event_record`` uses it; so does a set-based writer such as the bulk intake)."""
     if isinstance(message, Msg):
-        data["t"] = message.stored()
-    elif isinstance(message, Via):  # a text another module translates, as it is
-        data["t"] = {"m": "%(text)s", "p": {"text": _store(message)}}
-    return data
-
-
-def without_template(data: dict) -> dict:
-    """An event's data without the stored template (what the event itself says)."""
-    return {k: v for k, v in (data or {}).items() if k != "t"}
+        return message.stored()
+    if isinstance(message, Via):  # a text another module translates, as it is
+        return {"m": "%(text)s", "p": {"text": _store(message)}}
+    return {}
 
 
 # ---- reading ---------------------------------------------------------------------------------------------
@@ -193,10 +187,9 @@ def render(stored: dict) -> str:
     return template
 
 
-def event_words(event) -> str:
-    """An order event's text in the reader's language (the stored template, else the known phrases)."""
-    data = getattr(event, "data", None)
-    stored = data.get("t") if isinstance(data, dict) else None
+def event_text(event) -> str:
+    """An order event's text in the reader's language (its stored template, else the known phrases)."""
+    stored = getattr(event, "words", None)
     if isinstance(stored, dict) and stored.get("m"):
         return render(stored)
     return in_words(getattr(event, "message", "") or "")

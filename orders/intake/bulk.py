@@ -50,7 +50,7 @@ from ..selectors import products_for_channel
 from ..services.presale import presale_dates, presale_event, presale_plan
 from ..signals import orders_ready
 from ..status import EventKind, HoldReason, InvoiceState, OrderStatus
-from ..wording import event_data as with_template
+from ..wording import event_words
 from .address_cn import filled_message
 from .canonical import CanonicalOrder, FieldError, OrderRejected, check
 
@@ -518,7 +518,7 @@ def _write(channel, fresh, source, user, *, notify: bool = False) -> list[Outcom
             state = InvoiceState.CANCELLED if data.cancelled_reason else InvoiceState.REQUESTED
             invoices.append(services.invoice_row(pk, data.invoice, source=source, state=state))
         for kind, message, event_data in order_events:
-            events.append((pk, kind, message[:500], with_template(message, event_data), user_id, now))
+            events.append((pk, kind, message[:500], event_data, event_words(message), user_id, now))
         status, on_hold = values[4], values[5]
         if status == OrderStatus.CONFIRMED:
             confirmed.append(pk)
@@ -532,7 +532,7 @@ def _write(channel, fresh, source, user, *, notify: bool = False) -> list[Outcom
     if notify:
         _events_with_notices(events, rows, columns)
     else:
-        _insert(OrderEvent, ("order_id", "kind", "message", "data", "user_id", "created_at"), events)
+        _insert(OrderEvent, ("order_id", "kind", "message", "data", "words", "user_id", "created_at"), events)
     if confirmed:
         services.orders_auto_merge(order_ids=confirmed, user=user)  # 自动合单, before routing (a few queries)
         transaction.on_commit(lambda: _announce(confirmed))
@@ -553,8 +553,10 @@ def _events_with_notices(events: list[tuple], rows: list[tuple], columns: tuple[
         orders.update(Order.objects.only("pk", "customer_id", "ship_email", "ship_phone", "number").in_bulk(missing))
     stored = OrderEvent.objects.bulk_create(
         [
-            OrderEvent(order=orders[pk], kind=kind, message=message, data=data, user_id=user_id, created_at=at)
-            for pk, kind, message, data, user_id, at in events
+            OrderEvent(
+                order=orders[pk], kind=kind, message=message, data=data, words=words, user_id=user_id, created_at=at
+            )
+            for pk, kind, message, data, words, user_id, at in events
         ]
     )
     outbox_put_many(notice_messages(stored))

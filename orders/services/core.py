@@ -25,7 +25,7 @@ from ..rules.review import review_findings
 from ..selectors import products_for_channel
 from ..signals import order_ready
 from ..status import CANCELLABLE, HOLDABLE, EventKind, HoldReason, OrderStatus, can_transition
-from ..wording import event_data, label, msg
+from ..wording import event_words, label, msg
 
 # A ship-to address may change until the order is packed (the label is made after packing).
 ADDRESS_CHANGEABLE = frozenset(
@@ -38,7 +38,7 @@ def order_event_record(*, order: Order, kind: str, message: str, data: dict | No
     notices it asks for (orders.care.notifications.TRIGGERS); they are rendered and sent after commit."""
     with transaction.atomic(savepoint=False):  # the caller's transaction, or one of its own
         event = OrderEvent.objects.create(
-            order=order, kind=kind, message=message[:500], data=event_data(message, data), user=user
+            order=order, kind=kind, message=message[:500], data=data or {}, words=event_words(message), user=user
         )
         _notices_put([event])
     return event
@@ -57,7 +57,8 @@ def order_events_record(rows: list[dict], *, user=None) -> list[OrderEvent]:
                     order=r["order"],
                     kind=r["kind"],
                     message=r["message"][:500],
-                    data=event_data(r["message"], r.get("data")),
+                    data=r.get("data") or {},
+                    words=event_words(r["message"]),
                     user=user,
                 )
                 for r in rows

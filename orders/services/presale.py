@@ -28,7 +28,7 @@ from oms.errors import DomainError
 from ..intake.canonical import CanonicalOrder
 from ..models import Channel, ChannelSku, Order, OrderEvent, OrderLine
 from ..status import EventKind, OrderStatus
-from ..wording import event_data, msg
+from ..wording import event_words, msg
 from .core import order_announce_ready, order_event_record, order_lock
 
 # Orders a presale release may still send to routing (held ones are released too; routing waits for the hold).
@@ -124,7 +124,8 @@ def presale_release_due(*, today: date | None = None, limit: int = RELEASE_CHUNK
                 order_id=pk,
                 kind=EventKind.PRESALE,
                 message=messages[pk],
-                data=event_data(messages[pk], {"released": True, "until": until[pk].isoformat(), "rank": rank}),
+                data={"released": True, "until": until[pk].isoformat(), "rank": rank},
+                words=event_words(messages[pk]),
                 created_at=now,
             )
             for rank, pk in enumerate(ids, start=1)
@@ -209,9 +210,8 @@ def presale_batch_arrived(*, product: Product, user=None) -> list[int]:
                 order=order,
                 kind=EventKind.PRESALE,
                 message=message,
-                data=event_data(
-                    message, {"until": day.isoformat(), "was": order.presale_until.isoformat(), "batch": product.sku}
-                ),
+                data={"until": day.isoformat(), "was": order.presale_until.isoformat(), "batch": product.sku},
+                words=event_words(message),
                 user=user,
                 created_at=now,
             )

@@ -1,6 +1,6 @@
 from django import template
 
-from ..wording import event_words, in_words
+from ..wording import event_text, in_words
 
 register = template.Library()
 
@@ -8,7 +8,7 @@ register = template.Library()
 @register.filter
 def timeline_words(event):
     """An order event's text (stored in English with its template) in the reader's language."""
-    return event_words(event)
+    return event_text(event)
 
 
 @register.filter

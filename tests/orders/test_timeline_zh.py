@@ -25,7 +25,7 @@ from logistics.cases.rules import detect_no_scan
 from orders import services as order_services
 from orders.models import OrderEvent
 from orders.status import HoldReason, OrderStatus
-from orders.wording import event_words, in_words, label, msg, msg_list, render
+from orders.wording import event_text, in_words, label, msg, msg_list, render
 from tests import journey
 from tests.factories import ChannelFactory, canonical
 from tests.oms.test_pages_in_chinese import _Seen, english_left
@@ -121,18 +121,18 @@ def test_an_event_written_in_english_reads_in_chinese_and_in_english(day):
     _client, orders = day
     event = orders["unknown"].events.get(kind="created")
     assert event.message == "Order received from Web shop (test), 1 line(s)."
-    assert event.data["t"] == {
+    assert event.words == {
         "m": "Order received from %(channel)s (%(source)s), %(lines)s line(s).",
         "p": {"channel": "Web shop", "source": "test", "lines": 1},
     }
     with translation.override("zh-hans"):
-        assert event_words(event) == "从 Web shop (test) 接收订单，1 行。"
+        assert event_text(event) == "从 Web shop (test) 接收订单，1 行。"
     with translation.override("en"):
-        assert event_words(event) == "Order received from Web shop (test), 1 line(s)."
+        assert event_text(event) == "Order received from Web shop (test), 1 line(s)."
     status = orders["held"].events.filter(kind="status").first()
     assert status.message == "Status Received → Confirmed: validated"
     with translation.override("zh-hans"):
-        assert event_words(status) == "状态 已接收 → 已确认：校验通过"
+        assert event_text(status) == "状态 已接收 → 已确认：校验通过"
 
 
 def test_enum_params_are_stored_as_values_and_shown_as_labels():
@@ -152,7 +152,7 @@ def test_params_with_percent_or_braces_are_safe():
     with translation.override("zh-hans"):
         assert render(text.stored()) == "已取消：100% {off} %(x)s %s"
     rendered = Template("{% load timeline_tags %}{{ e|timeline_words }}").render(
-        Context({"e": OrderEvent(message=str(text), data={"t": text.stored()})})
+        Context({"e": OrderEvent(message=str(text), words=text.stored())})
     )
     assert rendered == "Cancelled: 100% {off} %(x)s %s"
 
@@ -164,15 +164,15 @@ def test_an_unknown_template_or_a_broken_one_falls_back():
     assert render({"m": "Wants %(other)s", "p": {"what": "SO1"}}) == "Wants %(other)s"
     assert render({"m": "Bad %(x)d", "p": {"x": "not a number"}}) == "Bad %(x)d"
     assert render({"m": "%(s)s", "p": {"s": {"e": "no.such.Choices", "v": "v"}}}) == "v"
-    old = OrderEvent(message="Something free-form", data={})
-    assert event_words(old) == "Something free-form"
-    assert event_words(OrderEvent(message="Kept", data={"t": "not a dict"})) == "Kept"
+    old = OrderEvent(message="Something free-form")
+    assert event_text(old) == "Something free-form"
+    assert event_text(OrderEvent(message="Kept", words="not a dict")) == "Kept"
 
 
 def test_old_rows_without_a_template_are_translated_when_they_are_a_known_phrase():
-    old = OrderEvent(message="On hold: Unknown SKU. Unknown SKU: X-1", data={})
+    old = OrderEvent(message="On hold: Unknown SKU. Unknown SKU: X-1")
     with translation.override("zh-hans"):
-        assert event_words(old) == "挂起：未知 SKU。未知 SKU：X-1"
+        assert event_text(old) == "挂起：未知 SKU。未知 SKU：X-1"
         assert in_words("Status Received → Confirmed: validated") == "状态 已接收 → 已确认：校验通过"
         assert in_words("free text") == "free text"
 
