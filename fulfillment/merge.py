@@ -24,11 +24,12 @@ from decimal import Decimal
 
 from django.db import transaction
 from django.utils import timezone
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_noop
 
 from oms.errors import DomainError
 from orders.services import order_event_record, order_lock
 from orders.status import ChangeReason, EventKind, OrderStatus
+from orders.wording import msg
 
 from .models import Shipment
 from .status import ShipmentStatus
@@ -311,8 +312,19 @@ def shipments_merge(
         lead,
         members,
         EventKind.MERGED,
-        f"Shipment {lead.number} leads a parcel with {', '.join(numbers)} (saves about {estimate.saved}). {text}",
-        lambda m: f"Shipment {m.number} travels with {lead.number} in one parcel. {text}",
+        msg(
+            gettext_noop("Shipment %(lead)s leads a parcel with %(members)s (saves about %(saved)s). %(reason)s"),
+            lead=lead.number,
+            members=", ".join(numbers),
+            saved=str(estimate.saved),
+            reason=text,
+        ),
+        lambda m: msg(
+            gettext_noop("Shipment %(shipment)s travels with %(lead)s in one parcel. %(reason)s"),
+            shipment=m.number,
+            lead=lead.number,
+            reason=text,
+        ),
         user=user,
         data=dict(lead=lead.number, members=numbers, reason_code=reason_code, saved=str(estimate.saved)),
     )
@@ -359,8 +371,18 @@ def shipment_unmerge(
         lead,
         members,
         EventKind.UNMERGED,
-        f"Shipment {lead.number} no longer carries {', '.join(numbers)}. {text}",
-        lambda m: f"Shipment {m.number} no longer travels with {lead.number}. {text}",
+        msg(
+            gettext_noop("Shipment %(lead)s no longer carries %(members)s. %(reason)s"),
+            lead=lead.number,
+            members=", ".join(numbers),
+            reason=text,
+        ),
+        lambda m: msg(
+            gettext_noop("Shipment %(shipment)s no longer travels with %(lead)s. %(reason)s"),
+            shipment=m.number,
+            lead=lead.number,
+            reason=text,
+        ),
         user=user,
         data=dict(lead=lead.number, members=numbers, reason_code=reason_code),
     )

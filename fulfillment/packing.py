@@ -21,13 +21,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.db import transaction
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_noop
 from django.utils.translation import gettext_lazy as _
 
 from inventory.models import Product
 from oms.errors import DomainError
 from orders.services import order_event_record, order_lock
 from orders.status import EventKind
+from orders.wording import msg
 
 from . import services
 from .models import PackMismatch, Shipment, ShipmentLine
@@ -297,12 +298,21 @@ def pack_report_short(*, shipment: Shipment, user=None, note: str = "") -> list[
     for number, skus in short.items():
         target = by_number[number]
         text = ", ".join(f"{sku} ×{q}" for sku, q in skus.items())
-        where = f"Shipment {number}" + (f" (in the parcel of {shipment.number})" if target.pk != shipment.pk else "")
+        if target.pk != shipment.pk:
+            where = msg(
+                gettext_noop("Shipment %(shipment)s (in the parcel of %(lead)s)"), shipment=number, lead=shipment.number
+            )
+        else:
+            where = msg(gettext_noop("Shipment %(shipment)s"), shipment=number)
         order_event_record(
             order=target.order,
             kind=EventKind.NOTE,
             user=user,
-            message=f"{where} short at packing: {text}" + (f" ({note})" if note else ""),
+            message=(
+                msg(gettext_noop("%(where)s short at packing: %(skus)s (%(note)s)"), where=where, skus=text, note=note)
+                if note
+                else msg(gettext_noop("%(where)s short at packing: %(skus)s"), where=where, skus=text)
+            ),
             data={
                 "shipment": number,
                 "short": skus,

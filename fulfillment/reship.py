@@ -9,6 +9,7 @@ order's timeline with the reason, the lines and the location chosen.
 from dataclasses import dataclass
 
 from django.db import transaction
+from django.utils.translation import gettext_noop
 
 from inventory.models import Location
 from inventory.services import StockRequest, stock_reserve
@@ -16,6 +17,7 @@ from oms.errors import DomainError, InsufficientStock
 from orders.models import Order, OrderLine
 from orders.services import order_event_record, order_lock
 from orders.status import EventKind, OrderStatus
+from orders.wording import msg
 
 from .models import Shipment, ShipmentLine
 from .routing import unscored_candidates
@@ -81,7 +83,13 @@ def shipment_reship(*, order: Order, lines: list[tuple[OrderLine, int]], reason:
         order=order,
         kind=EventKind.ROUTED,
         user=user,
-        message=f"Reship {shipment.number} from {location.name}: {what}. Reason: {reason}",
+        message=msg(
+            gettext_noop("Reship %(shipment)s from %(location)s: %(what)s. Reason: %(reason)s"),
+            shipment=shipment.number,
+            location=location.name,
+            what=what,
+            reason=reason,
+        ),
         data={
             "shipment": shipment.number,
             "reship": True,

@@ -3,13 +3,14 @@
 in fulfillment/shipments.py; routing (fulfillment/routing/) is re-exported here for existing callers."""
 
 from django.db import connection, transaction
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_noop
 
 from inventory.models import Location
 from inventory.services import stock_ship
 from oms.errors import DomainError, TransitionNotAllowed
 from orders.models import Order
 from orders.services import order_lock
+from orders.wording import msg
 
 from .merge import merged_weight_g
 from .models import PickList, Shipment
@@ -71,10 +72,19 @@ def picklist_create(
         shipment.order = order
         shipment.picklist = picklist
         shipment.save(update_fields=["picklist"])
-        shipment_set_status(shipment, ShipmentStatus.PICKING, user=user, note=f"pick list {picklist.number}")
+        shipment_set_status(
+            shipment,
+            ShipmentStatus.PICKING,
+            user=user,
+            note=msg(gettext_noop("pick list %(number)s"), number=picklist.number),
+        )
         order_sync_progress(order, user=user)
         members_follow(
-            shipment, ShipmentStatus.PICKING, user=user, note=f"pick list {picklist.number}", picklist=picklist
+            shipment,
+            ShipmentStatus.PICKING,
+            user=user,
+            note=msg(gettext_noop("pick list %(number)s"), number=picklist.number),
+            picklist=picklist,
         )
     return picklist
 

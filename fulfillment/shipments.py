@@ -9,6 +9,7 @@ changes) calls these; this module imports none of them.
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
 from inventory.models import Stock
 from inventory.services import StockRequest, stock_release, stock_ship
@@ -18,6 +19,7 @@ from orders.models import Order
 from orders.services import order_event_record, order_lock, order_set_progress, orders_set_progress
 from orders.status import EventKind
 from orders.status import can_transition as can_order_transition
+from orders.wording import label, msg
 
 from .models import PickList, Shipment
 from .status import (
@@ -32,6 +34,18 @@ from .status import (
 )
 
 # ---- status door and order progress --------------------------------------------------------
+
+
+def shipment_status_message(number: str, current: str, target: str, note="") -> str:
+    """The timeline's text of a shipment's step (a ``Msg``: shown in the reader's language)."""
+    statuses = {"shipment": number, "from": label(ShipmentStatus(current)), "to": label(ShipmentStatus(target))}
+    if note:
+        return msg(gettext_noop("Shipment %(shipment)s: %(from)s → %(to)s (%(note)s)"), **statuses, note=note)
+    return msg(gettext_noop("Shipment %(shipment)s: %(from)s → %(to)s"), **statuses)
+
+
+def tracking_note(target: str) -> str:
+    return msg(gettext_noop("tracking: %(status)s"), status=label(ShipmentStatus(target)))
 
 
 def shipment_set_status(shipment: Shipment, target: str, *, user=None, note: str = "") -> None:
@@ -64,9 +78,7 @@ def shipment_set_status(shipment: Shipment, target: str, *, user=None, note: str
         ShipmentStatus.SHIPPED: EventKind.SHIPPED,
         ShipmentStatus.DELIVERED: EventKind.DELIVERED,
     }.get(target, EventKind.STATUS)
-    message = f"Shipment {shipment.number}: {ShipmentStatus(current).label} → {ShipmentStatus(target).label}"
-    if note:
-        message += f" ({note})"
+    message = shipment_status_message(shipment.number, current, target, note)
     order_event_record(
         order=shipment.order,
         kind=kind,
@@ -192,7 +204,7 @@ def shipments_follow_parcels(
             if pk in leads:  # rare: members travel with it, each through the door
                 shipment = Shipment.objects.get(pk=pk)
                 shipment.order = order
-                if shipment_follow_parcel(shipment=shipment, target=target, user=user, note=f"tracking: {target}"):
+                if shipment_follow_parcel(shipment=shipment, target=target, user=user, note=tracking_note(target)):
                     state[1] = target
                     moved.add(pk)
                 continue
@@ -207,8 +219,7 @@ def shipments_follow_parcels(
                 {
                     "order": order,
                     "kind": _FOLLOW_KIND.get(target, EventKind.STATUS),
-                    "message": f"Shipment {number}: {ShipmentStatus(current).label} → "
-                    f"{ShipmentStatus(target).label} (tracking: {target})",
+                    "message": shipment_status_message(number, current, target, tracking_note(target)),
                     "data": {"shipment": number, "from": current, "to": target},
                 }
             )
@@ -247,7 +258,12 @@ def merge_detach(shipment: Shipment, *, user=None, why: str) -> None:
             order=member.order,
             kind=EventKind.UNMERGED,
             user=user,
-            message=f"Shipment {member.number} no longer travels with {lead_number}: {why}.",
+            message=msg(
+                gettext_noop("Shipment %(shipment)s no longer travels with %(lead)s: %(why)s."),
+                shipment=member.number,
+                lead=lead_number,
+                why=why,
+            ),
             data={"shipment": member.number, "lead": lead_number, "reason_code": "other"},
         )
 
@@ -268,7 +284,7 @@ def members_follow(lead: Shipment, target: str, *, user=None, note: str = "", pi
             continue
         if order.on_hold:
             if target == ShipmentStatus.PICKING:
-                merge_detach(member, user=user, why=f"order {order.number} is on hold")
+                merge_detach(member, user=user, why=msg(gettext_noop("order %(order)s is on hold"), order=order.number))
                 continue
             raise DomainError(f"Order {order.number} (merged into {lead.number}) is on hold; release it first.")
         if target == ShipmentStatus.SHIPPED:
@@ -276,13 +292,22 @@ def members_follow(lead: Shipment, target: str, *, user=None, note: str = "", pi
         if picklist is not None:
             member.picklist = picklist
             member.save(update_fields=["picklist"])
-        shipment_set_status(member, target, user=user, note=f"with {lead.number}" + (f", {note}" if note else ""))
+        with_lead = (
+            msg(gettext_noop("with %(lead)s, %(note)s"), lead=lead.number, note=note)
+            if note
+            else msg(gettext_noop("with %(lead)s"), lead=lead.number)
+        )
+        shipment_set_status(member, target, user=user, note=with_lead)
         if tracking:
             order_event_record(
                 order=order,
                 kind=EventKind.SHIPPED,
                 user=user,
-                message=f"Travels in parcel {tracking} with shipment {lead.number}.",
+                message=msg(
+                    gettext_noop("Travels in parcel %(tracking)s with shipment %(lead)s."),
+                    tracking=tracking,
+                    lead=lead.number,
+                ),
                 data={"shipment": member.number, "tracking_number": tracking, "merged_into": lead.number},
             )
         order_sync_progress(order, user=user)

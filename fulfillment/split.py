@@ -9,13 +9,14 @@ One event on the order's timeline, with the reason code.
 from __future__ import annotations
 
 from django.db import transaction
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_noop
 
 from inventory.models import Location
 from inventory.services import StockRequest, stock_release, stock_reserve
 from oms.errors import DomainError, InsufficientStock
 from orders.services import order_event_record
 from orders.status import ChangeReason, EventKind
+from orders.wording import msg
 
 from .models import Shipment, ShipmentLine
 from .shipments import shipment_lock
@@ -108,13 +109,21 @@ def shipment_split(
             line.quantity -= q
             line.save(update_fields=["quantity"])
     moved = ", ".join(f"{line.product.sku} ×{q}" for line, q in moves)
-    where = f" at {target.code}" if target.pk != shipment.location_id else ""
+    params = {"shipment": shipment.number, "moved": moved, "new": new.number}
+    params["reason"] = ChangeReason.describe(reason_code, note)
     order_event_record(
         order=order,
         kind=EventKind.SPLIT,
         user=user,
-        message=f"Shipment {shipment.number} split: {moved} moved to {new.number}{where}. "
-        + ChangeReason.describe(reason_code, note),
+        message=(
+            msg(
+                gettext_noop("Shipment %(shipment)s split: %(moved)s moved to %(new)s at %(where)s. %(reason)s"),
+                **params,
+                where=target.code,
+            )
+            if target.pk != shipment.location_id
+            else msg(gettext_noop("Shipment %(shipment)s split: %(moved)s moved to %(new)s. %(reason)s"), **params)
+        ),
         data={
             "shipment": shipment.number,
             "new_shipment": new.number,

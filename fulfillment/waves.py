@@ -25,12 +25,13 @@ from datetime import date, time
 
 from django.db import transaction
 from django.utils import timezone
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_noop
 
 from inventory.models import Bin, Location, Stock
 from oms.errors import DomainError
 from orders.services import order_event_record
 from orders.status import EventKind
+from orders.wording import msg
 
 from . import services
 from .models import PickList, Shipment
@@ -308,7 +309,11 @@ def picklist_printed(*, picklist: PickList, user=None) -> PickList:
                 order=order,
                 kind=EventKind.NOTE,
                 user=user,
-                message=f"Pick list {picklist} reprinted (print {picklist.printed_count}).",
+                message=msg(
+                    gettext_noop("Pick list %(picklist)s reprinted (print %(count)s)."),
+                    picklist=str(picklist),
+                    count=picklist.printed_count,
+                ),
                 data={"picklist": str(picklist), "printed_count": picklist.printed_count},
             )
     return picklist

@@ -23,12 +23,14 @@ from dataclasses import dataclass, replace
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 from pypdf import PdfReader, PdfWriter
 
 from oms import outbox
 from oms.outbox import dead, retry, sent
 from orders.services import order_event_record
 from orders.status import EventKind
+from orders.wording import msg
 
 from .carriers.base import CarrierAccount, CarrierError, LabelRequest, TransientCarrierError, get_adapter, is_remote
 from .carriers.kdniao_label import waybill_pdf
@@ -73,9 +75,14 @@ def carrier_is_remote(carrier: Carrier) -> bool:
 
 
 def _failed(shipment, service, exc: Exception, user) -> None:
-    text = (
-        f"Label from {service.carrier.name} could not be bought for {shipment.number}: {exc}. "
-        "The shipment stays packed; try again."
+    text = msg(
+        gettext_noop(
+            "Label from %(carrier)s could not be bought for %(shipment)s: %(error)s. "
+            "The shipment stays packed; try again."
+        ),
+        carrier=service.carrier.name,
+        shipment=shipment.number,
+        error=str(exc),
     )
     with transaction.atomic():
         order_event_record(

@@ -34,10 +34,12 @@ from datetime import date, datetime, timedelta
 from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
 from oms.dates import add_business_days
 from orders.services import order_event_record
 from orders.status import EventKind
+from orders.wording import label, msg
 
 from .models import Parcel, ParcelWatch
 from .status import TrackingStatus
@@ -186,15 +188,16 @@ def estimate_of(
     """`parcel_estimate` on plain values (a tracking batch reads them as tuples); ``route`` is a `Route` or a
     function returning one, called only when the date depends on it."""
     if status == TrackingStatus.DELIVERED and delivered_at:
-        return Estimate(_local_date(delivered_at), "delivered", "delivered")
+        return Estimate(_local_date(delivered_at), "delivered", msg(gettext_noop("delivered")))
     if status in (TrackingStatus.RETURNING_TO_SENDER, TrackingStatus.RETURNED_TO_SENDER):
         # Not coming to the customer: the date stays as it was (no "later than promised" notice about a return).
-        return Estimate(expected_delivery or _local_date(now), "return", "on its way back to the sender")
+        back = msg(gettext_noop("on its way back to the sender"))
+        return Estimate(expected_delivery or _local_date(now), "return", back)
     if status in (TrackingStatus.OUT_FOR_DELIVERY, TrackingStatus.AVAILABLE_FOR_PICKUP) and last_event_at:
-        return Estimate(_local_date(last_event_at), status, TrackingStatus(status).label)
+        return Estimate(_local_date(last_event_at), status, msg("%(status)s", status=label(TrackingStatus(status))))
     today = _local_date(now)
     if carrier_estimate:
-        return Estimate(carrier_estimate, "carrier", "the carrier's estimate")
+        return Estimate(carrier_estimate, "carrier", msg(gettext_noop("the carrier's estimate")))
     if callable(route):
         route = route()
     lane_id = route.lane
@@ -204,16 +207,22 @@ def estimate_of(
     if lane.samples >= LANE_MIN_SAMPLES and lane.p80_days is not None:
         expected = route.start + timedelta(days=lane.p80_days)
         basis = "lane"
-        detail = (
-            f"{lane_id[1] or '?'} → {lane_id[2] or '?'}: {lane.p80_days} days "
-            f"(80th percentile of {lane.samples} deliveries)"
+        detail = msg(
+            gettext_noop("%(origin)s → %(destination)s: %(days)s days (80th percentile of %(samples)s deliveries)"),
+            origin=lane_id[1] or "?",
+            destination=lane_id[2] or "?",
+            days=lane.p80_days,
+            samples=lane.samples,
         )
     else:
         expected = add_business_days(route.start, route.transit_days)
         basis = "service"
-        detail = f"{route.transit_days} business days ({route.service_name})"
+        detail = msg(
+            gettext_noop("%(days)s business days (%(service)s)"), days=route.transit_days, service=route.service_name
+        )
     if expected <= today and status not in (TrackingStatus.RETURNED_TO_SENDER, TrackingStatus.LOST):
-        expected, detail = today + timedelta(days=1), detail + "; overdue, rolled to tomorrow"
+        expected = today + timedelta(days=1)
+        detail = msg(gettext_noop("%(detail)s; overdue, rolled to tomorrow"), detail=detail)
     return Estimate(expected, basis, detail)
 
 
@@ -326,9 +335,7 @@ def eta_values(
         event = {
             "order": order() if callable(order) else order,
             "kind": EventKind.TRACKING,
-            "message": f"{tracking_number}: expected delivery {estimate.date:%Y-%m-%d}"
-            + (f" (was {old:%Y-%m-%d})" if old else "")
-            + f" — {estimate.detail}.",
+            "message": eta_message(tracking_number, estimate, old),
             "data": {
                 "tracking_number": tracking_number,
                 "expected_delivery": estimate.date.isoformat(),
@@ -359,3 +366,12 @@ def parcel_eta_refresh(
     if change.event:
         order_event_record(user=user, **change.event)
     return change.estimate
+
+
+def eta_message(tracking: str, estimate, old) -> str:
+    """The timeline's text of a new expected date (a ``Msg``: shown in the reader's language)."""
+    params = {"tracking": tracking, "date": f"{estimate.date:%Y-%m-%d}", "detail": estimate.detail}
+    if old:
+        template = gettext_noop("%(tracking)s: expected delivery %(date)s (was %(old)s) — %(detail)s.")
+        return msg(template, **params, old=f"{old:%Y-%m-%d}")
+    return msg(gettext_noop("%(tracking)s: expected delivery %(date)s — %(detail)s."), **params)

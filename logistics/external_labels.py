@@ -17,7 +17,7 @@ import re
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_noop
 
 from fulfillment import packing
 from fulfillment.models import Shipment
@@ -27,6 +27,7 @@ from oms.dates import add_business_days
 from oms.errors import DomainError
 from orders.services import order_event_record, order_lock
 from orders.status import EventKind
+from orders.wording import msg
 
 from .channel_notices import shipments_channel_notice
 from .models import Carrier, Parcel, ServiceLevel
@@ -167,7 +168,11 @@ def shipment_ship_external(
         order=shipment.order,
         kind=EventKind.SHIPPED,
         user=user,
-        message=f"Shipped with {shown} under {number}; the label was made outside the OMS.",
+        message=msg(
+            gettext_noop("Shipped with %(carrier)s under %(tracking)s; the label was made outside the OMS."),
+            carrier=shown,
+            tracking=number,
+        ),
         data={
             "shipment": shipment.number,
             "tracking_number": number,

@@ -14,7 +14,7 @@ from datetime import date, datetime, time
 
 from django.db import transaction
 from django.utils import timezone
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_noop
 
 from inventory.models import Location
 from oms.errors import DomainError
@@ -22,6 +22,7 @@ from oms.exports import escape_formula
 from oms.pdf import render_pdf
 from orders.services import order_event_record
 from orders.status import EventKind
+from orders.wording import msg
 
 from .models import Carrier, Manifest, Parcel
 
@@ -111,7 +112,12 @@ def manifest_close(*, carrier: Carrier, location: Location, day: date | None = N
             order=order,
             kind=EventKind.NOTE,
             user=user,
-            message=f"Handed to {carrier.name} on manifest {manifest.number}: {', '.join(numbers)}"[:500],
+            message=msg(
+                gettext_noop("Handed to %(carrier)s on manifest %(manifest)s: %(numbers)s"),
+                carrier=carrier.name,
+                manifest=manifest.number,
+                numbers=", ".join(numbers),
+            ),
             data={"manifest": manifest.number, "tracking_numbers": numbers},
         )
     return manifest

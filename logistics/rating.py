@@ -51,6 +51,7 @@ from pathlib import Path
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
 from fulfillment import geo
 from fulfillment.models import Shipment
@@ -61,6 +62,7 @@ from oms.dates import add_business_days, next_working_day
 from oms.errors import DomainError
 from orders.services import order_event_record, order_lock
 from orders.status import EventKind
+from orders.wording import msg
 
 from .carriers.base import CarrierError, Rate
 from .models import RateCardRow, ServiceLevel, ServiceOverride
@@ -481,8 +483,17 @@ def service_override_set(*, shipment: Shipment, service: ServiceLevel, reason: s
         order=shipment.order,
         kind=EventKind.NOTE,
         user=user,
-        message=f"Shipment {shipment.number}: service set by hand to {service} ({quote.amount} "
-        f"{quote.currency}). Reason: {reason}"[:500],
+        message=msg(
+            gettext_noop(
+                "Shipment %(shipment)s: service set by hand to %(service)s (%(amount)s %(currency)s). "
+                "Reason: %(reason)s"
+            ),
+            shipment=shipment.number,
+            service=str(service),
+            amount=quote.amount,
+            currency=quote.currency,
+            reason=reason,
+        ),
         data={
             "shipment": shipment.number,
             "service": service.code,

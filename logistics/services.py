@@ -8,6 +8,7 @@ from decimal import Decimal
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
 from fulfillment.models import Shipment
 from fulfillment.services import shipment_ship
@@ -18,6 +19,8 @@ from oms.dates import add_business_days
 from oms.errors import DomainError
 from orders.services import order_event_record, order_event_rows_record, order_lock, orders_lock
 from orders.status import EventKind
+from orders.wording import label as choice_label
+from orders.wording import msg
 
 from . import rating
 from .carrier_labels import carrier_adapter, carrier_is_remote, label_buy, unused_purchases_void
@@ -218,10 +221,15 @@ def _dispatch_write(plan: _Plan, *, purchase: LabelPurchase | None, user) -> tup
         order=order,
         kind=EventKind.SHIPPED,
         user=user,
-        message=f"Label {parcel.tracking_number} with {service}; expected {parcel.expected_delivery:%Y-%m-%d}.",
+        message=msg(
+            gettext_noop("Label %(tracking)s with %(service)s; expected %(date)s."),
+            tracking=parcel.tracking_number,
+            service=str(service),
+            date=f"{parcel.expected_delivery:%Y-%m-%d}",
+        ),
         data={"shipment": shipment.number, "tracking_number": parcel.tracking_number, "service": service.code},
     )
-    shipment_ship(shipment=shipment, user=user, note=f"{service} {parcel.tracking_number}")
+    shipment_ship(shipment=shipment, user=user, note=f"{service} {parcel.tracking_number}")  # names: data
     shipments_channel_notice(shipment_ids=[shipment.pk])  # the channel learns it shipped (outbox, this transaction)
     return parcel, ""
 
@@ -359,7 +367,7 @@ def _record_locked(todo, order_of, *, user, now, finish) -> set[tuple[int, str]]
     lanes = lane_figures_cached(  # for the expected dates below: one cache call for the batch
         {(row[12], row[11], orders[row[10]].ship_province) for row in state}
     )
-    labels = {value: str(label) for value, label in TrackingStatus.choices}  # translated once per batch
+    labels = {value: choice_label(TrackingStatus(value)) for value in TrackingStatus.values}  # once per batch
     rows: list[tuple] = []  # TRACKING_EVENT_FIELDS
     timeline: list[dict] = []
     eta_rows: list[dict] = []
@@ -514,11 +522,21 @@ def _shipment_may_follow(current: str, target: str) -> bool:
 
 def _timeline_row(order, number: str, event: NormalizedEvent, source: str, applied: bool, labels: dict) -> dict:
     """The order's timeline row of one scan: what the carrier said, when (its own time), whether it was applied;
-    an unknown carrier code is said so, with the code. ``labels``: the statuses' labels, translated once."""
-    where = f" at {event.location}" if event.location else ""
-    label = labels[event.status]
+    an unknown carrier code is said so, with the code. ``labels``: the statuses' labels (shown in the reader's
+    language), built once per batch."""
+    status = labels[event.status]
     if not event.code_known:
-        label = f"{label} (unknown carrier code {event.carrier_status or '?'}, kept and flagged)"
+        status = msg(
+            gettext_noop("%(status)s (unknown carrier code %(code)s, kept and flagged)"),
+            status=status,
+            code=event.carrier_status or "?",
+        )
+    params = {"tracking": number, "status": status}
+    if event.location:
+        params["where"] = event.location
+    if event.description:
+        params["description"] = event.description
+    text = msg(SCAN_TEXTS[("where" in params, "description" in params)], **params)
     data = {
         "tracking_number": number,
         "status": event.status,
@@ -533,9 +551,18 @@ def _timeline_row(order, number: str, event: NormalizedEvent, source: str, appli
     return {
         "order": order,
         "kind": EventKind.TRACKING,
-        "message": f"{number}: {label}{where}. {event.description}".strip()[:500],
+        "message": text,
         "data": data,
     }
+
+
+# A scan on the order's timeline: "<tracking number>: <status>[ at <where>].[ <the carrier's description>]".
+SCAN_TEXTS = {
+    (True, True): gettext_noop("%(tracking)s: %(status)s at %(where)s. %(description)s"),
+    (True, False): gettext_noop("%(tracking)s: %(status)s at %(where)s."),
+    (False, True): gettext_noop("%(tracking)s: %(status)s. %(description)s"),
+    (False, False): gettext_noop("%(tracking)s: %(status)s."),
+}
 
 
 def parcel_by_tracking_number(tracking_number: str) -> Parcel | None:

@@ -20,12 +20,14 @@ import logging
 from decimal import Decimal
 
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
 from fulfillment.models import Shipment
 from fulfillment.status import SHIPPED_OR_LATER, ShipmentStatus
 from oms.errors import DomainError
 from orders.services import order_event_record
 from orders.status import EventKind
+from orders.wording import msg
 
 from . import rating
 from .carrier_labels import carrier_adapter, carrier_is_remote, label_void_request, unused_purchases_void
@@ -49,16 +51,25 @@ def _void_with_carrier(parcel: Parcel) -> tuple[str, str]:
         )
         parcel.voided_at = timezone.now()
         parcel.save(update_fields=["voided_at"])
-        return f"label {parcel.tracking_number} voided; {carrier.name} is asked to cancel it (outbox)", "requested"
+        text = msg(
+            gettext_noop("label %(tracking)s voided; %(carrier)s is asked to cancel it (outbox)"),
+            tracking=parcel.tracking_number,
+            carrier=carrier.name,
+        )
+        return text, "requested"
     try:
         carrier_adapter(parcel.service.carrier).void(parcel.tracking_number, parcel.carrier_reference)
     except (CarrierError, UnknownCarrierAdapter) as exc:
-        text = f"label {parcel.tracking_number} could not be voided ({exc}): void it with the carrier by hand"
+        text = msg(
+            gettext_noop("label %(tracking)s could not be voided (%(error)s): void it with the carrier by hand"),
+            tracking=parcel.tracking_number,
+            error=str(exc),
+        )
         outcome = "failed"
     else:
         parcel.voided_at = timezone.now()
         parcel.save(update_fields=["voided_at"])
-        text = f"label {parcel.tracking_number} voided"
+        text = msg(gettext_noop("label %(tracking)s voided"), tracking=parcel.tracking_number)
         outcome = "voided"
     return text, outcome
 
@@ -66,11 +77,18 @@ def _void_with_carrier(parcel: Parcel) -> tuple[str, str]:
 def parcel_void(parcel: Parcel, *, user=None, why: str) -> str:
     """Void one label that has not been handed over. Returns what happened (for the timeline)."""
     if parcel.voided_at is not None:
-        return f"label {parcel.tracking_number} was already voided"
+        return msg(gettext_noop("label %(tracking)s was already voided"), tracking=parcel.tracking_number)
     if parcel.manifest_id is not None:
-        return f"label {parcel.tracking_number} is on manifest {parcel.manifest}: handed over, not voided"
+        return msg(
+            gettext_noop("label %(tracking)s is on manifest %(manifest)s: handed over, not voided"),
+            tracking=parcel.tracking_number,
+            manifest=str(parcel.manifest),
+        )
     if parcel.external_label:  # we did not buy it, so we cannot void it
-        text = f"label {parcel.tracking_number} was made outside the OMS: cancel it with the carrier by hand"
+        text = msg(
+            gettext_noop("label %(tracking)s was made outside the OMS: cancel it with the carrier by hand"),
+            tracking=parcel.tracking_number,
+        )
         outcome = "manual"
     else:
         text, outcome = _void_with_carrier(parcel)
@@ -80,7 +98,7 @@ def parcel_void(parcel: Parcel, *, user=None, why: str) -> str:
         order=parcel.shipment.order,
         kind=EventKind.NOTE,
         user=user,
-        message=f"{text[0].upper()}{text[1:]} ({why}).",
+        message=msg(gettext_noop("Void: %(what)s (%(why)s)."), what=text, why=why),
         data={"shipment": parcel.shipment.number, "tracking_number": parcel.tracking_number, "void": outcome},
     )
     return text

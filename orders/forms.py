@@ -77,7 +77,9 @@ class HoldForm(forms.Form):
 
 
 class ReleaseForm(forms.Form):
-    reason = forms.ChoiceField(choices=[("", _("All holds"))] + list(HoldReason.choices), required=False)
+    reason = forms.ChoiceField(
+        choices=[("", _("All holds"))] + list(HoldReason.choices), required=False, label=_("Reason")
+    )
     note = forms.CharField(max_length=255, required=True, label=_("Why"))
 
 

@@ -2,6 +2,9 @@
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
+
+from .wording import known_choices, label, msg
 
 
 class OrderStatus(models.TextChoices):
@@ -165,8 +168,11 @@ class ChangeReason(models.TextChoices):
 
     @classmethod
     def describe(cls, code: str, note: str = "") -> str:
-        """The reason as a timeline writes it: the label, then the note when there is one."""
-        return str(cls(code).label) + (f": {note}" if note else "")
+        """The reason as a timeline writes it: the label, then the note when there is one (in English, shown in
+        the reader's language: orders/wording.py)."""
+        if note:
+            return msg(gettext_noop("%(reason)s: %(note)s"), reason=label(cls(code)), note=note)
+        return msg("%(reason)s", reason=label(cls(code)))
 
 
 class ReturnStatus(models.TextChoices):
@@ -220,3 +226,7 @@ NOTIFICATION_TRANSITIONS: dict[str, frozenset[str]] = {
 def notification_sources(target: str) -> frozenset[str]:
     """The statuses a notice may move to ``target`` from."""
     return frozenset(source for source, targets in NOTIFICATION_TRANSITIONS.items() if target in targets)
+
+
+# Labels that text stored without its template may hold (orders/wording.py's known phrases).
+known_choices(OrderStatus, HoldReason)

@@ -14,6 +14,7 @@ from decimal import Decimal
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
 from inventory.services import StockRequest, stock_reserve
 from oms.background import failure_record, failure_resolve
@@ -23,6 +24,7 @@ from orders.models import Order
 from orders.selectors import merge_group_ids
 from orders.services import order_event_record, order_hold, order_lock
 from orders.status import EventKind, HoldReason, OrderStatus
+from orders.wording import msg
 
 from ..models import Backorder, RoutingDecision, Shipment, ShipmentLine
 from ..shipments import order_sync_progress
@@ -31,7 +33,7 @@ from .candidates import Need, count_shipment, needs_from_lines
 from .group import group_route
 from .policies import policy_for, routing_batch, routing_locations
 from .scoring import Evaluation, Plan, evaluate, plan_json, plan_totals
-from .words import NO_ACTIVE_LOCATION, STOCK_TAKEN
+from .words import NO_ACTIVE_LOCATION, STOCK_TAKEN, routing_reason
 
 ROUTE_TASK = "fulfillment.route_order"  # the task's name: a failure here is shown as that task's
 
@@ -123,7 +125,10 @@ def _backorder(order, evaluation: Evaluation, decision, user) -> list[Backorder]
         order=order,
         kind=BACKORDERED,
         user=user,
-        message=f"Backordered {summary}: no location has it now; it ships when stock arrives."[:500],
+        message=msg(
+            gettext_noop("Backordered %(summary)s: no location has it now; it ships when stock arrives."),
+            summary=summary,
+        ),
         data={"decision": decision.pk, "backordered": {n.sku: q for n, q in best.missing}},
     )
     return rows
@@ -135,10 +140,12 @@ def short_note(candidates: list[dict]) -> str:
     return (" | ".join(parts) or NO_ACTIVE_LOCATION)[:255]
 
 
-def _routed_message(evaluation: Evaluation, shipments: list[Shipment]) -> str:
+def routed_message(evaluation: Evaluation, shipments: list[Shipment]) -> str:
     names = ", ".join(f"{s.location.name} ({s.number})" for s in shipments)
-    head = f"Split over {names}." if len(shipments) > 1 else f"Routed to {shipments[0].location.name}."
-    return f"{head} {evaluation.reason}"[:500]
+    reason = routing_reason(evaluation.reason)
+    if len(shipments) > 1:
+        return msg(gettext_noop("Split over %(names)s. %(reason)s"), names=names, reason=reason)
+    return msg(gettext_noop("Routed to %(location)s. %(reason)s"), location=shipments[0].location.name, reason=reason)
 
 
 @transaction.atomic
@@ -166,7 +173,9 @@ def order_route(*, order_id: int, user=None) -> RoutingDecision | None:
         return None  # waiting for stock: backorders_retry routes it
     lines = list(order.lines.select_related("product").order_by("line_no", "pk"))
     if any(line.product_id is None for line in lines):
-        order_hold(order=order, reason=HoldReason.UNKNOWN_SKU, note="a line has no product", user=user)
+        order_hold(
+            order=order, reason=HoldReason.UNKNOWN_SKU, note=msg(gettext_noop("a line has no product")), user=user
+        )
         return None
     policy = policy_for(order)
     needs = needs_from_lines(lines)
@@ -177,17 +186,22 @@ def order_route(*, order_id: int, user=None) -> RoutingDecision | None:
             order=order,
             kind=EventKind.ROUTING_FAILED,
             user=user,
-            message=evaluation.reason,
+            message=routing_reason(evaluation.reason),
             data={"decision": decision.pk},
         )
-        order_hold(order=order, reason=HoldReason.STOCK_SHORT, note=short_note(evaluation.candidates), user=user)
+        order_hold(
+            order=order,
+            reason=HoldReason.STOCK_SHORT,
+            note=routing_reason(short_note(evaluation.candidates)),
+            user=user,
+        )
         return decision
     if shipments:
         order_event_record(
             order=order,
             kind=EventKind.ROUTED,
             user=user,
-            message=_routed_message(evaluation, shipments),
+            message=routed_message(evaluation, shipments),
             data={"decision": decision.pk, "shipment": shipments[0].number, "shipments": [s.number for s in shipments]},
         )
     if evaluation.best.missing:
@@ -271,7 +285,7 @@ def backorder_route(*, order_id: int, user=None) -> RoutingDecision | None:
         order=order,
         kind=EventKind.ROUTED,
         user=user,
-        message=f"Backorder: {_routed_message(evaluation, shipments)}"[:500],
+        message=msg(gettext_noop("Backorder: %(routed)s"), routed=routed_message(evaluation, shipments)),
         data={"decision": decision.pk, "shipment": shipments[0].number, "shipments": [s.number for s in shipments]},
     )
     order_sync_progress(order, user=user)

@@ -24,6 +24,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 from django.db import transaction
+from django.utils.translation import gettext_noop
 
 from inventory.services import StockRequest, stock_reserve
 from oms.errors import InsufficientStock
@@ -31,6 +32,7 @@ from orders.models import OrderLine, OrderMergeGroup, join_tags
 from orders.selectors import merge_group_ids, merge_group_orders
 from orders.services import merge_group_dissolve, order_event_record, orders_lock
 from orders.status import ChangeReason, EventKind, OrderStatus
+from orders.wording import msg
 
 from ..merge import shipments_merge
 from ..models import Backorder, RoutingDecision, Shipment, ShipmentLine
@@ -39,6 +41,7 @@ from ..status import ShipmentStatus
 from .candidates import count_shipment, needs_from_lines
 from .policies import policy_for, routing_locations
 from .scoring import evaluate
+from .words import routing_reason
 
 GROUP_KIND = "merge"  # RoutingDecision.kind of an order routed with its merge group
 
@@ -51,7 +54,7 @@ class GroupOutcome:
 
 
 def _dissolve(group, orders, why: str, user) -> GroupOutcome:
-    merge_group_dissolve(group=group, user=user, note=f"Routing: {why}")
+    merge_group_dissolve(group=group, user=user, note=msg(gettext_noop("Routing: %(why)s"), why=routing_reason(why)))
     return GroupOutcome(single=[o.pk for o in orders], why=why)
 
 
@@ -144,8 +147,13 @@ def _write(group, orders, parts, evaluation, location, user, record) -> GroupOut
             order=order,
             kind=EventKind.ROUTED,
             user=user,
-            message=f"Routed to {location.name} with merge group {group.number} ({', '.join(numbers)}): "
-            f"one parcel. {evaluation.reason}",
+            message=msg(
+                gettext_noop("Routed to %(location)s with merge group %(group)s (%(orders)s): one parcel. %(reason)s"),
+                location=location.name,
+                group=group.number,
+                orders=", ".join(numbers),
+                reason=routing_reason(evaluation.reason),
+            ),
             data={
                 "decision": decision.pk,
                 "shipment": shipment.number,
@@ -158,6 +166,6 @@ def _write(group, orders, parts, evaluation, location, user, record) -> GroupOut
         shipment_ids=[s.pk for s in shipments],
         user=user,
         reason_code=ChangeReason.CONSOLIDATION,
-        note=f"merge group {group.number}",
+        note=msg(gettext_noop("merge group %(group)s"), group=group.number),
     )
     return GroupOutcome(decisions=decisions)

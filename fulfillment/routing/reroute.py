@@ -12,12 +12,14 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
 from inventory.models import Location, Stock
 from oms.errors import DomainError
 from orders.models import Order
 from orders.services import order_event_record, order_lock
 from orders.status import EventKind, OrderStatus
+from orders.wording import msg
 
 from ..models import RoutingDecision, RoutingPolicy, RoutingReplay
 from ..shipments import lock_stock_rows, order_sync_progress, shipment_release
@@ -28,7 +30,7 @@ from .policies import PolicyRules, policy_for, routing_batch, routing_locations
 from .scoring import Evaluation, evaluate, plan_totals
 from .solver import greedy, objective, problem_from_plans, solve
 from .window import unrouted_penalty
-from .words import BEING_PICKED, NO_OPEN_SHIPMENT
+from .words import BEING_PICKED, NO_OPEN_SHIPMENT, routing_reason
 
 # ---- reroute -----------------------------------------------------------------------------------
 
@@ -99,7 +101,12 @@ def order_reroute(*, order: Order, reason: str, location: Location | None = None
         order=order,
         kind=EventKind.ROUTED,
         user=user,
-        message=f"Rerouted from {old_codes} to {new_codes}. Reason: {reason}"[:500],
+        message=msg(
+            gettext_noop("Rerouted from %(old)s to %(new)s. Reason: %(reason)s"),
+            old=old_codes,
+            new=new_codes,
+            reason=routing_reason(reason),
+        ),
         data={
             "decision": decision.pk,
             "shipment": new_shipments[0].number,

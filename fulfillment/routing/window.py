@@ -62,7 +62,7 @@ from ..models import Backorder, RoutingDecision, Shipment, ShipmentLine
 from ..shipments import lock_stock_rows
 from ..status import ShipmentStatus, derive_order_status
 from .candidates import needs_from_lines, today_loads
-from .decide import BACKORDERED, ROUTE_TASK, order_route
+from .decide import BACKORDERED, ROUTE_TASK, order_route, routed_message
 from .explain import explain_window
 from .leftover import route_leftovers, stock_left
 from .policies import channel_force, policy_for, routing_batch, routing_locations
@@ -415,13 +415,11 @@ def _write(entries: list[Entry], user) -> None:
     events = []
     for e, decision in zip(entries, decisions, strict=True):
         mine = made[e.order.pk]
-        names = ", ".join(f"{s.location.name} ({s.number})" for s in mine)
-        head = f"Split over {names}." if len(mine) > 1 else f"Routed to {mine[0].location.name}."
         events.append(
             {
                 "order": e.order,
                 "kind": EventKind.ROUTED,
-                "message": f"{head} {e.evaluation.reason}"[:500],
+                "message": routed_message(e.evaluation, mine),
                 "data": {"decision": decision.pk, "shipment": mine[0].number, "shipments": [s.number for s in mine]},
             }
         )

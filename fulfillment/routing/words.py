@@ -138,3 +138,11 @@ def in_words(text) -> str:
             separator = gettext("; ")
             return separator.join(p if p is not None else part for p, part in zip(parts, text.split("; "), strict=True))
     return text
+
+
+def routing_reason(text):
+    """A routing text as a parameter of a timeline phrase (orders/wording.py): stored as written, shown through
+    ``in_words``."""
+    from orders.wording import via
+
+    return via(text, "fulfillment.routing.words.in_words")

@@ -12,7 +12,7 @@ from decimal import Decimal, InvalidOperation
 from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_noop
 
 from fulfillment.models import Shipment
 from fulfillment.reship import shipment_reship
@@ -20,6 +20,7 @@ from oms.errors import DomainError, TransitionNotAllowed
 from orders.intake.canonical import CanonicalAddress
 from orders.models import Order
 from orders.services import ADDRESS_CHANGEABLE
+from orders.wording import label, msg
 
 from ..models import CarrierClaim, CaseAction, ExceptionCase
 from .core import case_action, case_event, case_lock, case_require_open, case_status_set
@@ -91,9 +92,13 @@ def case_refund(*, case: ExceptionCase, amount, reason: str, user=None) -> CaseA
             % {"sum": already + amount, "currency": case.order.currency, "total": case.order.total}
         )
     action = case_action(case, ActionKind.REFUND, reason, user=user, amount=amount, currency=case.order.currency)
-    case_event(
-        case, f"refund of {amount} {case.order.currency} recorded. {reason}".strip(), user=user, amount=str(amount)
+    money = {"amount": amount, "currency": case.order.currency}
+    text = (
+        msg(gettext_noop("refund of %(amount)s %(currency)s recorded. %(reason)s"), **money, reason=reason)
+        if reason.strip()
+        else msg(gettext_noop("refund of %(amount)s %(currency)s recorded."), **money)
     )
+    case_event(case, text, user=user, amount=str(amount))
     return action
 
 
@@ -139,7 +144,17 @@ def case_claim_file(
         status=claim.status,
         files=[row.pk for row in stored],
     )
-    case_event(case, f"claim of {amount} {claim.currency} filed with {case.carrier}", user=user, claim=claim.pk)
+    case_event(
+        case,
+        msg(
+            gettext_noop("claim of %(amount)s %(currency)s filed with %(carrier)s"),
+            amount=amount,
+            currency=claim.currency,
+            carrier=str(case.carrier),
+        ),
+        user=user,
+        claim=claim.pk,
+    )
     if case.status == CaseStatus.OPEN or case.status == CaseStatus.IN_PROGRESS:
         case_status_set(case, CaseStatus.WAITING_CARRIER, record=False)
     return claim
@@ -171,9 +186,13 @@ def case_claim_update(
         status=status,
         **{"from": old},
     )
-    case_event(
-        case, f"claim {claim.pk}: {ClaimStatus(old).label} → {ClaimStatus(status).label}. {note}".strip(), user=user
+    states = {"claim": claim.pk, "from": label(ClaimStatus(old)), "to": label(ClaimStatus(status))}
+    text = (
+        msg(gettext_noop("claim %(claim)s: %(from)s → %(to)s. %(note)s"), **states, note=note)
+        if note.strip()
+        else msg(gettext_noop("claim %(claim)s: %(from)s → %(to)s."), **states)
     )
+    case_event(case, text, user=user)
     return claim
 
 
@@ -195,10 +214,12 @@ def case_compensate(*, case: ExceptionCase, amount, form: str, note: str = "", u
         form=form,
         code=code,
     )
-    label = CompensationForm(form).label.lower()
+    given = {"form": label(CompensationForm(form)), "amount": amount, "currency": case.order.currency}
     case_event(
         case,
-        f"{label} of {amount} {case.order.currency}" + (f" ({code})" if code else "") + " given.",
+        msg(gettext_noop("%(form)s of %(amount)s %(currency)s (%(code)s) given."), **given, code=code)
+        if code
+        else msg(gettext_noop("%(form)s of %(amount)s %(currency)s given."), **given),
         user=user,
         amount=str(amount),
         form=form,
@@ -235,8 +256,10 @@ def case_address_correct(
         if changes:
             case_event(
                 case,
-                "corrected address for the carrier's redelivery: "
-                + ", ".join(v for v in (merged.address1, merged.district, merged.city, merged.province) if v),
+                msg(
+                    gettext_noop("corrected address for the carrier's redelivery: %(address)s"),
+                    address=", ".join(v for v in (merged.address1, merged.district, merged.city, merged.province) if v),
+                ),
                 user=user,
                 changes=changes,
             )
@@ -250,8 +273,19 @@ def case_redelivery_request(*, case: ExceptionCase, note: str = "", date=None, u
     case = case_lock(case)
     case_require_open(case)
     action = case_action(case, ActionKind.REDELIVERY, note, user=user, date=date.isoformat() if date else None)
-    when = f" for {date:%Y-%m-%d}" if date else ""
-    case_event(case, f"redelivery requested{when}" + (f": {note}" if note else ""), user=user)
+    if date:
+        text = (
+            msg(gettext_noop("redelivery requested for %(date)s: %(note)s"), date=f"{date:%Y-%m-%d}", note=note)
+            if note
+            else msg(gettext_noop("redelivery requested for %(date)s"), date=f"{date:%Y-%m-%d}")
+        )
+    else:
+        text = (
+            msg(gettext_noop("redelivery requested: %(note)s"), note=note)
+            if note
+            else msg(gettext_noop("redelivery requested"))
+        )
+    case_event(case, text, user=user)
     case_status_set(case, CaseStatus.WAITING_CARRIER, record=False)
     return action
 

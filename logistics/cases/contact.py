@@ -9,11 +9,12 @@ from datetime import datetime
 
 from django.db import transaction
 from django.utils import timezone
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_noop
 
 from oms.errors import DomainError
 from orders.care import notifications as _outbox
 from orders.care.tracking_links import tracking_url_for_order
+from orders.wording import msg
 
 from ..models import CaseAction, ExceptionCase
 from .core import case_action, case_event, case_lock, case_require_open, case_status_set
@@ -118,7 +119,15 @@ def contact_record(
             language=told.language,
             problem=problem,
         )
-        case_event(case, f"customer already told of this problem by notice {told.pk}: {told.subject}", user=user)
+        case_event(
+            case,
+            msg(
+                gettext_noop("customer already told of this problem by notice %(notice)s: %(subject)s"),
+                notice=told.pk,
+                subject=told.subject,
+            ),
+            user=user,
+        )
         case.customer_notified_at = told.created_at
         case.save(update_fields=["customer_notified_at"])
         return action
@@ -148,7 +157,9 @@ def contact_record(
     )
     case_event(
         case,
-        ("customer told" if proactive else "customer contacted") + f" ({to}): {subject}",
+        msg(gettext_noop("customer told (%(to)s): %(subject)s"), to=to, subject=subject)
+        if proactive
+        else msg(gettext_noop("customer contacted (%(to)s): %(subject)s"), to=to, subject=subject),
         user=user,
         to=to,
         queued=queued,

@@ -7,11 +7,12 @@ to run inside the service's transaction.
 
 from __future__ import annotations
 
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_noop
 
 from oms.errors import DomainError, TransitionNotAllowed
 from orders.services import order_event_record, order_lock
 from orders.status import EventKind
+from orders.wording import label, msg
 
 from ..models import CaseAction, ExceptionCase
 from .types import OPEN_CASE_STATUSES, ActionKind, CaseStatus, can_transition
@@ -23,7 +24,7 @@ def case_event(case: ExceptionCase, message: str, *, user=None, **data) -> None:
         order=case.order,
         kind=EventKind.NOTE,
         user=user,
-        message=f"Case {case.number}: {message}",
+        message=msg(gettext_noop("Case %(case)s: %(what)s"), case=case.number, what=message),
         data={"case": case.number, "case_type": case.type, **data},
     )
 
@@ -77,5 +78,9 @@ def case_status_set(
     case.save(update_fields=["status", *fields])
     if record:
         case_action(case, ActionKind.STATUS, note, user=user, **{"from": current, "to": target})
-        case_event(case, f"{CaseStatus(current).label} → {CaseStatus(target).label}. {note}".strip(), user=user)
+        statuses = {"from": label(CaseStatus(current)), "to": label(CaseStatus(target))}
+        if note:
+            case_event(case, msg(gettext_noop("%(from)s → %(to)s. %(note)s"), **statuses, note=note), user=user)
+        else:
+            case_event(case, msg(gettext_noop("%(from)s → %(to)s."), **statuses), user=user)
     return current

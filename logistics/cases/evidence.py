@@ -14,9 +14,10 @@ from pathlib import PurePath
 
 from django.conf import settings
 from django.db import transaction
-from django.utils.translation import gettext, gettext_lazy
+from django.utils.translation import gettext, gettext_lazy, gettext_noop
 
 from oms.errors import DomainError
+from orders.wording import msg
 
 from ..models import CarrierClaim, ClaimEvidence
 from .core import case_action, case_event, case_lock
@@ -130,7 +131,12 @@ def claim_evidence_add(*, claim: CarrierClaim, uploads, user=None) -> list[Claim
     case_action(
         case, ActionKind.CLAIM, f"evidence added: {names}", user=user, claim=claim.pk, files=[r.pk for r in rows]
     )
-    case_event(case, f"claim {claim.pk}: evidence added ({names})", user=user, claim=claim.pk)
+    case_event(
+        case,
+        msg(gettext_noop("claim %(claim)s: evidence added (%(names)s)"), claim=claim.pk, names=names),
+        user=user,
+        claim=claim.pk,
+    )
     return rows
 
 

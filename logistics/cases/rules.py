@@ -35,16 +35,32 @@ from datetime import datetime, timedelta
 from django.db.models import Max
 from django.db.models.functions import Coalesce
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
 from fulfillment.models import Backorder, Shipment
 from fulfillment.status import ShipmentStatus
 from orders.models import Order, OrderEvent, OrderHold
 from orders.status import HoldReason, OrderStatus
+from orders.wording import known, known_choices, label, msg
 
 from ..models import ExceptionCase, Parcel, TrackingEvent
 from ..status import NOT_COLLECTED_CODES, NOT_ON_ITS_WAY, PROBLEMS, TrackingStatus
 from .services import case_autoclose, case_open, playbook_for
 from .types import CLEARS_BY_ITSELF, OPEN_CASE_STATUSES, CaseType
+
+# The summaries the detection writes (ExceptionCase.summary, stored in English): shown in the reader's language
+# through orders.wording's known phrases (the summary column has no room for its template).
+NO_SCAN = gettext_noop("%(tracking)s: no carrier scan for %(hours)s h")
+LATE_PROMISED = gettext_noop("%(tracking)s: expected %(expected)s, promised %(promise)s")
+LATE_PASSED = gettext_noop("%(tracking)s: expected %(expected)s has passed")
+PROBLEM = gettext_noop("%(tracking)s: %(status)s")
+PROBLEM_SAID = gettext_noop("%(tracking)s: %(status)s — %(description)s")
+NOT_ROUTED = gettext_noop("confirmed %(hours)s h ago, not routed")
+STUCK = gettext_noop("%(shipment)s at %(location)s: %(status)s for %(hours)s h")
+BACKORDERED = gettext_noop("backordered for %(hours)s h: %(skus)s")
+WAITING = gettext_noop("waiting for stock for %(hours)s h: %(note)s")
+known(NO_SCAN, LATE_PROMISED, LATE_PASSED, PROBLEM, PROBLEM_SAID, NOT_ROUTED, STUCK, BACKORDERED, WAITING)
+known_choices(TrackingStatus, ShipmentStatus)
 
 
 @dataclass
@@ -144,7 +160,7 @@ def detect_no_scan(now: datetime) -> list[Finding]:
         Finding(
             p.shipment.order,
             CaseType.NO_SCAN,
-            f"{p.tracking_number}: no carrier scan for {_hours(now - p.last_scan)} h",
+            msg(NO_SCAN, tracking=p.tracking_number, hours=_hours(now - p.last_scan)),
             {
                 "tracking_number": p.tracking_number,
                 "last_scan": p.last_scan.isoformat(),
@@ -166,16 +182,17 @@ def detect_late(now: datetime) -> list[Finding]:
         overdue = p.expected_delivery < today
         if not (late_against_promise or overdue):
             continue
-        why = (
-            f"expected {p.expected_delivery:%Y-%m-%d}, promised {promise:%Y-%m-%d}"
+        dates = {"tracking": p.tracking_number, "expected": f"{p.expected_delivery:%Y-%m-%d}"}
+        summary = (
+            msg(LATE_PROMISED, **dates, promise=f"{promise:%Y-%m-%d}")
             if late_against_promise
-            else f"expected {p.expected_delivery:%Y-%m-%d} has passed"
+            else msg(LATE_PASSED, **dates)
         )
         findings.append(
             Finding(
                 p.shipment.order,
                 CaseType.LATE,
-                f"{p.tracking_number}: {why}",
+                summary,
                 {
                     "tracking_number": p.tracking_number,
                     "expected": p.expected_delivery.isoformat(),
@@ -205,8 +222,14 @@ def parcel_problem_finding(parcel: Parcel, event: TrackingEvent) -> Finding:
     return Finding(
         parcel.shipment.order,
         case_type,
-        f"{parcel.tracking_number}: {TrackingStatus(parcel.status).label}"
-        + (f" — {event.description}" if event.description else ""),
+        msg(
+            PROBLEM_SAID,
+            tracking=parcel.tracking_number,
+            status=label(TrackingStatus(parcel.status)),
+            description=event.description,
+        )
+        if event.description
+        else msg(PROBLEM, tracking=parcel.tracking_number, status=label(TrackingStatus(parcel.status))),
         {
             "tracking_number": parcel.tracking_number,
             "status": parcel.status,
@@ -310,7 +333,7 @@ def detect_stuck(now: datetime) -> list[Finding]:
             Finding(
                 order,
                 CaseType.NOT_ROUTED,
-                f"confirmed {hours} h ago, not routed",
+                msg(NOT_ROUTED, hours=hours),
                 {"hours": hours, "since": since[order.pk].isoformat()},
             )
         )
@@ -330,7 +353,13 @@ def detect_stuck(now: datetime) -> list[Finding]:
                 Finding(
                     s.order,
                     case_type,
-                    f"{s.number} at {s.location.code}: {s.get_status_display().lower()} for {hours} h",
+                    msg(
+                        STUCK,
+                        shipment=s.number,
+                        location=s.location.code,
+                        status=label(ShipmentStatus(s.status)),
+                        hours=hours,
+                    ),
                     {"shipment": s.number, "status": s.status, "hours": hours, "since": since[s.pk].isoformat()},
                     shipment=s,
                 )
@@ -358,7 +387,7 @@ def detect_backorders(now: datetime) -> list[Finding]:
         finding.facts["backorders"].append(b.pk)
         finding.facts["skus"].append(f"{b.product.sku} x{b.quantity}")
     for finding in findings.values():
-        finding.summary = f"backordered for {finding.facts['hours']} h: {', '.join(finding.facts['skus'])}"[:255]
+        finding.summary = msg(BACKORDERED, hours=finding.facts["hours"], skus=", ".join(finding.facts["skus"]))
     holds = OrderHold.objects.filter(reason=HoldReason.STOCK_SHORT, released_at__isnull=True, created_at__lt=cutoff)
     for h in holds.select_related("order").exclude(order__status=OrderStatus.CANCELLED).order_by("created_at", "id"):
         if h.order_id in findings:
@@ -366,7 +395,7 @@ def detect_backorders(now: datetime) -> list[Finding]:
         findings[h.order_id] = Finding(
             h.order,
             CaseType.BACKORDER,
-            f"waiting for stock for {_hours(now - h.created_at)} h: {h.note}"[:255],
+            msg(WAITING, hours=_hours(now - h.created_at), note=h.note),
             {"hold": h.pk, "hours": _hours(now - h.created_at)},
         )
     return list(findings.values())

@@ -19,12 +19,13 @@ from datetime import datetime, timedelta
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_noop
 
 from fulfillment.models import Shipment
 from oms.errors import DomainError
 from orders.models import Order
 from orders.services import order_lock
+from orders.wording import label, msg
 
 from ..models import CaseAction, ExceptionCase, Parcel
 from .actions import (
@@ -102,7 +103,12 @@ def case_open(
         return ExceptionCase.objects.get(order=order, type=case_type, status__in=OPEN_CASE_STATUSES), False
     case.number = f"EC{100000 + case.pk}"
     case.save(update_fields=["number"])
-    case_event(case, f"opened — {case.get_type_display()}: {summary}", user=user, severity=case.severity)
+    case_event(
+        case,
+        msg(gettext_noop("opened — %(type)s: %(summary)s"), type=label(CaseType(case.type)), summary=summary),
+        user=user,
+        severity=case.severity,
+    )
     if book.notify_customer and book.customer_subject:
         subject, body, language = playbook_message(case, book)
         contact_record(
@@ -126,7 +132,7 @@ def case_assign(*, case: ExceptionCase, owner, user=None) -> ExceptionCase:
     target = CaseStatus.IN_PROGRESS if case.status == CaseStatus.OPEN else case.status
     case_status_set(case, target, fields=["owner"], record=False)
     case_action(case, ActionKind.ASSIGN, f"to {owner}", user=user, owner=getattr(owner, "pk", None))
-    case_event(case, f"assigned to {owner}", user=user)
+    case_event(case, msg(gettext_noop("assigned to %(owner)s"), owner=str(owner)), user=user)
     return case
 
 
@@ -179,7 +185,13 @@ def case_autoclose(*, case: ExceptionCase, detail: str, now: datetime | None = N
     case_action(
         case, ActionKind.RESOLVE, resolution, root_cause=RootCause.CLEARED, hours=case.resolution_hours, auto=True
     )
-    case_event(case, f"closed by itself after {case.resolution_hours} h — {detail}", auto=True)
+    case_event(
+        case,
+        msg(
+            gettext_noop("closed by itself after %(hours)s h — %(detail)s"), hours=case.resolution_hours, detail=detail
+        ),
+        auto=True,
+    )
     return case
 
 

@@ -21,6 +21,7 @@ from oms.tables import BaseTable, StatusColumn
 from oms.views import ObjectListView
 from orders.intake.canonical import CanonicalAddress
 from orders.models import Order
+from orders.wording import in_words
 
 from ..models import Carrier, CarrierClaim, ClaimEvidence, ExceptionCase
 from . import evidence, forms, rules, selectors, services
@@ -105,6 +106,9 @@ class CaseTable(BaseTable):
 
     def render_status(self, value, record):
         return format_html('<span class="badge cs-{}">{}</span>', value, record.get_status_display())
+
+    def render_summary(self, value):
+        return in_words(value)  # written in English by the detection: shown in the reader's language
 
 
 class CaseListView(ObjectListView):

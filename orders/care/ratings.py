@@ -1,12 +1,14 @@
 """The customer's rating of a delivery (1-5 and a comment), from the tracking page or the survey link."""
 
 from django.db import IntegrityError, transaction
+from django.utils.translation import gettext_noop
 
 from oms.errors import DomainError
 
 from ..models import DeliveryRating, Order
 from ..services import order_event_record, order_lock
 from ..status import EventKind, OrderStatus
+from ..wording import msg
 
 RATEABLE_STATUSES = frozenset({OrderStatus.DELIVERED})
 
@@ -42,7 +44,16 @@ def delivery_rate(
         order=order,
         kind=EventKind.RATING,
         user=user,
-        message=f"Delivery rated {score}/5 ({source})" + (f": {comment.strip()[:200]}" if comment.strip() else "."),
+        message=(
+            msg(
+                gettext_noop("Delivery rated %(score)s/5 (%(source)s): %(comment)s"),
+                score=score,
+                source=source,
+                comment=comment.strip()[:200],
+            )
+            if comment.strip()
+            else msg(gettext_noop("Delivery rated %(score)s/5 (%(source)s)."), score=score, source=source)
+        ),
         data={"score": score, "source": source},
     )
     return rating

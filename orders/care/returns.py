@@ -17,6 +17,7 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
 from inventory.models import Location
 from inventory.services import stock_return_restock, stock_write_off
@@ -26,6 +27,7 @@ from ..intake.canonical import CanonicalAddress, CanonicalLine, CanonicalOrder
 from ..models import Order, OrderLine, ReturnLine, ReturnReason, ReturnRequest, ReturnResolution
 from ..services import order_create, order_event_record, order_lock
 from ..status import EventKind, OrderStatus, ReturnStatus, can_return_transition
+from ..wording import label, msg, msg_list
 
 RETURNABLE_STATUSES = frozenset({OrderStatus.DELIVERED})
 CUSTOMER_SOURCE = "customer via tracking page"
@@ -80,7 +82,7 @@ def _event(order: Order, ret: ReturnRequest, step: str, message: str, *, user=No
         order=order,
         kind=EventKind.RETURN,
         user=user,
-        message=f"Return {ret.number}: {message}",
+        message=msg(gettext_noop("Return %(return)s: %(what)s"), **{"return": ret.number, "what": message}),
         data={"return": ret.number, "step": step, **data},
     )
 
@@ -158,8 +160,16 @@ def return_create(
         order,
         ret,
         "requested",
-        f"requested ({source}): {ReturnReason(reason).label}; {items}; {ReturnResolution(resolution).label.lower()}."
-        + (f" {note}" if note else ""),
+        msg(
+            gettext_noop("requested (%(source)s): %(reason)s; %(items)s; %(resolution)s. %(note)s")
+            if note
+            else gettext_noop("requested (%(source)s): %(reason)s; %(items)s; %(resolution)s."),
+            source=source,
+            reason=label(ReturnReason(reason)),
+            items=items,
+            resolution=label(ReturnResolution(resolution)),
+            **({"note": note} if note else {}),
+        ),
         user=user,
         source=source,
         reason=reason,
@@ -222,9 +232,20 @@ def return_receive(*, ret: ReturnRequest, received: dict[int, tuple[int, int]], 
             )
         line.sellable, line.damaged = sellable, damaged
         line.save(update_fields=["sellable", "damaged"])
-        summary.append(f"{line.order_line.sku} {sellable} sellable, {damaged} damaged")
+        summary.append(
+            msg(
+                gettext_noop("%(sku)s %(sellable)s sellable, %(damaged)s damaged"),
+                sku=line.order_line.sku,
+                sellable=sellable,
+                damaged=damaged,
+            )
+        )
     ret.received_at = timezone.now()
-    message = f"received at {ret.location.code}: " + "; ".join(summary) + "."
+    message = msg(
+        gettext_noop("received at %(location)s: %(summary)s."),
+        location=ret.location.code,
+        summary=msg_list(summary, "; "),
+    )
     _set_return_status(order, ret, ReturnStatus.RECEIVED, message, fields=["received_at"], user=user)
     return ret
 
@@ -246,7 +267,7 @@ def return_refund(*, ret: ReturnRequest, amount: Decimal, user=None) -> ReturnRe
         order,
         ret,
         ReturnStatus.REFUNDED,
-        f"refund of {money} recorded.",
+        msg(gettext_noop("refund of %(money)s recorded."), money=money),
         fields=["resolution", "refund_amount", "closed_at"],
         user=user,
         refund_amount=money,
@@ -301,7 +322,7 @@ def return_exchange(*, ret: ReturnRequest, user=None) -> Order:
         order,
         ret,
         ReturnStatus.EXCHANGED,
-        f"exchanged: new order {new.number}.",
+        msg(gettext_noop("exchanged: new order %(order)s."), order=new.number),
         fields=["resolution", "exchange_order", "closed_at"],
         user=user,
         exchange_order=new.number,
@@ -310,7 +331,10 @@ def return_exchange(*, ret: ReturnRequest, user=None) -> Order:
         order=new,
         kind=EventKind.NOTE,
         user=user,
-        message=f"Exchange for return {ret.number} of order {order.number}.",
+        message=msg(
+            gettext_noop("Exchange for return %(return)s of order %(order)s."),
+            **{"return": ret.number, "order": order.number},
+        ),
         data={"exchange_for": order.number, "return": ret.number},
     )
     return new

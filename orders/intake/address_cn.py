@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import override
+from django.utils.translation import gettext_noop, override
 
 from oms.cn_divisions import CITY, DISTRICT, PROVINCE, Division, divisions
 
@@ -358,5 +358,16 @@ def cache_clear() -> None:
 
 def filled_message(filled: dict[str, str]) -> str:
     """The timeline's words for what intake filled: "Address completed from the division list: ..."."""
-    parts = ", ".join(f"{name} {value}" for name, value in filled.items())
-    return f"Address completed from the division list (it was empty): {parts}."
+    from ..wording import msg, msg_list
+
+    parts = msg_list([msg("%(name)s %(value)s", name=msg(FILLED_NAMES.get(n, n)), value=v) for n, v in filled.items()])
+    return msg(gettext_noop("Address completed from the division list (it was empty): %(parts)s."), parts=parts)
+
+
+# The address fields intake may fill, as the timeline names them.
+FILLED_NAMES = {
+    "province": gettext_noop("province"),
+    "city": gettext_noop("city"),
+    "district": gettext_noop("district"),
+    "postcode": gettext_noop("postcode"),
+}

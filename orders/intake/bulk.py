@@ -47,6 +47,7 @@ from ..selectors import products_for_channel
 from ..services.presale import presale_event, presale_plan
 from ..signals import orders_ready
 from ..status import EventKind, HoldReason, InvoiceState, OrderStatus
+from ..wording import event_words
 from . import bulk_features as features
 from .address_cn import filled_message
 from .bulk_features import among as _among
@@ -67,8 +68,8 @@ class Outcome:
     errors: list = field(default_factory=list)
 
 
-def _status_message(current: str, target: str, note: str) -> str:
-    return f"Status {OrderStatus(current).label} → {OrderStatus(target).label}: {note}"
+def _status_message(current: str, target: str, note) -> str:
+    return services.status_message(current, target, note)
 
 
 def name_duplicate(data: CanonicalOrder, names: dict[str, str]) -> FieldError | None:
@@ -369,9 +370,7 @@ def _write(channel, fresh, source, user, *, notify: bool = False) -> list[Outcom
     gifts = features.batch_gifts(channel, fresh, customers, products, now)  # 赠品
     postgres = connection.vendor == "postgresql"
     ids = _reserve_ids(Order, len(fresh)) if postgres else [None] * len(fresh)
-    labels = {reason: str(label) for reason, label in HoldReason.choices}
-    validated = _status_message(OrderStatus.RECEIVED, OrderStatus.CONFIRMED, "validated")
-    created_note = f"Order received from {channel.name} ({source}), "
+    validated = _status_message(OrderStatus.RECEIVED, OrderStatus.CONFIRMED, services.validated_note())
     keys: tuple[str, ...] = ()
     rows, plans = [], []
     lines, holds_rows, events, outcomes, confirmed = [], [], [], [], []
@@ -387,7 +386,7 @@ def _write(channel, fresh, source, user, *, notify: bool = False) -> list[Outcom
         order_events: list[tuple[str, str, dict]] = [
             (
                 EventKind.CREATED,
-                f"{created_note}{len(data.lines)} line(s).",
+                services.received_message(channel.name, source, len(data.lines)),
                 {"source": source, "external_id": data.external_id, "stock_policy": channel.stock_policy},
             )
         ]
@@ -409,15 +408,16 @@ def _write(channel, fresh, source, user, *, notify: bool = False) -> list[Outcom
             order_events.append(
                 (
                     EventKind.STATUS,
-                    _status_message(OrderStatus.RECEIVED, OrderStatus.CANCELLED, f"arrived {data.cancelled_reason}"),
+                    _status_message(
+                        OrderStatus.RECEIVED, OrderStatus.CANCELLED, services.arrived_note(data.cancelled_reason)
+                    ),
                     {"from": "received", "to": OrderStatus.CANCELLED},
                 )
             )
             order_events.append(
                 (
                     EventKind.CANCELLED,
-                    f"Arrived already {data.cancelled_reason} at {channel.name}; "
-                    "kept for the record, reserves nothing.",
+                    services.arrived_cancelled_message(data.cancelled_reason, channel.name),
                     {"on_arrival": True, "reason": data.cancelled_reason},
                 )
             )
@@ -426,12 +426,12 @@ def _write(channel, fresh, source, user, *, notify: bool = False) -> list[Outcom
             intake = list(data.holds)
             unknown = sorted({ln.sku for ln in data.lines if ln.sku not in products})
             if unknown:
-                intake.append((HoldReason.UNKNOWN_SKU, "Unknown SKU: " + ", ".join(unknown)))
+                intake.append((HoldReason.UNKNOWN_SKU, services.unknown_sku_note(unknown)))
             if i in duplicates:
                 intake.append((HoldReason.DUPLICATE, services.duplicate_hold_note(duplicates[i])))
             for reason, note in intake:
                 order_holds.append((reason, note))
-                order_events.append((EventKind.HELD, f"On hold: {labels[reason]}. {note}", {"reason": reason}))
+                order_events.append((EventKind.HELD, services.hold_message(reason, note), {"reason": reason}))
             # 赠品: gift lines after the order's own, an event each; then classified with the rest.
             line_no = len(data.lines)
             gift_holds = []
@@ -449,7 +449,7 @@ def _write(channel, fresh, source, user, *, notify: bool = False) -> list[Outcom
             for reason, note in gift_holds[:1]:  # as order_hold: one active hold per reason
                 if reason not in {r for r, _ in order_holds}:
                     order_holds.append((reason, note))
-                    order_events.append((EventKind.HELD, f"On hold: {labels[reason]}. {note}", {"reason": reason}))
+                    order_events.append((EventKind.HELD, services.hold_message(reason, note), {"reason": reason}))
             # Classification, then review, through order_hold's rule: one active hold per reason.
             outcome = classification_evaluate(draft, rules=rules, today=today, lines=pairs)
             tags, capabilities = join_tags(outcome.tags), join_tags(outcome.capabilities)
@@ -457,9 +457,7 @@ def _write(channel, fresh, source, user, *, notify: bool = False) -> list[Outcom
             if outcome.priority is not None:
                 fields["priority"] = outcome.priority
             for match in outcome.matches:
-                order_events.append(
-                    (EventKind.CLASSIFIED, f"Classified: rule {match.rule} → {match.summary()}", match.as_data())
-                )
+                order_events.append((EventKind.CLASSIFIED, services.classified_message(match), match.as_data()))
             active = {reason for reason, _ in order_holds}
             priced = [
                 (n, ln.sku, product, ln.unit_price)
@@ -470,7 +468,7 @@ def _write(channel, fresh, source, user, *, notify: bool = False) -> list[Outcom
                     continue
                 active.add(reason)
                 order_holds.append((reason, note))
-                order_events.append((EventKind.HELD, f"On hold: {labels[reason]}. {note}".strip(), {"reason": reason}))
+                order_events.append((EventKind.HELD, services.hold_message(reason, note), {"reason": reason}))
             if order_holds:
                 status, on_hold = OrderStatus.RECEIVED, True
             else:
@@ -514,7 +512,7 @@ def _write(channel, fresh, source, user, *, notify: bool = False) -> list[Outcom
         if data.invoice is not None:
             invoices.append(features.invoice_row(pk, data, source))
         for kind, message, event_data in order_events:
-            events.append((pk, kind, message[:500], event_data, user_id, now))
+            events.append((pk, kind, message[:500], event_data, event_words(message), user_id, now))
         status, on_hold = values[4], values[5]
         if status == OrderStatus.CONFIRMED:
             confirmed.append(pk)
@@ -526,7 +524,7 @@ def _write(channel, fresh, source, user, *, notify: bool = False) -> list[Outcom
     if notify:
         _events_with_notices(events, rows, columns)
     else:
-        _insert(OrderEvent, ("order_id", "kind", "message", "data", "user_id", "created_at"), events)
+        _insert(OrderEvent, ("order_id", "kind", "message", "data", "words", "user_id", "created_at"), events)
     if confirmed:
         features.auto_merge(confirmed, user)  # 自动合单, before routing
         transaction.on_commit(lambda: _announce(confirmed))
@@ -547,8 +545,10 @@ def _events_with_notices(events: list[tuple], rows: list[tuple], columns: tuple[
         orders.update(Order.objects.only("pk", "customer_id", "ship_email", "ship_phone", "number").in_bulk(missing))
     stored = OrderEvent.objects.bulk_create(
         [
-            OrderEvent(order=orders[pk], kind=kind, message=message, data=data, user_id=user_id, created_at=at)
-            for pk, kind, message, data, user_id, at in events
+            OrderEvent(
+                order=orders[pk], kind=kind, message=message, data=data, words=words, user_id=user_id, created_at=at
+            )
+            for pk, kind, message, data, words, user_id, at in events
         ]
     )
     outbox_put_many(notice_messages(stored))

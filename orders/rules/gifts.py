@@ -28,11 +28,13 @@ from decimal import Decimal
 
 from django.db.models import Count, Sum
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
 from inventory.selectors import available_by_location
 
 from ..models import GiftOutOfStock, GiftRule, OrderLine, split_list
 from ..status import OrderStatus
+from ..wording import msg
 
 
 class CompiledGiftRule:
@@ -152,15 +154,33 @@ class GiftDecision:
         }
         if self.added:
             data["line_no"] = line_no
-            message = f"Gift added by rule {self.rule}: {self.quantity} × {self.product.sku} {self.product.name}"
-            if self.hold:
-                message += " (out of stock: order held)"
+            what = {"rule": self.rule, "quantity": self.quantity, "sku": self.product.sku, "name": self.product.name}
+            message = (
+                msg(
+                    gettext_noop(
+                        "Gift added by rule %(rule)s: %(quantity)s × %(sku)s %(name)s (out of stock: order held)"
+                    ),
+                    **what,
+                )
+                if self.hold
+                else msg(gettext_noop("Gift added by rule %(rule)s: %(quantity)s × %(sku)s %(name)s"), **what)
+            )
         else:
-            message = f"Gift skipped, out of stock: rule {self.rule}, {self.quantity} × {self.product.sku}"
+            message = msg(
+                gettext_noop("Gift skipped, out of stock: rule %(rule)s, %(quantity)s × %(sku)s"),
+                rule=self.rule,
+                quantity=self.quantity,
+                sku=self.product.sku,
+            )
         return message, data
 
     def hold_note(self) -> str:
-        return f"Gift {self.product.sku} × {self.quantity} (rule {self.rule}) is out of stock."
+        return msg(
+            gettext_noop("Gift %(sku)s × %(quantity)s (rule %(rule)s) is out of stock."),
+            sku=self.product.sku,
+            quantity=self.quantity,
+            rule=self.rule,
+        )
 
 
 def matching_rules(order: GiftInput, rules, now: datetime) -> list[CompiledGiftRule]:

@@ -26,11 +26,22 @@ Stock short (routing), unknown SKU and possible duplicate (intake) are held wher
 from decimal import Decimal
 
 from django.db.models import Sum
+from django.utils.translation import gettext_noop
 
 from ..intake.canonical import CanonicalAddress, address_problems
 from ..models import Order, PaymentMethod, RiskSettings
 from ..status import HoldReason, OrderStatus
+from ..wording import known, msg, msg_list
 from .finance import Floors, current_floors
+
+# The hold notes review writes (OrderHold.note, in English): shown in the reader's language (orders/wording.py).
+HIGH_VALUE = gettext_noop("high value %(total)s %(currency)s from a new customer (threshold %(threshold)s)")
+COUNTRY_MISMATCH = gettext_noop("billing country %(billing)s differs from shipping country %(shipping)s")
+RISK = gettext_noop("Risk: %(reasons)s.")
+COD_OVER = gettext_noop("Cash on delivery %(total)s %(currency)s is over the limit %(limit)s.")
+BUYER_MESSAGE = gettext_noop("Buyer message: %(text)s")
+BELOW_FLOOR = gettext_noop("Price below floor: %(lines)s.")
+known(HIGH_VALUE, COUNTRY_MISMATCH, RISK, COD_OVER, BUYER_MESSAGE, BELOW_FLOOR)
 
 CENT = Decimal("0.01")
 
@@ -82,17 +93,22 @@ def risk_findings(
             delivered_before = delivered.exclude(pk=order.pk).exists()
         if order.customer is None or not delivered_before:
             fraud.append(
-                f"high value {order.total} {order.currency} from a new customer (threshold {money(threshold)})"
+                msg(
+                    HIGH_VALUE,
+                    total=order.total,
+                    currency=order.currency,
+                    threshold=money(threshold),
+                )
             )
     billing, shipping = (order.billing_country or "").upper(), (order.ship_country or "").upper()
     if settings.check_country_mismatch and billing and shipping and billing != shipping:
-        fraud.append(f"billing country {billing} differs from shipping country {shipping}")
+        fraud.append(msg(COUNTRY_MISMATCH, billing=billing, shipping=shipping))
     if fraud:
-        found.append((HoldReason.FRAUD_REVIEW, "Risk: " + "; ".join(fraud) + "."))
+        found.append((HoldReason.FRAUD_REVIEW, msg(RISK, reasons=msg_list(fraud, "; "))))
     limit = settings.cod_limit
     if order.payment_method == PaymentMethod.COD and limit is not None and order.total > limit:
         found.append(
-            (HoldReason.PAYMENT, f"Cash on delivery {order.total} {order.currency} is over the limit {money(limit)}.")
+            (HoldReason.PAYMENT, msg(COD_OVER, total=order.total, currency=order.currency, limit=money(limit)))
         )
     return found
 
@@ -106,7 +122,7 @@ def message_findings(order: Order, settings: RiskSettings | None = None) -> list
     if not settings.hold_buyer_message:
         return []
     text = " ".join(message.split())
-    return [(HoldReason.BUYER_MESSAGE, "Buyer message: " + (text if len(text) <= 230 else text[:229] + "…"))]
+    return [(HoldReason.BUYER_MESSAGE, msg(BUYER_MESSAGE, text=text if len(text) <= 230 else text[:229] + "…"))]
 
 
 def finance_findings(order: Order, lines=None, floors: Floors | None = None) -> list[tuple[str, str]]:
@@ -120,7 +136,7 @@ def finance_findings(order: Order, lines=None, floors: Floors | None = None) -> 
     below = floors.below(lines)
     if not below:
         return []
-    return [(HoldReason.FINANCE_REVIEW, f"Price below floor: {'; '.join(below)}.")]
+    return [(HoldReason.FINANCE_REVIEW, msg(BELOW_FLOOR, lines="; ".join(below)))]
 
 
 def review_findings(order: Order, *, address: bool = True) -> list[tuple[str, str]]:

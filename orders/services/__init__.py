@@ -18,6 +18,10 @@ from .changes import (  # noqa: F401
 from .core import (  # noqa: F401
     ADDRESS_CHANGEABLE,
     ADDRESS_FIELDS,
+    arrived_cancelled_message,
+    arrived_note,
+    classified_message,
+    hold_message,
     order_cancel_check,
     order_event_record,
     order_event_rows_record,
@@ -31,6 +35,10 @@ from .core import (  # noqa: F401
     orders_hold_many,
     orders_lock,
     orders_set_progress,
+    received_message,
+    status_message,
+    unknown_sku_note,
+    validated_note,
 )
 from .customers import customer_credit_history, customer_credit_set  # noqa: F401
 from .finance import (  # noqa: F401

@@ -5,6 +5,7 @@ becomes an intercept, a channel's update) are workflow actions (workflows.change
 from dataclasses import dataclass
 
 from django.db import transaction
+from django.utils.translation import gettext_noop
 
 from oms.errors import DomainError, TransitionNotAllowed
 
@@ -21,6 +22,7 @@ from ..models import (
 )
 from ..rules import stages as stage_rules
 from ..status import ChangeAction, ChangeKind, ChangeReason, EventKind, HoldReason, OrderStatus
+from ..wording import msg, msg_list
 from .core import ADDRESS_FIELDS, order_event_record, order_hold, order_release
 
 # ---- the channel's SKU map ----------------------------------------------------------------------
@@ -113,6 +115,21 @@ def address_change_plan(
     return AddressPlan(changes=changes, action=action, reason_code=reason_code)
 
 
+# The ship-to fields, as the timeline names a changed one.
+ADDRESS_FIELD_NAMES = {
+    "name": gettext_noop("name"),
+    "phone": gettext_noop("phone"),
+    "email": gettext_noop("email"),
+    "country": gettext_noop("country"),
+    "province": gettext_noop("province"),
+    "city": gettext_noop("city"),
+    "district": gettext_noop("district"),
+    "address1": gettext_noop("address1"),
+    "address2": gettext_noop("address2"),
+    "postcode": gettext_noop("postcode"),
+}
+
+
 def address_change_apply(
     *, order: Order, address: CanonicalAddress, plan: AddressPlan, user=None, source: str = "back office", reason=""
 ) -> dict:
@@ -123,13 +140,17 @@ def address_change_apply(
     for name, (_old, new) in changes.items():
         setattr(order, f"ship_{name}", new)
     order.save(update_fields=[f"ship_{name}" for name in changes] + ["updated_at"])
-    message = f"Address changed ({source}): " + ", ".join(sorted(changes))
+    message = msg(
+        gettext_noop("Address changed (%(source)s): %(fields)s"),
+        source=source,
+        fields=msg_list([msg(ADDRESS_FIELD_NAMES.get(name, name)) for name in sorted(changes)]),
+    )
     if reason:
-        message += f". {reason}"
+        message = msg(gettext_noop("%(change)s. %(reason)s"), change=message, reason=reason)
     if action == ChangeAction.REROUTE:
-        message += ". Re-routed."
+        message = msg(gettext_noop("%(change)s. Re-routed."), change=message)
     elif order.status == OrderStatus.PICKING:
-        message += ". Already on a pick list: routing was not re-run."
+        message = msg(gettext_noop("%(change)s. Already on a pick list: routing was not re-run."), change=message)
     order_event_record(
         order=order,
         kind=EventKind.ADDRESS_CHANGED,

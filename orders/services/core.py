@@ -5,6 +5,7 @@
 
 from django.db import connection, transaction
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
 from oms import statements
 from oms.errors import DomainError, TransitionNotAllowed
@@ -24,6 +25,7 @@ from ..rules.review import review_findings
 from ..selectors import products_for_channel
 from ..signals import order_ready
 from ..status import CANCELLABLE, HOLDABLE, EventKind, HoldReason, OrderStatus, can_transition
+from ..wording import event_words, label, msg
 
 # A ship-to address may change until the order is packed (the label is made after packing).
 ADDRESS_CHANGEABLE = frozenset(
@@ -35,7 +37,9 @@ def order_event_record(*, order: Order, kind: str, message: str, data: dict | No
     """Write one row of the order's timeline, and in the same transaction the outbox rows of the customer
     notices it asks for (orders.care.notifications.TRIGGERS); they are rendered and sent after commit."""
     with transaction.atomic(savepoint=False):  # the caller's transaction, or one of its own
-        event = OrderEvent.objects.create(order=order, kind=kind, message=message[:500], data=data or {}, user=user)
+        event = OrderEvent.objects.create(
+            order=order, kind=kind, message=message[:500], data=data or {}, words=event_words(message), user=user
+        )
         _notices_put([event])
     return event
 
@@ -50,7 +54,12 @@ def order_events_record(rows: list[dict], *, user=None) -> list[OrderEvent]:
             OrderEvent,
             [
                 OrderEvent(
-                    order=r["order"], kind=r["kind"], message=r["message"][:500], data=r.get("data") or {}, user=user
+                    order=r["order"],
+                    kind=r["kind"],
+                    message=r["message"][:500],
+                    data=r.get("data") or {},
+                    words=event_words(r["message"]),
+                    user=user,
                 )
                 for r in rows
             ],
@@ -106,12 +115,53 @@ def order_status_set(order: Order, target: str, *, user=None, note: str = "") ->
         )
     order.status = target
     order.save(update_fields=["status", "updated_at"])
-    message = f"Status {OrderStatus(current).label} → {OrderStatus(target).label}"
-    if note:
-        message += f": {note}"
+    message = status_message(current, target, note)
     order_event_record(
         order=order, kind=EventKind.STATUS, message=message, data={"from": current, "to": target}, user=user
     )
+
+
+# ---- the timeline's phrases that one-by-one and bulk intake both write (orders/intake/bulk.py) ----------
+
+
+def status_message(current: str, target: str, note="") -> str:
+    statuses = {"from": label(OrderStatus(current)), "to": label(OrderStatus(target))}
+    if note:
+        return msg(gettext_noop("Status %(from)s → %(to)s: %(note)s"), **statuses, note=note)
+    return msg(gettext_noop("Status %(from)s → %(to)s"), **statuses)
+
+
+def received_message(channel_name: str, source: str, lines: int) -> str:
+    return msg(
+        gettext_noop("Order received from %(channel)s (%(source)s), %(lines)s line(s)."),
+        channel=channel_name,
+        source=source,
+        lines=lines,
+    )
+
+
+def arrived_cancelled_message(reason: str, channel_name: str) -> str:
+    return msg(
+        gettext_noop("Arrived already %(reason)s at %(channel)s; kept for the record, reserves nothing."),
+        reason=reason,
+        channel=channel_name,
+    )
+
+
+def arrived_note(reason: str) -> str:
+    return msg(gettext_noop("arrived %(reason)s"), reason=reason)
+
+
+def validated_note() -> str:
+    return msg(gettext_noop("validated"))
+
+
+def unknown_sku_note(skus) -> str:
+    return msg(gettext_noop("Unknown SKU: %(skus)s"), skus=", ".join(skus))
+
+
+def classified_message(match) -> str:
+    return msg(gettext_noop("Classified: rule %(rule)s → %(summary)s"), rule=match.rule, summary=match.summary())
 
 
 def order_announce_ready(order: Order) -> None:
@@ -138,7 +188,7 @@ def order_classify(order: Order, *, user=None) -> None:
             order=order,
             kind=EventKind.CLASSIFIED,
             user=user,
-            message=f"Classified: rule {match.rule} → {match.summary()}",
+            message=classified_message(match),
             data=match.as_data(),
         )
     released = set()
@@ -180,7 +230,7 @@ def order_hold(*, order: Order, reason: str, note: str = "", user=None) -> Order
         order=order,
         kind=EventKind.HELD,
         user=user,
-        message=f"On hold: {HoldReason(reason).label}. {note}".strip(),
+        message=hold_message(reason, note),
         data={"reason": reason},
     )
     return order
@@ -210,16 +260,22 @@ def orders_hold_many(*, holds: list[tuple[Order, str]], reason: str, user=None) 
     for order in newly:
         order.on_hold, order.updated_at = True, now
     statements.update_rows(Order, ("on_hold", "updated_at"), [(o.pk, o.on_hold, o.updated_at) for o in newly])
-    label = HoldReason(reason).label
     return [
         {
             "order": order,
             "kind": EventKind.HELD,
-            "message": f"On hold: {label}. {note}".strip(),
+            "message": hold_message(reason, note),
             "data": {"reason": reason},
         }
         for order, note in todo
     ]
+
+
+def hold_message(reason: str, note: str = ""):
+    """The HELD event's text: the reason (its label) and the hold's note (a system note is a ``Msg``)."""
+    if str(note).strip():
+        return msg(gettext_noop("On hold: %(reason)s. %(note)s"), reason=label(HoldReason(reason)), note=note)
+    return msg(gettext_noop("On hold: %(reason)s."), reason=label(HoldReason(reason)))
 
 
 def _remap_unknown_skus(order: Order) -> list[str]:
@@ -268,14 +324,18 @@ def order_release(*, order: Order, reason: str | None = None, note: str = "", us
             order=order,
             kind=EventKind.RELEASED,
             user=user,
-            message=f"Released: {hold.get_reason_display()}. {note}".strip(),
+            message=(
+                msg(gettext_noop("Released: %(reason)s. %(note)s"), reason=label(HoldReason(hold.reason)), note=note)
+                if note.strip()
+                else msg(gettext_noop("Released: %(reason)s."), reason=label(HoldReason(hold.reason)))
+            ),
             data={"reason": hold.reason},
         )
     if not order.holds.filter(released_at__isnull=True).exists():
         order.on_hold = False
         order.save(update_fields=["on_hold", "updated_at"])
         if order.status == OrderStatus.RECEIVED:
-            order_status_set(order, OrderStatus.CONFIRMED, user=user, note="released")
+            order_status_set(order, OrderStatus.CONFIRMED, user=user, note=msg(gettext_noop("released")))
         if order.status == OrderStatus.CONFIRMED:
             order_announce_ready(order)
     return order
@@ -309,7 +369,7 @@ def order_mark_cancelled(*, order: Order, reason: str, user=None, reason_code: s
     order_status_set(order, OrderStatus.CANCELLED, user=user, note=reason)
     if order.on_hold:
         order.holds.filter(released_at__isnull=True).update(
-            released_at=timezone.now(), released_by=user, release_note="order cancelled"
+            released_at=timezone.now(), released_by=user, release_note=gettext_noop("order cancelled")
         )
         order.on_hold = False
         order.save(update_fields=["on_hold", "updated_at"])
@@ -317,7 +377,7 @@ def order_mark_cancelled(*, order: Order, reason: str, user=None, reason_code: s
         order=order,
         kind=EventKind.CANCELLED,
         user=user,
-        message=f"Cancelled: {reason}",
+        message=msg(gettext_noop("Cancelled: %(reason)s"), reason=reason),
         data={"reason_code": reason_code} if reason_code else None,
     )
     return order
@@ -341,12 +401,11 @@ def orders_set_progress(*, targets: list[tuple[Order, str]], note: str = "") -> 
             continue
         order.status, order.updated_at = target, now
         moved.append(order)
-        message = f"Status {OrderStatus(current).label} → {OrderStatus(target).label}"
         rows.append(
             {
                 "order": order,
                 "kind": EventKind.STATUS,
-                "message": message + (f": {note}" if note else ""),
+                "message": status_message(current, target, note),
                 "data": {"from": current, "to": target},
             }
         )

@@ -4,12 +4,14 @@ staff before routing. Which gifts an order gets: orders/rules/gifts.py."""
 from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
 from oms.errors import DomainError
 
 from ..models import Order, OrderEvent, OrderLine
 from ..rules.gifts import GiftDecision, GiftInput, current_gift_rules, gift_plan, matching_rules
 from ..status import EventKind, HoldReason, OrderStatus
+from ..wording import msg
 from .core import order_event_record, order_hold, order_row_lock
 
 # A gift line may be removed until the order is routed (allocated): nothing is reserved for it yet.
@@ -152,9 +154,14 @@ def order_gift_remove(*, order: Order, line_id: int, user=None, note: str = "") 
     data = {"removed": True, "line_no": line.line_no, "sku": line.sku, "quantity": line.quantity}
     data.update({"rule_id": line.gift_rule_id, "rule": rule})
     line.delete()
-    message = f"Gift removed: {data['quantity']} × {data['sku']}" + (f" (rule {rule})" if rule else "")
+    gift = {"quantity": data["quantity"], "sku": data["sku"]}
+    message = (
+        msg(gettext_noop("Gift removed: %(quantity)s × %(sku)s (rule %(rule)s)"), **gift, rule=rule)
+        if rule
+        else msg(gettext_noop("Gift removed: %(quantity)s × %(sku)s"), **gift)
+    )
     if note.strip():
-        message += f". {note.strip()}"
+        message = msg(gettext_noop("%(gift)s. %(note)s"), gift=message, note=note.strip())
     order_event_record(order=order, kind=EventKind.GIFT, message=message, data=data, user=user)
     return order
 

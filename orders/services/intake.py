@@ -9,6 +9,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
 from oms.encoding import storable, storable_json
 
@@ -31,12 +32,19 @@ from ..models import (
 from ..rules.review import review_findings
 from ..selectors import products_for_channel
 from ..status import EventKind, HoldReason, InvoiceState, OrderStatus
+from ..wording import known, msg
 from .core import (
+    arrived_cancelled_message,
+    arrived_note,
+    hold_message,
     order_announce_ready,
     order_classify,
     order_event_record,
     order_hold,
     order_status_set,
+    received_message,
+    unknown_sku_note,
+    validated_note,
 )
 from .gifts import order_gifts_add
 from .invoices import invoice_requested_message, invoice_row
@@ -196,10 +204,18 @@ def _likely_duplicate(channel: Channel, data: CanonicalOrder, products: dict) ->
 
 
 def duplicate_hold_note(other: Order) -> str:
-    return (
-        f"Looks like {other.number} from {other.channel.name} (same customer, same items, "
-        f"placed within {int(duplicate_window().total_seconds() // 3600)} h)."
+    return msg(
+        DUPLICATE_NOTE,
+        order=other.number,
+        channel=other.channel.name,
+        hours=int(duplicate_window().total_seconds() // 3600),
     )
+
+
+DUPLICATE_NOTE = gettext_noop(
+    "Looks like %(order)s from %(channel)s (same customer, same items, placed within %(hours)s h)."
+)
+known(DUPLICATE_NOTE)
 
 
 def _order_create(*, channel: Channel, data: CanonicalOrder, source: str, user=None) -> IntakeResult:
@@ -216,7 +232,7 @@ def _order_create(*, channel: Channel, data: CanonicalOrder, source: str, user=N
         unknown = sorted({line.sku for line in data.lines if line.sku not in products})
         holds = list(data.holds)
         if unknown:
-            holds.append((HoldReason.UNKNOWN_SKU, "Unknown SKU: " + ", ".join(unknown)))
+            holds.append((HoldReason.UNKNOWN_SKU, unknown_sku_note(unknown)))
         other = _likely_duplicate(channel, data, products)
         if other is not None:
             holds.append((HoldReason.DUPLICATE, duplicate_hold_note(other)))
@@ -295,7 +311,7 @@ def _create_rows(*, channel, data: CanonicalOrder, products, holds, source, user
         order=order,
         kind=EventKind.CREATED,
         user=user,
-        message=f"Order received from {channel.name} ({source}), {len(data.lines)} line(s).",
+        message=received_message(channel.name, source, len(data.lines)),
         data={"source": source, "external_id": data.external_id, "stock_policy": channel.stock_policy},
     )
     if data.invoice is not None:
@@ -312,14 +328,12 @@ def _create_rows(*, channel, data: CanonicalOrder, products, holds, source, user
         kind, message, event_data = presale_event(presale[0], presale[1], data.promise_date)
         order_event_record(order=order, kind=kind, user=user, message=message, data=event_data)
     if data.cancelled_reason:
-        order_status_set(order, OrderStatus.CANCELLED, user=user, note=f"arrived {data.cancelled_reason}")
+        order_status_set(order, OrderStatus.CANCELLED, user=user, note=arrived_note(data.cancelled_reason))
         order_event_record(
             order=order,
             kind=EventKind.CANCELLED,
             user=user,
-            message=(
-                f"Arrived already {data.cancelled_reason} at {channel.name}; kept for the record, reserves nothing."
-            ),
+            message=arrived_cancelled_message(data.cancelled_reason, channel.name),
             data={"on_arrival": True, "reason": data.cancelled_reason},
         )
         return order
@@ -329,7 +343,7 @@ def _create_rows(*, channel, data: CanonicalOrder, products, holds, source, user
             order=order,
             kind=EventKind.HELD,
             user=user,
-            message=f"On hold: {HoldReason(reason).label}. {note}",
+            message=hold_message(reason, note),
             data={"reason": reason},
         )
     # 赠品: the gift rules' lines, before classification (a gift is goods to classify and route).
@@ -340,7 +354,7 @@ def _create_rows(*, channel, data: CanonicalOrder, products, holds, source, user
         order_hold(order=order, reason=reason, note=note, user=user)
     order.refresh_from_db(fields=["on_hold"])
     if not order.on_hold:
-        order_status_set(order, OrderStatus.CONFIRMED, user=user, note="validated")
+        order_status_set(order, OrderStatus.CONFIRMED, user=user, note=validated_note())
         orders_auto_merge(order_ids=[order.pk], user=user)  # 自动合单, before routing
         order_announce_ready(order)
     return order

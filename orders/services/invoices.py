@@ -6,6 +6,7 @@ writes an INVOICE event on the order's timeline.
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
 from oms.errors import DomainError, TransitionNotAllowed
 
@@ -13,6 +14,7 @@ from ..intake.canonical import OrderRejected, invoice_amount_check
 from ..intake.invoice import CanonicalInvoice
 from ..models import InvoiceKind, InvoiceRequest, Order
 from ..status import EventKind, InvoiceState, OrderStatus, can_invoice_transition
+from ..wording import label, msg
 from .core import order_event_record, order_row_lock
 
 OPEN_STATES = (InvoiceState.REQUESTED, InvoiceState.ISSUED)
@@ -20,8 +22,11 @@ OPEN_STATES = (InvoiceState.REQUESTED, InvoiceState.ISSUED)
 
 def invoice_requested_message(invoice) -> str:
     """The timeline's words for a new request (one-by-one and bulk intake write the same)."""
-    tax = f", tax id {invoice.tax_id}" if invoice.tax_id else ""
-    return f"Invoice requested: {InvoiceKind(invoice.kind).label}, {invoice.title}{tax}, {invoice.amount}."
+    what = {"kind": label(InvoiceKind(invoice.kind)), "title": invoice.title, "amount": invoice.amount}
+    if invoice.tax_id:
+        template = gettext_noop("Invoice requested: %(kind)s, %(title)s, tax id %(tax_id)s, %(amount)s.")
+        return msg(template, **what, tax_id=invoice.tax_id)
+    return msg(gettext_noop("Invoice requested: %(kind)s, %(title)s, %(amount)s."), **what)
 
 
 def invoice_row(order_id: int, invoice: CanonicalInvoice, *, source: str, state: str = InvoiceState.REQUESTED) -> dict:
@@ -66,11 +71,15 @@ def _set_invoice_state(request: InvoiceRequest, target: str, *, user=None, note:
     for name, value in fields.items():
         setattr(request, name, value)
     request.save(update_fields=["state", "updated_at", *fields])
-    message = f"Invoice {InvoiceState(current).label} → {InvoiceState(target).label}"
+    states = {"from": label(InvoiceState(current)), "to": label(InvoiceState(target))}
     order_event_record(
         order=request.order,
         kind=EventKind.INVOICE,
-        message=message + (f": {note}" if note else ""),
+        message=(
+            msg(gettext_noop("Invoice %(from)s → %(to)s: %(note)s"), **states, note=note)
+            if note
+            else msg(gettext_noop("Invoice %(from)s → %(to)s"), **states)
+        ),
         data={"invoice": request.pk, "from": current, "to": target},
         user=user,
     )

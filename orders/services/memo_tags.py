@@ -8,13 +8,14 @@ classification does not add it again. ``Order.tags`` is what everything reads.
 
 from django.db import transaction
 from django.utils import timezone
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_noop
 
 from oms.errors import DomainError
 
 from ..models import Order, join_tags, normal_tag, parse_flag, split_tags, tag_problem
 from ..models.memo_tags import MESSAGE_MAX, clean_message
 from ..status import EventKind
+from ..wording import msg, msg_list
 from .core import order_event_record, order_events_record, order_row_lock, orders_lock
 
 TAGS_MAX = Order._meta.get_field("tags").max_length
@@ -82,10 +83,10 @@ def _apply_tags(order: Order, add: list[str], remove: list[str]) -> dict | None:
 def _tags_message(data: dict) -> str:
     parts = []
     if data["added"]:
-        parts.append("added " + ", ".join(data["added"]))
+        parts.append(msg(gettext_noop("added %(tags)s"), tags=", ".join(data["added"])))
     if data["removed"]:
-        parts.append("removed " + ", ".join(data["removed"]))
-    return "Tags: " + "; ".join(parts)
+        parts.append(msg(gettext_noop("removed %(tags)s"), tags=", ".join(data["removed"])))
+    return msg(gettext_noop("Tags: %(parts)s"), parts=msg_list(parts, "; "))
 
 
 @transaction.atomic
@@ -152,9 +153,13 @@ def order_seller_memo_set(*, order: Order, memo: str, flag=None, user=None) -> O
     order.seller_memo, order.seller_flag = memo, new_flag
     order.save(update_fields=["seller_memo", "seller_flag", "updated_at"])
     text = " ".join(memo.split())
-    message = f"Seller memo: {text}" if text else "Seller memo cleared"
+    memo_text = (
+        msg(gettext_noop("Seller memo: %(memo)s"), memo=text) if text else msg(gettext_noop("Seller memo cleared"))
+    )
+    message = memo_text
     if data["flag_from"] != new_flag:
-        message += f" (flag {new_flag or 'none'})"
+        flag = new_flag or msg(gettext_noop("none"))
+        message = msg(gettext_noop("%(memo)s (flag %(flag)s)"), memo=memo_text, flag=flag)
     order_event_record(order=order, kind=EventKind.MEMO, message=message, data=data, user=user)
     return order
 
@@ -181,15 +186,24 @@ def order_memo_from_channel(*, order: Order, buyer_message: str, seller_memo: st
     parts = []
     if "buyer_message" in changed:
         text = " ".join(buyer_message.split())
-        parts.append(f"buyer message: {text}" if text else "buyer message removed")
+        parts.append(
+            msg(gettext_noop("buyer message: %(text)s"), text=text)
+            if text
+            else msg(gettext_noop("buyer message removed"))
+        )
     if "seller_memo" in changed:
-        parts.append("seller memo: " + " ".join(seller_memo.split()))
+        parts.append(msg(gettext_noop("seller memo: %(text)s"), text=" ".join(seller_memo.split())))
     if "seller_flag" in changed:
-        parts.append(f"flag {seller_flag}")
+        parts.append(msg(gettext_noop("flag %(flag)s"), flag=seller_flag))
     order_event_record(
         order=order,
         kind=EventKind.MEMO,
-        message=f"Update from {order.channel.name} ({source}): " + "; ".join(parts),
+        message=msg(
+            gettext_noop("Update from %(channel)s (%(source)s): %(parts)s"),
+            channel=order.channel.name,
+            source=source,
+            parts=msg_list(parts, "; "),
+        ),
         data={**data, "source": source},
     )
     return sorted(changed)

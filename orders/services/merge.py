@@ -22,6 +22,7 @@ from django.db import transaction
 from django.db.models import CharField, F, Value
 from django.db.models.functions import Cast, Concat
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
 from oms.errors import DomainError
 
@@ -29,6 +30,7 @@ from ..models import MergeSettings, Order, OrderMergeGroup, OrderMergeMember
 from ..rules.merge import clusters, why_not
 from ..selectors import in_merge_group
 from ..status import EventKind, OrderStatus
+from ..wording import msg
 from .core import order_announce_ready, order_event_record, order_events_record, orders_lock
 
 
@@ -114,8 +116,14 @@ def orders_auto_merge(*, order_ids, user=None) -> list[OrderMergeGroup]:
                     {
                         "order": order,
                         "kind": EventKind.ORDER_MERGED,
-                        "message": f"Merged automatically with {', '.join(others)} (group {group.number}): "
-                        "same buyer, address and channel; they ship as one parcel.",
+                        "message": msg(
+                            gettext_noop(
+                                "Merged automatically with %(others)s (group %(group)s): "
+                                "same buyer, address and channel; they ship as one parcel."
+                            ),
+                            others=", ".join(others),
+                            group=group.number,
+                        ),
                         "data": {"group": group.number, "orders": numbers},
                     }
                 )
@@ -142,7 +150,17 @@ def merge_group_dissolve(*, group: OrderMergeGroup, user=None, note: str = "") -
                 order=order,
                 kind=EventKind.ORDER_UNMERGED,
                 user=user,
-                message=f"Merge group {group.number} undone; the order ships on its own. {note}".strip(),
+                message=(
+                    msg(
+                        gettext_noop("Merge group %(group)s undone; the order ships on its own. %(note)s"),
+                        group=group.number,
+                        note=note,
+                    )
+                    if str(note).strip()
+                    else msg(
+                        gettext_noop("Merge group %(group)s undone; the order ships on its own."), group=group.number
+                    )
+                ),
                 data={"group": group.number, "orders": [o.number for o in orders]},
             )
             if order.status == OrderStatus.CONFIRMED and not order.on_hold:

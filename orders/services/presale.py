@@ -18,6 +18,7 @@ from datetime import date
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
 from inventory.models import Product
 from inventory.services import product_presale_set
@@ -27,6 +28,7 @@ from oms.errors import DomainError
 from ..intake.canonical import CanonicalOrder
 from ..models import Channel, ChannelSku, Order, OrderEvent, OrderLine
 from ..status import EventKind, OrderStatus
+from ..wording import event_words, msg
 from .core import order_announce_ready, order_event_record, order_lock
 
 # Orders a presale release may still send to routing (held ones are released too; routing waits for the hold).
@@ -72,11 +74,21 @@ def presale_plan(data: CanonicalOrder, dates: dict[str, tuple[date, str]], today
 def presale_event(until: date, why: dict, promise_before: date | None) -> tuple[str, str, dict]:
     """The ``presale`` event an order gets at intake: (kind, message, data)."""
     sources = ", ".join(f"{k}: {v}" for k, v in sorted(why.items()))
-    message = f"Presale: ships from {until.isoformat()} ({sources}); routed from that day."
+    params = {"until": until.isoformat(), "sources": sources}
+    message = msg(gettext_noop("Presale: ships from %(until)s (%(sources)s); routed from that day."), **params)
     data = {"until": until.isoformat(), "sources": why}
     if promise_before is None or promise_before < until:
-        message += f" Promise date set to {until.isoformat()}"
-        message += f" (was {promise_before.isoformat()})." if promise_before else "."
+        if promise_before:
+            template = gettext_noop(
+                "Presale: ships from %(until)s (%(sources)s); routed from that day. "
+                "Promise date set to %(until)s (was %(before)s)."
+            )
+            message = msg(template, **params, before=promise_before.isoformat())
+        else:
+            template = gettext_noop(
+                "Presale: ships from %(until)s (%(sources)s); routed from that day. Promise date set to %(until)s."
+            )
+            message = msg(template, **params)
         data["promise_before"] = promise_before.isoformat() if promise_before else None
     return EventKind.PRESALE, message, data
 
@@ -105,12 +117,15 @@ def presale_release_due(*, today: date | None = None, limit: int = RELEASE_CHUNK
         now = timezone.now()
         Order.objects.filter(pk__in=ids).update(presale_released_at=now, updated_at=now)
         until = dict(Order.objects.filter(pk__in=ids).values_list("pk", "presale_until"))
+        template = gettext_noop("Presale day %(until)s has come: released to routing (first paid first).")
+        messages = {pk: msg(template, until=until[pk].isoformat()) for pk in ids}
         OrderEvent.objects.bulk_create(
             OrderEvent(
                 order_id=pk,
                 kind=EventKind.PRESALE,
-                message=f"Presale day {until[pk].isoformat()} has come: released to routing (first paid first).",
+                message=messages[pk],
                 data={"released": True, "until": until[pk].isoformat(), "rank": rank},
+                words=event_words(messages[pk]),
                 created_at=now,
             )
             for rank, pk in enumerate(ids, start=1)
@@ -129,19 +144,35 @@ def order_presale_release(*, order: Order, note: str = "", user=None, receipt: d
         raise DomainError(f"{order.number} is {order.get_status_display()}: nothing to release.")
     order.presale_released_at = timezone.now()
     order.save(update_fields=["presale_released_at", "updated_at"])
-    data = {"released": True, "early": True, "until": order.presale_until.isoformat()}
+    until = order.presale_until.isoformat()
+    data = {"released": True, "early": True, "until": until}
     if receipt is None:
-        message = f"Presale released early (was until {order.presale_until.isoformat()})"
+        template, params = gettext_noop("Presale released early (was until %(until)s)"), {"until": until}
     else:
         data["receipt"] = receipt
-        message = (
-            f"Presale released by the receipt of {receipt['quantity']} × {receipt['sku']} at {receipt['location']}"
-            + (f" ({receipt['reference']})" if receipt.get("reference") else "")
-            + f", first paid first (was until {order.presale_until.isoformat()})"
+        params = {
+            "quantity": receipt["quantity"],
+            "sku": receipt["sku"],
+            "location": receipt["location"],
+            "reference": receipt.get("reference") or "",
+            "until": until,
+        }
+        template = (
+            gettext_noop(
+                "Presale released by the receipt of %(quantity)s × %(sku)s at %(location)s (%(reference)s), "
+                "first paid first (was until %(until)s)"
+            )
+            if params["reference"]
+            else gettext_noop(
+                "Presale released by the receipt of %(quantity)s × %(sku)s at %(location)s, "
+                "first paid first (was until %(until)s)"
+            )
         )
-    order_event_record(
-        order=order, kind=EventKind.PRESALE, user=user, message=message + (f": {note}" if note else "."), data=data
-    )
+    if note:
+        message = msg(gettext_noop("%(what)s: %(note)s"), what=msg(template, **params), note=note)
+    else:
+        message = msg(gettext_noop("%(what)s."), what=msg(template, **params))
+    order_event_record(order=order, kind=EventKind.PRESALE, user=user, message=message, data=data)
     if order.status == OrderStatus.CONFIRMED and not order.on_hold:
         order_announce_ready(order)
     return order
@@ -234,13 +265,19 @@ def presale_batch_arrived(*, product: Product, user=None) -> list[int]:
         day = others.get(order.pk, today)
         if day >= order.presale_until:
             continue
+        message = msg(
+            gettext_noop("The batch of %(sku)s arrived: presale day %(was)s brought forward to %(day)s."),
+            sku=product.sku,
+            was=order.presale_until.isoformat(),
+            day=day.isoformat(),
+        )
         events.append(
             OrderEvent(
                 order=order,
                 kind=EventKind.PRESALE,
-                message=f"The batch of {product.sku} arrived: presale day {order.presale_until.isoformat()} "
-                f"brought forward to {day.isoformat()}.",
+                message=message,
                 data={"until": day.isoformat(), "was": order.presale_until.isoformat(), "batch": product.sku},
+                words=event_words(message),
                 user=user,
                 created_at=now,
             )

@@ -9,6 +9,8 @@ workflows.partial_cancel, workflows.intercept): orders does not reach upward.
 
 from dataclasses import dataclass, field
 
+from django.utils.translation import gettext_noop
+
 from oms.errors import DomainError, TransitionNotAllowed
 
 from ..models import Order, OrderLine
@@ -16,6 +18,7 @@ from ..rules import stages as stage_rules
 from ..rules.stages import ChangeRefused
 from ..selectors import products_for_channel
 from ..status import ChangeAction, ChangeKind, ChangeReason, EventKind, OrderStatus, Stage
+from ..wording import msg, msg_list
 from .core import order_announce_ready, order_classify, order_event_record, order_status_set
 from .gifts import order_gifts_reapply
 
@@ -63,7 +66,9 @@ def _record(order: Order, *, change: str, action: str, reason_code: str, note: s
         order=order,
         kind=EventKind.CHANGED,
         user=user,
-        message=f"{message} — {ChangeReason.describe(reason_code, note)}",
+        message=msg(
+            gettext_noop("%(change)s — %(reason)s"), change=message, reason=ChangeReason.describe(reason_code, note)
+        ),
         data={
             "change": change,
             "action": action,
@@ -198,7 +203,10 @@ def lines_change_apply(*, order: Order, plan: LinesPlan, reason_code: str, note:
         reason_code=reason_code,
         note=note,
         user=user,
-        message="Lines changed: " + ", ".join(f"{sku} {old}→{new}" for sku, (old, new) in sorted(changes.items())),
+        message=msg(
+            gettext_noop("Lines changed: %(changes)s"),
+            changes=", ".join(f"{sku} {old}→{new}" for sku, (old, new) in sorted(changes.items())),
+        ),
         changes=changes,
     )
     return changes
@@ -223,7 +231,11 @@ def order_service_set(*, order: Order, requested_service: str, reason_code: str,
         reason_code=reason_code,
         note=note,
         user=user,
-        message=f"Service level {old or 'any'} → {requested_service or 'any'}",
+        message=msg(
+            gettext_noop("Service level %(old)s → %(new)s"),
+            old=old or msg(gettext_noop("any")),
+            new=requested_service or msg(gettext_noop("any")),
+        ),
         changes={"requested_service": [old, requested_service]},
     )
     return action
@@ -234,19 +246,36 @@ def intercept_record(
 ) -> None:
     """The order's event for an intercept request; ``done`` is what logistics did (empty: nobody could, a
     person asks the carrier by hand). workflows.intercept.intercept_request is the verb."""
-    what = "stop the parcel" if change == ChangeKind.CANCEL else "redirect the parcel"
+    what = (
+        msg(gettext_noop("stop the parcel"))
+        if change == ChangeKind.CANCEL
+        else msg(gettext_noop("redirect the parcel"))
+    )
+    reason = ChangeReason.describe(reason_code, note)
     order_event_record(
         order=order,
         kind=EventKind.INTERCEPT,
         user=user,
-        message=f"Intercept requested ({what}) — {ChangeReason.describe(reason_code, note)}"
-        + (". " + "; ".join(done) if done else ". Ask the carrier by hand."),
+        message=(
+            msg(
+                gettext_noop("Intercept requested (%(what)s) — %(reason)s. %(done)s"),
+                what=what,
+                reason=reason,
+                done=msg_list(done, "; "),
+            )
+            if done
+            else msg(
+                gettext_noop("Intercept requested (%(what)s) — %(reason)s. Ask the carrier by hand."),
+                what=what,
+                reason=reason,
+            )
+        ),
         data={"change": change, "reason_code": reason_code, "note": note, "handled": done, **(data or {})},
     )
 
 
 def cancel_text(*, reason_code: str, note: str, source: str) -> str:
-    return f"{ChangeReason.describe(reason_code, note)} ({source})"
+    return msg(gettext_noop("%(reason)s (%(source)s)"), reason=ChangeReason.describe(reason_code, note), source=source)
 
 
 # Shipment statuses, read through the reverse relation (fulfillment sits above orders: no import).
@@ -335,9 +364,11 @@ def partial_cancel_record(
         reason_code=reason_code,
         note=note,
         user=user,
-        message="Partly shipped: cancelled what had not shipped yet ("
-        + (", ".join(cancelled) or "nothing")
-        + f"); shipped: {', '.join(plan.shipped)}",
+        message=msg(
+            gettext_noop("Partly shipped: cancelled what had not shipped yet (%(cancelled)s); shipped: %(shipped)s"),
+            cancelled=", ".join(cancelled) or msg(gettext_noop("nothing")),
+            shipped=", ".join(plan.shipped),
+        ),
         changes={"cancelled": cancelled, "shipped": plan.shipped},
     )
 

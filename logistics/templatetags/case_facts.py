@@ -1,0 +1,28 @@
+from django import template
+from django.utils.translation import gettext_lazy as _
+
+register = template.Library()
+
+# The keys of ExceptionCase.facts (logistics/cases/rules.py) as the case page names them.
+FACT_NAMES = {
+    "tracking_number": _("Tracking number"),
+    "last_scan": _("Last scan"),
+    "hours": _("Hours"),
+    "expected": _("Expected delivery"),
+    "promise": _("Promised date"),
+    "status": _("Status"),
+    "carrier_status": _("Carrier code"),
+    "occurred_at": _("Occurred at"),
+    "location": _("Location"),
+    "since": _("Since"),
+    "shipment": _("Shipment"),
+    "backorders": _("Backorders"),
+    "skus": _("SKUs"),
+    "hold": _("Hold"),
+}
+
+
+@register.filter
+def fact_name(key):
+    """A detection fact's key (``last_scan``) as words in the reader's language; an unknown key as it is."""
+    return FACT_NAMES.get(key, key)
