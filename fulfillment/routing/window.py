@@ -48,6 +48,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Exists, F, OuterRef
+from django.utils.translation import gettext_noop
 
 from inventory.selectors import available_by_location
 from inventory.services import StockRequest, stock_reserve_batch
@@ -57,6 +58,7 @@ from orders.models import Order, OrderLine
 from orders.selectors import in_merge_group, merge_group_ids, merge_groups_waiting, merge_wait_condition
 from orders.services import order_events_record, orders_set_progress
 from orders.status import EventKind, OrderStatus
+from orders.wording import msg
 
 from ..models import Backorder, RoutingDecision, Shipment, ShipmentLine
 from ..shipments import lock_stock_rows
@@ -436,7 +438,10 @@ def _write(entries: list[Entry], user) -> None:
                 {
                     "order": e.order,
                     "kind": BACKORDERED,
-                    "message": f"Backordered {summary}: no location has it now; it ships when stock arrives.",
+                    "message": msg(
+                        gettext_noop("Backordered %(summary)s: no location has it now; it ships when stock arrives."),
+                        summary=summary,
+                    ),
                     "data": {"decision": decision.pk, "backordered": {n.sku: q for n, q in e.chosen.missing}},
                 }
             )

@@ -11,7 +11,7 @@ from oms.errors import DomainError
 from ..models import Order, OrderEvent, OrderLine
 from ..rules.gifts import GiftDecision, GiftInput, current_gift_rules, gift_plan, matching_rules
 from ..status import EventKind, HoldReason, OrderStatus
-from ..wording import msg
+from ..wording import msg, msg_list
 from .core import order_event_record, order_hold, order_row_lock
 
 # A gift line may be removed until the order is routed (allocated): nothing is reserved for it yet.
@@ -120,9 +120,15 @@ def order_gifts_reapply(order: Order, *, user=None, why: str = "") -> dict | Non
         added_rows.append(_gift_row(line_no, decision.rule_id, decision.product.sku, decision.quantity, decision.rule))
     if not added_rows and not removed_rows:
         return None
-    parts = [f"added {r['quantity']} × {r['sku']} (rule {r['rule']})" for r in added_rows]
-    parts += [f"removed {r['quantity']} × {r['sku']} (rule {r['rule']} no longer matches)" for r in removed_rows]
-    message = "Gifts re-evaluated" + (f" ({why})" if why else "") + ": " + "; ".join(parts)
+    added = gettext_noop("added %(quantity)s × %(sku)s (rule %(rule)s)")
+    removed = gettext_noop("removed %(quantity)s × %(sku)s (rule %(rule)s no longer matches)")
+    parts = [msg(added, quantity=r["quantity"], sku=r["sku"], rule=r["rule"]) for r in added_rows]
+    parts += [msg(removed, quantity=r["quantity"], sku=r["sku"], rule=r["rule"]) for r in removed_rows]
+    message = (
+        msg(gettext_noop("Gifts re-evaluated (%(why)s): %(parts)s"), why=why, parts=msg_list(parts, "; "))
+        if why
+        else msg(gettext_noop("Gifts re-evaluated: %(parts)s"), parts=msg_list(parts, "; "))
+    )
     data = {"reapplied": True, "added": added_rows, "removed_lines": removed_rows}
     order_event_record(order=order, kind=EventKind.GIFT, message=message, data=data, user=user)
     for decision in decisions:

@@ -2,11 +2,13 @@
 core and gifts (it uses both; gifts builds on core's doors)."""
 
 from django.db import transaction
+from django.utils.translation import gettext_noop
 
 from oms.errors import DomainError
 
 from ..models import Order
 from ..status import HOLDABLE
+from ..wording import msg
 from .core import order_classify, order_row_lock
 from .gifts import order_gifts_reapply
 
@@ -20,7 +22,8 @@ def order_reclassify(*, order: Order, user=None) -> Order:
     order = order_row_lock(order)
     if order.status not in HOLDABLE:
         raise DomainError(f"Order {order.number} is {order.get_status_display()}: too late to reclassify.")
-    order_gifts_reapply(order, user=user, why="reclassified")  # before routing only; gifts first, as at intake
+    # Before routing only; gifts first, as at intake.
+    order_gifts_reapply(order, user=user, why=msg(gettext_noop("reclassified")))
     order_classify(order, user=user)
     order.refresh_from_db()
     return order
