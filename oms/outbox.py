@@ -10,11 +10,14 @@ problem, one message). After commit the consumer is nudged, at most once per sho
 Sending: each kind registers a handler (``register_outbox_handler(kind, handler, rate_per_minute=None)``),
 called with a LIST of rows; it returns ``{row id: Outcome}`` — ``sent()``, ``skipped(reason)`` (nothing to
 send, e.g. the customer opted out), ``retry(error)`` or ``dead(error)``. ``outbox_dispatch`` claims the due
-rows (PostgreSQL: ``FOR UPDATE SKIP LOCKED``) by leasing them for a few minutes, so a consumer that dies
-mid-batch loses nothing: its rows come back when the lease ends (``OMS_OUTBOX_LEASE_SECONDS``).
-Outcomes are recorded with one UPDATE per outcome. A row to retry waits 1, 2, 4 ... minutes (at most
-``OMS_OUTBOX_BACKOFF_MAX_SECONDS``); after ``OMS_OUTBOX_MAX_ATTEMPTS`` tries it is dead, and the Background
-work page lists it with Retry and Dismiss.
+rows by leasing them for a few minutes, so a consumer that dies mid-batch loses nothing: its rows come back
+when the lease ends (``OMS_OUTBOX_LEASE_SECONDS``). A round costs the same for one row as for 500: on
+PostgreSQL one prepared ``UPDATE ... RETURNING`` over ``SELECT ... FOR UPDATE SKIP LOCKED`` leases it and one
+``UPDATE ... FROM unnest(...)`` records its outcomes (SQLite: a SELECT and an UPDATE in one transaction, one
+UPDATE per kind of outcome). ``outbox_dispatch_all`` gathers rows that trickle in: after a small round it
+waits ``OMS_OUTBOX_GATHER_MS`` and sends what arrived meanwhile together.
+A row to retry waits 1, 2, 4 ... minutes (at most ``OMS_OUTBOX_BACKOFF_MAX_SECONDS``); after
+``OMS_OUTBOX_MAX_ATTEMPTS`` tries it is dead, and the Background work page lists it with Retry and Dismiss.
 A kind with a rate limit sends at most that many rows per destination per minute; the rest wait.
 
 The background sweep (every minute) nudges the consumer for rows past their retry time; its probe lists

@@ -196,8 +196,8 @@ def test_the_lease_takes_the_oldest_due_rows_in_order_and_skips_leased_ones(hand
         pytest.skip("the set-based statements are PostgreSQL's")
     register, calls = handlers
     register("test.order", all_sent)
-    t0 = timezone.now()
     made = [put("test.order", f"k{i}") for i in range(4)]
+    t0 = timezone.now()
     OutboxMessage.objects.filter(pk=made[2].pk).update(next_attempt_at=t0 - timedelta(minutes=5))
     first = outbox._claim(2, t0)
     assert [r.key for r in first] == ["k2", "k0"]  # the longest due first
