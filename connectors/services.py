@@ -118,11 +118,12 @@ class _Batch:
     @classmethod
     def load(cls, rows: list[OutboxMessage]) -> _Batch:
         channel_ids = {r.payload.get("channel") for r in rows if isinstance(r.payload, dict)}
-        connections = {
-            c.channel_id: c
-            for c in ChannelConnection.objects.select_related("channel").filter(channel_id__in=channel_ids)
-        }
         shipment_ids = {r.payload.get("shipment") for r in rows if isinstance(r.payload, dict)}
+        found = ChannelConnection.objects.select_related("channel").filter(channel_id__in=channel_ids)
+        if db.vendor == "postgresql":  # one statement: each connection with what it holds of these shipments
+            connections = {c.channel_id: c for c in found.annotate(held=_held(shipment_ids))}
+            return cls(connections, {(c.pk, r.shipment_id): r for c in connections.values() for r in _remotes(c)})
+        connections = {c.channel_id: c for c in found}
         remotes = {
             (r.connection_id, r.shipment_id): r
             for r in RemoteShipment.objects.filter(
@@ -130,6 +131,34 @@ class _Batch:
             )
         }
         return cls(connections, remotes)
+
+
+REMOTE_FIELDS = ("id", "shipment_id", "remote_id", "tracking_numbers", "version", "cancelled")
+
+
+def _held(shipment_ids):
+    """PostgreSQL: the connection's RemoteShipment rows of ``shipment_ids`` as one JSON array (a subquery)."""
+    from django.contrib.postgres.aggregates import JSONBAgg
+    from django.db.models import JSONField, OuterRef, Subquery
+    from django.db.models.functions import JSONObject
+
+    held = (
+        RemoteShipment.objects.filter(connection=OuterRef("pk"), shipment_id__in=shipment_ids)
+        .order_by()
+        .values("connection")
+        .annotate(items=JSONBAgg(JSONObject(**{name: name for name in REMOTE_FIELDS})))
+        .values("items")
+    )
+    return Subquery(held, output_field=JSONField())
+
+
+def _remotes(connection: ChannelConnection) -> list[RemoteShipment]:
+    remotes = []
+    for item in connection.held or []:
+        remote = RemoteShipment(connection=connection, **{name: item[name] for name in REMOTE_FIELDS})
+        remote._state.adding, remote._state.db = False, db.alias
+        remotes.append(remote)
+    return remotes
 
 
 def _confirm_one(row: OutboxMessage, batch: _Batch) -> outbox.Outcome:
