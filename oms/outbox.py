@@ -15,7 +15,7 @@ when the lease ends (``OMS_OUTBOX_LEASE_SECONDS``). A round costs the same for o
 PostgreSQL one prepared ``UPDATE ... RETURNING`` over ``SELECT ... FOR UPDATE SKIP LOCKED`` leases it and one
 ``UPDATE ... FROM unnest(...)`` records its outcomes (SQLite: a SELECT and an UPDATE in one transaction, one
 UPDATE per kind of outcome). ``outbox_dispatch_all`` gathers rows that trickle in: after a small round it
-waits ``OMS_OUTBOX_GATHER_MS`` and sends what arrived meanwhile together.
+waits ``OMS_OUTBOX_GATHER_MS`` (after a round of a few rows) and sends what arrived meanwhile together.
 A row to retry waits 1, 2, 4 ... minutes (at most ``OMS_OUTBOX_BACKOFF_MAX_SECONDS``); after
 ``OMS_OUTBOX_MAX_ATTEMPTS`` tries it is dead, and the Background work page lists it with Retry and Dismiss.
 A kind with a rate limit sends at most that many rows per destination per minute; the rest wait.
@@ -464,10 +464,12 @@ def outbox_dispatch_all(
 ) -> dict[str, int]:
     """``outbox_dispatch`` until nothing due is left (at most ``rounds`` batches; the next nudge goes on).
 
-    A full round goes on at once. After a round that took fewer than ``OMS_OUTBOX_GATHER_BELOW`` rows (rows
-    trickling in, one per shipping transaction) the consumer waits ``gather`` seconds (``OMS_OUTBOX_GATHER_MS``;
-    0: never) and takes what arrived meanwhile in one round, so each round's fixed cost is shared by a few rows;
-    it stops at a round that finds nothing. ``wait`` is how it waits (a bench counts the time)."""
+    A full round goes on at once; a round that took fewer rows drained what was due. When that round took a
+    few rows (2 or more, fewer than ``OMS_OUTBOX_GATHER_BELOW``: rows trickling in faster than one round
+    sends them) the consumer waits ``gather`` seconds (``OMS_OUTBOX_GATHER_MS``; 0: never) and takes what arrived
+    meanwhile in one round, so each round's fixed cost is shared by a few rows; otherwise, and at a round that
+    finds nothing, it stops (a round of one row: rows arrive slower than a round takes, waiting would only add
+    latency and an empty round). ``wait`` is how it waits (a bench counts the time)."""
     gather = gather_seconds() if gather is None else max(0.0, gather)
     below = max(1, int(settings.OMS_OUTBOX_GATHER_BELOW))
     total: Counter = Counter()
@@ -478,7 +480,7 @@ def outbox_dispatch_all(
             break
         if taken >= limit:
             continue  # more may be due now
-        if not gather or taken >= below:
+        if not gather or taken < 2 or taken >= below:
             break  # drained: what comes next is the next nudge's
         wait(gather)
     return dict(total)

@@ -50,34 +50,44 @@ def all_sent(rows_in):
 # ---- gathering rows that trickle in ------------------------------------------------------------------------
 
 
-def test_after_a_small_round_the_consumer_waits_and_sends_what_arrived_meanwhile_together(handlers):
+def test_after_a_round_of_a_few_rows_the_consumer_waits_and_sends_what_arrived_meanwhile_together(handlers):
     register, calls = handlers
     register("test.trickle", all_sent)
     put("test.trickle", "r1")
+    put("test.trickle", "r2")
     waits = []
 
     def wait(seconds):  # while the consumer waits, two more rows are written (shipments shipped meanwhile)
         waits.append(seconds)
         if len(waits) == 1:
-            put("test.trickle", "r2")
             put("test.trickle", "r3")
+            put("test.trickle", "r4")
 
-    assert outbox.outbox_dispatch_all(limit=100, gather=0.04, wait=wait) == {"sent": 3}
-    assert calls == [["r1"], ["r2", "r3"]]
+    assert outbox.outbox_dispatch_all(limit=100, gather=0.04, wait=wait) == {"sent": 4}
+    assert calls == [["r1", "r2"], ["r3", "r4"]]
     assert waits == [0.04, 0.04]  # after each small round; the round after the second found nothing: it stopped
-    assert rows("test.trickle") == [("r1", "sent", 1), ("r2", "sent", 1), ("r3", "sent", 1)]
+    assert [s for _k, s, _a in rows("test.trickle")] == ["sent"] * 4
+
+
+def test_a_round_of_one_row_does_not_wait(handlers):
+    register, calls = handlers
+    register("test.single", all_sent)
+    put("test.single", "k1")
+    waits = []
+    assert outbox.outbox_dispatch_all(limit=100, gather=0.04, wait=waits.append) == {"sent": 1}
+    assert (calls, waits) == ([["k1"]], [])  # rows arrive slower than a round: no wait, no empty round
 
 
 def test_a_full_round_goes_on_at_once_and_a_round_of_enough_rows_does_not_wait(handlers, settings):
-    settings.OMS_OUTBOX_GATHER_BELOW = 2
+    settings.OMS_OUTBOX_GATHER_BELOW = 3
     register, calls = handlers
     register("test.full", all_sent)
-    for i in range(5):
+    for i in range(6):
         put("test.full", f"k{i}")
     waits = []
-    assert outbox.outbox_dispatch_all(limit=2, gather=0.04, wait=waits.append) == {"sent": 5}
-    assert calls == [["k0", "k1"], ["k2", "k3"], ["k4"]]
-    assert waits == [0.04]  # only after the last round (1 row, fewer than 2)
+    assert outbox.outbox_dispatch_all(limit=4, gather=0.04, wait=waits.append) == {"sent": 6}
+    assert calls == [["k0", "k1", "k2", "k3"], ["k4", "k5"]]
+    assert waits == [0.04]  # only after the last round (2 rows, fewer than 3)
 
     calls.clear()
     for i in range(3):
@@ -92,9 +102,10 @@ def test_without_gathering_the_consumer_stops_when_the_due_rows_are_drained(hand
     register, calls = handlers
     register("test.nogather", all_sent)
     put("test.nogather", "k1")
+    put("test.nogather", "k2")
     waits = []
-    assert outbox.outbox_dispatch_all(limit=100, wait=waits.append) == {"sent": 1}
-    assert (calls, waits) == ([["k1"]], [])
+    assert outbox.outbox_dispatch_all(limit=100, wait=waits.append) == {"sent": 2}
+    assert (calls, waits) == ([["k1", "k2"]], [])
     assert outbox.gather_seconds() == 0
 
 
@@ -103,8 +114,9 @@ def test_the_setting_is_the_default_wait(handlers, settings):
     register, _calls = handlers
     register("test.setting", all_sent)
     put("test.setting", "k1")
+    put("test.setting", "k2")
     waits = []
-    assert outbox.outbox_dispatch_all(wait=waits.append) == {"sent": 1}
+    assert outbox.outbox_dispatch_all(wait=waits.append) == {"sent": 2}
     assert waits == [0.03]
 
 
