@@ -12,13 +12,16 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from datetime import timedelta
+from functools import lru_cache
 
 from django.core.exceptions import ValidationError
+from django.db import connection as db
 from django.db import transaction
 from django.utils import timezone
 
 from logistics.channel_notices import CHANNEL_SHIPMENT
-from oms import outbox
+from oms import outbox, statements
 from oms.background import nudge
 from oms.errors import DomainError
 from oms.models import OutboxMessage, OutboxStatus
@@ -32,6 +35,7 @@ from .base import ConnectorError, NotSupported, Pending, PersonMustAct, Refused,
 from .models import ChannelConnection, RemoteShipment
 
 MAX_PULL_PAGES = 20
+NOTE_FRESH = timedelta(seconds=2)  # the sync page's "last confirmation" may be this much behind while all goes well
 SYNC_KINDS = (CHANNEL_SHIPMENT, atp.STOCK_PUSH, CHANNEL_CANCEL, CHANNEL_LINES_CANCEL)
 
 
@@ -78,6 +82,18 @@ def _note(connection: ChannelConnection, verb: str, error: str = "", *, ok: bool
     ChannelConnection.objects.filter(pk=connection.pk).update(**fields)
 
 
+def _confirmed_lately(connection: ChannelConnection) -> bool:
+    """The connection as this batch read it says a confirmation succeeded within ``NOTE_FRESH``, without an error
+    since: a round that only succeeded again leaves it (no UPDATE per round while confirmations stream)."""
+    ok_at = connection.last_confirm_ok_at
+    return (
+        ok_at is not None
+        and not connection.last_confirm_error
+        and connection.last_confirm_at == ok_at
+        and ok_at > timezone.now() - NOTE_FRESH
+    )
+
+
 def _outcome(exc: ConnectorError) -> outbox.Outcome:
     if isinstance(exc, PersonMustAct):
         return outbox.dead(str(exc))  # the msgid itself: the sync page shows it translated
@@ -107,11 +123,12 @@ class _Batch:
     @classmethod
     def load(cls, rows: list[OutboxMessage]) -> _Batch:
         channel_ids = {r.payload.get("channel") for r in rows if isinstance(r.payload, dict)}
-        connections = {
-            c.channel_id: c
-            for c in ChannelConnection.objects.select_related("channel").filter(channel_id__in=channel_ids)
-        }
         shipment_ids = {r.payload.get("shipment") for r in rows if isinstance(r.payload, dict)}
+        found = ChannelConnection.objects.select_related("channel").filter(channel_id__in=channel_ids)
+        if db.vendor == "postgresql":  # one statement: each connection with what it holds of these shipments
+            connections = {c.channel_id: c for c in found.annotate(held=_held(shipment_ids))}
+            return cls(connections, {(c.pk, r.shipment_id): r for c in connections.values() for r in _remotes(c)})
+        connections = {c.channel_id: c for c in found}
         remotes = {
             (r.connection_id, r.shipment_id): r
             for r in RemoteShipment.objects.filter(
@@ -119,6 +136,34 @@ class _Batch:
             )
         }
         return cls(connections, remotes)
+
+
+REMOTE_FIELDS = ("id", "shipment_id", "remote_id", "tracking_numbers", "version", "cancelled")
+
+
+def _held(shipment_ids):
+    """PostgreSQL: the connection's RemoteShipment rows of ``shipment_ids`` as one JSON array (a subquery)."""
+    from django.contrib.postgres.aggregates import JSONBAgg
+    from django.db.models import JSONField, OuterRef, Subquery
+    from django.db.models.functions import JSONObject
+
+    held = (
+        RemoteShipment.objects.filter(connection=OuterRef("pk"), shipment_id__in=shipment_ids)
+        .order_by()
+        .values("connection")
+        .annotate(items=JSONBAgg(JSONObject(**{name: name for name in REMOTE_FIELDS})))
+        .values("items")
+    )
+    return Subquery(held, output_field=JSONField())
+
+
+def _remotes(connection: ChannelConnection) -> list[RemoteShipment]:
+    remotes = []
+    for item in connection.held or []:
+        remote = RemoteShipment(connection=connection, **{name: item[name] for name in REMOTE_FIELDS})
+        remote._state.adding, remote._state.db = False, db.alias
+        remotes.append(remote)
+    return remotes
 
 
 def _confirm_one(row: OutboxMessage, batch: _Batch) -> outbox.Outcome:
@@ -158,15 +203,40 @@ def _confirm_one(row: OutboxMessage, batch: _Batch) -> outbox.Outcome:
 
 def remember_confirmations(records: list[RemoteShipment]) -> None:
     """What the platforms now hold for the shipments (their ids, the numbers, the notices' versions): one
-    INSERT ... ON CONFLICT DO UPDATE for the batch. Lost (a worker killed before this), the next try finds the
-    platform's record by its tracking numbers (the adapters' confirm_shipment)."""
-    if records:
+    INSERT ... ON CONFLICT DO UPDATE for the batch (on PostgreSQL one prepared statement, no transaction around
+    it). Lost (a worker killed before this), the next try finds the platform's record by its tracking numbers
+    (the adapters' confirm_shipment)."""
+    if not records:
+        return
+    if db.vendor != "postgresql":
         RemoteShipment.objects.bulk_create(
             records,
             update_conflicts=True,
             unique_fields=["connection", "shipment"],
             update_fields=["remote_id", "tracking_numbers", "version", "cancelled", "updated_at"],
         )
+        return
+    now = timezone.now()
+    rows = [
+        (r.connection_id, r.shipment_id, r.remote_id, json.dumps(r.tracking_numbers or []), r.version, r.cancelled)
+        for r in records
+    ]
+    with statements.cursor() as c:
+        c.execute(_remember_sql(), [*([list(col) for col in zip(*rows, strict=True)]), now])
+
+
+@lru_cache(maxsize=1)
+def _remember_sql() -> str:
+    table = RemoteShipment._meta.db_table
+    return (
+        f"INSERT INTO {table} (connection_id, shipment_id, remote_id, tracking_numbers, version, cancelled, "  # noqa: S608
+        "created_at, updated_at) SELECT v.c, v.s, v.r, v.t::jsonb, v.v, v.x, n.at, n.at "
+        "FROM unnest(%b::bigint[], %b::bigint[], %b::text[], %b::text[], %b::bigint[], %b::boolean[]) "
+        "AS v(c, s, r, t, v, x), (SELECT %b::timestamptz AS at) AS n "
+        "ON CONFLICT (connection_id, shipment_id) DO UPDATE SET remote_id = EXCLUDED.remote_id, "
+        "tracking_numbers = EXCLUDED.tracking_numbers, version = EXCLUDED.version, cancelled = EXCLUDED.cancelled, "
+        "updated_at = EXCLUDED.updated_at"
+    )
 
 
 def send_shipment_notices(rows: list[OutboxMessage]) -> dict[int, outbox.Outcome]:
@@ -186,8 +256,10 @@ def send_shipment_notices(rows: list[OutboxMessage]) -> dict[int, outbox.Outcome
     finally:
         remember_confirmations(list(batch.changed.values()))
         for connection in batch.connections.values():
-            if connection.pk in batch.errors or connection.pk in batch.sent:
-                _note(connection, "confirm", batch.errors.get(connection.pk, ""), ok=connection.pk in batch.sent)
+            if connection.pk in batch.errors:
+                _note(connection, "confirm", batch.errors[connection.pk], ok=connection.pk in batch.sent)
+            elif connection.pk in batch.sent and not _confirmed_lately(connection):
+                _note(connection, "confirm")
     return outcomes
 
 

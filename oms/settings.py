@@ -219,6 +219,10 @@ OMS_CREDENTIALS_KEYS = os.environ.get("OMS_CREDENTIALS_KEYS", "")
 OMS_OUTBOX_BACKOFF_MAX_SECONDS = int(os.environ.get("OMS_OUTBOX_BACKOFF_MAX_SECONDS", "3600"))
 # A consumer holds the rows it took this long; if it dies meanwhile (SIGKILL), they are taken again after it.
 OMS_OUTBOX_LEASE_SECONDS = int(os.environ.get("OMS_OUTBOX_LEASE_SECONDS", "300"))
+# When outbox rows trickle in (one per shipping transaction), the consumer waits this many milliseconds after a
+# round of fewer than OMS_OUTBOX_GATHER_BELOW rows and sends what arrived meanwhile together (0: never waits).
+OMS_OUTBOX_GATHER_MS = float(os.environ.get("OMS_OUTBOX_GATHER_MS", "50"))
+OMS_OUTBOX_GATHER_BELOW = int(os.environ.get("OMS_OUTBOX_GATHER_BELOW", "20"))
 # A tracking push wakes the batch consumer at most once per this many seconds per process; the task it sends
 # waits that long, so it applies every push stored meanwhile in one batch (logistics/intake.py).
 OMS_TRACKING_NUDGE_SECONDS = float(os.environ.get("OMS_TRACKING_NUDGE_SECONDS", "0.5"))

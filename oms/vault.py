@@ -24,6 +24,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.db import models
 
 PREFIX = "fernet:"
+OPENED_MAX = 256  # stored values remembered opened in this process (one per connection or carrier in use)
 logger = logging.getLogger(__name__)
 
 
@@ -61,8 +62,12 @@ def unseal(stored: str) -> str:
     """The secret of a stored value (one without the prefix is returned as it is)."""
     if not stored or not stored.startswith(PREFIX):
         return stored or ""
+    return _open(_keys(), stored)
+
+
+def _open(keys: tuple[str, ...], stored: str) -> str:
     try:
-        return _fernet(_keys()).decrypt(stored[len(PREFIX) :].encode()).decode()
+        return _fernet(keys).decrypt(stored[len(PREFIX) :].encode()).decode()
     except InvalidToken:
         raise SecretUnreadable(
             "A stored credential cannot be decrypted with OMS_CREDENTIALS_KEYS (or the key derived from "
@@ -77,12 +82,24 @@ def reseal(stored: str) -> str:
 
 def _readable(value: str) -> str:
     """``unseal`` for a field being read: a value no key opens reads as empty (the pages then show the
-    credential as not set, so a person enters it again) and is logged, instead of failing every query."""
+    credential as not set, so a person enters it again) and is logged, instead of failing every query.
+
+    What was opened is remembered (``_opened``), keyed by the stored value and the keys: a consumer that reads a
+    connection every round decrypts it once, and a changed credential (a new token: every seal differs) or a
+    changed key list is a new entry, so a change is never missed."""
+    if not value or not value.startswith(PREFIX):
+        return value or ""
     try:
-        return unseal(value)
+        return _opened(_keys(), value)
     except SecretUnreadable as exc:
         logger.error("%s", exc)
         return ""
+
+
+@lru_cache(maxsize=OPENED_MAX)
+def _opened(keys: tuple[str, ...], stored: str) -> str:
+    """``stored`` opened with ``keys`` (a failure is not remembered)."""
+    return _open(keys, stored)
 
 
 def vault_fields(model) -> list[str]:

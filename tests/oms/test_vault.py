@@ -80,3 +80,22 @@ def test_a_bad_key_setting_is_a_clear_configuration_error(shop, settings):
     settings.OMS_CREDENTIALS_KEYS = "not-a-fernet-key"
     with pytest.raises(ImproperlyConfigured, match="Fernet.generate_key"):
         ChannelConnection.objects.get(pk=shop.pk)
+
+
+def test_a_stored_credential_is_decrypted_once_and_a_changed_one_is_read_at_once(shop, monkeypatch):
+    opened = []
+    real = vault._open
+
+    def counting(keys, stored):
+        opened.append(stored)
+        return real(keys, stored)
+
+    monkeypatch.setattr(vault, "_open", counting)
+    vault._opened.cache_clear()
+    for _ in range(3):  # a consumer reading the connection every round
+        assert ChannelConnection.objects.get(pk=shop.pk).credentials == {"access_token": TOKEN}
+    assert len(opened) == 1
+
+    connection_save(channel=shop.channel, data={}, secret="shpat_new_token_0123456789abcdef")
+    assert ChannelConnection.objects.get(pk=shop.pk).credentials == {"access_token": "shpat_new_token_0123456789abcdef"}
+    assert len(opened) == 2 and opened[1] != opened[0]  # a new stored value: opened anew, never the old secret
