@@ -235,6 +235,11 @@ def in_words(text) -> str:
                 return gettext(phrase) % values if values else gettext(phrase)
             except (KeyError, ValueError, TypeError):
                 return text
+    if "; " in text:  # a note listing several phrases (a hold's note: "recipient name missing; city missing")
+        parts = text.split("; ")
+        shown = [in_words(part) for part in parts]
+        if shown != parts:
+            return gettext("; ").join(shown)
     return text
 
 

@@ -8,6 +8,9 @@ they are not annotated with those names: the import points one way).
 
 import re
 
+from django.utils.translation import gettext_noop
+
+from ..wording import known
 from . import address_cn
 
 # ISO 3166-1 alpha-2 codes the OMS accepts (canonical.py COUNTRY_ALIASES: the names channels send instead).
@@ -53,21 +56,33 @@ def fill_cn_address(order) -> str:
     return done.hold_note() if done.problems else ""
 
 
+NAME_MISSING = gettext_noop("recipient name missing")
+STREET_MISSING = gettext_noop("street address missing")
+CITY_MISSING = gettext_noop("city missing")
+COUNTRY_MISSING = gettext_noop("country missing")
+UNKNOWN_COUNTRY = gettext_noop("unknown country '%(country)s'")
+NO_CONTACT = gettext_noop("no phone or e-mail for the carrier")
+BAD_POSTCODE = gettext_noop("postcode '%(postcode)s' is not valid for %(country)s")
+known(NAME_MISSING, STREET_MISSING, CITY_MISSING, COUNTRY_MISSING, UNKNOWN_COUNTRY, NO_CONTACT, BAD_POSTCODE)
+
+
 def address_problems(address) -> list[str]:
+    """What makes ``address`` unfit for a label, in English (stored in the hold's note; shown in the reader's
+    language through the known phrases below)."""
     problems = []
     if not address.name:
-        problems.append("recipient name missing")
+        problems.append(NAME_MISSING)
     if not address.address1:
-        problems.append("street address missing")
+        problems.append(STREET_MISSING)
     if not address.city:
-        problems.append("city missing")
+        problems.append(CITY_MISSING)
     if not address.country:
-        problems.append("country missing")
+        problems.append(COUNTRY_MISSING)
     elif address.country not in ISO_COUNTRIES:
-        problems.append(f"unknown country '{address.country}'")
+        problems.append(UNKNOWN_COUNTRY % {"country": address.country})
     if not address.phone and not address.email:
-        problems.append("no phone or e-mail for the carrier")
+        problems.append(NO_CONTACT)
     pattern = POSTCODE_PATTERNS.get(address.country)
     if pattern and address.postcode and not re.fullmatch(pattern, address.postcode.upper()):
-        problems.append(f"postcode '{address.postcode}' is not valid for {address.country}")
+        problems.append(BAD_POSTCODE % {"postcode": address.postcode, "country": address.country})
     return problems

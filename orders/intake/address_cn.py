@@ -25,6 +25,7 @@ from django.utils.translation import gettext_noop, override
 
 from oms.cn_divisions import CITY, DISTRICT, PROVINCE, Division, divisions
 
+from ..wording import known
 from .words import say
 
 # Between the parts: spaces, commas, slashes, dashes (full-width ones are made half-width first).
@@ -42,9 +43,22 @@ HAN = re.compile(r"[\u4e00-\u9fff]")
 # distinct address once; no more, so a long import's memory stays that of a batch.
 PARSE_CACHE = 1024
 # Why an address does not resolve, in the reader's language when shown (words.say); names stay Chinese.
+NOT_LISTED = gettext_noop("Address not in China's division list: %(problems)s.")
+NOT_LISTED_MEANT = gettext_noop("Address not in China's division list: %(problems)s. Did you mean: %(suggestions)s?")
 NOT_A_PROVINCE_OF = _("'%(name)s' is not a province of %(where)s (it is in %(path)s)")
 NOT_A_CITY_OF_IN = _("'%(name)s' is not a city of %(where)s (it is in %(path)s)")
 NOT_A_DISTRICT_OF_IN = _("'%(name)s' is not a district of %(where)s (it is in %(path)s)")
+known(  # the hold note and its parts, shown in the reader's language (orders/wording.py)
+    NOT_LISTED_MEANT,
+    NOT_LISTED,
+    "'%(name)s' is not a province of %(where)s (it is in %(path)s)",
+    "'%(name)s' is not a city of %(where)s (it is in %(path)s)",
+    "'%(name)s' is not a district of %(where)s (it is in %(path)s)",
+    "'%(name)s' is not a city of %(where)s",
+    "'%(name)s' is not a district of %(where)s",
+    "no city of %(where)s found in '%(text)s'",
+    "no province or city of China found in '%(text)s'",
+)
 
 
 @dataclass(frozen=True)
@@ -310,10 +324,10 @@ class Completion:
     def hold_note(self) -> str:
         """The review hold's note: what does not resolve, and the closest divisions."""
         with override("en"):  # stored with the hold: English, like every hold note
-            note = "Address not in China's division list: " + "; ".join(str(p) for p in self.problems) + "."
+            problems = "; ".join(str(p) for p in self.problems)
         if self.suggestions:
-            note += " Did you mean: " + " / ".join(self.suggestions) + "?"
-        return note
+            return NOT_LISTED_MEANT % {"problems": problems, "suggestions": " / ".join(self.suggestions)}
+        return NOT_LISTED % {"problems": problems}
 
 
 NOTHING = Completion(filled={})

@@ -185,3 +185,21 @@ def test_lists_and_nested_phrases():
     assert str(joined) == "Cancelled: Received, SO1"
     with translation.override("zh-hans"):
         assert render(outer.stored()) == "挂起：未知 SKU。未知 SKU：A, B"
+
+
+def test_address_hold_notes_read_in_chinese():
+    """The address check's hold note (several problems, and the Chinese division check with its suggestions) is
+    stored in English and shown in the reader's language; a note with an unknown part keeps that part as it is."""
+    from orders.intake.address_cn import Completion
+
+    note = "recipient name missing; no phone or e-mail for the carrier"
+    problems, suggestions = ("'长沙市' is not a city of 江苏省",), ("湖南省 长沙市",)
+    cn = Completion(filled={}, problems=problems, suggestions=suggestions).hold_note()
+    assert cn == "Address not in China's division list: '长沙市' is not a city of 江苏省. Did you mean: 湖南省 长沙市?"
+    with translation.override("zh-hans"):
+        assert in_words(note) == "缺少收件人姓名；没有可供快递联系的电话或邮箱"
+        assert in_words(cn) == "地址不在中国行政区划中：“长沙市”不是 江苏省 下的城市。是否为：湖南省 长沙市？"
+        assert in_words("city missing; something else") == "缺少城市；something else"
+        assert in_words("something; else") == "something; else"
+    with translation.override("en"):
+        assert in_words(note) == note
