@@ -68,7 +68,7 @@ def order_events_record(rows: list[dict], *, user=None) -> list[OrderEvent]:
     return events
 
 
-EVENT_ROW_FIELDS = ("order", "kind", "message", "data", "user", "created_at")
+EVENT_ROW_FIELDS = ("order", "kind", "message", "data", "words", "user", "created_at")
 
 
 def order_event_rows_record(rows: list[dict], *, user=None) -> int:
@@ -80,11 +80,16 @@ def order_event_rows_record(rows: list[dict], *, user=None) -> int:
     if connection.vendor != "postgresql":
         return len(order_events_record(rows, user=user))
     now, user_id = timezone.now(), getattr(user, "pk", None)
-    values = [(r["order"].pk, r["kind"], r["message"][:500], r.get("data") or {}, user_id, now) for r in rows]
+    values = [
+        (r["order"].pk, r["kind"], r["message"][:500], r.get("data") or {}, event_words(r["message"]), user_id, now)
+        for r in rows
+    ]
     with transaction.atomic(savepoint=False):  # the caller's transaction, or one of its own
         keys = statements.insert_rows_returning(OrderEvent, EVENT_ROW_FIELDS, values)
         asking = [
-            OrderEvent(pk=pk, order=r["order"], kind=v[1], message=v[2], data=v[3], user_id=user_id, created_at=now)
+            OrderEvent(
+                pk=pk, order=r["order"], kind=v[1], message=v[2], data=v[3], words=v[4], user_id=user_id, created_at=now
+            )
             for pk, r, v in zip(keys, rows, values, strict=True)
             if v[1] in TRIGGERS and triggered_notices(v[1], v[3])
         ]
