@@ -118,8 +118,8 @@ def test_no_rows_write_nothing(two):
 @pytest.mark.postgres
 def test_insert_rows_returning_gives_the_keys_in_the_order_of_the_rows(two):
     order = two[0].shipment.order
-    fields = ("order", "kind", "message", "data", "user", "created_at")
-    rows = [(order.pk, "tracking", f"m{i}", {"i": i}, None, T0) for i in range(5)]
+    fields = ("order", "kind", "message", "data", "words", "user", "created_at")
+    rows = [(order.pk, "tracking", f"m{i}", {"i": i}, {}, None, T0) for i in range(5)]
 
     keys = statements.insert_rows_returning(OrderEvent, fields, rows)
 
