@@ -131,6 +131,42 @@ def platforms() -> list[str]:
     return sorted(_adapters)
 
 
+def match_lines(items: list[dict], lines: list[dict]) -> tuple[dict[str, int], list[str]]:
+    """Our lines onto the platform's items by SKU, in order: ``items`` ``[{"id", "sku", "left"}]`` (what each
+    item can still take: its open, refundable or ordered quantity), ``lines`` ``[{"sku", "product_sku"?,
+    "quantity"}]``. Returns ({item id: quantity taken}, ["SKU ×n" our lines could not place]). The confirmations
+    (what ships) and the refunds (what was cancelled) of every platform match through this one door."""
+    left = {id(item): int(item.get("left") or 0) for item in items}
+    taken: dict[str, int] = {}
+    missing = []
+    for line in lines:
+        want = int(line.get("quantity") or 0)
+        names = {line.get("sku"), line.get("product_sku")} - {None, ""}
+        for item in items:
+            if want <= 0:
+                break
+            if item.get("id") and item.get("sku") in names and left[id(item)] > 0:
+                qty = min(want, left[id(item)])
+                left[id(item)] -= qty
+                want -= qty
+                taken[item["id"]] = taken.get(item["id"], 0) + qty
+        if want > 0:
+            missing.append(f"{line.get('sku')} ×{want}")
+    return taken, missing
+
+
+def refund_marker(notice: dict) -> str:
+    """What a refund made for one outbox row carries in its note: a refund with it there already (a retry after a
+    lost answer) counts as done, so nothing is refunded twice."""
+    return f"[OMS {notice.get('key')}]"
+
+
+def refund_note(notice: dict, limit: int) -> str:
+    """The refund's note (Shopify) or reason (WooCommerce): the marker, the order and why, cut to ``limit``."""
+    text = f"{refund_marker(notice)} Cancelled in the OMS ({notice.get('order')}): {notice.get('reason') or ''}"
+    return text[:limit]
+
+
 def mask(secret: str) -> str:
     """A secret as pages and logs show it: never more than its last 4 characters, and those only when long."""
     secret = str(secret or "")

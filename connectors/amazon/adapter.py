@@ -30,7 +30,6 @@
 
 from __future__ import annotations
 
-import gzip
 import json
 from datetime import UTC, timedelta
 
@@ -45,10 +44,12 @@ from ..base import (
     Rejected,
     RetryLater,
     StockPushResult,
+    match_lines,
 )
 from ..models import ChannelConnection
 from . import notices
 from .client import AmazonApi, api_of, split_secret
+from .feeds import feed_report, feed_submit
 
 PAGE_SIZE = 20
 FIRST_PULL_DAYS = 30
@@ -245,25 +246,9 @@ class AmazonAdapter(Adapter):
                         for i, f in enumerate(chunk, start=1)
                     ],
                 }
-                created = api.feeds._request(
-                    "/feeds/2021-06-30/documents",
-                    data={"method": "POST", "contentType": FEED_CONTENT_TYPE},
-                    add_marketplace=False,
-                ).payload
-                if not (created.get("feedDocumentId") and created.get("url")):
-                    raise Rejected("Amazon created no feed document (no feedDocumentId or url).")
-                api.upload(created["url"], json.dumps(document, ensure_ascii=False).encode(), FEED_CONTENT_TYPE)
-                feed = api.feeds._request(
-                    "/feeds/2021-06-30/feeds",
-                    data={
-                        "method": "POST",
-                        "feedType": FEED_TYPE,
-                        "marketplaceIds": api.marketplace_ids,
-                        "inputFeedDocumentId": created["feedDocumentId"],
-                    },
-                    add_marketplace=False,
-                ).payload
-                pending.append({"id": str(feed.get("feedId") or ""), "skus": [f["sku"] for f in chunk]})
+                document_bytes = json.dumps(document, ensure_ascii=False).encode()
+                feed_id = feed_submit(api, feed_type=FEED_TYPE, content_type=FEED_CONTENT_TYPE, document=document_bytes)
+                pending.append({"id": feed_id, "skus": [f["sku"] for f in chunk]})
                 pushed += len(chunk)
                 _keep_pending(connection, pending)
         _keep_pending(connection, pending)
@@ -310,15 +295,7 @@ def _read_reports(api: AmazonApi, pending: list[dict]) -> tuple[list[str], list[
                 continue
             report = {}
             if feed.get("resultFeedDocumentId"):
-                doc = api.feeds._request(
-                    f"/feeds/2021-06-30/documents/{feed['resultFeedDocumentId']}",
-                    params={"method": "GET"},
-                    add_marketplace=False,
-                ).payload
-                raw = api.download(doc.get("url") or "")
-                if str(doc.get("compressionAlgorithm") or "").upper() == "GZIP":
-                    raw = gzip.decompress(raw)
-                report = json.loads(raw.decode("utf-8"))
+                report = json.loads(feed_report(api, feed["resultFeedDocumentId"]).decode("utf-8"))
         except ConnectorError:
             waiting.append(entry)  # read again at the next push
             continue
@@ -347,21 +324,7 @@ def _allocate(items: list[dict], lines: list[dict]) -> list[tuple[str, int]]:
         }
         for i in items
     ]
-    taken: dict[str, int] = {}
-    missing = []
-    for line in lines:
-        want = int(line.get("quantity") or 0)
-        names = {line.get("sku"), line.get("product_sku")} - {None, ""}
-        for item in left:
-            if want <= 0:
-                break
-            if item["sku"] in names and item["left"] > 0 and item["id"]:
-                qty = min(want, item["left"])
-                item["left"] -= qty
-                want -= qty
-                taken[item["id"]] = taken.get(item["id"], 0) + qty
-        if want > 0:
-            missing.append(f"{line.get('sku')} ×{want}")
+    taken, missing = match_lines(left, lines)
     if missing:
         raise Rejected(f"Amazon's order has no item to confirm for: {', '.join(missing)}.")
     return list(taken.items())

@@ -20,7 +20,6 @@ refund is an adjustment in Seller Central): the row is dead with a message for t
 
 from __future__ import annotations
 
-import gzip
 from xml.etree import ElementTree as ET  # noqa: S405 (we build XML, and read Amazon's own report over TLS)
 
 from django.utils.translation import gettext_noop
@@ -28,6 +27,7 @@ from django.utils.translation import gettext_noop
 from ..base import Pending, Rejected, Transient
 from ..models import RemoteNotice
 from .client import AmazonApi
+from .feeds import feed_report, feed_submit
 
 FEED_TYPE = "POST_ORDER_ACKNOWLEDGEMENT_DATA"
 FEED_CONTENT_TYPE = "text/xml; charset=UTF-8"
@@ -125,25 +125,7 @@ def cancel_order(api: AmazonApi, connection, *, notice: dict, order_items) -> No
         item_codes=codes,
         reason=CANCEL_REASONS.get(str(notice.get("reason_code") or ""), DEFAULT_REASON),
     )
-    created = api.feeds._request(
-        "/feeds/2021-06-30/documents",
-        data={"method": "POST", "contentType": FEED_CONTENT_TYPE},
-        add_marketplace=False,
-    ).payload
-    if not (created.get("feedDocumentId") and created.get("url")):
-        raise Transient("Amazon created no feed document (no feedDocumentId or url).")
-    api.upload(created["url"], document, FEED_CONTENT_TYPE)
-    feed = api.feeds._request(
-        "/feeds/2021-06-30/feeds",
-        data={
-            "method": "POST",
-            "feedType": FEED_TYPE,
-            "marketplaceIds": api.marketplace_ids,
-            "inputFeedDocumentId": created["feedDocumentId"],
-        },
-        add_marketplace=False,
-    ).payload
-    feed_id = str(feed.get("feedId") or "")
+    feed_id = feed_submit(api, feed_type=FEED_TYPE, content_type=FEED_CONTENT_TYPE, document=document)
     RemoteNotice.objects.update_or_create(
         connection=connection, key=key, defaults={"remote_id": feed_id, "state": RemoteNotice.State.PROCESSING}
     )
@@ -158,15 +140,10 @@ def _read_feed(api: AmazonApi, record: RemoteNotice) -> None:
     if status != "DONE" or not feed.get("resultFeedDocumentId"):
         RemoteNotice.objects.filter(pk=record.pk).delete()  # sent again at the next try
         raise Transient(f"Amazon's cancellation feed {record.remote_id} ended {status}: it is sent again.")
-    doc = api.feeds._request(
-        f"/feeds/2021-06-30/documents/{feed['resultFeedDocumentId']}", params={"method": "GET"}, add_marketplace=False
-    ).payload
-    raw = api.download(doc.get("url") or "")
-    if str(doc.get("compressionAlgorithm") or "").upper() == "GZIP":
-        try:
-            raw = gzip.decompress(raw)
-        except OSError:
-            raise Transient("Amazon's processing report of the cancellation feed could not be read.") from None
+    try:
+        raw = feed_report(api, feed["resultFeedDocumentId"])
+    except OSError:
+        raise Transient("Amazon's processing report of the cancellation feed could not be read.") from None
     problems = [(code, text) for code, text in report_errors(raw) if not _already_cancelled(text)]
     if problems:
         RemoteNotice.objects.filter(pk=record.pk).delete()  # a Retry after the person fixed it sends it again
