@@ -38,8 +38,14 @@ def cancel_partly_shipped(
         order.refresh_from_db()
         partial_cancel_record(order, plan=plan, cancelled=cancelled, reason_code=reason_code, note=note, user=user)
         if tell_channel:
+            lines = _unshipped_lines(order)
             order_lines_cancel_notice(
-                order=order, lines=_unshipped_lines(order), reason=plan.text, reason_code=reason_code
+                order=order,
+                lines=lines,
+                reason=plan.text,
+                reason_code=reason_code,
+                # None of the order left here (nothing of it shipped): its shipping is owed back too.
+                refund_shipping=sum(x["quantity"] for x in lines) == sum(x.quantity for x in order.lines.all()),
             )
     result = CancelResult(outcome="partial", order=order, shipments_cancelled=cancelled, shipped=plan.shipped)
     if plan.sent_action == ChangeAction.RETURN and plan.delivered:

@@ -18,7 +18,7 @@ from datetime import timedelta
 
 from django.utils import timezone
 
-from ..base import Adapter, Confirmation, PullPage, Rejected, StockPushResult
+from ..base import Adapter, Confirmation, PullPage, Rejected, StockPushResult, match_lines, refund_marker, refund_note
 from ..models import RemoteItem
 from .client import ShopifyClient
 
@@ -122,9 +122,9 @@ ORDER_REFUNDABLE_QUERY = """query OrderRefundable($id: ID!) {
     refunds(first: 100) { id note }
   }
 }"""
-SUGGESTED_REFUND_QUERY = """query SuggestedRefund($id: ID!, $items: [RefundLineItemInput!]) {
+SUGGESTED_REFUND_QUERY = """query SuggestedRefund($id: ID!, $items: [RefundLineItemInput!], $shipping: Boolean) {
   order(id: $id) {
-    suggestedRefund(refundLineItems: $items) {
+    suggestedRefund(refundLineItems: $items, refundShipping: $shipping) {
       suggestedTransactions { gateway parentTransaction { id } amountSet { shopMoney { amount } } }
     }
   }
@@ -272,21 +272,26 @@ class ShopifyAdapter(Adapter):
         session in between (a lost answer mid-way leaves an open edit) and Shopify documents a refund as the record
         of items that will not be fulfilled. With the connection's ``refund_payments`` the money goes back too: the
         ``transactions`` are Shopify's own ``suggestedRefund`` for those lines (gateway, parent transaction,
-        amount, kind REFUND); without it the refund records the lines and moves no money. The note starts with
+        amount, kind REFUND); without it the refund records the lines and moves no money. A row that says the whole
+        order was cancelled before anything shipped (``refund_shipping``) refunds the order's shipping as well
+        (``RefundInput.shipping`` ``{fullRefund: true}``, and ``suggestedRefund(refundShipping: true)`` so the
+        transactions carry it), with ``refund_payments`` only: shipping is money, not a line. The note starts with
         ``[OMS <row key>]``: a refund with it already there (a retry after a lost answer) counts as done, so the
         lines are refunded once."""
         client = client_for(connection)
         gid = order_gid(str(notice.get("order_external_id")))
-        marker = f"[OMS {notice.get('key')}]"
         order = client.execute(ORDER_REFUNDABLE_QUERY, {"id": gid}).get("order")
         if not order:
             raise Rejected(f"Shopify has no order {notice.get('order_external_id')}.")
+        marker = refund_marker(notice)
         if any(marker in str((r or {}).get("note") or "") for r in order.get("refunds") or []):
             return
         items = _refund_items((order.get("lineItems") or {}).get("nodes") or [], notice.get("lines") or [])
+        shipping = bool(connection.refund_payments and notice.get("refund_shipping"))
         transactions = []
         if connection.refund_payments:
-            suggested = client.execute(SUGGESTED_REFUND_QUERY, {"id": gid, "items": items}).get("order") or {}
+            asked = {"id": gid, "items": items, "shipping": shipping}
+            suggested = client.execute(SUGGESTED_REFUND_QUERY, asked).get("order") or {}
             for t in (suggested.get("suggestedRefund") or {}).get("suggestedTransactions") or []:
                 amount = (((t or {}).get("amountSet") or {}).get("shopMoney") or {}).get("amount")
                 if amount and (t.get("parentTransaction") or {}).get("id"):
@@ -299,20 +304,12 @@ class ShopifyAdapter(Adapter):
                             "amount": amount,
                         }
                     )
-        payload = client.execute(
-            REFUND_CREATE,
-            {
-                "input": {
-                    "orderId": gid,
-                    **({"transactions": transactions} if transactions else {}),
-                    "note": f"{marker} Cancelled in the OMS ({notice.get('order')}): {notice.get('reason') or ''}"[
-                        :255
-                    ],
-                    "notify": False,
-                    "refundLineItems": items,
-                }
-            },
-        ).get("refundCreate")
+        refund = {"orderId": gid, "note": refund_note(notice, 255), "notify": False, "refundLineItems": items}
+        if shipping:
+            refund["shipping"] = {"fullRefund": True}
+        if transactions:
+            refund["transactions"] = transactions
+        payload = client.execute(REFUND_CREATE, {"input": refund}).get("refundCreate")
         _user_errors(payload, "the refund of the cancelled lines")
 
     # ---- reconciliation -----------------------------------------------------------------------------
@@ -393,38 +390,21 @@ class ShopifyAdapter(Adapter):
 def _allocate(order: dict, lines: list[dict]) -> list[dict]:
     """This shipment's lines onto the order's open fulfillment order line items, by SKU: a partial shipment
     fulfils only its quantities. A line Shopify has no open quantity for is refused with what is missing."""
-    open_items = []
+    open_items, order_of = [], {}
     for fo in (order.get("fulfillmentOrders") or {}).get("nodes") or []:
         if str(fo.get("status", "")).upper() not in OPEN_FULFILLMENT_ORDER:
             continue
         for item in (fo.get("lineItems") or {}).get("nodes") or []:
             sku = item.get("sku") or (item.get("lineItem") or {}).get("sku") or ""
-            if int(item.get("remainingQuantity") or 0) > 0:
-                open_items.append(
-                    {"fo": fo["id"], "id": item["id"], "sku": sku, "left": int(item["remainingQuantity"])}
-                )
-    taken: dict[str, dict[str, int]] = {}
-    missing = []
-    for line in lines:
-        want = int(line.get("quantity") or 0)
-        names = {line.get("sku"), line.get("product_sku")} - {None, ""}
-        for item in open_items:
-            if want <= 0:
-                break
-            if item["sku"] in names and item["left"] > 0:
-                qty = min(want, item["left"])
-                item["left"] -= qty
-                want -= qty
-                taken.setdefault(item["fo"], {})
-                taken[item["fo"]][item["id"]] = taken[item["fo"]].get(item["id"], 0) + qty
-        if want > 0:
-            missing.append(f"{line.get('sku')} ×{want}")
+            open_items.append({"id": item["id"], "sku": sku, "left": int(item.get("remainingQuantity") or 0)})
+            order_of[item["id"]] = fo["id"]
+    taken, missing = match_lines(open_items, lines)
     if missing:
         raise Rejected(f"Shopify has no open quantity to fulfil for: {', '.join(missing)}.")
-    return [
-        {"fulfillmentOrderId": fo, "fulfillmentOrderLineItems": [{"id": i, "quantity": q} for i, q in items.items()]}
-        for fo, items in taken.items()
-    ]
+    groups: dict[str, list[dict]] = {}
+    for item_id, qty in taken.items():
+        groups.setdefault(order_of[item_id], []).append({"id": item_id, "quantity": qty})
+    return [{"fulfillmentOrderId": fo, "fulfillmentOrderLineItems": items} for fo, items in groups.items()]
 
 
 def _refund_items(line_items: list[dict], lines: list[dict]) -> list[dict]:
@@ -434,18 +414,7 @@ def _refund_items(line_items: list[dict], lines: list[dict]) -> list[dict]:
         for li in line_items
         if isinstance(li, dict) and li.get("id")
     ]
-    taken: dict[str, int] = {}
-    missing = []
-    for line in lines:
-        want = int(line.get("quantity") or 0)
-        for item in left:
-            if want and item["sku"] == line.get("sku") and item["left"] > 0:
-                qty = min(want, item["left"])
-                item["left"] -= qty
-                want -= qty
-                taken[item["id"]] = taken.get(item["id"], 0) + qty
-        if want:
-            missing.append(f"{line.get('sku')} ×{want}")
+    taken, missing = match_lines(left, lines)
     if missing:
         raise Rejected(f"Shopify has no refundable quantity for: {', '.join(missing)}.")
     return [{"lineItemId": i, "quantity": q, "restockType": "NO_RESTOCK"} for i, q in taken.items()]

@@ -25,13 +25,23 @@ from __future__ import annotations
 
 import time
 from datetime import datetime, timedelta
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from django.utils import timezone
 
 from orders.intake.woocommerce_pull import PRIVATE_NOTES, private_notes
 
-from ..base import Adapter, Confirmation, ConnectorError, PullPage, Rejected, StockPushResult
+from ..base import (
+    Adapter,
+    Confirmation,
+    ConnectorError,
+    PullPage,
+    Rejected,
+    StockPushResult,
+    match_lines,
+    refund_marker,
+    refund_note,
+)
 from ..models import RemoteItem
 from .client import TRACKING_API, WooClient
 
@@ -41,6 +51,7 @@ LOOKUP_BATCH = 50
 MISSING_RECHECK = timedelta(days=1)
 DONE_STATUSES = {"completed"}
 STAMP = "%Y-%m-%dT%H:%M:%S"
+CENT = Decimal("0.01")
 
 
 def client_for(connection) -> WooClient:
@@ -196,24 +207,28 @@ class WooCommerceAdapter(Adapter):
 
     def lines_cancel_notice(self, connection, *, notice: dict) -> None:
         """A partial cancellation: ``POST /orders/<id>/refunds`` with ``line_items`` (``id``, ``quantity``,
-        ``refund_total`` at the line's price), ``amount`` their sum, ``api_refund`` only when the connection
-        refunds payments (else WooCommerce records the refund and moves no money), ``api_restock`` false (the OMS
-        publishes stock). The reason carries ``[OMS <row key>]``: a refund with it already there (a retry after a
-        lost answer) counts as done, so the lines are refunded once."""
+        ``refund_total`` at the line's paid price and ``refund_tax`` ``[{id: tax rate id, refund_total}]`` at the
+        line's paid tax per unit, so the tax goes back with its line), ``amount`` their sum, ``api_refund`` only
+        when the connection refunds payments (else WooCommerce records the refund and moves no money),
+        ``api_restock`` false (the OMS publishes stock). The reason carries ``[OMS <row key>]``: a refund with it
+        already there (a retry after a lost answer) counts as done, so the lines are refunded once."""
         client = client_for(connection)
         path = _order_path(notice)
-        marker = f"[OMS {notice.get('key')}]"
+        marker = refund_marker(notice)
         refunds = client.get(f"{path}/refunds").body
         if any(isinstance(r, dict) and marker in str(r.get("reason") or "") for r in refunds or []):
             return
         order = client.get(path).body or {}
         items = _refund_items(order.get("line_items") or [], notice.get("lines") or [])
-        amount = sum(Decimal(i["refund_total"]) for i in items)
+        amount = sum(
+            Decimal(i["refund_total"]) + sum(Decimal(t["refund_total"]) for t in i.get("refund_tax") or [])
+            for i in items
+        )
         client.post(
             f"{path}/refunds",
             {
                 "amount": f"{amount:.2f}",
-                "reason": f"{marker} Cancelled in the OMS ({notice.get('order')}): {notice.get('reason') or ''}"[:500],
+                "reason": refund_note(notice, 500),
                 "line_items": items,
                 "api_refund": bool(connection.refund_payments),
                 "api_restock": False,
@@ -343,32 +358,30 @@ def _order_shipped_here(notice: dict) -> bool:
     return status in ("shipped", "delivered")
 
 
+def _share(total, quantity: int, part: int) -> str:
+    """``part`` of ``quantity`` units of a line's ``total`` (a price or a tax), to the cent."""
+    unit = Decimal(str(total or 0)) / max(1, quantity)
+    return f"{(unit * part).quantize(CENT, rounding=ROUND_HALF_UP)}"
+
+
 def _refund_items(order_lines: list[dict], lines: list[dict]) -> list[dict]:
-    """The cancelled lines onto WooCommerce's line items by SKU: [{id, quantity, refund_total}] at each line's
-    paid unit price (its ``total`` / ``quantity``)."""
-    left = [
-        {"id": li.get("id"), "sku": str(li.get("sku") or ""), "left": int(li.get("quantity") or 0), "line": li}
-        for li in order_lines
-        if isinstance(li, dict) and li.get("id")
-    ]
-    taken: dict[int, int] = {}
-    missing = []
-    for line in lines:
-        want = int(line.get("quantity") or 0)
-        for item in left:
-            if want and item["sku"] == line.get("sku") and item["left"] > 0:
-                qty = min(want, item["left"])
-                item["left"] -= qty
-                want -= qty
-                taken[item["id"]] = taken.get(item["id"], 0) + qty
-        if want:
-            missing.append(f"{line.get('sku')} ×{want}")
+    """The cancelled lines onto WooCommerce's line items by SKU: [{id, quantity, refund_total, refund_tax}] at each
+    line's paid unit price (its ``total`` / ``quantity``) and paid unit tax per rate (its ``taxes``' ``total`` /
+    ``quantity``); ``refund_tax`` only on a taxed line."""
+    by_id = {li.get("id"): li for li in order_lines if isinstance(li, dict) and li.get("id")}
+    left = [{"id": i, "sku": str(li.get("sku") or ""), "left": int(li.get("quantity") or 0)} for i, li in by_id.items()]
+    taken, missing = match_lines(left, lines)
     if missing:
         raise Rejected(f"WooCommerce's order has no line to refund for: {', '.join(missing)}.")
     items = []
-    for item in left:
-        qty = taken.get(item["id"])
-        if qty:
-            unit = Decimal(str(item["line"].get("total") or 0)) / max(1, int(item["line"].get("quantity") or 1))
-            items.append({"id": item["id"], "quantity": qty, "refund_total": f"{unit * qty:.2f}"})
+    for line_id, line in by_id.items():
+        qty = taken.get(line_id)
+        if not qty:
+            continue
+        count = int(line.get("quantity") or 1)
+        item = {"id": line_id, "quantity": qty, "refund_total": _share(line.get("total"), count, qty)}
+        taxes = [t for t in line.get("taxes") or [] if isinstance(t, dict) and t.get("id") and t.get("total")]
+        if taxes:
+            item["refund_tax"] = [{"id": t["id"], "refund_total": _share(t["total"], count, qty)} for t in taxes]
+        items.append(item)
     return items

@@ -30,6 +30,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from . import fake_shopify_refunds as refunds
 
 TOKEN = "shpat_test_token_0123456789abcdef"
+SHIPPING = 6.0  # every order's shipping, paid with its sale
 
 
 def order_node(legacy_id: int, *, updated_at: str, lines=(("SKU-A", 2),), name: str | None = None, **extra) -> dict:
@@ -100,6 +101,7 @@ class Shop:
         self.line_items: dict[str, list[dict]] = {}  # order gid -> [{id, sku, quantity, refundableQuantity}]
         self.refunds: dict[str, list[dict]] = {}  # order gid -> [{id, note, notify, refundLineItems, transactions}]
         self.sales: dict[str, dict] = {}  # order gid -> its sale transaction {id, gateway, amount, refunded}
+        self.shipping: dict[str, dict] = {}  # order gid -> its shipping {amount, refunded}
         self._ids = 1000
 
     def next_id(self) -> int:
@@ -130,9 +132,10 @@ class Shop:
         self.sales[gid] = {
             "id": f"gid://shopify/OrderTransaction/{self.next_id()}",
             "gateway": "shopify_payments",
-            "amount": 10.0 * sum(qty for _sku, qty in lines),  # every unit at 10.00
+            "amount": 10.0 * sum(qty for _sku, qty in lines) + SHIPPING,  # every unit at 10.00, and the shipping
             "refunded": 0.0,
         }
+        self.shipping[gid] = {"amount": SHIPPING, "refunded": 0.0}
         return gid
 
     def fail_next(self, kind: str, times: int = 1, **options) -> None:
@@ -525,7 +528,12 @@ class _Handler(BaseHTTPRequestHandler):
                 200, {"errors": [{"message": f"Unknown operation {name!r}", "extensions": {"code": "undefinedField"}}]}
             )
         with shop.lock:
-            data = operation(shop, variables)
+            try:
+                data = operation(shop, variables)
+            except refunds.InvalidVariable as exc:  # GraphQL's own check of the input's fields and types
+                return self._answer(
+                    200, {"errors": [{"message": str(exc), "extensions": {"code": "INVALID_VARIABLE"}}]}
+                )
         self._answer(
             200,
             {
