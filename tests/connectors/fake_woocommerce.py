@@ -7,8 +7,10 @@ request and response shapes (woocommerce.github.io/woocommerce-rest-api-docs) an
   ``customer`` or ``internal``; newest first; a note is ``{id, author ("system" or the user's name),
   date_created, date_created_gmt, note, customer_note}``; ``store.add_note`` writes one as a shop person);
 - ``GET``/``POST /orders/<id>/refunds`` (``amount``, ``reason``, ``line_items`` of ``{id, quantity,
-  refund_total}``, ``api_refund``, ``api_restock``): more than a line has left to refund, an unknown line item, or
-  an amount above what is left is 400 ``woocommerce_rest_cannot_create_order_refund`` / ``Invalid refund amount.``;
+  refund_total, refund_tax: [{id (the line's tax rate), refund_total}]}``, ``api_refund``, ``api_restock``): more
+  than a line has left to refund (units or a rate's tax), an unknown line item, or an amount above what is left is
+  400 ``woocommerce_rest_cannot_create_order_refund`` / ``Invalid refund amount.``; a ``refund_tax`` that is not
+  that list, or names a rate the line has not, is 400 ``rest_invalid_param``;
 - ``GET``/``POST``/``DELETE /wp-json/wc-shipment-tracking/v3/orders/<id>/shipment-trackings[/<tracking_id>]``
   (only when ``store.tracking_extension``; else 404 ``rest_no_route`` as WordPress answers);
 - ``GET /products?sku=A,B``, ``POST /products/batch`` and ``/products/<id>/variations/batch``.
@@ -33,6 +35,29 @@ from urllib.parse import parse_qs, urlsplit
 KEY = "ck_0123456789abcdef0123456789abcdef01234567"
 SECRET = "cs_fedcba9876543210fedcba9876543210fedcba98"
 TOKEN = f"{KEY}:{SECRET}"
+
+
+def _refund_tax_problem(refund_tax, line: dict, tax_refunded: dict):
+    """A refund line's ``refund_tax`` as WooCommerce reads it: a list of ``{id: the line's tax rate id,
+    refund_total}``; anything else is 400 ``rest_invalid_param``, more tax than the line has left is
+    ``Invalid refund amount.``; None when it is right (or absent)."""
+    if refund_tax is None:
+        return None
+    if not isinstance(refund_tax, list):
+        return _error(400, "rest_invalid_param", "Invalid parameter(s): line_items")
+    rates = {int(t["id"]): float(t["total"]) for t in line.get("taxes") or []}
+    for entry in refund_tax:
+        if not isinstance(entry, dict) or set(entry) != {"id", "refund_total"}:
+            return _error(400, "rest_invalid_param", "Invalid parameter(s): line_items")
+        try:
+            rate, total = int(entry["id"]), float(entry["refund_total"])
+        except (TypeError, ValueError):
+            return _error(400, "rest_invalid_param", "Invalid parameter(s): line_items")
+        if rate not in rates:
+            return _error(400, "rest_invalid_param", "Invalid parameter(s): line_items")
+        if total < 0 or total > rates[rate] - tax_refunded.get((line["id"], rate), 0.0) + 0.001:
+            return _error(400, "woocommerce_rest_cannot_create_order_refund", "Invalid refund amount.")
+    return None
 
 
 def woo_order(order_id: int, *, modified: str, status: str = "processing", lines=(("SKU-A", 2),), **extra) -> dict:
@@ -209,13 +234,20 @@ class Store:
             return 200, copy.deepcopy(list(reversed(done))), {}
         lines = {li["id"]: li for li in self.orders[oid]["line_items"]}
         refunded: dict[int, int] = {}
+        tax_refunded: dict[tuple[int, int], float] = {}  # (line, tax rate) -> refunded
         for refund in done:
             for li in refund["line_items"]:
                 refunded[li["id"]] = refunded.get(li["id"], 0) - li["quantity"]  # stored negative, as WooCommerce
+                for tax in li.get("taxes") or []:
+                    key = (li["id"], tax["id"])
+                    tax_refunded[key] = tax_refunded.get(key, 0.0) - float(tax["total"])
         for item in body.get("line_items") or []:
             line = lines.get(item.get("id"))
             if line is None or int(item.get("quantity") or 0) > line["quantity"] - refunded.get(line["id"], 0):
                 return _error(400, "woocommerce_rest_cannot_create_order_refund", "Invalid refund amount.")
+            problem = _refund_tax_problem(item.get("refund_tax"), line, tax_refunded)
+            if problem:
+                return problem
         paid = float(self.orders[oid]["total"]) - sum(float(r["amount"]) for r in done)
         amount = float(body.get("amount") or 0)
         if amount < 0 or amount > paid + 0.001:
@@ -234,6 +266,11 @@ class Store:
                     "product_id": 0,
                     "quantity": -int(i["quantity"]),
                     "total": f"-{float(i.get('refund_total') or 0):.2f}",
+                    "total_tax": f"-{sum(float(t['refund_total']) for t in i.get('refund_tax') or []):.2f}",
+                    "taxes": [
+                        {"id": int(t["id"]), "total": f"-{float(t['refund_total']):.2f}"}
+                        for t in i.get("refund_tax") or []
+                    ],
                     "sku": lines[i["id"]]["sku"],
                     "refunded_item_id": i["id"],
                 }
