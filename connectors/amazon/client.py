@@ -38,6 +38,7 @@ from sp_api.base import Marketplaces
 from sp_api.base.credential_provider import FromCodeCredentialProvider
 
 from ..base import Refused, Rejected, RetryLater, Transient
+from ..http import sort_status
 
 LWA_URL = "https://api.amazon.com/auth/o2/token"
 TIMEOUT_SECONDS = 20.0
@@ -207,14 +208,13 @@ class _Endpoint:
 def check(res) -> None:
     """Sort one SP-API answer into the connector errors (nothing raised for a 2xx with a JSON body)."""
     status = res.status_code
-    if status == 429:
-        raise RetryLater(f"Amazon answered 429: {errors_text(res)}", _retry_after(res))
-    if status in (401, 403):
-        raise _TokenRefused(f"Amazon answered {status}: {errors_text(res)}")
-    if status >= 500:
-        raise Transient(f"Amazon answered {status}: {errors_text(res)}")
-    if status >= 400:
-        raise Rejected(f"Amazon answered {status}: {errors_text(res)}")
+    sort_status(
+        status,
+        vendor="Amazon",
+        text=lambda: errors_text(res),
+        retry_after=lambda: _retry_after(res),
+        refused=_TokenRefused,
+    )
     if status != 204 and (res.content or b"").strip():
         try:
             res.json()

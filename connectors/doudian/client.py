@@ -41,9 +41,8 @@ import hmac
 import json
 import time
 
-import requests
-
 from ..base import Refused, Rejected, RetryLater, Transient
+from ..http import send
 from ..shopify.client import session_for
 
 OK = 10000
@@ -138,18 +137,17 @@ class DoudianClient:
         if access_token is not None:
             query["access_token"] = access_token
         url = f"{self.root}/{method.replace('.', '/')}"
-        try:
-            response = self.session.post(
-                url,
-                params=query,
-                data=body.encode("utf-8"),
-                headers={"Accept": "application/json", "Content-Type": "application/json"},
-                timeout=TIMEOUT_SECONDS,
-            )
-        except requests.Timeout as exc:
-            raise Transient(f"抖店 did not answer within {TIMEOUT_SECONDS} s ({type(exc).__name__}).") from None
-        except requests.RequestException as exc:
-            raise Transient(f"Could not reach 抖店 at {self.root}: {type(exc).__name__}.") from None
+        response = send(
+            self.session,
+            "POST",
+            url,
+            vendor="抖店",
+            where=self.root,
+            timeout=TIMEOUT_SECONDS,
+            params=query,
+            data=body.encode("utf-8"),
+            headers={"Accept": "application/json", "Content-Type": "application/json"},
+        )
         status = response.status_code
         if status == 429:
             raise RetryLater("抖店 answered HTTP 429.", RATE_LIMIT_WAIT)

@@ -23,6 +23,7 @@ import threading
 import requests
 
 from ..base import Refused, Rejected, RetryLater, Transient
+from ..http import retry_after, send, sort_status
 
 DEFAULT_VERSION = "2025-01"
 TIMEOUT_SECONDS = 20
@@ -59,30 +60,29 @@ class ShopifyClient:
         """Run one query or mutation; returns ``data`` or raises a connector error."""
         if not self._token:
             raise Refused("No access token is set on the connection.")
-        try:
-            response = self.session.post(
-                self.url,
-                data=json.dumps({"query": query, "variables": variables or {}}).encode(),
-                headers={
-                    "Content-Type": "application/json",
-                    "Accept": "application/json",
-                    "X-Shopify-Access-Token": self._token,
-                },
-                timeout=TIMEOUT_SECONDS,
-            )
-        except requests.Timeout as exc:
-            raise Transient(f"Shopify did not answer within {TIMEOUT_SECONDS} s ({type(exc).__name__}).") from None
-        except requests.RequestException as exc:
-            raise Transient(f"Could not reach Shopify at {self.url}: {type(exc).__name__}.") from None
+        response = send(
+            self.session,
+            "POST",
+            self.url,
+            vendor="Shopify",
+            where=self.url,
+            timeout=TIMEOUT_SECONDS,
+            data=json.dumps({"query": query, "variables": variables or {}}).encode(),
+            headers={
+                "Content-Type": "application/json",
+                "Accept": "application/json",
+                "X-Shopify-Access-Token": self._token,
+            },
+        )
         status = response.status_code
-        if status == 429:
-            raise RetryLater("Shopify answered 429 (too many requests).", _retry_after(response))
-        if status in (401, 403):
-            raise Refused(f"Shopify answered {status}: {_text(response)} Check the access token and its scopes.")
-        if status >= 500:
-            raise Transient(f"Shopify answered {status}: {_text(response)}")
-        if status >= 400:
-            raise Rejected(f"Shopify answered {status}: {_text(response)}")
+        sort_status(
+            status,
+            vendor="Shopify",
+            text=lambda: _text(response),
+            retry_after=lambda: retry_after(response.headers.get("Retry-After"), DEFAULT_RETRY_AFTER),
+            busy=" (too many requests).",
+            refused_hint=" Check the access token and its scopes.",
+        )
         try:
             body = response.json()
         except ValueError:
@@ -109,15 +109,6 @@ def _text(response) -> str:
             return "; ".join(str(e.get("message", e)) if isinstance(e, dict) else str(e) for e in errors)[:300]
         return str(errors)[:300]
     return json.dumps(body)[:300]
-
-
-def _retry_after(response) -> float:
-    value = response.headers.get("Retry-After", "")
-    try:
-        seconds = float(value)
-    except ValueError:
-        return DEFAULT_RETRY_AFTER
-    return seconds if math.isfinite(seconds) and seconds >= 0 else DEFAULT_RETRY_AFTER
 
 
 def _throttle_wait(extensions: dict) -> float:

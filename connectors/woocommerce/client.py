@@ -20,11 +20,11 @@ The consumer secret never appears in an error, a log line or the ``repr``.
 from __future__ import annotations
 
 import json
-import math
 
 import requests
 
-from ..base import Refused, Rejected, RetryLater, Transient
+from ..base import Refused, Transient
+from ..http import retry_after, send, sort_status
 from ..shopify.client import session_for
 
 API = "wp-json/wc/v3"
@@ -70,29 +70,26 @@ class WooClient:
         if not all(self._auth):
             raise Refused("Set the access token to the consumer key and secret, as ck_…:cs_… .")
         url = f"{self.root}/{api}/{path.lstrip('/')}"
-        try:
-            response = self.session.request(
-                method,
-                url,
-                params=params,
-                data=json.dumps(body).encode() if body is not None else None,
-                headers={"Accept": "application/json", "Content-Type": "application/json"},
-                auth=self._auth,
-                timeout=TIMEOUT_SECONDS,
-            )
-        except requests.Timeout as exc:
-            raise Transient(f"WooCommerce did not answer within {TIMEOUT_SECONDS} s ({type(exc).__name__}).") from None
-        except requests.RequestException as exc:
-            raise Transient(f"Could not reach WooCommerce at {self.root}: {type(exc).__name__}.") from None
+        response = send(
+            self.session,
+            method,
+            url,
+            vendor="WooCommerce",
+            where=self.root,
+            timeout=TIMEOUT_SECONDS,
+            params=params,
+            data=json.dumps(body).encode() if body is not None else None,
+            headers={"Accept": "application/json", "Content-Type": "application/json"},
+            auth=self._auth,
+        )
         status = response.status_code
-        if status == 429:
-            raise RetryLater(f"WooCommerce answered 429: {_text(response)}", _retry_after(response))
-        if status in (401, 403):
-            raise Refused(f"WooCommerce answered {status}: {_text(response)} Check the consumer key and secret.")
-        if status >= 500:
-            raise Transient(f"WooCommerce answered {status}: {_text(response)}")
-        if status >= 400:
-            raise Rejected(f"WooCommerce answered {status}: {_text(response)}")
+        sort_status(
+            status,
+            vendor="WooCommerce",
+            text=lambda: _text(response),
+            retry_after=lambda: retry_after(response.headers.get("Retry-After"), DEFAULT_RETRY_AFTER),
+            refused_hint=" Check the consumer key and secret.",
+        )
         try:
             data = response.json()
         except ValueError:
@@ -113,11 +110,3 @@ def _text(response) -> str:
         code = f"{body['code']}: " if body.get("code") else ""
         return f"{code}{body['message']}"[:300]
     return json.dumps(body)[:300]
-
-
-def _retry_after(response) -> float:
-    try:
-        seconds = float(response.headers.get("Retry-After", ""))
-    except ValueError:
-        return DEFAULT_RETRY_AFTER
-    return seconds if math.isfinite(seconds) and seconds >= 0 else DEFAULT_RETRY_AFTER
