@@ -36,7 +36,7 @@ Go SDK, doudian-sdk-golang 1.1.0, ``api/<method>/request|response``):
 from __future__ import annotations
 
 import hashlib
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 from django.db import transaction
 from django.utils import timezone
@@ -44,6 +44,7 @@ from django.utils.translation import gettext_noop
 
 from ..base import Adapter, Confirmation, PersonMustAct, PullPage, Rejected, StockPushResult
 from ..models import ChannelConnection, RemoteItem
+from ..remote_items import remote_items
 from .client import DoudianClient, split_secret
 
 PAGE_SIZE = 100
@@ -51,7 +52,6 @@ OVERLAP_SECONDS = 60
 PULL_SLACK_SECONDS = 60  # how long one pull may take (its pages) before its end is counted as its asking time
 FIRST_PULL_DAYS = 7
 BATCH = 50
-MISSING_RECHECK = timedelta(days=1)
 RECONCILE_MAX = 100
 SHIPPED_STATUSES = {3: "已发货", 5: "已完成"}
 STAMP = "%Y-%m-%dT%H:%M:%SZ"
@@ -352,26 +352,20 @@ class DoudianAdapter(Adapter):
         return StockPushResult(pushed=pushed, unknown_skus=unknown, errors=errors)
 
     def _items(self, connection, client: DoudianClient, skus: list[str]) -> dict[str, str]:
-        """SKU -> ``<product_id>/<sku_id>`` by ``sku.detail``, kept; a SKU the shop lacks is asked again after a day."""
-        now = timezone.now()
-        known = {
-            r.sku: r.remote_id
-            for r in RemoteItem.objects.filter(connection=connection, sku__in=skus)
-            if r.remote_id or r.looked_up_at > now - MISSING_RECHECK
-        }
-        for sku in sorted({s for s in skus if s and s not in known}):
+        """SKU -> ``<product_id>/<sku_id>`` by ``sku.detail``, one SKU a call (remote_items: cached, a SKU the shop
+        lacks asked again after a day)."""
+
+        def lookup(chunk: list[str]) -> dict[str, str]:
+            [sku] = chunk
             try:
                 data = client.call("sku.detail", {"code": sku})
             except Rejected as exc:
                 if getattr(exc, "code", None) not in NOT_FOUND:
                     raise
-                data = {}
-            ref = f"{data['product_id']}/{data['id']}" if data.get("id") and data.get("product_id") else ""
-            RemoteItem.objects.update_or_create(
-                connection=connection, sku=sku, defaults={"remote_id": ref, "looked_up_at": now}
-            )
-            known[sku] = ref
-        return known
+                return {}
+            return {sku: f"{data['product_id']}/{data['id']}"} if data.get("id") and data.get("product_id") else {}
+
+        return remote_items(connection, skus, lookup, batch=1)
 
     # ---- reconciliation -----------------------------------------------------------------------------
 

@@ -14,18 +14,13 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
-from django.utils import timezone
-
 from ..base import Adapter, Confirmation, PullPage, Rejected, StockPushResult, match_lines, refund_marker, refund_note
-from ..models import RemoteItem
+from ..remote_items import remote_items
 from .client import ShopifyClient
 
 PAGE_SIZE = 50
 SET_BATCH = 250
 LOOKUP_BATCH = 50
-MISSING_RECHECK = timedelta(days=1)
 
 ORDER_FIELDS = """
   id legacyResourceId name email phone createdAt updatedAt cancelledAt displayFinancialStatus note currencyCode
@@ -362,29 +357,19 @@ class ShopifyAdapter(Adapter):
         )
 
     def _items(self, connection, client: ShopifyClient, skus: list[str]) -> dict[str, str]:
-        """SKU -> inventoryItem id, from the cache, looking up what it lacks (a missing SKU again after a day)."""
-        now = timezone.now()
-        known = {
-            r.sku: r.remote_id
-            for r in RemoteItem.objects.filter(connection=connection, sku__in=skus)
-            if r.remote_id or r.looked_up_at > now - MISSING_RECHECK
-        }
-        wanted = sorted({s for s in skus if s and s not in known})
-        for start in range(0, len(wanted), LOOKUP_BATCH):
-            chunk = wanted[start : start + LOOKUP_BATCH]
+        """SKU -> inventoryItem id (remote_items: cached, a missing SKU looked up again after a day)."""
+
+        def lookup(chunk: list[str]) -> dict[str, str]:
             query = " OR ".join(f"sku:{_quote(s)}" for s in chunk)
             data = client.execute(VARIANTS_QUERY, {"first": 250, "query": query})
-            found = {}
+            found: dict[str, str] = {}
             for node in (data.get("productVariants") or {}).get("nodes") or []:
                 sku, item = node.get("sku"), (node.get("inventoryItem") or {}).get("id")
                 if sku in chunk and item and sku not in found:
                     found[sku] = item
-            for sku in chunk:
-                RemoteItem.objects.update_or_create(
-                    connection=connection, sku=sku, defaults={"remote_id": found.get(sku, ""), "looked_up_at": now}
-                )
-                known[sku] = found.get(sku, "")
-        return known
+            return found
+
+        return remote_items(connection, skus, lookup, batch=LOOKUP_BATCH)
 
 
 def _allocate(order: dict, lines: list[dict]) -> list[dict]:

@@ -43,12 +43,12 @@ from ..base import (
     refund_note,
 )
 from ..models import RemoteItem
+from ..remote_items import remote_items
 from .client import TRACKING_API, WooClient
 
 PAGE_SIZE = 100
 BATCH = 100  # WooCommerce's batch endpoints take 100 items at most (woocommerce_rest_batch_items_limit)
 LOOKUP_BATCH = 50
-MISSING_RECHECK = timedelta(days=1)
 DONE_STATUSES = {"completed"}
 STAMP = "%Y-%m-%dT%H:%M:%S"
 CENT = Decimal("0.01")
@@ -269,33 +269,25 @@ class WooCommerceAdapter(Adapter):
         )
 
     def _items(self, connection, client: WooClient, skus: list[str]) -> dict[str, str]:
-        """SKU -> ``<id>`` (a product) or ``<parent>/<id>`` (a variation), cached; a missing SKU again after a day."""
-        now = timezone.now()
-        known = {
-            r.sku: r.remote_id
-            for r in RemoteItem.objects.filter(connection=connection, sku__in=skus)
-            if r.remote_id or r.looked_up_at > now - MISSING_RECHECK
-        }
-        wanted = sorted({s for s in skus if s and s not in known and "," not in s})
-        for start in range(0, len(wanted), LOOKUP_BATCH):
-            chunk = wanted[start : start + LOOKUP_BATCH]
+        """SKU -> ``<id>`` (a product) or ``<parent>/<id>`` (a variation) (remote_items: cached, a missing SKU looked
+        up again after a day). A SKU with a comma cannot be asked for (the list is comma-separated): not found."""
+
+        def lookup(chunk: list[str]) -> dict[str, str]:
+            asked = [s for s in chunk if "," not in s]
             found: dict[str, str] = {}
             page, pages = 1, 1
-            while page <= pages:
-                answer = client.get("products", {"sku": ",".join(chunk), "per_page": 100, "page": page})
+            while asked and page <= pages:
+                answer = client.get("products", {"sku": ",".join(asked), "per_page": 100, "page": page})
                 pages = answer.total_pages
                 for product in answer.body if isinstance(answer.body, list) else []:
                     sku, pid = product.get("sku"), product.get("id")
-                    if sku in chunk and pid and sku not in found:
+                    if sku in asked and pid and sku not in found:
                         parent = product.get("parent_id") if product.get("type") == "variation" else 0
                         found[sku] = f"{parent}/{pid}" if parent else str(pid)
                 page += 1
-            for sku in chunk:
-                RemoteItem.objects.update_or_create(
-                    connection=connection, sku=sku, defaults={"remote_id": found.get(sku, ""), "looked_up_at": now}
-                )
-                known[sku] = found.get(sku, "")
-        return known
+            return found
+
+        return remote_items(connection, skus, lookup, batch=LOOKUP_BATCH)
 
     # ---- reconciliation -----------------------------------------------------------------------------
 
