@@ -51,6 +51,19 @@ def sort_status(
     raise Rejected(f"{vendor} answered {status}: {text()}")
 
 
+def sort_answer(response, *, vendor: str, text: Callable, wait: float, busy: str = "", refused_hint: str = "") -> None:
+    """``sort_status`` of a ``requests`` answer: ``text(response)`` the platform's message, ``Retry-After`` its wait
+    (``wait`` seconds when absent or not a number)."""
+    sort_status(
+        response.status_code,
+        vendor=vendor,
+        text=lambda: text(response),
+        retry_after=lambda: retry_after(response.headers.get("Retry-After"), wait),
+        busy=busy,
+        refused_hint=refused_hint,
+    )
+
+
 def retry_after(value, default: float) -> float:
     """A ``Retry-After`` header's seconds; ``default`` when absent, not a number or negative."""
     try:

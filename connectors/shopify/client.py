@@ -23,7 +23,7 @@ import threading
 import requests
 
 from ..base import Refused, Rejected, RetryLater, Transient
-from ..http import retry_after, send, sort_status
+from ..http import send, sort_answer
 
 DEFAULT_VERSION = "2025-01"
 TIMEOUT_SECONDS = 20
@@ -74,15 +74,15 @@ class ShopifyClient:
                 "X-Shopify-Access-Token": self._token,
             },
         )
-        status = response.status_code
-        sort_status(
-            status,
+        sort_answer(
+            response,
             vendor="Shopify",
-            text=lambda: _text(response),
-            retry_after=lambda: retry_after(response.headers.get("Retry-After"), DEFAULT_RETRY_AFTER),
+            text=_text,
+            wait=DEFAULT_RETRY_AFTER,
             busy=" (too many requests).",
             refused_hint=" Check the access token and its scopes.",
         )
+        status = response.status_code
         try:
             body = response.json()
         except ValueError:

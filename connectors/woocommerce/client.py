@@ -24,7 +24,7 @@ import json
 import requests
 
 from ..base import Refused, Transient
-from ..http import retry_after, send, sort_status
+from ..http import send, sort_answer
 from ..shopify.client import session_for
 
 API = "wp-json/wc/v3"
@@ -82,14 +82,14 @@ class WooClient:
             headers={"Accept": "application/json", "Content-Type": "application/json"},
             auth=self._auth,
         )
-        status = response.status_code
-        sort_status(
-            status,
+        sort_answer(
+            response,
             vendor="WooCommerce",
-            text=lambda: _text(response),
-            retry_after=lambda: retry_after(response.headers.get("Retry-After"), DEFAULT_RETRY_AFTER),
+            text=_text,
+            wait=DEFAULT_RETRY_AFTER,
             refused_hint=" Check the consumer key and secret.",
         )
+        status = response.status_code
         try:
             data = response.json()
         except ValueError:
