@@ -51,9 +51,10 @@ def sort_status(
     raise Rejected(f"{vendor} answered {status}: {text()}")
 
 
-def sort_answer(response, *, vendor: str, text: Callable, wait: float, busy: str = "", refused_hint: str = "") -> None:
-    """``sort_status`` of a ``requests`` answer: ``text(response)`` the platform's message, ``Retry-After`` its wait
-    (``wait`` seconds when absent or not a number)."""
+def sort_answer(response, *, vendor: str, text: Callable, wait: float, busy: str = "", refused_hint: str = ""):
+    """A ``requests`` answer's JSON body, or its connector error: ``sort_status`` with ``text(response)`` the
+    platform's message and ``Retry-After`` its wait (``wait`` seconds when absent or not a number); a body that is
+    not JSON is ``Transient``."""
     sort_status(
         response.status_code,
         vendor=vendor,
@@ -62,6 +63,10 @@ def sort_answer(response, *, vendor: str, text: Callable, wait: float, busy: str
         busy=busy,
         refused_hint=refused_hint,
     )
+    try:
+        return response.json()
+    except ValueError:
+        raise Transient(f"{vendor} answered {response.status_code} with a body that is not JSON.") from None
 
 
 def retry_after(value, default: float) -> float:

@@ -59,14 +59,9 @@ def connection_update(request, slug):
 @login_required
 @permission_required("connectors.sync_channel", raise_exception=True)
 def channel_pull(request, slug):
-    channel = get_object_or_404(Channel, slug=slug)
-    connection = services.connection_of(channel.pk)
-    if connection is None:
-        messages.error(request, "The channel has no connection.")
-    else:
-        send("connectors.pull_orders", args=[connection.pk])  # the worker pulls; this page shows the outcome
-        messages.success(request, "Pull asked for: the outcome shows here when it has run.")
-    return redirect("connectors:channel_sync", slug=slug)
+    return _ask_worker(
+        request, slug, "connectors.pull_orders", "Pull asked for: the outcome shows here when it has run."
+    )
 
 
 @require_POST
@@ -87,13 +82,20 @@ def channel_retry(request, slug):
 @login_required
 @permission_required("connectors.sync_channel", raise_exception=True)
 def channel_reconcile(request, slug):
+    return _ask_worker(
+        request, slug, "connectors.reconcile", "Reconciliation asked for: the outcome shows here when it has run."
+    )
+
+
+def _ask_worker(request, slug: str, task: str, asked: str):
+    """Send the channel's connection to a worker task (the page shows the outcome when it has run)."""
     channel = get_object_or_404(Channel, slug=slug)
     connection = services.connection_of(channel.pk)
     if connection is None:
         messages.error(request, "The channel has no connection.")
     else:
-        send("connectors.reconcile", args=[connection.pk])
-        messages.success(request, "Reconciliation asked for: the outcome shows here when it has run.")
+        send(task, args=[connection.pk])
+        messages.success(request, asked)
     return redirect("connectors:channel_sync", slug=slug)
 
 

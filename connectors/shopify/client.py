@@ -74,7 +74,7 @@ class ShopifyClient:
                 "X-Shopify-Access-Token": self._token,
             },
         )
-        sort_answer(
+        body = sort_answer(
             response,
             vendor="Shopify",
             text=_text,
@@ -82,11 +82,6 @@ class ShopifyClient:
             busy=" (too many requests).",
             refused_hint=" Check the access token and its scopes.",
         )
-        status = response.status_code
-        try:
-            body = response.json()
-        except ValueError:
-            raise Transient(f"Shopify answered {status} with a body that is not JSON.") from None
         if not isinstance(body, dict):
             raise Transient("Shopify answered with JSON that is not an object.")
         errors = body.get("errors")

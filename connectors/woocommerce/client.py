@@ -23,7 +23,7 @@ import json
 
 import requests
 
-from ..base import Refused, Transient
+from ..base import Refused
 from ..http import send, sort_answer
 from ..shopify.client import session_for
 
@@ -82,18 +82,13 @@ class WooClient:
             headers={"Accept": "application/json", "Content-Type": "application/json"},
             auth=self._auth,
         )
-        sort_answer(
+        data = sort_answer(
             response,
             vendor="WooCommerce",
             text=_text,
             wait=DEFAULT_RETRY_AFTER,
             refused_hint=" Check the consumer key and secret.",
         )
-        status = response.status_code
-        try:
-            data = response.json()
-        except ValueError:
-            raise Transient(f"WooCommerce answered {status} with a body that is not JSON.") from None
         try:
             pages = int(response.headers.get("X-WP-TotalPages") or 1)
         except ValueError:
