@@ -125,8 +125,8 @@ class _Batch:
         channel_ids = {r.payload.get("channel") for r in rows if isinstance(r.payload, dict)}
         shipment_ids = {r.payload.get("shipment") for r in rows if isinstance(r.payload, dict)}
         found = ChannelConnection.objects.select_related("channel").filter(channel_id__in=channel_ids)
-        if db.vendor == "postgresql":  # one statement: each connection with what it holds of these shipments
-            connections = {c.channel_id: c for c in found.annotate(held=_held(shipment_ids))}
+        if db.vendor == "postgresql":  # one prepared statement: each connection with what it holds of these shipments
+            connections = {c.channel_id: c for c in _connections_holding(channel_ids, shipment_ids)}
             return cls(connections, {(c.pk, r.shipment_id): r for c in connections.values() for r in _remotes(c)})
         connections = {c.channel_id: c for c in found}
         remotes = {
@@ -141,20 +141,59 @@ class _Batch:
 REMOTE_FIELDS = ("id", "shipment_id", "remote_id", "tracking_numbers", "version", "cancelled")
 
 
-def _held(shipment_ids):
-    """PostgreSQL: the connection's RemoteShipment rows of ``shipment_ids`` as one JSON array (a subquery)."""
-    from django.contrib.postgres.aggregates import JSONBAgg
-    from django.db.models import JSONField, OuterRef, Subquery
-    from django.db.models.functions import JSONObject
-
-    held = (
-        RemoteShipment.objects.filter(connection=OuterRef("pk"), shipment_id__in=shipment_ids)
-        .order_by()
-        .values("connection")
-        .annotate(items=JSONBAgg(JSONObject(**{name: name for name in REMOTE_FIELDS})))
-        .values("items")
+@lru_cache(maxsize=1)
+def _holding_sql() -> str:
+    """PostgreSQL: the connections of some channels with their channel (as ``select_related``) and, as one JSON
+    array, their RemoteShipment rows of some shipments. Its text never changes, so it is prepared once per
+    database connection instead of compiled by the ORM every round."""
+    quote = db.ops.quote_name
+    mine, channel = ChannelConnection._meta, Channel._meta
+    remote = RemoteShipment._meta
+    held = ", ".join(f"'{name}', r.{quote(remote.get_field(name).column)}" for name in REMOTE_FIELDS)
+    columns = ", ".join(
+        [f"c.{quote(f.column)}" for f in mine.concrete_fields]
+        + [f"ch.{quote(f.column)}" for f in channel.concrete_fields]
     )
-    return Subquery(held, output_field=JSONField())
+    on_connection, on_shipment = (quote(remote.get_field(n).column) for n in ("connection", "shipment"))
+    channel_column = quote(mine.get_field("channel").column)
+    return (
+        f"SELECT {columns}, (SELECT jsonb_agg(jsonb_build_object({held})) "  # noqa: S608 (names from the models)
+        f"FROM {quote(remote.db_table)} AS r WHERE r.{on_connection} = c.{quote(mine.pk.column)} "
+        f"AND r.{on_shipment} = ANY(%b::bigint[])) FROM {quote(mine.db_table)} AS c JOIN {quote(channel.db_table)} "
+        f"AS ch ON ch.{quote(channel.pk.column)} = c.{channel_column} WHERE c.{channel_column} = ANY(%b::bigint[])"
+    )
+
+
+def _instance(model, fields, values):
+    """A model instance from raw column values, each converted as the ORM converts it (``from_db_value``)."""
+    converted = []
+    for f, value in zip(fields, values, strict=True):
+        for convert in f.get_db_converters(db):
+            value = convert(value, f, db)
+        converted.append(value)
+    return model.from_db(db.alias, [f.attname for f in fields], converted)
+
+
+def _connections_holding(channel_ids, shipment_ids) -> list[ChannelConnection]:
+    """PostgreSQL: the connections of ``channel_ids``, their channels loaded, each with ``held`` (its
+    RemoteShipment rows of ``shipment_ids`` as JSON objects, or None), in one prepared statement."""
+    mine = list(ChannelConnection._meta.concrete_fields)
+    theirs = list(Channel._meta.concrete_fields)
+    channels = [int(i) for i in channel_ids if isinstance(i, int)]
+    shipments = [int(i) for i in shipment_ids if isinstance(i, int)]
+    if not channels:
+        return []
+    with statements.cursor() as c:
+        c.execute(_holding_sql(), [shipments, channels])
+        fetched = c.fetchall()
+    found = []
+    for values in fetched:
+        connection = _instance(ChannelConnection, mine, values[: len(mine)])
+        connection.channel = _instance(Channel, theirs, values[len(mine) : len(mine) + len(theirs)])
+        held = values[-1]
+        connection.held = json.loads(held) if isinstance(held, str | bytes) else held
+        found.append(connection)
+    return found
 
 
 def _remotes(connection: ChannelConnection) -> list[RemoteShipment]:
@@ -233,6 +272,7 @@ def _remember_sql() -> str:
         "created_at, updated_at) SELECT v.c, v.s, v.r, v.t::jsonb, v.v, v.x, n.at, n.at "
         "FROM unnest(%b::bigint[], %b::bigint[], %b::text[], %b::text[], %b::bigint[], %b::boolean[]) "
         "AS v(c, s, r, t, v, x), (SELECT %b::timestamptz AS at) AS n "
+        f"WHERE {statements.ASYNC_COMMIT} "
         "ON CONFLICT (connection_id, shipment_id) DO UPDATE SET remote_id = EXCLUDED.remote_id, "
         "tracking_numbers = EXCLUDED.tracking_numbers, version = EXCLUDED.version, cancelled = EXCLUDED.cancelled, "
         "updated_at = EXCLUDED.updated_at"

@@ -22,7 +22,7 @@ class OmsConfig(AppConfig):
         from .imports import jobs as import_jobs
 
         import_jobs.register_probe()
-        # Outbox rows past their retry time: sent by the sweep too (oms/outbox.py).
+        # Outbox rows past their retry time: sent by the sweep too (oms/outbox/).
         from . import outbox
 
         outbox.register_probe()

@@ -30,7 +30,7 @@ app.conf.beat_schedule["reports.send_scheduled_reports"] = {
     "schedule": 3600.0,
 }
 # Work a lost or failed task left (oms/background.py probes): sent again once a minute; this includes outbox
-# rows past their retry time (oms/outbox.py: e-mails, stock pushes), so no beat entry of their own.
+# rows past their retry time (oms/outbox/: e-mails, stock pushes), so no beat entry of their own.
 app.conf.beat_schedule["oms.sweep_background_work"] = {"task": "oms.sweep_background_work", "schedule": 60.0}
 # Report facts (reports/facts.py): the orders changed since the last run, every minute.
 app.conf.beat_schedule["reports.refresh_facts"] = {"task": "reports.refresh_facts", "schedule": 60.0}

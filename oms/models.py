@@ -123,7 +123,7 @@ class TaskFailure(models.Model):
 
 class OutboxMessage(models.Model):
     """One effect on the outside world (a customer e-mail, a stock push to a channel), written in the same
-    transaction as the change that causes it and sent by the outbox consumer (oms/outbox.py).
+    transaction as the change that causes it and sent by the outbox consumer (oms/outbox/).
 
     ``key`` is unique per ``kind``: writing the same key again writes nothing (one problem, one message).
     ``next_attempt_at`` is when the consumer may take the row: a pending row past it is due; a row being sent

@@ -210,7 +210,7 @@ CELERY_TIMEZONE = TIME_ZONE
 # Work older than this without its outcome (an order never routed, a message never applied, a notice
 # never sent) is sent again by the sweep and listed on the Background work page.
 OMS_STUCK_AFTER_SECONDS = int(os.environ.get("OMS_STUCK_AFTER_SECONDS", "180"))
-# The outbox (oms/outbox.py): a row that keeps failing is tried this many times (backoff 1, 2, 4 ... minutes,
+# The outbox (oms/outbox/): a row that keeps failing is tried this many times (backoff 1, 2, 4 ... minutes,
 # at most OMS_OUTBOX_BACKOFF_MAX_SECONDS apart), then it is dead: listed on the Background work page with Retry.
 OMS_OUTBOX_MAX_ATTEMPTS = int(os.environ.get("OMS_OUTBOX_MAX_ATTEMPTS", "8"))
 # Channel and carrier credentials are stored encrypted (oms/vault.py): Fernet keys, comma-separated, the first

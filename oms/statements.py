@@ -34,6 +34,14 @@ from django.db import connection, models
 
 from . import bulk
 
+# A condition the consumer's bookkeeping statements carry (``... WHERE ... AND {ASYNC_COMMIT}``): the statement's
+# own transaction commits without waiting for its WAL to reach the disk (``synchronous_commit`` off for that
+# transaction only; the session's setting is untouched). A crash of the database server may forget the last
+# fraction of a second of such commits; they are only records of what was sent (an outbox lease or outcome, what a
+# platform holds), whose loss means the row is sent again, the path every handler survives already (a worker
+# killed after the platform answered). docs/decisions/outbox-async-commit.md.
+ASYNC_COMMIT = "set_config('synchronous_commit', 'off', true) IS NOT NULL"
+
 # Prepare only when told to (``prepare=True``): other server-binding cursors on the connection keep not preparing.
 _EXPLICIT_ONLY = 1 << 30
 

@@ -43,7 +43,7 @@ def preview_import_job(job_id: int) -> None:
 
 @shared_task(name="oms.outbox_dispatch", acks_late=True, bind=True)
 def outbox_dispatch(self) -> dict:
-    """Send the due outbox rows in batches until none is left (oms/outbox.py). Nudged after the commits that
+    """Send the due outbox rows in batches until none is left (oms/outbox/). Nudged after the commits that
     write rows, and by the sweep for rows past their retry time; two at once take different rows. Run eagerly
     (the tests' fast lane, inside the nudging commit) it does not wait to gather trickling rows."""
     return outbox_dispatch_all(gather=0 if self.request.is_eager else None)

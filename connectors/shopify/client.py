@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import threading
 
 import requests
@@ -36,14 +37,23 @@ _sessions_lock = threading.Lock()
 
 def session_for(base_url: str) -> requests.Session:
     """One keep-alive session per shop and thread in this process: a batch of confirmations reuses its
-    connection instead of opening one per call."""
+    connection instead of opening one per call. The environment (``HTTPS_PROXY``/``NO_PROXY``,
+    ``REQUESTS_CA_BUNDLE``) is read once, when the session is made, instead of on every call."""
     key = (threading.get_ident(), base_url)
     with _sessions_lock:
         session = _sessions.get(key)
         if session is None:
             if len(_sessions) > 200:
                 _sessions.clear()
-            session = _sessions[key] = requests.Session()
+            session = _sessions[key] = _session(base_url)
+    return session
+
+
+def _session(base_url: str) -> requests.Session:
+    session = requests.Session()
+    session.proxies = requests.utils.get_environ_proxies(base_url)
+    session.verify = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or True
+    session.trust_env = False  # what it would read on every call is set above
     return session
 
 

@@ -73,3 +73,18 @@ def test_a_timeout_and_a_closed_port_are_transient(fake, monkeypatch):
     closed = ShopifyClient(base_url="http://127.0.0.1:9", token=TOKEN, version="2025-01")
     with pytest.raises(Transient, match="Could not reach Shopify"):
         closed.execute(QUERY)
+
+
+def test_the_session_reads_the_proxy_and_ca_settings_once_when_it_is_made(monkeypatch):
+    from connectors.shopify.client import session_for
+
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.example:3128")
+    monkeypatch.setenv("NO_PROXY", "bypassed.example")
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", "/etc/ssl/our-ca.pem")
+    session = session_for("https://proxied-shop.example")
+    assert session.proxies.get("https") == "http://proxy.example:3128"
+    assert session.verify == "/etc/ssl/our-ca.pem"
+    assert session.trust_env is False
+    assert session_for("https://bypassed.example").proxies == {}
+    monkeypatch.delenv("HTTPS_PROXY")
+    assert session_for("https://proxied-shop.example") is session  # made once per shop and thread

@@ -420,7 +420,7 @@ STATUS_WRITERS = {
     "logistics/intake.py": "InboundMessage.status: a tracking batch's outcomes in one bulk UPDATE",
     "logistics/polling.py": "not a model: the poll report's dict.update(status=...)",
     "oms/imports/jobs.py": "ImportJob.status: the door (import_jobs_move)",
-    "oms/outbox.py": "OutboxMessage.status: the door (outbox_move, OUTBOX_TRANSITIONS)",
+    "oms/outbox/door.py": "OutboxMessage.status: the door (outbox_move, OUTBOX_TRANSITIONS)",
     "orders/intake/inbox.py": "InboundMessage.status of an API message built in memory before its one INSERT (a "
     "replay answered at once); verdict.status is the request's own answer, not a model",
 }

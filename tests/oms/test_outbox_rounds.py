@@ -216,3 +216,43 @@ def test_the_lease_takes_the_oldest_due_rows_in_order_and_skips_leased_ones(hand
     assert [r.attempts for r in first] == [1, 1] and first[0].payload == {"key": "k2"}
     assert outbox.outbox_dispatch(now=t0) == {"sent": 2}  # the leased two are not taken again
     assert calls == [["k1", "k3"]]
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_rounds_lease_and_record_commit_without_waiting_for_the_disk_and_nothing_else_does(handlers):
+    """The lease and the record turn ``synchronous_commit`` off for their own transaction only: the handler's
+    writes between them, and the session after the round, keep the session's setting."""
+    if connection.vendor != "postgresql":
+        pytest.skip("the set-based statements are PostgreSQL's")
+    register, _calls = handlers
+    seen = []
+
+    def reading(rows_in):
+        with connection.cursor() as c:
+            c.execute("SELECT current_setting('synchronous_commit')")
+            seen.append(c.fetchone()[0])
+        return all_sent(rows_in)
+
+    register("test.durable", reading)
+    now = timezone.now()  # written without a nudge (committed, the eager nudge would send them at once)
+    OutboxMessage.objects.bulk_create(
+        OutboxMessage(kind="test.durable", destination="test:a", key=k, payload={}, created_at=now, next_attempt_at=now)
+        for k in ("k1", "k2")
+    )
+    with connection.cursor() as c:
+        c.execute("SET synchronous_commit = 'on'")  # the fast lane's server runs with it off
+    try:
+        with CaptureQueriesContext(connection) as queries:
+            assert outbox.outbox_dispatch() == {"sent": 2}
+        with connection.cursor() as c:
+            c.execute("SHOW synchronous_commit")
+            after = c.fetchone()[0]
+    finally:
+        with connection.cursor() as c:
+            c.execute("RESET synchronous_commit")
+    mine = [q["sql"] for q in queries.captured_queries if "oms_outboxmessage" in q["sql"]]
+    assert len(mine) == 2
+    assert all("set_config('synchronous_commit', 'off', true)" in sql for sql in mine)
+    assert seen == ["on"] and after == "on"
+    assert set(rows("test.durable")) == {("k1", "sent", 1), ("k2", "sent", 1)}
