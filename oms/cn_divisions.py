@@ -141,15 +141,26 @@ def _index() -> Index:
         logger.warning("the division index cache %s cannot be read; building it again", path, exc_info=True)
     with _no_collections():
         index = _build_index()
+    _keep(index, path)
+    return index
+
+
+def _keep(index: Index, path: Path) -> None:
+    """Write the index for the next process; a folder that takes no file only costs that process's build."""
+    tmp = None
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
         with os.fdopen(fd, "wb") as handle:
             pickle.dump(index, handle, protocol=pickle.HIGHEST_PROTOCOL)
         os.replace(tmp, path)
-    except OSError:
+        tmp = None
+    except Exception:  # noqa: BLE001 - the index is built; keeping it is only a saving
         logger.warning("the division index cannot be kept in %s", path.parent, exc_info=True)
-    return index
+    finally:
+        if tmp is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
 
 
 def _build_index() -> Index:

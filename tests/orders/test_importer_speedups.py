@@ -80,3 +80,10 @@ def test_an_amount_text_is_parsed_once_and_a_bad_one_is_still_named_by_its_field
     assert parse_money("", "Shipping", blank=None) is None
     assert str(parse_money("  ", "Shipping", blank=Decimal("0.00"))) == "0.00"
     assert str(parse_money(" ", "Shipping")) == "0"
+
+
+def test_a_folder_that_takes_no_file_only_costs_the_build(fresh_index):
+    (fresh_index / "cache").write_text("a file where the folder would be")  # mkdir fails
+    index = cn_divisions.divisions()
+    assert index.named("长沙市")[0].province == "湖南省"
+    assert sorted(p.name for p in fresh_index.iterdir()) == ["cache"]
