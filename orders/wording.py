@@ -95,7 +95,19 @@ def msg(template: str, **params) -> Msg:
 
 
 def label(member) -> Label:
-    return Label(member)
+    """The member's Label: made once per member and process (its English label is read under
+    ``translation.override``, which costs more than the rest of a timeline row; a Label is never changed)."""
+    key = (type(member), member)  # by class too: a str choice equals its value, and values repeat across classes
+    try:
+        return _made_labels[key]
+    except KeyError:
+        made = _made_labels[key] = Label(member)
+        return made
+    except TypeError:  # not hashable: made each time
+        return Label(member)
+
+
+_made_labels: dict = {}  # (class, member) -> Label
 
 
 def via(text, path: str) -> Via:

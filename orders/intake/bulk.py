@@ -19,6 +19,7 @@ order of a known customer (matched by e-mail or phone) on another channel.
 import logging
 from dataclasses import dataclass, field
 from decimal import Decimal
+from operator import itemgetter
 
 from django.db import DatabaseError, connection, transaction
 from django.db.models import Sum
@@ -371,6 +372,11 @@ def _write(channel, fresh, source, user, *, notify: bool = False) -> list[Outcom
     postgres = connection.vendor == "postgresql"
     ids = _reserve_ids(Order, len(fresh)) if postgres else [None] * len(fresh)
     validated = _status_message(OrderStatus.RECEIVED, OrderStatus.CONFIRMED, services.validated_note())
+    # What many orders of the batch say alike is made once: the received message per number of lines, the
+    # confirmed status row's data, each message's stored words (``insert_rows`` writes an object's JSON once).
+    received = _memo(lambda n: services.received_message(channel.name, source, n))
+    to_confirmed = {"from": "received", "to": OrderStatus.CONFIRMED}
+    words = _Words()
     keys: tuple[str, ...] = ()
     rows, plans = [], []
     lines, holds_rows, events, outcomes, confirmed = [], [], [], [], []
@@ -380,13 +386,14 @@ def _write(channel, fresh, source, user, *, notify: bool = False) -> list[Outcom
         fields = services.order_fields(channel=channel, data=data, now=now, presale_until=presale[0])
         if not keys:
             keys = tuple(k for k in fields if k != "channel")  # by id: channel_id is one of _ORDER_OWN
+            take = itemgetter(*keys)  # the values of keys, in one C call
         draft = _Draft(fields, channel.pk, customer)
         pairs = [(products.get(ln.sku), ln.quantity) for ln in data.lines]
         # (kind, message, data) and (reason, note) in the order one-by-one creation writes them.
         order_events: list[tuple[str, str, dict]] = [
             (
                 EventKind.CREATED,
-                services.received_message(channel.name, source, len(data.lines)),
+                received(len(data.lines)),
                 {"source": source, "external_id": data.external_id, "stock_policy": channel.stock_policy},
             )
         ]
@@ -473,10 +480,10 @@ def _write(channel, fresh, source, user, *, notify: bool = False) -> list[Outcom
                 status, on_hold = OrderStatus.RECEIVED, True
             else:
                 status, on_hold = OrderStatus.CONFIRMED, False
-                order_events.append((EventKind.STATUS, validated, {"from": "received", "to": OrderStatus.CONFIRMED}))
+                order_events.append((EventKind.STATUS, validated, to_confirmed))
         own = (pk, f"SO{100000 + pk}" if pk else None, channel.pk, customer.pk if customer is not None else None)
         own += (status, on_hold, now, now, tags, capabilities, service_kind, packing_notes)
-        rows.append(own + tuple(fields[k] for k in keys))
+        rows.append(own + take(fields))
         plans.append((row, data, pairs, order_holds, order_events, order_gifts))
     columns = _ORDER_OWN + keys
     if postgres:
@@ -512,7 +519,7 @@ def _write(channel, fresh, source, user, *, notify: bool = False) -> list[Outcom
         if data.invoice is not None:
             invoices.append(features.invoice_row(pk, data, source))
         for kind, message, event_data in order_events:
-            events.append((pk, kind, message[:500], event_data, event_words(message), user_id, now))
+            events.append((pk, kind, message[:500], event_data, words(message), user_id, now))
         status, on_hold = values[4], values[5]
         if status == OrderStatus.CONFIRMED:
             confirmed.append(pk)
@@ -529,6 +536,34 @@ def _write(channel, fresh, source, user, *, notify: bool = False) -> list[Outcom
         features.auto_merge(confirmed, user)  # 自动合单, before routing
         transaction.on_commit(lambda: _announce(confirmed))
     return outcomes
+
+
+def _memo(make):
+    """``make(key)``, made once per key."""
+    made: dict = {}
+
+    def get(key):
+        try:
+            return made[key]
+        except KeyError:
+            value = made[key] = make(key)
+            return value
+
+    return get
+
+
+class _Words:
+    """``event_words(message)``, one dict per message object (a message several orders share is one
+    object: its words are one dict, written once). Holds the messages, so an id is never reused."""
+
+    def __init__(self):
+        self.made: dict[int, tuple] = {}
+
+    def __call__(self, message) -> dict:
+        got = self.made.get(id(message))
+        if got is None:
+            got = self.made[id(message)] = (message, event_words(message))
+        return got[1]
 
 
 def _events_with_notices(events: list[tuple], rows: list[tuple], columns: tuple[str, ...]) -> None:

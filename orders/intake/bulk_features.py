@@ -91,10 +91,17 @@ def insert_rows(model, attnames: tuple[str, ...], rows: list[tuple]) -> None:
         with cursor.cursor.copy(sql) as copy:
             write = copy.write_row
             if json_at:
+                # One object in several rows (a batch's shared event data or words) is dumped once; the
+                # rows hold every object while this runs, so an id names one object.
+                dumped: dict[int, str] = {}
                 for values in rows:
                     values = list(values)
                     for i in json_at:
-                        values[i] = dumps(values[i], ensure_ascii=False)
+                        value = values[i]
+                        text = dumped.get(id(value))
+                        if text is None:
+                            text = dumped[id(value)] = dumps(value, ensure_ascii=False)
+                        values[i] = text
                     write(values)
             else:
                 for values in rows:

@@ -10,7 +10,7 @@ import sys
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
-from functools import cache
+from functools import cache, lru_cache
 from operator import attrgetter, gt
 
 from django.db.backends.base.operations import BaseDatabaseOperations
@@ -249,6 +249,15 @@ def parse_money(value, field_name: str, *, blank: Decimal | None = Decimal("0"),
     "invalid price", never reinterpreted. A JSON number may be passed as it is (rounded to the cent);
     ``exact=False`` also rounds a plain decimal text with more decimals (a channel that sends a
     computed float as text)."""
+    if type(value) is str and len(value) <= MEMO_TEXT and value.strip():
+        try:
+            return _money_text(value, exact)  # the same few prices fill a file's rows
+        except OrderRejected:
+            pass  # worded below, with this field's name
+    return _parse_money(value, field_name, blank, exact)
+
+
+def _parse_money(value, field_name: str, blank: Decimal | None, exact: bool) -> Decimal | None:
     if not exact and isinstance(value, str) and PLAIN_LONG_DECIMAL.fullmatch(value.strip()):
         value = str(Decimal(value.strip()).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))
     try:
@@ -261,6 +270,15 @@ def parse_money(value, field_name: str, *, blank: Decimal | None = Decimal("0"),
 
 
 PLAIN_LONG_DECIMAL = re.compile(r"\d{1,12}\.\d{3,}")
+# Texts up to this length are parsed once per process (``_money_text``): an amount is a short text.
+MEMO_TEXT = 32
+
+
+@lru_cache(maxsize=4096)
+def _money_text(value: str, exact: bool) -> Decimal:
+    """``parse_money`` of a text that is not blank, kept: a Decimal never changes, and a text that is no
+    amount raises (an exception is not kept), so ``parse_money`` words it with its field's name."""
+    return _parse_money(value, "", None, exact)
 
 
 def money_problem(amount: Decimal, model_name: str = "OrderLine", field: str = "unit_price") -> str:
