@@ -95,7 +95,14 @@ def msg(template: str, **params) -> Msg:
 
 
 def label(member) -> Label:
-    return Label(member)
+    """The choice's ``Label`` (built once per member and process: its English text never changes, and a batch
+    writing hundreds of rows asks for the same few; a ``Label`` is never changed after it is made)."""
+    return _label(type(member), member.value)
+
+
+@cache
+def _label(choices, value) -> Label:
+    return Label(choices(value))
 
 
 def via(text, path: str) -> Via:
