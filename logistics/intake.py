@@ -217,11 +217,12 @@ def tracking_pushes_apply_pending(*, limit: int | None = None, now: datetime | N
     """The consumer: claim up to ``limit`` pushes still without an outcome (oldest first; on PostgreSQL with
     ``FOR UPDATE SKIP LOCKED``, so several workers share a backlog) and apply them in one transaction. Returns the
     claimed messages with their outcomes; fewer than ``limit`` means the backlog is empty (for this worker)."""
-    with transaction.atomic(savepoint=False):  # the batch's own transaction (joins the caller's, if any)
-        pending = InboundMessage.objects.filter(status=InboundStatus.RECEIVED, source__in=PUSH_SOURCES)
-        messages = _claim(pending.order_by("pk")[: limit or BATCH_SIZE])
-        _process(messages, now=now)
-    return messages
+    pending = InboundMessage.objects.filter(status=InboundStatus.RECEIVED, source__in=PUSH_SOURCES).order_by("pk")
+    return _run(
+        lambda: _claim(pending[: limit or BATCH_SIZE]),
+        lambda ids: _claim(pending.filter(pk__in=ids)),  # again after a failed batch: those still pending
+        now=now,
+    )
 
 
 def tracking_pushes_process(message_ids: list[int], *, now: datetime | None = None) -> list[InboundMessage]:
@@ -233,9 +234,8 @@ def tracking_pushes_process(message_ids: list[int], *, now: datetime | None = No
     Returns the messages in the order of ``message_ids``.
     """
     ids = list(message_ids)
-    with transaction.atomic(savepoint=False):
-        claimed = _claim(InboundMessage.objects.filter(pk__in=ids).order_by("pk"))
-        _process([m for m in claimed if m.status not in FINAL], now=now)
+    named = InboundMessage.objects.filter(pk__in=ids).order_by("pk")
+    claimed = _run(lambda: _claim(named), lambda _ids: _claim(named), now=now)
     by_id = {m.pk: m for m in claimed}
     missing = [pk for pk in ids if pk not in by_id]
     if missing:
@@ -243,7 +243,35 @@ def tracking_pushes_process(message_ids: list[int], *, now: datetime | None = No
     return [by_id[pk] for pk in ids if pk in by_id]
 
 
-def _process(todo: list[InboundMessage], *, now: datetime | None) -> None:
+class _BatchFailed(Exception):
+    """A batch applied without a savepoint failed: its transaction goes back and its messages are applied again,
+    one by one (`_run`)."""
+
+
+def _run(claim, claim_again, *, now: datetime | None) -> list[InboundMessage]:
+    """Claim messages and apply them in one transaction. When this call opens that transaction (the worker's
+    task), the batch is applied without a savepoint (two round trips fewer per batch); if it fails for a reason
+    that is not transient, the whole transaction is rolled back and the same messages are claimed again
+    (``claim_again(ids)``) and applied one by one, each in its own savepoint, so the bad one is set aside with its
+    error and the others go in. Inside a caller's transaction the batch takes a savepoint instead, as it did."""
+    own = not connection.in_atomic_block
+    claimed: list[InboundMessage] = []
+    try:
+        with transaction.atomic(savepoint=False):  # the batch's own transaction (joins the caller's, if any)
+            claimed = claim()
+            _process([m for m in claimed if m.status not in FINAL], now=now, savepoint=not own)
+        return claimed
+    except _BatchFailed as exc:
+        logger.warning(
+            "tracking batch of %d messages failed (%s): applying them one by one", len(claimed), exc.__cause__
+        )
+    with transaction.atomic(savepoint=False):
+        claimed = claim_again([m.pk for m in claimed])
+        _process([m for m in claimed if m.status not in FINAL], now=now, savepoint=True, alone=True)
+    return claimed
+
+
+def _process(todo: list[InboundMessage], *, now: datetime | None, savepoint: bool = True, alone: bool = False) -> None:
     """Decode each message, read the parcels of every tracking number they name and the keys of those parcels'
     stored scans in one query (`logistics.services.tracking_batch_read`), parse each message skipping the scans
     stored already (providers carry the whole history in every push: most scans are; they are counted as
@@ -288,7 +316,7 @@ def _process(todo: list[InboundMessage], *, now: datetime | None) -> None:
         _outcomes_save(failed)
     if parsed:
         parsed.sort(key=lambda item: item[0].pk)  # the order they were claimed in
-        _apply(parsed, now=now, set_aside=set_aside, skipped=skipped, batch=batch)
+        _apply(parsed, now=now, set_aside=set_aside, skipped=skipped, batch=batch, savepoint=savepoint, alone=alone)
 
 
 _FAILED = object()
@@ -390,19 +418,32 @@ def _apply(
     set_aside: dict,
     skipped: dict | None = None,
     batch: TrackingBatch | None = None,
+    savepoint: bool = True,
+    alone: bool = False,
 ) -> None:
     """Apply parsed messages in one batch (``batch``: the parcels and stored keys read for it already). If the
     batch fails for a reason that is not transient, each message is applied alone, so the one that fails is set
-    aside with its error and the rest go in."""
+    aside with its error and the rest go in: after rolling back to a savepoint taken before the batch, or (no
+    ``savepoint``) by raising `_BatchFailed` for `_run` to roll the transaction back and call again with
+    ``alone``."""
     skipped = skipped or {}
-    try:
-        with transaction.atomic():
+    if not alone and not savepoint:
+        try:
             _apply_batch(parsed, now=now, set_aside=set_aside, skipped=skipped, batch=batch)
+        except Exception as exc:
+            if is_transient(exc):
+                raise
+            raise _BatchFailed() from exc
         return
-    except Exception as exc:  # noqa: BLE001 (isolation per message, below)
-        if is_transient(exc):
-            raise
-        logger.warning("tracking batch of %d messages failed (%s): applying them one by one", len(parsed), exc)
+    if not alone:
+        try:
+            with transaction.atomic():
+                _apply_batch(parsed, now=now, set_aside=set_aside, skipped=skipped, batch=batch)
+            return
+        except Exception as exc:  # noqa: BLE001 (isolation per message, below)
+            if is_transient(exc):
+                raise
+            logger.warning("tracking batch of %d messages failed (%s): applying them one by one", len(parsed), exc)
     outcome_fields = ["status", "error", "result", "processed_at", "attempts"]
     for message, events in parsed:
         message.refresh_from_db(fields=outcome_fields)  # the failed batch set outcomes in memory only
