@@ -30,8 +30,9 @@ from orders.services import inbound_store
 
 from .models import Carrier
 from .providers import aftership, easypost, kdniao
-from .providers.base import PayloadInvalid, SignatureInvalid
-from .services import tracking_events_record
+from .providers.base import PayloadInvalid, SignatureInvalid, Skipped
+from .providers.base import storable as fit_text
+from .services import TrackingBatch, tracking_batch_read, tracking_events_record
 
 logger = logging.getLogger(__name__)
 
@@ -216,11 +217,12 @@ def tracking_pushes_apply_pending(*, limit: int | None = None, now: datetime | N
     """The consumer: claim up to ``limit`` pushes still without an outcome (oldest first; on PostgreSQL with
     ``FOR UPDATE SKIP LOCKED``, so several workers share a backlog) and apply them in one transaction. Returns the
     claimed messages with their outcomes; fewer than ``limit`` means the backlog is empty (for this worker)."""
-    with transaction.atomic(savepoint=False):  # the batch's own transaction (joins the caller's, if any)
-        pending = InboundMessage.objects.filter(status=InboundStatus.RECEIVED, source__in=PUSH_SOURCES)
-        messages = _claim(pending.order_by("pk")[: limit or BATCH_SIZE])
-        _process(messages, now=now)
-    return messages
+    pending = InboundMessage.objects.filter(status=InboundStatus.RECEIVED, source__in=PUSH_SOURCES).order_by("pk")
+    return _run(
+        lambda: _claim(pending[: limit or BATCH_SIZE]),
+        lambda ids: _claim(pending.filter(pk__in=ids)),  # again after a failed batch: those still pending
+        now=now,
+    )
 
 
 def tracking_pushes_process(message_ids: list[int], *, now: datetime | None = None) -> list[InboundMessage]:
@@ -232,9 +234,8 @@ def tracking_pushes_process(message_ids: list[int], *, now: datetime | None = No
     Returns the messages in the order of ``message_ids``.
     """
     ids = list(message_ids)
-    with transaction.atomic(savepoint=False):
-        claimed = _claim(InboundMessage.objects.filter(pk__in=ids).order_by("pk"))
-        _process([m for m in claimed if m.status not in FINAL], now=now)
+    named = InboundMessage.objects.filter(pk__in=ids).order_by("pk")
+    claimed = _run(lambda: _claim(named), lambda _ids: _claim(named), now=now)
     by_id = {m.pk: m for m in claimed}
     missing = [pk for pk in ids if pk not in by_id]
     if missing:
@@ -242,39 +243,123 @@ def tracking_pushes_process(message_ids: list[int], *, now: datetime | None = No
     return [by_id[pk] for pk in ids if pk in by_id]
 
 
-def _process(todo: list[InboundMessage], *, now: datetime | None) -> None:
-    """Parse each message (one that fails is set aside with its error, never the batch), then apply the rest
-    together. Runs inside the caller's transaction."""
-    parsed: list[tuple[InboundMessage, list]] = []
+class _BatchFailed(Exception):
+    """A batch applied without a savepoint failed: its transaction goes back and its messages are applied again,
+    one by one (`_run`)."""
+
+
+def _run(claim, claim_again, *, now: datetime | None) -> list[InboundMessage]:
+    """Claim messages and apply them in one transaction. When this call opens that transaction (the worker's
+    task), the batch is applied without a savepoint (two round trips fewer per batch); if it fails for a reason
+    that is not transient, the whole transaction is rolled back and the same messages are claimed again
+    (``claim_again(ids)``) and applied one by one, each in its own savepoint, so the bad one is set aside with its
+    error and the others go in. Inside a caller's transaction the batch takes a savepoint instead, as it did."""
+    own = not connection.in_atomic_block
+    claimed: list[InboundMessage] = []
+    try:
+        with transaction.atomic(savepoint=False):  # the batch's own transaction (joins the caller's, if any)
+            claimed = claim()
+            _process([m for m in claimed if m.status not in FINAL], now=now, savepoint=not own)
+        return claimed
+    except _BatchFailed as exc:
+        logger.warning(
+            "tracking batch of %d messages failed (%s): applying them one by one", len(claimed), exc.__cause__
+        )
+    with transaction.atomic(savepoint=False):
+        claimed = claim_again([m.pk for m in claimed])
+        _process([m for m in claimed if m.status not in FINAL], now=now, savepoint=True, alone=True)
+    return claimed
+
+
+def _process(todo: list[InboundMessage], *, now: datetime | None, savepoint: bool = True, alone: bool = False) -> None:
+    """Decode each message, read the parcels of every tracking number they name and the keys of those parcels'
+    stored scans in one query (`logistics.services.tracking_batch_read`), parse each message skipping the scans
+    stored already (providers carry the whole history in every push: most scans are; they are counted as
+    duplicates without being built), then apply the rest together. A message that fails to decode or parse is
+    set aside with its error, never the batch. Runs inside the caller's transaction."""
     failed: list[InboundMessage] = []
-    set_aside: dict[int, list[str]] = {}  # message -> the parcels of it set aside (a Kdniao push holds many)
+    decoded: list[tuple[InboundMessage, object, object]] = []  # (message, adapter, decoded body)
+    parsed_early: list[tuple[InboundMessage, list, list[str]]] = []  # sources without a decode step (polls)
     for message in todo:
-        try:
-            events, bad_parts = _parse(message)
-            parsed.append((message, events))
-            if bad_parts:
-                set_aside[message.pk] = bad_parts
-        except PayloadInvalid as exc:
-            _outcome(message, status=InboundStatus.FAILED, error=f"Unreadable payload: {exc}")
-            failed.append(message)
-        except RecursionError:
-            _outcome(message, status=InboundStatus.FAILED, error="Unreadable payload: JSON nested too deeply.")
-            failed.append(message)
-        except aftership.Refused as exc:
-            _outcome(message, status=InboundStatus.FAILED, error=str(exc))
-            failed.append(message)
-        except Exception as exc:  # noqa: BLE001 (a body no parser foresaw, e.g. nested too deep: this message only)
-            if is_transient(exc):
-                raise
-            logger.exception("tracking message %s could not be parsed", message.pk)
-            _outcome(
-                message, status=InboundStatus.FAILED, error=f"Unreadable payload: {type(exc).__name__}: {exc}"[:2000]
-            )
-            failed.append(message)
+        outcome = _guarded(message, failed, _decode, message)
+        if outcome is _FAILED:
+            continue
+        adapter, value, events, bad_parts = outcome
+        if adapter is None:
+            parsed_early.append((message, events, bad_parts))
+        else:
+            decoded.append((message, adapter, value))
+    numbers: set[str] = {e.tracking_number for _m, events, _b in parsed_early for e in events}
+    for _message, adapter, value in decoded:  # as the events will carry them (a NUL replaced: no parcel)
+        numbers.update(fit_text(number) for number in adapter.tracking_numbers(value))
+    batch = tracking_batch_read(numbers)
+    known = batch.keys_by_number()
+    parsed: list[tuple[InboundMessage, list]] = []
+    set_aside: dict[int, list[str]] = {}  # message -> the parcels of it set aside (a Kdniao push holds many)
+    skipped: dict[int, list[Skipped]] = {}  # message -> its scans stored already (not built)
+    for message, events, bad_parts in parsed_early:
+        parsed.append((message, events))
+        if bad_parts:
+            set_aside[message.pk] = bad_parts
+    for message, adapter, value in decoded:
+        seen: dict = {}
+        outcome = _guarded(message, failed, _parse_decoded, adapter, value, known, seen)
+        if outcome is _FAILED:
+            continue
+        events, bad_parts = outcome
+        parsed.append((message, events))
+        if bad_parts:
+            set_aside[message.pk] = bad_parts
+        if seen:
+            skipped[message.pk] = list(seen.values())
     if failed:
         _outcomes_save(failed)
     if parsed:
-        _apply(parsed, now=now, set_aside=set_aside)
+        parsed.sort(key=lambda item: item[0].pk)  # the order they were claimed in
+        _apply(parsed, now=now, set_aside=set_aside, skipped=skipped, batch=batch, savepoint=savepoint, alone=alone)
+
+
+_FAILED = object()
+
+
+def _guarded(message: InboundMessage, failed: list, step, *args):
+    """``step(*args)``, or `_FAILED` with the message's outcome written when it cannot be read (a transient
+    database error is raised: the batch is retried)."""
+    try:
+        return step(*args)
+    except PayloadInvalid as exc:
+        _outcome(message, status=InboundStatus.FAILED, error=f"Unreadable payload: {exc}")
+    except RecursionError:
+        _outcome(message, status=InboundStatus.FAILED, error="Unreadable payload: JSON nested too deeply.")
+    except aftership.Refused as exc:
+        _outcome(message, status=InboundStatus.FAILED, error=str(exc))
+    except Exception as exc:  # noqa: BLE001 (a body no parser foresaw, e.g. nested too deep: this message only)
+        if is_transient(exc):
+            raise
+        logger.exception("tracking message %s could not be parsed", message.pk)
+        _outcome(message, status=InboundStatus.FAILED, error=f"Unreadable payload: {type(exc).__name__}: {exc}"[:2000])
+    failed.append(message)
+    return _FAILED
+
+
+def _decode(message: InboundMessage) -> tuple:
+    """(adapter, decoded body, None, None) for a provider that decodes first (``decode``, ``tracking_numbers``);
+    else (None, None, events, parts set aside), parsed at once."""
+    poll_parser = POLL_PARSERS.get(message.source)
+    if poll_parser is not None:
+        return None, None, poll_parser(message.payload), []
+    adapter = PROVIDERS[message.source.split(":", 1)[1]]
+    if hasattr(adapter, "decode"):
+        return adapter, adapter.decode(message.payload), None, None
+    events, bad_parts = _parse(message)
+    return None, None, events, bad_parts
+
+
+def _parse_decoded(adapter, value, known: dict, seen: dict) -> tuple[list, list[str]]:
+    parse_parts = getattr(adapter, "parse_parts_decoded", None)
+    if parse_parts is not None:
+        return parse_parts(value, known=known, skipped=seen)
+    return adapter.parse_decoded(value, known=known, skipped=seen), []
 
 
 def _parse(message: InboundMessage) -> tuple[list, list[str]]:
@@ -326,23 +411,45 @@ def _nudge() -> None:
         logger.warning("could not wake the tracking consumer; the sweep will apply the push", exc_info=True)
 
 
-def _apply(parsed: list[tuple[InboundMessage, list]], *, now: datetime | None, set_aside: dict) -> None:
-    """Apply parsed messages in one batch. If the batch fails for a reason that is not transient, each
-    message is applied alone, so the one that fails is set aside with its error and the rest go in."""
-    try:
-        with transaction.atomic():
-            _apply_batch(parsed, now=now, set_aside=set_aside)
+def _apply(
+    parsed: list[tuple[InboundMessage, list]],
+    *,
+    now: datetime | None,
+    set_aside: dict,
+    skipped: dict | None = None,
+    batch: TrackingBatch | None = None,
+    savepoint: bool = True,
+    alone: bool = False,
+) -> None:
+    """Apply parsed messages in one batch (``batch``: the parcels and stored keys read for it already). If the
+    batch fails for a reason that is not transient, each message is applied alone, so the one that fails is set
+    aside with its error and the rest go in: after rolling back to a savepoint taken before the batch, or (no
+    ``savepoint``) by raising `_BatchFailed` for `_run` to roll the transaction back and call again with
+    ``alone``."""
+    skipped = skipped or {}
+    if not alone and not savepoint:
+        try:
+            _apply_batch(parsed, now=now, set_aside=set_aside, skipped=skipped, batch=batch)
+        except Exception as exc:
+            if is_transient(exc):
+                raise
+            raise _BatchFailed() from exc
         return
-    except Exception as exc:  # noqa: BLE001 (isolation per message, below)
-        if is_transient(exc):
-            raise
-        logger.warning("tracking batch of %d messages failed (%s): applying them one by one", len(parsed), exc)
+    if not alone:
+        try:
+            with transaction.atomic():
+                _apply_batch(parsed, now=now, set_aside=set_aside, skipped=skipped, batch=batch)
+            return
+        except Exception as exc:  # noqa: BLE001 (isolation per message, below)
+            if is_transient(exc):
+                raise
+            logger.warning("tracking batch of %d messages failed (%s): applying them one by one", len(parsed), exc)
     outcome_fields = ["status", "error", "result", "processed_at", "attempts"]
     for message, events in parsed:
         message.refresh_from_db(fields=outcome_fields)  # the failed batch set outcomes in memory only
         try:
-            with transaction.atomic():
-                _apply_batch([(message, events)], now=now, set_aside=set_aside)
+            with transaction.atomic():  # read afresh: the failed batch's reads are not this message's
+                _apply_batch([(message, events)], now=now, set_aside=set_aside, skipped=skipped)
         except Exception as exc:  # noqa: BLE001
             if is_transient(exc):
                 raise
@@ -352,13 +459,21 @@ def _apply(parsed: list[tuple[InboundMessage, list]], *, now: datetime | None, s
             _outcomes_save([message])
 
 
-def _apply_batch(parsed: list[tuple[InboundMessage, list]], *, now: datetime | None, set_aside: dict) -> None:
+def _apply_batch(
+    parsed: list[tuple[InboundMessage, list]],
+    *,
+    now: datetime | None,
+    set_aside: dict,
+    skipped: dict,
+    batch: TrackingBatch | None = None,
+) -> None:
     entries = [(event, m.source.split(":", 1)[1]) for m, events in parsed for event in events]
 
     def finish(batch) -> None:
         counted: set[tuple[int, str]] = set()  # an event new in this batch is "recorded" in its first message
         for message, events in parsed:
-            recorded = duplicates = 0
+            known_already = skipped.get(message.pk, ())  # stored before: not built, counted as duplicates
+            recorded, duplicates = 0, len(known_already)
             unknown: set[str] = set()
             for event in events:
                 pk = batch.parcels.get(event.tracking_number)
@@ -370,12 +485,12 @@ def _apply_batch(parsed: list[tuple[InboundMessage, list]], *, now: datetime | N
                 else:
                     duplicates += 1
             result = {
-                "events": len(events),
+                "events": len(events) + len(known_already),
                 "recorded": recorded,
                 "duplicates": duplicates,
                 "unknown_tracking_numbers": sorted(unknown),
             }
-            unmapped = sorted({e.carrier_status or e.status for e in events if not e.code_known})
+            unmapped = sorted({e.carrier_status or e.status for e in (*events, *known_already) if not e.code_known})
             if unmapped:  # codes not in the provider's table: kept on the events, flagged here for staff
                 result["unknown_codes"] = unmapped
             bad_parts = set_aside.get(message.pk, [])
@@ -391,7 +506,7 @@ def _apply_batch(parsed: list[tuple[InboundMessage, list]], *, now: datetime | N
                 _outcome(message, status=InboundStatus.PROCESSED, result=result)
         _outcomes_save([m for m, _ in parsed])
 
-    tracking_events_record(entries=entries, now=now, finish=finish)
+    tracking_events_record(entries=entries, now=now, finish=finish, batch=batch)
 
 
 OUTCOME_FIELDS = ("status", "error", "result", "processed_at", "attempts")

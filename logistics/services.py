@@ -242,6 +242,34 @@ class TrackingBatch:
     parcels: dict[str, int] = field(default_factory=dict)
     stored: set[tuple[int, str]] = field(default_factory=set)
     known: set[tuple[int, str]] = field(default_factory=set)
+    orders: dict[int, int] = field(default_factory=dict)  # parcel id -> its shipment's order id
+
+    def keys_by_number(self) -> dict[str, set[str]]:
+        """The stored scans' dedupe keys by tracking number (a parser skips those scans without building them)."""
+        number_of = {pk: number for number, pk in self.parcels.items()}
+        keys: dict[str, set[str]] = {}
+        for pk, key in self.known:
+            keys.setdefault(number_of[pk], set()).add(key)
+        return keys
+
+
+def tracking_batch_read(numbers) -> TrackingBatch:
+    """The parcels of these tracking numbers and the keys of their stored scans, in ONE query (no lock: the batch
+    checks again under its locks); what `tracking_events_record` starts from, read earlier by a caller that
+    wants the keys before it parses (`logistics.intake`)."""
+    batch = TrackingBatch()
+    numbers = set(numbers)
+    if not numbers:
+        return batch
+    rows = Parcel.objects.filter(tracking_number__in=numbers).values_list(
+        "pk", "tracking_number", "shipment__order_id", "events__dedupe_key"
+    )
+    for pk, number, order_id, key in rows:
+        batch.parcels[number] = pk
+        batch.orders[pk] = order_id
+        if key is not None:
+            batch.known.add((pk, key))
+    return batch
 
 
 def tracking_event_record(
@@ -264,31 +292,23 @@ def tracking_events_record(
     user=None,
     now: datetime | None = None,
     finish: Callable[[TrackingBatch], None] | None = None,
+    batch: TrackingBatch | None = None,
 ) -> TrackingBatch:
-    """Record many (event, source) pairs of any parcels in one batch: one lookup of the parcels by tracking
-    number, one check for events already stored, then one transaction that locks the orders and parcels,
-    inserts the new events in one statement and moves each parcel, shipment and order once. Events whose
+    """Record many (event, source) pairs of any parcels in one batch: one query for the parcels of their
+    tracking numbers and the keys of those parcels' stored scans (`tracking_batch_read`), then one transaction
+    that locks the orders and parcels, inserts the new events in one statement and moves each parcel, shipment
+    and order once. Events whose
     tracking number matches no parcel are skipped (``batch.parcels`` tells which were found). ``finish(batch)``
     runs inside that transaction once the events are stored (the intake writes the messages' outcome there, so
-    a push costs one commit), or on its own when nothing was new."""
-    batch = TrackingBatch()
-    numbers = {event.tracking_number for event, _ in entries}
-    if not numbers:
-        if finish:
-            finish(batch)
-        return batch
-    order_of: dict[int, int] = {}
-    for pk, number, order_id in Parcel.objects.filter(tracking_number__in=numbers).values_list(
-        "pk", "tracking_number", "shipment__order_id"
-    ):
-        batch.parcels[number] = pk
-        order_of[pk] = order_id
+    a push costs one commit), or on its own when nothing was new. ``batch``: `tracking_batch_read` of (at least)
+    these events' tracking numbers, when the caller read it already."""
+    if batch is None:  # the parcels and their stored scans' keys (a few each), in one query
+        batch = tracking_batch_read(event.tracking_number for event, _ in entries)
+    order_of = batch.orders
     if not batch.parcels:
         if finish:
             finish(batch)
         return batch
-    # The parcels' stored scans (a few each), by parcel: no list of every key in the batch to send and match.
-    batch.known = set(TrackingEvent.objects.filter(parcel_id__in=order_of).values_list("parcel_id", "dedupe_key"))
     todo: dict[int, list[tuple[NormalizedEvent, str]]] = {}
     seen = set(batch.known)
     for event, source in entries:

@@ -53,7 +53,7 @@ from typing import Any
 
 from logistics.status import TrackingStatus
 
-from .base import Mapped, NormalizedEvent, PayloadInvalid, SignatureInvalid
+from .base import Mapped, NormalizedEvent, PayloadInvalid, SignatureInvalid, skip_known
 from .easypost import header_value
 
 SOURCE = "aftership"
@@ -159,12 +159,31 @@ def map_tag(tag: str, subtag: str | None = None) -> Mapped:
 
 def parse_event(body: bytes | str) -> list[NormalizedEvent]:
     """Parse a webhook body into events, oldest first. ``[]`` for events that are not tracking updates."""
+    return parse_decoded(decode(body))
+
+
+def decode(body: bytes | str) -> dict:
+    """The webhook body as JSON (the first half of `parse_event`; a batch reads the tracking numbers in between,
+    `tracking_numbers`)."""
     try:
         data = json.loads(body)
     except ValueError as exc:
         raise PayloadInvalid("body", f"not JSON ({exc})")
     if not isinstance(data, dict):
         raise PayloadInvalid("body", f"expected a JSON object, got {type(data).__name__}")
+    return data
+
+
+def tracking_numbers(data: dict) -> list[str]:
+    """The tracking number a decoded webhook is about (none when it has none: parsing says why)."""
+    msg = data.get("msg")
+    number = msg.get("tracking_number") if isinstance(msg, Mapping) else None
+    return [number.strip()] if isinstance(number, str) and number.strip() else []
+
+
+def parse_decoded(data: dict, *, known: dict | None = None, skipped: dict | None = None) -> list[NormalizedEvent]:
+    """`parse_event` of a `decode`d body. ``known``: tracking number -> the dedupe keys of its stored scans;
+    those scans are not built but noted in ``skipped`` (`providers.base.skip_known`)."""
     event = data.get("event")
     if not isinstance(event, str) or not event:
         raise PayloadInvalid("event", "missing")
@@ -174,7 +193,7 @@ def parse_event(body: bytes | str) -> list[NormalizedEvent]:
     if not isinstance(msg, Mapping):
         raise PayloadInvalid("msg", "missing")
     context = {"event_id": data.get("event_id"), "event": event, "ts": data.get("ts")}
-    return parse_tracking(msg, path="msg", context=context)
+    return parse_tracking(msg, path="msg", context=context, known=known, skipped=skipped)
 
 
 # Polling: "Get a tracking by slug and tracking number", API v4 (https://www.aftership.com/docs/api/4/trackings/
@@ -222,9 +241,16 @@ def parse_get_tracking(body: bytes | str) -> list[NormalizedEvent]:
 
 
 def parse_tracking(
-    msg: Mapping[str, Any], *, path: str = "msg", context: Mapping | None = None
+    msg: Mapping[str, Any],
+    *,
+    path: str = "msg",
+    context: Mapping | None = None,
+    known: dict | None = None,
+    skipped: dict | None = None,
 ) -> list[NormalizedEvent]:
-    """Parse an AfterShip Tracking object (a webhook's ``msg`` or ``GET /trackings/...``'s ``data.tracking``)."""
+    """Parse an AfterShip Tracking object (a webhook's ``msg`` or ``GET /trackings/...``'s ``data.tracking``).
+    A checkpoint whose scan is stored already (``known``, see `parse_decoded`) is checked as before (a bad one
+    still makes the push unreadable) but not built."""
     tracking_number = msg.get("tracking_number")
     if not isinstance(tracking_number, str) or not tracking_number.strip():
         raise PayloadInvalid(f"{path}.tracking_number", "missing")
@@ -244,13 +270,26 @@ def parse_tracking(
         if mapped.status is None:
             continue
         carrier_status = f"{tag}/{subtag}" if subtag else tag
+        occurred_at = _parse_time(cp.get("checkpoint_time"), f"{cp_path}.checkpoint_time")
+        description = _text(cp.get("message")) or _text(cp.get("subtag_message"))
+        if known and skip_known(
+            known,
+            skipped,
+            tracking_number=tracking_number,
+            status=mapped.status,
+            occurred_at=occurred_at,
+            description=description,
+            carrier_status=carrier_status,
+            code_known=mapped.known,
+        ):
+            continue
         events.append(
             NormalizedEvent.build(
                 tracking_number=tracking_number,
                 status=mapped.status,
                 code_known=mapped.known,
-                occurred_at=_parse_time(cp.get("checkpoint_time"), f"{cp_path}.checkpoint_time"),
-                description=_text(cp.get("message")) or _text(cp.get("subtag_message")),
+                occurred_at=occurred_at,
+                description=description,
                 location=_location(cp),
                 carrier_status=carrier_status,
                 est_delivery_date=est,

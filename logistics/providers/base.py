@@ -126,6 +126,44 @@ _STATUS_VALUES = frozenset(TrackingStatus.values)  # (``TrackingStatus.values`` 
 
 
 @dataclass(frozen=True, slots=True)
+class Skipped:
+    """A scan a parser did not build because the parcel has it stored already (its dedupe key is among the
+    ``known`` keys the caller gave): counted as a duplicate, its code still flagged when unknown."""
+
+    tracking_number: str
+    dedupe_key: str
+    carrier_status: str
+    code_known: bool
+
+
+def skip_known(
+    known: dict[str, set[str]] | None,
+    skipped: dict[tuple[str, str], Skipped] | None,
+    *,
+    tracking_number: str,
+    status: str,
+    occurred_at: datetime,
+    description: str,
+    carrier_status: str,
+    code_known: bool,
+) -> bool:
+    """Whether this scan is stored already, told from its dedupe key alone (no text fitted, no raw record
+    copied, no event built): ``known`` maps tracking numbers to their stored scans' keys. The key is the one
+    `NormalizedEvent.build` computes when the text is clean (nothing to replace, within the column); text that
+    is not gives another key here, so the scan is built in full and deduplicated as before: a scan is never
+    skipped unless it is stored. A skipped scan is noted in ``skipped`` (once per key)."""
+    keys = known.get(tracking_number) if known else None
+    if not keys:
+        return False
+    key = make_dedupe_key(tracking_number, status, occurred_at, description[:DESCRIPTION_MAX])
+    if key not in keys:
+        return False
+    if skipped is not None:
+        skipped.setdefault((tracking_number, key), Skipped(tracking_number, key, carrier_status, code_known))
+    return True
+
+
+@dataclass(frozen=True, slots=True)
 class Mapped:
     """What a provider's code pair means in our terms: ``status`` (None: no event), and whether the pair is in
     the provider's table (``known``); an unknown pair keeps its parent's meaning, flagged."""

@@ -63,7 +63,7 @@ from django.conf import settings
 
 from logistics.status import TrackingStatus
 
-from .base import Mapped, NormalizedEvent, PayloadInvalid, SignatureInvalid
+from .base import Mapped, NormalizedEvent, PayloadInvalid, SignatureInvalid, skip_known
 
 SOURCE = "kdniao"
 BEIJING = timezone(timedelta(hours=8), "Asia/Shanghai")
@@ -257,18 +257,43 @@ def parse_parts(body: bytes | str) -> tuple[list[NormalizedEvent], list[str]]:
     readable parcels (oldest first) and one line per parcel set aside (``RequestData.Data[3].Traces[0].AcceptTime:
     missing (parcel YT123)``), so one bad parcel never costs the others their scans. Raises `PayloadInvalid`
     when the body itself is unreadable or no parcel in it is."""
+    return parse_parts_decoded(decode(body))
+
+
+def decode(body: bytes | str) -> tuple[dict, bool]:
+    """The push's ``RequestData`` (or a JSON body) as JSON, and whether it came as a form (the first half of
+    `parse_parts`; a batch reads the tracking numbers in between, `tracking_numbers`)."""
     if isinstance(body, bytes):
         body = body.decode("utf-8", errors="replace")
     text = body.strip()
     if text.startswith("{"):
-        data = _json(text, "body")
-        if "Data" not in data:  # a query response: one parcel
-            return parse_record(data, path="body"), []
-    else:
-        request_data = form_fields(text).get("RequestData")
-        if not request_data:
-            raise PayloadInvalid("RequestData", "missing")
-        data = _json(request_data, "RequestData")
+        return _json(text, "body"), False
+    request_data = form_fields(text).get("RequestData")
+    if not request_data:
+        raise PayloadInvalid("RequestData", "missing")
+    return _json(request_data, "RequestData"), True
+
+
+def tracking_numbers(decoded: tuple[dict, bool]) -> list[str]:
+    """The tracking numbers a decoded push is about (those it names readably; parsing says what is wrong)."""
+    data = decoded[0]
+    items = data.get("Data") if "Data" in data else [data]
+    numbers = []
+    for item in items if isinstance(items, list) else ():
+        code = item.get("LogisticCode") if isinstance(item, Mapping) else None
+        if isinstance(code, str) and code.strip():
+            numbers.append(code.strip())
+    return numbers
+
+
+def parse_parts_decoded(
+    decoded: tuple[dict, bool], *, known: dict | None = None, skipped: dict | None = None
+) -> tuple[list[NormalizedEvent], list[str]]:
+    """`parse_parts` of a `decode`d push. ``known``: tracking number -> the dedupe keys of its stored scans; those
+    scans are checked as before but not built, and noted in ``skipped`` (`providers.base.skip_known`)."""
+    data, form = decoded
+    if not form and "Data" not in data:  # a query response: one parcel
+        return parse_record(data, path="body", known=known, skipped=skipped), []
     items = data.get("Data")
     if not isinstance(items, list):
         raise PayloadInvalid("RequestData.Data", "missing")
@@ -278,7 +303,7 @@ def parse_parts(body: bytes | str) -> tuple[list[NormalizedEvent], list[str]]:
     for i, item in enumerate(items):
         path = f"RequestData.Data[{i}]"
         try:
-            events += parse_record(item, path=path, context=context)
+            events += parse_record(item, path=path, context=context, known=known, skipped=skipped)
         except PayloadInvalid as exc:
             code = item.get("LogisticCode") if isinstance(item, Mapping) else None
             code = code.strip() if isinstance(code, str) else ""
@@ -309,9 +334,11 @@ def _parse_push(data: Mapping[str, Any]) -> list[NormalizedEvent]:
     return sorted(events, key=lambda e: e.occurred_at)
 
 
-def parse_record(item: Any, *, path: str, context: Mapping | None = None) -> list[NormalizedEvent]:
+def parse_record(
+    item: Any, *, path: str, context: Mapping | None = None, known: dict | None = None, skipped: dict | None = None
+) -> list[NormalizedEvent]:
     """One parcel's record (a push's Data item or a query response). A record with ``Success: false`` (Kdniao
-    could not track it) gives no events."""
+    could not track it) gives no events. A trace stored already (``known``) is checked but not built."""
     if not isinstance(item, Mapping):
         raise PayloadInvalid(path, "expected an object")
     code = item.get("LogisticCode")
@@ -345,13 +372,25 @@ def parse_record(item: Any, *, path: str, context: Mapping | None = None) -> lis
         if mapped.status is None:
             continue
         carrier_status = f"kdniao/{code_used}"
+        description = str(trace.get("AcceptStation") or "")
+        if known and skip_known(
+            known,
+            skipped,
+            tracking_number=tracking_number,
+            status=mapped.status,
+            occurred_at=when,
+            description=description.strip(),
+            carrier_status=carrier_status,
+            code_known=mapped.known,
+        ):
+            continue
         events.append(
             NormalizedEvent.build(
                 tracking_number=tracking_number,
                 status=mapped.status,
                 code_known=mapped.known,
                 occurred_at=when,
-                description=str(trace.get("AcceptStation") or ""),
+                description=description,
                 location=str(trace.get("Location") or ""),
                 carrier_status=carrier_status,
                 raw={**base_raw, "carrier_status": carrier_status, "trace": dict(trace)},
