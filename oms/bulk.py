@@ -8,10 +8,11 @@ field as Django would save them; the caller holds the rows' locks and has checke
 is a writer, not a door).
 """
 
+import re
 from collections.abc import Sequence
 
 from django.db import connection
-from django.db.models import Model
+from django.db.models import Field, Model
 
 # Rows per statement (PostgreSQL allows 65535 parameters per statement).
 CHUNK = 1000
@@ -50,7 +51,7 @@ def update_from_values(
     model_fields = [meta.get_field(name) for name in fields]
     postgres = connection.vendor == "postgresql"
     # PostgreSQL types VALUES columns from their parameters: each column says its type.
-    casts = [f"::{f.cast_db_type(connection)}" if postgres else "" for f in [pk, *model_fields]]
+    casts = [f"::{cast_type(f)}" if postgres else "" for f in [pk, *model_fields]]
     names = ["k", *(f"v{i}" for i in range(len(model_fields)))]
     assignments = [f"{quote(f.column)} = v.{n}" for f, n in zip(model_fields, names[1:], strict=True)]
     tail_params = []
@@ -82,3 +83,13 @@ def update_from_values(
                 cursor.execute(sql, params + tail_params)
                 updated += connection.connection.total_changes - before
     return updated
+
+
+def cast_type(field: Field) -> str:
+    """The PostgreSQL type a parameter of ``field`` is cast to: the column's type without a character length,
+    because an explicit cast to ``varchar(n)`` cuts a longer value silently, where the column itself refuses
+    it ("value too long") as any other write would."""
+    return _LENGTH.sub("", field.cast_db_type(connection))
+
+
+_LENGTH = re.compile(r"(?<=^varchar)\(\d+\)$|(?<=^character varying)\(\d+\)$")

@@ -133,7 +133,7 @@ def insert_one(model: type[models.Model], values: dict) -> int:
 def _array_type(field: models.Field) -> str:
     if isinstance(field, models.JSONField):
         return "text[]"  # cast to jsonb per value in the SELECT list
-    return f"{field.cast_db_type(connection)}[]"
+    return f"{bulk.cast_type(field)}[]"
 
 
 @lru_cache(maxsize=64)

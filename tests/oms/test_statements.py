@@ -117,3 +117,28 @@ def test_create_many_sets_the_keys_of_the_new_rows_in_order():
 
     assert all(o.pk is not None for o in objs)
     assert [OutboxMessage.objects.get(pk=o.pk).payload for o in objs] == [{"i": i} for i in range(4)]
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("writer", ["insert_rows", "update_rows", "update_from_values"])
+def test_a_value_longer_than_its_column_is_refused_not_cut(writer):
+    """An explicit cast to varchar(n) would cut the value silently: the writers cast without the length, so
+    the column refuses a too-long value the way any other write does, and nothing is written."""
+    from django.db import DataError, transaction
+
+    from oms import bulk
+
+    statements.insert_rows(OutboxMessage, OUTBOX_FIELDS, [_outbox("k0", {})])
+    pk = OutboxMessage.objects.get().pk
+    long_subject = "order:" + "9" * 70  # the column holds 64
+    with pytest.raises(DataError), transaction.atomic():
+        if writer == "insert_rows":
+            row = list(_outbox("k1", {}))
+            row[4] = long_subject
+            statements.insert_rows(OutboxMessage, OUTBOX_FIELDS, [tuple(row)])
+        elif writer == "update_rows":
+            statements.update_rows(OutboxMessage, ["subject"], [(pk, long_subject)])
+        else:
+            bulk.update_from_values(OutboxMessage, ["subject"], [(pk, long_subject)])
+
+    assert list(OutboxMessage.objects.values_list("key", "subject")) == [("k0", "order:1")]
