@@ -25,7 +25,7 @@ def test_order_route_locks_the_stock_rows_in_order_before_its_first_reservation(
         stock(loc, b, 5)
     order = order_services.order_create(
         channel=ChannelFactory(slug="web"), data=canonical("LK-1", lines=[("LK-A", 1), ("LK-B", 2)]), source="test"
-    )
+    ).order
     with CaptureQueriesContext(connection) as ctx:
         decision = routing.order_route(order_id=order.pk)
     assert decision is not None and decision.chosen is not None
