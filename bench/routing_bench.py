@@ -205,6 +205,13 @@ def _decisions_per_second(report: Report, world: dict) -> None:
     size = int(os.environ.get("ROUTING_BENCH_WINDOW", str(len(order_ids))))
     solver_limit = float(os.environ.get("ROUTING_BENCH_SOLVER_SECONDS", "120"))
     windows = []
+    profile_path = os.environ.get("ROUTING_BENCH_PROFILE")  # a cProfile dump of the windows (pstats file)
+    profiler = None
+    if profile_path:
+        import cProfile
+
+        profiler = cProfile.Profile()
+        profiler.enable()
     started = time.perf_counter()
     while True:  # the window router, as the route_window task runs it: window after window until none is left
         result = routing.route_window(limit=size, order_ids=order_ids, time_limit=solver_limit)
@@ -212,6 +219,9 @@ def _decisions_per_second(report: Report, world: dict) -> None:
             break
         windows.append(result)
     mine = len(order_ids) / (time.perf_counter() - started)
+    if profiler is not None:
+        profiler.disable()
+        profiler.dump_stats(profile_path)
     decisions = RoutingDecision.objects.filter(order_id__in=order_ids)
     routed = decisions.exclude(chosen=None).count()
     split = decisions.filter(kind="split").count()

@@ -7,6 +7,12 @@ surcharges). Hard constraints checked here: coverage (countries, provinces), max
 and freight when the order's classification requires them (``Order.capability_list`` /
 ``required_service_kind``). Size, signature and insurance are left to rating at dispatch. None when no
 service can carry it. Services and rate cards are read once and kept with routing's cache.
+
+Kept with them (same lifetime: a routing window's ``routing_batch()``, else ``ROUTING_CACHE_SECONDS`` per
+process, forgotten when a carrier, service or rate card row is saved or deleted): the zone of each
+(location, destination) and the price of each (zone, destination province and country, remote, cold chain,
+freight, weight). The price depends on the location only through the zone, so a window of thousands of
+orders to a few hundred cities prices each combination once.
 """
 
 from __future__ import annotations
@@ -22,7 +28,18 @@ from .rating import CENT, is_remote, province_key, rate_from_card, started_kg, z
 from .status import ServiceKind
 
 
-def _load() -> list[tuple[ServiceLevel, dict[str, list[RateCardRow]], list[str], set[str]]]:
+class _Cards:
+    """The active services with their rate cards, and the zones and prices worked out from them so far."""
+
+    __slots__ = ("services", "zones", "prices")
+
+    def __init__(self, services: list) -> None:
+        self.services = services
+        self.zones: dict[tuple, tuple[str, bool, str, str]] = {}
+        self.prices: dict[tuple, Decimal | None] = {}
+
+
+def _load() -> _Cards:
     services = list(ServiceLevel.objects.filter(active=True, carrier__active=True).order_by("pk"))
     rows: dict[int, dict[str, list[RateCardRow]]] = {}
     for row in RateCardRow.objects.filter(service__in=services).order_by("max_weight_g"):
@@ -32,10 +49,10 @@ def _load() -> list[tuple[ServiceLevel, dict[str, list[RateCardRow]], list[str],
         countries = [c.strip().upper() for c in service.coverage_countries.split(",") if c.strip()]
         provinces = {province_key(p) for p in service.coverage_provinces.replace("，", ",").split(",") if p.strip()}
         result.append((service, rows.get(service.pk, {}), countries, provinces))
-    return result
+    return _Cards(result)
 
 
-def _cards():
+def _cards() -> _Cards:
     return routing.cached("logistics_rate_cards", _load)
 
 
@@ -58,18 +75,31 @@ def _price(service: ServiceLevel, zone_rows: dict, zone: str, weight_g: int, rem
 def estimate(location, order, weight_g: int) -> Decimal | None:
     """The cheapest price from ``location`` to ``order``'s destination for ``weight_g`` (None: no service)."""
     cards = _cards()
-    if not cards:
+    if not cards.services:
         return None
-    zone = zone_for(location, order)
-    remote = is_remote(order.ship_province)
-    country = (order.ship_country or "CN").upper()
-    province = province_key(order.ship_province)
-    capabilities = set(order.capability_list)
+    where = (location.pk, order.ship_country, order.ship_province, order.ship_city, order.ship_postcode)
+    dest = cards.zones.get(where)
+    if dest is None:
+        dest = cards.zones[where] = (
+            zone_for(location, order),
+            is_remote(order.ship_province),
+            (order.ship_country or "CN").upper(),
+            province_key(order.ship_province),
+        )
+    capabilities = order.capability_list
     kind = order.required_service_kind
     cold = "cold_chain" in capabilities or kind == ServiceKind.COLD_CHAIN
     freight = "bulky" in capabilities or kind == ServiceKind.FREIGHT
+    key = (*dest, cold, freight, weight_g)
+    if key in cards.prices:
+        return cards.prices[key]
+    price = cards.prices[key] = _cheapest(cards.services, *key)
+    return price
+
+
+def _cheapest(services, zone: str, remote: bool, country: str, province: str, cold: bool, freight: bool, weight_g: int):
     best = None
-    for service, zone_rows, countries, provinces in cards:
+    for service, zone_rows, countries, provinces in services:
         if countries and country not in countries:
             continue
         if provinces and province not in provinces:

@@ -50,14 +50,24 @@ class Msg(str):
         return out
 
 
+# A choice's English label per (class, value), worked out once: switching the language for every label cost more
+# than the rest of a timeline row (a routing window writes thousands of status rows). Keyed by class too: members
+# of two classes may share a value and compare equal.
+_ENGLISH_LABELS: dict[tuple[type, object], str] = {}
+
+
 class Label:
     """A choice (status, hold reason, event kind…) shown through its translated label."""
 
     def __init__(self, member):
         self.cls = f"{type(member).__module__}.{type(member).__qualname__}"
         self.value = member.value
-        with translation.override("en"):
-            self.english = str(member.label)
+        key = (type(member), self.value)
+        english = _ENGLISH_LABELS.get(key)
+        if english is None:
+            with translation.override("en"):
+                english = _ENGLISH_LABELS[key] = str(member.label)
+        self.english = english
 
     def __str__(self) -> str:
         return self.english

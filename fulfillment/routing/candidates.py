@@ -119,9 +119,7 @@ def single_options(order: Order, needs: list[Need], locations, available, loads)
     for n in needs:
         want[n.product_id] = want.get(n.product_id, 0) + n.quantity
     sku_of = {n.product_id: n.sku for n in needs}
-    place = geo.locate(
-        country=order.ship_country, province=order.ship_province, city=order.ship_city, postcode=order.ship_postcode
-    )
+    distances = _distances(order, locations)
     result = []
     for location in locations:
         s = Single(location)
@@ -148,12 +146,28 @@ def single_options(order: Order, needs: list[Need], locations, available, loads)
         short = [sku_of[p] for p, q in want.items() if stock.get(p, 0) < q]
         if short:
             s.reasons.append(SHORT_OF_SKUS % {"skus": ", ".join(sorted(short))})
-        if place and location.latitude is not None and location.longitude is not None:
-            s.distance_km = round(
-                geo.distance_km(location.latitude, location.longitude, place.latitude, place.longitude), 1
-            )
+        s.distance_km = distances.get(location.pk)
         result.append(s)
     return result
+
+
+def _distances(order: Order, locations) -> dict[int, float]:
+    """Each location's distance (km, one decimal) to the order's destination; locations or destinations
+    without coordinates are left out. Inside a ``routing_batch()`` worked out once per destination."""
+    where = (order.ship_country, order.ship_province, order.ship_city, order.ship_postcode)
+    batch = active_batch()
+    memo = batch.setdefault("distances", {}) if batch is not None else {}
+    key = (where, tuple(loc.pk for loc in locations))
+    known = memo.get(key)
+    if known is not None:
+        return known
+    place = geo.locate(country=where[0], province=where[1], city=where[2], postcode=where[3])
+    known = memo[key] = {
+        location.pk: round(geo.distance_km(location.latitude, location.longitude, place.latitude, place.longitude), 1)
+        for location in locations
+        if place and location.latitude is not None and location.longitude is not None
+    }
+    return known
 
 
 def unscored_candidates(order: Order, lines) -> list[dict]:

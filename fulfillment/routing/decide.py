@@ -27,7 +27,7 @@ from orders.status import EventKind, HoldReason, OrderStatus
 from orders.wording import msg
 
 from ..models import Backorder, RoutingDecision, Shipment, ShipmentLine
-from ..shipments import order_sync_progress
+from ..shipments import lock_stock_rows, order_sync_progress
 from ..status import ShipmentStatus
 from .candidates import Need, count_shipment, needs_from_lines
 from .group import group_route
@@ -73,7 +73,13 @@ def _create_shipments(order: Order, plan: Plan) -> list[Shipment]:
 def route_decide(
     order, needs, policy, user, *, exclude: set[int] | None = None, only: int | None = None, allow_partial=None
 ) -> tuple[Evaluation, list[Shipment]]:
-    """Evaluate and reserve the best plan; when stock was taken meanwhile, read again (three tries)."""
+    """Evaluate and reserve the best plan; when stock was taken meanwhile, read again (three tries).
+
+    First the stock rows of the needs' products at every routing location are locked in one statement, in the
+    one lock order ((location, product)): a try that another location serves must never take a row out of that
+    order after a refused try left one locked (a guarded UPDATE that waited for a row and then found it short
+    keeps its lock), which is how a backorder retry could deadlock a window that locks in order."""
+    lock_stock_rows({loc.pk for loc in routing_locations()}, {n.product_id for n in needs})
     for attempt in range(3):
         locations = [loc for loc in routing_locations() if loc.pk not in (exclude or set())]
         if only is not None:

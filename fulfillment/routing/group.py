@@ -36,7 +36,7 @@ from orders.wording import msg
 
 from ..merge import shipments_merge
 from ..models import Backorder, RoutingDecision, Shipment, ShipmentLine
-from ..shipments import order_sync_progress
+from ..shipments import lock_stock_rows, order_sync_progress
 from ..status import ShipmentStatus
 from .candidates import count_shipment, needs_from_lines
 from .policies import policy_for, routing_locations
@@ -92,6 +92,13 @@ def group_route(*, group_id: int, record: Callable, user=None) -> GroupOutcome:
     )
     if all(o.pk in live for o in orders):
         return GroupOutcome()  # routed already (a second delivery)
+    lines = list(
+        OrderLine.objects.filter(order_id__in=ids).select_related("product").order_by("order_id", "line_no", "pk")
+    )
+    # The group's stock rows at every routing location, in the one lock order, before any reservation: the
+    # orders' reservations below (and, should the group dissolve, each order's own routing in the caller's
+    # transaction) then take no stock row out of that order.
+    lock_stock_rows({loc.pk for loc in routing_locations()}, {ln.product_id for ln in lines if ln.product_id})
     waiting = [
         o for o in orders if o.status == OrderStatus.CONFIRMED and not o.on_hold and o.pk not in live | open_backorders
     ]
@@ -99,9 +106,6 @@ def group_route(*, group_id: int, record: Callable, user=None) -> GroupOutcome:
         late = next(o for o in orders if o not in waiting)
         why = "on hold" if late.on_hold else ("already routed" if late.pk in live else late.get_status_display())
         return _dissolve(group, waiting, f"order {late.number} is {why}", user)
-    lines = list(
-        OrderLine.objects.filter(order_id__in=ids).select_related("product").order_by("order_id", "line_no", "pk")
-    )
     if any(line.product_id is None for line in lines):
         return _dissolve(group, orders, "a line has no product", user)
     owner = {line.pk: line.order_id for line in lines}

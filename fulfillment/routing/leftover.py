@@ -90,7 +90,7 @@ def _hold(entries, user) -> None:
         RoutingDecision,
         [
             RoutingDecision(
-                order=e.order,
+                order_id=e.order.pk,
                 policy=e.evaluation.policy.code,
                 policy_ref_id=e.evaluation.policy.pk,
                 kind=e.evaluation.kind,
@@ -100,7 +100,7 @@ def _hold(entries, user) -> None:
                 score=None,
                 totals=plan_totals(None, e.order),
                 reason=e.evaluation.reason[:255],
-                user=user,
+                user_id=user.pk if user is not None else None,
             )
             for e in entries
         ],

@@ -13,6 +13,7 @@ answer is checked against the resources here before it is used.
 
 from __future__ import annotations
 
+import itertools
 import logging
 import time
 from dataclasses import dataclass, field
@@ -342,7 +343,62 @@ def improve(problem: Problem, choice: list[int | None], *, deadline: float) -> l
                 move(j, k2)
                 move(i, k)
                 changed = True
+            elif _repair(i, ks, problem, choice, left, users, move, deadline):
+                changed = True
     return choice
+
+
+REPAIR_USERS = 100  # orders looked at per short resource by ``_repair`` (a location's capacity has thousands)
+
+
+def _repair(i: int, ks: list[int], problem: Problem, choice, left, users, move, deadline: float) -> bool:
+    """An unrouted order ``i`` takes one of its options although several of that option's resources are short
+    (a location's stock of two SKUs, or its stock and its capacity left): each short resource is freed by
+    moving one other order to its own other option, the cheapest such move that fits, one after the other.
+    Kept when the whole costs less than leaving ``i`` unrouted, else every move is undone. Returns whether it
+    changed the assignment. At most ``REPAIR_USERS`` orders are looked at per resource, and none after ``deadline``."""
+    opts = problem.options
+    for k in ks:
+        if time.perf_counter() >= deadline:
+            return False
+        if opts[k][1] >= problem.penalty[i] - 1e-9:
+            break  # options are best first: the rest cost no less than the penalty
+        short = [r for r, a in opts[k][2] if left[r] < a - 1e-9]
+        if len(short) < 2 or len(short) > 3:
+            continue  # one short resource: ``improve``'s own swap; more than three: not worth the search
+        done: list[tuple[int, int | None]] = []  # (order, its option before) in the order moved
+        extra = 0.0
+        for r in short:
+            need = dict(opts[k][2])[r]
+            pick = None  # (added cost, j, k2)
+            for j in itertools.islice(users.get(r, ()), REPAIR_USERS):
+                kj = choice[j]
+                if j == i or kj is None or any(j == m for m, _ in done):
+                    continue
+                held = dict(opts[kj][2])
+                for k2 in problem.by_order[j]:
+                    if k2 == kj:
+                        continue
+                    uses2 = dict(opts[k2][2])
+                    if left[r] + held.get(r, 0) - uses2.get(r, 0) < need - 1e-9:
+                        continue  # moving j would not free enough of r
+                    if any(left[r2] + held.get(r2, 0) < a2 - 1e-9 for r2, a2 in opts[k2][2]):
+                        continue  # j's other option does not fit
+                    added = opts[k2][1] - opts[kj][1]
+                    if pick is None or added < pick[0]:
+                        pick = (added, j, k2)
+            if pick is None:
+                break
+            done.append((pick[1], choice[pick[1]]))
+            move(pick[1], pick[2])
+            extra += pick[0]
+        fits_now = all(left[r] >= a - 1e-9 for r, a in opts[k][2])
+        if fits_now and problem.penalty[i] - opts[k][1] - extra > 1e-9:
+            move(i, k)
+            return True
+        for j, kj in reversed(done):
+            move(j, kj)
+    return False
 
 
 def _highs(problem: Problem, warm: list[int | None], *, time_limit: float, gap: float) -> Solution:

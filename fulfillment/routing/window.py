@@ -381,7 +381,8 @@ def _write(entries: list[Entry], user) -> None:
     for e in entries:
         for s in e.chosen.locations:
             if e.chosen.parts[s.location.pk]:
-                shipments.append(Shipment(order=e.order, location=s.location))
+                # Ids, not instances, for the order (a related instance costs a router check per row).
+                shipments.append(Shipment(order_id=e.order.pk, location=s.location))
                 owners.append((e, s.location.pk))
     statements.create_many(Shipment, shipments)
     if any(s.pk is None for s in shipments):  # a database that does not return ids from a bulk insert
@@ -399,17 +400,17 @@ def _write(entries: list[Entry], user) -> None:
         RoutingDecision,
         [
             RoutingDecision(
-                order=e.order,
+                order_id=e.order.pk,
                 policy=e.evaluation.policy.code,
                 policy_ref_id=e.evaluation.policy.pk,
                 kind="backorder" if e.chosen.missing else "split" if len(e.chosen.locations) > 1 else "auto",
-                chosen=e.chosen.locations[0].location,
+                chosen_id=e.chosen.locations[0].location.pk,
                 candidates=e.evaluation.candidates,
                 plan=plan_json(e.chosen),
                 score=Decimal(str(e.chosen.score)),
                 totals=plan_totals(e.chosen, e.order),
                 reason=e.evaluation.reason[:255],
-                user=user,
+                user_id=user.pk if user is not None else None,
             )
             for e in entries
         ],
@@ -426,7 +427,7 @@ def _write(entries: list[Entry], user) -> None:
             }
         )
     backorders = [
-        Backorder(order=e.order, order_line_id=n.order_line_id, product_id=n.product_id, quantity=q)
+        Backorder(order_id=e.order.pk, order_line_id=n.order_line_id, product_id=n.product_id, quantity=q)
         for e in entries
         for n, q in e.chosen.missing
     ]
