@@ -9,7 +9,8 @@ entry simply expires. `PAGE_CACHE_SECONDS` bounds what depends on the clock alon
 
 Every view costs one query (`order_for_page`): the order's key fields, its latest timeline row, and where a
 one-time code would go (the order's or its customer's e-mail and phone, read fresh each time). The ORM writes
-that query once per process; building it took longer than running it.
+that query once per process; building it took longer than running it. It is also the kept connection's
+health check (`_fetch_checked`): no ``SELECT 1`` round trip before it.
 
 The rendered page is kept per order version, language, kind of link (may change or view only) and where a
 one-time code would go: everything else the template shows is the same for every visitor. What belongs to
@@ -32,13 +33,14 @@ import secrets
 import threading
 import time
 from collections import OrderedDict
+from contextlib import suppress
 from pathlib import Path
 from types import SimpleNamespace
 
 from django.contrib.messages import get_messages
 from django.core.cache import DEFAULT_CACHE_ALIAS, cache, caches
 from django.core.cache.backends.locmem import LocMemCache
-from django.db import DEFAULT_DB_ALIAS, connections, router
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, InterfaceError, OperationalError, connections, router
 from django.db.models import OuterRef, Subquery
 from django.middleware.csrf import get_token
 from django.template.loader import get_template, render_to_string
@@ -83,6 +85,34 @@ def _order_sql(alias: str) -> str:
     return sql
 
 
+def _fetch(connection, sql: str, number: str):
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [number])
+        return cursor.fetchone()
+
+
+def _fetch_checked(connection, sql: str, number: str):
+    """The page's query, which is also the health check of a kept connection (``CONN_HEALTH_CHECKS``): Django
+    would first send ``SELECT 1`` on it, one more round trip per view. Here the query goes first, and if the
+    server dropped the connection (a restart, an idle timeout) it is closed and the query sent once more on a
+    new one, which is what the health check would have done. Inside a transaction, or with no kept
+    connection, the query runs as usual."""
+    if (
+        connection.connection is None
+        or connection.health_check_done
+        or not connection.health_check_enabled
+        or connection.in_atomic_block
+    ):
+        return _fetch(connection, sql, number)
+    connection.health_check_done = True
+    try:
+        return _fetch(connection, sql, number)
+    except (InterfaceError, OperationalError):
+        with suppress(DatabaseError):
+            connection.close()
+        return _fetch(connection, sql, number)
+
+
 def _stamp(updated_at) -> str:
     text = updated_at.isoformat() if hasattr(updated_at, "isoformat") else str(updated_at or "")
     return text.replace(" ", "T")  # a cache key has no spaces
@@ -93,9 +123,7 @@ def order_for_page(number: str) -> Order | None:
     its customer's e-mail and phone: only what every view needs. Its other fields are deferred; the page reads
     the whole order once when it renders it (`public_tracking_cached`)."""
     alias = router.db_for_read(Order) or DEFAULT_DB_ALIAS
-    with connections[alias].cursor() as cursor:
-        cursor.execute(_order_sql(alias), [number])
-        row = cursor.fetchone()
+    row = _fetch_checked(connections[alias], _order_sql(alias), number)
     if row is None:
         return None
     n, m = len(_ORDER_FIELDS), len(_ORDER_FIELDS) + len(_CUSTOMER_FIELDS)
@@ -230,11 +258,14 @@ def page_html(request, order: Order, *, can_change: bool) -> str:
     )
     nonce, html, _rendered = _shared_page(order, context, key)
     values = {"path": escape(request.path), "full": escape(request.get_full_path())}
+    pieces = _pieces(nonce, html)
+    if "csrf" in pieces[1::2]:
+        values["csrf"] = get_token(request)  # once, as the template does: one token for every form
+    return "".join([piece if i % 2 == 0 else values[piece] for i, piece in enumerate(pieces)])
 
-    def fill(match: re.Match) -> str:
-        name = match.group(1)
-        if name not in values:
-            values[name] = get_token(request)  # once, as the template does: one token for every form
-        return values[name]
 
-    return re.sub(f"zq(path|full|csrf){nonce}", fill, html)
+@functools.lru_cache(maxsize=512)
+def _pieces(nonce: str, html: str) -> tuple[str, ...]:
+    """The shared page cut at its holes, once per page and process: text, hole name, text, … (a request's
+    values are then joined in; no pattern is searched per view)."""
+    return tuple(re.split(f"zq(path|full|csrf){nonce}", html))

@@ -31,6 +31,7 @@ from contextlib import contextmanager
 from functools import lru_cache
 
 from django.db import connection, models
+from django.db.models.fields import AutoFieldMixin
 
 from . import bulk
 
@@ -177,33 +178,71 @@ def insert_rows(
         with cursor() as c:
             c.execute(_insert_rows_sql(model, names, ignore_conflicts), _columns(model_fields, rows))
             return c.rowcount
-    quote = connection.ops.quote_name
-    verb = "INSERT OR IGNORE" if ignore_conflicts else "INSERT"
-    head = f"{verb} INTO {quote(model._meta.db_table)} ({', '.join(quote(f.column) for f in model_fields)}) VALUES "
-    mark = "(" + ", ".join("%s" for _ in model_fields) + ")"
-    per_statement = max(1, (connection.features.max_query_params or 999) // len(model_fields))
+    head, mark = _sqlite_insert(model, model_fields, "INSERT OR IGNORE" if ignore_conflicts else "INSERT")
     inserted = 0
     with connection.cursor() as c:
-        for start in range(0, len(rows), per_statement):
-            part = rows[start : start + per_statement]
-            params = [f.get_db_prep_save(v, connection) for row in part for f, v in zip(model_fields, row, strict=True)]
+        for part in _sqlite_parts(model_fields, rows):
             before = connection.connection.total_changes
-            c.execute(head + ", ".join([mark] * len(part)), params)
+            c.execute(head + ", ".join([mark] * len(part)), _sqlite_params(model_fields, part))
             inserted += connection.connection.total_changes - before
     return inserted
 
 
-def insert_rows_returning(model: type[models.Model], fields: Sequence[str], rows: Sequence[Sequence]) -> list[int]:
-    """`insert_rows` (PostgreSQL only) returning the new rows' keys, in the order of ``rows``: a batch that needs
-    the keys of a few of its rows without building a model for each."""
+def _sqlite_insert(model, model_fields: list[models.Field], verb: str) -> tuple[str, str]:
+    """(``<verb> INTO table (columns) VALUES ``, one row's ``(%s, …)``) for Django's cursor."""
+    quote = connection.ops.quote_name
+    head = f"{verb} INTO {quote(model._meta.db_table)} ({', '.join(quote(f.column) for f in model_fields)}) VALUES "
+    return head, "(" + ", ".join("%s" for _ in model_fields) + ")"
+
+
+def _sqlite_parts(model_fields: list[models.Field], rows: Sequence[Sequence]):
+    """``rows`` in parts small enough for one statement's parameters."""
+    per_statement = max(1, (connection.features.max_query_params or 999) // len(model_fields))
+    for start in range(0, len(rows), per_statement):
+        yield rows[start : start + per_statement]
+
+
+def _sqlite_params(model_fields: list[models.Field], rows: Sequence[Sequence]) -> list:
+    return [f.get_db_prep_save(v, connection) for row in rows for f, v in zip(model_fields, row, strict=True)]
+
+
+def insert_rows_returning(model: type[models.Model], fields: Sequence[str], rows: Sequence[Sequence]) -> list:
+    """`insert_rows` returning the new rows' keys, in the order of ``rows``: a batch that needs the keys of a few
+    of its rows without building a model for each. PostgreSQL: one statement, ``RETURNING`` in the order of the
+    arrays. SQLite: one ``INSERT … RETURNING`` per part of ``rows``; its keys come out in no promised order, but
+    an auto-incremented key grows row by row in the order the rows are inserted, so sorted they are in the
+    order of ``rows``. Keys named in ``fields`` are returned as given; any other key (or a SQLite without
+    ``RETURNING``) costs one statement per row."""
     if not rows:
         return []
-    if connection.vendor != "postgresql":
-        raise NotImplementedError("insert_rows_returning is for PostgreSQL; use create_many elsewhere")
     names = tuple(fields)
-    with cursor() as c:
-        c.execute(_insert_rows_sql(model, names, False, True), _columns(_fields(model, names), rows))
-        return [pk for (pk,) in c.fetchall()]
+    model_fields = _fields(model, names)
+    if connection.vendor == "postgresql":
+        with cursor() as c:
+            c.execute(_insert_rows_sql(model, names, False, True), _columns(model_fields, rows))
+            return [pk for (pk,) in c.fetchall()]
+    pk = model._meta.pk
+    if pk in model_fields:
+        at = model_fields.index(pk)
+        insert_rows(model, names, rows)
+        return [row[at] for row in rows]
+    head, mark = _sqlite_insert(model, model_fields, "INSERT")
+    returning = f" RETURNING {connection.ops.quote_name(pk.column)}"
+    keys: list = []
+    with connection.cursor() as c:
+        if connection.features.can_return_columns_from_insert and isinstance(pk, AutoFieldMixin):
+            for part in _sqlite_parts(model_fields, rows):
+                c.execute(head + ", ".join([mark] * len(part)) + returning, _sqlite_params(model_fields, part))
+                keys.extend(sorted(key for (key,) in c.fetchall()))
+            return keys
+        for row in rows:
+            if connection.features.can_return_columns_from_insert:
+                c.execute(head + mark + returning, _sqlite_params(model_fields, [row]))
+                keys.append(c.fetchone()[0])
+            else:
+                c.execute(head + mark, _sqlite_params(model_fields, [row]))
+                keys.append(c.lastrowid)
+    return keys
 
 
 @lru_cache(maxsize=64)

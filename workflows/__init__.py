@@ -14,7 +14,9 @@ The lock order, the same in every action (and in the apps' own services):
 
 Modules: ``cancel`` (order_cancel, order_cancel_request), ``partial_cancel`` (a partly shipped order),
 ``intercept`` (intercept_request), ``changes`` (order_change_address, order_change_lines,
-order_change_service, reroute), ``reroute`` (a manager's reroute), ``reship``, ``returns``, ``channel``
-(updates a channel sends: cancellations and address changes), ``views``/``urls`` (the pages' POST views of
-these verbs, under their old URL names).
+order_change_service, reroute), ``cases`` (a case's address correction), ``returns`` (a return instead of a
+cancellation), ``channel`` (updates a channel sends: cancellations and address changes), ``merge`` (a merge
+group undone), ``receipts`` (a stock receipt releasing presale orders), ``release`` (the shared step: open
+shipments cancelled, labels voided), ``results``, ``tasks`` and ``urls`` (the pages' and the API's URLs of
+these verbs, under their old names, each view given its action by the URL).
 """

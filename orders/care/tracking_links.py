@@ -4,6 +4,9 @@ The one module: labels (logistics) and customer e-mails (orders.care.notificatio
 page itself is logistics' (URL name ``public:track_order``); this module only names it.
 """
 
+import functools
+import time
+
 from django.conf import settings
 from django.core import signing
 from django.urls import reverse
@@ -25,14 +28,27 @@ def tracking_view_token(order_number: str) -> str:
 
 def token_access(token: str) -> tuple[str | None, bool]:
     """(order number, may change) of a tracking link; (None, False) when it is not valid or has expired."""
-    max_age = settings.TRACKING_LINK_MAX_AGE_DAYS * 86400
-    try:
-        data = signing.loads(token, salt=SALT, max_age=max_age)
-    except signing.BadSignature:
+    verified = _verified(token, settings.SECRET_KEY, tuple(settings.SECRET_KEY_FALLBACKS))
+    if verified is None:
         return None, False
-    if not isinstance(data, dict) or not isinstance(data.get("o"), str):
+    data, signed_at = verified
+    if time.time() - signed_at > settings.TRACKING_LINK_MAX_AGE_DAYS * 86400:  # as signing.loads(max_age=...)
         return None, False
     return data["o"], not data.get("v")
+
+
+@functools.lru_cache(maxsize=4096)
+def _verified(token: str, _key: str, _fallbacks: tuple) -> tuple[dict, int] | None:
+    """(data, signed at) of a well-formed token whose signature holds, else None: the signature checked once per
+    process and token (a page view checked it each time); its age is checked on every use (`token_access`).
+    The keys are arguments so that a change of them is a new entry."""
+    try:
+        data = signing.loads(token, salt=SALT)  # no max_age: the signature (which covers the time) only
+    except signing.BadSignature:
+        return None
+    if not isinstance(data, dict) or not isinstance(data.get("o"), str):
+        return None
+    return data, signing.b62_decode(token.rsplit(":", 2)[1])
 
 
 def order_number_from_token(token: str) -> str | None:

@@ -3,7 +3,7 @@
 ``order_status_set`` is the one place that assigns ``Order.status``.
 """
 
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_noop
 
@@ -77,8 +77,6 @@ def order_event_rows_record(rows: list[dict], *, user=None) -> int:
     names the event), and those notices in one more INSERT. Returns the number of rows written."""
     if not rows:
         return 0
-    if connection.vendor != "postgresql":
-        return len(order_events_record(rows, user=user))
     now, user_id = timezone.now(), getattr(user, "pk", None)
     values = [
         (r["order"].pk, r["kind"], r["message"][:500], r.get("data") or {}, event_words(r["message"]), user_id, now)

@@ -44,23 +44,29 @@ def order_gifts_add(order: Order, *, user=None) -> list[GiftDecision]:
         if decision.added:
             line_no += 1
             number = line_no
-            OrderLine.objects.create(
-                order=order,
-                line_no=line_no,
-                product=decision.product,
-                sku=decision.product.sku,
-                name=decision.product.name,
-                quantity=decision.quantity,
-                unit_price=0,
-                is_gift=True,
-                gift_rule_id=decision.rule_id,
-            )
+            gift_line_create(order, decision, line_no)
         message, data = decision.event(number)
         order_event_record(order=order, kind=EventKind.GIFT, message=message, data=data, user=user)
     for decision in decisions:
         if decision.hold:
             order_hold(order=order, reason=HoldReason.STOCK_SHORT, note=decision.hold_note(), user=user)
     return decisions
+
+
+def gift_line_create(order: Order, decision: GiftDecision, line_no: int) -> OrderLine:
+    """The one writer of a rule's gift line (at intake and when gifts are planned again): the decision's
+    product and quantity at zero price, marked as a gift of its rule, numbered ``line_no``."""
+    return OrderLine.objects.create(
+        order=order,
+        line_no=line_no,
+        product=decision.product,
+        sku=decision.product.sku,
+        name=decision.product.name,
+        quantity=decision.quantity,
+        unit_price=0,
+        is_gift=True,
+        gift_rule_id=decision.rule_id,
+    )
 
 
 def gifts_reapplicable(order: Order) -> bool:
@@ -106,17 +112,7 @@ def order_gifts_reapply(order: Order, *, user=None, why: str = "") -> dict | Non
         if not decision.added:
             continue  # out of stock and the rule says skip: as at intake, nothing added
         line_no += 1
-        OrderLine.objects.create(
-            order=order,
-            line_no=line_no,
-            product=decision.product,
-            sku=decision.product.sku,
-            name=decision.product.name,
-            quantity=decision.quantity,
-            unit_price=0,
-            is_gift=True,
-            gift_rule_id=decision.rule_id,
-        )
+        gift_line_create(order, decision, line_no)
         added_rows.append(_gift_row(line_no, decision.rule_id, decision.product.sku, decision.quantity, decision.rule))
     if not added_rows and not removed_rows:
         return None

@@ -2,7 +2,9 @@
 changes only with the e-mailed link or a one-time code (issue 13, item 9)."""
 
 import re
+import time
 from datetime import timedelta
+from types import SimpleNamespace
 
 import pytest
 from django.core.cache import cache
@@ -270,3 +272,22 @@ def test_the_link_printed_on_the_label_is_view_only(client, django_capture_on_co
 
     tokens = {unescape(t) for t in re.findall(r"/track/([^/\s^]+)/", zpl)}
     assert tokens and all(token_access(t) == (order.number, False) for t in tokens)
+
+
+def test_a_link_checked_before_is_still_refused_once_it_is_too_old_and_a_forged_one_always(monkeypatch, settings):
+    from orders.care import tracking_links
+
+    token = tracking_token("SO-OLD-1")
+    assert token_access(token) == ("SO-OLD-1", True)
+    assert token_access(token) == ("SO-OLD-1", True)  # the second check from the process's memory
+    now = time.time()
+    max_age = settings.TRACKING_LINK_MAX_AGE_DAYS * 86400
+    monkeypatch.setattr(tracking_links, "time", SimpleNamespace(time=lambda: now + max_age + 5))
+    assert token_access(token) == (None, False)
+    monkeypatch.setattr(tracking_links, "time", SimpleNamespace(time=lambda: now))
+    assert token_access(token) == ("SO-OLD-1", True)
+
+    forged = token[:-2] + ("AA" if not token.endswith("AA") else "BB")
+    assert token_access(forged) == (None, False)
+    settings.SECRET_KEY = "another-secret-key-" + "x" * 40  # a new key: the old links stop working at once
+    assert token_access(token) == (None, False)

@@ -10,7 +10,7 @@ from datetime import timedelta
 import pytest
 from django.contrib.auth.models import AnonymousUser
 from django.core.cache import cache
-from django.db import connection
+from django.db import connection, connections
 from django.template.loader import render_to_string
 from django.test import Client, RequestFactory
 from django.test.utils import CaptureQueriesContext
@@ -224,3 +224,28 @@ def test_the_process_keeps_a_few_pages_and_none_past_its_time(client, shipped, r
     assert len(reads) == before + 1  # asked the shared cache again, which had it
     later = time.time() + tracking_page.PAGE_CACHE_SECONDS + 1
     assert all(pages.get(key, later) is None for key in list(pages.entries)) and not pages.entries
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_the_pages_query_is_the_kept_connections_health_check(client, shipped, monkeypatch):
+    """No ``SELECT 1`` before the page's one query; a connection the server dropped is replaced and the page
+    answered as usual (what the health check would have done)."""
+    path = f"/track/{tracking_token(shipped.number)}/"
+    first = same_but_token(get(client, path)[0])
+    db = connections["default"]  # the wrapper itself (``connection`` is a proxy)
+    pings = []
+    real = type(db).is_usable
+    monkeypatch.setattr(type(db), "is_usable", lambda self: pings.append(1) or real(self))
+    monkeypatch.setattr(db, "health_check_enabled", True)
+
+    db.health_check_done = False  # a new request on a kept connection
+    page, queries = get(client, path)
+    assert (same_but_token(page), queries, pings) == (first, 1, [])
+
+    db.ensure_connection()
+    db.connection.close()  # the server went away under the kept connection
+    db.health_check_done = False
+    page, _queries = get(client, path)
+    assert same_but_token(page) == first
+    assert db.connection is not None and not db.connection.closed

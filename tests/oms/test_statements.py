@@ -142,3 +142,33 @@ def test_a_value_longer_than_its_column_is_refused_not_cut(writer):
             bulk.update_from_values(OutboxMessage, ["subject"], [(pk, long_subject)])
 
     assert list(OutboxMessage.objects.values_list("key", "subject")) == [("k0", "order:1")]
+
+
+def test_insert_rows_returning_gives_the_keys_in_the_order_of_the_rows_on_every_database():
+    # More rows than SQLite takes parameters for in one statement: several statements, keys still in row order.
+    rows = [_outbox(f"r{i:03d}", {"i": i, "text": f'"{i}"'}) for i in range(300)]
+    before = OutboxMessage.objects.count()
+
+    keys = statements.insert_rows_returning(OutboxMessage, OUTBOX_FIELDS, rows)
+
+    assert len(keys) == 300 and len(set(keys)) == 300
+    stored = dict(OutboxMessage.objects.filter(pk__in=keys).values_list("pk", "key"))
+    assert [stored[k] for k in keys] == [f"r{i:03d}" for i in range(300)]
+    assert OutboxMessage.objects.get(pk=keys[7]).payload == {"i": 7, "text": '"7"'}
+    assert OutboxMessage.objects.count() == before + 300
+
+
+def test_insert_rows_returning_of_nothing_sends_nothing():
+    with CaptureQueriesContext(connection) as queries:
+        assert statements.insert_rows_returning(OutboxMessage, OUTBOX_FIELDS, []) == []
+    assert queries.captured_queries == []
+
+
+def test_insert_rows_returning_a_row_that_clashes_raises_and_leaves_nothing_half_written():
+    statements.insert_rows(OutboxMessage, OUTBOX_FIELDS, [_outbox("taken", {})])
+    from django.db import IntegrityError, transaction
+
+    with pytest.raises(IntegrityError), transaction.atomic():
+        statements.insert_rows_returning(OutboxMessage, OUTBOX_FIELDS, [_outbox("new", {}), _outbox("taken", {"x": 1})])
+
+    assert dict(OutboxMessage.objects.values_list("key", "payload")) == {"taken": {}}

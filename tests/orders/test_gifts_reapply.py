@@ -97,3 +97,21 @@ def test_never_after_routing_started(world):  # noqa: F811
     cs = make_user("cs2", "customer_service")
     order_change_lines(order=o, quantities={std.pk: 2}, reason_code="customer_request", user=cs)  # re-routed
     assert gift_lines(o) == [] and gift_events(o) == []
+
+
+def test_a_gift_line_added_at_intake_and_one_added_when_planned_again_are_the_same_row(world):  # noqa: F811
+    """Both paths write a rule's gift line through the one writer (``gift_line_create``): same columns."""
+    columns = ("line_no", "sku", "name", "quantity", "unit_price", "is_gift", "gift_rule__name", "product__sku")
+    GiftRule.objects.create(name="满99送杯", min_goods_total=Decimal("99"), gift_product=world["cup"])
+    at_intake = services.order_create(channel=world["tmall"], data=order("RG1", price="99.00"), source="t").order
+    later = services.order_create(channel=world["tmall"], data=order("RG2", price="10.00"), source="t").order
+    assert gift_lines(later) == []
+    line = later.lines.get()
+    line.unit_price, line.quantity = Decimal("99.00"), 1
+    line.save()
+
+    services.order_reclassify(order=later)
+
+    shape = [at_intake.lines.filter(is_gift=True).values(*columns).get()]
+    assert list(later.lines.filter(is_gift=True).values(*columns)) == shape
+    assert shape[0]["unit_price"] == Decimal("0.00") and shape[0]["sku"] == "CUP" and shape[0]["line_no"] == 2

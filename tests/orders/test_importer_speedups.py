@@ -9,7 +9,7 @@ from django.test import override_settings
 from django.utils import translation
 
 from oms import cn_divisions
-from orders.intake.canonical import OrderRejected, _money_text, parse_money
+from orders.intake.values import OrderRejected, _money_text, parse_money
 from orders.status import EventKind, HoldReason, OrderStatus
 from orders.wording import _store, label
 
