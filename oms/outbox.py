@@ -42,11 +42,19 @@ from django.db import connection, transaction
 from django.db.models import Case, Count, DateTimeField, F, Min, TextField, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
 
 from . import background, statements
 from .models import OutboxMessage, OutboxStatus
 from .models import OutboxStatus as OS
 from .status import OUTBOX_TRANSITIONS, outbox_sources
+from .wording import known
+
+# The reasons this module writes on a row, read on the Background work page in the reader's language.
+known(
+    gettext_noop("No handler is registered for outbox messages of kind '%(kind)s'."),
+    gettext_noop("The handler returned no outcome for this row."),
+)
 
 log = logging.getLogger(__name__)
 

@@ -8,6 +8,7 @@ from oms.tables import BaseTable, StatusColumn
 from .models import Channel, InboundMessage, Order
 from .selectors import may_see_contact
 from .templatetags.order_memo_tags import flag_colour
+from .wording import hold_text
 
 # Customers' contact details: only for roles that may see customers (selectors.may_see_contact), never for the
 # warehouse; hidden in the page and in its CSV/XLSX export alike.
@@ -145,7 +146,8 @@ class HoldQueueTable(OrderTable):
         holds = getattr(record, "active_holds", None)
         if holds is None:
             holds = record.holds.filter(released_at__isnull=True)
-        return format_html_join(mark_safe("<br>"), "<b>{}</b> {}", ((h.get_reason_display(), h.note) for h in holds))
+        shown = ((h.get_reason_display(), hold_text(h)) for h in holds)
+        return format_html_join(mark_safe("<br>"), "<b>{}</b> {}", shown)
 
     def value_holds(self, record):
         holds = getattr(record, "active_holds", None) or record.holds.filter(released_at__isnull=True)
