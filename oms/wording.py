@@ -246,10 +246,29 @@ def _pattern(phrase: str) -> re.Pattern:
 
 
 def in_words(text) -> str:
-    """Text stored without its template, in the active language when it is a known phrase; else as it is."""
+    """Text stored without its template, in the active language when it is a known phrase; else as it is. A text
+    listing phrases ("too heavy: …; no freight for bulky goods") whose every part is a known phrase is shown part
+    by part (a short phrase such as "%(tracking)s: %(status)s" would otherwise take the whole list)."""
     if not text:
         return text or ""
     text = str(text)
+    if "; " in text:
+        parts = [_phrase(part) for part in text.split("; ")]
+        if all(part is not None for part in parts):
+            return gettext("; ").join(parts)
+    whole = _phrase(text)
+    if whole is not None:
+        return whole
+    if "; " in text:  # a note listing several phrases (a hold's note: "recipient name missing; city missing")
+        parts = text.split("; ")
+        shown = [in_words(part) for part in parts]
+        if shown != parts:
+            return gettext("; ").join(shown)
+    return text
+
+
+def _phrase(text: str) -> str | None:
+    """``text`` in the active language if it is one known phrase (its values put back), else None."""
     for phrase in KNOWN:
         m = _pattern(phrase).match(text)
         if m:
@@ -261,12 +280,7 @@ def in_words(text) -> str:
                 return gettext(phrase) % values if values else gettext(phrase)
             except (KeyError, ValueError, TypeError):
                 return text
-    if "; " in text:  # a note listing several phrases (a hold's note: "recipient name missing; city missing")
-        parts = text.split("; ")
-        shown = [in_words(part) for part in parts]
-        if shown != parts:
-            return gettext("; ").join(shown)
-    return text
+    return None
 
 
 def _value(text: str) -> str:

@@ -265,3 +265,69 @@ def test_the_background_pages_stuck_items_read_in_chinese(tmp_path, admin_client
         page = admin_client.get("/background/").content.decode()
     assert "big.csv (导入中)" in page
     assert "(running)" not in page
+
+
+# ---- the sweep: the carrier choice's reasons, a classification's summary, the intake monitor's source ------------
+
+
+@pytest.mark.parametrize(
+    ("stored", "chinese_text"),
+    [
+        (
+            "too heavy: 45000 g > 20000 g; no freight for bulky goods; late: arrives 2026-11-30, promised 2026-11-27",
+            "超重：45000 g > 20000 g；不承运大件货物；延误：预计 2026-11-30 送达，承诺 2026-11-27",
+        ),
+        ("not the requested service (express)", "不是指定的服务（express）"),
+        ("cheapest service that meets the promise and the shipment's needs", "满足承诺日期和发货单要求的最便宜服务"),
+        ("no signature on delivery (value 3299.00)", "不提供签收（货值 3299.00）"),
+    ],
+)
+def test_the_carrier_choices_reasons_read_in_chinese(chinese, stored, chinese_text):
+    assert in_words(stored) == chinese_text
+
+
+def test_the_carrier_choice_on_the_page_reads_in_chinese(chinese):
+    from django.template.loader import render_to_string
+
+    quote = {
+        "carrier_name": "SF", "service_name": "Next day", "carrier": "sf", "service_code": "sf-next", "zone": "1",
+        "amount": None, "reasons": ["too long: 2100 mm > 1000 mm", "no insurance (value 3299.00)"],
+    }  # fmt: skip
+    html = render_to_string(
+        "logistics/_shipment_rates.html",
+        {"quotes": [quote], "reason": "cheapest service that meets the shipment's needs"},
+    )
+    assert "满足发货单要求的最便宜服务" in html
+    assert "超长：2100 mm &gt; 1000 mm；不提供保价（货值 3299.00）" in html
+    assert "too long" not in html and "cheapest" not in html
+
+
+def test_a_classification_summary_keeps_its_template_and_reads_in_chinese(chinese):
+    from orders.rules.classification import Match
+    from orders.services.core import classified_message
+
+    match = Match(
+        rule_id=1, rule="Fresh goods", tags=["fresh"], priority=1, service_kind="cold_chain",
+        capabilities=["cold_chain"], packing_note="冰袋", hold=("manual", ""),
+    )  # fmt: skip
+    message = classified_message(match)
+    with translation.override("en"):
+        assert str(message) == (
+            "Classified: rule Fresh goods → tags fresh; priority 1; service cold_chain; location needs cold_chain; "
+            "packing: 冰袋; hold Manual"
+        )
+    shown = render(message.stored())
+    assert "标签 fresh；优先级 1；服务类型 cold_chain；发货点需具备 cold_chain；打包：冰袋；挂起（手工）" in shown
+    assert "tags" not in shown and "priority" not in shown
+
+
+def test_the_intake_monitor_shows_the_sources_label(tmp_path, admin_client):
+    from orders.models import InboundMessage
+
+    channel = ChannelFactory(slug="web")
+    for source in ("api", "form", "webhook:shopify"):
+        InboundMessage.objects.create(source=source, channel=channel, body="{}")
+    with branch_chinese(tmp_path, LIST):
+        page = admin_client.get(reverse("orders:inbound_list")).content.decode()
+    assert ">API<" in page and ">表单<" in page and ">Webhook · shopify<" in page
+    assert ">api<" not in page and ">form<" not in page
