@@ -19,6 +19,7 @@ from django.core.exceptions import ValidationError
 from django.db import connection as db
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
 from logistics.channel_notices import CHANNEL_SHIPMENT
 from oms import outbox, statements
@@ -26,6 +27,7 @@ from oms.background import nudge
 from oms.errors import DomainError
 from oms.models import OutboxMessage, OutboxStatus
 from oms.transient import is_transient
+from oms.wording import known
 from orders import atp
 from orders.channel_notices import CHANNEL_CANCEL, CHANNEL_LINES_CANCEL
 from orders.intake.inbox import APPLY_TASK, insert_messages
@@ -33,6 +35,19 @@ from orders.models import Channel, ChannelSku, InboundMessage, InboundStatus
 
 from .base import ConnectorError, NotSupported, Pending, PersonMustAct, Refused, Rejected, RetryLater, adapter_for
 from .models import ChannelConnection, RemoteShipment
+
+# The outbox reasons written below (the Background work page reads them in the reader's language; a vendor's
+# own error text is shown as the vendor wrote it).
+known(
+    gettext_noop("The channel has no connection: nothing is sent back."),
+    gettext_noop("Shipment confirmations are off for this channel."),
+    gettext_noop("No connector confirms shipments to %(platform)s."),
+    gettext_noop("A later notice of this shipment was sent already."),
+    gettext_noop("Cancellation notices are off for this channel."),
+    gettext_noop("No connector sends %(what)s to %(platform)s."),
+    gettext_noop("cancellations"),
+    gettext_noop("cancelled lines"),
+)
 
 MAX_PULL_PAGES = 20
 NOTE_FRESH = timedelta(seconds=2)  # the sync page's "last confirmation" may be this much behind while all goes well

@@ -9,11 +9,36 @@ import re
 from decimal import Decimal, InvalidOperation
 
 from django.db import transaction
+from django.utils.translation import gettext_noop
 
 from oms.errors import DomainError
 from oms.money import InvalidAmount, parse_amount
+from oms.wording import known
 
 from .models import HandlingClass, Location, LocationKind, Product
+
+# The rows' errors below as the import job page reads them in the reader's language (oms/wording.py: the
+# stored English text is matched against these phrases; the values, quoted as the row had them, stay).
+PHRASES = [
+    gettext_noop("%(value)s is not a number."),
+    gettext_noop("%(value)s is not a whole number."),
+    gettext_noop("%(value)s is out of range."),
+    gettext_noop("%(value)s must be %(low)s or more."),
+    gettext_noop("%(value)s is not yes or no."),
+    gettext_noop("%(value)s is not one of: %(choices)s."),
+    gettext_noop("longer than %(length)s characters."),
+    gettext_noop("is required."),
+    gettext_noop("%(value)s: write length x width x height in mm, e.g. 300x200x100."),
+    gettext_noop("invalid price: %(problem)s"),
+    gettext_noop("a product has one handling class; %(first)s and %(second)s are both yes."),
+    gettext_noop("yes means %(handling)s, but handling_class says %(said)s."),
+    gettext_noop("%(value)s: letters, digits, - and _ only, at most 32."),
+    gettext_noop("%(value)s is not a two-letter country code."),
+    gettext_noop("a new product needs a name."),
+    gettext_noop("a new location needs a name."),
+    gettext_noop("unknown location %(value)s."),
+]
+known(*PHRASES)
 
 PRODUCT_COLUMNS = (
     "sku",

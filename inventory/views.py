@@ -174,6 +174,12 @@ def _stock_action(request, action, verbs):
                     )
                     % {"count": len(released), "sku": values["sku"]},
                 )
+            if getattr(result, "presale_unmarked", False):
+                messages.info(
+                    request,
+                    gettext("%(sku)s is no longer presale: its expected batch arrived in full.")
+                    % {"sku": values["sku"]},
+                )
             return redirect(request.path)
     status = 400 if request.method == "POST" else 200
     return render(request, "inventory/action_form.html", {"form": form, "title": title}, status=status)

@@ -30,11 +30,18 @@ from oms import outbox
 from oms.outbox import dead, retry, sent
 from orders.services import order_event_record
 from orders.status import EventKind
-from orders.wording import msg
+from orders.wording import known, msg
 
 from .carriers.base import CarrierAccount, CarrierError, LabelRequest, TransientCarrierError, get_adapter, is_remote
 from .carriers.kdniao_label import waybill_pdf
 from .models import Carrier, LabelPurchase, Parcel
+
+# The outbox reasons written below (the Background work page reads them in the reader's language; the carrier's
+# own error text stays as the carrier wrote it).
+known(
+    gettext_noop("The carrier of this label no longer exists."),
+    gettext_noop("%(carrier)s refused to void %(tracking)s: %(error)s"),
+)
 
 log = logging.getLogger(__name__)
 

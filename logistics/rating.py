@@ -62,7 +62,7 @@ from oms.dates import add_business_days, next_working_day
 from oms.errors import DomainError
 from orders.services import order_event_record, order_lock
 from orders.status import EventKind
-from orders.wording import msg
+from orders.wording import known, msg
 
 from .carriers.base import CarrierError, Rate
 from .models import RateCardRow, ServiceLevel, ServiceOverride
@@ -97,6 +97,32 @@ REMOTE_PROVINCES = frozenset(
     }
 )
 LATE = "late"
+
+# The carrier choice's reasons and verdicts below, written in English (the quote's record, the API) and read on
+# the shipment page in the reader's language (oms/wording.py: matched against these phrases).
+known(
+    gettext_noop("does not serve %(where)s"),
+    gettext_noop("this province"),
+    gettext_noop("too heavy: %(weight)s g > %(most)s g"),
+    gettext_noop("too long: %(length)s mm > %(most)s mm"),
+    gettext_noop("too big: L+W+H %(size)s mm > %(most)s mm"),
+    gettext_noop("no cold chain for fresh goods"),
+    gettext_noop("no freight for bulky goods"),
+    gettext_noop("service kind %(kind)s, classification requires %(required)s"),
+    gettext_noop("no signature on delivery (value %(value)s)"),
+    gettext_noop("no insurance (value %(value)s)"),
+    gettext_noop("no rate to zone %(zone)s"),
+    gettext_noop("heavier than the rate card to %(zone)s"),
+    gettext_noop("late: arrives %(arrives)s, promised %(promised)s"),
+    gettext_noop("%(carrier)s offered no rate %(name)s"),
+    gettext_noop("not the requested service (%(service)s)"),
+    gettext_noop("cheapest service that meets the promise and the shipment's needs"),
+    gettext_noop("cheapest service that meets the shipment's needs"),
+    gettext_noop("no service meets the promise date: the earliest arrival"),
+    gettext_noop("override by %(who)s: %(reason)s"),
+    gettext_noop("%(reason)s (override ignored: %(why)s)"),
+    gettext_noop("service inactive"),
+)
 
 
 def _threshold(name: str, default: str) -> Decimal:

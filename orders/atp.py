@@ -27,6 +27,7 @@ from django.db import transaction
 from django.db.models import Max, Q
 from django.utils import timezone
 from django.utils.module_loading import import_string
+from django.utils.translation import gettext_noop
 
 from inventory.models import Product, StockMovement
 from inventory.selectors import AtpFigure, atp_for_locations
@@ -34,8 +35,12 @@ from oms import outbox
 from oms.errors import DomainError
 from oms.models import OutboxMessage
 from oms.outbox import outbox_put
+from oms.wording import known
 
 from .models import Channel, ChannelStockFigure, ChannelStockPublication, PublicationOutcome, StockAdapter
+
+# The outbox reasons written below (the Background work page reads them in the reader's language).
+known(gettext_noop("The publication no longer exists."), gettext_noop("The publication is %(outcome)s already."))
 
 # transport(url, payload) -> None; raises on failure. Tests inject their own.
 Transport = Callable[[str, dict], None]

@@ -8,6 +8,7 @@ from oms.tables import BaseTable, StatusColumn
 from .models import Channel, InboundMessage, Order
 from .selectors import may_see_contact
 from .templatetags.order_memo_tags import flag_colour
+from .wording import hold_text, in_words, source_label
 
 # Customers' contact details: only for roles that may see customers (selectors.may_see_contact), never for the
 # warehouse; hidden in the page and in its CSV/XLSX export alike.
@@ -61,14 +62,15 @@ class OrderTable(BaseTable):
             "created_at",
         ]
 
-
     def render_memo(self, record):
         parts = []
         if record.buyer_message:
             parts.append(
                 format_html(
                     '<span class="memo-icon buyer" title="{}: {}" aria-label="{}">✉</span>',
-                    _("Buyer message"), record.buyer_message, _("Buyer message"),
+                    _("Buyer message"),
+                    record.buyer_message,
+                    _("Buyer message"),
                 )
             )
         if record.seller_memo or record.seller_flag:
@@ -76,7 +78,9 @@ class OrderTable(BaseTable):
             parts.append(
                 format_html(
                     '<span class="memo-icon seller" title="{}: {}" aria-label="{}"{}>{}</span>',
-                    _("Seller memo"), record.seller_memo or record.get_seller_flag_display(), _("Seller memo"),
+                    _("Seller memo"),
+                    record.seller_memo or record.get_seller_flag_display(),
+                    _("Seller memo"),
                     format_html(' style="color:{}"', colour) if colour else "",
                     "⚑" if record.seller_flag else "✎",
                 )
@@ -85,10 +89,12 @@ class OrderTable(BaseTable):
 
     def value_memo(self, record):
         return " | ".join(
-            p for p in (
+            p
+            for p in (
                 f"{_('Buyer message')}: {record.buyer_message}" if record.buyer_message else "",
                 f"{_('Seller memo')}: {record.seller_memo}" if record.seller_memo else "",
-            ) if p
+            )
+            if p
         )
 
     def render_tags(self, record):
@@ -102,7 +108,9 @@ class OrderListTable(OrderTable):
     """The order list: the order table with a selection column for the bulk tag action."""
 
     select = tables.CheckBoxColumn(
-        accessor="pk", exclude_from_export=True, orderable=False,
+        accessor="pk",
+        exclude_from_export=True,
+        orderable=False,
         attrs={"input": {"name": "orders", "form": "bulk-tags"}, "th__input": {"data-select-all": "orders"}},
     )
 
@@ -145,7 +153,8 @@ class HoldQueueTable(OrderTable):
         holds = getattr(record, "active_holds", None)
         if holds is None:
             holds = record.holds.filter(released_at__isnull=True)
-        return format_html_join(mark_safe("<br>"), "<b>{}</b> {}", ((h.get_reason_display(), h.note) for h in holds))
+        shown = ((h.get_reason_display(), hold_text(h)) for h in holds)
+        return format_html_join(mark_safe("<br>"), "<b>{}</b> {}", shown)
 
     def value_holds(self, record):
         holds = getattr(record, "active_holds", None) or record.holds.filter(released_at__isnull=True)
@@ -165,6 +174,22 @@ class InboundTable(BaseTable):
     class Meta(BaseTable.Meta):
         model = InboundMessage
         fields = ["id", "received_at", "channel", "source", "filename", "status", "attempts", "error"]
+
+    def render_source(self, value):
+        """The source's label in the reader's language (api → API, form → 表单), with its platform or format."""
+        code = str(value)
+        _kind, _sep, detail = code.partition(":")
+        shown = source_label(code)
+        return f"{shown} · {detail}" if detail else shown
+
+    def value_source(self, value):
+        return value
+
+    def render_error(self, value):
+        return in_words(value)
+
+    def value_error(self, value):
+        return value
 
 
 class ChannelTable(BaseTable):

@@ -9,7 +9,7 @@ from django.db import transaction
 
 from inventory.models import Location, MovementKind, Product, Stock, StockMovement
 from inventory.services import stock_receive
-from orders.services import presale_receipt_release, presale_waiting_for
+from orders.services import presale_receipt_release, presale_receipt_unmark, presale_waiting_for
 
 
 @transaction.atomic
@@ -33,4 +33,6 @@ def stock_receipt(*, location: Location, product: Product, quantity: int, user=N
     stock.presale_released = presale_receipt_release(
         orders=waiting, product=product, quantity=quantity, receipt=receipt, user=user
     )
+    # The whole expected batch came: the product is no longer presale (its listings neither).
+    stock.presale_unmarked = presale_receipt_unmark(product=product, quantity=quantity, receipt=receipt, user=user)
     return stock

@@ -24,7 +24,7 @@ from orders.models import Order
 from orders.selectors import merge_group_ids
 from orders.services import order_event_record, order_hold, order_lock
 from orders.status import EventKind, HoldReason, OrderStatus
-from orders.wording import msg
+from orders.wording import msg, msg_list
 
 from ..models import Backorder, RoutingDecision, Shipment, ShipmentLine
 from ..shipments import lock_stock_rows, order_sync_progress
@@ -141,9 +141,20 @@ def _backorder(order, evaluation: Evaluation, decision, user) -> list[Backorder]
 
 
 def short_note(candidates: list[dict]) -> str:
-    """Why no location could take the order, in one line for the stock-short hold."""
-    parts = [f"{c['location']}: {'; '.join(c['reasons'])}" for c in candidates if c.get("reasons")]
-    return (" | ".join(parts) or NO_ACTIVE_LOCATION)[:255]
+    """Why no location could take the order, in one line for the stock-short hold: every location's reasons,
+    whole (the hold keeps a note of any length), each a routing phrase shown in the reader's language."""
+    parts = [
+        msg(
+            gettext_noop("%(location)s: %(reasons)s"),
+            location=c["location"],
+            reasons=msg_list([routing_reason(r) for r in c["reasons"]], "; "),
+        )
+        for c in candidates
+        if c.get("reasons")
+    ]
+    if not parts:
+        return msg(NO_ACTIVE_LOCATION)
+    return parts[0] if len(parts) == 1 else msg("%(locations)s", locations=msg_list(parts, " | "))
 
 
 def routed_message(evaluation: Evaluation, shipments: list[Shipment]) -> str:
@@ -198,7 +209,7 @@ def order_route(*, order_id: int, user=None) -> RoutingDecision | None:
         order_hold(
             order=order,
             reason=HoldReason.STOCK_SHORT,
-            note=routing_reason(short_note(evaluation.candidates)),
+            note=short_note(evaluation.candidates),
             user=user,
         )
         return decision

@@ -26,6 +26,7 @@ from ..models import RoutingDecision
 from .decide import short_note
 from .policies import channel_force
 from .scoring import evaluate, plan_totals
+from .words import routing_reason
 
 
 def stock_left(available: dict, loads: dict, entries) -> tuple[dict, dict]:
@@ -109,7 +110,7 @@ def _hold(entries, user) -> None:
         {
             "order": e.order,
             "kind": EventKind.ROUTING_FAILED,
-            "message": e.evaluation.reason,
+            "message": routing_reason(e.evaluation.reason),
             "data": {"decision": decision.pk},
         }
         for e, decision in zip(entries, decisions, strict=True)

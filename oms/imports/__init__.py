@@ -31,7 +31,7 @@ from django.conf import settings
 
 from ..encoding import detect_encoding, has_undecodable, printable
 from ..exports import escape_formula
-from . import column_mapping
+from . import column_mapping, words  # noqa: F401 (words: the job texts as known phrases)
 
 PREVIEW_ROWS = 50  # rows shown on the preview page
 PREVIEW_CHECK = 2000  # units (rows, orders) validated by a preview; the rest are checked when run

@@ -195,6 +195,14 @@ def _stale_cutoff(now=None):
     return (now or timezone.now()) - timedelta(minutes=int(getattr(settings, "IMPORT_STALE_MINUTES", 30)))
 
 
+def _status_label(status: str) -> str:
+    """A job's status as the page's reader says it (the probe's list is built for each request)."""
+    try:
+        return str(ImportStatus(status).label)
+    except ValueError:
+        return status
+
+
 def _find_stale(cutoff, limit: int):
     """The Background work page's list (oms/background.py): jobs without progress for IMPORT_STALE_MINUTES."""
     jobs = ImportJob.objects.filter(
@@ -205,7 +213,9 @@ def _find_stale(cutoff, limit: int):
         jobs,
         limit,
         ("pk", "original_filename", "status", "updated_at"),
-        lambda pk, name, status, at: StuckItem(f"{name} ({status})", at, reverse("imports:detail", args=[pk])),
+        lambda pk, name, status, at: StuckItem(
+            f"{name} ({_status_label(status)})", at, reverse("imports:detail", args=[pk])
+        ),
     )
 
 

@@ -17,6 +17,7 @@ from django.views.decorators.http import require_POST
 from .. import imports
 from ..encoding import storable_json
 from ..models import ImportJob, ImportStatus
+from ..wording import in_words
 from . import column_mapping, mapping_views
 from . import jobs as import_jobs
 
@@ -108,7 +109,7 @@ def import_new(request):
             mapping, error = mapping_views.propose(importer, job)
             if not error and mapping["confirmed"]:
                 if import_jobs.start_preview(job) and job.status == ImportStatus.FAILED:
-                    error = job.message
+                    error = in_words(job.message)
             if error:
                 if job.status != ImportStatus.FAILED:
                     import_jobs.import_job_move(job, ImportStatus.FAILED, message=error)
@@ -182,7 +183,7 @@ def import_mapping(request, pk: int):
     job.options = {**job.options, column_mapping.OPTION_KEY: storable_json(chosen)}
     job.save(update_fields=["options", "updated_at"])
     if import_jobs.start_preview(job) and job.status == ImportStatus.FAILED:
-        messages.error(request, job.message)
+        messages.error(request, in_words(job.message))
     return redirect("imports:detail", pk=job.pk)
 
 

@@ -14,10 +14,12 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Case, Count, DateTimeField, F, Min, TextField, Value, When
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
 from .. import statements
 from ..models import OutboxMessage, OutboxStatus
 from ..status import outbox_sources
+from ..wording import known
 from .door import outbox_move
 from .registry import (
     DEAD,
@@ -33,6 +35,12 @@ from .registry import (
     max_attempts,
     retry,
     retry_delay,
+)
+
+# The reasons this module writes on a row, read on the Background work page in the reader's language.
+known(
+    gettext_noop("No handler is registered for outbox messages of kind '%(kind)s'."),
+    gettext_noop("The handler returned no outcome for this row."),
 )
 
 # ---- the consumer -------------------------------------------------------------------------------------

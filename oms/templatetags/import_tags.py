@@ -1,6 +1,7 @@
 """Filters for the import pages (oms/templates/oms/imports/)."""
 
 from django import template
+from django.utils.translation import gettext_lazy as _
 
 register = template.Library()
 
@@ -12,3 +13,19 @@ def get_item(mapping, key):
         return mapping.get(key)
     except AttributeError:
         return None
+
+
+# What a row of a dry run would do (PreviewRow.outcome), as the preview shows it.
+OUTCOMES = {
+    "created": _("created"),
+    "updated": _("updated"),
+    "unchanged": _("unchanged"),
+    "duplicate": _("duplicate"),
+    "held": _("held"),
+}
+
+
+@register.filter
+def import_outcome(value):
+    """A preview row's outcome ("created", "held", …) in the reader's language; another value as it is."""
+    return OUTCOMES.get(str(value), value)

@@ -16,3 +16,12 @@ def query_with(context, **kwargs):
     for key, value in kwargs.items():
         query[key] = value
     return query.urlencode()
+
+
+@register.filter
+def stored_words(text):
+    """Text the system stored in English without its template (an import row's error, an outbox row's reason, a
+    background item), in the reader's language when it is a known phrase (``oms.wording.known``); else as it is."""
+    from oms.wording import in_words
+
+    return in_words(text)

@@ -21,9 +21,11 @@ import logging
 from django.core.mail import get_connection
 from django.db.models import F, Q
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
 from oms import outbox
 from oms.models import OutboxMessage
+from oms.wording import known
 
 from ..models import (
     Customer,
@@ -36,6 +38,15 @@ from ..models import (
 )
 from ..status import OrderStatus
 from . import notifications
+
+# The outbox reasons written below (the Background work page reads them in the reader's language).
+known(
+    gettext_noop("The notice of this row no longer exists."),
+    gettext_noop("The order no longer exists."),
+    gettext_noop("A delay notice went to this customer within the last 48 hours."),
+    gettext_noop("The order is no longer delivered."),
+    gettext_noop("Suppressed."),
+)
 
 log = logging.getLogger(__name__)
 

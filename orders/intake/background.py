@@ -9,11 +9,13 @@ pushes), so the sweep and the intake monitor's Retry reach it without importing 
 from datetime import datetime
 
 from django.urls import reverse
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from oms.background import Probe, StuckItem, register_probe, register_subject, send, stuck_items
 
 from ..models import InboundMessage, InboundStatus, Order
+from ..wording import source_label
 
 RESEND_LIMIT = 2000
 _source_tasks: dict[str, str] = {}
@@ -43,7 +45,9 @@ def _find_inbound(cutoff: datetime, limit: int) -> tuple[int, list[StuckItem]]:
         _unfinished(cutoff),
         limit,
         ("pk", "source", "received_at"),
-        lambda pk, source, at: StuckItem(f"#{pk} {source}", at, reverse("orders:inbound_detail", args=[pk])),
+        lambda pk, source, at: StuckItem(
+            f"#{pk} {source_label(source)}", at, reverse("orders:inbound_detail", args=[pk])
+        ),
     )
 
 
@@ -57,7 +61,7 @@ def _resend_inbound(cutoff: datetime) -> int:
 def _order_subject(ident: str) -> tuple[str, str]:
     number = Order.objects.filter(pk=ident).values_list("number", flat=True).first() if ident.isdigit() else None
     if number is None:
-        return f"order {ident}", ""
+        return gettext("order %(id)s") % {"id": ident}, ""
     return number, reverse("orders:order_detail", args=[number])
 
 

@@ -515,7 +515,7 @@ def _write(channel, fresh, source, user, *, notify: bool = False) -> list[Outcom
             product = gift.product
             lines.append((pk, n, product.pk, product.sku, product.name, gift.quantity, 0, True, gift.rule_id))
         for reason, note in order_holds:
-            holds_rows.append((pk, reason, note[:255], user_id, now))
+            holds_rows.append((pk, reason, str(note), event_words(note), user_id, now))
         if data.invoice is not None:
             invoices.append(features.invoice_row(pk, data, source))
         for kind, message, event_data in order_events:
@@ -526,7 +526,7 @@ def _write(channel, fresh, source, user, *, notify: bool = False) -> list[Outcom
         outcomes.append(Outcome(row, "created", held=on_hold, number=number))
     line_columns = ("order_id", "line_no", "product_id", "sku", "name", "quantity", "unit_price", "is_gift")
     _insert(OrderLine, (*line_columns, "gift_rule_id"), lines)
-    _insert(OrderHold, ("order_id", "reason", "note", "created_by_id", "created_at"), holds_rows)
+    _insert(OrderHold, ("order_id", "reason", "note", "words", "created_by_id", "created_at"), holds_rows)
     features.write_invoices(invoices, now)
     if notify:
         _events_with_notices(events, rows, columns)

@@ -3,9 +3,13 @@ formatted only when shown (``say``). The staff pages show it in the person's lan
 (``oms.api.api_view`` overrides the language to English) and the stored records (``in_english``) in
 English. The values are data (SKUs, amounts, Chinese place names) and are never translated."""
 
+import re
+
 from django.utils.functional import Promise, lazy
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import override
+
+from oms.wording import known
 
 
 def _format(template, params: dict) -> str:
@@ -59,3 +63,17 @@ LINES_ADD_UP = _("the lines add up to %(total)s, %(problem)s")
 INVALID_PRICE_MORE = _("invalid price: %(value)s is more than %(most)s.")
 INVALID_PRICE = _("invalid price: %(value)s %(problem)s")
 MORE_THAN_TOTAL = _("%(amount)s is more than the order's total %(total)s.")
+
+
+def _msgids() -> list[str]:
+    """The English templates of the messages above (their msgids), for the known phrases."""
+    from django.utils.translation import override as language
+
+    with language(None):  # no catalogue: a marked text is its msgid
+        texts = [str(value) for value in globals().values() if isinstance(value, Promise)]
+    # A template that is mostly its values ("%(value)s %(problem)s") would match any text: left out.
+    return [t for t in texts if len(re.sub(r"%\(\w+\)s", "", t).strip(" '.:;,")) >= 8]
+
+
+# An import job stores its rows' errors in English; its page reads them in the reader's language.
+known(*_msgids())

@@ -190,7 +190,10 @@ class OrderHold(models.Model):
 
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="holds")
     reason = models.CharField(max_length=20, choices=HoldReason.choices)
-    note = models.CharField(max_length=255, blank=True)
+    # The whole note, however long (a routing note lists every location's reasons); a system note also keeps
+    # its template and parameters (``words``, as OrderEvent does) to be shown in the reader's language.
+    note = models.TextField(blank=True)
+    words = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -199,7 +202,7 @@ class OrderHold(models.Model):
     released_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
-    release_note = models.CharField(max_length=255, blank=True)
+    release_note = models.TextField(blank=True)
 
     class Meta:
         ordering = ["-id"]

@@ -29,8 +29,18 @@ from datetime import date
 from decimal import Decimal
 
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
 from ..models import ClassificationRule, Order, split_list, split_tags
+from ..status import HoldReason
+from ..wording import label, msg, msg_list
+
+
+def _hold_label(reason: str):
+    try:
+        return label(HoldReason(reason))
+    except ValueError:  # a reason the rule kept from before
+        return reason
 
 
 @dataclass
@@ -66,22 +76,28 @@ class Match:
     stopped: bool = False
 
     def summary(self) -> str:
+        """What the rule did, in English ("tags fresh; priority 1; …"), keeping each part's template so the
+        timeline shows it in the reader's language (orders/wording.py)."""
         parts = []
         if self.tags:
-            parts.append("tags " + ", ".join(self.tags))
+            parts.append(msg(gettext_noop("tags %(tags)s"), tags=", ".join(self.tags)))
         if self.priority is not None:
-            parts.append(f"priority {self.priority}")
+            parts.append(msg(gettext_noop("priority %(priority)s"), priority=self.priority))
         if self.service_kind:
-            parts.append(f"service {self.service_kind}")
+            parts.append(msg(gettext_noop("service %(kind)s"), kind=self.service_kind))
         if self.capabilities:
-            parts.append("location needs " + ", ".join(self.capabilities))
+            parts.append(
+                msg(gettext_noop("location needs %(capabilities)s"), capabilities=", ".join(self.capabilities))
+            )
         if self.packing_note:
-            parts.append(f"packing: {self.packing_note}")
+            parts.append(msg(gettext_noop("packing: %(note)s"), note=self.packing_note))
         if self.hold:
-            parts.append(f"hold {self.hold[0]}")
+            parts.append(msg(gettext_noop("hold %(reason)s"), reason=_hold_label(self.hold[0])))
         if self.stopped:
-            parts.append("stop")
-        return "; ".join(parts) or "no action"
+            parts.append(msg(gettext_noop("stop")))
+        if not parts:
+            return msg(gettext_noop("no action"))
+        return msg("%(parts)s", parts=msg_list(parts, "; "))
 
     def as_data(self) -> dict:
         return {

@@ -84,6 +84,7 @@ from .presale import (  # noqa: F401
     order_presale_release,
     presale_batch_arrived,
     presale_receipt_release,
+    presale_receipt_unmark,
     presale_release_due,
     presale_waiting_for,
 )

@@ -225,7 +225,7 @@ def order_hold(*, order: Order, reason: str, note: str = "", user=None) -> Order
         raise DomainError(f"Unknown hold reason '{reason}'.")
     if order.holds.filter(reason=reason, released_at__isnull=True).exists():
         return order
-    OrderHold.objects.create(order=order, reason=reason, note=note[:255], created_by=user)
+    OrderHold.objects.create(order=order, reason=reason, note=str(note), words=event_words(note), created_by=user)
     if not order.on_hold:
         order.on_hold = True
         order.save(update_fields=["on_hold", "updated_at"])
@@ -256,7 +256,11 @@ def orders_hold_many(*, holds: list[tuple[Order, str]], reason: str, user=None) 
     )
     todo = [(order, note) for order, note in candidates if order.pk not in already]
     statements.create_many(
-        OrderHold, [OrderHold(order=order, reason=reason, note=note[:255], created_by=user) for order, note in todo]
+        OrderHold,
+        [
+            OrderHold(order=order, reason=reason, note=str(note), words=event_words(note), created_by=user)
+            for order, note in todo
+        ],
     )
     now = timezone.now()
     newly = [order for order, _ in todo if not order.on_hold]
@@ -321,7 +325,7 @@ def order_release(*, order: Order, reason: str | None = None, note: str = "", us
     for hold in holds:
         hold.released_at = now
         hold.released_by = user
-        hold.release_note = note[:255]
+        hold.release_note = note
         hold.save(update_fields=["released_at", "released_by", "release_note"])
         order_event_record(
             order=order,

@@ -226,6 +226,48 @@ def presale_receipt_release(*, orders: list[Order], product: Product, quantity: 
     return released
 
 
+def presale_receipt_unmark(*, product: Product, quantity: int, receipt: dict, user=None) -> bool:
+    """A receipt that brings the product's whole expected batch (``presale_batch_qty``, in one receipt) ends its
+    presale: the product and its channel listings are sold from stock from now on (new orders are routed, not
+    promised). Every order of the product still waiting (the receipt did not cover it) gets a ``presale`` event
+    saying so and keeps its day (a person may release it earlier). A product without an expected batch, or a
+    smaller receipt, stays presale. Caller's transaction (after ``presale_receipt_release``). True if unmarked."""
+    product = Product.objects.select_for_update().get(pk=product.pk)
+    batch = product.presale_batch_qty
+    if product.presale_ship_from is None or not batch or quantity < batch:
+        return False
+    product_presale_set(product=product, ship_from=None, user=user)
+    ChannelSku.objects.filter(product=product, presale_ship_from__isnull=False).update(presale_ship_from=None)
+    waiting = OrderLine.objects.filter(product=product, order__presale_released_at__isnull=True).values("order_id")
+    orders = Order.objects.filter(pk__in=waiting, presale_until__isnull=False, status__in=RELEASABLE).order_by("pk")
+    now = timezone.now()
+    events = []
+    for order in orders:
+        message = msg(
+            gettext_noop(
+                "The batch of %(sku)s arrived in full (%(quantity)s at %(location)s): %(sku)s is no longer presale; "
+                "this order still waits for %(day)s."
+            ),
+            sku=product.sku,
+            quantity=quantity,
+            location=receipt.get("location", ""),
+            day=order.presale_until.isoformat(),
+        )
+        events.append(
+            OrderEvent(
+                order=order,
+                kind=EventKind.PRESALE,
+                message=message,
+                data={"batch_receipt": receipt, "unmarked": product.sku},
+                words=event_words(message),
+                user=user if getattr(user, "pk", None) else None,
+                created_at=now,
+            )
+        )
+    OrderEvent.objects.bulk_create(events)
+    return True
+
+
 @transaction.atomic
 def listing_presale_set(*, channel: Channel, external_sku: str, ship_from: date | None, user=None) -> ChannelSku:
     """Mark (a day) or unmark (None) one channel listing presale. The listing must be in the channel's SKU map."""

@@ -1,6 +1,6 @@
 from django import template
 
-from ..wording import event_text, in_words
+from ..wording import event_text, hold_text, in_words
 
 register = template.Library()
 
@@ -16,3 +16,9 @@ def stored_words(text):
     """Text the system stored in English without its template (a hold's note, a case's title), in the
     reader's language when it is a known phrase; else as it is."""
     return in_words(text)
+
+
+@register.filter
+def hold_words(hold):
+    """A hold's note (OrderHold) in the reader's language."""
+    return hold_text(hold)

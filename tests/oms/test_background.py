@@ -315,7 +315,7 @@ def test_an_import_job_without_progress_is_listed_and_ended_by_the_sweep(shop, c
     client.force_login(shop["cs"])
 
     page = client.get("/background/").content.decode()
-    assert "Import jobs without progress" in page and "big.csv (running)" in page
+    assert "Import jobs without progress" in page and "big.csv (Running)" in page
 
     background.sweep()
 

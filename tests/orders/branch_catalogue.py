@@ -11,13 +11,15 @@ from babel.messages.mofile import write_mo
 from django.conf import settings
 from django.test import override_settings
 
-LIST = Path(__file__).resolve().parents[2] / "scripts" / "i18n" / "zh" / "china-rest.json"
+LISTS = Path(__file__).resolve().parents[2] / "scripts" / "i18n" / "zh"
+LIST = LISTS / "china-rest.json"
 
 
 @contextmanager
-def branch_chinese(directory: Path):
+def branch_chinese(directory: Path, name: str = "china-rest.json"):
+    """``name``: the branch's list under scripts/i18n/zh/."""
     catalog = Catalog(locale="zh_Hans")
-    for msgid, msgstr in json.loads(LIST.read_text(encoding="utf-8")).items():
+    for msgid, msgstr in json.loads((LISTS / name).read_text(encoding="utf-8")).items():
         if isinstance(msgstr, str):  # a plural entry (a list) needs its plural msgid: the .po has it, not the list
             catalog.add(msgid, msgstr)
     target = directory / "zh_Hans" / "LC_MESSAGES"
