@@ -37,8 +37,8 @@ from sp_api.api.orders.orders_v0 import OrdersV0
 from sp_api.base import Marketplaces
 from sp_api.base.credential_provider import FromCodeCredentialProvider
 
+from ..answers import sort_status
 from ..base import Refused, Rejected, RetryLater, Transient
-from ..http import sort_status
 
 LWA_URL = "https://api.amazon.com/auth/o2/token"
 TIMEOUT_SECONDS = 20.0

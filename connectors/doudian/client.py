@@ -41,8 +41,8 @@ import hmac
 import json
 import time
 
+from ..answers import send
 from ..base import Refused, Rejected, RetryLater, Transient
-from ..http import send
 from ..shopify.client import session_for
 
 OK = 10000

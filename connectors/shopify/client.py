@@ -23,8 +23,8 @@ import threading
 
 import requests
 
+from ..answers import send, sort_answer
 from ..base import Refused, Rejected, RetryLater, Transient
-from ..http import send, sort_answer
 
 DEFAULT_VERSION = "2025-01"
 TIMEOUT_SECONDS = 20

@@ -23,8 +23,8 @@ import json
 
 import requests
 
+from ..answers import send, sort_answer
 from ..base import Refused
-from ..http import send, sort_answer
 from ..shopify.client import session_for
 
 API = "wp-json/wc/v3"

@@ -3,8 +3,8 @@ the refund's note, and the HTTP status of an answer sorted into the connector er
 
 import pytest
 
+from connectors.answers import retry_after, sort_status
 from connectors.base import Refused, Rejected, RetryLater, Transient, match_lines, refund_marker, refund_note
-from connectors.http import retry_after, sort_status
 
 
 def test_lines_are_matched_in_order_by_sku_or_product_sku_up_to_what_each_item_can_take():
