@@ -54,6 +54,24 @@ def storable(text: str) -> str:
     return text
 
 
+def storable_record(value):
+    """A carrier's record as a JSON column takes it (PostgreSQL's jsonb refuses a NUL, and no column takes a
+    lone surrogate): every such text in it made ``storable``, the record itself returned when nothing needed it."""
+    if isinstance(value, str):
+        return value if value.isascii() and "\x00" not in value else storable(value)
+    if isinstance(value, dict):
+        fitted = {storable_record(k): storable_record(v) for k, v in value.items()}
+        return (
+            value
+            if all(a is b for a, b in zip(fitted.values(), value.values(), strict=True)) and list(fitted) == list(value)
+            else fitted
+        )
+    if isinstance(value, list):
+        fitted = [storable_record(v) for v in value]
+        return value if all(a is b for a, b in zip(fitted, value, strict=True)) else fitted
+    return value
+
+
 @dataclass(frozen=True, slots=True)
 class NormalizedEvent:
     """One tracking scan in our terms.
@@ -118,7 +136,7 @@ class NormalizedEvent:
             dedupe_key=make_dedupe_key(tracking_number, status, occurred_at, description),
             est_delivery_date=est_delivery_date,
             code_known=code_known,
-            raw=raw or {},
+            raw=storable_record(raw) if raw else {},
         )
 
 
