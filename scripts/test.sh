@@ -9,13 +9,16 @@
 #   3. manage.py makemigrations --check --dry-run
 #   4. manage.py check --deploy --fail-level WARNING   (production-like environment)
 #   5. pytest, PostgreSQL + Redis lane: the whole suite; postgres/redis/browser tests must
-#      run (OMS_REQUIRE_ALL=1 turns their skips into failures)
+#      run (OMS_REQUIRE_ALL=1 turns their skips into failures). First the `serial` tests, one at
+#      a time (they restart PostgreSQL, run real Celery workers, drive the browser: nothing may
+#      run beside them), then all the others in parallel (pytest-xdist; each worker has its own
+#      test database and Redis cache database, see tests/settings.py)
 #   6. pytest, SQLite lane: -m "not postgres and not redis and not browser", on SQLite with
-#      eager Celery, in parallel (pytest-xdist)
+#      eager Celery; its serial tests first, then the others in parallel (pytest-xdist)
 #
 #   make test-fast          only step 6 (no services needed)
-#   PYTEST_ARGS="-k foo"    extra pytest arguments for both lanes
-#   OMS_TEST_WORKERS=0      run the SQLite lane without xdist (default 2)
+#   PYTEST_ARGS="-k foo"    extra pytest arguments for every pytest step
+#   OMS_TEST_WORKERS=0      run the parallel steps without xdist (default 2 workers)
 #   OMS_TEST_TIMEOUT=1800   seconds one pytest lane may take before it is stopped
 set -uo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -113,13 +116,27 @@ pytest_lane() {
     esac
 }
 
+# The parallel steps' xdist arguments (none with OMS_TEST_WORKERS=0).
+XDIST=()
+[[ "${OMS_TEST_WORKERS:-2}" != 0 ]] && XDIST=(-n "${OMS_TEST_WORKERS:-2}")
+
+postgres_lane() {
+    # Each step runs part of the whole suite, so an empty one is a failure, unless PYTEST_ARGS
+    # narrows the run (e.g. -k foo matches no serial test).
+    local allow_empty=no
+    [[ -n "${PYTEST_ARGS:-}" ]] && allow_empty=yes
+    # The serial tests first: they restart PostgreSQL and kill workers, which would hit any test
+    # running beside them.
+    pytest_lane "postgres serial" "$allow_empty" -m "serial"
+    pytest_lane "postgres lane" "$allow_empty" -m "not serial" "${XDIST[@]}"
+}
+
 sqlite_lane() {
-    local xdist=()
-    local workers="${OMS_TEST_WORKERS:-2}"
-    [[ "$workers" != 0 ]] && xdist=(-n "$workers")
+    local only="not postgres and not redis and not browser"
     # No DATABASE_URL: the embedded SQLite default; no broker: tasks run eagerly.
     LANE_ENV=(env -u DATABASE_URL -u REDIS_URL -u CELERY_BROKER_URL -u REPORTS_DATABASE_URL)
-    pytest_lane "sqlite lane" yes -m "not postgres and not redis and not browser" "${xdist[@]}"
+    pytest_lane "sqlite serial" yes -m "serial and $only"
+    pytest_lane "sqlite lane" yes -m "not serial and $only" "${XDIST[@]}"
     LANE_ENV=(env)
 }
 
@@ -171,7 +188,7 @@ step "ruff check" ruff check .
 step "manage.py check" "$PY" manage.py check
 step "makemigrations --check" "$PY" manage.py makemigrations --check --dry-run
 step "check --deploy (DEBUG off)" check_deploy
-pytest_lane "postgres lane" no
+postgres_lane
 sqlite_lane
 summary
 if [[ $FAILED -ne 0 ]]; then

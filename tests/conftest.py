@@ -7,7 +7,11 @@ Markers (declared in pyproject.toml):
 - ``redis``: skipped unless CELERY_BROKER_URL is a redis:// URL; Celery's eager mode is
   switched off for the duration of such a test, so tasks really go through the broker;
 - ``browser``: skipped unless Debian's chromium is installed (CHROMIUM_PATH, default
-  /usr/bin/chromium).
+  /usr/bin/chromium);
+- ``serial``: cannot share the machine with another test (it restarts PostgreSQL, runs a real Celery
+  worker or `make run`, drives a browser). scripts/test.sh runs the serial tests of a lane first, one at
+  a time, then the rest with pytest-xdist. Every ``redis`` and ``browser`` test is serial too (added
+  below), so a new one cannot land in the parallel step by mistake.
 
 With OMS_REQUIRE_ALL=1 (set by scripts/test.sh, i.e. `make test` and CI) a missing
 PostgreSQL, Redis or chromium fails those tests instead of skipping them.
@@ -49,6 +53,16 @@ def _missing_requirements(item: pytest.Item) -> list[str]:
         if not os.access(CHROMIUM_PATH, os.X_OK):
             missing.append(f"chromium ({CHROMIUM_PATH} is missing; apt-get install chromium)")
     return missing
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config, items) -> None:
+    # tryfirst: ahead of pytest's own hook, which deselects by -m.
+    for item in items:
+        if item.get_closest_marker("serial") is None and (
+            item.get_closest_marker("redis") is not None or item.get_closest_marker("browser") is not None
+        ):
+            item.add_marker(pytest.mark.serial)
 
 
 @pytest.hookimpl(tryfirst=True)

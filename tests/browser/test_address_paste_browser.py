@@ -11,7 +11,7 @@ from orders.models import Order
 from tests.browser.conftest import DESKTOP, PHONE
 from tests.factories import ChannelFactory, ProductFactory, make_user
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.browser, pytest.mark.serial, pytest.mark.django_db(transaction=True)]
 
 PASTE = "收货人：欧阳娜娜\n电话：+86 136-0013-6000\n地址：湖南长沙岳麓区麓山南路932号中南大学新校区15栋1302室"
 

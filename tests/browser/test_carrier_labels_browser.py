@@ -12,7 +12,7 @@ from tests.factories import ChannelFactory, LocationFactory, ProductFactory, can
 from tests.logistics.fake_easypost import FakeEasyPost
 from tests.logistics.fake_kdniao import FakeKdniao
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.browser, pytest.mark.serial, pytest.mark.django_db(transaction=True)]
 
 
 @pytest.fixture

@@ -18,7 +18,7 @@ from orders.models import Order
 from orders.status import OrderStatus
 from tests.browser.conftest import DESKTOP, PHONE
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.browser, pytest.mark.serial, pytest.mark.django_db(transaction=True)]
 
 
 def log_in(page, base_url: str, username: str) -> None:

@@ -26,7 +26,7 @@ from tests.oms.test_faults import _worker
 
 from .fake_shopify import TOKEN, FakeShopify
 
-pytestmark = [pytest.mark.postgres, pytest.mark.redis]
+pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.serial]
 ORDERS = 4
 EASYPOST_KEY = "EZTK_crash_secret_1234"
 SETTLE_SECONDS = 120

@@ -19,7 +19,7 @@ from django.db import connection
 
 from oms.celery import app
 
-pytestmark = [pytest.mark.postgres, pytest.mark.redis]
+pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.serial]
 
 WORKER_START_TIMEOUT = 90  # seconds until the task's effect must be visible
 WORKER_STOP_TIMEOUT = 20

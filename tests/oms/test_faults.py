@@ -36,7 +36,7 @@ from tests.factories import stock
 from tests.logistics.test_tracking_batch import SCANS, body
 from tests.oms.test_celery_worker import _stop, _test_database_url
 
-pytestmark = [pytest.mark.postgres, pytest.mark.redis]
+pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.serial]
 
 ORDERS = 45
 KILL_AT, RESTART_AT = 15, 30

@@ -29,9 +29,12 @@ _, key = ApiToken.issue(journey.users()["manager"])
 print("KEY", key)
 """
 
-pytestmark = pytest.mark.skipif(
-    "sqlite" not in settings.DATABASES["default"]["ENGINE"], reason="the SQLite lane runs the embedded stack"
-)
+pytestmark = [
+    pytest.mark.skipif(
+        "sqlite" not in settings.DATABASES["default"]["ENGINE"], reason="the SQLite lane runs the embedded stack"
+    ),
+    pytest.mark.serial,  # a real worker, beat and runserver beside the test
+]
 
 
 def _free_port() -> int:
