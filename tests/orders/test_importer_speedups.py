@@ -9,9 +9,9 @@ from django.test import override_settings
 from django.utils import translation
 
 from oms import cn_divisions
+from oms.wording import _store, label
 from orders.intake.values import OrderRejected, _money_text, parse_money
 from orders.status import EventKind, HoldReason, OrderStatus
-from orders.wording import _store, label
 
 
 def test_a_label_is_made_once_per_member_and_keeps_its_class():
@@ -25,7 +25,7 @@ def test_a_label_is_made_once_per_member_and_keeps_its_class():
 
 
 def test_a_cached_label_is_english_whatever_language_made_it_first():
-    from orders.wording import _made_labels
+    from oms.wording import _made_labels
 
     _made_labels.pop((HoldReason, HoldReason.PAYMENT), None)
     with translation.override("zh-hans"):
