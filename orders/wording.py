@@ -64,6 +64,9 @@ def source_label(code) -> str:
 
 SOURCE_LABEL = "orders.wording.source_label"
 known_param(LEGACY[0], "source", SOURCE_LABEL)
+# A HELD event keeps the hold's note as a parameter; a system note written as plain text (the address check's
+# "recipient name missing; city missing") is shown through the known phrases, as the hold itself is.
+known_param("On hold: %(reason)s. %(note)s", "note", "oms.wording.in_words")
 
 
 def hold_text(hold) -> str:

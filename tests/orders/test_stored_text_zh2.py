@@ -40,6 +40,19 @@ def admin_client(client):
     return client
 
 
+def test_a_held_events_plain_note_reads_in_chinese_like_the_hold_itself(chinese):
+    from orders.services.core import hold_message
+
+    note = "recipient name missing; city missing"
+    stored = hold_message(HoldReason.ADDRESS_INVALID, note).stored()
+    assert stored["p"]["note"] == note  # kept as written: only its showing changes
+
+    shown = render(stored)
+
+    assert shown == "挂起：地址无效。缺少收件人姓名；缺少城市"
+    assert shown.endswith(in_words(note))
+
+
 # ---- 5. the order's source in the timeline --------------------------------------------------------------
 
 
