@@ -51,24 +51,15 @@ class Msg(str):
         return out
 
 
-# A choice's English label per (class, value), worked out once: switching the language for every label cost more
-# than the rest of a timeline row (a routing window writes thousands of status rows). Keyed by class too: members
-# of two classes may share a value and compare equal.
-_ENGLISH_LABELS: dict[tuple[type, object], str] = {}
-
-
 class Label:
-    """A choice (status, hold reason, event kind…) shown through its translated label."""
+    """A choice (status, hold reason, event kind…) shown through its translated label. Made through ``label()``,
+    which keeps one per member and process: its English label is read once, here."""
 
     def __init__(self, member):
         self.cls = f"{type(member).__module__}.{type(member).__qualname__}"
         self.value = member.value
-        key = (type(member), self.value)
-        english = _ENGLISH_LABELS.get(key)
-        if english is None:
-            with translation.override("en"):
-                english = _ENGLISH_LABELS[key] = str(member.label)
-        self.english = english
+        with translation.override("en"):
+            self.english = str(member.label)
 
     def __str__(self) -> str:
         return self.english
@@ -106,8 +97,9 @@ def msg(template: str, **params) -> Msg:
 
 
 def label(member) -> Label:
-    """The member's Label: made once per member and process (its English label is read under
-    ``translation.override``, which costs more than the rest of a timeline row; a Label is never changed)."""
+    """The member's Label: made once per member and process, the only cache of a choice's English label (it is
+    read under ``translation.override``, which costs more than the rest of a timeline row, and a routing window
+    writes thousands of status rows; a Label is never changed)."""
     key = (type(member), member)  # by class too: a str choice equals its value, and values repeat across classes
     try:
         return _made_labels[key]
