@@ -11,7 +11,7 @@ that bring figures to the channel:
 
 Publishing sends only the figures that changed since the last successful publication and
 records each one (changed rows, outcome, error) as a ``ChannelStockPublication``. A push is an outbox
-row (kind ``stock_push``, oms/outbox.py) written with the publication and sent by the outbox consumer
+row (kind ``stock_push``, oms/outbox/) written with the publication and sent by the outbox consumer
 with retries and backoff; nothing is sent inside the publishing transaction.
 """
 

@@ -169,7 +169,7 @@ class ChangeReason(models.TextChoices):
     @classmethod
     def describe(cls, code: str, note: str = "") -> str:
         """The reason as a timeline writes it: the label, then the note when there is one (in English, shown in
-        the reader's language: orders/wording.py)."""
+        the reader's language: oms/wording.py)."""
         if note:
             return msg(gettext_noop("%(reason)s: %(note)s"), reason=label(cls(code)), note=note)
         return msg("%(reason)s", reason=label(cls(code)))
@@ -228,5 +228,5 @@ def notification_sources(target: str) -> frozenset[str]:
     return frozenset(source for source, targets in NOTIFICATION_TRANSITIONS.items() if target in targets)
 
 
-# Labels that text stored without its template may hold (orders/wording.py's known phrases).
+# Labels that text stored without its template may hold (oms/wording.py's known phrases).
 known_choices(OrderStatus, HoldReason)

@@ -141,7 +141,7 @@ def in_words(text) -> str:
 
 
 def routing_reason(text):
-    """A routing text as a parameter of a timeline phrase (orders/wording.py): stored as written, shown through
+    """A routing text as a parameter of a timeline phrase (oms/wording.py): stored as written, shown through
     ``in_words``."""
     from orders.wording import via
 

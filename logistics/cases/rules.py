@@ -49,7 +49,7 @@ from .services import case_autoclose, case_open, playbook_for
 from .types import CLEARS_BY_ITSELF, OPEN_CASE_STATUSES, CaseType
 
 # The summaries the detection writes (ExceptionCase.summary, stored in English): shown in the reader's language
-# through orders.wording's known phrases (the summary column has no room for its template).
+# through oms.wording's known phrases (the summary column has no room for its template).
 NO_SCAN = gettext_noop("%(tracking)s: no carrier scan for %(hours)s h")
 LATE_PROMISED = gettext_noop("%(tracking)s: expected %(expected)s, promised %(promise)s")
 LATE_PASSED = gettext_noop("%(tracking)s: expected %(expected)s has passed")

@@ -1,4 +1,4 @@
-"""Customer notifications through the outbox (oms/outbox.py): what an order event writes, and the handler
+"""Customer notifications through the outbox (oms/outbox/): what an order event writes, and the handler
 that renders and sends notices in batches.
 
 - ``notice_messages(events)``: the outbox rows the events ask for (``notifications.TRIGGERS`` /

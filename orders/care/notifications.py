@@ -8,7 +8,7 @@ The API other apps call (keep it stable):
     and stored on the row, so the outbox preview shows exactly what is sent. The same
     (order, kind, channel, dedupe) is queued once: calling twice returns the first row.
     Opted-out addresses (optional kinds only) and orders without an address get a row with
-    status ``suppressed``. A queued one gets its outbox row (kind ``notification``, oms/outbox.py) in the
+    status ``suppressed``. A queued one gets its outbox row (kind ``notification``, oms/outbox/) in the
     same transaction; the outbox consumer sends it after commit.
 
 ``notification_enqueue(*, order, subject, body, reason="", user=None, channel="email", problem="") -> Notification``

@@ -48,7 +48,7 @@ NOT_LISTED_MEANT = gettext_noop("Address not in China's division list: %(problem
 NOT_A_PROVINCE_OF = _("'%(name)s' is not a province of %(where)s (it is in %(path)s)")
 NOT_A_CITY_OF_IN = _("'%(name)s' is not a city of %(where)s (it is in %(path)s)")
 NOT_A_DISTRICT_OF_IN = _("'%(name)s' is not a district of %(where)s (it is in %(path)s)")
-known(  # the hold note and its parts, shown in the reader's language (orders/wording.py)
+known(  # the hold note and its parts, shown in the reader's language (oms/wording.py)
     NOT_LISTED_MEANT,
     NOT_LISTED,
     "'%(name)s' is not a province of %(where)s (it is in %(path)s)",

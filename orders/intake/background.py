@@ -1,5 +1,5 @@
 """Intake that a lost task left unfinished (oms/background.py probes, registered in apps.py): inbound
-messages still without an outcome. (Customer notices are outbox rows: oms/outbox.py has their probe.)
+messages still without an outcome. (Customer notices are outbox rows: oms/outbox/dead_letters.py has their probe.)
 
 Which task applies a stored message depends on its source: orders' own sources go to
 ``orders.process_inbound``; an app above registers its sources' task by name (logistics: tracking

@@ -229,7 +229,7 @@ class OrderEvent(models.Model):
     kind = models.CharField(max_length=24, choices=EventKind.choices)
     message = models.CharField(max_length=500)
     data = models.JSONField(default=dict, blank=True)
-    # The message's English template and parameters ({"m": ..., "p": ...}, orders/wording.py): pages show the
+    # The message's English template and parameters ({"m": ..., "p": ...}, oms/wording.py): pages show the
     # message in the reader's language; empty for rows written as plain text.
     words = models.JSONField(default=dict, blank=True)
     user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)

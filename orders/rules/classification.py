@@ -77,7 +77,7 @@ class Match:
 
     def summary(self) -> str:
         """What the rule did, in English ("tags fresh; priority 1; …"), keeping each part's template so the
-        timeline shows it in the reader's language (orders/wording.py)."""
+        timeline shows it in the reader's language (oms/wording.py)."""
         parts = []
         if self.tags:
             parts.append(msg(gettext_noop("tags %(tags)s"), tags=", ".join(self.tags)))

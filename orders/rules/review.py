@@ -34,7 +34,7 @@ from ..status import HoldReason, OrderStatus
 from ..wording import known, msg, msg_list
 from .finance import Floors, current_floors
 
-# The hold notes review writes (OrderHold.note, in English): shown in the reader's language (orders/wording.py).
+# The hold notes review writes (OrderHold.note, in English): shown in the reader's language (oms/wording.py).
 HIGH_VALUE = gettext_noop("high value %(total)s %(currency)s from a new customer (threshold %(threshold)s)")
 COUNTRY_MISMATCH = gettext_noop("billing country %(billing)s differs from shipping country %(shipping)s")
 RISK = gettext_noop("Risk: %(reasons)s.")

@@ -5,7 +5,7 @@ A scripted day (an order through intake, routing, picking, packing and shipping;
 held; an order held by hand, released and cancelled; an exception case on the shipped parcel) is rendered in
 Chinese, and every English word on the pages must be data written by people or channels (names, SKUs,
 numbers: stored in a column that is not one of the system's English texts) or a word written the same in
-every language. The mechanism itself (orders/wording.py) is tested below it.
+every language. The mechanism itself (oms/wording.py) is tested below it.
 """
 
 from __future__ import annotations
