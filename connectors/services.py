@@ -287,7 +287,7 @@ def _remember_sql() -> str:
         "created_at, updated_at) SELECT v.c, v.s, v.r, v.t::jsonb, v.v, v.x, n.at, n.at "
         "FROM unnest(%b::bigint[], %b::bigint[], %b::text[], %b::text[], %b::bigint[], %b::boolean[]) "
         "AS v(c, s, r, t, v, x), (SELECT %b::timestamptz AS at) AS n "
-        f"WHERE {statements.ASYNC_COMMIT} "
+        f"{statements.async_commit_where()} "
         "ON CONFLICT (connection_id, shipment_id) DO UPDATE SET remote_id = EXCLUDED.remote_id, "
         "tracking_numbers = EXCLUDED.tracking_numbers, version = EXCLUDED.version, cancelled = EXCLUDED.cancelled, "
         "updated_at = EXCLUDED.updated_at"

@@ -11,7 +11,9 @@ statement is prepared once per connection:
   CONFLICT DO NOTHING`` when asked;
 - `update_rows(model, fields, rows)`: ``UPDATE … FROM unnest(…) WHERE pk = …``;
 - `insert_rows_returning(model, fields, rows)`: `insert_rows` returning the new keys in row order;
-- `create_many(model, objs)`: ``bulk_create`` of unsaved instances through `insert_rows`, keys set on them.
+- `create_many(model, objs)`: ``bulk_create`` of unsaved instances through `insert_rows`, keys set on them;
+- `async_commit_where(*conditions)`: a WHERE clause that lets a bookkeeping statement, run as its own
+  transaction, commit without waiting for the disk.
 
 On SQLite the same calls use Django's cursor (``executemany``, `oms.bulk.update_from_values`). Every statement
 goes through Django's cursor wrapper, so ``execute_wrapper`` and the query log see it. Values are taken as the
@@ -35,13 +37,24 @@ from django.db.models.fields import AutoFieldMixin
 
 from . import bulk
 
-# A condition the consumer's bookkeeping statements carry (``... WHERE ... AND {ASYNC_COMMIT}``): the statement's
-# own transaction commits without waiting for its WAL to reach the disk (``synchronous_commit`` off for that
-# transaction only; the session's setting is untouched). A crash of the database server may forget the last
-# fraction of a second of such commits; they are only records of what was sent (an outbox lease or outcome, what a
-# platform holds), whose loss means the row is sent again, the path every handler survives already (a worker
-# killed after the platform answered). docs/decisions/outbox-async-commit.md.
-ASYNC_COMMIT = "set_config('synchronous_commit', 'off', true) IS NOT NULL"
+# The switch `async_commit_where` puts last in a WHERE clause (docs/decisions/outbox-async-commit.md).
+_ASYNC_COMMIT = "set_config('synchronous_commit', 'off', true) IS NOT NULL"
+
+
+def async_commit_where(*conditions: str) -> str:
+    """``WHERE (condition) AND … AND <switch>``, for a PostgreSQL statement whose own transaction may commit without
+    waiting for its WAL to reach the disk: the switch, ``set_config('synchronous_commit', 'off', true)``, turns
+    the setting off for the current transaction only (always true, it filters nothing), so run in autocommit mode
+    the statement's commit is asynchronous and the session keeps its setting for the next statement. Inside an
+    outer transaction it would apply to that whole transaction: use it only for a statement that is its own
+    transaction. A statement that matches no row never evaluates it, and has nothing to wait for either.
+
+    Each condition is parenthesised (an ``OR`` in it cannot skip the switch). For bookkeeping only (the outbox's
+    lease and outcomes, what a platform holds): a crash of the database server may forget the last fraction of a
+    second of such commits, never tear or reorder them; what is lost must be something that is then done again
+    safely (a row sent again), as after a worker killed mid-round. Not for SQLite (no ``set_config``)."""
+    return "WHERE " + " AND ".join([*(f"({c})" for c in conditions), _ASYNC_COMMIT])
+
 
 # Prepare only when told to (``prepare=True``): other server-binding cursors on the connection keep not preparing.
 _EXPLICIT_ONLY = 1 << 30

@@ -126,8 +126,8 @@ def _lease_sql() -> str:
     return (
         f"WITH due AS (SELECT id, next_attempt_at AS due_at FROM {table} "  # noqa: S608 (names from the model)
         "WHERE status = %s AND next_attempt_at <= %s ORDER BY next_attempt_at, id LIMIT %s FOR UPDATE SKIP LOCKED) "
-        f"UPDATE {table} AS o SET attempts = o.attempts + 1, next_attempt_at = %s FROM due WHERE o.id = due.id "
-        f"AND {statements.ASYNC_COMMIT} "
+        f"UPDATE {table} AS o SET attempts = o.attempts + 1, next_attempt_at = %s FROM due "
+        f"{statements.async_commit_where('o.id = due.id')} "
         f"RETURNING {columns}, due.due_at"
     )
 
@@ -238,8 +238,9 @@ def _record_sql() -> str:
         "last_error = v.error "
         "FROM unnest(%b::bigint[], %b::text[], %b::timestamptz[], %b::timestamptz[], %b::text[]) "
         "AS v(id, target, sent_at, next_at, error) "
-        "WHERE o.id = v.id AND (v.target IS NULL OR (v.target || '<' || o.status) = ANY(%b::text[])) "
-        f"AND {statements.ASYNC_COMMIT}"
+        + statements.async_commit_where(
+            "o.id = v.id", "v.target IS NULL OR (v.target || '<' || o.status) = ANY(%b::text[])"
+        )
     )
 
 

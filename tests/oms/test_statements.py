@@ -172,3 +172,52 @@ def test_insert_rows_returning_a_row_that_clashes_raises_and_leaves_nothing_half
         statements.insert_rows_returning(OutboxMessage, OUTBOX_FIELDS, [_outbox("new", {}), _outbox("taken", {"x": 1})])
 
     assert dict(OutboxMessage.objects.values_list("key", "payload")) == {"taken": {}}
+
+
+def test_async_commit_where_puts_each_condition_in_brackets_and_the_switch_last():
+    switch = "set_config('synchronous_commit', 'off', true) IS NOT NULL"
+
+    assert statements.async_commit_where() == f"WHERE {switch}"
+    # An OR in a condition cannot skip the switch.
+    assert statements.async_commit_where("o.id = v.id", "a = 1 OR b = 2") == (
+        f"WHERE (o.id = v.id) AND (a = 1 OR b = 2) AND {switch}"
+    )
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_statement_with_async_commit_where_commits_asynchronously_and_the_session_keeps_its_setting():
+    """Run as its own transaction (autocommit), the statement sees ``synchronous_commit`` off while it runs (its
+    commit does not wait for the disk) and does its work; the next statement of the session has the setting
+    back. In an explicit transaction the setting stays off until that transaction ends, and only until then."""
+    from django.db import transaction
+
+    statements.insert_rows(OutboxMessage, OUTBOX_FIELDS, [_outbox("k0", {}), _outbox("k1", {})])
+    first, second = OutboxMessage.objects.order_by("key").values_list("pk", flat=True)
+    table = OutboxMessage._meta.db_table
+    with connection.cursor() as c:
+        c.execute("SET synchronous_commit = 'on'")  # the fast lane's server runs with it off
+    try:
+        with connection.cursor() as c:
+            c.execute(
+                f"UPDATE {table} SET attempts = 7 {statements.async_commit_where('id = %s')} "  # noqa: S608
+                "RETURNING current_setting('synchronous_commit')",
+                [first],
+            )
+            during = c.fetchall()
+            c.execute("SHOW synchronous_commit")
+            after = c.fetchone()[0]
+        with transaction.atomic(), connection.cursor() as c:
+            c.execute(f"UPDATE {table} SET attempts = 8 {statements.async_commit_where('id = %s')}", [second])  # noqa: S608
+            c.execute("SHOW synchronous_commit")
+            in_transaction = c.fetchone()[0]
+        with connection.cursor() as c:
+            c.execute("SHOW synchronous_commit")
+            after_transaction = c.fetchone()[0]
+    finally:
+        with connection.cursor() as c:
+            c.execute("RESET synchronous_commit")
+
+    assert during == [("off",)] and after == "on"
+    assert in_transaction == "off" and after_transaction == "on"
+    assert dict(OutboxMessage.objects.values_list("key", "attempts")) == {"k0": 7, "k1": 8}
