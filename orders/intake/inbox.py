@@ -84,11 +84,12 @@ class Accepted:
     errors: list[dict] = field(default_factory=list)
 
 
-def _parse_api(data) -> tuple[Channel, CanonicalOrder]:
-    """A JSON value → (channel, checked canonical order); ValueError or OrderRejected otherwise."""
+def _parse_api(data, *, strict: bool = True) -> tuple[Channel, CanonicalOrder]:
+    """A JSON value → (channel, checked canonical order); ValueError or OrderRejected otherwise (``strict``: a
+    key the format does not know among the errors)."""
     if not isinstance(data, dict):
         raise ValueError("Body must be a JSON object.")
-    slug, canonical = oms_json.parse(data)
+    slug, canonical = oms_json.parse(data, strict=strict)
     check(canonical)
     channel = channel_for_slug(slug)
     if channel is None:
@@ -361,7 +362,8 @@ def _plan_one(message: InboundMessage, plan: _Plan) -> bool:
     body = message.payload
     if message.source == "api":
         try:
-            channel, data = _parse_api(json.loads(body.decode("utf-8-sig") or "null"))
+            # Judged whole when it was accepted; a message accepted before unknown keys were refused keeps its 202.
+            channel, data = _parse_api(json.loads(body.decode("utf-8-sig") or "null"), strict=False)
         except (ValueError, RecursionError) as exc:
             reason = "nested too deeply" if isinstance(exc, RecursionError) else str(exc)
             plan.outcomes[message.pk] = (InboundStatus.REJECTED, f"not JSON: {reason}", {})

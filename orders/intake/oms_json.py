@@ -14,12 +14,24 @@ from .canonical import (  # noqa: F401 (ADDRESS_FIELDS: the API's schema reads i
     parse_money,
     parse_quantity,
     parse_when,
+    shown,
     text_problem,
 )
-from .invoice import parse_invoice
+from .invoice import INVOICE_INPUTS, parse_invoice
 
 FULL_MAX = 1000  # characters of ship_to.full
 MEMO_FIELDS = ("buyer_message", "seller_memo")
+TEXT_FIELDS = ("external_id", "currency", "requested_service", "billing_country", "payment_method", "note")
+CUSTOMER_FIELDS = ("name", "email", "phone")
+SHIP_TO_FIELDS = (*ADDRESS_FIELDS, "full")
+LINE_FIELDS = ("sku", "quantity", "unit_price", "name", "gift")
+# Every key the format knows, per object (the API's OrderIn schema lists the same: tests/edges/
+# test_api_unknown_keys.py checks it): a key outside these is refused by name (`unknown_fields`), never dropped.
+ORDER_FIELDS = (
+    *("channel", "customer", "ship_to", "lines", "total", "placed_at", "promise_date", "presale", "ship_from"),
+    *(*TEXT_FIELDS, *MEMO_FIELDS, "priority", "seller_flag", "invoice"),
+)
+KNOWN_FIELDS = {"": ORDER_FIELDS, "customer": CUSTOMER_FIELDS, "ship_to": SHIP_TO_FIELDS, "invoice": INVOICE_INPUTS}
 
 
 def _collect(errors: list[FieldError], func, *args):
@@ -50,6 +62,30 @@ def _object(errors: list[FieldError], value, field_name: str) -> dict:
     return value
 
 
+def unknown_fields(data: dict) -> list[FieldError]:
+    """A FieldError for every key the format does not know, in the order, its ``customer``, ``ship_to``,
+    ``invoice`` and each of its ``lines`` (``ship_to.address: unknown field; known: address1, …``): a misspelt
+    key (``address`` for ``address1``) would otherwise be dropped and the order held for an address it did send."""
+    errors = unknown_in(data, ORDER_FIELDS)
+    for name in ("customer", "ship_to", "invoice"):
+        if isinstance(data.get(name), dict):
+            errors += unknown_in(data[name], KNOWN_FIELDS[name], f"{name}.")
+    if isinstance(data.get("lines"), list):
+        for i, line in enumerate(data["lines"], start=1):
+            if isinstance(line, dict):
+                errors += unknown_in(line, LINE_FIELDS, f"lines[{i}].")
+    return errors
+
+
+def unknown_in(data: dict, known: tuple[str, ...], prefix: str = "") -> list[FieldError]:
+    """A FieldError for each key of the object ``data`` not in ``known``, its path ``prefix`` + key."""
+    unknown = [key for key in data if key not in known]
+    if not unknown:
+        return []
+    listed = ", ".join(sorted(known))
+    return [FieldError(f"{prefix}{shown(key, 80)}", f"unknown field; known: {listed}.") for key in unknown]
+
+
 def _presale(errors: list[FieldError], data: dict):
     """预售: ``presale`` (true/false) and ``ship_from`` (the day the order ships from). A presale order needs its
     day; a day on an order that says it is not presale is a contradiction, not something to guess about."""
@@ -67,8 +103,10 @@ def _presale(errors: list[FieldError], data: dict):
     return day
 
 
-def parse(data: dict) -> tuple[str, CanonicalOrder]:
-    """Returns (channel slug, canonical order); raises OrderRejected with every field error found.
+def parse(data: dict, *, strict: bool = True) -> tuple[str, CanonicalOrder]:
+    """Returns (channel slug, canonical order); raises OrderRejected with every field error found, a key the
+    format does not know among them (``strict``; the inbox's batch, applying messages the API accepted already,
+    passes False so a message accepted before keys were judged keeps the answer it was given).
 
     Nothing is cut or guessed here: `canonical.check` (run by order_create) checks every value
     against the column that stores it."""
@@ -114,10 +152,7 @@ def parse(data: dict) -> tuple[str, CanonicalOrder]:
     if priority is not None and (isinstance(priority, bool) or not isinstance(priority, int) or not 1 <= priority <= 9):
         errors.append(FieldError("priority", "must be a whole number from 1 to 9."))
         priority = None
-    texts = {
-        name: _text(errors, data.get(name), name)
-        for name in ("external_id", "currency", "requested_service", "billing_country", "payment_method", "note")
-    }
+    texts = {name: _text(errors, data.get(name), name) for name in TEXT_FIELDS}
     address = {f: _text(errors, ship.get(f), f"ship_to.{f}") for f in ADDRESS_FIELDS}
     full = _text(errors, ship.get("full"), "ship_to.full")
     if len(full) > FULL_MAX:
@@ -128,11 +163,13 @@ def parse(data: dict) -> tuple[str, CanonicalOrder]:
         errors.append(FieldError("ship_to.full", text_problem(full)))
     elif full:  # one line (name, phone, address): fills the fields left empty
         paste_cn.fill_empty(address, full)
-    who = {f: _text(errors, customer.get(f), f"customer.{f}") for f in ("name", "email", "phone")}
+    who = {f: _text(errors, customer.get(f), f"customer.{f}") for f in CUSTOMER_FIELDS}
     # 买家留言 / 卖家备注 keep their lines; 旗帜 is a colour or Taobao's number (checked by canonical.check).
     memo = {f: clean_message(data.get(f)) if _text(errors, data.get(f), f) else "" for f in MEMO_FIELDS}
     flag = _text(errors, data.get("seller_flag"), "seller_flag")
     invoice = _collect(errors, parse_invoice, data.get("invoice"))
+    if strict:
+        errors[:0] = unknown_fields(data)
     if errors:
         raise OrderRejected(errors)
     order = CanonicalOrder(

@@ -133,6 +133,9 @@ def orders_batch(request):
         data = json_body(request, body)
     except ValueError as exc:
         return _refused(request, body, str(exc))
+    if unknown := oms_json.unknown_in(data, ("orders",)):
+        errors = [e.as_dict() for e in unknown]
+        return _refused(request, body, "; ".join(f"{e.field}: {e.message}" for e in unknown), errors)
     items = data.get("orders")
     if not isinstance(items, list) or not items:
         return _refused(
@@ -198,12 +201,20 @@ def order_resource(request, number):
 _ORDER_IN = {
     "type": "object",
     "required": ["channel", "external_id", "ship_to", "lines"],
+    "additionalProperties": False,
+    "description": "A key not listed here (in the order, customer, ship_to, a line or invoice) is refused: 400 "
+    "naming it and its path (`ship_to.address: unknown field; known: …`), nothing applied.",
     "properties": {
         "channel": {"type": "string", "description": "The channel's slug."},
         "external_id": {"type": "string", "maxLength": 64, "description": "Unique per channel; a replay is a no-op."},
-        "customer": {"type": "object", "properties": {k: {"type": "string"} for k in ("name", "email", "phone")}},
+        "customer": {
+            "type": "object",
+            "additionalProperties": False,
+            "properties": {k: {"type": "string"} for k in oms_json.CUSTOMER_FIELDS},
+        },
         "ship_to": {
             "type": "object",
+            "additionalProperties": False,
             "properties": {
                 **{k: {"type": "string"} for k in oms_json.ADDRESS_FIELDS},
                 "full": {
@@ -222,6 +233,7 @@ _ORDER_IN = {
             "items": {
                 "type": "object",
                 "required": ["sku", "quantity"],
+                "additionalProperties": False,
                 "properties": {
                     "sku": {"type": "string"},
                     "quantity": {"type": "integer", "minimum": 1},
@@ -398,6 +410,7 @@ register_openapi(
                             "schema": {
                                 "type": "object",
                                 "required": ["orders"],
+                                "additionalProperties": False,
                                 "properties": {
                                     "orders": {
                                         "type": "array",

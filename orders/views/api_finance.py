@@ -9,6 +9,7 @@ from oms.errors import DomainError
 from .. import services
 from ..intake.canonical import FieldError, OrderRejected
 from ..intake.invoice import INVOICE_INPUTS, parse_invoice
+from ..intake.oms_json import unknown_in
 from ..models import InvoiceKind, InvoiceRequest, InvoiceTitleType, Order
 from ..status import InvoiceState
 
@@ -53,6 +54,8 @@ def order_invoice_resource(request, number):
     except (ValueError, BadInput) as exc:
         return error(str(exc), 400)
     try:
+        if unknown := unknown_in(data, INVOICE_INPUTS):
+            raise OrderRejected(unknown)
         invoice = parse_invoice(data)
         if invoice is None:
             raise OrderRejected([FieldError("invoice", "is empty: give at least the title (抬头).")])
@@ -100,6 +103,7 @@ _INVOICE_DETAIL = {
 _INVOICE_IN = {
     "type": "object",
     "required": ["title"],
+    "additionalProperties": False,  # a key not listed is refused (400 naming it), here and in an order's invoice
     "properties": {name: _INVOICE_DETAIL.get(name, _TEXT) for name in INVOICE_INPUTS},
 }
 _INVOICE_OUT = {
