@@ -220,3 +220,26 @@ def test_an_unknown_key_does_not_hide_a_missing_channel(client, token):
     assert response.status_code == 400
     assert [e["field"] for e in response.json()["errors"]] == ["shipping", "channel"]
     assert written() == NOTHING
+
+
+def test_a_person_retrying_a_stored_api_message_gets_the_same_judgement_as_the_api(client, token):
+    """The intake monitor's retry of an API message reads it as the API does now: an unknown key rejects it
+    by name, it does not become an order held for an address it did send."""
+    from orders.intake import inbox
+    from orders.intake.pipeline import inbound_process
+    from orders.models import Channel
+
+    body = api_payload(external_id="OLD-2")
+    body["ship_to"]["address"] = body["ship_to"].pop("address1")
+    message = inbox._message(body=json.dumps(body).encode(), user=None, channel=Channel.objects.get(slug="web"))
+    message.status, message.attempts = "failed", 1
+    message.save()
+
+    inbound_process(message.pk, retry=True)
+
+    message.refresh_from_db()
+    assert message.status == "rejected"
+    assert message.result["errors"] == [
+        {"row": None, "field": "ship_to.address", "message": f"unknown field; known: {SHIP_TO_KNOWN}."}
+    ]
+    assert written() == NOTHING
