@@ -2,6 +2,7 @@
 
 from ..models.memo_tags import clean_message
 from . import paste_cn
+from . import words as w
 from .canonical import (  # noqa: F401 (ADDRESS_FIELDS: the API's schema reads it here)
     ADDRESS_FIELDS,
     CanonicalAddress,
@@ -83,7 +84,7 @@ def unknown_in(data: dict, known: tuple[str, ...], prefix: str = "") -> list[Fie
     if not unknown:
         return []
     listed = ", ".join(sorted(known))
-    return [FieldError(f"{prefix}{shown(key, 80)}", f"unknown field; known: {listed}.") for key in unknown]
+    return [FieldError(f"{prefix}{shown(key, 80)}", w.say(w.UNKNOWN_FIELD, known=listed)) for key in unknown]
 
 
 def _presale(errors: list[FieldError], data: dict):

@@ -63,6 +63,7 @@ LINES_ADD_UP = _("the lines add up to %(total)s, %(problem)s")
 INVALID_PRICE_MORE = _("invalid price: %(value)s is more than %(most)s.")
 INVALID_PRICE = _("invalid price: %(value)s %(problem)s")
 MORE_THAN_TOTAL = _("%(amount)s is more than the order's total %(total)s.")
+UNKNOWN_FIELD = _("unknown field; known: %(known)s.")
 
 
 def _msgids() -> list[str]:
