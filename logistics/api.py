@@ -4,7 +4,7 @@ number from a label made elsewhere (logistics/external_labels.py)."""
 from django.http import JsonResponse
 
 from fulfillment.models import Shipment
-from oms.api import api_view, error, json_body, register_openapi
+from oms.api import api_view, error, json_input, register_openapi
 from oms.errors import DomainError
 
 from . import external_labels
@@ -33,10 +33,7 @@ def shipment_ship_external(request, number):
         shipment = Shipment.objects.select_related("order").filter(number=number).first()
     if shipment is None:
         return error("No such shipment.", 404)
-    try:
-        data = json_body(request)
-    except ValueError as exc:
-        return error(str(exc), 400)
+    data = json_input(request, "ShipExternalIn")
     errors = []
     try:
         tracking_number = external_labels.tracking_number_clean(data.get("tracking_number"))
@@ -73,6 +70,8 @@ register_openapi(
         "ShipExternalIn": {
             "type": "object",
             "required": ["carrier", "tracking_number"],
+            "additionalProperties": False,
+            "description": "A key not listed here is refused: 400 naming it, nothing changed.",
             "properties": {
                 "carrier": {
                     "type": "string",

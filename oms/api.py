@@ -9,6 +9,7 @@ from functools import wraps
 from django.http import HttpRequest, JsonResponse
 from django.utils import timezone, translation
 
+from .encoding import storable
 from .models import ApiToken
 
 _paths: dict[str, dict] = {}
@@ -112,6 +113,7 @@ def api_view(*, methods: dict[str, str]) -> Callable:
                 return _answer(view, methods, request, *args, **kwargs)
 
         wrapper.csrf_exempt = True
+        wrapper.api_methods = methods  # read by tests/oms/test_api_write_keys.py: every write endpoint's door
         return wrapper
 
     return decorate
@@ -155,6 +157,73 @@ def json_body(request, body: bytes | None = None) -> dict:
     if not isinstance(data, dict):
         raise ValueError("Body must be a JSON object.")
     return data
+
+
+# The wording of an unknown key's error, as the order intake words it (orders/intake/words.py UNKNOWN_FIELD,
+# translated on staff pages; the API answers in English).
+UNKNOWN_FIELD = "unknown field; known: %(known)s."
+
+
+def json_input(request, schema: dict | str, *, errors: list[dict] | None = None) -> dict:
+    """The one door of a write endpoint's JSON body: the request's JSON object, checked against ``schema`` (the
+    published request schema, or its name among the registered ones). BadInput (400, nothing done) for a body
+    that is not a JSON object, or naming every key, at any depth, that an object of the schema with
+    ``additionalProperties: false`` does not list (``items[1].qty: unknown field; known: …``).
+
+    With ``errors`` (a list), the unknown keys are added to it instead, for an endpoint that answers every error
+    at once (the gift rules); that endpoint refuses the body when the list is not empty."""
+    try:
+        data = json_body(request)
+    except ValueError as exc:
+        raise BadInput(str(exc), [{"field": "body", "message": str(exc)}])
+    unknown = unknown_keys(data, schema)
+    if errors is not None:
+        errors += unknown
+    elif unknown:
+        names = ", ".join(e["field"] for e in unknown)
+        raise BadInput(f"Unknown field(s): {names}. Nothing was changed.", unknown)
+    return data
+
+
+def unknown_keys(data, schema: dict | str, path: str = "") -> list[dict]:
+    """``{field, message}`` for every key of ``data`` that ``schema`` refuses: an object's key its closed schema
+    (``additionalProperties: false``) does not list, named by its path (``a.b``, ``items[1].c``, 1-based); keys
+    it lists are looked into with their own schema. Values of the wrong type are the endpoint's to judge."""
+    schema = _resolved(schema)
+    errors: list[dict] = []
+    if isinstance(data, dict) and isinstance(schema.get("properties"), dict):
+        properties = schema["properties"]
+        if schema.get("additionalProperties") is False:
+            known = ", ".join(sorted(properties))
+            errors += [
+                {"field": f"{path}{shown_key(key)}", "message": UNKNOWN_FIELD % {"known": known}}
+                for key in data
+                if key not in properties
+            ]
+        for key, value in data.items():
+            if key in properties:
+                errors += unknown_keys(value, properties[key], f"{path}{key}.")
+    elif isinstance(data, list) and isinstance(schema.get("items"), dict | str):
+        for i, item in enumerate(data, start=1):
+            errors += unknown_keys(item, schema["items"], f"{path.removesuffix('.')}[{i}].")
+    return errors
+
+
+def _resolved(schema: dict | str) -> dict:
+    """A schema given by name, or a ``$ref`` to a registered one, as the schema itself."""
+    if isinstance(schema, str):
+        return _schemas[schema]
+    ref = schema.get("$ref")
+    if isinstance(ref, str) and ref.startswith("#/components/schemas/"):
+        return _schemas[ref.removeprefix("#/components/schemas/")]
+    return schema
+
+
+def shown_key(key: str, width: int = 80) -> str:
+    """A key as an error names it, as the order intake does (orders/intake/values.py ``shown``): storable (a NUL
+    or a lone surrogate as U+FFFD), cut at ``width`` characters."""
+    text = storable(key)
+    return text if len(text) <= width else text[: width - 1] + "…"
 
 
 # LIMIT and OFFSET are 64-bit in PostgreSQL and SQLite: offset + limit must stay below this.

@@ -335,6 +335,13 @@ register_openapi(
         "Accepted": _ACCEPTED,
         "BatchAnswer": _BATCH_ANSWER,
         "InboundOutcome": _INBOUND_OUTCOME,
+        "MergeUndoIn": {
+            "type": "object",
+            "additionalProperties": False,
+            "description": "Optional (no body: no note). A key not listed here is refused: 400 naming it, "
+            "nothing undone.",
+            "properties": {"note": {"type": "string", "maxLength": 200}},
+        },
         "MergeGroup": MERGE_GROUP_SCHEMA,
     },
     paths={
@@ -450,11 +457,7 @@ register_openapi(
                 "parameters": [{"name": "number", "in": "path", "required": True, "schema": {"type": "string"}}],
                 "requestBody": {
                     "required": False,
-                    "content": {
-                        "application/json": {
-                            "schema": {"type": "object", "properties": {"note": {"type": "string", "maxLength": 200}}}
-                        }
-                    },
+                    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/MergeUndoIn"}}},
                 },
                 "responses": {
                     "200": {

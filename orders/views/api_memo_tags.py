@@ -5,7 +5,7 @@ filters."""
 
 from django.http import JsonResponse
 
-from oms.api import BadInput, api_view, error, json_body, register_openapi
+from oms.api import BadInput, api_view, error, json_input, register_openapi
 
 from .. import selectors, services
 from ..models import Order, SellerFlag
@@ -32,13 +32,6 @@ def tag_filter(request) -> list[str]:
     return tags
 
 
-def _body(request) -> dict:
-    try:
-        return json_body(request)
-    except ValueError as exc:
-        raise BadInput(str(exc), [{"field": "body", "message": str(exc)}])
-
-
 def _order(number: str) -> Order | None:
     return Order.objects.select_related("channel").filter(number=number).first()
 
@@ -54,12 +47,7 @@ def order_tags(request, number):
     order = _order(number)
     if order is None:
         return error(f"No order {number}.", 404)
-    data = _body(request)
-    unknown = sorted(set(data) - {"add", "remove"})
-    if unknown:
-        raise BadInput(
-            f"Unknown field(s): {', '.join(unknown)}.", [{"field": k, "message": "unknown field."} for k in unknown]
-        )
+    data = json_input(request, "OrderTagsIn")
     add, remove = data.get("add", []), data.get("remove", [])
     if not add and not remove:
         raise BadInput("Name tags to add or remove.", [{"field": "add", "message": "add or remove at least one tag."}])
@@ -86,13 +74,9 @@ def order_memo(request, number):
     order = _order(number)
     if order is None:
         return error(f"No order {number}.", 404)
-    data = _body(request)
-    unknown = sorted(set(data) - {"seller_memo", "seller_flag"})
-    if unknown or not data:
-        fields = unknown or ["seller_memo"]
-        raise BadInput(
-            "Send seller_memo and/or seller_flag.", [{"field": k, "message": "unknown field."} for k in fields]
-        )
+    data = json_input(request, "OrderMemoIn")
+    if not data:
+        raise BadInput("Send seller_memo and/or seller_flag.", [{"field": "seller_memo", "message": "is missing."}])
     memo = data.get("seller_memo", order.seller_memo)
     flag = data.get("seller_flag")
     if memo is None:
@@ -128,6 +112,25 @@ _MEMO_TAGS = {
 _ERR = {"description": "Error", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
 _NUMBER = {"name": "number", "in": "path", "required": True, "schema": {"type": "string"}}
 _TAG_LIST = {"type": "array", "items": {"type": "string", "minLength": 1, "maxLength": 32}}
+_CLOSED = "A key not listed here is refused: 400 naming it, nothing changed."
+_TAGS_IN = {
+    "type": "object",
+    "additionalProperties": False,
+    "description": _CLOSED,
+    "properties": {"add": _TAG_LIST, "remove": _TAG_LIST},
+}
+_MEMO_IN = {
+    "type": "object",
+    "additionalProperties": False,
+    "description": _CLOSED,
+    "properties": {
+        "seller_memo": {"type": "string", "maxLength": 2000},
+        "seller_flag": {
+            "type": "string",
+            "description": "red, yellow, green, blue, purple; Taobao's 1-5; empty or 0: none",
+        },
+    },
+}
 
 
 def _json(schema) -> dict:
@@ -135,7 +138,7 @@ def _json(schema) -> dict:
 
 
 register_openapi(
-    schemas={"OrderMemoTags": _MEMO_TAGS},
+    schemas={"OrderMemoTags": _MEMO_TAGS, "OrderTagsIn": _TAGS_IN, "OrderMemoIn": _MEMO_IN},
     paths={
         "/orders/{number}/tags/": {
             "post": {
@@ -143,7 +146,7 @@ register_openapi(
                 "parameters": [_NUMBER],
                 "requestBody": {
                     "required": True,
-                    **_json({"type": "object", "properties": {"add": _TAG_LIST, "remove": _TAG_LIST}}),
+                    **_json({"$ref": "#/components/schemas/OrderTagsIn"}),
                 },
                 "responses": {
                     "200": {
@@ -163,18 +166,7 @@ register_openapi(
                 "parameters": [_NUMBER],
                 "requestBody": {
                     "required": True,
-                    **_json(
-                        {
-                            "type": "object",
-                            "properties": {
-                                "seller_memo": {"type": "string", "maxLength": 2000},
-                                "seller_flag": {
-                                    "type": "string",
-                                    "description": "red, yellow, green, blue, purple; Taobao's 1-5; empty or 0: none",
-                                },
-                            },
-                        }
-                    ),
+                    **_json({"$ref": "#/components/schemas/OrderMemoIn"}),
                 },
                 "responses": {
                     "200": {

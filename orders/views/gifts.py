@@ -7,7 +7,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from oms.api import api_view, error, json_body, register_openapi
+from oms.api import api_view, error, json_input, register_openapi
 from oms.errors import DomainError
 
 from .. import services
@@ -124,12 +124,8 @@ def gift_rules_collection(request):
     if request.method == "GET":
         rules = GiftRule.objects.select_related("gift_product").prefetch_related("channels").order_by("position", "pk")
         return JsonResponse({"results": [gift_rule_json(r) for r in rules]})
-    try:
-        body = json_body(request)
-    except ValueError as exc:
-        return error(str(exc), 400)
-    known = (*_SCALARS, "channels")
-    errors = [{"field": k, "message": "is not a field of a gift rule."} for k in body if k not in known]
+    errors: list[dict] = []
+    body = json_input(request, "GiftRuleIn", errors=errors)  # its unknown keys beside the other errors
     channels = body.get("channels") or []
     if not isinstance(channels, list) or not all(isinstance(c, str) for c in channels):
         errors.append({"field": "channels", "message": "must be a list of channel slugs."})
@@ -185,6 +181,8 @@ _RULE = {
 _RULE_IN = {
     "type": "object",
     "required": ["name", "gift_sku"],
+    "additionalProperties": False,
+    "description": "A key not listed here is refused: 400 naming it, nothing saved.",
     "properties": {k: v for k, v in _RULE["properties"].items() if k != "id"},
 }
 _ERR = {"description": "Error", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}

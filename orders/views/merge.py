@@ -13,7 +13,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
-from oms.api import api_view, error, json_body
+from oms.api import api_view, error, json_input
 from oms.errors import DomainError
 
 from .. import selectors, services
@@ -80,10 +80,7 @@ def api_order_merge_undo(request, number, *, undo):
     order = Order.objects.filter(number=number).first()
     if order is None:
         return error(f"No order {number}.", 404)
-    try:
-        body = json_body(request) if request.body else {}
-    except ValueError as exc:
-        return error(str(exc), 400)
+    body = json_input(request, "MergeUndoIn") if request.body else {}  # its schema: orders/views/api.py
     note = body.get("note", "")
     if not isinstance(note, str) or len(note) > 200:
         return error("note must be a string of at most 200 characters.", 400, [{"field": "note", "message": "text"}])

@@ -8,7 +8,7 @@ from django.utils.dateparse import parse_date
 
 from inventory.models import Product
 from inventory.services import product_presale_set
-from oms.api import BadInput, api_view, error, json_body, register_openapi
+from oms.api import BadInput, api_view, error, json_input, register_openapi
 from oms.errors import DomainError
 
 from .. import selectors, services
@@ -90,10 +90,7 @@ def _mark_input(data: dict) -> tuple[str, str, object, int | None]:
 def presale_resource(request):
     if request.method == "GET":
         return JsonResponse(presale_state())
-    try:
-        data = json_body(request)
-    except ValueError as exc:
-        return error(str(exc), 400)
+    data = json_input(request, "PresaleMark")
     sku, slug, ship_from, batch = _mark_input(data)
     try:
         if slug:
@@ -142,6 +139,8 @@ register_openapi(
         "PresaleMark": {
             "type": "object",
             "required": ["sku"],
+            "additionalProperties": False,
+            "description": "A key not listed here is refused: 400 naming it, nothing changed.",
             "properties": {
                 "sku": {"type": "string", "maxLength": 64, "description": "Our SKU, or the channel's with channel."},
                 "channel": {"type": "string", "description": "A channel's slug: mark that channel's listing."},
