@@ -228,11 +228,11 @@ def test_the_solver_proves_its_optimum_on_a_known_problem():
     assert solution.greedy_objective == 101.0
 
 
-def test_local_search_routes_an_order_whose_option_is_short_of_two_resources_by_moving_two_others():
-    # Order 2's only option needs resources 0 and 1, which orders 0 and 1 took first; each of them has another
-    # option (resources 2 and 3, one point dearer). Greedy leaves order 2 unrouted; moving both costs 2 < 100.
-    problem = solver.Problem(
-        penalty=[100, 100, 100],
+def _short_of_two(penalty: list[float]) -> solver.Problem:
+    """Order 2's only option needs resources 0 and 1, the first options of orders 0 and 1; each of them has another
+    option (resources 2 and 3, one point dearer). One unit of each resource."""
+    return solver.Problem(
+        penalty=penalty,
         options=[
             (0, 1.0, [(0, 1)]),
             (0, 2.0, [(2, 1)]),
@@ -242,22 +242,18 @@ def test_local_search_routes_an_order_whose_option_is_short_of_two_resources_by_
         ],
         limits=[1, 1, 1, 1],
     )
+
+
+def test_local_search_routes_an_order_whose_option_is_short_of_two_resources_by_moving_two_others():
+    # Order 2's only option needs resources 0 and 1, which orders 0 and 1 took first; each of them has another
+    # option (resources 2 and 3, one point dearer). Greedy leaves order 2 unrouted; moving both costs 2 < 100.
+    problem = _short_of_two(penalty=[100, 100, 100])
     assert solver.greedy(problem) == [0, 2, None]
     choice = solver.improve(problem, [0, 2, None], deadline=time.perf_counter() + 30)
     assert choice == [1, 3, 4]
     assert solver.fits(problem, choice) and solver.objective(problem, choice) == 5.0
     # Not worth it when the moves cost more than leaving the order unrouted: nothing changes.
-    dear = solver.Problem(
-        penalty=[100, 100, 2.5],
-        options=[
-            (0, 1.0, [(0, 1)]),
-            (0, 2.0, [(2, 1)]),
-            (1, 1.0, [(1, 1)]),
-            (1, 2.0, [(3, 1)]),
-            (2, 1.0, [(0, 1), (1, 1)]),
-        ],
-        limits=[1, 1, 1, 1],
-    )
+    dear = _short_of_two(penalty=[100, 100, 2.5])
     assert solver.improve(dear, [0, 2, None], deadline=time.perf_counter() + 30) == [0, 2, None]
 
 
