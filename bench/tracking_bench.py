@@ -13,17 +13,33 @@ DataSign).
 The pushes are sent as the providers send them: AfterShip posts one tracking per webhook; Kdniao's push
 (轨迹推送, RequestType 101) carries many parcels' traces in one request (``Count`` and the ``Data`` array;
 `KDNIAO_PARCELS_PER_PUSH` of them here, Kdniao documents no maximum), so a Kdniao request is one stored message
-holding several parcels' updates. Both providers post over several connections at once (`SENDERS` threads, each
+holding several parcels' updates. Both providers post over several connections at once (`SENDERS` senders, each
 with its own database connection, as several gunicorn workers would). Until 2026-12 the bench sent one Kdniao
 parcel per request from a single sender, which no provider does; the figure names and the baseline did not
 change, and the work is the same: P x S parcel updates, every scan parsed, P x S new scans recorded.
 
 End to end: each push is accepted through the function the webhook view calls (`tracking_push_accept`:
 signature checked in memory, one prepared INSERT, its own durable commit), without HTTP, while the batch
-consumer (`tracking_pushes_apply_pending`, what the nudged worker task runs) applies them from a thread of its
-own; the figure is the time from the first push until every push is applied. A third figure receives AfterShip
+consumer (`tracking_pushes_apply_pending`, what the nudged worker task runs) applies them beside the senders;
+the figure is the time from the first push until every push is applied. A third figure receives AfterShip
 pushes one by one from one sender and applies the stored ones 100 at a time (`tracking_pushes_process`). SQL
-statements per push are counted with a connection execute wrapper (every thread).
+statements per push are counted with a connection execute wrapper (every sender and the consumer).
+
+Since 2026-12-07 the process's one-time loads are done before the clock starts (`_warm`: the Redis client the
+cached provider secret is checked with, imported at its first use, and the Celery app finalized), as in a
+gunicorn or Celery worker that has served before. Until then the first push of the run paid them: about half a
+second of a two-second AfterShip figure was the import of the Redis client. The figure names, the baseline, the
+P x S work and the timing (first push until every push applied) did not change.
+
+``OMS_BENCH_TRACKING_METHOD`` chooses how the end-to-end figures run, to compare: ``threads`` (the default:
+`SENDERS` sender threads and the consumer thread in this process, warmed), ``cold-threads`` (the same without
+the warming: the method until 2026-12-07) or ``processes`` (as deployed: `SENDERS` spawned sender processes like
+gunicorn workers, each its own interpreter and connection, and one consumer process like the Celery worker, all
+set up, connected and warmed before the clock; the pushes handed out in provider order through a shared
+counter). The processes method is not the default: on the shared 2-core machine it measured 3-4 times slower
+than warmed threads in paired runs (the consumer process got a small share of a CPU: a batch's pure-Python
+parsing took ten times its CPU time in wall time), while the thread consumer kept pace with the senders, so
+one GIL was not what bounded the figure.
 """
 
 from __future__ import annotations
@@ -199,7 +215,47 @@ class _Counter:
         return execute(sql, params, many, context)
 
 
+METHODS = ("threads", "cold-threads", "processes")
+
+
+def _method() -> str:
+    """How the end-to-end figures run (``OMS_BENCH_TRACKING_METHOD``, see the module docstring)."""
+    method = os.environ.get("OMS_BENCH_TRACKING_METHOD", "") or "threads"
+    if method not in METHODS:
+        raise ValueError(f"OMS_BENCH_TRACKING_METHOD must be one of {', '.join(METHODS)}, not {method!r}")
+    return method
+
+
+DESCRIBED = {
+    "threads": "sender and consumer threads of one process, warmed",
+    "cold-threads": "sender and consumer threads of one process, not warmed: the method until 2026-12-07",
+    "processes": "sender and consumer processes, as deployed",
+}
+
+
+def _warm(provider: str) -> None:
+    """What a worker process that has served before holds: the provider's secret read and the cache client it is
+    checked with loaded, the Celery app finalized."""
+    from celery import current_app
+
+    from logistics.intake import provider_secret
+
+    provider_secret(provider)
+    current_app.tasks  # noqa: B018
+
+
 def _end_to_end(provider: str, parcels: list, pushes: int, secret: str) -> tuple[float, int, int, float, int]:
+    """The end-to-end run, by `_method`. Returns (seconds, recorded, scans parsed, SQL statements per push of both
+    sides, push requests)."""
+    method = _method()
+    if method == "processes":
+        return _end_to_end_processes(provider, parcels, pushes, secret)
+    if method == "threads":
+        _warm(provider)
+    return _end_to_end_threads(provider, parcels, pushes, secret)
+
+
+def _end_to_end_threads(provider: str, parcels: list, pushes: int, secret: str) -> tuple[float, int, int, float, int]:
     """Pushes accepted as the webhook view does (signature checked in memory, one INSERT and commit each) by
     `SENDERS` threads at once, each with its own connection, taking the pushes in provider order; the batch
     consumer runs beside them in a thread of its own (its own connection), as a worker woken by the webhook's
@@ -269,6 +325,172 @@ def _end_to_end(provider: str, parcels: list, pushes: int, secret: str) -> tuple
     assert not refused, refused
     assert totals["messages"] == len(bodies), totals
     return seconds, totals["recorded"], totals["scans"], counter.n / max(1, len(bodies)), len(bodies)
+
+
+# ---- the end-to-end run in processes (as deployed: gunicorn workers accept, a Celery worker applies) ----------
+
+SECRET_SETTINGS = ("AFTERSHIP_WEBHOOK_SECRET", "KDNIAO_WEBHOOK_SECRET")
+READY_TIMEOUT = 300  # seconds for a process to start and set Django up on a loaded machine
+
+
+def _process_setup(secrets_: dict) -> None:
+    """A spawned process: Django set up as the bench's own process has it (the same environment, the secrets the
+    bench set at run time)."""
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "oms.settings")
+    import django
+
+    django.setup()
+    from django.conf import settings
+
+    for name, value in secrets_.items():
+        setattr(settings, name, value)
+
+
+def _sender_process(provider, bodies, next_index, secrets_, start, results) -> None:
+    """A gunicorn worker's part: accept pushes as the webhook view does (`tracking_push_accept`: signature in memory,
+    one INSERT, its own durable commit) until none is left; the pushes are taken in provider order."""
+    import traceback
+
+    try:
+        _process_setup(secrets_)
+        from django.db import connection
+
+        from logistics.intake import tracking_push_accept
+
+        connection.ensure_connection()
+        _warm(provider)
+        counter = _Counter()
+        refused: list[int] = []
+        results.put(("ready", os.getpid()))
+        start.wait()
+        with connection.execute_wrapper(counter):
+            while True:
+                with next_index.get_lock():
+                    index = next_index.value
+                    next_index.value = index + 1
+                if index >= len(bodies):
+                    break
+                body, headers = bodies[index]
+                message_id, accepted = tracking_push_accept(provider=provider, body=body, headers=headers)
+                if not accepted:
+                    refused.append(message_id)
+        connection.close()
+        results.put(("sender", refused, counter.n))
+    except BaseException:  # noqa: BLE001 (told to the bench, which stops)
+        results.put(("error", traceback.format_exc()))
+
+
+def _consumer_process(secrets_, start, senders_done, results) -> None:
+    """The Celery worker's part: apply whatever is pending (`tracking_pushes_apply_pending`, growing the batch as
+    the task does) and, when nothing is, wait one nudge window; done once the senders are and nothing is left."""
+    import traceback
+
+    try:
+        _process_setup(secrets_)
+        from celery import current_app
+        from django.conf import settings
+        from django.core.cache import cache
+        from django.db import connection
+
+        from logistics.intake import BATCH_SIZE, next_batch_size, tracking_pushes_apply_pending
+
+        window = min(0.05, settings.OMS_TRACKING_NUDGE_SECONDS)
+        connection.ensure_connection()
+        current_app.tasks  # noqa: B018 (a worker's app is finalized at boot)
+        cache.get("bench:tracking:warm")  # ... and its Redis client loaded (the broker's, in a deployment)
+        assert tracking_pushes_apply_pending(limit=1) == []  # a worker's first round (nothing is pending yet)
+        counter = _Counter()
+        totals = {"recorded": 0, "scans": 0, "messages": 0}
+        results.put(("ready", os.getpid()))
+        start.wait()
+        size = BATCH_SIZE
+        with connection.execute_wrapper(counter):
+            while True:
+                finished = senders_done.is_set()  # read before the claim: a push stored after it is seen next round
+                messages = tracking_pushes_apply_pending(limit=size)
+                size = next_batch_size(size, len(messages))  # as the worker task does
+                for message in messages:
+                    totals["recorded"] += message.result.get("recorded", 0)
+                    totals["scans"] += message.result.get("events", 0)
+                totals["messages"] += len(messages)
+                if not messages:
+                    if finished:
+                        break
+                    time.sleep(window)
+        ended = time.monotonic()  # CLOCK_MONOTONIC: the same clock in every process of the machine
+        connection.close()
+        results.put(("consumer", ended, totals, counter.n))
+    except BaseException:  # noqa: BLE001
+        results.put(("error", traceback.format_exc()))
+
+
+def _end_to_end_processes(provider: str, parcels: list, pushes: int, secret: str) -> tuple[float, int, int, float, int]:
+    """`SENDERS` sender processes and one consumer process (spawned: each its own interpreter and connection), all
+    ready before the clock starts; timed from the start signal (the first push) until the consumer has applied
+    every push."""
+    import multiprocessing
+    import queue as queue_module
+
+    from django.conf import settings
+
+    bodies = _bodies(provider, parcels, pushes, secret)
+    secrets_ = {name: getattr(settings, name, "") for name in SECRET_SETTINGS}
+    context = multiprocessing.get_context("spawn")
+    start, senders_done = context.Event(), context.Event()
+    next_index = context.Value("l", 0)
+    results = context.Queue()
+    consumer = context.Process(
+        target=_consumer_process, args=(secrets_, start, senders_done, results), name="tracking-consumer"
+    )
+    senders = [
+        context.Process(
+            target=_sender_process,
+            args=(provider, bodies, next_index, secrets_, start, results),
+            name=f"tracking-sender-{i}",
+        )
+        for i in range(SENDERS)
+    ]
+    processes = [consumer, *senders]
+
+    def take(kind: str):
+        while True:
+            try:
+                item = results.get(timeout=READY_TIMEOUT)
+            except queue_module.Empty:
+                raise RuntimeError(f"no {kind} from the tracking bench's processes in {READY_TIMEOUT} s") from None
+            if item[0] == "error":
+                raise RuntimeError(f"a tracking bench process failed:\n{item[1]}")
+            if item[0] == kind:
+                return item
+            raise RuntimeError(f"expected {kind}, got {item[0]}")
+
+    try:
+        for process in processes:
+            process.start()
+        for _process in processes:
+            take("ready")
+        began = time.monotonic()
+        start.set()
+        refused: list[int] = []
+        statements = 0
+        for _sender in senders:
+            _kind, sender_refused, sender_statements = take("sender")
+            refused += sender_refused
+            statements += sender_statements
+        senders_done.set()
+        _kind, ended, totals, consumer_statements = take("consumer")
+        statements += consumer_statements
+    finally:
+        for process in processes:
+            if process.pid is None:  # never started
+                continue
+            process.join(timeout=30)
+            if process.is_alive():
+                process.terminate()
+    seconds = ended - began
+    assert not refused, refused
+    assert totals["messages"] == len(bodies), totals
+    return seconds, totals["recorded"], totals["scans"], statements / max(1, len(bodies)), len(bodies)
 
 
 def _batched(provider: str, parcels: list, pushes: int, secret: str, batch: int) -> tuple[float, int, int, float]:
@@ -347,8 +569,8 @@ def run(report, quick: bool) -> None:
     report.note(
         f"{sizes['parcels']} parcels per provider x {sizes['pushes']} updates each (full history per update); "
         f"AfterShip one parcel per push, Kdniao {KDNIAO_PARCELS_PER_PUSH} parcels per push; {SENDERS} senders at once "
-        f"(end to end); world built in {time.perf_counter() - started:.1f} s; database {connection.vendor}; "
-        f"run id {run_id}"
+        f"(end to end: {DESCRIBED[_method()]}); world built in {time.perf_counter() - started:.1f} s; "
+        f"database {connection.vendor}; run id {run_id}"
     )
     for provider, parcels, secret in (
         ("aftership", a_parcels, settings.AFTERSHIP_WEBHOOK_SECRET),

@@ -130,8 +130,9 @@ def data_sign(request_data: str, app_key: str) -> str:
     return base64.b64encode(md5_hex.encode("ascii")).decode("ascii")
 
 
-# A form body whose every % starts a valid escape and that holds no line break: decoded in C (below).
-_PLAIN_FORM = re.compile(rb"%(?![0-9A-Fa-f]{2})|[\r\n]")
+# A form body whose every % starts a valid escape and that holds no line break: decoded in C (below). The line
+# breaks are looked for apart (``in``): one pattern with both alternatives costs four times as much per push.
+_BAD_ESCAPE = re.compile(rb"%(?![0-9A-Fa-f]{2})")
 
 
 def form_fields(body: bytes | str) -> dict[str, str]:
@@ -140,7 +141,7 @@ def form_fields(body: bytes | str) -> dict[str, str]:
     unquoting costs milliseconds per push, so a body that is plainly encoded is decoded by
     ``binascii.a2b_qp`` (``%XX`` is ``=XX`` there), anything else by ``parse_qs``."""
     raw = body.encode("utf-8", errors="surrogateescape") if isinstance(body, str) else bytes(body)
-    if _PLAIN_FORM.search(raw):
+    if b"\r" in raw or b"\n" in raw or _BAD_ESCAPE.search(raw):
         text = raw.decode("utf-8", errors="replace")
         return {k: v[0] for k, v in parse_qs(text, keep_blank_values=True).items()}
     fields: dict[str, str] = {}

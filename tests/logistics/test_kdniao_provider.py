@@ -157,6 +157,9 @@ def test_query_form_is_signed():
         b"a%3Db=c%2Bd+e&&x==y",
         b"bad=%zz%4&ok=%41",  # not an escape: read by parse_qs itself
         b"line=one%0Atwo&raw=one\ntwo",
+        b"cr=one\rtwo&crlf=%0D%0A",  # a carriage return alone
+        b"end=%4",  # an escape cut short at the end
+        b"end=%",
         b"lower=%e4%b8%ad&upper=%E4%B8%AD&broken=%C3",
         "text=中%E4%B8%AD%2B+plus".encode(),  # raw UTF-8 beside escapes
         b"",

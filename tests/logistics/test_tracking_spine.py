@@ -89,6 +89,25 @@ def test_accepting_a_push_is_one_insert_and_the_consumer_is_nudged_once_per_wind
     assert set(InboundMessage.objects.values_list("status", flat=True)) == {"processed"}
 
 
+def test_inside_the_window_a_push_leaves_no_commit_hook_and_sends_nothing(
+    client, parcel, broker, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        intake.tracking_apply_nudge()
+    assert broker == [(intake.APPLY_TASK, {"countdown": 3600.0})]
+
+    with transaction.atomic(), django_capture_on_commit_callbacks(execute=False) as callbacks:
+        intake.tracking_apply_nudge()  # a push inside the window: nothing to hook, the task sent finds it
+    assert callbacks == []
+    assert broker == [(intake.APPLY_TASK, {"countdown": 3600.0})]
+
+    intake._nudged_at["at"] -= 3600  # the window has passed
+    with transaction.atomic(), django_capture_on_commit_callbacks(execute=True) as callbacks:
+        intake.tracking_apply_nudge()
+    assert len(callbacks) == 1
+    assert len(broker) == 2
+
+
 def test_a_bad_signature_is_one_insert_with_its_outcome_and_wakes_nobody(
     client, parcel, broker, django_capture_on_commit_callbacks
 ):
