@@ -28,37 +28,18 @@ from oms.dates import add_business_days
 from orders.models import Order
 
 from .candidates import Need, Single, current_loads, single_options
+from .explanation import TERMS, compact, rows
 from .policies import PolicyRules, active_batch, channel_force, routing_locations
 from .words import (
-    BUSIER,
-    CHEAPER,
-    CHOSEN_LOWEST,
-    CHOSEN_ONLY_LOCATION,
-    CHOSEN_ONLY_SET,
-    CHOSEN_PARTIAL,
-    DEARER,
-    FARTHER,
-    FEWER_SHIPMENTS,
-    KEEPS_STOCK,
-    LESS_BUSY,
-    NEARER,
     NONE_ANY,
     NONE_WHOLE,
-    NOT_CHOSEN,
     PARTIAL_REASON,
-    SAME_SCORE,
-    SAME_SCORE_LATER,
-    SCORE_COMPARED,
-    SHORT_OF_UNITS,
     SINGLE_REASON,
     SPLIT_REASON,
-    SPLITS_INTO,
-    TAKES_STOCK,
     WHY_FORCE,
     WHY_POLICY,
 )
 
-TERMS = ("distance", "cost", "split", "load", "balance")
 MAX_SET_CANDIDATES = 8  # split sets are enumerated over the best 8 capable locations at most
 # Transit days assumed from the distance for the late risk (the bands of logistics.rating.zone_for).
 TRANSIT_BANDS = ((300, 1), (800, 2), (1500, 3))
@@ -136,9 +117,17 @@ class Evaluation:
     best: Plan | None
     complete: bool  # the best plan ships everything
     force: bool
-    candidates: list[dict]
+    explanation: dict  # what the decision stores: compact values (``explanation.compact``)
     reason: str
     kind: str  # auto, split, backorder
+    _rows: list[dict] | None = None
+
+    @property
+    def candidates(self) -> list[dict]:
+        """Every candidate as a row in words (``explanation.rows``), made when asked."""
+        if self._rows is None:
+            self._rows = rows(self.explanation)
+        return self._rows
 
     @property
     def totals(self) -> dict:
@@ -161,11 +150,6 @@ def late_risk(order: Order, distance_km: float | None, *, today: date | None = N
         return False
     today = today or timezone.localdate()
     return add_business_days(today, transit_days_estimate(distance_km)) > order.promise_date
-
-
-def _money(value: float, currency: str) -> str:
-    symbol = "¥" if currency in ("CNY", "RMB", "JPY") else f"{currency} "
-    return f"{symbol}{value:,.2f}"
 
 
 def _allocate(members: list[Single], needs: list[Need], available) -> tuple[dict, list]:
@@ -314,125 +298,9 @@ def evaluate(
     others = [p for p in plans if p is not best]
     others.sort(key=lambda p: (bool(p.missing), p.score, len(p.locations), p.codes))
     ordered = ([best] if best else []) + others
-    candidates = explain_candidates(order, singles, ordered, best, complete, total)
+    explanation = compact(singles, ordered, best, complete, total, order.currency)
     reason = decision_reason(order, policy, best, complete, ordered, force)
-    return Evaluation(policy, singles, ordered, best, complete, force, candidates, reason, kind)
-
-
-def _compare(plan: Plan, other: Plan, currency: str, *, winner: bool) -> str:
-    """The term that separates two plans most, in words ("cheaper by ¥3.20", "farther by 120 km")."""
-    diffs = {t: other.terms[t] - plan.terms[t] for t in TERMS}  # plan is the better one
-    term = max(TERMS, key=lambda t: diffs[t])
-    if diffs[term] <= 0:
-        return SAME_SCORE if winner else SAME_SCORE_LATER
-    a, b = plan, other
-    if term == "cost":
-        money = _money(b.raw["cost"] - a.raw["cost"], currency)
-        return (CHEAPER if winner else DEARER) % {"money": money}
-    if term == "distance":
-        km = f"{b.raw['distance_km'] - a.raw['distance_km']:,.0f} km"
-        return (NEARER if winner else FARTHER) % {"km": km}
-    if term == "split":
-        if winner:
-            return FEWER_SHIPMENTS % {"shipments": a.raw["shipments"], "other": b.raw["shipments"]}
-        return SPLITS_INTO % {"shipments": b.raw["shipments"]}
-    if term == "balance":
-        if winner:
-            return KEEPS_STOCK % {
-                "taken": f"{a.raw['stock_taken_pct']:.0f}",
-                "other": f"{b.raw['stock_taken_pct']:.0f}",
-            }
-        return TAKES_STOCK % {
-            "taken": f"{b.raw['stock_taken_pct']:.0f}",
-            "other": f"{a.raw['stock_taken_pct']:.0f}",
-        }
-    if winner:
-        return LESS_BUSY % {"load": f"{a.raw['load_pct']:.0f}", "other": f"{b.raw['load_pct']:.0f}"}
-    return BUSIER % {"load": f"{b.raw['load_pct']:.0f}", "other": f"{a.raw['load_pct']:.0f}"}
-
-
-def _plan_row(plan: Plan) -> dict:
-    return {
-        "kind": "set" if len(plan.locations) > 1 else "location",
-        "location_id": plan.locations[0].location.pk if len(plan.locations) == 1 else None,
-        "location": " + ".join(plan.codes),
-        "locations": plan.codes,
-        "eligible": not plan.missing,
-        "distance_km": plan.raw["distance_km"] if len(plan.locations) > 1 else plan.locations[0].distance_km,
-        "cost": plan.raw["cost"],
-        "shipments": plan.raw["shipments"],
-        "load_pct": plan.raw["load_pct"],
-        "stock_taken_pct": plan.raw["stock_taken_pct"],
-        "terms": plan.terms,
-        "score": plan.score,
-        "units": plan.shipped_units,
-        "missing_units": plan.missing_units,
-    }
-
-
-def explain_candidates(
-    order, singles, ordered: list[Plan], best: Plan | None, complete: bool, total: int
-) -> list[dict]:
-    """Every candidate as a row of the decision record: its terms, eligibility and verdict against ``best``
-    (the window router calls it again when it gives an order another plan than its own best)."""
-    rows = []
-    by_location = {p.locations[0].location.pk: p for p in ordered if len(p.locations) == 1}
-    runner_up = next((p for p in ordered if p is not best and not p.missing), None)
-    for s in singles:  # every location, eligible or not
-        plan = by_location.get(s.location.pk)
-        if plan is not None:
-            row = _plan_row(plan)
-        else:
-            row = {
-                "kind": "location",
-                "location_id": s.location.pk,
-                "location": s.location.code,
-                "locations": [s.location.code],
-                "eligible": False,
-                "distance_km": s.distance_km,
-                "cost": None,
-                "shipments": 1,
-                "load_pct": s.load_pct,
-                "terms": {},
-                "score": None,
-                "units": 0,
-                "missing_units": total,
-            }
-        row["eligible"] = not s.reasons
-        row["reasons"] = list(s.reasons)
-        rows.append((plan, row))
-    # Sets: the full ones (and the chosen partial one), best first, ten at most.
-    sets = [p for p in ordered if len(p.locations) > 1 and (not p.missing or p is best)][:10]
-    for plan in sets:
-        row = _plan_row(plan)
-        row["reasons"] = [] if not plan.missing else [SHORT_OF_UNITS % {"units": plan.missing_units}]
-        rows.append((plan, row))
-    result = []
-    for plan, row in rows:
-        row["chosen"] = plan is not None and plan is best
-        if row["chosen"]:
-            if not complete:
-                row["verdict"] = CHOSEN_PARTIAL % {"shipped": plan.shipped_units, "total": total}
-            elif runner_up is None:
-                row["verdict"] = CHOSEN_ONLY_SET if len(plan.locations) > 1 else CHOSEN_ONLY_LOCATION
-            else:
-                row["verdict"] = CHOSEN_LOWEST % {
-                    "score": f"{plan.score:g}",
-                    "compare": _compare(plan, runner_up, order.currency, winner=True),
-                    "other": " + ".join(runner_up.codes),
-                }
-        elif row["reasons"]:
-            row["verdict"] = "; ".join(row["reasons"])
-        elif plan is not None and best is not None:
-            row["verdict"] = SCORE_COMPARED % {
-                "score": f"{plan.score:g}",
-                "compare": _compare(best, plan, order.currency, winner=False),
-            }
-        else:
-            row["verdict"] = NOT_CHOSEN
-        result.append(row)
-    result.sort(key=lambda r: (not r["chosen"], not r["eligible"], r["score"] is None, r["score"] or 0, r["location"]))
-    return result
+    return Evaluation(policy, singles, ordered, best, complete, force, explanation, reason, kind)
 
 
 def decision_reason(order, policy: PolicyRules, best: Plan | None, complete: bool, ordered, force: bool) -> str:

@@ -115,7 +115,7 @@ def decision_row(order, evaluation, plan, user_id, *, kind: str) -> tuple:
         evaluation.policy.pk,
         kind,
         plan.locations[0].location.pk if plan is not None else None,
-        evaluation.candidates,
+        evaluation.explanation,
         plan_json(plan) if plan is not None else [],
         Decimal(str(plan.score)) if plan is not None else None,
         plan_totals(plan, order),
