@@ -19,6 +19,7 @@ import itertools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
+from functools import cached_property
 
 from django.utils import timezone
 
@@ -64,24 +65,31 @@ def cost_memo() -> dict:
     return batch.setdefault("cost_memo", {}) if batch is not None else {}
 
 
-def estimate_cost(location: Location, order: Order, weight_g: int, memo: dict) -> float | None:
-    """The registered estimators' shipping cost for the order from ``location`` (memoized in ``memo``)."""
-    if not _COST_ESTIMATORS:
-        return None
-    key = (
-        location.pk,
+def destination_key(order: Order) -> tuple:
+    """What a shipping-cost estimate depends on of the order: where it goes and what it needs carried (the
+    service kind and the capabilities, e.g. cold chain, pick the services that may carry it)."""
+    return (
         order.ship_country,
         order.ship_province,
         order.ship_city,
         order.ship_postcode,
         order.required_service_kind,
-        weight_g,
+        order.required_capabilities,
     )
-    if key in memo:
+
+
+def estimate_cost(location: Location, order: Order, weight_g: int, memo: dict) -> float | None:
+    """The registered estimators' shipping cost for the order from ``location`` (memoized in ``memo`` by the
+    location, the order's ``destination_key`` and the weight). None: no estimate."""
+    if not _COST_ESTIMATORS:
+        return None
+    key = (location.pk, destination_key(order), weight_g)
+    try:
         return memo[key]
-    value = _COST_ESTIMATORS[-1](location, order, weight_g)
-    memo[key] = float(value) if value is not None else None
-    return memo[key]
+    except KeyError:
+        value = _COST_ESTIMATORS[-1](location, order, weight_g)
+        memo[key] = value = float(value) if value is not None else None
+        return value
 
 
 @dataclass
@@ -96,15 +104,17 @@ class Plan:
     costs: dict[int, float | None] = field(default_factory=dict)
     score: float = 0.0
 
-    @property
+    # Worked out once (a window reads them for every candidate): a plan's locations and parts are not changed
+    # after it is made.
+    @cached_property
     def codes(self) -> list[str]:
         return [s.location.code for s in self.locations]
 
-    @property
+    @cached_property
     def shipped_units(self) -> int:
         return sum(q for part in self.parts.values() for _, q in part)
 
-    @property
+    @cached_property
     def missing_units(self) -> int:
         return sum(q for _, q in self.missing)
 
@@ -152,8 +162,29 @@ def late_risk(order: Order, distance_km: float | None, *, today: date | None = N
     return add_business_days(today, transit_days_estimate(distance_km)) > order.promise_date
 
 
+def _allocate_one(pk: int, needs: list[Need], available) -> tuple[dict, list]:
+    """``_allocate`` for one location: each line takes what the location has of it, the rest is missing."""
+    stock = available.get(pk, {})
+    left: dict[int, int] = {}
+    part, missing = [], []
+    for need in needs:
+        product = need.product_id
+        have = left[product] if product in left else stock.get(product, 0)
+        take = have if have < need.quantity else need.quantity
+        quantity = need.quantity
+        if take > 0:
+            left[product] = have - take
+            part.append((need, take))
+            quantity -= take
+        if quantity:
+            missing.append((need, quantity))
+    return {pk: part}, missing
+
+
 def _allocate(members: list[Single], needs: list[Need], available) -> tuple[dict, list]:
     """Each line whole at the first member that has all of it, else spread over the members in order."""
+    if len(members) == 1:
+        return _allocate_one(members[0].location.pk, needs, available)
     wanted = {n.product_id for n in needs}
     left = {}
     for s in members:  # only the needed products (a location's stock of a large window holds hundreds)
@@ -190,7 +221,13 @@ def _stock_taken_pct(plan: Plan, available) -> float:
 
 
 def _score(
-    plan: Plan, order: Order, policy: PolicyRules, worst_km: float, worst_cost: dict, memo: dict, available=None
+    plan: Plan,
+    order: Order,
+    policy: PolicyRules,
+    worst_km: float,
+    worst_cost: dict,
+    memo: dict,
+    available=None,
 ) -> None:
     km = 0.0
     cost = 0.0

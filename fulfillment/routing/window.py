@@ -40,8 +40,10 @@ why: whose orders its stock or capacity went to in the window (``explain``).
 
 from __future__ import annotations
 
+import gc
 import logging
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from django.conf import settings
@@ -57,7 +59,7 @@ from orders.selectors import in_merge_group, merge_group_ids, merge_groups_waiti
 from ..models import Backorder, Shipment
 from ..shipments import lock_stock_rows
 from ..status import ShipmentStatus
-from .candidates import needs_from_lines, today_loads
+from .candidates import Need, today_loads
 from .decide import ROUTE_TASK, order_route
 from .explain import explain_window
 from .leftover import route_leftovers, stock_left
@@ -234,11 +236,27 @@ def route_groups(*, user=None) -> int:
     return len(waiting)
 
 
+@contextmanager
+def collector_paused():
+    """Python's cyclic garbage collector paused for a window: a window keeps tens of thousands of objects alive
+    (orders, their plans and rows) and every full collection walks all of them, again and again as the window
+    allocates; what the window leaves is collected once at the end."""
+    if not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
+
+
 def route_window(*, limit: int | None = None, user=None, order_ids=None, time_limit: float | None = None):
     """Route one window of waiting orders (see the module docstring), then the waiting merge groups.
     Returns what happened."""
     started = time.perf_counter()
-    result = _route_window(limit=limit, user=user, order_ids=order_ids, time_limit=time_limit)
+    with collector_paused():
+        result = _route_window(limit=limit, user=user, order_ids=order_ids, time_limit=time_limit)
     result.groups = route_groups(user=user)
     result.seconds = time.perf_counter() - started
     return result
@@ -300,20 +318,28 @@ def _ahead(orders: list[Order], order_ids) -> list[Order]:
 
 
 def _evaluate(orders: list[Order]) -> tuple[list[Entry], list[Order], tuple]:
-    by_order: dict[int, list[OrderLine]] = {o.pk: [] for o in orders}
-    lines = OrderLine.objects.filter(order_id__in=list(by_order)).select_related("product")
-    for line in lines.order_by("order_id", "line_no", "pk"):
-        by_order[line.order_id].append(line)
-    single = [o for o in orders if not by_order[o.pk] or any(ln.product_id is None for ln in by_order[o.pk])]
-    batch = [o for o in orders if o not in single]
+    # The window's lines as values (no model instance per line): what routing needs of each, None for a line
+    # without a product (single-order routing holds such an order).
+    by_order: dict[int, list[Need | None]] = {o.pk: [] for o in orders}
+    lines = (
+        OrderLine.objects.filter(order_id__in=list(by_order))
+        .order_by("order_id", "line_no", "pk")
+        .values_list("pk", "order_id", "product_id", "sku", "quantity", "product__weight_g", "product__handling_class")
+    )
+    for pk, order_id, product_id, sku, quantity, weight_g, handling_class in lines:
+        need = Need(pk, product_id, sku, quantity, weight_g or 0, handling_class) if product_id is not None else None
+        by_order[order_id].append(need)
+    single_ids = {pk for pk, needs in by_order.items() if not needs or any(n is None for n in needs)}
+    single = [o for o in orders if o.pk in single_ids]
+    batch = [o for o in orders if o.pk not in single_ids]
     locations = routing_locations()
-    available = _snapshot({ln.product_id for o in batch for ln in by_order[o.pk]})
+    available = _snapshot({n.product_id for o in batch for n in by_order[o.pk]})
     loads = today_loads([loc.pk for loc in locations if loc.daily_capacity is not None])
     entries = []
     for order in batch:
         policy = policy_for(order)
         force = channel_force(order.channel_id)
-        needs = needs_from_lines(by_order[order.pk])
+        needs = by_order[order.pk]
         evaluation = evaluate(order, needs, policy, available=available, loads=loads, locations=locations, force=force)
         full = [p for p in evaluation.plans if not p.missing and p.shipped_units]
         full.sort(key=lambda p: (p.score, len(p.locations), p.codes))
