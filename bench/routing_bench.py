@@ -50,6 +50,7 @@ from bench.common import Report, require_postgresql  # noqa: E402
 NEEDS = ("postgresql",)
 FULL = {"orders": 10_000, "skus": 500}
 QUICK = {"orders": 1_000, "skus": 100}
+PHASES = ("claim", "score", "problem", "explain", "write")  # a window's parts (WindowResult.phases)
 UNROUTED_PENALTY = 100.0  # currency units per order left unrouted, in both totals
 SITES = [  # code, city, province, latitude, longitude
     ("sha", "Shanghai", "Shanghai", 31.2304, 121.4737),
@@ -260,11 +261,13 @@ def _decisions_per_second(report: Report, world: dict) -> None:
         reserve_seconds=round(sum(w.reserve_seconds for w in windows), 2),
         held=sum(w.held for w in windows), backordered=sum(w.backordered for w in windows),
         lookahead=max((w.ahead for w in windows), default=0),
+        phases={k: round(sum(w.phases.get(k, 0.0) for w in windows), 2) for k in PHASES},
     )  # fmt: skip
     report.note(
         f"{routed} of {len(order_ids)} orders routed ({split} split), the rest held stock short; "
         f"{len(windows)} windows of up to {size} orders, solver {solver_seconds:.1f} s in all ({', '.join(methods)}), "
         f"reservations (stock_reserve_batch per window) {sum(w.reserve_seconds for w in windows):.1f} s, "
+        f"by part {', '.join(f'{k} {sum(w.phases.get(k, 0.0) for w in windows):.1f} s' for k in PHASES)}, "
         f"largest window gap to HiGHS's bound {max((_window_gap(w) for w in windows), default=0):.3f} %"
     )
 

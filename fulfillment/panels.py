@@ -12,7 +12,9 @@ from .routing_views import RerouteForm
 
 def order_shipments_panel(request, order) -> str:
     shipments = selectors.shipments_for_order(order)
-    context = {"order": order, "shipments": shipments, "decision": selectors.latest_decision(order)}
+    decision = selectors.latest_decision(order)
+    context = {"order": order, "shipments": shipments, "decision": decision}
+    context["candidates"] = selectors.decision_candidates(decision)
     # Routing (fulfillment/routing/): reroute and dry run for staff who may route, open backorders.
     context["backorders"] = order.backorders.filter(resolved_at__isnull=True).select_related("product")
     # Routing that never happened or failed (a lost or failed task): said here, with "Route now".

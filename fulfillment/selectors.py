@@ -4,7 +4,10 @@ from datetime import timedelta
 
 from django.db.models import Count, F, QuerySet
 
+from orders.models import Order
+
 from .models import PickList, RoutingDecision, Shipment
+from .routing import explanation
 from .status import ShipmentStatus
 
 
@@ -18,6 +21,16 @@ def shipments_for_order(order) -> QuerySet[Shipment]:
 
 def latest_decision(order) -> RoutingDecision | None:
     return order.routing_decisions.select_related("chosen").first()
+
+
+def decision_candidates(decision: RoutingDecision | None) -> list[dict]:
+    """Every candidate of a decision as a row in words (``routing.explanation.rows``); the orders a routing
+    window's explanation names are read in one query."""
+    if decision is None:
+        return []
+    ids = explanation.order_ids(decision.candidates)
+    numbers = dict(Order.objects.filter(pk__in=ids).values_list("pk", "number")) if ids else {}
+    return explanation.rows(decision.candidates, numbers)
 
 
 def picklist_list() -> QuerySet[PickList]:

@@ -114,25 +114,22 @@ def count_shipment(location_id: int) -> None:
 def single_options(order: Order, needs: list[Need], locations, available, loads) -> list[Single]:
     """Each location on its own for the order: the hard constraints it fails (its reasons), its load today, what it
     has of each need."""
-    classes = {n.handling_class for n in needs}
+    classes = frozenset(n.handling_class for n in needs)
     want: dict[int, int] = {}
     for n in needs:
         want[n.product_id] = want.get(n.product_id, 0) + n.quantity
     sku_of = {n.product_id: n.sku for n in needs}
     distances = _distances(order, locations)
+    batch = active_batch()
+    fixed = batch.setdefault("constraints", {}) if batch is not None else {}
+    capabilities, country = order.required_capabilities, order.ship_country
     result = []
     for location in locations:
-        s = Single(location)
-        missing = sorted(c for c in classes if not location.can_handle(c))
-        if missing:
-            s.reasons.append(CANNOT_HANDLE % {"classes": ", ".join(missing)})
-        lacking = [c for c in order.capability_list if not has_capability(location, c)]
-        if lacking:
-            s.reasons.append(LACKS % {"capabilities": ", ".join(lacking)})
-        origin = (location.country or "CN").upper()
-        dest = (order.ship_country or origin).upper()
-        if dest != origin:
-            s.reasons.append(NOT_TO % {"dest": dest, "origin": origin})
+        key = (location.pk, classes, capabilities, country)
+        reasons = fixed.get(key)
+        if reasons is None:
+            reasons = fixed[key] = _fixed_reasons(location, classes, order)
+        s = Single(location, list(reasons))
         s.used_today = loads.get(location.pk, 0)
         if location.daily_capacity is not None:
             if s.used_today >= location.daily_capacity:
@@ -149,6 +146,24 @@ def single_options(order: Order, needs: list[Need], locations, available, loads)
         s.distance_km = distances.get(location.pk)
         result.append(s)
     return result
+
+
+def _fixed_reasons(location: Location, classes, order: Order) -> tuple[str, ...]:
+    """The hard constraints a location fails for an order that do not change within a batch: handling classes,
+    the capabilities classification requires, the ship-to country (inside a ``routing_batch()`` worked out once
+    per location, classes, capabilities and country)."""
+    reasons = []
+    missing = sorted(c for c in classes if not location.can_handle(c))
+    if missing:
+        reasons.append(CANNOT_HANDLE % {"classes": ", ".join(missing)})
+    lacking = [c for c in order.capability_list if not has_capability(location, c)]
+    if lacking:
+        reasons.append(LACKS % {"capabilities": ", ".join(lacking)})
+    origin = (location.country or "CN").upper()
+    dest = (order.ship_country or origin).upper()
+    if dest != origin:
+        reasons.append(NOT_TO % {"dest": dest, "origin": origin})
+    return tuple(reasons)
 
 
 def _distances(order: Order, locations) -> dict[int, float]:

@@ -18,15 +18,16 @@ nothing written, as in the window itself.
 
 from __future__ import annotations
 
-from oms import statements
-from orders.services import order_events_record, orders_hold_many
+from django.utils import timezone
+
+from orders.services import order_event_rows_record, orders_hold_many
 from orders.status import EventKind, HoldReason
 
-from ..models import RoutingDecision
 from .decide import short_note
 from .policies import channel_force
-from .scoring import evaluate, plan_totals
+from .scoring import evaluate
 from .words import routing_reason
+from .writes import decision_row, decisions_insert
 
 
 def stock_left(available: dict, loads: dict, entries) -> tuple[dict, dict]:
@@ -85,37 +86,23 @@ def route_leftovers(entries, available: dict, loads: dict, locations, user, *, r
 
 
 def _hold(entries, user) -> None:
-    """No location can ship them: a decision each, ROUTING_FAILED and the stock-short hold (set-based)."""
-    user = user if getattr(user, "pk", None) else None
-    decisions = statements.create_many(
-        RoutingDecision,
-        [
-            RoutingDecision(
-                order_id=e.order.pk,
-                policy=e.evaluation.policy.code,
-                policy_ref_id=e.evaluation.policy.pk,
-                kind=e.evaluation.kind,
-                chosen=None,
-                candidates=e.evaluation.candidates,
-                plan=[],
-                score=None,
-                totals=plan_totals(None, e.order),
-                reason=e.evaluation.reason[:255],
-                user_id=user.pk if user is not None else None,
-            )
-            for e in entries
-        ],
+    """No location can ship them: a decision each, ROUTING_FAILED and the stock-short hold (set-based, as tuples)."""
+    user_id = getattr(user, "pk", None)
+    user = user if user_id else None
+    now = timezone.now()
+    decisions = decisions_insert(
+        [decision_row(e.order, e.evaluation, None, user_id, kind=e.evaluation.kind) for e in entries], now
     )
     events = [
         {
             "order": e.order,
             "kind": EventKind.ROUTING_FAILED,
             "message": routing_reason(e.evaluation.reason),
-            "data": {"decision": decision.pk},
+            "data": {"decision": decision},
         }
         for e, decision in zip(entries, decisions, strict=True)
     ]
     holds = [(e.order, short_note(e.evaluation.candidates)) for e in entries]
     events += orders_hold_many(holds=holds, reason=HoldReason.STOCK_SHORT, user=user)
     events.sort(key=lambda row: (row["order"].pk, row["kind"] != EventKind.ROUTING_FAILED))
-    order_events_record(events, user=user)
+    order_event_rows_record(events, user=user)

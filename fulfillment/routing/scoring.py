@@ -19,6 +19,7 @@ import itertools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
+from functools import cached_property
 
 from django.utils import timezone
 
@@ -28,37 +29,18 @@ from oms.dates import add_business_days
 from orders.models import Order
 
 from .candidates import Need, Single, current_loads, single_options
+from .explanation import TERMS, compact, rows
 from .policies import PolicyRules, active_batch, channel_force, routing_locations
 from .words import (
-    BUSIER,
-    CHEAPER,
-    CHOSEN_LOWEST,
-    CHOSEN_ONLY_LOCATION,
-    CHOSEN_ONLY_SET,
-    CHOSEN_PARTIAL,
-    DEARER,
-    FARTHER,
-    FEWER_SHIPMENTS,
-    KEEPS_STOCK,
-    LESS_BUSY,
-    NEARER,
     NONE_ANY,
     NONE_WHOLE,
-    NOT_CHOSEN,
     PARTIAL_REASON,
-    SAME_SCORE,
-    SAME_SCORE_LATER,
-    SCORE_COMPARED,
-    SHORT_OF_UNITS,
     SINGLE_REASON,
     SPLIT_REASON,
-    SPLITS_INTO,
-    TAKES_STOCK,
     WHY_FORCE,
     WHY_POLICY,
 )
 
-TERMS = ("distance", "cost", "split", "load", "balance")
 MAX_SET_CANDIDATES = 8  # split sets are enumerated over the best 8 capable locations at most
 # Transit days assumed from the distance for the late risk (the bands of logistics.rating.zone_for).
 TRANSIT_BANDS = ((300, 1), (800, 2), (1500, 3))
@@ -83,24 +65,31 @@ def cost_memo() -> dict:
     return batch.setdefault("cost_memo", {}) if batch is not None else {}
 
 
-def estimate_cost(location: Location, order: Order, weight_g: int, memo: dict) -> float | None:
-    """The registered estimators' shipping cost for the order from ``location`` (memoized in ``memo``)."""
-    if not _COST_ESTIMATORS:
-        return None
-    key = (
-        location.pk,
+def destination_key(order: Order) -> tuple:
+    """What a shipping-cost estimate depends on of the order: where it goes and what it needs carried (the
+    service kind and the capabilities, e.g. cold chain, pick the services that may carry it)."""
+    return (
         order.ship_country,
         order.ship_province,
         order.ship_city,
         order.ship_postcode,
         order.required_service_kind,
-        weight_g,
+        order.required_capabilities,
     )
-    if key in memo:
+
+
+def estimate_cost(location: Location, order: Order, weight_g: int, memo: dict) -> float | None:
+    """The registered estimators' shipping cost for the order from ``location`` (memoized in ``memo`` by the
+    location, the order's ``destination_key`` and the weight). None: no estimate."""
+    if not _COST_ESTIMATORS:
+        return None
+    key = (location.pk, destination_key(order), weight_g)
+    try:
         return memo[key]
-    value = _COST_ESTIMATORS[-1](location, order, weight_g)
-    memo[key] = float(value) if value is not None else None
-    return memo[key]
+    except KeyError:
+        value = _COST_ESTIMATORS[-1](location, order, weight_g)
+        memo[key] = value = float(value) if value is not None else None
+        return value
 
 
 @dataclass
@@ -115,15 +104,17 @@ class Plan:
     costs: dict[int, float | None] = field(default_factory=dict)
     score: float = 0.0
 
-    @property
+    # Worked out once (a window reads them for every candidate): a plan's locations and parts are not changed
+    # after it is made.
+    @cached_property
     def codes(self) -> list[str]:
         return [s.location.code for s in self.locations]
 
-    @property
+    @cached_property
     def shipped_units(self) -> int:
         return sum(q for part in self.parts.values() for _, q in part)
 
-    @property
+    @cached_property
     def missing_units(self) -> int:
         return sum(q for _, q in self.missing)
 
@@ -136,9 +127,17 @@ class Evaluation:
     best: Plan | None
     complete: bool  # the best plan ships everything
     force: bool
-    candidates: list[dict]
+    explanation: dict  # what the decision stores: compact values (``explanation.compact``)
     reason: str
     kind: str  # auto, split, backorder
+    _rows: list[dict] | None = None
+
+    @property
+    def candidates(self) -> list[dict]:
+        """Every candidate as a row in words (``explanation.rows``), made when asked."""
+        if self._rows is None:
+            self._rows = rows(self.explanation)
+        return self._rows
 
     @property
     def totals(self) -> dict:
@@ -163,13 +162,29 @@ def late_risk(order: Order, distance_km: float | None, *, today: date | None = N
     return add_business_days(today, transit_days_estimate(distance_km)) > order.promise_date
 
 
-def _money(value: float, currency: str) -> str:
-    symbol = "¥" if currency in ("CNY", "RMB", "JPY") else f"{currency} "
-    return f"{symbol}{value:,.2f}"
+def _allocate_one(pk: int, needs: list[Need], available) -> tuple[dict, list]:
+    """``_allocate`` for one location: each line takes what the location has of it, the rest is missing."""
+    stock = available.get(pk, {})
+    left: dict[int, int] = {}
+    part, missing = [], []
+    for need in needs:
+        product = need.product_id
+        have = left[product] if product in left else stock.get(product, 0)
+        take = have if have < need.quantity else need.quantity
+        quantity = need.quantity
+        if take > 0:
+            left[product] = have - take
+            part.append((need, take))
+            quantity -= take
+        if quantity:
+            missing.append((need, quantity))
+    return {pk: part}, missing
 
 
 def _allocate(members: list[Single], needs: list[Need], available) -> tuple[dict, list]:
     """Each line whole at the first member that has all of it, else spread over the members in order."""
+    if len(members) == 1:
+        return _allocate_one(members[0].location.pk, needs, available)
     wanted = {n.product_id for n in needs}
     left = {}
     for s in members:  # only the needed products (a location's stock of a large window holds hundreds)
@@ -206,7 +221,13 @@ def _stock_taken_pct(plan: Plan, available) -> float:
 
 
 def _score(
-    plan: Plan, order: Order, policy: PolicyRules, worst_km: float, worst_cost: dict, memo: dict, available=None
+    plan: Plan,
+    order: Order,
+    policy: PolicyRules,
+    worst_km: float,
+    worst_cost: dict,
+    memo: dict,
+    available=None,
 ) -> None:
     km = 0.0
     cost = 0.0
@@ -314,125 +335,9 @@ def evaluate(
     others = [p for p in plans if p is not best]
     others.sort(key=lambda p: (bool(p.missing), p.score, len(p.locations), p.codes))
     ordered = ([best] if best else []) + others
-    candidates = explain_candidates(order, singles, ordered, best, complete, total)
+    explanation = compact(singles, ordered, best, complete, total, order.currency)
     reason = decision_reason(order, policy, best, complete, ordered, force)
-    return Evaluation(policy, singles, ordered, best, complete, force, candidates, reason, kind)
-
-
-def _compare(plan: Plan, other: Plan, currency: str, *, winner: bool) -> str:
-    """The term that separates two plans most, in words ("cheaper by ¥3.20", "farther by 120 km")."""
-    diffs = {t: other.terms[t] - plan.terms[t] for t in TERMS}  # plan is the better one
-    term = max(TERMS, key=lambda t: diffs[t])
-    if diffs[term] <= 0:
-        return SAME_SCORE if winner else SAME_SCORE_LATER
-    a, b = plan, other
-    if term == "cost":
-        money = _money(b.raw["cost"] - a.raw["cost"], currency)
-        return (CHEAPER if winner else DEARER) % {"money": money}
-    if term == "distance":
-        km = f"{b.raw['distance_km'] - a.raw['distance_km']:,.0f} km"
-        return (NEARER if winner else FARTHER) % {"km": km}
-    if term == "split":
-        if winner:
-            return FEWER_SHIPMENTS % {"shipments": a.raw["shipments"], "other": b.raw["shipments"]}
-        return SPLITS_INTO % {"shipments": b.raw["shipments"]}
-    if term == "balance":
-        if winner:
-            return KEEPS_STOCK % {
-                "taken": f"{a.raw['stock_taken_pct']:.0f}",
-                "other": f"{b.raw['stock_taken_pct']:.0f}",
-            }
-        return TAKES_STOCK % {
-            "taken": f"{b.raw['stock_taken_pct']:.0f}",
-            "other": f"{a.raw['stock_taken_pct']:.0f}",
-        }
-    if winner:
-        return LESS_BUSY % {"load": f"{a.raw['load_pct']:.0f}", "other": f"{b.raw['load_pct']:.0f}"}
-    return BUSIER % {"load": f"{b.raw['load_pct']:.0f}", "other": f"{a.raw['load_pct']:.0f}"}
-
-
-def _plan_row(plan: Plan) -> dict:
-    return {
-        "kind": "set" if len(plan.locations) > 1 else "location",
-        "location_id": plan.locations[0].location.pk if len(plan.locations) == 1 else None,
-        "location": " + ".join(plan.codes),
-        "locations": plan.codes,
-        "eligible": not plan.missing,
-        "distance_km": plan.raw["distance_km"] if len(plan.locations) > 1 else plan.locations[0].distance_km,
-        "cost": plan.raw["cost"],
-        "shipments": plan.raw["shipments"],
-        "load_pct": plan.raw["load_pct"],
-        "stock_taken_pct": plan.raw["stock_taken_pct"],
-        "terms": plan.terms,
-        "score": plan.score,
-        "units": plan.shipped_units,
-        "missing_units": plan.missing_units,
-    }
-
-
-def explain_candidates(
-    order, singles, ordered: list[Plan], best: Plan | None, complete: bool, total: int
-) -> list[dict]:
-    """Every candidate as a row of the decision record: its terms, eligibility and verdict against ``best``
-    (the window router calls it again when it gives an order another plan than its own best)."""
-    rows = []
-    by_location = {p.locations[0].location.pk: p for p in ordered if len(p.locations) == 1}
-    runner_up = next((p for p in ordered if p is not best and not p.missing), None)
-    for s in singles:  # every location, eligible or not
-        plan = by_location.get(s.location.pk)
-        if plan is not None:
-            row = _plan_row(plan)
-        else:
-            row = {
-                "kind": "location",
-                "location_id": s.location.pk,
-                "location": s.location.code,
-                "locations": [s.location.code],
-                "eligible": False,
-                "distance_km": s.distance_km,
-                "cost": None,
-                "shipments": 1,
-                "load_pct": s.load_pct,
-                "terms": {},
-                "score": None,
-                "units": 0,
-                "missing_units": total,
-            }
-        row["eligible"] = not s.reasons
-        row["reasons"] = list(s.reasons)
-        rows.append((plan, row))
-    # Sets: the full ones (and the chosen partial one), best first, ten at most.
-    sets = [p for p in ordered if len(p.locations) > 1 and (not p.missing or p is best)][:10]
-    for plan in sets:
-        row = _plan_row(plan)
-        row["reasons"] = [] if not plan.missing else [SHORT_OF_UNITS % {"units": plan.missing_units}]
-        rows.append((plan, row))
-    result = []
-    for plan, row in rows:
-        row["chosen"] = plan is not None and plan is best
-        if row["chosen"]:
-            if not complete:
-                row["verdict"] = CHOSEN_PARTIAL % {"shipped": plan.shipped_units, "total": total}
-            elif runner_up is None:
-                row["verdict"] = CHOSEN_ONLY_SET if len(plan.locations) > 1 else CHOSEN_ONLY_LOCATION
-            else:
-                row["verdict"] = CHOSEN_LOWEST % {
-                    "score": f"{plan.score:g}",
-                    "compare": _compare(plan, runner_up, order.currency, winner=True),
-                    "other": " + ".join(runner_up.codes),
-                }
-        elif row["reasons"]:
-            row["verdict"] = "; ".join(row["reasons"])
-        elif plan is not None and best is not None:
-            row["verdict"] = SCORE_COMPARED % {
-                "score": f"{plan.score:g}",
-                "compare": _compare(best, plan, order.currency, winner=False),
-            }
-        else:
-            row["verdict"] = NOT_CHOSEN
-        result.append(row)
-    result.sort(key=lambda r: (not r["chosen"], not r["eligible"], r["score"] is None, r["score"] or 0, r["location"]))
-    return result
+    return Evaluation(policy, singles, ordered, best, complete, force, explanation, reason, kind)
 
 
 def decision_reason(order, policy: PolicyRules, best: Plan | None, complete: bool, ordered, force: bool) -> str:

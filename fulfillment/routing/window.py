@@ -40,36 +40,33 @@ why: whose orders its stock or capacity went to in the window (``explain``).
 
 from __future__ import annotations
 
+import gc
 import logging
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from decimal import Decimal
 
 from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Exists, F, OuterRef
-from django.utils.translation import gettext_noop
 
 from inventory.selectors import available_by_location
 from inventory.services import StockRequest, stock_reserve_batch
-from oms import statements
 from oms.background import open_failures
 from orders.models import Order, OrderLine
 from orders.selectors import in_merge_group, merge_group_ids, merge_groups_waiting, merge_wait_condition
-from orders.services import order_events_record, orders_set_progress
-from orders.status import EventKind, OrderStatus
-from orders.wording import msg
 
-from ..models import Backorder, RoutingDecision, Shipment, ShipmentLine
+from ..models import Backorder, Shipment
 from ..shipments import lock_stock_rows
-from ..status import ShipmentStatus, derive_order_status
-from .candidates import needs_from_lines, today_loads
-from .decide import BACKORDERED, ROUTE_TASK, order_route, routed_message
+from ..status import ShipmentStatus
+from .candidates import Need, today_loads
+from .decide import ROUTE_TASK, order_route
 from .explain import explain_window
 from .leftover import route_leftovers, stock_left
 from .policies import channel_force, policy_for, routing_batch, routing_locations
-from .scoring import Evaluation, Plan, evaluate, plan_json, plan_totals
+from .scoring import Evaluation, Plan, evaluate
 from .solver import Problem, problem_from_plans, solve
+from .writes import window_write
 
 logger = logging.getLogger(__name__)
 
@@ -138,6 +135,9 @@ class WindowResult:
     seconds: float = 0.0
     note: str = ""
     left_ids: list[int] = field(default_factory=list)
+    # Seconds per part of the window (claim, score, problem, explain, write; the solver's and the reservations'
+    # are above): where a window's time goes.
+    phases: dict[str, float] = field(default_factory=dict)
 
 
 def waiting_orders():
@@ -236,11 +236,27 @@ def route_groups(*, user=None) -> int:
     return len(waiting)
 
 
+@contextmanager
+def collector_paused():
+    """Python's cyclic garbage collector paused for a window: a window keeps tens of thousands of objects alive
+    (orders, their plans and rows) and every full collection walks all of them, again and again as the window
+    allocates; what the window leaves is collected once at the end."""
+    if not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
+
+
 def route_window(*, limit: int | None = None, user=None, order_ids=None, time_limit: float | None = None):
     """Route one window of waiting orders (see the module docstring), then the waiting merge groups.
     Returns what happened."""
     started = time.perf_counter()
-    result = _route_window(limit=limit, user=user, order_ids=order_ids, time_limit=time_limit)
+    with collector_paused():
+        result = _route_window(limit=limit, user=user, order_ids=order_ids, time_limit=time_limit)
     result.groups = route_groups(user=user)
     result.seconds = time.perf_counter() - started
     return result
@@ -252,11 +268,14 @@ def _route_window(*, limit, user, order_ids, time_limit) -> WindowResult:
     result = WindowResult()
     with transaction.atomic(), routing_batch():
         orders = _claim(limit, order_ids)
+        result.phases["claim"] = time.perf_counter() - started
         result.claimed = len(orders)
         if not orders:
             return result
         ahead = _ahead(orders, order_ids) if len(orders) == limit else []  # a short claim took all there was
+        mark = time.perf_counter()
         entries, single, snapshot = _evaluate(orders + ahead)
+        result.phases["score"] = time.perf_counter() - mark
         claimed = {o.pk for o in orders}
         single = [o for o in single if o.pk in claimed]
         later = [e for e in entries if e.order.pk not in claimed]  # the look-ahead: scored, never written
@@ -299,20 +318,28 @@ def _ahead(orders: list[Order], order_ids) -> list[Order]:
 
 
 def _evaluate(orders: list[Order]) -> tuple[list[Entry], list[Order], tuple]:
-    by_order: dict[int, list[OrderLine]] = {o.pk: [] for o in orders}
-    lines = OrderLine.objects.filter(order_id__in=list(by_order)).select_related("product")
-    for line in lines.order_by("order_id", "line_no", "pk"):
-        by_order[line.order_id].append(line)
-    single = [o for o in orders if not by_order[o.pk] or any(ln.product_id is None for ln in by_order[o.pk])]
-    batch = [o for o in orders if o not in single]
+    # The window's lines as values (no model instance per line): what routing needs of each, None for a line
+    # without a product (single-order routing holds such an order).
+    by_order: dict[int, list[Need | None]] = {o.pk: [] for o in orders}
+    lines = (
+        OrderLine.objects.filter(order_id__in=list(by_order))
+        .order_by("order_id", "line_no", "pk")
+        .values_list("pk", "order_id", "product_id", "sku", "quantity", "product__weight_g", "product__handling_class")
+    )
+    for pk, order_id, product_id, sku, quantity, weight_g, handling_class in lines:
+        need = Need(pk, product_id, sku, quantity, weight_g or 0, handling_class) if product_id is not None else None
+        by_order[order_id].append(need)
+    single_ids = {pk for pk, needs in by_order.items() if not needs or any(n is None for n in needs)}
+    single = [o for o in orders if o.pk in single_ids]
+    batch = [o for o in orders if o.pk not in single_ids]
     locations = routing_locations()
-    available = _snapshot({ln.product_id for o in batch for ln in by_order[o.pk]})
+    available = _snapshot({n.product_id for o in batch for n in by_order[o.pk]})
     loads = today_loads([loc.pk for loc in locations if loc.daily_capacity is not None])
     entries = []
     for order in batch:
         policy = policy_for(order)
         force = channel_force(order.channel_id)
-        needs = needs_from_lines(by_order[order.pk])
+        needs = by_order[order.pk]
         evaluation = evaluate(order, needs, policy, available=available, loads=loads, locations=locations, force=force)
         full = [p for p in evaluation.plans if not p.missing and p.shipped_units]
         full.sort(key=lambda p: (p.score, len(p.locations), p.codes))
@@ -325,7 +352,9 @@ def _decide_and_write(
 ) -> None:
     available, loads, locations = snapshot
     # The look-ahead's orders come after the window's (less urgent); their choices only steer the window's.
+    mark = time.perf_counter()
     problem, plans = _problem(entries + list(later), available, locations, loads)
+    result.phases["problem"] = time.perf_counter() - mark
     seconds = window_seconds(len(entries) + len(later), time_limit)
     solution = solve(problem, time_limit=seconds, gap=window_gap())
     result.method, result.note = solution.method, solution.note
@@ -348,8 +377,12 @@ def _decide_and_write(
     result.left = len(result.left_ids)
     written = [e for e in chosen if e.chosen is not None]
     if written:
+        mark = time.perf_counter()
         explain_window(entries, available, loads, locations)
-        _write(written, user)
+        result.phases["explain"] = time.perf_counter() - mark
+        mark = time.perf_counter()
+        window_write(written, user)
+        result.phases["write"] = time.perf_counter() - mark
     result.routed = len(written)
     rest = [e for e in entries if e.chosen is None and e.order.pk not in result.left_ids]
     if rest:  # held, backordered or routed from what the window left, set-based (``leftover``)
@@ -361,7 +394,7 @@ def _decide_and_write(
             locations,
             user,
             reserve=lambda pairs: reserve_orders(pairs, user),
-            write=lambda done: _write(done, user),
+            write=lambda done: window_write(done, user),
         )
         for order_id in outcome["single"]:
             order_route(order_id=order_id, user=user)
@@ -370,90 +403,6 @@ def _decide_and_write(
         result.backordered += outcome["backordered"]
         result.left_ids += outcome["left_ids"]
         result.left = len(result.left_ids)
-
-
-def _write(entries: list[Entry], user) -> None:
-    """Shipments, their lines, decisions, events and the orders' status: one statement per table (on PostgreSQL
-    prepared, the rows bound as one array per column: ``oms.statements``)."""
-    user = user if getattr(user, "pk", None) else None
-    shipments: list[Shipment] = []
-    owners: list[tuple[Entry, int]] = []
-    for e in entries:
-        for s in e.chosen.locations:
-            if e.chosen.parts[s.location.pk]:
-                # Ids, not instances, for the order (a related instance costs a router check per row).
-                shipments.append(Shipment(order_id=e.order.pk, location=s.location))
-                owners.append((e, s.location.pk))
-    statements.create_many(Shipment, shipments)
-    if any(s.pk is None for s in shipments):  # a database that does not return ids from a bulk insert
-        raise RuntimeError("bulk_create returned no primary keys")
-    for shipment in shipments:
-        shipment.number = f"SH{100000 + shipment.pk}"
-    statements.update_rows(Shipment, ["number"], [(s.pk, s.number) for s in shipments])
-    lines = []
-    made: dict[int, list[Shipment]] = {}
-    for shipment, (e, loc_id) in zip(shipments, owners, strict=True):
-        made.setdefault(e.order.pk, []).append(shipment)
-        lines += [(shipment.pk, n.order_line_id, n.product_id, q) for n, q in e.chosen.parts[loc_id]]
-    statements.insert_rows(ShipmentLine, ["shipment", "order_line", "product", "quantity"], lines)
-    decisions = statements.create_many(
-        RoutingDecision,
-        [
-            RoutingDecision(
-                order_id=e.order.pk,
-                policy=e.evaluation.policy.code,
-                policy_ref_id=e.evaluation.policy.pk,
-                kind="backorder" if e.chosen.missing else "split" if len(e.chosen.locations) > 1 else "auto",
-                chosen_id=e.chosen.locations[0].location.pk,
-                candidates=e.evaluation.candidates,
-                plan=plan_json(e.chosen),
-                score=Decimal(str(e.chosen.score)),
-                totals=plan_totals(e.chosen, e.order),
-                reason=e.evaluation.reason[:255],
-                user_id=user.pk if user is not None else None,
-            )
-            for e in entries
-        ],
-    )
-    events = []
-    for e, decision in zip(entries, decisions, strict=True):
-        mine = made[e.order.pk]
-        events.append(
-            {
-                "order": e.order,
-                "kind": EventKind.ROUTED,
-                "message": routed_message(e.evaluation, mine),
-                "data": {"decision": decision.pk, "shipment": mine[0].number, "shipments": [s.number for s in mine]},
-            }
-        )
-    backorders = [
-        Backorder(order_id=e.order.pk, order_line_id=n.order_line_id, product_id=n.product_id, quantity=q)
-        for e in entries
-        for n, q in e.chosen.missing
-    ]
-    statements.create_many(Backorder, backorders)
-    for e, decision in zip(entries, decisions, strict=True):
-        if e.chosen.missing:  # what order_route writes for a backorder (decide._backorder)
-            summary = ", ".join(f"{n.sku} x{q}" for n, q in e.chosen.missing)
-            events.append(
-                {
-                    "order": e.order,
-                    "kind": BACKORDERED,
-                    "message": msg(
-                        gettext_noop("Backordered %(summary)s: no location has it now; it ships when stock arrives."),
-                        summary=summary,
-                    ),
-                    "data": {"decision": decision.pk, "backordered": {n.sku: q for n, q in e.chosen.missing}},
-                }
-            )
-    target = derive_order_status([ShipmentStatus.RESERVED])
-    events += orders_set_progress(
-        targets=[(e.order, target) for e in entries if e.order.status == OrderStatus.CONFIRMED]
-    )
-    # The ROUTED row of each order, its BACKORDERED row, then its status row: single-order routing's order.
-    rank = {EventKind.ROUTED: 0, BACKORDERED: 1}
-    events.sort(key=lambda row: (row["order"].pk, rank.get(row["kind"], 2)))
-    order_events_record(events, user=user)
 
 
 def route_waiting(*, user=None, max_windows: int = 1000) -> list[WindowResult]:

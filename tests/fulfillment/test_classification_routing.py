@@ -5,6 +5,7 @@ from decimal import Decimal
 
 import pytest
 
+from fulfillment.selectors import decision_candidates
 from inventory.models import HandlingClass
 from logistics import rating
 from orders import services as order_services
@@ -18,10 +19,12 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def world():
     near = LocationFactory(code="sha", name="Shanghai DC", city="Shanghai", latitude=31.23, longitude=121.47)
-    cold = LocationFactory(code="can", name="Guangzhou DC", city="Guangzhou", latitude=23.13, longitude=113.26,
-                           cold_chain=True)
-    big = LocationFactory(code="ctu", name="Chengdu DC", city="Chengdu", latitude=30.57, longitude=104.07,
-                          handles_bulky=True)
+    cold = LocationFactory(
+        code="can", name="Guangzhou DC", city="Guangzhou", latitude=23.13, longitude=113.26, cold_chain=True
+    )
+    big = LocationFactory(
+        code="ctu", name="Chengdu DC", city="Chengdu", latitude=30.57, longitude=104.07, handles_bulky=True
+    )
     products = {
         "STD": ProductFactory(sku="STD"),
         "FRESH": ProductFactory(sku="FRESH", handling_class=HandlingClass.FRESH),
@@ -43,7 +46,7 @@ def route(world, capture, sku, external_id="E1", **kw):
 
 
 def verdicts(order):
-    return {c["location"]: c["verdict"] for c in order.routing_decisions.get().candidates}
+    return {c["location"]: c["verdict"] for c in decision_candidates(order.routing_decisions.get())}
 
 
 def test_fresh_order_goes_to_the_cold_chain_location_and_the_decision_says_why(
@@ -71,8 +74,13 @@ def test_bulky_order_goes_to_the_bulky_capable_location(world, django_capture_on
 
 
 def test_a_rule_can_require_a_capability_the_goods_alone_do_not(world, django_capture_on_commit_callbacks):
-    ClassificationRule.objects.create(name="Chilled by request", position=5, requested_service="chilled",
-                                      require_capabilities="cold_chain", add_tags="chilled")
+    ClassificationRule.objects.create(
+        name="Chilled by request",
+        position=5,
+        requested_service="chilled",
+        require_capabilities="cold_chain",
+        add_tags="chilled",
+    )
 
     order = route(world, django_capture_on_commit_callbacks, "STD", requested_service="chilled")
     plain = route(world, django_capture_on_commit_callbacks, "STD", external_id="E2")
@@ -95,8 +103,9 @@ def test_no_capable_location_holds_stock_short_with_the_reasons(world, django_ca
 
 
 def test_rating_treats_the_required_service_kind_as_a_hard_constraint(world, django_capture_on_commit_callbacks):
-    ClassificationRule.objects.create(name="Express for VIPs", position=5, min_value=Decimal("5"),
-                                      require_service_kind="express")
+    ClassificationRule.objects.create(
+        name="Express for VIPs", position=5, min_value=Decimal("5"), require_service_kind="express"
+    )
     cheap = ServiceLevelFactory(code="std", kind="standard", base_rate="5.00")
     express = ServiceLevelFactory(code="exp", kind="express", base_rate="20.00")
 

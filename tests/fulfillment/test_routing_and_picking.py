@@ -2,6 +2,7 @@ import pytest
 
 from fulfillment import services
 from fulfillment.models import RoutingDecision, Shipment
+from fulfillment.selectors import decision_candidates
 from fulfillment.status import ShipmentStatus, derive_order_status
 from inventory.models import HandlingClass, MovementKind, Stock, StockMovement
 from inventory.selectors import ledger_mismatches
@@ -51,7 +52,7 @@ def test_confirmed_order_is_routed_to_the_nearest_location_and_reserved(world, d
     assert (row.on_hand, row.reserved) == (10, 2)
     decision = RoutingDecision.objects.get(order=order)
     assert decision.chosen == world["can"]
-    by_code = {c["location"]: c for c in decision.candidates}
+    by_code = {c["location"]: c for c in decision_candidates(decision)}
     assert by_code["can"]["verdict"].startswith("chosen")
     assert by_code["sha"]["verdict"].startswith("score ") and "farther by" in by_code["sha"]["verdict"]
     assert by_code["can"]["distance_km"] < by_code["sha"]["distance_km"]
@@ -62,7 +63,7 @@ def test_fresh_goods_only_go_to_a_cold_chain_location(world, django_capture_on_c
     order = _create(world, django_capture_on_commit_callbacks, lines=(("FRESH-1", 1),))  # ships to Shanghai
     assert order.shipments.get().location == world["can"]
     decision = order.routing_decisions.get()
-    sha = next(c for c in decision.candidates if c["location"] == "sha")
+    sha = next(c for c in decision_candidates(decision) if c["location"] == "sha")
     assert sha["eligible"] is False
     assert "cannot handle fresh" in sha["verdict"]
 

@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from fulfillment import routing, selectors, services
 from fulfillment.models import Backorder, RoutingDecision, RoutingPolicy, RoutingReplay, Shipment
+from fulfillment.selectors import decision_candidates
 from fulfillment.status import ShipmentStatus
 from inventory.models import HandlingClass, Stock, StockMovement
 from inventory.selectors import ledger_mismatches
@@ -81,7 +82,7 @@ def policy(code="p", **kw):
 
 
 def rows(order):
-    return {c["location"]: c for c in order.routing_decisions.first().candidates}
+    return {c["location"]: c for c in decision_candidates(order.routing_decisions.first())}
 
 
 def reserved(location, product):
@@ -211,7 +212,7 @@ def test_split_penalty_decides_between_one_far_location_and_two_near_ones(world,
     assert [ln.product.sku for ln in shipments["can"].lines.all()] == ["B"]
     decision = split.routing_decisions.get()
     assert decision.kind == "split" and decision.policy == "cheap-split" and decision.totals["shipments"] == 2
-    chosen = next(c for c in decision.candidates if c["chosen"])
+    chosen = next(c for c in decision_candidates(decision) if c["chosen"])
     assert chosen["kind"] == "set" and chosen["terms"]["split"] == 1.0
     assert split.status == OrderStatus.ALLOCATED
     policy("nosplit", rank=1, allow_split=False, channels=[world["web"]])

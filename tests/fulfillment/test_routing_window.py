@@ -1,6 +1,7 @@
 """Routing in windows (fulfillment/routing/window.py): the joint choice, its writes, explanations, the
 solver's fallback, and no oversell when stock changes between the snapshot and the write."""
 
+import json
 import time
 
 import pytest
@@ -8,6 +9,7 @@ import pytest
 from fulfillment import routing
 from fulfillment.models import RoutingDecision, RoutingPolicy, Shipment, ShipmentLine
 from fulfillment.routing import solver, window
+from fulfillment.selectors import decision_candidates
 from inventory.models import Stock, StockMovement
 from inventory.selectors import ledger_mismatches
 from orders import services as order_services
@@ -96,7 +98,7 @@ def test_the_decision_says_whose_orders_took_the_cheaper_stock(world, django_cap
     routing.route_window()
 
     decision = first.routing_decisions.get()
-    rows = {c["location"]: c for c in decision.candidates}
+    rows = {c["location"]: c for c in decision_candidates(decision)}
     assert decision.chosen == world["can"]
     assert rows["can"]["chosen"] is True
     assert rows["sha"]["chosen"] is False
@@ -114,7 +116,7 @@ def test_the_decision_says_whose_orders_took_the_cheaper_stock(world, django_cap
     # The second order got its own best plan: its explanation is the one single-order routing writes.
     other = second.routing_decisions.get()
     assert other.chosen == world["sha"]
-    assert {c["location"]: c["verdict"] for c in other.candidates}["can"] == "short of B"
+    assert {c["location"]: c["verdict"] for c in decision_candidates(other)}["can"] == "short of B"
     routed = first.events.get(kind=EventKind.ROUTED)
     assert routed.message.startswith("Routed to Guangzhou DC.")
     assert routed.data["decision"] == decision.pk
@@ -478,7 +480,7 @@ def test_the_held_orders_of_a_window_get_their_decision_events_and_hold_in_one_g
         order.refresh_from_db()
         assert order.on_hold and order.holds.get().reason == HoldReason.STOCK_SHORT
         decision = order.routing_decisions.get()
-        assert decision.chosen is None and decision.candidates
+        assert decision.chosen is None and decision_candidates(decision)
         failed = order.events.get(kind=EventKind.ROUTING_FAILED)
         assert failed.data == {"decision": decision.pk}
         held = order.events.get(kind=EventKind.HELD)
@@ -528,3 +530,17 @@ def test_a_window_smaller_than_the_backlog_leaves_later_orders_the_stock_they_ne
     assert where(second) == ([] if second_held else [("sha", "A", 1), ("sha", "B", 1)])
     for row in Stock.objects.all():
         assert 0 <= row.reserved <= row.on_hand
+
+
+def test_a_decision_stores_compact_values_and_the_words_are_made_when_read(world, django_capture_on_commit_callbacks):
+    first = waiting(world, django_capture_on_commit_callbacks, "E1", (("A", 1),), priority=1)
+    second = waiting(world, django_capture_on_commit_callbacks, "E2", (("A", 1), ("B", 1)), priority=5)
+    routing.route_window()
+    stored = first.routing_decisions.get().candidates
+    assert stored["v"] == 2 and stored["best"] == 0
+    assert sorted(s[1] for s in stored["singles"]) == ["can", "sha"]
+    assert stored["window"]["why"] == {"1": [["stock", "A", "sha", [second.pk], 1]]}
+    text = json.dumps(stored)
+    assert "verdict" not in text and "went to orders" not in text and second.number not in text
+    rows = {c["location"]: c for c in decision_candidates(first.routing_decisions.get())}
+    assert rows["sha"]["taken_by"] == [second.number]

@@ -45,3 +45,23 @@ def test_prices_per_zone_and_weight_once_per_batch_and_a_changed_card_is_seen_at
         service.active = False
         service.save()
         assert routing_cost.estimate(sha, suzhou, 500) is None  # no active service: no price
+
+
+def test_routing_memoizes_a_cost_per_what_the_order_needs_carried_too():
+    """Two orders to one address at one weight, one of them cold chain: routing's memo of a batch keeps a cost
+    each (the cold one is priced by the cold-chain service only), not the first one's for both."""
+    sha = LocationFactory(code="sha", city="Shanghai", province="Shanghai", latitude=31.23, longitude=121.47)
+    for cold, price in ((False, "5.00"), (True, "15.00")):
+        service = ServiceLevelFactory(fuel_surcharge_pct=0, remote_surcharge=0, cold_chain=cold)
+        RateCardRow.objects.create(
+            service=service, zone="Z0", max_weight_g=1000, price=Decimal(price), extra_per_kg=Decimal("2"),
+            transit_days=2,
+        )  # fmt: skip
+    plain = _to("Shanghai", "Shanghai")
+    cold = _to("Shanghai", "Shanghai")
+    cold.required_capabilities = "cold_chain"
+    with routing.routing_batch():
+        memo = routing.cost_memo()
+        assert routing.estimate_cost(sha, plain, 500, memo) == 5.0
+        assert routing.estimate_cost(sha, cold, 500, memo) == 15.0
+        assert routing.estimate_cost(sha, plain, 500, memo) == 5.0
