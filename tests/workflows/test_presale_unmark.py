@@ -3,43 +3,28 @@
 event on each order the receipt did not cover; a smaller receipt, or a product without an expected batch, stays
 presale."""
 
-from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
-
 import pytest
-from django.utils import timezone, translation
+from django.utils import translation
 
 from orders import services
 from orders.models import ChannelSku, Order, OrderEvent
 from orders.status import EventKind
 from orders.wording import event_text
-from tests.factories import ChannelFactory, LocationFactory, ProductFactory, canonical
+from tests.factories import canonical, presale_order, presale_world
+from tests.factories import presale_day as day
 from tests.orders.branch_catalogue import branch_chinese
 from workflows.receipts import stock_receipt
 
 pytestmark = pytest.mark.django_db
-SHANGHAI = ZoneInfo("Asia/Shanghai")
-
-
-def day(n):
-    return timezone.localdate() + timedelta(days=n)
 
 
 @pytest.fixture
 def world():
-    web = ChannelFactory(slug="web", name="Web shop")
-    pre = ProductFactory(sku="PRE-1", presale_ship_from=day(10), presale_batch_qty=3)
-    ChannelSku.objects.create(channel=web, external_sku="WEB-PRE-1", product=pre, presale_ship_from=day(12))
-    return {"sha": LocationFactory(code="sha", name="Shanghai DC"), "pre": pre, "web": web}
+    return presale_world(batch=3, listing="WEB-PRE-1")
 
 
 def waiting_order(world, external_id, hour, quantity=1):
-    data = canonical(
-        external_id, lines=(("PRE-1", quantity),), placed_at=datetime(2026, 12, 1, hour, tzinfo=SHANGHAI)
-    )
-    order = services.order_create(channel=world["web"], data=data, source="test").order
-    assert order.presale_waiting
-    return order
+    return presale_order(world, external_id, hour, lines=(("PRE-1", quantity),))
 
 
 def test_the_whole_batch_unmarks_the_product_and_its_listings(world, tmp_path, django_capture_on_commit_callbacks):
@@ -90,3 +75,4 @@ def test_a_product_without_an_expected_batch_stays_presale(world):
     assert stock.presale_unmarked is False
     world["pre"].refresh_from_db()
     assert world["pre"].presale_ship_from == day(10)
+
