@@ -39,6 +39,7 @@ from django.utils.translation import gettext_noop
 
 from fulfillment.models import Backorder, Shipment
 from fulfillment.status import ShipmentStatus
+from oms.wording import DAY, NUMBER, TRACKING_NUMBER, known_shape, labels_of
 from orders.models import Order, OrderEvent, OrderHold
 from orders.status import HoldReason, OrderStatus
 from orders.wording import known, known_choices, label, msg
@@ -61,6 +62,18 @@ BACKORDERED = gettext_noop("backordered for %(hours)s h: %(skus)s")
 WAITING = gettext_noop("waiting for stock for %(hours)s h: %(note)s")
 known(NO_SCAN, LATE_PROMISED, LATE_PASSED, PROBLEM, PROBLEM_SAID, NOT_ROUTED, STUCK, BACKORDERED, WAITING)
 known_choices(TrackingStatus, ShipmentStatus)
+# Each phrase takes only what the detection writes (a tracking number, a status's label, hours, a day): a text that
+# is not ours ("Customer: called twice", a carrier's own words) stays as it came.
+_TRACKING, _TRACKING_LABEL = TRACKING_NUMBER, labels_of(TrackingStatus)
+known_shape(NO_SCAN, tracking=_TRACKING, hours=NUMBER)
+known_shape(LATE_PROMISED, tracking=_TRACKING, expected=DAY, promise=DAY)
+known_shape(LATE_PASSED, tracking=_TRACKING, expected=DAY)
+known_shape(PROBLEM, tracking=_TRACKING, status=_TRACKING_LABEL)
+known_shape(PROBLEM_SAID, tracking=_TRACKING, status=_TRACKING_LABEL)
+known_shape(NOT_ROUTED, hours=NUMBER)
+known_shape(STUCK, shipment=r"\S+", location=r"\S+", status=labels_of(ShipmentStatus), hours=NUMBER)
+known_shape(BACKORDERED, hours=NUMBER)
+known_shape(WAITING, hours=NUMBER)
 
 
 @dataclass
