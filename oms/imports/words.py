@@ -6,6 +6,7 @@ orders/intake/words.py). The stored text stays English (the rejected-rows downlo
 from django.utils.translation import gettext, gettext_noop
 
 from ..wording import known, known_param
+from .column_mapping import MISSING, NO_FIELD, TWICE, UNIT
 
 IMPORTED = gettext_noop("Imported: %(counts)s.")
 PHRASES = [
@@ -65,3 +66,11 @@ def counts_words(text) -> str:
 
 known(*PHRASES)
 known_param(IMPORTED, "counts", "oms.imports.words.counts_words")
+
+
+# The mapping step's checks (oms/imports/column_mapping.py ``check``): the fields named as their labels.
+known(NO_FIELD, TWICE, UNIT, MISSING)
+known_param(TWICE, "field", "oms.imports.column_mapping.field_words")
+known_param(UNIT, "field", "oms.imports.column_mapping.field_words")
+known_param(UNIT, "kind", "oms.imports.column_mapping.unit_kind_words")
+known_param(MISSING, "missing", "oms.imports.column_mapping.field_words")
