@@ -260,12 +260,15 @@ def known_shape(template: str, **shapes) -> None:
     _pattern.cache_clear()
 
 
-def labels_of(*classes):
-    """A shape for ``known_shape``: the English label of any member of the choices ``classes``."""
+def labels_of(*classes, lower: bool = False):
+    """A shape for ``known_shape``: the English label of any member of the choices ``classes`` (``lower``: as the
+    writer puts it in a sentence, in lower case)."""
 
     def shape() -> str:
         with translation.override("en"):
             labels = {str(member.label) for cls in classes for member in cls}
+        if lower:
+            labels = {label.lower() for label in labels}
         return "(?:" + "|".join(re.escape(t) for t in sorted(labels, key=len, reverse=True)) + ")"
 
     return shape

@@ -158,3 +158,21 @@ def routing_reason(text):
     from orders.wording import via
 
     return via(text, "fulfillment.routing.words.in_words")
+
+
+LOCATION_REASONS = gettext_noop("%(location)s: %(reasons)s")  # decide.py ``short_note``: one location's reasons
+
+
+def short_note_words(text) -> str:
+    """A stock-short hold's note kept as plain text ("sha: short of SKU-A | bj: short of SKU-A; at capacity (…)",
+    decide.py ``short_note``) in the reader's language; a part that is not "<location>: <reasons>" stays as it is."""
+    if not text:
+        return text or ""
+    shown = []
+    for part in str(text).split(" | "):
+        location, sep, reasons = part.partition(": ")
+        if not sep or not location or " " in location:
+            shown.append(in_words(part))
+            continue
+        shown.append(gettext(LOCATION_REASONS) % {"location": location, "reasons": in_words(reasons)})
+    return " | ".join(shown)

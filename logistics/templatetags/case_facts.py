@@ -26,3 +26,19 @@ FACT_NAMES = {
 def fact_name(key):
     """A detection fact's key (``last_scan``) as words in the reader's language; an unknown key as it is."""
     return FACT_NAMES.get(key, key)
+
+
+@register.filter
+def fact_value(value, key):
+    """A detection fact's value: a status code (``packed``) as its label in the reader's language; the rest as is."""
+    if key == "status":
+        from fulfillment.status import ShipmentStatus
+
+        from ..status import TrackingStatus
+
+        for choices in (ShipmentStatus, TrackingStatus):
+            try:
+                return choices(value).label
+            except ValueError:
+                continue
+    return value

@@ -356,6 +356,19 @@ MISSING = gettext_noop(
     "Missing column(s): %(missing)s. Choose the file column for each required field, or fix the file."
 )
 UNIT_KINDS = {"weight": gettext_noop("weight"), "length": gettext_noop("length")}
+# A cell's value that is not a number (a row's error, kept in English like every row error), and the unit the
+# column was read in after it ("'abc' is not a number. (kg)").
+NOT_A_NUMBER = gettext_noop("%(value)s is not a number.")
+COMMA_NUMBER = gettext_noop(
+    "%(value)s: a number with a comma is ambiguous; write it with a dot for decimals and no separators."
+)
+IN_UNIT = gettext_noop("%(error)s (%(unit)s)")
+
+
+def unit_shape() -> str:
+    """``known_shape``: a unit the mapping knows (kg, g, lb, cm, mm, in…)."""
+    units = {unit for kind in UNITS.values() for unit in kind}
+    return "(?:" + "|".join(re.escape(u) for u in sorted(units, key=len, reverse=True)) + ")"
 
 
 def field_words(text) -> str:
@@ -428,15 +441,15 @@ def parse_number(text: str) -> tuple[Decimal | None, str]:
     if "," in value:
         return (
             None,
-            f"{text!r}: a number with a comma is ambiguous; write it with a dot for decimals and no separators.",
+            COMMA_NUMBER % {"value": repr(text)},
         )
     match = _CELL.match(value.replace(" ", "")) or _CELL.match(value)
     if not match:
-        return None, f"{text!r} is not a number."
+        return None, NOT_A_NUMBER % {"value": repr(text)}
     try:
         number = Decimal(match.group("number"))
     except InvalidOperation:
-        return None, f"{text!r} is not a number."
+        return None, NOT_A_NUMBER % {"value": repr(text)}
     return number, WORD_UNIT.get(match.group("unit") or "", "")
 
 
@@ -521,7 +534,7 @@ class MappedRows:
             else:
                 error = ""
             if error:
-                errors.append({"field": f.name, "message": f"{error} ({unit})" if unit else error})
+                errors.append({"field": f.name, "message": IN_UNIT % {"error": error, "unit": unit} if unit else error})
             values[f.name] = text
         return values, errors
 

@@ -5,8 +5,8 @@ orders/intake/words.py). The stored text stays English (the rejected-rows downlo
 
 from django.utils.translation import gettext, gettext_noop
 
-from ..wording import known, known_param
-from .column_mapping import MISSING, NO_FIELD, TWICE, UNIT
+from ..wording import known, known_param, known_shape
+from .column_mapping import COMMA_NUMBER, IN_UNIT, MISSING, NO_FIELD, NOT_A_NUMBER, TWICE, UNIT, unit_shape
 
 IMPORTED = gettext_noop("Imported: %(counts)s.")
 PHRASES = [
@@ -74,3 +74,5 @@ known_param(TWICE, "field", "oms.imports.column_mapping.field_words")
 known_param(UNIT, "field", "oms.imports.column_mapping.field_words")
 known_param(UNIT, "kind", "oms.imports.column_mapping.unit_kind_words")
 known_param(MISSING, "missing", "oms.imports.column_mapping.field_words")
+known(NOT_A_NUMBER, COMMA_NUMBER, IN_UNIT)
+known_shape(IN_UNIT, unit=unit_shape)

@@ -223,3 +223,38 @@ def test_the_mapping_checks_name_the_fields_by_their_labels_in_chinese(chinese):
             "Missing column(s): quantity. Choose the file column for each required field, or fix the file."
         )  # stored English, as before
     assert in_words(problem) == "缺少列：数量。请为每个必填字段选择文件中的列，或修改文件。"
+
+
+# ---- the sweep: English found on Chinese pages with demo data ---------------------------------------------------
+
+
+def test_a_backorder_cases_summary_reads_the_stock_short_note_in_chinese(chinese):
+    import logistics.cases.rules  # noqa: F401
+
+    text = "waiting for stock for 302.3 h: SH-QP: short of SC-MOUTAI-500 | GZ-BY: short of SC-MOUTAI-500"
+    shown = in_words(text)
+    assert "short of" not in shown and "waiting" not in shown
+    assert "SH-QP（缺货：SC-MOUTAI-500） | GZ-BY（缺货：SC-MOUTAI-500）" in shown
+
+
+def test_a_case_that_cleared_by_itself_says_why_in_chinese(chinese):
+    import logistics.cases.rules  # noqa: F401
+
+    shown = in_words("Cleared by itself: parcel LC161222088CN is delivered, last scan 2026-11-11 15:13")
+    assert shown == "自行消除：包裹 LC161222088CN 状态为已签收，最后轨迹节点 2026-11-11 15:13"
+    assert in_words("the order is late, call the buyer") == "the order is late, call the buyer"  # not ours
+
+
+def test_a_detection_facts_status_and_the_rate_card_importer_read_in_chinese(chinese):
+    from fulfillment.status import ShipmentStatus
+    from logistics.importers import RateCardImporter
+    from logistics.templatetags.case_facts import fact_value
+
+    assert fact_value("packed", "status") == ShipmentStatus.PACKED.label != "Packed"
+    assert fact_value("SF1", "tracking_number") == "SF1"
+    assert "运价表" in str(RateCardImporter.label)
+
+
+def test_a_number_error_with_its_unit_reads_in_chinese(chinese):
+    assert in_words("'abc' is not a number. (kg)") == "“abc”不是数字。（kg）"
+    assert in_words("Call me (maybe)") == "Call me (maybe)"  # not a unit: not ours
