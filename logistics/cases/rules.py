@@ -440,6 +440,8 @@ known_shape(CLEARED_ORDER_ROUTED, status=_STATUS_WORDS)
 known_shape(CLEARED_PARCEL, tracking=_TRACKING, status=_STATUS_WORDS)
 known_shape(CLEARED_PARCEL_SCAN, tracking=_TRACKING, status=_STATUS_WORDS, at=DAY + r" \d{2}:\d{2}")
 known_shape(CLEARED_SHIPMENT, shipment=r"\S+", status=_STATUS_WORDS)
+# The closing event of a case written before the detail kept its template (services.py ``case_autoclose``).
+known_param("closed by itself after %(hours)s h — %(detail)s", "detail", "oms.wording.in_words")
 
 
 def cleared_detail(case: ExceptionCase) -> str:

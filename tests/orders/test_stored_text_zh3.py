@@ -258,3 +258,14 @@ def test_a_detection_facts_status_and_the_rate_card_importer_read_in_chinese(chi
 def test_a_number_error_with_its_unit_reads_in_chinese(chinese):
     assert in_words("'abc' is not a number. (kg)") == "“abc”不是数字。（kg）"
     assert in_words("Call me (maybe)") == "Call me (maybe)"  # not a unit: not ours
+
+
+def test_an_old_closing_event_reads_its_detail_in_chinese(chinese):
+    import logistics.cases.rules  # noqa: F401
+
+    stored = {
+        "m": "closed by itself after %(hours)s h — %(detail)s",
+        "p": {"hours": "785.6", "detail": "parcel LC161222088CN is delivered, last scan 2026-11-11 15:13"},
+    }
+    shown = render(stored)
+    assert "包裹 LC161222088CN 状态为已签收，最后轨迹节点 2026-11-11 15:13" in shown and "parcel" not in shown
