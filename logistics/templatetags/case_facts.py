@@ -42,3 +42,17 @@ def fact_value(value, key):
             except ValueError:
                 continue
     return value
+
+
+# Who opened a case (``ExceptionCase.detected_by``, a code): the detection's rule, a person, an intercept.
+DETECTED_BY = {
+    "rule": _("the detection rules"),
+    "person": _("a person"),
+    "intercept": _("an intercept"),
+}
+
+
+@register.filter
+def detected_by(code):
+    """Who opened a case (``rule``, ``person``, ``intercept``) in the reader's language; another code as it is."""
+    return DETECTED_BY.get(str(code), code)

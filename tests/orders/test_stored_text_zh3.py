@@ -269,3 +269,9 @@ def test_an_old_closing_event_reads_its_detail_in_chinese(chinese):
     }
     shown = render(stored)
     assert "包裹 LC161222088CN 状态为已签收，最后轨迹节点 2026-11-11 15:13" in shown and "parcel" not in shown
+
+
+def test_who_opened_a_case_reads_in_chinese(chinese):
+    from logistics.templatetags.case_facts import detected_by
+
+    assert [str(detected_by(c)) for c in ("rule", "person", "intercept", "api")] == ["检测规则", "人工", "拦截", "api"]
