@@ -19,7 +19,7 @@ from orders.models import Order, OrderEvent
 from orders.status import EventKind
 from orders.wording import event_text, render
 from tests import journey
-from tests.orders.branch_catalogue import branch_chinese
+from tests.orders.branch_catalogue import branch_chinese, chinese_admin
 
 pytestmark = pytest.mark.django_db
 
@@ -34,12 +34,7 @@ def chinese(tmp_path):
 
 @pytest.fixture
 def admin_client(client):
-    admin = journey.users()["admin"]
-    admin.is_staff = admin.is_superuser = True
-    admin.save()
-    client.force_login(admin)
-    client.cookies["django_language"] = "zh-hans"
-    return client
+    return chinese_admin(client)
 
 
 def event(message, words=None):
