@@ -46,7 +46,7 @@ def fact_value(value, key):
 
 # Who opened a case (``ExceptionCase.detected_by``, a code): the detection's rule, a person, an intercept.
 DETECTED_BY = {
-    "rule": _("the detection rules"),
+    "rule": _("Rule"),  # the scheduled detection's rules (logistics/cases/rules.py)
     "person": _("a person"),
     "intercept": _("an intercept"),
 }

@@ -269,4 +269,4 @@ def test_an_old_closing_event_reads_its_detail_in_chinese(chinese):
 def test_who_opened_a_case_reads_in_chinese(chinese):
     from logistics.templatetags.case_facts import detected_by
 
-    assert [str(detected_by(c)) for c in ("rule", "person", "intercept", "api")] == ["检测规则", "人工", "拦截", "api"]
+    assert [str(detected_by(c)) for c in ("rule", "person", "intercept", "api")] == ["规则", "人工", "拦截", "api"]
