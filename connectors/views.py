@@ -3,6 +3,7 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext, gettext_noop
 from django.views.decorators.http import require_POST
 
 from oms.background import send
@@ -51,7 +52,7 @@ def connection_update(request, slug):
     except DomainError as exc:
         messages.error(request, str(exc))
     else:
-        messages.success(request, "Connection saved.")
+        messages.success(request, gettext("Connection saved."))
     return redirect("connectors:channel_sync", slug=slug)
 
 
@@ -60,7 +61,7 @@ def connection_update(request, slug):
 @permission_required("connectors.sync_channel", raise_exception=True)
 def channel_pull(request, slug):
     return _ask_worker(
-        request, slug, "connectors.pull_orders", "Pull asked for: the outcome shows here when it has run."
+        request, slug, "connectors.pull_orders", gettext_noop("Pull asked for: the outcome shows here when it has run.")
     )
 
 
@@ -71,10 +72,10 @@ def channel_retry(request, slug):
     channel = get_object_or_404(Channel, slug=slug)
     raw = request.POST.get("id", "").strip()
     if raw and not raw.isdigit():
-        messages.error(request, "Not a message id.")
+        messages.error(request, gettext("Not a message id."))
         return redirect("connectors:channel_sync", slug=slug)
     count = services.sync_retry(channel=channel, ids=[int(raw)] if raw else None)
-    messages.success(request, f"Sent again: {count}.")
+    messages.success(request, gettext("Sent again: %(count)s.") % {"count": count})
     return redirect("connectors:channel_sync", slug=slug)
 
 
@@ -83,7 +84,10 @@ def channel_retry(request, slug):
 @permission_required("connectors.sync_channel", raise_exception=True)
 def channel_reconcile(request, slug):
     return _ask_worker(
-        request, slug, "connectors.reconcile", "Reconciliation asked for: the outcome shows here when it has run."
+        request,
+        slug,
+        "connectors.reconcile",
+        gettext_noop("Reconciliation asked for: the outcome shows here when it has run."),
     )
 
 
@@ -92,10 +96,10 @@ def _ask_worker(request, slug: str, task: str, asked: str):
     channel = get_object_or_404(Channel, slug=slug)
     connection = services.connection_of(channel.pk)
     if connection is None:
-        messages.error(request, "The channel has no connection.")
+        messages.error(request, gettext("The channel has no connection."))
     else:
         send(task, args=[connection.pk])
-        messages.success(request, asked)
+        messages.success(request, gettext(asked))
     return redirect("connectors:channel_sync", slug=slug)
 
 
@@ -106,8 +110,8 @@ def channel_confirm_again(request, slug):
     channel = get_object_or_404(Channel, slug=slug)
     raw = request.POST.getlist("shipment")
     if not raw or not all(r.strip().isdigit() for r in raw):
-        messages.error(request, "Not a shipment id.")
+        messages.error(request, gettext("Not a shipment id."))
         return redirect("connectors:channel_sync", slug=slug)
     count = reconcile.confirm_again(channel=channel, shipment_ids=[int(r) for r in raw])
-    messages.success(request, f"Confirmations sent again: {count}.")
+    messages.success(request, gettext("Confirmations sent again: %(count)s.") % {"count": count})
     return redirect("connectors:channel_sync", slug=slug)

@@ -16,6 +16,7 @@ from django.db import transaction
 from django.utils.functional import lazy
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
 
 from oms.errors import DomainError
 from oms.imports import (
@@ -59,11 +60,11 @@ HANDLING_VALUES = {
     HandlingClass.STANDARD: ("standard", "normal", "regular", "general", "none", "普通", "常规", "标准", "普货"),
 }
 PRODUCT_FIELDS = [
-    Field("sku", "SKU", required=True, synonyms=COMMON_SYNONYMS["sku"]),
-    Field("name", "Name", synonyms=COMMON_SYNONYMS["name"]),
+    Field("sku", gettext_noop("SKU"), required=True, synonyms=COMMON_SYNONYMS["sku"]),
+    Field("name", gettext_noop("Name"), synonyms=COMMON_SYNONYMS["name"]),
     Field(
         "handling_class",
-        "Handling class",
+        gettext_noop("Handling class"),
         kind="choice",
         synonyms=(
             "handling",
@@ -82,7 +83,7 @@ PRODUCT_FIELDS = [
     ),
     Field(
         "weight_g",
-        "Weight",
+        gettext_noop("Weight"),
         kind="measure",
         unit_kind="weight",
         stored_unit="g",
@@ -103,18 +104,23 @@ PRODUCT_FIELDS = [
     ),
     Field(
         "length_mm",
-        "Length",
+        gettext_noop("Length"),
         kind="measure",
         unit_kind="length",
         stored_unit="mm",
         synonyms=("length", "len", "l", "长", "长度"),
     ),
     Field(
-        "width_mm", "Width", kind="measure", unit_kind="length", stored_unit="mm", synonyms=("width", "w", "宽", "宽度")
+        "width_mm",
+        gettext_noop("Width"),
+        kind="measure",
+        unit_kind="length",
+        stored_unit="mm",
+        synonyms=("width", "w", "宽", "宽度"),
     ),
     Field(
         "height_mm",
-        "Height",
+        gettext_noop("Height"),
         kind="measure",
         unit_kind="length",
         stored_unit="mm",
@@ -122,24 +128,29 @@ PRODUCT_FIELDS = [
     ),
     Field(
         "dimensions",
-        "Dimensions (L x W x H)",
+        gettext_noop("Dimensions (L x W x H)"),
         kind="measures",
         unit_kind="length",
         stored_unit="mm",
         synonyms=("size", "dims", "dimension", "l x w x h", "lxwxh", "尺寸", "长宽高", "规格尺寸"),
     ),
-    Field("price", "Price", synonyms=COMMON_SYNONYMS["price"]),
-    Field("barcode", "Barcode", synonyms=COMMON_SYNONYMS["barcode"]),
-    Field("lead_time_days", "Lead time (days)", synonyms=COMMON_SYNONYMS["lead_time_days"]),
-    Field("active", "Active", synonyms=COMMON_SYNONYMS["active"]),
+    Field("price", gettext_noop("Price"), synonyms=COMMON_SYNONYMS["price"]),
+    Field("barcode", gettext_noop("Barcode"), synonyms=COMMON_SYNONYMS["barcode"]),
+    Field("lead_time_days", gettext_noop("Lead time (days)"), synonyms=COMMON_SYNONYMS["lead_time_days"]),
+    Field("active", gettext_noop("Active"), synonyms=COMMON_SYNONYMS["active"]),
     Field(
         "perishable",
-        "Perishable (yes/no → fresh)",
+        gettext_noop("Perishable (yes/no → fresh)"),
         kind="flag",
         synonyms=("is perishable", "fresh", "is fresh", "needs cold chain", "生鲜", "冷鲜", "易腐", "是否生鲜"),
     ),
-    Field("fragile", "Fragile (yes/no)", kind="flag", synonyms=("is fragile", "易碎", "是否易碎")),
-    Field("bulky", "Bulky (yes/no)", kind="flag", synonyms=("is bulky", "oversize", "oversized", "大件", "是否大件")),
+    Field("fragile", gettext_noop("Fragile (yes/no)"), kind="flag", synonyms=("is fragile", "易碎", "是否易碎")),
+    Field(
+        "bulky",
+        gettext_noop("Bulky (yes/no)"),
+        kind="flag",
+        synonyms=("is bulky", "oversize", "oversized", "大件", "是否大件"),
+    ),
 ]
 LOCATION_KIND_VALUES = {
     LocationKind.WAREHOUSE: ("warehouse", "dc", "distribution centre", "distribution center", "仓库", "仓"),

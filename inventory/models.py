@@ -105,12 +105,21 @@ class Product(models.Model):
     presale_batch_qty = models.PositiveIntegerField(
         null=True, blank=True, help_text=_("The expected batch that arrives on the ship-from date.")
     )
+    # The receipts counted toward that batch so far ({receipt key: quantity}, orders/services/presale.py
+    # ``presale_receipt_unmark``): several receipts that together bring the batch end the presale as one does; a
+    # receipt posted again (same reference at the same location) counts once. Emptied when the presale ends.
+    presale_batch_received = models.JSONField(default=dict, blank=True)
 
     class Meta:
         ordering = ["sku"]
 
     def __str__(self) -> str:
         return f"{self.sku} {self.name}"
+
+    @property
+    def presale_batch_received_qty(self) -> int:
+        """Units of the expected presale batch received so far (several receipts may bring it)."""
+        return sum(int(v) for v in (self.presale_batch_received or {}).values())
 
 
 class StockQuerySet(models.QuerySet):

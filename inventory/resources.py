@@ -141,7 +141,17 @@ class ReceiptResource(Resource):
 
     def apply(self, args, *, user):
         stock = self.receive(user=user, **args)
-        return gettext("on hand %(n)s") % {"n": stock.on_hand}
+        done = gettext("on hand %(n)s") % {"n": stock.on_hand}
+        batch = getattr(stock, "presale_batch", None)  # the receipt action's presale batch (workflows/receipts.py)
+        if batch is not None and batch.unmarked:
+            return gettext("%(done)s; presale ended: the expected batch arrived in full") % {"done": done}
+        if batch is not None and batch.still_expected is not None:
+            return gettext("%(done)s; presale: %(left)s of the expected batch of %(batch)s still expected") % {
+                "done": done,
+                "left": batch.still_expected,
+                "batch": batch.batch,
+            }
+        return done
 
 
 def receipts_through(verb) -> None:

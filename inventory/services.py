@@ -447,9 +447,10 @@ def product_presale_set(*, product: Product, ship_from, batch_qty: int | None = 
         if batch_qty:
             raise DomainError(gettext("An expected batch needs a ship-from date."))
         product.presale_ship_from, product.presale_batch_qty = None, None
+        product.presale_batch_received = {}  # a later presale counts its own batch
     else:
         if ship_from <= timezone.localdate():
             raise DomainError(gettext("The ship-from date must be after today."))
         product.presale_ship_from, product.presale_batch_qty = ship_from, batch_qty or None
-    product.save(update_fields=["presale_ship_from", "presale_batch_qty"])
+    product.save(update_fields=["presale_ship_from", "presale_batch_qty", "presale_batch_received"])
     return product

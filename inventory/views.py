@@ -143,6 +143,14 @@ ACTIONS = {
 }
 
 
+def presale_still_expected(sku: str, batch) -> str:
+    """A receipt short of the presale batch (``batch``: the receipt action's progress): how much is still
+    expected; the product stays presale."""
+    return gettext(
+        "%(sku)s stays presale: %(received)s of its expected batch of %(batch)s received, %(left)s still expected."
+    ) % {"sku": sku, "received": batch.received, "batch": batch.batch, "left": batch.still_expected}
+
+
 def _stock_action(request, action, verbs):
     """``verbs``: the workflow action the URL gives the page (workflows/urls/inventory.py: the receipt that
     also releases presale orders), else inventory's own service."""
@@ -180,6 +188,9 @@ def _stock_action(request, action, verbs):
                     gettext("%(sku)s is no longer presale: its expected batch arrived in full.")
                     % {"sku": values["sku"]},
                 )
+            batch = getattr(result, "presale_batch", None)
+            if batch is not None and batch.still_expected is not None:
+                messages.info(request, presale_still_expected(values["sku"], batch))
             return redirect(request.path)
     status = 400 if request.method == "POST" else 200
     return render(request, "inventory/action_form.html", {"form": form, "title": title}, status=status)

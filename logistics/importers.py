@@ -3,6 +3,8 @@ price band, checked by the same rules as `manage.py import_rate_cards` (logistic
 by row (a bad row rejects itself; the rest go in). The Rate cards page keeps the all-or-nothing
 replace of one service's card."""
 
+from django.utils.translation import gettext_lazy as _
+
 from inventory.importers import Item, RowImporter
 from oms.imports import register_importer
 
@@ -11,12 +13,12 @@ from .rate_cards import RATE_CARD_COLUMNS, rate_card_row_parse, rate_card_row_sa
 
 
 class RateCardImporter(RowImporter):
-    label = "Carrier rate cards (create or update by service, zone and weight band)"
+    label = _("Carrier rate cards (create or update by service, zone and weight band)")
     position = 60
     permission = "logistics.add_ratecardrow"
     columns = RATE_CARD_COLUMNS
     required = RATE_CARD_COLUMNS
-    help = (
+    help = _(
         "One row per price band: carrier and service codes, zone, the band's max_weight_kg, price, "
         "extra_per_kg above the band, transit_days. A known band is updated."
     )

@@ -231,6 +231,48 @@ def known_param(template: str, name: str, path: str) -> None:
     KNOWN_PARAMS[(template, name)] = path
 
 
+# (template, parameter) -> the shape its value must have for a stored text to be that phrase: a regular expression
+# (or a function returning one, worked out when first matched: e.g. a choices class's English labels). A phrase
+# made mostly of values ("%(tracking)s: %(status)s") would otherwise take texts that are not ours (a person's note
+# "Customer: called twice") and re-word them; with shapes it takes only what its writer can have written.
+KNOWN_SHAPES: dict[tuple[str, str], object] = {}
+
+# Shapes the writers share.
+NUMBER = r"-?\d+(?:\.\d+)?"
+DAY = r"\d{4}-\d{2}-\d{2}"
+# A carrier's tracking number (or our parcel's): letters, digits and - . / _ with at least one digit, no spaces.
+TRACKING_NUMBER = r"(?=[A-Za-z0-9._/-]*\d)[A-Za-z0-9][A-Za-z0-9._/-]*"
+
+
+def known_shape(template: str, **shapes) -> None:
+    """Narrow a known phrase: each named parameter's value must match its shape (a regular expression, or a
+    function returning one) whole, or the text is not that phrase (and stays as it came)."""
+    for name, shape in shapes.items():
+        KNOWN_SHAPES[(template, name)] = shape
+    _pattern.cache_clear()
+
+
+def labels_of(*classes, lower: bool = False):
+    """A shape for ``known_shape``: the English label of any member of the choices ``classes`` (``lower``: as the
+    writer puts it in a sentence, in lower case)."""
+
+    def shape() -> str:
+        with translation.override("en"):
+            labels = {str(member.label) for cls in classes for member in cls}
+        if lower:
+            labels = {label.lower() for label in labels}
+        return "(?:" + "|".join(re.escape(t) for t in sorted(labels, key=len, reverse=True)) + ")"
+
+    return shape
+
+
+def _shape(phrase: str, name: str) -> str:
+    shape = KNOWN_SHAPES.get((phrase, name))
+    if shape is None:
+        return ".+?"
+    return shape() if callable(shape) else str(shape)
+
+
 def _shown(path: str, value) -> str:
     translate = _choices(path)
     try:
@@ -253,7 +295,7 @@ def _pattern(phrase: str) -> re.Pattern:
     parts, at = [], 0
     for m in PLACEHOLDER.finditer(phrase):
         parts.append(re.escape(phrase[at : m.start()].replace("%%", "%")))
-        parts.append(f"(?P<{m.group(1)}>.+?)")
+        parts.append(f"(?P<{m.group(1)}>{_shape(phrase, m.group(1))})")
         at = m.end()
     parts.append(re.escape(phrase[at:].replace("%%", "%")))
     return re.compile("^" + "".join(parts) + "$", re.S)

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
 
 from oms.imports import (
     PREVIEW_CHECK,
@@ -64,6 +65,53 @@ OMS_SYNONYMS = {
     "unit_price": ("price", "unit price", "单价", "价格"),
     "line_name": ("product name", "item name", "title", "品名", "商品名称"),
 }
+
+# The OMS template's fields and the order preview's columns as a person reads them (the column name from the file
+# is shown beside, as it was): the mapping, preview and error pages show these labels in the reader's language.
+column_mapping.FIELD_LABELS.update(
+    {
+        "external_id": gettext_noop("External order id"),
+        "placed_at": gettext_noop("Placed at"),
+        "customer_name": gettext_noop("Customer name"),
+        "customer_email": gettext_noop("Customer e-mail"),
+        "customer_phone": gettext_noop("Customer phone"),
+        "ship_name": gettext_noop("Recipient"),
+        "ship_phone": gettext_noop("Recipient phone"),
+        "ship_email": gettext_noop("Recipient e-mail"),
+        "ship_country": gettext_noop("Ship-to country"),
+        "ship_province": gettext_noop("Ship-to province"),
+        "ship_city": gettext_noop("Ship-to city"),
+        "ship_district": gettext_noop("Ship-to district"),
+        "ship_address1": gettext_noop("Address line 1"),
+        "ship_address2": gettext_noop("Address line 2"),
+        "ship_postcode": gettext_noop("Ship-to postcode"),
+        "currency": gettext_noop("Currency"),
+        "requested_service": gettext_noop("Requested service"),
+        "promise_date": gettext_noop("Promise date"),
+        "billing_country": gettext_noop("Billing country"),
+        "payment_method": gettext_noop("Payment method"),
+        "note": gettext_noop("Note"),
+        "buyer_message": gettext_noop("Buyer message"),
+        "seller_memo": gettext_noop("Seller memo"),
+        "seller_flag": gettext_noop("Seller flag"),
+        "unit_price": gettext_noop("Unit price"),
+        "line_name": gettext_noop("Line name"),
+        "customer": gettext_noop("Customer"),
+        "ship_to": gettext_noop("Ship to"),
+        "lines": gettext_noop("Lines"),
+        "total": gettext_noop("Total"),
+        "invoice_kind": gettext_noop("Invoice kind"),
+        "invoice_title_type": gettext_noop("Invoice title type"),
+        "invoice_title": gettext_noop("Invoice title"),
+        "invoice_tax_id": gettext_noop("Tax id"),
+        "invoice_email": gettext_noop("Invoice e-mail"),
+        "invoice_buyer_address": gettext_noop("Buyer address (invoice)"),
+        "invoice_buyer_phone": gettext_noop("Buyer phone (invoice)"),
+        "invoice_bank_name": gettext_noop("Bank (invoice)"),
+        "invoice_bank_account": gettext_noop("Bank account (invoice)"),
+        "invoice_amount": gettext_noop("Invoice amount"),
+    }
+)
 # The columns the channel readers take, by their own names (anything else in the file is not used).
 AMAZON_COLUMNS = (
     "order-id",

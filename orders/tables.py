@@ -7,6 +7,7 @@ from oms.tables import BaseTable, StatusColumn
 
 from .models import Channel, InboundMessage, Order
 from .selectors import may_see_contact
+from .tag_names import tag_html
 from .templatetags.order_memo_tags import flag_colour
 from .wording import hold_text, in_words, source_label
 
@@ -98,7 +99,7 @@ class OrderTable(BaseTable):
         )
 
     def render_tags(self, record):
-        return format_html_join(" ", '<span class="badge">{}</span>', ((t,) for t in record.tag_list))
+        return format_html_join(" ", '<span class="badge">{}</span>', ((tag_html(t),) for t in record.tag_list))
 
     def value_tags(self, record):
         return ", ".join(record.tag_list)

@@ -76,3 +76,18 @@ def hold_text(hold) -> str:
     if isinstance(stored, dict) and stored.get("m"):
         return render(stored)
     return in_words(getattr(hold, "note", "") or "")
+
+
+# A classification's summary (orders/rules/classification.py ``Match.summary``): a row written before the summary
+# kept its template holds it as plain text, read by its exact forms (orders/rules/summary_words.py); the codes in a
+# part kept with its template (tags, service kind, capabilities, a hold reason) are shown as words too.
+CLASSIFIED = gettext_noop("Classified: rule %(rule)s → %(summary)s")
+known(CLASSIFIED)
+known_param(CLASSIFIED, "summary", "orders.rules.summary_words.summary_in_words")
+known_param("tags %(tags)s", "tags", "orders.tag_names.tag_names")
+known_param("service %(kind)s", "kind", "orders.tag_names.service_kind_label")
+known_param("location needs %(capabilities)s", "capabilities", "orders.tag_names.capability_labels")
+known_param("hold %(reason)s", "reason", "orders.rules.summary_words.hold_reason_label")
+# People's tag changes on the timeline (orders/services/memo_tags.py): the tags as their names.
+known_param("added %(tags)s", "tags", "orders.tag_names.tag_names")
+known_param("removed %(tags)s", "tags", "orders.tag_names.tag_names")

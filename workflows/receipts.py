@@ -2,8 +2,9 @@
 presale orders waiting for that SKU, first paid first, up to the quantity received (orders/services/presale.py
 ``presale_receipt_release``, each through the presale release door with an event naming the receipt). One
 transaction: the receipt and the releases it makes stand or fall together. A SKU that is not presale releases
-nothing. Inventory's receive page and import are given this action by workflows (urls/inventory.py,
-apps.py), as inventory cannot import the layers above it."""
+nothing. The receipt also counts toward the product's expected presale batch: the receipts that together bring it
+end the presale (``presale_receipt_unmark``). Inventory's receive page and import are given this action by
+workflows (urls/inventory.py, apps.py), as inventory cannot import the layers above it."""
 
 from django.db import transaction
 
@@ -33,6 +34,8 @@ def stock_receipt(*, location: Location, product: Product, quantity: int, user=N
     stock.presale_released = presale_receipt_release(
         orders=waiting, product=product, quantity=quantity, receipt=receipt, user=user
     )
-    # The whole expected batch came: the product is no longer presale (its listings neither).
-    stock.presale_unmarked = presale_receipt_unmark(product=product, quantity=quantity, receipt=receipt, user=user)
+    # The receipt counts toward the expected batch; once the receipts bring all of it, the product is no longer
+    # presale (its listings neither). ``presale_batch``: how far the batch is (the page says what is still expected).
+    stock.presale_batch = presale_receipt_unmark(product=product, quantity=quantity, receipt=receipt, user=user)
+    stock.presale_unmarked = stock.presale_batch.unmarked
     return stock

@@ -90,6 +90,9 @@ PHRASES = [value for name, value in list(globals().items()) if name.isupper() an
 # The longest templates first: a specific phrase wins over a general one ("score …, lower, but …" over "score …: …").
 PHRASES.sort(key=lambda p: -len(re.sub(r"%\(\w+\)s", "", p)))
 LISTS = {"reasons", "reason"}
+# The built-in policy's code ("builtin") as a decision and a reason name it ("policy builtin"): shown as the
+# policy's name (``policy_label``: 内置默认, as the routing policies page names it), not a phrase of its own.
+BUILTIN_CODE = "builtin"
 PLACEHOLDER = re.compile(r"%\((\w+)\)s")
 TERM = re.compile(r"\b(" + "|".join(TERM_NAMES) + r")\b")
 
@@ -113,7 +116,9 @@ def _phrase(text: str) -> str | None:
         if m:
             values = {}
             for name, value in m.groupdict().items():
-                if name == "terms":
+                if name == "policy":
+                    values[name] = policy_label(value)
+                elif name == "terms":
                     values[name] = TERM.sub(lambda t: gettext(TERM_NAMES[t.group(1)]), value)
                 elif name == "reason" and not value.endswith("."):  # a decision's reason without its full stop
                     sentence = _phrase(value + ".")
@@ -122,6 +127,13 @@ def _phrase(text: str) -> str | None:
                     values[name] = in_words(value)
             return gettext(phrase) % values if values else gettext(phrase)
     return None
+
+
+def policy_label(code) -> str:
+    """A routing policy's code as a decision names it: the built-in policy's code ("builtin") as its name in the
+    reader's language (Built-in defaults, 内置默认); a routing policy's own code (set by a person) as it is."""
+    code = "" if code is None else str(code)
+    return gettext(BUILTIN_POLICY) if code == BUILTIN_CODE else code
 
 
 def in_words(text) -> str:
@@ -146,3 +158,21 @@ def routing_reason(text):
     from orders.wording import via
 
     return via(text, "fulfillment.routing.words.in_words")
+
+
+LOCATION_REASONS = gettext_noop("%(location)s: %(reasons)s")  # decide.py ``short_note``: one location's reasons
+
+
+def short_note_words(text) -> str:
+    """A stock-short hold's note kept as plain text ("sha: short of SKU-A | bj: short of SKU-A; at capacity (…)",
+    decide.py ``short_note``) in the reader's language; a part that is not "<location>: <reasons>" stays as it is."""
+    if not text:
+        return text or ""
+    shown = []
+    for part in str(text).split(" | "):
+        location, sep, reasons = part.partition(": ")
+        if not sep or not location or " " in location:
+            shown.append(in_words(part))
+            continue
+        shown.append(gettext(LOCATION_REASONS) % {"location": location, "reasons": in_words(reasons)})
+    return " | ".join(shown)

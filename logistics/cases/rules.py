@@ -39,9 +39,10 @@ from django.utils.translation import gettext_noop
 
 from fulfillment.models import Backorder, Shipment
 from fulfillment.status import ShipmentStatus
+from oms.wording import DAY, NUMBER, TRACKING_NUMBER, known_shape, labels_of
 from orders.models import Order, OrderEvent, OrderHold
 from orders.status import HoldReason, OrderStatus
-from orders.wording import known, known_choices, label, msg
+from orders.wording import known, known_choices, known_param, label, msg
 
 from ..models import ExceptionCase, Parcel, TrackingEvent
 from ..status import NOT_COLLECTED_CODES, NOT_ON_ITS_WAY, PROBLEMS, TrackingStatus
@@ -61,6 +62,20 @@ BACKORDERED = gettext_noop("backordered for %(hours)s h: %(skus)s")
 WAITING = gettext_noop("waiting for stock for %(hours)s h: %(note)s")
 known(NO_SCAN, LATE_PROMISED, LATE_PASSED, PROBLEM, PROBLEM_SAID, NOT_ROUTED, STUCK, BACKORDERED, WAITING)
 known_choices(TrackingStatus, ShipmentStatus)
+# Each phrase takes only what the detection writes (a tracking number, a status's label, hours, a day): a text that
+# is not ours ("Customer: called twice", a carrier's own words) stays as it came.
+_TRACKING, _TRACKING_LABEL = TRACKING_NUMBER, labels_of(TrackingStatus)
+known_shape(NO_SCAN, tracking=_TRACKING, hours=NUMBER)
+known_shape(LATE_PROMISED, tracking=_TRACKING, expected=DAY, promise=DAY)
+known_shape(LATE_PASSED, tracking=_TRACKING, expected=DAY)
+known_shape(PROBLEM, tracking=_TRACKING, status=_TRACKING_LABEL)
+known_shape(PROBLEM_SAID, tracking=_TRACKING, status=_TRACKING_LABEL)
+known_shape(NOT_ROUTED, hours=NUMBER)
+known_shape(STUCK, shipment=r"\S+", location=r"\S+", status=labels_of(ShipmentStatus), hours=NUMBER)
+known_shape(BACKORDERED, hours=NUMBER)
+known_shape(WAITING, hours=NUMBER)
+# The stock-short hold's note inside a backorder case's summary: routing's own phrases ("sha: short of SKU-A | …").
+known_param(WAITING, "note", "fulfillment.routing.words.short_note_words")
 
 
 @dataclass
@@ -404,27 +419,52 @@ def detect_backorders(now: datetime) -> list[Finding]:
 RULES = (detect_no_scan, detect_late, detect_carrier_status, detect_stuck, detect_backorders)
 
 
+# What the world looks like when a case clears by itself (``cleared_detail``, kept in the case's resolution and
+# the closing event in English), read in the reader's language as known phrases.
+CLEARED_CANCELLED = gettext_noop("the order was cancelled")
+CLEARED_BACKORDER = gettext_noop("no open backorder or stock-short hold is left on the order")
+CLEARED_ORDER = gettext_noop("the order is %(status)s")
+CLEARED_ORDER_ROUTED = gettext_noop("the order is %(status)s and routed")
+CLEARED_PARCEL = gettext_noop("parcel %(tracking)s is %(status)s")
+CLEARED_PARCEL_SCAN = gettext_noop("parcel %(tracking)s is %(status)s, last scan %(at)s")
+CLEARED_SHIPMENT = gettext_noop("shipment %(shipment)s is %(status)s")
+CLEARED_GONE = gettext_noop("the detection no longer finds the problem")
+CLEARED_BY_ITSELF = gettext_noop("Cleared by itself: %(detail)s")
+known(
+    CLEARED_CANCELLED, CLEARED_BACKORDER, CLEARED_ORDER, CLEARED_ORDER_ROUTED, CLEARED_PARCEL, CLEARED_PARCEL_SCAN,
+    CLEARED_SHIPMENT, CLEARED_GONE, CLEARED_BY_ITSELF,
+)  # fmt: skip
+_STATUS_WORDS = labels_of(OrderStatus, TrackingStatus, ShipmentStatus, lower=True)  # a status's label in a sentence
+known_shape(CLEARED_ORDER, status=_STATUS_WORDS)
+known_shape(CLEARED_ORDER_ROUTED, status=_STATUS_WORDS)
+known_shape(CLEARED_PARCEL, tracking=_TRACKING, status=_STATUS_WORDS)
+known_shape(CLEARED_PARCEL_SCAN, tracking=_TRACKING, status=_STATUS_WORDS, at=DAY + r" \d{2}:\d{2}")
+known_shape(CLEARED_SHIPMENT, shipment=r"\S+", status=_STATUS_WORDS)
+# The closing event of a case written before the detail kept its template (services.py ``case_autoclose``).
+known_param("closed by itself after %(hours)s h — %(detail)s", "detail", "oms.wording.in_words")
+
+
 def cleared_detail(case: ExceptionCase) -> str:
     """What the world looks like now that the rule no longer finds the case's problem (for the resolution)."""
     order = case.order
     if order.status == OrderStatus.CANCELLED:
-        return "the order was cancelled"
+        return msg(CLEARED_CANCELLED)
     if case.type == CaseType.BACKORDER:
-        return "no open backorder or stock-short hold is left on the order"
+        return msg(CLEARED_BACKORDER)
     if case.type == CaseType.NOT_ROUTED:
-        return f"the order is {OrderStatus(order.status).label.lower()}" + (
-            " and routed" if order.shipments.exclude(status=ShipmentStatus.CANCELLED).exists() else ""
-        )
+        routed = order.shipments.exclude(status=ShipmentStatus.CANCELLED).exists()
+        return msg(CLEARED_ORDER_ROUTED if routed else CLEARED_ORDER, status=OrderStatus(order.status).label.lower())
     if case.parcel_id is not None:
         parcel = case.parcel
-        text = f"parcel {parcel.tracking_number} is {TrackingStatus(parcel.status).label.lower()}"
+        status = TrackingStatus(parcel.status).label.lower()
         if parcel.last_event_at:
-            text += f", last scan {timezone.localtime(parcel.last_event_at):%Y-%m-%d %H:%M}"
-        return text
+            at = f"{timezone.localtime(parcel.last_event_at):%Y-%m-%d %H:%M}"
+            return msg(CLEARED_PARCEL_SCAN, tracking=parcel.tracking_number, status=status, at=at)
+        return msg(CLEARED_PARCEL, tracking=parcel.tracking_number, status=status)
     if case.shipment_id is not None:
         shipment = case.shipment
-        return f"shipment {shipment.number} is {ShipmentStatus(shipment.status).label.lower()}"
-    return "the detection no longer finds the problem"
+        return msg(CLEARED_SHIPMENT, shipment=shipment.number, status=ShipmentStatus(shipment.status).label.lower())
+    return msg(CLEARED_GONE)
 
 
 def exceptions_scan(*, now: datetime | None = None) -> dict:

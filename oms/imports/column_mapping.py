@@ -28,6 +28,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
+from django.utils.translation import get_language, gettext, gettext_noop
+
 OPTION_KEY = "column_mapping"
 SAMPLE_ROWS = 20  # data rows read for the sample values on the mapping page
 SAMPLES = 3  # sample values shown per column
@@ -58,6 +60,9 @@ _HEADER_UNIT = re.compile(
 _CELL = re.compile(rf"^(?P<number>[-+]?(?:\d+(?:\.\d*)?|\.\d+))\s*(?P<unit>{_UNIT_ALTERNATION})?$")
 
 
+_FIELD_TITLES: set[str] = set()  # the English labels of the fields made so far (``field_words``)
+
+
 @dataclass(frozen=True)
 class Field:
     """One thing an importer reads. ``kind``: text, number, choice, flag, measure (a number in a
@@ -77,9 +82,20 @@ class Field:
     def units(self) -> list[str]:
         return list(UNITS.get(self.unit_kind, {}))
 
+    def __post_init__(self):
+        if self.label:
+            _FIELD_TITLES.add(str(self.label))
+
+    @property
+    def english_title(self) -> str:
+        """Its English label, else its name: what a stored message names it by."""
+        return str(self.label) if self.label else self.name
+
     @property
     def title(self) -> str:
-        return self.label or self.name
+        """The field's label in the reader's language (its own label, else the common one for its name, else its
+        name): what the mapping and preview pages show beside the file's own column names."""
+        return gettext(str(self.label)) if self.label else field_label(self.name)
 
 
 # Headers people write for the columns every app uses; an importer's own Field synonyms add to them.
@@ -130,6 +146,57 @@ COMMON_SYNONYMS: dict[str, tuple[str, ...]] = {
     "cold_chain": ("cold", "refrigerated", "冷链"),
     "handles_bulky": ("bulky", "oversize", "大件"),
 }
+
+
+# The labels of the fields every app reads (and of the columns a preview shows), by name: shown in the reader's
+# language where a page would show the name (a code such as ``from_location``). An app adds its own names
+# (``FIELD_LABELS.update``, e.g. orders/importers.py for the OMS order template).
+FIELD_LABELS: dict[str, str] = {
+    "sku": "SKU",
+    "name": gettext_noop("Name"),
+    "quantity": gettext_noop("Quantity"),
+    "location": gettext_noop("Location"),
+    "from_location": gettext_noop("From location"),
+    "to_location": gettext_noop("To location"),
+    "bin": gettext_noop("Bin"),
+    "code": gettext_noop("Code"),
+    "barcode": gettext_noop("Barcode"),
+    "price": gettext_noop("Price"),
+    "reference": gettext_noop("Reference"),
+    "reason": gettext_noop("Reason"),
+    "reason_code": gettext_noop("Reason code"),
+    "delta": gettext_noop("Change"),
+    "counted": gettext_noop("Counted"),
+    "active": gettext_noop("Active"),
+    "zone": gettext_noop("Zone"),
+    "pick_sequence": gettext_noop("Pick sequence"),
+    "lead_time_days": gettext_noop("Lead time (days)"),
+    "kind": gettext_noop("Kind"),
+    "country": gettext_noop("Country"),
+    "province": gettext_noop("Province"),
+    "city": gettext_noop("City"),
+    "address": gettext_noop("Address"),
+    "postcode": gettext_noop("Postcode"),
+    "phone": gettext_noop("Phone"),
+    "latitude": gettext_noop("Latitude"),
+    "longitude": gettext_noop("Longitude"),
+    "daily_capacity": gettext_noop("Daily capacity"),
+    "cold_chain": gettext_noop("Cold chain (yes/no)"),
+    "handles_bulky": gettext_noop("Handles bulky goods (yes/no)"),
+    "handling_class": gettext_noop("Handling class"),
+    "weight_g": gettext_noop("Weight (g)"),
+    "length_mm": gettext_noop("Length (mm)"),
+    "width_mm": gettext_noop("Width (mm)"),
+    "height_mm": gettext_noop("Height (mm)"),
+    "dimensions": gettext_noop("Dimensions (L x W x H)"),
+}
+
+
+def field_label(name) -> str:
+    """A field's (or a preview column's) label in the reader's language; a name it does not know as it is."""
+    text = "" if name is None else str(name)
+    known = FIELD_LABELS.get(text)
+    return gettext(known) if known else text
 
 
 def fields_from_columns(columns, required=(), *, extra: dict | None = None) -> list["Field"]:
@@ -265,19 +332,65 @@ def check(mapping: dict, fields: list[Field]) -> list[str]:
         f = by_name.get(name)
         header = column["header"] or f"column {column['index'] + 1}"
         if f is None:
-            errors.append(f"{header!r}: there is no field {name!r}.")
+            errors.append(NO_FIELD % {"header": repr(header), "name": repr(name)})
             continue
         if name in seen:
-            errors.append(f"{f.title} is chosen for two columns: {seen[name]!r} and {header!r}; choose one.")
+            errors.append(TWICE % {"field": f.english_title, "first": repr(seen[name]), "second": repr(header)})
         seen[name] = header
         unit = column.get("unit") or ""
         if f.unit_kind and unit not in UNITS[f.unit_kind]:
-            errors.append(f"{header!r} → {f.title}: choose a {f.unit_kind} unit ({', '.join(f.units)}), not {unit!r}.")
+            values = {"header": repr(header), "field": f.english_title, "kind": f.unit_kind}
+            errors.append(UNIT % {**values, "units": ", ".join(f.units), "unit": repr(unit)})
     missing = missing_required(mapping, fields)
     if missing:
-        names = ", ".join(f.title for f in missing)
-        errors.append(f"Missing column(s): {names}. Choose the file column for each required field, or fix the file.")
+        errors.append(MISSING % {"missing": ", ".join(f.english_title for f in missing)})
     return errors
+
+
+# What ``check`` says, in English (an import job keeps it as its file error), shown in the reader's language through
+# the known phrases (oms/imports/words.py registers them), the fields as their labels.
+NO_FIELD = gettext_noop("%(header)s: there is no field %(name)s.")
+TWICE = gettext_noop("%(field)s is chosen for two columns: %(first)s and %(second)s; choose one.")
+UNIT = gettext_noop("%(header)s → %(field)s: choose a %(kind)s unit (%(units)s), not %(unit)s.")
+MISSING = gettext_noop(
+    "Missing column(s): %(missing)s. Choose the file column for each required field, or fix the file."
+)
+UNIT_KINDS = {"weight": gettext_noop("weight"), "length": gettext_noop("length")}
+# A cell's value that is not a number (a row's error, kept in English like every row error), and the unit the
+# column was read in after it ("'abc' is not a number. (kg)").
+NOT_A_NUMBER = gettext_noop("%(value)s is not a number.")
+COMMA_NUMBER = gettext_noop(
+    "%(value)s: a number with a comma is ambiguous; write it with a dot for decimals and no separators."
+)
+IN_UNIT = gettext_noop("%(error)s (%(unit)s)")
+
+
+def unit_shape() -> str:
+    """``known_shape``: a unit the mapping knows (kg, g, lb, cm, mm, in…)."""
+    units = {unit for kind in UNITS.values() for unit in kind}
+    return "(?:" + "|".join(re.escape(u) for u in sorted(units, key=len, reverse=True)) + ")"
+
+
+def field_words(text) -> str:
+    """Fields as a message names them ("quantity", "SKU, Name": a field's name or its English label, joined by
+    ", ") in the reader's language; what is neither stays as it is."""
+    if (get_language() or "en").startswith("en"):
+        return str(text or "")  # as the message names them (English pages read as before)
+    labels = set(FIELD_LABELS.values()) | _FIELD_TITLES
+    shown = []
+    for part in str(text or "").split(", "):
+        if part in FIELD_LABELS:
+            shown.append(field_label(part))
+        elif part in labels:
+            shown.append(gettext(part))
+        else:
+            shown.append(part)
+    return ", ".join(shown)
+
+
+def unit_kind_words(kind) -> str:
+    known = UNIT_KINDS.get(str(kind))
+    return gettext(known) if known else str(kind)
 
 
 def with_choices(mapping: dict, fields: list[Field], data) -> dict:
@@ -328,15 +441,15 @@ def parse_number(text: str) -> tuple[Decimal | None, str]:
     if "," in value:
         return (
             None,
-            f"{text!r}: a number with a comma is ambiguous; write it with a dot for decimals and no separators.",
+            COMMA_NUMBER % {"value": repr(text)},
         )
     match = _CELL.match(value.replace(" ", "")) or _CELL.match(value)
     if not match:
-        return None, f"{text!r} is not a number."
+        return None, NOT_A_NUMBER % {"value": repr(text)}
     try:
         number = Decimal(match.group("number"))
     except InvalidOperation:
-        return None, f"{text!r} is not a number."
+        return None, NOT_A_NUMBER % {"value": repr(text)}
     return number, WORD_UNIT.get(match.group("unit") or "", "")
 
 
@@ -421,7 +534,7 @@ class MappedRows:
             else:
                 error = ""
             if error:
-                errors.append({"field": f.name, "message": f"{error} ({unit})" if unit else error})
+                errors.append({"field": f.name, "message": IN_UNIT % {"error": error, "unit": unit} if unit else error})
             values[f.name] = text
         return values, errors
 

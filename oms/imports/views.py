@@ -164,7 +164,11 @@ def import_mapping(request, pk: int):
     if importer is None:
         return _forbidden(request)
     if job.status not in (ImportStatus.UPLOADED, ImportStatus.PREVIEWED):
-        messages.info(request, f"Import #{job.pk} is already {job.get_status_display().lower()}; its columns stay.")
+        messages.info(
+            request,
+            _("Import #%(id)s is already %(status)s; its columns stay.")
+            % {"id": job.pk, "status": job.get_status_display().lower()},
+        )
         return redirect("imports:detail", pk=job.pk)
     fields = importer.fields()
     mapping = (job.options or {}).get(column_mapping.OPTION_KEY)
@@ -202,10 +206,13 @@ def import_confirm(request, pk: int):
     if importer is None:
         return _forbidden(request)
     if job.status != ImportStatus.PREVIEWED:
-        messages.info(request, f"Import #{job.pk} is already {job.get_status_display().lower()}.")
+        messages.info(
+            request,
+            _("Import #%(id)s is already %(status)s.") % {"id": job.pk, "status": job.get_status_display().lower()},
+        )
     else:
         import_jobs.enqueue(job)
-        messages.success(request, f"Import #{job.pk} started; this page shows its progress.")
+        messages.success(request, _("Import #%(id)s started; this page shows its progress.") % {"id": job.pk})
     return redirect("imports:detail", pk=job.pk)
 
 

@@ -5,7 +5,8 @@ orders/intake/words.py). The stored text stays English (the rejected-rows downlo
 
 from django.utils.translation import gettext, gettext_noop
 
-from ..wording import known, known_param
+from ..wording import known, known_param, known_shape
+from .column_mapping import COMMA_NUMBER, IN_UNIT, MISSING, NO_FIELD, NOT_A_NUMBER, TWICE, UNIT, unit_shape
 
 IMPORTED = gettext_noop("Imported: %(counts)s.")
 PHRASES = [
@@ -65,3 +66,13 @@ def counts_words(text) -> str:
 
 known(*PHRASES)
 known_param(IMPORTED, "counts", "oms.imports.words.counts_words")
+
+
+# The mapping step's checks (oms/imports/column_mapping.py ``check``): the fields named as their labels.
+known(NO_FIELD, TWICE, UNIT, MISSING)
+known_param(TWICE, "field", "oms.imports.column_mapping.field_words")
+known_param(UNIT, "field", "oms.imports.column_mapping.field_words")
+known_param(UNIT, "kind", "oms.imports.column_mapping.unit_kind_words")
+known_param(MISSING, "missing", "oms.imports.column_mapping.field_words")
+known(NOT_A_NUMBER, COMMA_NUMBER, IN_UNIT)
+known_shape(IN_UNIT, unit=unit_shape)

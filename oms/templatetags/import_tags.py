@@ -3,6 +3,8 @@
 from django import template
 from django.utils.translation import gettext_lazy as _
 
+from oms.imports.column_mapping import field_label
+
 register = template.Library()
 
 
@@ -29,3 +31,9 @@ OUTCOMES = {
 def import_outcome(value):
     """A preview row's outcome ("created", "held", …) in the reader's language; another value as it is."""
     return OUTCOMES.get(str(value), value)
+
+
+@register.filter(name="field_label")
+def field_label_filter(name):
+    """A field's name (a preview column, a row error's field) as its label in the reader's language."""
+    return field_label(name)

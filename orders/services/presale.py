@@ -13,6 +13,7 @@ they were paid.
   the earliest payers get the batch. A person may release one order earlier (``order_presale_release``).
 """
 
+from dataclasses import dataclass
 from datetime import date
 
 from django.db import transaction
@@ -226,16 +227,57 @@ def presale_receipt_release(*, orders: list[Order], product: Product, quantity: 
     return released
 
 
-def presale_receipt_unmark(*, product: Product, quantity: int, receipt: dict, user=None) -> bool:
-    """A receipt that brings the product's whole expected batch (``presale_batch_qty``, in one receipt) ends its
-    presale: the product and its channel listings are sold from stock from now on (new orders are routed, not
-    promised). Every order of the product still waiting (the receipt did not cover it) gets a ``presale`` event
-    saying so and keeps its day (a person may release it earlier). A product without an expected batch, or a
-    smaller receipt, stays presale. Caller's transaction (after ``presale_receipt_release``). True if unmarked."""
+@dataclass(frozen=True)
+class BatchProgress:
+    """What a receipt did to its product's expected presale batch (``presale_receipt_unmark``): ``unmarked`` when
+    the batch is complete; ``received`` of ``batch`` counted so far (``batch`` None: no batch is expected, the
+    product is not presale or has no expected batch); ``counted`` False when this receipt was counted before."""
+
+    unmarked: bool = False
+    received: int = 0
+    batch: int | None = None
+    counted: bool = False
+
+    @property
+    def still_expected(self) -> int | None:
+        """Units of the batch still to come (None when no batch is expected or it has come)."""
+        if self.batch is None or self.unmarked:
+            return None
+        return max(self.batch - self.received, 0)
+
+
+def receipt_key(receipt: dict) -> str:
+    """A receipt as the batch counts it: its reference at its location (posted again, it is the same receipt),
+    else its stock movement (a receipt without a reference cannot be told from a new one)."""
+    reference = str(receipt.get("reference") or "").strip()
+    if reference:
+        return f"{receipt.get('location', '')}/{reference}"
+    return f"movement/{receipt.get('movement')}"
+
+
+def presale_receipt_unmark(*, product: Product, quantity: int, receipt: dict, user=None) -> BatchProgress:
+    """A receipt counts toward the product's expected batch (``presale_batch_qty``): when the receipts counted so
+    far (``Product.presale_batch_received``, one receipt or several) bring the whole batch, the presale ends: the
+    product and its channel listings are sold from stock from now on (new orders are routed, not promised). Every
+    order of the product still waiting (no receipt covered it) gets a ``presale`` event saying so and keeps its
+    day (a person may release it earlier). A receipt posted again (same reference at the same location) counts
+    once. A product without an expected batch stays presale; so does one whose batch is not complete yet (the
+    progress says how much is still expected). Caller's transaction (after ``presale_receipt_release``)."""
     product = Product.objects.select_for_update().get(pk=product.pk)
     batch = product.presale_batch_qty
-    if product.presale_ship_from is None or not batch or quantity < batch:
-        return False
+    if product.presale_ship_from is None or not batch:
+        return BatchProgress()
+    counted = dict(product.presale_batch_received or {})
+    key = receipt_key(receipt)
+    is_new = key not in counted
+    if is_new:
+        counted[key] = quantity
+    received = sum(int(v) for v in counted.values())
+    if received < batch:
+        if is_new:
+            product.presale_batch_received = counted
+            product.save(update_fields=["presale_batch_received"])
+        return BatchProgress(unmarked=False, received=received, batch=batch, counted=is_new)
     product_presale_set(product=product, ship_from=None, user=user)
     ChannelSku.objects.filter(product=product, presale_ship_from__isnull=False).update(presale_ship_from=None)
     waiting = OrderLine.objects.filter(product=product, order__presale_released_at__isnull=True).values("order_id")
@@ -243,29 +285,41 @@ def presale_receipt_unmark(*, product: Product, quantity: int, receipt: dict, us
     now = timezone.now()
     events = []
     for order in orders:
-        message = msg(
-            gettext_noop(
-                "The batch of %(sku)s arrived in full (%(quantity)s at %(location)s): %(sku)s is no longer presale; "
-                "this order still waits for %(day)s."
-            ),
-            sku=product.sku,
-            quantity=quantity,
-            location=receipt.get("location", ""),
-            day=order.presale_until.isoformat(),
-        )
+        if len(counted) == 1:
+            message = msg(
+                gettext_noop(
+                    "The batch of %(sku)s arrived in full (%(quantity)s at %(location)s): %(sku)s is no longer "
+                    "presale; this order still waits for %(day)s."
+                ),
+                sku=product.sku,
+                quantity=received,
+                location=receipt.get("location", ""),
+                day=order.presale_until.isoformat(),
+            )
+        else:
+            message = msg(
+                gettext_noop(
+                    "The batch of %(sku)s arrived in full (%(quantity)s in %(receipts)s receipts): %(sku)s is no "
+                    "longer presale; this order still waits for %(day)s."
+                ),
+                sku=product.sku,
+                quantity=received,
+                receipts=len(counted),
+                day=order.presale_until.isoformat(),
+            )
         events.append(
             OrderEvent(
                 order=order,
                 kind=EventKind.PRESALE,
                 message=message,
-                data={"batch_receipt": receipt, "unmarked": product.sku},
+                data={"batch_receipt": receipt, "batch_receipts": counted, "unmarked": product.sku},
                 words=event_words(message),
                 user=user if getattr(user, "pk", None) else None,
                 created_at=now,
             )
         )
     OrderEvent.objects.bulk_create(events)
-    return True
+    return BatchProgress(unmarked=True, received=received, batch=batch, counted=is_new)
 
 
 @transaction.atomic

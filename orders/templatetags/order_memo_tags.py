@@ -3,6 +3,7 @@
 from django import template
 
 from ..models import SellerFlag
+from ..tag_names import capability_label, service_kind_label, tag_html
 
 register = template.Library()
 
@@ -24,3 +25,19 @@ def seller_flag_choices():
 @register.filter
 def flag_colour(flag: str) -> str:
     return FLAG_COLOURS.get(flag, "")
+
+
+@register.filter(name="tag_html")
+def tag_html_filter(tag):
+    """A tag's name in the reader's language, its code as small secondary text where they differ."""
+    return tag_html(tag)
+
+
+@register.filter(name="service_kind_label")
+def service_kind_label_filter(code):
+    return service_kind_label(code)
+
+
+@register.filter(name="capability_label")
+def capability_label_filter(code):
+    return capability_label(code)

@@ -148,3 +148,14 @@ def test_pull_now_runs_the_pull_and_the_page_shows_it(client, fake, world, djang
     html = client.get(_url(world)).content.decode()
     assert "1 stored" in html
     assert "2026-12-05T10:00:00Z" in html
+
+
+def test_the_sync_pages_messages_read_in_chinese(client, fake, world, tmp_path):
+    from tests.orders.branch_catalogue import branch_chinese
+
+    client.force_login(make_user("manager1", "manager"))
+    client.cookies["django_language"] = "zh-hans"
+    with branch_chinese(tmp_path, "china-rest3.json"):
+        response = client.post(_url(world, "channel_retry"), {"id": "1 OR 1=1"}, follow=True)
+    page = response.content.decode()
+    assert "不是有效的消息编号。" in page and "Not a message id." not in page

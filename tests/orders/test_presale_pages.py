@@ -1,41 +1,27 @@
 """预售 pages: the presale queue (days, counts, routing order), marking a channel listing, the order page's panel
 and early release, the care panel's promise, the customer tracking page, the product page's marking."""
 
-from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
-
 import pytest
 from django.utils import timezone
 
 from inventory.models import Product
 from oms.roles import CUSTOMER_SERVICE, MANAGER, WAREHOUSE
-from orders import services
 from orders.care.tracking_links import tracking_token
 from orders.models import ChannelSku, Order
 from orders.status import EventKind, OrderStatus
-from tests.factories import ChannelFactory, LocationFactory, ProductFactory, canonical, make_user, stock
+from tests.factories import ProductFactory, make_user, presale_order, presale_world
+from tests.factories import presale_day as day
 
 pytestmark = pytest.mark.django_db
-SHANGHAI = ZoneInfo("Asia/Shanghai")
-
-
-def day(n):
-    return timezone.localdate() + timedelta(days=n)
 
 
 @pytest.fixture
 def world():
-    sha = LocationFactory(code="sha", name="Shanghai DC")
-    pre = ProductFactory(sku="PRE-1", presale_ship_from=day(10), presale_batch_qty=2)
-    pre2 = ProductFactory(sku="PRE-2", presale_ship_from=day(20))
-    stock(sha, pre, 5)
-    web = ChannelFactory(slug="web", name="Web shop")
-    return {"sha": sha, "pre": pre, "pre2": pre2, "web": web}
+    return presale_world(batch=2, on_hand=5)
 
 
 def _order(world, external_id, sku, hour, qty=1):
-    data = canonical(external_id, lines=((sku, qty),), placed_at=datetime(2026, 12, 1, hour, tzinfo=SHANGHAI))
-    return services.order_create(channel=world["web"], data=data, source="test").order
+    return presale_order(world, external_id, hour, lines=((sku, qty),), waiting=False)
 
 
 def test_the_queue_shows_days_counts_and_the_routing_order(client, world):

@@ -3,47 +3,28 @@ receipts import, releases the orders waiting for it first paid first up to the q
 the presale release door with one event naming the receipt; the presale queue shows which receipt released them.
 A receipt of a SKU that is not presale releases nothing."""
 
-from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
-
 import pytest
 import tablib
-from django.utils import timezone
 
 from inventory.models import MovementKind, Stock, StockMovement
 from inventory.resources import run_import
 from oms.roles import CUSTOMER_SERVICE, MANAGER
-from orders import services
 from orders.models import Order, OrderEvent
 from orders.status import EventKind, OrderStatus
-from tests.factories import ChannelFactory, LocationFactory, ProductFactory, canonical, make_user
+from tests.factories import make_user, presale_order, presale_world
+from tests.factories import presale_day as day
 from workflows.receipts import stock_receipt
 
 pytestmark = pytest.mark.django_db
-SHANGHAI = ZoneInfo("Asia/Shanghai")
-
-
-def day(n):
-    return timezone.localdate() + timedelta(days=n)
 
 
 @pytest.fixture
 def world():
-    sha = LocationFactory(code="sha", name="Shanghai DC")
-    return {
-        "sha": sha,
-        "pre": ProductFactory(sku="PRE-1", presale_ship_from=day(10)),
-        "later": ProductFactory(sku="PRE-2", presale_ship_from=day(20)),
-        "std": ProductFactory(sku="STD-1"),
-        "web": ChannelFactory(slug="web", name="Web shop"),
-    }
+    return presale_world()
 
 
 def waiting_order(world, external_id, hour, lines=(("PRE-1", 1),)):
-    data = canonical(external_id, lines=lines, placed_at=datetime(2026, 12, 1, hour, tzinfo=SHANGHAI))
-    order = services.order_create(channel=world["web"], data=data, source="test").order
-    assert order.presale_waiting
-    return order
+    return presale_order(world, external_id, hour, lines=lines)
 
 
 def released(*orders) -> list[bool]:

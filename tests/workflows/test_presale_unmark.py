@@ -3,43 +3,28 @@
 event on each order the receipt did not cover; a smaller receipt, or a product without an expected batch, stays
 presale."""
 
-from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
-
 import pytest
-from django.utils import timezone, translation
+from django.utils import translation
 
 from orders import services
 from orders.models import ChannelSku, Order, OrderEvent
 from orders.status import EventKind
 from orders.wording import event_text
-from tests.factories import ChannelFactory, LocationFactory, ProductFactory, canonical
+from tests.factories import canonical, presale_order, presale_world
+from tests.factories import presale_day as day
 from tests.orders.branch_catalogue import branch_chinese
 from workflows.receipts import stock_receipt
 
 pytestmark = pytest.mark.django_db
-SHANGHAI = ZoneInfo("Asia/Shanghai")
-
-
-def day(n):
-    return timezone.localdate() + timedelta(days=n)
 
 
 @pytest.fixture
 def world():
-    web = ChannelFactory(slug="web", name="Web shop")
-    pre = ProductFactory(sku="PRE-1", presale_ship_from=day(10), presale_batch_qty=3)
-    ChannelSku.objects.create(channel=web, external_sku="WEB-PRE-1", product=pre, presale_ship_from=day(12))
-    return {"sha": LocationFactory(code="sha", name="Shanghai DC"), "pre": pre, "web": web}
+    return presale_world(batch=3, listing="WEB-PRE-1")
 
 
 def waiting_order(world, external_id, hour, quantity=1):
-    data = canonical(
-        external_id, lines=(("PRE-1", quantity),), placed_at=datetime(2026, 12, 1, hour, tzinfo=SHANGHAI)
-    )
-    order = services.order_create(channel=world["web"], data=data, source="test").order
-    assert order.presale_waiting
-    return order
+    return presale_order(world, external_id, hour, lines=(("PRE-1", quantity),))
 
 
 def test_the_whole_batch_unmarks_the_product_and_its_listings(world, tmp_path, django_capture_on_commit_callbacks):
@@ -90,3 +75,101 @@ def test_a_product_without_an_expected_batch_stays_presale(world):
     assert stock.presale_unmarked is False
     world["pre"].refresh_from_db()
     assert world["pre"].presale_ship_from == day(10)
+
+
+# ---- several receipts that together bring the batch ------------------------------------------------------
+
+
+def test_receipts_that_together_bring_the_batch_end_the_presale(world, tmp_path):
+    waiting = waiting_order(world, "W", 8, quantity=5)  # more than the batch: no receipt covers it
+
+    first = stock_receipt(location=world["sha"], product=world["pre"], quantity=2, reference="PO-1")
+
+    assert first.presale_unmarked is False
+    assert (first.presale_batch.received, first.presale_batch.batch, first.presale_batch.still_expected) == (2, 3, 1)
+    world["pre"].refresh_from_db()
+    assert world["pre"].presale_ship_from == day(10) and world["pre"].presale_batch_received == {"sha/PO-1": 2}
+    assert not OrderEvent.objects.filter(data__has_key="unmarked").exists()
+
+    second = stock_receipt(location=world["sha"], product=world["pre"], quantity=1, reference="PO-2")
+
+    assert second.presale_unmarked is True and second.presale_batch.still_expected is None
+    world["pre"].refresh_from_db()
+    assert (world["pre"].presale_ship_from, world["pre"].presale_batch_qty) == (None, None)
+    assert world["pre"].presale_batch_received == {}
+    assert ChannelSku.objects.get(external_sku="WEB-PRE-1").presale_ship_from is None
+    (event,) = OrderEvent.objects.filter(order=waiting, kind=EventKind.PRESALE, data__has_key="unmarked")
+    until = Order.objects.get(pk=waiting.pk).presale_until.isoformat()
+    assert event.message == (
+        f"The batch of PRE-1 arrived in full (3 in 2 receipts): PRE-1 is no longer presale; this order still waits "
+        f"for {until}."
+    )
+    assert event.data["batch_receipts"] == {"sha/PO-1": 2, "sha/PO-2": 1}
+    with branch_chinese(tmp_path, "china-rest3.json"), translation.override("zh-hans"):
+        shown = event_text(event)
+    assert shown == f"PRE-1 的整批货已到（分 2 次入库，共 3 件）：PRE-1 不再预售；本订单仍等待至 {until}。"
+
+
+def test_a_receipt_posted_again_counts_once_toward_the_batch(world):
+    waiting_order(world, "W", 8, quantity=5)
+    stock_receipt(location=world["sha"], product=world["pre"], quantity=2, reference="PO-1")
+
+    again = stock_receipt(location=world["sha"], product=world["pre"], quantity=2, reference="PO-1")
+
+    assert again.presale_unmarked is False  # 2 + 2 would be past the batch of 3: counted once, it is 2
+    assert (again.presale_batch.received, again.presale_batch.still_expected, again.presale_batch.counted) == (
+        2,
+        1,
+        False,
+    )
+    world["pre"].refresh_from_db()
+    assert world["pre"].presale_ship_from == day(10) and world["pre"].presale_batch_received == {"sha/PO-1": 2}
+    assert not OrderEvent.objects.filter(data__has_key="unmarked").exists()
+
+    done = stock_receipt(location=world["sha"], product=world["pre"], quantity=1, reference="PO-3")
+    assert done.presale_unmarked is True
+    again_after = stock_receipt(location=world["sha"], product=world["pre"], quantity=1, reference="PO-3")
+    assert again_after.presale_unmarked is False and again_after.presale_batch.batch is None  # ended once
+    assert OrderEvent.objects.filter(data__has_key="unmarked").count() == 1
+
+
+def test_receipts_without_a_reference_each_count(world):
+    stock_receipt(location=world["sha"], product=world["pre"], quantity=2)
+
+    second = stock_receipt(location=world["sha"], product=world["pre"], quantity=2)
+
+    assert second.presale_unmarked is True  # two receipts that cannot be told apart from new ones: 4 of 3
+
+
+def test_the_receive_page_says_in_chinese_how_much_is_still_expected(world, client, tmp_path):
+    from oms.roles import MANAGER
+    from tests.factories import make_user
+
+    client.force_login(make_user("boss", MANAGER))
+    client.cookies["django_language"] = "zh-hans"
+    with branch_chinese(tmp_path, "china-rest3.json"):
+        response = client.post(
+            "/inventory/stock/receive/",
+            {"location": "sha", "sku": "PRE-1", "quantity": "2", "reference": "PO-5", "reason_code": "purchase"},
+            follow=True,
+        )
+        shown = [str(m) for m in response.context["messages"]]
+        product_page = client.get("/inventory/products/PRE-1/").content.decode()
+
+    assert "PRE-1 仍为预售：预计整批 3 件，已入库 2 件，尚待 1 件。" in shown
+    assert "已入库 2 件" in product_page
+    world["pre"].refresh_from_db()
+    assert world["pre"].presale_ship_from == day(10)
+
+
+def test_a_receipts_import_row_says_how_much_is_still_expected(world):
+    import tablib
+
+    from inventory.resources import run_import
+
+    data = tablib.Dataset(headers=["location", "sku", "quantity", "reference"])
+    data.append(["sha", "PRE-1", 1, "PO-11"])
+
+    result = run_import("receipts", data, dry_run=False)
+
+    assert result.rows[0].outcome == "on hand 1; presale: 2 of the expected batch of 3 still expected"
