@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from ..base import Adapter, Confirmation, PullPage, Rejected, StockPushResult, match_lines, refund_marker, refund_note
 from ..remote_items import remote_items
-from .client import ShopifyClient
+from .client import DEFAULT_VERSION, ShopifyClient
 
 PAGE_SIZE = 50
 SET_BATCH = 250
@@ -93,6 +93,7 @@ SET_QUANTITIES = """mutation InventorySet($input: InventorySetQuantitiesInput!) 
 OPEN_FULFILLMENT_ORDER = {"OPEN", "IN_PROGRESS", "SCHEDULED"}
 
 
+# ``orderCancel`` before Admin API 2025-07: ``refund: Boolean!``.
 ORDER_CANCEL = """mutation OrderCancel(
   $orderId: ID!, $reason: OrderCancelReason!, $refund: Boolean!, $restock: Boolean!, $notifyCustomer: Boolean,
   $staffNote: String
@@ -100,6 +101,21 @@ ORDER_CANCEL = """mutation OrderCancel(
   orderCancel(
     orderId: $orderId, reason: $reason, refund: $refund, restock: $restock, notifyCustomer: $notifyCustomer,
     staffNote: $staffNote
+  ) {
+    job { id done }
+    orderCancelUserErrors { field message code }
+  }
+}"""
+# From 2025-07 ``refund`` is deprecated for ``refundMethod: OrderCancelRefundMethodInput`` (which older versions
+# refuse as an unknown argument): ``{originalPaymentMethodsRefund: true}`` refunds to the original payment.
+REFUND_METHOD_SINCE = "2025-07"
+ORDER_CANCEL_REFUND_METHOD = """mutation OrderCancel(
+  $orderId: ID!, $reason: OrderCancelReason!, $refundMethod: OrderCancelRefundMethodInput!, $restock: Boolean!,
+  $notifyCustomer: Boolean, $staffNote: String
+) {
+  orderCancel(
+    orderId: $orderId, reason: $reason, refundMethod: $refundMethod, restock: $restock,
+    notifyCustomer: $notifyCustomer, staffNote: $staffNote
   ) {
     job { id done }
     orderCancelUserErrors { field message code }
@@ -144,6 +160,13 @@ def client_for(connection) -> ShopifyClient:
         token=str((connection.credentials or {}).get("access_token", "")),
         version=connection.api_version,
     )
+
+
+def refund_method_version(version: str) -> bool:
+    """Whether ``orderCancel`` takes ``refundMethod`` (Admin API 2025-07 and later, ``unstable``) at ``version``
+    (empty: the client's default)."""
+    version = version or DEFAULT_VERSION
+    return version == "unstable" or version >= REFUND_METHOD_SINCE
 
 
 def order_gid(external_id: str) -> str:
@@ -235,22 +258,25 @@ class ShopifyAdapter(Adapter):
     # ---- cancel -------------------------------------------------------------------------------------
 
     def cancel_notice(self, connection, *, notice: dict) -> None:
-        """``orderCancel``: refunded to the original payment (an order cancelled before shipping is owed back),
+        """``orderCancel``: refunded to the original payment (an order cancelled before shipping is owed back: from
+        API version 2025-07 ``refundMethod: {originalPaymentMethodsRefund: true}``, before it ``refund: true``),
         not restocked (the OMS publishes stock itself), the customer not notified (the OMS does that). An order
         Shopify shows cancelled already (a retry whose answer was lost) counts as done."""
         client = client_for(connection)
         gid = order_gid(str(notice.get("order_external_id")))
-        payload = client.execute(
-            ORDER_CANCEL,
-            {
-                "orderId": gid,
-                "reason": CANCEL_REASONS.get(notice.get("reason_code") or "", "OTHER"),
-                "refund": True,
-                "restock": False,
-                "notifyCustomer": False,
-                "staffNote": f"Cancelled in the OMS ({notice.get('order')}): {notice.get('reason') or ''}"[:255],
-            },
-        ).get("orderCancel")
+        variables = {
+            "orderId": gid,
+            "reason": CANCEL_REASONS.get(notice.get("reason_code") or "", "OTHER"),
+            "restock": False,
+            "notifyCustomer": False,
+            "staffNote": f"Cancelled in the OMS ({notice.get('order')}): {notice.get('reason') or ''}"[:255],
+        }
+        if refund_method_version(connection.api_version):
+            document = ORDER_CANCEL_REFUND_METHOD
+            variables["refundMethod"] = {"originalPaymentMethodsRefund": True}
+        else:
+            document, variables["refund"] = ORDER_CANCEL, True
+        payload = client.execute(document, variables).get("orderCancel")
         errors = (payload or {}).get("orderCancelUserErrors") or []
         if not errors:
             return

@@ -11,6 +11,8 @@ name (``query PullOrders``, ``mutation FulfillmentCreate`` ...), its variables a
   what remains (a ``userErrors`` entry otherwise), lowers it, closes a fully fulfilled fulfillment order;
 - ``fulfillmentTrackingInfoUpdate``, ``fulfillmentCancel`` (gives the quantities back);
 - ``productVariants(query: "sku:'A' OR sku:'B'")`` and ``inventorySetQuantities``.
+- ``orderCancel`` by the API version in the URL: ``refund`` before 2025-07, ``refundMethod`` since
+  (fake_shopify_cancel.py: a wrong argument refused with GraphQL's validation errors);
 
 Failures are scripted: ``shop.fail_next(kind, times=1, **options)`` with kind ``429`` (``retry_after``),
 ``throttled`` (a 200 with the THROTTLED error and the cost extension), ``500``, ``401``, ``user_error``
@@ -27,6 +29,7 @@ import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+from . import fake_shopify_cancel as cancel
 from . import fake_shopify_refunds as refunds
 
 TOKEN = "shpat_test_token_0123456789abcdef"
@@ -98,6 +101,7 @@ class Shop:
         self.requests: list[tuple[str, dict]] = []
         self.failures: list[dict] = []
         self.cancelled: dict[str, dict] = {}  # order gid -> the orderCancel variables that cancelled it
+        self.deprecated: list[tuple[str, str]] = []  # (operation, argument) used although deprecated at that version
         self.line_items: dict[str, list[dict]] = {}  # order gid -> [{id, sku, quantity, refundableQuantity}]
         self.refunds: dict[str, list[dict]] = {}  # order gid -> [{id, note, notify, refundLineItems, transactions}]
         self.sales: dict[str, dict] = {}  # order gid -> its sale transaction {id, gateway, amount, refunded}
@@ -349,40 +353,6 @@ class Shop:
             }
         }
 
-    def order_cancel(self, v: dict) -> dict:
-        """``orderCancel`` as documented: an unknown order is NOT_FOUND, a cancelled one INVALID; the reason must
-        be an OrderCancelReason; ``refund`` and ``restock`` are required."""
-        gid = v.get("orderId") or ""
-        known = gid in self.fulfillment_orders or any(o["id"] == gid for o in self.orders)
-        errors = []
-        if v.get("reason") not in ("CUSTOMER", "DECLINED", "FRAUD", "INVENTORY", "OTHER", "STAFF"):
-            errors.append({"field": ["reason"], "message": "Reason is invalid", "code": "INVALID"})
-        elif not isinstance(v.get("refund"), bool) or not isinstance(v.get("restock"), bool):
-            errors.append({"field": ["refund"], "message": "Refund and restock are required", "code": "INVALID"})
-        elif not known:
-            errors.append({"field": ["orderId"], "message": "Order does not exist", "code": "NOT_FOUND"})
-        elif gid in self.cancelled:
-            errors.append({"field": ["orderId"], "message": "Order has already been cancelled", "code": "INVALID"})
-        if errors:
-            return {"orderCancel": {"job": None, "orderCancelUserErrors": errors}}
-        self.cancelled[gid] = dict(v)
-        for o in self.orders:
-            if o["id"] == gid:
-                o["cancelledAt"] = "2026-12-07T10:00:00Z"
-        return {
-            "orderCancel": {
-                "job": {"id": f"gid://shopify/Job/{self.next_id()}", "done": False},
-                "orderCancelUserErrors": [],
-            }
-        }
-
-    def order_cancelled(self, v: dict) -> dict:
-        gid = v.get("id") or ""
-        known = gid in self.fulfillment_orders or any(o["id"] == gid for o in self.orders)
-        if not known:
-            return {"order": None}
-        return {"order": {"id": gid, "cancelledAt": "2026-12-07T10:00:00Z" if gid in self.cancelled else None}}
-
     def orders_status(self, v: dict) -> dict:
         """``nodes(ids:)`` on orders: null for an unknown id; the fulfilment status from the order node when it
         names one, else from its fulfillment orders' open quantities."""
@@ -428,8 +398,8 @@ OPERATIONS = {
     "FulfillmentCancel": Shop.fulfillment_cancel,
     "VariantsBySku": Shop.variants_by_sku,
     "InventorySet": Shop.set_quantities,
-    "OrderCancel": Shop.order_cancel,
-    "OrderCancelled": Shop.order_cancelled,
+    "OrderCancel": cancel.order_cancel,
+    "OrderCancelled": cancel.order_cancelled,
     "OrdersStatus": Shop.orders_status,
 }
 
@@ -530,6 +500,15 @@ class _Handler(BaseHTTPRequestHandler):
                         }
                     },
                 )
+        headers = {}
+        if name == "OrderCancel":  # what the URL's API version defines (fake_shopify_cancel.py)
+            version = cancel.version_of(self.path)
+            if errors := cancel.argument_errors(version, query, variables):
+                return self._answer(200, {"errors": errors})
+            if cancel.uses_deprecated_refund(version, query):
+                with shop.lock:
+                    shop.deprecated.append((name, "refund"))
+                headers["X-Shopify-API-Deprecated-Reason"] = cancel.DEPRECATED_REASON
         operation = OPERATIONS.get(name)
         if operation is None:
             return self._answer(
@@ -554,6 +533,7 @@ class _Handler(BaseHTTPRequestHandler):
                     }
                 },
             },
+            headers,
         )
 
 
