@@ -3,6 +3,7 @@ raises is raised at its place, and it never outlives the import."""
 
 import os
 import signal
+import time
 from io import StringIO
 from pathlib import Path
 
@@ -103,6 +104,45 @@ def test_closing_ends_the_reader_that_runs_ahead():
     assert _alive(pid)
     items.close()
     assert not _alive(pid)
+
+
+def _ended(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return True
+    return state in ("Z", "X")  # ended, waiting for init to reap it
+
+
+def test_the_reader_ends_when_the_import_dies():
+    """A worker killed mid-import (a cancelled task, SIGKILL) leaves no reader behind: its pipe breaks."""
+    report_r, report_w = os.pipe()
+    worker = os.fork()
+    if worker == 0:  # the "worker": starts an endless read, says the reader's pid, waits to be killed
+        try:
+            os.close(report_r)
+
+            def endless():
+                yield os.getpid()
+                while True:
+                    yield "x" * 100
+
+            items = read_ahead.read_ahead(endless, process=True)
+            os.write(report_w, str(next(items)).encode() + b"\n")
+            signal.pause()
+        finally:
+            os._exit(1)
+    os.close(report_w)
+    with os.fdopen(report_r) as report:
+        reader = int(report.readline())
+    assert not _ended(reader)
+    os.kill(worker, signal.SIGKILL)
+    os.waitpid(worker, 0)
+    for _ in range(300):  # a bound, not a measure: the reader ends at its next write
+        if _ended(reader):
+            break
+        time.sleep(0.1)
+    assert _ended(reader)
 
 
 def test_a_reader_that_dies_stops_the_import_with_a_reason(monkeypatch):
