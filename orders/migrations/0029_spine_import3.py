@@ -1,12 +1,13 @@
 """Order lines', events' and holds' foreign keys to their order checked at once (NOT DEFERRABLE), on
 PostgreSQL only: Django makes every foreign key DEFERRABLE INITIALLY DEFERRED, so each inserted row's
-check waits in the transaction's queue for the commit; a bulk import writes about six such rows an order
-and the queue costs more than the checks themselves. Every writer inserts the order before its lines,
+check waits in the transaction's queue for the commit (a bulk import writes about six such rows an
+order); now each statement makes its own checks at its end. Every writer inserts the order before its lines,
 events and holds (``orders.intake.bulk``, the ORM's saves) and deletes them before the order (Django's
 collector), so nothing relies on the deferral. (SQLite keeps its deferred checks.)
 
 Django does not model a foreign key's deferral: a later migration that alters one of these fields
-recreates its constraint DEFERRABLE again (``orders.constraints`` test on the PostgreSQL lane says so).
+recreates its constraint DEFERRABLE again (tests/orders/test_order_children_fk.py on the PostgreSQL lane
+says so).
 """
 
 from django.db import migrations
