@@ -120,10 +120,12 @@ def child_import(path: str) -> dict:
     from orders.models import OrderEvent
 
     events_before = OrderEvent.objects.count()
+    children_before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     report = ImportReport()
     start = time.perf_counter()
     import_file(path=Path(path), fmt="shopify-csv", channel=channel, report=report)
     seconds = time.perf_counter() - start
+    children_after = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     return {
         "seconds": seconds,
         "created": report.created,
@@ -131,8 +133,9 @@ def child_import(path: str) -> dict:
         "events": OrderEvent.objects.count() - events_before,
         "peak_rss_mb": _peak_rss_mb(),
         # The file's reading process (orders/intake/read_ahead.py), forked from this one: its peak counts
-        # the pages it still shares with this process.
-        "reader_peak_rss_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
+        # the pages it still shares with this process (0: no reading process, or none bigger than a child
+        # this process had before, e.g. with IMPORT_READ_PROCESS=0).
+        "reader_peak_rss_mb": children_after / 1024 if children_after > children_before else 0,
     }
 
 
