@@ -340,6 +340,9 @@ IMPORT_MAX_ROWS = int(os.environ.get("IMPORT_MAX_ROWS", "1000000"))
 IMPORT_MAX_CELL_CHARS = int(os.environ.get("IMPORT_MAX_CELL_CHARS", "32767"))
 IMPORT_PREVIEW_INLINE_BYTES = int(os.environ.get("IMPORT_PREVIEW_INLINE_BYTES", str(1024 * 1024)))
 IMPORT_STALE_MINUTES = int(os.environ.get("IMPORT_STALE_MINUTES", "30"))
+# An order file is read, canonicalised and checked by a forked process of its own while the worker writes
+# (orders/intake/read_ahead.py); off (or where forking is unsafe): a thread of the worker does it.
+IMPORT_READ_PROCESS = env_bool("IMPORT_READ_PROCESS", True)
 # The largest body the API and the order and tracking webhooks take (413 past it, the refusal recorded).
 INTAKE_MAX_BODY_BYTES = int(os.environ.get("INTAKE_MAX_BODY_BYTES", str(2 * 1024 * 1024)))
 # Django's own cap on a non-file body must not cut in first (it would answer a bare 400).

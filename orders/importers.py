@@ -6,6 +6,7 @@ outcome, so the intake monitor shows it too.
 """
 
 import itertools
+from contextlib import closing
 from pathlib import Path
 
 from django import forms
@@ -29,7 +30,8 @@ from oms.imports import (
 from . import services
 from .intake import amazon_tsv, bulk, files, oms_csv, shopify_csv
 from .intake.canonical import CanonicalOrder, OrderRejected, check
-from .intake.importer import BINARY_FORMATS, FORMATS
+from .intake.importer import BINARY_FORMATS, FORMATS, checked_ahead
+from .intake.read_ahead import read_ahead
 from .intake.rows import csv_rows, normalize_header, xlsx_rows
 from .models import Channel, ChannelKind, InboundStatus, Order
 from .selectors import products_for_channel
@@ -362,7 +364,10 @@ class OrderFileImporter(Importer):
                 add_error(job, e.row or row, e.field, e.message)
 
         def flush(batch) -> None:
-            for outcome in bulk.create_batch(channel=channel, items=batch, source=source, user=job.user, names=names):
+            outcomes = bulk.create_batch(
+                channel=channel, items=batch, source=source, user=job.user, names=names, checked=True
+            )
+            for outcome in outcomes:
                 if outcome.status == "rejected":
                     reject(outcome.row, outcome.errors)
                 elif outcome.status == "duplicate":
@@ -373,20 +378,24 @@ class OrderFileImporter(Importer):
                     counts["created"] += 1
                     counts["held"] += int(outcome.held)
 
+        # The file is read, canonicalised and checked by a process of its own (orders/intake/read_ahead.py)
+        # while this one writes the previous batch; closing it (a failure here) ends that process.
+        orders = read_ahead(lambda: checked_ahead(self._orders(path, job.options), check_ahead=True))
         try:
-            batch: list = []
-            for row, parsed in self._orders(path, job.options):
-                last_row = row
-                if isinstance(parsed, OrderRejected):
-                    reject(row, parsed.errors)
-                    continue
-                batch.append((row, parsed))
-                if len(batch) >= BATCH:
+            with closing(orders):
+                batch: list = []
+                for row, parsed, refused in orders:
+                    last_row = row
+                    if isinstance(parsed, OrderRejected):
+                        reject(row, parsed.errors)
+                        continue
+                    batch.append((row, refused or parsed))
+                    if len(batch) >= BATCH:
+                        flush(batch)
+                        batch = []
+                        progress(max(last_row - 2, 0), counts)
+                if batch:
                     flush(batch)
-                    batch = []
-                    progress(max(last_row - 2, 0), counts)
-            if batch:
-                flush(batch)
         except FileUnusable as exc:
             services.inbound_record_outcome(message, status=InboundStatus.FAILED, error=str(exc))
             raise

@@ -17,7 +17,7 @@ tens of microseconds. ``docs/decisions/0017-chinese-addresses.md`` says more.
 import difflib
 import re
 import unicodedata
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 
 from django.utils.translation import gettext_lazy as _
@@ -261,8 +261,28 @@ def _infer(walk: _Walk) -> list[str]:
 
 
 def parse_address(text: str) -> ParsedAddress:
-    """One line of a Chinese address into its parts (cached: a batch parses each distinct text once)."""
-    return _parse_cached(normalize(text))
+    """One line of a Chinese address into its parts (cached: a batch parses each distinct text once, and
+    each distinct shape: the same text with other digits, below)."""
+    text = normalize(text)
+    shape = text.translate(DIGITS_MASKED)
+    if shape != text:
+        parsed, start = _parse_shape(shape)
+        if parsed.ok:
+            return replace(parsed, detail=_strip_country(text)[start:].strip())
+    return _parse_cached(text)
+
+
+# A line's shape: its digits all made "0". No division's name holds a digit, so the matcher takes the
+# same steps over the line and its shape (a digit is no separator and starts no name, as "0" is) and
+# finds the same parts at the same places: what addresses that differ only in their numbers (house,
+# building, room, the phone in the line) share is parsed once. Only a line that resolves is taken
+# from its shape; one with problems is parsed as written (its problems quote the text).
+DIGITS_MASKED = str.maketrans("123456789", "000000000")
+
+
+@lru_cache(maxsize=PARSE_CACHE)
+def _parse_shape(shape: str) -> tuple[ParsedAddress, int]:
+    return _parse(shape, with_start=True)
 
 
 @lru_cache(maxsize=PARSE_CACHE)
@@ -270,12 +290,14 @@ def _parse_cached(text: str) -> ParsedAddress:
     return _parse(text)
 
 
-def _parse(text: str) -> ParsedAddress:
-    """Parse a normalized line (``parse_address`` normalizes and caches)."""
+def _parse(text: str, *, with_start: bool = False):
+    """Parse a normalized line (``parse_address`` normalizes and caches); ``with_start``: and where the
+    rest (``detail``) starts in the line without its country."""
     text = _strip_country(text)
     walk = _Walk()
     pos = _walk(text, 0, walk)
-    rest = text[_skip(text, pos) :].strip()
+    start = _skip(text, pos)
+    rest = text[start:].strip()
     if walk.ambiguous:
         name = walk.ambiguous[0].name
         paths = [d.path for d in walk.ambiguous]
@@ -284,7 +306,8 @@ def _parse(text: str) -> ParsedAddress:
             name=name,
             places=", ".join(paths),
         )
-        return ParsedAddress(detail=rest, problems=(problem,), suggestions=tuple(paths[:5]))
+        parsed = ParsedAddress(detail=rest, problems=(problem,), suggestions=tuple(paths[:5]))
+        return (parsed, start) if with_start else parsed
     if not walk.problems:
         _unknown_part(rest, walk)
     inferred = _infer(walk) if not walk.problems else []
@@ -301,7 +324,7 @@ def _parse(text: str) -> ParsedAddress:
     found = walk.found
     city = found.get(CITY)
     district = found.get(DISTRICT)
-    return ParsedAddress(
+    parsed = ParsedAddress(
         province=found[PROVINCE].name if PROVINCE in found else "",
         city=city.name if city else "",
         district=district.name if district else "",
@@ -310,6 +333,7 @@ def _parse(text: str) -> ParsedAddress:
         problems=tuple(walk.problems),
         suggestions=tuple(dict.fromkeys(walk.suggestions))[:5],
     )
+    return (parsed, start) if with_start else parsed
 
 
 # ---- intake: fill what is empty, hold what does not resolve --------------------------------
@@ -367,6 +391,7 @@ def _complete(province: str, city: str, district: str, line: str) -> Completion:
 
 def cache_clear() -> None:
     _parse_cached.cache_clear()
+    _parse_shape.cache_clear()
     _complete.cache_clear()
 
 

@@ -4,7 +4,6 @@ bulk.py) so a bad order never holds the good ones hostage, and report per file, 
 import gc
 import hashlib
 import logging
-import queue
 import shutil
 import threading
 import zipfile
@@ -13,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from django.conf import settings
-from django.utils import timezone, translation
+from django.utils import timezone
 
 from .. import services
 from ..models import Channel, InboundMessage, InboundStatus
@@ -21,6 +20,7 @@ from ..selectors import products_for_channel
 from . import amazon_tsv, bulk, oms_csv, oms_xlsx, shopify_csv, shopify_json, woocommerce_json
 from .canonical import OrderRejected, check
 from .files import FileUnusable, open_text
+from .read_ahead import read_ahead
 
 # --format name -> reader(handle) yielding (row, CanonicalOrder | OrderRejected)
 FORMATS = {
@@ -106,74 +106,6 @@ def fewer_collections():
                 gc.set_threshold(*_gc_saved)
 
 
-# The file is read and parsed ahead by a thread of its own while this one writes the batches: parsing
-# (no database) goes on while the database works on the previous batch. At most READ_AHEAD_CHUNKS
-# chunks of READ_AHEAD_CHUNK parsed orders wait (memory stays flat).
-READ_AHEAD_CHUNK = 200
-READ_AHEAD_CHUNKS = 10
-_END = object()
-
-
-class _ReaderFailed:
-    def __init__(self, exc: BaseException):
-        self.exc = exc
-
-
-def read_ahead(items):
-    """Yield what ``items()`` yields, in the same order, made by a thread that runs ahead; an exception
-    it raises is raised here at the same point (after everything it yielded before). Pure parsing
-    only: the thread never touches the database. Close the generator to stop the thread."""
-    out: queue.Queue = queue.Queue(maxsize=READ_AHEAD_CHUNKS)
-    stop = threading.Event()
-    zone, language = timezone.get_current_timezone(), translation.get_language()
-
-    def put(value) -> bool:
-        while not stop.is_set():
-            try:
-                out.put(value, timeout=0.1)
-                return True
-            except queue.Full:
-                continue
-        return False
-
-    def produce() -> None:
-        timezone.activate(zone)  # naive dates are read as this thread's caller would read them
-        if language:
-            translation.activate(language)
-        chunk: list = []
-        try:
-            for item in items():
-                chunk.append(item)
-                if len(chunk) >= READ_AHEAD_CHUNK:
-                    if not put(chunk):
-                        return
-                    chunk = []
-        except BaseException as exc:  # noqa: BLE001 - handed to the consumer, raised there
-            if put(chunk):
-                put(_ReaderFailed(exc))
-            return
-        if put(chunk):
-            put(_END)
-
-    thread = threading.Thread(target=produce, name="intake-read-ahead", daemon=True)
-    thread.start()
-    try:
-        while True:
-            got = out.get()
-            if got is _END:
-                return
-            if isinstance(got, _ReaderFailed):
-                raise got.exc
-            yield from got
-    finally:
-        stop.set()
-        while thread.is_alive():
-            try:
-                out.get_nowait()  # a producer waiting to put sees the stop
-            except queue.Empty:
-                thread.join(timeout=0.1)
-
-
 def default_format(channel: Channel, path: Path) -> str:
     """The format a channel's files are in: by platform, else by the file's suffix."""
     suffix = path.suffix.lower()
@@ -240,7 +172,7 @@ def _import_rows(path: Path, fmt: str, reader, channel, file_report: ImportRepor
         else:
             handle, _encoding = open_text(path)
         names: dict[str, str] = {}  # channel order name -> external id, across the file's batches
-        with handle, closing(read_ahead(lambda: _parsed(reader(handle), check_ahead=not dry_run))) as items:
+        with handle, closing(read_ahead(lambda: checked_ahead(reader(handle), check_ahead=not dry_run))) as items:
             batch: list = []
             for row, parsed, refused in items:
                 if isinstance(parsed, OrderRejected):
@@ -277,9 +209,9 @@ def _import_rows(path: Path, fmt: str, reader, channel, file_report: ImportRepor
         )
 
 
-def _parsed(rows, *, check_ahead: bool):
+def checked_ahead(rows, *, check_ahead: bool):
     """(row, order or the reader's rejection, the checks' rejection or None): with ``check_ahead`` the
-    checks (``canonical.check``: pure Python, no database) run here, in the read-ahead thread, while the
+    checks (``canonical.check``: pure Python, no database) run here, in the reading process, while the
     database writes the previous batch; ``bulk.create_batch(checked=True)`` then reports an order they
     refused at its place in the batch, as if it had checked it itself."""
     for row, parsed in rows:

@@ -79,6 +79,9 @@ class OrderRejected(Exception):
         self.errors = errors
         super().__init__("; ".join(f"{e.field}: {e.message}" for e in errors))
 
+    def __reduce__(self):  # pickled as made (the file's reading process hands rejections over)
+        return (self.__class__, (self.errors,))
+
     def english(self) -> str:  # as the records keep it
         return "; ".join(f"{e.field}: {e.english()}" for e in self.errors)
 

@@ -3,6 +3,7 @@
 
 import pytest
 
+from orders.intake import address_cn
 from orders.intake.address_cn import complete, parse_address
 from orders.intake.paste_cn import find_phone, split_contact
 
@@ -191,3 +192,26 @@ def test_complete_reports_a_contradiction_between_given_parts_and_fills_nothing(
 def test_complete_leaves_an_address_without_chinese_alone():
     done = complete(province="Shanghai", city="Shanghai", district="Pudong", line="88 Century Avenue")
     assert (done.filled, done.problems) == ({}, ())
+
+
+def test_lines_that_differ_only_in_their_numbers_are_matched_once_each_keeping_its_own_detail():
+    address_cn.cache_clear()
+    first = address_cn.parse_address("湖南长沙岳麓区麓山南路932号 3栋501")
+    second = address_cn.parse_address("湖南长沙岳麓区麓山南路17号 12栋2")
+    info = address_cn._parse_shape.cache_info()
+    assert (info.misses, info.hits) == (2, 0)  # "932" and "17" are shapes of different lengths
+    third = address_cn.parse_address("湖南长沙岳麓区麓山南路571号 8栋702")
+    assert address_cn._parse_shape.cache_info().hits == 1
+    assert (first.province, first.city, first.district) == ("湖南省", "长沙市", "岳麓区")
+    assert (second.district, second.detail) == ("岳麓区", "麓山南路17号 12栋2")
+    assert (third.district, third.detail) == ("岳麓区", "麓山南路571号 8栋702")
+    assert first.detail == "麓山南路932号 3栋501"
+
+
+def test_a_line_that_does_not_resolve_quotes_its_own_numbers():
+    address_cn.cache_clear()
+    address_cn.parse_address("火星 1号 2室")  # its shape ("火星 0号 0室") parsed and not resolving
+    parsed = address_cn.parse_address("火星 5号 7室")
+    assert not parsed.ok
+    assert "火星 5号 7室" in parsed.problems[0]
+    assert parsed == address_cn._parse("火星 5号 7室")

@@ -186,11 +186,11 @@ def test_a_bad_payment_method_rejects_the_order_with_its_row(tmp_path):
 def test_read_ahead_yields_in_order_raises_where_the_reader_raised_and_stops_when_closed(monkeypatch):
     import threading
 
-    from orders.intake import importer
+    from orders.intake import read_ahead
 
-    monkeypatch.setattr(importer, "READ_AHEAD_CHUNK", 3)
-    monkeypatch.setattr(importer, "READ_AHEAD_CHUNKS", 2)
-    assert list(importer.read_ahead(lambda: iter(range(10)))) == list(range(10))
+    monkeypatch.setattr(read_ahead, "READ_AHEAD_CHUNK", 3)
+    monkeypatch.setattr(read_ahead, "READ_AHEAD_CHUNKS", 2)
+    assert list(read_ahead.read_ahead(lambda: iter(range(10)), process=False)) == list(range(10))
 
     def failing():
         yield from range(7)
@@ -198,7 +198,7 @@ def test_read_ahead_yields_in_order_raises_where_the_reader_raised_and_stops_whe
 
     got = []
     with pytest.raises(ValueError, match="row 8 cannot be read"):
-        for item in importer.read_ahead(failing):
+        for item in read_ahead.read_ahead(failing, process=False):
             got.append(item)
     assert got == list(range(7))  # everything before the failure first, as a plain loop would
 
@@ -208,7 +208,7 @@ def test_read_ahead_yields_in_order_raises_where_the_reader_raised_and_stops_whe
             yield n
             n += 1
 
-    items = importer.read_ahead(endless)
+    items = read_ahead.read_ahead(endless, process=False)
     assert [next(items) for _ in range(5)] == [0, 1, 2, 3, 4]
     items.close()  # the reading thread ends (it waits at most for its queue to have room)
     assert not [t for t in threading.enumerate() if t.name == "intake-read-ahead"]

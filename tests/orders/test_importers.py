@@ -228,11 +228,14 @@ def _import_measured(tmp_path, channel, megabytes: float, start: int) -> tuple[I
 
 
 @pytest.mark.slow
-def test_a_large_oms_csv_imports_with_flat_memory(tmp_path, world):
+@pytest.mark.parametrize("read_process", [False, True], ids=["reading-thread", "reading-process"])
+def test_a_large_oms_csv_imports_with_flat_memory(tmp_path, world, settings, read_process):
     """A file of OMS_BIG_IMPORT_MB megabytes (default 3, ~30 s under tracemalloc on SQLite; 100 MB
     takes about 15 minutes: OMS_BIG_IMPORT_MB=100 pytest -m slow tests/orders/test_importers.py)
     and one of a quarter of that: the peak memory of the big one is no more than the small one's
-    plus a margin — memory is a batch of orders, not the file."""
+    plus a margin — memory is a batch of orders, not the file. With a reading thread tracemalloc sees
+    the reading and the writing; with a reading process (the default), the worker's side only."""
+    settings.IMPORT_READ_PROCESS = read_process
     small, small_rows, small_peak, _ = _import_measured(tmp_path, world["web"], BIG_MB / 4, 0)
     job, rows, peak, elapsed = _import_measured(tmp_path, world["web"], BIG_MB, 10**7)
     for j, n in ((small, small_rows), (job, rows)):
