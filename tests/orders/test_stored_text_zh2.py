@@ -330,7 +330,7 @@ def test_a_classification_summary_keeps_its_template_and_reads_in_chinese(chines
             "packing: 冰袋; hold Manual"
         )
     shown = render(message.stored())
-    assert "标签 fresh；优先级 1；服务类型 冷链；发货点需具备 冷链；打包：冰袋；挂起（手工）" in shown
+    assert "标签 生鲜；优先级 1；服务类型 冷链；发货点需具备 冷链；打包：冰袋；挂起（手工）" in shown
     assert "tags" not in shown and "priority" not in shown
 
 
