@@ -174,3 +174,33 @@ def test_the_already_received_message_in_chinese(w, tmp_path):
         f"入库单 R-1（SKU-A，sha）已于 {at} 以 5 件入库；同一单号下的 7 件被拒绝，未增加任何库存。"
         "另一批到货请使用新的单号。"
     )
+
+
+def test_the_migration_takes_earlier_receipts_as_received_once(w):
+    from importlib import import_module
+
+    from django.apps import apps
+
+    backfill = import_module("inventory.migrations.0006_receipts_once").backfill
+    # Before the migration: a receipt posted twice under R-1 (both added), one under R-2, an opening balance
+    for quantity in (5, 5):
+        services.stock_receive(location=w["sha"], product=w["a"], quantity=quantity, reference="R-1", once=False)
+    services.stock_receive(location=w["can"], product=w["b"], quantity=3, reference="R-2", once=False)
+    services.stock_receive(
+        location=w["can"], product=w["a"], quantity=4, reference="opening stock", reason_code="opening", once=False
+    )
+    first = StockMovement.objects.filter(reference="R-1").order_by("pk").first()
+    assert not StockReceipt.objects.exists()
+
+    backfill(apps, None)
+
+    rows = StockReceipt.objects.order_by("reference").values_list(
+        "location__code", "product__sku", "reference", "quantity", "movement", "created_at"
+    )
+    r2 = StockMovement.objects.get(reference="R-2")
+    assert list(rows) == [
+        ("sha", "SKU-A", "R-1", 5, first.pk, first.created_at),
+        ("can", "SKU-B", "R-2", 3, r2.pk, r2.created_at),
+    ]
+    again = stock_receipt(location=w["sha"], product=w["a"], quantity=5, reference="R-1")
+    assert again.on_hand == 20 and again.already_received.endswith("(5): nothing added.")
