@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 
-from inventory.models import Bin, Location, Product, StockMovement
+from inventory.models import Bin, Location, Product, StockMovement, StockReceipt
 from inventory.services import stock_receive
 from logistics.models import Carrier, ServiceLevel
 from oms.roles import sync_roles
@@ -139,6 +139,9 @@ def _opening_stock(world: World, *, seed: int, started: datetime) -> None:
             )
             # Demo only: date the receipt before the first order (see demo/seed.py).
             StockMovement.objects.filter(location=location, product=product, created_at__gte=started).update(
+                created_at=received_at
+            )
+            StockReceipt.objects.filter(location=location, product=product, created_at__gte=started).update(
                 created_at=received_at
             )
 

@@ -32,7 +32,7 @@ from fulfillment import geo
 from fulfillment.models import PickList, RoutingDecision, Shipment
 from fulfillment.services import order_route, picklist_create, shipment_pack
 from fulfillment.status import ShipmentStatus
-from inventory.models import Location, Stock, StockMovement
+from inventory.models import Location, Stock, StockMovement, StockReceipt
 from inventory.selectors import ledger_mismatches
 from logistics import rating
 from logistics.models import CarrierClaim, ExceptionCase, Parcel, ServiceLevel, TrackingEvent
@@ -450,6 +450,7 @@ def reset_demo_data() -> None:
         Order.objects.all().delete()
         Customer.objects.all().delete()
         InboundMessage.objects.all().delete()
+        StockReceipt.objects.all().delete()  # the receipts received once point at their ledger rows
         StockMovement.objects.all().delete()
         Stock.objects.all().delete()
     except ProtectedError as exc:

@@ -355,8 +355,9 @@ class ResourceImporter(RowImporter):
         return items
 
     def apply(self, args, *, user):
-        self.resource.apply(args, user=user)
-        return "created"
+        done = self.resource.apply(args, user=user)
+        # A receipt row received before under its reference (a re-uploaded sheet) adds nothing: a duplicate.
+        return "unchanged" if isinstance(done, resources.Unchanged) else "created"
 
 
 class OpeningStockResource(resources.ReceiptResource):
@@ -367,6 +368,8 @@ class OpeningStockResource(resources.ReceiptResource):
     def parse(self, row, lookups):
         args = super().parse(row, lookups)
         args["reason_code"] = ReasonCode.OPENING
+        # Without a reference of its own, the row gets the default one and adds as before (not received once).
+        args["once"] = bool(args["reference"])
         args["reference"] = args["reference"] or "opening stock"
         return args
 

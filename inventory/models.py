@@ -225,6 +225,30 @@ class StockMovement(models.Model):
         super().save(*args, **kwargs)
 
 
+class StockReceipt(models.Model):
+    """A receipt with a reference, once per (location, product, reference): posted again (a double click, a
+    re-uploaded sheet, a retried request) it adds nothing (``inventory.services.stock_receive``). The unique
+    constraint is the guard two identical posts at once meet. Receipts without a reference have no row."""
+
+    location = models.ForeignKey(Location, on_delete=models.PROTECT, related_name="receipts")
+    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="receipts")
+    reference = models.CharField(max_length=64)
+    quantity = models.IntegerField()
+    movement = models.OneToOneField(
+        StockMovement, null=True, blank=True, on_delete=models.PROTECT, related_name="receipt_once"
+    )
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["location", "product", "reference"], name="stock_receipt_once_uniq"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.reference} {self.product_id}@{self.location_id} +{self.quantity}"
+
+
 class TransferStatus(models.TextChoices):
     IN_TRANSIT = "in_transit", _("In transit")
     RECEIVED = "received", pgettext_lazy("transfer", "Received")

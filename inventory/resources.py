@@ -119,6 +119,10 @@ class Resource(ABC):
         raise TypeError(f"{type(self).__name__} is applied in groups, not row by row.")
 
 
+class Unchanged(str):
+    """A row's outcome when it changed nothing (a receipt received before under its reference)."""
+
+
 class ReceiptResource(Resource):
     kind, label = "receipts", _("Receipts")
     columns = ("location", "sku", "quantity", "reference", "reason_code", "reason", "bin")
@@ -141,6 +145,8 @@ class ReceiptResource(Resource):
 
     def apply(self, args, *, user):
         stock = self.receive(user=user, **args)
+        if getattr(stock, "already_received", ""):  # the row was received before under its reference
+            return Unchanged(stock.already_received)
         done = gettext("on hand %(n)s") % {"n": stock.on_hand}
         batch = getattr(stock, "presale_batch", None)  # the receipt action's presale batch (workflows/receipts.py)
         if batch is not None and batch.unmarked:

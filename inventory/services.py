@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.mail import send_mail
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext
@@ -30,6 +30,7 @@ from .models import (
     ReasonCode,
     Stock,
     StockMovement,
+    StockReceipt,
     StockRule,
     Transfer,
     TransferLine,
@@ -114,6 +115,62 @@ def _take_out(stock: Stock, quantity: int, what: str) -> None:
 # ---- receipts, adjustments, counts, write-offs, returns ---------------------------------------
 
 
+def receipt_already(receipt: StockReceipt) -> str:
+    """What a receipt posted again says: it was received before, nothing is added."""
+    return gettext(
+        "Receipt %(reference)s of %(sku)s at %(location)s was already received on %(at)s (%(quantity)s): nothing added."
+    ) % {
+        "reference": receipt.reference,
+        "sku": receipt.product.sku,
+        "location": receipt.location.code,
+        "at": timezone.localtime(receipt.created_at).strftime("%Y-%m-%d %H:%M"),
+        "quantity": receipt.quantity,
+    }
+
+
+def _receipt_seen(location, product, reference: str, quantity: int) -> StockReceipt | None:
+    """The earlier receipt under this reference, when there is one; a different quantity under it is refused."""
+    seen = (
+        StockReceipt.objects.select_related("location", "product", "movement")
+        .filter(location=location, product=product, reference=reference)
+        .first()
+    )
+    if seen is not None and seen.quantity != quantity:
+        raise DomainError(
+            gettext(
+                "Receipt %(reference)s of %(sku)s at %(location)s was already received with %(received)s on "
+                "%(at)s; %(quantity)s under the same reference is refused, nothing was added. Use a new reference "
+                "for another delivery."
+            )
+            % {
+                "reference": reference,
+                "sku": product.sku,
+                "location": location.code,
+                "received": seen.quantity,
+                "at": timezone.localtime(seen.created_at).strftime("%Y-%m-%d %H:%M"),
+                "quantity": quantity,
+            }
+        )
+    return seen
+
+
+def _receipt_claim(location, product, reference: str, quantity: int, user) -> StockReceipt | None:
+    """Claim (location, product, reference) for this receipt: None when claimed now, else the earlier receipt.
+    The insert is the guard (unique constraint): of two identical posts at once, the second waits for the first
+    and then finds its row."""
+    seen = _receipt_seen(location, product, reference, quantity)
+    if seen is not None:
+        return seen
+    try:
+        with transaction.atomic():
+            StockReceipt.objects.create(
+                location=location, product=product, reference=reference, quantity=quantity, user=user
+            )
+    except IntegrityError:
+        return _receipt_seen(location, product, reference, quantity)
+    return None
+
+
 @transaction.atomic
 def stock_receive(
     *,
@@ -125,15 +182,28 @@ def stock_receive(
     reference: str = "",
     bin: str = "",
     reason_code: str = "",
+    once: bool = True,
 ) -> Stock:
+    """Goods in. A receipt with a reference is received once per (location, product, reference): posted again
+    with the same quantity it adds nothing (``stock.already_received`` says so), with another quantity it is
+    refused (DomainError, nothing written). Without a reference (or ``once=False``: the opening balance's
+    default reference) every post adds."""
     _positive(quantity, gettext("A receipt's quantity"))
     bin = bin_check(location, bin)  # an active bin of the location, when it has bins (inventory/bins.py)
+    reference = (reference or "").strip()
+    if reference and once:
+        seen = _receipt_claim(location, product, reference, quantity, user)
+        if seen is not None:
+            stock = _stock_row(location, product)
+            stock.already_received = receipt_already(seen)
+            stock.movement = seen.movement
+            return stock
     stock = _stock_row(location, product)
     updates = {"on_hand": F("on_hand") + quantity}
     if bin:
         updates["bin"] = bin
     Stock.objects.filter(pk=stock.pk).update(**updates)
-    _movement(
+    movement = _movement(
         location,
         product,
         MovementKind.RECEIPT,
@@ -142,8 +212,13 @@ def stock_receive(
         reason=reason,
         reference=reference,
         user=user,
-    ).save()
+    )
+    movement.save()
+    if reference and once:
+        StockReceipt.objects.filter(location=location, product=product, reference=reference).update(movement=movement)
     stock.refresh_from_db()
+    stock.already_received = ""
+    stock.movement = movement
     return stock
 
 

@@ -170,6 +170,10 @@ def _stock_action(request, action, verbs):
                 "sku": d["sku"].sku,
                 "location": d["location"].code,
             }
+            already = getattr(result, "already_received", "")  # a receipt posted again: nothing added
+            if already:
+                messages.info(request, already)
+                return redirect(request.path)
             messages.success(request, success % values)
             released = getattr(result, "presale_released", None)  # the receipt action (workflows/receipts.py)
             if released:
