@@ -9,7 +9,7 @@ changes) calls these; this module imports none of them.
 
 from django.db import transaction
 from django.utils import timezone
-from django.utils.translation import gettext_noop
+from django.utils.translation import gettext, gettext_noop
 
 from inventory.models import Stock
 from inventory.services import StockRequest, stock_release, stock_ship
@@ -286,7 +286,10 @@ def members_follow(lead: Shipment, target: str, *, user=None, note: str = "", pi
             if target == ShipmentStatus.PICKING:
                 merge_detach(member, user=user, why=msg(gettext_noop("order %(order)s is on hold"), order=order.number))
                 continue
-            raise DomainError(f"Order {order.number} (merged into {lead.number}) is on hold; release it first.")
+            raise DomainError(
+                gettext("Order %(order_number)s (merged into %(lead_number)s) is on hold; release it first.")
+                % {"order_number": order.number, "lead_number": lead.number}
+            )
         if target == ShipmentStatus.SHIPPED:
             stock_ship(requests=shipment_stock_requests(member), reference=member.number, user=user)
         if picklist is not None:

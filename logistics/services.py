@@ -8,7 +8,7 @@ from decimal import Decimal
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
-from django.utils.translation import gettext_noop
+from django.utils.translation import gettext, gettext_noop
 
 from fulfillment.models import Shipment
 from fulfillment.services import shipment_ship
@@ -95,7 +95,10 @@ def _dispatch_plan(shipment: Shipment, service: ServiceLevel | None) -> _Plan | 
     if existing is not None:
         return existing
     if shipment.status != ShipmentStatus.PACKED:
-        raise DomainError(f"Shipment {shipment.number} is {shipment.get_status_display()}; pack it first.")
+        raise DomainError(
+            gettext("Shipment %(shipment_number)s is %(shipment_status)s; pack it first.")
+            % {"shipment_number": shipment.number, "shipment_status": shipment.get_status_display()}
+        )
     order, location = shipment.order, shipment.location
     sender = _address(
         name=location.name,
@@ -214,7 +217,7 @@ def _dispatch_write(plan: _Plan, *, purchase: LabelPurchase | None, user) -> tup
     if parcel is None:
         if purchase is not None:
             return None, f"Tracking number {purchase.tracking_number} from {service.carrier.name} is already used."
-        raise DomainError("Could not get a unique tracking number from the carrier; try again.")
+        raise DomainError(gettext("Could not get a unique tracking number from the carrier; try again."))
     if purchase is not None:
         LabelPurchase.objects.filter(pk=purchase.pk).update(parcel=parcel)
     order_event_record(
