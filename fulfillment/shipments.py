@@ -57,8 +57,12 @@ def shipment_set_status(shipment: Shipment, target: str, *, user=None, note: str
         return
     if not can_transition(current, target):
         raise TransitionNotAllowed(
-            f"Shipment {shipment.number} cannot go from {ShipmentStatus(current).label} "
-            f"to {ShipmentStatus(target).label}."
+            gettext("Shipment %(shipment_number)s cannot go from %(current)s to %(target)s.")
+            % {
+                "shipment_number": shipment.number,
+                "current": ShipmentStatus(current).label,
+                "target": ShipmentStatus(target).label,
+            }
         )
     shipment.status = target
     now = timezone.now()
@@ -327,8 +331,12 @@ def _set_picklist_status(picklist: PickList, target: str) -> None:
         return
     if not can_picklist_transition(current, target):
         raise TransitionNotAllowed(
-            f"Pick list {picklist.number} cannot go from {PickListStatus(current).label} "
-            f"to {PickListStatus(target).label}."
+            gettext("Pick list %(picklist_number)s cannot go from %(current)s to %(target)s.")
+            % {
+                "picklist_number": picklist.number,
+                "current": PickListStatus(current).label,
+                "target": PickListStatus(target).label,
+            }
         )
     picklist.status = target
     picklist.save(update_fields=["status"])

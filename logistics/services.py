@@ -67,7 +67,9 @@ def service_choose(shipment: Shipment) -> ServiceLevel:
 def _chosen(shipment: Shipment, result) -> ServiceLevel:
     if result.chosen is None:
         why = "; ".join(f"{q.carrier}/{q.service_code}: {', '.join(q.reasons)}" for q in result.quotes[:4])
-        message = f"No active carrier service can take shipment {shipment.number}."
+        message = gettext("No active carrier service can take shipment %(shipment_number)s.") % {
+            "shipment_number": shipment.number
+        }
         raise DomainError(message + (f" {why}" if why else ""))
     return ServiceLevel.objects.select_related("carrier").get(pk=result.chosen.service_id)
 

@@ -239,7 +239,7 @@ def order_route_now(*, order: Order, user=None) -> RoutingDecision | None:
         if is_transient(exc):
             raise DomainError(gettext("The database is busy; try again in a moment.")) from exc
         failure_record(task_name=ROUTE_TASK, args=[order.pk], subject=f"order:{order.pk}", exc=exc)
-        raise DomainError(f"Routing failed: {type(exc).__name__}: {exc}") from exc
+        raise DomainError(gettext("Routing failed: %(error)s") % {"error": f"{type(exc).__name__}: {exc}"}) from exc
     failure_resolve(task_name=ROUTE_TASK, args=[order.pk], resolution="succeeded")
     return decision
 

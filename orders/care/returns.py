@@ -96,7 +96,12 @@ def _set_return_status(
     current = ret.status
     if not can_return_transition(current, target):
         raise TransitionNotAllowed(
-            f"Return {ret.number} is {ReturnStatus(current).label}; it cannot become {ReturnStatus(target).label}."
+            gettext("Return %(return_number)s is %(current)s; it cannot become %(target)s.")
+            % {
+                "return_number": ret.number,
+                "current": ReturnStatus(current).label,
+                "target": ReturnStatus(target).label,
+            }
         )
     ret.status = target
     ret.save(update_fields=["status", *fields])
@@ -145,7 +150,8 @@ def return_create(
             raise DomainError(gettext("That item is not part of this order."))
         if quantity < 0 or quantity > left[line_id]:
             raise DomainError(
-                f"{order_lines[line_id].sku}: at most {left[line_id]} can be returned (asked {quantity})."
+                gettext("%(sku)s: at most %(left)s can be returned (asked %(quantity)s).")
+                % {"sku": order_lines[line_id].sku, "left": left[line_id], "quantity": quantity}
             )
     ret = ReturnRequest.objects.create(
         order=order,
@@ -207,7 +213,8 @@ def return_receive(*, ret: ReturnRequest, received: dict[int, tuple[int, int]], 
             raise DomainError(gettext("That line is not part of this return."))
         if sellable < 0 or damaged < 0 or sellable + damaged > line.quantity:
             raise DomainError(
-                f"{line.order_line.sku}: at most {line.quantity} came back (counted {sellable + damaged})."
+                gettext("%(sku)s: at most %(quantity)s came back (counted %(counted)s).")
+                % {"sku": line.order_line.sku, "quantity": line.quantity, "counted": sellable + damaged}
             )
     summary = []
     for line_id, (sellable, damaged) in sorted(counted.items()):

@@ -114,7 +114,8 @@ def order_status_set(order: Order, target: str, *, user=None, note: str = "") ->
         return
     if not can_transition(current, target):
         raise TransitionNotAllowed(
-            f"Order {order.number} cannot go from {OrderStatus(current).label} to {OrderStatus(target).label}."
+            gettext("Order %(order_number)s cannot go from %(current)s to %(target)s.")
+            % {"order_number": order.number, "current": OrderStatus(current).label, "target": OrderStatus(target).label}
         )
     order.status = target
     order.save(update_fields=["status", "updated_at"])

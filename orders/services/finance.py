@@ -50,7 +50,7 @@ def price_floor_set(*, sku: str, floor_price: Decimal | None = None, floor_share
     sku = (sku or "").strip()
     product = Product.objects.filter(sku=sku).first()
     if product is None:
-        raise DomainError(f"No product with SKU '{sku[:64]}'.")
+        raise DomainError(gettext("No product with SKU '%(sku)s'.") % {"sku": sku[:64]})
     if (floor_price is None) == (floor_share is None):
         raise DomainError(gettext("Give the SKU either a floor price or a floor share, not both and not neither."))
     if floor_price is not None and floor_price < 0:

@@ -70,8 +70,12 @@ def _set_invoice_state(request: InvoiceRequest, target: str, *, user=None, note:
     current = request.state
     if not can_invoice_transition(current, target):
         raise TransitionNotAllowed(
-            f"Invoice of order {request.order.number} is {InvoiceState(current).label}: "
-            f"it cannot become {InvoiceState(target).label}."
+            gettext("Invoice of order %(order_number)s is %(current)s: it cannot become %(target)s.")
+            % {
+                "order_number": request.order.number,
+                "current": InvoiceState(current).label,
+                "target": InvoiceState(target).label,
+            }
         )
     request.state = target
     for name, value in fields.items():
@@ -102,7 +106,10 @@ def invoice_issue(*, request: InvoiceRequest, number: str, issued_on=None, user=
         raise DomainError(gettext("An issued invoice needs its invoice number."))
     limit = InvoiceRequest._meta.get_field("invoice_number").max_length
     if len(number) > limit:
-        raise DomainError(f"Invoice number '{number[:40]}' is longer than {limit} characters.")
+        raise DomainError(
+            gettext("Invoice number '%(number)s' is longer than %(limit)s characters.")
+            % {"number": number[:40], "limit": limit}
+        )
     request = _locked(request.pk)
     issued_on = issued_on or timezone.localdate()
     _set_invoice_state(
