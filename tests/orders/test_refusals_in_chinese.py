@@ -6,6 +6,7 @@ import pytest
 from django.contrib.messages import get_messages
 from django.utils import translation
 
+from fulfillment.routing_views import BEST_OTHER
 from oms.roles import MANAGER
 from orders.models import Order
 from orders.status import EventKind, HoldReason, OrderStatus
@@ -14,30 +15,38 @@ from tests.orders.branch_catalogue import branch_chinese
 
 pytestmark = pytest.mark.django_db
 
-# (the action under /orders/<number>/, its form, the order's status, Chinese, English); {n} the order number.
+# (the page's address, its form, the order's status, Chinese, English); {n} the order number.
 REFUSALS = [
     (
-        "presale-release",
+        "/orders/{n}/presale-release/",
         {"note": "early"},
         OrderStatus.CONFIRMED,
         "{n} 没有在等待预售发货日。",
         "{n} is not waiting for a presale day.",
     ),
     (
-        "reclassify",
+        "/orders/{n}/reclassify/",
         {},
         OrderStatus.CANCELLED,
         "订单 {n} 状态为{status}：已无法重新分类。",
         "Order {n} is Cancelled: too late to reclassify.",
     ),
     (
-        "hold",
+        "/orders/{n}/hold/",
         {"reason": HoldReason.values[0], "note": ""},
         OrderStatus.SHIPPED,
         "订单 {n} 状态为{status}，不能再挂起。",
         "Order {n} is Shipped and can no longer be held.",
     ),
+    (
+        "/fulfillment/routing/orders/{n}/reroute/",
+        {"location": BEST_OTHER, "reason": "closer to the customer"},
+        OrderStatus.CONFIRMED,
+        "订单 {n} 没有可改派的未完成发货单。",
+        "Order {n} has no open shipment to reroute.",
+    ),
 ]
+IDS = ["presale-release", "reclassify", "hold", "reroute"]
 
 
 @pytest.fixture
@@ -54,7 +63,7 @@ def _refused(client, order, action, form, status, language):
     client.force_login(user)
     client.cookies["django_language"] = language
     events = order.events.count()
-    response = client.post(f"/orders/{order.number}/{action}/", form, HTTP_ACCEPT_LANGUAGE=language)
+    response = client.post(action.format(n=order.number), form, HTTP_ACCEPT_LANGUAGE=language)
     assert response.status_code == 302
     order.refresh_from_db()
     assert order.status == status  # refused: nothing changed
@@ -63,7 +72,7 @@ def _refused(client, order, action, form, status, language):
     return [(m.level_tag, str(m)) for m in get_messages(response.wsgi_request)]
 
 
-@pytest.mark.parametrize(("action", "form", "status", "chinese", "english"), REFUSALS, ids=[r[0] for r in REFUSALS])
+@pytest.mark.parametrize(("action", "form", "status", "chinese", "english"), REFUSALS, ids=IDS)
 def test_a_refused_action_reads_in_chinese_for_a_chinese_reader(
     client, order, tmp_path, action, form, status, chinese, english
 ):
@@ -75,7 +84,7 @@ def test_a_refused_action_reads_in_chinese_for_a_chinese_reader(
     assert shown == [("error", chinese.format(n=order.number, status=label))]
 
 
-@pytest.mark.parametrize(("action", "form", "status", "chinese", "english"), REFUSALS, ids=[r[0] for r in REFUSALS])
+@pytest.mark.parametrize(("action", "form", "status", "chinese", "english"), REFUSALS, ids=IDS)
 def test_a_refused_action_reads_as_before_for_an_english_reader(
     client, order, tmp_path, action, form, status, chinese, english
 ):
