@@ -504,7 +504,10 @@ def service_override_set(*, shipment: Shipment, service: ServiceLevel, reason: s
     if quote is None:
         raise DomainError(gettext("%(service)s is not active.") % {"service": service})
     if not quote.hard_ok or quote.amount is None:
-        raise DomainError(f"{service} cannot take shipment {shipment.number}: {'; '.join(quote.reasons)}.")
+        raise DomainError(
+            gettext("%(service)s cannot take shipment %(shipment_number)s: %(reasons)s.")
+            % {"service": service, "shipment_number": shipment.number, "reasons": "; ".join(quote.reasons)}
+        )
     override, _ = ServiceOverride.objects.update_or_create(
         shipment=shipment, defaults={"service": service, "reason": reason[:255], "user": user}
     )

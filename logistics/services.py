@@ -189,7 +189,10 @@ def _dispatch_write(plan: _Plan, *, purchase: LabelPurchase | None, user) -> tup
             unused_purchases_void(shipment_ids=[shipment.pk])
         if existing is not None:
             return existing, ""
-        return None, f"Shipment {shipment.number} is {shipment.get_status_display()}; pack it first."
+        return None, gettext("Shipment %(shipment_number)s is %(shipment_status)s; pack it first.") % {
+            "shipment_number": shipment.number,
+            "shipment_status": shipment.get_status_display(),
+        }
     service, quote, rated, order = plan.service, plan.quote, plan.rated, shipment.order
     adapter = None if purchase is not None else carrier_adapter(service.carrier)
     parcel = None
@@ -218,7 +221,10 @@ def _dispatch_write(plan: _Plan, *, purchase: LabelPurchase | None, user) -> tup
             continue
     if parcel is None:
         if purchase is not None:
-            return None, f"Tracking number {purchase.tracking_number} from {service.carrier.name} is already used."
+            return None, gettext("Tracking number %(number)s from %(carrier)s is already used.") % {
+                "number": purchase.tracking_number,
+                "carrier": service.carrier.name,
+            }
         raise DomainError(gettext("Could not get a unique tracking number from the carrier; try again."))
     if purchase is not None:
         LabelPurchase.objects.filter(pk=purchase.pk).update(parcel=parcel)

@@ -21,7 +21,7 @@ FINANCE_HOLDS = (HoldReason.FINANCE_REVIEW, HoldReason.PRICE_CHECK)  # price_che
 
 def _share_problem(share: Decimal | None) -> str:
     if share is not None and not Decimal("0") <= share <= Decimal("1"):
-        return f"A floor share is 0 to 100 %, got {share * 100:f} %."
+        return gettext("A floor share is 0 to 100 %%, got %(share)s %%.") % {"share": f"{share * 100:f}"}
     return ""
 
 
