@@ -19,7 +19,7 @@ from django.core.exceptions import ValidationError
 from django.db import connection as db
 from django.db import transaction
 from django.utils import timezone
-from django.utils.translation import gettext_noop
+from django.utils.translation import gettext, gettext_noop
 
 from logistics.channel_notices import CHANNEL_SHIPMENT
 from oms import outbox, statements
@@ -62,7 +62,10 @@ def connection_save(*, channel: Channel, data: dict, secret: str = "") -> Channe
     """Create or change a channel's connection. ``secret`` (the access token) replaces the stored one when
     given; empty keeps it (the form never shows it back)."""
     if adapter_for(channel.platform) is None:
-        raise DomainError(f"No connector speaks {channel.get_platform_display()} yet.")
+        raise DomainError(
+            gettext("No connector speaks %(channel_platform)s yet.")
+            % {"channel_platform": channel.get_platform_display()}
+        )
     connection = ChannelConnection.objects.select_for_update().filter(channel=channel).first()
     if connection is None:
         connection = ChannelConnection(channel=channel)

@@ -9,7 +9,7 @@ order's timeline with the reason, the lines and the location chosen.
 from dataclasses import dataclass
 
 from django.db import transaction
-from django.utils.translation import gettext_noop
+from django.utils.translation import gettext, gettext_noop
 
 from inventory.models import Location
 from inventory.services import StockRequest, stock_reserve
@@ -39,19 +39,30 @@ def shipment_reship(*, order: Order, lines: list[tuple[OrderLine, int]], reason:
     ship all of it. Raises DomainError when nothing can (nothing is reserved then)."""
     order = order_lock(order.pk)
     if order.status == OrderStatus.CANCELLED:
-        raise DomainError(f"Order {order.number} is cancelled; nothing can be reshipped.")
+        raise DomainError(
+            gettext("Order %(order_number)s is cancelled; nothing can be reshipped.") % {"order_number": order.number}
+        )
     if not reason.strip():
-        raise DomainError("A reship needs a reason.")
+        raise DomainError(gettext("A reship needs a reason."))
     wanted = [(line, qty) for line, qty in lines if qty]
     if not wanted:
-        raise DomainError("Choose at least one line to reship.")
+        raise DomainError(gettext("Choose at least one line to reship."))
     for line, qty in wanted:
         if line.order_id != order.pk:
-            raise DomainError(f"Line {line.line_no} is not a line of order {order.number}.")
+            raise DomainError(
+                gettext("Line %(line_no)s is not a line of order %(order_number)s.")
+                % {"line_no": line.line_no, "order_number": order.number}
+            )
         if line.product_id is None:
-            raise DomainError(f"Line {line.line_no} ({line.sku}) has no product.")
+            raise DomainError(
+                gettext("Line %(line_no)s (%(line_sku)s) has no product.")
+                % {"line_no": line.line_no, "line_sku": line.sku}
+            )
         if qty < 0 or qty > line.quantity:
-            raise DomainError(f"Line {line.line_no}: reship between 1 and {line.quantity}, not {qty}.")
+            raise DomainError(
+                gettext("Line %(line_no)s: reship between 1 and %(quantity)s, not %(qty)s.")
+                % {"line_no": line.line_no, "quantity": line.quantity, "qty": qty}
+            )
     needs = [_Need(line.product_id, qty, line.product, line.sku) for line, qty in wanted]
     chosen = None
     for candidate in unscored_candidates(order, needs):
@@ -69,7 +80,9 @@ def shipment_reship(*, order: Order, lines: list[tuple[OrderLine, int]], reason:
         chosen = candidate
         break
     if chosen is None:
-        raise DomainError(f"No location has the stock to reship order {order.number}.")
+        raise DomainError(
+            gettext("No location has the stock to reship order %(order_number)s.") % {"order_number": order.number}
+        )
     location = Location.objects.get(pk=chosen["location_id"])
     shipment = Shipment.objects.create(order=order, location=location)
     shipment.number = f"SH{100000 + shipment.pk}"

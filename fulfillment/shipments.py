@@ -9,7 +9,7 @@ changes) calls these; this module imports none of them.
 
 from django.db import transaction
 from django.utils import timezone
-from django.utils.translation import gettext_noop
+from django.utils.translation import gettext, gettext_noop
 
 from inventory.models import Stock
 from inventory.services import StockRequest, stock_release, stock_ship
@@ -57,8 +57,12 @@ def shipment_set_status(shipment: Shipment, target: str, *, user=None, note: str
         return
     if not can_transition(current, target):
         raise TransitionNotAllowed(
-            f"Shipment {shipment.number} cannot go from {ShipmentStatus(current).label} "
-            f"to {ShipmentStatus(target).label}."
+            gettext("Shipment %(shipment_number)s cannot go from %(current)s to %(target)s.")
+            % {
+                "shipment_number": shipment.number,
+                "current": ShipmentStatus(current).label,
+                "target": ShipmentStatus(target).label,
+            }
         )
     shipment.status = target
     now = timezone.now()
@@ -286,7 +290,10 @@ def members_follow(lead: Shipment, target: str, *, user=None, note: str = "", pi
             if target == ShipmentStatus.PICKING:
                 merge_detach(member, user=user, why=msg(gettext_noop("order %(order)s is on hold"), order=order.number))
                 continue
-            raise DomainError(f"Order {order.number} (merged into {lead.number}) is on hold; release it first.")
+            raise DomainError(
+                gettext("Order %(order_number)s (merged into %(lead_number)s) is on hold; release it first.")
+                % {"order_number": order.number, "lead_number": lead.number}
+            )
         if target == ShipmentStatus.SHIPPED:
             stock_ship(requests=shipment_stock_requests(member), reference=member.number, user=user)
         if picklist is not None:
@@ -324,8 +331,12 @@ def _set_picklist_status(picklist: PickList, target: str) -> None:
         return
     if not can_picklist_transition(current, target):
         raise TransitionNotAllowed(
-            f"Pick list {picklist.number} cannot go from {PickListStatus(current).label} "
-            f"to {PickListStatus(target).label}."
+            gettext("Pick list %(picklist_number)s cannot go from %(current)s to %(target)s.")
+            % {
+                "picklist_number": picklist.number,
+                "current": PickListStatus(current).label,
+                "target": PickListStatus(target).label,
+            }
         )
     picklist.status = target
     picklist.save(update_fields=["status"])

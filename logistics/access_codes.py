@@ -18,6 +18,7 @@ from datetime import datetime, timedelta
 from django.db import transaction
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare, salted_hmac
+from django.utils.translation import gettext
 
 from oms.errors import DomainError
 from orders.care.notifications import notification_address, notify
@@ -58,10 +59,10 @@ def access_code_issue(*, order: Order, now: datetime | None = None) -> TrackingA
     order = order_lock(order.pk)  # one issuer at a time per order: the count below stays true
     channel = code_channel(order)
     if channel is None:
-        raise DomainError("This order has no e-mail address or phone number to send a code to.")
+        raise DomainError(gettext("This order has no e-mail address or phone number to send a code to."))
     recent = TrackingAccessCode.objects.filter(order=order, created_at__gte=now - CODE_WINDOW).count()
     if recent >= MAX_CODES:
-        raise TooManyCodes("Too many codes were sent for this order. Please wait a few minutes.")
+        raise TooManyCodes(gettext("Too many codes were sent for this order. Please wait a few minutes."))
     # A new code replaces any earlier one still valid.
     TrackingAccessCode.objects.filter(order=order, used_at__isnull=True, expires_at__gt=now).update(expires_at=now)
     code = f"{secrets.randbelow(1_000_000):06d}"

@@ -50,16 +50,16 @@ class ExternalLabelError(DomainError):
 def tracking_number_clean(raw: object) -> str:
     """The tracking number as stored, or ExternalLabelError(field="tracking_number")."""
     if not isinstance(raw, str) or not raw.strip():
-        raise ExternalLabelError("Enter the tracking number.", "tracking_number")
+        raise ExternalLabelError(gettext("Enter the tracking number."), "tracking_number")
     if len(raw) > 200:
-        raise ExternalLabelError("A tracking number has at most 40 characters.", "tracking_number")
+        raise ExternalLabelError(gettext("A tracking number has at most 40 characters."), "tracking_number")
     number = "".join(raw.split()).upper()
     if not number.isascii() or not NUMBER_RE.fullmatch(number):
         if len(number) < 6:
-            raise ExternalLabelError("A tracking number has at least 6 characters.", "tracking_number")
+            raise ExternalLabelError(gettext("A tracking number has at least 6 characters."), "tracking_number")
         if len(number) > 40:
-            raise ExternalLabelError("A tracking number has at most 40 characters.", "tracking_number")
-        raise ExternalLabelError("A tracking number has only letters A-Z, digits and '-'.", "tracking_number")
+            raise ExternalLabelError(gettext("A tracking number has at most 40 characters."), "tracking_number")
+        raise ExternalLabelError(gettext("A tracking number has only letters A-Z, digits and '-'."), "tracking_number")
     return number
 
 
@@ -74,14 +74,17 @@ def carrier_choices() -> list[tuple[str, str]]:
 def carrier_resolve(code: object, name: object = "") -> tuple[Carrier, str]:
     """(carrier, the other carrier's name or "") from a choice; ExternalLabelError with the field otherwise."""
     if not isinstance(code, str) or not code.strip():
-        raise ExternalLabelError("Choose the carrier.", "carrier")
+        raise ExternalLabelError(gettext("Choose the carrier."), "carrier")
     code = code.strip()
     if code == OTHER:
         name = name.strip() if isinstance(name, str) else ""
         if not name:
-            raise ExternalLabelError("Name the carrier.", "carrier_name")
+            raise ExternalLabelError(gettext("Name the carrier."), "carrier_name")
         if len(name) > CARRIER_NAME_MAX or "\x00" in name:
-            raise ExternalLabelError(f"A carrier name has at most {CARRIER_NAME_MAX} characters.", "carrier_name")
+            raise ExternalLabelError(
+                gettext("A carrier name has at most %(limit)s characters.") % {"limit": CARRIER_NAME_MAX},
+                "carrier_name",
+            )
         carrier, _ = Carrier.objects.get_or_create(
             code=OTHER_CARRIER_CODE,
             defaults={"name": "Other carrier", "adapter": "external", "active": False},
@@ -112,10 +115,16 @@ def _refuse_duplicate(number: str) -> None:
     existing = Parcel.objects.filter(tracking_number=number).select_related("shipment", "service__carrier").first()
     if existing is None:
         return
-    state = "a voided parcel" if existing.voided_at else "the parcel"
+    if existing.voided_at:
+        text = gettext(
+            "Tracking number %(number)s is already used by a voided parcel of shipment %(shipment)s (%(carrier)s)."
+        )
+    else:
+        text = gettext(
+            "Tracking number %(number)s is already used by the parcel of shipment %(shipment)s (%(carrier)s)."
+        )
     raise ExternalLabelError(
-        f"Tracking number {number} is already used by {state} of shipment {existing.shipment.number} "
-        f"({existing.carrier_display}).",
+        text % {"number": number, "shipment": existing.shipment.number, "carrier": existing.carrier_display},
         "tracking_number",
     )
 
@@ -139,15 +148,24 @@ def shipment_ship_external(
     shipment = Shipment.objects.select_for_update(of=("self",)).select_related("order").get(pk=shipment.pk)
     live = shipment.parcels.filter(voided_at__isnull=True).first()
     if live is not None:
-        raise ExternalLabelError(f"Shipment {shipment.number} already has parcel {live.tracking_number}.")
+        raise ExternalLabelError(
+            gettext("Shipment %(shipment_number)s already has parcel %(tracking_number)s.")
+            % {"shipment_number": shipment.number, "tracking_number": live.tracking_number}
+        )
     _refuse_duplicate(number)
     if shipment.status != ShipmentStatus.PACKED and weight_g is not None:
         packing.pack_complete(shipment=shipment, weight_g=weight_g, package_type=package_type, user=user)
         shipment.refresh_from_db()
     if shipment.status != ShipmentStatus.PACKED:
-        raise ExternalLabelError(f"Shipment {shipment.number} is {shipment.get_status_display()}; pack it first.")
+        raise ExternalLabelError(
+            gettext("Shipment %(shipment_number)s is %(shipment_status)s; pack it first.")
+            % {"shipment_number": shipment.number, "shipment_status": shipment.get_status_display()}
+        )
     if shipment.order.on_hold:
-        raise ExternalLabelError(f"Order {shipment.order.number} is on hold; release it before shipping.")
+        raise ExternalLabelError(
+            gettext("Order %(order_number)s is on hold; release it before shipping.")
+            % {"order_number": shipment.order.number}
+        )
     service = _service_for(carrier)
     shown = carrier_name or carrier.name
     try:
@@ -163,7 +181,10 @@ def shipment_ship_external(
                 carrier_name=carrier_name,
             )
     except IntegrityError:  # the same number recorded at the same moment
-        raise ExternalLabelError(f"Tracking number {number} is already used by another parcel.", "tracking_number")
+        raise ExternalLabelError(
+            gettext("Tracking number %(number)s is already used by another parcel.") % {"number": number},
+            "tracking_number",
+        )
     order_event_record(
         order=shipment.order,
         kind=EventKind.SHIPPED,

@@ -51,7 +51,7 @@ from pathlib import Path
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
-from django.utils.translation import gettext_noop
+from django.utils.translation import gettext, gettext_noop
 
 from fulfillment import geo
 from fulfillment.models import Shipment
@@ -491,17 +491,23 @@ def service_override_set(*, shipment: Shipment, service: ServiceLevel, reason: s
     """Choose the service for a shipment by hand before dispatch; the reason goes on the timeline."""
     reason = (reason or "").strip()
     if not reason:
-        raise DomainError("Give a reason for choosing the service by hand.")
+        raise DomainError(gettext("Give a reason for choosing the service by hand."))
     order_lock(shipment.order_id)
     shipment = Shipment.objects.select_for_update(of=("self",)).select_related("order", "location").get(pk=shipment.pk)
     if shipment.status not in NOT_YET_SHIPPED or shipment.parcels.exists():
-        raise DomainError(f"Shipment {shipment.number} has been dispatched; its service can no longer change.")
+        raise DomainError(
+            gettext("Shipment %(shipment_number)s has been dispatched; its service can no longer change.")
+            % {"shipment_number": shipment.number}
+        )
     rating = choose_service(shipment, use_override=False)
     quote = next((q for q in rating.quotes if q.service_id == service.pk), None)
     if quote is None:
-        raise DomainError(f"{service} is not active.")
+        raise DomainError(gettext("%(service)s is not active.") % {"service": service})
     if not quote.hard_ok or quote.amount is None:
-        raise DomainError(f"{service} cannot take shipment {shipment.number}: {'; '.join(quote.reasons)}.")
+        raise DomainError(
+            gettext("%(service)s cannot take shipment %(shipment_number)s: %(reasons)s.")
+            % {"service": service, "shipment_number": shipment.number, "reasons": "; ".join(quote.reasons)}
+        )
     override, _ = ServiceOverride.objects.update_or_create(
         shipment=shipment, defaults={"service": service, "reason": reason[:255], "user": user}
     )

@@ -8,7 +8,7 @@ from decimal import Decimal
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
-from django.utils.translation import gettext_noop
+from django.utils.translation import gettext, gettext_noop
 
 from fulfillment.models import Shipment
 from fulfillment.services import shipment_ship
@@ -67,7 +67,9 @@ def service_choose(shipment: Shipment) -> ServiceLevel:
 def _chosen(shipment: Shipment, result) -> ServiceLevel:
     if result.chosen is None:
         why = "; ".join(f"{q.carrier}/{q.service_code}: {', '.join(q.reasons)}" for q in result.quotes[:4])
-        message = f"No active carrier service can take shipment {shipment.number}."
+        message = gettext("No active carrier service can take shipment %(shipment_number)s.") % {
+            "shipment_number": shipment.number
+        }
         raise DomainError(message + (f" {why}" if why else ""))
     return ServiceLevel.objects.select_related("carrier").get(pk=result.chosen.service_id)
 
@@ -95,7 +97,10 @@ def _dispatch_plan(shipment: Shipment, service: ServiceLevel | None) -> _Plan | 
     if existing is not None:
         return existing
     if shipment.status != ShipmentStatus.PACKED:
-        raise DomainError(f"Shipment {shipment.number} is {shipment.get_status_display()}; pack it first.")
+        raise DomainError(
+            gettext("Shipment %(shipment_number)s is %(shipment_status)s; pack it first.")
+            % {"shipment_number": shipment.number, "shipment_status": shipment.get_status_display()}
+        )
     order, location = shipment.order, shipment.location
     sender = _address(
         name=location.name,
@@ -184,7 +189,10 @@ def _dispatch_write(plan: _Plan, *, purchase: LabelPurchase | None, user) -> tup
             unused_purchases_void(shipment_ids=[shipment.pk])
         if existing is not None:
             return existing, ""
-        return None, f"Shipment {shipment.number} is {shipment.get_status_display()}; pack it first."
+        return None, gettext("Shipment %(shipment_number)s is %(shipment_status)s; pack it first.") % {
+            "shipment_number": shipment.number,
+            "shipment_status": shipment.get_status_display(),
+        }
     service, quote, rated, order = plan.service, plan.quote, plan.rated, shipment.order
     adapter = None if purchase is not None else carrier_adapter(service.carrier)
     parcel = None
@@ -213,8 +221,11 @@ def _dispatch_write(plan: _Plan, *, purchase: LabelPurchase | None, user) -> tup
             continue
     if parcel is None:
         if purchase is not None:
-            return None, f"Tracking number {purchase.tracking_number} from {service.carrier.name} is already used."
-        raise DomainError("Could not get a unique tracking number from the carrier; try again.")
+            return None, gettext("Tracking number %(number)s from %(carrier)s is already used.") % {
+                "number": purchase.tracking_number,
+                "carrier": service.carrier.name,
+            }
+        raise DomainError(gettext("Could not get a unique tracking number from the carrier; try again."))
     if purchase is not None:
         LabelPurchase.objects.filter(pk=purchase.pk).update(parcel=parcel)
     order_event_record(

@@ -17,6 +17,7 @@ shipped order goes to workflows.partial_cancel.
 """
 
 from django.db import transaction
+from django.utils.translation import gettext
 
 from fulfillment.routing import backorders_cancel
 from oms.errors import TransitionNotAllowed
@@ -88,4 +89,6 @@ def order_cancel_request(
     if action == ChangeAction.RETURN:
         ret = return_for_cancel(order, reason_code=reason_code, text=text, source=source, user=user)
         return CancelResult(outcome="return", order=order, return_request=ret)
-    raise TransitionNotAllowed(f"Order {order.number}: cannot be cancelled now.")
+    raise TransitionNotAllowed(
+        gettext("Order %(order_number)s: cannot be cancelled now.") % {"order_number": order.number}
+    )

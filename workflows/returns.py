@@ -5,6 +5,8 @@ event); a customer or staff return without a cancellation goes straight there. L
 (held by the caller) → the return request.
 """
 
+from django.utils.translation import gettext
+
 from oms.errors import DomainError
 from orders.care.returns import return_create, returnable_quantities
 from orders.models import Order, ReturnReason
@@ -17,7 +19,9 @@ def return_for_cancel(order: Order, *, reason_code: str, text: str, source: str,
     if only is not None:
         lines = {pk: min(q, only.get(pk, 0)) for pk, q in lines.items() if only.get(pk, 0) > 0}
     if not lines:
-        raise DomainError(f"Order {order.number}: everything is already being returned.")
+        raise DomainError(
+            gettext("Order %(order_number)s: everything is already being returned.") % {"order_number": order.number}
+        )
     reason = ReturnReason.CHANGED_MIND if reason_code == ChangeReason.CUSTOMER_REQUEST else ReturnReason.OTHER
     return return_create(
         order=order,

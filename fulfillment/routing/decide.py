@@ -14,7 +14,7 @@ from decimal import Decimal
 
 from django.db import transaction
 from django.utils import timezone
-from django.utils.translation import gettext_noop
+from django.utils.translation import gettext, gettext_noop
 
 from inventory.services import StockRequest, stock_reserve
 from oms.background import failure_record, failure_resolve
@@ -237,9 +237,9 @@ def order_route_now(*, order: Order, user=None) -> RoutingDecision | None:
         raise
     except Exception as exc:
         if is_transient(exc):
-            raise DomainError("The database is busy; try again in a moment.") from exc
+            raise DomainError(gettext("The database is busy; try again in a moment.")) from exc
         failure_record(task_name=ROUTE_TASK, args=[order.pk], subject=f"order:{order.pk}", exc=exc)
-        raise DomainError(f"Routing failed: {type(exc).__name__}: {exc}") from exc
+        raise DomainError(gettext("Routing failed: %(error)s") % {"error": f"{type(exc).__name__}: {exc}"}) from exc
     failure_resolve(task_name=ROUTE_TASK, args=[order.pk], resolution="succeeded")
     return decision
 

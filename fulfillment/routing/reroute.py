@@ -12,7 +12,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
-from django.utils.translation import gettext_noop
+from django.utils.translation import gettext, gettext_noop
 
 from inventory.models import Location, Stock
 from oms.errors import DomainError
@@ -41,7 +41,7 @@ def order_reroute(*, order: Order, reason: str, location: Location | None = None
     with a reason: the old reservations are released, the new ones made, all or nothing."""
     reason = (reason or "").strip()
     if not reason:
-        raise DomainError("Give a reason for rerouting.")
+        raise DomainError(gettext("Give a reason for rerouting."))
     order = order_lock(order.pk)
     shipments = list(
         order.shipments.select_for_update(of=("self",))
@@ -51,18 +51,29 @@ def order_reroute(*, order: Order, reason: str, location: Location | None = None
         .order_by("pk")
     )
     if not shipments:
-        raise DomainError(f"Order {order.number} has no open shipment to reroute.")
+        raise DomainError(
+            gettext("Order %(order_number)s has no open shipment to reroute.") % {"order_number": order.number}
+        )
     for s in shipments:
         if s.status != ShipmentStatus.RESERVED or s.picklist_id:
-            raise DomainError(f"Shipment {s.number} is already being picked; it can no longer be rerouted.")
+            raise DomainError(
+                gettext("Shipment %(s_number)s is already being picked; it can no longer be rerouted.")
+                % {"s_number": s.number}
+            )
         if s.merged_into_id or s.merged_members.exists():
-            raise DomainError(f"Shipment {s.number} is merged with another order's; undo the merge first.")
+            raise DomainError(
+                gettext("Shipment %(s_number)s is merged with another order's; undo the merge first.")
+                % {"s_number": s.number}
+            )
     old = {s.location_id for s in shipments}
     if location is not None:
         if not location.active:
-            raise DomainError(f"{location.code} is not active.")
+            raise DomainError(gettext("%(location_code)s is not active.") % {"location_code": location.code})
         if old == {location.pk}:
-            raise DomainError(f"Order {order.number} already ships from {location.code}.")
+            raise DomainError(
+                gettext("Order %(order_number)s already ships from %(location_code)s.")
+                % {"order_number": order.number, "location_code": location.code}
+            )
     needs = [
         Need(
             ln.order_line_id,
@@ -91,10 +102,15 @@ def order_reroute(*, order: Order, reason: str, location: Location | None = None
         allow_partial=False,
     )
     if not new_shipments:
-        where = location.code if location is not None else "any other location"
-        row = next((c for c in evaluation.candidates if location is not None and c["location_id"] == location.pk), None)
-        why = f": {row['verdict']}" if row and row.get("reasons") else ""
-        raise DomainError(f"{where} cannot ship all of it{why}.")
+        if location is None:
+            raise DomainError(gettext("any other location cannot ship all of it."))
+        row = next((c for c in evaluation.candidates if c["location_id"] == location.pk), None)
+        if row and row.get("reasons"):
+            raise DomainError(
+                gettext("%(location_code)s cannot ship all of it: %(verdict)s.")
+                % {"location_code": location.code, "verdict": row["verdict"]}
+            )
+        raise DomainError(gettext("%(location_code)s cannot ship all of it.") % {"location_code": location.code})
     decision = decision_record(order, evaluation, new_shipments, user, kind="reroute", note=reason)
     new_codes = ", ".join(s.location.code for s in new_shipments)
     order_event_record(
@@ -139,7 +155,9 @@ def order_dry_run(*, order: Order, policy: RoutingPolicy | PolicyRules | None = 
     lines = list(order.lines.select_related("product").order_by("line_no", "pk"))
     lines = [ln for ln in lines if ln.product_id is not None]
     if not lines:
-        raise DomainError(f"Order {order.number} has no line with a known product.")
+        raise DomainError(
+            gettext("Order %(order_number)s has no line with a known product.") % {"order_number": order.number}
+        )
     if isinstance(policy, RoutingPolicy):
         policy = PolicyRules.from_model(policy)
     return evaluate(order, needs_from_lines(lines), policy or policy_for(order))

@@ -168,7 +168,8 @@ def case_claim_update(
     claim = CarrierClaim.objects.select_for_update().get(pk=claim.pk)
     if status not in CLAIM_TRANSITIONS.get(claim.status, frozenset()):
         raise TransitionNotAllowed(
-            f"A claim that is {ClaimStatus(claim.status).label} cannot become {ClaimStatus(status).label}."
+            gettext("A claim that is %(current)s cannot become %(target)s.")
+            % {"current": ClaimStatus(claim.status).label, "target": ClaimStatus(status).label}
         )
     if status == ClaimStatus.PAID:
         claim.settled_amount = _amount(settled_amount, gettext("The settled amount"))

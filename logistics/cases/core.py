@@ -72,7 +72,8 @@ def case_status_set(
         return current
     if not can_transition(current, target):
         raise TransitionNotAllowed(
-            f"Case {case.number} cannot go from {CaseStatus(current).label} to {CaseStatus(target).label}."
+            gettext("Case %(case_number)s cannot go from %(current)s to %(target)s.")
+            % {"case_number": case.number, "current": CaseStatus(current).label, "target": CaseStatus(target).label}
         )
     case.status = target
     case.save(update_fields=["status", *fields])

@@ -91,7 +91,7 @@ def playbook_save(
     user=None,
 ) -> Playbook:
     if case_type not in CaseType.values:
-        raise DomainError(f"Unknown case type {case_type!r}.")
+        raise DomainError(gettext("Unknown case type %(case_type)r.") % {"case_type": case_type})
     if due_hours <= 0:
         raise DomainError(gettext("Due hours must be more than 0."))
     row, _ = Playbook.objects.select_for_update().get_or_create(

@@ -76,7 +76,7 @@ def case_open(
     """Open a case unless one of this type is already open for the order. Returns (case, created)."""
     now = now or timezone.now()
     if case_type not in CaseType.values:
-        raise DomainError(f"Unknown case type {case_type!r}.")
+        raise DomainError(gettext("Unknown case type %(case_type)r.") % {"case_type": case_type})
     order = order_lock(order.pk)
     existing = ExceptionCase.objects.filter(order=order, type=case_type, status__in=OPEN_CASE_STATUSES).first()
     if existing is not None:

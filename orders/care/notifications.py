@@ -58,6 +58,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.module_loading import import_string
+from django.utils.translation import gettext
 
 from oms.errors import DomainError
 from oms.outbox import outbox_put, outbox_rearm
@@ -155,7 +156,7 @@ def notification_opt_out(*, address: str, source: str = "unsubscribe link") -> N
     """No more optional notices (delivered, survey) to this address; transactional ones still go."""
     address = address.strip().lower()
     if not address:
-        raise DomainError("No address to unsubscribe.")
+        raise DomainError(gettext("No address to unsubscribe."))
     row, _ = NotificationOptOut.objects.get_or_create(address=address, defaults={"source": source[:40]})
     return row
 
@@ -259,9 +260,9 @@ def notice_build(
 ) -> Notification:
     """``notify``; with ``enqueue=False`` (the outbox handler, which sends it itself) no outbox row is written."""
     if kind not in NotificationKind.values:
-        raise DomainError(f"Unknown notification kind '{kind}'.")
+        raise DomainError(gettext("Unknown notification kind '%(kind)s'.") % {"kind": kind})
     if channel not in NotificationChannel.values:
-        raise DomainError(f"Unknown notification channel '{channel}'.")
+        raise DomainError(gettext("Unknown notification channel '%(channel)s'.") % {"channel": channel})
     key = notice_key(order.pk, kind, channel, dedupe, problem)
     existing = Notification.objects.filter(dedupe_key=key).first()
     if existing is not None:
@@ -319,7 +320,7 @@ def notification_enqueue(
     """Free text to the customer (staff, exception playbooks): kind ``message``, queued once per text, or
     once per ``problem`` (then the customer already told of that problem gets nothing more)."""
     if not subject.strip() or not body.strip():
-        raise DomainError("A message needs a subject and a text.")
+        raise DomainError(gettext("A message needs a subject and a text."))
     digest = hashlib.sha256(f"{reason}\n{subject}\n{body}".encode()).hexdigest()[:16]
     return notify(
         order=order,
@@ -436,7 +437,10 @@ def notification_resend(*, notification: Notification, user=None) -> Notificatio
     """A person asks to send a failed notice again (also after a permanent error, e.g. a fixed address)."""
     notification = Notification.objects.select_for_update().get(pk=notification.pk)
     if notification.status != Q_.FAILED:
-        raise DomainError(f"Only a failed message can be sent again; this one is {notification.get_status_display()}.")
+        raise DomainError(
+            gettext("Only a failed message can be sent again; this one is %(notification_status)s.")
+            % {"notification_status": notification.get_status_display()}
+        )
     if notification.order_id:
         notification.to = notification_address(notification.order, notification.channel) or notification.to
     notifications_move([notification.pk], Q_.QUEUED, to=notification.to, retryable=True)

@@ -1,7 +1,7 @@
 """The customer's rating of a delivery (1-5 and a comment), from the tracking page or the survey link."""
 
 from django.db import IntegrityError, transaction
-from django.utils.translation import gettext_noop
+from django.utils.translation import gettext, gettext_noop
 
 from oms.errors import DomainError
 
@@ -24,22 +24,28 @@ def delivery_rate(
     """Record the one rating of a delivered order; a second rating is refused."""
     order = order_lock(order.pk)
     if order.status not in RATEABLE_STATUSES:
-        raise DomainError(f"Order {order.number} can be rated once it is delivered.")
+        raise DomainError(
+            gettext("Order %(order_number)s can be rated once it is delivered.") % {"order_number": order.number}
+        )
     try:
         score = int(score)
     except (TypeError, ValueError):
-        raise DomainError("Choose 1 to 5 stars.") from None
+        raise DomainError(gettext("Choose 1 to 5 stars.")) from None
     if not 1 <= score <= 5:
-        raise DomainError("Choose 1 to 5 stars.")
+        raise DomainError(gettext("Choose 1 to 5 stars."))
     if DeliveryRating.objects.filter(order=order).exists():
-        raise DomainError(f"Order {order.number} has been rated already. Thank you!")
+        raise DomainError(
+            gettext("Order %(order_number)s has been rated already. Thank you!") % {"order_number": order.number}
+        )
     try:
         with transaction.atomic():
             rating = DeliveryRating.objects.create(
                 order=order, score=score, comment=comment.strip()[:1000], source=source
             )
     except IntegrityError:
-        raise DomainError(f"Order {order.number} has been rated already. Thank you!") from None
+        raise DomainError(
+            gettext("Order %(order_number)s has been rated already. Thank you!") % {"order_number": order.number}
+        ) from None
     order_event_record(
         order=order,
         kind=EventKind.RATING,

@@ -17,7 +17,7 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone
-from django.utils.translation import gettext_noop
+from django.utils.translation import gettext, gettext_noop
 
 from inventory.models import Location
 from inventory.services import stock_return_restock, stock_write_off
@@ -73,7 +73,7 @@ def return_location(order: Order) -> Location:
     location = Location.objects.filter(pk=location_id).first() if location_id else None
     location = location or Location.objects.filter(active=True).order_by("pk").first()
     if location is None:
-        raise DomainError("No location can take the return.")
+        raise DomainError(gettext("No location can take the return."))
     return location
 
 
@@ -96,7 +96,12 @@ def _set_return_status(
     current = ret.status
     if not can_return_transition(current, target):
         raise TransitionNotAllowed(
-            f"Return {ret.number} is {ReturnStatus(current).label}; it cannot become {ReturnStatus(target).label}."
+            gettext("Return %(return_number)s is %(current)s; it cannot become %(target)s.")
+            % {
+                "return_number": ret.number,
+                "current": ReturnStatus(current).label,
+                "target": ReturnStatus(target).label,
+            }
         )
     ret.status = target
     ret.save(update_fields=["status", *fields])
@@ -123,25 +128,30 @@ def return_create(
     order = order_lock(order.pk)
     if order.status not in RETURNABLE_STATUSES:
         raise TransitionNotAllowed(
-            f"Order {order.number} is {order.get_status_display()}: a return can start once it is delivered."
+            gettext("Order %(order_number)s is %(order_status)s: a return can start once it is delivered.")
+            % {"order_number": order.number, "order_status": order.get_status_display()}
         )
     if reason not in ReturnReason.values:
-        raise DomainError("Choose a reason for the return.")
+        raise DomainError(gettext("Choose a reason for the return."))
     if resolution not in ReturnResolution.values:
-        raise DomainError("Choose a refund or an exchange.")
+        raise DomainError(gettext("Choose a refund or an exchange."))
     if source == CUSTOMER_SOURCE and not within_return_window(order):
-        raise DomainError(f"The return window of {return_window_days()} days has passed for order {order.number}.")
+        raise DomainError(
+            gettext("The return window of %(return_window_days)s days has passed for order %(order_number)s.")
+            % {"return_window_days": return_window_days(), "order_number": order.number}
+        )
     wanted = {int(k): int(v) for k, v in lines.items() if int(v or 0) != 0}
     if not wanted:
-        raise DomainError("Choose at least one item to return.")
+        raise DomainError(gettext("Choose at least one item to return."))
     left = returnable_quantities(order)
     order_lines = {line.pk: line for line in order.lines.all()}
     for line_id, quantity in wanted.items():
         if line_id not in order_lines:
-            raise DomainError("That item is not part of this order.")
+            raise DomainError(gettext("That item is not part of this order."))
         if quantity < 0 or quantity > left[line_id]:
             raise DomainError(
-                f"{order_lines[line_id].sku}: at most {left[line_id]} can be returned (asked {quantity})."
+                gettext("%(sku)s: at most %(left)s can be returned (asked %(quantity)s).")
+                % {"sku": order_lines[line_id].sku, "left": left[line_id], "quantity": quantity}
             )
     ret = ReturnRequest.objects.create(
         order=order,
@@ -189,25 +199,32 @@ def return_receive(*, ret: ReturnRequest, received: dict[int, tuple[int, int]], 
     """
     order, ret = _lock_return(ret)
     if ret.status != ReturnStatus.REQUESTED:
-        raise TransitionNotAllowed(f"Return {ret.number} is {ret.get_status_display()}; it was received already.")
+        raise TransitionNotAllowed(
+            gettext("Return %(ret_number)s is %(ret_status)s; it was received already.")
+            % {"ret_number": ret.number, "ret_status": ret.get_status_display()}
+        )
     lines = {line.pk: line for line in ret.lines.select_related("order_line__product")}
     counted = {int(k): (int(v[0] or 0), int(v[1] or 0)) for k, v in received.items()}
     if not any(s + d for s, d in counted.values()):
-        raise DomainError("Count at least one returned item.")
+        raise DomainError(gettext("Count at least one returned item."))
     for line_id, (sellable, damaged) in counted.items():
         line = lines.get(line_id)
         if line is None:
-            raise DomainError("That line is not part of this return.")
+            raise DomainError(gettext("That line is not part of this return."))
         if sellable < 0 or damaged < 0 or sellable + damaged > line.quantity:
             raise DomainError(
-                f"{line.order_line.sku}: at most {line.quantity} came back (counted {sellable + damaged})."
+                gettext("%(sku)s: at most %(quantity)s came back (counted %(counted)s).")
+                % {"sku": line.order_line.sku, "quantity": line.quantity, "counted": sellable + damaged}
             )
     summary = []
     for line_id, (sellable, damaged) in sorted(counted.items()):
         line = lines[line_id]
         product = line.order_line.product
         if product is None and (sellable or damaged):
-            raise DomainError(f"{line.order_line.sku} is not a known product; map it before receiving.")
+            raise DomainError(
+                gettext("%(order_line_sku)s is not a known product; map it before receiving.")
+                % {"order_line_sku": line.order_line.sku}
+            )
         why = f"return {ret.number} of {order.number}"
         if sellable:
             stock_return_restock(
@@ -255,10 +272,16 @@ def return_refund(*, ret: ReturnRequest, amount: Decimal, user=None) -> ReturnRe
     """Record the refund (no payment gateway is called) and close the return."""
     order, ret = _lock_return(ret)
     if ret.status not in OPEN_RETURN_STATUSES:
-        raise TransitionNotAllowed(f"Return {ret.number} is {ret.get_status_display()}; it is settled already.")
+        raise TransitionNotAllowed(
+            gettext("Return %(ret_number)s is %(ret_status)s; it is settled already.")
+            % {"ret_number": ret.number, "ret_status": ret.get_status_display()}
+        )
     amount = Decimal(amount)
     if amount < 0 or amount > order.total:
-        raise DomainError(f"A refund is between 0 and the order's total {order.total} {order.currency}.")
+        raise DomainError(
+            gettext("A refund is between 0 and the order's total %(total)s %(currency)s.")
+            % {"total": order.total, "currency": order.currency}
+        )
     ret.resolution = ReturnResolution.REFUND
     ret.refund_amount = amount
     ret.closed_at = timezone.now()
@@ -312,7 +335,10 @@ def return_exchange(*, ret: ReturnRequest, user=None) -> Order:
     """Send the same items again as a new order linked to the return (and so to the original order)."""
     order, ret = _lock_return(ret)
     if ret.status not in OPEN_RETURN_STATUSES:
-        raise TransitionNotAllowed(f"Return {ret.number} is {ret.get_status_display()}; it is settled already.")
+        raise TransitionNotAllowed(
+            gettext("Return %(ret_number)s is %(ret_status)s; it is settled already.")
+            % {"ret_number": ret.number, "ret_status": ret.get_status_display()}
+        )
     result = order_create(channel=order.channel, data=_exchange_data(order, ret), source="exchange", user=user)
     new = result.order
     ret.resolution = ReturnResolution.EXCHANGE

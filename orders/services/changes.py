@@ -5,7 +5,7 @@ becomes an intercept, a channel's update) are workflow actions (workflows.change
 from dataclasses import dataclass
 
 from django.db import transaction
-from django.utils.translation import gettext_noop
+from django.utils.translation import gettext, gettext_noop
 
 from oms.errors import DomainError, TransitionNotAllowed
 
@@ -33,7 +33,7 @@ def channel_sku_map(*, channel: Channel, external_sku: str, product, user=None) 
     that are now all known. Returns the mapping and the numbers of the released orders."""
     external_sku = external_sku.strip()
     if not external_sku:
-        raise DomainError("The channel's SKU is required.")
+        raise DomainError(gettext("The channel's SKU is required."))
     with transaction.atomic():
         mapping, created = ChannelSku.objects.select_for_update().get_or_create(
             channel=channel, external_sku=external_sku, defaults={"product": product}
@@ -110,7 +110,8 @@ def address_change_plan(
         raise TransitionNotAllowed(str(exc)) from None
     if action == ChangeAction.INTERCEPT and (user is None or not getattr(user, "is_authenticated", False)):
         raise TransitionNotAllowed(
-            f"Order {order.number} is {order.get_status_display()}: the address can no longer be changed."
+            gettext("Order %(order_number)s is %(order_status)s: the address can no longer be changed.")
+            % {"order_number": order.number, "order_status": order.get_status_display()}
         )
     return AddressPlan(changes=changes, action=action, reason_code=reason_code)
 

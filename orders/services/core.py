@@ -5,7 +5,7 @@
 
 from django.db import transaction
 from django.utils import timezone
-from django.utils.translation import gettext_noop
+from django.utils.translation import gettext, gettext_noop
 
 from oms import statements
 from oms.errors import DomainError, TransitionNotAllowed
@@ -114,7 +114,8 @@ def order_status_set(order: Order, target: str, *, user=None, note: str = "") ->
         return
     if not can_transition(current, target):
         raise TransitionNotAllowed(
-            f"Order {order.number} cannot go from {OrderStatus(current).label} to {OrderStatus(target).label}."
+            gettext("Order %(order_number)s cannot go from %(current)s to %(target)s.")
+            % {"order_number": order.number, "current": OrderStatus(current).label, "target": OrderStatus(target).label}
         )
     order.status = target
     order.save(update_fields=["status", "updated_at"])
@@ -209,7 +210,10 @@ def order_review(*, order: Order, user=None) -> list[tuple[str, str]]:
     """Run the review checks again (address, credit, risk) and hold for what they find."""
     order = order_row_lock(order)
     if order.status not in HOLDABLE:
-        raise DomainError(f"Order {order.number} is {order.get_status_display()}: too late to review.")
+        raise DomainError(
+            gettext("Order %(order_number)s is %(order_status)s: too late to review.")
+            % {"order_number": order.number, "order_status": order.get_status_display()}
+        )
     findings = review_findings(order)
     for reason, note in findings:
         order_hold(order=order, reason=reason, note=note, user=user)
@@ -220,9 +224,12 @@ def order_review(*, order: Order, user=None) -> list[tuple[str, str]]:
 def order_hold(*, order: Order, reason: str, note: str = "", user=None) -> Order:
     order = order_row_lock(order)
     if order.status not in HOLDABLE:
-        raise DomainError(f"Order {order.number} is {order.get_status_display()} and can no longer be held.")
+        raise DomainError(
+            gettext("Order %(order_number)s is %(order_status)s and can no longer be held.")
+            % {"order_number": order.number, "order_status": order.get_status_display()}
+        )
     if reason not in HoldReason.values:
-        raise DomainError(f"Unknown hold reason '{reason}'.")
+        raise DomainError(gettext("Unknown hold reason '%(reason)s'.") % {"reason": reason})
     if order.holds.filter(reason=reason, released_at__isnull=True).exists():
         return order
     OrderHold.objects.create(order=order, reason=reason, note=str(note), words=event_words(note), created_by=user)
@@ -245,7 +252,7 @@ def orders_hold_many(*, holds: list[tuple[Order, str]], reason: str, user=None) 
     this reason, is left as it is. The holds are written in ONE INSERT and ``on_hold`` in ONE UPDATE; returns
     the HELD timeline rows, for the caller to write with its own in one INSERT (`order_events_record`)."""
     if reason not in HoldReason.values:
-        raise DomainError(f"Unknown hold reason '{reason}'.")
+        raise DomainError(gettext("Unknown hold reason '%(reason)s'.") % {"reason": reason})
     candidates = [(order, note) for order, note in holds if order.status in HOLDABLE]
     if not candidates:
         return []
@@ -308,15 +315,25 @@ def order_release(*, order: Order, reason: str | None = None, note: str = "", us
         active = active.filter(reason=reason)
     holds = list(active)
     if not holds:
-        raise DomainError(f"Order {order.number} has no such hold to release.")
+        raise DomainError(
+            gettext("Order %(order_number)s has no such hold to release.") % {"order_number": order.number}
+        )
     if any(h.reason == HoldReason.CREDIT_REVIEW for h in holds):
         if user is not None and not user.has_perm("orders.override_credit"):
-            raise DomainError(f"Order {order.number}: only a manager may override a credit hold.")
+            raise DomainError(
+                gettext("Order %(order_number)s: only a manager may override a credit hold.")
+                % {"order_number": order.number}
+            )
         if not note.strip():
-            raise DomainError(f"Order {order.number}: a credit override needs a reason.")
+            raise DomainError(
+                gettext("Order %(order_number)s: a credit override needs a reason.") % {"order_number": order.number}
+            )
     if any(h.reason == HoldReason.FINANCE_REVIEW for h in holds):
         if user is not None and not user.has_perm("orders.finance_review"):
-            raise DomainError(f"Order {order.number}: only finance may release a finance review hold.")
+            raise DomainError(
+                gettext("Order %(order_number)s: only finance may release a finance review hold.")
+                % {"order_number": order.number}
+            )
     if any(h.reason == HoldReason.UNKNOWN_SKU for h in holds):
         still_unknown = _remap_unknown_skus(order)
         if still_unknown:
@@ -351,9 +368,12 @@ def order_release(*, order: Order, reason: str | None = None, note: str = "", us
 def order_cancel_check(order: Order, *, reason: str) -> None:
     """Raise when ``order`` cannot be cancelled now or ``reason`` is empty; changes nothing."""
     if order.status not in CANCELLABLE:
-        raise TransitionNotAllowed(f"Order {order.number} is {order.get_status_display()} and cannot be cancelled.")
+        raise TransitionNotAllowed(
+            gettext("Order %(order_number)s is %(order_status)s and cannot be cancelled.")
+            % {"order_number": order.number, "order_status": order.get_status_display()}
+        )
     if not reason:
-        raise DomainError("A cancellation needs a reason.")
+        raise DomainError(gettext("A cancellation needs a reason."))
 
 
 @transaction.atomic
@@ -370,8 +390,11 @@ def order_mark_cancelled(*, order: Order, reason: str, user=None, reason_code: s
         or order.backorders.filter(resolved_at__isnull=True).exists()
     ):
         raise DomainError(
-            f"Order {order.number} still has shipments or backorders: cancel it with "
-            "workflows.cancel.order_cancel, which releases them first."
+            gettext(
+                "Order %(order_number)s still has shipments or backorders: cancel it with "
+                "workflows.cancel.order_cancel, which releases them first."
+            )
+            % {"order_number": order.number}
         )
     order_status_set(order, OrderStatus.CANCELLED, user=user, note=reason)
     if order.on_hold:

@@ -5,6 +5,7 @@ from decimal import Decimal
 from django.contrib.admin.models import CHANGE, LogEntry
 from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
+from django.utils.translation import gettext
 
 from oms.errors import DomainError
 
@@ -23,15 +24,17 @@ def customer_credit_set(
     change log shown on the customer page. New orders are reviewed against the new limit."""
     reason = (reason or "").strip()
     if not reason:
-        raise DomainError("A change of credit terms needs a reason.")
+        raise DomainError(gettext("A change of credit terms needs a reason."))
     if credit_limit is not None and credit_limit < 0:
-        raise DomainError("A credit limit cannot be negative.")
+        raise DomainError(gettext("A credit limit cannot be negative."))
     if credit_limit is not None and not is_business:
-        raise DomainError("Only business customers have a credit limit; tick 'business customer' or leave it empty.")
+        raise DomainError(
+            gettext("Only business customers have a credit limit; tick 'business customer' or leave it empty.")
+        )
     customer = Customer.objects.select_for_update().get(pk=customer.pk)
     before = (customer.is_business, customer.credit_limit)
     if before == (is_business, credit_limit):
-        raise DomainError("Nothing changed.")
+        raise DomainError(gettext("Nothing changed."))
     customer.is_business = is_business
     customer.credit_limit = credit_limit
     customer.save(update_fields=["is_business", "credit_limit"])

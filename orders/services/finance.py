@@ -7,6 +7,7 @@ from decimal import Decimal
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from inventory.models import Product
 from oms.errors import DomainError
@@ -20,7 +21,7 @@ FINANCE_HOLDS = (HoldReason.FINANCE_REVIEW, HoldReason.PRICE_CHECK)  # price_che
 
 def _share_problem(share: Decimal | None) -> str:
     if share is not None and not Decimal("0") <= share <= Decimal("1"):
-        return f"A floor share is 0 to 100 %, got {share * 100:f} %."
+        return gettext("A floor share is 0 to 100 %%, got %(share)s %%.") % {"share": f"{share * 100:f}"}
     return ""
 
 
@@ -49,11 +50,11 @@ def price_floor_set(*, sku: str, floor_price: Decimal | None = None, floor_share
     sku = (sku or "").strip()
     product = Product.objects.filter(sku=sku).first()
     if product is None:
-        raise DomainError(f"No product with SKU '{sku[:64]}'.")
+        raise DomainError(gettext("No product with SKU '%(sku)s'.") % {"sku": sku[:64]})
     if (floor_price is None) == (floor_share is None):
-        raise DomainError("Give the SKU either a floor price or a floor share, not both and not neither.")
+        raise DomainError(gettext("Give the SKU either a floor price or a floor share, not both and not neither."))
     if floor_price is not None and floor_price < 0:
-        raise DomainError(f"A floor price is zero or more, got {floor_price}.")
+        raise DomainError(gettext("A floor price is zero or more, got %(floor_price)s.") % {"floor_price": floor_price})
     problem = _share_problem(floor_share)
     if problem:
         raise DomainError(problem)
@@ -68,7 +69,7 @@ def price_floor_set(*, sku: str, floor_price: Decimal | None = None, floor_share
 def price_floor_delete(*, floor_id: int) -> None:
     deleted, _ = PriceFloor.objects.filter(pk=floor_id).delete()
     if not deleted:
-        raise DomainError("No such floor.")
+        raise DomainError(gettext("No such floor."))
     _bump()
 
 
@@ -78,12 +79,14 @@ def finance_approve(*, order: Order, note: str, user=None) -> Order:
     order goes on (confirmed, routed)."""
     note = (note or "").strip()
     if not note:
-        raise DomainError("An approval needs a note (why the price is right).")
+        raise DomainError(gettext("An approval needs a note (why the price is right)."))
     reasons = set(
         order.holds.filter(released_at__isnull=True, reason__in=FINANCE_HOLDS).values_list("reason", flat=True)
     )
     if not reasons:
-        raise DomainError(f"Order {order.number} is not held for finance review.")
+        raise DomainError(
+            gettext("Order %(order_number)s is not held for finance review.") % {"order_number": order.number}
+        )
     for reason in sorted(reasons):
         order = order_release(order=order, reason=reason, note=f"finance approved: {note}", user=user)
     return order

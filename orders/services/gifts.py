@@ -4,7 +4,7 @@ staff before routing. Which gifts an order gets: orders/rules/gifts.py."""
 from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
-from django.utils.translation import gettext_noop
+from django.utils.translation import gettext, gettext_noop
 
 from oms.errors import DomainError
 
@@ -143,15 +143,22 @@ def order_gift_remove(*, order: Order, line_id: int, user=None, note: str = "") 
     order = order_row_lock(order)
     line = OrderLine.objects.filter(order=order, pk=line_id).select_related("gift_rule").first()
     if line is None:
-        raise DomainError(f"Order {order.number} has no such line.")
+        raise DomainError(gettext("Order %(order_number)s has no such line.") % {"order_number": order.number})
     if not line.is_gift:
-        raise DomainError(f"Line {line.line_no} of order {order.number} is not a gift.")
+        raise DomainError(
+            gettext("Line %(line_no)s of order %(order_number)s is not a gift.")
+            % {"line_no": line.line_no, "order_number": order.number}
+        )
     if order.status not in GIFT_REMOVABLE:
         raise DomainError(
-            f"Order {order.number} is {order.get_status_display()}: a gift can only be removed before routing."
+            gettext("Order %(order_number)s is %(order_status)s: a gift can only be removed before routing.")
+            % {"order_number": order.number, "order_status": order.get_status_display()}
         )
     if order.lines.filter(is_gift=False).count() == 0:
-        raise DomainError(f"Order {order.number} has nothing but gifts; cancel the order instead.")
+        raise DomainError(
+            gettext("Order %(order_number)s has nothing but gifts; cancel the order instead.")
+            % {"order_number": order.number}
+        )
     rule = line.gift_rule.name if line.gift_rule else ""
     data = {"removed": True, "line_no": line.line_no, "sku": line.sku, "quantity": line.quantity}
     data.update({"rule_id": line.gift_rule_id, "rule": rule})

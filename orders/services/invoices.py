@@ -6,7 +6,7 @@ writes an INVOICE event on the order's timeline.
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
-from django.utils.translation import gettext_noop
+from django.utils.translation import gettext, gettext_noop
 
 from oms.errors import DomainError, TransitionNotAllowed
 
@@ -40,15 +40,21 @@ def invoice_request(*, order: Order, invoice: CanonicalInvoice, source: str, use
     issued, or when the order is cancelled; raises OrderRejected for an amount above the order's total."""
     order = order_row_lock(order)
     if order.status == OrderStatus.CANCELLED:
-        raise DomainError(f"Order {order.number} is cancelled: no invoice.")
+        raise DomainError(gettext("Order %(order_number)s is cancelled: no invoice.") % {"order_number": order.number})
     if order.invoice_requests.filter(state__in=OPEN_STATES).exists():
-        raise DomainError(f"Order {order.number} already has an invoice requested or issued.")
+        raise DomainError(
+            gettext("Order %(order_number)s already has an invoice requested or issued.")
+            % {"order_number": order.number}
+        )
     invoice_amount_check(invoice, order.total)
     try:
         with transaction.atomic():
             request = InvoiceRequest.objects.create(**invoice_row(order.pk, invoice, source=source))
     except IntegrityError:  # a concurrent request won
-        raise DomainError(f"Order {order.number} already has an invoice requested or issued.") from None
+        raise DomainError(
+            gettext("Order %(order_number)s already has an invoice requested or issued.")
+            % {"order_number": order.number}
+        ) from None
     order_event_record(
         order=order,
         kind=EventKind.INVOICE,
@@ -64,8 +70,12 @@ def _set_invoice_state(request: InvoiceRequest, target: str, *, user=None, note:
     current = request.state
     if not can_invoice_transition(current, target):
         raise TransitionNotAllowed(
-            f"Invoice of order {request.order.number} is {InvoiceState(current).label}: "
-            f"it cannot become {InvoiceState(target).label}."
+            gettext("Invoice of order %(order_number)s is %(current)s: it cannot become %(target)s.")
+            % {
+                "order_number": request.order.number,
+                "current": InvoiceState(current).label,
+                "target": InvoiceState(target).label,
+            }
         )
     request.state = target
     for name, value in fields.items():
@@ -93,10 +103,13 @@ def _locked(request_id: int) -> InvoiceRequest:
 def invoice_issue(*, request: InvoiceRequest, number: str, issued_on=None, user=None) -> InvoiceRequest:
     number = (number or "").strip()
     if not number:
-        raise DomainError("An issued invoice needs its invoice number.")
+        raise DomainError(gettext("An issued invoice needs its invoice number."))
     limit = InvoiceRequest._meta.get_field("invoice_number").max_length
     if len(number) > limit:
-        raise DomainError(f"Invoice number '{number[:40]}' is longer than {limit} characters.")
+        raise DomainError(
+            gettext("Invoice number '%(number)s' is longer than %(limit)s characters.")
+            % {"number": number[:40], "limit": limit}
+        )
     request = _locked(request.pk)
     issued_on = issued_on or timezone.localdate()
     _set_invoice_state(
@@ -133,7 +146,7 @@ def invoices_issue(*, items: list[tuple[int, str]], issued_on=None, user=None) -
 def invoice_reject(*, request: InvoiceRequest, reason: str, user=None) -> InvoiceRequest:
     reason = (reason or "").strip()
     if not reason:
-        raise DomainError("A rejected invoice request needs a reason.")
+        raise DomainError(gettext("A rejected invoice request needs a reason."))
     request = _locked(request.pk)
     _set_invoice_state(request, InvoiceState.REJECTED, user=user, note=reason, reject_reason=reason[:255])
     return request

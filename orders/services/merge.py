@@ -22,7 +22,7 @@ from django.db import transaction
 from django.db.models import CharField, F, Value
 from django.db.models.functions import Cast, Concat
 from django.utils import timezone
-from django.utils.translation import gettext_noop
+from django.utils.translation import gettext, gettext_noop
 
 from oms.errors import DomainError
 
@@ -140,7 +140,9 @@ def merge_group_dissolve(*, group: OrderMergeGroup, user=None, note: str = "") -
         locked = orders_lock(order_ids)
         group = OrderMergeGroup.objects.select_for_update().get(pk=group.pk)
         if group.undone_at is not None:
-            raise DomainError(f"Merge group {group.number} is already undone.")
+            raise DomainError(
+                gettext("Merge group %(group_number)s is already undone.") % {"group_number": group.number}
+            )
         OrderMergeMember.objects.filter(group=group, active=True).update(active=False)
         group.undone_at, group.undone_by, group.undo_note = timezone.now(), user, note[:255]
         group.save(update_fields=["undone_at", "undone_by", "undo_note"])
@@ -174,9 +176,9 @@ def merge_settings_set(
 ):
     """Save the automatic merge rule (the settings page); returns the settings."""
     if not 1 <= int(window_minutes) <= 1440:
-        raise DomainError("The merge window must be between 1 and 1440 minutes.")
+        raise DomainError(gettext("The merge window must be between 1 and 1440 minutes."))
     if not 0 <= int(wait_minutes) <= int(window_minutes):
-        raise DomainError("The wait for a partner must be between 0 minutes and the merge window.")
+        raise DomainError(gettext("The wait for a partner must be between 0 minutes and the merge window."))
     settings, _created = MergeSettings.objects.select_for_update().get_or_create(pk=1)
     settings.enabled = bool(enabled)
     settings.window_minutes = int(window_minutes)

@@ -19,7 +19,7 @@ from datetime import date
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
-from django.utils.translation import gettext_noop
+from django.utils.translation import gettext, gettext_noop
 
 from inventory.models import Product
 from inventory.services import product_presale_set
@@ -140,9 +140,14 @@ def order_presale_release(*, order: Order, note: str = "", user=None, receipt: d
     presale product does (``receipt``, see ``presale_receipt_release``): routed as soon as possible."""
     order = order_lock(order.pk)
     if not order.presale_waiting:
-        raise DomainError(f"{order.number} is not waiting for a presale day.")
+        raise DomainError(
+            gettext("%(order_number)s is not waiting for a presale day.") % {"order_number": order.number}
+        )
     if order.status not in RELEASABLE:
-        raise DomainError(f"{order.number} is {order.get_status_display()}: nothing to release.")
+        raise DomainError(
+            gettext("%(order_number)s is %(order_status)s: nothing to release.")
+            % {"order_number": order.number, "order_status": order.get_status_display()}
+        )
     order.presale_released_at = timezone.now()
     order.save(update_fields=["presale_released_at", "updated_at"])
     until = order.presale_until.isoformat()
@@ -328,7 +333,10 @@ def listing_presale_set(*, channel: Channel, external_sku: str, ship_from: date 
     listing = ChannelSku.objects.select_for_update().filter(channel=channel, external_sku=external_sku).first()
     if listing is None:
         raise DomainError(
-            f"{external_sku} is not in the SKU map of {channel.name}: map it first, or mark the product itself."
+            gettext(
+                "%(external_sku)s is not in the SKU map of %(channel_name)s: map it first, or mark the product itself."
+            )
+            % {"external_sku": external_sku, "channel_name": channel.name}
         )
     listing.presale_ship_from = ship_from
     listing.save(update_fields=["presale_ship_from"])
@@ -349,7 +357,9 @@ def presale_batch_arrived(*, product: Product, user=None) -> list[int]:
         .order_by("pk")
     )
     if product.presale_ship_from is None and not orders:
-        raise DomainError(f"{product.sku} is not presale and no presale order waits for it.")
+        raise DomainError(
+            gettext("%(product_sku)s is not presale and no presale order waits for it.") % {"product_sku": product.sku}
+        )
     others = {}
     for line in OrderLine.objects.filter(order__in=orders).exclude(product=product).select_related("product"):
         day = line.product.presale_ship_from if line.product is not None else None

@@ -2,7 +2,7 @@
 core and gifts (it uses both; gifts builds on core's doors)."""
 
 from django.db import transaction
-from django.utils.translation import gettext_noop
+from django.utils.translation import gettext, gettext_noop
 
 from oms.errors import DomainError
 
@@ -21,7 +21,10 @@ def order_reclassify(*, order: Order, user=None) -> Order:
     rules are run again first (``order_gifts_reapply``), as at intake."""
     order = order_row_lock(order)
     if order.status not in HOLDABLE:
-        raise DomainError(f"Order {order.number} is {order.get_status_display()}: too late to reclassify.")
+        raise DomainError(
+            gettext("Order %(order_number)s is %(order_status)s: too late to reclassify.")
+            % {"order_number": order.number, "order_status": order.get_status_display()}
+        )
     # Before routing only; gifts first, as at intake.
     order_gifts_reapply(order, user=user, why=msg(gettext_noop("reclassified")))
     order_classify(order, user=user)

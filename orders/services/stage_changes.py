@@ -9,7 +9,7 @@ workflows.partial_cancel, workflows.intercept): orders does not reach upward.
 
 from dataclasses import dataclass, field
 
-from django.utils.translation import gettext_noop
+from django.utils.translation import gettext, gettext_noop
 
 from oms.errors import DomainError, TransitionNotAllowed
 
@@ -43,7 +43,10 @@ def has_active_shipments(order: Order) -> bool:
 def reroute_check(order: Order) -> None:
     """Raise when the order is past the stages in which a change routes it again."""
     if stage_rules.stage_of(order) not in stage_rules.REROUTE_STAGES:
-        raise TransitionNotAllowed(f"Order {order.number} is {order.get_status_display()}: too late to re-route.")
+        raise TransitionNotAllowed(
+            gettext("Order %(order_number)s is %(order_status)s: too late to re-route.")
+            % {"order_number": order.number, "order_status": order.get_status_display()}
+        )
 
 
 def order_requeue(order: Order, *, user=None, reason: str) -> bool:
@@ -113,7 +116,10 @@ def lines_change_check(
     stage = stage_rules.stage_of(order)
     active = has_active_shipments(order)
     if active and stage not in stage_rules.REROUTE_STAGES:
-        raise TransitionNotAllowed(f"Order {order.number}: picked goods cannot change; cancel the order instead.")
+        raise TransitionNotAllowed(
+            gettext("Order %(order_number)s: picked goods cannot change; cancel the order instead.")
+            % {"order_number": order.number}
+        )
     lines = {line.pk: line for line in order.lines.select_related("product")}
     quantities = quantities or {}
     add = [(sku.strip(), qty) for sku, qty in (add or []) if sku and sku.strip()]
@@ -121,24 +127,32 @@ def lines_change_check(
     for line_id, qty in quantities.items():
         line = lines.get(int(line_id))
         if line is None:
-            raise DomainError(f"Order {order.number} has no line {line_id}.")
+            raise DomainError(
+                gettext("Order %(order_number)s has no line %(line_id)s.")
+                % {"order_number": order.number, "line_id": line_id}
+            )
         if isinstance(qty, bool) or not isinstance(qty, int) or qty < 0:
-            raise DomainError(f"{line.sku}: the quantity must be a whole number, 0 or more.")
+            raise DomainError(
+                gettext("%(line_sku)s: the quantity must be a whole number, 0 or more.") % {"line_sku": line.sku}
+            )
         if qty != line.quantity:
             changes[line.sku] = [line.quantity, qty]
     products = products_for_channel(order.channel, {sku for sku, _ in add})
     for sku, qty in add:
         if isinstance(qty, bool) or not isinstance(qty, int) or qty <= 0:
-            raise DomainError(f"{sku}: the quantity to add must be more than zero.")
+            raise DomainError(gettext("%(sku)s: the quantity to add must be more than zero.") % {"sku": sku})
         if products.get(sku) is None:
-            raise DomainError(f"Unknown SKU {sku}: map it or add the product first.")
+            raise DomainError(gettext("Unknown SKU %(sku)s: map it or add the product first.") % {"sku": sku})
     remaining = sum(q for pk, line in lines.items() for q in [quantities.get(pk, line.quantity)]) + sum(
         q for _, q in add
     )
     if not changes and not add:
-        raise DomainError("Nothing to change.")
+        raise DomainError(gettext("Nothing to change."))
     if remaining <= 0:
-        raise DomainError(f"Order {order.number} would have no lines left: cancel it instead.")
+        raise DomainError(
+            gettext("Order %(order_number)s would have no lines left: cancel it instead.")
+            % {"order_number": order.number}
+        )
     return LinesPlan(
         action=action,
         stage=stage,
@@ -165,7 +179,7 @@ def lines_change_apply(*, order: Order, plan: LinesPlan, reason_code: str, note:
             # Lines of cancelled shipments point at it: they go with it (the ledger keeps the history).
             line.shipment_lines.filter(shipment__status="cancelled").delete()
             if line.shipment_lines.exists():
-                raise DomainError(f"{line.sku} is on a shipment that is still open.")
+                raise DomainError(gettext("%(line_sku)s is on a shipment that is still open.") % {"line_sku": line.sku})
             line.delete()
         else:
             line.quantity = qty
@@ -217,9 +231,12 @@ def order_service_set(*, order: Order, requested_service: str, reason_code: str,
     workflows.changes.order_change_service routes the order again). Returns the action taken."""
     requested_service = (requested_service or "").strip()
     if requested_service not in SERVICE_LEVELS:
-        raise DomainError(f"Unknown service level {requested_service!r}; use express, standard or economy.")
+        raise DomainError(
+            gettext("Unknown service level %(requested_service)r; use express, standard or economy.")
+            % {"requested_service": requested_service}
+        )
     if requested_service == order.requested_service:
-        raise DomainError("The order already asks for that service level.")
+        raise DomainError(gettext("The order already asks for that service level."))
     action = change_decide(order, ChangeKind.SERVICE, user, reason_code)
     old = order.requested_service
     order.requested_service = requested_service
@@ -342,7 +359,9 @@ def partial_cancel_plan(order: Order, *, reason_code: str, note: str, user, sour
     except ChangeRefused as exc:
         raise TransitionNotAllowed(str(exc)) from None
     if sent_action == ChangeAction.REFUSED:  # pragma: no cover - decide() raised already
-        raise TransitionNotAllowed(f"Order {order.number}: cannot be cancelled now.")
+        raise TransitionNotAllowed(
+            gettext("Order %(order_number)s: cannot be cancelled now.") % {"order_number": order.number}
+        )
     return PartialCancelPlan(
         open_rows=open_rows,
         sent_rows=sent_rows,
