@@ -31,28 +31,11 @@ from orders.models import (
     OrderMergeGroup,
 )
 from tests import journey
-from tests.factories import CarrierFactory, ServiceLevelFactory
+from tests.factories import CarrierFactory, ServiceLevelFactory, api_order
 
 pytestmark = pytest.mark.django_db
 WRITES = {"POST", "PUT", "PATCH"}
-
-
-def _order_body(external_id: str, address1: str = "1 Nanjing Road", qty: int = 1) -> dict:
-    return {
-        "channel": "web",
-        "external_id": external_id,
-        "customer": {"name": "Han Meimei", "email": "han@example.com", "phone": "13712345678"},
-        "ship_to": {
-            "name": "Han Meimei",
-            "phone": "137 1234 5678",
-            "country": "CN",
-            "province": "Shanghai",
-            "city": "Shanghai",
-            "address1": address1,
-            "postcode": "200001",
-        },
-        "lines": [{"sku": "SKU-A", "quantity": qty, "unit_price": "19.90"}],
-    }
+CUSTOMER = {"name": "Han Meimei", "email": "han@example.com", "phone": "13712345678"}
 
 
 @pytest.fixture
@@ -64,7 +47,7 @@ def world(client, django_capture_on_commit_callbacks):
     _, key = ApiToken.issue(journey.users()["admin"])
     MergeSettings.objects.create(pk=1, enabled=True, window_minutes=30)
     with django_capture_on_commit_callbacks(execute=True):
-        batch = {"orders": [_order_body("B1"), _order_body("B2", qty=2)]}
+        batch = {"orders": [api_order("B1", customer=CUSTOMER), api_order("B2", qty=2, customer=CUSTOMER)]}
         answer = call(client, key, "post", "/api/v1/orders/batch/", batch)
     assert answer.status_code == 202, answer.content
     merged = Order.objects.get(external_id="B2")
@@ -86,10 +69,10 @@ def endpoints(world) -> dict[str, tuple[str, str, dict]]:
     """Each write endpoint: method, URL and a body it takes."""
     order, shipment = world["order"].number, world["shipment"].number
     later = (timezone.localdate() + timedelta(days=30)).isoformat()
-    new_order = {**_order_body("N1"), "invoice": {"title": "王五"}}
+    new_order = api_order("N1", customer=CUSTOMER, invoice={"title": "王五"})
     return {
         "orders": ("post", "/api/v1/orders/", new_order),
-        "orders-batch": ("post", "/api/v1/orders/batch/", {"orders": [_order_body("N2")]}),
+        "orders-batch": ("post", "/api/v1/orders/batch/", {"orders": [api_order("N2", customer=CUSTOMER)]}),
         "invoice": ("post", f"/api/v1/orders/{order}/invoice/", {"title": "王五"}),
         "tags": ("post", f"/api/v1/orders/{order}/tags/", {"add": ["vip"], "remove": ["fragile"]}),
         "memo": ("patch", f"/api/v1/orders/{order}/memo/", {"seller_memo": "加急", "seller_flag": "red"}),
