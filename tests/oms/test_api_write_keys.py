@@ -1,8 +1,10 @@
 """Every write endpoint of the API (POST/PUT/PATCH under /api/v1/) refuses a key it does not know, at any depth:
 400 naming its path (``note: unknown field; known: …``), never a 5xx, nothing written. The endpoints other than the
-order intake's share one door (oms/api.py ``json_input``) that reads the published request schema, so the check and
-the schema (``additionalProperties: false``) cannot drift apart. Hypothesis adds keys of its own to every object
-of each endpoint's body (derandomized: the same examples each run)."""
+order intake's share one door (oms/api.py ``json_input``) that reads the published request schema, and the order
+intake's reads its own (``OrderIn``, ``InvoiceIn``) through the same check (``unknown_keys``, from
+orders/intake/order_in.py), so the check and the schema (``additionalProperties: false``) cannot drift apart.
+Hypothesis adds keys of its own to every object of each endpoint's body (derandomized: the same examples each
+run; its parts shared with tests/edges/test_api_unknown_keys.py in tests/unknown_keys.py)."""
 
 import json
 from datetime import timedelta
@@ -11,7 +13,7 @@ from functools import cache
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils import timezone
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from fulfillment.models import Shipment
@@ -32,6 +34,7 @@ from orders.models import (
 )
 from tests import journey
 from tests.factories import CarrierFactory, ServiceLevelFactory, api_order
+from tests.unknown_keys import named_unknown, profile, values
 
 pytestmark = pytest.mark.django_db
 WRITES = {"POST", "PUT", "PATCH"}
@@ -221,19 +224,6 @@ def test_a_misspelt_key_is_400_naming_it_with_the_known_ones_and_nothing_changes
     assert state() == before
 
 
-PROFILE = settings(
-    max_examples=25,
-    deadline=None,
-    derandomize=True,
-    database=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
-scalars = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan=False), st.text(max_size=20))
-values = st.recursive(
-    scalars,
-    lambda inner: st.lists(inner, max_size=2) | st.dictionaries(st.text(max_size=5), inner, max_size=2),
-    max_leaves=4,
-)
 extras = st.lists(
     st.tuples(st.integers(min_value=0, max_value=20), st.text(min_size=1, max_size=12), values),
     min_size=1,
@@ -242,7 +232,7 @@ extras = st.lists(
 
 
 @pytest.mark.parametrize("name", NAMES)
-@PROFILE
+@profile(25)
 @given(extra=extras)
 def test_random_extra_keys_at_any_depth_are_400_naming_each_never_500_nothing_written(client, world, name, extra):
     method, url, body = endpoints(world)[name]
@@ -261,6 +251,5 @@ def test_random_extra_keys_at_any_depth_are_400_naming_each_never_500_nothing_wr
     response = call(client, world["key"], method, url, body)
 
     assert response.status_code == 400, response.content[:300]
-    named = {e["field"] for e in response.json()["errors"] if e["message"].startswith("unknown field; known: ")}
-    assert named == expected
+    assert named_unknown(response.json()["errors"]) == expected
     assert state() == before
