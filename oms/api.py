@@ -213,14 +213,13 @@ def unknown_keys(
             properties = schema.get("properties")
             if isinstance(value, dict) and isinstance(properties, dict):
                 if schema.get("additionalProperties") is False:
-                    known = ", ".join(sorted(properties))
-                    errors += [
-                        {"field": f"{path}{shown_key(key)}", "message": word(known)}
-                        for key in value
-                        if key not in properties
-                    ]
+                    if unknown := [key for key in value if key not in properties]:
+                        message = word(", ".join(sorted(properties)))
+                        errors += [{"field": f"{path}{shown_key(key)}", "message": message} for key in unknown]
                 deeper += [
-                    (inner, properties[key], f"{path}{key}.") for key, inner in value.items() if key in properties
+                    (inner, properties[key], f"{path}{key}.")
+                    for key, inner in value.items()
+                    if key in properties and isinstance(inner, dict | list)  # a scalar has no keys to judge
                 ]
             elif isinstance(value, list) and isinstance(schema.get("items"), dict | str):
                 items = schema["items"]
