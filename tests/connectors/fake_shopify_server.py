@@ -8,12 +8,12 @@ from __future__ import annotations
 import copy
 import json
 import re
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 
 from . import fake_shopify_cancel as cancel
 from . import fake_shopify_refunds as refunds
+from .fake_http import LoopbackServer
 from .fake_shopify import OPERATIONS, TOKEN, Shop
 
 COST = {
@@ -150,24 +150,9 @@ class Handler(BaseHTTPRequestHandler):
         )
 
 
-class FakeShopify:
+class FakeShopify(LoopbackServer):
     """``with FakeShopify() as fake:`` serves on 127.0.0.1 at ``fake.base_url``; ``fake.shop`` is its state."""
 
     def __init__(self):
         self.shop = Shop()
-        handler = type("ShopHandler", (Handler,), {"shop": self.shop})
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-        self.server.daemon_threads = True
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    @property
-    def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}"
-
-    def __enter__(self) -> FakeShopify:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+        super().__init__(Handler, shop=self.shop)
