@@ -154,23 +154,6 @@ def _receipt_seen(location, product, reference: str, quantity: int) -> StockRece
     return seen
 
 
-def _receipt_claim(location, product, reference: str, quantity: int, user) -> StockReceipt | None:
-    """Claim (location, product, reference) for this receipt: None when claimed now, else the earlier receipt.
-    The insert is the guard (unique constraint): of two identical posts at once, the second waits for the first
-    and then finds its row."""
-    seen = _receipt_seen(location, product, reference, quantity)
-    if seen is not None:
-        return seen
-    try:
-        with transaction.atomic():
-            StockReceipt.objects.create(
-                location=location, product=product, reference=reference, quantity=quantity, user=user
-            )
-    except IntegrityError:
-        return _receipt_seen(location, product, reference, quantity)
-    return None
-
-
 @transaction.atomic
 def stock_receive(
     *,
@@ -191,13 +174,37 @@ def stock_receive(
     _positive(quantity, gettext("A receipt's quantity"))
     bin = bin_check(location, bin)  # an active bin of the location, when it has bins (inventory/bins.py)
     reference = (reference or "").strip()
-    if reference and once:
-        seen = _receipt_claim(location, product, reference, quantity, user)
-        if seen is not None:
-            stock = _stock_row(location, product)
-            stock.already_received = receipt_already(seen)
-            stock.movement = seen.movement
-            return stock
+    if not (reference and once):
+        return _received(*_receive(location, product, quantity, bin, reason_code, reason, reference, user))
+    seen = _receipt_seen(location, product, reference, quantity)
+    if seen is None:
+        # The receipt row goes in after its ledger row, pointing at it; its insert is the guard (unique
+        # constraint): of two identical posts at once, the second waits for the first, meets its row, and the
+        # savepoint takes back its stock and ledger row.
+        try:
+            with transaction.atomic():
+                stock, movement = _receive(location, product, quantity, bin, reason_code, reason, reference, user)
+                StockReceipt.objects.create(
+                    location=location,
+                    product=product,
+                    reference=reference,
+                    quantity=quantity,
+                    movement=movement,
+                    user=user,
+                )
+            return _received(stock, movement)
+        except IntegrityError:
+            seen = _receipt_seen(location, product, reference, quantity)
+            if seen is None:
+                raise
+    stock = _stock_row(location, product)
+    stock.already_received = receipt_already(seen)
+    stock.movement = seen.movement
+    return stock
+
+
+def _receive(location, product, quantity: int, bin: str, reason_code: str, reason: str, reference: str, user):
+    """The receipt's stock and ledger row: (stock, movement)."""
     stock = _stock_row(location, product)
     updates = {"on_hand": F("on_hand") + quantity}
     if bin:
@@ -214,8 +221,10 @@ def stock_receive(
         user=user,
     )
     movement.save()
-    if reference and once:
-        StockReceipt.objects.filter(location=location, product=product, reference=reference).update(movement=movement)
+    return stock, movement
+
+
+def _received(stock: Stock, movement: StockMovement) -> Stock:
     stock.refresh_from_db()
     stock.already_received = ""
     stock.movement = movement

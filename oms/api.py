@@ -52,7 +52,16 @@ ERROR_SCHEMA = {
             "type": "array",
             "items": {
                 "type": "object",
-                "properties": {"field": {"type": "string"}, "message": {"type": "string"}},
+                "properties": {
+                    "row": {
+                        "type": "null",
+                        "description": "The order intake's entries only (an order, a batch's order or request, an "
+                        "order's message, an invoice request): always there and null, the shape of an import's "
+                        "errors, whose row is the file's. Other endpoints' entries have field and message.",
+                    },
+                    "field": {"type": "string"},
+                    "message": {"type": "string"},
+                },
             },
         },
     },
@@ -185,27 +194,37 @@ def json_input(request, schema: dict | str, *, errors: list[dict] | None = None)
     return data
 
 
-def unknown_keys(data, schema: dict | str, path: str = "") -> list[dict]:
-    """``{field, message}`` for every key of ``data`` that ``schema`` refuses: an object's key its closed schema
-    (``additionalProperties: false``) does not list, named by its path (``a.b``, ``items[1].c``, 1-based); keys
-    it lists are looked into with their own schema. Values of the wrong type are the endpoint's to judge."""
-    schema = _resolved(schema)
+def unknown_keys(
+    data, schema: dict | str, *, deep: bool = True, word: Callable[[str], str] | None = None
+) -> list[dict]:
+    """The one check of a body's keys against its published schema (``json_input``'s, and the order intake's
+    through orders/intake/order_in.py): ``{field, message}`` for every key of ``data`` that ``schema`` refuses,
+    an object's key its closed schema (``additionalProperties: false``) does not list, named by its path (``a.b``,
+    ``items[1].c``, 1-based), shallowest first, each depth in the body's order. Keys it lists are looked into with
+    their own schema (not with ``deep=False``: the top level only). ``word(known)`` words the message (default:
+    ``UNKNOWN_FIELD`` in English). Values of the wrong type are the endpoint's to judge."""
+    word = word or (lambda known: UNKNOWN_FIELD % {"known": known})
     errors: list[dict] = []
-    if isinstance(data, dict) and isinstance(schema.get("properties"), dict):
-        properties = schema["properties"]
-        if schema.get("additionalProperties") is False:
-            known = ", ".join(sorted(properties))
-            errors += [
-                {"field": f"{path}{shown_key(key)}", "message": UNKNOWN_FIELD % {"known": known}}
-                for key in data
-                if key not in properties
-            ]
-        for key, value in data.items():
-            if key in properties:
-                errors += unknown_keys(value, properties[key], f"{path}{key}.")
-    elif isinstance(data, list) and isinstance(schema.get("items"), dict | str):
-        for i, item in enumerate(data, start=1):
-            errors += unknown_keys(item, schema["items"], f"{path.removesuffix('.')}[{i}].")
+    level = [(data, schema, "")]
+    while level:
+        deeper = []
+        for value, schema, path in level:
+            schema = _resolved(schema)
+            properties = schema.get("properties")
+            if isinstance(value, dict) and isinstance(properties, dict):
+                if schema.get("additionalProperties") is False:
+                    if unknown := [key for key in value if key not in properties]:
+                        message = word(", ".join(sorted(properties)))
+                        errors += [{"field": f"{path}{shown_key(key)}", "message": message} for key in unknown]
+                deeper += [
+                    (inner, properties[key], f"{path}{key}.")
+                    for key, inner in value.items()
+                    if key in properties and isinstance(inner, dict | list)  # a scalar has no keys to judge
+                ]
+            elif isinstance(value, list) and isinstance(schema.get("items"), dict | str):
+                items = schema["items"]
+                deeper += [(item, items, f"{path.removesuffix('.')}[{i}].") for i, item in enumerate(value, start=1)]
+        level = deeper if deep else []
     return errors
 
 

@@ -24,6 +24,7 @@ from oms.imports import (
     count_data_rows,
     importers,
     job_mapping,
+    mapped_rows,
     register_importer,
 )
 
@@ -252,7 +253,7 @@ class OrderFileImporter(Importer):
                     return
                 header, rows = self._source(handle)
                 if header is not None:
-                    rows = column_mapping.renamed_header(rows, job_mapping(self, header, options or {}))
+                    rows = mapped_rows.renamed_header(rows, job_mapping(self, header, options or {}))
                 yield from ROW_READERS[self.fmt][0](rows)
         except files.FileUnusable as exc:
             text = str(exc).removeprefix(f"{path.name}: ")

@@ -109,6 +109,26 @@ def canonical(external_id="EXT-1", lines=(("SKU-A", 1),), **overrides) -> Canoni
     )
 
 
+def api_order(external_id: str, address1: str = "1 Nanjing Road", qty: int = 1, **extra) -> dict:
+    """An order body the API takes (POST /api/v1/orders/, or one of a batch's ``orders``): Han Meimei in
+    Shanghai, ``qty`` of SKU-A on the ``web`` channel; ``extra``: more keys of the order."""
+    return {
+        "channel": "web",
+        "external_id": external_id,
+        "ship_to": {
+            "name": "Han Meimei",
+            "phone": "137 1234 5678",
+            "country": "CN",
+            "province": "Shanghai",
+            "city": "Shanghai",
+            "address1": address1,
+            "postcode": "200001",
+        },
+        "lines": [{"sku": "SKU-A", "quantity": qty, "unit_price": "19.90"}],
+        **extra,
+    }
+
+
 # ---- 预售 (presale) --------------------------------------------------------------------------------------
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")

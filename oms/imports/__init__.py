@@ -31,7 +31,7 @@ from django.conf import settings
 
 from ..encoding import detect_encoding, has_undecodable, printable
 from ..exports import escape_formula
-from . import column_mapping, words  # noqa: F401 (words: the job texts as known phrases)
+from . import column_mapping, mapped_rows, words  # noqa: F401 (words: the job texts as known phrases)
 
 PREVIEW_ROWS = 50  # rows shown on the preview page
 PREVIEW_CHECK = 2000  # units (rows, orders) validated by a preview; the rest are checked when run
@@ -285,7 +285,7 @@ def job_mapping(importer: Importer, header: list[str], options: dict) -> dict:
     header (a caller that skipped the mapping step); a mapping that cannot be used is a file error."""
     fields = importer.fields()
     mapping = (options or {}).get(column_mapping.OPTION_KEY) or column_mapping.propose(header, fields)
-    if not column_mapping.header_matches(mapping, header):
+    if not mapped_rows.header_matches(mapping, header):
         raise FileUnusable("The file's columns are not the ones that were mapped; upload the file again.")
     problems = column_mapping.check(mapping, fields)
     if problems:
@@ -306,7 +306,7 @@ def read_mapped(importer: Importer, path: Path, options: dict) -> Iterator[tuple
                 problems[number] = cells.problem
             yield number, cells
 
-    for number, values, errors in column_mapping.MappedRows(mapping, importer.fields())(noted()):
+    for number, values, errors in mapped_rows.MappedRows(mapping, importer.fields())(noted()):
         problem = problems.pop(number, "")
         yield number, values, [*errors, {"field": "", "message": problem}] if problem else errors
 

@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from .. import imports
 from ..encoding import storable_json
 from ..models import ImportStatus
-from . import column_mapping
+from . import column_mapping, mapped_rows
 from . import jobs as import_jobs
 
 logger = logging.getLogger(__name__)
@@ -69,7 +69,7 @@ def _rows(mapping: dict, fields: list) -> list[dict]:
         for value in column.get("samples", []):
             shown = ""
             if f is not None and f.kind in ("measure", "measures") and unit:
-                convert = column_mapping.convert if f.kind == "measure" else column_mapping.convert_triple
+                convert = mapped_rows.convert if f.kind == "measure" else mapped_rows.convert_triple
                 converted, error = convert(value, f, unit)
                 if error:
                     shown = "→ not a number"
@@ -78,7 +78,7 @@ def _rows(mapping: dict, fields: list) -> list[dict]:
                 else:
                     shown = f"→ {converted} {f.stored_unit}"
             elif f is not None and f.values:
-                resolved = column_mapping.resolve_value(value, f)
+                resolved = mapped_rows.resolve_value(value, f)
                 shown = f"→ {resolved}" if resolved != value else ""
             samples.append({"value": value, "shown": shown})
         rows.append(

@@ -6,7 +6,8 @@ orders/intake/words.py). The stored text stays English (the rejected-rows downlo
 from django.utils.translation import gettext, gettext_noop
 
 from ..wording import known, known_param, known_shape
-from .column_mapping import COMMA_NUMBER, IN_UNIT, MISSING, NO_FIELD, NOT_A_NUMBER, TWICE, UNIT, unit_shape
+from .column_mapping import MISSING, NO_FIELD, TWICE, UNIT, unit_shape
+from .mapped_rows import COMMA_NUMBER, IN_UNIT, NOT_A_NUMBER
 
 IMPORTED = gettext_noop("Imported: %(counts)s.")
 PHRASES = [

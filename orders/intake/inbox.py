@@ -33,7 +33,7 @@ from oms.encoding import storable, storable_json
 from oms.transient import is_transient
 
 from ..models import Channel, InboundMessage, InboundStatus, Order
-from . import bulk, oms_json
+from . import bulk, order_in
 from .canonical import CanonicalOrder, OrderRejected, check
 from .pipeline import inbound_process
 from .webhooks import PULLS, WEBHOOKS, source_adapter
@@ -89,7 +89,7 @@ def _parse_api(data, *, strict: bool = True) -> tuple[Channel, CanonicalOrder]:
     key the format does not know among the errors)."""
     if not isinstance(data, dict):
         raise ValueError("Body must be a JSON object.")
-    slug, canonical = oms_json.parse(data, strict=strict)
+    slug, canonical = order_in.parse(data, strict=strict)
     check(canonical)
     channel = channel_for_slug(slug)
     if channel is None:
@@ -103,7 +103,7 @@ class UnknownChannel(Exception):
         super().__init__(f"Unknown channel '{slug}'.")
 
     def errors(self) -> list[dict]:
-        return [{"field": "channel", "message": f"unknown channel '{self.slug}'."}]
+        return [{"row": None, "field": "channel", "message": f"unknown channel '{self.slug}'."}]
 
 
 def _message(*, body: bytes, user, channel=None, status=InboundStatus.RECEIVED, error="", result=None, now=None):

@@ -2,8 +2,7 @@
 
 from ..models.memo_tags import clean_message
 from . import paste_cn
-from . import words as w
-from .canonical import (  # noqa: F401 (ADDRESS_FIELDS: the API's schema reads it here)
+from .canonical import (
     ADDRESS_FIELDS,
     CanonicalAddress,
     CanonicalLine,
@@ -15,10 +14,9 @@ from .canonical import (  # noqa: F401 (ADDRESS_FIELDS: the API's schema reads i
     parse_money,
     parse_quantity,
     parse_when,
-    shown,
     text_problem,
 )
-from .invoice import INVOICE_INPUTS, parse_invoice
+from .invoice import parse_invoice
 
 FULL_MAX = 1000  # characters of ship_to.full
 MEMO_FIELDS = ("buyer_message", "seller_memo")
@@ -26,13 +24,12 @@ TEXT_FIELDS = ("external_id", "currency", "requested_service", "billing_country"
 CUSTOMER_FIELDS = ("name", "email", "phone")
 SHIP_TO_FIELDS = (*ADDRESS_FIELDS, "full")
 LINE_FIELDS = ("sku", "quantity", "unit_price", "name", "gift")
-# Every key the format knows, per object (the API's OrderIn schema lists the same: tests/edges/
-# test_api_unknown_keys.py checks it): a key outside these is refused by name (`unknown_fields`), never dropped.
+# Every key the format reads, per object: the API's OrderIn schema (orders/intake/order_in.py) lists the same
+# (tests/edges/test_api_unknown_keys.py checks it), and a key outside it is refused by name there, never dropped.
 ORDER_FIELDS = (
     *("channel", "customer", "ship_to", "lines", "total", "placed_at", "promise_date", "presale", "ship_from"),
     *(*TEXT_FIELDS, *MEMO_FIELDS, "priority", "seller_flag", "invoice"),
 )
-KNOWN_FIELDS = {"": ORDER_FIELDS, "customer": CUSTOMER_FIELDS, "ship_to": SHIP_TO_FIELDS, "invoice": INVOICE_INPUTS}
 
 
 def _collect(errors: list[FieldError], func, *args):
@@ -63,30 +60,6 @@ def _object(errors: list[FieldError], value, field_name: str) -> dict:
     return value
 
 
-def unknown_fields(data: dict) -> list[FieldError]:
-    """A FieldError for every key the format does not know, in the order, its ``customer``, ``ship_to``,
-    ``invoice`` and each of its ``lines`` (``ship_to.address: unknown field; known: address1, …``): a misspelt
-    key (``address`` for ``address1``) would otherwise be dropped and the order held for an address it did send."""
-    errors = unknown_in(data, ORDER_FIELDS)
-    for name in ("customer", "ship_to", "invoice"):
-        if isinstance(data.get(name), dict):
-            errors += unknown_in(data[name], KNOWN_FIELDS[name], f"{name}.")
-    if isinstance(data.get("lines"), list):
-        for i, line in enumerate(data["lines"], start=1):
-            if isinstance(line, dict):
-                errors += unknown_in(line, LINE_FIELDS, f"lines[{i}].")
-    return errors
-
-
-def unknown_in(data: dict, known: tuple[str, ...], prefix: str = "") -> list[FieldError]:
-    """A FieldError for each key of the object ``data`` not in ``known``, its path ``prefix`` + key."""
-    unknown = [key for key in data if key not in known]
-    if not unknown:
-        return []
-    listed = ", ".join(sorted(known))
-    return [FieldError(f"{prefix}{shown(key, 80)}", w.say(w.UNKNOWN_FIELD, known=listed)) for key in unknown]
-
-
 def _presale(errors: list[FieldError], data: dict):
     """预售: ``presale`` (true/false) and ``ship_from`` (the day the order ships from). A presale order needs its
     day; a day on an order that says it is not presale is a contradiction, not something to guess about."""
@@ -104,10 +77,10 @@ def _presale(errors: list[FieldError], data: dict):
     return day
 
 
-def parse(data: dict, *, strict: bool = True) -> tuple[str, CanonicalOrder]:
-    """Returns (channel slug, canonical order); raises OrderRejected with every field error found, a key the
-    format does not know among them (``strict``; the inbox's batch, applying messages the API accepted already,
-    passes False so a message accepted before keys were judged keeps the answer it was given).
+def parse(data: dict) -> tuple[str, CanonicalOrder]:
+    """Returns (channel slug, canonical order); raises OrderRejected with every field error found. A key the
+    format does not read is not judged here: the order intake reads a body through orders/intake/order_in.py
+    ``parse``, which refuses it by name (the API's published schema).
 
     Nothing is cut or guessed here: `canonical.check` (run by order_create) checks every value
     against the column that stores it."""
@@ -169,8 +142,6 @@ def parse(data: dict, *, strict: bool = True) -> tuple[str, CanonicalOrder]:
     memo = {f: clean_message(data.get(f)) if _text(errors, data.get(f), f) else "" for f in MEMO_FIELDS}
     flag = _text(errors, data.get("seller_flag"), "seller_flag")
     invoice = _collect(errors, parse_invoice, data.get("invoice"))
-    if strict:
-        errors[:0] = unknown_fields(data)
     if errors:
         raise OrderRejected(errors)
     order = CanonicalOrder(

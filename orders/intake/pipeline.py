@@ -15,7 +15,7 @@ from oms.transient import is_transient
 
 from .. import services
 from ..models import Channel, InboundMessage, InboundStatus, Order
-from . import oms_json
+from . import order_in
 from .canonical import OrderRejected
 from .importer import FORMATS, ImportReport, import_file
 from .signing import SignatureInvalid
@@ -143,7 +143,7 @@ def _process_api(message: InboundMessage) -> None:
         data = json.loads(message.payload.decode("utf-8-sig"))
         if not isinstance(data, dict):
             raise ValueError("the body must be a JSON object")
-        slug, data = oms_json.parse(data)
+        slug, data = order_in.parse(data)
     except (ValueError, RecursionError) as exc:
         reason = "nested too deeply" if isinstance(exc, RecursionError) else str(exc)
         services.inbound_record_outcome(message, status=InboundStatus.REJECTED, error=f"not JSON: {reason}")

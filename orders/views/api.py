@@ -9,7 +9,7 @@ from oms.api import api_view, error, json_body, page, register_openapi
 from oms.request_guard import BodyTooLarge, read_body
 
 from .. import selectors, services
-from ..intake import inbox, oms_json
+from ..intake import inbox, order_in
 from ..models import InboundMessage, InboundStatus, Order
 from . import api_finance  # noqa: F401 (its schemas are registered before the order's, as they always were)
 from .api_memo_tags import tag_filter
@@ -96,7 +96,7 @@ def _applied_answer(message: InboundMessage) -> JsonResponse | None:
         return error(
             "The order was rejected.",
             400,
-            message.result.get("errors") or [{"field": "order", "message": message.error}],
+            message.result.get("errors") or [{"row": None, "field": "order", "message": message.error}],
         )
     return None
 
@@ -133,7 +133,7 @@ def orders_batch(request):
         data = json_body(request, body)
     except ValueError as exc:
         return _refused(request, body, str(exc))
-    if unknown := oms_json.unknown_in(data, ("orders",)):
+    if unknown := order_in.unknown_fields(data, BATCH_IN, deep=False):  # each order is judged alone, below
         errors = [e.as_dict() for e in unknown]
         return _refused(request, body, "; ".join(f"{e.field}: {e.message}" for e in unknown), errors)
     items = data.get("orders")
@@ -142,14 +142,14 @@ def orders_batch(request):
             request,
             body,
             "'orders' must be a non-empty list of orders.",
-            [{"field": "orders", "message": "a non-empty list is required."}],
+            [{"row": None, "field": "orders", "message": "a non-empty list is required."}],
         )
     if len(items) > inbox.API_BATCH_MAX:
         return _refused(
             request,
             body,
             f"At most {inbox.API_BATCH_MAX} orders per request, got {len(items)}.",
-            [{"field": "orders", "message": f"at most {inbox.API_BATCH_MAX} orders, got {len(items)}."}],
+            [{"row": None, "field": "orders", "message": f"at most {inbox.API_BATCH_MAX} orders, got {len(items)}."}],
         )
     bodies = [json.dumps(item, ensure_ascii=False).encode() for item in items]
     verdicts = inbox.accept_api_orders(items=items, bodies=bodies, user=request.user)
@@ -198,79 +198,17 @@ def order_resource(request, number):
     return JsonResponse(order_json(order, detail=True))
 
 
-_ORDER_IN = {
+BATCH_IN = {
     "type": "object",
-    "required": ["channel", "external_id", "ship_to", "lines"],
+    "required": ["orders"],
     "additionalProperties": False,
-    "description": "A key not listed here (in the order, customer, ship_to, a line or invoice) is refused: 400 "
-    "naming it and its path (`ship_to.address: unknown field; known: …`), nothing applied.",
     "properties": {
-        "channel": {"type": "string", "description": "The channel's slug."},
-        "external_id": {"type": "string", "maxLength": 64, "description": "Unique per channel; a replay is a no-op."},
-        "customer": {
-            "type": "object",
-            "additionalProperties": False,
-            "properties": {k: {"type": "string"} for k in oms_json.CUSTOMER_FIELDS},
-        },
-        "ship_to": {
-            "type": "object",
-            "additionalProperties": False,
-            "properties": {
-                **{k: {"type": "string"} for k in oms_json.ADDRESS_FIELDS},
-                "full": {
-                    "type": "string",
-                    "description": "The address as one line (a Chinese one may hold the name and phone): "
-                    "fills the fields left empty.",
-                    "example": "王五 13600136000 江苏省苏州市姑苏区人民路100号",
-                },
-            },
-            "description": "country is an ISO 3166-1 alpha-2 code or a country name. An order to China "
-            "with empty province/city/district gets them from its address line (full or address1).",
-        },
-        "lines": {
+        "orders": {
             "type": "array",
             "minItems": 1,
-            "items": {
-                "type": "object",
-                "required": ["sku", "quantity"],
-                "additionalProperties": False,
-                "properties": {
-                    "sku": {"type": "string"},
-                    "quantity": {"type": "integer", "minimum": 1},
-                    "unit_price": {"type": "string", "example": "19.90"},
-                    "name": {"type": "string"},
-                    "gift": {
-                        "type": "boolean",
-                        "description": "赠品 the channel sent: zero price, left out of the price check.",
-                    },
-                },
-            },
-        },
-        "currency": {"type": "string", "example": "CNY"},
-        "total": {"type": "string"},
-        "placed_at": {"type": "string", "format": "date-time"},
-        "promise_date": {"type": "string", "format": "date"},
-        "presale": {
-            "type": "boolean",
-            "description": "预售: the order ships from ship_from (required when true); products or listings "
-            "marked presale make an order presale without it.",
-        },
-        "ship_from": {"type": "string", "format": "date", "description": "预售: the day the order ships from."},
-        "requested_service": {"type": "string", "enum": ["", "express", "standard", "economy"]},
-        "priority": {"type": "integer", "minimum": 1, "maximum": 9},
-        "billing_country": {
-            "type": "string",
-            "description": "ISO 3166-1 alpha-2 code or name; differs from ship-to → risk review hold.",
-        },
-        "payment_method": {"type": "string", "enum": ["", "prepaid", "cod"], "description": "cod: cash on delivery."},
-        "note": {"type": "string"},
-        "buyer_message": {"type": "string", "maxLength": 2000, "description": "买家留言: what the buyer wrote."},
-        "seller_memo": {"type": "string", "maxLength": 2000, "description": "卖家备注: the seller's memo."},
-        "seller_flag": {
-            "type": ["string", "integer"],
-            "description": "旗帜: red, yellow, green, blue, purple, or Taobao's 1-5 (0 or empty: none).",
-        },
-        "invoice": {"$ref": "#/components/schemas/InvoiceIn"},
+            "maxItems": inbox.API_BATCH_MAX,
+            "items": {"$ref": "#/components/schemas/OrderIn"},
+        }
     },
 }
 _ACCEPTED = {
@@ -330,7 +268,6 @@ def _ref(name):
 
 register_openapi(
     schemas={
-        "OrderIn": _ORDER_IN,
         "Order": ORDER_SCHEMA,
         "Accepted": _ACCEPTED,
         "BatchAnswer": _BATCH_ANSWER,
@@ -410,26 +347,7 @@ register_openapi(
         "/orders/batch/": {
             "post": {
                 "summary": "Send up to 500 orders at once, each checked and stored alone",
-                "requestBody": {
-                    "required": True,
-                    "content": {
-                        "application/json": {
-                            "schema": {
-                                "type": "object",
-                                "required": ["orders"],
-                                "additionalProperties": False,
-                                "properties": {
-                                    "orders": {
-                                        "type": "array",
-                                        "minItems": 1,
-                                        "maxItems": 500,
-                                        "items": {"$ref": "#/components/schemas/OrderIn"},
-                                    }
-                                },
-                            }
-                        }
-                    },
-                },
+                "requestBody": {"required": True, "content": {"application/json": {"schema": BATCH_IN}}},
                 "responses": {
                     "202": {"description": "At least one order accepted", **_ref("BatchAnswer")},
                     "200": {"description": "None to apply (all existed or were rejected)", **_ref("BatchAnswer")},

@@ -9,8 +9,8 @@ from oms.errors import DomainError
 from .. import services
 from ..intake.canonical import FieldError, OrderRejected
 from ..intake.invoice import INVOICE_INPUTS, parse_invoice
-from ..intake.oms_json import unknown_in
-from ..models import InvoiceKind, InvoiceRequest, InvoiceTitleType, Order
+from ..intake.order_in import unknown_fields
+from ..models import InvoiceKind, InvoiceRequest, Order
 from ..status import InvoiceState
 
 
@@ -54,7 +54,7 @@ def order_invoice_resource(request, number):
     except (ValueError, BadInput) as exc:
         return error(str(exc), 400)
     try:
-        if unknown := unknown_in(data, INVOICE_INPUTS):
+        if unknown := unknown_fields(data, "InvoiceIn"):
             raise OrderRejected(unknown)
         invoice = parse_invoice(data)
         if invoice is None:
@@ -85,27 +85,6 @@ def invoices_collection(request):
 
 
 _TEXT = {"type": "string"}
-# The request's fields that are more than a plain text.
-_INVOICE_DETAIL = {
-    "kind": {"type": "string", "enum": [*InvoiceKind.values, "普票", "专票", "电子发票"], "default": "plain"},
-    "title_type": {"type": "string", "enum": [*InvoiceTitleType.values, "个人", "企业", "单位"]},
-    "title": {"type": "string", "maxLength": 200, "description": "抬头: the buyer's or company's name."},
-    "tax_id": {
-        "type": "string",
-        "description": "税号: 18-character unified social credit code (check character verified) or a 15/20-"
-        "character old number. Required for a company title and a special invoice.",
-        "example": "91350100M000100Y43",
-    },
-    "email": {"type": "string", "description": "Required for an e-invoice."},
-    "amount": {"type": "string", "description": "Default: the order's total; never above it.", "example": "99.00"},
-}
-# Every field of a request, from the one tuple the form and the OMS template's columns read (INVOICE_INPUTS).
-_INVOICE_IN = {
-    "type": "object",
-    "required": ["title"],
-    "additionalProperties": False,  # a key not listed is refused (400 naming it), here and in an order's invoice
-    "properties": {name: _INVOICE_DETAIL.get(name, _TEXT) for name in INVOICE_INPUTS},
-}
 _INVOICE_OUT = {
     "type": "object",
     "properties": {
@@ -124,7 +103,7 @@ def _ref(name):
 
 
 register_openapi(
-    schemas={"InvoiceIn": _INVOICE_IN, "Invoice": _INVOICE_OUT},
+    schemas={"Invoice": _INVOICE_OUT},
     paths={
         "/orders/{number}/invoice/": {
             "post": {

@@ -15,7 +15,8 @@ from orders import services as order_services
 from orders import tasks as _orders_tasks  # noqa: F401 (orders.apply_inbox, run eagerly when a pull nudges it)
 from tests.factories import ChannelFactory, LocationFactory, ProductFactory, ServiceLevelFactory, canonical, stock
 
-from .fake_shopify import TOKEN, FakeShopify
+from .fake_shopify import TOKEN
+from .fake_shopify_server import FakeShopify
 
 LOCATION_GID = "gid://shopify/Location/71"
 

@@ -29,8 +29,10 @@ import hashlib
 import json
 import re
 import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qs, urlsplit
+
+from .fake_http import LoopbackServer
 
 KEY = "ck_0123456789abcdef0123456789abcdef01234567"
 SECRET = "cs_fedcba9876543210fedcba9876543210fedcba98"
@@ -456,24 +458,9 @@ class _Handler(BaseHTTPRequestHandler):
     do_GET = do_POST = do_PUT = do_DELETE = _handle  # noqa: N815
 
 
-class FakeWooCommerce:
+class FakeWooCommerce(LoopbackServer):
     """``with FakeWooCommerce() as fake:`` serves on 127.0.0.1 at ``fake.base_url``; ``fake.store`` is its state."""
 
     def __init__(self):
         self.store = Store()
-        handler = type("Handler", (_Handler,), {"store": self.store})
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-        self.server.daemon_threads = True
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    @property
-    def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}"
-
-    def __enter__(self) -> FakeWooCommerce:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+        super().__init__(_Handler, store=self.store)

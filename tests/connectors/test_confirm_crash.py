@@ -24,7 +24,8 @@ from tests.logistics.fake_easypost import FakeEasyPost
 from tests.oms.test_celery_worker import _stop
 from tests.oms.test_faults import _worker
 
-from .fake_shopify import TOKEN, FakeShopify
+from .fake_shopify import TOKEN
+from .fake_shopify_server import FakeShopify
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.serial]
 ORDERS = 4

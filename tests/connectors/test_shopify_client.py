@@ -6,7 +6,8 @@ from connectors.base import Refused, Rejected, RetryLater, Transient
 from connectors.shopify import client as shopify_client
 from connectors.shopify.client import ShopifyClient
 
-from .fake_shopify import TOKEN, FakeShopify, order_node
+from .fake_shopify import TOKEN, order_node
+from .fake_shopify_server import FakeShopify
 
 QUERY = "query PullOrders($first: Int!, $after: String, $query: String) { orders { nodes { id } } }"
 

@@ -1,12 +1,14 @@
 """An order body's keys the API does not know (review of issue 14/17): refused by name and path, 400, nothing
 written, instead of dropped in silence (``ship_to.address`` for ``address1`` used to leave the order held
 "address invalid" for an address it did send). The same in the batch endpoint, per order; hypothesis adds keys
-of its own anywhere in the order (derandomized: the same examples each run)."""
+of its own anywhere in the order (derandomized: the same examples each run; its parts shared with
+tests/oms/test_api_write_keys.py in tests/unknown_keys.py). The check is the API's one (oms/api.py
+``unknown_keys``) reading the published ``OrderIn`` schema (orders/intake/order_in.py)."""
 
 import json
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from oms.models import OutboxMessage
@@ -14,6 +16,7 @@ from orders.intake import oms_json
 from orders.intake.canonical import FieldError, shown
 from orders.intake.invoice import INVOICE_INPUTS
 from orders.models import InboundMessage, InvoiceRequest
+from tests.unknown_keys import named_unknown, profile, values
 
 from .conftest import NOTHING, api_payload, only_message, written
 
@@ -129,19 +132,6 @@ def test_the_published_schema_lists_exactly_the_keys_the_api_takes(client, token
 
 # ---- property: any extra key anywhere → 400 naming it, never a 5xx, nothing written --------------------------
 
-PROFILE = settings(
-    max_examples=40,
-    deadline=None,
-    derandomize=True,
-    database=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
-scalars = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan=False), st.text(max_size=20))
-values = st.recursive(
-    scalars,
-    lambda inner: st.lists(inner, max_size=2) | st.dictionaries(st.text(max_size=5), inner, max_size=2),
-    max_leaves=4,
-)
 PLACES = {
     "": oms_json.ORDER_FIELDS,
     "customer.": oms_json.CUSTOMER_FIELDS,
@@ -168,7 +158,7 @@ def _object_at(body: dict, place: str) -> dict:
 
 
 @pytest.mark.parametrize("url", [URL, BATCH])
-@PROFILE
+@profile(40)
 @given(extra=extras)
 def test_random_extra_keys_anywhere_are_400_naming_each_never_500_and_nothing_written(client, token, url, extra):
     body = api_payload(invoice={"title": "王五"})
@@ -185,8 +175,7 @@ def test_random_extra_keys_anywhere_are_400_naming_each_never_500_and_nothing_wr
     errors = answer["results"][0]["errors"] if url == BATCH else answer["errors"]
     if url == BATCH:
         assert (answer["accepted"], answer["rejected"]) == (0, 1)
-    named = {e["field"] for e in errors if e["message"].startswith("unknown field; known: ")}
-    assert named == {FieldError(f"{place}{shown(key, 80)}", "").field for place, key, _ in extra}
+    assert named_unknown(errors) == {FieldError(f"{place}{shown(key, 80)}", "").field for place, key, _ in extra}
     assert written() == before
     assert InboundMessage.objects.count() == messages + 1
     assert InboundMessage.objects.order_by("-pk").first().status == "rejected"
@@ -243,3 +232,29 @@ def test_a_person_retrying_a_stored_api_message_gets_the_same_judgement_as_the_a
         {"row": None, "field": "ship_to.address", "message": f"unknown field; known: {SHIP_TO_KNOWN}."}
     ]
     assert written() == NOTHING
+
+
+def test_every_error_entry_of_the_order_intake_has_one_shape_row_null(client, token):
+    """A single order, each order of a batch, a batch refused whole and an order's message answer their errors
+    alike: ``{row, field, message}``, ``row`` null (README "The API")."""
+    single = post(client, token, URL, api_payload(channel="gone", colour="red"))
+    bad_line = post(client, token, URL, api_payload(lines=[{"sku": "SKU-A", "quantity": 0}]))
+    orders = [api_payload(channel="gone"), api_payload(external_id="E-2", priority=10)]
+    batch = post(client, token, BATCH, {"orders": orders})
+    whole = post(client, token, BATCH, {"orders": []})
+    outcome = client.get(f"/api/v1/inbound/{bad_line.json()['message']}/", HTTP_AUTHORIZATION=f"Token {token}")
+    unknown_channel = post(client, token, URL, api_payload(channel="gone"))
+
+    answers = {
+        "single": single.json()["errors"],
+        "bad line": bad_line.json()["errors"],
+        "batch's order": batch.json()["results"][0]["errors"],
+        "batch's other order": batch.json()["results"][1]["errors"],
+        "batch refused whole": whole.json()["errors"],
+        "message": outcome.json()["errors"],
+        "unknown channel": unknown_channel.json()["errors"],
+    }
+    for name, errors in answers.items():
+        assert errors, name
+        assert all(list(e) == ["row", "field", "message"] and e["row"] is None for e in errors), (name, errors)
+    assert answers["unknown channel"] == [{"row": None, "field": "channel", "message": "unknown channel 'gone'."}]

@@ -7,6 +7,8 @@ import io
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone, translation
 
 from inventory import services
@@ -204,3 +206,15 @@ def test_the_migration_takes_earlier_receipts_as_received_once(w):
     ]
     again = stock_receipt(location=w["sha"], product=w["a"], quantity=5, reference="R-1")
     assert again.on_hand == 20 and again.already_received.endswith("(5): nothing added.")
+
+
+def test_a_receipt_row_is_written_once_with_its_ledger_row(w):
+    """The receipt row goes in after its movement, pointing at it: one INSERT, no UPDATE to fill it in after."""
+    table = StockReceipt._meta.db_table
+    with CaptureQueriesContext(connection) as queries:
+        services.stock_receive(location=w["sha"], product=w["a"], quantity=5, reference="R-9")
+
+    touching = [q["sql"].split()[0].upper() for q in queries.captured_queries if table in q["sql"]]
+    assert touching == ["SELECT", "INSERT"]
+    receipt = StockReceipt.objects.get()
+    assert receipt.movement == StockMovement.objects.get(reference="R-9")

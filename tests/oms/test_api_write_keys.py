@@ -1,8 +1,10 @@
 """Every write endpoint of the API (POST/PUT/PATCH under /api/v1/) refuses a key it does not know, at any depth:
 400 naming its path (``note: unknown field; known: …``), never a 5xx, nothing written. The endpoints other than the
-order intake's share one door (oms/api.py ``json_input``) that reads the published request schema, so the check and
-the schema (``additionalProperties: false``) cannot drift apart. Hypothesis adds keys of its own to every object
-of each endpoint's body (derandomized: the same examples each run)."""
+order intake's share one door (oms/api.py ``json_input``) that reads the published request schema, and the order
+intake's reads its own (``OrderIn``, ``InvoiceIn``) through the same check (``unknown_keys``, from
+orders/intake/order_in.py), so the check and the schema (``additionalProperties: false``) cannot drift apart.
+Hypothesis adds keys of its own to every object of each endpoint's body (derandomized: the same examples each
+run; its parts shared with tests/edges/test_api_unknown_keys.py in tests/unknown_keys.py)."""
 
 import json
 from datetime import timedelta
@@ -11,7 +13,7 @@ from functools import cache
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils import timezone
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from fulfillment.models import Shipment
@@ -31,28 +33,12 @@ from orders.models import (
     OrderMergeGroup,
 )
 from tests import journey
-from tests.factories import CarrierFactory, ServiceLevelFactory
+from tests.factories import CarrierFactory, ServiceLevelFactory, api_order
+from tests.unknown_keys import named_unknown, profile, values
 
 pytestmark = pytest.mark.django_db
 WRITES = {"POST", "PUT", "PATCH"}
-
-
-def _order_body(external_id: str, address1: str = "1 Nanjing Road", qty: int = 1) -> dict:
-    return {
-        "channel": "web",
-        "external_id": external_id,
-        "customer": {"name": "Han Meimei", "email": "han@example.com", "phone": "13712345678"},
-        "ship_to": {
-            "name": "Han Meimei",
-            "phone": "137 1234 5678",
-            "country": "CN",
-            "province": "Shanghai",
-            "city": "Shanghai",
-            "address1": address1,
-            "postcode": "200001",
-        },
-        "lines": [{"sku": "SKU-A", "quantity": qty, "unit_price": "19.90"}],
-    }
+CUSTOMER = {"name": "Han Meimei", "email": "han@example.com", "phone": "13712345678"}
 
 
 @pytest.fixture
@@ -64,7 +50,7 @@ def world(client, django_capture_on_commit_callbacks):
     _, key = ApiToken.issue(journey.users()["admin"])
     MergeSettings.objects.create(pk=1, enabled=True, window_minutes=30)
     with django_capture_on_commit_callbacks(execute=True):
-        batch = {"orders": [_order_body("B1"), _order_body("B2", qty=2)]}
+        batch = {"orders": [api_order("B1", customer=CUSTOMER), api_order("B2", qty=2, customer=CUSTOMER)]}
         answer = call(client, key, "post", "/api/v1/orders/batch/", batch)
     assert answer.status_code == 202, answer.content
     merged = Order.objects.get(external_id="B2")
@@ -86,10 +72,10 @@ def endpoints(world) -> dict[str, tuple[str, str, dict]]:
     """Each write endpoint: method, URL and a body it takes."""
     order, shipment = world["order"].number, world["shipment"].number
     later = (timezone.localdate() + timedelta(days=30)).isoformat()
-    new_order = {**_order_body("N1"), "invoice": {"title": "王五"}}
+    new_order = api_order("N1", customer=CUSTOMER, invoice={"title": "王五"})
     return {
         "orders": ("post", "/api/v1/orders/", new_order),
-        "orders-batch": ("post", "/api/v1/orders/batch/", {"orders": [_order_body("N2")]}),
+        "orders-batch": ("post", "/api/v1/orders/batch/", {"orders": [api_order("N2", customer=CUSTOMER)]}),
         "invoice": ("post", f"/api/v1/orders/{order}/invoice/", {"title": "王五"}),
         "tags": ("post", f"/api/v1/orders/{order}/tags/", {"add": ["vip"], "remove": ["fragile"]}),
         "memo": ("patch", f"/api/v1/orders/{order}/memo/", {"seller_memo": "加急", "seller_flag": "red"}),
@@ -238,19 +224,6 @@ def test_a_misspelt_key_is_400_naming_it_with_the_known_ones_and_nothing_changes
     assert state() == before
 
 
-PROFILE = settings(
-    max_examples=25,
-    deadline=None,
-    derandomize=True,
-    database=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
-scalars = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan=False), st.text(max_size=20))
-values = st.recursive(
-    scalars,
-    lambda inner: st.lists(inner, max_size=2) | st.dictionaries(st.text(max_size=5), inner, max_size=2),
-    max_leaves=4,
-)
 extras = st.lists(
     st.tuples(st.integers(min_value=0, max_value=20), st.text(min_size=1, max_size=12), values),
     min_size=1,
@@ -259,7 +232,7 @@ extras = st.lists(
 
 
 @pytest.mark.parametrize("name", NAMES)
-@PROFILE
+@profile(25)
 @given(extra=extras)
 def test_random_extra_keys_at_any_depth_are_400_naming_each_never_500_nothing_written(client, world, name, extra):
     method, url, body = endpoints(world)[name]
@@ -278,6 +251,5 @@ def test_random_extra_keys_at_any_depth_are_400_naming_each_never_500_nothing_wr
     response = call(client, world["key"], method, url, body)
 
     assert response.status_code == 400, response.content[:300]
-    named = {e["field"] for e in response.json()["errors"] if e["message"].startswith("unknown field; known: ")}
-    assert named == expected
+    assert named_unknown(response.json()["errors"]) == expected
     assert state() == before

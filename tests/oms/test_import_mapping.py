@@ -13,7 +13,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from inventory.models import Product
 from oms.imports import column_mapping as cm
-from oms.imports import get_importer
+from oms.imports import get_importer, mapped_rows
 from oms.models import ImportJob, ImportStatus
 from tests.factories import ProductFactory
 
@@ -162,18 +162,19 @@ def test_pounds_inches_and_millimetres_are_converted_exactly(client, admin, djan
 
 def test_decimal_conversion_has_no_float_drift():
     weight = next(f for f in get_importer("products").fields() if f.name == "weight_g")
+    convert = mapped_rows.convert
     assert weight.stored_unit == "g"
     # float: 4.35 * 1000 = 4349.999999999999, 1.005 * 1000 = 1004.9999999999999
-    assert cm.convert("4.35", weight, "kg") == ("4350", "")
-    assert cm.convert("1.005", weight, "kg") == ("1005", "")
-    assert cm.convert("0.0005", weight, "kg") == ("1", "")  # 0.5 g, half-up
-    assert cm.convert("0.0004", weight, "kg") == ("0", "")
-    assert cm.convert("3", weight, "lb") == ("1361", "")  # 1360.77711
-    assert cm.convert("16", weight, "oz") == ("454", "")  # 453.59237
-    assert cm.convert("1,5", weight, "kg")[0] == "" and "ambiguous" in cm.convert("1,5", weight, "kg")[1]
-    assert cm.convert("abc", weight, "kg") == ("", "'abc' is not a number.")
-    assert cm.convert("2 cm", weight, "kg") == ("", "'2 cm': cm is not a weight unit.")
-    assert cm.convert("12.5", weight, "g") == ("12.5", "")  # the stored unit: passed on, the importer judges it
+    assert convert("4.35", weight, "kg") == ("4350", "")
+    assert convert("1.005", weight, "kg") == ("1005", "")
+    assert convert("0.0005", weight, "kg") == ("1", "")  # 0.5 g, half-up
+    assert convert("0.0004", weight, "kg") == ("0", "")
+    assert convert("3", weight, "lb") == ("1361", "")  # 1360.77711
+    assert convert("16", weight, "oz") == ("454", "")  # 453.59237
+    assert convert("1,5", weight, "kg")[0] == "" and "ambiguous" in convert("1,5", weight, "kg")[1]
+    assert convert("abc", weight, "kg") == ("", "'abc' is not a number.")
+    assert convert("2 cm", weight, "kg") == ("", "'2 cm': cm is not a weight unit.")
+    assert convert("12.5", weight, "g") == ("12.5", "")  # the stored unit: passed on, the importer judges it
 
 
 def test_a_chinese_header_file(client, admin, django_capture_on_commit_callbacks):
@@ -374,7 +375,7 @@ def test_an_order_file_with_other_names_maps_to_the_template():
     ]
     assert cm.unused(mapping) == ["店铺"]
     assert not cm.check(mapping, importer.fields())
-    renamed = list(cm.renamed_header(iter([(1, header), (2, ["A1"] * 10)]), mapping))
+    renamed = list(mapped_rows.renamed_header(iter([(1, header), (2, ["A1"] * 10)]), mapping))
     assert renamed[0][1][:3] == ["external_id", "sku", "quantity"] and renamed[0][1][-1] == ""
     assert renamed[1] == (2, ["A1"] * 10)
 

@@ -28,15 +28,3 @@ def branch_chinese(directory: Path, name: str = "china-rest.json"):
         write_mo(handle, catalog)
     with override_settings(LOCALE_PATHS=[str(directory), *settings.LOCALE_PATHS]):
         yield
-
-
-def chinese_admin(client):
-    """``client`` logged in as the journey's admin (staff, superuser), reading pages in Chinese."""
-    from tests import journey
-
-    admin = journey.users()["admin"]
-    admin.is_staff = admin.is_superuser = True
-    admin.save()
-    client.force_login(admin)
-    client.cookies["django_language"] = "zh-hans"
-    return client

@@ -1,12 +1,15 @@
 """Fixtures of the stage-rule tests: two locations with stock of two SKUs and a web channel
-(``world``), a customer-service user (``cs``) and a manager (``boss``). A test module defining its
-own fixture of the same name uses its own."""
+(``world``), a customer-service user (``cs``) and a manager (``boss``); of the Chinese pages' tests: the
+module's branch Chinese active (``chinese``, from the module's ``LIST``) and the admin's client reading in
+Chinese (``zh_admin_client``). A test module defining its own fixture of the same name uses its own."""
 
 import pytest
+from django.utils import translation
 
 from oms.roles import CUSTOMER_SERVICE, MANAGER
 from tests.factories import ChannelFactory, LocationFactory, ProductFactory, ServiceLevelFactory, make_user
 from tests.factories import stock as receive
+from tests.orders.branch_catalogue import branch_chinese
 
 
 @pytest.fixture
@@ -30,3 +33,23 @@ def cs(db):
 @pytest.fixture
 def boss(db):
     return make_user("boss", MANAGER)
+
+
+@pytest.fixture
+def chinese(request, tmp_path):
+    """The branch's Chinese of the module's ``LIST`` (scripts/i18n/zh/) over the catalogues, in Chinese."""
+    with branch_chinese(tmp_path, request.module.LIST), translation.override("zh-hans"):
+        yield
+
+
+@pytest.fixture
+def zh_admin_client(client):
+    """``client`` logged in as the journey's admin (staff, superuser), reading pages in Chinese."""
+    from tests import journey
+
+    admin = journey.users()["admin"]
+    admin.is_staff = admin.is_superuser = True
+    admin.save()
+    client.force_login(admin)
+    client.cookies["django_language"] = "zh-hans"
+    return client

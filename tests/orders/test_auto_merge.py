@@ -14,7 +14,7 @@ from orders.intake.bulk import create_batch
 from orders.models import MergeSettings, Order, OrderEvent, OrderMergeGroup
 from orders.status import EventKind, OrderStatus
 from tests import journey
-from tests.factories import ChannelFactory, ProductFactory, stock
+from tests.factories import ChannelFactory, ProductFactory, api_order, stock
 
 pytestmark = pytest.mark.django_db
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -45,28 +45,11 @@ def api(client, world, django_capture_on_commit_callbacks):
     return call
 
 
-def payload(external_id, address1="1 Nanjing Road", qty=1):
-    return {
-        "channel": "web",
-        "external_id": external_id,
-        "ship_to": {
-            "name": "Han Meimei",
-            "phone": "137 1234 5678",
-            "country": "CN",
-            "province": "Shanghai",
-            "city": "Shanghai",
-            "address1": address1,
-            "postcode": "200001",
-        },
-        "lines": [{"sku": "SKU-A", "quantity": qty, "unit_price": "19.90"}],
-    }
-
-
 def merged_pair(api):
     answer = api(
         "post",
         "/api/v1/orders/batch/",
-        {"orders": [payload("B1"), payload("B2", qty=2), payload("B3", "9 Huaihai Road")]},
+        {"orders": [api_order("B1"), api_order("B2", qty=2), api_order("B3", "9 Huaihai Road")]},
     )
     assert answer.status_code == 202, answer.content
     return [Order.objects.get(external_id=e) for e in ("B1", "B2", "B3")]

@@ -36,8 +36,11 @@ def test_the_reader_is_another_process_and_its_items_come_back_in_order(monkeypa
     assert not _alive(got[0])  # ended and reaped
 
 
-def test_what_the_reader_raises_is_raised_after_what_it_read_before(monkeypatch):
+@pytest.mark.parametrize("process", [True, False], ids=["process", "thread"])
+def test_what_the_reader_raises_is_raised_after_what_it_read_before(monkeypatch, process):
+    """Everything before the failure first, as a plain loop would, in a reading process or thread alike."""
     monkeypatch.setattr(read_ahead, "READ_AHEAD_CHUNK", 3)
+    monkeypatch.setattr(read_ahead, "READ_AHEAD_CHUNKS", 2)
 
     def failing():
         yield from range(7)
@@ -45,7 +48,7 @@ def test_what_the_reader_raises_is_raised_after_what_it_read_before(monkeypatch)
 
     got = []
     with pytest.raises(ValueError, match="row 8 cannot be read"):
-        for item in read_ahead.read_ahead(failing, process=True):
+        for item in read_ahead.read_ahead(failing, process=process):
             got.append(item)
     assert got == list(range(7))
 

@@ -144,7 +144,7 @@ def test_a_bad_message_in_a_batch_is_set_aside_and_the_batch_goes_on(key):
     unknown.refresh_from_db()
     twice.refresh_from_db()
     assert broken.error.startswith("not JSON:")
-    assert unknown.result["errors"] == [{"field": "channel", "message": "unknown channel 'gone'."}]
+    assert unknown.result["errors"] == [{"row": None, "field": "channel", "message": "unknown channel 'gone'."}]
     assert twice.result == {"order": Order.objects.get(external_id="G-0").number, "created": False}
     assert Order.objects.count() == 3
     assert inbox.apply_pending() == 0
@@ -196,7 +196,7 @@ def test_a_channel_switched_off_is_seen_at_once(client, key):
     channel.save()
     response = post(client, "/api/v1/orders/", payload("C-3"), key)
     assert response.status_code == 400
-    assert response.json()["errors"] == [{"field": "channel", "message": "unknown channel 'web'."}]
+    assert response.json()["errors"] == [{"row": None, "field": "channel", "message": "unknown channel 'web'."}]
 
 
 def test_a_revoked_token_is_refused_at_once(client, key):

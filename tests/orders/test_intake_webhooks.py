@@ -270,21 +270,13 @@ def test_retry_from_the_intake_monitor_after_fixing_the_secret(client, shop):
 
 
 def test_address_change_service_rules(shop):
-    from orders.intake.canonical import CanonicalAddress
+    from dataclasses import replace
+
     from tests.factories import canonical
 
-    order = services.order_create(channel=shop, data=canonical(lines=[("SKU-A", 1)]), source="test").order
-    new = CanonicalAddress(
-        name="Li Lei",
-        phone="+86 138 0013 8000",
-        email="li.lei@example.com",
-        country="CN",
-        province="Shanghai",
-        city="Shanghai",
-        district="Pudong",
-        address1="",
-        postcode="200120",
-    )
+    data = canonical(lines=[("SKU-A", 1)])
+    new = replace(data.ship_to, address1="")
+    order = services.order_create(channel=shop, data=data, source="test").order
     changes = order_change_address(order=order, address=new, source="back office")
     assert changes == {"address1": ["88 Century Avenue", ""]}
     order.refresh_from_db()

@@ -24,22 +24,6 @@ pytestmark = pytest.mark.django_db
 LIST = "china-rest2.json"
 
 
-@pytest.fixture
-def chinese(tmp_path):
-    with branch_chinese(tmp_path, LIST), translation.override("zh-hans"):
-        yield
-
-
-@pytest.fixture
-def admin_client(client):
-    admin = journey.users()["admin"]
-    admin.is_staff = admin.is_superuser = True
-    admin.save()
-    client.force_login(admin)
-    client.cookies["django_language"] = "zh-hans"
-    return client
-
-
 def test_a_held_events_plain_note_reads_in_chinese_like_the_hold_itself(chinese):
     from orders.services.core import hold_message
 
@@ -57,7 +41,7 @@ def test_a_held_events_plain_note_reads_in_chinese_like_the_hold_itself(chinese)
 
 
 def test_the_source_of_a_received_order_reads_as_its_chinese_label(
-    tmp_path, admin_client, django_capture_on_commit_callbacks
+    tmp_path, zh_admin_client, django_capture_on_commit_callbacks
 ):
     journey.world()
     channel = ChannelFactory(slug="web")
@@ -66,7 +50,7 @@ def test_the_source_of_a_received_order_reads_as_its_chinese_label(
     event = OrderEvent.objects.get(order=order, message__startswith="Order received")
     assert event.message == "Order received from Web shop (form), 1 line(s)."  # stored English, as before
     with branch_chinese(tmp_path, LIST):
-        page = admin_client.get(reverse("orders:order_detail", args=[order.number])).content.decode()
+        page = zh_admin_client.get(reverse("orders:order_detail", args=[order.number])).content.decode()
     assert "从 Web shop (表单) 接收订单，1 行。" in page
     assert "(form)" not in page
 
@@ -114,7 +98,7 @@ def short_order(django_capture_on_commit_callbacks):
     return order
 
 
-def test_the_stock_short_hold_note_reads_in_chinese(short_order, tmp_path, admin_client):
+def test_the_stock_short_hold_note_reads_in_chinese(short_order, tmp_path, zh_admin_client):
     hold = OrderHold.objects.get(order=short_order, reason=HoldReason.STOCK_SHORT)
     assert "short of" in hold.note  # stored in English, as every system note
     assert hold.words["m"]  # and with its template
@@ -125,7 +109,7 @@ def test_the_stock_short_hold_note_reads_in_chinese(short_order, tmp_path, admin
     with translation.override("en"):
         assert hold_text(hold) == hold.note
     with branch_chinese(tmp_path, LIST):
-        page = admin_client.get(reverse("orders:order_detail", args=[short_order.number])).content.decode()
+        page = zh_admin_client.get(reverse("orders:order_detail", args=[short_order.number])).content.decode()
     assert "short of" not in page
     assert "bj（缺货：SKU-A） | sha（缺货：SKU-A）" in page
 
@@ -133,7 +117,7 @@ def test_the_stock_short_hold_note_reads_in_chinese(short_order, tmp_path, admin
 # ---- 7. hold notes longer than 255 characters -------------------------------------------------------------
 
 
-def test_a_hold_note_longer_than_255_characters_is_kept_whole(admin_client, django_capture_on_commit_callbacks):
+def test_a_hold_note_longer_than_255_characters_is_kept_whole(zh_admin_client, django_capture_on_commit_callbacks):
     journey.world()
     channel = ChannelFactory(slug="web")
     with django_capture_on_commit_callbacks(execute=True):
@@ -147,7 +131,7 @@ def test_a_hold_note_longer_than_255_characters_is_kept_whole(admin_client, djan
     order_services.order_release(order=order, reason=HoldReason.MANUAL, note=release)
     hold.refresh_from_db()
     assert hold.release_note == release
-    response = admin_client.get(reverse("orders:order_detail", args=[order.number]))
+    response = zh_admin_client.get(reverse("orders:order_detail", args=[order.number]))
     assert response.status_code == 200
     assert note in response.content.decode()
 
@@ -166,7 +150,7 @@ def _rows_errors() -> list[dict]:
     return found
 
 
-def test_an_import_jobs_rows_errors_and_message_read_in_chinese(tmp_path, admin_client):
+def test_an_import_jobs_rows_errors_and_message_read_in_chinese(tmp_path, zh_admin_client):
     from oms.models import ImportJob
 
     errors = _rows_errors()
@@ -181,7 +165,7 @@ def test_an_import_jobs_rows_errors_and_message_read_in_chinese(tmp_path, admin_
         message="Imported: 3 created, 1 held.", errors=errors, created=3, held=1, rejected=3,
     )  # fmt: skip
     with branch_chinese(tmp_path, LIST):
-        page = unescape(admin_client.get(reverse("imports:detail", args=[job.pk])).content.decode())
+        page = unescape(zh_admin_client.get(reverse("imports:detail", args=[job.pk])).content.decode())
     for chinese in (
         "已导入：新建 3，挂起 1。",
         "“abc”不是数字。",
@@ -196,7 +180,7 @@ def test_an_import_jobs_rows_errors_and_message_read_in_chinese(tmp_path, admin_
     assert job.message == "Imported: 3 created, 1 held." and job.errors == errors  # stored as written
 
 
-def test_a_failed_import_and_a_preview_read_in_chinese(tmp_path, admin_client):
+def test_a_failed_import_and_a_preview_read_in_chinese(tmp_path, zh_admin_client):
     from oms.models import ImportJob
 
     failed = ImportJob.objects.create(
@@ -215,8 +199,8 @@ def test_a_failed_import_and_a_preview_read_in_chinese(tmp_path, admin_client):
         },
     )  # fmt: skip
     with branch_chinese(tmp_path, LIST):
-        page = admin_client.get(reverse("imports:detail", args=[failed.pk])).content.decode()
-        preview = admin_client.get(reverse("imports:detail", args=[previewed.pk])).content.decode()
+        page = zh_admin_client.get(reverse("imports:detail", args=[failed.pk])).content.decode()
+        preview = zh_admin_client.get(reverse("imports:detail", args=[previewed.pk])).content.decode()
     assert "导入在第 40 行后因数据库错误中止，已记录供管理员查看；此前已导入的内容保留。" in page
     assert "The import stopped" not in page
     assert "必填。" in preview and "is required" not in preview
@@ -230,7 +214,7 @@ def test_an_unknown_error_text_is_shown_as_it_was_stored(chinese):
 # ---- 3. outbox reasons and 1. the background page's items ------------------------------------------------------
 
 
-def test_our_outbox_reasons_read_in_chinese_and_a_vendors_text_stays(tmp_path, admin_client):
+def test_our_outbox_reasons_read_in_chinese_and_a_vendors_text_stays(tmp_path, zh_admin_client):
     from django.utils import timezone
 
     from oms.models import OutboxMessage
@@ -245,7 +229,7 @@ def test_our_outbox_reasons_read_in_chinese_and_a_vendors_text_stays(tmp_path, a
         next_attempt_at=now, created_at=now, last_error="invalid_state (HTTP 409) label already used",
     )  # fmt: skip
     with branch_chinese(tmp_path, LIST):
-        page = admin_client.get("/background/").content.decode()
+        page = zh_admin_client.get("/background/").content.decode()
     assert "这条消息对应的通知已不存在。" in page and "The notice of this row" not in page
     assert theirs.last_error in page  # the vendor's own words, as they came
     with translation.override("en"):
@@ -265,7 +249,7 @@ def test_every_kind_of_outbox_reason_we_write(chinese, stored, chinese_text):
     assert in_words(stored) == chinese_text
 
 
-def test_the_background_pages_stuck_items_read_in_chinese(tmp_path, admin_client):
+def test_the_background_pages_stuck_items_read_in_chinese(tmp_path, zh_admin_client):
     from datetime import timedelta
 
     from django.utils import timezone
@@ -275,7 +259,7 @@ def test_the_background_pages_stuck_items_read_in_chinese(tmp_path, admin_client
     job = ImportJob.objects.create(kind="products", file="imports/s.csv", original_filename="big.csv", status="running")
     ImportJob.objects.filter(pk=job.pk).update(updated_at=timezone.now() - timedelta(hours=2))
     with branch_chinese(tmp_path, LIST):
-        page = admin_client.get("/background/").content.decode()
+        page = zh_admin_client.get("/background/").content.decode()
     assert "big.csv (导入中)" in page
     assert "(running)" not in page
 
@@ -334,13 +318,13 @@ def test_a_classification_summary_keeps_its_template_and_reads_in_chinese(chines
     assert "tags" not in shown and "priority" not in shown
 
 
-def test_the_intake_monitor_shows_the_sources_label(tmp_path, admin_client):
+def test_the_intake_monitor_shows_the_sources_label(tmp_path, zh_admin_client):
     from orders.models import InboundMessage
 
     channel = ChannelFactory(slug="web")
     for source in ("api", "form", "webhook:shopify"):
         InboundMessage.objects.create(source=source, channel=channel, body="{}")
     with branch_chinese(tmp_path, LIST):
-        page = admin_client.get(reverse("orders:inbound_list")).content.decode()
+        page = zh_admin_client.get(reverse("orders:inbound_list")).content.decode()
     assert ">API<" in page and ">表单<" in page and ">Webhook · shopify<" in page
     assert ">api<" not in page and ">form<" not in page

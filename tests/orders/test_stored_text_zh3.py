@@ -19,22 +19,11 @@ from orders.models import Order, OrderEvent
 from orders.status import EventKind
 from orders.wording import event_text, render
 from tests import journey
-from tests.orders.branch_catalogue import branch_chinese, chinese_admin
+from tests.orders.branch_catalogue import branch_chinese
 
 pytestmark = pytest.mark.django_db
 
 LIST = "china-rest3.json"
-
-
-@pytest.fixture
-def chinese(tmp_path):
-    with branch_chinese(tmp_path, LIST), translation.override("zh-hans"):
-        yield
-
-
-@pytest.fixture
-def admin_client(client):
-    return chinese_admin(client)
 
 
 def event(message, words=None):
@@ -103,11 +92,11 @@ def test_a_new_summary_shows_its_codes_as_words(chinese):
     )
 
 
-def test_the_order_page_shows_an_old_summary_in_chinese(tmp_path, admin_client, django_capture_on_commit_callbacks):
+def test_the_order_page_shows_an_old_summary_in_chinese(tmp_path, zh_admin_client, django_capture_on_commit_callbacks):
     order = journey.order_through(django_capture_on_commit_callbacks, "confirmed")
     OrderEvent.objects.create(order=order, kind=EventKind.CLASSIFIED, message=OLD_SUMMARY, words={})
     with branch_chinese(tmp_path, LIST):
-        page = admin_client.get(reverse("orders:order_detail", args=[order.number])).content.decode()
+        page = zh_admin_client.get(reverse("orders:order_detail", args=[order.number])).content.decode()
     assert OLD_SHOWN in page
     assert "tags fresh" not in page and "cold_chain" not in page
 
@@ -122,11 +111,13 @@ def test_the_builtin_policy_reads_as_a_label_in_a_routing_reason(chinese):
     assert "内置默认" in shown and "builtin" not in shown
 
 
-def test_the_order_page_shows_the_builtin_policy_as_a_label(tmp_path, admin_client, django_capture_on_commit_callbacks):
+def test_the_order_page_shows_the_builtin_policy_as_a_label(
+    tmp_path, zh_admin_client, django_capture_on_commit_callbacks
+):
     order = journey.order_through(django_capture_on_commit_callbacks, "shipped")
     assert order.routing_decisions.filter(policy="builtin").exists()
     with branch_chinese(tmp_path, LIST):
-        page = admin_client.get(reverse("orders:order_detail", args=[order.number])).content.decode()
+        page = zh_admin_client.get(reverse("orders:order_detail", args=[order.number])).content.decode()
     assert "策略 内置默认" in page
     assert "builtin" not in page
 
@@ -134,13 +125,13 @@ def test_the_order_page_shows_the_builtin_policy_as_a_label(tmp_path, admin_clie
 # ---- 3. codes where a person expects words: tags, import fields -----------------------------------------------
 
 
-def test_tags_show_their_name_with_the_code_beside(tmp_path, admin_client, django_capture_on_commit_callbacks):
+def test_tags_show_their_name_with_the_code_beside(tmp_path, zh_admin_client, django_capture_on_commit_callbacks):
     order = journey.order_through(django_capture_on_commit_callbacks, "confirmed")
     Order.objects.filter(pk=order.pk).update(tags=",fresh,vip,", manual_tags=",vip,")
     with branch_chinese(tmp_path, LIST):
-        listing = admin_client.get(reverse("orders:order_list")).content.decode()
-        detail = admin_client.get(reverse("orders:order_detail", args=[order.number])).content.decode()
-        tags = admin_client.get(reverse("orders:tag_list")).content.decode()
+        listing = zh_admin_client.get(reverse("orders:order_list")).content.decode()
+        detail = zh_admin_client.get(reverse("orders:order_detail", args=[order.number])).content.decode()
+        tags = zh_admin_client.get(reverse("orders:tag_list")).content.decode()
     badge = '生鲜 <small class="tag-code">fresh</small>'
     assert badge in listing and badge in detail and badge in tags
     assert ">vip<" in detail  # a person's own tag is its own name
@@ -150,17 +141,17 @@ def test_tags_show_their_name_with_the_code_beside(tmp_path, admin_client, djang
         assert tag_html("fresh") == "fresh"  # English pages show the code as before
 
 
-def test_import_pages_show_field_labels_beside_the_files_column_names(tmp_path, settings, admin_client):
+def test_import_pages_show_field_labels_beside_the_files_column_names(tmp_path, settings, zh_admin_client):
     settings.MEDIA_ROOT = tmp_path / "media"
     from oms.models import ImportJob
 
     text = "调出仓,调入仓,sku,数量,reference\nsha,bj,SKU-A,2,T-1\n"
     upload = SimpleUploadedFile("transfers.csv", text.encode("utf-8"))
     with branch_chinese(tmp_path, LIST):
-        response = admin_client.post("/imports/new/", {"kind": "stock-transfers", "file": upload})
+        response = zh_admin_client.post("/imports/new/", {"kind": "stock-transfers", "file": upload})
         assert response.status_code == 302
         job = ImportJob.objects.latest("pk")
-        page = admin_client.get(f"/imports/{job.pk}/columns/").content.decode()
+        page = zh_admin_client.get(f"/imports/{job.pk}/columns/").content.decode()
     assert "<b>调出仓</b>" in page and "<b>调入仓</b>" in page  # the file's column names as they were
     for label in ("调出发货点", "目标发货点", "数量", "单据号"):
         assert label in page
