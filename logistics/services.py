@@ -6,7 +6,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 
-from django.db import IntegrityError, transaction
+from django.contrib.postgres.expressions import ArraySubquery
+from django.db import IntegrityError, connection, transaction
+from django.db.models import OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext, gettext_noop
 
@@ -389,11 +391,16 @@ WATCH_NEW = ("parcel", *WATCH_ETA, "poll_failures", "poll_error")
 
 def _record_locked(todo, order_of, *, user, now, finish) -> set[tuple[int, str]]:
     orders = orders_lock((order_of[pk] for pk in todo), fields=ORDER_STATE)  # lock order: orders, then parcels
-    state = list(
-        Parcel.objects.select_for_update(of=("self",)).filter(pk__in=todo).order_by("pk").values_list(*PARCEL_STATE)
-    )
-    stored_already = set(  # exact now: nobody else records scans of these parcels until we commit
-        TrackingEvent.objects.filter(parcel_id__in=todo).values_list("parcel_id", "dedupe_key")
+    locked = Parcel.objects.select_for_update(of=("self",)).filter(pk__in=todo).order_by("pk")
+    # The stored scans' keys, exact now (nobody else records scans of these parcels until we commit): on PostgreSQL
+    # in the same query as the parcels (an array per parcel), elsewhere in one more.
+    keys = ArraySubquery(TrackingEvent.objects.filter(parcel_id=OuterRef("pk")).values("dedupe_key"))
+    on_pg = connection.vendor == "postgresql"
+    state = list((locked.annotate(keys=keys) if on_pg else locked).values_list(*PARCEL_STATE, *(["keys"] * on_pg)))
+    stored_already = (
+        {(row[0], key) for row in state for key in row[19]}
+        if on_pg
+        else set(TrackingEvent.objects.filter(parcel_id__in=todo).values_list("parcel_id", "dedupe_key"))
     )
     lanes = lane_figures_cached(  # for the expected dates below: one cache call for the batch
         {(row[12], row[11], orders[row[10]].ship_province) for row in state}
@@ -482,9 +489,9 @@ def _record_locked(todo, order_of, *, user, now, finish) -> set[tuple[int, str]]
         if finish:
             finish(set())
         return set()
-    # ON CONFLICT DO NOTHING on (parcel, dedupe_key); one prepared statement, the rows as arrays
-    statements.insert_rows(TrackingEvent, TRACKING_EVENT_FIELDS, rows, ignore_conflicts=True)
-    statements.update_rows(Parcel, PARCEL_MOVED, parcel_rows)
+    with statements.pipeline():  # the scans (ON CONFLICT DO NOTHING on (parcel, dedupe_key)) and moves: one round trip
+        statements.insert_rows(TrackingEvent, TRACKING_EVENT_FIELDS, rows, ignore_conflicts=True)
+        statements.update_rows(Parcel, PARCEL_MOVED, parcel_rows)
     _moved, follow_rows = shipments_follow_parcels(moves=moves, orders=orders, user=user)
     if problems:  # rare: the case is opened from the models, read now (after the moves above)
         parcels = Parcel.objects.select_related("shipment__order", "shipment__location", "service__carrier").in_bulk(
@@ -493,12 +500,13 @@ def _record_locked(todo, order_of, *, user, now, finish) -> set[tuple[int, str]]
         for pk, scan in problems:
             parcel_problem_open(parcel=parcels[pk], event=_event_of(parcels[pk], scan), now=now)
     lane_caches_forget(delivered_lanes)
-    statements.insert_rows(ParcelWatch, WATCH_NEW, watch_new)
-    statements.update_rows(ParcelWatch, WATCH_ETA, watch_rows)
-    order_event_rows_record(timeline + follow_rows + eta_rows, user=user)
     stored = {(row[0], row[6]) for row in rows}
-    if finish:
-        finish(stored)
+    with statements.pipeline():  # the writes below (and ``finish``'s) in one round trip, a notice's keys in one more
+        statements.insert_rows(ParcelWatch, WATCH_NEW, watch_new)
+        statements.update_rows(ParcelWatch, WATCH_ETA, watch_rows)
+        order_event_rows_record(timeline + follow_rows + eta_rows, user=user)
+        if finish:
+            finish(stored)
     return stored
 
 

@@ -13,7 +13,10 @@ statement is prepared once per connection:
 - `insert_rows_returning(model, fields, rows)`: `insert_rows` returning the new keys in row order;
 - `create_many(model, objs)`: ``bulk_create`` of unsaved instances through `insert_rows`, keys set on them;
 - `async_commit_where(*conditions)`: a WHERE clause that lets a bookkeeping statement, run as its own
-  transaction, commit without waiting for the disk.
+  transaction, commit without waiting for the disk;
+- `pipeline()`: the statements sent inside it go to the server without waiting for each other's answers
+  (psycopg's pipeline mode): writes whose results nobody reads travel together, and a read waits only for what
+  was sent before it.
 
 On SQLite the same calls use Django's cursor (``executemany``, `oms.bulk.update_from_values`). Every statement
 goes through Django's cursor wrapper, so ``execute_wrapper`` and the query log see it. Values are taken as the
@@ -101,6 +104,22 @@ def cursor():
         yield wrapped
     finally:
         wrapped.close()
+
+
+@contextmanager
+def pipeline():
+    """On PostgreSQL, psycopg's pipeline mode for the statements inside: each is sent at once and its answer read
+    when someone asks for it (a fetch, a ``RETURNING``, the block's end), so a run of writes costs one round trip
+    and a read one more for itself and the writes before it. Any statement goes (Django's cursors too). A
+    statement that fails raises at the next read or when the block ends, as the driver's error (not Django's
+    wrapper; `oms.transient.is_transient` reads both); the statements queued after it are not run. Keep the
+    block inside the transaction, ending before its commit. Elsewhere (SQLite) nothing changes."""
+    if connection.vendor != "postgresql":
+        yield
+        return
+    connection.ensure_connection()
+    with connection.connection.pipeline():
+        yield
 
 
 def _fields(model, names: Sequence[str]) -> list[models.Field]:
