@@ -347,14 +347,16 @@ def tracking_events_record(
 def _record(todo, order_of, *, user, now, finish=None) -> set[tuple[int, str]]:
     """Apply a batch of new scans, set-based, in one transaction (joined when the caller has one: the batch
     consumer): lock the orders (the few columns read), then the parcels, read as tuples with their shipment,
-    lane, service and watch (`PARCEL_STATE`; one query each, no model built); check under those locks which
-    scans are stored already (one query); work out each parcel's status, shipment steps and expected date on
-    those values (`logistics.status.parcel_moves`, `logistics.eta.eta_values`); insert the new scans with ``ON
-    CONFLICT DO NOTHING`` on (parcel, dedupe key), move the parcels, create and update the watches (one prepared
-    statement each), move the shipments and their orders (`fulfillment.shipments.shipments_follow_parcels`, one
-    statement each) and write every timeline row in one INSERT, the customers' notices (one problem, one message:
-    the shared problem key) in one more (`orders.services.order_event_rows_record`). A scan that leaves a parcel
-    in a problem opens its case from the models, read for those parcels only."""
+    lane, service and watch (`PARCEL_STATE`, no model built) and, on PostgreSQL, the keys of their stored scans
+    (exact under the lock; elsewhere one more query); work out each parcel's status, shipment steps and expected
+    date on those values (`logistics.status.parcel_moves`, `logistics.eta.eta_values`); move the shipments and
+    their orders (`fulfillment.shipments.shipments_follow_parcels`, one statement each); then, in one psycopg
+    pipeline (`oms.statements.pipeline`: one round trip), insert the new scans with ``ON CONFLICT DO NOTHING`` on
+    (parcel, dedupe key), move the parcels, create and update the watches, write every timeline row in one INSERT
+    and the customers' notices (one problem, one message: the shared problem key) in one more
+    (`orders.services.order_event_rows_record`), and ``finish``'s writes. A scan that leaves a parcel in a
+    problem opens its case from the models, read for those parcels only (between the parcels' moves and the
+    rest)."""
     with transaction.atomic(savepoint=False):
         return _record_locked(todo, order_of, user=user, now=now or timezone.now(), finish=finish)
 
@@ -489,24 +491,32 @@ def _record_locked(todo, order_of, *, user, now, finish) -> set[tuple[int, str]]
         if finish:
             finish(set())
         return set()
-    with statements.pipeline():  # the scans (ON CONFLICT DO NOTHING on (parcel, dedupe_key)) and moves: one round trip
+    _moved, follow_rows = shipments_follow_parcels(moves=moves, orders=orders, user=user)  # reads no scan or parcel
+    lane_caches_forget(delivered_lanes)
+    stored = {(row[0], row[6]) for row in rows}
+
+    def the_rest() -> None:
+        statements.insert_rows(ParcelWatch, WATCH_NEW, watch_new)
+        statements.update_rows(ParcelWatch, WATCH_ETA, watch_rows)
+        order_event_rows_record(timeline + follow_rows + eta_rows, user=user)
+        if finish:
+            finish(stored)
+
+    # The scans (ON CONFLICT DO NOTHING on (parcel, dedupe_key)), the parcels' moves and, with no problem to open,
+    # the rest (``finish``'s outcomes too): one round trip (a notice's keys one more).
+    with statements.pipeline():
         statements.insert_rows(TrackingEvent, TRACKING_EVENT_FIELDS, rows, ignore_conflicts=True)
         statements.update_rows(Parcel, PARCEL_MOVED, parcel_rows)
-    _moved, follow_rows = shipments_follow_parcels(moves=moves, orders=orders, user=user)
+        if not problems:
+            the_rest()
     if problems:  # rare: the case is opened from the models, read now (after the moves above)
         parcels = Parcel.objects.select_related("shipment__order", "shipment__location", "service__carrier").in_bulk(
             [pk for pk, _ in problems]
         )
         for pk, scan in problems:
             parcel_problem_open(parcel=parcels[pk], event=_event_of(parcels[pk], scan), now=now)
-    lane_caches_forget(delivered_lanes)
-    stored = {(row[0], row[6]) for row in rows}
-    with statements.pipeline():  # the writes below (and ``finish``'s) in one round trip, a notice's keys in one more
-        statements.insert_rows(ParcelWatch, WATCH_NEW, watch_new)
-        statements.update_rows(ParcelWatch, WATCH_ETA, watch_rows)
-        order_event_rows_record(timeline + follow_rows + eta_rows, user=user)
-        if finish:
-            finish(stored)
+        with statements.pipeline():
+            the_rest()
     return stored
 
 
