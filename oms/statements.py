@@ -113,7 +113,8 @@ def pipeline():
     and a read one more for itself and the writes before it. Any statement goes (Django's cursors too). A
     statement that fails raises at the next read or when the block ends, as the driver's error (not Django's
     wrapper; `oms.transient.is_transient` reads both); the statements queued after it are not run. Keep the
-    block inside the transaction, ending before its commit. Elsewhere (SQLite) nothing changes."""
+    block inside the transaction, ending before its commit, and keep out of it what reads a row count (a model's
+    ``save()``, ``QuerySet.update()``: -1 until the answer is read). Elsewhere (SQLite) nothing changes."""
     if connection.vendor != "postgresql":
         yield
         return
@@ -201,7 +202,7 @@ def insert_rows(
 ) -> int:
     """Insert ``rows`` (one value per field of ``fields``) in one statement; a row that clashes with a unique
     constraint is skipped when ``ignore_conflicts`` (``ON CONFLICT DO NOTHING``; SQLite: ``INSERT OR IGNORE``).
-    Returns the number of rows inserted."""
+    Returns the number of rows inserted (-1 inside `pipeline`: not known yet)."""
     if not rows:
         return 0
     names = tuple(fields)
@@ -297,7 +298,7 @@ def _update_rows_sql(model, names: tuple[str, ...]) -> str:
 
 def update_rows(model: type[models.Model], fields: Sequence[str], rows: Sequence[Sequence]) -> int:
     """``rows`` are ``(pk, value per field of fields)``: set those fields of those rows in one statement (on
-    SQLite `oms.bulk.update_from_values`). Returns the number of rows updated."""
+    SQLite `oms.bulk.update_from_values`). Returns the number of rows updated (-1 inside `pipeline`)."""
     if not rows:
         return 0
     if connection.vendor != "postgresql":
