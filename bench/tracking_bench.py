@@ -25,7 +25,7 @@ the figure is the time from the first push until every push is applied. A third 
 pushes one by one from one sender and applies the stored ones 100 at a time (`tracking_pushes_process`). SQL
 statements per push are counted with a connection execute wrapper (every sender and the consumer).
 
-Since 2026-12-07 the process's one-time loads are done before the clock starts (`_warm`: the Redis client the
+Since 2026-12-07 the process's one-time loads are done before the clock starts (`warm`: the Redis client the
 cached provider secret is checked with, imported at its first use, and the Celery app finalized), as in a
 gunicorn or Celery worker that has served before. Until then the first push of the run paid them: about half a
 second of a two-second AfterShip figure was the import of the Redis client. The figure names, the baseline, the
@@ -39,7 +39,8 @@ set up, connected and warmed before the clock; the pushes handed out in provider
 counter). The processes method is not the default: on the shared 2-core machine it measured 3-4 times slower
 than warmed threads in paired runs (the consumer process got a small share of a CPU: a batch's pure-Python
 parsing took ten times its CPU time in wall time), while the thread consumer kept pace with the senders, so
-one GIL was not what bounded the figure.
+one GIL was not what bounded the figure. The processes method lives in bench/tracking_procs.py; both methods' consumer
+runs the same loop (`drain`).
 """
 
 from __future__ import annotations
@@ -181,7 +182,7 @@ def _kdniao_body(tracking_numbers: list[str], upto: int, t0: datetime, app_key: 
     return build_push_body(json.dumps(data, ensure_ascii=False), app_key)
 
 
-def _bodies(provider: str, parcels: list, pushes: int, secret: str) -> list[tuple[bytes, dict]]:
+def push_bodies(provider: str, parcels: list, pushes: int, secret: str) -> list[tuple[bytes, dict]]:
     from logistics.providers.aftership import compute_signature
 
     t0 = datetime(2026, 11, 20, 2, 0, tzinfo=UTC)
@@ -200,7 +201,7 @@ def _bodies(provider: str, parcels: list, pushes: int, secret: str) -> list[tupl
     return bodies
 
 
-class _Counter:
+class StatementCounter:
     """Counts the SQL statements Django sends (BEGIN/COMMIT are not among them), from any thread."""
 
     def __init__(self) -> None:
@@ -233,7 +234,7 @@ DESCRIBED = {
 }
 
 
-def _warm(provider: str) -> None:
+def warm(provider: str) -> None:
     """What a worker process that has served before holds: the provider's secret read and the cache client it is
     checked with loaded, the Celery app finalized."""
     from celery import current_app
@@ -249,10 +250,34 @@ def _end_to_end(provider: str, parcels: list, pushes: int, secret: str) -> tuple
     sides, push requests)."""
     method = _method()
     if method == "processes":
-        return _end_to_end_processes(provider, parcels, pushes, secret)
+        from bench.tracking_procs import end_to_end_processes
+
+        return end_to_end_processes(provider, parcels, pushes, secret)
     if method == "threads":
-        _warm(provider)
+        warm(provider)
     return _end_to_end_threads(provider, parcels, pushes, secret)
+
+
+def drain(senders_done, window: float, totals: dict) -> None:
+    """The consumer's loop, as the worker task runs it (one for the thread and the process methods): apply whatever
+    is pending (`tracking_pushes_apply_pending`, the batch growing as the task grows it) and, when nothing is, wait
+    one nudge window; done once the senders are (``senders_done``, an Event) and nothing is left. Adds the
+    messages, scans parsed and events recorded to ``totals``."""
+    from logistics.intake import BATCH_SIZE, next_batch_size, tracking_pushes_apply_pending
+
+    size = BATCH_SIZE
+    while True:
+        finished = senders_done.is_set()  # read before the claim: a push stored after it is seen next round
+        messages = tracking_pushes_apply_pending(limit=size)
+        size = next_batch_size(size, len(messages))  # as the worker task does
+        for message in messages:
+            totals["recorded"] += message.result.get("recorded", 0)
+            totals["scans"] += message.result.get("events", 0)
+        totals["messages"] += len(messages)
+        if not messages:
+            if finished:
+                return
+            time.sleep(window)
 
 
 def _end_to_end_threads(provider: str, parcels: list, pushes: int, secret: str) -> tuple[float, int, int, float, int]:
@@ -267,11 +292,11 @@ def _end_to_end_threads(provider: str, parcels: list, pushes: int, secret: str) 
     from django.conf import settings
     from django.db import connection
 
-    from logistics.intake import BATCH_SIZE, next_batch_size, tracking_push_accept, tracking_pushes_apply_pending
+    from logistics.intake import tracking_push_accept
 
-    bodies = _bodies(provider, parcels, pushes, secret)
+    bodies = push_bodies(provider, parcels, pushes, secret)
     window = min(0.05, settings.OMS_TRACKING_NUDGE_SECONDS)
-    counter = _Counter()
+    counter = StatementCounter()
     done = threading.Event()
     totals = {"recorded": 0, "scans": 0, "messages": 0}
     queue = iter(bodies)
@@ -280,20 +305,8 @@ def _end_to_end_threads(provider: str, parcels: list, pushes: int, secret: str) 
 
     def consumer() -> None:
         try:
-            size = BATCH_SIZE
             with connection.execute_wrapper(counter):
-                while True:
-                    finished = done.is_set()  # read before the claim: a push stored after it is seen next round
-                    messages = tracking_pushes_apply_pending(limit=size)
-                    size = next_batch_size(size, len(messages))  # as the worker task does
-                    for message in messages:
-                        totals["recorded"] += message.result.get("recorded", 0)
-                        totals["scans"] += message.result.get("events", 0)
-                    totals["messages"] += len(messages)
-                    if not messages:
-                        if finished:
-                            return
-                        time.sleep(window)
+                drain(done, window, totals)
         finally:
             connection.close()
 
@@ -327,172 +340,6 @@ def _end_to_end_threads(provider: str, parcels: list, pushes: int, secret: str) 
     return seconds, totals["recorded"], totals["scans"], counter.n / max(1, len(bodies)), len(bodies)
 
 
-# ---- the end-to-end run in processes (as deployed: gunicorn workers accept, a Celery worker applies) ----------
-
-SECRET_SETTINGS = ("AFTERSHIP_WEBHOOK_SECRET", "KDNIAO_WEBHOOK_SECRET")
-READY_TIMEOUT = 300  # seconds for a process to start and set Django up on a loaded machine
-
-
-def _process_setup(secrets_: dict) -> None:
-    """A spawned process: Django set up as the bench's own process has it (the same environment, the secrets the
-    bench set at run time)."""
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "oms.settings")
-    import django
-
-    django.setup()
-    from django.conf import settings
-
-    for name, value in secrets_.items():
-        setattr(settings, name, value)
-
-
-def _sender_process(provider, bodies, next_index, secrets_, start, results) -> None:
-    """A gunicorn worker's part: accept pushes as the webhook view does (`tracking_push_accept`: signature in memory,
-    one INSERT, its own durable commit) until none is left; the pushes are taken in provider order."""
-    import traceback
-
-    try:
-        _process_setup(secrets_)
-        from django.db import connection
-
-        from logistics.intake import tracking_push_accept
-
-        connection.ensure_connection()
-        _warm(provider)
-        counter = _Counter()
-        refused: list[int] = []
-        results.put(("ready", os.getpid()))
-        start.wait()
-        with connection.execute_wrapper(counter):
-            while True:
-                with next_index.get_lock():
-                    index = next_index.value
-                    next_index.value = index + 1
-                if index >= len(bodies):
-                    break
-                body, headers = bodies[index]
-                message_id, accepted = tracking_push_accept(provider=provider, body=body, headers=headers)
-                if not accepted:
-                    refused.append(message_id)
-        connection.close()
-        results.put(("sender", refused, counter.n))
-    except BaseException:  # noqa: BLE001 (told to the bench, which stops)
-        results.put(("error", traceback.format_exc()))
-
-
-def _consumer_process(secrets_, start, senders_done, results) -> None:
-    """The Celery worker's part: apply whatever is pending (`tracking_pushes_apply_pending`, growing the batch as
-    the task does) and, when nothing is, wait one nudge window; done once the senders are and nothing is left."""
-    import traceback
-
-    try:
-        _process_setup(secrets_)
-        from celery import current_app
-        from django.conf import settings
-        from django.core.cache import cache
-        from django.db import connection
-
-        from logistics.intake import BATCH_SIZE, next_batch_size, tracking_pushes_apply_pending
-
-        window = min(0.05, settings.OMS_TRACKING_NUDGE_SECONDS)
-        connection.ensure_connection()
-        current_app.tasks  # noqa: B018 (a worker's app is finalized at boot)
-        cache.get("bench:tracking:warm")  # ... and its Redis client loaded (the broker's, in a deployment)
-        assert tracking_pushes_apply_pending(limit=1) == []  # a worker's first round (nothing is pending yet)
-        counter = _Counter()
-        totals = {"recorded": 0, "scans": 0, "messages": 0}
-        results.put(("ready", os.getpid()))
-        start.wait()
-        size = BATCH_SIZE
-        with connection.execute_wrapper(counter):
-            while True:
-                finished = senders_done.is_set()  # read before the claim: a push stored after it is seen next round
-                messages = tracking_pushes_apply_pending(limit=size)
-                size = next_batch_size(size, len(messages))  # as the worker task does
-                for message in messages:
-                    totals["recorded"] += message.result.get("recorded", 0)
-                    totals["scans"] += message.result.get("events", 0)
-                totals["messages"] += len(messages)
-                if not messages:
-                    if finished:
-                        break
-                    time.sleep(window)
-        ended = time.monotonic()  # CLOCK_MONOTONIC: the same clock in every process of the machine
-        connection.close()
-        results.put(("consumer", ended, totals, counter.n))
-    except BaseException:  # noqa: BLE001
-        results.put(("error", traceback.format_exc()))
-
-
-def _end_to_end_processes(provider: str, parcels: list, pushes: int, secret: str) -> tuple[float, int, int, float, int]:
-    """`SENDERS` sender processes and one consumer process (spawned: each its own interpreter and connection), all
-    ready before the clock starts; timed from the start signal (the first push) until the consumer has applied
-    every push."""
-    import multiprocessing
-    import queue as queue_module
-
-    from django.conf import settings
-
-    bodies = _bodies(provider, parcels, pushes, secret)
-    secrets_ = {name: getattr(settings, name, "") for name in SECRET_SETTINGS}
-    context = multiprocessing.get_context("spawn")
-    start, senders_done = context.Event(), context.Event()
-    next_index = context.Value("l", 0)
-    results = context.Queue()
-    consumer = context.Process(
-        target=_consumer_process, args=(secrets_, start, senders_done, results), name="tracking-consumer"
-    )
-    senders = [
-        context.Process(
-            target=_sender_process,
-            args=(provider, bodies, next_index, secrets_, start, results),
-            name=f"tracking-sender-{i}",
-        )
-        for i in range(SENDERS)
-    ]
-    processes = [consumer, *senders]
-
-    def take(kind: str):
-        while True:
-            try:
-                item = results.get(timeout=READY_TIMEOUT)
-            except queue_module.Empty:
-                raise RuntimeError(f"no {kind} from the tracking bench's processes in {READY_TIMEOUT} s") from None
-            if item[0] == "error":
-                raise RuntimeError(f"a tracking bench process failed:\n{item[1]}")
-            if item[0] == kind:
-                return item
-            raise RuntimeError(f"expected {kind}, got {item[0]}")
-
-    try:
-        for process in processes:
-            process.start()
-        for _process in processes:
-            take("ready")
-        began = time.monotonic()
-        start.set()
-        refused: list[int] = []
-        statements = 0
-        for _sender in senders:
-            _kind, sender_refused, sender_statements = take("sender")
-            refused += sender_refused
-            statements += sender_statements
-        senders_done.set()
-        _kind, ended, totals, consumer_statements = take("consumer")
-        statements += consumer_statements
-    finally:
-        for process in processes:
-            if process.pid is None:  # never started
-                continue
-            process.join(timeout=30)
-            if process.is_alive():
-                process.terminate()
-    seconds = ended - began
-    assert not refused, refused
-    assert totals["messages"] == len(bodies), totals
-    return seconds, totals["recorded"], totals["scans"], statements / max(1, len(bodies)), len(bodies)
-
-
 def _batched(provider: str, parcels: list, pushes: int, secret: str, batch: int) -> tuple[float, int, int, float]:
     """Every push received as it arrives (stored and checked one by one, as the webhook view does); the worker
     applies the stored ones ``batch`` at a time (`tracking_pushes_process`, what the task does with a backlog)."""
@@ -500,9 +347,9 @@ def _batched(provider: str, parcels: list, pushes: int, secret: str, batch: int)
 
     from logistics.intake import tracking_push_accept, tracking_pushes_process
 
-    bodies = _bodies(provider, parcels, pushes, secret)
+    bodies = push_bodies(provider, parcels, pushes, secret)
     recorded = scans = 0
-    counter = _Counter()
+    counter = StatementCounter()
     with connection.execute_wrapper(counter):
         start = time.perf_counter()
         ids = []

@@ -8,6 +8,7 @@ changes) calls these; this module imports none of them.
 """
 
 from django.db import transaction
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext, gettext_noop
 
@@ -187,18 +188,16 @@ def shipments_follow_parcels(
         wanted.setdefault(getattr(shipment, "pk", shipment), []).extend(targets)
     if not wanted:
         return set(), []
-    locked = {  # pk -> [number, status, delivered_at, order id]: read as values, no model built
-        row[0]: list(row[1:])
-        for row in Shipment.objects.select_for_update(of=("self",))
+    members = Shipment.objects.filter(merged_into_id=OuterRef("pk")).exclude(status=ShipmentStatus.CANCELLED)
+    rows_read = list(  # (pk, number, status, delivered_at, order id, has members): read as values, no model built
+        Shipment.objects.select_for_update(of=("self",))
         .filter(pk__in=wanted)
+        .annotate(lead=Exists(members))  # a lead of merged members: read in the same query
         .order_by("pk")
-        .values_list("pk", "number", "status", "delivered_at", "order_id")
-    }
-    leads = set(
-        Shipment.objects.filter(merged_into_id__in=locked)
-        .exclude(status=ShipmentStatus.CANCELLED)
-        .values_list("merged_into_id", flat=True)
+        .values_list("pk", "number", "status", "delivered_at", "order_id", "lead")
     )
+    locked = {row[0]: list(row[1:5]) for row in rows_read}
+    leads = {row[0] for row in rows_read if row[5]}
     now = timezone.now()
     moved: set[int] = set()
     rows: list[dict] = []
@@ -227,14 +226,16 @@ def shipments_follow_parcels(
                     "data": {"shipment": number, "from": current, "to": target},
                 }
             )
-    statements.update_rows(  # one prepared statement, the rows as arrays
-        Shipment, ("status", "delivered_at"), [(pk, locked[pk][1], locked[pk][2]) for pk in moved - leads]
-    )
     order_ids = {locked[pk][3] for pk in moved - leads}
+    statuses: dict[int, list[str]] = {}
+    with statements.pipeline():  # the update and the read of the orders' shipments after it: one round trip
+        statements.update_rows(  # one prepared statement, the rows as arrays
+            Shipment, ("status", "delivered_at"), [(pk, locked[pk][1], locked[pk][2]) for pk in moved - leads]
+        )
+        if order_ids:
+            for order_id, status in Shipment.objects.filter(order_id__in=order_ids).values_list("order_id", "status"):
+                statuses.setdefault(order_id, []).append(status)
     if order_ids:
-        statuses: dict[int, list[str]] = {}
-        for order_id, status in Shipment.objects.filter(order_id__in=order_ids).values_list("order_id", "status"):
-            statuses.setdefault(order_id, []).append(status)
         targets = []
         for order_id in sorted(order_ids):
             order, target = orders[order_id], derive_order_status(statuses.get(order_id, []))

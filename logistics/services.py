@@ -6,7 +6,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 
-from django.db import transaction
+from django.contrib.postgres.expressions import ArraySubquery
+from django.db import connection, transaction
+from django.db.models import OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext_noop
 
@@ -179,14 +181,16 @@ def tracking_events_record(
 def _record(todo, order_of, *, user, now, finish=None) -> set[tuple[int, str]]:
     """Apply a batch of new scans, set-based, in one transaction (joined when the caller has one: the batch
     consumer): lock the orders (the few columns read), then the parcels, read as tuples with their shipment,
-    lane, service and watch (`PARCEL_STATE`; one query each, no model built); check under those locks which
-    scans are stored already (one query); work out each parcel's status, shipment steps and expected date on
-    those values (`logistics.status.parcel_moves`, `logistics.eta.eta_values`); insert the new scans with ``ON
-    CONFLICT DO NOTHING`` on (parcel, dedupe key), move the parcels, create and update the watches (one prepared
-    statement each), move the shipments and their orders (`fulfillment.shipments.shipments_follow_parcels`, one
-    statement each) and write every timeline row in one INSERT, the customers' notices (one problem, one message:
-    the shared problem key) in one more (`orders.services.order_event_rows_record`). A scan that leaves a parcel
-    in a problem opens its case from the models, read for those parcels only."""
+    lane, service and watch (`PARCEL_STATE`, no model built) and, on PostgreSQL, the keys of their stored scans
+    (exact under the lock; elsewhere one more query); work out each parcel's status, shipment steps and expected
+    date on those values (`logistics.status.parcel_moves`, `logistics.eta.eta_values`); move the shipments and
+    their orders (`fulfillment.shipments.shipments_follow_parcels`, one statement each); then, in one psycopg
+    pipeline (`oms.statements.pipeline`: one round trip), insert the new scans with ``ON CONFLICT DO NOTHING`` on
+    (parcel, dedupe key), move the parcels, create and update the watches, write every timeline row in one INSERT
+    and the customers' notices (one problem, one message: the shared problem key) in one more
+    (`orders.services.order_event_rows_record`), and ``finish``'s writes. A scan that leaves a parcel in a
+    problem opens its case from the models, read for those parcels only (between the parcels' moves and the
+    rest)."""
     with transaction.atomic(savepoint=False):
         return _record_locked(todo, order_of, user=user, now=now or timezone.now(), finish=finish)
 
@@ -223,11 +227,16 @@ WATCH_NEW = ("parcel", *WATCH_ETA, "poll_failures", "poll_error")
 
 def _record_locked(todo, order_of, *, user, now, finish) -> set[tuple[int, str]]:
     orders = orders_lock((order_of[pk] for pk in todo), fields=ORDER_STATE)  # lock order: orders, then parcels
-    state = list(
-        Parcel.objects.select_for_update(of=("self",)).filter(pk__in=todo).order_by("pk").values_list(*PARCEL_STATE)
-    )
-    stored_already = set(  # exact now: nobody else records scans of these parcels until we commit
-        TrackingEvent.objects.filter(parcel_id__in=todo).values_list("parcel_id", "dedupe_key")
+    locked = Parcel.objects.select_for_update(of=("self",)).filter(pk__in=todo).order_by("pk")
+    # The stored scans' keys, exact now (nobody else records scans of these parcels until we commit): on PostgreSQL
+    # in the same query as the parcels (an array per parcel), elsewhere in one more.
+    keys = ArraySubquery(TrackingEvent.objects.filter(parcel_id=OuterRef("pk")).values("dedupe_key"))
+    on_pg = connection.vendor == "postgresql"
+    state = list((locked.annotate(keys=keys) if on_pg else locked).values_list(*PARCEL_STATE, *(["keys"] * on_pg)))
+    stored_already = (
+        {(row[0], key) for row in state for key in row[19]}
+        if on_pg
+        else set(TrackingEvent.objects.filter(parcel_id__in=todo).values_list("parcel_id", "dedupe_key"))
     )
     lanes = lane_figures_cached(  # for the expected dates below: one cache call for the batch
         {(row[12], row[11], orders[row[10]].ship_province) for row in state}
@@ -316,23 +325,32 @@ def _record_locked(todo, order_of, *, user, now, finish) -> set[tuple[int, str]]
         if finish:
             finish(set())
         return set()
-    # ON CONFLICT DO NOTHING on (parcel, dedupe_key); one prepared statement, the rows as arrays
-    statements.insert_rows(TrackingEvent, TRACKING_EVENT_FIELDS, rows, ignore_conflicts=True)
-    statements.update_rows(Parcel, PARCEL_MOVED, parcel_rows)
-    _moved, follow_rows = shipments_follow_parcels(moves=moves, orders=orders, user=user)
+    _moved, follow_rows = shipments_follow_parcels(moves=moves, orders=orders, user=user)  # reads no scan or parcel
+    lane_caches_forget(delivered_lanes)
+    stored = {(row[0], row[6]) for row in rows}
+
+    def the_rest() -> None:
+        statements.insert_rows(ParcelWatch, WATCH_NEW, watch_new)
+        statements.update_rows(ParcelWatch, WATCH_ETA, watch_rows)
+        order_event_rows_record(timeline + follow_rows + eta_rows, user=user)
+        if finish:
+            finish(stored)
+
+    # The scans (ON CONFLICT DO NOTHING on (parcel, dedupe_key)), the parcels' moves and, with no problem to open,
+    # the rest (``finish``'s outcomes too): one round trip (a notice's keys one more).
+    with statements.pipeline():
+        statements.insert_rows(TrackingEvent, TRACKING_EVENT_FIELDS, rows, ignore_conflicts=True)
+        statements.update_rows(Parcel, PARCEL_MOVED, parcel_rows)
+        if not problems:
+            the_rest()
     if problems:  # rare: the case is opened from the models, read now (after the moves above)
         parcels = Parcel.objects.select_related("shipment__order", "shipment__location", "service__carrier").in_bulk(
             [pk for pk, _ in problems]
         )
         for pk, scan in problems:
             parcel_problem_open(parcel=parcels[pk], event=_event_of(parcels[pk], scan), now=now)
-    lane_caches_forget(delivered_lanes)
-    statements.insert_rows(ParcelWatch, WATCH_NEW, watch_new)
-    statements.update_rows(ParcelWatch, WATCH_ETA, watch_rows)
-    order_event_rows_record(timeline + follow_rows + eta_rows, user=user)
-    stored = {(row[0], row[6]) for row in rows}
-    if finish:
-        finish(stored)
+        with statements.pipeline():
+            the_rest()
     return stored
 
 

@@ -13,7 +13,10 @@ statement is prepared once per connection:
 - `insert_rows_returning(model, fields, rows)`: `insert_rows` returning the new keys in row order;
 - `create_many(model, objs)`: ``bulk_create`` of unsaved instances through `insert_rows`, keys set on them;
 - `async_commit_where(*conditions)`: a WHERE clause that lets a bookkeeping statement, run as its own
-  transaction, commit without waiting for the disk.
+  transaction, commit without waiting for the disk;
+- `pipeline()`: the statements sent inside it go to the server without waiting for each other's answers
+  (psycopg's pipeline mode): writes whose results nobody reads travel together, and a read waits only for what
+  was sent before it.
 
 On SQLite the same calls use Django's cursor (``executemany``, `oms.bulk.update_from_values`). Every statement
 goes through Django's cursor wrapper, so ``execute_wrapper`` and the query log see it. Values are taken as the
@@ -103,6 +106,23 @@ def cursor():
         wrapped.close()
 
 
+@contextmanager
+def pipeline():
+    """On PostgreSQL, psycopg's pipeline mode for the statements inside: each is sent at once and its answer read
+    when someone asks for it (a fetch, a ``RETURNING``, the block's end), so a run of writes costs one round trip
+    and a read one more for itself and the writes before it. Any statement goes (Django's cursors too). A
+    statement that fails raises at the next read or when the block ends, as the driver's error (not Django's
+    wrapper; `oms.transient.is_transient` reads both); the statements queued after it are not run. Keep the
+    block inside the transaction, ending before its commit, and keep out of it what reads a row count (a model's
+    ``save()``, ``QuerySet.update()``: -1 until the answer is read). Elsewhere (SQLite) nothing changes."""
+    if connection.vendor != "postgresql":
+        yield
+        return
+    connection.ensure_connection()
+    with connection.connection.pipeline():
+        yield
+
+
 def _fields(model, names: Sequence[str]) -> list[models.Field]:
     return [model._meta.get_field(name) for name in names]
 
@@ -182,7 +202,7 @@ def insert_rows(
 ) -> int:
     """Insert ``rows`` (one value per field of ``fields``) in one statement; a row that clashes with a unique
     constraint is skipped when ``ignore_conflicts`` (``ON CONFLICT DO NOTHING``; SQLite: ``INSERT OR IGNORE``).
-    Returns the number of rows inserted."""
+    Returns the number of rows inserted (-1 inside `pipeline`: not known yet)."""
     if not rows:
         return 0
     names = tuple(fields)
@@ -278,7 +298,7 @@ def _update_rows_sql(model, names: tuple[str, ...]) -> str:
 
 def update_rows(model: type[models.Model], fields: Sequence[str], rows: Sequence[Sequence]) -> int:
     """``rows`` are ``(pk, value per field of fields)``: set those fields of those rows in one statement (on
-    SQLite `oms.bulk.update_from_values`). Returns the number of rows updated."""
+    SQLite `oms.bulk.update_from_values`). Returns the number of rows updated (-1 inside `pipeline`)."""
     if not rows:
         return 0
     if connection.vendor != "postgresql":

@@ -83,6 +83,9 @@ def order_event_rows_record(rows: list[dict], *, user=None) -> int:
         for r in rows
     ]
     with transaction.atomic(savepoint=False):  # the caller's transaction, or one of its own
+        if not any(v[1] in TRIGGERS and triggered_notices(v[1], v[3]) for v in values):
+            statements.insert_rows(OrderEvent, EVENT_ROW_FIELDS, values)  # no key needed: nothing to wait for
+            return len(values)
         keys = statements.insert_rows_returning(OrderEvent, EVENT_ROW_FIELDS, values)
         asking = [
             OrderEvent(
