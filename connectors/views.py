@@ -43,7 +43,9 @@ def connection_update(request, slug):
     form = ConnectionForm(request.POST, instance=services.connection_of(channel.pk))
     if not form.is_valid():
         for field, errors in form.errors.items():
-            messages.error(request, f"{field}: {' '.join(errors)}")
+            messages.error(
+                request, f"{form[field].label}: {' '.join(errors)}" if field in form.fields else " ".join(errors)
+            )
         return redirect("connectors:channel_sync", slug=slug)
     try:
         services.connection_save(

@@ -125,7 +125,7 @@ def _dispatch_plan(shipment: Shipment, service: ServiceLevel | None) -> _Plan | 
 
     def live_rates(carrier):  # rate shopping asks carriers with live rates on (no transaction is open)
         if not carrier_is_remote(carrier):
-            raise CarrierError(f"{carrier.name} has no rates API")
+            raise CarrierError(gettext("%(carrier)s has no rates API") % {"carrier": carrier.name})
         weight_g = shipment.weight_g or rating.shipment_needs(shipment)["weight_g"]
         info = ShipmentInfo(weight_g=weight_g, sender=sender, recipient=recipient)
         return carrier_adapter(carrier).rates(info)
@@ -291,7 +291,7 @@ def tracking_event_record(
     problem; refresh the expected date as of ``now`` (default: the clock). Returns False when the same event was
     already stored."""
     if event.status not in TrackingStatus.values:
-        raise DomainError(f"Unknown tracking status '{event.status}'.")
+        raise DomainError(gettext("Unknown tracking status '%(status)s'.") % {"status": event.status})
     order_of = {parcel.pk: parcel.shipment.order_id}
     stored = _record({parcel.pk: [(event, source)]}, order_of, user=user, now=now)
     return bool(stored)

@@ -8,6 +8,7 @@ import django_tables2 as tables
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
+from django.core.exceptions import FieldDoesNotExist
 from django.core.paginator import Paginator
 from django.db.models import Exists, OuterRef, Prefetch
 from django.shortcuts import get_object_or_404, redirect, render
@@ -180,6 +181,15 @@ def invoices_bulk_issue(request):
 # ---- the order page's invoice actions ---------------------------------------------------------------------
 
 
+def _invoice_field_label(field: str) -> str:
+    """``invoice.tax_id`` (intake's name of a problem's field) as the form's label (税号)."""
+    name = field.partition(".")[2] or field
+    try:
+        return str(InvoiceRequest._meta.get_field(name).verbose_name)
+    except FieldDoesNotExist:  # a name the model has not: shown as it is
+        return name
+
+
 @require_POST
 @login_required
 @permission_required("orders.add_invoicerequest", raise_exception=True)
@@ -193,7 +203,7 @@ def order_invoice_request(request, number):
         services.invoice_request(order=order, invoice=invoice, source="form", user=request.user)
     except OrderRejected as exc:
         for error in exc.errors:
-            messages.error(request, f"{error.field}: {error.message}")
+            messages.error(request, f"{_invoice_field_label(error.field)}: {error.message}")
     except DomainError as exc:
         messages.error(request, str(exc))
     else:
