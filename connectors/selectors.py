@@ -31,13 +31,22 @@ class SyncState:
     recent_confirmations: list
 
 
+def _status_label(status: str) -> str:
+    """An outbox row's status as its label in the reader's language (the kinds stay codes, as Background work
+    shows them)."""
+    try:
+        return str(OutboxStatus(status).label)
+    except ValueError:
+        return status
+
+
 def channel_sync_state(channel: Channel) -> SyncState:
     connection = ChannelConnection.objects.filter(channel=channel).first()
     destination = f"channel:{channel.slug}"
     rows = OutboxMessage.objects.filter(kind__in=SYNC_KINDS, destination=destination)
     counts: dict = {}
     for kind, status, n in rows.values_list("kind", "status").annotate(n=Count("pk")).order_by("kind", "status"):
-        counts.setdefault(kind, {})[status] = n
+        counts.setdefault(kind, {})[_status_label(status)] = n
     problems = list(
         rows.filter(status__in=[OutboxStatus.DEAD, OutboxStatus.PENDING])
         .exclude(last_error="")

@@ -29,7 +29,7 @@ def channel_sync(request, slug):
         "speaks": adapter_for(channel.platform) is not None,
         "can_change": request.user.has_perm("connectors.change_channelconnection"),
         "can_sync": request.user.has_perm("connectors.sync_channel"),
-        "title": f"Sync with {channel.name}",
+        "title": gettext("Sync with %(name)s") % {"name": channel.name},
         "reconciliation": Reconciliation.objects.filter(connection__channel=channel).first(),
     }
     return render(request, "connectors/sync.html", context)
