@@ -6,10 +6,14 @@ from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext
 
 from fulfillment.models import Shipment
 from oms.vault import EncryptedJSONField
 from orders.models import Channel
+
+API_VERSION = r"^([0-9]{4}-[0-9]{2}|unstable)$"
+MARKETPLACE_IDS = r"^[A-Z0-9]+( *, *[A-Z0-9]+)*$"
 
 
 class ChannelConnection(models.Model):
@@ -25,7 +29,7 @@ class ChannelConnection(models.Model):
     api_version = models.CharField(
         max_length=20,
         blank=True,
-        validators=[RegexValidator(r"^([0-9]{4}-[0-9]{2}|unstable)$", "A dated version like 2025-01, or unstable.")],
+        validators=[RegexValidator(API_VERSION, "A dated version like 2025-01, or unstable.")],
         help_text="e.g. 2025-01 for Shopify",
     )
     credentials = EncryptedJSONField(
@@ -39,9 +43,7 @@ class ChannelConnection(models.Model):
     marketplace_ids = models.CharField(
         max_length=200,
         blank=True,
-        validators=[
-            RegexValidator(r"^[A-Z0-9]+( *, *[A-Z0-9]+)*$", "Marketplace ids like ATVPDKIKX0DER, comma-separated.")
-        ],
+        validators=[RegexValidator(MARKETPLACE_IDS, "Marketplace ids like ATVPDKIKX0DER, comma-separated.")],
         help_text="Amazon: the marketplace id(s) orders are pulled from and stock is set in, e.g. ATVPDKIKX0DER",
     )
     auth_url = models.URLField(
@@ -95,12 +97,12 @@ class ChannelConnection(models.Model):
     def clean(self) -> None:
         parts = urlsplit(self.base_url or "")
         if parts.scheme == "http" and parts.hostname not in LOOPBACK:
-            raise ValidationError({"base_url": "Use https: plain http only reaches a server on this machine."})
+            raise ValidationError({"base_url": gettext("Use https: plain http only reaches a server on this machine.")})
         if parts.query or parts.fragment:
-            raise ValidationError({"base_url": "The API root takes no query or fragment."})
+            raise ValidationError({"base_url": gettext("The API root takes no query or fragment.")})
         auth = urlsplit(self.auth_url or "")
         if auth.scheme == "http" and auth.hostname not in LOOPBACK:
-            raise ValidationError({"auth_url": "Use https: plain http only reaches a server on this machine."})
+            raise ValidationError({"auth_url": gettext("Use https: plain http only reaches a server on this machine.")})
 
     @property
     def marketplaces(self) -> list[str]:

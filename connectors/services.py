@@ -27,12 +27,13 @@ from oms.background import nudge
 from oms.errors import DomainError
 from oms.models import OutboxMessage, OutboxStatus
 from oms.transient import is_transient
-from oms.wording import known
+from oms.wording import known, msg
 from orders import atp
 from orders.channel_notices import CHANNEL_CANCEL, CHANNEL_LINES_CANCEL
 from orders.intake.inbox import APPLY_TASK, insert_messages
 from orders.models import Channel, ChannelSku, InboundMessage, InboundStatus
 
+from . import words
 from .base import ConnectorError, NotSupported, Pending, PersonMustAct, Refused, Rejected, RetryLater, adapter_for
 from .models import ChannelConnection, RemoteShipment
 
@@ -393,9 +394,9 @@ def push_stock(channel: Channel, figures: list[dict]) -> bool:
         if isinstance(exc, Refused | Rejected | NotSupported):
             raise atp.PushRefused(str(exc)) from None
         raise atp.PushFailed(str(exc)) from None
-    unknown = f"not on the platform: {', '.join(result.unknown_skus[:20])}" if result.unknown_skus else ""
-    refused = f"refused: {'; '.join(result.errors[:20])}" if result.errors else ""
-    _note(connection, "push", " · ".join(p for p in (unknown, refused) if p))
+    unknown = msg(words.NOT_ON_PLATFORM, skus=", ".join(result.unknown_skus[:20])) if result.unknown_skus else ""
+    refused = msg(words.PUSH_REFUSED, errors="; ".join(result.errors[:20])) if result.errors else ""
+    _note(connection, "push", words.NOTE_SEPARATOR.join(p for p in (unknown, refused) if p))
     return True
 
 

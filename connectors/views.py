@@ -29,7 +29,7 @@ def channel_sync(request, slug):
         "speaks": adapter_for(channel.platform) is not None,
         "can_change": request.user.has_perm("connectors.change_channelconnection"),
         "can_sync": request.user.has_perm("connectors.sync_channel"),
-        "title": f"Sync with {channel.name}",
+        "title": gettext("Sync with %(name)s") % {"name": channel.name},
         "reconciliation": Reconciliation.objects.filter(connection__channel=channel).first(),
     }
     return render(request, "connectors/sync.html", context)
@@ -43,7 +43,9 @@ def connection_update(request, slug):
     form = ConnectionForm(request.POST, instance=services.connection_of(channel.pk))
     if not form.is_valid():
         for field, errors in form.errors.items():
-            messages.error(request, f"{field}: {' '.join(errors)}")
+            messages.error(
+                request, f"{form[field].label}: {' '.join(errors)}" if field in form.fields else " ".join(errors)
+            )
         return redirect("connectors:channel_sync", slug=slug)
     try:
         services.connection_save(

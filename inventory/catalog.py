@@ -264,7 +264,7 @@ def product_upsert(*, sku: str, fields: dict) -> tuple[Product, str]:
     product = Product.objects.select_for_update(of=("self",)).filter(sku=sku).first()
     if product is None:
         if not fields.get("name"):
-            raise DomainError("name: a new product needs a name.")
+            raise DomainError("name: " + gettext_noop("a new product needs a name."))
         return Product.objects.create(sku=sku, **fields), "created"
     changed = [k for k, v in fields.items() if getattr(product, k) != v]
     for key in changed:
@@ -281,7 +281,7 @@ def location_upsert(*, code: str, fields: dict) -> tuple[Location, str]:
     location = Location.objects.select_for_update(of=("self",)).filter(code=code).first()
     if location is None:
         if not fields.get("name"):
-            raise DomainError("name: a new location needs a name.")
+            raise DomainError("name: " + gettext_noop("a new location needs a name."))
         return Location.objects.create(code=code, **fields), "created"
     changed = [k for k, v in fields.items() if getattr(location, k) != v]
     for key in changed:

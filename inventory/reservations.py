@@ -35,6 +35,7 @@ from typing import TypeVar
 from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from oms.errors import DomainError, InsufficientStock
 
@@ -95,21 +96,28 @@ def _normalise(requests: Iterable[StockRequest]) -> list[StockRequest]:
     for r in requests:
         q = r.quantity
         if isinstance(q, bool) or not isinstance(q, Integral):  # numpy's integers are Integral too
-            raise DomainError(f"Reserved quantities must be whole numbers, not {q!r}.")
+            raise DomainError(
+                gettext("Reserved quantities must be whole numbers, not %(quantity)s.") % {"quantity": repr(q)}
+            )
         q = int(q)
         if q <= 0:
-            raise DomainError("Reserved quantities must be positive.")
+            raise DomainError(gettext("Reserved quantities must be positive."))
         try:  # ids, or the Location and Product themselves (as the ORM's filters accepted them)
             key = (int(getattr(r.location_id, "pk", r.location_id)), int(getattr(r.product_id, "pk", r.product_id)))
         except (TypeError, ValueError):
-            raise DomainError(f"A stock request needs a location id and a product id, not {r!r}.") from None
+            raise DomainError(
+                gettext("A stock request needs a location id and a product id, not %(request)s.") % {"request": repr(r)}
+            ) from None
         merged[key] = merged.get(key, 0) + q
     return [StockRequest(loc, prod, qty) for (loc, prod), qty in sorted(merged.items())]
 
 
 def _reference(reference: str) -> str:
     if not isinstance(reference, str) or len(reference) > REFERENCE_MAX:
-        raise DomainError(f"A stock reference is text of at most {REFERENCE_MAX} characters, not {reference!r}.")
+        raise DomainError(
+            gettext("A stock reference is text of at most %(most)s characters, not %(reference)s.")
+            % {"most": REFERENCE_MAX, "reference": repr(reference)}
+        )
     return reference
 
 
@@ -257,7 +265,7 @@ def stock_reserve_batch(
     seen: set = set()
     for key, items in requests:
         if key in seen:
-            raise DomainError(f"The key {key!r} appears twice in one reservation batch.")
+            raise DomainError(gettext("The key %(key)s appears twice in one reservation batch.") % {"key": repr(key)})
         seen.add(key)
         items = _normalise(items)
         window.append((key, items, _reference(reference_for(key)) if items else ""))

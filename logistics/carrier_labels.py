@@ -23,7 +23,7 @@ from dataclasses import dataclass, replace
 
 from django.db import transaction
 from django.utils import timezone
-from django.utils.translation import gettext_noop
+from django.utils.translation import gettext, gettext_noop
 from pypdf import PdfReader, PdfWriter
 
 from oms import outbox
@@ -247,7 +247,10 @@ def carrier_label_file(parcel: Parcel) -> LabelFile | None:
     elif parcel.service.carrier.adapter == "kdniao":
         content, fmt = waybill_pdf(parcel, purchase), "PDF"
     else:
-        raise CarrierError(f"The label file of {parcel.tracking_number} is missing: fetch it from the carrier.")
+        raise CarrierError(
+            gettext("The label file of %(tracking)s is missing: fetch it from the carrier.")
+            % {"tracking": parcel.tracking_number}
+        )
     return LabelFile(
         content=content,
         content_type=CONTENT_TYPES.get(fmt, "application/octet-stream"),

@@ -88,7 +88,7 @@ def dispatch_plan(shipment: Shipment, service: ServiceLevel | None) -> DispatchP
 
     def live_rates(carrier):  # rate shopping asks carriers with live rates on (no transaction is open)
         if not carrier_is_remote(carrier):
-            raise CarrierError(f"{carrier.name} has no rates API")
+            raise CarrierError(gettext("%(carrier)s has no rates API") % {"carrier": carrier.name})
         weight_g = shipment.weight_g or rating.shipment_needs(shipment)["weight_g"]
         info = ShipmentInfo(weight_g=weight_g, sender=sender, recipient=recipient)
         return carrier_adapter(carrier).rates(info)

@@ -287,8 +287,8 @@ def wave_labels(request, pk):
     if wrong:
         messages.error(
             request,
-            f"The carrier's labels of {', '.join(wrong[:5])} are not {'ZPL' if zpl else 'PDF'}: "
-            "print them from their shipments.",
+            gettext("The carrier's labels of %(parcels)s are not %(format)s: print them from their shipments.")
+            % {"parcels": ", ".join(wrong[:5]), "format": "ZPL" if zpl else "PDF"},
         )
         return redirect("fulfillment:picklist_detail", pk=pk)
     if zpl:

@@ -93,7 +93,10 @@ def carrier_resolve(code: object, name: object = "") -> tuple[Carrier, str]:
     slug = re.fullmatch(r"[-a-zA-Z0-9_]{1,32}", code)
     carrier = Carrier.objects.filter(code=code, active=True).first() if slug else None
     if carrier is None:
-        raise ExternalLabelError(f"Unknown carrier '{code[:40]}'." if slug else "Unknown carrier.", "carrier")
+        raise ExternalLabelError(
+            gettext("Unknown carrier '%(code)s'.") % {"code": code[:40]} if slug else gettext("Unknown carrier."),
+            "carrier",
+        )
     return carrier, ""
 
 

@@ -10,7 +10,7 @@ from django.contrib.postgres.expressions import ArraySubquery
 from django.db import connection, transaction
 from django.db.models import OuterRef
 from django.utils import timezone
-from django.utils.translation import gettext_noop
+from django.utils.translation import gettext, gettext_noop
 
 from fulfillment.models import Shipment
 from fulfillment.shipments import shipments_follow_parcels
@@ -127,7 +127,7 @@ def tracking_event_record(
     problem; refresh the expected date as of ``now`` (default: the clock). Returns False when the same event was
     already stored."""
     if event.status not in TrackingStatus.values:
-        raise DomainError(f"Unknown tracking status '{event.status}'.")
+        raise DomainError(gettext("Unknown tracking status '%(status)s'.") % {"status": event.status})
     order_of = {parcel.pk: parcel.shipment.order_id}
     stored = _record({parcel.pk: [(event, source)]}, order_of, user=user, now=now)
     return bool(stored)

@@ -35,12 +35,17 @@ from oms import outbox
 from oms.errors import DomainError
 from oms.models import OutboxMessage
 from oms.outbox import outbox_put
-from oms.wording import known
+from oms.wording import NUMBER, known, known_shape, msg
 
 from .models import Channel, ChannelStockFigure, ChannelStockPublication, PublicationOutcome, StockAdapter
 
 # The outbox reasons written below (the Background work page reads them in the reader's language).
 known(gettext_noop("The publication no longer exists."), gettext_noop("The publication is %(outcome)s already."))
+# The default push transport's failures, stored as the outbox row's reason (read in the reader's language there).
+PUSH_ANSWERED = gettext_noop("The channel answered %(status)s.")
+PUSH_URL = gettext_noop("The push URL must be http(s), not %(url)s.")
+known(PUSH_ANSWERED, PUSH_URL)
+known_shape(PUSH_ANSWERED, status=NUMBER)
 
 # transport(url, payload) -> None; raises on failure. Tests inject their own.
 Transport = Callable[[str, dict], None]
@@ -83,14 +88,14 @@ def register_stock_pusher(platform: str, pusher: StockPusher) -> None:
 def http_post_json(url: str, payload: dict) -> None:
     """The default push transport: POST JSON, any status but 2xx is a failure."""
     if not url.startswith(("http://", "https://")):
-        raise PushMisconfigured(f"The push URL must be http(s), not {url!r}.")
+        raise PushMisconfigured(msg(PUSH_URL, url=repr(url)))
     body = json.dumps(payload, ensure_ascii=False).encode()
     request = urllib.request.Request(  # noqa: S310 (scheme checked above)
         url, data=body, method="POST", headers={"Content-Type": "application/json"}
     )
     with urllib.request.urlopen(request, timeout=PUSH_TIMEOUT_SECONDS) as response:  # noqa: S310
         if not 200 <= response.status < 300:
-            raise PushFailed(f"The channel answered {response.status}.")
+            raise PushFailed(msg(PUSH_ANSWERED, status=response.status))
 
 
 # ---- reads ------------------------------------------------------------------------------------

@@ -2,7 +2,7 @@
 base package's import errors and background work included); this module keeps the phrases orders/ writes and
 the names orders/ and the apps above it import from here."""
 
-from django.utils.translation import gettext, gettext_noop
+from django.utils.translation import gettext, gettext_noop, pgettext
 
 from oms.wording import (  # noqa: F401 (the names the apps import from here)
     KNOWN,
@@ -17,6 +17,7 @@ from oms.wording import (  # noqa: F401 (the names the apps import from here)
     known,
     known_choices,
     known_param,
+    known_shape,
     label,
     msg,
     msg_list,
@@ -43,6 +44,34 @@ LEGACY = [
     gettext_noop("a line has no product"),
 ]
 known(*LEGACY)
+# "arrived %(reason)s" (a status note of an order that arrived cancelled): the reason is what an importer writes for
+# a platform's cancelled, refunded or deleted order (orders/intake/*: ``cancelled_reason``), so a person's note
+# ("arrived damaged") stays as it came.
+ARRIVED_REASON = r"(?:cancelled on Amazon|cancelled|refunded|voided|failed \(payment\)|deleted|已取消(?: .+)?|已退款)"
+known_shape("arrived %(reason)s", reason=ARRIVED_REASON)
+
+
+# Its reason in the reader's language: the importers' words (the context keeps them apart from other "cancelled"s;
+# the Chinese phrase says 到达时已…, so each word goes without its own 已).
+def arrived_reason_words(value) -> str:
+    """An order's arrived-cancelled reason ("refunded", 抖店's "已取消 …") for "arrived %(reason)s"."""
+    value = str(value or "")
+    words = {
+        "cancelled": pgettext("arrived", "cancelled"),
+        "refunded": pgettext("arrived", "refunded"),
+        "voided": pgettext("arrived", "voided"),
+        "failed (payment)": pgettext("arrived", "failed (payment)"),
+        "deleted": pgettext("arrived", "deleted"),
+        "cancelled on Amazon": pgettext("arrived", "cancelled on Amazon"),
+    }
+    if value in words:
+        return words[value]
+    if value.startswith("已") and gettext("arrived %(reason)s").startswith("到达时已"):
+        return value[1:]  # 抖店 writes 已取消/已退款: the phrase has its 已 already
+    return value
+
+
+known_param("arrived %(reason)s", "reason", "orders.wording.arrived_reason_words")
 
 
 def source_label(code) -> str:

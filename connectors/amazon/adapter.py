@@ -34,6 +34,7 @@ import json
 from datetime import UTC, timedelta
 
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from ..base import (
     Adapter,
@@ -129,7 +130,7 @@ class AmazonAdapter(Adapter):
 
     def check_secret(self, secret: str) -> str:
         if not all(split_secret(secret)):
-            return "For Amazon, give the LWA client id, client secret and refresh token as id:secret:token ."
+            return gettext("For Amazon, give the LWA client id, client secret and refresh token as id:secret:token .")
         return ""
 
     # ---- pull ---------------------------------------------------------------------------------------

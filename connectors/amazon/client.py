@@ -37,6 +37,9 @@ from sp_api.api.orders.orders_v0 import OrdersV0
 from sp_api.base import Marketplaces
 from sp_api.base.credential_provider import FromCodeCredentialProvider
 
+from oms.wording import msg
+
+from .. import words
 from ..answers import sort_status
 from ..base import Refused, Rejected, RetryLater, Transient
 
@@ -139,10 +142,7 @@ class LwaTokenClient:
         if status >= 400:
             error = str(body.get("error") or status)
             text = str(body.get("error_description") or "")[:200]
-            raise Refused(
-                f"Amazon's token service refused the credentials ({error}: {text}). "
-                "Check the LWA client id, client secret and refresh token."
-            )
+            raise Refused(msg(words.AMAZON_TOKEN, error=error, text=text))
         token = str(body.get("access_token") or "")
         if not token:
             raise Transient("Amazon's token service answered without an access token.")
@@ -191,9 +191,7 @@ class _Endpoint:
             except _TokenRefused as exc:
                 self._auth.drop()
                 if attempt == 2:
-                    raise Refused(
-                        f"{exc.message} Check the refresh token and the app's roles in Seller Central."
-                    ) from None
+                    raise Refused(msg(words.AMAZON_ROLES, text=exc.message)) from None
             except httpx.TimeoutException:
                 raise Transient(f"Amazon did not answer within {TIMEOUT_SECONDS:.0f} s.") from None
             except httpx.HTTPError as exc:
@@ -273,9 +271,7 @@ class AmazonApi:
     def __init__(self, *, base_url: str, secret: str, marketplace_ids: list[str], lwa_url: str = ""):
         client_id, client_secret, refresh_token = split_secret(secret)
         if not (client_id and client_secret and refresh_token):
-            raise Refused(
-                "Set the access token to the LWA client id, client secret and refresh token, as id:secret:token."
-            )
+            raise Refused(words.AMAZON_SECRET)
         if not marketplace_ids:
             raise Rejected("Set the Amazon marketplace id(s) on the connection (e.g. ATVPDKIKX0DER).")
         self.base_url = base_url.rstrip("/")

@@ -40,7 +40,7 @@ from datetime import UTC, datetime
 
 from django.db import transaction
 from django.utils import timezone
-from django.utils.translation import gettext_noop
+from django.utils.translation import gettext, gettext_noop
 
 from ..base import Adapter, Confirmation, PersonMustAct, PullPage, Rejected, StockPushResult
 from ..models import ChannelConnection, RemoteItem
@@ -188,9 +188,9 @@ class DoudianAdapter(Adapter):
     def check_secret(self, secret: str) -> str:
         app_key, app_secret, shop_id = split_secret(secret)
         if not (app_key and app_secret and shop_id):
-            return "For 抖店, give the app key, app secret and shop id as app_key:app_secret:shop_id ."
+            return gettext("For 抖店, give the app key, app secret and shop id as app_key:app_secret:shop_id .")
         if not (app_key.isdigit() and shop_id.isdigit()):
-            return "For 抖店, the app key and the shop id are numbers."
+            return gettext("For 抖店, the app key and the shop id are numbers.")
         return ""
 
     # ---- pull ---------------------------------------------------------------------------------------

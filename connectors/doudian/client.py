@@ -41,6 +41,9 @@ import hmac
 import json
 import time
 
+from oms.wording import msg
+
+from .. import words
 from ..answers import send
 from ..base import Refused, Rejected, RetryLater, Transient
 from ..shopify.client import session_for
@@ -105,7 +108,7 @@ class DoudianClient:
     def call(self, method: str, params: dict) -> dict:
         """One API call; returns ``data``. A token the platform calls expired is refreshed once."""
         if not (self.app_key and self._app_secret and self.shop_id):
-            raise Refused("Set the access token to the app key, app secret and shop id, as app_key:app_secret:shop_id.")
+            raise Refused(words.DOUDIAN_SECRET)
         try:
             return self._post(method, params, self._access_token())
         except DoudianError as exc:
@@ -195,7 +198,7 @@ class DoudianClient:
             except DoudianError as exc:
                 raise _connector_error(exc) from None
         if not data.get("access_token"):
-            raise Refused("抖店 made no access token: check the app key, app secret and shop id.")
+            raise Refused(words.DOUDIAN_NO_TOKEN)
         try:
             lifetime = float(data.get("expires_in") or 0)
         except (TypeError, ValueError):
@@ -229,7 +232,7 @@ def _connector_error(exc: DoudianError):
     elif exc.code in TRANSIENT_CODES:
         error = Transient(text)
     elif exc.code in REFUSED_CODES or exc.sub_code in REFUSED_SUBCODES or exc.sub_code in TOKEN_EXPIRED:
-        error = Refused(f"{text} Check the app key, app secret, shop id and the shop's authorisation.")
+        error = Refused(msg(words.DOUDIAN_AUTHORISATION, text=text))
     else:
         error = Rejected(text)
     error.code, error.sub_code, error.sub_msg = exc.code, exc.sub_code, exc.sub_msg

@@ -23,6 +23,9 @@ import threading
 
 import requests
 
+from oms.wording import msg
+
+from .. import words
 from ..answers import send, sort_answer
 from ..base import Refused, Rejected, RetryLater, Transient
 
@@ -69,7 +72,7 @@ class ShopifyClient:
     def execute(self, query: str, variables: dict | None = None) -> dict:
         """Run one query or mutation; returns ``data`` or raises a connector error."""
         if not self._token:
-            raise Refused("No access token is set on the connection.")
+            raise Refused(words.SHOPIFY_NO_TOKEN)
         response = send(
             self.session,
             "POST",
@@ -139,7 +142,7 @@ def _raise_errors(errors, extensions: dict) -> None:
     if "THROTTLED" in codes:
         raise RetryLater(f"Shopify throttled the request: {message}", _throttle_wait(extensions))
     if "ACCESS_DENIED" in codes:
-        raise Refused(f"Shopify refused access: {message}")
+        raise Refused(msg(words.SHOPIFY_ACCESS, message=message))
     if "INTERNAL_SERVER_ERROR" in codes:
         raise Transient(f"Shopify failed: {message}")
     raise Rejected(f"Shopify: {message}")

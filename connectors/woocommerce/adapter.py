@@ -28,6 +28,7 @@ from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from orders.intake.woocommerce_pull import PRIVATE_NOTES, private_notes
 
@@ -90,7 +91,7 @@ class WooCommerceAdapter(Adapter):
     def check_secret(self, secret: str) -> str:
         key, value = secret.partition(":")[::2]
         if not (key.strip() and value.strip()):
-            return "For WooCommerce, give the consumer key and secret as ck_…:cs_… ."
+            return gettext("For WooCommerce, give the consumer key and secret as ck_…:cs_… .")
         return ""
 
     # ---- pull ---------------------------------------------------------------------------------------

@@ -23,6 +23,7 @@ import json
 
 import requests
 
+from .. import words
 from ..answers import send, sort_answer
 from ..base import Refused
 from ..shopify.client import session_for
@@ -68,7 +69,7 @@ class WooClient:
 
     def call(self, method: str, path: str, *, params=None, body=None, api: str = API) -> Answer:
         if not all(self._auth):
-            raise Refused("Set the access token to the consumer key and secret, as ck_…:cs_… .")
+            raise Refused(words.WOO_SECRET)
         url = f"{self.root}/{api}/{path.lstrip('/')}"
         response = send(
             self.session,

@@ -19,6 +19,7 @@ from django.db import DatabaseError
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from ..background import Probe, StuckItem, send, stuck_items
@@ -247,7 +248,10 @@ def import_jobs_move(jobs, target: str, *, only_from=None, **values) -> int:
     if only_from is not None:
         wrong = set(only_from) - allowed
         if wrong:
-            raise TransitionNotAllowed(f"An import job cannot go from {sorted(wrong)} to {target}.")
+            raise TransitionNotAllowed(
+                gettext("An import job cannot go from %(sources)s to %(target)s.")
+                % {"sources": ", ".join(sorted(wrong)), "target": target}
+            )
         allowed = frozenset(only_from)
     values.setdefault("updated_at", timezone.now())
     return jobs.filter(status__in=sorted(allowed)).update(status=target, **values)

@@ -20,11 +20,44 @@ from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import override
 
 from oms.money import InvalidAmount, parse_amount
+from oms.wording import known
 
 from ..models import InvoiceKind, InvoiceRequest, InvoiceTitleType
 from .canonical import FieldError, OrderRejected, clean_text, shown, text_problem
+from .words import say
+
+# The problems below in the reader's language (``say``: formatted when shown; the API and stored rows in English).
+NOT_USCC = _(
+    "'%(value)s' is not a unified social credit code: it uses letters a code never has (I, O, Z, S, V) or other "
+    "characters."
+)
+WRONG_CHECK = _("'%(value)s' has a wrong check character: the last character should be %(expected)s. Check for a typo.")
+NOT_TAX_ID = _(
+    "'%(value)s' is not a tax id: give the 18-character unified social credit code (or a 15- or 20-character old "
+    "tax registration number); it has %(length)s characters."
+)
+NOT_KIND = _("'%(value)s' is not plain, special or electronic.")
+NOT_TITLE_TYPE = _("'%(value)s' is not personal or company.")
+TOO_LONG = _("is %(length)s characters long; at most %(limit)s fit.")
+TITLE_REQUIRED = _("is required (the buyer's name or company name, 抬头).")
+SPECIAL_COMPANY = _("a special VAT invoice (专票) is issued to companies only.")
+TAX_ID_REQUIRED = _("is required for a company title and a special VAT invoice (税号).")
+NOT_EMAIL = _("'%(value)s' is not an e-mail address.")
+EMAIL_REQUIRED = _("is required for an e-invoice (it is sent there).")
+NEEDED_FOR_SPECIAL = _("is required for a special VAT invoice (专票).")
+NOT_ABOVE_ZERO = _("'%(value)s' is not an amount above zero.")
+MUST_BE_TEXT = _("must be text, got %(kind)s.")
+INVALID_AMOUNT = _("invalid amount: %(problem)s")
+MUST_BE_OBJECT = _("must be an object.")
+
+with override(None):  # an import job stores its rows' errors in English; its page reads them as known phrases
+    known(*(str(v) for v in (NOT_USCC, WRONG_CHECK, NOT_TAX_ID, NOT_KIND, NOT_TITLE_TYPE, TITLE_REQUIRED,
+                             SPECIAL_COMPANY, TAX_ID_REQUIRED, NOT_EMAIL, EMAIL_REQUIRED, NEEDED_FOR_SPECIAL,
+                             NOT_ABOVE_ZERO, MUST_BE_TEXT, INVALID_AMOUNT)))  # fmt: skip
 
 KIND_ALIASES = {
     "plain": InvoiceKind.PLAIN,
@@ -93,20 +126,14 @@ def tax_id_problem(tax_id: str) -> str:
     """Why ``tax_id`` (normalized) is no tax id ("" when it is one)."""
     if len(tax_id) == 18:
         if not USCC.fullmatch(tax_id):
-            return (
-                f"'{shown(tax_id)}' is not a unified social credit code: it uses letters a code never has "
-                "(I, O, Z, S, V) or other characters."
-            )
+            return say(NOT_USCC, value=shown(tax_id))
         expected = uscc_check_char(tax_id[:17])
         if tax_id[17] != expected:
-            return f"'{tax_id}' has a wrong check character: the last character should be {expected}. Check for a typo."
+            return say(WRONG_CHECK, value=tax_id, expected=expected)
         return ""
     if LEGACY_TAX_ID.fullmatch(tax_id):
         return ""
-    return (
-        f"'{shown(tax_id)}' is not a tax id: give the 18-character unified social credit code "
-        f"(or a 15- or 20-character old tax registration number); it has {len(tax_id)} characters."
-    )
+    return say(NOT_TAX_ID, value=shown(tax_id), length=len(tax_id))
 
 
 def _column(name: str) -> int:
@@ -117,46 +144,42 @@ def invoice_problems(invoice: CanonicalInvoice, prefix: str = "invoice") -> list
     """Every problem of a parsed request ([] when it can be stored as given)."""
     errors: list[FieldError] = []
     if invoice.kind not in InvoiceKind.values:
-        errors.append(FieldError(f"{prefix}.kind", f"'{shown(invoice.kind)}' is not plain, special or electronic."))
+        errors.append(FieldError(f"{prefix}.kind", say(NOT_KIND, value=shown(invoice.kind))))
     if invoice.title_type not in InvoiceTitleType.values:
-        errors.append(FieldError(f"{prefix}.title_type", f"'{shown(invoice.title_type)}' is not personal or company."))
+        errors.append(FieldError(f"{prefix}.title_type", say(NOT_TITLE_TYPE, value=shown(invoice.title_type))))
     for name in TEXT_FIELDS:
         value = getattr(invoice, name)
         problem = text_problem(value)
         if problem:
             errors.append(FieldError(f"{prefix}.{name}", problem))
         elif len(value) > _column(name):
-            errors.append(
-                FieldError(f"{prefix}.{name}", f"is {len(value)} characters long; at most {_column(name)} fit.")
-            )
+            errors.append(FieldError(f"{prefix}.{name}", say(TOO_LONG, length=len(value), limit=_column(name))))
     if errors:
         return errors
     if not invoice.title:
-        errors.append(FieldError(f"{prefix}.title", "is required (the buyer's name or company name, 抬头)."))
+        errors.append(FieldError(f"{prefix}.title", TITLE_REQUIRED))
     special = invoice.kind == InvoiceKind.SPECIAL
     if special and invoice.title_type != InvoiceTitleType.COMPANY:
-        errors.append(FieldError(f"{prefix}.title_type", "a special VAT invoice (专票) is issued to companies only."))
+        errors.append(FieldError(f"{prefix}.title_type", SPECIAL_COMPANY))
     if invoice.tax_id:
         problem = tax_id_problem(invoice.tax_id)
         if problem:
             errors.append(FieldError(f"{prefix}.tax_id", problem))
     elif special or invoice.title_type == InvoiceTitleType.COMPANY:
-        errors.append(
-            FieldError(f"{prefix}.tax_id", "is required for a company title and a special VAT invoice (税号).")
-        )
+        errors.append(FieldError(f"{prefix}.tax_id", TAX_ID_REQUIRED))
     if invoice.email:
         try:
             validate_email(invoice.email)
         except ValidationError:
-            errors.append(FieldError(f"{prefix}.email", f"'{shown(invoice.email)}' is not an e-mail address."))
+            errors.append(FieldError(f"{prefix}.email", say(NOT_EMAIL, value=shown(invoice.email))))
     elif invoice.kind == InvoiceKind.ELECTRONIC:
-        errors.append(FieldError(f"{prefix}.email", "is required for an e-invoice (it is sent there)."))
+        errors.append(FieldError(f"{prefix}.email", EMAIL_REQUIRED))
     if special:
         for name in SPECIAL_REQUIRED:
             if not getattr(invoice, name):
-                errors.append(FieldError(f"{prefix}.{name}", "is required for a special VAT invoice (专票)."))
+                errors.append(FieldError(f"{prefix}.{name}", NEEDED_FOR_SPECIAL))
     if invoice.amount is not None and (not invoice.amount.is_finite() or invoice.amount <= 0):
-        errors.append(FieldError(f"{prefix}.amount", f"'{shown(invoice.amount)}' is not an amount above zero."))
+        errors.append(FieldError(f"{prefix}.amount", say(NOT_ABOVE_ZERO, value=shown(invoice.amount))))
     return errors
 
 
@@ -164,7 +187,7 @@ def _text(errors: list[FieldError], value, field_name: str) -> str:
     if value is None:
         return ""
     if isinstance(value, bool) or not isinstance(value, str | int | float):
-        errors.append(FieldError(field_name, f"must be text, got {type(value).__name__.replace('dict', 'object')}."))
+        errors.append(FieldError(field_name, say(MUST_BE_TEXT, kind=type(value).__name__.replace("dict", "object"))))
         return ""
     return clean_text(value)
 
@@ -175,7 +198,7 @@ def parse_invoice(raw, prefix: str = "invoice") -> CanonicalInvoice | None:
     if raw is None or raw == "" or raw == {}:
         return None
     if not isinstance(raw, dict):
-        raise OrderRejected([FieldError(prefix, "must be an object.")])
+        raise OrderRejected([FieldError(prefix, MUST_BE_OBJECT)])
     errors: list[FieldError] = []
     texts = {name: _text(errors, raw.get(name), f"{prefix}.{name}") for name in (*TEXT_FIELDS, "kind", "title_type")}
     kind_text = texts.pop("kind")
@@ -192,7 +215,7 @@ def parse_invoice(raw, prefix: str = "invoice") -> CanonicalInvoice | None:
         try:
             amount = parse_amount(raw.get("amount"))
         except InvalidAmount as exc:
-            errors.append(FieldError(f"{prefix}.amount", f"invalid amount: {exc}"))
+            errors.append(FieldError(f"{prefix}.amount", say(INVALID_AMOUNT, problem=str(exc))))
     if errors:
         raise OrderRejected(errors)
     invoice = CanonicalInvoice(kind=str(kind), title_type=str(title_type), amount=amount, **texts)

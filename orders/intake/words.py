@@ -9,7 +9,7 @@ from django.utils.functional import Promise, lazy
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import override
 
-from oms.wording import known
+from oms.wording import NUMBER, known, known_shape
 
 
 def _format(template, params: dict) -> str:
@@ -78,3 +78,7 @@ def _msgids() -> list[str]:
 
 # An import job stores its rows' errors in English; its page reads them in the reader's language.
 known(*_msgids())
+# A phrase made mostly of its values takes only what its writer can have written (``oms.wording.known_shape``):
+# "%(value)s is more than %(most)s." is a quantity past the largest one (a number, cut at 40 characters), so a
+# person's text such as "the box is more than 2 kg." stays as it came.
+known_shape("%(value)s is more than %(most)s.", value=r"[+-]?\.?[0-9][0-9_.,eE+-]*…?", most=NUMBER)

@@ -19,6 +19,8 @@ Actions:
 
 from __future__ import annotations
 
+from django.utils.translation import gettext
+
 from ..models import Order, StageRule
 from ..status import ChangeAction, ChangeKind, ChangeReason, OrderStatus, Stage
 
@@ -118,7 +120,10 @@ def decide(order: Order, change: str, user=None, *, stage: str | None = None, st
     stage = stage or stage_of(order)
     what = ChangeKind(change).label.lower()
     if stage is None:
-        raise ChangeRefused(f"Order {order.number} is {order.get_status_display()}: nothing can change any more.")
+        raise ChangeRefused(
+            gettext("Order %(order_number)s is %(status)s: nothing can change any more.")
+            % {"order_number": order.number, "status": order.get_status_display()}
+        )
     state = state or order.get_status_display()
     action = action_for(stage, change)
     if action == A.REROUTE and stage not in REROUTE_STAGES:
@@ -126,22 +131,28 @@ def decide(order: Order, change: str, user=None, *, stage: str | None = None, st
     staff = user is not None and getattr(user, "is_authenticated", False)
     if action == A.REFUSED or (action == A.APPROVAL and not staff):  # customers and channels: simply refused
         raise ChangeRefused(
-            f"Order {order.number} is {state}: the {what} can no longer be changed."
-            if change != C.CANCEL
-            else f"Order {order.number} is {state} and can no longer be cancelled."
+            (
+                gettext("Order %(order_number)s is %(state)s: the %(what)s can no longer be changed.")
+                if change != C.CANCEL
+                else gettext("Order %(order_number)s is %(state)s and can no longer be cancelled.")
+            )
+            % {"order_number": order.number, "state": state, "what": what}
         )
     if action == A.APPROVAL and not can_approve(user):
         raise ChangeRefused(
-            f"Order {order.number} is {state}: changing the {what} needs a manager's approval."
-            if change != C.CANCEL
-            else f"Order {order.number} is {state}: cancelling it needs a manager's approval."
+            (
+                gettext("Order %(order_number)s is %(state)s: changing the %(what)s needs a manager's approval.")
+                if change != C.CANCEL
+                else gettext("Order %(order_number)s is %(state)s: cancelling it needs a manager's approval.")
+            )
+            % {"order_number": order.number, "state": state, "what": what}
         )
     return action
 
 
 def check_reason_code(code: str) -> str:
     if code not in ChangeReason.values:
-        raise ChangeRefused(f"Choose a reason code ({', '.join(ChangeReason.values)}).")
+        raise ChangeRefused(gettext("Choose a reason code (%(codes)s).") % {"codes": ", ".join(ChangeReason.values)})
     return code
 
 

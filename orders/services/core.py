@@ -340,7 +340,9 @@ def order_release(*, order: Order, reason: str | None = None, note: str = "", us
     if any(h.reason == HoldReason.UNKNOWN_SKU for h in holds):
         still_unknown = _remap_unknown_skus(order)
         if still_unknown:
-            raise DomainError("Map these SKUs to products first: " + ", ".join(sorted(set(still_unknown))))
+            raise DomainError(
+                gettext("Map these SKUs to products first: %(skus)s") % {"skus": ", ".join(sorted(set(still_unknown)))}
+            )
     now = timezone.now()
     for hold in holds:
         hold.released_at = now

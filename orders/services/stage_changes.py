@@ -345,16 +345,25 @@ def partial_cancel_plan(order: Order, *, reason_code: str, note: str, user, sour
                 ChangeKind.CANCEL,
                 user,
                 stage=open_stage,
-                state=f"partly shipped and {furthest} is {dict(open_rows)[furthest]}",
+                state=gettext("partly shipped and %(shipment)s is %(stage)s")
+                % {"shipment": furthest, "stage": str(_OPEN_SHIPMENT[dict(open_rows)[furthest]].label).lower()},
             )
             if open_action not in (ChangeAction.ALLOWED, ChangeAction.APPROVAL, ChangeAction.REROUTE):
-                raise ChangeRefused(f"Order {order.number}: the shipments not shipped yet cannot be cancelled now.")
+                raise ChangeRefused(
+                    gettext("Order %(order_number)s: the shipments not shipped yet cannot be cancelled now.")
+                    % {"order_number": order.number}
+                )
         sent_action = stage_rules.decide(
             order,
             ChangeKind.CANCEL,
             user,
             stage=sent_stage,
-            state=f"partly shipped ({', '.join(n for n, _ in sent_rows)} {'delivered' if delivered else 'shipped'})",
+            state=(
+                gettext("partly shipped (%(shipments)s delivered)")
+                if delivered
+                else gettext("partly shipped (%(shipments)s shipped)")
+            )
+            % {"shipments": ", ".join(n for n, _ in sent_rows)},
         )
     except ChangeRefused as exc:
         raise TransitionNotAllowed(str(exc)) from None

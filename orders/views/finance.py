@@ -8,13 +8,14 @@ import django_tables2 as tables
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
+from django.core.exceptions import FieldDoesNotExist
 from django.core.paginator import Paginator
 from django.db.models import Exists, OuterRef, Prefetch
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_date
-from django.utils.translation import gettext as _t
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
@@ -159,11 +160,11 @@ def invoices_bulk_issue(request):
     back = request.POST.get("back") or ""
     back = back if back.startswith("?") else ""
     if not ids:
-        messages.error(request, _t("Select at least one invoice request."))
+        messages.error(request, gettext("Select at least one invoice request."))
         return redirect(reverse("orders:invoice_queue") + back)
     issued_on = parse_date(request.POST.get("issued_on") or "") if request.POST.get("issued_on") else None
     if request.POST.get("issued_on") and issued_on is None:
-        messages.error(request, _t("The issue date is not a date (YYYY-MM-DD)."))
+        messages.error(request, gettext("The issue date is not a date (YYYY-MM-DD)."))
         return redirect(reverse("orders:invoice_queue") + back)
     items = [(pk, request.POST.get(f"number_{pk}", "")) for pk in ids]
     done, errors = services.invoices_issue(items=items, issued_on=issued_on, user=request.user)
@@ -172,12 +173,21 @@ def invoices_bulk_issue(request):
     if done:
         numbers = ", ".join(r.order.number for r in done)
         messages.success(
-            request, _t("Issued %(count)d invoice(s): %(orders)s.") % {"count": len(done), "orders": numbers}
+            request, gettext("Issued %(count)d invoice(s): %(orders)s.") % {"count": len(done), "orders": numbers}
         )
     return redirect(reverse("orders:invoice_queue") + back)
 
 
 # ---- the order page's invoice actions ---------------------------------------------------------------------
+
+
+def _invoice_field_label(field: str) -> str:
+    """``invoice.tax_id`` (intake's name of a problem's field) as the form's label (税号)."""
+    name = field.partition(".")[2] or field
+    try:
+        return str(InvoiceRequest._meta.get_field(name).verbose_name)
+    except FieldDoesNotExist:  # a name the model has not: shown as it is
+        return name
 
 
 @require_POST
@@ -189,15 +199,15 @@ def order_invoice_request(request, number):
     try:
         invoice = parse_invoice(raw)
         if invoice is None:
-            raise DomainError(_t("Fill in the invoice title."))
+            raise DomainError(gettext("Fill in the invoice title."))
         services.invoice_request(order=order, invoice=invoice, source="form", user=request.user)
     except OrderRejected as exc:
         for error in exc.errors:
-            messages.error(request, f"{error.field}: {error.message}")
+            messages.error(request, f"{_invoice_field_label(error.field)}: {error.message}")
     except DomainError as exc:
         messages.error(request, str(exc))
     else:
-        messages.success(request, _t("Invoice requested."))
+        messages.success(request, gettext("Invoice requested."))
     return redirect("orders:order_detail", number=number)
 
 
@@ -209,14 +219,14 @@ def invoice_issue(request, pk):
     issued_on = parse_date(request.POST.get("issued_on") or "") if request.POST.get("issued_on") else None
     try:
         if request.POST.get("issued_on") and issued_on is None:
-            raise DomainError(_t("The issue date is not a date (YYYY-MM-DD)."))
+            raise DomainError(gettext("The issue date is not a date (YYYY-MM-DD)."))
         services.invoice_issue(
             request=invoice, number=request.POST.get("number", ""), issued_on=issued_on, user=request.user
         )
     except DomainError as exc:
         messages.error(request, str(exc))
     else:
-        messages.success(request, _t("Invoice issued."))
+        messages.success(request, gettext("Invoice issued."))
     return redirect("orders:order_detail", number=invoice.order.number)
 
 
@@ -230,7 +240,7 @@ def invoice_reject(request, pk):
     except DomainError as exc:
         messages.error(request, str(exc))
     else:
-        messages.success(request, _t("Invoice request rejected."))
+        messages.success(request, gettext("Invoice request rejected."))
     return redirect("orders:order_detail", number=invoice.order.number)
 
 
@@ -285,7 +295,7 @@ def finance_approve(request, number):
     except DomainError as exc:
         messages.error(request, f"{number}: {exc}")
     else:
-        messages.success(request, _t("%(order)s approved and released.") % {"order": number})
+        messages.success(request, gettext("%(order)s approved and released.") % {"order": number})
     return redirect("orders:finance_review")
 
 
@@ -298,14 +308,14 @@ def finance_reject(request, number, *, cancel):
     reason = request.POST.get("reason", "").strip()
     try:
         if not reason:
-            raise DomainError(_t("A rejection needs a reason."))
+            raise DomainError(gettext("A rejection needs a reason."))
         if not order.holds.filter(released_at__isnull=True, reason__in=services.FINANCE_HOLDS).exists():
-            raise DomainError(_t("The order is not held for finance review."))
+            raise DomainError(gettext("The order is not held for finance review."))
         cancel(order=order, reason=f"finance review rejected: {reason}", user=request.user)
     except DomainError as exc:
         messages.error(request, f"{number}: {exc}")
     else:
-        messages.success(request, _t("%(order)s rejected and cancelled.") % {"order": number})
+        messages.success(request, gettext("%(order)s rejected and cancelled.") % {"order": number})
     return redirect("orders:finance_review")
 
 
@@ -320,10 +330,10 @@ def _percent(text: str, label: str) -> Decimal | None:
         value = Decimal(text)
     except InvalidOperation:
         raise DomainError(
-            _t("%(label)s: '%(value)s' is not a number.") % {"label": label, "value": text[:20]}
+            gettext("%(label)s: '%(value)s' is not a number.") % {"label": label, "value": text[:20]}
         ) from None
     if not value.is_finite() or not 0 <= value <= 100:
-        raise DomainError(_t("%(label)s: a share is 0 to 100 %%.") % {"label": label})
+        raise DomainError(gettext("%(label)s: a share is 0 to 100 %%.") % {"label": label})
     return (value / 100).quantize(Decimal("0.0001"))
 
 
@@ -334,9 +344,9 @@ def _amount(text: str) -> Decimal | None:
     try:
         value = Decimal(text)
     except InvalidOperation:
-        raise DomainError(_t("Floor price: '%(value)s' is not an amount.") % {"value": text[:20]}) from None
+        raise DomainError(gettext("Floor price: '%(value)s' is not an amount.") % {"value": text[:20]}) from None
     if not value.is_finite() or value < 0 or value >= Decimal("1e10"):
-        raise DomainError(_t("Floor price: '%(value)s' is not an amount.") % {"value": text[:20]})
+        raise DomainError(gettext("Floor price: '%(value)s' is not an amount.") % {"value": text[:20]})
     return value.quantize(Decimal("0.01"))
 
 
@@ -347,21 +357,21 @@ def finance_settings(request):
         action = request.POST.get("action")
         try:
             if action == "global":
-                share = _percent(request.POST.get("floor_share"), _t("Floor"))
+                share = _percent(request.POST.get("floor_share"), gettext("Floor"))
                 services.finance_settings_set(floor_share=share)
-                messages.success(request, _t("Global floor saved."))
+                messages.success(request, gettext("Global floor saved."))
             elif action == "floor":
                 services.price_floor_set(
                     sku=request.POST.get("sku", ""),
                     floor_price=_amount(request.POST.get("floor_price")),
-                    floor_share=_percent(request.POST.get("floor_share"), _t("Floor")),
+                    floor_share=_percent(request.POST.get("floor_share"), gettext("Floor")),
                 )
-                messages.success(request, _t("Floor saved."))
+                messages.success(request, gettext("Floor saved."))
             elif action == "delete" and (request.POST.get("floor") or "").isdigit():
                 services.price_floor_delete(floor_id=int(request.POST["floor"]))
-                messages.success(request, _t("Floor deleted."))
+                messages.success(request, gettext("Floor deleted."))
             else:
-                messages.error(request, _t("Nothing to do."))
+                messages.error(request, gettext("Nothing to do."))
         except DomainError as exc:
             messages.error(request, str(exc))
         return redirect("orders:finance_settings")

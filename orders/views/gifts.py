@@ -68,7 +68,9 @@ def order_gift_remove(request, number, line_id):
     form = GiftRemoveForm(request.POST)
     if not form.is_valid():
         for field, errors in form.errors.items():
-            messages.error(request, f"{field}: {' '.join(errors)}")
+            messages.error(
+                request, f"{form[field].label}: {' '.join(errors)}" if field in form.fields else " ".join(errors)
+            )
         return redirect("orders:order_detail", number=number)
     try:
         services.order_gift_remove(order=order, line_id=line_id, user=request.user, note=form.cleaned_data["note"])

@@ -148,7 +148,9 @@ def channel_sku_map(request, slug):
     form = ChannelSkuForm(request.POST)
     if not form.is_valid():
         for field, errors in form.errors.items():
-            messages.error(request, f"{field}: {' '.join(errors)}")
+            messages.error(
+                request, f"{form[field].label}: {' '.join(errors)}" if field in form.fields else " ".join(errors)
+            )
         return redirect("orders:channel_detail", slug=slug)
     try:
         _mapping, released = services.channel_sku_map(

@@ -6,7 +6,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.utils.translation import gettext as _t
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
@@ -73,7 +73,7 @@ def order_memo_edit(request, number):
         lambda data: services.order_seller_memo_set(
             order=order, memo=data["seller_memo"], flag=data["seller_flag"], user=request.user
         ),
-        _t("Seller memo saved."),
+        gettext("Seller memo saved."),
         "orders:order_detail",
         number=number,
     )
@@ -88,7 +88,7 @@ def order_tags_edit(request, number):
         request,
         TagsForm(request.POST),
         lambda data: services.order_tags_change(order=order, add=data["add"], remove=data["remove"], user=request.user),
-        _t("Tags saved."),
+        gettext("Tags saved."),
         "orders:order_detail",
         number=number,
     )
@@ -110,7 +110,7 @@ def orders_tags_bulk(request):
             order_ids=[o.pk for o in data["orders"]], add=data["add"], remove=data["remove"], user=request.user
         ),
         lambda changed: (
-            _t("Tags changed on %(changed)d of %(selected)d order(s).")
+            gettext("Tags changed on %(changed)d of %(selected)d order(s).")
             % {"changed": changed, "selected": len(form.cleaned_data["orders"])}
         ),
         back,

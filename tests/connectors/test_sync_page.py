@@ -1,8 +1,11 @@
 """The channel's sync page (issue 16): last pull, last push, lag, failures with their error and Retry; the
 connection form with a write-only token; permission-checked."""
 
+from html import unescape
+
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from connectors.models import ChannelConnection
 from connectors.services import connection_save
@@ -10,6 +13,7 @@ from oms.errors import DomainError
 from oms.models import OutboxMessage
 from orders.models import Order
 from tests.factories import make_user
+from tests.orders.branch_catalogue import branch_chinese
 
 from .conftest import dispatch, make_order, ship, shipment_rows
 from .fake_shopify import TOKEN, order_node
@@ -75,7 +79,7 @@ def test_a_bad_base_url_is_a_form_error_and_changes_nothing(client, fake, world)
         _url(world, "connection_update"), {"base_url": "not a url", "access_token": "x" * 20}, follow=True
     )
     assert response.status_code == 200
-    assert "base_url: Enter a valid URL." in response.content.decode()
+    assert "API root: Enter a valid URL." in response.content.decode()
     assert ChannelConnection.objects.values().get() == before
 
 
@@ -111,10 +115,10 @@ def test_a_dead_confirmation_is_listed_with_its_error_and_retried_from_the_page(
         (
             "base_url",
             "http://shop-cn.myshopify.com",
-            "base_url: Use https: plain http only reaches a server on this machine.",
+            "API root: Use https: plain http only reaches a server on this machine.",
         ),
-        ("base_url", "https://shop-cn.myshopify.com/?x=1", "base_url: The API root takes no query or fragment."),
-        ("api_version", "2025-01/../../x", "api_version: A dated version like 2025-01, or unstable."),
+        ("base_url", "https://shop-cn.myshopify.com/?x=1", "API root: The API root takes no query or fragment."),
+        ("api_version", "2025-01/../../x", "API version: A dated version like 2025-01, or unstable."),
     ],
 )
 def test_a_connection_the_client_could_not_use_is_refused(client, fake, world, field, value, error):
@@ -159,3 +163,23 @@ def test_the_sync_pages_messages_read_in_chinese(client, fake, world, tmp_path):
         response = client.post(_url(world, "channel_retry"), {"id": "1 OR 1=1"}, follow=True)
     page = response.content.decode()
     assert "不是有效的消息编号。" in page and "Not a message id." not in page
+
+
+def test_the_page_in_chinese_labels_the_form_and_reads_the_connectors_own_words(client, fake, world, tmp_path):
+    """Issue 17: the connection form's labels and help, and a stored last error of the connector's own words, in
+    Chinese (scripts/i18n/zh/china-last.json); a platform's own text inside stays as it came."""
+    ChannelConnection.objects.update(
+        last_push_at=timezone.now(),
+        last_push_error="not on the platform: SKU-X · refused: SKU-Y: locked",
+        last_confirm_at=timezone.now(),
+        last_confirm_error="No access token is set on the connection.",
+    )
+    client.force_login(make_user("manager1", "manager"))
+    client.cookies["django_language"] = "zh-hans"
+    with branch_chinese(tmp_path, "china-last.json"):
+        html = unescape(client.get(_url(world)).content.decode())
+    assert "平台上没有：SKU-X · 被拒绝：SKU-Y: locked" in html
+    assert "该连接尚未设置访问令牌。" in html
+    assert "API 根地址" in html and "访问令牌" in html and "推送库存" in html
+    assert "Write-only" not in html and "Base url" not in html
+    assert ChannelConnection.objects.get().last_push_error.startswith("not on the platform: ")  # stored English

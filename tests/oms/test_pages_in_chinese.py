@@ -9,6 +9,7 @@ shrinks: a listed page that passes fails the test, so it is taken off.
 
 from __future__ import annotations
 
+import re
 from html.parser import HTMLParser
 
 import pytest
@@ -67,12 +68,25 @@ def data_words() -> set[str]:
     return words
 
 
+# Written as code inside a sentence, not words to translate: an address (https://…, gid://…) and an identifier with a
+# digit or an underscore (ATVPDKIKX0DER, api_refund, ck_…).
+CODE_TOKEN = re.compile(
+    r"[A-Za-z][A-Za-z0-9+.-]*://[^\s）)，。；]*"
+    r"|(?<![A-Za-z0-9_])(?=[A-Za-z0-9_]*[0-9_])[A-Za-z0-9_]*[A-Za-z][A-Za-z0-9_]*(?![A-Za-z0-9_])"
+)
+# Other products' names, codes and units, and the examples a page gives of what a person types (a memo's 加急,
+# urgent), as they are.
+NAMES_AND_EXAMPLES = {"LWA", "urgent", "ISO", "TSV", "lb", "HK", "max"}
+
+
 def english_left(html: str, allowed: set[str]) -> list[str]:
     parser = _Seen()
     parser.feed(html)
     left = []
     for text in parser.texts:
-        for word in WORD.findall(text):
+        for word in WORD.findall(CODE_TOKEN.sub(" ", text)):
+            if word in NAMES_AND_EXAMPLES:
+                continue
             if len(word) > 1 and word not in SAME_IN_EVERY_LANGUAGE and word not in allowed:
                 left.append(word)
     return left
@@ -132,3 +146,102 @@ def test_the_reader_sees_text_and_attributes_but_not_scripts():
     assert english_left(html, set()) == ["Hello", "Orders"]
     assert english_left(html, {"Hello", "Orders"}) == []
     assert english_left("<p>列：<code>carrier,service,zone</code></p>", set()) == []
+    # an address or an identifier inside a sentence is code; the words around it are not
+    assert english_left("<p>例如 https://my-shop.myshopify.com、ATVPDKIKX0DER、api_refund</p>", set()) == []
+    assert english_left("<p>例如 gid://shopify/Location/… Refund here</p>", set()) == ["Refund", "here"]
+
+
+# ---- the pages outside the menu ------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def chinese_world(chinese_admin, client, django_capture_on_commit_callbacks, tmp_path):
+    """The shipped order of ``chinese_admin`` and, around it, what the pages outside the menu show: the channel's
+    connection (sync page), a dead outbox row and a failed task (Background work), a gift rule, an invoice request
+    and tags on the order, two orders merged at review (the undo button), a presale product."""
+    from django.utils import timezone
+
+    from connectors.services import connection_save
+    from oms.models import OutboxMessage, OutboxStatus, TaskFailure
+    from orders import services
+    from orders.intake.bulk import create_batch
+    from orders.intake.invoice import parse_invoice
+    from orders.models import Channel, GiftRule, Order
+    from tests.factories import canonical
+
+    client, order = chinese_admin
+    channel = Channel.objects.get(slug="web")
+    Channel.objects.filter(pk=channel.pk).update(platform="shopify")
+    channel.refresh_from_db()
+    connection_save(
+        channel=channel,
+        data={"base_url": "https://shop-cn.myshopify.com", "api_version": "2025-01"},
+        secret="shpat_" + "x" * 20,
+    )
+    now = timezone.now()
+    dead = OutboxMessage.objects.create(
+        kind="channel.shipment", destination="channel:web", key="dead-1", status=OutboxStatus.DEAD, attempts=5,
+        next_attempt_at=now, created_at=now, last_error="No access token is set on the connection.",
+        subject=f"order:{order.pk}",
+    )  # fmt: skip
+    failure = TaskFailure.objects.create(
+        task_name="orders.apply_inbox", key="orders.apply_inbox()", error="boom", last_failed_at=now
+    )
+    rule = GiftRule.objects.create(name="满100送杯", gift_product=order.lines.first().product)
+    services.invoice_request(order=order, invoice=parse_invoice({"title": "张三"}), source="form")
+    services.order_tags_change(order=order, add=["vip"])
+    MergeSettings.objects.update(enabled=True, window_minutes=30)
+    with django_capture_on_commit_callbacks(execute=True):  # the bulk intake merges at review
+        create_batch(channel=channel, items=[(0, canonical("M1")), (1, canonical("M2"))], source="test")
+    merged = list(Order.objects.filter(external_id__in=["M1", "M2"]).order_by("pk"))
+    return client, order, {"dead": dead, "failure": failure, "rule": rule, "merged": merged}
+
+
+def test_staff_pages_outside_the_menu_in_chinese_show_no_english(chinese_world, tmp_path):
+    """The pages one reaches from a list or an order (issue 17's later pages included: the channel's sync page, an
+    outbox dead letter, a failed task, gift rules, presale, the merged order's undo, tags, the invoice), read in
+    Chinese like the menu's pages. Strings added on this branch read through its list (china-last.json) until the
+    catalogues are refreshed."""
+    from fulfillment.models import PickList
+    from orders.models import OrderMergeGroup
+    from tests.orders.branch_catalogue import branch_chinese
+
+    client, order, made = chinese_world
+    shipment = order.shipments.get()
+    picklist = PickList.objects.first()
+    merged = made["merged"][0]
+    assert OrderMergeGroup.objects.exists(), "the two orders of one buyer were not merged at review"
+    sku = order.lines.first().product.sku
+    urls = [
+        reverse("connectors:channel_sync", args=["web"]),
+        "/background/",  # the dead letter and the failed task, with their buttons
+        reverse("orders:gift_rule_create"),
+        reverse("orders:gift_rule_edit", args=[made["rule"].pk]),
+        reverse("orders:order_detail", args=[order.number]),
+        reverse("orders:order_detail", args=[merged.number]),
+        reverse("orders:channel_detail", args=["web"]),
+        reverse("orders:channel_stock", args=["web"]),
+        reverse("orders:customer_detail", args=[order.customer_id]),
+        reverse("orders:rule_create"),
+        reverse("orders:order_change", args=[merged.number]),
+        reverse("inventory:product_detail", args=[sku]),
+        reverse("inventory:location_bins", args=[shipment.location.code]),
+        reverse("fulfillment:picklist_create"),
+        reverse("fulfillment:routing_policy_create"),
+        reverse("fulfillment:routing_dry_run"),
+        reverse("fulfillment:pack_shipment_station", args=[merged.shipments.first().number]),
+        reverse("imports:new"),
+    ]
+    urls.append(reverse("fulfillment:picklist_detail", args=[picklist.pk]))
+    allowed = data_words()
+    problems = []
+    with branch_chinese(tmp_path, "china-last.json"):
+        for url in urls:
+            response = client.get(url, follow=True)
+            if response.status_code != 200:
+                problems.append(f"{url}: status {response.status_code}")
+                continue
+            left = english_left(response.content.decode(), allowed)
+            if left:
+                problems.append(f"{url}: {sorted(set(left))[:15]}")
+    assert not problems, "English on Chinese pages:\n  " + "\n  ".join(problems)

@@ -16,12 +16,15 @@ LIST = LISTS / "china-rest.json"
 
 
 @contextmanager
-def branch_chinese(directory: Path, name: str = "china-rest.json"):
-    """``name``: the branch's list under scripts/i18n/zh/."""
+def branch_chinese(directory: Path, name: str = "china-rest.json", contexts: tuple[str, ...] = ()):
+    """``name``: the branch's list under scripts/i18n/zh/; ``contexts``: pgettext contexts its entries are for too
+    (the list names no context: scripts/i18n/refresh.py fills a context's entry by its msgid)."""
     catalog = Catalog(locale="zh_Hans")
     for msgid, msgstr in json.loads((LISTS / name).read_text(encoding="utf-8")).items():
         if isinstance(msgstr, str):  # a plural entry (a list) needs its plural msgid: the .po has it, not the list
             catalog.add(msgid, msgstr)
+            for context in contexts:
+                catalog.add(msgid, msgstr, context=context)
     target = directory / "zh_Hans" / "LC_MESSAGES"
     target.mkdir(parents=True, exist_ok=True)
     with open(target / "django.mo", "wb") as handle:

@@ -304,7 +304,7 @@ def test_order_page_shows_the_invoice_and_the_form_requests_one(client, channel)
 
     form = {"kind": "plain", "title_type": "company", "title": "某某公司", "tax_id": "91350100M000100Y44"}
     answer = client.post(f"/orders/{order.number}/invoice/", form, follow=True)
-    assert "invoice.tax_id: &#x27;91350100M000100Y44&#x27; has a wrong check character" in answer.content.decode()
+    assert "tax id: &#x27;91350100M000100Y44&#x27; has a wrong check character" in answer.content.decode()
     assert not order.invoice_requests.exists()
 
     client.post(f"/orders/{order.number}/invoice/", {**form, "tax_id": USCC, "amount": ""})
