@@ -45,12 +45,12 @@ from django.core.cache import DEFAULT_CACHE_ALIAS, cache, caches
 from django.core.cache.backends.locmem import LocMemCache
 from django.db import DEFAULT_DB_ALIAS, DatabaseError, InterfaceError, OperationalError, connections, router
 from django.db.models import OuterRef, Subquery
-from django.middleware.csrf import get_token
 from django.template.loader import get_template, render_to_string
 from django.templatetags.static import static
 from django.utils import translation
 from django.utils.html import escape
 
+from oms.csrf import get_token
 from orders.models import Order, OrderEvent
 
 from . import selectors
