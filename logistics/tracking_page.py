@@ -7,18 +7,21 @@ address changes, cancellation, returns, ratings through `orders.services`) or sa
 keys carry the order's latest `OrderEvent` id and its ``updated_at``: a change is a new key, and the stale
 entry simply expires. `PAGE_CACHE_SECONDS` bounds what depends on the clock alone (the return window closing).
 
-Every view costs one query (`order_for_page`): the order's key fields, its latest timeline row, and where a
-one-time code would go (the order's or its customer's e-mail and phone, read fresh each time). The ORM writes
-that query once per process; building it took longer than running it. It is also the kept connection's
-health check (`_fetch_checked`): no ``SELECT 1`` round trip before it.
+Every view costs one query (`order_for_page`): the order's key fields, its latest timeline row and its own
+e-mail and phone (read fresh each time). The ORM writes that query once per process; building it took longer
+than running it. It is also the kept connection's health check (`_fetch_checked`): no ``SELECT 1`` round trip
+before it. Where a one-time code would go matters only to a view-only link (a change link shows no code box),
+so only there is it worked out: from the order's own e-mail and phone, and for an order without an e-mail of
+its own from its customer's contact too (one more query, then, read fresh each view).
 
-The rendered page is kept per order version, language, kind of link (may change or view only) and where a
-one-time code would go: everything else the template shows is the same for every visitor. What belongs to
-one request (its path, in the forms' actions and the language switch, and its CSRF token) is rendered as
-a random placeholder, and put in for each request (`page_html`); the result is byte for byte what rendering
-the template for that request gives. A request with a notice to show (after an action) is rendered for
-itself alone. A deploy that changes the templates or the stylesheet starts new keys (`_build`). In front of a
-shared cache (Redis) each process keeps its latest pages (`RecentPages`), so a repeat view asks nothing of it.
+The rendered page is kept per order version, language, kind of link (may change or view only) and, for a
+view-only link, where a one-time code would go: everything else the template shows is the same for every
+visitor. What belongs to one request (its path, in the forms' actions and the language switch, and its CSRF
+token) is rendered as a random placeholder, and put in for each request (`page_html`); the result is byte for
+byte what rendering the template for that request gives. A request with a notice to show (after an action) is
+rendered for itself alone. A deploy that changes the templates or the stylesheet starts new keys (`_build`). In
+front of a shared cache (Redis) each process keeps its latest pages (`RecentPages`), so a repeat view asks
+nothing of it.
 
 Nothing personal is added to what the page already shows; the signed token stays the only key, and the
 response stays ``Cache-Control: private, no-store`` (so a browser keeps no copy to revalidate: no ETag).
@@ -42,13 +45,13 @@ from django.core.cache import DEFAULT_CACHE_ALIAS, cache, caches
 from django.core.cache.backends.locmem import LocMemCache
 from django.db import DEFAULT_DB_ALIAS, DatabaseError, InterfaceError, OperationalError, connections, router
 from django.db.models import OuterRef, Subquery
-from django.middleware.csrf import get_token
 from django.template.loader import get_template, render_to_string
 from django.templatetags.static import static
 from django.utils import translation
 from django.utils.html import escape
 
-from orders.models import Customer, Order, OrderEvent
+from oms.csrf import get_token
+from orders.models import Order, OrderEvent
 
 from . import selectors
 from .access_codes import code_channel
@@ -62,21 +65,22 @@ def _in_model_order(model, names: set[str]) -> tuple[str, ...]:
     return tuple(f.attname for f in model._meta.concrete_fields if f.attname in names)  # as `from_db` takes them
 
 
-# What every view reads: enough to key the caches and to say where a one-time code would go.
+# What every view reads: enough to key the caches and, with the order's own contact, to say where a one-time
+# code would go (the customer's contact only if the order has no e-mail: `code_channel`). No join to the customer:
+# PostgreSQL planned and ran it on every view for what a view-only link of an order without an e-mail needs.
 _ORDER_FIELDS = _in_model_order(Order, {"id", "number", "ship_email", "ship_phone", "customer_id"})
-_CUSTOMER_FIELDS = _in_model_order(Customer, {"id", "email", "phone"})
 _PROBE = "\x00number"
 
 
 @functools.cache
 def _order_sql(alias: str) -> str:
     """The page's one query, written by the ORM once per process (building a query costs far more than running
-    it): the order's fields above, its customer's e-mail and phone, its latest timeline row id and updated_at."""
+    it): the order's fields above, its latest timeline row id and updated_at."""
     latest = OrderEvent.objects.filter(order=OuterRef("pk")).order_by("-id").values("id")[:1]
     queryset = (
         Order.objects.filter(number=_PROBE)
         .annotate(page_version=Subquery(latest))
-        .values_list(*_ORDER_FIELDS, *(f"customer__{f}" for f in _CUSTOMER_FIELDS), "page_version", "updated_at")
+        .values_list(*_ORDER_FIELDS, "page_version", "updated_at")
         .order_by()
     )
     sql, params = queryset.query.get_compiler(using=alias).as_sql()
@@ -119,18 +123,16 @@ def _stamp(updated_at) -> str:
 
 
 def order_for_page(number: str) -> Order | None:
-    """The order in one query, with ``page_version`` (its latest timeline row's id and its ``updated_at``) and
-    its customer's e-mail and phone: only what every view needs. Its other fields are deferred; the page reads
-    the whole order once when it renders it (`public_tracking_cached`)."""
+    """The order in one query, with ``page_version`` (its latest timeline row's id and its ``updated_at``): only
+    what every view needs. Its other fields are deferred, its customer is not read (``order.customer`` is a query,
+    as on any order); the page reads the whole order once when it renders it (`public_tracking_cached`)."""
     alias = router.db_for_read(Order) or DEFAULT_DB_ALIAS
     row = _fetch_checked(connections[alias], _order_sql(alias), number)
     if row is None:
         return None
-    n, m = len(_ORDER_FIELDS), len(_ORDER_FIELDS) + len(_CUSTOMER_FIELDS)
+    n = len(_ORDER_FIELDS)
     order = Order.from_db(alias, _ORDER_FIELDS, row[:n])
-    if order.customer_id is not None:
-        order.customer = Customer.from_db(alias, _CUSTOMER_FIELDS, row[n:m])
-    event_id, updated_at = row[m:]
+    event_id, updated_at = row[n:]
     order.page_version = f"{event_id or 0}-{_stamp(updated_at)}"
     return order
 
@@ -248,7 +250,8 @@ def _shared_page(order: Order, context: dict, key: str) -> tuple[str, str, float
 
 def page_html(request, order: Order, *, can_change: bool) -> str:
     """The tracking page of ``order`` for this request (see the module docstring)."""
-    context = {"can_change": can_change, "code_channel": code_channel(order)}
+    # The template shows where a code would go only to a view-only link: a change link's page never reads it.
+    context = {"can_change": can_change, "code_channel": None if can_change else code_channel(order)}
     if get_messages(request):  # a notice after an action: this request's page alone
         return render_to_string(TEMPLATE, {"t": public_tracking_cached(order), **context}, request=request)
     language = translation.get_language()

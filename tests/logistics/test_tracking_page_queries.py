@@ -249,3 +249,50 @@ def test_the_pages_query_is_the_kept_connections_health_check(client, shipped, m
     page, _queries = get(client, path)
     assert same_but_token(page) == first
     assert db.connection is not None and not db.connection.closed
+
+
+# ---- where a one-time code would go: read for a view-only link only ----------------------------------------
+
+
+def test_a_view_only_link_offers_the_code_where_it_would_go_read_fresh(client, django_capture_on_commit_callbacks):
+    """The page's query does not read the customer: a change link never shows the code box, and a view-only link
+    of an order with an e-mail of its own needs nothing more. One without reads its customer's contact, each view
+    (one query more), so a change of it shows at once."""
+    cache.clear()
+    world()
+    shipped = order_at(django_capture_on_commit_callbacks, "allocated", "PQ3")  # it may still be cancelled
+    view = f"/track/{tracking_view_token(shipped.number)}/"
+    get(client, view)  # the first view reads the page's data
+    page, queries = get(client, view)
+    assert "Send a code to the order's e-mail" in page and queries == 1
+    customer = shipped.customer
+    assert customer.email
+    Order.objects.filter(pk=shipped.pk).update(ship_email="", ship_phone="")
+    page, queries = get(client, view)
+    assert "Send a code to the order's e-mail" in page and queries == 2  # the customer's e-mail
+    customer.email, customer.phone = "", "13900000000"
+    customer.save(update_fields=["email", "phone"])
+    page, queries = get(client, view)
+    assert "Send a code to the order's phone" in page and queries == 2
+    customer.phone = ""
+    customer.save(update_fields=["phone"])
+    page, queries = get(client, view)
+    assert "Please contact our customer service." in page and "code/send/" not in page and queries == 2
+    full, queries = get(client, f"/track/{tracking_token(shipped.number)}/")
+    assert 'id="verify"' not in full and queries == 1  # a change link: no code box, the customer never read
+
+
+def test_a_change_links_page_is_the_templates_whatever_the_code_channel(client, shipped):
+    path = f"/track/{tracking_token(shipped.number)}/"
+    Order.objects.filter(pk=shipped.pk).update(ship_email="", ship_phone="")
+    get(client, path)
+    cached, queries = get(client, path)
+    assert queries == 1
+    request = RequestFactory().get(path)
+    request.user = AnonymousUser()
+    order = Order.objects.get(pk=shipped.pk)
+    for channel in ("email", "sms", None):
+        context = {"t": selectors.public_tracking(order), "can_change": True, "code_channel": channel}
+        with translation.override("en"):
+            expected = render_to_string("logistics/track_order.html", context, request=request)
+        assert same_but_token(cached) == same_but_token(expected)
