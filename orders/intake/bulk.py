@@ -377,6 +377,7 @@ def _write(channel, fresh, source, user, *, notify: bool = False) -> list[Outcom
     # confirmed status row's data, each message's stored words (``insert_rows`` writes an object's JSON once).
     received = features.memo(lambda n: services.received_message(channel.name, source, n))
     to_confirmed = {"from": "received", "to": OrderStatus.CONFIRMED}
+    held = features.memo(lambda reason: {"reason": reason})  # a HELD event's data: one object per reason
     words = features.Words()
     keys: tuple[str, ...] = ()
     rows, plans = [], []
@@ -441,7 +442,7 @@ def _write(channel, fresh, source, user, *, notify: bool = False) -> list[Outcom
                     intake.append((HoldReason.DUPLICATE, services.duplicate_hold_note(duplicates[i])))
                 for reason, note in intake:
                     order_holds.append((reason, note))
-                    order_events.append((EventKind.HELD, services.hold_message(reason, note), {"reason": reason}))
+                    order_events.append((EventKind.HELD, services.hold_message(reason, note), held(reason)))
                 # 赠品: gift lines after the order's own, an event each; then classified with the rest.
                 line_no = len(data.lines)
                 gift_holds = []
@@ -459,7 +460,7 @@ def _write(channel, fresh, source, user, *, notify: bool = False) -> list[Outcom
                 for reason, note in gift_holds[:1]:  # as order_hold: one active hold per reason
                     if reason not in {r for r, _ in order_holds}:
                         order_holds.append((reason, note))
-                        order_events.append((EventKind.HELD, services.hold_message(reason, note), {"reason": reason}))
+                        order_events.append((EventKind.HELD, services.hold_message(reason, note), held(reason)))
                 # Classification, then review, through order_hold's rule: one active hold per reason.
                 outcome = classification_evaluate(draft, rules=rules, today=today, lines=pairs)
                 tags, capabilities = join_tags(outcome.tags), join_tags(outcome.capabilities)
@@ -478,7 +479,7 @@ def _write(channel, fresh, source, user, *, notify: bool = False) -> list[Outcom
                         continue
                     active.add(reason)
                     order_holds.append((reason, note))
-                    order_events.append((EventKind.HELD, services.hold_message(reason, note), {"reason": reason}))
+                    order_events.append((EventKind.HELD, services.hold_message(reason, note), held(reason)))
                 if order_holds:
                     status, on_hold = OrderStatus.RECEIVED, True
                 else:
