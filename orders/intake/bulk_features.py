@@ -1,7 +1,7 @@
 """The feature steps of the bulk intake path (``bulk.create_batch``) that only some batches need: gifts
 (赠品), presale days, invoice requests, auto-merge (自动合单); the batch's caches of values many orders
 share (``memo``, ``Words``); and the plain SQL helpers the batch writes with (``copy_rows`` streams rows
-into a COPY as they are made, ``among`` asks for rows among a batch's values). Each step costs nothing
+into a COPY, ``among`` asks for rows among a batch's values). Each step costs nothing
 for a batch it does not apply to: no gift rule active, no order asking for an invoice, no order
 confirmed, merging switched off; the timeline rows these steps ask for are written by ``bulk`` with the
 order's other events.

@@ -1,7 +1,7 @@
-"""The bulk intake's SQL helpers (orders/intake/bulk_features.py) and the batch's streamed order rows
+"""The bulk intake's SQL helpers (orders/intake/bulk_features.py) and the batch path
 (orders/intake/bulk.py): ``among`` finds exactly the rows whose value is among the given ones however the
 values are passed, ``copy_rows`` writes what it is given (defaults, shared JSON objects) or nothing, and
-a batch that fails while its order rows are being streamed is created one by one, each order once."""
+a batch that fails half way through its loop is created one by one, each order once."""
 
 from decimal import Decimal
 
@@ -78,7 +78,7 @@ def test_copy_rows_writes_nothing_when_the_block_fails():
 
 
 @pytest.mark.postgres
-def test_a_batch_failing_while_its_orders_are_streamed_is_created_one_by_one(monkeypatch):
+def test_a_batch_failing_half_way_is_created_one_by_one(monkeypatch):
     ProductFactory(sku="STD", price=Decimal("10.00"))
     channel = ChannelFactory(slug="stream", name="Stream shop")
     items = [(n, canonical(f"S{n}", lines=(("STD", n),))) for n in range(1, 6)]
@@ -87,7 +87,7 @@ def test_a_batch_failing_while_its_orders_are_streamed_is_created_one_by_one(mon
 
     def fails_on_the_fourth(*args, **kwargs):
         calls["n"] += 1
-        if calls["n"] == 4:  # three order rows are already on their way to the server
+        if calls["n"] == 4:  # three orders of the batch are worked out already
             raise RuntimeError("a value the checks let through")
         return real(*args, **kwargs)
 
