@@ -374,9 +374,10 @@ def _write(channel, fresh, source, user, *, notify: bool = False) -> list[Outcom
     validated = _status_message(OrderStatus.RECEIVED, OrderStatus.CONFIRMED, services.validated_note())
     # What many orders of the batch say alike is made once: the received message per number of lines, the
     # confirmed status row's data, each message's stored words (``insert_rows`` writes an object's JSON once).
-    received = _memo(lambda n: services.received_message(channel.name, source, n))
+    received = features.memo(lambda n: services.received_message(channel.name, source, n))
     to_confirmed = {"from": "received", "to": OrderStatus.CONFIRMED}
-    words = _Words()
+    held = features.memo(lambda reason: {"reason": reason})  # a HELD event's data: one object per reason
+    words = features.Words()
     keys: tuple[str, ...] = ()
     rows, plans = [], []
     lines, holds_rows, events, outcomes, confirmed = [], [], [], [], []
@@ -438,7 +439,7 @@ def _write(channel, fresh, source, user, *, notify: bool = False) -> list[Outcom
                 intake.append((HoldReason.DUPLICATE, services.duplicate_hold_note(duplicates[i])))
             for reason, note in intake:
                 order_holds.append((reason, note))
-                order_events.append((EventKind.HELD, services.hold_message(reason, note), {"reason": reason}))
+                order_events.append((EventKind.HELD, services.hold_message(reason, note), held(reason)))
             # 赠品: gift lines after the order's own, an event each; then classified with the rest.
             line_no = len(data.lines)
             gift_holds = []
@@ -456,7 +457,7 @@ def _write(channel, fresh, source, user, *, notify: bool = False) -> list[Outcom
             for reason, note in gift_holds[:1]:  # as order_hold: one active hold per reason
                 if reason not in {r for r, _ in order_holds}:
                     order_holds.append((reason, note))
-                    order_events.append((EventKind.HELD, services.hold_message(reason, note), {"reason": reason}))
+                    order_events.append((EventKind.HELD, services.hold_message(reason, note), held(reason)))
             # Classification, then review, through order_hold's rule: one active hold per reason.
             outcome = classification_evaluate(draft, rules=rules, today=today, lines=pairs)
             tags, capabilities = join_tags(outcome.tags), join_tags(outcome.capabilities)
@@ -475,7 +476,7 @@ def _write(channel, fresh, source, user, *, notify: bool = False) -> list[Outcom
                     continue
                 active.add(reason)
                 order_holds.append((reason, note))
-                order_events.append((EventKind.HELD, services.hold_message(reason, note), {"reason": reason}))
+                order_events.append((EventKind.HELD, services.hold_message(reason, note), held(reason)))
             if order_holds:
                 status, on_hold = OrderStatus.RECEIVED, True
             else:
@@ -536,34 +537,6 @@ def _write(channel, fresh, source, user, *, notify: bool = False) -> list[Outcom
         features.auto_merge(confirmed, user)  # 自动合单, before routing
         transaction.on_commit(lambda: _announce(confirmed))
     return outcomes
-
-
-def _memo(make):
-    """``make(key)``, made once per key."""
-    made: dict = {}
-
-    def get(key):
-        try:
-            return made[key]
-        except KeyError:
-            value = made[key] = make(key)
-            return value
-
-    return get
-
-
-class _Words:
-    """``event_words(message)``, one dict per message object (a message several orders share is one
-    object: its words are one dict, written once). Holds the messages, so an id is never reused."""
-
-    def __init__(self):
-        self.made: dict[int, tuple] = {}
-
-    def __call__(self, message) -> dict:
-        got = self.made.get(id(message))
-        if got is None:
-            got = self.made[id(message)] = (message, event_words(message))
-        return got[1]
 
 
 def _events_with_notices(events: list[tuple], rows: list[tuple], columns: tuple[str, ...]) -> None:

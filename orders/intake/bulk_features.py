@@ -1,14 +1,19 @@
 """The feature steps of the bulk intake path (``bulk.create_batch``) that only some batches need: gifts
-(赠品), presale days, invoice requests, auto-merge (自动合单), and the plain SQL helpers the batch writes
-with. Each step costs nothing for a batch it does not apply to: no gift rule active, no order asking for
-an invoice, no order confirmed, merging switched off; the timeline rows these steps ask for are written
-by ``bulk`` with the order's other events.
+(赠品), presale days, invoice requests, auto-merge (自动合单); the batch's caches of values many orders
+share (``memo``, ``Words``); and the plain SQL helpers the batch writes with (``copy_rows`` streams rows
+into a COPY, ``among`` asks for rows among a batch's values). Each step costs nothing
+for a batch it does not apply to: no gift rule active, no order asking for an invoice, no order
+confirmed, merging switched off; the timeline rows these steps ask for are written by ``bulk`` with the
+order's other events.
 """
 
 import json
+from contextlib import contextmanager
 
 from django.db import connection
 from django.db.models import Q
+
+from oms.wording import event_words
 
 from .. import services
 from ..models import InvoiceRequest
@@ -64,6 +69,34 @@ def auto_merge(confirmed: list[int], user) -> None:
         services.orders_auto_merge(order_ids=confirmed, user=user)
 
 
+def memo(make):
+    """``make(key)``, made once per key."""
+    made: dict = {}
+
+    def get(key):
+        try:
+            return made[key]
+        except KeyError:
+            value = made[key] = make(key)
+            return value
+
+    return get
+
+
+class Words:
+    """``event_words(message)``, one dict per message object (a message several orders share is one
+    object: its words are one dict, written once). Holds the messages, so an id is never reused."""
+
+    def __init__(self):
+        self.made: dict[int, tuple] = {}
+
+    def __call__(self, message) -> dict:
+        got = self.made.get(id(message))
+        if got is None:
+            got = self.made[id(message)] = (message, event_words(message))
+        return got[1]
+
+
 def insert_rows(model, attnames: tuple[str, ...], rows: list[tuple]) -> None:
     """Insert rows given as tuples of ``attnames``: COPY on PostgreSQL, bulk_create elsewhere."""
     if not rows:
@@ -71,6 +104,16 @@ def insert_rows(model, attnames: tuple[str, ...], rows: list[tuple]) -> None:
     if connection.vendor != "postgresql":
         model.objects.bulk_create([model(**dict(zip(attnames, values, strict=True))) for values in rows])
         return
+    with copy_rows(model, attnames) as write:
+        for values in rows:
+            write(values)
+
+
+@contextmanager
+def copy_rows(model, attnames: tuple[str, ...]):
+    """PostgreSQL: ``write(values)`` for rows given as tuples of ``attnames``, streamed into one COPY as
+    they are written (the server stores the first rows while the caller still works out the next ones);
+    the COPY ends when the block does (an exception in the block fails it, and its transaction)."""
     fields = {f.attname: f for f in model._meta.concrete_fields}
     # Columns the caller leaves out get the model's default, as an ORM insert would (the database
     # has no defaults of its own: a NOT NULL column left out of the COPY would be NULL).
@@ -79,33 +122,34 @@ def insert_rows(model, attnames: tuple[str, ...], rows: list[tuple]) -> None:
         for name, f in fields.items()
         if name not in attnames and not f.primary_key and f.get_default() is not None
     ]
-    if defaults:
-        attnames = attnames + tuple(name for name, _ in defaults)
-        tail = tuple(value for _, value in defaults)
-        rows = [values + tail for values in rows]
+    tail = tuple(value for _, value in defaults)
+    attnames = attnames + tuple(name for name, _ in defaults)
     columns = ", ".join(connection.ops.quote_name(fields[name].column) for name in attnames)
     json_at = [i for i, name in enumerate(attnames) if fields[name].get_internal_type() == "JSONField"]
     sql = f"COPY {connection.ops.quote_name(model._meta.db_table)} ({columns}) FROM STDIN"
-    dumps = json.dumps
-    with connection.cursor() as cursor:
-        with cursor.cursor.copy(sql) as copy:
-            write = copy.write_row
-            if json_at:
-                # One object in several rows (a batch's shared event data or words) is dumped once; the
-                # rows hold every object while this runs, so an id names one object.
-                dumped: dict[int, str] = {}
-                for values in rows:
-                    values = list(values)
-                    for i in json_at:
-                        value = values[i]
-                        text = dumped.get(id(value))
-                        if text is None:
-                            text = dumped[id(value)] = dumps(value, ensure_ascii=False)
-                        values[i] = text
-                    write(values)
+    with connection.cursor() as cursor, cursor.cursor.copy(sql) as copy:
+        write_row = copy.write_row
+        if not json_at:
+            if tail:
+                yield lambda values: write_row(values + tail)
             else:
-                for values in rows:
-                    write(values)
+                yield write_row
+            return
+        # One object in several rows (a batch's shared event data or words) is dumped once: kept here
+        # with its text, so its id names that object for as long as the COPY runs.
+        dumped: dict[int, tuple] = {}
+
+        def write(values) -> None:
+            values = [*values, *tail]
+            for i in json_at:
+                value = values[i]
+                got = dumped.get(id(value))
+                if got is None:
+                    got = dumped[id(value)] = (value, _dumps(value))
+                values[i] = got[1]
+            write_row(values)
+
+        yield write
 
 
 def among(queryset, fields, values):
@@ -117,15 +161,40 @@ def among(queryset, fields, values):
     model = queryset.model
     if connection.vendor == "postgresql":
         table = connection.ops.quote_name(model._meta.db_table)
-        sql = " OR ".join(
-            f"{table}.{connection.ops.quote_name(model._meta.get_field(f).column)} = ANY(%s)" for f in fields
-        )
+        parts, params = [], []
+        for name, given in zip(fields, values, strict=True):
+            column = f"{table}.{connection.ops.quote_name(model._meta.get_field(name).column)}"
+            given = list(given)
+            kind = _json_array_kind(given)
+            if kind is None:
+                parts.append(f"{column} = ANY(%s)")
+                params.append(given)
+            else:
+                # One JSON text for the whole list: psycopg dumps a list parameter value by value in Python,
+                # json.dumps in C; PostgreSQL unpacks it once per statement.
+                parts.append(f"{column} = ANY(ARRAY(SELECT jsonb_array_elements_text(%s::jsonb){kind}))")
+                params.append(_dumps(given))
         # Column names come from the model, the values go as parameters.
-        return queryset.extra(where=[f"({sql})"], params=[list(v) for v in values])  # noqa: S610
+        return queryset.extra(where=[f"({' OR '.join(parts)})"], params=params)  # noqa: S610
     condition = Q(pk__in=[])
     for f, v in zip(fields, values, strict=True):
         condition |= Q(**{f"{f}__in": list(v)})
     return queryset.filter(condition)
+
+
+_dumps = json.JSONEncoder(ensure_ascii=False).encode
+
+
+def _json_array_kind(values: list) -> str | None:
+    """How ``among`` passes these values as one JSON array: "" (texts), "::bigint" (integers), or None
+    (empty, mixed or other types: a plain array parameter)."""
+    if not values:
+        return None
+    if all(type(v) is str for v in values):
+        return ""
+    if all(type(v) is int for v in values):
+        return "::bigint"
+    return None
 
 
 def reserve_ids(model, n: int) -> list[int]:
