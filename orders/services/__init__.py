@@ -44,6 +44,7 @@ from .customers import customer_credit_history, customer_credit_set  # noqa: F40
 from .finance import (  # noqa: F401
     FINANCE_HOLDS,
     finance_approve,
+    finance_reject_check,
     finance_settings_set,
     price_floor_delete,
     price_floor_set,

@@ -32,6 +32,8 @@ from orders.models import (
     OrderLine,
     OrderMergeGroup,
 )
+from orders.services import order_hold
+from orders.status import HoldReason
 from tests import journey
 from tests.factories import CarrierFactory, ServiceLevelFactory, api_order
 from tests.unknown_keys import named_unknown, profile, values
@@ -55,7 +57,12 @@ def world(client, django_capture_on_commit_callbacks):
     assert answer.status_code == 202, answer.content
     merged = Order.objects.get(external_id="B2")
     assert OrderMergeGroup.objects.count() == 1
-    return {"key": key, "order": packed, "shipment": packed.shipments.get(), "merged": merged}
+    with django_capture_on_commit_callbacks(execute=True):
+        alone = api_order("F1", address1="9 Huaihai Road", customer={**CUSTOMER, "email": "li@example.com"})
+        answer = call(client, key, "post", "/api/v1/orders/", alone)
+    assert answer.status_code == 201, answer.content
+    held = order_hold(order=Order.objects.get(external_id="F1"), reason=HoldReason.FINANCE_REVIEW, note="below floor")
+    return {"key": key, "order": packed, "shipment": packed.shipments.get(), "merged": merged, "held": held}
 
 
 def call(client, key, method, url, body):
@@ -87,10 +94,23 @@ def endpoints(world) -> dict[str, tuple[str, str, dict]]:
             {"carrier": "sf", "tracking_number": "SF1234567890"},
         ),
         "merge-undo": ("post", f"/api/v1/orders/{world['merged'].number}/merge/undo/", {"note": "two parcels"}),
+        "finance-approve": ("post", f"/api/v1/orders/{world['held'].number}/finance/approve/", {"note": "VIP price"}),
+        "finance-reject": ("post", f"/api/v1/orders/{world['held'].number}/finance/reject/", {"reason": "typo"}),
     }
 
 
-NAMES = ["orders", "invoice", "tags", "memo", "gift-rules", "presale", "ship-external", "merge-undo"]
+NAMES = [
+    "orders",
+    "invoice",
+    "tags",
+    "memo",
+    "gift-rules",
+    "presale",
+    "ship-external",
+    "merge-undo",
+    "finance-approve",
+    "finance-reject",
+]
 
 
 def state() -> dict:
@@ -174,6 +194,8 @@ def test_every_write_endpoint_publishes_a_closed_request_schema():
         ("/orders/{number}/tags/", "post"),
         ("/orders/{number}/memo/", "patch"),
         ("/orders/{number}/merge/undo/", "post"),
+        ("/orders/{number}/finance/approve/", "post"),
+        ("/orders/{number}/finance/reject/", "post"),
         ("/gift-rules/", "post"),
         ("/presale/", "post"),
         ("/shipments/{number}/ship-external/", "post"),
@@ -210,6 +232,8 @@ GIFT_RULE_KEYS = (
         ("presale", "batch_qty", "batch_quantity, channel, ship_from, sku"),
         ("ship-external", "carrier_code", "carrier, carrier_name, tracking_number"),
         ("merge-undo", "notes", "note"),
+        ("finance-approve", "notes", "note"),
+        ("finance-reject", "reasons", "reason"),
         ("gift-rules", "gift_product", GIFT_RULE_KEYS),
     ],
 )
