@@ -96,6 +96,7 @@ def endpoints(world) -> dict[str, tuple[str, str, dict]]:
         "merge-undo": ("post", f"/api/v1/orders/{world['merged'].number}/merge/undo/", {"note": "two parcels"}),
         "finance-approve": ("post", f"/api/v1/orders/{world['held'].number}/finance/approve/", {"note": "VIP price"}),
         "finance-reject": ("post", f"/api/v1/orders/{world['held'].number}/finance/reject/", {"reason": "typo"}),
+        "merge-settings": ("patch", "/api/v1/merge-settings/", {"enabled": False, "exclude_tags": ["no-merge"]}),
     }
 
 
@@ -110,6 +111,7 @@ NAMES = [
     "merge-undo",
     "finance-approve",
     "finance-reject",
+    "merge-settings",
 ]
 
 
@@ -127,6 +129,7 @@ def state() -> dict:
         Shipment,
         Parcel,
         OrderMergeGroup,
+        MergeSettings,
         OutboxMessage,
     )
     return {model.__name__: list(model.objects.order_by("pk").values()) for model in models}
@@ -196,6 +199,7 @@ def test_every_write_endpoint_publishes_a_closed_request_schema():
         ("/orders/{number}/merge/undo/", "post"),
         ("/orders/{number}/finance/approve/", "post"),
         ("/orders/{number}/finance/reject/", "post"),
+        ("/merge-settings/", "patch"),
         ("/gift-rules/", "post"),
         ("/presale/", "post"),
         ("/shipments/{number}/ship-external/", "post"),
@@ -234,6 +238,7 @@ GIFT_RULE_KEYS = (
         ("merge-undo", "notes", "note"),
         ("finance-approve", "notes", "note"),
         ("finance-reject", "reasons", "reason"),
+        ("merge-settings", "window", "disabled_channels, enabled, exclude_tags, wait_minutes, window_minutes"),
         ("gift-rules", "gift_product", GIFT_RULE_KEYS),
     ],
 )
