@@ -12,6 +12,7 @@ from .changes import (  # noqa: F401
     AddressPlan,
     address_change_apply,
     address_change_plan,
+    channel_mask_recipient_set,
     channel_sku_map,
     channel_update_refused,
 )

@@ -1,6 +1,15 @@
 from django.urls import path
 
-from ..views import api, api_finance, api_finance_review, api_memo_tags, api_merge_settings, gifts, presale_api
+from ..views import (
+    api,
+    api_channel_privacy,
+    api_finance,
+    api_finance_review,
+    api_memo_tags,
+    api_merge_settings,
+    gifts,
+    presale_api,
+)
 
 urlpatterns = [
     path("orders/", api.orders_collection, name="api_orders"),
@@ -15,5 +24,6 @@ urlpatterns = [
     path("inbound/<int:pk>/", api.inbound_resource, name="api_inbound"),
     path("gift-rules/", gifts.gift_rules_collection, name="api_gift_rules"),
     path("merge-settings/", api_merge_settings.merge_settings_resource, name="api_merge_settings"),
+    path("channels/<str:slug>/privacy/", api_channel_privacy.channel_privacy, name="api_channel_privacy"),
     path("presale/", presale_api.presale_resource, name="api_presale"),
 ]

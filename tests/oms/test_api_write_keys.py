@@ -22,6 +22,7 @@ from logistics.models import Parcel
 from oms.api import openapi_document, shown_key
 from oms.models import ApiToken, OutboxMessage
 from orders.models import (
+    Channel,
     ChannelSku,
     GiftRule,
     InvoiceRequest,
@@ -97,6 +98,7 @@ def endpoints(world) -> dict[str, tuple[str, str, dict]]:
         "finance-approve": ("post", f"/api/v1/orders/{world['held'].number}/finance/approve/", {"note": "VIP price"}),
         "finance-reject": ("post", f"/api/v1/orders/{world['held'].number}/finance/reject/", {"reason": "typo"}),
         "merge-settings": ("patch", "/api/v1/merge-settings/", {"enabled": False, "exclude_tags": ["no-merge"]}),
+        "privacy": ("patch", "/api/v1/channels/web/privacy/", {"mask_recipient": True}),
     }
 
 
@@ -112,6 +114,7 @@ NAMES = [
     "finance-approve",
     "finance-reject",
     "merge-settings",
+    "privacy",
 ]
 
 
@@ -130,6 +133,7 @@ def state() -> dict:
         Parcel,
         OrderMergeGroup,
         MergeSettings,
+        Channel,
         OutboxMessage,
     )
     return {model.__name__: list(model.objects.order_by("pk").values()) for model in models}
@@ -200,6 +204,7 @@ def test_every_write_endpoint_publishes_a_closed_request_schema():
         ("/orders/{number}/finance/approve/", "post"),
         ("/orders/{number}/finance/reject/", "post"),
         ("/merge-settings/", "patch"),
+        ("/channels/{slug}/privacy/", "patch"),
         ("/gift-rules/", "post"),
         ("/presale/", "post"),
         ("/shipments/{number}/ship-external/", "post"),
@@ -238,6 +243,7 @@ GIFT_RULE_KEYS = (
         ("merge-undo", "notes", "note"),
         ("finance-approve", "notes", "note"),
         ("finance-reject", "reasons", "reason"),
+        ("privacy", "mask", "mask_recipient"),
         ("merge-settings", "window", "disabled_channels, enabled, exclude_tags, wait_minutes, window_minutes"),
         ("gift-rules", "gift_product", GIFT_RULE_KEYS),
     ],
