@@ -35,6 +35,7 @@ from orders.models import (
 )
 from orders.services import order_hold
 from orders.status import HoldReason
+from reports.models import PeakEvent
 from tests import journey
 from tests.factories import CarrierFactory, ServiceLevelFactory, api_order
 from tests.unknown_keys import named_unknown, profile, values
@@ -99,6 +100,7 @@ def endpoints(world) -> dict[str, tuple[str, str, dict]]:
         "finance-reject": ("post", f"/api/v1/orders/{world['held'].number}/finance/reject/", {"reason": "typo"}),
         "merge-settings": ("patch", "/api/v1/merge-settings/", {"enabled": False, "exclude_tags": ["no-merge"]}),
         "privacy": ("patch", "/api/v1/channels/web/privacy/", {"mask_recipient": True}),
+        "peak-events": ("post", "/api/v1/peak-events/", {"name": "店庆", "start": later, "end": later, "uplift": 2}),
     }
 
 
@@ -115,6 +117,7 @@ NAMES = [
     "finance-reject",
     "merge-settings",
     "privacy",
+    "peak-events",
 ]
 
 
@@ -134,6 +137,7 @@ def state() -> dict:
         OrderMergeGroup,
         MergeSettings,
         Channel,
+        PeakEvent,
         OutboxMessage,
     )
     return {model.__name__: list(model.objects.order_by("pk").values()) for model in models}
@@ -205,6 +209,7 @@ def test_every_write_endpoint_publishes_a_closed_request_schema():
         ("/orders/{number}/finance/reject/", "post"),
         ("/merge-settings/", "patch"),
         ("/channels/{slug}/privacy/", "patch"),
+        ("/peak-events/", "post"),
         ("/gift-rules/", "post"),
         ("/presale/", "post"),
         ("/shipments/{number}/ship-external/", "post"),
@@ -244,6 +249,7 @@ GIFT_RULE_KEYS = (
         ("finance-approve", "notes", "note"),
         ("finance-reject", "reasons", "reason"),
         ("privacy", "mask", "mask_recipient"),
+        ("peak-events", "uplift_factor", "active, end, name, start, uplift, yearly"),
         ("merge-settings", "window", "disabled_channels, enabled, exclude_tags, wait_minutes, window_minutes"),
         ("gift-rules", "gift_product", GIFT_RULE_KEYS),
     ],
