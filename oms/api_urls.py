@@ -8,4 +8,5 @@ urlpatterns = [
     path("v1/", include("orders.urls.api")),
     path("v1/", include("inventory.api_urls")),
     path("v1/", include("logistics.api_urls")),
+    path("v1/", include("reports.api_urls")),
 ]

@@ -88,7 +88,8 @@ class CancelForm(forms.Form):
 
 
 class ChannelForm(forms.ModelForm):
-    """A channel's intake settings. The secret is write-only: left empty, it stays as it is."""
+    """A channel's intake settings. The secret is write-only: left empty, it stays as it is. ``mask_recipient``
+    (隐私面单) is not saved by the form: the view gives it to its service (services.channel_mask_recipient_set)."""
 
     new_webhook_secret = forms.CharField(
         required=False,
@@ -113,6 +114,7 @@ class ChannelForm(forms.ModelForm):
 
     def save(self, commit=True):
         channel = super().save(commit=False)
+        channel.mask_recipient = bool(self.initial.get("mask_recipient"))  # as stored: its own door (see above)
         if self.cleaned_data.get("new_webhook_secret"):
             channel.webhook_secret = self.cleaned_data["new_webhook_secret"]
         if commit:

@@ -1,4 +1,5 @@
-"""Writes to the reports app's own tables, and sending scheduled reports."""
+"""Writes to the reports app's own tables (saved reports, schedules, the forecast's peak events), and sending
+scheduled reports."""
 
 import logging
 
@@ -13,7 +14,7 @@ from oms.errors import DomainError
 
 from . import exports
 from .kpis import REGISTRY, Filters
-from .models import Frequency, ReportSchedule, SavedReport, parse_recipients
+from .models import Frequency, PeakEvent, ReportSchedule, SavedReport, parse_recipients
 
 logger = logging.getLogger(__name__)
 
@@ -97,3 +98,26 @@ def send_due_schedules(*, now=None) -> int:
         except Exception:  # one broken report must not stop the others; logged for the admin
             logger.exception("Scheduled report %s could not be sent", schedule.pk)
     return sent
+
+
+UPLIFT_MAX = 999  # PeakEvent.uplift: 5 digits, 2 of them decimals
+
+
+def peak_event_save(*, event: PeakEvent, user=None) -> PeakEvent:
+    """Add or change a shop's own peak event (店庆, a campaign) for the forecast: the admin's and the API's door.
+    Raises DomainError (nothing saved) for a name missing or past 80 characters, an end before the start or an
+    uplift outside 0–999."""
+    event.name = (event.name or "").strip()
+    if not event.name or len(event.name) > 80:
+        raise DomainError(gettext("A peak event needs a name of at most 80 characters."))
+    if event.end < event.start:
+        raise DomainError(gettext("A peak event's last day cannot be before its first day."))
+    if event.uplift is not None and not 0 <= event.uplift <= UPLIFT_MAX:
+        raise DomainError(gettext("The uplift is from 0 to 999."))
+    event.save()
+    return event
+
+
+def peak_event_remove(*, event: PeakEvent, user=None) -> None:
+    """Remove a shop's own peak event (the built-in ones, reports/peaks.py, are not rows and stay)."""
+    event.delete()

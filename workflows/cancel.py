@@ -26,6 +26,7 @@ from orders.models import Order
 from orders.services import (
     cancel_text,
     change_decide,
+    finance_reject_check,
     invoices_cancel_for_order,
     order_cancel_check,
     order_lock,
@@ -56,6 +57,16 @@ def order_cancel(
         order_cancel_notice(order=order, reason=reason, reason_code=reason_code)
     invoices_cancel_for_order(order=order, reason=reason, user=user)  # requested, not issued: cancelled too
     return CancelResult(outcome="cancelled", order=order, shipments_cancelled=numbers, backorders_closed=closed)
+
+
+@transaction.atomic
+def order_finance_reject(*, order: Order, reason: str, user=None) -> CancelResult:
+    """财审 rejection (the finance review page's and the API's): the order, held for finance review, cancelled
+    with ``finance review rejected: <reason>``. Raises DomainError (nothing changed) without a reason or when the
+    order is not held for finance review."""
+    order = order_lock(order.pk)
+    text = finance_reject_check(order=order, reason=reason)
+    return order_cancel(order=order, reason=text, user=user)
 
 
 @transaction.atomic

@@ -12,6 +12,7 @@ from .changes import (  # noqa: F401
     AddressPlan,
     address_change_apply,
     address_change_plan,
+    channel_mask_recipient_set,
     channel_sku_map,
     channel_update_refused,
 )
@@ -44,6 +45,7 @@ from .customers import customer_credit_history, customer_credit_set  # noqa: F40
 from .finance import (  # noqa: F401
     FINANCE_HOLDS,
     finance_approve,
+    finance_reject_check,
     finance_settings_set,
     price_floor_delete,
     price_floor_set,

@@ -1,5 +1,5 @@
-"""Changes after intake: the channel's SKU map, the order's part of an address change, the record of a
-channel update that could not be applied. The cross-app verbs (an address change that routes again or
+"""Changes after intake: the channel's SKU map and its 隐私面单 setting, the order's part of an address change,
+the record of a channel update that could not be applied. The cross-app verbs (an address change that routes again or
 becomes an intercept, a channel's update) are workflow actions (workflows.changes, workflows.channel)."""
 
 from dataclasses import dataclass
@@ -26,6 +26,16 @@ from ..wording import msg, msg_list
 from .core import ADDRESS_FIELDS, order_event_record, order_hold, order_release
 
 # ---- the channel's SKU map ----------------------------------------------------------------------
+
+
+def channel_mask_recipient_set(*, channel: Channel, mask_recipient: bool, user=None) -> Channel:
+    """隐私面单: the channel's labels and packing slips print the recipient's name and phone masked (or not, with
+    False). The one door of the setting: the channel page and ``PATCH /api/v1/channels/<slug>/privacy/``."""
+    if not isinstance(mask_recipient, bool):
+        raise DomainError(gettext("The privacy waybill setting is on or off."))
+    Channel.objects.filter(pk=channel.pk).update(mask_recipient=mask_recipient)
+    channel.mask_recipient = mask_recipient
+    return channel
 
 
 def channel_sku_map(*, channel: Channel, external_sku: str, product, user=None) -> tuple[ChannelSku, list[str]]:

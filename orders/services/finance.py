@@ -1,6 +1,7 @@
 """The finance review (财审): its floors (every change bumps ``FinanceSettings.version``, so every process's cached
 floors are read again, orders/rules/finance.py) and the approval of a held order. A rejection cancels the order:
-the cross-app verb ``workflows.cancel.order_cancel``, given to the view by its URL."""
+the cross-app verb ``workflows.cancel.order_finance_reject`` (this module's ``finance_reject_check``, then
+``order_cancel``), given to the page's and the API's view by their URL."""
 
 from decimal import Decimal
 
@@ -90,3 +91,14 @@ def finance_approve(*, order: Order, note: str, user=None) -> Order:
     for reason in sorted(reasons):
         order = order_release(order=order, reason=reason, note=f"finance approved: {note}", user=user)
     return order
+
+
+def finance_reject_check(*, order: Order, reason: str) -> str:
+    """What a rejection (the page's and the API's) must have: a reason and an order held for finance review.
+    Raises DomainError; answers the cancellation's reason text."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise DomainError(gettext("A rejection needs a reason."))
+    if not order.holds.filter(released_at__isnull=True, reason__in=FINANCE_HOLDS).exists():
+        raise DomainError(gettext("The order is not held for finance review."))
+    return f"finance review rejected: {reason}"

@@ -302,16 +302,11 @@ def finance_approve(request, number):
 @require_POST
 @login_required
 @permission_required(("orders.finance_review", "orders.cancel_order"), raise_exception=True)
-def finance_reject(request, number, *, cancel):
-    """``cancel`` is the workflow action (workflows.cancel.order_cancel), given by its URL (workflows/urls/)."""
+def finance_reject(request, number, *, reject):
+    """``reject`` is the workflow action (workflows.cancel.order_finance_reject), given by its URL (workflows/urls/)."""
     order = get_object_or_404(Order, number=number)
-    reason = request.POST.get("reason", "").strip()
     try:
-        if not reason:
-            raise DomainError(gettext("A rejection needs a reason."))
-        if not order.holds.filter(released_at__isnull=True, reason__in=services.FINANCE_HOLDS).exists():
-            raise DomainError(gettext("The order is not held for finance review."))
-        cancel(order=order, reason=f"finance review rejected: {reason}", user=request.user)
+        reject(order=order, reason=request.POST.get("reason", ""), user=request.user)
     except DomainError as exc:
         messages.error(request, f"{number}: {exc}")
     else:

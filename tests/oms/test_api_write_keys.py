@@ -22,6 +22,7 @@ from logistics.models import Parcel
 from oms.api import openapi_document, shown_key
 from oms.models import ApiToken, OutboxMessage
 from orders.models import (
+    Channel,
     ChannelSku,
     GiftRule,
     InvoiceRequest,
@@ -32,6 +33,9 @@ from orders.models import (
     OrderLine,
     OrderMergeGroup,
 )
+from orders.services import order_hold
+from orders.status import HoldReason
+from reports.models import PeakEvent
 from tests import journey
 from tests.factories import CarrierFactory, ServiceLevelFactory, api_order
 from tests.unknown_keys import named_unknown, profile, values
@@ -55,7 +59,12 @@ def world(client, django_capture_on_commit_callbacks):
     assert answer.status_code == 202, answer.content
     merged = Order.objects.get(external_id="B2")
     assert OrderMergeGroup.objects.count() == 1
-    return {"key": key, "order": packed, "shipment": packed.shipments.get(), "merged": merged}
+    with django_capture_on_commit_callbacks(execute=True):
+        alone = api_order("F1", address1="9 Huaihai Road", customer={**CUSTOMER, "email": "li@example.com"})
+        answer = call(client, key, "post", "/api/v1/orders/", alone)
+    assert answer.status_code == 201, answer.content
+    held = order_hold(order=Order.objects.get(external_id="F1"), reason=HoldReason.FINANCE_REVIEW, note="below floor")
+    return {"key": key, "order": packed, "shipment": packed.shipments.get(), "merged": merged, "held": held}
 
 
 def call(client, key, method, url, body):
@@ -87,10 +96,29 @@ def endpoints(world) -> dict[str, tuple[str, str, dict]]:
             {"carrier": "sf", "tracking_number": "SF1234567890"},
         ),
         "merge-undo": ("post", f"/api/v1/orders/{world['merged'].number}/merge/undo/", {"note": "two parcels"}),
+        "finance-approve": ("post", f"/api/v1/orders/{world['held'].number}/finance/approve/", {"note": "VIP price"}),
+        "finance-reject": ("post", f"/api/v1/orders/{world['held'].number}/finance/reject/", {"reason": "typo"}),
+        "merge-settings": ("patch", "/api/v1/merge-settings/", {"enabled": False, "exclude_tags": ["no-merge"]}),
+        "privacy": ("patch", "/api/v1/channels/web/privacy/", {"mask_recipient": True}),
+        "peak-events": ("post", "/api/v1/peak-events/", {"name": "店庆", "start": later, "end": later, "uplift": 2}),
     }
 
 
-NAMES = ["orders", "invoice", "tags", "memo", "gift-rules", "presale", "ship-external", "merge-undo"]
+NAMES = [
+    "orders",
+    "invoice",
+    "tags",
+    "memo",
+    "gift-rules",
+    "presale",
+    "ship-external",
+    "merge-undo",
+    "finance-approve",
+    "finance-reject",
+    "merge-settings",
+    "privacy",
+    "peak-events",
+]
 
 
 def state() -> dict:
@@ -107,6 +135,9 @@ def state() -> dict:
         Shipment,
         Parcel,
         OrderMergeGroup,
+        MergeSettings,
+        Channel,
+        PeakEvent,
         OutboxMessage,
     )
     return {model.__name__: list(model.objects.order_by("pk").values()) for model in models}
@@ -174,6 +205,11 @@ def test_every_write_endpoint_publishes_a_closed_request_schema():
         ("/orders/{number}/tags/", "post"),
         ("/orders/{number}/memo/", "patch"),
         ("/orders/{number}/merge/undo/", "post"),
+        ("/orders/{number}/finance/approve/", "post"),
+        ("/orders/{number}/finance/reject/", "post"),
+        ("/merge-settings/", "patch"),
+        ("/channels/{slug}/privacy/", "patch"),
+        ("/peak-events/", "post"),
         ("/gift-rules/", "post"),
         ("/presale/", "post"),
         ("/shipments/{number}/ship-external/", "post"),
@@ -210,6 +246,11 @@ GIFT_RULE_KEYS = (
         ("presale", "batch_qty", "batch_quantity, channel, ship_from, sku"),
         ("ship-external", "carrier_code", "carrier, carrier_name, tracking_number"),
         ("merge-undo", "notes", "note"),
+        ("finance-approve", "notes", "note"),
+        ("finance-reject", "reasons", "reason"),
+        ("privacy", "mask", "mask_recipient"),
+        ("peak-events", "uplift_factor", "active, end, name, start, uplift, yearly"),
+        ("merge-settings", "window", "disabled_channels, enabled, exclude_tags, wait_minutes, window_minutes"),
         ("gift-rules", "gift_product", GIFT_RULE_KEYS),
     ],
 )

@@ -10,7 +10,7 @@ from orders.views import merge as merge_views
 from orders.views import orders as views
 from orders.views import stage_rules as stage_rule_views
 
-from ..cancel import order_cancel, order_cancel_request
+from ..cancel import order_cancel, order_cancel_request, order_finance_reject
 from ..changes import order_change_address, order_change_lines, order_change_service
 from ..merge import order_merge_undo
 
@@ -25,7 +25,12 @@ CHANGE_ACTIONS = SimpleNamespace(
 
 urlpatterns = [
     path("<str:number>/cancel/", views.order_cancel, {"cancel": order_cancel}, name="order_cancel"),
-    path("<str:number>/finance-reject/", finance_views.finance_reject, {"cancel": order_cancel}, name="finance_reject"),
+    path(
+        "<str:number>/finance-reject/",
+        finance_views.finance_reject,
+        {"reject": order_finance_reject},
+        name="finance_reject",
+    ),
     path(
         "<str:number>/change/<str:change>/",
         stage_rule_views.order_change_apply,
