@@ -113,7 +113,8 @@ def run(report, quick: bool) -> None:
     from connectors.shopify.adapter import FULFILLMENT_CREATE, FULFILLMENT_ORDERS_QUERY
     from oms import outbox
     from oms.models import OutboxMessage
-    from tests.connectors.fake_shopify import TOKEN, FakeShopify
+    from tests.connectors.fake_shopify import TOKEN
+    from tests.connectors.fake_shopify_server import FakeShopify
 
     sizes = QUICK if quick else FULL
     n = sizes["shipments"]
