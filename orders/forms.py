@@ -10,6 +10,7 @@ from inventory.models import Product
 from .intake.canonical import MAX_QUANTITY
 from .models import Channel, Order, OrderLine
 from .models.memo_tags import MESSAGE_MAX
+from .services.changes import CHANNEL_SETTINGS
 from .status import HoldReason
 
 
@@ -88,8 +89,8 @@ class CancelForm(forms.Form):
 
 
 class ChannelForm(forms.ModelForm):
-    """A channel's intake settings. The secret is write-only: left empty, it stays as it is. ``mask_recipient``
-    (隐私面单) is not saved by the form: the view gives it to its service (services.channel_mask_recipient_set)."""
+    """A channel's intake settings. The secret is write-only: left empty, it stays as it is. The form only checks:
+    the view gives what it cleaned to ``services.channel_settings_set`` (隐私面单 through its own door)."""
 
     new_webhook_secret = forms.CharField(
         required=False,
@@ -101,7 +102,7 @@ class ChannelForm(forms.ModelForm):
 
     class Meta:
         model = Channel
-        fields = ["name", "kind", "platform", "stock_policy", "default_priority", "active", "mask_recipient"]
+        fields = [*CHANNEL_SETTINGS, "mask_recipient"]
         labels = {
             "name": _("Name"),
             "kind": _("Kind"),
@@ -111,15 +112,6 @@ class ChannelForm(forms.ModelForm):
             "active": _("Active"),
             "mask_recipient": _("Mask the recipient on labels and packing slips (隐私面单)"),
         }
-
-    def save(self, commit=True):
-        channel = super().save(commit=False)
-        channel.mask_recipient = bool(self.initial.get("mask_recipient"))  # as stored: its own door (see above)
-        if self.cleaned_data.get("new_webhook_secret"):
-            channel.webhook_secret = self.cleaned_data["new_webhook_secret"]
-        if commit:
-            channel.save()
-        return channel
 
 
 class ChannelSkuForm(forms.Form):

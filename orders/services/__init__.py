@@ -13,6 +13,7 @@ from .changes import (  # noqa: F401
     address_change_apply,
     address_change_plan,
     channel_mask_recipient_set,
+    channel_settings_set,
     channel_sku_map,
     channel_update_refused,
 )

@@ -38,6 +38,31 @@ def channel_mask_recipient_set(*, channel: Channel, mask_recipient: bool, user=N
     return channel
 
 
+# The channel page's settings a person sets with the form (``channel_settings_set``); the secret and 隐私面单 apart.
+CHANNEL_SETTINGS = ("name", "kind", "platform", "stock_policy", "default_priority", "active")
+
+
+@transaction.atomic
+def channel_settings_set(
+    *, channel: Channel, mask_recipient: bool, new_webhook_secret: str = "", user=None, **settings
+) -> Channel:
+    """The channel page's Settings in one transaction: its intake settings (``CHANNEL_SETTINGS``, checked by the
+    form), a new webhook secret (empty: the stored one stays) and 隐私面单 through its own door
+    (``channel_mask_recipient_set``). Either all of it is saved or none."""
+    if unknown := set(settings) - set(CHANNEL_SETTINGS):
+        raise TypeError(f"not a channel setting: {', '.join(sorted(unknown))}")
+    channel = Channel.objects.select_for_update().get(pk=channel.pk)
+    for name, value in settings.items():
+        setattr(channel, name, value)
+    fields = list(settings)
+    if new_webhook_secret:
+        channel.webhook_secret = new_webhook_secret
+        fields.append("webhook_secret")
+    if fields:
+        channel.save(update_fields=fields)
+    return channel_mask_recipient_set(channel=channel, mask_recipient=mask_recipient, user=user)
+
+
 def channel_sku_map(*, channel: Channel, external_sku: str, product, user=None) -> tuple[ChannelSku, list[str]]:
     """Map a channel's SKU to a product, then release every order held only for unknown SKUs
     that are now all known. Returns the mapping and the numbers of the released orders."""

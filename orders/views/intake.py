@@ -130,10 +130,12 @@ def channel_update(request, slug):
     channel = get_object_or_404(Channel, slug=slug)
     form = ChannelForm(request.POST, instance=channel)
     if form.is_valid():
-        channel = form.save()
-        mask = form.cleaned_data["mask_recipient"]
-        services.channel_mask_recipient_set(channel=channel, mask_recipient=mask, user=request.user)
-        messages.success(request, gettext("Channel saved."))
+        try:
+            services.channel_settings_set(channel=channel, user=request.user, **form.cleaned_data)
+        except DomainError as exc:
+            messages.error(request, str(exc))
+        else:
+            messages.success(request, gettext("Channel saved."))
     else:
         for field, errors in form.errors.items():
             messages.error(

@@ -100,3 +100,23 @@ def test_page_and_api_save_the_same(client, tmall):
     call(client, token, "patch", {"mask_recipient": False})
     other.refresh_from_db()
     assert mask() is False and other.mask_recipient is False
+
+
+def test_the_page_saves_all_or_nothing(client, tmall, monkeypatch):
+    """The page's settings and 隐私面单 go in one transaction: when the second step fails, the first is not kept."""
+    from orders import services
+    from orders.services import changes
+
+    def broken(**kwargs):
+        raise RuntimeError("the privacy setting failed")
+
+    for module in (services, changes):  # wherever the page's code looks it up
+        monkeypatch.setattr(module, "channel_mask_recipient_set", broken)
+    client.force_login(make_user("boss", "admin"))
+    fields = {"name": "Tmall renamed", "kind": "marketplace", "platform": "oms", "stock_policy": "check"}
+    fields.update(default_priority="3", active="on", mask_recipient="on", new_webhook_secret="s" * 16)
+    with pytest.raises(RuntimeError, match="privacy setting failed"):
+        client.post("/orders/channels/tmall/update/", fields)
+    stored = Channel.objects.get(slug="tmall")
+    kept = (stored.name, stored.default_priority, stored.webhook_secret, stored.mask_recipient)
+    assert kept == ("Tmall", 5, "", False)
