@@ -13,6 +13,7 @@ from fulfillment.services import shipment_ship
 from fulfillment.status import ShipmentStatus
 from oms.dates import add_business_days
 from oms.errors import DomainError
+from orders.selectors import order_ship_to
 from orders.services import order_event_record, order_lock
 from orders.status import EventKind
 from orders.wording import msg
@@ -74,17 +75,7 @@ def dispatch_plan(shipment: Shipment, service: ServiceLevel | None) -> DispatchP
         address1=location.address,
         postcode=location.postcode,
     )
-    recipient = _address(
-        name=order.ship_name,
-        phone=order.ship_phone,
-        country=order.ship_country,
-        province=order.ship_province,
-        city=order.ship_city,
-        district=order.ship_district,
-        address1=order.ship_address1,
-        address2=order.ship_address2,
-        postcode=order.ship_postcode,
-    )
+    recipient = _address(**order_ship_to(order, email=False))
 
     def live_rates(carrier):  # rate shopping asks carriers with live rates on (no transaction is open)
         if not carrier_is_remote(carrier):

@@ -8,6 +8,7 @@ from django.utils import timezone
 from inventory.models import Product
 from inventory.selectors import products_by_sku
 
+from .intake.canonical import ADDRESS_FIELDS
 from .models import (
     ChannelSku,
     InboundMessage,
@@ -23,6 +24,12 @@ from .status import EventKind, OrderStatus
 
 def order_list() -> QuerySet[Order]:
     return Order.objects.select_related("channel", "customer")
+
+
+def order_ship_to(order: Order, *, email: bool = True) -> dict[str, str]:
+    """The order's ship-to address as ``{part: value}`` (``ADDRESS_FIELDS``, from its ``ship_<part>`` columns;
+    without the e-mail when ``email`` is False): what a ``CanonicalAddress`` or a carrier's recipient is made of."""
+    return {name: getattr(order, f"ship_{name}") for name in ADDRESS_FIELDS if email or name != "email"}
 
 
 def order_detail(number: str) -> Order:

@@ -25,6 +25,7 @@ from oms.errors import DomainError, TransitionNotAllowed
 
 from ..intake.canonical import CanonicalAddress, CanonicalLine, CanonicalOrder
 from ..models import Order, OrderLine, ReturnLine, ReturnReason, ReturnRequest, ReturnResolution
+from ..selectors import order_ship_to
 from ..services import order_create, order_event_record, order_lock
 from ..status import EventKind, OrderStatus, ReturnStatus, can_return_transition
 from ..wording import label, msg, msg_list
@@ -301,18 +302,7 @@ def return_refund(*, ret: ReturnRequest, amount: Decimal, user=None) -> ReturnRe
 def _exchange_data(order: Order, ret: ReturnRequest) -> CanonicalOrder:
     return CanonicalOrder(
         external_id=f"{order.external_id}-{ret.number}"[:64],
-        ship_to=CanonicalAddress(
-            name=order.ship_name,
-            phone=order.ship_phone,
-            email=order.ship_email,
-            country=order.ship_country,
-            province=order.ship_province,
-            city=order.ship_city,
-            district=order.ship_district,
-            address1=order.ship_address1,
-            address2=order.ship_address2,
-            postcode=order.ship_postcode,
-        ),
+        ship_to=CanonicalAddress(**order_ship_to(order)),
         lines=[
             CanonicalLine(
                 sku=line.order_line.sku, quantity=line.quantity, unit_price=Decimal("0"), name=line.order_line.name
