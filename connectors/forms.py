@@ -1,10 +1,10 @@
-"""The connection form: the access token is write-only (never rendered back, blank keeps the stored one)."""
+"""The connection form: the access token is write-only (never rendered back, blank keeps the stored one). The
+model's validators carry their own translated messages (connectors/models.py): the form runs them as they are."""
 
 from django import forms
-from django.core.validators import RegexValidator
 from django.utils.translation import gettext_lazy as _
 
-from .models import API_VERSION, MARKETPLACE_IDS, ChannelConnection
+from .models import ChannelConnection
 
 
 class ConnectionForm(forms.ModelForm):
@@ -29,21 +29,6 @@ class ConnectionForm(forms.ModelForm):
         widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
         help_text=_("Write-only. Leave empty to keep the stored token. Amazon: client id:client secret:refresh token."),
     )
-    # The model's checks again, worded for the reader (the form's fail first; the model's then are not run).
-    api_version = forms.CharField(
-        label=_("API version"),
-        max_length=20,
-        required=False,
-        validators=[RegexValidator(API_VERSION, _("A dated version like 2025-01, or unstable."))],
-        help_text=_("e.g. 2025-01 for Shopify"),
-    )
-    marketplace_ids = forms.CharField(
-        label=_("Marketplace ids"),
-        max_length=200,
-        required=False,
-        validators=[RegexValidator(MARKETPLACE_IDS, _("Marketplace ids like ATVPDKIKX0DER, comma-separated."))],
-        help_text=_("Amazon: the marketplace id(s) orders are pulled from and stock is set in, e.g. ATVPDKIKX0DER"),
-    )
 
     class Meta:
         model = ChannelConnection
@@ -62,7 +47,9 @@ class ConnectionForm(forms.ModelForm):
             "tracking_extension",
         ]
         labels = {
+            "api_version": _("API version"),
             "location_ref": _("Platform location"),
+            "marketplace_ids": _("Marketplace ids"),
             "active": _("Active"),
             "pull_orders": _("Pull orders"),
             "confirm_shipments": _("Confirm shipments"),
@@ -72,6 +59,10 @@ class ConnectionForm(forms.ModelForm):
             "tracking_extension": _("Tracking extension"),
         }
         help_texts = {
+            "api_version": _("e.g. 2025-01 for Shopify"),
+            "marketplace_ids": _(
+                "Amazon: the marketplace id(s) orders are pulled from and stock is set in, e.g. ATVPDKIKX0DER"
+            ),
             "location_ref": _(
                 "The platform's location stock is set at (Shopify: gid://shopify/Location/…; Amazon: the seller id)"
             ),

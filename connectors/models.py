@@ -7,6 +7,7 @@ from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from fulfillment.models import Shipment
 from oms.vault import EncryptedJSONField
@@ -29,7 +30,7 @@ class ChannelConnection(models.Model):
     api_version = models.CharField(
         max_length=20,
         blank=True,
-        validators=[RegexValidator(API_VERSION, "A dated version like 2025-01, or unstable.")],
+        validators=[RegexValidator(API_VERSION, _("A dated version like 2025-01, or unstable."))],
         help_text="e.g. 2025-01 for Shopify",
     )
     credentials = EncryptedJSONField(
@@ -43,7 +44,7 @@ class ChannelConnection(models.Model):
     marketplace_ids = models.CharField(
         max_length=200,
         blank=True,
-        validators=[RegexValidator(MARKETPLACE_IDS, "Marketplace ids like ATVPDKIKX0DER, comma-separated.")],
+        validators=[RegexValidator(MARKETPLACE_IDS, _("Marketplace ids like ATVPDKIKX0DER, comma-separated."))],
         help_text="Amazon: the marketplace id(s) orders are pulled from and stock is set in, e.g. ATVPDKIKX0DER",
     )
     auth_url = models.URLField(

@@ -183,3 +183,42 @@ def test_the_page_in_chinese_labels_the_form_and_reads_the_connectors_own_words(
     assert "API 根地址" in html and "访问令牌" in html and "推送库存" in html
     assert "Write-only" not in html and "Base url" not in html
     assert ChannelConnection.objects.get().last_push_error.startswith("not on the platform: ")  # stored English
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "english", "chinese"),
+    [
+        (
+            "api_version",
+            "v1",
+            "A dated version like 2025-01, or unstable.",
+            "填写带日期的版本（如 2025-01）或 unstable。",
+        ),
+        (
+            "marketplace_ids",
+            "atvpdkikx0der;x",
+            "Marketplace ids like ATVPDKIKX0DER, comma-separated.",
+            "站点 ID 形如 ATVPDKIKX0DER，多个用逗号分隔。",
+        ),
+    ],
+)
+def test_the_form_words_the_models_own_rule_in_the_readers_language(db, field, value, english, chinese):
+    """One rule in one place: the form has no copy of the model's validators; their messages are translated (the
+    model's own check, as the service runs it, too)."""
+    from django.core.exceptions import ValidationError
+    from django.utils import translation
+
+    from connectors.forms import ConnectionForm
+    from orders.models import Channel
+
+    channel = Channel.objects.create(slug="shop-x", name="Shop X", platform="shopify")
+    data = {"base_url": "https://shop-x.myshopify.com", field: value}
+    for language, words in (("en", english), ("zh-hans", chinese)):
+        with translation.override(language):
+            form = ConnectionForm(data, instance=ChannelConnection(channel=channel))
+            assert not form.is_valid()
+            assert form.errors[field] == [words]
+            with pytest.raises(ValidationError) as refused:
+                ChannelConnection(channel=channel, base_url=data["base_url"], **{field: value}).full_clean()
+            assert refused.value.message_dict[field] == [words]
+    assert not ChannelConnection.objects.exists()
