@@ -16,7 +16,8 @@ statement is prepared once per connection:
   transaction, commit without waiting for the disk;
 - `pipeline()`: the statements sent inside it go to the server without waiting for each other's answers
   (psycopg's pipeline mode): writes whose results nobody reads travel together, and a read waits only for what
-  was sent before it.
+  was sent before it; a model's ``save()``, ``QuerySet.update()`` or ``delete()`` inside is refused
+  (`PipelineMisuse`: their row count would read -1).
 
 On SQLite the same calls use Django's cursor (``executemany``, `oms.bulk.update_from_values`). Every statement
 goes through Django's cursor wrapper, so ``execute_wrapper`` and the query log see it. Values are taken as the
@@ -31,8 +32,10 @@ set: None means never), the statements here are prepared explicitly; nothing els
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
+from contextvars import ContextVar
 from functools import lru_cache
 
 from django.db import connection, models
@@ -106,6 +109,28 @@ def cursor():
         wrapped.close()
 
 
+class PipelineMisuse(RuntimeError):
+    """A statement whose caller reads its row count ran inside `pipeline()` (where the count reads -1)."""
+
+
+# True while `update_rows` sends its statement: the one UPDATE a pipeline block takes (its count is not read there).
+_WRITER: ContextVar[bool] = ContextVar("oms_statements_writer", default=False)
+# An UPDATE or DELETE (also after a WITH …): what a model's save(), QuerySet.update() and delete() send.
+_COUNTED = re.compile(r"\s*(?:WITH\s.*?\)\s*)?(?:UPDATE|DELETE)\s", re.I | re.S)
+
+
+def _refuse_counted(execute, sql, params, many, context):
+    """The guard of `pipeline()`: refuses an UPDATE or DELETE not sent by `update_rows` (a model's ``save()`` reads
+    the count to choose between UPDATE and INSERT; ``update()`` and ``delete()`` return it), unless it has a
+    ``RETURNING`` (read as rows, which the pipeline waits for)."""
+    if not _WRITER.get() and isinstance(sql, str) and _COUNTED.match(sql) and "RETURNING" not in sql.upper():
+        raise PipelineMisuse(
+            f"{sql[:80]}…: a row count reads -1 inside statements.pipeline(); move the save()/update()/delete() "
+            "out of the block or write through statements.update_rows"
+        )
+    return execute(sql, params, many, context)
+
+
 @contextmanager
 def pipeline():
     """On PostgreSQL, psycopg's pipeline mode for the statements inside: each is sent at once and its answer read
@@ -114,13 +139,20 @@ def pipeline():
     statement that fails raises at the next read or when the block ends, as the driver's error (not Django's
     wrapper; `oms.transient.is_transient` reads both); the statements queued after it are not run. Keep the
     block inside the transaction, ending before its commit, and keep out of it what reads a row count (a model's
-    ``save()``, ``QuerySet.update()``: -1 until the answer is read). Elsewhere (SQLite) nothing changes."""
-    if connection.vendor != "postgresql":
-        yield
-        return
-    connection.ensure_connection()
-    with connection.connection.pipeline():
-        yield
+    ``save()``, ``QuerySet.update()``: -1 until the answer is read): on every database the block refuses them
+    (`PipelineMisuse`, before the statement is sent), so a test on SQLite finds one too. Elsewhere (SQLite) nothing
+    else changes."""
+    if _refuse_counted in connection.execute_wrappers:  # nested: the outer block guards
+        guard = nullcontext()
+    else:
+        guard = connection.execute_wrapper(_refuse_counted)
+    with guard:
+        if connection.vendor != "postgresql":
+            yield
+            return
+        connection.ensure_connection()
+        with connection.connection.pipeline():
+            yield
 
 
 def _fields(model, names: Sequence[str]) -> list[models.Field]:
@@ -301,15 +333,19 @@ def update_rows(model: type[models.Model], fields: Sequence[str], rows: Sequence
     SQLite `oms.bulk.update_from_values`). Returns the number of rows updated (-1 inside `pipeline`)."""
     if not rows:
         return 0
-    if connection.vendor != "postgresql":
-        return bulk.update_from_values(model, fields, rows)
-    names = tuple(fields)
-    model_fields = _fields(model, names)
-    keys = [row[0] for row in rows]
-    columns = _columns(model_fields, [row[1:] for row in rows])
-    with cursor() as c:
-        c.execute(_update_rows_sql(model, names), [keys, *columns])
-        return c.rowcount
+    token = _WRITER.set(True)  # the one UPDATE `pipeline()` lets through
+    try:
+        if connection.vendor != "postgresql":
+            return bulk.update_from_values(model, fields, rows)
+        names = tuple(fields)
+        model_fields = _fields(model, names)
+        keys = [row[0] for row in rows]
+        columns = _columns(model_fields, [row[1:] for row in rows])
+        with cursor() as c:
+            c.execute(_update_rows_sql(model, names), [keys, *columns])
+            return c.rowcount
+    finally:
+        _WRITER.reset(token)
 
 
 def create_many(model: type[models.Model], objs: list, *, ignore_conflicts: bool = False) -> list:

@@ -4,7 +4,7 @@
 from datetime import UTC, datetime
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
 from oms import statements
@@ -221,3 +221,32 @@ def test_a_statement_with_async_commit_where_commits_asynchronously_and_the_sess
     assert during == [("off",)] and after == "on"
     assert in_transaction == "off" and after_transaction == "on"
     assert dict(OutboxMessage.objects.values_list("key", "attempts")) == {"k0": 7, "k1": 8}
+
+
+@pytest.mark.parametrize(
+    "counted",
+    [
+        lambda row: row.save(),  # an existing row: save() reads the UPDATE's count to choose UPDATE or INSERT
+        lambda row: row.save(update_fields=["status"]),
+        lambda row: OutboxMessage.objects.filter(pk=row.pk).update(status="sent"),
+        lambda row: OutboxMessage.objects.filter(pk=row.pk).delete(),
+    ],
+    ids=["save", "save-update-fields", "queryset-update", "queryset-delete"],
+)
+def test_a_pipeline_refuses_what_reads_a_row_count_and_sends_nothing_of_it(counted):
+    """Inside `pipeline()` a row count reads -1 (PostgreSQL): a save(), update() or delete() there is refused on every
+    database, before the statement is sent; the block's own writer (`update_rows`) still goes."""
+    statements.insert_rows(OutboxMessage, OUTBOX_FIELDS, [_outbox("k0", {"i": 0}), _outbox("k1", {"i": 1})])
+    row, other = OutboxMessage.objects.order_by("key")
+    row.status = "dead"
+    with statements.pipeline():
+        statements.update_rows(OutboxMessage, ["attempts"], [(other.pk, 3)])
+    with pytest.raises(statements.PipelineMisuse, match="statements.pipeline"):
+        with transaction.atomic(), statements.pipeline():
+            statements.update_rows(OutboxMessage, ["attempts"], [(other.pk, 4)])
+            with statements.pipeline():  # nested blocks guard too
+                counted(row)
+    stored = list(OutboxMessage.objects.order_by("key").values_list("status", "attempts"))
+    assert stored == [("pending", 0), ("pending", 3)]
+    row.save()  # after the block, as usual
+    assert OutboxMessage.objects.get(pk=row.pk).status == "dead"
