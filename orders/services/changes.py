@@ -5,8 +5,10 @@ becomes an intercept, a channel's update) are workflow actions (workflows.change
 from dataclasses import dataclass
 
 from django.db import transaction
+from django.utils import translation
 from django.utils.translation import gettext, gettext_noop
 
+from oms import changelog
 from oms.errors import DomainError, TransitionNotAllowed
 
 from ..intake.canonical import (
@@ -28,12 +30,56 @@ from .core import ADDRESS_FIELDS, order_event_record, order_hold, order_release
 # ---- the channel's SKU map ----------------------------------------------------------------------
 
 
+# The channel's settings as its change log names them (oms.changelog): the msgids of the page's labels and, for
+# 隐私面单, of the model's field (the API has no form).
+CHANNEL_SETTING_NAMES = {
+    "name": gettext_noop("Name"),
+    "kind": gettext_noop("Kind"),
+    "platform": gettext_noop("Platform"),
+    "stock_policy": gettext_noop("Stock policy"),
+    "default_priority": gettext_noop("Default priority"),
+    "active": gettext_noop("Active"),
+    "webhook_secret": gettext_noop("Webhook secret"),
+}
+MASK_NAME = {"mask_recipient": gettext_noop("mask recipient on labels and packing slips")}
+changelog.names(
+    *CHANNEL_SETTING_NAMES.values(),
+    *MASK_NAME.values(),
+    choices=("orders.models.ChannelKind", "orders.models.ChannelPlatform", "orders.models.StockPolicy"),
+)
+
+
+def _channel_state(channel: Channel) -> dict:
+    """The channel's settings as its change log writes them: choices by their English label, the secret hidden."""
+    with translation.override("en"):
+        return {
+            "name": channel.name,
+            "kind": channel.get_kind_display(),
+            "platform": channel.get_platform_display(),
+            "stock_policy": channel.get_stock_policy_display(),
+            "default_priority": channel.default_priority,
+            "active": channel.active,
+            "webhook_secret": changelog.HIDDEN if channel.webhook_secret else None,
+        }
+
+
+@transaction.atomic
 def channel_mask_recipient_set(*, channel: Channel, mask_recipient: bool, user=None) -> Channel:
     """隐私面单: the channel's labels and packing slips print the recipient's name and phone masked (or not, with
-    False). The one door of the setting: the channel page and ``PATCH /api/v1/channels/<slug>/privacy/``."""
+    False). The one door of the setting: the channel page and ``PATCH /api/v1/channels/<slug>/privacy/``. A change
+    is kept in the channel's change log (who, from what to what, when: ``oms.changelog``)."""
     if not isinstance(mask_recipient, bool):
         raise DomainError(gettext("The privacy waybill setting is on or off."))
-    Channel.objects.filter(pk=channel.pk).update(mask_recipient=mask_recipient)
+    before = Channel.objects.select_for_update().filter(pk=channel.pk).values_list("mask_recipient", flat=True).get()
+    if before != mask_recipient:
+        Channel.objects.filter(pk=channel.pk).update(mask_recipient=mask_recipient)
+        changelog.record_changes(
+            obj=channel,
+            user=user,
+            before={"mask_recipient": before},
+            after={"mask_recipient": mask_recipient},
+            settings=MASK_NAME,
+        )
     channel.mask_recipient = mask_recipient
     return channel
 
@@ -48,10 +94,12 @@ def channel_settings_set(
 ) -> Channel:
     """The channel page's Settings in one transaction: its intake settings (``CHANNEL_SETTINGS``, checked by the
     form), a new webhook secret (empty: the stored one stays) and 隐私面单 through its own door
-    (``channel_mask_recipient_set``). Either all of it is saved or none."""
+    (``channel_mask_recipient_set``). Either all of it is saved or none. What changed goes to the channel's change
+    log (the secret as "replaced", never its value)."""
     if unknown := set(settings) - set(CHANNEL_SETTINGS):
         raise TypeError(f"not a channel setting: {', '.join(sorted(unknown))}")
     channel = Channel.objects.select_for_update().get(pk=channel.pk)
+    before = _channel_state(channel)
     for name, value in settings.items():
         setattr(channel, name, value)
     fields = list(settings)
@@ -60,6 +108,8 @@ def channel_settings_set(
         fields.append("webhook_secret")
     if fields:
         channel.save(update_fields=fields)
+    after = _channel_state(channel) | ({"webhook_secret": changelog.REPLACED} if new_webhook_secret else {})
+    changelog.record_changes(obj=channel, user=user, before=before, after=after, settings=CHANNEL_SETTING_NAMES)
     return channel_mask_recipient_set(channel=channel, mask_recipient=mask_recipient, user=user)
 
 

@@ -2,11 +2,11 @@
 
 from decimal import Decimal
 
-from django.contrib.admin.models import CHANGE, LogEntry
-from django.contrib.contenttypes.models import ContentType
+from django.contrib.admin.models import LogEntry
 from django.db import transaction
 from django.utils.translation import gettext
 
+from oms import changelog
 from oms.errors import DomainError
 
 from ..models import Customer
@@ -42,21 +42,9 @@ def customer_credit_set(
         f"Credit terms: business {'yes' if before[0] else 'no'} → {'yes' if is_business else 'no'}, "
         f"limit {_money(before[1])} → {_money(credit_limit)}. Reason: {reason}"
     )
-    if user is not None and user.pk:
-        LogEntry.objects.create(
-            user_id=user.pk,
-            content_type_id=ContentType.objects.get_for_model(Customer).pk,
-            object_id=str(customer.pk),
-            object_repr=str(customer)[:200],
-            action_flag=CHANGE,
-            change_message=message[:2000],
-        )
+    changelog.record(obj=customer, user=user, message=message)
     return customer
 
 
 def customer_credit_history(customer: Customer) -> list[LogEntry]:
-    return list(
-        LogEntry.objects.filter(
-            content_type=ContentType.objects.get_for_model(Customer), object_id=str(customer.pk)
-        ).select_related("user")[:20]
-    )
+    return changelog.history(customer)

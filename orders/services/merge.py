@@ -24,6 +24,7 @@ from django.db.models.functions import Cast, Concat
 from django.utils import timezone
 from django.utils.translation import gettext, gettext_noop
 
+from oms import changelog
 from oms.errors import DomainError
 
 from ..models import MergeSettings, Order, OrderMergeGroup, OrderMergeMember
@@ -180,10 +181,28 @@ def merge_settings_set(
     if not 0 <= int(wait_minutes) <= int(window_minutes):
         raise DomainError(gettext("The wait for a partner must be between 0 minutes and the merge window."))
     settings, _created = MergeSettings.objects.select_for_update().get_or_create(pk=1)
+    before = _merge_state(settings)
     settings.enabled = bool(enabled)
     settings.window_minutes = int(window_minutes)
     settings.wait_minutes = int(wait_minutes)
     settings.exclude_tags = ",".join(t for t in (p.strip().lower() for p in exclude_tags.split(",")) if t)
     settings.save()
     settings.disabled_channels.set(disabled_channels)
+    changelog.record_changes(obj=settings, user=user, before=before, after=_merge_state(settings), settings=MERGE_NAMES)
     return settings
+
+
+# The rule's settings as its change log names them (oms.changelog): the msgids of the model's verbose names.
+MERGE_NAMES = {
+    "enabled": gettext_noop("automatic merge on"),
+    "window_minutes": gettext_noop("merge window (minutes)"),
+    "wait_minutes": gettext_noop("wait for a partner (minutes)"),
+    "exclude_tags": gettext_noop("never merge orders tagged"),
+    "disabled_channels": gettext_noop("channels without automatic merge"),
+}
+changelog.names(*MERGE_NAMES.values())
+
+
+def _merge_state(settings: MergeSettings) -> dict:
+    state = {name: getattr(settings, name) for name in MERGE_NAMES if name != "disabled_channels"}
+    return state | {"disabled_channels": sorted(c.name for c in settings.disabled_channels.all())}

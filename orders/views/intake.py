@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
+from oms import changelog
 from oms.background import nudge
 from oms.errors import DomainError
 from oms.request_guard import BodyTooLarge, read_body
@@ -119,6 +120,7 @@ def channel_detail(request, slug):
         "can_change": request.user.has_perm("orders.change_channel"),
         "form": ChannelForm(instance=channel),
         "sku_form": ChannelSkuForm(),
+        "changes": changelog.history(channel),
     }
     return render(request, "orders/channel_detail.html", context)
 

@@ -13,6 +13,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
+from oms import changelog
 from oms.api import api_view, error, json_input
 from oms.errors import DomainError
 
@@ -130,4 +131,5 @@ def merge_settings(request):
             messages.success(request, gettext("Automatic merge settings saved."))
             return redirect("orders:merge_settings")
     groups = OrderMergeGroup.objects.select_related("channel").prefetch_related("members__order")[:20]
-    return render(request, "orders/merge_settings.html", {"form": form, "groups": groups})
+    changes = changelog.history(current) if instance is not None else []
+    return render(request, "orders/merge_settings.html", {"form": form, "groups": groups, "changes": changes})
