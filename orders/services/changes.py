@@ -27,7 +27,7 @@ from ..status import ChangeAction, ChangeKind, ChangeReason, EventKind, HoldReas
 from ..wording import msg, msg_list
 from .core import ADDRESS_FIELDS, order_event_record, order_hold, order_release
 
-# ---- the channel's SKU map ----------------------------------------------------------------------
+# ---- the channel's settings and SKU map ---------------------------------------------------------
 
 
 # The channel's settings as its change log names them (oms.changelog): the msgids of the page's labels and, for
@@ -85,7 +85,7 @@ def channel_mask_recipient_set(*, channel: Channel, mask_recipient: bool, user=N
 
 
 # The channel page's settings a person sets with the form (``channel_settings_set``); the secret and 隐私面单 apart.
-CHANNEL_SETTINGS = ("name", "kind", "platform", "stock_policy", "default_priority", "active")
+CHANNEL_SETTINGS = tuple(name for name in CHANNEL_SETTING_NAMES if name != "webhook_secret")
 
 
 @transaction.atomic
