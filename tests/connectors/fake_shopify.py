@@ -19,8 +19,9 @@ The state and the operations are here (``Shop``, ``OPERATIONS``); the HTTP serve
 fake_shopify_server.py (``FakeShopify``). Failures are scripted: ``shop.fail_next(kind, times=1, **options)``
 with kind ``429`` (``retry_after``), ``throttled`` (a 200 with the THROTTLED error and the cost extension),
 ``500``, ``401``, ``user_error`` (``message``; with ``alias``: that alias of a multi-``fulfillmentCreate``
-document only), ``timeout`` (answers after ``seconds``) or ``drop`` (does it, then closes the connection without
-answering: the answer lost); ``operation=`` keeps a failure for the next request of that name. Every request is
+document only), ``timeout`` (answers after ``seconds``), ``late`` (does it at once, answers after ``seconds``)
+or ``drop`` (does it, then closes the connection without answering: the answer lost); ``operation=`` keeps a
+failure for the next request of that name. Every request is
 recorded in ``shop.requests`` as ``(operation, variables)``; a wrong token is answered 401 like Shopify does.
 """
 

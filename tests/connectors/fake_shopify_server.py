@@ -199,6 +199,8 @@ class Handler(BaseHTTPRequestHandler):
         if failure and failure["kind"] == "drop":  # done, and the answer lost on the way back
             self.close_connection = True
             return None
+        if failure and failure["kind"] == "late":  # done at once, answered ``seconds`` later
+            time.sleep(failure.get("seconds", 1.0))
         self._answer(200, {"data": data, "extensions": {"cost": cost}}, headers)
 
     def _creates(self, creates: list[tuple[str, dict]], refuse: dict | None) -> dict:
