@@ -271,7 +271,7 @@ class ShopifyAdapter(Adapter):
         ``_aliases()`` each: one ``nodes(ids:)`` read and one aliased ``fulfillmentCreate`` document per chunk. The
         others (relabel, cancel, unchanged) one by one through ``confirm_shipment``. A whole document's failure is
         every row's in it; after THROTTLED/429 or a refused token the rest of the batch is not sent (same error)."""
-        results: list[Confirmation | ConnectorError | None] = [None] * len(items)
+        results: list = [None] * len(items)
         fresh = []
         for i, (notice, remote) in enumerate(items):
             if (remote is not None and not remote.cancelled) or not _numbers(notice):
@@ -297,7 +297,7 @@ class ShopifyAdapter(Adapter):
                         stop = exc
             for i, result in zip(chunk, chunk_results, strict=True):
                 results[i] = result
-        return results  # type: ignore[return-value] (every slot is filled above)
+        return results  # every slot filled above
 
     # ---- cancel -------------------------------------------------------------------------------------
 
@@ -499,8 +499,8 @@ def _create_chunk(client: ShopifyClient, notices: list[dict]) -> list[Confirmati
     nodes = client.execute(ORDERS_FULFILLMENT_QUERY, {"ids": gids}).get("nodes") or []
     orders = {n["id"]: n for n in nodes if isinstance(n, dict) and n.get("id")}
     left: dict[str, list[dict]] = {}  # order gid -> its open line items, lowered by this chunk's shipments
-    results: list[Confirmation | ConnectorError | None] = [None] * len(notices)
-    inputs: list[tuple[int, dict]] = []
+    results: list = [None] * len(notices)
+    inputs: list[tuple[int, dict]] = []  # (the notice's index, its FulfillmentInput; notifyCustomer off: the OMS tells)
     for k, notice in enumerate(notices):
         gid = order_gid(str(notice.get("order_external_id")))
         order = orders.get(gid)
@@ -525,7 +525,7 @@ def _create_chunk(client: ShopifyClient, notices: list[dict]) -> list[Confirmati
                 results[k] = _created(data.get(f"f{j}"))
             except Rejected as exc:
                 results[k] = exc
-    return results  # type: ignore[return-value] (every slot is filled above)
+    return results  # every slot filled above
 
 
 def _open_items(order: dict) -> list[dict]:
