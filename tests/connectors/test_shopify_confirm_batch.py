@@ -168,3 +168,22 @@ def test_two_parcels_of_one_order_in_one_batch_share_its_open_quantities(
     assert fake.shop.requests[0][1] == {"ids": [gid]}
     assert fake.shop.open_quantities(gid) == {"SKU-A": 0, "SKU-B": 0}
     assert sorted(f[1][0] for f in _made(fake)) == sorted(p.tracking_number for p in parcels)
+
+
+def test_documents_shrink_to_what_the_bucket_holds(fake, world, django_capture_on_commit_callbacks):
+    _shipped(fake, world, django_capture_on_commit_callbacks)
+    fake.shop.set_bucket(maximum=1000.0, restore_rate=0.001, available=40.0)  # (almost) no refill during the test
+
+    assert dispatch() == {"retry": len(ORDERS)}  # read 5 points, 35 left: the document of 4 (48) is throttled
+    fake.shop.requests.clear()
+
+    # The client sized the next documents by the throttleStatus it was sent: 35 points hold 2 creates (24).
+    assert dispatch(later_seconds=86400) == {"sent": 2, "retry": 2}  # the restore time at 0.001 points/s
+    sizes = [(name, len(v.get("ids", v))) for name, v in fake.shop.requests]
+    assert sizes == [
+        ("OrdersFulfillment", 2),  # 3 points: 32 left
+        ("FulfillmentsCreate", 2),  # 24 points: 8 left, less than one create
+        ("OrdersFulfillment", 1),  # 2 points: 6 left
+        ("FulfillmentsCreate", 1),  # 12 points: throttled, and the batch stops
+    ]
+    assert len(fake.shop.fulfillments) == 2
