@@ -4,16 +4,22 @@ never fails the others; THROTTLED, a 429, a 5xx or a lost answer fail the docume
 sends nothing twice."""
 
 import pytest
+from django.db import transaction
 
 from connectors.models import RemoteShipment
 from connectors.shopify import adapter as shopify_adapter
+from fulfillment.models import Shipment
 from fulfillment.split import shipment_split
+from logistics.channel_notices import shipments_channel_notice
+from logistics.models import Parcel
+from logistics.tracking_numbers import make_s10
 
 from .conftest import dispatch, make_order, ship, shipment_rows
 
 pytestmark = pytest.mark.django_db
 
 ORDERS = (5001, 5002, 5003, 5004)
+NEW = make_s10("LC", 12345678, "CN")  # a relabel's number
 
 
 def _shipped(fake, world, capture, ids=ORDERS, *, on_shopify=ORDERS):
@@ -187,3 +193,27 @@ def test_documents_shrink_to_what_the_bucket_holds(fake, world, django_capture_o
         ("FulfillmentsCreate", 1),  # 12 points: throttled, and the batch stops
     ]
     assert len(fake.shop.fulfillments) == 2
+
+
+def test_a_relabel_in_the_same_batch_updates_what_the_first_notice_created(
+    fake, world, django_capture_on_commit_callbacks
+):
+    numbers = _shipped(fake, world, django_capture_on_commit_callbacks, ids=(5001, 5002))
+    shipment = Shipment.objects.get(order__external_id="5001")
+    parcel = Parcel.objects.get(shipment=shipment)
+    with transaction.atomic():  # relabelled before the consumer ran: two rows of one shipment in the batch
+        Parcel.objects.filter(pk=parcel.pk).update(voided_at=parcel.created_at)
+        Parcel.objects.create(shipment=shipment, service=parcel.service, tracking_number=NEW)
+        shipments_channel_notice(shipment_ids=[shipment.pk])
+
+    assert dispatch() == {"sent": 3}
+
+    names = [name for name, _v in fake.shop.requests]
+    assert names == ["OrdersFulfillment", "FulfillmentsCreate", "FulfillmentTrackingInfoUpdate"]
+    assert _made(fake) == [
+        ("gid://shopify/Order/5001", (NEW,), (1, 2)),
+        ("gid://shopify/Order/5002", (numbers["gid://shopify/Order/5002"],), (1, 2)),
+    ]
+    assert sorted(r.tracking_numbers for r in RemoteShipment.objects.all()) == sorted(
+        [[NEW], [numbers["gid://shopify/Order/5002"]]]
+    )
