@@ -4,6 +4,8 @@
   inbox (orders/intake/inbox.py applies them in batches like webhooks);
 - ``confirm_shipment(connection, notice, remote)`` -> ``Confirmation``: one shipment's carrier, tracking numbers
   and lines (the ``channel.shipment`` outbox row logistics writes), created once and updated afterwards;
+  ``confirm_shipments(connection, items)`` confirms several of one connection at once (by default one by one;
+  Shopify overrides it: one read and one document for the batch), each with its own outcome;
 - ``push_stock(connection, figures)`` -> ``StockPushResult``: the channel's stock figures, batched;
 - ``cancel_notice(connection, notice)``: a cancellation the platform must hear of (the ``channel.cancel`` row);
 - ``lines_cancel_notice(connection, notice)``: the lines and quantities of a partial cancellation (the
@@ -97,6 +99,18 @@ class Adapter:
 
     def confirm_shipment(self, connection, *, notice: dict, remote) -> Confirmation:
         raise NotSupported(f"{self.platform} has no shipment confirmation.")
+
+    def confirm_shipments(self, connection, items: list[tuple[dict, object]]) -> list[Confirmation | ConnectorError]:
+        """``items`` [(notice, remote)] of one connection, at most one per shipment: a ``Confirmation`` or the
+        ``ConnectorError`` of each, in order (one item's error never fails the others). This default calls
+        ``confirm_shipment`` once per item; a platform that can confirm many in one request overrides it."""
+        results: list[Confirmation | ConnectorError] = []
+        for notice, remote in items:
+            try:
+                results.append(self.confirm_shipment(connection, notice=notice, remote=remote))
+            except ConnectorError as exc:
+                results.append(exc)
+        return results
 
     def push_stock(self, connection, *, figures: list[dict]) -> StockPushResult:
         raise NotSupported(f"{self.platform} has no stock push.")

@@ -224,7 +224,19 @@ def _remotes(connection: ChannelConnection) -> list[RemoteShipment]:
     return remotes
 
 
-def _confirm_one(row: OutboxMessage, batch: _Batch) -> outbox.Outcome:
+@dataclass
+class _Item:
+    """A row that will be sent: its notice, what the platform holds of its shipment (``remote``), its key."""
+
+    row: OutboxMessage
+    notice: dict
+    remote: RemoteShipment | None
+    key: tuple[int, int]
+    version: int
+
+
+def _prepare(row: OutboxMessage, batch: _Batch) -> outbox.Outcome | _Item:
+    """The row's outcome when nothing is sent for it, else what to send."""
     notice = row.payload or {}
     connection = batch.connections.get(notice.get("channel"))
     if connection is None:
@@ -239,24 +251,38 @@ def _confirm_one(row: OutboxMessage, batch: _Batch) -> outbox.Outcome:
     remote = batch.remotes.get(key)
     if remote is not None and remote.version >= version:
         return outbox.skipped("A later notice of this shipment was sent already.")
+    return _Item(row, notice, remote if remote and remote.remote_id else None, key, version)
+
+
+def _send(connection: ChannelConnection, items: list[_Item], batch: _Batch) -> dict[int, outbox.Outcome]:
+    """One connection's items through its adapter's ``confirm_shipments`` (one call for all); each item's outcome,
+    what the platform now holds recorded in ``batch``."""
     try:
-        result = adapter.confirm_shipment(
-            connection, notice=notice, remote=remote if remote and remote.remote_id else None
+        results = adapter_for(connection.platform).confirm_shipments(
+            connection, [(item.notice, item.remote) for item in items]
         )
-    except ConnectorError as exc:
-        batch.errors[connection.pk] = f"{notice.get('shipment_number')}: {exc}"
-        return _outcome(exc)
-    record = RemoteShipment(
-        connection=connection,
-        shipment_id=notice.get("shipment"),
-        remote_id=result.remote_id,
-        tracking_numbers=list(notice.get("tracking_numbers") or []),
-        version=version,
-        cancelled=result.action == "cancelled",
-    )
-    batch.remotes[key] = batch.changed[key] = record
-    batch.sent.add(connection.pk)
-    return outbox.sent()
+        if len(results) != len(items):
+            raise RuntimeError(f"confirm_shipments answered {len(results)} results for {len(items)} notices")
+    except ConnectorError as exc:  # the adapter failed the whole batch alike
+        results = [exc] * len(items)
+    outcomes: dict[int, outbox.Outcome] = {}
+    for item, result in zip(items, results, strict=True):
+        if isinstance(result, ConnectorError):
+            batch.errors[connection.pk] = f"{item.notice.get('shipment_number')}: {result}"
+            outcomes[item.row.pk] = _outcome(result)
+            continue
+        record = RemoteShipment(
+            connection=connection,
+            shipment_id=item.notice.get("shipment"),
+            remote_id=result.remote_id,
+            tracking_numbers=list(item.notice.get("tracking_numbers") or []),
+            version=item.version,
+            cancelled=result.action == "cancelled",
+        )
+        batch.remotes[item.key] = batch.changed[item.key] = record
+        batch.sent.add(connection.pk)
+        outcomes[item.row.pk] = outbox.sent()
+    return outcomes
 
 
 def remember_confirmations(records: list[RemoteShipment]) -> None:
@@ -300,18 +326,49 @@ def _remember_sql() -> str:
 
 def send_shipment_notices(rows: list[OutboxMessage]) -> dict[int, outbox.Outcome]:
     """The outbox handler of ``channel.shipment`` rows, in the order they were written: one read of the
-    connections and of what the platforms hold, the calls, one write of what they now hold."""
+    connections and of what the platforms hold, the calls (the rows of one connection together, through its
+    adapter's ``confirm_shipments``: Shopify confirms them with one read and one document), one write of what
+    they now hold. A second notice of a shipment in the same batch waits until the first one's answer is in."""
     rows = sorted(rows, key=lambda r: (r.payload.get("version") or 0, r.pk))
     batch = _Batch.load(rows)
     outcomes: dict[int, outbox.Outcome] = {}
+    pending: dict[int, list[_Item]] = {}  # connection id -> items to send together
+
+    def flush(connection_id: int) -> None:
+        items = pending.pop(connection_id, [])
+        if not items:
+            return
+        connection = batch.connections[items[0].notice.get("channel")]
+        try:
+            outcomes.update(_send(connection, items, batch))
+        except Exception as exc:  # noqa: BLE001 (a broken batch is retried; the other connections go on)
+            if is_transient(exc):
+                raise
+            for item in items:
+                outcomes[item.row.pk] = outbox.retry(f"{type(exc).__name__}: {exc}")
+
     try:
         for row in rows:
             try:
-                outcomes[row.pk] = _confirm_one(row, batch)
+                prepared = _prepare(row, batch)
             except Exception as exc:  # noqa: BLE001 (one broken row is retried alone; the batch goes on)
                 if is_transient(exc):
                     raise
                 outcomes[row.pk] = outbox.retry(f"{type(exc).__name__}: {exc}")
+                continue
+            if not isinstance(prepared, _Item):
+                outcomes[row.pk] = prepared
+                continue
+            waiting = pending.get(prepared.key[0], [])
+            if any(item.key == prepared.key for item in waiting):  # a later notice of a shipment in this batch
+                flush(prepared.key[0])
+                prepared = _prepare(row, batch)  # against what the first notice left
+                if not isinstance(prepared, _Item):
+                    outcomes[row.pk] = prepared
+                    continue
+            pending.setdefault(prepared.key[0], []).append(prepared)
+        for connection_id in list(pending):
+            flush(connection_id)
     finally:
         remember_confirmations(list(batch.changed.values()))
         for connection in batch.connections.values():

@@ -14,9 +14,21 @@
 
 from __future__ import annotations
 
-from ..base import Adapter, Confirmation, PullPage, Rejected, StockPushResult, match_lines, refund_marker, refund_note
+from ..base import (
+    Adapter,
+    Confirmation,
+    ConnectorError,
+    PullPage,
+    Refused,
+    Rejected,
+    RetryLater,
+    StockPushResult,
+    match_lines,
+    refund_marker,
+    refund_note,
+)
 from ..remote_items import remote_items
-from .client import DEFAULT_VERSION, ShopifyClient
+from .client import DEFAULT_VERSION, ShopifyClient, available
 
 PAGE_SIZE = 50
 SET_BATCH = 250
@@ -55,6 +67,23 @@ FULFILLMENT_ORDERS_QUERY = """query OrderFulfillment($id: ID!) {
     }
   }
 }"""
+
+ORDERS_FULFILLMENT_QUERY = """query OrdersFulfillment($ids: [ID!]!) {
+  nodes(ids: $ids) {
+    ... on Order {
+      id
+      fulfillments(first: 50) { id status trackingInfo { number } }
+      fulfillmentOrders(first: 50) {
+        nodes { id status lineItems(first: 250) { nodes { id sku remainingQuantity lineItem { sku } } } }
+      }
+    }
+  }
+}"""
+# Shopify's calculated query cost: a mutation field 10 points, each object it returns 1 (the Fulfillment; the
+# userErrors); a single query may request at most 1000 (shopify.dev/docs/apps/build/apis/graphql-admin/rate-limits).
+ALIAS_COST = 12
+MAX_QUERY_COST = 1000
+MAX_ALIASES = 50  # 600 points: a document the standard plan's bucket (1000, refilled 100/s) takes at once
 
 FULFILLMENT_CREATE = """mutation FulfillmentCreate($fulfillment: FulfillmentInput!) {
   fulfillmentCreate(fulfillment: $fulfillment) {
@@ -207,12 +236,8 @@ class ShopifyAdapter(Adapter):
 
     def confirm_shipment(self, connection, *, notice: dict, remote) -> Confirmation:
         client = client_for(connection)
-        numbers = [n for n in notice.get("tracking_numbers") or [] if n]
-        tracking = {
-            "company": notice.get("carrier") or "",
-            "numbers": numbers,
-            "urls": notice.get("tracking_urls") or [],
-        }
+        numbers = _numbers(notice)
+        tracking = _tracking(notice)
         if remote is not None and not remote.cancelled:
             if not numbers:  # the label was voided: the fulfillment is taken back
                 payload = client.execute(FULFILLMENT_CANCEL, {"id": remote.remote_id}).get("fulfillmentCancel")
@@ -232,28 +257,47 @@ class ShopifyAdapter(Adapter):
         )
         if not order:
             raise Rejected(f"Shopify has no order {notice.get('order_external_id')}.")
-        for fulfillment in order.get("fulfillments") or []:
-            if str(fulfillment.get("status", "")).upper() in ("CANCELLED", "ERROR", "FAILURE"):
-                continue
-            theirs = {t.get("number") for t in fulfillment.get("trackingInfo") or [] if isinstance(t, dict)}
-            if theirs & set(numbers):  # ours, sent before and its answer lost
-                return Confirmation(fulfillment["id"], "adopted")
-        groups = _allocate(order, notice.get("lines") or [])
+        if ours := _ours(order, numbers):  # sent before and its answer lost
+            return Confirmation(ours, "adopted")
+        groups = _allocate(_open_items(order), notice.get("lines") or [])
         payload = client.execute(
             FULFILLMENT_CREATE,
-            {
-                "fulfillment": {
-                    "lineItemsByFulfillmentOrder": groups,
-                    "notifyCustomer": False,  # the OMS tells the customer itself
-                    "trackingInfo": tracking,
-                }
-            },
+            {"fulfillment": {"lineItemsByFulfillmentOrder": groups, "notifyCustomer": False, "trackingInfo": tracking}},
         ).get("fulfillmentCreate")
-        _user_errors(payload, "the fulfillment")
-        fulfillment = (payload or {}).get("fulfillment") or {}
-        if not fulfillment.get("id"):
-            raise Rejected("Shopify created no fulfillment and gave no reason.")
-        return Confirmation(fulfillment["id"], "created")
+        return _created(payload)
+
+    def confirm_shipments(self, connection, items: list[tuple[dict, object]]) -> list[Confirmation | ConnectorError]:
+        """The new shipments (no fulfillment of ours known, tracking numbers given) in documents of at most
+        ``_aliases()`` each: one ``nodes(ids:)`` read and one aliased ``fulfillmentCreate`` document per chunk. The
+        others (relabel, cancel, unchanged) one by one through ``confirm_shipment``. A whole document's failure is
+        every row's in it; after THROTTLED/429 or a refused token the rest of the batch is not sent (same error)."""
+        results: list = [None] * len(items)
+        fresh = []
+        for i, (notice, remote) in enumerate(items):
+            if (remote is not None and not remote.cancelled) or not _numbers(notice):
+                try:
+                    results[i] = self.confirm_shipment(connection, notice=notice, remote=remote)
+                except ConnectorError as exc:
+                    results[i] = exc
+            else:
+                fresh.append(i)
+        client = client_for(connection)
+        stop: ConnectorError | None = None
+        while fresh:
+            size = _aliases(client)
+            chunk, fresh = fresh[:size], fresh[size:]
+            if stop is not None:
+                chunk_results: list = [stop] * len(chunk)
+            else:
+                try:
+                    chunk_results = _create_chunk(client, [items[i][0] for i in chunk])
+                except ConnectorError as exc:
+                    chunk_results = [exc] * len(chunk)
+                    if isinstance(exc, RetryLater | Refused):
+                        stop = exc
+            for i, result in zip(chunk, chunk_results, strict=True):
+                results[i] = result
+        return results  # every slot filled above
 
     # ---- cancel -------------------------------------------------------------------------------------
 
@@ -398,23 +442,118 @@ class ShopifyAdapter(Adapter):
         return remote_items(connection, skus, lookup, batch=LOOKUP_BATCH)
 
 
-def _allocate(order: dict, lines: list[dict]) -> list[dict]:
-    """This shipment's lines onto the order's open fulfillment order line items, by SKU: a partial shipment
-    fulfils only its quantities. A line Shopify has no open quantity for is refused with what is missing."""
-    open_items, order_of = [], {}
+def _numbers(notice: dict) -> list[str]:
+    return [n for n in notice.get("tracking_numbers") or [] if n]
+
+
+def _tracking(notice: dict) -> dict:
+    return {
+        "company": notice.get("carrier") or "",
+        "numbers": _numbers(notice),
+        "urls": notice.get("tracking_urls") or [],
+    }
+
+
+def _ours(order: dict, numbers: list[str]) -> str:
+    """The id of the order's live fulfillment that carries one of our tracking numbers ("" when none)."""
+    for fulfillment in order.get("fulfillments") or []:
+        if str(fulfillment.get("status", "")).upper() in ("CANCELLED", "ERROR", "FAILURE"):
+            continue
+        theirs = {t.get("number") for t in fulfillment.get("trackingInfo") or [] if isinstance(t, dict)}
+        if theirs & set(numbers):
+            return fulfillment["id"]
+    return ""
+
+
+def _created(payload: dict | None) -> Confirmation:
+    """A ``fulfillmentCreate`` answer as a Confirmation; its ``userErrors`` as ``Rejected``."""
+    _user_errors(payload, "the fulfillment")
+    fulfillment = (payload or {}).get("fulfillment") or {}
+    if not fulfillment.get("id"):
+        raise Rejected("Shopify created no fulfillment and gave no reason.")
+    return Confirmation(fulfillment["id"], "created")
+
+
+def _aliases(client: ShopifyClient) -> int:
+    """How many ``fulfillmentCreate`` the next document holds: ``MAX_ALIASES``, fewer when the shop's bucket (as
+    the last answer left it, refilled since) holds less; 1 at least (an empty bucket answers THROTTLED)."""
+    points = available(client.url)
+    fits = MAX_ALIASES if points is None else int(points // ALIAS_COST)
+    return max(1, min(MAX_ALIASES, MAX_QUERY_COST // ALIAS_COST, fits))
+
+
+CREATED_FIELDS = "fulfillment { id status } userErrors { field message }"
+
+
+def create_document(count: int) -> str:
+    """A mutation with ``count`` aliased ``fulfillmentCreate`` (``f0`` ... with variables ``$f0`` ...)."""
+    arguments = ", ".join(f"$f{i}: FulfillmentInput!" for i in range(count))
+    fields = "\n".join(f"  f{i}: fulfillmentCreate(fulfillment: $f{i}) {{ {CREATED_FIELDS} }}" for i in range(count))
+    return f"mutation FulfillmentsCreate({arguments}) {{\n{fields}\n}}"
+
+
+def _create_chunk(client: ShopifyClient, notices: list[dict]) -> list[Confirmation | ConnectorError]:
+    """New shipments: their orders in one ``nodes(ids:)`` read, then one document with a ``fulfillmentCreate``
+    per shipment not adopted or refused already. Shipments of one order share its open quantities."""
+    gids = list(dict.fromkeys(order_gid(str(n.get("order_external_id"))) for n in notices))
+    nodes = client.execute(ORDERS_FULFILLMENT_QUERY, {"ids": gids}).get("nodes") or []
+    orders = {n["id"]: n for n in nodes if isinstance(n, dict) and n.get("id")}
+    left: dict[str, list[dict]] = {}  # order gid -> its open line items, lowered by this chunk's shipments
+    results: list = [None] * len(notices)
+    inputs: list[tuple[int, dict]] = []  # (the notice's index, its FulfillmentInput; notifyCustomer off: the OMS tells)
+    for k, notice in enumerate(notices):
+        gid = order_gid(str(notice.get("order_external_id")))
+        order = orders.get(gid)
+        if not order:
+            results[k] = Rejected(f"Shopify has no order {notice.get('order_external_id')}.")
+            continue
+        if ours := _ours(order, _numbers(notice)):
+            results[k] = Confirmation(ours, "adopted")
+            continue
+        try:
+            groups = _allocate(left.setdefault(gid, _open_items(order)), notice.get("lines") or [])
+        except Rejected as exc:
+            results[k] = exc
+            continue
+        inputs.append(
+            (k, {"lineItemsByFulfillmentOrder": groups, "notifyCustomer": False, "trackingInfo": _tracking(notice)})
+        )
+    if inputs:
+        data = client.execute(create_document(len(inputs)), {f"f{j}": f for j, (_k, f) in enumerate(inputs)})
+        for j, (k, _f) in enumerate(inputs):
+            try:
+                results[k] = _created(data.get(f"f{j}"))
+            except Rejected as exc:
+                results[k] = exc
+    return results  # every slot filled above
+
+
+def _open_items(order: dict) -> list[dict]:
+    """The order's open fulfillment order line items: ``{"id", "sku", "left", "order"}`` (order: its FO)."""
+    items = []
     for fo in (order.get("fulfillmentOrders") or {}).get("nodes") or []:
         if str(fo.get("status", "")).upper() not in OPEN_FULFILLMENT_ORDER:
             continue
         for item in (fo.get("lineItems") or {}).get("nodes") or []:
             sku = item.get("sku") or (item.get("lineItem") or {}).get("sku") or ""
-            open_items.append({"id": item["id"], "sku": sku, "left": int(item.get("remainingQuantity") or 0)})
-            order_of[item["id"]] = fo["id"]
+            items.append(
+                {"id": item["id"], "sku": sku, "left": int(item.get("remainingQuantity") or 0), "order": fo["id"]}
+            )
+    return items
+
+
+def _allocate(open_items: list[dict], lines: list[dict]) -> list[dict]:
+    """This shipment's lines onto the order's open fulfillment order line items, by SKU: a partial shipment
+    fulfils only its quantities, taken off ``open_items`` (a later shipment of the order in the same batch gets
+    what is left). A line Shopify has no open quantity for is refused with what is missing."""
     taken, missing = match_lines(open_items, lines)
     if missing:
         raise Rejected(f"Shopify has no open quantity to fulfil for: {', '.join(missing)}.")
     groups: dict[str, list[dict]] = {}
+    by_id = {item["id"]: item for item in open_items}
     for item_id, qty in taken.items():
-        groups.setdefault(order_of[item_id], []).append({"id": item_id, "quantity": qty})
+        by_id[item_id]["left"] -= qty
+        groups.setdefault(by_id[item_id]["order"], []).append({"id": item_id, "quantity": qty})
     return [{"fulfillmentOrderId": fo, "fulfillmentOrderLineItems": items} for fo, items in groups.items()]
 
 

@@ -20,6 +20,7 @@ import json
 import math
 import os
 import threading
+import time
 
 import requests
 
@@ -60,6 +61,33 @@ def _session(base_url: str) -> requests.Session:
     return session
 
 
+_buckets: dict[str, tuple[dict, float]] = {}  # url -> (the last throttleStatus Shopify sent, when)
+
+
+def available(url: str) -> float | None:
+    """The points the shop's bucket holds now, as the last answer's ``throttleStatus`` said plus what its
+    ``restoreRate`` refilled since (at most ``maximumAvailable``); None when no answer said it yet."""
+    seen = _buckets.get(url)
+    if seen is None:
+        return None
+    status, at = seen
+    try:
+        figures = [float(status[k]) for k in ("currentlyAvailable", "restoreRate", "maximumAvailable")]
+    except (KeyError, TypeError, ValueError):
+        return None
+    now, rate, most = figures
+    return min(most, now + rate * (time.monotonic() - at))
+
+
+def _remember_bucket(url: str, extensions) -> None:
+    cost = extensions.get("cost") if isinstance(extensions, dict) else None
+    status = cost.get("throttleStatus") if isinstance(cost, dict) else None
+    if isinstance(status, dict):
+        if len(_buckets) > 1000:
+            _buckets.clear()
+        _buckets[url] = (status, time.monotonic())
+
+
 class ShopifyClient:
     def __init__(self, *, base_url: str, token: str, version: str = "", session: requests.Session | None = None):
         self.url = f"{base_url.rstrip('/')}/admin/api/{version or DEFAULT_VERSION}/graphql.json"
@@ -97,6 +125,7 @@ class ShopifyClient:
         )
         if not isinstance(body, dict):
             raise Transient("Shopify answered with JSON that is not an object.")
+        _remember_bucket(self.url, body.get("extensions"))
         errors = body.get("errors")
         if errors:
             _raise_errors(errors, body.get("extensions") or {})

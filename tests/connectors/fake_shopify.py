@@ -6,7 +6,8 @@ name (``query PullOrders``, ``mutation FulfillmentCreate`` ...), its variables a
 
 - ``orders(first, after, query: "updated_at:>='…'", sortKey: UPDATED_AT)`` with ``pageInfo {hasNextPage
   endCursor}`` over ``shop.orders``;
-- ``order(id) { fulfillments, fulfillmentOrders { lineItems { remainingQuantity } } }``;
+- ``order(id) { fulfillments, fulfillmentOrders { lineItems { remainingQuantity } } }``, and the same of several
+  orders by ``nodes(ids:)`` (``... on Order``, at most 250 ids);
 - ``fulfillmentCreate(fulfillment: {lineItemsByFulfillmentOrder, trackingInfo})``: checks each quantity against
   what remains (a ``userErrors`` entry otherwise), lowers it, closes a fully fulfilled fulfillment order;
 - ``fulfillmentTrackingInfoUpdate``, ``fulfillmentCancel`` (gives the quantities back);
@@ -17,7 +18,10 @@ name (``query PullOrders``, ``mutation FulfillmentCreate`` ...), its variables a
 The state and the operations are here (``Shop``, ``OPERATIONS``); the HTTP server that answers them is
 fake_shopify_server.py (``FakeShopify``). Failures are scripted: ``shop.fail_next(kind, times=1, **options)``
 with kind ``429`` (``retry_after``), ``throttled`` (a 200 with the THROTTLED error and the cost extension),
-``500``, ``401``, ``user_error`` (``message``) or ``timeout`` (answers after ``seconds``). Every request is
+``500``, ``401``, ``user_error`` (``message``; with ``alias``: that alias of a multi-``fulfillmentCreate``
+document only), ``timeout`` (answers after ``seconds``), ``late`` (does it at once, answers after ``seconds``)
+or ``drop`` (does it, then closes the connection without answering: the answer lost); ``operation=`` keeps a
+failure for the next request of that name. Every request is
 recorded in ``shop.requests`` as ``(operation, variables)``; a wrong token is answered 401 like Shopify does.
 """
 
@@ -26,6 +30,7 @@ from __future__ import annotations
 import copy
 import re
 import threading
+import time
 
 from . import fake_shopify_cancel as cancel
 from . import fake_shopify_refunds as refunds
@@ -105,6 +110,7 @@ class Shop:
         self.sales: dict[str, dict] = {}  # order gid -> its sale transaction {id, gateway, amount, refunded}
         self.shipping: dict[str, dict] = {}  # order gid -> its shipping {amount, refunded}
         self._ids = 1000
+        self.bucket: dict | None = None  # the leaky bucket (set_bucket); None: never throttles by itself
         # Indexes, so a request costs the same with 10 orders as with 10,000 (the bench's full size).
         self.items_by_id: dict[str, tuple[str, dict, dict]] = {}  # line item gid -> (order gid, its FO, it)
         self.fulfillments_by_order: dict[str, list[str]] = {}  # order gid -> its fulfillment gids, oldest first
@@ -150,8 +156,55 @@ class Shop:
         for _ in range(times):
             self.failures.append({"kind": kind, **options})
 
+    def take_failure(self, name: str) -> dict | None:
+        """The next scripted failure for a request of operation ``name`` (one kept for another operation waits)."""
+        for i, failure in enumerate(self.failures):
+            if failure.get("operation") in (None, name):
+                return self.failures.pop(i)
+        return None
+
+    def set_bucket(self, maximum: float = 1000.0, restore_rate: float = 50.0, available: float | None = None) -> None:
+        self.bucket = {
+            "maximum": maximum,
+            "rate": restore_rate,
+            "available": maximum if available is None else available,
+            "at": time.monotonic(),
+        }
+
+    def spend(self, requested: int) -> dict:
+        """The cost extension of a request costing ``requested``: taken from the bucket when it holds that much
+        (``actualQueryCost`` set), else nothing taken and ``actualQueryCost`` None (THROTTLED)."""
+        bucket = self.bucket
+        if bucket is None:
+            status = {"maximumAvailable": 1000.0, "currentlyAvailable": 1000.0 - requested, "restoreRate": 50.0}
+            return {"requestedQueryCost": requested, "actualQueryCost": requested, "throttleStatus": status}
+        now = time.monotonic()
+        bucket["available"] = min(bucket["maximum"], bucket["available"] + bucket["rate"] * (now - bucket["at"]))
+        bucket["at"] = now
+        actual = None
+        if requested <= bucket["available"]:
+            bucket["available"] -= requested
+            actual = requested
+        status = {
+            "maximumAvailable": bucket["maximum"],
+            "currentlyAvailable": bucket["available"],
+            "restoreRate": bucket["rate"],
+        }
+        return {"requestedQueryCost": requested, "actualQueryCost": actual, "throttleStatus": status}
+
     def operations(self, name: str | None = None) -> list[tuple[str, dict]]:
         return [r for r in self.requests if name is None or r[0] == name]
+
+    def created_inputs(self) -> list[dict]:
+        """Every ``FulfillmentInput`` sent, in order: of ``FulfillmentCreate`` and of each alias of a document of
+        several (``FulfillmentsCreate``)."""
+        sent = []
+        for name, variables in self.requests:
+            if name == "FulfillmentCreate":
+                sent.append(variables["fulfillment"])
+            elif name == "FulfillmentsCreate":
+                sent.extend(variables[alias] for alias in sorted(variables, key=lambda a: int(a[1:])))
+        return sent
 
     def open_quantities(self, order_gid: str) -> dict[str, int]:
         result: dict[str, int] = {}
@@ -207,6 +260,13 @@ class Shop:
             for fo in self.fulfillment_orders[gid]
         ]
         return {"order": {"id": gid, "fulfillments": fulfillments, "fulfillmentOrders": {"nodes": fos}}}
+
+    def orders_fulfillment(self, v: dict) -> dict:
+        """``nodes(ids:) { ... on Order { id fulfillments fulfillmentOrders } }``: null for an unknown id."""
+        ids = v.get("ids") or []
+        if len(ids) > 250:
+            raise ValueError("nodes(ids:) takes at most 250 ids")
+        return {"nodes": [self.order_fulfillment({"id": gid})["order"] for gid in ids]}
 
     def _item(self, item_id: str):
         if item_id in self.items_by_id:
@@ -391,6 +451,7 @@ OPERATIONS = {
     "SuggestedRefund": refunds.suggested_refund,
     "PullOrders": Shop.pull_orders,
     "OrderFulfillment": Shop.order_fulfillment,
+    "OrdersFulfillment": Shop.orders_fulfillment,
     "FulfillmentCreate": Shop.fulfillment_create,
     "FulfillmentTrackingInfoUpdate": Shop.tracking_update,
     "FulfillmentCancel": Shop.fulfillment_cancel,

@@ -1,7 +1,14 @@
 """The fake Shopify's HTTP server (tests/connectors/fake_shopify.py has the shop's state and operations):
 ``with FakeShopify() as fake:`` answers ``POST /admin/api/<version>/graphql.json`` on loopback as Shopify does,
 the wrong token, the scripted failures (``shop.fail_next``) and the API version's arguments (``orderCancel``)
-included."""
+included.
+
+The document is parsed with graphql-core: the operation is known by its name, and a mutation made of several
+(aliased) ``fulfillmentCreate`` fields, each reading its input from its own variable, is run field by field,
+each alias answered with its own ``userErrors`` (as Shopify runs a multi-mutation document). Every answer carries
+``extensions.cost`` (a calculated cost: 10 a mutation field and 1 an object under it; 1 an order asked of
+``nodes``); with ``shop.bucket`` set (``shop.set_bucket``) a request costing more than the bucket holds is answered
+THROTTLED with the bucket's ``throttleStatus``, as Shopify's leaky bucket does."""
 
 from __future__ import annotations
 
@@ -9,7 +16,10 @@ import copy
 import json
 import re
 import time
+from functools import lru_cache
 from http.server import BaseHTTPRequestHandler
+
+from graphql import FieldNode, OperationDefinitionNode, VariableNode, parse
 
 from . import fake_shopify_cancel as cancel
 from . import fake_shopify_refunds as refunds
@@ -21,6 +31,49 @@ COST = {
     "actualQueryCost": None,
     "throttleStatus": {"maximumAvailable": 1000.0, "currentlyAvailable": 652, "restoreRate": 50.0},
 }
+
+
+@lru_cache(maxsize=256)
+def _operation(query: str) -> OperationDefinitionNode | None:
+    try:
+        document = parse(query)
+    except Exception:  # noqa: BLE001 (a syntax error is answered as Shopify does, below)
+        return None
+    return next((d for d in document.definitions if isinstance(d, OperationDefinitionNode)), None)
+
+
+def _objects(field: FieldNode) -> int:
+    """The objects a field's selection asks for (1 a field with a selection of its own)."""
+    inner = [f for f in (field.selection_set.selections if field.selection_set else []) if isinstance(f, FieldNode)]
+    return sum(1 + _objects(f) for f in inner if f.selection_set)
+
+
+def requested_cost(operation: OperationDefinitionNode, variables: dict) -> int:
+    fields = [f for f in operation.selection_set.selections if isinstance(f, FieldNode)]
+    if operation.operation.value == "mutation":
+        return sum(10 + _objects(f) for f in fields)
+    if any(f.name.value == "nodes" for f in fields):
+        return 1 + len(variables.get("ids") or [])
+    return 10
+
+
+def fulfillment_creates(operation: OperationDefinitionNode, variables: dict) -> list[tuple[str, dict]] | None:
+    """(alias, its FulfillmentInput) of a mutation made of ``fulfillmentCreate`` fields only; None otherwise."""
+    fields = [f for f in operation.selection_set.selections if isinstance(f, FieldNode)]
+    if (
+        operation.operation.value != "mutation"
+        or not fields
+        or any(f.name.value != "fulfillmentCreate" for f in fields)
+    ):
+        return None
+    creates = []
+    for f in fields:
+        argument = next(a for a in f.arguments if a.name.value == "fulfillment")
+        value = argument.value
+        creates.append(
+            ((f.alias or f.name).value, variables[value.name.value] if isinstance(value, VariableNode) else {})
+        )
+    return creates
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -51,16 +104,24 @@ class Handler(BaseHTTPRequestHandler):
         if not re.fullmatch(r"/admin/api/[0-9a-z-]+/graphql\.json", self.path):
             return self._answer(404, {"errors": "Not Found"})
         query, variables = body.get("query", ""), body.get("variables") or {}
-        match = re.search(r"(?:query|mutation)\s+(\w+)", query)
-        name = match.group(1) if match else ""
+        operation = _operation(query)
+        if operation is None:
+            return self._answer(200, {"errors": [{"message": "syntax error", "extensions": {"code": "PARSE"}}]})
+        name = operation.name.value if operation.name else ""
         shop = self.shop
         with shop.lock:
             shop.requests.append((name, copy.deepcopy(variables)))
-            failure = shop.failures.pop(0) if shop.failures else None
+            failure = shop.take_failure(name)
+            cost = shop.spend(requested_cost(operation, variables))
         if self.headers.get("X-Shopify-Access-Token") != TOKEN:
             return self._answer(
                 401, {"errors": "[API] Invalid API key or access token (unrecognized login or wrong password)"}
             )
+        if failure is None and cost.get("actualQueryCost") is None:  # the bucket holds less than it costs
+            failure = {"kind": "throttled", "cost": cost}
+        refuse = None  # a user_error of one alias of a multi-fulfillmentCreate document
+        if failure and failure["kind"] == "user_error" and failure.get("alias"):
+            refuse, failure = failure, None
         if failure:
             kind = failure["kind"]
             if kind == "429":
@@ -85,7 +146,7 @@ class Handler(BaseHTTPRequestHandler):
                                 },
                             }
                         ],
-                        "extensions": {"cost": COST},
+                        "extensions": {"cost": failure.get("cost") or COST},
                     },
                 )
             if kind == "500":
@@ -122,32 +183,37 @@ class Handler(BaseHTTPRequestHandler):
                 with shop.lock:
                     shop.deprecated.append((name, "refund"))
                 headers["X-Shopify-API-Deprecated-Reason"] = cancel.DEPRECATED_REASON
-        operation = OPERATIONS.get(name)
-        if operation is None:
+        creates = fulfillment_creates(operation, variables)
+        run = OPERATIONS.get(name)
+        if run is None and creates is None:
             return self._answer(
                 200, {"errors": [{"message": f"Unknown operation {name!r}", "extensions": {"code": "undefinedField"}}]}
             )
         with shop.lock:
             try:
-                data = operation(shop, variables)
+                data = run(shop, variables) if creates is None else self._creates(creates, refuse)
             except refunds.InvalidVariable as exc:  # GraphQL's own check of the input's fields and types
                 return self._answer(
                     200, {"errors": [{"message": str(exc), "extensions": {"code": "INVALID_VARIABLE"}}]}
                 )
-        self._answer(
-            200,
-            {
-                "data": data,
-                "extensions": {
-                    "cost": {
-                        "requestedQueryCost": 10,
-                        "actualQueryCost": 10,
-                        "throttleStatus": {"maximumAvailable": 1000.0, "currentlyAvailable": 990, "restoreRate": 50.0},
-                    }
-                },
-            },
-            headers,
-        )
+        if failure and failure["kind"] == "drop":  # done, and the answer lost on the way back
+            self.close_connection = True
+            return None
+        if failure and failure["kind"] == "late":  # done at once, answered ``seconds`` later
+            time.sleep(failure.get("seconds", 1.0))
+        self._answer(200, {"data": data, "extensions": {"cost": cost}}, headers)
+
+    def _creates(self, creates: list[tuple[str, dict]], refuse: dict | None) -> dict:
+        """Each alias's ``fulfillmentCreate`` in turn, with its own userErrors (a scripted ``user_error`` with
+        ``alias`` refuses that one only)."""
+        data = {}
+        for alias, fulfillment in creates:
+            if refuse and refuse.get("alias") == alias:
+                message = refuse.get("message", "Invalid.")
+                data[alias] = {"fulfillment": None, "userErrors": [{"field": ["fulfillment"], "message": message}]}
+                continue
+            data[alias] = self.shop.fulfillment_create({"fulfillment": fulfillment})["fulfillmentCreate"]
+        return data
 
 
 class FakeShopify(LoopbackServer):

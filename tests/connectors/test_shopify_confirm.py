@@ -43,7 +43,7 @@ def test_a_shipped_shipment_is_fulfilled_on_shopify_once_with_its_tracking_numbe
     parcel = ship(django_capture_on_commit_callbacks, order.shipments.get(), run_outbox=True)
 
     assert _fulfillments(fake) == [(gid, "SUCCESS", [parcel.tracking_number], [1, 2])]
-    create = fake.shop.operations("FulfillmentCreate")[0][1]["fulfillment"]
+    create = fake.shop.created_inputs()[0]
     assert create["trackingInfo"]["numbers"] == [parcel.tracking_number]
     assert create["trackingInfo"]["company"] == parcel.carrier_display
     assert create["trackingInfo"]["urls"] == [parcel.tracking_url]
@@ -56,7 +56,7 @@ def test_a_shipped_shipment_is_fulfilled_on_shopify_once_with_its_tracking_numbe
     with transaction.atomic():
         shipments_channel_notice(shipment_ids=[order.shipments.get().pk])
     dispatch(later_seconds=3600)
-    assert len(fake.shop.operations("FulfillmentCreate")) == 1
+    assert len(fake.shop.created_inputs()) == 1
     assert OutboxMessage.objects.filter(kind="channel.shipment").count() == 1
 
 
@@ -85,7 +85,7 @@ def test_a_worker_that_dies_after_shopify_answered_does_not_fulfil_twice(
     assert dispatch() == {}  # still leased
     assert dispatch(later_seconds=outbox.lease().total_seconds() + 1) == {"sent": 1}
 
-    assert len(fake.shop.operations("FulfillmentCreate")) == 1
+    assert len(fake.shop.created_inputs()) == 1
     assert _fulfillments(fake) == [(gid, "SUCCESS", [parcel.tracking_number], [1, 2])]
     assert RemoteShipment.objects.get().remote_id == next(iter(fake.shop.fulfillments))
 
@@ -103,7 +103,7 @@ def test_partial_shipments_fulfil_only_their_own_lines(fake, world, django_captu
 
     assert fake.shop.open_quantities(gid) == {"SKU-A": 0, "SKU-B": 0}
     assert sorted(f[2][0] for f in _fulfillments(fake)) == sorted([parcel_1.tracking_number, parcel_2.tracking_number])
-    created = [v["fulfillment"]["lineItemsByFulfillmentOrder"] for _n, v in fake.shop.operations("FulfillmentCreate")]
+    created = [v["lineItemsByFulfillmentOrder"] for v in fake.shop.created_inputs()]
     assert [sum(i["quantity"] for g in c for i in g["fulfillmentOrderLineItems"]) for c in created] == [2, 1]
     assert shipment_rows() == [("sent", 1, ""), ("sent", 1, "")]
 
@@ -122,7 +122,7 @@ def test_a_relabel_updates_the_tracking_and_a_void_cancels_the_fulfillment(
         Parcel.objects.filter(pk=parcel.pk).update(voided_at=parcel.created_at)
         Parcel.objects.create(shipment=shipment, service=parcel.service, tracking_number=NEW)
         shipments_channel_notice(shipment_ids=[shipment.pk])
-    assert len(fake.shop.operations("FulfillmentCreate")) == 1
+    assert len(fake.shop.created_inputs()) == 1
     assert fake.shop.operations("FulfillmentTrackingInfoUpdate")[0][1] == {
         "fulfillmentId": fid,
         "trackingInfoInput": {
@@ -280,7 +280,7 @@ def test_an_order_from_a_shopify_webhook_is_confirmed_back_once_with_its_trackin
     dispatch(later_seconds=3600)  # a second consumer run finds nothing to do
 
     assert _fulfillments(fake) == [(gid, "SUCCESS", [parcel.tracking_number], [1, 2])]
-    assert fake.shop.operations("OrderFulfillment")[0][1] == {"id": gid}
+    assert fake.shop.operations("OrdersFulfillment")[0][1] == {"ids": [gid]}
     assert shipment_rows() == [("sent", 1, "")]
 
 
