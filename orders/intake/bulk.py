@@ -469,7 +469,8 @@ def _write(channel, fresh, source, user, *, notify: bool = False) -> list[Outcom
             active = {reason for reason, _ in order_holds}
             priced = [
                 (n, ln.sku, product, ln.unit_price)
-                for n, (ln, (product, _q)) in enumerate(zip(data.lines, pairs, strict=True), start=1)
+                # the order's own lines: the gifts added after them are left out of the price check
+                for n, (ln, (product, _q)) in enumerate(zip(data.lines, pairs, strict=False), start=1)
             ]
             for reason, note in list(outcome.holds) + review.findings(draft, priced):
                 if reason in active:
