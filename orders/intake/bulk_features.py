@@ -106,10 +106,17 @@ def insert_rows(model, attnames: tuple[str, ...], rows: list[tuple]) -> None:
         model.objects.bulk_create([model(**dict(zip(attnames, values, strict=True))) for values in rows])
         return
     # The rows' foreign keys checked together after the COPY where that is as strong as a trigger per row.
-    with checked_copy(model, attnames) as record, copy_rows(model, attnames) as write:
+    with checked_copy(model, attnames, rows), copy_rows(model, attnames) as write:
         for values in rows:
             write(values)
-            record(values)
+
+
+@contextmanager
+def stream_rows(model, attnames: tuple[str, ...], rows: list[tuple]):
+    """``insert_rows`` for rows written as the caller makes them: ``write(values)`` for each, every one of them also
+    in ``rows`` by the time the block ends (their foreign keys are checked then, as ``insert_rows`` checks them)."""
+    with checked_copy(model, attnames, rows), copy_rows(model, attnames) as write:
+        yield write
 
 
 @contextmanager

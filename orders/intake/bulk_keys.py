@@ -84,35 +84,32 @@ def keys_to_check(model, attnames: tuple[str, ...]) -> list[tuple[int, str, str]
 
 
 @contextmanager
-def checked_copy(model, attnames: tuple[str, ...]):
-    """Around one COPY of ``attnames`` into ``model``'s table: ``record(values)`` for each row written. Where the
-    module's conditions hold, the COPY runs without its row triggers and the recorded rows' foreign keys are
-    checked together when the block ends (one round trip); elsewhere ``record`` does nothing and the triggers
-    check them."""
+def checked_copy(model, attnames: tuple[str, ...], rows: list[tuple]):
+    """Around one COPY of ``rows`` (tuples of ``attnames``) into ``model``'s table. Where the module's conditions
+    hold, the COPY runs without its row triggers and the rows' foreign keys are checked together when the block
+    ends (one round trip); elsewhere the triggers check them."""
     checks = keys_to_check(model, attnames)
+    yield
     if checks is None:
-        yield _ignore
         return
-    seen: list[set] = [set() for _ in checks]
-    adds = [(values_seen.add, i) for values_seen, (i, _t, _c) in zip(seen, checks, strict=True)]
-
-    def record(values) -> None:
-        for add, i in adds:
-            add(values[i])
-
-    yield record
     # Reached only when the COPY ended well (an exception leaves the transaction to its rollback, which ends the
     # setting with it). The triggers back on, and each key's distinct values counted where they point, locked.
     parts, params, asked = [_ON], [], []
-    for values, (_i, target, target_column) in zip(seen, checks, strict=True):
+    for i, target, target_column in checks:
+        values = {values[i] for values in rows}
         values.discard(None)
-        if values:
-            # The table as the catalogue names it (regclass: quoted where needed), the values as one parameter.
-            column = connection.ops.quote_name(target_column)
-            locked = f"SELECT 1 FROM ONLY {target} x WHERE x.{column} = ANY(%s) FOR KEY SHARE OF x"  # noqa: S608
-            parts.append(f"(SELECT count(*) FROM ({locked}) s)")  # noqa: S608
-            params.append(list(values))
-            asked.append((target, len(values)))
+        if not values:
+            continue
+        column = connection.ops.quote_name(target_column)
+        if all(type(v) is int for v in values):  # one text parameter: psycopg dumps a list value by value
+            given, cast = "{" + ",".join(map(str, values)) + "}", "::bigint[]"
+        else:
+            given, cast = list(values), ""
+        # The table as the catalogue names it (regclass: quoted where needed), the values as one parameter.
+        locked = f"SELECT 1 FROM ONLY {target} x WHERE x.{column} = ANY(%s{cast}) FOR KEY SHARE OF x"  # noqa: S608
+        parts.append(f"(SELECT count(*) FROM ({locked}) s)")  # noqa: S608
+        params.append(given)
+        asked.append((target, len(values)))
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT {', '.join(parts)}", params)  # noqa: S608 - identifiers from the catalogue
         found = cursor.fetchone()[1:]
@@ -121,7 +118,3 @@ def checked_copy(model, attnames: tuple[str, ...]):
             raise IntegrityError(
                 f"{model._meta.db_table}: {wanted - got} value(s) of a foreign key to {target} have no row there"
             )
-
-
-def _ignore(values) -> None:
-    return None
