@@ -343,6 +343,10 @@ IMPORT_STALE_MINUTES = int(os.environ.get("IMPORT_STALE_MINUTES", "30"))
 # An order file is read, canonicalised and checked by a forked process of its own while the worker writes
 # (orders/intake/read_ahead.py); off (or where forking is unsafe): a thread of the worker does it.
 IMPORT_READ_PROCESS = env_bool("IMPORT_READ_PROCESS", True)
+# The bulk import checks each COPY's foreign keys with one query per key instead of a trigger per row, where
+# the database role may and nothing else is skipped (orders/intake/bulk_keys.py,
+# docs/decisions/intake-batch-foreign-keys.md).
+IMPORT_BATCH_KEY_CHECK = env_bool("IMPORT_BATCH_KEY_CHECK", True)
 # The largest body the API and the order and tracking webhooks take (413 past it, the refusal recorded).
 INTAKE_MAX_BODY_BYTES = int(os.environ.get("INTAKE_MAX_BODY_BYTES", str(2 * 1024 * 1024)))
 # Django's own cap on a non-file body must not cut in first (it would answer a bare 400).

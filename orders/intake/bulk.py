@@ -17,6 +17,7 @@ order of a known customer (matched by e-mail or phone) on another channel.
 """
 
 import logging
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from decimal import Decimal
 from operator import itemgetter
@@ -382,113 +383,121 @@ def _write(channel, fresh, source, user, *, notify: bool = False) -> list[Outcom
     rows, plans = [], []
     lines, holds_rows, events, outcomes, confirmed = [], [], [], [], []
     invoices: list[dict] = []
-    for i, ((row, data), customer, pk) in enumerate(zip(fresh, customers, ids, strict=True)):
-        presale = (None, {}) if data.cancelled_reason else presale_plan(data, presale_days, today)
-        fields = services.order_fields(channel=channel, data=data, now=now, presale_until=presale[0])
-        if not keys:
-            keys = tuple(k for k in fields if k != "channel")  # by id: channel_id is one of _ORDER_OWN
-            take = itemgetter(*keys)  # the values of keys, in one C call
-        draft = _Draft(fields, channel.pk, customer)
-        pairs = [(products.get(ln.sku), ln.quantity) for ln in data.lines]
-        # (kind, message, data) and (reason, note) in the order one-by-one creation writes them.
-        order_events: list[tuple[str, str, dict]] = [
-            (
-                EventKind.CREATED,
-                received(len(data.lines)),
-                {"source": source, "external_id": data.external_id, "stock_policy": channel.stock_policy},
-            )
-        ]
-        if data.invoice is not None:
-            state = InvoiceState.CANCELLED if data.cancelled_reason else InvoiceState.REQUESTED
-            message = services.invoice_requested_message(data.invoice)
-            order_events.append((EventKind.INVOICE, message, {"state": state, "source": source}))
-        if data.address_filled:
-            order_events.append(
-                (EventKind.ADDRESS_PARSED, filled_message(data.address_filled), {"filled": data.address_filled})
-            )
-        if presale[0] is not None:
-            order_events.append(presale_event(presale[0], presale[1], data.promise_date))
-        order_holds: list[tuple[str, str]] = []
-        order_gifts = []
-        tags = capabilities = service_kind = packing_notes = ""
-        if data.cancelled_reason:
-            status, on_hold = OrderStatus.CANCELLED, False
-            order_events.append(
+    # On PostgreSQL the orders' COPY runs while the loop works out the next orders (the server stores the first
+    # rows meanwhile): nothing in the loop asks the database anything.
+    write_order = None
+    with ExitStack() as stack:
+        for i, ((row, data), customer, pk) in enumerate(zip(fresh, customers, ids, strict=True)):
+            presale = (None, {}) if data.cancelled_reason else presale_plan(data, presale_days, today)
+            fields = services.order_fields(channel=channel, data=data, now=now, presale_until=presale[0])
+            if not keys:
+                keys = tuple(k for k in fields if k != "channel")  # by id: channel_id is one of _ORDER_OWN
+                take = itemgetter(*keys)  # the values of keys, in one C call
+            draft = _Draft(fields, channel.pk, customer)
+            pairs = [(products.get(ln.sku), ln.quantity) for ln in data.lines]
+            # (kind, message, data) and (reason, note) in the order one-by-one creation writes them.
+            order_events: list[tuple[str, str, dict]] = [
                 (
-                    EventKind.STATUS,
-                    _status_message(
-                        OrderStatus.RECEIVED, OrderStatus.CANCELLED, services.arrived_note(data.cancelled_reason)
-                    ),
-                    {"from": "received", "to": OrderStatus.CANCELLED},
+                    EventKind.CREATED,
+                    received(len(data.lines)),
+                    {"source": source, "external_id": data.external_id, "stock_policy": channel.stock_policy},
                 )
-            )
-            order_events.append(
-                (
-                    EventKind.CANCELLED,
-                    services.arrived_cancelled_message(data.cancelled_reason, channel.name),
-                    {"on_arrival": True, "reason": data.cancelled_reason},
+            ]
+            if data.invoice is not None:
+                state = InvoiceState.CANCELLED if data.cancelled_reason else InvoiceState.REQUESTED
+                message = services.invoice_requested_message(data.invoice)
+                order_events.append((EventKind.INVOICE, message, {"state": state, "source": source}))
+            if data.address_filled:
+                order_events.append(
+                    (EventKind.ADDRESS_PARSED, filled_message(data.address_filled), {"filled": data.address_filled})
                 )
-            )
-        else:
-            # Intake's holds (as services._order_create finds them), each written as it comes.
-            intake = list(data.holds)
-            unknown = sorted({ln.sku for ln in data.lines if ln.sku not in products})
-            if unknown:
-                intake.append((HoldReason.UNKNOWN_SKU, services.unknown_sku_note(unknown)))
-            if i in duplicates:
-                intake.append((HoldReason.DUPLICATE, services.duplicate_hold_note(duplicates[i])))
-            for reason, note in intake:
-                order_holds.append((reason, note))
-                order_events.append((EventKind.HELD, services.hold_message(reason, note), held(reason)))
-            # 赠品: gift lines after the order's own, an event each; then classified with the rest.
-            line_no = len(data.lines)
-            gift_holds = []
-            for decision in gifts[i]:
-                number = None
-                if decision.added:
-                    line_no += 1
-                    number = line_no
-                    order_gifts.append((line_no, decision))
-                    pairs.append((decision.product, decision.quantity))
-                message, event_data = decision.event(number)
-                order_events.append((EventKind.GIFT, message, event_data))
-                if decision.hold:
-                    gift_holds.append((HoldReason.STOCK_SHORT, decision.hold_note()))
-            for reason, note in gift_holds[:1]:  # as order_hold: one active hold per reason
-                if reason not in {r for r, _ in order_holds}:
+            if presale[0] is not None:
+                order_events.append(presale_event(presale[0], presale[1], data.promise_date))
+            order_holds: list[tuple[str, str]] = []
+            order_gifts = []
+            tags = capabilities = service_kind = packing_notes = ""
+            if data.cancelled_reason:
+                status, on_hold = OrderStatus.CANCELLED, False
+                order_events.append(
+                    (
+                        EventKind.STATUS,
+                        _status_message(
+                            OrderStatus.RECEIVED, OrderStatus.CANCELLED, services.arrived_note(data.cancelled_reason)
+                        ),
+                        {"from": "received", "to": OrderStatus.CANCELLED},
+                    )
+                )
+                order_events.append(
+                    (
+                        EventKind.CANCELLED,
+                        services.arrived_cancelled_message(data.cancelled_reason, channel.name),
+                        {"on_arrival": True, "reason": data.cancelled_reason},
+                    )
+                )
+            else:
+                # Intake's holds (as services._order_create finds them), each written as it comes.
+                intake = list(data.holds)
+                unknown = sorted({ln.sku for ln in data.lines if ln.sku not in products})
+                if unknown:
+                    intake.append((HoldReason.UNKNOWN_SKU, services.unknown_sku_note(unknown)))
+                if i in duplicates:
+                    intake.append((HoldReason.DUPLICATE, services.duplicate_hold_note(duplicates[i])))
+                for reason, note in intake:
                     order_holds.append((reason, note))
                     order_events.append((EventKind.HELD, services.hold_message(reason, note), held(reason)))
-            # Classification, then review, through order_hold's rule: one active hold per reason.
-            outcome = classification_evaluate(draft, rules=rules, today=today, lines=pairs)
-            tags, capabilities = join_tags(outcome.tags), join_tags(outcome.capabilities)
-            service_kind, packing_notes = outcome.service_kind, outcome.packing_notes
-            if outcome.priority is not None:
-                fields["priority"] = outcome.priority
-            for match in outcome.matches:
-                order_events.append((EventKind.CLASSIFIED, services.classified_message(match), match.as_data()))
-            active = {reason for reason, _ in order_holds}
-            priced = [
-                (n, ln.sku, product, ln.unit_price)
-                for n, (ln, (product, _q)) in enumerate(zip(data.lines, pairs, strict=True), start=1)
-            ]
-            for reason, note in list(outcome.holds) + review.findings(draft, priced):
-                if reason in active:
-                    continue
-                active.add(reason)
-                order_holds.append((reason, note))
-                order_events.append((EventKind.HELD, services.hold_message(reason, note), held(reason)))
-            if order_holds:
-                status, on_hold = OrderStatus.RECEIVED, True
-            else:
-                status, on_hold = OrderStatus.CONFIRMED, False
-                order_events.append((EventKind.STATUS, validated, to_confirmed))
-        own = (pk, f"SO{100000 + pk}" if pk else None, channel.pk, customer.pk if customer is not None else None)
-        own += (status, on_hold, now, now, tags, capabilities, service_kind, packing_notes)
-        rows.append(own + take(fields))
-        plans.append((row, data, pairs, order_holds, order_events, order_gifts))
+                # 赠品: gift lines after the order's own, an event each; then classified with the rest.
+                line_no = len(data.lines)
+                gift_holds = []
+                for decision in gifts[i]:
+                    number = None
+                    if decision.added:
+                        line_no += 1
+                        number = line_no
+                        order_gifts.append((line_no, decision))
+                        pairs.append((decision.product, decision.quantity))
+                    message, event_data = decision.event(number)
+                    order_events.append((EventKind.GIFT, message, event_data))
+                    if decision.hold:
+                        gift_holds.append((HoldReason.STOCK_SHORT, decision.hold_note()))
+                for reason, note in gift_holds[:1]:  # as order_hold: one active hold per reason
+                    if reason not in {r for r, _ in order_holds}:
+                        order_holds.append((reason, note))
+                        order_events.append((EventKind.HELD, services.hold_message(reason, note), held(reason)))
+                # Classification, then review, through order_hold's rule: one active hold per reason.
+                outcome = classification_evaluate(draft, rules=rules, today=today, lines=pairs)
+                tags, capabilities = join_tags(outcome.tags), join_tags(outcome.capabilities)
+                service_kind, packing_notes = outcome.service_kind, outcome.packing_notes
+                if outcome.priority is not None:
+                    fields["priority"] = outcome.priority
+                for match in outcome.matches:
+                    order_events.append((EventKind.CLASSIFIED, services.classified_message(match), match.as_data()))
+                active = {reason for reason, _ in order_holds}
+                priced = [
+                    (n, ln.sku, product, ln.unit_price)
+                    # the order's own lines: the gifts added after them are left out of the price check
+                    for n, (ln, (product, _q)) in enumerate(zip(data.lines, pairs, strict=False), start=1)
+                ]
+                for reason, note in list(outcome.holds) + review.findings(draft, priced):
+                    if reason in active:
+                        continue
+                    active.add(reason)
+                    order_holds.append((reason, note))
+                    order_events.append((EventKind.HELD, services.hold_message(reason, note), held(reason)))
+                if order_holds:
+                    status, on_hold = OrderStatus.RECEIVED, True
+                else:
+                    status, on_hold = OrderStatus.CONFIRMED, False
+                    order_events.append((EventKind.STATUS, validated, to_confirmed))
+            own = (pk, f"SO{100000 + pk}" if pk else None, channel.pk, customer.pk if customer is not None else None)
+            own += (status, on_hold, now, now, tags, capabilities, service_kind, packing_notes)
+            rows.append(own + take(fields))
+            if postgres:
+                if write_order is None:
+                    write_order = stack.enter_context(features.stream_rows(Order, _ORDER_OWN + keys, rows))
+                write_order(rows[-1])
+            plans.append((row, data, pairs, order_holds, order_events, order_gifts))
     columns = _ORDER_OWN + keys
     if postgres:
-        _insert(Order, columns, rows)
         numbers = [(pk, values[1]) for pk, values in zip(ids, rows, strict=True)]
     else:
         stored = Order.objects.bulk_create([Order(**dict(zip(columns, values, strict=True))) for values in rows])
