@@ -160,6 +160,9 @@ def test_query_form_is_signed():
         b"cr=one\rtwo&crlf=%0D%0A",  # a carriage return alone
         b"end=%4",  # an escape cut short at the end
         b"end=%",
+        b"a=%4g&b=%g4&c=%%41&d=%4%41&e=%%",  # a bad escape beside good ones, or one % after another
+        b"a=%41&b=%4",  # the only bad escape last
+        b"x=\xff%41&y=%e4%B8%aD",  # a byte that is not UTF-8; hex digits of either case
         b"lower=%e4%b8%ad&upper=%E4%B8%AD&broken=%C3",
         "text=中%E4%B8%AD%2B+plus".encode(),  # raw UTF-8 beside escapes
         b"",
@@ -170,3 +173,34 @@ def test_form_fields_read_a_form_as_parse_qs_does(body):
 
     assert form_fields(body) == expected
     assert form_fields(body.decode("utf-8", "replace")) == expected
+
+
+def test_form_fields_read_every_short_form_as_parse_qs_does():
+    """Every form of up to five characters from an alphabet of escapes, hex digits and separators: the fast
+    path (taken only when every % starts an escape) and parse_qs agree."""
+    from itertools import product
+
+    alphabet = ["%", "4", "e", "g", "=", "&", "+"]
+    for size in range(1, 6):
+        for chars in product(alphabet, repeat=size):
+            body = ("v=" + "".join(chars)).encode()
+            expected = {k: v[0] for k, v in parse_qs(body.decode(), keep_blank_values=True).items()}
+            assert form_fields(body) == expected, body
+
+
+def test_response_names_the_configured_business_id_else_the_pushs(settings, monkeypatch):
+    from logistics.providers import kdniao
+
+    body = build_push_body(json.dumps({"EBusinessID": "1237100", "Count": "0", "Data": []}), APP_KEY)
+    settings.KDNIAO_EBUSINESS_ID = ""
+    monkeypatch.delenv("KDNIAO_EBUSINESS_ID", raising=False)
+    answer, status = kdniao.response_for(body, True)
+    assert (answer["EBusinessID"], answer["Success"], status) == ("1237100", True, 200)
+    answer, status = kdniao.response_for(b"RequestData=%7Bnot+json", False)
+    assert (answer["EBusinessID"], answer["Success"], answer["Reason"], status) == ("", False, "invalid DataSign", 401)
+
+    settings.KDNIAO_EBUSINESS_ID = "8888"
+    read = []
+    monkeypatch.setattr(kdniao, "form_fields", lambda b: read.append(b) or {})
+    answer, status = kdniao.response_for(body, True)
+    assert (answer["EBusinessID"], status, read) == ("8888", 200, [])  # the push's form is not decoded at all
