@@ -258,8 +258,7 @@ def _run(claim, claim_again, *, now: datetime | None) -> list[InboundMessage]:
     claimed: list[InboundMessage] = []
     try:
         with transaction.atomic(savepoint=False):  # the batch's own transaction (joins the caller's, if any)
-            with statements.pipeline():  # its BEGIN travels with the claim: one round trip
-                claimed = claim()
+            claimed = claim()  # (no pipeline: its BEGIN went alone, then the claim, then the pipeline's sync)
             _process([m for m in claimed if m.status not in FINAL], now=now, savepoint=not own)
         return claimed
     except _BatchFailed as exc:
@@ -267,8 +266,7 @@ def _run(claim, claim_again, *, now: datetime | None) -> list[InboundMessage]:
             "tracking batch of %d messages failed (%s): applying them one by one", len(claimed), exc.__cause__
         )
     with transaction.atomic(savepoint=False):
-        with statements.pipeline():
-            claimed = claim_again([m.pk for m in claimed])
+        claimed = claim_again([m.pk for m in claimed])
         _process([m for m in claimed if m.status not in FINAL], now=now, savepoint=True, alone=True)
     return claimed
 

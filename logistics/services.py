@@ -17,7 +17,7 @@ from fulfillment.shipments import shipments_follow_parcels
 from fulfillment.status import ShipmentStatus
 from oms import statements
 from oms.errors import DomainError
-from orders.services import order_event_rows_record, orders_lock
+from orders.services import order_event_rows_record, orders_locking
 from orders.status import EventKind
 from orders.wording import label as choice_label
 from orders.wording import msg
@@ -182,7 +182,8 @@ def _record(todo, order_of, *, user, now, finish=None) -> set[tuple[int, str]]:
     """Apply a batch of new scans, set-based, in one transaction (joined when the caller has one: the batch
     consumer): lock the orders (the few columns read), then the parcels, read as tuples with their shipment,
     lane, service and watch (`PARCEL_STATE`, no model built) and, on PostgreSQL, the keys of their stored scans
-    (exact under the lock; elsewhere one more query); work out each parcel's status, shipment steps and expected
+    (exact under the lock; elsewhere one more query), both locks in one round trip (`oms.statements.
+    fetch_together`); work out each parcel's status, shipment steps and expected
     date on those values (`logistics.status.parcel_moves`, `logistics.eta.eta_values`); move the shipments and
     their orders (`fulfillment.shipments.shipments_follow_parcels`, one statement each); then, in one psycopg
     pipeline (`oms.statements.pipeline`: one round trip), insert the new scans with ``ON CONFLICT DO NOTHING`` on
@@ -226,13 +227,17 @@ WATCH_NEW = ("parcel", *WATCH_ETA, "poll_failures", "poll_error")
 
 
 def _record_locked(todo, order_of, *, user, now, finish) -> set[tuple[int, str]]:
-    orders = orders_lock((order_of[pk] for pk in todo), fields=ORDER_STATE)  # lock order: orders, then parcels
     locked = Parcel.objects.select_for_update(of=("self",)).filter(pk__in=todo).order_by("pk")
     # The stored scans' keys, exact now (nobody else records scans of these parcels until we commit): on PostgreSQL
     # in the same query as the parcels (an array per parcel), elsewhere in one more.
     keys = ArraySubquery(TrackingEvent.objects.filter(parcel_id=OuterRef("pk")).values("dedupe_key"))
     on_pg = connection.vendor == "postgresql"
-    state = list((locked.annotate(keys=keys) if on_pg else locked).values_list(*PARCEL_STATE, *(["keys"] * on_pg)))
+    # Lock order: orders, then parcels; both queries in one round trip (sent together, run in this order).
+    locked_orders, state = statements.fetch_together(
+        orders_locking((order_of[pk] for pk in todo), fields=ORDER_STATE),
+        (locked.annotate(keys=keys) if on_pg else locked).values_list(*PARCEL_STATE, *(["keys"] * on_pg)),
+    )
+    orders = {order.pk: order for order in locked_orders}
     stored_already = (
         {(row[0], key) for row in state for key in row[19]}
         if on_pg

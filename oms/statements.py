@@ -14,6 +14,7 @@ statement is prepared once per connection:
 - `create_many(model, objs)`: ``bulk_create`` of unsaved instances through `insert_rows`, keys set on them;
 - `async_commit_where(*conditions)`: a WHERE clause that lets a bookkeeping statement, run as its own
   transaction, commit without waiting for the disk;
+- `fetch_together(*querysets)`: several reads (a lock of orders, then of their parcels) in one round trip;
 - `pipeline()`: the statements sent inside it go to the server without waiting for each other's answers
   (psycopg's pipeline mode): writes whose results nobody reads travel together, and a read waits only for what
   was sent before it; a model's ``save()``, ``QuerySet.update()`` or ``delete()`` inside is refused
@@ -153,6 +154,39 @@ def pipeline():
         connection.ensure_connection()
         with connection.connection.pipeline():
             yield
+
+
+def fetch_together(*querysets) -> list[list]:
+    """Evaluate the querysets in one round trip: on PostgreSQL their SQL goes as one simple query of several
+    statements (Django's cursor binds on the client), which the server runs one after the other in the order given
+    (locks of a ``select_for_update`` are taken in that order, as if evaluated one by one); their rows come back
+    together. Returns each one's results as ``list(queryset)`` would (models, values, tuples; converters applied).
+    Elsewhere (SQLite, a server-binding cursor) they are evaluated one by one. Not inside a `pipeline`."""
+    if connection.vendor != "postgresql" or len(querysets) < 2:
+        return [list(qs.all()) for qs in querysets]  # clones: the querysets given stay unevaluated
+    compiled = []
+    for qs in querysets:
+        qs = qs.all()  # a clone: its query and compiler are this call's own
+        compiler = qs.query.get_compiler(using=qs.db)
+        compiled.append((qs, compiler, *compiler.as_sql()))  # as_sql also sets up what the iterable reads
+    with connection.cursor() as django_cursor:
+        import psycopg  # noqa: PLC0415 (PostgreSQL only)
+
+        if not isinstance(django_cursor.cursor, psycopg.ClientCursor):  # server-side binding: one per statement
+            return [list(qs) for qs, *_ in compiled]
+        django_cursor.execute(
+            ";\n".join(sql for *_, sql, _ in compiled), [p for *_, params in compiled for p in params]
+        )
+        results = []
+        for n, (qs, compiler, _sql, _params) in enumerate(compiled):
+            if n:
+                django_cursor.nextset()
+            rows = django_cursor.fetchall()
+            # The queryset's own iterable builds its results from these rows (no statement sent again).
+            compiler.execute_sql = lambda *_args, _rows=rows, **_kwargs: [_rows]
+            qs.query.get_compiler = lambda *_args, _compiler=compiler, **_kwargs: _compiler
+            results.append(list(qs))
+    return results
 
 
 def _fields(model, names: Sequence[str]) -> list[models.Field]:

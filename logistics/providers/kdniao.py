@@ -307,10 +307,11 @@ def parse_parts_decoded(
     context = {"push_time": data.get("PushTime"), "e_business_id": data.get("EBusinessID")}
     events: list[NormalizedEvent] = []
     set_aside: list[str] = []
+    seen: dict = {}  # what the push's parcels share (the same times and codes): worked out once
     for i, item in enumerate(items):
         path = f"RequestData.Data[{i}]"
         try:
-            events += parse_record(item, path=path, context=context, known=known, skipped=skipped)
+            events += parse_record(item, path=path, context=context, known=known, skipped=skipped, seen=seen)
         except PayloadInvalid as exc:
             code = item.get("LogisticCode") if isinstance(item, Mapping) else None
             code = code.strip() if isinstance(code, str) else ""
@@ -342,10 +343,20 @@ def _parse_push(data: Mapping[str, Any]) -> list[NormalizedEvent]:
 
 
 def parse_record(
-    item: Any, *, path: str, context: Mapping | None = None, known: dict | None = None, skipped: dict | None = None
+    item: Any,
+    *,
+    path: str,
+    context: Mapping | None = None,
+    known: dict | None = None,
+    skipped: dict | None = None,
+    seen: dict | None = None,
 ) -> list[NormalizedEvent]:
     """One parcel's record (a push's Data item or a query response). A record with ``Success: false`` (Kdniao
-    could not track it) gives no events. A trace stored already (``known``) is checked but not built."""
+    could not track it) gives no events. A trace stored already (``known``) is checked but not built. ``seen``:
+    a dict shared by the records of one push, where a time string's instant and a code's meaning are kept once
+    worked out (the parcels of a push mostly share them)."""
+    if seen is None:
+        seen = {}
     if not isinstance(item, Mapping):
         raise PayloadInvalid(path, "expected an object")
     code = item.get("LogisticCode")
@@ -366,16 +377,23 @@ def parse_record(
     }
     dated = []
     for i, trace in enumerate(traces):
-        t_path = f"{path}.Traces[{i}]"
         if not isinstance(trace, Mapping):
-            raise PayloadInvalid(t_path, "expected an object")
-        dated.append((_parse_time(trace.get("AcceptTime"), f"{t_path}.AcceptTime"), i, trace, t_path))
+            raise PayloadInvalid(f"{path}.Traces[{i}]", "expected an object")
+        accepted = trace.get("AcceptTime")
+        when = seen.get(("time", accepted)) if isinstance(accepted, str) else None
+        if when is None:
+            when = _parse_time(accepted, f"{path}.Traces[{i}].AcceptTime")
+            seen[("time", accepted)] = when
+        dated.append((when, i, trace))
     dated.sort(key=lambda x: (x[0], x[1]))
     events: list[NormalizedEvent] = []
-    for n, (when, _i, trace, _path) in enumerate(dated):
+    last = len(dated) - 1
+    for n, (when, _i, trace) in enumerate(dated):
         action = str(trace.get("Action") or "").strip()
-        code_used = action or (overall if n == len(dated) - 1 else "2")
-        mapped = map_state(code_used)
+        code_used = action or (overall if n == last else "2")
+        mapped = seen.get(("code", code_used))
+        if mapped is None:
+            mapped = seen[("code", code_used)] = map_state(code_used)
         if mapped.status is None:
             continue
         carrier_status = f"kdniao/{code_used}"

@@ -36,6 +36,7 @@ from .core import (  # noqa: F401
     order_set_progress,
     orders_hold_many,
     orders_lock,
+    orders_locking,
     orders_set_progress,
     received_message,
     status_message,

@@ -204,3 +204,36 @@ def test_response_names_the_configured_business_id_else_the_pushs(settings, monk
     monkeypatch.setattr(kdniao, "form_fields", lambda b: read.append(b) or {})
     answer, status = kdniao.response_for(body, True)
     assert (answer["EBusinessID"], status, read) == ("8888", 200, [])  # the push's form is not decoded at all
+
+
+def test_parcels_of_one_push_sharing_times_each_keep_their_own_codes():
+    """The parcels of a push share what they have in common (a time string read once, a code's meaning looked up
+    once), never what differs: each parcel's latest trace without an Action takes its own State."""
+    from logistics.providers.kdniao import decode, parse_parts_decoded
+
+    def record(code: str, state: str, actions: list[str]) -> dict:
+        times = ["2026-11-20 10:00:00", "2026/11/20 16:30:00"]
+        traces = [
+            {"AcceptTime": when, "AcceptStation": "Shanghai hub", **({"Action": a} if a else {})}
+            for when, a in zip(times, actions, strict=True)
+        ]
+        return {"LogisticCode": code, "ShipperCode": "YTO", "Success": True, "State": state, "Traces": traces}
+
+    data = {
+        "EBusinessID": "1",
+        "Count": "3",
+        "Data": [
+            record("A1", "3", ["1", ""]),
+            record("B2", "4", ["1", ""]),
+            record("C3", "2", ["", "999"]),
+        ],
+    }
+    alone = {r["LogisticCode"]: parse_event(json.dumps(r)) for r in data["Data"]}
+    events, set_aside = parse_parts_decoded(decode(build_push_body(json.dumps(data), APP_KEY)))
+    assert set_aside == []
+    by_parcel = {code: [e for e in events if e.tracking_number == code] for code in alone}
+    assert by_parcel == alone  # the same events as each record parsed on its own (equality: keys, times, codes)
+    assert [(e.status, e.carrier_status) for e in by_parcel["A1"]][-1] == (T.DELIVERED, "kdniao/3")
+    assert by_parcel["B2"][-1].status == T.EXCEPTION and by_parcel["B2"][-1].carrier_status == "kdniao/4"
+    assert by_parcel["C3"][0].carrier_status == "kdniao/2" and not by_parcel["C3"][-1].code_known
+    assert by_parcel["C3"][-1].occurred_at == utc(2026, 11, 20, 8, 30)

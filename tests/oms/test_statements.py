@@ -250,3 +250,55 @@ def test_a_pipeline_refuses_what_reads_a_row_count_and_sends_nothing_of_it(count
     assert stored == [("pending", 0), ("pending", 3)]
     row.save()  # after the block, as usual
     assert OutboxMessage.objects.get(pk=row.pk).status == "dead"
+
+
+def _inbound(n: int) -> list[int]:
+    return [
+        statements.insert_one(
+            InboundMessage,
+            {
+                "source": f"webhook:t{i}",
+                "headers": {},
+                "body": f"b{i}",
+                "raw": b"",
+                "filename": "",
+                "received_at": T0,
+                "status": "received",
+                "error": "",
+                "result": {"n": i},
+                "attempts": i,
+            },
+        )
+        for i in range(n)
+    ]
+
+
+def test_fetch_together_gives_what_each_queryset_gives_alone_models_values_and_tuples():
+    from django.db import transaction
+
+    pks = _inbound(3)
+    models_qs = InboundMessage.objects.filter(pk__in=pks).order_by("-pk").only("source", "attempts")
+    values_qs = InboundMessage.objects.filter(pk__in=pks[:2]).order_by("pk").values_list("pk", "result", "received_at")
+    dicts_qs = InboundMessage.objects.filter(pk=pks[2]).values("source")
+    with transaction.atomic():
+        locked = InboundMessage.objects.select_for_update().filter(pk__in=pks).order_by("pk")
+        got_models, got_values, got_dicts, got_locked = statements.fetch_together(
+            models_qs, values_qs, dicts_qs, locked
+        )
+    assert models_qs._result_cache is None  # the querysets given are left as they were (clones were evaluated)
+    assert [(m.pk, m.source, m.attempts) for m in got_models] == [(m.pk, m.source, m.attempts) for m in models_qs]
+    assert [m.pk for m in got_models] == pks[::-1]
+    assert got_values == list(values_qs) == [(pks[0], {"n": 0}, T0), (pks[1], {"n": 1}, T0)]
+    assert got_dicts == [{"source": "webhook:t2"}]
+    assert [m.pk for m in got_locked] == pks and got_locked[0].result == {"n": 0}
+
+
+@pytest.mark.postgres
+def test_fetch_together_sends_one_statement_on_postgresql():
+    pks = _inbound(2)
+    first = InboundMessage.objects.filter(pk=pks[0]).values_list("source", flat=True)
+    second = InboundMessage.objects.filter(pk=pks[1]).values_list("source", flat=True)
+    with CaptureQueriesContext(connection) as queries:
+        got = statements.fetch_together(first, second)
+    assert got == [["webhook:t0"], ["webhook:t1"]]
+    assert len(queries) == 1
