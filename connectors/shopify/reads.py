@@ -139,6 +139,19 @@ ORDERS_FULFILLMENT_QUERY = (
     + """ } }
 }"""
 )
+# One order's read with the sizes written in (the bench's bare HTTP loop sends it; the adapter reads by
+# ORDERS_FULFILLMENT_QUERY): order_fulfillment_cost(READ_FULFILLMENTS, READ_FOS, READ_FO_LINES) points.
+FULFILLMENT_ORDERS_QUERY = (
+    """query OrderFulfillment($id: ID!) {
+  order(id: $id) { id """
+    + FULFILLMENTS.replace("$fulfillments", str(READ_FULFILLMENTS))
+    + " "
+    + FULFILLMENT_ORDERS.replace("$fos", str(READ_FOS))
+    .replace("$lines", str(READ_FO_LINES))
+    .replace(", after: $after", "")
+    + """ }
+}"""
+)
 ORDER_FULFILLMENTS_QUERY = (
     """query OrderFulfillments($id: ID!, $fulfillments: Int!) { order(id: $id) { id """ + FULFILLMENTS + " } }"
 )

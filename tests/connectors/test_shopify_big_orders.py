@@ -42,6 +42,7 @@ def test_the_adapters_costs_are_shopifys_and_each_read_fits_the_limit():
             {"first": reads.FO_LINES_PAGE},
             1 + reads.connection_cost(reads.FO_LINES_PAGE, reads.FO_LINE_COST),
         ),
+        (reads.FULFILLMENT_ORDERS_QUERY, {}, reads.order_fulfillment_cost(5, 2, 10)),
         (
             reads.ORDER_FULFILLMENTS_QUERY,
             {"fulfillments": reads.FULFILLMENTS_PAGE},
