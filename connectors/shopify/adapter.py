@@ -1,7 +1,8 @@
 """Shopify's verbs over the Admin GraphQL API (shopify.dev/docs/api/admin-graphql).
 
-- pull: the ``orders`` query filtered ``updated_at:>='<cursor>'``, sorted by ``UPDATED_AT``, 50 a page, paged
-  with ``pageInfo { hasNextPage endCursor }``;
+- pull: the ``orders`` query filtered ``updated_at:>='<cursor>'``, sorted by ``UPDATED_AT``, paged with
+  ``pageInfo { hasNextPage endCursor }``, each page and its nested line items sized to Shopify's 1,000-point
+  single-query limit (reads.py: an order with more lines has the rest read after it);
 - confirm: the order's ``fulfillmentOrders`` and their open line items; ``fulfillmentCreate`` with
   ``lineItemsByFulfillmentOrder`` (this shipment's lines and quantities only, so partial shipments fulfil part)
   and ``trackingInfo {company numbers urls}``. A shipment confirmed before is updated with
@@ -29,60 +30,24 @@ from ..base import (
 )
 from ..remote_items import remote_items
 from .client import DEFAULT_VERSION, ShopifyClient, available
+from .reads import (  # FULFILLMENT_ORDERS_QUERY: bench/connectors_bench.py's bare loop imports it from here
+    FULFILLMENT_ORDERS_QUERY,  # noqa: F401
+    MAX_QUERY_COST,
+    ORDERS_QUERY,
+    PAGE_SIZE,
+    PULL_LINES,
+    READ_ORDERS,
+    complete_lines,
+    orders_fulfillment_cost,
+    read_orders,
+)
 
-PAGE_SIZE = 50
 SET_BATCH = 250
 LOOKUP_BATCH = 50
 
-ORDER_FIELDS = """
-  id legacyResourceId name email phone createdAt updatedAt cancelledAt displayFinancialStatus note currencyCode
-  customAttributes { key value }
-  totalPriceSet { shopMoney { amount currencyCode } }
-  totalTaxSet { shopMoney { amount } }
-  totalDiscountsSet { shopMoney { amount } }
-  customer { firstName lastName email phone }
-  shippingAddress { firstName lastName name company address1 address2 city province provinceCode zip country
-                    countryCodeV2 phone }
-  shippingLines(first: 5) { nodes { title code originalPriceSet { shopMoney { amount } } } }
-  lineItems(first: 250) { nodes { sku quantity title originalUnitPriceSet { shopMoney { amount } } } }
-"""
-
-ORDERS_QUERY = (
-    """query PullOrders($first: Int!, $after: String, $query: String) {
-  orders(first: $first, after: $after, query: $query, sortKey: UPDATED_AT) {
-    pageInfo { hasNextPage endCursor }
-    nodes {"""
-    + ORDER_FIELDS
-    + """}
-  }
-}"""
-)
-
-FULFILLMENT_ORDERS_QUERY = """query OrderFulfillment($id: ID!) {
-  order(id: $id) {
-    id
-    fulfillments(first: 50) { id status trackingInfo { number } }
-    fulfillmentOrders(first: 50) {
-      nodes { id status lineItems(first: 250) { nodes { id sku remainingQuantity lineItem { sku } } } }
-    }
-  }
-}"""
-
-ORDERS_FULFILLMENT_QUERY = """query OrdersFulfillment($ids: [ID!]!) {
-  nodes(ids: $ids) {
-    ... on Order {
-      id
-      fulfillments(first: 50) { id status trackingInfo { number } }
-      fulfillmentOrders(first: 50) {
-        nodes { id status lineItems(first: 250) { nodes { id sku remainingQuantity lineItem { sku } } } }
-      }
-    }
-  }
-}"""
 # Shopify's calculated query cost: a mutation field 10 points, each object it returns 1 (the Fulfillment; the
 # userErrors); a single query may request at most 1000 (shopify.dev/docs/apps/build/apis/graphql-admin/rate-limits).
 ALIAS_COST = 12
-MAX_QUERY_COST = 1000
 MAX_ALIASES = 50  # 600 points: a document the standard plan's bucket (1000, refilled 100/s) takes at once
 
 FULFILLMENT_CREATE = """mutation FulfillmentCreate($fulfillment: FulfillmentInput!) {
@@ -223,9 +188,11 @@ class ShopifyAdapter(Adapter):
 
     def pull_orders(self, connection, *, cursor: str, page: str = "") -> PullPage:
         query = f"updated_at:>='{cursor}'" if cursor else None
-        data = client_for(connection).execute(ORDERS_QUERY, {"first": PAGE_SIZE, "after": page or None, "query": query})
-        orders = data.get("orders") or {}
+        client = client_for(connection)
+        asked = {"first": PAGE_SIZE, "after": page or None, "query": query, "lines": PULL_LINES}
+        orders = client.execute(ORDERS_QUERY, asked).get("orders") or {}
         nodes = [n for n in orders.get("nodes") or [] if isinstance(n, dict)]
+        complete_lines(client, nodes)  # an order of more lines than the page held: the rest read after it
         info = orders.get("pageInfo") or {}
         newest = max([cursor or "", *(str(n.get("updatedAt") or "") for n in nodes)])
         return PullPage(
@@ -252,8 +219,8 @@ class ShopifyAdapter(Adapter):
             return Confirmation(remote.remote_id, "updated")
         if not numbers:
             return Confirmation("", "unchanged")  # voided before Shopify heard of it: nothing to take back
-        order = client.execute(FULFILLMENT_ORDERS_QUERY, {"id": order_gid(str(notice.get("order_external_id")))}).get(
-            "order"
+        order = read_orders(client, [order_gid(str(notice.get("order_external_id")))]).get(
+            order_gid(str(notice.get("order_external_id")))
         )
         if not order:
             raise Rejected(f"Shopify has no order {notice.get('order_external_id')}.")
@@ -475,11 +442,12 @@ def _created(payload: dict | None) -> Confirmation:
 
 
 def _aliases(client: ShopifyClient) -> int:
-    """How many ``fulfillmentCreate`` the next document holds: ``MAX_ALIASES``, fewer when the shop's bucket (as
-    the last answer left it, refilled since) holds less; 1 at least (an empty bucket answers THROTTLED)."""
+    """How many shipments the next chunk holds (its ``nodes(ids:)`` read and its ``fulfillmentCreate`` document):
+    ``MAX_ALIASES``, fewer when the shop's bucket (as the last answer left it, refilled since) holds less than
+    their read and creates; 1 at least (an empty bucket answers THROTTLED)."""
     points = available(client.url)
-    fits = MAX_ALIASES if points is None else int(points // ALIAS_COST)
-    return max(1, min(MAX_ALIASES, MAX_QUERY_COST // ALIAS_COST, fits))
+    fits = MAX_ALIASES if points is None else int(points // (ALIAS_COST + orders_fulfillment_cost(1)))
+    return max(1, min(MAX_ALIASES, MAX_QUERY_COST // ALIAS_COST, READ_ORDERS, fits))
 
 
 CREATED_FIELDS = "fulfillment { id status } userErrors { field message }"
@@ -496,8 +464,7 @@ def _create_chunk(client: ShopifyClient, notices: list[dict]) -> list[Confirmati
     """New shipments: their orders in one ``nodes(ids:)`` read, then one document with a ``fulfillmentCreate``
     per shipment not adopted or refused already. Shipments of one order share its open quantities."""
     gids = list(dict.fromkeys(order_gid(str(n.get("order_external_id"))) for n in notices))
-    nodes = client.execute(ORDERS_FULFILLMENT_QUERY, {"ids": gids}).get("nodes") or []
-    orders = {n["id"]: n for n in nodes if isinstance(n, dict) and n.get("id")}
+    orders = read_orders(client, gids)  # READ_ORDERS a read (each within the cost limit), the rest paged after
     left: dict[str, list[dict]] = {}  # order gid -> its open line items, lowered by this chunk's shipments
     results: list = [None] * len(notices)
     inputs: list[tuple[int, dict]] = []  # (the notice's index, its FulfillmentInput; notifyCustomer off: the OMS tells)

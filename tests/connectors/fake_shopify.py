@@ -7,7 +7,8 @@ name (``query PullOrders``, ``mutation FulfillmentCreate`` ...), its variables a
 - ``orders(first, after, query: "updated_at:>='…'", sortKey: UPDATED_AT)`` with ``pageInfo {hasNextPage
   endCursor}`` over ``shop.orders``;
 - ``order(id) { fulfillments, fulfillmentOrders { lineItems { remainingQuantity } } }``, and the same of several
-  orders by ``nodes(ids:)`` (``... on Order``, at most 250 ids);
+  orders by ``nodes(ids:)`` (``... on Order``, at most 250 ids), each connection paged by ``first``/``after``
+  (``OrderFulfillmentOrders``, ``FulfillmentOrderLines``; a pulled order's ``lineItems`` by ``OrderLineItems``);
 - ``fulfillmentCreate(fulfillment: {lineItemsByFulfillmentOrder, trackingInfo})``: checks each quantity against
   what remains (a ``userErrors`` entry otherwise), lowers it, closes a fully fulfilled fulfillment order;
 - ``fulfillmentTrackingInfoUpdate``, ``fulfillmentCancel`` (gives the quantities back);
@@ -102,6 +103,7 @@ class Shop:
         self.variants: dict[str, str] = {}  # sku -> inventoryItem gid
         self.levels: dict[tuple[str, str], int] = {}  # (item, location) -> available
         self.requests: list[tuple[str, dict]] = []
+        self.costs: list[tuple[str, int]] = []  # (operation, its requested cost) of every request
         self.failures: list[dict] = []
         self.cancelled: dict[str, dict] = {}  # order gid -> the orderCancel variables that cancelled it
         self.deprecated: list[tuple[str, str]] = []  # (operation, argument) used although deprecated at that version
@@ -222,14 +224,28 @@ class Shop:
         start = int(v["after"]) if v.get("after") else 0
         page = nodes[start : start + int(v["first"])]
         end = start + len(page)
+        page = copy.deepcopy(page)
+        if v.get("lines") is not None:  # lineItems(first: $lines): the rest by OrderLineItems
+            for node in page:
+                node["lineItems"] = connection_page(node["lineItems"]["nodes"], v["lines"], None)
         return {
             "orders": {
                 "pageInfo": {"hasNextPage": end < len(nodes), "endCursor": str(end) if page else None},
-                "nodes": copy.deepcopy(page),
+                "nodes": page,
             }
         }
 
+    def order_line_items(self, v: dict) -> dict:
+        """``order(id) { lineItems(first, after) }`` of a pulled order."""
+        node = next((o for o in self.orders if o["id"] == v["id"]), None)
+        if node is None:
+            return {"order": None}
+        lines = connection_page(copy.deepcopy(node["lineItems"]["nodes"]), v["first"], v.get("after"))
+        return {"order": {"id": node["id"], "lineItems": lines}}
+
     def order_fulfillment(self, v: dict) -> dict:
+        """``order(id) { fulfillments(first) fulfillmentOrders(first, after) { lineItems(first) } }``: each list as
+        long as its variable asks (``fulfillments``, ``fos``, ``lines``; all of it when not given)."""
         gid = v["id"]
         if gid not in self.fulfillment_orders:
             return {"order": None}
@@ -245,28 +261,31 @@ class Shop:
             {
                 "id": fo["id"],
                 "status": fo["status"],
-                "lineItems": {
-                    "nodes": [
-                        {
-                            "id": i["id"],
-                            "sku": i["sku"],
-                            "remainingQuantity": i["remainingQuantity"],
-                            "lineItem": {"sku": i["sku"]},
-                        }
-                        for i in fo["lineItems"]
-                    ]
-                },
+                "lineItems": connection_page(_fo_lines(fo), v.get("lines"), None),
             }
             for fo in self.fulfillment_orders[gid]
         ]
-        return {"order": {"id": gid, "fulfillments": fulfillments, "fulfillmentOrders": {"nodes": fos}}}
+        return {
+            "order": {
+                "id": gid,
+                "fulfillments": fulfillments[: v.get("fulfillments") or len(fulfillments)],
+                "fulfillmentOrders": connection_page(fos, v.get("fos"), v.get("after")),
+            }
+        }
+
+    def fulfillment_order_lines(self, v: dict) -> dict:
+        """``node(id) { ... on FulfillmentOrder { lineItems(first, after) } }``."""
+        fo = next((fo for fos in self.fulfillment_orders.values() for fo in fos if fo["id"] == v["id"]), None)
+        if fo is None:
+            return {"node": None}
+        return {"node": {"id": fo["id"], "lineItems": connection_page(_fo_lines(fo), v["first"], v.get("after"))}}
 
     def orders_fulfillment(self, v: dict) -> dict:
         """``nodes(ids:) { ... on Order { id fulfillments fulfillmentOrders } }``: null for an unknown id."""
         ids = v.get("ids") or []
         if len(ids) > 250:
             raise ValueError("nodes(ids:) takes at most 250 ids")
-        return {"nodes": [self.order_fulfillment({"id": gid})["order"] for gid in ids]}
+        return {"nodes": [self.order_fulfillment({**v, "id": gid})["order"] for gid in ids]}
 
     def _item(self, item_id: str):
         if item_id in self.items_by_id:
@@ -445,7 +464,28 @@ class Shop:
         return {"nodes": nodes}
 
 
+def connection_page(items: list, first: int | None, after: str | None) -> dict:
+    """A connection's page: ``first`` items after the cursor ``after`` (an index), with its ``pageInfo``."""
+    start = int(after) if after else 0
+    end = len(items) if first is None else min(len(items), start + int(first))
+    return {
+        "pageInfo": {"hasNextPage": end < len(items), "endCursor": str(end) if end > start else None},
+        "nodes": items[start:end],
+    }
+
+
+def _fo_lines(fo: dict) -> list[dict]:
+    return [
+        {"id": i["id"], "sku": i["sku"], "remainingQuantity": i["remainingQuantity"], "lineItem": {"sku": i["sku"]}}
+        for i in fo["lineItems"]
+    ]
+
+
 OPERATIONS = {
+    "OrderLineItems": Shop.order_line_items,
+    "OrderFulfillments": Shop.order_fulfillment,
+    "OrderFulfillmentOrders": Shop.order_fulfillment,
+    "FulfillmentOrderLines": Shop.fulfillment_order_lines,
     "OrderRefundable": refunds.order_refundable,
     "RefundCreate": refunds.refund_create,
     "SuggestedRefund": refunds.suggested_refund,

@@ -6,8 +6,9 @@ included.
 The document is parsed with graphql-core: the operation is known by its name, and a mutation made of several
 (aliased) ``fulfillmentCreate`` fields, each reading its input from its own variable, is run field by field,
 each alias answered with its own ``userErrors`` (as Shopify runs a multi-mutation document). Every answer carries
-``extensions.cost`` (a calculated cost: 10 a mutation field and 1 an object under it; 1 an order asked of
-``nodes``); with ``shop.bucket`` set (``shop.set_bucket``) a request costing more than the bucket holds is answered
+``extensions.cost``: the requested cost by Shopify's documented rules (fake_shopify_cost.py); a document over
+1,000 points is answered ``MAX_COST_EXCEEDED`` and not run (``shop.costs`` records each request's cost). With
+``shop.bucket`` set (``shop.set_bucket``) a request costing more than the bucket holds is answered
 THROTTLED with the bucket's ``throttleStatus``, as Shopify's leaky bucket does."""
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from . import fake_shopify_cancel as cancel
 from . import fake_shopify_refunds as refunds
 from .fake_http import LoopbackServer
 from .fake_shopify import OPERATIONS, TOKEN, Shop
+from .fake_shopify_cost import MAX_COST, max_cost_exceeded, requested_cost
 
 COST = {
     "requestedQueryCost": 752,
@@ -40,21 +42,6 @@ def _operation(query: str) -> OperationDefinitionNode | None:
     except Exception:  # noqa: BLE001 (a syntax error is answered as Shopify does, below)
         return None
     return next((d for d in document.definitions if isinstance(d, OperationDefinitionNode)), None)
-
-
-def _objects(field: FieldNode) -> int:
-    """The objects a field's selection asks for (1 a field with a selection of its own)."""
-    inner = [f for f in (field.selection_set.selections if field.selection_set else []) if isinstance(f, FieldNode)]
-    return sum(1 + _objects(f) for f in inner if f.selection_set)
-
-
-def requested_cost(operation: OperationDefinitionNode, variables: dict) -> int:
-    fields = [f for f in operation.selection_set.selections if isinstance(f, FieldNode)]
-    if operation.operation.value == "mutation":
-        return sum(10 + _objects(f) for f in fields)
-    if any(f.name.value == "nodes" for f in fields):
-        return 1 + len(variables.get("ids") or [])
-    return 10
 
 
 def fulfillment_creates(operation: OperationDefinitionNode, variables: dict) -> list[tuple[str, dict]] | None:
@@ -109,10 +96,14 @@ class Handler(BaseHTTPRequestHandler):
             return self._answer(200, {"errors": [{"message": "syntax error", "extensions": {"code": "PARSE"}}]})
         name = operation.name.value if operation.name else ""
         shop = self.shop
+        requested = requested_cost(operation, variables)
         with shop.lock:
             shop.requests.append((name, copy.deepcopy(variables)))
+            shop.costs.append((name, requested))
+            if requested > MAX_COST:  # refused before it runs: nothing done, nothing taken from the bucket
+                return self._answer(200, max_cost_exceeded(requested))
             failure = shop.take_failure(name)
-            cost = shop.spend(requested_cost(operation, variables))
+            cost = shop.spend(requested)
         if self.headers.get("X-Shopify-Access-Token") != TOKEN:
             return self._answer(
                 401, {"errors": "[API] Invalid API key or access token (unrecognized login or wrong password)"}

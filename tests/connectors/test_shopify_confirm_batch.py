@@ -8,6 +8,7 @@ from django.db import transaction
 
 from connectors.models import RemoteShipment
 from connectors.shopify import adapter as shopify_adapter
+from connectors.shopify import reads
 from fulfillment.models import Shipment
 from fulfillment.split import shipment_split
 from logistics.channel_notices import shipments_channel_notice
@@ -19,6 +20,8 @@ from .conftest import dispatch, make_order, ship, shipment_rows
 pytestmark = pytest.mark.django_db
 
 ORDERS = (5001, 5002, 5003, 5004)
+READ = reads.orders_fulfillment_cost(1)  # the read of one order (61 points)
+SIZES = {"fulfillments": reads.READ_FULFILLMENTS, "fos": reads.READ_FOS, "lines": reads.READ_FO_LINES}
 NEW = make_s10("LC", 12345678, "CN")  # a relabel's number
 
 
@@ -49,7 +52,8 @@ def test_a_batch_of_confirmations_is_one_read_and_one_document(fake, world, djan
     assert dispatch() == {"sent": len(ORDERS)}
 
     assert [name for name, _v in fake.shop.requests] == ["OrdersFulfillment", "FulfillmentsCreate"]
-    assert fake.shop.requests[0][1] == {"ids": list(numbers)}
+    assert fake.shop.requests[0][1] == {"ids": list(numbers), **SIZES}
+    assert fake.shop.costs[0] == ("OrdersFulfillment", len(ORDERS) * READ)  # the adapter's figure is Shopify's
     assert sorted(fake.shop.requests[1][1]) == [f"f{i}" for i in range(len(ORDERS))]
     assert _made(fake) == sorted((gid, (number,), (1, 2)) for gid, number in numbers.items())
     held = {r.remote_id: r.tracking_numbers for r in RemoteShipment.objects.all()}
@@ -118,7 +122,8 @@ def test_an_empty_bucket_is_throttled_and_the_rows_wait_for_its_restore_time(
     fake, world, django_capture_on_commit_callbacks
 ):
     numbers = _shipped(fake, world, django_capture_on_commit_callbacks)
-    fake.shop.set_bucket(maximum=1000.0, restore_rate=50.0, available=20.0)  # the read (5) fits, the 4 creates not
+    # The read (4 x 61) fits, the 4 creates (48) not.
+    fake.shop.set_bucket(maximum=1000.0, restore_rate=50.0, available=len(ORDERS) * READ + 20.0)
 
     assert dispatch() == {"retry": len(ORDERS)}
     assert [name for name, _v in fake.shop.requests] == ["OrdersFulfillment", "FulfillmentsCreate"]
@@ -171,28 +176,29 @@ def test_two_parcels_of_one_order_in_one_batch_share_its_open_quantities(
     assert dispatch() == {"sent": 2}
 
     assert [name for name, _v in fake.shop.requests] == ["OrdersFulfillment", "FulfillmentsCreate"]
-    assert fake.shop.requests[0][1] == {"ids": [gid]}
+    assert fake.shop.requests[0][1] == {"ids": [gid], **SIZES}
     assert fake.shop.open_quantities(gid) == {"SKU-A": 0, "SKU-B": 0}
     assert sorted(f[1][0] for f in _made(fake)) == sorted(p.tracking_number for p in parcels)
 
 
-def test_documents_shrink_to_what_the_bucket_holds(fake, world, django_capture_on_commit_callbacks):
+def test_documents_shrink_to_what_the_bucket_holds(fake, world, django_capture_on_commit_callbacks, monkeypatch):
+    monkeypatch.setattr(shopify_adapter, "MAX_ALIASES", 2)
     _shipped(fake, world, django_capture_on_commit_callbacks)
-    fake.shop.set_bucket(maximum=1000.0, restore_rate=0.001, available=40.0)  # (almost) no refill during the test
+    per_shipment = READ + shopify_adapter.ALIAS_COST  # 73: one order read, one create
+    # (Almost) no refill during the test: the first chunk of 2 (146 points) leaves 80, which holds one more.
+    fake.shop.set_bucket(maximum=1000.0, restore_rate=0.001, available=2 * per_shipment + 80.0)
 
-    assert dispatch() == {"retry": len(ORDERS)}  # read 5 points, 35 left: the document of 4 (48) is throttled
-    fake.shop.requests.clear()
+    assert dispatch() == {"sent": 3, "retry": 1}
 
-    # The client sized the next documents by the throttleStatus it was sent: 35 points hold 2 creates (24).
-    assert dispatch(later_seconds=86400) == {"sent": 2, "retry": 2}  # the restore time at 0.001 points/s
     sizes = [(name, len(v.get("ids", v))) for name, v in fake.shop.requests]
     assert sizes == [
-        ("OrdersFulfillment", 2),  # 3 points: 32 left
-        ("FulfillmentsCreate", 2),  # 24 points: 8 left, less than one create
-        ("OrdersFulfillment", 1),  # 2 points: 6 left
-        ("FulfillmentsCreate", 1),  # 12 points: throttled, and the batch stops
+        ("OrdersFulfillment", 2),  # 122 points
+        ("FulfillmentsCreate", 2),  # 24 points: 80 left, the client sizes the next chunk by it
+        ("OrdersFulfillment", 1),  # 61 points
+        ("FulfillmentsCreate", 1),  # 12 points: 7 left
+        ("OrdersFulfillment", 1),  # 61 points: throttled, and the batch stops
     ]
-    assert len(fake.shop.fulfillments) == 2
+    assert len(fake.shop.fulfillments) == 3
 
 
 def test_a_relabel_in_the_same_batch_updates_what_the_first_notice_created(

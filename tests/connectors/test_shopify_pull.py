@@ -9,6 +9,7 @@ import pytest
 from connectors import services
 from connectors.models import ChannelConnection
 from connectors.shopify import adapter as shopify_adapter
+from connectors.shopify import reads
 from connectors.tasks import pull_all
 from orders.intake import shopify_graphql, shopify_json
 from orders.models import InboundMessage, Order
@@ -44,8 +45,8 @@ def test_a_pull_over_two_pages_creates_each_order_once_and_moves_the_cursor(
 
     assert _orders() == [("7001", "#7001", "上海"), ("7002", "#7002", "上海"), ("7003", "#7003", "上海")]
     assert [v for _n, v in fake.shop.operations("PullOrders")] == [
-        {"first": 2, "after": None, "query": None},
-        {"first": 2, "after": "2", "query": None},
+        {"first": 2, "after": None, "query": None, "lines": reads.PULL_LINES},
+        {"first": 2, "after": "2", "query": None, "lines": reads.PULL_LINES},
     ]
     connection = ChannelConnection.objects.get()
     assert (connection.pull_cursor, connection.pull_cursor_ids, connection.last_pull_count) == (
