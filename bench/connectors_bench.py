@@ -112,7 +112,8 @@ def _world(
 def run(report, quick: bool) -> None:
     import requests
 
-    from connectors.shopify.adapter import FULFILLMENT_CREATE, FULFILLMENT_ORDERS_QUERY
+    from connectors.shopify.adapter import FULFILLMENT_CREATE
+    from connectors.shopify.reads import FULFILLMENT_ORDERS_QUERY
     from oms import outbox
     from oms.models import OutboxMessage
     from tests.connectors.fake_shopify import TOKEN

@@ -30,8 +30,7 @@ from ..base import (
 )
 from ..remote_items import remote_items
 from .client import DEFAULT_VERSION, ShopifyClient, available
-from .reads import (  # FULFILLMENT_ORDERS_QUERY: bench/connectors_bench.py's bare loop imports it from here
-    FULFILLMENT_ORDERS_QUERY,  # noqa: F401
+from .reads import (
     MAX_QUERY_COST,
     ORDERS_QUERY,
     PAGE_SIZE,
