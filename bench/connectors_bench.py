@@ -38,6 +38,13 @@ if str(ROOT) not in sys.path:
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "oms.settings")
 
 QUICK = {"shipments": 30}
+# The baseline's second request: Shopify's single fulfillmentCreate, as a one-by-one integration sends it.
+FULFILLMENT_CREATE = """mutation FulfillmentCreate($fulfillment: FulfillmentInput!) {
+  fulfillmentCreate(fulfillment: $fulfillment) {
+    fulfillment { id status trackingInfo { company number url } }
+    userErrors { field message }
+  }
+}"""
 FULL = {"shipments": 150}
 
 
@@ -112,7 +119,6 @@ def _world(
 def run(report, quick: bool) -> None:
     import requests
 
-    from connectors.shopify.adapter import FULFILLMENT_CREATE
     from connectors.shopify.reads import FULFILLMENT_ORDERS_QUERY
     from oms import outbox
     from oms.models import OutboxMessage

@@ -49,13 +49,6 @@ LOOKUP_BATCH = 50
 ALIAS_COST = 12
 MAX_ALIASES = 50  # 600 points: a document the standard plan's bucket (1000, refilled 100/s) takes at once
 
-FULFILLMENT_CREATE = """mutation FulfillmentCreate($fulfillment: FulfillmentInput!) {
-  fulfillmentCreate(fulfillment: $fulfillment) {
-    fulfillment { id status trackingInfo { company number url } }
-    userErrors { field message }
-  }
-}"""
-
 TRACKING_UPDATE = """mutation FulfillmentTrackingInfoUpdate(
   $fulfillmentId: ID!, $trackingInfoInput: FulfillmentTrackingInput!
 ) {
@@ -218,19 +211,10 @@ class ShopifyAdapter(Adapter):
             return Confirmation(remote.remote_id, "updated")
         if not numbers:
             return Confirmation("", "unchanged")  # voided before Shopify heard of it: nothing to take back
-        order = read_orders(client, [order_gid(str(notice.get("order_external_id")))]).get(
-            order_gid(str(notice.get("order_external_id")))
-        )
-        if not order:
-            raise Rejected(f"Shopify has no order {notice.get('order_external_id')}.")
-        if ours := _ours(order, numbers):  # sent before and its answer lost
-            return Confirmation(ours, "adopted")
-        groups = _allocate(_open_items(order), notice.get("lines") or [])
-        payload = client.execute(
-            FULFILLMENT_CREATE,
-            {"fulfillment": {"lineItemsByFulfillmentOrder": groups, "notifyCustomer": False, "trackingInfo": tracking}},
-        ).get("fulfillmentCreate")
-        return _created(payload)
+        result = _create_chunk(client, [notice])[0]  # a new shipment: the batch's way, a chunk of one
+        if isinstance(result, ConnectorError):
+            raise result
+        return result
 
     def confirm_shipments(self, connection, items: list[tuple[dict, object]]) -> list[Confirmation | ConnectorError]:
         """The new shipments (no fulfillment of ours known, tracking numbers given) in documents of at most
